@@ -1,0 +1,74 @@
+using System.Text.Json.Serialization;
+using TwaBot.Api.Json;
+
+namespace TwaBot.Api.Admin;
+
+// Requests. Admin bodies reject unknown fields, so a typo or an attempt to set
+// business_id, key_hash or the like is an error rather than silently ignored.
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record CreateBusinessRequest(string? Name, string? Plan, string? TimeZone);
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record UpdateBusinessRequest(string? Name, string? Plan, string? TimeZone);
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record ConnectWhatsAppRequest(
+    string? PhoneNumberId, string? WabaId, string? AccessToken, string? DisplayPhoneNumber, bool? Sandbox);
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record CreateApiKeyRequest(
+    string? Name, List<string>? Permissions, int? PerMinuteLimit, int? DailyLimit, DateTime? ExpiresAt);
+
+/// <summary>Absent fields stay as they are; <c>null</c> clears a limit override or the expiry.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record UpdateApiKeyRequest
+{
+    public PatchField<string> Name { get; init; }
+
+    public PatchField<List<string>> Permissions { get; init; }
+
+    public PatchField<int?> PerMinuteLimit { get; init; }
+
+    public PatchField<int?> DailyLimit { get; init; }
+
+    public PatchField<DateTime?> ExpiresAt { get; init; }
+}
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record AddSuppressionRequest(string? Phone, string? State, string? Reason);
+
+// Responses. No response type has a field for an access token or a key hash.
+
+public sealed record BusinessView(long Id, string Name, string Plan, string TimeZone, WhatsAppView Whatsapp);
+
+public sealed record WhatsAppView(
+    bool Connected, string? PhoneNumberId, string? WabaId, string? DisplayPhoneNumber, bool Sandbox);
+
+public sealed record ApiKeyView(
+    long Id,
+    string Name,
+    string Prefix,
+    IReadOnlyList<string> Permissions,
+    int? PerMinuteLimit,
+    int? DailyLimit,
+    DateTime? ExpiresAt,
+    DateTime? RevokedAt,
+    DateTime? LastUsedAt,
+    DateTime CreatedAt)
+{
+    /// <summary>The full key: set only in the create response, the one time it is shown.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyOrder(-1)]
+    public string? Key { get; init; }
+}
+
+public sealed record SuppressionView(string Phone, string State, string? Reason, DateTime CreatedAt);
+
+public sealed record BusinessResponse(BusinessView Business) : SuccessResponse;
+
+public sealed record ApiKeyResponse(ApiKeyView ApiKey) : SuccessResponse;
+
+public sealed record ApiKeyListResponse(IReadOnlyList<ApiKeyView> ApiKeys) : SuccessResponse;
+
+public sealed record SuppressionResponse(SuppressionView Suppression) : SuccessResponse;

@@ -1,0 +1,51 @@
+using TwaBot.Api.Businesses;
+using TwaBot.Api.Configuration;
+using TwaBot.Api.Errors;
+
+namespace TwaBot.Api.Admin;
+
+/// <summary>Field rules shared by the admin endpoints; each failure names its field.</summary>
+internal static class AdminRules
+{
+    public const int MaxBusinessName = 200;
+    public const int MaxKeyName = 100;
+    public const int MaxReason = 500;
+
+    public static ApiError? Text(string field, string? value, int maxLength)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return ApiErrors.Validation(field, $"{field} is required.");
+        }
+
+        return value.Trim().Length > maxLength
+            ? ApiErrors.Validation(field, $"{field} must be at most {maxLength} characters.")
+            : null;
+    }
+
+    /// <summary>Starter, Growth or Pro, in any letter case; null for anything else.</summary>
+    public static Plan? ParsePlan(string? value) =>
+        Enum.GetValues<Plan>().Cast<Plan?>()
+            .FirstOrDefault(plan => string.Equals(plan.ToString(), value?.Trim(), StringComparison.OrdinalIgnoreCase));
+
+    public static ApiError? Plan(string? value) => ParsePlan(value) is null
+        ? ApiErrors.Validation("plan", "plan must be one of Starter, Growth, Pro.")
+        : null;
+
+    public static ApiError? TimeZone(string? value) => TimeZones.IsKnown(value)
+        ? null
+        : ApiErrors.Validation("time_zone", $"time_zone '{value}' is not an IANA time zone (e.g. Asia/Kolkata).");
+
+    public static ApiError? Positive(string field, int? value) => value is < 1
+        ? ApiErrors.Validation(field, $"{field} must be at least 1, or null for the default.")
+        : null;
+
+    public static ApiError? Future(string field, DateTime? value, DateTime now) => value is { } at && at <= now
+        ? ApiErrors.Validation(field, $"{field} must be in the future.")
+        : null;
+
+    public static ApiError? Digits(string field, string? value, int maxLength = 32) =>
+        string.IsNullOrWhiteSpace(value) || value.Length > maxLength || !value.All(char.IsAsciiDigit)
+            ? ApiErrors.Validation(field, $"{field} is required and must be Meta's numeric id.")
+            : null;
+}

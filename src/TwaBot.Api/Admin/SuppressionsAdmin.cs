@@ -1,0 +1,84 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Conversations;
+using TwaBot.Api.Errors;
+using TwaBot.Api.Json;
+using TwaBot.Api.Phones;
+
+namespace TwaBot.Api.Admin;
+
+/// <summary>Add a phone to a business's suppression list, or take it off.</summary>
+internal static class SuppressionsAdmin
+{
+    public static void MapSuppressionsAdmin(this RouteGroupBuilder admin)
+    {
+        admin.MapPost("/businesses/{id:long}/suppressions", Add).WithName("AdminAddSuppression");
+        admin.MapDelete("/businesses/{id:long}/suppressions/{phone}", Remove).WithName("AdminRemoveSuppression");
+    }
+
+    private static async Task<Results<Created<SuppressionResponse>, Ok<SuppressionResponse>, ApiError>> Add(
+        long id, AddSuppressionRequest? request, [AsParameters] AdminServices services, CancellationToken cancellationToken)
+    {
+        if (request is null)
+        {
+            return ApiErrors.MissingBody();
+        }
+
+        if (!await services.Db.Businesses.AnyAsync(b => b.Id == id, cancellationToken))
+        {
+            return ApiErrors.BusinessNotFound(id);
+        }
+
+        if (!PhoneNumber.TryNormalize(request.Phone, out var phone))
+        {
+            return ApiErrors.InvalidPhone("phone", request.Phone ?? "");
+        }
+
+        if (request.State is null || !SuppressionStates.All.Contains(request.State))
+        {
+            return ApiErrors.Validation("state", "state must be one of opted_out, blocked, undeliverable.");
+        }
+
+        if (request.Reason is { Length: > AdminRules.MaxReason })
+        {
+            return ApiErrors.Validation("reason", $"reason must be at most {AdminRules.MaxReason} characters.");
+        }
+
+        var suppression = await services.Db.Suppressions
+            .SingleOrDefaultAsync(s => s.BusinessId == id && s.Phone == phone, cancellationToken);
+        var created = suppression is null;
+        if (suppression is null)
+        {
+            suppression = new Suppression { BusinessId = id, Phone = phone, State = request.State, CreatedAt = services.Now };
+            services.Db.Suppressions.Add(suppression);
+        }
+
+        suppression.State = request.State;
+        suppression.Reason = request.Reason;
+        await services.Db.SaveChangesAsync(cancellationToken);
+
+        var response = new SuppressionResponse(new SuppressionView(suppression.Phone, suppression.State, suppression.Reason, suppression.CreatedAt));
+        return created
+            ? TypedResults.Created($"/admin/v1/businesses/{id}/suppressions/{phone}", response)
+            : TypedResults.Ok(response);
+    }
+
+    private static async Task<Results<Ok<OkResponse>, ApiError>> Remove(
+        long id, string phone, [AsParameters] AdminServices services, CancellationToken cancellationToken)
+    {
+        if (!await services.Db.Businesses.AnyAsync(b => b.Id == id, cancellationToken))
+        {
+            return ApiErrors.BusinessNotFound(id);
+        }
+
+        if (!PhoneNumber.TryNormalize(phone, out var normalized))
+        {
+            return ApiErrors.InvalidPhone("phone", phone);
+        }
+
+        var removed = await services.Db.Suppressions
+            .Where(s => s.BusinessId == id && s.Phone == normalized)
+            .ExecuteDeleteAsync(cancellationToken);
+        return removed == 0 ? ApiErrors.SuppressionNotFound(normalized) : TypedResults.Ok(OkResponse.Instance);
+    }
+}

@@ -1,0 +1,119 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Businesses;
+using TwaBot.Api.Errors;
+
+namespace TwaBot.Api.Admin;
+
+/// <summary>Connect a business to its WhatsApp Business Account on Meta (or to the sandbox), or disconnect it.</summary>
+internal static class WhatsAppAdmin
+{
+    private const int MaxTokenLength = 2048;
+
+    public static void MapWhatsAppAdmin(this RouteGroupBuilder admin)
+    {
+        admin.MapPut("/businesses/{id:long}/whatsapp", Connect).WithName("AdminConnectWhatsApp");
+        admin.MapDelete("/businesses/{id:long}/whatsapp", Disconnect).WithName("AdminDisconnectWhatsApp");
+    }
+
+    private static async Task<Results<Ok<BusinessResponse>, ApiError>> Connect(
+        long id, ConnectWhatsAppRequest? request, [AsParameters] AdminServices services, CancellationToken cancellationToken)
+    {
+        if (request is null)
+        {
+            return ApiErrors.MissingBody();
+        }
+
+        var business = await BusinessesAdmin.Find(services, id, cancellationToken);
+        if (business is null)
+        {
+            return ApiErrors.BusinessNotFound(id);
+        }
+
+        var connection = request.Sandbox == true ? SandboxConnection(request, services) : LiveConnection(request);
+        if (connection.Error is { } error)
+        {
+            return error;
+        }
+
+        var wanted = connection.Value!;
+        var takenBy = await services.Db.WhatsAppConnections
+            .Where(w => w.PhoneNumberId == wanted.PhoneNumberId && w.BusinessId != id)
+            .Select(w => (long?)w.BusinessId)
+            .FirstOrDefaultAsync(cancellationToken);
+        if (takenBy is not null)
+        {
+            // Webhooks are routed by phone_number_id, so it can belong to one business only.
+            return ApiErrors.Conflict($"phone_number_id {wanted.PhoneNumberId} is already connected to another business.");
+        }
+
+        if (business.WhatsApp is { } existing)
+        {
+            services.Db.WhatsAppConnections.Remove(existing);
+            await services.Db.SaveChangesAsync(cancellationToken);
+        }
+
+        wanted.BusinessId = id;
+        wanted.ConnectedAt = services.Now;
+        business.WhatsApp = wanted;
+        await services.Db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(new BusinessResponse(BusinessesAdmin.View(business)));
+    }
+
+    private static async Task<Results<Ok<BusinessResponse>, ApiError>> Disconnect(
+        long id, [AsParameters] AdminServices services, CancellationToken cancellationToken)
+    {
+        var business = await BusinessesAdmin.Find(services, id, cancellationToken);
+        if (business is null)
+        {
+            return ApiErrors.BusinessNotFound(id);
+        }
+
+        if (business.WhatsApp is { } existing)
+        {
+            services.Db.WhatsAppConnections.Remove(existing);
+            business.WhatsApp = null;
+            await services.Db.SaveChangesAsync(cancellationToken);
+        }
+
+        return TypedResults.Ok(new BusinessResponse(BusinessesAdmin.View(business)));
+    }
+
+    private static (WhatsAppConnection? Value, ApiError? Error) LiveConnection(ConnectWhatsAppRequest request)
+    {
+        if ((AdminRules.Digits("phone_number_id", request.PhoneNumberId) ?? AdminRules.Digits("waba_id", request.WabaId)
+            ?? AdminRules.Text("access_token", request.AccessToken, MaxTokenLength)) is { } error)
+        {
+            return (null, error);
+        }
+
+        return (new WhatsAppConnection
+        {
+            PhoneNumberId = request.PhoneNumberId!,
+            WabaId = request.WabaId!,
+            AccessToken = request.AccessToken!.Trim(),
+            DisplayPhoneNumber = request.DisplayPhoneNumber?.Trim(),
+        }, null);
+    }
+
+    /// <summary>A connection to the in-process emulator: Meta-looking ids and a throwaway token.</summary>
+    private static (WhatsAppConnection? Value, ApiError? Error) SandboxConnection(ConnectWhatsAppRequest request, AdminServices services)
+    {
+        if (!services.Mode.IsSandbox)
+        {
+            return (null, ApiErrors.Validation("sandbox", "sandbox connections are only available when the server runs in sandbox mode."));
+        }
+
+        return (new WhatsAppConnection
+        {
+            PhoneNumberId = request.PhoneNumberId ?? RandomDigits(15),
+            WabaId = request.WabaId ?? RandomDigits(15),
+            AccessToken = "sandbox_" + RandomNumberGenerator.GetHexString(32, lowercase: true),
+            DisplayPhoneNumber = request.DisplayPhoneNumber?.Trim() ?? "15550000000",
+            IsSandbox = true,
+        }, null);
+    }
+
+    private static string RandomDigits(int length) => "1" + RandomNumberGenerator.GetString("0123456789", length - 1);
+}

@@ -1,0 +1,111 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Serilog;
+using TwaBot.Api.Configuration;
+using TwaBot.Api.Errors;
+
+namespace TwaBot.Api.ApiKeys;
+
+/// <summary>
+/// Authenticates <c>/api/v1</c> requests by <c>X-API-Key</c> (or <c>apikey</c> on endpoints marked
+/// <see cref="ApiKeyInQueryAttribute"/>) and answers every 401 of PRODUCT.md §2 in the envelope.
+/// </summary>
+internal sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    ApiKeyDirectory directory,
+    ApiKeyUsage usage,
+    ServerMode mode,
+    TimeProvider time,
+    IDiagnosticContext diagnostics) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string HeaderName = "X-API-Key";
+    public const string QueryName = "apikey";
+
+    private bool QueryAllowed => Context.GetEndpoint()?.Metadata.GetMetadata<ApiKeyInQueryAttribute>() is not null;
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var presented = PresentedKey();
+        if (presented is null)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        if (!ApiKeyFormat.IsWellFormed(presented, out var prefix))
+        {
+            return Reject(ApiErrors.InvalidApiKey());
+        }
+
+        if (prefix != mode.ApiKeyPrefix)
+        {
+            // A sandbox key must never send real messages, nor a live key fake ones.
+            return Reject(ApiErrors.WrongModeApiKey(mode.ApiKeyPrefix));
+        }
+
+        var caller = await directory.FindAsync(ApiKeyFormat.Hash(presented), Context.RequestAborted);
+        if (caller is null)
+        {
+            return Reject(ApiErrors.InvalidApiKey());
+        }
+
+        if (caller.RevokedAt is not null)
+        {
+            return Reject(ApiErrors.ApiKeyRevoked());
+        }
+
+        if (caller.ExpiresAt is { } expiresAt && expiresAt <= time.GetUtcNow().UtcDateTime)
+        {
+            return Reject(ApiErrors.ApiKeyExpired());
+        }
+
+        await usage.RecordAsync(caller.KeyId, Context.RequestAborted);
+        Context.Features.Set(caller);
+        diagnostics.Set("ApiKeyId", caller.KeyId);
+        diagnostics.Set("BusinessId", caller.BusinessId);
+
+        var identity = new ClaimsIdentity(
+            [new Claim(ClaimTypes.NameIdentifier, caller.KeyId.ToString(System.Globalization.CultureInfo.InvariantCulture))],
+            SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var result = await HandleAuthenticateOnceSafeAsync();
+        var error = result.Failure is ApiKeyRejectedException rejected ? rejected.Error : ApiErrors.MissingApiKey(QueryAllowed);
+        await error.ExecuteAsync(Context);
+    }
+
+    private string? PresentedKey()
+    {
+        var header = Request.Headers[HeaderName];
+        if (header.Count > 0)
+        {
+            return header.Count == 1 && !string.IsNullOrWhiteSpace(header[0]) ? header[0]!.Trim() : "";
+        }
+
+        if (QueryAllowed && Request.Query.TryGetValue(QueryName, out var query) && !string.IsNullOrWhiteSpace(query))
+        {
+            return query.Count == 1 ? query[0]!.Trim() : "";
+        }
+
+        return null;
+    }
+
+    private static AuthenticateResult Reject(ApiError error) => AuthenticateResult.Fail(new ApiKeyRejectedException(error));
+}
+
+/// <summary>Carries the precise 401 answer from authentication to the challenge.</summary>
+internal sealed class ApiKeyRejectedException(ApiError error) : Exception(error.Body.ErrorCode)
+{
+    public ApiError Error { get; } = error;
+}
+
+/// <summary>Marks the one endpoint (quick-send) whose key may come in the <c>apikey</c> query parameter.</summary>
+[AttributeUsage(AttributeTargets.Method | AttributeTargets.Class)]
+public sealed class ApiKeyInQueryAttribute : Attribute;

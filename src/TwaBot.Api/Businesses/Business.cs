@@ -1,0 +1,22 @@
+using TwaBot.Api.ApiKeys;
+
+namespace TwaBot.Api.Businesses;
+
+/// <summary>A TwaBot customer: the tenant every key, template, contact and message belongs to.</summary>
+public sealed class Business
+{
+    public long Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public Plan Plan { get; set; }
+
+    /// <summary>IANA zone; daily limits reset at midnight here.</summary>
+    public required string TimeZone { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public WhatsAppConnection? WhatsApp { get; set; }
+
+    public List<ApiKey> ApiKeys { get; set; } = [];
+}

@@ -1,0 +1,25 @@
+namespace TwaBot.Api.Businesses;
+
+/// <summary>
+/// The business's WhatsApp Business Account on Meta: where sends go (<see cref="PhoneNumberId"/>),
+/// where templates live (<see cref="WabaId"/>) and the token that authorises both.
+/// </summary>
+public sealed class WhatsAppConnection
+{
+    public long BusinessId { get; set; }
+
+    /// <summary>Meta's id of the sending number; webhooks are routed to the business by it.</summary>
+    public required string PhoneNumberId { get; set; }
+
+    public required string WabaId { get; set; }
+
+    /// <summary>The business's Meta access token. Never returned by any API, never logged.</summary>
+    public required string AccessToken { get; set; }
+
+    public string? DisplayPhoneNumber { get; set; }
+
+    /// <summary>Connected to the in-process emulator rather than to Meta.</summary>
+    public bool IsSandbox { get; set; }
+
+    public DateTime ConnectedAt { get; set; }
+}

@@ -1,0 +1,62 @@
+namespace TwaBot.Api.Configuration;
+
+/// <summary>
+/// The <c>TwaBot</c> configuration section (PRODUCT.md §7). Bound from appsettings.json and
+/// environment variables (<c>TwaBot__RateLimits__GlobalPerMinute</c>), validated at start.
+/// </summary>
+public sealed class TwaBotOptions
+{
+    public const string SectionName = "TwaBot";
+
+    /// <summary>Key for the admin API (<c>X-Admin-Key</c>). Required in live mode; generated in the sandbox.</summary>
+    public string? AdminKey { get; set; }
+
+    /// <summary>IANA zone for new businesses, and for daily limits of businesses without one.</summary>
+    public string DefaultTimeZone { get; set; } = "Asia/Kolkata";
+
+    public RateLimitOptions RateLimits { get; set; } = new();
+
+    public PlanLimitsOptions Plans { get; set; } = new();
+
+    public MetaOptions Meta { get; set; } = new();
+
+    public SandboxOptions Sandbox { get; set; } = new();
+}
+
+public sealed class RateLimitOptions
+{
+    public int GlobalPerMinute { get; set; } = 120;
+
+    public int PerKeyPerMinute { get; set; } = 60;
+}
+
+public sealed class PlanLimitsOptions
+{
+    public PlanLimitOptions Growth { get; set; } = new() { DailyLimit = 150 };
+
+    public PlanLimitOptions Pro { get; set; } = new() { DailyLimit = 5000 };
+}
+
+public sealed class PlanLimitOptions
+{
+    public int DailyLimit { get; set; }
+}
+
+public sealed class MetaOptions
+{
+    public string GraphBaseUrl { get; set; } = "https://graph.facebook.com";
+
+    public string GraphVersion { get; set; } = "v23.0";
+
+    /// <summary>Signs and verifies webhooks (<c>X-Hub-Signature-256</c>).</summary>
+    public string? AppSecret { get; set; }
+
+    /// <summary>Answers Meta's webhook verification handshake.</summary>
+    public string? VerifyToken { get; set; }
+}
+
+public sealed class SandboxOptions
+{
+    /// <summary>Unset means: on in Development, off elsewhere.</summary>
+    public bool? Enabled { get; set; }
+}

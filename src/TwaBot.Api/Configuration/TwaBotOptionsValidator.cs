@@ -1,0 +1,73 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace TwaBot.Api.Configuration;
+
+/// <summary>
+/// Start-up validation of <see cref="TwaBotOptions"/>: every failure names the setting as it is
+/// written in configuration, so a bad deployment says exactly what to fix.
+/// </summary>
+internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environment) : IValidateOptions<TwaBotOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TwaBotOptions options)
+    {
+        var failures = new List<string>();
+        var mode = ServerMode.Resolve(options.Sandbox, environment);
+
+        AtLeastOne(failures, "TwaBot:RateLimits:GlobalPerMinute", options.RateLimits.GlobalPerMinute);
+        AtLeastOne(failures, "TwaBot:RateLimits:PerKeyPerMinute", options.RateLimits.PerKeyPerMinute);
+        AtLeastOne(failures, "TwaBot:Plans:Growth:DailyLimit", options.Plans.Growth.DailyLimit);
+        AtLeastOne(failures, "TwaBot:Plans:Pro:DailyLimit", options.Plans.Pro.DailyLimit);
+
+        if (!TimeZones.IsKnown(options.DefaultTimeZone))
+        {
+            failures.Add($"TwaBot:DefaultTimeZone '{options.DefaultTimeZone}' is not an IANA time zone (e.g. Asia/Kolkata).");
+        }
+
+        if (!Uri.TryCreate(options.Meta.GraphBaseUrl, UriKind.Absolute, out var graph)
+            || (graph.Scheme != Uri.UriSchemeHttps && graph.Scheme != Uri.UriSchemeHttp))
+        {
+            failures.Add($"TwaBot:Meta:GraphBaseUrl '{options.Meta.GraphBaseUrl}' must be an absolute http(s) URL.");
+        }
+
+        if (!GraphVersionPattern().IsMatch(options.Meta.GraphVersion ?? ""))
+        {
+            failures.Add($"TwaBot:Meta:GraphVersion '{options.Meta.GraphVersion}' must look like v23.0.");
+        }
+
+        if (options.AdminKey is { Length: < 16 })
+        {
+            failures.Add("TwaBot:AdminKey must be at least 16 characters long.");
+        }
+
+        if (!mode.IsSandbox)
+        {
+            // A production server never falls into the sandbox by accident, nor runs half-configured.
+            var missing = new[]
+            {
+                (Name: "TwaBot:Meta:AppSecret", Value: options.Meta.AppSecret),
+                (Name: "TwaBot:Meta:VerifyToken", Value: options.Meta.VerifyToken),
+                (Name: "TwaBot:AdminKey", Value: options.AdminKey),
+            }.Where(setting => string.IsNullOrWhiteSpace(setting.Value)).Select(setting => setting.Name).ToList();
+            if (missing.Count > 0)
+            {
+                failures.Add(
+                    $"Live mode needs {string.Join(", ", missing)}. Set them (see README, 'Going live'), " +
+                    "or set TwaBot:Sandbox:Enabled=true to run the Meta emulator instead.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void AtLeastOne(List<string> failures, string setting, int value)
+    {
+        if (value < 1)
+        {
+            failures.Add($"{setting} must be at least 1 (got {value}).");
+        }
+    }
+
+    [GeneratedRegex(@"^v\d+\.\d+$")]
+    private static partial Regex GraphVersionPattern();
+}

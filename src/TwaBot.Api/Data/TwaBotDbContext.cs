@@ -1,0 +1,76 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Businesses;
+using TwaBot.Api.Conversations;
+using TwaBot.Api.Templates;
+
+namespace TwaBot.Api.Data;
+
+/// <summary>
+/// The server's database. Tables and columns are snake_case (<c>api_keys.key_hash</c>) so the
+/// SQLite file reads naturally from the sqlite3 shell; every tenant table carries <c>business_id</c>.
+/// </summary>
+public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) : DbContext(options)
+{
+    public DbSet<Business> Businesses => Set<Business>();
+
+    public DbSet<WhatsAppConnection> WhatsAppConnections => Set<WhatsAppConnection>();
+
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
+    public DbSet<Template> Templates => Set<Template>();
+
+    public DbSet<Suppression> Suppressions => Set<Suppression>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(configurationBuilder);
+        // SQLite has no time-zone type: everything is stored as UTC and read back as UTC.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        configurationBuilder.Properties<Plan>().HaveConversion<string>().HaveMaxLength(16);
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(modelBuilder);
+
+        modelBuilder.Entity<Business>(business =>
+        {
+            business.Property(b => b.Name).HasMaxLength(200);
+            business.Property(b => b.TimeZone).HasMaxLength(64);
+            business.HasOne(b => b.WhatsApp).WithOne().HasForeignKey<WhatsAppConnection>(w => w.BusinessId);
+        });
+
+        modelBuilder.Entity<WhatsAppConnection>(connection =>
+        {
+            connection.ToTable("whatsapp_connections");
+            connection.HasKey(w => w.BusinessId);
+            connection.HasIndex(w => w.PhoneNumberId).IsUnique();
+        });
+
+        modelBuilder.Entity<ApiKey>(key =>
+        {
+            key.Property(k => k.Name).HasMaxLength(100);
+            key.HasIndex(k => k.KeyHash).IsUnique();
+            key.HasIndex(k => k.BusinessId);
+        });
+
+        modelBuilder.Entity<Template>(template =>
+        {
+            template.HasIndex(t => new { t.BusinessId, t.Name, t.Language }).IsUnique();
+            template.Ignore(t => t.BodyParameterCount);
+            template.HasOne<Business>().WithMany().HasForeignKey(t => t.BusinessId);
+        });
+
+        modelBuilder.Entity<Suppression>(suppression =>
+        {
+            suppression.HasIndex(s => new { s.BusinessId, s.Phone }).IsUnique();
+            suppression.HasOne<Business>().WithMany().HasForeignKey(s => s.BusinessId);
+        });
+    }
+
+    private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+        value => value.Kind == DateTimeKind.Utc ? value : value.ToUniversalTime(),
+        value => DateTime.SpecifyKind(value, DateTimeKind.Utc));
+}

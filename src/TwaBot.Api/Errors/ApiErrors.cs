@@ -1,0 +1,89 @@
+using static Microsoft.AspNetCore.Http.StatusCodes;
+
+namespace TwaBot.Api.Errors;
+
+/// <summary>
+/// The catalogue of error answers, keyed by error code. Texts shown in the public docs are quoted
+/// from them exactly; the rest say what went wrong and, where it helps, what to do.
+/// </summary>
+public static class ApiErrors
+{
+    // --- Authentication -------------------------------------------------------------------
+
+    public static ApiError MissingApiKey(bool queryAllowed) => Create(Status401Unauthorized, ErrorCodes.MissingApiKey,
+        queryAllowed
+            ? "API key is required. Pass it in the X-API-Key header or the apikey query parameter."
+            : "API key is required. Pass it in the X-API-Key header.");
+
+    public static ApiError InvalidApiKey() => Create(Status401Unauthorized, ErrorCodes.InvalidApiKey, "Invalid API key.");
+
+    public static ApiError WrongModeApiKey(string expectedPrefix) => Create(Status401Unauthorized, ErrorCodes.InvalidApiKey,
+        $"Invalid API key. This server only accepts {expectedPrefix} keys.");
+
+    public static ApiError ApiKeyRevoked() => Create(Status401Unauthorized, ErrorCodes.ApiKeyRevoked,
+        "This API key has been revoked. Generate a new key.");
+
+    public static ApiError ApiKeyExpired() => Create(Status401Unauthorized, ErrorCodes.ApiKeyExpired,
+        "This API key has expired. Generate a new key.");
+
+    public static ApiError AdminUnauthorized() => Create(Status401Unauthorized, ErrorCodes.AdminUnauthorized,
+        "A valid admin key is required in the X-Admin-Key header.");
+
+    // --- Request shape --------------------------------------------------------------------
+
+    public static ApiError Validation(string field, string message) =>
+        new(Status400BadRequest, new ErrorBody { Error = message, ErrorCode = ErrorCodes.ValidationFailed, Field = field });
+
+    public static ApiError MalformedJson() => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
+        "Request body is not valid JSON.");
+
+    public static ApiError MissingBody() => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
+        "A JSON request body is required.");
+
+    public static ApiError BadRequest() => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
+        "The request could not be read.");
+
+    public static ApiError InvalidPhone(string field, string value) =>
+        new(Status400BadRequest, new ErrorBody
+        {
+            Error = $"Invalid phone number '{value}'. Use 8 to 15 digits with the country code, e.g. 919876543210.",
+            ErrorCode = ErrorCodes.InvalidPhone,
+            Field = field,
+        });
+
+    public static ApiError PayloadTooLarge(long limitBytes) => Create(Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge,
+        $"Request body is too large. The limit is {limitBytes} bytes.");
+
+    public static ApiError UnsupportedMediaType() => Create(Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType,
+        "Send the request body as JSON with Content-Type: application/json.");
+
+    public static ApiError RouteNotFound(string method, string path) => Create(Status404NotFound, ErrorCodes.NotFound,
+        $"No endpoint matches {method} {path}.");
+
+    public static ApiError MethodNotAllowed(string method, string path) => Create(Status405MethodNotAllowed, ErrorCodes.MethodNotAllowed,
+        $"Method {method} is not allowed on {path}.");
+
+    public static ApiError Conflict(string message) => Create(Status409Conflict, ErrorCodes.Conflict, message);
+
+    public static ApiError Internal() => Create(Status500InternalServerError, ErrorCodes.InternalError,
+        "An unexpected error occurred. It has been logged; please retry, and contact support if it persists.");
+
+    /// <summary>Any other status the framework produced without a body.</summary>
+    public static ApiError ForStatus(int statusCode) => Create(statusCode,
+        statusCode >= 500 ? ErrorCodes.InternalError : ErrorCodes.ValidationFailed,
+        statusCode >= 500 ? "The server could not complete the request." : "The request could not be processed.");
+
+    // --- Admin resources ------------------------------------------------------------------
+
+    public static ApiError BusinessNotFound(long id) => Create(Status404NotFound, ErrorCodes.BusinessNotFound,
+        $"Business {id} not found.");
+
+    public static ApiError ApiKeyNotFound(long id) => Create(Status404NotFound, ErrorCodes.ApiKeyNotFound,
+        $"API key {id} not found.");
+
+    public static ApiError SuppressionNotFound(string phone) => Create(Status404NotFound, ErrorCodes.SuppressionNotFound,
+        $"Phone {phone} is not suppressed.");
+
+    private static ApiError Create(int status, string code, string message) =>
+        new(status, new ErrorBody { Error = message, ErrorCode = code });
+}

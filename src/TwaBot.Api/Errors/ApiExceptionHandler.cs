@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace TwaBot.Api.Errors;
+
+/// <summary>
+/// Turns every exception that escapes an endpoint into the error envelope: request-reading failures
+/// become 400/413/415 naming what was wrong, anything else a 500 without details (those go to the log).
+/// </summary>
+internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (httpContext.Response.HasStarted)
+        {
+            return false;
+        }
+
+        if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; there is nobody to answer.
+            httpContext.Response.StatusCode = 499;
+            return true;
+        }
+
+        var error = exception is BadHttpRequestException bad ? FromBadRequest(bad, httpContext.Request.Path) : null;
+        if (error is null)
+        {
+            LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+            error = ApiErrors.Internal();
+        }
+
+        await error.ExecuteAsync(httpContext);
+        return true;
+    }
+
+    internal static ApiError FromBadRequest(BadHttpRequestException exception, PathString path)
+    {
+        if (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return ApiErrors.PayloadTooLarge(RequestBodyLimits.LimitFor(path));
+        }
+
+        if (exception.StatusCode == StatusCodes.Status415UnsupportedMediaType)
+        {
+            return ApiErrors.UnsupportedMediaType();
+        }
+
+        return exception.InnerException is JsonException json ? FromJsonException(json) : ApiErrors.BadRequest();
+    }
+
+    /// <summary>Names the offending field from the reader's JSON path (<c>$.body_params[1]</c> → <c>body_params[1]</c>).</summary>
+    internal static ApiError FromJsonException(JsonException exception)
+    {
+        var field = FieldFromPath(exception.Path);
+
+        // Syntax errors come from the reader, itself a JsonException; type errors from converters.
+        if (exception.InnerException is JsonException || field is null)
+        {
+            return ApiErrors.MalformedJson();
+        }
+
+        // The serializer's only hint that a property is unknown (admin bodies reject them) is its message.
+        return exception.Message.Contains("could not be mapped", StringComparison.Ordinal)
+            ? ApiErrors.Validation(field, $"Field '{field}' is not allowed here.")
+            : ApiErrors.Validation(field, $"Field '{field}' has the wrong type or an invalid value.");
+    }
+
+    internal static string? FieldFromPath(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path == "$")
+        {
+            return null;
+        }
+
+        var field = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+        return field.Length == 0 ? null : field;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception on {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, PathString path);
+}

@@ -1,0 +1,47 @@
+using System.Text.Json.Serialization;
+
+namespace TwaBot.Api.Errors;
+
+/// <summary>
+/// The one error envelope: <c>success:false</c>, a human <c>error</c>, a machine <c>error_code</c>,
+/// plus the extra fields the public docs show for particular errors (absent when they do not apply).
+/// </summary>
+public sealed record ErrorBody
+{
+    public bool Success => false;
+
+    public required string Error { get; init; }
+
+    public required string ErrorCode { get; init; }
+
+    /// <summary>The request field a validation error is about.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Field { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SessionWindowState? SessionWindow { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Hint { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? SuppressionState { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? DailyLimit { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? DailyUsed { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Plan { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? RetryAfter { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? RetryAfterSeconds { get; init; }
+}
+
+/// <summary>The seed's <c>session_window</c> object; <c>last_inbound_at</c> is written even when null.</summary>
+public sealed record SessionWindowState(bool Open, DateTime? LastInboundAt);

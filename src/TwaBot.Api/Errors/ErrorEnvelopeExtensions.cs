@@ -1,0 +1,39 @@
+namespace TwaBot.Api.Errors;
+
+/// <summary>Wires the envelope into the pipeline: exceptions, body limits and bodiless status codes.</summary>
+public static class ErrorEnvelopeExtensions
+{
+    public static IServiceCollection AddErrorEnvelope(this IServiceCollection services)
+    {
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        // Bad JSON and missing parameters throw, so the exception handler can answer in the envelope.
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        return services;
+    }
+
+    public static WebApplication UseErrorEnvelope(this WebApplication app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            // Reached only if the handler above could not answer.
+            ExceptionHandler = context => ApiErrors.Internal().ExecuteAsync(context),
+            SuppressDiagnosticsCallback = _ => true,
+        });
+        app.UseStatusCodePages(context => EnvelopeFor(context.HttpContext).ExecuteAsync(context.HttpContext));
+        app.UseRequestBodyLimits();
+        return app;
+    }
+
+    private static ApiError EnvelopeFor(HttpContext context)
+    {
+        var request = context.Request;
+        return context.Response.StatusCode switch
+        {
+            StatusCodes.Status404NotFound => ApiErrors.RouteNotFound(request.Method, request.Path),
+            StatusCodes.Status405MethodNotAllowed => ApiErrors.MethodNotAllowed(request.Method, request.Path),
+            StatusCodes.Status413PayloadTooLarge => ApiErrors.PayloadTooLarge(RequestBodyLimits.LimitFor(request.Path)),
+            StatusCodes.Status415UnsupportedMediaType => ApiErrors.UnsupportedMediaType(),
+            var status => ApiErrors.ForStatus(status),
+        };
+    }
+}

@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Configuration;
+using TwaBot.Api.Data;
+using TwaBot.Api.Json;
+
+namespace TwaBot.Api.Health;
+
+/// <summary><c>GET /api/v1/health</c>: validates the key and says whether WhatsApp is connected.</summary>
+public static class HealthApi
+{
+    public static RouteGroupBuilder MapHealth(this RouteGroupBuilder api)
+    {
+        api.MapGet("/health", GetHealth).WithName("Health").WithTags("Account");
+        return api;
+    }
+
+    private static async Task<Ok<HealthResponse>> GetHealth(
+        ApiCaller caller, TwaBotDbContext db, TimeProvider time, ServerMode mode, CancellationToken cancellationToken)
+    {
+        var connected = await db.WhatsAppConnections.AnyAsync(w => w.BusinessId == caller.BusinessId, cancellationToken);
+        return TypedResults.Ok(new HealthResponse(
+            caller.BusinessName, connected, caller.KeyName, time.GetUtcNow().UtcDateTime, mode.Name));
+    }
+}
+
+/// <summary>The seed's health body, plus <c>mode</c>: <c>sandbox</c> or <c>live</c>.</summary>
+public sealed record HealthResponse(
+    string Business, bool WhatsappConnected, string ApiKeyName, DateTime Timestamp, string Mode) : SuccessResponse;

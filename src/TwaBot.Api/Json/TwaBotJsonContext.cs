@@ -1,0 +1,47 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TwaBot.Api.Admin;
+using TwaBot.Api.Errors;
+using TwaBot.Api.Health;
+using TwaBot.Api.Templates;
+
+namespace TwaBot.Api.Json;
+
+/// <summary>
+/// Source-generated JSON for every body the server reads or writes: snake_case names, nulls written
+/// (the docs show <c>"header_type": null</c>), timestamps as <c>2026-04-14T10:30:45.000Z</c>.
+/// </summary>
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    Converters = [typeof(UtcTimestampConverter)])]
+[JsonSerializable(typeof(ErrorBody))]
+[JsonSerializable(typeof(OkResponse))]
+[JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(TemplateListResponse))]
+[JsonSerializable(typeof(CreateBusinessRequest))]
+[JsonSerializable(typeof(UpdateBusinessRequest))]
+[JsonSerializable(typeof(ConnectWhatsAppRequest))]
+[JsonSerializable(typeof(CreateApiKeyRequest))]
+[JsonSerializable(typeof(UpdateApiKeyRequest))]
+[JsonSerializable(typeof(AddSuppressionRequest))]
+[JsonSerializable(typeof(BusinessResponse))]
+[JsonSerializable(typeof(ApiKeyResponse))]
+[JsonSerializable(typeof(ApiKeyListResponse))]
+[JsonSerializable(typeof(SuppressionResponse))]
+internal sealed partial class TwaBotJsonContext : JsonSerializerContext;
+
+public static class JsonExtensions
+{
+    /// <summary>The same settings for minimal-API bodies, with the generated context tried first.</summary>
+    public static IServiceCollection AddTwaBotJson(this IServiceCollection services) =>
+        services.ConfigureHttpJsonOptions(options => Apply(options.SerializerOptions));
+
+    public static void Apply(JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.Converters.Add(new UtcTimestampConverter());
+        options.TypeInfoResolverChain.Insert(0, TwaBotJsonContext.Default);
+    }
+}

@@ -1,0 +1,41 @@
+using Serilog;
+using Serilog.Events;
+
+namespace TwaBot.Api.Logging;
+
+public static class LoggingExtensions
+{
+    /// <summary>
+    /// Serilog from the <c>Serilog</c> configuration section, console output, secret redaction, and
+    /// any <see cref="Serilog.Core.ILogEventSink"/> registered in services (tests capture logs that way).
+    /// </summary>
+    public static WebApplicationBuilder AddTwaBotLogging(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSerilog((services, logger) => logger
+            .MinimumLevel.Information()
+            // The framework's request-start/finish lines would duplicate ours (and print query strings).
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
+            // Keys of the unused data-protection ring (authentication registers it) are not worth a warning.
+            .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
+            .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
+            .ReadFrom.Configuration(builder.Configuration)
+            .ReadFrom.Services(services)
+            .Enrich.FromLogContext()
+            .Enrich.With<SecretRedaction>()
+            .WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture));
+        return builder;
+    }
+
+    /// <summary>One line per request: method, path (never the query string), status, time, key and business.</summary>
+    public static WebApplication UseTwaBotRequestLogging(this WebApplication app)
+    {
+        app.UseSerilogRequestLogging(options =>
+        {
+            options.IncludeQueryInRequestPath = false;
+            options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
+        });
+        return app;
+    }
+}

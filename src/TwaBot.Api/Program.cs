@@ -1,0 +1,40 @@
+using TwaBot.Api.Admin;
+using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Configuration;
+using TwaBot.Api.Data;
+using TwaBot.Api.Errors;
+using TwaBot.Api.Health;
+using TwaBot.Api.Json;
+using TwaBot.Api.Logging;
+using TwaBot.Api.OpenApi;
+using TwaBot.Api.Sandbox;
+using TwaBot.Api.Templates;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddTwaBotConfiguration();            // TwaBot section, validated at start; sandbox or live
+builder.AddTwaBotLogging();                  // Serilog, one line per request, secrets redacted
+builder.Services.AddTwaBotJson();            // snake_case, source-generated
+builder.Services.AddErrorEnvelope();         // every error is {success:false, error, error_code}
+builder.Services.AddTwaBotData();
+builder.Services.AddTwaBotAuthentication();  // X-API-Key for /api/v1, X-Admin-Key for /admin/v1
+builder.Services.AddTwaBotOpenApi();
+builder.Services.AddHostedService<SandboxConsole>();
+
+var app = builder.Build();
+
+app.UseTwaBotRequestLogging();              // outermost: logs the status the client really got
+app.UseErrorEnvelope();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseTwaBotOpenApi();                       // /swagger and /swagger/v1/swagger.json
+
+var api = app.MapGroup("/api/v1").RequireApiKey().WithMetadata(new ApiKeySecurity());
+api.MapHealth();
+api.MapTemplates();
+app.MapAdminApi();
+
+app.Run();
+
+/// <summary>Entry point; public so the tests' WebApplicationFactory can start it.</summary>
+public partial class Program;

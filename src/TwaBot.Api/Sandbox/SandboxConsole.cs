@@ -1,0 +1,29 @@
+using TwaBot.Api.Admin;
+
+namespace TwaBot.Api.Sandbox;
+
+/// <summary>
+/// Prints the secrets a developer needs to try the sandbox (the generated admin key) straight to
+/// the console, once, at start. They are deliberately not log events, so no log sink ever holds them.
+/// </summary>
+internal sealed class SandboxConsole(AdminKeyProvider adminKey) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (adminKey.GeneratedKey is { } generated)
+        {
+            Console.Out.WriteLine(
+                $"""
+
+                 TwaBot sandbox: no TwaBot:AdminKey configured, so this run uses a generated admin key:
+                     X-Admin-Key: {generated}
+                 (It changes on every start. Set TwaBot:AdminKey to keep one.)
+
+                """);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

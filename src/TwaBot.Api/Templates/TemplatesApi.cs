@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Data;
+using TwaBot.Api.Json;
+
+namespace TwaBot.Api.Templates;
+
+/// <summary><c>GET /api/v1/templates</c>: the caller's Meta-approved templates.</summary>
+public static class TemplatesApi
+{
+    public static RouteGroupBuilder MapTemplates(this RouteGroupBuilder api)
+    {
+        api.MapGet("/templates", ListApproved).WithName("ListTemplates").WithTags("Templates");
+        return api;
+    }
+
+    private static async Task<Ok<TemplateListResponse>> ListApproved(
+        ApiCaller caller, TwaBotDbContext db, CancellationToken cancellationToken)
+    {
+        var templates = await db.Templates.AsNoTracking()
+            .Where(t => t.BusinessId == caller.BusinessId && t.Status == Template.Approved)
+            .OrderBy(t => t.Name).ThenBy(t => t.Language)
+            .Select(t => new TemplateView(
+                t.Id, t.Name, t.DisplayName, t.Content, t.Category, t.Language,
+                t.HeaderType, t.HeaderText, t.FooterText, t.Variables))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new TemplateListResponse(templates));
+    }
+}
+
+public sealed record TemplateView(
+    long Id,
+    string Name,
+    string? DisplayName,
+    string Content,
+    string Category,
+    string Language,
+    string? HeaderType,
+    string? HeaderText,
+    string? FooterText,
+    IReadOnlyList<string> Variables);
+
+public sealed record TemplateListResponse(IReadOnlyList<TemplateView> Templates) : SuccessResponse;

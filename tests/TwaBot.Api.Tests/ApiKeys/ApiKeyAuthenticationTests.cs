@@ -1,0 +1,160 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.ApiKeys;
+
+public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task MissingKeyReturns401MissingApiKey()
+    {
+        using var client = factory.CreateClient();
+
+        var response = await client.GetAsync("/api/v1/health");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "MISSING_API_KEY");
+        Assert.Contains("X-API-Key", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("twb_your_api_key_here")]
+    [InlineData("not-a-key")]
+    public async Task MalformedKeyReturns401InvalidApiKey(string key)
+    {
+        using var client = factory.CreateApiClient(key);
+
+        var response = await client.GetAsync("/api/v1/health");
+
+        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_API_KEY");
+    }
+
+    [Fact]
+    public async Task WellFormedButUnknownKeyReturns401InvalidApiKey()
+    {
+        using var client = factory.CreateApiClient(ApiKeyFormat.Generate(ApiKeyFormat.TestPrefix));
+
+        var response = await client.GetAsync("/api/v1/health");
+
+        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_API_KEY");
+    }
+
+    [Fact]
+    public async Task ALiveKeyIsRefusedBySandboxServer()
+    {
+        using var client = factory.CreateApiClient(ApiKeyFormat.Generate(ApiKeyFormat.LivePrefix));
+
+        var response = await client.GetAsync("/api/v1/health");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_API_KEY");
+        Assert.Contains("twb_test_", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SandboxServerIssuesTestKeys()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+
+        var (key, _) = await factory.CreateApiKeyAsync(businessId);
+
+        Assert.StartsWith("twb_test_", key, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RevokedKeyReturns401ApiKeyRevoked()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        var (key, id) = await factory.CreateApiKeyAsync(businessId);
+        using var client = factory.CreateApiClient(key);
+        (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode(); // now cached
+        using var admin = factory.CreateAdminClient();
+
+        (await admin.DeleteAsync($"/admin/v1/api-keys/{id}")).EnsureSuccessStatusCode();
+        var response = await client.GetAsync("/api/v1/health");
+
+        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "API_KEY_REVOKED");
+    }
+
+    [Fact]
+    public async Task ExpiredKeyReturns401ApiKeyExpired()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var expiresAt = factory.Clock.GetUtcNow().AddHours(1);
+        var created = await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/api-keys",
+            new { name = "Temp", permissions = new[] { "*" }, expires_at = expiresAt })).ReadJsonAsync(HttpStatusCode.Created);
+        using var client = factory.CreateApiClient(created.GetProperty("api_key").GetProperty("key").GetString()!);
+        (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+
+        factory.Clock.Advance(TimeSpan.FromHours(1));
+        var response = await client.GetAsync("/api/v1/health");
+
+        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "API_KEY_EXPIRED");
+    }
+
+    [Fact]
+    public async Task TheApikeyQueryParameterIsNotAcceptedOutsideQuickSend()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        var (key, _) = await factory.CreateApiKeyAsync(businessId);
+        using var client = factory.CreateClient();
+
+        var response = await client.GetAsync($"/api/v1/health?apikey={key}");
+
+        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "MISSING_API_KEY");
+    }
+
+    [Fact]
+    public async Task OnlyTheHashOfAKeyIsStored()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        var (key, id) = await factory.CreateApiKeyAsync(businessId);
+
+        await factory.WithDbAsync(async db =>
+        {
+            var stored = await db.ApiKeys.SingleAsync(k => k.Id == id);
+            Assert.Equal(ApiKeyFormat.Hash(key), stored.KeyHash);
+            Assert.Equal(key[..15], stored.Prefix);
+        });
+        // The file itself, WAL included, never holds the key's secret part.
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var secret = System.Text.Encoding.UTF8.GetBytes(key[15..]);
+        foreach (var file in new[] { factory.DatabasePath, factory.DatabasePath + "-wal" }.Where(File.Exists))
+        {
+            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var memory = new MemoryStream();
+            await stream.CopyToAsync(memory);
+            Assert.Equal(-1, memory.ToArray().AsSpan().IndexOf(secret));
+        }
+    }
+
+    [Fact]
+    public async Task LastUsedAtIsWrittenAtMostOncePerMinute()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        var (key, id) = await factory.CreateApiKeyAsync(businessId);
+        using var client = factory.CreateApiClient(key);
+        var first = factory.Clock.GetUtcNow().UtcDateTime;
+
+        (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+        factory.Clock.Advance(TimeSpan.FromSeconds(30));
+        (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+        var afterHalfAMinute = await LastUsedAt(id);
+        factory.Clock.Advance(TimeSpan.FromSeconds(31));
+        (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+        var afterAMinute = await LastUsedAt(id);
+
+        Assert.Equal(first, afterHalfAMinute);
+        Assert.Equal(first.AddSeconds(61), afterAMinute);
+    }
+
+    private async Task<DateTime?> LastUsedAt(long keyId)
+    {
+        DateTime? lastUsed = null;
+        await factory.WithDbAsync(async db =>
+            lastUsed = await db.ApiKeys.Where(k => k.Id == keyId).Select(k => k.LastUsedAt).SingleAsync());
+        return lastUsed;
+    }
+}

@@ -1,0 +1,61 @@
+using System.Security.Cryptography;
+using System.Text;
+using TwaBot.Api.ApiKeys;
+
+namespace TwaBot.Api.Tests.ApiKeys;
+
+public class ApiKeyFormatTests
+{
+    [Theory]
+    [InlineData(ApiKeyFormat.LivePrefix)]
+    [InlineData(ApiKeyFormat.TestPrefix)]
+    public void GeneratedKeysAreWellFormedWithTheirPrefix(string prefix)
+    {
+        var key = ApiKeyFormat.Generate(prefix);
+
+        Assert.StartsWith(prefix, key, StringComparison.Ordinal);
+        Assert.Equal(ApiKeyFormat.KeyLength, key.Length);
+        Assert.True(ApiKeyFormat.IsWellFormed(key, out var parsedPrefix));
+        Assert.Equal(prefix, parsedPrefix);
+    }
+
+    [Fact]
+    public void KeysCarryAtLeast128RandomBits()
+    {
+        // 43 base62 characters = 43 × log2(62) ≈ 256 bits; check the alphabet is really used.
+        var keys = Enumerable.Range(0, 200).Select(_ => ApiKeyFormat.Generate(ApiKeyFormat.LivePrefix)).ToList();
+        Assert.Equal(keys.Count, keys.Distinct(StringComparer.Ordinal).Count());
+        var secretCharacters = keys.SelectMany(k => k[ApiKeyFormat.LivePrefix.Length..^6]).Distinct().Count();
+        Assert.Equal(62, secretCharacters);
+        Assert.True((ApiKeyFormat.KeyLength - 9 - 6) * Math.Log2(62) >= 128);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("twb_your_api_key_here")]
+    [InlineData("twb_prod_0123456789012345678901234567890123456789012345678")]
+    [InlineData("sk_live_0123456789")]
+    public void RejectsKeysOfAnotherShape(string key)
+    {
+        Assert.False(ApiKeyFormat.IsWellFormed(key, out _));
+    }
+
+    [Fact]
+    public void TheChecksumCatchesASingleChangedCharacter()
+    {
+        var key = ApiKeyFormat.Generate(ApiKeyFormat.TestPrefix);
+        var position = ApiKeyFormat.TestPrefix.Length + 10;
+        var changed = key[..position] + (key[position] == 'a' ? 'b' : 'a') + key[(position + 1)..];
+
+        Assert.False(ApiKeyFormat.IsWellFormed(changed, out _));
+    }
+
+    [Fact]
+    public void TheStoredHashIsSha256OfTheWholeKey()
+    {
+        var key = ApiKeyFormat.Generate(ApiKeyFormat.LivePrefix);
+
+        Assert.Equal(SHA256.HashData(Encoding.UTF8.GetBytes(key)), ApiKeyFormat.Hash(key));
+        Assert.Equal(key[..15], ApiKeyFormat.DisplayPrefix(key));
+    }
+}

@@ -1,0 +1,31 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Serilog.Core;
+using Serilog.Events;
+using Serilog.Formatting.Json;
+
+namespace TwaBot.Api.Tests.Infrastructure;
+
+/// <summary>Every log event the server wrote, rendered as text and as JSON with all properties.</summary>
+public sealed class CapturedLogs : ILogEventSink
+{
+    private readonly ConcurrentQueue<LogEvent> _events = new();
+
+    public IReadOnlyList<LogEvent> Events => [.. _events];
+
+    public void Emit(LogEvent logEvent) => _events.Enqueue(logEvent);
+
+    /// <summary>The rendered messages, properties, and exceptions of every event, as one string.</summary>
+    public string AllText()
+    {
+        var formatter = new JsonFormatter(renderMessage: true, formatProvider: CultureInfo.InvariantCulture);
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        foreach (var logEvent in _events)
+        {
+            formatter.Format(logEvent, writer);
+            writer.WriteLine(logEvent.RenderMessage(CultureInfo.InvariantCulture));
+        }
+
+        return writer.ToString();
+    }
+}

@@ -1,0 +1,131 @@
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+using Serilog.Core;
+using TwaBot.Api.Data;
+
+namespace TwaBot.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The server as tests see it: its own SQLite file, a fake clock, captured log events, a known admin
+/// key, and helpers that arrange state through the admin API. Settings can be overridden per factory.
+/// </summary>
+public class TwaBotApiFactory : WebApplicationFactory<Program>
+{
+    public const string AdminKey = "test-admin-key-0123456789abcdef";
+
+    /// <summary>2026-04-14 10:30:45 UTC, the seed's example instant.</summary>
+    public static readonly DateTimeOffset Start = new(2026, 4, 14, 10, 30, 45, TimeSpan.Zero);
+
+    private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+    private readonly Dictionary<string, string?> _settings;
+
+    public TwaBotApiFactory() : this(new Dictionary<string, string?>())
+    {
+    }
+
+    // Internal: xunit needs exactly one public constructor on a class fixture.
+    internal TwaBotApiFactory(IDictionary<string, string?> settings, string environment = "Development")
+    {
+        Environment = environment;
+        _settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:TwaBot"] = $"Data Source={_databasePath}",
+            ["TwaBot:AdminKey"] = AdminKey,
+        };
+        foreach (var (key, value) in settings)
+        {
+            _settings[key] = value;
+        }
+    }
+
+    public string Environment { get; }
+
+    public string DatabasePath => _databasePath;
+
+    public FakeTimeProvider Clock { get; } = new(Start);
+
+    public CapturedLogs Logs { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment(Environment);
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureServices(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(Clock);
+            services.AddSingleton<ILogEventSink>(Logs);
+        });
+    }
+
+    /// <summary>A client that sends the admin key.</summary>
+    public HttpClient CreateAdminClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("X-Admin-Key", AdminKey);
+        return client;
+    }
+
+    /// <summary>A client that sends <paramref name="apiKey"/> as X-API-Key.</summary>
+    public HttpClient CreateApiClient(string apiKey)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("X-API-Key", apiKey);
+        return client;
+    }
+
+    public async Task<long> CreateBusinessAsync(string plan = "Pro", string name = "Acme Stores", string? timeZone = null)
+    {
+        using var admin = CreateAdminClient();
+        var response = await admin.PostAsJsonAsync("/admin/v1/businesses", new { name, plan, time_zone = timeZone });
+        var json = await response.ReadJsonAsync(System.Net.HttpStatusCode.Created);
+        return json.GetProperty("business").GetProperty("id").GetInt64();
+    }
+
+    /// <summary>Creates a key through the admin API and returns the key as shown once, with its id.</summary>
+    public async Task<(string Key, long Id)> CreateApiKeyAsync(long businessId, string[]? permissions = null, string name = "My CRM")
+    {
+        using var admin = CreateAdminClient();
+        var response = await admin.PostAsJsonAsync(
+            $"/admin/v1/businesses/{businessId}/api-keys", new { name, permissions = permissions ?? ["*"] });
+        var json = await response.ReadJsonAsync(System.Net.HttpStatusCode.Created);
+        var apiKey = json.GetProperty("api_key");
+        return (apiKey.GetProperty("key").GetString()!, apiKey.GetProperty("id").GetInt64());
+    }
+
+    /// <summary>A business with a key, ready to call /api/v1.</summary>
+    public async Task<(long BusinessId, HttpClient Client, string Key)> CreateTenantAsync(string plan = "Pro", string name = "Acme Stores")
+    {
+        var businessId = await CreateBusinessAsync(plan, name);
+        var (key, _) = await CreateApiKeyAsync(businessId);
+        return (businessId, CreateApiClient(key), key);
+    }
+
+    /// <summary>Direct database access for arranging what the API cannot create yet, and for checking what was stored.</summary>
+    public async Task WithDbAsync(Func<TwaBotDbContext, Task> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        await using var scope = Services.CreateAsyncScope();
+        await action(scope.ServiceProvider.GetRequiredService<TwaBotDbContext>());
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(_databasePath + suffix);
+        }
+
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,52 @@
+using TwaBot.Api.Phones;
+
+namespace TwaBot.Api.Tests.Phones;
+
+public class PhoneNumberTests
+{
+    [Theory]
+    // Every row of the seed's "Phone Number Format" table.
+    [InlineData("9876543210", "919876543210")]
+    [InlineData("+91-9876543210", "919876543210")]
+    [InlineData("+91 98765 43210", "919876543210")]
+    [InlineData("919876543210", "919876543210")]
+    [InlineData("+14155551234", "14155551234")]
+    // PRODUCT.md §2: dots, parentheses, a leading 00, and a national 0 before an Indian mobile.
+    [InlineData("(+91) 98765.43210", "919876543210")]
+    [InlineData("0091 98765 43210", "919876543210")]
+    [InlineData("09876543210", "919876543210")]
+    [InlineData("6123456789", "916123456789")]
+    [InlineData("+44 20 7946 0958", "442079460958")]
+    [InlineData(" 14155551234 ", "14155551234")]
+    [InlineData("12345678", "12345678")]
+    [InlineData("123456789012345", "123456789012345")]
+    public void NormalizesAcceptedFormats(string input, string expected)
+    {
+        Assert.True(PhoneNumber.TryNormalize(input, out var normalized));
+        Assert.Equal(expected, normalized);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("1234567")]              // 7 digits: too short
+    [InlineData("1234567890123456")]     // 16 digits: too long
+    [InlineData("98765abc10")]           // letters
+    [InlineData("+91+9876543210")]       // a second plus
+    [InlineData("91 9876#543210")]       // other symbols
+    [InlineData("0123456789")]           // leading zero that is not a national Indian mobile
+    [InlineData("+")]
+    public void RejectsWhatIsNotAPhoneNumber(string? input)
+    {
+        Assert.False(PhoneNumber.TryNormalize(input, out _));
+    }
+
+    [Fact]
+    public void AnExplicitInternationalPrefixIsNeverGivenIndia()
+    {
+        // "+9876543210" names country code 98: the 91 rule is for national numbers only.
+        Assert.True(PhoneNumber.TryNormalize("+9876543210", out var normalized));
+        Assert.Equal("9876543210", normalized);
+    }
+}

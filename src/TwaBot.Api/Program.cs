@@ -6,6 +6,7 @@ using TwaBot.Api.Errors;
 using TwaBot.Api.Health;
 using TwaBot.Api.Json;
 using TwaBot.Api.Logging;
+using TwaBot.Api.Meta;
 using TwaBot.Api.OpenApi;
 using TwaBot.Api.Sandbox;
 using TwaBot.Api.Templates;
@@ -19,6 +20,8 @@ builder.Services.AddErrorEnvelope();         // every error is {success:false, e
 builder.Services.AddTwaBotData();
 builder.Services.AddTwaBotAuthentication();  // X-API-Key for /api/v1, X-Admin-Key for /admin/v1
 builder.Services.AddTwaBotOpenApi();
+builder.Services.AddSingleton<MetaAppSecret>();
+builder.Services.AddSingleton<IMetaGraphAddress, LiveMetaGraphAddress>();
 builder.Services.AddHostedService<SandboxConsole>();
 
 var app = builder.Build();

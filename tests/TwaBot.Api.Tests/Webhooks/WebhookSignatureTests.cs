@@ -1,0 +1,43 @@
+using System.Text;
+using TwaBot.Api.Webhooks;
+
+namespace TwaBot.Api.Tests.Webhooks;
+
+public class WebhookSignatureTests
+{
+    private const string Secret = "app-secret";
+
+    [Fact]
+    public void SignsWithLowercaseHexHmacSha256()
+    {
+        // HMAC-SHA256(key "app-secret", body "{}") computed independently with Python's hmac module.
+        Assert.Equal(
+            "sha256=bd9549eb87a414d3df28b5a60ea86d4a11e2f1c6258edbd18f56d3c23c0f908d",
+            WebhookSignature.Sign("{}"u8, Secret));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("sha256=")]
+    [InlineData("sha1=0000")]
+    [InlineData("sha256=zz")]
+    [InlineData("sha256=00000000000000000000000000000000000000000000000000000000000000zz")]
+    [InlineData("sha256=0000000000000000000000000000000000000000000000000000000000000000")]
+    public void RejectsMissingOrMalformedOrWrongSignatures(string? header)
+    {
+        Assert.False(WebhookSignature.IsValid("{}"u8, header, Secret));
+    }
+
+    [Fact]
+    public void AcceptsTheSignatureOfTheExactBytesOnly()
+    {
+        var body = Encoding.UTF8.GetBytes("{\"text\":\"caf\\u00e9\"}");
+        var header = WebhookSignature.Sign(body, Secret);
+
+        Assert.True(WebhookSignature.IsValid(body, header, Secret));
+        Assert.True(WebhookSignature.IsValid(body, header.ToUpperInvariant().Replace("SHA256=", "sha256=", StringComparison.Ordinal), Secret));
+        Assert.False(WebhookSignature.IsValid(Encoding.UTF8.GetBytes("{\"text\":\"café\"}"), header, Secret));
+        Assert.False(WebhookSignature.IsValid(body, header, "other-secret"));
+    }
+}

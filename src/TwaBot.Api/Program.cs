@@ -37,7 +37,19 @@ api.MapHealth();
 api.MapTemplates();
 app.MapAdminApi();
 
-app.Run();
+try
+{
+    app.Run();
+}
+catch (Exception error) when (ConfigurationErrors.IsConfigurationError(error) && !ConfigurationErrors.IsTestHost(app))
+{
+    // A bad setting stops the server with the setting's name, not a stack trace.
+    // (Under the tests' in-memory host the exception must reach the test instead.)
+    Console.Error.WriteLine(ConfigurationErrors.Describe(error));
+    return 1;
+}
+
+return 0;
 
 /// <summary>Entry point; public so the tests' WebApplicationFactory can start it.</summary>
 public partial class Program;

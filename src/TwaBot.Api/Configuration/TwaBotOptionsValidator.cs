@@ -35,7 +35,7 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
             failures.Add($"TwaBot:Meta:GraphVersion '{options.Meta.GraphVersion}' must look like v23.0.");
         }
 
-        if (options.AdminKey is { Length: < 16 })
+        if (!string.IsNullOrEmpty(options.AdminKey) && options.AdminKey.Length < 16)
         {
             failures.Add("TwaBot:AdminKey must be at least 16 characters long.");
         }

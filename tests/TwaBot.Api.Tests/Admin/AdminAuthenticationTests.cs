@@ -1,0 +1,51 @@
+using System.Net;
+using System.Net.Http.Json;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Admin;
+
+public class AdminAuthenticationTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task MissingAdminKeyReturns401()
+    {
+        using var client = factory.CreateClient();
+
+        var response = await client.PostAsJsonAsync("/admin/v1/businesses", new { name = "Acme", plan = "Pro" });
+
+        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
+    }
+
+    [Fact]
+    public async Task WrongAdminKeyReturns401()
+    {
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Admin-Key", TwaBotApiFactory.AdminKey + "x");
+
+        var response = await client.GetAsync("/admin/v1/businesses/1");
+
+        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
+    }
+
+    [Fact]
+    public async Task AnApiKeyWithAllPermissionsDoesNotOpenTheAdminApi()
+    {
+        var (_, client, key) = await factory.CreateTenantAsync();
+        client.DefaultRequestHeaders.Add("X-Admin-Key", key);
+
+        var response = await client.GetAsync("/admin/v1/businesses/1");
+
+        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
+    }
+
+    [Fact]
+    public async Task TheAdminKeyDoesNotOpenThePublicApi()
+    {
+        using var admin = factory.CreateAdminClient();
+        admin.DefaultRequestHeaders.Add("X-API-Key", TwaBotApiFactory.AdminKey);
+
+        var response = await admin.GetAsync("/api/v1/health");
+
+        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_API_KEY");
+    }
+}

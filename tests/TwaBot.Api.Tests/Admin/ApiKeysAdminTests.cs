@@ -1,0 +1,147 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Admin;
+
+public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task CreatingAKeyShowsItOnceWithItsSettings()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var expiresAt = factory.Clock.GetUtcNow().AddDays(30);
+
+        var response = await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/api-keys", new
+        {
+            name = "My CRM",
+            permissions = new[] { "send_template", "send_otp" },
+            per_minute_limit = 30,
+            daily_limit = 100,
+            expires_at = expiresAt,
+        });
+
+        var apiKey = (await response.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("api_key");
+        var key = apiKey.GetProperty("key").GetString()!;
+        Assert.StartsWith("twb_test_", key, StringComparison.Ordinal);
+        Assert.Equal(key[..15], apiKey.GetProperty("prefix").GetString());
+        Assert.Equal("My CRM", apiKey.GetProperty("name").GetString());
+        Assert.Equal(["send_template", "send_otp"], apiKey.GetProperty("permissions").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(30, apiKey.GetProperty("per_minute_limit").GetInt32());
+        Assert.Equal(100, apiKey.GetProperty("daily_limit").GetInt32());
+        Assert.Equal(expiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture),
+            apiKey.GetProperty("expires_at").GetString());
+    }
+
+    [Fact]
+    public async Task ListingKeysNeverShowsTheKeyOrItsHash()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        var (key, _) = await factory.CreateApiKeyAsync(businessId);
+        using var client = factory.CreateApiClient(key);
+        (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.GetAsync($"/admin/v1/businesses/{businessId}/api-keys");
+        var text = await response.Content.ReadAsStringAsync();
+
+        var keys = (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("api_keys");
+        var listed = Assert.Single(keys.EnumerateArray());
+        Assert.DoesNotContain(key[15..], text, StringComparison.Ordinal);
+        Assert.False(listed.TryGetProperty("key", out _));
+        Assert.False(listed.TryGetProperty("key_hash", out _));
+        Assert.Equal("2026-04-14T10:30:45.000Z", listed.GetProperty("last_used_at").GetString());
+    }
+
+    [Fact]
+    public async Task KeysOfOtherBusinessesAreNotListed()
+    {
+        var mine = await factory.CreateBusinessAsync();
+        var theirs = await factory.CreateBusinessAsync();
+        await factory.CreateApiKeyAsync(theirs);
+        using var admin = factory.CreateAdminClient();
+
+        var keys = (await (await admin.GetAsync($"/admin/v1/businesses/{mine}/api-keys")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("api_keys");
+
+        Assert.Equal(0, keys.GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("""{"permissions":["*"]}""", "name")]
+    [InlineData("""{"name":"k"}""", "permissions")]
+    [InlineData("""{"name":"k","permissions":[]}""", "permissions")]
+    [InlineData("""{"name":"k","permissions":["send_everything"]}""", "permissions")]
+    [InlineData("""{"name":"k","permissions":["*"],"per_minute_limit":0}""", "per_minute_limit")]
+    [InlineData("""{"name":"k","permissions":["*"],"daily_limit":-5}""", "daily_limit")]
+    [InlineData("""{"name":"k","permissions":["*"],"expires_at":"2020-01-01T00:00:00Z"}""", "expires_at")]
+    [InlineData("""{"name":"k","permissions":["*"],"expires_at":"soon"}""", "expires_at")]
+    [InlineData("""{"name":"k","permissions":["*"],"key_hash":"00"}""", "key_hash")]
+    public async Task InvalidKeysAreRefusedNamingTheField(string body, string field)
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsync($"/admin/v1/businesses/{businessId}/api-keys",
+            new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal(field, json.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task PatchChangesGivenFieldsAndNullClearsAnOverride()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var created = (await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/api-keys",
+            new { name = "k", permissions = new[] { "*" }, per_minute_limit = 10, daily_limit = 20 })).ReadJsonAsync(HttpStatusCode.Created))
+            .GetProperty("api_key");
+
+        var response = await admin.PatchAsync($"/admin/v1/api-keys/{created.GetProperty("id").GetInt64()}",
+            new StringContent("""{"per_minute_limit":null,"permissions":["send_text","send_text"]}""", System.Text.Encoding.UTF8, "application/json"));
+
+        var apiKey = (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("api_key");
+        Assert.Equal(JsonValueKind.Null, apiKey.GetProperty("per_minute_limit").ValueKind);
+        Assert.Equal(20, apiKey.GetProperty("daily_limit").GetInt32());
+        Assert.Equal("k", apiKey.GetProperty("name").GetString());
+        Assert.Equal(["send_text"], apiKey.GetProperty("permissions").EnumerateArray().Select(p => p.GetString()));
+        Assert.False(apiKey.TryGetProperty("key", out _));
+    }
+
+    [Fact]
+    public async Task PatchOrRevokeOfAnUnknownKeyReturns404()
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var patch = await admin.PatchAsJsonAsync("/admin/v1/api-keys/987654", new { name = "x" });
+        var delete = await admin.DeleteAsync("/admin/v1/api-keys/987654");
+
+        await patch.AssertErrorAsync(HttpStatusCode.NotFound, "API_KEY_NOT_FOUND");
+        await delete.AssertErrorAsync(HttpStatusCode.NotFound, "API_KEY_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task RevokingShowsRevokedAt()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        var (_, id) = await factory.CreateApiKeyAsync(businessId);
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.DeleteAsync($"/admin/v1/api-keys/{id}");
+
+        var apiKey = (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("api_key");
+        Assert.Equal("2026-04-14T10:30:45.000Z", apiKey.GetProperty("revoked_at").GetString());
+    }
+
+    [Fact]
+    public async Task KeysForAnUnknownBusinessReturn404()
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync("/admin/v1/businesses/424242/api-keys", new { name = "k", permissions = new[] { "*" } });
+
+        await response.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
+    }
+}

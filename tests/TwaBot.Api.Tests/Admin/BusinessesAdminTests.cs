@@ -1,0 +1,108 @@
+using System.Net;
+using System.Net.Http.Json;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Admin;
+
+public class BusinessesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task CreatingABusinessReturns201WithItsFields()
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync("/admin/v1/businesses", new { name = "Rahul Traders", plan = "growth", time_zone = "Europe/London" });
+
+        var json = await response.ReadJsonAsync(HttpStatusCode.Created);
+        Assert.True(json.GetProperty("success").GetBoolean());
+        var business = json.GetProperty("business");
+        Assert.True(business.GetProperty("id").GetInt64() > 0);
+        Assert.Equal("Rahul Traders", business.GetProperty("name").GetString());
+        Assert.Equal("Growth", business.GetProperty("plan").GetString());
+        Assert.Equal("Europe/London", business.GetProperty("time_zone").GetString());
+        Assert.False(business.GetProperty("whatsapp").GetProperty("connected").GetBoolean());
+        Assert.Equal($"/admin/v1/businesses/{business.GetProperty("id").GetInt64()}", response.Headers.Location?.ToString());
+    }
+
+    [Fact]
+    public async Task TheTimeZoneDefaultsToConfiguration()
+    {
+        var id = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var json = await (await admin.GetAsync($"/admin/v1/businesses/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal("Asia/Kolkata", json.GetProperty("business").GetProperty("time_zone").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"plan":"Pro"}""", "name")]
+    [InlineData("""{"name":"  ","plan":"Pro"}""", "name")]
+    [InlineData("""{"name":"Acme"}""", "plan")]
+    [InlineData("""{"name":"Acme","plan":"Enterprise"}""", "plan")]
+    [InlineData("""{"name":"Acme","plan":"1"}""", "plan")]
+    [InlineData("""{"name":"Acme","plan":"Pro","time_zone":"Mars/Olympus"}""", "time_zone")]
+    [InlineData("""{"name":"Acme","plan":"Pro","time_zone":"India Standard Time"}""", "time_zone")]
+    [InlineData("""{"name":"Acme","plan":"Pro","id":7}""", "id")]
+    [InlineData("""{"name":["Acme"],"plan":"Pro"}""", "name")]
+    public async Task InvalidBusinessesAreRefusedNamingTheField(string body, string field)
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsync("/admin/v1/businesses", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal(field, json.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task UnknownBusinessReturns404()
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.GetAsync("/admin/v1/businesses/999999");
+
+        await response.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task PatchChangesOnlyTheFieldsGiven()
+    {
+        var id = await factory.CreateBusinessAsync(plan: "Growth", name: "Before");
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PatchAsJsonAsync($"/admin/v1/businesses/{id}", new { plan = "Pro", time_zone = "America/New_York" });
+
+        var business = (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business");
+        Assert.Equal("Before", business.GetProperty("name").GetString());
+        Assert.Equal("Pro", business.GetProperty("plan").GetString());
+        Assert.Equal("America/New_York", business.GetProperty("time_zone").GetString());
+    }
+
+    [Fact]
+    public async Task APlanChangeIsSeenByTheNextApiRequest()
+    {
+        var (businessId, client, _) = await factory.CreateTenantAsync(name: "Old Name");
+        (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+        using var admin = factory.CreateAdminClient();
+
+        (await admin.PatchAsJsonAsync($"/admin/v1/businesses/{businessId}", new { name = "New Name" })).EnsureSuccessStatusCode();
+        var health = await (await client.GetAsync("/api/v1/health")).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal("New Name", health.GetProperty("business").GetString());
+    }
+
+    [Fact]
+    public async Task AnInvalidPatchChangesNothing()
+    {
+        var id = await factory.CreateBusinessAsync(plan: "Growth", name: "Stays");
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PatchAsJsonAsync($"/admin/v1/businesses/{id}", new { name = "Changed", plan = "Gold" });
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        var business = (await (await admin.GetAsync($"/admin/v1/businesses/{id}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business");
+        Assert.Equal("Stays", business.GetProperty("name").GetString());
+        Assert.Equal("Growth", business.GetProperty("plan").GetString());
+    }
+}

@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Http.Json;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Admin;
+
+public class WhatsAppAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    private const string Token = "EAAGsecretTokenValue1234567890abcdef";
+
+    [Fact]
+    public async Task ConnectingShowsTheConnectionButNeverTheToken()
+    {
+        var id = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var connect = await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp",
+            new { phone_number_id = "106540352242922", waba_id = "102290129340398", access_token = Token, display_phone_number = "15550783881" });
+        var connectText = await connect.Content.ReadAsStringAsync();
+        var get = await admin.GetAsync($"/admin/v1/businesses/{id}");
+        var getText = await get.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, connect.StatusCode);
+        var whatsapp = (await get.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business").GetProperty("whatsapp");
+        Assert.True(whatsapp.GetProperty("connected").GetBoolean());
+        Assert.Equal("106540352242922", whatsapp.GetProperty("phone_number_id").GetString());
+        Assert.Equal("102290129340398", whatsapp.GetProperty("waba_id").GetString());
+        Assert.Equal("15550783881", whatsapp.GetProperty("display_phone_number").GetString());
+        Assert.DoesNotContain(Token, connectText, StringComparison.Ordinal);
+        Assert.DoesNotContain(Token, getText, StringComparison.Ordinal);
+        Assert.DoesNotContain("access_token", getText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HealthReportsTheConnection()
+    {
+        var (businessId, client, _) = await factory.CreateTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var before = await (await client.GetAsync("/api/v1/health")).ReadJsonAsync(HttpStatusCode.OK);
+
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{businessId}/whatsapp", new { sandbox = true })).EnsureSuccessStatusCode();
+        var connected = await (await client.GetAsync("/api/v1/health")).ReadJsonAsync(HttpStatusCode.OK);
+        (await admin.DeleteAsync($"/admin/v1/businesses/{businessId}/whatsapp")).EnsureSuccessStatusCode();
+        var disconnected = await (await client.GetAsync("/api/v1/health")).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.False(before.GetProperty("whatsapp_connected").GetBoolean());
+        Assert.True(connected.GetProperty("whatsapp_connected").GetBoolean());
+        Assert.False(disconnected.GetProperty("whatsapp_connected").GetBoolean());
+    }
+
+    [Fact]
+    public async Task ASandboxConnectionGetsMetaLookingIds()
+    {
+        var id = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp", new { sandbox = true });
+
+        var whatsapp = (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business").GetProperty("whatsapp");
+        Assert.True(whatsapp.GetProperty("sandbox").GetBoolean());
+        Assert.Matches("^[0-9]{15}$", whatsapp.GetProperty("phone_number_id").GetString());
+        Assert.Matches("^[0-9]{15}$", whatsapp.GetProperty("waba_id").GetString());
+    }
+
+    [Fact]
+    public async Task APhoneNumberIdBelongsToOneBusinessOnly()
+    {
+        var first = await factory.CreateBusinessAsync();
+        var second = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var body = new { phone_number_id = "555000111222333", waba_id = "1", access_token = "token-one" };
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{first}/whatsapp", body)).EnsureSuccessStatusCode();
+
+        var response = await admin.PutAsJsonAsync($"/admin/v1/businesses/{second}/whatsapp", body);
+
+        await response.AssertErrorAsync(HttpStatusCode.Conflict, "CONFLICT");
+    }
+
+    [Fact]
+    public async Task ReconnectingReplacesTheConnection()
+    {
+        var id = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp",
+            new { phone_number_id = "700000000000001", waba_id = "1", access_token = "t1" })).EnsureSuccessStatusCode();
+
+        var response = await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp",
+            new { phone_number_id = "700000000000002", waba_id = "2", access_token = "t2" });
+
+        var whatsapp = (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business").GetProperty("whatsapp");
+        Assert.Equal("700000000000002", whatsapp.GetProperty("phone_number_id").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"waba_id":"1","access_token":"t"}""", "phone_number_id")]
+    [InlineData("""{"phone_number_id":"12a","waba_id":"1","access_token":"t"}""", "phone_number_id")]
+    [InlineData("""{"phone_number_id":"1","access_token":"t"}""", "waba_id")]
+    [InlineData("""{"phone_number_id":"1","waba_id":"1"}""", "access_token")]
+    [InlineData("""{"phone_number_id":"1","waba_id":"1","access_token":"t","token":"x"}""", "token")]
+    public async Task InvalidConnectionsAreRefusedNamingTheField(string body, string field)
+    {
+        var id = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PutAsync($"/admin/v1/businesses/{id}/whatsapp",
+            new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal(field, json.GetProperty("field").GetString());
+    }
+}

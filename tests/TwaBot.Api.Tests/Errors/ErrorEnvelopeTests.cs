@@ -1,0 +1,142 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Errors;
+
+public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task UnknownApiRouteReturns404Envelope()
+    {
+        var (_, client, _) = await factory.CreateTenantAsync();
+
+        var response = await client.GetAsync("/api/v1/send-fax");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.NotFound, "NOT_FOUND");
+        Assert.Contains("/api/v1/send-fax", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownRouteWithoutAKeyIsStill404Envelope()
+    {
+        using var client = factory.CreateClient();
+
+        var response = await client.GetAsync("/no/such/page?apikey=twb_test_secret");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.NotFound, "NOT_FOUND");
+        Assert.DoesNotContain("secret", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WrongMethodReturns405Envelope()
+    {
+        var (_, client, _) = await factory.CreateTenantAsync();
+
+        var response = await client.DeleteAsync("/api/v1/health");
+
+        await response.AssertErrorAsync(HttpStatusCode.MethodNotAllowed, "METHOD_NOT_ALLOWED");
+    }
+
+    [Theory]
+    [InlineData("{\"name\":")]
+    [InlineData("{name: 'x'}")]
+    [InlineData("[1,2")]
+    public async Task MalformedJsonReturns400Envelope(string body)
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsync("/admin/v1/businesses", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("Request body is not valid JSON.", json.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task WrongJsonTypeNamesTheField()
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsync("/admin/v1/businesses", new StringContent("""{"name":"Acme","plan":7}""", Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("plan", json.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task ABodyThatIsNotAnObjectIsRefused()
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsync("/admin/v1/businesses", new StringContent("[1,2,3]", Encoding.UTF8, "application/json"));
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+    }
+
+    [Fact]
+    public async Task MissingBodyReturns400Envelope()
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsync("/admin/v1/businesses", new StringContent("", Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("A JSON request body is required.", json.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task NonJsonContentTypeReturns415Envelope()
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsync("/admin/v1/businesses", new StringContent("name=Acme&plan=Pro", Encoding.UTF8, "application/x-www-form-urlencoded"));
+
+        await response.AssertErrorAsync(HttpStatusCode.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE");
+    }
+
+    [Fact]
+    public async Task OversizedBodyReturns413EnvelopeAndStoresNothing()
+    {
+        using var admin = factory.CreateAdminClient();
+        var name = new string('x', 70 * 1024);
+
+        var response = await admin.PostAsJsonAsync("/admin/v1/businesses", new { name, plan = "Pro" });
+
+        await response.AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE");
+        await factory.WithDbAsync(async db =>
+            Assert.DoesNotContain(await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(db.Businesses),
+                b => b.Name.Length > 1000));
+    }
+
+    [Fact]
+    public async Task UnhandledExceptionReturns500WithoutDetails()
+    {
+        await using var broken = new BrokenClockFactory();
+        using var client = broken.CreateApiClient(TwaBot.Api.ApiKeys.ApiKeyFormat.Generate("twb_test_"));
+
+        var response = await client.GetAsync("/api/v1/health");
+        var text = await response.Content.ReadAsStringAsync();
+
+        await response.AssertErrorAsync(HttpStatusCode.InternalServerError, "INTERNAL_ERROR");
+        Assert.DoesNotContain("clock is broken", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at ", text, StringComparison.Ordinal);
+        Assert.Contains(broken.Logs.Events, e => e.Exception?.Message == "clock is broken");
+    }
+
+    /// <summary>A server whose clock throws, so any request that reads the time fails unexpectedly.</summary>
+    private sealed class BrokenClockFactory : TwaBotApiFactory
+    {
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions
+                .AddSingleton<TimeProvider>(services, new BrokenClock()));
+        }
+    }
+
+    private sealed class BrokenClock : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => throw new InvalidOperationException("clock is broken");
+    }
+}

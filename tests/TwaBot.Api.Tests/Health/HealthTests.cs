@@ -1,0 +1,93 @@
+using System.Net;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Health;
+
+public class HealthTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task HealthHasTheSeedsShapePlusTheMode()
+    {
+        var businessId = await factory.CreateBusinessAsync(name: "Your Business Name");
+        var (key, _) = await factory.CreateApiKeyAsync(businessId, name: "My CRM");
+        using var client = factory.CreateApiClient(key);
+
+        var json = await (await client.GetAsync("/api/v1/health")).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal(["success", "business", "whatsapp_connected", "api_key_name", "timestamp", "mode"], json.PropertyNames());
+        Assert.True(json.GetProperty("success").GetBoolean());
+        Assert.Equal("Your Business Name", json.GetProperty("business").GetString());
+        Assert.False(json.GetProperty("whatsapp_connected").GetBoolean());
+        Assert.Equal("My CRM", json.GetProperty("api_key_name").GetString());
+        Assert.Equal("sandbox", json.GetProperty("mode").GetString());
+    }
+
+    [Fact]
+    public async Task TheTimestampIsUtcWithMilliseconds()
+    {
+        var (_, client, _) = await factory.CreateTenantAsync();
+
+        var json = await (await client.GetAsync("/api/v1/health")).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal(
+            factory.Clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture),
+            json.GetProperty("timestamp").GetString());
+        Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$", json.GetProperty("timestamp").GetString());
+    }
+
+    [Fact]
+    public async Task AnyPermissionIsEnoughForHealth()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        var (key, _) = await factory.CreateApiKeyAsync(businessId, ["send_media"]);
+        using var client = factory.CreateApiClient(key);
+
+        var response = await client.GetAsync("/api/v1/health");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+}
+
+/// <summary>The same server in live mode (Production, Meta credentials, no sandbox).</summary>
+public class LiveHealthTests : IAsyncLifetime
+{
+    private readonly TwaBotApiFactory _factory = LiveMode.Factory();
+
+    [Fact]
+    public async Task HealthSaysLiveAndKeysAreLiveKeys()
+    {
+        var (_, client, key) = await _factory.CreateTenantAsync();
+
+        var json = await (await client.GetAsync("/api/v1/health")).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal("live", json.GetProperty("mode").GetString());
+        Assert.StartsWith("twb_live_", key, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ATestKeyIsRefusedByALiveServer()
+    {
+        using var client = _factory.CreateApiClient(TwaBot.Api.ApiKeys.ApiKeyFormat.Generate("twb_test_"));
+
+        var response = await client.GetAsync("/api/v1/health");
+
+        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_API_KEY");
+    }
+
+    [Fact]
+    public async Task ASandboxConnectionIsRefusedByALiveServer()
+    {
+        var businessId = await _factory.CreateBusinessAsync();
+        using var admin = _factory.CreateAdminClient();
+
+        var response = await admin.PutAsync($"/admin/v1/businesses/{businessId}/whatsapp",
+            new StringContent("""{"sandbox":true}""", System.Text.Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("sandbox", json.GetProperty("field").GetString());
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _factory.DisposeAsync();
+}

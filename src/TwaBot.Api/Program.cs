@@ -37,18 +37,15 @@ api.MapHealth();
 api.MapTemplates();
 app.MapAdminApi();
 
-try
+// A bad setting stops the server with the setting's name, not a stack trace. (Under the tests'
+// in-memory host the start-up exception reaches the test instead.)
+if (!ConfigurationErrors.IsTestHost(app) && ConfigurationErrors.Check(app.Services) is { } configurationError)
 {
-    app.Run();
-}
-catch (Exception error) when (ConfigurationErrors.IsConfigurationError(error) && !ConfigurationErrors.IsTestHost(app))
-{
-    // A bad setting stops the server with the setting's name, not a stack trace.
-    // (Under the tests' in-memory host the exception must reach the test instead.)
-    Console.Error.WriteLine(ConfigurationErrors.Describe(error));
+    Console.Error.WriteLine(configurationError);
     return 1;
 }
 
+app.Run();
 return 0;
 
 /// <summary>Entry point; public so the tests' WebApplicationFactory can start it.</summary>

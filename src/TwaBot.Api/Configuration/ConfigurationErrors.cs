@@ -14,6 +14,20 @@ public static class ConfigurationErrors
         _ => false,
     };
 
+    /// <summary>Binds and validates the options now; returns the readable report of what is wrong, or null.</summary>
+    public static string? Check(IServiceProvider services)
+    {
+        try
+        {
+            _ = services.GetRequiredService<IOptions<TwaBotOptions>>().Value;
+            return null;
+        }
+        catch (Exception error) when (IsConfigurationError(error))
+        {
+            return Describe(error);
+        }
+    }
+
     /// <summary>True under WebApplicationFactory, whose in-memory server must see start-up failures itself.</summary>
     public static bool IsTestHost(WebApplication app) =>
         app?.Services.GetService<Microsoft.AspNetCore.Hosting.Server.IServer>()?.GetType().Assembly.GetName().Name

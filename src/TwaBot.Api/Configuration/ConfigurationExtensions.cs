@@ -8,14 +8,20 @@ public static class ConfigurationExtensions
     public static WebApplicationBuilder AddTwaBotConfiguration(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<TwaBotOptions>()
-            .Bind(builder.Configuration.GetSection(TwaBotOptions.SectionName))
-            .ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<TwaBotOptions>, TwaBotOptionsValidator>();
-        builder.Services.AddSingleton(services => ServerMode.Resolve(
-            services.GetRequiredService<IOptions<TwaBotOptions>>().Value.Sandbox,
-            services.GetRequiredService<IHostEnvironment>()));
+        builder.Services.AddTwaBotOptions(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
         return builder;
+    }
+
+    public static IServiceCollection AddTwaBotOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<TwaBotOptions>()
+            .Bind(configuration.GetSection(TwaBotOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TwaBotOptions>, TwaBotOptionsValidator>();
+        services.AddSingleton(provider => ServerMode.Resolve(
+            provider.GetRequiredService<IOptions<TwaBotOptions>>().Value.Sandbox,
+            provider.GetRequiredService<IHostEnvironment>()));
+        return services;
     }
 }

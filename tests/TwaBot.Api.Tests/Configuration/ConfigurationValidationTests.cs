@@ -1,4 +1,8 @@
+using System.Diagnostics;
 using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using TwaBot.Api.Configuration;
 using TwaBot.Api.Tests.Infrastructure;
 
@@ -18,33 +22,62 @@ public class ConfigurationValidationTests
     [InlineData("TwaBot:Meta:GraphVersion", "23")]
     [InlineData("TwaBot:AdminKey", "short")]
     [InlineData("TwaBot:Sandbox:Enabled", "maybe")]
-    public void ABadValueStopsTheServerNamingTheSetting(string setting, string value)
+    public void ABadValueIsReportedByItsSettingName(string setting, string value)
     {
-        var error = StartupError(new Dictionary<string, string?> { [setting] = value });
+        var report = Check(new() { [setting] = value }, Environments.Development);
 
-        Assert.True(ConfigurationErrors.IsConfigurationError(error), error.ToString());
-        Assert.Contains(setting, ConfigurationErrors.Describe(error), StringComparison.Ordinal);
+        Assert.NotNull(report);
+        Assert.Contains(setting, report, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void ProductionWithoutMetaCredentialsRefusesToStart()
+    public void TheDefaultsAreValidInDevelopment()
     {
-        var error = StartupError(new Dictionary<string, string?>(), environment: "Production");
-
-        var message = ConfigurationErrors.Describe(error);
-        Assert.Contains("TwaBot:Meta:AppSecret", message, StringComparison.Ordinal);
-        Assert.Contains("TwaBot:Meta:VerifyToken", message, StringComparison.Ordinal);
-        Assert.Contains("TwaBot:Sandbox:Enabled=true", message, StringComparison.Ordinal);
+        Assert.Null(Check([], Environments.Development));
     }
 
     [Fact]
-    public void ProductionLiveModeNeedsAnAdminKey()
+    public void LiveModeNeedsMetaCredentialsAndAnAdminKey()
+    {
+        var report = Check([], Environments.Production);
+
+        Assert.NotNull(report);
+        Assert.Contains("TwaBot:Meta:AppSecret", report, StringComparison.Ordinal);
+        Assert.Contains("TwaBot:Meta:VerifyToken", report, StringComparison.Ordinal);
+        Assert.Contains("TwaBot:AdminKey", report, StringComparison.Ordinal);
+        Assert.Contains("TwaBot:Sandbox:Enabled=true", report, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LiveModeWithCredentialsIsValid()
     {
         var settings = LiveMode.Settings();
-        settings["TwaBot:AdminKey"] = "";
-        var error = StartupError(settings, environment: "Production");
+        settings["TwaBot:AdminKey"] = TwaBotApiFactory.AdminKey;
 
-        Assert.Contains("TwaBot:AdminKey", ConfigurationErrors.Describe(error), StringComparison.Ordinal);
+        Assert.Null(Check(settings, Environments.Production));
+    }
+
+    [Fact]
+    public async Task TheServerProcessStopsWithTheSettingsNameAndExitCode1()
+    {
+        var (exitCode, output) = await RunServerAsync(new()
+        {
+            ["DOTNET_ENVIRONMENT"] = "Development",
+            ["TwaBot__RateLimits__GlobalPerMinute"] = "0",
+        });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("TwaBot:RateLimits:GlobalPerMinute must be at least 1 (got 0).", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // no stack trace
+    }
+
+    [Fact]
+    public async Task AProductionServerWithoutCredentialsRefusesToStart()
+    {
+        var (exitCode, output) = await RunServerAsync(new() { ["DOTNET_ENVIRONMENT"] = "Production" });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Live mode needs TwaBot:Meta:AppSecret", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -61,9 +94,8 @@ public class ConfigurationValidationTests
     }
 
     [Fact]
-    public async Task DevelopmentRunsTheSandboxWithZeroConfiguration()
+    public async Task DevelopmentRunsWithZeroConfigurationAndMakesItsOwnAdminKey()
     {
-        // No admin key, no Meta settings: the server starts and makes its own admin key.
         await using var factory = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:AdminKey"] = "" });
         using var client = factory.CreateAdminClient();
 
@@ -74,11 +106,46 @@ public class ConfigurationValidationTests
         await admin.AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
     }
 
-    /// <summary>The exception that stopped a server with these settings from starting.</summary>
-    private static Exception StartupError(Dictionary<string, string?> settings, string environment = "Development")
+    /// <summary>Binds and validates as the server does at start; returns the report, or null when valid.</summary>
+    private static string? Check(Dictionary<string, string?> settings, string environment)
     {
-        // Not disposed: a host that never started cannot be stopped; its temp file is never created.
-        var factory = new TwaBotApiFactory(settings, environment);
-        return Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection()
+            .AddSingleton<IHostEnvironment>(new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = environment })
+            .AddTwaBotOptions(configuration);
+        using var provider = services.BuildServiceProvider();
+        return ConfigurationErrors.Check(provider);
+    }
+
+    /// <summary>Starts the real server binary with these environment variables and waits for it to exit.</summary>
+    private static async Task<(int ExitCode, string Output)> RunServerAsync(Dictionary<string, string> environment)
+    {
+        var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "--urls", "http://127.0.0.1:0"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        start.Environment["ConnectionStrings__TwaBot"] = $"Data Source={Path.Combine(Path.GetTempPath(), $"twabot-cfg-{Guid.NewGuid():N}.db")}";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await output + await error);
     }
 }

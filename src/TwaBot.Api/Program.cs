@@ -32,7 +32,8 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseTwaBotOpenApi();                       // /swagger and /swagger/v1/swagger.json
 
-var api = app.MapGroup("/api/v1").RequireApiKey().WithMetadata(new ApiKeySecurity());
+var api = app.MapGroup("/api/v1").RequireApiKey().WithMetadata(new ApiKeySecurity())
+    .ProducesErrors(StatusCodes.Status401Unauthorized);
 api.MapHealth();
 api.MapTemplates();
 app.MapAdminApi();

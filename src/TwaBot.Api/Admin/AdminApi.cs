@@ -14,7 +14,9 @@ public static class AdminApi
         var admin = app.MapGroup("/admin/v1")
             .RequireAuthorization(ApiKeyAuthenticationExtensions.AdminPolicy)
             .WithTags("Admin")
-            .WithMetadata(new AdminKeySecurity());
+            .WithMetadata(new AdminKeySecurity())
+            .ProducesErrors(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound)
+            .WithExamples(responses: (StatusCodes.Status401Unauthorized, SeedExamples.AdminUnauthorized));
         admin.MapBusinessesAdmin();
         admin.MapWhatsAppAdmin();
         admin.MapApiKeysAdmin();

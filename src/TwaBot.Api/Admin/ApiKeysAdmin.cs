@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.ApiKeys;
 using TwaBot.Api.Errors;
+using TwaBot.Api.OpenApi;
 
 namespace TwaBot.Api.Admin;
 
@@ -10,7 +11,8 @@ internal static class ApiKeysAdmin
 {
     public static void MapApiKeysAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/businesses/{id:long}/api-keys", Create).WithName("AdminCreateApiKey");
+        admin.MapPost("/businesses/{id:long}/api-keys", Create).WithName("AdminCreateApiKey")
+            .WithExamples(SeedExamples.CreateApiKeyRequest, (StatusCodes.Status201Created, SeedExamples.CreatedApiKeyResponse));
         admin.MapGet("/businesses/{id:long}/api-keys", List).WithName("AdminListApiKeys");
         admin.MapPatch("/api-keys/{keyId:long}", Update).WithName("AdminUpdateApiKey");
         admin.MapDelete("/api-keys/{keyId:long}", Revoke).WithName("AdminRevokeApiKey");

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Businesses;
 using TwaBot.Api.Errors;
+using TwaBot.Api.OpenApi;
 
 namespace TwaBot.Api.Admin;
 
@@ -10,7 +11,8 @@ internal static class BusinessesAdmin
 {
     public static void MapBusinessesAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/businesses", Create).WithName("AdminCreateBusiness");
+        admin.MapPost("/businesses", Create).WithName("AdminCreateBusiness")
+            .WithExamples(SeedExamples.CreateBusinessRequest, (StatusCodes.Status201Created, SeedExamples.BusinessResponse));
         admin.MapGet("/businesses/{id:long}", Get).WithName("AdminGetBusiness");
         admin.MapPatch("/businesses/{id:long}", Update).WithName("AdminUpdateBusiness");
     }

@@ -4,6 +4,7 @@ using TwaBot.Api.ApiKeys;
 using TwaBot.Api.Configuration;
 using TwaBot.Api.Data;
 using TwaBot.Api.Json;
+using TwaBot.Api.OpenApi;
 
 namespace TwaBot.Api.Health;
 
@@ -12,7 +13,11 @@ public static class HealthApi
 {
     public static RouteGroupBuilder MapHealth(this RouteGroupBuilder api)
     {
-        api.MapGet("/health", GetHealth).WithName("Health").WithTags("Account");
+        api.MapGet("/health", GetHealth)
+            .WithName("Health")
+            .WithTags("Account")
+            .WithSummary("Validate your API key and check whether WhatsApp is connected.")
+            .WithExamples(responses: [(StatusCodes.Status200OK, SeedExamples.Health), (StatusCodes.Status401Unauthorized, SeedExamples.MissingApiKey)]);
         return api;
     }
 

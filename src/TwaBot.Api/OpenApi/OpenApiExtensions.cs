@@ -1,20 +1,88 @@
+using Microsoft.OpenApi;
+
 namespace TwaBot.Api.OpenApi;
 
 public static class OpenApiExtensions
 {
+    public const string DocumentName = "v1";
+
+    /// <summary>The OpenAPI document of every mapped route, with the key schemes and the seed's examples.</summary>
     public static IServiceCollection AddTwaBotOpenApi(this IServiceCollection services)
     {
         services.AddEndpointsApiExplorer();
-        services.AddSwaggerGen();
+        services.AddSwaggerGen(options =>
+        {
+            options.SwaggerDoc(DocumentName, new OpenApiInfo
+            {
+                Title = "TwaBot REST API",
+                Version = DocumentName,
+                Description = "Send WhatsApp template, text, media and OTP messages through Meta's WhatsApp Cloud API, " +
+                    "and track their delivery. Authenticate /api/v1 calls with X-API-Key and /admin/v1 calls with X-Admin-Key.",
+            });
+            options.AddSecurityDefinition(SecuritySchemes.ApiKey, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = "X-API-Key",
+                Description = "Your API key (twb_live_… or twb_test_…).",
+            });
+            options.AddSecurityDefinition(SecuritySchemes.AdminKey, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = "X-Admin-Key",
+                Description = "The server's admin key (TwaBot:AdminKey).",
+            });
+            options.SupportNonNullableReferenceTypes();
+            MapPatchFields(options);
+            options.OperationFilter<SecurityRequirementFilter>();
+            options.OperationFilter<ExamplesFilter>();
+        });
         return services;
+    }
+
+    /// <summary>A PATCH field is documented as its value: absent means unchanged, null clears.</summary>
+    private static void MapPatchFields(Swashbuckle.AspNetCore.SwaggerGen.SwaggerGenOptions options)
+    {
+        options.MapType<Json.PatchField<string>>(() => new OpenApiSchema { Type = JsonSchemaType.String });
+        options.MapType<Json.PatchField<int?>>(() => new OpenApiSchema { Type = JsonSchemaType.Integer | JsonSchemaType.Null, Format = "int32" });
+        options.MapType<Json.PatchField<DateTime?>>(() => new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Format = "date-time" });
+        options.MapType<Json.PatchField<List<string>>>(() => new OpenApiSchema
+        {
+            Type = JsonSchemaType.Array,
+            Items = new OpenApiSchema { Type = JsonSchemaType.String },
+        });
     }
 
     public static WebApplication UseTwaBotOpenApi(this WebApplication app)
     {
         app.UseSwagger();
-        app.UseSwaggerUI();
+        app.UseSwaggerUI(options => options.DocumentTitle = "TwaBot REST API");
         return app;
     }
+
+    /// <summary>Declares error statuses an endpoint (or group) answers with the envelope.</summary>
+    public static TBuilder ProducesErrors<TBuilder>(this TBuilder builder, params int[] statusCodes)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        foreach (var status in statusCodes)
+        {
+            builder.WithMetadata(new ProducesResponseTypeMetadata(status, typeof(Errors.ErrorBody), ["application/json"]));
+        }
+
+        return builder;
+    }
+
+    /// <summary>Attaches request and response examples (raw JSON) to an endpoint's OpenAPI operation.</summary>
+    public static TBuilder WithExamples<TBuilder>(this TBuilder builder, string? request = null, params (int Status, string Json)[] responses)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new OpenApiExamples(request, responses.ToDictionary(r => r.Status, r => r.Json)));
+}
+
+public static class SecuritySchemes
+{
+    public const string ApiKey = "ApiKey";
+    public const string AdminKey = "AdminKey";
 }
 
 /// <summary>Marks endpoints that need <c>X-API-Key</c>.</summary>
@@ -22,3 +90,6 @@ public sealed class ApiKeySecurity;
 
 /// <summary>Marks endpoints that need <c>X-Admin-Key</c>.</summary>
 public sealed class AdminKeySecurity;
+
+/// <summary>Example bodies for one endpoint: the request, and responses by status code.</summary>
+public sealed record OpenApiExamples(string? Request, IReadOnlyDictionary<int, string> Responses);

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.ApiKeys;
 using TwaBot.Api.Data;
 using TwaBot.Api.Json;
+using TwaBot.Api.OpenApi;
 
 namespace TwaBot.Api.Templates;
 
@@ -11,7 +12,11 @@ public static class TemplatesApi
 {
     public static RouteGroupBuilder MapTemplates(this RouteGroupBuilder api)
     {
-        api.MapGet("/templates", ListApproved).WithName("ListTemplates").WithTags("Templates");
+        api.MapGet("/templates", ListApproved)
+            .WithName("ListTemplates")
+            .WithTags("Templates")
+            .WithSummary("List your business's Meta-approved WhatsApp templates.")
+            .WithExamples(responses: [(StatusCodes.Status200OK, SeedExamples.Templates), (StatusCodes.Status401Unauthorized, SeedExamples.MissingApiKey)]);
         return api;
     }
 

@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace TwaBot.Api.OpenApi;
+
+/// <summary>Declares the key an operation needs, from the marker its route group carries.</summary>
+internal sealed class SecurityRequirementFilter : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
+        var scheme = metadata.OfType<AdminKeySecurity>().Any() ? SecuritySchemes.AdminKey
+            : metadata.OfType<ApiKeySecurity>().Any() ? SecuritySchemes.ApiKey
+            : null;
+        if (scheme is null)
+        {
+            return;
+        }
+
+        operation.Security ??= [];
+        operation.Security.Add(new OpenApiSecurityRequirement
+        {
+            [new OpenApiSecuritySchemeReference(scheme, context.Document)] = [],
+        });
+    }
+}
+
+/// <summary>Copies <see cref="OpenApiExamples"/> into the operation's JSON request and responses.</summary>
+internal sealed class ExamplesFilter : IOperationFilter
+{
+    private const string Json = "application/json";
+
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        // Group-level examples come first in the metadata; endpoint-level ones override them per status.
+        foreach (var examples in context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<OpenApiExamples>())
+        {
+            if (examples.Request is { } request && operation.RequestBody?.Content is { } requestContent
+                && requestContent.TryGetValue(Json, out var requestMedia))
+            {
+                SetExample(requestMedia, request);
+            }
+
+            foreach (var (status, json) in examples.Responses)
+            {
+                var key = status.ToString(CultureInfo.InvariantCulture);
+                if (operation.Responses is { } responses && responses.TryGetValue(key, out var response)
+                    && response.Content is { } content && content.TryGetValue(Json, out var media))
+                {
+                    SetExample(media, json);
+                }
+            }
+        }
+    }
+
+    // Content maps hold the interface; the generator creates concrete media types, which are writable.
+    private static void SetExample(IOpenApiMediaType media, string json)
+    {
+        if (media is OpenApiMediaType writable)
+        {
+            writable.Example = JsonNode.Parse(json);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.OpenApi;
+
+public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task EveryMappedRouteIsInTheDocumentWithItsMethods()
+    {
+        var document = await Document();
+        var paths = document.GetProperty("paths");
+
+        var routes = MappedRoutes().ToList();
+
+        Assert.NotEmpty(routes);
+        foreach (var (path, method) in routes)
+        {
+            Assert.True(paths.TryGetProperty(path, out var item), $"{path} is not in the OpenAPI document");
+            Assert.True(item.TryGetProperty(method.ToLowerInvariant(), out _), $"{method} {path} is not in the OpenAPI document");
+        }
+    }
+
+    [Fact]
+    public async Task TheKeySchemesAreDeclaredAndRequired()
+    {
+        var document = await Document();
+
+        var schemes = document.GetProperty("components").GetProperty("securitySchemes");
+        Assert.Equal("X-API-Key", schemes.GetProperty("ApiKey").GetProperty("name").GetString());
+        Assert.Equal("header", schemes.GetProperty("ApiKey").GetProperty("in").GetString());
+        Assert.Equal("X-Admin-Key", schemes.GetProperty("AdminKey").GetProperty("name").GetString());
+        Assert.True(SecurityOf(document, "/api/v1/health", "get").TryGetProperty("ApiKey", out _));
+        Assert.True(SecurityOf(document, "/admin/v1/businesses", "post").TryGetProperty("AdminKey", out _));
+    }
+
+    [Fact]
+    public async Task ExamplesComeFromTheSeed()
+    {
+        var document = await Document();
+
+        var health = Example(document, "/api/v1/health", "get", "200");
+        var templates = Example(document, "/api/v1/templates", "get", "200");
+
+        Assert.Equal("Your Business Name", health.GetProperty("business").GetString());
+        Assert.Equal("2026-04-02T10:30:00.000Z", health.GetProperty("timestamp").GetString());
+        Assert.Equal("order_confirmation", templates.GetProperty("templates")[0].GetProperty("name").GetString());
+        Assert.Equal("MISSING_API_KEY", Example(document, "/api/v1/health", "get", "401").GetProperty("error_code").GetString());
+    }
+
+    [Fact]
+    public async Task SchemasUseSnakeCaseNames()
+    {
+        var document = await Document();
+
+        var health = document.GetProperty("components").GetProperty("schemas").GetProperty("HealthResponse").GetProperty("properties");
+
+        Assert.True(health.TryGetProperty("whatsapp_connected", out _));
+        Assert.True(health.TryGetProperty("api_key_name", out _));
+    }
+
+    [Fact]
+    public async Task TheSwaggerUiIsServed()
+    {
+        using var client = factory.CreateClient();
+
+        var response = await client.GetAsync("/swagger/index.html");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("swagger", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Every (path, method) the server maps, as OpenAPI writes paths; excluded endpoints left out.</summary>
+    internal static IEnumerable<(string Path, string Method)> MappedRoutes(IServiceProvider services) =>
+        services.GetRequiredService<EndpointDataSource>().Endpoints
+            .OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.IExcludeFromDescriptionMetadata>()?.ExcludeFromDescription != true)
+            .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>() is not null)
+            .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods
+                .Select(method => (OpenApiPath(e.RoutePattern.RawText!), method)));
+
+    private IEnumerable<(string Path, string Method)> MappedRoutes()
+    {
+        _ = factory.Server;
+        return MappedRoutes(factory.Services);
+    }
+
+    /// <summary><c>/admin/v1/businesses/{id:long}</c> → <c>/admin/v1/businesses/{id}</c>.</summary>
+    private static string OpenApiPath(string pattern) =>
+        "/" + System.Text.RegularExpressions.Regex.Replace(pattern.TrimStart('/'), @"\{(\w+)(:[^}]*)?\}", "{$1}");
+
+    private async Task<JsonElement> Document()
+    {
+        using var client = factory.CreateClient();
+        return await (await client.GetAsync("/swagger/v1/swagger.json")).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    private static JsonElement SecurityOf(JsonElement document, string path, string method) =>
+        document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("security")[0];
+
+    private static JsonElement Example(JsonElement document, string path, string method, string status) =>
+        document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses").GetProperty(status)
+            .GetProperty("content").GetProperty("application/json").GetProperty("example");
+}

@@ -20,6 +20,7 @@ builder.Services.AddErrorEnvelope();         // every error is {success:false, e
 builder.Services.AddTwaBotData();
 builder.Services.AddTwaBotAuthentication();  // X-API-Key for /api/v1, X-Admin-Key for /admin/v1
 builder.Services.AddTwaBotOpenApi();
+builder.Services.AddLivenessChecks();      // GET /healthz for Docker and load balancers
 builder.Services.AddSingleton<MetaAppSecret>();
 builder.Services.AddSingleton<IMetaGraphAddress, LiveMetaGraphAddress>();
 builder.Services.AddHostedService<SandboxConsole>();
@@ -37,6 +38,7 @@ var api = app.MapGroup("/api/v1").RequireApiKey().WithMetadata(new ApiKeySecurit
 api.MapHealth();
 api.MapTemplates();
 app.MapAdminApi();
+app.MapLivenessChecks();
 
 // A bad setting stops the server with the setting's name, not a stack trace. (Under the tests'
 // in-memory host the start-up exception reaches the test instead.)

@@ -18,6 +18,7 @@ namespace TwaBot.Api.Json;
 [JsonSerializable(typeof(ErrorBody))]
 [JsonSerializable(typeof(OkResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(LivenessResponse))]
 [JsonSerializable(typeof(TemplateListResponse))]
 [JsonSerializable(typeof(CreateBusinessRequest))]
 [JsonSerializable(typeof(UpdateBusinessRequest))]

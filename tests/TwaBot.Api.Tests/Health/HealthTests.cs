@@ -91,3 +91,16 @@ public class LiveHealthTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _factory.DisposeAsync();
 }
+
+public class LivenessTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task HealthzAnswersWithoutAKey()
+    {
+        using var client = factory.CreateClient();
+
+        var json = await (await client.GetAsync("/healthz")).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal("healthy", json.GetProperty("status").GetString());
+    }
+}

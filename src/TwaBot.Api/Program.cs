@@ -8,6 +8,7 @@ using TwaBot.Api.Json;
 using TwaBot.Api.Logging;
 using TwaBot.Api.Meta;
 using TwaBot.Api.OpenApi;
+using TwaBot.Api.RateLimiting;
 using TwaBot.Api.Sandbox;
 using TwaBot.Api.Templates;
 
@@ -19,6 +20,7 @@ builder.Services.AddTwaBotJson();            // snake_case, source-generated
 builder.Services.AddErrorEnvelope();         // every error is {success:false, error, error_code}
 builder.Services.AddTwaBotData();
 builder.Services.AddTwaBotAuthentication();  // X-API-Key for /api/v1, X-Admin-Key for /admin/v1
+builder.Services.AddTwaBotRateLimiting();    // per-minute limits: per key, then global
 builder.Services.AddTwaBotOpenApi();
 builder.Services.AddLivenessChecks();      // GET /healthz for Docker and load balancers
 builder.Services.AddSingleton<MetaAppSecret>();
@@ -33,8 +35,8 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseTwaBotOpenApi();                       // /swagger and /swagger/v1/swagger.json
 
-var api = app.MapGroup("/api/v1").RequireApiKey().WithMetadata(new ApiKeySecurity())
-    .ProducesErrors(StatusCodes.Status401Unauthorized);
+var api = app.MapGroup("/api/v1").RequireApiKey().RequireMinuteRateLimits().WithMetadata(new ApiKeySecurity())
+    .ProducesErrors(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests);
 api.MapHealth();
 api.MapTemplates();
 app.MapAdminApi();

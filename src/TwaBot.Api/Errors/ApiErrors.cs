@@ -29,6 +29,16 @@ public static class ApiErrors
     public static ApiError AdminUnauthorized() => Create(Status401Unauthorized, ErrorCodes.AdminUnauthorized,
         "A valid admin key is required in the X-Admin-Key header.");
 
+    // --- Limits ---------------------------------------------------------------------------
+
+    /// <summary>The seed's 429 body, with the real seconds until a request would pass.</summary>
+    public static ApiError RateLimited(int retryAfterSeconds) => new(Status429TooManyRequests, new ErrorBody
+    {
+        Error = "Rate limit exceeded. Please slow down.",
+        ErrorCode = ErrorCodes.RateLimited,
+        RetryAfterSeconds = retryAfterSeconds,
+    }, retryAfterSeconds);
+
     // --- Request shape --------------------------------------------------------------------
 
     public static ApiError Validation(string field, string message) =>

@@ -35,6 +35,9 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
         {
             ["ConnectionStrings:TwaBot"] = $"Data Source={_databasePath}",
             ["TwaBot:AdminKey"] = AdminKey,
+            // Tests of other features share one frozen clock; limits are tested with their own settings.
+            ["TwaBot:RateLimits:GlobalPerMinute"] = "1000000",
+            ["TwaBot:RateLimits:PerKeyPerMinute"] = "1000000",
         };
         foreach (var (key, value) in settings)
         {

@@ -1,0 +1,17 @@
+namespace TwaBot.Api.RateLimiting;
+
+public static class RateLimitingExtensions
+{
+    public static IServiceCollection AddTwaBotRateLimiting(this IServiceCollection services)
+    {
+        services.AddSingleton<MinuteRateLimiter>();
+        return services;
+    }
+
+    /// <summary>Per-minute limits on every route of the group, after authentication.</summary>
+    public static RouteGroupBuilder RequireMinuteRateLimits(this RouteGroupBuilder group)
+    {
+        group.AddEndpointFilter<MinuteRateLimitFilter>();
+        return group;
+    }
+}

@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Http.Json;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.RateLimiting;
+
+public class MinuteRateLimitApiTests : IAsyncLifetime
+{
+    private readonly TwaBotApiFactory _factory = new(new Dictionary<string, string?>
+    {
+        ["TwaBot:RateLimits:GlobalPerMinute"] = "20",
+        ["TwaBot:RateLimits:PerKeyPerMinute"] = "10",
+    });
+
+    [Fact]
+    public async Task OverTheKeysLimitAnswers429WithTheSeedsBodyAndRetryAfter()
+    {
+        var (_, client, _) = await _factory.CreateTenantAsync();
+        for (var i = 0; i < 10; i++)
+        {
+            (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+        }
+
+        var response = await client.GetAsync("/api/v1/health");
+
+        // The factory's clock stands at 10:30:45: 15 s to the next minute.
+        var json = await response.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+        Assert.Equal("Rate limit exceeded. Please slow down.", json.GetProperty("error").GetString());
+        Assert.Equal(15, json.GetProperty("retry_after_seconds").GetInt32());
+        Assert.Equal("15", Assert.Single(response.Headers.GetValues("Retry-After")));
+    }
+
+    [Fact]
+    public async Task APerKeyOverrideTakesEffectAtOnce()
+    {
+        var (businessId, client, _) = await _factory.CreateTenantAsync();
+        (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+        using var admin = _factory.CreateAdminClient();
+        var keyId = (await (await admin.GetAsync($"/admin/v1/businesses/{businessId}/api-keys")).ReadJsonAsync(HttpStatusCode.OK))
+            .GetProperty("api_keys")[0].GetProperty("id").GetInt64();
+
+        (await admin.PatchAsJsonAsync($"/admin/v1/api-keys/{keyId}", new { per_minute_limit = 2 })).EnsureSuccessStatusCode();
+        var second = await client.GetAsync("/api/v1/health");
+        var third = await client.GetAsync("/api/v1/health");
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        await third.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+    }
+
+    [Fact]
+    public async Task ANoisyKeyLeavesAnotherKeysRequestsUntouched()
+    {
+        var (_, noisy, _) = await _factory.CreateTenantAsync(name: "Noisy");
+        var (_, quiet, _) = await _factory.CreateTenantAsync(name: "Quiet");
+
+        var noisyStatuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 50; i++)
+        {
+            noisyStatuses.Add((await noisy.GetAsync("/api/v1/templates")).StatusCode);
+        }
+
+        var quietStatuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 10; i++)
+        {
+            quietStatuses.Add((await quiet.GetAsync("/api/v1/templates")).StatusCode);
+        }
+
+        Assert.Equal(10, noisyStatuses.Count(s => s == HttpStatusCode.OK));
+        Assert.All(quietStatuses, s => Assert.Equal(HttpStatusCode.OK, s));
+    }
+
+    [Fact]
+    public async Task UnauthenticatedRequestsDoNotSpendTheBudget()
+    {
+        using var anonymous = _factory.CreateClient();
+        for (var i = 0; i < 30; i++)
+        {
+            await anonymous.GetAsync("/api/v1/health");
+        }
+
+        var (_, client, _) = await _factory.CreateTenantAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/health")).StatusCode);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _factory.DisposeAsync();
+}

@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Time.Testing;
+using TwaBot.Api.RateLimiting;
+
+namespace TwaBot.Api.Tests.RateLimiting;
+
+public class MinuteRateLimiterTests
+{
+    // 10:30:10.000 UTC: 50 s before the minute ends.
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 4, 14, 10, 30, 10, TimeSpan.Zero));
+
+    [Theory]
+    [InlineData(0, 50)]       // 10:30:10.000 → 50 s left
+    [InlineData(300, 50)]     // 10:30:10.300 → 49.7 s, rounded up
+    [InlineData(49_001, 1)]   // 10:30:59.001 → 0.999 s, rounded up to 1
+    [InlineData(-10_000, 60)] // 10:30:00.000 → a whole minute
+    public void RetryAfterIsTheRealSecondsToTheWindowsEnd(int offsetMs, int expectedSeconds)
+    {
+        var limiter = new MinuteRateLimiter(new FakeTimeProvider(_clock.GetUtcNow().AddMilliseconds(offsetMs)));
+        limiter.TryAcquire(1, perKeyLimit: 1, globalLimit: 100);
+
+        var decision = limiter.TryAcquire(1, perKeyLimit: 1, globalLimit: 100);
+
+        Assert.False(decision.Allowed);
+        Assert.Equal(expectedSeconds, decision.ResetSeconds);
+    }
+
+    [Fact]
+    public void AKeyGetsExactlyItsLimitPerMinute()
+    {
+        var limiter = new MinuteRateLimiter(_clock);
+
+        var decisions = Enumerable.Range(0, 6).Select(_ => limiter.TryAcquire(1, perKeyLimit: 5, globalLimit: 100)).ToList();
+
+        Assert.Equal(5, decisions.Count(d => d.Allowed));
+        Assert.False(decisions[5].Allowed);
+        Assert.Equal([4, 3, 2, 1, 0], decisions.Take(5).Select(d => d.Remaining));
+    }
+
+    [Fact]
+    public void TheWindowResetsAtTheNextMinute()
+    {
+        var limiter = new MinuteRateLimiter(_clock);
+        limiter.TryAcquire(1, perKeyLimit: 1, globalLimit: 100);
+        Assert.False(limiter.TryAcquire(1, perKeyLimit: 1, globalLimit: 100).Allowed);
+
+        _clock.Advance(TimeSpan.FromSeconds(50)); // 10:31:00.000
+
+        Assert.True(limiter.TryAcquire(1, perKeyLimit: 1, globalLimit: 100).Allowed);
+    }
+
+    [Fact]
+    public void RejectedRequestsOfOneKeyDoNotSpendTheGlobalBudget()
+    {
+        var limiter = new MinuteRateLimiter(_clock);
+
+        var noisy = Enumerable.Range(0, 200).Count(_ => limiter.TryAcquire(1, perKeyLimit: 10, globalLimit: 20).Allowed);
+        var quiet = Enumerable.Range(0, 10).Count(_ => limiter.TryAcquire(2, perKeyLimit: 10, globalLimit: 20).Allowed);
+
+        Assert.Equal(10, noisy);
+        Assert.Equal(10, quiet);
+    }
+
+    [Fact]
+    public void TheGlobalLimitCapsAllKeysTogetherAndGivesBackTheKeysPermit()
+    {
+        var limiter = new MinuteRateLimiter(_clock);
+
+        var passed = Enumerable.Range(0, 13).SelectMany(key => Enumerable.Range(0, 10).Select(_ => limiter.TryAcquire(key, 60, 120)))
+            .Count(d => d.Allowed);
+        var refused = limiter.TryAcquire(99, perKeyLimit: 1, globalLimit: 120);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        var nextMinute = limiter.TryAcquire(99, perKeyLimit: 1, globalLimit: 120);
+
+        Assert.Equal(120, passed);
+        Assert.False(refused.Allowed);
+        Assert.True(nextMinute.Allowed);
+    }
+
+    [Fact]
+    public async Task ConcurrentRequestsNeverExceedTheLimit()
+    {
+        var limiter = new MinuteRateLimiter(_clock);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 1000).Select(i =>
+            Task.Run(() => limiter.TryAcquire(i % 4, perKeyLimit: 100, globalLimit: 250).Allowed)));
+
+        Assert.Equal(250, results.Count(allowed => allowed));
+    }
+}

@@ -5,12 +5,14 @@ using Microsoft.Extensions.Options;
 using Serilog;
 using TwaBot.Api.Configuration;
 using TwaBot.Api.Errors;
+using TwaBot.Api.RateLimiting;
 
 namespace TwaBot.Api.ApiKeys;
 
 /// <summary>
 /// Authenticates <c>/api/v1</c> requests by <c>X-API-Key</c> (or <c>apikey</c> on endpoints marked
 /// <see cref="ApiKeyInQueryAttribute"/>) and answers every 401 of PRODUCT.md §2 in the envelope.
+/// Addresses that present too many wrong keys get 429 before their key is even looked at.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -20,6 +22,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     ApiKeyUsage usage,
     ServerMode mode,
     TimeProvider time,
+    FailedAuthenticationLimiter failedAuthentication,
     IDiagnosticContext diagnostics) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -36,6 +39,23 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
+        var client = Context.Connection.RemoteIpAddress;
+        if (failedAuthentication.BlockedFor(client) is { } retryAfter)
+        {
+            return AuthenticateResult.Fail(new ApiKeyRejectedException(ApiErrors.RateLimited(retryAfter)));
+        }
+
+        var result = await AuthenticateKeyAsync(presented);
+        if (result.Failure is not null)
+        {
+            failedAuthentication.RecordFailure(client);
+        }
+
+        return result;
+    }
+
+    private async Task<AuthenticateResult> AuthenticateKeyAsync(string presented)
+    {
         if (!ApiKeyFormat.IsWellFormed(presented, out var prefix))
         {
             return Reject(ApiErrors.InvalidApiKey());

@@ -28,6 +28,9 @@ public sealed class RateLimitOptions
     public int GlobalPerMinute { get; set; } = 120;
 
     public int PerKeyPerMinute { get; set; } = 60;
+
+    /// <summary>Wrong keys one client address may present per minute before it gets 429s.</summary>
+    public int FailedAuthPerMinute { get; set; } = 20;
 }
 
 public sealed class PlanLimitsOptions

@@ -16,6 +16,7 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
 
         AtLeastOne(failures, "TwaBot:RateLimits:GlobalPerMinute", options.RateLimits.GlobalPerMinute);
         AtLeastOne(failures, "TwaBot:RateLimits:PerKeyPerMinute", options.RateLimits.PerKeyPerMinute);
+        AtLeastOne(failures, "TwaBot:RateLimits:FailedAuthPerMinute", options.RateLimits.FailedAuthPerMinute);
         AtLeastOne(failures, "TwaBot:Plans:Growth:DailyLimit", options.Plans.Growth.DailyLimit);
         AtLeastOne(failures, "TwaBot:Plans:Pro:DailyLimit", options.Plans.Pro.DailyLimit);
 

@@ -12,17 +12,13 @@ namespace TwaBot.Api.RateLimiting;
 /// </summary>
 public sealed class MinuteRateLimiter(TimeProvider time)
 {
-    private const long WindowMilliseconds = 60_000;
-    private readonly ConcurrentDictionary<long, Window> _keys = new();
-    private readonly Window _global = new();
+    private readonly ConcurrentDictionary<long, MinuteWindow> _keys = new();
+    private readonly MinuteWindow _global = new();
 
     public MinuteDecision TryAcquire(long keyId, int perKeyLimit, int globalLimit)
     {
-        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var minute = nowMs / WindowMilliseconds;
-        var retryAfterSeconds = (int)Math.Ceiling(((minute + 1) * WindowMilliseconds - nowMs) / 1000.0);
-
-        var key = _keys.GetOrAdd(keyId, static _ => new Window());
+        var (minute, retryAfterSeconds) = MinuteWindow.Now(time);
+        var key = _keys.GetOrAdd(keyId, static _ => new MinuteWindow());
         if (!key.TryTake(minute, perKeyLimit, out var keyRemaining))
         {
             return MinuteDecision.Reject(retryAfterSeconds, perKeyLimit);
@@ -42,81 +38,7 @@ public sealed class MinuteRateLimiter(TimeProvider time)
         return MinuteDecision.Allow(perKeyLimit, keyRemaining, retryAfterSeconds);
     }
 
-    private void ForgetIdleKeys(long minute)
-    {
-        foreach (var (id, window) in _keys)
-        {
-            if (window.IsBefore(minute))
-            {
-                _keys.TryRemove(KeyValuePair.Create(id, window));
-            }
-        }
-    }
-
-    /// <summary>A count for one minute. Locks are per window and held for a few instructions.</summary>
-    private sealed class Window
-    {
-        private readonly Lock _lock = new();
-        private long _minute = -1;
-        private long _sweptMinute = -1;
-        private int _count;
-
-        public bool TryTake(long minute, int limit, out int remaining)
-        {
-            lock (_lock)
-            {
-                if (_minute != minute)
-                {
-                    _minute = minute;
-                    _count = 0;
-                }
-
-                if (_count >= limit)
-                {
-                    remaining = 0;
-                    return false;
-                }
-
-                _count++;
-                remaining = limit - _count;
-                return true;
-            }
-        }
-
-        public void GiveBack(long minute)
-        {
-            lock (_lock)
-            {
-                if (_minute == minute && _count > 0)
-                {
-                    _count--;
-                }
-            }
-        }
-
-        public bool IsBefore(long minute)
-        {
-            lock (_lock)
-            {
-                return _minute < minute;
-            }
-        }
-
-        /// <summary>True once per minute, for the caller that should sweep idle keys.</summary>
-        public bool StartedNewMinute(long minute)
-        {
-            lock (_lock)
-            {
-                if (_sweptMinute == minute)
-                {
-                    return false;
-                }
-
-                _sweptMinute = minute;
-                return true;
-            }
-        }
-    }
+    private void ForgetIdleKeys(long minute) => MinuteWindow.ForgetIdle(_keys, minute);
 }
 
 /// <summary>The outcome for one request, with what the RateLimit headers and a 429 need.</summary>

@@ -5,6 +5,7 @@ public static class RateLimitingExtensions
     public static IServiceCollection AddTwaBotRateLimiting(this IServiceCollection services)
     {
         services.AddSingleton<MinuteRateLimiter>();
+        services.AddSingleton<FailedAuthenticationLimiter>();
         return services;
     }
 

@@ -38,6 +38,7 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
             // Tests of other features share one frozen clock; limits are tested with their own settings.
             ["TwaBot:RateLimits:GlobalPerMinute"] = "1000000",
             ["TwaBot:RateLimits:PerKeyPerMinute"] = "1000000",
+            ["TwaBot:RateLimits:FailedAuthPerMinute"] = "1000000",
         };
         foreach (var (key, value) in settings)
         {
@@ -66,7 +67,16 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Clock);
             services.AddSingleton<ILogEventSink>(Logs);
+            services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClientAddressFromHeader>();
         });
+    }
+
+    /// <summary>A client whose requests come from <paramref name="address"/> (the in-memory server has none).</summary>
+    public HttpClient CreateClientFrom(string address)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add(ClientAddressFromHeader.HeaderName, address);
+        return client;
     }
 
     /// <summary>A client that sends the admin key.</summary>

@@ -1,0 +1,39 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.Extensions.Options;
+using TwaBot.Api.Configuration;
+
+namespace TwaBot.Api.RateLimiting;
+
+/// <summary>
+/// Slows key guessing: a client address that presented more than
+/// <c>TwaBot:RateLimits:FailedAuthPerMinute</c> wrong keys this minute gets 429 for every further
+/// attempt until the minute ends. Counted per address and apart from the per-minute budgets, so
+/// unauthenticated traffic never spends what paying keys are allowed.
+/// </summary>
+public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptionsMonitor<TwaBotOptions> options)
+{
+    private readonly ConcurrentDictionary<string, MinuteWindow> _clients = new(StringComparer.Ordinal);
+    private readonly MinuteWindow _sweeps = new();
+
+    /// <summary>Seconds until this address may try again, or null when it may try now.</summary>
+    public int? BlockedFor(IPAddress? client)
+    {
+        var (minute, secondsLeft) = MinuteWindow.Now(time);
+        return _clients.TryGetValue(Key(client), out var window) && window.IsFull(minute, Limit) ? secondsLeft : null;
+    }
+
+    public void RecordFailure(IPAddress? client)
+    {
+        var (minute, _) = MinuteWindow.Now(time);
+        _clients.GetOrAdd(Key(client), static _ => new MinuteWindow()).TryTake(minute, int.MaxValue, out _);
+        if (_sweeps.StartedNewMinute(minute))
+        {
+            MinuteWindow.ForgetIdle(_clients, minute);
+        }
+    }
+
+    private int Limit => options.CurrentValue.RateLimits.FailedAuthPerMinute;
+
+    private static string Key(IPAddress? client) => client?.ToString() ?? "unknown";
+}

@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+
+namespace TwaBot.Api.RateLimiting;
+
+/// <summary>A count for one wall-clock minute. Locks are per window and held for a few instructions.</summary>
+internal sealed class MinuteWindow
+{
+    private const long Milliseconds = 60_000;
+
+    private readonly Lock _lock = new();
+    private long _minute = -1;
+    private long _sweptMinute = -1;
+    private int _count;
+
+    public bool TryTake(long minute, int limit, out int remaining)
+    {
+        lock (_lock)
+        {
+            if (_minute != minute)
+            {
+                _minute = minute;
+                _count = 0;
+            }
+
+            if (_count >= limit)
+            {
+                remaining = 0;
+                return false;
+            }
+
+            _count++;
+            remaining = limit - _count;
+            return true;
+        }
+    }
+
+    /// <summary>True when this minute's count has reached <paramref name="limit"/>.</summary>
+    public bool IsFull(long minute, int limit)
+    {
+        lock (_lock)
+        {
+            return _minute == minute && _count >= limit;
+        }
+    }
+
+    public void GiveBack(long minute)
+    {
+        lock (_lock)
+        {
+            if (_minute == minute && _count > 0)
+            {
+                _count--;
+            }
+        }
+    }
+
+    public bool IsBefore(long minute)
+    {
+        lock (_lock)
+        {
+            return _minute < minute;
+        }
+    }
+
+    /// <summary>True once per minute, for the caller that should sweep idle keys.</summary>
+    public bool StartedNewMinute(long minute)
+    {
+        lock (_lock)
+        {
+            if (_sweptMinute == minute)
+            {
+                return false;
+            }
+
+            _sweptMinute = minute;
+            return true;
+        }
+    }
+
+    /// <summary>The current minute's number and the whole seconds (rounded up) until it ends.</summary>
+    public static (long Minute, int SecondsLeft) Now(TimeProvider time)
+    {
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var minute = nowMs / Milliseconds;
+        return (minute, (int)Math.Ceiling(((minute + 1) * Milliseconds - nowMs) / 1000.0));
+    }
+
+    /// <summary>Drops windows nobody used this minute, so the map holds only active callers.</summary>
+    public static void ForgetIdle<TKey>(ConcurrentDictionary<TKey, MinuteWindow> windows, long minute)
+        where TKey : notnull
+    {
+        foreach (var (id, window) in windows)
+        {
+            if (window.IsBefore(minute))
+            {
+                windows.TryRemove(KeyValuePair.Create(id, window));
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.RateLimiting;
+
+public class FailedAuthenticationTests : IAsyncLifetime
+{
+    private readonly TwaBotApiFactory _factory = new(new Dictionary<string, string?>
+    {
+        ["TwaBot:RateLimits:FailedAuthPerMinute"] = "20",
+    });
+
+    [Fact]
+    public async Task GuessingKeysFromOneAddressIsSlowedTo429()
+    {
+        using var guesser = _factory.CreateClientFrom("203.0.113.7");
+        var statuses = new List<HttpStatusCode>();
+
+        for (var i = 0; i < 25; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/health");
+            request.Headers.Add("X-API-Key", ApiKeyFormat.Generate(ApiKeyFormat.TestPrefix));
+            statuses.Add((await guesser.SendAsync(request)).StatusCode);
+        }
+
+        Assert.Equal(20, statuses.Count(s => s == HttpStatusCode.Unauthorized));
+        Assert.Equal(5, statuses.Skip(20).Count(s => s == HttpStatusCode.TooManyRequests));
+    }
+
+    [Fact]
+    public async Task ABlockedAddressWaitsForTheMinuteWhileOtherAddressesAreUnaffected()
+    {
+        var businessId = await _factory.CreateBusinessAsync();
+        var (key, _) = await _factory.CreateApiKeyAsync(businessId);
+        using var guesser = _factory.CreateClientFrom("198.51.100.9");
+        guesser.DefaultRequestHeaders.Add("X-API-Key", "twb_test_guess");
+        for (var i = 0; i < 20; i++)
+        {
+            await guesser.GetAsync("/api/v1/health");
+        }
+
+        using var blockedWithAGoodKey = _factory.CreateClientFrom("198.51.100.9");
+        blockedWithAGoodKey.DefaultRequestHeaders.Add("X-API-Key", key);
+        using var elsewhere = _factory.CreateClientFrom("192.0.2.44");
+        elsewhere.DefaultRequestHeaders.Add("X-API-Key", key);
+
+        var blocked = await blockedWithAGoodKey.GetAsync("/api/v1/health");
+        var other = await elsewhere.GetAsync("/api/v1/health");
+        _factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        var later = await blockedWithAGoodKey.GetAsync("/api/v1/health");
+
+        var json = await blocked.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+        Assert.Equal(15, json.GetProperty("retry_after_seconds").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, later.StatusCode);
+    }
+
+    [Fact]
+    public async Task MissingKeysAreNotCountedAsGuesses()
+    {
+        using var anonymous = _factory.CreateClientFrom("203.0.113.99");
+        for (var i = 0; i < 30; i++)
+        {
+            await anonymous.GetAsync("/api/v1/health");
+        }
+
+        var response = await anonymous.GetAsync("/api/v1/health");
+
+        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "MISSING_API_KEY");
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _factory.DisposeAsync();
+}

@@ -39,6 +39,51 @@ public static class ApiErrors
         RetryAfterSeconds = retryAfterSeconds,
     }, retryAfterSeconds);
 
+    // --- Sending --------------------------------------------------------------------------
+
+    public static ApiError PlanNotAllowed(string plan) => Create(Status403Forbidden, ErrorCodes.PlanNotAllowed,
+        $"Sending is not available on the {plan} plan. Upgrade to Growth or Pro to send messages.");
+
+    public static ApiError PermissionDenied(string permission) => Create(Status403Forbidden, ErrorCodes.PermissionDenied,
+        $"This API key lacks the '{permission}' permission needed for this request.");
+
+    public static ApiError WhatsAppNotConnected() => Create(Status400BadRequest, ErrorCodes.WhatsAppNotConnected,
+        "WhatsApp is not connected for this business. Connect a WhatsApp Business number before sending.");
+
+    public static ApiError WhatsAppTokenRejected() => Create(Status400BadRequest, ErrorCodes.WhatsAppNotConnected,
+        "Meta rejected this business's WhatsApp access token (expired or revoked). Reconnect WhatsApp to keep sending.");
+
+    /// <summary>The docs' text: <c>Template 'wrong_name' not found or not approved.</c></summary>
+    public static ApiError TemplateNotFound(string name) =>
+        new(Status400BadRequest, new ErrorBody
+        {
+            Error = $"Template '{name}' not found or not approved.",
+            ErrorCode = ErrorCodes.TemplateNotFound,
+            Field = "template_name",
+        });
+
+    public static ApiError TemplateParamsInvalid(string field, string message) =>
+        new(Status400BadRequest, new ErrorBody { Error = message, ErrorCode = ErrorCodes.TemplateParamsInvalid, Field = field });
+
+    /// <summary>The docs' text and <c>suppression_state</c>.</summary>
+    public static ApiError Suppressed(string phone, string state) =>
+        new(Status400BadRequest, new ErrorBody
+        {
+            Error = $"Phone {phone} is suppressed ({state}). Message not sent to protect your quality rating.",
+            ErrorCode = ErrorCodes.Suppressed,
+            SuppressionState = state,
+        });
+
+    /// <summary>The docs' body exactly, with the error and hint of the endpoint that was called.</summary>
+    public static ApiError WindowClosed(Sending.WindowClosedText text, DateTime? lastInboundAt) =>
+        new(Status400BadRequest, new ErrorBody
+        {
+            Error = text.Error,
+            ErrorCode = ErrorCodes.WindowClosed,
+            SessionWindow = new SessionWindowState(false, lastInboundAt),
+            Hint = text.Hint,
+        });
+
     // --- Request shape --------------------------------------------------------------------
 
     public static ApiError Validation(string field, string message) =>

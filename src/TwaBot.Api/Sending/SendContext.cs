@@ -1,0 +1,39 @@
+using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Businesses;
+using TwaBot.Api.Errors;
+using TwaBot.Api.Templates;
+
+namespace TwaBot.Api.Sending;
+
+/// <summary>One send as it goes through the pipeline; each step reads it and may fill in what it found.</summary>
+public sealed class SendContext(SendRoute route, ApiCaller caller, Func<ApiErrorOr<OutgoingContent>> validate)
+{
+    public SendRoute Route { get; } = route;
+
+    public ApiCaller Caller { get; } = caller;
+
+    /// <summary>The validated request, phone normalized; set by <see cref="Steps.RequestIsValid"/>.</summary>
+    public OutgoingContent? Content { get; private set; }
+
+    /// <summary>Set by <see cref="Steps.WhatsAppIsConnected"/>.</summary>
+    public WhatsAppConnection? Connection { get; set; }
+
+    /// <summary>Set by <see cref="Steps.TemplateIsApproved"/> for template and OTP sends.</summary>
+    public Template? Template { get; set; }
+
+    /// <summary>Runs the endpoint's own request validation (deferred: it is a step in the chain, not the first).</summary>
+    internal ApiError? Validate()
+    {
+        var result = validate();
+        Content = result.Value;
+        return result.Error;
+    }
+}
+
+/// <summary>A value, or the error that prevented it.</summary>
+public readonly record struct ApiErrorOr<T>(T? Value, ApiError? Error)
+{
+    public static implicit operator ApiErrorOr<T>(ApiError error) => new(default, error);
+
+    public static implicit operator ApiErrorOr<T>(T value) => new(value, null);
+}

@@ -1,0 +1,184 @@
+using System.Text.RegularExpressions;
+using TwaBot.Api.Errors;
+using TwaBot.Api.Phones;
+
+namespace TwaBot.Api.Sending;
+
+/// <summary>
+/// Turns each endpoint's request into <see cref="OutgoingContent"/>, or the error naming the first
+/// field that is wrong. Fields are checked in the order the docs list them.
+/// </summary>
+public static partial class SendValidation
+{
+    public const int MaxTextLength = 4096;
+    public const int MaxCaptionLength = 1024;
+    public const int MaxParameters = 30;
+    public const int MaxParameterLength = 1024;
+    public const string DefaultLanguage = "en";
+
+    public static readonly IReadOnlyList<string> MediaTypes = ["image", "document", "video", "audio"];
+
+    public static ApiErrorOr<OutgoingContent> Template(SendTemplateRequest? request)
+    {
+        if (request is null)
+        {
+            return ApiErrors.MissingBody();
+        }
+
+        return Phone("phone", request.Phone, out var phone) ?? TemplateName("template_name", request.TemplateName)
+            ?? Language("language", request.Language) ?? Parameters("body_params", request.BodyParams)
+            ?? Parameters("header_params", request.HeaderParams)
+            ?? (ApiErrorOr<OutgoingContent>)new TemplateContent(
+                phone, request.TemplateName!.Trim(), LanguageOrDefault(request.Language),
+                request.BodyParams ?? [], request.HeaderParams ?? []);
+    }
+
+    public static ApiErrorOr<OutgoingContent> Text(SendTextRequest? request)
+    {
+        if (request is null)
+        {
+            return ApiErrors.MissingBody();
+        }
+
+        return Phone("phone", request.Phone, out var phone) ?? Message("message", request.Message)
+            ?? (ApiErrorOr<OutgoingContent>)new TextContent(phone, request.Message!);
+    }
+
+    public static ApiErrorOr<OutgoingContent> Media(SendMediaRequest? request)
+    {
+        if (request is null)
+        {
+            return ApiErrors.MissingBody();
+        }
+
+        if (Phone("phone", request.Phone, out var phone) is { } phoneError)
+        {
+            return phoneError;
+        }
+
+        if (request.MediaType is null || !MediaTypes.Contains(request.MediaType.Trim().ToLowerInvariant()))
+        {
+            return ApiErrors.Validation("media_type", "media_type is required and must be one of: image, document, video, audio.");
+        }
+
+        if (!Uri.TryCreate(request.MediaUrl?.Trim(), UriKind.Absolute, out var url)
+            || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp) || url.Host.Length == 0)
+        {
+            return ApiErrors.Validation("media_url", "media_url is required and must be an absolute http(s) URL of a publicly accessible file.");
+        }
+
+        if (request.Caption is { Length: > MaxCaptionLength })
+        {
+            return ApiErrors.Validation("caption", $"caption must be at most {MaxCaptionLength} characters.");
+        }
+
+        if (request.Filename is { Length: > 240 })
+        {
+            return ApiErrors.Validation("filename", "filename must be at most 240 characters.");
+        }
+
+        return new MediaContent(phone, request.MediaType.Trim().ToLowerInvariant(), url, request.Caption, request.Filename);
+    }
+
+    public static ApiErrorOr<OutgoingContent> Otp(SendOtpRequest? request)
+    {
+        if (request is null)
+        {
+            return ApiErrors.MissingBody();
+        }
+
+        if ((Phone("phone", request.Phone, out var phone) ?? TemplateName("template_name", request.TemplateName)) is { } error)
+        {
+            return error;
+        }
+
+        if (request.Otp is not null && !OtpCode.IsValid(request.Otp))
+        {
+            return ApiErrors.Validation("otp", "otp must be 4 to 15 digits, or left out to have a 6-digit code generated.");
+        }
+
+        return Language("language", request.Language)
+            ?? (ApiErrorOr<OutgoingContent>)new OtpContent(
+                phone, request.TemplateName!.Trim(), LanguageOrDefault(request.Language), request.Otp ?? OtpCode.Generate());
+    }
+
+    /// <summary>quick-send's query: <c>template=</c> (with <c>lang</c>, <c>params</c>) or <c>message=</c>.</summary>
+    public static ApiErrorOr<OutgoingContent> QuickSend(QuickSendQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (Phone("phone", query.Phone, out var phone) is { } phoneError)
+        {
+            return phoneError;
+        }
+
+        if (query.IsTemplate)
+        {
+            var parameters = QuickSendParams.Split(query.Params);
+            return TemplateName("template", query.Template) ?? Language("lang", query.Lang) ?? Parameters("params", parameters)
+                ?? (ApiErrorOr<OutgoingContent>)new TemplateContent(phone, query.Template!.Trim(), LanguageOrDefault(query.Lang), parameters, []);
+        }
+
+        return Message("message", query.Message) ?? (ApiErrorOr<OutgoingContent>)new TextContent(phone, query.Message!);
+    }
+
+    private static ApiError? Phone(string field, string? value, out string phone)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            phone = "";
+            return ApiErrors.Validation(field, $"{field} is required: the customer's number with country code, e.g. 919876543210.");
+        }
+
+        return PhoneNumber.TryNormalize(value, out phone) ? null : ApiErrors.InvalidPhone(field, value);
+    }
+
+    private static ApiError? TemplateName(string field, string? value) =>
+        string.IsNullOrWhiteSpace(value) ? ApiErrors.Validation(field, $"{field} is required: the name of an approved template.")
+        : value.Trim().Length > 512 ? ApiErrors.Validation(field, $"{field} must be at most 512 characters.")
+        : null;
+
+    private static ApiError? Language(string field, string? value) =>
+        value is null || LanguageCode().IsMatch(value)
+            ? null
+            : ApiErrors.Validation(field, $"{field} must be a template language code such as en, en_US or pt_BR.");
+
+    private static string LanguageOrDefault(string? value) => string.IsNullOrWhiteSpace(value) ? DefaultLanguage : value;
+
+    private static ApiError? Message(string field, string? value) =>
+        string.IsNullOrWhiteSpace(value) ? ApiErrors.Validation(field, $"{field} is required.")
+        : value.Length > MaxTextLength ? ApiErrors.Validation(field, $"{field} must be at most {MaxTextLength} characters (got {value.Length}).")
+        : null;
+
+    private static ApiError? Parameters(string field, IReadOnlyList<string?>? values)
+    {
+        if (values is null)
+        {
+            return null;
+        }
+
+        if (values.Count > MaxParameters)
+        {
+            return ApiErrors.Validation(field, $"{field} may have at most {MaxParameters} values.");
+        }
+
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(values[i]) || values[i]!.Length > MaxParameterLength)
+            {
+                return ApiErrors.Validation(field,
+                    $"{field}[{i}] must be a non-empty text of at most {MaxParameterLength} characters (WhatsApp rejects empty parameters).");
+            }
+        }
+
+        return null;
+    }
+
+    [GeneratedRegex("^[a-z]{2,3}(_[A-Z]{2,4})?$")]
+    private static partial Regex LanguageCode();
+}
+
+/// <summary>quick-send's query parameters (the key comes separately, as <c>apikey</c> or the header).</summary>
+public sealed record QuickSendQuery(string? Phone, string? Template, string? Lang, string? Params, string? Message)
+{
+    public bool IsTemplate => !string.IsNullOrWhiteSpace(Template);
+}

@@ -1,0 +1,55 @@
+using TwaBot.Api.Sending;
+
+namespace TwaBot.Api.Tests.Sending;
+
+public class QuickSendParamsTests
+{
+    [Theory]
+    [InlineData("Rahul,ORD-12345,₹1499", new[] { "Rahul", "ORD-12345", "₹1499" })]
+    [InlineData("Rahul", new[] { "Rahul" })]
+    [InlineData(@"₹1\,499,Rahul", new[] { "₹1,499", "Rahul" })]
+    [InlineData(@"a\\,b", new[] { @"a\", "b" })]
+    [InlineData(@"a\b", new[] { @"a\b" })]
+    [InlineData(" spaced , values ", new[] { "spaced", "values" })]
+    [InlineData("a,,b", new[] { "a", "", "b" })]
+    [InlineData(@"trailing\", new[] { @"trailing\" })]
+    public void SplitsOnCommasKeepingEscapedOnes(string value, string[] expected)
+    {
+        Assert.Equal(expected, QuickSendParams.Split(value));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    public void NoParamsIsAnEmptyList(string? value)
+    {
+        Assert.Empty(QuickSendParams.Split(value));
+    }
+}
+
+public class OtpCodeTests
+{
+    [Fact]
+    public void GeneratedCodesAreSixRandomDigits()
+    {
+        var codes = Enumerable.Range(0, 500).Select(_ => OtpCode.Generate()).ToList();
+
+        Assert.All(codes, code => Assert.Matches("^[0-9]{6}$", code));
+        Assert.True(codes.Distinct().Count() > 450);
+        Assert.Equal(10, codes.SelectMany(c => c).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData("1234", true)]
+    [InlineData("482913", true)]
+    [InlineData("123456789012345", true)]
+    [InlineData("123", false)]
+    [InlineData("1234567890123456", false)]
+    [InlineData("12a4", false)]
+    [InlineData("12 34", false)]
+    [InlineData("", false)]
+    public void CustomCodesAreFourToFifteenDigits(string code, bool valid)
+    {
+        Assert.Equal(valid, OtpCode.IsValid(code));
+    }
+}

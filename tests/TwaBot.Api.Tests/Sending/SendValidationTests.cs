@@ -1,0 +1,119 @@
+using TwaBot.Api.Sending;
+
+namespace TwaBot.Api.Tests.Sending;
+
+public class SendValidationTests
+{
+    [Theory]
+    [InlineData(null, "order_confirmation", null, "phone", "VALIDATION_FAILED")]
+    [InlineData("98765", "order_confirmation", null, "phone", "INVALID_PHONE")]
+    [InlineData("9876543210", null, null, "template_name", "VALIDATION_FAILED")]
+    [InlineData("9876543210", "  ", null, "template_name", "VALIDATION_FAILED")]
+    [InlineData("9876543210", "order_confirmation", "English", "language", "VALIDATION_FAILED")]
+    public void TemplateRequestsNameTheWrongField(string? phone, string? template, string? language, string field, string code)
+    {
+        var error = SendValidation.Template(new SendTemplateRequest(phone, template, language, null, null)).Error;
+
+        Assert.NotNull(error);
+        Assert.Equal(field, error.Body.Field);
+        Assert.Equal(code, error.Body.ErrorCode);
+    }
+
+    [Fact]
+    public void AValidTemplateRequestIsNormalizedWithDefaults()
+    {
+        var content = Assert.IsType<TemplateContent>(
+            SendValidation.Template(new SendTemplateRequest("+91 98765 43210", "order_confirmation", null, ["Rahul"], null)).Value);
+
+        Assert.Equal("919876543210", content.Phone);
+        Assert.Equal("en", content.Language);
+        Assert.Equal(["Rahul"], content.BodyParams);
+        Assert.Empty(content.HeaderParams);
+    }
+
+    [Fact]
+    public void EmptyTemplateParametersAreRefusedByIndex()
+    {
+        var error = SendValidation.Template(new SendTemplateRequest("9876543210", "t", null, ["Rahul", ""], null)).Error;
+
+        Assert.Equal("body_params", error?.Body.Field);
+        Assert.Contains("body_params[1]", error?.Body.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(4096, true)]
+    [InlineData(4097, false)]
+    public void TextIsAtMost4096Characters(int length, bool valid)
+    {
+        var result = SendValidation.Text(new SendTextRequest("9876543210", new string('a', length)));
+
+        Assert.Equal(valid, result.Error is null);
+        Assert.Equal(valid ? null : "message", result.Error?.Body.Field);
+    }
+
+    [Theory]
+    [InlineData("image", "https://example.com/a.jpg", null)]
+    [InlineData("DOCUMENT", "http://example.com/invoice.pdf", null)]
+    [InlineData("video", "https://example.com/v.mp4", null)]
+    [InlineData("audio", "https://example.com/a.ogg", null)]
+    [InlineData("sticker", "https://example.com/s.webp", "media_type")]
+    [InlineData(null, "https://example.com/a.jpg", "media_type")]
+    [InlineData("image", "/relative/a.jpg", "media_url")]
+    [InlineData("image", "ftp://example.com/a.jpg", "media_url")]
+    [InlineData("image", "file:///etc/passwd", "media_url")]
+    [InlineData("image", null, "media_url")]
+    public void MediaNeedsAKnownTypeAndAnAbsoluteHttpUrl(string? type, string? url, string? failingField)
+    {
+        var result = SendValidation.Media(new SendMediaRequest("9876543210", type, url, null, null));
+
+        Assert.Equal(failingField, result.Error?.Body.Field);
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("4829", true)]
+    [InlineData("48", false)]
+    [InlineData("48a913", false)]
+    public void OtpCodesAreGeneratedOrFourToFifteenDigits(string? otp, bool valid)
+    {
+        var result = SendValidation.Otp(new SendOtpRequest("9876543210", "otp_verification", otp, null));
+
+        Assert.Equal(valid, result.Error is null);
+        if (valid)
+        {
+            var content = Assert.IsType<OtpContent>(result.Value);
+            Assert.Equal(otp ?? content.Code, content.Code);
+            Assert.True(OtpCode.IsValid(content.Code));
+        }
+        else
+        {
+            Assert.Equal("otp", result.Error?.Body.Field);
+        }
+    }
+
+    [Fact]
+    public void QuickSendWithATemplateSplitsItsParams()
+    {
+        var content = Assert.IsType<TemplateContent>(SendValidation.QuickSend(
+            new QuickSendQuery("919876543210", "order_confirmation", "en", @"Rahul,ORD-12345,₹1\,499", null)).Value);
+
+        Assert.Equal(["Rahul", "ORD-12345", "₹1,499"], content.BodyParams);
+    }
+
+    [Fact]
+    public void QuickSendWithAMessageIsText()
+    {
+        var content = Assert.IsType<TextContent>(SendValidation.QuickSend(
+            new QuickSendQuery("919876543210", null, null, null, "Your order has been shipped")).Value);
+
+        Assert.Equal("Your order has been shipped", content.Text);
+    }
+
+    [Fact]
+    public void QuickSendWithNeitherNamesMessage()
+    {
+        var error = SendValidation.QuickSend(new QuickSendQuery("919876543210", null, null, null, null)).Error;
+
+        Assert.Equal("message", error?.Body.Field);
+    }
+}

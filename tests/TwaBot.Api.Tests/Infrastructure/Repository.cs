@@ -1,0 +1,72 @@
+using System.Diagnostics;
+
+namespace TwaBot.Api.Tests.Infrastructure;
+
+/// <summary>Files of the repository the tests read (README, Postman collection) and its Node tools.</summary>
+public static class Repository
+{
+    private static readonly SemaphoreSlim NpmInstall = new(1, 1);
+
+    public static string Root { get; } = FindRoot();
+
+    public static string PathOf(string relative) => Path.Combine(Root, relative);
+
+    /// <summary>newman from package.json, installed with <c>npm ci</c> on first use on a fresh machine.</summary>
+    public static async Task<string> NewmanAsync()
+    {
+        var newman = PathOf("node_modules/.bin/newman");
+        await NpmInstall.WaitAsync();
+        try
+        {
+            if (!File.Exists(newman))
+            {
+                var (exitCode, output) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], TimeSpan.FromMinutes(5));
+                Assert.True(exitCode == 0, $"npm ci failed ({exitCode}):\n{output}");
+            }
+        }
+        finally
+        {
+            NpmInstall.Release();
+        }
+
+        return newman;
+    }
+
+    public static async Task<(int ExitCode, string Output)> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo(fileName, arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Root,
+        };
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{fileName} did not finish within {timeout}.");
+        }
+
+        return (process.ExitCode, await output + await error);
+    }
+
+    private static string FindRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "TwaBot.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("TwaBot.sln not found above " + AppContext.BaseDirectory);
+    }
+}

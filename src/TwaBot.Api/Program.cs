@@ -25,6 +25,7 @@ builder.Services.AddTwaBotOpenApi();
 builder.Services.AddLivenessChecks();      // GET /healthz for Docker and load balancers
 builder.Services.AddSingleton<MetaAppSecret>();
 builder.Services.AddSingleton<IMetaGraphAddress, LiveMetaGraphAddress>();
+builder.Services.AddMetaClient();           // typed HttpClient to the Graph API, with deliberate resilience
 builder.Services.AddHostedService<SandboxConsole>();
 
 var app = builder.Build();

@@ -56,6 +56,28 @@ public sealed class MetaOptions
 
     /// <summary>Answers Meta's webhook verification handshake.</summary>
     public string? VerifyToken { get; set; }
+
+    public MetaResilienceOptions Resilience { get; set; } = new();
+}
+
+/// <summary>Timeouts, retries and the circuit breaker of calls to Meta (see Meta/MetaResilience.cs).</summary>
+public sealed class MetaResilienceOptions
+{
+    public double AttemptTimeoutSeconds { get; set; } = 8;
+
+    public double TotalTimeoutSeconds { get; set; } = 20;
+
+    public int MaxRetries { get; set; } = 2;
+
+    public int RetryBaseDelayMilliseconds { get; set; } = 500;
+
+    public double BreakerFailureRatio { get; set; } = 0.5;
+
+    public int BreakerMinimumThroughput { get; set; } = 5;
+
+    public double BreakerSamplingSeconds { get; set; } = 30;
+
+    public double BreakerBreakSeconds { get; set; } = 15;
 }
 
 public sealed class SandboxOptions

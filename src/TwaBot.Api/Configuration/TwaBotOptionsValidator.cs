@@ -36,6 +36,8 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
             failures.Add($"TwaBot:Meta:GraphVersion '{options.Meta.GraphVersion}' must look like v23.0.");
         }
 
+        ValidateResilience(failures, options.Meta.Resilience);
+
         if (!string.IsNullOrEmpty(options.AdminKey) && options.AdminKey.Length < 16)
         {
             failures.Add("TwaBot:AdminKey must be at least 16 characters long.");
@@ -59,6 +61,45 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateResilience(List<string> failures, MetaResilienceOptions resilience)
+    {
+        const string Section = "TwaBot:Meta:Resilience:";
+        if (resilience.AttemptTimeoutSeconds is <= 0 or > 120)
+        {
+            failures.Add($"{Section}AttemptTimeoutSeconds must be between 0 and 120 (got {resilience.AttemptTimeoutSeconds}).");
+        }
+
+        if (resilience.TotalTimeoutSeconds < resilience.AttemptTimeoutSeconds || resilience.TotalTimeoutSeconds > 300)
+        {
+            failures.Add($"{Section}TotalTimeoutSeconds must be at least AttemptTimeoutSeconds and at most 300 (got {resilience.TotalTimeoutSeconds}).");
+        }
+
+        if (resilience.MaxRetries is < 0 or > 5)
+        {
+            failures.Add($"{Section}MaxRetries must be between 0 and 5 (got {resilience.MaxRetries}).");
+        }
+
+        if (resilience.RetryBaseDelayMilliseconds < 0)
+        {
+            failures.Add($"{Section}RetryBaseDelayMilliseconds must not be negative (got {resilience.RetryBaseDelayMilliseconds}).");
+        }
+
+        if (resilience.BreakerFailureRatio is <= 0 or > 1)
+        {
+            failures.Add($"{Section}BreakerFailureRatio must be above 0 and at most 1 (got {resilience.BreakerFailureRatio}).");
+        }
+
+        if (resilience.BreakerMinimumThroughput < 2)
+        {
+            failures.Add($"{Section}BreakerMinimumThroughput must be at least 2 (got {resilience.BreakerMinimumThroughput}).");
+        }
+
+        if (resilience.BreakerSamplingSeconds < 0.5 || resilience.BreakerBreakSeconds < 0.5)
+        {
+            failures.Add($"{Section}BreakerSamplingSeconds and BreakerBreakSeconds must be at least 0.5.");
+        }
     }
 
     private static void AtLeastOne(List<string> failures, string setting, int value)

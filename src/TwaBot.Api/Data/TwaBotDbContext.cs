@@ -3,7 +3,9 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using TwaBot.Api.ApiKeys;
 using TwaBot.Api.Businesses;
 using TwaBot.Api.Conversations;
+using TwaBot.Api.Messages;
 using TwaBot.Api.Templates;
+using TwaBot.Api.Webhooks;
 
 namespace TwaBot.Api.Data;
 
@@ -22,6 +24,18 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
     public DbSet<Template> Templates => Set<Template>();
 
     public DbSet<Suppression> Suppressions => Set<Suppression>();
+
+    public DbSet<Contact> Contacts => Set<Contact>();
+
+    public DbSet<Message> Messages => Set<Message>();
+
+    public DbSet<MessageStatusEvent> MessageStatusEvents => Set<MessageStatusEvent>();
+
+    public DbSet<ParkedStatus> ParkedStatuses => Set<ParkedStatus>();
+
+    public DbSet<WebhookEvent> WebhookEvents => Set<WebhookEvent>();
+
+    public DbSet<InboundMessage> InboundMessages => Set<InboundMessage>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -67,6 +81,50 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
         {
             suppression.HasIndex(s => new { s.BusinessId, s.Phone }).IsUnique();
             suppression.HasOne<Business>().WithMany().HasForeignKey(s => s.BusinessId);
+        });
+
+        MapConversationsAndMessages(modelBuilder);
+    }
+
+    private static void MapConversationsAndMessages(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Contact>(contact =>
+        {
+            contact.HasIndex(c => new { c.BusinessId, c.Phone }).IsUnique();
+            contact.HasOne<Business>().WithMany().HasForeignKey(c => c.BusinessId);
+        });
+
+        modelBuilder.Entity<Message>(message =>
+        {
+            message.HasIndex(m => m.Wamid).IsUnique();
+            message.HasIndex(m => new { m.BusinessId, m.Id });
+            message.HasOne<Business>().WithMany().HasForeignKey(m => m.BusinessId);
+        });
+
+        modelBuilder.Entity<MessageStatusEvent>(statusEvent =>
+        {
+            // A redelivered status is the same event: stored once.
+            statusEvent.HasIndex(e => new { e.MessageId, e.Status, e.OccurredAt }).IsUnique();
+            statusEvent.HasOne<Message>().WithMany().HasForeignKey(e => e.MessageId);
+        });
+
+        modelBuilder.Entity<ParkedStatus>(parked =>
+        {
+            parked.HasIndex(p => new { p.BusinessId, p.Wamid });
+            parked.HasIndex(p => p.ReceivedAt);
+        });
+
+        modelBuilder.Entity<WebhookEvent>(webhookEvent =>
+        {
+            webhookEvent.HasIndex(e => e.BodySha256).IsUnique();
+            // The processor looks for what is left to apply.
+            webhookEvent.HasIndex(e => e.AppliedAt);
+        });
+
+        modelBuilder.Entity<InboundMessage>(inbound =>
+        {
+            inbound.HasIndex(i => i.Wamid).IsUnique();
+            inbound.HasIndex(i => new { i.BusinessId, i.From });
         });
     }
 

@@ -164,6 +164,44 @@ namespace TwaBot.Api.Data.Migrations
                     b.ToTable("whatsapp_connections", (string)null);
                 });
 
+            modelBuilder.Entity("TwaBot.Api.Conversations.Contact", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("business_id");
+
+                    b.Property<DateTime?>("LastInboundAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_inbound_at");
+
+                    b.Property<DateTime?>("MarketingOptOutAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("marketing_opt_out_at");
+
+                    b.Property<string>("Name")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Phone")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("phone");
+
+                    b.HasKey("Id")
+                        .HasName("pk_contacts");
+
+                    b.HasIndex("BusinessId", "Phone")
+                        .IsUnique()
+                        .HasDatabaseName("ix_contacts_business_id_phone");
+
+                    b.ToTable("contacts", (string)null);
+                });
+
             modelBuilder.Entity("TwaBot.Api.Conversations.Suppression", b =>
                 {
                     b.Property<long>("Id")
@@ -201,6 +239,184 @@ namespace TwaBot.Api.Data.Migrations
                         .HasDatabaseName("ix_suppressions_business_id_phone");
 
                     b.ToTable("suppressions", (string)null);
+                });
+
+            modelBuilder.Entity("TwaBot.Api.Messages.Message", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("ApiKeyId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("api_key_id");
+
+                    b.Property<string>("ApiStatus")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("api_status");
+
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("business_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("DeliveryStatus")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("delivery_status");
+
+                    b.Property<int?>("FailureCode")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("failure_code");
+
+                    b.Property<string>("FailureReason")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("failure_reason");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<DateTime?>("SentAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sent_at");
+
+                    b.Property<int>("StatusRank")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("status_rank");
+
+                    b.Property<string>("TemplateName")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("template_name");
+
+                    b.Property<string>("To")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("to");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("Wamid")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("wamid");
+
+                    b.HasKey("Id")
+                        .HasName("pk_messages");
+
+                    b.HasIndex("Wamid")
+                        .IsUnique()
+                        .HasDatabaseName("ix_messages_wamid");
+
+                    b.HasIndex("BusinessId", "Id")
+                        .HasDatabaseName("ix_messages_business_id_id");
+
+                    b.ToTable("messages", (string)null);
+                });
+
+            modelBuilder.Entity("TwaBot.Api.Messages.MessageStatusEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int?>("ErrorCode")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("error_code");
+
+                    b.Property<string>("ErrorTitle")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error_title");
+
+                    b.Property<long>("MessageId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("message_id");
+
+                    b.Property<DateTime>("OccurredAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_message_status_events");
+
+                    b.HasIndex("MessageId", "Status", "OccurredAt")
+                        .IsUnique()
+                        .HasDatabaseName("ix_message_status_events_message_id_status_occurred_at");
+
+                    b.ToTable("message_status_events", (string)null);
+                });
+
+            modelBuilder.Entity("TwaBot.Api.Messages.ParkedStatus", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("business_id");
+
+                    b.Property<int?>("ErrorCode")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("error_code");
+
+                    b.Property<string>("ErrorDetails")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error_details");
+
+                    b.Property<string>("ErrorTitle")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error_title");
+
+                    b.Property<long?>("MessageId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("message_id");
+
+                    b.Property<DateTime>("OccurredAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Wamid")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("wamid");
+
+                    b.HasKey("Id")
+                        .HasName("pk_parked_statuses");
+
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_parked_statuses_received_at");
+
+                    b.HasIndex("BusinessId", "Wamid")
+                        .HasDatabaseName("ix_parked_statuses_business_id_wamid");
+
+                    b.ToTable("parked_statuses", (string)null);
                 });
 
             modelBuilder.Entity("TwaBot.Api.Templates.Template", b =>
@@ -278,6 +494,99 @@ namespace TwaBot.Api.Data.Migrations
                     b.ToTable("templates", (string)null);
                 });
 
+            modelBuilder.Entity("TwaBot.Api.Webhooks.InboundMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("business_id");
+
+                    b.Property<string>("From")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("from");
+
+                    b.Property<DateTime>("SentAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sent_at");
+
+                    b.Property<string>("Text")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("text");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.Property<string>("Wamid")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("wamid");
+
+                    b.HasKey("Id")
+                        .HasName("pk_inbound_messages");
+
+                    b.HasIndex("Wamid")
+                        .IsUnique()
+                        .HasDatabaseName("ix_inbound_messages_wamid");
+
+                    b.HasIndex("BusinessId", "From")
+                        .HasDatabaseName("ix_inbound_messages_business_id_from");
+
+                    b.ToTable("inbound_messages", (string)null);
+                });
+
+            modelBuilder.Entity("TwaBot.Api.Webhooks.WebhookEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime?>("AppliedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("applied_at");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<byte[]>("Body")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("body");
+
+                    b.Property<byte[]>("BodySha256")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("body_sha256");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("received_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_webhook_events");
+
+                    b.HasIndex("AppliedAt")
+                        .HasDatabaseName("ix_webhook_events_applied_at");
+
+                    b.HasIndex("BodySha256")
+                        .IsUnique()
+                        .HasDatabaseName("ix_webhook_events_body_sha256");
+
+                    b.ToTable("webhook_events", (string)null);
+                });
+
             modelBuilder.Entity("TwaBot.Api.ApiKeys.ApiKey", b =>
                 {
                     b.HasOne("TwaBot.Api.Businesses.Business", "Business")
@@ -300,6 +609,16 @@ namespace TwaBot.Api.Data.Migrations
                         .HasConstraintName("fk_whatsapp_connections_businesses_business_id");
                 });
 
+            modelBuilder.Entity("TwaBot.Api.Conversations.Contact", b =>
+                {
+                    b.HasOne("TwaBot.Api.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_contacts_businesses_business_id");
+                });
+
             modelBuilder.Entity("TwaBot.Api.Conversations.Suppression", b =>
                 {
                     b.HasOne("TwaBot.Api.Businesses.Business", null)
@@ -308,6 +627,26 @@ namespace TwaBot.Api.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_suppressions_businesses_business_id");
+                });
+
+            modelBuilder.Entity("TwaBot.Api.Messages.Message", b =>
+                {
+                    b.HasOne("TwaBot.Api.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_messages_businesses_business_id");
+                });
+
+            modelBuilder.Entity("TwaBot.Api.Messages.MessageStatusEvent", b =>
+                {
+                    b.HasOne("TwaBot.Api.Messages.Message", null)
+                        .WithMany()
+                        .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_message_status_events_messages_message_id");
                 });
 
             modelBuilder.Entity("TwaBot.Api.Templates.Template", b =>

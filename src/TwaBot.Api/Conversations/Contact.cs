@@ -1,0 +1,20 @@
+namespace TwaBot.Api.Conversations;
+
+/// <summary>A customer who wrote to the business: when they last did (the 24-hour window) and their preferences.</summary>
+public sealed class Contact
+{
+    public long Id { get; set; }
+
+    public long BusinessId { get; set; }
+
+    /// <summary>Normalized digits (Meta's wa_id).</summary>
+    public required string Phone { get; set; }
+
+    public string? Name { get; set; }
+
+    /// <summary>The timestamp of their latest message; never moves backwards.</summary>
+    public DateTime? LastInboundAt { get; set; }
+
+    /// <summary>Set when Meta reports the user stopped marketing messages (user_preferences), cleared on resume.</summary>
+    public DateTime? MarketingOptOutAt { get; set; }
+}

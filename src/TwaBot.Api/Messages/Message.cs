@@ -1,0 +1,64 @@
+namespace TwaBot.Api.Messages;
+
+/// <summary>
+/// One message a business sent through the API. Written before Meta is called (so a crash or a
+/// timeout leaves a trace), completed with Meta's id, then moved along by delivery webhooks.
+/// </summary>
+public sealed class Message
+{
+    public long Id { get; set; }
+
+    public long BusinessId { get; set; }
+
+    public long ApiKeyId { get; set; }
+
+    /// <summary>Meta's id (<c>wamid.…</c>), the public <c>message_id</c>; null until Meta accepts.</summary>
+    public string? Wamid { get; set; }
+
+    /// <summary>The recipient, normalized.</summary>
+    public required string To { get; set; }
+
+    /// <summary><see cref="MessageKinds"/>.</summary>
+    public required string Kind { get; set; }
+
+    public string? TemplateName { get; set; }
+
+    /// <summary><see cref="ApiStatuses"/>: our side of the send.</summary>
+    public required string ApiStatus { get; set; }
+
+    /// <summary>sent, delivered, read or failed; null before Meta accepted.</summary>
+    public string? DeliveryStatus { get; set; }
+
+    /// <summary>Order of <see cref="DeliveryStatus"/> for forward-only updates (<see cref="DeliveryStatuses.Rank"/>).</summary>
+    public int StatusRank { get; set; }
+
+    public int? FailureCode { get; set; }
+
+    public string? FailureReason { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    /// <summary>When Meta accepted the message.</summary>
+    public DateTime? SentAt { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+}
+
+public static class MessageKinds
+{
+    public const string Template = "template";
+    public const string Text = "text";
+    public const string Media = "media";
+    public const string Otp = "otp";
+}
+
+/// <summary><c>api_status</c>: whether we accepted the send and Meta took it.</summary>
+public static class ApiStatuses
+{
+    /// <summary>Written, Meta not yet answered (or the answer was lost: a webhook settles it).</summary>
+    public const string Pending = "pending";
+
+    public const string Success = "success";
+
+    public const string Failed = "failed";
+}

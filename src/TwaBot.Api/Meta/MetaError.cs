@@ -1,0 +1,55 @@
+using System.Text.Json;
+
+namespace TwaBot.Api.Meta;
+
+/// <summary>
+/// Meta's error object (<c>{"error": {message, type, code, error_subcode, error_data: {details}, fbtrace_id}}</c>).
+/// Meta advises branching on <see cref="Code"/> and <see cref="Details"/>, not the HTTP status or the title.
+/// </summary>
+public sealed record MetaError(int Code, int? Subcode, string Message, string? Type, string? Details, string? FbtraceId, int HttpStatus)
+{
+    /// <summary>Throughput limits: the app (4), the WABA (80007), the phone number (130429).</summary>
+    public bool IsThrottling => Code is 4 or 80007 or 130429;
+
+    /// <summary>The business's token or permissions are not valid (expired token 190, OAuth, 200-299).</summary>
+    public bool IsAuthorization => Code is 0 or 10 or 190 or (>= 200 and <= 299);
+
+    /// <summary>Parses Meta's error JSON; null when the body is not one.</summary>
+    public static MetaError? TryParse(ReadOnlySpan<byte> body, int httpStatus)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            using var document = JsonDocument.ParseValue(ref reader);
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("error", out var error) || error.ValueKind != JsonValueKind.Object
+                || !error.TryGetProperty("code", out var code) || !code.TryGetInt32(out var codeValue))
+            {
+                return null;
+            }
+
+            return new MetaError(
+                codeValue,
+                error.TryGetProperty("error_subcode", out var subcode) && subcode.TryGetInt32(out var subcodeValue) ? subcodeValue : null,
+                String(error, "message") ?? "",
+                String(error, "type"),
+                DetailsOf(error),
+                String(error, "fbtrace_id"),
+                httpStatus);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    // error_data is usually {messaging_product, details}, but some answers carry a plain string.
+    private static string? DetailsOf(JsonElement error) =>
+        !error.TryGetProperty("error_data", out var data) ? null
+        : data.ValueKind == JsonValueKind.String ? data.GetString()
+        : data.ValueKind == JsonValueKind.Object ? String(data, "details")
+        : null;
+
+    private static string? String(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}

@@ -1,0 +1,39 @@
+namespace TwaBot.Api.Meta;
+
+/// <summary>What came of a send: Meta's id, or why there is none. Expected failures are values, not exceptions.</summary>
+public abstract record MetaSendResult
+{
+    private MetaSendResult()
+    {
+    }
+
+    /// <summary>Meta accepted the message (not yet delivered).</summary>
+    public sealed record Accepted(string Wamid, string? WaId, string? MessageStatus) : MetaSendResult;
+
+    public sealed record Failed(MetaFailure Failure) : MetaSendResult;
+}
+
+public enum MetaFailureKind
+{
+    /// <summary>Meta answered with its error: it processed the call and refused it.</summary>
+    Rejected,
+
+    /// <summary>5xx, timeout, connection failure or an unreadable answer: for a send, the outcome is unknown.</summary>
+    Unavailable,
+
+    /// <summary>Meta has been failing; the breaker answers at once without calling it.</summary>
+    CircuitOpen,
+}
+
+/// <summary>A failed call: its kind, Meta's error when it sent one, and how long to wait when known.</summary>
+public sealed record MetaFailure(MetaFailureKind Kind, MetaError? Error, TimeSpan? RetryAfter, string Description)
+{
+    public static MetaFailure Unavailable(string description, MetaError? error = null, TimeSpan? retryAfter = null) =>
+        new(MetaFailureKind.Unavailable, error, retryAfter, description);
+}
+
+/// <summary>A call that returns a value (template listing, creation), or its failure.</summary>
+public sealed record MetaResult<T>(T? Value, MetaFailure? Failure)
+{
+    public bool Succeeded => Failure is null;
+}

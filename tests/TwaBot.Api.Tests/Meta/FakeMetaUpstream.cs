@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TwaBot.Api.Configuration;
+using TwaBot.Api.Meta;
+
+namespace TwaBot.Api.Tests.Meta;
+
+/// <summary>
+/// A stand-in for graph.facebook.com on a loopback port, answering each call with the next scripted
+/// reply, and recording what it received; plus a MetaClient wired to it exactly as the server wires it.
+/// </summary>
+public sealed class FakeMetaUpstream : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<Func<HttpContext, Task>> _replies = new();
+    private readonly ServiceProvider _clientServices;
+
+    private readonly AttemptCounter _attempts;
+
+    private FakeMetaUpstream(WebApplication app, ServiceProvider clientServices, AttemptCounter attempts)
+    {
+        _app = app;
+        _clientServices = clientServices;
+        _attempts = attempts;
+    }
+
+    /// <summary>HTTP attempts the client made, including those whose connection was refused.</summary>
+    public int Attempts => _attempts.Count;
+
+    public ConcurrentQueue<RecordedCall> Calls { get; } = new();
+
+    public MetaClient Client => _clientServices.GetRequiredService<MetaClient>();
+
+    public static readonly MetaConnection Connection = new("106540352242922", "102290129340398", "EAAGtesttoken");
+
+    /// <summary>Starts the fake; <paramref name="resilience"/> overrides the client's pipeline settings.</summary>
+    public static async Task<FakeMetaUpstream> StartAsync(Action<MetaResilienceOptions>? resilience = null, bool listen = true)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        var port = FreePort();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        var app = builder.Build();
+
+        var options = new TwaBotOptions();
+        options.Meta.Resilience.RetryBaseDelayMilliseconds = 10;
+        options.Meta.Resilience.AttemptTimeoutSeconds = 1;
+        options.Meta.Resilience.TotalTimeoutSeconds = 5;
+        resilience?.Invoke(options.Meta.Resilience);
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton(Options.Create(options))
+            .AddSingleton<IMetaGraphAddress>(new FixedAddress(new Uri($"http://127.0.0.1:{port}/v23.0/")))
+            .AddMetaClient();
+        var attempts = new AttemptCounter();
+        services.ConfigureHttpClientDefaults(client => client.ConfigurePrimaryHttpMessageHandler(() => attempts));
+        var fake = new FakeMetaUpstream(app, services.BuildServiceProvider(), attempts);
+        app.Run(fake.HandleAsync);
+        if (listen)
+        {
+            await app.StartAsync();
+        }
+
+        return fake;
+    }
+
+    public void Reply(params Func<HttpContext, Task>[] replies)
+    {
+        foreach (var reply in replies)
+        {
+            _replies.Enqueue(reply);
+        }
+    }
+
+    public static Func<HttpContext, Task> Json(int status, string json, TimeSpan? delay = null, string? retryAfter = null) => async context =>
+    {
+        if (delay is { } wait)
+        {
+            await Task.Delay(wait);
+        }
+
+        context.Response.StatusCode = status;
+        if (retryAfter is not null)
+        {
+            context.Response.Headers.RetryAfter = retryAfter;
+        }
+
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(json);
+    };
+
+    public static Func<HttpContext, Task> Accepted(string wamid = "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA") =>
+        Json(200, $$"""{"messaging_product":"whatsapp","contacts":[{"input":"16505551234","wa_id":"16505551234"}],"messages":[{"id":"{{wamid}}"}]}""");
+
+    public static Func<HttpContext, Task> Error(int status, int code, string message = "Error", int? subcode = null)
+    {
+        var subcodeJson = subcode is null ? "" : $"\"error_subcode\":{subcode},";
+        return Json(status,
+            "{\"error\":{\"message\":\"(#" + code + ") " + message + "\",\"type\":\"OAuthException\",\"code\":" + code + "," + subcodeJson
+            + "\"error_data\":{\"messaging_product\":\"whatsapp\",\"details\":\"" + message + " details\"},\"fbtrace_id\":\"AbCdEf123\"}}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _clientServices.DisposeAsync();
+        await _app.DisposeAsync();
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        using var reader = new StreamReader(context.Request.Body);
+        Calls.Enqueue(new RecordedCall(
+            context.Request.Method,
+            context.Request.Path + context.Request.QueryString,
+            context.Request.Headers.Authorization.ToString(),
+            await reader.ReadToEndAsync()));
+        var reply = _replies.TryDequeue(out var next) ? next : Accepted();
+        await reply(context);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private sealed class FixedAddress(Uri address) : IMetaGraphAddress
+    {
+        public Uri BaseAddress { get; } = address;
+    }
+}
+
+/// <summary>The client's innermost handler: counts every attempt the resilience pipeline makes.</summary>
+internal sealed class AttemptCounter() : DelegatingHandler(new SocketsHttpHandler())
+{
+    private int _count;
+
+    public int Count => _count;
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _count);
+        return base.SendAsync(request, cancellationToken);
+    }
+}
+
+public sealed record RecordedCall(string Method, string PathAndQuery, string Authorization, string Body);

@@ -1,0 +1,209 @@
+using System.Text.Json;
+using TwaBot.Api.Meta;
+
+namespace TwaBot.Api.Tests.Meta;
+
+/// <summary>What the client sends to Meta and how it reads Meta's answers.</summary>
+public class MetaClientTests
+{
+    [Fact]
+    public async Task ATextSendPostsMetasFormatWithTheBusinessTokenAndCallbackData()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection,
+            MetaOutgoingMessage.Text("919876543210", "Hi Rahul! Your appointment is confirmed.", "twb:42"), default);
+
+        var accepted = Assert.IsType<MetaSendResult.Accepted>(result);
+        Assert.Equal("wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA", accepted.Wamid);
+        Assert.Equal("16505551234", accepted.WaId);
+        var call = Assert.Single(meta.Calls);
+        Assert.Equal("POST", call.Method);
+        Assert.Equal("/v23.0/106540352242922/messages", call.PathAndQuery);
+        Assert.Equal("Bearer EAAGtesttoken", call.Authorization);
+        var body = JsonDocument.Parse(call.Body).RootElement;
+        Assert.Equal("whatsapp", body.GetProperty("messaging_product").GetString());
+        Assert.Equal("individual", body.GetProperty("recipient_type").GetString());
+        Assert.Equal("919876543210", body.GetProperty("to").GetString());
+        Assert.Equal("twb:42", body.GetProperty("biz_opaque_callback_data").GetString());
+        Assert.Equal("text", body.GetProperty("type").GetString());
+        Assert.Equal("Hi Rahul! Your appointment is confirmed.", body.GetProperty("text").GetProperty("body").GetString());
+        Assert.False(body.GetProperty("text").GetProperty("preview_url").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("document", true, true)]
+    [InlineData("image", true, false)]
+    [InlineData("video", true, false)]
+    [InlineData("audio", false, false)]
+    public async Task MediaCarriesTheLinkAndOnlyTheFieldsMetaTakesForItsType(string type, bool hasCaption, bool hasFilename)
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+
+        await meta.Client.SendAsync(FakeMetaUpstream.Connection, MetaOutgoingMessage.Media(
+            "919876543210", type, new Uri("https://example.com/invoice-123.pdf"), "Here is your invoice", "Invoice-123.pdf", "twb:1"), default);
+
+        var media = JsonDocument.Parse(Assert.Single(meta.Calls).Body).RootElement.GetProperty(type);
+        Assert.Equal("https://example.com/invoice-123.pdf", media.GetProperty("link").GetString());
+        Assert.Equal(hasCaption, media.TryGetProperty("caption", out _));
+        Assert.Equal(hasFilename, media.TryGetProperty("filename", out _));
+    }
+
+    [Fact]
+    public async Task ATemplateSendHasLanguageAndHeaderAndBodyParameters()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+
+        await meta.Client.SendAsync(FakeMetaUpstream.Connection, MetaOutgoingMessage.Template(
+            "919876543210", "order_confirmation", "en", ["Rahul", "ORD-12345", "₹1,499"], ["Spring sale"], "twb:7"), default);
+
+        var template = JsonDocument.Parse(Assert.Single(meta.Calls).Body).RootElement.GetProperty("template");
+        Assert.Equal("order_confirmation", template.GetProperty("name").GetString());
+        Assert.Equal("en", template.GetProperty("language").GetProperty("code").GetString());
+        var components = template.GetProperty("components");
+        Assert.Equal("header", components[0].GetProperty("type").GetString());
+        Assert.Equal("Spring sale", components[0].GetProperty("parameters")[0].GetProperty("text").GetString());
+        Assert.Equal("body", components[1].GetProperty("type").GetString());
+        Assert.Equal(["Rahul", "ORD-12345", "₹1,499"],
+            components[1].GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("text").GetString()));
+    }
+
+    [Fact]
+    public async Task AnAuthenticationTemplateCarriesTheCodeInTheBodyAndTheCopyCodeButton()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+
+        await meta.Client.SendAsync(FakeMetaUpstream.Connection,
+            MetaOutgoingMessage.Authentication("919876543210", "otp_verification", "en", "482913", "twb:9"), default);
+
+        var components = JsonDocument.Parse(Assert.Single(meta.Calls).Body).RootElement.GetProperty("template").GetProperty("components");
+        Assert.Equal("body", components[0].GetProperty("type").GetString());
+        Assert.Equal("482913", components[0].GetProperty("parameters")[0].GetProperty("text").GetString());
+        Assert.Equal("button", components[1].GetProperty("type").GetString());
+        Assert.Equal("url", components[1].GetProperty("sub_type").GetString());
+        Assert.Equal("0", components[1].GetProperty("index").GetString());
+        Assert.Equal("482913", components[1].GetProperty("parameters")[0].GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task MetasErrorIsParsedIntoATypedRejection()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Error(400, 131056, "(Business Account, Consumer Account) pair rate limit hit", subcode: 2494055));
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, MetaOutgoingMessage.Text("919876543210", "hi", "twb:1"), default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.Equal(MetaFailureKind.Rejected, failure.Kind);
+        Assert.Equal(131056, failure.Error!.Code);
+        Assert.Equal(2494055, failure.Error.Subcode);
+        Assert.Equal("OAuthException", failure.Error.Type);
+        Assert.Equal("(Business Account, Consumer Account) pair rate limit hit details", failure.Error.Details);
+        Assert.Equal("AbCdEf123", failure.Error.FbtraceId);
+        Assert.Equal(400, failure.Error.HttpStatus);
+    }
+
+    [Theory]
+    [InlineData("""{"error":{"message":"m","type":"OAuthException","code":190,"error_subcode":463,"error_data":"Session has expired","fbtrace_id":"x"}}""", 190, 463, "Session has expired")]
+    [InlineData("""{"error":{"message":"m","code":100}}""", 100, null, null)]
+    public void ErrorDataMayBeAnObjectOrAString(string json, int code, int? subcode, string? details)
+    {
+        var error = MetaError.TryParse(System.Text.Encoding.UTF8.GetBytes(json), 401);
+
+        Assert.NotNull(error);
+        Assert.Equal(code, error.Code);
+        Assert.Equal(subcode, error.Subcode);
+        Assert.Equal(details, error.Details);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("<html>bad gateway</html>")]
+    [InlineData("""{"error":"oops"}""")]
+    [InlineData("""{"messages":[]}""")]
+    public void NonErrorBodiesAreNotErrors(string body)
+    {
+        Assert.Null(MetaError.TryParse(System.Text.Encoding.UTF8.GetBytes(body), 500));
+    }
+
+    [Theory]
+    [InlineData(4, true, false)]
+    [InlineData(80007, true, false)]
+    [InlineData(130429, true, false)]
+    [InlineData(131056, false, false)]
+    [InlineData(190, false, true)]
+    [InlineData(10, false, true)]
+    [InlineData(131047, false, false)]
+    public void ErrorsKnowTheirClass(int code, bool throttling, bool authorization)
+    {
+        var error = new MetaError(code, null, "", null, null, null, 400);
+
+        Assert.Equal(throttling, error.IsThrottling);
+        Assert.Equal(authorization, error.IsAuthorization);
+    }
+
+    [Fact]
+    public async Task TemplatesAreListedAcrossPages()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(
+            FakeMetaUpstream.Json(200, """
+                {"data":[{"name":"order_confirmation","language":"en","status":"APPROVED","category":"UTILITY","id":"1",
+                  "components":[{"type":"BODY","text":"Hi {{1}}"},{"type":"FOOTER","text":"Thanks"}]}],
+                 "paging":{"cursors":{"before":"A","after":"CURSOR2"},"next":"https://graph.facebook.com/next"}}
+                """),
+            FakeMetaUpstream.Json(200, """
+                {"data":[{"name":"promo","language":"en_US","status":"PENDING","category":"MARKETING","id":"2","components":[]}],
+                 "paging":{"cursors":{"before":"B","after":"C"}}}
+                """));
+
+        var result = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(["order_confirmation", "promo"], result.Value!.Select(t => t.Name));
+        Assert.Equal("Hi {{1}}", result.Value![0].Text("BODY"));
+        var calls = meta.Calls.ToList();
+        Assert.StartsWith("/v23.0/102290129340398/message_templates?fields=", calls[0].PathAndQuery, StringComparison.Ordinal);
+        Assert.EndsWith("&after=CURSOR2", calls[1].PathAndQuery, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CreatingATemplateSubmitsItsComponents()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(200, """{"id":"594425479261596","status":"PENDING","category":"UTILITY"}"""));
+
+        var result = await meta.Client.CreateTemplateAsync(FakeMetaUpstream.Connection, new MetaTemplateDefinition(
+            "order_confirmation", "en", "UTILITY", "Hi {{1}}, your order {{2}} is confirmed!", "Order update", "Thanks", ["Rahul", "ORD-1"]), default);
+
+        Assert.Equal(new MetaTemplateCreated("594425479261596", "PENDING", "UTILITY"), result.Value);
+        var body = JsonDocument.Parse(Assert.Single(meta.Calls).Body).RootElement;
+        Assert.Equal("order_confirmation", body.GetProperty("name").GetString());
+        var components = body.GetProperty("components");
+        Assert.Equal("HEADER", components[0].GetProperty("type").GetString());
+        Assert.Equal("BODY", components[1].GetProperty("type").GetString());
+        Assert.Equal("Rahul", components[1].GetProperty("example").GetProperty("body_text")[0][0].GetString());
+        Assert.Equal("FOOTER", components[2].GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task AnAuthenticationTemplateIsSubmittedWithACopyCodeButton()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(200, """{"id":"1","status":"APPROVED","category":"AUTHENTICATION"}"""));
+
+        await meta.Client.CreateTemplateAsync(FakeMetaUpstream.Connection,
+            new MetaTemplateDefinition("otp_verification", "en", "AUTHENTICATION", "{{1}} is your verification code.", null, null, []), default);
+
+        var components = JsonDocument.Parse(Assert.Single(meta.Calls).Body).RootElement.GetProperty("components");
+        Assert.True(components[0].GetProperty("add_security_recommendation").GetBoolean());
+        Assert.Equal("OTP", components[1].GetProperty("buttons")[0].GetProperty("type").GetString());
+        Assert.Equal("COPY_CODE", components[1].GetProperty("buttons")[0].GetProperty("otp_type").GetString());
+    }
+
+    [Fact]
+    public void TheConnectionNeverPrintsItsToken()
+    {
+        Assert.DoesNotContain("EAAGtesttoken", FakeMetaUpstream.Connection.ToString(), StringComparison.Ordinal);
+    }
+}

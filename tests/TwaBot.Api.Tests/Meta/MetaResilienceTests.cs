@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using TwaBot.Api.Meta;
+
+namespace TwaBot.Api.Tests.Meta;
+
+/// <summary>Each resilience rule against a scripted upstream: what is retried, what is never, and the breaker.</summary>
+public class MetaResilienceTests
+{
+    private static readonly MetaOutgoingMessage Text = MetaOutgoingMessage.Text("919876543210", "hi", "twb:1");
+
+    [Fact]
+    public async Task ConnectionRefusedIsRetriedTwiceThenUnavailable()
+    {
+        // The fake never starts listening: every connection is refused, so no request reached Meta.
+        await using var meta = await FakeMetaUpstream.StartAsync(listen: false);
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.Equal(MetaFailureKind.Unavailable, failure.Kind);
+        Assert.Contains("ConnectionError", failure.Description, StringComparison.Ordinal);
+        Assert.Equal(3, meta.Attempts);
+    }
+
+    [Theory]
+    [InlineData(130429)]
+    [InlineData(80007)]
+    [InlineData(4)]
+    public async Task ThrottlingIsRetriedAndThenSucceeds(int code)
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Error(400, code, "Rate limit hit"), FakeMetaUpstream.Accepted());
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        Assert.IsType<MetaSendResult.Accepted>(result);
+        Assert.Equal(2, meta.Calls.Count);
+    }
+
+    [Fact]
+    public async Task RetryAfterFromMetaIsHonoured()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(429, """{"error":{"message":"slow down","code":130429}}""", retryAfter: "1"), FakeMetaUpstream.Accepted());
+        var clock = Stopwatch.StartNew();
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        Assert.IsType<MetaSendResult.Accepted>(result);
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(900), $"retried after {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task PersistentThrottlingEndsAsARejectionAfterTwoRetries()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Error(400, 130429), FakeMetaUpstream.Error(400, 130429), FakeMetaUpstream.Error(400, 130429), FakeMetaUpstream.Accepted());
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.Equal(MetaFailureKind.Rejected, failure.Kind);
+        Assert.Equal(130429, failure.Error!.Code);
+        Assert.Equal(3, meta.Calls.Count);
+    }
+
+    [Fact]
+    public async Task A500IsNeverRetriedBecauseTheSendMayHaveGoneOut()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Error(500, 131000, "Something went wrong"), FakeMetaUpstream.Accepted());
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.Equal(MetaFailureKind.Unavailable, failure.Kind);
+        Assert.Equal(131000, failure.Error?.Code);
+        Assert.Single(meta.Calls);
+    }
+
+    [Fact]
+    public async Task AnAttemptTimeoutIsNeverRetried()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync(o => o.AttemptTimeoutSeconds = 0.3);
+        meta.Reply(FakeMetaUpstream.Json(200, "{}", delay: TimeSpan.FromSeconds(2)), FakeMetaUpstream.Accepted());
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.Equal(MetaFailureKind.Unavailable, failure.Kind);
+        Assert.Single(meta.Calls);
+    }
+
+    [Theory]
+    [InlineData(131056)]
+    [InlineData(131047)]
+    [InlineData(132001)]
+    public async Task BusinessRefusalsAreAnsweredOnceAsRejections(int code)
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Error(400, code), FakeMetaUpstream.Accepted());
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        Assert.Equal(MetaFailureKind.Rejected, Assert.IsType<MetaSendResult.Failed>(result).Failure.Kind);
+        Assert.Single(meta.Calls);
+    }
+
+    [Fact]
+    public async Task RepeatedFailuresOpenTheBreakerWhichThenAnswersAtOnce()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync(o => o.BreakerMinimumThroughput = 5);
+        for (var i = 0; i < 5; i++)
+        {
+            meta.Reply(FakeMetaUpstream.Error(503, 2, "Service temporarily unavailable"));
+            await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+        }
+
+        var clock = Stopwatch.StartNew();
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.Equal(MetaFailureKind.CircuitOpen, failure.Kind);
+        Assert.NotNull(failure.RetryAfter);
+        Assert.Equal(5, meta.Calls.Count);
+        Assert.True(clock.ElapsedMilliseconds < 50, $"took {clock.ElapsedMilliseconds} ms");
+    }
+
+    [Fact]
+    public async Task BusinessRefusalsNeverOpenTheBreaker()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync(o => o.BreakerMinimumThroughput = 5);
+        for (var i = 0; i < 10; i++)
+        {
+            meta.Reply(FakeMetaUpstream.Error(401, 190, "Error validating access token"));
+            await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+        }
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        Assert.IsType<MetaSendResult.Accepted>(result);
+        Assert.Equal(11, meta.Calls.Count);
+    }
+}

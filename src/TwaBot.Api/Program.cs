@@ -11,6 +11,7 @@ using TwaBot.Api.OpenApi;
 using TwaBot.Api.RateLimiting;
 using TwaBot.Api.Sandbox;
 using TwaBot.Api.Templates;
+using TwaBot.Api.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -26,6 +27,7 @@ builder.Services.AddLivenessChecks();      // GET /healthz for Docker and load b
 builder.Services.AddSingleton<MetaAppSecret>();
 builder.Services.AddSingleton<IMetaGraphAddress, LiveMetaGraphAddress>();
 builder.Services.AddMetaClient();           // typed HttpClient to the Graph API, with deliberate resilience
+builder.Services.AddMetaWebhooks();         // durable inbox, background processor
 builder.Services.AddHostedService<SandboxConsole>();
 
 var app = builder.Build();
@@ -41,6 +43,7 @@ var api = app.MapGroup("/api/v1").RequireApiKey().RequireMinuteRateLimits().With
 api.MapHealth();
 api.MapTemplates();
 app.MapAdminApi();
+app.MapMetaWebhooks();
 app.MapLivenessChecks();
 
 // A bad setting stops the server with the setting's name, not a stack trace. (Under the tests'

@@ -12,9 +12,11 @@ public static class DataExtensions
     public static IServiceCollection AddTwaBotData(this IServiceCollection services)
     {
         // Resolved from services, so configuration added by hosts and tests after start-up code ran counts.
-        services.AddDbContextPool<TwaBotDbContext>((provider, options) => Configure(options, BuildConnectionString(
+        services.AddSingleton(provider => new SqliteConnections(BuildConnectionString(
             provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName),
             provider.GetRequiredService<IHostEnvironment>().ContentRootPath)));
+        services.AddDbContextPool<TwaBotDbContext>((provider, options) =>
+            Configure(options, provider.GetRequiredService<SqliteConnections>().ConnectionString));
         services.AddHostedService<DatabaseInitializer>();
         return services;
     }

@@ -139,6 +139,14 @@ public static class ApiErrors
     public static ApiError SuppressionNotFound(string phone) => Create(Status404NotFound, ErrorCodes.SuppressionNotFound,
         $"Phone {phone} is not suppressed.");
 
+    // --- Webhooks ------------------------------------------------------------------------
+
+    public static ApiError InvalidSignature() => Create(Status401Unauthorized, ErrorCodes.InvalidSignature,
+        "Missing or invalid X-Hub-Signature-256; the body was not stored.");
+
+    public static ApiError WebhookVerificationFailed() => Create(Status403Forbidden, ErrorCodes.WebhookVerificationFailed,
+        "Webhook verification failed: hub.mode must be subscribe and hub.verify_token must match.");
+
     private static ApiError Create(int status, string code, string message) =>
         new(status, new ErrorBody { Error = message, ErrorCode = code });
 }

@@ -46,5 +46,9 @@ public static class ErrorCodes
     public const string ApiKeyNotFound = "API_KEY_NOT_FOUND";
     public const string SuppressionNotFound = "SUPPRESSION_NOT_FOUND";
 
+    // Webhooks
+    public const string InvalidSignature = "INVALID_SIGNATURE";
+    public const string WebhookVerificationFailed = "WEBHOOK_VERIFICATION_FAILED";
+
     public const string InternalError = "INTERNAL_ERROR";
 }

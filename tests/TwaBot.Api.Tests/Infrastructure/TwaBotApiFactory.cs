@@ -20,7 +20,7 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
     /// <summary>2026-04-14 10:30:45 UTC, the seed's example instant.</summary>
     public static readonly DateTimeOffset Start = new(2026, 4, 14, 10, 30, 45, TimeSpan.Zero);
 
-    private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+    private readonly string _databasePath;
     private readonly Dictionary<string, string?> _settings;
 
     public TwaBotApiFactory() : this(new Dictionary<string, string?>())
@@ -28,9 +28,10 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
     }
 
     // Internal: xunit needs exactly one public constructor on a class fixture.
-    internal TwaBotApiFactory(IDictionary<string, string?> settings, string environment = "Development")
+    internal TwaBotApiFactory(IDictionary<string, string?> settings, string environment = "Development", string? databasePath = null)
     {
         Environment = environment;
+        _databasePath = databasePath ?? Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
         _settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:TwaBot"] = $"Data Source={_databasePath}",
@@ -49,6 +50,9 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
     public string Environment { get; }
 
     public string DatabasePath => _databasePath;
+
+    /// <summary>False to leave the database file for a second server (restart tests).</summary>
+    public bool DeleteDatabaseOnDispose { get; set; } = true;
 
     public FakeTimeProvider Clock { get; } = new(Start);
 
@@ -122,6 +126,35 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
         return (businessId, CreateApiClient(key), key);
     }
 
+    /// <summary>Connects the business to WhatsApp (a sandbox connection) and returns its phone_number_id.</summary>
+    public async Task<string> ConnectWhatsAppAsync(long businessId, string? phoneNumberId = null)
+    {
+        using var admin = CreateAdminClient();
+        var response = await admin.PutAsJsonAsync($"/admin/v1/businesses/{businessId}/whatsapp",
+            phoneNumberId is null
+                ? new { sandbox = true }
+                : (object)new { phone_number_id = phoneNumberId, waba_id = "102290129340398", access_token = "test-token" });
+        var json = await response.ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        return json.GetProperty("business").GetProperty("whatsapp").GetProperty("phone_number_id").GetString()!;
+    }
+
+    /// <summary>Posts a webhook delivery signed with the server's app secret, as Meta would.</summary>
+    public async Task<HttpResponseMessage> PostWebhookAsync(string body, string? signature = null)
+    {
+        using var client = CreateClient();
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        content.Headers.Add(TwaBot.Api.Webhooks.WebhookSignature.HeaderName,
+            signature ?? TwaBot.Api.Webhooks.WebhookSignature.Sign(System.Text.Encoding.UTF8.GetBytes(body), AppSecret));
+        return await client.PostAsync("/webhooks/meta", content);
+    }
+
+    public Task<HttpResponseMessage> PostWebhookAsync(System.Text.Json.Nodes.JsonNode payload) => PostWebhookAsync(payload.ToJsonString());
+
+    /// <summary>Applies every stored webhook event now (instead of waiting for the background loop).</summary>
+    public Task<int> ApplyWebhooksAsync() => Services.GetRequiredService<TwaBot.Api.Webhooks.WebhookProcessor>().ProcessPendingAsync();
+
+    public string AppSecret => Services.GetRequiredService<TwaBot.Api.Meta.MetaAppSecret>().Value;
+
     /// <summary>Direct database access for arranging what the API cannot create yet, and for checking what was stored.</summary>
     public async Task WithDbAsync(Func<TwaBotDbContext, Task> action)
     {
@@ -134,9 +167,12 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
     {
         await base.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        if (DeleteDatabaseOnDispose)
         {
-            File.Delete(_databasePath + suffix);
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                File.Delete(_databasePath + suffix);
+            }
         }
 
         GC.SuppressFinalize(this);

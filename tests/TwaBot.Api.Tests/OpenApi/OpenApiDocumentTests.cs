@@ -90,7 +90,7 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
 
     /// <summary><c>/admin/v1/businesses/{id:long}</c> → <c>/admin/v1/businesses/{id}</c>.</summary>
     private static string OpenApiPath(string pattern) =>
-        "/" + System.Text.RegularExpressions.Regex.Replace(pattern.TrimStart('/'), @"\{(\w+)(:[^}]*)?\}", "{$1}");
+        "/" + System.Text.RegularExpressions.Regex.Replace(pattern.Trim('/'), @"\{(\w+)(:[^}]*)?\}", "{$1}");
 
     private async Task<JsonElement> Document()
     {

@@ -1,0 +1,102 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace TwaBot.Api.Data;
+
+/// <summary>
+/// Group commit: many requests' rows go to disk in one SQLite transaction, and each request learns
+/// that its own row is committed before it answers. With <c>synchronous=FULL</c> a commit costs a
+/// disk sync, so one commit per request caps a 2-core machine at a few thousand writes per second;
+/// batching pays that sync once for everything that arrived meanwhile. A lone request is written at
+/// once (no waiting to fill a batch), so latency stays that of a single commit.
+/// </summary>
+public abstract partial class GroupCommitWriter<T> : BackgroundService
+{
+    private const int MaxBatch = 512;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SqliteConnections _connections;
+    private readonly ILogger _logger;
+
+    protected GroupCommitWriter(SqliteConnections connections, ILogger logger)
+    {
+        _connections = connections;
+        _logger = logger;
+    }
+
+    /// <summary>Completes when the row is committed; throws when its batch could not be written.</summary>
+    public Task WriteAsync(T row)
+    {
+        var pending = new Pending(row, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            pending.Done.SetException(new InvalidOperationException("The writer has stopped."));
+        }
+
+        return pending.Done.Task;
+    }
+
+    /// <summary>Writes the batch's rows inside <paramref name="transaction"/>; the base class commits.</summary>
+    protected abstract Task WriteBatchAsync(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<T> rows, CancellationToken cancellationToken);
+
+    /// <summary>Called after a batch is committed (e.g. to wake whoever processes the rows).</summary>
+    protected virtual void OnCommitted(IReadOnlyList<T> rows)
+    {
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<Pending>(MaxBatch);
+        await using var connection = await _connections.OpenAsync(stoppingToken);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                batch.Clear();
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                }
+
+                await CommitAsync(connection, batch, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: whatever is still queued was never acknowledged, so the sender retries it.
+        }
+        finally
+        {
+            _queue.Writer.TryComplete();
+            while (_queue.Reader.TryRead(out var left))
+            {
+                left.Done.TrySetCanceled(CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task CommitAsync(SqliteConnection connection, List<Pending> batch, CancellationToken cancellationToken)
+    {
+        var rows = batch.ConvertAll(p => p.Row);
+        try
+        {
+            await using (var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken))
+            {
+                await WriteBatchAsync(connection, transaction, rows, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+
+            batch.ForEach(p => p.Done.TrySetResult());
+            OnCommitted(rows);
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            LogBatchFailed(_logger, error, batch.Count);
+            batch.ForEach(p => p.Done.TrySetException(error));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A group commit of {Count} rows failed")]
+    private static partial void LogBatchFailed(ILogger logger, Exception error, int count);
+
+    private readonly record struct Pending(T Row, TaskCompletionSource Done);
+}

@@ -1,0 +1,42 @@
+namespace TwaBot.Api.Messages;
+
+/// <summary>
+/// <c>failure_reason</c> sentences for Meta's error codes: what happened, in words a CRM user can act
+/// on. 131026 is the public docs' own text.
+/// </summary>
+public static class FailureReasons
+{
+    private static readonly Dictionary<int, string> ByCode = new()
+    {
+        [131026] = "Message undeliverable — recipient's phone is not on WhatsApp.",
+        [131047] = "More than 24 hours have passed since the customer last replied; send an approved template instead.",
+        [131049] = "Meta did not deliver this marketing message to keep engagement healthy; try again after 24 hours.",
+        [131050] = "The customer has stopped marketing messages from this business.",
+        [131051] = "WhatsApp does not support this message type.",
+        [131053] = "The media could not be downloaded or is of an unsupported type or size.",
+        [130472] = "The customer's number is part of a Meta experiment and did not receive the message.",
+        [131000] = "Meta could not send the message because of an unknown error.",
+        [131048] = "The number is limited for spam: too many customers blocked or reported its messages.",
+        [131056] = "Too many messages were sent to this customer in a short time; wait before sending again.",
+        [130429] = "The WhatsApp number's sending rate limit was reached.",
+        [132000] = "The number of template variables does not match the template.",
+        [132001] = "The template does not exist in this language or is not approved.",
+        [132015] = "The template is paused because of low quality.",
+        [132016] = "The template is disabled because of low quality.",
+        [131031] = "The WhatsApp Business account is locked.",
+        [131042] = "There is a payment problem with the WhatsApp Business account.",
+    };
+
+    public static string For(int? code, string? title)
+    {
+        if (code is { } known && ByCode.TryGetValue(known, out var sentence))
+        {
+            return sentence;
+        }
+
+        var what = string.IsNullOrWhiteSpace(title) ? "an error" : $"'{title.Trim()}'";
+        return code is null
+            ? $"Meta reported {what} and did not deliver the message."
+            : $"Meta reported {what} (code {code}) and did not deliver the message.";
+    }
+}

@@ -1,0 +1,166 @@
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Conversations;
+using TwaBot.Api.Data;
+using TwaBot.Api.Messages;
+
+namespace TwaBot.Api.Webhooks;
+
+/// <summary>
+/// Applies one Meta delivery to the database: statuses to messages, customer messages to contacts
+/// (the 24-hour window and STOP/START), marketing preferences, and template reviews. Events are
+/// routed to the business whose WhatsApp number (<c>phone_number_id</c>) or account (WABA) they name.
+/// </summary>
+public sealed partial class WebhookApplier(TwaBotDbContext db, MessageStatusWriter statuses, TimeProvider time, ILogger<WebhookApplier> logger)
+{
+    public async Task ApplyAsync(WebhookPayload payload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        var businesses = await BusinessesByPhoneNumberIdAsync(payload, cancellationToken);
+
+        foreach (var status in payload.Statuses)
+        {
+            if (Route(businesses, status.PhoneNumberId) is { } businessId)
+            {
+                await statuses.ApplyAsync(businessId, status, cancellationToken);
+            }
+        }
+
+        foreach (var message in payload.Messages)
+        {
+            if (Route(businesses, message.PhoneNumberId) is { } businessId)
+            {
+                await ApplyInboundAsync(businessId, message, cancellationToken);
+            }
+        }
+
+        foreach (var preference in payload.Preferences)
+        {
+            if (Route(businesses, preference.PhoneNumberId) is { } businessId && preference.Category == "marketing_messages")
+            {
+                var contact = await ContactAsync(businessId, preference.WaId, null, cancellationToken);
+                contact.MarketingOptOutAt = preference.Value == "stop" ? preference.At : preference.Value == "resume" ? null : contact.MarketingOptOutAt;
+                await db.SaveChangesAsync(cancellationToken);
+            }
+        }
+
+        foreach (var update in payload.TemplateUpdates)
+        {
+            await ApplyTemplateStatusAsync(update, cancellationToken);
+        }
+    }
+
+    private async Task ApplyInboundAsync(long businessId, InboundMessageUpdate message, CancellationToken cancellationToken)
+    {
+        if (await db.InboundMessages.AnyAsync(m => m.Wamid == message.Wamid, cancellationToken))
+        {
+            return; // a redelivery
+        }
+
+        db.InboundMessages.Add(new InboundMessage
+        {
+            BusinessId = businessId,
+            Wamid = message.Wamid,
+            From = message.From,
+            Type = message.Type,
+            Text = message.Text,
+            SentAt = message.SentAt,
+        });
+
+        var contact = await ContactAsync(businessId, message.From, message.ProfileName, cancellationToken);
+        // The window counts from the customer's own message time, and late deliveries never shorten it.
+        if (contact.LastInboundAt is null || message.SentAt > contact.LastInboundAt)
+        {
+            contact.LastInboundAt = message.SentAt;
+        }
+
+        if (OptOutKeywords.IsOptOut(message.Text))
+        {
+            await OptOutAsync(businessId, message.From, cancellationToken);
+        }
+        else if (OptOutKeywords.IsOptIn(message.Text))
+        {
+            await db.Suppressions.Where(s => s.BusinessId == businessId && s.Phone == message.From && s.State == SuppressionStates.OptedOut)
+                .ExecuteDeleteAsync(cancellationToken);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private async Task OptOutAsync(long businessId, string phone, CancellationToken cancellationToken)
+    {
+        var existing = await db.Suppressions.SingleOrDefaultAsync(s => s.BusinessId == businessId && s.Phone == phone, cancellationToken);
+        if (existing is null)
+        {
+            db.Suppressions.Add(new Suppression
+            {
+                BusinessId = businessId,
+                Phone = phone,
+                State = SuppressionStates.OptedOut,
+                Reason = "Customer sent STOP",
+                CreatedAt = time.GetUtcNow().UtcDateTime,
+            });
+        }
+        else if (existing.State != SuppressionStates.Blocked)
+        {
+            existing.State = SuppressionStates.OptedOut;
+            existing.Reason = "Customer sent STOP";
+        }
+    }
+
+    private async Task ApplyTemplateStatusAsync(TemplateStatusUpdate update, CancellationToken cancellationToken)
+    {
+        var businessIds = await db.WhatsAppConnections.Where(w => w.WabaId == update.WabaId).Select(w => w.BusinessId).ToListAsync(cancellationToken);
+        var templates = await db.Templates
+            .Where(t => businessIds.Contains(t.BusinessId)
+                && ((update.MetaTemplateId != null && t.MetaTemplateId == update.MetaTemplateId)
+                    || (t.Name == update.Name && t.Language == update.Language)))
+            .ToListAsync(cancellationToken);
+        foreach (var template in templates)
+        {
+            template.Status = update.Event.ToUpperInvariant();
+            template.UpdatedAt = time.GetUtcNow().UtcDateTime;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private async Task<Contact> ContactAsync(long businessId, string phone, string? name, CancellationToken cancellationToken)
+    {
+        var contact = db.Contacts.Local.FirstOrDefault(c => c.BusinessId == businessId && c.Phone == phone)
+            ?? await db.Contacts.SingleOrDefaultAsync(c => c.BusinessId == businessId && c.Phone == phone, cancellationToken);
+        if (contact is null)
+        {
+            contact = new Contact { BusinessId = businessId, Phone = phone };
+            db.Contacts.Add(contact);
+        }
+
+        contact.Name = name ?? contact.Name;
+        return contact;
+    }
+
+    private async Task<Dictionary<string, long>> BusinessesByPhoneNumberIdAsync(WebhookPayload payload, CancellationToken cancellationToken)
+    {
+        var ids = payload.Statuses.Select(s => s.PhoneNumberId)
+            .Concat(payload.Messages.Select(m => m.PhoneNumberId))
+            .Concat(payload.Preferences.Select(p => p.PhoneNumberId))
+            .Distinct(StringComparer.Ordinal).ToList();
+        return ids.Count == 0
+            ? []
+            : await db.WhatsAppConnections.Where(w => ids.Contains(w.PhoneNumberId))
+                .ToDictionaryAsync(w => w.PhoneNumberId, w => w.BusinessId, StringComparer.Ordinal, cancellationToken);
+    }
+
+    private long? Route(Dictionary<string, long> businesses, string phoneNumberId)
+    {
+        if (businesses.TryGetValue(phoneNumberId, out var businessId))
+        {
+            return businessId;
+        }
+
+        LogUnknownNumber(logger, phoneNumberId);
+        return null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook event for phone_number_id {PhoneNumberId}, which no business is connected to; ignored")]
+    private static partial void LogUnknownNumber(ILogger logger, string phoneNumberId);
+}

@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace TwaBot.Api.Webhooks;
+
+/// <summary>
+/// What one Meta webhook delivery says, flattened: a delivery batches entries, each with changes,
+/// each with any number of statuses, messages and preferences, and every one of them is read.
+/// </summary>
+public sealed record WebhookPayload(
+    IReadOnlyList<StatusUpdate> Statuses,
+    IReadOnlyList<InboundMessageUpdate> Messages,
+    IReadOnlyList<PreferenceUpdate> Preferences,
+    IReadOnlyList<TemplateStatusUpdate> TemplateUpdates)
+{
+    /// <summary>Reads a delivery; throws <see cref="JsonException"/> when it is not Meta's shape.</summary>
+    public static WebhookPayload Parse(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body);
+        using var document = JsonDocument.ParseValue(ref reader);
+        var statuses = new List<StatusUpdate>();
+        var messages = new List<InboundMessageUpdate>();
+        var preferences = new List<PreferenceUpdate>();
+        var templates = new List<TemplateStatusUpdate>();
+        foreach (var entry in Array(document.RootElement, "entry"))
+        {
+            var wabaId = Str(entry, "id");
+            foreach (var change in Array(entry, "changes"))
+            {
+                if (!change.TryGetProperty("value", out var value) || value.ValueKind != JsonValueKind.Object)
+                {
+                    continue;
+                }
+
+                var phoneNumberId = value.TryGetProperty("metadata", out var metadata) ? Str(metadata, "phone_number_id") : null;
+                switch (Str(change, "field"))
+                {
+                    case "messages":
+                        statuses.AddRange(Array(value, "statuses").Select(s => ReadStatus(phoneNumberId, s)).OfType<StatusUpdate>());
+                        var names = Array(value, "contacts").GroupBy(c => Str(c, "wa_id") ?? "", StringComparer.Ordinal)
+                            .ToDictionary(g => g.Key, g => ContactName(g.First()), StringComparer.Ordinal);
+                        messages.AddRange(Array(value, "messages").Select(m => ReadMessage(phoneNumberId, m, names)).OfType<InboundMessageUpdate>());
+                        break;
+                    case "user_preferences":
+                        preferences.AddRange(Array(value, "user_preferences").Select(p => ReadPreference(phoneNumberId, p)).OfType<PreferenceUpdate>());
+                        break;
+                    case "message_template_status_update" when wabaId is not null:
+                        templates.Add(new TemplateStatusUpdate(
+                            wabaId, Str(value, "event") ?? "", IdString(value, "message_template_id"),
+                            Str(value, "message_template_name"), Str(value, "message_template_language")));
+                        break;
+                }
+            }
+        }
+
+        return new WebhookPayload(statuses, messages, preferences, templates);
+    }
+
+    private static StatusUpdate? ReadStatus(string? phoneNumberId, JsonElement status)
+    {
+        var wamid = Str(status, "id");
+        var name = Str(status, "status");
+        if (phoneNumberId is null || wamid is null || name is null)
+        {
+            return null;
+        }
+
+        var error = Array(status, "errors").Cast<JsonElement?>().FirstOrDefault();
+        return new StatusUpdate(
+            phoneNumberId, wamid, name, UnixTime(status, "timestamp"), Str(status, "recipient_id"),
+            Str(status, "biz_opaque_callback_data"),
+            error is { } e && e.TryGetProperty("code", out var code) && code.TryGetInt32(out var c) ? c : null,
+            error is { } t ? Str(t, "title") ?? Str(t, "message") : null,
+            error is { } d && d.TryGetProperty("error_data", out var data) && data.ValueKind == JsonValueKind.Object ? Str(data, "details") : null);
+    }
+
+    private static InboundMessageUpdate? ReadMessage(string? phoneNumberId, JsonElement message, Dictionary<string, string?> names)
+    {
+        var from = Str(message, "from");
+        var wamid = Str(message, "id");
+        if (phoneNumberId is null || from is null || wamid is null)
+        {
+            return null;
+        }
+
+        var type = Str(message, "type") ?? "unknown";
+        var text = type switch
+        {
+            "text" when message.TryGetProperty("text", out var body) => Str(body, "body"),
+            "button" when message.TryGetProperty("button", out var button) => Str(button, "text"),
+            _ => null,
+        };
+        return new InboundMessageUpdate(phoneNumberId, wamid, from, type, text, UnixTime(message, "timestamp"), names.GetValueOrDefault(from));
+    }
+
+    private static PreferenceUpdate? ReadPreference(string? phoneNumberId, JsonElement preference)
+    {
+        var waId = Str(preference, "wa_id");
+        return phoneNumberId is null || waId is null
+            ? null
+            : new PreferenceUpdate(phoneNumberId, waId, Str(preference, "category") ?? "", Str(preference, "value") ?? "", UnixTime(preference, "timestamp"));
+    }
+
+    private static string? ContactName(JsonElement contact) =>
+        contact.TryGetProperty("profile", out var profile) ? Str(profile, "name") : null;
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1859", Justification = "A missing array reads as empty.")]
+    private static IEnumerable<JsonElement> Array(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var array) && array.ValueKind == JsonValueKind.Array
+            ? array.EnumerateArray()
+            : [];
+
+    private static string? Str(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+
+    // Template ids come as numbers in some payloads and strings in others.
+    private static string? IdString(JsonElement element, string name) =>
+        !element.TryGetProperty(name, out var value) ? null
+        : value.ValueKind == JsonValueKind.Number ? value.GetRawText()
+        : value.ValueKind == JsonValueKind.String ? value.GetString()
+        : null;
+
+    /// <summary>Meta's timestamps: Unix seconds, as a string in messages and statuses, a number in preferences.</summary>
+    private static DateTime UnixTime(JsonElement element, string name)
+    {
+        long seconds = 0;
+        if (element.TryGetProperty(name, out var value))
+        {
+            _ = value.ValueKind switch
+            {
+                JsonValueKind.Number => value.TryGetInt64(out seconds),
+                JsonValueKind.String => long.TryParse(value.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out seconds),
+                _ => false,
+            };
+        }
+
+        return DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime;
+    }
+}
+
+public sealed record StatusUpdate(
+    string PhoneNumberId, string Wamid, string Status, DateTime OccurredAt, string? RecipientId, string? CallbackData,
+    int? ErrorCode, string? ErrorTitle, string? ErrorDetails);
+
+public sealed record InboundMessageUpdate(
+    string PhoneNumberId, string Wamid, string From, string Type, string? Text, DateTime SentAt, string? ProfileName);
+
+public sealed record PreferenceUpdate(string PhoneNumberId, string WaId, string Category, string Value, DateTime At);
+
+public sealed record TemplateStatusUpdate(string WabaId, string Event, string? MetaTemplateId, string? Name, string? Language);

@@ -1,0 +1,77 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using TwaBot.Api.Configuration;
+using TwaBot.Api.Errors;
+using TwaBot.Api.Json;
+using TwaBot.Api.Meta;
+
+namespace TwaBot.Api.Webhooks;
+
+/// <summary>
+/// Meta's webhook callback: <c>GET /webhooks/meta</c> answers the verification handshake,
+/// <c>POST /webhooks/meta</c> takes signed deliveries, stores them durably, and answers 200 once they
+/// are on disk; <see cref="WebhookProcessor"/> applies them afterwards.
+/// </summary>
+public static class WebhooksApi
+{
+    public const string Path = "/webhooks/meta";
+
+    /// <summary>The verify token a sandbox server uses when <c>TwaBot:Meta:VerifyToken</c> is not set.</summary>
+    public const string SandboxVerifyToken = "twabot-sandbox-verify-token";
+
+    public static IServiceCollection AddMetaWebhooks(this IServiceCollection services)
+    {
+        services.AddScoped<Messages.MessageStatusWriter>();
+        services.AddScoped<WebhookApplier>();
+        services.AddSingleton<WebhookProcessor>();
+        services.AddHostedService(provider => provider.GetRequiredService<WebhookProcessor>());
+        services.AddSingleton<WebhookInbox>();
+        services.AddHostedService(provider => provider.GetRequiredService<WebhookInbox>());
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapMetaWebhooks(this IEndpointRouteBuilder app)
+    {
+        var webhooks = app.MapGroup(Path).WithTags("Webhooks");
+        webhooks.MapGet("", Verify).WithName("MetaWebhookVerify")
+            .WithSummary("Meta's verification handshake: echoes hub.challenge when hub.verify_token matches.");
+        webhooks.MapPost("", Receive).WithName("MetaWebhookReceive")
+            .WithSummary("Meta's signed webhook deliveries (X-Hub-Signature-256).");
+        return app;
+    }
+
+    private static Results<ContentHttpResult, ApiError> Verify(
+        [FromQuery(Name = "hub.mode")] string? mode,
+        [FromQuery(Name = "hub.verify_token")] string? token,
+        [FromQuery(Name = "hub.challenge")] string? challenge,
+        IOptions<TwaBotOptions> options,
+        ServerMode serverMode)
+    {
+        var expected = options.Value.Meta.VerifyToken ?? (serverMode.IsSandbox ? SandboxVerifyToken : null);
+        return mode == "subscribe" && challenge is not null && expected is not null && token is not null && SameSecret(token, expected)
+            ? TypedResults.Text(challenge, "text/plain")
+            : ApiErrors.WebhookVerificationFailed();
+    }
+
+    private static async Task<Results<Ok<OkResponse>, ApiError>> Receive(
+        HttpRequest request, WebhookInbox inbox, MetaAppSecret secret, TimeProvider time, CancellationToken cancellationToken)
+    {
+        // The signature covers the exact bytes Meta sent, so read them before anything parses them.
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancellationToken);
+        var body = buffer.ToArray();
+        if (!WebhookSignature.IsValid(body, request.Headers[WebhookSignature.HeaderName], secret.Value))
+        {
+            return ApiErrors.InvalidSignature();
+        }
+
+        await inbox.WriteAsync(new InboxRow(body, SHA256.HashData(body), time.GetUtcNow().UtcDateTime));
+        return TypedResults.Ok(OkResponse.Instance);
+    }
+
+    private static bool SameSecret(string presented, string expected) => CryptographicOperations.FixedTimeEquals(
+        SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
+}

@@ -1,0 +1,71 @@
+using TwaBot.Api.Conversations;
+using TwaBot.Api.Messages;
+
+namespace TwaBot.Api.Tests.Messages;
+
+public class DeliveryStatusRulesTests
+{
+    [Theory]
+    [InlineData("sent", null, true)]
+    [InlineData("delivered", "sent", true)]
+    [InlineData("read", "delivered", true)]
+    [InlineData("read", "sent", true)]
+    [InlineData("sent", "delivered", false)]
+    [InlineData("delivered", "read", false)]
+    [InlineData("failed", "sent", true)]
+    [InlineData("failed", "delivered", false)]
+    [InlineData("failed", "read", false)]
+    [InlineData("delivered", "failed", true)]
+    [InlineData("read", "failed", true)]
+    [InlineData("sent", "failed", false)]
+    [InlineData("sent", "sent", false)]
+    [InlineData("played", "read", false)]
+    public void StatusesOnlyMoveForward(string incoming, string? current, bool replaces)
+    {
+        Assert.Equal(replaces, DeliveryStatuses.Replaces(incoming, current));
+    }
+
+    [Fact]
+    public void AnyOrderOfReportsEndsAtTheHighestRank()
+    {
+        string[] reports = ["sent", "delivered", "read", "failed"];
+        foreach (var order in Permutations(reports))
+        {
+            string? current = null;
+            foreach (var report in order)
+            {
+                current = DeliveryStatuses.Replaces(report, current) ? report : current;
+            }
+
+            Assert.Equal("read", current);
+        }
+    }
+
+    [Theory]
+    [InlineData(131026, null, "Message undeliverable — recipient's phone is not on WhatsApp.")]
+    [InlineData(131047, "Re-engagement message", "More than 24 hours have passed since the customer last replied; send an approved template instead.")]
+    [InlineData(999999, "Strange thing", "Meta reported 'Strange thing' (code 999999) and did not deliver the message.")]
+    [InlineData(null, null, "Meta reported an error and did not deliver the message.")]
+    public void FailureReasonsAreSentences(int? code, string? title, string expected)
+    {
+        Assert.Equal(expected, FailureReasons.For(code, title));
+    }
+
+    [Theory]
+    [InlineData("STOP", true, false)]
+    [InlineData(" unsubscribe\n", true, false)]
+    [InlineData("Start", false, true)]
+    [InlineData("SUBSCRIBE", false, true)]
+    [InlineData("stop please", false, false)]
+    [InlineData("STOPPED", false, false)]
+    [InlineData(null, false, false)]
+    public void KeywordsMatchTheWholeMessage(string? text, bool optOut, bool optIn)
+    {
+        Assert.Equal(optOut, OptOutKeywords.IsOptOut(text));
+        Assert.Equal(optIn, OptOutKeywords.IsOptIn(text));
+    }
+
+    private static IEnumerable<string[]> Permutations(string[] items) => items.Length <= 1
+        ? [items]
+        : items.SelectMany((item, i) => Permutations([.. items.Take(i), .. items.Skip(i + 1)]).Select(rest => (string[])[item, .. rest]));
+}

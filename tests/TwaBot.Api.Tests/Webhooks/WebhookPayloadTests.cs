@@ -1,0 +1,81 @@
+using System.Text;
+using System.Text.Json;
+using TwaBot.Api.Webhooks;
+using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
+
+namespace TwaBot.Api.Tests.Webhooks;
+
+public class WebhookPayloadTests
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeSeconds(1_750_857_390);
+
+    [Fact]
+    public void ReadsTheDeliveredExampleOfTheFactSheet()
+    {
+        const string body = """
+            { "object": "whatsapp_business_account",
+              "entry": [ { "id": "102290129340398",
+                "changes": [ { "field": "messages",
+                  "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": { "display_phone_number": "15550783881", "phone_number_id": "106540352242922" },
+                    "statuses": [ {
+                      "id": "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA",
+                      "status": "delivered",
+                      "timestamp": "1750857390",
+                      "recipient_id": "16505551234",
+                      "biz_opaque_callback_data": "twb:42",
+                      "conversation": { "id": "a75d17ad06104c51166f948319b03c6a", "origin": { "type": "utility" } },
+                      "pricing": { "billable": true, "pricing_model": "PMP", "type": "regular", "category": "utility" } } ] } } ] } ] }
+            """;
+
+        var status = Assert.Single(WebhookPayload.Parse(Encoding.UTF8.GetBytes(body)).Statuses);
+
+        Assert.Equal(new StatusUpdate("106540352242922", "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA", "delivered",
+            T0.UtcDateTime, "16505551234", "twb:42", null, null, null), status);
+    }
+
+    [Fact]
+    public void ReadsFailedStatusErrors()
+    {
+        var body = Delivery(Entry(MessagesChange("1", statuses: [Status("wamid.x", "failed", T0, errorCode: 131047, errorTitle: "Re-engagement message")])));
+
+        var status = Assert.Single(WebhookPayload.Parse(Encoding.UTF8.GetBytes(body.ToJsonString())).Statuses);
+
+        Assert.Equal(131047, status.ErrorCode);
+        Assert.Equal("Re-engagement message", status.ErrorTitle);
+        Assert.Equal("Details of the error.", status.ErrorDetails);
+    }
+
+    [Fact]
+    public void ReadsEveryEntryChangeStatusAndMessage()
+    {
+        var body = Delivery(
+            Entry(MessagesChange("1", statuses: [Status("a", "sent", T0), Status("b", "sent", T0)]), MessagesChange("1", messages: [Text("m1", "91", "hi", T0)])),
+            Entry(MessagesChange("2", statuses: [Status("c", "read", T0)], messages: [Text("m2", "92", "yo", T0), Text("m3", "93", "ok", T0)])));
+
+        var payload = WebhookPayload.Parse(Encoding.UTF8.GetBytes(body.ToJsonString()));
+
+        Assert.Equal(["a", "b", "c"], payload.Statuses.Select(s => s.Wamid));
+        Assert.Equal(["m1", "m2", "m3"], payload.Messages.Select(m => m.Wamid));
+    }
+
+    [Fact]
+    public void IgnoresFieldsItDoesNotHandle()
+    {
+        const string body = """{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"account_update","value":{"event":"VERIFIED_ACCOUNT"}}]}]}""";
+
+        var payload = WebhookPayload.Parse(Encoding.UTF8.GetBytes(body));
+
+        Assert.Empty(payload.Statuses);
+        Assert.Empty(payload.Messages);
+        Assert.Empty(payload.Preferences);
+        Assert.Empty(payload.TemplateUpdates);
+    }
+
+    [Fact]
+    public void RefusesWhatIsNotJson()
+    {
+        Assert.ThrowsAny<JsonException>(() => WebhookPayload.Parse("{\"entry\": [ nope"u8));
+    }
+}

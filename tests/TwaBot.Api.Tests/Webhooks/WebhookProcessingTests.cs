@@ -1,0 +1,354 @@
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Conversations;
+using TwaBot.Api.Messages;
+using TwaBot.Api.Templates;
+using TwaBot.Api.Tests.Infrastructure;
+using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
+
+namespace TwaBot.Api.Tests.Webhooks;
+
+/// <summary>What applying Meta's deliveries does to messages, contacts, suppressions and templates.</summary>
+public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeSeconds(1_776_000_000);
+
+    [Fact]
+    public async Task ADeliveredStatusMovesTheMessageAndIsKeptInItsHistory()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var messageId = await InsertMessageAsync(businessId, "wamid.delivered-1");
+
+        await DeliverAsync(phoneNumberId, Status("wamid.delivered-1", "sent", T0), Status("wamid.delivered-1", "delivered", T0.AddSeconds(2)));
+
+        var message = await MessageAsync(messageId);
+        Assert.Equal("delivered", message.DeliveryStatus);
+        Assert.Equal(["sent", "delivered"], await HistoryAsync(messageId));
+    }
+
+    [Fact]
+    public async Task AFailedStatusStoresAHumanReason()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var messageId = await InsertMessageAsync(businessId, "wamid.failed-1");
+
+        await DeliverAsync(phoneNumberId, Status("wamid.failed-1", "failed", T0, errorCode: 131026, errorTitle: "Message undeliverable"));
+
+        var message = await MessageAsync(messageId);
+        Assert.Equal("failed", message.DeliveryStatus);
+        Assert.Equal(131026, message.FailureCode);
+        Assert.Equal("Message undeliverable — recipient's phone is not on WhatsApp.", message.FailureReason);
+    }
+
+    [Theory]
+    [InlineData(new[] { "read", "delivered", "sent" }, "read")]
+    [InlineData(new[] { "sent", "read", "delivered" }, "read")]
+    [InlineData(new[] { "sent", "failed", "delivered" }, "delivered")]
+    [InlineData(new[] { "delivered", "failed" }, "delivered")]
+    [InlineData(new[] { "read", "failed" }, "read")]
+    [InlineData(new[] { "failed", "sent" }, "failed")]
+    [InlineData(new[] { "sent", "sent", "sent" }, "sent")]
+    public async Task StatusesOnlyMoveForwardWhateverTheArrivalOrder(string[] arrivals, string expected)
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var wamid = $"wamid.order-{Guid.NewGuid():N}";
+        var messageId = await InsertMessageAsync(businessId, wamid);
+
+        for (var i = 0; i < arrivals.Length; i++)
+        {
+            await DeliverAsync(phoneNumberId, Status(wamid, arrivals[i], T0.AddSeconds(i), errorCode: arrivals[i] == "failed" ? 131026 : null));
+        }
+
+        Assert.Equal(expected, (await MessageAsync(messageId)).DeliveryStatus);
+    }
+
+    [Fact]
+    public async Task ABatchOfEntriesChangesAndStatusesIsAppliedInFull()
+    {
+        var (phoneA, businessA) = await ConnectedBusinessAsync();
+        var (phoneB, businessB) = await ConnectedBusinessAsync();
+        var a1 = await InsertMessageAsync(businessA, "wamid.batch-a1");
+        var a2 = await InsertMessageAsync(businessA, "wamid.batch-a2");
+        var b1 = await InsertMessageAsync(businessB, "wamid.batch-b1");
+
+        await factory.PostWebhookAsync(Delivery(
+            Entry(
+                MessagesChange(phoneA, statuses: [Status("wamid.batch-a1", "delivered", T0), Status("wamid.batch-a2", "read", T0)]),
+                MessagesChange(phoneA, messages: [Text("wamid.batch-in", "919811112222", "hello", T0)])),
+            Entry(MessagesChange(phoneB, statuses: [Status("wamid.batch-b1", "sent", T0)]))));
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal("delivered", (await MessageAsync(a1)).DeliveryStatus);
+        Assert.Equal("read", (await MessageAsync(a2)).DeliveryStatus);
+        Assert.Equal("sent", (await MessageAsync(b1)).DeliveryStatus);
+        Assert.Equal(T0.UtcDateTime, (await ContactAsync(businessA, "919811112222"))?.LastInboundAt);
+    }
+
+    [Fact]
+    public async Task ARedeliveredStatusIsOneHistoryEvent()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var messageId = await InsertMessageAsync(businessId, "wamid.dup-1");
+
+        // Same event, different envelope (so the inbox stores both): the history keeps it once.
+        await DeliverAsync(phoneNumberId, Status("wamid.dup-1", "delivered", T0));
+        await factory.PostWebhookAsync(Delivery(Entry("another-waba", MessagesChange(phoneNumberId, statuses: [Status("wamid.dup-1", "delivered", T0)]))));
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal(["delivered"], await HistoryAsync(messageId));
+    }
+
+    [Fact]
+    public async Task AStatusBeforeItsMessageIsParkedThenAppliedWhenTheMessageAppears()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+
+        await DeliverAsync(phoneNumberId, Status("wamid.early-1", "delivered", T0));
+        await factory.WithDbAsync(async db => Assert.True(await db.ParkedStatuses.AnyAsync(p => p.Wamid == "wamid.early-1")));
+        var messageId = await InsertMessageAsync(businessId, "wamid.early-1");
+        await factory.WithDbAsync(async db =>
+        {
+            var writer = new MessageStatusWriter(db, factory.Clock);
+            Assert.Equal(1, await writer.ApplyParkedAsync(businessId, messageId, "wamid.early-1", default));
+        });
+
+        Assert.Equal("delivered", (await MessageAsync(messageId)).DeliveryStatus);
+        await factory.WithDbAsync(async db => Assert.False(await db.ParkedStatuses.AnyAsync(p => p.Wamid == "wamid.early-1")));
+    }
+
+    [Fact]
+    public async Task TheProcessorAppliesParkedStatusesLeftBehind()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        await DeliverAsync(phoneNumberId, Status("wamid.left-1", "read", T0));
+        var messageId = await InsertMessageAsync(businessId, "wamid.left-1");
+
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal("read", (await MessageAsync(messageId)).DeliveryStatus);
+    }
+
+    [Fact]
+    public async Task TheCallbackDataFindsAMessageWhoseSendNeverHeardBack()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var messageId = await InsertMessageAsync(businessId, wamid: null);
+
+        await DeliverAsync(phoneNumberId, Status("wamid.late-answer", "sent", T0, callbackData: MessageStatusWriter.CallbackData(messageId)));
+
+        var message = await MessageAsync(messageId);
+        Assert.Equal("wamid.late-answer", message.Wamid);
+        Assert.Equal("success", message.ApiStatus);
+        Assert.Equal("sent", message.DeliveryStatus);
+    }
+
+    [Fact]
+    public async Task AnotherBusinessesStatusCannotTouchAMessage()
+    {
+        var (_, businessA) = await ConnectedBusinessAsync();
+        var (phoneB, _) = await ConnectedBusinessAsync();
+        var messageId = await InsertMessageAsync(businessA, "wamid.tenant-a");
+
+        await DeliverAsync(phoneB, Status("wamid.tenant-a", "read", T0, callbackData: MessageStatusWriter.CallbackData(messageId)));
+
+        Assert.Null((await MessageAsync(messageId)).DeliveryStatus);
+    }
+
+    [Fact]
+    public async Task AnUnknownPhoneNumberIdIsIgnoredWithoutError()
+    {
+        await factory.PostWebhookAsync(Delivery(Entry(MessagesChange("000111222333", statuses: [Status("wamid.nobody", "sent", T0)]))));
+
+        await factory.ApplyWebhooksAsync();
+
+        await factory.WithDbAsync(async db =>
+        {
+            Assert.False(await db.ParkedStatuses.AnyAsync(p => p.Wamid == "wamid.nobody"));
+            Assert.False(await db.WebhookEvents.AnyAsync(e => e.AppliedAt == null && e.Attempts < 5));
+        });
+    }
+
+    [Fact]
+    public async Task AnInboundMessageOpensTheWindowAtItsOwnTimeAndAnOlderOneNeverMovesItBack()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+
+        await DeliverMessagesAsync(phoneNumberId, Text("wamid.in-new", "919833334444", "Where is my order?", T0));
+        await DeliverMessagesAsync(phoneNumberId, Text("wamid.in-old", "919833334444", "Hello?", T0.AddHours(-3)));
+
+        var contact = await ContactAsync(businessId, "919833334444");
+        Assert.Equal(T0.UtcDateTime, contact?.LastInboundAt);
+        Assert.Equal("Sheena Nelson", contact?.Name);
+    }
+
+    [Theory]
+    [InlineData("STOP", true)]
+    [InlineData("stop", true)]
+    [InlineData("  Unsubscribe ", true)]
+    [InlineData("stop it", false)]
+    [InlineData("please STOP", false)]
+    public async Task StopAndUnsubscribeOptOutAsAWholeMessage(string text, bool optedOut)
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.stop-{Guid.NewGuid():N}", "919855556666", text, T0));
+
+        var state = await SuppressionStateAsync(businessId, "919855556666");
+        Assert.Equal(optedOut ? SuppressionStates.OptedOut : null, state);
+    }
+
+    [Theory]
+    [InlineData("START")]
+    [InlineData("subscribe")]
+    public async Task StartAndSubscribeOptBackIn(string text)
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.optout-{Guid.NewGuid():N}", "919877778888", "STOP", T0));
+
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.optin-{Guid.NewGuid():N}", "919877778888", text, T0.AddMinutes(1)));
+
+        Assert.Null(await SuppressionStateAsync(businessId, "919877778888"));
+    }
+
+    [Fact]
+    public async Task StartNeverLiftsABlock()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        await factory.WithDbAsync(async db =>
+        {
+            db.Suppressions.Add(new Suppression { BusinessId = businessId, Phone = "919800001111", State = SuppressionStates.Blocked });
+            await db.SaveChangesAsync();
+        });
+
+        await DeliverMessagesAsync(phoneNumberId, Text("wamid.start-blocked", "919800001111", "START", T0));
+
+        Assert.Equal(SuppressionStates.Blocked, await SuppressionStateAsync(businessId, "919800001111"));
+    }
+
+    [Fact]
+    public async Task MetasMarketingOptOutIsRecordedAndResumeClearsIt()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+
+        await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, "16505551234", "stop", T0))));
+        await factory.ApplyWebhooksAsync();
+        var stopped = (await ContactAsync(businessId, "16505551234"))?.MarketingOptOutAt;
+        await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, "16505551234", "resume", T0.AddDays(1)))));
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal(T0.UtcDateTime, stopped);
+        Assert.Null((await ContactAsync(businessId, "16505551234"))?.MarketingOptOutAt);
+    }
+
+    [Fact]
+    public async Task ATemplateStatusUpdateChangesWhatTemplatesLists()
+    {
+        var (businessId, client, _) = await factory.CreateTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = $"77{Random.Shared.NextInt64(1_000_000_000, 9_999_999_999)}";
+        await factory.WithDbAsync(async db =>
+        {
+            db.WhatsAppConnections.Add(new Businesses.WhatsAppConnection
+            {
+                BusinessId = businessId, PhoneNumberId = wabaId + "1", WabaId = wabaId, AccessToken = "t",
+            });
+            db.Templates.Add(new Template
+            {
+                BusinessId = businessId, Name = "spring_sale", Language = "en_US", Content = "Hi {{1}}", Category = "MARKETING",
+                Status = "PENDING", MetaTemplateId = "594425479261596",
+            });
+            await db.SaveChangesAsync();
+        });
+        var before = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+
+        await factory.PostWebhookAsync(Delivery(Entry(wabaId, TemplateStatus("APPROVED", "spring_sale", "en_US", 594425479261596))));
+        await factory.ApplyWebhooksAsync();
+
+        var after = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        Assert.Equal(0, before.GetProperty("templates").GetArrayLength());
+        Assert.Equal("spring_sale", Assert.Single(after.GetProperty("templates").EnumerateArray()).GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task AnUnreadableEventIsRecordedAndDoesNotBlockTheOthers()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var messageId = await InsertMessageAsync(businessId, "wamid.after-bad");
+
+        await factory.PostWebhookAsync("{\"entry\": [ this is not json");
+        await DeliverAsync(phoneNumberId, Status("wamid.after-bad", "delivered", T0));
+
+        Assert.Equal("delivered", (await MessageAsync(messageId)).DeliveryStatus);
+        await factory.WithDbAsync(async db =>
+            Assert.True(await db.WebhookEvents.AnyAsync(e => e.LastError != null && e.AppliedAt == null)));
+    }
+
+    private async Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        return (await factory.ConnectWhatsAppAsync(businessId), businessId);
+    }
+
+    private async Task DeliverAsync(string phoneNumberId, params System.Text.Json.Nodes.JsonObject[] statuses)
+    {
+        var response = await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [.. statuses]))));
+        response.EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+    }
+
+    private async Task DeliverMessagesAsync(string phoneNumberId, System.Text.Json.Nodes.JsonObject message)
+    {
+        var from = message["from"]!.GetValue<string>();
+        var response = await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId,
+            messages: [message], contacts: [Contact(from, "Sheena Nelson")]))));
+        response.EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+    }
+
+    private async Task<long> InsertMessageAsync(long businessId, string? wamid)
+    {
+        long id = 0;
+        await factory.WithDbAsync(async db =>
+        {
+            var message = new Message
+            {
+                BusinessId = businessId, ApiKeyId = 1, Wamid = wamid, To = "919876543210", Kind = MessageKinds.Text,
+                ApiStatus = wamid is null ? ApiStatuses.Pending : ApiStatuses.Success,
+            };
+            db.Messages.Add(message);
+            await db.SaveChangesAsync();
+            id = message.Id;
+        });
+        return id;
+    }
+
+    private async Task<Message> MessageAsync(long id)
+    {
+        Message? message = null;
+        await factory.WithDbAsync(async db => message = await db.Messages.AsNoTracking().SingleAsync(m => m.Id == id));
+        return message!;
+    }
+
+    private async Task<List<string>> HistoryAsync(long messageId)
+    {
+        List<string> history = [];
+        await factory.WithDbAsync(async db => history = await db.MessageStatusEvents
+            .Where(e => e.MessageId == messageId).OrderBy(e => e.Id).Select(e => e.Status).ToListAsync());
+        return history;
+    }
+
+    private async Task<Contact?> ContactAsync(long businessId, string phone)
+    {
+        Contact? contact = null;
+        await factory.WithDbAsync(async db => contact = await db.Contacts.AsNoTracking()
+            .SingleOrDefaultAsync(c => c.BusinessId == businessId && c.Phone == phone));
+        return contact;
+    }
+
+    private async Task<string?> SuppressionStateAsync(long businessId, string phone)
+    {
+        string? state = null;
+        await factory.WithDbAsync(async db => state = await db.Suppressions
+            .Where(s => s.BusinessId == businessId && s.Phone == phone).Select(s => s.State).SingleOrDefaultAsync());
+        return state;
+    }
+}

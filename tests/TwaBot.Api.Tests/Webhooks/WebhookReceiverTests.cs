@@ -1,0 +1,117 @@
+using System.Net;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Tests.Infrastructure;
+using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
+
+namespace TwaBot.Api.Tests.Webhooks;
+
+public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task TheVerifyHandshakeEchoesTheChallengeAsPlainText()
+    {
+        using var client = factory.CreateClient();
+
+        var response = await client.GetAsync("/webhooks/meta?hub.mode=subscribe&hub.verify_token=twabot-sandbox-verify-token&hub.challenge=1158201444");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("1158201444", await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("subscribe", "wrong-token")]
+    [InlineData("unsubscribe", "twabot-sandbox-verify-token")]
+    [InlineData(null, null)]
+    public async Task AWrongHandshakeIsRefused(string? mode, string? token)
+    {
+        using var client = factory.CreateClient();
+
+        var response = await client.GetAsync($"/webhooks/meta?hub.mode={mode}&hub.verify_token={token}&hub.challenge=42");
+
+        await response.AssertErrorAsync(HttpStatusCode.Forbidden, "WEBHOOK_VERIFICATION_FAILED");
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("sha256=0000000000000000000000000000000000000000000000000000000000000000")]
+    [InlineData("garbage")]
+    public async Task AnUnsignedOrBadlySignedDeliveryIsRefusedAndNotStored(string? signature)
+    {
+        var body = Delivery(Entry(MessagesChange("999", statuses: [Status("wamid.bad-signature", "sent", DateTimeOffset.UtcNow)]))).ToJsonString();
+        using var client = factory.CreateClient();
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        if (signature is not null)
+        {
+            content.Headers.Add("X-Hub-Signature-256", signature);
+        }
+
+        var response = await client.PostAsync("/webhooks/meta", content);
+
+        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_SIGNATURE");
+        await factory.WithDbAsync(async db =>
+            Assert.False(await db.WebhookEvents.AnyAsync(e => e.Body == Encoding.UTF8.GetBytes(body))));
+    }
+
+    [Fact]
+    public async Task ASignedDeliveryIsStoredBeforeThe200()
+    {
+        var body = Delivery(Entry(MessagesChange("998", statuses: [Status("wamid.stored", "sent", DateTimeOffset.UtcNow)]))).ToJsonString();
+
+        var response = await factory.PostWebhookAsync(body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await factory.WithDbAsync(async db =>
+        {
+            var bytes = Encoding.UTF8.GetBytes(body);
+            Assert.True(await db.WebhookEvents.AnyAsync(e => e.Body == bytes));
+        });
+    }
+
+    [Fact]
+    public async Task TheSameDeliveryTwiceIsStoredOnce()
+    {
+        var body = Delivery(Entry(MessagesChange("997", statuses: [Status("wamid.twice", "sent", DateTimeOffset.UtcNow)]))).ToJsonString();
+
+        var first = await factory.PostWebhookAsync(body);
+        var second = await factory.PostWebhookAsync(body);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        await factory.WithDbAsync(async db =>
+        {
+            var bytes = Encoding.UTF8.GetBytes(body);
+            Assert.Equal(1, await db.WebhookEvents.CountAsync(e => e.Body == bytes));
+        });
+    }
+
+    [Fact]
+    public async Task NonAsciiTextArrivesEscapedAndItsSignatureStillVerifies()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        var phoneNumberId = await factory.ConnectWhatsAppAsync(businessId);
+        var at = DateTimeOffset.FromUnixTimeSeconds(1_776_000_000);
+        // Meta escapes non-ASCII as \uXXXX; System.Text.Json does the same by default.
+        var body = Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text("wamid.unicode", "919812345678", "Namaste 🙏 ₹1,499 — café", at)]))).ToJsonString();
+        Assert.Contains("\\u20B9", body, StringComparison.Ordinal);
+
+        var response = await factory.PostWebhookAsync(body);
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await factory.WithDbAsync(async db =>
+        {
+            var inbound = await db.InboundMessages.SingleAsync(m => m.Wamid == "wamid.unicode");
+            Assert.Equal("Namaste 🙏 ₹1,499 — café", inbound.Text);
+        });
+    }
+
+    [Fact]
+    public async Task AnOversizedDeliveryIsRefusedWith413()
+    {
+        var response = await factory.PostWebhookAsync(new string(' ', 3 * 1024 * 1024 + 1));
+
+        await response.AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE");
+    }
+}

@@ -25,12 +25,19 @@ builder.Services.AddTwaBotRateLimiting();    // per-minute limits: per key, then
 builder.Services.AddTwaBotOpenApi();
 builder.Services.AddLivenessChecks();      // GET /healthz for Docker and load balancers
 builder.Services.AddSingleton<MetaAppSecret>();
-builder.Services.AddSingleton<IMetaGraphAddress, LiveMetaGraphAddress>();
 builder.Services.AddMetaClient();           // typed HttpClient to the Graph API, with deliberate resilience
 builder.Services.AddMetaWebhooks();         // durable inbox, background processor
-builder.Services.AddHostedService<SandboxConsole>();
+builder.Services.AddSandbox();              // the Meta emulator (used in sandbox mode only)
 
 var app = builder.Build();
+
+// A bad setting stops the server with the setting's name, not a stack trace. (Under the tests'
+// in-memory host the start-up exception reaches the test instead.)
+if (!ConfigurationErrors.IsTestHost(app) && ConfigurationErrors.Check(app.Services) is { } configurationError)
+{
+    Console.Error.WriteLine(configurationError);
+    return 1;
+}
 
 app.UseTwaBotRequestLogging();              // outermost: logs the status the client really got
 app.UseErrorEnvelope();
@@ -44,15 +51,8 @@ api.MapHealth();
 api.MapTemplates();
 app.MapAdminApi();
 app.MapMetaWebhooks();
+app.MapSandbox();
 app.MapLivenessChecks();
-
-// A bad setting stops the server with the setting's name, not a stack trace. (Under the tests'
-// in-memory host the start-up exception reaches the test instead.)
-if (!ConfigurationErrors.IsTestHost(app) && ConfigurationErrors.Check(app.Services) is { } configurationError)
-{
-    Console.Error.WriteLine(configurationError);
-    return 1;
-}
 
 app.Run();
 return 0;

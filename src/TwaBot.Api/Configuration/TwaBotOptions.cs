@@ -84,4 +84,10 @@ public sealed class SandboxOptions
 {
     /// <summary>Unset means: on in Development, off elsewhere.</summary>
     public bool? Enabled { get; set; }
+
+    /// <summary>Whether the emulator reports sent → delivered → read after a send.</summary>
+    public bool StatusWebhooks { get; set; } = true;
+
+    /// <summary>Delay before each status report (sent, then delivered, then read).</summary>
+    public int StatusDelayMilliseconds { get; set; } = 500;
 }

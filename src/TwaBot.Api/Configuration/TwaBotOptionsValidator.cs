@@ -38,6 +38,11 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
 
         ValidateResilience(failures, options.Meta.Resilience);
 
+        if (options.Sandbox.StatusDelayMilliseconds is < 0 or > 600_000)
+        {
+            failures.Add($"TwaBot:Sandbox:StatusDelayMilliseconds must be between 0 and 600000 (got {options.Sandbox.StatusDelayMilliseconds}).");
+        }
+
         if (!string.IsNullOrEmpty(options.AdminKey) && options.AdminKey.Length < 16)
         {
             failures.Add("TwaBot:AdminKey must be at least 16 characters long.");

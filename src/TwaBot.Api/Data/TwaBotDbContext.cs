@@ -37,6 +37,9 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
 
     public DbSet<InboundMessage> InboundMessages => Set<InboundMessage>();
 
+    /// <summary>The sandbox emulator's own store of "Meta-side" templates.</summary>
+    public DbSet<Sandbox.SandboxTemplate> SandboxTemplates => Set<Sandbox.SandboxTemplate>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -84,6 +87,7 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
         });
 
         MapConversationsAndMessages(modelBuilder);
+        modelBuilder.Entity<Sandbox.SandboxTemplate>().HasIndex(t => new { t.WabaId, t.Name, t.Language }).IsUnique();
     }
 
     private static void MapConversationsAndMessages(ModelBuilder modelBuilder)

@@ -30,6 +30,8 @@ namespace TwaBot.Api.Json;
 [JsonSerializable(typeof(ApiKeyResponse))]
 [JsonSerializable(typeof(ApiKeyListResponse))]
 [JsonSerializable(typeof(SuppressionResponse))]
+[JsonSerializable(typeof(Sandbox.InboundRequest))]
+[JsonSerializable(typeof(Sandbox.InboundResponse))]
 internal sealed partial class TwaBotJsonContext : JsonSerializerContext;
 
 public static class JsonExtensions

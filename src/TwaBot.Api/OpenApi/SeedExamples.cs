@@ -70,6 +70,14 @@ public static class SeedExamples
         }
         """;
 
+    public const string InboundRequest = """
+        { "business_id": 1, "from": "919876543210", "text": "Hi, is my order on its way?", "name": "Rahul" }
+        """;
+
+    public const string InboundResponse = """
+        { "success": true, "wamid": "wamid.HBgMOTE5ODc2NTQzMjEwFQIAEhgUM0E0QjVDNkQ3RThGOTBBMUIyQzMA", "delivered": true }
+        """;
+
     public const string CreateApiKeyRequest = """
         { "name": "My CRM", "permissions": ["send_template", "send_text"], "per_minute_limit": 60, "daily_limit": null, "expires_at": null }
         """;

@@ -114,6 +114,7 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     {
         await using var broken = new BrokenClockFactory();
         using var client = broken.CreateApiClient(TwaBot.Api.ApiKeys.ApiKeyFormat.Generate("twb_test_"));
+        broken.Clock.IsBroken = true; // after start-up, which reads the clock too
 
         var response = await client.GetAsync("/api/v1/health");
         var text = await response.Content.ReadAsStringAsync();
@@ -127,16 +128,20 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     /// <summary>A server whose clock throws, so any request that reads the time fails unexpectedly.</summary>
     private sealed class BrokenClockFactory : TwaBotApiFactory
     {
+        public new BrokenClock Clock { get; } = new();
+
         protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
             builder.ConfigureServices(services => Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions
-                .AddSingleton<TimeProvider>(services, new BrokenClock()));
+                .AddSingleton<TimeProvider>(services, Clock));
         }
     }
 
     private sealed class BrokenClock : TimeProvider
     {
-        public override DateTimeOffset GetUtcNow() => throw new InvalidOperationException("clock is broken");
+        public bool IsBroken { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => IsBroken ? throw new InvalidOperationException("clock is broken") : System.GetUtcNow();
     }
 }

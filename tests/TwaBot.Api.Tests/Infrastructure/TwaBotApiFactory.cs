@@ -40,6 +40,8 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
             ["TwaBot:RateLimits:GlobalPerMinute"] = "1000000",
             ["TwaBot:RateLimits:PerKeyPerMinute"] = "1000000",
             ["TwaBot:RateLimits:FailedAuthPerMinute"] = "1000000",
+            // The emulator reports statuses at once; a test of the delays sets its own.
+            ["TwaBot:Sandbox:StatusDelayMilliseconds"] = "0",
         };
         foreach (var (key, value) in settings)
         {
@@ -72,6 +74,9 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
             services.AddSingleton<TimeProvider>(Clock);
             services.AddSingleton<ILogEventSink>(Logs);
             services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClientAddressFromHeader>();
+            // The in-memory server has no socket: the sandbox's calls to itself go through its handler.
+            services.ConfigureHttpClientDefaults(client => client.ConfigurePrimaryHttpMessageHandler(provider =>
+                ((Microsoft.AspNetCore.TestHost.TestServer)provider.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()).CreateHandler()));
         });
     }
 

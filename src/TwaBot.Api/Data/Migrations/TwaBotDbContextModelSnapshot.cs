@@ -419,6 +419,66 @@ namespace TwaBot.Api.Data.Migrations
                     b.ToTable("parked_statuses", (string)null);
                 });
 
+            modelBuilder.Entity("TwaBot.Api.Sandbox.SandboxTemplate", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("body");
+
+                    b.Property<string>("Category")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("category");
+
+                    b.Property<string>("FooterText")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("footer_text");
+
+                    b.Property<string>("HeaderText")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("header_text");
+
+                    b.Property<string>("Language")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("language");
+
+                    b.Property<string>("MetaId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("meta_id");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("WabaId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("waba_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_sandbox_templates");
+
+                    b.HasIndex("WabaId", "Name", "Language")
+                        .IsUnique()
+                        .HasDatabaseName("ix_sandbox_templates_waba_id_name_language");
+
+                    b.ToTable("sandbox_templates", (string)null);
+                });
+
             modelBuilder.Entity("TwaBot.Api.Templates.Template", b =>
                 {
                     b.Property<long>("Id")

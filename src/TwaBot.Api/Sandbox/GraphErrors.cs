@@ -1,0 +1,52 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+
+namespace TwaBot.Api.Sandbox;
+
+/// <summary>Meta's error answers as the Graph API shapes them (meta-cloud-api.md §2.1), for the emulator.</summary>
+public static class GraphErrors
+{
+    public static IResult Error(int httpStatus, int code, string title, string? details = null, int? subcode = null, string type = "OAuthException")
+    {
+        var error = new JsonObject
+        {
+            ["message"] = $"(#{code}) {title}",
+            ["type"] = type,
+            ["code"] = code,
+        };
+        if (subcode is not null)
+        {
+            error["error_subcode"] = subcode;
+        }
+
+        error["error_data"] = new JsonObject { ["messaging_product"] = "whatsapp", ["details"] = details ?? title };
+        error["fbtrace_id"] = "A" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(15)).Replace('/', '_').Replace('+', '-');
+        return Results.Json(new JsonObject { ["error"] = error }, statusCode: httpStatus);
+    }
+
+    public static IResult InvalidToken() =>
+        Error(401, 190, "Invalid OAuth access token - Cannot parse access token", "Error validating access token: the token is not valid for this object.");
+
+    public static IResult UnknownObject(string id) => Error(400, 100,
+        $"Unsupported post request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
+        subcode: 33, type: "GraphMethodException");
+
+    public static IResult InvalidParameter(string details) => Error(400, 100, "Invalid parameter", details);
+
+    public static IResult ReEngagement() => Error(400, 131047, "Re-engagement message",
+        "Message failed to send because more than 24 hours have passed since the customer last replied to this number.");
+
+    public static IResult Throughput() => Error(400, 130429, "Rate limit hit",
+        "Cloud API message throughput has been reached.");
+
+    public static IResult ServerError() => Error(500, 131000, "Something went wrong", "Something went wrong. Please try again later.");
+
+    public static IResult TemplateMissing(string name, string language) => Error(400, 132001, "Template name does not exist in the translation",
+        $"template name ({name}) does not exist in {language}");
+
+    public static IResult TemplateParameters(int given, int expected) => Error(400, 132000,
+        "Number of parameters does not match the expected number of params",
+        $"body: number of localizable_params ({given}) does not match the expected number of params ({expected})");
+
+    public static IResult UnsupportedType(string? type) => Error(400, 131051, "Unsupported message type", $"Message type {type} is not supported.");
+}

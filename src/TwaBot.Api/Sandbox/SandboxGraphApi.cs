@@ -1,0 +1,254 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Businesses;
+using TwaBot.Api.Data;
+using TwaBot.Api.Templates;
+
+namespace TwaBot.Api.Sandbox;
+
+/// <summary>
+/// The emulated Graph API under <c>/sandbox/graph/{version}/…</c>: sends and template management, with
+/// Meta's JSON, error codes and wamid-style ids, and the magic recipient numbers of the README.
+/// Mapped only in sandbox mode; it plays Meta, so it is not part of our OpenAPI document.
+/// </summary>
+public static class SandboxGraphApi
+{
+    private const string Version = "{version:regex(^v[0-9]+\\.[0-9]+$)}";
+
+    public static void MapSandboxGraph(this IEndpointRouteBuilder app)
+    {
+        var graph = app.MapGroup($"/sandbox/graph/{Version}").ExcludeFromDescription();
+        graph.MapPost("/{phoneNumberId}/messages", SendMessage);
+        graph.MapGet("/{wabaId}/message_templates", ListTemplates);
+        graph.MapPost("/{wabaId}/message_templates", CreateTemplate);
+    }
+
+    private static async Task<IResult> SendMessage(
+        string phoneNumberId, HttpRequest request, TwaBotDbContext db, StatusWebhookSender webhooks, CancellationToken cancellationToken)
+    {
+        var connection = await db.WhatsAppConnections.AsNoTracking()
+            .SingleOrDefaultAsync(w => w.PhoneNumberId == phoneNumberId && w.IsSandbox, cancellationToken);
+        if (connection is null)
+        {
+            return GraphErrors.UnknownObject(phoneNumberId);
+        }
+
+        if (!BearerMatches(request, connection.AccessToken))
+        {
+            return GraphErrors.InvalidToken();
+        }
+
+        if (await ReadJsonAsync(request, cancellationToken) is not JsonObject body)
+        {
+            return GraphErrors.InvalidParameter("The request body must be a JSON object.");
+        }
+
+        if (Str(body, "messaging_product") != "whatsapp")
+        {
+            return GraphErrors.InvalidParameter("messaging_product is required and must be whatsapp.");
+        }
+
+        var to = new string((Str(body, "to") ?? "").Where(char.IsAsciiDigit).ToArray());
+        if (to.Length == 0)
+        {
+            return GraphErrors.InvalidParameter("The parameter to is required.");
+        }
+
+        if (MagicNumbers.Refusal(to) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var type = Str(body, "type");
+        var check = type switch
+        {
+            "text" => Str(body["text"] as JsonObject, "body") is { Length: > 0 } ? null : GraphErrors.InvalidParameter("text.body is required."),
+            "image" or "document" or "video" or "audio" => Str(body[type] as JsonObject, "link") is not null || Str(body[type] as JsonObject, "id") is not null
+                ? null
+                : GraphErrors.InvalidParameter($"{type}.link or {type}.id is required."),
+            "template" => await CheckTemplateAsync(body["template"] as JsonObject, connection, db, cancellationToken),
+            _ => GraphErrors.UnsupportedType(type),
+        };
+        if (check is not null)
+        {
+            return check;
+        }
+
+        var wamid = Wamid.Outbound(to);
+        var category = type == "template" ? await TemplateCategoryAsync(body, connection, db, cancellationToken) : "service";
+        var send = new SandboxSend(connection.WabaId, connection.PhoneNumberId, connection.DisplayPhoneNumber ?? "15550000000", wamid, to,
+            Str(body, "biz_opaque_callback_data"), category, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
+        webhooks.ReportStatuses(send, MagicNumbers.Statuses(to));
+
+        var message = new JsonObject { ["id"] = wamid };
+        if (type == "template")
+        {
+            message["message_status"] = "accepted"; // Meta reports pacing only for templates
+        }
+
+        return Results.Json(new JsonObject
+        {
+            ["messaging_product"] = "whatsapp",
+            ["contacts"] = new JsonArray(new JsonObject { ["input"] = Str(body, "to"), ["wa_id"] = to }),
+            ["messages"] = new JsonArray(message),
+        });
+    }
+
+    private static async Task<IResult?> CheckTemplateAsync(JsonObject? template, WhatsAppConnection connection, TwaBotDbContext db, CancellationToken cancellationToken)
+    {
+        var name = Str(template, "name");
+        var language = Str(template?["language"] as JsonObject, "code");
+        if (name is null || language is null)
+        {
+            return GraphErrors.InvalidParameter("template.name and template.language.code are required.");
+        }
+
+        var stored = await FindTemplateAsync(connection.WabaId, name, language, db, cancellationToken);
+        if (stored is null)
+        {
+            return GraphErrors.TemplateMissing(name, language);
+        }
+
+        var given = (template!["components"] as JsonArray)?.OfType<JsonObject>()
+            .Where(c => string.Equals(Str(c, "type"), "body", StringComparison.OrdinalIgnoreCase))
+            .Sum(c => (c["parameters"] as JsonArray)?.Count ?? 0) ?? 0;
+        var expected = Template.CountPlaceholders(stored.Body);
+        return given == expected ? null : GraphErrors.TemplateParameters(given, expected);
+    }
+
+    private static async Task<string> TemplateCategoryAsync(JsonObject body, WhatsAppConnection connection, TwaBotDbContext db, CancellationToken cancellationToken)
+    {
+        var template = body["template"] as JsonObject;
+        var stored = await FindTemplateAsync(connection.WabaId, Str(template, "name")!, Str(template?["language"] as JsonObject, "code")!, db, cancellationToken);
+        return stored?.Category.ToLowerInvariant() ?? "utility";
+    }
+
+    private static Task<SandboxTemplate?> FindTemplateAsync(string wabaId, string name, string language, TwaBotDbContext db, CancellationToken cancellationToken) =>
+        db.SandboxTemplates.AsNoTracking().SingleOrDefaultAsync(
+            t => t.WabaId == wabaId && t.Name == name && t.Language == language && t.Status == Template.Approved, cancellationToken);
+
+    private static async Task<IResult> ListTemplates(
+        string wabaId, HttpRequest request, TwaBotDbContext db, int? limit, string? after, CancellationToken cancellationToken)
+    {
+        if (await AuthorizeWabaAsync(wabaId, request, db, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+
+        var pageSize = Math.Clamp(limit ?? 25, 1, 100);
+        var offset = after is null ? 0 : int.TryParse(Encoding.UTF8.GetString(Convert.FromBase64String(after)), out var o) ? o : 0;
+        var templates = await db.SandboxTemplates.AsNoTracking().Where(t => t.WabaId == wabaId)
+            .OrderBy(t => t.Id).Skip(offset).Take(pageSize + 1).ToListAsync(cancellationToken);
+        var page = templates.Take(pageSize).Select(t => (JsonNode)new JsonObject
+        {
+            ["name"] = t.Name,
+            ["parameter_format"] = "POSITIONAL",
+            ["components"] = Components(t),
+            ["language"] = t.Language,
+            ["status"] = t.Status,
+            ["category"] = t.Category,
+            ["id"] = t.MetaId,
+        }).ToArray();
+        var paging = new JsonObject
+        {
+            ["cursors"] = new JsonObject { ["before"] = Cursor(offset), ["after"] = Cursor(offset + page.Length) },
+        };
+        if (templates.Count > pageSize)
+        {
+            paging["next"] = $"{request.Scheme}://{request.Host}{request.Path}?limit={pageSize}&after={Cursor(offset + pageSize)}";
+        }
+
+        return Results.Json(new JsonObject { ["data"] = new JsonArray(page), ["paging"] = paging });
+    }
+
+    private static async Task<IResult> CreateTemplate(string wabaId, HttpRequest request, TwaBotDbContext db, CancellationToken cancellationToken)
+    {
+        if (await AuthorizeWabaAsync(wabaId, request, db, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+
+        if (await ReadJsonAsync(request, cancellationToken) is not JsonObject body
+            || Str(body, "name") is not { } name || Str(body, "language") is not { } language || Str(body, "category") is not { } category)
+        {
+            return GraphErrors.InvalidParameter("name, language and category are required.");
+        }
+
+        if (await db.SandboxTemplates.AnyAsync(t => t.WabaId == wabaId && t.Name == name && t.Language == language, cancellationToken))
+        {
+            return GraphErrors.Error(400, 100, "Invalid parameter",
+                $"Message template \"{name}\" already exists in {language}.", subcode: 2388024);
+        }
+
+        var components = (body["components"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
+        string? Text(string type) => Str(components.FirstOrDefault(c => string.Equals(Str(c, "type"), type, StringComparison.OrdinalIgnoreCase)), "text");
+        var template = new SandboxTemplate
+        {
+            WabaId = wabaId,
+            MetaId = RandomNumberGenerator.GetString("0123456789", 15),
+            Name = name,
+            Language = language,
+            Category = category.ToUpperInvariant(),
+            Status = Template.Approved, // the sandbox's reviewer approves everything
+            Body = category.Equals("AUTHENTICATION", StringComparison.OrdinalIgnoreCase) ? "{{1}} is your verification code." : Text("BODY") ?? "",
+            HeaderText = Text("HEADER"),
+            FooterText = Text("FOOTER"),
+        };
+        db.SandboxTemplates.Add(template);
+        await db.SaveChangesAsync(cancellationToken);
+        return Results.Json(new JsonObject { ["id"] = template.MetaId, ["status"] = template.Status, ["category"] = template.Category });
+    }
+
+    private static JsonArray Components(SandboxTemplate template)
+    {
+        var components = new JsonArray();
+        if (template.HeaderText is not null)
+        {
+            components.Add(new JsonObject { ["type"] = "HEADER", ["format"] = "TEXT", ["text"] = template.HeaderText });
+        }
+
+        components.Add(new JsonObject { ["type"] = "BODY", ["text"] = template.Body });
+        if (template.FooterText is not null)
+        {
+            components.Add(new JsonObject { ["type"] = "FOOTER", ["text"] = template.FooterText });
+        }
+
+        return components;
+    }
+
+    private static async Task<IResult?> AuthorizeWabaAsync(string wabaId, HttpRequest request, TwaBotDbContext db, CancellationToken cancellationToken)
+    {
+        var tokens = await db.WhatsAppConnections.AsNoTracking()
+            .Where(w => w.WabaId == wabaId && w.IsSandbox).Select(w => w.AccessToken).ToListAsync(cancellationToken);
+        return tokens.Count == 0 ? GraphErrors.UnknownObject(wabaId)
+            : tokens.Any(token => BearerMatches(request, token)) ? null
+            : GraphErrors.InvalidToken();
+    }
+
+    private static bool BearerMatches(HttpRequest request, string token)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.Ordinal)
+            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[7..]), Encoding.UTF8.GetBytes(token));
+    }
+
+    private static async Task<JsonNode?> ReadJsonAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string Cursor(int offset) => Convert.ToBase64String(Encoding.UTF8.GetBytes(offset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    private static string? Str(JsonObject? json, string name) =>
+        json?[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+}

@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Data;
+using TwaBot.Api.Errors;
+using TwaBot.Api.Json;
+using TwaBot.Api.OpenApi;
+using TwaBot.Api.Phones;
+
+namespace TwaBot.Api.Sandbox;
+
+/// <summary>
+/// <c>POST /sandbox/v1/inbound</c>: makes a customer message arrive as Meta would send it, through a
+/// real signed webhook, to try STOP, the 24-hour window, or an old conversation (<c>timestamp</c>).
+/// Behind the admin key: it writes into a business's conversations. Sandbox mode only.
+/// </summary>
+public static class SandboxInboundApi
+{
+    public static void MapSandboxInbound(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/sandbox/v1/inbound", Deliver)
+            .WithName("SandboxInbound")
+            .WithTags("Sandbox")
+            .WithSummary("Sandbox only: a customer message arrives through a signed webhook.")
+            .RequireAuthorization(ApiKeyAuthenticationExtensions.AdminPolicy)
+            .WithMetadata(new AdminKeySecurity())
+            .ProducesErrors(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound)
+            .WithExamples(SeedExamples.InboundRequest, (StatusCodes.Status200OK, SeedExamples.InboundResponse));
+    }
+
+    private static async Task<Results<Ok<InboundResponse>, ApiError>> Deliver(
+        InboundRequest? request, TwaBotDbContext db, StatusWebhookSender webhooks, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (request is null)
+        {
+            return ApiErrors.MissingBody();
+        }
+
+        if (!PhoneNumber.TryNormalize(request.From, out var from))
+        {
+            return ApiErrors.InvalidPhone("from", request.From ?? "");
+        }
+
+        if (string.IsNullOrEmpty(request.Text) || request.Text.Length > 4096)
+        {
+            return ApiErrors.Validation("text", "text is required (at most 4096 characters).");
+        }
+
+        var connection = await db.WhatsAppConnections.AsNoTracking()
+            .Where(w => w.IsSandbox && (request.PhoneNumberId != null ? w.PhoneNumberId == request.PhoneNumberId : w.BusinessId == request.BusinessId))
+            .SingleOrDefaultAsync(cancellationToken);
+        if (connection is null)
+        {
+            return ApiErrors.Validation(request.PhoneNumberId is null ? "business_id" : "phone_number_id",
+                "No business with a sandbox WhatsApp connection matches; give business_id or phone_number_id.");
+        }
+
+        var at = request.Timestamp is { } seconds ? DateTimeOffset.FromUnixTimeSeconds(seconds) : time.GetUtcNow();
+        var (wamid, delivered) = await webhooks.DeliverInboundAsync(
+            connection.WabaId, connection.PhoneNumberId, connection.DisplayPhoneNumber ?? "15550000000", from, request.Name, request.Text, at);
+        return TypedResults.Ok(new InboundResponse(wamid, delivered));
+    }
+}
+
+/// <summary>A customer's message: who (<c>from</c>), what, to which business, and optionally when (Unix seconds).</summary>
+public sealed record InboundRequest(long? BusinessId, string? PhoneNumberId, string? From, string? Text, string? Name, long? Timestamp);
+
+public sealed record InboundResponse(string Wamid, bool Delivered) : SuccessResponse;

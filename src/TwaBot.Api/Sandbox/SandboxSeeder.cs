@@ -1,0 +1,105 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Businesses;
+using TwaBot.Api.Configuration;
+using TwaBot.Api.Data;
+using TwaBot.Api.Templates;
+
+namespace TwaBot.Api.Sandbox;
+
+/// <summary>
+/// First start of a sandbox on an empty database: a Pro "Sandbox Business" connected to the emulator,
+/// the public docs' <c>order_confirmation</c> and an <c>otp_verification</c> template, and one key
+/// with all permissions, printed once to the console (never to the log).
+/// </summary>
+internal sealed class SandboxSeeder(IServiceProvider services, ServerMode mode, TimeProvider time, IOptions<TwaBotOptions> options) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!mode.IsSandbox)
+        {
+            return;
+        }
+
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
+        if (await db.Businesses.AnyAsync(cancellationToken))
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var connection = new WhatsAppConnection
+        {
+            PhoneNumberId = "1065403522" + System.Security.Cryptography.RandomNumberGenerator.GetString("0123456789", 5),
+            WabaId = "1022901293" + System.Security.Cryptography.RandomNumberGenerator.GetString("0123456789", 5),
+            AccessToken = "sandbox_" + System.Security.Cryptography.RandomNumberGenerator.GetHexString(32, lowercase: true),
+            DisplayPhoneNumber = "15550000000",
+            IsSandbox = true,
+            ConnectedAt = now,
+        };
+        var business = new Business
+        {
+            Name = "Sandbox Business",
+            Plan = Plan.Pro,
+            TimeZone = options.Value.DefaultTimeZone,
+            CreatedAt = now,
+            WhatsApp = connection,
+        };
+        db.Businesses.Add(business);
+        await db.SaveChangesAsync(cancellationToken);
+
+        foreach (var template in SeedTemplates(business.Id, now))
+        {
+            db.Templates.Add(template);
+            db.SandboxTemplates.Add(new SandboxTemplate
+            {
+                WabaId = connection.WabaId, MetaId = template.MetaTemplateId!, Name = template.Name, Language = template.Language,
+                Category = template.Category, Status = template.Status, Body = template.Content, FooterText = template.FooterText,
+            });
+        }
+
+        var key = ApiKeyFormat.Generate(mode.ApiKeyPrefix);
+        db.ApiKeys.Add(new ApiKey
+        {
+            BusinessId = business.Id,
+            Name = "Sandbox key",
+            Prefix = ApiKeyFormat.DisplayPrefix(key),
+            KeyHash = ApiKeyFormat.Hash(key),
+            Permissions = [ApiKeyPermissions.All],
+            CreatedAt = now,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+
+        Console.Out.WriteLine(
+            $"""
+
+             TwaBot sandbox: created "Sandbox Business" (id {business.Id}, Pro) with templates order_confirmation and
+             otp_verification, connected to the Meta emulator. Its API key, shown this once:
+                 X-API-Key: {key}
+             Try it:
+                 curl -s http://localhost:5080/api/v1/health -H "X-API-Key: {key}"
+
+            """);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    internal static IEnumerable<Template> SeedTemplates(long businessId, DateTime now) =>
+    [
+        new()
+        {
+            BusinessId = businessId, Name = "order_confirmation", DisplayName = "Order Confirmation",
+            Content = "Hi {{1}}, your order {{2}} of {{3}} has been confirmed!", Category = "UTILITY", Language = "en",
+            FooterText = "TwaBot - WhatsApp Business", Variables = ["customer_name", "order_id", "amount"],
+            Status = Template.Approved, MetaTemplateId = "1000000000000001", UpdatedAt = now,
+        },
+        new()
+        {
+            BusinessId = businessId, Name = "otp_verification", DisplayName = "OTP Verification",
+            Content = "{{1}} is your verification code.", Category = "AUTHENTICATION", Language = "en",
+            Variables = ["otp"], Status = Template.Approved, MetaTemplateId = "1000000000000002", UpdatedAt = now,
+        },
+    ];
+}

@@ -1,0 +1,28 @@
+namespace TwaBot.Api.Sandbox;
+
+/// <summary>
+/// A template as the emulated Meta knows it: its own store, apart from the server's <c>templates</c>
+/// table, so template sync and sends behave as against the real Graph API.
+/// </summary>
+public sealed class SandboxTemplate
+{
+    public long Id { get; set; }
+
+    public required string WabaId { get; set; }
+
+    public required string MetaId { get; set; }
+
+    public required string Name { get; set; }
+
+    public required string Language { get; set; }
+
+    public required string Category { get; set; }
+
+    public required string Status { get; set; }
+
+    public required string Body { get; set; }
+
+    public string? HeaderText { get; set; }
+
+    public string? FooterText { get; set; }
+}

@@ -6,10 +6,12 @@ using TwaBot.Api.Errors;
 using TwaBot.Api.Health;
 using TwaBot.Api.Json;
 using TwaBot.Api.Logging;
+using TwaBot.Api.Messages;
 using TwaBot.Api.Meta;
 using TwaBot.Api.OpenApi;
 using TwaBot.Api.RateLimiting;
 using TwaBot.Api.Sandbox;
+using TwaBot.Api.Sending;
 using TwaBot.Api.Templates;
 using TwaBot.Api.Webhooks;
 
@@ -27,6 +29,7 @@ builder.Services.AddLivenessChecks();      // GET /healthz for Docker and load b
 builder.Services.AddSingleton<MetaAppSecret>();
 builder.Services.AddMetaClient();           // typed HttpClient to the Graph API, with deliberate resilience
 builder.Services.AddMetaWebhooks();         // durable inbox, background processor
+builder.Services.AddSending();              // the send pipeline and its steps
 builder.Services.AddSandbox();              // the Meta emulator (used in sandbox mode only)
 
 var app = builder.Build();
@@ -49,6 +52,8 @@ var api = app.MapGroup("/api/v1").RequireApiKey().RequireMinuteRateLimits().With
     .ProducesErrors(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests);
 api.MapHealth();
 api.MapTemplates();
+api.MapSending();
+api.MapMessageStatus();
 app.MapAdminApi();
 app.MapMetaWebhooks();
 app.MapSandbox();

@@ -41,8 +41,7 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult, IValueHttpResult,
         }
 
         response.ContentType = "application/json; charset=utf-8";
-        await System.Text.Json.JsonSerializer.SerializeAsync(
-            response.Body, Body, TwaBotJsonContext.Default.ErrorBody, httpContext.RequestAborted);
+        await System.Text.Json.JsonSerializer.SerializeAsync(response.Body, Body, JsonExtensions.Options, httpContext.RequestAborted);
     }
 
     /// <summary>Describes the envelope for OpenAPI; the status codes are declared per endpoint.</summary>

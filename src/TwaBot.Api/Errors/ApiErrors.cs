@@ -84,6 +84,44 @@ public static class ApiErrors
             Hint = text.Hint,
         });
 
+    public static ApiError RecipientUndeliverable(string phone) => Create(Status400BadRequest, ErrorCodes.RecipientUndeliverable,
+        $"Message undeliverable — {phone} cannot receive WhatsApp messages from this number.");
+
+    public static ApiError UpstreamRateLimited(int retryAfterSeconds) => new(Status429TooManyRequests, new ErrorBody
+    {
+        Error = "Meta's sending rate limit for this WhatsApp number was reached. Retry shortly.",
+        ErrorCode = ErrorCodes.UpstreamRateLimited,
+        RetryAfterSeconds = retryAfterSeconds,
+    }, retryAfterSeconds);
+
+    public static ApiError PairRateLimited(int retryAfterSeconds) => new(Status429TooManyRequests, new ErrorBody
+    {
+        Error = "Too many messages to this recipient in a short time. Wait before messaging them again.",
+        ErrorCode = ErrorCodes.PairRateLimited,
+        RetryAfterSeconds = retryAfterSeconds,
+    }, retryAfterSeconds);
+
+    public static ApiError MetaUnavailable() => Create(Status502BadGateway, ErrorCodes.MetaUnavailable,
+        "WhatsApp (Meta) did not accept the message: it failed or did not answer. Check message-status before retrying, to avoid a duplicate.");
+
+    public static ApiError MetaPaused(int retryAfterSeconds) => new(Status503ServiceUnavailable, new ErrorBody
+    {
+        Error = "WhatsApp (Meta) is failing; sends are paused briefly. Retry after the given seconds.",
+        ErrorCode = ErrorCodes.MetaUnavailable,
+        RetryAfterSeconds = retryAfterSeconds,
+    }, retryAfterSeconds);
+
+    public static ApiError MetaRejected(int code, string? details) => Create(Status400BadRequest, ErrorCodes.MetaRejected,
+        $"WhatsApp (Meta) refused the message (code {code}){(string.IsNullOrWhiteSpace(details) ? "." : ": " + details)}");
+
+    /// <summary>The docs' text and hint, also for another business's message (it does not exist for the caller).</summary>
+    public static ApiError MessageNotFound() => new(Status404NotFound, new ErrorBody
+    {
+        Error = "Message not found.",
+        ErrorCode = ErrorCodes.MessageNotFound,
+        Hint = "Status is available within a few seconds of sending. If message_id is correct, retry shortly.",
+    });
+
     // --- Request shape --------------------------------------------------------------------
 
     public static ApiError Validation(string field, string message) =>

@@ -31,6 +31,12 @@ namespace TwaBot.Api.Json;
 [JsonSerializable(typeof(ApiKeyListResponse))]
 [JsonSerializable(typeof(SuppressionResponse))]
 [JsonSerializable(typeof(Sandbox.InboundRequest))]
+[JsonSerializable(typeof(Sending.SendTemplateRequest))]
+[JsonSerializable(typeof(Sending.SendTextRequest))]
+[JsonSerializable(typeof(Sending.SendMediaRequest))]
+[JsonSerializable(typeof(Sending.SendOtpRequest))]
+[JsonSerializable(typeof(Sending.SendResponse))]
+[JsonSerializable(typeof(Messages.MessageStatusResponse))]
 [JsonSerializable(typeof(Sandbox.InboundResponse))]
 internal sealed partial class TwaBotJsonContext : JsonSerializerContext;
 
@@ -40,11 +46,24 @@ public static class JsonExtensions
     public static IServiceCollection AddTwaBotJson(this IServiceCollection services) =>
         services.ConfigureHttpJsonOptions(options => Apply(options.SerializerOptions));
 
+    /// <summary>The options every body is written with, the error envelope included.</summary>
+    public static JsonSerializerOptions Options { get; } = Create();
+
     public static void Apply(JsonSerializerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        // Bodies are JSON, never HTML: "&", "<" and "₹" can be written as they are, as the docs show them.
+        options.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
         options.Converters.Add(new UtcTimestampConverter());
         options.TypeInfoResolverChain.Insert(0, TwaBotJsonContext.Default);
+    }
+
+    private static JsonSerializerOptions Create()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        Apply(options);
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
     }
 }

@@ -20,6 +20,8 @@ public static class LoggingExtensions
             // Keys of the unused data-protection ring (authentication registers it) are not worth a warning.
             .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
             .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
+            // Polly reports every handled attempt as a warning; our Meta client logs the outcome once.
+            .MinimumLevel.Override("Polly", LogEventLevel.Error)
             .ReadFrom.Configuration(builder.Configuration)
             .ReadFrom.Services(services)
             .Enrich.FromLogContext()

@@ -133,16 +133,18 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
         }
         catch (TimeoutRejectedException)
         {
-            return ([], 0, MetaFailure.Unavailable("Meta did not answer in time."));
+            return ([], 0, MetaFailure.Unavailable("Meta did not answer in time.") with { MayHaveBeenSent = true });
         }
         catch (HttpRequestException failed)
         {
             LogUnreachable(logger, failed.HttpRequestError);
-            return ([], 0, MetaFailure.Unavailable($"Meta could not be reached ({failed.HttpRequestError})."));
+            var neverSent = failed.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
+                or HttpRequestError.SecureConnectionError;
+            return ([], 0, MetaFailure.Unavailable($"Meta could not be reached ({failed.HttpRequestError}).") with { MayHaveBeenSent = !neverSent });
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return ([], 0, MetaFailure.Unavailable("Meta did not answer in time."));
+            return ([], 0, MetaFailure.Unavailable("Meta did not answer in time.") with { MayHaveBeenSent = true });
         }
     }
 

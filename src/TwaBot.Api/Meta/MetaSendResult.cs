@@ -28,6 +28,12 @@ public enum MetaFailureKind
 /// <summary>A failed call: its kind, Meta's error when it sent one, and how long to wait when known.</summary>
 public sealed record MetaFailure(MetaFailureKind Kind, MetaError? Error, TimeSpan? RetryAfter, string Description)
 {
+    /// <summary>
+    /// True when the request may have reached Meta without us hearing the answer (a timeout, a dropped
+    /// response): a send may have gone out, and only a status webhook can tell.
+    /// </summary>
+    public bool MayHaveBeenSent { get; init; }
+
     public static MetaFailure Unavailable(string description, MetaError? error = null, TimeSpan? retryAfter = null) =>
         new(MetaFailureKind.Unavailable, error, retryAfter, description);
 }

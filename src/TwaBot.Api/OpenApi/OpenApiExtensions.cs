@@ -36,6 +36,7 @@ public static class OpenApiExtensions
             options.SupportNonNullableReferenceTypes();
             MapPatchFields(options);
             options.OperationFilter<SecurityRequirementFilter>();
+            options.OperationFilter<RequestBodyFilter>();
             options.OperationFilter<ExamplesFilter>();
         });
         return services;
@@ -73,6 +74,14 @@ public static class OpenApiExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Documents a JSON body the endpoint reads itself. (Accepts&lt;T&gt; would also make routing
+    /// refuse requests without a JSON Content-Type, which CRMs often leave out.)
+    /// </summary>
+    public static TBuilder WithRequestBody<TBody, TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new OpenApiRequestBodyType(typeof(TBody)));
+
     /// <summary>Attaches request and response examples (raw JSON) to an endpoint's OpenAPI operation.</summary>
     public static TBuilder WithExamples<TBuilder>(this TBuilder builder, string? request = null, params (int Status, string Json)[] responses)
         where TBuilder : IEndpointConventionBuilder =>
@@ -90,6 +99,9 @@ public sealed class ApiKeySecurity;
 
 /// <summary>Marks endpoints that need <c>X-Admin-Key</c>.</summary>
 public sealed class AdminKeySecurity;
+
+/// <summary>The type of a JSON body an endpoint reads itself, for the document.</summary>
+public sealed record OpenApiRequestBodyType(Type Type);
 
 /// <summary>Example bodies for one endpoint: the request, and responses by status code.</summary>
 public sealed record OpenApiExamples(string? Request, IReadOnlyDictionary<int, string> Responses);

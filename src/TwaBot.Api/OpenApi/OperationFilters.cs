@@ -27,6 +27,27 @@ internal sealed class SecurityRequirementFilter : IOperationFilter
     }
 }
 
+/// <summary>Describes bodies that endpoints read themselves (<see cref="OpenApiRequestBodyType"/>).</summary>
+internal sealed class RequestBodyFilter : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<OpenApiRequestBodyType>().LastOrDefault() is not { } body)
+        {
+            return;
+        }
+
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Content = new Dictionary<string, IOpenApiMediaType>
+            {
+                ["application/json"] = new OpenApiMediaType { Schema = context.SchemaGenerator.GenerateSchema(body.Type, context.SchemaRepository) },
+            },
+        };
+    }
+}
+
 /// <summary>Copies <see cref="OpenApiExamples"/> into the operation's JSON request and responses.</summary>
 internal sealed class ExamplesFilter : IOperationFilter
 {

@@ -6,7 +6,7 @@ using TwaBot.Api.Templates;
 namespace TwaBot.Api.Sending;
 
 /// <summary>One send as it goes through the pipeline; each step reads it and may fill in what it found.</summary>
-public sealed class SendContext(SendRoute route, ApiCaller caller, Func<ApiErrorOr<OutgoingContent>> validate)
+public sealed class SendContext(SendRoute route, ApiCaller caller, Func<ValueTask<ApiErrorOr<OutgoingContent>>> validate)
 {
     public SendRoute Route { get; } = route;
 
@@ -22,9 +22,9 @@ public sealed class SendContext(SendRoute route, ApiCaller caller, Func<ApiError
     public Template? Template { get; set; }
 
     /// <summary>Runs the endpoint's own request validation (deferred: it is a step in the chain, not the first).</summary>
-    internal ApiError? Validate()
+    internal async ValueTask<ApiError?> ValidateAsync()
     {
-        var result = validate();
+        var result = await validate();
         Content = result.Value;
         return result.Error;
     }

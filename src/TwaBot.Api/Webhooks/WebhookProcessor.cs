@@ -134,7 +134,7 @@ public sealed partial class WebhookProcessor(IServiceScopeFactory scopes, TimePr
             where message.BusinessId == parked.BusinessId && message.Wamid != null
                 && (message.Wamid == parked.Wamid || message.Id == parked.MessageId)
             select new { message.BusinessId, MessageId = message.Id, Wamid = message.Wamid! })
-            .Distinct().Take(BatchSize).ToListAsync(cancellationToken);
+            .Distinct().OrderBy(found => found.MessageId).Take(BatchSize).ToListAsync(cancellationToken);
         foreach (var found in ready)
         {
             await writer.ApplyParkedAsync(found.BusinessId, found.MessageId, found.Wamid, cancellationToken);

@@ -51,8 +51,8 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
 
         var options = new TwaBotOptions();
         options.Meta.Resilience.RetryBaseDelayMilliseconds = 10;
-        options.Meta.Resilience.AttemptTimeoutSeconds = 1;
-        options.Meta.Resilience.TotalTimeoutSeconds = 5;
+        options.Meta.Resilience.AttemptTimeoutSeconds = 5;
+        options.Meta.Resilience.TotalTimeoutSeconds = 15;
         resilience?.Invoke(options.Meta.Resilience);
         var services = new ServiceCollection()
             .AddLogging()

@@ -20,6 +20,5 @@ public sealed class PermissionIsGranted : ISendStep
 /// <summary>The endpoint's own field checks and phone normalization.</summary>
 public sealed class RequestIsValid : ISendStep
 {
-    public ValueTask<ApiError?> CheckAsync(SendContext context, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(context.Validate());
+    public ValueTask<ApiError?> CheckAsync(SendContext context, CancellationToken cancellationToken) => context.ValidateAsync();
 }

@@ -1,0 +1,58 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Data;
+using TwaBot.Api.Errors;
+using TwaBot.Api.Json;
+using TwaBot.Api.OpenApi;
+
+namespace TwaBot.Api.Messages;
+
+/// <summary><c>GET /api/v1/message-status/{messageId}</c>: our side (api_status) and Meta's (delivery_status).</summary>
+public static class MessageStatusApi
+{
+    public static RouteGroupBuilder MapMessageStatus(this RouteGroupBuilder api)
+    {
+        api.MapGet("/message-status/{messageId}", GetStatus)
+            .WithName("MessageStatus")
+            .WithTags("Sending")
+            .WithSummary("The delivery status of a sent message, updated from Meta's delivery webhooks.")
+            .ProducesErrors(StatusCodes.Status404NotFound)
+            .WithExamples(responses: [(StatusCodes.Status200OK, Examples.Delivered), (StatusCodes.Status404NotFound, Examples.NotFound)]);
+        return api;
+    }
+
+    private static async Task<Results<Ok<MessageStatusResponse>, ApiError>> GetStatus(
+        string messageId, ApiCaller caller, TwaBotDbContext db, CancellationToken cancellationToken)
+    {
+        // Another business's message does not exist for this caller: the same 404 as an unknown id.
+        var message = await db.Messages.AsNoTracking()
+            .Where(m => m.Wamid == messageId && m.BusinessId == caller.BusinessId)
+            .Select(m => new MessageStatusResponse(m.Wamid!, m.ApiStatus, m.DeliveryStatus, m.SentAt, m.To, m.FailureReason))
+            .SingleOrDefaultAsync(cancellationToken);
+        return message is null ? ApiErrors.MessageNotFound() : TypedResults.Ok(message);
+    }
+
+    private static class Examples
+    {
+        public const string Delivered = """
+            { "success": true, "message_id": "wamid.HBgMOTE5ODc2NTQzMjEw...", "api_status": "success", "delivery_status": "delivered",
+              "sent_at": "2026-04-14T10:30:45.000Z", "to": "919876543210" }
+            """;
+
+        public const string NotFound = """
+            { "success": false, "error": "Message not found.", "error_code": "MESSAGE_NOT_FOUND",
+              "hint": "Status is available within a few seconds of sending. If message_id is correct, retry shortly." }
+            """;
+    }
+}
+
+/// <summary>The docs' status body; <c>failure_reason</c> appears when delivery failed.</summary>
+public sealed record MessageStatusResponse(
+    string MessageId,
+    string ApiStatus,
+    string? DeliveryStatus,
+    DateTime? SentAt,
+    string To,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? FailureReason) : SuccessResponse;

@@ -1,0 +1,100 @@
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Data;
+using TwaBot.Api.Messages;
+using TwaBot.Api.Meta;
+using TwaBot.Api.Sending.Steps;
+
+namespace TwaBot.Api.Sending;
+
+/// <summary>
+/// The last stage of a send, after every check passed: the message row is written (pending) before
+/// Meta hears of it, Meta is called with our id as callback data, and the row records the outcome
+/// before the answer leaves. Accepted → sent, with any status that raced ahead applied; refused →
+/// failed with the reason; no answer → left pending for the status webhook to settle.
+/// </summary>
+public sealed class MessageDispatcher(TwaBotDbContext db, MetaClient meta, MessageStatusWriter statuses, TimeProvider time)
+{
+    public async Task<ApiErrorOr<Message>> DispatchAsync(SendContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var content = context.Content!;
+        var now = time.GetUtcNow().UtcDateTime;
+        var message = new Message
+        {
+            BusinessId = context.Caller.BusinessId,
+            ApiKeyId = context.Caller.KeyId,
+            To = content.Phone,
+            Kind = KindOf(content),
+            TemplateName = (content as ITemplateContent)?.TemplateName,
+            ApiStatus = ApiStatuses.Pending,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Messages.Add(message);
+        await db.SaveChangesAsync(cancellationToken);
+
+        // Not the request's token: once Meta may have the message, we wait for its answer to record it.
+        var result = await meta.SendAsync(
+            MetaConnection.From(context.Connection!), Outgoing(content, MessageStatusWriter.CallbackData(message.Id)), CancellationToken.None);
+        return result switch
+        {
+            MetaSendResult.Accepted accepted => await AcceptedAsync(message, accepted),
+            MetaSendResult.Failed failed => await FailedAsync(context, message, failed.Failure),
+            _ => throw new InvalidOperationException("Unknown send result."),
+        };
+    }
+
+    private async Task<ApiErrorOr<Message>> AcceptedAsync(Message message, MetaSendResult.Accepted accepted)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var sentRank = DeliveryStatuses.Rank(DeliveryStatuses.Sent);
+        // A status webhook may already have set a later status: sent never moves it back.
+        await db.Messages.Where(m => m.Id == message.Id).ExecuteUpdateAsync(set => set
+            .SetProperty(m => m.Wamid, accepted.Wamid)
+            .SetProperty(m => m.ApiStatus, ApiStatuses.Success)
+            .SetProperty(m => m.SentAt, now)
+            .SetProperty(m => m.DeliveryStatus, m => m.StatusRank < sentRank ? DeliveryStatuses.Sent : m.DeliveryStatus)
+            .SetProperty(m => m.StatusRank, m => m.StatusRank < sentRank ? sentRank : m.StatusRank)
+            .SetProperty(m => m.UpdatedAt, now), CancellationToken.None);
+        await statuses.ApplyParkedAsync(message.BusinessId, message.Id, accepted.Wamid, CancellationToken.None);
+        message.Wamid = accepted.Wamid;
+        return message;
+    }
+
+    private async Task<ApiErrorOr<Message>> FailedAsync(SendContext context, Message message, MetaFailure failure)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var unknown = failure.MayHaveBeenSent;
+        var reason = unknown
+            ? "Meta did not answer; the message may still be delivered (its status webhook will tell)."
+            : FailureReasons.For(failure.Error?.Code, failure.Error?.Message ?? failure.Description);
+        await db.Messages.Where(m => m.Id == message.Id && m.ApiStatus == ApiStatuses.Pending).ExecuteUpdateAsync(set => set
+            .SetProperty(m => m.ApiStatus, unknown ? ApiStatuses.Pending : ApiStatuses.Failed)
+            .SetProperty(m => m.FailureCode, failure.Error == null ? null : failure.Error.Code)
+            .SetProperty(m => m.FailureReason, reason)
+            .SetProperty(m => m.UpdatedAt, now), CancellationToken.None);
+
+        var lastInboundAt = failure.Error?.Code == 131047
+            ? await SessionWindowIsOpen.LastInboundAtAsync(db, context.Caller.BusinessId, message.To, CancellationToken.None)
+            : null;
+        return MetaErrorMapping.ToApiError(failure, context, lastInboundAt);
+    }
+
+    private static MetaOutgoingMessage Outgoing(OutgoingContent content, string callbackData) => content switch
+    {
+        TemplateContent t => MetaOutgoingMessage.Template(t.Phone, t.TemplateName, t.Language, t.BodyParams, t.HeaderParams, callbackData),
+        TextContent t => MetaOutgoingMessage.Text(t.Phone, t.Text, callbackData),
+        MediaContent m => MetaOutgoingMessage.Media(m.Phone, m.MediaType, m.MediaUrl, m.Caption, m.Filename, callbackData),
+        OtpContent o => MetaOutgoingMessage.Authentication(o.Phone, o.TemplateName, o.Language, o.Code, callbackData),
+        _ => throw new InvalidOperationException($"No Meta message for {content.GetType().Name}."),
+    };
+
+    private static string KindOf(OutgoingContent content) => content switch
+    {
+        TemplateContent => MessageKinds.Template,
+        TextContent => MessageKinds.Text,
+        MediaContent => MessageKinds.Media,
+        OtpContent => MessageKinds.Otp,
+        _ => throw new InvalidOperationException($"Unknown content {content.GetType().Name}."),
+    };
+}

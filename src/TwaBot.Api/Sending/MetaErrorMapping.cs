@@ -1,0 +1,36 @@
+using TwaBot.Api.Errors;
+using TwaBot.Api.Meta;
+
+namespace TwaBot.Api.Sending;
+
+/// <summary>Meta's answers at send time, as our errors (PRODUCT.md §5).</summary>
+public static class MetaErrorMapping
+{
+    public static ApiError ToApiError(MetaFailure failure, SendContext context, DateTime? lastInboundAt)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        ArgumentNullException.ThrowIfNull(context);
+        var retryAfter = (int)Math.Ceiling(failure.RetryAfter?.TotalSeconds ?? 0);
+        if (failure.Kind == MetaFailureKind.CircuitOpen)
+        {
+            return ApiErrors.MetaPaused(Math.Max(retryAfter, 1));
+        }
+
+        if (failure.Kind == MetaFailureKind.Unavailable || failure.Error is not { } error)
+        {
+            return ApiErrors.MetaUnavailable();
+        }
+
+        return error.Code switch
+        {
+            131047 => ApiErrors.WindowClosed(context.Route.WindowClosed, lastInboundAt),
+            132001 => ApiErrors.TemplateNotFound(context.Template?.Name ?? (context.Content as ITemplateContent)?.TemplateName ?? ""),
+            132000 or 132012 => ApiErrors.TemplateParamsInvalid("body_params", $"Meta refused the template parameters: {error.Details ?? error.Message}"),
+            131026 or 133010 => ApiErrors.RecipientUndeliverable(context.Content!.Phone),
+            _ when error.IsAuthorization => ApiErrors.WhatsAppTokenRejected(),
+            _ when error.IsThrottling => ApiErrors.UpstreamRateLimited(Math.Max(retryAfter, 1)),
+            131056 => ApiErrors.PairRateLimited(Math.Max(retryAfter, 6)), // Meta's pair limit is about one message per 6 s
+            _ => ApiErrors.MetaRejected(error.Code, error.Details ?? error.Message),
+        };
+    }
+}

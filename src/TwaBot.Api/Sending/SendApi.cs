@@ -1,0 +1,93 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Mvc;
+using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Errors;
+using TwaBot.Api.Json;
+using TwaBot.Api.OpenApi;
+using TwaBot.Api.Sending.Steps;
+
+namespace TwaBot.Api.Sending;
+
+/// <summary>The send endpoints of the public docs. Each names its route and its request; the pipeline does the rest.</summary>
+public static class SendApi
+{
+    public static IServiceCollection AddSending(this IServiceCollection services)
+    {
+        services.AddScoped<PlanAllowsSending>();
+        services.AddScoped<PermissionIsGranted>();
+        services.AddScoped<RequestIsValid>();
+        services.AddScoped<WhatsAppIsConnected>();
+        services.AddScoped<TemplateIsApproved>();
+        services.AddScoped<RecipientIsNotSuppressed>();
+        services.AddScoped<SessionWindowIsOpen>();
+        services.AddScoped<MessageDispatcher>();
+        services.AddScoped<SendPipeline>();
+        return services;
+    }
+
+    public static RouteGroupBuilder MapSending(this RouteGroupBuilder api)
+    {
+        var sends = api.MapGroup("").WithTags("Sending")
+            .ProducesErrors(StatusCodes.Status403Forbidden, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
+
+        sends.MapPost("/send-template", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
+                Send(SendRoute.SendTemplate, request, caller, pipeline, TwaBotJsonContext.Default.SendTemplateRequest, SendValidation.Template, cancellationToken))
+            .WithName("SendTemplate")
+            .WithSummary("Send a Meta-approved template message (works outside the 24-hour window).")
+            .WithRequestBody<SendTemplateRequest, RouteHandlerBuilder>()
+            .WithExamples(SendExamples.TemplateRequest, (200, SendExamples.TemplateResponse), (400, SendExamples.TemplateNotFound));
+
+        sends.MapPost("/send-text", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
+                Send(SendRoute.SendText, request, caller, pipeline, TwaBotJsonContext.Default.SendTextRequest, SendValidation.Text, cancellationToken))
+            .WithName("SendText")
+            .WithSummary("Send a plain text message (only within the 24-hour customer service window).")
+            .WithRequestBody<SendTextRequest, RouteHandlerBuilder>()
+            .WithExamples(SendExamples.TextRequest, (200, SendExamples.TextResponse), (400, SendExamples.TextWindowClosed));
+
+        sends.MapPost("/send-media", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
+                Send(SendRoute.SendMedia, request, caller, pipeline, TwaBotJsonContext.Default.SendMediaRequest, SendValidation.Media, cancellationToken))
+            .WithName("SendMedia")
+            .WithSummary("Send an image, document, video or audio by URL (only within the 24-hour window).")
+            .WithRequestBody<SendMediaRequest, RouteHandlerBuilder>()
+            .WithExamples(SendExamples.MediaRequest, (200, SendExamples.MediaResponse));
+
+        sends.MapPost("/send-otp", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
+                Send(SendRoute.SendOtp, request, caller, pipeline, TwaBotJsonContext.Default.SendOtpRequest, SendValidation.Otp, cancellationToken))
+            .WithName("SendOtp")
+            .WithSummary("Send a one-time password through an approved authentication template; generated when not given.")
+            .WithRequestBody<SendOtpRequest, RouteHandlerBuilder>()
+            .WithExamples(SendExamples.OtpRequest, (200, SendExamples.OtpResponse));
+
+        sends.MapGet("/quick-send", QuickSend)
+            .WithName("QuickSend")
+            .WithSummary("Send with a GET URL (BhashSMS / MSG91 style): template= works anytime, message= needs the 24-hour window.")
+            .WithMetadata(new ApiKeyInQueryAttribute())
+            .WithExamples(responses: [(200, SendExamples.TemplateResponse), (400, SendExamples.QuickSendWindowClosed)]);
+        return api;
+    }
+
+    /// <summary>
+    /// quick-send: everything in the query, the key in <c>X-API-Key</c> or <c>apikey</c>. The mode
+    /// decides the permission: <c>template=</c> needs send_template, <c>message=</c> send_text.
+    /// </summary>
+    private static Task<Results<Ok<SendResponse>, ApiError>> QuickSend(
+        [FromQuery] string? phone, [FromQuery] string? template, [FromQuery] string? lang, [FromQuery(Name = "params")] string? parameters,
+        [FromQuery] string? message, [FromQuery] string? apikey, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken)
+    {
+        _ = apikey; // read by authentication; declared so the OpenAPI document lists it
+        var query = new QuickSendQuery(phone, template, lang, parameters, message);
+        var route = query.IsTemplate ? SendRoute.QuickSendTemplate : SendRoute.QuickSendText;
+        return pipeline.SendAsync(new SendContext(route, caller, () => ValueTask.FromResult(SendValidation.QuickSend(query))), cancellationToken);
+    }
+
+    /// <summary>A JSON send: its body is read and validated when the pipeline reaches that step.</summary>
+    private static Task<Results<Ok<SendResponse>, ApiError>> Send<T>(
+        SendRoute route, HttpRequest request, ApiCaller caller, SendPipeline pipeline,
+        JsonTypeInfo<T> bodyType, Func<T?, ApiErrorOr<OutgoingContent>> validate, CancellationToken cancellationToken)
+        where T : class => pipeline.SendAsync(new SendContext(route, caller, async () =>
+        {
+            var body = await SendBody.ReadAsync(request, bodyType);
+            return body.Error is { } error ? error : validate(body.Value);
+        }), cancellationToken);
+}

@@ -1,0 +1,61 @@
+namespace TwaBot.Api.Sending;
+
+/// <summary>The public docs' send examples, for the OpenAPI document.</summary>
+public static class SendExamples
+{
+    private const string Note = "Message accepted by Meta. Actual delivery is asynchronous — poll GET /api/v1/message-status/{message_id} to track delivered/read/failed.";
+
+    public const string TemplateRequest = """
+        { "phone": "919876543210", "template_name": "order_confirmation", "language": "en", "body_params": ["Rahul", "ORD-12345", "₹1,499"] }
+        """;
+
+    public const string TemplateResponse = $$"""
+        { "success": true, "message_id": "wamid.HBgMOTE5ODc2NTQzMjEw...", "phone": "919876543210", "template": "order_confirmation",
+          "delivery_status": "queued", "note": "{{Note}}" }
+        """;
+
+    public const string TemplateNotFound = """
+        { "success": false, "error": "Template 'wrong_name' not found or not approved.", "error_code": "TEMPLATE_NOT_FOUND", "field": "template_name" }
+        """;
+
+    public const string TextRequest = """
+        { "phone": "9876543210", "message": "Hi Rahul! Your appointment is confirmed for tomorrow at 2 PM." }
+        """;
+
+    public const string TextResponse = $$"""
+        { "success": true, "message_id": "wamid.HBgMOTE5ODc2NTQzMjEw...", "phone": "919876543210", "delivery_status": "queued", "note": "{{Note}}" }
+        """;
+
+    public const string TextWindowClosed = """
+        { "success": false,
+          "error": "Recipient is outside the 24-hour customer service window. Free-form text messages can only be delivered within 24 hours of the contact messaging your business. Use a pre-approved template (send-template or quick-send with template=) for re-engagement.",
+          "error_code": "WINDOW_CLOSED", "session_window": { "open": false, "last_inbound_at": null },
+          "hint": "Call POST /api/v1/send-template or GET /api/v1/quick-send?phone=...&template=... instead." }
+        """;
+
+    public const string QuickSendWindowClosed = """
+        { "success": false,
+          "error": "Recipient is outside the 24-hour customer service window. Free-form text messages can only be delivered within 24 hours of the contact messaging your business. Use a pre-approved template for re-engagement.",
+          "error_code": "WINDOW_CLOSED", "session_window": { "open": false, "last_inbound_at": null },
+          "hint": "Call GET /api/v1/quick-send?phone=...&template=<approved_template_name>&params=... instead." }
+        """;
+
+    public const string MediaRequest = """
+        { "phone": "919876543210", "media_type": "document", "media_url": "https://example.com/invoice-123.pdf",
+          "caption": "Here is your invoice", "filename": "Invoice-123.pdf" }
+        """;
+
+    public const string MediaResponse = $$"""
+        { "success": true, "message_id": "wamid.HBgMOTE5ODc2NTQzMjEw...", "phone": "919876543210", "media_type": "document",
+          "delivery_status": "queued", "note": "{{Note}}" }
+        """;
+
+    public const string OtpRequest = """
+        { "phone": "919876543210", "template_name": "otp_verification" }
+        """;
+
+    public const string OtpResponse = $$"""
+        { "success": true, "message_id": "wamid.HBgMOTE5ODc2NTQzMjEw...", "phone": "919876543210", "otp": "482913",
+          "delivery_status": "queued", "note": "{{Note}}" }
+        """;
+}

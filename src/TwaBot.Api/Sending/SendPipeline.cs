@@ -1,0 +1,51 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using TwaBot.Api.Errors;
+using TwaBot.Api.Sending.Steps;
+
+namespace TwaBot.Api.Sending;
+
+/// <summary>
+/// Every send, composed once (PRODUCT.md §1): plan → permission → request validation and phone →
+/// WhatsApp connected → template approved → not suppressed → 24-hour window → Meta → message row.
+/// (Authentication and the per-minute limits run before, on the route group.) The first step that
+/// fails answers; routes choose steps through their <see cref="SendRoute"/>, never by copying them.
+/// </summary>
+public sealed class SendPipeline(
+    PlanAllowsSending plan,
+    PermissionIsGranted permission,
+    RequestIsValid request,
+    WhatsAppIsConnected connected,
+    TemplateIsApproved template,
+    RecipientIsNotSuppressed notSuppressed,
+    SessionWindowIsOpen window,
+    MessageDispatcher dispatcher)
+{
+    private ISendStep[] Steps => [plan, permission, request, connected, template, notSuppressed, window];
+
+    public async Task<Results<Ok<SendResponse>, ApiError>> SendAsync(SendContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        foreach (var step in Steps)
+        {
+            if (await step.CheckAsync(context, cancellationToken) is { } refusal)
+            {
+                return refusal;
+            }
+        }
+
+        var sent = await dispatcher.DispatchAsync(context, cancellationToken);
+        if (sent.Error is { } error)
+        {
+            return error;
+        }
+
+        return TypedResults.Ok(new SendResponse
+        {
+            MessageId = sent.Value!.Wamid!,
+            Phone = context.Content!.Phone,
+            Template = context.Content is TemplateContent t ? t.TemplateName : null,
+            MediaType = (context.Content as MediaContent)?.MediaType,
+            Otp = (context.Content as OtpContent)?.Code,
+        });
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Data;
+using TwaBot.Api.Errors;
+
+namespace TwaBot.Api.Sending.Steps;
+
+/// <summary>
+/// Free-form text and media reach a customer only within 24 hours of their last message to the
+/// business; outside it we refuse rather than report a success Meta would turn into a failure.
+/// </summary>
+public sealed class SessionWindowIsOpen(TwaBotDbContext db, TimeProvider time) : ISendStep
+{
+    public static readonly TimeSpan Length = TimeSpan.FromHours(24);
+
+    public async ValueTask<ApiError?> CheckAsync(SendContext context, CancellationToken cancellationToken)
+    {
+        if (!context.Route.FreeForm)
+        {
+            return null;
+        }
+
+        var phone = context.Content!.Phone;
+        var lastInboundAt = await LastInboundAtAsync(db, context.Caller.BusinessId, phone, cancellationToken);
+        return IsOpen(lastInboundAt, time.GetUtcNow().UtcDateTime) ? null : ApiErrors.WindowClosed(context.Route.WindowClosed, lastInboundAt);
+    }
+
+    public static bool IsOpen(DateTime? lastInboundAt, DateTime now) => lastInboundAt is { } last && now - last < Length;
+
+    internal static Task<DateTime?> LastInboundAtAsync(TwaBotDbContext db, long businessId, string phone, CancellationToken cancellationToken) =>
+        db.Contacts.AsNoTracking()
+            .Where(c => c.BusinessId == businessId && c.Phone == phone)
+            .Select(c => c.LastInboundAt)
+            .SingleOrDefaultAsync(cancellationToken);
+}

@@ -18,7 +18,8 @@ namespace TwaBot.Api.Meta;
 /// <item>The breaker counts only 5xx, timeouts and connection failures (never a business refusal
 /// such as 190 or 131047), opens at our volume, and then answers at once.</item>
 /// </list>
-/// Polly keeps the system clock: its timeouts are about the real network, also under test.
+/// The pipeline keeps the system clock even when the app's <see cref="TimeProvider"/> is replaced
+/// (Polly would take that one): its timeouts and backoff are about the real network.
 /// </summary>
 public static class MetaResilience
 {
@@ -28,6 +29,7 @@ public static class MetaResilience
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
+        builder.TimeProvider = TimeProvider.System;
         builder
             .AddTimeout(TimeSpan.FromSeconds(options.TotalTimeoutSeconds))
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>

@@ -160,6 +160,51 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
 
     public string AppSecret => Services.GetRequiredService<TwaBot.Api.Meta.MetaAppSecret>().Value;
 
+    /// <summary>
+    /// A business ready to send: connected to the sandbox emulator, with the docs' order_confirmation and
+    /// an otp_verification template (approved on both sides), and a key with the given permissions.
+    /// </summary>
+    public async Task<SendingTenant> CreateSendingTenantAsync(string plan = "Pro", string[]? permissions = null)
+    {
+        var businessId = await CreateBusinessAsync(plan);
+        await ConnectWhatsAppAsync(businessId);
+        await WithDbAsync(async db =>
+        {
+            var connection = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(
+                db.WhatsAppConnections, w => w.BusinessId == businessId);
+            foreach (var template in TwaBot.Api.Sandbox.SandboxSeeder.SeedTemplates(businessId, Clock.GetUtcNow().UtcDateTime))
+            {
+                db.Templates.Add(template);
+                db.SandboxTemplates.Add(new TwaBot.Api.Sandbox.SandboxTemplate
+                {
+                    WabaId = connection.WabaId, MetaId = template.MetaTemplateId!, Name = template.Name, Language = template.Language,
+                    Category = template.Category, Status = template.Status, Body = template.Content,
+                });
+            }
+
+            await db.SaveChangesAsync();
+        });
+        var (key, keyId) = await CreateApiKeyAsync(businessId, permissions);
+        return new SendingTenant(businessId, keyId, key, CreateApiClient(key));
+    }
+
+    /// <summary>A customer message arrives for the business (through the sandbox's signed webhook) and is applied.</summary>
+    public async Task CustomerWritesAsync(long businessId, string from, string text = "Hi", DateTimeOffset? at = null)
+    {
+        using var admin = CreateAdminClient();
+        var response = await admin.PostAsJsonAsync("/sandbox/v1/inbound",
+            new { business_id = businessId, from, text, timestamp = (at ?? Clock.GetUtcNow()).ToUnixTimeSeconds() });
+        Assert.True((await response.ReadJsonAsync(System.Net.HttpStatusCode.OK)).GetProperty("delivered").GetBoolean());
+        await ApplyWebhooksAsync();
+    }
+
+    /// <summary>Waits for the emulator's status webhooks to be delivered, then applies them.</summary>
+    public async Task SettleStatusesAsync()
+    {
+        await Services.GetRequiredService<TwaBot.Api.Sandbox.StatusWebhookSender>().WhenIdleAsync();
+        await ApplyWebhooksAsync();
+    }
+
     /// <summary>Direct database access for arranging what the API cannot create yet, and for checking what was stored.</summary>
     public async Task WithDbAsync(Func<TwaBotDbContext, Task> action)
     {
@@ -183,3 +228,5 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
         GC.SuppressFinalize(this);
     }
 }
+
+public sealed record SendingTenant(long BusinessId, long KeyId, string Key, HttpClient Client);

@@ -1,0 +1,169 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Sending;
+
+/// <summary>Sends through the sandbox emulator end to end: Meta's answers, and delivery statuses on message-status.</summary>
+public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task AMessageGoesSentDeliveredReadOnMessageStatus()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var messageId = await SendTemplateAsync(tenant, "919876543210");
+
+        var justSent = await StatusAsync(tenant, messageId);
+        await factory.SettleStatusesAsync();
+        var settled = await StatusAsync(tenant, messageId);
+
+        Assert.Equal("sent", justSent.GetProperty("delivery_status").GetString());
+        Assert.Equal(["success", "message_id", "api_status", "delivery_status", "sent_at", "to"], settled.PropertyNames());
+        Assert.Equal(messageId, settled.GetProperty("message_id").GetString());
+        Assert.Equal("success", settled.GetProperty("api_status").GetString());
+        Assert.Equal("read", settled.GetProperty("delivery_status").GetString());
+        Assert.Equal("919876543210", settled.GetProperty("to").GetString());
+        Assert.Equal("2026-04-14T10:30:45.000Z", settled.GetProperty("sent_at").GetString());
+        await factory.WithDbAsync(async db =>
+        {
+            var id = await db.Messages.Where(m => m.Wamid == messageId).Select(m => m.Id).SingleAsync();
+            Assert.Equal(["sent", "delivered", "read"],
+                await db.MessageStatusEvents.Where(e => e.MessageId == id).OrderBy(e => e.Id).Select(e => e.Status).ToListAsync());
+        });
+    }
+
+    [Fact]
+    public async Task A0000NumberIsAcceptedThenFailsWithTheDocsReason()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var messageId = await SendTemplateAsync(tenant, "919876540000");
+
+        await factory.SettleStatusesAsync();
+        var status = await StatusAsync(tenant, messageId);
+
+        Assert.Equal("failed", status.GetProperty("delivery_status").GetString());
+        Assert.Equal("success", status.GetProperty("api_status").GetString());
+        Assert.Equal("Message undeliverable — recipient's phone is not on WhatsApp.", status.GetProperty("failure_reason").GetString());
+    }
+
+    [Fact]
+    public async Task A0047NumberIsRefusedByMetasOwnWindowCheck()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876540047", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        Assert.False(json.GetProperty("session_window").GetProperty("open").GetBoolean());
+        await AssertRowAsync(tenant.BusinessId, "919876540047", "failed", 131047);
+    }
+
+    [Fact]
+    public async Task A0429NumberIsThrottlingWithRetryAfter()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876540429", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.TooManyRequests, "UPSTREAM_RATE_LIMITED");
+        Assert.True(json.GetProperty("retry_after_seconds").GetInt32() >= 1);
+        Assert.Equal(json.GetProperty("retry_after_seconds").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Assert.Single(response.Headers.GetValues("Retry-After")));
+        await AssertRowAsync(tenant.BusinessId, "919876540429", "failed", 130429);
+    }
+
+    [Fact]
+    public async Task A0500NumberIsMetaUnavailableAndNeverASuccess()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876540500", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+
+        await response.AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+        await AssertRowAsync(tenant.BusinessId, "919876540500", "failed", 131000);
+    }
+
+    [Fact]
+    public async Task AnUnknownMessageIdGetsTheDocsNotFound()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.GetAsync("/api/v1/message-status/wamid.HBgMOTE5ODc2NTQzMjEw");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.NotFound, "MESSAGE_NOT_FOUND");
+        Assert.Equal("Message not found.", json.GetProperty("error").GetString());
+        Assert.Equal("Status is available within a few seconds of sending. If message_id is correct, retry shortly.", json.GetProperty("hint").GetString());
+    }
+
+    [Fact]
+    public async Task AnotherBusinessesMessageDoesNotExistForTheCaller()
+    {
+        var owner = await factory.CreateSendingTenantAsync();
+        var other = await factory.CreateSendingTenantAsync();
+        var messageId = await SendTemplateAsync(owner, "919876543210");
+
+        var response = await other.Client.GetAsync($"/api/v1/message-status/{messageId}");
+
+        await response.AssertErrorAsync(HttpStatusCode.NotFound, "MESSAGE_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task ACustomersStopOptsThemOutOfTheNextSend()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", "STOP");
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+
+        Assert.Equal("opted_out", (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED")).GetProperty("suppression_state").GetString());
+    }
+
+    [Fact]
+    public async Task StatusReportsWaitForTheConfiguredDelay()
+    {
+        await using var delayed = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Sandbox:StatusDelayMilliseconds"] = "2000" });
+        var tenant = await delayed.CreateSendingTenantAsync();
+        var messageId = await SendTemplateAsync(tenant, "919876543210");
+        var sender = delayed.Services.GetRequiredService<TwaBot.Api.Sandbox.StatusWebhookSender>();
+
+        await delayed.ApplyWebhooksAsync();
+        var beforeTheDelay = (await StatusAsync(tenant, messageId)).GetProperty("delivery_status").GetString();
+        // Each report's timer starts only after the previous report was delivered, so the clock moves
+        // until the emulator has nothing left to send (bounded, so a regression fails instead of hanging).
+        var idle = sender.WhenIdleAsync();
+        for (var step = 0; step < 50 && !idle.IsCompleted; step++)
+        {
+            delayed.Clock.Advance(TimeSpan.FromSeconds(2));
+            await Task.WhenAny(idle, Task.Delay(TimeSpan.FromMilliseconds(100)));
+        }
+
+        await delayed.SettleStatusesAsync();
+
+        Assert.Equal("sent", beforeTheDelay);
+        Assert.Equal("read", (await StatusAsync(tenant, messageId)).GetProperty("delivery_status").GetString());
+    }
+
+    private static async Task<string> SendTemplateAsync(SendingTenant tenant, string phone)
+    {
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone, template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-12345", "₹1,499" } });
+        return (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("message_id").GetString()!;
+    }
+
+    private static async Task<System.Text.Json.JsonElement> StatusAsync(SendingTenant tenant, string messageId) =>
+        await (await tenant.Client.GetAsync($"/api/v1/message-status/{messageId}")).ReadJsonAsync(HttpStatusCode.OK);
+
+    private Task AssertRowAsync(long businessId, string to, string apiStatus, int failureCode) => factory.WithDbAsync(async db =>
+    {
+        var message = await db.Messages.SingleAsync(m => m.BusinessId == businessId && m.To == to);
+        Assert.Equal(apiStatus, message.ApiStatus);
+        Assert.Equal(failureCode, message.FailureCode);
+        Assert.Null(message.Wamid);
+    });
+}

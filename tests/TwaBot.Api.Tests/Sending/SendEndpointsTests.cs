@@ -1,0 +1,174 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Sending;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Sending;
+
+/// <summary>Each send endpoint's success answer, field for field as the public docs show it.</summary>
+public class SendEndpointsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task SendTemplateAnswersTheDocsBody()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", new
+        {
+            phone = "919876543210", template_name = "order_confirmation", language = "en", body_params = new[] { "Rahul", "ORD-12345", "₹1,499" },
+        });
+
+        var json = await response.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(["success", "message_id", "phone", "template", "delivery_status", "note"], json.PropertyNames());
+        Assert.True(json.GetProperty("success").GetBoolean());
+        Assert.StartsWith("wamid.", json.GetProperty("message_id").GetString(), StringComparison.Ordinal);
+        Assert.Equal("919876543210", json.GetProperty("phone").GetString());
+        Assert.Equal("order_confirmation", json.GetProperty("template").GetString());
+        Assert.Equal("queued", json.GetProperty("delivery_status").GetString());
+        Assert.Equal(SendResponse.QueuedNote, json.GetProperty("note").GetString());
+    }
+
+    [Fact]
+    public async Task SendTextInsideTheWindowAnswersTheDocsBody()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210");
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text",
+            new { phone = "9876543210", message = "Hi Rahul! Your appointment is confirmed for tomorrow at 2 PM." });
+
+        var json = await response.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(["success", "message_id", "phone", "delivery_status", "note"], json.PropertyNames());
+        Assert.Equal("919876543210", json.GetProperty("phone").GetString());
+    }
+
+    [Fact]
+    public async Task SendMediaAnswersWithItsMediaType()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210");
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-media", new
+        {
+            phone = "919876543210", media_type = "document", media_url = "https://example.com/invoice-123.pdf",
+            caption = "Here is your invoice", filename = "Invoice-123.pdf",
+        });
+
+        var json = await response.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(["success", "message_id", "phone", "media_type", "delivery_status", "note"], json.PropertyNames());
+        Assert.Equal("document", json.GetProperty("media_type").GetString());
+    }
+
+    [Fact]
+    public async Task SendOtpGeneratesASixDigitCodeWhenNoneIsGiven()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-otp", new { phone = "919876543210", template_name = "otp_verification" });
+
+        var json = await response.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(["success", "message_id", "phone", "otp", "delivery_status", "note"], json.PropertyNames());
+        Assert.Matches("^[0-9]{6}$", json.GetProperty("otp").GetString());
+    }
+
+    [Fact]
+    public async Task SendOtpSendsTheCallersOwnCode()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-otp", new { phone = "919876543210", template_name = "otp_verification", otp = "4829" });
+
+        Assert.Equal("4829", (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("otp").GetString());
+    }
+
+    [Fact]
+    public async Task QuickSendWithATemplateTakesTheKeyFromTheUrl()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var anonymous = factory.CreateClient();
+
+        var response = await anonymous.GetAsync(
+            $"/api/v1/quick-send?apikey={tenant.Key}&phone=919876543210&template=order_confirmation&lang=en&params=Rahul,ORD-12345,₹1499");
+
+        var json = await response.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(["success", "message_id", "phone", "template", "delivery_status", "note"], json.PropertyNames());
+        Assert.Equal("order_confirmation", json.GetProperty("template").GetString());
+    }
+
+    [Fact]
+    public async Task QuickSendWithAMessageInsideTheWindowIsText()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210");
+
+        var response = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&message=Your+order+has+been+shipped");
+
+        var json = await response.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(["success", "message_id", "phone", "delivery_status", "note"], json.PropertyNames());
+    }
+
+    [Theory]
+    // Every row of the docs' "Phone Number Format" table, through a real send.
+    [InlineData("9876543210", "919876543210")]
+    [InlineData("+91-9876543210", "919876543210")]
+    [InlineData("+91 98765 43210", "919876543210")]
+    [InlineData("919876543210", "919876543210")]
+    [InlineData("+14155551234", "14155551234")]
+    public async Task SendsEchoTheNormalizedPhone(string phone, string normalized)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone, template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1" } });
+
+        Assert.Equal(normalized, (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("phone").GetString());
+    }
+
+    [Fact]
+    public async Task ASendWithoutAContentTypeIsStillReadAsJson()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsync("/api/v1/send-template",
+            new StringContent("""{"phone":"919876543210","template_name":"order_confirmation","body_params":["a","b","c"]}"""));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task EachAcceptedSendIsARowWithMetasId()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var json = await (await tenant.Client.PostAsJsonAsync("/api/v1/send-otp", new { phone = "919876543210", template_name = "otp_verification" }))
+            .ReadJsonAsync(HttpStatusCode.OK);
+
+        var wamid = json.GetProperty("message_id").GetString();
+        await factory.WithDbAsync(async db =>
+        {
+            var message = await db.Messages.SingleAsync(m => m.Wamid == wamid);
+            Assert.Equal(tenant.BusinessId, message.BusinessId);
+            Assert.Equal(tenant.KeyId, message.ApiKeyId);
+            Assert.Equal("otp", message.Kind);
+            Assert.Equal("success", message.ApiStatus);
+            Assert.Equal("otp_verification", message.TemplateName);
+        });
+    }
+
+    [Fact]
+    public async Task TheOpenApiDocumentDescribesTheSendBodies()
+    {
+        using var client = factory.CreateClient();
+
+        var document = await (await client.GetAsync("/swagger/v1/swagger.json")).ReadJsonAsync(HttpStatusCode.OK);
+
+        var body = document.GetProperty("paths").GetProperty("/api/v1/send-template").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json");
+        Assert.Equal("order_confirmation", body.GetProperty("example").GetProperty("template_name").GetString());
+        Assert.True(body.GetProperty("schema").TryGetProperty("$ref", out _));
+        var quickSend = document.GetProperty("paths").GetProperty("/api/v1/quick-send").GetProperty("get").GetProperty("parameters");
+        Assert.Contains(quickSend.EnumerateArray(), p => p.GetProperty("name").GetString() == "apikey");
+        Assert.Contains(quickSend.EnumerateArray(), p => p.GetProperty("name").GetString() == "params");
+    }
+}

@@ -1,0 +1,327 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Sending;
+
+/// <summary>Each step of the send pipeline refusing, with its error, and the order the steps run in.</summary>
+public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    private static readonly object ValidTemplate = new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } };
+
+    [Theory]
+    [InlineData("/api/v1/send-template")]
+    [InlineData("/api/v1/send-text")]
+    [InlineData("/api/v1/send-media")]
+    [InlineData("/api/v1/send-otp")]
+    public async Task StarterGets403OnEverySend(string path)
+    {
+        var tenant = await factory.CreateSendingTenantAsync(plan: "Starter");
+
+        var response = await tenant.Client.PostAsJsonAsync(path, new { phone = "919876543210" });
+
+        await response.AssertErrorAsync(HttpStatusCode.Forbidden, "PLAN_NOT_ALLOWED");
+    }
+
+    [Fact]
+    public async Task StarterGets403OnQuickSend()
+    {
+        var tenant = await factory.CreateSendingTenantAsync(plan: "Starter");
+
+        var response = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&template=order_confirmation");
+
+        await response.AssertErrorAsync(HttpStatusCode.Forbidden, "PLAN_NOT_ALLOWED");
+    }
+
+    [Theory]
+    [InlineData("send_text", "/api/v1/send-template", "send_template")]
+    [InlineData("send_template", "/api/v1/send-text", "send_text")]
+    [InlineData("send_template", "/api/v1/send-media", "send_media")]
+    [InlineData("send_template", "/api/v1/send-otp", "send_otp")]
+    public async Task AKeyWithoutThePermissionGets403NamingIt(string held, string path, string needed)
+    {
+        var tenant = await factory.CreateSendingTenantAsync(permissions: [held]);
+
+        var response = await tenant.Client.PostAsJsonAsync(path, ValidTemplate);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.Forbidden, "PERMISSION_DENIED");
+        Assert.Contains(needed, json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("send_template", "message=hi", "send_text")]
+    [InlineData("send_text", "template=order_confirmation&params=a,b,c", "send_template")]
+    public async Task QuickSendNeedsThePermissionOfItsMode(string held, string query, string needed)
+    {
+        var tenant = await factory.CreateSendingTenantAsync(permissions: [held]);
+
+        var response = await tenant.Client.GetAsync($"/api/v1/quick-send?phone=919876543210&{query}");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.Forbidden, "PERMISSION_DENIED");
+        Assert.Contains(needed, json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/api/v1/send-template", """{"phone":"919876543210"}""", "VALIDATION_FAILED", "template_name")]
+    [InlineData("/api/v1/send-template", """{"template_name":"order_confirmation"}""", "VALIDATION_FAILED", "phone")]
+    [InlineData("/api/v1/send-template", """{"phone":"98765","template_name":"order_confirmation"}""", "INVALID_PHONE", "phone")]
+    [InlineData("/api/v1/send-template", """{"phone":919876543210,"template_name":"order_confirmation"}""", "VALIDATION_FAILED", "phone")]
+    [InlineData("/api/v1/send-template", """{"phone":"919876543210","template_name":"x","body_params":"Rahul"}""", "VALIDATION_FAILED", "body_params")]
+    [InlineData("/api/v1/send-text", """{"phone":"919876543210"}""", "VALIDATION_FAILED", "message")]
+    [InlineData("/api/v1/send-media", """{"phone":"919876543210","media_type":"gif","media_url":"https://e.com/a.gif"}""", "VALIDATION_FAILED", "media_type")]
+    [InlineData("/api/v1/send-media", """{"phone":"919876543210","media_type":"image","media_url":"not a url"}""", "VALIDATION_FAILED", "media_url")]
+    [InlineData("/api/v1/send-otp", """{"phone":"919876543210","template_name":"otp_verification","otp":"12"}""", "VALIDATION_FAILED", "otp")]
+    public async Task BadFieldsAreRefusedNamingTheField(string path, string body, string code, string field)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(field, (await response.AssertErrorAsync(HttpStatusCode.BadRequest, code)).GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task AnInvalidPhoneIsNamedInTheError()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", new { phone = "12-34", template_name = "order_confirmation" });
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "INVALID_PHONE");
+        Assert.Contains("12-34", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TextLongerThan4096CharactersIsRefused()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876543210", message = new string('x', 4097) });
+
+        Assert.Equal("message", (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task ABusinessWithoutWhatsAppCannotSend()
+    {
+        var (_, client, _) = await factory.CreateTenantAsync();
+
+        var response = await client.PostAsJsonAsync("/api/v1/send-template", ValidTemplate);
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+    }
+
+    [Fact]
+    public async Task AnUnknownTemplateGetsTheDocsText()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", new { phone = "919876543210", template_name = "wrong_name" });
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+        Assert.Equal("Template 'wrong_name' not found or not approved.", json.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task AnUnapprovedTemplateIsNotFound()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.WithDbAsync(db => db.Templates.Where(t => t.BusinessId == tenant.BusinessId && t.Name == "order_confirmation")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, "PAUSED")));
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", ValidTemplate);
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+    }
+
+    [Theory]
+    [InlineData("Rahul")]
+    [InlineData("a", "b", "c", "d")]
+    public async Task BodyParamsMustMatchTheTemplatesPlaceholders(params string[] bodyParams)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = bodyParams });
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+        Assert.Equal("body_params", json.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task QuickSendParamsAreCountedAfterSplitting()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var twoParams = await tenant.Client.GetAsync(@"/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=Rahul,₹1\,499");
+        var threeParams = await tenant.Client.GetAsync(@"/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,₹1\,499");
+
+        await twoParams.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+        Assert.Equal(HttpStatusCode.OK, threeParams.StatusCode);
+    }
+
+    [Fact]
+    public async Task ASuppressedPhoneGetsTheDocsBody()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await SuppressAsync(tenant.BusinessId, "919876543210", "opted_out");
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", ValidTemplate);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Equal("Phone 919876543210 is suppressed (opted_out). Message not sent to protect your quality rating.", json.GetProperty("error").GetString());
+        Assert.Equal("opted_out", json.GetProperty("suppression_state").GetString());
+    }
+
+    [Fact]
+    public async Task SendTextOutsideTheWindowGetsTheDocsBodyExactly()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876543210", message = "Hello" });
+
+        var json = await response.ReadJsonAsync(HttpStatusCode.BadRequest);
+        var expected = JsonDocument.Parse("""
+            {
+              "success": false,
+              "error": "Recipient is outside the 24-hour customer service window. Free-form text messages can only be delivered within 24 hours of the contact messaging your business. Use a pre-approved template (send-template or quick-send with template=) for re-engagement.",
+              "error_code": "WINDOW_CLOSED",
+              "session_window": { "open": false, "last_inbound_at": null },
+              "hint": "Call POST /api/v1/send-template or GET /api/v1/quick-send?phone=...&template=... instead."
+            }
+            """).RootElement;
+        Assert.True(JsonElement.DeepEquals(expected, json), json.ToString());
+    }
+
+    [Fact]
+    public async Task QuickSendTextOutsideTheWindowGetsItsOwnHint()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&message=Your+order+has+been+shipped");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        Assert.Equal("Call GET /api/v1/quick-send?phone=...&template=<approved_template_name>&params=... instead.", json.GetProperty("hint").GetString());
+        Assert.EndsWith("Use a pre-approved template for re-engagement.", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SendMediaOutsideTheWindowIsClosedToo()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-media",
+            new { phone = "919876543210", media_type = "image", media_url = "https://example.com/a.jpg" });
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+    }
+
+    [Fact]
+    public async Task TheWindowClosesTwentyFourHoursAfterTheCustomersMessage()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var wroteAt = factory.Clock.GetUtcNow().AddHours(-24).AddSeconds(-1);
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", at: wroteAt);
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876543210", message = "Hello" });
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        var window = json.GetProperty("session_window");
+        Assert.False(window.GetProperty("open").GetBoolean());
+        Assert.Equal(wroteAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'.000Z'", System.Globalization.CultureInfo.InvariantCulture),
+            window.GetProperty("last_inbound_at").GetString());
+    }
+
+    [Fact]
+    public async Task TemplatesWorkOutsideTheWindow()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", ValidTemplate);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    // --- Order: a request failing two checks gets the earlier one's answer -------------------
+
+    [Fact]
+    public async Task PlanComesBeforeValidation()
+    {
+        var tenant = await factory.CreateSendingTenantAsync(plan: "Starter");
+
+        var response = await tenant.Client.PostAsync("/api/v1/send-template", new StringContent("{ not json", System.Text.Encoding.UTF8, "application/json"));
+
+        await response.AssertErrorAsync(HttpStatusCode.Forbidden, "PLAN_NOT_ALLOWED");
+    }
+
+    [Fact]
+    public async Task PermissionComesBeforeValidation()
+    {
+        var tenant = await factory.CreateSendingTenantAsync(permissions: ["send_otp"]);
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "bad" });
+
+        await response.AssertErrorAsync(HttpStatusCode.Forbidden, "PERMISSION_DENIED");
+    }
+
+    [Fact]
+    public async Task ValidationComesBeforeTheWhatsAppConnection()
+    {
+        var (_, client, _) = await factory.CreateTenantAsync();
+
+        var response = await client.PostAsJsonAsync("/api/v1/send-template", new { phone = "bad", template_name = "x" });
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "INVALID_PHONE");
+    }
+
+    [Fact]
+    public async Task TheConnectionComesBeforeTheTemplate()
+    {
+        var (_, client, _) = await factory.CreateTenantAsync();
+
+        var response = await client.PostAsJsonAsync("/api/v1/send-template", new { phone = "919876543210", template_name = "wrong_name" });
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+    }
+
+    [Fact]
+    public async Task TheTemplateComesBeforeSuppression()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await SuppressAsync(tenant.BusinessId, "919876543210", "blocked");
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", new { phone = "919876543210", template_name = "wrong_name" });
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task SuppressionComesBeforeTheWindow()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await SuppressAsync(tenant.BusinessId, "919876543210", "undeliverable");
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876543210", message = "hi" });
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+    }
+
+    [Fact]
+    public async Task ARefusedSendNeverReachesMetaNorLeavesARow()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        await tenant.Client.PostAsJsonAsync("/api/v1/send-template", new { phone = "919876543210", template_name = "wrong_name" });
+        await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876543210", message = "hi" });
+
+        await factory.WithDbAsync(async db => Assert.False(await db.Messages.AnyAsync(m => m.BusinessId == tenant.BusinessId)));
+    }
+
+    private Task SuppressAsync(long businessId, string phone, string state) => factory.WithDbAsync(async db =>
+    {
+        db.Suppressions.Add(new Api.Conversations.Suppression { BusinessId = businessId, Phone = phone, State = state });
+        await db.SaveChangesAsync();
+    });
+}

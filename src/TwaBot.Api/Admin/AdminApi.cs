@@ -21,6 +21,7 @@ public static class AdminApi
         admin.MapWhatsAppAdmin();
         admin.MapApiKeysAdmin();
         admin.MapSuppressionsAdmin();
+        admin.MapTemplatesAdmin();
         return app;
     }
 }

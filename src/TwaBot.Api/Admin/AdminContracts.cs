@@ -38,6 +38,11 @@ public sealed record UpdateApiKeyRequest
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record AddSuppressionRequest(string? Phone, string? State, string? Reason);
 
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record CreateTemplateRequest(
+    string? Name, string? Language, string? Category, string? Body, string? DisplayName, string? HeaderText, string? FooterText,
+    List<string>? Variables);
+
 // Responses. No response type has a field for an access token or a key hash.
 
 public sealed record BusinessView(long Id, string Name, string Plan, string TimeZone, WhatsAppView Whatsapp);
@@ -72,3 +77,21 @@ public sealed record ApiKeyResponse(ApiKeyView ApiKey) : SuccessResponse;
 public sealed record ApiKeyListResponse(IReadOnlyList<ApiKeyView> ApiKeys) : SuccessResponse;
 
 public sealed record SuppressionResponse(SuppressionView Suppression) : SuccessResponse;
+
+public sealed record AdminTemplateView(
+    long Id,
+    string Name,
+    string Language,
+    string Category,
+    string Status,
+    string? DisplayName,
+    string Body,
+    string? HeaderText,
+    string? FooterText,
+    IReadOnlyList<string> Variables,
+    string? MetaTemplateId);
+
+public sealed record AdminTemplateResponse(AdminTemplateView Template) : SuccessResponse;
+
+/// <summary>What a sync did: templates Meta listed, and how many of ours were added, changed or marked deleted.</summary>
+public sealed record TemplateSyncResponse(int Total, int Created, int Updated, int Removed) : SuccessResponse;

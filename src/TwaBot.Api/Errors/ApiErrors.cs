@@ -114,6 +114,14 @@ public static class ApiErrors
     public static ApiError MetaRejected(int code, string? details) => Create(Status400BadRequest, ErrorCodes.MetaRejected,
         $"WhatsApp (Meta) refused the message (code {code}){(string.IsNullOrWhiteSpace(details) ? "." : ": " + details)}");
 
+    /// <summary>An admin call to Meta (template submission or sync) that Meta refused.</summary>
+    public static ApiError MetaRequestRejected(int code, string? details) => Create(Status400BadRequest, ErrorCodes.MetaRejected,
+        $"WhatsApp (Meta) refused the request (code {code}){(string.IsNullOrWhiteSpace(details) ? "." : ": " + details)}");
+
+    /// <summary>An admin call to Meta that failed or got no answer; nothing was stored.</summary>
+    public static ApiError MetaRequestUnavailable() => Create(Status502BadGateway, ErrorCodes.MetaUnavailable,
+        "WhatsApp (Meta) failed or did not answer; nothing was changed here. Try again shortly.");
+
     /// <summary>The docs' text and hint, also for another business's message (it does not exist for the caller).</summary>
     public static ApiError MessageNotFound() => new(Status404NotFound, new ErrorBody
     {

@@ -178,7 +178,7 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
                 db.SandboxTemplates.Add(new TwaBot.Api.Sandbox.SandboxTemplate
                 {
                     WabaId = connection.WabaId, MetaId = template.MetaTemplateId!, Name = template.Name, Language = template.Language,
-                    Category = template.Category, Status = template.Status, Body = template.Content,
+                    Category = template.Category, Status = template.Status, Body = template.Content, FooterText = template.FooterText,
                 });
             }
 

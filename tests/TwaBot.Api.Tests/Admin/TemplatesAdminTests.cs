@@ -1,0 +1,181 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Sandbox;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Admin;
+
+/// <summary>Template submission and sync go to Meta (here the sandbox emulator, over HTTP).</summary>
+public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    private static readonly object ShippingUpdate = new
+    {
+        name = "shipping_update",
+        language = "en",
+        category = "utility",
+        display_name = "Shipping update",
+        body = "Hi {{1}}, your order {{2}} has shipped.",
+        header_text = "On its way",
+        footer_text = "Reply STOP to opt out",
+        variables = new[] { "customer_name", "order_id" },
+    };
+
+    [Fact]
+    public async Task ACreatedTemplateIsSubmittedStoredListedAndSendable()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingUpdate);
+
+        var template = (await response.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template");
+        Assert.Equal("APPROVED", template.GetProperty("status").GetString()); // the sandbox's reviewer approves
+        Assert.Equal("UTILITY", template.GetProperty("category").GetString());
+        Assert.Equal("Hi {{1}}, your order {{2}} has shipped.", template.GetProperty("body").GetString());
+        Assert.False(string.IsNullOrEmpty(template.GetProperty("meta_template_id").GetString()));
+        await factory.WithDbAsync(async db =>
+        {
+            var atMeta = await db.SandboxTemplates.SingleAsync(t => t.Name == "shipping_update");
+            Assert.Equal(template.GetProperty("meta_template_id").GetString(), atMeta.MetaId);
+            Assert.Equal("On its way", atMeta.HeaderText);
+        });
+
+        var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Contains(listed.GetProperty("templates").EnumerateArray(), t => t.GetProperty("name").GetString() == "shipping_update");
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "9876543210", template_name = "shipping_update", body_params = new[] { "Rahul", "ORD-1" } });
+        await send.ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task AnAuthenticationTemplateGetsMetasOwnBody()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
+            new { name = "login_code", language = "en_US", category = "AUTHENTICATION" });
+
+        var template = (await response.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template");
+        Assert.Equal("AUTHENTICATION", template.GetProperty("category").GetString());
+        Assert.Equal("{{1}} is your verification code.", template.GetProperty("body").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"name":"Order Update","language":"en","category":"UTILITY","body":"Hi"}""", "name")]
+    [InlineData("""{"language":"en","category":"UTILITY","body":"Hi"}""", "name")]
+    [InlineData("""{"name":"order_update","language":"english","category":"UTILITY","body":"Hi"}""", "language")]
+    [InlineData("""{"name":"order_update","language":"en","category":"PROMOTION","body":"Hi"}""", "category")]
+    [InlineData("""{"name":"order_update","language":"en","category":"UTILITY"}""", "body")]
+    [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi {{1}}","variables":["a","b"]}""", "variables")]
+    [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi","footer_text":"0123456789012345678901234567890123456789012345678901234567890"}""", "footer_text")]
+    public async Task InvalidTemplatesAreRefusedBeforeMetaIsCalled(string body, string field)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+
+        var response = await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", content);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal(field, json.GetProperty("field").GetString());
+        await factory.WithDbAsync(async db => Assert.False(await db.SandboxTemplates.AnyAsync(t => t.Name == "order_update")));
+    }
+
+    [Fact]
+    public async Task ATemplateThatExistsIsAConflict()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingUpdate)).EnsureSuccessStatusCode();
+
+        var again = await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingUpdate);
+
+        await again.AssertErrorAsync(HttpStatusCode.Conflict, "CONFLICT");
+    }
+
+    [Fact]
+    public async Task WithoutWhatsAppOrBusinessNothingIsSubmitted()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/templates", ShippingUpdate))
+            .AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        await (await admin.PostAsync($"/admin/v1/businesses/{businessId}/templates/sync", null))
+            .AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        await (await admin.PostAsJsonAsync("/admin/v1/businesses/999999/templates", ShippingUpdate))
+            .AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task MetasRefusalIsReportedAndNothingIsStored()
+    {
+        // A connection Meta does not know: the emulator answers Graph error 100, as Meta does.
+        var businessId = await factory.CreateBusinessAsync();
+        await factory.ConnectWhatsAppAsync(businessId, phoneNumberId: "109999999999999");
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/templates", ShippingUpdate);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "META_REJECTED");
+        Assert.Contains("code 100", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await factory.WithDbAsync(async db => Assert.False(await db.Templates.AnyAsync(t => t.BusinessId == businessId)));
+    }
+
+    [Fact]
+    public async Task ARejectedAccessTokenSaysReconnect()
+    {
+        // Meta knows the WABA (the sandbox tenant's) but not this token: Graph error 190.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var wabaId = "";
+        await factory.WithDbAsync(async db => wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId);
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{businessId}/whatsapp",
+            new { phone_number_id = "108888888888888", waba_id = wabaId, access_token = "EAAG-revoked" })).EnsureSuccessStatusCode();
+
+        var response = await admin.PostAsync($"/admin/v1/businesses/{businessId}/templates/sync", null);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        Assert.Contains("access token", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SyncAddsChangesAndRetiresTemplatesToMatchMeta()
+    {
+        var tenant = await factory.CreateSendingTenantAsync(); // order_confirmation and otp_verification on both sides
+        await factory.WithDbAsync(async db =>
+        {
+            var wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId;
+            // At Meta: a new template, order_confirmation paused by Meta, and otp_verification deleted.
+            db.SandboxTemplates.Add(new SandboxTemplate
+            {
+                WabaId = wabaId, MetaId = "771234567890123", Name = "delivery_slot", Language = "hi", Category = "UTILITY",
+                Status = "APPROVED", Body = "आपका ऑर्डर {{1}} कल आएगा।", FooterText = "TwaBot",
+            });
+            await db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
+                .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, "PAUSED"));
+            await db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "otp_verification").ExecuteDeleteAsync();
+            await db.SaveChangesAsync();
+        });
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null);
+
+        var counts = await response.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal((2, 1, 1, 1), (Count(counts, "total"), Count(counts, "created"), Count(counts, "updated"), Count(counts, "removed")));
+        var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        var template = Assert.Single(listed.GetProperty("templates").EnumerateArray());
+        Assert.Equal("delivery_slot", template.GetProperty("name").GetString());
+        Assert.Equal("आपका ऑर्डर {{1}} कल आएगा।", template.GetProperty("content").GetString());
+        Assert.Equal("TwaBot", template.GetProperty("footer_text").GetString());
+
+        var again = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal((0, 0, 0), (Count(again, "created"), Count(again, "updated"), Count(again, "removed")));
+    }
+
+    private static int Count(JsonElement json, string name) => json.GetProperty(name).GetInt32();
+}

@@ -102,6 +102,8 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
         {
             message.HasIndex(m => m.Wamid).IsUnique();
             message.HasIndex(m => new { m.BusinessId, m.Id });
+            message.HasIndex(m => new { m.ApiKeyId, m.QuotaDay }); // the daily cap's count after a restart
+            message.HasIndex(m => new { m.ApiStatus, m.CreatedAt }); // the sweep of interrupted sends
             message.HasOne<Business>().WithMany().HasForeignKey(m => m.BusinessId);
         });
 

@@ -39,6 +39,22 @@ public static class ApiErrors
         RetryAfterSeconds = retryAfterSeconds,
     }, retryAfterSeconds);
 
+    /// <summary>
+    /// The seed's daily body (<c>Daily send limit reached (150/day on Growth plan). Resets at midnight. …</c>),
+    /// with <c>retry_after: "midnight"</c> and <c>Retry-After</c> in seconds to the business's midnight.
+    /// </summary>
+    public static ApiError DailyLimitReached(int limit, int used, string plan, int secondsToMidnight) =>
+        new(Status429TooManyRequests, new ErrorBody
+        {
+            Error = $"Daily send limit reached ({limit.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}/day on {plan} plan). Resets at midnight."
+                + (plan == nameof(Businesses.Plan.Pro) ? "" : " Upgrade to Pro for higher limits."),
+            ErrorCode = ErrorCodes.DailyLimitReached,
+            DailyLimit = limit,
+            DailyUsed = used,
+            Plan = plan,
+            RetryAfter = "midnight",
+        }, secondsToMidnight);
+
     // --- Sending --------------------------------------------------------------------------
 
     public static ApiError PlanNotAllowed(string plan) => Create(Status403Forbidden, ErrorCodes.PlanNotAllowed,

@@ -36,6 +36,9 @@ public sealed class Message
 
     public string? FailureReason { get; set; }
 
+    /// <summary>The sending key's daily-cap day (the business's local date) this message counts in, unless it failed.</summary>
+    public DateOnly QuotaDay { get; set; }
+
     public DateTime CreatedAt { get; set; }
 
     /// <summary>When Meta accepted the message.</summary>
@@ -60,5 +63,12 @@ public static class ApiStatuses
 
     public const string Success = "success";
 
+    /// <summary>Refused by Meta or never sent: it does not count against the daily cap.</summary>
     public const string Failed = "failed";
+
+    /// <summary>
+    /// Left pending past any plausible answer (the server stopped mid-send, or Meta never answered and
+    /// no webhook came): Meta may have sent it, so it keeps counting against the daily cap.
+    /// </summary>
+    public const string Unknown = "unknown";
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using TwaBot.Api.ApiKeys;
 using TwaBot.Api.Configuration;
@@ -8,8 +9,10 @@ namespace TwaBot.Api.RateLimiting;
 /// <summary>
 /// Runs the per-minute limits for every authenticated <c>/api/v1</c> request, right after
 /// authentication: the key's own limit (admin override, else configuration), then the global one.
+/// Every answer from here on carries <c>RateLimit-Policy</c> and <c>RateLimit</c> (IETF
+/// draft-ietf-httpapi-ratelimit-headers) for the key's minute and, where its plan sends, its day.
 /// </summary>
-internal sealed class MinuteRateLimitFilter(MinuteRateLimiter limiter, IOptionsMonitor<TwaBotOptions> options) : IEndpointFilter
+internal sealed class MinuteRateLimitFilter(MinuteRateLimiter limiter, DailyQuota daily, IOptionsMonitor<TwaBotOptions> options) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -21,12 +24,33 @@ internal sealed class MinuteRateLimitFilter(MinuteRateLimiter limiter, IOptionsM
 
         var limits = options.CurrentValue.RateLimits;
         var decision = limiter.TryAcquire(caller.KeyId, caller.PerMinuteLimit ?? limits.PerKeyPerMinute, limits.GlobalPerMinute);
-        http.Features.Set(decision);
+        await daily.PeekAsync(caller, http.RequestAborted); // loads today's count, so the headers can read it
+        // Written as the answer starts, so the day's figures include this request's own send.
+        http.Response.OnStarting(() =>
+        {
+            WriteHeaders(http.Response.Headers, decision, daily.Current(caller));
+            return Task.CompletedTask;
+        });
         if (!decision.Allowed)
         {
             return ApiErrors.RateLimited(decision.ResetSeconds);
         }
 
         return await next(context);
+    }
+
+    internal static void WriteHeaders(IHeaderDictionary headers, MinuteDecision minute, DailyDecision? day)
+    {
+        var invariant = CultureInfo.InvariantCulture;
+        var policy = string.Create(invariant, $"\"minute\";q={minute.Limit};w=60");
+        var state = string.Create(invariant, $"\"minute\";r={minute.Remaining};t={minute.ResetSeconds}");
+        if (day is { } d)
+        {
+            policy += string.Create(invariant, $", \"day\";q={d.Limit};w=86400");
+            state += string.Create(invariant, $", \"day\";r={d.Remaining};t={d.SecondsToMidnight}");
+        }
+
+        headers["RateLimit-Policy"] = policy;
+        headers["RateLimit"] = state;
     }
 }

@@ -6,6 +6,7 @@ public static class RateLimitingExtensions
     {
         services.AddSingleton<MinuteRateLimiter>();
         services.AddSingleton<FailedAuthenticationLimiter>();
+        services.AddSingleton<DailyQuota>();
         return services;
     }
 

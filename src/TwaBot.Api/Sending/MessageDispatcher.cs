@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Data;
 using TwaBot.Api.Messages;
 using TwaBot.Api.Meta;
+using TwaBot.Api.RateLimiting;
 using TwaBot.Api.Sending.Steps;
 
 namespace TwaBot.Api.Sending;
@@ -12,7 +13,8 @@ namespace TwaBot.Api.Sending;
 /// before the answer leaves. Accepted → sent, with any status that raced ahead applied; refused →
 /// failed with the reason; no answer → left pending for the status webhook to settle.
 /// </summary>
-public sealed class MessageDispatcher(TwaBotDbContext db, MetaClient meta, MessageStatusWriter statuses, TimeProvider time)
+public sealed class MessageDispatcher(
+    TwaBotDbContext db, MetaClient meta, MessageStatusWriter statuses, DailyQuota quota, TimeProvider time)
 {
     public async Task<ApiErrorOr<Message>> DispatchAsync(SendContext context, CancellationToken cancellationToken)
     {
@@ -27,6 +29,7 @@ public sealed class MessageDispatcher(TwaBotDbContext db, MetaClient meta, Messa
             Kind = KindOf(content),
             TemplateName = (content as ITemplateContent)?.TemplateName,
             ApiStatus = ApiStatuses.Pending,
+            QuotaDay = context.Reservation.Day,
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -73,6 +76,10 @@ public sealed class MessageDispatcher(TwaBotDbContext db, MetaClient meta, Messa
             .SetProperty(m => m.FailureCode, failure.Error == null ? null : failure.Error.Code)
             .SetProperty(m => m.FailureReason, reason)
             .SetProperty(m => m.UpdatedAt, now), CancellationToken.None);
+        if (!unknown)
+        {
+            quota.Refund(context.Reservation); // Meta refused: the message does not count
+        }
 
         var lastInboundAt = failure.Error?.Code == 131047
             ? await SessionWindowIsOpen.LastInboundAtAsync(db, context.Caller.BusinessId, message.To, CancellationToken.None)

@@ -16,6 +16,7 @@ public static class SendApi
     {
         services.AddScoped<PlanAllowsSending>();
         services.AddScoped<PermissionIsGranted>();
+        services.AddScoped<DailyQuotaIsAvailable>();
         services.AddScoped<RequestIsValid>();
         services.AddScoped<WhatsAppIsConnected>();
         services.AddScoped<TemplateIsApproved>();
@@ -23,6 +24,8 @@ public static class SendApi
         services.AddScoped<SessionWindowIsOpen>();
         services.AddScoped<MessageDispatcher>();
         services.AddScoped<SendPipeline>();
+        services.AddSingleton<InterruptedSendSweeper>();
+        services.AddHostedService(provider => provider.GetRequiredService<InterruptedSendSweeper>());
         return services;
     }
 

@@ -18,6 +18,9 @@ public sealed class SendContext(SendRoute route, ApiCaller caller, Func<ValueTas
     /// <summary>Set by <see cref="Steps.WhatsAppIsConnected"/>.</summary>
     public WhatsAppConnection? Connection { get; set; }
 
+    /// <summary>The unit of the daily cap this send holds; set by <see cref="Steps.DailyQuotaIsAvailable"/>.</summary>
+    public RateLimiting.DailyReservation Reservation { get; set; }
+
     /// <summary>Set by <see cref="Steps.TemplateIsApproved"/> for template and OTP sends.</summary>
     public Template? Template { get; set; }
 

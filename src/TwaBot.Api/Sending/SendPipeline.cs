@@ -1,11 +1,12 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using TwaBot.Api.Errors;
+using TwaBot.Api.RateLimiting;
 using TwaBot.Api.Sending.Steps;
 
 namespace TwaBot.Api.Sending;
 
 /// <summary>
-/// Every send, composed once (PRODUCT.md §1): plan → permission → request validation and phone →
+/// Every send, composed once (PRODUCT.md §1): plan → permission → daily cap → request validation and phone →
 /// WhatsApp connected → template approved → not suppressed → 24-hour window → Meta → message row.
 /// (Authentication and the per-minute limits run before, on the route group.) The first step that
 /// fails answers; routes choose steps through their <see cref="SendRoute"/>, never by copying them.
@@ -13,14 +14,16 @@ namespace TwaBot.Api.Sending;
 public sealed class SendPipeline(
     PlanAllowsSending plan,
     PermissionIsGranted permission,
+    DailyQuotaIsAvailable dailyQuota,
     RequestIsValid request,
     WhatsAppIsConnected connected,
     TemplateIsApproved template,
     RecipientIsNotSuppressed notSuppressed,
     SessionWindowIsOpen window,
-    MessageDispatcher dispatcher)
+    MessageDispatcher dispatcher,
+    DailyQuota quota)
 {
-    private ISendStep[] Steps => [plan, permission, request, connected, template, notSuppressed, window];
+    private ISendStep[] Steps => [plan, permission, dailyQuota, request, connected, template, notSuppressed, window];
 
     public async Task<Results<Ok<SendResponse>, ApiError>> SendAsync(SendContext context, CancellationToken cancellationToken)
     {
@@ -29,6 +32,7 @@ public sealed class SendPipeline(
         {
             if (await step.CheckAsync(context, cancellationToken) is { } refusal)
             {
+                quota.Refund(context.Reservation); // a refused send holds no unit of the daily cap
                 return refusal;
             }
         }

@@ -112,6 +112,13 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
         return json.GetProperty("business").GetProperty("id").GetInt64();
     }
 
+    /// <summary>A PATCH through the admin API that must succeed.</summary>
+    public async Task AdminPatchAsync(string path, object body)
+    {
+        using var admin = CreateAdminClient();
+        await (await admin.PatchAsJsonAsync(path, body)).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+    }
+
     /// <summary>Creates a key through the admin API and returns the key as shown once, with its id.</summary>
     public async Task<(string Key, long Id)> CreateApiKeyAsync(long businessId, string[]? permissions = null, string name = "My CRM")
     {

@@ -282,6 +282,10 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("kind");
 
+                    b.Property<DateOnly>("QuotaDay")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("quota_day");
+
                     b.Property<DateTime?>("SentAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("sent_at");
@@ -313,6 +317,12 @@ namespace TwaBot.Api.Data.Migrations
                     b.HasIndex("Wamid")
                         .IsUnique()
                         .HasDatabaseName("ix_messages_wamid");
+
+                    b.HasIndex("ApiKeyId", "QuotaDay")
+                        .HasDatabaseName("ix_messages_api_key_id_quota_day");
+
+                    b.HasIndex("ApiStatus", "CreatedAt")
+                        .HasDatabaseName("ix_messages_api_status_created_at");
 
                     b.HasIndex("BusinessId", "Id")
                         .HasDatabaseName("ix_messages_business_id_id");

@@ -1,0 +1,193 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Businesses;
+using TwaBot.Api.Configuration;
+using TwaBot.Api.Data;
+using TwaBot.Api.Messages;
+
+namespace TwaBot.Api.RateLimiting;
+
+/// <summary>
+/// The daily send cap per key, counted in the key's business's local day. A send reserves a unit
+/// before Meta is called and gives it back when a later check or Meta refuses, so only messages Meta
+/// accepted (or may have accepted) count.
+/// <para>
+/// The durable truth is the message rows: every reserved send that reaches Meta has a row, written
+/// before the call and tagged with its quota day; failed rows do not count, pending and unknown ones
+/// do (Meta may have sent them). A (key, day) counter is loaded from those rows on first use and then
+/// kept in memory, where a reservation is a few instructions under a lock: exact under any concurrency
+/// in this process (the server is one process on one SQLite file), durable across restarts and
+/// crashes (a crash before the row loses only an unsent reservation; after it, the row counts), and
+/// with no extra database write on the send path.
+/// </para>
+/// </summary>
+public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, IOptionsMonitor<TwaBotOptions> options)
+{
+    private readonly ConcurrentDictionary<(long KeyId, DateOnly Day), Lazy<Task<DayCounter>>> _counters = new();
+    private DateOnly _sweptBefore;
+
+    /// <summary>The key's cap: its admin override, else its plan's; null when the plan cannot send.</summary>
+    public int? LimitFor(ApiCaller caller)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return caller.DailyLimit ?? caller.Plan switch
+        {
+            Plan.Growth => options.CurrentValue.Plans.Growth.DailyLimit,
+            Plan.Pro => options.CurrentValue.Plans.Pro.DailyLimit,
+            _ => null,
+        };
+    }
+
+    /// <summary>Takes one unit of today's cap, or says how full it is.</summary>
+    public async Task<DailyDecision> TryReserveAsync(ApiCaller caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var limit = LimitFor(caller) ?? 0;
+        var today = LocalDay.Of(caller.TimeZone, time.GetUtcNow());
+        var counter = await CounterAsync(caller.KeyId, today.Date, cancellationToken);
+        var taken = counter.TryTake(limit, out var used);
+        return new DailyDecision(taken, limit, used, today.SecondsToMidnight, new DailyReservation(caller.KeyId, today.Date, taken));
+    }
+
+    /// <summary>Gives a unit back: a later check or Meta refused the send.</summary>
+    public void Refund(DailyReservation reservation)
+    {
+        if (reservation.Taken && _counters.TryGetValue((reservation.KeyId, reservation.Day), out var counter) && counter.IsValueCreated
+            && counter.Value.IsCompletedSuccessfully)
+        {
+            counter.Value.Result.GiveBack();
+        }
+    }
+
+    /// <summary>Today's use of the key's cap, for the RateLimit headers; null when the plan has no cap.</summary>
+    public async Task<DailyDecision?> PeekAsync(ApiCaller caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        if (LimitFor(caller) is not { } limit)
+        {
+            return null;
+        }
+
+        var today = LocalDay.Of(caller.TimeZone, time.GetUtcNow());
+        var counter = await CounterAsync(caller.KeyId, today.Date, cancellationToken);
+        return new DailyDecision(true, limit, counter.Used, today.SecondsToMidnight, default);
+    }
+
+    /// <summary>Today's use as last loaded, without touching the database (null before <see cref="PeekAsync"/>).</summary>
+    public DailyDecision? Current(ApiCaller caller)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var today = LocalDay.Of(caller.TimeZone, time.GetUtcNow());
+        return LimitFor(caller) is { } limit && _counters.TryGetValue((caller.KeyId, today.Date), out var counter)
+            && counter.IsValueCreated && counter.Value.IsCompletedSuccessfully
+                ? new DailyDecision(true, limit, counter.Value.Result.Used, today.SecondsToMidnight, default)
+                : null;
+    }
+
+    private async Task<DayCounter> CounterAsync(long keyId, DateOnly day, CancellationToken cancellationToken)
+    {
+        ForgetPastDays(day);
+        var lazy = _counters.GetOrAdd((keyId, day), key => new Lazy<Task<DayCounter>>(() => LoadAsync(key.KeyId, key.Day)));
+        try
+        {
+            return await lazy.Value.WaitAsync(cancellationToken);
+        }
+        catch (Exception) when (lazy.Value.IsFaulted)
+        {
+            // A failed load (database busy) must not stick: the next request loads again.
+            _counters.TryRemove(KeyValuePair.Create((keyId, day), lazy));
+            throw;
+        }
+    }
+
+    private async Task<DayCounter> LoadAsync(long keyId, DateOnly day)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
+        var used = await db.Messages.CountAsync(m => m.ApiKeyId == keyId && m.QuotaDay == day && m.ApiStatus != ApiStatuses.Failed);
+        return new DayCounter(used);
+    }
+
+    /// <summary>Counters of days that ended everywhere (two days back covers every time zone) are dropped.</summary>
+    private void ForgetPastDays(DateOnly day)
+    {
+        var cutoff = day.AddDays(-2);
+        if (cutoff <= _sweptBefore)
+        {
+            return;
+        }
+
+        _sweptBefore = cutoff;
+        foreach (var key in _counters.Keys.Where(k => k.Day < cutoff))
+        {
+            _counters.TryRemove(key, out _);
+        }
+    }
+
+    private sealed class DayCounter(int used)
+    {
+        private readonly Lock _lock = new();
+
+        public int Used
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return used;
+                }
+            }
+        }
+
+        public bool TryTake(int limit, out int usedNow)
+        {
+            lock (_lock)
+            {
+                if (used >= limit)
+                {
+                    usedNow = used;
+                    return false;
+                }
+
+                usedNow = ++used;
+                return true;
+            }
+        }
+
+        public void GiveBack()
+        {
+            lock (_lock)
+            {
+                used = Math.Max(0, used - 1);
+            }
+        }
+    }
+}
+
+/// <summary>A reserved unit, to give back if the send does not reach Meta.</summary>
+public readonly record struct DailyReservation(long KeyId, DateOnly Day, bool Taken);
+
+/// <summary>A reservation's outcome, with what the 429 body and the RateLimit headers need.</summary>
+public readonly record struct DailyDecision(bool Allowed, int Limit, int Used, int SecondsToMidnight, DailyReservation Reservation)
+{
+    public int Remaining => Math.Max(0, Limit - Used);
+}
+
+/// <summary>The local calendar day of a time zone, and the seconds until it ends.</summary>
+public readonly record struct LocalDay(DateOnly Date, int SecondsToMidnight)
+{
+    public static LocalDay Of(string timeZone, DateTimeOffset now)
+    {
+        var zone = TimeZones.Find(timeZone);
+        var local = TimeZoneInfo.ConvertTime(now, zone);
+        var date = DateOnly.FromDateTime(local.DateTime);
+        // The next local midnight as an instant (its UTC offset may differ from now's across a DST change).
+        var midnight = date.AddDays(1).ToDateTime(TimeOnly.MinValue);
+        var midnightUtc = zone.IsInvalidTime(midnight)
+            ? new DateTimeOffset(midnight.AddHours(1), zone.GetUtcOffset(midnight.AddHours(1)))
+            : new DateTimeOffset(midnight, zone.GetUtcOffset(midnight));
+        return new LocalDay(date, Math.Max(1, (int)Math.Ceiling((midnightUtc - now).TotalSeconds)));
+    }
+}

@@ -1,0 +1,60 @@
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Data;
+using TwaBot.Api.Messages;
+
+namespace TwaBot.Api.Sending;
+
+/// <summary>
+/// Settles sends left <c>pending</c>: the server stopped between writing the row and hearing Meta's
+/// answer, or Meta never answered and no status webhook came. Meta may have sent such a message, so
+/// it is marked <c>unknown</c> and keeps its unit of the daily cap; a late status webhook still turns
+/// it into a success. Runs at start and then every minute.
+/// </summary>
+public sealed partial class InterruptedSendSweeper(
+    IServiceScopeFactory scopes, TimeProvider time, ILogger<InterruptedSendSweeper> logger) : BackgroundService
+{
+    /// <summary>Far beyond the Meta client's total timeout: a row this old has no answer coming.</summary>
+    public static readonly TimeSpan SettleAfter = TimeSpan.FromMinutes(10);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), time);
+        do
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogSweepFailed(logger, e);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
+        var now = time.GetUtcNow().UtcDateTime;
+        var before = now - SettleAfter;
+        var settled = await db.Messages.Where(m => m.ApiStatus == ApiStatuses.Pending && m.CreatedAt < before)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(m => m.ApiStatus, ApiStatuses.Unknown)
+                .SetProperty(m => m.FailureReason, "The send was interrupted before Meta answered; it may have been delivered.")
+                .SetProperty(m => m.UpdatedAt, now), cancellationToken);
+        if (settled > 0)
+        {
+            LogSettled(logger, settled);
+        }
+
+        return settled;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} interrupted send(s) marked unknown; they still count against their key's daily cap")]
+    private static partial void LogSettled(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sweeping interrupted sends failed")]
+    private static partial void LogSweepFailed(ILogger logger, Exception exception);
+}

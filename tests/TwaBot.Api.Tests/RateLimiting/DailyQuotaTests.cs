@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using TwaBot.Api.Messages;
+using TwaBot.Api.Sending;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.RateLimiting;
+
+/// <summary>The daily send cap per key, through HTTP: exact, refunded, durable, reset at the business's midnight.</summary>
+public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    private const string Good = "919876543210";
+
+    [Fact]
+    public async Task TwoHundredParallelSendsOnAGrowthCapOf150AcceptExactly150()
+    {
+        var tenant = await factory.CreateSendingTenantAsync(plan: "Growth");
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
+            // Last four digits 5000–5199: clear of the sandbox's magic numbers.
+            SendAsync(tenant, "9198765" + (15000 + i).ToString(CultureInfo.InvariantCulture))));
+
+        Assert.Equal(150, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(50, responses.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests));
+        await factory.WithDbAsync(async db => Assert.Equal(150, await db.Messages.CountAsync(m => m.ApiKeyId == tenant.KeyId)));
+        var refused = responses.First(r => r.StatusCode == HttpStatusCode.TooManyRequests);
+        var json = await refused.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal("Daily send limit reached (150/day on Growth plan). Resets at midnight. Upgrade to Pro for higher limits.",
+            json.GetProperty("error").GetString());
+        Assert.Equal(150, json.GetProperty("daily_limit").GetInt32());
+        Assert.Equal(150, json.GetProperty("daily_used").GetInt32());
+        Assert.Equal("Growth", json.GetProperty("plan").GetString());
+        Assert.Equal("midnight", json.GetProperty("retry_after").GetString());
+        // 10:30:45 UTC is 16:00:45 in Kolkata: 7 h 59 min 15 s to its midnight.
+        Assert.Equal("28755", Assert.Single(refused.Headers.GetValues("Retry-After")));
+    }
+
+    [Fact]
+    public async Task SendsThatAreRefusedDoNotCount()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await SetDailyLimitAsync(tenant.KeyId, 2);
+
+        // Refused after the reservation: by validation, by Meta (0047), and Meta failing (0500).
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-template", new { phone = Good, template_name = "order_confirmation", body_params = new[] { "only one" } }))
+            .AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+        await (await SendAsync(tenant, "919876540047")).AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        await (await SendAsync(tenant, "919876540500")).AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        var full = await (await SendAsync(tenant, Good)).AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal(2, full.GetProperty("daily_used").GetInt32());
+    }
+
+    [Fact]
+    public async Task TheCapIsCheckedAfterPermissionAndBeforeValidation()
+    {
+        var tenant = await factory.CreateSendingTenantAsync(permissions: ["send_text"]);
+        await SetDailyLimitAsync(tenant.KeyId, 1);
+        await factory.CustomerWritesAsync(tenant.BusinessId, Good);
+        Assert.Equal(HttpStatusCode.OK, (await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = Good, message = "Hi" })).StatusCode);
+
+        // No permission beats a full cap; a full cap beats a bad body.
+        await (await SendAsync(tenant, Good)).AssertErrorAsync(HttpStatusCode.Forbidden, "PERMISSION_DENIED");
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "12", message = "" }))
+            .AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+    }
+
+    [Fact]
+    public async Task AnAdminOverrideTakesEffectAtOnce()
+    {
+        var tenant = await factory.CreateSendingTenantAsync(plan: "Growth");
+        await SetDailyLimitAsync(tenant.KeyId, 1);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        var full = await (await SendAsync(tenant, Good)).AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal("Daily send limit reached (1/day on Growth plan). Resets at midnight. Upgrade to Pro for higher limits.",
+            full.GetProperty("error").GetString());
+
+        await SetDailyLimitAsync(tenant.KeyId, 2);
+
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+    }
+
+    [Fact]
+    public async Task TheCountSurvivesARestart()
+    {
+        var databasePath = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+        SendingTenant tenant;
+        await using (var first = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath) { DeleteDatabaseOnDispose = false })
+        {
+            tenant = await first.CreateSendingTenantAsync();
+            await SetDailyLimitAsync(first, tenant.KeyId, 2);
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        }
+
+        await using var second = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath);
+        using var client = second.CreateApiClient(tenant.Key);
+
+        var response = await client.PostAsJsonAsync("/api/v1/send-template", TemplateBody(Good));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal(2, json.GetProperty("daily_used").GetInt32());
+    }
+
+    [Fact]
+    public async Task AnInterruptedSendIsSettledAndStillCounts()
+    {
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        await SetDailyLimitAsync(server, tenant.KeyId, 2);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        // As if the process had died after writing a send's row and before Meta answered.
+        await server.WithDbAsync(async db =>
+        {
+            var day = (await db.Messages.FirstAsync(m => m.ApiKeyId == tenant.KeyId)).QuotaDay;
+            db.Messages.Add(new Message
+            {
+                BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template,
+                ApiStatus = ApiStatuses.Pending, QuotaDay = day, CreatedAt = server.Clock.GetUtcNow().UtcDateTime,
+            });
+            await db.SaveChangesAsync();
+        });
+        server.Clock.Advance(InterruptedSendSweeper.SettleAfter + TimeSpan.FromSeconds(1));
+
+        // The background sweep may already have run on the clock's tick; a second sweep finds nothing new.
+        await server.Services.GetRequiredService<InterruptedSendSweeper>().SweepAsync(CancellationToken.None);
+
+        await server.WithDbAsync(async db =>
+            Assert.Equal(1, await db.Messages.CountAsync(m => m.ApiKeyId == tenant.KeyId && m.ApiStatus == ApiStatuses.Unknown)));
+        await using var restarted = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: server.DatabasePath) { DeleteDatabaseOnDispose = false };
+        restarted.Clock.SetUtcNow(server.Clock.GetUtcNow());
+        using var client = restarted.CreateApiClient(tenant.Key);
+        var json = await (await client.PostAsJsonAsync("/api/v1/send-template", TemplateBody(Good)))
+            .AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal(2, json.GetProperty("daily_used").GetInt32());
+    }
+
+    [Fact]
+    public async Task EachBusinessResetsAtItsOwnMidnight()
+    {
+        await using var server = new TwaBotApiFactory();
+        var kolkata = await server.CreateSendingTenantAsync();
+        var newYork = await server.CreateSendingTenantAsync();
+        await server.AdminPatchAsync($"/admin/v1/businesses/{newYork.BusinessId}", new { time_zone = "America/New_York" });
+        await SetDailyLimitAsync(server, kolkata.KeyId, 1);
+        await SetDailyLimitAsync(server, newYork.KeyId, 1);
+        // 23:59:59 in Kolkata (UTC+5:30) is 14:29:59 in New York (UTC-4 in April).
+        server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 14, 18, 29, 59, TimeSpan.Zero));
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(kolkata, Good)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(newYork, Good)).StatusCode);
+        var full = await SendAsync(kolkata, Good);
+        await full.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal("1", Assert.Single(full.Headers.GetValues("Retry-After")));
+
+        server.Clock.Advance(TimeSpan.FromSeconds(1)); // midnight in Kolkata
+
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(kolkata, Good)).StatusCode);
+        var stillFull = await SendAsync(newYork, Good);
+        await stillFull.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal(((int)TimeSpan.FromHours(9.5).TotalSeconds).ToString(CultureInfo.InvariantCulture),
+            Assert.Single(stillFull.Headers.GetValues("Retry-After")));
+
+        server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 15, 4, 0, 0, TimeSpan.Zero)); // midnight in New York
+
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(newYork, Good)).StatusCode);
+    }
+
+    private static Task<HttpResponseMessage> SendAsync(SendingTenant tenant, string phone) =>
+        tenant.Client.PostAsJsonAsync("/api/v1/send-template", TemplateBody(phone));
+
+    private static object TemplateBody(string phone) =>
+        new { phone, template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-12345", "₹1,499" } };
+
+    private Task SetDailyLimitAsync(long keyId, int limit) => SetDailyLimitAsync(factory, keyId, limit);
+
+    private static Task SetDailyLimitAsync(TwaBotApiFactory server, long keyId, int limit) =>
+        server.AdminPatchAsync($"/admin/v1/api-keys/{keyId}", new { daily_limit = limit });
+}

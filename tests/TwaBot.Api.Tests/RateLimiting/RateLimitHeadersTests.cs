@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.Http.Json;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.RateLimiting;
+
+/// <summary><c>RateLimit-Policy</c> and <c>RateLimit</c> (IETF draft) on /api/v1 answers.</summary>
+public class RateLimitHeadersTests : IAsyncLifetime
+{
+    private readonly TwaBotApiFactory _factory = new(new Dictionary<string, string?>
+    {
+        ["TwaBot:RateLimits:PerKeyPerMinute"] = "5",
+    });
+
+    [Fact]
+    public async Task AnswersDescribeTheMinuteAndTheDay()
+    {
+        var tenant = await _factory.CreateSendingTenantAsync(plan: "Growth");
+
+        var health = await tenant.Client.GetAsync("/api/v1/health");
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+
+        Assert.Equal("\"minute\";q=5;w=60, \"day\";q=150;w=86400", Header(health, "RateLimit-Policy"));
+        // 10:30:45 UTC: 15 s left in the minute, 28755 s to midnight in Kolkata.
+        Assert.Equal("\"minute\";r=4;t=15, \"day\";r=150;t=28755", Header(health, "RateLimit"));
+        Assert.Equal(HttpStatusCode.OK, send.StatusCode);
+        Assert.Equal("\"minute\";r=3;t=15, \"day\";r=149;t=28755", Header(send, "RateLimit"));
+    }
+
+    [Fact]
+    public async Task A429HasNoneLeftAndRetryAfterMatchesTheBody()
+    {
+        var (_, client, _) = await _factory.CreateTenantAsync(plan: "Starter");
+        for (var i = 0; i < 5; i++)
+        {
+            (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+        }
+
+        var refused = await client.GetAsync("/api/v1/health");
+
+        var json = await refused.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+        Assert.Equal(json.GetProperty("retry_after_seconds").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Assert.Single(refused.Headers.GetValues("Retry-After")));
+        // Starter cannot send, so it has no daily window.
+        Assert.Equal("\"minute\";q=5;w=60", Header(refused, "RateLimit-Policy"));
+        Assert.Equal("\"minute\";r=0;t=15", Header(refused, "RateLimit"));
+    }
+
+    [Fact]
+    public async Task AnUnauthenticatedAnswerHasNoRateLimitHeaders()
+    {
+        using var client = _factory.CreateClient();
+
+        var response = await client.GetAsync("/api/v1/health");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.False(response.Headers.Contains("RateLimit"));
+        Assert.False(response.Headers.Contains("RateLimit-Policy"));
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _factory.DisposeAsync();
+
+    private static string Header(HttpResponseMessage response, string name) => Assert.Single(response.Headers.GetValues(name));
+}

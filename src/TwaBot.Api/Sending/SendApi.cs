@@ -39,7 +39,7 @@ public static class SendApi
             .WithName("SendTemplate")
             .WithSummary("Send a Meta-approved template message (works outside the 24-hour window).")
             .WithRequestBody<SendTemplateRequest, RouteHandlerBuilder>()
-            .WithExamples(SendExamples.TemplateRequest, (200, SendExamples.TemplateResponse), (400, SendExamples.TemplateNotFound));
+            .WithExamples(SendExamples.TemplateRequest, (200, SendExamples.TemplateResponse), (400, SendExamples.TemplateNotFound), (429, SendExamples.DailyLimitReached));
 
         sends.MapPost("/send-text", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
                 Send(SendRoute.SendText, request, caller, pipeline, TwaBotJsonContext.Default.SendTextRequest, SendValidation.Text, cancellationToken))

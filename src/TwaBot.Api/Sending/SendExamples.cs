@@ -18,6 +18,19 @@ public static class SendExamples
         { "success": false, "error": "Template 'wrong_name' not found or not approved.", "error_code": "TEMPLATE_NOT_FOUND", "field": "template_name" }
         """;
 
+    /// <summary>The docs' daily-limit body (plus our error_code).</summary>
+    public const string DailyLimitReached = """
+        {
+          "success": false,
+          "error": "Daily send limit reached (150/day on Growth plan). Resets at midnight. Upgrade to Pro for higher limits.",
+          "error_code": "DAILY_LIMIT_REACHED",
+          "daily_limit": 150,
+          "daily_used": 150,
+          "plan": "Growth",
+          "retry_after": "midnight"
+        }
+        """;
+
     public const string TextRequest = """
         { "phone": "9876543210", "message": "Hi Rahul! Your appointment is confirmed for tomorrow at 2 PM." }
         """;

@@ -65,6 +65,13 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public HttpClient CreateClient() => new() { BaseAddress = Address };
 
+    /// <summary>The sandbox key the server printed on its first start.</summary>
+    public string SeededApiKey()
+    {
+        var key = System.Text.RegularExpressions.Regex.Match(Output, "twb_test_[A-Za-z0-9]{49}").Value;
+        return key.Length > 0 ? key : throw new InvalidOperationException("No sandbox key in the server's output:\n" + Output);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

@@ -13,8 +13,7 @@ public class PostmanCollectionTests
         var newman = await Repository.NewmanAsync();
         await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["TwaBot__AdminKey"] = AdminKey });
         // The key of the Sandbox Business the server seeds on first start, printed once to the console.
-        var apiKey = System.Text.RegularExpressions.Regex.Match(server.Output, "twb_test_[A-Za-z0-9]{49}").Value;
-        Assert.False(string.IsNullOrEmpty(apiKey), "No sandbox key in the server's output:\n" + server.Output);
+        var apiKey = server.SeededApiKey();
 
         var (exitCode, output) = await Repository.RunAsync(newman,
         [

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Docs;
+
+/// <summary>
+/// The README's first-message walkthrough, run as written with curl against the real server in
+/// sandbox mode; only the placeholders a reader fills in (the printed key, the returned message id)
+/// and the port are substituted.
+/// </summary>
+public class ReadmeQuickstartTests
+{
+    [Fact]
+    public async Task TheSandboxCurlExampleSendsAMessageThatIsRead()
+    {
+        var readme = await File.ReadAllTextAsync(Repository.PathOf("README.md"));
+        await using var server = await ServerProcess.StartAsync();
+        var url = server.Address.ToString().TrimEnd('/');
+        string Fill(string block) => block.Replace("twb_test_…", server.SeededApiKey(), StringComparison.Ordinal)
+            .Replace("http://localhost:5080", url, StringComparison.Ordinal);
+
+        var sent = await BashAsync(Fill(Block(readme, "quickstart:send")));
+
+        using var answer = JsonDocument.Parse(sent);
+        Assert.True(answer.RootElement.GetProperty("success").GetBoolean(), sent);
+        Assert.Equal("919876543210", answer.RootElement.GetProperty("phone").GetString());
+        Assert.Equal("queued", answer.RootElement.GetProperty("delivery_status").GetString());
+        var messageId = answer.RootElement.GetProperty("message_id").GetString()!;
+        Assert.StartsWith("wamid.", messageId, StringComparison.Ordinal);
+
+        var statusScript = Fill(Block(readme, "quickstart:send").Split('\n')[0] + "\n" + Block(readme, "quickstart:status"))
+            .Replace("wamid.HBgM…", messageId, StringComparison.Ordinal);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        string? delivery;
+        do
+        {
+            await Task.Delay(250);
+            using var status = JsonDocument.Parse(await BashAsync(statusScript));
+            delivery = status.RootElement.GetProperty("delivery_status").GetString();
+        }
+        while (delivery != "read" && DateTime.UtcNow < deadline);
+
+        Assert.Equal("read", delivery);
+    }
+
+    [Fact]
+    public async Task TheReadmeOpensWithTheRunAndTestCommands()
+    {
+        var readme = await File.ReadAllTextAsync(Repository.PathOf("README.md"));
+
+        var firstBlock = Regex.Match(readme, "```bash\n(.*?)```", RegexOptions.Singleline).Groups[1].Value;
+
+        Assert.StartsWith("dotnet run --project src/TwaBot.Api ", firstBlock, StringComparison.Ordinal);
+        Assert.Contains("\ndotnet test ", firstBlock, StringComparison.Ordinal);
+    }
+
+    /// <summary>The bash block that follows the <c>&lt;!-- marker --&gt;</c> comment.</summary>
+    private static string Block(string readme, string marker)
+    {
+        var match = Regex.Match(readme, $"<!-- {Regex.Escape(marker)} -->\\s*```bash\n(.*?)```", RegexOptions.Singleline);
+        Assert.True(match.Success, $"README.md has no bash block after <!-- {marker} -->");
+        return match.Groups[1].Value;
+    }
+
+    private static async Task<string> BashAsync(string script)
+    {
+        var (exitCode, output) = await Repository.RunAsync("bash", ["-euc", script], TimeSpan.FromSeconds(30));
+        Assert.True(exitCode == 0, $"bash failed ({exitCode}):\n{script}\n{output}");
+        return output;
+    }
+}

@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Data;
 using TwaBot.Api.Messages;
 using TwaBot.Api.Meta;
@@ -11,10 +10,11 @@ namespace TwaBot.Api.Sending;
 /// The last stage of a send, after every check passed: the message row is written (pending) before
 /// Meta hears of it, Meta is called with our id as callback data, and the row records the outcome
 /// before the answer leaves. Accepted → sent, with any status that raced ahead applied; refused →
-/// failed with the reason; no answer → left pending for the status webhook to settle.
+/// failed with the reason; no answer → left pending for the status webhook to settle. Both writes
+/// go through the group-committed <see cref="MessageLog"/>, so concurrent sends share disk syncs.
 /// </summary>
 public sealed class MessageDispatcher(
-    TwaBotDbContext db, MetaClient meta, MessageStatusWriter statuses, DailyQuota quota, TimeProvider time)
+    TwaBotDbContext db, MessageLog log, MetaClient meta, MessageStatusWriter statuses, DailyQuota quota, TimeProvider time)
 {
     public async Task<ApiErrorOr<Message>> DispatchAsync(SendContext context, CancellationToken cancellationToken)
     {
@@ -33,8 +33,7 @@ public sealed class MessageDispatcher(
             CreatedAt = now,
             UpdatedAt = now,
         };
-        db.Messages.Add(message);
-        await db.SaveChangesAsync(cancellationToken);
+        await log.InsertAsync(message);
 
         // Not the request's token: once Meta may have the message, we wait for its answer to record it.
         var result = await meta.SendAsync(
@@ -50,15 +49,7 @@ public sealed class MessageDispatcher(
     private async Task<ApiErrorOr<Message>> AcceptedAsync(Message message, MetaSendResult.Accepted accepted)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var sentRank = DeliveryStatuses.Rank(DeliveryStatuses.Sent);
-        // A status webhook may already have set a later status: sent never moves it back.
-        await db.Messages.Where(m => m.Id == message.Id).ExecuteUpdateAsync(set => set
-            .SetProperty(m => m.Wamid, accepted.Wamid)
-            .SetProperty(m => m.ApiStatus, ApiStatuses.Success)
-            .SetProperty(m => m.SentAt, now)
-            .SetProperty(m => m.DeliveryStatus, m => m.StatusRank < sentRank ? DeliveryStatuses.Sent : m.DeliveryStatus)
-            .SetProperty(m => m.StatusRank, m => m.StatusRank < sentRank ? sentRank : m.StatusRank)
-            .SetProperty(m => m.UpdatedAt, now), CancellationToken.None);
+        await log.WriteAsync(new MessageWrite.Accepted(message.Id, accepted.Wamid, now));
         await statuses.ApplyParkedAsync(message.BusinessId, message.Id, accepted.Wamid, CancellationToken.None);
         message.Wamid = accepted.Wamid;
         return message;
@@ -71,11 +62,8 @@ public sealed class MessageDispatcher(
         var reason = unknown
             ? "Meta did not answer; the message may still be delivered (its status webhook will tell)."
             : FailureReasons.For(failure.Error?.Code, failure.Error?.Message ?? failure.Description);
-        await db.Messages.Where(m => m.Id == message.Id && m.ApiStatus == ApiStatuses.Pending).ExecuteUpdateAsync(set => set
-            .SetProperty(m => m.ApiStatus, unknown ? ApiStatuses.Pending : ApiStatuses.Failed)
-            .SetProperty(m => m.FailureCode, failure.Error == null ? null : failure.Error.Code)
-            .SetProperty(m => m.FailureReason, reason)
-            .SetProperty(m => m.UpdatedAt, now), CancellationToken.None);
+        await log.WriteAsync(new MessageWrite.Failed(
+            message.Id, unknown ? ApiStatuses.Pending : ApiStatuses.Failed, failure.Error?.Code, reason, now));
         if (!unknown)
         {
             quota.Refund(context.Reservation); // Meta refused: the message does not count

@@ -5,6 +5,7 @@ using TwaBot.Api.ApiKeys;
 using TwaBot.Api.Errors;
 using TwaBot.Api.Json;
 using TwaBot.Api.OpenApi;
+using TwaBot.Api.Messages;
 using TwaBot.Api.Sending.Steps;
 
 namespace TwaBot.Api.Sending;
@@ -23,6 +24,8 @@ public static class SendApi
         services.AddScoped<RecipientIsNotSuppressed>();
         services.AddScoped<SessionWindowIsOpen>();
         services.AddScoped<MessageDispatcher>();
+        services.AddSingleton<MessageLog>();
+        services.AddHostedService(provider => provider.GetRequiredService<MessageLog>());
         services.AddScoped<SendPipeline>();
         services.AddSingleton<InterruptedSendSweeper>();
         services.AddHostedService(provider => provider.GetRequiredService<InterruptedSendSweeper>());

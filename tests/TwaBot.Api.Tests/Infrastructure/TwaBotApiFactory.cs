@@ -212,6 +212,23 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
         await ApplyWebhooksAsync();
     }
 
+    /// <summary>
+    /// With a status delay configured: moves the clock by <paramref name="step"/> until the emulator has
+    /// sent every report (each report's timer starts only after the previous one was delivered), then
+    /// applies them. Bounded, so a regression fails instead of hanging.
+    /// </summary>
+    public async Task AdvanceUntilStatusesSettleAsync(TimeSpan step)
+    {
+        var idle = Services.GetRequiredService<TwaBot.Api.Sandbox.StatusWebhookSender>().WhenIdleAsync();
+        for (var i = 0; i < 50 && !idle.IsCompleted; i++)
+        {
+            Clock.Advance(step);
+            await Task.WhenAny(idle, Task.Delay(TimeSpan.FromMilliseconds(100)));
+        }
+
+        await SettleStatusesAsync();
+    }
+
     /// <summary>Direct database access for arranging what the API cannot create yet, and for checking what was stored.</summary>
     public async Task WithDbAsync(Func<TwaBotDbContext, Task> action)
     {

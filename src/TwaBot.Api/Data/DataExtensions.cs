@@ -12,6 +12,7 @@ public static class DataExtensions
     public static IServiceCollection AddTwaBotData(this IServiceCollection services)
     {
         // Resolved from services, so configuration added by hosts and tests after start-up code ran counts.
+        services.AddSingleton<SqliteWriteGate>();
         services.AddSingleton(provider => new SqliteConnections(BuildConnectionString(
             provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName),
             provider.GetRequiredService<IHostEnvironment>().ContentRootPath)));

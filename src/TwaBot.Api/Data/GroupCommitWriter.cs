@@ -15,11 +15,13 @@ public abstract partial class GroupCommitWriter<T> : BackgroundService
     private const int MaxBatch = 512;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SqliteConnections _connections;
+    private readonly SqliteWriteGate _gate;
     private readonly ILogger _logger;
 
-    protected GroupCommitWriter(SqliteConnections connections, ILogger logger)
+    protected GroupCommitWriter(SqliteConnections connections, SqliteWriteGate gate, ILogger logger)
     {
         _connections = connections;
+        _gate = gate;
         _logger = logger;
     }
 
@@ -79,6 +81,7 @@ public abstract partial class GroupCommitWriter<T> : BackgroundService
         var rows = batch.ConvertAll(p => p.Row);
         try
         {
+            using (await _gate.EnterAsync(cancellationToken))
             await using (var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken))
             {
                 await WriteBatchAsync(connection, transaction, rows, cancellationToken);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Data.Sqlite;
 using TwaBot.Api.Data;
 
@@ -9,8 +8,8 @@ namespace TwaBot.Api.Messages;
 /// and its outcome (before the client gets its answer) each wait for their commit, but concurrent
 /// sends share one transaction and one disk sync instead of paying one each.
 /// </summary>
-public sealed class MessageLog(SqliteConnections connections, ILogger<MessageLog> logger)
-    : GroupCommitWriter<MessageWrite>(connections, logger)
+public sealed class MessageLog(SqliteConnections connections, SqliteWriteGate gate, ILogger<MessageLog> logger)
+    : GroupCommitWriter<MessageWrite>(connections, gate, logger)
 {
     private static readonly int SentRank = DeliveryStatuses.Rank(DeliveryStatuses.Sent);
 
@@ -20,96 +19,54 @@ public sealed class MessageLog(SqliteConnections connections, ILogger<MessageLog
     protected override async Task WriteBatchAsync(
         SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<MessageWrite> rows, CancellationToken cancellationToken)
     {
-        await using var statements = new Statements(connection, transaction);
+        await using var commands = new PreparedCommands(connection) { Transaction = transaction };
         foreach (var row in rows)
         {
-            var command = row switch
+            switch (row)
             {
-                MessageWrite.Insert insert => statements.Insert(insert.Message),
-                MessageWrite.Accepted accepted => statements.Accepted(accepted),
-                MessageWrite.Failed failed => statements.Failed(failed),
-                _ => throw new InvalidOperationException($"Unknown write {row.GetType().Name}."),
-            };
-            if (row is MessageWrite.Insert { Message: var message })
-            {
-                message.Id = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-            }
-            else
-            {
-                await command.ExecuteNonQueryAsync(cancellationToken);
+                case MessageWrite.Insert { Message: var m }:
+                    m.Id = (long)(await commands.Bind(InsertSql,
+                        ("$business_id", m.BusinessId), ("$api_key_id", m.ApiKeyId), ("$to", m.To), ("$kind", m.Kind),
+                        ("$template_name", m.TemplateName), ("$api_status", m.ApiStatus), ("$quota_day", PreparedCommands.Text(m.QuotaDay)),
+                        ("$created_at", PreparedCommands.Text(m.CreatedAt)), ("$updated_at", PreparedCommands.Text(m.UpdatedAt)))
+                        .ExecuteScalarAsync(cancellationToken))!;
+                    break;
+                case MessageWrite.Accepted a:
+                    await commands.Bind(AcceptedSql, ("$id", a.Id), ("$wamid", a.Wamid), ("$at", PreparedCommands.Text(a.At)), ("$sent_rank", SentRank))
+                        .ExecuteNonQueryAsync(cancellationToken);
+                    break;
+                case MessageWrite.Failed f:
+                    await commands.Bind(FailedSql, ("$id", f.Id), ("$api_status", f.ApiStatus), ("$failure_code", f.FailureCode),
+                            ("$failure_reason", f.Reason), ("$at", PreparedCommands.Text(f.At)))
+                        .ExecuteNonQueryAsync(cancellationToken);
+                    break;
+                default:
+                    throw new InvalidOperationException($"Unknown write {row.GetType().Name}.");
             }
         }
     }
 
-    private static string Text(DateTime value) => value.ToString(Webhooks.WebhookInbox.SqliteDateTimeFormat, CultureInfo.InvariantCulture);
+    private const string InsertSql = """
+        INSERT INTO messages (business_id, api_key_id, wamid, "to", kind, template_name, api_status, delivery_status,
+                              status_rank, failure_code, failure_reason, quota_day, created_at, sent_at, updated_at)
+        VALUES ($business_id, $api_key_id, NULL, $to, $kind, $template_name, $api_status, NULL,
+                0, NULL, NULL, $quota_day, $created_at, NULL, $updated_at)
+        RETURNING id;
+        """;
 
-    /// <summary>The three statements, prepared once per batch and re-bound per row.</summary>
-    private sealed class Statements(SqliteConnection connection, SqliteTransaction transaction) : IAsyncDisposable
-    {
-        private SqliteCommand? _insert;
-        private SqliteCommand? _accepted;
-        private SqliteCommand? _failed;
+    // A status webhook may already have set a later status: sent never moves it back.
+    private const string AcceptedSql = """
+        UPDATE messages SET wamid = $wamid, api_status = 'success', sent_at = $at, updated_at = $at,
+            delivery_status = CASE WHEN status_rank < $sent_rank THEN 'sent' ELSE delivery_status END,
+            status_rank = CASE WHEN status_rank < $sent_rank THEN $sent_rank ELSE status_rank END
+        WHERE id = $id;
+        """;
 
-        public SqliteCommand Insert(Message m) => Bind(ref _insert, """
-            INSERT INTO messages (business_id, api_key_id, wamid, "to", kind, template_name, api_status, delivery_status,
-                                  status_rank, failure_code, failure_reason, quota_day, created_at, sent_at, updated_at)
-            VALUES ($business_id, $api_key_id, NULL, $to, $kind, $template_name, $api_status, NULL,
-                    0, NULL, NULL, $quota_day, $created_at, NULL, $updated_at)
-            RETURNING id;
-            """,
-            ("$business_id", m.BusinessId), ("$api_key_id", m.ApiKeyId), ("$to", m.To), ("$kind", m.Kind),
-            ("$template_name", m.TemplateName), ("$api_status", m.ApiStatus),
-            ("$quota_day", m.QuotaDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)),
-            ("$created_at", Text(m.CreatedAt)), ("$updated_at", Text(m.UpdatedAt)));
-
-        // A status webhook may already have set a later status: sent never moves it back.
-        public SqliteCommand Accepted(MessageWrite.Accepted a) => Bind(ref _accepted, """
-            UPDATE messages SET wamid = $wamid, api_status = 'success', sent_at = $at, updated_at = $at,
-                delivery_status = CASE WHEN status_rank < $sent_rank THEN 'sent' ELSE delivery_status END,
-                status_rank = CASE WHEN status_rank < $sent_rank THEN $sent_rank ELSE status_rank END
-            WHERE id = $id;
-            """,
-            ("$id", a.Id), ("$wamid", a.Wamid), ("$at", Text(a.At)), ("$sent_rank", SentRank));
-
-        // Only a pending row: a status webhook that proved Meta accepted it wins over a lost answer.
-        public SqliteCommand Failed(MessageWrite.Failed f) => Bind(ref _failed, """
-            UPDATE messages SET api_status = $api_status, failure_code = $failure_code, failure_reason = $failure_reason, updated_at = $at
-            WHERE id = $id AND api_status = 'pending';
-            """,
-            ("$id", f.Id), ("$api_status", f.ApiStatus), ("$failure_code", f.FailureCode), ("$failure_reason", f.Reason), ("$at", Text(f.At)));
-
-        public async ValueTask DisposeAsync()
-        {
-            foreach (var command in new[] { _insert, _accepted, _failed })
-            {
-                if (command is not null)
-                {
-                    await command.DisposeAsync();
-                }
-            }
-        }
-
-        private SqliteCommand Bind(ref SqliteCommand? command, string sql, params (string Name, object? Value)[] values)
-        {
-            if (command is null)
-            {
-                command = connection.CreateCommand();
-                command.Transaction = transaction;
-                command.CommandText = sql;
-                foreach (var (name, _) in values)
-                {
-                    command.Parameters.Add(new SqliteParameter { ParameterName = name });
-                }
-            }
-
-            foreach (var (name, value) in values)
-            {
-                command.Parameters[name].Value = value ?? DBNull.Value;
-            }
-
-            return command;
-        }
-    }
+    // Only a pending row: a status webhook that proved Meta accepted it wins over a lost answer.
+    private const string FailedSql = """
+        UPDATE messages SET api_status = $api_status, failure_code = $failure_code, failure_reason = $failure_reason, updated_at = $at
+        WHERE id = $id AND api_status = 'pending';
+        """;
 }
 
 /// <summary>One write of the send path.</summary>

@@ -1,5 +1,7 @@
 using System.Globalization;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using TwaBot.Api.Data;
 using TwaBot.Api.Webhooks;
 
@@ -9,9 +11,13 @@ namespace TwaBot.Api.Messages;
 /// Applies Meta's status reports to messages: each one into the history (once), and into the
 /// current status only forward (<see cref="DeliveryStatuses"/>), in one conditional UPDATE so
 /// concurrent writers cannot move a status back. A report for a message we cannot find yet is parked.
+/// Meta sends three or more reports per message, so the lookups and writes are prepared SQLite
+/// statements on the context's own connection and transaction, not EF queries.
 /// </summary>
-public sealed class MessageStatusWriter(TwaBotDbContext db, TimeProvider time)
+public sealed class MessageStatusWriter(TwaBotDbContext db, TimeProvider time) : IAsyncDisposable
 {
+    private PreparedCommands? _commands;
+
     public const string CallbackPrefix = "twb:";
 
     /// <summary>The <c>biz_opaque_callback_data</c> a send carries: our message id.</summary>
@@ -67,59 +73,76 @@ public sealed class MessageStatusWriter(TwaBotDbContext db, TimeProvider time)
 
     private async Task ApplyToMessageAsync(long messageId, StatusUpdate status, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().UtcDateTime;
+        var commands = await CommandsAsync(cancellationToken);
+        var now = PreparedCommands.Text(time.GetUtcNow().UtcDateTime);
 
         // A report proves Meta accepted the message, even when our send never heard back (timeout).
-        await db.Messages.Where(m => m.Id == messageId && m.Wamid == null)
-            .ExecuteUpdateAsync(set => set
-                .SetProperty(m => m.Wamid, status.Wamid)
-                .SetProperty(m => m.ApiStatus, ApiStatuses.Success)
-                .SetProperty(m => m.SentAt, m => m.SentAt ?? status.OccurredAt)
-                .SetProperty(m => m.UpdatedAt, now), cancellationToken);
+        await commands.Bind("""
+            UPDATE messages SET wamid = $wamid, api_status = 'success', sent_at = COALESCE(sent_at, $occurred_at), updated_at = $now
+            WHERE id = $id AND wamid IS NULL
+            """, ("$id", messageId), ("$wamid", status.Wamid), ("$occurred_at", PreparedCommands.Text(status.OccurredAt)), ("$now", now))
+            .ExecuteNonQueryAsync(cancellationToken);
 
-        var isNew = !await db.MessageStatusEvents.AnyAsync(
-            e => e.MessageId == messageId && e.Status == status.Status && e.OccurredAt == status.OccurredAt, cancellationToken);
-        if (isNew)
-        {
-            db.MessageStatusEvents.Add(new MessageStatusEvent
-            {
-                MessageId = messageId,
-                Status = status.Status,
-                OccurredAt = status.OccurredAt,
-                ErrorCode = status.ErrorCode,
-                ErrorTitle = status.ErrorTitle,
-                ReceivedAt = now,
-            });
-            await db.SaveChangesAsync(cancellationToken);
-        }
+        // The history keeps every report once: a redelivery hits the unique (message, status, time) index.
+        await commands.Bind("""
+            INSERT INTO message_status_events (message_id, status, occurred_at, error_code, error_title, received_at)
+            VALUES ($message_id, $status, $occurred_at, $error_code, $error_title, $now)
+            ON CONFLICT (message_id, status, occurred_at) DO NOTHING
+            """, ("$message_id", messageId), ("$status", status.Status), ("$occurred_at", PreparedCommands.Text(status.OccurredAt)),
+            ("$error_code", status.ErrorCode), ("$error_title", status.ErrorTitle), ("$now", now))
+            .ExecuteNonQueryAsync(cancellationToken);
 
         if (!DeliveryStatuses.IsTracked(status.Status))
         {
             return;
         }
 
-        var rank = DeliveryStatuses.Rank(status.Status);
         var failed = status.Status == DeliveryStatuses.Failed;
-        var reason = failed ? FailureReasons.For(status.ErrorCode, status.ErrorTitle) : null;
-        await db.Messages.Where(m => m.Id == messageId && m.StatusRank < rank)
-            .ExecuteUpdateAsync(set => set
-                .SetProperty(m => m.DeliveryStatus, status.Status)
-                .SetProperty(m => m.StatusRank, rank)
-                .SetProperty(m => m.FailureCode, failed ? status.ErrorCode : null)
-                .SetProperty(m => m.FailureReason, reason)
-                .SetProperty(m => m.UpdatedAt, now), cancellationToken);
+        await commands.Bind("""
+            UPDATE messages SET delivery_status = $status, status_rank = $rank, failure_code = $failure_code,
+                                failure_reason = $failure_reason, updated_at = $now
+            WHERE id = $id AND status_rank < $rank
+            """, ("$id", messageId), ("$status", status.Status), ("$rank", DeliveryStatuses.Rank(status.Status)),
+            ("$failure_code", failed ? status.ErrorCode : null),
+            ("$failure_reason", failed ? FailureReasons.For(status.ErrorCode, status.ErrorTitle) : null), ("$now", now))
+            .ExecuteNonQueryAsync(cancellationToken);
     }
 
     private async Task<long?> FindMessageAsync(long businessId, string wamid, long? callbackMessageId, CancellationToken cancellationToken)
     {
+        var commands = await CommandsAsync(cancellationToken);
         if (callbackMessageId is { } id
-            && await db.Messages.AnyAsync(m => m.Id == id && m.BusinessId == businessId, cancellationToken))
+            && await commands.Bind("SELECT id FROM messages WHERE id = $id AND business_id = $business_id",
+                ("$id", id), ("$business_id", businessId)).ExecuteScalarAsync(cancellationToken) is long byCallback)
         {
-            return id;
+            return byCallback;
         }
 
-        return await db.Messages.Where(m => m.BusinessId == businessId && m.Wamid == wamid)
-            .Select(m => (long?)m.Id).SingleOrDefaultAsync(cancellationToken);
+        return await commands.Bind("SELECT id FROM messages WHERE wamid = $wamid AND business_id = $business_id",
+            ("$wamid", wamid), ("$business_id", businessId)).ExecuteScalarAsync(cancellationToken) as long?;
+    }
+
+    /// <summary>The statements, on EF's connection and in its current transaction (if any).</summary>
+    private async Task<PreparedCommands> CommandsAsync(CancellationToken cancellationToken)
+    {
+        if (_commands is null)
+        {
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            _commands = new PreparedCommands((SqliteConnection)db.Database.GetDbConnection());
+        }
+
+        _commands.Transaction = (SqliteTransaction?)db.Database.CurrentTransaction?.GetDbTransaction();
+        return _commands;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_commands is not null)
+        {
+            await _commands.DisposeAsync();
+            await db.Database.CloseConnectionAsync();
+            _commands = null;
+        }
     }
 
     private static long? CallbackMessageId(string? callbackData) =>

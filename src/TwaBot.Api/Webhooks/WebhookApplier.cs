@@ -12,6 +12,8 @@ namespace TwaBot.Api.Webhooks;
 /// </summary>
 public sealed partial class WebhookApplier(TwaBotDbContext db, MessageStatusWriter statuses, TimeProvider time, ILogger<WebhookApplier> logger)
 {
+    private readonly Dictionary<string, long> _businesses = new(StringComparer.Ordinal);
+
     public async Task ApplyAsync(WebhookPayload payload, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(payload);
@@ -138,16 +140,24 @@ public sealed partial class WebhookApplier(TwaBotDbContext db, MessageStatusWrit
         return contact;
     }
 
+    /// <summary>The businesses of the payload's numbers; remembered for the applier's batch, which repeats them.</summary>
     private async Task<Dictionary<string, long>> BusinessesByPhoneNumberIdAsync(WebhookPayload payload, CancellationToken cancellationToken)
     {
-        var ids = payload.Statuses.Select(s => s.PhoneNumberId)
+        var unknown = payload.Statuses.Select(s => s.PhoneNumberId)
             .Concat(payload.Messages.Select(m => m.PhoneNumberId))
             .Concat(payload.Preferences.Select(p => p.PhoneNumberId))
+            .Where(id => !_businesses.ContainsKey(id))
             .Distinct(StringComparer.Ordinal).ToList();
-        return ids.Count == 0
-            ? []
-            : await db.WhatsAppConnections.Where(w => ids.Contains(w.PhoneNumberId))
-                .ToDictionaryAsync(w => w.PhoneNumberId, w => w.BusinessId, StringComparer.Ordinal, cancellationToken);
+        if (unknown.Count > 0)
+        {
+            foreach (var (phoneNumberId, businessId) in await db.WhatsAppConnections.Where(w => unknown.Contains(w.PhoneNumberId))
+                .Select(w => new { w.PhoneNumberId, w.BusinessId }).ToDictionaryAsync(w => w.PhoneNumberId, w => w.BusinessId, cancellationToken))
+            {
+                _businesses[phoneNumberId] = businessId;
+            }
+        }
+
+        return _businesses;
     }
 
     private long? Route(Dictionary<string, long> businesses, string phoneNumberId)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Data.Sqlite;
 using TwaBot.Api.Data;
 
@@ -8,12 +7,9 @@ namespace TwaBot.Api.Webhooks;
 /// The durable inbox: verified webhook bodies are group-committed here before Meta gets its 200;
 /// a body already stored (same SHA-256: a redelivery or a replay) is skipped.
 /// </summary>
-public sealed class WebhookInbox(SqliteConnections connections, WebhookProcessor processor, ILogger<WebhookInbox> logger)
-    : GroupCommitWriter<InboxRow>(connections, logger)
+public sealed class WebhookInbox(SqliteConnections connections, SqliteWriteGate gate, WebhookProcessor processor, ILogger<WebhookInbox> logger)
+    : GroupCommitWriter<InboxRow>(connections, gate, logger)
 {
-    /// <summary>EF Core's text form of DateTime in SQLite, so both write the same.</summary>
-    internal const string SqliteDateTimeFormat = "yyyy-MM-dd HH:mm:ss.FFFFFFF";
-
     protected override async Task WriteBatchAsync(
         SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<InboxRow> rows, CancellationToken cancellationToken)
     {
@@ -29,7 +25,7 @@ public sealed class WebhookInbox(SqliteConnections connections, WebhookProcessor
         var body = insert.Parameters.Add("$body", SqliteType.Blob);
         foreach (var row in rows)
         {
-            receivedAt.Value = row.ReceivedAt.ToString(SqliteDateTimeFormat, CultureInfo.InvariantCulture);
+            receivedAt.Value = PreparedCommands.Text(row.ReceivedAt);
             hash.Value = row.BodySha256;
             body.Value = row.Body;
             await insert.ExecuteNonQueryAsync(cancellationToken);

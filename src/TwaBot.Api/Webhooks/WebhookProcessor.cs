@@ -12,9 +12,10 @@ namespace TwaBot.Api.Webhooks;
 /// and at start, so events stored before a stop are applied after the restart. Every few seconds it
 /// also applies parked statuses whose message has since appeared.
 /// </summary>
-public sealed partial class WebhookProcessor(IServiceScopeFactory scopes, TimeProvider time, ILogger<WebhookProcessor> logger) : BackgroundService
+public sealed partial class WebhookProcessor(
+    IServiceScopeFactory scopes, SqliteWriteGate gate, TimeProvider time, ILogger<WebhookProcessor> logger) : BackgroundService
 {
-    private const int BatchSize = 200;
+    private const int BatchSize = 500;
     private const int MaxAttempts = 5;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ParkedKeptFor = TimeSpan.FromDays(7);
@@ -94,20 +95,24 @@ public sealed partial class WebhookProcessor(IServiceScopeFactory scopes, TimePr
             return 0;
         }
 
+        // Holding the gate, not SQLite's busy loop, keeps the inbox's commits flowing between batches.
+        using var turn = await gate.EnterAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var now = time.GetUtcNow().UtcDateTime;
+        var applied = new List<long>(events.Count);
         foreach (var stored in events)
         {
             await transaction.CreateSavepointAsync("event", cancellationToken);
             try
             {
                 await applier.ApplyAsync(WebhookPayload.Parse(stored.Body), cancellationToken);
-                await db.WebhookEvents.Where(e => e.Id == stored.Id)
-                    .ExecuteUpdateAsync(set => set.SetProperty(e => e.AppliedAt, now).SetProperty(e => e.Attempts, e => e.Attempts + 1), cancellationToken);
+                await transaction.ReleaseSavepointAsync("event", cancellationToken);
+                applied.Add(stored.Id);
             }
-            catch (Exception error) when (error is JsonException or DbUpdateException or InvalidOperationException)
+            catch (Exception error) when (error is JsonException or DbUpdateException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
             {
                 await transaction.RollbackToSavepointAsync("event", cancellationToken);
+                await transaction.ReleaseSavepointAsync("event", cancellationToken);
                 db.ChangeTracker.Clear();
                 LogEventFailed(logger, error, stored.Id);
                 var message = error.Message.Length > 500 ? error.Message[..500] : error.Message;
@@ -119,6 +124,8 @@ public sealed partial class WebhookProcessor(IServiceScopeFactory scopes, TimePr
             }
         }
 
+        await db.WebhookEvents.Where(e => applied.Contains(e.Id))
+            .ExecuteUpdateAsync(set => set.SetProperty(e => e.AppliedAt, now).SetProperty(e => e.Attempts, e => e.Attempts + 1), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return events.Count;
     }

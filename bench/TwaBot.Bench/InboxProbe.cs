@@ -34,6 +34,20 @@ public sealed class InboxProbe(string databasePath)
         return new InboxCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
     }
 
+    /// <summary>
+    /// Lets the server finish what the last run left: status reports still on their way (the emulator
+    /// sends sent, delivered, read 0.5 s apart) and events not yet applied, which would load the next run.
+    /// </summary>
+    public async Task SettleAsync(TextWriter progress)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        if (await WaitUntilAppliedAsync(TimeSpan.FromSeconds(120)) is null)
+        {
+            progress.WriteLine("  warning: the webhook inbox did not drain within 120 s after this run");
+        }
+    }
+
     /// <summary>How long until no stored event is left unapplied, or null if that did not happen within <paramref name="timeout"/>.</summary>
     public async Task<TimeSpan?> WaitUntilAppliedAsync(TimeSpan timeout)
     {

@@ -2,8 +2,11 @@ using System.Diagnostics;
 
 namespace TwaBot.Bench;
 
-/// <summary>How long a run warms up (connections open, JIT and caches settle) and how long it is measured.</summary>
-public sealed record RunLength(TimeSpan WarmUp, TimeSpan Measure);
+/// <summary>
+/// How long a run warms up (connections open, caches settle) and how long it is measured; and how long
+/// each freshly started server is loaded, unmeasured, on each of its paths first (<see cref="ServerWarmUp"/>).
+/// </summary>
+public sealed record RunLength(TimeSpan WarmUp, TimeSpan Measure, TimeSpan ServerWarmUp);
 
 /// <summary>
 /// What one load run saw. Rate and latencies come from the requests that completed inside the

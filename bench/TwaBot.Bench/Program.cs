@@ -2,10 +2,11 @@ using System.Globalization;
 using TwaBot.Bench;
 
 // bench/run.sh builds the server and this project in Release, then runs:
-//   TwaBot.Bench [send|webhooks|all] [--seconds N] [--warmup N]
+//   TwaBot.Bench [send|webhooks|all] [--seconds N] [--warmup N] [--server-warmup N]
 var scenario = "all";
 var measure = 10;
 var warmUp = 3;
+var serverWarmUp = 10;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -21,14 +22,18 @@ for (var i = 0; i < args.Length; i++)
             warmUp = warm;
             i++;
             break;
+        case "--server-warmup" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var first) && first >= 0:
+            serverWarmUp = first;
+            i++;
+            break;
         default:
-            Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: TwaBot.Bench [send|webhooks|all] [--seconds N] [--warmup N]");
+            Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: TwaBot.Bench [send|webhooks|all] [--seconds N] [--warmup N] [--server-warmup N]");
             return 2;
     }
 }
 
 var root = RepositoryRoot();
-var length = new RunLength(TimeSpan.FromSeconds(warmUp), TimeSpan.FromSeconds(measure));
+var length = new RunLength(TimeSpan.FromSeconds(warmUp), TimeSpan.FromSeconds(measure), TimeSpan.FromSeconds(serverWarmUp));
 var sends = scenario is "send" or "all" ? await SendScenario.RunAsync(root, length, Console.Out) : null;
 var webhooks = scenario is "webhooks" or "all" ? await WebhookScenario.RunAsync(root, length, Console.Out) : null;
 

@@ -37,6 +37,8 @@ public static class SendScenario
             var inbox = new InboxProbe(server.DatabasePath);
             var reference = new Uri(server.Address, SendRequests.ReferencePath);
             var full = new Uri(server.Address, SendRequests.FullPath);
+            await ServerWarmUp.RunAsync(server, inbox, length, progress,
+                ("reference", () => SendRequests.Create(reference, null)), ("full", () => SendRequests.Create(full, server.ApiKey)));
             foreach (var connections in ConnectionCounts)
             {
                 var referenceRun = await MeasureAsync("reference", connections, length, server, () => SendRequests.Create(reference, null), inbox, progress);
@@ -53,13 +55,7 @@ public static class SendScenario
     {
         var result = await LoadRun.RunAsync(name, connections, length, server.ProcessId, request);
         progress.WriteLine(Report.Line(result));
-        // Status reports still on their way (sent, delivered, read come 0.5 s apart) would load the next run.
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        if (await inbox.WaitUntilAppliedAsync(TimeSpan.FromSeconds(120)) is null)
-        {
-            progress.WriteLine("  warning: the webhook inbox did not drain within 120 s after this run");
-        }
-
+        await inbox.SettleAsync(progress);
         return result;
     }
 }

@@ -90,4 +90,10 @@ public sealed class SandboxOptions
 
     /// <summary>Delay before each status report (sent, then delivered, then read).</summary>
     public int StatusDelayMilliseconds { get; set; } = 500;
+
+    /// <summary>How long the emulator takes to answer a send, standing in for Meta's own latency in benchmarks.</summary>
+    public int GraphLatencyMilliseconds { get; set; }
+
+    /// <summary>Maps the pass-through and bare-POST routes that bench/TwaBot.Bench measures the server against.</summary>
+    public bool BenchmarkReferences { get; set; }
 }

@@ -43,6 +43,11 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
             failures.Add($"TwaBot:Sandbox:StatusDelayMilliseconds must be between 0 and 600000 (got {options.Sandbox.StatusDelayMilliseconds}).");
         }
 
+        if (options.Sandbox.GraphLatencyMilliseconds < 0)
+        {
+            failures.Add($"TwaBot:Sandbox:GraphLatencyMilliseconds must not be negative (got {options.Sandbox.GraphLatencyMilliseconds}).");
+        }
+
         if (!string.IsNullOrEmpty(options.AdminKey) && options.AdminKey.Length < 16)
         {
             failures.Add("TwaBot:AdminKey must be at least 16 characters long.");

@@ -41,6 +41,7 @@ namespace TwaBot.Api.Json;
 [JsonSerializable(typeof(Sending.SendResponse))]
 [JsonSerializable(typeof(Messages.MessageStatusResponse))]
 [JsonSerializable(typeof(Sandbox.InboundResponse))]
+[JsonSerializable(typeof(Sandbox.ReferenceSendResponse))]
 internal sealed partial class TwaBotJsonContext : JsonSerializerContext;
 
 public static class JsonExtensions

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using TwaBot.Api.Configuration;
 using TwaBot.Api.Meta;
 
@@ -13,6 +14,7 @@ public static class SandboxExtensions
         services.AddHttpClient(StatusWebhookSender.HttpClientName);
         services.AddSingleton<LiveMetaGraphAddress>();
         services.AddSingleton<SandboxMetaGraphAddress>();
+        services.AddSingleton<BenchmarkReferenceConnection>();
         services.AddSingleton<IMetaGraphAddress>(provider => provider.GetRequiredService<ServerMode>().IsSandbox
             ? provider.GetRequiredService<SandboxMetaGraphAddress>()
             : provider.GetRequiredService<LiveMetaGraphAddress>());
@@ -28,6 +30,10 @@ public static class SandboxExtensions
         {
             app.MapSandboxGraph();
             app.MapSandboxInbound();
+            if (app.ServiceProvider.GetRequiredService<IOptions<TwaBotOptions>>().Value.Sandbox.BenchmarkReferences)
+            {
+                app.MapBenchmarkReferences();
+            }
         }
 
         return app;

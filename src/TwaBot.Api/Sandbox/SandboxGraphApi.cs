@@ -3,7 +3,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using TwaBot.Api.Businesses;
+using TwaBot.Api.Configuration;
 using TwaBot.Api.Data;
 using TwaBot.Api.Templates;
 
@@ -27,8 +29,16 @@ public static class SandboxGraphApi
     }
 
     private static async Task<IResult> SendMessage(
-        string phoneNumberId, HttpRequest request, TwaBotDbContext db, StatusWebhookSender webhooks, CancellationToken cancellationToken)
+        string phoneNumberId, HttpRequest request, TwaBotDbContext db, StatusWebhookSender webhooks, IOptions<TwaBotOptions> options,
+        CancellationToken cancellationToken)
     {
+        var sandbox = options.Value.Sandbox;
+        if (sandbox.GraphLatencyMilliseconds > 0)
+        {
+            // Real time, not the injected TimeProvider: this stands in for the network, and tests fake that clock.
+            await Task.Delay(sandbox.GraphLatencyMilliseconds, cancellationToken);
+        }
+
         var connection = await db.WhatsAppConnections.AsNoTracking()
             .SingleOrDefaultAsync(w => w.PhoneNumberId == phoneNumberId && w.IsSandbox, cancellationToken);
         if (connection is null)
@@ -81,7 +91,11 @@ public static class SandboxGraphApi
         var category = type == "template" ? await TemplateCategoryAsync(body, connection, db, cancellationToken) : "service";
         var send = new SandboxSend(connection.WabaId, connection.PhoneNumberId, connection.DisplayPhoneNumber ?? "15550000000", wamid, to,
             Str(body, "biz_opaque_callback_data"), category, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
-        webhooks.ReportStatuses(send, MagicNumbers.Statuses(to));
+        // The benchmark's pass-through reference has no database, so its sends must not park statuses in ours.
+        if (!(sandbox.BenchmarkReferences && send.CallbackData == BenchmarkReferenceApi.CallbackData))
+        {
+            webhooks.ReportStatuses(send, MagicNumbers.Statuses(to));
+        }
 
         var message = new JsonObject { ["id"] = wamid };
         if (type == "template")

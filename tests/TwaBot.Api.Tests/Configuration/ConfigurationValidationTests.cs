@@ -22,6 +22,7 @@ public class ConfigurationValidationTests
     [InlineData("TwaBot:Meta:GraphVersion", "23")]
     [InlineData("TwaBot:AdminKey", "short")]
     [InlineData("TwaBot:Sandbox:Enabled", "maybe")]
+    [InlineData("TwaBot:Sandbox:GraphLatencyMilliseconds", "-1")]
     public void ABadValueIsReportedByItsSettingName(string setting, string value)
     {
         var report = Check(new() { [setting] = value }, Environments.Development);

@@ -1,0 +1,59 @@
+using System.Globalization;
+using TwaBot.Bench;
+
+// bench/run.sh builds the server and this project in Release, then runs:
+//   TwaBot.Bench [send|webhooks|all] [--seconds N] [--warmup N] [--server-warmup N]
+var scenario = "all";
+var measure = 10;
+var warmUp = 3;
+var serverWarmUp = 10;
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "send" or "webhooks" or "all":
+            scenario = args[i];
+            break;
+        case "--seconds" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var seconds) && seconds > 0:
+            measure = seconds;
+            i++;
+            break;
+        case "--warmup" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var warm) && warm >= 0:
+            warmUp = warm;
+            i++;
+            break;
+        case "--server-warmup" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var first) && first >= 0:
+            serverWarmUp = first;
+            i++;
+            break;
+        default:
+            Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: TwaBot.Bench [send|webhooks|all] [--seconds N] [--warmup N] [--server-warmup N]");
+            return 2;
+    }
+}
+
+var root = RepositoryRoot();
+var length = new RunLength(TimeSpan.FromSeconds(warmUp), TimeSpan.FromSeconds(measure), TimeSpan.FromSeconds(serverWarmUp));
+var sends = scenario is "send" or "all" ? await SendScenario.RunAsync(root, length, Console.Out) : null;
+var webhooks = scenario is "webhooks" or "all" ? await WebhookScenario.RunAsync(root, length, Console.Out) : null;
+
+Console.WriteLine();
+Console.WriteLine("----- markdown for docs/performance.md -----");
+Console.WriteLine(Report.Markdown(sends, webhooks, length));
+return 0;
+
+static string RepositoryRoot()
+{
+    foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+    {
+        for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "TwaBot.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+    }
+
+    throw new InvalidOperationException("Run the bench from inside the repository: TwaBot.sln not found.");
+}

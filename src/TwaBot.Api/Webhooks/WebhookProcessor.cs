@@ -15,7 +15,8 @@ namespace TwaBot.Api.Webhooks;
 public sealed partial class WebhookProcessor(
     IServiceScopeFactory scopes, SqliteWriteGate gate, TimeProvider time, ILogger<WebhookProcessor> logger) : BackgroundService
 {
-    private const int BatchSize = 500;
+    // Small enough that the inbox, queued behind a batch for the write gate, waits only milliseconds.
+    private const int BatchSize = 50;
     private const int MaxAttempts = 5;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ParkedKeptFor = TimeSpan.FromDays(7);
@@ -96,7 +97,26 @@ public sealed partial class WebhookProcessor(
         }
 
         // Holding the gate, not SQLite's busy loop, keeps the inbox's commits flowing between batches.
-        using var turn = await gate.EnterAsync(cancellationToken);
+        using var turn = await gate.EnterBackgroundAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        // What a batch writes is derived from stored events and applying is idempotent, so its commit
+        // need not wait for the disk: if power loss took it, the events are still unapplied and are
+        // applied again. The inbox's own commits stay FULL.
+        await db.Database.ExecuteSqlRawAsync(SqliteDurability.DerivedStatePragmas, cancellationToken);
+        try
+        {
+            return await ApplyBatchAsync(db, applier, events.ConvertAll(e => (e.Id, e.Body)), cancellationToken);
+        }
+        finally
+        {
+            await db.Database.ExecuteSqlRawAsync(SqliteDurability.Pragmas, CancellationToken.None);
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private async Task<int> ApplyBatchAsync(
+        TwaBotDbContext db, WebhookApplier applier, List<(long Id, byte[] Body)> events, CancellationToken cancellationToken)
+    {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var now = time.GetUtcNow().UtcDateTime;
         var applied = new List<long>(events.Count);

@@ -13,11 +13,16 @@ public static class DataExtensions
     {
         // Resolved from services, so configuration added by hosts and tests after start-up code ran counts.
         services.AddSingleton<SqliteWriteGate>();
+        services.AddSingleton<Sending.SendLookups>();
+        services.AddSingleton<Sending.SendLookupsInvalidation>();
         services.AddSingleton(provider => new SqliteConnections(BuildConnectionString(
             provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName),
             provider.GetRequiredService<IHostEnvironment>().ContentRootPath)));
         services.AddDbContextPool<TwaBotDbContext>((provider, options) =>
-            Configure(options, provider.GetRequiredService<SqliteConnections>().ConnectionString));
+        {
+            Configure(options, provider.GetRequiredService<SqliteConnections>().ConnectionString);
+            options.AddInterceptors(provider.GetRequiredService<Sending.SendLookupsInvalidation>());
+        });
         services.AddHostedService<DatabaseInitializer>();
         return services;
     }

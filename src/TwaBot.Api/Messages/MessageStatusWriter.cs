@@ -14,7 +14,7 @@ namespace TwaBot.Api.Messages;
 /// Meta sends three or more reports per message, so the lookups and writes are prepared SQLite
 /// statements on the context's own connection and transaction, not EF queries.
 /// </summary>
-public sealed class MessageStatusWriter(TwaBotDbContext db, TimeProvider time) : IAsyncDisposable
+public sealed class MessageStatusWriter(TwaBotDbContext db, ParkedStatusSignal parked, TimeProvider time) : IAsyncDisposable
 {
     private PreparedCommands? _commands;
 
@@ -42,6 +42,7 @@ public sealed class MessageStatusWriter(TwaBotDbContext db, TimeProvider time) :
                 ReceivedAt = time.GetUtcNow().UtcDateTime,
             });
             await db.SaveChangesAsync(cancellationToken);
+            parked.Parked();
             return false;
         }
 
@@ -55,20 +56,25 @@ public sealed class MessageStatusWriter(TwaBotDbContext db, TimeProvider time) :
     /// </summary>
     public async Task<int> ApplyParkedAsync(long businessId, long messageId, string wamid, CancellationToken cancellationToken)
     {
-        var parked = await db.ParkedStatuses
+        if (!parked.MayExist)
+        {
+            return 0;
+        }
+
+        var reports = await db.ParkedStatuses
             .Where(p => p.BusinessId == businessId && (p.Wamid == wamid || p.MessageId == messageId))
             .OrderBy(p => p.Id)
             .ToListAsync(cancellationToken);
-        foreach (var report in parked)
+        foreach (var report in reports)
         {
             await ApplyToMessageAsync(messageId, new StatusUpdate(
                 "", report.Wamid, report.Status, report.OccurredAt, null, null, report.ErrorCode, report.ErrorTitle, report.ErrorDetails),
                 cancellationToken);
         }
 
-        db.ParkedStatuses.RemoveRange(parked);
+        db.ParkedStatuses.RemoveRange(reports);
         await db.SaveChangesAsync(cancellationToken);
-        return parked.Count;
+        return reports.Count;
     }
 
     private async Task ApplyToMessageAsync(long messageId, StatusUpdate status, CancellationToken cancellationToken)

@@ -169,6 +169,10 @@ public sealed partial class WebhookProcessor(
 
         var expired = time.GetUtcNow().UtcDateTime - ParkedKeptFor;
         await db.ParkedStatuses.Where(p => p.ReceivedAt < expired).ExecuteDeleteAsync(cancellationToken);
+        if (!await db.ParkedStatuses.AnyAsync(cancellationToken))
+        {
+            scope.ServiceProvider.GetRequiredService<ParkedStatusSignal>().FoundNone();
+        }
     }
 
     public override void Dispose()

@@ -29,6 +29,7 @@ public static class WebhooksApi
         services.AddSingleton<WebhookProcessor>();
         services.AddHostedService(provider => provider.GetRequiredService<WebhookProcessor>());
         services.AddSingleton<WebhookInbox>();
+        services.AddSingleton<Messages.ParkedStatusSignal>();
         services.AddHostedService(provider => provider.GetRequiredService<WebhookInbox>());
         return services;
     }

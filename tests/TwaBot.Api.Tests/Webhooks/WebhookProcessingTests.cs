@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Conversations;
 using TwaBot.Api.Messages;
@@ -107,7 +108,7 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         var messageId = await InsertMessageAsync(businessId, "wamid.early-1");
         await factory.WithDbAsync(async db =>
         {
-            var writer = new MessageStatusWriter(db, factory.Clock);
+            await using var writer = new MessageStatusWriter(db, factory.Services.GetRequiredService<ParkedStatusSignal>(), factory.Clock);
             Assert.Equal(1, await writer.ApplyParkedAsync(businessId, messageId, "wamid.early-1", default));
         });
 

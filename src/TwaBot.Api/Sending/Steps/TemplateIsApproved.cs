@@ -1,7 +1,5 @@
-using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Data;
 using TwaBot.Api.Errors;
-using TwaBot.Api.Templates;
 
 namespace TwaBot.Api.Sending.Steps;
 
@@ -10,7 +8,7 @@ namespace TwaBot.Api.Sending.Steps;
 /// give exactly as many body parameters as it has placeholders (Meta would refuse with 132000).
 /// OTPs need an AUTHENTICATION template, whose copy-code button carries the code.
 /// </summary>
-public sealed class TemplateIsApproved(TwaBotDbContext db) : ISendStep
+public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) : ISendStep
 {
     public async ValueTask<ApiError?> CheckAsync(SendContext context, CancellationToken cancellationToken)
     {
@@ -19,9 +17,7 @@ public sealed class TemplateIsApproved(TwaBotDbContext db) : ISendStep
             return null;
         }
 
-        var template = await db.Templates.AsNoTracking()
-            .SingleOrDefaultAsync(t => t.BusinessId == context.Caller.BusinessId && t.Name == content.TemplateName
-                && t.Language == content.Language && t.Status == Template.Approved, cancellationToken);
+        var template = (await lookups.GetAsync(db, context.Caller.BusinessId, cancellationToken)).Approved(content.TemplateName, content.Language);
         if (template is null)
         {
             return ApiErrors.TemplateNotFound(content.TemplateName);

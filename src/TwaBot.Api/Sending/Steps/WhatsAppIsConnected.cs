@@ -1,16 +1,15 @@
-using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Data;
 using TwaBot.Api.Errors;
 
 namespace TwaBot.Api.Sending.Steps;
 
 /// <summary>The business has a WhatsApp number to send from.</summary>
-public sealed class WhatsAppIsConnected(TwaBotDbContext db) : ISendStep
+public sealed class WhatsAppIsConnected(TwaBotDbContext db, SendLookups lookups) : ISendStep
 {
     public async ValueTask<ApiError?> CheckAsync(SendContext context, CancellationToken cancellationToken)
     {
-        context.Connection = await db.WhatsAppConnections.AsNoTracking()
-            .SingleOrDefaultAsync(w => w.BusinessId == context.Caller.BusinessId, cancellationToken);
+        ArgumentNullException.ThrowIfNull(context);
+        context.Connection = (await lookups.GetAsync(db, context.Caller.BusinessId, cancellationToken)).Connection;
         return context.Connection is null ? ApiErrors.WhatsAppNotConnected() : null;
     }
 }

@@ -1,0 +1,46 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Tests.Infrastructure;
+using TwaBot.Api.Tests.Webhooks;
+
+namespace TwaBot.Api.Tests.Sending;
+
+/// <summary>Sends read connections and templates from a cache; every change must reach the very next send.</summary>
+public class SendLookupsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task ADisconnectedBusinessCannotSendOnTheNextRequest()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant)).StatusCode);
+        using var admin = factory.CreateAdminClient();
+        (await admin.DeleteAsync($"/admin/v1/businesses/{tenant.BusinessId}/whatsapp")).EnsureSuccessStatusCode();
+
+        await (await SendAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+    }
+
+    [Fact]
+    public async Task ATemplatePausedByMetaIsRefusedOnTheNextRequest()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant)).StatusCode);
+        long templateId = 0;
+        string wabaId = "";
+        await factory.WithDbAsync(async db =>
+        {
+            var template = await db.Templates.SingleAsync(t => t.BusinessId == tenant.BusinessId && t.Name == "order_confirmation");
+            templateId = long.Parse(template.MetaTemplateId!, System.Globalization.CultureInfo.InvariantCulture);
+            wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId;
+        });
+
+        (await factory.PostWebhookAsync(MetaPayloads.Delivery(MetaPayloads.Entry(wabaId,
+            MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", templateId))))).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+
+        await (await SendAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+    }
+
+    private static Task<HttpResponseMessage> SendAsync(SendingTenant tenant) => tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+        new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-12345", "₹1,499" } });
+}

@@ -3,17 +3,18 @@ using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using TwaBot.Api.Businesses;
+using TwaBot.Api.Conversations;
 using TwaBot.Api.Data;
 using TwaBot.Api.Templates;
 
 namespace TwaBot.Api.Sending;
 
 /// <summary>
-/// What every send of a business reads and an admin or a template webhook rarely changes: its
-/// WhatsApp connection and its approved templates, kept in memory per business. Any saved change to
-/// connections or templates drops the whole cache (<see cref="SendLookupsInvalidation"/>), and an
-/// entry also expires after a few seconds, for changes made to the database from outside.
-/// Suppressions are not cached: a STOP must take effect on the very next send.
+/// What every send of a business reads and rarely changes: its WhatsApp connection, its approved
+/// templates and its suppressed numbers, kept in memory per business. Any saved change to them drops
+/// the whole cache (<see cref="SendLookupsInvalidation"/>, and <see cref="Invalidate"/> after the few
+/// bulk deletes), so an opt-out stops the very next send; an entry also expires after a few seconds,
+/// for changes made to the database from outside.
 /// </summary>
 public sealed class SendLookups
 {
@@ -41,7 +42,9 @@ public sealed class SendLookups
         var connection = await db.WhatsAppConnections.AsNoTracking().SingleOrDefaultAsync(w => w.BusinessId == businessId, cancellationToken);
         var templates = await db.Templates.AsNoTracking()
             .Where(t => t.BusinessId == businessId && t.Status == Template.Approved).ToListAsync(cancellationToken);
-        var data = new BusinessSendData(connection, templates);
+        var suppressions = await db.Suppressions.AsNoTracking().Where(x => x.BusinessId == businessId)
+            .ToDictionaryAsync(x => x.Phone, x => x.State, StringComparer.Ordinal, cancellationToken);
+        var data = new BusinessSendData(connection, templates, suppressions);
         _entries[businessId] = new Entry(data, version, Environment.TickCount64);
         return data;
     }
@@ -49,14 +52,15 @@ public sealed class SendLookups
     private sealed record Entry(BusinessSendData Data, long Version, long LoadedAt);
 }
 
-/// <summary>A business's connection (null when not connected) and approved templates.</summary>
-public sealed record BusinessSendData(WhatsAppConnection? Connection, IReadOnlyList<Template> ApprovedTemplates)
+/// <summary>A business's connection (null when not connected), approved templates and suppressions (phone → state).</summary>
+public sealed record BusinessSendData(
+    WhatsAppConnection? Connection, IReadOnlyList<Template> ApprovedTemplates, IReadOnlyDictionary<string, string> Suppressions)
 {
     public Template? Approved(string name, string language) =>
         ApprovedTemplates.FirstOrDefault(t => t.Name == name && t.Language == language);
 }
 
-/// <summary>Drops <see cref="SendLookups"/> around every save that changes a connection or a template.</summary>
+/// <summary>Drops <see cref="SendLookups"/> around every save that changes a connection, a template or a suppression.</summary>
 public sealed class SendLookupsInvalidation(SendLookups lookups) : SaveChangesInterceptor
 {
     private readonly ConditionalWeakTable<DbContext, object> _changing = [];
@@ -97,7 +101,7 @@ public sealed class SendLookupsInvalidation(SendLookups lookups) : SaveChangesIn
     private void Note(DbContext? context)
     {
         if (context is not null && context.ChangeTracker.Entries()
-            .Any(e => e.Entity is WhatsAppConnection or Template && e.State is EntityState.Added or EntityState.Modified or EntityState.Deleted))
+            .Any(e => e.Entity is WhatsAppConnection or Template or Suppression && e.State is EntityState.Added or EntityState.Modified or EntityState.Deleted))
         {
             _changing.AddOrUpdate(context, this);
             lookups.Invalidate(); // before: nobody keeps using what is about to change

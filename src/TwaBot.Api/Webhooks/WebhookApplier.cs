@@ -10,9 +10,16 @@ namespace TwaBot.Api.Webhooks;
 /// (the 24-hour window and STOP/START), marketing preferences, and template reviews. Events are
 /// routed to the business whose WhatsApp number (<c>phone_number_id</c>) or account (WABA) they name.
 /// </summary>
-public sealed partial class WebhookApplier(TwaBotDbContext db, MessageStatusWriter statuses, TimeProvider time, ILogger<WebhookApplier> logger)
+public sealed partial class WebhookApplier(
+    TwaBotDbContext db, MessageStatusWriter statuses, TimeProvider time, ILogger<WebhookApplier> logger)
 {
     private readonly Dictionary<string, long> _businesses = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// True once this applier changed what sends check (suppressions, templates). Its writes become
+    /// visible when the processor's transaction commits, so the processor drops the send cache then.
+    /// </summary>
+    public bool ChangedSendLookups { get; private set; }
 
     public async Task ApplyAsync(WebhookPayload payload, CancellationToken cancellationToken)
     {
@@ -75,6 +82,11 @@ public sealed partial class WebhookApplier(TwaBotDbContext db, MessageStatusWrit
             contact.LastInboundAt = message.SentAt;
         }
 
+        if (OptOutKeywords.IsOptOut(message.Text) || OptOutKeywords.IsOptIn(message.Text))
+        {
+            ChangedSendLookups = true;
+        }
+
         if (OptOutKeywords.IsOptOut(message.Text))
         {
             await OptOutAsync(businessId, message.From, cancellationToken);
@@ -111,6 +123,7 @@ public sealed partial class WebhookApplier(TwaBotDbContext db, MessageStatusWrit
 
     private async Task ApplyTemplateStatusAsync(TemplateStatusUpdate update, CancellationToken cancellationToken)
     {
+        ChangedSendLookups = true;
         var businessIds = await db.WhatsAppConnections.Where(w => w.WabaId == update.WabaId).Select(w => w.BusinessId).ToListAsync(cancellationToken);
         var templates = await db.Templates
             .Where(t => businessIds.Contains(t.BusinessId)

@@ -13,7 +13,8 @@ namespace TwaBot.Api.Webhooks;
 /// also applies parked statuses whose message has since appeared.
 /// </summary>
 public sealed partial class WebhookProcessor(
-    IServiceScopeFactory scopes, SqliteWriteGate gate, TimeProvider time, ILogger<WebhookProcessor> logger) : BackgroundService
+    IServiceScopeFactory scopes, SqliteWriteGate gate, Sending.SendLookups lookups, TimeProvider time, ILogger<WebhookProcessor> logger)
+    : BackgroundService
 {
     // Small enough that the inbox, queued behind a batch for the write gate, waits only milliseconds.
     private const int BatchSize = 50;
@@ -147,6 +148,11 @@ public sealed partial class WebhookProcessor(
         await db.WebhookEvents.Where(e => applied.Contains(e.Id))
             .ExecuteUpdateAsync(set => set.SetProperty(e => e.AppliedAt, now).SetProperty(e => e.Attempts, e => e.Attempts + 1), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        if (applier.ChangedSendLookups)
+        {
+            lookups.Invalidate();
+        }
+
         return events.Count;
     }
 

@@ -6,7 +6,7 @@ using TwaBot.Api.Tests.Webhooks;
 
 namespace TwaBot.Api.Tests.Sending;
 
-/// <summary>Sends read connections and templates from a cache; every change must reach the very next send.</summary>
+/// <summary>Sends read connections, templates and suppressions from a cache; every change must reach the very next send.</summary>
 public class SendLookupsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
 {
     [Fact]
@@ -39,6 +39,35 @@ public class SendLookupsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         await factory.ApplyWebhooksAsync();
 
         await (await SendAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task StopAndStartReachTheNextSend()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant)).StatusCode);
+
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", "STOP");
+        var refused = await (await SendAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Equal("opted_out", refused.GetProperty("suppression_state").GetString());
+
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", "START");
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant)).StatusCode);
+    }
+
+    [Fact]
+    public async Task AdminSuppressionsReachTheNextSend()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant)).StatusCode);
+        using var admin = factory.CreateAdminClient();
+
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions", new { phone = "919876543210", state = "blocked" }))
+            .EnsureSuccessStatusCode();
+        await (await SendAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+
+        (await admin.DeleteAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions/919876543210")).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant)).StatusCode);
     }
 
     private static Task<HttpResponseMessage> SendAsync(SendingTenant tenant) => tenant.Client.PostAsJsonAsync("/api/v1/send-template",

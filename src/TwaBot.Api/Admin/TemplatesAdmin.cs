@@ -129,7 +129,11 @@ internal static partial class TemplatesAdmin
                 services.Db.Templates.Add(template);
                 created++;
             }
-            else if (!Matches(template, remote))
+            else if (Matches(template, remote))
+            {
+                continue;
+            }
+            else
             {
                 updated++;
             }
@@ -208,11 +212,6 @@ internal static partial class TemplatesAdmin
 
     private static void Copy(MetaTemplate remote, Template template, DateTime now)
     {
-        if (Matches(template, remote))
-        {
-            return;
-        }
-
         template.Status = remote.Status.ToUpperInvariant();
         template.Category = remote.Category.ToUpperInvariant();
         template.Content = remote.Text("BODY") ?? template.Content;

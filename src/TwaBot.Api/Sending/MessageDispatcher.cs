@@ -33,7 +33,15 @@ public sealed class MessageDispatcher(
             CreatedAt = now,
             UpdatedAt = now,
         };
-        await log.InsertAsync(message);
+        try
+        {
+            await log.InsertAsync(message);
+        }
+        catch
+        {
+            quota.Refund(context.Reservation); // no row, no call to Meta: the send never happened
+            throw;
+        }
 
         // Not the request's token: once Meta may have the message, we wait for its answer to record it.
         var result = await meta.SendAsync(

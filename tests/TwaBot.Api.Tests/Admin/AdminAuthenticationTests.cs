@@ -13,7 +13,8 @@ public class AdminAuthenticationTests(TwaBotApiFactory factory) : IClassFixture<
 
         var response = await client.PostAsJsonAsync("/admin/v1/businesses", new { name = "Acme", plan = "Pro" });
 
-        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
+        var json = await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
+        Assert.Equal("A valid admin key is required in the X-Admin-Key header.", json.GetProperty("error").GetString());
     }
 
     [Fact]

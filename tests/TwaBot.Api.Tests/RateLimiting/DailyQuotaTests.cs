@@ -57,6 +57,23 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task ASendWhoseRowCannotBeWrittenGivesItsUnitBack()
+    {
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        await SetDailyLimitAsync(server, tenant.KeyId, 1);
+        // The disk refuses this one recipient's row, as a full disk would.
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("""
+            CREATE TRIGGER refuse_row BEFORE INSERT ON messages WHEN NEW."to" = '919800000001'
+            BEGIN SELECT RAISE(ABORT, 'disk full'); END
+            """));
+
+        await (await SendAsync(tenant, "919800000001")).AssertErrorAsync(HttpStatusCode.InternalServerError, "INTERNAL_ERROR");
+
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+    }
+
+    [Fact]
     public async Task TheCapIsCheckedAfterPermissionAndBeforeValidation()
     {
         var tenant = await factory.CreateSendingTenantAsync(permissions: ["send_text"]);

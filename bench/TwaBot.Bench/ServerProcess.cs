@@ -131,6 +131,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
         foreach (var suffix in new[] { "", "-wal", "-shm" })
         {
             File.Delete(DatabasePath + suffix);
+            File.Delete(InboxProbe.InboxFile(DatabasePath) + suffix);
         }
     }
 

@@ -37,21 +37,53 @@ public abstract partial class GroupCommitWriter<T> : BackgroundService
         return pending.Done.Task;
     }
 
-    /// <summary>Writes the batch's rows inside <paramref name="transaction"/>; the base class commits.</summary>
-    protected abstract Task WriteBatchAsync(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<T> rows, CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes the batch's rows with <paramref name="commands"/>, which run in the batch's transaction;
+    /// the base class commits. The statements stay prepared for the writer's lifetime.
+    /// </summary>
+    protected abstract Task WriteBatchAsync(PreparedCommands commands, IReadOnlyList<T> rows, CancellationToken cancellationToken);
 
     /// <summary>Called after a batch is committed (e.g. to wake whoever processes the rows).</summary>
     protected virtual void OnCommitted(IReadOnlyList<T> rows)
     {
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// SQLite's calls block (a commit waits for the disk), so the writer owns a thread instead of
+    /// holding one of the thread pool's few workers, which on a 2-core machine would starve the
+    /// requests it is committing for.
+    /// </summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Run(stoppingToken);
+                stopped.TrySetResult();
+            }
+            catch (Exception error)
+            {
+                stopped.TrySetException(error);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = GetType().Name,
+        };
+        thread.Start();
+        return stopped.Task;
+    }
+
+    private void Run(CancellationToken stoppingToken)
     {
         var batch = new List<Pending>(MaxBatch);
-        await using var connection = await _connections.OpenAsync(stoppingToken);
         try
         {
-            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            using var connection = _connections.OpenAsync(stoppingToken).GetAwaiter().GetResult();
+            using var commands = new PreparedCommands(connection);
+            while (_queue.Reader.WaitToReadAsync(stoppingToken).AsTask().GetAwaiter().GetResult())
             {
                 batch.Clear();
                 while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next))
@@ -59,7 +91,7 @@ public abstract partial class GroupCommitWriter<T> : BackgroundService
                     batch.Add(next);
                 }
 
-                await CommitAsync(connection, batch, stoppingToken);
+                Commit(connection, commands, batch, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -76,16 +108,18 @@ public abstract partial class GroupCommitWriter<T> : BackgroundService
         }
     }
 
-    private async Task CommitAsync(SqliteConnection connection, List<Pending> batch, CancellationToken cancellationToken)
+    // Microsoft.Data.Sqlite's async methods complete synchronously, so WriteBatchAsync runs on this thread.
+    private void Commit(SqliteConnection connection, PreparedCommands commands, List<Pending> batch, CancellationToken cancellationToken)
     {
         var rows = batch.ConvertAll(p => p.Row);
         try
         {
-            using (await _gate.EnterAsync(cancellationToken))
-            await using (var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken))
+            using (_gate.EnterAsync(cancellationToken).GetAwaiter().GetResult())
+            using (var transaction = connection.BeginTransaction())
             {
-                await WriteBatchAsync(connection, transaction, rows, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
+                commands.Transaction = transaction;
+                WriteBatchAsync(commands, rows, cancellationToken).GetAwaiter().GetResult();
+                transaction.Commit();
             }
 
             batch.ForEach(p => p.Done.TrySetResult());

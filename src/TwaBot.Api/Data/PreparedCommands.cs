@@ -7,7 +7,7 @@ namespace TwaBot.Api.Data;
 /// Raw SQLite statements for the hot paths, each prepared once per unit of work and re-bound per
 /// row: a fraction of the cost of an EF Core query, which matters at thousands of rows a second.
 /// </summary>
-public sealed class PreparedCommands(SqliteConnection connection) : IAsyncDisposable
+public sealed class PreparedCommands(SqliteConnection connection) : IAsyncDisposable, IDisposable
 {
     /// <summary>EF Core's text form of DateTime in SQLite, so both write the same.</summary>
     public const string DateTimeFormat = "yyyy-MM-dd HH:mm:ss.FFFFFFF";
@@ -50,6 +50,16 @@ public sealed class PreparedCommands(SqliteConnection connection) : IAsyncDispos
         foreach (var command in _commands.Values)
         {
             await command.DisposeAsync();
+        }
+
+        _commands.Clear();
+    }
+
+    public void Dispose()
+    {
+        foreach (var command in _commands.Values)
+        {
+            command.Dispose();
         }
 
         _commands.Clear();

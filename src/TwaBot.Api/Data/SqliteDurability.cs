@@ -13,12 +13,6 @@ internal sealed class SqliteDurability : DbConnectionInterceptor
 {
     internal const string Pragmas = "PRAGMA synchronous = FULL;";
 
-    /// <summary>
-    /// For writes that can be rebuilt from durable rows (the webhook processor's): with WAL, NORMAL
-    /// keeps the database consistent and loses at most the last such commits on power loss.
-    /// </summary>
-    internal const string DerivedStatePragmas = "PRAGMA synchronous = NORMAL;";
-
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
         ArgumentNullException.ThrowIfNull(connection);

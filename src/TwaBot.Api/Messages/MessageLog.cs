@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using TwaBot.Api.Data;
 
 namespace TwaBot.Api.Messages;
@@ -16,10 +15,8 @@ public sealed class MessageLog(SqliteConnections connections, SqliteWriteGate ga
     /// <summary>Writes the new row and sets its <see cref="Message.Id"/>.</summary>
     public Task InsertAsync(Message message) => WriteAsync(new MessageWrite.Insert(message));
 
-    protected override async Task WriteBatchAsync(
-        SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<MessageWrite> rows, CancellationToken cancellationToken)
+    protected override async Task WriteBatchAsync(PreparedCommands commands, IReadOnlyList<MessageWrite> rows, CancellationToken cancellationToken)
     {
-        await using var commands = new PreparedCommands(connection) { Transaction = transaction };
         foreach (var row in rows)
         {
             switch (row)

@@ -45,7 +45,7 @@ public sealed class MessageDispatcher(
 
         // Not the request's token: once Meta may have the message, we wait for its answer to record it.
         var result = await meta.SendAsync(
-            MetaConnection.From(context.Connection!), Outgoing(content, MessageStatusWriter.CallbackData(message.Id)), CancellationToken.None);
+            MetaConnection.From(context.Connection!), Outgoing(content, StatusReports.CallbackData(message.Id)), CancellationToken.None);
         return result switch
         {
             MetaSendResult.Accepted accepted => await AcceptedAsync(message, accepted),

@@ -1,38 +1,35 @@
-using Microsoft.Data.Sqlite;
 using TwaBot.Api.Data;
 
 namespace TwaBot.Api.Webhooks;
 
 /// <summary>
-/// The durable inbox: verified webhook bodies are group-committed here before Meta gets its 200;
-/// a body already stored (same SHA-256: a redelivery or a replay) is skipped.
+/// The durable inbox: verified webhook bodies are group-committed to <see cref="WebhookInboxFile"/>
+/// before Meta gets its 200. The inbox only appends, in a file of its own, so the disk sync that each
+/// 200 waits for covers a few small pages and never waits behind the main database's writers. The
+/// <see cref="WebhookProcessor"/> moves what it stores into <c>webhook_events</c> and applies it.
 /// </summary>
-public sealed class WebhookInbox(SqliteConnections connections, SqliteWriteGate gate, WebhookProcessor processor, ILogger<WebhookInbox> logger)
-    : GroupCommitWriter<InboxRow>(connections, gate, logger)
+public sealed class WebhookInbox(WebhookInboxFile file, WebhookProcessor processor, ILogger<WebhookInbox> logger)
+    : GroupCommitWriter<InboxRow>(file.Connections, file.Gate, logger)
 {
-    protected override async Task WriteBatchAsync(
-        SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<InboxRow> rows, CancellationToken cancellationToken)
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = """
-            INSERT INTO webhook_events (received_at, body_sha256, body, attempts)
-            VALUES ($received_at, $body_sha256, $body, 0)
-            ON CONFLICT (body_sha256) DO NOTHING;
-            """;
-        var receivedAt = insert.Parameters.Add("$received_at", SqliteType.Text);
-        var hash = insert.Parameters.Add("$body_sha256", SqliteType.Blob);
-        var body = insert.Parameters.Add("$body", SqliteType.Blob);
+        await file.EnsureCreatedAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task WriteBatchAsync(PreparedCommands commands, IReadOnlyList<InboxRow> rows, CancellationToken cancellationToken)
+    {
         foreach (var row in rows)
         {
-            receivedAt.Value = PreparedCommands.Text(row.ReceivedAt);
-            hash.Value = row.BodySha256;
-            body.Value = row.Body;
-            await insert.ExecuteNonQueryAsync(cancellationToken);
+            await commands.Bind(
+                "INSERT INTO webhook_inbox (received_at, body_sha256, body) VALUES ($received_at, $body_sha256, $body)",
+                ("$received_at", PreparedCommands.Text(row.ReceivedAt)), ("$body_sha256", row.BodySha256), ("$body", row.Body))
+                .ExecuteNonQueryAsync(cancellationToken);
         }
     }
 
     protected override void OnCommitted(IReadOnlyList<InboxRow> rows) => processor.Wake();
 }
 
+/// <summary>A verified delivery: its bytes exactly as received, their SHA-256, and when it arrived.</summary>
 public sealed record InboxRow(byte[] Body, byte[] BodySha256, DateTime ReceivedAt);

@@ -1,22 +1,30 @@
 using System.Text.Json;
 using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using TwaBot.Api.Data;
 using TwaBot.Api.Messages;
 
 namespace TwaBot.Api.Webhooks;
 
 /// <summary>
-/// Applies stored webhook events in the background, oldest first, a batch per transaction (a
-/// savepoint per event, so one bad event does not undo the others). It wakes when the inbox commits,
-/// and at start, so events stored before a stop are applied after the restart. Every few seconds it
-/// also applies parked statuses whose message has since appeared.
+/// Applies webhook deliveries in the background, oldest first. It moves deliveries from the
+/// <see cref="WebhookInboxFile"/> into <c>webhook_events</c> and applies them in the same transaction,
+/// a batch at a time, then forgets them in the inbox file; a body already in <c>webhook_events</c>
+/// (a redelivery, or a batch moved just before a stop) is skipped. An event that fails to apply is
+/// kept with its error and retried a few times. It wakes when the inbox commits, and at start, so
+/// deliveries stored before a stop are applied after the restart. Every few seconds it also applies
+/// parked statuses whose message has since appeared.
 /// </summary>
 public sealed partial class WebhookProcessor(
-    IServiceScopeFactory scopes, SqliteWriteGate gate, Sending.SendLookups lookups, TimeProvider time, ILogger<WebhookProcessor> logger)
+    IServiceScopeFactory scopes, SqliteWriteGate gate, WebhookInboxFile inbox, Sending.SendLookups lookups, TimeProvider time,
+    ILogger<WebhookProcessor> logger)
     : BackgroundService
 {
-    // Small enough that the inbox, queued behind a batch for the write gate, waits only milliseconds.
+    // Large enough to share one commit among many deliveries, small enough that a send waiting
+    // behind it for the write gate waits only milliseconds.
+    private const int MoveBatchSize = 200;
     private const int BatchSize = 50;
     private const int MaxAttempts = 5;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
@@ -25,6 +33,7 @@ public sealed partial class WebhookProcessor(
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly SemaphoreSlim _running = new(1, 1);
     private readonly TaskCompletionSource _firstPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _movedThrough; // the inbox ids this process has moved (after a restart: none)
 
     /// <summary>Completes when the pass made at start (events left from before a restart) is done.</summary>
     public Task FirstPass => _firstPass.Task;
@@ -45,7 +54,14 @@ public sealed partial class WebhookProcessor(
             int applied;
             do
             {
-                applied = await ProcessBatchAsync(cancellationToken);
+                applied = await MoveBatchAsync(cancellationToken);
+                total += applied;
+            }
+            while (applied > 0);
+
+            do
+            {
+                applied = await RetryBatchAsync(cancellationToken);
                 total += applied;
             }
             while (applied > 0);
@@ -82,7 +98,29 @@ public sealed partial class WebhookProcessor(
         }
     }
 
-    private async Task<int> ProcessBatchAsync(CancellationToken cancellationToken)
+    /// <summary>Moves the next deliveries from the inbox file into <c>webhook_events</c>, applying them.</summary>
+    private async Task<int> MoveBatchAsync(CancellationToken cancellationToken)
+    {
+        var entries = await inbox.ReadAsync(_movedThrough, MoveBatchSize, cancellationToken);
+        if (entries.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
+        var applier = scope.ServiceProvider.GetRequiredService<WebhookApplier>();
+        var deliveries = entries.ConvertAll(e => new Delivery(null, e.ReceivedAt, e.BodySha256, e.Body));
+        await ApplyInTransactionAsync(db, applier, deliveries, cancellationToken);
+
+        // Only now, with the batch committed (synchronous=FULL) in the main database, may the inbox forget it.
+        _movedThrough = entries[^1].Id;
+        await inbox.ForgetThroughAsync(_movedThrough, cancellationToken);
+        return entries.Count;
+    }
+
+    /// <summary>Tries again the stored events that failed to apply (and any stored before this inbox existed).</summary>
+    private async Task<int> RetryBatchAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
@@ -90,71 +128,123 @@ public sealed partial class WebhookProcessor(
         var events = await db.WebhookEvents.AsNoTracking()
             .Where(e => e.AppliedAt == null && e.Attempts < MaxAttempts)
             .OrderBy(e => e.Id).Take(BatchSize)
-            .Select(e => new { e.Id, e.Body })
+            .Select(e => new Delivery(e.Id, e.ReceivedAt, e.BodySha256, e.Body))
             .ToListAsync(cancellationToken);
-        if (events.Count == 0)
+        if (events.Count > 0)
         {
-            return 0;
-        }
-
-        // Holding the gate, not SQLite's busy loop, keeps the inbox's commits flowing between batches.
-        using var turn = await gate.EnterBackgroundAsync(cancellationToken);
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        // What a batch writes is derived from stored events and applying is idempotent, so its commit
-        // need not wait for the disk: if power loss took it, the events are still unapplied and are
-        // applied again. The inbox's own commits stay FULL.
-        await db.Database.ExecuteSqlRawAsync(SqliteDurability.DerivedStatePragmas, cancellationToken);
-        try
-        {
-            return await ApplyBatchAsync(db, applier, events.ConvertAll(e => (e.Id, e.Body)), cancellationToken);
-        }
-        finally
-        {
-            await db.Database.ExecuteSqlRawAsync(SqliteDurability.Pragmas, CancellationToken.None);
-            await db.Database.CloseConnectionAsync();
-        }
-    }
-
-    private async Task<int> ApplyBatchAsync(
-        TwaBotDbContext db, WebhookApplier applier, List<(long Id, byte[] Body)> events, CancellationToken cancellationToken)
-    {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var now = time.GetUtcNow().UtcDateTime;
-        var applied = new List<long>(events.Count);
-        foreach (var stored in events)
-        {
-            await transaction.CreateSavepointAsync("event", cancellationToken);
-            try
-            {
-                await applier.ApplyAsync(WebhookPayload.Parse(stored.Body), cancellationToken);
-                await transaction.ReleaseSavepointAsync("event", cancellationToken);
-                applied.Add(stored.Id);
-            }
-            catch (Exception error) when (error is JsonException or DbUpdateException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
-            {
-                await transaction.RollbackToSavepointAsync("event", cancellationToken);
-                await transaction.ReleaseSavepointAsync("event", cancellationToken);
-                db.ChangeTracker.Clear();
-                LogEventFailed(logger, error, stored.Id);
-                var message = error.Message.Length > 500 ? error.Message[..500] : error.Message;
-                // Unreadable bodies will never parse: give up on them at once.
-                await db.WebhookEvents.Where(e => e.Id == stored.Id)
-                    .ExecuteUpdateAsync(set => set
-                        .SetProperty(e => e.Attempts, e => error is JsonException ? MaxAttempts : e.Attempts + 1)
-                        .SetProperty(e => e.LastError, message), cancellationToken);
-            }
-        }
-
-        await db.WebhookEvents.Where(e => applied.Contains(e.Id))
-            .ExecuteUpdateAsync(set => set.SetProperty(e => e.AppliedAt, now).SetProperty(e => e.Attempts, e => e.Attempts + 1), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        if (applier.ChangedSendLookups)
-        {
-            lookups.Invalidate();
+            await ApplyInTransactionAsync(db, applier, events, cancellationToken);
         }
 
         return events.Count;
     }
+
+    private async Task ApplyInTransactionAsync(TwaBotDbContext db, WebhookApplier applier, List<Delivery> deliveries, CancellationToken cancellationToken)
+    {
+        // Holding the gate, not SQLite's busy loop, keeps the send path's commits flowing between batches.
+        using (await gate.EnterBackgroundAsync(cancellationToken))
+        {
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            try
+            {
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                await using var commands = new PreparedCommands((SqliteConnection)db.Database.GetDbConnection())
+                {
+                    Transaction = (SqliteTransaction)transaction.GetDbTransaction(),
+                };
+                var now = time.GetUtcNow().UtcDateTime;
+
+                // One savepoint for the batch, not one per delivery: applying nearly never fails. When it
+                // does, the batch is applied again with a savepoint per delivery, so only the failing one
+                // is kept aside with its error.
+                await commands.Bind("SAVEPOINT batch").ExecuteNonQueryAsync(cancellationToken);
+                try
+                {
+                    foreach (var delivery in deliveries)
+                    {
+                        await ApplyAsync(commands, applier, delivery, now, cancellationToken);
+                    }
+
+                    await commands.Bind("RELEASE batch").ExecuteNonQueryAsync(cancellationToken);
+                }
+                catch (Exception error) when (IsApplyFailure(error))
+                {
+                    await commands.Bind("ROLLBACK TO batch").ExecuteNonQueryAsync(cancellationToken);
+                    await commands.Bind("RELEASE batch").ExecuteNonQueryAsync(cancellationToken);
+                    db.ChangeTracker.Clear();
+                    foreach (var delivery in deliveries)
+                    {
+                        await ApplyOrKeepErrorAsync(db, commands, applier, delivery, now, cancellationToken);
+                    }
+                }
+
+                await transaction.CommitAsync(cancellationToken);
+            }
+            finally
+            {
+                await db.Database.CloseConnectionAsync();
+            }
+        }
+
+        if (applier.ChangedSendLookups)
+        {
+            lookups.Invalidate();
+        }
+    }
+
+    /// <summary>Records the delivery as applied and applies it; a body already recorded is skipped.</summary>
+    private static async Task ApplyAsync(
+        PreparedCommands commands, WebhookApplier applier, Delivery delivery, DateTime now, CancellationToken cancellationToken)
+    {
+        var payload = WebhookPayload.Parse(delivery.Body);
+        if (delivery.StoredId is { } id)
+        {
+            await commands.Bind("UPDATE webhook_events SET applied_at = $now, attempts = attempts + 1, last_error = NULL WHERE id = $id",
+                ("$id", id), ("$now", PreparedCommands.Text(now))).ExecuteNonQueryAsync(cancellationToken);
+        }
+        else if (await commands.Bind("""
+            INSERT INTO webhook_events (received_at, body_sha256, body, applied_at, attempts)
+            VALUES ($received_at, $body_sha256, $body, $now, 1)
+            ON CONFLICT (body_sha256) DO NOTHING
+            """, ("$received_at", PreparedCommands.Text(delivery.ReceivedAt)), ("$body_sha256", delivery.BodySha256),
+            ("$body", delivery.Body), ("$now", PreparedCommands.Text(now))).ExecuteNonQueryAsync(cancellationToken) == 0)
+        {
+            return; // stored before: a redelivery, or moved just before a stop
+        }
+
+        await applier.ApplyAsync(payload, cancellationToken);
+    }
+
+    private async Task ApplyOrKeepErrorAsync(
+        TwaBotDbContext db, PreparedCommands commands, WebhookApplier applier, Delivery delivery, DateTime now, CancellationToken cancellationToken)
+    {
+        await commands.Bind("SAVEPOINT delivery").ExecuteNonQueryAsync(cancellationToken);
+        try
+        {
+            await ApplyAsync(commands, applier, delivery, now, cancellationToken);
+            await commands.Bind("RELEASE delivery").ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (Exception error) when (IsApplyFailure(error))
+        {
+            await commands.Bind("ROLLBACK TO delivery").ExecuteNonQueryAsync(cancellationToken);
+            await commands.Bind("RELEASE delivery").ExecuteNonQueryAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+            LogEventFailed(logger, error, delivery.StoredId);
+            var message = error.Message.Length > 500 ? error.Message[..500] : error.Message;
+            // Unreadable bodies will never parse: give up on them at once.
+            var attempts = error is JsonException ? MaxAttempts : 1;
+            await commands.Bind("""
+                INSERT INTO webhook_events (id, received_at, body_sha256, body, applied_at, attempts, last_error)
+                VALUES ($id, $received_at, $body_sha256, $body, NULL, $attempts, $error)
+                ON CONFLICT (id) DO UPDATE SET attempts = CASE WHEN $attempts = 1 THEN attempts + 1 ELSE $attempts END, last_error = $error
+                ON CONFLICT (body_sha256) DO NOTHING
+                """, ("$id", delivery.StoredId), ("$received_at", PreparedCommands.Text(delivery.ReceivedAt)),
+                ("$body_sha256", delivery.BodySha256), ("$body", delivery.Body), ("$attempts", attempts), ("$error", message))
+                .ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private static bool IsApplyFailure(Exception error) =>
+        error is JsonException or DbUpdateException or InvalidOperationException or SqliteException;
 
     private async Task ApplyLeftoverParkedAsync(CancellationToken cancellationToken)
     {
@@ -188,8 +278,11 @@ public sealed partial class WebhookProcessor(
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Webhook event {EventId} could not be applied")]
-    private static partial void LogEventFailed(ILogger logger, Exception error, long eventId);
+    private static partial void LogEventFailed(ILogger logger, Exception error, long? eventId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The webhook processor failed; it carries on")]
     private static partial void LogLoopFailed(ILogger logger, Exception error);
+
+    /// <summary>A delivery to apply: from the inbox file (not stored yet) or a stored event being retried.</summary>
+    private sealed record Delivery(long? StoredId, DateTime ReceivedAt, byte[] BodySha256, byte[] Body);
 }

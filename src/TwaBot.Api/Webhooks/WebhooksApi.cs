@@ -26,11 +26,13 @@ public static class WebhooksApi
     {
         services.AddScoped<Messages.MessageStatusWriter>();
         services.AddScoped<WebhookApplier>();
+        services.AddSingleton<WebhookInboxFile>();
         services.AddSingleton<WebhookProcessor>();
-        services.AddHostedService(provider => provider.GetRequiredService<WebhookProcessor>());
         services.AddSingleton<WebhookInbox>();
         services.AddSingleton<Messages.ParkedStatusSignal>();
+        // The inbox first: its start creates the inbox file, which the processor reads from its first pass.
         services.AddHostedService(provider => provider.GetRequiredService<WebhookInbox>());
+        services.AddHostedService(provider => provider.GetRequiredService<WebhookProcessor>());
         return services;
     }
 

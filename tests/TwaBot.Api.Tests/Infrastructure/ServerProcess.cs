@@ -84,6 +84,7 @@ public sealed class ServerProcess : IAsyncDisposable
         foreach (var suffix in new[] { "", "-wal", "-shm" })
         {
             File.Delete(_databasePath + suffix);
+            File.Delete(TwaBot.Api.Webhooks.WebhookInboxFile.PathBeside(_databasePath) + suffix);
         }
     }
 

@@ -237,15 +237,41 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
         await action(scope.ServiceProvider.GetRequiredService<TwaBotDbContext>());
     }
 
+    /// <summary>
+    /// How many times a delivery with this body is stored: in the webhook inbox file, or already moved
+    /// into <c>webhook_events</c>. The inbox file is read first, because a delivery leaves it only once
+    /// it is committed in <c>webhook_events</c>, so a delivery being moved is never missed.
+    /// </summary>
+    public async Task<int> StoredCountAsync(byte[] body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var hash = System.Security.Cryptography.SHA256.HashData(body);
+        var inInbox = 0L;
+        await using (var connection = await Services.GetRequiredService<TwaBot.Api.Webhooks.WebhookInboxFile>().Connections.OpenAsync(CancellationToken.None))
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT count(*) FROM webhook_inbox WHERE body_sha256 = $hash";
+            command.Parameters.AddWithValue("$hash", hash);
+            inInbox = (long)(await command.ExecuteScalarAsync())!;
+        }
+
+        var inEvents = 0;
+        await WithDbAsync(async db => inEvents = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(
+            db.WebhookEvents, e => e.BodySha256 == hash));
+        return (int)inInbox + inEvents;
+    }
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         if (DeleteDatabaseOnDispose)
         {
+            var inbox = TwaBot.Api.Webhooks.WebhookInboxFile.PathBeside(_databasePath);
             foreach (var suffix in new[] { "", "-wal", "-shm" })
             {
                 File.Delete(_databasePath + suffix);
+                File.Delete(inbox + suffix);
             }
         }
 

@@ -134,7 +134,7 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
         var messageId = await InsertMessageAsync(businessId, wamid: null);
 
-        await DeliverAsync(phoneNumberId, Status("wamid.late-answer", "sent", T0, callbackData: MessageStatusWriter.CallbackData(messageId)));
+        await DeliverAsync(phoneNumberId, Status("wamid.late-answer", "sent", T0, callbackData: StatusReports.CallbackData(messageId)));
 
         var message = await MessageAsync(messageId);
         Assert.Equal("wamid.late-answer", message.Wamid);
@@ -149,7 +149,7 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         var (phoneB, _) = await ConnectedBusinessAsync();
         var messageId = await InsertMessageAsync(businessA, "wamid.tenant-a");
 
-        await DeliverAsync(phoneB, Status("wamid.tenant-a", "read", T0, callbackData: MessageStatusWriter.CallbackData(messageId)));
+        await DeliverAsync(phoneB, Status("wamid.tenant-a", "read", T0, callbackData: StatusReports.CallbackData(messageId)));
 
         Assert.Null((await MessageAsync(messageId)).DeliveryStatus);
     }

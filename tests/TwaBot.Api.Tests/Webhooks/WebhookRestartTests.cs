@@ -11,54 +11,134 @@ using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
 
 namespace TwaBot.Api.Tests.Webhooks;
 
-public class WebhookRestartTests
+/// <summary>Deliveries acknowledged before a stop are applied after the restart, and only once.</summary>
+public sealed class WebhookRestartTests : IDisposable
 {
+    private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeSeconds(1_776_000_000);
+    private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"twabot-restart-{Guid.NewGuid():N}.db");
+
     [Fact]
     public async Task EventsStoredButNotAppliedBeforeAStopAreAppliedAfterTheRestart()
     {
-        var databasePath = Path.Combine(Path.GetTempPath(), $"twabot-restart-{Guid.NewGuid():N}.db");
-        string phoneNumberId;
-        long messageId;
-        await using (var first = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath) { DeleteDatabaseOnDispose = false })
-        {
-            var businessId = await first.CreateBusinessAsync();
-            phoneNumberId = await first.ConnectWhatsAppAsync(businessId);
-            var message = new Message
-            {
-                BusinessId = businessId, ApiKeyId = 1, Wamid = "wamid.restart-1", To = "919876543210",
-                Kind = MessageKinds.Text, ApiStatus = ApiStatuses.Success,
-            };
-            await first.WithDbAsync(async db =>
-            {
-                db.Messages.Add(message);
-                await db.SaveChangesAsync();
-            });
-            messageId = message.Id;
-        }
+        var (phoneNumberId, messageId) = await FirstRunAsync();
 
-        // The server is down: an event sits in the inbox, stored (acknowledged) but never applied.
-        var body = Encoding.UTF8.GetBytes(Delivery(Entry(MessagesChange(phoneNumberId,
-            statuses: [Status("wamid.restart-1", "read", DateTimeOffset.FromUnixTimeSeconds(1_776_000_000))]))).ToJsonString());
-        await using (var connection = new SqliteConnection($"Data Source={databasePath}"))
-        {
-            await connection.OpenAsync();
-            await using var insert = connection.CreateCommand();
-            insert.CommandText = "INSERT INTO webhook_events (received_at, body_sha256, body, attempts) VALUES ($at, $hash, $body, 0)";
-            insert.Parameters.AddWithValue("$at", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
-            insert.Parameters.AddWithValue("$hash", SHA256.HashData(body));
-            insert.Parameters.AddWithValue("$body", body);
-            await insert.ExecuteNonQueryAsync();
-        }
+        // The server is down: an event sits in webhook_events, stored (acknowledged) but never applied.
+        var body = Bytes(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.restart-1", "read", T0)]))));
+        await ExecuteAsync(_databasePath, "INSERT INTO webhook_events (received_at, body_sha256, body, attempts) VALUES ($at, $hash, $body, 0)", body);
 
-        SqliteConnection.ClearAllPools();
-        await using var second = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath);
-        _ = second.Server;
-        await second.Services.GetRequiredService<WebhookProcessor>().FirstPass.WaitAsync(TimeSpan.FromSeconds(30));
-
+        await using var second = await RestartAsync();
         await second.WithDbAsync(async db =>
         {
             Assert.Equal("read", await db.Messages.Where(m => m.Id == messageId).Select(m => m.DeliveryStatus).SingleAsync());
             Assert.False(await db.WebhookEvents.AnyAsync(e => e.AppliedAt == null));
         });
+    }
+
+    [Fact]
+    public async Task DeliveriesStillInTheInboxFileAtAStopAreAppliedAfterTheRestart()
+    {
+        var (phoneNumberId, messageId) = await FirstRunAsync();
+
+        // Acknowledged (in the inbox file) but not yet moved into the main database when the server stopped.
+        var body = Bytes(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.restart-1", "delivered", T0)]))));
+        await ExecuteAsync(WebhookInboxFile.PathBeside(_databasePath),
+            "INSERT INTO webhook_inbox (received_at, body_sha256, body) VALUES ($at, $hash, $body)", body);
+
+        await using var second = await RestartAsync();
+        await second.WithDbAsync(async db =>
+            Assert.Equal("delivered", await db.Messages.Where(m => m.Id == messageId).Select(m => m.DeliveryStatus).SingleAsync()));
+        Assert.Equal(1, await second.StoredCountAsync(body));
+    }
+
+    [Fact]
+    public async Task ADeliveryMovedButNotYetForgottenWhenTheServerStoppedIsNotAppliedAgain()
+    {
+        var (phoneNumberId, _) = await FirstRunAsync();
+        const string customer = "16505551234";
+        var stop = Bytes(Delivery(Entry(UserPreference(phoneNumberId, customer, "stop", T0))));
+        var resume = Bytes(Delivery(Entry(UserPreference(phoneNumberId, customer, "resume", T0.AddDays(1)))));
+        await using (var first = Factory())
+        {
+            await first.PostWebhookAsync(Encoding.UTF8.GetString(stop));
+            await first.PostWebhookAsync(Encoding.UTF8.GetString(resume));
+            await first.ApplyWebhooksAsync();
+        }
+
+        // As if the server stopped after moving "stop" into the main database but before the inbox forgot it.
+        await ExecuteAsync(WebhookInboxFile.PathBeside(_databasePath),
+            "INSERT INTO webhook_inbox (received_at, body_sha256, body) VALUES ($at, $hash, $body)", stop);
+
+        await using var second = await RestartAsync();
+        await second.WithDbAsync(async db =>
+        {
+            var contact = await db.Contacts.SingleAsync(c => c.Phone == customer);
+            Assert.Null(contact.MarketingOptOutAt); // applying "stop" again would have opted the customer out
+        });
+        Assert.Equal(1, await second.StoredCountAsync(stop));
+    }
+
+    [Theory]
+    [InlineData("twabot.db", "twabot.webhook-inbox.db")]
+    [InlineData("/data/twabot.sqlite", "/data/twabot.webhook-inbox.sqlite")]
+    [InlineData("/data/twabot", "/data/twabot.webhook-inbox.db")]
+    [InlineData("/data.d/twabot", "/data.d/twabot.webhook-inbox.db")]
+    public void TheInboxFileLivesBesideTheDatabase(string database, string inbox) =>
+        Assert.Equal(inbox, WebhookInboxFile.PathBeside(database));
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        foreach (var file in new[] { _databasePath, WebhookInboxFile.PathBeside(_databasePath) })
+        {
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                File.Delete(file + suffix);
+            }
+        }
+    }
+
+    private TwaBotApiFactory Factory() =>
+        new(new Dictionary<string, string?>(), databasePath: _databasePath) { DeleteDatabaseOnDispose = false };
+
+    /// <summary>A business with a sent message, then a stop.</summary>
+    private async Task<(string PhoneNumberId, long MessageId)> FirstRunAsync()
+    {
+        await using var first = Factory();
+        var businessId = await first.CreateBusinessAsync();
+        var phoneNumberId = await first.ConnectWhatsAppAsync(businessId);
+        var message = new Message
+        {
+            BusinessId = businessId, ApiKeyId = 1, Wamid = "wamid.restart-1", To = "919876543210",
+            Kind = MessageKinds.Text, ApiStatus = ApiStatuses.Success,
+        };
+        await first.WithDbAsync(async db =>
+        {
+            db.Messages.Add(message);
+            await db.SaveChangesAsync();
+        });
+        return (phoneNumberId, message.Id);
+    }
+
+    private async Task<TwaBotApiFactory> RestartAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        var second = Factory();
+        _ = second.Server;
+        await second.Services.GetRequiredService<WebhookProcessor>().FirstPass.WaitAsync(TimeSpan.FromSeconds(30));
+        return second;
+    }
+
+    private static byte[] Bytes(System.Text.Json.Nodes.JsonNode payload) => Encoding.UTF8.GetBytes(payload.ToJsonString());
+
+    private static async Task ExecuteAsync(string file, string sql, byte[] body)
+    {
+        await using var connection = new SqliteConnection($"Data Source={file}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$at", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue("$hash", SHA256.HashData(body));
+        command.Parameters.AddWithValue("$body", body);
+        await command.ExecuteNonQueryAsync();
     }
 }

@@ -1,0 +1,114 @@
+using System.Globalization;
+using TwaBot.Api.Data;
+using TwaBot.Api.Webhooks;
+
+namespace TwaBot.Api.Messages;
+
+/// <summary>
+/// Meta's status reports applied to messages with prepared SQLite statements, on whichever connection
+/// and transaction the caller holds (the webhook inbox's writer, or the processor's EF connection).
+/// Each report goes into the history once, and into the current status only forward
+/// (<see cref="DeliveryStatuses"/>), in one conditional UPDATE so concurrent writers cannot move a
+/// status back. A report whose message cannot be found yet is parked. Meta sends three or more reports
+/// per message, so these are plain statements, not EF queries.
+/// </summary>
+public static class StatusReports
+{
+    public const string CallbackPrefix = "twb:";
+
+    /// <summary>The <c>biz_opaque_callback_data</c> a send carries: our message id.</summary>
+    public static string CallbackData(long messageId) => CallbackPrefix + messageId.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Applies the report to its message, or parks it; returns true when it found the message.</summary>
+    public static async Task<bool> ApplyAsync(
+        PreparedCommands commands, ParkedStatusSignal parked, long businessId, StatusUpdate status, DateTime now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        var callbackMessageId = CallbackMessageId(status.CallbackData);
+        if (await FindMessageAsync(commands, businessId, status.Wamid, callbackMessageId, cancellationToken) is { } found)
+        {
+            await ApplyToMessageAsync(commands, found.Id, status, wamidStored: found.ByWamid, now, cancellationToken);
+            return true;
+        }
+
+        // Signalled before the row is visible, so a send that commits after it looks for it.
+        parked.Parked();
+        await commands.Bind("""
+            INSERT INTO parked_statuses (business_id, wamid, message_id, status, occurred_at, error_code, error_title, error_details, received_at)
+            VALUES ($business_id, $wamid, $message_id, $status, $occurred_at, $error_code, $error_title, $error_details, $now)
+            """, ("$business_id", businessId), ("$wamid", status.Wamid), ("$message_id", callbackMessageId), ("$status", status.Status),
+            ("$occurred_at", PreparedCommands.Text(status.OccurredAt)), ("$error_code", status.ErrorCode), ("$error_title", status.ErrorTitle),
+            ("$error_details", status.ErrorDetails), ("$now", PreparedCommands.Text(now)))
+            .ExecuteNonQueryAsync(cancellationToken);
+        return false;
+    }
+
+    /// <summary>
+    /// Applies a report to a message known to exist. <paramref name="wamidStored"/>: the message was
+    /// found by this wamid, so it already records Meta's acceptance.
+    /// </summary>
+    public static async Task ApplyToMessageAsync(
+        PreparedCommands commands, long messageId, StatusUpdate status, bool wamidStored, DateTime now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        ArgumentNullException.ThrowIfNull(status);
+        var nowText = PreparedCommands.Text(now);
+        var occurredAt = PreparedCommands.Text(status.OccurredAt);
+
+        // A report proves Meta accepted the message, even when our send never heard back (timeout).
+        if (!wamidStored)
+        {
+            await commands.Bind("""
+                UPDATE messages SET wamid = $wamid, api_status = 'success', sent_at = COALESCE(sent_at, $occurred_at), updated_at = $now
+                WHERE id = $id AND wamid IS NULL
+                """, ("$id", messageId), ("$wamid", status.Wamid), ("$occurred_at", occurredAt), ("$now", nowText))
+                .ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // The history keeps every report once: a redelivery hits the unique (message, status, time) index.
+        await commands.Bind("""
+            INSERT INTO message_status_events (message_id, status, occurred_at, error_code, error_title, received_at)
+            VALUES ($message_id, $status, $occurred_at, $error_code, $error_title, $now)
+            ON CONFLICT (message_id, status, occurred_at) DO NOTHING
+            """, ("$message_id", messageId), ("$status", status.Status), ("$occurred_at", occurredAt),
+            ("$error_code", status.ErrorCode), ("$error_title", status.ErrorTitle), ("$now", nowText))
+            .ExecuteNonQueryAsync(cancellationToken);
+
+        if (!DeliveryStatuses.IsTracked(status.Status))
+        {
+            return;
+        }
+
+        var failed = status.Status == DeliveryStatuses.Failed;
+        await commands.Bind("""
+            UPDATE messages SET delivery_status = $status, status_rank = $rank, failure_code = $failure_code,
+                                failure_reason = $failure_reason, updated_at = $now
+            WHERE id = $id AND status_rank < $rank
+            """, ("$id", messageId), ("$status", status.Status), ("$rank", DeliveryStatuses.Rank(status.Status)),
+            ("$failure_code", failed ? status.ErrorCode : null),
+            ("$failure_reason", failed ? FailureReasons.For(status.ErrorCode, status.ErrorTitle) : null), ("$now", nowText))
+            .ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<(long Id, bool ByWamid)?> FindMessageAsync(
+        PreparedCommands commands, long businessId, string wamid, long? callbackMessageId, CancellationToken cancellationToken)
+    {
+        if (callbackMessageId is { } id
+            && await commands.Bind("SELECT id FROM messages WHERE id = $id AND business_id = $business_id",
+                ("$id", id), ("$business_id", businessId)).ExecuteScalarAsync(cancellationToken) is long byCallback)
+        {
+            return (byCallback, false);
+        }
+
+        return await commands.Bind("SELECT id FROM messages WHERE wamid = $wamid AND business_id = $business_id",
+            ("$wamid", wamid), ("$business_id", businessId)).ExecuteScalarAsync(cancellationToken) is long byWamid
+            ? (byWamid, true)
+            : null;
+    }
+
+    private static long? CallbackMessageId(string? callbackData) =>
+        callbackData is not null && callbackData.StartsWith(CallbackPrefix, StringComparison.Ordinal)
+        && long.TryParse(callbackData.AsSpan(CallbackPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            ? id
+            : null;
+}

@@ -1,0 +1,86 @@
+using Microsoft.Data.Sqlite;
+using TwaBot.Api.Data;
+
+namespace TwaBot.Api.Webhooks;
+
+/// <summary>
+/// The inbox's own SQLite file beside the main database (<c>twabot.db</c> → <c>twabot.webhook-inbox.db</c>):
+/// deliveries wait here, durably, until the <see cref="WebhookProcessor"/> has moved them into the main
+/// database, and are then forgotten. Moving is idempotent (the main database keeps each body once, by
+/// its hash), so a delivery moved but not yet forgotten when the process stopped is skipped next time.
+/// </summary>
+public sealed class WebhookInboxFile : IDisposable
+{
+    public WebhookInboxFile(SqliteConnections mainDatabase)
+    {
+        ArgumentNullException.ThrowIfNull(mainDatabase);
+        var builder = new SqliteConnectionStringBuilder(mainDatabase.ConnectionString);
+        builder.DataSource = PathBeside(builder.DataSource);
+        Connections = new SqliteConnections(builder.ToString());
+    }
+
+    public SqliteConnections Connections { get; }
+
+    /// <summary>Orders the file's two writers: the inbox (first) and the processor forgetting moved rows.</summary>
+    public SqliteWriteGate Gate { get; } = new();
+
+    /// <summary>The inbox file for a main database file.</summary>
+    public static string PathBeside(string mainDatabase)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(mainDatabase);
+        var extension = Path.GetExtension(mainDatabase);
+        return mainDatabase[..^extension.Length] + ".webhook-inbox" + (extension.Length > 0 ? extension : ".db");
+    }
+
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await Connections.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            PRAGMA journal_mode = WAL;
+            -- AUTOINCREMENT: ids are never reused once forgotten, so the processor's position stays valid.
+            CREATE TABLE IF NOT EXISTS webhook_inbox (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                received_at TEXT NOT NULL,
+                body_sha256 BLOB NOT NULL,
+                body BLOB NOT NULL
+            );
+            """;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Up to <paramref name="limit"/> stored deliveries after <paramref name="afterId"/>, oldest first.</summary>
+    public async Task<List<InboxEntry>> ReadAsync(long afterId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await Connections.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, received_at, body_sha256, body FROM webhook_inbox WHERE id > $after ORDER BY id LIMIT $limit";
+        command.Parameters.AddWithValue("$after", afterId);
+        command.Parameters.AddWithValue("$limit", limit);
+        var entries = new List<InboxEntry>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            entries.Add(new InboxEntry(
+                reader.GetInt64(0), reader.GetDateTime(1), (byte[])reader.GetValue(2), (byte[])reader.GetValue(3)));
+        }
+
+        return entries;
+    }
+
+    /// <summary>Forgets the deliveries up to <paramref name="throughId"/>, once the main database holds them durably.</summary>
+    public async Task ForgetThroughAsync(long throughId, CancellationToken cancellationToken)
+    {
+        await using var connection = await Connections.OpenAsync(cancellationToken);
+        using var turn = await Gate.EnterBackgroundAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM webhook_inbox WHERE id <= $through";
+        command.Parameters.AddWithValue("$through", throughId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public void Dispose() => Gate.Dispose();
+}
+
+/// <summary>A delivery waiting in the inbox file.</summary>
+public sealed record InboxEntry(long Id, DateTime ReceivedAt, byte[] BodySha256, byte[] Body);

@@ -91,6 +91,12 @@ public sealed class SandboxOptions
     /// <summary>Delay before each status report (sent, then delivered, then read).</summary>
     public int StatusDelayMilliseconds { get; set; } = 500;
 
+    /// <summary>
+    /// At most this many status reports in one webhook POST. Reports that come due while the previous
+    /// POST is on its way go together, as Meta batches them under load; 1 posts each on its own.
+    /// </summary>
+    public int StatusBatchSize { get; set; } = 100;
+
     /// <summary>How long the emulator takes to answer a send, standing in for Meta's own latency in benchmarks.</summary>
     public int GraphLatencyMilliseconds { get; set; }
 

@@ -43,6 +43,11 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
             failures.Add($"TwaBot:Sandbox:StatusDelayMilliseconds must be between 0 and 600000 (got {options.Sandbox.StatusDelayMilliseconds}).");
         }
 
+        if (options.Sandbox.StatusBatchSize is < 1 or > 1000)
+        {
+            failures.Add($"TwaBot:Sandbox:StatusBatchSize must be between 1 and 1000 (got {options.Sandbox.StatusBatchSize}).");
+        }
+
         if (options.Sandbox.GraphLatencyMilliseconds < 0)
         {
             failures.Add($"TwaBot:Sandbox:GraphLatencyMilliseconds must not be negative (got {options.Sandbox.GraphLatencyMilliseconds}).");

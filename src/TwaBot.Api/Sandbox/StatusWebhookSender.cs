@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using TwaBot.Api.Configuration;
 using TwaBot.Api.Meta;
@@ -11,9 +12,14 @@ namespace TwaBot.Api.Sandbox;
 
 /// <summary>
 /// The emulator's side of webhooks: after a send it reports <c>sent</c> → <c>delivered</c> →
-/// <c>read</c> (or <c>sent</c> → <c>failed</c>), and it delivers customer messages, each as a
-/// signed POST to this server's <c>/webhooks/meta</c> over HTTP, like Meta. Payloads escape non-ASCII
-/// as \uXXXX, as Meta's do. A delivery that does not get a 200 is retried a few times.
+/// <c>read</c> (or <c>sent</c> → <c>failed</c>), and it delivers customer messages, as signed POSTs
+/// to this server's <c>/webhooks/meta</c> over HTTP, like Meta. Payloads escape non-ASCII as \uXXXX,
+/// as Meta's do. A delivery that does not get a 200 is retried a few times.
+/// <para>
+/// Like Meta under load, it batches status reports: a few posters take whatever reports have come
+/// due (up to <c>TwaBot:Sandbox:StatusBatchSize</c>) into one POST, grouped by account and number.
+/// A lone report still goes at once, on its own.
+/// </para>
 /// </summary>
 public sealed partial class StatusWebhookSender(
     IHttpClientFactory clients,
@@ -26,7 +32,10 @@ public sealed partial class StatusWebhookSender(
 {
     public const string HttpClientName = "sandbox-webhooks";
     private const int Attempts = 4;
+    private const int Posters = 4;
     private readonly ConcurrentDictionary<Task, bool> _running = new();
+    private readonly Channel<DueReport> _due = Channel.CreateUnbounded<DueReport>();
+    private int _postersStarted;
 
     /// <summary>Schedules the status reports of an accepted message.</summary>
     public void ReportStatuses(SandboxSend send, params (string Status, int? ErrorCode, string? ErrorTitle)[] steps)
@@ -37,13 +46,17 @@ public sealed partial class StatusWebhookSender(
             return;
         }
 
+        StartPosters();
         Track(async () =>
         {
             var delay = TimeSpan.FromMilliseconds(options.CurrentValue.Sandbox.StatusDelayMilliseconds);
             foreach (var (status, errorCode, errorTitle) in steps)
             {
                 await Task.Delay(delay, time, lifetime.ApplicationStopping);
-                await DeliverAsync(StatusPayload(send, status, errorCode, errorTitle));
+                // Each report waits for the previous one's POST, so they arrive in order.
+                var due = new DueReport(send, StatusReport(send, status, errorCode, errorTitle));
+                _due.Writer.TryWrite(due);
+                await due.Posted.Task.WaitAsync(lifetime.ApplicationStopping);
             }
         });
     }
@@ -53,77 +66,142 @@ public sealed partial class StatusWebhookSender(
         string wabaId, string phoneNumberId, string displayPhone, string from, string? name, string text, DateTimeOffset at)
     {
         var wamid = Wamid.Inbound(from);
-        var payload = Envelope(wabaId, phoneNumberId, displayPhone, value =>
+        var value = Value(phoneNumberId, displayPhone);
+        value["contacts"] = new JsonArray(new JsonObject { ["profile"] = new JsonObject { ["name"] = name ?? "Sandbox Customer" }, ["wa_id"] = from });
+        value["messages"] = new JsonArray(new JsonObject
         {
-            value["contacts"] = new JsonArray(new JsonObject { ["profile"] = new JsonObject { ["name"] = name ?? "Sandbox Customer" }, ["wa_id"] = from });
-            value["messages"] = new JsonArray(new JsonObject
-            {
-                ["from"] = from,
-                ["id"] = wamid,
-                ["timestamp"] = Seconds(at),
-                ["type"] = "text",
-                ["text"] = new JsonObject { ["body"] = text },
-            });
+            ["from"] = from,
+            ["id"] = wamid,
+            ["timestamp"] = Seconds(at),
+            ["type"] = "text",
+            ["text"] = new JsonObject { ["body"] = text },
         });
-        return (wamid, await DeliverAsync(payload));
+        return (wamid, await DeliverAsync(Delivery(Entry(wabaId, Change(value)))));
     }
 
     /// <summary>Completes when every scheduled report has been delivered (or given up).</summary>
     public Task WhenIdleAsync() => Task.WhenAll(_running.Keys);
 
-    private JsonObject StatusPayload(SandboxSend send, string status, int? errorCode, string? errorTitle) =>
-        Envelope(send.WabaId, send.PhoneNumberId, send.DisplayPhone, value =>
-        {
-            var report = new JsonObject
-            {
-                ["id"] = send.Wamid,
-                ["status"] = status,
-                ["timestamp"] = Seconds(time.GetUtcNow()),
-                ["recipient_id"] = send.To,
-            };
-            if (send.CallbackData is not null)
-            {
-                report["biz_opaque_callback_data"] = send.CallbackData;
-            }
-
-            if (errorCode is not null)
-            {
-                report["errors"] = new JsonArray(new JsonObject
-                {
-                    ["code"] = errorCode,
-                    ["title"] = errorTitle,
-                    ["message"] = errorTitle,
-                    ["error_data"] = new JsonObject { ["details"] = errorTitle },
-                    ["href"] = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
-                });
-            }
-            else
-            {
-                report["conversation"] = new JsonObject { ["id"] = send.ConversationId, ["origin"] = new JsonObject { ["type"] = send.Category } };
-                report["pricing"] = new JsonObject { ["billable"] = true, ["pricing_model"] = "PMP", ["type"] = "regular", ["category"] = send.Category };
-            }
-
-            value["statuses"] = new JsonArray(report);
-        });
-
-    private static JsonObject Envelope(string wabaId, string phoneNumberId, string displayPhone, Action<JsonObject> fill)
+    private JsonObject StatusReport(SandboxSend send, string status, int? errorCode, string? errorTitle)
     {
-        var value = new JsonObject
+        var report = new JsonObject
         {
-            ["messaging_product"] = "whatsapp",
-            ["metadata"] = new JsonObject { ["display_phone_number"] = displayPhone, ["phone_number_id"] = phoneNumberId },
+            ["id"] = send.Wamid,
+            ["status"] = status,
+            ["timestamp"] = Seconds(time.GetUtcNow()),
+            ["recipient_id"] = send.To,
         };
-        fill(value);
-        return new JsonObject
+        if (send.CallbackData is not null)
         {
-            ["object"] = "whatsapp_business_account",
-            ["entry"] = new JsonArray(new JsonObject
+            report["biz_opaque_callback_data"] = send.CallbackData;
+        }
+
+        if (errorCode is not null)
+        {
+            report["errors"] = new JsonArray(new JsonObject
             {
-                ["id"] = wabaId,
-                ["changes"] = new JsonArray(new JsonObject { ["value"] = value, ["field"] = "messages" }),
-            }),
-        };
+                ["code"] = errorCode,
+                ["title"] = errorTitle,
+                ["message"] = errorTitle,
+                ["error_data"] = new JsonObject { ["details"] = errorTitle },
+                ["href"] = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+            });
+        }
+        else
+        {
+            report["conversation"] = new JsonObject { ["id"] = send.ConversationId, ["origin"] = new JsonObject { ["type"] = send.Category } };
+            report["pricing"] = new JsonObject { ["billable"] = true, ["pricing_model"] = "PMP", ["type"] = "regular", ["category"] = send.Category };
+        }
+
+        return report;
     }
+
+    private void StartPosters()
+    {
+        if (Interlocked.Exchange(ref _postersStarted, 1) == 0)
+        {
+            // Not tracked: WhenIdleAsync waits for the reports, which these loops outlive.
+            for (var i = 0; i < Posters; i++)
+            {
+                _ = Task.Run(PostDueReportsAsync);
+            }
+        }
+    }
+
+    /// <summary>Posts whatever reports are due, together, until the server stops.</summary>
+    private async Task PostDueReportsAsync()
+    {
+        try
+        {
+            await PostUntilStoppedAsync();
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+    }
+
+    private async Task PostUntilStoppedAsync()
+    {
+        var batch = new List<DueReport>();
+        while (await _due.Reader.WaitToReadAsync(lifetime.ApplicationStopping))
+        {
+            batch.Clear();
+            var limit = options.CurrentValue.Sandbox.StatusBatchSize;
+            while (batch.Count < limit && _due.Reader.TryRead(out var due))
+            {
+                batch.Add(due);
+            }
+
+            if (batch.Count == 0)
+            {
+                continue; // another poster took them
+            }
+
+            try
+            {
+                await DeliverAsync(StatusDelivery(batch));
+            }
+            catch (Exception error) when (!lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                LogPostFailed(logger, error); // e.g. the client's own timeout: the poster carries on
+            }
+            finally
+            {
+                batch.ForEach(due => due.Posted.TrySetResult()); // delivered, or given up after the retries
+            }
+        }
+    }
+
+    /// <summary>One delivery for the reports: an entry per account, a change per number, as Meta groups them.</summary>
+    internal static JsonObject StatusDelivery(IEnumerable<DueReport> reports) =>
+        Delivery([.. reports.GroupBy(due => due.Send.WabaId).Select(account => Entry(account.Key,
+            [.. account.GroupBy(due => (due.Send.PhoneNumberId, due.Send.DisplayPhone)).Select(number =>
+            {
+                var value = Value(number.Key.PhoneNumberId, number.Key.DisplayPhone);
+                value["statuses"] = new JsonArray([.. number.Select(due => due.Report)]);
+                return Change(value);
+            })]))]);
+
+    private static JsonObject Value(string phoneNumberId, string displayPhone) => new()
+    {
+        ["messaging_product"] = "whatsapp",
+        ["metadata"] = new JsonObject { ["display_phone_number"] = displayPhone, ["phone_number_id"] = phoneNumberId },
+    };
+
+    private static JsonObject Change(JsonObject value) => new() { ["value"] = value, ["field"] = "messages" };
+
+    private static JsonObject Entry(string wabaId, params JsonObject[] changes) => new()
+    {
+        ["id"] = wabaId,
+        ["changes"] = new JsonArray([.. changes]),
+    };
+
+    private static JsonObject Delivery(params JsonObject[] entries) => new()
+    {
+        ["object"] = "whatsapp_business_account",
+        ["entry"] = new JsonArray([.. entries]),
+    };
 
     private async Task<bool> DeliverAsync(JsonObject payload)
     {
@@ -176,11 +254,20 @@ public sealed partial class StatusWebhookSender(
 
     private static string Seconds(DateTimeOffset at) => at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox status webhook could not be posted")]
+    private static partial void LogPostFailed(ILogger logger, Exception error);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox webhook refused with HTTP {Status} (attempt {Attempt})")]
     private static partial void LogRefused(ILogger logger, int status, int attempt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox webhook could not reach the server: {Error} (attempt {Attempt})")]
     private static partial void LogUnreachable(ILogger logger, HttpRequestError error, int attempt);
+}
+
+/// <summary>A status report due to be posted; completes once its POST is done.</summary>
+internal sealed record DueReport(SandboxSend Send, JsonObject Report)
+{
+    public TaskCompletionSource Posted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
 /// <summary>What the emulator remembers of an accepted send, to report on it.</summary>

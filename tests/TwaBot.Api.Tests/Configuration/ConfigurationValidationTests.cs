@@ -23,6 +23,8 @@ public class ConfigurationValidationTests
     [InlineData("TwaBot:AdminKey", "short")]
     [InlineData("TwaBot:Sandbox:Enabled", "maybe")]
     [InlineData("TwaBot:Sandbox:GraphLatencyMilliseconds", "-1")]
+    [InlineData("TwaBot:Sandbox:StatusBatchSize", "0")]
+    [InlineData("TwaBot:Sandbox:StatusBatchSize", "1001")]
     public void ABadValueIsReportedByItsSettingName(string setting, string value)
     {
         var report = Check(new() { [setting] = value }, Environments.Development);

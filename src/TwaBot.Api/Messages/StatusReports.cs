@@ -27,7 +27,7 @@ public static class StatusReports
         var callbackMessageId = CallbackMessageId(status.CallbackData);
         if (await FindMessageAsync(commands, businessId, status.Wamid, callbackMessageId, cancellationToken) is { } found)
         {
-            await ApplyToMessageAsync(commands, found.Id, status, wamidStored: found.ByWamid, now, cancellationToken);
+            await ApplyToMessageAsync(commands, found.Id, status, found.HasWamid, now, cancellationToken);
             return true;
         }
 
@@ -44,8 +44,8 @@ public static class StatusReports
     }
 
     /// <summary>
-    /// Applies a report to a message known to exist. <paramref name="wamidStored"/>: the message was
-    /// found by this wamid, so it already records Meta's acceptance.
+    /// Applies a report to a message known to exist. <paramref name="wamidStored"/>: the message
+    /// already has its wamid, so it already records Meta's acceptance.
     /// </summary>
     public static async Task ApplyToMessageAsync(
         PreparedCommands commands, long messageId, StatusUpdate status, bool wamidStored, DateTime now, CancellationToken cancellationToken)
@@ -90,14 +90,15 @@ public static class StatusReports
             .ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task<(long Id, bool ByWamid)?> FindMessageAsync(
+    private static async Task<(long Id, bool HasWamid)?> FindMessageAsync(
         PreparedCommands commands, long businessId, string wamid, long? callbackMessageId, CancellationToken cancellationToken)
     {
+        // By our id (the callback data) first; the answer says whether the row has its wamid yet.
         if (callbackMessageId is { } id
-            && await commands.Bind("SELECT id FROM messages WHERE id = $id AND business_id = $business_id",
-                ("$id", id), ("$business_id", businessId)).ExecuteScalarAsync(cancellationToken) is long byCallback)
+            && await commands.Bind("SELECT wamid IS NOT NULL FROM messages WHERE id = $id AND business_id = $business_id",
+                ("$id", id), ("$business_id", businessId)).ExecuteScalarAsync(cancellationToken) is long hasWamid)
         {
-            return (byCallback, false);
+            return (id, hasWamid == 1);
         }
 
         return await commands.Bind("SELECT id FROM messages WHERE wamid = $wamid AND business_id = $business_id",

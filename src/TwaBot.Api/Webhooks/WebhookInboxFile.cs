@@ -49,8 +49,11 @@ public sealed class WebhookInboxFile : IDisposable
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Up to <paramref name="limit"/> stored deliveries after <paramref name="afterId"/>, oldest first.</summary>
-    public async Task<List<InboxEntry>> ReadAsync(long afterId, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stored deliveries after <paramref name="afterId"/>, oldest first: up to <paramref name="limit"/>
+    /// of them, and no more than <paramref name="maxBytes"/> of bodies (but always at least one).
+    /// </summary>
+    public async Task<List<InboxEntry>> ReadAsync(long afterId, int limit, int maxBytes, CancellationToken cancellationToken)
     {
         await using var connection = await Connections.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
@@ -58,11 +61,13 @@ public sealed class WebhookInboxFile : IDisposable
         command.Parameters.AddWithValue("$after", afterId);
         command.Parameters.AddWithValue("$limit", limit);
         var entries = new List<InboxEntry>();
+        var bytes = 0;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        while (bytes < maxBytes && await reader.ReadAsync(cancellationToken))
         {
-            entries.Add(new InboxEntry(
-                reader.GetInt64(0), reader.GetDateTime(1), (byte[])reader.GetValue(2), (byte[])reader.GetValue(3)));
+            var body = (byte[])reader.GetValue(3);
+            bytes += body.Length;
+            entries.Add(new InboxEntry(reader.GetInt64(0), reader.GetDateTime(1), (byte[])reader.GetValue(2), body));
         }
 
         return entries;

@@ -23,8 +23,10 @@ public sealed partial class WebhookProcessor(
     : BackgroundService
 {
     // Large enough to share one commit among many deliveries, small enough that a send waiting
-    // behind it for the write gate waits only milliseconds.
+    // behind it for the write gate waits only milliseconds. Bytes bound it too: a delivery can batch
+    // a hundred statuses, and the work is per status.
     private const int MoveBatchSize = 200;
+    private const int MoveBatchBytes = 64 * 1024;
     private const int BatchSize = 50;
     private const int MaxAttempts = 5;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
@@ -101,7 +103,7 @@ public sealed partial class WebhookProcessor(
     /// <summary>Moves the next deliveries from the inbox file into <c>webhook_events</c>, applying them.</summary>
     private async Task<int> MoveBatchAsync(CancellationToken cancellationToken)
     {
-        var entries = await inbox.ReadAsync(_movedThrough, MoveBatchSize, cancellationToken);
+        var entries = await inbox.ReadAsync(_movedThrough, MoveBatchSize, MoveBatchBytes, cancellationToken);
         if (entries.Count == 0)
         {
             return 0;

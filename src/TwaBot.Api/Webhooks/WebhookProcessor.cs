@@ -112,7 +112,7 @@ public sealed partial class WebhookProcessor(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
         var applier = scope.ServiceProvider.GetRequiredService<WebhookApplier>();
-        var deliveries = entries.ConvertAll(e => new Delivery(null, e.ReceivedAt, e.BodySha256, e.Body));
+        var deliveries = entries.ConvertAll(e => new Delivery(null, e.Id, e.ReceivedAt, e.BodySha256, e.Body));
         await ApplyInTransactionAsync(db, applier, deliveries, cancellationToken);
 
         // Only now, with the batch committed (synchronous=FULL) in the main database, may the inbox forget it.
@@ -130,7 +130,7 @@ public sealed partial class WebhookProcessor(
         var events = await db.WebhookEvents.AsNoTracking()
             .Where(e => e.AppliedAt == null && e.Attempts < MaxAttempts)
             .OrderBy(e => e.Id).Take(BatchSize)
-            .Select(e => new Delivery(e.Id, e.ReceivedAt, e.BodySha256, e.Body))
+            .Select(e => new Delivery(e.Id, null, e.ReceivedAt, e.BodySha256, e.Body))
             .ToListAsync(cancellationToken);
         if (events.Count > 0)
         {
@@ -170,9 +170,7 @@ public sealed partial class WebhookProcessor(
                 }
                 catch (Exception error) when (IsApplyFailure(error))
                 {
-                    await commands.Bind("ROLLBACK TO batch").ExecuteNonQueryAsync(cancellationToken);
-                    await commands.Bind("RELEASE batch").ExecuteNonQueryAsync(cancellationToken);
-                    db.ChangeTracker.Clear();
+                    await RollBackToAsync(db, commands, "batch", cancellationToken);
                     foreach (var delivery in deliveries)
                     {
                         await ApplyOrKeepErrorAsync(db, commands, applier, delivery, now, cancellationToken);
@@ -227,10 +225,8 @@ public sealed partial class WebhookProcessor(
         }
         catch (Exception error) when (IsApplyFailure(error))
         {
-            await commands.Bind("ROLLBACK TO delivery").ExecuteNonQueryAsync(cancellationToken);
-            await commands.Bind("RELEASE delivery").ExecuteNonQueryAsync(cancellationToken);
-            db.ChangeTracker.Clear();
-            LogEventFailed(logger, error, delivery.StoredId);
+            await RollBackToAsync(db, commands, "delivery", cancellationToken);
+            LogEventFailed(logger, error, delivery.StoredId, delivery.InboxId);
             var message = error.Message.Length > 500 ? error.Message[..500] : error.Message;
             // Unreadable bodies will never parse: give up on them at once.
             var attempts = error is JsonException ? MaxAttempts : 1;
@@ -243,6 +239,14 @@ public sealed partial class WebhookProcessor(
                 ("$body_sha256", delivery.BodySha256), ("$body", delivery.Body), ("$attempts", attempts), ("$error", message))
                 .ExecuteNonQueryAsync(cancellationToken);
         }
+    }
+
+    /// <summary>Undoes everything since the savepoint, in the database and in EF's change tracker.</summary>
+    private static async Task RollBackToAsync(TwaBotDbContext db, PreparedCommands commands, string savepoint, CancellationToken cancellationToken)
+    {
+        await commands.Bind("ROLLBACK TO " + savepoint).ExecuteNonQueryAsync(cancellationToken);
+        await commands.Bind("RELEASE " + savepoint).ExecuteNonQueryAsync(cancellationToken);
+        db.ChangeTracker.Clear();
     }
 
     private static bool IsApplyFailure(Exception error) =>
@@ -279,12 +283,12 @@ public sealed partial class WebhookProcessor(
         base.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Webhook event {EventId} could not be applied")]
-    private static partial void LogEventFailed(ILogger logger, Exception error, long? eventId);
+    [LoggerMessage(Level = LogLevel.Error, Message = "A webhook delivery (event {EventId}, inbox {InboxId}) could not be applied")]
+    private static partial void LogEventFailed(ILogger logger, Exception error, long? eventId, long? inboxId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The webhook processor failed; it carries on")]
     private static partial void LogLoopFailed(ILogger logger, Exception error);
 
     /// <summary>A delivery to apply: from the inbox file (not stored yet) or a stored event being retried.</summary>
-    private sealed record Delivery(long? StoredId, DateTime ReceivedAt, byte[] BodySha256, byte[] Body);
+    private sealed record Delivery(long? StoredId, long? InboxId, DateTime ReceivedAt, byte[] BodySha256, byte[] Body);
 }

@@ -238,15 +238,29 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
     }
 
     /// <summary>
-    /// How many times a delivery with this body is stored: in the webhook inbox file, or already moved
-    /// into <c>webhook_events</c>. The inbox file is read first, because a delivery leaves it only once
-    /// it is committed in <c>webhook_events</c>, so a delivery being moved is never missed.
+    /// Whether a delivery with this body is stored: in the webhook inbox file, or already moved into
+    /// <c>webhook_events</c>. The inbox file is read first, because a delivery leaves it only once it is
+    /// committed in <c>webhook_events</c>, so a delivery being moved is never missed.
     /// </summary>
-    public async Task<int> StoredCountAsync(byte[] body)
+    public async Task<bool> IsStoredAsync(byte[] body)
+    {
+        var (inInbox, inEvents) = await StoredCopiesAsync(body);
+        return inInbox + inEvents > 0;
+    }
+
+    /// <summary>How many times the body is in <c>webhook_events</c>, once nothing is left in the inbox file.</summary>
+    public async Task<int> MovedCountAsync(byte[] body)
+    {
+        var (inInbox, inEvents) = await StoredCopiesAsync(body);
+        Assert.Equal(0, inInbox);
+        return inEvents;
+    }
+
+    private async Task<(int InInbox, int InEvents)> StoredCopiesAsync(byte[] body)
     {
         ArgumentNullException.ThrowIfNull(body);
         var hash = System.Security.Cryptography.SHA256.HashData(body);
-        var inInbox = 0L;
+        long inInbox;
         await using (var connection = await Services.GetRequiredService<TwaBot.Api.Webhooks.WebhookInboxFile>().Connections.OpenAsync(CancellationToken.None))
         await using (var command = connection.CreateCommand())
         {
@@ -258,7 +272,7 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
         var inEvents = 0;
         await WithDbAsync(async db => inEvents = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(
             db.WebhookEvents, e => e.BodySha256 == hash));
-        return (int)inInbox + inEvents;
+        return ((int)inInbox, inEvents);
     }
 
     public override async ValueTask DisposeAsync()

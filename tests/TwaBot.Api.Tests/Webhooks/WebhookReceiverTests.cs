@@ -50,7 +50,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var response = await client.PostAsync("/webhooks/meta", content);
 
         await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_SIGNATURE");
-        Assert.Equal(0, await factory.StoredCountAsync(Encoding.UTF8.GetBytes(body)));
+        Assert.False(await factory.IsStoredAsync(Encoding.UTF8.GetBytes(body)));
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var response = await factory.PostWebhookAsync(body);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(1, await factory.StoredCountAsync(Encoding.UTF8.GetBytes(body)));
+        Assert.True(await factory.IsStoredAsync(Encoding.UTF8.GetBytes(body)));
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
-        Assert.Equal(1, await factory.StoredCountAsync(Encoding.UTF8.GetBytes(body)));
+        Assert.Equal(1, await factory.MovedCountAsync(Encoding.UTF8.GetBytes(body)));
     }
 
     [Fact]

@@ -47,7 +47,7 @@ public sealed class WebhookRestartTests : IDisposable
         await using var second = await RestartAsync();
         await second.WithDbAsync(async db =>
             Assert.Equal("delivered", await db.Messages.Where(m => m.Id == messageId).Select(m => m.DeliveryStatus).SingleAsync()));
-        Assert.Equal(1, await second.StoredCountAsync(body));
+        Assert.Equal(1, await second.MovedCountAsync(body));
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public sealed class WebhookRestartTests : IDisposable
             var contact = await db.Contacts.SingleAsync(c => c.Phone == customer);
             Assert.Null(contact.MarketingOptOutAt); // applying "stop" again would have opted the customer out
         });
-        Assert.Equal(1, await second.StoredCountAsync(stop));
+        Assert.Equal(1, await second.MovedCountAsync(stop));
     }
 
     [Theory]

@@ -13,19 +13,6 @@ public sealed record WebhookPayload(
     IReadOnlyList<PreferenceUpdate> Preferences,
     IReadOnlyList<TemplateStatusUpdate> TemplateUpdates)
 {
-    /// <summary>Reads a delivery, or returns null when it is not JSON.</summary>
-    public static WebhookPayload? TryParse(ReadOnlySpan<byte> body)
-    {
-        try
-        {
-            return Parse(body);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>Reads a delivery; throws <see cref="JsonException"/> when it is not Meta's shape.</summary>
     public static WebhookPayload Parse(ReadOnlySpan<byte> body)
     {

@@ -120,7 +120,6 @@ public abstract partial class GroupCommitWriter<T> : BackgroundService
                 commands.Transaction = transaction;
                 WriteBatchAsync(commands, rows, cancellationToken).GetAwaiter().GetResult();
                 transaction.Commit();
-                _gate.CountDurableCommit();
             }
 
             batch.ForEach(p => p.Done.TrySetResult());

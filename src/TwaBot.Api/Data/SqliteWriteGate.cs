@@ -18,17 +18,6 @@ public sealed class SqliteWriteGate : IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private int _foregroundActive; // waiting for or holding the gate
     private long _foregroundLastActive;
-    private long _durableCommits;
-
-    /// <summary>
-    /// How many <c>synchronous=FULL</c> commits were made under this gate. With WAL, such a commit
-    /// syncs every commit made before it, so a commit made with <c>synchronous=NORMAL</c> under the gate
-    /// is on disk once this count has moved past its value at that commit.
-    /// </summary>
-    public long DurableCommits => Interlocked.Read(ref _durableCommits);
-
-    /// <summary>Called by a holder of the gate after a <c>synchronous=FULL</c> commit.</summary>
-    public void CountDurableCommit() => Interlocked.Increment(ref _durableCommits);
 
     /// <summary>Waits for the gate on behalf of a client's request.</summary>
     public async Task<Turn> EnterAsync(CancellationToken cancellationToken)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
@@ -30,12 +29,6 @@ public sealed partial class WebhookProcessor(
     private const int MoveBatchBytes = 64 * 1024;
     private const int BatchSize = 50;
     private const int MaxAttempts = 5;
-
-    // Moved deliveries are forgotten in the inbox file once a later synchronous=FULL commit made them
-    // durable: the send path's commits usually do within milliseconds; failing that, the processor
-    // makes one itself at the end of a pass, and at least once a second under sustained load.
-    private const int DurableWaitMilliseconds = 20;
-    private static readonly TimeSpan DurableWithin = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ParkedKeptFor = TimeSpan.FromDays(7);
 
@@ -43,7 +36,6 @@ public sealed partial class WebhookProcessor(
     private readonly SemaphoreSlim _running = new(1, 1);
     private readonly TaskCompletionSource _firstPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _movedThrough; // the inbox ids this process has moved (after a restart: none)
-    private Unforgotten? _unforgotten; // moved with synchronous=NORMAL, not yet known to be on disk
 
     /// <summary>Completes when the pass made at start (events left from before a restart) is done.</summary>
     public Task FirstPass => _firstPass.Task;
@@ -69,7 +61,6 @@ public sealed partial class WebhookProcessor(
             }
             while (applied > 0);
 
-            await ForgetMovedAsync(cancellationToken);
             do
             {
                 applied = await RetryBatchAsync(cancellationToken);
@@ -112,7 +103,6 @@ public sealed partial class WebhookProcessor(
     /// <summary>Moves the next deliveries from the inbox file into <c>webhook_events</c>, applying them.</summary>
     private async Task<int> MoveBatchAsync(CancellationToken cancellationToken)
     {
-        await ForgetWhatIsDurableAsync(cancellationToken);
         var entries = await inbox.ReadAsync(_movedThrough, MoveBatchSize, MoveBatchBytes, cancellationToken);
         if (entries.Count == 0)
         {
@@ -123,68 +113,12 @@ public sealed partial class WebhookProcessor(
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
         var applier = scope.ServiceProvider.GetRequiredService<WebhookApplier>();
         var deliveries = entries.ConvertAll(e => new Delivery(null, e.Id, e.ReceivedAt, e.BodySha256, e.Body));
-        var mark = await ApplyInTransactionAsync(db, applier, deliveries, cancellationToken);
+        await ApplyInTransactionAsync(db, applier, deliveries, cancellationToken);
 
+        // Only now, with the batch committed (synchronous=FULL) in the main database, may the inbox forget it.
         _movedThrough = entries[^1].Id;
-        // Real time, not the app's clock: this is about the disk.
-        _unforgotten = new Unforgotten(_movedThrough, mark, _unforgotten?.Since ?? Stopwatch.GetTimestamp());
-        if (Stopwatch.GetElapsedTime(_unforgotten.Since) >= DurableWithin)
-        {
-            await CommitDurablyAsync(cancellationToken); // sustained load with no other durable commit
-        }
-
+        await inbox.ForgetThroughAsync(_movedThrough, cancellationToken);
         return entries.Count;
-    }
-
-    /// <summary>
-    /// At the end of a pass: lets what was moved become durable (waiting briefly for the send path's
-    /// next commit, else making a durable commit itself), then forgets it in the inbox file.
-    /// </summary>
-    private async Task ForgetMovedAsync(CancellationToken cancellationToken)
-    {
-        if (_unforgotten is not { } moved)
-        {
-            return;
-        }
-
-        var waited = Stopwatch.GetTimestamp();
-        while (gate.DurableCommits <= moved.Mark && Stopwatch.GetElapsedTime(waited).TotalMilliseconds < DurableWaitMilliseconds)
-        {
-            await Task.Delay(2, cancellationToken);
-        }
-
-        if (gate.DurableCommits <= moved.Mark)
-        {
-            await CommitDurablyAsync(cancellationToken);
-        }
-
-        await ForgetWhatIsDurableAsync(cancellationToken);
-    }
-
-    /// <summary>Forgets in the inbox file what has been moved and is now on disk in the main database.</summary>
-    private async Task ForgetWhatIsDurableAsync(CancellationToken cancellationToken)
-    {
-        if (_unforgotten is { } moved && gate.DurableCommits > moved.Mark)
-        {
-            await inbox.ForgetThroughAsync(moved.ThroughId, cancellationToken);
-            _unforgotten = null;
-        }
-    }
-
-    /// <summary>
-    /// A synchronous=FULL commit, which syncs the main database's log and with it every commit before
-    /// it. It rewrites one row unchanged: SQLite syncs only a commit that writes something.
-    /// </summary>
-    private async Task CommitDurablyAsync(CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
-        using (await gate.EnterBackgroundAsync(cancellationToken))
-        {
-            await db.Database.ExecuteSqlRawAsync(
-                "UPDATE webhook_events SET attempts = attempts WHERE id = (SELECT max(id) FROM webhook_events)", cancellationToken);
-            gate.CountDurableCommit();
-        }
     }
 
     /// <summary>Tries again the stored events that failed to apply (and any stored before this inbox existed).</summary>
@@ -206,21 +140,12 @@ public sealed partial class WebhookProcessor(
         return events.Count;
     }
 
-    /// <summary>
-    /// Applies the deliveries in one transaction, committed with synchronous=NORMAL: it is not on disk
-    /// yet when this returns, but it is once <see cref="SqliteWriteGate.DurableCommits"/> has moved past
-    /// the value returned.
-    /// </summary>
-    private async Task<long> ApplyInTransactionAsync(TwaBotDbContext db, WebhookApplier applier, List<Delivery> deliveries, CancellationToken cancellationToken)
+    private async Task ApplyInTransactionAsync(TwaBotDbContext db, WebhookApplier applier, List<Delivery> deliveries, CancellationToken cancellationToken)
     {
-        long mark;
         // Holding the gate, not SQLite's busy loop, keeps the send path's commits flowing between batches.
         using (await gate.EnterBackgroundAsync(cancellationToken))
         {
             await db.Database.OpenConnectionAsync(cancellationToken);
-            // No disk sync while holding the gate in front of the send path: what this writes is derived
-            // from durable rows (the inbox file, or webhook_events being retried), which are kept until it is on disk.
-            await db.Database.ExecuteSqlRawAsync("PRAGMA synchronous = NORMAL;", cancellationToken);
             try
             {
                 await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -253,11 +178,9 @@ public sealed partial class WebhookProcessor(
                 }
 
                 await transaction.CommitAsync(cancellationToken);
-                mark = gate.DurableCommits;
             }
             finally
             {
-                await db.Database.ExecuteSqlRawAsync(SqliteDurability.Pragmas, CancellationToken.None);
                 await db.Database.CloseConnectionAsync();
             }
         }
@@ -266,8 +189,6 @@ public sealed partial class WebhookProcessor(
         {
             lookups.Invalidate();
         }
-
-        return mark;
     }
 
     /// <summary>Records the delivery as applied and applies it; a body already recorded is skipped.</summary>
@@ -367,9 +288,6 @@ public sealed partial class WebhookProcessor(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The webhook processor failed; it carries on")]
     private static partial void LogLoopFailed(ILogger logger, Exception error);
-
-    /// <summary>Inbox ids moved through <paramref name="ThroughId"/>, durable once the gate's count passes <paramref name="Mark"/>.</summary>
-    private sealed record Unforgotten(long ThroughId, long Mark, long Since);
 
     /// <summary>A delivery to apply: from the inbox file (not stored yet) or a stored event being retried.</summary>
     private sealed record Delivery(long? StoredId, long? InboxId, DateTime ReceivedAt, byte[] BodySha256, byte[] Body);

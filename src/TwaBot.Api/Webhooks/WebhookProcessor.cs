@@ -195,7 +195,6 @@ public sealed partial class WebhookProcessor(
     private static async Task ApplyAsync(
         PreparedCommands commands, WebhookApplier applier, Delivery delivery, DateTime now, CancellationToken cancellationToken)
     {
-        var payload = WebhookPayload.Parse(delivery.Body);
         if (delivery.StoredId is { } id)
         {
             await commands.Bind("UPDATE webhook_events SET applied_at = $now, attempts = attempts + 1, last_error = NULL WHERE id = $id",
@@ -211,7 +210,8 @@ public sealed partial class WebhookProcessor(
             return; // stored before: a redelivery, or moved just before a stop
         }
 
-        await applier.ApplyAsync(payload, cancellationToken);
+        // An unreadable body throws here, which undoes its row: it is then kept with its error instead.
+        await applier.ApplyAsync(WebhookPayload.Parse(delivery.Body), cancellationToken);
     }
 
     private async Task ApplyOrKeepErrorAsync(

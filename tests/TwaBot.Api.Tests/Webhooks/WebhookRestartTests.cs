@@ -77,6 +77,30 @@ public sealed class WebhookRestartTests : IDisposable
         Assert.Equal(1, await second.MovedCountAsync(stop));
     }
 
+    [Fact]
+    public async Task AnUnreadableDeliveryInTheSameBatchIsKeptWithItsErrorAndTheOthersAreApplied()
+    {
+        var (phoneNumberId, messageId) = await FirstRunAsync();
+
+        // Both wait in the inbox file, so the first pass after the restart moves them as one batch.
+        var inboxFile = WebhookInboxFile.PathBeside(_databasePath);
+        const string sql = "INSERT INTO webhook_inbox (received_at, body_sha256, body) VALUES ($at, $hash, $body)";
+        var unreadable = Encoding.UTF8.GetBytes("{\"entry\": [ this is not json");
+        var status = Bytes(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.restart-1", "read", T0)]))));
+        await ExecuteAsync(inboxFile, sql, unreadable);
+        await ExecuteAsync(inboxFile, sql, status);
+
+        await using var second = await RestartAsync();
+        await second.WithDbAsync(async db =>
+        {
+            Assert.Equal("read", await db.Messages.Where(m => m.Id == messageId).Select(m => m.DeliveryStatus).SingleAsync());
+            var kept = await db.WebhookEvents.SingleAsync(e => e.Body == unreadable);
+            Assert.Null(kept.AppliedAt);
+            Assert.NotNull(kept.LastError);
+        });
+        Assert.Equal(1, await second.MovedCountAsync(status));
+    }
+
     [Theory]
     [InlineData("twabot.db", "twabot.webhook-inbox.db")]
     [InlineData("/data/twabot.sqlite", "/data/twabot.webhook-inbox.sqlite")]

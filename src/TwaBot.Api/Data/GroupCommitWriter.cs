@@ -15,10 +15,11 @@ public abstract partial class GroupCommitWriter<T> : BackgroundService
     private const int MaxBatch = 512;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SqliteConnections _connections;
-    private readonly SqliteWriteGate _gate;
+    private readonly SqliteWriteGate? _gate;
     private readonly ILogger _logger;
 
-    protected GroupCommitWriter(SqliteConnections connections, SqliteWriteGate gate, ILogger logger)
+    /// <summary>Takes <paramref name="gate"/> for each batch; null when this writer is its file's only one.</summary>
+    protected GroupCommitWriter(SqliteConnections connections, SqliteWriteGate? gate, ILogger logger)
     {
         _connections = connections;
         _gate = gate;
@@ -26,9 +27,18 @@ public abstract partial class GroupCommitWriter<T> : BackgroundService
     }
 
     /// <summary>Completes when the row is committed; throws when its batch could not be written.</summary>
-    public Task WriteAsync(T row)
+    public Task WriteAsync(T row) => Enqueue(new Pending(row, HasRow: true, NewDone()));
+
+    /// <summary>
+    /// Asks for a commit without a row of its own, for work <see cref="WriteBatchAsync"/> does besides
+    /// the rows; shares the next batch when rows are waiting. Completes when that batch is committed.
+    /// </summary>
+    protected Task CommitAsync() => Enqueue(new Pending(default!, HasRow: false, NewDone()));
+
+    private static TaskCompletionSource NewDone() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private Task Enqueue(Pending pending)
     {
-        var pending = new Pending(row, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
         {
             pending.Done.SetException(new InvalidOperationException("The writer has stopped."));
@@ -38,8 +48,9 @@ public abstract partial class GroupCommitWriter<T> : BackgroundService
     }
 
     /// <summary>
-    /// Writes the batch's rows with <paramref name="commands"/>, which run in the batch's transaction;
-    /// the base class commits. The statements stay prepared for the writer's lifetime.
+    /// Writes the batch's rows (none when only <see cref="CommitAsync"/> asked for it) with
+    /// <paramref name="commands"/>, which run in the batch's transaction; the base class commits. The
+    /// statements stay prepared for the writer's lifetime.
     /// </summary>
     protected abstract Task WriteBatchAsync(PreparedCommands commands, IReadOnlyList<T> rows, CancellationToken cancellationToken);
 
@@ -111,10 +122,18 @@ public abstract partial class GroupCommitWriter<T> : BackgroundService
     // Microsoft.Data.Sqlite's async methods complete synchronously, so WriteBatchAsync runs on this thread.
     private void Commit(SqliteConnection connection, PreparedCommands commands, List<Pending> batch, CancellationToken cancellationToken)
     {
-        var rows = batch.ConvertAll(p => p.Row);
+        var rows = new List<T>(batch.Count);
+        foreach (var pending in batch)
+        {
+            if (pending.HasRow)
+            {
+                rows.Add(pending.Row);
+            }
+        }
+
         try
         {
-            using (_gate.EnterAsync(cancellationToken).GetAwaiter().GetResult())
+            using (_gate?.EnterAsync(cancellationToken).GetAwaiter().GetResult())
             using (var transaction = connection.BeginTransaction())
             {
                 commands.Transaction = transaction;
@@ -135,5 +154,5 @@ public abstract partial class GroupCommitWriter<T> : BackgroundService
     [LoggerMessage(Level = LogLevel.Error, Message = "A group commit of {Count} rows failed")]
     private static partial void LogBatchFailed(ILogger logger, Exception error, int count);
 
-    private readonly record struct Pending(T Row, TaskCompletionSource Done);
+    private readonly record struct Pending(T Row, bool HasRow, TaskCompletionSource Done);
 }

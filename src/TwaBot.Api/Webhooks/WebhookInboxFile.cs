@@ -9,7 +9,7 @@ namespace TwaBot.Api.Webhooks;
 /// database, and are then forgotten. Moving is idempotent (the main database keeps each body once, by
 /// its hash), so a delivery moved but not yet forgotten when the process stopped is skipped next time.
 /// </summary>
-public sealed class WebhookInboxFile : IDisposable
+public sealed class WebhookInboxFile
 {
     public WebhookInboxFile(SqliteConnections mainDatabase)
     {
@@ -20,9 +20,6 @@ public sealed class WebhookInboxFile : IDisposable
     }
 
     public SqliteConnections Connections { get; }
-
-    /// <summary>Orders the file's two writers: the inbox (first) and the processor forgetting moved rows.</summary>
-    public SqliteWriteGate Gate { get; } = new();
 
     /// <summary>The inbox file for a main database file.</summary>
     public static string PathBeside(string mainDatabase)
@@ -72,19 +69,6 @@ public sealed class WebhookInboxFile : IDisposable
 
         return entries;
     }
-
-    /// <summary>Forgets the deliveries up to <paramref name="throughId"/>, once the main database holds them durably.</summary>
-    public async Task ForgetThroughAsync(long throughId, CancellationToken cancellationToken)
-    {
-        await using var connection = await Connections.OpenAsync(cancellationToken);
-        using var turn = await Gate.EnterBackgroundAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM webhook_inbox WHERE id <= $through";
-        command.Parameters.AddWithValue("$through", throughId);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    public void Dispose() => Gate.Dispose();
 }
 
 /// <summary>A delivery waiting in the inbox file.</summary>

@@ -80,6 +80,19 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task AnAppliedDeliveryLeavesTheInboxFileWithoutWaitingForAnotherDelivery()
+    {
+        // The inbox forgets moved deliveries in its own commits; with no delivery arriving after this
+        // one, it must still commit the forgetting on its own.
+        var body = Delivery(Entry(MessagesChange("996", statuses: [Status("wamid.forgotten", "sent", DateTimeOffset.UtcNow)]))).ToJsonString();
+        Assert.Equal(HttpStatusCode.OK, (await factory.PostWebhookAsync(body)).StatusCode);
+
+        await factory.ApplyWebhooksAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, await factory.MovedCountAsync(Encoding.UTF8.GetBytes(body))); // and none left in the inbox file
+    }
+
+    [Fact]
     public async Task NonAsciiTextArrivesEscapedAndItsSignatureStillVerifies()
     {
         var businessId = await factory.CreateBusinessAsync();

@@ -136,8 +136,14 @@ public sealed record WebhookPayload(
             };
         }
 
-        return DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime;
+        // A time no calendar holds is not Meta's shape: the delivery is kept with this error, not retried forever.
+        return seconds is >= MinUnixSeconds and <= MaxUnixSeconds
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime
+            : throw new JsonException($"The {name} {seconds} is out of range.");
     }
+
+    private const long MinUnixSeconds = -62_135_596_800; // 0001-01-01
+    private const long MaxUnixSeconds = 253_402_300_799; // 9999-12-31
 }
 
 public sealed record StatusUpdate(

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -123,7 +124,7 @@ public sealed partial class WebhookProcessor(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
         var applier = scope.ServiceProvider.GetRequiredService<WebhookApplier>();
-        var deliveries = entries.ConvertAll(e => new Delivery(null, e.Id, e.ReceivedAt, e.BodySha256, e.Body));
+        var deliveries = entries.ConvertAll(e => new Delivery(null, e.Id, e.ReceivedAt, e.BodySha256, e.Body, ReadBody.Of(e.Body)));
         await ApplyInTransactionAsync(db, applier, deliveries, cancellationToken);
 
         // Only now, with the batch committed (synchronous=FULL) in the main database, may the inbox forget
@@ -142,11 +143,12 @@ public sealed partial class WebhookProcessor(
         var events = await db.WebhookEvents.AsNoTracking()
             .Where(e => e.AppliedAt == null && e.Attempts < MaxAttempts)
             .OrderBy(e => e.Id).Take(BatchSize)
-            .Select(e => new Delivery(e.Id, null, e.ReceivedAt, e.BodySha256, e.Body))
+            .Select(e => new { e.Id, e.ReceivedAt, e.BodySha256, e.Body })
             .ToListAsync(cancellationToken);
         if (events.Count > 0)
         {
-            await ApplyInTransactionAsync(db, applier, events, cancellationToken);
+            await ApplyInTransactionAsync(
+                db, applier, events.ConvertAll(e => new Delivery(e.Id, null, e.ReceivedAt, e.BodySha256, e.Body, ReadBody.Of(e.Body))), cancellationToken);
         }
 
         return events.Count;
@@ -223,7 +225,7 @@ public sealed partial class WebhookProcessor(
         }
 
         // An unreadable body throws here, which undoes its row: it is then kept with its error instead.
-        await applier.ApplyAsync(WebhookPayload.Parse(delivery.Body), cancellationToken);
+        await applier.ApplyAsync(delivery.Content.PayloadOrThrow(), cancellationToken);
     }
 
     private async Task ApplyOrKeepErrorAsync(
@@ -302,5 +304,34 @@ public sealed partial class WebhookProcessor(
     private static partial void LogLoopFailed(ILogger logger, Exception error);
 
     /// <summary>A delivery to apply: from the inbox file (not stored yet) or a stored event being retried.</summary>
-    private sealed record Delivery(long? StoredId, long? InboxId, DateTime ReceivedAt, byte[] BodySha256, byte[] Body);
+    private sealed record Delivery(long? StoredId, long? InboxId, DateTime ReceivedAt, byte[] BodySha256, byte[] Body, ReadBody Content);
+
+    /// <summary>
+    /// A delivery's body, parsed before the write gate is taken: parsing is a good part of applying, and
+    /// sends wait for the gate. Unreadable bodies keep their error for when the delivery is applied.
+    /// </summary>
+    private sealed record ReadBody(WebhookPayload? Payload, JsonException? Unreadable)
+    {
+        public static ReadBody Of(byte[] body)
+        {
+            try
+            {
+                return new ReadBody(WebhookPayload.Parse(body), null);
+            }
+            catch (JsonException error)
+            {
+                return new ReadBody(null, error);
+            }
+        }
+
+        public WebhookPayload PayloadOrThrow()
+        {
+            if (Unreadable is not null)
+            {
+                ExceptionDispatchInfo.Throw(Unreadable);
+            }
+
+            return Payload!;
+        }
+    }
 }

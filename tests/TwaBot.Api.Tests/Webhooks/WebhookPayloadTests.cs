@@ -73,6 +73,29 @@ public class WebhookPayloadTests
         Assert.Empty(payload.TemplateUpdates);
     }
 
+    [Theory]
+    [InlineData("\"99999999999999\"")]
+    [InlineData("\"253402300800\"")]
+    [InlineData("-62135596801")]
+    public void RefusesATimestampNoCalendarHolds(string timestamp)
+    {
+        var body = "{\"entry\":[{\"id\":\"1\",\"changes\":[{\"field\":\"messages\",\"value\":{\"metadata\":{\"phone_number_id\":\"5\"},"
+            + "\"statuses\":[{\"id\":\"wamid.1\",\"status\":\"sent\",\"timestamp\":" + timestamp + "}]}}]}]}";
+
+        Assert.ThrowsAny<JsonException>(() => WebhookPayload.Parse(Encoding.UTF8.GetBytes(body)));
+    }
+
+    [Theory]
+    [InlineData("\"253402300799\"", 9999)]
+    [InlineData("\"0\"", 1970)]
+    public void ReadsTimestampsAtTheEdgesOfTheRange(string timestamp, int year)
+    {
+        var body = "{\"entry\":[{\"id\":\"1\",\"changes\":[{\"field\":\"messages\",\"value\":{\"metadata\":{\"phone_number_id\":\"5\"},"
+            + "\"statuses\":[{\"id\":\"wamid.1\",\"status\":\"sent\",\"timestamp\":" + timestamp + "}]}}]}]}";
+
+        Assert.Equal(year, Assert.Single(WebhookPayload.Parse(Encoding.UTF8.GetBytes(body)).Statuses).OccurredAt.Year);
+    }
+
     [Fact]
     public void RefusesWhatIsNotJson()
     {

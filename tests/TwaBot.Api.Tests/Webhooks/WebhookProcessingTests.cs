@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Conversations;
@@ -269,18 +270,31 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         Assert.Equal("spring_sale", Assert.Single(after.GetProperty("templates").EnumerateArray()).GetProperty("name").GetString());
     }
 
-    [Fact]
-    public async Task AnUnreadableEventIsRecordedAndDoesNotBlockTheOthers()
+    [Theory]
+    [InlineData("not JSON")]
+    [InlineData("a timestamp out of range")]
+    public async Task AnUnreadableEventIsRecordedAndDoesNotBlockTheOthers(string unreadable)
     {
         var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
-        var messageId = await InsertMessageAsync(businessId, "wamid.after-bad");
+        var wamid = "wamid.after-bad-" + unreadable.Length;
+        var messageId = await InsertMessageAsync(businessId, wamid);
+        var badStatus = Status(wamid, "read", T0);
+        badStatus["timestamp"] = "99999999999999";
+        var body = unreadable == "not JSON"
+            ? "{\"entry\": [ this is not json"
+            : Delivery(Entry(MessagesChange(phoneNumberId, statuses: [badStatus]))).ToJsonString();
 
-        await factory.PostWebhookAsync("{\"entry\": [ this is not json");
-        await DeliverAsync(phoneNumberId, Status("wamid.after-bad", "delivered", T0));
+        await factory.PostWebhookAsync(body);
+        await DeliverAsync(phoneNumberId, Status(wamid, "delivered", T0));
 
         Assert.Equal("delivered", (await MessageAsync(messageId)).DeliveryStatus);
+        var bytes = Encoding.UTF8.GetBytes(body);
         await factory.WithDbAsync(async db =>
-            Assert.True(await db.WebhookEvents.AnyAsync(e => e.LastError != null && e.AppliedAt == null)));
+        {
+            var kept = await db.WebhookEvents.SingleAsync(e => e.Body == bytes);
+            Assert.Null(kept.AppliedAt);
+            Assert.NotNull(kept.LastError);
+        });
     }
 
     private async Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync()

@@ -2,8 +2,9 @@ using System.Globalization;
 using TwaBot.Bench;
 
 // bench/run.sh builds the server and this project in Release, then runs:
-//   TwaBot.Bench [send|webhooks|all] [--seconds N] [--warmup N] [--server-warmup N]
+//   TwaBot.Bench [send|webhooks|all] [--seconds N] [--warmup N] [--server-warmup N] [--repeat N]
 var scenario = "all";
+var repeat = 1;
 var measure = 10;
 var warmUp = 3;
 var serverWarmUp = 10;
@@ -26,20 +27,44 @@ for (var i = 0; i < args.Length; i++)
             serverWarmUp = first;
             i++;
             break;
+        case "--repeat" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var times) && times > 0:
+            repeat = times;
+            i++;
+            break;
         default:
-            Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: TwaBot.Bench [send|webhooks|all] [--seconds N] [--warmup N] [--server-warmup N]");
+            Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: TwaBot.Bench [send|webhooks|all] [--seconds N] [--warmup N] [--server-warmup N] [--repeat N]");
             return 2;
     }
 }
 
 var root = RepositoryRoot();
 var length = new RunLength(TimeSpan.FromSeconds(warmUp), TimeSpan.FromSeconds(measure), TimeSpan.FromSeconds(serverWarmUp));
-var sends = scenario is "send" or "all" ? await SendScenario.RunAsync(root, length, Console.Out) : null;
-var webhooks = scenario is "webhooks" or "all" ? await WebhookScenario.RunAsync(root, length, Console.Out) : null;
+// Runs vary by more than most changes gain on a small shared machine; repeated runs show by how much.
+var sendRuns = new List<IReadOnlyList<SendComparison>>();
+var webhookRuns = new List<WebhookComparison>();
+for (var run = 1; run <= repeat; run++)
+{
+    if (repeat > 1)
+    {
+        Console.WriteLine($"===== run {run} of {repeat}");
+    }
 
-Console.WriteLine();
-Console.WriteLine("----- markdown for docs/performance.md -----");
-Console.WriteLine(Report.Markdown(sends, webhooks, length));
+    var sends = scenario is "send" or "all" ? await SendScenario.RunAsync(root, length, Console.Out) : null;
+    var webhooks = scenario is "webhooks" or "all" ? await WebhookScenario.RunAsync(root, length, Console.Out) : null;
+    sendRuns.AddRange(sends is null ? [] : [sends]);
+    webhookRuns.AddRange(webhooks is null ? [] : [webhooks]);
+
+    Console.WriteLine();
+    Console.WriteLine("----- markdown for docs/performance.md -----");
+    Console.WriteLine(Report.Markdown(sends, webhooks, length));
+}
+
+if (repeat > 1)
+{
+    Console.WriteLine($"----- spread over the {repeat} runs -----");
+    Console.WriteLine(Report.Spread(sendRuns, webhookRuns));
+}
+
 return 0;
 
 static string RepositoryRoot()

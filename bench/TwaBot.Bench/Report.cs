@@ -39,6 +39,44 @@ public static class Report
         return text.ToString();
     }
 
+    /// <summary>Each ratio's lowest, median and highest value over repeated runs, and how many runs passed.</summary>
+    public static string Spread(IReadOnlyList<IReadOnlyList<SendComparison>> sendRuns, IReadOnlyList<WebhookComparison> webhookRuns)
+    {
+        ArgumentNullException.ThrowIfNull(sendRuns);
+        ArgumentNullException.ThrowIfNull(webhookRuns);
+        var text = new StringBuilder();
+        if (sendRuns.Count > 0)
+        {
+            text.AppendLine("| status webhooks | connections | full / reference sends/s (min / median / max) | full / reference p99 (min / median / max) | runs passed |");
+            text.AppendLine("|---|---:|---|---|---:|");
+            foreach (var row in sendRuns.SelectMany(run => run).GroupBy(c => (c.StatusWebhooks, c.Connections)))
+            {
+                var passed = row.First().HasTarget ? string.Create(Invariant, $"{row.Count(c => c.Passed)} of {row.Count()}") : "no target";
+                text.AppendLine(Invariant,
+                    $"| {OnOff(row.Key.StatusWebhooks)} | {row.Key.Connections} | {MinMedianMax(row.Select(c => c.RateRatio))} | {MinMedianMax(row.Select(c => c.P99Ratio))} | {passed} |");
+            }
+        }
+
+        if (webhookRuns.Count > 0)
+        {
+            text.AppendLine().AppendLine("| signed / bare rate (min / median / max) | bare POST requests/s (min / median / max) | longest drain | runs passed |");
+            text.AppendLine("|---|---|---:|---:|");
+            var longestDrain = webhookRuns.Any(w => w.Drain is null) ? "not drained"
+                : string.Create(Invariant, $"{webhookRuns.Max(w => w.Drain!.Value.TotalSeconds):0.0} s");
+            text.AppendLine(Invariant,
+                $"| {MinMedianMax(webhookRuns.Select(w => w.RateRatio))} | {MinMedianMax(webhookRuns.Select(w => w.Bare.PerSecond), "0")} | {longestDrain} | {webhookRuns.Count(w => w.Passed)} of {webhookRuns.Count} |");
+        }
+
+        return text.ToString();
+    }
+
+    private static string MinMedianMax(IEnumerable<double> values, string format = "0.00")
+    {
+        var sorted = values.Order().ToArray();
+        var median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+        return string.Join(" / ", new[] { sorted[0], median, sorted[^1] }.Select(v => v.ToString(format, Invariant)));
+    }
+
     private static void AppendSends(StringBuilder text, IReadOnlyList<SendComparison> sends)
     {
         text.AppendLine().AppendLine("**Send path** (issue 4 item 9)").AppendLine();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
@@ -31,7 +30,6 @@ public sealed partial class WebhookProcessor(
     private const int BatchSize = 50;
     private const int MaxAttempts = 5;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan PassInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan ParkedKeptFor = TimeSpan.FromDays(7);
 
     private readonly SemaphoreSlim _running = new(1, 1);
@@ -80,21 +78,10 @@ public sealed partial class WebhookProcessor(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        long lastPass = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                // Under load, passes come at most every PassInterval, so each moves what arrived
-                // meanwhile in few large commits: fewer disk syncs of the main database, and fewer turns
-                // at the write gate for sends to wait behind. An isolated delivery is applied at once.
-                var sinceLastPass = Stopwatch.GetElapsedTime(lastPass);
-                if (sinceLastPass < PassInterval)
-                {
-                    await Task.Delay(PassInterval - sinceLastPass, stoppingToken);
-                }
-
-                lastPass = Stopwatch.GetTimestamp();
                 await ProcessPendingAsync(stoppingToken);
                 _firstPass.TrySetResult();
                 using var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);

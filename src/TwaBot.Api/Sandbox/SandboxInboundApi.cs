@@ -28,8 +28,7 @@ public static class SandboxInboundApi
             .WithExamples(SeedExamples.InboundRequest, (StatusCodes.Status200OK, SeedExamples.InboundResponse));
     }
 
-    private const long MinUnixSeconds = 0;
-    private const long MaxUnixSeconds = 253_402_300_799; // 9999-12-31, the last second DateTimeOffset holds
+    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds(); // 9999-12-31
 
     private static async Task<Results<Ok<InboundResponse>, ApiError>> Deliver(
         InboundRequest? request, TwaBotDbContext db, StatusWebhookSender webhooks, TimeProvider time, CancellationToken cancellationToken)
@@ -49,9 +48,9 @@ public static class SandboxInboundApi
             return ApiErrors.Validation("text", "text is required (at most 4096 characters).");
         }
 
-        if (request.Timestamp is < MinUnixSeconds or > MaxUnixSeconds)
+        if (request.Timestamp < 0 || request.Timestamp > MaxUnixSeconds)
         {
-            return ApiErrors.Validation("timestamp", "timestamp must be Unix seconds between 0 and 253402300799 (9999-12-31).");
+            return ApiErrors.Validation("timestamp", $"timestamp must be Unix seconds between 0 and {MaxUnixSeconds} (9999-12-31).");
         }
 
         var connection = await db.WhatsAppConnections.AsNoTracking()

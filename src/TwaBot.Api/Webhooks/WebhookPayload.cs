@@ -137,13 +137,13 @@ public sealed record WebhookPayload(
         }
 
         // A time no calendar holds is not Meta's shape: the delivery is kept with this error, not retried forever.
-        return seconds is >= MinUnixSeconds and <= MaxUnixSeconds
+        return seconds >= MinUnixSeconds && seconds <= MaxUnixSeconds
             ? DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime
             : throw new JsonException($"The {name} {seconds} is out of range.");
     }
 
-    private const long MinUnixSeconds = -62_135_596_800; // 0001-01-01
-    private const long MaxUnixSeconds = 253_402_300_799; // 9999-12-31
+    private static readonly long MinUnixSeconds = DateTimeOffset.MinValue.ToUnixTimeSeconds();
+    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
 }
 
 public sealed record StatusUpdate(

@@ -45,14 +45,11 @@ public sealed class PreparedCommands(SqliteConnection connection) : IAsyncDispos
         return command;
     }
 
-    public async ValueTask DisposeAsync()
+    // Disposing a SqliteCommand does no I/O, so the async form has nothing to wait for.
+    public ValueTask DisposeAsync()
     {
-        foreach (var command in _commands.Values)
-        {
-            await command.DisposeAsync();
-        }
-
-        _commands.Clear();
+        Dispose();
+        return ValueTask.CompletedTask;
     }
 
     public void Dispose()

@@ -6,7 +6,8 @@ namespace TwaBot.Api.Messages;
 
 /// <summary>
 /// Meta's status reports applied to messages with prepared SQLite statements, on whichever connection
-/// and transaction the caller holds (the webhook inbox's writer, or the processor's EF connection).
+/// and transaction the caller holds (through <see cref="MessageStatusWriter"/>: the webhook processor's
+/// EF connection, or the send path's).
 /// Each report goes into the history once, and into the current status only forward
 /// (<see cref="DeliveryStatuses"/>), in one conditional UPDATE so concurrent writers cannot move a
 /// status back. A report whose message cannot be found yet is parked. Meta sends three or more reports

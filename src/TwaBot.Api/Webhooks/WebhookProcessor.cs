@@ -149,36 +149,34 @@ public sealed partial class WebhookProcessor(
             await db.Database.OpenConnectionAsync(cancellationToken);
             try
             {
-                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-                await using var commands = new PreparedCommands((SqliteConnection)db.Database.GetDbConnection())
-                {
-                    Transaction = (SqliteTransaction)transaction.GetDbTransaction(),
-                };
                 var now = time.GetUtcNow().UtcDateTime;
 
-                // One savepoint for the batch, not one per delivery: applying nearly never fails. When it
-                // does, the batch is applied again with a savepoint per delivery, so only the failing one
-                // is kept aside with its error.
-                await commands.Bind("SAVEPOINT batch").ExecuteNonQueryAsync(cancellationToken);
+                // Applying nearly never fails, so the batch is one plain transaction: a savepoint around it
+                // would make SQLite copy every page the batch touches to a temporary file first, as many
+                // bytes again as the commit itself. When it does fail, the transaction is rolled back and
+                // the batch applied again with a savepoint per delivery, so only the failing one is kept
+                // aside with its error.
                 try
                 {
-                    foreach (var delivery in deliveries)
+                    await InTransactionAsync(db, async commands =>
                     {
-                        await ApplyAsync(commands, applier, delivery, now, cancellationToken);
-                    }
-
-                    await commands.Bind("RELEASE batch").ExecuteNonQueryAsync(cancellationToken);
+                        foreach (var delivery in deliveries)
+                        {
+                            await ApplyAsync(commands, applier, delivery, now, cancellationToken);
+                        }
+                    }, cancellationToken);
                 }
                 catch (Exception error) when (IsApplyFailure(error))
                 {
-                    await RollBackToAsync(db, commands, "batch", cancellationToken);
-                    foreach (var delivery in deliveries)
+                    db.ChangeTracker.Clear();
+                    await InTransactionAsync(db, async commands =>
                     {
-                        await ApplyOrKeepErrorAsync(db, commands, applier, delivery, now, cancellationToken);
-                    }
+                        foreach (var delivery in deliveries)
+                        {
+                            await ApplyOrKeepErrorAsync(db, commands, applier, delivery, now, cancellationToken);
+                        }
+                    }, cancellationToken);
                 }
-
-                await transaction.CommitAsync(cancellationToken);
             }
             finally
             {
@@ -190,6 +188,18 @@ public sealed partial class WebhookProcessor(
         {
             lookups.Invalidate();
         }
+    }
+
+    /// <summary>Runs <paramref name="work"/> in a transaction and commits it; if it throws, the transaction is rolled back.</summary>
+    private static async Task InTransactionAsync(TwaBotDbContext db, Func<PreparedCommands, Task> work, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await using var commands = new PreparedCommands((SqliteConnection)db.Database.GetDbConnection())
+        {
+            Transaction = (SqliteTransaction)transaction.GetDbTransaction(),
+        };
+        await work(commands);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>Records the delivery as applied and applies it; a body already recorded is skipped.</summary>

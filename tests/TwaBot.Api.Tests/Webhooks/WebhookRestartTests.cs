@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using TwaBot.Api.Conversations;
 using TwaBot.Api.Messages;
 using TwaBot.Api.Tests.Infrastructure;
 using TwaBot.Api.Webhooks;
@@ -82,11 +83,17 @@ public sealed class WebhookRestartTests : IDisposable
     {
         var (phoneNumberId, messageId) = await FirstRunAsync();
 
-        // Both wait in the inbox file, so the first pass after the restart moves them as one batch.
+        // All three wait in the inbox file, so the first pass after the restart moves them as one batch. The
+        // STOP before the unreadable one is applied, undone with the batch when the unreadable one fails, and
+        // applied again: it must count once, with nothing left over from the undone attempt.
         var inboxFile = WebhookInboxFile.PathBeside(_databasePath);
         const string sql = "INSERT INTO webhook_inbox (received_at, body_sha256, body) VALUES ($at, $hash, $body)";
+        const string customer = "16505551234";
+        var stop = Bytes(Delivery(Entry(MessagesChange(phoneNumberId,
+            messages: [Text("wamid.inbound-stop", customer, "STOP", T0)], contacts: [Contact(customer, "Sheena Nelson")]))));
         var unreadable = Encoding.UTF8.GetBytes("{\"entry\": [ this is not json");
         var status = Bytes(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.restart-1", "read", T0)]))));
+        await ExecuteAsync(inboxFile, sql, stop);
         await ExecuteAsync(inboxFile, sql, unreadable);
         await ExecuteAsync(inboxFile, sql, status);
 
@@ -94,10 +101,15 @@ public sealed class WebhookRestartTests : IDisposable
         await second.WithDbAsync(async db =>
         {
             Assert.Equal("read", await db.Messages.Where(m => m.Id == messageId).Select(m => m.DeliveryStatus).SingleAsync());
+            Assert.Equal(1, await db.MessageStatusEvents.CountAsync(e => e.MessageId == messageId));
             var kept = await db.WebhookEvents.SingleAsync(e => e.Body == unreadable);
             Assert.Null(kept.AppliedAt);
             Assert.NotNull(kept.LastError);
+            Assert.Equal(1, await db.InboundMessages.CountAsync(m => m.Wamid == "wamid.inbound-stop"));
+            Assert.NotNull((await db.Contacts.SingleAsync(c => c.Phone == customer)).LastInboundAt);
+            Assert.Equal(SuppressionStates.OptedOut, (await db.Suppressions.SingleAsync(s => s.Phone == customer)).State);
         });
+        Assert.Equal(1, await second.MovedCountAsync(stop));
         Assert.Equal(1, await second.MovedCountAsync(status));
     }
 

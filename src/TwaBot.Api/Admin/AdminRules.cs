@@ -11,6 +11,9 @@ internal static class AdminRules
     public const int MaxKeyName = 100;
     public const int MaxReason = 500;
 
+    public const int MaxDisplayPhoneNumber = 32;
+
+    /// <summary>Required text that may span lines (a template body).</summary>
     public static ApiError? Text(string field, string? value, int maxLength)
     {
         if (string.IsNullOrWhiteSpace(value))
@@ -22,6 +25,26 @@ internal static class AdminRules
             ? ApiErrors.Validation(field, $"{field} must be at most {maxLength} characters.")
             : null;
     }
+
+    /// <summary>
+    /// Required one-line text (names): no control characters, which would break log lines, console
+    /// output and Meta's calls.
+    /// </summary>
+    public static ApiError? Line(string field, string? value, int maxLength) =>
+        Text(field, value, maxLength) ?? OptionalLine(field, value, maxLength);
+
+    /// <summary>One-line text that may be absent.</summary>
+    public static ApiError? OptionalLine(string field, string? value, int maxLength) =>
+        value is null ? null
+        : value.Trim().Length > maxLength ? ApiErrors.Validation(field, $"{field} must be at most {maxLength} characters.")
+        : value.Any(char.IsControl) ? ApiErrors.Validation(field, $"{field} must not contain control characters (line breaks, tabs, NUL).")
+        : null;
+
+    public static ApiError? AccessToken(string? value, int maxLength) =>
+        Text("access_token", value, maxLength)
+        ?? (Meta.MetaAccessToken.IsWellFormed(value!.Trim())
+            ? null
+            : ApiErrors.Validation("access_token", "access_token must be the token Meta issued: letters, digits and - . _ ~ + / only."));
 
     /// <summary>Starter, Growth or Pro, in any letter case; null for anything else.</summary>
     public static Plan? ParsePlan(string? value) =>

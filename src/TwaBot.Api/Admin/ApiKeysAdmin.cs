@@ -31,7 +31,7 @@ internal static class ApiKeysAdmin
             return ApiErrors.BusinessNotFound(id);
         }
 
-        if ((AdminRules.Text("name", request.Name, AdminRules.MaxKeyName)
+        if ((AdminRules.Line("name", request.Name, AdminRules.MaxKeyName)
              ?? Permissions(request.Permissions)
              ?? AdminRules.Positive("per_minute_limit", request.PerMinuteLimit)
              ?? AdminRules.Positive("daily_limit", request.DailyLimit)
@@ -88,7 +88,7 @@ internal static class ApiKeysAdmin
             return ApiErrors.ApiKeyNotFound(keyId);
         }
 
-        if (((request.Name.IsSet ? AdminRules.Text("name", request.Name.Value, AdminRules.MaxKeyName) : null)
+        if (((request.Name.IsSet ? AdminRules.Line("name", request.Name.Value, AdminRules.MaxKeyName) : null)
              ?? (request.Permissions.IsSet ? Permissions(request.Permissions.Value) : null)
              ?? AdminRules.Positive("per_minute_limit", request.PerMinuteLimit.Value)
              ?? AdminRules.Positive("daily_limit", request.DailyLimit.Value)

@@ -26,7 +26,7 @@ internal static class BusinessesAdmin
         }
 
         var timeZone = request.TimeZone ?? services.Options.Value.DefaultTimeZone;
-        if ((AdminRules.Text("name", request.Name, AdminRules.MaxBusinessName) ?? AdminRules.Plan(request.Plan)
+        if ((AdminRules.Line("name", request.Name, AdminRules.MaxBusinessName) ?? AdminRules.Plan(request.Plan)
             ?? AdminRules.TimeZone(timeZone)) is { } error)
         {
             return error;
@@ -65,7 +65,7 @@ internal static class BusinessesAdmin
             return ApiErrors.BusinessNotFound(id);
         }
 
-        if (((request.Name is null ? null : AdminRules.Text("name", request.Name, AdminRules.MaxBusinessName))
+        if (((request.Name is null ? null : AdminRules.Line("name", request.Name, AdminRules.MaxBusinessName))
             ?? (request.Plan is null ? null : AdminRules.Plan(request.Plan))
             ?? (request.TimeZone is null ? null : AdminRules.TimeZone(request.TimeZone))) is { } error)
         {

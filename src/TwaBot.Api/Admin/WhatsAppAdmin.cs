@@ -83,7 +83,8 @@ internal static class WhatsAppAdmin
     private static (WhatsAppConnection? Value, ApiError? Error) LiveConnection(ConnectWhatsAppRequest request)
     {
         if ((AdminRules.Digits("phone_number_id", request.PhoneNumberId) ?? AdminRules.Digits("waba_id", request.WabaId)
-            ?? AdminRules.Text("access_token", request.AccessToken, MaxTokenLength)) is { } error)
+            ?? AdminRules.AccessToken(request.AccessToken, MaxTokenLength)
+            ?? AdminRules.OptionalLine("display_phone_number", request.DisplayPhoneNumber, AdminRules.MaxDisplayPhoneNumber)) is { } error)
         {
             return (null, error);
         }
@@ -103,6 +104,11 @@ internal static class WhatsAppAdmin
         if (!services.Mode.IsSandbox)
         {
             return (null, ApiErrors.Validation("sandbox", "sandbox connections are only available when the server runs in sandbox mode."));
+        }
+
+        if (AdminRules.OptionalLine("display_phone_number", request.DisplayPhoneNumber, AdminRules.MaxDisplayPhoneNumber) is { } error)
+        {
+            return (null, error);
         }
 
         return (new WhatsAppConnection

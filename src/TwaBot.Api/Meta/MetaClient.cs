@@ -15,6 +15,11 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
     private const int MaxTemplatePages = 20;
     private const string TemplateFields = "name,status,category,language,components,parameter_format,id";
 
+    /// <summary>Meta's answer to a token it cannot parse (code 190), given without calling it.</summary>
+    private static readonly MetaError UnusableToken = new(
+        190, null, "Invalid OAuth access token - Cannot parse access token (the stored token has characters no Meta token has; connect WhatsApp again).",
+        "OAuthException", null, null, 401);
+
     public async Task<MetaSendResult> SendAsync(MetaConnection connection, MetaOutgoingMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
@@ -101,6 +106,13 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
     private async Task<(byte[] Body, int Status, MetaFailure? Failure)> CallAsync(
         HttpMethod method, string relativePath, MetaConnection connection, byte[]? json, CancellationToken cancellationToken)
     {
+        if (!MetaAccessToken.IsWellFormed(connection.AccessToken))
+        {
+            // Stored before the admin API checked tokens: it cannot go in a header (a line break or NUL
+            // makes .NET throw), and Meta would refuse it anyway, as this error says.
+            return ([], 0, new MetaFailure(MetaFailureKind.Rejected, UnusableToken, null, UnusableToken.Message));
+        }
+
         using var request = new HttpRequestMessage(method, new Uri(graph.BaseAddress, relativePath));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", connection.AccessToken);
         if (json is not null)

@@ -78,6 +78,7 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     [InlineData("""{"name":"k","permissions":["*"],"expires_at":"2020-01-01T00:00:00Z"}""", "expires_at")]
     [InlineData("""{"name":"k","permissions":["*"],"expires_at":"soon"}""", "expires_at")]
     [InlineData("""{"name":"k","permissions":["*"],"key_hash":"00"}""", "key_hash")]
+    [InlineData("""{"name":"k\r\nv","permissions":["*"]}""", "name")]
     public async Task InvalidKeysAreRefusedNamingTheField(string body, string field)
     {
         var businessId = await factory.CreateBusinessAsync();

@@ -45,6 +45,8 @@ public class BusinessesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData("""{"name":"Acme","plan":"Pro","time_zone":"India Standard Time"}""", "time_zone")]
     [InlineData("""{"name":"Acme","plan":"Pro","id":7}""", "id")]
     [InlineData("""{"name":["Acme"],"plan":"Pro"}""", "name")]
+    [InlineData("""{"name":"Acme\nCorp","plan":"Pro"}""", "name")]
+    [InlineData("""{"name":"Acme\u0000","plan":"Pro"}""", "name")]
     public async Task InvalidBusinessesAreRefusedNamingTheField(string body, string field)
     {
         using var admin = factory.CreateAdminClient();

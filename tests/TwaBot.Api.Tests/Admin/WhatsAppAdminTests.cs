@@ -97,6 +97,13 @@ public class WhatsAppAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     [InlineData("""{"phone_number_id":"1","access_token":"t"}""", "waba_id")]
     [InlineData("""{"phone_number_id":"1","waba_id":"1"}""", "access_token")]
     [InlineData("""{"phone_number_id":"1","waba_id":"1","access_token":"t","token":"x"}""", "token")]
+    [InlineData("""{"phone_number_id":"1","waba_id":"1","access_token":"EAAG\u0000abc"}""", "access_token")]
+    [InlineData("""{"phone_number_id":"1","waba_id":"1","access_token":"EAAG\r\nX-Injected: 1"}""", "access_token")]
+    [InlineData("""{"phone_number_id":"1","waba_id":"1","access_token":"EAAG abc"}""", "access_token")]
+    [InlineData("""{"phone_number_id":"1","waba_id":"1","access_token":"EAAGété"}""", "access_token")]
+    [InlineData("""{"phone_number_id":"1","waba_id":"1","access_token":"EAAG","display_phone_number":"155500000000000000000000000000000"}""", "display_phone_number")]
+    [InlineData("""{"phone_number_id":"1","waba_id":"1","access_token":"EAAG","display_phone_number":"1555\n0000"}""", "display_phone_number")]
+    [InlineData("""{"sandbox":true,"display_phone_number":"1555\u00000000"}""", "display_phone_number")]
     public async Task InvalidConnectionsAreRefusedNamingTheField(string body, string field)
     {
         var id = await factory.CreateBusinessAsync();
@@ -107,5 +114,19 @@ public class WhatsAppAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
 
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
         Assert.Equal(field, json.GetProperty("field").GetString());
+    }
+
+    [Theory]
+    [InlineData("EAAGm0PX4ZCpsBAKZAZBmZCZCpT1x2")]
+    [InlineData("abc-._~+/==")]
+    public async Task TokensOfMetasShapeAreAccepted(string token)
+    {
+        var id = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp",
+            new { phone_number_id = "1065403522" + id, waba_id = "102290129340398", access_token = token });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 }

@@ -32,6 +32,43 @@ public class MetaClientTests
     }
 
     [Theory]
+    [InlineData("EAAG\r\nX-Injected: 1")]
+    [InlineData("EAAG\0")]
+    [InlineData("EAAG token")]
+    [InlineData("EAAGété")]
+    public async Task ATokenNoHeaderCanCarryIsRefusedAsMetaWouldWithoutACall(string token)
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        var connection = FakeMetaUpstream.Connection with { AccessToken = token };
+
+        var sent = await meta.Client.SendAsync(connection, MetaOutgoingMessage.Text("919876543210", "Hi", "twb:1"), default);
+        var listed = await meta.Client.ListTemplatesAsync(connection, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(sent).Failure;
+        Assert.Equal(MetaFailureKind.Rejected, failure.Kind);
+        Assert.True(failure.Error!.IsAuthorization);
+        Assert.False(failure.MayHaveBeenSent);
+        Assert.Equal(MetaFailureKind.Rejected, listed.Failure!.Kind);
+        Assert.Empty(meta.Calls);
+    }
+
+    [Theory]
+    [InlineData("EAAGm0PX4ZCpsBAKZAZBmZCZCpT1x2", true)]
+    [InlineData("sandbox_0123456789abcdef", true)]
+    [InlineData("abc-._~+/==", true)]
+    [InlineData("", false)]
+    [InlineData("=", false)]
+    [InlineData("abc=def", false)]
+    [InlineData("abc def", false)]
+    [InlineData("abc\tdef", false)]
+    [InlineData("abc\n", false)]
+    [InlineData("abc\0", false)]
+    [InlineData("abcé", false)]
+    [InlineData(null, false)]
+    public void AWellFormedTokenHasOnlyBearerTokenCharacters(string? token, bool wellFormed) =>
+        Assert.Equal(wellFormed, MetaAccessToken.IsWellFormed(token));
+
+    [Theory]
     [InlineData("document", true, true)]
     [InlineData("image", true, false)]
     [InlineData("video", true, false)]

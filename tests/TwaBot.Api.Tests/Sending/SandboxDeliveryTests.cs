@@ -92,6 +92,26 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ATokenStoredBeforeTokensWereCheckedIsTheTokenErrorNotA500()
+    {
+        // A line break in a stored token used to make the client throw while building the header.
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.WithDbAsync(db => db.WhatsAppConnections.Where(w => w.BusinessId == tenant.BusinessId)
+            .ExecuteUpdateAsync(set => set.SetProperty(w => w.AccessToken, "EAAG\r\nX-Injected: 1")));
+        factory.Services.GetRequiredService<TwaBot.Api.Sending.SendLookups>().Invalidate();
+        using var admin = factory.CreateAdminClient();
+
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543211", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+        var sync = await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null);
+
+        var error = await send.AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        Assert.Contains("access token", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await AssertRowAsync(tenant.BusinessId, "919876543211", "failed", 190);
+        await sync.AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+    }
+
+    [Fact]
     public async Task AnUnknownMessageIdGetsTheDocsNotFound()
     {
         var tenant = await factory.CreateSendingTenantAsync();

@@ -43,7 +43,7 @@ public static class SandboxInboundApi
             return ApiErrors.InvalidPhone("from", request.From ?? "");
         }
 
-        if (string.IsNullOrEmpty(request.Text) || request.Text.Length > 4096)
+        if (string.IsNullOrEmpty(request.Text) || Sending.SendValidation.Characters(request.Text) > Sending.SendValidation.MaxTextLength)
         {
             return ApiErrors.Validation("text", "text is required (at most 4096 characters).");
         }

@@ -67,7 +67,7 @@ public static partial class SendValidation
             return ApiErrors.Validation("media_url", "media_url is required and must be an absolute http(s) URL of a publicly accessible file.");
         }
 
-        if (request.Caption is { Length: > MaxCaptionLength })
+        if (request.Caption is { } caption && Characters(caption) > MaxCaptionLength)
         {
             return ApiErrors.Validation("caption", $"caption must be at most {MaxCaptionLength} characters.");
         }
@@ -146,8 +146,25 @@ public static partial class SendValidation
 
     private static ApiError? Message(string field, string? value) =>
         string.IsNullOrWhiteSpace(value) ? ApiErrors.Validation(field, $"{field} is required.")
-        : value.Length > MaxTextLength ? ApiErrors.Validation(field, $"{field} must be at most {MaxTextLength} characters (got {value.Length}).")
+        : Characters(value) is var count && count > MaxTextLength
+            ? ApiErrors.Validation(field, $"{field} must be at most {MaxTextLength} characters (got {count}).")
         : null;
+
+    /// <summary>
+    /// Characters as a reader counts them and as Meta reportedly counts its limits: Unicode code points,
+    /// so an emoji is one, not the two UTF-16 units of <see cref="string.Length"/>.
+    /// </summary>
+    public static int Characters(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var count = 0;
+        foreach (var _ in value.EnumerateRunes())
+        {
+            count++;
+        }
+
+        return count;
+    }
 
     private static ApiError? Parameters(string field, IReadOnlyList<string?>? values)
     {
@@ -163,7 +180,7 @@ public static partial class SendValidation
 
         for (var i = 0; i < values.Count; i++)
         {
-            if (string.IsNullOrWhiteSpace(values[i]) || values[i]!.Length > MaxParameterLength)
+            if (string.IsNullOrWhiteSpace(values[i]) || Characters(values[i]!) > MaxParameterLength)
             {
                 return ApiErrors.Validation(field,
                     $"{field}[{i}] must be a non-empty text of at most {MaxParameterLength} characters (WhatsApp rejects empty parameters).");

@@ -41,14 +41,43 @@ public class SendValidationTests
     }
 
     [Theory]
-    [InlineData(4096, true)]
-    [InlineData(4097, false)]
-    public void TextIsAtMost4096Characters(int length, bool valid)
+    [InlineData("a", 4096, true)]
+    [InlineData("a", 4097, false)]
+    [InlineData("😀", 4096, true)]  // 8,192 UTF-16 units, 4,096 characters
+    [InlineData("😀", 4097, false)]
+    [InlineData("न", 4096, true)]
+    public void TextIsAtMost4096Characters(string character, int count, bool valid)
     {
-        var result = SendValidation.Text(new SendTextRequest("9876543210", new string('a', length)));
+        var result = SendValidation.Text(new SendTextRequest("9876543210", string.Concat(Enumerable.Repeat(character, count))));
 
         Assert.Equal(valid, result.Error is null);
         Assert.Equal(valid ? null : "message", result.Error?.Body.Field);
+    }
+
+    [Theory]
+    [InlineData("😀", 1024, true)]
+    [InlineData("😀", 1025, false)]
+    [InlineData("a", 1025, false)]
+    public void ParametersAreAtMost1024Characters(string character, int count, bool valid)
+    {
+        var parameter = string.Concat(Enumerable.Repeat(character, count));
+
+        var error = SendValidation.Template(new SendTemplateRequest("9876543210", "t", null, [parameter], null)).Error;
+
+        Assert.Equal(valid ? null : "body_params", error?.Body.Field);
+    }
+
+    [Theory]
+    [InlineData("😀", 1024, true)]
+    [InlineData("😀", 1025, false)]
+    [InlineData("a", 1025, false)]
+    public void CaptionsAreAtMost1024Characters(string character, int count, bool valid)
+    {
+        var caption = string.Concat(Enumerable.Repeat(character, count));
+
+        var error = SendValidation.Media(new SendMediaRequest("9876543210", "image", "https://example.com/a.jpg", caption, null)).Error;
+
+        Assert.Equal(valid ? null : "caption", error?.Body.Field);
     }
 
     [Theory]

@@ -27,12 +27,12 @@ public sealed record WebhookPayload(
             var wabaId = Str(entry, "id");
             foreach (var change in Array(entry, "changes"))
             {
-                if (!change.TryGetProperty("value", out var value) || value.ValueKind != JsonValueKind.Object)
+                if (!Has(change, "value", out var value) || value.ValueKind != JsonValueKind.Object)
                 {
                     continue;
                 }
 
-                var phoneNumberId = value.TryGetProperty("metadata", out var metadata) ? Str(metadata, "phone_number_id") : null;
+                var phoneNumberId = Has(value, "metadata", out var metadata) ? Str(metadata, "phone_number_id") : null;
                 switch (Str(change, "field"))
                 {
                     case "messages":
@@ -69,9 +69,9 @@ public sealed record WebhookPayload(
         return new StatusUpdate(
             phoneNumberId, wamid, name, UnixTime(status, "timestamp"), Str(status, "recipient_id"),
             Str(status, "biz_opaque_callback_data"),
-            error is { } e && e.TryGetProperty("code", out var code) && code.TryGetInt32(out var c) ? c : null,
+            error is { } e && Has(e, "code", out var code) && code.ValueKind == JsonValueKind.Number && code.TryGetInt32(out var c) ? c : null,
             error is { } t ? Str(t, "title") ?? Str(t, "message") : null,
-            error is { } d && d.TryGetProperty("error_data", out var data) && data.ValueKind == JsonValueKind.Object ? Str(data, "details") : null);
+            error is { } d && Has(d, "error_data", out var data) && data.ValueKind == JsonValueKind.Object ? Str(data, "details") : null);
     }
 
     private static InboundMessageUpdate? ReadMessage(string? phoneNumberId, JsonElement message, Dictionary<string, string?> names)
@@ -86,8 +86,8 @@ public sealed record WebhookPayload(
         var type = Str(message, "type") ?? "unknown";
         var text = type switch
         {
-            "text" when message.TryGetProperty("text", out var body) => Str(body, "body"),
-            "button" when message.TryGetProperty("button", out var button) => Str(button, "text"),
+            "text" when Has(message, "text", out var body) => Str(body, "body"),
+            "button" when Has(message, "button", out var button) => Str(button, "text"),
             _ => null,
         };
         return new InboundMessageUpdate(phoneNumberId, wamid, from, type, text, UnixTime(message, "timestamp"), names.GetValueOrDefault(from));
@@ -101,23 +101,34 @@ public sealed record WebhookPayload(
             : new PreferenceUpdate(phoneNumberId, waId, Str(preference, "category") ?? "", Str(preference, "value") ?? "", UnixTime(preference, "timestamp"));
     }
 
+    /// <summary>
+    /// The property, when <paramref name="element"/> is an object that has it. JsonElement throws
+    /// InvalidOperationException when asked for a property of a number or a string, and a delivery
+    /// must never fail with anything but a JsonException (which keeps it aside with its error).
+    /// </summary>
+    private static bool Has(JsonElement element, string name, out JsonElement value)
+    {
+        value = default;
+        return element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out value);
+    }
+
     private static string? ContactName(JsonElement contact) =>
-        contact.TryGetProperty("profile", out var profile) ? Str(profile, "name") : null;
+        Has(contact, "profile", out var profile) ? Str(profile, "name") : null;
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1859", Justification = "A missing array reads as empty.")]
     private static IEnumerable<JsonElement> Array(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var array) && array.ValueKind == JsonValueKind.Array
+        Has(element, name, out var array) && array.ValueKind == JsonValueKind.Array
             ? array.EnumerateArray()
             : [];
 
     private static string? Str(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+        Has(element, name, out var value) && value.ValueKind == JsonValueKind.String
             ? value.GetString()
             : null;
 
     // Template ids come as numbers in some payloads and strings in others.
     private static string? IdString(JsonElement element, string name) =>
-        !element.TryGetProperty(name, out var value) ? null
+        !Has(element, name, out var value) ? null
         : value.ValueKind == JsonValueKind.Number ? value.GetRawText()
         : value.ValueKind == JsonValueKind.String ? value.GetString()
         : null;
@@ -126,7 +137,7 @@ public sealed record WebhookPayload(
     private static DateTime UnixTime(JsonElement element, string name)
     {
         long seconds = 0;
-        if (element.TryGetProperty(name, out var value))
+        if (Has(element, name, out var value))
         {
             _ = value.ValueKind switch
             {

@@ -101,4 +101,36 @@ public class WebhookPayloadTests
     {
         Assert.ThrowsAny<JsonException>(() => WebhookPayload.Parse("{\"entry\": [ nope"u8));
     }
+
+    /// <summary>
+    /// JSON that is not Meta's shape where an object belongs: the parser skips the odd element and reads
+    /// the rest, or refuses the delivery with a JsonException (which keeps it aside with its error). Any
+    /// other exception would fail the processor's whole pass, again and again.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"entry":[1,"x",null,{"id":"1","changes":[2,{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"statuses":[GOOD]}}]}]}""")]
+    [InlineData("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"statuses":[3,GOOD]}}]}]}""")]
+    [InlineData("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"statuses":[GOOD],"contacts":[4,"y"]}}]}]}""")]
+    [InlineData("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":7,"statuses":[GOOD]}}]}]}""")]
+    [InlineData("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"statuses":[GOOD],"messages":[5,{"from":"1","id":"m","text":"t","timestamp":"1"}]}}]}]}""")]
+    [InlineData("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"statuses":[{"id":"wamid.1","status":"failed","timestamp":"1","errors":[6,"z"]}]}}]}]}""")]
+    [InlineData("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"statuses":[{"id":"wamid.1","status":"failed","timestamp":"1","errors":[{"code":"x","error_data":"d"}]}]}}]}]}""")]
+    [InlineData("""{"entry":[{"id":"1","changes":[{"field":"user_preferences","value":{"metadata":{"phone_number_id":"5"},"user_preferences":[8,{"wa_id":"1","timestamp":"1"}]}},{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"statuses":[GOOD]}}]}]}""")]
+    [InlineData("""{"entry":[{"id":"1","changes":[{"field":"message_template_status_update","value":{"event":9,"message_template_id":{}}},{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"statuses":[GOOD]}}]}]}""")]
+    [InlineData("""[{"entry":[]}]""")]
+    [InlineData("""{"entry":{"changes":[]}}""")]
+    public void ReadsWhatItCanOfOddShapesAndThrowsNothingButJsonException(string shape)
+    {
+        var body = Encoding.UTF8.GetBytes(shape.Replace("GOOD", """{"id":"wamid.1","status":"sent","timestamp":"1"}""", StringComparison.Ordinal));
+
+        try
+        {
+            var payload = WebhookPayload.Parse(body);
+            Assert.All(payload.Statuses, s => Assert.Equal("wamid.1", s.Wamid));
+        }
+        catch (JsonException)
+        {
+            // refused as a whole: fine, it is kept aside with its error
+        }
+    }
 }

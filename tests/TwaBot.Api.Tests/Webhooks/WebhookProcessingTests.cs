@@ -297,6 +297,24 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         });
     }
 
+    [Fact]
+    public async Task ADeliveryWithOddElementsAppliesWhatItCanAndDoesNotBlockTheOthers()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var first = await InsertMessageAsync(businessId, "wamid.odd-1");
+        var second = await InsertMessageAsync(businessId, "wamid.odd-2");
+        var failed = Status("wamid.odd-1", "failed", T0);
+        failed["errors"] = new System.Text.Json.Nodes.JsonArray(6, "not an object");
+        var change = MessagesChange(phoneNumberId, statuses: [failed]);
+        change["value"]!["contacts"] = new System.Text.Json.Nodes.JsonArray(4);
+
+        await factory.PostWebhookAsync(Delivery(Entry(change)));
+        await DeliverAsync(phoneNumberId, Status("wamid.odd-2", "delivered", T0));
+
+        Assert.Equal("failed", (await MessageAsync(first)).DeliveryStatus);
+        Assert.Equal("delivered", (await MessageAsync(second)).DeliveryStatus);
+    }
+
     private async Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync()
     {
         var businessId = await factory.CreateBusinessAsync();

@@ -35,10 +35,8 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
         {
             using var document = JsonDocument.Parse(body);
             var sent = document.RootElement.GetProperty("messages")[0];
-            var waId = document.RootElement.TryGetProperty("contacts", out var contacts) && contacts.GetArrayLength() > 0
-                ? MetaTemplate.Str(contacts[0], "wa_id")
-                : null;
-            return new MetaSendResult.Accepted(sent.GetProperty("id").GetString()!, waId, MetaTemplate.Str(sent, "message_status"));
+            var waId = MetaJson.Array(document.RootElement, "contacts").Select(c => MetaJson.Str(c, "wa_id")).FirstOrDefault();
+            return new MetaSendResult.Accepted(sent.GetProperty("id").GetString()!, waId, MetaJson.Str(sent, "message_status"));
         }
         catch (Exception error) when (error is JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException)
         {
@@ -56,19 +54,19 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
         {
             var path = $"{connection.WabaId}/message_templates?fields={TemplateFields}&limit=100"
                 + (after is null ? "" : "&after=" + Uri.EscapeDataString(after));
-            var (body, _, failure) = await CallAsync(HttpMethod.Get, path, connection, null, cancellationToken);
+            var (body, status, failure) = await CallAsync(HttpMethod.Get, path, connection, null, cancellationToken);
             if (failure is not null)
             {
                 return new(null, failure);
             }
 
-            using var document = JsonDocument.Parse(body);
-            if (document.RootElement.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array)
+            if (ReadTemplatePage(body, status) is not { } read)
             {
-                templates.AddRange(data.EnumerateArray().Select(MetaTemplate.Parse));
+                return new(null, MetaFailure.Unavailable("Meta answered 200 with something that is not its template list."));
             }
 
-            after = NextCursor(document.RootElement);
+            templates.AddRange(read.Templates);
+            after = read.After;
             if (after is null)
             {
                 break;
@@ -83,24 +81,56 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(definition);
-        var (body, _, failure) = await CallAsync(
+        var (body, status, failure) = await CallAsync(
             HttpMethod.Post, $"{connection.WabaId}/message_templates", connection, definition.ToJsonBytes(), cancellationToken);
         if (failure is not null)
         {
             return new(null, failure);
         }
 
-        using var document = JsonDocument.Parse(body);
-        var root = document.RootElement;
-        return new(new MetaTemplateCreated(
-            MetaTemplate.Str(root, "id") ?? "", MetaTemplate.Str(root, "status") ?? "PENDING", MetaTemplate.Str(root, "category") ?? definition.Category), null);
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            if (MetaJson.Str(root, "id") is { Length: > 0 } id)
+            {
+                return new(new MetaTemplateCreated(id, MetaJson.Str(root, "status") ?? "PENDING", MetaJson.Str(root, "category") ?? definition.Category), null);
+            }
+        }
+        catch (JsonException)
+        {
+            // reported below
+        }
+
+        LogUnreadableAnswer(logger, status);
+        return new(null, MetaFailure.Unavailable("Meta answered 200 without the new template's id.") with { MayHaveBeenSent = true });
     }
 
-    private static string? NextCursor(JsonElement root) =>
-        root.TryGetProperty("paging", out var paging) && paging.TryGetProperty("next", out _)
-        && paging.TryGetProperty("cursors", out var cursors)
-            ? MetaTemplate.Str(cursors, "after")
-            : null;
+    /// <summary>One page of <c>GET /{waba_id}/message_templates</c>; null when the answer is not that.</summary>
+    private (IReadOnlyList<MetaTemplate> Templates, string? After)? ReadTemplatePage(byte[] body, int status)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                LogUnreadableAnswer(logger, status);
+                return null;
+            }
+
+            var after = MetaJson.Has(root, "paging", out var paging) && MetaJson.Has(paging, "next", out _)
+                && MetaJson.Has(paging, "cursors", out var cursors)
+                    ? MetaJson.Str(cursors, "after")
+                    : null;
+            return ([.. MetaJson.Array(root, "data").Where(t => t.ValueKind == JsonValueKind.Object).Select(MetaTemplate.Parse)], after);
+        }
+        catch (JsonException)
+        {
+            LogUnreadableAnswer(logger, status);
+            return null;
+        }
+    }
 
     /// <summary>One Graph call through the resilience pipeline; a failure is described, never thrown.</summary>
     private async Task<(byte[] Body, int Status, MetaFailure? Failure)> CallAsync(

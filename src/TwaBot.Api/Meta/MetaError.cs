@@ -21,20 +21,18 @@ public sealed record MetaError(int Code, int? Subcode, string Message, string? T
         {
             var reader = new Utf8JsonReader(body);
             using var document = JsonDocument.ParseValue(ref reader);
-            if (document.RootElement.ValueKind != JsonValueKind.Object
-                || !document.RootElement.TryGetProperty("error", out var error) || error.ValueKind != JsonValueKind.Object
-                || !error.TryGetProperty("code", out var code) || !code.TryGetInt32(out var codeValue))
+            if (!MetaJson.Has(document.RootElement, "error", out var error) || MetaJson.WholeNumber(error, "code") is not { } codeValue)
             {
                 return null;
             }
 
             return new MetaError(
                 codeValue,
-                error.TryGetProperty("error_subcode", out var subcode) && subcode.TryGetInt32(out var subcodeValue) ? subcodeValue : null,
-                String(error, "message") ?? "",
-                String(error, "type"),
+                MetaJson.WholeNumber(error, "error_subcode"),
+                MetaJson.Str(error, "message") ?? "",
+                MetaJson.Str(error, "type"),
                 DetailsOf(error),
-                String(error, "fbtrace_id"),
+                MetaJson.Str(error, "fbtrace_id"),
                 httpStatus);
         }
         catch (JsonException)
@@ -45,11 +43,7 @@ public sealed record MetaError(int Code, int? Subcode, string Message, string? T
 
     // error_data is usually {messaging_product, details}, but some answers carry a plain string.
     private static string? DetailsOf(JsonElement error) =>
-        !error.TryGetProperty("error_data", out var data) ? null
+        !MetaJson.Has(error, "error_data", out var data) ? null
         : data.ValueKind == JsonValueKind.String ? data.GetString()
-        : data.ValueKind == JsonValueKind.Object ? String(data, "details")
-        : null;
-
-    private static string? String(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        : MetaJson.Str(data, "details");
 }

@@ -13,17 +13,13 @@ public sealed record MetaTemplate(
         Components.FirstOrDefault(c => string.Equals(c.Type, componentType, StringComparison.OrdinalIgnoreCase));
 
     internal static MetaTemplate Parse(JsonElement element) => new(
-        Str(element, "id") ?? "",
-        Str(element, "name") ?? "",
-        Str(element, "language") ?? "",
-        Str(element, "status") ?? "",
-        Str(element, "category") ?? "",
-        element.TryGetProperty("components", out var components) && components.ValueKind == JsonValueKind.Array
-            ? components.EnumerateArray().Select(c => new MetaTemplateComponent(Str(c, "type") ?? "", Str(c, "format"), Str(c, "text"))).ToList()
-            : []);
-
-    internal static string? Str(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        MetaJson.Str(element, "id") ?? "",
+        MetaJson.Str(element, "name") ?? "",
+        MetaJson.Str(element, "language") ?? "",
+        MetaJson.Str(element, "status") ?? "",
+        MetaJson.Str(element, "category") ?? "",
+        [.. MetaJson.Array(element, "components")
+            .Select(c => new MetaTemplateComponent(MetaJson.Str(c, "type") ?? "", MetaJson.Str(c, "format"), MetaJson.Str(c, "text")))]);
 }
 
 public sealed record MetaTemplateComponent(string Type, string? Format, string? Text);

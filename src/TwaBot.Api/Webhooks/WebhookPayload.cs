@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using static TwaBot.Api.Meta.MetaJson;
 
 namespace TwaBot.Api.Webhooks;
 
@@ -69,9 +70,9 @@ public sealed record WebhookPayload(
         return new StatusUpdate(
             phoneNumberId, wamid, name, UnixTime(status, "timestamp"), Str(status, "recipient_id"),
             Str(status, "biz_opaque_callback_data"),
-            error is { } e && Has(e, "code", out var code) && code.ValueKind == JsonValueKind.Number && code.TryGetInt32(out var c) ? c : null,
+            error is { } e ? WholeNumber(e, "code") : null,
             error is { } t ? Str(t, "title") ?? Str(t, "message") : null,
-            error is { } d && Has(d, "error_data", out var data) && data.ValueKind == JsonValueKind.Object ? Str(data, "details") : null);
+            error is { } d && Has(d, "error_data", out var data) ? Str(data, "details") : null);
     }
 
     private static InboundMessageUpdate? ReadMessage(string? phoneNumberId, JsonElement message, Dictionary<string, string?> names)
@@ -101,30 +102,8 @@ public sealed record WebhookPayload(
             : new PreferenceUpdate(phoneNumberId, waId, Str(preference, "category") ?? "", Str(preference, "value") ?? "", UnixTime(preference, "timestamp"));
     }
 
-    /// <summary>
-    /// The property, when <paramref name="element"/> is an object that has it. JsonElement throws
-    /// InvalidOperationException when asked for a property of a number or a string, and a delivery
-    /// must never fail with anything but a JsonException (which keeps it aside with its error).
-    /// </summary>
-    private static bool Has(JsonElement element, string name, out JsonElement value)
-    {
-        value = default;
-        return element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out value);
-    }
-
     private static string? ContactName(JsonElement contact) =>
         Has(contact, "profile", out var profile) ? Str(profile, "name") : null;
-
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1859", Justification = "A missing array reads as empty.")]
-    private static IEnumerable<JsonElement> Array(JsonElement element, string name) =>
-        Has(element, name, out var array) && array.ValueKind == JsonValueKind.Array
-            ? array.EnumerateArray()
-            : [];
-
-    private static string? Str(JsonElement element, string name) =>
-        Has(element, name, out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : null;
 
     // Template ids come as numbers in some payloads and strings in others.
     private static string? IdString(JsonElement element, string name) =>

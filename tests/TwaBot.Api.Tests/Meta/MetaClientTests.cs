@@ -32,6 +32,64 @@ public class MetaClientTests
     }
 
     [Theory]
+    [InlineData("<html>Bad gateway</html>")]
+    [InlineData("[]")]
+    [InlineData("\"data\"")]
+    public async Task AnAnswerThatIsNotMetasTemplateAnswerIsAFailureNotAnException(string answer)
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(200, answer), FakeMetaUpstream.Json(200, answer));
+
+        var listed = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
+        var created = await meta.Client.CreateTemplateAsync(FakeMetaUpstream.Connection,
+            new MetaTemplateDefinition("spring_sale", "en", "MARKETING", "Hi {{1}}", null, null, ["Rahul"]), default);
+
+        Assert.Equal(MetaFailureKind.Unavailable, listed.Failure?.Kind);
+        Assert.Equal(MetaFailureKind.Unavailable, created.Failure?.Kind);
+    }
+
+    [Fact]
+    public async Task OddItemsInATemplateListAreSkipped()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(200, """{"data":[1,"x",{"name":"spring_sale","language":"en","status":"APPROVED","components":[7,{"type":"BODY","text":"Hi"}]}]}"""));
+
+        var listed = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
+
+        var template = Assert.Single(listed.Value!);
+        Assert.Equal("spring_sale", template.Name);
+        Assert.Equal("Hi", template.Text("BODY"));
+    }
+
+    [Theory]
+    [InlineData("""{"error":{"code":"100","message":"m"}}""")]
+    [InlineData("""{"error":"Invalid parameter"}""")]
+    [InlineData("""{"error":{"code":100.5}}""")]
+    public async Task AnErrorBodyOfAnotherShapeIsStillAFailure(string answer)
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(400, answer));
+
+        var sent = await meta.Client.SendAsync(FakeMetaUpstream.Connection, MetaOutgoingMessage.Text("919876543210", "Hi", "twb:1"), default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(sent).Failure;
+        Assert.Null(failure.Error);
+    }
+
+    [Fact]
+    public async Task AnAcceptedSendWithAnOddContactsListIsStillAccepted()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(200, """{"messaging_product":"whatsapp","contacts":[1],"messages":[{"id":"wamid.odd"}]}"""));
+
+        var sent = await meta.Client.SendAsync(FakeMetaUpstream.Connection, MetaOutgoingMessage.Text("919876543210", "Hi", "twb:1"), default);
+
+        var accepted = Assert.IsType<MetaSendResult.Accepted>(sent);
+        Assert.Equal("wamid.odd", accepted.Wamid);
+        Assert.Null(accepted.WaId);
+    }
+
+    [Theory]
     [InlineData("EAAG\r\nX-Injected: 1")]
     [InlineData("EAAG\0")]
     [InlineData("EAAG token")]

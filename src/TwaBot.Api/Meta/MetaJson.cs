@@ -1,0 +1,31 @@
+using System.Text.Json;
+
+namespace TwaBot.Api.Meta;
+
+/// <summary>
+/// Reading JSON that Meta (or whatever answers at its address) sends, without trusting its shape:
+/// <see cref="JsonElement"/> throws InvalidOperationException when asked for a property of a number or
+/// for the number in a string, and an answer or a webhook must never fail with anything but a typed
+/// result or a JsonException.
+/// </summary>
+public static class MetaJson
+{
+    /// <summary>The property, when <paramref name="element"/> is an object that has it.</summary>
+    public static bool Has(JsonElement element, string name, out JsonElement value)
+    {
+        value = default;
+        return element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out value);
+    }
+
+    /// <summary>The property's text, when it is a string.</summary>
+    public static string? Str(JsonElement element, string name) =>
+        Has(element, name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    /// <summary>The property's whole number, when it is one.</summary>
+    public static int? WholeNumber(JsonElement element, string name) =>
+        Has(element, name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) ? number : null;
+
+    /// <summary>The property's items, or none when it is not an array.</summary>
+    public static IEnumerable<JsonElement> Array(JsonElement element, string name) =>
+        Has(element, name, out var array) && array.ValueKind == JsonValueKind.Array ? array.EnumerateArray() : [];
+}

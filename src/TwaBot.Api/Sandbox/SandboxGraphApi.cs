@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -145,15 +146,19 @@ public static class SandboxGraphApi
             t => t.WabaId == wabaId && t.Name == name && t.Language == language && t.Status == Template.Approved, cancellationToken);
 
     private static async Task<IResult> ListTemplates(
-        string wabaId, HttpRequest request, TwaBotDbContext db, int? limit, string? after, CancellationToken cancellationToken)
+        string wabaId, HttpRequest request, TwaBotDbContext db, string? limit, string? after, CancellationToken cancellationToken)
     {
         if (await AuthorizeWabaAsync(wabaId, request, db, cancellationToken) is { } refused)
         {
             return refused;
         }
 
-        var pageSize = Math.Clamp(limit ?? 25, 1, 100);
-        var offset = after is null ? 0 : int.TryParse(Encoding.UTF8.GetString(Convert.FromBase64String(after)), out var o) ? o : 0;
+        // Taken as text, so that a bad value gets Meta's error shape, not ours.
+        if (!TryReadPage(limit, after, out var pageSize, out var offset))
+        {
+            return GraphErrors.InvalidParameter("limit must be a whole number and after a cursor from a previous page.");
+        }
+
         var templates = await db.SandboxTemplates.AsNoTracking().Where(t => t.WabaId == wabaId)
             .OrderBy(t => t.Id).Skip(offset).Take(pageSize + 1).ToListAsync(cancellationToken);
         var page = templates.Take(pageSize).Select(t => (JsonNode)new JsonObject
@@ -176,6 +181,30 @@ public static class SandboxGraphApi
         }
 
         return Results.Json(new JsonObject { ["data"] = new JsonArray(page), ["paging"] = paging });
+    }
+
+    private static bool TryReadPage(string? limit, string? after, out int pageSize, out int offset)
+    {
+        pageSize = 25;
+        offset = 0;
+        if (limit is not null)
+        {
+            if (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize))
+            {
+                return false;
+            }
+
+            pageSize = Math.Clamp(pageSize, 1, 100);
+        }
+
+        if (after is null)
+        {
+            return true;
+        }
+
+        Span<byte> decoded = stackalloc byte[16];
+        return after.Length <= 24 && Convert.TryFromBase64String(after, decoded, out var written)
+            && int.TryParse(decoded[..written], NumberStyles.None, CultureInfo.InvariantCulture, out offset);
     }
 
     private static async Task<IResult> CreateTemplate(string wabaId, HttpRequest request, TwaBotDbContext db, CancellationToken cancellationToken)

@@ -1,0 +1,58 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Sandbox;
+
+/// <summary>The emulated Graph API answers bad paging the way Meta does, and its own cursors page through.</summary>
+public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Theory]
+    [InlineData("limit=abc")]
+    [InlineData("limit=99999999999")]
+    [InlineData("limit=-1")]
+    [InlineData("after=%00")]
+    [InlineData("after=not-base64!")]
+    [InlineData("after=LTU%3D")] // "-5"
+    [InlineData("after=eA%3D%3D")] // "x"
+    public async Task BadPagingIsMetasInvalidParameter(string query)
+    {
+        var (client, wabaId) = await GraphClientAsync();
+
+        var response = await client.GetAsync($"/sandbox/graph/v23.0/{wabaId}/message_templates?{query}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal(100, error.GetProperty("code").GetInt32());
+    }
+
+    [Fact]
+    public async Task ItsCursorsPageThroughEveryTemplate()
+    {
+        var (client, wabaId) = await GraphClientAsync();
+
+        var first = JsonDocument.Parse(await client.GetStringAsync($"/sandbox/graph/v23.0/{wabaId}/message_templates?limit=1")).RootElement;
+        var after = first.GetProperty("paging").GetProperty("cursors").GetProperty("after").GetString();
+        var second = JsonDocument.Parse(await client.GetStringAsync(
+            $"/sandbox/graph/v23.0/{wabaId}/message_templates?limit=1&after={Uri.EscapeDataString(after!)}")).RootElement;
+
+        var names = new[] { first, second }.Select(page => Assert.Single(page.GetProperty("data").EnumerateArray()).GetProperty("name").GetString());
+        Assert.Equal(["order_confirmation", "otp_verification"], names.Order(StringComparer.Ordinal));
+    }
+
+    private async Task<(HttpClient Client, string WabaId)> GraphClientAsync()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (wabaId, token) = ("", "");
+        await factory.WithDbAsync(async db =>
+        {
+            var connection = await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId);
+            (wabaId, token) = (connection.WabaId, connection.AccessToken);
+        });
+        var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return (client, wabaId);
+    }
+}

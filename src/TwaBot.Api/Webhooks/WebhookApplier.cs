@@ -123,6 +123,19 @@ public sealed partial class WebhookApplier(
 
     private async Task ApplyTemplateStatusAsync(TemplateStatusUpdate update, CancellationToken cancellationToken)
     {
+        // The event is the template's new status, except REINSTATED: a paused or disabled template that
+        // may be sent again, which Meta then lists as APPROVED. An event without a name changes nothing.
+        var status = update.Event.Trim().ToUpperInvariant() switch
+        {
+            "" => null,
+            "REINSTATED" => Templates.Template.Approved,
+            var named => named,
+        };
+        if (status is null)
+        {
+            return;
+        }
+
         ChangedSendLookups = true;
         var businessIds = await db.WhatsAppConnections.Where(w => w.WabaId == update.WabaId).Select(w => w.BusinessId).ToListAsync(cancellationToken);
         var templates = await db.Templates
@@ -132,7 +145,7 @@ public sealed partial class WebhookApplier(
             .ToListAsync(cancellationToken);
         foreach (var template in templates)
         {
-            template.Status = update.Event.ToUpperInvariant();
+            template.Status = status;
             template.UpdatedAt = time.GetUtcNow().UtcDateTime;
         }
 

@@ -241,8 +241,12 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         Assert.Null((await ContactAsync(businessId, "16505551234"))?.MarketingOptOutAt);
     }
 
-    [Fact]
-    public async Task ATemplateStatusUpdateChangesWhatTemplatesLists()
+    [Theory]
+    [InlineData("PENDING", "APPROVED", true)]
+    [InlineData("APPROVED", "PAUSED", false)]
+    [InlineData("PAUSED", "REINSTATED", true)]
+    [InlineData("APPROVED", "", true)]
+    public async Task ATemplateStatusUpdateChangesWhatTemplatesLists(string before, string templateEvent, bool listedAfter)
     {
         var (businessId, client, _) = await factory.CreateTenantAsync();
         using var admin = factory.CreateAdminClient();
@@ -256,18 +260,19 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
             db.Templates.Add(new Template
             {
                 BusinessId = businessId, Name = "spring_sale", Language = "en_US", Content = "Hi {{1}}", Category = "MARKETING",
-                Status = "PENDING", MetaTemplateId = "594425479261596",
+                Status = before, MetaTemplateId = "594425479261596",
             });
             await db.SaveChangesAsync();
         });
-        var before = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        var listed = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
 
-        await factory.PostWebhookAsync(Delivery(Entry(wabaId, TemplateStatus("APPROVED", "spring_sale", "en_US", 594425479261596))));
+        await factory.PostWebhookAsync(Delivery(Entry(wabaId, TemplateStatus(templateEvent, "spring_sale", "en_US", 594425479261596))));
         await factory.ApplyWebhooksAsync();
 
         var after = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
-        Assert.Equal(0, before.GetProperty("templates").GetArrayLength());
-        Assert.Equal("spring_sale", Assert.Single(after.GetProperty("templates").EnumerateArray()).GetProperty("name").GetString());
+        Assert.Equal(before == "APPROVED" ? 1 : 0, listed.GetProperty("templates").GetArrayLength());
+        Assert.Equal(listedAfter ? ["spring_sale"] : [],
+            after.GetProperty("templates").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
     }
 
     [Theory]

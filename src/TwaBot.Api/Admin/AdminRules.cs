@@ -14,30 +14,26 @@ internal static class AdminRules
     public const int MaxDisplayPhoneNumber = 32;
 
     /// <summary>Required text that may span lines (a template body).</summary>
-    public static ApiError? Text(string field, string? value, int maxLength)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return ApiErrors.Validation(field, $"{field} is required.");
-        }
-
-        return value.Trim().Length > maxLength
-            ? ApiErrors.Validation(field, $"{field} must be at most {maxLength} characters.")
-            : null;
-    }
+    public static ApiError? Text(string field, string? value, int maxLength) =>
+        string.IsNullOrWhiteSpace(value) ? ApiErrors.Validation(field, $"{field} is required.") : TooLong(field, value, maxLength);
 
     /// <summary>
     /// Required one-line text (names): no control characters, which would break log lines, console
     /// output and Meta's calls.
     /// </summary>
     public static ApiError? Line(string field, string? value, int maxLength) =>
-        Text(field, value, maxLength) ?? OptionalLine(field, value, maxLength);
+        Text(field, value, maxLength) ?? ControlCharacters(field, value!);
 
     /// <summary>One-line text that may be absent.</summary>
     public static ApiError? OptionalLine(string field, string? value, int maxLength) =>
-        value is null ? null
-        : value.Trim().Length > maxLength ? ApiErrors.Validation(field, $"{field} must be at most {maxLength} characters.")
-        : value.Any(char.IsControl) ? ApiErrors.Validation(field, $"{field} must not contain control characters (line breaks, tabs, NUL).")
+        value is null ? null : TooLong(field, value, maxLength) ?? ControlCharacters(field, value);
+
+    private static ApiError? TooLong(string field, string value, int maxLength) => value.Trim().Length > maxLength
+        ? ApiErrors.Validation(field, $"{field} must be at most {maxLength} characters.")
+        : null;
+
+    private static ApiError? ControlCharacters(string field, string value) => value.Any(char.IsControl)
+        ? ApiErrors.Validation(field, $"{field} must not contain control characters (line breaks, tabs, NUL).")
         : null;
 
     public static ApiError? AccessToken(string? value, int maxLength) =>

@@ -55,29 +55,21 @@ public class SendValidationTests
     }
 
     [Theory]
-    [InlineData("😀", 1024, true)]
-    [InlineData("😀", 1025, false)]
-    [InlineData("a", 1025, false)]
-    public void ParametersAreAtMost1024Characters(string character, int count, bool valid)
+    [InlineData("body_params", "😀", 1024, true)]
+    [InlineData("body_params", "😀", 1025, false)]
+    [InlineData("body_params", "a", 1025, false)]
+    [InlineData("caption", "😀", 1024, true)]
+    [InlineData("caption", "😀", 1025, false)]
+    [InlineData("caption", "a", 1025, false)]
+    public void ParametersAndCaptionsAreAtMost1024Characters(string field, string character, int count, bool valid)
     {
-        var parameter = string.Concat(Enumerable.Repeat(character, count));
+        var text = string.Concat(Enumerable.Repeat(character, count));
 
-        var error = SendValidation.Template(new SendTemplateRequest("9876543210", "t", null, [parameter], null)).Error;
+        var error = field == "caption"
+            ? SendValidation.Media(new SendMediaRequest("9876543210", "image", "https://example.com/a.jpg", text, null)).Error
+            : SendValidation.Template(new SendTemplateRequest("9876543210", "t", null, [text], null)).Error;
 
-        Assert.Equal(valid ? null : "body_params", error?.Body.Field);
-    }
-
-    [Theory]
-    [InlineData("😀", 1024, true)]
-    [InlineData("😀", 1025, false)]
-    [InlineData("a", 1025, false)]
-    public void CaptionsAreAtMost1024Characters(string character, int count, bool valid)
-    {
-        var caption = string.Concat(Enumerable.Repeat(character, count));
-
-        var error = SendValidation.Media(new SendMediaRequest("9876543210", "image", "https://example.com/a.jpg", caption, null)).Error;
-
-        Assert.Equal(valid ? null : "caption", error?.Body.Field);
+        Assert.Equal(valid ? null : field, error?.Body.Field);
     }
 
     [Theory]

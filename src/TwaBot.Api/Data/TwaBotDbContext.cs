@@ -122,7 +122,7 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
 
         modelBuilder.Entity<WebhookEvent>(webhookEvent =>
         {
-            webhookEvent.HasIndex(e => e.BodySha256).IsUnique();
+            webhookEvent.HasIndex(e => new { e.EventTime, e.BodySha256 }).IsUnique();
             // The processor looks for what is left to apply.
             webhookEvent.HasIndex(e => e.AppliedAt);
         });

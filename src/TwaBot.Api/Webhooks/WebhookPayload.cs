@@ -14,6 +14,13 @@ public sealed record WebhookPayload(
     IReadOnlyList<PreferenceUpdate> Preferences,
     IReadOnlyList<TemplateStatusUpdate> TemplateUpdates)
 {
+    /// <summary>Unix seconds of the earliest status, message or preference in the delivery; 0 when it has none.</summary>
+    public long EarliestEventTime()
+    {
+        var times = Statuses.Select(s => s.OccurredAt).Concat(Messages.Select(m => m.SentAt)).Concat(Preferences.Select(p => p.At));
+        return times.Any() ? new DateTimeOffset(times.Min(), TimeSpan.Zero).ToUnixTimeSeconds() : 0;
+    }
+
     /// <summary>Reads a delivery; throws <see cref="JsonException"/> when it is not Meta's shape.</summary>
     public static WebhookPayload Parse(ReadOnlySpan<byte> body)
     {

@@ -212,10 +212,10 @@ public sealed partial class WebhookProcessor(
                 ("$id", id), ("$now", PreparedCommands.Text(now))).ExecuteNonQueryAsync(cancellationToken);
         }
         else if (await commands.Bind("""
-            INSERT INTO webhook_events (received_at, body_sha256, body, applied_at, attempts)
-            VALUES ($received_at, $body_sha256, $body, $now, 1)
-            ON CONFLICT (body_sha256) DO NOTHING
-            """, ("$received_at", PreparedCommands.Text(delivery.ReceivedAt)), ("$body_sha256", delivery.BodySha256),
+            INSERT INTO webhook_events (received_at, event_time, body_sha256, body, applied_at, attempts)
+            VALUES ($received_at, $event_time, $body_sha256, $body, $now, 1)
+            ON CONFLICT (event_time, body_sha256) DO NOTHING
+            """, ("$received_at", PreparedCommands.Text(delivery.ReceivedAt)), ("$event_time", delivery.EventTime), ("$body_sha256", delivery.BodySha256),
             ("$body", delivery.Body), ("$now", PreparedCommands.Text(now))).ExecuteNonQueryAsync(cancellationToken) == 0)
         {
             return; // stored before: a redelivery, or moved just before a stop
@@ -242,12 +242,12 @@ public sealed partial class WebhookProcessor(
             // Unreadable bodies will never parse: give up on them at once.
             var attempts = error is JsonException ? MaxAttempts : 1;
             await commands.Bind("""
-                INSERT INTO webhook_events (id, received_at, body_sha256, body, applied_at, attempts, last_error)
-                VALUES ($id, $received_at, $body_sha256, $body, NULL, $attempts, $error)
+                INSERT INTO webhook_events (id, received_at, event_time, body_sha256, body, applied_at, attempts, last_error)
+                VALUES ($id, $received_at, $event_time, $body_sha256, $body, NULL, $attempts, $error)
                 ON CONFLICT (id) DO UPDATE SET attempts = CASE WHEN $attempts = 1 THEN attempts + 1 ELSE $attempts END, last_error = $error
-                ON CONFLICT (body_sha256) DO NOTHING
+                ON CONFLICT (event_time, body_sha256) DO NOTHING
                 """, ("$id", delivery.StoredId), ("$received_at", PreparedCommands.Text(delivery.ReceivedAt)),
-                ("$body_sha256", delivery.BodySha256), ("$body", delivery.Body), ("$attempts", attempts), ("$error", message))
+                ("$event_time", delivery.EventTime), ("$body_sha256", delivery.BodySha256), ("$body", delivery.Body), ("$attempts", attempts), ("$error", message))
                 .ExecuteNonQueryAsync(cancellationToken);
         }
     }
@@ -301,7 +301,11 @@ public sealed partial class WebhookProcessor(
     private static partial void LogLoopFailed(ILogger logger, Exception error);
 
     /// <summary>A delivery to apply: from the inbox file (not stored yet) or a stored event being retried.</summary>
-    private sealed record Delivery(long? StoredId, long? InboxId, DateTime ReceivedAt, byte[] BodySha256, byte[] Body, ReadBody Content);
+    private sealed record Delivery(long? StoredId, long? InboxId, DateTime ReceivedAt, byte[] BodySha256, byte[] Body, ReadBody Content)
+    {
+        /// <summary>With <see cref="BodySha256"/>, the key that keeps a body from being stored twice (see <see cref="WebhookEvent.EventTime"/>).</summary>
+        public long EventTime { get; } = Content.Payload?.EarliestEventTime() ?? 0;
+    }
 
     /// <summary>
     /// A delivery's body, parsed before the write gate is taken: parsing is a good part of applying, and

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using TwaBot.Api.Webhooks;
 using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
 
@@ -94,6 +95,28 @@ public class WebhookPayloadTests
             + "\"statuses\":[{\"id\":\"wamid.1\",\"status\":\"sent\",\"timestamp\":" + timestamp + "}]}}]}]}";
 
         Assert.Equal(year, Assert.Single(WebhookPayload.Parse(Encoding.UTF8.GetBytes(body)).Statuses).OccurredAt.Year);
+    }
+
+    public static TheoryData<JsonObject, long> EarliestEventTimes => new()
+    {
+        { Delivery(Entry(MessagesChange("1", statuses: [Status("a", "sent", T0)]))), T0.ToUnixTimeSeconds() },
+        {
+            // statuses and messages across entries, the earliest last
+            Delivery(
+                Entry(MessagesChange("1", statuses: [Status("a", "read", T0.AddSeconds(30))], messages: [Text("m", "91", "hi", T0.AddSeconds(20))])),
+                Entry(MessagesChange("2", statuses: [Status("b", "sent", T0)]))),
+            T0.ToUnixTimeSeconds()
+        },
+        { Delivery(Entry(UserPreference("1", "91", "stop", T0.AddSeconds(5)))), T0.ToUnixTimeSeconds() + 5 },
+        { Delivery(Entry(TemplateStatus("APPROVED", "order_confirmation", "en", 7))), 0 }, // a template review has no event time
+        { Delivery(Entry(MessagesChange("1"))), 0 },
+    };
+
+    [Theory]
+    [MemberData(nameof(EarliestEventTimes))]
+    public void EarliestEventTimeIsTheFirstTimestampOfAnyEventInTheDelivery(JsonObject body, long expected)
+    {
+        Assert.Equal(expected, WebhookPayload.Parse(Encoding.UTF8.GetBytes(body.ToJsonString())).EarliestEventTime());
     }
 
     [Fact]

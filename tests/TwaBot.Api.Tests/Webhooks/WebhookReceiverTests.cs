@@ -80,6 +80,35 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ADeliveryRepeatedAfterItWasAppliedIsNotStoredAgain()
+    {
+        var body = Delivery(Entry(MessagesChange("995", statuses: [Status("wamid.replayed", "sent", DateTimeOffset.UtcNow)]))).ToJsonString();
+
+        Assert.Equal(HttpStatusCode.OK, (await factory.PostWebhookAsync(body)).StatusCode);
+        await factory.ApplyWebhooksAsync();
+        Assert.Equal(HttpStatusCode.OK, (await factory.PostWebhookAsync(body)).StatusCode);
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal(1, await factory.MovedCountAsync(Encoding.UTF8.GetBytes(body)));
+    }
+
+    [Fact]
+    public async Task DifferentDeliveriesOfTheSameMomentAreEachStored()
+    {
+        // The de-duplication key starts with the events' time; the body's hash tells these two apart.
+        var at = DateTimeOffset.UtcNow;
+        var first = Delivery(Entry(MessagesChange("994", statuses: [Status("wamid.moment.1", "sent", at)]))).ToJsonString();
+        var second = Delivery(Entry(MessagesChange("994", statuses: [Status("wamid.moment.2", "sent", at)]))).ToJsonString();
+
+        Assert.Equal(HttpStatusCode.OK, (await factory.PostWebhookAsync(first)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await factory.PostWebhookAsync(second)).StatusCode);
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal(1, await factory.MovedCountAsync(Encoding.UTF8.GetBytes(first)));
+        Assert.Equal(1, await factory.MovedCountAsync(Encoding.UTF8.GetBytes(second)));
+    }
+
+    [Fact]
     public async Task AnAppliedDeliveryLeavesTheInboxFileWithoutWaitingForAnotherDelivery()
     {
         // The inbox forgets moved deliveries in its own commits; with no delivery arriving after this

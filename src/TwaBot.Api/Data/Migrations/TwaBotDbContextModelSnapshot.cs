@@ -636,6 +636,10 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("BLOB")
                         .HasColumnName("body_sha256");
 
+                    b.Property<long>("EventTime")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("event_time");
+
                     b.Property<string>("LastError")
                         .HasColumnType("TEXT")
                         .HasColumnName("last_error");
@@ -650,9 +654,9 @@ namespace TwaBot.Api.Data.Migrations
                     b.HasIndex("AppliedAt")
                         .HasDatabaseName("ix_webhook_events_applied_at");
 
-                    b.HasIndex("BodySha256")
+                    b.HasIndex("EventTime", "BodySha256")
                         .IsUnique()
-                        .HasDatabaseName("ix_webhook_events_body_sha256");
+                        .HasDatabaseName("ix_webhook_events_event_time_body_sha256");
 
                     b.ToTable("webhook_events", (string)null);
                 });

@@ -1,4 +1,7 @@
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using TwaBot.Api.Data;
 using TwaBot.Api.Tests.Infrastructure;
 
@@ -41,6 +44,44 @@ public class DatabaseTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
             Assert.False(db.Database.HasPendingModelChanges());
             return Task.CompletedTask;
         });
+    }
+
+    [Fact]
+    public async Task UpgradingKeepsStoredWebhookEventsUnderTheTimeOrderedKey()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"twabot-upgrade-{Guid.NewGuid():N}.db");
+        var options = new DbContextOptionsBuilder<TwaBotDbContext>();
+        DataExtensions.Configure(options, DataExtensions.BuildConnectionString($"Data Source={path}", Path.GetTempPath()));
+        try
+        {
+            await using var db = new TwaBotDbContext(options.Options);
+            var migrator = db.GetService<IMigrator>();
+            await migrator.MigrateAsync("20261125200425_DailyQuota"); // the last one before the key changed
+            await db.Database.ExecuteSqlRawAsync("""
+                INSERT INTO webhook_events (received_at, body_sha256, body, applied_at, attempts)
+                VALUES ('2026-11-25 10:00:00', x'0102', x'7b7d', '2026-11-25 10:00:01', 1)
+                """);
+
+            await migrator.MigrateAsync();
+
+            var stored = await db.WebhookEvents.AsNoTracking().SingleAsync();
+            Assert.Equal(0, stored.EventTime);
+            Assert.Equal([1, 2], stored.BodySha256);
+            Assert.Equal("{}"u8.ToArray(), stored.Body);
+            // The key is the pair: the same hash with another time is another delivery, the same pair is refused.
+            Assert.Equal(1, await db.Database.ExecuteSqlRawAsync(
+                "INSERT INTO webhook_events (received_at, event_time, body_sha256, body, attempts) VALUES ('2026-11-26', 7, x'0102', x'7b7d', 0)"));
+            await Assert.ThrowsAsync<SqliteException>(() => db.Database.ExecuteSqlRawAsync(
+                "INSERT INTO webhook_events (received_at, event_time, body_sha256, body, attempts) VALUES ('2026-11-26', 0, x'0102', x'7b7d', 0)"));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                File.Delete(path + suffix);
+            }
+        }
     }
 
     [Theory]

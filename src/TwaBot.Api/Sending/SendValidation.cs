@@ -185,10 +185,22 @@ public static partial class SendValidation
                 return ApiErrors.Validation(field,
                     $"{field}[{i}] must be a non-empty text of at most {MaxParameterLength} characters (WhatsApp rejects empty parameters).");
             }
+
+            if (ParameterSpacing().IsMatch(values[i]!))
+            {
+                return ApiErrors.Validation(field,
+                    $"{field}[{i}] must not contain line breaks, tabs or more than 4 spaces in a row (WhatsApp rejects such parameters).");
+            }
         }
 
         return null;
     }
+
+    // Meta refuses a template parameter with "Param text cannot have new-line/tab characters or more than 4
+    // consecutive spaces" (quoted in netflie/whatsapp-cloud-api#201); refusing it here names the parameter
+    // and spends neither a call to Meta nor a message row.
+    [GeneratedRegex("[\\r\\n\\t]| {5}")]
+    private static partial Regex ParameterSpacing();
 
     [GeneratedRegex("^[a-z]{2,3}(_[A-Z]{2,4})?$")]
     private static partial Regex LanguageCode();

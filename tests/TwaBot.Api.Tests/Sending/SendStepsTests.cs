@@ -83,6 +83,27 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
     }
 
     [Fact]
+    public async Task ATemplateParameterWithALineBreakIsRefusedBeforeAnythingIsSent()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var post = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", new
+        {
+            phone = "919876543210",
+            template_name = "order_confirmation",
+            body_params = new[] { "Rahul", "ORD-12345\nPaid", "₹1,499" },
+        });
+        var quickSend = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=Rahul,ORD%0912345,x");
+
+        var json = await post.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("body_params", json.GetProperty("field").GetString());
+        Assert.Contains("body_params[1]", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal("params", (await quickSend.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        await factory.WithDbAsync(async db =>
+            Assert.False(await db.Messages.AnyAsync(m => m.BusinessId == tenant.BusinessId)));
+    }
+
+    [Fact]
     public async Task AnInvalidPhoneIsNamedInTheError()
     {
         var tenant = await factory.CreateSendingTenantAsync();

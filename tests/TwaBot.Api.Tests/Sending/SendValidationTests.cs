@@ -73,6 +73,31 @@ public class SendValidationTests
     }
 
     [Theory]
+    [InlineData("Rahul Kumar", true)]
+    [InlineData("a    b", true)]    // four spaces in a row are allowed
+    [InlineData("a     b", false)]  // five are not
+    [InlineData("Rahul\nKumar", false)]
+    [InlineData("Rahul\r\nKumar", false)]
+    [InlineData("Rahul\rKumar", false)]
+    [InlineData("Rahul\tKumar", false)]
+    [InlineData("₹1,499", true)]
+    public void TemplateParametersRefuseLineBreaksTabsAndLongRunsOfSpaces(string parameter, bool valid)
+    {
+        var body = SendValidation.Template(new SendTemplateRequest("9876543210", "t", null, ["Rahul", parameter], null)).Error;
+        var header = SendValidation.Template(new SendTemplateRequest("9876543210", "t", null, null, [parameter])).Error;
+        var quickSend = SendValidation.QuickSend(new QuickSendQuery("9876543210", "t", null, "Rahul," + parameter, null)).Error;
+
+        Assert.Equal(valid ? null : "body_params", body?.Body.Field);
+        Assert.Equal(valid ? null : "header_params", header?.Body.Field);
+        Assert.Equal(valid ? null : "params", quickSend?.Body.Field);
+        if (!valid)
+        {
+            Assert.Contains("body_params[1]", body!.Body.Error, StringComparison.Ordinal);
+            Assert.Contains("header_params[0]", header!.Body.Error, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
     [InlineData("image", "https://example.com/a.jpg", null)]
     [InlineData("DOCUMENT", "http://example.com/invoice.pdf", null)]
     [InlineData("video", "https://example.com/v.mp4", null)]

@@ -79,7 +79,7 @@ internal static class SuppressionsAdmin
         var removed = await services.Db.Suppressions
             .Where(s => s.BusinessId == id && s.Phone == normalized)
             .ExecuteDeleteAsync(cancellationToken);
-        lookups.Invalidate(); // a bulk delete passes no SaveChanges, so sends learn of it here
+        lookups.Invalidate(id); // a bulk delete passes no SaveChanges, so sends learn of it here
         return removed == 0 ? ApiErrors.SuppressionNotFound(normalized) : TypedResults.Ok(OkResponse.Instance);
     }
 }

@@ -11,28 +11,30 @@ namespace TwaBot.Api.Sending;
 
 /// <summary>
 /// What every send of a business reads and rarely changes: its WhatsApp connection, its approved
-/// templates and its suppressed numbers, kept in memory per business. Any saved change to them drops
-/// the whole cache (<see cref="SendLookupsInvalidation"/>, and <see cref="Invalidate"/> after the few
-/// bulk deletes), so an opt-out stops the very next send; an entry also expires after a few seconds,
-/// for changes made to the database from outside.
+/// templates and its suppressed numbers, kept in memory per business. A saved change to them drops that
+/// business's entry (<see cref="SendLookupsInvalidation"/>, and <see cref="Invalidate"/> after the few
+/// bulk deletes and webhook batches), so an opt-out stops the very next send, and one business's
+/// customers opting out do not make every other business reload; an entry also expires after a few
+/// seconds, for changes made to the database from outside.
 /// </summary>
 public sealed class SendLookups
 {
     private const long MaxAgeMilliseconds = 5_000;
     private readonly ConcurrentDictionary<long, Entry> _entries = new();
-    private long _version;
+    private readonly ConcurrentDictionary<long, long> _versions = new(); // per business, one more for each change
 
-    public void Invalidate()
+    /// <summary>Drops what is kept for the business; a load of it already under way is not kept either.</summary>
+    public void Invalidate(long businessId)
     {
-        Interlocked.Increment(ref _version);
-        _entries.Clear();
+        _versions.AddOrUpdate(businessId, 1, (_, version) => version + 1);
+        _entries.TryRemove(businessId, out _);
     }
 
     public async Task<BusinessSendData> GetAsync(TwaBotDbContext db, long businessId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
         // Read before loading: if a change lands while we load, the entry is already stale and reloads next time.
-        var version = Volatile.Read(ref _version);
+        var version = _versions.GetValueOrDefault(businessId);
         if (_entries.TryGetValue(businessId, out var entry) && entry.Version == version
             && Environment.TickCount64 - entry.LoadedAt < MaxAgeMilliseconds)
         {
@@ -60,10 +62,13 @@ public sealed record BusinessSendData(
         ApprovedTemplates.FirstOrDefault(t => t.Name == name && t.Language == language);
 }
 
-/// <summary>Drops <see cref="SendLookups"/> around every save that changes a connection, a template or a suppression.</summary>
+/// <summary>
+/// Drops the entries of <see cref="SendLookups"/> around every save that changes a connection, a template
+/// or a suppression, for the businesses whose rows change.
+/// </summary>
 public sealed class SendLookupsInvalidation(SendLookups lookups) : SaveChangesInterceptor
 {
-    private readonly ConditionalWeakTable<DbContext, object> _changing = [];
+    private readonly ConditionalWeakTable<DbContext, long[]> _changing = [];
 
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
@@ -100,19 +105,28 @@ public sealed class SendLookupsInvalidation(SendLookups lookups) : SaveChangesIn
 
     private void Note(DbContext? context)
     {
-        if (context is not null && context.ChangeTracker.Entries()
-            .Any(e => e.Entity is WhatsAppConnection or Template or Suppression && e.State is EntityState.Added or EntityState.Modified or EntityState.Deleted))
+        var businesses = context?.ChangeTracker.Entries()
+            .Where(e => e.State is EntityState.Added or EntityState.Modified or EntityState.Deleted)
+            .Select(e => e.Entity switch
+            {
+                WhatsAppConnection connection => connection.BusinessId,
+                Template template => template.BusinessId,
+                Suppression suppression => suppression.BusinessId,
+                _ => (long?)null,
+            })
+            .OfType<long>().Distinct().ToArray();
+        if (businesses is { Length: > 0 })
         {
-            _changing.AddOrUpdate(context, this);
-            lookups.Invalidate(); // before: nobody keeps using what is about to change
+            _changing.AddOrUpdate(context!, businesses);
+            Array.ForEach(businesses, lookups.Invalidate); // before: nobody keeps using what is about to change
         }
     }
 
     private void Done(DbContext? context)
     {
-        if (context is not null && _changing.Remove(context))
+        if (context is not null && _changing.TryGetValue(context, out var businesses) && _changing.Remove(context))
         {
-            lookups.Invalidate(); // after: drop anything loaded while the save was in flight
+            Array.ForEach(businesses, lookups.Invalidate); // after: drop anything loaded while the save was in flight
         }
     }
 }

@@ -14,12 +14,13 @@ public sealed partial class WebhookApplier(
     TwaBotDbContext db, MessageStatusWriter statuses, TimeProvider time, ILogger<WebhookApplier> logger)
 {
     private readonly Dictionary<string, long> _businesses = new(StringComparer.Ordinal);
+    private readonly HashSet<long> _changedSendLookups = [];
 
     /// <summary>
-    /// True once this applier changed what sends check (suppressions, templates). Its writes become
-    /// visible when the processor's transaction commits, so the processor drops the send cache then.
+    /// The businesses whose send checks (suppressions, templates) this applier changed. Its writes become
+    /// visible when the processor's transaction commits, so the processor drops their cached lookups then.
     /// </summary>
-    public bool ChangedSendLookups { get; private set; }
+    public IReadOnlyCollection<long> ChangedSendLookups => _changedSendLookups;
 
     public async Task ApplyAsync(WebhookPayload payload, CancellationToken cancellationToken)
     {
@@ -84,7 +85,7 @@ public sealed partial class WebhookApplier(
 
         if (OptOutKeywords.IsOptOut(message.Text) || OptOutKeywords.IsOptIn(message.Text))
         {
-            ChangedSendLookups = true;
+            _changedSendLookups.Add(businessId);
         }
 
         if (OptOutKeywords.IsOptOut(message.Text))
@@ -136,8 +137,8 @@ public sealed partial class WebhookApplier(
             return;
         }
 
-        ChangedSendLookups = true;
         var businessIds = await db.WhatsAppConnections.Where(w => w.WabaId == update.WabaId).Select(w => w.BusinessId).ToListAsync(cancellationToken);
+        _changedSendLookups.UnionWith(businessIds);
         var templates = await db.Templates
             .Where(t => businessIds.Contains(t.BusinessId)
                 && ((update.MetaTemplateId != null && t.MetaTemplateId == update.MetaTemplateId)

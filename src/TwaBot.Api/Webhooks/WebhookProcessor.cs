@@ -184,9 +184,9 @@ public sealed partial class WebhookProcessor(
             }
         }
 
-        if (applier.ChangedSendLookups)
+        foreach (var businessId in applier.ChangedSendLookups)
         {
-            lookups.Invalidate();
+            lookups.Invalidate(businessId);
         }
     }
 

@@ -98,7 +98,7 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var tenant = await factory.CreateSendingTenantAsync();
         await factory.WithDbAsync(db => db.WhatsAppConnections.Where(w => w.BusinessId == tenant.BusinessId)
             .ExecuteUpdateAsync(set => set.SetProperty(w => w.AccessToken, "EAAG\r\nX-Injected: 1")));
-        factory.Services.GetRequiredService<TwaBot.Api.Sending.SendLookups>().Invalidate();
+        factory.Services.GetRequiredService<TwaBot.Api.Sending.SendLookups>().Invalidate(tenant.BusinessId);
         using var admin = factory.CreateAdminClient();
 
         var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",

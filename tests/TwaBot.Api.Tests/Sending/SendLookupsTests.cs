@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using TwaBot.Api.Sending;
 using TwaBot.Api.Tests.Infrastructure;
 using TwaBot.Api.Tests.Webhooks;
 
@@ -68,6 +70,30 @@ public class SendLookupsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
 
         (await admin.DeleteAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions/919876543210")).EnsureSuccessStatusCode();
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant)).StatusCode);
+    }
+
+    [Fact]
+    public async Task AChangeToOneBusinessLeavesTheOthersCachedLookups()
+    {
+        var first = await factory.CreateSendingTenantAsync();
+        var second = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{second.BusinessId}/suppressions", new { phone = "919876543210", state = "blocked" }))
+            .EnsureSuccessStatusCode();
+        await (await SendAsync(second)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED"); // now cached
+        // Behind the cache's back: a bulk delete runs no SaveChanges, so nothing drops the second business's entry.
+        await factory.WithDbAsync(db => db.Suppressions.Where(x => x.BusinessId == second.BusinessId).ExecuteDeleteAsync());
+
+        // A change to the first business (a customer's STOP, an admin's suppression) drops only its own entry.
+        await factory.CustomerWritesAsync(first.BusinessId, "919812345678", "STOP");
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{first.BusinessId}/suppressions", new { phone = "919800000001", state = "blocked" }))
+            .EnsureSuccessStatusCode();
+        var stillCached = await SendAsync(second);
+        factory.Services.GetRequiredService<SendLookups>().Invalidate(second.BusinessId);
+        var reloaded = await SendAsync(second);
+
+        await stillCached.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Equal(HttpStatusCode.OK, reloaded.StatusCode);
     }
 
     private static Task<HttpResponseMessage> SendAsync(SendingTenant tenant) => tenant.Client.PostAsJsonAsync("/api/v1/send-template",

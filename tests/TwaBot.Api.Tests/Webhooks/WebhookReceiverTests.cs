@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Tests.Infrastructure;
 using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
 
@@ -62,6 +63,25 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.True(await factory.IsStoredAsync(Encoding.UTF8.GetBytes(body)));
+    }
+
+    [Fact]
+    public async Task ADeliveryTheInboxCannotStoreGetsAnErrorSoMetaRetriesIt()
+    {
+        await using var server = new TwaBotApiFactory();
+        var body = Delivery(Entry(MessagesChange("996", statuses: [Status("wamid.refused", "sent", DateTimeOffset.UtcNow)]))).ToJsonString();
+        // The inbox file refuses writes, as a full disk would.
+        await InboxFileAsync(server, "CREATE TRIGGER refuse_delivery BEFORE INSERT ON webhook_inbox BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+
+        var refused = await server.PostWebhookAsync(body);
+        var storedAfterRefusal = await server.IsStoredAsync(Encoding.UTF8.GetBytes(body));
+        await InboxFileAsync(server, "DROP TRIGGER refuse_delivery");
+        var retried = await server.PostWebhookAsync(body);
+
+        await refused.AssertErrorAsync(HttpStatusCode.InternalServerError, "INTERNAL_ERROR");
+        Assert.False(storedAfterRefusal);
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.True(await server.IsStoredAsync(Encoding.UTF8.GetBytes(body)));
     }
 
     [Fact]
@@ -148,5 +168,14 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var response = await factory.PostWebhookAsync(new string(' ', 3 * 1024 * 1024 + 1));
 
         await response.AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE");
+    }
+
+    private static async Task InboxFileAsync(TwaBotApiFactory server, string sql)
+    {
+        var inbox = server.Services.GetRequiredService<TwaBot.Api.Webhooks.WebhookInboxFile>();
+        await using var connection = await inbox.Connections.OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
     }
 }

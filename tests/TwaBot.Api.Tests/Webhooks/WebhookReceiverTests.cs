@@ -85,6 +85,32 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ADeliveryTheMainDatabaseCannotTakeYetStaysInTheInboxAndIsAppliedLater()
+    {
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var phoneNumberId = "";
+        await server.WithDbAsync(async db => phoneNumberId = await db.WhatsAppConnections
+            .Where(w => w.BusinessId == tenant.BusinessId).Select(w => w.PhoneNumberId).SingleAsync());
+        var body = Delivery(Entry(MessagesChange(phoneNumberId,
+            messages: [Text("wamid.later", "919876543210", "STOP", DateTimeOffset.UtcNow)]))).ToJsonString();
+        // The main database refuses the move, as a full disk would.
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER refuse_event BEFORE INSERT ON webhook_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"));
+
+        var acknowledged = await server.PostWebhookAsync(body);
+        await Assert.ThrowsAnyAsync<Microsoft.Data.Sqlite.SqliteException>(server.ApplyWebhooksAsync);
+        var keptInTheInbox = await server.IsStoredAsync(Encoding.UTF8.GetBytes(body));
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_event"));
+        await server.ApplyWebhooksAsync();
+
+        Assert.Equal(HttpStatusCode.OK, acknowledged.StatusCode);
+        Assert.True(keptInTheInbox);
+        Assert.Equal(1, await server.MovedCountAsync(Encoding.UTF8.GetBytes(body)));
+        await server.WithDbAsync(async db => Assert.True(await db.Suppressions.AnyAsync(x => x.BusinessId == tenant.BusinessId && x.Phone == "919876543210")));
+    }
+
+    [Fact]
     public async Task TheSameDeliveryTwiceIsStoredOnce()
     {
         var body = Delivery(Entry(MessagesChange("997", statuses: [Status("wamid.twice", "sent", DateTimeOffset.UtcNow)]))).ToJsonString();

@@ -13,9 +13,9 @@ namespace TwaBot.Api.Webhooks;
 /// <see cref="WebhookInboxFile"/> into <c>webhook_events</c> and applies them in the same transaction,
 /// a batch at a time, then forgets them in the inbox file; a body already in <c>webhook_events</c>
 /// (a redelivery, or a batch moved just before a stop) is skipped. An event that fails to apply is
-/// kept with its error and retried a few times. It wakes when the inbox commits, and at start, so
-/// deliveries stored before a stop are applied after the restart. Every few seconds it also applies
-/// parked statuses whose message has since appeared.
+/// kept with its error and tried again a few times, after growing pauses. It wakes when the inbox
+/// commits, and at start, so deliveries stored before a stop are applied after the restart. Every few
+/// seconds it also applies parked statuses whose message has since appeared.
 /// </summary>
 public sealed partial class WebhookProcessor(
     IServiceScopeFactory scopes, SqliteWriteGate gate, WebhookInboxFile inboxFile, WebhookInbox inbox, Sending.SendLookups lookups,
@@ -30,12 +30,18 @@ public sealed partial class WebhookProcessor(
     private const int BatchSize = 50;
     private const int MaxAttempts = 5;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
+
+    // A failed event is tried again after a pause that grows with each attempt (5 s, 20 s, 80 s, 320 s), so a
+    // passing fault (a full disk, a lock) cannot use up its attempts within a few passes.
+    private static readonly TimeSpan FirstRetryPause = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ParkedKeptFor = TimeSpan.FromDays(7);
 
     private readonly SemaphoreSlim _running = new(1, 1);
     private readonly TaskCompletionSource _firstPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _movedThrough; // the inbox ids this process has moved (after a restart: none)
     private Task _forgotten = Task.CompletedTask; // the inbox's commit that forgets them
+    private readonly Dictionary<long, DateTime> _retryNotBefore = []; // failed events' next attempt; under _running
+    private bool _scannedForRetries; // events that failed before a restart are found by the first pass's scan
 
     /// <summary>Completes when the pass made at start (events left from before a restart) is done.</summary>
     public Task FirstPass => _firstPass.Task;
@@ -60,12 +66,18 @@ public sealed partial class WebhookProcessor(
 
             await _forgotten; // so that a caller finds what was applied gone from the inbox file
 
-            do
+            // This process knows when each event it saw fail is due, so a pass looks for them only then.
+            if (!_scannedForRetries || _retryNotBefore.Values.Any(due => due <= time.GetUtcNow().UtcDateTime))
             {
-                applied = await RetryBatchAsync(cancellationToken);
-                total += applied;
+                long? retriedThrough = 0;
+                while (retriedThrough is { } after)
+                {
+                    (applied, retriedThrough) = await RetryBatchAsync(after, cancellationToken);
+                    total += applied;
+                }
+
+                _scannedForRetries = true;
             }
-            while (applied > 0);
 
             await ApplyLeftoverParkedAsync(cancellationToken);
             return total;
@@ -121,24 +133,37 @@ public sealed partial class WebhookProcessor(
         return entries.Count;
     }
 
-    /// <summary>Tries again the stored events that failed to apply (and any stored before this inbox existed).</summary>
-    private async Task<int> RetryBatchAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Tries again, at most once per pass, the stored events after <paramref name="afterId"/> that failed to
+    /// apply and whose pause is over (or that failed before a restart, or were never tried). Returns how many
+    /// it applied and the last id it looked at, or null when none are left.
+    /// </summary>
+    private async Task<(int Applied, long? LastId)> RetryBatchAsync(long afterId, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
         var applier = scope.ServiceProvider.GetRequiredService<WebhookApplier>();
-        var events = await db.WebhookEvents.AsNoTracking()
-            .Where(e => e.AppliedAt == null && e.Attempts < MaxAttempts)
-            .OrderBy(e => e.Id).Take(BatchSize)
-            .Select(e => new { e.Id, e.ReceivedAt, e.BodySha256, e.Body })
+        var ids = await db.WebhookEvents.AsNoTracking()
+            .Where(e => e.Id > afterId && e.AppliedAt == null && e.Attempts < MaxAttempts)
+            .OrderBy(e => e.Id).Take(BatchSize).Select(e => e.Id)
             .ToListAsync(cancellationToken);
-        if (events.Count > 0)
+        if (ids.Count == 0)
         {
-            await ApplyInTransactionAsync(
-                db, applier, events.ConvertAll(e => new Delivery(e.Id, null, e.ReceivedAt, e.BodySha256, e.Body, ReadBody.Of(e.Body))), cancellationToken);
+            return (0, null);
         }
 
-        return events.Count;
+        var now = time.GetUtcNow().UtcDateTime;
+        var due = ids.Where(id => !_retryNotBefore.TryGetValue(id, out var notBefore) || notBefore <= now).ToList();
+        if (due.Count > 0)
+        {
+            due.ForEach(id => _retryNotBefore.Remove(id)); // a failure now sets its next pause again
+            var events = await db.WebhookEvents.AsNoTracking().Where(e => due.Contains(e.Id)).OrderBy(e => e.Id)
+                .Select(e => new { e.Id, e.ReceivedAt, e.BodySha256, e.Body }).ToListAsync(cancellationToken);
+            await ApplyInTransactionAsync(db, applier,
+                events.ConvertAll(e => new Delivery(e.Id, null, e.ReceivedAt, e.BodySha256, e.Body, ReadBody.Of(e.Body))), cancellationToken);
+        }
+
+        return (due.Count(id => !_retryNotBefore.ContainsKey(id)), ids[^1]);
     }
 
     private async Task ApplyInTransactionAsync(TwaBotDbContext db, WebhookApplier applier, List<Delivery> deliveries, CancellationToken cancellationToken)
@@ -241,14 +266,19 @@ public sealed partial class WebhookProcessor(
             var message = error.Message.Length > 500 ? error.Message[..500] : error.Message;
             // Unreadable bodies will never parse: give up on them at once.
             var attempts = error is JsonException ? MaxAttempts : 1;
-            await commands.Bind("""
+            await using var kept = await commands.Bind("""
                 INSERT INTO webhook_events (id, received_at, event_time, body_sha256, body, applied_at, attempts, last_error)
                 VALUES ($id, $received_at, $event_time, $body_sha256, $body, NULL, $attempts, $error)
                 ON CONFLICT (id) DO UPDATE SET attempts = CASE WHEN $attempts = 1 THEN attempts + 1 ELSE $attempts END, last_error = $error
                 ON CONFLICT (event_time, body_sha256) DO NOTHING
+                RETURNING id, attempts
                 """, ("$id", delivery.StoredId), ("$received_at", PreparedCommands.Text(delivery.ReceivedAt)),
                 ("$event_time", delivery.EventTime), ("$body_sha256", delivery.BodySha256), ("$body", delivery.Body), ("$attempts", attempts), ("$error", message))
-                .ExecuteNonQueryAsync(cancellationToken);
+                .ExecuteReaderAsync(cancellationToken);
+            if (await kept.ReadAsync(cancellationToken) && kept.GetInt32(1) < MaxAttempts)
+            {
+                _retryNotBefore[kept.GetInt64(0)] = now + FirstRetryPause * Math.Pow(4, kept.GetInt32(1) - 1);
+            }
         }
     }
 

@@ -320,6 +320,55 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         Assert.Equal("delivered", (await MessageAsync(second)).DeliveryStatus);
     }
 
+    [Fact]
+    public async Task AnEventThatFailsToApplyIsTriedAgainAfterAPauseNotInTheSamePass()
+    {
+        await using var server = new TwaBotApiFactory();
+        var businessId = await server.CreateBusinessAsync();
+        var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
+        long messageId = 0;
+        await server.WithDbAsync(async db =>
+        {
+            var message = new Message { BusinessId = businessId, ApiKeyId = 1, Wamid = "wamid.paused", To = "919876543210", Kind = MessageKinds.Text, ApiStatus = ApiStatuses.Success };
+            db.Messages.Add(message);
+            await db.SaveChangesAsync();
+            messageId = message.Id;
+        });
+        // A passing fault: the history refuses rows for a while, as a full disk would.
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER refuse_history BEFORE INSERT ON message_status_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"));
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.paused", "delivered", T0)])))))
+            .EnsureSuccessStatusCode();
+
+        await server.ApplyWebhooksAsync();
+        await server.ApplyWebhooksAsync();
+        var attemptsAfterTwoPasses = await AttemptsAsync(server);
+        server.Clock.Advance(TimeSpan.FromSeconds(5));
+        await server.ApplyWebhooksAsync();
+        var attemptsAfterThePause = await AttemptsAsync(server);
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_history"));
+        await server.ApplyWebhooksAsync();
+        var stillPaused = await AttemptsAsync(server);
+        server.Clock.Advance(TimeSpan.FromSeconds(20)); // the second pause is four times the first
+        await server.ApplyWebhooksAsync();
+
+        Assert.Equal(1, attemptsAfterTwoPasses);
+        Assert.Equal(2, attemptsAfterThePause);
+        Assert.Equal(2, stillPaused);
+        await server.WithDbAsync(async db =>
+        {
+            Assert.Equal("delivered", await db.Messages.Where(m => m.Id == messageId).Select(m => m.DeliveryStatus).SingleAsync());
+            Assert.False(await db.WebhookEvents.AnyAsync(e => e.AppliedAt == null));
+        });
+    }
+
+    private static async Task<int> AttemptsAsync(TwaBotApiFactory server)
+    {
+        var attempts = 0;
+        await server.WithDbAsync(async db => attempts = await db.WebhookEvents.Where(e => e.AppliedAt == null).Select(e => e.Attempts).SingleAsync());
+        return attempts;
+    }
+
     private async Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync()
     {
         var businessId = await factory.CreateBusinessAsync();

@@ -13,8 +13,9 @@ namespace TwaBot.Api.Sending;
 /// failed with the reason; no answer → left pending for the status webhook to settle. Both writes
 /// go through the group-committed <see cref="MessageLog"/>, so concurrent sends share disk syncs.
 /// </summary>
-public sealed class MessageDispatcher(
-    TwaBotDbContext db, MessageLog log, MetaClient meta, MessageStatusWriter statuses, DailyQuota quota, TimeProvider time)
+public sealed partial class MessageDispatcher(
+    TwaBotDbContext db, MessageLog log, MetaClient meta, MessageStatusWriter statuses, DailyQuota quota, TimeProvider time,
+    ILogger<MessageDispatcher> logger)
 {
     public async Task<ApiErrorOr<Message>> DispatchAsync(SendContext context, CancellationToken cancellationToken)
     {
@@ -57,9 +58,20 @@ public sealed class MessageDispatcher(
     private async Task<ApiErrorOr<Message>> AcceptedAsync(Message message, MetaSendResult.Accepted accepted)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        await log.WriteAsync(new MessageWrite.Accepted(message.Id, accepted.Wamid, now));
-        await statuses.ApplyParkedAsync(message.BusinessId, message.Id, accepted.Wamid, CancellationToken.None);
         message.Wamid = accepted.Wamid;
+        try
+        {
+            await log.WriteAsync(new MessageWrite.Accepted(message.Id, accepted.Wamid, now));
+            await statuses.ApplyParkedAsync(message.BusinessId, message.Id, accepted.Wamid, CancellationToken.None);
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            // Meta has the message, so an error answer would make the caller send it again. The row stays
+            // pending (it still counts against the cap) until Meta's status webhook, which carries our id,
+            // records the acceptance; until then message-status answers "not found yet, retry shortly".
+            LogAcceptanceNotRecorded(logger, error, message.Id, accepted.Wamid);
+        }
+
         return message;
     }
 
@@ -100,4 +112,7 @@ public sealed class MessageDispatcher(
         OtpContent => MessageKinds.Otp,
         _ => throw new InvalidOperationException($"Unknown content {content.GetType().Name}."),
     };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Meta accepted message {MessageId} as {Wamid}, but recording it failed; its status webhook will")]
+    private static partial void LogAcceptanceNotRecorded(ILogger logger, Exception error, long messageId, string wamid);
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using TwaBot.Api.Messages;
 using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Sending;
@@ -109,6 +110,33 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Contains("access token", error.GetProperty("error").GetString(), StringComparison.Ordinal);
         await AssertRowAsync(tenant.BusinessId, "919876543211", "failed", 190);
         await sync.AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+    }
+
+    [Fact]
+    public async Task ASendMetaAcceptedIsA200EvenWhenRecordingTheAcceptanceFailsAndItsWebhookRecordsIt()
+    {
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        // The disk refuses to record Meta's answer for this recipient (the row itself was written before the call).
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("""
+            CREATE TRIGGER refuse_acceptance BEFORE UPDATE OF wamid ON messages WHEN NEW."to" = '919876543219' AND NEW.wamid IS NOT NULL
+            BEGIN SELECT RAISE(ABORT, 'disk full'); END
+            """));
+
+        // An error answer here would make the caller send again, and the customer get the message twice.
+        var messageId = await SendTemplateAsync(tenant, "919876543219");
+        await server.SettleStatusesAsync(); // Meta's reports cannot record it either while the disk refuses
+        Message? recorded = null;
+        await server.WithDbAsync(async db => recorded = await db.Messages.AsNoTracking().SingleAsync(m => m.BusinessId == tenant.BusinessId));
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_acceptance"));
+        server.Clock.Advance(TimeSpan.FromMinutes(1)); // the failed reports' pause before they are tried again
+        await server.ApplyWebhooksAsync();
+        var settled = await StatusAsync(tenant, messageId);
+
+        Assert.StartsWith("wamid.", messageId, StringComparison.Ordinal);
+        Assert.Equal(("pending", null), (recorded!.ApiStatus, recorded.Wamid));
+        Assert.Equal("success", settled.GetProperty("api_status").GetString());
+        Assert.Equal("read", settled.GetProperty("delivery_status").GetString());
     }
 
     [Fact]

@@ -59,19 +59,12 @@ public sealed partial class MessageDispatcher(
     {
         var now = time.GetUtcNow().UtcDateTime;
         message.Wamid = accepted.Wamid;
-        try
+        // Until it is recorded (by Meta's status webhook, if not here), message-status answers "retry shortly".
+        await TryRecordAsync(message.Id, async () =>
         {
             await log.WriteAsync(new MessageWrite.Accepted(message.Id, accepted.Wamid, now));
             await statuses.ApplyParkedAsync(message.BusinessId, message.Id, accepted.Wamid, CancellationToken.None);
-        }
-        catch (Exception error) when (error is not OperationCanceledException)
-        {
-            // Meta has the message, so an error answer would make the caller send it again. The row stays
-            // pending (it still counts against the cap) until Meta's status webhook, which carries our id,
-            // records the acceptance; until then message-status answers "not found yet, retry shortly".
-            LogAcceptanceNotRecorded(logger, error, message.Id, accepted.Wamid);
-        }
-
+        });
         return message;
     }
 
@@ -82,9 +75,9 @@ public sealed partial class MessageDispatcher(
         var reason = unknown
             ? "Meta did not answer; the message may still be delivered (its status webhook will tell)."
             : FailureReasons.For(failure.Error?.Code, failure.Error?.Message ?? failure.Description);
-        await log.WriteAsync(new MessageWrite.Failed(
-            message.Id, unknown ? ApiStatuses.Pending : ApiStatuses.Failed, failure.Error?.Code, reason, now));
-        if (!unknown)
+        var recorded = await TryRecordAsync(message.Id, () => log.WriteAsync(new MessageWrite.Failed(
+            message.Id, unknown ? ApiStatuses.Pending : ApiStatuses.Failed, failure.Error?.Code, reason, now)));
+        if (recorded && !unknown)
         {
             quota.Refund(context.Reservation); // Meta refused: the message does not count
         }
@@ -93,6 +86,26 @@ public sealed partial class MessageDispatcher(
             ? await SessionWindowIsOpen.LastInboundAtAsync(db, context.Caller.BusinessId, message.To, CancellationToken.None)
             : null;
         return MetaErrorMapping.ToApiError(failure, context, lastInboundAt);
+    }
+
+    /// <summary>
+    /// Records Meta's answer to a send. When that fails (a full disk), the caller still gets Meta's answer:
+    /// an error instead would make it send again after Meta accepted, and the customer get the message
+    /// twice. The row stays pending and keeps its unit of the cap, as it would count after a restart, until
+    /// a status webhook or the sweep of interrupted sends settles it.
+    /// </summary>
+    private async Task<bool> TryRecordAsync(long messageId, Func<Task> record)
+    {
+        try
+        {
+            await record();
+            return true;
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            LogAnswerNotRecorded(logger, error, messageId);
+            return false;
+        }
     }
 
     private static MetaOutgoingMessage Outgoing(OutgoingContent content, string callbackData) => content switch
@@ -113,6 +126,7 @@ public sealed partial class MessageDispatcher(
         _ => throw new InvalidOperationException($"Unknown content {content.GetType().Name}."),
     };
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Meta accepted message {MessageId} as {Wamid}, but recording it failed; its status webhook will")]
-    private static partial void LogAcceptanceNotRecorded(ILogger logger, Exception error, long messageId, string wamid);
+    [LoggerMessage(Level = LogLevel.Error,
+        Message = "Meta answered the send of message {MessageId}, but recording its answer failed; the row stays pending until a status webhook or the sweep settles it")]
+    private static partial void LogAnswerNotRecorded(ILogger logger, Exception error, long messageId);
 }

@@ -140,6 +140,24 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task MetasRefusalReachesTheCallerEvenWhenRecordingItFails()
+    {
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("""
+            CREATE TRIGGER refuse_outcome BEFORE UPDATE OF api_status ON messages WHEN NEW."to" = '919876540047'
+            BEGIN SELECT RAISE(ABORT, 'disk full'); END
+            """));
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876540047", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        await server.WithDbAsync(async db => Assert.Equal(ApiStatuses.Pending,
+            await db.Messages.Where(m => m.BusinessId == tenant.BusinessId).Select(m => m.ApiStatus).SingleAsync()));
+    }
+
+    [Fact]
     public async Task AnUnknownMessageIdGetsTheDocsNotFound()
     {
         var tenant = await factory.CreateSendingTenantAsync();

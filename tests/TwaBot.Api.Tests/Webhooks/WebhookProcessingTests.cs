@@ -64,6 +64,42 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
     }
 
     [Fact]
+    public async Task EveryArrivalOrderOfEveryStatusSetEndsAtItsFurthestStatus()
+    {
+        // PRODUCT.md §2's order, furthest last: failed never replaces delivered or read, and they replace failed.
+        string[] order = ["sent", "failed", "delivered", "read"];
+        var sequences = Subsets(order).SelectMany(Permutations)
+            .Select(sequence => sequence.Append(sequence[0]).ToArray()) // and a redelivery of the first
+            .ToList();
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var cases = new List<(long MessageId, string Expected)>();
+        foreach (var sequence in sequences)
+        {
+            var wamid = $"wamid.every-{Guid.NewGuid():N}";
+            var messageId = await InsertMessageAsync(businessId, wamid);
+            var statuses = sequence.Select(status => Status(wamid, status, T0.AddSeconds(Array.IndexOf(order, status)),
+                errorCode: status == "failed" ? 131026 : null)).ToArray();
+            (await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [.. statuses]))))).EnsureSuccessStatusCode();
+            cases.Add((messageId, sequence.MaxBy(status => Array.IndexOf(order, status))!));
+        }
+
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal(64, sequences.Count);
+        foreach (var (messageId, expected) in cases)
+        {
+            Assert.Equal(expected, (await MessageAsync(messageId)).DeliveryStatus);
+        }
+    }
+
+    private static IEnumerable<string[]> Subsets(string[] items) =>
+        Enumerable.Range(1, (1 << items.Length) - 1).Select(mask => items.Where((_, i) => (mask & (1 << i)) != 0).ToArray());
+
+    private static IEnumerable<string[]> Permutations(string[] items) => items.Length <= 1
+        ? [items]
+        : items.SelectMany((first, i) => Permutations([.. items[..i], .. items[(i + 1)..]]).Select(rest => (string[])[first, .. rest]));
+
+    [Fact]
     public async Task ABatchOfEntriesChangesAndStatusesIsAppliedInFull()
     {
         var (phoneA, businessA) = await ConnectedBusinessAsync();

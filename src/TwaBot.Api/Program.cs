@@ -4,6 +4,7 @@ using TwaBot.Api.Configuration;
 using TwaBot.Api.Data;
 using TwaBot.Api.Errors;
 using TwaBot.Api.Health;
+using TwaBot.Api.Http;
 using TwaBot.Api.Json;
 using TwaBot.Api.Logging;
 using TwaBot.Api.Messages;
@@ -43,6 +44,7 @@ if (!ConfigurationErrors.IsTestHost(app) && ConfigurationErrors.Check(app.Servic
 }
 
 app.UseTwaBotRequestLogging();              // outermost: logs the status the client really got
+app.UseNoStoreResponses();                 // API answers are never cached by browsers or proxies
 app.UseErrorEnvelope();
 app.UseAuthentication();
 app.UseAuthorization();

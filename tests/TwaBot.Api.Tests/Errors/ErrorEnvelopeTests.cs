@@ -120,6 +120,7 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         var text = await response.Content.ReadAsStringAsync();
 
         await response.AssertErrorAsync(HttpStatusCode.InternalServerError, "INTERNAL_ERROR");
+        Assert.True(response.Headers.CacheControl?.NoStore);
         Assert.DoesNotContain("clock is broken", text, StringComparison.Ordinal);
         Assert.DoesNotContain(" at ", text, StringComparison.Ordinal);
         Assert.Contains(broken.Logs.Events, e => e.Exception?.Message == "clock is broken");

@@ -1,0 +1,31 @@
+using System.Net;
+using System.Net.Http.Json;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Http;
+
+/// <summary>Answers of the API and the admin API, successes and errors alike, are never stored by a cache.</summary>
+public class NoStoreResponsesTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task SendsQuickSendsErrorsAndNewKeysAreNeverStored()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        using var anonymous = factory.CreateClient();
+
+        HttpResponseMessage[] responses =
+        [
+            await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+                new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-12345", "₹1,499" } }),
+            await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=Rahul,ORD-12345,x"),
+            await tenant.Client.GetAsync("/api/v1/message-status/wamid.unknown"),
+            await anonymous.GetAsync("/api/v1/templates"),
+            await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/api-keys", new { name = "CRM", permissions = new[] { "*" } }),
+        ];
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.NotFound, HttpStatusCode.Unauthorized, HttpStatusCode.Created],
+            responses.Select(r => r.StatusCode));
+        Assert.All(responses, response => Assert.True(response.Headers.CacheControl?.NoStore, response.RequestMessage?.RequestUri?.ToString()));
+    }
+}

@@ -107,7 +107,24 @@ public sealed partial class WebhookProcessor(
             catch (Exception error)
             {
                 LogLoopFailed(logger, error);
+                await PauseAfterFailureAsync(stoppingToken);
             }
+        }
+    }
+
+    /// <summary>
+    /// A pass that failed (a full disk, say) would fail again at once: waiting keeps the loop from
+    /// spinning and filling the log while the fault lasts. What it did not apply stays where it was.
+    /// </summary>
+    private static async Task PauseAfterFailureAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(IdlePoll, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
         }
     }
 

@@ -111,6 +111,22 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task AProcessorPassThatFailsWaitsBeforeTheNextInsteadOfSpinning()
+    {
+        await using var server = new TwaBotApiFactory();
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER refuse_event BEFORE INSERT ON webhook_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"));
+
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange("995", statuses: [Status("wamid.spin", "sent", DateTimeOffset.UtcNow)])))))
+            .EnsureSuccessStatusCode();
+        await Task.Delay(TimeSpan.FromSeconds(1)); // the background loop's passes fail meanwhile
+
+        // One failed pass, then a pause; without it the loop fails (and logs) thousands of times a second.
+        var failedPasses = server.Logs.Events.Count(e => e.MessageTemplate.Text.StartsWith("The webhook processor failed", StringComparison.Ordinal));
+        Assert.InRange(failedPasses, 1, 2);
+    }
+
+    [Fact]
     public async Task TheSameDeliveryTwiceIsStoredOnce()
     {
         var body = Delivery(Entry(MessagesChange("997", statuses: [Status("wamid.twice", "sent", DateTimeOffset.UtcNow)]))).ToJsonString();

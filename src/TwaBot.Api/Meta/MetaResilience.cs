@@ -79,7 +79,7 @@ public static class MetaResilience
         }
 
         // Meta sends its throughput refusals as HTTP 400 with the code in the body.
-        await response.Content.LoadIntoBufferAsync();
+        await response.Content.LoadIntoBufferAsync(MetaClientExtensions.MaxAnswerBytes);
         var body = await response.Content.ReadAsByteArrayAsync();
         return MetaError.TryParse(body, 400) is { IsThrottling: true };
     }
@@ -95,6 +95,12 @@ public static class MetaResilience
 /// <summary>Registration of the typed client with its pipeline.</summary>
 public static class MetaClientExtensions
 {
+    /// <summary>
+    /// The largest answer read from Meta. Its answers are small (a send's is under 1 KB, a page of templates
+    /// some hundreds of KB); anything larger is not Meta's and is refused instead of held in memory.
+    /// </summary>
+    public const int MaxAnswerBytes = 4 * 1024 * 1024;
+
     public static IServiceCollection AddMetaClient(this IServiceCollection services)
     {
         services.AddHttpClient<MetaClient>((provider, client) =>
@@ -102,6 +108,7 @@ public static class MetaClientExtensions
                 var resilience = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<TwaBotOptions>>().Value.Meta.Resilience;
                 // Above the pipeline's total timeout, so Polly decides, not HttpClient.
                 client.Timeout = TimeSpan.FromSeconds(resilience.TotalTimeoutSeconds + 5);
+                client.MaxResponseContentBufferSize = MaxAnswerBytes;
             })
             .AddResilienceHandler(MetaResilience.PipelineName, (builder, context) => MetaResilience.Configure(builder,
                 context.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<TwaBotOptions>>().Value.Meta.Resilience));

@@ -23,6 +23,24 @@ public class MetaResilienceTests
     }
 
     [Theory]
+    [InlineData(200)]
+    [InlineData(400)]
+    public async Task AnAnswerFarLargerThanMetasIsRefusedNotHeldInMemory(int status)
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        var huge = "{\"error\":{\"code\":100,\"message\":\"" + new string('x', MetaClientExtensions.MaxAnswerBytes + 1) + "\"}}";
+        meta.Reply(FakeMetaUpstream.Json(status, huge));
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        // Meta may have taken the message (the answer came), so it is not reported as refused either.
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.Equal(MetaFailureKind.Unavailable, failure.Kind);
+        Assert.True(failure.MayHaveBeenSent);
+        Assert.Equal(1, meta.Attempts);
+    }
+
+    [Theory]
     [InlineData(130429)]
     [InlineData(80007)]
     [InlineData(4)]

@@ -21,6 +21,8 @@ public sealed class TwaBotOptions
     public MetaOptions Meta { get; set; } = new();
 
     public SandboxOptions Sandbox { get; set; } = new();
+
+    public WebhookOptions Webhooks { get; set; } = new();
 }
 
 public sealed class RateLimitOptions
@@ -78,6 +80,15 @@ public sealed class MetaResilienceOptions
     public double BreakerSamplingSeconds { get; set; } = 30;
 
     public double BreakerBreakSeconds { get; set; } = 15;
+}
+
+public sealed class WebhookOptions
+{
+    /// <summary>
+    /// Days an applied delivery keeps its raw body in <c>webhook_events</c>, for looking into what Meta sent;
+    /// then the body is dropped and only its de-duplication key stays.
+    /// </summary>
+    public int KeepBodiesDays { get; set; } = 30;
 }
 
 public sealed class SandboxOptions

@@ -48,6 +48,11 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
             failures.Add($"TwaBot:Sandbox:StatusBatchSize must be between 1 and 1000 (got {options.Sandbox.StatusBatchSize}).");
         }
 
+        if (options.Webhooks.KeepBodiesDays is < 1 or > 3650)
+        {
+            failures.Add($"TwaBot:Webhooks:KeepBodiesDays must be between 1 and 3650 (got {options.Webhooks.KeepBodiesDays}).");
+        }
+
         if (options.Sandbox.GraphLatencyMilliseconds < 0)
         {
             failures.Add($"TwaBot:Sandbox:GraphLatencyMilliseconds must not be negative (got {options.Sandbox.GraphLatencyMilliseconds}).");

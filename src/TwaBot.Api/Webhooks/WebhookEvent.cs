@@ -20,6 +20,7 @@ public sealed class WebhookEvent
 
     public required byte[] BodySha256 { get; set; }
 
+    /// <summary>Empty once the delivery was applied long ago (<see cref="WebhookBodyPruner"/>).</summary>
     public required byte[] Body { get; set; }
 
     public DateTime? AppliedAt { get; set; }

@@ -33,6 +33,8 @@ public static class WebhooksApi
         // The inbox first: its start creates the inbox file, which the processor reads from its first pass.
         services.AddHostedService(provider => provider.GetRequiredService<WebhookInbox>());
         services.AddHostedService(provider => provider.GetRequiredService<WebhookProcessor>());
+        services.AddSingleton<WebhookBodyPruner>();
+        services.AddHostedService(provider => provider.GetRequiredService<WebhookBodyPruner>());
         return services;
     }
 

@@ -25,6 +25,7 @@ public class ConfigurationValidationTests
     [InlineData("TwaBot:Sandbox:GraphLatencyMilliseconds", "-1")]
     [InlineData("TwaBot:Sandbox:StatusBatchSize", "0")]
     [InlineData("TwaBot:Sandbox:StatusBatchSize", "1001")]
+    [InlineData("TwaBot:Webhooks:KeepBodiesDays", "0")]
     public void ABadValueIsReportedByItsSettingName(string setting, string value)
     {
         var report = Check(new() { [setting] = value }, Environments.Development);

@@ -1,0 +1,73 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TwaBot.Api.Configuration;
+using TwaBot.Api.Data;
+
+namespace TwaBot.Api.Webhooks;
+
+/// <summary>
+/// Drops the raw bodies of deliveries applied more than <c>TwaBot:Webhooks:KeepBodiesDays</c> ago, which
+/// are most of what <c>webhook_events</c> weighs. Each row stays, with its de-duplication key, so a
+/// redelivery or a replay of the same body is still recognised and skipped. Deliveries not applied keep
+/// their bodies: they may be tried again. Runs at start and then every hour, a batch per transaction.
+/// </summary>
+public sealed partial class WebhookBodyPruner(
+    IServiceScopeFactory scopes, SqliteWriteGate gate, IOptions<TwaBotOptions> options, TimeProvider time, ILogger<WebhookBodyPruner> logger)
+    : BackgroundService
+{
+    private const int BatchSize = 1000;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromHours(1), time);
+        do
+        {
+            try
+            {
+                await PruneAsync(stoppingToken);
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                LogPruneFailed(logger, error);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>Drops the bodies that are due; returns how many.</summary>
+    public async Task<int> PruneAsync(CancellationToken cancellationToken = default)
+    {
+        var before = time.GetUtcNow().UtcDateTime.AddDays(-options.Value.Webhooks.KeepBodiesDays);
+        var dropped = Array.Empty<byte>();
+        var total = 0;
+        int pruned;
+        do
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
+            using (await gate.EnterBackgroundAsync(cancellationToken))
+            {
+                var due = db.WebhookEvents.Where(e => e.AppliedAt != null && e.AppliedAt < before && e.Body != dropped)
+                    .OrderBy(e => e.Id).Take(BatchSize).Select(e => e.Id);
+                pruned = await db.WebhookEvents.Where(e => due.Contains(e.Id))
+                    .ExecuteUpdateAsync(set => set.SetProperty(e => e.Body, dropped), cancellationToken);
+            }
+
+            total += pruned;
+        }
+        while (pruned == BatchSize);
+
+        if (total > 0)
+        {
+            LogPruned(logger, total);
+        }
+
+        return total;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dropped the raw bodies of {Count} webhook deliveries applied long ago")]
+    private static partial void LogPruned(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Dropping old webhook bodies failed; it is tried again in an hour")]
+    private static partial void LogPruneFailed(ILogger logger, Exception error);
+}

@@ -40,22 +40,26 @@ public sealed partial class WebhookBodyPruner(
         var before = time.GetUtcNow().UtcDateTime.AddDays(-options.Value.Webhooks.KeepBodiesDays);
         var dropped = Array.Empty<byte>();
         var total = 0;
-        int pruned;
+        long after = 0; // a batch starts where the last ended, so a large first sweep does not rescan what it did
+        List<long> due;
         do
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
-            using (await gate.EnterBackgroundAsync(cancellationToken))
+            due = await db.WebhookEvents.Where(e => e.Id > after && e.AppliedAt != null && e.AppliedAt < before && e.Body != dropped)
+                .OrderBy(e => e.Id).Take(BatchSize).Select(e => e.Id).ToListAsync(cancellationToken);
+            if (due.Count > 0)
             {
-                var due = db.WebhookEvents.Where(e => e.AppliedAt != null && e.AppliedAt < before && e.Body != dropped)
-                    .OrderBy(e => e.Id).Take(BatchSize).Select(e => e.Id);
-                pruned = await db.WebhookEvents.Where(e => due.Contains(e.Id))
-                    .ExecuteUpdateAsync(set => set.SetProperty(e => e.Body, dropped), cancellationToken);
-            }
+                using (await gate.EnterBackgroundAsync(cancellationToken))
+                {
+                    total += await db.WebhookEvents.Where(e => due.Contains(e.Id))
+                        .ExecuteUpdateAsync(set => set.SetProperty(e => e.Body, dropped), cancellationToken);
+                }
 
-            total += pruned;
+                after = due[^1];
+            }
         }
-        while (pruned == BatchSize);
+        while (due.Count == BatchSize);
 
         if (total > 0)
         {

@@ -43,4 +43,20 @@ public class WebhookBodyPrunerTests
             Assert.Equal(1, await db.InboundMessages.CountAsync(m => m.Wamid == "wamid.old"));
         });
     }
+
+    [Fact]
+    public async Task ALargeBacklogIsDroppedInBatches()
+    {
+        await using var server = new TwaBotApiFactory();
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("""
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
+            INSERT INTO webhook_events (received_at, event_time, body_sha256, body, applied_at, attempts)
+            SELECT '2020-01-01 00:00:00', i, randomblob(32), x'7b7d', '2020-01-01 00:00:00', 1 FROM n
+            """));
+
+        await server.Services.GetRequiredService<WebhookBodyPruner>().PruneAsync(); // (or the start-up run, if it came later)
+
+        var empty = Array.Empty<byte>();
+        await server.WithDbAsync(async db => Assert.False(await db.WebhookEvents.AnyAsync(e => e.Body != empty)));
+    }
 }

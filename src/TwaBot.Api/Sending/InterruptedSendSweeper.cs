@@ -11,33 +11,20 @@ namespace TwaBot.Api.Sending;
 /// it into a success. Runs at start and then every minute.
 /// </summary>
 public sealed partial class InterruptedSendSweeper(
-    IServiceScopeFactory scopes, TimeProvider time, ILogger<InterruptedSendSweeper> logger) : BackgroundService
+    IServiceScopeFactory scopes, TimeProvider time, ILogger<InterruptedSendSweeper> logger) : PeriodicSweep(time, logger)
 {
     /// <summary>Far beyond the Meta client's total timeout: a row this old has no answer coming.</summary>
     public static readonly TimeSpan SettleAfter = TimeSpan.FromMinutes(10);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), time);
-        do
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogSweepFailed(logger, e);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override TimeSpan Period => TimeSpan.FromMinutes(1);
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => SweepAsync(cancellationToken);
 
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
-        var now = time.GetUtcNow().UtcDateTime;
+        var now = Time.GetUtcNow().UtcDateTime;
         var before = now - SettleAfter;
         var settled = await db.Messages.Where(m => m.ApiStatus == ApiStatuses.Pending && m.CreatedAt < before)
             .ExecuteUpdateAsync(set => set
@@ -54,7 +41,4 @@ public sealed partial class InterruptedSendSweeper(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} interrupted send(s) marked unknown; they still count against their key's daily cap")]
     private static partial void LogSettled(ILogger logger, int count);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Sweeping interrupted sends failed")]
-    private static partial void LogSweepFailed(ILogger logger, Exception exception);
 }

@@ -13,31 +13,18 @@ namespace TwaBot.Api.Webhooks;
 /// </summary>
 public sealed partial class WebhookBodyPruner(
     IServiceScopeFactory scopes, SqliteWriteGate gate, IOptions<TwaBotOptions> options, TimeProvider time, ILogger<WebhookBodyPruner> logger)
-    : BackgroundService
+    : PeriodicSweep(time, logger)
 {
     private const int BatchSize = 1000;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromHours(1), time);
-        do
-        {
-            try
-            {
-                await PruneAsync(stoppingToken);
-            }
-            catch (Exception error) when (error is not OperationCanceledException)
-            {
-                LogPruneFailed(logger, error);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override TimeSpan Period => TimeSpan.FromHours(1);
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => PruneAsync(cancellationToken);
 
     /// <summary>Drops the bodies that are due; returns how many.</summary>
     public async Task<int> PruneAsync(CancellationToken cancellationToken = default)
     {
-        var before = time.GetUtcNow().UtcDateTime.AddDays(-options.Value.Webhooks.KeepBodiesDays);
+        var before = Time.GetUtcNow().UtcDateTime.AddDays(-options.Value.Webhooks.KeepBodiesDays);
         var dropped = Array.Empty<byte>();
         var total = 0;
         long after = 0; // a batch starts where the last ended, so a large first sweep does not rescan what it did
@@ -71,7 +58,4 @@ public sealed partial class WebhookBodyPruner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dropped the raw bodies of {Count} webhook deliveries applied long ago")]
     private static partial void LogPruned(ILogger logger, int count);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Dropping old webhook bodies failed; it is tried again in an hour")]
-    private static partial void LogPruneFailed(ILogger logger, Exception error);
 }

@@ -12,11 +12,11 @@ public static class NoStoreResponses
         if (context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/admin"))
         {
             // Set as the answer starts, so nothing that runs in between (error handling included) can drop it.
-            context.Response.OnStarting(() =>
+            context.Response.OnStarting(static response =>
             {
-                context.Response.Headers.CacheControl = "no-store";
+                ((HttpResponse)response).Headers.CacheControl = "no-store";
                 return Task.CompletedTask;
-            });
+            }, context.Response);
         }
 
         return next(context);

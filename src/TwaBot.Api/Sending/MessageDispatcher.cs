@@ -127,6 +127,6 @@ public sealed partial class MessageDispatcher(
     };
 
     [LoggerMessage(Level = LogLevel.Error,
-        Message = "Meta answered the send of message {MessageId}, but recording its answer failed; the row stays pending until a status webhook or the sweep settles it")]
+        Message = "Meta answered the send of message {MessageId}, but writing its answer down failed; the caller got the answer, and Meta's status webhooks or the sweep settle the row")]
     private static partial void LogAnswerNotRecorded(ILogger logger, Exception error, long messageId);
 }

@@ -64,7 +64,7 @@ internal static class SuppressionsAdmin
     }
 
     private static async Task<Results<Ok<OkResponse>, ApiError>> Remove(
-        long id, string phone, Sending.SendLookups lookups, [AsParameters] AdminServices services, CancellationToken cancellationToken)
+        long id, string phone, [AsParameters] AdminServices services, CancellationToken cancellationToken)
     {
         if (!await services.Db.Businesses.AnyAsync(b => b.Id == id, cancellationToken))
         {
@@ -79,7 +79,6 @@ internal static class SuppressionsAdmin
         var removed = await services.Db.Suppressions
             .Where(s => s.BusinessId == id && s.Phone == normalized)
             .ExecuteDeleteAsync(cancellationToken);
-        lookups.Invalidate(id); // a bulk delete passes no SaveChanges, so sends learn of it here
         return removed == 0 ? ApiErrors.SuppressionNotFound(normalized) : TypedResults.Ok(OkResponse.Instance);
     }
 }

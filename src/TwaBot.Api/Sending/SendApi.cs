@@ -21,6 +21,7 @@ public static class SendApi
         services.AddScoped<RequestIsValid>();
         services.AddScoped<WhatsAppIsConnected>();
         services.AddScoped<TemplateIsApproved>();
+        services.AddSingleton<SuppressionLookup>();
         services.AddScoped<RecipientIsNotSuppressed>();
         services.AddScoped<SessionWindowIsOpen>();
         services.AddScoped<MessageDispatcher>();

@@ -3,19 +3,19 @@ using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using TwaBot.Api.Businesses;
-using TwaBot.Api.Conversations;
 using TwaBot.Api.Data;
 using TwaBot.Api.Templates;
 
 namespace TwaBot.Api.Sending;
 
 /// <summary>
-/// What every send of a business reads and rarely changes: its WhatsApp connection, its approved
-/// templates and its suppressed numbers, kept in memory per business. A saved change to them drops that
-/// business's entry (<see cref="SendLookupsInvalidation"/>, and <see cref="Invalidate"/> after the few
-/// bulk deletes and webhook batches), so an opt-out stops the very next send, and one business's
-/// customers opting out do not make every other business reload; an entry also expires after a few
-/// seconds, for changes made to the database from outside.
+/// What every send of a business reads and rarely changes: its WhatsApp connection and its approved
+/// templates, kept in memory per business. A saved change to them drops that business's entry
+/// (<see cref="SendLookupsInvalidation"/>, and <see cref="Invalidate"/> after a template webhook), so the
+/// very next send sees it, and a change to one business never makes the others reload; an entry also
+/// expires after a few seconds, for changes made to the database from outside. Suppressions are not
+/// kept here: a business's list can be very large, and each send reads only its own number's row
+/// (<see cref="SuppressionLookup"/>).
 /// </summary>
 public sealed class SendLookups
 {
@@ -44,9 +44,7 @@ public sealed class SendLookups
         var connection = await db.WhatsAppConnections.AsNoTracking().SingleOrDefaultAsync(w => w.BusinessId == businessId, cancellationToken);
         var templates = await db.Templates.AsNoTracking()
             .Where(t => t.BusinessId == businessId && t.Status == Template.Approved).ToListAsync(cancellationToken);
-        var suppressions = await db.Suppressions.AsNoTracking().Where(x => x.BusinessId == businessId)
-            .ToDictionaryAsync(x => x.Phone, x => x.State, StringComparer.Ordinal, cancellationToken);
-        var data = new BusinessSendData(connection, templates, suppressions);
+        var data = new BusinessSendData(connection, templates);
         _entries[businessId] = new Entry(data, version, Environment.TickCount64);
         return data;
     }
@@ -54,17 +52,16 @@ public sealed class SendLookups
     private sealed record Entry(BusinessSendData Data, long Version, long LoadedAt);
 }
 
-/// <summary>A business's connection (null when not connected), approved templates and suppressions (phone → state).</summary>
-public sealed record BusinessSendData(
-    WhatsAppConnection? Connection, IReadOnlyList<Template> ApprovedTemplates, IReadOnlyDictionary<string, string> Suppressions)
+/// <summary>A business's connection (null when not connected) and approved templates.</summary>
+public sealed record BusinessSendData(WhatsAppConnection? Connection, IReadOnlyList<Template> ApprovedTemplates)
 {
     public Template? Approved(string name, string language) =>
         ApprovedTemplates.FirstOrDefault(t => t.Name == name && t.Language == language);
 }
 
 /// <summary>
-/// Drops the entries of <see cref="SendLookups"/> around every save that changes a connection, a template
-/// or a suppression, for the businesses whose rows change.
+/// Drops the entries of <see cref="SendLookups"/> around every save that changes a connection or a
+/// template, for the businesses whose rows change.
 /// </summary>
 public sealed class SendLookupsInvalidation(SendLookups lookups) : SaveChangesInterceptor
 {
@@ -111,7 +108,6 @@ public sealed class SendLookupsInvalidation(SendLookups lookups) : SaveChangesIn
             {
                 WhatsAppConnection connection => connection.BusinessId,
                 Template template => template.BusinessId,
-                Suppression suppression => suppression.BusinessId,
                 _ => (long?)null,
             })
             .OfType<long>().Distinct().ToArray();

@@ -17,7 +17,7 @@ public sealed partial class WebhookApplier(
     private readonly HashSet<long> _changedSendLookups = [];
 
     /// <summary>
-    /// The businesses whose send checks (suppressions, templates) this applier changed. Its writes become
+    /// The businesses whose approved templates this applier changed. Its writes become
     /// visible when the processor's transaction commits, so the processor drops their cached lookups then.
     /// </summary>
     public IReadOnlyCollection<long> ChangedSendLookups => _changedSendLookups;
@@ -81,11 +81,6 @@ public sealed partial class WebhookApplier(
         if (contact.LastInboundAt is null || message.SentAt > contact.LastInboundAt)
         {
             contact.LastInboundAt = message.SentAt;
-        }
-
-        if (OptOutKeywords.IsOptOut(message.Text) || OptOutKeywords.IsOptIn(message.Text))
-        {
-            _changedSendLookups.Add(businessId);
         }
 
         if (OptOutKeywords.IsOptOut(message.Text))

@@ -8,7 +8,7 @@ using TwaBot.Api.Tests.Webhooks;
 
 namespace TwaBot.Api.Tests.Sending;
 
-/// <summary>Sends read connections, templates and suppressions from a cache; every change must reach the very next send.</summary>
+/// <summary>Sends read connections and templates from a cache and each number's suppression from its row; every change must reach the very next send.</summary>
 public class SendLookupsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
 {
     [Fact]
@@ -73,27 +73,46 @@ public class SendLookupsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     }
 
     [Fact]
+    public async Task ASuppressionWrittenBehindTheServersBackStopsTheVeryNextSend()
+    {
+        // Raw SQL runs no SaveChanges, so nothing is told of it: the send must read the number's row itself.
+        var tenant = await factory.CreateSendingTenantAsync();
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant)).StatusCode);
+
+        await factory.WithDbAsync(db => db.Database.ExecuteSqlInterpolatedAsync(
+            $"INSERT INTO suppressions (business_id, phone, state, created_at) VALUES ({tenant.BusinessId}, '919876543210', 'undeliverable', '2026-01-01 00:00:00')"));
+        var refused = await (await SendAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        await factory.WithDbAsync(db => db.Database.ExecuteSqlInterpolatedAsync(
+            $"DELETE FROM suppressions WHERE business_id = {tenant.BusinessId}"));
+        var accepted = await SendAsync(tenant);
+
+        Assert.Equal("undeliverable", refused.GetProperty("suppression_state").GetString());
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+    }
+
+    [Fact]
     public async Task AChangeToOneBusinessLeavesTheOthersCachedLookups()
     {
         var first = await factory.CreateSendingTenantAsync();
         var second = await factory.CreateSendingTenantAsync();
-        using var admin = factory.CreateAdminClient();
-        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{second.BusinessId}/suppressions", new { phone = "919876543210", state = "blocked" }))
-            .EnsureSuccessStatusCode();
-        await (await SendAsync(second)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED"); // now cached
-        // Behind the cache's back: a bulk delete runs no SaveChanges, so nothing drops the second business's entry.
-        await factory.WithDbAsync(db => db.Suppressions.Where(x => x.BusinessId == second.BusinessId).ExecuteDeleteAsync());
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(second)).StatusCode); // the template is now cached
+        // Behind the cache's back: a bulk update runs no SaveChanges, so nothing drops the second business's entry.
+        await factory.WithDbAsync(db => db.Templates.Where(t => t.BusinessId == second.BusinessId)
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, "PAUSED")));
 
-        // A change to the first business (a customer's STOP, an admin's suppression) drops only its own entry.
-        await factory.CustomerWritesAsync(first.BusinessId, "919812345678", "STOP");
-        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{first.BusinessId}/suppressions", new { phone = "919800000001", state = "blocked" }))
-            .EnsureSuccessStatusCode();
+        // A change to the first business's templates (an admin disconnecting and reconnecting would do too) drops only its own entry.
+        await factory.WithDbAsync(async db =>
+        {
+            var template = await db.Templates.FirstAsync(t => t.BusinessId == first.BusinessId);
+            template.UpdatedAt = template.UpdatedAt.AddSeconds(1);
+            await db.SaveChangesAsync();
+        });
         var stillCached = await SendAsync(second);
         factory.Services.GetRequiredService<SendLookups>().Invalidate(second.BusinessId);
         var reloaded = await SendAsync(second);
 
-        await stillCached.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
-        Assert.Equal(HttpStatusCode.OK, reloaded.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, stillCached.StatusCode);
+        await reloaded.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
     }
 
     private static Task<HttpResponseMessage> SendAsync(SendingTenant tenant) => tenant.Client.PostAsJsonAsync("/api/v1/send-template",

@@ -95,22 +95,25 @@ public class SendLookupsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     {
         var first = await factory.CreateSendingTenantAsync();
         var second = await factory.CreateSendingTenantAsync();
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(second)).StatusCode); // the template is now cached
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(first)).StatusCode); // both businesses' templates are now cached
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(second)).StatusCode);
         // Behind the cache's back: a bulk update runs no SaveChanges, so nothing drops the second business's entry.
         await factory.WithDbAsync(db => db.Templates.Where(t => t.BusinessId == second.BusinessId)
             .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, "PAUSED")));
 
-        // A change to the first business's templates (an admin disconnecting and reconnecting would do too) drops only its own entry.
+        // A saved change to the first business's template drops its entry, and only its entry.
         await factory.WithDbAsync(async db =>
         {
-            var template = await db.Templates.FirstAsync(t => t.BusinessId == first.BusinessId);
-            template.UpdatedAt = template.UpdatedAt.AddSeconds(1);
+            var template = await db.Templates.SingleAsync(t => t.BusinessId == first.BusinessId && t.Name == "order_confirmation");
+            template.Status = "PAUSED";
             await db.SaveChangesAsync();
         });
+        var firstAfterItsChange = await SendAsync(first);
         var stillCached = await SendAsync(second);
         factory.Services.GetRequiredService<SendLookups>().Invalidate(second.BusinessId);
         var reloaded = await SendAsync(second);
 
+        await firstAfterItsChange.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
         Assert.Equal(HttpStatusCode.OK, stillCached.StatusCode);
         await reloaded.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
     }

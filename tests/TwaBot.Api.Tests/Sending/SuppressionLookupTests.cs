@@ -1,0 +1,46 @@
+using Microsoft.Data.Sqlite;
+using TwaBot.Api.Data;
+using TwaBot.Api.Sending;
+
+namespace TwaBot.Api.Tests.Sending;
+
+/// <summary>Every send asks at once; each must get its own number's answer from the one prepared statement.</summary>
+public sealed class SuppressionLookupTests : IDisposable
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), $"twabot-suppressions-{Guid.NewGuid():N}.db");
+
+    [Fact]
+    public async Task ConcurrentLookupsEachGetTheirOwnNumbersState()
+    {
+        var connections = new SqliteConnections($"Data Source={_path}");
+        await using (var setup = await connections.OpenAsync(CancellationToken.None))
+        {
+            await using var command = setup.CreateCommand();
+            command.CommandText = "CREATE TABLE suppressions (business_id INTEGER, phone TEXT, state TEXT, UNIQUE (business_id, phone));"
+                + string.Concat(Enumerable.Range(0, 100).Where(i => i % 2 == 0)
+                    .Select(i => $"INSERT INTO suppressions VALUES (1, '91980000{i:D4}', '{(i % 4 == 0 ? "blocked" : "opted_out")}');"));
+            await command.ExecuteNonQueryAsync();
+        }
+
+        using var lookup = new SuppressionLookup(connections);
+        var answers = new string?[50_000];
+        await Parallel.ForAsync(0, answers.Length, new ParallelOptions { MaxDegreeOfParallelism = 16 }, (i, _) =>
+        {
+            answers[i] = lookup.StateOf(i % 3 == 0 ? 2 : 1, $"91980000{i % 100:D4}");
+            return ValueTask.CompletedTask;
+        });
+
+        for (var i = 0; i < answers.Length; i++)
+        {
+            var number = i % 100;
+            var expected = i % 3 == 0 || number % 2 != 0 ? null : number % 4 == 0 ? "blocked" : "opted_out";
+            Assert.True(expected == answers[i], $"lookup {i} (number {number}) gave {answers[i] ?? "null"}, expected {expected ?? "null"}");
+        }
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        File.Delete(_path);
+    }
+}

@@ -12,15 +12,8 @@ public sealed class SuppressionLookupTests : IDisposable
     [Fact]
     public async Task ConcurrentLookupsEachGetTheirOwnNumbersState()
     {
-        var connections = new SqliteConnections($"Data Source={_path}");
-        await using (var setup = await connections.OpenAsync(CancellationToken.None))
-        {
-            await using var command = setup.CreateCommand();
-            command.CommandText = "CREATE TABLE suppressions (business_id INTEGER, phone TEXT, state TEXT, UNIQUE (business_id, phone));"
-                + string.Concat(Enumerable.Range(0, 100).Where(i => i % 2 == 0)
-                    .Select(i => $"INSERT INTO suppressions VALUES (1, '91980000{i:D4}', '{(i % 4 == 0 ? "blocked" : "opted_out")}');"));
-            await command.ExecuteNonQueryAsync();
-        }
+        var connections = await SuppressionsTableAsync(string.Concat(Enumerable.Range(0, 100).Where(i => i % 2 == 0)
+            .Select(i => $"INSERT INTO suppressions VALUES (1, '91980000{i:D4}', '{(i % 4 == 0 ? "blocked" : "opted_out")}');")));
 
         using var lookup = new SuppressionLookup(connections);
         var answers = new string?[50_000];
@@ -36,6 +29,29 @@ public sealed class SuppressionLookupTests : IDisposable
             var expected = i % 3 == 0 || number % 2 != 0 ? null : number % 4 == 0 ? "blocked" : "opted_out";
             Assert.True(expected == answers[i], $"lookup {i} (number {number}) gave {answers[i] ?? "null"}, expected {expected ?? "null"}");
         }
+    }
+
+    [Fact]
+    public async Task ALookupDisposedAtShutdownDoesNotOpenItsConnectionAgain()
+    {
+        var connections = await SuppressionsTableAsync(rows: "");
+
+        var lookup = new SuppressionLookup(connections);
+        Assert.Null(lookup.StateOf(1, "919800000001"));
+        lookup.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => lookup.StateOf(1, "919800000001"));
+    }
+
+    /// <summary>A database file holding only a suppressions table, with these INSERT statements run.</summary>
+    private async Task<SqliteConnections> SuppressionsTableAsync(string rows)
+    {
+        var connections = new SqliteConnections($"Data Source={_path}");
+        await using var setup = await connections.OpenAsync(CancellationToken.None);
+        await using var command = setup.CreateCommand();
+        command.CommandText = "CREATE TABLE suppressions (business_id INTEGER, phone TEXT, state TEXT, UNIQUE (business_id, phone));" + rows;
+        await command.ExecuteNonQueryAsync();
+        return connections;
     }
 
     public void Dispose()

@@ -14,7 +14,7 @@ public sealed class SuppressionLookup(SqliteConnections connections) : IDisposab
 {
     private readonly Lock _lock = new();
     private SqliteConnection? _connection;
-    private SqliteCommand? _query;
+    private PreparedCommands? _commands;
     private bool _disposed;
 
     /// <summary>The number's suppression state, or null when the business may message it.</summary>
@@ -25,31 +25,19 @@ public sealed class SuppressionLookup(SqliteConnections connections) : IDisposab
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var query = _query ??= Prepare();
-            query.Parameters[0].Value = businessId;
-            query.Parameters[1].Value = phone;
-            return query.ExecuteScalar() as string;
+            _commands ??= new PreparedCommands(_connection = connections.OpenAsync(CancellationToken.None).GetAwaiter().GetResult());
+            return _commands.Bind("SELECT state FROM suppressions WHERE business_id = $business_id AND phone = $phone",
+                ("$business_id", businessId), ("$phone", phone)).ExecuteScalar() as string;
         }
-    }
-
-    private SqliteCommand Prepare()
-    {
-        _connection = connections.OpenAsync(CancellationToken.None).GetAwaiter().GetResult();
-        var query = _connection.CreateCommand();
-        query.CommandText = "SELECT state FROM suppressions WHERE business_id = $business_id AND phone = $phone";
-        query.Parameters.Add("$business_id", SqliteType.Integer);
-        query.Parameters.Add("$phone", SqliteType.Text);
-        query.Prepare();
-        return query;
     }
 
     public void Dispose()
     {
         lock (_lock)
         {
-            _query?.Dispose();
+            _commands?.Dispose();
             _connection?.Dispose();
-            (_query, _connection, _disposed) = (null, null, true);
+            (_commands, _connection, _disposed) = (null, null, true);
         }
     }
 }

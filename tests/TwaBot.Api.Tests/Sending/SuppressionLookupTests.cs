@@ -4,7 +4,7 @@ using TwaBot.Api.Sending;
 
 namespace TwaBot.Api.Tests.Sending;
 
-/// <summary>Every send asks at once; each must get its own number's answer from the one prepared statement.</summary>
+/// <summary>Sends ask at once; each must get its own number's answer, and a prepared statement is never shared by two reads.</summary>
 public sealed class SuppressionLookupTests : IDisposable
 {
     private readonly string _path = Path.Combine(Path.GetTempPath(), $"twabot-suppressions-{Guid.NewGuid():N}.db");

@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.ObjectPool;
 using TwaBot.Api.Data;
 
 namespace TwaBot.Api.Sending;
@@ -10,26 +10,23 @@ namespace TwaBot.Api.Sending;
 /// be reloaded whole after each customer's STOP); reading the one row also makes every change count
 /// from the very next send, however it was written.
 /// <para>
-/// Each read takes an idle connection with the statement already prepared, or opens one: an EF query
-/// per send cost about a tenth of the send path's throughput, and one shared connection behind a lock
-/// let a reader the scheduler paused hold up every other send for milliseconds. There are never more
-/// connections than reads at once, which the few threads running sends bound.
+/// Each read takes a pooled connection with the statement already prepared: an EF query per send cost
+/// about a tenth of the send path's throughput, and one shared connection behind a lock let a reader
+/// the scheduler paused hold up every other send for milliseconds.
 /// </para>
 /// </summary>
 public sealed class SuppressionLookup(SqliteConnections connections) : IDisposable
 {
-    private readonly ConcurrentStack<Reader> _idle = new();
-    private volatile bool _disposed;
+    // More than the threads that run sends at once; a reader beyond it is closed when returned.
+    private const int ReadersKept = 32;
+
+    private readonly ObjectPool<Reader> _readers =
+        new DefaultObjectPoolProvider { MaximumRetained = ReadersKept }.Create(new ReaderPolicy(connections));
 
     /// <summary>The number's suppression state, or null when the business may message it.</summary>
     public string? StateOf(long businessId, string phone)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_idle.TryPop(out var reader))
-        {
-            reader = new Reader(connections.OpenAsync(CancellationToken.None).GetAwaiter().GetResult());
-        }
-
+        var reader = _readers.Get();
         try
         {
             // Microsoft.Data.Sqlite runs the query synchronously either way: an indexed read of a few pages.
@@ -38,27 +35,12 @@ public sealed class SuppressionLookup(SqliteConnections connections) : IDisposab
         }
         finally
         {
-            _idle.Push(reader);
-            if (_disposed)
-            {
-                DisposeIdle(); // a read that was under way when the lookup was disposed
-            }
+            _readers.Return(reader);
         }
     }
 
-    public void Dispose()
-    {
-        _disposed = true;
-        DisposeIdle();
-    }
-
-    private void DisposeIdle()
-    {
-        while (_idle.TryPop(out var reader))
-        {
-            reader.Dispose();
-        }
-    }
+    /// <summary>Closes the pooled connections; one returned later (a read under way) is closed on its return.</summary>
+    public void Dispose() => (_readers as IDisposable)?.Dispose();
 
     private sealed class Reader(SqliteConnection connection) : IDisposable
     {
@@ -69,5 +51,12 @@ public sealed class SuppressionLookup(SqliteConnections connections) : IDisposab
             Commands.Dispose();
             connection.Dispose();
         }
+    }
+
+    private sealed class ReaderPolicy(SqliteConnections connections) : PooledObjectPolicy<Reader>
+    {
+        public override Reader Create() => new(connections.OpenAsync(CancellationToken.None).GetAwaiter().GetResult());
+
+        public override bool Return(Reader obj) => true;
     }
 }

@@ -55,8 +55,10 @@ public sealed class SuppressionLookup(SqliteConnections connections) : IDisposab
 
     private sealed class ReaderPolicy(SqliteConnections connections) : PooledObjectPolicy<Reader>
     {
+        // Microsoft.Data.Sqlite opens synchronously even through OpenAsync, so waiting here blocks nothing more.
         public override Reader Create() => new(connections.OpenAsync(CancellationToken.None).GetAwaiter().GetResult());
 
+        // A read that threw leaves its statement reset and its connection open: still fit for the next one.
         public override bool Return(Reader obj) => true;
     }
 }

@@ -29,7 +29,7 @@ public sealed class MessageStatusWriter(TwaBotDbContext db, ParkedStatusSignal p
             return 0;
         }
 
-        var reports = await db.ParkedStatuses
+        var reports = await db.ParkedStatuses.AsNoTracking()
             .Where(p => p.BusinessId == businessId && (p.Wamid == wamid || p.MessageId == messageId))
             .OrderBy(p => p.Id)
             .ToListAsync(cancellationToken);
@@ -40,8 +40,11 @@ public sealed class MessageStatusWriter(TwaBotDbContext db, ParkedStatusSignal p
                 wamidStored: false, time.GetUtcNow().UtcDateTime, cancellationToken);
         }
 
-        db.ParkedStatuses.RemoveRange(reports);
-        await db.SaveChangesAsync(cancellationToken);
+        // The send path and the processor can both load the same parked rows; applying one twice is
+        // harmless (the history keeps it once, the status only moves forward), so whichever removes them
+        // second finds them gone and carries on, instead of failing on EF's row-count check.
+        var ids = reports.ConvertAll(p => p.Id);
+        await db.ParkedStatuses.Where(p => ids.Contains(p.Id)).ExecuteDeleteAsync(cancellationToken);
         return reports.Count;
     }
 

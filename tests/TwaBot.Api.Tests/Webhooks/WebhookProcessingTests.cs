@@ -1,6 +1,9 @@
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using TwaBot.Api.Data;
 using TwaBot.Api.Conversations;
 using TwaBot.Api.Messages;
 using TwaBot.Api.Templates;
@@ -151,6 +154,47 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
 
         Assert.Equal("delivered", (await MessageAsync(messageId)).DeliveryStatus);
         await factory.WithDbAsync(async db => Assert.False(await db.ParkedStatuses.AnyAsync(p => p.Wamid == "wamid.early-1")));
+    }
+
+    [Fact]
+    public async Task AParkedReportRemovedByAnotherWriterMeanwhileIsNoError()
+    {
+        // The send path applies a message's parked reports right after Meta accepts it, and the processor
+        // applies any left behind: both can load the same parked row. Here the other writer removes it
+        // just after this one has read it; applying it again is harmless, failing is not.
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        await DeliverAsync(phoneNumberId, Status("wamid.raced-1", "delivered", T0));
+        var messageId = await InsertMessageAsync(businessId, "wamid.raced-1");
+        var connectionString = factory.Services.GetRequiredService<SqliteConnections>().ConnectionString;
+        var options = new DbContextOptionsBuilder<TwaBotDbContext>();
+        DataExtensions.Configure(options, connectionString);
+        options.AddInterceptors(new RemoveParkedAfterReading(connectionString));
+        await using var db = new TwaBotDbContext(options.Options);
+        await using var writer = new MessageStatusWriter(db, factory.Services.GetRequiredService<ParkedStatusSignal>(), factory.Clock);
+
+        var applied = await writer.ApplyParkedAsync(businessId, messageId, "wamid.raced-1", default);
+
+        Assert.Equal(1, applied);
+        Assert.Equal("delivered", (await MessageAsync(messageId)).DeliveryStatus);
+    }
+
+    /// <summary>Deletes every parked row, from another connection, once a query of them has been read.</summary>
+    private sealed class RemoveParkedAfterReading(string connectionString) : DbCommandInterceptor
+    {
+        public override async ValueTask<InterceptionResult> DataReaderClosingAsync(
+            System.Data.Common.DbCommand command, DataReaderClosingEventData eventData, InterceptionResult result)
+        {
+            if (command.CommandText.Contains("FROM \"parked_statuses\"", StringComparison.Ordinal))
+            {
+                await using var other = new SqliteConnection(connectionString);
+                await other.OpenAsync();
+                await using var delete = other.CreateCommand();
+                delete.CommandText = "DELETE FROM parked_statuses";
+                await delete.ExecuteNonQueryAsync();
+            }
+
+            return result;
+        }
     }
 
     [Fact]

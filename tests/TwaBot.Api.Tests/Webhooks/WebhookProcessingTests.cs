@@ -125,6 +125,56 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
     }
 
     [Fact]
+    public async Task OnePassOfManyReportsGivesEachItsOwnMessageAndParksOnlyTheUnknown()
+    {
+        // A pass applies all its reports with one statement per kind: each must still reach its own message
+        // when found ones and parked ones alternate, by Meta's id or by our callback data.
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var byWamid = await InsertMessageAsync(businessId, "wamid.pass-1");
+        var byCallback = await InsertMessageAsync(businessId, wamid: null);
+        var twiceFailed = await InsertMessageAsync(businessId, "wamid.pass-3");
+
+        await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses:
+        [
+            Status("wamid.pass-unknown-1", "read", T0),
+            Status("wamid.pass-1", "delivered", T0),
+            Status("wamid.pass-unknown-2", "failed", T0, errorCode: 131026),
+            Status("wamid.pass-2", "sent", T0, callbackData: StatusReports.CallbackData(byCallback)),
+            Status("wamid.pass-3", "failed", T0, errorCode: 131026),
+        ]))));
+        await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses:
+        [
+            Status("wamid.pass-3", "failed", T0.AddSeconds(1), errorCode: 131047),
+            Status("wamid.pass-1", "sent", T0.AddSeconds(-1)),
+        ]))));
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal("delivered", (await MessageAsync(byWamid)).DeliveryStatus);
+        Assert.Equal(["delivered", "sent"], await HistoryAsync(byWamid));
+        var late = await MessageAsync(byCallback);
+        Assert.Equal(("wamid.pass-2", "sent"), (late.Wamid, late.DeliveryStatus));
+        // Of two reports of the same rank, the first counts, as when they are applied one at a time.
+        Assert.Equal(131026, (await MessageAsync(twiceFailed)).FailureCode);
+        Assert.Equal(["failed", "failed"], await HistoryAsync(twiceFailed));
+        await factory.WithDbAsync(async db => Assert.Equal(["wamid.pass-unknown-1", "wamid.pass-unknown-2"],
+            await db.ParkedStatuses.Where(p => p.BusinessId == businessId).OrderBy(p => p.Id).Select(p => p.Wamid).ToListAsync()));
+    }
+
+    [Fact]
+    public async Task AnErrorTitleWithQuotesBackslashesAndNonAsciiIsKeptExactly()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var messageId = await InsertMessageAsync(businessId, "wamid.title-1");
+        const string title = "Échec \"d'envoi\" \\ 配信失敗 📵";
+
+        await DeliverAsync(phoneNumberId, Status("wamid.title-1", "failed", T0, errorCode: 999_001, errorTitle: title));
+
+        Assert.Equal($"Meta reported '{title}' (code 999001) and did not deliver the message.", (await MessageAsync(messageId)).FailureReason);
+        await factory.WithDbAsync(async db => Assert.Equal(title,
+            await db.MessageStatusEvents.Where(e => e.MessageId == messageId).Select(e => e.ErrorTitle).SingleAsync()));
+    }
+
+    [Fact]
     public async Task ARedeliveredStatusIsOneHistoryEvent()
     {
         var (phoneNumberId, businessId) = await ConnectedBusinessAsync();

@@ -127,8 +127,8 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
     [Fact]
     public async Task OnePassOfManyReportsGivesEachItsOwnMessageAndParksOnlyTheUnknown()
     {
-        // A pass applies all its reports with one statement per kind: each must still reach its own message
-        // when found ones and parked ones alternate, by Meta's id or by our callback data.
+        // One pass applies many reports together: each must reach its own message when found ones and
+        // parked ones alternate, by Meta's id or by our callback data (a guard for batching the statements).
         var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
         var byWamid = await InsertMessageAsync(businessId, "wamid.pass-1");
         var byCallback = await InsertMessageAsync(businessId, wamid: null);
@@ -153,7 +153,7 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         Assert.Equal(["delivered", "sent"], await HistoryAsync(byWamid));
         var late = await MessageAsync(byCallback);
         Assert.Equal(("wamid.pass-2", "sent"), (late.Wamid, late.DeliveryStatus));
-        // Of two reports of the same rank, the first counts, as when they are applied one at a time.
+        // Of two reports of the same rank, the first counts: a status only moves to a higher rank.
         Assert.Equal(131026, (await MessageAsync(twiceFailed)).FailureCode);
         Assert.Equal(["failed", "failed"], await HistoryAsync(twiceFailed));
         await factory.WithDbAsync(async db => Assert.Equal(["wamid.pass-unknown-1", "wamid.pass-unknown-2"],

@@ -17,6 +17,12 @@ public sealed partial class WebhookBodyPruner(
 {
     private const int BatchSize = 1000;
 
+    // Each delivery's applied_at passes a run's cutoff once, so a run need only look at deliveries applied
+    // since the previous run's cutoff, through the applied_at index, instead of every old row each hour.
+    // That holds because the processor stamps applied_at with the time it applies, at least a day after
+    // any cutoff already passed. Kept in memory: the first run after a start looks through everything older once.
+    private long _prunedBeforeTicks; // DateTime ticks; 0 until a run has finished
+
     protected override TimeSpan Period => TimeSpan.FromHours(1);
 
     protected override Task RunOnceAsync(CancellationToken cancellationToken) => PruneAsync(cancellationToken);
@@ -27,26 +33,39 @@ public sealed partial class WebhookBodyPruner(
         var before = Time.GetUtcNow().UtcDateTime.AddDays(-options.Value.Webhooks.KeepBodiesDays);
         var dropped = Array.Empty<byte>();
         var total = 0;
-        long after = 0; // a batch starts where the last ended, so a large first sweep does not rescan what it did
-        List<long> due;
+        // A batch starts after the last one's (applied_at, id), so a long run never looks at a row twice.
+        var (lastAt, lastId) = (new DateTime(Volatile.Read(ref _prunedBeforeTicks), DateTimeKind.Utc), 0L);
+        int found;
         do
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
-            due = await db.WebhookEvents.Where(e => e.Id > after && e.AppliedAt != null && e.AppliedAt < before && e.Body != dropped)
-                .OrderBy(e => e.Id).Take(BatchSize).Select(e => e.Id).ToListAsync(cancellationToken);
-            if (due.Count > 0)
+            var due = await db.WebhookEvents
+                .Where(e => e.AppliedAt >= lastAt && e.AppliedAt < before && (e.AppliedAt > lastAt || e.Id > lastId) && e.Body != dropped)
+                .OrderBy(e => e.AppliedAt).ThenBy(e => e.Id).Take(BatchSize)
+                .Select(e => new { e.Id, AppliedAt = e.AppliedAt!.Value })
+                .ToListAsync(cancellationToken);
+            found = due.Count;
+            if (found > 0)
             {
+                var ids = due.ConvertAll(e => e.Id);
                 using (await gate.EnterBackgroundAsync(cancellationToken))
                 {
-                    total += await db.WebhookEvents.Where(e => due.Contains(e.Id))
+                    total += await db.WebhookEvents.Where(e => ids.Contains(e.Id))
                         .ExecuteUpdateAsync(set => set.SetProperty(e => e.Body, dropped), cancellationToken);
                 }
 
-                after = due[^1];
+                (lastAt, lastId) = (due[^1].AppliedAt, due[^1].Id);
             }
         }
-        while (due.Count == BatchSize);
+        while (found == BatchSize);
+
+        // Two runs at once (the hourly one and a direct call) may race here and move it back a run: harmless,
+        // the next run then looks at a little more than it needs to.
+        if (before.Ticks > Volatile.Read(ref _prunedBeforeTicks))
+        {
+            Volatile.Write(ref _prunedBeforeTicks, before.Ticks);
+        }
 
         if (total > 0)
         {

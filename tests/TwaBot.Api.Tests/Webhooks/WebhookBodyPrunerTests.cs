@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using TwaBot.Api.Data;
 using TwaBot.Api.Tests.Infrastructure;
 using TwaBot.Api.Webhooks;
 using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
@@ -45,6 +46,52 @@ public class WebhookBodyPrunerTests
     }
 
     [Fact]
+    public async Task EachRunLooksOnlyAtDeliveriesAppliedSinceTheLastRunsCutoff()
+    {
+        // Rows only grow (each keeps its key), so an hourly run must not read every old row again: a body
+        // put back by hand on a row older than the last run's cutoff shows whether the next run looked.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Webhooks:KeepBodiesDays"] = "1" });
+        var now = server.Clock.GetUtcNow().UtcDateTime;
+        var dueNow = await InsertAppliedAsync(server, now.AddDays(-2));
+        var dueInAnHour = await InsertAppliedAsync(server, now.AddHours(-23.5));
+        var pruner = FreshPruner(server); // as after a restart: the rows were there before its first run
+        await pruner.PruneAsync();
+        Assert.Equal(new[] { 0, 2 }, await BodyLengthsAsync(server, dueNow, dueInAnHour));
+
+        await server.WithDbAsync(db => db.Database.ExecuteSqlAsync($"UPDATE webhook_events SET body = x'7b7d' WHERE id = {dueNow}"));
+        server.Clock.Advance(TimeSpan.FromHours(1));
+        await pruner.PruneAsync();
+
+        Assert.Equal(new[] { 2, 0 }, await BodyLengthsAsync(server, dueNow, dueInAnHour));
+    }
+
+    /// <summary>
+    /// A pruner that has not run yet, as in a process started on these rows. The server's own pruner ran at
+    /// start, before the test wrote rows applied (by hand) long before that run's cutoff, which it then never
+    /// looks at again; rows the server applies itself always carry the time they were applied.
+    /// </summary>
+    private static WebhookBodyPruner FreshPruner(TwaBotApiFactory server) => ActivatorUtilities.CreateInstance<WebhookBodyPruner>(server.Services);
+
+    private static async Task<long> InsertAppliedAsync(TwaBotApiFactory server, DateTime appliedAt)
+    {
+        long id = 0;
+        var at = PreparedCommands.Text(appliedAt);
+        await server.WithDbAsync(async db => id = await db.Database.SqlQuery<long>($"""
+            INSERT INTO webhook_events (received_at, event_time, body_sha256, body, applied_at, attempts)
+            VALUES ({at}, 1, randomblob(32), x'7b7d', {at}, 1) RETURNING id AS "Value"
+            """).AsAsyncEnumerable().SingleAsync());
+        return id;
+    }
+
+    private static async Task<int[]> BodyLengthsAsync(TwaBotApiFactory server, params long[] ids)
+    {
+        int[] lengths = [];
+        await server.WithDbAsync(async db => lengths = await db.WebhookEvents.Where(e => ids.Contains(e.Id)).OrderBy(e => e.Id)
+            .Select(e => e.Body.Length).ToArrayAsync());
+        return lengths;
+    }
+
+    [Fact]
     public async Task ALargeBacklogIsDroppedInBatches()
     {
         await using var server = new TwaBotApiFactory();
@@ -54,7 +101,7 @@ public class WebhookBodyPrunerTests
             SELECT '2020-01-01 00:00:00', i, randomblob(32), x'7b7d', '2020-01-01 00:00:00', 1 FROM n
             """));
 
-        await server.Services.GetRequiredService<WebhookBodyPruner>().PruneAsync(); // (or the start-up run, if it came later)
+        await FreshPruner(server).PruneAsync(); // as after a restart: the backlog was there before its first run
 
         var empty = Array.Empty<byte>();
         await server.WithDbAsync(async db => Assert.False(await db.WebhookEvents.AnyAsync(e => e.Body != empty)));

@@ -17,4 +17,16 @@ public sealed class Contact
 
     /// <summary>Set when Meta reports the user stopped marketing messages (user_preferences), cleared on resume.</summary>
     public DateTime? MarketingOptOutAt { get; set; }
+
+    /// <summary>
+    /// The timestamp of the latest marketing preference (stop or resume) applied. Meta does not keep
+    /// webhooks in order and redelivers failed ones for days, so an older preference arriving later changes nothing.
+    /// </summary>
+    public DateTime? MarketingPreferenceAt { get; set; }
+
+    /// <summary>
+    /// The timestamp of the latest STOP / START-type message applied; an older one arriving later
+    /// (out of order, or redelivered) does not undo it.
+    /// </summary>
+    public DateTime? OptKeywordAt { get; set; }
 }

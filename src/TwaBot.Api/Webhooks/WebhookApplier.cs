@@ -47,8 +47,7 @@ public sealed partial class WebhookApplier(
         {
             if (Route(businesses, preference.PhoneNumberId) is { } businessId && preference.Category == "marketing_messages")
             {
-                var contact = await ContactAsync(businessId, preference.WaId, null, cancellationToken);
-                contact.MarketingOptOutAt = preference.Value == "stop" ? preference.At : preference.Value == "resume" ? null : contact.MarketingOptOutAt;
+                ApplyMarketingPreference(await ContactAsync(businessId, preference.WaId, null, cancellationToken), preference);
                 await db.SaveChangesAsync(cancellationToken);
             }
         }
@@ -83,17 +82,36 @@ public sealed partial class WebhookApplier(
             contact.LastInboundAt = message.SentAt;
         }
 
-        if (OptOutKeywords.IsOptOut(message.Text))
+        var optOut = OptOutKeywords.IsOptOut(message.Text);
+        var optIn = !optOut && OptOutKeywords.IsOptIn(message.Text);
+        // Meta keeps no order and redelivers for days: the customer's latest keyword decides, not the last to arrive.
+        if ((optOut || optIn) && (contact.OptKeywordAt is not { } latest || message.SentAt >= latest))
         {
-            await OptOutAsync(businessId, message.From, cancellationToken);
-        }
-        else if (OptOutKeywords.IsOptIn(message.Text))
-        {
-            await db.Suppressions.Where(s => s.BusinessId == businessId && s.Phone == message.From && s.State == SuppressionStates.OptedOut)
-                .ExecuteDeleteAsync(cancellationToken);
+            contact.OptKeywordAt = message.SentAt;
+            if (optOut)
+            {
+                await OptOutAsync(businessId, message.From, cancellationToken);
+            }
+            else
+            {
+                await db.Suppressions.Where(s => s.BusinessId == businessId && s.Phone == message.From && s.State == SuppressionStates.OptedOut)
+                    .ExecuteDeleteAsync(cancellationToken);
+            }
         }
 
         await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>Meta's marketing stop or resume, unless the contact already has a later one.</summary>
+    private static void ApplyMarketingPreference(Contact contact, PreferenceUpdate preference)
+    {
+        if (preference.Value is not ("stop" or "resume") || (contact.MarketingPreferenceAt is { } latest && preference.At < latest))
+        {
+            return;
+        }
+
+        contact.MarketingPreferenceAt = preference.At;
+        contact.MarketingOptOutAt = preference.Value == "stop" ? preference.At : null;
     }
 
     private async Task OptOutAsync(long businessId, string phone, CancellationToken cancellationToken)

@@ -84,6 +84,46 @@ public class DatabaseTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
         }
     }
 
+    [Fact]
+    public async Task UpgradingGivesContactsTheTimesOfTheirLatestKeywordAndPreference()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"twabot-upgrade-{Guid.NewGuid():N}.db");
+        var options = new DbContextOptionsBuilder<TwaBotDbContext>();
+        DataExtensions.Configure(options, DataExtensions.BuildConnectionString($"Data Source={path}", Path.GetTempPath()));
+        try
+        {
+            await using var db = new TwaBotDbContext(options.Options);
+            var migrator = db.GetService<IMigrator>();
+            await migrator.MigrateAsync("20261126045008_TimeOrderedWebhookKey"); // the last one before these times
+            await db.Database.ExecuteSqlRawAsync("""
+                INSERT INTO businesses (id, name, plan, time_zone, created_at) VALUES (1, 'Old', 'Pro', 'Asia/Kolkata', '2026-11-01 00:00:00');
+                INSERT INTO contacts (business_id, phone, marketing_opt_out_at) VALUES (1, '919811110000', '2026-11-20 09:00:00');
+                INSERT INTO contacts (business_id, phone) VALUES (1, '919822220000');
+                INSERT INTO inbound_messages (business_id, wamid, "from", type, text, sent_at) VALUES
+                    (1, 'wamid.a', '919822220000', 'text', ' stop ', '2026-11-20 10:00:00'),
+                    (1, 'wamid.b', '919822220000', 'text', 'Start', '2026-11-21 10:00:00'),
+                    (1, 'wamid.c', '919822220000', 'text', 'start now', '2026-11-22 10:00:00'),
+                    (1, 'wamid.d', '919811110000', 'text', 'Hello', '2026-11-22 10:00:00');
+                """);
+
+            await migrator.MigrateAsync();
+
+            var contacts = await db.Contacts.AsNoTracking().OrderBy(c => c.Phone).ToListAsync();
+            Assert.Equal(new DateTime(2026, 11, 20, 9, 0, 0, DateTimeKind.Utc), contacts[0].MarketingPreferenceAt);
+            Assert.Null(contacts[0].OptKeywordAt); // "Hello" is no keyword
+            Assert.Null(contacts[1].MarketingPreferenceAt);
+            Assert.Equal(new DateTime(2026, 11, 21, 10, 0, 0, DateTimeKind.Utc), contacts[1].OptKeywordAt); // "start now" is a conversation
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                File.Delete(path + suffix);
+            }
+        }
+    }
+
     [Theory]
     [InlineData("Data Source=twabot.db", "/srv/app/twabot.db")]
     [InlineData("Data Source=/data/twabot.db", "/data/twabot.db")]

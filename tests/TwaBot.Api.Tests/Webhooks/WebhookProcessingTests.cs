@@ -341,6 +341,25 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         Assert.Null(await SuppressionStateAsync(businessId, "919877778888"));
     }
 
+    [Theory]
+    [InlineData("STOP", 0, "START", 1, null)]                       // in order
+    [InlineData("START", 1, "STOP", 0, null)]                       // a late STOP does not undo the later START
+    [InlineData("START", 0, "UNSUBSCRIBE", 1, SuppressionStates.OptedOut)]
+    [InlineData("STOP", 1, "subscribe", 0, SuppressionStates.OptedOut)] // a late START does not undo the later STOP
+    [InlineData("STOP", 0, "STOP", -1, SuppressionStates.OptedOut)]
+    public async Task TheCustomersLatestKeywordDecidesWhateverTheArrivalOrder(
+        string first, int firstMinute, string second, int secondMinute, string? expected)
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.kw1-{Guid.NewGuid():N}", "919866667777", first, T0.AddMinutes(firstMinute)));
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.kw2-{Guid.NewGuid():N}", "919866667777", second, T0.AddMinutes(secondMinute)));
+
+        Assert.Equal(expected, await SuppressionStateAsync(businessId, "919866667777"));
+        // The window still counts from the latest message, whichever keyword it carried.
+        Assert.Equal(T0.AddMinutes(Math.Max(firstMinute, secondMinute)).UtcDateTime, (await ContactAsync(businessId, "919866667777"))?.LastInboundAt);
+    }
+
     [Fact]
     public async Task StartNeverLiftsABlock()
     {
@@ -369,6 +388,21 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
 
         Assert.Equal(T0.UtcDateTime, stopped);
         Assert.Null((await ContactAsync(businessId, "16505551234"))?.MarketingOptOutAt);
+    }
+
+    [Theory]
+    [InlineData("resume", "stop", null)]   // a late stop does not undo the later resume
+    [InlineData("stop", "resume", 1)]      // a late resume does not undo the later stop
+    public async Task AnOlderMarketingPreferenceArrivingLaterChangesNothing(string later, string earlier, int? optedOutAtDay)
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+
+        await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, "16505559876", later, T0.AddDays(1)))));
+        await factory.ApplyWebhooksAsync();
+        await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, "16505559876", earlier, T0))));
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal(optedOutAtDay is { } day ? T0.AddDays(day).UtcDateTime : null, (await ContactAsync(businessId, "16505559876"))?.MarketingOptOutAt);
     }
 
     [Theory]

@@ -183,9 +183,17 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("marketing_opt_out_at");
 
+                    b.Property<DateTime?>("MarketingPreferenceAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("marketing_preference_at");
+
                     b.Property<string>("Name")
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
+
+                    b.Property<DateTime?>("OptKeywordAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("opt_keyword_at");
 
                     b.Property<string>("Phone")
                         .IsRequired()

@@ -9,11 +9,11 @@ namespace TwaBot.Api.Sending;
 /// </summary>
 public sealed record SendRoute(string Name, string Permission, bool UsesTemplate, bool FreeForm, WindowClosedText WindowClosed)
 {
-    public static readonly SendRoute SendTemplate = new("send-template", ApiKeyPermissions.SendTemplate, UsesTemplate: true, FreeForm: false, WindowClosedText.General);
+    public static readonly SendRoute SendTemplate = new("send-template", ApiKeyPermissions.SendTemplate, UsesTemplate: true, FreeForm: false, WindowClosedText.TemplateRefused);
     public static readonly SendRoute SendText = new("send-text", ApiKeyPermissions.SendText, UsesTemplate: false, FreeForm: true, WindowClosedText.SendText);
     public static readonly SendRoute SendMedia = new("send-media", ApiKeyPermissions.SendMedia, UsesTemplate: false, FreeForm: true, WindowClosedText.General);
-    public static readonly SendRoute SendOtp = new("send-otp", ApiKeyPermissions.SendOtp, UsesTemplate: true, FreeForm: false, WindowClosedText.General);
-    public static readonly SendRoute QuickSendTemplate = new("quick-send", ApiKeyPermissions.SendTemplate, UsesTemplate: true, FreeForm: false, WindowClosedText.QuickSend);
+    public static readonly SendRoute SendOtp = new("send-otp", ApiKeyPermissions.SendOtp, UsesTemplate: true, FreeForm: false, WindowClosedText.TemplateRefused);
+    public static readonly SendRoute QuickSendTemplate = new("quick-send", ApiKeyPermissions.SendTemplate, UsesTemplate: true, FreeForm: false, WindowClosedText.TemplateRefused);
     public static readonly SendRoute QuickSendText = new("quick-send", ApiKeyPermissions.SendText, UsesTemplate: false, FreeForm: true, WindowClosedText.QuickSend);
 }
 
@@ -32,6 +32,14 @@ public sealed record WindowClosedText(string Error, string Hint)
 
     public static readonly WindowClosedText SendText = new(
         $"{Closed} Use a pre-approved template (send-template or quick-send with template=) for re-engagement.", PostHint);
+
+    /// <summary>
+    /// Template routes never fail our own window check (templates work at any time), so they meet
+    /// WINDOW_CLOSED only when Meta refuses a template with 131047; advising a template would not help.
+    /// </summary>
+    public static readonly WindowClosedText TemplateRefused = new(
+        "Meta refused this template message under its 24-hour customer service window rule (131047: more than 24 hours since the contact last messaged your business).",
+        "Templates normally work at any time: check the template's status and category in WhatsApp Manager, or send again after the contact messages your business.");
 
     public static readonly WindowClosedText QuickSend = new(
         $"{Closed} Use a pre-approved template for re-engagement.",

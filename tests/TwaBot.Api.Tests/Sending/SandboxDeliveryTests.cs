@@ -63,6 +63,22 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
         Assert.False(json.GetProperty("session_window").GetProperty("open").GetBoolean());
         await AssertRowAsync(tenant.BusinessId, "919876540047", "failed", 131047);
+        // A template was refused: the answer must not tell the caller to send a template instead.
+        Assert.StartsWith("Meta refused this template message", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("send-template", json.GetProperty("hint").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A0047NumberOnAFreeFormSendGetsTheSeedsWindowText()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876540047"); // our own window check passes; Meta's refuses
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876540047", message = "Hello" });
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        Assert.StartsWith("Recipient is outside the 24-hour customer service window.", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal("Call POST /api/v1/send-template or GET /api/v1/quick-send?phone=...&template=... instead.", json.GetProperty("hint").GetString());
     }
 
     [Fact]

@@ -38,6 +38,7 @@ public static class OpenApiExtensions
             options.OperationFilter<SecurityRequirementFilter>();
             options.OperationFilter<RequestBodyFilter>();
             options.OperationFilter<ExamplesFilter>();
+            options.SchemaFilter<ReadingRulesSchemaFilter>();
         });
         return services;
     }

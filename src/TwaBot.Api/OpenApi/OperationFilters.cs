@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -82,6 +84,35 @@ internal sealed class ExamplesFilter : IOperationFilter
         if (media is OpenApiMediaType writable)
         {
             writable.Example = JsonNode.Parse(json);
+        }
+    }
+}
+
+/// <summary>
+/// Makes schemas say how the server reads a body. Unknown fields are refused only by types marked
+/// <c>[JsonUnmappedMemberHandling(Disallow)]</c> (the admin API's bodies); the public sends ignore
+/// them (CRMs add their own data), so their schemas stay open to additional properties. A PATCH
+/// field whose value may be null (null clears it) is documented as nullable.
+/// </summary>
+internal sealed class ReadingRulesSchemaFilter : ISchemaFilter
+{
+    public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
+    {
+        if (schema is not OpenApiSchema writable)
+        {
+            return;
+        }
+
+        if (writable.Type == JsonSchemaType.Object && !writable.AdditionalPropertiesAllowed
+            && context.Type.GetCustomAttribute<JsonUnmappedMemberHandlingAttribute>()?.UnmappedMemberHandling != JsonUnmappedMemberHandling.Disallow)
+        {
+            writable.AdditionalPropertiesAllowed = true;
+        }
+
+        if (context.Type.IsGenericType && context.Type.GetGenericTypeDefinition() == typeof(Json.PatchField<>)
+            && Nullable.GetUnderlyingType(context.Type.GetGenericArguments()[0]) is not null)
+        {
+            writable.Type |= JsonSchemaType.Null;
         }
     }
 }

@@ -86,7 +86,7 @@ public static class SeedExamples
         {
           "success": true,
           "api_key": {
-            "key": "twb_live_3FhQ2xk9LmZr8VbN1sTq7YcWd5HpJ0uGe4KaB6oXiRn2Mw",
+            "key": "twb_live_3FhQ2xk9LmZr8VbN1sTq7YcWd5HpJ0uGe4KaB6oXiRn0xQXoA",
             "id": 7,
             "name": "My CRM",
             "prefix": "twb_live_3FhQ2x",

@@ -24,7 +24,7 @@ public static class SandboxInboundApi
             .WithSummary("Sandbox only: a customer message arrives through a signed webhook.")
             .RequireAuthorization(ApiKeyAuthenticationExtensions.AdminPolicy)
             .WithMetadata(new AdminKeySecurity())
-            .ProducesErrors(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound)
+            .ProducesErrors(StatusCodes.Status401Unauthorized)
             .WithExamples(SeedExamples.InboundRequest, (StatusCodes.Status200OK, SeedExamples.InboundResponse));
     }
 
@@ -70,6 +70,10 @@ public static class SandboxInboundApi
 }
 
 /// <summary>A customer's message: who (<c>from</c>), what, to which business, and optionally when (Unix seconds).</summary>
-public sealed record InboundRequest(long? BusinessId, string? PhoneNumberId, string? From, string? Text, string? Name, long? Timestamp);
+public sealed record InboundRequest(
+    long? BusinessId, string? PhoneNumberId,
+    [property: System.ComponentModel.DataAnnotations.Required] string? From,
+    [property: System.ComponentModel.DataAnnotations.Required] string? Text,
+    string? Name, long? Timestamp);
 
 public sealed record InboundResponse(string Wamid, bool Delivered) : SuccessResponse;

@@ -1,12 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using TwaBot.Api.Configuration;
 using TwaBot.Api.Errors;
 using TwaBot.Api.Json;
 using TwaBot.Api.Meta;
+using TwaBot.Api.OpenApi;
 
 namespace TwaBot.Api.Webhooks;
 
@@ -41,14 +41,20 @@ public static class WebhooksApi
     public static IEndpointRouteBuilder MapMetaWebhooks(this IEndpointRouteBuilder app)
     {
         var webhooks = app.MapGroup(Path).WithTags("Webhooks");
+        // Both return IResult, not Results<…, ApiError>: that would document a 400, which neither answers.
         webhooks.MapGet("", Verify).WithName("MetaWebhookVerify")
-            .WithSummary("Meta's verification handshake: echoes hub.challenge when hub.verify_token matches.");
+            .WithSummary("Meta's verification handshake: echoes hub.challenge when hub.verify_token matches.")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
+            .ProducesErrors(StatusCodes.Status403Forbidden);
         webhooks.MapPost("", Receive).WithName("MetaWebhookReceive")
-            .WithSummary("Meta's signed webhook deliveries (X-Hub-Signature-256).");
+            .WithSummary("Meta's signed webhook deliveries (X-Hub-Signature-256).")
+            .WithRequestBody<System.Text.Json.JsonElement, RouteHandlerBuilder>()
+            .Produces<OkResponse>(StatusCodes.Status200OK)
+            .ProducesErrors(StatusCodes.Status401Unauthorized, StatusCodes.Status413PayloadTooLarge);
         return app;
     }
 
-    private static Results<ContentHttpResult, ApiError> Verify(
+    private static IResult Verify(
         [FromQuery(Name = "hub.mode")] string? mode,
         [FromQuery(Name = "hub.verify_token")] string? token,
         [FromQuery(Name = "hub.challenge")] string? challenge,
@@ -61,7 +67,7 @@ public static class WebhooksApi
             : ApiErrors.WebhookVerificationFailed();
     }
 
-    private static async Task<Results<Ok<OkResponse>, ApiError>> Receive(
+    private static async Task<IResult> Receive(
         HttpRequest request, WebhookInbox inbox, MetaAppSecret secret, TimeProvider time, CancellationToken cancellationToken)
     {
         // The signature covers the exact bytes Meta sent, so read them before anything parses them.

@@ -63,6 +63,63 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task TheWebhookOperationsListTheAnswersTheyGive()
+    {
+        var document = await Document();
+
+        var verify = Operation(document, "/webhooks/meta", "get");
+        var receive = Operation(document, "/webhooks/meta", "post");
+
+        Assert.Equal(["200", "403"], ResponseCodes(verify));
+        Assert.True(verify.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("text/plain", out _));
+        Assert.Equal(["200", "401", "413"], ResponseCodes(receive));
+        Assert.True(receive.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+        Assert.DoesNotContain("404", ResponseCodes(Operation(document, "/sandbox/v1/inbound", "post")));
+    }
+
+    [Fact]
+    public async Task SchemasSayWhichFieldsAreRequiredAndWhetherUnknownOnesAreRefused()
+    {
+        var document = await Document();
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+
+        var sendTemplate = schemas.GetProperty("SendTemplateRequest");
+        var createKey = schemas.GetProperty("CreateApiKeyRequest");
+
+        Assert.Equal(["phone", "template_name"], Required(sendTemplate));
+        Assert.Equal(["media_type", "media_url", "phone"], Required(schemas.GetProperty("SendMediaRequest")));
+        Assert.Equal(["from", "text"], Required(schemas.GetProperty("InboundRequest")));
+        // The public sends ignore unknown fields (CRMs add their own); the admin API refuses them.
+        Assert.False(sendTemplate.TryGetProperty("additionalProperties", out _));
+        Assert.False(schemas.GetProperty("InboundRequest").TryGetProperty("additionalProperties", out _));
+        Assert.False(createKey.GetProperty("additionalProperties").GetBoolean());
+    }
+
+    [Fact]
+    public async Task PatchFieldsThatNullClearsAreNullable()
+    {
+        var document = await Document();
+
+        var update = document.GetProperty("components").GetProperty("schemas").GetProperty("UpdateApiKeyRequest").GetProperty("properties");
+
+        Assert.True(update.GetProperty("daily_limit").GetProperty("nullable").GetBoolean());
+        Assert.True(update.GetProperty("per_minute_limit").GetProperty("nullable").GetBoolean());
+        Assert.True(update.GetProperty("expires_at").GetProperty("nullable").GetBoolean());
+        Assert.False(update.GetProperty("name").TryGetProperty("nullable", out _));
+    }
+
+    [Fact]
+    public async Task TheExampleKeyIsAWellFormedKey()
+    {
+        var document = await Document();
+
+        var key = Example(document, "/admin/v1/businesses/{id}/api-keys", "post", "201").GetProperty("api_key").GetProperty("key").GetString()!;
+
+        Assert.True(TwaBot.Api.ApiKeys.ApiKeyFormat.IsWellFormed(key, out var prefix), key);
+        Assert.Equal(TwaBot.Api.ApiKeys.ApiKeyFormat.LivePrefix, prefix);
+    }
+
+    [Fact]
     public async Task TheSwaggerUiIsServed()
     {
         using var client = factory.CreateClient();
@@ -97,6 +154,15 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         using var client = factory.CreateClient();
         return await (await client.GetAsync("/swagger/v1/swagger.json")).ReadJsonAsync(HttpStatusCode.OK);
     }
+
+    private static JsonElement Operation(JsonElement document, string path, string method) =>
+        document.GetProperty("paths").GetProperty(path).GetProperty(method);
+
+    private static string[] Required(JsonElement schema) =>
+        [.. schema.GetProperty("required").EnumerateArray().Select(f => f.GetString()!).Order(StringComparer.Ordinal)];
+
+    private static string[] ResponseCodes(JsonElement operation) =>
+        [.. operation.GetProperty("responses").EnumerateObject().Select(r => r.Name).Order(StringComparer.Ordinal)];
 
     private static JsonElement SecurityOf(JsonElement document, string path, string method) =>
         document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("security")[0];

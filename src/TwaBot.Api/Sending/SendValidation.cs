@@ -25,9 +25,10 @@ public static partial class SendValidation
             return ApiErrors.MissingBody();
         }
 
-        return Phone("phone", request.Phone, out var phone) ?? TemplateName("template_name", request.TemplateName)
+        return PhoneGiven("phone", request.Phone) ?? TemplateName("template_name", request.TemplateName)
             ?? Language("language", request.Language) ?? Parameters("body_params", request.BodyParams)
             ?? Parameters("header_params", request.HeaderParams)
+            ?? Phone("phone", request.Phone, out var phone)
             ?? (ApiErrorOr<OutgoingContent>)new TemplateContent(
                 phone, request.TemplateName!.Trim(), LanguageOrDefault(request.Language),
                 request.BodyParams ?? [], request.HeaderParams ?? []);
@@ -40,7 +41,8 @@ public static partial class SendValidation
             return ApiErrors.MissingBody();
         }
 
-        return Phone("phone", request.Phone, out var phone) ?? Message("message", request.Message)
+        return PhoneGiven("phone", request.Phone) ?? Message("message", request.Message)
+            ?? Phone("phone", request.Phone, out var phone)
             ?? (ApiErrorOr<OutgoingContent>)new TextContent(phone, request.Message!);
     }
 
@@ -51,9 +53,9 @@ public static partial class SendValidation
             return ApiErrors.MissingBody();
         }
 
-        if (Phone("phone", request.Phone, out var phone) is { } phoneError)
+        if (PhoneGiven("phone", request.Phone) is { } missing)
         {
-            return phoneError;
+            return missing;
         }
 
         if (request.MediaType is null || !MediaTypes.Contains(request.MediaType.Trim().ToLowerInvariant()))
@@ -77,6 +79,11 @@ public static partial class SendValidation
             return ApiErrors.Validation("filename", "filename must be at most 240 characters.");
         }
 
+        if (Phone("phone", request.Phone, out var phone) is { } phoneError)
+        {
+            return phoneError;
+        }
+
         return new MediaContent(phone, request.MediaType.Trim().ToLowerInvariant(), url, request.Caption, request.Filename);
     }
 
@@ -87,7 +94,7 @@ public static partial class SendValidation
             return ApiErrors.MissingBody();
         }
 
-        if ((Phone("phone", request.Phone, out var phone) ?? TemplateName("template_name", request.TemplateName)) is { } error)
+        if ((PhoneGiven("phone", request.Phone) ?? TemplateName("template_name", request.TemplateName)) is { } error)
         {
             return error;
         }
@@ -98,6 +105,7 @@ public static partial class SendValidation
         }
 
         return Language("language", request.Language)
+            ?? Phone("phone", request.Phone, out var phone)
             ?? (ApiErrorOr<OutgoingContent>)new OtpContent(
                 phone, request.TemplateName!.Trim(), LanguageOrDefault(request.Language), request.Otp ?? OtpCode.Generate());
     }
@@ -106,31 +114,36 @@ public static partial class SendValidation
     public static ApiErrorOr<OutgoingContent> QuickSend(QuickSendQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (Phone("phone", query.Phone, out var phone) is { } phoneError)
+        if (PhoneGiven("phone", query.Phone) is { } missing)
         {
-            return phoneError;
+            return missing;
         }
 
         if (query.IsTemplate)
         {
             var parameters = QuickSendParams.Split(query.Params);
             return TemplateName("template", query.Template) ?? Language("lang", query.Lang) ?? Parameters("params", parameters)
+                ?? Phone("phone", query.Phone, out var phone)
                 ?? (ApiErrorOr<OutgoingContent>)new TemplateContent(phone, query.Template!.Trim(), LanguageOrDefault(query.Lang), parameters, []);
         }
 
-        return Message("message", query.Message) ?? (ApiErrorOr<OutgoingContent>)new TextContent(phone, query.Message!);
-    }
-
-    private static ApiError? Phone(string field, string? value, out string phone)
-    {
-        if (string.IsNullOrWhiteSpace(value))
+        if (string.IsNullOrWhiteSpace(query.Message)) // and no template either
         {
-            phone = "";
-            return ApiErrors.Validation(field, $"{field} is required: the customer's number with country code, e.g. 919876543210.");
+            return ApiErrors.Validation("message", "template or message is required: template= for an approved template, message= for free-form text.");
         }
 
-        return PhoneNumber.TryNormalize(value, out phone) ? null : ApiErrors.InvalidPhone(field, value);
+        return Message("message", query.Message) ?? Phone("phone", query.Phone, out var to)
+            ?? (ApiErrorOr<OutgoingContent>)new TextContent(to, query.Message!);
     }
+
+    // PRODUCT §2's order: a missing or bad field answers before a badly formed phone number, so the
+    // number's format is checked last (PhoneGiven first, Phone at the end).
+    private static ApiError? PhoneGiven(string field, string? value) => string.IsNullOrWhiteSpace(value)
+        ? ApiErrors.Validation(field, $"{field} is required: the customer's number with country code, e.g. 919876543210.")
+        : null;
+
+    private static ApiError? Phone(string field, string? value, out string phone) =>
+        PhoneNumber.TryNormalize(value, out phone) ? null : ApiErrors.InvalidPhone(field, value ?? "");
 
     private static ApiError? TemplateName(string field, string? value) =>
         string.IsNullOrWhiteSpace(value) ? ApiErrors.Validation(field, $"{field} is required: the name of an approved template.")
@@ -138,7 +151,7 @@ public static partial class SendValidation
         : null;
 
     private static ApiError? Language(string field, string? value) =>
-        value is null || LanguageCode().IsMatch(value)
+        string.IsNullOrWhiteSpace(value) || LanguageCode().IsMatch(value) // empty is left out: form builders send every parameter
             ? null
             : ApiErrors.Validation(field, $"{field} must be a template language code such as en, en_US or pt_BR.");
 

@@ -82,6 +82,59 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         Assert.Equal(field, (await response.AssertErrorAsync(HttpStatusCode.BadRequest, code)).GetProperty("field").GetString());
     }
 
+    [Theory] // PRODUCT §2: "bad body / field" comes before "bad phone"
+    [InlineData("/api/v1/send-template", """{"phone":"12"}""", "template_name")]
+    [InlineData("/api/v1/send-template", """{"phone":"12","template_name":"x","language":"not a code"}""", "language")]
+    [InlineData("/api/v1/send-text", """{"phone":"12"}""", "message")]
+    [InlineData("/api/v1/send-media", """{"phone":"12","media_type":"gif","media_url":"https://e.com/a.gif"}""", "media_type")]
+    [InlineData("/api/v1/send-media", """{"phone":"12","media_type":"image","media_url":"not a url"}""", "media_url")]
+    [InlineData("/api/v1/send-otp", """{"phone":"12","template_name":"otp_verification","otp":"1"}""", "otp")]
+    public async Task ABadFieldAnswersBeforeABadlyFormedPhone(string path, string body, string field)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(field, (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+    }
+
+    [Theory]
+    [InlineData("phone=12&template=order_confirmation&lang=not+a+code", "VALIDATION_FAILED", "lang")]
+    [InlineData("phone=12&message=", "VALIDATION_FAILED", "message")]
+    [InlineData("phone=12&message=Hello", "INVALID_PHONE", "phone")]
+    public async Task QuickSendChecksItsFieldsBeforeThePhonesFormat(string query, string code, string field)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.GetAsync($"/api/v1/quick-send?{query}");
+
+        Assert.Equal(field, (await response.AssertErrorAsync(HttpStatusCode.BadRequest, code)).GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task QuickSendWithNeitherTemplateNorMessageNamesBoth()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.StartsWith("template or message is required", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnEmptyLanguageMeansTheDefault()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var post = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", language = "", body_params = new[] { "a", "b", "c" } });
+        var quickSend = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543211&template=order_confirmation&params=a,b,c&lang=");
+
+        Assert.Equal(HttpStatusCode.OK, post.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, quickSend.StatusCode);
+    }
+
     [Fact]
     public async Task ATemplateParameterWithALineBreakIsRefusedBeforeAnythingIsSent()
     {

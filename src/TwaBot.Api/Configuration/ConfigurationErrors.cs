@@ -14,18 +14,38 @@ public static class ConfigurationErrors
         _ => false,
     };
 
-    /// <summary>Binds and validates the options now; returns the readable report of what is wrong, or null.</summary>
+    /// <summary>
+    /// Binds and validates the options and the database setting now; returns the readable report of
+    /// what is wrong, or null. The database file is opened (created when missing) last, once the
+    /// settings are known to be sound, so a path the server cannot use is reported here too, not as a
+    /// host failure with a stack trace.
+    /// </summary>
     public static string? Check(IServiceProvider services)
     {
+        ArgumentNullException.ThrowIfNull(services);
+        var problems = new List<string>();
         try
         {
             _ = services.GetRequiredService<IOptions<TwaBotOptions>>().Value;
-            return null;
         }
         catch (Exception error) when (IsConfigurationError(error))
         {
-            return Describe(error);
+            problems.AddRange(Messages(error));
         }
+
+        if (services.GetService<IConfiguration>() is { } configuration
+            && Data.DataExtensions.ConnectionStringProblem(configuration.GetConnectionString(Data.DataExtensions.ConnectionStringName)) is { } badSetting)
+        {
+            problems.Add(badSetting);
+        }
+
+        if (problems.Count == 0 && services.GetService<Data.SqliteConnections>() is { } database
+            && Data.DataExtensions.DatabaseFileProblem(database) is { } badFile)
+        {
+            problems.Add(badFile);
+        }
+
+        return problems.Count == 0 ? null : Report(problems);
     }
 
     /// <summary>True under WebApplicationFactory, whose in-memory server must see start-up failures itself.</summary>
@@ -33,15 +53,16 @@ public static class ConfigurationErrors
         app?.Services.GetService<Microsoft.AspNetCore.Hosting.Server.IServer>()?.GetType().Assembly.GetName().Name
             == "Microsoft.AspNetCore.TestHost";
 
-    public static string Describe(Exception error)
+    public static string Describe(Exception error) => Report(Messages(error));
+
+    private static IEnumerable<string> Messages(Exception error) => error switch
     {
-        var messages = error switch
-        {
-            OptionsValidationException e => e.Failures,
-            AggregateException e => e.InnerExceptions.Select(Describe),
-            _ => [error.Message],
-        };
-        return "TwaBot server cannot start; fix the configuration:" + Environment.NewLine
-            + string.Join(Environment.NewLine, messages.Select(m => "  - " + m));
-    }
+        OptionsValidationException e => e.Failures,
+        AggregateException e => e.InnerExceptions.SelectMany(Messages),
+        _ => [error.Message],
+    };
+
+    private static string Report(IEnumerable<string> messages) =>
+        "TwaBot server cannot start; fix the configuration:" + Environment.NewLine
+        + string.Join(Environment.NewLine, messages.Select(m => "  - " + m));
 }

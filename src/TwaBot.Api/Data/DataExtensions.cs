@@ -32,6 +32,47 @@ public static class DataExtensions
         .UseSnakeCaseNamingConvention()
         .AddInterceptors(new SqliteDurability());
 
+    /// <summary>What is wrong with the configured connection string, or null when SQLite can read it.</summary>
+    internal static string? ConnectionStringProblem(string? configured)
+    {
+        try
+        {
+            _ = BuildConnectionString(configured, Path.GetTempPath());
+            return null;
+        }
+        catch (ArgumentException error)
+        {
+            return $"ConnectionStrings:{ConnectionStringName} must be a SQLite connection string such as \"{DefaultConnectionString}\" ({error.Message})";
+        }
+    }
+
+    /// <summary>
+    /// Opens the database file once, creating it and its folder when missing, and reads its header;
+    /// returns why that failed (a folder that cannot be written, a file that is not a database), or null.
+    /// </summary>
+    internal static string? DatabaseFileProblem(SqliteConnections database)
+    {
+        var file = new SqliteConnectionStringBuilder(database.ConnectionString).DataSource;
+        try
+        {
+            if (file is { Length: > 0 } and not ":memory:" && Path.GetDirectoryName(Path.GetFullPath(file)) is { Length: > 0 } folder)
+            {
+                Directory.CreateDirectory(folder);
+            }
+
+            using var connection = new SqliteConnection(database.ConnectionString);
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA schema_version;";
+            command.ExecuteScalar();
+            return null;
+        }
+        catch (Exception error) when (error is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            return $"ConnectionStrings:{ConnectionStringName}: the database file {file} cannot be opened or created ({error.Message})";
+        }
+    }
+
     /// <summary>
     /// Adds the settings we rely on to whatever the operator configured. A relative file name is
     /// taken from the content root, so the database does not move with the shell's directory.

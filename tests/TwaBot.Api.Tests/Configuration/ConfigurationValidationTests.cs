@@ -75,6 +75,23 @@ public class ConfigurationValidationTests
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // no stack trace
     }
 
+    [Theory]
+    [InlineData("garbage", "ConnectionStrings:TwaBot must be a SQLite connection string")]
+    [InlineData("Data Source=/tmp/x.db;Colour=blue", "ConnectionStrings:TwaBot must be a SQLite connection string")]
+    [InlineData("Data Source=/proc/twabot/twabot.db", "ConnectionStrings:TwaBot: the database file /proc/twabot/twabot.db cannot be opened or created")]
+    public async Task ADatabaseSettingTheServerCannotUseStopsItWithTheSettingsName(string connectionString, string expected)
+    {
+        var (exitCode, output) = await RunServerAsync(new()
+        {
+            ["DOTNET_ENVIRONMENT"] = "Development",
+            ["ConnectionStrings__TwaBot"] = connectionString,
+        });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // no stack trace
+    }
+
     [Fact]
     public async Task AProductionServerWithoutCredentialsRefusesToStart()
     {
@@ -135,7 +152,10 @@ public class ConfigurationValidationTests
             start.Environment[name] = value;
         }
 
-        start.Environment["ConnectionStrings__TwaBot"] = $"Data Source={Path.Combine(Path.GetTempPath(), $"twabot-cfg-{Guid.NewGuid():N}.db")}";
+        if (!environment.ContainsKey("ConnectionStrings__TwaBot"))
+        {
+            start.Environment["ConnectionStrings__TwaBot"] = $"Data Source={Path.Combine(Path.GetTempPath(), $"twabot-cfg-{Guid.NewGuid():N}.db")}";
+        }
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();

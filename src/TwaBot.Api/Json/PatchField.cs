@@ -22,8 +22,24 @@ public sealed class PatchFieldConverterFactory : JsonConverterFactory
     {
         public override bool HandleNull => true;
 
-        public override PatchField<T> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            new PatchField<T>(true, reader.TokenType == JsonTokenType.Null ? default : JsonSerializer.Deserialize<T>(ref reader, options));
+        public override PatchField<T> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                return new PatchField<T>(true, default);
+            }
+
+            try
+            {
+                return new PatchField<T>(true, JsonSerializer.Deserialize<T>(ref reader, options));
+            }
+            catch (JsonException error)
+            {
+                // The nested call reports its own root ("$") as the path; an error without a path gets
+                // this property's from the serializer, so the answer can name the field.
+                throw new JsonException(error.Message);
+            }
+        }
 
         public override void Write(Utf8JsonWriter writer, PatchField<T> value, JsonSerializerOptions options)
         {

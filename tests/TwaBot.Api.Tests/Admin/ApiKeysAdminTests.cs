@@ -111,6 +111,30 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         Assert.False(apiKey.TryGetProperty("key", out _));
     }
 
+    [Theory]
+    [InlineData("""{"daily_limit":"abc"}""", "daily_limit")]
+    [InlineData("""{"daily_limit":99999999999}""", "daily_limit")]
+    [InlineData("""{"permissions":"*"}""", "permissions")]
+    [InlineData("""{"expires_at":"garbage"}""", "expires_at")]
+    [InlineData("""{"name":7}""", "name")]
+    public async Task PatchValuesOfTheWrongTypeAreRefusedNamingTheFieldAndChangeNothing(string body, string field)
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var created = (await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/api-keys",
+            new { name = "k", permissions = new[] { "*" }, daily_limit = 20 })).ReadJsonAsync(HttpStatusCode.Created)).GetProperty("api_key");
+        var id = created.GetProperty("id").GetInt64();
+
+        var response = await admin.PatchAsync($"/admin/v1/api-keys/{id}", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal(field, json.GetProperty("field").GetString());
+        var listed = (await (await admin.GetAsync($"/admin/v1/businesses/{businessId}/api-keys")).ReadJsonAsync(HttpStatusCode.OK))
+            .GetProperty("api_keys")[0];
+        Assert.Equal(20, listed.GetProperty("daily_limit").GetInt32());
+        Assert.Equal("k", listed.GetProperty("name").GetString());
+    }
+
     [Fact]
     public async Task PatchOrRevokeOfAnUnknownKeyReturns404()
     {

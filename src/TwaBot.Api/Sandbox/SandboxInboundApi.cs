@@ -28,8 +28,6 @@ public static class SandboxInboundApi
             .WithExamples(SeedExamples.InboundRequest, (StatusCodes.Status200OK, SeedExamples.InboundResponse));
     }
 
-    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds(); // 9999-12-31
-
     private static async Task<Results<Ok<InboundResponse>, ApiError>> Deliver(
         InboundRequest? request, TwaBotDbContext db, StatusWebhookSender webhooks, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -48,9 +46,12 @@ public static class SandboxInboundApi
             return ApiErrors.Validation("text", "text is required (at most 4096 characters).");
         }
 
-        if (request.Timestamp < 0 || request.Timestamp > MaxUnixSeconds)
+        // Backdating tries an old conversation; a customer cannot write from the future (and such a
+        // message would hold the 24-hour window open for years). A minute of clock skew is allowed.
+        var latest = time.GetUtcNow().AddMinutes(1).ToUnixTimeSeconds();
+        if (request.Timestamp < 0 || request.Timestamp > latest)
         {
-            return ApiErrors.Validation("timestamp", $"timestamp must be Unix seconds between 0 and {MaxUnixSeconds} (9999-12-31).");
+            return ApiErrors.Validation("timestamp", $"timestamp must be Unix seconds from 0 to now ({latest - 60}); it backdates the message.");
         }
 
         var connection = await db.WhatsAppConnections.AsNoTracking()

@@ -29,13 +29,17 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     }
 
     [Fact]
-    public async Task TheLastSecondOfTheCalendarIsAccepted()
+    public async Task AMessageFromTheFutureIsRefusedAndOneFromNowIsAccepted()
     {
         using var admin = factory.CreateAdminClient();
+        var now = factory.Clock.GetUtcNow();
 
-        var response = await admin.PostAsJsonAsync("/sandbox/v1/inbound",
-            new { business_id = 1, from = "919876543210", text = "Hi", timestamp = 253_402_300_799L });
+        var future = await admin.PostAsJsonAsync("/sandbox/v1/inbound",
+            new { business_id = 1, from = "919876543210", text = "Hi", timestamp = now.AddDays(1).ToUnixTimeSeconds() });
+        var present = await admin.PostAsJsonAsync("/sandbox/v1/inbound",
+            new { business_id = 1, from = "919876543210", text = "Hi", timestamp = now.ToUnixTimeSeconds() });
 
-        Assert.True((await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("delivered").GetBoolean());
+        Assert.Equal("timestamp", (await future.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        Assert.True((await present.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("delivered").GetBoolean());
     }
 }

@@ -29,9 +29,14 @@ internal static class SuppressionsAdmin
             return ApiErrors.BusinessNotFound(id);
         }
 
+        if (string.IsNullOrWhiteSpace(request.Phone))
+        {
+            return ApiErrors.Validation("phone", "phone is required: the number with country code, e.g. 919876543210.");
+        }
+
         if (!PhoneNumber.TryNormalize(request.Phone, out var phone))
         {
-            return ApiErrors.InvalidPhone("phone", request.Phone ?? "");
+            return ApiErrors.InvalidPhone("phone", request.Phone);
         }
 
         if (request.State is null || !SuppressionStates.All.Contains(request.State))

@@ -13,7 +13,8 @@ namespace TwaBot.Api.Sandbox;
 /// the public docs' <c>order_confirmation</c> and an <c>otp_verification</c> template, and one key
 /// with all permissions, printed once to the console (never to the log).
 /// </summary>
-internal sealed class SandboxSeeder(IServiceProvider services, ServerMode mode, TimeProvider time, IOptions<TwaBotOptions> options) : IHostedService
+internal sealed class SandboxSeeder(
+    IServiceProvider services, ServerMode mode, TimeProvider time, IOptions<TwaBotOptions> options, IConfiguration configuration) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -79,12 +80,30 @@ internal sealed class SandboxSeeder(IServiceProvider services, ServerMode mode, 
              otp_verification, connected to the Meta emulator. Its API key, shown this once:
                  X-API-Key: {key}
              Try it:
-                 curl -s http://localhost:5080/api/v1/health -H "X-API-Key: {key}"
+                 curl -s {TryItBaseUrl(configuration["urls"], configuration["http_ports"])}/api/v1/health -H "X-API-Key: {key}"
 
             """);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Where a newcomer on this machine reaches the server: the first configured URL (<c>--urls</c>,
+    /// <c>ASPNETCORE_URLS</c>, launchSettings) or HTTP port, with a wildcard host as localhost. This runs
+    /// before Kestrel binds, so the configuration is what there is to go by.
+    /// </summary>
+    internal static string TryItBaseUrl(string? urls, string? httpPorts)
+    {
+        var first = urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+        if (first is null)
+        {
+            var port = httpPorts?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+            return port is null ? "http://localhost:5000" : $"http://localhost:{port}"; // Kestrel's default
+        }
+
+        var wildcard = System.Text.RegularExpressions.Regex.Match(first, @"^(?<scheme>[a-z]+://)(\+|\*|0\.0\.0\.0|\[::\])(?<rest>(:\d+)?)");
+        return (wildcard.Success ? wildcard.Groups["scheme"].Value + "localhost" + wildcard.Groups["rest"].Value : first).TrimEnd('/');
+    }
 
     internal static IEnumerable<Template> SeedTemplates(long businessId, DateTime now) =>
     [

@@ -1,0 +1,18 @@
+using TwaBot.Api.Sandbox;
+
+namespace TwaBot.Api.Tests.Sandbox;
+
+public class SandboxSeederTests
+{
+    [Theory]
+    [InlineData("http://localhost:5080", null, "http://localhost:5080")]               // dotnet run (launchSettings)
+    [InlineData("http://127.0.0.1:5392;https://127.0.0.1:5393", null, "http://127.0.0.1:5392")]
+    [InlineData("http://+:8080", null, "http://localhost:8080")]
+    [InlineData("http://*:80/", null, "http://localhost:80")]
+    [InlineData("http://0.0.0.0:9000", null, "http://localhost:9000")]
+    [InlineData("http://[::]:9001", null, "http://localhost:9001")]
+    [InlineData(null, "8080", "http://localhost:8080")]                               // the container image's ASPNETCORE_HTTP_PORTS
+    [InlineData(null, null, "http://localhost:5000")]                                 // Kestrel's default
+    public void TheFirstStartBannerPointsAtTheAddressTheServerWasGiven(string? urls, string? httpPorts, string expected) =>
+        Assert.Equal(expected, SandboxSeeder.TryItBaseUrl(urls, httpPorts));
+}

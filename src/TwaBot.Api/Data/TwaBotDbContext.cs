@@ -77,6 +77,7 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
         {
             template.HasIndex(t => new { t.BusinessId, t.Name, t.Language }).IsUnique();
             template.Ignore(t => t.BodyParameterCount);
+            template.Ignore(t => t.HeaderParameterCount);
             template.HasOne<Business>().WithMany().HasForeignKey(t => t.BusinessId);
         });
 

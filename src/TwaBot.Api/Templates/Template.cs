@@ -43,6 +43,9 @@ public sealed partial class Template
     /// <summary>How many distinct <c>{{n}}</c> placeholders the body has: the body_params a send must give.</summary>
     public int BodyParameterCount => CountPlaceholders(Content);
 
+    /// <summary>How many distinct placeholders the text header has: the header_params a send must give.</summary>
+    public int HeaderParameterCount => CountPlaceholders(HeaderText ?? "");
+
     public static int CountPlaceholders(string text) =>
         Placeholder().Matches(text ?? "").Select(match => match.Groups[1].Value).Distinct(StringComparer.Ordinal).Count();
 

@@ -225,6 +225,35 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
     }
 
     [Fact]
+    public async Task HeaderParamsMustMatchTheTemplatesHeaderPlaceholders()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
+            new { name = "flash_sale", language = "en", category = "MARKETING", body = "Hi {{1}}, the sale is on.", header_text = "Sale ends {{1}}" }))
+            .EnsureSuccessStatusCode();
+
+        async Task<HttpResponseMessage> Send(string template, string[] bodyParams, string[]? headerParams) =>
+            await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+                new { phone = "919876543210", template_name = template, body_params = bodyParams, header_params = headerParams });
+
+        var none = await Send("flash_sale", ["Rahul"], null);
+        var two = await Send("flash_sale", ["Rahul"], ["today", "tomorrow"]);
+        var onHeaderless = await Send("order_confirmation", ["a", "b", "c"], ["x"]);
+        var quickSend = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&template=flash_sale&params=Rahul");
+        var one = await Send("flash_sale", ["Rahul"], ["today"]);
+
+        foreach (var refused in new[] { none, two, onHeaderless })
+        {
+            Assert.Equal("header_params", (await refused.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID")).GetProperty("field").GetString());
+        }
+
+        var quickSendError = await quickSend.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+        Assert.Contains("quick-send cannot fill", quickSendError.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+    }
+
+    [Fact]
     public async Task QuickSendParamsAreCountedAfterSplitting()
     {
         var tenant = await factory.CreateSendingTenantAsync();

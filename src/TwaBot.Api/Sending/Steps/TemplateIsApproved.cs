@@ -5,7 +5,8 @@ namespace TwaBot.Api.Sending.Steps;
 
 /// <summary>
 /// Template and OTP sends name an approved template of the caller's business in that language, and
-/// give exactly as many body parameters as it has placeholders (Meta would refuse with 132000).
+/// give exactly as many body parameters as it has placeholders, and header parameters as its text
+/// header has (Meta would refuse with 132000).
 /// OTPs need an AUTHENTICATION template, whose copy-code button carries the code.
 /// </summary>
 public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) : ISendStep
@@ -31,9 +32,28 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
                 $"Template '{template.Name}' is a {template.Category} template; OTPs need an approved AUTHENTICATION template.");
         }
 
-        return template.BodyParameterCount == content.BodyParameterCount
-            ? null
-            : ApiErrors.TemplateParamsInvalid(field,
+        if (template.BodyParameterCount != content.BodyParameterCount)
+        {
+            return ApiErrors.TemplateParamsInvalid(field,
                 $"Template '{template.Name}' has {template.BodyParameterCount} body variable(s); {field} gave {content.BodyParameterCount}.");
+        }
+
+        return HeaderParametersFit(context, template);
+    }
+
+    /// <summary>A text header's placeholders need as many header_params (Meta would refuse with 132000 too).</summary>
+    private static ApiError? HeaderParametersFit(SendContext context, Templates.Template template)
+    {
+        var given = context.Content is TemplateContent templateContent ? templateContent.HeaderParams.Count : 0;
+        if (given == template.HeaderParameterCount)
+        {
+            return null;
+        }
+
+        return context.Route.Name == "quick-send"
+            ? ApiErrors.TemplateParamsInvalid("template",
+                $"Template '{template.Name}' has {template.HeaderParameterCount} header variable(s), which quick-send cannot fill; use POST /api/v1/send-template with header_params.")
+            : ApiErrors.TemplateParamsInvalid("header_params",
+                $"Template '{template.Name}' has {template.HeaderParameterCount} header variable(s); header_params gave {given}.");
     }
 }

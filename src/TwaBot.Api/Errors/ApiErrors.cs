@@ -118,7 +118,7 @@ public static class ApiErrors
     }, retryAfterSeconds);
 
     public static ApiError MetaUnavailable() => Create(Status502BadGateway, ErrorCodes.MetaUnavailable,
-        "WhatsApp (Meta) did not accept the message: it failed or did not answer. Check message-status before retrying, to avoid a duplicate.");
+        "WhatsApp (Meta) did not accept the message: it failed or did not answer. If it did not answer, the message may still be delivered, so sending it again may deliver it twice.");
 
     public static ApiError MetaPaused(int retryAfterSeconds) => new(Status503ServiceUnavailable, new ErrorBody
     {

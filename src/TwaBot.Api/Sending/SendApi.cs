@@ -30,8 +30,15 @@ public static class SendApi
         services.AddScoped<SendPipeline>();
         services.AddSingleton<InterruptedSendSweeper>();
         services.AddHostedService(provider => provider.GetRequiredService<InterruptedSendSweeper>());
+        // quick-send carries the whole message in its URL: 4,096 characters, percent-encoded, can take
+        // 12 bytes each (Kestrel's default allows 8 KB, and answers a longer URL with an empty 414).
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(
+            kestrel => kestrel.Limits.MaxRequestLineSize = MaxRequestLineBytes);
         return services;
     }
+
+    /// <summary>Room for a quick-send URL with a 4,096-character message of 4-byte characters, and its other parameters.</summary>
+    public const int MaxRequestLineBytes = 64 * 1024;
 
     public static RouteGroupBuilder MapSending(this RouteGroupBuilder api)
     {

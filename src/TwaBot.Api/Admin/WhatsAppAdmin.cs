@@ -31,7 +31,7 @@ internal static class WhatsAppAdmin
             return ApiErrors.BusinessNotFound(id);
         }
 
-        var connection = request.Sandbox == true ? SandboxConnection(request, services) : LiveConnection(request);
+        var connection = request.Sandbox == true ? SandboxConnection(request, business.WhatsApp, services) : LiveConnection(request);
         if (connection.Error is { } error)
         {
             return error;
@@ -98,8 +98,13 @@ internal static class WhatsAppAdmin
         }, null);
     }
 
-    /// <summary>A connection to the in-process emulator: Meta-looking ids and a throwaway token.</summary>
-    private static (WhatsAppConnection? Value, ApiError? Error) SandboxConnection(ConnectWhatsAppRequest request, AdminServices services)
+    /// <summary>
+    /// A connection to the in-process emulator: Meta-looking ids and a throwaway token. Reconnecting a
+    /// business already on the sandbox keeps its ids (unless new ones are given), so the emulated account
+    /// keeps the templates submitted to it and the business's approved templates go on sending.
+    /// </summary>
+    private static (WhatsAppConnection? Value, ApiError? Error) SandboxConnection(
+        ConnectWhatsAppRequest request, WhatsAppConnection? current, AdminServices services)
     {
         if (!services.Mode.IsSandbox)
         {
@@ -113,8 +118,8 @@ internal static class WhatsAppAdmin
 
         return (new WhatsAppConnection
         {
-            PhoneNumberId = request.PhoneNumberId ?? RandomDigits(15),
-            WabaId = request.WabaId ?? RandomDigits(15),
+            PhoneNumberId = request.PhoneNumberId ?? (current is { IsSandbox: true } ? current.PhoneNumberId : RandomDigits(15)),
+            WabaId = request.WabaId ?? (current is { IsSandbox: true } ? current.WabaId : RandomDigits(15)),
             AccessToken = "sandbox_" + RandomNumberGenerator.GetHexString(32, lowercase: true),
             DisplayPhoneNumber = request.DisplayPhoneNumber?.Trim() ?? "15550000000",
             IsSandbox = true,

@@ -63,6 +63,24 @@ public class WhatsAppAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task ReconnectingTheSandboxKeepsItsAccountSoItsTemplatesStillSend()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var before = (await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}")).ReadJsonAsync(HttpStatusCode.OK))
+            .GetProperty("business").GetProperty("whatsapp");
+
+        var reconnect = await admin.PutAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/whatsapp", new { sandbox = true });
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+
+        var after = (await reconnect.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business").GetProperty("whatsapp");
+        Assert.Equal(before.GetProperty("waba_id").GetString(), after.GetProperty("waba_id").GetString());
+        Assert.Equal(before.GetProperty("phone_number_id").GetString(), after.GetProperty("phone_number_id").GetString());
+        Assert.Equal(HttpStatusCode.OK, send.StatusCode);
+    }
+
+    [Fact]
     public async Task APhoneNumberIdBelongsToOneBusinessOnly()
     {
         var first = await factory.CreateBusinessAsync();

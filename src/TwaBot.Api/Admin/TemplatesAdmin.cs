@@ -189,6 +189,16 @@ internal static partial class TemplatesAdmin
             return tooLong;
         }
 
+        if (!isAuthentication && !Template.PlaceholdersAreWellNumbered(request.Body!))
+        {
+            return ApiErrors.Validation("body", "body placeholders must be numbered {{1}} to {{n}} without gaps (or all be named), as sends give parameters in order.");
+        }
+
+        if (request.HeaderText is { } header && !Template.PlaceholdersAreWellNumbered(header))
+        {
+            return ApiErrors.Validation("header_text", "header_text placeholders must be numbered {{1}} to {{n}} without gaps (or all be named).");
+        }
+
         var placeholders = isAuthentication ? 1 : Template.CountPlaceholders(request.Body!);
         if (request.Variables is { } variables
             && (variables.Count != placeholders || variables.Any(string.IsNullOrWhiteSpace)))

@@ -49,6 +49,19 @@ public sealed partial class Template
     public static int CountPlaceholders(string text) =>
         Placeholder().Matches(text ?? "").Select(match => match.Groups[1].Value).Distinct(StringComparer.Ordinal).Count();
 
+    /// <summary>
+    /// True when the placeholders are all named (<c>{{first_name}}</c>) or all numbered <c>{{1}}</c> to
+    /// <c>{{n}}</c> without gaps: parameters are given by position, so <c>{{1}} {{3}}</c> has no meaning.
+    /// </summary>
+    public static bool PlaceholdersAreWellNumbered(string text)
+    {
+        var names = Placeholder().Matches(text ?? "").Select(match => match.Groups[1].Value).Distinct(StringComparer.Ordinal).ToList();
+        var numbers = names.Select(name => int.TryParse(name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0)
+            .Where(n => n > 0).ToHashSet();
+        return numbers.Count == 0 ? names.All(name => !name.All(char.IsAsciiDigit)) // named only ({{0}} is no name)
+            : numbers.Count == names.Count && numbers.Max() == numbers.Count;
+    }
+
     [GeneratedRegex(@"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")]
     private static partial Regex Placeholder();
 }

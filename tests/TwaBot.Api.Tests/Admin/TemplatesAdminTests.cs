@@ -70,6 +70,8 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     [InlineData("""{"name":"order_update","language":"en","category":"PROMOTION","body":"Hi"}""", "category")]
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY"}""", "body")]
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi {{1}}","variables":["a","b"]}""", "variables")]
+    [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi {{1}} {{3}}"}""", "body")]
+    [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi {{1}}","header_text":"Sale {{2}}"}""", "header_text")]
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi","footer_text":"0123456789012345678901234567890123456789012345678901234567890"}""", "footer_text")]
     public async Task InvalidTemplatesAreRefusedBeforeMetaIsCalled(string body, string field)
     {

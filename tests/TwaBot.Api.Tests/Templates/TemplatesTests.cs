@@ -60,6 +60,20 @@ public class TemplatesTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         Assert.Equal(expected, Template.CountPlaceholders(content));
     }
 
+    [Theory]
+    [InlineData("Hi {{1}}, your order {{2}} of {{3}}", true)]
+    [InlineData("{{2}} before {{1}}", true)]
+    [InlineData("No placeholders here.", true)]
+    [InlineData("Named {{first_name}} and {{order}}", true)]
+    [InlineData("Hi {{1}} {{3}}", false)]       // a gap: parameters are given by position
+    [InlineData("Hi {{2}}", false)]             // not from 1
+    [InlineData("Hi {{0}}", false)]
+    [InlineData("Hi {{1}} and {{name}}", false)] // numbered and named mixed
+    public void PlaceholdersMustBeNumberedWithoutGapsOrAllNamed(string content, bool expected)
+    {
+        Assert.Equal(expected, Template.PlaceholdersAreWellNumbered(content));
+    }
+
     private static Template OrderConfirmation(long businessId) => new()
     {
         BusinessId = businessId,

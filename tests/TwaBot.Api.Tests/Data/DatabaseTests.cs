@@ -47,82 +47,46 @@ public class DatabaseTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
     }
 
     [Fact]
-    public async Task UpgradingKeepsStoredWebhookEventsUnderTheTimeOrderedKey()
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"twabot-upgrade-{Guid.NewGuid():N}.db");
-        var options = new DbContextOptionsBuilder<TwaBotDbContext>();
-        DataExtensions.Configure(options, DataExtensions.BuildConnectionString($"Data Source={path}", Path.GetTempPath()));
-        try
-        {
-            await using var db = new TwaBotDbContext(options.Options);
-            var migrator = db.GetService<IMigrator>();
-            await migrator.MigrateAsync("20261125200425_DailyQuota"); // the last one before the key changed
-            await db.Database.ExecuteSqlRawAsync("""
-                INSERT INTO webhook_events (received_at, body_sha256, body, applied_at, attempts)
-                VALUES ('2026-11-25 10:00:00', x'0102', x'7b7d', '2026-11-25 10:00:01', 1)
-                """);
-
-            await migrator.MigrateAsync();
-
-            var stored = await db.WebhookEvents.AsNoTracking().SingleAsync();
-            Assert.Equal(0, stored.EventTime);
-            Assert.Equal([1, 2], stored.BodySha256);
-            Assert.Equal("{}"u8.ToArray(), stored.Body);
-            // The key is the pair: the same hash with another time is another delivery, the same pair is refused.
-            Assert.Equal(1, await db.Database.ExecuteSqlRawAsync(
-                "INSERT INTO webhook_events (received_at, event_time, body_sha256, body, attempts) VALUES ('2026-11-26', 7, x'0102', x'7b7d', 0)"));
-            await Assert.ThrowsAsync<SqliteException>(() => db.Database.ExecuteSqlRawAsync(
-                "INSERT INTO webhook_events (received_at, event_time, body_sha256, body, attempts) VALUES ('2026-11-26', 0, x'0102', x'7b7d', 0)"));
-        }
-        finally
-        {
-            SqliteConnection.ClearAllPools();
-            foreach (var suffix in new[] { "", "-wal", "-shm" })
+    public Task UpgradingKeepsStoredWebhookEventsUnderTheTimeOrderedKey() =>
+        UpgradeAsync("20261125200425_DailyQuota", // the last one before the key changed
+            """
+            INSERT INTO webhook_events (received_at, body_sha256, body, applied_at, attempts)
+            VALUES ('2026-11-25 10:00:00', x'0102', x'7b7d', '2026-11-25 10:00:01', 1)
+            """,
+            async db =>
             {
-                File.Delete(path + suffix);
-            }
-        }
-    }
+                var stored = await db.WebhookEvents.AsNoTracking().SingleAsync();
+                Assert.Equal(0, stored.EventTime);
+                Assert.Equal([1, 2], stored.BodySha256);
+                Assert.Equal("{}"u8.ToArray(), stored.Body);
+                // The key is the pair: the same hash with another time is another delivery, the same pair is refused.
+                Assert.Equal(1, await db.Database.ExecuteSqlRawAsync(
+                    "INSERT INTO webhook_events (received_at, event_time, body_sha256, body, attempts) VALUES ('2026-11-26', 7, x'0102', x'7b7d', 0)"));
+                await Assert.ThrowsAsync<SqliteException>(() => db.Database.ExecuteSqlRawAsync(
+                    "INSERT INTO webhook_events (received_at, event_time, body_sha256, body, attempts) VALUES ('2026-11-26', 0, x'0102', x'7b7d', 0)"));
+            });
 
     [Fact]
-    public async Task UpgradingGivesContactsTheTimesOfTheirLatestKeywordAndPreference()
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"twabot-upgrade-{Guid.NewGuid():N}.db");
-        var options = new DbContextOptionsBuilder<TwaBotDbContext>();
-        DataExtensions.Configure(options, DataExtensions.BuildConnectionString($"Data Source={path}", Path.GetTempPath()));
-        try
-        {
-            await using var db = new TwaBotDbContext(options.Options);
-            var migrator = db.GetService<IMigrator>();
-            await migrator.MigrateAsync("20261126045008_TimeOrderedWebhookKey"); // the last one before these times
-            await db.Database.ExecuteSqlRawAsync("""
-                INSERT INTO businesses (id, name, plan, time_zone, created_at) VALUES (1, 'Old', 'Pro', 'Asia/Kolkata', '2026-11-01 00:00:00');
-                INSERT INTO contacts (business_id, phone, marketing_opt_out_at) VALUES (1, '919811110000', '2026-11-20 09:00:00');
-                INSERT INTO contacts (business_id, phone) VALUES (1, '919822220000');
-                INSERT INTO inbound_messages (business_id, wamid, "from", type, text, sent_at) VALUES
-                    (1, 'wamid.a', '919822220000', 'text', ' stop ', '2026-11-20 10:00:00'),
-                    (1, 'wamid.b', '919822220000', 'text', 'Start', '2026-11-21 10:00:00'),
-                    (1, 'wamid.c', '919822220000', 'text', 'start now', '2026-11-22 10:00:00'),
-                    (1, 'wamid.d', '919811110000', 'text', 'Hello', '2026-11-22 10:00:00');
-                """);
-
-            await migrator.MigrateAsync();
-
-            var contacts = await db.Contacts.AsNoTracking().OrderBy(c => c.Phone).ToListAsync();
-            Assert.Equal(new DateTime(2026, 11, 20, 9, 0, 0, DateTimeKind.Utc), contacts[0].MarketingPreferenceAt);
-            Assert.Null(contacts[0].OptKeywordAt); // "Hello" is no keyword
-            Assert.Null(contacts[1].MarketingPreferenceAt);
-            Assert.Equal(new DateTime(2026, 11, 21, 10, 0, 0, DateTimeKind.Utc), contacts[1].OptKeywordAt); // "start now" is a conversation
-        }
-        finally
-        {
-            SqliteConnection.ClearAllPools();
-            foreach (var suffix in new[] { "", "-wal", "-shm" })
+    public Task UpgradingGivesContactsTheTimesOfTheirLatestKeywordAndPreference() =>
+        UpgradeAsync("20261126045008_TimeOrderedWebhookKey", // the last one before these times
+            """
+            INSERT INTO businesses (id, name, plan, time_zone, created_at) VALUES (1, 'Old', 'Pro', 'Asia/Kolkata', '2026-11-01 00:00:00');
+            INSERT INTO contacts (business_id, phone, marketing_opt_out_at) VALUES (1, '919811110000', '2026-11-20 09:00:00');
+            INSERT INTO contacts (business_id, phone) VALUES (1, '919822220000');
+            INSERT INTO inbound_messages (business_id, wamid, "from", type, text, sent_at) VALUES
+                (1, 'wamid.a', '919822220000', 'text', ' stop ', '2026-11-20 10:00:00'),
+                (1, 'wamid.b', '919822220000', 'text', 'Start', '2026-11-21 10:00:00'),
+                (1, 'wamid.c', '919822220000', 'text', 'start now', '2026-11-22 10:00:00'),
+                (1, 'wamid.d', '919811110000', 'text', 'Hello', '2026-11-22 10:00:00');
+            """,
+            async db =>
             {
-                File.Delete(path + suffix);
-            }
-        }
-    }
+                var contacts = await db.Contacts.AsNoTracking().OrderBy(c => c.Phone).ToListAsync();
+                Assert.Equal(new DateTime(2026, 11, 20, 9, 0, 0, DateTimeKind.Utc), contacts[0].MarketingPreferenceAt);
+                Assert.Null(contacts[0].OptKeywordAt); // "Hello" is no keyword
+                Assert.Null(contacts[1].MarketingPreferenceAt);
+                Assert.Equal(new DateTime(2026, 11, 21, 10, 0, 0, DateTimeKind.Utc), contacts[1].OptKeywordAt); // "start now" is a conversation
+            });
 
     [Theory]
     [InlineData("Data Source=twabot.db", "/srv/app/twabot.db")]
@@ -151,6 +115,36 @@ public class DatabaseTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
         finally
         {
             await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    /// <summary>
+    /// A database file migrated up to <paramref name="before"/>, given rows of that time by
+    /// <paramref name="oldRows"/>, then migrated to the end and checked by <paramref name="check"/>.
+    /// </summary>
+    private static async Task UpgradeAsync(string before, string oldRows, Func<TwaBotDbContext, Task> check)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"twabot-upgrade-{Guid.NewGuid():N}.db");
+        var options = new DbContextOptionsBuilder<TwaBotDbContext>();
+        DataExtensions.Configure(options, DataExtensions.BuildConnectionString($"Data Source={path}", Path.GetTempPath()));
+        try
+        {
+            await using var db = new TwaBotDbContext(options.Options);
+            var migrator = db.GetService<IMigrator>();
+            await migrator.MigrateAsync(before);
+            await db.Database.ExecuteSqlRawAsync(oldRows);
+
+            await migrator.MigrateAsync();
+
+            await check(db);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                File.Delete(path + suffix);
+            }
         }
     }
 }

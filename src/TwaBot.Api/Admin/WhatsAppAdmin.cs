@@ -111,7 +111,9 @@ internal static class WhatsAppAdmin
             return (null, ApiErrors.Validation("sandbox", "sandbox connections are only available when the server runs in sandbox mode."));
         }
 
-        if (AdminRules.OptionalLine("display_phone_number", request.DisplayPhoneNumber, AdminRules.MaxDisplayPhoneNumber) is { } error)
+        // Given ids must look like Meta's (digits): the Meta client puts them into request paths.
+        if ((OptionalDigits("phone_number_id", request.PhoneNumberId) ?? OptionalDigits("waba_id", request.WabaId)
+            ?? AdminRules.OptionalLine("display_phone_number", request.DisplayPhoneNumber, AdminRules.MaxDisplayPhoneNumber)) is { } error)
         {
             return (null, error);
         }
@@ -125,6 +127,8 @@ internal static class WhatsAppAdmin
             IsSandbox = true,
         }, null);
     }
+
+    private static ApiError? OptionalDigits(string field, string? value) => value is null ? null : AdminRules.Digits(field, value);
 
     private static string RandomDigits(int length) => "1" + RandomNumberGenerator.GetString("0123456789", length - 1);
 }

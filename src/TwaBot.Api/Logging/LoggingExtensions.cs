@@ -16,6 +16,11 @@ public static class LoggingExtensions
             .MinimumLevel.Information()
             // The framework's request-start/finish lines would duplicate ours (and print query strings).
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            // Pinned, so that raising Microsoft.AspNetCore's level in configuration does not bring them back:
+            // the framework's "Request starting" lines print query strings, and Kestrel puts the raw request
+            // line (an apikey= value too) into its bad-request errors only while this category logs Information.
+            .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
             // Keys of the unused data-protection ring (authentication registers it) are not worth a warning.
             .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
@@ -26,6 +31,7 @@ public static class LoggingExtensions
             .ReadFrom.Services(services)
             .Enrich.FromLogContext()
             .Enrich.With<SecretRedaction>()
+            .Enrich.With<ControlCharacterEscaping>()
             .WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture),
             // Each host keeps its own logger (several run side by side in the tests).
             preserveStaticLogger: true);

@@ -80,6 +80,19 @@ public class WhatsAppAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         Assert.Equal(HttpStatusCode.OK, send.StatusCode);
     }
 
+    [Theory]
+    [InlineData("""{"sandbox":true,"waba_id":"http://127.0.0.1:9/stolen?x="}""", "waba_id")]
+    [InlineData("""{"sandbox":true,"phone_number_id":"555/../messages"}""", "phone_number_id")]
+    public async Task SandboxIdsThatAreGivenMustBeNumericLikeMetas(string body, string field)
+    {
+        var id = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PutAsync($"/admin/v1/businesses/{id}/whatsapp", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(field, (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+    }
+
     [Fact]
     public async Task APhoneNumberIdBelongsToOneBusinessOnly()
     {

@@ -10,13 +10,15 @@ namespace TwaBot.Api.Tests.Logging;
 public class LogSecrecyTests : IAsyncLifetime
 {
     private const string MetaToken = "EAAGm0PX4ZCpsBAsentinelAccessToken0123456789";
-    private readonly TwaBotApiFactory _factory = new(new Dictionary<string, string?>
+    private static readonly Dictionary<string, string?> Verbose = new()
     {
         ["Serilog:MinimumLevel:Default"] = "Verbose",
         ["Serilog:MinimumLevel:Override:Microsoft"] = "Verbose",
         ["Serilog:MinimumLevel:Override:Microsoft.AspNetCore"] = "Verbose",
         ["Serilog:MinimumLevel:Override:System"] = "Verbose",
-    });
+    };
+
+    private readonly TwaBotApiFactory _factory = new(Verbose);
 
     [Fact]
     public async Task NoSecretAppearsInAnyLogLine()
@@ -35,11 +37,46 @@ public class LogSecrecyTests : IAsyncLifetime
         await anonymous.GetAsync($"/nowhere?apikey={key}");
 
         var logs = _factory.Logs.AllText();
-        Assert.Contains("Request starting", logs, StringComparison.Ordinal); // the framework line really was captured
+        Assert.Contains("Microsoft.AspNetCore.Routing", logs, StringComparison.Ordinal); // the framework's Verbose lines really were captured
+        Assert.DoesNotContain("Request starting", logs, StringComparison.Ordinal); // its request lines print query strings: pinned off
         Assert.Contains("/api/v1/health", logs, StringComparison.Ordinal);
         Assert.DoesNotContain(key[9..], logs, StringComparison.Ordinal);
         Assert.DoesNotContain(TwaBotApiFactory.AdminKey, logs, StringComparison.Ordinal);
         Assert.DoesNotContain(MetaToken, logs, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AMalformedRequestLineCarryingAKeyIsNotLoggedEvenAtVerbose()
+    {
+        await using var kestrel = new TwaBotApiFactory(Verbose);
+        kestrel.UseKestrel(0);
+        kestrel.StartServer();
+        using var client = kestrel.CreateClient();
+        var secret = "twb_test_" + new string('S', 49);
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(client.BaseAddress!.Host, client.BaseAddress.Port);
+        var stream = socket.GetStream();
+
+        // A literal space in the query: Kestrel refuses the request line before the app sees it.
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"GET /api/v1/quick-send?apikey={secret}&message=hello world HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+        var answer = new byte[1024];
+        var read = await stream.ReadAsync(answer);
+
+        Assert.StartsWith("HTTP/1.1 400", System.Text.Encoding.ASCII.GetString(answer, 0, read), StringComparison.Ordinal);
+        Assert.DoesNotContain(secret[9..], kestrel.Logs.AllText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ALineBreakInAPathCannotForgeALogLine()
+    {
+        using var client = _factory.CreateClient();
+
+        await client.GetAsync("/nothing%0A%5B20:00:00%20INF%5D%20FORGED");
+
+        var line = Assert.Single(_factory.Logs.Events, e => e.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal)
+            && e.Properties["RequestPath"].ToString().Contains("FORGED", StringComparison.Ordinal));
+        Assert.DoesNotContain('\n', line.RenderMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]

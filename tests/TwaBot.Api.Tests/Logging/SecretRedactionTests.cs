@@ -25,4 +25,20 @@ public class SecretRedactionTests
     {
         Assert.Same(input, SecretRedaction.Redact(input));
     }
+
+    [Theory]
+    [InlineData("/nothing\n[20:00:00 INF] FORGED-LINE", @"/nothing\n[20:00:00 INF] FORGED-LINE")]
+    [InlineData("a\r\nb\tc", @"a\r\nb\tc")]
+    [InlineData("bell\u0007 and \u2028", @"bell\u0007 and \u2028")]
+    public void ControlCharactersAreEscapedSoOneEventStaysOneLine(string input, string expected)
+    {
+        Assert.Equal(expected, ControlCharacterEscaping.Escape(input));
+    }
+
+    [Fact]
+    public void TextWithoutControlCharactersIsLeftAlone()
+    {
+        const string path = "/api/v1/message-status/wamid.HBgM";
+        Assert.Same(path, ControlCharacterEscaping.Escape(path));
+    }
 }

@@ -1,0 +1,58 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using Serilog.Core;
+using Serilog.Events;
+
+namespace TwaBot.Api.Logging;
+
+/// <summary>
+/// Escapes line breaks and other control characters in string log properties (a request path is
+/// logged decoded, so <c>%0A</c> in a URL would otherwise start a forged log line). Each becomes
+/// <c>\n</c>, <c>\r</c>, <c>\t</c> or <c>\uXXXX</c>, so one event stays one line and the text stays readable.
+/// </summary>
+public sealed class ControlCharacterEscaping : ILogEventEnricher
+{
+    private static readonly SearchValues<char> Controls = SearchValues.Create(
+        [.. Enumerable.Range(0, 0x20).Select(c => (char)c), '\u007f', '\u0085', '\u2028', '\u2029']);
+
+    public void Enrich(LogEvent logEvent, ILogEventPropertyFactory propertyFactory)
+    {
+        ArgumentNullException.ThrowIfNull(logEvent);
+        List<LogEventProperty>? changed = null;
+        foreach (var (name, value) in logEvent.Properties)
+        {
+            if (value is ScalarValue { Value: string text } && text.AsSpan().ContainsAny(Controls))
+            {
+                (changed ??= []).Add(new LogEventProperty(name, new ScalarValue(Escape(text))));
+            }
+        }
+
+        changed?.ForEach(logEvent.AddOrUpdateProperty);
+    }
+
+    /// <summary>Returns <paramref name="text"/> itself when it has no control character.</summary>
+    public static string Escape(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (!text.AsSpan().ContainsAny(Controls))
+        {
+            return text;
+        }
+
+        var escaped = new StringBuilder(text.Length + 8);
+        foreach (var c in text)
+        {
+            escaped.Append(c switch
+            {
+                '\n' => @"\n",
+                '\r' => @"\r",
+                '\t' => @"\t",
+                _ when Controls.Contains(c) => @"\u" + ((int)c).ToString("x4", CultureInfo.InvariantCulture),
+                _ => c.ToString(),
+            });
+        }
+
+        return escaped.ToString();
+    }
+}

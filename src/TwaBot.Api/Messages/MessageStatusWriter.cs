@@ -30,7 +30,7 @@ public sealed class MessageStatusWriter(TwaBotDbContext db, ParkedStatusSignal p
         }
 
         var reports = await db.ParkedStatuses.AsNoTracking()
-            .Where(p => p.BusinessId == businessId && (p.Wamid == wamid || p.MessageId == messageId))
+            .Where(p => p.BusinessId == businessId && p.Wamid == wamid) // a report is its message's by Meta's id, not by callback data
             .OrderBy(p => p.Id)
             .ToListAsync(cancellationToken);
         foreach (var report in reports)

@@ -12,7 +12,10 @@ public sealed class ParkedStatus
 
     public required string Wamid { get; set; }
 
-    /// <summary>Our message id from <c>biz_opaque_callback_data</c>, when Meta echoed it.</summary>
+    /// <summary>
+    /// Our message id from <c>biz_opaque_callback_data</c>, when Meta echoed it; kept for diagnosis only:
+    /// a parked report is applied to the message with its wamid, since callback data can name another's.
+    /// </summary>
     public long? MessageId { get; set; }
 
     public required string Status { get; set; }

@@ -94,10 +94,13 @@ public static class StatusReports
     private static async Task<(long Id, bool HasWamid)?> FindMessageAsync(
         PreparedCommands commands, long businessId, string wamid, long? callbackMessageId, CancellationToken cancellationToken)
     {
-        // By our id (the callback data) first; the answer says whether the row has its wamid yet.
+        // By our id (the callback data) first, for a row whose send never heard Meta's answer; the answer
+        // says whether the row has its wamid yet. A row with another wamid is another message: callback
+        // data is only a hint (another server on the same number makes the same "twb:N"), the wamid is Meta's.
         if (callbackMessageId is { } id
-            && await commands.Bind("SELECT wamid IS NOT NULL FROM messages WHERE id = $id AND business_id = $business_id",
-                ("$id", id), ("$business_id", businessId)).ExecuteScalarAsync(cancellationToken) is long hasWamid)
+            && await commands.Bind(
+                "SELECT wamid IS NOT NULL FROM messages WHERE id = $id AND business_id = $business_id AND (wamid IS NULL OR wamid = $wamid)",
+                ("$id", id), ("$business_id", businessId), ("$wamid", wamid)).ExecuteScalarAsync(cancellationToken) is long hasWamid)
         {
             return (id, hasWamid == 1);
         }

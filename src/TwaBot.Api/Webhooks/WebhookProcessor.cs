@@ -318,8 +318,7 @@ public sealed partial class WebhookProcessor(
         var ready = await (
             from parked in db.ParkedStatuses
             from message in db.Messages
-            where message.BusinessId == parked.BusinessId && message.Wamid != null
-                && (message.Wamid == parked.Wamid || message.Id == parked.MessageId)
+            where message.BusinessId == parked.BusinessId && message.Wamid != null && message.Wamid == parked.Wamid
             select new { message.BusinessId, MessageId = message.Id, Wamid = message.Wamid! })
             .Distinct().OrderBy(found => found.MessageId).Take(BatchSize).ToListAsync(cancellationToken);
         foreach (var found in ready)

@@ -274,6 +274,39 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
     }
 
     [Fact]
+    public async Task CallbackDataNamingAMessageWithAnotherWamidDoesNotTouchIt()
+    {
+        // Another server on the same number (a staging copy, a restored backup) makes the same "twb:N".
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var messageId = await InsertMessageAsync(businessId, "wamid.ours-1");
+
+        await DeliverAsync(phoneNumberId, Status("wamid.someone-elses", "failed", T0, callbackData: StatusReports.CallbackData(messageId)));
+
+        var message = await MessageAsync(messageId);
+        Assert.Equal("wamid.ours-1", message.Wamid);
+        Assert.Null(message.DeliveryStatus);
+        Assert.Empty(await HistoryAsync(messageId));
+    }
+
+    [Fact]
+    public async Task AParkedReportIsNotAppliedToTheMessageItsCallbackNamesWhenTheWamidsDiffer()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        await DeliverAsync(phoneNumberId, Status("wamid.foreign-2", "read", T0, callbackData: StatusReports.CallbackData(987_654)));
+        var messageId = await InsertMessageAsync(businessId, "wamid.ours-2", id: 987_654);
+
+        await factory.WithDbAsync(async db =>
+        {
+            await using var writer = new MessageStatusWriter(db, factory.Services.GetRequiredService<ParkedStatusSignal>(), factory.Clock);
+            Assert.Equal(0, await writer.ApplyParkedAsync(businessId, messageId, "wamid.ours-2", default));
+        });
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Null((await MessageAsync(messageId)).DeliveryStatus);
+        Assert.Empty(await HistoryAsync(messageId));
+    }
+
+    [Fact]
     public async Task AnotherBusinessesStatusCannotTouchAMessage()
     {
         var (_, businessA) = await ConnectedBusinessAsync();
@@ -555,14 +588,13 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         await factory.ApplyWebhooksAsync();
     }
 
-    private async Task<long> InsertMessageAsync(long businessId, string? wamid)
+    private async Task<long> InsertMessageAsync(long businessId, string? wamid, long id = 0)
     {
-        long id = 0;
         await factory.WithDbAsync(async db =>
         {
             var message = new Message
             {
-                BusinessId = businessId, ApiKeyId = 1, Wamid = wamid, To = "919876543210", Kind = MessageKinds.Text,
+                Id = id, BusinessId = businessId, ApiKeyId = 1, Wamid = wamid, To = "919876543210", Kind = MessageKinds.Text,
                 ApiStatus = wamid is null ? ApiStatuses.Pending : ApiStatuses.Success,
             };
             db.Messages.Add(message);

@@ -76,6 +76,14 @@ public sealed partial class WebhookApplier(
         });
 
         var contact = await ContactAsync(businessId, message.From, message.ProfileName, cancellationToken);
+        if (message.Type == "system")
+        {
+            // Meta's notices (a changed number, a changed preference) are not the customer writing: they open
+            // no window and carry no keyword. A preference among them is applied as one (WebhookPayload).
+            await db.SaveChangesAsync(cancellationToken);
+            return;
+        }
+
         // The window counts from the customer's own message time, and late deliveries never shorten it.
         if (contact.LastInboundAt is null || message.SentAt > contact.LastInboundAt)
         {

@@ -48,6 +48,7 @@ public sealed record WebhookPayload(
                         var names = Array(value, "contacts").GroupBy(c => Str(c, "wa_id") ?? "", StringComparer.Ordinal)
                             .ToDictionary(g => g.Key, g => ContactName(g.First()), StringComparer.Ordinal);
                         messages.AddRange(Array(value, "messages").Select(m => ReadMessage(phoneNumberId, m, names)).OfType<InboundMessageUpdate>());
+                        preferences.AddRange(Array(value, "messages").Select(m => ReadSystemPreference(phoneNumberId, m)).OfType<PreferenceUpdate>());
                         break;
                     case "user_preferences":
                         preferences.AddRange(Array(value, "user_preferences").Select(p => ReadPreference(phoneNumberId, p)).OfType<PreferenceUpdate>());
@@ -100,6 +101,13 @@ public sealed record WebhookPayload(
         };
         return new InboundMessageUpdate(phoneNumberId, wamid, from, type, text, UnixTime(message, "timestamp"), names.GetValueOrDefault(from));
     }
+
+    /// <summary>The older shape of a marketing preference: a <c>system</c> message of type <c>user_preference_changed</c>.</summary>
+    private static PreferenceUpdate? ReadSystemPreference(string? phoneNumberId, JsonElement message) =>
+        phoneNumberId is not null && Str(message, "type") == "system" && Str(message, "from") is { } from
+        && Has(message, "system", out var system) && Str(system, "type") == "user_preference_changed" && Str(system, "marketing") is { } marketing
+            ? new PreferenceUpdate(phoneNumberId, from, "marketing_messages", marketing, UnixTime(message, "timestamp"))
+            : null;
 
     private static PreferenceUpdate? ReadPreference(string? phoneNumberId, JsonElement preference)
     {

@@ -86,6 +86,16 @@ public static class MetaPayloads
         ["text"] = new JsonObject { ["body"] = body },
     };
 
+    /// <summary>A notice from Meta in the messages array (meta-cloud-api.md §3.4 and §6), not the customer writing.</summary>
+    public static JsonObject SystemMessage(string wamid, string from, JsonObject system, DateTimeOffset at) => new()
+    {
+        ["from"] = from,
+        ["id"] = wamid,
+        ["timestamp"] = Seconds(at),
+        ["type"] = "system",
+        ["system"] = system,
+    };
+
     public static JsonObject Contact(string waId, string name) => new()
     {
         ["profile"] = new JsonObject { ["name"] = name },

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -421,6 +422,33 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
 
         Assert.Equal(T0.UtcDateTime, stopped);
         Assert.Null((await ContactAsync(businessId, "16505551234"))?.MarketingOptOutAt);
+    }
+
+    [Fact]
+    public async Task AMetaSystemNoticeOpensNoWindowAndCarriesNoKeyword()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+
+        await DeliverMessagesAsync(phoneNumberId, SystemMessage("wamid.sys-1", "919844445555",
+            new JsonObject { ["type"] = "user_changed_number", ["body"] = "STOP", ["new_wa_id"] = "919844446666" }, T0));
+
+        Assert.Null((await ContactAsync(businessId, "919844445555"))?.LastInboundAt);
+        Assert.Null(await SuppressionStateAsync(businessId, "919844445555"));
+    }
+
+    [Fact]
+    public async Task TheOlderSystemShapeOfAMarketingPreferenceIsRecorded()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+
+        await DeliverMessagesAsync(phoneNumberId, SystemMessage("wamid.sys-2", "16505552222", new JsonObject
+        {
+            ["type"] = "user_preference_changed", ["body"] = "User requested to stop marketing messages", ["marketing"] = "stop",
+        }, T0));
+
+        var contact = await ContactAsync(businessId, "16505552222");
+        Assert.Equal(T0.UtcDateTime, contact?.MarketingOptOutAt);
+        Assert.Null(contact?.LastInboundAt);
     }
 
     [Theory]

@@ -48,7 +48,7 @@ public sealed partial class WebhookApplier(
             if (Route(businesses, preference.PhoneNumberId) is { } businessId && preference.Category == "marketing_messages")
             {
                 ApplyMarketingPreference(await ContactAsync(businessId, preference.WaId, null, cancellationToken), preference);
-                await db.SaveChangesAsync(cancellationToken);
+                await SaveAsync(cancellationToken);
             }
         }
 
@@ -80,7 +80,7 @@ public sealed partial class WebhookApplier(
         {
             // Meta's notices (a changed number, a changed preference) are not the customer writing: they open
             // no window and carry no keyword. A preference among them is applied as one (WebhookPayload).
-            await db.SaveChangesAsync(cancellationToken);
+            await SaveAsync(cancellationToken);
             return;
         }
 
@@ -107,7 +107,7 @@ public sealed partial class WebhookApplier(
             }
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        await SaveAsync(cancellationToken);
     }
 
     /// <summary>Meta's marketing stop or resume, unless the contact already has a later one.</summary>
@@ -171,13 +171,23 @@ public sealed partial class WebhookApplier(
             template.UpdatedAt = time.GetUtcNow().UtcDateTime;
         }
 
+        await SaveAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Saves, then lets go of what was saved. One delivery can carry thousands of messages; an EF context
+    /// that kept tracking every one would scan them all again at each save (quadratic time, all of it
+    /// inside the processor's transaction, which sends wait behind).
+    /// </summary>
+    private async Task SaveAsync(CancellationToken cancellationToken)
+    {
         await db.SaveChangesAsync(cancellationToken);
+        db.ChangeTracker.Clear();
     }
 
     private async Task<Contact> ContactAsync(long businessId, string phone, string? name, CancellationToken cancellationToken)
     {
-        var contact = db.Contacts.Local.FirstOrDefault(c => c.BusinessId == businessId && c.Phone == phone)
-            ?? await db.Contacts.SingleOrDefaultAsync(c => c.BusinessId == businessId && c.Phone == phone, cancellationToken);
+        var contact = await db.Contacts.SingleOrDefaultAsync(c => c.BusinessId == businessId && c.Phone == phone, cancellationToken);
         if (contact is null)
         {
             contact = new Contact { BusinessId = businessId, Phone = phone };

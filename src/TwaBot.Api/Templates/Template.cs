@@ -35,6 +35,12 @@ public sealed partial class Template
     /// <summary>Human names for the placeholders, in order.</summary>
     public List<string> Variables { get; set; } = [];
 
+    /// <summary>
+    /// When Meta triggered the status webhook last applied to this template (the entry's <c>time</c>); an
+    /// older one arriving later is stale. Creating and syncing leave it alone.
+    /// </summary>
+    public DateTime? StatusEventAt { get; set; }
+
     /// <summary>Meta's template id, once Meta knows it.</summary>
     public string? MetaTemplateId { get; set; }
 

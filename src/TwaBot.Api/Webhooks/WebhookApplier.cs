@@ -145,12 +145,13 @@ public sealed partial class WebhookApplier(
 
     private async Task ApplyTemplateStatusAsync(TemplateStatusUpdate update, CancellationToken cancellationToken)
     {
-        // The event is the template's new status, except REINSTATED: a paused or disabled template that
-        // may be sent again, which Meta then lists as APPROVED. An event without a name changes nothing.
+        // The event is the template's new status, except: REINSTATED and UNARCHIVED, a template that may be
+        // sent again, which Meta then lists as APPROVED; LOCKED and UNLOCKED, which are about editing it,
+        // and LIMIT_EXCEEDED, about the account's template count, change no status. Nor does an unnamed one.
         var status = update.Event.Trim().ToUpperInvariant() switch
         {
-            "" => null,
-            "REINSTATED" => Templates.Template.Approved,
+            "" or "LOCKED" or "UNLOCKED" or "LIMIT_EXCEEDED" => null,
+            "REINSTATED" or "UNARCHIVED" => Templates.Template.Approved,
             var named => named,
         };
         if (status is null)
@@ -165,9 +166,12 @@ public sealed partial class WebhookApplier(
                 && ((update.MetaTemplateId != null && t.MetaTemplateId == update.MetaTemplateId)
                     || (t.Name == update.Name && t.Language == update.Language)))
             .ToListAsync(cancellationToken);
-        foreach (var template in templates)
+        // Meta keeps no order and redelivers for days: an event older (by the entry's time) than the last
+        // one applied is stale. Events without a time apply as they come.
+        foreach (var template in templates.Where(t => update.At is not { } at || t.StatusEventAt is not { } latest || at >= latest))
         {
             template.Status = status;
+            template.StatusEventAt = update.At ?? template.StatusEventAt;
             template.UpdatedAt = time.GetUtcNow().UtcDateTime;
         }
 

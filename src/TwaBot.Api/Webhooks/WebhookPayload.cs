@@ -33,6 +33,7 @@ public sealed record WebhookPayload(
         foreach (var entry in Array(document.RootElement, "entry"))
         {
             var wabaId = Str(entry, "id");
+            DateTime? entryTime = Has(entry, "time", out _) ? UnixTime(entry, "time") : null; // when Meta triggered it
             foreach (var change in Array(entry, "changes"))
             {
                 if (!Has(change, "value", out var value) || value.ValueKind != JsonValueKind.Object)
@@ -56,7 +57,7 @@ public sealed record WebhookPayload(
                     case "message_template_status_update" when wabaId is not null:
                         templates.Add(new TemplateStatusUpdate(
                             wabaId, Str(value, "event") ?? "", IdString(value, "message_template_id"),
-                            Str(value, "message_template_name"), Str(value, "message_template_language")));
+                            Str(value, "message_template_name"), Str(value, "message_template_language"), entryTime));
                         break;
                 }
             }
@@ -160,4 +161,5 @@ public sealed record InboundMessageUpdate(
 
 public sealed record PreferenceUpdate(string PhoneNumberId, string WaId, string Category, string Value, DateTime At);
 
-public sealed record TemplateStatusUpdate(string WabaId, string Event, string? MetaTemplateId, string? Name, string? Language);
+/// <summary>A template's review or lifecycle event; <paramref name="At"/> is the entry's <c>time</c>, when Meta gave one.</summary>
+public sealed record TemplateStatusUpdate(string WabaId, string Event, string? MetaTemplateId, string? Name, string? Language, DateTime? At);

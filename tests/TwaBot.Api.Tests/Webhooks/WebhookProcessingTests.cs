@@ -471,10 +471,48 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
     [InlineData("APPROVED", "PAUSED", false)]
     [InlineData("PAUSED", "REINSTATED", true)]
     [InlineData("APPROVED", "", true)]
+    [InlineData("APPROVED", "LOCKED", true)]           // about editing, not sending
+    [InlineData("APPROVED", "UNLOCKED", true)]
+    [InlineData("APPROVED", "LIMIT_EXCEEDED", true)]   // about the account's template count
+    [InlineData("ARCHIVED", "UNARCHIVED", true)]
     public async Task ATemplateStatusUpdateChangesWhatTemplatesLists(string before, string templateEvent, bool listedAfter)
     {
+        var (wabaId, client) = await SpringSaleTemplateAsync(before);
+        var listed = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+
+        await factory.PostWebhookAsync(Delivery(Entry(wabaId, TemplateStatus(templateEvent, "spring_sale", "en_US", 594425479261596))));
+        await factory.ApplyWebhooksAsync();
+
+        var after = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        Assert.Equal(before == "APPROVED" ? 1 : 0, listed.GetProperty("templates").GetArrayLength());
+        Assert.Equal(listedAfter ? ["spring_sale"] : [],
+            after.GetProperty("templates").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+    }
+
+    [Theory]
+    [InlineData("REINSTATED", 0, "PAUSED", -600, true)]  // a late, older PAUSED is stale
+    [InlineData("PAUSED", 0, "REINSTATED", 600, true)]   // in order
+    [InlineData("REINSTATED", 0, "PAUSED", 600, false)]  // a newer PAUSED counts
+    public async Task AnOlderTemplateEventArrivingLaterChangesNothing(string first, int firstAt, string then, int thenAt, bool listedAfter)
+    {
+        var (wabaId, client) = await SpringSaleTemplateAsync("APPROVED");
+
+        foreach (var (templateEvent, offset) in new[] { (first, firstAt), (then, thenAt) })
+        {
+            var entry = Entry(wabaId, TemplateStatus(templateEvent, "spring_sale", "en_US", 594425479261596));
+            entry["time"] = T0.AddSeconds(offset).ToUnixTimeSeconds();
+            await factory.PostWebhookAsync(Delivery(entry));
+            await factory.ApplyWebhooksAsync();
+        }
+
+        var after = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        Assert.Equal(listedAfter ? 1 : 0, after.GetProperty("templates").GetArrayLength());
+    }
+
+    /// <summary>A tenant whose WABA (returned) has the template spring_sale (en_US) in the given status.</summary>
+    private async Task<(string WabaId, HttpClient Client)> SpringSaleTemplateAsync(string status)
+    {
         var (businessId, client, _) = await factory.CreateTenantAsync();
-        using var admin = factory.CreateAdminClient();
         var wabaId = $"77{Random.Shared.NextInt64(1_000_000_000, 9_999_999_999)}";
         await factory.WithDbAsync(async db =>
         {
@@ -485,19 +523,11 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
             db.Templates.Add(new Template
             {
                 BusinessId = businessId, Name = "spring_sale", Language = "en_US", Content = "Hi {{1}}", Category = "MARKETING",
-                Status = before, MetaTemplateId = "594425479261596",
+                Status = status, MetaTemplateId = "594425479261596",
             });
             await db.SaveChangesAsync();
         });
-        var listed = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
-
-        await factory.PostWebhookAsync(Delivery(Entry(wabaId, TemplateStatus(templateEvent, "spring_sale", "en_US", 594425479261596))));
-        await factory.ApplyWebhooksAsync();
-
-        var after = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
-        Assert.Equal(before == "APPROVED" ? 1 : 0, listed.GetProperty("templates").GetArrayLength());
-        Assert.Equal(listedAfter ? ["spring_sale"] : [],
-            after.GetProperty("templates").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+        return (wabaId, client);
     }
 
     [Theory]

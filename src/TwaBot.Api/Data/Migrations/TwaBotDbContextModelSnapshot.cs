@@ -553,6 +553,10 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("status");
 
+                    b.Property<DateTime?>("StatusEventAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status_event_at");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("updated_at");

@@ -27,6 +27,8 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
 
     public DbSet<Contact> Contacts => Set<Contact>();
 
+    public DbSet<RecipientWaId> RecipientWaIds => Set<RecipientWaId>();
+
     public DbSet<Message> Messages => Set<Message>();
 
     public DbSet<MessageStatusEvent> MessageStatusEvents => Set<MessageStatusEvent>();
@@ -97,6 +99,12 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
         {
             contact.HasIndex(c => new { c.BusinessId, c.Phone }).IsUnique();
             contact.HasOne<Business>().WithMany().HasForeignKey(c => c.BusinessId);
+        });
+
+        modelBuilder.Entity<RecipientWaId>(recipient =>
+        {
+            recipient.HasIndex(r => new { r.BusinessId, r.Phone }).IsUnique();
+            recipient.HasOne<Business>().WithMany().HasForeignKey(r => r.BusinessId);
         });
 
         modelBuilder.Entity<Message>(message =>

@@ -31,6 +31,12 @@ public sealed class MessageLog(SqliteConnections connections, SqliteWriteGate ga
                 case MessageWrite.Accepted a:
                     await commands.Bind(AcceptedSql, ("$id", a.Id), ("$wamid", a.Wamid), ("$at", PreparedCommands.Text(a.At)), ("$sent_rank", SentRank))
                         .ExecuteNonQueryAsync(cancellationToken);
+                    if (a.OtherWaId is { } waId)
+                    {
+                        await commands.Bind(RecipientWaIdSql, ("$id", a.Id), ("$wa_id", waId), ("$at", PreparedCommands.Text(a.At)))
+                            .ExecuteNonQueryAsync(cancellationToken);
+                    }
+
                     break;
                 case MessageWrite.Failed f:
                     await commands.Bind(FailedSql, ("$id", f.Id), ("$api_status", f.ApiStatus), ("$failure_code", f.FailureCode),
@@ -59,6 +65,13 @@ public sealed class MessageLog(SqliteConnections connections, SqliteWriteGate ga
         WHERE id = $id;
         """;
 
+    // The number and the wa_id Meta answered for it (only written when they differ, which is rare).
+    private const string RecipientWaIdSql = """
+        INSERT INTO recipient_wa_ids (business_id, phone, wa_id, updated_at)
+        SELECT business_id, "to", $wa_id, $at FROM messages WHERE id = $id
+        ON CONFLICT (business_id, phone) DO UPDATE SET wa_id = excluded.wa_id, updated_at = excluded.updated_at;
+        """;
+
     // Only a pending row: a status webhook that proved Meta accepted it wins over a lost answer.
     private const string FailedSql = """
         UPDATE messages SET api_status = $api_status, failure_code = $failure_code, failure_reason = $failure_reason, updated_at = $at
@@ -76,7 +89,8 @@ public abstract record MessageWrite
     public sealed record Insert(Message Message) : MessageWrite;
 
     /// <summary>Meta accepted the message and gave it this wamid.</summary>
-    public sealed record Accepted(long Id, string Wamid, DateTime At) : MessageWrite;
+    /// <summary><paramref name="OtherWaId"/>: Meta's wa_id for the recipient, when it differs from the number sent to.</summary>
+    public sealed record Accepted(long Id, string Wamid, DateTime At, string? OtherWaId = null) : MessageWrite;
 
     /// <summary>Meta refused (<see cref="ApiStatuses.Failed"/>) or did not answer (stays <see cref="ApiStatuses.Pending"/>).</summary>
     public sealed record Failed(long Id, string ApiStatus, int? FailureCode, string Reason, DateTime At) : MessageWrite;

@@ -90,7 +90,8 @@ public static class SandboxGraphApi
 
         var wamid = Wamid.Outbound(to);
         var category = type == "template" ? await TemplateCategoryAsync(body, connection, db, cancellationToken) : "service";
-        var send = new SandboxSend(connection.WabaId, connection.PhoneNumberId, connection.DisplayPhoneNumber ?? "15550000000", wamid, to,
+        var waId = WaIdFor(to);
+        var send = new SandboxSend(connection.WabaId, connection.PhoneNumberId, connection.DisplayPhoneNumber ?? "15550000000", wamid, waId,
             Str(body, "biz_opaque_callback_data"), category, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
         // The benchmark's pass-through reference has no database, so its sends must not park statuses in ours.
         if (!(sandbox.BenchmarkReferences && send.CallbackData == BenchmarkReferenceApi.CallbackData))
@@ -107,10 +108,17 @@ public static class SandboxGraphApi
         return Results.Json(new JsonObject
         {
             ["messaging_product"] = "whatsapp",
-            ["contacts"] = new JsonArray(new JsonObject { ["input"] = Str(body, "to"), ["wa_id"] = to }),
+            ["contacts"] = new JsonArray(new JsonObject { ["input"] = Str(body, "to"), ["wa_id"] = waId }),
             ["messages"] = new JsonArray(message),
         });
     }
+
+    /// <summary>
+    /// The wa_id Meta answers for a number. Like Meta for many Brazilian mobiles (55, a two-digit area,
+    /// then a ninth digit 9 and eight more), the emulator drops that ninth digit; any other number is its own.
+    /// </summary>
+    internal static string WaIdFor(string to) =>
+        to.Length == 13 && to.StartsWith("55", StringComparison.Ordinal) && to[4] == '9' ? to.Remove(4, 1) : to;
 
     private static async Task<IResult?> CheckTemplateAsync(JsonObject? template, WhatsAppConnection connection, TwaBotDbContext db, CancellationToken cancellationToken)
     {

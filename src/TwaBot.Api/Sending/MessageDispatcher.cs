@@ -62,7 +62,8 @@ public sealed partial class MessageDispatcher(
         // Until it is recorded (by Meta's status webhook, if not here), message-status answers "retry shortly".
         await TryRecordAsync(message.Id, async () =>
         {
-            await log.WriteAsync(new MessageWrite.Accepted(message.Id, accepted.Wamid, now));
+            await log.WriteAsync(new MessageWrite.Accepted(
+                message.Id, accepted.Wamid, now, accepted.WaId is { } waId && waId != message.To ? waId : null));
             await statuses.ApplyParkedAsync(message.BusinessId, message.Id, accepted.Wamid, CancellationToken.None);
         });
         return message;

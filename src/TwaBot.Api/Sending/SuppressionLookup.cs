@@ -30,8 +30,13 @@ public sealed class SuppressionLookup(SqliteConnections connections) : IDisposab
         try
         {
             // Microsoft.Data.Sqlite runs the query synchronously either way: an indexed read of a few pages.
-            return reader.Commands.Bind("SELECT state FROM suppressions WHERE business_id = $business_id AND phone = $phone",
-                ("$business_id", businessId), ("$phone", phone)).ExecuteScalar() as string;
+            // The number's own row first, else the row of the wa_id Meta gave it (its customer's STOP comes from there).
+            return reader.Commands.Bind("""
+                SELECT state FROM suppressions
+                WHERE business_id = $business_id
+                  AND phone IN ($phone, (SELECT wa_id FROM recipient_wa_ids WHERE business_id = $business_id AND phone = $phone))
+                ORDER BY phone = $phone DESC LIMIT 1
+                """, ("$business_id", businessId), ("$phone", phone)).ExecuteScalar() as string;
         }
         finally
         {

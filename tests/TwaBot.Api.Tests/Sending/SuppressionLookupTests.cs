@@ -43,13 +43,34 @@ public sealed class SuppressionLookupTests : IDisposable
         Assert.Throws<ObjectDisposedException>(() => lookup.StateOf(1, "919800000001"));
     }
 
-    /// <summary>A database file holding only a suppressions table, with these INSERT statements run.</summary>
+    [Fact]
+    public async Task ANumberWhoseWaIdIsSuppressedIsSuppressedAndItsOwnRowComesFirst()
+    {
+        var connections = await SuppressionsTableAsync("""
+            INSERT INTO suppressions VALUES (1, '551187654321', 'opted_out');
+            INSERT INTO recipient_wa_ids VALUES (1, '5511987654321', '551187654321');
+            INSERT INTO suppressions VALUES (1, '551187650000', 'opted_out');
+            INSERT INTO suppressions VALUES (1, '5511987650000', 'blocked');
+            INSERT INTO recipient_wa_ids VALUES (1, '5511987650000', '551187650000');
+            """);
+
+        using var lookup = new SuppressionLookup(connections);
+
+        Assert.Equal("opted_out", lookup.StateOf(1, "5511987654321"));
+        Assert.Equal("blocked", lookup.StateOf(1, "5511987650000"));
+        Assert.Null(lookup.StateOf(2, "5511987654321")); // another business's pair is not this one's
+    }
+
+    /// <summary>A database file holding only the tables the lookup reads, with these INSERT statements run.</summary>
     private async Task<SqliteConnections> SuppressionsTableAsync(string rows)
     {
         var connections = new SqliteConnections($"Data Source={_path}");
         await using var setup = await connections.OpenAsync(CancellationToken.None);
         await using var command = setup.CreateCommand();
-        command.CommandText = "CREATE TABLE suppressions (business_id INTEGER, phone TEXT, state TEXT, UNIQUE (business_id, phone));" + rows;
+        command.CommandText = """
+            CREATE TABLE suppressions (business_id INTEGER, phone TEXT, state TEXT, UNIQUE (business_id, phone));
+            CREATE TABLE recipient_wa_ids (business_id INTEGER, phone TEXT, wa_id TEXT, UNIQUE (business_id, phone));
+            """ + rows;
         await command.ExecuteNonQueryAsync();
         return connections;
     }

@@ -210,6 +210,41 @@ namespace TwaBot.Api.Data.Migrations
                     b.ToTable("contacts", (string)null);
                 });
 
+            modelBuilder.Entity("TwaBot.Api.Conversations.RecipientWaId", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("business_id");
+
+                    b.Property<string>("Phone")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("phone");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("WaId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("wa_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_recipient_wa_ids");
+
+                    b.HasIndex("BusinessId", "Phone")
+                        .IsUnique()
+                        .HasDatabaseName("ix_recipient_wa_ids_business_id_phone");
+
+                    b.ToTable("recipient_wa_ids", (string)null);
+                });
+
             modelBuilder.Entity("TwaBot.Api.Conversations.Suppression", b =>
                 {
                     b.Property<long>("Id")
@@ -703,6 +738,16 @@ namespace TwaBot.Api.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_contacts_businesses_business_id");
+                });
+
+            modelBuilder.Entity("TwaBot.Api.Conversations.RecipientWaId", b =>
+                {
+                    b.HasOne("TwaBot.Api.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_recipient_wa_ids_businesses_business_id");
                 });
 
             modelBuilder.Entity("TwaBot.Api.Conversations.Suppression", b =>

@@ -26,9 +26,12 @@ public sealed class SessionWindowIsOpen(TwaBotDbContext db, TimeProvider time) :
 
     public static bool IsOpen(DateTime? lastInboundAt, DateTime now) => lastInboundAt is { } last && now - last < Length;
 
-    internal static Task<DateTime?> LastInboundAtAsync(TwaBotDbContext db, long businessId, string phone, CancellationToken cancellationToken) =>
-        db.Contacts.AsNoTracking()
-            .Where(c => c.BusinessId == businessId && c.Phone == phone)
-            .Select(c => c.LastInboundAt)
-            .SingleOrDefaultAsync(cancellationToken);
+    /// <summary>The customer's last message to the business: from the number, or from the wa_id Meta gave it.</summary>
+    internal static Task<DateTime?> LastInboundAtAsync(TwaBotDbContext db, long businessId, string phone, CancellationToken cancellationToken)
+    {
+        var waIds = db.RecipientWaIds.Where(r => r.BusinessId == businessId && r.Phone == phone).Select(r => r.WaId);
+        return db.Contacts.AsNoTracking()
+            .Where(c => c.BusinessId == businessId && (c.Phone == phone || waIds.Contains(c.Phone)))
+            .MaxAsync(c => c.LastInboundAt, cancellationToken);
+    }
 }

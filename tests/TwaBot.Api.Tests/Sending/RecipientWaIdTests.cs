@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Sandbox;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Sending;
+
+/// <summary>
+/// Meta's wa_id for a number can differ from the number (meta-cloud-api.md §1.4); the customer writes,
+/// and sends STOP, from the wa_id. The emulator answers like Meta for Brazilian mobiles: no ninth digit.
+/// </summary>
+public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    private const string Dialled = "5511987654321";
+    private const string WaId = "551187654321";
+
+    [Theory]
+    [InlineData(Dialled, WaId)]
+    [InlineData("5511887654321", "5511887654321")] // no ninth-digit 9
+    [InlineData("919876543210", "919876543210")]
+    public void TheEmulatorDropsABrazilianMobilesNinthDigit(string to, string expected) =>
+        Assert.Equal(expected, SandboxGraphApi.WaIdFor(to));
+
+    [Fact]
+    public async Task AStopFromTheWaIdMetaGaveANumberSuppressesSendsToTheNumber()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        (await SendTemplateAsync(tenant, Dialled)).EnsureSuccessStatusCode();
+
+        await factory.CustomerWritesAsync(tenant.BusinessId, WaId, "STOP");
+        var response = await SendTemplateAsync(tenant, Dialled);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Equal("opted_out", json.GetProperty("suppression_state").GetString());
+    }
+
+    [Fact]
+    public async Task AMessageFromTheWaIdOpensTheWindowForTheNumber()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        (await SendTemplateAsync(tenant, Dialled)).EnsureSuccessStatusCode();
+
+        await factory.CustomerWritesAsync(tenant.BusinessId, WaId, "Hi, is my order on its way?");
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = Dialled, message = "Yes, tomorrow." });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ANumberThatIsItsOwnWaIdLeavesNoRow()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        (await SendTemplateAsync(tenant, "919812341234")).EnsureSuccessStatusCode();
+        (await SendTemplateAsync(tenant, Dialled)).EnsureSuccessStatusCode();
+
+        await factory.WithDbAsync(async db =>
+        {
+            var rows = await db.RecipientWaIds.AsNoTracking().Where(r => r.BusinessId == tenant.BusinessId).ToListAsync();
+            var row = Assert.Single(rows);
+            Assert.Equal((Dialled, WaId), (row.Phone, row.WaId));
+        });
+    }
+
+    private static Task<HttpResponseMessage> SendTemplateAsync(SendingTenant tenant, string phone) =>
+        tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone, template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1,499" } });
+}

@@ -88,8 +88,10 @@ public abstract record MessageWrite
 
     public sealed record Insert(Message Message) : MessageWrite;
 
-    /// <summary>Meta accepted the message and gave it this wamid.</summary>
-    /// <summary><paramref name="OtherWaId"/>: Meta's wa_id for the recipient, when it differs from the number sent to.</summary>
+    /// <summary>
+    /// Meta accepted the message and gave it this wamid; <paramref name="OtherWaId"/> is Meta's wa_id for
+    /// the recipient, when it differs from the number sent to.
+    /// </summary>
     public sealed record Accepted(long Id, string Wamid, DateTime At, string? OtherWaId = null) : MessageWrite;
 
     /// <summary>Meta refused (<see cref="ApiStatuses.Failed"/>) or did not answer (stays <see cref="ApiStatuses.Pending"/>).</summary>

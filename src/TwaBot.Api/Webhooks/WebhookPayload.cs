@@ -33,7 +33,6 @@ public sealed record WebhookPayload(
         foreach (var entry in Array(document.RootElement, "entry"))
         {
             var wabaId = Str(entry, "id");
-            DateTime? entryTime = Has(entry, "time", out _) ? UnixTime(entry, "time") : null; // when Meta triggered it
             foreach (var change in Array(entry, "changes"))
             {
                 if (!Has(change, "value", out var value) || value.ValueKind != JsonValueKind.Object)
@@ -57,7 +56,7 @@ public sealed record WebhookPayload(
                     case "message_template_status_update" when wabaId is not null:
                         templates.Add(new TemplateStatusUpdate(
                             wabaId, Str(value, "event") ?? "", IdString(value, "message_template_id"),
-                            Str(value, "message_template_name"), Str(value, "message_template_language"), entryTime));
+                            Str(value, "message_template_name"), Str(value, "message_template_language"), TriggerTime(entry)));
                         break;
                 }
             }
@@ -146,6 +145,23 @@ public sealed record WebhookPayload(
         return seconds >= MinUnixSeconds && seconds <= MaxUnixSeconds
             ? DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime
             : throw new JsonException($"The {name} {seconds} is out of range.");
+    }
+
+    /// <summary>
+    /// When Meta triggered an entry (its <c>time</c>), or null when it has none Meta would write. Only
+    /// template events are ordered by it, so an odd value makes them apply in arrival order instead of
+    /// making the whole delivery unreadable.
+    /// </summary>
+    private static DateTime? TriggerTime(JsonElement entry)
+    {
+        try
+        {
+            return Has(entry, "time", out _) ? UnixTime(entry, "time") : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static readonly long MinUnixSeconds = DateTimeOffset.MinValue.ToUnixTimeSeconds();

@@ -509,6 +509,20 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         Assert.Equal(listedAfter ? 1 : 0, after.GetProperty("templates").GetArrayLength());
     }
 
+    [Fact]
+    public async Task AnEntryTimeNoCalendarHoldsLeavesTheTemplateEventToApplyAsItComes()
+    {
+        var (wabaId, client) = await SpringSaleTemplateAsync("PAUSED");
+        var entry = Entry(wabaId, TemplateStatus("REINSTATED", "spring_sale", "en_US", 594425479261596));
+        entry["time"] = 99_999_999_999_999; // milliseconds far beyond year 9999 as seconds
+
+        await factory.PostWebhookAsync(Delivery(entry));
+        await factory.ApplyWebhooksAsync();
+
+        var after = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        Assert.Equal(1, after.GetProperty("templates").GetArrayLength()); // an unreadable delivery would have left it paused
+    }
+
     /// <summary>A tenant whose WABA (returned) has the template spring_sale (en_US) in the given status.</summary>
     private async Task<(string WabaId, HttpClient Client)> SpringSaleTemplateAsync(string status)
     {

@@ -20,7 +20,13 @@ internal sealed partial class DatabaseInitializer(IServiceProvider services, ILo
             Directory.CreateDirectory(folder);
         }
 
-        await db.Database.MigrateAsync(cancellationToken);
+        // MigrateAsync takes EF's migration lock even when nothing is pending; skipping it then keeps routine
+        // restarts clear of that lock altogether.
+        if ((await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
+        {
+            await ReleaseStaleMigrationLockAsync(db, cancellationToken);
+            await db.Database.MigrateAsync(cancellationToken);
+        }
 
         // WAL is a property of the file; EF sets it only when it creates the file, so set it always.
         var connection = db.Database.GetDbConnection();
@@ -41,6 +47,59 @@ internal sealed partial class DatabaseInitializer(IServiceProvider services, ILo
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// EF's migration lock on SQLite is a row in <c>__EFMigrationsLock</c> with no timeout: a process killed
+    /// while holding it leaves the row, and every later MigrateAsync waits for ever, silently. One server
+    /// owns a database file (docs/operations.md) and our migrations take well under a second, so a row older
+    /// than <see cref="StaleMigrationLock"/> was left by a killed process; a younger one is waited for.
+    /// </summary>
+    private async Task ReleaseStaleMigrationLockAsync(TwaBotDbContext db, CancellationToken cancellationToken)
+    {
+        while (await MigrationLockTakenAtAsync(db, cancellationToken) is { } takenAt)
+        {
+            // EF stamps the row with the machine's clock, so this compares with that clock, not the app's TimeProvider.
+            if (TimeProvider.System.GetUtcNow() - takenAt >= StaleMigrationLock)
+            {
+                await db.Database.ExecuteSqlRawAsync("DELETE FROM \"__EFMigrationsLock\";", cancellationToken);
+                LogStaleMigrationLock(logger, takenAt);
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+        }
+    }
+
+    internal static readonly TimeSpan StaleMigrationLock = TimeSpan.FromMinutes(1);
+
+    private static async Task<DateTimeOffset?> MigrationLockTakenAtAsync(TwaBotDbContext db, CancellationToken cancellationToken)
+    {
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT \"Timestamp\" FROM \"__EFMigrationsLock\" LIMIT 1";
+            return await command.ExecuteScalarAsync(cancellationToken) switch
+            {
+                null => null,
+                string text when DateTimeOffset.TryParse(
+                    text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var takenAt) => takenAt,
+                _ => DateTimeOffset.MinValue, // a row whose time cannot be read is as good as stale
+            };
+        }
+        catch (SqliteException error) when (error.SqliteErrorCode == 1) // no such table: EF has never locked this file
+        {
+            return null;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Removed EF's migration lock taken at {TakenAt:O}, left by a server that stopped while migrating")]
+    private static partial void LogStaleMigrationLock(ILogger logger, DateTimeOffset takenAt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database {DataSource} ready (journal_mode=wal, synchronous=full)")]
     private static partial void LogReady(ILogger logger, string dataSource);

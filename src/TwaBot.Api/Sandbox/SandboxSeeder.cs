@@ -30,6 +30,9 @@ internal sealed class SandboxSeeder(
             return;
         }
 
+        // One transaction: a server stopped half-way must not leave a business without its key and
+        // templates, since later starts seed only an empty database.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var now = time.GetUtcNow().UtcDateTime;
         var connection = new WhatsAppConnection
         {
@@ -72,6 +75,7 @@ internal sealed class SandboxSeeder(
             CreatedAt = now,
         });
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
 
         Console.Out.WriteLine(
             $"""

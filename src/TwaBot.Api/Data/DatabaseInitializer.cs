@@ -9,6 +9,9 @@ namespace TwaBot.Api.Data;
 /// </summary>
 internal sealed partial class DatabaseInitializer(IServiceProvider services, ILogger<DatabaseInitializer> logger) : IHostedService
 {
+    /// <summary>Longer than any of our migrations takes: a migration-lock row this old was left by a killed server.</summary>
+    internal static readonly TimeSpan StaleMigrationLock = TimeSpan.FromMinutes(1);
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
@@ -69,8 +72,6 @@ internal sealed partial class DatabaseInitializer(IServiceProvider services, ILo
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
         }
     }
-
-    internal static readonly TimeSpan StaleMigrationLock = TimeSpan.FromMinutes(1);
 
     private static async Task<DateTimeOffset?> MigrationLockTakenAtAsync(TwaBotDbContext db, CancellationToken cancellationToken)
     {

@@ -14,6 +14,7 @@ public sealed class ApiKeyDirectory(IServiceScopeFactory scopes, TimeProvider ti
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
     private readonly ConcurrentDictionary<string, (ApiCaller Key, DateTimeOffset LoadedAt)> _byHash = new(StringComparer.Ordinal);
+    private long _generation; // one more for each Invalidate
 
     public async ValueTask<ApiCaller?> FindAsync(byte[] keyHash, CancellationToken cancellationToken)
     {
@@ -24,6 +25,7 @@ public sealed class ApiKeyDirectory(IServiceScopeFactory scopes, TimeProvider ti
             return cached.Key;
         }
 
+        var generation = Volatile.Read(ref _generation);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
         var key = await db.ApiKeys.AsNoTracking()
@@ -34,12 +36,23 @@ public sealed class ApiKeyDirectory(IServiceScopeFactory scopes, TimeProvider ti
             .SingleOrDefaultAsync(cancellationToken);
         if (key is not null)
         {
-            _byHash[cacheKey] = (key, now);
+            var entry = (key, now);
+            _byHash[cacheKey] = entry;
+            // A change committed while this read was under way (a revoke) must not be hidden for the cache's
+            // lifetime by what the read found before it: such an entry is taken out again.
+            if (Volatile.Read(ref _generation) != generation)
+            {
+                _byHash.TryRemove(KeyValuePair.Create(cacheKey, entry));
+            }
         }
 
         return key;
     }
 
-    /// <summary>Forget every cached key; the next request of each key reads the database.</summary>
-    public void Invalidate() => _byHash.Clear();
+    /// <summary>Forget every cached key; the next request of each key reads the database. Call it after the change is saved.</summary>
+    public void Invalidate()
+    {
+        Interlocked.Increment(ref _generation);
+        _byHash.Clear();
+    }
 }

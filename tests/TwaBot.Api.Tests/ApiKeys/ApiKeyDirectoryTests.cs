@@ -1,0 +1,57 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Data;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.ApiKeys;
+
+public class ApiKeyDirectoryTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task AKeyRevokedWhileItWasBeingReadIsNotKeptInTheCache()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        var (key, keyId) = await factory.CreateApiKeyAsync(businessId);
+        var connectionString = factory.Services.GetRequiredService<SqliteConnections>().ConnectionString;
+        ApiKeyDirectory? directory = null;
+        var services = new ServiceCollection().AddDbContext<TwaBotDbContext>(options =>
+        {
+            DataExtensions.Configure(options, connectionString);
+            options.AddInterceptors(new RevokeOnceRead(connectionString, keyId, () => directory!.Invalidate()));
+        });
+        await using var provider = services.BuildServiceProvider();
+        directory = new ApiKeyDirectory(provider.GetRequiredService<IServiceScopeFactory>(), factory.Clock);
+
+        var readBeforeTheRevoke = await directory.FindAsync(ApiKeyFormat.Hash(key), default);
+        var next = await directory.FindAsync(ApiKeyFormat.Hash(key), default);
+
+        Assert.Null(readBeforeTheRevoke!.RevokedAt);
+        Assert.NotNull(next!.RevokedAt); // not the cached copy of what the first read found
+    }
+
+    /// <summary>Once a key's row has been read, revokes it from another connection and invalidates, as the admin API does.</summary>
+    private sealed class RevokeOnceRead(string connectionString, long keyId, Action invalidate) : DbCommandInterceptor
+    {
+        private bool _done;
+
+        public override async ValueTask<InterceptionResult> DataReaderClosingAsync(
+            DbCommand command, DataReaderClosingEventData eventData, InterceptionResult result)
+        {
+            if (!_done && command.CommandText.Contains("FROM \"api_keys\"", StringComparison.Ordinal))
+            {
+                _done = true;
+                await using var other = new SqliteConnection(connectionString);
+                await other.OpenAsync();
+                await using var revoke = other.CreateCommand();
+                revoke.CommandText = $"UPDATE api_keys SET revoked_at = '2026-04-14 10:30:45' WHERE id = {keyId}";
+                await revoke.ExecuteNonQueryAsync();
+                invalidate();
+            }
+
+            return result;
+        }
+    }
+}

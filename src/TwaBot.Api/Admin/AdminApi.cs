@@ -31,6 +31,7 @@ internal sealed record AdminServices(
     TwaBotDbContext Db,
     TimeProvider Time,
     ApiKeyDirectory Keys,
+    RateLimiting.DailyQuota Quota,
     ServerMode Mode,
     IOptions<TwaBotOptions> Options)
 {

@@ -72,11 +72,17 @@ internal static class BusinessesAdmin
             return error;
         }
 
+        var zoneChanged = request.TimeZone is not null && request.TimeZone != business.TimeZone;
         business.Name = request.Name?.Trim() ?? business.Name;
         business.Plan = AdminRules.ParsePlan(request.Plan) ?? business.Plan;
         business.TimeZone = request.TimeZone ?? business.TimeZone;
         await services.Db.SaveChangesAsync(cancellationToken);
         services.Keys.Invalidate(); // cached keys carry the business's name, plan and zone
+        if (zoneChanged)
+        {
+            await services.Quota.TimeZoneChangedAsync(services.Db, id, business.TimeZone, cancellationToken);
+        }
+
         return TypedResults.Ok(new BusinessResponse(View(business)));
     }
 

@@ -27,6 +27,7 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
 {
     private readonly ConcurrentDictionary<(long KeyId, DateOnly Day), Lazy<Task<DayCounter>>> _counters = new();
     private DateOnly _sweptBefore;
+    private long _generation; // one more each time every counter is dropped (a business's time zone changed)
 
     /// <summary>The key's cap: its admin override, else its plan's; null when the plan cannot send.</summary>
     public int? LimitFor(ApiCaller caller)
@@ -46,19 +47,52 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
         ArgumentNullException.ThrowIfNull(caller);
         var limit = LimitFor(caller) ?? 0;
         var today = LocalDay.Of(caller.TimeZone, time.GetUtcNow());
+        var generation = Volatile.Read(ref _generation); // read first: a unit must never go back to a counter loaded after it
         var counter = await CounterAsync(caller.KeyId, today.Date, cancellationToken);
         var taken = counter.TryTake(limit, out var used);
-        return new DailyDecision(taken, limit, used, today.SecondsToMidnight, new DailyReservation(caller.KeyId, today.Date, taken));
+        return new DailyDecision(taken, limit, used, today.SecondsToMidnight, new DailyReservation(caller.KeyId, today.Date, taken, generation));
     }
 
-    /// <summary>Gives a unit back: a later check or Meta refused the send.</summary>
+    /// <summary>
+    /// Gives a unit back: a later check or Meta refused the send. Not to a counter loaded again since
+    /// the reservation (it counted from the rows, where a refused send counts as failed).
+    /// </summary>
     public void Refund(DailyReservation reservation)
     {
-        if (reservation.Taken && _counters.TryGetValue((reservation.KeyId, reservation.Day), out var counter) && counter.IsValueCreated
+        if (reservation.Taken && reservation.Generation == Volatile.Read(ref _generation)
+            && _counters.TryGetValue((reservation.KeyId, reservation.Day), out var counter) && counter.IsValueCreated
             && counter.Value.IsCompletedSuccessfully)
         {
             counter.Value.Result.GiveBack();
         }
+    }
+
+    /// <summary>
+    /// A business's time zone changed, and with it what "today" is for its keys. Their rows of the last
+    /// days are tagged again with their local date in the new zone, and every counter is loaded again
+    /// from the rows, so today's count holds the sends made earlier today under the old zone.
+    /// </summary>
+    public async Task TimeZoneChangedAsync(TwaBotDbContext db, long businessId, string timeZone, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var since = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime).AddDays(-2); // every zone's today and yesterday
+        var keyIds = db.ApiKeys.Where(k => k.BusinessId == businessId).Select(k => k.Id);
+        var rows = await db.Messages.AsNoTracking()
+            .Where(m => keyIds.Contains(m.ApiKeyId) && m.QuotaDay >= since)
+            .Select(m => new { m.Id, m.CreatedAt, m.QuotaDay })
+            .ToListAsync(cancellationToken);
+        var retagged = rows
+            .Select(r => (r.Id, r.QuotaDay, Day: LocalDay.Of(timeZone, new DateTimeOffset(r.CreatedAt, TimeSpan.Zero)).Date))
+            .Where(r => r.Day != r.QuotaDay)
+            .GroupBy(r => r.Day, r => r.Id);
+        foreach (var day in retagged)
+        {
+            var ids = day.ToList();
+            await db.Messages.Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(set => set.SetProperty(m => m.QuotaDay, day.Key), cancellationToken);
+        }
+
+        Interlocked.Increment(ref _generation);
+        _counters.Clear();
     }
 
     /// <summary>Today's use of the key's cap, for the RateLimit headers; null when the plan has no cap.</summary>
@@ -167,7 +201,7 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
 }
 
 /// <summary>A reserved unit, to give back if the send does not reach Meta.</summary>
-public readonly record struct DailyReservation(long KeyId, DateOnly Day, bool Taken);
+public readonly record struct DailyReservation(long KeyId, DateOnly Day, bool Taken, long Generation = 0);
 
 /// <summary>A reservation's outcome, with what the 429 body and the RateLimit headers need.</summary>
 public readonly record struct DailyDecision(bool Allowed, int Limit, int Used, int SecondsToMidnight, DailyReservation Reservation)

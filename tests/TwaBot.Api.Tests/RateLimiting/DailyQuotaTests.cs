@@ -187,6 +187,27 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(newYork, Good)).StatusCode);
     }
 
+    [Fact]
+    public async Task ChangingTheBusinessesTimeZoneMidDayKeepsTheDaysSendsCounted()
+    {
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync(plan: "Growth");
+        await SetDailyLimitAsync(server, tenant.KeyId, 2);
+        // 20:52 UTC on 14 April: already the 15th in Kolkata, still the 14th in New York.
+        server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 14, 20, 52, 0, TimeSpan.Zero));
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "America/New_York" });
+        var afterTheChange = await SendAsync(tenant, Good);
+
+        // Both sends fall on New York's 14 April too: the cap is still used up.
+        var json = await afterTheChange.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal(2, json.GetProperty("daily_used").GetInt32());
+        server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 15, 4, 0, 0, TimeSpan.Zero)); // New York's midnight
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+    }
+
     private static Task<HttpResponseMessage> SendAsync(SendingTenant tenant, string phone) =>
         tenant.Client.PostAsJsonAsync("/api/v1/send-template", TemplateBody(phone));
 

@@ -124,27 +124,14 @@ public class DatabaseTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
     /// </summary>
     private static async Task UpgradeAsync(string before, string oldRows, Func<TwaBotDbContext, Task> check)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"twabot-upgrade-{Guid.NewGuid():N}.db");
-        var options = new DbContextOptionsBuilder<TwaBotDbContext>();
-        DataExtensions.Configure(options, DataExtensions.BuildConnectionString($"Data Source={path}", Path.GetTempPath()));
-        try
-        {
-            await using var db = new TwaBotDbContext(options.Options);
-            var migrator = db.GetService<IMigrator>();
-            await migrator.MigrateAsync(before);
-            await db.Database.ExecuteSqlRawAsync(oldRows);
+        using var database = new TemporaryDatabase();
+        await using var db = new TwaBotDbContext(database.ContextOptions());
+        var migrator = db.GetService<IMigrator>();
+        await migrator.MigrateAsync(before);
+        await db.Database.ExecuteSqlRawAsync(oldRows);
 
-            await migrator.MigrateAsync();
+        await migrator.MigrateAsync();
 
-            await check(db);
-        }
-        finally
-        {
-            SqliteConnection.ClearAllPools();
-            foreach (var suffix in new[] { "", "-wal", "-shm" })
-            {
-                File.Delete(path + suffix);
-            }
-        }
+        await check(db);
     }
 }

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
@@ -9,32 +8,27 @@ namespace TwaBot.Api.Tests.Sandbox;
 
 public sealed class SandboxFirstStartTests : IDisposable
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"twabot-seed-{Guid.NewGuid():N}.db");
+    private readonly TemporaryDatabase _database = new();
 
     [Fact]
     public async Task AFirstStartStoppedHalfWaySeedsNothingAndTheNextStartSeedsItAll()
     {
-        var options = new DbContextOptionsBuilder<TwaBotDbContext>();
-        DataExtensions.Configure(options, DataExtensions.BuildConnectionString($"Data Source={_path}", Path.GetTempPath()));
-        await using (var db = new TwaBotDbContext(options.Options))
+        await using (var db = new TwaBotDbContext(_database.ContextOptions()))
         {
             await db.GetService<IMigrator>().MigrateAsync();
-            // The key's insert fails, as if the server had stopped after the business was written.
-            await db.Database.ExecuteSqlRawAsync("CREATE TRIGGER refuse_key BEFORE INSERT ON api_keys BEGIN SELECT RAISE(ABORT, 'stopped'); END;");
         }
 
-        await using (var interrupted = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: _path) { DeleteDatabaseOnDispose = false })
+        // The key's insert fails, as if the server had stopped after the business was written.
+        await _database.ExecuteAsync("CREATE TRIGGER refuse_key BEFORE INSERT ON api_keys BEGIN SELECT RAISE(ABORT, 'stopped'); END;");
+        await using (var interrupted = Server())
         {
             Assert.ThrowsAny<Exception>(() => interrupted.Server);
         }
 
-        await using (var db = new TwaBotDbContext(options.Options))
-        {
-            Assert.False(await db.Businesses.AnyAsync());
-            await db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_key;");
-        }
+        Assert.Equal(0L, await _database.ScalarAsync("SELECT count(*) FROM businesses"));
+        await _database.ExecuteAsync("DROP TRIGGER refuse_key;");
 
-        await using var restarted = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: _path) { DeleteDatabaseOnDispose = false };
+        await using var restarted = Server();
         _ = restarted.Server;
         await restarted.WithDbAsync(async db =>
         {
@@ -44,15 +38,8 @@ public sealed class SandboxFirstStartTests : IDisposable
         });
     }
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        foreach (var file in new[] { _path, Api.Webhooks.WebhookInboxFile.PathBeside(_path) })
-        {
-            foreach (var suffix in new[] { "", "-wal", "-shm" })
-            {
-                File.Delete(file + suffix);
-            }
-        }
-    }
+    public void Dispose() => _database.Dispose();
+
+    private TwaBotApiFactory Server() =>
+        new(new Dictionary<string, string?>(), databasePath: _database.Path) { DeleteDatabaseOnDispose = false };
 }

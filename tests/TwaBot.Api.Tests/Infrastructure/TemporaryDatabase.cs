@@ -1,0 +1,48 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Data;
+using TwaBot.Api.Webhooks;
+
+namespace TwaBot.Api.Tests.Infrastructure;
+
+/// <summary>
+/// A database file of the test's own under the temp folder, for tests that prepare it by hand before a
+/// server starts on it; on dispose it is deleted with its inbox file and their WAL files.
+/// </summary>
+public sealed class TemporaryDatabase : IDisposable
+{
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+
+    /// <summary>EF options with the server's own SQLite settings, for migrating or reading the file directly.</summary>
+    public DbContextOptions<TwaBotDbContext> ContextOptions()
+    {
+        var options = new DbContextOptionsBuilder<TwaBotDbContext>();
+        DataExtensions.Configure(options, DataExtensions.BuildConnectionString($"Data Source={Path}", System.IO.Path.GetTempPath()));
+        return options.Options;
+    }
+
+    public async Task ExecuteAsync(string sql) => await CommandAsync(sql, command => command.ExecuteNonQueryAsync());
+
+    public Task<object?> ScalarAsync(string sql) => CommandAsync(sql, command => command.ExecuteScalarAsync());
+
+    private async Task<T> CommandAsync<T>(string sql, Func<SqliteCommand, Task<T>> run)
+    {
+        await using var connection = new SqliteConnection($"Data Source={Path}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await run(command);
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        foreach (var file in new[] { Path, WebhookInboxFile.PathBeside(Path) })
+        {
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                File.Delete(file + suffix);
+            }
+        }
+    }
+}

@@ -47,8 +47,19 @@ public sealed record WebhookPayload(
                         statuses.AddRange(Array(value, "statuses").Select(s => ReadStatus(phoneNumberId, s)).OfType<StatusUpdate>());
                         var names = Array(value, "contacts").GroupBy(c => Str(c, "wa_id") ?? "", StringComparer.Ordinal)
                             .ToDictionary(g => g.Key, g => ContactName(g.First()), StringComparer.Ordinal);
-                        messages.AddRange(Array(value, "messages").Select(m => ReadMessage(phoneNumberId, m, names)).OfType<InboundMessageUpdate>());
-                        preferences.AddRange(Array(value, "messages").Select(m => ReadSystemPreference(phoneNumberId, m)).OfType<PreferenceUpdate>());
+                        foreach (var message in Array(value, "messages"))
+                        {
+                            if (ReadMessage(phoneNumberId, message, names) is { } inbound)
+                            {
+                                messages.Add(inbound);
+                            }
+
+                            if (ReadSystemPreference(phoneNumberId, message) is { } preference)
+                            {
+                                preferences.Add(preference);
+                            }
+                        }
+
                         break;
                     case "user_preferences":
                         preferences.AddRange(Array(value, "user_preferences").Select(p => ReadPreference(phoneNumberId, p)).OfType<PreferenceUpdate>());

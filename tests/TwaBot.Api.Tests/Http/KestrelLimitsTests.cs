@@ -19,6 +19,8 @@ public class KestrelLimitsTests
         var response = await client.GetAsync($"/api/v1/quick-send?phone=919876543210&message={message}");
 
         // No key: the API's own answer, in the envelope, not Kestrel's empty 414 URI Too Long.
-        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "MISSING_API_KEY");
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var json = await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "MISSING_API_KEY");
+        Assert.False(json.GetProperty("success").GetBoolean());
     }
 }

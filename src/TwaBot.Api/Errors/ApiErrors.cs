@@ -70,12 +70,12 @@ public static class ApiErrors
         "Meta rejected this business's WhatsApp access token (expired or revoked). Reconnect WhatsApp to keep sending.");
 
     /// <summary>The docs' text: <c>Template 'wrong_name' not found or not approved.</c></summary>
-    public static ApiError TemplateNotFound(string name) =>
+    public static ApiError TemplateNotFound(string name, string field) =>
         new(Status400BadRequest, new ErrorBody
         {
             Error = $"Template '{name}' not found or not approved.",
             ErrorCode = ErrorCodes.TemplateNotFound,
-            Field = "template_name",
+            Field = field,
         });
 
     public static ApiError TemplateParamsInvalid(string field, string message) =>
@@ -157,22 +157,56 @@ public static class ApiErrors
     public static ApiError MissingBody() => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
         "A JSON request body is required.");
 
+    public static ApiError BodyNotAnObject() => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
+        "The request body must be a JSON object, e.g. {\"phone\": \"919876543210\", …}.");
+
     public static ApiError BadRequest() => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
         "The request could not be read.");
 
+    /// <summary>Names the value as given, with invisible characters shown (they are often why it failed) and cut short.</summary>
     public static ApiError InvalidPhone(string field, string value) =>
         new(Status400BadRequest, new ErrorBody
         {
-            Error = $"Invalid phone number '{value}'. Use 8 to 15 digits with the country code, e.g. 919876543210.",
+            Error = $"Invalid phone number '{Visible(value, 40)}'. Use 8 to 15 digits with the country code, e.g. 919876543210.",
             ErrorCode = ErrorCodes.InvalidPhone,
             Field = field,
         });
 
+    /// <summary>
+    /// <paramref name="value"/> with control, format and non-ASCII space characters written as <c>\uXXXX</c>,
+    /// and at most <paramref name="maxCharacters"/> of its characters.
+    /// </summary>
+    internal static string Visible(string value, int maxCharacters)
+    {
+        var text = new System.Text.StringBuilder();
+        var shown = 0;
+        foreach (var c in value)
+        {
+            if (shown++ == maxCharacters)
+            {
+                return text.Append('…').ToString();
+            }
+
+            if (char.IsControl(c) || (char.IsWhiteSpace(c) && c != ' ')
+                || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format)
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
+            }
+            else
+            {
+                text.Append(c);
+            }
+        }
+
+        return text.ToString();
+    }
+
     public static ApiError PayloadTooLarge(long limitBytes) => Create(Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge,
         $"Request body is too large. The limit is {limitBytes} bytes.");
 
-    public static ApiError UnsupportedMediaType() => Create(Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType,
-        "Send the request body as JSON with Content-Type: application/json.");
+    /// <param name="detail">What was sent instead, when that helps the caller (a form, a compressed body).</param>
+    public static ApiError UnsupportedMediaType(string? detail = null) => Create(Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType,
+        "Send the request body as JSON with Content-Type: application/json." + (detail is null ? "" : " " + detail));
 
     public static ApiError RouteNotFound(string method, string path) => Create(Status404NotFound, ErrorCodes.NotFound,
         $"No endpoint matches {method} {path}.");

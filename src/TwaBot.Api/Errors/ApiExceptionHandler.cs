@@ -60,9 +60,12 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
             return ApiErrors.MalformedJson();
         }
 
-        // The serializer's only hint that a property is unknown (admin bodies reject them) is its message.
+        // The serializer's only hint that a property is unknown (admin bodies reject them) or given twice
+        // (no body accepts that) is its message.
         return exception.Message.Contains("could not be mapped", StringComparison.Ordinal)
             ? ApiErrors.Validation(field, $"Field '{field}' is not allowed here.")
+            : exception.Message.StartsWith("Duplicate propert", StringComparison.Ordinal)
+            ? ApiErrors.Validation(field, $"Field '{field}' is given more than once; give it once.")
             : ApiErrors.Validation(field, $"Field '{field}' has the wrong type or an invalid value.");
     }
 

@@ -14,6 +14,7 @@ namespace TwaBot.Api.Json;
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    AllowDuplicateProperties = false, // {"phone": "a", "phone": "b"} is refused, not sent to whichever came last
     Converters = [typeof(UtcTimestampConverter)])]
 [JsonSerializable(typeof(ErrorBody))]
 [JsonSerializable(typeof(OkResponse))]

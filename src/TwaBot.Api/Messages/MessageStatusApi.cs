@@ -26,6 +26,8 @@ public static class MessageStatusApi
     private static async Task<Results<Ok<MessageStatusResponse>, ApiError>> GetStatus(
         string messageId, ApiCaller caller, TwaBotDbContext db, CancellationToken cancellationToken)
     {
+        // An id stored with a line break or a space by the client's own code would otherwise poll a 404 for ever.
+        messageId = messageId.Trim();
         // Another business's message does not exist for this caller: the same 404 as an unknown id.
         var message = await db.Messages.AsNoTracking()
             .Where(m => m.Wamid == messageId && m.BusinessId == caller.BusinessId)

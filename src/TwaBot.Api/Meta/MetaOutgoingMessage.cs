@@ -12,7 +12,7 @@ public abstract record MetaOutgoingMessage(string To, string CallbackData)
     public static MetaOutgoingMessage Text(string to, string body, string callbackData) =>
         new TextMessage(to, body, callbackData);
 
-    public static MetaOutgoingMessage Media(string to, string mediaType, Uri link, string? caption, string? filename, string callbackData) =>
+    public static MetaOutgoingMessage Media(string to, string mediaType, string link, string? caption, string? filename, string callbackData) =>
         new MediaMessage(to, mediaType, link, caption, filename, callbackData);
 
     public static MetaOutgoingMessage Template(
@@ -86,14 +86,14 @@ public abstract record MetaOutgoingMessage(string To, string CallbackData)
         }
     }
 
-    private sealed record MediaMessage(string To, string MediaType, Uri Link, string? Caption, string? Filename, string CallbackData)
+    private sealed record MediaMessage(string To, string MediaType, string Link, string? Caption, string? Filename, string CallbackData)
         : MetaOutgoingMessage(To, CallbackData)
     {
         protected override void WriteContent(Utf8JsonWriter writer)
         {
             writer.WriteString("type", MediaType);
             writer.WriteStartObject(MediaType);
-            writer.WriteString("link", Link.AbsoluteUri);
+            writer.WriteString("link", Link);
             // Meta takes a caption for image, video and document, a file name for documents only.
             if (Caption is not null && MediaType is "image" or "video" or "document")
             {

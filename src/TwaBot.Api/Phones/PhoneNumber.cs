@@ -1,8 +1,12 @@
+using System.Globalization;
+
 namespace TwaBot.Api.Phones;
 
 /// <summary>
 /// Phone normalization of the public docs ("Phone Number Format") and PRODUCT.md §2: formatting is
 /// stripped, Indian national numbers get 91, and the result is 8–15 digits with the country code.
+/// Beyond the table, it also reads what real clients paste: invisible separators, "(0)" after a country
+/// code, and a spreadsheet's ".0".
 /// </summary>
 public static class PhoneNumber
 {
@@ -13,16 +17,19 @@ public static class PhoneNumber
     public static bool TryNormalize(string? input, out string normalized)
     {
         normalized = "";
-        if (string.IsNullOrWhiteSpace(input) || input.Length > 40)
+        var text = input.AsSpan().Trim(); // padding from fixed-width columns and a pasted line break
+        if (text.IsEmpty || text.Length > 40)
         {
             return false;
         }
 
-        Span<char> digits = stackalloc char[input.Length];
+        text = WithoutDecimalTail(text);
+        Span<char> digits = stackalloc char[text.Length];
         var count = 0;
         var international = false;
-        foreach (var c in input.Trim())
+        for (var i = 0; i < text.Length; i++)
         {
+            var c = text[i];
             if (char.IsAsciiDigit(c))
             {
                 digits[count++] = c;
@@ -31,7 +38,11 @@ public static class PhoneNumber
             {
                 international = true;
             }
-            else if (c is not (' ' or '-' or '.' or '(' or ')'))
+            else if (c == '(' && text[i..].StartsWith("(0)") && count > 0 && (international || digits[..count].StartsWith("00")))
+            {
+                i += 2; // "+44 (0) 20 …": the national trunk 0, dialled only from inside the country
+            }
+            else if (!IsSeparator(c))
             {
                 return false;
             }
@@ -68,4 +79,25 @@ public static class PhoneNumber
     }
 
     private static bool IsIndianMobileStart(char digit) => digit is >= '6' and <= '9';
+
+    /// <summary>
+    /// Spaces, hyphens, dots and parentheses (PRODUCT §2), and the invisible characters that come with
+    /// pasted numbers: non-breaking and other Unicode spaces, zero-width spaces, direction marks, a BOM.
+    /// </summary>
+    private static bool IsSeparator(char c) =>
+        c is '-' or '.' or '(' or ')' || char.IsWhiteSpace(c) || char.GetUnicodeCategory(c) == UnicodeCategory.Format;
+
+    /// <summary>
+    /// "9876543210.0" is a number that went through a spreadsheet or a float column; read as written,
+    /// its ".0" would become a digit and send to another country (98765432100 is an Iranian number).
+    /// </summary>
+    private static ReadOnlySpan<char> WithoutDecimalTail(ReadOnlySpan<char> text)
+    {
+        var body = text.StartsWith("+") ? text[1..] : text;
+        return body.EndsWith(".0") && body[..^2] is { IsEmpty: false } whole && !whole.ContainsAnyExcept(AsciiDigits)
+            ? text[..^2]
+            : text;
+    }
+
+    private static readonly System.Buffers.SearchValues<char> AsciiDigits = System.Buffers.SearchValues.Create("0123456789");
 }

@@ -24,8 +24,8 @@ public static class MetaErrorMapping
         return error.Code switch
         {
             131047 => ApiErrors.WindowClosed(context.Route.WindowClosed, lastInboundAt),
-            132001 => ApiErrors.TemplateNotFound(context.Template?.Name ?? (context.Content as ITemplateContent)?.TemplateName ?? ""),
-            132000 or 132012 => ApiErrors.TemplateParamsInvalid("body_params", $"Meta refused the template parameters: {error.Details ?? error.Message}"),
+            132001 => ApiErrors.TemplateNotFound(context.Template?.Name ?? (context.Content as ITemplateContent)?.TemplateName ?? "", context.Route.TemplateField),
+            132000 or 132012 => ApiErrors.TemplateParamsInvalid(context.Route.ParamsField, $"Meta refused the template parameters: {error.Details ?? error.Message}"),
             131026 or 133010 => ApiErrors.RecipientUndeliverable(context.Content!.Phone),
             _ when error.IsAuthorization => ApiErrors.WhatsAppTokenRejected(),
             _ when error.IsThrottling => ApiErrors.UpstreamRateLimited(Math.Max(retryAfter, 1)),

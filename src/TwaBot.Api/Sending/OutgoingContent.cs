@@ -23,7 +23,7 @@ public sealed record TemplateContent(
 
 public sealed record TextContent(string Phone, string Text) : OutgoingContent(Phone);
 
-public sealed record MediaContent(string Phone, string MediaType, Uri MediaUrl, string? Caption, string? Filename)
+public sealed record MediaContent(string Phone, string MediaType, string MediaUrl, string? Caption, string? Filename)
     : OutgoingContent(Phone);
 
 /// <summary>An OTP goes out through an authentication template with the code as its one parameter.</summary>

@@ -44,29 +44,30 @@ public static class SendApi
     {
         var sends = api.MapGroup("").WithTags("Sending")
             .ProducesErrors(StatusCodes.Status403Forbidden, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
+        var jsonSends = sends.MapGroup("").ProducesErrors(StatusCodes.Status415UnsupportedMediaType); // forms, compressed or non-UTF-8 bodies
 
-        sends.MapPost("/send-template", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
+        jsonSends.MapPost("/send-template", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
                 Send(SendRoute.SendTemplate, request, caller, pipeline, TwaBotJsonContext.Default.SendTemplateRequest, SendValidation.Template, cancellationToken))
             .WithName("SendTemplate")
             .WithSummary("Send a Meta-approved template message (works outside the 24-hour window).")
             .WithRequestBody<SendTemplateRequest, RouteHandlerBuilder>()
             .WithExamples(SendExamples.TemplateRequest, (200, SendExamples.TemplateResponse), (400, SendExamples.TemplateNotFound), (429, SendExamples.DailyLimitReached));
 
-        sends.MapPost("/send-text", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
+        jsonSends.MapPost("/send-text", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
                 Send(SendRoute.SendText, request, caller, pipeline, TwaBotJsonContext.Default.SendTextRequest, SendValidation.Text, cancellationToken))
             .WithName("SendText")
             .WithSummary("Send a plain text message (only within the 24-hour customer service window).")
             .WithRequestBody<SendTextRequest, RouteHandlerBuilder>()
             .WithExamples(SendExamples.TextRequest, (200, SendExamples.TextResponse), (400, SendExamples.TextWindowClosed));
 
-        sends.MapPost("/send-media", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
+        jsonSends.MapPost("/send-media", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
                 Send(SendRoute.SendMedia, request, caller, pipeline, TwaBotJsonContext.Default.SendMediaRequest, SendValidation.Media, cancellationToken))
             .WithName("SendMedia")
             .WithSummary("Send an image, document, video or audio by URL (only within the 24-hour window).")
             .WithRequestBody<SendMediaRequest, RouteHandlerBuilder>()
             .WithExamples(SendExamples.MediaRequest, (200, SendExamples.MediaResponse));
 
-        sends.MapPost("/send-otp", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
+        jsonSends.MapPost("/send-otp", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
                 Send(SendRoute.SendOtp, request, caller, pipeline, TwaBotJsonContext.Default.SendOtpRequest, SendValidation.Otp, cancellationToken))
             .WithName("SendOtp")
             .WithSummary("Send a one-time password through an approved authentication template; generated when not given.")
@@ -87,10 +88,13 @@ public static class SendApi
     /// </summary>
     private static Task<Results<Ok<SendResponse>, ApiError>> QuickSend(
         [FromQuery] string? phone, [FromQuery] string? template, [FromQuery] string? lang, [FromQuery(Name = "params")] string? parameters,
-        [FromQuery] string? message, [FromQuery] string? apikey, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken)
+        [FromQuery] string? message, [FromQuery] string? apikey, HttpRequest request, ApiCaller caller, SendPipeline pipeline,
+        CancellationToken cancellationToken)
     {
-        _ = apikey; // read by authentication; declared so the OpenAPI document lists it
-        var query = new QuickSendQuery(phone, template, lang, parameters, message);
+        // The parameters are declared so that the OpenAPI document lists them; their values are read from
+        // the raw query (see QuickSendQuery), and apikey by authentication.
+        _ = (phone, template, lang, parameters, message, apikey);
+        var query = QuickSendQuery.Parse(request.QueryString.Value);
         var route = query.IsTemplate ? SendRoute.QuickSendTemplate : SendRoute.QuickSendText;
         return pipeline.SendAsync(new SendContext(route, caller, () => ValueTask.FromResult(SendValidation.QuickSend(query))), cancellationToken);
     }

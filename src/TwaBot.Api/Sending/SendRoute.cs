@@ -9,11 +9,18 @@ namespace TwaBot.Api.Sending;
 /// </summary>
 public sealed record SendRoute(string Name, string Permission, bool UsesTemplate, bool FreeForm, WindowClosedText WindowClosed)
 {
+    /// <summary>The request field that names the template, for errors about it.</summary>
+    public string TemplateField { get; private init; } = "template_name";
+
+    /// <summary>The request field that fills the template's variables, for errors about them.</summary>
+    public string ParamsField { get; private init; } = "body_params";
+
     public static readonly SendRoute SendTemplate = new("send-template", ApiKeyPermissions.SendTemplate, UsesTemplate: true, FreeForm: false, WindowClosedText.TemplateRefused);
     public static readonly SendRoute SendText = new("send-text", ApiKeyPermissions.SendText, UsesTemplate: false, FreeForm: true, WindowClosedText.SendText);
     public static readonly SendRoute SendMedia = new("send-media", ApiKeyPermissions.SendMedia, UsesTemplate: false, FreeForm: true, WindowClosedText.General);
-    public static readonly SendRoute SendOtp = new("send-otp", ApiKeyPermissions.SendOtp, UsesTemplate: true, FreeForm: false, WindowClosedText.TemplateRefused);
-    public static readonly SendRoute QuickSendTemplate = new("quick-send", ApiKeyPermissions.SendTemplate, UsesTemplate: true, FreeForm: false, WindowClosedText.TemplateRefused);
+    public static readonly SendRoute SendOtp = new("send-otp", ApiKeyPermissions.SendOtp, UsesTemplate: true, FreeForm: false, WindowClosedText.TemplateRefused) { ParamsField = "otp" };
+    public static readonly SendRoute QuickSendTemplate = new("quick-send", ApiKeyPermissions.SendTemplate, UsesTemplate: true, FreeForm: false, WindowClosedText.TemplateRefused)
+    { TemplateField = "template", ParamsField = "params" };
     public static readonly SendRoute QuickSendText = new("quick-send", ApiKeyPermissions.SendText, UsesTemplate: false, FreeForm: true, WindowClosedText.QuickSend);
 }
 

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Globalization;
 using System.Text.RegularExpressions;
 using TwaBot.Api.Errors;
 using TwaBot.Api.Phones;
@@ -63,18 +65,31 @@ public static partial class SendValidation
             return ApiErrors.Validation("media_type", "media_type is required and must be one of: image, document, video, audio.");
         }
 
-        if (!Uri.TryCreate(request.MediaUrl?.Trim(), UriKind.Absolute, out var url)
-            || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp) || url.Host.Length == 0)
+        var mediaType = request.MediaType.Trim().ToLowerInvariant();
+        var url = request.MediaUrl?.Trim();
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var parsed)
+            || (parsed.Scheme != Uri.UriSchemeHttps && parsed.Scheme != Uri.UriSchemeHttp) || parsed.Host.Length == 0
+            || url.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || char.GetUnicodeCategory(c) == UnicodeCategory.Format))
         {
-            return ApiErrors.Validation("media_url", "media_url is required and must be an absolute http(s) URL of a publicly accessible file.");
+            return ApiErrors.Validation("media_url",
+                "media_url is required and must be an absolute http(s) URL of a publicly accessible file, with spaces and invisible characters percent-encoded.");
         }
 
-        if (request.Caption is { } caption && Characters(caption) > MaxCaptionLength)
+        var caption = Optional(request.Caption);
+        if (caption is not null && ((mediaType == "audio"
+                ? ApiErrors.Validation("caption", "caption is not supported for audio: WhatsApp shows captions on images, videos and documents only.")
+                : null) ?? Unprintable("caption", caption)) is { } captionError)
+        {
+            return captionError;
+        }
+
+        if (caption is not null && Characters(caption) > MaxCaptionLength)
         {
             return ApiErrors.Validation("caption", $"caption must be at most {MaxCaptionLength} characters.");
         }
 
-        if (request.Filename is { Length: > 240 })
+        var filename = Optional(request.Filename);
+        if (filename is { Length: > 240 })
         {
             return ApiErrors.Validation("filename", "filename must be at most 240 characters.");
         }
@@ -84,7 +99,9 @@ public static partial class SendValidation
             return phoneError;
         }
 
-        return new MediaContent(phone, request.MediaType.Trim().ToLowerInvariant(), url, request.Caption, request.Filename);
+        // The URL goes to Meta as the client wrote it: Uri's normal form decodes escapes and drops
+        // dot segments, which can break a signed URL.
+        return new MediaContent(phone, mediaType, url, caption, filename);
     }
 
     public static ApiErrorOr<OutgoingContent> Otp(SendOtpRequest? request)
@@ -99,7 +116,8 @@ public static partial class SendValidation
             return error;
         }
 
-        if (request.Otp is not null && !OtpCode.IsValid(request.Otp))
+        var otp = Optional(request.Otp); // empty is left out, as form builders send every field
+        if (otp is not null && !OtpCode.IsValid(otp))
         {
             return ApiErrors.Validation("otp", "otp must be 4 to 15 digits, or left out to have a 6-digit code generated.");
         }
@@ -107,16 +125,16 @@ public static partial class SendValidation
         return Language("language", request.Language)
             ?? Phone("phone", request.Phone, out var phone)
             ?? (ApiErrorOr<OutgoingContent>)new OtpContent(
-                phone, request.TemplateName!.Trim(), LanguageOrDefault(request.Language), request.Otp ?? OtpCode.Generate());
+                phone, request.TemplateName!.Trim(), LanguageOrDefault(request.Language), otp ?? OtpCode.Generate());
     }
 
     /// <summary>quick-send's query: <c>template=</c> (with <c>lang</c>, <c>params</c>) or <c>message=</c>.</summary>
     public static ApiErrorOr<OutgoingContent> QuickSend(QuickSendQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (PhoneGiven("phone", query.Phone) is { } missing)
+        if ((query.Problem ?? PhoneGiven("phone", query.Phone)) is { } problem)
         {
-            return missing;
+            return problem;
         }
 
         if (query.IsTemplate)
@@ -151,17 +169,39 @@ public static partial class SendValidation
         : null;
 
     private static ApiError? Language(string field, string? value) =>
-        string.IsNullOrWhiteSpace(value) || LanguageCode().IsMatch(value) // empty is left out: form builders send every parameter
+        string.IsNullOrWhiteSpace(value) || LanguageCode().IsMatch(value.Trim()) // empty is left out: form builders send every parameter
             ? null
             : ApiErrors.Validation(field, $"{field} must be a template language code such as en, en_US or pt_BR.");
 
-    private static string LanguageOrDefault(string? value) => string.IsNullOrWhiteSpace(value) ? DefaultLanguage : value;
+    private static string LanguageOrDefault(string? value) => Optional(value) ?? DefaultLanguage;
+
+    /// <summary>A trimmed optional text, or null when it is absent or blank.</summary>
+    private static string? Optional(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     private static ApiError? Message(string field, string? value) =>
-        string.IsNullOrWhiteSpace(value) ? ApiErrors.Validation(field, $"{field} is required.")
-        : Characters(value) is var count && count > MaxTextLength
+        IsBlank(value) ? ApiErrors.Validation(field, $"{field} is required.")
+        : Unprintable(field, value!)
+        ?? (Characters(value!) is var count && count > MaxTextLength
             ? ApiErrors.Validation(field, $"{field} must be at most {MaxTextLength} characters (got {count}).")
-        : null;
+            : null);
+
+    /// <summary>Absent, or nothing a reader would see: spaces and invisible characters (zero-width space, direction marks).</summary>
+    private static bool IsBlank(string? value) =>
+        value is null || value.All(c => char.IsWhiteSpace(c) || char.GetUnicodeCategory(c) == UnicodeCategory.Format);
+
+    /// <summary>
+    /// Control characters other than line breaks and tabs (NUL, vertical tab, form feed, …) show as nothing or
+    /// as boxes on the customer's phone and come from broken client encoding, never from a person's text.
+    /// </summary>
+    private static ApiError? Unprintable(string field, string value)
+    {
+        var at = value.AsSpan().IndexOfAny(ControlCharacters);
+        return at < 0 ? null : ApiErrors.Validation(field,
+            $"{field} must not contain control characters (found U+{(int)value[at]:X4} at position {at + 1}).");
+    }
+
+    private static readonly SearchValues<char> ControlCharacters = SearchValues.Create(
+        Enumerable.Range(0, 160).Select(c => (char)c).Where(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')).ToArray());
 
     /// <summary>
     /// Characters as a reader counts them and as Meta reportedly counts its limits: Unicode code points,
@@ -193,16 +233,16 @@ public static partial class SendValidation
 
         for (var i = 0; i < values.Count; i++)
         {
-            if (string.IsNullOrWhiteSpace(values[i]) || Characters(values[i]!) > MaxParameterLength)
+            if (IsBlank(values[i]) || Characters(values[i]!) > MaxParameterLength)
             {
-                return ApiErrors.Validation(field,
+                return ApiErrors.Validation($"{field}[{i}]",
                     $"{field}[{i}] must be a non-empty text of at most {MaxParameterLength} characters (WhatsApp rejects empty parameters).");
             }
 
-            if (ParameterSpacing().IsMatch(values[i]!))
+            if (ParameterSpacing().IsMatch(values[i]!) || values[i]!.AsSpan().ContainsAny(ControlCharacters))
             {
-                return ApiErrors.Validation(field,
-                    $"{field}[{i}] must not contain line breaks, tabs or more than 4 spaces in a row (WhatsApp rejects such parameters).");
+                return ApiErrors.Validation($"{field}[{i}]",
+                    $"{field}[{i}] must not contain line breaks, tabs, control characters or more than 4 spaces in a row (WhatsApp rejects such parameters).");
             }
         }
 
@@ -212,15 +252,9 @@ public static partial class SendValidation
     // Meta refuses a template parameter with "Param text cannot have new-line/tab characters or more than 4
     // consecutive spaces" (quoted in netflie/whatsapp-cloud-api#201); refusing it here names the parameter
     // and spends neither a call to Meta nor a message row.
-    [GeneratedRegex("[\\r\\n\\t]| {5}")]
+    [GeneratedRegex("[\\r\\n\\t\u2028\u2029]| {5}")]
     private static partial Regex ParameterSpacing();
 
-    [GeneratedRegex("^[a-z]{2,3}(_[A-Z]{2,4})?$")]
+    [GeneratedRegex(@"^[a-z]{2,3}(_[A-Z]{2,4})?\z")]
     private static partial Regex LanguageCode();
-}
-
-/// <summary>quick-send's query parameters (the key comes separately, as <c>apikey</c> or the header).</summary>
-public sealed record QuickSendQuery(string? Phone, string? Template, string? Lang, string? Params, string? Message)
-{
-    public bool IsTemplate => !string.IsNullOrWhiteSpace(Template);
 }

@@ -4,7 +4,10 @@ using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Http;
 
-/// <summary>Answers of the API and the admin API, successes and errors alike, are never stored by a cache.</summary>
+/// <summary>
+/// Answers of the API and the admin API, successes and errors alike, are never stored by a cache, and
+/// never sniffed as another content type (errors echo the caller's input).
+/// </summary>
 public class NoStoreResponsesTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
 {
     [Fact]
@@ -27,5 +30,6 @@ public class NoStoreResponsesTests(TwaBotApiFactory factory) : IClassFixture<Twa
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.NotFound, HttpStatusCode.Unauthorized, HttpStatusCode.Created],
             responses.Select(r => r.StatusCode));
         Assert.All(responses, response => Assert.True(response.Headers.CacheControl?.NoStore, response.RequestMessage?.RequestUri?.ToString()));
+        Assert.All(responses, response => Assert.Equal(["nosniff"], response.Headers.GetValues("X-Content-Type-Options")));
     }
 }

@@ -136,7 +136,7 @@ public class MetaClientTests
         await using var meta = await FakeMetaUpstream.StartAsync();
 
         await meta.Client.SendAsync(FakeMetaUpstream.Connection, MetaOutgoingMessage.Media(
-            "919876543210", type, new Uri("https://example.com/invoice-123.pdf"), "Here is your invoice", "Invoice-123.pdf", "twb:1"), default);
+            "919876543210", type, "https://example.com/invoice-123.pdf", "Here is your invoice", "Invoice-123.pdf", "twb:1"), default);
 
         var media = JsonDocument.Parse(Assert.Single(meta.Calls).Body).RootElement.GetProperty(type);
         Assert.Equal("https://example.com/invoice-123.pdf", media.GetProperty("link").GetString());

@@ -63,6 +63,19 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task JsonSendsListTheirAnswerToAFormOrACompressedBody()
+    {
+        var document = await Document();
+
+        foreach (var path in new[] { "/api/v1/send-template", "/api/v1/send-text", "/api/v1/send-media", "/api/v1/send-otp" })
+        {
+            Assert.Contains("415", ResponseCodes(Operation(document, path, "post")));
+        }
+
+        Assert.DoesNotContain("415", ResponseCodes(Operation(document, "/api/v1/quick-send", "get")));
+    }
+
+    [Fact]
     public async Task TheWebhookOperationsListTheAnswersTheyGive()
     {
         var document = await Document();

@@ -20,6 +20,17 @@ public class PhoneNumberTests
     [InlineData(" 14155551234 ", "14155551234")]
     [InlineData("12345678", "12345678")]
     [InlineData("123456789012345", "123456789012345")]
+    // What clients paste: a trunk "(0)" after a country code, a spreadsheet's ".0", invisible separators, padding.
+    [InlineData("+91 (0) 98765 43210", "919876543210")]
+    [InlineData("+44 (0)20 7946 0958", "442079460958")]
+    [InlineData("0044 (0) 20 7946 0958", "442079460958")]
+    [InlineData("9876543210.0", "919876543210")]
+    [InlineData("+14155551234.0", "14155551234")]
+    [InlineData("+91\u00a098765\u00a043210", "919876543210")]
+    [InlineData("\u200b+91 98765 43210\u200e", "919876543210")]
+    [InlineData("\ufeff9876543210", "919876543210")]
+    [InlineData("+91 98765 43210                              ", "919876543210")]
+    [InlineData("9876543210\r\n", "919876543210")]
     public void NormalizesAcceptedFormats(string input, string expected)
     {
         Assert.True(PhoneNumber.TryNormalize(input, out var normalized));
@@ -37,6 +48,7 @@ public class PhoneNumberTests
     [InlineData("91 9876#543210")]       // other symbols
     [InlineData("0123456789")]           // leading zero that is not a national Indian mobile
     [InlineData("+")]
+    [InlineData("\uff19\uff18\uff17\uff16\uff15\uff14\uff13\uff12\uff11\uff10")] // full-width digits
     public void RejectsWhatIsNotAPhoneNumber(string? input)
     {
         Assert.False(PhoneNumber.TryNormalize(input, out _));

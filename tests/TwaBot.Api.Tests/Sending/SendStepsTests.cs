@@ -149,9 +149,9 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         var quickSend = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=Rahul,ORD%0912345,x");
 
         var json = await post.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
-        Assert.Equal("body_params", json.GetProperty("field").GetString());
+        Assert.Equal("body_params[1]", json.GetProperty("field").GetString());
         Assert.Contains("body_params[1]", json.GetProperty("error").GetString(), StringComparison.Ordinal);
-        Assert.Equal("params", (await quickSend.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        Assert.Equal("params[1]", (await quickSend.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
         await factory.WithDbAsync(async db =>
             Assert.False(await db.Messages.AnyAsync(m => m.BusinessId == tenant.BusinessId)));
     }

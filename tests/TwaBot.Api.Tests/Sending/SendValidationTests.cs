@@ -36,7 +36,7 @@ public class SendValidationTests
     {
         var error = SendValidation.Template(new SendTemplateRequest("9876543210", "t", null, ["Rahul", ""], null)).Error;
 
-        Assert.Equal("body_params", error?.Body.Field);
+        Assert.Equal("body_params[1]", error?.Body.Field);
         Assert.Contains("body_params[1]", error?.Body.Error, StringComparison.Ordinal);
     }
 
@@ -69,7 +69,7 @@ public class SendValidationTests
             ? SendValidation.Media(new SendMediaRequest("9876543210", "image", "https://example.com/a.jpg", text, null)).Error
             : SendValidation.Template(new SendTemplateRequest("9876543210", "t", null, [text], null)).Error;
 
-        Assert.Equal(valid ? null : field, error?.Body.Field);
+        Assert.Equal(valid ? null : field == "caption" ? field : field + "[0]", error?.Body.Field);
     }
 
     [Theory]
@@ -87,9 +87,9 @@ public class SendValidationTests
         var header = SendValidation.Template(new SendTemplateRequest("9876543210", "t", null, null, [parameter])).Error;
         var quickSend = SendValidation.QuickSend(new QuickSendQuery("9876543210", "t", null, "Rahul," + parameter, null)).Error;
 
-        Assert.Equal(valid ? null : "body_params", body?.Body.Field);
-        Assert.Equal(valid ? null : "header_params", header?.Body.Field);
-        Assert.Equal(valid ? null : "params", quickSend?.Body.Field);
+        Assert.Equal(valid ? null : "body_params[1]", body?.Body.Field);
+        Assert.Equal(valid ? null : "header_params[0]", header?.Body.Field);
+        Assert.Equal(valid ? null : "params[1]", quickSend?.Body.Field);
         if (!valid)
         {
             Assert.Contains("body_params[1]", body!.Body.Error, StringComparison.Ordinal);
@@ -161,5 +161,17 @@ public class SendValidationTests
         var error = SendValidation.QuickSend(new QuickSendQuery("919876543210", null, null, null, null)).Error;
 
         Assert.Equal("message", error?.Body.Field);
+    }
+
+    [Fact]
+    public void AMediaUrlGoesToMetaAsWrittenAndEmptyOptionalFieldsAreLeftOut()
+    {
+        // Uri's normal form would decode %41 and drop "/../", which can break a signed URL.
+        var content = Assert.IsType<MediaContent>(SendValidation.Media(
+            new SendMediaRequest("9876543210", "document", " https://cdn.example.com/a/../%41.pdf?sig=x%2By ", "", " ")).Value);
+
+        Assert.Equal("https://cdn.example.com/a/../%41.pdf?sig=x%2By", content.MediaUrl);
+        Assert.Null(content.Caption);
+        Assert.Null(content.Filename);
     }
 }

@@ -21,11 +21,11 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
         var template = (await lookups.GetAsync(db, context.Caller.BusinessId, cancellationToken)).Approved(content.TemplateName, content.Language);
         if (template is null)
         {
-            return ApiErrors.TemplateNotFound(content.TemplateName);
+            return ApiErrors.TemplateNotFound(content.TemplateName, context.Route.TemplateField);
         }
 
         context.Template = template;
-        var field = context.Content is OtpContent ? "template_name" : context.Route.Name == "quick-send" ? "params" : "body_params";
+        var field = context.Content is OtpContent ? "template_name" : context.Route.ParamsField; // an OTP's count is the template's doing
         if (context.Content is OtpContent && !string.Equals(template.Category, "AUTHENTICATION", StringComparison.OrdinalIgnoreCase))
         {
             return ApiErrors.TemplateParamsInvalid(field,

@@ -1,0 +1,112 @@
+using System.Text;
+using TwaBot.Api.Errors;
+
+namespace TwaBot.Api.Sending;
+
+/// <summary>
+/// quick-send's query parameters (the key comes separately, as <c>apikey</c> or the header), read from
+/// the raw query string. The framework's binding (and <c>QueryHelpers</c>, <c>WebUtility.UrlDecode</c>)
+/// would get three things wrong for hand-written form-builder URLs: it turns a literal <c>+</c> into a
+/// space, so <c>phone=+6591234567</c> lost its international mark and got India's 91; it keeps an
+/// undecodable escape such as Latin-1 <c>%E9</c> as literal text that went to the customer; and it joins
+/// a repeated parameter's values with commas into a text nobody wrote.
+/// </summary>
+public sealed record QuickSendQuery(string? Phone, string? Template, string? Lang, string? Params, string? Message)
+{
+    private static readonly string[] Names = ["phone", "template", "lang", "params", "message"];
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>A parameter that is given twice or cannot be decoded; answered at the validation step.</summary>
+    public ApiError? Problem { get; init; }
+
+    public bool IsTemplate => !string.IsNullOrWhiteSpace(Template);
+
+    /// <param name="queryString">The raw query, still percent-encoded, with or without its leading <c>?</c>.</param>
+    public static QuickSendQuery Parse(string? queryString)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        ApiError? problem = null;
+        foreach (var pair in (queryString ?? "").TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            var rawValue = equals < 0 ? "" : pair[(equals + 1)..];
+            if (!TryDecode(equals < 0 ? pair : pair[..equals], out var decodedName)
+                || Array.Find(Names, known => known.Equals(decodedName, StringComparison.OrdinalIgnoreCase)) is not { } name)
+            {
+                continue; // apikey, and anything we do not read
+            }
+
+            if (!TryDecode(rawValue, out var value))
+            {
+                problem ??= ApiErrors.Validation(name,
+                    $"{name} is not valid URL encoding of UTF-8 text (e.g. é is %C3%A9, not %E9); encode the value as UTF-8.");
+                continue;
+            }
+
+            if (name == "phone" && rawValue.StartsWith('+'))
+            {
+                value = string.Concat("+", value.AsSpan(1)); // a literal '+' before a number is its country-code mark, not a space
+            }
+
+            if (!values.TryAdd(name, value))
+            {
+                problem ??= ApiErrors.Validation(name, name == "params"
+                    ? "params is given more than once; give all values in one params=, separated by commas."
+                    : $"{name} is given more than once; give it once.");
+            }
+        }
+
+        return new QuickSendQuery(
+            values.GetValueOrDefault("phone"), values.GetValueOrDefault("template"), values.GetValueOrDefault("lang"),
+            values.GetValueOrDefault("params"), values.GetValueOrDefault("message"))
+        { Problem = problem };
+    }
+
+    /// <summary>Form-style decoding (<c>+</c> is a space) that refuses escapes which are not UTF-8.</summary>
+    internal static bool TryDecode(string raw, out string value)
+    {
+        if (raw.AsSpan().IndexOfAny('%', '+') < 0)
+        {
+            value = raw;
+            return true;
+        }
+
+        var bytes = new List<byte>(raw.Length);
+        Span<byte> encoded = stackalloc byte[4];
+        for (var i = 0; i < raw.Length; i++)
+        {
+            var c = raw[i];
+            if (c == '+')
+            {
+                bytes.Add((byte)' ');
+            }
+            else if (c == '%' && i + 2 < raw.Length && char.IsAsciiHexDigit(raw[i + 1]) && char.IsAsciiHexDigit(raw[i + 2]))
+            {
+                bytes.Add(byte.Parse(raw.AsSpan(i + 1, 2), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture));
+                i += 2;
+            }
+            else if (Rune.DecodeFromUtf16(raw.AsSpan(i), out var rune, out var consumed) == System.Buffers.OperationStatus.Done)
+            {
+                bytes.AddRange(encoded[..rune.EncodeToUtf8(encoded)]);
+                i += consumed - 1;
+            }
+            else
+            {
+                value = "";
+                return false;
+            }
+        }
+
+        try
+        {
+            value = StrictUtf8.GetString(bytes.ToArray());
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            value = "";
+            return false;
+        }
+    }
+}

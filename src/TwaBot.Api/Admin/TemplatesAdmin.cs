@@ -25,6 +25,12 @@ internal static partial class TemplatesAdmin
 
     private static readonly string[] Categories = ["MARKETING", "UTILITY", "AUTHENTICATION"];
 
+    /// <summary>
+    /// One template create or sync at a time (they are rare admin calls): two at once read the same rows and
+    /// both insert the same name and language, which the unique index refuses.
+    /// </summary>
+    private static readonly SemaphoreSlim TemplateWrites = new(1, 1);
+
     public static void MapTemplatesAdmin(this RouteGroupBuilder admin)
     {
         admin.MapPost("/businesses/{id:long}/templates", Create).WithName("AdminCreateTemplate")
@@ -35,6 +41,20 @@ internal static partial class TemplatesAdmin
 
     private static async Task<Results<Created<AdminTemplateResponse>, ApiError>> Create(
         long id, CreateTemplateRequest? request, MetaClient meta, [AsParameters] AdminServices services, CancellationToken cancellationToken)
+    {
+        await TemplateWrites.WaitAsync(cancellationToken);
+        try
+        {
+            return await CreateAsync(id, request, meta, services, cancellationToken);
+        }
+        finally
+        {
+            TemplateWrites.Release();
+        }
+    }
+
+    private static async Task<Results<Created<AdminTemplateResponse>, ApiError>> CreateAsync(
+        long id, CreateTemplateRequest? request, MetaClient meta, AdminServices services, CancellationToken cancellationToken)
     {
         if (request is null)
         {
@@ -101,6 +121,20 @@ internal static partial class TemplatesAdmin
     private static async Task<Results<Ok<TemplateSyncResponse>, ApiError>> Sync(
         long id, MetaClient meta, [AsParameters] AdminServices services, CancellationToken cancellationToken)
     {
+        await TemplateWrites.WaitAsync(cancellationToken);
+        try
+        {
+            return await SyncAsync(id, meta, services, cancellationToken);
+        }
+        finally
+        {
+            TemplateWrites.Release();
+        }
+    }
+
+    private static async Task<Results<Ok<TemplateSyncResponse>, ApiError>> SyncAsync(
+        long id, MetaClient meta, AdminServices services, CancellationToken cancellationToken)
+    {
         var business = await BusinessesAdmin.Find(services, id, cancellationToken);
         if (business is null)
         {
@@ -121,7 +155,8 @@ internal static partial class TemplatesAdmin
         var ours = await services.Db.Templates.Where(t => t.BusinessId == id).ToListAsync(cancellationToken);
         var byKey = ours.ToDictionary(t => (t.Name, t.Language));
         int created = 0, updated = 0;
-        foreach (var remote in listed.Value!.Where(t => t.Name.Length > 0 && t.Language.Length > 0))
+        // A name and language Meta lists twice (it should not) is one template: the first listing counts.
+        foreach (var remote in listed.Value!.Where(t => t.Name.Length > 0 && t.Language.Length > 0).DistinctBy(t => (t.Name, t.Language)))
         {
             if (!byKey.Remove((remote.Name, remote.Language), out var template))
             {
@@ -234,6 +269,8 @@ internal static partial class TemplatesAdmin
 
     private static ApiError ToApiError(MetaFailure failure) => failure switch
     {
+        { Kind: MetaFailureKind.Rejected, IsThrottling: true } =>
+            ApiErrors.UpstreamRateLimited(Math.Max(1, (int)Math.Ceiling(failure.RetryAfter?.TotalSeconds ?? 1))),
         { Kind: MetaFailureKind.Rejected, Error: { IsAuthorization: true } } => ApiErrors.WhatsAppTokenRejected(),
         { Kind: MetaFailureKind.Rejected, Error: { } error } => ApiErrors.MetaRequestRejected(error.Code, error.Details ?? error.Message),
         { Kind: MetaFailureKind.CircuitOpen } => ApiErrors.MetaPaused(Math.Max(1, (int)Math.Ceiling(failure.RetryAfter?.TotalSeconds ?? 1))),

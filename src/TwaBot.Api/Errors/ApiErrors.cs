@@ -117,8 +117,10 @@ public static class ApiErrors
         RetryAfterSeconds = retryAfterSeconds,
     }, retryAfterSeconds);
 
-    public static ApiError MetaUnavailable() => Create(Status502BadGateway, ErrorCodes.MetaUnavailable,
-        "WhatsApp (Meta) did not accept the message: it failed or did not answer. If it did not answer, the message may still be delivered, so sending it again may deliver it twice.");
+    /// <param name="mayHaveBeenSent">False when the call certainly never reached Meta (connection refused).</param>
+    public static ApiError MetaUnavailable(bool mayHaveBeenSent) => Create(Status502BadGateway, ErrorCodes.MetaUnavailable, mayHaveBeenSent
+        ? "WhatsApp (Meta) failed or did not answer, so whether it took the message is unknown; it may still be delivered, and sending it again may deliver it twice."
+        : "WhatsApp (Meta) could not be reached, so the message was not sent. Try again shortly.");
 
     public static ApiError MetaPaused(int retryAfterSeconds) => new(Status503ServiceUnavailable, new ErrorBody
     {

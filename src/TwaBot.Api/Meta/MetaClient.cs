@@ -12,7 +12,11 @@ namespace TwaBot.Api.Meta;
 /// </summary>
 public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph, ILogger<MetaClient> logger)
 {
-    private const int MaxTemplatePages = 20;
+    /// <summary>
+    /// 10,000 templates at 100 a page, above Meta's cap per WABA (6,000); a list that goes on longer is an
+    /// error, never a shorter list (a sync would mark what it did not see as deleted).
+    /// </summary>
+    private const int MaxTemplatePages = 100;
     private const string TemplateFields = "name,status,category,language,components,parameter_format,id";
 
     /// <summary>Meta's answer to a token it cannot parse (code 190), given without calling it.</summary>
@@ -36,22 +40,35 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
             using var document = JsonDocument.Parse(body);
             var sent = document.RootElement.GetProperty("messages")[0];
             var waId = MetaJson.Array(document.RootElement, "contacts").Select(c => MetaJson.Str(c, "wa_id")).FirstOrDefault();
-            return new MetaSendResult.Accepted(sent.GetProperty("id").GetString()!, waId, MetaJson.Str(sent, "message_status"));
+            if (MetaJson.Str(sent, "id") is { Length: > 0 } wamid)
+            {
+                return new MetaSendResult.Accepted(wamid, waId, MetaJson.Str(sent, "message_status"));
+            }
         }
         catch (Exception error) when (error is JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException)
         {
-            LogUnreadableAnswer(logger, status);
-            return new MetaSendResult.Failed(MetaFailure.Unavailable("Meta answered 200 without a message id."));
+            // reported below
         }
+
+        // A 200 means Meta took the call: the message may well go out, and its status webhook (which carries
+        // our id as callback data) will settle the row.
+        LogUnreadableAnswer(logger, status);
+        return new MetaSendResult.Failed(MetaFailure.Unavailable("Meta answered 200 without a message id.") with { MayHaveBeenSent = true });
     }
 
     public async Task<MetaResult<IReadOnlyList<MetaTemplate>>> ListTemplatesAsync(MetaConnection connection, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         var templates = new List<MetaTemplate>();
+        var cursors = new HashSet<string>(StringComparer.Ordinal);
         string? after = null;
-        for (var page = 0; page < MaxTemplatePages; page++)
+        for (var page = 0; ; page++)
         {
+            if (page == MaxTemplatePages)
+            {
+                return new(null, MetaFailure.Unavailable($"Meta's template list went on past {MaxTemplatePages} pages."));
+            }
+
             var path = $"{connection.WabaId}/message_templates?fields={TemplateFields}&limit=100"
                 + (after is null ? "" : "&after=" + Uri.EscapeDataString(after));
             var (body, status, failure) = await CallAsync(HttpMethod.Get, path, connection, null, cancellationToken);
@@ -66,14 +83,20 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
             }
 
             templates.AddRange(read.Templates);
-            after = read.After;
-            if (after is null)
+            if (!read.HasNext)
             {
-                break;
+                return new(templates, null);
             }
-        }
 
-        return new(templates, null);
+            if (read.After is not { Length: > 0 } next || !cursors.Add(next))
+            {
+                // A next page without a cursor, or one seen before: the list cannot be read to its end.
+                LogUnreadableAnswer(logger, status);
+                return new(null, MetaFailure.Unavailable("Meta's template list has a next page that cannot be followed."));
+            }
+
+            after = next;
+        }
     }
 
     public async Task<MetaResult<MetaTemplateCreated>> CreateTemplateAsync(
@@ -107,23 +130,23 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
     }
 
     /// <summary>One page of <c>GET /{waba_id}/message_templates</c>; null when the answer is not that.</summary>
-    private (IReadOnlyList<MetaTemplate> Templates, string? After)? ReadTemplatePage(byte[] body, int status)
+    private (IReadOnlyList<MetaTemplate> Templates, bool HasNext, string? After)? ReadTemplatePage(byte[] body, int status)
     {
         try
         {
             using var document = JsonDocument.Parse(body);
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            // Without its data array, a 200 (say {} from a proxy) is not an empty list: read as one, a sync
+            // would mark every template deleted.
+            if (!MetaJson.Has(root, "data", out var data) || data.ValueKind != JsonValueKind.Array)
             {
                 LogUnreadableAnswer(logger, status);
                 return null;
             }
 
-            var after = MetaJson.Has(root, "paging", out var paging) && MetaJson.Has(paging, "next", out _)
-                && MetaJson.Has(paging, "cursors", out var cursors)
-                    ? MetaJson.Str(cursors, "after")
-                    : null;
-            return ([.. MetaJson.Array(root, "data").Where(t => t.ValueKind == JsonValueKind.Object).Select(MetaTemplate.Parse)], after);
+            var hasNext = MetaJson.Has(root, "paging", out var paging) && MetaJson.Has(paging, "next", out _);
+            var after = hasNext && MetaJson.Has(paging, "cursors", out var cursors) ? MetaJson.Str(cursors, "after") : null;
+            return ([.. data.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.Object).Select(MetaTemplate.Parse)], hasNext, after);
         }
         catch (JsonException)
         {
@@ -161,13 +184,19 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
                 return (body, status, null);
             }
 
-            var error = MetaError.TryParse(body, status);
-            var retryAfter = response.Headers.RetryAfter?.Delta;
+            var error = MetaError.TryParse(body, status)?.WithoutSecrets(connection.AccessToken);
+            var retryAfter = MetaResilience.RetryAfterOf(response);
             LogRefused(logger, status, error?.Code, error?.FbtraceId);
-            var failure = status < 500 && error is not null
-                ? new MetaFailure(MetaFailureKind.Rejected, error, retryAfter, error.Message)
-                : MetaFailure.Unavailable($"Meta answered HTTP {status}.", error, retryAfter);
-            return (body, status, failure);
+            var failure = status switch
+            {
+                // A 5xx may come after Meta processed the call (Meta: treat it as "outcome unknown").
+                >= 500 => MetaFailure.Unavailable($"Meta answered HTTP {status}.", error, retryAfter) with { MayHaveBeenSent = true },
+                _ when error is not null => new MetaFailure(MetaFailureKind.Rejected, error, retryAfter, error.Message),
+                // Throttled before Meta looked at the call (by Meta's edge or a proxy), so not sent.
+                429 => new MetaFailure(MetaFailureKind.Rejected, null, retryAfter, "Meta answered HTTP 429."),
+                _ => MetaFailure.Unavailable($"Meta answered HTTP {status}.", error, retryAfter),
+            };
+            return (body, status, failure with { HttpStatus = status });
         }
         catch (BrokenCircuitException open)
         {

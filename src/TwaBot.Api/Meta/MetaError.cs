@@ -14,6 +14,19 @@ public sealed record MetaError(int Code, int? Subcode, string Message, string? T
     /// <summary>The business's token or permissions are not valid (expired token 190, OAuth, 200-299).</summary>
     public bool IsAuthorization => Code is 0 or 10 or 190 or (>= 200 and <= 299);
 
+    /// <summary>
+    /// This error with the business's token, and anything shaped like a token or key, taken out of its texts:
+    /// they reach callers' answers and stored failure reasons.
+    /// </summary>
+    public MetaError WithoutSecrets(string accessToken) => this with
+    {
+        Message = Clean(Message, accessToken),
+        Details = Details is null ? null : Clean(Details, accessToken),
+    };
+
+    private static string Clean(string text, string accessToken) => Logging.SecretRedaction.Redact(
+        accessToken.Length == 0 ? text : text.Replace(accessToken, Logging.SecretRedaction.Redacted, StringComparison.Ordinal));
+
     /// <summary>Parses Meta's error JSON; null when the body is not one.</summary>
     public static MetaError? TryParse(ReadOnlySpan<byte> body, int httpStatus)
     {

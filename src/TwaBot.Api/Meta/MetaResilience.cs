@@ -13,8 +13,11 @@ namespace TwaBot.Api.Meta;
 /// total timeout → retry → circuit breaker → per-attempt timeout.
 /// <list type="bullet">
 /// <item>Retry only what Meta certainly did not process: a connection that never opened, and
-/// Meta's throughput refusals (4, 80007, 130429, or HTTP 429), with backoff and Retry-After.
+/// Meta's throughput refusals (4, 80007, 130429, or an HTTP 429 without another code), with backoff
+/// and Retry-After; a Retry-After longer than the retries could wait is answered at once instead.
 /// Never a timeout, a 5xx or a dropped response: the send may have gone out. No hedging.</item>
+/// <item>Each attempt reads the whole answer under its own timeout (<see cref="AnswerReadInAttempt"/>),
+/// so a body that trickles in is a timeout too, not a wait as long as the trickle.</item>
 /// <item>The breaker counts only 5xx, timeouts and connection failures (never a business refusal
 /// such as 190 or 131047), opens at our volume, and then answers at once.</item>
 /// </list>
@@ -30,6 +33,7 @@ public static class MetaResilience
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
         builder.TimeProvider = TimeProvider.System;
+        var longestWait = TimeSpan.FromSeconds(options.TotalTimeoutSeconds / 2);
         builder
             .AddTimeout(TimeSpan.FromSeconds(options.TotalTimeoutSeconds))
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
@@ -38,10 +42,11 @@ public static class MetaResilience
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = TimeSpan.FromMilliseconds(options.RetryBaseDelayMilliseconds),
-                MaxDelay = TimeSpan.FromSeconds(options.TotalTimeoutSeconds / 2),
-                ShouldHandle = args => IsCertainlyNotProcessed(args.Outcome),
+                MaxDelay = longestWait,
+                ShouldHandle = async args => await IsCertainlyNotProcessed(args.Outcome)
+                    && !(RetryAfterOf(args.Outcome.Result) > longestWait), // "come back in a minute": say so now, not after the total timeout
                 // Meta's Retry-After, when it sends one, beats our own backoff.
-                DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.Headers.RetryAfter?.Delta),
+                DelayGenerator = args => ValueTask.FromResult(RetryAfterOf(args.Outcome.Result)),
             })
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
             {
@@ -68,21 +73,26 @@ public static class MetaResilience
             return false;
         }
 
-        if (response.StatusCode == HttpStatusCode.TooManyRequests)
-        {
-            return true;
-        }
-
-        if (response.StatusCode != HttpStatusCode.BadRequest)
+        if (response.StatusCode is not (HttpStatusCode.BadRequest or HttpStatusCode.TooManyRequests))
         {
             return false;
         }
 
-        // Meta sends its throughput refusals as HTTP 400 with the code in the body.
-        await response.Content.LoadIntoBufferAsync(MetaClientExtensions.MaxAnswerBytes);
+        // Meta sends its throughput refusals as HTTP 400 (or 429) with the code in the body; a 429 may also
+        // carry a code that must not be retried (131056, one recipient's pair limit; 131048, spam).
         var body = await response.Content.ReadAsByteArrayAsync();
-        return MetaError.TryParse(body, 400) is { IsThrottling: true };
+        return MetaError.TryParse(body, (int)response.StatusCode) is { } error
+            ? error.IsThrottling
+            : response.StatusCode == HttpStatusCode.TooManyRequests;
     }
+
+    /// <summary>Retry-After as seconds or as a date; null when absent.</summary>
+    internal static TimeSpan? RetryAfterOf(HttpResponseMessage? response) => response?.Headers.RetryAfter switch
+    {
+        { Delta: { } delta } => delta,
+        { Date: { } date } => date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
+        _ => null,
+    };
 
     internal static bool IsMetaDown(Outcome<HttpResponseMessage> outcome) => outcome.Exception switch
     {
@@ -103,15 +113,53 @@ public static class MetaClientExtensions
 
     public static IServiceCollection AddMetaClient(this IServiceCollection services)
     {
-        services.AddHttpClient<MetaClient>((provider, client) =>
+        var meta = services.AddHttpClient<MetaClient>((provider, client) =>
+        {
+            var resilience = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<TwaBotOptions>>().Value.Meta.Resilience;
+            // Above the pipeline's total timeout, so Polly decides, not HttpClient.
+            client.Timeout = TimeSpan.FromSeconds(resilience.TotalTimeoutSeconds + 5);
+            client.MaxResponseContentBufferSize = MaxAnswerBytes;
+        });
+        meta.AddResilienceHandler(MetaResilience.PipelineName, (builder, context) => MetaResilience.Configure(builder,
+            context.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<TwaBotOptions>>().Value.Meta.Resilience));
+        meta.AddHttpMessageHandler(() => new AnswerReadInAttempt())
+            // Meta never redirects; a redirect comes from something else at its address, and following it
+            // would turn a send into a GET elsewhere, or post the message a second time (307).
+            .ConfigurePrimaryHttpMessageHandler((handler, _) =>
             {
-                var resilience = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<TwaBotOptions>>().Value.Meta.Resilience;
-                // Above the pipeline's total timeout, so Polly decides, not HttpClient.
-                client.Timeout = TimeSpan.FromSeconds(resilience.TotalTimeoutSeconds + 5);
-                client.MaxResponseContentBufferSize = MaxAnswerBytes;
-            })
-            .AddResilienceHandler(MetaResilience.PipelineName, (builder, context) => MetaResilience.Configure(builder,
-                context.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<TwaBotOptions>>().Value.Meta.Resilience));
+                switch (handler)
+                {
+                    case SocketsHttpHandler sockets:
+                        sockets.AllowAutoRedirect = false;
+                        break;
+                    case HttpClientHandler client:
+                        client.AllowAutoRedirect = false;
+                        break;
+                }
+            });
         return services;
+    }
+}
+
+/// <summary>
+/// Inside the resilience pipeline, one per attempt: reads the whole answer (at most
+/// <see cref="MetaClientExtensions.MaxAnswerBytes"/>) under the attempt's token, so the per-attempt and total
+/// timeouts cover the body too. HttpClient would otherwise read it after the pipeline returned.
+/// </summary>
+internal sealed class AnswerReadInAttempt : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await base.SendAsync(request, cancellationToken);
+        try
+        {
+            await response.Content.LoadIntoBufferAsync(MetaClientExtensions.MaxAnswerBytes, cancellationToken);
+            return response;
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
     }
 }

@@ -34,6 +34,12 @@ public sealed record MetaFailure(MetaFailureKind Kind, MetaError? Error, TimeSpa
     /// </summary>
     public bool MayHaveBeenSent { get; init; }
 
+    /// <summary>The HTTP status of Meta's answer; 0 when none came.</summary>
+    public int HttpStatus { get; init; }
+
+    /// <summary>Meta's throughput limits (4, 80007, 130429), or an HTTP 429 that carried no code.</summary>
+    public bool IsThrottling => Error?.IsThrottling ?? (Kind == MetaFailureKind.Rejected && HttpStatus == 429);
+
     public static MetaFailure Unavailable(string description, MetaError? error = null, TimeSpan? retryAfter = null) =>
         new(MetaFailureKind.Unavailable, error, retryAfter, description);
 }

@@ -42,7 +42,7 @@ public static class BenchmarkReferenceApi
         // As the real dispatcher does: once Meta may have the message, wait for its answer.
         return await meta.SendAsync(sandbox, message, CancellationToken.None) is MetaSendResult.Accepted accepted
             ? TypedResults.Ok(new ReferenceSendResponse(accepted.Wamid))
-            : ApiErrors.MetaUnavailable();
+            : ApiErrors.MetaUnavailable(mayHaveBeenSent: true);
     }
 
     private static async Task<Ok<OkResponse>> Ok(HttpRequest request, CancellationToken cancellationToken)

@@ -74,7 +74,7 @@ public sealed partial class MessageDispatcher(
         var now = time.GetUtcNow().UtcDateTime;
         var unknown = failure.MayHaveBeenSent;
         var reason = unknown
-            ? "Meta did not answer; the message may still be delivered (its status webhook will tell)."
+            ? $"{failure.Description} The message may still be delivered (its status webhook will tell)."
             : FailureReasons.For(failure.Error?.Code, failure.Error?.Message ?? failure.Description);
         var recorded = await TryRecordAsync(message.Id, () => log.WriteAsync(new MessageWrite.Failed(
             message.Id, unknown ? ApiStatuses.Pending : ApiStatuses.Failed, failure.Error?.Code, reason, now)));

@@ -16,9 +16,14 @@ public static class MetaErrorMapping
             return ApiErrors.MetaPaused(Math.Max(retryAfter, 1));
         }
 
+        if (failure.Kind == MetaFailureKind.Rejected && failure.IsThrottling)
+        {
+            return ApiErrors.UpstreamRateLimited(Math.Max(retryAfter, 1));
+        }
+
         if (failure.Kind == MetaFailureKind.Unavailable || failure.Error is not { } error)
         {
-            return ApiErrors.MetaUnavailable();
+            return ApiErrors.MetaUnavailable(failure.MayHaveBeenSent);
         }
 
         return error.Code switch
@@ -28,7 +33,6 @@ public static class MetaErrorMapping
             132000 or 132012 => ApiErrors.TemplateParamsInvalid(context.Route.ParamsField, $"Meta refused the template parameters: {error.Details ?? error.Message}"),
             131026 or 133010 => ApiErrors.RecipientUndeliverable(context.Content!.Phone),
             _ when error.IsAuthorization => ApiErrors.WhatsAppTokenRejected(),
-            _ when error.IsThrottling => ApiErrors.UpstreamRateLimited(Math.Max(retryAfter, 1)),
             131056 => ApiErrors.PairRateLimited(Math.Max(retryAfter, 6)), // Meta's pair limit is about one message per 6 s
             _ => ApiErrors.MetaRejected(error.Code, error.Details ?? error.Message),
         };

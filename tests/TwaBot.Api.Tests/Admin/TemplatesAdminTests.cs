@@ -179,5 +179,30 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         Assert.Equal((0, 0, 0), (Count(again, "created"), Count(again, "updated"), Count(again, "removed")));
     }
 
+    [Fact]
+    public async Task SyncsAtOnceEachSucceedAndAddATemplateOnce()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.WithDbAsync(async db =>
+        {
+            var wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId;
+            db.SandboxTemplates.Add(new SandboxTemplate
+            {
+                WabaId = wabaId, MetaId = "771234567890124", Name = "back_in_stock", Language = "en", Category = "MARKETING",
+                Status = "APPROVED", Body = "{{1}} is back in stock.",
+            });
+            await db.SaveChangesAsync();
+        });
+        using var admin = factory.CreateAdminClient();
+
+        // Each read the same rows and inserted back_in_stock; the unique index refused all but one (500).
+        var syncs = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
+            admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)));
+
+        Assert.All(syncs, sync => Assert.Equal(HttpStatusCode.OK, sync.StatusCode));
+        await factory.WithDbAsync(async db =>
+            Assert.Equal(1, await db.Templates.CountAsync(t => t.BusinessId == tenant.BusinessId && t.Name == "back_in_stock")));
+    }
+
     private static int Count(JsonElement json, string name) => json.GetProperty(name).GetInt32();
 }

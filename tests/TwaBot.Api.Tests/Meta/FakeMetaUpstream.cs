@@ -60,7 +60,8 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
             .AddSingleton<IMetaGraphAddress>(new FixedAddress(new Uri($"http://127.0.0.1:{port}/v23.0/")))
             .AddMetaClient();
         var attempts = new AttemptCounter();
-        services.ConfigureHttpClientDefaults(client => client.ConfigurePrimaryHttpMessageHandler(() => attempts));
+        // Innermost, under the pipeline: counts each attempt; the primary handler stays the production one.
+        services.AddHttpClient<MetaClient>().ConfigureAdditionalHttpMessageHandlers((handlers, _) => handlers.Add(attempts));
         var fake = new FakeMetaUpstream(app, services.BuildServiceProvider(), attempts);
         app.Run(fake.HandleAsync);
         if (listen)
@@ -94,6 +95,27 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
 
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(json);
+    };
+
+    /// <summary>Headers at once, then the body a byte at a time, one every <paramref name="pause"/>.</summary>
+    public static Func<HttpContext, Task> Trickle(string json, TimeSpan pause) => async context =>
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json";
+        await context.Response.StartAsync();
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes(json))
+        {
+            await context.Response.Body.WriteAsync(new[] { b });
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(pause, context.RequestAborted);
+        }
+    };
+
+    public static Func<HttpContext, Task> Redirect(int status, string location) => context =>
+    {
+        context.Response.StatusCode = status;
+        context.Response.Headers.Location = location;
+        return Task.CompletedTask;
     };
 
     public static Func<HttpContext, Task> Accepted(string wamid = "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA") =>
@@ -139,7 +161,7 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
 }
 
 /// <summary>The client's innermost handler: counts every attempt the resilience pipeline makes.</summary>
-internal sealed class AttemptCounter() : DelegatingHandler(new SocketsHttpHandler())
+internal sealed class AttemptCounter : DelegatingHandler
 {
     private int _count;
 

@@ -301,4 +301,77 @@ public class MetaClientTests
     {
         Assert.DoesNotContain("EAAGtesttoken", FakeMetaUpstream.Connection.ToString(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("""{"messages":[{"id":null}]}""")]
+    [InlineData("""{"messages":[{"id":""}]}""")]
+    [InlineData("""{"messages":[]}""")]
+    [InlineData("")]
+    [InlineData("""{"messages":[{"id":"wamid.""")]
+    public async Task A200WithoutAMessageIdIsNeitherASuccessNorARefusal(string answer)
+    {
+        // Meta took the call, so the message may go out; only its status webhook can tell.
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(200, answer));
+
+        var sent = await meta.Client.SendAsync(FakeMetaUpstream.Connection, MetaOutgoingMessage.Text("919876543210", "Hi", "twb:1"), default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(sent).Failure;
+        Assert.Equal(MetaFailureKind.Unavailable, failure.Kind);
+        Assert.True(failure.MayHaveBeenSent);
+    }
+
+    [Fact]
+    public async Task TheTokenIsTakenOutOfMetasErrorTexts()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        var token = FakeMetaUpstream.Connection.AccessToken;
+        meta.Reply(FakeMetaUpstream.Json(400,
+            "{\"error\":{\"message\":\"Malformed access token " + token + "\",\"code\":100,"
+            + "\"error_data\":{\"details\":\"token " + token + " and EAAB0123456789abcdefghij0123\"}}}"));
+
+        var sent = await meta.Client.SendAsync(FakeMetaUpstream.Connection, MetaOutgoingMessage.Text("919876543210", "Hi", "twb:1"), default);
+
+        var error = Assert.IsType<MetaSendResult.Failed>(sent).Failure.Error!;
+        Assert.Equal("Malformed access token [redacted]", error.Message);
+        Assert.DoesNotContain(token, error.Details, StringComparison.Ordinal);
+        Assert.DoesNotContain("EAAB0123456789", error.Details, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{}""")]                                                             // a 200 from something that is not Meta
+    [InlineData("""{"data":null}""")]
+    [InlineData("""{"data":[],"paging":{"next":"https://graph.facebook.com/next"}}""")] // a next page without a cursor
+    public async Task ATemplateListThatCannotBeReadToItsEndIsAFailureNotAShorterList(string answer)
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(200, answer));
+
+        var listed = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
+
+        Assert.Equal(MetaFailureKind.Unavailable, listed.Failure?.Kind);
+    }
+
+    [Fact]
+    public async Task ATemplateListThatNeverEndsIsAFailure()
+    {
+        // The same cursor again, or more pages than Meta can hold, would make a sync mark the rest deleted.
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        const string Page = """{"data":[{"name":"t","language":"en","status":"APPROVED"}],"paging":{"cursors":{"after":"SAME"},"next":"https://graph.facebook.com/next"}}""";
+        meta.Reply(FakeMetaUpstream.Json(200, Page), FakeMetaUpstream.Json(200, Page), FakeMetaUpstream.Json(200, Page));
+
+        var repeated = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
+        var calls = meta.Calls.Count;
+        for (var page = 0; page < 101; page++)
+        {
+            meta.Reply(FakeMetaUpstream.Json(200, Page.Replace("SAME", $"C{page}", StringComparison.Ordinal)));
+        }
+
+        var endless = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
+
+        Assert.Equal(MetaFailureKind.Unavailable, repeated.Failure?.Kind);
+        Assert.Equal(2, calls);
+        Assert.Equal(MetaFailureKind.Unavailable, endless.Failure?.Kind);
+        Assert.Equal(2 + 100, meta.Calls.Count);
+    }
 }

@@ -93,6 +93,7 @@ public class MetaResilienceTests
         var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
         Assert.Equal(MetaFailureKind.Unavailable, failure.Kind);
         Assert.Equal(131000, failure.Error?.Code);
+        Assert.True(failure.MayHaveBeenSent); // Meta: a 5xx is "outcome unknown"
         Assert.Single(meta.Calls);
     }
 
@@ -158,5 +159,82 @@ public class MetaResilienceTests
 
         Assert.IsType<MetaSendResult.Accepted>(result);
         Assert.Equal(11, meta.Calls.Count);
+    }
+
+    [Fact]
+    public async Task ARetryAfterLongerThanTheRetriesCouldWaitIsAnsweredAtOnce()
+    {
+        // Waiting 60 s would outlast the total timeout, and end as "Meta did not answer" after 20 s.
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(400, """{"error":{"message":"slow down","code":130429}}""", retryAfter: "60"), FakeMetaUpstream.Accepted());
+        var clock = Stopwatch.StartNew();
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.Equal(MetaFailureKind.Rejected, failure.Kind);
+        Assert.True(failure.IsThrottling);
+        Assert.Equal(TimeSpan.FromSeconds(60), failure.RetryAfter);
+        Assert.Single(meta.Calls);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"answered after {clock.Elapsed}");
+    }
+
+    [Theory]
+    [InlineData(131056)] // one recipient's pair limit: retrying at once only hits it again
+    [InlineData(131048)] // spam limit: never retried automatically
+    public async Task AnHttp429WithACodeThatIsNotThroughputIsNotRetried(int code)
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Error(429, code), FakeMetaUpstream.Accepted());
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        Assert.Equal(code, Assert.IsType<MetaSendResult.Failed>(result).Failure.Error?.Code);
+        Assert.Single(meta.Calls);
+    }
+
+    [Fact]
+    public async Task AnHttp429WithoutMetasErrorIsThrottlingAfterItsRetries()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(429, "Too Many Requests"), FakeMetaUpstream.Json(429, "Too Many Requests"), FakeMetaUpstream.Json(429, "Too Many Requests"));
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.Equal(MetaFailureKind.Rejected, failure.Kind);
+        Assert.True(failure.IsThrottling);
+        Assert.False(failure.MayHaveBeenSent);
+        Assert.Equal(3, meta.Calls.Count);
+    }
+
+    [Fact]
+    public async Task AnAnswerThatTricklesInTimesOutLikeOneThatNeverCame()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync(o => o.AttemptTimeoutSeconds = 0.5);
+        meta.Reply(FakeMetaUpstream.Trickle("""{"messages":[{"id":"wamid.slow"}]}""", TimeSpan.FromMilliseconds(200)));
+        var clock = Stopwatch.StartNew();
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.Equal(MetaFailureKind.Unavailable, failure.Kind);
+        Assert.True(failure.MayHaveBeenSent);
+        Assert.Single(meta.Calls);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"answered after {clock.Elapsed}"); // the trickle takes 7 s
+    }
+
+    [Theory]
+    [InlineData(302)]
+    [InlineData(307)] // would post the message a second time
+    public async Task ARedirectIsNotFollowed(int status)
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Redirect(status, "/elsewhere"), FakeMetaUpstream.Accepted());
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        Assert.IsType<MetaSendResult.Failed>(result);
+        Assert.Single(meta.Calls);
     }
 }

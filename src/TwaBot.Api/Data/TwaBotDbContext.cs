@@ -80,6 +80,7 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
             template.HasIndex(t => new { t.BusinessId, t.Name, t.Language }).IsUnique();
             template.Ignore(t => t.BodyParameterCount);
             template.Ignore(t => t.HeaderParameterCount);
+            template.Ignore(t => t.HasMediaHeader);
             template.HasOne<Business>().WithMany().HasForeignKey(t => t.BusinessId);
         });
 

@@ -15,9 +15,11 @@ public abstract record MetaOutgoingMessage(string To, string CallbackData)
     public static MetaOutgoingMessage Media(string to, string mediaType, string link, string? caption, string? filename, string callbackData) =>
         new MediaMessage(to, mediaType, link, caption, filename, callbackData);
 
+    /// <summary>A template; <paramref name="shape"/> says how it takes its parameters (positional text when null).</summary>
     public static MetaOutgoingMessage Template(
-        string to, string name, string languageCode, IReadOnlyList<string> bodyParams, IReadOnlyList<string> headerParams, string callbackData) =>
-        new TemplateMessage(to, name, languageCode, bodyParams, headerParams, callbackData);
+        string to, string name, string languageCode, IReadOnlyList<string> bodyParams, IReadOnlyList<string> headerParams, string callbackData,
+        TemplateShape? shape = null) =>
+        new TemplateMessage(to, name, languageCode, bodyParams, headerParams, callbackData, shape ?? TemplateShape.Positional);
 
     /// <summary>An authentication template: the code fills body {{1}} and the copy-code button (a URL button once created).</summary>
     public static MetaOutgoingMessage Authentication(string to, string name, string languageCode, string code, string callbackData) =>
@@ -42,14 +44,20 @@ public abstract record MetaOutgoingMessage(string To, string CallbackData)
 
     protected abstract void WriteContent(Utf8JsonWriter writer);
 
-    private static void WriteTextParameters(Utf8JsonWriter writer, IEnumerable<string> values)
+    /// <summary>Text parameters; a named-parameter template's names come in the same order as the values.</summary>
+    private static void WriteTextParameters(Utf8JsonWriter writer, IReadOnlyList<string> values, IReadOnlyList<string>? names = null)
     {
         writer.WriteStartArray("parameters");
-        foreach (var value in values)
+        for (var i = 0; i < values.Count; i++)
         {
             writer.WriteStartObject();
             writer.WriteString("type", "text");
-            writer.WriteString("text", value);
+            if (names is not null && i < names.Count)
+            {
+                writer.WriteString("parameter_name", names[i]);
+            }
+
+            writer.WriteString("text", values[i]);
             writer.WriteEndObject();
         }
 
@@ -66,11 +74,27 @@ public abstract record MetaOutgoingMessage(string To, string CallbackData)
         writer.WriteEndObject();
     }
 
-    private static void WriteComponent(Utf8JsonWriter writer, string type, IEnumerable<string> parameters)
+    private static void WriteComponent(Utf8JsonWriter writer, string type, IReadOnlyList<string> parameters, IReadOnlyList<string>? names = null)
     {
         writer.WriteStartObject();
         writer.WriteString("type", type);
-        WriteTextParameters(writer, parameters);
+        WriteTextParameters(writer, parameters, names);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>An image, video or document header: its one parameter is the file, by link.</summary>
+    private static void WriteMediaHeader(Utf8JsonWriter writer, string mediaType, string link)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type", "header");
+        writer.WriteStartArray("parameters");
+        writer.WriteStartObject();
+        writer.WriteString("type", mediaType);
+        writer.WriteStartObject(mediaType);
+        writer.WriteString("link", link);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        writer.WriteEndArray();
         writer.WriteEndObject();
     }
 
@@ -110,7 +134,8 @@ public abstract record MetaOutgoingMessage(string To, string CallbackData)
     }
 
     private sealed record TemplateMessage(
-        string To, string Name, string LanguageCode, IReadOnlyList<string> BodyParams, IReadOnlyList<string> HeaderParams, string CallbackData)
+        string To, string Name, string LanguageCode, IReadOnlyList<string> BodyParams, IReadOnlyList<string> HeaderParams, string CallbackData,
+        TemplateShape Shape)
         : MetaOutgoingMessage(To, CallbackData)
     {
         protected override void WriteContent(Utf8JsonWriter writer)
@@ -119,14 +144,18 @@ public abstract record MetaOutgoingMessage(string To, string CallbackData)
             if (HeaderParams.Count > 0 || BodyParams.Count > 0)
             {
                 writer.WriteStartArray("components");
-                if (HeaderParams.Count > 0)
+                if (HeaderParams.Count > 0 && Shape.MediaHeader is { } mediaType)
                 {
-                    WriteComponent(writer, "header", HeaderParams);
+                    WriteMediaHeader(writer, mediaType, HeaderParams[0]);
+                }
+                else if (HeaderParams.Count > 0)
+                {
+                    WriteComponent(writer, "header", HeaderParams, Shape.HeaderNames);
                 }
 
                 if (BodyParams.Count > 0)
                 {
-                    WriteComponent(writer, "body", BodyParams);
+                    WriteComponent(writer, "body", BodyParams, Shape.BodyNames);
                 }
 
                 writer.WriteEndArray();
@@ -153,5 +182,23 @@ public abstract record MetaOutgoingMessage(string To, string CallbackData)
             writer.WriteEndArray();
             writer.WriteEndObject();
         }
+    }
+}
+
+/// <summary>
+/// How a template takes its parameters: by name (Meta's <c>parameter_format: NAMED</c>) or by position, and
+/// whether its header is a file (image, video, document) rather than text.
+/// </summary>
+public sealed record TemplateShape(string? MediaHeader, IReadOnlyList<string>? HeaderNames, IReadOnlyList<string>? BodyNames)
+{
+    public static readonly TemplateShape Positional = new(null, null, null);
+
+    public static TemplateShape Of(Templates.Template template)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        return new(
+            template.HasMediaHeader ? template.HeaderType : null,
+            template.HasMediaHeader ? null : Templates.Template.ParameterNames(template.HeaderText),
+            Templates.Template.ParameterNames(template.Content));
     }
 }

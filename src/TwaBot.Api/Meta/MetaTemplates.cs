@@ -39,6 +39,12 @@ public sealed record MetaTemplateDefinition(
             writer.WriteString("name", Name);
             writer.WriteString("language", Language);
             writer.WriteString("category", Category.ToUpperInvariant());
+            var bodyNames = IsAuthentication ? null : Templates.Template.ParameterNames(Body);
+            if (bodyNames is not null)
+            {
+                writer.WriteString("parameter_format", "NAMED"); // {{first_name}}: Meta reads names only when told
+            }
+
             writer.WriteStartArray("components");
             if (IsAuthentication)
             {
@@ -59,23 +65,31 @@ public sealed record MetaTemplateDefinition(
             }
             else
             {
-                WriteTextComponent(writer, "HEADER", HeaderText, withFormat: true);
-                writer.WriteStartObject();
-                writer.WriteString("type", "BODY");
-                writer.WriteString("text", Body);
-                if (BodyExamples.Count > 0)
+                if (HeaderText is not null)
                 {
-                    writer.WriteStartObject("example");
-                    writer.WriteStartArray("body_text");
-                    writer.WriteStartArray();
-                    BodyExamples.ToList().ForEach(writer.WriteStringValue);
-                    writer.WriteEndArray();
-                    writer.WriteEndArray();
+                    writer.WriteStartObject();
+                    writer.WriteString("type", "HEADER");
+                    writer.WriteString("format", "TEXT");
+                    writer.WriteString("text", HeaderText);
+                    // Meta reviews a header variable with an example value too.
+                    var headerNames = Templates.Template.ParameterNames(HeaderText);
+                    WriteExamples(writer, "header_text", headerNames,
+                        [.. Enumerable.Range(1, Templates.Template.CountPlaceholders(HeaderText)).Select(i => $"example {i}")], nested: false);
                     writer.WriteEndObject();
                 }
 
+                writer.WriteStartObject();
+                writer.WriteString("type", "BODY");
+                writer.WriteString("text", Body);
+                WriteExamples(writer, "body_text", bodyNames, BodyExamples, nested: true);
                 writer.WriteEndObject();
-                WriteTextComponent(writer, "FOOTER", FooterText, withFormat: false);
+                if (FooterText is not null)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("type", "FOOTER");
+                    writer.WriteString("text", FooterText);
+                    writer.WriteEndObject();
+                }
             }
 
             writer.WriteEndArray();
@@ -85,21 +99,49 @@ public sealed record MetaTemplateDefinition(
         return buffer.ToArray();
     }
 
-    private static void WriteTextComponent(Utf8JsonWriter writer, string type, string? text, bool withFormat)
+    /// <summary>
+    /// A component's example values: positional as <c>{kind: [...]}</c> (the body's nested once more), named as
+    /// <c>{kind_named_params: [{param_name, example}]}</c>. Nothing when there are no placeholders.
+    /// </summary>
+    private static void WriteExamples(Utf8JsonWriter writer, string kind, IReadOnlyList<string>? names, IReadOnlyList<string> examples, bool nested)
     {
-        if (text is null)
+        if (examples.Count == 0)
         {
             return;
         }
 
-        writer.WriteStartObject();
-        writer.WriteString("type", type);
-        if (withFormat)
+        writer.WriteStartObject("example");
+        if (names is not null)
         {
-            writer.WriteString("format", "TEXT");
+            writer.WriteStartArray(kind + "_named_params");
+            for (var i = 0; i < names.Count; i++)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("param_name", names[i]);
+                writer.WriteString("example", i < examples.Count ? examples[i] : $"example {i + 1}");
+                writer.WriteEndObject();
+            }
+        }
+        else
+        {
+            writer.WriteStartArray(kind);
+            if (nested)
+            {
+                writer.WriteStartArray();
+            }
+
+            foreach (var example in examples)
+            {
+                writer.WriteStringValue(example);
+            }
+
+            if (nested)
+            {
+                writer.WriteEndArray();
+            }
         }
 
-        writer.WriteString("text", text);
+        writer.WriteEndArray();
         writer.WriteEndObject();
     }
 }

@@ -48,5 +48,9 @@ public static class GraphErrors
         "Number of parameters does not match the expected number of params",
         $"body: number of localizable_params ({given}) does not match the expected number of params ({expected})");
 
+    public static IResult NamedParameters(IReadOnlyList<string> names) => Error(400, 132000,
+        "Number of parameters does not match the expected number of params",
+        $"body: parameter_name must name each of the template's parameters ({string.Join(", ", names)})");
+
     public static IResult UnsupportedType(string? type) => Error(400, 131051, "Unsupported message type", $"Message type {type} is not supported.");
 }

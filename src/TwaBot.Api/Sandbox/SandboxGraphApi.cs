@@ -135,11 +135,20 @@ public static class SandboxGraphApi
             return GraphErrors.TemplateMissing(name, language);
         }
 
-        var given = (template!["components"] as JsonArray)?.OfType<JsonObject>()
+        var parameters = (template!["components"] as JsonArray)?.OfType<JsonObject>()
             .Where(c => string.Equals(Str(c, "type"), "body", StringComparison.OrdinalIgnoreCase))
-            .Sum(c => (c["parameters"] as JsonArray)?.Count ?? 0) ?? 0;
+            .SelectMany(c => (c["parameters"] as JsonArray)?.OfType<JsonObject>() ?? []).ToList() ?? [];
         var expected = Template.CountPlaceholders(stored.Body);
-        return given == expected ? null : GraphErrors.TemplateParameters(given, expected);
+        if (parameters.Count != expected)
+        {
+            return GraphErrors.TemplateParameters(parameters.Count, expected);
+        }
+
+        // A named-parameter template takes each value by its name, as Meta does.
+        return Template.ParameterNames(stored.Body) is { } names
+            && !parameters.Select(p => Str(p, "parameter_name") ?? "").Order(StringComparer.Ordinal).SequenceEqual(names.Order(StringComparer.Ordinal))
+                ? GraphErrors.NamedParameters(names)
+                : null;
     }
 
     private static async Task<string> TemplateCategoryAsync(JsonObject body, WhatsAppConnection connection, TwaBotDbContext db, CancellationToken cancellationToken)
@@ -172,7 +181,7 @@ public static class SandboxGraphApi
         var page = templates.Take(pageSize).Select(t => (JsonNode)new JsonObject
         {
             ["name"] = t.Name,
-            ["parameter_format"] = "POSITIONAL",
+            ["parameter_format"] = Template.ParameterNames(t.Body) is null ? "POSITIONAL" : "NAMED",
             ["components"] = Components(t),
             ["language"] = t.Language,
             ["status"] = t.Status,
@@ -236,6 +245,12 @@ public static class SandboxGraphApi
 
         var components = (body["components"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
         string? Text(string type) => Str(components.FirstOrDefault(c => string.Equals(Str(c, "type"), type, StringComparison.OrdinalIgnoreCase)), "text");
+        if (Template.ParameterNames(Text("BODY")) is not null && Str(body, "parameter_format") is not "NAMED")
+        {
+            // Meta reads {{first_name}} as a variable only in a template submitted as NAMED.
+            return GraphErrors.InvalidParameter("Variables in the body must be numbered {{1}}, {{2}}, … unless parameter_format is NAMED.");
+        }
+
         var template = new SandboxTemplate
         {
             WabaId = wabaId,

@@ -46,7 +46,7 @@ public sealed partial class MessageDispatcher(
 
         // Not the request's token: once Meta may have the message, we wait for its answer to record it.
         var result = await meta.SendAsync(
-            MetaConnection.From(context.Connection!), Outgoing(content, StatusReports.CallbackData(message.Id)), CancellationToken.None);
+            MetaConnection.From(context.Connection!), Outgoing(content, context.Template, StatusReports.CallbackData(message.Id)), CancellationToken.None);
         return result switch
         {
             MetaSendResult.Accepted accepted => await AcceptedAsync(message, accepted),
@@ -109,9 +109,10 @@ public sealed partial class MessageDispatcher(
         }
     }
 
-    private static MetaOutgoingMessage Outgoing(OutgoingContent content, string callbackData) => content switch
+    private static MetaOutgoingMessage Outgoing(OutgoingContent content, Templates.Template? template, string callbackData) => content switch
     {
-        TemplateContent t => MetaOutgoingMessage.Template(t.Phone, t.TemplateName, t.Language, t.BodyParams, t.HeaderParams, callbackData),
+        TemplateContent t => MetaOutgoingMessage.Template(
+            t.Phone, t.TemplateName, t.Language, t.BodyParams, t.HeaderParams, callbackData, template is null ? null : TemplateShape.Of(template)),
         TextContent t => MetaOutgoingMessage.Text(t.Phone, t.Text, callbackData),
         MediaContent m => MetaOutgoingMessage.Media(m.Phone, m.MediaType, m.MediaUrl, m.Caption, m.Filename, callbackData),
         OtpContent o => MetaOutgoingMessage.Authentication(o.Phone, o.TemplateName, o.Language, o.Code, callbackData),

@@ -67,9 +67,7 @@ public static partial class SendValidation
 
         var mediaType = request.MediaType.Trim().ToLowerInvariant();
         var url = request.MediaUrl?.Trim();
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var parsed)
-            || (parsed.Scheme != Uri.UriSchemeHttps && parsed.Scheme != Uri.UriSchemeHttp) || parsed.Host.Length == 0
-            || url.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || char.GetUnicodeCategory(c) == UnicodeCategory.Format))
+        if (!IsFileUrl(url))
         {
             return ApiErrors.Validation("media_url",
                 "media_url is required and must be an absolute http(s) URL of a publicly accessible file, with spaces and invisible characters percent-encoded.");
@@ -174,6 +172,12 @@ public static partial class SendValidation
             : ApiErrors.Validation(field, $"{field} must be a template language code such as en, en_US or pt_BR.");
 
     private static string LanguageOrDefault(string? value) => Optional(value) ?? DefaultLanguage;
+
+    /// <summary>An absolute http(s) URL for Meta to fetch a file from, with nothing in it that needs encoding.</summary>
+    public static bool IsFileUrl([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var parsed)
+        && (parsed.Scheme == Uri.UriSchemeHttps || parsed.Scheme == Uri.UriSchemeHttp) && parsed.Host.Length > 0
+        && !url.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || char.GetUnicodeCategory(c) == UnicodeCategory.Format);
 
     /// <summary>A trimmed optional text, or null when it is absent or blank.</summary>
     private static string? Optional(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

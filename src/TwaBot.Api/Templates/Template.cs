@@ -52,6 +52,19 @@ public sealed partial class Template
     /// <summary>How many distinct placeholders the text header has: the header_params a send must give.</summary>
     public int HeaderParameterCount => CountPlaceholders(HeaderText ?? "");
 
+    /// <summary>An image, video or document header, which a send fills with the file's URL (one header_params value).</summary>
+    public bool HasMediaHeader => HeaderType is "image" or "video" or "document";
+
+    /// <summary>
+    /// The names of a named-parameter text's placeholders (<c>{{first_name}}</c>), in order of first appearance:
+    /// the order in which a send's parameters fill them. Null when the placeholders are numbered (or absent).
+    /// </summary>
+    public static IReadOnlyList<string>? ParameterNames(string? text)
+    {
+        var names = Placeholder().Matches(text ?? "").Select(match => match.Groups[1].Value).Distinct(StringComparer.Ordinal).ToList();
+        return names.Count > 0 && names.TrueForAll(name => !name.All(char.IsAsciiDigit)) ? names : null;
+    }
+
     public static int CountPlaceholders(string text) =>
         Placeholder().Matches(text ?? "").Select(match => match.Groups[1].Value).Distinct(StringComparer.Ordinal).Count();
 

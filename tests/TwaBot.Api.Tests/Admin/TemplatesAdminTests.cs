@@ -205,4 +205,21 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     }
 
     private static int Count(JsonElement json, string name) => json.GetProperty(name).GetInt32();
+
+    [Fact]
+    public async Task ATemplateWithNamedPlaceholdersIsCreatedAndSentByName()
+    {
+        // The emulator, like Meta, takes {{first_name}} only from a template submitted as NAMED, and each
+        // value only with its parameter_name.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var created = await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
+            new { name = "order_ready", language = "en", category = "UTILITY", body = "Hi {{first_name}}, order {{order_id}} is ready." });
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_ready", body_params = new[] { "Rahul", "ORD-1" } });
+
+        await created.ReadJsonAsync(HttpStatusCode.Created);
+        Assert.Equal("order_ready", (await send.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("template").GetString());
+    }
 }

@@ -374,4 +374,38 @@ public class MetaClientTests
         Assert.Equal(MetaFailureKind.Unavailable, endless.Failure?.Kind);
         Assert.Equal(2 + 100, meta.Calls.Count);
     }
+
+    [Fact]
+    public async Task ANamedParameterTemplateNamesEachValueAndAMediaHeaderLinksItsFile()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        var shape = new TemplateShape("image", null, ["first_name", "order_id"]);
+
+        await meta.Client.SendAsync(FakeMetaUpstream.Connection, MetaOutgoingMessage.Template(
+            "919876543210", "order_ready", "en", ["Rahul", "ORD-1"], ["https://cdn.example.com/p.jpg"], "twb:7", shape), default);
+
+        var components = JsonDocument.Parse(Assert.Single(meta.Calls).Body).RootElement.GetProperty("template").GetProperty("components");
+        var header = components[0].GetProperty("parameters")[0];
+        Assert.Equal("image", header.GetProperty("type").GetString());
+        Assert.Equal("https://cdn.example.com/p.jpg", header.GetProperty("image").GetProperty("link").GetString());
+        Assert.Equal(["first_name:Rahul", "order_id:ORD-1"], components[1].GetProperty("parameters").EnumerateArray()
+            .Select(p => p.GetProperty("parameter_name").GetString() + ":" + p.GetProperty("text").GetString()));
+    }
+
+    [Fact]
+    public async Task ATemplateWithNamedPlaceholdersIsSubmittedAsNamedWithExamples()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(200, """{"id":"594425479261597","status":"PENDING","category":"UTILITY"}"""));
+
+        await meta.Client.CreateTemplateAsync(FakeMetaUpstream.Connection, new MetaTemplateDefinition(
+            "order_ready", "en", "UTILITY", "Hi {{first_name}}, order {{order_id}} is ready.", "Order {{1}}", null, ["Rahul", "ORD-1"]), default);
+
+        var body = JsonDocument.Parse(Assert.Single(meta.Calls).Body).RootElement;
+        Assert.Equal("NAMED", body.GetProperty("parameter_format").GetString());
+        var components = body.GetProperty("components");
+        Assert.Equal(["example 1"], components[0].GetProperty("example").GetProperty("header_text").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["first_name=Rahul", "order_id=ORD-1"], components[1].GetProperty("example").GetProperty("body_text_named_params").EnumerateArray()
+            .Select(p => p.GetProperty("param_name").GetString() + "=" + p.GetProperty("example").GetString()));
+    }
 }

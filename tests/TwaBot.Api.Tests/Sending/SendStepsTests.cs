@@ -427,4 +427,47 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         db.Suppressions.Add(new Api.Conversations.Suppression { BusinessId = businessId, Phone = phone, State = state });
         await db.SaveChangesAsync();
     });
+
+    [Fact]
+    public async Task AMediaHeaderTakesItsFilesUrlAsTheOneHeaderParam()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await AddTemplateAsync(tenant.BusinessId, "catalogue_photo", "image");
+        await AddTemplateAsync(tenant.BusinessId, "store_location", "location");
+
+        async Task<HttpResponseMessage> Send(string template, string[]? headerParams) =>
+            await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+                new { phone = "919876543210", template_name = template, body_params = new[] { "Rahul" }, header_params = headerParams });
+
+        var withUrl = await Send("catalogue_photo", ["https://cdn.example.com/p.jpg"]);
+        var without = await Send("catalogue_photo", null);
+        var notAUrl = await Send("catalogue_photo", ["spring sale"]);
+        var quickSend = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&template=catalogue_photo&params=Rahul");
+        var location = await Send("store_location", null);
+
+        await withUrl.ReadJsonAsync(HttpStatusCode.OK);
+        foreach (var refused in new[] { without, notAUrl })
+        {
+            Assert.Equal("header_params", (await refused.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID")).GetProperty("field").GetString());
+        }
+
+        Assert.Equal("template", (await quickSend.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID")).GetProperty("field").GetString());
+        Assert.Contains("location header", (await location.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID")).GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>An approved template with a header of <paramref name="headerType"/>, on both sides, as a sync from Meta would leave it.</summary>
+    private Task AddTemplateAsync(long businessId, string name, string headerType) => factory.WithDbAsync(async db =>
+    {
+        var wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == businessId)).WabaId;
+        db.Templates.Add(new TwaBot.Api.Templates.Template
+        {
+            BusinessId = businessId, Name = name, Language = "en", Content = "Hi {{1}}, have a look.", Category = "MARKETING",
+            Status = "APPROVED", HeaderType = headerType, MetaTemplateId = "88" + name.Length, UpdatedAt = factory.Clock.GetUtcNow().UtcDateTime,
+        });
+        db.SandboxTemplates.Add(new TwaBot.Api.Sandbox.SandboxTemplate
+        {
+            WabaId = wabaId, MetaId = "88" + name.Length, Name = name, Language = "en", Category = "MARKETING", Status = "APPROVED", Body = "Hi {{1}}, have a look.",
+        });
+        await db.SaveChangesAsync();
+    });
 }

@@ -41,10 +41,31 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
         return HeaderParametersFit(context, template);
     }
 
-    /// <summary>A text header's placeholders need as many header_params (Meta would refuse with 132000 too).</summary>
+    /// <summary>
+    /// A text header's placeholders need as many header_params, a media header its file's URL as the one
+    /// value (Meta would refuse with 132000 or 132012 too); a location header cannot be filled here.
+    /// </summary>
     private static ApiError? HeaderParametersFit(SendContext context, Templates.Template template)
     {
-        var given = context.Content is TemplateContent templateContent ? templateContent.HeaderParams.Count : 0;
+        var headerParams = context.Content is TemplateContent templateContent ? templateContent.HeaderParams : [];
+        if (template.HeaderType == "location")
+        {
+            return ApiErrors.TemplateParamsInvalid(context.Route.TemplateField,
+                $"Template '{template.Name}' has a location header, which this API cannot fill; use a template with a text, image, video or document header.");
+        }
+
+        if (template.HasMediaHeader)
+        {
+            return context.Route.Name == "quick-send"
+                ? ApiErrors.TemplateParamsInvalid("template",
+                    $"Template '{template.Name}' has a {template.HeaderType} header, which quick-send cannot fill; use POST /api/v1/send-template with the file's URL in header_params.")
+                : headerParams.Count == 1 && SendValidation.IsFileUrl(headerParams[0])
+                ? null
+                : ApiErrors.TemplateParamsInvalid("header_params",
+                    $"Template '{template.Name}' has a {template.HeaderType} header: give the file's public http(s) URL as the one value of header_params.");
+        }
+
+        var given = headerParams.Count;
         if (given == template.HeaderParameterCount)
         {
             return null;

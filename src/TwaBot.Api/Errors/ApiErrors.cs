@@ -103,6 +103,9 @@ public static class ApiErrors
     public static ApiError RecipientUndeliverable(string phone) => Create(Status400BadRequest, ErrorCodes.RecipientUndeliverable,
         $"Message undeliverable — {phone} cannot receive WhatsApp messages from this number.");
 
+    public static ApiError SenderNotRegistered() => Create(Status400BadRequest, ErrorCodes.RecipientUndeliverable,
+        "Message undeliverable — this business's WhatsApp number is not registered on Meta's Cloud API (133010). Register the number in WhatsApp Manager, then send again.");
+
     public static ApiError UpstreamRateLimited(int retryAfterSeconds) => new(Status429TooManyRequests, new ErrorBody
     {
         Error = "Meta's sending rate limit for this WhatsApp number was reached. Retry shortly.",

@@ -31,7 +31,9 @@ public static class MetaErrorMapping
             131047 => ApiErrors.WindowClosed(context.Route.WindowClosed, lastInboundAt),
             132001 => ApiErrors.TemplateNotFound(context.Template?.Name ?? (context.Content as ITemplateContent)?.TemplateName ?? "", context.Route.TemplateField),
             132000 or 132012 => ApiErrors.TemplateParamsInvalid(context.Route.ParamsField, $"Meta refused the template parameters: {error.Details ?? error.Message}"),
-            131026 or 133010 => ApiErrors.RecipientUndeliverable(context.Content!.Phone),
+            131026 => ApiErrors.RecipientUndeliverable(context.Content!.Phone),
+            // PRODUCT §5's code, with Meta's meaning: 133010 is about the business's own number, not the recipient.
+            133010 => ApiErrors.SenderNotRegistered(),
             _ when error.IsAuthorization => ApiErrors.WhatsAppTokenRejected(),
             131056 => ApiErrors.PairRateLimited(Math.Max(retryAfter, 6)), // Meta's pair limit is about one message per 6 s
             _ => ApiErrors.MetaRejected(error.Code, error.Details ?? error.Message),

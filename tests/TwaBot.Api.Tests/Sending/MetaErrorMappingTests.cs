@@ -1,0 +1,68 @@
+using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Businesses;
+using TwaBot.Api.Meta;
+using TwaBot.Api.Sending;
+
+namespace TwaBot.Api.Tests.Sending;
+
+/// <summary>PRODUCT §5's table: Meta's answers at send time, as the caller's answers.</summary>
+public class MetaErrorMappingTests
+{
+    [Theory]
+    [InlineData(131047, 400, "WINDOW_CLOSED", null)]
+    [InlineData(132001, 400, "TEMPLATE_NOT_FOUND", null)]
+    [InlineData(132000, 400, "TEMPLATE_PARAMS_INVALID", null)]
+    [InlineData(132012, 400, "TEMPLATE_PARAMS_INVALID", null)]
+    [InlineData(131026, 400, "RECIPIENT_UNDELIVERABLE", "919876543210")]
+    [InlineData(133010, 400, "RECIPIENT_UNDELIVERABLE", "business's WhatsApp number")] // about the sender, as Meta says
+    [InlineData(190, 400, "WHATSAPP_NOT_CONNECTED", null)]
+    [InlineData(130429, 429, "UPSTREAM_RATE_LIMITED", null)]
+    [InlineData(80007, 429, "UPSTREAM_RATE_LIMITED", null)]
+    [InlineData(4, 429, "UPSTREAM_RATE_LIMITED", null)]
+    [InlineData(131056, 429, "PAIR_RATE_LIMITED", null)]
+    [InlineData(368, 400, "META_REJECTED", null)]
+    public async Task MetasRefusalsMapToTheTable(int code, int status, string errorCode, string? says)
+    {
+        var failure = new MetaFailure(MetaFailureKind.Rejected, new MetaError(code, null, "m", null, null, null, 400), null, "m");
+
+        var error = MetaErrorMapping.ToApiError(failure, await TemplateSendAsync(), lastInboundAt: null);
+
+        Assert.Equal((status, errorCode), (error.StatusCode, error.Body.ErrorCode));
+        if (says is not null)
+        {
+            Assert.Contains(says, error.Body.Error, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData(true, "may still be delivered")]
+    [InlineData(false, "was not sent")]
+    public async Task MetaUnavailableSaysWhetherTheMessageMayHaveGoneOut(bool mayHaveBeenSent, string says)
+    {
+        var failure = MetaFailure.Unavailable("Meta answered HTTP 500.") with { MayHaveBeenSent = mayHaveBeenSent };
+
+        var error = MetaErrorMapping.ToApiError(failure, await TemplateSendAsync(), lastInboundAt: null);
+
+        Assert.Equal((502, "META_UNAVAILABLE"), (error.StatusCode, error.Body.ErrorCode));
+        Assert.Contains(says, error.Body.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnHttp429WithoutMetasCodeIsUpstreamThrottling()
+    {
+        var failure = new MetaFailure(MetaFailureKind.Rejected, null, TimeSpan.FromSeconds(7), "Meta answered HTTP 429.") { HttpStatus = 429 };
+
+        var error = MetaErrorMapping.ToApiError(failure, await TemplateSendAsync(), lastInboundAt: null);
+
+        Assert.Equal((429, "UPSTREAM_RATE_LIMITED", 7), (error.StatusCode, error.Body.ErrorCode, error.Body.RetryAfterSeconds));
+    }
+
+    private static async Task<SendContext> TemplateSendAsync()
+    {
+        var caller = new ApiCaller(1, "CRM", 1, "Acme", Plan.Pro, "Asia/Kolkata", ["*"], null, null, null, null);
+        var context = new SendContext(SendRoute.SendTemplate, caller, () => ValueTask.FromResult<ApiErrorOr<OutgoingContent>>(
+            new TemplateContent("919876543210", "order_confirmation", "en", ["a"], [])));
+        Assert.Null(await context.ValidateAsync());
+        return context;
+    }
+}

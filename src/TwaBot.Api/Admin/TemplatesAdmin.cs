@@ -26,10 +26,10 @@ internal static partial class TemplatesAdmin
     private static readonly string[] Categories = ["MARKETING", "UTILITY", "AUTHENTICATION"];
 
     /// <summary>
-    /// One template create or sync at a time (they are rare admin calls): two at once read the same rows and
-    /// both insert the same name and language, which the unique index refuses.
+    /// One template create or sync at a time per business (they are rare admin calls): two at once read the
+    /// same rows and both insert the same name and language, which the unique index refuses.
     /// </summary>
-    private static readonly SemaphoreSlim TemplateWrites = new(1, 1);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<long, SemaphoreSlim> TemplateWrites = new();
 
     public static void MapTemplatesAdmin(this RouteGroupBuilder admin)
     {
@@ -42,14 +42,15 @@ internal static partial class TemplatesAdmin
     private static async Task<Results<Created<AdminTemplateResponse>, ApiError>> Create(
         long id, CreateTemplateRequest? request, MetaClient meta, [AsParameters] AdminServices services, CancellationToken cancellationToken)
     {
-        await TemplateWrites.WaitAsync(cancellationToken);
+        var writes = TemplateWrites.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await writes.WaitAsync(cancellationToken);
         try
         {
             return await CreateAsync(id, request, meta, services, cancellationToken);
         }
         finally
         {
-            TemplateWrites.Release();
+            writes.Release();
         }
     }
 
@@ -121,14 +122,15 @@ internal static partial class TemplatesAdmin
     private static async Task<Results<Ok<TemplateSyncResponse>, ApiError>> Sync(
         long id, MetaClient meta, [AsParameters] AdminServices services, CancellationToken cancellationToken)
     {
-        await TemplateWrites.WaitAsync(cancellationToken);
+        var writes = TemplateWrites.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await writes.WaitAsync(cancellationToken);
         try
         {
             return await SyncAsync(id, meta, services, cancellationToken);
         }
         finally
         {
-            TemplateWrites.Release();
+            writes.Release();
         }
     }
 
@@ -156,7 +158,8 @@ internal static partial class TemplatesAdmin
         var byKey = ours.ToDictionary(t => (t.Name, t.Language));
         int created = 0, updated = 0;
         // A name and language Meta lists twice (it should not) is one template: the first listing counts.
-        foreach (var remote in listed.Value!.Where(t => t.Name.Length > 0 && t.Language.Length > 0).DistinctBy(t => (t.Name, t.Language)))
+        var listing = listed.Value!.Where(t => t.Name.Length > 0 && t.Language.Length > 0).DistinctBy(t => (t.Name, t.Language)).ToList();
+        foreach (var remote in listing)
         {
             if (!byKey.Remove((remote.Name, remote.Language), out var template))
             {
@@ -186,7 +189,7 @@ internal static partial class TemplatesAdmin
         }
 
         await services.Db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Ok(new TemplateSyncResponse(listed.Value!.Count, created, updated, removed));
+        return TypedResults.Ok(new TemplateSyncResponse(listing.Count, created, updated, removed));
     }
 
     private static ApiError? Validate(CreateTemplateRequest request)
@@ -232,6 +235,13 @@ internal static partial class TemplatesAdmin
         if (request.HeaderText is { } header && !Template.PlaceholdersAreWellNumbered(header))
         {
             return ApiErrors.Validation("header_text", "header_text placeholders must be numbered {{1}} to {{n}} without gaps (or all be named).");
+        }
+
+        if (!isAuthentication && request.HeaderText is { } namedOrNot && Template.CountPlaceholders(namedOrNot) > 0
+            && Template.CountPlaceholders(request.Body!) > 0
+            && (Template.ParameterNames(namedOrNot) is null) != (Template.ParameterNames(request.Body) is null))
+        {
+            return ApiErrors.Validation("header_text", "header_text and body must both name their placeholders or both number them: Meta takes one format per template.");
         }
 
         var placeholders = isAuthentication ? 1 : Template.CountPlaceholders(request.Body!);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Polly;
 using Polly.CircuitBreaker;
@@ -14,7 +15,8 @@ namespace TwaBot.Api.Meta;
 /// <list type="bullet">
 /// <item>Retry only what Meta certainly did not process: a connection that never opened, and
 /// Meta's throughput refusals (4, 80007, 130429, or an HTTP 429 without another code), with backoff
-/// and Retry-After; a Retry-After longer than the retries could wait is answered at once instead.
+/// and Retry-After, and only while the wait and one more attempt fit in the total timeout; otherwise
+/// the refusal is answered at once (a 429 to the caller), not ended by the total timeout as "no answer".
 /// Never a timeout, a 5xx or a dropped response: the send may have gone out. No hedging.</item>
 /// <item>Each attempt reads the whole answer under its own timeout (<see cref="AnswerReadInAttempt"/>),
 /// so a body that trickles in is a timeout too, not a wait as long as the trickle.</item>
@@ -28,12 +30,14 @@ public static class MetaResilience
 {
     public const string PipelineName = "meta";
 
+    /// <summary>When the call (all its attempts) started, as a <see cref="Stopwatch"/> timestamp; set by the client.</summary>
+    public static readonly HttpRequestOptionsKey<long> CallStarted = new("twabot.meta.call-started");
+
     public static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, MetaResilienceOptions options)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
         builder.TimeProvider = TimeProvider.System;
-        var longestWait = TimeSpan.FromSeconds(options.TotalTimeoutSeconds / 2);
         builder
             .AddTimeout(TimeSpan.FromSeconds(options.TotalTimeoutSeconds))
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
@@ -42,11 +46,10 @@ public static class MetaResilience
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = TimeSpan.FromMilliseconds(options.RetryBaseDelayMilliseconds),
-                MaxDelay = longestWait,
-                ShouldHandle = async args => await IsCertainlyNotProcessed(args.Outcome)
-                    && !(RetryAfterOf(args.Outcome.Result) > longestWait), // "come back in a minute": say so now, not after the total timeout
+                MaxDelay = TimeSpan.FromSeconds(options.TotalTimeoutSeconds / 2),
+                ShouldHandle = async args => await IsCertainlyNotProcessed(args.Outcome) && RetryFitsInTime(args, options),
                 // Meta's Retry-After, when it sends one, beats our own backoff.
-                DelayGenerator = args => ValueTask.FromResult(RetryAfterOf(args.Outcome.Result)),
+                DelayGenerator = args => ValueTask.FromResult(RetryAfterOf(args.Outcome.Result) is { } wait && wait > TimeSpan.Zero ? wait : (TimeSpan?)null),
             })
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
             {
@@ -84,6 +87,21 @@ public static class MetaResilience
         return MetaError.TryParse(body, (int)response.StatusCode) is { } error
             ? error.IsThrottling
             : response.StatusCode == HttpStatusCode.TooManyRequests;
+    }
+
+    /// <summary>
+    /// Whether the time spent so far, the wait before the next attempt and that attempt's own timeout fit in the
+    /// total timeout. When they do not, retrying could only end in the total timeout, which reads as "Meta did
+    /// not answer, the message may have gone out", although Meta answered each time that it did not take it.
+    /// </summary>
+    private static bool RetryFitsInTime(RetryPredicateArguments<HttpResponseMessage> args, MetaResilienceOptions options)
+    {
+        var wait = RetryAfterOf(args.Outcome.Result)
+            ?? TimeSpan.FromMilliseconds(options.RetryBaseDelayMilliseconds * Math.Pow(2, args.AttemptNumber));
+        var spent = args.Context.GetRequestMessage()?.Options.TryGetValue(CallStarted, out var started) == true
+            ? Stopwatch.GetElapsedTime(started)
+            : TimeSpan.Zero;
+        return spent + wait + TimeSpan.FromSeconds(options.AttemptTimeoutSeconds) <= TimeSpan.FromSeconds(options.TotalTimeoutSeconds);
     }
 
     /// <summary>Retry-After as seconds or as a date; null when absent.</summary>

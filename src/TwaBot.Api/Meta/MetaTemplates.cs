@@ -40,7 +40,8 @@ public sealed record MetaTemplateDefinition(
             writer.WriteString("language", Language);
             writer.WriteString("category", Category.ToUpperInvariant());
             var bodyNames = IsAuthentication ? null : Templates.Template.ParameterNames(Body);
-            if (bodyNames is not null)
+            var headerNames = Templates.Template.ParameterNames(HeaderText);
+            if (bodyNames is not null || headerNames is not null) // one format for the whole template (the admin API refuses a mix)
             {
                 writer.WriteString("parameter_format", "NAMED"); // {{first_name}}: Meta reads names only when told
             }
@@ -72,7 +73,6 @@ public sealed record MetaTemplateDefinition(
                     writer.WriteString("format", "TEXT");
                     writer.WriteString("text", HeaderText);
                     // Meta reviews a header variable with an example value too.
-                    var headerNames = Templates.Template.ParameterNames(HeaderText);
                     WriteExamples(writer, "header_text", headerNames,
                         [.. Enumerable.Range(1, Templates.Template.CountPlaceholders(HeaderText)).Select(i => $"example {i}")], nested: false);
                     writer.WriteEndObject();

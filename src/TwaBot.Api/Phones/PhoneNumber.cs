@@ -38,9 +38,10 @@ public static class PhoneNumber
             {
                 international = true;
             }
-            else if (c == '(' && text[i..].StartsWith("(0)") && count > 0 && (international || digits[..count].StartsWith("00")))
+            else if (c == '(' && text[i..].StartsWith("(0)") && count > 0 && (international || digits[..count].StartsWith("00"))
+                && digits[..count] is not ("39" or "0039"))
             {
-                i += 2; // "+44 (0) 20 …": the national trunk 0, dialled only from inside the country
+                i += 2; // "+44 (0) 20 …": the national trunk 0, dialled only from inside the country (Italy's 0 is dialled from abroad too)
             }
             else if (!IsSeparator(c))
             {
@@ -79,6 +80,13 @@ public static class PhoneNumber
     }
 
     private static bool IsIndianMobileStart(char digit) => digit is >= '6' and <= '9';
+
+    /// <summary>Whether the digits of <paramref name="input"/> (whatever its formatting) are an Indian national mobile number: 10 digits starting 6–9.</summary>
+    public static bool IsIndianNationalForm(string? input)
+    {
+        var digits = (input ?? "").Where(char.IsAsciiDigit).ToArray();
+        return digits.Length == 10 && IsIndianMobileStart(digits[0]);
+    }
 
     /// <summary>
     /// Spaces, hyphens, dots and parentheses (PRODUCT §2), and the invisible characters that come with

@@ -20,6 +20,12 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
     /// <summary>A parameter that is given twice or cannot be decoded; answered at the validation step.</summary>
     public ApiError? Problem { get; init; }
 
+    /// <summary>
+    /// The phone began with a literal '+', read as the country-code mark, though a form encoder also writes a
+    /// leading space that way; see <see cref="SendValidation.QuickSend"/> for when that is ambiguous.
+    /// </summary>
+    public bool PhoneHasLiteralPlus { get; init; }
+
     public bool IsTemplate => !string.IsNullOrWhiteSpace(Template);
 
     /// <param name="queryString">The raw query, still percent-encoded, with or without its leading <c>?</c>.</param>
@@ -27,6 +33,7 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         ApiError? problem = null;
+        var literalPlus = false;
         foreach (var pair in (queryString ?? "").TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
@@ -47,6 +54,7 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
             if (name == "phone" && rawValue.StartsWith('+'))
             {
                 value = string.Concat("+", value.AsSpan(1)); // a literal '+' before a number is its country-code mark, not a space
+                literalPlus = true;
             }
 
             if (!values.TryAdd(name, value))
@@ -60,7 +68,7 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
         return new QuickSendQuery(
             values.GetValueOrDefault("phone"), values.GetValueOrDefault("template"), values.GetValueOrDefault("lang"),
             values.GetValueOrDefault("params"), values.GetValueOrDefault("message"))
-        { Problem = problem };
+        { Problem = problem, PhoneHasLiteralPlus = literalPlus };
     }
 
     /// <summary>Form-style decoding (<c>+</c> is a space) that refuses escapes which are not UTF-8.</summary>

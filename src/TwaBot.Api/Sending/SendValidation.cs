@@ -135,6 +135,14 @@ public static partial class SendValidation
             return problem;
         }
 
+        // "+6591234567" is Singapore if the '+' was typed, an Indian mobile if a form encoder wrote a leading
+        // space as '+'. Neither guess may send to the wrong country.
+        if (query.PhoneHasLiteralPlus && PhoneNumber.IsIndianNationalForm(query.Phone))
+        {
+            return ApiErrors.Validation("phone",
+                "phone starts with '+', which in a URL may also be an encoded space: write %2B for a country code (phone=%2B6591234567), or leave the + out for an Indian number.");
+        }
+
         if (query.IsTemplate)
         {
             var parameters = QuickSendParams.Split(query.Params);
@@ -237,10 +245,12 @@ public static partial class SendValidation
 
         for (var i = 0; i < values.Count; i++)
         {
-            if (IsBlank(values[i]) || Characters(values[i]!) > MaxParameterLength)
+            // A media header's value is its file's URL, and signed URLs run long.
+            var maxLength = field == "header_params" && IsFileUrl(values[i]) ? MaxTextLength : MaxParameterLength;
+            if (IsBlank(values[i]) || Characters(values[i]!) > maxLength)
             {
                 return ApiErrors.Validation($"{field}[{i}]",
-                    $"{field}[{i}] must be a non-empty text of at most {MaxParameterLength} characters (WhatsApp rejects empty parameters).");
+                    $"{field}[{i}] must be a non-empty text of at most {maxLength} characters (WhatsApp rejects empty parameters).");
             }
 
             if (ParameterSpacing().IsMatch(values[i]!) || values[i]!.AsSpan().ContainsAny(ControlCharacters))

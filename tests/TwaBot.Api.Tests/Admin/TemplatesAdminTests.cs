@@ -207,6 +207,19 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     private static int Count(JsonElement json, string name) => json.GetProperty(name).GetInt32();
 
     [Fact]
+    public async Task AHeaderAndBodyThatNumberAndNamePlaceholdersAreRefused()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
+            new { name = "mixed", language = "en", category = "UTILITY", body = "Hi {{first_name}}", header_text = "Order {{1}}" });
+
+        Assert.Equal("header_text", (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        await factory.WithDbAsync(async db => Assert.False(await db.SandboxTemplates.AnyAsync(t => t.Name == "mixed")));
+    }
+
+    [Fact]
     public async Task ATemplateWithNamedPlaceholdersIsCreatedAndSentByName()
     {
         // The emulator, like Meta, takes {{first_name}} only from a template submitted as NAMED, and each

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using TwaBot.Api.Meta;
+using TwaBot.Api.Templates;
 
 namespace TwaBot.Api.Tests.Meta;
 
@@ -392,20 +393,41 @@ public class MetaClientTests
             .Select(p => p.GetProperty("parameter_name").GetString() + ":" + p.GetProperty("text").GetString()));
     }
 
-    [Fact]
-    public async Task ATemplateWithNamedPlaceholdersIsSubmittedAsNamedWithExamples()
+    [Theory]
+    [InlineData("Hi {{first_name}}, order {{order_id}} is ready.", "Order {{order_id}}")]
+    [InlineData("Your order is ready.", "Order {{order_id}}")] // a named header alone makes the template named too
+    public async Task ATemplateWithNamedPlaceholdersIsSubmittedAsNamedWithExamples(string bodyText, string header)
     {
         await using var meta = await FakeMetaUpstream.StartAsync();
         meta.Reply(FakeMetaUpstream.Json(200, """{"id":"594425479261597","status":"PENDING","category":"UTILITY"}"""));
+        var examples = Template.CountPlaceholders(bodyText) == 0 ? Array.Empty<string>() : ["Rahul", "ORD-1"];
 
-        await meta.Client.CreateTemplateAsync(FakeMetaUpstream.Connection, new MetaTemplateDefinition(
-            "order_ready", "en", "UTILITY", "Hi {{first_name}}, order {{order_id}} is ready.", "Order {{1}}", null, ["Rahul", "ORD-1"]), default);
+        await meta.Client.CreateTemplateAsync(FakeMetaUpstream.Connection,
+            new MetaTemplateDefinition("order_ready", "en", "UTILITY", bodyText, header, null, examples), default);
 
         var body = JsonDocument.Parse(Assert.Single(meta.Calls).Body).RootElement;
         Assert.Equal("NAMED", body.GetProperty("parameter_format").GetString());
         var components = body.GetProperty("components");
-        Assert.Equal(["example 1"], components[0].GetProperty("example").GetProperty("header_text").EnumerateArray().Select(e => e.GetString()));
-        Assert.Equal(["first_name=Rahul", "order_id=ORD-1"], components[1].GetProperty("example").GetProperty("body_text_named_params").EnumerateArray()
-            .Select(p => p.GetProperty("param_name").GetString() + "=" + p.GetProperty("example").GetString()));
+        Assert.Equal(["order_id"], components[0].GetProperty("example").GetProperty("header_text_named_params").EnumerateArray()
+            .Select(p => p.GetProperty("param_name").GetString()));
+        if (examples.Length > 0)
+        {
+            Assert.Equal(["first_name=Rahul", "order_id=ORD-1"], components[1].GetProperty("example").GetProperty("body_text_named_params").EnumerateArray()
+                .Select(p => p.GetProperty("param_name").GetString() + "=" + p.GetProperty("example").GetString()));
+        }
+    }
+
+    [Fact]
+    public async Task APositionalHeaderVariableIsSubmittedWithAnExample()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(200, """{"id":"594425479261598","status":"PENDING","category":"UTILITY"}"""));
+
+        await meta.Client.CreateTemplateAsync(FakeMetaUpstream.Connection,
+            new MetaTemplateDefinition("order_ready", "en", "UTILITY", "Hi {{1}}", "Order {{1}}", null, ["Rahul"]), default);
+
+        var body = JsonDocument.Parse(Assert.Single(meta.Calls).Body).RootElement;
+        Assert.False(body.TryGetProperty("parameter_format", out _));
+        Assert.Equal(["example 1"], body.GetProperty("components")[0].GetProperty("example").GetProperty("header_text").EnumerateArray().Select(e => e.GetString()));
     }
 }

@@ -179,6 +179,23 @@ public class MetaResilienceTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"answered after {clock.Elapsed}");
     }
 
+    [Fact]
+    public async Task RetriesStopWhenTheirWaitsWouldOutlastTheTotalTimeout()
+    {
+        // Each wait fits, but two of them and the attempts do not: the total timeout would end the call as
+        // "no answer, may have been sent", although Meta refused each time.
+        await using var meta = await FakeMetaUpstream.StartAsync(o => (o.TotalTimeoutSeconds, o.AttemptTimeoutSeconds) = (2, 0.5));
+        var throttled = FakeMetaUpstream.Json(400, """{"error":{"message":"slow down","code":130429}}""", retryAfter: "1");
+        meta.Reply(throttled, throttled, throttled);
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.Equal(MetaFailureKind.Rejected, failure.Kind);
+        Assert.True(failure.IsThrottling);
+        Assert.Equal(2, meta.Calls.Count);
+    }
+
     [Theory]
     [InlineData(131056)] // one recipient's pair limit: retrying at once only hits it again
     [InlineData(131048)] // spam limit: never retried automatically

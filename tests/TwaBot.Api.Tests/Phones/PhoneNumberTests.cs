@@ -24,6 +24,7 @@ public class PhoneNumberTests
     [InlineData("+91 (0) 98765 43210", "919876543210")]
     [InlineData("+44 (0)20 7946 0958", "442079460958")]
     [InlineData("0044 (0) 20 7946 0958", "442079460958")]
+    [InlineData("+39 (0)6 1234 5678", "390612345678")]     // Italy dials its 0 from abroad too
     [InlineData("9876543210.0", "919876543210")]
     [InlineData("+14155551234.0", "14155551234")]
     [InlineData("+91\u00a098765\u00a043210", "919876543210")]

@@ -16,14 +16,22 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     private const string Template = "order_confirmation";
 
     [Fact]
-    public async Task AQuickSendPhoneWithALiteralPlusKeepsItsCountryCode()
+    public async Task AQuickSendPhoneWhosePlusMayBeASpaceIsRefusedNotGuessed()
     {
         var tenant = await factory.CreateSendingTenantAsync();
 
-        // Decoded as a form value, '+' is a space: +65 9123 4567 (Singapore) became 91 6591234567 (India).
-        var response = await tenant.Client.GetAsync($"/api/v1/quick-send?phone=+6591234567&template={Template}&params=a,b,c");
+        // Decoded as a form value, '+' is a space: +65 9123 4567 (Singapore) became 91 6591234567 (India). Read as
+        // a plus, a form encoder's " 9876543210" would become Iran. The digits cannot tell, so the caller must.
+        var ambiguous = await tenant.Client.GetAsync($"/api/v1/quick-send?phone=+6591234567&template={Template}&params=a,b,c");
+        var encoded = await tenant.Client.GetAsync($"/api/v1/quick-send?phone=%2B6591234567&template={Template}&params=a,b,c");
+        var longer = await tenant.Client.GetAsync($"/api/v1/quick-send?phone=+447911123456&template={Template}&params=a,b,c");
 
-        Assert.Equal("6591234567", (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("phone").GetString());
+        var error = await ambiguous.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("phone", error.GetProperty("field").GetString());
+        Assert.Contains("%2B", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal("6591234567", (await encoded.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("phone").GetString());
+        Assert.Equal("447911123456", (await longer.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("phone").GetString());
+        await factory.WithDbAsync(async db => Assert.False(await db.Messages.AnyAsync(m => m.To == "916591234567")));
     }
 
     [Theory]

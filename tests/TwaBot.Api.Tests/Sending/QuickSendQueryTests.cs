@@ -6,19 +6,19 @@ namespace TwaBot.Api.Tests.Sending;
 public class QuickSendQueryTests
 {
     [Theory]
-    [InlineData("?phone=+6591234567", "+6591234567")]        // a literal '+' is the country-code mark
-    [InlineData("?phone=%2B6591234567", "+6591234567")]
-    [InlineData("?phone=+91+98765+43210", "+91 98765 43210")] // later '+'s are spaces, as in any form value
-    [InlineData("?phone=9876543210", "9876543210")]
-    [InlineData("?PHONE=9876543210", "9876543210")]           // names are case-insensitive, as in the framework's binding
-    [InlineData("?apikey=x&phone=", "")]
-    [InlineData("?apikey=x", null)]
-    public void ReadsThePhoneAsWritten(string query, string? phone)
+    [InlineData("?phone=+6591234567", "+6591234567", true)]        // a literal '+' is read as the country-code mark
+    [InlineData("?phone=%2B6591234567", "+6591234567", false)]
+    [InlineData("?phone=+91+98765+43210", "+91 98765 43210", true)] // later '+'s are spaces, as in any form value
+    [InlineData("?phone=9876543210", "9876543210", false)]
+    [InlineData("?PHONE=9876543210", "9876543210", false)]           // names are case-insensitive, as in the framework's binding
+    [InlineData("?apikey=x&phone=", "", false)]
+    [InlineData("?apikey=x", null, false)]
+    public void ReadsThePhoneAsWritten(string query, string? phone, bool literalPlus)
     {
         var read = QuickSendQuery.Parse(query);
 
         Assert.Null(read.Problem);
-        Assert.Equal(phone, read.Phone);
+        Assert.Equal((phone, literalPlus), (read.Phone, read.PhoneHasLiteralPlus));
     }
 
     [Theory]

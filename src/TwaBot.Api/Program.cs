@@ -61,7 +61,18 @@ app.MapMetaWebhooks();
 app.MapSandbox();
 app.MapLivenessChecks();
 
-app.Run();
+var stopping = app.Lifetime.ApplicationStopping; // taken now: the host is disposed by the time Run throws
+try
+{
+    app.Run();
+}
+catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+{
+    // SIGTERM or Ctrl+C while starting (migrations, the sandbox's first seed, which are all-or-nothing):
+    // a stop like any other, not a crash with a stack trace and exit 134.
+    Console.Error.WriteLine("TwaBot stopped while starting.");
+}
+
 return 0;
 
 /// <summary>Entry point; public so the tests' WebApplicationFactory can start it.</summary>

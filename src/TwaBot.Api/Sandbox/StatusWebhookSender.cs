@@ -209,7 +209,7 @@ public sealed partial class StatusWebhookSender(
         var body = Encoding.UTF8.GetBytes(payload.ToJsonString());
         var signature = WebhookSignature.Sign(body, secret.Value);
         using var client = clients.CreateClient(HttpClientName);
-        for (var attempt = 1; attempt <= Attempts; attempt++)
+        for (var attempt = 1; attempt <= Attempts && !lifetime.ApplicationStopping.IsCancellationRequested; attempt++)
         {
             try
             {
@@ -228,8 +228,19 @@ public sealed partial class StatusWebhookSender(
             {
                 LogUnreachable(logger, error.HttpRequestError, attempt);
             }
+            catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                break; // stopping: not delivered (sandbox inbound answers delivered: false, not a 500)
+            }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt * attempt), lifetime.ApplicationStopping);
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt * attempt), lifetime.ApplicationStopping);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
         }
 
         return false;

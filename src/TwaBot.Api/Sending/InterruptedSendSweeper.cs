@@ -11,7 +11,7 @@ namespace TwaBot.Api.Sending;
 /// it into a success. Runs at start and then every minute.
 /// </summary>
 public sealed partial class InterruptedSendSweeper(
-    IServiceScopeFactory scopes, TimeProvider time, ILogger<InterruptedSendSweeper> logger) : PeriodicSweep(time, logger)
+    IServiceScopeFactory scopes, SqliteWriteGate gate, TimeProvider time, ILogger<InterruptedSendSweeper> logger) : PeriodicSweep(time, logger)
 {
     /// <summary>Far beyond the Meta client's total timeout: a row this old has no answer coming.</summary>
     public static readonly TimeSpan SettleAfter = TimeSpan.FromMinutes(10);
@@ -26,6 +26,9 @@ public sealed partial class InterruptedSendSweeper(
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
         var now = Time.GetUtcNow().UtcDateTime;
         var before = now - SettleAfter;
+        // In the writers' queue like other background work: outside it, SQLite's busy wait kept the sweep
+        // (and a stop, which waits for it) behind a webhook backlog being applied, for seconds.
+        using var turn = await gate.EnterBackgroundAsync(cancellationToken);
         var settled = await db.Messages.Where(m => m.ApiStatus == ApiStatuses.Pending && m.CreatedAt < before)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(m => m.ApiStatus, ApiStatuses.Unknown)

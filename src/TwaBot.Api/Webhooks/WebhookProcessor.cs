@@ -50,7 +50,12 @@ public sealed partial class WebhookProcessor(
     /// Applies everything stored and not yet applied, then the parked statuses that can be; returns
     /// how many events it applied. The background loop calls it; tests await it instead of sleeping.
     /// </summary>
-    public async Task<int> ProcessPendingAsync(CancellationToken cancellationToken = default)
+    public Task<int> ProcessPendingAsync(CancellationToken cancellationToken = default) => ProcessAsync(cancellationToken, cancellationToken);
+
+    /// <param name="cancellationToken">Cancels the work, a batch under way included (rolled back).</param>
+    /// <param name="stopping">Checked between batches only: a stop lets the batch under way commit, and leaves
+    /// the rest of a backlog for after the restart instead of applying it all before the process may exit.</param>
+    private async Task<int> ProcessAsync(CancellationToken cancellationToken, CancellationToken stopping)
     {
         await _running.WaitAsync(cancellationToken);
         try
@@ -62,7 +67,7 @@ public sealed partial class WebhookProcessor(
                 applied = await MoveBatchAsync(cancellationToken);
                 total += applied;
             }
-            while (applied > 0);
+            while (applied > 0 && !stopping.IsCancellationRequested);
 
             await _forgotten; // so that a caller finds what was applied gone from the inbox file
 
@@ -70,7 +75,7 @@ public sealed partial class WebhookProcessor(
             if (!_scannedForRetries || _retryNotBefore.Values.Any(due => due <= time.GetUtcNow().UtcDateTime))
             {
                 long? retriedThrough = 0;
-                while (retriedThrough is { } after)
+                while (retriedThrough is { } after && !stopping.IsCancellationRequested)
                 {
                     (applied, retriedThrough) = await RetryBatchAsync(after, cancellationToken);
                     total += applied;
@@ -79,7 +84,11 @@ public sealed partial class WebhookProcessor(
                 _scannedForRetries = true;
             }
 
-            await ApplyLeftoverParkedAsync(cancellationToken);
+            if (!stopping.IsCancellationRequested)
+            {
+                await ApplyLeftoverParkedAsync(cancellationToken);
+            }
+
             return total;
         }
         finally
@@ -94,7 +103,7 @@ public sealed partial class WebhookProcessor(
         {
             try
             {
-                await ProcessPendingAsync(stoppingToken);
+                await ProcessAsync(CancellationToken.None, stoppingToken);
                 _firstPass.TrySetResult();
                 using var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 idle.CancelAfter(IdlePoll);

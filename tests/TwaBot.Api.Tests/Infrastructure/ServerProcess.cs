@@ -38,9 +38,17 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Starts the server (sandbox mode unless settings say otherwise) and waits until /healthz answers.</summary>
     public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
+        var server = Launch(settings);
+        await server.WaitUntilServingAsync();
+        return server;
+    }
+
+    /// <summary>Starts the server without waiting for it, on <paramref name="databasePath"/> (a new file when null).</summary>
+    public static ServerProcess Launch(IReadOnlyDictionary<string, string>? settings = null, string? databasePath = null)
+    {
         var port = FreePort();
         var address = new Uri($"http://127.0.0.1:{port}");
-        var databasePath = Path.Combine(Path.GetTempPath(), $"twabot-process-{Guid.NewGuid():N}.db");
+        databasePath ??= Path.Combine(Path.GetTempPath(), $"twabot-process-{Guid.NewGuid():N}.db");
         var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "--urls", address.ToString()])
         {
             RedirectStandardOutput = true,
@@ -59,8 +67,19 @@ public sealed class ServerProcess : IAsyncDisposable
         server._process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         server._process.BeginOutputReadLine();
         server._process.BeginErrorReadLine();
-        await server.WaitUntilServingAsync();
         return server;
+    }
+
+    /// <summary>Sends SIGTERM, as Docker and systemd stop a service, and returns the exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan limit)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(limit);
+        return _process.ExitCode;
     }
 
     public HttpClient CreateClient() => new() { BaseAddress = Address };

@@ -171,6 +171,35 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task TheSweepOfInterruptedSendsWaitsItsTurnAtTheWriteGate()
+    {
+        // Outside the gate it waited in SQLite's busy loop behind a webhook backlog being applied, and a stop
+        // waited for it.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        await server.WithDbAsync(async db =>
+        {
+            db.Messages.Add(new Message
+            {
+                BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template,
+                ApiStatus = ApiStatuses.Pending, QuotaDay = new DateOnly(2026, 4, 14), CreatedAt = server.Clock.GetUtcNow().UtcDateTime - InterruptedSendSweeper.SettleAfter * 2,
+            });
+            await db.SaveChangesAsync();
+        });
+        var gate = server.Services.GetRequiredService<TwaBot.Api.Data.SqliteWriteGate>();
+
+        Task<int> sweep;
+        using (await gate.EnterAsync(CancellationToken.None))
+        {
+            sweep = server.Services.GetRequiredService<InterruptedSendSweeper>().SweepAsync(CancellationToken.None);
+            await Task.Delay(300);
+            Assert.False(sweep.IsCompleted);
+        }
+
+        Assert.Equal(1, await sweep.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public async Task EachBusinessResetsAtItsOwnMidnight()
     {
         await using var server = new TwaBotApiFactory();

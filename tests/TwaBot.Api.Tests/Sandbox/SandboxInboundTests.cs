@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Sandbox;
@@ -26,6 +27,33 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         var response = await admin.PostAsync("/sandbox/v1/inbound", content);
 
         Assert.Equal(field, (await response.AssertErrorAsync(HttpStatusCode.BadRequest, errorCode)).GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task AMessageArrivingWhileTheServerStopsIsNotDeliveredAndSaysSo()
+    {
+        // The emulator's post to the receiver was cancelled by the stop, and the exception made the inbound
+        // call a 500 "please retry"; now it answers delivered: false.
+        _ = factory.Server;
+        var sender = ActivatorUtilities.CreateInstance<TwaBot.Api.Sandbox.StatusWebhookSender>(factory.Services, new StoppingLifetime());
+
+        var (wamid, delivered) = await sender.DeliverInboundAsync("1", "2", "+91 98765 43210", "919876543210", null, "Hi", factory.Clock.GetUtcNow());
+
+        Assert.StartsWith("wamid.", wamid, StringComparison.Ordinal);
+        Assert.False(delivered);
+    }
+
+    private sealed class StoppingLifetime : Microsoft.Extensions.Hosting.IHostApplicationLifetime
+    {
+        public CancellationToken ApplicationStarted => CancellationToken.None;
+
+        public CancellationToken ApplicationStopping { get; } = new(canceled: true);
+
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+
+        public void StopApplication()
+        {
+        }
     }
 
     [Fact]

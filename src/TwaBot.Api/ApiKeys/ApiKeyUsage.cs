@@ -8,7 +8,7 @@ namespace TwaBot.Api.ApiKeys;
 /// Keeps <c>api_keys.last_used_at</c> current to the minute. SQLite has one writer, so a request is
 /// not a write: each key's timestamp is written at most once per <see cref="Resolution"/>.
 /// </summary>
-public sealed class ApiKeyUsage(IServiceScopeFactory scopes, TimeProvider time)
+public sealed class ApiKeyUsage(IServiceScopeFactory scopes, SqliteWriteGate gate, TimeProvider time)
 {
     public static readonly TimeSpan Resolution = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<long, DateTimeOffset> _lastWritten = new();
@@ -25,6 +25,8 @@ public sealed class ApiKeyUsage(IServiceScopeFactory scopes, TimeProvider time)
         _lastWritten[keyId] = now;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
+        // Queued with the other writers, not in SQLite's busy loop behind a webhook backlog being applied.
+        using var turn = await gate.EnterAsync(cancellationToken);
         await db.ApiKeys.Where(k => k.Id == keyId)
             .ExecuteUpdateAsync(set => set.SetProperty(k => k.LastUsedAt, now.UtcDateTime), cancellationToken);
     }

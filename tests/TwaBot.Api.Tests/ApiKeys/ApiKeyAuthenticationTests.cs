@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.ApiKeys;
 using TwaBot.Api.Tests.Infrastructure;
 
@@ -148,6 +149,28 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
 
         Assert.Equal(first, afterHalfAMinute);
         Assert.Equal(first.AddSeconds(61), afterAMinute);
+    }
+
+    [Fact]
+    public async Task LastUsedAtWaitsItsTurnAtTheWriteGate()
+    {
+        // Outside the gate, the write waited in SQLite's busy loop behind a webhook backlog being applied.
+        var businessId = await factory.CreateBusinessAsync();
+        var (_, id) = await factory.CreateApiKeyAsync(businessId);
+        var usage = new ApiKeyUsage(
+            factory.Services.GetRequiredService<IServiceScopeFactory>(), factory.Services.GetRequiredService<TwaBot.Api.Data.SqliteWriteGate>(), factory.Clock);
+        var gate = factory.Services.GetRequiredService<TwaBot.Api.Data.SqliteWriteGate>();
+
+        Task recorded;
+        using (await gate.EnterAsync(CancellationToken.None))
+        {
+            recorded = usage.RecordAsync(id, CancellationToken.None).AsTask();
+            await Task.Delay(300);
+            Assert.False(recorded.IsCompleted);
+        }
+
+        await recorded.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(factory.Clock.GetUtcNow().UtcDateTime, await LastUsedAt(id));
     }
 
     private async Task<DateTime?> LastUsedAt(long keyId)

@@ -39,20 +39,9 @@ internal static partial class TemplatesAdmin
             .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status502BadGateway);
     }
 
-    private static async Task<Results<Created<AdminTemplateResponse>, ApiError>> Create(
+    private static Task<Results<Created<AdminTemplateResponse>, ApiError>> Create(
         long id, CreateTemplateRequest? request, MetaClient meta, [AsParameters] AdminServices services, CancellationToken cancellationToken)
-    {
-        var writes = TemplateWrites.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
-        await writes.WaitAsync(cancellationToken);
-        try
-        {
-            return await CreateAsync(id, request, meta, services, cancellationToken);
-        }
-        finally
-        {
-            writes.Release();
-        }
-    }
+        => OneAtATimeAsync(id, () => CreateAsync(id, request, meta, services, cancellationToken), cancellationToken);
 
     private static async Task<Results<Created<AdminTemplateResponse>, ApiError>> CreateAsync(
         long id, CreateTemplateRequest? request, MetaClient meta, AdminServices services, CancellationToken cancellationToken)
@@ -119,14 +108,17 @@ internal static partial class TemplatesAdmin
         return TypedResults.Created($"/admin/v1/businesses/{id}/templates/{template.Id}", new AdminTemplateResponse(View(template)));
     }
 
-    private static async Task<Results<Ok<TemplateSyncResponse>, ApiError>> Sync(
+    private static Task<Results<Ok<TemplateSyncResponse>, ApiError>> Sync(
         long id, MetaClient meta, [AsParameters] AdminServices services, CancellationToken cancellationToken)
+        => OneAtATimeAsync(id, () => SyncAsync(id, meta, services, cancellationToken), cancellationToken);
+
+    private static async Task<T> OneAtATimeAsync<T>(long businessId, Func<Task<T>> write, CancellationToken cancellationToken)
     {
-        var writes = TemplateWrites.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        var writes = TemplateWrites.GetOrAdd(businessId, _ => new SemaphoreSlim(1, 1));
         await writes.WaitAsync(cancellationToken);
         try
         {
-            return await SyncAsync(id, meta, services, cancellationToken);
+            return await write();
         }
         finally
         {

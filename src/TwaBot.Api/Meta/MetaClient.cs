@@ -13,7 +13,7 @@ namespace TwaBot.Api.Meta;
 public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph, ILogger<MetaClient> logger)
 {
     /// <summary>
-    /// 10,000 templates at 100 a page, above Meta's cap per WABA (6,000); a list that goes on longer is an
+    /// 10,000 templates at 100 a page, far more than Meta lets one WABA hold; a list that goes on longer is an
     /// error, never a shorter list (a sync would mark what it did not see as deleted).
     /// </summary>
     private const int MaxTemplatePages = 100;

@@ -74,9 +74,12 @@ public static partial class SendValidation
         }
 
         var caption = Optional(request.Caption);
-        if (caption is not null && ((mediaType == "audio"
-                ? ApiErrors.Validation("caption", "caption is not supported for audio: WhatsApp shows captions on images, videos and documents only.")
-                : null) ?? Unprintable("caption", caption)) is { } captionError)
+        if (caption is not null && mediaType == "audio")
+        {
+            return ApiErrors.Validation("caption", "caption is not supported for audio: WhatsApp shows captions on images, videos and documents only.");
+        }
+
+        if (caption is not null && Unprintable("caption", caption) is { } captionError)
         {
             return captionError;
         }

@@ -23,7 +23,7 @@ public sealed class MigrationLockTests : IDisposable
             _ = first.Server;
         }
 
-        await LeaveLockRowAsync(takenAt: DateTimeOffset.UtcNow);
+        await _database.LeaveMigrationLockRowAsync(takenAt: DateTimeOffset.UtcNow);
 
         await using var second = Server();
         await Task.Run(() => _ = second.Server).WaitAsync(StartLimit);
@@ -39,7 +39,7 @@ public sealed class MigrationLockTests : IDisposable
             await old.GetService<IMigrator>().MigrateAsync("20261126045008_TimeOrderedWebhookKey");
         }
 
-        await LeaveLockRowAsync(takenAt: DateTimeOffset.UtcNow - DatabaseInitializer.StaleMigrationLock - TimeSpan.FromMinutes(1));
+        await _database.LeaveMigrationLockRowAsync(takenAt: DateTimeOffset.UtcNow - DatabaseInitializer.StaleMigrationLock - TimeSpan.FromMinutes(1));
 
         await using var server = Server();
         await Task.Run(() => _ = server.Server).WaitAsync(StartLimit);
@@ -53,10 +53,4 @@ public sealed class MigrationLockTests : IDisposable
 
     private TwaBotApiFactory Server() =>
         new(new Dictionary<string, string?>(), databasePath: _database.Path) { DeleteDatabaseOnDispose = false };
-
-    /// <summary>The row EF's SQLite lock writes, as a server killed while holding it leaves it.</summary>
-    private Task LeaveLockRowAsync(DateTimeOffset takenAt) => _database.ExecuteAsync($"""
-        CREATE TABLE IF NOT EXISTS "__EFMigrationsLock" ("Id" INTEGER NOT NULL CONSTRAINT "PK___EFMigrationsLock" PRIMARY KEY, "Timestamp" TEXT NOT NULL);
-        INSERT INTO "__EFMigrationsLock" VALUES (1, '{takenAt:yyyy-MM-dd HH:mm:ss.ff}+00:00');
-        """);
 }

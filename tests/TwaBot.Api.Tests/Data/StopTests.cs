@@ -19,10 +19,7 @@ public sealed class StopTests : IDisposable
             await old.GetService<IMigrator>().MigrateAsync("20261126045008_TimeOrderedWebhookKey");
         }
 
-        await _database.ExecuteAsync($"""
-            CREATE TABLE IF NOT EXISTS "__EFMigrationsLock" ("Id" INTEGER NOT NULL CONSTRAINT "PK___EFMigrationsLock" PRIMARY KEY, "Timestamp" TEXT NOT NULL);
-            INSERT INTO "__EFMigrationsLock" VALUES (1, '{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss.ff}+00:00');
-            """);
+        await _database.LeaveMigrationLockRowAsync(takenAt: DateTimeOffset.UtcNow);
         await using var server = ServerProcess.Launch(databasePath: _database.Path);
         await Task.Delay(TimeSpan.FromSeconds(5)); // well past the runtime's own start, still waiting for the lock
 

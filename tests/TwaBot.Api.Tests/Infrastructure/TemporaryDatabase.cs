@@ -25,6 +25,12 @@ public sealed class TemporaryDatabase : IDisposable
 
     public Task<object?> ScalarAsync(string sql) => CommandAsync(sql, command => command.ExecuteScalarAsync());
 
+    /// <summary>The row EF's SQLite migration lock writes, as a server that holds the lock (or was killed holding it) leaves it.</summary>
+    public Task LeaveMigrationLockRowAsync(DateTimeOffset takenAt) => ExecuteAsync($"""
+        CREATE TABLE IF NOT EXISTS "__EFMigrationsLock" ("Id" INTEGER NOT NULL CONSTRAINT "PK___EFMigrationsLock" PRIMARY KEY, "Timestamp" TEXT NOT NULL);
+        INSERT INTO "__EFMigrationsLock" VALUES (1, '{takenAt:yyyy-MM-dd HH:mm:ss.ff}+00:00');
+        """);
+
     private async Task<T> CommandAsync<T>(string sql, Func<SqliteCommand, Task<T>> run)
     {
         await using var connection = new SqliteConnection($"Data Source={Path}");

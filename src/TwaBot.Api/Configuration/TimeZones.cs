@@ -3,8 +3,27 @@ namespace TwaBot.Api.Configuration;
 /// <summary>IANA time-zone ids (the host's tz database), as businesses and configuration name them.</summary>
 public static class TimeZones
 {
+    /// <summary>
+    /// A zone by its exact IANA spelling. .NET on Linux finds a zone case-insensitively once it is loaded,
+    /// but not from the (case-sensitive) zone files, so "asia/kolkata" would be accepted or not depending on
+    /// what the process had loaded, and then fail after a restart. The tz database's own entries that are not
+    /// zones (the host's localtime, posixrules, Factory, the posix/ and right/ copies) are refused too.
+    /// </summary>
     public static bool IsKnown(string? id) =>
-        !string.IsNullOrWhiteSpace(id) && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) && zone.HasIanaId;
+        !string.IsNullOrWhiteSpace(id) && !IsHostFile(id)
+        && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) && zone.HasIanaId
+        && string.Equals(zone.Id, id, StringComparison.Ordinal);
 
-    public static TimeZoneInfo Find(string id) => TimeZoneInfo.FindSystemTimeZoneById(id);
+    /// <summary>
+    /// The zone of a stored id. Ids stored before spellings were checked may differ from the zone's in case
+    /// only; they are matched without case rather than failing every request of the business.
+    /// </summary>
+    public static TimeZoneInfo Find(string id) =>
+        TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone
+        : TimeZoneInfo.GetSystemTimeZones().FirstOrDefault(z => z.Id.Equals(id, StringComparison.OrdinalIgnoreCase))
+            ?? throw new TimeZoneNotFoundException($"No time zone '{id}'.");
+
+    private static bool IsHostFile(string id) =>
+        id is "localtime" or "posixrules" or "Factory"
+        || id.StartsWith("posix/", StringComparison.Ordinal) || id.StartsWith("right/", StringComparison.Ordinal);
 }

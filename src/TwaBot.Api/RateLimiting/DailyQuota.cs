@@ -219,8 +219,12 @@ public readonly record struct LocalDay(DateOnly Date, int SecondsToMidnight)
         var date = DateOnly.FromDateTime(local.DateTime);
         // The next local midnight as an instant (its UTC offset may differ from now's across a DST change).
         var midnight = date.AddDays(1).ToDateTime(TimeOnly.MinValue);
+        // Midnight may not exist (clocks spring forward over it) or happen twice (Havana and the Azores fall
+        // back from 01:00 to 00:00): the day ends at the first moment of the next date, so the first midnight.
         var midnightUtc = zone.IsInvalidTime(midnight)
             ? new DateTimeOffset(midnight.AddHours(1), zone.GetUtcOffset(midnight.AddHours(1)))
+            : zone.IsAmbiguousTime(midnight)
+            ? new DateTimeOffset(midnight, zone.GetAmbiguousTimeOffsets(midnight).Max())
             : new DateTimeOffset(midnight, zone.GetUtcOffset(midnight));
         return new LocalDay(date, Math.Max(1, (int)Math.Ceiling((midnightUtc - now).TotalSeconds)));
     }

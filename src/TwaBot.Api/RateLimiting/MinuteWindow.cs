@@ -16,7 +16,8 @@ internal sealed class MinuteWindow
     {
         lock (_lock)
         {
-            if (_minute != minute)
+            // A clock stepped back counts against the newer window, rather than opening a fresh one.
+            if (minute > _minute)
             {
                 _minute = minute;
                 _count = 0;
@@ -39,7 +40,7 @@ internal sealed class MinuteWindow
     {
         lock (_lock)
         {
-            return _minute == minute && _count >= limit;
+            return minute <= _minute && _count >= limit;
         }
     }
 
@@ -47,6 +48,8 @@ internal sealed class MinuteWindow
     {
         lock (_lock)
         {
+            // Only to the window the unit was taken from (after a clock step back, a unit counted against the
+            // newer window stays counted: the safe side).
             if (_minute == minute && _count > 0)
             {
                 _count--;

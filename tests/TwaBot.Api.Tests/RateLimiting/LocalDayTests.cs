@@ -15,11 +15,42 @@ public class LocalDayTests
     [InlineData("America/New_York", "2026-03-08T05:00:00Z", "2026-03-08", 82800)]
     [InlineData("America/New_York", "2026-11-01T04:00:00Z", "2026-11-01", 90000)]
     [InlineData("Pacific/Kiritimati", "2026-04-14T09:59:59Z", "2026-04-14", 1)]
+    // Midnight twice (Havana and the Azores fall back from 01:00 to 00:00): the day ends at the first one.
+    [InlineData("America/Havana", "2026-10-31T16:00:00Z", "2026-10-31", 43200)]
+    [InlineData("America/Havana", "2026-11-01T03:59:59Z", "2026-10-31", 1)]
+    [InlineData("Atlantic/Azores", "2026-10-24T23:30:00Z", "2026-10-24", 1800)]
     public void DayAndSecondsToMidnight(string timeZone, string instant, string date, int seconds)
     {
         var day = LocalDay.Of(timeZone, DateTimeOffset.Parse(instant, System.Globalization.CultureInfo.InvariantCulture));
 
         Assert.Equal(DateOnly.Parse(date, System.Globalization.CultureInfo.InvariantCulture), day.Date);
         Assert.Equal(seconds, day.SecondsToMidnight);
+    }
+
+    [Theory]
+    [InlineData("Asia/Kolkata", true)]
+    [InlineData("Asia/Calcutta", true)]     // an IANA alias
+    [InlineData("asia/kolkata", false)]     // found case-insensitively only once loaded: accepted or not by chance
+    [InlineData("localtime", false)]        // the host's own zone, whatever it is
+    [InlineData("posixrules", false)]
+    [InlineData("right/Asia/Kolkata", false)]
+    [InlineData("India Standard Time", false)]
+    public void OnlyExactIanaZoneIdsAreKnown(string id, bool known)
+    {
+        _ = TwaBot.Api.Configuration.TimeZones.Find("Asia/Kolkata"); // loaded, as the default zone is at start
+
+        Assert.Equal(known, TwaBot.Api.Configuration.TimeZones.IsKnown(id));
+    }
+
+    [Fact]
+    public void AZoneStoredInAnotherCaseStillCounts()
+    {
+        // Stored before spellings were checked: every request of the business used to fail with a 500.
+        var now = DateTimeOffset.Parse("2026-04-14T11:30:45Z", System.Globalization.CultureInfo.InvariantCulture);
+
+        var day = LocalDay.Of("pacific/chatham", now);
+
+        Assert.Equal(LocalDay.Of("Pacific/Chatham", now), day);
+        Assert.Equal(new DateOnly(2026, 4, 15), day.Date); // 00:15:45 at UTC+12:45
     }
 }

@@ -37,6 +37,19 @@ public class MinuteRateLimiterTests
     }
 
     [Fact]
+    public void AClockSteppedBackDoesNotOpenAFreshWindow()
+    {
+        var clock = new SteppedClock { Now = new DateTimeOffset(2026, 4, 14, 10, 31, 0, 500, TimeSpan.Zero) };
+        var limiter = new MinuteRateLimiter(clock);
+        var newer = Enumerable.Range(0, 10).Count(_ => limiter.TryAcquire(1, perKeyLimit: 5, globalLimit: 100).Allowed);
+
+        clock.Now = clock.Now.AddSeconds(-1); // 10:30:59.500: the clock stepped back over the boundary
+        var afterStepBack = Enumerable.Range(0, 10).Count(_ => limiter.TryAcquire(1, perKeyLimit: 5, globalLimit: 100).Allowed);
+
+        Assert.Equal((5, 0), (newer, afterStepBack));
+    }
+
+    [Fact]
     public void TheWindowResetsAtTheNextMinute()
     {
         var limiter = new MinuteRateLimiter(_clock);
@@ -85,5 +98,13 @@ public class MinuteRateLimiterTests
             Task.Run(() => limiter.TryAcquire(i % 4, perKeyLimit: 100, globalLimit: 250).Allowed)));
 
         Assert.Equal(250, results.Count(allowed => allowed));
+    }
+
+    /// <summary>A wall clock that can be stepped back, as NTP or an operator may (FakeTimeProvider refuses to).</summary>
+    private sealed class SteppedClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => Now;
     }
 }

@@ -1,7 +1,7 @@
 namespace TwaBot.Api.Configuration;
 
 /// <summary>IANA time-zone ids (the host's tz database), as businesses and configuration name them.</summary>
-public static class TimeZones
+public static partial class TimeZones
 {
     /// <summary>
     /// A zone by its exact IANA spelling. .NET on Linux finds a zone case-insensitively once it is loaded,
@@ -10,7 +10,7 @@ public static class TimeZones
     /// zones (the host's localtime, posixrules, Factory, the posix/ and right/ copies) are refused too.
     /// </summary>
     public static bool IsKnown(string? id) =>
-        !string.IsNullOrWhiteSpace(id) && !IsHostFile(id)
+        !string.IsNullOrWhiteSpace(id) && !IsHostFile(id) && IanaSpelling().IsMatch(id)
         && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) && zone.HasIanaId
         && string.Equals(zone.Id, id, StringComparison.Ordinal);
 
@@ -22,6 +22,10 @@ public static class TimeZones
         TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone
         : TimeZoneInfo.GetSystemTimeZones().FirstOrDefault(z => z.Id.Equals(id, StringComparison.OrdinalIgnoreCase))
             ?? throw new TimeZoneNotFoundException($"No time zone '{id}'.");
+
+    /// <summary>Area/Location names: the host finds "Asia//Kolkata" or "./Asia/Kolkata" too, under the name given.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*\z")]
+    private static partial System.Text.RegularExpressions.Regex IanaSpelling();
 
     private static bool IsHostFile(string id) =>
         id is "localtime" or "posixrules" or "Factory"

@@ -32,6 +32,10 @@ public static class LoggingExtensions
             .Enrich.FromLogContext()
             .Enrich.With<SecretRedaction>()
             .Enrich.With<ControlCharacterEscaping>()
+            // A stop during start-up cancels it; the host reports that as "Hosting failed to start" with a
+            // stack trace, and Program says "stopped while starting" instead.
+            .Filter.ByExcluding(e => e.Exception is OperationCanceledException
+                && e.Properties.TryGetValue("SourceContext", out var source) && source.ToString() == "\"Microsoft.Extensions.Hosting.Internal.Host\"")
             .WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture),
             // Each host keeps its own logger (several run side by side in the tests).
             preserveStaticLogger: true);

@@ -30,6 +30,9 @@ public class LocalDayTests
     [Theory]
     [InlineData("Asia/Kolkata", true)]
     [InlineData("Asia/Calcutta", true)]     // an IANA alias
+    [InlineData("America/Port-au-Prince", true)]
+    [InlineData("Etc/GMT+5", true)]
+    [InlineData("Asia//Kolkata", false)]    // the host finds the file, and keeps the name as given
     [InlineData("asia/kolkata", false)]     // found case-insensitively only once loaded: accepted or not by chance
     [InlineData("localtime", false)]        // the host's own zone, whatever it is
     [InlineData("posixrules", false)]

@@ -7,7 +7,8 @@ namespace TwaBot.Api.Sending;
 /// quick-send's query parameters (the key comes separately, as <c>apikey</c> or the header), read from
 /// the raw query string. The framework's binding (and <c>QueryHelpers</c>, <c>WebUtility.UrlDecode</c>)
 /// would get three things wrong for hand-written form-builder URLs: it turns a literal <c>+</c> into a
-/// space, so <c>phone=+6591234567</c> lost its international mark and got India's 91; it keeps an
+/// space, so <c>phone=+6591234567</c> lost its international mark and went to India as 916591234567 (such a
+/// number is now refused as ambiguous, see <see cref="SendValidation.QuickSend"/>); it keeps an
 /// undecodable escape such as Latin-1 <c>%E9</c> as literal text that went to the customer; and it joins
 /// a repeated parameter's values with commas into a text nobody wrote.
 /// </summary>

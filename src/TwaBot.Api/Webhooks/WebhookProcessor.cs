@@ -69,7 +69,7 @@ public sealed partial class WebhookProcessor(
             }
             while (applied > 0 && !stopping.IsCancellationRequested);
 
-            await _forgotten; // so that a caller finds what was applied gone from the inbox file
+            await ForgottenAsync(); // so that a caller finds what was applied gone from the inbox file
 
             // This process knows when each event it saw fail is due, so a pass looks for them only then.
             if (!_scannedForRetries || _retryNotBefore.Values.Any(due => due <= time.GetUtcNow().UtcDateTime))
@@ -351,6 +351,27 @@ public sealed partial class WebhookProcessor(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A webhook delivery (event {EventId}, inbox {InboxId}) could not be applied")]
     private static partial void LogEventFailed(ILogger logger, Exception error, long? eventId, long? inboxId);
+
+    /// <summary>
+    /// Waits for the inbox to forget what was moved. If that commit failed (a disk error), the inbox keeps its
+    /// mark and forgets them with its next commit, and a restart would skip them by their stored keys; the
+    /// failure is logged once here rather than failing every later pass (retries and parked statuses too).
+    /// </summary>
+    private async Task ForgottenAsync()
+    {
+        try
+        {
+            await _forgotten;
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            LogForgetFailed(logger, error);
+            _forgotten = Task.CompletedTask;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The inbox file could not forget the deliveries already applied; its next commit will")]
+    private static partial void LogForgetFailed(ILogger logger, Exception error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The webhook processor failed; it carries on")]
     private static partial void LogLoopFailed(ILogger logger, Exception error);

@@ -1,0 +1,51 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Messages;
+using TwaBot.Api.Tests.Infrastructure;
+using TwaBot.Api.Webhooks;
+using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
+
+namespace TwaBot.Api.Tests.Webhooks;
+
+/// <summary>The inbox file fails to forget applied deliveries (a disk error): the processor carries on.</summary>
+public sealed class InboxForgetFailureTests : IAsyncDisposable
+{
+    private static readonly DateTimeOffset T0 = TwaBotApiFactory.Start;
+    private readonly TwaBotApiFactory _factory = new();
+
+    [Fact]
+    public async Task AFailedForgetDoesNotStopLaterPasses()
+    {
+        var businessId = await _factory.CreateBusinessAsync();
+        var phoneNumberId = await _factory.ConnectWhatsAppAsync(businessId);
+        await InboxAsync("CREATE TRIGGER refuse_forget BEFORE DELETE ON webhook_inbox BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;");
+
+        // Applied, then its forget fails: every later pass used to throw at that failed commit, so parked
+        // statuses and retries waited for the next delivery.
+        (await _factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.kept-1", "delivered", T0)])))))
+            .EnsureSuccessStatusCode();
+        await _factory.ApplyWebhooksAsync();
+        await InboxAsync("DROP TRIGGER refuse_forget;");
+        await _factory.WithDbAsync(async db =>
+        {
+            db.Messages.Add(new Message { BusinessId = businessId, ApiKeyId = 1, Wamid = "wamid.kept-1", To = "919876543210", Kind = MessageKinds.Text, ApiStatus = ApiStatuses.Success });
+            await db.SaveChangesAsync();
+        });
+
+        await _factory.ApplyWebhooksAsync();
+
+        await _factory.WithDbAsync(async db =>
+            Assert.Equal("delivered", (await db.Messages.SingleAsync(m => m.Wamid == "wamid.kept-1")).DeliveryStatus));
+    }
+
+    public ValueTask DisposeAsync() => _factory.DisposeAsync();
+
+    private async Task InboxAsync(string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={WebhookInboxFile.PathBeside(_factory.DatabasePath)}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+}

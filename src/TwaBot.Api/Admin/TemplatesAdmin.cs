@@ -23,6 +23,9 @@ internal static partial class TemplatesAdmin
     /// <summary>Where a template disappeared from Meta's list: sends refuse it and /templates hides it.</summary>
     public const string Deleted = "DELETED";
 
+    /// <summary>Submitted and not reviewed yet, or not known yet whether Meta took it.</summary>
+    private const string Pending = "PENDING";
+
     private static readonly string[] Categories = ["MARKETING", "UTILITY", "AUTHENTICATION"];
 
     /// <summary>
@@ -68,44 +71,77 @@ internal static partial class TemplatesAdmin
         }
 
         var category = request.Category!.Trim().ToUpperInvariant();
-        var isAuthentication = category == "AUTHENTICATION";
-        // Meta writes an authentication template's body itself; the code is its one parameter.
-        var body = isAuthentication ? "{{1}} is your verification code." : request.Body!.Trim();
-        if (await services.Db.Templates.AnyAsync(t => t.BusinessId == id && t.Name == request.Name && t.Language == request.Language, cancellationToken))
+        var isAuthentication = category == Template.Authentication;
+        // Meta writes an authentication template's texts itself; the code is its one parameter.
+        var body = isAuthentication ? Template.AuthenticationBody(securityRecommendation: true) : request.Body!.Trim();
+        var footer = isAuthentication ? Template.AuthenticationFooter(request.CodeExpirationMinutes) : Trimmed(request.FooterText);
+        var template = await services.Db.Templates.SingleOrDefaultAsync(
+            t => t.BusinessId == id && t.Name == request.Name && t.Language == request.Language, cancellationToken);
+        // A deleted template's name may be submitted again (Meta says when it can be reused); any other is Meta's already.
+        if (template is not null && template.Status != Deleted)
         {
             return ApiErrors.Conflict($"Template '{request.Name}' already exists in {request.Language}. Sync templates to refresh it from Meta.");
         }
 
-        var variables = request.Variables ?? [];
+        var variables = request.Variables ?? [.. Template.PlaceholderNames(body)];
         var definition = new MetaTemplateDefinition(
-            request.Name!, request.Language!, category, body, Trimmed(request.HeaderText), Trimmed(request.FooterText),
+            request.Name!, request.Language!, category, body, Trimmed(request.HeaderText), isAuthentication ? null : footer,
             // Meta reviews a template with example values for its placeholders; the variable names serve.
-            isAuthentication ? [] : Enumerable.Range(0, Template.CountPlaceholders(body)).Select(i => i < variables.Count ? variables[i] : $"example {i + 1}").ToList());
+            isAuthentication ? [] : Enumerable.Range(0, Template.CountPlaceholders(body)).Select(i => i < variables.Count ? variables[i] : $"example {i + 1}").ToList(),
+            isAuthentication ? request.CodeExpirationMinutes : null);
+
+        // The row is written before Meta is asked, without Meta's id yet, so that a status webhook overtaking
+        // Meta's answer finds it (by name and language).
+        var isNew = template is null;
+        template ??= services.Db.Templates.Add(new Template
+        {
+            BusinessId = id, Name = definition.Name, Language = definition.Language, Content = body, Category = category, Status = Pending,
+        }).Entity;
+        template.DisplayName = Trimmed(request.DisplayName);
+        template.Content = body;
+        template.Category = category;
+        template.Status = Pending;
+        template.HeaderType = definition.HeaderText is null ? null : "text";
+        template.HeaderText = definition.HeaderText;
+        template.FooterText = footer;
+        template.Variables = variables;
+        template.MetaTemplateId = null;
+        template.StatusEventAt = null;
+        template.UpdatedAt = services.Now;
+        await services.Db.SaveChangesAsync(cancellationToken);
+
+        var asked = WholeSeconds(services.Now);
         var created = await meta.CreateTemplateAsync(MetaConnection.From(connection), definition, cancellationToken);
         if (created.Failure is { } failure)
         {
+            // Refused, or never reached: nothing at Meta. Otherwise Meta may have it; the row waits, without an id,
+            // for a sync (or a status webhook) to say.
+            if (!failure.MayHaveBeenSent)
+            {
+                if (isNew)
+                {
+                    services.Db.Templates.Remove(template);
+                }
+                else
+                {
+                    template.Status = Deleted;
+                }
+
+                await services.Db.SaveChangesAsync(CancellationToken.None);
+            }
+
             return ToApiError(failure);
         }
 
-        var template = new Template
-        {
-            BusinessId = id,
-            Name = definition.Name,
-            Language = definition.Language,
-            DisplayName = Trimmed(request.DisplayName),
-            Content = body,
-            Category = created.Value!.Category.ToUpperInvariant(),
-            Status = created.Value.Status.ToUpperInvariant(),
-            HeaderType = definition.HeaderText is null ? null : "text",
-            HeaderText = definition.HeaderText,
-            FooterText = definition.FooterText,
-            Variables = variables,
-            MetaTemplateId = created.Value.Id,
-            UpdatedAt = services.Now,
-        };
-        services.Db.Templates.Add(template);
-        await services.Db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/admin/v1/businesses/{id}/templates/{template.Id}", new AdminTemplateResponse(View(template)));
+        // Meta's answer, in one statement: a status webhook applied meanwhile is newer than the answer and keeps its status.
+        var answered = created.Value!;
+        await services.Db.Templates.Where(t => t.Id == template.Id).ExecuteUpdateAsync(set => set
+            .SetProperty(t => t.MetaTemplateId, answered.Id)
+            .SetProperty(t => t.Category, answered.Category.ToUpperInvariant())
+            .SetProperty(t => t.Status, t => t.StatusEventAt == null ? answered.Status.ToUpperInvariant() : t.Status)
+            .SetProperty(t => t.StatusEventAt, t => t.StatusEventAt ?? asked), CancellationToken.None);
+        var stored = await services.Db.Templates.AsNoTracking().SingleAsync(t => t.Id == template.Id, CancellationToken.None);
+        return TypedResults.Created($"/admin/v1/businesses/{id}/templates/{stored.Id}", new AdminTemplateResponse(View(stored)));
     }
 
     private static Task<Results<Ok<TemplateSyncResponse>, ApiError>> Sync(
@@ -140,6 +176,7 @@ internal static partial class TemplatesAdmin
             return ApiErrors.WhatsAppNotConnected();
         }
 
+        var asked = WholeSeconds(services.Now);
         var listed = await meta.ListTemplatesAsync(MetaConnection.From(connection), cancellationToken);
         if (listed.Failure is { } failure)
         {
@@ -153,22 +190,21 @@ internal static partial class TemplatesAdmin
         var listing = listed.Value!.Where(t => t.Name.Length > 0 && t.Language.Length > 0).DistinctBy(t => (t.Name, t.Language)).ToList();
         foreach (var remote in listing)
         {
-            if (!byKey.Remove((remote.Name, remote.Language), out var template))
+            var isNew = !byKey.Remove((remote.Name, remote.Language), out var template);
+            if (isNew)
             {
                 template = new Template { BusinessId = id, Name = remote.Name, Language = remote.Language, Content = "", Category = "", Status = "" };
                 services.Db.Templates.Add(template);
                 created++;
             }
-            else if (Matches(template, remote))
-            {
-                continue;
-            }
-            else
-            {
-                updated++;
-            }
 
-            Copy(remote, template, services.Now);
+            var changed = isNew || !Matches(template!, remote);
+            updated += changed && !isNew ? 1 : 0;
+            Copy(remote, template!, asked); // also for the same template: the time its status was read moves
+            if (changed)
+            {
+                template!.UpdatedAt = services.Now;
+            }
         }
 
         // What Meta no longer lists cannot be sent; the row stays for the history of messages that used it.
@@ -186,8 +222,8 @@ internal static partial class TemplatesAdmin
 
     private static ApiError? Validate(CreateTemplateRequest request)
     {
-        if ((AdminRules.Text("name", request.Name, MaxName) ?? AdminRules.Text("language", request.Language, 15)
-            ?? AdminRules.Text("category", request.Category, 20)) is { } missing)
+        if ((AdminRules.Line("name", request.Name, MaxName) ?? AdminRules.Line("language", request.Language, 15)
+            ?? AdminRules.Line("category", request.Category, 20)) is { } missing)
         {
             return missing;
         }
@@ -207,14 +243,19 @@ internal static partial class TemplatesAdmin
             return ApiErrors.Validation("category", "category must be one of MARKETING, UTILITY, AUTHENTICATION.");
         }
 
-        var isAuthentication = request.Category.Trim().Equals("AUTHENTICATION", StringComparison.OrdinalIgnoreCase);
+        var isAuthentication = request.Category.Trim().Equals(Template.Authentication, StringComparison.OrdinalIgnoreCase);
+        if ((isAuthentication ? AuthenticationOptions(request) : NoAuthenticationOptions(request)) is { } options)
+        {
+            return options;
+        }
+
         if (!isAuthentication && AdminRules.Text("body", request.Body, MaxBody) is { } body)
         {
             return body;
         }
 
-        if ((Longer("header_text", request.HeaderText, MaxHeaderOrFooter) ?? Longer("footer_text", request.FooterText, MaxHeaderOrFooter)
-            ?? Longer("display_name", request.DisplayName, MaxDisplayName)) is { } tooLong)
+        if ((AdminRules.OptionalLine("header_text", request.HeaderText, MaxHeaderOrFooter) ?? Longer("footer_text", request.FooterText, MaxHeaderOrFooter)
+            ?? AdminRules.OptionalLine("display_name", request.DisplayName, MaxDisplayName)) is { } tooLong)
         {
             return tooLong;
         }
@@ -246,6 +287,26 @@ internal static partial class TemplatesAdmin
         return null;
     }
 
+    /// <summary>Meta writes an authentication template's texts; its one option here is how long the code is valid.</summary>
+    private static ApiError? AuthenticationOptions(CreateTemplateRequest request)
+    {
+        var own = new[] { ("body", request.Body), ("header_text", request.HeaderText), ("footer_text", request.FooterText) }
+            .FirstOrDefault(field => field.Item2 is not null);
+        if (own.Item1 is { } field)
+        {
+            return ApiErrors.Validation(field,
+                $"{field} is not allowed for an AUTHENTICATION template: Meta writes its texts (\"{{{{1}}}} is your verification code.\" and a security note); code_expiration_minutes adds the expiry footer.");
+        }
+
+        return request.CodeExpirationMinutes is < 1 or > Template.MaxCodeExpirationMinutes
+            ? ApiErrors.Validation("code_expiration_minutes", $"code_expiration_minutes must be 1 to {Template.MaxCodeExpirationMinutes}, or left out.")
+            : null;
+    }
+
+    private static ApiError? NoAuthenticationOptions(CreateTemplateRequest request) => request.CodeExpirationMinutes is null
+        ? null
+        : ApiErrors.Validation("code_expiration_minutes", "code_expiration_minutes is only for AUTHENTICATION templates.");
+
     private static ApiError? Longer(string field, string? value, int maxLength) =>
         value is not null && value.Trim().Length > maxLength ? ApiErrors.Validation(field, $"{field} must be at most {maxLength} characters.") : null;
 
@@ -255,19 +316,36 @@ internal static partial class TemplatesAdmin
         string.Equals(template.Status, remote.Status, StringComparison.OrdinalIgnoreCase)
         && string.Equals(template.Category, remote.Category, StringComparison.OrdinalIgnoreCase)
         && template.Content == (remote.Text("BODY") ?? template.Content) && template.MetaTemplateId == remote.Id
-        && template.HeaderText == remote.Text("HEADER") && template.FooterText == remote.Text("FOOTER");
+        && template.HeaderText == remote.Text("HEADER") && template.FooterText == remote.Text("FOOTER")
+        && template.Variables.Count == Template.CountPlaceholders(remote.Text("BODY") ?? template.Content);
 
-    private static void Copy(MetaTemplate remote, Template template, DateTime now)
+    /// <summary>
+    /// Meta's copy of a template, listed at <paramref name="asked"/>. Its status wins over older status webhooks,
+    /// not over one Meta triggered after the list was asked for.
+    /// </summary>
+    private static void Copy(MetaTemplate remote, Template template, DateTime asked)
     {
-        template.Status = remote.Status.ToUpperInvariant();
+        if (template.StatusEventAt is not { } latest || latest <= asked)
+        {
+            template.Status = remote.Status.ToUpperInvariant();
+            template.StatusEventAt = asked;
+        }
+
         template.Category = remote.Category.ToUpperInvariant();
         template.Content = remote.Text("BODY") ?? template.Content;
         template.HeaderText = remote.Text("HEADER");
         template.HeaderType = remote.Component("HEADER") is { } header ? (header.Format ?? "TEXT").ToLowerInvariant() : null;
         template.FooterText = remote.Text("FOOTER");
         template.MetaTemplateId = remote.Id;
-        template.UpdatedAt = now;
+        // Names given at creation stay while they still fit; otherwise the placeholders' own names.
+        if (template.Variables.Count != Template.CountPlaceholders(template.Content))
+        {
+            template.Variables = [.. Template.PlaceholderNames(template.Content)];
+        }
     }
+
+    /// <summary>Meta's event times are whole seconds: a time compared with them is cut to the second.</summary>
+    private static DateTime WholeSeconds(DateTime time) => new(time.Ticks - time.Ticks % TimeSpan.TicksPerSecond, time.Kind);
 
     private static ApiError ToApiError(MetaFailure failure) => failure switch
     {
@@ -282,9 +360,10 @@ internal static partial class TemplatesAdmin
     private static AdminTemplateView View(Template t) => new(
         t.Id, t.Name, t.Language, t.Category, t.Status, t.DisplayName, t.Content, t.HeaderText, t.FooterText, t.Variables, t.MetaTemplateId);
 
-    [GeneratedRegex("^[a-z0-9_]+$")]
+    // \z, not $: $ also matches before a final line break.
+    [GeneratedRegex(@"^[a-z0-9_]+\z")]
     private static partial Regex TemplateName();
 
-    [GeneratedRegex("^[a-z]{2,3}(_[A-Z]{2,3})?$")]
+    [GeneratedRegex(@"^[a-z]{2,3}(_[A-Z]{2,3})?\z")]
     private static partial Regex LanguageCode();
 }

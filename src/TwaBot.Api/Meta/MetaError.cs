@@ -54,9 +54,13 @@ public sealed record MetaError(int Code, int? Subcode, string Message, string? T
         }
     }
 
-    // error_data is usually {messaging_product, details}, but some answers carry a plain string.
+    // error_data is usually {messaging_product, details}, but some answers carry a plain string. Graph calls such as a
+    // template's creation explain instead in error_user_title and error_user_msg (why Meta refused the template).
     private static string? DetailsOf(JsonElement error) =>
-        !MetaJson.Has(error, "error_data", out var data) ? null
-        : data.ValueKind == JsonValueKind.String ? data.GetString()
-        : MetaJson.Str(data, "details");
+        (!MetaJson.Has(error, "error_data", out var data) ? null
+            : data.ValueKind == JsonValueKind.String ? data.GetString()
+            : MetaJson.Str(data, "details"))
+        ?? (MetaJson.Str(error, "error_user_msg") is { Length: > 0 } userMessage
+            ? (MetaJson.Str(error, "error_user_title") is { Length: > 0 } title ? $"{title}: {userMessage}" : userMessage)
+            : null);
 }

@@ -23,7 +23,7 @@ public abstract record MetaOutgoingMessage(string To, string CallbackData)
 
     /// <summary>An authentication template: the code fills body {{1}} and the copy-code button (a URL button once created).</summary>
     public static MetaOutgoingMessage Authentication(string to, string name, string languageCode, string code, string callbackData) =>
-        new AuthenticationMessage(to, name, languageCode, code, callbackData);
+        new TemplateMessage(to, name, languageCode, [code], [], callbackData, TemplateShape.AuthenticationCode);
 
     public byte[] ToJsonBytes()
     {
@@ -158,40 +158,36 @@ public abstract record MetaOutgoingMessage(string To, string CallbackData)
                     WriteComponent(writer, "body", BodyParams, Shape.BodyNames);
                 }
 
+                if (Shape.CodeButton && BodyParams.Count > 0)
+                {
+                    // Meta turns an authentication template's copy-code button into a URL button, which takes the code too.
+                    writer.WriteStartObject();
+                    writer.WriteString("type", "button");
+                    writer.WriteString("sub_type", "url");
+                    writer.WriteString("index", "0");
+                    WriteTextParameters(writer, [BodyParams[0]]);
+                    writer.WriteEndObject();
+                }
+
                 writer.WriteEndArray();
             }
 
             writer.WriteEndObject();
         }
     }
-
-    private sealed record AuthenticationMessage(string To, string Name, string LanguageCode, string Code, string CallbackData)
-        : MetaOutgoingMessage(To, CallbackData)
-    {
-        protected override void WriteContent(Utf8JsonWriter writer)
-        {
-            WriteTemplateStart(writer, Name, LanguageCode);
-            writer.WriteStartArray("components");
-            WriteComponent(writer, "body", [Code]);
-            writer.WriteStartObject();
-            writer.WriteString("type", "button");
-            writer.WriteString("sub_type", "url");
-            writer.WriteString("index", "0");
-            WriteTextParameters(writer, [Code]);
-            writer.WriteEndObject();
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-    }
 }
 
 /// <summary>
-/// How a template takes its parameters: by name (Meta's <c>parameter_format: NAMED</c>) or by position, and
-/// whether its header is a file (image, video, document) rather than text.
+/// How a template takes its parameters: by name (Meta's <c>parameter_format: NAMED</c>) or by position,
+/// whether its header is a file (image, video, document) rather than text, and whether its first body value
+/// (an authentication template's code) also goes to its copy-code button.
 /// </summary>
-public sealed record TemplateShape(string? MediaHeader, IReadOnlyList<string>? HeaderNames, IReadOnlyList<string>? BodyNames)
+public sealed record TemplateShape(
+    string? MediaHeader, IReadOnlyList<string>? HeaderNames, IReadOnlyList<string>? BodyNames, bool CodeButton = false)
 {
     public static readonly TemplateShape Positional = new(null, null, null);
+
+    public static readonly TemplateShape AuthenticationCode = new(null, null, null, CodeButton: true);
 
     public static TemplateShape Of(Templates.Template template)
     {
@@ -199,6 +195,7 @@ public sealed record TemplateShape(string? MediaHeader, IReadOnlyList<string>? H
         return new(
             template.HasMediaHeader ? template.HeaderType : null,
             template.HasMediaHeader ? null : Templates.Template.ParameterNames(template.HeaderText),
-            Templates.Template.ParameterNames(template.Content));
+            Templates.Template.ParameterNames(template.Content),
+            template.IsAuthentication);
     }
 }

@@ -24,11 +24,15 @@ public sealed record MetaTemplate(
 
 public sealed record MetaTemplateComponent(string Type, string? Format, string? Text);
 
-/// <summary>What to submit for review (<c>POST /{waba_id}/message_templates</c>).</summary>
+/// <summary>
+/// What to submit for review (<c>POST /{waba_id}/message_templates</c>); <c>CodeExpirationMinutes</c> is an
+/// authentication template's code validity, which Meta writes in its footer.
+/// </summary>
 public sealed record MetaTemplateDefinition(
-    string Name, string Language, string Category, string Body, string? HeaderText, string? FooterText, IReadOnlyList<string> BodyExamples)
+    string Name, string Language, string Category, string Body, string? HeaderText, string? FooterText, IReadOnlyList<string> BodyExamples,
+    int? CodeExpirationMinutes = null)
 {
-    public bool IsAuthentication => string.Equals(Category, "AUTHENTICATION", StringComparison.OrdinalIgnoreCase);
+    public bool IsAuthentication => string.Equals(Category, Templates.Template.Authentication, StringComparison.OrdinalIgnoreCase);
 
     public byte[] ToJsonBytes()
     {
@@ -54,6 +58,14 @@ public sealed record MetaTemplateDefinition(
                 writer.WriteString("type", "BODY");
                 writer.WriteBoolean("add_security_recommendation", true);
                 writer.WriteEndObject();
+                if (CodeExpirationMinutes is { } minutes)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("type", "FOOTER");
+                    writer.WriteNumber("code_expiration_minutes", minutes);
+                    writer.WriteEndObject();
+                }
+
                 writer.WriteStartObject();
                 writer.WriteString("type", "BUTTONS");
                 writer.WriteStartArray("buttons");

@@ -135,13 +135,19 @@ public static class SandboxGraphApi
             return GraphErrors.TemplateMissing(name, language);
         }
 
-        var parameters = (template!["components"] as JsonArray)?.OfType<JsonObject>()
+        var components = (template!["components"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
+        var parameters = components
             .Where(c => string.Equals(Str(c, "type"), "body", StringComparison.OrdinalIgnoreCase))
-            .SelectMany(c => (c["parameters"] as JsonArray)?.OfType<JsonObject>() ?? []).ToList() ?? [];
+            .SelectMany(c => (c["parameters"] as JsonArray)?.OfType<JsonObject>() ?? []).ToList();
         var expected = Template.CountPlaceholders(stored.Body);
         if (parameters.Count != expected)
         {
             return GraphErrors.TemplateParameters(parameters.Count, expected);
+        }
+
+        if (string.Equals(stored.Category, Template.Authentication, StringComparison.OrdinalIgnoreCase) && !HasCodeButton(components))
+        {
+            return GraphErrors.CodeButtonParameter();
         }
 
         // A named-parameter template takes each value by its name, as Meta does.
@@ -150,6 +156,18 @@ public static class SandboxGraphApi
                 ? GraphErrors.NamedParameters(names)
                 : null;
     }
+
+    /// <summary>
+    /// An authentication template's copy-code button became a URL button at Meta, so a send gives it the code:
+    /// <c>{type: button, sub_type: url, index: 0, parameters: [{type: text, text: code}]}</c>.
+    /// </summary>
+    private static bool HasCodeButton(List<JsonObject> components) => components.Any(c =>
+        string.Equals(Str(c, "type"), "button", StringComparison.OrdinalIgnoreCase)
+        && string.Equals(Str(c, "sub_type"), "url", StringComparison.OrdinalIgnoreCase)
+        && c["index"]?.ToString() == "0"
+        && c["parameters"] is JsonArray { Count: 1 } buttonParameters
+        && buttonParameters[0] is JsonObject parameter && Str(parameter, "type") == "text"
+        && Str(parameter, "text") is { Length: > 0 and <= 15 });
 
     private static async Task<string> TemplateCategoryAsync(JsonObject body, WhatsAppConnection connection, TwaBotDbContext db, CancellationToken cancellationToken)
     {
@@ -244,7 +262,10 @@ public static class SandboxGraphApi
         }
 
         var components = (body["components"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
-        string? Text(string type) => Str(components.FirstOrDefault(c => string.Equals(Str(c, "type"), type, StringComparison.OrdinalIgnoreCase)), "text");
+        JsonObject? Component(string type) => components.FirstOrDefault(c => string.Equals(Str(c, "type"), type, StringComparison.OrdinalIgnoreCase));
+        string? Text(string type) => Str(Component(type), "text");
+        // Meta writes an authentication template's texts itself, from its options.
+        var isAuthentication = category.Equals(Template.Authentication, StringComparison.OrdinalIgnoreCase);
         if (Template.ParameterNames(Text("BODY")) is not null && Str(body, "parameter_format") is not "NAMED")
         {
             // Meta reads {{first_name}} as a variable only in a template submitted as NAMED.
@@ -259,9 +280,9 @@ public static class SandboxGraphApi
             Language = language,
             Category = category.ToUpperInvariant(),
             Status = Template.Approved, // the sandbox's reviewer approves everything
-            Body = category.Equals("AUTHENTICATION", StringComparison.OrdinalIgnoreCase) ? "{{1}} is your verification code." : Text("BODY") ?? "",
-            HeaderText = Text("HEADER"),
-            FooterText = Text("FOOTER"),
+            Body = isAuthentication ? Template.AuthenticationBody(Component("BODY")?["add_security_recommendation"] is JsonValue security && security.TryGetValue<bool>(out var share) && share) : Text("BODY") ?? "",
+            HeaderText = isAuthentication ? null : Text("HEADER"),
+            FooterText = isAuthentication ? Template.AuthenticationFooter(Component("FOOTER")?["code_expiration_minutes"] is JsonValue expiry && expiry.TryGetValue<int>(out var minutes) ? minutes : null) : Text("FOOTER"),
         };
         db.SandboxTemplates.Add(template);
         await db.SaveChangesAsync(cancellationToken);

@@ -7,7 +7,10 @@ public static class OtpCode
 {
     public const int GeneratedLength = 6;
 
+    /// <summary>Meta's longest code for an authentication template (its copy-code button carries it).</summary>
+    public const int MaxLength = 15;
+
     public static string Generate() => RandomNumberGenerator.GetString("0123456789", GeneratedLength);
 
-    public static bool IsValid(string code) => code.Length is >= 4 and <= 15 && code.All(char.IsAsciiDigit);
+    public static bool IsValid(string code) => code.Length is >= 4 and <= MaxLength && code.All(char.IsAsciiDigit);
 }

@@ -7,6 +7,11 @@ public sealed partial class Template
 {
     public const string Approved = "APPROVED";
 
+    public const string Authentication = "AUTHENTICATION";
+
+    /// <summary>Meta's longest validity for an authentication template's code, in minutes.</summary>
+    public const int MaxCodeExpirationMinutes = 90;
+
     public long Id { get; set; }
 
     public long BusinessId { get; set; }
@@ -36,8 +41,8 @@ public sealed partial class Template
     public List<string> Variables { get; set; } = [];
 
     /// <summary>
-    /// When Meta triggered the status webhook last applied to this template (the entry's <c>time</c>); an
-    /// older one arriving later is stale. Creating and syncing leave it alone.
+    /// When Meta triggered the status webhook last applied to this template (the entry's <c>time</c>), or when
+    /// a create or sync last read its status from Meta; a status webhook older than that arriving later is stale.
     /// </summary>
     public DateTime? StatusEventAt { get; set; }
 
@@ -45,6 +50,20 @@ public sealed partial class Template
     public string? MetaTemplateId { get; set; }
 
     public DateTime UpdatedAt { get; set; }
+
+    /// <summary>
+    /// An authentication (OTP) template: Meta writes its texts, its one parameter is the code, and a send gives
+    /// the code again to its copy-code button.
+    /// </summary>
+    public bool IsAuthentication => string.Equals(Category, Authentication, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The body Meta writes for an authentication template, the code being its one parameter.</summary>
+    public static string AuthenticationBody(bool securityRecommendation) =>
+        "{{1}} is your verification code." + (securityRecommendation ? " For your security, do not share this code." : "");
+
+    /// <summary>The footer Meta writes for an authentication template whose code expires, or null.</summary>
+    public static string? AuthenticationFooter(int? codeExpirationMinutes) =>
+        codeExpirationMinutes is { } minutes ? $"This code expires in {minutes} minutes." : null;
 
     /// <summary>How many distinct <c>{{n}}</c> placeholders the body has: the body_params a send must give.</summary>
     public int BodyParameterCount => CountPlaceholders(Content);
@@ -61,12 +80,21 @@ public sealed partial class Template
     /// </summary>
     public static IReadOnlyList<string>? ParameterNames(string? text)
     {
-        var names = Placeholder().Matches(text ?? "").Select(match => match.Groups[1].Value).Distinct(StringComparer.Ordinal).ToList();
+        var names = Names(text);
         return names.Count > 0 && names.TrueForAll(name => !name.All(char.IsAsciiDigit)) ? names : null;
     }
 
-    public static int CountPlaceholders(string text) =>
-        Placeholder().Matches(text ?? "").Select(match => match.Groups[1].Value).Distinct(StringComparer.Ordinal).Count();
+    /// <summary>
+    /// The placeholders' own names in the order a send fills them: <c>first_name</c>, … for named ones,
+    /// <c>1</c>, <c>2</c>, … for numbered ones. What /templates lists when no one named the variables.
+    /// </summary>
+    public static IReadOnlyList<string> PlaceholderNames(string? text) =>
+        ParameterNames(text) ?? [.. Names(text).OrderBy(name => name.Length).ThenBy(name => name, StringComparer.Ordinal)];
+
+    public static int CountPlaceholders(string text) => Names(text).Count;
+
+    private static List<string> Names(string? text) =>
+        Placeholder().Matches(text ?? "").Select(match => match.Groups[1].Value).Distinct(StringComparer.Ordinal).ToList();
 
     /// <summary>
     /// True when the placeholders are all named (<c>{{first_name}}</c>) or all numbered <c>{{1}}</c> to
@@ -74,7 +102,7 @@ public sealed partial class Template
     /// </summary>
     public static bool PlaceholdersAreWellNumbered(string text)
     {
-        var names = Placeholder().Matches(text ?? "").Select(match => match.Groups[1].Value).Distinct(StringComparer.Ordinal).ToList();
+        var names = Names(text);
         var numbers = names.Select(name => int.TryParse(name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0)
             .Where(n => n > 0).ToHashSet();
         return numbers.Count == 0 ? names.All(name => !name.All(char.IsAsciiDigit)) // named only ({{0}} is no name)

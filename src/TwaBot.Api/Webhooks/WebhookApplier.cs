@@ -54,7 +54,7 @@ public sealed partial class WebhookApplier(
 
         foreach (var update in payload.TemplateUpdates)
         {
-            await ApplyTemplateStatusAsync(update, cancellationToken);
+            await ApplyTemplateUpdateAsync(update, cancellationToken);
         }
     }
 
@@ -143,39 +143,70 @@ public sealed partial class WebhookApplier(
         }
     }
 
-    private async Task ApplyTemplateStatusAsync(TemplateStatusUpdate update, CancellationToken cancellationToken)
+    private async Task ApplyTemplateUpdateAsync(TemplateUpdate update, CancellationToken cancellationToken)
     {
-        // The event is the template's new status, except: REINSTATED and UNARCHIVED, a template that may be
-        // sent again, which Meta then lists as APPROVED; LOCKED and UNLOCKED, which are about editing it,
-        // and LIMIT_EXCEEDED, about the account's template count, change no status. Nor does an unnamed one.
-        var status = update.Event.Trim().ToUpperInvariant() switch
-        {
-            "" or "LOCKED" or "UNLOCKED" or "LIMIT_EXCEEDED" => null,
-            "REINSTATED" or "UNARCHIVED" => Templates.Template.Approved,
-            var named => named,
-        };
-        if (status is null)
+        var status = StatusAfter(update.Event);
+        var category = string.IsNullOrWhiteSpace(update.Category) ? null : update.Category.Trim().ToUpperInvariant();
+        if (status is null && category is null)
         {
             return;
         }
 
         var businessIds = await db.WhatsAppConnections.Where(w => w.WabaId == update.WabaId).Select(w => w.BusinessId).ToListAsync(cancellationToken);
         _changedSendLookups.UnionWith(businessIds);
+        // Meta's template id names one template. A name and language may also name a deleted predecessor, so they
+        // serve only for an event without an id, or for a row whose id is not known yet (a create awaiting Meta's answer).
         var templates = await db.Templates
             .Where(t => businessIds.Contains(t.BusinessId)
-                && ((update.MetaTemplateId != null && t.MetaTemplateId == update.MetaTemplateId)
-                    || (t.Name == update.Name && t.Language == update.Language)))
+                && (update.MetaTemplateId != null
+                    ? t.MetaTemplateId == update.MetaTemplateId || (t.MetaTemplateId == null && t.Name == update.Name && t.Language == update.Language)
+                    : t.Name == update.Name && t.Language == update.Language))
             .ToListAsync(cancellationToken);
-        // Meta keeps no order and redelivers for days: an event older (by the entry's time) than the last
-        // one applied is stale. Events without a time apply as they come.
-        foreach (var template in templates.Where(t => update.At is not { } at || t.StatusEventAt is not { } latest || at >= latest))
+        if (templates.Count == 0)
         {
-            template.Status = status;
-            template.StatusEventAt = update.At ?? template.StatusEventAt;
+            LogUnknownTemplate(logger, update.Name, update.Language, update.MetaTemplateId, update.WabaId);
+            return;
+        }
+
+        foreach (var template in templates)
+        {
+            template.Category = category ?? template.Category;
+            // Meta keeps no order and redelivers for days: a status event older (by the entry's time) than the last
+            // one applied, or than the create or sync that last read the status from Meta, is stale.
+            // Events without a time apply as they come.
+            if (status is not null && (update.At is not { } at || template.StatusEventAt is not { } latest || at >= latest))
+            {
+                template.Status = status;
+                template.StatusEventAt = update.At ?? template.StatusEventAt;
+            }
+
             template.UpdatedAt = time.GetUtcNow().UtcDateTime;
         }
 
         await SaveAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The status a template event leaves: the event's own name for Meta's statuses; APPROVED for REINSTATED and
+    /// UNARCHIVED, after which it may be sent again. None for FLAGGED (negative feedback, still sendable),
+    /// LOCKED and UNLOCKED (about editing it), LIMIT_EXCEEDED (about the account's template count), a category
+    /// change alone, or an event this server does not know (logged).
+    /// </summary>
+    private string? StatusAfter(string templateEvent)
+    {
+        var name = templateEvent.Trim().ToUpperInvariant();
+        switch (name)
+        {
+            case "APPROVED" or "PENDING" or "REJECTED" or "PAUSED" or "DISABLED" or "IN_APPEAL" or "PENDING_DELETION" or "DELETED" or "ARCHIVED":
+                return name;
+            case "REINSTATED" or "UNARCHIVED":
+                return Templates.Template.Approved;
+            case "" or "FLAGGED" or "LOCKED" or "UNLOCKED" or "LIMIT_EXCEEDED":
+                return null;
+            default:
+                LogUnknownTemplateEvent(logger, templateEvent);
+                return null;
+        }
     }
 
     /// <summary>
@@ -232,6 +263,12 @@ public sealed partial class WebhookApplier(
         LogUnknownNumber(logger, phoneNumberId);
         return null;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Template event for {Name} ({Language}, Meta id {MetaTemplateId}) of WABA {WabaId}, a template this server has no copy of; ignored (sync templates to copy it)")]
+    private static partial void LogUnknownTemplate(ILogger logger, string? name, string? language, string? metaTemplateId, string wabaId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Template event {Event} is not one this server knows; the template's status is left as it was")]
+    private static partial void LogUnknownTemplateEvent(ILogger logger, string @event);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook event for phone_number_id {PhoneNumberId}, which no business is connected to; ignored")]
     private static partial void LogUnknownNumber(ILogger logger, string phoneNumberId);

@@ -12,7 +12,7 @@ public sealed record WebhookPayload(
     IReadOnlyList<StatusUpdate> Statuses,
     IReadOnlyList<InboundMessageUpdate> Messages,
     IReadOnlyList<PreferenceUpdate> Preferences,
-    IReadOnlyList<TemplateStatusUpdate> TemplateUpdates)
+    IReadOnlyList<TemplateUpdate> TemplateUpdates)
 {
     /// <summary>Unix seconds of the earliest status, message or preference in the delivery; 0 when it has none.</summary>
     public long EarliestEventTime()
@@ -29,7 +29,7 @@ public sealed record WebhookPayload(
         var statuses = new List<StatusUpdate>();
         var messages = new List<InboundMessageUpdate>();
         var preferences = new List<PreferenceUpdate>();
-        var templates = new List<TemplateStatusUpdate>();
+        var templates = new List<TemplateUpdate>();
         foreach (var entry in Array(document.RootElement, "entry"))
         {
             var wabaId = Str(entry, "id");
@@ -65,9 +65,17 @@ public sealed record WebhookPayload(
                         preferences.AddRange(Array(value, "user_preferences").Select(p => ReadPreference(phoneNumberId, p)).OfType<PreferenceUpdate>());
                         break;
                     case "message_template_status_update" when wabaId is not null:
-                        templates.Add(new TemplateStatusUpdate(
+                        templates.Add(new TemplateUpdate(
                             wabaId, Str(value, "event") ?? "", IdString(value, "message_template_id"),
-                            Str(value, "message_template_name"), Str(value, "message_template_language"), TriggerTime(entry)));
+                            Str(value, "message_template_name"), Str(value, "message_template_language"), TriggerTime(entry),
+                            Str(value, "message_template_category")));
+                        break;
+                    case "template_category_update" when wabaId is not null:
+                        // new_category is the category now, both when Meta announces a change and when it made one.
+                        templates.Add(new TemplateUpdate(
+                            wabaId, "", IdString(value, "message_template_id"),
+                            Str(value, "message_template_name"), Str(value, "message_template_language"), TriggerTime(entry),
+                            Str(value, "new_category")));
                         break;
                 }
             }
@@ -188,5 +196,9 @@ public sealed record InboundMessageUpdate(
 
 public sealed record PreferenceUpdate(string PhoneNumberId, string WaId, string Category, string Value, DateTime At);
 
-/// <summary>A template's review or lifecycle event; <paramref name="At"/> is the entry's <c>time</c>, when Meta gave one.</summary>
-public sealed record TemplateStatusUpdate(string WabaId, string Event, string? MetaTemplateId, string? Name, string? Language, DateTime? At);
+/// <summary>
+/// A template's review or lifecycle event (<paramref name="Event"/> empty for a category change alone);
+/// <paramref name="At"/> is the entry's <c>time</c>, when Meta gave one; <paramref name="Category"/> the category Meta now gives it.
+/// </summary>
+public sealed record TemplateUpdate(
+    string WabaId, string Event, string? MetaTemplateId, string? Name, string? Language, DateTime? At, string? Category);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Sandbox;
 using TwaBot.Api.Tests.Infrastructure;
 
@@ -50,17 +51,33 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     }
 
     [Fact]
-    public async Task AnAuthenticationTemplateGetsMetasOwnBody()
+    public async Task AnAuthenticationTemplateGetsMetasOwnTextsAndSendsItsCodeToTheButton()
     {
         var tenant = await factory.CreateSendingTenantAsync();
         using var admin = factory.CreateAdminClient();
 
         var response = await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
-            new { name = "login_code", language = "en_US", category = "AUTHENTICATION" });
+            new { name = "login_code", language = "en_US", category = "AUTHENTICATION", code_expiration_minutes = 10 });
 
         var template = (await response.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template");
         Assert.Equal("AUTHENTICATION", template.GetProperty("category").GetString());
-        Assert.Equal("{{1}} is your verification code.", template.GetProperty("body").GetString());
+        Assert.Equal("{{1}} is your verification code. For your security, do not share this code.", template.GetProperty("body").GetString());
+        Assert.Equal("This code expires in 10 minutes.", template.GetProperty("footer_text").GetString());
+        await factory.WithDbAsync(async db =>
+        {
+            // What Meta wrote is what we keep: a sync changes nothing.
+            var atMeta = await db.SandboxTemplates.SingleAsync(t => t.Name == "login_code");
+            Assert.Equal((template.GetProperty("body").GetString(), "This code expires in 10 minutes."), (atMeta.Body, atMeta.FooterText));
+        });
+        // The emulator, like Meta, wants the code on the copy-code button too, from send-otp and send-template alike.
+        var otp = await tenant.Client.PostAsJsonAsync("/api/v1/send-otp",
+            new { phone = "919876543210", template_name = "login_code", language = "en_US", otp = "482913" });
+        var asTemplate = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "login_code", language = "en_US", body_params = new[] { "482913" } });
+        await otp.ReadJsonAsync(HttpStatusCode.OK);
+        await asTemplate.ReadJsonAsync(HttpStatusCode.OK);
+        var synced = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(0, Count(synced, "updated"));
     }
 
     [Theory]
@@ -73,6 +90,15 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi {{1}} {{3}}"}""", "body")]
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi {{1}}","header_text":"Sale {{2}}"}""", "header_text")]
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi","footer_text":"0123456789012345678901234567890123456789012345678901234567890"}""", "footer_text")]
+    [InlineData("""{"name":"order_update\n","language":"en","category":"UTILITY","body":"Hi"}""", "name")]
+    [InlineData("""{"name":"order_update","language":"en\n","category":"UTILITY","body":"Hi"}""", "language")]
+    [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi","header_text":"Two\nlines"}""", "header_text")]
+    [InlineData("""{"name":"order_update","language":"en","category":"AUTHENTICATION","body":"Your code is {{1}}"}""", "body")]
+    [InlineData("""{"name":"order_update","language":"en","category":"AUTHENTICATION","header_text":"Login {{1}}"}""", "header_text")]
+    [InlineData("""{"name":"order_update","language":"en","category":"AUTHENTICATION","footer_text":"Expires soon"}""", "footer_text")]
+    [InlineData("""{"name":"order_update","language":"en","category":"AUTHENTICATION","code_expiration_minutes":0}""", "code_expiration_minutes")]
+    [InlineData("""{"name":"order_update","language":"en","category":"AUTHENTICATION","code_expiration_minutes":91}""", "code_expiration_minutes")]
+    [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi","code_expiration_minutes":10}""", "code_expiration_minutes")]
     public async Task InvalidTemplatesAreRefusedBeforeMetaIsCalled(string body, string field)
     {
         var tenant = await factory.CreateSendingTenantAsync();
@@ -205,6 +231,121 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     }
 
     private static int Count(JsonElement json, string name) => json.GetProperty(name).GetInt32();
+
+    [Fact]
+    public async Task AStatusEventThatOvertakesMetasAnswerToACreateIsKept()
+    {
+        await using var held = new TemplateCreatesHeldAtMeta();
+        var tenant = await held.CreateSendingTenantAsync();
+        var wabaId = "";
+        await held.WithDbAsync(async db => wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId);
+        using var admin = held.CreateAdminClient();
+
+        var create = admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingUpdate);
+        await held.Asked.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        // Meta's review (here a rejection) is reported before Meta's answer to the create comes back.
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("REJECTED", "shipping_update", "en", 771234567890199));
+        entry["time"] = held.Clock.GetUtcNow().ToUnixTimeSeconds();
+        await held.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await held.ApplyWebhooksAsync();
+        held.Release.SetResult();
+
+        var template = (await (await create).ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template");
+        Assert.Equal("REJECTED", template.GetProperty("status").GetString());
+        Assert.False(string.IsNullOrEmpty(template.GetProperty("meta_template_id").GetString()));
+    }
+
+    /// <summary>A server whose calls to create a template wait at Meta's door until the test lets them through.</summary>
+    private sealed class TemplateCreatesHeldAtMeta : TwaBotApiFactory
+    {
+        public TaskCompletionSource Asked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services =>
+                services.AddHttpClient<TwaBot.Api.Meta.MetaClient>().AddHttpMessageHandler(() => new Hold(this)));
+        }
+
+        private sealed class Hold(TemplateCreatesHeldAtMeta server) : DelegatingHandler
+        {
+            protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                if (request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath.EndsWith("/message_templates", StringComparison.Ordinal))
+                {
+                    server.Asked.TrySetResult();
+                    await server.Release.Task.WaitAsync(cancellationToken);
+                }
+
+                return await base.SendAsync(request, cancellationToken);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ATemplateMetaNoLongerListsCanBeCreatedAgain()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingUpdate)).EnsureSuccessStatusCode();
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.Name == "shipping_update").ExecuteDeleteAsync());
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        var again = await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingUpdate);
+
+        var template = (await again.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template");
+        Assert.Equal("APPROVED", template.GetProperty("status").GetString());
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "9876543210", template_name = "shipping_update", body_params = new[] { "Rahul", "ORD-1" } });
+        await send.ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task SyncedTemplatesListTheirPlaceholdersAsVariables()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.WithDbAsync(async db =>
+        {
+            var wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId;
+            db.SandboxTemplates.Add(new SandboxTemplate
+            {
+                WabaId = wabaId, MetaId = "771234567890125", Name = "pickup_ready", Language = "en", Category = "UTILITY",
+                Status = "APPROVED", Body = "Hi {{1}}, order {{2}} is ready at {{3}}.",
+            });
+            await db.SaveChangesAsync();
+        });
+        using var admin = factory.CreateAdminClient();
+
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        var pickup = listed.GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "pickup_ready");
+        Assert.Equal(["1", "2", "3"], pickup.GetProperty("variables").EnumerateArray().Select(v => v.GetString()));
+        // Names given at creation stay.
+        var confirmation = listed.GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "order_confirmation");
+        Assert.Equal(["customer_name", "order_id", "amount"], confirmation.GetProperty("variables").EnumerateArray().Select(v => v.GetString()));
+    }
+
+    [Fact]
+    public async Task AStatusEventOlderThanASyncChangesNothing()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = "";
+        await factory.WithDbAsync(async db => wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId);
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        // Meta paused order_confirmation a minute before the sync read it as APPROVED; the report of that arrives late.
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", 1));
+        entry["time"] = factory.Clock.GetUtcNow().AddMinutes(-1).ToUnixTimeSeconds();
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await factory.ApplyWebhooksAsync();
+
+        var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Contains(listed.GetProperty("templates").EnumerateArray(), t => t.GetProperty("name").GetString() == "order_confirmation");
+    }
 
     [Fact]
     public async Task AHeaderAndBodyThatNumberAndNamePlaceholdersAreRefused()

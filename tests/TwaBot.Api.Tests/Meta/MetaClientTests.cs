@@ -202,6 +202,10 @@ public class MetaClientTests
     [Theory]
     [InlineData("""{"error":{"message":"m","type":"OAuthException","code":190,"error_subcode":463,"error_data":"Session has expired","fbtrace_id":"x"}}""", 190, 463, "Session has expired")]
     [InlineData("""{"error":{"message":"m","code":100}}""", 100, null, null)]
+    // A template Meta refuses to create: the reason is in error_user_title and error_user_msg.
+    [InlineData("""{"error":{"message":"Invalid parameter","code":100,"error_subcode":2388043,"error_user_title":"Message template has too many variables","error_user_msg":"This template has too many variables for its length."}}""",
+        100, 2388043, "Message template has too many variables: This template has too many variables for its length.")]
+    [InlineData("""{"error":{"message":"Invalid parameter","code":100,"error_user_msg":"Reduce the variables."}}""", 100, null, "Reduce the variables.")]
     public void ErrorDataMayBeAnObjectOrAString(string json, int code, int? subcode, string? details)
     {
         var error = MetaError.TryParse(System.Text.Encoding.UTF8.GetBytes(json), 401);

@@ -42,6 +42,33 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(["order_confirmation", "otp_verification"], names.Order(StringComparer.Ordinal));
     }
 
+    [Theory]
+    [InlineData("""[{"type":"body","parameters":[{"type":"text","text":"482913"}]}]""", 400)]
+    [InlineData("""[{"type":"body","parameters":[{"type":"text","text":"482913"}]},{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"text","text":"482913"}]}]""", 400)]
+    [InlineData("""[{"type":"body","parameters":[{"type":"text","text":"482913"}]},{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"482913"}]}]""", 200)]
+    public async Task AnAuthenticationTemplateNeedsItsCodeOnTheButton(string components, int status)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (phoneNumberId, token) = ("", "");
+        await factory.WithDbAsync(async db =>
+        {
+            var connection = await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId);
+            (phoneNumberId, token) = (connection.PhoneNumberId, connection.AccessToken);
+        });
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var body = """{"messaging_product":"whatsapp","to":"919876543210","type":"template","template":{"name":"otp_verification","language":{"code":"en"},"components":"""
+            + components + "}}";
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(status, (int)response.StatusCode);
+        if (status == 400)
+        {
+            Assert.Equal(132000, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        }
+    }
+
     private async Task<(HttpClient Client, string WabaId)> GraphClientAsync()
     {
         var tenant = await factory.CreateSendingTenantAsync();

@@ -73,6 +73,21 @@ public class SendEndpointsTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task AnAuthenticationTemplateSentAsATemplateCarriesItsCodeToTheButton()
+    {
+        // The emulator, like Meta, refuses an authentication template whose copy-code button gets no code.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var quick = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&template=otp_verification&params=654321");
+        var tooLong = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "otp_verification", body_params = new[] { "1234567890123456" } });
+
+        await quick.ReadJsonAsync(HttpStatusCode.OK);
+        var refused = await tooLong.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+        Assert.Equal("body_params", refused.GetProperty("field").GetString());
+    }
+
+    [Fact]
     public async Task SendOtpSendsTheCallersOwnCode()
     {
         var tenant = await factory.CreateSendingTenantAsync();

@@ -482,6 +482,9 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
     [InlineData("APPROVED", "UNLOCKED", true)]
     [InlineData("APPROVED", "LIMIT_EXCEEDED", true)]   // about the account's template count
     [InlineData("ARCHIVED", "UNARCHIVED", true)]
+    [InlineData("APPROVED", "FLAGGED", true)]          // negative feedback: still sendable until Meta pauses it
+    [InlineData("APPROVED", "SOMETHING_NEW", true)]    // an event this server does not know changes nothing
+    [InlineData("APPROVED", "PENDING_DELETION", false)]
     public async Task ATemplateStatusUpdateChangesWhatTemplatesLists(string before, string templateEvent, bool listedAfter)
     {
         var (wabaId, client) = await SpringSaleTemplateAsync(before);
@@ -528,6 +531,39 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
 
         var after = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
         Assert.Equal(1, after.GetProperty("templates").GetArrayLength()); // an unreadable delivery would have left it paused
+    }
+
+    [Fact]
+    public async Task AnEventForAnotherTemplateIdOfTheSameNameChangesNothing()
+    {
+        // A late report about a deleted predecessor of the same name and language must not pause its successor.
+        var (wabaId, client) = await SpringSaleTemplateAsync("APPROVED");
+
+        await factory.PostWebhookAsync(Delivery(Entry(wabaId, TemplateStatus("PENDING_DELETION", "spring_sale", "en_US", 999999999999))));
+        await factory.ApplyWebhooksAsync();
+
+        var after = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        Assert.Equal(1, after.GetProperty("templates").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task ACategoryChangeIsWhatTemplatesListsAfterwards()
+    {
+        var (wabaId, client) = await SpringSaleTemplateAsync("APPROVED");
+
+        await factory.PostWebhookAsync(Delivery(Entry(wabaId, new JsonObject
+        {
+            ["field"] = "template_category_update",
+            ["value"] = new JsonObject
+            {
+                ["message_template_id"] = 594425479261596, ["message_template_name"] = "spring_sale", ["message_template_language"] = "en_US",
+                ["previous_category"] = "MARKETING", ["new_category"] = "UTILITY",
+            },
+        })));
+        await factory.ApplyWebhooksAsync();
+
+        var after = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        Assert.Equal("UTILITY", Assert.Single(after.GetProperty("templates").EnumerateArray()).GetProperty("category").GetString());
     }
 
     /// <summary>A tenant whose WABA (returned) has the template spring_sale (en_US) in the given status.</summary>

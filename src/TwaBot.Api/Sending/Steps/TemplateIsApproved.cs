@@ -7,7 +7,8 @@ namespace TwaBot.Api.Sending.Steps;
 /// Template and OTP sends name an approved template of the caller's business in that language, and
 /// give exactly as many body parameters as it has placeholders, and header parameters as its text
 /// header has (Meta would refuse with 132000).
-/// OTPs need an AUTHENTICATION template, whose copy-code button carries the code.
+/// OTPs need an AUTHENTICATION template, whose copy-code button carries the code; a template send to
+/// one gives the code as its one body value.
 /// </summary>
 public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) : ISendStep
 {
@@ -26,7 +27,7 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
 
         context.Template = template;
         var field = context.Content is OtpContent ? "template_name" : context.Route.ParamsField; // an OTP's count is the template's doing
-        if (context.Content is OtpContent && !string.Equals(template.Category, "AUTHENTICATION", StringComparison.OrdinalIgnoreCase))
+        if (context.Content is OtpContent && !template.IsAuthentication)
         {
             return ApiErrors.TemplateParamsInvalid(field,
                 $"Template '{template.Name}' is a {template.Category} template; OTPs need an approved AUTHENTICATION template.");
@@ -36,6 +37,12 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
         {
             return ApiErrors.TemplateParamsInvalid(field,
                 $"Template '{template.Name}' has {template.BodyParameterCount} body variable(s); {field} gave {content.BodyParameterCount}.");
+        }
+
+        if (template.IsAuthentication && content is TemplateContent { BodyParams: [var code] } && code.Length > OtpCode.MaxLength)
+        {
+            return ApiErrors.TemplateParamsInvalid(field,
+                $"Template '{template.Name}' is an AUTHENTICATION template: its one value is the code, at most {OtpCode.MaxLength} characters, which Meta also puts on its copy-code button.");
         }
 
         return HeaderParametersFit(context, template);

@@ -17,12 +17,37 @@ public static class AdminApi
             .WithMetadata(new AdminKeySecurity())
             .ProducesErrors(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound)
             .WithExamples(responses: (StatusCodes.Status401Unauthorized, SeedExamples.AdminUnauthorized));
-        admin.MapBusinessesAdmin();
-        admin.MapWhatsAppAdmin();
-        admin.MapApiKeysAdmin();
-        admin.MapSuppressionsAdmin();
+        var writesInTurn = admin.MapGroup("").AddEndpointFilter<AdminWritesTakeTheWriteGate>();
+        writesInTurn.MapBusinessesAdmin();
+        writesInTurn.MapWhatsAppAdmin();
+        writesInTurn.MapApiKeysAdmin();
+        writesInTurn.MapSuppressionsAdmin();
+        // Template calls wait on Meta, so they queue per business instead (TemplatesAdmin) and do not hold the gate.
         admin.MapTemplatesAdmin();
         return app;
+    }
+}
+
+/// <summary>
+/// An admin write reads, checks and writes in turn with every other writer of the database: other admin
+/// writes (twenty PATCHes of one business at once each read the same row, and a plan from one could end
+/// up beside a time zone from another, with the day's counts moved to a zone that lost), the webhook
+/// processor (a customer's STOP and an admin's suppression of the same phone) and the sends' rows.
+/// Admin writes are rare and short, so one at a time costs nothing.
+/// </summary>
+internal sealed class AdminWritesTakeTheWriteGate(SqliteWriteGate gate) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        if (HttpMethods.IsGet(context.HttpContext.Request.Method))
+        {
+            return await next(context);
+        }
+
+        using var turn = await gate.EnterAsync(context.HttpContext.RequestAborted);
+        return await next(context);
     }
 }
 

@@ -13,16 +13,22 @@ internal static class AdminRules
 
     public const int MaxDisplayPhoneNumber = 32;
 
-    /// <summary>Required text that may span lines (a template body).</summary>
+    /// <summary>Required text that may span lines (a template body), with no other control characters.</summary>
     public static ApiError? Text(string field, string? value, int maxLength) =>
-        string.IsNullOrWhiteSpace(value) ? ApiErrors.Validation(field, $"{field} is required.") : TooLong(field, value, maxLength);
+        string.IsNullOrWhiteSpace(value) ? ApiErrors.Validation(field, $"{field} is required.")
+        : TooLong(field, value, maxLength) ?? ControlCharactersBesideLineBreaks(field, value);
+
+    /// <summary>Text that may be absent or span lines (a reason), with no other control characters.</summary>
+    public static ApiError? OptionalText(string field, string? value, int maxLength) =>
+        value is null ? null : TooLong(field, value, maxLength) ?? ControlCharactersBesideLineBreaks(field, value);
 
     /// <summary>
     /// Required one-line text (names): no control characters, which would break log lines, console
     /// output and Meta's calls.
     /// </summary>
     public static ApiError? Line(string field, string? value, int maxLength) =>
-        Text(field, value, maxLength) ?? ControlCharacters(field, value!);
+        string.IsNullOrWhiteSpace(value) ? ApiErrors.Validation(field, $"{field} is required.")
+        : TooLong(field, value, maxLength) ?? ControlCharacters(field, value);
 
     /// <summary>One-line text that may be absent.</summary>
     public static ApiError? OptionalLine(string field, string? value, int maxLength) =>
@@ -35,6 +41,11 @@ internal static class AdminRules
     private static ApiError? ControlCharacters(string field, string value) => value.Any(char.IsControl)
         ? ApiErrors.Validation(field, $"{field} must not contain control characters (line breaks, tabs, NUL).")
         : null;
+
+    private static ApiError? ControlCharactersBesideLineBreaks(string field, string value) =>
+        value.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t'))
+            ? ApiErrors.Validation(field, $"{field} must not contain control characters other than line breaks and tabs (NUL, escape, …).")
+            : null;
 
     public static ApiError? AccessToken(string? value, int maxLength) =>
         Text("access_token", value, maxLength)

@@ -44,9 +44,9 @@ internal static class SuppressionsAdmin
             return ApiErrors.Validation("state", "state must be one of opted_out, blocked, undeliverable.");
         }
 
-        if (request.Reason is { Length: > AdminRules.MaxReason })
+        if (AdminRules.OptionalText("reason", request.Reason, AdminRules.MaxReason) is { } badReason)
         {
-            return ApiErrors.Validation("reason", $"reason must be at most {AdminRules.MaxReason} characters.");
+            return badReason;
         }
 
         var suppression = await services.Db.Suppressions

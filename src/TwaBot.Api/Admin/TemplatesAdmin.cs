@@ -254,7 +254,7 @@ internal static partial class TemplatesAdmin
             return body;
         }
 
-        if ((AdminRules.OptionalLine("header_text", request.HeaderText, MaxHeaderOrFooter) ?? Longer("footer_text", request.FooterText, MaxHeaderOrFooter)
+        if ((AdminRules.OptionalLine("header_text", request.HeaderText, MaxHeaderOrFooter) ?? AdminRules.OptionalLine("footer_text", request.FooterText, MaxHeaderOrFooter)
             ?? AdminRules.OptionalLine("display_name", request.DisplayName, MaxDisplayName)) is { } tooLong)
         {
             return tooLong;
@@ -306,9 +306,6 @@ internal static partial class TemplatesAdmin
     private static ApiError? NoAuthenticationOptions(CreateTemplateRequest request) => request.CodeExpirationMinutes is null
         ? null
         : ApiErrors.Validation("code_expiration_minutes", "code_expiration_minutes is only for AUTHENTICATION templates.");
-
-    private static ApiError? Longer(string field, string? value, int maxLength) =>
-        value is not null && value.Trim().Length > maxLength ? ApiErrors.Validation(field, $"{field} must be at most {maxLength} characters.") : null;
 
     private static string? Trimmed(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 

@@ -48,6 +48,8 @@ internal static class WhatsAppAdmin
             return ApiErrors.Conflict($"phone_number_id {wanted.PhoneNumberId} is already connected to another business.");
         }
 
+        // The old connection goes and the new one comes in one transaction: a failed connect disconnects nothing.
+        await using var transaction = await services.Db.Database.BeginTransactionAsync(cancellationToken);
         if (business.WhatsApp is { } existing)
         {
             services.Db.WhatsAppConnections.Remove(existing);
@@ -58,6 +60,7 @@ internal static class WhatsAppAdmin
         wanted.ConnectedAt = services.Now;
         business.WhatsApp = wanted;
         await services.Db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return TypedResults.Ok(new BusinessResponse(BusinessesAdmin.View(business)));
     }
 
@@ -100,7 +103,7 @@ internal static class WhatsAppAdmin
 
     /// <summary>
     /// A connection to the in-process emulator: Meta-looking ids and a throwaway token. Reconnecting a
-    /// business already on the sandbox keeps its ids (unless new ones are given), so the emulated account
+    /// business already on the sandbox keeps its ids and token (unless new ids are given), so the emulated account
     /// keeps the templates submitted to it and the business's approved templates go on sending.
     /// </summary>
     private static (WhatsAppConnection? Value, ApiError? Error) SandboxConnection(
@@ -122,7 +125,10 @@ internal static class WhatsAppAdmin
         {
             PhoneNumberId = request.PhoneNumberId ?? (current is { IsSandbox: true } ? current.PhoneNumberId : RandomDigits(15)),
             WabaId = request.WabaId ?? (current is { IsSandbox: true } ? current.WabaId : RandomDigits(15)),
-            AccessToken = "sandbox_" + RandomNumberGenerator.GetHexString(32, lowercase: true),
+            // The same token too: sends already on their way to the emulator would be refused with a new one.
+            AccessToken = current is { IsSandbox: true } && request.PhoneNumberId is null && request.WabaId is null
+                ? current.AccessToken
+                : "sandbox_" + RandomNumberGenerator.GetHexString(32, lowercase: true),
             DisplayPhoneNumber = request.DisplayPhoneNumber?.Trim() ?? "15550000000",
             IsSandbox = true,
         }, null);

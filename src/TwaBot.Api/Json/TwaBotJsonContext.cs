@@ -58,6 +58,7 @@ public static class JsonExtensions
     {
         ArgumentNullException.ThrowIfNull(options);
         options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.AllowDuplicateProperties = false; // admin bodies too: {"phone": "a", "phone": "b"} is refused
         // Bodies are JSON, never HTML: "&", "<" and "₹" can be written as they are, as the docs show them.
         options.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
         options.Converters.Add(new UtcTimestampConverter());

@@ -1,0 +1,146 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using TwaBot.Api.Data;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Admin;
+
+/// <summary>
+/// Admin writes read, check and write in turn with the database's other writers: many at once end as one
+/// of them, never a mix of several and never a 500.
+/// </summary>
+public class AdminWritesInTurnTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task AnAdminWriteWaitsForTheDatabasesWriteGate()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var gate = factory.Services.GetRequiredService<SqliteWriteGate>();
+
+        Task<HttpResponseMessage> patch;
+        using (await gate.EnterAsync(CancellationToken.None))
+        {
+            patch = admin.PatchAsJsonAsync($"/admin/v1/businesses/{businessId}", new { name = "Renamed" });
+            var read = await admin.GetAsync($"/admin/v1/businesses/{businessId}"); // reads do not wait
+
+            read.EnsureSuccessStatusCode();
+            Assert.NotSame(patch, await Task.WhenAny(patch, Task.Delay(300)));
+        }
+
+        var renamed = (await (await patch).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business");
+        Assert.Equal("Renamed", renamed.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task PatchesOfOneBusinessAtOnceEndAsOneOfThem()
+    {
+        string[] plans = ["Starter", "Growth", "Pro"];
+        string[] zones = ["UTC", "Asia/Kolkata", "America/New_York", "Europe/Berlin", "Asia/Tokyo"];
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        for (var round = 0; round < 3; round++)
+        {
+            var patches = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => admin.PatchAsJsonAsync(
+                $"/admin/v1/businesses/{businessId}", new { name = $"name-{i}", plan = plans[i % 3], time_zone = zones[i % 5] })));
+
+            Assert.All(patches, patch => Assert.Equal(HttpStatusCode.OK, patch.StatusCode));
+            await factory.WithDbAsync(async db =>
+            {
+                var business = await db.Businesses.AsNoTracking().SingleAsync(b => b.Id == businessId);
+                var i = int.Parse(business.Name["name-".Length..], System.Globalization.CultureInfo.InvariantCulture);
+                Assert.Equal((plans[i % 3], zones[i % 5]), (business.Plan.ToString(), business.TimeZone));
+            });
+        }
+    }
+
+    [Fact]
+    public async Task SuppressionsOfOnePhoneAtOnceAreOneRowAndNoError()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var adds = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => admin.PostAsJsonAsync(
+            $"/admin/v1/businesses/{businessId}/suppressions", new { phone = "919877100001", state = i % 2 == 0 ? "opted_out" : "blocked" })));
+
+        Assert.Equal(1, adds.Count(add => add.StatusCode == HttpStatusCode.Created));
+        Assert.All(adds, add => Assert.Contains(add.StatusCode, new[] { HttpStatusCode.Created, HttpStatusCode.OK }));
+        await factory.WithDbAsync(async db => Assert.Equal(1, await db.Suppressions.CountAsync(s => s.BusinessId == businessId)));
+    }
+
+    [Fact]
+    public async Task ConnectsToOneNumberAtOnceGiveItToOneAndLeaveTheOthersAsTheyWere()
+    {
+        var businesses = new List<long>();
+        using var admin = factory.CreateAdminClient();
+        for (var i = 0; i < 5; i++)
+        {
+            var id = await factory.CreateBusinessAsync();
+            businesses.Add(id);
+            (await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp",
+                new { phone_number_id = $"81234567{id:D7}", waba_id = "1", access_token = "EAAtok" })).EnsureSuccessStatusCode();
+        }
+
+        var connects = await Task.WhenAll(businesses.Select(id => admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp",
+            new { phone_number_id = $"6123456{businesses[0]:D7}", waba_id = "1", access_token = "EAAtok" })));
+
+        Assert.Equal(1, connects.Count(connect => connect.StatusCode == HttpStatusCode.OK));
+        Assert.All(connects, connect => Assert.Contains(connect.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.Conflict }));
+        await factory.WithDbAsync(async db =>
+            Assert.Equal(5, await db.WhatsAppConnections.CountAsync(w => businesses.Contains(w.BusinessId))));
+    }
+
+    [Theory]
+    [InlineData("/suppressions", """{"phone":"+919876543210","state":"blocked","phone":"+447911123456"}""", "POST")]
+    [InlineData("", """{"name":"a","name":"b"}""", "PATCH")]
+    public async Task AFieldGivenTwiceIsRefused(string path, string body, string method)
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        using var request = new HttpRequestMessage(new HttpMethod(method), $"/admin/v1/businesses/{businessId}{path}")
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+        };
+
+        var response = await admin.SendAsync(request);
+
+        var error = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Contains("more than once", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await factory.WithDbAsync(async db => Assert.False(await db.Suppressions.AnyAsync(s => s.BusinessId == businessId)));
+    }
+
+    [Theory]
+    [InlineData("/suppressions", """{"phone":"9876543210","state":"blocked","reason":"a\u0000b"}""", "reason")]
+    [InlineData("/templates", """{"name":"nul_body","language":"en","category":"UTILITY","body":"a\u0000b"}""", "body")]
+    [InlineData("/templates", """{"name":"esc_footer","language":"en","category":"UTILITY","body":"Hi","footer_text":"a\u001bb"}""", "footer_text")]
+    public async Task ControlCharactersAreRefusedNamingTheField(string path, string body, string field)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}{path}",
+            new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(field, (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task ReconnectingTheSandboxKeepsItsTokenSoSendsOnTheirWayStillGoThrough()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var tokens = new List<string>();
+        using var admin = factory.CreateAdminClient();
+
+        for (var i = 0; i < 2; i++)
+        {
+            (await admin.PutAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/whatsapp", new { sandbox = true })).EnsureSuccessStatusCode();
+            await factory.WithDbAsync(async db =>
+                tokens.Add((await db.WhatsAppConnections.AsNoTracking().SingleAsync(w => w.BusinessId == tenant.BusinessId)).AccessToken));
+        }
+
+        Assert.Equal(tokens[0], tokens[1]);
+    }
+}

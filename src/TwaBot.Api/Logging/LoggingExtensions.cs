@@ -16,11 +16,6 @@ public static class LoggingExtensions
             .MinimumLevel.Information()
             // The framework's request-start/finish lines would duplicate ours (and print query strings).
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
-            // Pinned, so that raising Microsoft.AspNetCore's level in configuration does not bring them back:
-            // the framework's "Request starting" lines print query strings, and Kestrel puts the raw request
-            // line (an apikey= value too) into its bad-request errors only while this category logs Information.
-            .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LogEventLevel.Warning)
-            .MinimumLevel.Override("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
             // Keys of the unused data-protection ring (authentication registers it) are not worth a warning.
             .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
@@ -28,6 +23,12 @@ public static class LoggingExtensions
             // Polly reports every handled attempt as a warning; our Meta client logs the outcome once.
             .MinimumLevel.Override("Polly", LogEventLevel.Error)
             .ReadFrom.Configuration(builder.Configuration)
+            // Pinned after the configuration, so that no setting brings them back, even one naming these
+            // categories: Kestrel puts the raw request line or header (an apikey= value, an X-Admin-Key) into
+            // the exception of its bad-request lines, and exceptions are not redacted; the framework's
+            // "Request starting" lines print query strings.
+            .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogEventLevel.Warning)
             .ReadFrom.Services(services)
             .Enrich.FromLogContext()
             .Enrich.With<SecretRedaction>()

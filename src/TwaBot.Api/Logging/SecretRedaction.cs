@@ -6,12 +6,19 @@ namespace TwaBot.Api.Logging;
 
 /// <summary>
 /// Last line of defence for secrets in logs: rewrites any log property that carries an API key,
-/// an <c>apikey=</c> query value, a bearer token or a Meta access token. Our own log lines never
-/// include them; this catches framework lines (ASP.NET's "Request starting … ?apikey=…") too.
+/// an <c>apikey=</c> query value, a bearer token or a Meta access token, however deep in a list or
+/// structure it sits, and every value of a property named after a secret header (the HTTP client's
+/// header logging gives <c>Authorization</c> and <c>X-Hub-Signature-256</c> as lists). Our own log
+/// lines never include them; this catches framework lines (ASP.NET's "Request starting … ?apikey=…") too.
 /// </summary>
 public sealed partial class SecretRedaction : ILogEventEnricher
 {
     public const string Redacted = "[redacted]";
+
+    private static readonly HashSet<string> SecretHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Authorization", "Proxy-Authorization", "X-API-Key", "X-Admin-Key", "X-Hub-Signature-256", "X-Hub-Signature", "Cookie", "Set-Cookie",
+    };
 
     public void Enrich(LogEvent logEvent, ILogEventPropertyFactory propertyFactory)
     {
@@ -19,13 +26,39 @@ public sealed partial class SecretRedaction : ILogEventEnricher
         List<LogEventProperty>? changed = null;
         foreach (var (name, value) in logEvent.Properties)
         {
-            if (value is ScalarValue { Value: string text } && Redact(text) is var redacted && !ReferenceEquals(redacted, text))
+            if (Redact(name, value) is { } redacted)
             {
-                (changed ??= []).Add(new LogEventProperty(name, new ScalarValue(redacted)));
+                (changed ??= []).Add(new LogEventProperty(name, redacted));
             }
         }
 
         changed?.ForEach(logEvent.AddOrUpdateProperty);
+    }
+
+    /// <summary>The value with its secrets taken out, or null when it holds none.</summary>
+    private static LogEventPropertyValue? Redact(string? name, LogEventPropertyValue value)
+    {
+        var secretName = name is not null && SecretHeaders.Contains(name);
+        switch (value)
+        {
+            case ScalarValue { Value: string text }:
+                var redacted = secretName ? Redacted : Redact(text);
+                return ReferenceEquals(redacted, text) || redacted == text ? null : new ScalarValue(redacted);
+            case SequenceValue sequence:
+                var elements = sequence.Elements.Select(element => Redact(name, element)).ToList();
+                return elements.TrueForAll(element => element is null) ? null
+                    : new SequenceValue(elements.Select((element, i) => element ?? sequence.Elements[i]));
+            case StructureValue structure:
+                var properties = structure.Properties.Select(property => Redact(property.Name, property.Value)).ToList();
+                return properties.TrueForAll(property => property is null) ? null
+                    : new StructureValue(structure.Properties.Select((property, i) => new LogEventProperty(property.Name, properties[i] ?? property.Value)), structure.TypeTag);
+            case DictionaryValue dictionary:
+                var entries = dictionary.Elements.Select(entry => (entry.Key, Value: Redact(entry.Key.Value as string, entry.Value))).ToList();
+                return entries.TrueForAll(entry => entry.Value is null) ? null
+                    : new DictionaryValue(entries.Select(entry => new KeyValuePair<ScalarValue, LogEventPropertyValue>(entry.Key, entry.Value ?? dictionary.Elements[entry.Key])));
+            default:
+                return null;
+        }
     }
 
     /// <summary>Returns <paramref name="text"/> itself when it holds nothing secret.</summary>
@@ -36,7 +69,7 @@ public sealed partial class SecretRedaction : ILogEventEnricher
             return text;
         }
 
-        var result = QuerySecret().Replace(text, match => match.Groups["name"].Value + "=" + Redacted);
+        var result = QueryPair().Replace(text, match => IsSecretName(match.Groups["name"].Value) ? match.Groups["name"].Value + "=" + Redacted : match.Value);
         result = ApiKey().Replace(result, match => match.Groups["prefix"].Value + Redacted);
         result = Bearer().Replace(result, "Bearer " + Redacted);
         result = MetaToken().Replace(result, Redacted);
@@ -47,8 +80,31 @@ public sealed partial class SecretRedaction : ILogEventEnricher
         text.Contains('=', StringComparison.Ordinal) || text.Contains("twb_", StringComparison.Ordinal)
         || text.Contains("Bearer", StringComparison.OrdinalIgnoreCase) || text.Contains("EAA", StringComparison.Ordinal);
 
-    [GeneratedRegex(@"(?<name>apikey|api_key|access_token|token|hub\.verify_token|key)=[^&\s""]*", RegexOptions.IgnoreCase)]
-    private static partial Regex QuerySecret();
+    /// <summary>
+    /// A parameter's name, as the server reads it: percent-escapes decoded (<c>api%6Bey</c> is <c>apikey</c>),
+    /// any case. Anything ending in key, token, secret or password counts: apikey, api_key, access_token,
+    /// hub.verify_token, X-API-Key.
+    /// </summary>
+    private static bool IsSecretName(string name)
+    {
+        string decoded;
+        try
+        {
+            decoded = Uri.UnescapeDataString(name.Replace('+', ' '));
+        }
+        catch (UriFormatException)
+        {
+            decoded = name;
+        }
+
+        decoded = decoded.Trim();
+        return SecretNameEndings.Any(ending => decoded.EndsWith(ending, StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static readonly string[] SecretNameEndings = ["key", "token", "secret", "password"];
+
+    [GeneratedRegex(@"(?<name>[^\s&?=#;""'<>]+)=[^&\s""#]*")]
+    private static partial Regex QueryPair();
 
     [GeneratedRegex(@"(?<prefix>twb_(?:live|test|admin)_)[A-Za-z0-9]+")]
     private static partial Regex ApiKey();

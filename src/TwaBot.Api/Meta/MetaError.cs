@@ -24,8 +24,19 @@ public sealed record MetaError(int Code, int? Subcode, string Message, string? T
         Details = Details is null ? null : Clean(Details, accessToken),
     };
 
-    private static string Clean(string text, string accessToken) => Logging.SecretRedaction.Redact(
-        accessToken.Length == 0 ? text : text.Replace(accessToken, Logging.SecretRedaction.Redacted, StringComparison.Ordinal));
+    private static string Clean(string text, string accessToken)
+    {
+        if (accessToken.Length > 0)
+        {
+            // As sent, and as an upstream may echo it back: URL-encoded, or with its '+' read as a space.
+            foreach (var form in new[] { accessToken, Uri.EscapeDataString(accessToken), System.Net.WebUtility.UrlEncode(accessToken), accessToken.Replace('+', ' ') })
+            {
+                text = text.Replace(form, Logging.SecretRedaction.Redacted, StringComparison.OrdinalIgnoreCase);
+            }
+        }
+
+        return Logging.SecretRedaction.Redact(text);
+    }
 
     /// <summary>Parses Meta's error JSON; null when the body is not one.</summary>
     public static MetaError? TryParse(ReadOnlySpan<byte> body, int httpStatus)

@@ -16,6 +16,11 @@ public class LogSecrecyTests : IAsyncLifetime
         ["Serilog:MinimumLevel:Override:Microsoft"] = "Verbose",
         ["Serilog:MinimumLevel:Override:Microsoft.AspNetCore"] = "Verbose",
         ["Serilog:MinimumLevel:Override:System"] = "Verbose",
+        // Named one by one too: the categories that print raw request data stay pinned, and the HTTP client's
+        // header lines (Authorization as a list of values) are redacted.
+        ["Serilog:MinimumLevel:Override:Microsoft.AspNetCore.Server.Kestrel.BadRequests"] = "Verbose",
+        ["Serilog:MinimumLevel:Override:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Verbose",
+        ["Serilog:MinimumLevel:Override:System.Net.Http.HttpClient"] = "Verbose",
     };
 
     private readonly TwaBotApiFactory _factory = new(Verbose);
@@ -36,8 +41,18 @@ public class LogSecrecyTests : IAsyncLifetime
         await anonymous.GetAsync($"/api/v1/health?apikey={key}");
         await anonymous.GetAsync($"/nowhere?apikey={key}");
 
+        // A send through the Meta client (here to the emulator), whose headers the HTTP client logs at Verbose.
+        var tenant = await _factory.CreateSendingTenantAsync();
+        var sandboxToken = "";
+        await _factory.WithDbAsync(async db => sandboxToken = (await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(
+            db.WhatsAppConnections, w => w.BusinessId == tenant.BusinessId)).AccessToken);
+        (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } })).EnsureSuccessStatusCode();
+
         var logs = _factory.Logs.AllText();
         Assert.Contains("Microsoft.AspNetCore.Routing", logs, StringComparison.Ordinal); // the framework's Verbose lines really were captured
+        Assert.Contains("Request Headers", logs, StringComparison.Ordinal); // and the HTTP client's header lines
+        Assert.DoesNotContain(sandboxToken, logs, StringComparison.Ordinal);
         Assert.DoesNotContain("Request starting", logs, StringComparison.Ordinal); // its request lines print query strings: pinned off
         Assert.Contains("/api/v1/health", logs, StringComparison.Ordinal);
         Assert.DoesNotContain(key[9..], logs, StringComparison.Ordinal);

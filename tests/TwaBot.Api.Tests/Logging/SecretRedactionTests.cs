@@ -12,6 +12,10 @@ public class SecretRedactionTests
     [InlineData("Authorization: Bearer EAAGm0PX4ZCpsBA.token-value", "Authorization: Bearer [redacted]")]
     [InlineData("token EAAGm0PX4ZCpsBAabcdefghijklmnopqrstu", "token [redacted]")]
     [InlineData("?hub.mode=subscribe&hub.verify_token=s3cret&hub.challenge=1", "?hub.mode=subscribe&hub.verify_token=[redacted]&hub.challenge=1")]
+    [InlineData("?api%6Bey=twb_live_abcDEF123&phone=91", "?api%6Bey=[redacted]&phone=91")]
+    [InlineData("?%61%70%69%6B%65%79=x%74wb&phone=91", "?%61%70%69%6B%65%79=[redacted]&phone=91")]
+    [InlineData("?hub.mode=subscribe&hub.verify_%74oken=s3cret&hub.challenge=1", "?hub.mode=subscribe&hub.verify_%74oken=[redacted]&hub.challenge=1")]
+    [InlineData("?access_token=abc&x=1", "?access_token=[redacted]&x=1")]
     public void RedactsSecrets(string input, string expected)
     {
         Assert.Equal(expected, SecretRedaction.Redact(input));
@@ -21,9 +25,32 @@ public class SecretRedactionTests
     [InlineData("/api/v1/health")]
     [InlineData("HTTP GET /api/v1/templates responded 200")]
     [InlineData("919876543210")]
+    [InlineData("/api/v1/quick-send?phone=91&template=hello&params=a%2Cb")]
     public void LeavesOrdinaryTextAlone(string input)
     {
         Assert.Same(input, SecretRedaction.Redact(input));
+    }
+
+    [Fact]
+    public void SecretsInListsStructuresAndSecretHeadersAreRedacted()
+    {
+        // The HTTP client's header logging gives each header as a list of its values.
+        var logEvent = new Serilog.Events.LogEvent(DateTimeOffset.UnixEpoch, Serilog.Events.LogEventLevel.Verbose, null,
+            new Serilog.Parsing.MessageTemplateParser().Parse("{HttpHeadersLogValue:l}"),
+            [
+                new("Authorization", new Serilog.Events.SequenceValue([new Serilog.Events.ScalarValue("Bearer sandbox_0f0f0f0f")])),
+                new("X-Hub-Signature-256", new Serilog.Events.SequenceValue([new Serilog.Events.ScalarValue("sha256=abcdef0123")])),
+                new("Request", new Serilog.Events.StructureValue([new("Uri", new Serilog.Events.ScalarValue("/x?apikey=twb_live_S3cret"))])),
+                new("Phone", new Serilog.Events.ScalarValue("919876543210")),
+            ]);
+
+        new SecretRedaction().Enrich(logEvent, null!);
+
+        var text = string.Join(" ", logEvent.Properties.Values.Select(value => value.ToString()));
+        Assert.DoesNotContain("0f0f0f0f", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("abcdef0123", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("S3cret", text, StringComparison.Ordinal);
+        Assert.Contains("919876543210", text, StringComparison.Ordinal);
     }
 
     [Theory]

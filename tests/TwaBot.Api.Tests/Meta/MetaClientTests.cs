@@ -344,6 +344,20 @@ public class MetaClientTests
     }
 
     [Theory]
+    [InlineData("token METATOKtwo/abc+def.ghi~jkl-mno_pqr= rejected")]
+    [InlineData("token METATOKtwo%2Fabc%2Bdef.ghi~jkl-mno_pqr%3D rejected")]   // URL-encoded, as an echoed query value
+    [InlineData("token METATOKtwo%2fabc%2bdef.ghi%7ejkl-mno_pqr%3d rejected")]
+    [InlineData("token METATOKtwo/abc def.ghi~jkl-mno_pqr= rejected")]       // its '+' read as a space
+    public void AnEchoedTokenIsTakenOutInTheFormsAnUpstreamEchoesIt(string details)
+    {
+        const string token = "METATOKtwo/abc+def.ghi~jkl-mno_pqr=";
+        var error = new MetaError(190, null, details, "OAuthException", details, null, 401).WithoutSecrets(token);
+
+        Assert.Equal("token [redacted] rejected", error.Message);
+        Assert.Equal("token [redacted] rejected", error.Details);
+    }
+
+    [Theory]
     [InlineData("""{}""")]                                                             // a 200 from something that is not Meta
     [InlineData("""{"data":null}""")]
     [InlineData("""{"data":[],"paging":{"next":"https://graph.facebook.com/next"}}""")] // a next page without a cursor

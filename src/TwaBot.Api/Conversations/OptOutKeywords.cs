@@ -13,6 +13,28 @@ public static class OptOutKeywords
 
     public static bool IsOptIn(string? text) => Matches(text, OptIn);
 
-    private static bool Matches(string? text, string[] keywords) =>
-        text is not null && keywords.Any(k => string.Equals(text.Trim(), k, StringComparison.OrdinalIgnoreCase));
+    /// <summary>
+    /// Compared as a reader sees it: full-width letters (ＳＴＯＰ) as plain ones, and invisible characters
+    /// (a byte-order mark, a zero-width space a keyboard added) left out.
+    /// </summary>
+    private static bool Matches(string? text, string[] keywords)
+    {
+        if (text is null || text.Length > 32)
+        {
+            return false;
+        }
+
+        string normalized;
+        try
+        {
+            normalized = text.Normalize(System.Text.NormalizationForm.FormKC);
+        }
+        catch (ArgumentException)
+        {
+            return false; // not valid Unicode (a lone surrogate): no keyword
+        }
+
+        var seen = string.Concat(normalized.Where(c => char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format)).Trim();
+        return keywords.Any(k => string.Equals(seen, k, StringComparison.OrdinalIgnoreCase));
+    }
 }

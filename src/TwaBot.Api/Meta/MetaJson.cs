@@ -17,9 +17,30 @@ public static class MetaJson
         return element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out value);
     }
 
-    /// <summary>The property's text, when it is a string.</summary>
+    /// <summary>The property's text, when it is a string of valid text.</summary>
     public static string? Str(JsonElement element, string name) =>
-        Has(element, name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        Has(element, name, out var value) ? Text(value) : null;
+
+    /// <summary>
+    /// The element's text, when it is a string of valid text: a lone surrogate escape (<c>\ud800</c>) or bytes
+    /// that are not UTF-8 are valid JSON syntax, yet <see cref="JsonElement.GetString"/> throws for them.
+    /// </summary>
+    public static string? Text(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>The property's whole number, when it is one.</summary>
     public static int? WholeNumber(JsonElement element, string name) =>

@@ -15,6 +15,7 @@ public sealed partial class WebhookApplier(
 {
     private readonly Dictionary<string, long> _businesses = new(StringComparer.Ordinal);
     private readonly HashSet<long> _changedSendLookups = [];
+    private readonly HashSet<string> _reportedUnknownNumbers = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The businesses whose approved templates this applier changed. Its writes become
@@ -260,7 +261,11 @@ public sealed partial class WebhookApplier(
             return businessId;
         }
 
-        LogUnknownNumber(logger, phoneNumberId);
+        if (_reportedUnknownNumbers.Add(phoneNumberId))
+        {
+            LogUnknownNumber(logger, phoneNumberId); // once per number and batch, not once per status
+        }
+
         return null;
     }
 

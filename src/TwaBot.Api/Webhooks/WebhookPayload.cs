@@ -21,8 +21,13 @@ public sealed record WebhookPayload(
         return times.Any() ? new DateTimeOffset(times.Min(), TimeSpan.Zero).ToUnixTimeSeconds() : 0;
     }
 
-    /// <summary>Reads a delivery; throws <see cref="JsonException"/> when it is not Meta's shape.</summary>
-    public static WebhookPayload Parse(ReadOnlySpan<byte> body)
+    /// <summary>
+    /// Reads a delivery received at <paramref name="receivedAt"/>; throws <see cref="JsonException"/> when it
+    /// is not JSON. An event whose timestamp is missing, unreadable, beyond any calendar or in the future
+    /// counts as happening when it was received: the delivery's other events are not lost with it, and a
+    /// far-future time cannot hold a window open or outrank every later STOP and START.
+    /// </summary>
+    public static WebhookPayload Parse(ReadOnlySpan<byte> body, DateTime receivedAt)
     {
         var reader = new Utf8JsonReader(body);
         using var document = JsonDocument.ParseValue(ref reader);
@@ -44,17 +49,17 @@ public sealed record WebhookPayload(
                 switch (Str(change, "field"))
                 {
                     case "messages":
-                        statuses.AddRange(Array(value, "statuses").Select(s => ReadStatus(phoneNumberId, s)).OfType<StatusUpdate>());
+                        statuses.AddRange(Array(value, "statuses").Select(s => ReadStatus(phoneNumberId, s, receivedAt)).OfType<StatusUpdate>());
                         var names = Array(value, "contacts").GroupBy(c => Str(c, "wa_id") ?? "", StringComparer.Ordinal)
                             .ToDictionary(g => g.Key, g => ContactName(g.First()), StringComparer.Ordinal);
                         foreach (var message in Array(value, "messages"))
                         {
-                            if (ReadMessage(phoneNumberId, message, names) is { } inbound)
+                            if (ReadMessage(phoneNumberId, message, names, receivedAt) is { } inbound)
                             {
                                 messages.Add(inbound);
                             }
 
-                            if (ReadSystemPreference(phoneNumberId, message) is { } preference)
+                            if (ReadSystemPreference(phoneNumberId, message, receivedAt) is { } preference)
                             {
                                 preferences.Add(preference);
                             }
@@ -62,7 +67,7 @@ public sealed record WebhookPayload(
 
                         break;
                     case "user_preferences":
-                        preferences.AddRange(Array(value, "user_preferences").Select(p => ReadPreference(phoneNumberId, p)).OfType<PreferenceUpdate>());
+                        preferences.AddRange(Array(value, "user_preferences").Select(p => ReadPreference(phoneNumberId, p, receivedAt)).OfType<PreferenceUpdate>());
                         break;
                     case "message_template_status_update" when wabaId is not null:
                         templates.Add(new TemplateUpdate(
@@ -84,7 +89,7 @@ public sealed record WebhookPayload(
         return new WebhookPayload(statuses, messages, preferences, templates);
     }
 
-    private static StatusUpdate? ReadStatus(string? phoneNumberId, JsonElement status)
+    private static StatusUpdate? ReadStatus(string? phoneNumberId, JsonElement status, DateTime receivedAt)
     {
         var wamid = Str(status, "id");
         var name = Str(status, "status");
@@ -95,14 +100,14 @@ public sealed record WebhookPayload(
 
         var error = Array(status, "errors").Cast<JsonElement?>().FirstOrDefault();
         return new StatusUpdate(
-            phoneNumberId, wamid, name, UnixTime(status, "timestamp"), Str(status, "recipient_id"),
+            phoneNumberId, wamid, name, EventTime(status, receivedAt), Str(status, "recipient_id"),
             Str(status, "biz_opaque_callback_data"),
             error is { } e ? WholeNumber(e, "code") : null,
             error is { } t ? Str(t, "title") ?? Str(t, "message") : null,
             error is { } d && Has(d, "error_data", out var data) ? Str(data, "details") : null);
     }
 
-    private static InboundMessageUpdate? ReadMessage(string? phoneNumberId, JsonElement message, Dictionary<string, string?> names)
+    private static InboundMessageUpdate? ReadMessage(string? phoneNumberId, JsonElement message, Dictionary<string, string?> names, DateTime receivedAt)
     {
         var from = Str(message, "from");
         var wamid = Str(message, "id");
@@ -118,22 +123,22 @@ public sealed record WebhookPayload(
             "button" when Has(message, "button", out var button) => Str(button, "text"),
             _ => null,
         };
-        return new InboundMessageUpdate(phoneNumberId, wamid, from, type, text, UnixTime(message, "timestamp"), names.GetValueOrDefault(from));
+        return new InboundMessageUpdate(phoneNumberId, wamid, from, type, text, EventTime(message, receivedAt), names.GetValueOrDefault(from));
     }
 
     /// <summary>The older shape of a marketing preference: a <c>system</c> message of type <c>user_preference_changed</c>.</summary>
-    private static PreferenceUpdate? ReadSystemPreference(string? phoneNumberId, JsonElement message) =>
+    private static PreferenceUpdate? ReadSystemPreference(string? phoneNumberId, JsonElement message, DateTime receivedAt) =>
         phoneNumberId is not null && Str(message, "type") == "system" && Str(message, "from") is { } from
         && Has(message, "system", out var system) && Str(system, "type") == "user_preference_changed" && Str(system, "marketing") is { } marketing
-            ? new PreferenceUpdate(phoneNumberId, from, "marketing_messages", marketing, UnixTime(message, "timestamp"))
+            ? new PreferenceUpdate(phoneNumberId, from, "marketing_messages", marketing, EventTime(message, receivedAt))
             : null;
 
-    private static PreferenceUpdate? ReadPreference(string? phoneNumberId, JsonElement preference)
+    private static PreferenceUpdate? ReadPreference(string? phoneNumberId, JsonElement preference, DateTime receivedAt)
     {
         var waId = Str(preference, "wa_id");
         return phoneNumberId is null || waId is null
             ? null
-            : new PreferenceUpdate(phoneNumberId, waId, Str(preference, "category") ?? "", Str(preference, "value") ?? "", UnixTime(preference, "timestamp"));
+            : new PreferenceUpdate(phoneNumberId, waId, Str(preference, "category") ?? "", Str(preference, "value") ?? "", EventTime(preference, receivedAt));
     }
 
     private static string? ContactName(JsonElement contact) =>
@@ -146,42 +151,34 @@ public sealed record WebhookPayload(
         : value.ValueKind == JsonValueKind.String ? value.GetString()
         : null;
 
-    /// <summary>Meta's timestamps: Unix seconds, as a string in messages and statuses, a number in preferences.</summary>
-    private static DateTime UnixTime(JsonElement element, string name)
+    /// <summary>An event's <c>timestamp</c>, or when it was received if that time cannot be right (see <see cref="Parse"/>).</summary>
+    private static DateTime EventTime(JsonElement element, DateTime receivedAt) =>
+        UnixTime(element, "timestamp") is { } at && at <= receivedAt + ClockSkewAllowed ? at : receivedAt;
+
+    /// <summary>How far Meta's clock may run ahead of ours before an event's time counts as wrong.</summary>
+    private static readonly TimeSpan ClockSkewAllowed = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Meta's timestamps: Unix seconds, as a string in messages and statuses, a number in preferences; null when
+    /// missing, unreadable, or a time no calendar holds.
+    /// </summary>
+    private static DateTime? UnixTime(JsonElement element, string name)
     {
         long seconds = 0;
-        if (Has(element, name, out var value))
+        var read = Has(element, name, out var value) && value.ValueKind switch
         {
-            _ = value.ValueKind switch
-            {
-                JsonValueKind.Number => value.TryGetInt64(out seconds),
-                JsonValueKind.String => long.TryParse(value.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out seconds),
-                _ => false,
-            };
-        }
-
-        // A time no calendar holds is not Meta's shape: the delivery is kept with this error, not retried forever.
-        return seconds >= MinUnixSeconds && seconds <= MaxUnixSeconds
-            ? DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime
-            : throw new JsonException($"The {name} {seconds} is out of range.");
+            JsonValueKind.Number => value.TryGetInt64(out seconds),
+            JsonValueKind.String => long.TryParse(Text(value), NumberStyles.None, CultureInfo.InvariantCulture, out seconds),
+            _ => false,
+        };
+        return read && seconds >= MinUnixSeconds && seconds <= MaxUnixSeconds ? DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime : null;
     }
 
     /// <summary>
     /// When Meta triggered an entry (its <c>time</c>), or null when it has none Meta would write. Only
-    /// template events are ordered by it, so an odd value makes them apply in arrival order instead of
-    /// making the whole delivery unreadable.
+    /// template events are ordered by it, so an odd value makes them apply in arrival order instead.
     /// </summary>
-    private static DateTime? TriggerTime(JsonElement entry)
-    {
-        try
-        {
-            return Has(entry, "time", out _) ? UnixTime(entry, "time") : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    private static DateTime? TriggerTime(JsonElement entry) => UnixTime(entry, "time");
 
     private static readonly long MinUnixSeconds = DateTimeOffset.MinValue.ToUnixTimeSeconds();
     private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();

@@ -149,7 +149,7 @@ public sealed partial class WebhookProcessor(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
         var applier = scope.ServiceProvider.GetRequiredService<WebhookApplier>();
-        var deliveries = entries.ConvertAll(e => new Delivery(null, e.Id, e.ReceivedAt, e.BodySha256, e.Body, ReadBody.Of(e.Body)));
+        var deliveries = entries.ConvertAll(e => new Delivery(null, e.Id, e.ReceivedAt, e.BodySha256, e.Body, ReadBody.Of(e.Body, e.ReceivedAt)));
         await ApplyInTransactionAsync(db, applier, deliveries, cancellationToken);
 
         // Only now, with the batch committed (synchronous=FULL) in the main database, may the inbox forget
@@ -186,7 +186,7 @@ public sealed partial class WebhookProcessor(
             var events = await db.WebhookEvents.AsNoTracking().Where(e => due.Contains(e.Id)).OrderBy(e => e.Id)
                 .Select(e => new { e.Id, e.ReceivedAt, e.BodySha256, e.Body }).ToListAsync(cancellationToken);
             await ApplyInTransactionAsync(db, applier,
-                events.ConvertAll(e => new Delivery(e.Id, null, e.ReceivedAt, e.BodySha256, e.Body, ReadBody.Of(e.Body))), cancellationToken);
+                events.ConvertAll(e => new Delivery(e.Id, null, e.ReceivedAt, e.BodySha256, e.Body, ReadBody.Of(e.Body, e.ReceivedAt))), cancellationToken);
         }
 
         return (due.Count(id => !_retryNotBefore.ContainsKey(id)), ids[^1]);
@@ -288,7 +288,6 @@ public sealed partial class WebhookProcessor(
         catch (Exception error) when (IsApplyFailure(error))
         {
             await RollBackToAsync(db, commands, "delivery", cancellationToken);
-            LogEventFailed(logger, error, delivery.StoredId, delivery.InboxId);
             var message = error.Message.Length > 500 ? error.Message[..500] : error.Message;
             // Unreadable bodies will never parse: give up on them at once.
             var attempts = error is JsonException ? MaxAttempts : 1;
@@ -301,7 +300,9 @@ public sealed partial class WebhookProcessor(
                 """, ("$id", delivery.StoredId), ("$received_at", PreparedCommands.Text(delivery.ReceivedAt)),
                 ("$event_time", delivery.EventTime), ("$body_sha256", delivery.BodySha256), ("$body", delivery.Body), ("$attempts", attempts), ("$error", message))
                 .ExecuteReaderAsync(cancellationToken);
-            if (await kept.ReadAsync(cancellationToken) && kept.GetInt32(1) < MaxAttempts)
+            var stored = await kept.ReadAsync(cancellationToken);
+            LogEventFailed(logger, error, stored ? kept.GetInt64(0) : delivery.StoredId, delivery.InboxId);
+            if (stored && kept.GetInt32(1) < MaxAttempts)
             {
                 _retryNotBefore[kept.GetInt64(0)] = now + FirstRetryPause * Math.Pow(4, kept.GetInt32(1) - 1);
             }
@@ -349,8 +350,9 @@ public sealed partial class WebhookProcessor(
         base.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "A webhook delivery (event {EventId}, inbox {InboxId}) could not be applied")]
-    private static partial void LogEventFailed(ILogger logger, Exception error, long? eventId, long? inboxId);
+    // Not {EventId}: that name is the log event's own id, and would hide the stored event's.
+    [LoggerMessage(Level = LogLevel.Error, Message = "A webhook delivery (webhook_events id {WebhookEventId}, inbox {InboxId}) could not be applied")]
+    private static partial void LogEventFailed(ILogger logger, Exception error, long? webhookEventId, long? inboxId);
 
     /// <summary>
     /// Waits for the inbox to forget what was moved. If that commit failed (a disk error), the inbox keeps its
@@ -389,15 +391,20 @@ public sealed partial class WebhookProcessor(
     /// </summary>
     private sealed record ReadBody(WebhookPayload? Payload, JsonException? Unreadable)
     {
-        public static ReadBody Of(byte[] body)
+        public static ReadBody Of(byte[] body, DateTime receivedAt)
         {
             try
             {
-                return new ReadBody(WebhookPayload.Parse(body), null);
+                return new ReadBody(WebhookPayload.Parse(body, receivedAt), null);
             }
             catch (JsonException error)
             {
                 return new ReadBody(null, error);
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                // Whatever a signed body holds, it must not stop the processor: it is kept aside with its error.
+                return new ReadBody(null, new JsonException($"The delivery could not be read: {error.Message}", error));
             }
         }
 

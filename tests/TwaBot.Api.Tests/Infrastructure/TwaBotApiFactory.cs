@@ -162,6 +162,16 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
 
     public Task<HttpResponseMessage> PostWebhookAsync(System.Text.Json.Nodes.JsonNode payload) => PostWebhookAsync(payload.ToJsonString());
 
+    /// <summary>Posts these exact bytes (not necessarily UTF-8), signed as Meta would.</summary>
+    public async Task<HttpResponseMessage> PostWebhookAsync(byte[] body)
+    {
+        using var client = CreateClient();
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        content.Headers.Add(TwaBot.Api.Webhooks.WebhookSignature.HeaderName, TwaBot.Api.Webhooks.WebhookSignature.Sign(body, AppSecret));
+        return await client.PostAsync("/webhooks/meta", content);
+    }
+
     /// <summary>Applies every stored webhook event now (instead of waiting for the background loop).</summary>
     public Task<int> ApplyWebhooksAsync() => Services.GetRequiredService<TwaBot.Api.Webhooks.WebhookProcessor>().ProcessPendingAsync();
 

@@ -59,6 +59,12 @@ public class DeliveryStatusRulesTests
     [InlineData("stop please", false, false)]
     [InlineData("STOPPED", false, false)]
     [InlineData(null, false, false)]
+    [InlineData("\uFEFFSTOP", true, false)]          // a byte-order mark a keyboard app put first
+    [InlineData("Stop\u200B", true, false)]          // a zero-width space after it
+    [InlineData("\uFF33\uFF34\uFF2F\uFF30", true, false)] // full-width ＳＴＯＰ
+    [InlineData("\u00A0start\u00A0", false, true)]   // no-break spaces around it
+    [InlineData("S T O P", false, false)]
+    [InlineData("\uD800STOP", false, false)]          // not valid Unicode: no keyword, no exception
     public void KeywordsMatchTheWholeMessage(string? text, bool optOut, bool optIn)
     {
         Assert.Equal(optOut, OptOutKeywords.IsOptOut(text));

@@ -29,7 +29,7 @@ public class StatusBatchingTests
         Assert.Equal(["wamid.1", "wamid.4"], accountA[0]!["value"]!["statuses"]!.AsArray().Select(s => s!["id"]!.GetValue<string>()));
 
         // What the receiver reads back: each report once, routed by its own number.
-        var parsed = WebhookPayload.Parse(Encoding.UTF8.GetBytes(delivery.ToJsonString()));
+        var parsed = WebhookPayload.Parse(Encoding.UTF8.GetBytes(delivery.ToJsonString()), DateTime.UtcNow);
         Assert.Equal(
             [("phone-1", "wamid.1", "sent"), ("phone-1", "wamid.4", "sent"), ("phone-2", "wamid.2", "delivered"), ("phone-3", "wamid.3", "read")],
             parsed.Statuses.Select(s => (s.PhoneNumberId, s.Wamid, s.Status)));
@@ -40,7 +40,7 @@ public class StatusBatchingTests
     {
         var delivery = StatusWebhookSender.StatusDelivery([Report("waba-a", "phone-1", "wamid.1", "sent")]);
 
-        var parsed = WebhookPayload.Parse(Encoding.UTF8.GetBytes(delivery.ToJsonString()));
+        var parsed = WebhookPayload.Parse(Encoding.UTF8.GetBytes(delivery.ToJsonString()), DateTime.UtcNow);
         Assert.Equal("wamid.1", Assert.Single(parsed.Statuses).Wamid);
     }
 

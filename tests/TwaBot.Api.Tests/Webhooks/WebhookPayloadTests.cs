@@ -30,7 +30,7 @@ public class WebhookPayloadTests
                       "pricing": { "billable": true, "pricing_model": "PMP", "type": "regular", "category": "utility" } } ] } } ] } ] }
             """;
 
-        var status = Assert.Single(WebhookPayload.Parse(Encoding.UTF8.GetBytes(body)).Statuses);
+        var status = Assert.Single(WebhookPayload.Parse(Encoding.UTF8.GetBytes(body), Received).Statuses);
 
         Assert.Equal(new StatusUpdate("106540352242922", "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA", "delivered",
             T0.UtcDateTime, "16505551234", "twb:42", null, null, null), status);
@@ -41,7 +41,7 @@ public class WebhookPayloadTests
     {
         var body = Delivery(Entry(MessagesChange("1", statuses: [Status("wamid.x", "failed", T0, errorCode: 131047, errorTitle: "Re-engagement message")])));
 
-        var status = Assert.Single(WebhookPayload.Parse(Encoding.UTF8.GetBytes(body.ToJsonString())).Statuses);
+        var status = Assert.Single(WebhookPayload.Parse(Encoding.UTF8.GetBytes(body.ToJsonString()), Received).Statuses);
 
         Assert.Equal(131047, status.ErrorCode);
         Assert.Equal("Re-engagement message", status.ErrorTitle);
@@ -55,7 +55,7 @@ public class WebhookPayloadTests
             Entry(MessagesChange("1", statuses: [Status("a", "sent", T0), Status("b", "sent", T0)]), MessagesChange("1", messages: [Text("m1", "91", "hi", T0)])),
             Entry(MessagesChange("2", statuses: [Status("c", "read", T0)], messages: [Text("m2", "92", "yo", T0), Text("m3", "93", "ok", T0)])));
 
-        var payload = WebhookPayload.Parse(Encoding.UTF8.GetBytes(body.ToJsonString()));
+        var payload = WebhookPayload.Parse(Encoding.UTF8.GetBytes(body.ToJsonString()), Received);
 
         Assert.Equal(["a", "b", "c"], payload.Statuses.Select(s => s.Wamid));
         Assert.Equal(["m1", "m2", "m3"], payload.Messages.Select(m => m.Wamid));
@@ -66,7 +66,7 @@ public class WebhookPayloadTests
     {
         const string body = """{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"account_update","value":{"event":"VERIFIED_ACCOUNT"}}]}]}""";
 
-        var payload = WebhookPayload.Parse(Encoding.UTF8.GetBytes(body));
+        var payload = WebhookPayload.Parse(Encoding.UTF8.GetBytes(body), Received);
 
         Assert.Empty(payload.Statuses);
         Assert.Empty(payload.Messages);
@@ -74,27 +74,55 @@ public class WebhookPayloadTests
         Assert.Empty(payload.TemplateUpdates);
     }
 
+    /// <summary>When the deliveries these tests read were received.</summary>
+    private static readonly DateTime Received = new(2026, 4, 14, 10, 30, 45, DateTimeKind.Utc);
+
     [Theory]
-    [InlineData("\"99999999999999\"")]
+    [InlineData("\"99999999999999\"")]    // no calendar holds it
     [InlineData("\"253402300800\"")]
     [InlineData("-62135596801")]
-    public void RefusesATimestampNoCalendarHolds(string timestamp)
+    [InlineData("\"253402300799\"")]      // 9999-12-31: it would hold a 24-hour window open for ever
+    [InlineData("\"1776163245\"")]        // ten minutes after it was received
+    [InlineData("\"abc\"")]
+    [InlineData("1.5")]
+    [InlineData("null")]
+    public void ATimestampThatCannotBeRightCountsAsTheTimeOfReceipt(string timestamp)
     {
         var body = "{\"entry\":[{\"id\":\"1\",\"changes\":[{\"field\":\"messages\",\"value\":{\"metadata\":{\"phone_number_id\":\"5\"},"
-            + "\"statuses\":[{\"id\":\"wamid.1\",\"status\":\"sent\",\"timestamp\":" + timestamp + "}]}}]}]}";
+            + "\"statuses\":[{\"id\":\"wamid.1\",\"status\":\"sent\",\"timestamp\":" + timestamp + "},"
+            + "{\"id\":\"wamid.2\",\"status\":\"sent\",\"timestamp\":\"1776160000\"}]}}]}]}";
 
-        Assert.ThrowsAny<JsonException>(() => WebhookPayload.Parse(Encoding.UTF8.GetBytes(body)));
+        var statuses = WebhookPayload.Parse(Encoding.UTF8.GetBytes(body), Received).Statuses;
+
+        Assert.Equal([Received, DateTimeOffset.FromUnixTimeSeconds(1776160000).UtcDateTime], statuses.Select(s => s.OccurredAt));
     }
 
     [Theory]
-    [InlineData("\"253402300799\"", 9999)]
     [InlineData("\"0\"", 1970)]
-    public void ReadsTimestampsAtTheEdgesOfTheRange(string timestamp, int year)
+    [InlineData("\"1776160000\"", 2026)]
+    [InlineData("\"1776162705\"", 2026)] // a minute ahead of our clock: Meta's may run a little ahead
+    public void ReadsTimestampsThatCanBeRight(string timestamp, int year)
     {
         var body = "{\"entry\":[{\"id\":\"1\",\"changes\":[{\"field\":\"messages\",\"value\":{\"metadata\":{\"phone_number_id\":\"5\"},"
             + "\"statuses\":[{\"id\":\"wamid.1\",\"status\":\"sent\",\"timestamp\":" + timestamp + "}]}}]}]}";
 
-        Assert.Equal(year, Assert.Single(WebhookPayload.Parse(Encoding.UTF8.GetBytes(body)).Statuses).OccurredAt.Year);
+        var status = Assert.Single(WebhookPayload.Parse(Encoding.UTF8.GetBytes(body), Received).Statuses);
+
+        Assert.Equal(year, status.OccurredAt.Year);
+        Assert.NotEqual(Received, status.OccurredAt);
+    }
+
+    [Fact]
+    public void TextThatIsNotValidUnicodeIsLeftOutNotThrown()
+    {
+        // Valid JSON syntax, but a lone surrogate (or bytes that are not UTF-8) has no string: that element is skipped.
+        var body = "{\"entry\":[{\"id\":\"1\",\"changes\":[{\"field\":\"messages\",\"value\":{\"metadata\":{\"phone_number_id\":\"5\"},"
+            + "\"statuses\":[{\"id\":\"wamid.X\\ud800Y\",\"status\":\"sent\",\"timestamp\":\"1776160000\"},"
+            + "{\"id\":\"wamid.2\",\"status\":\"sent\",\"timestamp\":\"1776160000\"}]}}]}]}";
+
+        var statuses = WebhookPayload.Parse(Encoding.UTF8.GetBytes(body), Received).Statuses;
+
+        Assert.Equal(["wamid.2"], statuses.Select(s => s.Wamid));
     }
 
     public static TheoryData<JsonObject, long> EarliestEventTimes => new()
@@ -116,13 +144,13 @@ public class WebhookPayloadTests
     [MemberData(nameof(EarliestEventTimes))]
     public void EarliestEventTimeIsTheFirstTimestampOfAnyEventInTheDelivery(JsonObject body, long expected)
     {
-        Assert.Equal(expected, WebhookPayload.Parse(Encoding.UTF8.GetBytes(body.ToJsonString())).EarliestEventTime());
+        Assert.Equal(expected, WebhookPayload.Parse(Encoding.UTF8.GetBytes(body.ToJsonString()), Received).EarliestEventTime());
     }
 
     [Fact]
     public void RefusesWhatIsNotJson()
     {
-        Assert.ThrowsAny<JsonException>(() => WebhookPayload.Parse("{\"entry\": [ nope"u8));
+        Assert.ThrowsAny<JsonException>(() => WebhookPayload.Parse("{\"entry\": [ nope"u8, Received));
     }
 
     /// <summary>
@@ -148,7 +176,7 @@ public class WebhookPayloadTests
 
         try
         {
-            var payload = WebhookPayload.Parse(body);
+            var payload = WebhookPayload.Parse(body, Received);
             Assert.All(payload.Statuses, s => Assert.Equal("wamid.1", s.Wamid));
         }
         catch (JsonException)

@@ -4,31 +4,38 @@
 #   docker run -p 8080:8080 -v twabot-data:/data -e TwaBot__AdminKey=... -e TwaBot__Meta__AppSecret=... \
 #              -e TwaBot__Meta__VerifyToken=... twabot
 
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+# The SDK runs on the build machine's platform and publishes for the image's (amd64 or arm64).
+FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+ARG TARGETARCH
 WORKDIR /src
 # Restore first, from the project files only, so the layer is cached until dependencies change.
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/TwaBot.Api/TwaBot.Api.csproj src/TwaBot.Api/
-RUN dotnet restore src/TwaBot.Api/TwaBot.Api.csproj
+RUN dotnet restore src/TwaBot.Api/TwaBot.Api.csproj -a $TARGETARCH
 COPY src/ src/
-RUN dotnet publish src/TwaBot.Api/TwaBot.Api.csproj --configuration Release --no-restore --output /app
+# For one architecture: SQLite's native library for that platform only (12 MB in all, not 43).
+RUN dotnet publish src/TwaBot.Api/TwaBot.Api.csproj --configuration Release --no-restore -a $TARGETARCH --output /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
-# curl for the health check; tzdata so businesses' IANA time zones resolve.
+# curl for the health check; tzdata so businesses' IANA time zones resolve; sqlite3 for online backups
+# (docs/operations.md).
 RUN apt-get update \
-    && apt-get install --yes --no-install-recommends curl tzdata \
+    && apt-get install --yes --no-install-recommends curl tzdata sqlite3 \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app ./
-# The SQLite database (and its -wal/-shm files) live on a volume owned by the unprivileged user.
-RUN mkdir -p /data && chown app:app /data
+# The SQLite database (and its -wal/-shm files) live on a volume owned by the unprivileged user
+# (APP_UID, 1654, set by the base image); a bind-mounted folder must be writable by that uid too.
+RUN mkdir -p /data && chown $APP_UID:$APP_UID /data
 VOLUME ["/data"]
 ENV ASPNETCORE_ENVIRONMENT=Production \
     ASPNETCORE_HTTP_PORTS=8080 \
     ConnectionStrings__TwaBot="Data Source=/data/twabot.db"
 EXPOSE 8080
-USER app
-# /healthz needs no key and reports whether the process serves requests and opens its database.
+# A numeric user, so that orchestrators that insist on a non-root user (runAsNonRoot) can check it.
+USER $APP_UID
+# /healthz needs no key and reports whether the process serves requests and opens its database; it asks
+# the first port in ASPNETCORE_HTTP_PORTS, so changing that setting keeps the check right.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD curl --fail --silent --output /dev/null http://localhost:8080/healthz || exit 1
+    CMD port="${ASPNETCORE_HTTP_PORTS:-8080}"; curl --fail --silent --output /dev/null "http://localhost:${port%%[;,]*}/healthz" || exit 1
 ENTRYPOINT ["dotnet", "TwaBot.Api.dll"]

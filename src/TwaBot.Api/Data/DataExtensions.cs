@@ -47,29 +47,47 @@ public static class DataExtensions
     }
 
     /// <summary>
-    /// Opens the database file once, creating it and its folder when missing, and reads its header;
-    /// returns why that failed (a folder that cannot be written, a file that is not a database), or null.
+    /// Opens the database file and the webhook inbox file beside it, creating them and their folder when
+    /// missing, and tries a write to each (rolled back); returns why that failed (a folder or file that
+    /// cannot be written, such as one restored by root into a container that runs as another user, or a
+    /// file that is not a database), or null.
     /// </summary>
     internal static string? DatabaseFileProblem(SqliteConnections database)
     {
-        var file = new SqliteConnectionStringBuilder(database.ConnectionString).DataSource;
+        var builder = new SqliteConnectionStringBuilder(database.ConnectionString);
+        var main = builder.DataSource;
+        if (main is not { Length: > 0 } || main == ":memory:" || builder.Mode == SqliteOpenMode.Memory)
+        {
+            return null;
+        }
+
+        builder.DataSource = Webhooks.WebhookInboxFile.PathBeside(main);
+        return FileProblem(database.ConnectionString, main) ?? FileProblem(builder.ToString(), builder.DataSource);
+    }
+
+    private static string? FileProblem(string connectionString, string file)
+    {
         try
         {
-            if (file is { Length: > 0 } and not ":memory:" && Path.GetDirectoryName(Path.GetFullPath(file)) is { Length: > 0 } folder)
+            if (Path.GetDirectoryName(Path.GetFullPath(file)) is { Length: > 0 } folder)
             {
                 Directory.CreateDirectory(folder);
             }
 
-            using var connection = new SqliteConnection(database.ConnectionString);
+            using var connection = new SqliteConnection(connectionString);
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA schema_version;";
-            command.ExecuteScalar();
+            command.CommandText = "PRAGMA user_version;";
+            var version = Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            // SQLite opens a file it may not write read-only without a word; a write says so.
+            command.CommandText = $"BEGIN IMMEDIATE; PRAGMA user_version = {version}; ROLLBACK;";
+            command.ExecuteNonQuery();
             return null;
         }
         catch (Exception error) when (error is SqliteException or IOException or UnauthorizedAccessException)
         {
-            return $"ConnectionStrings:{ConnectionStringName}: the database file {file} cannot be opened or created ({error.Message})";
+            return $"ConnectionStrings:{ConnectionStringName}: the database file {file} cannot be opened, created or written ({error.Message}); "
+                + "the server's user must be able to write it, the files beside it (-wal, -shm) and their folder";
         }
     }
 

@@ -51,6 +51,12 @@ public static class LoggingExtensions
             options.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
             options.IncludeQueryInRequestPath = false;
             options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
+            // A container's health probe every 30 s would be most of an idle server's log: a healthy answer
+            // is logged at Debug; errors at Error, as for every path.
+            options.GetLevel = (context, _, error) =>
+                error is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
+                : context.Request.Path.Equals(Health.LivenessChecks.Path, StringComparison.OrdinalIgnoreCase) ? LogEventLevel.Debug
+                : LogEventLevel.Information;
         });
         return app;
     }

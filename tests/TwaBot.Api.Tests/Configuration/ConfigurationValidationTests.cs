@@ -78,7 +78,7 @@ public class ConfigurationValidationTests
     [Theory]
     [InlineData("garbage", "ConnectionStrings:TwaBot must be a SQLite connection string")]
     [InlineData("Data Source=/tmp/x.db;Colour=blue", "ConnectionStrings:TwaBot must be a SQLite connection string")]
-    [InlineData("Data Source=/proc/twabot/twabot.db", "ConnectionStrings:TwaBot: the database file /proc/twabot/twabot.db cannot be opened or created")]
+    [InlineData("Data Source=/proc/twabot/twabot.db", "ConnectionStrings:TwaBot: the database file /proc/twabot/twabot.db cannot be opened, created or written")]
     public async Task ADatabaseSettingTheServerCannotUseStopsItWithTheSettingsName(string connectionString, string expected)
     {
         var (exitCode, output) = await RunServerAsync(new()
@@ -90,6 +90,39 @@ public class ConfigurationValidationTests
         Assert.Equal(1, exitCode);
         Assert.Contains(expected, output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // no stack trace
+    }
+
+    [Fact]
+    public async Task ADatabaseFileTheServerCannotWriteStopsItWithTheSettingsName()
+    {
+        // As a file restored by root into a container that runs as another user: SQLite opens it read-only
+        // without a word, and the first write failed with a stack trace (exit 134). Root here can write any
+        // file, so the test opens it read-only by setting.
+        var path = Path.Combine(Path.GetTempPath(), $"twabot-readonly-{Guid.NewGuid():N}.db");
+        await using (var create = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await create.OpenAsync();
+            await using var command = create.CreateCommand();
+            command.CommandText = "CREATE TABLE restored (id INTEGER);";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        try
+        {
+            var (exitCode, output) = await RunServerAsync(new()
+            {
+                ["DOTNET_ENVIRONMENT"] = "Development",
+                ["ConnectionStrings__TwaBot"] = $"Data Source={path};Mode=ReadOnly",
+            });
+
+            Assert.Equal(1, exitCode);
+            Assert.Contains($"the database file {path} cannot be opened, created or written", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // no stack trace
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]

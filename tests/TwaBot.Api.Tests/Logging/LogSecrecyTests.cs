@@ -109,6 +109,21 @@ public class LogSecrecyTests : IAsyncLifetime
         Assert.True(line.Properties.ContainsKey("BusinessId"));
     }
 
+    [Fact]
+    public async Task AHealthyLivenessProbeIsLoggedAtDebugNotInformation()
+    {
+        using var client = _factory.CreateClient();
+
+        (await client.GetAsync("/healthz")).EnsureSuccessStatusCode();
+        (await client.GetAsync("/api/v1/health")).Dispose();
+
+        var probe = Assert.Single(_factory.Logs.Events, e => e.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal)
+            && e.Properties["RequestPath"].ToString() == "\"/healthz\"");
+        Assert.Equal(Serilog.Events.LogEventLevel.Debug, probe.Level);
+        Assert.Contains(_factory.Logs.Events, e => e.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal)
+            && e.Properties["RequestPath"].ToString() == "\"/api/v1/health\"" && e.Level == Serilog.Events.LogEventLevel.Information);
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _factory.DisposeAsync();

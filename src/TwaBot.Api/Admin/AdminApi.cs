@@ -15,7 +15,7 @@ public static class AdminApi
             .RequireAuthorization(ApiKeyAuthenticationExtensions.AdminPolicy)
             .WithTags("Admin")
             .WithMetadata(new AdminKeySecurity())
-            .ProducesErrors(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound)
+            .ProducesErrors(StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status429TooManyRequests) // 429: wrong keys from the address
             .WithExamples(responses: (StatusCodes.Status401Unauthorized, SeedExamples.AdminUnauthorized));
         var writesInTurn = admin.MapGroup("").AddEndpointFilter<AdminWritesTakeTheWriteGate>();
         writesInTurn.MapBusinessesAdmin();

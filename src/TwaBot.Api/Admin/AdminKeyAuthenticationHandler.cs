@@ -6,12 +6,17 @@ using TwaBot.Api.Errors;
 
 namespace TwaBot.Api.Admin;
 
-/// <summary>Authenticates <c>/admin/v1</c> requests by the <c>X-Admin-Key</c> header.</summary>
+/// <summary>
+/// Authenticates <c>/admin/v1</c> requests by the <c>X-Admin-Key</c> header. Wrong admin keys count
+/// against the client address's failed-authentication budget, as wrong API keys do: past it, every
+/// further attempt from that address gets 429 until the minute ends, so the key cannot be guessed at speed.
+/// </summary>
 internal sealed class AdminKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    AdminKeyProvider adminKey) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    AdminKeyProvider adminKey,
+    RateLimiting.FailedAuthenticationLimiter failedAuthentication) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "AdminKey";
     public const string HeaderName = "X-Admin-Key";
@@ -24,8 +29,15 @@ internal sealed class AdminKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
+        var client = Context.Connection.RemoteIpAddress;
+        if (failedAuthentication.BlockedFor(client) is { } retryAfter)
+        {
+            return Task.FromResult(AuthenticateResult.Fail(new ApiKeys.ApiKeyRejectedException(ApiErrors.RateLimited(retryAfter))));
+        }
+
         if (!adminKey.Matches(header[0]!))
         {
+            failedAuthentication.RecordFailure(client);
             return Task.FromResult(AuthenticateResult.Fail("Wrong admin key."));
         }
 
@@ -33,6 +45,10 @@ internal sealed class AdminKeyAuthenticationHandler(
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        ApiErrors.AdminUnauthorized().ExecuteAsync(Context);
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var result = await HandleAuthenticateOnceSafeAsync();
+        var error = result.Failure is ApiKeys.ApiKeyRejectedException rejected ? rejected.Error : ApiErrors.AdminUnauthorized();
+        await error.ExecuteAsync(Context);
+    }
 }

@@ -37,9 +37,11 @@ internal static partial class TemplatesAdmin
     public static void MapTemplatesAdmin(this RouteGroupBuilder admin)
     {
         admin.MapPost("/businesses/{id:long}/templates", Create).WithName("AdminCreateTemplate")
-            .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status502BadGateway);
+            .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status429TooManyRequests,
+                StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
         admin.MapPost("/businesses/{id:long}/templates/sync", Sync).WithName("AdminSyncTemplates")
-            .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status502BadGateway);
+            .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status429TooManyRequests,
+                StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
     }
 
     private static Task<Results<Created<AdminTemplateResponse>, ApiError>> Create(

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Businesses;
 using TwaBot.Api.Errors;
+using TwaBot.Api.OpenApi;
 
 namespace TwaBot.Api.Admin;
 
@@ -13,7 +14,8 @@ internal static class WhatsAppAdmin
 
     public static void MapWhatsAppAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapPut("/businesses/{id:long}/whatsapp", Connect).WithName("AdminConnectWhatsApp");
+        admin.MapPut("/businesses/{id:long}/whatsapp", Connect).WithName("AdminConnectWhatsApp")
+            .ProducesErrors(StatusCodes.Status409Conflict); // the phone_number_id is another business's
         admin.MapDelete("/businesses/{id:long}/whatsapp", Disconnect).WithName("AdminDisconnectWhatsApp");
     }
 

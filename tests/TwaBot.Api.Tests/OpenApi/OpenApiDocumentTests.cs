@@ -76,6 +76,21 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task AdminCallsThatReachMetaOrMayConflictListThoseAnswers()
+    {
+        var document = await Document();
+
+        Assert.Contains("409", ResponseCodes(Operation(document, "/admin/v1/businesses/{id}/whatsapp", "put")));
+        foreach (var path in new[] { "/admin/v1/businesses/{id}/templates", "/admin/v1/businesses/{id}/templates/sync" })
+        {
+            var codes = ResponseCodes(Operation(document, path, "post"));
+            Assert.Contains("429", codes); // Meta's throttling
+            Assert.Contains("502", codes);
+            Assert.Contains("503", codes); // the breaker open
+        }
+    }
+
+    [Fact]
     public async Task TheWebhookOperationsListTheAnswersTheyGive()
     {
         var document = await Document();

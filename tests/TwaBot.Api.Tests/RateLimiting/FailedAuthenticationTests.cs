@@ -57,6 +57,28 @@ public class FailedAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GuessingTheAdminKeyIsSlowedTo429Too()
+    {
+        using var guesser = _factory.CreateClientFrom("203.0.113.70");
+        var statuses = new List<HttpStatusCode>();
+
+        for (var i = 0; i < 25; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/v1/businesses/1");
+            request.Headers.Add("X-Admin-Key", $"guess-{i}");
+            statuses.Add((await guesser.SendAsync(request)).StatusCode);
+        }
+
+        using var rightKeyFromThere = _factory.CreateClientFrom("203.0.113.70");
+        rightKeyFromThere.DefaultRequestHeaders.Add("X-Admin-Key", TwaBotApiFactory.AdminKey);
+        var blocked = await rightKeyFromThere.GetAsync("/admin/v1/businesses/1");
+
+        Assert.Equal(20, statuses.Count(s => s == HttpStatusCode.Unauthorized));
+        Assert.Equal(5, statuses.Skip(20).Count(s => s == HttpStatusCode.TooManyRequests));
+        await blocked.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+    }
+
+    [Fact]
     public async Task MissingKeysAreNotCountedAsGuesses()
     {
         using var anonymous = _factory.CreateClientFrom("203.0.113.99");

@@ -69,7 +69,7 @@ public sealed record MetaError(int Code, int? Subcode, string Message, string? T
     // template's creation explain instead in error_user_title and error_user_msg (why Meta refused the template).
     private static string? DetailsOf(JsonElement error) =>
         (!MetaJson.Has(error, "error_data", out var data) ? null
-            : data.ValueKind == JsonValueKind.String ? data.GetString()
+            : data.ValueKind == JsonValueKind.String ? MetaJson.Text(data)
             : MetaJson.Str(data, "details"))
         ?? (MetaJson.Str(error, "error_user_msg") is { Length: > 0 } userMessage
             ? (MetaJson.Str(error, "error_user_title") is { Length: > 0 } title ? $"{title}: {userMessage}" : userMessage)

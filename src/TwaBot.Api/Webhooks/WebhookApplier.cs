@@ -171,16 +171,21 @@ public sealed partial class WebhookApplier(
 
         foreach (var template in templates)
         {
-            template.Category = category ?? template.Category;
             // Meta keeps no order and redelivers for days: a status event older (by the entry's time) than the last
-            // one applied, or than the create or sync that last read the status from Meta, is stale.
-            // Events without a time apply as they come.
-            if (status is not null && (update.At is not { } at || template.StatusEventAt is not { } latest || at >= latest))
+            // one applied, or than the create or sync that last read the status from Meta, is stale, and so is the
+            // category it carries. Events without a time apply as they come.
+            if (status is not null)
             {
+                if (update.At is { } at && template.StatusEventAt is { } latest && at < latest)
+                {
+                    continue;
+                }
+
                 template.Status = status;
                 template.StatusEventAt = update.At ?? template.StatusEventAt;
             }
 
+            template.Category = category ?? template.Category;
             template.UpdatedAt = time.GetUtcNow().UtcDateTime;
         }
 

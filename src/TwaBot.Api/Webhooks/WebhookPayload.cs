@@ -148,7 +148,7 @@ public sealed record WebhookPayload(
     private static string? IdString(JsonElement element, string name) =>
         !Has(element, name, out var value) ? null
         : value.ValueKind == JsonValueKind.Number ? value.GetRawText()
-        : value.ValueKind == JsonValueKind.String ? value.GetString()
+        : value.ValueKind == JsonValueKind.String ? Text(value)
         : null;
 
     /// <summary>An event's <c>timestamp</c>, or when it was received if that time cannot be right (see <see cref="Parse"/>).</summary>

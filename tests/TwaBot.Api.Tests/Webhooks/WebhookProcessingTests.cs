@@ -566,6 +566,26 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         Assert.Equal("UTILITY", Assert.Single(after.GetProperty("templates").EnumerateArray()).GetProperty("category").GetString());
     }
 
+    [Fact]
+    public async Task AStaleStatusEventsCategoryIsStaleToo()
+    {
+        var (wabaId, client) = await SpringSaleTemplateAsync("APPROVED");
+        var newer = Entry(wabaId, TemplateStatus("APPROVED", "spring_sale", "en_US", 594425479261596));
+        newer["time"] = T0.AddDays(1).ToUnixTimeSeconds();
+        var older = Entry(wabaId, TemplateStatus("PAUSED", "spring_sale", "en_US", 594425479261596));
+        older["time"] = T0.ToUnixTimeSeconds();
+        older["changes"]![0]!["value"]!["message_template_category"] = "UTILITY";
+
+        foreach (var entry in new[] { newer, older })
+        {
+            await factory.PostWebhookAsync(Delivery(entry));
+            await factory.ApplyWebhooksAsync();
+        }
+
+        var after = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        Assert.Equal("MARKETING", Assert.Single(after.GetProperty("templates").EnumerateArray()).GetProperty("category").GetString());
+    }
+
     /// <summary>A tenant whose WABA (returned) has the template spring_sale (en_US) in the given status.</summary>
     private async Task<(string WabaId, HttpClient Client)> SpringSaleTemplateAsync(string status)
     {

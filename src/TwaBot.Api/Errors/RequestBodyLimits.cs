@@ -11,8 +11,13 @@ public static class RequestBodyLimits
     public const long ApiBytes = 64 * 1024;
     public const long WebhookBytes = 3 * 1024 * 1024;
 
+    /// <summary>
+    /// Webhooks take Meta's 3 MB, and so does the sandbox's Graph API: what it receives is the server's own Meta
+    /// calls, whose JSON (non-ASCII escaped as \uXXXX) can be several times the caller's 64 KB.
+    /// </summary>
     public static long LimitFor(PathString? path) =>
-        path is { } p && p.StartsWithSegments("/webhooks", StringComparison.OrdinalIgnoreCase) ? WebhookBytes : ApiBytes;
+        path is { } p && (p.StartsWithSegments("/webhooks", StringComparison.OrdinalIgnoreCase)
+            || p.StartsWithSegments("/sandbox/graph", StringComparison.OrdinalIgnoreCase)) ? WebhookBytes : ApiBytes;
 
     public static IApplicationBuilder UseRequestBodyLimits(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {

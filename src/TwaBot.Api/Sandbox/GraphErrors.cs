@@ -52,6 +52,13 @@ public static class GraphErrors
         "Number of parameters does not match the expected number of params",
         $"body: parameter_name must name each of the template's parameters ({string.Join(", ", names)})");
 
+    public static IResult HeaderParameters(int given, int expected) => Error(400, 132000,
+        "Number of parameters does not match the expected number of params",
+        $"header: number of localizable_params ({given}) does not match the expected number of params ({expected})");
+
+    public static IResult HeaderFormat() => Error(400, 132012, "Parameter format does not match format in the created template",
+        "header: the template's header is text, so its parameters must be of type text");
+
     public static IResult CodeButtonParameter() => Error(400, 132000,
         "Number of parameters does not match the expected number of params",
         "button: an authentication template's URL button at index 0 needs one text parameter, the code (at most 15 characters)");

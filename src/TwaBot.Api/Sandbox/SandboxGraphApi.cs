@@ -150,6 +150,21 @@ public static class SandboxGraphApi
             return GraphErrors.CodeButtonParameter();
         }
 
+        // A text header's placeholders take text parameters in a header component; a template without them takes none.
+        var headerParameters = components
+            .Where(c => string.Equals(Str(c, "type"), "header", StringComparison.OrdinalIgnoreCase))
+            .SelectMany(c => (c["parameters"] as JsonArray)?.OfType<JsonObject>() ?? []).ToList();
+        var headerExpected = Template.CountPlaceholders(stored.HeaderText ?? "");
+        if (headerParameters.Count != headerExpected)
+        {
+            return GraphErrors.HeaderParameters(headerParameters.Count, headerExpected);
+        }
+
+        if (headerParameters.Any(p => Str(p, "type") != "text"))
+        {
+            return GraphErrors.HeaderFormat();
+        }
+
         // A named-parameter template takes each value by its name, as Meta does.
         return Template.ParameterNames(stored.Body) is { } names
             && !parameters.Select(p => Str(p, "parameter_name") ?? "").Order(StringComparer.Ordinal).SequenceEqual(names.Order(StringComparer.Ordinal))
@@ -194,8 +209,30 @@ public static class SandboxGraphApi
             return GraphErrors.InvalidParameter("limit must be a whole number and after a cursor from a previous page.");
         }
 
-        var templates = await db.SandboxTemplates.AsNoTracking().Where(t => t.WabaId == wabaId)
-            .OrderBy(t => t.Id).Skip(offset).Take(pageSize + 1).ToListAsync(cancellationToken);
+        // Meta's filters (status, name, category, language), each compared whole.
+        var query = db.SandboxTemplates.AsNoTracking().Where(t => t.WabaId == wabaId);
+        var filters = request.Query;
+        if (filters["status"].ToString().ToUpperInvariant() is { Length: > 0 } status)
+        {
+            query = query.Where(t => t.Status == status);
+        }
+
+        if (filters["category"].ToString().ToUpperInvariant() is { Length: > 0 } category)
+        {
+            query = query.Where(t => t.Category == category);
+        }
+
+        if (filters["name"].ToString() is { Length: > 0 } name)
+        {
+            query = query.Where(t => t.Name == name);
+        }
+
+        if (filters["language"].ToString() is { Length: > 0 } language)
+        {
+            query = query.Where(t => t.Language == language);
+        }
+
+        var templates = await query.OrderBy(t => t.Id).Skip(offset).Take(pageSize + 1).ToListAsync(cancellationToken);
         var page = templates.Take(pageSize).Select(t => (JsonNode)new JsonObject
         {
             ["name"] = t.Name,
@@ -212,7 +249,12 @@ public static class SandboxGraphApi
         };
         if (templates.Count > pageSize)
         {
-            paging["next"] = $"{request.Scheme}://{request.Host}{request.Path}?limit={pageSize}&after={Cursor(offset + pageSize)}";
+            // The same query (filters and fields too), on from the next cursor.
+            var next = Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(
+                $"{request.Scheme}://{request.Host}{request.Path}",
+                filters.Where(q => q.Key is not ("after" or "limit")).SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v)))
+                    .Append(new("limit", pageSize.ToString(CultureInfo.InvariantCulture))).Append(new("after", Cursor(offset + pageSize))));
+            paging["next"] = next;
         }
 
         return Results.Json(new JsonObject { ["data"] = new JsonArray(page), ["paging"] = paging });

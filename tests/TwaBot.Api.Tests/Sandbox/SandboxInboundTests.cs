@@ -70,4 +70,21 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         Assert.Equal("timestamp", (await future.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
         Assert.True((await present.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("delivered").GetBoolean());
     }
+
+    [Fact]
+    public async Task ABrazilianMobileWritesFromItsWaIdAsAtMeta()
+    {
+        // Meta names many Brazilian mobiles by a wa_id without the ninth digit; the emulator's send answers say so,
+        // and now its customer messages come from that wa_id too.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var inbound = await admin.PostAsJsonAsync("/sandbox/v1/inbound", new { business_id = tenant.BusinessId, from = "5511987654321", text = "Oi" });
+        await inbound.ReadJsonAsync(HttpStatusCode.OK);
+        await factory.ApplyWebhooksAsync();
+
+        await factory.WithDbAsync(async db => Assert.Equal(["551187654321"],
+            await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(
+                db.Contacts.Where(c => c.BusinessId == tenant.BusinessId).Select(c => c.Phone))));
+    }
 }

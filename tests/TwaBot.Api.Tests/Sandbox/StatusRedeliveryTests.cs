@@ -1,0 +1,53 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Tests.Infrastructure;
+using TwaBot.Api.Webhooks;
+
+namespace TwaBot.Api.Tests.Sandbox;
+
+/// <summary>Like Meta, the emulator delivers a status report again until the receiver answers 200.</summary>
+public sealed class StatusRedeliveryTests : IAsyncDisposable
+{
+    private readonly TwaBotApiFactory _factory = new();
+
+    [Fact]
+    public async Task ReportsTheReceiverRefusedForSecondsStillArrive()
+    {
+        var tenant = await _factory.CreateSendingTenantAsync();
+        // The receiver cannot store deliveries (as with a full disk): it answers 500 to each.
+        await InboxAsync("CREATE TRIGGER refuse_store BEFORE INSERT ON webhook_inbox BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+        var messageId = (await send.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("message_id").GetString();
+        // Longer than the emulator used to keep trying each report (about 1.4 s).
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        await InboxAsync("DROP TRIGGER refuse_store;");
+        Assert.Contains(_factory.Logs.Events, e => e.MessageTemplate.Text.StartsWith("Sandbox webhook refused", StringComparison.Ordinal));
+
+        var history = new List<string>();
+        for (var waited = 0; waited < 300 && !history.Contains("read"); waited++)
+        {
+            await Task.Delay(100);
+            await _factory.ApplyWebhooksAsync();
+            await _factory.WithDbAsync(async db => history = await db.MessageStatusEvents.AsNoTracking()
+                .Where(e => db.Messages.Any(m => m.Id == e.MessageId && m.Wamid == messageId)).OrderBy(e => e.Id).Select(e => e.Status).ToListAsync());
+        }
+
+        // Every report arrived, the first ones too (they used to be given up after about 1.4 s each).
+        Assert.Equal(["sent", "delivered", "read"], history);
+    }
+
+    public ValueTask DisposeAsync() => _factory.DisposeAsync();
+
+    private async Task InboxAsync(string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={WebhookInboxFile.PathBeside(_factory.DatabasePath)};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+}

@@ -123,7 +123,7 @@ public static class ApiErrors
     /// <param name="mayHaveBeenSent">False when the call certainly never reached Meta (connection refused).</param>
     public static ApiError MetaUnavailable(bool mayHaveBeenSent) => Create(Status502BadGateway, ErrorCodes.MetaUnavailable, mayHaveBeenSent
         ? "WhatsApp (Meta) failed or did not answer, so whether it took the message is unknown; it may still be delivered, and sending it again may deliver it twice."
-        : "WhatsApp (Meta) could not be reached, so the message was not sent. Try again shortly.");
+        : "WhatsApp (Meta) could not be reached, or what answered was not Meta, so the message was not sent. Try again shortly.");
 
     public static ApiError MetaPaused(int retryAfterSeconds) => new(Status503ServiceUnavailable, new ErrorBody
     {

@@ -57,9 +57,9 @@ public sealed class MessageLog(SqliteConnections connections, SqliteWriteGate ga
         RETURNING id;
         """;
 
-    // A status webhook may already have set a later status: sent never moves it back.
+    // A status webhook may already have set a later status (and its own sent_at): sent never moves it back.
     private const string AcceptedSql = """
-        UPDATE messages SET wamid = $wamid, api_status = 'success', sent_at = $at, updated_at = $at,
+        UPDATE messages SET wamid = $wamid, api_status = 'success', sent_at = COALESCE(sent_at, $at), updated_at = $at,
             delivery_status = CASE WHEN status_rank < $sent_rank THEN 'sent' ELSE delivery_status END,
             status_rank = CASE WHEN status_rank < $sent_rank THEN $sent_rank ELSE status_rank END
         WHERE id = $id;

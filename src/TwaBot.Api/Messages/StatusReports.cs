@@ -56,13 +56,17 @@ public static class StatusReports
         var nowText = PreparedCommands.Text(now);
         var occurredAt = PreparedCommands.Text(status.OccurredAt);
 
-        // A report proves Meta accepted the message, even when our send never heard back (timeout).
+        // A report proves Meta accepted the message, even when our send never heard back (timeout): the message
+        // is at least sent, and a reason stored while the outcome was unknown no longer holds.
         if (!wamidStored)
         {
             await commands.Bind("""
-                UPDATE messages SET wamid = $wamid, api_status = 'success', sent_at = COALESCE(sent_at, $occurred_at), updated_at = $now
+                UPDATE messages SET wamid = $wamid, api_status = 'success', sent_at = COALESCE(sent_at, $occurred_at),
+                    delivery_status = CASE WHEN status_rank < $sent_rank THEN 'sent' ELSE delivery_status END,
+                    status_rank = MAX(status_rank, $sent_rank), failure_code = NULL, failure_reason = NULL, updated_at = $now
                 WHERE id = $id AND wamid IS NULL
-                """, ("$id", messageId), ("$wamid", status.Wamid), ("$occurred_at", occurredAt), ("$now", nowText))
+                """, ("$id", messageId), ("$wamid", status.Wamid), ("$occurred_at", occurredAt), ("$now", nowText),
+                ("$sent_rank", DeliveryStatuses.Rank(DeliveryStatuses.Sent)))
                 .ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -95,11 +99,12 @@ public static class StatusReports
         PreparedCommands commands, long businessId, string wamid, long? callbackMessageId, CancellationToken cancellationToken)
     {
         // By our id (the callback data) first, for a row whose send never heard Meta's answer; the answer
-        // says whether the row has its wamid yet. A row with another wamid is another message: callback
-        // data is only a hint (another server on the same number makes the same "twb:N"), the wamid is Meta's.
+        // says whether the row has its wamid yet. A row with another wamid is another message, and so is one
+        // Meta refused (it heard Meta's answer: no message): callback data is only a hint (another server on
+        // the same number makes the same "twb:N"), the wamid is Meta's.
         if (callbackMessageId is { } id
             && await commands.Bind(
-                "SELECT wamid IS NOT NULL FROM messages WHERE id = $id AND business_id = $business_id AND (wamid IS NULL OR wamid = $wamid)",
+                "SELECT wamid IS NOT NULL FROM messages WHERE id = $id AND business_id = $business_id AND ((wamid IS NULL AND api_status <> 'failed') OR wamid = $wamid)",
                 ("$id", id), ("$business_id", businessId), ("$wamid", wamid)).ExecuteScalarAsync(cancellationToken) is long hasWamid)
         {
             return (id, hasWamid == 1);

@@ -201,7 +201,7 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
         }
         catch (BrokenCircuitException open)
         {
-            return ([], 0, new MetaFailure(MetaFailureKind.CircuitOpen, null, open.RetryAfter, "Meta is failing; calls are paused."));
+            return ([], 0, new MetaFailure(MetaFailureKind.CircuitOpen, null, open.RetryAfter, "Not sent: Meta has been failing, so calls to it are paused for a moment."));
         }
         catch (TimeoutRejectedException)
         {

@@ -32,7 +32,8 @@ public sealed partial class InterruptedSendSweeper(
         var settled = await db.Messages.Where(m => m.ApiStatus == ApiStatuses.Pending && m.CreatedAt < before)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(m => m.ApiStatus, ApiStatuses.Unknown)
-                .SetProperty(m => m.FailureReason, "The send was interrupted before Meta answered; it may have been delivered.")
+                // A reason already stored (Meta answered with a 5xx, or without a message id) says more.
+                .SetProperty(m => m.FailureReason, m => m.FailureReason ?? "The send was interrupted before Meta answered; it may have been delivered.")
                 .SetProperty(m => m.UpdatedAt, now), cancellationToken);
         if (settled > 0)
         {

@@ -171,6 +171,33 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task TheSweepKeepsAReasonAlreadyStored()
+    {
+        // "Meta answered HTTP 503" says more than "interrupted before Meta answered", which would be false.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        await server.WithDbAsync(async db =>
+        {
+            db.Messages.Add(new Message
+            {
+                BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template, ApiStatus = ApiStatuses.Pending,
+                FailureReason = "Meta answered HTTP 503. The message may still be delivered (its status webhook will tell).",
+                QuotaDay = new DateOnly(2026, 4, 14), CreatedAt = server.Clock.GetUtcNow().UtcDateTime - InterruptedSendSweeper.SettleAfter * 2,
+            });
+            await db.SaveChangesAsync();
+        });
+
+        await server.Services.GetRequiredService<InterruptedSendSweeper>().SweepAsync(CancellationToken.None);
+
+        await server.WithDbAsync(async db =>
+        {
+            var message = await db.Messages.SingleAsync(m => m.ApiKeyId == tenant.KeyId);
+            Assert.Equal((ApiStatuses.Unknown, "Meta answered HTTP 503. The message may still be delivered (its status webhook will tell)."),
+                (message.ApiStatus, message.FailureReason));
+        });
+    }
+
+    [Fact]
     public async Task TheSweepOfInterruptedSendsWaitsItsTurnAtTheWriteGate()
     {
         // Outside the gate it waited in SQLite's busy loop behind a webhook backlog being applied, and a stop

@@ -113,6 +113,31 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ASendTheOpenBreakerStoppedSaysItWasNotSentNotThatMetaReportedIt()
+    {
+        // The breaker opens after Meta's 5xx answers; the next send is not made at all.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?>
+        {
+            ["TwaBot:Meta:Resilience:BreakerMinimumThroughput"] = "2",
+            ["TwaBot:Meta:Resilience:BreakerFailureRatio"] = "0.5",
+        });
+        var tenant = await server.CreateSendingTenantAsync();
+        HttpResponseMessage? paused = null;
+        for (var i = 0; i < 5 && paused?.StatusCode != HttpStatusCode.ServiceUnavailable; i++)
+        {
+            paused = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+                new { phone = "919876540500", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+        }
+
+        await paused!.AssertErrorAsync(HttpStatusCode.ServiceUnavailable, "META_UNAVAILABLE");
+        await server.WithDbAsync(async db =>
+        {
+            var stopped = await db.Messages.Where(m => m.BusinessId == tenant.BusinessId && m.ApiStatus == "failed").SingleAsync();
+            Assert.StartsWith("Not sent:", stopped.FailureReason, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
     public async Task ATokenStoredBeforeTokensWereCheckedIsTheTokenErrorNotA500()
     {
         // A line break in a stored token used to make the client throw while building the header.

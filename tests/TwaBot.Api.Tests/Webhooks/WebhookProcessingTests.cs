@@ -586,6 +586,57 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         Assert.Equal("MARKETING", Assert.Single(after.GetProperty("templates").EnumerateArray()).GetProperty("category").GetString());
     }
 
+    [Fact]
+    public async Task AReportCarryingTheCallbackOfASendMetaRefusedDoesNotTurnItIntoASuccess()
+    {
+        // Meta refused the send (no message exists), and its unit went back; a report naming that row's "twb:N"
+        // (another server on the same number, say) used to make it a success.
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var refused = await InsertMessageAsync(businessId, wamid: null);
+        await factory.WithDbAsync(db => db.Messages.Where(m => m.Id == refused).ExecuteUpdateAsync(set => set
+            .SetProperty(m => m.ApiStatus, ApiStatuses.Failed).SetProperty(m => m.FailureReason, "Meta refused it.")));
+        var report = Status("wamid.someone-elses", "sent", T0);
+        report["biz_opaque_callback_data"] = $"twb:{refused}";
+
+        await DeliverAsync(phoneNumberId, report);
+
+        var message = await MessageAsync(refused);
+        Assert.Equal((ApiStatuses.Failed, (string?)null, "Meta refused it."), (message.ApiStatus, message.Wamid, message.FailureReason));
+    }
+
+    [Fact]
+    public async Task AReportSettlingALostAnswerMakesTheMessageSentAndClearsTheUnknownReason()
+    {
+        // The sweep marked it unknown; then a report the server does not track (played) proves Meta took it.
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var lost = await InsertMessageAsync(businessId, wamid: null);
+        await factory.WithDbAsync(db => db.Messages.Where(m => m.Id == lost).ExecuteUpdateAsync(set => set
+            .SetProperty(m => m.ApiStatus, ApiStatuses.Unknown).SetProperty(m => m.FailureReason, "The send was interrupted before Meta answered.")));
+        var report = Status("wamid.lost-answer", "played", T0);
+        report["biz_opaque_callback_data"] = $"twb:{lost}";
+
+        await DeliverAsync(phoneNumberId, report);
+
+        var message = await MessageAsync(lost);
+        Assert.Equal((ApiStatuses.Success, "sent", (string?)null, "wamid.lost-answer"),
+            (message.ApiStatus, message.DeliveryStatus, message.FailureReason, message.Wamid));
+    }
+
+    [Fact]
+    public async Task MetasAnswerArrivingAfterAReportKeepsTheReportsSentAt()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var id = await InsertMessageAsync(businessId, wamid: null);
+        var report = Status("wamid.answer-late", "delivered", T0);
+        report["biz_opaque_callback_data"] = $"twb:{id}";
+        await DeliverAsync(phoneNumberId, report);
+
+        await factory.Services.GetRequiredService<MessageLog>().WriteAsync(
+            new MessageWrite.Accepted(id, "wamid.answer-late", T0.UtcDateTime.AddSeconds(3), null));
+
+        Assert.Equal(T0.UtcDateTime, (await MessageAsync(id)).SentAt);
+    }
+
     /// <summary>A tenant whose WABA (returned) has the template spring_sale (en_US) in the given status.</summary>
     private async Task<(string WabaId, HttpClient Client)> SpringSaleTemplateAsync(string status)
     {

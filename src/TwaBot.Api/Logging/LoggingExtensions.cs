@@ -20,8 +20,12 @@ public static class LoggingExtensions
             // Keys of the unused data-protection ring (authentication registers it) are not worth a warning.
             .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
             .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
-            // Polly reports every handled attempt as a warning; our Meta client logs the outcome once.
-            .MinimumLevel.Override("Polly", LogEventLevel.Error)
+            // Polly reports handled attempts as warnings (a throttled one as an error); our Meta client logs the outcome once.
+            .MinimumLevel.Override("Polly", LogEventLevel.Fatal)
+            // The authentication handlers' "was not authenticated" and "was challenged" lines would make a refused
+            // request two more lines; the request's own line has its 401.
+            .MinimumLevel.Override(typeof(ApiKeys.ApiKeyAuthenticationHandler).FullName!, LogEventLevel.Warning)
+            .MinimumLevel.Override(typeof(Admin.AdminKeyAuthenticationHandler).FullName!, LogEventLevel.Warning)
             .ReadFrom.Configuration(builder.Configuration)
             // Pinned after the configuration, so that no setting brings them back, even one naming these
             // categories: Kestrel puts the raw request line or header (an apikey= value, an X-Admin-Key) into

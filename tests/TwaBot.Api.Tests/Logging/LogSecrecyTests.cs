@@ -110,6 +110,24 @@ public class LogSecrecyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARefusedKeyOrAThrottledRetryAddsNoLinesBesideTheRequestsOwn()
+    {
+        var tenant = await _factory.CreateSendingTenantAsync();
+        using var wrongKey = _factory.CreateApiClient("twb_test_" + new string('W', 49));
+
+        await wrongKey.GetAsync("/api/v1/health");
+        // The emulator throttles this number: Polly retries it, and its handled attempts were logged as errors.
+        await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876540429", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+
+        static string Source(Serilog.Events.LogEvent e) => e.Properties.TryGetValue("SourceContext", out var source) ? source.ToString() : "";
+        Assert.DoesNotContain(_factory.Logs.Events, e => Source(e).Contains("AuthenticationHandler", StringComparison.Ordinal));
+        Assert.DoesNotContain(_factory.Logs.Events, e => Source(e).StartsWith("\"Polly", StringComparison.Ordinal));
+        Assert.Contains(_factory.Logs.Events, e => e.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal)
+            && e.Properties["StatusCode"].ToString() == "401");
+    }
+
+    [Fact]
     public async Task AHealthyLivenessProbeIsLoggedAtDebugNotInformation()
     {
         using var client = _factory.CreateClient();

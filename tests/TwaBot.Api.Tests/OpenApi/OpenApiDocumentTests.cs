@@ -70,6 +70,7 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         foreach (var path in new[] { "/api/v1/send-template", "/api/v1/send-text", "/api/v1/send-media", "/api/v1/send-otp" })
         {
             Assert.Contains("415", ResponseCodes(Operation(document, path, "post")));
+            Assert.Contains("413", ResponseCodes(Operation(document, path, "post"))); // over 64 KB
         }
 
         Assert.DoesNotContain("415", ResponseCodes(Operation(document, "/api/v1/quick-send", "get")));

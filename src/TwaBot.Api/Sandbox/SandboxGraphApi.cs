@@ -150,19 +150,21 @@ public static class SandboxGraphApi
             return GraphErrors.CodeButtonParameter();
         }
 
-        // A text header's placeholders take text parameters in a header component; a template without them takes none.
+        // A text header's placeholders take as many text parameters in a header component. The emulator keeps no
+        // media headers (a template synced with one has no header text here), so a file parameter passes there.
         var headerParameters = components
             .Where(c => string.Equals(Str(c, "type"), "header", StringComparison.OrdinalIgnoreCase))
             .SelectMany(c => (c["parameters"] as JsonArray)?.OfType<JsonObject>() ?? []).ToList();
+        var textParameters = headerParameters.Count(p => Str(p, "type") == "text");
         var headerExpected = Template.CountPlaceholders(stored.HeaderText ?? "");
-        if (headerParameters.Count != headerExpected)
-        {
-            return GraphErrors.HeaderParameters(headerParameters.Count, headerExpected);
-        }
-
-        if (headerParameters.Any(p => Str(p, "type") != "text"))
+        if (stored.HeaderText is not null && textParameters < headerParameters.Count)
         {
             return GraphErrors.HeaderFormat();
+        }
+
+        if (textParameters != headerExpected)
+        {
+            return GraphErrors.HeaderParameters(textParameters, headerExpected);
         }
 
         // A named-parameter template takes each value by its name, as Meta does.

@@ -158,8 +158,7 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     {
         // Meta knows the WABA (the sandbox tenant's) but not this token: Graph error 190.
         var tenant = await factory.CreateSendingTenantAsync();
-        var wabaId = "";
-        await factory.WithDbAsync(async db => wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId);
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
         var businessId = await factory.CreateBusinessAsync();
         using var admin = factory.CreateAdminClient();
         (await admin.PutAsJsonAsync($"/admin/v1/businesses/{businessId}/whatsapp",
@@ -209,15 +208,10 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     public async Task SyncsAtOnceEachSucceedAndAddATemplateOnce()
     {
         var tenant = await factory.CreateSendingTenantAsync();
-        await factory.WithDbAsync(async db =>
+        await AddAtMetaAsync(tenant.BusinessId, new SandboxTemplate
         {
-            var wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId;
-            db.SandboxTemplates.Add(new SandboxTemplate
-            {
-                WabaId = wabaId, MetaId = "771234567890124", Name = "back_in_stock", Language = "en", Category = "MARKETING",
+            WabaId = "", MetaId = "771234567890124", Name = "back_in_stock", Language = "en", Category = "MARKETING",
                 Status = "APPROVED", Body = "{{1}} is back in stock.",
-            });
-            await db.SaveChangesAsync();
         });
         using var admin = factory.CreateAdminClient();
 
@@ -232,13 +226,31 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
 
     private static int Count(JsonElement json, string name) => json.GetProperty(name).GetInt32();
 
+    /// <summary>Puts <paramref name="template"/> at (emulated) Meta, in the business's WhatsApp account.</summary>
+    private async Task AddAtMetaAsync(long businessId, SandboxTemplate template)
+    {
+        var wabaId = await WabaIdAsync(factory, businessId);
+        await factory.WithDbAsync(async db =>
+        {
+            template.WabaId = wabaId;
+            db.SandboxTemplates.Add(template);
+            await db.SaveChangesAsync();
+        });
+    }
+
+    private static async Task<string> WabaIdAsync(TwaBotApiFactory server, long businessId)
+    {
+        var wabaId = "";
+        await server.WithDbAsync(async db => wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == businessId)).WabaId);
+        return wabaId;
+    }
+
     [Fact]
     public async Task AStatusEventThatOvertakesMetasAnswerToACreateIsKept()
     {
         await using var held = new TemplateCreatesHeldAtMeta();
         var tenant = await held.CreateSendingTenantAsync();
-        var wabaId = "";
-        await held.WithDbAsync(async db => wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId);
+        var wabaId = await WabaIdAsync(held, tenant.BusinessId);
         using var admin = held.CreateAdminClient();
 
         var create = admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingUpdate);
@@ -306,15 +318,10 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     public async Task SyncedTemplatesListTheirPlaceholdersAsVariables()
     {
         var tenant = await factory.CreateSendingTenantAsync();
-        await factory.WithDbAsync(async db =>
+        await AddAtMetaAsync(tenant.BusinessId, new SandboxTemplate
         {
-            var wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId;
-            db.SandboxTemplates.Add(new SandboxTemplate
-            {
-                WabaId = wabaId, MetaId = "771234567890125", Name = "pickup_ready", Language = "en", Category = "UTILITY",
+            WabaId = "", MetaId = "771234567890125", Name = "pickup_ready", Language = "en", Category = "UTILITY",
                 Status = "APPROVED", Body = "Hi {{1}}, order {{2}} is ready at {{3}}.",
-            });
-            await db.SaveChangesAsync();
         });
         using var admin = factory.CreateAdminClient();
 
@@ -333,8 +340,7 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     {
         var tenant = await factory.CreateSendingTenantAsync();
         using var admin = factory.CreateAdminClient();
-        var wabaId = "";
-        await factory.WithDbAsync(async db => wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId);
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
         await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
 
         // Meta paused order_confirmation a minute before the sync read it as APPROVED; the report of that arrives late.

@@ -162,6 +162,17 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
 
     public Task<HttpResponseMessage> PostWebhookAsync(System.Text.Json.Nodes.JsonNode payload) => PostWebhookAsync(payload.ToJsonString());
 
+    /// <summary>Runs <paramref name="sql"/> on the webhook inbox file (its own SQLite file beside the database).</summary>
+    public async Task InboxSqlAsync(string sql)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={TwaBot.Api.Webhooks.WebhookInboxFile.PathBeside(DatabasePath)};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
     /// <summary>Posts these exact bytes (not necessarily UTF-8), signed as Meta would.</summary>
     public async Task<HttpResponseMessage> PostWebhookAsync(byte[] body)
     {

@@ -50,14 +50,7 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     public async Task AnAuthenticationTemplateNeedsItsCodeOnTheButton(string components, int status)
     {
         var tenant = await factory.CreateSendingTenantAsync();
-        var (phoneNumberId, token) = ("", "");
-        await factory.WithDbAsync(async db =>
-        {
-            var connection = await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId);
-            (phoneNumberId, token) = (connection.PhoneNumberId, connection.AccessToken);
-        });
-        using var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
         var body = """{"messaging_product":"whatsapp","to":"919876543210","type":"template","template":{"name":"otp_verification","language":{"code":"en"},"components":"""
             + components + "}}";
 
@@ -91,14 +84,7 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         // can be several times that at the emulator; it answered 413 in its own shape, and the server said
         // Meta could not be reached.
         var tenant = await factory.CreateSendingTenantAsync();
-        var (phoneNumberId, token) = ("", "");
-        await factory.WithDbAsync(async db =>
-        {
-            var connection = await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId);
-            (phoneNumberId, token) = (connection.PhoneNumberId, connection.AccessToken);
-        });
-        using var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
         var body = """{"messaging_product":"whatsapp","to":"919876543210","type":"text","text":{"body":" """ + new string('x', 200_000) + "\"}}";
 
         var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
@@ -117,20 +103,27 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         using var admin = factory.CreateAdminClient();
         (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
             new { name = "festival_sale", language = "en", category = "MARKETING", header_text = "{{1}} sale", body = "Hi {{1}}" })).EnsureSuccessStatusCode();
-        var (phoneNumberId, token) = ("", "");
-        await factory.WithDbAsync(async db =>
-        {
-            var connection = await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId);
-            (phoneNumberId, token) = (connection.PhoneNumberId, connection.AccessToken);
-        });
-        using var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
         var body = """{"messaging_product":"whatsapp","to":"919876543210","type":"template","template":{"name":"festival_sale","language":{"code":"en"},"components":["""
             + header + """{"type":"body","parameters":[{"type":"text","text":"Asha"}]}]}}""";
 
         var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
         Assert.Equal(status, (int)response.StatusCode);
+    }
+
+    /// <summary>A client of the emulated Graph API with the business's token, and the business's phone number id.</summary>
+    private async Task<(HttpClient Client, string PhoneNumberId)> MessagesClientAsync(long businessId)
+    {
+        var (phoneNumberId, token) = ("", "");
+        await factory.WithDbAsync(async db =>
+        {
+            var connection = await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == businessId);
+            (phoneNumberId, token) = (connection.PhoneNumberId, connection.AccessToken);
+        });
+        var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return (client, phoneNumberId);
     }
 
     private async Task<(HttpClient Client, string WabaId)> GraphClientAsync()

@@ -1,9 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Tests.Infrastructure;
-using TwaBot.Api.Webhooks;
 
 namespace TwaBot.Api.Tests.Sandbox;
 
@@ -17,14 +15,14 @@ public sealed class StatusRedeliveryTests : IAsyncDisposable
     {
         var tenant = await _factory.CreateSendingTenantAsync();
         // The receiver cannot store deliveries (as with a full disk): it answers 500 to each.
-        await InboxAsync("CREATE TRIGGER refuse_store BEFORE INSERT ON webhook_inbox BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+        await _factory.InboxSqlAsync("CREATE TRIGGER refuse_store BEFORE INSERT ON webhook_inbox BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
 
         var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
             new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
         var messageId = (await send.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("message_id").GetString();
         // Longer than the emulator used to keep trying each report (about 1.4 s).
         await Task.Delay(TimeSpan.FromSeconds(5));
-        await InboxAsync("DROP TRIGGER refuse_store;");
+        await _factory.InboxSqlAsync("DROP TRIGGER refuse_store;");
         Assert.Contains(_factory.Logs.Events, e => e.MessageTemplate.Text.StartsWith("Sandbox webhook refused", StringComparison.Ordinal));
 
         var history = new List<string>();
@@ -41,13 +39,4 @@ public sealed class StatusRedeliveryTests : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _factory.DisposeAsync();
-
-    private async Task InboxAsync(string sql)
-    {
-        await using var connection = new SqliteConnection($"Data Source={WebhookInboxFile.PathBeside(_factory.DatabasePath)};Pooling=False");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
 }

@@ -1,8 +1,6 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Messages;
 using TwaBot.Api.Tests.Infrastructure;
-using TwaBot.Api.Webhooks;
 using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
 
 namespace TwaBot.Api.Tests.Webhooks;
@@ -18,14 +16,14 @@ public sealed class InboxForgetFailureTests : IAsyncDisposable
     {
         var businessId = await _factory.CreateBusinessAsync();
         var phoneNumberId = await _factory.ConnectWhatsAppAsync(businessId);
-        await InboxAsync("CREATE TRIGGER refuse_forget BEFORE DELETE ON webhook_inbox BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;");
+        await _factory.InboxSqlAsync("CREATE TRIGGER refuse_forget BEFORE DELETE ON webhook_inbox BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;");
 
         // Applied, then its forget fails: every later pass used to throw at that failed commit, so parked
         // statuses and retries waited for the next delivery.
         (await _factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.kept-1", "delivered", T0)])))))
             .EnsureSuccessStatusCode();
         await _factory.ApplyWebhooksAsync();
-        await InboxAsync("DROP TRIGGER refuse_forget;");
+        await _factory.InboxSqlAsync("DROP TRIGGER refuse_forget;");
         await _factory.WithDbAsync(async db =>
         {
             db.Messages.Add(new Message { BusinessId = businessId, ApiKeyId = 1, Wamid = "wamid.kept-1", To = "919876543210", Kind = MessageKinds.Text, ApiStatus = ApiStatuses.Success });
@@ -39,13 +37,4 @@ public sealed class InboxForgetFailureTests : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _factory.DisposeAsync();
-
-    private async Task InboxAsync(string sql)
-    {
-        await using var connection = new SqliteConnection($"Data Source={WebhookInboxFile.PathBeside(_factory.DatabasePath)}");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
 }

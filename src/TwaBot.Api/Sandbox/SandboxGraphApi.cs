@@ -310,6 +310,8 @@ public static class SandboxGraphApi
         string? Text(string type) => Str(Component(type), "text");
         // Meta writes an authentication template's texts itself, from its options.
         var isAuthentication = category.Equals(Template.Authentication, StringComparison.OrdinalIgnoreCase);
+        var securityNote = Component("BODY")?["add_security_recommendation"] is JsonValue security && security.TryGetValue<bool>(out var add) && add;
+        int? expiresIn = Component("FOOTER")?["code_expiration_minutes"] is JsonValue expiry && expiry.TryGetValue<int>(out var minutes) ? minutes : null;
         if (Template.ParameterNames(Text("BODY")) is not null && Str(body, "parameter_format") is not "NAMED")
         {
             // Meta reads {{first_name}} as a variable only in a template submitted as NAMED.
@@ -324,9 +326,9 @@ public static class SandboxGraphApi
             Language = language,
             Category = category.ToUpperInvariant(),
             Status = Template.Approved, // the sandbox's reviewer approves everything
-            Body = isAuthentication ? Template.AuthenticationBody(Component("BODY")?["add_security_recommendation"] is JsonValue security && security.TryGetValue<bool>(out var share) && share) : Text("BODY") ?? "",
+            Body = isAuthentication ? Template.AuthenticationBody(securityNote) : Text("BODY") ?? "",
             HeaderText = isAuthentication ? null : Text("HEADER"),
-            FooterText = isAuthentication ? Template.AuthenticationFooter(Component("FOOTER")?["code_expiration_minutes"] is JsonValue expiry && expiry.TryGetValue<int>(out var minutes) ? minutes : null) : Text("FOOTER"),
+            FooterText = isAuthentication ? Template.AuthenticationFooter(expiresIn) : Text("FOOTER"),
         };
         db.SandboxTemplates.Add(template);
         await db.SaveChangesAsync(cancellationToken);

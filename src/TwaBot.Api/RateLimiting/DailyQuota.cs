@@ -27,7 +27,6 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
 {
     private readonly ConcurrentDictionary<(long KeyId, DateOnly Day), Lazy<Task<DayCounter>>> _counters = new();
     private DateOnly _sweptBefore;
-    private long _generation; // one more each time every counter is dropped (a business's time zone changed)
 
     /// <summary>The key's cap: its admin override, else its plan's; null when the plan cannot send.</summary>
     public int? LimitFor(ApiCaller caller)
@@ -47,36 +46,37 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
         ArgumentNullException.ThrowIfNull(caller);
         var limit = LimitFor(caller) ?? 0;
         var today = LocalDay.Of(caller.TimeZone, time.GetUtcNow());
-        var generation = Volatile.Read(ref _generation); // read first: a unit must never go back to a counter loaded after it
         var counter = await CounterAsync(caller.KeyId, today.Date, cancellationToken);
         var taken = counter.TryTake(limit, out var used);
-        return new DailyDecision(taken, limit, used, today.SecondsToMidnight, new DailyReservation(caller.KeyId, today.Date, taken, generation));
+        return new DailyDecision(taken, limit, used, today.SecondsToMidnight,
+            new DailyReservation(caller.KeyId, today.Date, taken) { Counter = taken ? counter : null });
     }
 
     /// <summary>
-    /// Gives a unit back: a later check or Meta refused the send. Not to a counter loaded again since
-    /// the reservation (it counted from the rows, where a refused send counts as failed).
+    /// Gives a unit back: a later check or Meta refused the send. Only to the counter it was taken from, while
+    /// that is still the key's counter: one loaded again since (a time zone change) counted from the rows,
+    /// where a refused send counts as failed.
     /// </summary>
     public void Refund(DailyReservation reservation)
     {
-        if (reservation.Taken && reservation.Generation == Volatile.Read(ref _generation)
+        if (reservation.Counter is { } taken
             && _counters.TryGetValue((reservation.KeyId, reservation.Day), out var counter) && counter.IsValueCreated
-            && counter.Value.IsCompletedSuccessfully)
+            && counter.Value.IsCompletedSuccessfully && ReferenceEquals(counter.Value.Result, taken))
         {
-            counter.Value.Result.GiveBack();
+            taken.GiveBack();
         }
     }
 
     /// <summary>
     /// A business's time zone changed, and with it what "today" is for its keys. Their rows of the last
-    /// days are tagged again with their local date in the new zone, and every counter is loaded again
+    /// days are tagged again with their local date in the new zone, and its keys' counters are loaded again
     /// from the rows, so today's count holds the sends made earlier today under the old zone.
     /// </summary>
     public async Task TimeZoneChangedAsync(TwaBotDbContext db, long businessId, string timeZone, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
         var since = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime).AddDays(-2); // every zone's today and yesterday
-        var keyIds = db.ApiKeys.Where(k => k.BusinessId == businessId).Select(k => k.Id);
+        var keyIds = await db.ApiKeys.Where(k => k.BusinessId == businessId).Select(k => k.Id).ToListAsync(cancellationToken);
         var rows = await db.Messages.AsNoTracking()
             .Where(m => keyIds.Contains(m.ApiKeyId) && m.QuotaDay >= since)
             .Select(m => new { m.Id, m.CreatedAt, m.QuotaDay })
@@ -91,8 +91,12 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
             await db.Messages.Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(set => set.SetProperty(m => m.QuotaDay, day.Key), cancellationToken);
         }
 
-        Interlocked.Increment(ref _generation);
-        _counters.Clear();
+        // Only this business's keys are counted again; other businesses' counters, and the units their sends
+        // in flight hold, stay as they are.
+        foreach (var key in _counters.Keys.Where(key => keyIds.Contains(key.KeyId)))
+        {
+            _counters.TryRemove(key, out _);
+        }
     }
 
     /// <summary>Today's use of the key's cap, for the RateLimit headers; null when the plan has no cap.</summary>
@@ -160,7 +164,7 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
         }
     }
 
-    private sealed class DayCounter(int used)
+    internal sealed class DayCounter(int used)
     {
         private readonly Lock _lock = new();
 
@@ -201,7 +205,11 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
 }
 
 /// <summary>A reserved unit, to give back if the send does not reach Meta.</summary>
-public readonly record struct DailyReservation(long KeyId, DateOnly Day, bool Taken, long Generation = 0);
+public readonly record struct DailyReservation(long KeyId, DateOnly Day, bool Taken)
+{
+    /// <summary>The counter the unit was taken from (null when none was): a unit goes back only there.</summary>
+    internal DailyQuota.DayCounter? Counter { get; init; }
+}
 
 /// <summary>A reservation's outcome, with what the 429 body and the RateLimit headers need.</summary>
 public readonly record struct DailyDecision(bool Allowed, int Limit, int Used, int SecondsToMidnight, DailyReservation Reservation)

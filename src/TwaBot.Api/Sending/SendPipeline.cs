@@ -28,13 +28,23 @@ public sealed class SendPipeline(
     public async Task<Results<Ok<SendResponse>, ApiError>> SendAsync(SendContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        foreach (var step in Steps)
+        try
         {
-            if (await step.CheckAsync(context, cancellationToken) is { } refusal)
+            foreach (var step in Steps)
             {
-                quota.Refund(context.Reservation); // a refused send holds no unit of the daily cap
-                return refusal;
+                if (await step.CheckAsync(context, cancellationToken) is { } refusal)
+                {
+                    quota.Refund(context.Reservation); // a refused send holds no unit of the daily cap
+                    return refusal;
+                }
             }
+        }
+        catch
+        {
+            // Nor does one that ends in an exception before Meta: a body over the limit or broken off by the
+            // client (its read throws), a request cancelled while a lookup waits.
+            quota.Refund(context.Reservation);
+            throw;
         }
 
         var sent = await dispatcher.DispatchAsync(context, cancellationToken);

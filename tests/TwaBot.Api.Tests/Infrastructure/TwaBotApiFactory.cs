@@ -74,9 +74,12 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
             services.AddSingleton<TimeProvider>(Clock);
             services.AddSingleton<ILogEventSink>(Logs);
             services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClientAddressFromHeader>();
-            // The in-memory server has no socket: the sandbox's calls to itself go through its handler.
+            // The in-memory server has no socket: the sandbox's calls to itself go through its handler (a test
+            // that runs the server on Kestrel instead gets real sockets).
             services.ConfigureHttpClientDefaults(client => client.ConfigurePrimaryHttpMessageHandler(provider =>
-                ((Microsoft.AspNetCore.TestHost.TestServer)provider.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()).CreateHandler()));
+                provider.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>() is Microsoft.AspNetCore.TestHost.TestServer inMemory
+                    ? inMemory.CreateHandler()
+                    : new SocketsHttpHandler { AllowAutoRedirect = false }));
         });
     }
 

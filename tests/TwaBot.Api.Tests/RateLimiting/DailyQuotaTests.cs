@@ -171,6 +171,56 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task ASendWhoseBodyCannotBeReadGivesItsUnitBack()
+    {
+        // A chunked body over 64 KB fails while it is read, after the unit was reserved: the exception used to
+        // skip the refund, so a client's oversized or broken-off sends used up its cap without sending anything.
+        await using var server = new TwaBotApiFactory();
+        server.UseKestrel(0); // the in-memory server enforces no body limit on a chunked body
+        server.StartServer();
+        var tenant = await server.CreateSendingTenantAsync();
+        await SetDailyLimitAsync(server, tenant.KeyId, 3);
+
+        for (var i = 0; i < 2; i++)
+        {
+            var huge = "{\"phone\":\"919876543210\",\"template_name\":\"order_confirmation\",\"body_params\":[\"" + new string('x', 70_000) + "\"]}";
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/send-template")
+            {
+                Content = new StringContent(huge, System.Text.Encoding.UTF8, "application/json"),
+            };
+            request.Headers.TransferEncodingChunked = true; // no length up front: the limit strikes while the body is read
+            await (await tenant.Client.SendAsync(request)).AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE");
+        }
+
+        var health = await tenant.Client.GetAsync("/api/v1/health");
+
+        Assert.Contains("\"day\";r=3;", Assert.Single(health.Headers.GetValues("RateLimit")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnotherBusinesssTimeZoneChangeLeavesThisKeysCountAlone()
+    {
+        // A zone change dropped every key's counter; units held by this key's sends in flight (reserved, row
+        // not written yet) were then missing from its count loaded again, and the key could go over its cap.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var other = await server.CreateBusinessAsync();
+        await SetDailyLimitAsync(server, tenant.KeyId, 2);
+        var quota = server.Services.GetRequiredService<TwaBot.Api.RateLimiting.DailyQuota>();
+        var caller = new TwaBot.Api.ApiKeys.ApiCaller(
+            tenant.KeyId, "key", tenant.BusinessId, "Acme", TwaBot.Api.Businesses.Plan.Pro, "Asia/Kolkata", [], null, 2, null, null);
+        var inFlight = await quota.TryReserveAsync(caller, CancellationToken.None); // reserved; its row is not written yet
+
+        await server.AdminPatchAsync($"/admin/v1/businesses/{other}", new { time_zone = "America/New_York" });
+        var second = await quota.TryReserveAsync(caller, CancellationToken.None);
+        var third = await quota.TryReserveAsync(caller, CancellationToken.None);
+
+        Assert.True(inFlight.Allowed);
+        Assert.True(second.Allowed);
+        Assert.False(third.Allowed); // the in-flight unit still counts
+    }
+
+    [Fact]
     public async Task TheSweepKeepsAReasonAlreadyStored()
     {
         // "Meta answered HTTP 503" says more than "interrupted before Meta answered", which would be false.

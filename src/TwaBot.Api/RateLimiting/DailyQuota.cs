@@ -49,7 +49,7 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
         var counter = await CounterAsync(caller.KeyId, today.Date, cancellationToken);
         var taken = counter.TryTake(limit, out var used);
         return new DailyDecision(taken, limit, used, today.SecondsToMidnight,
-            new DailyReservation(caller.KeyId, today.Date, taken) { Counter = taken ? counter : null });
+            new DailyReservation(caller.KeyId, today.Date) { Counter = taken ? counter : null });
     }
 
     /// <summary>
@@ -205,9 +205,9 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
 }
 
 /// <summary>A reserved unit, to give back if the send does not reach Meta.</summary>
-public readonly record struct DailyReservation(long KeyId, DateOnly Day, bool Taken)
+public readonly record struct DailyReservation(long KeyId, DateOnly Day)
 {
-    /// <summary>The counter the unit was taken from (null when none was): a unit goes back only there.</summary>
+    /// <summary>The counter the unit was taken from (null when none was taken): a unit goes back only there.</summary>
     internal DailyQuota.DayCounter? Counter { get; init; }
 }
 

@@ -211,7 +211,7 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         await AddAtMetaAsync(tenant.BusinessId, new SandboxTemplate
         {
             WabaId = "", MetaId = "771234567890124", Name = "back_in_stock", Language = "en", Category = "MARKETING",
-                Status = "APPROVED", Body = "{{1}} is back in stock.",
+            Status = "APPROVED", Body = "{{1}} is back in stock.",
         });
         using var admin = factory.CreateAdminClient();
 
@@ -321,7 +321,7 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         await AddAtMetaAsync(tenant.BusinessId, new SandboxTemplate
         {
             WabaId = "", MetaId = "771234567890125", Name = "pickup_ready", Language = "en", Category = "UTILITY",
-                Status = "APPROVED", Body = "Hi {{1}}, order {{2}} is ready at {{3}}.",
+            Status = "APPROVED", Body = "Hi {{1}}, order {{2}} is ready at {{3}}.",
         });
         using var admin = factory.CreateAdminClient();
 

@@ -567,6 +567,17 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
     }
 
     [Fact]
+    public async Task ANumberNoBusinessIsConnectedToIsLoggedOncePerDeliveryNotPerStatus()
+    {
+        const string unknownNumber = "109000000000777";
+
+        await DeliverAsync(unknownNumber, Status("wamid.nobody-1", "sent", T0), Status("wamid.nobody-2", "sent", T0), Status("wamid.nobody-3", "sent", T0));
+
+        Assert.Single(factory.Logs.Events, e => e.MessageTemplate.Text.Contains("which no business is connected to", StringComparison.Ordinal)
+            && e.Properties["PhoneNumberId"].ToString() == $"\"{unknownNumber}\"");
+    }
+
+    [Fact]
     public async Task AStaleStatusEventsCategoryIsStaleToo()
     {
         var (wabaId, client) = await SpringSaleTemplateAsync("APPROVED");

@@ -121,9 +121,20 @@ public static class ApiErrors
     }, retryAfterSeconds);
 
     /// <param name="mayHaveBeenSent">False when the call certainly never reached Meta (connection refused).</param>
-    public static ApiError MetaUnavailable(bool mayHaveBeenSent) => Create(Status502BadGateway, ErrorCodes.MetaUnavailable, mayHaveBeenSent
-        ? "WhatsApp (Meta) failed or did not answer, so whether it took the message is unknown; it may still be delivered, and sending it again may deliver it twice."
-        : "WhatsApp (Meta) could not be reached, or what answered was not Meta, so the message was not sent. Try again shortly.");
+    /// <param name="messageId">
+    /// For a send that may have been sent: our reference to its row (<c>twb:N</c>), which message-status takes
+    /// until Meta's status webhook (or the sweep) settles it.
+    /// </param>
+    public static ApiError MetaUnavailable(bool mayHaveBeenSent, string? messageId = null) => !mayHaveBeenSent
+        ? Create(Status502BadGateway, ErrorCodes.MetaUnavailable,
+            "WhatsApp (Meta) could not be reached, or what answered was not Meta, so the message was not sent. Try again shortly.")
+        : new(Status502BadGateway, new ErrorBody
+        {
+            Error = "WhatsApp (Meta) failed or did not answer, so whether it took the message is unknown; it may still be delivered, and sending it again may deliver it twice."
+                + (messageId is null ? "" : " Follow it with GET /api/v1/message-status/{message_id}."),
+            ErrorCode = ErrorCodes.MetaUnavailable,
+            MessageId = messageId,
+        });
 
     public static ApiError MetaPaused(int retryAfterSeconds) => new(Status503ServiceUnavailable, new ErrorBody
     {

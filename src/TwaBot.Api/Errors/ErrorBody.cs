@@ -41,6 +41,10 @@ public sealed record ErrorBody
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? RetryAfterSeconds { get; init; }
+
+    /// <summary>A send whose outcome is unknown: the id to follow it by on message-status.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? MessageId { get; init; }
 }
 
 /// <summary>The seed's <c>session_window</c> object; <c>last_inbound_at</c> is written even when null.</summary>

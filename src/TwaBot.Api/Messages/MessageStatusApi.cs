@@ -28,10 +28,13 @@ public static class MessageStatusApi
     {
         // An id stored with a line break or a space by the client's own code would otherwise poll a 404 for ever.
         messageId = messageId.Trim();
-        // Another business's message does not exist for this caller: the same 404 as an unknown id.
+        // Another business's message does not exist for this caller: the same 404 as an unknown id. Meta's wamid
+        // finds a message, and so does our reference (twb:N) that a send with an unknown outcome answered; such a
+        // message answers with its wamid once Meta's status webhook has told it.
+        var rowId = StatusReports.CallbackMessageId(messageId);
         var message = await db.Messages.AsNoTracking()
-            .Where(m => m.Wamid == messageId && m.BusinessId == caller.BusinessId)
-            .Select(m => new MessageStatusResponse(m.Wamid!, m.ApiStatus, m.DeliveryStatus, m.SentAt, m.To, m.FailureReason))
+            .Where(m => (rowId != null ? m.Id == rowId : m.Wamid == messageId) && m.BusinessId == caller.BusinessId)
+            .Select(m => new MessageStatusResponse(m.Wamid ?? messageId, m.ApiStatus, m.DeliveryStatus, m.SentAt, m.To, m.FailureReason))
             .SingleOrDefaultAsync(cancellationToken);
         return message is null ? ApiErrors.MessageNotFound() : TypedResults.Ok(message);
     }

@@ -17,7 +17,10 @@ public static class StatusReports
 {
     public const string CallbackPrefix = "twb:";
 
-    /// <summary>The <c>biz_opaque_callback_data</c> a send carries: our message id.</summary>
+    /// <summary>
+    /// The <c>biz_opaque_callback_data</c> a send carries: our message id. It is also the <c>message_id</c> a caller
+    /// gets for a send whose outcome is unknown (no wamid yet), which message-status takes too.
+    /// </summary>
     public static string CallbackData(long messageId) => CallbackPrefix + messageId.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Applies the report to its message, or parks it; returns true when it found the message.</summary>
@@ -116,7 +119,8 @@ public static class StatusReports
             : null;
     }
 
-    private static long? CallbackMessageId(string? callbackData) =>
+    /// <summary>Our message id in callback data or a reference (<c>twb:N</c>); null for anything else.</summary>
+    public static long? CallbackMessageId(string? callbackData) =>
         callbackData is not null && callbackData.StartsWith(CallbackPrefix, StringComparison.Ordinal)
         && long.TryParse(callbackData.AsSpan(CallbackPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
             ? id

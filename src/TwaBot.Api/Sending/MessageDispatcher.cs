@@ -88,7 +88,7 @@ public sealed partial class MessageDispatcher(
         var lastInboundAt = failure.Error?.Code == 131047
             ? await SessionWindowIsOpen.LastInboundAtAsync(db, context.Caller.BusinessId, message.To, CancellationToken.None)
             : null;
-        return MetaErrorMapping.ToApiError(failure, context, lastInboundAt);
+        return MetaErrorMapping.ToApiError(failure, context, lastInboundAt, StatusReports.CallbackData(message.Id));
     }
 
     /// <summary>

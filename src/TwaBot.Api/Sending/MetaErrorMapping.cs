@@ -6,7 +6,8 @@ namespace TwaBot.Api.Sending;
 /// <summary>Meta's answers at send time, as our errors (PRODUCT.md §5).</summary>
 public static class MetaErrorMapping
 {
-    public static ApiError ToApiError(MetaFailure failure, SendContext context, DateTime? lastInboundAt)
+    /// <summary>The caller's answer; <c>messageId</c>, our reference to the send's row, is given when the outcome is unknown.</summary>
+    public static ApiError ToApiError(MetaFailure failure, SendContext context, DateTime? lastInboundAt, string? messageId = null)
     {
         ArgumentNullException.ThrowIfNull(failure);
         ArgumentNullException.ThrowIfNull(context);
@@ -23,7 +24,7 @@ public static class MetaErrorMapping
 
         if (failure.Kind == MetaFailureKind.Unavailable || failure.Error is not { } error)
         {
-            return ApiErrors.MetaUnavailable(failure.MayHaveBeenSent);
+            return ApiErrors.MetaUnavailable(failure.MayHaveBeenSent, messageId);
         }
 
         return error.Code switch

@@ -108,8 +108,37 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         // Meta's 5xx may come after it took the message: the row waits for a status webhook (or the sweep).
         await AssertRowAsync(tenant.BusinessId, "919876540500", "pending", 131000);
         Assert.Contains("may still be delivered", json.GetProperty("error").GetString(), StringComparison.Ordinal);
-        // message-status needs Meta's message id, which a failed send does not have: do not send the caller there.
-        Assert.DoesNotContain("message-status", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        // The caller can follow it: message-status takes the message_id the 502 gives (our reference, no wamid yet).
+        var reference = json.GetProperty("message_id").GetString()!;
+        Assert.Matches("^twb:[0-9]+$", reference);
+        var status = await (await tenant.Client.GetAsync($"/api/v1/message-status/{Uri.EscapeDataString(reference)}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal((reference, "pending"), (status.GetProperty("message_id").GetString(), status.GetProperty("api_status").GetString()));
+    }
+
+    [Fact]
+    public async Task ASendWithAnUnknownOutcomeIsFollowedByItsReferenceUntilMetaSettlesIt()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var other = await factory.CreateSendingTenantAsync();
+        var unknown = await (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876540500", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } }))
+            .AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+        var reference = unknown.GetProperty("message_id").GetString()!;
+        var phoneNumberId = "";
+        await factory.WithDbAsync(async db => phoneNumberId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).PhoneNumberId);
+
+        // Meta did take it: its report carries our callback data (the reference) and the wamid.
+        var report = Webhooks.MetaPayloads.Status("wamid.settled-late", "delivered", factory.Clock.GetUtcNow());
+        report["biz_opaque_callback_data"] = reference;
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(Webhooks.MetaPayloads.Entry(
+            Webhooks.MetaPayloads.MessagesChange(phoneNumberId, statuses: [report]))));
+        await factory.ApplyWebhooksAsync();
+
+        var status = await (await tenant.Client.GetAsync($"/api/v1/message-status/{Uri.EscapeDataString(reference)}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(("wamid.settled-late", "success", "delivered"),
+            (status.GetProperty("message_id").GetString(), status.GetProperty("api_status").GetString(), status.GetProperty("delivery_status").GetString()));
+        // Another business's reference does not exist for this caller.
+        await (await other.Client.GetAsync($"/api/v1/message-status/{Uri.EscapeDataString(reference)}")).AssertErrorAsync(HttpStatusCode.NotFound, "MESSAGE_NOT_FOUND");
     }
 
     [Fact]

@@ -18,6 +18,8 @@ public static class MessageStatusApi
             .WithName("MessageStatus")
             .WithTags("Sending")
             .WithSummary("The delivery status of a sent message, updated from Meta's delivery webhooks.")
+            .WithDescription("messageId is the message_id a send answered: Meta's id (wamid.…), or, for a send whose outcome "
+                + "was unknown (502 META_UNAVAILABLE), our own id (twb:N) until Meta's status webhook tells.")
             .ProducesErrors(StatusCodes.Status404NotFound)
             .WithExamples(responses: [(StatusCodes.Status200OK, Examples.Delivered), (StatusCodes.Status404NotFound, Examples.NotFound)]);
         return api;

@@ -77,6 +77,14 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task MessageStatusSaysWhichIdsItTakes()
+    {
+        var document = await Document();
+
+        Assert.Contains("twb:N", Operation(document, "/api/v1/message-status/{messageId}", "get").GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AdminCallsThatReachMetaOrMayConflictListThoseAnswers()
     {
         var document = await Document();

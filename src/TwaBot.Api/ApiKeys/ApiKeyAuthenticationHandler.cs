@@ -45,8 +45,11 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail(new ApiKeyRejectedException(ApiErrors.RateLimited(retryAfter)));
         }
 
+        // Only guesses count: a revoked or expired key is one we issued (found by its hash), which no guesser can
+        // make up; a CRM still retrying it must not lock every other key out of its address.
         var result = await AuthenticateKeyAsync(presented);
-        if (result.Failure is not null)
+        if (result.Failure is not null
+            && result.Failure is not ApiKeyRejectedException { Error.Body.ErrorCode: ErrorCodes.ApiKeyRevoked or ErrorCodes.ApiKeyExpired })
         {
             failedAuthentication.RecordFailure(client);
         }

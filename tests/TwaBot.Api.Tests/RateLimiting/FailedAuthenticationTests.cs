@@ -57,6 +57,31 @@ public class FailedAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AStaleRevokedKeyIsNoGuessAndLocksNoOneOut()
+    {
+        // A CRM retrying a key that was revoked presents a key we issued: it is told so each time, and its
+        // address's other keys are not held back as if it were guessing.
+        var businessId = await _factory.CreateBusinessAsync();
+        var (revoked, revokedId) = await _factory.CreateApiKeyAsync(businessId);
+        var (good, _) = await _factory.CreateApiKeyAsync(businessId);
+        using var admin = _factory.CreateAdminClient();
+        (await admin.DeleteAsync($"/admin/v1/api-keys/{revokedId}")).EnsureSuccessStatusCode();
+        using var stale = _factory.CreateClientFrom("203.0.113.80");
+        stale.DefaultRequestHeaders.Add("X-API-Key", revoked);
+        var statuses = new List<HttpStatusCode>();
+
+        for (var i = 0; i < 25; i++)
+        {
+            statuses.Add((await stale.GetAsync("/api/v1/health")).StatusCode);
+        }
+
+        using var sameAddress = _factory.CreateClientFrom("203.0.113.80");
+        sameAddress.DefaultRequestHeaders.Add("X-API-Key", good);
+        Assert.All(statuses, status => Assert.Equal(HttpStatusCode.Unauthorized, status));
+        Assert.Equal(HttpStatusCode.OK, (await sameAddress.GetAsync("/api/v1/health")).StatusCode);
+    }
+
+    [Fact]
     public async Task GuessingTheAdminKeyIsSlowedTo429Too()
     {
         using var guesser = _factory.CreateClientFrom("203.0.113.70");

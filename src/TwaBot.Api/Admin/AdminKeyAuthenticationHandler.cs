@@ -47,8 +47,6 @@ internal sealed class AdminKeyAuthenticationHandler(
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        var result = await HandleAuthenticateOnceSafeAsync();
-        var error = result.Failure is ApiKeys.ApiKeyRejectedException rejected ? rejected.Error : ApiErrors.AdminUnauthorized();
-        await error.ExecuteAsync(Context);
+        await ApiKeys.ApiKeyRejectedException.AnswerOf(await HandleAuthenticateOnceSafeAsync(), ApiErrors.AdminUnauthorized()).ExecuteAsync(Context);
     }
 }

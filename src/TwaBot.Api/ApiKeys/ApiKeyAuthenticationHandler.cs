@@ -99,9 +99,7 @@ internal sealed class ApiKeyAuthenticationHandler(
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        var result = await HandleAuthenticateOnceSafeAsync();
-        var error = result.Failure is ApiKeyRejectedException rejected ? rejected.Error : ApiErrors.MissingApiKey(QueryAllowed);
-        await error.ExecuteAsync(Context);
+        await ApiKeyRejectedException.AnswerOf(await HandleAuthenticateOnceSafeAsync(), ApiErrors.MissingApiKey(QueryAllowed)).ExecuteAsync(Context);
     }
 
     private string? PresentedKey()
@@ -123,10 +121,14 @@ internal sealed class ApiKeyAuthenticationHandler(
     private static AuthenticateResult Reject(ApiError error) => AuthenticateResult.Fail(new ApiKeyRejectedException(error));
 }
 
-/// <summary>Carries the precise 401 answer from authentication to the challenge.</summary>
+/// <summary>Carries the precise 401 (or 429) answer from authentication to the challenge.</summary>
 internal sealed class ApiKeyRejectedException(ApiError error) : Exception(error.Body.ErrorCode)
 {
     public ApiError Error { get; } = error;
+
+    /// <summary>The answer authentication chose, or <paramref name="otherwise"/> when it chose none (no key given).</summary>
+    public static ApiError AnswerOf(AuthenticateResult result, ApiError otherwise) =>
+        result.Failure is ApiKeyRejectedException rejected ? rejected.Error : otherwise;
 }
 
 /// <summary>Marks the one endpoint (quick-send) whose key may come in the <c>apikey</c> query parameter.</summary>

@@ -61,6 +61,15 @@ public class TemplatesTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
     }
 
     [Theory]
+    [InlineData("Hi {{2}}, your order {{1}}, again {{2}}, of {{10}}", "1,2,10")]     // numbered: in the order sends fill them
+    [InlineData("Named {{first_name}}, order {{order_id}}, {{first_name}}", "first_name,order_id")] // named: by first appearance
+    [InlineData("No placeholders here.", "")]
+    public void PlaceholdersAreListedByTheirOwnNames(string content, string expected)
+    {
+        Assert.Equal(expected, string.Join(",", Template.PlaceholderNames(content)));
+    }
+
+    [Theory]
     [InlineData("Hi {{1}}, your order {{2}} of {{3}}", true)]
     [InlineData("{{2}} before {{1}}", true)]
     [InlineData("No placeholders here.", true)]

@@ -33,7 +33,16 @@ builder.Services.AddMetaWebhooks();         // durable inbox, background process
 builder.Services.AddSending();              // the send pipeline and its steps
 builder.Services.AddSandbox();              // the Meta emulator (used in sandbox mode only)
 
-var app = builder.Build();
+WebApplication app;
+try
+{
+    app = builder.Build();
+}
+catch (Exception error) when (ConfigurationErrors.IsConfigurationError(error))
+{
+    Console.Error.WriteLine(ConfigurationErrors.Describe(error)); // e.g. a Serilog setting it cannot read
+    return 1;
+}
 
 // A bad setting stops the server with the setting's name, not a stack trace. (Under the tests'
 // in-memory host the start-up exception reaches the test instead.)
@@ -61,7 +70,9 @@ app.MapMetaWebhooks();
 app.MapSandbox();
 app.MapLivenessChecks();
 
-var stopping = app.Lifetime.ApplicationStopping; // taken now: the host is disposed by the time Run throws
+// Taken now: the host is disposed by the time Run throws.
+var stopping = app.Lifetime.ApplicationStopping;
+var addresses = ListenFailures.ConfiguredAddresses(app.Configuration);
 try
 {
     app.Run();
@@ -71,6 +82,11 @@ catch (OperationCanceledException) when (stopping.IsCancellationRequested)
     // SIGTERM or Ctrl+C while starting (migrations, the sandbox's first seed, which are all-or-nothing):
     // a stop like any other, not a crash with a stack trace and exit 134.
     Console.Error.WriteLine("TwaBot stopped while starting.");
+}
+catch (Exception error) when (ListenFailures.IsOne(error))
+{
+    Console.Error.WriteLine(ListenFailures.Describe(error, addresses));
+    return 1;
 }
 
 return 0;

@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.Extensions.Options;
 
 namespace TwaBot.Api.Configuration;
@@ -7,7 +8,7 @@ public static class ConfigurationErrors
 {
     public static bool IsConfigurationError(Exception error) => error switch
     {
-        OptionsValidationException => true,
+        OptionsValidationException or ConfigurationErrorException => true,
         // The binder's message names the setting: "Failed to convert configuration value at 'TwaBot:…'".
         InvalidOperationException e => e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal),
         AggregateException e => e.InnerExceptions.All(IsConfigurationError),
@@ -33,10 +34,14 @@ public static class ConfigurationErrors
             problems.AddRange(Messages(error));
         }
 
-        if (services.GetService<IConfiguration>() is { } configuration
-            && Data.DataExtensions.ConnectionStringProblem(configuration.GetConnectionString(Data.DataExtensions.ConnectionStringName)) is { } badSetting)
+        if (services.GetService<IConfiguration>() is { } configuration)
         {
-            problems.Add(badSetting);
+            problems.AddRange(UnknownSettings(configuration.GetSection(TwaBotOptions.SectionName), typeof(TwaBotOptions))
+                .Select(setting => $"{setting} is not a setting (misspelt? README, 'Configuration', lists them all)."));
+            if (Data.DataExtensions.ConnectionStringProblem(configuration.GetConnectionString(Data.DataExtensions.ConnectionStringName)) is { } badSetting)
+            {
+                problems.Add(badSetting);
+            }
         }
 
         if (problems.Count == 0 && services.GetService<Data.SqliteConnections>() is { } database
@@ -47,6 +52,19 @@ public static class ConfigurationErrors
 
         return problems.Count == 0 ? null : Report(problems);
     }
+
+    /// <summary>
+    /// Keys under the TwaBot section that no option reads: a misspelt one would leave its option at the
+    /// default without a word. (The binder's ErrorOnUnknownConfiguration names the options class, not the
+    /// setting's path, and stops at the first class.) Names match as the binder matches them, ignoring case.
+    /// </summary>
+    internal static IEnumerable<string> UnknownSettings(IConfigurationSection section, Type options) =>
+        section.GetChildren().SelectMany(child =>
+            options.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase) is not { } property
+                ? [child.Path]
+                : property.PropertyType.IsClass && property.PropertyType != typeof(string)
+                    ? UnknownSettings(child, property.PropertyType)
+                    : []);
 
     /// <summary>True under WebApplicationFactory, whose in-memory server must see start-up failures itself.</summary>
     public static bool IsTestHost(WebApplication app) =>
@@ -66,3 +84,6 @@ public static class ConfigurationErrors
         "TwaBot server cannot start; fix the configuration:" + Environment.NewLine
         + string.Join(Environment.NewLine, messages.Select(m => "  - " + m));
 }
+
+/// <summary>A setting outside the TwaBot section that the server cannot use, such as a logging level it cannot read.</summary>
+public sealed class ConfigurationErrorException(string message, Exception inner) : Exception(message, inner);

@@ -25,17 +25,7 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
             failures.Add($"TwaBot:DefaultTimeZone '{options.DefaultTimeZone}' is not an IANA time zone (e.g. Asia/Kolkata).");
         }
 
-        if (!Uri.TryCreate(options.Meta.GraphBaseUrl, UriKind.Absolute, out var graph)
-            || (graph.Scheme != Uri.UriSchemeHttps && graph.Scheme != Uri.UriSchemeHttp))
-        {
-            failures.Add($"TwaBot:Meta:GraphBaseUrl '{options.Meta.GraphBaseUrl}' must be an absolute http(s) URL.");
-        }
-
-        if (!GraphVersionPattern().IsMatch(options.Meta.GraphVersion ?? ""))
-        {
-            failures.Add($"TwaBot:Meta:GraphVersion '{options.Meta.GraphVersion}' must look like v23.0.");
-        }
-
+        ValidateGraphAddress(failures, options.Meta, mode);
         ValidateResilience(failures, options.Meta.Resilience);
 
         if (options.Sandbox.StatusDelayMilliseconds is < 0 or > 600_000)
@@ -53,15 +43,14 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
             failures.Add($"TwaBot:Webhooks:KeepBodiesDays must be between 1 and 3650 (got {options.Webhooks.KeepBodiesDays}).");
         }
 
-        if (options.Sandbox.GraphLatencyMilliseconds < 0)
+        if (options.Sandbox.GraphLatencyMilliseconds is < 0 or > 60_000)
         {
-            failures.Add($"TwaBot:Sandbox:GraphLatencyMilliseconds must not be negative (got {options.Sandbox.GraphLatencyMilliseconds}).");
+            failures.Add($"TwaBot:Sandbox:GraphLatencyMilliseconds must be between 0 and 60000 (got {options.Sandbox.GraphLatencyMilliseconds}).");
         }
 
-        if (!string.IsNullOrEmpty(options.AdminKey) && options.AdminKey.Length < 16)
-        {
-            failures.Add("TwaBot:AdminKey must be at least 16 characters long.");
-        }
+        ValidateSecret(failures, "TwaBot:AdminKey", options.AdminKey);
+        ValidateSecret(failures, "TwaBot:Meta:AppSecret", options.Meta.AppSecret);
+        ValidateSecret(failures, "TwaBot:Meta:VerifyToken", options.Meta.VerifyToken);
 
         if (!mode.IsSandbox)
         {
@@ -83,17 +72,19 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
+    /// <summary>
+    /// The ranges Polly accepts (timeouts of 10 ms to a day, breaker windows of 0.5 s to a day), narrowed to
+    /// what makes sense for one call to Meta; NaN and infinities fail every comparison, so finiteness is
+    /// checked first. MetaResilienceTests builds the pipeline at each bound.
+    /// </summary>
     private static void ValidateResilience(List<string> failures, MetaResilienceOptions resilience)
     {
         const string Section = "TwaBot:Meta:Resilience:";
-        if (resilience.AttemptTimeoutSeconds is <= 0 or > 120)
+        Between(failures, Section + "AttemptTimeoutSeconds", resilience.AttemptTimeoutSeconds, 0.01, 120);
+        Between(failures, Section + "TotalTimeoutSeconds", resilience.TotalTimeoutSeconds, 0.01, 300);
+        if (resilience.TotalTimeoutSeconds < resilience.AttemptTimeoutSeconds)
         {
-            failures.Add($"{Section}AttemptTimeoutSeconds must be between 0 and 120 (got {resilience.AttemptTimeoutSeconds}).");
-        }
-
-        if (resilience.TotalTimeoutSeconds < resilience.AttemptTimeoutSeconds || resilience.TotalTimeoutSeconds > 300)
-        {
-            failures.Add($"{Section}TotalTimeoutSeconds must be at least AttemptTimeoutSeconds and at most 300 (got {resilience.TotalTimeoutSeconds}).");
+            failures.Add($"{Section}TotalTimeoutSeconds must be at least AttemptTimeoutSeconds (got {resilience.TotalTimeoutSeconds} < {resilience.AttemptTimeoutSeconds}).");
         }
 
         if (resilience.MaxRetries is < 0 or > 5)
@@ -101,12 +92,12 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
             failures.Add($"{Section}MaxRetries must be between 0 and 5 (got {resilience.MaxRetries}).");
         }
 
-        if (resilience.RetryBaseDelayMilliseconds < 0)
+        if (resilience.RetryBaseDelayMilliseconds is < 0 or > 60_000)
         {
-            failures.Add($"{Section}RetryBaseDelayMilliseconds must not be negative (got {resilience.RetryBaseDelayMilliseconds}).");
+            failures.Add($"{Section}RetryBaseDelayMilliseconds must be between 0 and 60000 (got {resilience.RetryBaseDelayMilliseconds}).");
         }
 
-        if (resilience.BreakerFailureRatio is <= 0 or > 1)
+        if (!double.IsFinite(resilience.BreakerFailureRatio) || resilience.BreakerFailureRatio is <= 0 or > 1)
         {
             failures.Add($"{Section}BreakerFailureRatio must be above 0 and at most 1 (got {resilience.BreakerFailureRatio}).");
         }
@@ -116,9 +107,71 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
             failures.Add($"{Section}BreakerMinimumThroughput must be at least 2 (got {resilience.BreakerMinimumThroughput}).");
         }
 
-        if (resilience.BreakerSamplingSeconds < 0.5 || resilience.BreakerBreakSeconds < 0.5)
+        Between(failures, Section + "BreakerSamplingSeconds", resilience.BreakerSamplingSeconds, 0.5, 86_400);
+        Between(failures, Section + "BreakerBreakSeconds", resilience.BreakerBreakSeconds, 0.5, 86_400);
+    }
+
+    /// <summary>
+    /// Meta's address: absolute http(s), nothing the version path could end up inside (a query, a
+    /// fragment), no credentials; in live mode HTTPS unless Meta is on this machine (a proxy or a fake),
+    /// since every call carries a business's access token.
+    /// </summary>
+    private static void ValidateGraphAddress(List<string> failures, MetaOptions meta, ServerMode mode)
+    {
+        if (!Uri.TryCreate(meta.GraphBaseUrl, UriKind.Absolute, out var graph)
+            || (graph.Scheme != Uri.UriSchemeHttps && graph.Scheme != Uri.UriSchemeHttp))
         {
-            failures.Add($"{Section}BreakerSamplingSeconds and BreakerBreakSeconds must be at least 0.5.");
+            failures.Add($"TwaBot:Meta:GraphBaseUrl '{meta.GraphBaseUrl}' must be an absolute http(s) URL.");
+        }
+        else if (graph.Query.Length > 0 || graph.Fragment.Length > 0 || graph.UserInfo.Length > 0)
+        {
+            failures.Add("TwaBot:Meta:GraphBaseUrl must have no query, fragment or user name: the API version and paths are appended to it.");
+        }
+        else if (!mode.IsSandbox && graph.Scheme == Uri.UriSchemeHttp && !graph.IsLoopback)
+        {
+            failures.Add($"TwaBot:Meta:GraphBaseUrl '{meta.GraphBaseUrl}' must use https in live mode: every call carries a business's access token.");
+        }
+
+        if (!GraphVersionPattern().IsMatch(meta.GraphVersion ?? ""))
+        {
+            failures.Add($"TwaBot:Meta:GraphVersion '{meta.GraphVersion}' must look like v23.0.");
+        }
+    }
+
+    /// <summary>
+    /// A secret is compared byte for byte with what clients and Meta present, and HTTP trims header values:
+    /// whitespace at either end (a secret file's final line break) would make it impossible to match.
+    /// README's example values are public, so they are refused as well.
+    /// </summary>
+    private static void ValidateSecret(List<string> failures, string setting, string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return;
+        }
+
+        if (value.Trim() != value)
+        {
+            failures.Add($"{setting} must not begin or end with whitespace or a line break (a secret file's last line break?).");
+        }
+        else if (value.Length < 16)
+        {
+            failures.Add($"{setting} must be at least 16 characters long.");
+        }
+        else if (ReadmeExampleSecrets.Contains(value))
+        {
+            failures.Add($"{setting} is README's example value, which anyone can read: choose a random one.");
+        }
+    }
+
+    private static readonly HashSet<string> ReadmeExampleSecrets =
+        ["change-me-to-a-long-random-string", "your-meta-app-secret", "your-webhook-verify-token"];
+
+    private static void Between(List<string> failures, string setting, double value, double least, double most)
+    {
+        if (!double.IsFinite(value) || value < least || value > most)
+        {
+            failures.Add($"{setting} must be between {least} and {most} (got {value}).");
         }
     }
 
@@ -130,6 +183,6 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
         }
     }
 
-    [GeneratedRegex(@"^v\d+\.\d+$")]
+    [GeneratedRegex(@"\Av[0-9]+\.[0-9]+\z")]
     private static partial Regex GraphVersionPattern();
 }

@@ -32,18 +32,30 @@ public static class DataExtensions
         .UseSnakeCaseNamingConvention()
         .AddInterceptors(new SqliteDurability());
 
-    /// <summary>What is wrong with the configured connection string, or null when SQLite can read it.</summary>
+    /// <summary>What is wrong with the configured connection string, or null when the server can use it.</summary>
     internal static string? ConnectionStringProblem(string? configured)
     {
+        SqliteConnectionStringBuilder builder;
         try
         {
-            _ = BuildConnectionString(configured, Path.GetTempPath());
-            return null;
+            builder = new SqliteConnectionStringBuilder(BuildConnectionString(configured, Path.GetTempPath()));
         }
-        catch (ArgumentException error)
+        catch (Exception error) when (error is ArgumentException or FormatException or OverflowException)
         {
-            return $"ConnectionStrings:{ConnectionStringName} must be a SQLite connection string such as \"{DefaultConnectionString}\" ({error.Message})";
+            return Problem(error.Message);
         }
+
+        return builder switch
+        {
+            { DataSource: "" } => Problem("it names no database file"),
+            { DataSource: ":memory:" } or { Mode: SqliteOpenMode.Memory } =>
+                Problem("an in-memory database would lose every message at a stop, and cannot use the write-ahead log; name a file"),
+            { Password.Length: > 0 } => Problem("this build of SQLite cannot encrypt; remove Password and encrypt the disk instead"),
+            _ => null,
+        };
+
+        static string Problem(string why) =>
+            $"ConnectionStrings:{ConnectionStringName} must be a SQLite connection string such as \"{DefaultConnectionString}\" ({why})";
     }
 
     /// <summary>
@@ -55,12 +67,7 @@ public static class DataExtensions
     internal static string? DatabaseFileProblem(SqliteConnections database)
     {
         var builder = new SqliteConnectionStringBuilder(database.ConnectionString);
-        var main = builder.DataSource;
-        if (main is not { Length: > 0 } || main == ":memory:" || builder.Mode == SqliteOpenMode.Memory)
-        {
-            return null;
-        }
-
+        var main = builder.DataSource; // a file: ConnectionStringProblem refuses the rest
         builder.DataSource = Webhooks.WebhookInboxFile.PathBeside(main);
         return FileProblem(database.ConnectionString, main) ?? FileProblem(builder.ToString(), builder.DataSource);
     }
@@ -102,8 +109,7 @@ public static class DataExtensions
             ForeignKeys = true,
             Pooling = true,
         };
-        if (builder.DataSource is { Length: > 0 } file && file != ":memory:" && builder.Mode != SqliteOpenMode.Memory
-            && !Path.IsPathRooted(file))
+        if (builder.DataSource is { Length: > 0 } file && file != ":memory:" && !Path.IsPathRooted(file))
         {
             builder.DataSource = Path.Combine(contentRoot, file);
         }

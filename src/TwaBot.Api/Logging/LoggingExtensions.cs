@@ -12,6 +12,7 @@ public static class LoggingExtensions
     public static WebApplicationBuilder AddTwaBotLogging(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        IConfiguration configuration = builder.Configuration;
         builder.Services.AddSerilog((services, logger) => logger
             .MinimumLevel.Information()
             // The framework's request-start/finish lines would duplicate ours (and print query strings).
@@ -26,7 +27,7 @@ public static class LoggingExtensions
             // request two more lines; the request's own line has its 401.
             .MinimumLevel.Override(typeof(ApiKeys.ApiKeyAuthenticationHandler).FullName!, LogEventLevel.Warning)
             .MinimumLevel.Override(typeof(Admin.AdminKeyAuthenticationHandler).FullName!, LogEventLevel.Warning)
-            .ReadFrom.Configuration(builder.Configuration)
+            .ReadSettings(configuration)
             // Pinned after the configuration, so that no setting brings them back, even one naming these
             // categories: Kestrel puts the raw request line or header (an apikey= value, an X-Admin-Key) into
             // the exception of its bad-request lines, and exceptions are not redacted; the framework's
@@ -37,15 +38,38 @@ public static class LoggingExtensions
             .Enrich.FromLogContext()
             .Enrich.With<SecretRedaction>()
             .Enrich.With<ControlCharacterEscaping>()
-            // A stop during start-up cancels it; the host reports that as "Hosting failed to start" with a
-            // stack trace, and Program says "stopped while starting" instead.
-            .Filter.ByExcluding(e => e.Exception is OperationCanceledException
+            // A stop during start-up cancels it, and an address Kestrel cannot open stops it; the host reports
+            // either as "Hosting failed to start" with a stack trace, and Program says it in one line instead.
+            .Filter.ByExcluding(e => (e.Exception is OperationCanceledException || Http.ListenFailures.IsOne(e.Exception))
                 && e.Properties.TryGetValue("SourceContext", out var source) && source.ToString() == "\"Microsoft.Extensions.Hosting.Internal.Host\"")
-            .WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture),
+            .WriteToConsoleUnlessConfigured(configuration),
             // Each host keeps its own logger (several run side by side in the tests).
             preserveStaticLogger: true);
         return builder;
     }
+
+    /// <summary>The Serilog section; a value it cannot read stops the server as a configuration error, in one line.</summary>
+    private static LoggerConfiguration ReadSettings(this LoggerConfiguration logger, IConfiguration configuration)
+    {
+        try
+        {
+            return logger.ReadFrom.Configuration(configuration);
+        }
+        catch (Exception error) when (error is InvalidOperationException or FormatException or ArgumentException or InvalidCastException
+            or System.Reflection.TargetInvocationException)
+        {
+            throw new Configuration.ConfigurationErrorException($"Serilog: {error.Message}", error);
+        }
+    }
+
+    /// <summary>
+    /// Plain text on the console, unless the Serilog section names sinks of its own (JSON on the console,
+    /// say): both would print every line twice.
+    /// </summary>
+    private static LoggerConfiguration WriteToConsoleUnlessConfigured(this LoggerConfiguration logger, IConfiguration configuration) =>
+        configuration.GetSection("Serilog:WriteTo").Exists()
+            ? logger
+            : logger.WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>One line per request: method, path (never the query string), status, time, key and business.</summary>
     public static WebApplication UseTwaBotRequestLogging(this WebApplication app)

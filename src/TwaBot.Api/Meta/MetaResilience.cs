@@ -38,9 +38,10 @@ public static class MetaResilience
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
         builder.TimeProvider = TimeProvider.System;
-        builder
-            .AddTimeout(TimeSpan.FromSeconds(options.TotalTimeoutSeconds))
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        builder.AddTimeout(TimeSpan.FromSeconds(options.TotalTimeoutSeconds));
+        if (options.MaxRetries > 0) // Polly's retry needs at least one attempt; 0 means no retry strategy at all
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
                 MaxRetryAttempts = options.MaxRetries,
                 BackoffType = DelayBackoffType.Exponential,
@@ -50,7 +51,10 @@ public static class MetaResilience
                 ShouldHandle = async args => await IsCertainlyNotProcessed(args.Outcome) && RetryFitsInTime(args, options),
                 // Meta's Retry-After, when it sends one, beats our own backoff.
                 DelayGenerator = args => ValueTask.FromResult(RetryAfterOf(args.Outcome.Result) is { } wait && wait > TimeSpan.Zero ? wait : (TimeSpan?)null),
-            })
+            });
+        }
+
+        builder
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
             {
                 FailureRatio = options.BreakerFailureRatio,

@@ -26,6 +26,40 @@ public class ConfigurationValidationTests
     [InlineData("TwaBot:Sandbox:StatusBatchSize", "0")]
     [InlineData("TwaBot:Sandbox:StatusBatchSize", "1001")]
     [InlineData("TwaBot:Webhooks:KeepBodiesDays", "0")]
+    // Polly refuses these when the first call to Meta builds its pipeline: every send answered 500.
+    [InlineData("TwaBot:Meta:Resilience:AttemptTimeoutSeconds", "0.001")]
+    [InlineData("TwaBot:Meta:Resilience:AttemptTimeoutSeconds", "NaN")]
+    [InlineData("TwaBot:Meta:Resilience:TotalTimeoutSeconds", "Infinity")]
+    [InlineData("TwaBot:Meta:Resilience:RetryBaseDelayMilliseconds", "2147483647")]
+    [InlineData("TwaBot:Meta:Resilience:BreakerFailureRatio", "NaN")]
+    [InlineData("TwaBot:Meta:Resilience:BreakerSamplingSeconds", "1e12")]
+    [InlineData("TwaBot:Meta:Resilience:BreakerBreakSeconds", "604800")]
+    [InlineData("TwaBot:Sandbox:GraphLatencyMilliseconds", "60001")]
+    // The version and paths are appended to the address: they would land in a query or a fragment.
+    [InlineData("TwaBot:Meta:GraphBaseUrl", "https://graph.facebook.com/?x=1")]
+    [InlineData("TwaBot:Meta:GraphBaseUrl", "https://graph.facebook.com/#top")]
+    [InlineData("TwaBot:Meta:GraphBaseUrl", "https://user:password@graph.facebook.com")]
+    [InlineData("TwaBot:Meta:GraphVersion", "v23.0\n")]
+    [InlineData("TwaBot:Meta:GraphVersion", "v\u0662\u0663.\u0660")] // Arabic-Indic digits
+    // A secret file's final line break, or padding: HTTP trims header values, so the secret could never match.
+    [InlineData("TwaBot:AdminKey", "0123456789abcdef\n")]
+    [InlineData("TwaBot:AdminKey", "  0123456789abcdef  ")]
+    [InlineData("TwaBot:Meta:AppSecret", "0123456789abcdef\n")]
+    [InlineData("TwaBot:Meta:VerifyToken", "0123456789abcdef ")]
+    [InlineData("TwaBot:Meta:AppSecret", "x")]
+    // README's examples are public.
+    [InlineData("TwaBot:AdminKey", "change-me-to-a-long-random-string")]
+    [InlineData("TwaBot:Meta:AppSecret", "your-meta-app-secret")]
+    [InlineData("TwaBot:Meta:VerifyToken", "your-webhook-verify-token")]
+    // A misspelt setting used to leave its option at the default without a word.
+    [InlineData("TwaBot:AdminKye", "0123456789abcdef")]
+    [InlineData("TwaBot:RateLimits:GlobalPerMinut", "3")]
+    [InlineData("TwaBot:Meta:Resilience:Retries", "0")]
+    [InlineData("ConnectionStrings:TwaBot", "Data Source=")]
+    [InlineData("ConnectionStrings:TwaBot", "Data Source=:memory:")]
+    [InlineData("ConnectionStrings:TwaBot", "Data Source=twabot.db;Mode=Memory")]
+    [InlineData("ConnectionStrings:TwaBot", "Data Source=twabot.db;Password=secret")]
+    [InlineData("ConnectionStrings:TwaBot", "Data Source=twabot.db;Default Timeout=abc")]
     public void ABadValueIsReportedByItsSettingName(string setting, string value)
     {
         var report = Check(new() { [setting] = value }, Environments.Development);
@@ -38,6 +72,36 @@ public class ConfigurationValidationTests
     public void TheDefaultsAreValidInDevelopment()
     {
         Assert.Null(Check([], Environments.Development));
+    }
+
+    [Fact]
+    public void SettingNamesIgnoreCaseAsTheBinderDoes()
+    {
+        Assert.Null(Check(new() { ["twabot:ratelimits:globalperminute"] = "5", ["TWABOT:META:RESILIENCE:MAXRETRIES"] = "0" }, Environments.Development));
+    }
+
+    [Theory]
+    [InlineData("https://graph.facebook.com", true)]
+    [InlineData("http://127.0.0.1:8081", true)] // a proxy or a fake Meta on this machine
+    [InlineData("http://[::1]:8081", true)]
+    [InlineData("http://localhost:8081", true)]
+    [InlineData("http://graph.facebook.com", false)] // every call carries a business's access token
+    public void LiveModeCallsMetaOverHttpsUnlessItIsOnThisMachine(string graphBaseUrl, bool accepted)
+    {
+        var settings = LiveMode.Settings();
+        settings["TwaBot:AdminKey"] = TwaBotApiFactory.AdminKey;
+        settings["TwaBot:Meta:GraphBaseUrl"] = graphBaseUrl;
+
+        var report = Check(settings, Environments.Production);
+
+        if (accepted)
+        {
+            Assert.Null(report);
+        }
+        else
+        {
+            Assert.Contains("TwaBot:Meta:GraphBaseUrl", report, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -126,6 +190,35 @@ public class ConfigurationValidationTests
     }
 
     [Fact]
+    public async Task ALoggingSettingSerilogCannotReadStopsTheServerInOneLine()
+    {
+        var (exitCode, output) = await RunServerAsync(new()
+        {
+            ["DOTNET_ENVIRONMENT"] = "Development",
+            ["Serilog__MinimumLevel__Default"] = "Verbos",
+        });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Serilog: The value Verbos is not a valid Serilog level.", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // no stack trace
+    }
+
+    [Fact]
+    public async Task AnAddressTheServerCannotListenOnStopsItInOneLine()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var url = $"http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}";
+
+        var (exitCode, output) = await RunServerAsync(new() { ["DOTNET_ENVIRONMENT"] = "Development" }, url);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"TwaBot server cannot listen on {url} (set by ASPNETCORE_URLS, ASPNETCORE_HTTP_PORTS or --urls): "
+            + $"Failed to bind to address {url}: address already in use.", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // no stack trace
+    }
+
+    [Fact]
     public async Task AProductionServerWithoutCredentialsRefusesToStart()
     {
         var (exitCode, output) = await RunServerAsync(new() { ["DOTNET_ENVIRONMENT"] = "Production" });
@@ -165,6 +258,7 @@ public class ConfigurationValidationTests
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration)
             .AddSingleton<IHostEnvironment>(new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = environment })
             .AddTwaBotOptions(configuration);
         using var provider = services.BuildServiceProvider();
@@ -172,9 +266,10 @@ public class ConfigurationValidationTests
     }
 
     /// <summary>Starts the real server binary with these environment variables and waits for it to exit.</summary>
-    private static async Task<(int ExitCode, string Output)> RunServerAsync(Dictionary<string, string> environment)
+    private static async Task<(int ExitCode, string Output)> RunServerAsync(
+        Dictionary<string, string> environment, string urls = "http://127.0.0.1:0")
     {
-        var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "--urls", "http://127.0.0.1:0"])
+        var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "--urls", urls])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

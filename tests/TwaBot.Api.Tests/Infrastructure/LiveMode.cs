@@ -6,7 +6,7 @@ public static class LiveMode
     public static Dictionary<string, string?> Settings() => new()
     {
         ["TwaBot:Sandbox:Enabled"] = "false",
-        ["TwaBot:Meta:AppSecret"] = "live-app-secret",
+        ["TwaBot:Meta:AppSecret"] = "live-app-secret-0123",
         ["TwaBot:Meta:VerifyToken"] = "live-verify-token",
     };
 

@@ -1,4 +1,11 @@
 using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Polly;
+using TwaBot.Api.Configuration;
 using TwaBot.Api.Meta;
 
 namespace TwaBot.Api.Tests.Meta;
@@ -159,6 +166,70 @@ public class MetaResilienceTests
 
         Assert.IsType<MetaSendResult.Accepted>(result);
         Assert.Equal(11, meta.Calls.Count);
+    }
+
+    [Fact]
+    public async Task MaxRetriesZeroMeansOneAttempt()
+    {
+        // Polly's retry refuses fewer than one attempt; 0 used to make every call to Meta throw (a 500 on every send).
+        await using var meta = await FakeMetaUpstream.StartAsync(o => o.MaxRetries = 0);
+        meta.Reply(FakeMetaUpstream.Error(400, 130429, "Rate limit hit"), FakeMetaUpstream.Accepted());
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        Assert.True(Assert.IsType<MetaSendResult.Failed>(result).Failure.IsThrottling);
+        Assert.Single(meta.Calls);
+    }
+
+    /// <summary>The bounds the start-up validation accepts, each of which Polly must accept too.</summary>
+    public static TheoryData<string, double> AcceptedBounds => new()
+    {
+        { nameof(MetaResilienceOptions.AttemptTimeoutSeconds), 0.01 },
+        { nameof(MetaResilienceOptions.AttemptTimeoutSeconds), 120 },
+        { nameof(MetaResilienceOptions.TotalTimeoutSeconds), 300 },
+        { nameof(MetaResilienceOptions.MaxRetries), 0 },
+        { nameof(MetaResilienceOptions.MaxRetries), 5 },
+        { nameof(MetaResilienceOptions.RetryBaseDelayMilliseconds), 0 },
+        { nameof(MetaResilienceOptions.RetryBaseDelayMilliseconds), 60_000 },
+        { nameof(MetaResilienceOptions.BreakerFailureRatio), 0.001 },
+        { nameof(MetaResilienceOptions.BreakerFailureRatio), 1 },
+        { nameof(MetaResilienceOptions.BreakerMinimumThroughput), 2 },
+        { nameof(MetaResilienceOptions.BreakerMinimumThroughput), int.MaxValue },
+        { nameof(MetaResilienceOptions.BreakerSamplingSeconds), 0.5 },
+        { nameof(MetaResilienceOptions.BreakerSamplingSeconds), 86_400 },
+        { nameof(MetaResilienceOptions.BreakerBreakSeconds), 0.5 },
+        { nameof(MetaResilienceOptions.BreakerBreakSeconds), 86_400 },
+    };
+
+    [Theory]
+    [MemberData(nameof(AcceptedBounds))]
+    public void EveryValueTheStartUpCheckAcceptsBuildsThePipeline(string option, double value)
+    {
+        var options = new TwaBotOptions();
+        var property = typeof(MetaResilienceOptions).GetProperty(option)!;
+        property.SetValue(options.Meta.Resilience, Convert.ChangeType(value, property.PropertyType, CultureInfo.InvariantCulture));
+        var resilience = options.Meta.Resilience;
+        if (option == nameof(MetaResilienceOptions.AttemptTimeoutSeconds))
+        {
+            // The total is at least one attempt; the shortest comes with the longest retry delay.
+            (resilience.TotalTimeoutSeconds, resilience.RetryBaseDelayMilliseconds) = value < 1 ? (value, 60_000) : (300, resilience.RetryBaseDelayMilliseconds);
+        }
+
+        Assert.Empty(ConfigurationProblems(options));
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
+        MetaResilience.Configure(builder, resilience);
+        Assert.NotNull(builder.Build());
+    }
+
+    private static IEnumerable<string> ConfigurationProblems(TwaBotOptions options)
+    {
+        var configuration = new ConfigurationBuilder().Build();
+        var services = new ServiceCollection()
+            .AddSingleton<IHostEnvironment>(new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Development" })
+            .AddTwaBotOptions(configuration);
+        using var provider = services.BuildServiceProvider();
+        var validator = provider.GetRequiredService<IValidateOptions<TwaBotOptions>>();
+        return validator.Validate(null, options).Failures ?? [];
     }
 
     [Fact]

@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
+using TwaBot.Api.Conversations;
 using TwaBot.Api.Json;
 
 namespace TwaBot.Api.Admin;
@@ -7,10 +9,18 @@ namespace TwaBot.Api.Admin;
 // business_id, key_hash or the like is an error rather than silently ignored.
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record CreateBusinessRequest(string? Name, string? Plan, string? TimeZone);
+public sealed record CreateBusinessRequest([property: Required] string? Name, [property: Required] string? Plan, string? TimeZone);
 
+/// <summary>Absent fields stay as they are; none can be cleared, so <c>null</c> is refused (it was taken as absent).</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record UpdateBusinessRequest(string? Name, string? Plan, string? TimeZone);
+public sealed record UpdateBusinessRequest
+{
+    public PatchField<string> Name { get; init; }
+
+    public PatchField<string> Plan { get; init; }
+
+    public PatchField<string> TimeZone { get; init; }
+}
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record ConnectWhatsAppRequest(
@@ -18,7 +28,7 @@ public sealed record ConnectWhatsAppRequest(
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record CreateApiKeyRequest(
-    string? Name, List<string>? Permissions, int? PerMinuteLimit, int? DailyLimit, DateTime? ExpiresAt);
+    [property: Required] string? Name, [property: Required] List<string>? Permissions, int? PerMinuteLimit, int? DailyLimit, DateTime? ExpiresAt);
 
 /// <summary>Absent fields stay as they are; <c>null</c> clears a limit override or the expiry.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
@@ -36,17 +46,20 @@ public sealed record UpdateApiKeyRequest
 }
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record AddSuppressionRequest(string? Phone, string? State, string? Reason);
+public sealed record AddSuppressionRequest(
+    [property: Required] string? Phone,
+    [property: Required, AllowedValues(SuppressionStates.OptedOut, SuppressionStates.Blocked, SuppressionStates.Undeliverable)] string? State,
+    string? Reason);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 // CodeExpirationMinutes: AUTHENTICATION only, how long the code is valid, which Meta writes in the footer.
 public sealed record CreateTemplateRequest(
-    string? Name, string? Language, string? Category, string? Body, string? DisplayName, string? HeaderText, string? FooterText,
+    [property: Required] string? Name, [property: Required] string? Language, [property: Required] string? Category, string? Body, string? DisplayName, string? HeaderText, string? FooterText,
     List<string>? Variables, int? CodeExpirationMinutes = null);
 
 // Responses. No response type has a field for an access token or a key hash.
 
-public sealed record BusinessView(long Id, string Name, string Plan, string TimeZone, WhatsAppView Whatsapp);
+public sealed record BusinessView(long Id, string Name, [property: AllowedValues(nameof(Businesses.Plan.Starter), nameof(Businesses.Plan.Growth), nameof(Businesses.Plan.Pro))] string Plan, string TimeZone, WhatsAppView Whatsapp);
 
 public sealed record WhatsAppView(
     bool Connected, string? PhoneNumberId, string? WabaId, string? DisplayPhoneNumber, bool Sandbox);
@@ -69,7 +82,7 @@ public sealed record ApiKeyView(
     public string? Key { get; init; }
 }
 
-public sealed record SuppressionView(string Phone, string State, string? Reason, DateTime CreatedAt);
+public sealed record SuppressionView(string Phone, [property: AllowedValues(SuppressionStates.OptedOut, SuppressionStates.Blocked, SuppressionStates.Undeliverable)] string State, string? Reason, DateTime CreatedAt);
 
 public sealed record BusinessResponse(BusinessView Business) : SuccessResponse;
 

@@ -11,10 +11,10 @@ internal static class ApiKeysAdmin
 {
     public static void MapApiKeysAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/businesses/{id:long}/api-keys", Create).WithName("AdminCreateApiKey")
+        admin.MapPost("/businesses/{id:long}/api-keys", Create).WithName("AdminCreateApiKey").ReadsJsonBody()
             .WithExamples(SeedExamples.CreateApiKeyRequest, (StatusCodes.Status201Created, SeedExamples.CreatedApiKeyResponse));
         admin.MapGet("/businesses/{id:long}/api-keys", List).WithName("AdminListApiKeys");
-        admin.MapPatch("/api-keys/{keyId:long}", Update).WithName("AdminUpdateApiKey");
+        admin.MapPatch("/api-keys/{keyId:long}", Update).WithName("AdminUpdateApiKey").ReadsJsonBody();
         admin.MapDelete("/api-keys/{keyId:long}", Revoke).WithName("AdminRevokeApiKey");
     }
 

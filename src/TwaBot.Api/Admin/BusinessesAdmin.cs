@@ -11,10 +11,10 @@ internal static class BusinessesAdmin
 {
     public static void MapBusinessesAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/businesses", Create).WithName("AdminCreateBusiness")
+        admin.MapPost("/businesses", Create).WithName("AdminCreateBusiness").ReadsJsonBody()
             .WithExamples(SeedExamples.CreateBusinessRequest, (StatusCodes.Status201Created, SeedExamples.BusinessResponse));
         admin.MapGet("/businesses/{id:long}", Get).WithName("AdminGetBusiness");
-        admin.MapPatch("/businesses/{id:long}", Update).WithName("AdminUpdateBusiness");
+        admin.MapPatch("/businesses/{id:long}", Update).WithName("AdminUpdateBusiness").ReadsJsonBody();
     }
 
     private static async Task<Results<Created<BusinessResponse>, ApiError>> Create(
@@ -65,17 +65,17 @@ internal static class BusinessesAdmin
             return ApiErrors.BusinessNotFound(id);
         }
 
-        if (((request.Name is null ? null : AdminRules.Line("name", request.Name, AdminRules.MaxBusinessName))
-            ?? (request.Plan is null ? null : AdminRules.Plan(request.Plan))
-            ?? (request.TimeZone is null ? null : AdminRules.TimeZone(request.TimeZone))) is { } error)
+        if (((request.Name.IsSet ? AdminRules.Line("name", request.Name.Value, AdminRules.MaxBusinessName) : null)
+            ?? (request.Plan.IsSet ? AdminRules.Plan(request.Plan.Value) : null)
+            ?? (request.TimeZone.IsSet ? AdminRules.TimeZone(request.TimeZone.Value) : null)) is { } error)
         {
             return error;
         }
 
-        var zoneChanged = request.TimeZone is not null && request.TimeZone != business.TimeZone;
-        business.Name = request.Name?.Trim() ?? business.Name;
-        business.Plan = AdminRules.ParsePlan(request.Plan) ?? business.Plan;
-        business.TimeZone = request.TimeZone ?? business.TimeZone;
+        var zoneChanged = request.TimeZone.IsSet && request.TimeZone.Value != business.TimeZone;
+        business.Name = request.Name.IsSet ? request.Name.Value!.Trim() : business.Name;
+        business.Plan = request.Plan.IsSet ? AdminRules.ParsePlan(request.Plan.Value)!.Value : business.Plan;
+        business.TimeZone = request.TimeZone.IsSet ? request.TimeZone.Value! : business.TimeZone;
         await services.Db.SaveChangesAsync(cancellationToken);
         services.Keys.Invalidate(); // cached keys carry the business's name, plan and zone
         if (zoneChanged)

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Conversations;
 using TwaBot.Api.Errors;
 using TwaBot.Api.Json;
+using TwaBot.Api.OpenApi;
 using TwaBot.Api.Phones;
 
 namespace TwaBot.Api.Admin;
@@ -12,7 +13,7 @@ internal static class SuppressionsAdmin
 {
     public static void MapSuppressionsAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/businesses/{id:long}/suppressions", Add).WithName("AdminAddSuppression");
+        admin.MapPost("/businesses/{id:long}/suppressions", Add).WithName("AdminAddSuppression").ReadsJsonBody();
         admin.MapDelete("/businesses/{id:long}/suppressions/{phone}", Remove).WithName("AdminRemoveSuppression");
     }
 

@@ -36,7 +36,7 @@ internal static partial class TemplatesAdmin
 
     public static void MapTemplatesAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/businesses/{id:long}/templates", Create).WithName("AdminCreateTemplate")
+        admin.MapPost("/businesses/{id:long}/templates", Create).WithName("AdminCreateTemplate").ReadsJsonBody()
             .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status429TooManyRequests,
                 StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
         admin.MapPost("/businesses/{id:long}/templates/sync", Sync).WithName("AdminSyncTemplates")

@@ -14,7 +14,7 @@ internal static class WhatsAppAdmin
 
     public static void MapWhatsAppAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapPut("/businesses/{id:long}/whatsapp", Connect).WithName("AdminConnectWhatsApp")
+        admin.MapPut("/businesses/{id:long}/whatsapp", Connect).WithName("AdminConnectWhatsApp").ReadsJsonBody()
             .ProducesErrors(StatusCodes.Status409Conflict); // the phone_number_id is another business's
         admin.MapDelete("/businesses/{id:long}/whatsapp", Disconnect).WithName("AdminDisconnectWhatsApp");
     }
@@ -114,6 +114,12 @@ internal static class WhatsAppAdmin
         if (!services.Mode.IsSandbox)
         {
             return (null, ApiErrors.Validation("sandbox", "sandbox connections are only available when the server runs in sandbox mode."));
+        }
+
+        if (request.AccessToken is not null)
+        {
+            // It would be dropped without a word: a mix of both forms is more likely a mistake than a wish.
+            return (null, ApiErrors.Validation("access_token", "a sandbox connection makes its own token: leave access_token out, or leave sandbox out to connect to Meta."));
         }
 
         // Given ids must look like Meta's (digits): the Meta client puts them into request paths.

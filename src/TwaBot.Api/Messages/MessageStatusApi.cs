@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -58,8 +59,8 @@ public static class MessageStatusApi
 /// <summary>The docs' status body; <c>failure_reason</c> appears when delivery failed.</summary>
 public sealed record MessageStatusResponse(
     string MessageId,
-    string ApiStatus,
-    string? DeliveryStatus,
+    [property: AllowedValues(ApiStatuses.Success, ApiStatuses.Failed, ApiStatuses.Pending, ApiStatuses.Unknown)] string ApiStatus,
+    [property: AllowedValues(DeliveryStatuses.Sent, DeliveryStatuses.Delivered, DeliveryStatuses.Read, DeliveryStatuses.Failed, null)] string? DeliveryStatus,
     DateTime? SentAt,
     string To,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? FailureReason) : SuccessResponse;

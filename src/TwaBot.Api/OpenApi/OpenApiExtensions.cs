@@ -38,6 +38,8 @@ public static class OpenApiExtensions
             options.OperationFilter<SecurityRequirementFilter>();
             options.OperationFilter<RequestBodyFilter>();
             options.OperationFilter<ExamplesFilter>();
+            options.OperationFilter<CommonAnswersFilter>();
+            options.DocumentFilter<AnswerFieldsRequiredFilter>();
             options.SchemaFilter<ReadingRulesSchemaFilter>();
         });
         return services;
@@ -74,6 +76,11 @@ public static class OpenApiExtensions
 
         return builder;
     }
+
+    /// <summary>An endpoint that reads a JSON body: 413 over the body limit, 415 for a body that is not JSON.</summary>
+    public static TBuilder ReadsJsonBody<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.ProducesErrors(StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
 
     /// <summary>
     /// Documents a JSON body the endpoint reads itself. (Accepts&lt;T&gt; would also make routing

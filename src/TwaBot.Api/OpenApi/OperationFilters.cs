@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Microsoft.OpenApi;
@@ -92,7 +93,8 @@ internal sealed class ExamplesFilter : IOperationFilter
 /// Makes schemas say how the server reads a body. Unknown fields are refused only by types marked
 /// <c>[JsonUnmappedMemberHandling(Disallow)]</c> (the admin API's bodies); the public sends ignore
 /// them (CRMs add their own data), so their schemas stay open to additional properties. A PATCH
-/// field whose value may be null (null clears it) is documented as nullable.
+/// field whose value may be null (null clears it) is documented as nullable, and a field's
+/// <c>[AllowedValues]</c> as its enum.
 /// </summary>
 internal sealed class ReadingRulesSchemaFilter : ISchemaFilter
 {
@@ -109,10 +111,134 @@ internal sealed class ReadingRulesSchemaFilter : ISchemaFilter
             writable.AdditionalPropertiesAllowed = true;
         }
 
+        // [AllowedValues] documents a field's values (Swashbuckle does not read it); the server checks them itself.
+        if (context.MemberInfo?.GetCustomAttribute<System.ComponentModel.DataAnnotations.AllowedValuesAttribute>() is { } allowed)
+        {
+            writable.Enum = [.. allowed.Values.OfType<string>().Select(value => (JsonNode)JsonValue.Create(value))];
+        }
+
         if (context.Type.IsGenericType && context.Type.GetGenericTypeDefinition() == typeof(Json.PatchField<>)
             && Nullable.GetUnderlyingType(context.Type.GetGenericArguments()[0]) is not null)
         {
             writable.Type |= JsonSchemaType.Null;
+        }
+    }
+}
+
+/// <summary>
+/// What every operation may answer beyond its own statuses, and the headers answers carry: 500 in the
+/// envelope anywhere; <c>Retry-After</c> (seconds) on every 429 and 503; <c>Location</c> on every 201;
+/// <c>RateLimit-Policy</c> and <c>RateLimit</c> on every answer to an authenticated <c>/api/v1</c> call.
+/// </summary>
+internal sealed class CommonAnswersFilter : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        operation.Responses ??= [];
+        if (!operation.Responses.ContainsKey("500"))
+        {
+            operation.Responses["500"] = new OpenApiResponse
+            {
+                Description = "Internal Server Error",
+                Content = new Dictionary<string, IOpenApiMediaType>
+                {
+                    ["application/json"] = new OpenApiMediaType { Schema = context.SchemaGenerator.GenerateSchema(typeof(Errors.ErrorBody), context.SchemaRepository) },
+                },
+            };
+        }
+
+        var keyed = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<ApiKeySecurity>().Any();
+        foreach (var (status, response) in operation.Responses)
+        {
+            if (response is not OpenApiResponse writable)
+            {
+                continue;
+            }
+
+            if (status is "429" or "503")
+            {
+                AddHeader(writable, "Retry-After", "Seconds to wait before trying again.", JsonSchemaType.Integer);
+            }
+
+            if (status == "201")
+            {
+                AddHeader(writable, "Location", "The path of what was created.", JsonSchemaType.String);
+            }
+
+            if (keyed && status != "401")
+            {
+                AddHeader(writable, "RateLimit-Policy", "The key's quotas: \"minute\";q=…;w=60, \"day\";q=…;w=86400 (IETF draft-ietf-httpapi-ratelimit-headers).", JsonSchemaType.String);
+                AddHeader(writable, "RateLimit", "What remains of each quota and the seconds until it resets: \"minute\";r=…;t=…, \"day\";r=…;t=….", JsonSchemaType.String);
+            }
+        }
+    }
+
+    private static void AddHeader(OpenApiResponse response, string name, string description, JsonSchemaType type)
+    {
+        response.Headers ??= new Dictionary<string, IOpenApiHeader>();
+        response.Headers[name] = new OpenApiHeader { Description = description, Schema = new OpenApiSchema { Type = type } };
+    }
+}
+
+/// <summary>
+/// Marks each field an answer always carries as required (every one but those left out when null), so
+/// that client generators do not make them optional. Request schemas keep their own rules.
+/// </summary>
+internal sealed class AnswerFieldsRequiredFilter : IDocumentFilter
+{
+    public void Apply(OpenApiDocument document, DocumentFilterContext context)
+    {
+        var answers = new HashSet<Type>();
+        foreach (var type in context.ApiDescriptions.SelectMany(d => d.SupportedResponseTypes).Select(r => r.Type))
+        {
+            Collect(type, answers);
+        }
+
+        foreach (var type in answers)
+        {
+            if (context.SchemaRepository.TryLookupByType(type, out var reference)
+                && document.Components?.Schemas is { } schemas && schemas.TryGetValue(reference.Reference.Id!, out var found)
+                && found is OpenApiSchema schema && schema.Properties is { Count: > 0 } properties)
+            {
+                var alwaysWritten = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                    .Where(p => p.GetCustomAttribute<JsonIgnoreAttribute>() is null)
+                    .Select(p => p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name ?? JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name));
+                schema.Required = new SortedSet<string>(alwaysWritten.Where(properties.ContainsKey), StringComparer.Ordinal);
+            }
+        }
+    }
+
+    /// <summary>The type and every one of ours it holds, through lists and nullables.</summary>
+    private static void Collect(Type? type, HashSet<Type> answers)
+    {
+        if (type is null)
+        {
+            return;
+        }
+
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (type.IsArray)
+        {
+            Collect(type.GetElementType(), answers);
+            return;
+        }
+
+        if (type.IsGenericType)
+        {
+            foreach (var argument in type.GetGenericArguments())
+            {
+                Collect(argument, answers);
+            }
+
+            return;
+        }
+
+        if (type.Namespace?.StartsWith("TwaBot.", StringComparison.Ordinal) == true && type.IsClass && answers.Add(type))
+        {
+            foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+            {
+                Collect(property.PropertyType, answers);
+            }
         }
     }
 }

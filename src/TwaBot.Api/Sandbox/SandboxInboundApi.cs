@@ -24,7 +24,8 @@ public static class SandboxInboundApi
             .WithSummary("Sandbox only: a customer message arrives through a signed webhook.")
             .RequireAuthorization(ApiKeyAuthenticationExtensions.AdminPolicy)
             .WithMetadata(new AdminKeySecurity())
-            .ProducesErrors(StatusCodes.Status401Unauthorized)
+            .ProducesErrors(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests) // 429: wrong keys from the address
+            .ReadsJsonBody()
             .WithExamples(SeedExamples.InboundRequest, (StatusCodes.Status200OK, SeedExamples.InboundResponse));
     }
 

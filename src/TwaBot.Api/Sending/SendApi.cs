@@ -45,7 +45,7 @@ public static class SendApi
         var sends = api.MapGroup("").WithTags("Sending")
             .ProducesErrors(StatusCodes.Status403Forbidden, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
         // 413: a body over 64 KB; 415: forms, compressed or non-UTF-8 bodies.
-        var jsonSends = sends.MapGroup("").ProducesErrors(StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
+        var jsonSends = sends.MapGroup("").ReadsJsonBody();
 
         jsonSends.MapPost("/send-template", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
                 Send(SendRoute.SendTemplate, request, caller, pipeline, TwaBotJsonContext.Default.SendTemplateRequest, SendValidation.Template, cancellationToken))

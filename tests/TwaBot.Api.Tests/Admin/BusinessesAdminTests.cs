@@ -107,4 +107,21 @@ public class BusinessesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal("Stays", business.GetProperty("name").GetString());
         Assert.Equal("Growth", business.GetProperty("plan").GetString());
     }
+
+    [Theory]
+    [InlineData("""{"name":null}""", "name")]
+    [InlineData("""{"plan":null}""", "plan")]
+    [InlineData("""{"time_zone":null}""", "time_zone")]
+    public async Task ANullFieldIsRefusedAsNoneCanBeCleared(string body, string field)
+    {
+        // As PATCH of an API key does: null used to be taken as "leave it", answering 200 for a change not made.
+        var id = await factory.CreateBusinessAsync(plan: "Growth", name: "Stays");
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PatchAsync($"/admin/v1/businesses/{id}", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(field, (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        var business = (await (await admin.GetAsync($"/admin/v1/businesses/{id}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business");
+        Assert.Equal("Stays", business.GetProperty("name").GetString());
+    }
 }

@@ -63,6 +63,20 @@ public class WhatsAppAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task ASandboxConnectionRefusesAnAccessTokenItWouldDrop()
+    {
+        var id = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp",
+            new { sandbox = true, phone_number_id = "123456789012345", waba_id = "223456789012345", access_token = "EAAG-live-token" });
+
+        Assert.Equal("access_token", (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        var business = await (await admin.GetAsync($"/admin/v1/businesses/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.False(business.GetProperty("business").GetProperty("whatsapp").GetProperty("connected").GetBoolean());
+    }
+
+    [Fact]
     public async Task ReconnectingTheSandboxKeepsItsAccountSoItsTemplatesStillSend()
     {
         var tenant = await factory.CreateSendingTenantAsync();

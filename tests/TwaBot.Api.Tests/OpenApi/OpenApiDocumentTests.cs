@@ -107,9 +107,9 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var verify = Operation(document, "/webhooks/meta", "get");
         var receive = Operation(document, "/webhooks/meta", "post");
 
-        Assert.Equal(["200", "403"], ResponseCodes(verify));
+        Assert.Equal(["200", "403", "500"], ResponseCodes(verify));
         Assert.True(verify.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("text/plain", out _));
-        Assert.Equal(["200", "401", "413"], ResponseCodes(receive));
+        Assert.Equal(["200", "401", "413", "500"], ResponseCodes(receive));
         Assert.True(receive.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
         Assert.DoesNotContain("404", ResponseCodes(Operation(document, "/sandbox/v1/inbound", "post")));
     }
@@ -157,6 +157,71 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task AnswersListTheHeadersTheyCarry()
+    {
+        var document = await Document();
+        var send = Operation(document, "/api/v1/send-template", "post").GetProperty("responses");
+
+        Assert.Equal(["RateLimit", "RateLimit-Policy", "Retry-After"], Headers(send.GetProperty("429")));
+        Assert.Equal(["RateLimit", "RateLimit-Policy", "Retry-After"], Headers(send.GetProperty("503")));
+        Assert.Equal(["RateLimit", "RateLimit-Policy"], Headers(send.GetProperty("200")));
+        Assert.Empty(Headers(send.GetProperty("401"))); // refused before the key is known: no quota to report
+        Assert.Equal(["Location"], Headers(Operation(document, "/admin/v1/businesses", "post").GetProperty("responses").GetProperty("201")));
+        Assert.Equal(["Retry-After"], Headers(Operation(document, "/admin/v1/businesses", "post").GetProperty("responses").GetProperty("429")));
+    }
+
+    [Fact]
+    public async Task EveryOperationListsTheStatusesItsBodyAndTheServerCanCause()
+    {
+        var document = await Document();
+
+        foreach (var path in document.GetProperty("paths").EnumerateObject())
+        {
+            foreach (var operation in path.Value.EnumerateObject())
+            {
+                Assert.Contains("500", ResponseCodes(operation.Value));
+                if (operation.Value.TryGetProperty("requestBody", out _) && path.Name != "/webhooks/meta")
+                {
+                    // Every JSON body has a size limit and must be JSON; the webhook reads Meta's bytes as they come.
+                    Assert.True(ResponseCodes(operation.Value) is var codes && codes.Contains("413") && codes.Contains("415"),
+                        $"{operation.Name} {path.Name} lists {string.Join(", ", ResponseCodes(operation.Value))}");
+                }
+            }
+        }
+
+        Assert.Contains("429", ResponseCodes(Operation(document, "/sandbox/v1/inbound", "post"))); // wrong admin keys
+    }
+
+    [Fact]
+    public async Task AnswerSchemasRequireEveryFieldTheyAlwaysCarryAndListTheirValues()
+    {
+        var schemas = (await Document()).GetProperty("components").GetProperty("schemas");
+
+        var status = schemas.GetProperty("MessageStatusResponse");
+        // failure_reason is left out when there is none; every other field is always there, null or not.
+        Assert.Equal(["api_status", "delivery_status", "message_id", "sent_at", "success", "to"], Required(status));
+        Assert.Equal(["success", "failed", "pending", "unknown"], Enum(status.GetProperty("properties").GetProperty("api_status")));
+        Assert.Equal(["sent", "delivered", "read", "failed"], Enum(status.GetProperty("properties").GetProperty("delivery_status")));
+        Assert.Equal(["error", "error_code", "success"], Required(schemas.GetProperty("ErrorBody")));
+        Assert.Equal(["delivery_status", "message_id", "note", "phone", "success"], Required(schemas.GetProperty("SendResponse")));
+        Assert.DoesNotContain("key", Required(schemas.GetProperty("ApiKeyView"))); // only when the key is created
+        Assert.Equal(["Starter", "Growth", "Pro"], Enum(schemas.GetProperty("BusinessView").GetProperty("properties").GetProperty("plan")));
+        Assert.Equal(["opted_out", "blocked", "undeliverable"], Enum(schemas.GetProperty("SuppressionView").GetProperty("properties").GetProperty("state")));
+        Assert.Equal(["sandbox", "live"], Enum(schemas.GetProperty("HealthResponse").GetProperty("properties").GetProperty("mode")));
+    }
+
+    [Fact]
+    public async Task AdminRequestSchemasRequireWhatTheServerRequires()
+    {
+        var schemas = (await Document()).GetProperty("components").GetProperty("schemas");
+
+        Assert.Equal(["name", "plan"], Required(schemas.GetProperty("CreateBusinessRequest")));
+        Assert.Equal(["name", "permissions"], Required(schemas.GetProperty("CreateApiKeyRequest")));
+        Assert.Equal(["phone", "state"], Required(schemas.GetProperty("AddSuppressionRequest")));
+        Assert.Equal(["category", "language", "name"], Required(schemas.GetProperty("CreateTemplateRequest")));
+    }
+
+    [Fact]
     public async Task TheSwaggerUiIsServed()
     {
         using var client = factory.CreateClient();
@@ -197,6 +262,12 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
 
     private static string[] Required(JsonElement schema) =>
         [.. schema.GetProperty("required").EnumerateArray().Select(f => f.GetString()!).Order(StringComparer.Ordinal)];
+
+    private static string[] Headers(JsonElement response) => response.TryGetProperty("headers", out var headers)
+        ? [.. headers.EnumerateObject().Select(h => h.Name).Order(StringComparer.Ordinal)]
+        : [];
+
+    private static string[] Enum(JsonElement schema) => [.. schema.GetProperty("enum").EnumerateArray().Select(v => v.GetString()!)];
 
     private static string[] ResponseCodes(JsonElement operation) =>
         [.. operation.GetProperty("responses").EnumerateObject().Select(r => r.Name).Order(StringComparer.Ordinal)];

@@ -24,7 +24,7 @@ public sealed class MinuteRateLimiter(TimeProvider time)
             return MinuteDecision.Reject(retryAfterSeconds, perKeyLimit);
         }
 
-        if (!_global.TryTake(minute, globalLimit, out _))
+        if (!_global.TryTake(minute, globalLimit, out var globalRemaining))
         {
             key.GiveBack(minute); // refused globally: the key's own budget is not spent either
             return MinuteDecision.Reject(retryAfterSeconds, perKeyLimit);
@@ -35,7 +35,8 @@ public sealed class MinuteRateLimiter(TimeProvider time)
             ForgetIdleKeys(minute);
         }
 
-        return MinuteDecision.Allow(perKeyLimit, keyRemaining, retryAfterSeconds);
+        // What the key may still send this minute: its own quota, or the server's when less is left of that.
+        return MinuteDecision.Allow(perKeyLimit, Math.Min(keyRemaining, globalRemaining), retryAfterSeconds);
     }
 
     private void ForgetIdleKeys(long minute) => MinuteWindow.ForgetIdle(_keys, minute);

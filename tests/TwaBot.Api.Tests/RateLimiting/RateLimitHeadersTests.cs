@@ -59,6 +59,26 @@ public class RateLimitHeadersTests : IAsyncLifetime
         Assert.False(response.Headers.Contains("RateLimit-Policy"));
     }
 
+    [Fact]
+    public async Task WhatRemainsOfTheMinuteCountsTheGlobalLimitWhenLessIsLeftOfIt()
+    {
+        // A key allowed 5 a minute on a server allowed 3: after one request it can make 2 more, not 4.
+        await using var factory = new TwaBotApiFactory(new Dictionary<string, string?>
+        {
+            ["TwaBot:RateLimits:PerKeyPerMinute"] = "5",
+            ["TwaBot:RateLimits:GlobalPerMinute"] = "3",
+        });
+        var (_, client, _) = await factory.CreateTenantAsync(plan: "Starter");
+
+        var first = await client.GetAsync("/api/v1/health");
+        (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+        var third = await client.GetAsync("/api/v1/health");
+
+        Assert.Equal("\"minute\";r=2;t=15", Header(first, "RateLimit"));
+        Assert.Equal("\"minute\";r=0;t=15", Header(third, "RateLimit"));
+        await (await client.GetAsync("/api/v1/health")).AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _factory.DisposeAsync();

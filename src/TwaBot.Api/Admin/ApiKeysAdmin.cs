@@ -14,6 +14,7 @@ internal static class ApiKeysAdmin
         admin.MapPost("/businesses/{id:long}/api-keys", Create).WithName("AdminCreateApiKey").ReadsJsonBody()
             .WithExamples(SeedExamples.CreateApiKeyRequest, (StatusCodes.Status201Created, SeedExamples.CreatedApiKeyResponse));
         admin.MapGet("/businesses/{id:long}/api-keys", List).WithName("AdminListApiKeys");
+        admin.MapGet("/api-keys/{keyId:long}", Get).WithName("AdminGetApiKey");
         admin.MapPatch("/api-keys/{keyId:long}", Update).WithName("AdminUpdateApiKey").ReadsJsonBody();
         admin.MapDelete("/api-keys/{keyId:long}", Revoke).WithName("AdminRevokeApiKey");
     }
@@ -73,6 +74,13 @@ internal static class ApiKeysAdmin
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(new ApiKeyListResponse(keys.Select(View).ToList()));
     }
+
+    /// <summary>One key, without its secret (the Location of a create).</summary>
+    private static async Task<Results<Ok<ApiKeyResponse>, ApiError>> Get(
+        long keyId, [AsParameters] AdminServices services, CancellationToken cancellationToken) =>
+        await services.Db.ApiKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Id == keyId, cancellationToken) is { } apiKey
+            ? TypedResults.Ok(new ApiKeyResponse(View(apiKey)))
+            : ApiErrors.ApiKeyNotFound(keyId);
 
     private static async Task<Results<Ok<ApiKeyResponse>, ApiError>> Update(
         long keyId, UpdateApiKeyRequest? request, [AsParameters] AdminServices services, CancellationToken cancellationToken)

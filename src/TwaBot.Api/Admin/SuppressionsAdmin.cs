@@ -14,6 +14,7 @@ internal static class SuppressionsAdmin
     public static void MapSuppressionsAdmin(this RouteGroupBuilder admin)
     {
         admin.MapPost("/businesses/{id:long}/suppressions", Add).WithName("AdminAddSuppression").ReadsJsonBody();
+        admin.MapGet("/businesses/{id:long}/suppressions/{phone}", Get).WithName("AdminGetSuppression");
         admin.MapDelete("/businesses/{id:long}/suppressions/{phone}", Remove).WithName("AdminRemoveSuppression");
     }
 
@@ -63,10 +64,29 @@ internal static class SuppressionsAdmin
         suppression.Reason = request.Reason;
         await services.Db.SaveChangesAsync(cancellationToken);
 
-        var response = new SuppressionResponse(new SuppressionView(suppression.Phone, suppression.State, suppression.Reason, suppression.CreatedAt));
+        var response = new SuppressionResponse(View(suppression));
         return created
             ? TypedResults.Created($"/admin/v1/businesses/{id}/suppressions/{phone}", response)
             : TypedResults.Ok(response);
+    }
+
+    /// <summary>One number's suppression (the Location of an add); the number may be written in any accepted form.</summary>
+    private static async Task<Results<Ok<SuppressionResponse>, ApiError>> Get(
+        long id, string phone, [AsParameters] AdminServices services, CancellationToken cancellationToken)
+    {
+        if (!await services.Db.Businesses.AnyAsync(b => b.Id == id, cancellationToken))
+        {
+            return ApiErrors.BusinessNotFound(id);
+        }
+
+        if (!PhoneNumber.TryNormalize(phone, out var normalized))
+        {
+            return ApiErrors.InvalidPhone("phone", phone);
+        }
+
+        var suppression = await services.Db.Suppressions.AsNoTracking()
+            .SingleOrDefaultAsync(s => s.BusinessId == id && s.Phone == normalized, cancellationToken);
+        return suppression is null ? ApiErrors.SuppressionNotFound(normalized) : TypedResults.Ok(new SuppressionResponse(View(suppression)));
     }
 
     private static async Task<Results<Ok<OkResponse>, ApiError>> Remove(
@@ -87,4 +107,7 @@ internal static class SuppressionsAdmin
             .ExecuteDeleteAsync(cancellationToken);
         return removed == 0 ? ApiErrors.SuppressionNotFound(normalized) : TypedResults.Ok(OkResponse.Instance);
     }
+
+    private static SuppressionView View(Suppression suppression) =>
+        new(suppression.Phone, suppression.State, suppression.Reason, suppression.CreatedAt);
 }

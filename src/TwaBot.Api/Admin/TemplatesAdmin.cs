@@ -39,9 +39,26 @@ internal static partial class TemplatesAdmin
         admin.MapPost("/businesses/{id:long}/templates", Create).WithName("AdminCreateTemplate").ReadsJsonBody()
             .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status429TooManyRequests,
                 StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
+        admin.MapGet("/businesses/{id:long}/templates/{templateId:long}", Get).WithName("AdminGetTemplate");
         admin.MapPost("/businesses/{id:long}/templates/sync", Sync).WithName("AdminSyncTemplates")
             .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status429TooManyRequests,
                 StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>One template as stored here (the Location of a create).</summary>
+    private static async Task<Results<Ok<AdminTemplateResponse>, ApiError>> Get(
+        long id, long templateId, [AsParameters] AdminServices services, CancellationToken cancellationToken)
+    {
+        var template = await services.Db.Templates.AsNoTracking()
+            .SingleOrDefaultAsync(t => t.Id == templateId && t.BusinessId == id, cancellationToken);
+        if (template is not null)
+        {
+            return TypedResults.Ok(new AdminTemplateResponse(View(template)));
+        }
+
+        return await services.Db.Businesses.AnyAsync(b => b.Id == id, cancellationToken)
+            ? ApiErrors.AdminTemplateNotFound(templateId)
+            : ApiErrors.BusinessNotFound(id);
     }
 
     private static Task<Results<Created<AdminTemplateResponse>, ApiError>> Create(

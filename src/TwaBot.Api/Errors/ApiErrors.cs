@@ -247,6 +247,9 @@ public static class ApiErrors
     public static ApiError ApiKeyNotFound(long id) => Create(Status404NotFound, ErrorCodes.ApiKeyNotFound,
         $"API key {id} not found.");
 
+    public static ApiError AdminTemplateNotFound(long id) => Create(Status404NotFound, ErrorCodes.TemplateNotFound,
+        $"Template {id} not found.");
+
     public static ApiError SuppressionNotFound(string phone) => Create(Status404NotFound, ErrorCodes.SuppressionNotFound,
         $"Phone {phone} is not suppressed.");
 

@@ -26,6 +26,13 @@ public static class OpenApiExtensions
                 Name = "X-API-Key",
                 Description = "Your API key (twb_live_… or twb_test_…).",
             });
+            options.AddSecurityDefinition(SecuritySchemes.ApiKeyInQuery, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Query,
+                Name = ApiKeys.ApiKeyAuthenticationHandler.QueryName,
+                Description = "quick-send only: the API key in the URL, for form builders that cannot set headers (X-API-Key also works).",
+            });
             options.AddSecurityDefinition(SecuritySchemes.AdminKey, new OpenApiSecurityScheme
             {
                 Type = SecuritySchemeType.ApiKey,
@@ -37,6 +44,7 @@ public static class OpenApiExtensions
             MapPatchFields(options);
             options.OperationFilter<SecurityRequirementFilter>();
             options.OperationFilter<RequestBodyFilter>();
+            options.OperationFilter<RequiredParametersFilter>();
             options.OperationFilter<ExamplesFilter>();
             options.OperationFilter<CommonAnswersFilter>();
             options.DocumentFilter<AnswerFieldsRequiredFilter>();
@@ -99,6 +107,7 @@ public static class OpenApiExtensions
 public static class SecuritySchemes
 {
     public const string ApiKey = "ApiKey";
+    public const string ApiKeyInQuery = "ApiKeyInQuery";
     public const string AdminKey = "AdminKey";
 }
 

@@ -8,7 +8,7 @@ using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace TwaBot.Api.OpenApi;
 
-/// <summary>Declares the key an operation needs, from the marker its route group carries.</summary>
+/// <summary>Declares the key an operation needs, from the marker its route group carries (quick-send: or its apikey parameter).</summary>
 internal sealed class SecurityRequirementFilter : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
@@ -27,6 +27,34 @@ internal sealed class SecurityRequirementFilter : IOperationFilter
         {
             [new OpenApiSecuritySchemeReference(scheme, context.Document)] = [],
         });
+        if (metadata.OfType<ApiKeys.ApiKeyInQueryAttribute>().Any())
+        {
+            // Either requirement will do: the header or the apikey query parameter.
+            operation.Security.Add(new OpenApiSecurityRequirement
+            {
+                [new OpenApiSecuritySchemeReference(SecuritySchemes.ApiKeyInQuery, context.Document)] = [],
+            });
+        }
+    }
+}
+
+/// <summary>
+/// A query parameter marked <c>[Required]</c> is documented as required. The handler checks it itself
+/// (a missing one answers in its turn among the send's checks), so binding leaves it nullable.
+/// </summary>
+internal sealed class RequiredParametersFilter : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        var required = context.ApiDescription.ParameterDescriptions
+            .Where(p => p.ParameterDescriptor is Microsoft.AspNetCore.Mvc.Infrastructure.IParameterInfoParameterDescriptor { ParameterInfo: var info }
+                && info.GetCustomAttribute<System.ComponentModel.DataAnnotations.RequiredAttribute>() is not null)
+            .Select(p => p.Name)
+            .ToHashSet(StringComparer.Ordinal);
+        foreach (var parameter in (operation.Parameters ?? []).OfType<OpenApiParameter>().Where(p => p.Name is { } name && required.Contains(name)))
+        {
+            parameter.Required = true;
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Mvc;
@@ -88,13 +89,13 @@ public static class SendApi
     /// decides the permission: <c>template=</c> needs send_template, <c>message=</c> send_text.
     /// </summary>
     private static Task<Results<Ok<SendResponse>, ApiError>> QuickSend(
-        [FromQuery] string? phone, [FromQuery] string? template, [FromQuery] string? lang, [FromQuery(Name = "params")] string? parameters,
-        [FromQuery] string? message, [FromQuery] string? apikey, HttpRequest request, ApiCaller caller, SendPipeline pipeline,
+        [FromQuery, Required] string? phone, [FromQuery] string? template, [FromQuery] string? lang, [FromQuery(Name = "params")] string? parameters,
+        [FromQuery] string? message, HttpRequest request, ApiCaller caller, SendPipeline pipeline,
         CancellationToken cancellationToken)
     {
         // The parameters are declared so that the OpenAPI document lists them; their values are read from
-        // the raw query (see QuickSendQuery), and apikey by authentication.
-        _ = (phone, template, lang, parameters, message, apikey);
+        // the raw query (see QuickSendQuery), and apikey by authentication (documented as a key scheme).
+        _ = (phone, template, lang, parameters, message);
         var query = QuickSendQuery.Parse(request.QueryString.Value);
         var route = query.IsTemplate ? SendRoute.QuickSendTemplate : SendRoute.QuickSendText;
         return pipeline.SendAsync(new SendContext(route, caller, () => ValueTask.FromResult(SendValidation.QuickSend(query))), cancellationToken);

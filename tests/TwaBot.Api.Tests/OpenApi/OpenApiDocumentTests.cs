@@ -38,6 +38,25 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task QuickSendTakesTheKeyInTheHeaderOrTheQueryAndNeedsAPhone()
+    {
+        var document = await Document();
+        var quickSend = Operation(document, "/api/v1/quick-send", "get");
+
+        var schemes = document.GetProperty("components").GetProperty("securitySchemes");
+        Assert.Equal("apikey", schemes.GetProperty("ApiKeyInQuery").GetProperty("name").GetString());
+        Assert.Equal("query", schemes.GetProperty("ApiKeyInQuery").GetProperty("in").GetString());
+        // Two requirements: either one will do.
+        Assert.Equal(["ApiKey", "ApiKeyInQuery"], [.. quickSend.GetProperty("security").EnumerateArray().Select(r => r.EnumerateObject().Single().Name)]);
+        var parameters = quickSend.GetProperty("parameters").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
+        Assert.DoesNotContain("apikey", parameters.Keys); // the scheme describes it
+        Assert.True(parameters["phone"].GetProperty("required").GetBoolean());
+        Assert.False(parameters["template"].TryGetProperty("required", out var required) && required.GetBoolean());
+        Assert.DoesNotContain(Operation(document, "/api/v1/health", "get").GetProperty("security").EnumerateArray(),
+            r => r.TryGetProperty("ApiKeyInQuery", out _));
+    }
+
+    [Fact]
     public async Task ExamplesComeFromTheSeed()
     {
         var document = await Document();

@@ -183,7 +183,7 @@ public class SendEndpointsTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         Assert.Equal("order_confirmation", body.GetProperty("example").GetProperty("template_name").GetString());
         Assert.True(body.GetProperty("schema").TryGetProperty("$ref", out _));
         var quickSend = document.GetProperty("paths").GetProperty("/api/v1/quick-send").GetProperty("get").GetProperty("parameters");
-        Assert.Contains(quickSend.EnumerateArray(), p => p.GetProperty("name").GetString() == "apikey");
+        Assert.Contains(quickSend.EnumerateArray(), p => p.GetProperty("name").GetString() == "phone");
         Assert.Contains(quickSend.EnumerateArray(), p => p.GetProperty("name").GetString() == "params");
     }
 }

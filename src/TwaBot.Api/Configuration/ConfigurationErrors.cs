@@ -16,32 +16,35 @@ public static class ConfigurationErrors
     };
 
     /// <summary>
-    /// Binds and validates the options and the database setting now; returns the readable report of
-    /// what is wrong, or null. The database file is opened (created when missing) last, once the
+    /// Checks the setting names, binds and validates the options and the database setting now; returns the
+    /// readable report of what is wrong, or null. The database file is opened (created when missing) last, once the
     /// settings are known to be sound, so a path the server cannot use is reported here too, not as a
     /// host failure with a stack trace.
     /// </summary>
     public static string? Check(IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var problems = new List<string>();
-        try
+        var configuration = services.GetService<IConfiguration>();
+        // Unknown names first: a child below a value (TwaBot:AdminKey:x) makes the binder itself throw.
+        var problems = configuration is null ? [] : UnknownSettings(configuration.GetSection(TwaBotOptions.SectionName), typeof(TwaBotOptions))
+            .Select(setting => $"{setting} is not a setting (misspelt? README, 'Configuration', lists them all).")
+            .ToList();
+        if (problems.Count == 0)
         {
-            _ = services.GetRequiredService<IOptions<TwaBotOptions>>().Value;
-        }
-        catch (Exception error) when (IsConfigurationError(error))
-        {
-            problems.AddRange(Messages(error));
+            try
+            {
+                _ = services.GetRequiredService<IOptions<TwaBotOptions>>().Value;
+            }
+            catch (Exception error) when (IsConfigurationError(error))
+            {
+                problems.AddRange(Messages(error));
+            }
         }
 
-        if (services.GetService<IConfiguration>() is { } configuration)
+        if (configuration is not null
+            && Data.DataExtensions.ConnectionStringProblem(configuration.GetConnectionString(Data.DataExtensions.ConnectionStringName)) is { } badSetting)
         {
-            problems.AddRange(UnknownSettings(configuration.GetSection(TwaBotOptions.SectionName), typeof(TwaBotOptions))
-                .Select(setting => $"{setting} is not a setting (misspelt? README, 'Configuration', lists them all)."));
-            if (Data.DataExtensions.ConnectionStringProblem(configuration.GetConnectionString(Data.DataExtensions.ConnectionStringName)) is { } badSetting)
-            {
-                problems.Add(badSetting);
-            }
+            problems.Add(badSetting);
         }
 
         if (problems.Count == 0 && services.GetService<Data.SqliteConnections>() is { } database
@@ -56,15 +59,22 @@ public static class ConfigurationErrors
     /// <summary>
     /// Keys under the TwaBot section that no option reads: a misspelt one would leave its option at the
     /// default without a word. (The binder's ErrorOnUnknownConfiguration names the options class, not the
-    /// setting's path, and stops at the first class.) Names match as the binder matches them, ignoring case.
+    /// setting's path, and stops at the first class.) Names match as the binder matches them, ignoring case;
+    /// a value setting (text, number, switch, list) has no settings below it.
     /// </summary>
     internal static IEnumerable<string> UnknownSettings(IConfigurationSection section, Type options) =>
         section.GetChildren().SelectMany(child =>
-            options.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase) is not { } property
-                ? [child.Path]
-                : property.PropertyType.IsClass && property.PropertyType != typeof(string)
-                    ? UnknownSettings(child, property.PropertyType)
-                    : []);
+            options.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase) switch
+            {
+                null => [child.Path],
+                { PropertyType: var type } when IsList(type) => [], // its items are numbered children
+                { PropertyType: var type } when IsValue(type) => child.GetChildren().Select(below => below.Path),
+                { PropertyType: var type } => UnknownSettings(child, type),
+            });
+
+    private static bool IsList(Type type) => type != typeof(string) && type.IsAssignableTo(typeof(System.Collections.IEnumerable));
+
+    private static bool IsValue(Type type) => !type.IsClass || type == typeof(string);
 
     /// <summary>True under WebApplicationFactory, whose in-memory server must see start-up failures itself.</summary>
     public static bool IsTestHost(WebApplication app) =>

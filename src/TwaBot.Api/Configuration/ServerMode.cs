@@ -6,7 +6,10 @@ namespace TwaBot.Api.Configuration;
 /// </summary>
 public sealed record ServerMode(bool IsSandbox)
 {
-    public string Name => IsSandbox ? "sandbox" : "live";
+    public const string SandboxName = "sandbox";
+    public const string LiveName = "live";
+
+    public string Name => IsSandbox ? SandboxName : LiveName;
 
     /// <summary>Prefix of the API keys this mode issues and accepts.</summary>
     public string ApiKeyPrefix => IsSandbox ? "twb_test_" : "twb_live_";

@@ -50,7 +50,8 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
 
         ValidateSecret(failures, "TwaBot:AdminKey", options.AdminKey);
         ValidateSecret(failures, "TwaBot:Meta:AppSecret", options.Meta.AppSecret);
-        ValidateSecret(failures, "TwaBot:Meta:VerifyToken", options.Meta.VerifyToken);
+        // Meta sets no length for the verify token (the operator picks it; it only guards the handshake).
+        ValidateSecret(failures, "TwaBot:Meta:VerifyToken", options.Meta.VerifyToken, minimumLength: 1);
 
         if (!mode.IsSandbox)
         {
@@ -143,7 +144,7 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
     /// whitespace at either end (a secret file's final line break) would make it impossible to match.
     /// README's example values are public, so they are refused as well.
     /// </summary>
-    private static void ValidateSecret(List<string> failures, string setting, string? value)
+    private static void ValidateSecret(List<string> failures, string setting, string? value, int minimumLength = 16)
     {
         if (string.IsNullOrEmpty(value))
         {
@@ -154,9 +155,9 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
         {
             failures.Add($"{setting} must not begin or end with whitespace or a line break (a secret file's last line break?).");
         }
-        else if (value.Length < 16)
+        else if (value.Length < minimumLength)
         {
-            failures.Add($"{setting} must be at least 16 characters long.");
+            failures.Add($"{setting} must be at least {minimumLength} characters long.");
         }
         else if (ReadmeExampleSecrets.Contains(value))
         {

@@ -33,4 +33,4 @@ public static class HealthApi
 
 /// <summary>The seed's health body, plus <c>mode</c>: <c>sandbox</c> or <c>live</c>.</summary>
 public sealed record HealthResponse(
-    string Business, bool WhatsappConnected, string ApiKeyName, DateTime Timestamp, [property: AllowedValues("sandbox", "live")] string Mode) : SuccessResponse;
+    string Business, bool WhatsappConnected, string ApiKeyName, DateTime Timestamp, [property: AllowedValues(ServerMode.SandboxName, ServerMode.LiveName)] string Mode) : SuccessResponse;

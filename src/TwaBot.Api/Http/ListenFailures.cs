@@ -13,7 +13,8 @@ public static class ListenFailures
     {
         IOException { InnerException: Microsoft.AspNetCore.Connections.AddressInUseException } => true,
         IOException e => e.Message.StartsWith("Failed to bind to address", StringComparison.Ordinal),
-        SocketException => true,
+        // Raised by Kestrel's bind itself: an address not on this machine, a port below 1024 without the right.
+        SocketException { SocketErrorCode: SocketError.AddressNotAvailable or SocketError.AccessDenied or SocketError.AddressAlreadyInUse } => true,
         FormatException e => e.Message.StartsWith("Invalid url", StringComparison.Ordinal),
         ArgumentOutOfRangeException { ParamName: "port" } => true,
         InvalidOperationException e => e.Message.StartsWith("Unable to configure HTTPS endpoint", StringComparison.Ordinal),
@@ -24,15 +25,24 @@ public static class ListenFailures
     public static string ConfiguredAddresses(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        return configuration["urls"] is { Length: > 0 } urls ? urls
-            : configuration["http_ports"] is { Length: > 0 } ports ? $"port {ports}"
-            : "its default address";
+        if (configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            return "the addresses of Kestrel:Endpoints";
+        }
+
+        if (configuration["urls"] is { Length: > 0 } urls)
+        {
+            return urls;
+        }
+
+        var ports = new[] { configuration["http_ports"], configuration["https_ports"] }.Where(p => !string.IsNullOrEmpty(p)).ToList();
+        return ports.Count > 0 ? $"port {string.Join(", ", ports)}" : "its default address";
     }
 
     public static string Describe(Exception error, string addresses)
     {
         ArgumentNullException.ThrowIfNull(error);
-        return $"TwaBot server cannot listen on {addresses} (set by ASPNETCORE_URLS, ASPNETCORE_HTTP_PORTS or --urls): {FirstLine(error.Message)}";
+        return $"TwaBot server cannot listen on {addresses} (set by ASPNETCORE_URLS, ASPNETCORE_HTTP_PORTS, Kestrel:Endpoints or --urls): {FirstLine(error.Message)}";
     }
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd();

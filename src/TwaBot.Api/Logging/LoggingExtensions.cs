@@ -56,18 +56,20 @@ public static class LoggingExtensions
             return logger.ReadFrom.Configuration(configuration);
         }
         catch (Exception error) when (error is InvalidOperationException or FormatException or ArgumentException or InvalidCastException
-            or System.Reflection.TargetInvocationException)
+            or System.Reflection.TargetInvocationException or IOException) // IOException: an assembly named in Serilog:Using is missing
         {
             throw new Configuration.ConfigurationErrorException($"Serilog: {error.Message}", error);
         }
     }
 
     /// <summary>
-    /// Plain text on the console, unless the Serilog section names sinks of its own (JSON on the console,
-    /// say): both would print every line twice.
+    /// Plain text on the console, unless the Serilog section names a console sink of its own (JSON, say):
+    /// both would print every line twice. Any other sink is added beside it, so a misspelt or missing one
+    /// (which Serilog skips without a word) never leaves the server with no output at all.
     /// </summary>
     private static LoggerConfiguration WriteToConsoleUnlessConfigured(this LoggerConfiguration logger, IConfiguration configuration) =>
-        configuration.GetSection("Serilog:WriteTo").Exists()
+        configuration.GetSection("Serilog:WriteTo").GetChildren()
+            .Any(sink => string.Equals(sink["Name"], "Console", StringComparison.OrdinalIgnoreCase))
             ? logger
             : logger.WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture);
 

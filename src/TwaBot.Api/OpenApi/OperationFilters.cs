@@ -142,7 +142,8 @@ internal sealed class ReadingRulesSchemaFilter : ISchemaFilter
         // [AllowedValues] documents a field's values (Swashbuckle does not read it); the server checks them itself.
         if (context.MemberInfo?.GetCustomAttribute<System.ComponentModel.DataAnnotations.AllowedValuesAttribute>() is { } allowed)
         {
-            writable.Enum = [.. allowed.Values.OfType<string>().Select(value => (JsonNode)JsonValue.Create(value))];
+            // A null among the values stays in the list: OpenAPI 3.0 allows a nullable field's null only when its enum lists it.
+            writable.Enum = [.. allowed.Values.Select(value => value is null ? JsonNullSentinel.JsonNull : JsonValue.Create(value.ToString()!))];
         }
 
         if (context.Type.IsGenericType && context.Type.GetGenericTypeDefinition() == typeof(Json.PatchField<>)
@@ -156,7 +157,8 @@ internal sealed class ReadingRulesSchemaFilter : ISchemaFilter
 /// <summary>
 /// What every operation may answer beyond its own statuses, and the headers answers carry: 500 in the
 /// envelope anywhere; <c>Retry-After</c> (seconds) on every 429 and 503; <c>Location</c> on every 201;
-/// <c>RateLimit-Policy</c> and <c>RateLimit</c> on every answer to an authenticated <c>/api/v1</c> call.
+/// <c>RateLimit-Policy</c> and <c>RateLimit</c> on answers to an <c>/api/v1</c> call whose key was accepted
+/// (a 429 for too many wrong keys from one address has none).
 /// </summary>
 internal sealed class CommonAnswersFilter : IOperationFilter
 {
@@ -193,7 +195,8 @@ internal sealed class CommonAnswersFilter : IOperationFilter
                 AddHeader(writable, "Location", "The path of what was created.", JsonSchemaType.String);
             }
 
-            if (keyed && status != "401")
+            // Not where the key is never looked at: a wrong key (401) or a body over the limit (413, refused first).
+            if (keyed && status is not ("401" or "413"))
             {
                 AddHeader(writable, "RateLimit-Policy", "The key's quotas: \"minute\";q=…;w=60, \"day\";q=…;w=86400 (IETF draft-ietf-httpapi-ratelimit-headers).", JsonSchemaType.String);
                 AddHeader(writable, "RateLimit", "What remains of each quota and the seconds until it resets: \"minute\";r=…;t=…, \"day\";r=…;t=….", JsonSchemaType.String);

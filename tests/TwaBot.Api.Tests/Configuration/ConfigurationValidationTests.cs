@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using TwaBot.Api.Configuration;
+using TwaBot.Api.Http;
 using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Configuration;
@@ -46,7 +47,7 @@ public class ConfigurationValidationTests
     [InlineData("TwaBot:AdminKey", "  0123456789abcdef  ")]
     [InlineData("TwaBot:Meta:AppSecret", "0123456789abcdef\n")]
     [InlineData("TwaBot:Meta:VerifyToken", "0123456789abcdef ")]
-    [InlineData("TwaBot:Meta:AppSecret", "x")]
+    [InlineData("TwaBot:Meta:AppSecret", "x")] // Meta's are 32 characters; a short one makes signatures guessable
     // README's examples are public.
     [InlineData("TwaBot:AdminKey", "change-me-to-a-long-random-string")]
     [InlineData("TwaBot:Meta:AppSecret", "your-meta-app-secret")]
@@ -55,6 +56,7 @@ public class ConfigurationValidationTests
     [InlineData("TwaBot:AdminKye", "0123456789abcdef")]
     [InlineData("TwaBot:RateLimits:GlobalPerMinut", "3")]
     [InlineData("TwaBot:Meta:Resilience:Retries", "0")]
+    [InlineData("TwaBot:AdminKey:Value", "0123456789abcdef")] // nothing is below a value
     [InlineData("ConnectionStrings:TwaBot", "Data Source=")]
     [InlineData("ConnectionStrings:TwaBot", "Data Source=:memory:")]
     [InlineData("ConnectionStrings:TwaBot", "Data Source=twabot.db;Mode=Memory")]
@@ -72,6 +74,41 @@ public class ConfigurationValidationTests
     public void TheDefaultsAreValidInDevelopment()
     {
         Assert.Null(Check([], Environments.Development));
+    }
+
+    [Fact]
+    public void AVerifyTokenOfAnyLengthIsAccepted()
+    {
+        // Meta sets no length for it; the operator picks it, and it only guards the subscription handshake.
+        var settings = LiveMode.Settings();
+        settings["TwaBot:AdminKey"] = TwaBotApiFactory.AdminKey;
+        settings["TwaBot:Meta:VerifyToken"] = "tok3n";
+
+        Assert.Null(Check(settings, Environments.Production));
+    }
+
+    [Theory]
+    [InlineData(typeof(IOException), "Failed to bind to address http://127.0.0.1:80: address already in use.", true)]
+    [InlineData(typeof(FormatException), "Invalid url: 'foo'", true)]
+    [InlineData(typeof(InvalidOperationException), "Unable to configure HTTPS endpoint. No server certificate was specified.", true)]
+    [InlineData(typeof(IOException), "Disk full", false)]
+    [InlineData(typeof(FormatException), "The input string 'abc' was not in a correct format.", false)]
+    [InlineData(typeof(InvalidOperationException), "Sequence contains no elements", false)]
+    [InlineData(typeof(HttpRequestException), "Connection refused", false)]
+    public void ListenFailuresAreKestrelsBindErrorsOnly(Type type, string message, bool isOne)
+    {
+        Assert.Equal(isOne, ListenFailures.IsOne((Exception)Activator.CreateInstance(type, message)!));
+    }
+
+    [Theory]
+    [InlineData(System.Net.Sockets.SocketError.AddressNotAvailable, true)]
+    [InlineData(System.Net.Sockets.SocketError.AccessDenied, true)]
+    [InlineData(System.Net.Sockets.SocketError.ConnectionRefused, false)] // a hosted service's call, not a bind
+    [InlineData(System.Net.Sockets.SocketError.TimedOut, false)]
+    public void OnlyASocketErrorOfBindingIsAListenFailure(System.Net.Sockets.SocketError code, bool isOne)
+    {
+        Assert.Equal(isOne, ListenFailures.IsOne(new System.Net.Sockets.SocketException((int)code)));
+        Assert.Equal(isOne, ListenFailures.IsOne(new ArgumentOutOfRangeException(isOne ? "port" : "count")));
     }
 
     [Fact]
@@ -213,7 +250,7 @@ public class ConfigurationValidationTests
         var (exitCode, output) = await RunServerAsync(new() { ["DOTNET_ENVIRONMENT"] = "Development" }, url);
 
         Assert.Equal(1, exitCode);
-        Assert.Contains($"TwaBot server cannot listen on {url} (set by ASPNETCORE_URLS, ASPNETCORE_HTTP_PORTS or --urls): "
+        Assert.Contains($"TwaBot server cannot listen on {url} (set by ASPNETCORE_URLS, ASPNETCORE_HTTP_PORTS, Kestrel:Endpoints or --urls): "
             + $"Failed to bind to address {url}: address already in use.", output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // no stack trace
     }

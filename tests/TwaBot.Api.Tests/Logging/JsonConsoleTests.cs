@@ -3,7 +3,7 @@ using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Logging;
 
-/// <summary>An operator's own Serilog sinks replace the plain console output instead of doubling every line.</summary>
+/// <summary>An operator's own console sink replaces the plain console output instead of doubling every line.</summary>
 public class JsonConsoleTests
 {
     [Fact]
@@ -18,10 +18,7 @@ public class JsonConsoleTests
         client.DefaultRequestHeaders.Add("X-API-Key", server.SeededApiKey());
 
         (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
-        for (var waited = 0; waited < 100 && !server.Output.Contains("/api/v1/health", StringComparison.Ordinal); waited++)
-        {
-            await Task.Delay(100); // the line reaches the console after the answer
-        }
+        await UntilAsync(() => server.Output.Contains("\"RequestPath\":\"/api/v1/health\"", StringComparison.Ordinal));
 
         var lines = server.Output.Split('\n').Where(line => line.Contains("/api/v1/health", StringComparison.Ordinal)
             && line.Contains("responded", StringComparison.Ordinal)).ToList();
@@ -33,4 +30,27 @@ public class JsonConsoleTests
 
     /// <summary>The first-start banner prints the key on purpose, outside the log.</summary>
     private static string SandboxBanner(ServerProcess server) => $"X-API-Key: {server.SeededApiKey()}";
+
+    [Fact]
+    public async Task AMisspeltSinkLeavesThePlainConsoleOutput()
+    {
+        // Serilog skips a sink it cannot find without an error; the server must not end up printing nothing.
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["Serilog__WriteTo__0__Name"] = "Consol" });
+        using var client = server.CreateClient();
+        client.DefaultRequestHeaders.Add("X-API-Key", server.SeededApiKey());
+
+        (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+        await UntilAsync(() => server.Output.Contains(" responded ", StringComparison.Ordinal));
+
+        Assert.Contains("HTTP GET /api/v1/health responded 200", server.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>The request's line reaches the console just after its answer. (The first-start banner names /api/v1/health too.)</summary>
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        for (var waited = 0; waited < 100 && !condition(); waited++)
+        {
+            await Task.Delay(100);
+        }
+    }
 }

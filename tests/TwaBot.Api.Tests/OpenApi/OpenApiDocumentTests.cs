@@ -185,6 +185,7 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(["RateLimit", "RateLimit-Policy", "Retry-After"], Headers(send.GetProperty("503")));
         Assert.Equal(["RateLimit", "RateLimit-Policy"], Headers(send.GetProperty("200")));
         Assert.Empty(Headers(send.GetProperty("401"))); // refused before the key is known: no quota to report
+        Assert.Empty(Headers(send.GetProperty("413"))); // refused by size before the key is looked at
         Assert.Equal(["Location"], Headers(Operation(document, "/admin/v1/businesses", "post").GetProperty("responses").GetProperty("201")));
         Assert.Equal(["Retry-After"], Headers(Operation(document, "/admin/v1/businesses", "post").GetProperty("responses").GetProperty("429")));
     }
@@ -220,7 +221,8 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         // failure_reason is left out when there is none; every other field is always there, null or not.
         Assert.Equal(["api_status", "delivery_status", "message_id", "sent_at", "success", "to"], Required(status));
         Assert.Equal(["success", "failed", "pending", "unknown"], Enum(status.GetProperty("properties").GetProperty("api_status")));
-        Assert.Equal(["sent", "delivered", "read", "failed"], Enum(status.GetProperty("properties").GetProperty("delivery_status")));
+        // null listed too: under OpenAPI 3.0 a nullable field's enum must list null for null to be valid.
+        Assert.Equal(["sent", "delivered", "read", "failed", "null"], Enum(status.GetProperty("properties").GetProperty("delivery_status")));
         Assert.Equal(["error", "error_code", "success"], Required(schemas.GetProperty("ErrorBody")));
         Assert.Equal(["delivery_status", "message_id", "note", "phone", "success"], Required(schemas.GetProperty("SendResponse")));
         Assert.DoesNotContain("key", Required(schemas.GetProperty("ApiKeyView"))); // only when the key is created
@@ -286,7 +288,9 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         ? [.. headers.EnumerateObject().Select(h => h.Name).Order(StringComparer.Ordinal)]
         : [];
 
-    private static string[] Enum(JsonElement schema) => [.. schema.GetProperty("enum").EnumerateArray().Select(v => v.GetString()!)];
+    /// <summary>The enum's values; a JSON null as "null".</summary>
+    private static string[] Enum(JsonElement schema) =>
+        [.. schema.GetProperty("enum").EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Null ? "null" : v.GetString()!)];
 
     private static string[] ResponseCodes(JsonElement operation) =>
         [.. operation.GetProperty("responses").EnumerateObject().Select(r => r.Name).Order(StringComparer.Ordinal)];

@@ -96,14 +96,29 @@ public static class PhoneNumber
     /// <summary>
     /// "9876543210.0" is a number that went through a spreadsheet or a float column; read as written,
     /// its ".0" would become a digit and send to another country (98765432100 is an Iranian number).
+    /// Invisible format characters around or among the digits (a UTF-8 CSV's byte-order mark, a
+    /// zero-width space, a direction mark) do not hide the tail; spaces and other separators do, since
+    /// "98765 4321.0" may be written by hand.
     /// </summary>
     private static ReadOnlySpan<char> WithoutDecimalTail(ReadOnlySpan<char> text)
     {
-        var body = text.StartsWith("+") ? text[1..] : text;
-        return body.EndsWith(".0") && body[..^2] is { IsEmpty: false } whole && !whole.ContainsAnyExcept(AsciiDigits)
-            ? text[..^2]
-            : text;
+        var dot = text.LastIndexOf(".0");
+        if (dot < 1 || text[(dot + 2)..].ContainsAnyExcept(FormatCharacters))
+        {
+            return text;
+        }
+
+        var whole = text[..dot];
+        var body = whole.StartsWith("+") ? whole[1..] : whole;
+        return body.ContainsAny(AsciiDigits) && !body.ContainsAnyExcept(DigitsAndFormatCharacters) ? whole : text;
     }
 
     private static readonly System.Buffers.SearchValues<char> AsciiDigits = System.Buffers.SearchValues.Create("0123456789");
+
+    private static readonly string Formats = string.Concat(Enumerable.Range(0, char.MaxValue + 1).Select(c => (char)c)
+        .Where(c => char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format));
+
+    private static readonly System.Buffers.SearchValues<char> FormatCharacters = System.Buffers.SearchValues.Create(Formats);
+
+    private static readonly System.Buffers.SearchValues<char> DigitsAndFormatCharacters = System.Buffers.SearchValues.Create("0123456789" + Formats);
 }

@@ -74,4 +74,12 @@ public class DeliveryStatusRulesTests
     private static IEnumerable<string[]> Permutations(string[] items) => items.Length <= 1
         ? [items]
         : items.SelectMany((item, i) => Permutations([.. items.Take(i), .. items.Skip(i + 1)]).Select(rest => (string[])[item, .. rest]));
+
+    [Theory]
+    [InlineData(28, true)]   // "STOP" padded to 32 characters: still a keyword
+    [InlineData(29, false)]  // 33 characters: longer than any keyword is written, not read at all
+    public void AKeywordMessageIsAtMost32Characters(int padding, bool optOut)
+    {
+        Assert.Equal(optOut, OptOutKeywords.IsOptOut("STOP" + new string(' ', padding)));
+    }
 }

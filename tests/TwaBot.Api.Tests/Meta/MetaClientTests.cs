@@ -449,4 +449,32 @@ public class MetaClientTests
         Assert.False(body.TryGetProperty("parameter_format", out _));
         Assert.Equal(["example 1"], body.GetProperty("components")[0].GetProperty("example").GetProperty("header_text").EnumerateArray().Select(e => e.GetString()));
     }
+
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(199, false)]
+    [InlineData(200, true)]    // "(#200) Permissions error": the whole 200-299 permission range is the token's
+    [InlineData(299, true)]
+    [InlineData(300, false)]
+    public void ThePermissionRangeIsAuthorization(int code, bool authorization)
+    {
+        Assert.Equal(authorization, new MetaError(code, null, "", null, null, null, 400).IsAuthorization);
+    }
+
+    [Fact]
+    public void AnErrorWithoutAMessageHasAnEmptyOne()
+    {
+        var error = MetaError.TryParse("""{"error":{"code":100}}"""u8, 400);
+
+        Assert.NotNull(error);
+        Assert.Equal("", error.Message);
+    }
+
+    [Fact]
+    public void NoTokenMeansNothingToTakeOut()
+    {
+        var error = new MetaError(100, null, "Invalid parameter", null, "bad value", null, 400).WithoutSecrets("");
+
+        Assert.Equal(("Invalid parameter", "bad value"), (error.Message, error.Details));
+    }
 }

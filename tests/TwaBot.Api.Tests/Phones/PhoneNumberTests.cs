@@ -32,6 +32,17 @@ public class PhoneNumberTests
     [InlineData("\ufeff9876543210", "919876543210")]
     [InlineData("+91 98765 43210                              ", "919876543210")]
     [InlineData("9876543210\r\n", "919876543210")]
+    // A spreadsheet's ".0" beside invisible characters: a UTF-8 CSV's first cell, a zero-width space, a direction mark.
+    [InlineData("\ufeff9876543210.0", "919876543210")]
+    [InlineData("\u200b9876543210.0", "919876543210")]
+    [InlineData("9876543210.0\u200e", "919876543210")]
+    [InlineData("98765 4321.0", "919876543210")]          // a space: written by hand, the ".0" is its last digit
+    // Brackets and international prefixes, read as written.
+    [InlineData("+1 (415) 555-1234", "14155551234")]      // a bracketed area code after a country code is formatting, not a trunk "(0)"
+    [InlineData("+44 (20) 7946 0958", "442079460958")]
+    [InlineData("0039 (0)6 1234 5678", "390612345678")]   // Italy keeps its 0 after 0039 as after +39
+    [InlineData("009876543210", "9876543210")]            // 00 is an international prefix: country code 98, never given India
+    [InlineData("44 (0)20 7946 0958", "4402079460958")]   // no + or 00: nothing says 44 is a country code, so "(0)" is digits (PRODUCT §2)
     public void NormalizesAcceptedFormats(string input, string expected)
     {
         Assert.True(PhoneNumber.TryNormalize(input, out var normalized));
@@ -50,6 +61,10 @@ public class PhoneNumberTests
     [InlineData("0123456789")]           // leading zero that is not a national Indian mobile
     [InlineData("+")]
     [InlineData("\uff19\uff18\uff17\uff16\uff15\uff14\uff13\uff12\uff11\uff10")] // full-width digits
+    [InlineData("0")]
+    [InlineData("0987654321")]           // national 0 before 9 digits: not an Indian mobile
+    [InlineData("+09876543210")]         // a 0 after '+' is no country code
+    [InlineData("+(0)14155551234")]      // a "(0)" with no country code before it is a leading 0
     public void RejectsWhatIsNotAPhoneNumber(string? input)
     {
         Assert.False(PhoneNumber.TryNormalize(input, out _));
@@ -61,5 +76,28 @@ public class PhoneNumberTests
         // "+9876543210" names country code 98: the 91 rule is for national numbers only.
         Assert.True(PhoneNumber.TryNormalize("+9876543210", out var normalized));
         Assert.Equal("9876543210", normalized);
+    }
+
+    [Theory]
+    [InlineData(25, true)]   // 40 characters: read
+    [InlineData(26, false)]  // 41 characters: refused before it is read
+    public void InputLongerThanFortyCharactersIsRefused(int padding, bool accepted)
+    {
+        var input = "+91 98765 43210" + new string('-', padding);
+
+        Assert.Equal(accepted, PhoneNumber.TryNormalize(input, out var normalized));
+        Assert.Equal(accepted ? "919876543210" : "", normalized);
+    }
+
+    [Theory]
+    [InlineData("6591234567", true)]
+    [InlineData("+65 9123 4567", true)]
+    [InlineData("919876543210", false)]  // 12 digits: already has its country code
+    [InlineData("+447911123456", false)]
+    [InlineData("5123456789", false)]    // 10 digits, but not a mobile's first digit
+    [InlineData(null, false)]
+    public void IndianNationalFormIsTenDigitsStartingSixToNine(string? input, bool expected)
+    {
+        Assert.Equal(expected, PhoneNumber.IsIndianNationalForm(input));
     }
 }

@@ -107,4 +107,20 @@ public class MinuteRateLimiterTests
 
         public override DateTimeOffset GetUtcNow() => Now;
     }
+
+    [Fact]
+    public void AKeysPermitRefusedGloballyIsGivenBackToTheKey()
+    {
+        var limiter = new MinuteRateLimiter(_clock);
+
+        Assert.True(limiter.TryAcquire(1, perKeyLimit: 2, globalLimit: 1).Allowed);   // the global budget is spent
+        Assert.False(limiter.TryAcquire(2, perKeyLimit: 2, globalLimit: 1).Allowed);  // key 2 refused globally
+
+        // With room globally again (a raised limit), key 2 still has both of its permits this minute.
+        var first = limiter.TryAcquire(2, perKeyLimit: 2, globalLimit: 10);
+        var second = limiter.TryAcquire(2, perKeyLimit: 2, globalLimit: 10);
+
+        Assert.Equal((true, 1), (first.Allowed, first.Remaining));
+        Assert.Equal((true, 0), (second.Allowed, second.Remaining));
+    }
 }

@@ -65,4 +65,52 @@ public class MetaErrorMappingTests
         Assert.Null(await context.ValidateAsync());
         return context;
     }
+
+    [Theory]
+    [InlineData(200, 400, "WHATSAPP_NOT_CONNECTED")]  // PRODUCT §5 "OAuth errors": Meta's permission range 200-299
+    [InlineData(299, 400, "WHATSAPP_NOT_CONNECTED")]
+    [InlineData(10, 400, "WHATSAPP_NOT_CONNECTED")]
+    [InlineData(300, 400, "META_REJECTED")]
+    public async Task PermissionErrorsAreATokenThatNoLongerWorks(int code, int status, string errorCode)
+    {
+        var failure = new MetaFailure(MetaFailureKind.Rejected, new MetaError(code, null, "m", null, null, null, 400), null, "m");
+
+        var error = MetaErrorMapping.ToApiError(failure, await TemplateSendAsync(), lastInboundAt: null);
+
+        Assert.Equal((status, errorCode), (error.StatusCode, error.Body.ErrorCode));
+    }
+
+    [Theory]
+    [InlineData(131056, null, 429, 6)]      // Meta's pair limit is about one message per 6 s
+    [InlineData(131056, 10_000, 429, 10)]
+    [InlineData(130429, null, 429, 1)]
+    [InlineData(130429, 2_500, 429, 3)]     // rounded up
+    [InlineData(null, 200, 503, 1)]         // breaker open: at least a second
+    [InlineData(null, 30_000, 503, 30)]
+    public async Task RetryAfterIsMetasOrAFloor(int? code, int? retryAfterMs, int status, int retryAfter)
+    {
+        var wait = retryAfterMs is { } ms ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
+        var failure = code is { } c
+            ? new MetaFailure(MetaFailureKind.Rejected, new MetaError(c, null, "m", null, null, null, 400), wait, "m")
+            : new MetaFailure(MetaFailureKind.CircuitOpen, null, wait, "paused");
+
+        var error = MetaErrorMapping.ToApiError(failure, await TemplateSendAsync(), lastInboundAt: null);
+
+        Assert.Equal((status, retryAfter), (error.StatusCode, error.Body.RetryAfterSeconds));
+    }
+
+    [Theory]
+    [InlineData(132000, "Meta refused the template parameters: body_params[0] is empty")]
+    [InlineData(132012, "Meta refused the template parameters: body_params[0] is empty")]
+    [InlineData(368, "(code 368): body_params[0] is empty")]
+    [InlineData(132001, "Template 'order_confirmation' not found")]
+    public async Task TheAnswerSaysWhatMetaDetailed(int code, string says)
+    {
+        var failure = new MetaFailure(MetaFailureKind.Rejected,
+            new MetaError(code, null, "(#" + code + ") Generic title", null, "body_params[0] is empty", null, 400), null, "m");
+
+        var error = MetaErrorMapping.ToApiError(failure, await TemplateSendAsync(), lastInboundAt: null);
+
+        Assert.Contains(says, error.Body.Error, StringComparison.Ordinal);
+    }
 }

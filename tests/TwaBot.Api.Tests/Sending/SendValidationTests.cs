@@ -174,4 +174,86 @@ public class SendValidationTests
         Assert.Null(content.Caption);
         Assert.Null(content.Filename);
     }
+
+    [Fact]
+    public void NoBodyIsRefusedForEveryEndpoint()
+    {
+        Assert.All(
+            [SendValidation.Template(null).Error, SendValidation.Text(null).Error, SendValidation.Media(null).Error, SendValidation.Otp(null).Error],
+            error => Assert.Equal((400, "VALIDATION_FAILED", "A JSON request body is required."), (error?.StatusCode, error?.Body.ErrorCode, error?.Body.Error)));
+    }
+
+    public static TheoryData<string, string, string> WrongFields => new()
+    {
+        // A badly formed number is INVALID_PHONE on "phone" at every endpoint.
+        { "text", "phone", "INVALID_PHONE" },
+        { "media", "phone", "INVALID_PHONE" },
+        { "quick-send message", "phone", "INVALID_PHONE" },
+        // quick-send without a phone says it is missing, before anything else is looked at.
+        { "quick-send no phone", "phone", "VALIDATION_FAILED" },
+        { "quick-send message control character", "message", "VALIDATION_FAILED" },
+        { "caption control character", "caption", "VALIDATION_FAILED" },
+        { "filename 241", "filename", "VALIDATION_FAILED" },
+        { "31 body_params", "body_params", "VALIDATION_FAILED" },
+        { "template_name 513", "template_name", "VALIDATION_FAILED" },
+    };
+
+    [Theory]
+    [MemberData(nameof(WrongFields))]
+    public void EachRefusalNamesItsField(string request, string field, string code)
+    {
+        var error = request switch
+        {
+            "text" => SendValidation.Text(new SendTextRequest("98765", "hi")).Error,
+            "media" => SendValidation.Media(new SendMediaRequest("98765", "image", "https://example.com/a.jpg", null, null)).Error,
+            "quick-send message" => SendValidation.QuickSend(new QuickSendQuery("98765", null, null, null, "hi")).Error,
+            "quick-send no phone" => SendValidation.QuickSend(new QuickSendQuery(null, "order_confirmation", null, null, null)).Error,
+            "quick-send message control character" => SendValidation.QuickSend(new QuickSendQuery("919876543210", null, null, null, "a\u0000b")).Error,
+            "caption control character" => SendValidation.Media(new SendMediaRequest("9876543210", "image", "https://example.com/a.jpg", "Hi\u000bthere", null)).Error,
+            "filename 241" => SendValidation.Media(new SendMediaRequest("9876543210", "document", "https://example.com/a.pdf", null, new string('a', 237) + ".pdf")).Error,
+            "31 body_params" => SendValidation.Template(new SendTemplateRequest("9876543210", "t", null, [.. Enumerable.Repeat("x", 31)], null)).Error,
+            "template_name 513" => SendValidation.Template(new SendTemplateRequest("9876543210", new string('t', 513), null, null, null)).Error,
+            _ => throw new ArgumentOutOfRangeException(nameof(request)),
+        };
+
+        Assert.NotNull(error);
+        Assert.Equal((field, code), (error.Body.Field, error.Body.ErrorCode));
+    }
+
+    [Fact]
+    public void TheLimitsThemselvesAreAccepted()
+    {
+        Assert.Null(SendValidation.Media(new SendMediaRequest("9876543210", "document", "https://example.com/a.pdf", null, new string('a', 236) + ".pdf")).Error);
+        Assert.Null(SendValidation.Template(new SendTemplateRequest("9876543210", "t", null, [.. Enumerable.Repeat("x", 30)], null)).Error);
+        Assert.Null(SendValidation.Template(new SendTemplateRequest("9876543210", new string('t', 512), null, null, null)).Error);
+    }
+
+    [Theory]
+    [InlineData("media_type", "one of: image, document, video, audio")]
+    [InlineData("caption", "at most 1024 characters")]
+    [InlineData("otp", "4 to 15 digits")]
+    [InlineData("text", "at most 4096 characters (got 4097)")]
+    [InlineData("language", "such as en, en_US or pt_BR")]
+    [InlineData("template_name", "template_name is required")]
+    [InlineData("phone", "phone is required")]
+    [InlineData("quick-send", "template or message is required")]
+    [InlineData("params", "params may have at most 30 values")]
+    public void TheErrorSaysWhatIsAllowed(string request, string says)
+    {
+        var error = request switch
+        {
+            "media_type" => SendValidation.Media(new SendMediaRequest("9876543210", "sticker", "https://example.com/a.webp", null, null)).Error,
+            "caption" => SendValidation.Media(new SendMediaRequest("9876543210", "image", "https://example.com/a.jpg", new string('a', 1025), null)).Error,
+            "otp" => SendValidation.Otp(new SendOtpRequest("9876543210", "otp_verification", "12", null)).Error,
+            "text" => SendValidation.Text(new SendTextRequest("9876543210", new string('a', 4097))).Error,
+            "language" => SendValidation.Template(new SendTemplateRequest("9876543210", "t", "English", null, null)).Error,
+            "template_name" => SendValidation.Template(new SendTemplateRequest("9876543210", null, null, null, null)).Error,
+            "phone" => SendValidation.Text(new SendTextRequest(" ", "hi")).Error,
+            "quick-send" => SendValidation.QuickSend(new QuickSendQuery("919876543210", null, null, null, null)).Error,
+            "params" => SendValidation.QuickSend(new QuickSendQuery("919876543210", "t", null, string.Join(',', Enumerable.Repeat("x", 31)), null)).Error,
+            _ => throw new ArgumentOutOfRangeException(nameof(request)),
+        };
+
+        Assert.Contains(says, error?.Body.Error, StringComparison.Ordinal);
+    }
 }

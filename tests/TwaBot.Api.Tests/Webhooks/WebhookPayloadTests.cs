@@ -184,4 +184,101 @@ public class WebhookPayloadTests
             // refused as a whole: fine, it is kept aside with its error
         }
     }
+
+    [Theory]
+    [InlineData("\"1776162945\"", true)]   // exactly the 5 minutes Meta's clock may run ahead: kept
+    [InlineData("\"1776162946\"", false)]  // a second more: the time of receipt
+    [InlineData("-62135596800", true)]     // 0001-01-01T00:00:00Z, the first second a calendar holds
+    public void TheAllowedClockSkewAndTheCalendarsFirstSecondAreBoundaries(string timestamp, bool kept)
+    {
+        var body = "{\"entry\":[{\"id\":\"1\",\"changes\":[{\"field\":\"messages\",\"value\":{\"metadata\":{\"phone_number_id\":\"5\"},"
+            + "\"statuses\":[{\"id\":\"wamid.1\",\"status\":\"sent\",\"timestamp\":" + timestamp + "}]}}]}]}";
+
+        var status = Assert.Single(WebhookPayload.Parse(Encoding.UTF8.GetBytes(body), Received).Statuses);
+
+        Assert.Equal(kept, status.OccurredAt != Received);
+    }
+
+    [Fact]
+    public void EarliestEventTimeCountsAMessageEarlierThanEveryStatus()
+    {
+        var body = Delivery(Entry(MessagesChange("1", statuses: [Status("a", "read", T0.AddSeconds(30))], messages: [Text("m", "91", "hi", T0)])));
+
+        Assert.Equal(T0.ToUnixTimeSeconds(), WebhookPayload.Parse(Encoding.UTF8.GetBytes(body.ToJsonString()), Received).EarliestEventTime());
+    }
+
+    [Theory]
+    [InlineData("""{"code":131026,"title":"Message undeliverable","message":"Message undeliverable."}""", "Message undeliverable")]
+    [InlineData("""{"code":131026,"message":"Message undeliverable."}""", "Message undeliverable.")] // Meta is deprecating title
+    [InlineData("""{"code":131026}""", null)]
+    public void AStatusErrorsTitleIsItsTitleElseItsMessage(string error, string? title)
+    {
+        var body = "{\"entry\":[{\"id\":\"1\",\"changes\":[{\"field\":\"messages\",\"value\":{\"metadata\":{\"phone_number_id\":\"5\"},"
+            + "\"statuses\":[{\"id\":\"wamid.1\",\"status\":\"failed\",\"timestamp\":\"1776160000\",\"errors\":[" + error + "]}]}}]}]}";
+
+        var status = Assert.Single(WebhookPayload.Parse(Encoding.UTF8.GetBytes(body), Received).Statuses);
+
+        Assert.Equal((131026, title), (status.ErrorCode, status.ErrorTitle));
+    }
+
+    [Theory]
+    [InlineData("""{"from":"919876543210","id":"wamid.t","timestamp":"1776160000","type":"text","text":{"body":"STOP"}}""", "text", "STOP")]
+    // A quick-reply button ("Stop promotions") is read by its text, so a STOP button opts out like a typed STOP.
+    [InlineData("""{"from":"919876543210","id":"wamid.t","timestamp":"1776160000","type":"button","button":{"payload":"p","text":"STOP"}}""", "button", "STOP")]
+    [InlineData("""{"from":"919876543210","id":"wamid.t","timestamp":"1776160000","type":"image","image":{"id":"1"}}""", "image", null)]
+    [InlineData("""{"from":"919876543210","id":"wamid.t","timestamp":"1776160000"}""", "unknown", null)]
+    public void AnInboundMessageIsReadWithItsTypeTextAndSendersName(string message, string type, string? text)
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"contacts":[{"profile":{"name":"Other"},"wa_id":"919800000000"},{"profile":{"name":"Sheena Nelson"},"wa_id":"919876543210"}],"messages":[""" + message + "]}}]}]}");
+
+        Assert.Equal(
+            new InboundMessageUpdate("5", "wamid.t", "919876543210", type, text, DateTimeOffset.FromUnixTimeSeconds(1776160000).UtcDateTime, "Sheena Nelson"),
+            Assert.Single(payload.Messages));
+    }
+
+    [Theory]
+    [InlineData("""{"id":"wamid.t","timestamp":"1776160000","type":"text","text":{"body":"STOP"}}""")]        // no sender
+    [InlineData("""{"from":"919876543210","timestamp":"1776160000","type":"text","text":{"body":"STOP"}}""")] // no id
+    public void AnInboundMessageWithoutSenderOrIdIsLeftOut(string message)
+    {
+        Assert.Empty(ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[""" + message + "]}}]}]}").Messages);
+    }
+
+    [Fact]
+    public void UserPreferencesAreReadWithTheirCategoryAndValueAndThoseWithoutACustomerLeftOut()
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"user_preferences","value":{"metadata":{"phone_number_id":"5"},"user_preferences":[{"wa_id":"919876543210","category":"marketing_messages","value":"stop","timestamp":1776160000},{"category":"marketing_messages","value":"stop","timestamp":1776160000}]}}]}]}""");
+
+        Assert.Equal(
+            new PreferenceUpdate("5", "919876543210", "marketing_messages", "stop", DateTimeOffset.FromUnixTimeSeconds(1776160000).UtcDateTime),
+            Assert.Single(payload.Preferences));
+    }
+
+    [Theory]
+    [InlineData("""{"field":"message_template_status_update","value":{"event":"APPROVED","message_template_id":594425479261596,"message_template_name":"spring_sale","message_template_language":"en_US","message_template_category":"MARKETING"}}""",
+        "APPROVED", "MARKETING")]
+    [InlineData("""{"field":"message_template_status_update","value":{"event":"APPROVED","message_template_id":"594425479261596","message_template_name":"spring_sale","message_template_language":"en_US","message_template_category":"MARKETING"}}""",
+        "APPROVED", "MARKETING")] // the id as a string, as some payloads write it
+    [InlineData("""{"field":"template_category_update","value":{"message_template_id":594425479261596,"message_template_name":"spring_sale","message_template_language":"en_US","previous_category":"MARKETING","new_category":"UTILITY"}}""",
+        "", "UTILITY")]
+    public void TemplateEventsAreReadWithTheEntrysWabaAndTime(string change, string templateEvent, string category)
+    {
+        var payload = ParseJson("""{"entry":[{"id":"102290129340398","time":1776160000,"changes":[""" + change + "]}]}");
+
+        Assert.Equal(
+            new TemplateUpdate("102290129340398", templateEvent, "594425479261596", "spring_sale", "en_US", DateTimeOffset.FromUnixTimeSeconds(1776160000).UtcDateTime, category),
+            Assert.Single(payload.TemplateUpdates));
+    }
+
+    [Theory]
+    [InlineData("message_template_status_update")]
+    [InlineData("template_category_update")]
+    public void ATemplateEventWithoutItsWabaIsLeftOut(string field)
+    {
+        var payload = ParseJson("""{"entry":[{"time":1776160000,"changes":[{"field":"FIELD","value":{"event":"APPROVED","message_template_id":1,"message_template_name":"n","message_template_language":"en","new_category":"UTILITY"}}]}]}""".Replace("FIELD", field, StringComparison.Ordinal));
+
+        Assert.Empty(payload.TemplateUpdates);
+    }
+
+    private static WebhookPayload ParseJson(string json) => WebhookPayload.Parse(Encoding.UTF8.GetBytes(json), Received);
 }

@@ -162,18 +162,14 @@ public class ConfigurationValidationTests
         Assert.Null(Check(settings, Environments.Production));
     }
 
-    [Fact]
-    public async Task TheServerProcessStopsWithTheSettingsNameAndExitCode1()
+    [Theory]
+    [InlineData("TwaBot__RateLimits__GlobalPerMinute", "0", "TwaBot:RateLimits:GlobalPerMinute must be at least 1 (got 0).")]
+    [InlineData("Serilog__MinimumLevel__Default", "Verbos", "Serilog: The value Verbos is not a valid Serilog level.")] // was a stack trace, exit 134
+    public async Task TheServerProcessStopsWithTheSettingsNameAndExitCode1(string variable, string value, string expected)
     {
-        var (exitCode, output) = await RunServerAsync(new()
-        {
-            ["DOTNET_ENVIRONMENT"] = "Development",
-            ["TwaBot__RateLimits__GlobalPerMinute"] = "0",
-        });
+        var (exitCode, output) = await RunServerAsync(new() { ["DOTNET_ENVIRONMENT"] = "Development", [variable] = value });
 
-        Assert.Equal(1, exitCode);
-        Assert.Contains("TwaBot:RateLimits:GlobalPerMinute must be at least 1 (got 0).", output, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // no stack trace
+        AssertStoppedInOneLine(exitCode, output, expected);
     }
 
     [Theory]
@@ -188,9 +184,7 @@ public class ConfigurationValidationTests
             ["ConnectionStrings__TwaBot"] = connectionString,
         });
 
-        Assert.Equal(1, exitCode);
-        Assert.Contains(expected, output, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // no stack trace
+        AssertStoppedInOneLine(exitCode, output, expected);
     }
 
     [Fact]
@@ -216,28 +210,12 @@ public class ConfigurationValidationTests
                 ["ConnectionStrings__TwaBot"] = $"Data Source={path};Mode=ReadOnly",
             });
 
-            Assert.Equal(1, exitCode);
-            Assert.Contains($"the database file {path} cannot be opened, created or written", output, StringComparison.Ordinal);
-            Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // no stack trace
+            AssertStoppedInOneLine(exitCode, output, $"the database file {path} cannot be opened, created or written");
         }
         finally
         {
             File.Delete(path);
         }
-    }
-
-    [Fact]
-    public async Task ALoggingSettingSerilogCannotReadStopsTheServerInOneLine()
-    {
-        var (exitCode, output) = await RunServerAsync(new()
-        {
-            ["DOTNET_ENVIRONMENT"] = "Development",
-            ["Serilog__MinimumLevel__Default"] = "Verbos",
-        });
-
-        Assert.Equal(1, exitCode);
-        Assert.Contains("Serilog: The value Verbos is not a valid Serilog level.", output, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // no stack trace
     }
 
     [Fact]
@@ -249,10 +227,8 @@ public class ConfigurationValidationTests
 
         var (exitCode, output) = await RunServerAsync(new() { ["DOTNET_ENVIRONMENT"] = "Development" }, url);
 
-        Assert.Equal(1, exitCode);
-        Assert.Contains($"TwaBot server cannot listen on {url} (set by ASPNETCORE_URLS, ASPNETCORE_HTTP_PORTS, Kestrel:Endpoints or --urls): "
-            + $"Failed to bind to address {url}: address already in use.", output, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // no stack trace
+        AssertStoppedInOneLine(exitCode, output, $"TwaBot server cannot listen on {url} (set by ASPNETCORE_URLS, ASPNETCORE_HTTP_PORTS, Kestrel:Endpoints or --urls): "
+            + $"Failed to bind to address {url}: address already in use.");
     }
 
     [Fact]
@@ -260,8 +236,7 @@ public class ConfigurationValidationTests
     {
         var (exitCode, output) = await RunServerAsync(new() { ["DOTNET_ENVIRONMENT"] = "Production" });
 
-        Assert.Equal(1, exitCode);
-        Assert.Contains("Live mode needs TwaBot:Meta:AppSecret", output, StringComparison.Ordinal);
+        AssertStoppedInOneLine(exitCode, output, "Live mode needs TwaBot:Meta:AppSecret");
     }
 
     [Fact]
@@ -300,6 +275,14 @@ public class ConfigurationValidationTests
             .AddTwaBotOptions(configuration);
         using var provider = services.BuildServiceProvider();
         return ConfigurationErrors.Check(provider);
+    }
+
+    /// <summary>Exit code 1 and the message, without a stack trace.</summary>
+    private static void AssertStoppedInOneLine(int exitCode, string output, string expected)
+    {
+        Assert.Equal(1, exitCode);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
     }
 
     /// <summary>Starts the real server binary with these environment variables and waits for it to exit.</summary>

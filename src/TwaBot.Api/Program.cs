@@ -83,6 +83,11 @@ catch (OperationCanceledException) when (stopping.IsCancellationRequested)
     // a stop like any other, not a crash with a stack trace and exit 134.
     Console.Error.WriteLine("TwaBot stopped while starting.");
 }
+catch (DatabaseFromNewerVersionException error)
+{
+    Console.Error.WriteLine(error.Message);
+    return 1;
+}
 catch (Exception error) when (ListenFailures.IsOne(error))
 {
     Console.Error.WriteLine(ListenFailures.Describe(error, addresses));

@@ -23,6 +23,16 @@ internal sealed partial class DatabaseInitializer(IServiceProvider services, ILo
             Directory.CreateDirectory(folder);
         }
 
+        // A newer server's migrations here mean tables and columns this version does not know, and would not
+        // keep up to date: going back is a restore of the backup taken before the upgrade (docs/operations.md).
+        var unknown = (await db.Database.GetAppliedMigrationsAsync(cancellationToken)).Except(db.Database.GetMigrations()).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new DatabaseFromNewerVersionException(
+                $"TwaBot server cannot start: the database {dataSource} was upgraded by a newer version (migration {unknown[^1]}). "
+                + "Run that version or a later one, or restore the backup taken before the upgrade.");
+        }
+
         // MigrateAsync takes EF's migration lock even when nothing is pending; skipping it then keeps routine
         // restarts clear of that lock altogether.
         if ((await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
@@ -105,3 +115,6 @@ internal sealed partial class DatabaseInitializer(IServiceProvider services, ILo
     [LoggerMessage(Level = LogLevel.Information, Message = "Database {DataSource} ready (journal_mode=wal, synchronous=full)")]
     private static partial void LogReady(ILogger logger, string dataSource);
 }
+
+/// <summary>The database carries migrations this version does not have: stopping is safer than running beside them.</summary>
+public sealed class DatabaseFromNewerVersionException(string message) : Exception(message);

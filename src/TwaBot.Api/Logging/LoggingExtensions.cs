@@ -38,9 +38,11 @@ public static class LoggingExtensions
             .Enrich.FromLogContext()
             .Enrich.With<SecretRedaction>()
             .Enrich.With<ControlCharacterEscaping>()
-            // A stop during start-up cancels it, and an address Kestrel cannot open stops it; the host reports
-            // either as "Hosting failed to start" with a stack trace, and Program says it in one line instead.
-            .Filter.ByExcluding(e => (e.Exception is OperationCanceledException || Http.ListenFailures.IsOne(e.Exception))
+            // A stop during start-up cancels it, and an address Kestrel cannot open or a database from a newer
+            // version stops it; the host reports each as "Hosting failed to start" with a stack trace, and
+            // Program says it in one line instead.
+            .Filter.ByExcluding(e => (e.Exception is OperationCanceledException or Data.DatabaseFromNewerVersionException
+                    || Http.ListenFailures.IsOne(e.Exception))
                 && e.Properties.TryGetValue("SourceContext", out var source) && source.ToString() == "\"Microsoft.Extensions.Hosting.Internal.Host\"")
             .WriteToConsoleUnlessConfigured(configuration),
             // Each host keeps its own logger (several run side by side in the tests).

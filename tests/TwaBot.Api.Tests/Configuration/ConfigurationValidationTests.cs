@@ -219,6 +219,43 @@ public class ConfigurationValidationTests
     }
 
     [Fact]
+    public async Task ADatabaseUpgradedByANewerVersionStopsTheServerNamingTheMigration()
+    {
+        // An older server ran on beside a newer one's tables and columns without a word (docs said it would not).
+        var path = Path.Combine(Path.GetTempPath(), $"twabot-newer-{Guid.NewGuid():N}.db");
+        await using (var create = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await create.OpenAsync();
+            await using var command = create.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE "__EFMigrationsHistory" ("migration_id" TEXT NOT NULL PRIMARY KEY, "product_version" TEXT NOT NULL);
+                INSERT INTO "__EFMigrationsHistory" VALUES ('29991231000000_FromALaterVersion', '10.0.0');
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        try
+        {
+            var (exitCode, output) = await RunServerAsync(new()
+            {
+                ["DOTNET_ENVIRONMENT"] = "Development",
+                ["ConnectionStrings__TwaBot"] = $"Data Source={path}",
+            });
+
+            AssertStoppedInOneLine(exitCode, output,
+                $"TwaBot server cannot start: the database {path} was upgraded by a newer version (migration 29991231000000_FromALaterVersion).");
+        }
+        finally
+        {
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                File.Delete(path + suffix);
+                File.Delete(TwaBot.Api.Webhooks.WebhookInboxFile.PathBeside(path) + suffix);
+            }
+        }
+    }
+
+    [Fact]
     public async Task AnAddressTheServerCannotListenOnStopsItInOneLine()
     {
         using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);

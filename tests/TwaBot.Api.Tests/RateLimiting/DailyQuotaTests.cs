@@ -3,7 +3,10 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Businesses;
 using TwaBot.Api.Messages;
+using TwaBot.Api.RateLimiting;
 using TwaBot.Api.Sending;
 using TwaBot.Api.Tests.Infrastructure;
 
@@ -206,9 +209,9 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         var tenant = await server.CreateSendingTenantAsync();
         var other = await server.CreateBusinessAsync();
         await SetDailyLimitAsync(server, tenant.KeyId, 2);
-        var quota = server.Services.GetRequiredService<TwaBot.Api.RateLimiting.DailyQuota>();
-        var caller = new TwaBot.Api.ApiKeys.ApiCaller(
-            tenant.KeyId, "key", tenant.BusinessId, "Acme", TwaBot.Api.Businesses.Plan.Pro, "Asia/Kolkata", [], null, 2, null, null);
+        var quota = server.Services.GetRequiredService<DailyQuota>();
+        var caller = new ApiCaller(
+            tenant.KeyId, "key", tenant.BusinessId, "Acme", Plan.Pro, "Asia/Kolkata", [], null, 2, null, null);
         var inFlight = await quota.TryReserveAsync(caller, CancellationToken.None); // reserved; its row is not written yet
 
         await server.AdminPatchAsync($"/admin/v1/businesses/{other}", new { time_zone = "America/New_York" });
@@ -328,6 +331,113 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         Assert.Equal(2, json.GetProperty("daily_used").GetInt32());
         server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 15, 4, 0, 0, TimeSpan.Zero)); // New York's midnight
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+    }
+
+
+    [Fact]
+    public async Task AZoneChangeThatMovesAnEarlierSendOntoTodayCountsItAgainstToday()
+    {
+        // New York's 15 April began at 04:00 UTC, Kolkata's at 18:30 UTC on the 14th: a send at 20:00 UTC on the
+        // 14th was New York's 14th and is Kolkata's 15th. The key's counter for the 15th, loaded while the business
+        // was in New York, must be counted again, and the row tagged the 14th (before today in UTC) retagged.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "America/New_York" });
+        await SetDailyLimitAsync(server, tenant.KeyId, 2);
+        server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 14, 20, 0, 0, TimeSpan.Zero)); // 16:00 on the 14th in New York
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 15, 4, 30, 0, TimeSpan.Zero)); // 00:30 on the 15th in New York
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Asia/Kolkata" }); // 10:00 on the 15th
+        var afterTheChange = await SendAsync(tenant, Good);
+
+        // The first send was at 01:30 on the 15th in Kolkata: both count against today.
+        var json = await afterTheChange.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal(2, json.GetProperty("daily_used").GetInt32());
+    }
+
+    [Fact]
+    public async Task AZoneChangeAcrossTheDateLineLooksTwoUtcDaysBack()
+    {
+        // Pago Pago is UTC-11, Kiritimati UTC+14: a send at 10:30 UTC on 15 April is 23:30 on the 14th in Pago Pago
+        // (tagged the 14th) and 00:30 on the 16th in Kiritimati. At 05:00 UTC on the 16th it is Kiritimati's today,
+        // though its tag is two days before the UTC date.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Pacific/Pago_Pago" });
+        await SetDailyLimitAsync(server, tenant.KeyId, 1);
+        server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 15, 10, 30, 0, TimeSpan.Zero));
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 16, 5, 0, 0, TimeSpan.Zero)); // 19:00 on the 16th in Kiritimati
+
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Pacific/Kiritimati" });
+        var afterTheChange = await SendAsync(tenant, Good);
+
+        var json = await afterTheChange.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal(1, json.GetProperty("daily_used").GetInt32());
+    }
+
+    [Fact]
+    public async Task AUnitTakenBeforeTheBusinesssOwnZoneChangeIsNotGivenBackToTheCountLoadedSince()
+    {
+        // The count loaded again after the change has only the rows; the in-flight unit (no row yet) is not in it,
+        // so giving it back there would free a unit nobody took, and the key could go over its cap.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        await SetDailyLimitAsync(server, tenant.KeyId, 2);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode); // counted by its row
+        var quota = server.Services.GetRequiredService<DailyQuota>();
+        var caller = new ApiCaller(
+            tenant.KeyId, "key", tenant.BusinessId, "Acme", Plan.Pro, "Asia/Kolkata", [], null, 2, null, null);
+        var inFlight = await quota.TryReserveAsync(caller, CancellationToken.None);
+
+        // Dubai is still on the 14th (14:30), as Kolkata (16:00): today's counter is loaded again from the rows.
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Asia/Dubai" });
+        var second = await quota.TryReserveAsync(caller, CancellationToken.None); // loads the count again: 1 row, then 2
+        quota.Refund(inFlight.Reservation); // Meta refused the first; its failed row would not have counted anyway
+        var third = await quota.TryReserveAsync(caller, CancellationToken.None);
+
+        Assert.True(inFlight.Allowed);
+        Assert.True(second.Allowed);
+        Assert.False(third.Allowed); // 1 sent + 1 reserved = the cap of 2
+    }
+
+    [Fact]
+    public async Task RefusedSendsStillDoNotCountAfterARestart()
+    {
+        var databasePath = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+        SendingTenant tenant;
+        await using (var first = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath) { DeleteDatabaseOnDispose = false })
+        {
+            tenant = await first.CreateSendingTenantAsync();
+            await SetDailyLimitAsync(first, tenant.KeyId, 2);
+            // Meta refuses 0047: its row is written before the call, then marked failed.
+            await (await SendAsync(tenant, "919876540047")).AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        }
+
+        await using var second = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath);
+        using var client = second.CreateApiClient(tenant.Key);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/v1/send-template", TemplateBody(Good))).StatusCode);
+        var json = await (await client.PostAsJsonAsync("/api/v1/send-template", TemplateBody(Good)))
+            .AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal(2, json.GetProperty("daily_used").GetInt32());
+    }
+
+    [Fact]
+    public async Task ACapLoweredBelowTodaysUseLeavesNoneRemainingNotANegativeCount()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await SetDailyLimitAsync(tenant.KeyId, 2);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+
+        await SetDailyLimitAsync(tenant.KeyId, 1);
+        var health = await tenant.Client.GetAsync("/api/v1/health");
+
+        Assert.Contains("\"day\";r=0;", Assert.Single(health.Headers.GetValues("RateLimit")), StringComparison.Ordinal);
     }
 
     private static Task<HttpResponseMessage> SendAsync(SendingTenant tenant, string phone) =>

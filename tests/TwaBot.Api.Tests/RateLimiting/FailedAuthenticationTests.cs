@@ -1,5 +1,9 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Configuration;
+using TwaBot.Api.RateLimiting;
 using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.RateLimiting;
@@ -115,6 +119,52 @@ public class FailedAuthenticationTests : IAsyncLifetime
         var response = await anonymous.GetAsync("/api/v1/health");
 
         await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "MISSING_API_KEY");
+    }
+
+
+    [Fact]
+    public async Task AnAddressWhoseGuessesRacedPastTheLimitIsStillBlocked()
+    {
+        // Parallel guesses all pass the check before any is recorded: the count can end above the limit, and the
+        // address must stay blocked for the rest of the minute, not only at exactly the limit.
+        var limiter = _factory.Services.GetRequiredService<FailedAuthenticationLimiter>();
+        var address = IPAddress.Parse("203.0.113.51");
+        for (var i = 0; i < 25; i++)
+        {
+            limiter.RecordFailure(address);
+        }
+
+        using var guesser = _factory.CreateClientFrom("203.0.113.51");
+        guesser.DefaultRequestHeaders.Add("X-API-Key", "twb_test_guess");
+        var response = await guesser.GetAsync("/api/v1/health");
+
+        Assert.Equal(15, limiter.BlockedFor(address)); // 10:30:45: 15 s left in the minute
+        await response.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+    }
+
+    [Fact]
+    public void AClockSteppedBackKeepsTheAddressBlocked()
+    {
+        // As the minute limits do: failures counted in the newer minute still count after the clock steps back.
+        var clock = new SteppedClock { Now = new DateTimeOffset(2026, 4, 14, 10, 31, 0, 500, TimeSpan.Zero) };
+        var limiter = new FailedAuthenticationLimiter(clock, _factory.Services.GetRequiredService<IOptionsMonitor<TwaBotOptions>>());
+        var address = IPAddress.Parse("203.0.113.52");
+        for (var i = 0; i < 20; i++)
+        {
+            limiter.RecordFailure(address);
+        }
+
+        clock.Now = clock.Now.AddSeconds(-1); // 10:30:59.500: stepped back over the boundary
+
+        Assert.Equal(1, limiter.BlockedFor(address));
+    }
+
+    /// <summary>A wall clock that can be stepped back (FakeTimeProvider refuses to).</summary>
+    private sealed class SteppedClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => Now;
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

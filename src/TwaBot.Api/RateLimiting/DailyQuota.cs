@@ -99,6 +99,26 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
         }
     }
 
+    /// <summary>
+    /// Sends written before the daily cap existed have no quota day (its migration left 0001-01-01, since
+    /// SQL cannot work out a local date): they are tagged with their date in their business's zone, so a
+    /// database upgraded from then counts the day's earlier sends against the cap. Runs at start, before the
+    /// first request; no untagged row is written since.
+    /// </summary>
+    public static async Task TagUntaggedSendsAsync(TwaBotDbContext db, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var rows = await db.Messages.AsNoTracking()
+            .Where(m => m.QuotaDay == DateOnly.MinValue)
+            .Join(db.Businesses, m => m.BusinessId, b => b.Id, (m, b) => new { m.Id, m.CreatedAt, b.TimeZone })
+            .ToListAsync(cancellationToken);
+        foreach (var day in rows.GroupBy(r => LocalDay.Of(r.TimeZone, new DateTimeOffset(r.CreatedAt, TimeSpan.Zero)).Date, r => r.Id))
+        {
+            var ids = day.ToList();
+            await db.Messages.Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(set => set.SetProperty(m => m.QuotaDay, day.Key), cancellationToken);
+        }
+    }
+
     /// <summary>Today's use of the key's cap, for the RateLimit headers; null when the plan has no cap.</summary>
     public async Task<DailyDecision?> PeekAsync(ApiCaller caller, CancellationToken cancellationToken)
     {

@@ -427,6 +427,37 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task SendsFromBeforeTheDailyCapCountAfterTheUpgrade()
+    {
+        // The cap's migration left the quota day of earlier rows at 0001-01-01, and the cap counts by quota day:
+        // on the day of the upgrade, a key capped at 2 that had sent 2 could send 2 more.
+        var databasePath = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+        SendingTenant tenant;
+        await using (var first = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath) { DeleteDatabaseOnDispose = false })
+        {
+            tenant = await first.CreateSendingTenantAsync();
+            await SetDailyLimitAsync(first, tenant.KeyId, 2);
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+            await using var scope = first.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<TwaBot.Api.Data.TwaBotDbContext>();
+            // As a database upgraded from before the cap: that row untagged, and a migration (any) to apply at the next start.
+            await db.Database.ExecuteSqlRawAsync("""
+                UPDATE messages SET quota_day = '0001-01-01';
+                DROP TABLE recipient_wa_ids;
+                DELETE FROM "__EFMigrationsHistory" WHERE migration_id = '20261201201459_RecipientWaIds';
+                """);
+        }
+
+        await using var second = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath);
+        using var client = second.CreateApiClient(tenant.Key);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/v1/send-template", TemplateBody(Good))).StatusCode);
+        var json = await (await client.PostAsJsonAsync("/api/v1/send-template", TemplateBody(Good)))
+            .AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal(2, json.GetProperty("daily_used").GetInt32());
+    }
+
+    [Fact]
     public async Task ACapLoweredBelowTodaysUseLeavesNoneRemainingNotANegativeCount()
     {
         var tenant = await factory.CreateSendingTenantAsync();

@@ -36,10 +36,13 @@ public static class PhoneNumber
             {
                 international = true;
             }
-            else if (c == '(' && text[i..].StartsWith("(0)") && count > 0 && (international || digits[..count].StartsWith("00"))
+            else if (c == '(' && text[i..].StartsWith("(0)") && count > 0
+                && (international || digits[..count].StartsWith("00") || digits[..count] is "91")
                 && digits[..count] is not ("39" or "0039"))
             {
-                i += 2; // "+44 (0) 20 …": the national trunk 0, dialled only from inside the country (Italy's 0 is dialled from abroad too)
+                // "+44 (0) 20 …": the national trunk 0, dialled only from inside the country (Italy's 0 is dialled
+                // from abroad too). "91 (0) 98765 43210" without a + is India's code too: 910… is no Indian number.
+                i += 2;
             }
             else if (!IsSeparator(c))
             {

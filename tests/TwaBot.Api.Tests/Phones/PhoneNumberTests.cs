@@ -43,6 +43,7 @@ public class PhoneNumberTests
     [InlineData("0039 (0)6 1234 5678", "390612345678")]   // Italy keeps its 0 after 0039 as after +39
     [InlineData("009876543210", "9876543210")]            // 00 is an international prefix: country code 98, never given India
     [InlineData("44 (0)20 7946 0958", "4402079460958")]   // no + or 00: nothing says 44 is a country code, so "(0)" is digits (PRODUCT §2)
+    [InlineData("91 (0) 98765 43210", "919876543210")]   // but 91 is India's: 9109876543210 is no number there
     public void NormalizesAcceptedFormats(string input, string expected)
     {
         Assert.True(PhoneNumber.TryNormalize(input, out var normalized));

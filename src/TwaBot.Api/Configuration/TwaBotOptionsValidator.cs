@@ -62,6 +62,11 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
                 (Name: "TwaBot:Meta:VerifyToken", Value: options.Meta.VerifyToken),
                 (Name: "TwaBot:AdminKey", Value: options.AdminKey),
             }.Where(setting => string.IsNullOrWhiteSpace(setting.Value)).Select(setting => setting.Name).ToList();
+            if (options.Meta.VerifyToken == Webhooks.WebhooksApi.SandboxVerifyToken)
+            {
+                failures.Add("TwaBot:Meta:VerifyToken is the sandbox's, which README and Postman show to anyone: choose your own.");
+            }
+
             if (missing.Count > 0)
             {
                 failures.Add(

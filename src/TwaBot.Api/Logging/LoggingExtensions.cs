@@ -71,7 +71,7 @@ public static class LoggingExtensions
     /// </summary>
     private static LoggerConfiguration WriteToConsoleUnlessConfigured(this LoggerConfiguration logger, IConfiguration configuration) =>
         configuration.GetSection("Serilog:WriteTo").GetChildren()
-            .Any(sink => string.Equals(sink["Name"], "Console", StringComparison.OrdinalIgnoreCase))
+            .Any(sink => string.Equals(sink["Name"], "Console", StringComparison.Ordinal)) // as Serilog finds it: "console" is no sink
             ? logger
             : logger.WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture);
 

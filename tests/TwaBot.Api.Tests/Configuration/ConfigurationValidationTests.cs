@@ -77,6 +77,17 @@ public class ConfigurationValidationTests
     }
 
     [Fact]
+    public void LiveModeRefusesTheSandboxsPublicVerifyToken()
+    {
+        var settings = LiveMode.Settings();
+        settings["TwaBot:AdminKey"] = TwaBotApiFactory.AdminKey;
+        settings["TwaBot:Meta:VerifyToken"] = TwaBot.Api.Webhooks.WebhooksApi.SandboxVerifyToken;
+
+        Assert.Contains("TwaBot:Meta:VerifyToken is the sandbox's", Check(settings, Environments.Production), StringComparison.Ordinal);
+        Assert.Null(Check(new() { ["TwaBot:Meta:VerifyToken"] = TwaBot.Api.Webhooks.WebhooksApi.SandboxVerifyToken }, Environments.Development));
+    }
+
+    [Fact]
     public void AVerifyTokenOfAnyLengthIsAccepted()
     {
         // Meta sets no length for it; the operator picks it, and it only guards the subscription handshake.

@@ -335,48 +335,44 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
 
-    [Fact]
-    public async Task AZoneChangeThatMovesAnEarlierSendOntoTodayCountsItAgainstToday()
+    public static TheoryData<string, string, DateTimeOffset[], DateTimeOffset> ZoneChangesThatMoveEarlierSendsOntoToday => new()
     {
-        // New York's 15 April began at 04:00 UTC, Kolkata's at 18:30 UTC on the 14th: a send at 20:00 UTC on the
-        // 14th was New York's 14th and is Kolkata's 15th. The key's counter for the 15th, loaded while the business
-        // was in New York, must be counted again, and the row tagged the 14th (before today in UTC) retagged.
+        // New York's 15 April began at 04:00 UTC, Kolkata's at 18:30 UTC on the 14th: the send at 20:00 UTC on the
+        // 14th was New York's 14th and is Kolkata's 15th, and its row (tagged before today's UTC date) is tagged again.
+        {
+            "America/New_York", "Asia/Kolkata",
+            [new(2026, 4, 14, 20, 0, 0, TimeSpan.Zero), new(2026, 4, 15, 4, 30, 0, TimeSpan.Zero)],
+            new(2026, 4, 15, 4, 30, 0, TimeSpan.Zero)
+        },
+        // Pago Pago is UTC-11, Kiritimati UTC+14: 10:30 UTC on the 15th is Pago Pago's 14th and Kiritimati's 16th,
+        // which at 05:00 UTC on the 16th is Kiritimati's today: a tag two days before the UTC date.
+        {
+            "Pacific/Pago_Pago", "Pacific/Kiritimati",
+            [new(2026, 4, 15, 10, 30, 0, TimeSpan.Zero)],
+            new(2026, 4, 16, 5, 0, 0, TimeSpan.Zero)
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(ZoneChangesThatMoveEarlierSendsOntoToday))]
+    public async Task AZoneChangeCountsEarlierSendsThatFallOnTheNewToday(string from, string to, DateTimeOffset[] sends, DateTimeOffset change)
+    {
         await using var server = new TwaBotApiFactory();
         var tenant = await server.CreateSendingTenantAsync();
-        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "America/New_York" });
-        await SetDailyLimitAsync(server, tenant.KeyId, 2);
-        server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 14, 20, 0, 0, TimeSpan.Zero)); // 16:00 on the 14th in New York
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
-        server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 15, 4, 30, 0, TimeSpan.Zero)); // 00:30 on the 15th in New York
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = from });
+        await SetDailyLimitAsync(server, tenant.KeyId, sends.Length);
+        foreach (var at in sends)
+        {
+            server.Clock.SetUtcNow(at);
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        }
 
-        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Asia/Kolkata" }); // 10:00 on the 15th
-        var afterTheChange = await SendAsync(tenant, Good);
-
-        // The first send was at 01:30 on the 15th in Kolkata: both count against today.
-        var json = await afterTheChange.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
-        Assert.Equal(2, json.GetProperty("daily_used").GetInt32());
-    }
-
-    [Fact]
-    public async Task AZoneChangeAcrossTheDateLineLooksTwoUtcDaysBack()
-    {
-        // Pago Pago is UTC-11, Kiritimati UTC+14: a send at 10:30 UTC on 15 April is 23:30 on the 14th in Pago Pago
-        // (tagged the 14th) and 00:30 on the 16th in Kiritimati. At 05:00 UTC on the 16th it is Kiritimati's today,
-        // though its tag is two days before the UTC date.
-        await using var server = new TwaBotApiFactory();
-        var tenant = await server.CreateSendingTenantAsync();
-        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Pacific/Pago_Pago" });
-        await SetDailyLimitAsync(server, tenant.KeyId, 1);
-        server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 15, 10, 30, 0, TimeSpan.Zero));
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
-        server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 16, 5, 0, 0, TimeSpan.Zero)); // 19:00 on the 16th in Kiritimati
-
-        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Pacific/Kiritimati" });
+        server.Clock.SetUtcNow(change);
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = to });
         var afterTheChange = await SendAsync(tenant, Good);
 
         var json = await afterTheChange.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
-        Assert.Equal(1, json.GetProperty("daily_used").GetInt32());
+        Assert.Equal(sends.Length, json.GetProperty("daily_used").GetInt32());
     }
 
     [Fact]

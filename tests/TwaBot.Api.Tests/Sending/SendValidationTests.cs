@@ -189,7 +189,8 @@ public class SendValidationTests
         { "text", "phone", "INVALID_PHONE" },
         { "media", "phone", "INVALID_PHONE" },
         { "quick-send message", "phone", "INVALID_PHONE" },
-        // quick-send without a phone says it is missing, before anything else is looked at.
+        // quick-send without a phone says it is missing before the template is looked at (a malformed query, such as a
+        // parameter given twice, is reported before either).
         { "quick-send no phone", "phone", "VALIDATION_FAILED" },
         { "quick-send message control character", "message", "VALIDATION_FAILED" },
         { "caption control character", "caption", "VALIDATION_FAILED" },
@@ -255,5 +256,163 @@ public class SendValidationTests
         };
 
         Assert.Contains(says, error?.Body.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Line one\nLine two")]
+    [InlineData("Line one\r\nLine two")]
+    [InlineData("Line one\rLine two")]
+    [InlineData("Name:\tRahul")]
+    public void TextAndCaptionsMayHoldLineBreaksAndTabs(string text)
+    {
+        var message = Assert.IsType<TextContent>(SendValidation.Text(new SendTextRequest("9876543210", text)).Value);
+        var media = Assert.IsType<MediaContent>(SendValidation.Media(new SendMediaRequest("9876543210", "image", "https://example.com/a.jpg", text, null)).Value);
+
+        Assert.Equal(text, message.Text);
+        Assert.Equal(text, media.Caption);
+    }
+
+    [Theory]
+    [InlineData("\u0000", "U+0000 at position 1")]            // the first character
+    [InlineData("Hi\u000bthere", "U+000B at position 3")]     // vertical tab
+    [InlineData("Hi\u000cthere", "U+000C at position 3")]     // form feed
+    [InlineData("Hi\u007f", "U+007F at position 3")]          // DEL
+    [InlineData("Hi\u0085there", "U+0085 at position 3")]     // C1 next line
+    [InlineData("Hi\u009fthere", "U+009F at position 3")]     // the last C1 control
+    public void ControlCharactersInTextAreRefusedWhereTheyAre(string text, string says)
+    {
+        var error = SendValidation.Text(new SendTextRequest("9876543210", text)).Error;
+
+        Assert.Equal("message", error?.Body.Field);
+        Assert.Contains(says, error?.Body.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://example.com/a\u0001.jpg")]    // Uri accepts these; a control character is never part of a file's address
+    [InlineData("https://example.com/a.jpg?x=\u007f")]
+    [InlineData("https://example.com/a\u0090.jpg")]
+    [InlineData("https://example.com/a\u00ad.jpg")]   // a soft hyphen: invisible, not a control character
+    [InlineData("https://example.com/a\t.jpg")]
+    public void AMediaUrlWithControlOrInvisibleCharactersIsRefused(string url)
+    {
+        Assert.False(SendValidation.IsFileUrl(url));
+        Assert.Equal("media_url", SendValidation.Media(new SendMediaRequest("9876543210", "image", url, null, null)).Error?.Body.Field);
+    }
+
+    public static TheoryData<string, bool, string?> HeaderParameterLengths => new()
+    {
+        // A header's media value is a (long, signed) file URL: up to 4096 characters; anything else 1024.
+        { "https://cdn.example.com/" + new string('a', 4096 - 24), true, null },
+        { "https://cdn.example.com/" + new string('a', 4097 - 24), true, "header_params[0]" },
+        { "https://cdn.example.com/" + new string('a', 2000), false, "body_params[0]" },
+        { new string('a', 1025), true, "header_params[0]" },
+        { "cdn.example.com/" + new string('a', 2000), true, "header_params[0]" },  // not an absolute URL
+    };
+
+    [Theory]
+    [MemberData(nameof(HeaderParameterLengths))]
+    public void OnlyAHeaderFileUrlMayBeLongerThan1024Characters(string value, bool inHeader, string? failingField)
+    {
+        var request = inHeader
+            ? new SendTemplateRequest("9876543210", "t", null, null, [value])
+            : new SendTemplateRequest("9876543210", "t", null, [value], null);
+
+        var error = SendValidation.Template(request).Error;
+
+        Assert.Equal(failingField, error?.Body.Field);
+        if (failingField is not null)
+        {
+            Assert.Contains(value.StartsWith("https", StringComparison.Ordinal) && inHeader ? "at most 4096" : "at most 1024", error?.Body.Error, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData(null, null, null, null, "phone")]                      // phone is asked for first
+    [InlineData("9876543210", null, null, null, "template_name")]
+    [InlineData("98765", null, null, null, "template_name")]         // a missing field before a malformed number
+    [InlineData("98765", "otp_verification", "12", null, "otp")]
+    [InlineData("98765", "otp_verification", null, "English", "language")]
+    [InlineData("9876543210", "otp_verification", "12", "English", "otp")]   // the docs' order: otp, then language
+    [InlineData("98765", "otp_verification", null, null, "phone")]
+    public void OtpRequestsNameTheFirstWrongFieldInTheDocsOrder(string? phone, string? template, string? otp, string? language, string field)
+    {
+        var error = SendValidation.Otp(new SendOtpRequest(phone, template, otp, language)).Error;
+
+        Assert.Equal(field, error?.Body.Field);
+    }
+
+    [Theory]
+    [InlineData(null, "en")]
+    [InlineData("", "en")]
+    [InlineData(" ", "en")]
+    [InlineData("pt_BR", "pt_BR")]
+    [InlineData(" en_US ", "en_US")]
+    public void TheLanguageIsTheOneGivenOrEnglish(string? language, string expected)
+    {
+        var template = Assert.IsType<TemplateContent>(SendValidation.Template(new SendTemplateRequest("9876543210", "t", language, null, null)).Value);
+        var otp = Assert.IsType<OtpContent>(SendValidation.Otp(new SendOtpRequest("9876543210", "otp_verification", null, language)).Value);
+        var quickSend = Assert.IsType<TemplateContent>(SendValidation.QuickSend(new QuickSendQuery("9876543210", "t", language, null, null)).Value);
+
+        Assert.Equal((expected, expected, expected), (template.Language, otp.Language, quickSend.Language));
+    }
+
+    [Fact]
+    public void TemplateParametersThatAreLeftOutAreEmptyAndHeaderParametersAreKept()
+    {
+        var content = Assert.IsType<TemplateContent>(SendValidation.Template(
+            new SendTemplateRequest("9876543210", "t", null, null, ["https://example.com/invoice.pdf"])).Value);
+
+        Assert.NotNull(content.BodyParams);
+        Assert.Empty(content.BodyParams);
+        Assert.Equal(["https://example.com/invoice.pdf"], content.HeaderParams);
+    }
+
+    public static TheoryData<string, string, string> MoreWrongFields => new()
+    {
+        { "media no phone", "phone", "VALIDATION_FAILED" },
+        { "quick-send template bad phone", "phone", "INVALID_PHONE" },
+        { "quick-send template 513", "template", "VALIDATION_FAILED" },
+        { "quick-send lang", "lang", "VALIDATION_FAILED" },
+        { "quick-send template given twice, no phone", "template", "VALIDATION_FAILED" },  // a malformed query is named first
+    };
+
+    [Theory]
+    [MemberData(nameof(MoreWrongFields))]
+    public void EachQuickSendAndMediaRefusalNamesItsField(string request, string field, string code)
+    {
+        var error = request switch
+        {
+            "media no phone" => SendValidation.Media(new SendMediaRequest(null, "image", "https://example.com/a.jpg", null, null)).Error,
+            "quick-send template bad phone" => SendValidation.QuickSend(new QuickSendQuery("98765", "order_confirmation", null, null, null)).Error,
+            "quick-send template 513" => SendValidation.QuickSend(new QuickSendQuery("919876543210", new string('t', 513), null, null, null)).Error,
+            "quick-send lang" => SendValidation.QuickSend(new QuickSendQuery("919876543210", "order_confirmation", "English", null, null)).Error,
+            "quick-send template given twice, no phone" => SendValidation.QuickSend(QuickSendQuery.Parse("template=a&template=b")).Error,
+            _ => throw new ArgumentOutOfRangeException(nameof(request)),
+        };
+
+        Assert.NotNull(error);
+        Assert.Equal((field, code), (error.Body.Field, error.Body.ErrorCode));
+    }
+
+    [Theory]
+    [InlineData("filename", "filename must be at most 240 characters")]
+    [InlineData("template_name", "template_name must be at most 512 characters")]
+    public void TheErrorSaysWhatTheLimitIs(string request, string says)
+    {
+        var error = request switch
+        {
+            "filename" => SendValidation.Media(new SendMediaRequest("9876543210", "document", "https://example.com/a.pdf", null, new string('a', 241))).Error,
+            "template_name" => SendValidation.Template(new SendTemplateRequest("9876543210", new string('t', 513), null, null, null)).Error,
+            _ => throw new ArgumentOutOfRangeException(nameof(request)),
+        };
+
+        Assert.Contains(says, error?.Body.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NullIsAnArgumentErrorNotANullReference()
+    {
+        Assert.Throws<ArgumentNullException>(() => SendValidation.QuickSend(null!));
+        Assert.Throws<ArgumentNullException>(() => SendValidation.Characters(null!));
     }
 }

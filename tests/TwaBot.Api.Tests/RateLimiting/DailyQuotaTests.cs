@@ -122,15 +122,11 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [Fact]
     public async Task TheCountSurvivesARestart()
     {
-        var databasePath = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
-        SendingTenant tenant;
-        await using (var first = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath) { DeleteDatabaseOnDispose = false })
+        var (databasePath, tenant) = await CappedAtTwoBeforeARestartAsync(async (_, sender) =>
         {
-            tenant = await first.CreateSendingTenantAsync();
-            await SetDailyLimitAsync(first, tenant.KeyId, 2);
-            Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
-            Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
-        }
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(sender, Good)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(sender, Good)).StatusCode);
+        });
 
         await using var second = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath);
         using var client = second.CreateApiClient(tenant.Key);
@@ -403,16 +399,12 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [Fact]
     public async Task RefusedSendsStillDoNotCountAfterARestart()
     {
-        var databasePath = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
-        SendingTenant tenant;
-        await using (var first = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath) { DeleteDatabaseOnDispose = false })
+        var (databasePath, tenant) = await CappedAtTwoBeforeARestartAsync(async (_, sender) =>
         {
-            tenant = await first.CreateSendingTenantAsync();
-            await SetDailyLimitAsync(first, tenant.KeyId, 2);
             // Meta refuses 0047: its row is written before the call, then marked failed.
-            await (await SendAsync(tenant, "919876540047")).AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
-            Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
-        }
+            await (await SendAsync(sender, "919876540047")).AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(sender, Good)).StatusCode);
+        });
 
         await AssertOneMoreSendAfterARestartAsync(databasePath, tenant.Key);
     }
@@ -422,13 +414,9 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     {
         // The cap's migration left the quota day of earlier rows at 0001-01-01, and the cap counts by quota day:
         // on the day of the upgrade, a key capped at 2 that had sent 2 could send 2 more.
-        var databasePath = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
-        SendingTenant tenant;
-        await using (var first = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath) { DeleteDatabaseOnDispose = false })
+        var (databasePath, tenant) = await CappedAtTwoBeforeARestartAsync(async (first, sender) =>
         {
-            tenant = await first.CreateSendingTenantAsync();
-            await SetDailyLimitAsync(first, tenant.KeyId, 2);
-            Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(sender, Good)).StatusCode);
             await using var scope = first.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
             // As a database upgraded from before the cap: that row untagged, and a migration (any) to apply at the next start.
@@ -437,7 +425,7 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
                 DROP TABLE recipient_wa_ids;
                 DELETE FROM "__EFMigrationsHistory" WHERE migration_id = '20261201201459_RecipientWaIds';
                 """);
-        }
+        });
 
         await AssertOneMoreSendAfterARestartAsync(databasePath, tenant.Key);
     }
@@ -458,6 +446,18 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
 
     private static Task<HttpResponseMessage> SendAsync(SendingTenant tenant, string phone) =>
         tenant.Client.PostAsJsonAsync("/api/v1/send-template", TemplateBody(phone));
+
+    /// <summary>A server on a file kept after it stops, with a tenant capped at 2 a day, then <paramref name="before"/>.</summary>
+    private static async Task<(string DatabasePath, SendingTenant Tenant)> CappedAtTwoBeforeARestartAsync(
+        Func<TwaBotApiFactory, SendingTenant, Task> before)
+    {
+        var databasePath = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+        await using var first = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath) { DeleteDatabaseOnDispose = false };
+        var tenant = await first.CreateSendingTenantAsync();
+        await SetDailyLimitAsync(first, tenant.KeyId, 2);
+        await before(first, tenant);
+        return (databasePath, tenant);
+    }
 
     /// <summary>A server started again on the file: the key, capped at 2 with one send counted, may send once more.</summary>
     private static async Task AssertOneMoreSendAfterARestartAsync(string databasePath, string key)

@@ -602,16 +602,8 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
     {
         // Meta refused the send (no message exists), and its unit went back; a report naming that row's "twb:N"
         // (another server on the same number, say) used to make it a success.
-        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
-        var refused = await InsertMessageAsync(businessId, wamid: null);
-        await factory.WithDbAsync(db => db.Messages.Where(m => m.Id == refused).ExecuteUpdateAsync(set => set
-            .SetProperty(m => m.ApiStatus, ApiStatuses.Failed).SetProperty(m => m.FailureReason, "Meta refused it.")));
-        var report = Status("wamid.someone-elses", "sent", T0);
-        report["biz_opaque_callback_data"] = $"twb:{refused}";
+        var message = await AfterAReportWithItsCallbackAsync(ApiStatuses.Failed, "Meta refused it.", "wamid.someone-elses", "sent");
 
-        await DeliverAsync(phoneNumberId, report);
-
-        var message = await MessageAsync(refused);
         Assert.Equal((ApiStatuses.Failed, (string?)null, "Meta refused it."), (message.ApiStatus, message.Wamid, message.FailureReason));
     }
 
@@ -619,16 +611,9 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
     public async Task AReportSettlingALostAnswerMakesTheMessageSentAndClearsTheUnknownReason()
     {
         // The sweep marked it unknown; then a report the server does not track (played) proves Meta took it.
-        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
-        var lost = await InsertMessageAsync(businessId, wamid: null);
-        await factory.WithDbAsync(db => db.Messages.Where(m => m.Id == lost).ExecuteUpdateAsync(set => set
-            .SetProperty(m => m.ApiStatus, ApiStatuses.Unknown).SetProperty(m => m.FailureReason, "The send was interrupted before Meta answered.")));
-        var report = Status("wamid.lost-answer", "played", T0);
-        report["biz_opaque_callback_data"] = $"twb:{lost}";
+        var message = await AfterAReportWithItsCallbackAsync(
+            ApiStatuses.Unknown, "The send was interrupted before Meta answered.", "wamid.lost-answer", "played");
 
-        await DeliverAsync(phoneNumberId, report);
-
-        var message = await MessageAsync(lost);
         Assert.Equal((ApiStatuses.Success, "sent", (string?)null, "wamid.lost-answer"),
             (message.ApiStatus, message.DeliveryStatus, message.FailureReason, message.Wamid));
     }
@@ -837,6 +822,20 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
             id = message.Id;
         });
         return id;
+    }
+
+    /// <summary>A row with no wamid in the given state, then a status report naming it by its callback data ("twb:N").</summary>
+    private async Task<Message> AfterAReportWithItsCallbackAsync(string apiStatus, string reason, string reportWamid, string reportStatus)
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var id = await InsertMessageAsync(businessId, wamid: null);
+        await factory.WithDbAsync(db => db.Messages.Where(m => m.Id == id).ExecuteUpdateAsync(set => set
+            .SetProperty(m => m.ApiStatus, apiStatus).SetProperty(m => m.FailureReason, reason)));
+        var report = Status(reportWamid, reportStatus, T0);
+        report["biz_opaque_callback_data"] = $"twb:{id}";
+
+        await DeliverAsync(phoneNumberId, report);
+        return await MessageAsync(id);
     }
 
     private async Task<Message> MessageAsync(long id)

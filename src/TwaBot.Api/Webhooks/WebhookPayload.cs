@@ -14,12 +14,12 @@ public sealed record WebhookPayload(
     IReadOnlyList<PreferenceUpdate> Preferences,
     IReadOnlyList<TemplateUpdate> TemplateUpdates)
 {
-    /// <summary>Unix seconds of the earliest status, message or preference in the delivery; 0 when it has none.</summary>
-    public long EarliestEventTime()
-    {
-        var times = Statuses.Select(s => s.OccurredAt).Concat(Messages.Select(m => m.SentAt)).Concat(Preferences.Select(p => p.At));
-        return times.Any() ? new DateTimeOffset(times.Min(), TimeSpan.Zero).ToUnixTimeSeconds() : 0;
-    }
+    /// <summary>
+    /// Unix seconds of the earliest timestamp the delivery states for a status, message or preference, as
+    /// stated (a future one too); 0 when it states none. Never the time of receipt, so every redelivery of
+    /// the same bytes gives the same value.
+    /// </summary>
+    public long EarliestEventTime { get; private init; }
 
     /// <summary>
     /// Reads a delivery received at <paramref name="receivedAt"/>; throws <see cref="JsonException"/> when it
@@ -30,6 +30,7 @@ public sealed record WebhookPayload(
     public static WebhookPayload Parse(ReadOnlySpan<byte> body, DateTime receivedAt)
     {
         var reader = new Utf8JsonReader(body);
+        var times = new EventTimes(receivedAt);
         using var document = JsonDocument.ParseValue(ref reader);
         var statuses = new List<StatusUpdate>();
         var messages = new List<InboundMessageUpdate>();
@@ -49,17 +50,17 @@ public sealed record WebhookPayload(
                 switch (Str(change, "field"))
                 {
                     case "messages":
-                        statuses.AddRange(Array(value, "statuses").Select(s => ReadStatus(phoneNumberId, s, receivedAt)).OfType<StatusUpdate>());
+                        statuses.AddRange(Array(value, "statuses").Select(s => ReadStatus(phoneNumberId, s, times)).OfType<StatusUpdate>());
                         var names = Array(value, "contacts").GroupBy(c => Str(c, "wa_id") ?? "", StringComparer.Ordinal)
                             .ToDictionary(g => g.Key, g => ContactName(g.First()), StringComparer.Ordinal);
                         foreach (var message in Array(value, "messages"))
                         {
-                            if (ReadMessage(phoneNumberId, message, names, receivedAt) is { } inbound)
+                            if (ReadMessage(phoneNumberId, message, names, times) is { } inbound)
                             {
                                 messages.Add(inbound);
                             }
 
-                            if (ReadSystemPreference(phoneNumberId, message, receivedAt) is { } preference)
+                            if (ReadSystemPreference(phoneNumberId, message, times) is { } preference)
                             {
                                 preferences.Add(preference);
                             }
@@ -67,7 +68,7 @@ public sealed record WebhookPayload(
 
                         break;
                     case "user_preferences":
-                        preferences.AddRange(Array(value, "user_preferences").Select(p => ReadPreference(phoneNumberId, p, receivedAt)).OfType<PreferenceUpdate>());
+                        preferences.AddRange(Array(value, "user_preferences").Select(p => ReadPreference(phoneNumberId, p, times)).OfType<PreferenceUpdate>());
                         break;
                     case "message_template_status_update" when wabaId is not null:
                         templates.Add(new TemplateUpdate(
@@ -86,10 +87,10 @@ public sealed record WebhookPayload(
             }
         }
 
-        return new WebhookPayload(statuses, messages, preferences, templates);
+        return new WebhookPayload(statuses, messages, preferences, templates) { EarliestEventTime = times.EarliestStated };
     }
 
-    private static StatusUpdate? ReadStatus(string? phoneNumberId, JsonElement status, DateTime receivedAt)
+    private static StatusUpdate? ReadStatus(string? phoneNumberId, JsonElement status, EventTimes times)
     {
         var wamid = Str(status, "id");
         var name = Str(status, "status");
@@ -100,14 +101,14 @@ public sealed record WebhookPayload(
 
         var error = Array(status, "errors").Cast<JsonElement?>().FirstOrDefault();
         return new StatusUpdate(
-            phoneNumberId, wamid, name, EventTime(status, receivedAt), Str(status, "recipient_id"),
+            phoneNumberId, wamid, name, times.Of(status), Str(status, "recipient_id"),
             Str(status, "biz_opaque_callback_data"),
             error is { } e ? WholeNumber(e, "code") : null,
             error is { } t ? Str(t, "title") ?? Str(t, "message") : null,
             error is { } d && Has(d, "error_data", out var data) ? Str(data, "details") : null);
     }
 
-    private static InboundMessageUpdate? ReadMessage(string? phoneNumberId, JsonElement message, Dictionary<string, string?> names, DateTime receivedAt)
+    private static InboundMessageUpdate? ReadMessage(string? phoneNumberId, JsonElement message, Dictionary<string, string?> names, EventTimes times)
     {
         var from = Str(message, "from");
         var wamid = Str(message, "id");
@@ -123,22 +124,22 @@ public sealed record WebhookPayload(
             "button" when Has(message, "button", out var button) => Str(button, "text"),
             _ => null,
         };
-        return new InboundMessageUpdate(phoneNumberId, wamid, from, type, text, EventTime(message, receivedAt), names.GetValueOrDefault(from));
+        return new InboundMessageUpdate(phoneNumberId, wamid, from, type, text, times.Of(message), names.GetValueOrDefault(from));
     }
 
     /// <summary>The older shape of a marketing preference: a <c>system</c> message of type <c>user_preference_changed</c>.</summary>
-    private static PreferenceUpdate? ReadSystemPreference(string? phoneNumberId, JsonElement message, DateTime receivedAt) =>
+    private static PreferenceUpdate? ReadSystemPreference(string? phoneNumberId, JsonElement message, EventTimes times) =>
         phoneNumberId is not null && Str(message, "type") == "system" && Str(message, "from") is { } from
         && Has(message, "system", out var system) && Str(system, "type") == "user_preference_changed" && Str(system, "marketing") is { } marketing
-            ? new PreferenceUpdate(phoneNumberId, from, "marketing_messages", marketing, EventTime(message, receivedAt))
+            ? new PreferenceUpdate(phoneNumberId, from, "marketing_messages", marketing, times.Of(message))
             : null;
 
-    private static PreferenceUpdate? ReadPreference(string? phoneNumberId, JsonElement preference, DateTime receivedAt)
+    private static PreferenceUpdate? ReadPreference(string? phoneNumberId, JsonElement preference, EventTimes times)
     {
         var waId = Str(preference, "wa_id");
         return phoneNumberId is null || waId is null
             ? null
-            : new PreferenceUpdate(phoneNumberId, waId, Str(preference, "category") ?? "", Str(preference, "value") ?? "", EventTime(preference, receivedAt));
+            : new PreferenceUpdate(phoneNumberId, waId, Str(preference, "category") ?? "", Str(preference, "value") ?? "", times.Of(preference));
     }
 
     private static string? ContactName(JsonElement contact) =>
@@ -151,9 +152,25 @@ public sealed record WebhookPayload(
         : value.ValueKind == JsonValueKind.String ? Text(value)
         : null;
 
-    /// <summary>An event's <c>timestamp</c>, or when it was received if that time cannot be right (see <see cref="Parse"/>).</summary>
-    private static DateTime EventTime(JsonElement element, DateTime receivedAt) =>
-        UnixTime(element, "timestamp") is { } at && at <= receivedAt + ClockSkewAllowed ? at : receivedAt;
+    /// <summary>The events' times in one delivery, and the earliest of those it states.</summary>
+    private sealed class EventTimes(DateTime receivedAt)
+    {
+        private DateTime? _earliestStated;
+
+        public long EarliestStated => _earliestStated is { } at ? new DateTimeOffset(at, TimeSpan.Zero).ToUnixTimeSeconds() : 0;
+
+        /// <summary>An event's <c>timestamp</c>, or when it was received if that time cannot be right (see <see cref="Parse"/>).</summary>
+        public DateTime Of(JsonElement element)
+        {
+            var stated = UnixTime(element, "timestamp");
+            if (stated is { } time && (_earliestStated is null || time < _earliestStated))
+            {
+                _earliestStated = time;
+            }
+
+            return stated is { } at && at <= receivedAt + ClockSkewAllowed ? at : receivedAt;
+        }
+    }
 
     /// <summary>How far Meta's clock may run ahead of ours before an event's time counts as wrong.</summary>
     private static readonly TimeSpan ClockSkewAllowed = TimeSpan.FromMinutes(5);

@@ -382,7 +382,7 @@ public sealed partial class WebhookProcessor(
     private sealed record Delivery(long? StoredId, long? InboxId, DateTime ReceivedAt, byte[] BodySha256, byte[] Body, ReadBody Content)
     {
         /// <summary>With <see cref="BodySha256"/>, the key that keeps a body from being stored twice (see <see cref="WebhookEvent.EventTime"/>).</summary>
-        public long EventTime { get; } = Content.Payload?.EarliestEventTime() ?? 0;
+        public long EventTime { get; } = Content.Payload?.EarliestEventTime ?? 0;
     }
 
     /// <summary>

@@ -138,13 +138,34 @@ public class WebhookPayloadTests
         { Delivery(Entry(UserPreference("1", "91", "stop", T0.AddSeconds(5)))), T0.ToUnixTimeSeconds() + 5 },
         { Delivery(Entry(TemplateStatus("APPROVED", "order_confirmation", "en", 7))), 0 }, // a template review has no event time
         { Delivery(Entry(MessagesChange("1"))), 0 },
+        { Delivery(Entry(MessagesChange("1", statuses: [Untimed(Status("a", "sent", T0))]))), 0 }, // not the time of receipt
+        {
+            // a status without a time beside one with it
+            Delivery(Entry(MessagesChange("1", statuses: [Untimed(Status("a", "sent", T0)), Status("b", "sent", T0.AddSeconds(9))]))),
+            T0.ToUnixTimeSeconds() + 9
+        },
+        {
+            // a time ahead of the clock counts as received for the event, but the key is what the body states
+            Delivery(Entry(MessagesChange("1", statuses: [Status("a", "sent", new DateTimeOffset(Received).AddDays(1))]))),
+            new DateTimeOffset(Received).AddDays(1).ToUnixTimeSeconds()
+        },
     };
+
+    private static JsonObject Untimed(JsonObject status)
+    {
+        status.Remove("timestamp");
+        return status;
+    }
+
 
     [Theory]
     [MemberData(nameof(EarliestEventTimes))]
-    public void EarliestEventTimeIsTheFirstTimestampOfAnyEventInTheDelivery(JsonObject body, long expected)
+    public void EarliestEventTimeIsTheFirstTimestampAnyEventStatesWheneverTheDeliveryComes(JsonObject body, long expected)
     {
-        Assert.Equal(expected, WebhookPayload.Parse(Encoding.UTF8.GetBytes(body.ToJsonString()), Received).EarliestEventTime());
+        var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
+
+        Assert.Equal(expected, WebhookPayload.Parse(bytes, Received).EarliestEventTime);
+        Assert.Equal(expected, WebhookPayload.Parse(bytes, Received.AddHours(1)).EarliestEventTime); // redelivered an hour later
     }
 
     [Fact]
@@ -204,7 +225,7 @@ public class WebhookPayloadTests
     {
         var body = Delivery(Entry(MessagesChange("1", statuses: [Status("a", "read", T0.AddSeconds(30))], messages: [Text("m", "91", "hi", T0)])));
 
-        Assert.Equal(T0.ToUnixTimeSeconds(), WebhookPayload.Parse(Encoding.UTF8.GetBytes(body.ToJsonString()), Received).EarliestEventTime());
+        Assert.Equal(T0.ToUnixTimeSeconds(), WebhookPayload.Parse(Encoding.UTF8.GetBytes(body.ToJsonString()), Received).EarliestEventTime);
     }
 
     [Theory]

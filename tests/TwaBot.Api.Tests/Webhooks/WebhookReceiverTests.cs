@@ -155,6 +155,24 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ADeliveryWithoutTimestampsRedeliveredLaterIsStoredOnce()
+    {
+        // Its events count as happening when received, but the de-duplication key must not move with that.
+        await using var server = new TwaBotApiFactory();
+        var status = Status("wamid.untimed", "sent", DateTimeOffset.UtcNow);
+        status.Remove("timestamp");
+        var body = Delivery(Entry(MessagesChange("993", statuses: [status]))).ToJsonString();
+
+        Assert.Equal(HttpStatusCode.OK, (await server.PostWebhookAsync(body)).StatusCode);
+        await server.ApplyWebhooksAsync();
+        server.Clock.Advance(TimeSpan.FromMinutes(3)); // Meta retries a delivery it thinks failed
+        Assert.Equal(HttpStatusCode.OK, (await server.PostWebhookAsync(body)).StatusCode);
+        await server.ApplyWebhooksAsync();
+
+        Assert.Equal(1, await server.MovedCountAsync(Encoding.UTF8.GetBytes(body)));
+    }
+
+    [Fact]
     public async Task DifferentDeliveriesOfTheSameMomentAreEachStored()
     {
         // The de-duplication key starts with the events' time; the body's hash tells these two apart.

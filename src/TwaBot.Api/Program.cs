@@ -55,6 +55,7 @@ if (!ConfigurationErrors.IsTestHost(app) && ConfigurationErrors.Check(app.Servic
 app.UseTwaBotRequestLogging();              // outermost: logs the status the client really got
 app.UseNoStoreResponses();                 // API answers are never cached by browsers or proxies
 app.UseErrorEnvelope();
+app.UseUtf8CharsetLabels();                // charset=utf8 or "utf-8" is UTF-8 to every JSON reader
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseTwaBotOpenApi();                       // /swagger and /swagger/v1/swagger.json

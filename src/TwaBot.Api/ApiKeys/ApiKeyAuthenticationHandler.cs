@@ -39,6 +39,13 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
+        if (presented.Length == 0)
+        {
+            // Two keys (a proxy adding its own beside the client's): a setup error, not a guess, so it answers
+            // as such and does not count against the address, which would lock its other clients out too.
+            return Reject(ApiErrors.ApiKeyGivenTwice(HeaderKeys().Length > 0 ? HeaderName : QueryName));
+        }
+
         var client = Context.Connection.RemoteIpAddress;
         if (failedAuthentication.BlockedFor(client) is { } retryAfter)
         {
@@ -102,12 +109,16 @@ internal sealed class ApiKeyAuthenticationHandler(
         await ApiKeyRejectedException.AnswerOf(await HandleAuthenticateOnceSafeAsync(), ApiErrors.MissingApiKey(QueryAllowed)).ExecuteAsync(Context);
     }
 
+    /// <summary>
+    /// The key, null when none is given, or empty when one is given twice. A blank header is no key, like a blank
+    /// <c>apikey=</c> (a Postman variable left empty): MISSING_API_KEY says what is wrong, "Invalid API key" did not.
+    /// </summary>
     private string? PresentedKey()
     {
-        var header = Request.Headers[HeaderName];
-        if (header.Count > 0)
+        var header = HeaderKeys();
+        if (header.Length > 0)
         {
-            return header.Count == 1 && !string.IsNullOrWhiteSpace(header[0]) ? header[0]!.Trim() : "";
+            return header.Length == 1 ? header[0]!.Trim() : "";
         }
 
         if (QueryAllowed && Request.Query.TryGetValue(QueryName, out var query) && !string.IsNullOrWhiteSpace(query))
@@ -117,6 +128,10 @@ internal sealed class ApiKeyAuthenticationHandler(
 
         return null;
     }
+
+    /// <summary>The header's non-blank values. Keys have no commas, so "k1, k2" is two, as a proxy that appends writes them.</summary>
+    private string[] HeaderKeys() =>
+        [.. Request.Headers.GetCommaSeparatedValues(HeaderName).Where(value => !string.IsNullOrWhiteSpace(value))];
 
     private static AuthenticateResult Reject(ApiError error) => AuthenticateResult.Fail(new ApiKeyRejectedException(error));
 }

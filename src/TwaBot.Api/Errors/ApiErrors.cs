@@ -17,6 +17,9 @@ public static class ApiErrors
 
     public static ApiError InvalidApiKey() => Create(Status401Unauthorized, ErrorCodes.InvalidApiKey, "Invalid API key.");
 
+    public static ApiError ApiKeyGivenTwice(string name) => Create(Status401Unauthorized, ErrorCodes.InvalidApiKey,
+        $"Invalid API key: {name} is given more than once. Give one key.");
+
     public static ApiError WrongModeApiKey(string expectedPrefix) => Create(Status401Unauthorized, ErrorCodes.InvalidApiKey,
         $"Invalid API key. This server only accepts {expectedPrefix} keys.");
 
@@ -222,6 +225,9 @@ public static class ApiErrors
     /// <param name="detail">What was sent instead, when that helps the caller (a form, a compressed body).</param>
     public static ApiError UnsupportedMediaType(string? detail = null) => Create(Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType,
         "Send the request body as JSON with Content-Type: application/json." + (detail is null ? "" : " " + detail));
+
+    /// <summary>A body labelled with a character set other than UTF-8 (<c>charset=iso-8859-1</c>, or one no encoding has).</summary>
+    public static ApiError NotUtf8(string charset) => UnsupportedMediaType($"The body must be UTF-8 (it says charset={charset}).");
 
     public static ApiError RouteNotFound(string method, string path) => Create(Status404NotFound, ErrorCodes.NotFound,
         $"No endpoint matches {method} {path}.");

@@ -23,7 +23,14 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
             return true;
         }
 
-        var error = exception is BadHttpRequestException bad ? FromBadRequest(bad, httpContext.Request.Path) : null;
+        var error = exception switch
+        {
+            BadHttpRequestException bad => FromBadRequest(bad, httpContext.Request.Path),
+            // The framework's JSON reader (admin and sandbox bodies) says so for a charset no encoding has, before reading.
+            InvalidOperationException { InnerException: ArgumentException or NotSupportedException }
+                when UnknownCharset(httpContext.Request) is { } charset => ApiErrors.NotUtf8(charset),
+            _ => null,
+        };
         if (error is null)
         {
             LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
@@ -47,6 +54,29 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         }
 
         return exception.InnerException is JsonException json ? FromJsonException(json) : ApiErrors.BadRequest();
+    }
+
+    /// <summary>
+    /// The request's charset when the reader could not look it up: no encoding has that name (<c>foo</c>,
+    /// <c>utf-7</c>, which .NET refuses), or it is quoted, which the reader does not undo.
+    /// </summary>
+    private static string? UnknownCharset(HttpRequest request)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
+            || contentType.Charset.Value is not { } label)
+        {
+            return null;
+        }
+
+        try
+        {
+            _ = System.Text.Encoding.GetEncoding(label);
+            return null;
+        }
+        catch (Exception error) when (error is ArgumentException or NotSupportedException)
+        {
+            return Http.Utf8CharsetLabels.Charset(contentType);
+        }
     }
 
     /// <summary>Names the offending field from the reader's JSON path (<c>$.body_params[1]</c> → <c>body_params[1]</c>).</summary>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Net.Http.Headers;
 using TwaBot.Api.Errors;
+using TwaBot.Api.Http;
 
 namespace TwaBot.Api.Sending;
 
@@ -67,15 +68,9 @@ public static class SendBody
             return ApiErrors.UnsupportedMediaType("Form posts are not read; to send from a URL, use GET /api/v1/quick-send.");
         }
 
-        var charset = contentType.Charset.Value?.Trim('"');
-        return charset is null || IsUtf8Compatible(charset)
-            ? null
-            : ApiErrors.UnsupportedMediaType($"The body must be UTF-8 (it says charset={charset}).");
+        var charset = Utf8CharsetLabels.Charset(contentType);
+        return charset is null || Utf8CharsetLabels.IsUtf8Compatible(charset) ? null : ApiErrors.NotUtf8(charset);
     }
-
-    /// <summary>UTF-8 under its usual labels, or ASCII, which is a subset of it.</summary>
-    private static bool IsUtf8Compatible(string charset) =>
-        charset.Replace("-", "", StringComparison.Ordinal).ToLowerInvariant() is "utf8" or "usascii" or "ascii";
 
     /// <summary>Null when the body starts a JSON object; otherwise the answer for what it starts.</summary>
     private static ApiError? FirstToken(ReadOnlySpan<byte> json)

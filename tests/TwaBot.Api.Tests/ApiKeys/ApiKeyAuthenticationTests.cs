@@ -96,6 +96,49 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
     }
 
     [Fact]
+    public async Task ABlankKeyHeaderIsAMissingKey()
+    {
+        using var client = factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/health");
+        Assert.True(request.Headers.TryAddWithoutValidation("X-API-Key", "   "));
+
+        var response = await client.SendAsync(request);
+
+        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "MISSING_API_KEY");
+    }
+
+    [Fact]
+    public async Task ABlankKeyHeaderLeavesQuickSendItsApikeyParameter()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var client = factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get,
+            $"/api/v1/quick-send?apikey={tenant.Key}&phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x");
+        Assert.True(request.Headers.TryAddWithoutValidation("X-API-Key", "   "));
+
+        var response = await client.SendAsync(request);
+
+        await response.ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // "k1, k2" in one line, as a proxy that appends to the header writes it
+    public async Task AKeyHeaderGivenTwiceSaysSo(bool inOneLine)
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        var (key, _) = await factory.CreateApiKeyAsync(businessId);
+        using var client = factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/health");
+        request.Headers.TryAddWithoutValidation("X-API-Key", inOneLine ? [$"{key}, {key}"] : [key, key]);
+
+        var response = await client.SendAsync(request);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_API_KEY");
+        Assert.Contains("X-API-Key is given more than once", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TheApikeyQueryParameterIsNotAcceptedOutsideQuickSend()
     {
         var businessId = await factory.CreateBusinessAsync();

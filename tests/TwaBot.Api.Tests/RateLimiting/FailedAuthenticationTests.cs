@@ -33,6 +33,24 @@ public class FailedAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AKeyHeaderGivenTwiceIsNoGuessAndLocksNoAddressOut()
+    {
+        var businessId = await _factory.CreateBusinessAsync();
+        var (key, _) = await _factory.CreateApiKeyAsync(businessId);
+        using var misconfigured = _factory.CreateClientFrom("203.0.113.21");
+        misconfigured.DefaultRequestHeaders.TryAddWithoutValidation("X-API-Key", [key, key]);
+        for (var i = 0; i < 25; i++)
+        {
+            await (await misconfigured.GetAsync("/api/v1/health")).AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_API_KEY");
+        }
+
+        using var sameAddress = _factory.CreateClientFrom("203.0.113.21");
+        sameAddress.DefaultRequestHeaders.Add("X-API-Key", key);
+
+        Assert.Equal(HttpStatusCode.OK, (await sameAddress.GetAsync("/api/v1/health")).StatusCode);
+    }
+
+    [Fact]
     public async Task ABlockedAddressWaitsForTheMinuteWhileOtherAddressesAreUnaffected()
     {
         var businessId = await _factory.CreateBusinessAsync();

@@ -1,0 +1,64 @@
+using System.Net;
+using System.Text;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Http;
+
+/// <summary>
+/// The charset of a JSON body, on the routes the framework reads (admin, sandbox): UTF-8 is UTF-8 however it
+/// is spelt, and a charset no encoding has is a 415 in the envelope, never a 500.
+/// </summary>
+public class RequestCharsetTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Theory]
+    [InlineData("application/json; charset=utf8")]
+    [InlineData("application/json; charset=UTF8")]
+    [InlineData("application/json; charset=\"utf-8\"")] // a quoted value is the same value in HTTP
+    [InlineData("application/json; charset=\"UTF-8\"")]
+    public async Task AUtf8BodyIsReadWhateverSpellingItsCharsetHas(string contentType)
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsync("/admin/v1/businesses", Json("""{"name":"Café Ñandú","plan":"Growth"}""", contentType));
+
+        var json = await response.ReadJsonAsync(HttpStatusCode.Created);
+        Assert.Equal("Café Ñandú", json.GetProperty("business").GetProperty("name").GetString());
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=foo", "charset=foo")]
+    [InlineData("application/json; charset=utf-7", "charset=utf-7")]
+    [InlineData("application/json; charset=", "charset=")]
+    [InlineData("application/json; charset=\"iso-8859-1\"", "charset=iso-8859-1")]
+    public async Task ACharsetThatCannotBeReadIsA415AndStoresNothing(string contentType, string says)
+    {
+        using var admin = factory.CreateAdminClient();
+        var name = $"Charset {Guid.NewGuid():N}";
+
+        var response = await admin.PostAsync("/admin/v1/businesses", Json($$"""{"name":"{{name}}","plan":"Growth"}""", contentType));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE");
+        Assert.Contains(says, json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await factory.WithDbAsync(async db => Assert.False(
+            await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AnyAsync(db.Businesses, b => b.Name == name)));
+    }
+
+    [Fact]
+    public async Task TheSandboxInboundRouteAnswersAnUnknownCharsetWithA415()
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsync("/sandbox/v1/inbound",
+            Json("""{"from":"919876543210","text":"Hi"}""", "application/json; charset=foo"));
+
+        await response.AssertErrorAsync(HttpStatusCode.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE");
+    }
+
+    /// <summary>UTF-8 bytes under exactly the Content-Type given (HttpClient would reformat or refuse some).</summary>
+    private static ByteArrayContent Json(string body, string contentType)
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        Assert.True(content.Headers.TryAddWithoutValidation("Content-Type", contentType));
+        return content;
+    }
+}

@@ -86,7 +86,8 @@ public static class SendApi
 
     /// <summary>
     /// quick-send: everything in the query, the key in <c>X-API-Key</c> or <c>apikey</c>. The mode
-    /// decides the permission: <c>template=</c> needs send_template, <c>message=</c> send_text.
+    /// decides the permission: <c>template=</c> needs send_template, <c>message=</c> send_text. With both, the
+    /// template is sent: the API docs make <c>template</c> the one required when <c>message</c> is not given.
     /// </summary>
     private static Task<Results<Ok<SendResponse>, ApiError>> QuickSend(
         [FromQuery, Required] string? phone, [FromQuery] string? template, [FromQuery] string? lang, [FromQuery(Name = "params")] string? parameters,

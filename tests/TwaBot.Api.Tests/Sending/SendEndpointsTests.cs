@@ -112,6 +112,19 @@ public class SendEndpointsTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task QuickSendWithATemplateAndAMessageSendsTheTemplate()
+    {
+        // A key allowed templates only, no customer message (no window): the message is not what is sent.
+        var tenant = await factory.CreateSendingTenantAsync(permissions: ["send_template"]);
+
+        var response = await tenant.Client.GetAsync(
+            "/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x&message=Shipped");
+
+        var json = await response.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal("order_confirmation", json.GetProperty("template").GetString());
+    }
+
+    [Fact]
     public async Task QuickSendWithAMessageInsideTheWindowIsText()
     {
         var tenant = await factory.CreateSendingTenantAsync();

@@ -80,7 +80,8 @@ internal static class BusinessesAdmin
         services.Keys.Invalidate(); // cached keys carry the business's name, plan and zone
         if (zoneChanged)
         {
-            await services.Quota.TimeZoneChangedAsync(services.Db, id, business.TimeZone, cancellationToken);
+            // Not the request's token: the zone is saved, and a caller that hangs up now would leave today's sends uncounted.
+            await services.Quota.TimeZoneChangedAsync(services.Db, id, business.TimeZone, CancellationToken.None);
         }
 
         return TypedResults.Ok(new BusinessResponse(View(business)));

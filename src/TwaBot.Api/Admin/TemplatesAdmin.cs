@@ -62,11 +62,12 @@ internal static partial class TemplatesAdmin
     }
 
     private static Task<Results<Created<AdminTemplateResponse>, ApiError>> Create(
-        long id, CreateTemplateRequest? request, MetaClient meta, [AsParameters] AdminServices services, CancellationToken cancellationToken)
-        => OneAtATimeAsync(id, () => CreateAsync(id, request, meta, services, cancellationToken), cancellationToken);
+        long id, CreateTemplateRequest? request, MetaClient meta, Sending.SendLookups lookups, [AsParameters] AdminServices services,
+        CancellationToken cancellationToken)
+        => OneAtATimeAsync(id, () => CreateAsync(id, request, meta, lookups, services, cancellationToken), cancellationToken);
 
     private static async Task<Results<Created<AdminTemplateResponse>, ApiError>> CreateAsync(
-        long id, CreateTemplateRequest? request, MetaClient meta, AdminServices services, CancellationToken cancellationToken)
+        long id, CreateTemplateRequest? request, MetaClient meta, Sending.SendLookups lookups, AdminServices services, CancellationToken cancellationToken)
     {
         if (request is null)
         {
@@ -159,6 +160,7 @@ internal static partial class TemplatesAdmin
             .SetProperty(t => t.Category, answered.Category.ToUpperInvariant())
             .SetProperty(t => t.Status, t => t.StatusEventAt == null ? answered.Status.ToUpperInvariant() : t.Status)
             .SetProperty(t => t.StatusEventAt, t => t.StatusEventAt ?? asked), CancellationToken.None);
+        lookups.Invalidate(id); // a bulk update runs no SaveChanges: sends meanwhile kept the template as pending
         var stored = await services.Db.Templates.AsNoTracking().SingleAsync(t => t.Id == template.Id, CancellationToken.None);
         return TypedResults.Created($"/admin/v1/businesses/{id}/templates/{stored.Id}", new AdminTemplateResponse(View(stored)));
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -61,11 +62,12 @@ public sealed record BusinessSendData(WhatsAppConnection? Connection, IReadOnlyL
 
 /// <summary>
 /// Drops the entries of <see cref="SendLookups"/> around every save that changes a connection or a
-/// template, for the businesses whose rows change.
+/// template, for the businesses whose rows change, and again when the transaction a save ran in ends.
 /// </summary>
-public sealed class SendLookupsInvalidation(SendLookups lookups) : SaveChangesInterceptor
+public sealed class SendLookupsInvalidation(SendLookups lookups) : SaveChangesInterceptor, IDbTransactionInterceptor
 {
     private readonly ConditionalWeakTable<DbContext, long[]> _changing = [];
+    private readonly ConditionalWeakTable<DbContext, HashSet<long>> _uncommitted = [];
 
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
@@ -123,6 +125,38 @@ public sealed class SendLookupsInvalidation(SendLookups lookups) : SaveChangesIn
         if (context is not null && _changing.TryGetValue(context, out var businesses) && _changing.Remove(context))
         {
             Array.ForEach(businesses, lookups.Invalidate); // after: drop anything loaded while the save was in flight
+            if (context.Database.CurrentTransaction is not null)
+            {
+                // Not committed yet: until it is, sends still read the old rows, and would keep them.
+                _uncommitted.GetOrCreateValue(context).UnionWith(businesses);
+            }
+        }
+    }
+
+    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Ended(eventData.Context);
+
+    public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Ended(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Ended(eventData.Context);
+
+    public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Ended(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    private void Ended(DbContext? context)
+    {
+        if (context is not null && _uncommitted.TryGetValue(context, out var businesses) && _uncommitted.Remove(context))
+        {
+            foreach (var business in businesses)
+            {
+                lookups.Invalidate(business); // drop anything loaded from before the commit
+            }
         }
     }
 }

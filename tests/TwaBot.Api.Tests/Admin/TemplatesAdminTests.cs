@@ -267,6 +267,29 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         Assert.False(string.IsNullOrEmpty(template.GetProperty("meta_template_id").GetString()));
     }
 
+    [Fact]
+    public async Task ATemplateMetaApprovesAtCreationCanBeSentAtOnceWhileTheBusinessKeepsSending()
+    {
+        // Sends during the create keep the business's approved templates in memory: Meta's answer (APPROVED)
+        // must drop that copy, as every other change to a template does.
+        await using var held = new TemplateCreatesHeldAtMeta();
+        var tenant = await held.CreateSendingTenantAsync();
+        using var admin = held.CreateAdminClient();
+
+        var create = admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingUpdate);
+        await held.Asked.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var sendMeanwhile = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "9876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1,499" } });
+        held.Release.SetResult();
+        var created = (await (await create).ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template");
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "9876543210", template_name = "shipping_update", body_params = new[] { "Rahul", "ORD-1" } });
+
+        Assert.Equal(HttpStatusCode.OK, sendMeanwhile.StatusCode);
+        Assert.Equal("APPROVED", created.GetProperty("status").GetString());
+        await send.ReadJsonAsync(HttpStatusCode.OK);
+    }
+
     /// <summary>A server whose calls to create a template wait at Meta's door until the test lets them through.</summary>
     private sealed class TemplateCreatesHeldAtMeta : TwaBotApiFactory
     {

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.ApiKeys;
 using TwaBot.Api.Businesses;
@@ -442,6 +445,70 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         var health = await tenant.Client.GetAsync("/api/v1/health");
 
         Assert.Contains("\"day\";r=0;", Assert.Single(health.Headers.GetValues("RateLimit")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AZoneChangeWhoseCallerHangsUpAfterTheSaveStillCountsTheDaysSends()
+    {
+        // The new zone is committed first; the day's rows are tagged again after. A client that goes away in between
+        // (a timeout, a closed tab) must not leave the zone changed and the rows as they were: today would count none.
+        await using var server = new HangsUpAfterTheZoneIsSaved();
+        var tenant = await server.CreateSendingTenantAsync();
+        await SetDailyLimitAsync(server, tenant.KeyId, 2);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode); // 16:00 on the 14th in Kolkata
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        using var admin = server.CreateAdminClient();
+
+        server.Armed = true;
+        try
+        {
+            await admin.PatchAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Pacific/Kiritimati" });
+        }
+        catch (Exception error) when (error is HttpRequestException or OperationCanceledException)
+        {
+            // the caller hung up: what it gets does not matter, what was stored does
+        }
+
+        // The handler goes on after the caller left; it holds the write gate until it is done.
+        using (await server.Services.GetRequiredService<SqliteWriteGate>().EnterAsync(CancellationToken.None))
+        {
+        }
+
+        var business = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.False(server.Armed);
+        Assert.Equal("Pacific/Kiritimati", business.GetProperty("business").GetProperty("time_zone").GetString());
+        // 10:30 UTC is 00:30 on the 15th in Kiritimati: both sends are on its today.
+        var json = await (await SendAsync(tenant, Good)).AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal(2, json.GetProperty("daily_used").GetInt32());
+    }
+
+    /// <summary>A server whose admin caller, once armed, hangs up right after a business's change is saved.</summary>
+    private sealed class HangsUpAfterTheZoneIsSaved : TwaBotApiFactory
+    {
+        public bool Armed { get; set; }
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.AddHttpContextAccessor().ConfigureDbContext<TwaBotDbContext>(
+                (provider, options) => options.AddInterceptors(new HangUp(this, provider.GetRequiredService<IHttpContextAccessor>()))));
+        }
+
+        private sealed class HangUp(HangsUpAfterTheZoneIsSaved server, IHttpContextAccessor http)
+            : SaveChangesInterceptor
+        {
+            public override ValueTask<int> SavedChangesAsync(
+                SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
+            {
+                if (server.Armed && eventData.Context!.ChangeTracker.Entries<Business>().Any())
+                {
+                    server.Armed = false;
+                    http.HttpContext!.Abort();
+                }
+
+                return ValueTask.FromResult(result);
+            }
+        }
     }
 
     private static Task<HttpResponseMessage> SendAsync(SendingTenant tenant, string phone) =>

@@ -1,7 +1,11 @@
+using System.Data.Common;
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using TwaBot.Api.Data;
 using TwaBot.Api.Sending;
 using TwaBot.Api.Tests.Infrastructure;
 using TwaBot.Api.Tests.Webhooks;
@@ -116,6 +120,60 @@ public class SendLookupsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         await firstAfterItsChange.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
         Assert.Equal(HttpStatusCode.OK, stillCached.StatusCode);
         await reloaded.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task AConnectionLoadedWhileAConnectWasCommittingIsNotKept()
+    {
+        // A connect writes in a transaction: its saves drop the entry before the commit, and a send reading
+        // meanwhile still sees the old rows (here: none) and kept them for seconds after the 200.
+        await using var server = new ReadsWhileCommitting();
+        var tenant = await server.CreateSendingTenantAsync();
+        string phoneNumberId = "", wabaId = "";
+        await server.WithDbAsync(async db =>
+            (phoneNumberId, wabaId) = await db.WhatsAppConnections.Where(w => w.BusinessId == tenant.BusinessId)
+                .Select(w => ValueTuple.Create(w.PhoneNumberId, w.WabaId)).SingleAsync());
+        using var admin = server.CreateAdminClient();
+        (await admin.DeleteAsync($"/admin/v1/businesses/{tenant.BusinessId}/whatsapp")).EnsureSuccessStatusCode();
+        await (await SendAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+
+        server.ReadBeforeCommit = tenant.BusinessId;
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/whatsapp",
+            new { sandbox = true, phone_number_id = phoneNumberId, waba_id = wabaId })).EnsureSuccessStatusCode();
+
+        Assert.Null(server.ReadBeforeCommit); // the send's read did happen before the commit
+        await (await SendAsync(tenant)).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    /// <summary>A server where, once armed, a send's read of the business's lookups runs just before a transaction commits.</summary>
+    private sealed class ReadsWhileCommitting : TwaBotApiFactory
+    {
+        public long? ReadBeforeCommit { get; set; }
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.ConfigureDbContext<TwaBotDbContext>(
+                options => options.AddInterceptors(new ReadLookups(this))));
+        }
+
+        private sealed class ReadLookups(ReadsWhileCommitting server) : DbTransactionInterceptor
+        {
+            public override async ValueTask<InterceptionResult> TransactionCommittingAsync(
+                DbTransaction transaction, TransactionEventData eventData,
+                InterceptionResult result, CancellationToken cancellationToken = default)
+            {
+                if (server.ReadBeforeCommit is { } businessId)
+                {
+                    server.ReadBeforeCommit = null;
+                    await using var scope = server.Services.CreateAsyncScope();
+                    await server.Services.GetRequiredService<SendLookups>()
+                        .GetAsync(scope.ServiceProvider.GetRequiredService<TwaBotDbContext>(), businessId, cancellationToken);
+                }
+
+                return result;
+            }
+        }
     }
 
     private static Task<HttpResponseMessage> SendAsync(SendingTenant tenant) => tenant.Client.PostAsJsonAsync("/api/v1/send-template",

@@ -39,6 +39,8 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
 
     public DbSet<InboundMessage> InboundMessages => Set<InboundMessage>();
 
+    public DbSet<Sending.Idempotency.IdempotentAnswer> IdempotentAnswers => Set<Sending.Idempotency.IdempotentAnswer>();
+
     /// <summary>The sandbox emulator's own store of "Meta-side" templates.</summary>
     public DbSet<Sandbox.SandboxTemplate> SandboxTemplates => Set<Sandbox.SandboxTemplate>();
 
@@ -142,6 +144,14 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
         {
             inbound.HasIndex(i => i.Wamid).IsUnique();
             inbound.HasIndex(i => new { i.BusinessId, i.From });
+        });
+
+        modelBuilder.Entity<Sending.Idempotency.IdempotentAnswer>(answer =>
+        {
+            answer.Property(a => a.Key).HasMaxLength(255);
+            answer.HasIndex(a => new { a.ApiKeyId, a.Key }).IsUnique();
+            answer.HasIndex(a => a.CreatedAt); // answers past their 24 hours are dropped
+            answer.HasOne<ApiKey>().WithMany().HasForeignKey(a => a.ApiKeyId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 

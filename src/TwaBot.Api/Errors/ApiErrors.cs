@@ -237,6 +237,16 @@ public static class ApiErrors
 
     public static ApiError Conflict(string message) => Create(Status409Conflict, ErrorCodes.Conflict, message);
 
+    /// <summary>A send with this Idempotency-Key is still under way; once it is done, a retry gets its answer.</summary>
+    public static ApiError IdempotencyKeyInUse(string key) => new(Status409Conflict, new ErrorBody
+    {
+        Error = $"A send with Idempotency-Key {key} is still under way. Retry in a moment to get its answer.",
+        ErrorCode = ErrorCodes.IdempotencyKeyInUse,
+    }, retryAfterSeconds: 1);
+
+    public static ApiError IdempotencyKeyReused(string key) => Create(Status422UnprocessableEntity, ErrorCodes.IdempotencyKeyReused,
+        $"Idempotency-Key {key} was used for a different request in the last 24 hours. Use a new key for each new message.");
+
     public static ApiError Internal() => Create(Status500InternalServerError, ErrorCodes.InternalError,
         "An unexpected error occurred. It has been logged; please retry, and contact support if it persists.");
 

@@ -27,6 +27,8 @@ public static class ErrorCodes
     public const string NotFound = "NOT_FOUND";
     public const string MethodNotAllowed = "METHOD_NOT_ALLOWED";
     public const string Conflict = "CONFLICT";
+    public const string IdempotencyKeyInUse = "IDEMPOTENCY_KEY_IN_USE";
+    public const string IdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED";
 
     // Sending
     public const string WhatsAppNotConnected = "WHATSAPP_NOT_CONNECTED";

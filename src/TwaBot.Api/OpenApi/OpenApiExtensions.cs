@@ -46,6 +46,7 @@ public static class OpenApiExtensions
             options.OperationFilter<RequestBodyFilter>();
             options.OperationFilter<RequiredParametersFilter>();
             options.OperationFilter<ExamplesFilter>();
+            options.OperationFilter<IdempotencyKeyFilter>();
             options.OperationFilter<CommonAnswersFilter>();
             options.DocumentFilter<AnswerFieldsRequiredFilter>();
             options.SchemaFilter<ReadingRulesSchemaFilter>();
@@ -116,6 +117,9 @@ public sealed class ApiKeySecurity;
 
 /// <summary>Marks endpoints that need <c>X-Admin-Key</c>.</summary>
 public sealed class AdminKeySecurity;
+
+/// <summary>Marks sends that take an optional <c>Idempotency-Key</c>.</summary>
+public sealed class AcceptsIdempotencyKey;
 
 /// <summary>The type of a JSON body an endpoint reads itself, for the document.</summary>
 public sealed record OpenApiRequestBodyType(Type Type);

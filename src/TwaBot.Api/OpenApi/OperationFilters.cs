@@ -58,6 +58,42 @@ internal sealed class RequiredParametersFilter : IOperationFilter
     }
 }
 
+/// <summary>The optional <c>Idempotency-Key</c> of sends, and the header that marks a kept answer given again.</summary>
+internal sealed class IdempotencyKeyFilter : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        if (!context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<AcceptsIdempotencyKey>().Any())
+        {
+            return;
+        }
+
+        operation.Parameters ??= [];
+        operation.Parameters.Insert(0, new OpenApiParameter
+        {
+            Name = Sending.Idempotency.IdempotencyRequest.HeaderName,
+            In = ParameterLocation.Header,
+            Description = "Optional: a key of your own (1 to 255 printable ASCII characters; a UUID is a good one) that makes a retry safe. "
+                + "Retried with the same key and the same request within 24 hours, a send that Meta accepted, or may have, gets its first "
+                + "answer again and sends nothing; a send refused (before Meta or by it) keeps nothing, so a retry tries again. "
+                + "The same key for another request: 422; while the first is under way: 409. Keys belong to the API key.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 255 },
+        });
+        foreach (var (status, response) in operation.Responses ?? [])
+        {
+            if (response is OpenApiResponse writable && (status == "200" || status.StartsWith('5')))
+            {
+                writable.Headers ??= new Dictionary<string, IOpenApiHeader>();
+                writable.Headers[Sending.Idempotency.IdempotentReplay.HeaderName] = new OpenApiHeader
+                {
+                    Description = "true when this is the kept answer to an earlier request with the same Idempotency-Key; absent otherwise.",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                };
+            }
+        }
+    }
+}
+
 /// <summary>Describes bodies that endpoints read themselves (<see cref="OpenApiRequestBodyType"/>).</summary>
 internal sealed class RequestBodyFilter : IOperationFilter
 {
@@ -185,7 +221,7 @@ internal sealed class CommonAnswersFilter : IOperationFilter
                 continue;
             }
 
-            if (status is "429" or "503")
+            if (status is "409" or "429" or "503")
             {
                 AddHeader(writable, "Retry-After", "Seconds to wait before trying again.", JsonSchemaType.Integer);
             }

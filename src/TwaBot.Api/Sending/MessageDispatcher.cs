@@ -45,6 +45,7 @@ public sealed partial class MessageDispatcher(
         }
 
         // Not the request's token: once Meta may have the message, we wait for its answer to record it.
+        context.MayHaveBeenSent = true; // until Meta says it refused
         var result = await meta.SendAsync(
             MetaConnection.From(context.Connection!), Outgoing(content, context.Template, StatusReports.CallbackData(message.Id)), CancellationToken.None);
         return result switch
@@ -73,6 +74,7 @@ public sealed partial class MessageDispatcher(
     {
         var now = time.GetUtcNow().UtcDateTime;
         var unknown = failure.MayHaveBeenSent;
+        context.MayHaveBeenSent = unknown;
         // Without Meta's error (never reached, the breaker open) the description says what happened; Meta's own
         // refusals get the sentence for their code.
         var reason = unknown ? $"{failure.Description} The message may still be delivered (its status webhook will tell)."

@@ -14,7 +14,7 @@ namespace TwaBot.Api.Sending;
 /// </summary>
 public sealed record QuickSendQuery(string? Phone, string? Template, string? Lang, string? Params, string? Message)
 {
-    private static readonly string[] Names = ["phone", "template", "lang", "params", "message"];
+    private static readonly string[] Names = ["phone", "template", "lang", "params", "message", Idempotency.IdempotencyRequest.QueryName];
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -26,6 +26,9 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
     /// leading space that way; see <see cref="SendValidation.QuickSend"/> for when that is ambiguous.
     /// </summary>
     public bool PhoneHasLiteralPlus { get; init; }
+
+    /// <summary>The <c>idempotency_key</c> parameter, for form builders that cannot set the header.</summary>
+    public string? IdempotencyKey { get; init; }
 
     public bool IsTemplate => !string.IsNullOrWhiteSpace(Template);
 
@@ -69,7 +72,7 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
         return new QuickSendQuery(
             values.GetValueOrDefault("phone"), values.GetValueOrDefault("template"), values.GetValueOrDefault("lang"),
             values.GetValueOrDefault("params"), values.GetValueOrDefault("message"))
-        { Problem = problem, PhoneHasLiteralPlus = literalPlus };
+        { Problem = problem, PhoneHasLiteralPlus = literalPlus, IdempotencyKey = values.GetValueOrDefault(Idempotency.IdempotencyRequest.QueryName) };
     }
 
     /// <summary>Form-style decoding (<c>+</c> is a space) that refuses escapes which are not UTF-8.</summary>

@@ -7,6 +7,7 @@ using TwaBot.Api.Errors;
 using TwaBot.Api.Json;
 using TwaBot.Api.OpenApi;
 using TwaBot.Api.Messages;
+using TwaBot.Api.Sending.Idempotency;
 using TwaBot.Api.Sending.Steps;
 
 namespace TwaBot.Api.Sending;
@@ -29,6 +30,7 @@ public static class SendApi
         services.AddSingleton<MessageLog>();
         services.AddHostedService(provider => provider.GetRequiredService<MessageLog>());
         services.AddScoped<SendPipeline>();
+        services.AddSingleton<IdempotencyKeys>();
         services.AddSingleton<InterruptedSendSweeper>();
         services.AddHostedService(provider => provider.GetRequiredService<InterruptedSendSweeper>());
         // quick-send carries the whole message in its URL: 4,096 characters, percent-encoded, can take
@@ -44,7 +46,9 @@ public static class SendApi
     public static RouteGroupBuilder MapSending(this RouteGroupBuilder api)
     {
         var sends = api.MapGroup("").WithTags("Sending")
-            .ProducesErrors(StatusCodes.Status403Forbidden, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
+            .ProducesErrors(StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity,
+                StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable)
+            .WithMetadata(new AcceptsIdempotencyKey());
         // 413: a body over 64 KB; 415: forms, compressed or non-UTF-8 bodies.
         var jsonSends = sends.MapGroup("").ReadsJsonBody();
 
@@ -89,26 +93,29 @@ public static class SendApi
     /// decides the permission: <c>template=</c> needs send_template, <c>message=</c> send_text. With both, the
     /// template is sent: the API docs make <c>template</c> the one required when <c>message</c> is not given.
     /// </summary>
-    private static Task<Results<Ok<SendResponse>, ApiError>> QuickSend(
+    private static Task<Results<Ok<SendResponse>, ApiError, IdempotentReplay>> QuickSend(
         [FromQuery, Required] string? phone, [FromQuery] string? template, [FromQuery] string? lang, [FromQuery(Name = "params")] string? parameters,
-        [FromQuery] string? message, HttpRequest request, ApiCaller caller, SendPipeline pipeline,
-        CancellationToken cancellationToken)
+        [FromQuery] string? message, [FromQuery(Name = IdempotencyRequest.QueryName)] string? idempotencyKey,
+        HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken)
     {
         // The parameters are declared so that the OpenAPI document lists them; their values are read from
         // the raw query (see QuickSendQuery), and apikey by authentication (documented as a key scheme).
-        _ = (phone, template, lang, parameters, message);
+        _ = (phone, template, lang, parameters, message, idempotencyKey);
         var query = QuickSendQuery.Parse(request.QueryString.Value);
         var route = query.IsTemplate ? SendRoute.QuickSendTemplate : SendRoute.QuickSendText;
-        return pipeline.SendAsync(new SendContext(route, caller, () => ValueTask.FromResult(SendValidation.QuickSend(query))), cancellationToken);
+        return pipeline.SendAsync(
+            new SendContext(route, caller, () => ValueTask.FromResult(SendValidation.QuickSend(query))) { Idempotency = IdempotencyRequest.ForQuickSend(request, query) },
+            cancellationToken);
     }
 
     /// <summary>A JSON send: its body is read and validated when the pipeline reaches that step.</summary>
-    private static Task<Results<Ok<SendResponse>, ApiError>> Send<T>(
+    private static Task<Results<Ok<SendResponse>, ApiError, IdempotentReplay>> Send<T>(
         SendRoute route, HttpRequest request, ApiCaller caller, SendPipeline pipeline,
         JsonTypeInfo<T> bodyType, Func<T?, ApiErrorOr<OutgoingContent>> validate, CancellationToken cancellationToken)
         where T : class => pipeline.SendAsync(new SendContext(route, caller, async () =>
         {
             var body = await SendBody.ReadAsync(request, bodyType);
             return body.Error is { } error ? error : validate(body.Value);
-        }), cancellationToken);
+        })
+        { Idempotency = IdempotencyRequest.ForJsonSend(request, route) }, cancellationToken);
 }

@@ -24,6 +24,12 @@ public sealed class SendContext(SendRoute route, ApiCaller caller, Func<ValueTas
     /// <summary>Set by <see cref="Steps.TemplateIsApproved"/> for template and OTP sends.</summary>
     public Template? Template { get; set; }
 
+    /// <summary>The request's <c>Idempotency-Key</c>, when it has one.</summary>
+    public Idempotency.IdempotencyRequest? Idempotency { get; init; }
+
+    /// <summary>Set by the <see cref="MessageDispatcher"/> when Meta accepted the message or may have (its answer lost).</summary>
+    public bool MayHaveBeenSent { get; set; }
+
     /// <summary>Runs the endpoint's own request validation (deferred: it is a step in the chain, not the first).</summary>
     internal async ValueTask<ApiError?> ValidateAsync()
     {

@@ -1,12 +1,15 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using TwaBot.Api.Errors;
+using TwaBot.Api.Json;
 using TwaBot.Api.RateLimiting;
+using TwaBot.Api.Sending.Idempotency;
 using TwaBot.Api.Sending.Steps;
 
 namespace TwaBot.Api.Sending;
 
 /// <summary>
-/// Every send, composed once (PRODUCT.md §1): plan → permission → daily cap → request validation and phone →
+/// Every send, composed once (PRODUCT.md §1): plan → permission → (Idempotency-Key, when given) → daily cap → request validation and phone →
 /// WhatsApp connected → template approved → not suppressed → 24-hour window → Meta → message row.
 /// (Authentication and the per-minute limits run before, on the route group.) The first step that
 /// fails answers; routes choose steps through their <see cref="SendRoute"/>, never by copying them.
@@ -21,13 +24,52 @@ public sealed class SendPipeline(
     RecipientIsNotSuppressed notSuppressed,
     SessionWindowIsOpen window,
     MessageDispatcher dispatcher,
-    DailyQuota quota)
+    DailyQuota quota,
+    IdempotencyKeys idempotencyKeys)
 {
-    private ISendStep[] Steps => [plan, permission, dailyQuota, request, connected, template, notSuppressed, window];
+    private ISendStep[] Steps => [dailyQuota, request, connected, template, notSuppressed, window];
 
-    public async Task<Results<Ok<SendResponse>, ApiError>> SendAsync(SendContext context, CancellationToken cancellationToken)
+    public async Task<Results<Ok<SendResponse>, ApiError, IdempotentReplay>> SendAsync(SendContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        // Plan and permission come before an Idempotency-Key is looked at: a key never tells a caller
+        // what it may not send. The key comes before the daily cap: a replay sends nothing, so it counts nothing.
+        var refused = await plan.CheckAsync(context, cancellationToken) ?? await permission.CheckAsync(context, cancellationToken);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        if (context.Idempotency is not { } idempotency)
+        {
+            return Answer(await CheckAndSendAsync(context, cancellationToken));
+        }
+
+        var claim = await idempotencyKeys.ClaimAsync(context.Caller.KeyId, idempotency, cancellationToken);
+        switch (claim.Answer)
+        {
+            case ApiError error:
+                return error;
+            case IdempotentReplay replay:
+                return replay;
+        }
+
+        var answer = default(ApiErrorOr<SendResponse>);
+        try
+        {
+            answer = await CheckAndSendAsync(context, cancellationToken);
+        }
+        finally
+        {
+            // Kept only when Meta may have the message: otherwise nothing went out, and a retry tries again.
+            await claim.ReleaseAsync(context.MayHaveBeenSent && (answer.Value is not null || answer.Error is not null) ? Kept(answer) : null);
+        }
+
+        return Answer(answer);
+    }
+
+    private async Task<ApiErrorOr<SendResponse>> CheckAndSendAsync(SendContext context, CancellationToken cancellationToken)
+    {
         try
         {
             foreach (var step in Steps)
@@ -53,13 +95,21 @@ public sealed class SendPipeline(
             return error;
         }
 
-        return TypedResults.Ok(new SendResponse
+        return new SendResponse
         {
             MessageId = sent.Value!.Wamid!,
             Phone = context.Content!.Phone,
             Template = context.Content is TemplateContent t ? t.TemplateName : null,
             MediaType = (context.Content as MediaContent)?.MediaType,
             Otp = (context.Content as OtpContent)?.Code,
-        });
+        };
     }
+
+    private static Results<Ok<SendResponse>, ApiError, IdempotentReplay> Answer(ApiErrorOr<SendResponse> answer) =>
+        answer.Error is { } error ? error : TypedResults.Ok(answer.Value);
+
+    /// <summary>The answer as the client gets it, to be given again byte for byte.</summary>
+    private static (int StatusCode, byte[] Body) Kept(ApiErrorOr<SendResponse> answer) => answer.Error is { } error
+        ? (error.StatusCode, JsonSerializer.SerializeToUtf8Bytes(error.Body, JsonExtensions.Options))
+        : (StatusCodes.Status200OK, JsonSerializer.SerializeToUtf8Bytes(answer.Value, JsonExtensions.Options));
 }

@@ -56,6 +56,22 @@ public class ReadmeQuickstartTests
     }
 
     /// <summary>The bash block that follows the <c>&lt;!-- marker --&gt;</c> comment.</summary>
+    [Fact]
+    public async Task TheIdempotencyExampleRunTwiceSendsOnce()
+    {
+        var readme = await File.ReadAllTextAsync(Repository.PathOf("README.md"));
+        await using var server = await ServerProcess.StartAsync();
+        var script = $"KEY={server.SeededApiKey()}\n"
+            + Block(readme, "idempotency:send").Replace("http://localhost:5080", server.Address.ToString().TrimEnd('/'), StringComparison.Ordinal);
+
+        var first = await BashAsync(script);
+        var again = await BashAsync(script);
+
+        using var answer = JsonDocument.Parse(first);
+        Assert.StartsWith("wamid.", answer.RootElement.GetProperty("message_id").GetString(), StringComparison.Ordinal);
+        Assert.Equal(first, again);
+    }
+
     private static string Block(string readme, string marker)
     {
         var match = Regex.Match(readme, $"<!-- {Regex.Escape(marker)} -->\\s*```bash\n(.*?)```", RegexOptions.Singleline);

@@ -182,12 +182,30 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var send = Operation(document, "/api/v1/send-template", "post").GetProperty("responses");
 
         Assert.Equal(["RateLimit", "RateLimit-Policy", "Retry-After"], Headers(send.GetProperty("429")));
-        Assert.Equal(["RateLimit", "RateLimit-Policy", "Retry-After"], Headers(send.GetProperty("503")));
-        Assert.Equal(["RateLimit", "RateLimit-Policy"], Headers(send.GetProperty("200")));
+        Assert.Equal(["Idempotent-Replayed", "RateLimit", "RateLimit-Policy", "Retry-After"], Headers(send.GetProperty("503")));
+        Assert.Equal(["Idempotent-Replayed", "RateLimit", "RateLimit-Policy"], Headers(send.GetProperty("200")));
+        Assert.Equal(["RateLimit", "RateLimit-Policy", "Retry-After"], Headers(send.GetProperty("409"))); // a send with its key under way
         Assert.Empty(Headers(send.GetProperty("401"))); // refused before the key is known: no quota to report
         Assert.Empty(Headers(send.GetProperty("413"))); // refused by size before the key is looked at
         Assert.Equal(["Location"], Headers(Operation(document, "/admin/v1/businesses", "post").GetProperty("responses").GetProperty("201")));
         Assert.Equal(["Retry-After"], Headers(Operation(document, "/admin/v1/businesses", "post").GetProperty("responses").GetProperty("429")));
+    }
+
+    [Theory]
+    [InlineData("/api/v1/send-template", "post")]
+    [InlineData("/api/v1/send-text", "post")]
+    [InlineData("/api/v1/send-media", "post")]
+    [InlineData("/api/v1/send-otp", "post")]
+    [InlineData("/api/v1/quick-send", "get")]
+    public async Task EverySendTakesAnIdempotencyKeyAndListsItsAnswers(string path, string method)
+    {
+        var operation = Operation(await Document(), path, method);
+
+        var parameters = operation.GetProperty("parameters").EnumerateArray().Select(p => (p.GetProperty("name").GetString(), p.GetProperty("in").GetString())).ToList();
+        Assert.Contains(("Idempotency-Key", "header"), parameters);
+        Assert.Equal(path == "/api/v1/quick-send", parameters.Contains(("idempotency_key", "query")));
+        Assert.Contains("409", ResponseCodes(operation));
+        Assert.Contains("422", ResponseCodes(operation));
     }
 
     [Fact]

@@ -532,6 +532,54 @@ namespace TwaBot.Api.Data.Migrations
                     b.ToTable("sandbox_templates", (string)null);
                 });
 
+            modelBuilder.Entity("TwaBot.Api.Sending.Idempotency.IdempotentAnswer", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("ApiKeyId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("api_key_id");
+
+                    b.Property<byte[]>("Body")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("body");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<byte[]>("RequestSha256")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("request_sha256");
+
+                    b.Property<int>("StatusCode")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("status_code");
+
+                    b.HasKey("Id")
+                        .HasName("pk_idempotent_answers");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_idempotent_answers_created_at");
+
+                    b.HasIndex("ApiKeyId", "Key")
+                        .IsUnique()
+                        .HasDatabaseName("ix_idempotent_answers_api_key_id_key");
+
+                    b.ToTable("idempotent_answers", (string)null);
+                });
+
             modelBuilder.Entity("TwaBot.Api.Templates.Template", b =>
                 {
                     b.Property<long>("Id")
@@ -778,6 +826,16 @@ namespace TwaBot.Api.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_message_status_events_messages_message_id");
+                });
+
+            modelBuilder.Entity("TwaBot.Api.Sending.Idempotency.IdempotentAnswer", b =>
+                {
+                    b.HasOne("TwaBot.Api.ApiKeys.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_idempotent_answers_api_keys_api_key_id");
                 });
 
             modelBuilder.Entity("TwaBot.Api.Templates.Template", b =>

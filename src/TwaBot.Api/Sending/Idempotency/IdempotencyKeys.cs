@@ -1,0 +1,154 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Data;
+using TwaBot.Api.Errors;
+
+namespace TwaBot.Api.Sending.Idempotency;
+
+/// <summary>
+/// Optional idempotency for sends, scoped to the API key: a send retried with the same
+/// <c>Idempotency-Key</c> and the same request gets the first answer again, and no second message goes
+/// out. Meta's send has no such key, so a CRM that retries after a timeout, or a link previewer that
+/// fetches a quick-send URL again, would otherwise message the customer twice.
+/// <list type="bullet">
+/// <item>Kept: answers of sends Meta accepted or may have accepted (its answer lost), for <see cref="KeptFor"/>.
+/// A send refused before Meta, or refused by Meta, keeps nothing: nothing went out, so a retry tries again.</item>
+/// <item>While the first request with a key runs, another with the same key gets 409; a key reused for a
+/// different request gets 422 (the draft <c>Idempotency-Key</c> header standard's answers).</item>
+/// </list>
+/// Requests under way are known to this process only: the server is one process with one database file.
+/// </summary>
+public sealed partial class IdempotencyKeys(IServiceScopeFactory scopes, SqliteWriteGate gate, TimeProvider time, ILogger<IdempotencyKeys> logger)
+{
+    public static readonly TimeSpan KeptFor = TimeSpan.FromHours(24);
+
+    private readonly ConcurrentDictionary<(long ApiKeyId, string Key), byte[]> _underWay = new();
+    private readonly ILogger _logger = logger;
+
+    /// <summary>
+    /// Claims the key for this request, or answers instead of sending: the kept answer, 409 or 422. A claim
+    /// must be <see cref="Claim.ReleaseAsync"/>d, with the answer to keep when Meta may have the message.
+    /// </summary>
+    public async Task<Claim> ClaimAsync(long apiKeyId, IdempotencyRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Error is { } invalid)
+        {
+            return new Claim(invalid);
+        }
+
+        var hash = await request.HashAsync();
+        var slot = (apiKeyId, request.Key);
+        if (!_underWay.TryAdd(slot, hash))
+        {
+            return new Claim(_underWay.TryGetValue(slot, out var running) && !running.AsSpan().SequenceEqual(hash)
+                ? ApiErrors.IdempotencyKeyReused(request.Key)
+                : ApiErrors.IdempotencyKeyInUse(request.Key));
+        }
+
+        try
+        {
+            var kept = await KeptAnswerAsync(apiKeyId, request.Key, cancellationToken);
+            if (kept is null)
+            {
+                return new Claim(this, slot, hash); // this request sends
+            }
+
+            _underWay.TryRemove(slot, out _);
+            return new Claim(kept.RequestSha256.AsSpan().SequenceEqual(hash)
+                ? new IdempotentReplay(kept.StatusCode, kept.Body)
+                : ApiErrors.IdempotencyKeyReused(request.Key));
+        }
+        catch
+        {
+            _underWay.TryRemove(slot, out _);
+            throw;
+        }
+    }
+
+    private async Task<IdempotentAnswer?> KeptAnswerAsync(long apiKeyId, string key, CancellationToken cancellationToken)
+    {
+        var since = time.GetUtcNow().UtcDateTime - KeptFor;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
+        return await db.IdempotentAnswers.AsNoTracking()
+            .SingleOrDefaultAsync(a => a.ApiKeyId == apiKeyId && a.Key == key && a.CreatedAt > since, cancellationToken);
+    }
+
+    /// <summary>Keeps the answer (before it leaves), replacing an expired one, and drops every answer past its time.</summary>
+    private async Task KeepAsync((long ApiKeyId, string Key) slot, byte[] hash, int statusCode, byte[] body)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
+        // Not the request's token: Meta may have the message, so its answer is kept even if the caller left.
+        using var turn = await gate.EnterAsync(CancellationToken.None);
+        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+        await db.IdempotentAnswers.Where(a => a.CreatedAt <= now - KeptFor || (a.ApiKeyId == slot.ApiKeyId && a.Key == slot.Key))
+            .ExecuteDeleteAsync(CancellationToken.None);
+        db.IdempotentAnswers.Add(new IdempotentAnswer
+        {
+            ApiKeyId = slot.ApiKeyId, Key = slot.Key, RequestSha256 = hash, StatusCode = statusCode, Body = body, CreatedAt = now,
+        });
+        await db.SaveChangesAsync(CancellationToken.None);
+        await transaction.CommitAsync(CancellationToken.None);
+    }
+
+    /// <summary>A request's hold on its key, or the answer it gets instead of sending.</summary>
+    public sealed class Claim
+    {
+        private readonly IdempotencyKeys? _keys;
+        private readonly (long ApiKeyId, string Key) _slot;
+        private readonly byte[] _hash = [];
+        private bool _released;
+
+        internal Claim(IdempotencyKeys keys, (long ApiKeyId, string Key) slot, byte[] hash)
+        {
+            _keys = keys;
+            _slot = slot;
+            _hash = hash;
+        }
+
+        internal Claim(IResult answer)
+        {
+            Answer = answer;
+        }
+
+        /// <summary>The answer instead of a send: a kept answer replayed, or 400, 409 or 422.</summary>
+        public IResult? Answer { get; }
+
+        /// <summary>
+        /// Lets the key go: with <paramref name="keep"/> (status and JSON body) its answer is kept first, so that a
+        /// retry that comes once this request is done gets it.
+        /// </summary>
+        public async Task ReleaseAsync((int StatusCode, byte[] Body)? keep = null)
+        {
+            if (_keys is null || _released)
+            {
+                return;
+            }
+
+            _released = true;
+            try
+            {
+                if (keep is { } answer)
+                {
+                    await _keys.KeepAsync(_slot, _hash, answer.StatusCode, answer.Body);
+                }
+            }
+            catch (Exception error)
+            {
+                // The caller still gets Meta's answer: an error instead would make it send again. A retry with the
+                // key may then send again too, as without one.
+                LogAnswerNotKept(_keys._logger, error, _slot.Key);
+            }
+            finally
+            {
+                _keys._underWay.TryRemove(_slot, out _);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The answer to a send with Idempotency-Key {Key} could not be kept; a retry with that key may send again")]
+    private static partial void LogAnswerNotKept(ILogger logger, Exception error, string key);
+}

@@ -1,0 +1,26 @@
+namespace TwaBot.Api.Sending.Idempotency;
+
+/// <summary>
+/// The answer to a send made with an <c>Idempotency-Key</c>, kept for <see cref="IdempotencyKeys.KeptFor"/>
+/// once Meta accepted the message or may have: the same key with the same request gets this answer
+/// again instead of sending a second message.
+/// </summary>
+public sealed class IdempotentAnswer
+{
+    public long Id { get; set; }
+
+    public long ApiKeyId { get; set; }
+
+    /// <summary>The key as the client gave it (unique per API key).</summary>
+    public required string Key { get; set; }
+
+    /// <summary>SHA-256 of the request the key came with (see <see cref="IdempotencyRequest"/>).</summary>
+    public required byte[] RequestSha256 { get; set; }
+
+    public int StatusCode { get; set; }
+
+    /// <summary>The answer's JSON body, byte for byte.</summary>
+    public required byte[] Body { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+}

@@ -1,0 +1,313 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Sending;
+
+/// <summary>
+/// An optional Idempotency-Key on sends: a retry of a send Meta accepted, or may have, gets the first answer
+/// again and sends nothing; a key never hides a refusal, never stands for two different requests, and is
+/// scoped to the API key.
+/// </summary>
+public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    private static readonly object Order = new { phone = "9876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1,499" } };
+
+    [Fact]
+    public async Task ASendRetriedWithItsKeyGetsTheSameAnswerAndSendsNothing()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+
+        var first = await SendAsync(tenant.Client, Order, key);
+        var retry = await SendAsync(tenant.Client, Order, key);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.Equal(await first.Content.ReadAsByteArrayAsync(), await retry.Content.ReadAsByteArrayAsync());
+        Assert.Equal("application/json; charset=utf-8", retry.Content.Headers.ContentType?.ToString());
+        Assert.False(first.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(["true"], retry.Headers.GetValues("Idempotent-Replayed"));
+        Assert.Equal(1, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
+    [Fact]
+    public async Task AReplayCountsNothingAgainstTheDailyCap()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.AdminPatchAsync($"/admin/v1/api-keys/{tenant.KeyId}", new { daily_limit = 1 });
+        var key = Guid.NewGuid().ToString();
+        await (await SendAsync(tenant.Client, Order, key)).ReadJsonAsync(HttpStatusCode.OK);
+
+        var retry = await SendAsync(tenant.Client, Order, key);
+        var another = await SendAsync(tenant.Client, Order, Guid.NewGuid().ToString());
+
+        await retry.ReadJsonAsync(HttpStatusCode.OK);
+        await another.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+    }
+
+    [Fact]
+    public async Task AKeyUsedForAnotherRequestIsRefusedWith422AndSendsNothing()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        await (await SendAsync(tenant.Client, Order, key)).ReadJsonAsync(HttpStatusCode.OK);
+
+        var other = await SendAsync(tenant.Client,
+            new { phone = "9876543211", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1,499" } }, key);
+
+        var json = await other.AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED");
+        Assert.Contains(key, json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
+    [Fact]
+    public async Task KeysBelongToTheirApiKey()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (otherKey, otherKeyId) = await factory.CreateApiKeyAsync(tenant.BusinessId);
+        using var otherClient = factory.CreateApiClient(otherKey);
+        var key = Guid.NewGuid().ToString();
+
+        var mine = await SendAsync(tenant.Client, Order, key);
+        var theirs = await SendAsync(otherClient, Order, key);
+
+        await mine.ReadJsonAsync(HttpStatusCode.OK);
+        await theirs.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.False(theirs.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(1, await MessagesOfAsync(factory, otherKeyId));
+    }
+
+    [Fact]
+    public async Task ASendRefusedBeforeMetaKeepsNothingSoTheCorrectedRequestGoesOut()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+
+        var refused = await SendAsync(tenant.Client, new { phone = "9876543210", template_name = "order_confirmation", body_params = new[] { "Rahul" } }, key);
+        var corrected = await SendAsync(tenant.Client, Order, key);
+
+        await refused.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+        await corrected.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.False(corrected.Headers.Contains("Idempotent-Replayed"));
+    }
+
+    [Fact]
+    public async Task ASendMetaRefusedKeepsNothingSoARetryAsksMetaAgain()
+    {
+        // 0047: Meta refuses (re-engagement), so nothing went out and a retry may try again.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        var text = new { phone = "9876540047", message = "Your order has shipped" };
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876540047");
+
+        await (await SendTextAsync(tenant.Client, text, key)).AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        var retry = await SendTextAsync(tenant.Client, text, key);
+
+        await retry.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        Assert.False(retry.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(2, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
+    [Fact]
+    public async Task ASendMetaMayHaveAcceptedIsAnsweredAgainWithoutAskingMetaTwice()
+    {
+        // 0500: Meta answers 500, so the message may have gone out: the retry a client makes after such an answer
+        // is exactly what must not reach the customer twice.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        var body = new { phone = "9876540500", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1,499" } };
+
+        var first = await SendAsync(tenant.Client, body, key);
+        var retry = await SendAsync(tenant.Client, body, key);
+
+        Assert.True((int)first.StatusCode >= 500);
+        Assert.Equal(first.StatusCode, retry.StatusCode);
+        Assert.Equal(await first.Content.ReadAsByteArrayAsync(), await retry.Content.ReadAsByteArrayAsync());
+        Assert.Equal(["true"], retry.Headers.GetValues("Idempotent-Replayed"));
+        Assert.Equal(1, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
+    [Fact]
+    public async Task QuickSendTakesTheKeyFromItsUrlWhereverItAndTheKeyAre()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var anonymous = factory.CreateClient();
+        var key = Guid.NewGuid().ToString("N");
+
+        var first = await anonymous.GetAsync(
+            $"/api/v1/quick-send?apikey={tenant.Key}&phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x&idempotency_key={key}");
+        var again = await tenant.Client.GetAsync(
+            $"/api/v1/quick-send?idempotency_key={key}&params=Rahul%2CORD-1%2Cx&template=order_confirmation&phone=919876543210");
+        var other = await tenant.Client.GetAsync(
+            $"/api/v1/quick-send?idempotency_key={key}&params=Rahul,ORD-2,x&template=order_confirmation&phone=919876543210");
+
+        Assert.Equal((await first.ReadJsonAsync(HttpStatusCode.OK)).GetRawText(), (await again.ReadJsonAsync(HttpStatusCode.OK)).GetRawText());
+        Assert.Equal(["true"], again.Headers.GetValues("Idempotent-Replayed"));
+        await other.AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED");
+        Assert.Equal(1, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
+    [Fact]
+    public async Task AKeptAnswerLastsADay()
+    {
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        await (await SendAsync(tenant.Client, Order, key)).ReadJsonAsync(HttpStatusCode.OK);
+
+        server.Clock.Advance(TimeSpan.FromHours(24) - TimeSpan.FromSeconds(1));
+        var withinTheDay = await SendAsync(tenant.Client, Order, key);
+        server.Clock.Advance(TimeSpan.FromSeconds(2));
+        var after = await SendAsync(tenant.Client, Order, key);
+
+        Assert.Equal(["true"], withinTheDay.Headers.GetValues("Idempotent-Replayed"));
+        await after.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.False(after.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(2, await MessagesOfAsync(server, tenant.KeyId));
+    }
+
+    [Fact]
+    public async Task AKeptAnswerOutlivesARestart()
+    {
+        var databasePath = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+        var key = Guid.NewGuid().ToString();
+        SendingTenant tenant;
+        byte[] firstAnswer;
+        await using (var before = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath) { DeleteDatabaseOnDispose = false })
+        {
+            tenant = await before.CreateSendingTenantAsync();
+            firstAnswer = await (await SendAsync(tenant.Client, Order, key)).Content.ReadAsByteArrayAsync();
+        }
+
+        await using var after = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath);
+        using var client = after.CreateApiClient(tenant.Key);
+        var retry = await SendAsync(client, Order, key);
+
+        Assert.Equal(firstAnswer, await retry.Content.ReadAsByteArrayAsync());
+        Assert.Equal(1, await MessagesOfAsync(after, tenant.KeyId));
+    }
+
+    [Fact]
+    public async Task ARequestWhileTheFirstWithItsKeyIsUnderWayGets409()
+    {
+        // Meta takes a second and a half here, so the first request is still under way when the second comes.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Sandbox:GraphLatencyMilliseconds"] = "1500" });
+        var tenant = await server.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+
+        var first = SendAsync(tenant.Client, Order, key);
+        await WaitForAPendingMessageAsync(server, tenant.KeyId);
+        var meanwhile = await SendAsync(tenant.Client, Order, key);
+        var answered = await first;
+        var afterwards = await SendAsync(tenant.Client, Order, key);
+
+        await meanwhile.AssertErrorAsync(HttpStatusCode.Conflict, "IDEMPOTENCY_KEY_IN_USE");
+        Assert.Equal("1", meanwhile.Headers.RetryAfter?.ToString());
+        await answered.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(["true"], afterwards.Headers.GetValues("Idempotent-Replayed"));
+        Assert.Equal(1, await MessagesOfAsync(server, tenant.KeyId));
+    }
+
+    [Fact]
+    public async Task ABlankKeyIsNoKey()
+    {
+        // As a blank X-API-Key: a Postman variable left empty sends the header with nothing in it.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var first = await SendAsync(tenant.Client, Order, " ");
+        var second = await SendAsync(tenant.Client, Order, " ");
+
+        await first.ReadJsonAsync(HttpStatusCode.OK);
+        await second.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(2, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
+    [Theory]
+    [InlineData("\"\"")]
+    [InlineData("clé-1")] // not ASCII
+    [InlineData("a\tb")]
+    public async Task AKeyThatCannotBeUsedIsRefusedByName(string key)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await SendAsync(tenant.Client, Order, key);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("Idempotency-Key", json.GetProperty("field").GetString());
+        Assert.Equal(0, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
+    [Fact]
+    public async Task AKeyOf256CharactersIsRefusedAndOf255Kept()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var tooLong = await SendAsync(tenant.Client, Order, new string('k', 256));
+        var longest = await SendAsync(tenant.Client, Order, new string('k', 255));
+        var quoted = await SendAsync(tenant.Client, Order, "\"" + new string('k', 255) + "\""); // the same key, as a structured-field string
+
+        await tooLong.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        await longest.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(["true"], quoted.Headers.GetValues("Idempotent-Replayed"));
+    }
+
+    [Fact]
+    public async Task TwoKeysInOneRequestAreRefused()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/send-template") { Content = JsonContent.Create(Order) };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", ["a", "b"]);
+
+        var response = await tenant.Client.SendAsync(request);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("Idempotency-Key", json.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task APlanThatCannotSendIsToldSoBeforeItsKeyIsLookedAt()
+    {
+        var tenant = await factory.CreateSendingTenantAsync(plan: "Starter");
+
+        var response = await SendAsync(tenant.Client, Order, "\"\"");
+
+        await response.AssertErrorAsync(HttpStatusCode.Forbidden, "PLAN_NOT_ALLOWED");
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, object body, string key) =>
+        await PostWithKeyAsync(client, "/api/v1/send-template", body, key);
+
+    private static async Task<HttpResponseMessage> SendTextAsync(HttpClient client, object body, string key) =>
+        await PostWithKeyAsync(client, "/api/v1/send-text", body, key);
+
+    private static async Task<HttpResponseMessage> PostWithKeyAsync(HttpClient client, string path, object body, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        Assert.True(request.Headers.TryAddWithoutValidation("Idempotency-Key", key));
+        return await client.SendAsync(request);
+    }
+
+    private static async Task<int> MessagesOfAsync(TwaBotApiFactory server, long keyId)
+    {
+        var count = 0;
+        await server.WithDbAsync(async db => count = await db.Messages.CountAsync(m => m.ApiKeyId == keyId));
+        return count;
+    }
+
+    private static async Task WaitForAPendingMessageAsync(TwaBotApiFactory server, long keyId)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            if (await MessagesOfAsync(server, keyId) > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(20);
+        }
+
+        Assert.Fail("The first send never reached Meta.");
+    }
+}

@@ -16,12 +16,15 @@ public sealed record MetaError(int Code, int? Subcode, string Message, string? T
 
     /// <summary>
     /// This error with the business's token, and anything shaped like a token or key, taken out of its texts:
-    /// they reach callers' answers and stored failure reasons.
+    /// they reach callers' answers and stored failure reasons, and the log (the fbtrace id, which the log's
+    /// redaction cannot tell from a token that is not shaped like Meta's).
     /// </summary>
     public MetaError WithoutSecrets(string accessToken) => this with
     {
         Message = Clean(Message, accessToken),
+        Type = Type is null ? null : Clean(Type, accessToken),
         Details = Details is null ? null : Clean(Details, accessToken),
+        FbtraceId = FbtraceId is null ? null : Clean(FbtraceId, accessToken),
     };
 
     private static string Clean(string text, string accessToken)

@@ -61,6 +61,38 @@ public class LogSecrecyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ATokenMetasErrorEchoesIsNeitherLoggedNorAnswered()
+    {
+        // Not shaped like Meta's (EAA…), so only the connection's own token tells the redaction what to take out.
+        const string token = "NotMetaShapedToken0123456789abcdef";
+        await using var meta = await Meta.FakeMetaUpstream.StartAsync();
+        meta.Reply(Meta.FakeMetaUpstream.Json(400, "{\"error\":{\"message\":\"Invalid OAuth access token " + token + "\",\"type\":\""
+            + token + "\",\"code\":190,\"error_data\":{\"details\":\"token " + token + "\"},\"fbtrace_id\":\"" + token + "\"}}"));
+        var settings = LiveMode.Settings();
+        foreach (var (name, value) in Verbose)
+        {
+            settings[name] = value;
+        }
+
+        settings["TwaBot:Meta:GraphBaseUrl"] = meta.GraphBaseUrl.ToString();
+        await using var live = new TwaBotApiFactory(settings, environment: "Production");
+        live.UseKestrel(0); // the Meta client then calls the fake over a real socket, not the in-memory server
+        live.StartServer();
+        var businessId = await live.CreateBusinessAsync();
+        using var admin = live.CreateAdminClient();
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{businessId}/whatsapp",
+            new { phone_number_id = "106540352242922", waba_id = "102290129340398", access_token = token })).EnsureSuccessStatusCode();
+
+        var sync = await admin.PostAsync($"/admin/v1/businesses/{businessId}/templates/sync", null);
+
+        Assert.False(sync.IsSuccessStatusCode);
+        Assert.DoesNotContain(token, await sync.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var logs = live.Logs.AllText();
+        Assert.Contains("Meta refused a call: HTTP 400, code 190", logs, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, logs, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AMalformedRequestLineCarryingAKeyIsNotLoggedEvenAtVerbose()
     {
         await using var kestrel = new TwaBotApiFactory(Verbose);

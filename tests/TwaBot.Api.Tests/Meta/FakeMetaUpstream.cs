@@ -38,6 +38,9 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
 
     public MetaClient Client => _clientServices.GetRequiredService<MetaClient>();
 
+    /// <summary>Its address as <c>TwaBot:Meta:GraphBaseUrl</c>, for a whole server to call it.</summary>
+    public Uri GraphBaseUrl => new(_clientServices.GetRequiredService<IMetaGraphAddress>().BaseAddress.GetLeftPart(UriPartial.Authority));
+
     public static readonly MetaConnection Connection = new("106540352242922", "102290129340398", "EAAGtesttoken");
 
     /// <summary>Starts the fake; <paramref name="resilience"/> overrides the client's pipeline settings.</summary>

@@ -26,7 +26,7 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptionsMonit
     public void RecordFailure(IPAddress? client)
     {
         var (minute, _) = MinuteWindow.Now(time);
-        _clients.GetOrAdd(Key(client), static _ => new MinuteWindow()).TryTake(minute, int.MaxValue, out _);
+        MinuteWindow.TryTake(_clients, Key(client), minute, int.MaxValue, out _, out _);
         if (_sweeps.StartedNewMinute(minute))
         {
             MinuteWindow.ForgetIdle(_clients, minute);

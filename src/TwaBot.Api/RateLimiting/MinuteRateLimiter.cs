@@ -18,8 +18,7 @@ public sealed class MinuteRateLimiter(TimeProvider time)
     public MinuteDecision TryAcquire(long keyId, int perKeyLimit, int globalLimit)
     {
         var (minute, retryAfterSeconds) = MinuteWindow.Now(time);
-        var key = _keys.GetOrAdd(keyId, static _ => new MinuteWindow());
-        if (!key.TryTake(minute, perKeyLimit, out var keyRemaining))
+        if (!MinuteWindow.TryTake(_keys, keyId, minute, perKeyLimit, out var keyRemaining, out var key))
         {
             return MinuteDecision.Reject(retryAfterSeconds, perKeyLimit);
         }

@@ -11,11 +11,41 @@ internal sealed class MinuteWindow
     private long _minute = -1;
     private long _sweptMinute = -1;
     private int _count;
+    private bool _forgotten; // dropped from its map by ForgetIdle: counting here would count nowhere
 
-    public bool TryTake(long minute, int limit, out int remaining)
+    public bool TryTake(long minute, int limit, out int remaining) =>
+        Take(minute, limit, out remaining) ?? throw new InvalidOperationException("A forgotten window is taken from through its map.");
+
+    /// <summary>
+    /// Takes one unit of <paramref name="key"/>'s window in <paramref name="windows"/>, creating it if needed. A
+    /// window fetched just before <see cref="ForgetIdle"/> dropped it is passed over for the one now in the map:
+    /// a unit counted in the dropped one would let the key past its limit.
+    /// </summary>
+    public static bool TryTake<TKey>(
+        ConcurrentDictionary<TKey, MinuteWindow> windows, TKey key, long minute, int limit, out int remaining, out MinuteWindow window)
+        where TKey : notnull
+    {
+        while (true)
+        {
+            window = windows.GetOrAdd(key, static _ => new MinuteWindow());
+            if (window.Take(minute, limit, out remaining) is { } taken)
+            {
+                return taken;
+            }
+        }
+    }
+
+    /// <summary>Null when the window was forgotten (nothing taken).</summary>
+    internal bool? Take(long minute, int limit, out int remaining)
     {
         lock (_lock)
         {
+            remaining = 0;
+            if (_forgotten)
+            {
+                return null;
+            }
+
             // A clock stepped back counts against the newer window, rather than opening a fresh one.
             if (minute > _minute)
             {
@@ -57,11 +87,13 @@ internal sealed class MinuteWindow
         }
     }
 
-    public bool IsBefore(long minute)
+    /// <summary>Marks the window forgotten when nobody used it this minute; true when it did.</summary>
+    private bool ForgetIfBefore(long minute)
     {
         lock (_lock)
         {
-            return _minute < minute;
+            _forgotten = _minute < minute;
+            return _forgotten;
         }
     }
 
@@ -94,7 +126,7 @@ internal sealed class MinuteWindow
     {
         foreach (var (id, window) in windows)
         {
-            if (window.IsBefore(minute))
+            if (window.ForgetIfBefore(minute))
             {
                 windows.TryRemove(KeyValuePair.Create(id, window));
             }

@@ -25,6 +25,23 @@ public class MinuteRateLimiterTests
     }
 
     [Fact]
+    public void AWindowSweptJustAfterARequestFetchedItCountsNothingSoTheKeyStaysWithinItsLimit()
+    {
+        // At a minute's start, one key's request fetches its idle window while another key's first request of
+        // the minute sweeps idle windows away. A unit counted in the dropped window would count nowhere.
+        var windows = new System.Collections.Concurrent.ConcurrentDictionary<long, MinuteWindow>();
+        MinuteWindow.TryTake(windows, 7, minute: 1, limit: 2, out _, out var fetched); // the key's last request of minute 1
+
+        MinuteWindow.ForgetIdle(windows, 2);
+
+        Assert.Null(fetched.Take(2, 2, out _)); // the request that held it takes from the map's window instead
+        Assert.True(MinuteWindow.TryTake(windows, 7, 2, 2, out _, out _));
+        Assert.True(MinuteWindow.TryTake(windows, 7, 2, 2, out var remaining, out _));
+        Assert.Equal(0, remaining);
+        Assert.False(MinuteWindow.TryTake(windows, 7, 2, 2, out _, out _));
+    }
+
+    [Fact]
     public void AKeyGetsExactlyItsLimitPerMinute()
     {
         var limiter = new MinuteRateLimiter(_clock);

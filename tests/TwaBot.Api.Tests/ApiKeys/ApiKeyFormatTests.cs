@@ -35,9 +35,29 @@ public class ApiKeyFormatTests
     [InlineData("twb_your_api_key_here")]
     [InlineData("twb_prod_0123456789012345678901234567890123456789012345678")]
     [InlineData("sk_live_0123456789")]
+    [InlineData("twb_prod_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7yEeeby3abP3E2Z4byzB5")] // right length and checksum, unknown prefix
     public void RejectsKeysOfAnotherShape(string key)
     {
         Assert.False(ApiKeyFormat.IsWellFormed(key, out _));
+    }
+
+    [Theory]
+    // Issued by earlier versions and held by customers' CRMs, and the OpenAPI example: the checksum is part of
+    // the format secret scanners match, so it never changes under them.
+    [InlineData("twb_live_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7yEeeby3abP3E2Z2WU6A8", ApiKeyFormat.LivePrefix)]
+    [InlineData("twb_test_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7yEeeby3abP3E2Z2W59Qz", ApiKeyFormat.TestPrefix)]
+    [InlineData("twb_live_3FhQ2xk9LmZr8VbN1sTq7YcWd5HpJ0uGe4KaB6oXiRn0xQXoA", ApiKeyFormat.LivePrefix)]
+    public void AKeyIssuedEarlierIsStillWellFormed(string key, string prefix)
+    {
+        Assert.True(ApiKeyFormat.IsWellFormed(key, out var parsedPrefix));
+        Assert.Equal(prefix, parsedPrefix);
+    }
+
+    [Fact]
+    public void ACharacterOutsideBase62IsRefusedEvenWithAMatchingChecksum()
+    {
+        // The checksum is right for this text, but '-' is no character of a key.
+        Assert.False(ApiKeyFormat.IsWellFormed("twb_live_Ky9Pf34qY6-b3wWD25RQ4F5ZR3qa7yEeeby3abP3E2Z4SKfte", out _));
     }
 
     [Fact]

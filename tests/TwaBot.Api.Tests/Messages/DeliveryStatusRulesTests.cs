@@ -46,9 +46,39 @@ public class DeliveryStatusRulesTests
     [InlineData(131047, "Re-engagement message", "More than 24 hours have passed since the customer last replied; send an approved template instead.")]
     [InlineData(999999, "Strange thing", "Meta reported 'Strange thing' (code 999999) and did not deliver the message.")]
     [InlineData(null, null, "Meta reported an error and did not deliver the message.")]
+    [InlineData(999999, "  ", "Meta reported an error (code 999999) and did not deliver the message.")]
+    [InlineData(null, " Spam reported\n", "Meta reported 'Spam reported' and did not deliver the message.")]
     public void FailureReasonsAreSentences(int? code, string? title, string expected)
     {
         Assert.Equal(expected, FailureReasons.For(code, title));
+    }
+
+    [Theory]
+    // Meta's codes for a send that failed after it was accepted (meta-cloud-api.md §2), and the refusals a status
+    // can also carry: each is explained in its own words, never as the generic "Meta reported …".
+    [InlineData(130472)]
+    [InlineData(131000)]
+    [InlineData(131026)]
+    [InlineData(131031)]
+    [InlineData(131042)]
+    [InlineData(131047)]
+    [InlineData(131048)]
+    [InlineData(131049)]
+    [InlineData(131050)]
+    [InlineData(131051)]
+    [InlineData(131053)]
+    [InlineData(131056)]
+    [InlineData(130429)]
+    [InlineData(132000)]
+    [InlineData(132001)]
+    [InlineData(132015)]
+    [InlineData(132016)]
+    public void EachKnownFailureCodeHasItsOwnSentence(int code)
+    {
+        var reason = FailureReasons.For(code, "Meta's title");
+
+        Assert.DoesNotContain("Meta's title", reason, StringComparison.Ordinal);
+        Assert.Matches(@"^[A-Z].{20,}\.$", reason);
     }
 
     [Theory]

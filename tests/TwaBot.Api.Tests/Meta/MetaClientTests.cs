@@ -139,7 +139,9 @@ public class MetaClientTests
         await meta.Client.SendAsync(FakeMetaUpstream.Connection, MetaOutgoingMessage.Media(
             "919876543210", type, "https://example.com/invoice-123.pdf", "Here is your invoice", "Invoice-123.pdf", "twb:1"), default);
 
-        var media = JsonDocument.Parse(Assert.Single(meta.Calls).Body).RootElement.GetProperty(type);
+        var root = JsonDocument.Parse(Assert.Single(meta.Calls).Body).RootElement;
+        Assert.Equal(type, root.GetProperty("type").GetString());
+        var media = root.GetProperty(type);
         Assert.Equal("https://example.com/invoice-123.pdf", media.GetProperty("link").GetString());
         Assert.Equal(hasCaption, media.TryGetProperty("caption", out _));
         Assert.Equal(hasFilename, media.TryGetProperty("filename", out _));
@@ -162,6 +164,19 @@ public class MetaClientTests
         Assert.Equal("body", components[1].GetProperty("type").GetString());
         Assert.Equal(["Rahul", "ORD-12345", "₹1,499"],
             components[1].GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("text").GetString()));
+    }
+
+    [Fact]
+    public async Task OnlyAnAuthenticationTemplateGivesAValueToAButton()
+    {
+        // A utility template has no copy-code button at index 0; Meta refuses a send that fills a button it lacks.
+        await using var meta = await FakeMetaUpstream.StartAsync();
+
+        await meta.Client.SendAsync(FakeMetaUpstream.Connection, MetaOutgoingMessage.Template(
+            "919876543210", "order_confirmation", "en", ["Rahul", "ORD-12345", "₹1,499"], [], "twb:7"), default);
+
+        var components = JsonDocument.Parse(Assert.Single(meta.Calls).Body).RootElement.GetProperty("template").GetProperty("components");
+        Assert.Equal(["body"], components.EnumerateArray().Select(c => c.GetProperty("type").GetString()));
     }
 
     [Fact]
@@ -405,6 +420,7 @@ public class MetaClientTests
             "919876543210", "order_ready", "en", ["Rahul", "ORD-1"], ["https://cdn.example.com/p.jpg"], "twb:7", shape), default);
 
         var components = JsonDocument.Parse(Assert.Single(meta.Calls).Body).RootElement.GetProperty("template").GetProperty("components");
+        Assert.Equal("header", components[0].GetProperty("type").GetString());
         var header = components[0].GetProperty("parameters")[0];
         Assert.Equal("image", header.GetProperty("type").GetString());
         Assert.Equal("https://cdn.example.com/p.jpg", header.GetProperty("image").GetProperty("link").GetString());

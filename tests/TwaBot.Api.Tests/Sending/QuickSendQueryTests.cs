@@ -12,6 +12,7 @@ public class QuickSendQueryTests
     [InlineData("?phone=9876543210", "9876543210", false)]
     [InlineData("?PHONE=9876543210", "9876543210", false)]           // names are case-insensitive, as in the framework's binding
     [InlineData("?apikey=x&phone=", "", false)]
+    [InlineData("?apikey=x&phone", "", false)]                       // a name without '=' is an empty value, not its own name
     [InlineData("?apikey=x", null, false)]
     public void ReadsThePhoneAsWritten(string query, string? phone, bool literalPlus)
     {
@@ -28,6 +29,8 @@ public class QuickSendQueryTests
     [InlineData("message=50%+off", "50% off")]     // a '%' that starts no escape stays, as the framework reads it
     [InlineData("message=%F0%9F%98%80", "😀")]
     [InlineData("message=a%2Bb", "a+b")]
+    [InlineData("message=50%2", "50%2")]          // an escape cut short by the end of the value stays as written
+    [InlineData("message=Thanks+😀", "Thanks 😀")] // a character beyond the BMP written unencoded, beside an encoded space
     public void DecodesUtf8FormValues(string query, string message)
     {
         var read = QuickSendQuery.Parse(query);
@@ -37,20 +40,21 @@ public class QuickSendQueryTests
     }
 
     [Theory]
-    [InlineData("phone=919876543210&message=caf%E9", "message")]          // Latin-1, from an old urlencode()
-    [InlineData("template=t&params=Jos%E9,b", "params")]
-    [InlineData("message=%C0%AF", "message")]                            // an overlong encoding
-    [InlineData("message=%ED%A0%80", "message")]                         // a lone surrogate
-    [InlineData("message=hello&message=world", "message")]               // repeated: was sent as "hello,world"
-    [InlineData("phone=1&Phone=2", "phone")]
-    [InlineData("params=a&params=b", "params")]
-    public void RefusesValuesThatCannotBeReadAsWritten(string query, string field)
+    [InlineData("phone=919876543210&message=caf%E9", "message", "encode the value as UTF-8")] // Latin-1, from an old urlencode()
+    [InlineData("template=t&params=Jos%E9,b", "params", "encode the value as UTF-8")]
+    [InlineData("message=%C0%AF", "message", "encode the value as UTF-8")]                     // an overlong encoding
+    [InlineData("message=%ED%A0%80", "message", "encode the value as UTF-8")]                  // a lone surrogate
+    [InlineData("message=hello&message=world", "message", "message is given more than once")] // repeated: was sent as "hello,world"
+    [InlineData("phone=1&Phone=2", "phone", "phone is given more than once")]
+    [InlineData("params=a&params=b", "params", "give all values in one params=, separated by commas")]
+    public void RefusesValuesThatCannotBeReadAsWrittenAndSaysHowToWriteThem(string query, string field, string advice)
     {
         var problem = QuickSendQuery.Parse(query).Problem;
 
         Assert.NotNull(problem);
         Assert.Equal(field, problem.Body.Field);
         Assert.Equal("VALIDATION_FAILED", problem.Body.ErrorCode);
+        Assert.Contains(advice, problem.Body.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -13,7 +13,8 @@ public static class Utf8CharsetLabels
     public static IApplicationBuilder UseUtf8CharsetLabels(this IApplicationBuilder app) => app.Use((context, next) =>
     {
         var request = context.Request;
-        if (MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
+        if (request.ContentType is { } given && given.Contains("charset", StringComparison.OrdinalIgnoreCase)
+            && MediaTypeHeaderValue.TryParse(given, out var contentType)
             && Charset(contentType) is { } charset && IsUtf8Compatible(charset)
             && !contentType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
         {

@@ -38,6 +38,11 @@ public sealed class IdempotencyRequest
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(route);
+        if (!request.Headers.ContainsKey(HeaderName))
+        {
+            return null; // most sends: nothing to build
+        }
+
         return From(request, queryKey: null, async () =>
         {
             request.EnableBuffering();
@@ -51,12 +56,21 @@ public sealed class IdempotencyRequest
     /// <summary>Null when the request has no key; the header counts before <c>idempotency_key</c> in the query.</summary>
     public static IdempotencyRequest? ForQuickSend(HttpRequest request, QuickSendQuery query)
     {
+        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(query);
-        // Each value with its length, so that no two different sets of values read the same.
-        var parameters = string.Concat(new[] { query.Phone, query.Template, query.Lang, query.Params, query.Message }
-            .Select(value => value is null ? "-;" : $"{value.Length}:{value};"));
         var queryKey = string.IsNullOrWhiteSpace(query.IdempotencyKey) ? null : query.IdempotencyKey;
-        return From(request, queryKey, () => ValueTask.FromResult(Hash("quick-send", Encoding.UTF8.GetBytes(parameters))));
+        if (queryKey is null && !request.Headers.ContainsKey(HeaderName))
+        {
+            return null;
+        }
+
+        return From(request, queryKey, () =>
+        {
+            // Each value with its length, so that no two different sets of values read the same.
+            var parameters = string.Concat(new[] { query.Phone, query.Template, query.Lang, query.Params, query.Message }
+                .Select(value => value is null ? "-;" : $"{value.Length}:{value};"));
+            return ValueTask.FromResult(Hash("quick-send", Encoding.UTF8.GetBytes(parameters)));
+        });
     }
 
     private static IdempotencyRequest? From(HttpRequest request, string? queryKey, Func<ValueTask<byte[]>> hash)

@@ -35,6 +35,20 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
             apiKey.GetProperty("expires_at").GetString());
     }
 
+    [Theory]
+    [InlineData(new[] { "send_text", "*", "send_text" }, new[] { "*" })] // "*" grants everything: stored alone
+    [InlineData(new[] { "send_otp", "send_template", "send_otp" }, new[] { "send_template", "send_otp" })] // once each, in the docs' order
+    public async Task PermissionsAreStoredOnceEachAndAStarAlone(string[] given, string[] stored)
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/api-keys", new { name = "My CRM", permissions = given });
+
+        var apiKey = (await response.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("api_key");
+        Assert.Equal(stored, apiKey.GetProperty("permissions").EnumerateArray().Select(p => p.GetString()));
+    }
+
     [Fact]
     public async Task ListingKeysNeverShowsTheKeyOrItsHash()
     {

@@ -54,17 +54,19 @@ public sealed class SendPipeline(
                 return replay;
         }
 
-        var answer = default(ApiErrorOr<SendResponse>);
+        ApiErrorOr<SendResponse> answer;
         try
         {
             answer = await CheckAndSendAsync(context, cancellationToken);
         }
-        finally
+        catch
         {
-            // Kept only when Meta may have the message: otherwise nothing went out, and a retry tries again.
-            await claim.ReleaseAsync(context.MayHaveBeenSent && (answer.Value is not null || answer.Error is not null) ? Kept(answer) : null);
+            await claim.ReleaseAsync(); // no answer to keep
+            throw;
         }
 
+        // Kept only when Meta may have the message: otherwise nothing went out, and a retry tries again.
+        await claim.ReleaseAsync(context.MayHaveBeenSent ? Kept(answer) : null);
         return Answer(answer);
     }
 

@@ -1,5 +1,6 @@
 using TwaBot.Api.Admin;
 using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Businesses;
 using TwaBot.Api.Configuration;
 using TwaBot.Api.Data;
 using TwaBot.Api.Errors;
@@ -23,6 +24,7 @@ builder.AddTwaBotLogging();                  // Serilog, one line per request, s
 builder.Services.AddTwaBotJson();            // snake_case, source-generated
 builder.Services.AddErrorEnvelope();         // every error is {success:false, error, error_code}
 builder.Services.AddTwaBotData();
+builder.Services.AddAccessTokenProtection(); // Meta access tokens encrypted in the database
 builder.Services.AddTwaBotAuthentication();  // X-API-Key for /api/v1, X-Admin-Key for /admin/v1
 builder.Services.AddTwaBotRateLimiting();    // per-minute limits: per key, then global
 builder.Services.AddTwaBotOpenApi();

@@ -58,7 +58,8 @@ internal sealed record AdminServices(
     ApiKeyDirectory Keys,
     RateLimiting.DailyQuota Quota,
     ServerMode Mode,
-    IOptions<TwaBotOptions> Options)
+    IOptions<TwaBotOptions> Options,
+    Businesses.AccessTokenProtector Tokens)
 {
     public DateTime Now => Time.GetUtcNow().UtcDateTime;
 }

@@ -85,9 +85,9 @@ internal static partial class TemplatesAdmin
             return invalid;
         }
 
-        if (business.WhatsApp is not { } connection)
+        if (MetaConnectionOf(business, services) is not { } connection)
         {
-            return ApiErrors.WhatsAppNotConnected();
+            return business.WhatsApp is null ? ApiErrors.WhatsAppNotConnected() : ApiErrors.WhatsAppTokenUnreadable();
         }
 
         var category = request.Category!.Trim().ToUpperInvariant();
@@ -131,7 +131,7 @@ internal static partial class TemplatesAdmin
         await services.Db.SaveChangesAsync(cancellationToken);
 
         var asked = WholeSeconds(services.Now);
-        var created = await meta.CreateTemplateAsync(MetaConnection.From(connection), definition, cancellationToken);
+        var created = await meta.CreateTemplateAsync(connection, definition, cancellationToken);
         if (created.Failure is { } failure)
         {
             // Refused, or never reached: nothing at Meta. Otherwise Meta may have it; the row waits, without an id,
@@ -192,13 +192,13 @@ internal static partial class TemplatesAdmin
             return ApiErrors.BusinessNotFound(id);
         }
 
-        if (business.WhatsApp is not { } connection)
+        if (MetaConnectionOf(business, services) is not { } connection)
         {
-            return ApiErrors.WhatsAppNotConnected();
+            return business.WhatsApp is null ? ApiErrors.WhatsAppNotConnected() : ApiErrors.WhatsAppTokenUnreadable();
         }
 
         var asked = WholeSeconds(services.Now);
-        var listed = await meta.ListTemplatesAsync(MetaConnection.From(connection), cancellationToken);
+        var listed = await meta.ListTemplatesAsync(connection, cancellationToken);
         if (listed.Failure is { } failure)
         {
             return ToApiError(failure);
@@ -374,6 +374,10 @@ internal static partial class TemplatesAdmin
         { Kind: MetaFailureKind.CircuitOpen } => ApiErrors.MetaPaused(Math.Max(1, (int)Math.Ceiling(failure.RetryAfter?.TotalSeconds ?? 1))),
         _ => ApiErrors.MetaRequestUnavailable(),
     };
+
+    /// <summary>The business's connection with its token decrypted; null when not connected or when the token cannot be read.</summary>
+    private static MetaConnection? MetaConnectionOf(Businesses.Business business, AdminServices services) =>
+        business.WhatsApp is { } stored ? MetaConnection.Open(stored, services.Tokens) : null;
 
     private static AdminTemplateView View(Template t) => new(
         t.Id, t.Name, t.Language, t.Category, t.Status, t.DisplayName, t.Content, t.HeaderText, t.FooterText, t.Variables, t.MetaTemplateId);

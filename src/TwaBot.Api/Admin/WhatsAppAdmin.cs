@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Businesses;
 using TwaBot.Api.Errors;
 using TwaBot.Api.OpenApi;
+using TwaBot.Api.Sandbox;
 
 namespace TwaBot.Api.Admin;
 
@@ -33,7 +34,7 @@ internal static class WhatsAppAdmin
             return ApiErrors.BusinessNotFound(id);
         }
 
-        var connection = request.Sandbox == true ? SandboxConnection(request, business.WhatsApp, services) : LiveConnection(request);
+        var connection = request.Sandbox == true ? SandboxConnection(request, business.WhatsApp, services) : LiveConnection(request, services.Tokens);
         if (connection.Error is { } error)
         {
             return error;
@@ -85,7 +86,7 @@ internal static class WhatsAppAdmin
         return TypedResults.Ok(new BusinessResponse(BusinessesAdmin.View(business)));
     }
 
-    private static (WhatsAppConnection? Value, ApiError? Error) LiveConnection(ConnectWhatsAppRequest request)
+    private static (WhatsAppConnection? Value, ApiError? Error) LiveConnection(ConnectWhatsAppRequest request, AccessTokenProtector tokens)
     {
         if ((AdminRules.Digits("phone_number_id", request.PhoneNumberId) ?? AdminRules.Digits("waba_id", request.WabaId)
             ?? AdminRules.AccessToken(request.AccessToken, MaxTokenLength)
@@ -98,7 +99,7 @@ internal static class WhatsAppAdmin
         {
             PhoneNumberId = request.PhoneNumberId!,
             WabaId = request.WabaId!,
-            AccessToken = request.AccessToken!.Trim(),
+            ProtectedAccessToken = tokens.Protect(request.AccessToken!.Trim()),
             DisplayPhoneNumber = request.DisplayPhoneNumber?.Trim(),
         }, null);
     }
@@ -133,10 +134,11 @@ internal static class WhatsAppAdmin
         {
             PhoneNumberId = request.PhoneNumberId ?? (current is { IsSandbox: true } ? current.PhoneNumberId : RandomDigits(15)),
             WabaId = request.WabaId ?? (current is { IsSandbox: true } ? current.WabaId : RandomDigits(15)),
-            // The same token too: sends already on their way to the emulator would be refused with a new one.
-            AccessToken = current is { IsSandbox: true } && request.PhoneNumberId is null && request.WabaId is null
-                ? current.AccessToken
-                : "sandbox_" + RandomNumberGenerator.GetHexString(32, lowercase: true),
+            // The same token too (if it can be read): sends already on their way to the emulator would be refused with a new one.
+            ProtectedAccessToken = current is { IsSandbox: true } && request.PhoneNumberId is null && request.WabaId is null
+                && services.Tokens.Unprotect(current) is not null
+                ? current.ProtectedAccessToken
+                : services.Tokens.Protect(SandboxToken.New()),
             DisplayPhoneNumber = request.DisplayPhoneNumber?.Trim() ?? "15550000000",
             IsSandbox = true,
         }, null);

@@ -13,8 +13,11 @@ public sealed class WhatsAppConnection
 
     public required string WabaId { get; set; }
 
-    /// <summary>The business's Meta access token. Never returned by any API, never logged.</summary>
-    public required string AccessToken { get; set; }
+    /// <summary>
+    /// The business's Meta access token, encrypted (<see cref="AccessTokenProtector"/>). Never returned by any
+    /// API, never logged.
+    /// </summary>
+    public required string ProtectedAccessToken { get; set; }
 
     public string? DisplayPhoneNumber { get; set; }
 

@@ -53,6 +53,11 @@ public static class ConfigurationErrors
             problems.Add(badFile);
         }
 
+        if (problems.Count == 0 && services.GetService<Businesses.KeyRing>()?.Problem() is { } badKeyRing)
+        {
+            problems.Add(badKeyRing);
+        }
+
         return problems.Count == 0 ? null : Report(problems);
     }
 

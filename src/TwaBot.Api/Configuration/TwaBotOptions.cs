@@ -14,6 +14,12 @@ public sealed class TwaBotOptions
     /// <summary>IANA zone for new businesses, and for daily limits of businesses without one.</summary>
     public string DefaultTimeZone { get; set; } = "Asia/Kolkata";
 
+    /// <summary>
+    /// Folder of the keys that encrypt Meta access tokens in the database; beside the database file when unset
+    /// (<c>twabot.db</c> → <c>twabot.keys</c>). Back it up with the database: without it, stored tokens cannot be read.
+    /// </summary>
+    public string? KeyRingFolder { get; set; }
+
     public RateLimitOptions RateLimits { get; set; } = new();
 
     public PlanLimitsOptions Plans { get; set; } = new();

@@ -59,6 +59,9 @@ internal sealed partial class DatabaseInitializer(IServiceProvider services, ILo
 
         await db.Database.CloseConnectionAsync();
 
+        // Every start, not only after migrations: a backup from before encryption may be restored into a newer version.
+        await scope.ServiceProvider.GetRequiredService<Businesses.AccessTokenProtector>().EncryptStoredAsync(db, cancellationToken);
+
         LogReady(logger, dataSource);
     }
 

@@ -72,6 +72,10 @@ public static class ApiErrors
     public static ApiError WhatsAppTokenRejected() => Create(Status400BadRequest, ErrorCodes.WhatsAppNotConnected,
         "Meta rejected this business's WhatsApp access token (expired or revoked). Reconnect WhatsApp to keep sending.");
 
+    /// <summary>The server cannot decrypt the stored token (its key ring was lost); the operator is told in the log.</summary>
+    public static ApiError WhatsAppTokenUnreadable() => Create(Status400BadRequest, ErrorCodes.WhatsAppNotConnected,
+        "This business's WhatsApp access token cannot be read by the server. Reconnect WhatsApp to keep sending.");
+
     /// <summary>The docs' text: <c>Template 'wrong_name' not found or not approved.</c></summary>
     public static ApiError TemplateNotFound(string name, string field) =>
         new(Status400BadRequest, new ErrorBody

@@ -18,7 +18,8 @@ public static class LoggingExtensions
             // The framework's request-start/finish lines would duplicate ours (and print query strings).
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
-            // Keys of the unused data-protection ring (authentication registers it) are not worth a warning.
+            // Data Protection warns, at each key it adds to the token key ring, that the key is kept unencrypted on
+            // disk: our documented choice (docs/operations.md, Backups). Its errors still show.
             .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
             .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
             // Polly reports handled attempts as warnings (a throttled one as an error); our Meta client logs the outcome once.

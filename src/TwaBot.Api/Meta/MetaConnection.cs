@@ -3,10 +3,12 @@ namespace TwaBot.Api.Meta;
 /// <summary>A business's WhatsApp account on Meta, as the client needs it for one call.</summary>
 public sealed record MetaConnection(string PhoneNumberId, string WabaId, string AccessToken)
 {
-    public static MetaConnection From(Businesses.WhatsAppConnection connection)
+    /// <summary>The stored connection with its token decrypted, or null when the token cannot be (logged).</summary>
+    public static MetaConnection? Open(Businesses.WhatsAppConnection connection, Businesses.AccessTokenProtector tokens)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        return new(connection.PhoneNumberId, connection.WabaId, connection.AccessToken);
+        ArgumentNullException.ThrowIfNull(tokens);
+        return tokens.Unprotect(connection) is { } token ? new(connection.PhoneNumberId, connection.WabaId, token) : null;
     }
 
     // The token must never reach a log line through ToString().

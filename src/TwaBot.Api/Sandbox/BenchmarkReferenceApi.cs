@@ -56,7 +56,7 @@ public static class BenchmarkReferenceApi
 /// The sandbox business's WhatsApp connection (the first sandbox connection), read once: the
 /// reference does no database work per request.
 /// </summary>
-public sealed class BenchmarkReferenceConnection(IServiceScopeFactory scopes)
+public sealed class BenchmarkReferenceConnection(IServiceScopeFactory scopes, Businesses.AccessTokenProtector tokens)
 {
     private MetaConnection? _connection;
 
@@ -72,7 +72,7 @@ public sealed class BenchmarkReferenceConnection(IServiceScopeFactory scopes)
         var found = await db.WhatsAppConnections.AsNoTracking().Where(w => w.IsSandbox)
             .OrderBy(w => w.BusinessId).FirstOrDefaultAsync(cancellationToken);
         // Concurrent first calls may both read; they find the same row.
-        return _connection = found is null ? null : MetaConnection.From(found);
+        return _connection = found is null ? null : MetaConnection.Open(found, tokens);
     }
 }
 

@@ -30,8 +30,8 @@ public static class SandboxGraphApi
     }
 
     private static async Task<IResult> SendMessage(
-        string phoneNumberId, HttpRequest request, TwaBotDbContext db, StatusWebhookSender webhooks, IOptions<TwaBotOptions> options,
-        CancellationToken cancellationToken)
+        string phoneNumberId, HttpRequest request, TwaBotDbContext db, AccessTokenProtector tokens, StatusWebhookSender webhooks,
+        IOptions<TwaBotOptions> options, CancellationToken cancellationToken)
     {
         var sandbox = options.Value.Sandbox;
         if (sandbox.GraphLatencyMilliseconds > 0)
@@ -47,7 +47,7 @@ public static class SandboxGraphApi
             return GraphErrors.UnknownObject(phoneNumberId);
         }
 
-        if (!BearerMatches(request, connection.AccessToken))
+        if (!BearerMatches(request, tokens.Unprotect(connection)))
         {
             return GraphErrors.InvalidToken();
         }
@@ -198,9 +198,9 @@ public static class SandboxGraphApi
             t => t.WabaId == wabaId && t.Name == name && t.Language == language && t.Status == Template.Approved, cancellationToken);
 
     private static async Task<IResult> ListTemplates(
-        string wabaId, HttpRequest request, TwaBotDbContext db, string? limit, string? after, CancellationToken cancellationToken)
+        string wabaId, HttpRequest request, TwaBotDbContext db, AccessTokenProtector tokens, string? limit, string? after, CancellationToken cancellationToken)
     {
-        if (await AuthorizeWabaAsync(wabaId, request, db, cancellationToken) is { } refused)
+        if (await AuthorizeWabaAsync(wabaId, request, db, tokens, cancellationToken) is { } refused)
         {
             return refused;
         }
@@ -286,9 +286,10 @@ public static class SandboxGraphApi
             && int.TryParse(decoded[..written], NumberStyles.None, CultureInfo.InvariantCulture, out offset);
     }
 
-    private static async Task<IResult> CreateTemplate(string wabaId, HttpRequest request, TwaBotDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> CreateTemplate(
+        string wabaId, HttpRequest request, TwaBotDbContext db, AccessTokenProtector tokens, CancellationToken cancellationToken)
     {
-        if (await AuthorizeWabaAsync(wabaId, request, db, cancellationToken) is { } refused)
+        if (await AuthorizeWabaAsync(wabaId, request, db, tokens, cancellationToken) is { } refused)
         {
             return refused;
         }
@@ -352,17 +353,23 @@ public static class SandboxGraphApi
         return components;
     }
 
-    private static async Task<IResult?> AuthorizeWabaAsync(string wabaId, HttpRequest request, TwaBotDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult?> AuthorizeWabaAsync(
+        string wabaId, HttpRequest request, TwaBotDbContext db, AccessTokenProtector tokens, CancellationToken cancellationToken)
     {
-        var tokens = await db.WhatsAppConnections.AsNoTracking()
-            .Where(w => w.WabaId == wabaId && w.IsSandbox).Select(w => w.AccessToken).ToListAsync(cancellationToken);
-        return tokens.Count == 0 ? GraphErrors.UnknownObject(wabaId)
-            : tokens.Any(token => BearerMatches(request, token)) ? null
+        var connections = await db.WhatsAppConnections.AsNoTracking()
+            .Where(w => w.WabaId == wabaId && w.IsSandbox).ToListAsync(cancellationToken);
+        return connections.Count == 0 ? GraphErrors.UnknownObject(wabaId)
+            : connections.Any(connection => BearerMatches(request, tokens.Unprotect(connection))) ? null
             : GraphErrors.InvalidToken();
     }
 
-    private static bool BearerMatches(HttpRequest request, string token)
+    private static bool BearerMatches(HttpRequest request, string? token)
     {
+        if (token is null)
+        {
+            return false; // stored, but not decryptable with this key ring
+        }
+
         var header = request.Headers.Authorization.ToString();
         return header.StartsWith("Bearer ", StringComparison.Ordinal)
             && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[7..]), Encoding.UTF8.GetBytes(token));

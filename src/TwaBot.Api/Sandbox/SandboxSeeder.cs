@@ -14,7 +14,8 @@ namespace TwaBot.Api.Sandbox;
 /// with all permissions, printed once to the console (never to the log).
 /// </summary>
 internal sealed class SandboxSeeder(
-    IServiceProvider services, ServerMode mode, TimeProvider time, IOptions<TwaBotOptions> options, IConfiguration configuration) : IHostedService
+    IServiceProvider services, ServerMode mode, TimeProvider time, IOptions<TwaBotOptions> options, IConfiguration configuration,
+    AccessTokenProtector tokens) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -38,7 +39,7 @@ internal sealed class SandboxSeeder(
         {
             PhoneNumberId = "1065403522" + System.Security.Cryptography.RandomNumberGenerator.GetString("0123456789", 5),
             WabaId = "1022901293" + System.Security.Cryptography.RandomNumberGenerator.GetString("0123456789", 5),
-            AccessToken = "sandbox_" + System.Security.Cryptography.RandomNumberGenerator.GetHexString(32, lowercase: true),
+            ProtectedAccessToken = tokens.Protect(SandboxToken.New()),
             DisplayPhoneNumber = "15550000000",
             IsSandbox = true,
             ConnectedAt = now,

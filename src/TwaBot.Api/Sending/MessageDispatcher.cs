@@ -47,7 +47,7 @@ public sealed partial class MessageDispatcher(
         // Not the request's token: once Meta may have the message, we wait for its answer to record it.
         context.MayHaveBeenSent = true; // until Meta says it refused
         var result = await meta.SendAsync(
-            MetaConnection.From(context.Connection!), Outgoing(content, context.Template, StatusReports.CallbackData(message.Id)), CancellationToken.None);
+            context.Connection!, Outgoing(content, context.Template, StatusReports.CallbackData(message.Id)), CancellationToken.None);
         return result switch
         {
             MetaSendResult.Accepted accepted => await AcceptedAsync(message, accepted),

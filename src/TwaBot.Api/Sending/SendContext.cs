@@ -1,6 +1,6 @@
 using TwaBot.Api.ApiKeys;
-using TwaBot.Api.Businesses;
 using TwaBot.Api.Errors;
+using TwaBot.Api.Meta;
 using TwaBot.Api.Templates;
 
 namespace TwaBot.Api.Sending;
@@ -16,7 +16,7 @@ public sealed class SendContext(SendRoute route, ApiCaller caller, Func<ValueTas
     public OutgoingContent? Content { get; private set; }
 
     /// <summary>Set by <see cref="Steps.WhatsAppIsConnected"/>.</summary>
-    public WhatsAppConnection? Connection { get; set; }
+    public MetaConnection? Connection { get; set; }
 
     /// <summary>The unit of the daily cap this send holds; set by <see cref="Steps.DailyQuotaIsAvailable"/>.</summary>
     public RateLimiting.DailyReservation Reservation { get; set; }

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using TwaBot.Api.Businesses;
 using TwaBot.Api.Data;
+using TwaBot.Api.Meta;
 using TwaBot.Api.Templates;
 
 namespace TwaBot.Api.Sending;
@@ -18,7 +19,7 @@ namespace TwaBot.Api.Sending;
 /// kept here: a business's list can be very large, and each send reads only its own number's row
 /// (<see cref="SuppressionLookup"/>).
 /// </summary>
-public sealed class SendLookups
+public sealed class SendLookups(AccessTokenProtector tokens)
 {
     private const long MaxAgeMilliseconds = 5_000;
     private readonly ConcurrentDictionary<long, Entry> _entries = new();
@@ -42,10 +43,11 @@ public sealed class SendLookups
             return entry.Data;
         }
 
-        var connection = await db.WhatsAppConnections.AsNoTracking().SingleOrDefaultAsync(w => w.BusinessId == businessId, cancellationToken);
+        var stored = await db.WhatsAppConnections.AsNoTracking().SingleOrDefaultAsync(w => w.BusinessId == businessId, cancellationToken);
         var templates = await db.Templates.AsNoTracking()
             .Where(t => t.BusinessId == businessId && t.Status == Template.Approved).ToListAsync(cancellationToken);
-        var data = new BusinessSendData(connection, templates);
+        // Decrypted here, once per load rather than once per send.
+        var data = new BusinessSendData(stored is not null, stored is null ? null : MetaConnection.Open(stored, tokens), templates);
         _entries[businessId] = new Entry(data, version, Environment.TickCount64);
         return data;
     }
@@ -53,8 +55,11 @@ public sealed class SendLookups
     private sealed record Entry(BusinessSendData Data, long Version, long LoadedAt);
 }
 
-/// <summary>A business's connection (null when not connected) and approved templates.</summary>
-public sealed record BusinessSendData(WhatsAppConnection? Connection, IReadOnlyList<Template> ApprovedTemplates)
+/// <summary>
+/// A business's approved templates and its connection: null when not connected, or when connected with a token the
+/// server cannot decrypt (<see cref="AccessTokenProtector"/>).
+/// </summary>
+public sealed record BusinessSendData(bool IsConnected, MetaConnection? Connection, IReadOnlyList<Template> ApprovedTemplates)
 {
     public Template? Approved(string name, string language) =>
         ApprovedTemplates.FirstOrDefault(t => t.Name == name && t.Language == language);

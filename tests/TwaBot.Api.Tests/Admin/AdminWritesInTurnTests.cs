@@ -138,7 +138,7 @@ public class AdminWritesInTurnTests(TwaBotApiFactory factory) : IClassFixture<Tw
         {
             (await admin.PutAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/whatsapp", new { sandbox = true })).EnsureSuccessStatusCode();
             await factory.WithDbAsync(async db =>
-                tokens.Add((await db.WhatsAppConnections.AsNoTracking().SingleAsync(w => w.BusinessId == tenant.BusinessId)).AccessToken));
+                tokens.Add((await db.WhatsAppConnections.AsNoTracking().SingleAsync(w => w.BusinessId == tenant.BusinessId)).ProtectedAccessToken));
         }
 
         Assert.Equal(tokens[0], tokens[1]);

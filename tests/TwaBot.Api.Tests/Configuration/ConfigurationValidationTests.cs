@@ -176,6 +176,8 @@ public class ConfigurationValidationTests
     [Theory]
     [InlineData("TwaBot__RateLimits__GlobalPerMinute", "0", "TwaBot:RateLimits:GlobalPerMinute must be at least 1 (got 0).")]
     [InlineData("Serilog__MinimumLevel__Default", "Verbos", "Serilog: The value Verbos is not a valid Serilog level.")] // was a stack trace, exit 134
+    [InlineData("TwaBot__KeyRingFolder", "/proc/twabot-keys", // not at the first connect
+        "TwaBot:KeyRingFolder: the key ring folder /proc/twabot-keys cannot be created or written")]
     public async Task TheServerProcessStopsWithTheSettingsNameAndExitCode1(string variable, string value, string expected)
     {
         var (exitCode, output) = await RunServerAsync(new() { ["DOTNET_ENVIRONMENT"] = "Development", [variable] = value });
@@ -258,11 +260,7 @@ public class ConfigurationValidationTests
         }
         finally
         {
-            foreach (var suffix in new[] { "", "-wal", "-shm" })
-            {
-                File.Delete(path + suffix);
-                File.Delete(TwaBot.Api.Webhooks.WebhookInboxFile.PathBeside(path) + suffix);
-            }
+            DatabaseFiles.Delete(path);
         }
     }
 
@@ -348,10 +346,13 @@ public class ConfigurationValidationTests
             start.Environment[name] = value;
         }
 
-        if (!environment.ContainsKey("ConnectionStrings__TwaBot"))
+        // A file of its own unless the test names one, deleted afterwards (a server that stops late may have made it).
+        var ownDatabase = environment.ContainsKey("ConnectionStrings__TwaBot") ? null : Path.Combine(Path.GetTempPath(), $"twabot-cfg-{Guid.NewGuid():N}.db");
+        if (ownDatabase is not null)
         {
-            start.Environment["ConnectionStrings__TwaBot"] = $"Data Source={Path.Combine(Path.GetTempPath(), $"twabot-cfg-{Guid.NewGuid():N}.db")}";
+            start.Environment["ConnectionStrings__TwaBot"] = $"Data Source={ownDatabase}";
         }
+
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
@@ -364,6 +365,14 @@ public class ConfigurationValidationTests
         {
             process.Kill(entireProcessTree: true);
             throw;
+        }
+        finally
+        {
+            if (ownDatabase is not null)
+            {
+                await process.WaitForExitAsync(CancellationToken.None);
+                DatabaseFiles.Delete(ownDatabase);
+            }
         }
 
         return (process.ExitCode, await output + await error);

@@ -83,7 +83,7 @@ public class MalformedBodyTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
             stored = string.Join('|', business.Name, business.Plan, business.TimeZone,
                 db.Messages.Count(m => m.BusinessId == businessId), db.ApiKeys.Count(k => k.BusinessId == businessId),
                 db.Suppressions.Count(s => s.BusinessId == businessId), db.Templates.Count(t => t.BusinessId == businessId),
-                db.WhatsAppConnections.Where(w => w.BusinessId == businessId).Select(w => w.PhoneNumberId + w.AccessToken).Single(),
+                db.WhatsAppConnections.Where(w => w.BusinessId == businessId).Select(w => w.PhoneNumberId + w.ProtectedAccessToken).Single(),
                 db.Businesses.Count(), db.InboundMessages.Count());
         });
         return stored;

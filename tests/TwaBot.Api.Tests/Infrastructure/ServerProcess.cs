@@ -100,11 +100,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         _process.Dispose();
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            File.Delete(_databasePath + suffix);
-            File.Delete(TwaBot.Api.Webhooks.WebhookInboxFile.PathBeside(_databasePath) + suffix);
-        }
+        DatabaseFiles.Delete(_databasePath);
     }
 
     private async Task WaitUntilServingAsync()

@@ -1,13 +1,12 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Data;
-using TwaBot.Api.Webhooks;
 
 namespace TwaBot.Api.Tests.Infrastructure;
 
 /// <summary>
 /// A database file of the test's own under the temp folder, for tests that prepare it by hand before a
-/// server starts on it; on dispose it is deleted with its inbox file and their WAL files.
+/// server starts on it; on dispose it is deleted with the files a server keeps beside it.
 /// </summary>
 public sealed class TemporaryDatabase : IDisposable
 {
@@ -43,12 +42,6 @@ public sealed class TemporaryDatabase : IDisposable
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
-        foreach (var file in new[] { Path, WebhookInboxFile.PathBeside(Path) })
-        {
-            foreach (var suffix in new[] { "", "-wal", "-shm" })
-            {
-                File.Delete(file + suffix);
-            }
-        }
+        DatabaseFiles.Delete(Path);
     }
 }

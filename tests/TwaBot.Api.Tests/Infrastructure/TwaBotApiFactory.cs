@@ -1,10 +1,12 @@
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
 using Serilog.Core;
+using TwaBot.Api.Businesses;
 using TwaBot.Api.Data;
 
 namespace TwaBot.Api.Tests.Infrastructure;
@@ -261,6 +263,18 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
         await action(scope.ServiceProvider.GetRequiredService<TwaBotDbContext>());
     }
 
+    /// <summary>The business's Meta access token, decrypted as the server decrypts it (null when it cannot be).</summary>
+    public async Task<string?> AccessTokenOfAsync(long businessId)
+    {
+        string? token = null;
+        await WithDbAsync(async db => token = Services.GetRequiredService<AccessTokenProtector>().Unprotect(
+            await db.WhatsAppConnections.AsNoTracking().SingleAsync(w => w.BusinessId == businessId)));
+        return token;
+    }
+
+    /// <summary>A token as the server stores it, for arranging connections by hand.</summary>
+    public string ProtectAccessToken(string token) => Services.GetRequiredService<AccessTokenProtector>().Protect(token);
+
     /// <summary>
     /// Whether a delivery with this body is stored: in the webhook inbox file, or already moved into
     /// <c>webhook_events</c>. The inbox file is read first, because a delivery leaves it only once it is
@@ -305,12 +319,7 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         if (DeleteDatabaseOnDispose)
         {
-            var inbox = TwaBot.Api.Webhooks.WebhookInboxFile.PathBeside(_databasePath);
-            foreach (var suffix in new[] { "", "-wal", "-shm" })
-            {
-                File.Delete(_databasePath + suffix);
-                File.Delete(inbox + suffix);
-            }
+            DatabaseFiles.Delete(_databasePath);
         }
 
         GC.SuppressFinalize(this);

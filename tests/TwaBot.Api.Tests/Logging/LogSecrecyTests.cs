@@ -43,9 +43,8 @@ public class LogSecrecyTests : IAsyncLifetime
 
         // A send through the Meta client (here to the emulator), whose headers the HTTP client logs at Verbose.
         var tenant = await _factory.CreateSendingTenantAsync();
-        var sandboxToken = "";
-        await _factory.WithDbAsync(async db => sandboxToken = (await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(
-            db.WhatsAppConnections, w => w.BusinessId == tenant.BusinessId)).AccessToken);
+        var sandboxToken = await _factory.AccessTokenOfAsync(tenant.BusinessId);
+        Assert.NotNull(sandboxToken);
         (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
             new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } })).EnsureSuccessStatusCode();
 

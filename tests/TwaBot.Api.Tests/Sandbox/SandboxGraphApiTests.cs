@@ -115,28 +115,24 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     /// <summary>A client of the emulated Graph API with the business's token, and the business's phone number id.</summary>
     private async Task<(HttpClient Client, string PhoneNumberId)> MessagesClientAsync(long businessId)
     {
-        var (phoneNumberId, token) = ("", "");
-        await factory.WithDbAsync(async db =>
-        {
-            var connection = await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == businessId);
-            (phoneNumberId, token) = (connection.PhoneNumberId, connection.AccessToken);
-        });
-        var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return (client, phoneNumberId);
+        var phoneNumberId = "";
+        await factory.WithDbAsync(async db => phoneNumberId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == businessId)).PhoneNumberId);
+        return (await BearerClientAsync(businessId), phoneNumberId);
     }
 
     private async Task<(HttpClient Client, string WabaId)> GraphClientAsync()
     {
         var tenant = await factory.CreateSendingTenantAsync();
-        var (wabaId, token) = ("", "");
-        await factory.WithDbAsync(async db =>
-        {
-            var connection = await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId);
-            (wabaId, token) = (connection.WabaId, connection.AccessToken);
-        });
+        var wabaId = "";
+        await factory.WithDbAsync(async db => wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId);
+        return (await BearerClientAsync(tenant.BusinessId), wabaId);
+    }
+
+    /// <summary>A client that presents the business's access token, as the Meta client does.</summary>
+    private async Task<HttpClient> BearerClientAsync(long businessId)
+    {
         var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return (client, wabaId);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await factory.AccessTokenOfAsync(businessId));
+        return client;
     }
 }

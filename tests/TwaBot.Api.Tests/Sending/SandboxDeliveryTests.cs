@@ -172,7 +172,7 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         // A line break in a stored token used to make the client throw while building the header.
         var tenant = await factory.CreateSendingTenantAsync();
         await factory.WithDbAsync(db => db.WhatsAppConnections.Where(w => w.BusinessId == tenant.BusinessId)
-            .ExecuteUpdateAsync(set => set.SetProperty(w => w.AccessToken, "EAAG\r\nX-Injected: 1")));
+            .ExecuteUpdateAsync(set => set.SetProperty(w => w.ProtectedAccessToken, factory.ProtectAccessToken("EAAG\r\nX-Injected: 1"))));
         factory.Services.GetRequiredService<TwaBot.Api.Sending.SendLookups>().Invalidate(tenant.BusinessId);
         using var admin = factory.CreateAdminClient();
 

@@ -640,9 +640,9 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         var wabaId = $"77{Random.Shared.NextInt64(1_000_000_000, 9_999_999_999)}";
         await factory.WithDbAsync(async db =>
         {
-            db.WhatsAppConnections.Add(new Businesses.WhatsAppConnection
+            db.WhatsAppConnections.Add(new TwaBot.Api.Businesses.WhatsAppConnection
             {
-                BusinessId = businessId, PhoneNumberId = wabaId + "1", WabaId = wabaId, AccessToken = "t",
+                BusinessId = businessId, PhoneNumberId = wabaId + "1", WabaId = wabaId, ProtectedAccessToken = "t",
             });
             db.Templates.Add(new Template
             {

@@ -124,13 +124,7 @@ public sealed class WebhookRestartTests : IDisposable
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
-        foreach (var file in new[] { _databasePath, WebhookInboxFile.PathBeside(_databasePath) })
-        {
-            foreach (var suffix in new[] { "", "-wal", "-shm" })
-            {
-                File.Delete(file + suffix);
-            }
-        }
+        DatabaseFiles.Delete(_databasePath);
     }
 
     private TwaBotApiFactory Factory() =>

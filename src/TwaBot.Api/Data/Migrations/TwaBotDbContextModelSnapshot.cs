@@ -127,11 +127,6 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("business_id");
 
-                    b.Property<string>("AccessToken")
-                        .IsRequired()
-                        .HasColumnType("TEXT")
-                        .HasColumnName("access_token");
-
                     b.Property<DateTime>("ConnectedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("connected_at");
@@ -148,6 +143,11 @@ namespace TwaBot.Api.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT")
                         .HasColumnName("phone_number_id");
+
+                    b.Property<string>("ProtectedAccessToken")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("protected_access_token");
 
                     b.Property<string>("WabaId")
                         .IsRequired()

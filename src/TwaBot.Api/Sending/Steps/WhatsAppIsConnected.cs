@@ -9,7 +9,10 @@ public sealed class WhatsAppIsConnected(TwaBotDbContext db, SendLookups lookups)
     public async ValueTask<ApiError?> CheckAsync(SendContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        context.Connection = (await lookups.GetAsync(db, context.Caller.BusinessId, cancellationToken)).Connection;
-        return context.Connection is null ? ApiErrors.WhatsAppNotConnected() : null;
+        var business = await lookups.GetAsync(db, context.Caller.BusinessId, cancellationToken);
+        context.Connection = business.Connection;
+        return business.Connection is not null ? null
+            : business.IsConnected ? ApiErrors.WhatsAppTokenUnreadable()
+            : ApiErrors.WhatsAppNotConnected();
     }
 }

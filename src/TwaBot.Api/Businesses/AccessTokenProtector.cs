@@ -1,0 +1,102 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Data;
+
+namespace TwaBot.Api.Businesses;
+
+/// <summary>
+/// Businesses' Meta access tokens are stored encrypted with ASP.NET Core Data Protection, whose key ring
+/// lives in a folder of its own (<see cref="KeyRing"/>), so the database alone (a backup, a dump, a copied
+/// file) gives nobody a token. The server decrypts a token when it loads a connection to call Meta.
+/// </summary>
+public sealed partial class AccessTokenProtector(IDataProtectionProvider provider, KeyRing keyRing, ILogger<AccessTokenProtector> logger)
+{
+    // Marks an encrypted value. No well-formed token has a ':' (MetaAccessToken), so a stored value without
+    // the mark is a token stored in plain text by a version before encryption.
+    private const string Mark = "dp1:";
+
+    private readonly IDataProtector _protector = provider.CreateProtector("TwaBot.WhatsAppConnection.AccessToken");
+
+    public string Protect(string token) => Mark + _protector.Protect(token);
+
+    /// <summary>
+    /// The token of a stored connection, or null when this key ring cannot decrypt it (the folder was lost or
+    /// replaced): logged as an error naming the business, since only the operator can mend it.
+    /// </summary>
+    public string? Unprotect(WhatsAppConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var token = TryUnprotect(connection.ProtectedAccessToken);
+        if (token is null)
+        {
+            LogUnreadable(logger, connection.BusinessId, keyRing.Folder);
+        }
+
+        return token;
+    }
+
+    private string? TryUnprotect(string stored)
+    {
+        if (!stored.StartsWith(Mark, StringComparison.Ordinal))
+        {
+            return null; // plain text is encrypted at every start (EncryptStoredAsync): this one was written from outside
+        }
+
+        try
+        {
+            return _protector.Unprotect(stored[Mark.Length..]);
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// At start, after migrations: encrypts tokens stored in plain text by an older version, erasing the plain
+    /// text from the file (secure_delete, then a checkpoint that empties the write-ahead log), and reports
+    /// connections whose tokens this key ring cannot decrypt.
+    /// </summary>
+    public async Task EncryptStoredAsync(TwaBotDbContext db, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var connections = await db.WhatsAppConnections.ToListAsync(cancellationToken);
+        var plain = connections.Where(c => !c.ProtectedAccessToken.StartsWith(Mark, StringComparison.Ordinal)).ToList();
+        if (plain.Count > 0)
+        {
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            try
+            {
+                await db.Database.ExecuteSqlRawAsync("PRAGMA secure_delete = ON;", cancellationToken);
+                plain.ForEach(c => c.ProtectedAccessToken = Protect(c.ProtectedAccessToken));
+                await db.SaveChangesAsync(cancellationToken);
+                await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);", cancellationToken);
+            }
+            finally
+            {
+                await db.Database.ExecuteSqlRawAsync("PRAGMA secure_delete = OFF;", CancellationToken.None);
+                await db.Database.CloseConnectionAsync();
+            }
+
+            LogEncrypted(logger, plain.Count, keyRing.Folder);
+        }
+
+        var unreadable = connections.Except(plain).Count(c => TryUnprotect(c.ProtectedAccessToken) is null);
+        if (unreadable > 0)
+        {
+            LogKeyRingMissing(logger, unreadable, connections.Count, keyRing.Folder);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The Meta access token of business {BusinessId} cannot be decrypted with the key ring in {KeyRingFolder}: "
+        + "restore that folder from the backup taken with the database (docs/operations.md), or connect the business's WhatsApp again")]
+    private static partial void LogUnreadable(ILogger logger, long businessId, string keyRingFolder);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Encrypted {Count} Meta access tokens stored in plain text by an earlier version, with the key ring in {KeyRingFolder}; back it up with the database")]
+    private static partial void LogEncrypted(ILogger logger, int count, string keyRingFolder);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "{Unreadable} of {Total} Meta access tokens cannot be decrypted with the key ring in {KeyRingFolder}: "
+        + "those businesses cannot send until the folder is restored from the backup taken with the database (docs/operations.md), or their WhatsApp is connected again")]
+    private static partial void LogKeyRingMissing(ILogger logger, int unreadable, int total, string keyRingFolder);
+}

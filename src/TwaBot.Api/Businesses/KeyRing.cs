@@ -1,0 +1,70 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using TwaBot.Api.Configuration;
+using TwaBot.Api.Data;
+
+namespace TwaBot.Api.Businesses;
+
+/// <summary>
+/// The folder of Data Protection keys that encrypt Meta access tokens (<see cref="AccessTokenProtector"/>):
+/// <c>TwaBot:KeyRingFolder</c>, or beside the database (<c>twabot.db</c> → <c>twabot.keys</c>), so that it sits
+/// on the same volume. A database restored without its key ring keeps everything but the tokens; backups take both.
+/// </summary>
+public sealed class KeyRing(string folder)
+{
+    public string Folder { get; } = folder;
+
+    /// <summary>The configured folder (relative to the content root), or the one beside the database file.</summary>
+    internal static string FolderFor(string? configured, string databaseFile, string contentRoot)
+    {
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            return Path.GetFullPath(configured, contentRoot);
+        }
+
+        var extension = Path.GetExtension(databaseFile);
+        return Path.GetFullPath(databaseFile[..^extension.Length] + ".keys", contentRoot);
+    }
+
+    /// <summary>
+    /// Why the server could not keep keys in the folder (it cannot be created, or a file cannot be written and
+    /// removed in it), or null. Checked at start, so that the first connect does not fail instead.
+    /// </summary>
+    internal string? Problem()
+    {
+        var probe = Path.Combine(Folder, $".write-check-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(Folder);
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            return null;
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return $"TwaBot:KeyRingFolder: the key ring folder {Folder} cannot be created or written ({error.Message}); "
+                + "the server's user must be able to write it (it holds the keys that encrypt Meta access tokens)";
+        }
+    }
+}
+
+public static class AccessTokenProtectionExtensions
+{
+    public static IServiceCollection AddAccessTokenProtection(this IServiceCollection services)
+    {
+        services.AddSingleton(provider => new KeyRing(KeyRing.FolderFor(
+            provider.GetRequiredService<IOptions<TwaBotOptions>>().Value.KeyRingFolder,
+            new SqliteConnectionStringBuilder(provider.GetRequiredService<SqliteConnections>().ConnectionString).DataSource,
+            provider.GetRequiredService<IHostEnvironment>().ContentRootPath)));
+        // A fixed application name: by default the ring is tied to the content root, and moving the
+        // installation to another folder would make every stored token unreadable.
+        services.AddDataProtection().SetApplicationName("TwaBot");
+        services.AddOptions<KeyManagementOptions>().Configure<KeyRing, ILoggerFactory>((options, keyRing, loggers) =>
+            options.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(keyRing.Folder), loggers));
+        services.AddSingleton<AccessTokenProtector>();
+        return services;
+    }
+}

@@ -1,0 +1,184 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Options;
+using TwaBot.Api.Businesses;
+using TwaBot.Api.Configuration;
+using TwaBot.Api.Data;
+using TwaBot.Api.Tests.Infrastructure;
+using TwaBot.Api.Tests.Meta;
+
+namespace TwaBot.Api.Tests.Businesses;
+
+/// <summary>Meta access tokens are stored encrypted, with a key ring kept outside the database.</summary>
+public class AccessTokenEncryptionTests
+{
+    private const string Token = "EAAGsentinelTokenThatMustNeverBeInTheFile0123456789";
+
+    [Fact]
+    public async Task AConnectedTokenIsStoredEncryptedAndReachesMetaAsGiven()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(200, """{"data":[]}"""));
+        var settings = LiveMode.Settings();
+        settings["TwaBot:Meta:GraphBaseUrl"] = meta.GraphBaseUrl.ToString();
+        await using var live = new TwaBotApiFactory(settings, environment: "Production");
+        live.UseKestrel(0); // the Meta client then calls the fake over a real socket
+        live.StartServer();
+        var businessId = await live.CreateBusinessAsync();
+        using var admin = live.CreateAdminClient();
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{businessId}/whatsapp",
+            new { phone_number_id = "106540352242922", waba_id = "102290129340398", access_token = Token })).EnsureSuccessStatusCode();
+
+        (await admin.PostAsync($"/admin/v1/businesses/{businessId}/templates/sync", null)).EnsureSuccessStatusCode();
+
+        Assert.Equal("Bearer " + Token, Assert.Single(meta.Calls).Authorization);
+        string stored = "";
+        await live.WithDbAsync(async db => stored = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == businessId)).ProtectedAccessToken);
+        Assert.StartsWith("dp1:", stored, StringComparison.Ordinal);
+        Assert.False(FilesHold(live.DatabasePath, Token));
+        Assert.NotEmpty(Directory.GetFiles(KeyRing.FolderFor(null, live.DatabasePath, "/"), "key-*.xml"));
+    }
+
+    [Fact]
+    public async Task TokensStoredInPlainTextByAnEarlierVersionAreEncryptedAtStartWithoutATraceInTheFile()
+    {
+        using var database = new TemporaryDatabase();
+        await using (var db = new TwaBotDbContext(database.ContextOptions()))
+        {
+            await db.GetService<IMigrator>().MigrateAsync("20261202051121_IdempotentAnswers"); // the last one with plain tokens
+            // Two rows: the only row of a page is rewritten where it was, and would hide a leftover plain text.
+            await db.Database.ExecuteSqlRawAsync($"""
+                INSERT INTO businesses (id, name, plan, time_zone, created_at) VALUES (1, 'Old', 'Pro', 'Asia/Kolkata', '2026-11-01 00:00:00');
+                INSERT INTO businesses (id, name, plan, time_zone, created_at) VALUES (2, 'Older', 'Pro', 'Asia/Kolkata', '2026-11-01 00:00:00');
+                INSERT INTO whatsapp_connections (business_id, phone_number_id, waba_id, access_token, is_sandbox, connected_at)
+                VALUES (1, '106540352242922', '102290129340398', '{Token}', 0, '2026-11-01 00:00:00'),
+                       (2, '106540352242923', '102290129340399', '{Token}2', 0, '2026-11-01 00:00:00');
+                """);
+        }
+
+        Assert.True(FilesHold(database.Path, Token)); // the check below can see a token in the file
+
+        await using (var server = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false })
+        {
+            Assert.Equal(Token, await server.AccessTokenOfAsync(1));
+            Assert.Equal(Token + "2", await server.AccessTokenOfAsync(2));
+            Assert.Contains("Encrypted 2 Meta access tokens stored in plain text", server.Logs.AllText(), StringComparison.Ordinal);
+            Assert.False(FilesHold(database.Path, Token)); // while it runs
+        }
+
+        Assert.False(FilesHold(database.Path, Token));
+    }
+
+    [Fact]
+    public async Task WithoutItsKeyRingATokenCannotBeReadAndTheBusinessIsToldToReconnect()
+    {
+        using var database = new TemporaryDatabase();
+        SendingTenant tenant;
+        await using (var first = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false })
+        {
+            tenant = await first.CreateSendingTenantAsync();
+        }
+
+        Directory.Delete(KeyRing.FolderFor(null, database.Path, "/"), recursive: true); // a restore without the key ring
+
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false };
+        using var client = server.CreateApiClient(tenant.Key);
+        using var admin = server.CreateAdminClient();
+
+        var refused = await client.PostAsJsonAsync("/api/v1/send-template", Order);
+        var sync = await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null);
+
+        foreach (var answer in new[] { refused, sync })
+        {
+            var json = await answer.AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+            Assert.Equal("This business's WhatsApp access token cannot be read by the server. Reconnect WhatsApp to keep sending.",
+                json.GetProperty("error").GetString());
+        }
+
+        var logs = server.Logs.AllText();
+        Assert.Contains("2 of 2 Meta access tokens cannot be decrypted with the key ring in", logs, StringComparison.Ordinal); // and the seeded business's
+        Assert.Contains($"The Meta access token of business {tenant.BusinessId} cannot be decrypted", logs, StringComparison.Ordinal);
+
+        // Connecting again stores a token the new ring can read (the sandbox makes a new one, since the old is unreadable).
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/whatsapp", new { sandbox = true })).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/v1/send-template", Order)).StatusCode);
+    }
+
+    [Fact]
+    public async Task TheKeyRingFolderCanBeMovedOffTheDatabaseVolume()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"twabot-keys-{Guid.NewGuid():N}");
+        try
+        {
+            await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:KeyRingFolder"] = folder });
+            var tenant = await server.CreateSendingTenantAsync();
+
+            Assert.Equal(HttpStatusCode.OK, (await tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order)).StatusCode);
+            Assert.NotEmpty(Directory.GetFiles(folder, "key-*.xml"));
+            Assert.False(Directory.Exists(KeyRing.FolderFor(null, server.DatabasePath, "/")));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void TokensStayReadableWhenTheServerIsInstalledInAnotherFolder()
+    {
+        var keys = Path.Combine(Path.GetTempPath(), $"twabot-keys-{Guid.NewGuid():N}");
+        try
+        {
+            var connection = new WhatsAppConnection { BusinessId = 1, PhoneNumberId = "1", WabaId = "2", ProtectedAccessToken = "" };
+            connection.ProtectedAccessToken = ProtectorInstalledIn("/opt/twabot-1.0", keys).Protect(Token);
+
+            Assert.Equal(Token, ProtectorInstalledIn("/srv/twabot-2.0", keys).Unprotect(connection));
+        }
+        finally
+        {
+            Directory.Delete(keys, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(null, "/data/twabot.db", "/data/twabot.keys")]
+    [InlineData("  ", "/data/twabot.db", "/data/twabot.keys")]
+    [InlineData(null, "/data/twabot", "/data/twabot.keys")]
+    [InlineData(null, "/data/my.store.sqlite", "/data/my.store.keys")]
+    [InlineData("/secrets/twabot", "/data/twabot.db", "/secrets/twabot")]
+    [InlineData("keys", "/data/twabot.db", "/app/keys")] // relative to the content root, as the database file is
+    public void TheKeyRingIsBesideTheDatabaseUnlessConfigured(string? configured, string databaseFile, string expected) =>
+        Assert.Equal(expected, KeyRing.FolderFor(configured, databaseFile, "/app"));
+
+    private static readonly object Order = new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } };
+
+    /// <summary>Whether the database file or its write-ahead log holds the text, as a copy of the files would.</summary>
+    private static bool FilesHold(string databasePath, string text)
+    {
+        var needle = Encoding.UTF8.GetBytes(text);
+        return new[] { databasePath, databasePath + "-wal" }.Where(File.Exists).Any(file =>
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            return copy.ToArray().AsSpan().IndexOf(needle) >= 0;
+        });
+    }
+
+    /// <summary>The server's protector as a server installed in <paramref name="contentRoot"/> builds it.</summary>
+    private static AccessTokenProtector ProtectorInstalledIn(string contentRoot, string keyRingFolder) => new ServiceCollection()
+        .AddLogging()
+        .AddSingleton<IHostEnvironment>(new HostingEnvironment { ContentRootPath = contentRoot, ApplicationName = "TwaBot.Api" })
+        .AddSingleton(Options.Create(new TwaBotOptions { KeyRingFolder = keyRingFolder }))
+        .AddSingleton(new SqliteConnections("Data Source=/data/twabot.db"))
+        .AddAccessTokenProtection()
+        .BuildServiceProvider()
+        .GetRequiredService<AccessTokenProtector>();
+}

@@ -133,6 +133,12 @@ public sealed partial class ServerProcess : IAsyncDisposable
             File.Delete(DatabasePath + suffix);
             File.Delete(InboxProbe.InboxFile(DatabasePath) + suffix);
         }
+
+        var keyRing = Path.ChangeExtension(DatabasePath, ".keys"); // the server's key ring for Meta access tokens
+        if (Directory.Exists(keyRing))
+        {
+            Directory.Delete(keyRing, recursive: true);
+        }
     }
 
     private async Task WaitUntilReadyAsync()

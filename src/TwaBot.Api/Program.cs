@@ -10,6 +10,7 @@ using TwaBot.Api.Json;
 using TwaBot.Api.Logging;
 using TwaBot.Api.Messages;
 using TwaBot.Api.Meta;
+using TwaBot.Api.Metrics;
 using TwaBot.Api.OpenApi;
 using TwaBot.Api.RateLimiting;
 using TwaBot.Api.Sandbox;
@@ -21,6 +22,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddTwaBotConfiguration();            // TwaBot section, validated at start; sandbox or live
 builder.AddTwaBotLogging();                  // Serilog, one line per request, secrets redacted
+builder.Services.AddTwaBotMetrics(builder.Configuration); // the TwaBot meter; OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set
 builder.Services.AddTwaBotJson();            // snake_case, source-generated
 builder.Services.AddErrorEnvelope();         // every error is {success:false, error, error_code}
 builder.Services.AddTwaBotData();

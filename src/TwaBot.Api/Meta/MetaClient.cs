@@ -10,7 +10,7 @@ namespace TwaBot.Api.Meta;
 /// the business's own token. Resilience (timeouts, the few safe retries, the breaker) is configured
 /// in <see cref="MetaResilience"/>; here every outcome becomes a typed result.
 /// </summary>
-public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph, ILogger<MetaClient> logger)
+public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph, Metrics.TwaBotMetrics metrics, ILogger<MetaClient> logger)
 {
     /// <summary>
     /// 10,000 templates at 100 a page, far more than Meta lets one WABA hold; a list that goes on longer is an
@@ -28,7 +28,7 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(message);
-        var (body, status, failure) = await CallAsync(
+        var (body, status, failure) = await CallAsync("send_message",
             HttpMethod.Post, $"{connection.PhoneNumberId}/messages", connection, message.ToJsonBytes(), cancellationToken);
         if (failure is not null)
         {
@@ -71,7 +71,7 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
 
             var path = $"{connection.WabaId}/message_templates?fields={TemplateFields}&limit=100"
                 + (after is null ? "" : "&after=" + Uri.EscapeDataString(after));
-            var (body, status, failure) = await CallAsync(HttpMethod.Get, path, connection, null, cancellationToken);
+            var (body, status, failure) = await CallAsync("list_templates", HttpMethod.Get, path, connection, null, cancellationToken);
             if (failure is not null)
             {
                 return new(null, failure);
@@ -104,7 +104,7 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(definition);
-        var (body, status, failure) = await CallAsync(
+        var (body, status, failure) = await CallAsync("create_template",
             HttpMethod.Post, $"{connection.WabaId}/message_templates", connection, definition.ToJsonBytes(), cancellationToken);
         if (failure is not null)
         {
@@ -153,6 +153,21 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
             LogUnreadableAnswer(logger, status);
             return null;
         }
+    }
+
+    /// <summary>One Graph call, counted by <paramref name="operation"/> and outcome (<c>twabot.meta.calls</c>).</summary>
+    private async Task<(byte[] Body, int Status, MetaFailure? Failure)> CallAsync(
+        string operation, HttpMethod method, string relativePath, MetaConnection connection, byte[]? json, CancellationToken cancellationToken)
+    {
+        var answer = await CallAsync(method, relativePath, connection, json, cancellationToken);
+        metrics.MetaCalled(operation, answer.Failure?.Kind switch
+        {
+            null => "ok",
+            MetaFailureKind.Rejected => "rejected",
+            MetaFailureKind.CircuitOpen => "circuit_open",
+            _ => "unavailable",
+        }, answer.Failure?.Error?.Code);
+        return answer;
     }
 
     /// <summary>One Graph call through the resilience pipeline; a failure is described, never thrown.</summary>

@@ -5,6 +5,7 @@ using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
 using TwaBot.Api.Configuration;
+using TwaBot.Api.Metrics;
 
 namespace TwaBot.Api.Meta;
 
@@ -135,6 +136,7 @@ public static class MetaClientExtensions
 
     public static IServiceCollection AddMetaClient(this IServiceCollection services)
     {
+        services.AddTwaBotMetricsInstruments(); // the client counts its calls
         var meta = services.AddHttpClient<MetaClient>((provider, client) =>
         {
             var resilience = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<TwaBotOptions>>().Value.Meta.Resilience;

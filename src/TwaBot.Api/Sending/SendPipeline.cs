@@ -25,13 +25,26 @@ public sealed class SendPipeline(
     SessionWindowIsOpen window,
     MessageDispatcher dispatcher,
     DailyQuota quota,
-    IdempotencyKeys idempotencyKeys)
+    IdempotencyKeys idempotencyKeys,
+    Metrics.TwaBotMetrics metrics)
 {
     private ISendStep[] Steps => [dailyQuota, request, connected, template, notSuppressed, window];
 
     public async Task<Results<Ok<SendResponse>, ApiError, IdempotentReplay>> SendAsync(SendContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        var answer = await AnswerAsync(context, cancellationToken);
+        metrics.SendAnswered(context.Route.Name, answer.Result switch
+        {
+            ApiError error => error.Body.ErrorCode,
+            IdempotentReplay => "replayed",
+            _ => "accepted",
+        });
+        return answer;
+    }
+
+    private async Task<Results<Ok<SendResponse>, ApiError, IdempotentReplay>> AnswerAsync(SendContext context, CancellationToken cancellationToken)
+    {
         // Plan and permission come before an Idempotency-Key is looked at: a key never tells a caller
         // what it may not send. The key comes before the daily cap: a replay sends nothing, so it counts nothing.
         var refused = await plan.CheckAsync(context, cancellationToken) ?? await permission.CheckAsync(context, cancellationToken);

@@ -78,10 +78,7 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
             services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClientAddressFromHeader>();
             // The in-memory server has no socket: the sandbox's calls to itself go through its handler (a test
             // that runs the server on Kestrel instead gets real sockets).
-            services.ConfigureHttpClientDefaults(client => client.ConfigurePrimaryHttpMessageHandler(provider =>
-                provider.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>() is Microsoft.AspNetCore.TestHost.TestServer inMemory
-                    ? inMemory.CreateHandler()
-                    : new SocketsHttpHandler { AllowAutoRedirect = false }));
+            services.AddSingleton<Microsoft.Extensions.Options.IConfigureOptions<Microsoft.Extensions.Http.HttpClientFactoryOptions>, InMemoryServerHandlers>();
         });
     }
 

@@ -1,0 +1,126 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using TwaBot.Api.Metrics;
+using TwaBot.Api.Sandbox;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Metrics;
+
+/// <summary>The TwaBot meter's instruments, and their export over OTLP.</summary>
+public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task EachSendIsCountedByEndpointAndResult()
+    {
+        using var sends = Collector("twabot.sends");
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var replayable = new HttpRequestMessage(HttpMethod.Post, "/api/v1/send-template") { Content = JsonContent.Create(Order("919876543210")) };
+        replayable.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        using var again = new HttpRequestMessage(HttpMethod.Post, "/api/v1/send-template") { Content = JsonContent.Create(Order("919876543210")) };
+        again.Headers.Add("Idempotency-Key", replayable.Headers.GetValues("Idempotency-Key").Single());
+
+        Assert.Equal(HttpStatusCode.OK, (await tenant.Client.SendAsync(replayable)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await tenant.Client.SendAsync(again)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order("12"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=a,b,c")).StatusCode);
+
+        Assert.Equal(
+            ["send-template accepted", "send-template replayed", "send-template INVALID_PHONE", "quick-send accepted"],
+            sends.GetMeasurementSnapshot().Select(m => $"{m.Tags["twabot.endpoint"]} {m.Tags["twabot.result"]}"));
+        Assert.All(sends.GetMeasurementSnapshot(), m => Assert.Equal(1, m.Value));
+    }
+
+    [Fact]
+    public async Task EachCallToMetaIsCountedByOperationOutcomeAndMetasCode()
+    {
+        using var calls = Collector("twabot.meta.calls");
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        await tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order("919876543210"));
+        await tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order("91987654" + MagicNumbers.WindowClosed));
+        await tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order("91987654" + MagicNumbers.ServerError));
+
+        Assert.Equal(
+            ["send_message ok -", "send_message rejected 131047", "send_message unavailable 131000"],
+            calls.GetMeasurementSnapshot().Select(m =>
+                $"{m.Tags["twabot.meta.operation"]} {m.Tags["twabot.meta.outcome"]} {(m.Tags.TryGetValue("twabot.meta.error_code", out var code) ? code : "-")}"));
+    }
+
+    [Fact]
+    public async Task WithAnOtlpEndpointTheMetersAreExportedAndWithoutOneNothingIs()
+    {
+        await using var collector = await OtlpCollector.StartAsync();
+        await using var exporting = new TwaBotApiFactory(new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Address,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "200",
+        });
+        var tenant = await exporting.CreateSendingTenantAsync();
+
+        (await tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order("919876543210"))).EnsureSuccessStatusCode();
+
+        var exported = await collector.WaitForAsync("twabot.sends", TimeSpan.FromSeconds(20));
+        Assert.Contains("http.server.request.duration", exported, StringComparison.Ordinal); // the framework's meters too
+        Assert.Contains("twabot.meta.calls", exported, StringComparison.Ordinal);
+        Assert.NotNull(exporting.Services.GetService<MeterProvider>());
+        Assert.Null(factory.Services.GetService<MeterProvider>()); // no endpoint: no exporter trying localhost
+    }
+
+    private MetricCollector<long> Collector(string instrument) =>
+        new(factory.Services.GetRequiredService<IMeterFactory>(), TwaBotMetrics.MeterName, instrument);
+
+    private static object Order(string phone) => new { phone, template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } };
+
+    /// <summary>An OTLP/HTTP receiver on a loopback port that keeps the bodies posted to <c>/v1/metrics</c>.</summary>
+    private sealed class OtlpCollector(WebApplication app, ConcurrentQueue<byte[]> bodies) : IAsyncDisposable
+    {
+        public string Address => app.Urls.Single();
+
+        public static async Task<OtlpCollector> StartAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var app = builder.Build();
+            var bodies = new ConcurrentQueue<byte[]>();
+            app.MapPost("/v1/metrics", async (HttpRequest request) =>
+            {
+                using var body = new MemoryStream();
+                await request.Body.CopyToAsync(body);
+                bodies.Enqueue(body.ToArray());
+                return Results.Ok();
+            });
+            await app.StartAsync();
+            return new OtlpCollector(app, bodies);
+        }
+
+        /// <summary>Everything exported so far, once an export names <paramref name="metric"/> (protobuf keeps names as UTF-8).</summary>
+        public async Task<string> WaitForAsync(string metric, TimeSpan timeout)
+        {
+            using var deadline = new CancellationTokenSource(timeout);
+            while (true)
+            {
+                var exported = string.Join('\n', bodies.Select(Encoding.UTF8.GetString));
+                if (exported.Contains(metric, StringComparison.Ordinal))
+                {
+                    return exported;
+                }
+
+                await Task.Delay(50, deadline.Token);
+            }
+        }
+
+        public ValueTask DisposeAsync() => app.DisposeAsync();
+    }
+}

@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.ApiKeys;
 using TwaBot.Api.Configuration;
 using TwaBot.Api.Data;
@@ -23,9 +22,10 @@ public static class HealthApi
     }
 
     private static async Task<Ok<HealthResponse>> GetHealth(
-        ApiCaller caller, TwaBotDbContext db, TimeProvider time, ServerMode mode, CancellationToken cancellationToken)
+        ApiCaller caller, TwaBotDbContext db, Sending.SendLookups lookups, TimeProvider time, ServerMode mode, CancellationToken cancellationToken)
     {
-        var connected = await db.WhatsAppConnections.AnyAsync(w => w.BusinessId == caller.BusinessId, cancellationToken);
+        // As sends see it: a connection whose token this server cannot decrypt sends nothing.
+        var connected = (await lookups.GetAsync(db, caller.BusinessId, cancellationToken)).Connection is not null;
         return TypedResults.Ok(new HealthResponse(
             caller.BusinessName, connected, caller.KeyName, time.GetUtcNow().UtcDateTime, mode.Name));
     }

@@ -94,6 +94,7 @@ public class AccessTokenEncryptionTests
 
         var refused = await client.PostAsJsonAsync("/api/v1/send-template", Order);
         var sync = await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null);
+        var health = await (await client.GetAsync("/api/v1/health")).ReadJsonAsync(HttpStatusCode.OK);
 
         foreach (var answer in new[] { refused, sync })
         {
@@ -102,6 +103,7 @@ public class AccessTokenEncryptionTests
                 json.GetProperty("error").GetString());
         }
 
+        Assert.False(health.GetProperty("whatsapp_connected").GetBoolean()); // as sends see it
         var logs = server.Logs.AllText();
         Assert.Contains("2 of 2 Meta access tokens cannot be decrypted with the key ring in", logs, StringComparison.Ordinal); // and the seeded business's
         Assert.Contains($"The Meta access token of business {tenant.BusinessId} cannot be decrypted", logs, StringComparison.Ordinal);
@@ -109,6 +111,7 @@ public class AccessTokenEncryptionTests
         // Connecting again stores a token the new ring can read (the sandbox makes a new one, since the old is unreadable).
         (await admin.PutAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/whatsapp", new { sandbox = true })).EnsureSuccessStatusCode();
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/v1/send-template", Order)).StatusCode);
+        Assert.True((await (await client.GetAsync("/api/v1/health")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("whatsapp_connected").GetBoolean());
     }
 
     [Fact]

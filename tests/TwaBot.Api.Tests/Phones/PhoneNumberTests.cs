@@ -17,6 +17,10 @@ public class PhoneNumberTests
     [InlineData("09876543210", "919876543210")]
     [InlineData("6123456789", "916123456789")]
     [InlineData("+44 20 7946 0958", "442079460958")]
+    // A + (or 00) is a country code: the 91 rule is for national numbers, or these would go to India (README).
+    [InlineData("+6591234567", "6591234567")]     // Singapore
+    [InlineData("+64 21 234 567", "6421234567")]  // New Zealand
+    [InlineData("006591234567", "6591234567")]
     [InlineData(" 14155551234 ", "14155551234")]
     [InlineData("12345678", "12345678")]
     [InlineData("123456789012345", "123456789012345")]

@@ -35,6 +35,7 @@ public static class WebhooksApi
         services.AddHostedService(provider => provider.GetRequiredService<WebhookProcessor>());
         services.AddSingleton<WebhookBodyPruner>();
         services.AddHostedService(provider => provider.GetRequiredService<WebhookBodyPruner>());
+        services.AddHostedService<WebhookBacklog>(); // its gauges
         return services;
     }
 

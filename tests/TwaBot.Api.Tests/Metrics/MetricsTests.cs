@@ -6,13 +6,16 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
+using TwaBot.Api.Data;
 using TwaBot.Api.Metrics;
 using TwaBot.Api.Sandbox;
 using TwaBot.Api.Tests.Infrastructure;
+using TwaBot.Api.Webhooks;
 
 namespace TwaBot.Api.Tests.Metrics;
 
@@ -77,8 +80,45 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
         Assert.Null(factory.Services.GetService<MeterProvider>()); // no endpoint: no exporter trying localhost
     }
 
-    private MetricCollector<long> Collector(string instrument) =>
-        new(factory.Services.GetRequiredService<IMeterFactory>(), TwaBotMetrics.MeterName, instrument);
+    [Fact]
+    public async Task TheWebhookBacklogIsCountedWhenAReaderAsks()
+    {
+        await using var server = new TwaBotApiFactory();
+        using var waiting = Collector(server, "twabot.webhooks.waiting");
+        using var unapplied = Collector(server, "twabot.webhooks.unapplied");
+        await server.ApplyWebhooksAsync();
+        // A delivery that failed its last attempt stays stored, not applied, and is not tried again.
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "INSERT INTO webhook_events (received_at, event_time, body_sha256, body, attempts) VALUES ('2026-11-26 10:00:00', 1, x'0a0b', x'7b7d', 5)"));
+
+        waiting.RecordObservableInstruments();
+        unapplied.RecordObservableInstruments();
+
+        Assert.Equal(0, waiting.LastMeasurement?.Value);
+        Assert.Equal(1, unapplied.LastMeasurement?.Value);
+    }
+
+    [Fact]
+    public async Task WaitingDeliveriesAreTheRowsOfTheInboxFile()
+    {
+        using var database = new TemporaryDatabase();
+        var inbox = new WebhookInboxFile(new SqliteConnections($"Data Source={database.Path}"));
+        await inbox.EnsureCreatedAsync(default);
+        await using (var connection = await inbox.Connections.OpenAsync(default))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "INSERT INTO webhook_inbox (received_at, body_sha256, body) VALUES ('2026-11-26', x'01', x'7b7d'), ('2026-11-26', x'02', x'7b7d')";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal(2, Assert.Single(WebhookBacklog.Count(inbox.Connections, "SELECT count(*) FROM webhook_inbox")).Value);
+        Assert.Empty(WebhookBacklog.Count(inbox.Connections, "SELECT count(*) FROM no_such_table")); // unreadable: no measurement
+    }
+
+    private MetricCollector<long> Collector(string instrument) => Collector(factory, instrument);
+
+    private static MetricCollector<long> Collector(TwaBotApiFactory server, string instrument) =>
+        new(server.Services.GetRequiredService<IMeterFactory>(), TwaBotMetrics.MeterName, instrument);
 
     private static object Order(string phone) => new { phone, template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } };
 

@@ -59,13 +59,15 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
                 $"{m.Tags["twabot.meta.operation"]} {m.Tags["twabot.meta.outcome"]} {(m.Tags.TryGetValue("twabot.meta.error_code", out var code) ? code : "-")}"));
     }
 
-    [Fact]
-    public async Task WithAnOtlpEndpointTheMetersAreExportedAndWithoutOneNothingIs()
+    [Theory]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "")]                    // the signal's path is added
+    [InlineData("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "/v1/metrics")] // used as it is
+    public async Task WithAnOtlpEndpointTheMetersAreExportedAndWithoutOneNothingIs(string setting, string path)
     {
         await using var collector = await OtlpCollector.StartAsync();
         await using var exporting = new TwaBotApiFactory(new Dictionary<string, string?>
         {
-            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Address,
+            [setting] = collector.Address + path,
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
             ["OTEL_METRIC_EXPORT_INTERVAL"] = "200",
         });

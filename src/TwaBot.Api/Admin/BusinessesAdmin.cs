@@ -41,14 +41,14 @@ internal static class BusinessesAdmin
         };
         services.Db.Businesses.Add(business);
         await services.Db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/admin/v1/businesses/{business.Id}", new BusinessResponse(View(business)));
+        return TypedResults.Created($"/admin/v1/businesses/{business.Id}", new BusinessResponse(View(business, services)));
     }
 
     private static async Task<Results<Ok<BusinessResponse>, ApiError>> Get(
         long id, [AsParameters] AdminServices services, CancellationToken cancellationToken)
     {
         var business = await Find(services, id, cancellationToken);
-        return business is null ? ApiErrors.BusinessNotFound(id) : TypedResults.Ok(new BusinessResponse(View(business)));
+        return business is null ? ApiErrors.BusinessNotFound(id) : TypedResults.Ok(new BusinessResponse(View(business, services)));
     }
 
     private static async Task<Results<Ok<BusinessResponse>, ApiError>> Update(
@@ -84,18 +84,19 @@ internal static class BusinessesAdmin
             await services.Quota.TimeZoneChangedAsync(services.Db, id, business.TimeZone, CancellationToken.None);
         }
 
-        return TypedResults.Ok(new BusinessResponse(View(business)));
+        return TypedResults.Ok(new BusinessResponse(View(business, services)));
     }
 
     internal static Task<Business?> Find(AdminServices services, long id, CancellationToken cancellationToken) =>
         services.Db.Businesses.Include(b => b.WhatsApp).SingleOrDefaultAsync(b => b.Id == id, cancellationToken);
 
-    internal static BusinessView View(Business business) => new(
+    /// <summary>Connected as sends see it: a token this server's key ring cannot decrypt sends nothing.</summary>
+    internal static BusinessView View(Business business, AdminServices services) => new(
         business.Id,
         business.Name,
         business.Plan.ToString(),
         business.TimeZone,
         business.WhatsApp is { } whatsapp
-            ? new WhatsAppView(true, whatsapp.PhoneNumberId, whatsapp.WabaId, whatsapp.DisplayPhoneNumber, whatsapp.IsSandbox)
+            ? new WhatsAppView(services.Tokens.CanRead(whatsapp), whatsapp.PhoneNumberId, whatsapp.WabaId, whatsapp.DisplayPhoneNumber, whatsapp.IsSandbox)
             : new WhatsAppView(false, null, null, null, false));
 }

@@ -64,7 +64,7 @@ internal static class WhatsAppAdmin
         business.WhatsApp = wanted;
         await services.Db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return TypedResults.Ok(new BusinessResponse(BusinessesAdmin.View(business)));
+        return TypedResults.Ok(new BusinessResponse(BusinessesAdmin.View(business, services)));
     }
 
     private static async Task<Results<Ok<BusinessResponse>, ApiError>> Disconnect(
@@ -83,7 +83,7 @@ internal static class WhatsAppAdmin
             await services.Db.SaveChangesAsync(cancellationToken);
         }
 
-        return TypedResults.Ok(new BusinessResponse(BusinessesAdmin.View(business)));
+        return TypedResults.Ok(new BusinessResponse(BusinessesAdmin.View(business, services)));
     }
 
     private static (WhatsAppConnection? Value, ApiError? Error) LiveConnection(ConnectWhatsAppRequest request, AccessTokenProtector tokens)
@@ -136,7 +136,7 @@ internal static class WhatsAppAdmin
             WabaId = request.WabaId ?? (current is { IsSandbox: true } ? current.WabaId : RandomDigits(15)),
             // The same token too (if it can be read): sends already on their way to the emulator would be refused with a new one.
             ProtectedAccessToken = current is { IsSandbox: true } && request.PhoneNumberId is null && request.WabaId is null
-                && services.Tokens.Unprotect(current) is not null
+                && services.Tokens.CanRead(current)
                 ? current.ProtectedAccessToken
                 : services.Tokens.Protect(SandboxToken.New()),
             DisplayPhoneNumber = request.DisplayPhoneNumber?.Trim() ?? "15550000000",

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Data;
 
@@ -36,6 +38,13 @@ public sealed partial class AccessTokenProtector(IDataProtectionProvider provide
         return token;
     }
 
+    /// <summary>Whether this key ring can decrypt the connection's token; nothing is logged.</summary>
+    public bool CanRead(WhatsAppConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        return TryUnprotect(connection.ProtectedAccessToken) is not null;
+    }
+
     private string? TryUnprotect(string stored)
     {
         if (!stored.StartsWith(Mark, StringComparison.Ordinal))
@@ -54,9 +63,9 @@ public sealed partial class AccessTokenProtector(IDataProtectionProvider provide
     }
 
     /// <summary>
-    /// At start, after migrations: encrypts tokens stored in plain text by an older version, erasing the plain
-    /// text from the file (secure_delete, then a checkpoint that empties the write-ahead log), and reports
-    /// connections whose tokens this key ring cannot decrypt.
+    /// At start, after migrations: encrypts tokens stored in plain text by an older version, then rewrites the
+    /// database file (VACUUM, and a checkpoint that empties the write-ahead log), since SQLite leaves old row
+    /// contents in freed and unused page space; reports connections whose tokens this key ring cannot decrypt.
     /// </summary>
     public async Task EncryptStoredAsync(TwaBotDbContext db, CancellationToken cancellationToken)
     {
@@ -65,21 +74,10 @@ public sealed partial class AccessTokenProtector(IDataProtectionProvider provide
         var plain = connections.Where(c => !c.ProtectedAccessToken.StartsWith(Mark, StringComparison.Ordinal)).ToList();
         if (plain.Count > 0)
         {
-            await db.Database.OpenConnectionAsync(cancellationToken);
-            try
-            {
-                await db.Database.ExecuteSqlRawAsync("PRAGMA secure_delete = ON;", cancellationToken);
-                plain.ForEach(c => c.ProtectedAccessToken = Protect(c.ProtectedAccessToken));
-                await db.SaveChangesAsync(cancellationToken);
-                await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);", cancellationToken);
-            }
-            finally
-            {
-                await db.Database.ExecuteSqlRawAsync("PRAGMA secure_delete = OFF;", CancellationToken.None);
-                await db.Database.CloseConnectionAsync();
-            }
-
+            plain.ForEach(c => c.ProtectedAccessToken = Protect(c.ProtectedAccessToken));
+            await db.SaveChangesAsync(cancellationToken);
             LogEncrypted(logger, plain.Count, keyRing.Folder);
+            await RewriteFileAsync(db, cancellationToken);
         }
 
         var unreadable = connections.Except(plain).Count(c => TryUnprotect(c.ProtectedAccessToken) is null);
@@ -87,14 +85,47 @@ public sealed partial class AccessTokenProtector(IDataProtectionProvider provide
         {
             LogKeyRingMissing(logger, unreadable, connections.Count, keyRing.Folder);
         }
+
+        LogKeyRing(logger, keyRing.Folder);
+    }
+
+    /// <summary>
+    /// Once, at the upgrade that encrypted plain tokens: a VACUUM takes about as long as copying the file and needs
+    /// as much free disk space. If it fails (a full disk), the server starts anyway and says how to do it by hand.
+    /// </summary>
+    private async Task RewriteFileAsync(TwaBotDbContext db, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync("VACUUM;", cancellationToken);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);", cancellationToken);
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            LogRewritten(logger, seconds);
+        }
+        catch (SqliteException error)
+        {
+            var file = new SqliteConnectionStringBuilder(db.Database.GetConnectionString()).DataSource;
+            LogNotRewritten(logger, error.Message, file);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The Meta access token of business {BusinessId} cannot be decrypted with the key ring in {KeyRingFolder}: "
         + "restore that folder from the backup taken with the database (docs/operations.md), or connect the business's WhatsApp again")]
     private static partial void LogUnreadable(ILogger logger, long businessId, string keyRingFolder);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Encrypted {Count} Meta access tokens stored in plain text by an earlier version, with the key ring in {KeyRingFolder}; back it up with the database")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Encrypted {Count} Meta access tokens stored in plain text by an earlier version, with the key ring in {KeyRingFolder}")]
     private static partial void LogEncrypted(ILogger logger, int count, string keyRingFolder);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rewrote the database file in {Seconds:0.0} s (VACUUM), so that no plain-text token is left in its free space")]
+    private static partial void LogRewritten(ILogger logger, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not rewrite the database file ({Error}): plain-text tokens of the earlier version may remain in its free space; "
+        + "with the server stopped and disk space free, run: sqlite3 {DataSource} VACUUM (docs/operations.md)")]
+    private static partial void LogNotRewritten(ILogger logger, string error, string dataSource);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Meta access tokens are encrypted with the key ring in {KeyRingFolder}; back it up with the database")]
+    private static partial void LogKeyRing(ILogger logger, string keyRingFolder);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "{Unreadable} of {Total} Meta access tokens cannot be decrypted with the key ring in {KeyRingFolder}: "
         + "those businesses cannot send until the folder is restored from the backup taken with the database (docs/operations.md), or their WhatsApp is connected again")]

@@ -30,8 +30,9 @@ public sealed class KeyRing(string folder)
     }
 
     /// <summary>
-    /// Why the server could not keep keys in the folder (it cannot be created, or a file cannot be written and
-    /// removed in it), or null. Checked at start, so that the first connect does not fail instead.
+    /// Why the server could not use the folder (it cannot be created, a file cannot be written and removed in it,
+    /// or a key in it cannot be read, as after a restore by root), or null. Checked at start: Data Protection
+    /// itself would only log the failure, and every token would then look lost.
     /// </summary>
     internal string? Problem()
     {
@@ -41,13 +42,27 @@ public sealed class KeyRing(string folder)
             Directory.CreateDirectory(Folder);
             File.WriteAllText(probe, "");
             File.Delete(probe);
-            return null;
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             return $"TwaBot:KeyRingFolder: the key ring folder {Folder} cannot be created or written ({error.Message}); "
                 + "the server's user must be able to write it (it holds the keys that encrypt Meta access tokens)";
         }
+
+        foreach (var key in Directory.EnumerateFiles(Folder, "*.xml"))
+        {
+            try
+            {
+                using var readable = File.OpenRead(key);
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            {
+                return $"TwaBot:KeyRingFolder: the key {key} cannot be read ({error.Message}); "
+                    + "the server's user must be able to read every file of the key ring (chown -R after a restore)";
+            }
+        }
+
+        return null;
     }
 }
 

@@ -26,6 +26,7 @@ public static class TwaBotMetricsExtensions
                 .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "twabot"))
                 .WithMetrics(metrics => metrics.AddMeter(ExportedMeters))
                 .UseOtlpExporter();
+            services.AddHostedService<OtlpExportAnnouncement>();
         }
 
         return services;

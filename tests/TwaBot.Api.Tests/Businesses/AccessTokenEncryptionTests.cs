@@ -53,13 +53,22 @@ public class AccessTokenEncryptionTests
         await using (var db = new TwaBotDbContext(database.ContextOptions()))
         {
             await db.GetService<IMigrator>().MigrateAsync("20261202051121_IdempotentAnswers"); // the last one with plain tokens
-            // Two rows: the only row of a page is rewritten where it was, and would hide a leftover plain text.
-            await db.Database.ExecuteSqlRawAsync($"""
-                INSERT INTO businesses (id, name, plan, time_zone, created_at) VALUES (1, 'Old', 'Pro', 'Asia/Kolkata', '2026-11-01 00:00:00');
-                INSERT INTO businesses (id, name, plan, time_zone, created_at) VALUES (2, 'Older', 'Pro', 'Asia/Kolkata', '2026-11-01 00:00:00');
+            // Thirty connections of long tokens, one at a time, and one replaced, as an older server left them: the table
+            // spans pages, and SQLite left copies of rows in page space it split, freed or never reused.
+            for (var id = 1; id <= 30; id++)
+            {
+                await db.Database.ExecuteSqlAsync(
+                    $"INSERT INTO businesses (id, name, plan, time_zone, created_at) VALUES ({id}, 'Old', 'Pro', 'Asia/Kolkata', '2026-11-01 00:00:00')");
+                await db.Database.ExecuteSqlAsync($"""
+                    INSERT INTO whatsapp_connections (business_id, phone_number_id, waba_id, access_token, is_sandbox, connected_at)
+                    VALUES ({id}, {"10654035" + id}, {"10229012" + id}, {OldToken(id)}, 0, '2026-11-01 00:00:00')
+                    """);
+            }
+
+            await db.Database.ExecuteSqlRawAsync("DELETE FROM whatsapp_connections WHERE business_id = 7");
+            await db.Database.ExecuteSqlAsync($"""
                 INSERT INTO whatsapp_connections (business_id, phone_number_id, waba_id, access_token, is_sandbox, connected_at)
-                VALUES (1, '106540352242922', '102290129340398', '{Token}', 0, '2026-11-01 00:00:00'),
-                       (2, '106540352242923', '102290129340399', '{Token}2', 0, '2026-11-01 00:00:00');
+                VALUES (7, '1065403599', '1022901299', {OldToken(31)}, 0, '2026-11-02 00:00:00')
                 """);
         }
 
@@ -67,13 +76,17 @@ public class AccessTokenEncryptionTests
 
         await using (var server = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false })
         {
-            Assert.Equal(Token, await server.AccessTokenOfAsync(1));
-            Assert.Equal(Token + "2", await server.AccessTokenOfAsync(2));
-            Assert.Contains("Encrypted 2 Meta access tokens stored in plain text", server.Logs.AllText(), StringComparison.Ordinal);
+            Assert.Equal(OldToken(1), await server.AccessTokenOfAsync(1));
+            Assert.Equal(OldToken(31), await server.AccessTokenOfAsync(7));
+            var logs = server.Logs.AllText();
+            Assert.Contains("Encrypted 30 Meta access tokens stored in plain text", logs, StringComparison.Ordinal);
+            Assert.Contains("Rewrote the database file", logs, StringComparison.Ordinal);
             Assert.False(FilesHold(database.Path, Token)); // while it runs
         }
 
         Assert.False(FilesHold(database.Path, Token));
+
+        static string OldToken(int id) => Token + id.ToString("D3", System.Globalization.CultureInfo.InvariantCulture) + new string('x', 150);
     }
 
     [Fact]
@@ -95,6 +108,7 @@ public class AccessTokenEncryptionTests
         var refused = await client.PostAsJsonAsync("/api/v1/send-template", Order);
         var sync = await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null);
         var health = await (await client.GetAsync("/api/v1/health")).ReadJsonAsync(HttpStatusCode.OK);
+        var business = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}")).ReadJsonAsync(HttpStatusCode.OK);
 
         foreach (var answer in new[] { refused, sync })
         {
@@ -104,14 +118,39 @@ public class AccessTokenEncryptionTests
         }
 
         Assert.False(health.GetProperty("whatsapp_connected").GetBoolean()); // as sends see it
+        Assert.False(business.GetProperty("business").GetProperty("whatsapp").GetProperty("connected").GetBoolean()); // and the operator
         var logs = server.Logs.AllText();
         Assert.Contains("2 of 2 Meta access tokens cannot be decrypted with the key ring in", logs, StringComparison.Ordinal); // and the seeded business's
         Assert.Contains($"The Meta access token of business {tenant.BusinessId} cannot be decrypted", logs, StringComparison.Ordinal);
 
-        // Connecting again stores a token the new ring can read (the sandbox makes a new one, since the old is unreadable).
+        // Connecting again stores a token the new ring can read (the sandbox makes a new one, since the old is unreadable),
+        // without logging once more the error it mends.
+        var unreadableLines = UnreadableLines(server, tenant.BusinessId);
         (await admin.PutAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/whatsapp", new { sandbox = true })).EnsureSuccessStatusCode();
+        Assert.Equal(unreadableLines, UnreadableLines(server, tenant.BusinessId));
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/v1/send-template", Order)).StatusCode);
         Assert.True((await (await client.GetAsync("/api/v1/health")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("whatsapp_connected").GetBoolean());
+    }
+
+    [Fact]
+    public void AKeyTheServerCannotReadStopsItAtStartNamingTheKey()
+    {
+        // As root restores it: root reads any file, so a dangling link stands in for a key the server's user cannot open.
+        var folder = Path.Combine(Path.GetTempPath(), $"twabot-keys-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var key = Path.Combine(folder, "key-0f1e2d3c.xml");
+            File.CreateSymbolicLink(key, Path.Combine(folder, "gone"));
+
+            Assert.StartsWith($"TwaBot:KeyRingFolder: the key {key} cannot be read", new KeyRing(folder).Problem(), StringComparison.Ordinal);
+            File.Delete(key);
+            Assert.Null(new KeyRing(folder).Problem());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]
@@ -125,6 +164,7 @@ public class AccessTokenEncryptionTests
 
             Assert.Equal(HttpStatusCode.OK, (await tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order)).StatusCode);
             Assert.NotEmpty(Directory.GetFiles(folder, "key-*.xml"));
+            Assert.Contains(Lines(server), line => line.StartsWith($"Meta access tokens are encrypted with the key ring in \"{folder}\"", StringComparison.Ordinal));
             Assert.False(Directory.Exists(KeyRing.FolderFor(null, server.DatabasePath, "/")));
         }
         finally
@@ -161,6 +201,12 @@ public class AccessTokenEncryptionTests
         Assert.Equal(expected, KeyRing.FolderFor(configured, databaseFile, "/app"));
 
     private static readonly object Order = new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } };
+
+    private static int UnreadableLines(TwaBotApiFactory server, long businessId) =>
+        Lines(server).Count(line => line.StartsWith($"The Meta access token of business {businessId} cannot", StringComparison.Ordinal));
+
+    private static IEnumerable<string> Lines(TwaBotApiFactory server) =>
+        server.Logs.Events.Select(e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>Whether the database file or its write-ahead log holds the text, as a copy of the files would.</summary>
     private static bool FilesHold(string databasePath, string text)

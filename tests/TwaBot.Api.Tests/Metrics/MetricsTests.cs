@@ -78,9 +78,18 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
         var exported = await collector.WaitForAsync("twabot.sends", TimeSpan.FromSeconds(20));
         Assert.Contains("http.server.request.duration", exported, StringComparison.Ordinal); // the framework's meters too
         Assert.Contains("twabot.meta.calls", exported, StringComparison.Ordinal);
+        Assert.Contains(exporting.Logs.Events, e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture)
+            == $"Exporting metrics over OTLP to \"{collector.Address}{(path.Length > 0 ? path : "/")}\" (\"http/protobuf\", every \"200\" ms)");
         Assert.NotNull(exporting.Services.GetService<MeterProvider>());
         Assert.Null(factory.Services.GetService<MeterProvider>()); // no endpoint: no exporter trying localhost
     }
+
+    [Theory]
+    [InlineData("https://user:secret@otlp.example.com:4318/", "https://otlp.example.com:4318/")]
+    [InlineData("http://collector:4317", "http://collector:4317/")]
+    [InlineData("otlp collector", "(an address that is not a URL)")]
+    public void TheExportAddressIsLoggedWithoutItsUserInfo(string endpoint, string logged) =>
+        Assert.Equal(logged, OtlpExportAnnouncement.WithoutUserInfo(endpoint));
 
     [Fact]
     public async Task TheWebhookBacklogIsCountedWhenAReaderAsks()

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using TwaBot.Api.Meta;
 using TwaBot.Api.Templates;
@@ -301,6 +302,20 @@ public class MetaClientTests
         Assert.Equal("Rahul", components[1].GetProperty("example").GetProperty("body_text")[0][0].GetString());
         Assert.Equal("FOOTER", components[2].GetProperty("type").GetString());
     }
+
+    private static readonly MetaTemplateDefinition[] Submitted =
+    [
+        new("order_update", "en_US", "utility", "Hi {{1}}", "Order {{1}}", "Thanks", ["Rahul"]),
+        new("shipped", "en", "UTILITY", "Your order has shipped.", null, null, []),
+        new("login_code", "en", "authentication", "", null, null, [], CodeExpirationMinutes: 10),
+    ];
+
+    [Theory]
+    [InlineData(0, """{"name":"order_update","language":"en_US","category":"UTILITY","components":[{"type":"HEADER","format":"TEXT","text":"Order {{1}}","example":{"header_text":["example 1"]}},{"type":"BODY","text":"Hi {{1}}","example":{"body_text":[["Rahul"]]}},{"type":"FOOTER","text":"Thanks"}]}""")]
+    [InlineData(1, """{"name":"shipped","language":"en","category":"UTILITY","components":[{"type":"BODY","text":"Your order has shipped."}]}""")] // no placeholders: no example
+    [InlineData(2, """{"name":"login_code","language":"en","category":"AUTHENTICATION","components":[{"type":"BODY","add_security_recommendation":true},{"type":"FOOTER","code_expiration_minutes":10},{"type":"BUTTONS","buttons":[{"type":"OTP","otp_type":"COPY_CODE"}]}]}""")]
+    public void ATemplateIsSubmittedToMetaExactlyInItsShape(int definition, string expected) =>
+        Assert.Equal(expected, Encoding.UTF8.GetString(Submitted[definition].ToJsonBytes()));
 
     [Fact]
     public async Task AnAuthenticationTemplateIsSubmittedWithACopyCodeButton()

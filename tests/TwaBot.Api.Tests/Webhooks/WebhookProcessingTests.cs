@@ -45,6 +45,22 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         Assert.Equal("Message undeliverable — recipient's phone is not on WhatsApp.", message.FailureReason);
     }
 
+    [Fact]
+    public async Task AReportThatIsNotAFailureStoresNoFailureEvenWhenItCarriesAnError()
+    {
+        // A later delivered replaces failed (another device): the message is no longer failed, whatever
+        // error object the report carries, so neither the code nor the reason may stay or appear.
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var messageId = await InsertMessageAsync(businessId, "wamid.failed-then-delivered");
+
+        await DeliverAsync(phoneNumberId, Status("wamid.failed-then-delivered", "failed", T0, errorCode: 131026, errorTitle: "Message undeliverable"));
+        await DeliverAsync(phoneNumberId,
+            Status("wamid.failed-then-delivered", "delivered", T0.AddSeconds(5), errorCode: 131049, errorTitle: "Ecosystem engagement"));
+
+        var message = await MessageAsync(messageId);
+        Assert.Equal(("delivered", (int?)null, (string?)null), (message.DeliveryStatus, message.FailureCode, message.FailureReason));
+    }
+
     [Theory]
     [InlineData(new[] { "read", "delivered", "sent" }, "read")]
     [InlineData(new[] { "sent", "read", "delivered" }, "read")]

@@ -136,59 +136,39 @@ public class AccessTokenEncryptionTests
     public void AKeyTheServerCannotReadStopsItAtStartNamingTheKey()
     {
         // As root restores it: root reads any file, so a dangling link stands in for a key the server's user cannot open.
-        var folder = Path.Combine(Path.GetTempPath(), $"twabot-keys-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(folder);
-        try
-        {
-            var key = Path.Combine(folder, "key-0f1e2d3c.xml");
-            File.CreateSymbolicLink(key, Path.Combine(folder, "gone"));
+        using var folder = new TemporaryFolder();
+        Directory.CreateDirectory(folder.Path);
+        var key = Path.Combine(folder.Path, "key-0f1e2d3c.xml");
+        File.CreateSymbolicLink(key, Path.Combine(folder.Path, "gone"));
 
-            Assert.StartsWith($"TwaBot:KeyRingFolder: the key {key} cannot be read", new KeyRing(folder).Problem(), StringComparison.Ordinal);
-            File.Delete(key);
-            Assert.Null(new KeyRing(folder).Problem());
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        Assert.StartsWith($"TwaBot:KeyRingFolder: the key {key} cannot be read", new KeyRing(folder.Path).Problem(), StringComparison.Ordinal);
+        File.Delete(key);
+        Assert.Null(new KeyRing(folder.Path).Problem());
     }
 
     [Fact]
     public async Task TheKeyRingFolderCanBeMovedOffTheDatabaseVolume()
     {
-        var folder = Path.Combine(Path.GetTempPath(), $"twabot-keys-{Guid.NewGuid():N}");
-        try
-        {
-            await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:KeyRingFolder"] = folder });
-            var tenant = await server.CreateSendingTenantAsync();
+        using var folder = new TemporaryFolder();
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:KeyRingFolder"] = folder.Path });
+        var tenant = await server.CreateSendingTenantAsync();
 
-            Assert.Equal(HttpStatusCode.OK, (await tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order)).StatusCode);
-            Assert.NotEmpty(Directory.GetFiles(folder, "key-*.xml"));
-            Assert.Contains(Lines(server), line => line.StartsWith($"Meta access tokens are encrypted with the key ring in \"{folder}\"", StringComparison.Ordinal));
-            Assert.DoesNotContain(Lines(server), line => line.Contains("cannot be decrypted", StringComparison.Ordinal)); // no false alarm
-            Assert.False(Directory.Exists(KeyRing.FolderFor(null, server.DatabasePath, "/")));
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        Assert.Equal(HttpStatusCode.OK, (await tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order)).StatusCode);
+        Assert.NotEmpty(Directory.GetFiles(folder.Path, "key-*.xml"));
+        Assert.Contains(Lines(server), line => line.StartsWith($"Meta access tokens are encrypted with the key ring in \"{folder.Path}\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(Lines(server), line => line.Contains("cannot be decrypted", StringComparison.Ordinal)); // no false alarm
+        Assert.False(Directory.Exists(KeyRing.FolderFor(null, server.DatabasePath, "/")));
     }
 
     [Fact]
     public void TheStartCheckCreatesTheKeyRingFolderAndLeavesNothingBehindInIt()
     {
         // The folder holds the operator's keys (and goes into backups): the write check must not litter it.
-        var parent = Path.Combine(Path.GetTempPath(), $"twabot-keys-{Guid.NewGuid():N}");
-        var folder = Path.Combine(parent, "ring");
-        try
-        {
-            Assert.Null(new KeyRing(folder).Problem());
-            Assert.Empty(Directory.EnumerateFileSystemEntries(folder));
-        }
-        finally
-        {
-            Directory.Delete(parent, recursive: true);
-        }
+        using var parent = new TemporaryFolder();
+        var folder = Path.Combine(parent.Path, "ring");
+
+        Assert.Null(new KeyRing(folder).Problem());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folder));
     }
 
     [Fact]
@@ -199,18 +179,11 @@ public class AccessTokenEncryptionTests
     [Fact]
     public void TokensStayReadableWhenTheServerIsInstalledInAnotherFolder()
     {
-        var keys = Path.Combine(Path.GetTempPath(), $"twabot-keys-{Guid.NewGuid():N}");
-        try
-        {
-            var connection = new WhatsAppConnection { BusinessId = 1, PhoneNumberId = "1", WabaId = "2", ProtectedAccessToken = "" };
-            connection.ProtectedAccessToken = ProtectorInstalledIn("/opt/twabot-1.0", keys).Protect(Token);
+        using var keys = new TemporaryFolder();
+        var connection = new WhatsAppConnection { BusinessId = 1, PhoneNumberId = "1", WabaId = "2", ProtectedAccessToken = "" };
+        connection.ProtectedAccessToken = ProtectorInstalledIn("/opt/twabot-1.0", keys.Path).Protect(Token);
 
-            Assert.Equal(Token, ProtectorInstalledIn("/srv/twabot-2.0", keys).Unprotect(connection));
-        }
-        finally
-        {
-            Directory.Delete(keys, recursive: true);
-        }
+        Assert.Equal(Token, ProtectorInstalledIn("/srv/twabot-2.0", keys.Path).Unprotect(connection));
     }
 
     [Fact]
@@ -218,27 +191,20 @@ public class AccessTokenEncryptionTests
     {
         // KeyRingFixture/ holds a key ring and a token that this version stored (made once, at stop 21, and checked
         // in): a later change of the protector's purpose or application name would make every stored token unreadable.
-        var keys = Path.Combine(Path.GetTempPath(), $"twabot-keys-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(keys);
-        try
+        using var keys = new TemporaryFolder();
+        Directory.CreateDirectory(keys.Path);
+        var fixture = Repository.PathOf("tests/TwaBot.Api.Tests/Businesses/KeyRingFixture");
+        foreach (var key in Directory.GetFiles(fixture, "key-*.xml"))
         {
-            var fixture = Repository.PathOf("tests/TwaBot.Api.Tests/Businesses/KeyRingFixture");
-            foreach (var key in Directory.GetFiles(fixture, "key-*.xml"))
-            {
-                File.Copy(key, Path.Combine(keys, Path.GetFileName(key))); // a copy: the ring may add keys to its folder
-            }
-
-            var stored = new WhatsAppConnection
-            {
-                BusinessId = 1, PhoneNumberId = "1", WabaId = "2", ProtectedAccessToken = File.ReadAllText(Path.Combine(fixture, "token.txt")).Trim(),
-            };
-
-            Assert.Equal("EAAGfixtureTokenEncryptedByStop21", ProtectorInstalledIn("/srv/twabot", keys).Unprotect(stored));
+            File.Copy(key, Path.Combine(keys.Path, Path.GetFileName(key))); // a copy: the ring may add keys to its folder
         }
-        finally
+
+        var stored = new WhatsAppConnection
         {
-            Directory.Delete(keys, recursive: true);
-        }
+            BusinessId = 1, PhoneNumberId = "1", WabaId = "2", ProtectedAccessToken = File.ReadAllText(Path.Combine(fixture, "token.txt")).Trim(),
+        };
+
+        Assert.Equal("EAAGfixtureTokenEncryptedByStop21", ProtectorInstalledIn("/srv/twabot", keys.Path).Unprotect(stored));
     }
 
     [Theory]

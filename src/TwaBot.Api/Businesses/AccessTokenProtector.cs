@@ -74,9 +74,15 @@ public sealed partial class AccessTokenProtector(IDataProtectionProvider provide
         var plain = connections.Where(c => !c.ProtectedAccessToken.StartsWith(Mark, StringComparison.Ordinal)).ToList();
         if (plain.Count > 0)
         {
+            // Marked first: a start stopped during the long rewrite below leaves the mark, and the next start rewrites.
+            await SetRewritePendingAsync(db, true, cancellationToken);
             plain.ForEach(c => c.ProtectedAccessToken = Protect(c.ProtectedAccessToken));
             await db.SaveChangesAsync(cancellationToken);
             LogEncrypted(logger, plain.Count, keyRing.Folder);
+        }
+
+        if (await IsRewritePendingAsync(db, cancellationToken))
+        {
             await RewriteFileAsync(db, cancellationToken);
         }
 
@@ -90,8 +96,9 @@ public sealed partial class AccessTokenProtector(IDataProtectionProvider provide
     }
 
     /// <summary>
-    /// Once, at the upgrade that encrypted plain tokens: a VACUUM takes about as long as copying the file and needs
-    /// as much free disk space. If it fails (a full disk), the server starts anyway and says how to do it by hand.
+    /// Once, at the upgrade that encrypted plain tokens (again at the next start if this one was stopped or failed): a
+    /// VACUUM takes about as long as copying the file and needs as much free disk space. If it fails (a full disk), the
+    /// server starts anyway and says how to do it by hand.
     /// </summary>
     private async Task RewriteFileAsync(TwaBotDbContext db, CancellationToken cancellationToken)
     {
@@ -99,6 +106,7 @@ public sealed partial class AccessTokenProtector(IDataProtectionProvider provide
         try
         {
             await db.Database.ExecuteSqlRawAsync("VACUUM;", cancellationToken);
+            await SetRewritePendingAsync(db, false, cancellationToken);
             await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);", cancellationToken);
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             LogRewritten(logger, seconds);
@@ -109,6 +117,13 @@ public sealed partial class AccessTokenProtector(IDataProtectionProvider provide
             LogNotRewritten(logger, error.Message, file);
         }
     }
+
+    // The header's user_version, which nothing else in the file uses: 1 while plain tokens' old copies may remain.
+    private static Task<int> SetRewritePendingAsync(TwaBotDbContext db, bool pending, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlRawAsync(pending ? "PRAGMA user_version = 1;" : "PRAGMA user_version = 0;", cancellationToken);
+
+    private static async Task<bool> IsRewritePendingAsync(TwaBotDbContext db, CancellationToken cancellationToken) =>
+        await db.Database.SqlQueryRaw<long>("SELECT user_version AS Value FROM pragma_user_version").SingleAsync(cancellationToken) == 1;
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The Meta access token of business {BusinessId} cannot be decrypted with the key ring in {KeyRingFolder}: "
         + "restore that folder from the backup taken with the database (docs/operations.md), or connect the business's WhatsApp again")]

@@ -90,6 +90,34 @@ public class AccessTokenEncryptionTests
     }
 
     [Fact]
+    public async Task ARewriteThatAnUpgradeDidNotFinishIsDoneAtTheNextStart()
+    {
+        // The mark the upgrading start sets before its long rewrite stays when that start is stopped during it; old
+        // text in the file's free space (here a deleted business's name) is what the rewrite must take away.
+        using var database = new TemporaryDatabase();
+        await using (var db = new TwaBotDbContext(database.ContextOptions()))
+        {
+            await db.Database.MigrateAsync();
+            await db.Database.ExecuteSqlRawAsync($"""
+                INSERT INTO businesses (id, name, plan, time_zone, created_at) VALUES (1, 'Kept', 'Pro', 'Asia/Kolkata', '2026-11-01 00:00:00');
+                INSERT INTO businesses (id, name, plan, time_zone, created_at) VALUES (2, '{Token}', 'Pro', 'Asia/Kolkata', '2026-11-01 00:00:00');
+                DELETE FROM businesses WHERE id = 2;
+                PRAGMA user_version = 1;
+                """);
+        }
+
+        Assert.True(FilesHold(database.Path, Token));
+
+        await using (var server = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false })
+        {
+            server.StartServer();
+            Assert.Contains(Lines(server), line => line.StartsWith("Rewrote the database file", StringComparison.Ordinal));
+            Assert.False(FilesHold(database.Path, Token));
+            Assert.Equal(0L, await database.ScalarAsync("PRAGMA user_version;")); // done: later starts do not rewrite again
+        }
+    }
+
+    [Fact]
     public async Task WithoutItsKeyRingATokenCannotBeReadAndTheBusinessIsToldToReconnect()
     {
         using var database = new TemporaryDatabase();

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -85,9 +86,9 @@ internal static partial class TemplatesAdmin
             return invalid;
         }
 
-        if (MetaConnectionOf(business, services) is not { } connection)
+        if (!TryOpenConnection(business, services, out var connection, out var notConnected))
         {
-            return business.WhatsApp is null ? ApiErrors.WhatsAppNotConnected() : ApiErrors.WhatsAppTokenUnreadable();
+            return notConnected;
         }
 
         var category = request.Category!.Trim().ToUpperInvariant();
@@ -192,9 +193,9 @@ internal static partial class TemplatesAdmin
             return ApiErrors.BusinessNotFound(id);
         }
 
-        if (MetaConnectionOf(business, services) is not { } connection)
+        if (!TryOpenConnection(business, services, out var connection, out var notConnected))
         {
-            return business.WhatsApp is null ? ApiErrors.WhatsAppNotConnected() : ApiErrors.WhatsAppTokenUnreadable();
+            return notConnected;
         }
 
         var asked = WholeSeconds(services.Now);
@@ -375,9 +376,16 @@ internal static partial class TemplatesAdmin
         _ => ApiErrors.MetaRequestUnavailable(),
     };
 
-    /// <summary>The business's connection with its token decrypted; null when not connected or when the token cannot be read.</summary>
-    private static MetaConnection? MetaConnectionOf(Businesses.Business business, AdminServices services) =>
-        business.WhatsApp is { } stored ? MetaConnection.Open(stored, services.Tokens) : null;
+    /// <summary>The business's connection with its token decrypted, or why there is none to call Meta with.</summary>
+    private static bool TryOpenConnection(Businesses.Business business, AdminServices services,
+        [NotNullWhen(true)] out MetaConnection? connection, [NotNullWhen(false)] out ApiError? notConnected)
+    {
+        connection = business.WhatsApp is { } stored ? MetaConnection.Open(stored, services.Tokens) : null;
+        notConnected = connection is not null ? null
+            : business.WhatsApp is null ? ApiErrors.WhatsAppNotConnected()
+            : ApiErrors.WhatsAppTokenUnreadable();
+        return connection is not null;
+    }
 
     private static AdminTemplateView View(Template t) => new(
         t.Id, t.Name, t.Language, t.Category, t.Status, t.DisplayName, t.Content, t.HeaderText, t.FooterText, t.Variables, t.MetaTemplateId);

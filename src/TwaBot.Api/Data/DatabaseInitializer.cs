@@ -59,7 +59,7 @@ internal sealed partial class DatabaseInitializer(IServiceProvider services, ILo
 
         await db.Database.CloseConnectionAsync();
 
-        // Every start, not only after migrations: a backup from before encryption may be restored into a newer version.
+        // Every start, not only after migrations: it also finishes a file rewrite an earlier start did not (cheap otherwise).
         await scope.ServiceProvider.GetRequiredService<Businesses.AccessTokenProtector>().EncryptStoredAsync(db, cancellationToken);
 
         LogReady(logger, dataSource);

@@ -78,6 +78,16 @@ public sealed partial class ServerProcess : IAsyncDisposable
             // One Information line per request would make the console part of what is measured.
             ["Serilog__MinimumLevel__Default"] = "Warning",
         };
+        // Experiments give the server (not the bench) a setting as BENCH_SERVER_<name>=<value>.
+        const string ServerOnly = "BENCH_SERVER_";
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            var name = (string)entry.Key;
+            if (name.StartsWith(ServerOnly, StringComparison.Ordinal) && name.Length > ServerOnly.Length)
+            {
+                settings[name[ServerOnly.Length..]] = (string)entry.Value!;
+            }
+        }
         foreach (var (name, value) in settings)
         {
             start.Environment[name] = value;

@@ -64,16 +64,17 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseTwaBotOpenApi();                       // /swagger and /swagger/v1/swagger.json
 
-var api = app.MapGroup("/api/v1").RequireApiKey().RequireMinuteRateLimits().WithMetadata(new ApiKeySecurity())
+var routes = app.MapGroup("").AnswerHeadWhereGetIs(); // HEAD wherever GET is, except quick-send
+var api = routes.MapGroup("/api/v1").RequireApiKey().RequireMinuteRateLimits().WithMetadata(new ApiKeySecurity())
     .ProducesErrors(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests);
 api.MapHealth();
 api.MapTemplates();
 api.MapSending();
 api.MapMessageStatus();
-app.MapAdminApi();
-app.MapMetaWebhooks();
-app.MapSandbox();
-app.MapLivenessChecks();
+routes.MapAdminApi();
+routes.MapMetaWebhooks();
+routes.MapSandbox();
+routes.MapLivenessChecks();
 
 // Taken now: the host is disposed by the time Run throws.
 var stopping = app.Lifetime.ApplicationStopping;

@@ -1,4 +1,5 @@
 using Microsoft.OpenApi;
+using TwaBot.Api.Http;
 
 namespace TwaBot.Api.OpenApi;
 
@@ -40,6 +41,9 @@ public static class OpenApiExtensions
                 Name = "X-Admin-Key",
                 Description = "The server's admin key (TwaBot:AdminKey).",
             });
+            // Swashbuckle's own rule (a route's group is this document or none), and HEAD only implied by GET.
+            options.DocInclusionPredicate((document, description) =>
+                !description.IsHead() && (description.GroupName is null || description.GroupName == document));
             options.SupportNonNullableReferenceTypes();
             MapPatchFields(options);
             options.OperationFilter<SecurityRequirementFilter>();

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using TwaBot.Api.ApiKeys;
 using TwaBot.Api.Errors;
+using TwaBot.Api.Http;
 using TwaBot.Api.Json;
 using TwaBot.Api.OpenApi;
 using TwaBot.Api.Messages;
@@ -84,6 +85,7 @@ public static class SendApi
             .WithName("QuickSend")
             .WithSummary("Send with a GET URL (BhashSMS / MSG91 style): template= works anytime, message= needs the 24-hour window.")
             .WithMetadata(new ApiKeyInQueryAttribute())
+            .GetChangesState()
             .WithExamples(responses: [(200, SendExamples.TemplateResponse), (400, SendExamples.QuickSendWindowClosed)]);
         return api;
     }

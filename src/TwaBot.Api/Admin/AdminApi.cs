@@ -41,7 +41,8 @@ internal sealed class AdminWritesTakeTheWriteGate(SqliteWriteGate gate) : IEndpo
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        if (HttpMethods.IsGet(context.HttpContext.Request.Method))
+        var method = context.HttpContext.Request.Method;
+        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method)) // reads do not queue
         {
             return await next(context);
         }

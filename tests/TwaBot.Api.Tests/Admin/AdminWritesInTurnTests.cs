@@ -24,9 +24,13 @@ public class AdminWritesInTurnTests(TwaBotApiFactory factory) : IClassFixture<Tw
         using (await gate.EnterAsync(CancellationToken.None))
         {
             patch = admin.PatchAsJsonAsync($"/admin/v1/businesses/{businessId}", new { name = "Renamed" });
-            var read = await admin.GetAsync($"/admin/v1/businesses/{businessId}"); // reads do not wait
+            // Reads do not wait (a read that did would time out here, not hang the test).
+            var read = await admin.GetAsync($"/admin/v1/businesses/{businessId}").WaitAsync(TimeSpan.FromSeconds(10));
+            var head = await admin.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/admin/v1/businesses/{businessId}"))
+                .WaitAsync(TimeSpan.FromSeconds(10));
 
             read.EnsureSuccessStatusCode();
+            head.EnsureSuccessStatusCode();
             Assert.NotSame(patch, await Task.WhenAny(patch, Task.Delay(300)));
         }
 

@@ -95,8 +95,17 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            // A stop first: a killed runtime leaves its diagnostic socket and debugger pipes
+            // (dotnet-diagnostic-*, clr-debug-pipe-*) in the temp folder.
+            try
+            {
+                await TerminateAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (TimeoutException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
         }
 
         _process.Dispose();

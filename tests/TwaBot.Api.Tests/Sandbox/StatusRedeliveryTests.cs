@@ -6,7 +6,7 @@ using TwaBot.Api.Tests.Infrastructure;
 namespace TwaBot.Api.Tests.Sandbox;
 
 /// <summary>Like Meta, the emulator delivers a status report again until the receiver answers 200.</summary>
-public sealed class StatusRedeliveryTests : IAsyncDisposable
+public sealed class StatusRedeliveryTests : IAsyncLifetime
 {
     private readonly TwaBotApiFactory _factory = new();
 
@@ -38,5 +38,7 @@ public sealed class StatusRedeliveryTests : IAsyncDisposable
         Assert.Equal(["sent", "delivered", "read"], history);
     }
 
-    public ValueTask DisposeAsync() => _factory.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _factory.DisposeAsync();
 }

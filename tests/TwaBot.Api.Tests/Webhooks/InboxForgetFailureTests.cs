@@ -6,7 +6,7 @@ using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
 namespace TwaBot.Api.Tests.Webhooks;
 
 /// <summary>The inbox file fails to forget applied deliveries (a disk error): the processor carries on.</summary>
-public sealed class InboxForgetFailureTests : IAsyncDisposable
+public sealed class InboxForgetFailureTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset T0 = TwaBotApiFactory.Start;
     private readonly TwaBotApiFactory _factory = new();
@@ -36,5 +36,7 @@ public sealed class InboxForgetFailureTests : IAsyncDisposable
             Assert.Equal("delivered", (await db.Messages.SingleAsync(m => m.Wamid == "wamid.kept-1")).DeliveryStatus));
     }
 
-    public ValueTask DisposeAsync() => _factory.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _factory.DisposeAsync();
 }

@@ -248,6 +248,18 @@ public static class ApiErrors
         ErrorCode = ErrorCodes.IdempotencyKeyInUse,
     }, retryAfterSeconds: 1);
 
+    /// <summary>
+    /// A retry of a send whose answer was never kept (the server stopped, or could not write, after Meta was
+    /// called): whether Meta took it is not known here, so it is the "outcome unknown" answer, not a second send.
+    /// </summary>
+    public static ApiError IdempotentSendInterrupted(string key, string messageId) => new(Status502BadGateway, new ErrorBody
+    {
+        Error = $"The send made with Idempotency-Key {key} was interrupted before its answer was kept, so this retry sends nothing; "
+            + "the message may have been delivered. Follow it with GET /api/v1/message-status/{message_id}.",
+        ErrorCode = ErrorCodes.MetaUnavailable,
+        MessageId = messageId,
+    });
+
     public static ApiError IdempotencyKeyReused(string key) => Create(Status422UnprocessableEntity, ErrorCodes.IdempotencyKeyReused,
         $"Idempotency-Key {key} was used for a different request in the last 24 hours. Use a new key for each new message.");
 

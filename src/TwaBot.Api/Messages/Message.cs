@@ -45,6 +45,15 @@ public sealed class Message
     public DateTime? SentAt { get; set; }
 
     public DateTime UpdatedAt { get; set; }
+
+    /// <summary>
+    /// The <c>Idempotency-Key</c> the send came with, written with the row before Meta is called: a retry with
+    /// it finds the send even when its answer was never kept (the server stopped, or could not write).
+    /// </summary>
+    public string? IdempotencyKey { get; set; }
+
+    /// <summary>SHA-256 of the request the key came with (see <see cref="Sending.Idempotency.IdempotencyRequest"/>).</summary>
+    public byte[]? IdempotencyRequestSha256 { get; set; }
 }
 
 public static class MessageKinds

@@ -33,6 +33,8 @@ public sealed partial class MessageDispatcher(
             QuotaDay = context.Reservation.Day,
             CreatedAt = now,
             UpdatedAt = now,
+            IdempotencyKey = context.ClaimedKey?.Key,
+            IdempotencyRequestSha256 = context.ClaimedKey?.RequestSha256,
         };
         try
         {

@@ -67,6 +67,8 @@ public sealed class SendPipeline(
                 return replay;
         }
 
+        context.ClaimedKey = (idempotency.Key, claim.RequestSha256);
+
         ApiErrorOr<SendResponse> answer;
         try
         {

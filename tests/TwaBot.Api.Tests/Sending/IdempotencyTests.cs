@@ -190,6 +190,58 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     }
 
     [Fact]
+    public async Task ASendWhoseAnswerCouldNotBeKeptIsNotSentAgainByARetry()
+    {
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        // Keeping the answer fails (a full disk, say) after Meta took the message.
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER no_room BEFORE INSERT ON idempotent_answers BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"));
+
+        var first = await (await SendAsync(tenant.Client, Order, key)).ReadJsonAsync(HttpStatusCode.OK);
+        var retry = await SendAsync(tenant.Client, Order, key);
+        var other = await SendAsync(tenant.Client, new { phone = "9876543210", template_name = "order_confirmation", body_params = new[] { "Asha", "ORD-2", "₹1" } }, key);
+
+        var unknown = await retry.AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+        Assert.Equal(first.GetProperty("message_id").GetString(), unknown.GetProperty("message_id").GetString());
+        Assert.Contains($"Idempotency-Key {key} was interrupted", unknown.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await other.AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED");
+        Assert.Equal(1, await MessagesOfAsync(server, tenant.KeyId));
+    }
+
+    [Fact]
+    public async Task ASendInterruptedBeforeMetaAnsweredIsNotSentAgainAfterARestart()
+    {
+        var databasePath = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+        var key = Guid.NewGuid().ToString();
+        SendingTenant tenant;
+        // No status webhooks: one arriving would (rightly) give the row Meta's id back.
+        var noReports = new Dictionary<string, string?> { ["TwaBot:Sandbox:StatusWebhooks"] = "false" };
+        await using (var before = new TwaBotApiFactory(noReports, databasePath: databasePath) { DeleteDatabaseOnDispose = false })
+        {
+            tenant = await before.CreateSendingTenantAsync();
+            await (await SendAsync(tenant.Client, Order, key)).ReadJsonAsync(HttpStatusCode.OK);
+            // What a stop between calling Meta and hearing its answer leaves on disk: the row, pending, and no kept answer.
+            await before.WithDbAsync(async db =>
+            {
+                await db.IdempotentAnswers.ExecuteDeleteAsync();
+                await db.Messages.ExecuteUpdateAsync(set => set.SetProperty(m => m.ApiStatus, "pending").SetProperty(m => m.Wamid, (string?)null));
+            });
+        }
+
+        await using var after = new TwaBotApiFactory(noReports, databasePath: databasePath);
+        using var client = after.CreateApiClient(tenant.Key);
+        var retry = await SendAsync(client, Order, key);
+
+        var messageId = (await retry.AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE")).GetProperty("message_id").GetString();
+        Assert.StartsWith("twb:", messageId, StringComparison.Ordinal);
+        Assert.Equal(1, await MessagesOfAsync(after, tenant.KeyId));
+        var status = await (await client.GetAsync($"/api/v1/message-status/{messageId}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal("pending", status.GetProperty("api_status").GetString());
+    }
+
+    [Fact]
     public async Task ARequestWhileTheFirstWithItsKeyIsUnderWayGets409()
     {
         // Meta takes a second and a half here, so the first request is still under way when the second comes.

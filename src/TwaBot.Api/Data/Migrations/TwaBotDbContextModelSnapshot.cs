@@ -320,6 +320,15 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("failure_reason");
 
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("idempotency_key");
+
+                    b.Property<byte[]>("IdempotencyRequestSha256")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("idempotency_request_sha256");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasColumnType("TEXT")
@@ -360,6 +369,10 @@ namespace TwaBot.Api.Data.Migrations
                     b.HasIndex("Wamid")
                         .IsUnique()
                         .HasDatabaseName("ix_messages_wamid");
+
+                    b.HasIndex("ApiKeyId", "IdempotencyKey")
+                        .HasDatabaseName("ix_messages_api_key_id_idempotency_key")
+                        .HasFilter("idempotency_key IS NOT NULL");
 
                     b.HasIndex("ApiKeyId", "QuotaDay")
                         .HasDatabaseName("ix_messages_api_key_id_quota_day");

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Data;
 using TwaBot.Api.Errors;
+using TwaBot.Api.Messages;
 
 namespace TwaBot.Api.Sending.Idempotency;
 
@@ -15,6 +16,9 @@ namespace TwaBot.Api.Sending.Idempotency;
 /// A send refused before Meta, or refused by Meta, keeps nothing: nothing went out, so a retry tries again.</item>
 /// <item>While the first request with a key runs, another with the same key gets 409; a key reused for a
 /// different request gets 422 (the draft <c>Idempotency-Key</c> header standard's answers).</item>
+/// <item>A send whose answer was never kept (the server stopped between Meta's answer and keeping it, or could
+/// not write) is still found by its message row, which carries the key from before Meta is called: a retry
+/// gets "outcome unknown" with that message's id, never a second message.</item>
 /// </list>
 /// Requests under way are known to this process only: the server is one process with one database file.
 /// </summary>
@@ -49,15 +53,17 @@ public sealed partial class IdempotencyKeys(IServiceScopeFactory scopes, SqliteW
         try
         {
             var kept = await KeptAnswerAsync(apiKeyId, request.Key, cancellationToken);
-            if (kept is null)
+            var interrupted = kept is null ? await InterruptedSendAsync(apiKeyId, request.Key, cancellationToken) : null;
+            if (kept is null && interrupted is null)
             {
                 return new Claim(this, slot, hash); // this request sends
             }
 
             _underWay.TryRemove(slot, out _);
-            return new Claim(kept.RequestSha256.AsSpan().SequenceEqual(hash)
-                ? new IdempotentReplay(kept.StatusCode, kept.Body)
-                : ApiErrors.IdempotencyKeyReused(request.Key));
+            var firstRequest = kept?.RequestSha256 ?? interrupted!.IdempotencyRequestSha256;
+            return new Claim(!hash.AsSpan().SequenceEqual(firstRequest) ? ApiErrors.IdempotencyKeyReused(request.Key)
+                : kept is not null ? new IdempotentReplay(kept.StatusCode, kept.Body)
+                : ApiErrors.IdempotentSendInterrupted(request.Key, interrupted!.Wamid ?? StatusReports.CallbackData(interrupted.Id)));
         }
         catch
         {
@@ -73,6 +79,22 @@ public sealed partial class IdempotencyKeys(IServiceScopeFactory scopes, SqliteW
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
         return await db.IdempotentAnswers.AsNoTracking()
             .SingleOrDefaultAsync(a => a.ApiKeyId == apiKeyId && a.Key == key && a.CreatedAt > since, cancellationToken);
+    }
+
+    /// <summary>
+    /// The latest send with this key in its 24 hours that Meta may have, though no answer was kept for it: one
+    /// Meta refused (failed, no wamid) sent nothing, so it does not stop a retry.
+    /// </summary>
+    private async Task<Message?> InterruptedSendAsync(long apiKeyId, string key, CancellationToken cancellationToken)
+    {
+        var since = time.GetUtcNow().UtcDateTime - KeptFor;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
+        return await db.Messages.AsNoTracking()
+            .Where(m => m.ApiKeyId == apiKeyId && m.IdempotencyKey == key && m.CreatedAt > since)
+            .Where(m => !(m.ApiStatus == ApiStatuses.Failed && m.Wamid == null))
+            .OrderByDescending(m => m.Id)
+            .FirstOrDefaultAsync(cancellationToken);
     }
 
     /// <summary>Keeps the answer (before it leaves), replacing an expired one, and drops every answer past its time.</summary>
@@ -114,8 +136,11 @@ public sealed partial class IdempotencyKeys(IServiceScopeFactory scopes, SqliteW
             Answer = answer;
         }
 
-        /// <summary>The answer instead of a send: a kept answer replayed, or 400, 409 or 422.</summary>
+        /// <summary>The answer instead of a send: a kept answer replayed, or 400, 409, 422 or 502 (an interrupted first send).</summary>
         public IResult? Answer { get; }
+
+        /// <summary>SHA-256 of the request holding the key (empty when <see cref="Answer"/> is set).</summary>
+        public byte[] RequestSha256 => _hash;
 
         /// <summary>
         /// Lets the key go: with <paramref name="keep"/> (status and JSON body) its answer is kept first, so that a

@@ -25,7 +25,8 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
 
         var error = exception switch
         {
-            BadHttpRequestException bad => FromBadRequest(bad, httpContext.Request.Path),
+            // The framework's JSON reader (admin and sandbox bodies) tried to read a compressed body as JSON.
+            BadHttpRequestException bad => Http.CompressedBodies.Refusal(httpContext.Request) ?? FromBadRequest(bad, httpContext.Request.Path),
             // The framework's JSON reader (admin and sandbox bodies) says so for a charset no encoding has, before reading.
             InvalidOperationException { InnerException: ArgumentException or NotSupportedException }
                 when UnknownCharset(httpContext.Request) is { } charset => ApiErrors.NotUtf8(charset),

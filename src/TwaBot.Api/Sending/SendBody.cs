@@ -51,10 +51,9 @@ public static class SendBody
 
     private static ApiError? NotReadableAsJson(HttpRequest request)
     {
-        if (request.Headers.ContentEncoding is { Count: > 0 } encoding
-            && !encoding.ToString().Equals("identity", StringComparison.OrdinalIgnoreCase))
+        if (CompressedBodies.Refusal(request) is { } compressed)
         {
-            return ApiErrors.UnsupportedMediaType($"Compressed bodies (Content-Encoding: {encoding}) are not accepted.");
+            return compressed;
         }
 
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType))

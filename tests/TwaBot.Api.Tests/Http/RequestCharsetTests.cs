@@ -5,8 +5,8 @@ using TwaBot.Api.Tests.Infrastructure;
 namespace TwaBot.Api.Tests.Http;
 
 /// <summary>
-/// The charset of a JSON body, on the routes the framework reads (admin, sandbox): UTF-8 is UTF-8 however it
-/// is spelt, and a charset no encoding has is a 415 in the envelope, never a 500.
+/// The charset and encoding of a JSON body, on the routes the framework reads (admin, sandbox): UTF-8 is UTF-8
+/// however it is spelt, and a charset no encoding has or a compressed body is a 415 in the envelope, never a 500.
 /// </summary>
 public class RequestCharsetTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
 {
@@ -52,6 +52,29 @@ public class RequestCharsetTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
             Json("""{"from":"919876543210","text":"Hi"}""", "application/json; charset=foo"));
 
         await response.AssertErrorAsync(HttpStatusCode.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE");
+    }
+
+    [Fact]
+    public async Task ACompressedBodyIsA415NamingItsEncodingAndStoresNothing()
+    {
+        using var admin = factory.CreateAdminClient();
+        var name = $"Gzip {Guid.NewGuid():N}";
+        using var compressed = new MemoryStream();
+        await using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            await gzip.WriteAsync(Encoding.UTF8.GetBytes($$"""{"name":"{{name}}","plan":"Growth"}"""));
+        }
+
+        using var body = new ByteArrayContent(compressed.ToArray());
+        body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        body.Headers.ContentEncoding.Add("gzip");
+        var response = await admin.PostAsync("/admin/v1/businesses", body);
+
+        // As the send routes say it, not "not valid JSON".
+        var json = await response.AssertErrorAsync(HttpStatusCode.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE");
+        Assert.Contains("Content-Encoding: gzip", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await factory.WithDbAsync(async db => Assert.False(
+            await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AnyAsync(db.Businesses, b => b.Name == name)));
     }
 
     /// <summary>UTF-8 bytes under exactly the Content-Type given (HttpClient would reformat or refuse some).</summary>

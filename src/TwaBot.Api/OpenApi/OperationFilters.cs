@@ -75,7 +75,8 @@ internal sealed class IdempotencyKeyFilter : IOperationFilter
             In = ParameterLocation.Header,
             Description = "Optional: a key of your own (1 to 255 printable ASCII characters; a UUID is a good one) that makes a retry safe. "
                 + "Retried with the same key and the same request within 24 hours, a send that Meta accepted, or may have, gets its first "
-                + "answer again and sends nothing; a send refused (before Meta or by it) keeps nothing, so a retry tries again. "
+                + "answer again (or, if the server stopped before keeping it, 502 META_UNAVAILABLE with the message's id) and sends nothing; "
+                + "a send refused (before Meta or by it) keeps nothing, so a retry tries again. "
                 + "The same key for another request: 422; while the first is under way: 409. Keys belong to the API key.",
             Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 255 },
         });

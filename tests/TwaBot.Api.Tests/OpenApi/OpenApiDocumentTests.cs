@@ -205,6 +205,9 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
 
         var parameters = operation.GetProperty("parameters").EnumerateArray().Select(p => (p.GetProperty("name").GetString(), p.GetProperty("in").GetString())).ToList();
         Assert.Contains(("Idempotency-Key", "header"), parameters);
+        // A retry after a stop before the answer was kept gets the outcome-unknown 502, not the first answer.
+        Assert.Contains("502 META_UNAVAILABLE", operation.GetProperty("parameters").EnumerateArray()
+            .Single(p => p.GetProperty("name").GetString() == "Idempotency-Key").GetProperty("description").GetString(), StringComparison.Ordinal);
         Assert.Equal(path == "/api/v1/quick-send", parameters.Contains(("idempotency_key", "query")));
         Assert.Contains("409", ResponseCodes(operation));
         Assert.Contains("422", ResponseCodes(operation));

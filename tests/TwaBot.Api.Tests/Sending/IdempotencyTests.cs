@@ -208,6 +208,9 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         Assert.Contains($"Idempotency-Key {key} was interrupted", unknown.GetProperty("error").GetString(), StringComparison.Ordinal);
         await other.AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED");
         Assert.Equal(1, await MessagesOfAsync(server, tenant.KeyId));
+        // The operator is told what a retry gets, not that it may send again.
+        Assert.Contains(server.Logs.Events, e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture)
+            == $"The answer to a send with Idempotency-Key \"{key}\" could not be kept; a retry with that key sends nothing and is answered 502 with the message's id");
     }
 
     [Fact]

@@ -164,7 +164,7 @@ public sealed partial class IdempotencyKeys(IServiceScopeFactory scopes, SqliteW
             catch (Exception error)
             {
                 // The caller still gets Meta's answer: an error instead would make it send again. A retry with the
-                // key may then send again too, as without one.
+                // key finds the message row instead, and gets the outcome-unknown 502 with its id.
                 LogAnswerNotKept(_keys._logger, error, _slot.Key);
             }
             finally
@@ -174,6 +174,6 @@ public sealed partial class IdempotencyKeys(IServiceScopeFactory scopes, SqliteW
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The answer to a send with Idempotency-Key {Key} could not be kept; a retry with that key may send again")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "The answer to a send with Idempotency-Key {Key} could not be kept; a retry with that key sends nothing and is answered 502 with the message's id")]
     private static partial void LogAnswerNotKept(ILogger logger, Exception error, string key);
 }

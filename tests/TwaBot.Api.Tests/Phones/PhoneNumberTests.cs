@@ -94,6 +94,66 @@ public class PhoneNumberTests
         Assert.Equal(accepted ? "919876543210" : "", normalized);
     }
 
+    /// <summary>
+    /// Any formatting of a number gives the same digits (reliability-notes §8, property a), from a fixed seed so a
+    /// failure replays: groups split anywhere by spaces, hyphens, dots, brackets and the invisible characters
+    /// pasted numbers carry, under a + or 00, or as an Indian national number with or without its 0. Not
+    /// generated: the two spellings the rules read on purpose as something else, a "(0)" group (a trunk 0) and a
+    /// final ".0" (a spreadsheet's decimal).
+    /// </summary>
+    [Fact]
+    public void AnyFormattingOfANumberGivesTheSameDigits()
+    {
+        var random = new Random(20261202);
+        string[] separators = [" ", "-", ".", " ", "​", "‎", " - ", ". "];
+        for (var i = 0; i < 2000; i++)
+        {
+            var (digits, expected, prefix) = random.Next(3) switch
+            {
+                0 => International(random) is var n ? (n, n, random.Next(2) == 0 ? "+" : "00") : default,
+                1 => IndianMobile(random) is var m ? (m, "91" + m, random.Next(2) == 0 ? "" : "0") : default,
+                _ => IndianMobile(random) is var m2 ? ("91" + m2, "91" + m2, random.Next(2) == 0 ? "+" : "") : default,
+            };
+            var formatted = prefix + Formatted(digits, random, separators);
+
+            Assert.True(PhoneNumber.TryNormalize(formatted, out var normalized), $"refused: \"{formatted}\"");
+            Assert.Equal(expected, normalized);
+        }
+    }
+
+    /// <summary>8 to 15 digits, not starting 0: a country code and number.</summary>
+    private static string International(Random random) =>
+        string.Concat(Enumerable.Range(0, random.Next(8, 16)).Select(i => (char)('0' + (i == 0 ? random.Next(1, 10) : random.Next(10)))));
+
+    private static string IndianMobile(Random random) =>
+        string.Concat(Enumerable.Range(0, 10).Select(i => (char)('0' + (i == 0 ? random.Next(6, 10) : random.Next(10)))));
+
+    private static string Formatted(string digits, Random random, string[] separators)
+    {
+        var text = new System.Text.StringBuilder();
+        var at = 0;
+        while (at < digits.Length)
+        {
+            var group = digits.Substring(at, Math.Min(random.Next(1, 6), digits.Length - at));
+            at += group.Length;
+            var last = at == digits.Length;
+            var separator = separators[random.Next(separators.Length)];
+            if (last && group == "0" && separator.EndsWith('.'))
+            {
+                separator = " "; // "….0" at the end is read as a spreadsheet's decimal
+            }
+
+            if (text.Length > 0)
+            {
+                text.Append(separator);
+            }
+
+            text.Append(random.Next(6) == 0 && group != "0" ? $"({group})" : group);
+        }
+
+        return text.ToString();
+    }
+
     [Theory]
     [InlineData("6591234567", true)]
     [InlineData("+65 9123 4567", true)]

@@ -245,9 +245,9 @@ internal static partial class TemplatesAdmin
     private static ApiError? Validate(CreateTemplateRequest request)
     {
         if ((AdminRules.Line("name", request.Name, MaxName) ?? AdminRules.Line("language", request.Language, 15)
-            ?? AdminRules.Line("category", request.Category, 20)) is { } missing)
+            ?? AdminRules.Line("category", request.Category, 20)) is { } badLine)
         {
-            return missing;
+            return badLine;
         }
 
         if (!TemplateName().IsMatch(request.Name!))
@@ -277,9 +277,9 @@ internal static partial class TemplatesAdmin
         }
 
         if ((AdminRules.OptionalLine("header_text", request.HeaderText, MaxHeaderOrFooter) ?? AdminRules.OptionalLine("footer_text", request.FooterText, MaxHeaderOrFooter)
-            ?? AdminRules.OptionalLine("display_name", request.DisplayName, MaxDisplayName)) is { } tooLong)
+            ?? AdminRules.OptionalLine("display_name", request.DisplayName, MaxDisplayName)) is { } badText)
         {
-            return tooLong;
+            return badText;
         }
 
         if (!isAuthentication && !Template.PlaceholdersAreWellNumbered(request.Body!))

@@ -3,8 +3,8 @@ using Microsoft.Data.Sqlite;
 namespace TwaBot.Api.Data;
 
 /// <summary>
-/// Plain SQLite connections for the hot write paths that bypass EF (group-committed inserts),
-/// opened with the same connection string and durability settings as EF's.
+/// Plain SQLite connections for the hot paths that bypass EF (group-committed writes, the per-send
+/// suppression read), opened with the same connection string and durability settings as EF's.
 /// </summary>
 public sealed class SqliteConnections(string connectionString)
 {

@@ -3,11 +3,12 @@ namespace TwaBot.Api.Data;
 /// <summary>
 /// SQLite has one writer at a time, and a writer that finds the database locked sleeps and retries
 /// (the busy timeout), so a writer that commits back to back can starve the others for seconds. The
-/// hot writers (the group-commit writers and the webhook processor) queue here instead, each holding
-/// the gate only for its transaction.
+/// main database's writers (the send path's <c>MessageLog</c>, admin writes, the webhook processor and the
+/// sweeps) queue here instead, each holding the gate only for its transaction. The webhook inbox has a
+/// file of its own and takes no turn here.
 /// <para>
-/// Writers a client is waiting on (a send's row, a webhook's 200) go first. Background work (applying
-/// stored webhooks) takes the gate when none of them is waiting, or once it has been held back for
+/// Writers a client is waiting on (a send's row, an admin write) go first. Background work (applying
+/// stored webhooks, the sweeps) takes the gate when none of them is waiting, or once it has been held back for
 /// <see cref="BackgroundMaxWait"/>, so it keeps a share under sustained load and is never shut out.
 /// </para>
 /// </summary>

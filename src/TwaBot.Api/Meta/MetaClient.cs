@@ -42,7 +42,7 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
             var waId = MetaJson.Array(document.RootElement, "contacts").Select(c => MetaJson.Str(c, "wa_id")).FirstOrDefault();
             if (MetaJson.Str(sent, "id") is { Length: > 0 } wamid)
             {
-                return new MetaSendResult.Accepted(wamid, waId, MetaJson.Str(sent, "message_status"));
+                return new MetaSendResult.Accepted(wamid, waId);
             }
         }
         catch (Exception error) when (error is JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException)

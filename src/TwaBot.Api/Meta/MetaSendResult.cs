@@ -8,7 +8,7 @@ public abstract record MetaSendResult
     }
 
     /// <summary>Meta accepted the message (not yet delivered).</summary>
-    public sealed record Accepted(string Wamid, string? WaId, string? MessageStatus) : MetaSendResult;
+    public sealed record Accepted(string Wamid, string? WaId) : MetaSendResult;
 
     public sealed record Failed(MetaFailure Failure) : MetaSendResult;
 }
@@ -18,7 +18,10 @@ public enum MetaFailureKind
     /// <summary>Meta answered with its error: it processed the call and refused it.</summary>
     Rejected,
 
-    /// <summary>5xx, timeout, connection failure or an unreadable answer: for a send, the outcome is unknown.</summary>
+    /// <summary>
+    /// No refusal from Meta: a 5xx, a timeout, a connection failure or an unreadable answer. Whether a send
+    /// may still have gone out is <see cref="MetaFailure.MayHaveBeenSent"/>.
+    /// </summary>
     Unavailable,
 
     /// <summary>Meta has been failing; the breaker answers at once without calling it.</summary>

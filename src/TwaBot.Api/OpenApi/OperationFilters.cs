@@ -193,7 +193,7 @@ internal sealed class ReadingRulesSchemaFilter : ISchemaFilter
 
 /// <summary>
 /// What every operation may answer beyond its own statuses, and the headers answers carry: 500 in the
-/// envelope anywhere; <c>Retry-After</c> (seconds) on every 429 and 503; <c>Location</c> on every 201;
+/// envelope anywhere; <c>Retry-After</c> (seconds) on every 429 and 503 and a send's 409; <c>Location</c> on every 201;
 /// <c>RateLimit-Policy</c> and <c>RateLimit</c> on answers to an <c>/api/v1</c> call whose key was accepted
 /// (a 429 for too many wrong keys from one address has none).
 /// </summary>
@@ -222,7 +222,8 @@ internal sealed class CommonAnswersFilter : IOperationFilter
                 continue;
             }
 
-            if (status is "409" or "429" or "503")
+            // A send's 409 (its Idempotency-Key under way) passes in a moment; an admin 409 (a name or number taken) does not.
+            if (status is "429" or "503" || (status == "409" && keyed))
             {
                 AddHeader(writable, "Retry-After", "Seconds to wait before trying again.", JsonSchemaType.Integer);
             }

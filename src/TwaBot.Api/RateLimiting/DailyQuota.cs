@@ -119,21 +119,20 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
         }
     }
 
-    /// <summary>Today's use of the key's cap, for the RateLimit headers; null when the plan has no cap.</summary>
-    public async Task<DailyDecision?> PeekAsync(ApiCaller caller, CancellationToken cancellationToken)
+    /// <summary>Loads today's count of the key's cap, for <see cref="Current"/>; nothing when the plan has no cap.</summary>
+    public async Task LoadTodayAsync(ApiCaller caller, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        if (LimitFor(caller) is not { } limit)
+        if (LimitFor(caller) is null)
         {
-            return null;
+            return;
         }
 
         var today = LocalDay.Of(caller.TimeZone, time.GetUtcNow());
-        var counter = await CounterAsync(caller.KeyId, today.Date, cancellationToken);
-        return new DailyDecision(true, limit, counter.Used, today.SecondsToMidnight, default);
+        await CounterAsync(caller.KeyId, today.Date, cancellationToken);
     }
 
-    /// <summary>Today's use as last loaded, without touching the database (null before <see cref="PeekAsync"/>).</summary>
+    /// <summary>Today's use as last loaded, for the RateLimit headers, without touching the database (null before <see cref="LoadTodayAsync"/>).</summary>
     public DailyDecision? Current(ApiCaller caller)
     {
         ArgumentNullException.ThrowIfNull(caller);

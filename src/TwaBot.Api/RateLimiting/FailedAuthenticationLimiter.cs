@@ -6,7 +6,7 @@ using TwaBot.Api.Configuration;
 namespace TwaBot.Api.RateLimiting;
 
 /// <summary>
-/// Slows key guessing: a client address that presented more than
+/// Slows key guessing: a client address that presented
 /// <c>TwaBot:RateLimits:FailedAuthPerMinute</c> wrong keys this minute gets 429 for every further
 /// attempt until the minute ends. Counted per address and apart from the per-minute budgets, so
 /// unauthenticated traffic never spends what paying keys are allowed.

@@ -24,7 +24,7 @@ internal sealed class MinuteRateLimitFilter(MinuteRateLimiter limiter, DailyQuot
 
         var limits = options.CurrentValue.RateLimits;
         var decision = limiter.TryAcquire(caller.KeyId, caller.PerMinuteLimit ?? limits.PerKeyPerMinute, limits.GlobalPerMinute);
-        await daily.PeekAsync(caller, http.RequestAborted); // loads today's count, so the headers can read it
+        await daily.LoadTodayAsync(caller, http.RequestAborted); // so the headers can read today's count
         // Written as the answer starts, so the day's figures include this request's own send.
         http.Response.OnStarting(() =>
         {

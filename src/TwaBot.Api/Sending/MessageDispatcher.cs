@@ -17,7 +17,8 @@ public sealed partial class MessageDispatcher(
     TwaBotDbContext db, MessageLog log, MetaClient meta, MessageStatusWriter statuses, DailyQuota quota, TimeProvider time,
     ILogger<MessageDispatcher> logger)
 {
-    public async Task<ApiErrorOr<Message>> DispatchAsync(SendContext context, CancellationToken cancellationToken)
+    /// <summary>Takes no cancellation token: a send that got this far waits for Meta's answer and records it, even if the caller left.</summary>
+    public async Task<ApiErrorOr<Message>> DispatchAsync(SendContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var content = context.Content!;

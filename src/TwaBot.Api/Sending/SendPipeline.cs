@@ -10,7 +10,7 @@ namespace TwaBot.Api.Sending;
 
 /// <summary>
 /// Every send, composed once (PRODUCT.md §1): plan → permission → (Idempotency-Key, when given) → daily cap → request validation and phone →
-/// WhatsApp connected → template approved → not suppressed → 24-hour window → Meta → message row.
+/// WhatsApp connected → template approved → not suppressed → 24-hour window → message row → Meta.
 /// (Authentication and the per-minute limits run before, on the route group.) The first step that
 /// fails answers; routes choose steps through their <see cref="SendRoute"/>, never by copying them.
 /// </summary>
@@ -106,7 +106,7 @@ public sealed class SendPipeline(
             throw;
         }
 
-        var sent = await dispatcher.DispatchAsync(context, cancellationToken);
+        var sent = await dispatcher.DispatchAsync(context);
         if (sent.Error is { } error)
         {
             return error;

@@ -5,7 +5,7 @@ namespace TwaBot.Api.Webhooks;
 
 /// <summary>
 /// The durable inbox: verified webhook bodies are group-committed to <see cref="WebhookInboxFile"/>
-/// before Meta gets its 200. The inbox only appends, in a file of its own, so the disk sync that each
+/// before Meta gets its 200. The inbox has a file of its own, so the disk sync that each
 /// 200 waits for covers a few small pages and never waits behind the main database's writers. The
 /// <see cref="WebhookProcessor"/> moves what it stores into <c>webhook_events</c> and applies it.
 /// <para>

@@ -119,6 +119,7 @@ public class WhatsAppAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         var response = await admin.PutAsJsonAsync($"/admin/v1/businesses/{second}/whatsapp", body);
 
         await response.AssertErrorAsync(HttpStatusCode.Conflict, "CONFLICT");
+        Assert.Null(response.Headers.RetryAfter); // waiting changes nothing (and the OpenAPI document says none)
     }
 
     [Fact]

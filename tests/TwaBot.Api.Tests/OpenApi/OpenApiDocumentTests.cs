@@ -191,6 +191,8 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Empty(Headers(send.GetProperty("413"))); // refused by size before the key is looked at
         Assert.Equal(["Location"], Headers(Operation(document, "/admin/v1/businesses", "post").GetProperty("responses").GetProperty("201")));
         Assert.Equal(["Retry-After"], Headers(Operation(document, "/admin/v1/businesses", "post").GetProperty("responses").GetProperty("429")));
+        // A number another business has is no wait-and-retry conflict: the server sends no Retry-After with it.
+        Assert.Empty(Headers(Operation(document, "/admin/v1/businesses/{id}/whatsapp", "put").GetProperty("responses").GetProperty("409")));
     }
 
     [Theory]

@@ -16,9 +16,3 @@ public sealed class PermissionIsGranted : ISendStep
     public ValueTask<ApiError?> CheckAsync(SendContext context, CancellationToken cancellationToken) =>
         ValueTask.FromResult(context.Caller.Grants(context.Route.Permission) ? null : ApiErrors.PermissionDenied(context.Route.Permission));
 }
-
-/// <summary>The endpoint's own field checks and phone normalization.</summary>
-public sealed class RequestIsValid : ISendStep
-{
-    public ValueTask<ApiError?> CheckAsync(SendContext context, CancellationToken cancellationToken) => context.ValidateAsync();
-}

@@ -144,6 +144,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
             File.Delete(InboxProbe.InboxFile(DatabasePath) + suffix);
         }
 
+        File.Delete(DatabasePath + ".server-lock"); // the server's claim on the database (released when it ended)
+
         var keyRing = Path.ChangeExtension(DatabasePath, ".keys"); // the server's key ring for Meta access tokens
         if (Directory.Exists(keyRing))
         {

@@ -89,7 +89,7 @@ catch (OperationCanceledException) when (stopping.IsCancellationRequested)
     // a stop like any other, not a crash with a stack trace and exit 134.
     Console.Error.WriteLine("TwaBot stopped while starting.");
 }
-catch (DatabaseFromNewerVersionException error)
+catch (DatabaseUnusableException error)
 {
     Console.Error.WriteLine(error.Message);
     return 1;

@@ -13,6 +13,7 @@ public static class DataExtensions
     {
         // Resolved from services, so configuration added by hosts and tests after start-up code ran counts.
         services.AddSingleton<SqliteWriteGate>();
+        services.AddSingleton<DatabaseOwnership>();
         services.AddSingleton<Sending.SendLookups>();
         services.AddSingleton<Sending.SendLookupsInvalidation>();
         services.AddSingleton(provider => new SqliteConnections(BuildConnectionString(

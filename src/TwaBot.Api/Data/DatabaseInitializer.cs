@@ -7,7 +7,7 @@ namespace TwaBot.Api.Data;
 /// Runs before the server accepts requests: creates the database folder, applies pending
 /// migrations and puts the file in WAL mode (readers do not block the writer, and commits are cheap).
 /// </summary>
-internal sealed partial class DatabaseInitializer(IServiceProvider services, ILogger<DatabaseInitializer> logger) : IHostedService
+internal sealed partial class DatabaseInitializer(IServiceProvider services, DatabaseOwnership ownership, ILogger<DatabaseInitializer> logger) : IHostedService
 {
     /// <summary>Longer than any of our migrations takes: a migration-lock row this old was left by a killed server.</summary>
     internal static readonly TimeSpan StaleMigrationLock = TimeSpan.FromMinutes(1);
@@ -23,12 +23,14 @@ internal sealed partial class DatabaseInitializer(IServiceProvider services, ILo
             Directory.CreateDirectory(folder);
         }
 
+        ownership.Take(dataSource); // before anything reads or migrates the files another server may be using
+
         // A newer server's migrations here mean tables and columns this version does not know, and would not
         // keep up to date: going back is a restore of the backup taken before the upgrade (docs/operations.md).
         var unknown = (await db.Database.GetAppliedMigrationsAsync(cancellationToken)).Except(db.Database.GetMigrations()).ToList();
         if (unknown.Count > 0)
         {
-            throw new DatabaseFromNewerVersionException(
+            throw new DatabaseUnusableException(
                 $"TwaBot server cannot start: the database {dataSource} was upgraded by a newer version (migration {unknown[^1]}). "
                 + "Run that version or a later one, or restore the backup taken before the upgrade.");
         }
@@ -122,5 +124,8 @@ internal sealed partial class DatabaseInitializer(IServiceProvider services, ILo
     private static partial void LogReady(ILogger logger, string dataSource);
 }
 
-/// <summary>The database carries migrations this version does not have: stopping is safer than running beside them.</summary>
-public sealed class DatabaseFromNewerVersionException(string message) : Exception(message);
+/// <summary>
+/// This server must not run on the database: it carries migrations this version does not have, or another
+/// server is using it. Stopping, with the message as one line, is safer than running beside either.
+/// </summary>
+public sealed class DatabaseUnusableException(string message) : Exception(message);

@@ -39,10 +39,10 @@ public static class LoggingExtensions
             .Enrich.FromLogContext()
             .Enrich.With<SecretRedaction>()
             .Enrich.With<ControlCharacterEscaping>()
-            // A stop during start-up cancels it, and an address Kestrel cannot open or a database from a newer
-            // version stops it; the host reports each as "Hosting failed to start" with a stack trace, and
-            // Program says it in one line instead.
-            .Filter.ByExcluding(e => (e.Exception is OperationCanceledException or Data.DatabaseFromNewerVersionException
+            // A stop during start-up cancels it, and an address Kestrel cannot open or a database this server
+            // must not use (a newer version's, another server's) stops it; the host reports each as "Hosting
+            // failed to start" with a stack trace, and Program says it in one line instead.
+            .Filter.ByExcluding(e => (e.Exception is OperationCanceledException or Data.DatabaseUnusableException
                     || Http.ListenFailures.IsOne(e.Exception))
                 && e.Properties.TryGetValue("SourceContext", out var source) && source.ToString() == "\"Microsoft.Extensions.Hosting.Internal.Host\"")
             .WriteToConsoleUnlessConfigured(configuration),

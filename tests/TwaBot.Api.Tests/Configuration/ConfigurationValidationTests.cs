@@ -265,6 +265,26 @@ public class ConfigurationValidationTests
     }
 
     [Fact]
+    public async Task ASecondServerOnTheSameDatabaseStopsInOneLine()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"twabot-owned-{Guid.NewGuid():N}.db");
+        await using var first = await ServerProcess.StartAsync(databasePath: path);
+
+        var (exitCode, output) = await RunServerAsync(new()
+        {
+            ["DOTNET_ENVIRONMENT"] = "Development",
+            ["ConnectionStrings__TwaBot"] = $"Data Source={path}",
+        });
+
+        AssertStoppedInOneLine(exitCode, output,
+            $"TwaBot server cannot start: another TwaBot server is using the database {path} (it holds {path}.server-lock). "
+            + "Run one server per database: limits, daily caps and Idempotency-Keys are kept in its memory. "
+            + "Stop the other one first (in an upgrade, the old version before the new).");
+        using var client = first.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+    }
+
+    [Fact]
     public async Task AnAddressTheServerCannotListenOnStopsItInOneLine()
     {
         using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);

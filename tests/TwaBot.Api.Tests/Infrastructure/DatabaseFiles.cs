@@ -1,4 +1,5 @@
 using TwaBot.Api.Businesses;
+using TwaBot.Api.Data;
 using TwaBot.Api.Webhooks;
 
 namespace TwaBot.Api.Tests.Infrastructure;
@@ -15,6 +16,8 @@ internal static class DatabaseFiles
                 File.Delete(file + suffix);
             }
         }
+
+        File.Delete(DatabaseOwnership.LockPathOf(databasePath));
 
         var keyRing = KeyRing.FolderFor(configured: null, databasePath, Path.GetTempPath());
         if (Directory.Exists(keyRing))

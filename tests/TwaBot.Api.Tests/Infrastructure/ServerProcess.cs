@@ -35,10 +35,13 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the server (sandbox mode unless settings say otherwise) and waits until /healthz answers.</summary>
-    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>
+    /// Starts the server (sandbox mode unless settings say otherwise) on <paramref name="databasePath"/> (a new file
+    /// when null) and waits until /healthz answers.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string? databasePath = null)
     {
-        var server = Launch(settings);
+        var server = Launch(settings, databasePath);
         await server.WaitUntilServingAsync();
         return server;
     }
@@ -68,6 +71,13 @@ public sealed class ServerProcess : IAsyncDisposable
         server._process.BeginOutputReadLine();
         server._process.BeginErrorReadLine();
         return server;
+    }
+
+    /// <summary>Ends the process at once (SIGKILL), as a crash or an out-of-memory kill would.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
     }
 
     /// <summary>Sends SIGTERM, as Docker and systemd stop a service, and returns the exit code.</summary>

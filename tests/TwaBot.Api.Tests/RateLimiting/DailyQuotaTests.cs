@@ -143,30 +143,37 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [Fact]
     public async Task AnInterruptedSendIsSettledAndStillCounts()
     {
-        await using var server = new TwaBotApiFactory();
-        var tenant = await server.CreateSendingTenantAsync();
-        await SetDailyLimitAsync(server, tenant.KeyId, 2);
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
-        // As if the process had died after writing a send's row and before Meta answered.
-        await server.WithDbAsync(async db =>
+        var path = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+        SendingTenant tenant;
+        DateTimeOffset now;
+        await using (var server = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: path) { DeleteDatabaseOnDispose = false })
         {
-            var day = (await db.Messages.FirstAsync(m => m.ApiKeyId == tenant.KeyId)).QuotaDay;
-            db.Messages.Add(new Message
+            tenant = await server.CreateSendingTenantAsync();
+            await SetDailyLimitAsync(server, tenant.KeyId, 2);
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+            // As if the process had died after writing a send's row and before Meta answered.
+            await server.WithDbAsync(async db =>
             {
-                BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template,
-                ApiStatus = ApiStatuses.Pending, QuotaDay = day, CreatedAt = server.Clock.GetUtcNow().UtcDateTime,
+                var day = (await db.Messages.FirstAsync(m => m.ApiKeyId == tenant.KeyId)).QuotaDay;
+                db.Messages.Add(new Message
+                {
+                    BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template,
+                    ApiStatus = ApiStatuses.Pending, QuotaDay = day, CreatedAt = server.Clock.GetUtcNow().UtcDateTime,
+                });
+                await db.SaveChangesAsync();
             });
-            await db.SaveChangesAsync();
-        });
-        server.Clock.Advance(InterruptedSendSweeper.SettleAfter + TimeSpan.FromSeconds(1));
+            server.Clock.Advance(InterruptedSendSweeper.SettleAfter + TimeSpan.FromSeconds(1));
 
-        // The background sweep may already have run on the clock's tick; a second sweep finds nothing new.
-        await server.Services.GetRequiredService<InterruptedSendSweeper>().SweepAsync(CancellationToken.None);
+            // The background sweep may already have run on the clock's tick; a second sweep finds nothing new.
+            await server.Services.GetRequiredService<InterruptedSendSweeper>().SweepAsync(CancellationToken.None);
 
-        await server.WithDbAsync(async db =>
-            Assert.Equal(1, await db.Messages.CountAsync(m => m.ApiKeyId == tenant.KeyId && m.ApiStatus == ApiStatuses.Unknown)));
-        await using var restarted = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: server.DatabasePath) { DeleteDatabaseOnDispose = false };
-        restarted.Clock.SetUtcNow(server.Clock.GetUtcNow());
+            await server.WithDbAsync(async db =>
+                Assert.Equal(1, await db.Messages.CountAsync(m => m.ApiKeyId == tenant.KeyId && m.ApiStatus == ApiStatuses.Unknown)));
+            now = server.Clock.GetUtcNow();
+        }
+
+        await using var restarted = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: path);
+        restarted.Clock.SetUtcNow(now);
         using var client = restarted.CreateApiClient(tenant.Key);
         var json = await (await client.PostAsJsonAsync("/api/v1/send-template", TemplateBody(Good)))
             .AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");

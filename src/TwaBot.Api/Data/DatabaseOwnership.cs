@@ -1,0 +1,40 @@
+namespace TwaBot.Api.Data;
+
+/// <summary>
+/// One server per database: the per-minute counters, each key's daily count, the Idempotency-Keys under way
+/// and the webhook processor's place live in the server's memory, so a second server on the same files would
+/// let keys send past their caps and send twice under one key. The first server holds an exclusive lock on a
+/// file beside the database for as long as it runs; one started next to it stops at start, naming the file.
+/// The lock belongs to the open file (<c>flock</c>, through <see cref="FileShare.None"/>), so the kernel
+/// releases it when the process ends, a crash included: there is never a stale lock to remove.
+/// </summary>
+public sealed class DatabaseOwnership : IDisposable
+{
+    private FileStream? _lock;
+
+    /// <summary><c>twabot.db</c> → <c>twabot.db.server-lock</c> (not <c>.lock</c>, which SQLite's dot-file locking uses).</summary>
+    public static string LockPathOf(string databasePath) => databasePath + ".server-lock";
+
+    /// <summary>Takes the database for this server, or throws <see cref="DatabaseUnusableException"/> when another has it.</summary>
+    public void Take(string databasePath)
+    {
+        var path = LockPathOf(Path.GetFullPath(databasePath));
+        try
+        {
+            _lock ??= new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException error) when (error is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            throw new DatabaseUnusableException(
+                $"TwaBot server cannot start: another TwaBot server is using the database {databasePath} (it holds {path}). "
+                + "Run one server per database: limits, daily caps and Idempotency-Keys are kept in its memory. "
+                + "Stop the other one first (in an upgrade, the old version before the new).");
+        }
+    }
+
+    public void Dispose()
+    {
+        _lock?.Dispose();
+        _lock = null;
+    }
+}

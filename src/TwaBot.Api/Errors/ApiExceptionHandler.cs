@@ -97,6 +97,8 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
             ? ApiErrors.Validation(field, $"Field '{field}' is not allowed here.")
             : exception.Message.StartsWith("Duplicate propert", StringComparison.Ordinal)
             ? ApiErrors.Validation(field, $"Field '{field}' is given more than once; give it once.")
+            : exception.Message.StartsWith(Json.UtcTimestampConverter.NotIsoMessage, StringComparison.Ordinal)
+            ? ApiErrors.Validation(field, $"Field '{field}' must be an ISO-8601 time such as 2026-12-31T23:59:59Z (a date alone is midnight UTC).")
             : ApiErrors.Validation(field, $"Field '{field}' has the wrong type or an invalid value.");
     }
 

@@ -91,6 +91,8 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     [InlineData("""{"name":"k","permissions":["*"],"daily_limit":-5}""", "daily_limit")]
     [InlineData("""{"name":"k","permissions":["*"],"expires_at":"2020-01-01T00:00:00Z"}""", "expires_at")]
     [InlineData("""{"name":"k","permissions":["*"],"expires_at":"soon"}""", "expires_at")]
+    [InlineData("""{"name":"k","permissions":["*"],"expires_at":"01/12/2099"}""", "expires_at")] // 1 December or 12 January? ISO only
+    [InlineData("""{"name":"k","permissions":["*"],"expires_at":"Dec 1, 2099"}""", "expires_at")]
     [InlineData("""{"name":"k","permissions":["*"],"key_hash":"00"}""", "key_hash")]
     [InlineData("""{"name":"k\r\nv","permissions":["*"]}""", "name")]
     public async Task InvalidKeysAreRefusedNamingTheField(string body, string field)
@@ -103,6 +105,20 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
 
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
         Assert.Equal(field, json.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task AnExpiryThatIsNotIsoIsRefusedNamingTheFormat()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/api-keys",
+            new { name = "k", permissions = new[] { "*" }, expires_at = "01/12/2099" });
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("Field 'expires_at' must be an ISO-8601 time such as 2026-12-31T23:59:59Z (a date alone is midnight UTC).",
+            json.GetProperty("error").GetString());
     }
 
     [Fact]

@@ -41,7 +41,9 @@ internal static class SuppressionsAdmin
             return ApiErrors.InvalidPhone("phone", request.Phone);
         }
 
-        if (request.State is null || !SuppressionStates.All.Contains(request.State))
+        // Any case, as plan and category are read: "Opted_Out" from a spreadsheet is the same state.
+        var state = request.State?.Trim().ToLowerInvariant();
+        if (state is null || !SuppressionStates.All.Contains(state))
         {
             return ApiErrors.Validation("state", "state must be one of opted_out, blocked, undeliverable.");
         }
@@ -56,11 +58,11 @@ internal static class SuppressionsAdmin
         var created = suppression is null;
         if (suppression is null)
         {
-            suppression = new Suppression { BusinessId = id, Phone = phone, State = request.State, CreatedAt = services.Now };
+            suppression = new Suppression { BusinessId = id, Phone = phone, State = state, CreatedAt = services.Now };
             services.Db.Suppressions.Add(suppression);
         }
 
-        suppression.State = request.State;
+        suppression.State = state;
         suppression.Reason = request.Reason;
         await services.Db.SaveChangesAsync(cancellationToken);
 

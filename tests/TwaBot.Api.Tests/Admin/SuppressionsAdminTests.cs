@@ -39,6 +39,21 @@ public class SuppressionsAdminTests(TwaBotApiFactory factory) : IClassFixture<Tw
     }
 
     [Theory]
+    [InlineData("Opted_Out", "opted_out")]
+    [InlineData(" BLOCKED ", "blocked")]
+    public async Task AStateIsReadInAnyCaseAndStoredAsDocumented(string given, string stored)
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/suppressions", new { phone = "9876543210", state = given });
+
+        Assert.Equal(stored, (await response.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("suppression").GetProperty("state").GetString());
+        await factory.WithDbAsync(async db =>
+            Assert.Equal(stored, (await db.Suppressions.SingleAsync(s => s.BusinessId == businessId)).State));
+    }
+
+    [Theory]
     [InlineData("""{"phone":"12ab","state":"opted_out"}""", "INVALID_PHONE", "phone")]
     [InlineData("""{"state":"opted_out"}""", "VALIDATION_FAILED", "phone")] // missing, as on the public API
     [InlineData("""{"phone":"  ","state":"opted_out"}""", "VALIDATION_FAILED", "phone")]

@@ -56,7 +56,9 @@ if (!ConfigurationErrors.IsTestHost(app) && ConfigurationErrors.Check(app.Servic
     return 1;
 }
 
-app.UseTwaBotRequestLogging();              // outermost: logs the status the client really got
+app.UseSingleSlashes();                    // "//api/v1/…" (a base URL ending in /) is "/api/v1/…"
+app.UseRouting();                          // after it, so routes see the path as read
+app.UseTwaBotRequestLogging();              // logs the status the client really got
 app.UseNoStoreResponses();                 // API answers are never cached by browsers or proxies
 app.UseErrorEnvelope();
 app.UseUtf8CharsetLabels();                // charset=utf8 or "utf-8" is UTF-8 to every JSON reader

@@ -30,8 +30,5 @@ public static class HeadRequests
     public static RouteHandlerBuilder GetChangesState(this RouteHandlerBuilder builder) =>
         builder.WithMetadata(new GetChangesStateMetadata());
 
-    public static bool IsHead(this Microsoft.AspNetCore.Mvc.ApiExplorer.ApiDescription description) =>
-        description.HttpMethod is { } method && HttpMethods.IsHead(method);
-
     private sealed class GetChangesStateMetadata;
 }

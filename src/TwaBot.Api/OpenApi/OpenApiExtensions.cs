@@ -1,5 +1,4 @@
 using Microsoft.OpenApi;
-using TwaBot.Api.Http;
 
 namespace TwaBot.Api.OpenApi;
 
@@ -43,7 +42,7 @@ public static class OpenApiExtensions
             });
             // Swashbuckle's own rule (a route's group is this document or none), and HEAD only implied by GET.
             options.DocInclusionPredicate((document, description) =>
-                !description.IsHead() && (description.GroupName is null || description.GroupName == document));
+                !HttpMethods.IsHead(description.HttpMethod ?? "") && (description.GroupName is null || description.GroupName == document));
             options.SupportNonNullableReferenceTypes();
             MapPatchFields(options);
             options.OperationFilter<SecurityRequirementFilter>();

@@ -169,6 +169,44 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     }
 
     [Fact]
+    public async Task AnAnswerPastItsDayMakesRoomForTheNextAndIsDropped()
+    {
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var (key, idle) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+        await (await SendAsync(tenant.Client, Order, key)).ReadJsonAsync(HttpStatusCode.OK);
+        await (await SendAsync(tenant.Client, Order, idle)).ReadJsonAsync(HttpStatusCode.OK);
+
+        server.Clock.Advance(TimeSpan.FromHours(24) + TimeSpan.FromSeconds(1));
+        await (await SendAsync(tenant.Client, Order, key)).ReadJsonAsync(HttpStatusCode.OK);
+        var retry = await SendAsync(tenant.Client, Order, key);
+
+        // The key's new answer replaced its expired one (not "interrupted", 502), and keeping it dropped
+        // every answer past its day, so the table does not grow with every key ever used.
+        Assert.Equal(["true"], retry.Headers.GetValues("Idempotent-Replayed"));
+        await server.WithDbAsync(async db => Assert.Equal([key], await db.IdempotentAnswers.Select(a => a.Key).ToListAsync()));
+    }
+
+    [Fact]
+    public async Task KeepingAnAnswerLeavesTheAnswersOfOtherKeys()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (otherKey, _) = await factory.CreateApiKeyAsync(tenant.BusinessId);
+        using var otherClient = factory.CreateApiClient(otherKey);
+        var (key, next) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+
+        // The same key under another API key, then another key under the same API key: each keeps its own answer.
+        await (await SendAsync(tenant.Client, Order, key)).ReadJsonAsync(HttpStatusCode.OK);
+        await (await SendAsync(otherClient, Order, key)).ReadJsonAsync(HttpStatusCode.OK);
+        await (await SendAsync(tenant.Client, Order, next)).ReadJsonAsync(HttpStatusCode.OK);
+
+        foreach (var (client, retried) in new[] { (tenant.Client, key), (otherClient, key), (tenant.Client, next) })
+        {
+            Assert.Equal(["true"], (await SendAsync(client, Order, retried)).Headers.GetValues("Idempotent-Replayed"));
+        }
+    }
+
+    [Fact]
     public async Task AKeptAnswerOutlivesARestart()
     {
         var databasePath = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
@@ -262,6 +300,24 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         Assert.Equal("1", meanwhile.Headers.RetryAfter?.ToString());
         await answered.ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal(["true"], afterwards.Headers.GetValues("Idempotent-Replayed"));
+        Assert.Equal(1, await MessagesOfAsync(server, tenant.KeyId));
+    }
+
+    [Fact]
+    public async Task ADifferentRequestWhileTheFirstWithItsKeyIsUnderWayGets422()
+    {
+        // Not 409 ("wait and retry"): waiting would not help, this key stands for another request.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Sandbox:GraphLatencyMilliseconds"] = "1500" });
+        var tenant = await server.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+
+        var first = SendAsync(tenant.Client, Order, key);
+        await WaitForAPendingMessageAsync(server, tenant.KeyId);
+        var other = await SendAsync(tenant.Client,
+            new { phone = "9876543211", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1,499" } }, key);
+
+        await other.AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED");
+        await (await first).ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal(1, await MessagesOfAsync(server, tenant.KeyId));
     }
 

@@ -138,6 +138,22 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Theory]
+    [InlineData("identity")]
+    [InlineData("Identity")]
+    public async Task ABodyDeclaredNotCompressedIsSent(string encoding)
+    {
+        // Content-Encoding: identity is "no encoding" (some HTTP libraries send it): the body is plain JSON, not a 415.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var content = new StringContent(
+            """{"phone":"919876543210","template_name":"order_confirmation","body_params":["a","b","c"]}""", Encoding.UTF8, "application/json");
+        content.Headers.ContentEncoding.Add(encoding);
+
+        var response = await tenant.Client.PostAsync("/api/v1/send-template", content);
+
+        Assert.Equal("queued", (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("delivery_status").GetString());
+    }
+
+    [Theory]
     [InlineData("", "A JSON request body is required.")]
     [InlineData("null", "A JSON request body is required.")]
     [InlineData("[]", "must be a JSON object")]

@@ -9,13 +9,16 @@ namespace TwaBot.Api.Http;
 /// </summary>
 public static class CompressedBodies
 {
-    /// <summary>The 415 for a request whose body is declared compressed; null for <c>identity</c> or none.</summary>
+    /// <summary>
+    /// The 415 for a request whose body is declared compressed; null for none, <c>identity</c> (in any list) or a
+    /// blank header (an empty Postman variable, as a blank key is no key).
+    /// </summary>
     public static ApiError? Refusal(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var encoding = request.Headers.ContentEncoding;
-        return encoding.Count > 0 && !encoding.ToString().Equals("identity", StringComparison.OrdinalIgnoreCase)
-            ? ApiErrors.UnsupportedMediaType($"Compressed bodies (Content-Encoding: {encoding}) are not accepted.")
-            : null;
+        var compressed = encoding.SelectMany(value => (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            .Any(coding => !coding.Equals("identity", StringComparison.OrdinalIgnoreCase));
+        return compressed ? ApiErrors.UnsupportedMediaType($"Compressed bodies (Content-Encoding: {encoding}) are not accepted.") : null;
     }
 }

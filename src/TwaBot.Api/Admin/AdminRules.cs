@@ -62,8 +62,10 @@ internal static class AdminRules
         ? ApiErrors.Validation("plan", "plan must be one of Starter, Growth, Pro.")
         : null;
 
-    public static ApiError? TimeZone(string? value) => TimeZones.IsKnown(value)
-        ? null
+    public static ApiError? TimeZone(string? value) =>
+        TimeZones.IsKnown(value) ? null
+        // A PATCH's null: quoting it as '' would read as if an empty text had been sent.
+        : value is null ? ApiErrors.Validation("time_zone", "time_zone cannot be null: give an IANA time zone (e.g. Asia/Kolkata).")
         : ApiErrors.Validation("time_zone", $"time_zone '{value}' is not an IANA time zone (e.g. Asia/Kolkata).");
 
     public static ApiError? Positive(string field, int? value) => value is < 1

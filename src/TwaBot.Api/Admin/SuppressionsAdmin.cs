@@ -86,8 +86,10 @@ internal static class SuppressionsAdmin
             return ApiErrors.InvalidPhone("phone", phone);
         }
 
-        var suppression = await services.Db.Suppressions.AsNoTracking()
-            .SingleOrDefaultAsync(s => s.BusinessId == id && s.Phone == normalized, cancellationToken);
+        // As a send sees it: the number's own row first, else its wa_id's.
+        var suppression = await SeenBySends(services.Db, id, normalized).AsNoTracking()
+            .OrderByDescending(s => s.Phone == normalized)
+            .FirstOrDefaultAsync(cancellationToken);
         return suppression is null ? ApiErrors.SuppressionNotFound(normalized) : TypedResults.Ok(new SuppressionResponse(View(suppression)));
     }
 
@@ -104,11 +106,18 @@ internal static class SuppressionsAdmin
             return ApiErrors.InvalidPhone("phone", phone);
         }
 
-        var removed = await services.Db.Suppressions
-            .Where(s => s.BusinessId == id && s.Phone == normalized)
-            .ExecuteDeleteAsync(cancellationToken);
+        // Both rows a send checks, or the number would stay suppressed after a 200.
+        var removed = await SeenBySends(services.Db, id, normalized).ExecuteDeleteAsync(cancellationToken);
         return removed == 0 ? ApiErrors.SuppressionNotFound(normalized) : TypedResults.Ok(OkResponse.Instance);
     }
+
+    /// <summary>
+    /// The rows a send to <paramref name="phone"/> checks (SuppressionLookup): the number's own, and the one kept under
+    /// the wa_id Meta gave it, where its customer's STOP lands (a Brazilian mobile's wa_id lacks the ninth digit).
+    /// </summary>
+    private static IQueryable<Suppression> SeenBySends(Data.TwaBotDbContext db, long businessId, string phone) =>
+        db.Suppressions.Where(s => s.BusinessId == businessId
+            && (s.Phone == phone || db.RecipientWaIds.Any(r => r.BusinessId == businessId && r.Phone == phone && r.WaId == s.Phone)));
 
     private static SuppressionView View(Suppression suppression) =>
         new(suppression.Phone, suppression.State, suppression.Reason, suppression.CreatedAt);

@@ -76,11 +76,14 @@ public static class ApiErrors
     public static ApiError WhatsAppTokenUnreadable() => Create(Status400BadRequest, ErrorCodes.WhatsAppNotConnected,
         "This business's WhatsApp access token cannot be read by the server. Reconnect WhatsApp to keep sending.");
 
-    /// <summary>The docs' text: <c>Template 'wrong_name' not found or not approved.</c></summary>
+    /// <summary>
+    /// The docs' text: <c>Template 'wrong_name' not found or not approved.</c> A zero-width space pasted with the name
+    /// is shown (as for a phone): unseen, the error would name a template that /templates lists.
+    /// </summary>
     public static ApiError TemplateNotFound(string name, string field) =>
         new(Status400BadRequest, new ErrorBody
         {
-            Error = $"Template '{name}' not found or not approved.",
+            Error = $"Template '{Visible(name, 512)}' not found or not approved.",
             ErrorCode = ErrorCodes.TemplateNotFound,
             Field = field,
         });
@@ -292,6 +295,9 @@ public static class ApiErrors
 
     public static ApiError WebhookVerificationFailed() => Create(Status403Forbidden, ErrorCodes.WebhookVerificationFailed,
         "Webhook verification failed: hub.mode must be subscribe and hub.verify_token must match.");
+
+    public static ApiError WebhookChallengeMissing() => Create(Status403Forbidden, ErrorCodes.WebhookVerificationFailed,
+        "Webhook verification failed: hub.challenge is missing; it is the value the handshake echoes.");
 
     private static ApiError Create(int status, string code, string message) =>
         new(status, new ErrorBody { Error = message, ErrorCode = code });

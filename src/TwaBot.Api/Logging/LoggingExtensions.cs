@@ -37,7 +37,7 @@ public static class LoggingExtensions
             .MinimumLevel.Override("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogEventLevel.Warning)
             .ReadFrom.Services(services)
             .Enrich.FromLogContext()
-            .Enrich.With<SecretRedaction>()
+            .Enrich.With(new SecretRedaction(ConfiguredSecrets(configuration)))
             .Enrich.With<ControlCharacterEscaping>()
             // A stop during start-up cancels it, and an address Kestrel cannot open or a database this server
             // must not use (a newer version's, another server's) stops it; the host reports each as "Hosting
@@ -50,6 +50,10 @@ public static class LoggingExtensions
             preserveStaticLogger: true);
         return builder;
     }
+
+    /// <summary>The secrets set in configuration whose text the logs must never show, whatever its shape.</summary>
+    private static string?[] ConfiguredSecrets(IConfiguration configuration) =>
+        [configuration["TwaBot:AdminKey"], configuration["TwaBot:Meta:AppSecret"]];
 
     /// <summary>The Serilog section; a value it cannot read stops the server as a configuration error, in one line.</summary>
     private static LoggerConfiguration ReadSettings(this LoggerConfiguration logger, IConfiguration configuration)

@@ -10,10 +10,21 @@ namespace TwaBot.Api.Logging;
 /// structure it sits, and every value of a property named after a secret header (the HTTP client's
 /// header logging gives <c>Authorization</c> and <c>X-Hub-Signature-256</c> as lists). Our own log
 /// lines never include them; this catches framework lines (ASP.NET's "Request starting … ?apikey=…") too.
+/// The configured secrets (<paramref name="configuredSecrets"/>: the admin key, the app secret) have no shape a
+/// pattern could know, so they are taken out wherever their exact text appears (a key pasted into a path).
 /// </summary>
-public sealed partial class SecretRedaction : ILogEventEnricher
+public sealed partial class SecretRedaction(IEnumerable<string?>? configuredSecrets = null) : ILogEventEnricher
 {
     public const string Redacted = "[redacted]";
+
+    /// <summary>
+    /// Shorter values are not looked for: the settings validated as secrets are at least this long, and a short
+    /// value would take ordinary words out of every line.
+    /// </summary>
+    private const int MinConfiguredSecretLength = 16;
+
+    private readonly string[] _configuredSecrets = [.. (configuredSecrets ?? [])
+        .Where(secret => secret is { Length: >= MinConfiguredSecretLength }).Select(secret => secret!).Distinct(StringComparer.Ordinal)];
 
     private static readonly HashSet<string> SecretHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -36,13 +47,13 @@ public sealed partial class SecretRedaction : ILogEventEnricher
     }
 
     /// <summary>The value with its secrets taken out, or null when it holds none.</summary>
-    private static LogEventPropertyValue? Redact(string? name, LogEventPropertyValue value)
+    private LogEventPropertyValue? Redact(string? name, LogEventPropertyValue value)
     {
         var secretName = name is not null && SecretHeaders.Contains(name);
         switch (value)
         {
             case ScalarValue { Value: string text }:
-                var redacted = secretName ? Redacted : Redact(text);
+                var redacted = secretName ? Redacted : RedactConfigured(Redact(text));
                 return ReferenceEquals(redacted, text) || redacted == text ? null : new ScalarValue(redacted);
             case SequenceValue sequence:
                 var elements = sequence.Elements.Select(element => Redact(name, element)).ToList();
@@ -74,6 +85,19 @@ public sealed partial class SecretRedaction : ILogEventEnricher
         result = Bearer().Replace(result, "Bearer " + Redacted);
         result = MetaToken().Replace(result, Redacted);
         return result == text ? text : result;
+    }
+
+    private string RedactConfigured(string text)
+    {
+        foreach (var secret in _configuredSecrets)
+        {
+            if (text.Contains(secret, StringComparison.Ordinal))
+            {
+                text = text.Replace(secret, Redacted, StringComparison.Ordinal);
+            }
+        }
+
+        return text;
     }
 
     private static bool MayHoldSecret(string text) =>

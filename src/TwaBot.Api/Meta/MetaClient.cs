@@ -202,7 +202,16 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
 
             var error = MetaError.TryParse(body, status)?.WithoutSecrets(connection.AccessToken);
             var retryAfter = MetaResilience.RetryAfterOf(response);
-            LogRefused(logger, status, error?.Code, error?.FbtraceId);
+            if (status >= 500)
+            {
+                // Not a refusal: Meta may have processed the call, and the log must not say it did not.
+                LogFailed(logger, status, error?.Code, error?.FbtraceId);
+            }
+            else
+            {
+                LogRefused(logger, status, error?.Code, error?.FbtraceId);
+            }
+
             var failure = status switch
             {
                 // A 5xx may come after Meta processed the call (Meta: treat it as "outcome unknown").
@@ -237,6 +246,9 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Meta refused a call: HTTP {Status}, code {Code}, fbtrace {FbtraceId}")]
     private static partial void LogRefused(ILogger logger, int status, int? code, string? fbtraceId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta failed a call: HTTP {Status}, code {Code}, fbtrace {FbtraceId}; whether it processed the call is unknown")]
+    private static partial void LogFailed(ILogger logger, int status, int? code, string? fbtraceId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Meta could not be reached: {Error}")]
     private static partial void LogUnreachable(ILogger logger, HttpRequestError error);

@@ -64,6 +64,13 @@ public static class SandboxInboundApi
                 "No business with a sandbox WhatsApp connection matches; give business_id or phone_number_id.");
         }
 
+        // Given both, they must agree: the message would otherwise land in another business's conversations.
+        if (request.BusinessId is { } businessId && businessId != connection.BusinessId)
+        {
+            return ApiErrors.Validation("business_id",
+                $"phone_number_id {request.PhoneNumberId} belongs to business {connection.BusinessId}, not {businessId}; give one of them, or both of the same business.");
+        }
+
         var at = request.Timestamp is { } seconds ? DateTimeOffset.FromUnixTimeSeconds(seconds) : time.GetUtcNow();
         var (wamid, delivered) = await webhooks.DeliverInboundAsync(
             connection.WabaId, connection.PhoneNumberId, connection.DisplayPhoneNumber ?? "15550000000", from, request.Name, request.Text, at);

@@ -16,6 +16,8 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
 {
     private static readonly string[] Names = ["phone", "template", "lang", "params", "message", Idempotency.IdempotencyRequest.QueryName];
 
+    private const string MangledParams = "¶ms=";
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>A parameter that is given twice or cannot be decoded; answered at the validation step.</summary>
@@ -53,6 +55,14 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
                 problem ??= ApiErrors.Validation(name,
                     $"{name} is not valid URL encoding of UTF-8 text (e.g. é is %C3%A9, not %E9); encode the value as UTF-8.");
                 continue;
+            }
+
+            // The public docs' own example shows "&params=" as "¶ms=" (an HTML page read "&para" as the ¶ entity);
+            // copied as shown, params would be part of lang's (or template's) value, refused as a bad language.
+            if (value.Contains(MangledParams, StringComparison.Ordinal))
+            {
+                problem ??= ApiErrors.Validation(name,
+                    $"{name} contains '{MangledParams}', which is '&params=' as an HTML page shows it (&para is the ¶ sign): write &params= in the URL.");
             }
 
             if (name == "phone" && rawValue.StartsWith('+'))

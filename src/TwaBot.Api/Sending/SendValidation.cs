@@ -16,6 +16,7 @@ public static partial class SendValidation
     public const int MaxCaptionLength = 1024;
     public const int MaxParameters = 30;
     public const int MaxParameterLength = 1024;
+    public const int MaxFilenameLength = 240;
     public const string DefaultLanguage = "en";
 
     public static readonly IReadOnlyList<string> MediaTypes = ["image", "document", "video", "audio"];
@@ -73,7 +74,7 @@ public static partial class SendValidation
                 "media_url is required and must be an absolute http(s) URL of a publicly accessible file, with spaces and invisible characters percent-encoded.");
         }
 
-        var caption = Optional(request.Caption);
+        var caption = OptionalText(request.Caption);
         if (caption is not null && mediaType == "audio")
         {
             return ApiErrors.Validation("caption", "caption is not supported for audio: WhatsApp shows captions on images, videos and documents only.");
@@ -89,10 +90,17 @@ public static partial class SendValidation
             return ApiErrors.Validation("caption", $"caption must be at most {MaxCaptionLength} characters.");
         }
 
-        var filename = Optional(request.Filename);
-        if (filename is { Length: > 240 })
+        var filename = OptionalText(request.Filename);
+        if (filename is not null && Characters(filename) > MaxFilenameLength)
         {
-            return ApiErrors.Validation("filename", "filename must be at most 240 characters.");
+            return ApiErrors.Validation("filename", $"filename must be at most {MaxFilenameLength} characters.");
+        }
+
+        // A file's name is one line on the customer's phone: a line break, tab or NUL comes from a broken client.
+        if (filename is not null && filename.AsSpan().IndexOfAny(LineControlCharacters) is >= 0 and var controlAt)
+        {
+            return ApiErrors.Validation("filename",
+                $"filename must be one line without control characters (found U+{(int)filename[controlAt]:X4} at position {controlAt + 1}).");
         }
 
         if (Phone("phone", request.Phone, out var phone) is { } phoneError)
@@ -193,6 +201,12 @@ public static partial class SendValidation
     /// <summary>A trimmed optional text, or null when it is absent or blank.</summary>
     private static string? Optional(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
+    /// <summary>
+    /// A trimmed optional text the customer reads (caption, filename), or null when a reader would see nothing
+    /// in it: a text of only zero-width spaces or direction marks is empty, as it is for a message.
+    /// </summary>
+    private static string? OptionalText(string? value) => IsBlank(value) ? null : value!.Trim();
+
     private static ApiError? Message(string field, string? value) =>
         IsBlank(value) ? ApiErrors.Validation(field, $"{field} is required.")
         : Unprintable(field, value!)
@@ -217,6 +231,10 @@ public static partial class SendValidation
 
     private static readonly SearchValues<char> ControlCharacters = SearchValues.Create(
         Enumerable.Range(0, 160).Select(c => (char)c).Where(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')).ToArray());
+
+    /// <summary>Every control character, line breaks and tabs too: for one-line texts such as a filename.</summary>
+    private static readonly SearchValues<char> LineControlCharacters = SearchValues.Create(
+        Enumerable.Range(0, 160).Select(c => (char)c).Where(char.IsControl).ToArray());
 
     /// <summary>
     /// Characters as a reader counts them and as Meta reportedly counts its limits: Unicode code points,

@@ -63,9 +63,13 @@ public static class WebhooksApi
         ServerMode serverMode)
     {
         var expected = options.Value.Meta.VerifyToken ?? (serverMode.IsSandbox ? SandboxVerifyToken : null);
-        return mode == "subscribe" && challenge is not null && expected is not null && token is not null && SameSecret(token, expected)
-            ? TypedResults.Text(challenge, "text/plain")
-            : ApiErrors.WebhookVerificationFailed();
+        if (mode != "subscribe" || expected is null || token is null || !SameSecret(token, expected))
+        {
+            return ApiErrors.WebhookVerificationFailed();
+        }
+
+        // Mode and token are right: say what is missing instead of blaming them (a hand-made check often leaves it out).
+        return challenge is null ? ApiErrors.WebhookChallengeMissing() : TypedResults.Text(challenge, "text/plain");
     }
 
     private static async Task<IResult> Receive(

@@ -124,4 +124,18 @@ public class BusinessesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var business = (await (await admin.GetAsync($"/admin/v1/businesses/{id}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business");
         Assert.Equal("Stays", business.GetProperty("name").GetString());
     }
+
+    [Fact]
+    public async Task ANullTimeZoneIsCalledNullNotAnEmptyText()
+    {
+        var id = await factory.CreateBusinessAsync(plan: "Growth", name: "Zone");
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PatchAsync($"/admin/v1/businesses/{id}",
+            new StringContent("""{"time_zone":null}""", System.Text.Encoding.UTF8, "application/json"));
+
+        var error = (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("error").GetString();
+        Assert.Contains("null", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("''", error, StringComparison.Ordinal);
+    }
 }

@@ -60,6 +60,20 @@ public class LogSecrecyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AConfiguredAdminKeyInAPathIsNotLogged()
+    {
+        // The configured admin key has no twb_ shape (README suggests `openssl rand -hex 24`): only its own text can tell it.
+        using var admin = _factory.CreateAdminClient();
+
+        await admin.GetAsync($"/admin/v1/businesses/{TwaBotApiFactory.AdminKey}");
+        await admin.GetAsync($"/nowhere/{TwaBotApiFactory.AdminKey}/x");
+
+        var logs = _factory.Logs.AllText();
+        Assert.Contains("/nowhere/", logs, StringComparison.Ordinal);
+        Assert.DoesNotContain(TwaBotApiFactory.AdminKey, logs, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ATokenMetasErrorEchoesIsNeitherLoggedNorAnswered()
     {
         // Not shaped like Meta's (EAA…), so only the connection's own token tells the redaction what to take out.

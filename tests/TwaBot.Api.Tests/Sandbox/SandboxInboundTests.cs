@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Tests.Infrastructure;
 
@@ -72,6 +73,25 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     }
 
     [Fact]
+    public async Task ABusinessIdAndAPhoneNumberIdOfTwoBusinessesAreRefusedNotDeliveredToEither()
+    {
+        // The phone_number_id used to win silently: the message landed in the other business's conversations.
+        var first = await factory.CreateSendingTenantAsync();
+        var second = await factory.CreateSendingTenantAsync();
+        var secondNumber = "";
+        await factory.WithDbAsync(async db => secondNumber = await db.WhatsAppConnections
+            .Where(w => w.BusinessId == second.BusinessId).Select(w => w.PhoneNumberId).SingleAsync());
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync("/sandbox/v1/inbound",
+            new { business_id = first.BusinessId, phone_number_id = secondNumber, from = "919876500123", text = "Hi" });
+
+        Assert.Equal("business_id", (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        await factory.ApplyWebhooksAsync();
+        await factory.WithDbAsync(async db => Assert.False(await db.Contacts.AnyAsync(c => c.Phone == "919876500123")));
+    }
+
+    [Fact]
     public async Task ABrazilianMobileWritesFromItsWaIdAsAtMeta()
     {
         // Meta names many Brazilian mobiles by a wa_id without the ninth digit; the emulator's send answers say so,
@@ -84,7 +104,6 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         await factory.ApplyWebhooksAsync();
 
         await factory.WithDbAsync(async db => Assert.Equal(["551187654321"],
-            await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(
-                db.Contacts.Where(c => c.BusinessId == tenant.BusinessId).Select(c => c.Phone))));
+            await db.Contacts.Where(c => c.BusinessId == tenant.BusinessId).Select(c => c.Phone).ToListAsync()));
     }
 }

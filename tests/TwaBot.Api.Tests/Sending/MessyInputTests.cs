@@ -49,6 +49,22 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         await AssertNothingStoredAsync(tenant);
     }
 
+    [Theory]
+    // The API docs' example as their page shows it, "&params=" rendered "¶ms=", percent-encoded as a browser or Postman sends it.
+    [InlineData("phone=919876543210&template=order_confirmation&lang=en%C2%B6ms=Rahul,ORD-12345,%E2%82%B91499", "lang")]
+    [InlineData("phone=919876543210&template=order_confirmation%C2%B6ms=Rahul,ORD-12345,%E2%82%B91499", "template")]
+    public async Task TheDocsQuickSendExampleCopiedWithItsPilcrowSaysWhatIsWrong(string query, string field)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.GetAsync("/api/v1/quick-send?" + query);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal(field, json.GetProperty("field").GetString());
+        Assert.Contains("&params=", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await AssertNothingStoredAsync(tenant);
+    }
+
     [Fact]
     public async Task AQuickSendMessageInLatin1IsRefusedNotSentAsPercentSigns()
     {
@@ -172,6 +188,37 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task ALatin1BodyLabelledAsJsonIsRefusedAsNotUtf8()
+    {
+        // A PHP or Windows client that writes "José" in Latin-1 without saying so: the byte E9 alone is no UTF-8.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var body = Encoding.Latin1.GetBytes("""{"phone":"919876543210","template_name":"order_confirmation","body_params":["José","b","c"]}""");
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/json");
+
+        var response = await tenant.Client.PostAsync("/api/v1/send-template", content);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("body_params[0]", json.GetProperty("field").GetString());
+        Assert.Contains("not valid UTF-8", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await AssertNothingStoredAsync(tenant);
+    }
+
+    [Fact]
+    public async Task AnEscapeOfHalfAnEmojiIsRefusedAsSuch()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210");
+
+        var response = await tenant.Client.PostAsync("/api/v1/send-text",
+            new StringContent("""{"phone":"919876543210","message":"Thanks \ud83d"}""", Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("message", json.GetProperty("field").GetString());
+        Assert.Contains("unpaired surrogate", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AFieldGivenTwiceIsRefusedNotSentToTheLastOne()
     {
         var tenant = await factory.CreateSendingTenantAsync();
@@ -214,6 +261,55 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         Assert.Equal(field, (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
     }
 
+    [Theory]
+    [InlineData("Invoice\n123.pdf", "U+000A at position 8")]
+    [InlineData("Invoice\u0000.pdf", "U+0000 at position 8")]
+    [InlineData("Invoice\t123.pdf", "U+0009 at position 8")]
+    public async Task AFilenameThatIsNotOneLineIsRefusedNotSentToMeta(string filename, string says)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210");
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-media",
+            new { phone = "919876543210", media_type = "document", media_url = "https://example.com/invoice.pdf", filename });
+
+        var error = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("filename", error.GetProperty("field").GetString());
+        Assert.Contains(says, error.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await AssertNothingStoredAsync(tenant);
+    }
+
+    [Fact]
+    public async Task AFilenameIsCountedInCharactersLikeEveryOtherLimit()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210");
+        // 236 emoji and ".pdf": 240 characters, though 476 UTF-16 units.
+        var longest = string.Concat(Enumerable.Repeat("📄", 236)) + ".pdf";
+
+        var atTheLimit = await tenant.Client.PostAsJsonAsync("/api/v1/send-media",
+            new { phone = "919876543210", media_type = "document", media_url = "https://example.com/a.pdf", filename = longest });
+        var overIt = await tenant.Client.PostAsJsonAsync("/api/v1/send-media",
+            new { phone = "919876543210", media_type = "document", media_url = "https://example.com/a.pdf", filename = "📄" + longest });
+
+        await atTheLimit.ReadJsonAsync(HttpStatusCode.OK);
+        var error = await overIt.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("filename", error.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task ACaptionOfOnlyInvisibleCharactersIsAnEmptyCaption()
+    {
+        // As for "": a form tool's zero-width space is no caption, so audio (which takes none) is sent.
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210");
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-media",
+            new { phone = "919876543210", media_type = "audio", media_url = "https://example.com/a.ogg", caption = "\u200b\u00a0" });
+
+        Assert.Equal("audio", (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("media_type").GetString());
+    }
+
     [Fact]
     public async Task AnInvalidPhoneIsEchoedWithItsInvisibleCharactersShown()
     {
@@ -224,6 +320,23 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
 
         var error = (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "INVALID_PHONE")).GetProperty("error").GetString();
         Assert.Contains("'98765\\u2063x43210'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnUnknownTemplateNameIsEchoedWithItsInvisibleCharactersShown()
+    {
+        // Copied from a chat or a document, the name brought a zero-width space: the error must show why
+        // "order_confirmation", which /templates lists, was not found.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var posted = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = Template + "\u200b", body_params = new[] { "a", "b", "c" } });
+        var quick = await tenant.Client.GetAsync($"/api/v1/quick-send?phone=919876543210&template={Template}%E2%80%8B&params=a,b,c");
+
+        Assert.Equal("Template 'order_confirmation\\u200B' not found or not approved.",
+            (await posted.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND")).GetProperty("error").GetString());
+        Assert.Equal("Template 'order_confirmation\\u200B' not found or not approved.",
+            (await quick.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND")).GetProperty("error").GetString());
     }
 
     [Fact]

@@ -36,6 +36,25 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task TheAdminApiFindsAndLiftsTheStopASendToTheNumberIsRefusedFor()
+    {
+        // The send named the dialled number as suppressed while the admin API answered "not suppressed" for it and
+        // could not lift it: the row is under the wa_id, which the operator never sees.
+        var tenant = await factory.CreateSendingTenantAsync();
+        (await SendTemplateAsync(tenant, Dialled)).EnsureSuccessStatusCode();
+        await factory.CustomerWritesAsync(tenant.BusinessId, WaId, "STOP");
+        using var admin = factory.CreateAdminClient();
+
+        var found = await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions/{Dialled}");
+        var removed = await admin.DeleteAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions/{Dialled}");
+        var resent = await SendTemplateAsync(tenant, Dialled);
+
+        Assert.Equal("opted_out", (await found.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("suppression").GetProperty("state").GetString());
+        await removed.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.OK, resent.StatusCode);
+    }
+
+    [Fact]
     public async Task AMessageFromTheWaIdOpensTheWindowForTheNumber()
     {
         var tenant = await factory.CreateSendingTenantAsync();

@@ -116,6 +116,20 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task MetasHttp500IsNotLoggedAsARefusal()
+    {
+        // The caller hears "may still be delivered"; the log said "Meta refused a call", which reads as "nothing sent".
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876540500", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+
+        var logs = factory.Logs.AllText();
+        Assert.Contains("Meta failed a call: HTTP 500", logs, StringComparison.Ordinal);
+        Assert.DoesNotContain("Meta refused a call: HTTP 500", logs, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ASendWithAnUnknownOutcomeIsFollowedByItsReferenceUntilMetaSettlesIt()
     {
         var tenant = await factory.CreateSendingTenantAsync();

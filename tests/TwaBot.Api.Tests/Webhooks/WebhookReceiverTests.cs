@@ -34,6 +34,19 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         await response.AssertErrorAsync(HttpStatusCode.Forbidden, "WEBHOOK_VERIFICATION_FAILED");
     }
 
+    [Fact]
+    public async Task AHandshakeWithoutAChallengeSaysSoRatherThanBlamingTheToken()
+    {
+        using var client = factory.CreateClient();
+
+        var response = await client.GetAsync("/webhooks/meta?hub.mode=subscribe&hub.verify_token=twabot-sandbox-verify-token");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.Forbidden, "WEBHOOK_VERIFICATION_FAILED");
+        var error = json.GetProperty("error").GetString();
+        Assert.Contains("hub.challenge", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("verify_token must match", error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("sha256=0000000000000000000000000000000000000000000000000000000000000000")]

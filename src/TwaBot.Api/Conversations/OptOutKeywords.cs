@@ -2,12 +2,19 @@ namespace TwaBot.Api.Conversations;
 
 /// <summary>
 /// Customer keywords that opt out of, or back into, messages from the business. The whole message
-/// must be the keyword (any letter case, surrounding spaces ignored): "stop it" is a conversation.
+/// must be the keyword (any letter case, surrounding spaces and punctuation ignored: "Stop." and "STOP!"
+/// are as clear as "STOP"): "stop it" is a conversation.
 /// </summary>
 public static class OptOutKeywords
 {
     private static readonly string[] OptOut = ["STOP", "UNSUBSCRIBE"];
     private static readonly string[] OptIn = ["START", "SUBSCRIBE"];
+
+    /// <summary>
+    /// What a keyboard or a habit adds around a word: stops, exclamation and question marks, quotes (full-width
+    /// ones and an ellipsis become these in the normalization below).
+    /// </summary>
+    private static readonly char[] PunctuationAround = ['.', '!', '?', '¡', '¿', ',', ';', ':', '"', '\'', '“', '”', '‘', '’', '。'];
 
     public static bool IsOptOut(string? text) => Matches(text, OptOut);
 
@@ -34,7 +41,8 @@ public static class OptOutKeywords
             return false; // not valid Unicode (a lone surrogate): no keyword
         }
 
-        var seen = string.Concat(normalized.Where(c => char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format)).Trim();
+        var seen = string.Concat(normalized.Where(c => char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format))
+            .Trim().Trim(PunctuationAround).Trim();
         return keywords.Any(k => string.Equals(seen, k, StringComparison.OrdinalIgnoreCase));
     }
 }

@@ -103,7 +103,11 @@ public sealed partial class WebhookApplier(
             }
             else
             {
-                await db.Suppressions.Where(s => s.BusinessId == businessId && s.Phone == message.From && s.State == SuppressionStates.OptedOut)
+                // The customer writes from the wa_id Meta gave the number; an opt-out kept under the number itself
+                // (entered through the admin API) is the same customer's, and a send checks both (SuppressionLookup).
+                await db.Suppressions.Where(s => s.BusinessId == businessId && s.State == SuppressionStates.OptedOut
+                        && (s.Phone == message.From
+                            || db.RecipientWaIds.Any(r => r.BusinessId == businessId && r.WaId == message.From && r.Phone == s.Phone)))
                     .ExecuteDeleteAsync(cancellationToken);
             }
         }

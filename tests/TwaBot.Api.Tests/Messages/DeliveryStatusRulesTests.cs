@@ -95,6 +95,15 @@ public class DeliveryStatusRulesTests
     [InlineData("\u00A0start\u00A0", false, true)]   // no-break spaces around it
     [InlineData("S T O P", false, false)]
     [InlineData("\uD800STOP", false, false)]          // not valid Unicode: no keyword, no exception
+    [InlineData("Stop.", true, false)]
+    [InlineData("STOP!!", true, false)]
+    [InlineData("\u201CUnsubscribe\u201D", true, false)] // in curly quotes
+    [InlineData("stop\u2026", true, false)]          // an ellipsis
+    [InlineData("\uFF33\uFF34\uFF2F\uFF30\uFF01", true, false)] // full-width ＳＴＯＰ！
+    [InlineData("Start!", false, true)]
+    [InlineData("S.T.O.P", false, false)]
+    [InlineData("stop. thanks", false, false)]
+    [InlineData("STOP-", false, false)]
     public void KeywordsMatchTheWholeMessage(string? text, bool optOut, bool optIn)
     {
         Assert.Equal(optOut, OptOutKeywords.IsOptOut(text));

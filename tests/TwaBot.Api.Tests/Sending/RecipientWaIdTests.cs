@@ -55,6 +55,22 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task AStartFromTheWaIdLiftsAnOptOutEnteredUnderTheNumber()
+    {
+        // An operator records a customer's opt-out by the number they dial; the customer writes START from the wa_id.
+        var tenant = await factory.CreateSendingTenantAsync();
+        (await SendTemplateAsync(tenant, Dialled)).EnsureSuccessStatusCode();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions",
+            new { phone = Dialled, state = "opted_out" })).EnsureSuccessStatusCode();
+        await (await SendTemplateAsync(tenant, Dialled)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+
+        await factory.CustomerWritesAsync(tenant.BusinessId, WaId, "START");
+
+        Assert.Equal(HttpStatusCode.OK, (await SendTemplateAsync(tenant, Dialled)).StatusCode);
+    }
+
+    [Fact]
     public async Task AMessageFromTheWaIdOpensTheWindowForTheNumber()
     {
         var tenant = await factory.CreateSendingTenantAsync();

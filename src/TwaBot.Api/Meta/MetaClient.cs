@@ -229,6 +229,7 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
         }
         catch (TimeoutRejectedException)
         {
+            LogTimedOut(logger);
             return ([], 0, MetaFailure.Unavailable("Meta did not answer in time.") with { MayHaveBeenSent = true });
         }
         catch (HttpRequestException failed)
@@ -240,6 +241,7 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            LogTimedOut(logger);
             return ([], 0, MetaFailure.Unavailable("Meta did not answer in time.") with { MayHaveBeenSent = true });
         }
     }
@@ -249,6 +251,10 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Meta failed a call: HTTP {Status}, code {Code}, fbtrace {FbtraceId}; whether it processed the call is unknown")]
     private static partial void LogFailed(ILogger logger, int status, int? code, string? fbtraceId);
+
+    // The caller hears "may still be delivered"; without this line an operator saw only the 502.
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta did not answer in time; whether it processed the call is unknown")]
+    private static partial void LogTimedOut(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Meta could not be reached: {Error}")]
     private static partial void LogUnreachable(ILogger logger, HttpRequestError error);

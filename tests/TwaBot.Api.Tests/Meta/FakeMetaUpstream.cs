@@ -23,13 +23,18 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
     private readonly ServiceProvider _clientServices;
 
     private readonly AttemptCounter _attempts;
+    private readonly ClientLog _clientLog;
 
-    private FakeMetaUpstream(WebApplication app, ServiceProvider clientServices, AttemptCounter attempts)
+    private FakeMetaUpstream(WebApplication app, ServiceProvider clientServices, AttemptCounter attempts, ClientLog clientLog)
     {
         _app = app;
         _clientServices = clientServices;
         _attempts = attempts;
+        _clientLog = clientLog;
     }
+
+    /// <summary>What the client logged, one rendered message per line.</summary>
+    public IReadOnlyCollection<string> ClientLogLines => _clientLog.Lines;
 
     /// <summary>HTTP attempts the client made, including those whose connection was refused.</summary>
     public int Attempts => _attempts.Count;
@@ -57,15 +62,16 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
         options.Meta.Resilience.AttemptTimeoutSeconds = 5;
         options.Meta.Resilience.TotalTimeoutSeconds = 15;
         resilience?.Invoke(options.Meta.Resilience);
+        var clientLog = new ClientLog();
         var services = new ServiceCollection()
-            .AddLogging()
+            .AddLogging(logging => logging.AddProvider(clientLog))
             .AddSingleton(Options.Create(options))
             .AddSingleton<IMetaGraphAddress>(new FixedAddress(new Uri($"http://127.0.0.1:{port}/v23.0/")))
             .AddMetaClient();
         var attempts = new AttemptCounter();
         // Innermost, under the pipeline: counts each attempt; the primary handler stays the production one.
         services.AddHttpClient<MetaClient>().ConfigureAdditionalHttpMessageHandlers((handlers, _) => handlers.Add(attempts));
-        var fake = new FakeMetaUpstream(app, services.BuildServiceProvider(), attempts);
+        var fake = new FakeMetaUpstream(app, services.BuildServiceProvider(), attempts, clientLog);
         app.Run(fake.HandleAsync);
         if (listen)
         {
@@ -174,6 +180,27 @@ internal sealed class AttemptCounter : DelegatingHandler
     {
         Interlocked.Increment(ref _count);
         return base.SendAsync(request, cancellationToken);
+    }
+}
+
+/// <summary>Keeps the client's log messages, so tests can read what an operator would see.</summary>
+internal sealed class ClientLog : ILoggerProvider, ILogger
+{
+    private readonly ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyCollection<string> Lines => _lines;
+
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        _lines.Enqueue(formatter(state, exception));
+
+    public void Dispose()
+    {
     }
 }
 

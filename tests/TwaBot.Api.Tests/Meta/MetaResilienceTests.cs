@@ -115,6 +115,8 @@ public class MetaResilienceTests
         var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
         Assert.Equal(MetaFailureKind.Unavailable, failure.Kind);
         Assert.Single(meta.Calls);
+        // An operator sees why the caller got "may still be delivered", not only the 502.
+        Assert.Contains(meta.ClientLogLines, line => line.StartsWith("Meta did not answer in time", StringComparison.Ordinal));
     }
 
     [Theory]

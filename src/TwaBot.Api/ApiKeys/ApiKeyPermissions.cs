@@ -11,15 +11,19 @@ public static class ApiKeyPermissions
 
     public static IReadOnlyList<string> Known { get; } = [SendTemplate, SendText, SendMedia, SendOtp, All];
 
-    public static bool IsKnown(string permission) => Known.Contains(permission);
+    /// <summary>In any letter case ("SEND_TEXT"), as the admin API reads plans and states.</summary>
+    public static bool IsKnown(string permission) => Canonical(permission) is not null;
 
     public static bool Grants(IReadOnlyCollection<string> held, string needed) =>
         held.Contains(All) || held.Contains(needed);
 
-    /// <summary>Stored form: known names only, de-duplicated; <c>*</c> alone when present.</summary>
+    /// <summary>Stored form: known names only, as the docs spell them, de-duplicated; <c>*</c> alone when present.</summary>
     public static List<string> Normalize(IEnumerable<string> permissions)
     {
-        var distinct = permissions.Distinct(StringComparer.Ordinal).ToList();
-        return distinct.Contains(All) ? [All] : Known.Where(distinct.Contains).ToList();
+        var named = permissions.Select(Canonical).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        return named.Contains(All) ? [All] : Known.Where(named.Contains).ToList();
     }
+
+    private static string? Canonical(string permission) =>
+        Known.FirstOrDefault(known => string.Equals(known, permission, StringComparison.OrdinalIgnoreCase));
 }

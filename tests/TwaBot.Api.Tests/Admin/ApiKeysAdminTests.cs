@@ -38,6 +38,7 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     [Theory]
     [InlineData(new[] { "send_text", "*", "send_text" }, new[] { "*" })] // "*" grants everything: stored alone
     [InlineData(new[] { "send_otp", "send_template", "send_otp" }, new[] { "send_template", "send_otp" })] // once each, in the docs' order
+    [InlineData(new[] { "SEND_TEXT", "Send_Template", "send_text" }, new[] { "send_template", "send_text" })] // any case, as plan and state
     public async Task PermissionsAreStoredOnceEachAndAStarAlone(string[] given, string[] stored)
     {
         var businessId = await factory.CreateBusinessAsync();

@@ -27,8 +27,9 @@ public static class GraphErrors
     public static IResult InvalidToken() =>
         Error(401, 190, "Invalid OAuth access token - Cannot parse access token", "Error validating access token: the token is not valid for this object.");
 
-    public static IResult UnknownObject(string id) => Error(400, 100,
-        $"Unsupported post request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
+    /// <summary>Meta names the request's method: "Unsupported get request." for a read, "post" for a write.</summary>
+    public static IResult UnknownObject(string id, string method) => Error(400, 100,
+        $"Unsupported {method.ToLowerInvariant()} request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
         subcode: 33, type: "GraphMethodException");
 
     public static IResult InvalidParameter(string details) => Error(400, 100, "Invalid parameter", details);

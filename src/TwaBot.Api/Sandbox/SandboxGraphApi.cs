@@ -44,7 +44,7 @@ public static class SandboxGraphApi
             .SingleOrDefaultAsync(w => w.PhoneNumberId == phoneNumberId && w.IsSandbox, cancellationToken);
         if (connection is null)
         {
-            return GraphErrors.UnknownObject(phoneNumberId);
+            return GraphErrors.UnknownObject(phoneNumberId, request.Method);
         }
 
         if (!BearerMatches(request, tokens.Unprotect(connection)))
@@ -358,7 +358,7 @@ public static class SandboxGraphApi
     {
         var connections = await db.WhatsAppConnections.AsNoTracking()
             .Where(w => w.WabaId == wabaId && w.IsSandbox).ToListAsync(cancellationToken);
-        return connections.Count == 0 ? GraphErrors.UnknownObject(wabaId)
+        return connections.Count == 0 ? GraphErrors.UnknownObject(wabaId, request.Method)
             : connections.Any(connection => BearerMatches(request, tokens.Unprotect(connection))) ? null
             : GraphErrors.InvalidToken();
     }

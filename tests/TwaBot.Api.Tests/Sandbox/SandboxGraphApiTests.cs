@@ -29,6 +29,27 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(100, error.GetProperty("code").GetInt32());
     }
 
+    [Theory]
+    [InlineData("GET", "(#100) Unsupported get request.")]
+    [InlineData("POST", "(#100) Unsupported post request.")]
+    public async Task AnUnknownAccountIsMetasErrorNamingTheMethod(string method, string starts)
+    {
+        var (client, _) = await GraphClientAsync();
+
+        using var request = new HttpRequestMessage(new HttpMethod(method), "/sandbox/graph/v23.0/999000111222333/message_templates");
+        if (method == "POST")
+        {
+            request.Content = JsonContent.Create(new { name = "x", language = "en", category = "UTILITY", components = Array.Empty<object>() });
+        }
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal((100, 33), (error.GetProperty("code").GetInt32(), error.GetProperty("error_subcode").GetInt32()));
+        Assert.StartsWith(starts, error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ItsCursorsPageThroughEveryTemplate()
     {

@@ -180,6 +180,10 @@ public static class ApiErrors
     public static ApiError MalformedJson() => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
         "Request body is not valid JSON.");
 
+    /// <summary>System.Text.Json reads 64 levels by default; no body of this API needs more than three.</summary>
+    public static ApiError TooDeeplyNestedJson() => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
+        "Request body nests objects and arrays more than 64 levels deep, which is not read.");
+
     public static ApiError MissingBody() => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
         "A JSON request body is required.");
 

@@ -88,7 +88,10 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         // Syntax errors come from the reader, itself a JsonException; type errors from converters.
         if (exception.InnerException is JsonException || field is null)
         {
-            return ApiErrors.MalformedJson();
+            // The reader's depth limit is no syntax error: the body may be valid JSON, only deeper than is read.
+            return exception.Message.StartsWith("The maximum configured depth", StringComparison.Ordinal)
+                ? ApiErrors.TooDeeplyNestedJson()
+                : ApiErrors.MalformedJson();
         }
 
         // The serializer's only hint that a property is unknown (admin bodies reject them) or given twice

@@ -177,6 +177,7 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [InlineData("\"919876543210\"", "must be a JSON object")]
     [InlineData("hello", "not valid JSON")]
     [InlineData("<xml/>", "not valid JSON")]
+    [InlineData("{\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", "more than 64 levels deep")] // valid JSON, in a field nobody reads
     public async Task ABodyThatIsNotAJsonObjectSaysWhatItIs(string body, string says)
     {
         var tenant = await factory.CreateSendingTenantAsync();

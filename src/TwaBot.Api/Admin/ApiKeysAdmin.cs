@@ -13,10 +13,10 @@ internal static class ApiKeysAdmin
     {
         admin.MapPost("/businesses/{id:long}/api-keys", Create).WithName("AdminCreateApiKey").ReadsJsonBody()
             .WithExamples(SeedExamples.CreateApiKeyRequest, (StatusCodes.Status201Created, SeedExamples.CreatedApiKeyResponse));
-        admin.MapGet("/businesses/{id:long}/api-keys", List).WithName("AdminListApiKeys");
-        admin.MapGet("/api-keys/{keyId:long}", Get).WithName("AdminGetApiKey");
+        admin.MapGet("/businesses/{id:long}/api-keys", List).WithName("AdminListApiKeys").NeverAnswers(StatusCodes.Status400BadRequest);
+        admin.MapGet("/api-keys/{keyId:long}", Get).WithName("AdminGetApiKey").NeverAnswers(StatusCodes.Status400BadRequest);
         admin.MapPatch("/api-keys/{keyId:long}", Update).WithName("AdminUpdateApiKey").ReadsJsonBody();
-        admin.MapDelete("/api-keys/{keyId:long}", Revoke).WithName("AdminRevokeApiKey");
+        admin.MapDelete("/api-keys/{keyId:long}", Revoke).WithName("AdminRevokeApiKey").NeverAnswers(StatusCodes.Status400BadRequest);
     }
 
     private static async Task<Results<Created<ApiKeyResponse>, ApiError>> Create(

@@ -11,9 +11,9 @@ internal static class BusinessesAdmin
 {
     public static void MapBusinessesAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/businesses", Create).WithName("AdminCreateBusiness").ReadsJsonBody()
+        admin.MapPost("/businesses", Create).WithName("AdminCreateBusiness").ReadsJsonBody().NeverAnswers(StatusCodes.Status404NotFound)
             .WithExamples(SeedExamples.CreateBusinessRequest, (StatusCodes.Status201Created, SeedExamples.BusinessResponse));
-        admin.MapGet("/businesses/{id:long}", Get).WithName("AdminGetBusiness");
+        admin.MapGet("/businesses/{id:long}", Get).WithName("AdminGetBusiness").NeverAnswers(StatusCodes.Status400BadRequest);
         admin.MapPatch("/businesses/{id:long}", Update).WithName("AdminUpdateBusiness").ReadsJsonBody();
     }
 

@@ -40,7 +40,7 @@ internal static partial class TemplatesAdmin
         admin.MapPost("/businesses/{id:long}/templates", Create).WithName("AdminCreateTemplate").ReadsJsonBody()
             .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status429TooManyRequests,
                 StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
-        admin.MapGet("/businesses/{id:long}/templates/{templateId:long}", Get).WithName("AdminGetTemplate");
+        admin.MapGet("/businesses/{id:long}/templates/{templateId:long}", Get).WithName("AdminGetTemplate").NeverAnswers(StatusCodes.Status400BadRequest);
         admin.MapPost("/businesses/{id:long}/templates/sync", Sync).WithName("AdminSyncTemplates")
             .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status429TooManyRequests,
                 StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);

@@ -17,7 +17,7 @@ internal static class WhatsAppAdmin
     {
         admin.MapPut("/businesses/{id:long}/whatsapp", Connect).WithName("AdminConnectWhatsApp").ReadsJsonBody()
             .ProducesErrors(StatusCodes.Status409Conflict); // the phone_number_id is another business's
-        admin.MapDelete("/businesses/{id:long}/whatsapp", Disconnect).WithName("AdminDisconnectWhatsApp");
+        admin.MapDelete("/businesses/{id:long}/whatsapp", Disconnect).WithName("AdminDisconnectWhatsApp").NeverAnswers(StatusCodes.Status400BadRequest);
     }
 
     private static async Task<Results<Ok<BusinessResponse>, ApiError>> Connect(

@@ -17,6 +17,7 @@ public static class MessageStatusApi
     {
         api.MapGet("/message-status/{messageId}", GetStatus)
             .WithName("MessageStatus")
+            .NeverAnswers(StatusCodes.Status400BadRequest)
             .WithTags("Sending")
             .WithSummary("The delivery status of a sent message, updated from Meta's delivery webhooks.")
             .WithDescription("messageId is the message_id a send answered: Meta's id (wamid.…), or, for a send whose outcome "

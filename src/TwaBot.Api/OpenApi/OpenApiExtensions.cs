@@ -89,6 +89,25 @@ public static class OpenApiExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Takes out of an endpoint's document statuses that inferred or group-wide metadata lists but it cannot answer:
+    /// every handler that may return an ApiError is inferred to answer 400, and every admin call 404, yet a read by id
+    /// only answers 404 and a create of a new business no 404.
+    /// </summary>
+    public static TBuilder NeverAnswers<TBuilder>(this TBuilder builder, params int[] statusCodes)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        // Finally: after the handler's inferred metadata and the group's conventions have been added.
+        builder.Finally(endpoint =>
+        {
+            foreach (var listed in endpoint.Metadata.OfType<Microsoft.AspNetCore.Http.Metadata.IProducesResponseTypeMetadata>().Where(m => statusCodes.Contains(m.StatusCode)).ToList())
+            {
+                endpoint.Metadata.Remove(listed);
+            }
+        });
+        return builder;
+    }
+
     /// <summary>An endpoint that reads a JSON body: 413 over the body limit, 415 for a body that is not JSON.</summary>
     public static TBuilder ReadsJsonBody<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder =>

@@ -105,6 +105,25 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Contains("twb:N", Operation(document, "/api/v1/message-status/{messageId}", "get").GetProperty("description").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    // Reads and deletes by id answer 404, never 400 (a malformed id does not match the route: 404 too).
+    [InlineData("/admin/v1/businesses/{id}", "get", "400")]
+    [InlineData("/admin/v1/businesses/{id}/api-keys", "get", "400")]
+    [InlineData("/admin/v1/api-keys/{keyId}", "get", "400")]
+    [InlineData("/admin/v1/api-keys/{keyId}", "delete", "400")]
+    [InlineData("/admin/v1/businesses/{id}/templates/{templateId}", "get", "400")]
+    [InlineData("/admin/v1/businesses/{id}/whatsapp", "delete", "400")]
+    [InlineData("/api/v1/message-status/{messageId}", "get", "400")]
+    [InlineData("/admin/v1/businesses", "post", "404")] // creates a business: there is none to miss
+    public async Task OperationsDoNotListAnswersTheyCannotGive(string path, string method, string status)
+    {
+        var document = await Document();
+
+        var codes = ResponseCodes(Operation(document, path, method));
+        Assert.DoesNotContain(status, codes);
+        Assert.Contains(status == "404" ? "201" : "404", codes); // the operation's other answers are still there
+    }
+
     [Fact]
     public async Task AdminCallsThatReachMetaOrMayConflictListThoseAnswers()
     {

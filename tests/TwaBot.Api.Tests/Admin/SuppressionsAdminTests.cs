@@ -72,6 +72,24 @@ public class SuppressionsAdminTests(TwaBotApiFactory factory) : IClassFixture<Tw
     }
 
     [Fact]
+    public async Task RemovingOneNumberLeavesTheOthersAndFindingOneShowsOnlyIt()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/suppressions", new { phone = "919876543210", state = "opted_out" }))
+            .EnsureSuccessStatusCode();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/suppressions", new { phone = "919876543211", state = "blocked" }))
+            .EnsureSuccessStatusCode();
+
+        var unknown = await admin.GetAsync($"/admin/v1/businesses/{businessId}/suppressions/919876543212");
+        (await admin.DeleteAsync($"/admin/v1/businesses/{businessId}/suppressions/919876543210")).EnsureSuccessStatusCode();
+        var other = await admin.GetAsync($"/admin/v1/businesses/{businessId}/suppressions/919876543211");
+
+        await unknown.AssertErrorAsync(HttpStatusCode.NotFound, "SUPPRESSION_NOT_FOUND");
+        Assert.Equal("blocked", (await other.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("suppression").GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task RemovingTakesThePhoneOffTheListInAnyFormat()
     {
         var businessId = await factory.CreateBusinessAsync();

@@ -54,6 +54,20 @@ public class SecretRedactionTests
     }
 
     [Theory]
+    [InlineData("0123456789abcdef", "/admin/v1/businesses/0123456789abcdef/x", "/admin/v1/businesses/[redacted]/x")] // the shortest admin key the server accepts
+    [InlineData("0123456789abcdef", "0123456789abcdef and 0123456789abcdef", "[redacted] and [redacted]")]
+    [InlineData("0123456789abcde", "/admin/v1/businesses/0123456789abcde", "/admin/v1/businesses/0123456789abcde")] // shorter: no valid secret, left alone
+    public void ConfiguredSecretsAreTakenOutWhereverTheirTextAppears(string secret, string input, string expected)
+    {
+        var logEvent = new Serilog.Events.LogEvent(DateTimeOffset.UnixEpoch, Serilog.Events.LogEventLevel.Information, null,
+            new Serilog.Parsing.MessageTemplateParser().Parse("{Path}"), [new("Path", new Serilog.Events.ScalarValue(input))]);
+
+        new SecretRedaction([null, secret]).Enrich(logEvent, null!);
+
+        Assert.Equal(expected, ((Serilog.Events.ScalarValue)logEvent.Properties["Path"]).Value);
+    }
+
+    [Theory]
     [InlineData("/nothing\n[20:00:00 INF] FORGED-LINE", @"/nothing\n[20:00:00 INF] FORGED-LINE")]
     [InlineData("a\r\nb\tc", @"a\r\nb\tc")]
     [InlineData("bell\u0007 and \u2028", @"bell\u0007 and \u2028")]

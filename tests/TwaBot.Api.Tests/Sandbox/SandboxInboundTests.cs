@@ -86,7 +86,11 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         var response = await admin.PostAsJsonAsync("/sandbox/v1/inbound",
             new { business_id = first.BusinessId, phone_number_id = secondNumber, from = "919876500123", text = "Hi" });
 
-        Assert.Equal("business_id", (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("business_id", json.GetProperty("field").GetString());
+        // The operator is told which business the number is of, to send one or the other.
+        Assert.Contains($"phone_number_id {secondNumber} belongs to business {second.BusinessId}, not {first.BusinessId}",
+            json.GetProperty("error").GetString(), StringComparison.Ordinal);
         await factory.ApplyWebhooksAsync();
         await factory.WithDbAsync(async db => Assert.False(await db.Contacts.AnyAsync(c => c.Phone == "919876500123")));
     }

@@ -219,6 +219,21 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         Assert.Contains("unpaired surrogate", json.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"phone":"919876543210","message":42}""", "message")]
+    [InlineData("""{"phone":"919876543210","message":true}""", "message")]
+    public async Task AFieldOfTheWrongTypeIsCalledThatNotAnEncodingProblem(string body, string field)
+    {
+        // A number where text belongs is no broken UTF-8 and no half emoji: the message must not send the caller there.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsync("/api/v1/send-text", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal(field, json.GetProperty("field").GetString());
+        Assert.Equal($"Field '{field}' has the wrong type or an invalid value.", json.GetProperty("error").GetString());
+    }
+
     [Fact]
     public async Task AFieldGivenTwiceIsRefusedNotSentToTheLastOne()
     {
@@ -266,6 +281,7 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [InlineData("Invoice\n123.pdf", "U+000A at position 8")]
     [InlineData("Invoice\u0000.pdf", "U+0000 at position 8")]
     [InlineData("Invoice\t123.pdf", "U+0009 at position 8")]
+    [InlineData("\u0000Invoice.pdf", "U+0000 at position 1")] // first: trimming takes out spaces, not NUL
     public async Task AFilenameThatIsNotOneLineIsRefusedNotSentToMeta(string filename, string says)
     {
         var tenant = await factory.CreateSendingTenantAsync();
@@ -278,6 +294,19 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         Assert.Equal("filename", error.GetProperty("field").GetString());
         Assert.Contains(says, error.GetProperty("error").GetString(), StringComparison.Ordinal);
         await AssertNothingStoredAsync(tenant);
+    }
+
+    [Fact]
+    public async Task AFilenameEndingInALineBreakIsTrimmedNotRefused()
+    {
+        // A form's text area ends what was typed with a line break: no second line of the name, only its end.
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210");
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-media",
+            new { phone = "919876543210", media_type = "document", media_url = "https://example.com/invoice.pdf", filename = " Invoice.pdf\r\n" });
+
+        Assert.Equal("document", (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("media_type").GetString());
     }
 
     [Fact]

@@ -71,6 +71,56 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task AStartFromOneCustomerLeavesAnotherBrazilianNumbersOptOut()
+    {
+        // Two Brazilian mobiles, each with its own wa_id: the START of one must not lift the other's opt-out.
+        var tenant = await factory.CreateSendingTenantAsync();
+        const string otherDialled = "5521987651234";
+        (await SendTemplateAsync(tenant, Dialled)).EnsureSuccessStatusCode();
+        (await SendTemplateAsync(tenant, otherDialled)).EnsureSuccessStatusCode();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions",
+            new { phone = otherDialled, state = "opted_out" })).EnsureSuccessStatusCode();
+
+        await factory.CustomerWritesAsync(tenant.BusinessId, WaId, "START");
+
+        await (await SendTemplateAsync(tenant, otherDialled)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+    }
+
+    [Fact]
+    public async Task AWaIdsStopIsNotShownOrLiftedForAnotherNumber()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        (await SendTemplateAsync(tenant, Dialled)).EnsureSuccessStatusCode();
+        await factory.CustomerWritesAsync(tenant.BusinessId, WaId, "STOP");
+        using var admin = factory.CreateAdminClient();
+
+        var found = await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions/919812340000");
+        var removed = await admin.DeleteAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions/919812340000");
+
+        await found.AssertErrorAsync(HttpStatusCode.NotFound, "SUPPRESSION_NOT_FOUND");
+        await removed.AssertErrorAsync(HttpStatusCode.NotFound, "SUPPRESSION_NOT_FOUND");
+        await (await SendTemplateAsync(tenant, Dialled)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+    }
+
+    [Fact]
+    public async Task TheAdminApiShowsTheNumbersOwnSuppressionBeforeItsWaIds()
+    {
+        // Both rows exist: the operator blocked the number, and the customer later sent STOP from the wa_id.
+        var tenant = await factory.CreateSendingTenantAsync();
+        (await SendTemplateAsync(tenant, Dialled)).EnsureSuccessStatusCode();
+        await factory.CustomerWritesAsync(tenant.BusinessId, WaId, "STOP");
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions",
+            new { phone = Dialled, state = "blocked" })).EnsureSuccessStatusCode();
+
+        var found = await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions/{Dialled}");
+
+        var suppression = (await found.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("suppression");
+        Assert.Equal((Dialled, "blocked"), (suppression.GetProperty("phone").GetString(), suppression.GetProperty("state").GetString()));
+    }
+
+    [Fact]
     public async Task AMessageFromTheWaIdOpensTheWindowForTheNumber()
     {
         var tenant = await factory.CreateSendingTenantAsync();

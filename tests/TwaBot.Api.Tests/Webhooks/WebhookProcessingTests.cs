@@ -418,6 +418,20 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
     }
 
     [Fact]
+    public async Task AStartLiftsOnlyItsOwnCustomersOptOut()
+    {
+        // Another customer's STOP stands: START opts the writer back in, nobody else.
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.stop-a-{Guid.NewGuid():N}", "919811110001", "STOP", T0));
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.stop-b-{Guid.NewGuid():N}", "919811110002", "STOP", T0));
+
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.start-a-{Guid.NewGuid():N}", "919811110001", "START", T0.AddMinutes(1)));
+
+        Assert.Null(await SuppressionStateAsync(businessId, "919811110001"));
+        Assert.Equal(SuppressionStates.OptedOut, await SuppressionStateAsync(businessId, "919811110002"));
+    }
+
+    [Fact]
     public async Task StartNeverLiftsABlock()
     {
         var (phoneNumberId, businessId) = await ConnectedBusinessAsync();

@@ -74,6 +74,21 @@ public class LogSecrecyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AConfiguredAppSecretInAPathIsNotLogged()
+    {
+        var settings = LiveMode.Settings();
+        var secret = settings["TwaBot:Meta:AppSecret"]!;
+        await using var live = new TwaBotApiFactory(settings, environment: "Production");
+        using var client = live.CreateClient();
+
+        await client.GetAsync($"/nowhere/{secret}/x");
+
+        var logs = live.Logs.AllText();
+        Assert.Contains("/nowhere/", logs, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, logs, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ATokenMetasErrorEchoesIsNeitherLoggedNorAnswered()
     {
         // Not shaped like Meta's (EAA…), so only the connection's own token tells the redaction what to take out.

@@ -382,7 +382,7 @@ internal static partial class TemplatesAdmin
     {
         connection = business.WhatsApp is { } stored ? MetaConnection.Open(stored, services.Tokens) : null;
         notConnected = connection is not null ? null
-            : business.WhatsApp is null ? ApiErrors.WhatsAppNotConnected()
+            : business.WhatsApp is null ? ApiErrors.WhatsAppNotConnected("submitting or syncing templates")
             : ApiErrors.WhatsAppTokenUnreadable();
         return connection is not null;
     }

@@ -66,8 +66,9 @@ public static class ApiErrors
     public static ApiError PermissionDenied(string permission) => Create(Status403Forbidden, ErrorCodes.PermissionDenied,
         $"This API key lacks the '{permission}' permission needed for this request.");
 
-    public static ApiError WhatsAppNotConnected() => Create(Status400BadRequest, ErrorCodes.WhatsAppNotConnected,
-        "WhatsApp is not connected for this business. Connect a WhatsApp Business number before sending.");
+    /// <summary>The docs' text for a send; <paramref name="before"/> names what else waits for a connection.</summary>
+    public static ApiError WhatsAppNotConnected(string before = "sending") => Create(Status400BadRequest, ErrorCodes.WhatsAppNotConnected,
+        $"WhatsApp is not connected for this business. Connect a WhatsApp Business number before {before}.");
 
     public static ApiError WhatsAppTokenRejected() => Create(Status400BadRequest, ErrorCodes.WhatsAppNotConnected,
         "Meta rejected this business's WhatsApp access token (expired or revoked). Reconnect WhatsApp to keep sending.");

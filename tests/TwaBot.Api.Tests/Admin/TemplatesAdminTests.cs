@@ -130,10 +130,12 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         var businessId = await factory.CreateBusinessAsync();
         using var admin = factory.CreateAdminClient();
 
-        await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/templates", ShippingUpdate))
+        var submitted = await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/templates", ShippingUpdate))
             .AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
         await (await admin.PostAsync($"/admin/v1/businesses/{businessId}/templates/sync", null))
             .AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        // Says what waits for the connection here (the sends' text says "before sending").
+        Assert.EndsWith("before submitting or syncing templates.", submitted.GetProperty("error").GetString(), StringComparison.Ordinal);
         await (await admin.PostAsJsonAsync("/admin/v1/businesses/999999/templates", ShippingUpdate))
             .AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
     }

@@ -95,31 +95,22 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         }
 
         // The serializer's only hint that a property is unknown (admin bodies reject them) or given twice
-        // (no body accepts that) is its message.
+        // (no body accepts that) is its message; a string that is not text (bytes that are not UTF-8, a \u escape of
+        // half a character) says which only in the message of the reader's InvalidOperationException it wraps.
+        var unreadableText = (exception.InnerException as InvalidOperationException)?.Message ?? "";
         return exception.Message.Contains("could not be mapped", StringComparison.Ordinal)
             ? ApiErrors.Validation(field, $"Field '{field}' is not allowed here.")
             : exception.Message.StartsWith("Duplicate propert", StringComparison.Ordinal)
             ? ApiErrors.Validation(field, $"Field '{field}' is given more than once; give it once.")
             : exception.Message.StartsWith(Json.UtcTimestampConverter.NotIsoMessage, StringComparison.Ordinal)
             ? ApiErrors.Validation(field, $"Field '{field}' must be an ISO-8601 time such as 2026-12-31T23:59:59Z (a date alone is midnight UTC).")
-            : BrokenText(exception) == "UTF-8"
+            : unreadableText.Contains("UTF-8", StringComparison.Ordinal)
             ? ApiErrors.Validation(field, $"Field '{field}' is not valid UTF-8: send the body encoded as UTF-8 (é is the bytes C3 A9, not Latin-1 E9).")
-            : BrokenText(exception) == "UTF-16"
+            : unreadableText.Contains("UTF-16", StringComparison.Ordinal)
             ? ApiErrors.Validation(field,
                 $"Field '{field}' has a \\u escape of half a character (an unpaired surrogate): escape an emoji as both halves, as \\ud83d\\ude00, or send it as UTF-8.")
             : ApiErrors.Validation(field, $"Field '{field}' has the wrong type or an invalid value.");
     }
-
-    /// <summary>
-    /// Why the reader could not turn a string into text, or null: "UTF-8" for bytes that are not UTF-8 (a Latin-1
-    /// client), "UTF-16" for a \u escape of half a character. The serializer wraps the reader's
-    /// InvalidOperationException, whose message names the encoding.
-    /// </summary>
-    private static string? BrokenText(JsonException exception) =>
-        exception.InnerException is not InvalidOperationException { Message: var message } ? null
-        : message.Contains("UTF-8", StringComparison.Ordinal) ? "UTF-8"
-        : message.Contains("UTF-16", StringComparison.Ordinal) ? "UTF-16"
-        : null;
 
     internal static string? FieldFromPath(string? path)
     {

@@ -11,7 +11,8 @@ namespace TwaBot.Api.Tests.Admin;
 /// <summary>Template submission and sync go to Meta (here the sandbox emulator, over HTTP).</summary>
 public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
 {
-    private static readonly object ShippingUpdate = new
+    /// <summary>A utility template as an admin submits it; the contract test submits it too.</summary>
+    internal static readonly object ShippingUpdate = new
     {
         name = "shipping_update",
         language = "en",

@@ -229,7 +229,7 @@ public class ResponsesMatchTheDocumentTests(TwaBotApiFactory factory, ITestOutpu
         await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp", new { sandbox = true });
         // Meta's address here is the in-memory server, which has no Graph API: every call to Meta fails.
         await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp", new { phone_number_id = "555000111222333", waba_id = "102290129340398", access_token = "live-token" });
-        await admin.PostAsJsonAsync($"/admin/v1/businesses/{id}/templates", ShippingUpdate);
+        await admin.PostAsJsonAsync($"/admin/v1/businesses/{id}/templates", Admin.TemplatesAdminTests.ShippingUpdate);
         await admin.PostAsync($"/admin/v1/businesses/{id}/templates/sync", null);
         await live.WithDbAsync(async db =>
         {
@@ -268,22 +268,12 @@ public class ResponsesMatchTheDocumentTests(TwaBotApiFactory factory, ITestOutpu
 
         for (var i = 0; i < 6; i++) // Meta's failures open the breaker: 503
         {
-            await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/templates", ShippingUpdate);
+            await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/templates", Admin.TemplatesAdminTests.ShippingUpdate);
             await admin.PostAsync($"/admin/v1/businesses/{businessId}/templates/sync", null);
         }
 
         Report(contract);
     }
-
-    private static readonly object ShippingUpdate = new
-    {
-        name = "shipping_update",
-        language = "en",
-        category = "utility",
-        display_name = "Shipping update",
-        body = "Hi {{1}}, your order {{2}} has shipped.",
-        variables = new[] { "customer_name", "order_id" },
-    };
 
     private static async Task AdminBusinessesAsync(HttpClient admin, HttpClient anonymous, HttpClient wrongAdmin)
     {
@@ -359,17 +349,17 @@ public class ResponsesMatchTheDocumentTests(TwaBotApiFactory factory, ITestOutpu
     {
         var tenant = await factory.CreateSendingTenantAsync();
         var templates = $"/admin/v1/businesses/{tenant.BusinessId}/templates";
-        var created = await (await admin.PostAsJsonAsync(templates, ShippingUpdate)).ReadJsonAsync(HttpStatusCode.Created);
-        await admin.PostAsJsonAsync(templates, ShippingUpdate);
+        var created = await (await admin.PostAsJsonAsync(templates, Admin.TemplatesAdminTests.ShippingUpdate)).ReadJsonAsync(HttpStatusCode.Created);
+        await admin.PostAsJsonAsync(templates, Admin.TemplatesAdminTests.ShippingUpdate);
         await admin.PostAsJsonAsync(templates, new { name = "Bad Name", language = "en", category = "UTILITY", body = "Hi" });
-        await admin.PostAsJsonAsync("/admin/v1/businesses/999999/templates", ShippingUpdate);
+        await admin.PostAsJsonAsync("/admin/v1/businesses/999999/templates", Admin.TemplatesAdminTests.ShippingUpdate);
         await admin.GetAsync($"{templates}/{created.GetProperty("template").GetProperty("id").GetInt64()}");
         await admin.GetAsync($"{templates}/999999");
         await admin.PostAsync($"{templates}/sync", null);
         await admin.PostAsync("/admin/v1/businesses/999999/templates/sync", null);
         var unconnected = await factory.CreateBusinessAsync();
         await admin.PostAsync($"/admin/v1/businesses/{unconnected}/templates/sync", null);
-        await admin.PostAsJsonAsync($"/admin/v1/businesses/{unconnected}/templates", ShippingUpdate);
+        await admin.PostAsJsonAsync($"/admin/v1/businesses/{unconnected}/templates", Admin.TemplatesAdminTests.ShippingUpdate);
         using (var api = Client(factory, contract, ("X-API-Key", tenant.Key)))
         {
             await api.GetAsync("/api/v1/templates"); // with the template created here, header and all

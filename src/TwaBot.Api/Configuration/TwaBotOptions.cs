@@ -39,6 +39,9 @@ public sealed class RateLimitOptions
 
     /// <summary>Wrong keys one client address may present per minute before it gets 429s.</summary>
     public int FailedAuthPerMinute { get; set; } = 20;
+
+    /// <summary>OTPs one business may send to one number in any hour (against OTP pumping and bombing); 0 turns the cap off.</summary>
+    public int OtpPerRecipientPerHour { get; set; } = 5;
 }
 
 public sealed class PlanLimitsOptions

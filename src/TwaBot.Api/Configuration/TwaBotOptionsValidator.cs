@@ -18,6 +18,11 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
         AtLeastOne(failures, "TwaBot:RateLimits:PerKeyPerMinute", options.RateLimits.PerKeyPerMinute);
         AtLeastOne(failures, "TwaBot:RateLimits:FailedAuthPerMinute", options.RateLimits.FailedAuthPerMinute);
         AtLeastOne(failures, "TwaBot:Plans:Growth:DailyLimit", options.Plans.Growth.DailyLimit);
+        if (options.RateLimits.OtpPerRecipientPerHour < 0)
+        {
+            failures.Add($"TwaBot:RateLimits:OtpPerRecipientPerHour must be 0 (no cap) or more (got {options.RateLimits.OtpPerRecipientPerHour}).");
+        }
+
         AtLeastOne(failures, "TwaBot:Plans:Pro:DailyLimit", options.Plans.Pro.DailyLimit);
 
         if (!TimeZones.IsKnown(options.DefaultTimeZone))

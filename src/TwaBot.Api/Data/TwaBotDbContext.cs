@@ -117,6 +117,7 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
             message.HasIndex(m => new { m.BusinessId, m.Id });
             message.HasIndex(m => new { m.ApiKeyId, m.QuotaDay }); // the daily cap's count after a restart
             message.HasIndex(m => new { m.ApiStatus, m.CreatedAt }); // the sweep of interrupted sends
+            message.HasIndex(m => new { m.BusinessId, m.To, m.CreatedAt }).HasFilter("kind = 'otp'"); // a number's hourly OTP count after a restart
             message.Property(m => m.IdempotencyKey).HasMaxLength(255);
             message.HasIndex(m => new { m.ApiKeyId, m.IdempotencyKey }).HasFilter("idempotency_key IS NOT NULL"); // a retry's lookup
             message.HasOne<Business>().WithMany().HasForeignKey(m => m.BusinessId);

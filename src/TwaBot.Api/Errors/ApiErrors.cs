@@ -58,6 +58,25 @@ public static class ApiErrors
             RetryAfter = "midnight",
         }, secondsToMidnight);
 
+    /// <summary>The recipient's hourly OTP cap, with the seconds until its oldest OTP of the hour stops counting.</summary>
+    public static ApiError OtpRecipientLimitReached(string phone, int limit, int retryAfterSeconds) => new(Status429TooManyRequests, new ErrorBody
+    {
+        Error = $"Too many OTPs to {phone}: at most {limit} per hour are sent to one number. Try again in {Waiting(retryAfterSeconds)}.",
+        ErrorCode = ErrorCodes.OtpRecipientLimitReached,
+        RetryAfterSeconds = retryAfterSeconds,
+    }, retryAfterSeconds);
+
+    private static string Waiting(int seconds)
+    {
+        if (seconds < 60)
+        {
+            return seconds == 1 ? "1 second" : $"{seconds} seconds";
+        }
+
+        var minutes = (seconds + 59) / 60; // a started minute counts
+        return minutes == 1 ? "1 minute" : $"{minutes} minutes";
+    }
+
     // --- Sending --------------------------------------------------------------------------
 
     public static ApiError PlanNotAllowed(string plan) => Create(Status403Forbidden, ErrorCodes.PlanNotAllowed,

@@ -18,6 +18,7 @@ public static class ErrorCodes
     public const string PlanNotAllowed = "PLAN_NOT_ALLOWED";
     public const string PermissionDenied = "PERMISSION_DENIED";
     public const string DailyLimitReached = "DAILY_LIMIT_REACHED";
+    public const string OtpRecipientLimitReached = "OTP_RECIPIENT_LIMIT_REACHED";
 
     // Request shape
     public const string ValidationFailed = "VALIDATION_FAILED";

@@ -7,6 +7,7 @@ public static class RateLimitingExtensions
         services.AddSingleton<MinuteRateLimiter>();
         services.AddSingleton<FailedAuthenticationLimiter>();
         services.AddSingleton<DailyQuota>();
+        services.AddSingleton<OtpRecipientLimit>();
         return services;
     }
 

@@ -1,7 +1,6 @@
 using TwaBot.Api.Data;
 using TwaBot.Api.Messages;
 using TwaBot.Api.Meta;
-using TwaBot.Api.RateLimiting;
 using TwaBot.Api.Sending.Steps;
 
 namespace TwaBot.Api.Sending;
@@ -14,7 +13,7 @@ namespace TwaBot.Api.Sending;
 /// go through the group-committed <see cref="MessageLog"/>, so concurrent sends share disk syncs.
 /// </summary>
 public sealed partial class MessageDispatcher(
-    TwaBotDbContext db, MessageLog log, MetaClient meta, MessageStatusWriter statuses, DailyQuota quota, TimeProvider time,
+    TwaBotDbContext db, MessageLog log, MetaClient meta, MessageStatusWriter statuses, TimeProvider time,
     ILogger<MessageDispatcher> logger)
 {
     /// <summary>Takes no cancellation token: a send that got this far waits for Meta's answer and records it, even if the caller left.</summary>
@@ -43,7 +42,7 @@ public sealed partial class MessageDispatcher(
         }
         catch
         {
-            quota.Refund(context.Reservation); // no row, no call to Meta: the send never happened
+            context.GiveBackHolds(); // no row, no call to Meta: the send never happened
             throw;
         }
 
@@ -87,7 +86,7 @@ public sealed partial class MessageDispatcher(
             message.Id, unknown ? ApiStatuses.Pending : ApiStatuses.Failed, failure.Error?.Code, reason, now)));
         if (recorded && !unknown)
         {
-            quota.Refund(context.Reservation); // Meta refused: the message does not count
+            context.GiveBackHolds(); // Meta refused: the message does not count
         }
 
         var lastInboundAt = failure.Error?.Code == 131047

@@ -27,6 +27,7 @@ public static class SendApi
         services.AddSingleton<SuppressionLookup>();
         services.AddScoped<RecipientIsNotSuppressed>();
         services.AddScoped<SessionWindowIsOpen>();
+        services.AddScoped<OtpRecipientIsUnderLimit>();
         services.AddScoped<MessageDispatcher>();
         services.AddSingleton<MessageLog>();
         services.AddHostedService(provider => provider.GetRequiredService<MessageLog>());
@@ -79,7 +80,7 @@ public static class SendApi
             .WithName("SendOtp")
             .WithSummary("Send a one-time password through an approved authentication template; generated when not given.")
             .WithRequestBody<SendOtpRequest, RouteHandlerBuilder>()
-            .WithExamples(SendExamples.OtpRequest, (200, SendExamples.OtpResponse));
+            .WithExamples(SendExamples.OtpRequest, (200, SendExamples.OtpResponse), (429, SendExamples.OtpRecipientLimitReached));
 
         sends.MapGet("/quick-send", QuickSend)
             .WithName("QuickSend")

@@ -30,8 +30,24 @@ public sealed class SendContext(SendRoute route, ApiCaller caller, Func<ValueTas
     /// <summary>The key this send holds and its request's hash, written with the message row; set once claimed.</summary>
     public (string Key, byte[] RequestSha256)? ClaimedKey { get; set; }
 
+    /// <summary>The slot of the recipient's hourly OTP cap this send holds; set by <see cref="Steps.OtpRecipientIsUnderLimit"/>.</summary>
+    public RateLimiting.OtpReservation OtpReservation { get; set; }
+
     /// <summary>Set by the <see cref="MessageDispatcher"/> when Meta accepted the message or may have (its answer lost).</summary>
     public bool MayHaveBeenSent { get; set; }
+
+    private Action? _giveBack;
+
+    /// <summary>Registers what a step took for this send (a unit of the daily cap, an OTP slot), to give back if it never goes out.</summary>
+    public void Holds(Action giveBack) => _giveBack += giveBack;
+
+    /// <summary>Gives back everything the send holds, once: a later step or Meta refused it, or it ended before reaching Meta.</summary>
+    public void GiveBackHolds()
+    {
+        var giveBack = _giveBack;
+        _giveBack = null;
+        giveBack?.Invoke();
+    }
 
     /// <summary>Runs the endpoint's own request validation (deferred: it is a step in the chain, not the first).</summary>
     internal async ValueTask<ApiError?> ValidateAsync()

@@ -71,4 +71,14 @@ public static class SendExamples
         { "success": true, "message_id": "wamid.HBgMOTE5ODc2NTQzMjEw...", "phone": "919876543210", "otp": "482913",
           "delivery_status": "queued", "note": "{{Note}}" }
         """;
+
+    /// <summary>The recipient's hourly OTP cap (<c>TwaBot:RateLimits:OtpPerRecipientPerHour</c>), our own limit.</summary>
+    public const string OtpRecipientLimitReached = """
+        {
+          "success": false,
+          "error": "Too many OTPs to 919876543210: at most 5 per hour are sent to one number. Try again in 38 minutes.",
+          "error_code": "OTP_RECIPIENT_LIMIT_REACHED",
+          "retry_after_seconds": 2250
+        }
+        """;
 }

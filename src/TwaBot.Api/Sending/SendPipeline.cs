@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using TwaBot.Api.Errors;
 using TwaBot.Api.Json;
-using TwaBot.Api.RateLimiting;
 using TwaBot.Api.Sending.Idempotency;
 using TwaBot.Api.Sending.Steps;
 
@@ -10,7 +9,7 @@ namespace TwaBot.Api.Sending;
 
 /// <summary>
 /// Every send, composed once (PRODUCT.md §1): plan → permission → (Idempotency-Key, when given) → daily cap → request validation and phone →
-/// WhatsApp connected → template approved → not suppressed → 24-hour window → message row → Meta.
+/// WhatsApp connected → template approved → not suppressed → 24-hour window → recipient's hourly OTP cap → message row → Meta.
 /// (Authentication and the per-minute limits run before, on the route group.) The first step that
 /// fails answers; routes choose steps through their <see cref="SendRoute"/>, never by copying them.
 /// </summary>
@@ -23,12 +22,12 @@ public sealed class SendPipeline(
     TemplateIsApproved template,
     RecipientIsNotSuppressed notSuppressed,
     SessionWindowIsOpen window,
+    OtpRecipientIsUnderLimit otpLimit,
     MessageDispatcher dispatcher,
-    DailyQuota quota,
     IdempotencyKeys idempotencyKeys,
     Metrics.TwaBotMetrics metrics)
 {
-    private ISendStep[] Steps => [dailyQuota, request, connected, template, notSuppressed, window];
+    private ISendStep[] Steps => [dailyQuota, request, connected, template, notSuppressed, window, otpLimit];
 
     public async Task<Results<Ok<SendResponse>, ApiError, IdempotentReplay>> SendAsync(SendContext context, CancellationToken cancellationToken)
     {
@@ -93,7 +92,7 @@ public sealed class SendPipeline(
             {
                 if (await step.CheckAsync(context, cancellationToken) is { } refusal)
                 {
-                    quota.Refund(context.Reservation); // a refused send holds no unit of the daily cap
+                    context.GiveBackHolds(); // a refused send holds no unit of the daily cap, nor an OTP slot
                     return refusal;
                 }
             }
@@ -102,7 +101,7 @@ public sealed class SendPipeline(
         {
             // Nor does one that ends in an exception before Meta: a body over the limit or broken off by the
             // client (its read throws), a request cancelled while a lookup waits.
-            quota.Refund(context.Reservation);
+            context.GiveBackHolds();
             throw;
         }
 

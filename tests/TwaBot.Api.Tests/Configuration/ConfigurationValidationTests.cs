@@ -15,6 +15,7 @@ public class ConfigurationValidationTests
     [InlineData("TwaBot:RateLimits:GlobalPerMinute", "0")]
     [InlineData("TwaBot:RateLimits:PerKeyPerMinute", "-1")]
     [InlineData("TwaBot:RateLimits:PerKeyPerMinute", "lots")]
+    [InlineData("TwaBot:RateLimits:OtpPerRecipientPerHour", "-1")]
     [InlineData("TwaBot:Plans:Growth:DailyLimit", "0")]
     [InlineData("TwaBot:Plans:Pro:DailyLimit", "1.5")]
     [InlineData("TwaBot:DefaultTimeZone", "Moon/Tranquility")]

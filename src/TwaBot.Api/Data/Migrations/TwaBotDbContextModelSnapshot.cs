@@ -383,6 +383,10 @@ namespace TwaBot.Api.Data.Migrations
                     b.HasIndex("BusinessId", "Id")
                         .HasDatabaseName("ix_messages_business_id_id");
 
+                    b.HasIndex("BusinessId", "To", "CreatedAt")
+                        .HasDatabaseName("ix_messages_business_id_to_created_at")
+                        .HasFilter("kind = 'otp'");
+
                     b.ToTable("messages", (string)null);
                 });
 

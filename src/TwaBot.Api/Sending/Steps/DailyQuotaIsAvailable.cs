@@ -4,8 +4,8 @@ using TwaBot.Api.RateLimiting;
 namespace TwaBot.Api.Sending.Steps;
 
 /// <summary>
-/// Reserves one unit of the key's daily cap. The pipeline gives it back when a later step refuses,
-/// the dispatcher when Meta refuses; only sends Meta (may have) accepted keep it.
+/// Reserves one unit of the key's daily cap, held by the send: the pipeline gives it back when a later
+/// step refuses, the dispatcher when Meta refuses; only sends Meta (may have) accepted keep it.
 /// </summary>
 public sealed class DailyQuotaIsAvailable(DailyQuota quota) : ISendStep
 {
@@ -19,6 +19,7 @@ public sealed class DailyQuotaIsAvailable(DailyQuota quota) : ISendStep
         }
 
         context.Reservation = decision.Reservation;
+        context.Holds(() => quota.Refund(decision.Reservation));
         return null;
     }
 }

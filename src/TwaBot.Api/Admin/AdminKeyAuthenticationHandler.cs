@@ -32,7 +32,7 @@ internal sealed class AdminKeyAuthenticationHandler(
         var client = Context.Connection.RemoteIpAddress;
         if (failedAuthentication.BlockedFor(client) is { } retryAfter)
         {
-            return Task.FromResult(AuthenticateResult.Fail(new ApiKeys.ApiKeyRejectedException(ApiErrors.RateLimited(retryAfter))));
+            return Task.FromResult(AuthenticateResult.Fail(new ApiKeys.ApiKeyRejectedException(ApiErrors.WrongKeysRateLimited(retryAfter))));
         }
 
         if (!adminKey.Matches(header[0]!))

@@ -49,7 +49,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         var client = Context.Connection.RemoteIpAddress;
         if (failedAuthentication.BlockedFor(client) is { } retryAfter)
         {
-            return AuthenticateResult.Fail(new ApiKeyRejectedException(ApiErrors.RateLimited(retryAfter)));
+            return AuthenticateResult.Fail(new ApiKeyRejectedException(ApiErrors.WrongKeysRateLimited(retryAfter)));
         }
 
         // Only guesses count: a revoked or expired key is one we issued (found by its hash), which no guesser can

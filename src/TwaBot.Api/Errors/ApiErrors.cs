@@ -43,6 +43,18 @@ public static class ApiErrors
     }, retryAfterSeconds);
 
     /// <summary>
+    /// The seed's 429 body for an address that presented too many wrong keys: its right keys are refused too, and
+    /// without the hint a client sending well within its own limits could not tell why.
+    /// </summary>
+    public static ApiError WrongKeysRateLimited(int retryAfterSeconds) => new(Status429TooManyRequests, new ErrorBody
+    {
+        Error = "Rate limit exceeded. Please slow down.",
+        ErrorCode = ErrorCodes.RateLimited,
+        RetryAfterSeconds = retryAfterSeconds,
+        Hint = "Too many requests with a wrong key came from this address this minute, so every request from it is refused until the minute ends, whatever its key. Check the keys your applications send.",
+    }, retryAfterSeconds);
+
+    /// <summary>
     /// The seed's daily body (<c>Daily send limit reached (150/day on Growth plan). Resets at midnight. …</c>),
     /// with <c>retry_after: "midnight"</c> and <c>Retry-After</c> in seconds to the business's midnight.
     /// </summary>

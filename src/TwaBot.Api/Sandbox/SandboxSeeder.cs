@@ -11,11 +11,12 @@ namespace TwaBot.Api.Sandbox;
 /// <summary>
 /// First start of a sandbox on an empty database: a Pro "Sandbox Business" connected to the emulator,
 /// the public docs' <c>order_confirmation</c> and an <c>otp_verification</c> template, and one key
-/// with all permissions, printed once to the console (never to the log).
+/// with all permissions, printed once to the console (never to the log). Later starts say where a key comes from
+/// instead, since a newcomer who restarts has lost the printed one.
 /// </summary>
 internal sealed class SandboxSeeder(
     IServiceProvider services, ServerMode mode, TimeProvider time, IOptions<TwaBotOptions> options, IConfiguration configuration,
-    AccessTokenProtector tokens) : IHostedService
+    AccessTokenProtector tokens, SqliteConnections database) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -28,6 +29,15 @@ internal sealed class SandboxSeeder(
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
         if (await db.Businesses.AnyAsync(cancellationToken))
         {
+            var file = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(database.ConnectionString).DataSource;
+            Console.Out.WriteLine(
+                $$"""
+
+                 TwaBot sandbox: this database's API keys were shown once, when they were made. For a new one:
+                 POST /admin/v1/businesses/{id}/api-keys (README, "Admin API"), or stop the server and delete
+                 {{file}} to start afresh.
+
+                """);
             return;
         }
 

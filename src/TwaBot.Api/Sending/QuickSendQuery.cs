@@ -34,6 +34,8 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
 
     public bool IsTemplate => !string.IsNullOrWhiteSpace(Template);
 
+    public bool IsText => !string.IsNullOrWhiteSpace(Message);
+
     /// <param name="queryString">The raw query, still percent-encoded, with or without its leading <c>?</c>.</param>
     public static QuickSendQuery Parse(string? queryString)
     {

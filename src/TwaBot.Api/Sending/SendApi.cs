@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using System.Text.Json.Serialization.Metadata;
@@ -97,19 +98,32 @@ public static class SendApi
     /// template is sent: the API docs make <c>template</c> the one required when <c>message</c> is not given.
     /// </summary>
     private static Task<Results<Ok<SendResponse>, ApiError, IdempotentReplay>> QuickSend(
-        [FromQuery, Required] string? phone, [FromQuery] string? template, [FromQuery] string? lang, [FromQuery(Name = "params")] string? parameters,
-        [FromQuery] string? message, [FromQuery(Name = IdempotencyRequest.QueryName)] string? idempotencyKey,
+        [FromQuery, Required, Description(QuickSendDocs.Phone)] string? phone,
+        [FromQuery, Description(QuickSendDocs.Template)] string? template,
+        [FromQuery, Description(QuickSendDocs.Lang)] string? lang,
+        [FromQuery(Name = "params"), Description(QuickSendDocs.Params)] string? parameters,
+        [FromQuery, Description(QuickSendDocs.Message)] string? message,
+        [FromQuery(Name = IdempotencyRequest.QueryName), Description(QuickSendDocs.IdempotencyKey)] string? idempotencyKey,
         HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken)
     {
         // The parameters are declared so that the OpenAPI document lists them; their values are read from
         // the raw query (see QuickSendQuery), and apikey by authentication (documented as a key scheme).
         _ = (phone, template, lang, parameters, message, idempotencyKey);
         var query = QuickSendQuery.Parse(request.QueryString.Value);
-        var route = query.IsTemplate ? SendRoute.QuickSendTemplate : SendRoute.QuickSendText;
         return pipeline.SendAsync(
-            new SendContext(route, caller, () => ValueTask.FromResult(SendValidation.QuickSend(query))) { Idempotency = IdempotencyRequest.ForQuickSend(request, query) },
+            new SendContext(QuickSendRoute(query, caller), caller, () => ValueTask.FromResult(SendValidation.QuickSend(query))) { Idempotency = IdempotencyRequest.ForQuickSend(request, query) },
             cancellationToken);
     }
+
+    /// <summary>
+    /// The mode the query names decides the permission. A query naming neither (a misspelt <c>template_name=</c>)
+    /// is checked as the mode the key may use, so it is told the parameter it lacks rather than a permission it
+    /// never meant to use; a key that may use neither needs send_template, the permission the API docs name.
+    /// </summary>
+    private static SendRoute QuickSendRoute(QuickSendQuery query, ApiCaller caller) =>
+        query.IsTemplate ? SendRoute.QuickSendTemplate
+        : query.IsText || (caller.Grants(ApiKeyPermissions.SendText) && !caller.Grants(ApiKeyPermissions.SendTemplate)) ? SendRoute.QuickSendText
+        : SendRoute.QuickSendTemplate;
 
     /// <summary>A JSON send: its body is read and validated when the pipeline reaches that step.</summary>
     private static Task<Results<Ok<SendResponse>, ApiError, IdempotentReplay>> Send<T>(

@@ -59,6 +59,21 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task QuickSendsParametersAreDescribedAsTheApiDocsTableDescribesThem()
+    {
+        var document = await Document();
+
+        var descriptions = Operation(document, "/api/v1/quick-send", "get").GetProperty("parameters").EnumerateArray()
+            .ToDictionary(p => p.GetProperty("name").GetString()!, p => p.TryGetProperty("description", out var d) ? d.GetString() : null);
+
+        Assert.All(descriptions, parameter => Assert.False(string.IsNullOrWhiteSpace(parameter.Value), $"{parameter.Key} has no description"));
+        Assert.Contains("Default: en", descriptions["lang"], StringComparison.Ordinal);
+        Assert.Contains("Comma-separated", descriptions["params"], StringComparison.Ordinal);
+        Assert.Contains("Required if message is not provided", descriptions["template"], StringComparison.Ordinal);
+        Assert.Contains("24-hour", descriptions["message"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ExamplesComeFromTheSeed()
     {
         var document = await Document();

@@ -79,6 +79,27 @@ public class FailedAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABlockedAddressIsToldWhyItsRightKeyIsRefused()
+    {
+        // The seed's 429 says "slow down" to a key that sent one request: the hint says what to fix.
+        var businessId = await _factory.CreateBusinessAsync();
+        var (key, _) = await _factory.CreateApiKeyAsync(businessId);
+        using var guesser = _factory.CreateClientFrom("198.51.100.10");
+        guesser.DefaultRequestHeaders.Add("X-API-Key", "twb_test_wrong");
+        for (var i = 0; i < 20; i++)
+        {
+            await guesser.GetAsync("/api/v1/health");
+        }
+
+        using var blockedWithAGoodKey = _factory.CreateClientFrom("198.51.100.10");
+        blockedWithAGoodKey.DefaultRequestHeaders.Add("X-API-Key", key);
+
+        var json = await (await blockedWithAGoodKey.GetAsync("/api/v1/health")).AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+        Assert.Equal("Rate limit exceeded. Please slow down.", json.GetProperty("error").GetString());
+        Assert.Contains("wrong key", json.GetProperty("hint").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AStaleRevokedKeyIsNoGuessAndLocksNoOneOut()
     {
         // A CRM retrying a key that was revoked presents a key we issued: it is told so each time, and its

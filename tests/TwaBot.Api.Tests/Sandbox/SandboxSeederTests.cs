@@ -1,4 +1,5 @@
 using TwaBot.Api.Sandbox;
+using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Sandbox;
 
@@ -15,4 +16,19 @@ public class SandboxSeederTests
     [InlineData(null, null, "http://localhost:5000")]                                 // Kestrel's default
     public void TheFirstStartBannerPointsAtTheAddressTheServerWasGiven(string? urls, string? httpPorts, string expected) =>
         Assert.Equal(expected, SandboxSeeder.TryItBaseUrl(urls, httpPorts));
+
+    [Fact]
+    public async Task ALaterStartPrintsNoKeyButSaysWhereANewOneComesFrom()
+    {
+        var databasePath = Path.Combine(Path.GetTempPath(), $"twabot-restart-{Guid.NewGuid():N}.db");
+        await using var first = await ServerProcess.StartAsync(databasePath: databasePath);
+        _ = first.SeededApiKey();
+        await first.TerminateAsync(TimeSpan.FromSeconds(20));
+
+        await using var restarted = await ServerProcess.StartAsync(databasePath: databasePath);
+
+        Assert.DoesNotMatch("twb_test_[A-Za-z0-9]{49}", restarted.Output);
+        Assert.Contains("POST /admin/v1/businesses/{id}/api-keys", restarted.Output, StringComparison.Ordinal);
+        Assert.Contains($" {databasePath} to start afresh.", restarted.Output, StringComparison.Ordinal);
+    }
 }

@@ -122,6 +122,31 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         Assert.StartsWith("template or message is required", json.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory] // template_name= is the POST's name for it: the key may send templates, so what is missing is template=
+    [InlineData("send_template", "template_name=order_confirmation&params=a,b,c")]
+    [InlineData("send_template", "template=+&params=a,b,c")]
+    [InlineData("send_text", "text=Hello")]
+    public async Task QuickSendWithNeitherTemplateNorMessageNamesBothWhateverTheKeyMaySend(string held, string query)
+    {
+        var tenant = await factory.CreateSendingTenantAsync(permissions: [held]);
+
+        var response = await tenant.Client.GetAsync($"/api/v1/quick-send?phone=919876543210&{query}");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.StartsWith("template or message is required", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact] // the API docs: quick-send's "Permission required: send_template or *"
+    public async Task QuickSendWithNeitherModeNeedsSendTemplateOfAKeyThatMaySendNeither()
+    {
+        var tenant = await factory.CreateSendingTenantAsync(permissions: ["send_media"]);
+
+        var response = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.Forbidden, "PERMISSION_DENIED");
+        Assert.Contains("'send_template'", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AnEmptyLanguageMeansTheDefault()
     {

@@ -112,12 +112,13 @@ public static class ApiErrors
     /// The docs' text: <c>Template 'wrong_name' not found or not approved.</c> A zero-width space pasted with the name
     /// is shown (as for a phone): unseen, the error would name a template that /templates lists.
     /// </summary>
-    public static ApiError TemplateNotFound(string name, string field) =>
+    public static ApiError TemplateNotFound(string name, string field, string? hint = null) =>
         new(Status400BadRequest, new ErrorBody
         {
             Error = $"Template '{Visible(name, 512)}' not found or not approved.",
             ErrorCode = ErrorCodes.TemplateNotFound,
             Field = field,
+            Hint = hint,
         });
 
     public static ApiError TemplateParamsInvalid(string field, string message) =>

@@ -15,12 +15,15 @@ public sealed record SendRoute(string Name, string Permission, bool UsesTemplate
     /// <summary>The request field that fills the template's variables, for errors about them.</summary>
     public string ParamsField { get; private init; } = "body_params";
 
+    /// <summary>The request field that names the template's language, for errors about it.</summary>
+    public string LanguageField { get; private init; } = "language";
+
     public static readonly SendRoute SendTemplate = new("send-template", ApiKeyPermissions.SendTemplate, UsesTemplate: true, FreeForm: false, WindowClosedText.TemplateRefused);
     public static readonly SendRoute SendText = new("send-text", ApiKeyPermissions.SendText, UsesTemplate: false, FreeForm: true, WindowClosedText.SendText);
     public static readonly SendRoute SendMedia = new("send-media", ApiKeyPermissions.SendMedia, UsesTemplate: false, FreeForm: true, WindowClosedText.General);
     public static readonly SendRoute SendOtp = new("send-otp", ApiKeyPermissions.SendOtp, UsesTemplate: true, FreeForm: false, WindowClosedText.TemplateRefused) { ParamsField = "otp" };
     public static readonly SendRoute QuickSendTemplate = new("quick-send", ApiKeyPermissions.SendTemplate, UsesTemplate: true, FreeForm: false, WindowClosedText.TemplateRefused)
-    { TemplateField = "template", ParamsField = "params" };
+    { TemplateField = "template", ParamsField = "params", LanguageField = "lang" };
     public static readonly SendRoute QuickSendText = new("quick-send", ApiKeyPermissions.SendText, UsesTemplate: false, FreeForm: true, WindowClosedText.QuickSend);
 }
 

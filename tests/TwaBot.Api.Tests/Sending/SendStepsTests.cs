@@ -221,6 +221,26 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
 
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
         Assert.Equal("Template 'wrong_name' not found or not approved.", json.GetProperty("error").GetString());
+        Assert.False(json.TryGetProperty("hint", out _));
+    }
+
+    [Theory]
+    [InlineData("/api/v1/send-template", "language")]
+    [InlineData("/api/v1/quick-send", "lang")]
+    public async Task ATemplateAskedForInAnotherLanguageKeepsTheDocsTextAndHintsAtItsLanguages(string path, string languageField)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = path.EndsWith("quick-send", StringComparison.Ordinal)
+            ? await tenant.Client.GetAsync($"{path}?phone=919876543210&template=order_confirmation&lang=en_US&params=Rahul,ORD-1,1")
+            : await tenant.Client.PostAsJsonAsync(path, new
+            {
+                phone = "919876543210", template_name = "order_confirmation", language = "en_US", body_params = new[] { "Rahul", "ORD-1", "1" },
+            });
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+        Assert.Equal("Template 'order_confirmation' not found or not approved.", json.GetProperty("error").GetString());
+        Assert.Equal($"'order_confirmation' is approved in en, not in 'en_US': set {languageField} to one of those.", json.GetProperty("hint").GetString());
     }
 
     [Fact]

@@ -19,10 +19,15 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
             return null;
         }
 
-        var template = (await lookups.GetAsync(db, context.Caller.BusinessId, cancellationToken)).Approved(content.TemplateName, content.Language);
+        var business = await lookups.GetAsync(db, context.Caller.BusinessId, cancellationToken);
+        var template = business.Approved(content.TemplateName, content.Language);
         if (template is null)
         {
-            return ApiErrors.TemplateNotFound(content.TemplateName, context.Route.TemplateField);
+            // The docs' text stays as it is; a hint names the languages the template is approved in, if any, since
+            // "not found" is puzzling for a template /templates lists.
+            var languages = business.ApprovedTemplates.Where(t => t.Name == content.TemplateName).Select(t => t.Language).Order().ToList();
+            return ApiErrors.TemplateNotFound(content.TemplateName, context.Route.TemplateField, languages.Count == 0 ? null
+                : $"'{content.TemplateName}' is approved in {string.Join(", ", languages)}, not in '{content.Language}': set {context.Route.LanguageField} to one of those.");
         }
 
         context.Template = template;

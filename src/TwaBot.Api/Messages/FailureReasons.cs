@@ -27,8 +27,21 @@ public static class FailureReasons
         [131042] = "There is a payment problem with the WhatsApp Business account.",
     };
 
-    public static string For(int? code, string? title)
+    /// <summary>
+    /// Meta's 24-hour rule stops free-form messages; when it refuses a template, advising a template would not help.
+    /// The send's own answer says the same (<see cref="Sending.WindowClosedText.TemplateRefused"/>).
+    /// </summary>
+    private const string TemplateOutsideWindow =
+        "Meta refused this template under its 24-hour customer service window rule (131047); templates normally work at any time: check the template's status and category in WhatsApp Manager.";
+
+    /// <summary>The sentence for Meta's code (for a <paramref name="template"/> or OTP message, one that does not advise a template).</summary>
+    public static string For(int? code, string? title, bool template = false)
     {
+        if (template && code == 131047)
+        {
+            return TemplateOutsideWindow;
+        }
+
         if (code is { } known && ByCode.TryGetValue(known, out var sentence))
         {
             return sentence;

@@ -66,6 +66,9 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         // A template was refused: the answer must not tell the caller to send a template instead.
         Assert.StartsWith("Meta refused this template message", json.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.DoesNotContain("send-template", json.GetProperty("hint").GetString(), StringComparison.Ordinal);
+        // Nor the failure_reason message-status shows.
+        Assert.StartsWith("Meta refused this template under its 24-hour customer service window rule (131047)",
+            await FailureReasonAsync(tenant.BusinessId, "919876540047"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -79,6 +82,8 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
         Assert.StartsWith("Recipient is outside the 24-hour customer service window.", json.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Equal("Call POST /api/v1/send-template or GET /api/v1/quick-send?phone=...&template=... instead.", json.GetProperty("hint").GetString());
+        Assert.Equal("More than 24 hours have passed since the customer last replied; send an approved template instead.",
+            await FailureReasonAsync(tenant.BusinessId, "919876540047"));
     }
 
     [Fact]
@@ -290,6 +295,13 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
 
     private static async Task<System.Text.Json.JsonElement> StatusAsync(SendingTenant tenant, string messageId) =>
         await (await tenant.Client.GetAsync($"/api/v1/message-status/{messageId}")).ReadJsonAsync(HttpStatusCode.OK);
+
+    private async Task<string?> FailureReasonAsync(long businessId, string to)
+    {
+        string? reason = null;
+        await factory.WithDbAsync(async db => reason = (await db.Messages.SingleAsync(m => m.BusinessId == businessId && m.To == to)).FailureReason);
+        return reason;
+    }
 
     private Task AssertRowAsync(long businessId, string to, string apiStatus, int failureCode) => factory.WithDbAsync(async db =>
     {

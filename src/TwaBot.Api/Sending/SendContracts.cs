@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using TwaBot.Api.Json;
@@ -10,14 +11,36 @@ namespace TwaBot.Api.Sending;
 // checks them itself, in its order of checks.
 
 public sealed record SendTemplateRequest(
-    [property: Required] string? Phone, [property: Required] string? TemplateName, string? Language, List<string>? BodyParams, List<string>? HeaderParams);
+    [property: Required, Description(SendFieldDocs.Phone)] string? Phone,
+    [property: Required, Description("Meta template name (e.g. order_confirmation), approved for this business.")] string? TemplateName,
+    [property: Description(SendFieldDocs.Language)] string? Language,
+    [property: Description("Values for body variables {{1}}, {{2}}, etc., as many as the template has (each at most 1024 characters, with no line break, tab or more than four spaces in a row).")] List<string>? BodyParams,
+    [property: Description("Values for header variables: the text header's, or the file's public http(s) URL for a media header.")] List<string>? HeaderParams);
 
-public sealed record SendTextRequest([property: Required] string? Phone, [property: Required] string? Message);
+public sealed record SendTextRequest(
+    [property: Required, Description(SendFieldDocs.Phone)] string? Phone,
+    [property: Required, Description("Message text (max 4096 characters). Only within 24 hours of the customer's last message to the business.")] string? Message);
 
 public sealed record SendMediaRequest(
-    [property: Required] string? Phone, [property: Required] string? MediaType, [property: Required] string? MediaUrl, string? Caption, string? Filename);
+    [property: Required, Description(SendFieldDocs.Phone)] string? Phone,
+    [property: Required, Description("One of: image, document, video, audio.")] string? MediaType,
+    [property: Required, Description("Publicly accessible absolute http(s) URL of the media file.")] string? MediaUrl,
+    [property: Description("Caption for image/video/document (at most 1024 characters).")] string? Caption,
+    [property: Description("Filename for documents (e.g. invoice.pdf; at most 240 characters).")] string? Filename);
 
-public sealed record SendOtpRequest([property: Required] string? Phone, [property: Required] string? TemplateName, string? Otp, string? Language);
+public sealed record SendOtpRequest(
+    [property: Required, Description(SendFieldDocs.Phone)] string? Phone,
+    [property: Required, Description("Your approved OTP (AUTHENTICATION) template name.")] string? TemplateName,
+    [property: Description("Custom OTP code, 4 to 15 digits. Auto-generated (6 random digits) if not provided.")] string? Otp,
+    [property: Description(SendFieldDocs.Language)] string? Language);
+
+/// <summary>Descriptions the send bodies share, in the API docs' words, for the OpenAPI document.</summary>
+internal static class SendFieldDocs
+{
+    public const string Phone = "Customer's phone number with country code (e.g. 919876543210); spaces, dashes, dots, brackets and a leading + or 00 are ignored, and a 10-digit Indian mobile gets 91.";
+
+    public const string Language = "Template language code. Default: en.";
+}
 
 /// <summary>The docs' send answer: what was accepted, and that delivery is reported later.</summary>
 public sealed record SendResponse : SuccessResponse

@@ -73,6 +73,22 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Contains("24-hour", descriptions["message"], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("SendTemplateRequest", "language", "Default: en")]
+    [InlineData("SendTextRequest", "message", "max 4096 characters")]
+    [InlineData("SendMediaRequest", "media_type", "One of: image, document, video, audio")]
+    [InlineData("SendOtpRequest", "otp", "Auto-generated")]
+    public async Task EverySendBodyFieldIsDescribedAsTheApiDocsTableDescribesIt(string schema, string field, string docsWords)
+    {
+        var document = await Document();
+
+        var properties = document.GetProperty("components").GetProperty("schemas").GetProperty(schema).GetProperty("properties");
+
+        Assert.All(properties.EnumerateObject(), property =>
+            Assert.False(string.IsNullOrWhiteSpace(property.Value.TryGetProperty("description", out var d) ? d.GetString() : null), $"{property.Name} has no description"));
+        Assert.Contains(docsWords, properties.GetProperty(field).GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ExamplesComeFromTheSeed()
     {

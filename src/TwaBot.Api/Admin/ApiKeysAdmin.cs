@@ -11,12 +11,18 @@ internal static class ApiKeysAdmin
 {
     public static void MapApiKeysAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/businesses/{id:long}/api-keys", Create).WithName("AdminCreateApiKey").ReadsJsonBody()
+        admin.MapPost("/businesses/{id:long}/api-keys", Create).WithName("AdminCreateApiKey")
+            .WithSummary("Create an API key with its permissions and optional limits and expiry; the key is shown in this answer only.")
+            .ReadsJsonBody()
             .WithExamples(SeedExamples.CreateApiKeyRequest, (StatusCodes.Status201Created, SeedExamples.CreatedApiKeyResponse));
-        admin.MapGet("/businesses/{id:long}/api-keys", List).WithName("AdminListApiKeys").NeverAnswers(StatusCodes.Status400BadRequest);
-        admin.MapGet("/api-keys/{keyId:long}", Get).WithName("AdminGetApiKey").NeverAnswers(StatusCodes.Status400BadRequest);
-        admin.MapPatch("/api-keys/{keyId:long}", Update).WithName("AdminUpdateApiKey").ReadsJsonBody();
-        admin.MapDelete("/api-keys/{keyId:long}", Revoke).WithName("AdminRevokeApiKey").NeverAnswers(StatusCodes.Status400BadRequest);
+        admin.MapGet("/businesses/{id:long}/api-keys", List).WithName("AdminListApiKeys")
+            .WithSummary("List a business's API keys, without their secrets.").NeverAnswers(StatusCodes.Status400BadRequest);
+        admin.MapGet("/api-keys/{keyId:long}", Get).WithName("AdminGetApiKey")
+            .WithSummary("Read one API key, without its secret.").NeverAnswers(StatusCodes.Status400BadRequest);
+        admin.MapPatch("/api-keys/{keyId:long}", Update).WithName("AdminUpdateApiKey")
+            .WithSummary("Change a key's name, permissions, limits or expiry (null clears a limit or the expiry).").ReadsJsonBody();
+        admin.MapDelete("/api-keys/{keyId:long}", Revoke).WithName("AdminRevokeApiKey")
+            .WithSummary("Revoke an API key; it is refused from then on.").NeverAnswers(StatusCodes.Status400BadRequest);
     }
 
     private static async Task<Results<Created<ApiKeyResponse>, ApiError>> Create(

@@ -11,10 +11,14 @@ internal static class BusinessesAdmin
 {
     public static void MapBusinessesAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/businesses", Create).WithName("AdminCreateBusiness").ReadsJsonBody().NeverAnswers(StatusCodes.Status404NotFound)
+        admin.MapPost("/businesses", Create).WithName("AdminCreateBusiness")
+            .WithSummary("Create a business (plan Starter, Growth or Pro; IANA time zone, default the server's).")
+            .ReadsJsonBody().NeverAnswers(StatusCodes.Status404NotFound)
             .WithExamples(SeedExamples.CreateBusinessRequest, (StatusCodes.Status201Created, SeedExamples.BusinessResponse));
-        admin.MapGet("/businesses/{id:long}", Get).WithName("AdminGetBusiness").NeverAnswers(StatusCodes.Status400BadRequest);
-        admin.MapPatch("/businesses/{id:long}", Update).WithName("AdminUpdateBusiness").ReadsJsonBody();
+        admin.MapGet("/businesses/{id:long}", Get).WithName("AdminGetBusiness")
+            .WithSummary("Read a business and its WhatsApp connection (never the access token).").NeverAnswers(StatusCodes.Status400BadRequest);
+        admin.MapPatch("/businesses/{id:long}", Update).WithName("AdminUpdateBusiness")
+            .WithSummary("Change a business's name, plan or time zone.").ReadsJsonBody();
     }
 
     private static async Task<Results<Created<BusinessResponse>, ApiError>> Create(

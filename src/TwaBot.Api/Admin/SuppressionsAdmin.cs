@@ -13,9 +13,12 @@ internal static class SuppressionsAdmin
 {
     public static void MapSuppressionsAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/businesses/{id:long}/suppressions", Add).WithName("AdminAddSuppression").ReadsJsonBody();
-        admin.MapGet("/businesses/{id:long}/suppressions/{phone}", Get).WithName("AdminGetSuppression");
-        admin.MapDelete("/businesses/{id:long}/suppressions/{phone}", Remove).WithName("AdminRemoveSuppression");
+        admin.MapPost("/businesses/{id:long}/suppressions", Add).WithName("AdminAddSuppression")
+            .WithSummary("Suppress a number (opted_out, blocked or undeliverable): sends to it are refused.").ReadsJsonBody();
+        admin.MapGet("/businesses/{id:long}/suppressions/{phone}", Get).WithName("AdminGetSuppression")
+            .WithSummary("Read a number's suppression as sends see it.");
+        admin.MapDelete("/businesses/{id:long}/suppressions/{phone}", Remove).WithName("AdminRemoveSuppression")
+            .WithSummary("Take a number off the suppression list.");
     }
 
     private static async Task<Results<Created<SuppressionResponse>, Ok<SuppressionResponse>, ApiError>> Add(

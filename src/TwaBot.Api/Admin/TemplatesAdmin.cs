@@ -37,11 +37,14 @@ internal static partial class TemplatesAdmin
 
     public static void MapTemplatesAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/businesses/{id:long}/templates", Create).WithName("AdminCreateTemplate").ReadsJsonBody()
+        admin.MapPost("/businesses/{id:long}/templates", Create).WithName("AdminCreateTemplate")
+            .WithSummary("Submit a template to Meta for review and store it with Meta's status.").ReadsJsonBody()
             .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status429TooManyRequests,
                 StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
-        admin.MapGet("/businesses/{id:long}/templates/{templateId:long}", Get).WithName("AdminGetTemplate").NeverAnswers(StatusCodes.Status400BadRequest);
+        admin.MapGet("/businesses/{id:long}/templates/{templateId:long}", Get).WithName("AdminGetTemplate")
+            .WithSummary("Read a template as stored here.").NeverAnswers(StatusCodes.Status400BadRequest);
         admin.MapPost("/businesses/{id:long}/templates/sync", Sync).WithName("AdminSyncTemplates")
+            .WithSummary("Pull every template of the business's WhatsApp account from Meta and update the stored ones.")
             .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status429TooManyRequests,
                 StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
     }

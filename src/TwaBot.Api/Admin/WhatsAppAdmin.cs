@@ -15,9 +15,12 @@ internal static class WhatsAppAdmin
 
     public static void MapWhatsAppAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapPut("/businesses/{id:long}/whatsapp", Connect).WithName("AdminConnectWhatsApp").ReadsJsonBody()
+        admin.MapPut("/businesses/{id:long}/whatsapp", Connect).WithName("AdminConnectWhatsApp")
+            .WithSummary("Connect the business's WhatsApp number (Meta's ids and access token, or the sandbox emulator).").ReadsJsonBody()
             .ProducesErrors(StatusCodes.Status409Conflict); // the phone_number_id is another business's
-        admin.MapDelete("/businesses/{id:long}/whatsapp", Disconnect).WithName("AdminDisconnectWhatsApp").NeverAnswers(StatusCodes.Status400BadRequest);
+        admin.MapDelete("/businesses/{id:long}/whatsapp", Disconnect).WithName("AdminDisconnectWhatsApp")
+            .WithSummary("Disconnect the business's WhatsApp number; its sends answer WHATSAPP_NOT_CONNECTED.")
+            .NeverAnswers(StatusCodes.Status400BadRequest);
     }
 
     private static async Task<Results<Ok<BusinessResponse>, ApiError>> Connect(

@@ -90,6 +90,20 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task EveryOperationSaysWhatItDoes()
+    {
+        var document = await Document();
+
+        var unsummarized = document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(operation => (Name: $"{operation.Name.ToUpperInvariant()} {path.Name}", Operation: operation.Value)))
+            .Where(o => !o.Operation.TryGetProperty("summary", out var summary) || string.IsNullOrWhiteSpace(summary.GetString()))
+            .Select(o => o.Name)
+            .ToList();
+
+        Assert.True(unsummarized.Count == 0, "No summary: " + string.Join(", ", unsummarized));
+    }
+
+    [Fact]
     public async Task ExamplesComeFromTheSeed()
     {
         var document = await Document();

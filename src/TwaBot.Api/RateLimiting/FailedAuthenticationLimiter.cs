@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 using TwaBot.Api.Configuration;
 
@@ -9,7 +10,9 @@ namespace TwaBot.Api.RateLimiting;
 /// Slows key guessing: a client address that presented
 /// <c>TwaBot:RateLimits:FailedAuthPerMinute</c> wrong keys this minute gets 429 for every further
 /// attempt until the minute ends. Counted per address and apart from the per-minute budgets, so
-/// unauthenticated traffic never spends what paying keys are allowed.
+/// unauthenticated traffic never spends what paying keys are allowed. An IPv6 client is counted by its /64:
+/// one host or network holds a whole /64 (privacy addresses change within it), so a guesser that changes
+/// address at every try would otherwise never be slowed.
 /// </summary>
 public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptionsMonitor<TwaBotOptions> options)
 {
@@ -35,5 +38,25 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptionsMonit
 
     private int Limit => options.CurrentValue.RateLimits.FailedAuthPerMinute;
 
-    private static string Key(IPAddress? client) => client?.ToString() ?? "unknown";
+    private static string Key(IPAddress? client)
+    {
+        if (client is null)
+        {
+            return "unknown";
+        }
+
+        if (client.IsIPv4MappedToIPv6)
+        {
+            return client.MapToIPv4().ToString(); // a dual-stack socket's IPv4 client
+        }
+
+        if (client.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return client.ToString();
+        }
+
+        var network = client.GetAddressBytes();
+        Array.Clear(network, 8, 8);
+        return new IPAddress(network) + "/64";
+    }
 }

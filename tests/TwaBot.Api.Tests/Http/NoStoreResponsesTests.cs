@@ -32,4 +32,21 @@ public class NoStoreResponsesTests(TwaBotApiFactory factory) : IClassFixture<Twa
         Assert.All(responses, response => Assert.True(response.Headers.CacheControl?.NoStore, response.RequestMessage?.RequestUri?.ToString()));
         Assert.All(responses, response => Assert.Equal(["nosniff"], response.Headers.GetValues("X-Content-Type-Options")));
     }
+
+    [Fact]
+    public async Task AnswersThatEchoTheCallerOutsideTheApiAreNotSniffedEither()
+    {
+        // The sandbox's verify token is public, so anyone can have hub.challenge echoed; a missing route echoes its path.
+        using var anonymous = factory.CreateClient();
+
+        HttpResponseMessage[] responses =
+        [
+            await anonymous.GetAsync("/webhooks/meta?hub.mode=subscribe&hub.verify_token=twabot-sandbox-verify-token&hub.challenge=%3Cscript%3Ex%3C%2Fscript%3E"),
+            await anonymous.GetAsync("/%3Cscript%3Ex"),
+        ];
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.NotFound], responses.Select(r => r.StatusCode));
+        Assert.Equal("<script>x</script>", await responses[0].Content.ReadAsStringAsync());
+        Assert.All(responses, response => Assert.Equal(["nosniff"], response.Headers.GetValues("X-Content-Type-Options")));
+    }
 }

@@ -147,6 +147,51 @@ public class FailedAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GuessesFromChangingAddressesOfOneIpv6NetworkAreSlowedTogether()
+    {
+        // An IPv6 host holds a whole /64: a guesser that takes a new address for every try is still one client.
+        var businessId = await _factory.CreateBusinessAsync();
+        var (key, _) = await _factory.CreateApiKeyAsync(businessId);
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 1; i <= 25; i++)
+        {
+            using var guesser = _factory.CreateClientFrom($"2001:db8:5:7:{i:x}::1");
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/v1/businesses/1");
+            request.Headers.Add("X-Admin-Key", $"guess-{i}");
+            statuses.Add((await guesser.SendAsync(request)).StatusCode);
+        }
+
+        using var otherNetwork = _factory.CreateClientFrom("2001:db8:5:8::1");
+        otherNetwork.DefaultRequestHeaders.Add("X-API-Key", key);
+
+        Assert.Equal(20, statuses.Count(s => s == HttpStatusCode.Unauthorized));
+        Assert.Equal(5, statuses.Skip(20).Count(s => s == HttpStatusCode.TooManyRequests));
+        Assert.Equal(HttpStatusCode.OK, (await otherNetwork.GetAsync("/api/v1/health")).StatusCode);
+    }
+
+    [Fact]
+    public async Task IPv4ClientsOfADualStackSocketAreCountedEachOnTheirOwn()
+    {
+        // Kestrel on [::] gives IPv4 clients as ::ffff:a.b.c.d, all in one /64: each is still its own address.
+        var businessId = await _factory.CreateBusinessAsync();
+        var (key, _) = await _factory.CreateApiKeyAsync(businessId);
+        using var guesser = _factory.CreateClientFrom("::ffff:198.51.100.60");
+        guesser.DefaultRequestHeaders.Add("X-API-Key", "twb_test_guess");
+        for (var i = 0; i < 25; i++)
+        {
+            await guesser.GetAsync("/api/v1/health");
+        }
+
+        using var sameClientAsIpv4 = _factory.CreateClientFrom("198.51.100.60");
+        sameClientAsIpv4.DefaultRequestHeaders.Add("X-API-Key", key);
+        using var neighbour = _factory.CreateClientFrom("::ffff:198.51.100.61");
+        neighbour.DefaultRequestHeaders.Add("X-API-Key", key);
+
+        await (await sameClientAsIpv4.GetAsync("/api/v1/health")).AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+        Assert.Equal(HttpStatusCode.OK, (await neighbour.GetAsync("/api/v1/health")).StatusCode);
+    }
+
+    [Fact]
     public async Task MissingKeysAreNotCountedAsGuesses()
     {
         using var anonymous = _factory.CreateClientFrom("203.0.113.99");

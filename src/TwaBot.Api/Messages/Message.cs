@@ -61,6 +61,8 @@ public static class MessageKinds
     public const string Template = "template";
     public const string Text = "text";
     public const string Media = "media";
+
+    /// <summary>A send through an AUTHENTICATION template: send-otp's, and send-template's or quick-send's to one.</summary>
     public const string Otp = "otp";
 }
 

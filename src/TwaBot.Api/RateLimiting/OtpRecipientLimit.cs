@@ -24,84 +24,124 @@ public sealed class OtpRecipientLimit(IServiceScopeFactory scopes, TimeProvider 
     public static readonly TimeSpan Window = TimeSpan.FromHours(1);
 
     private readonly ConcurrentDictionary<(long BusinessId, string Phone), Lazy<Task<RecentSends>>> _numbers = new();
-    private DateTimeOffset _sweptAt;
+    private long _sweptAtTicks;
 
     public int Limit => options.CurrentValue.RateLimits.OtpPerRecipientPerHour;
 
-    /// <summary>Takes a slot for an OTP to <paramref name="phone"/> now, or says when the oldest one frees up.</summary>
+    /// <summary>Takes a slot for an OTP to <paramref name="phone"/> now, or says when one frees up.</summary>
     public async Task<OtpDecision> TryReserveAsync(long businessId, string phone, CancellationToken cancellationToken)
     {
         var limit = Limit;
-        var now = time.GetUtcNow();
-        SweepNow(now);
-        var lazy = _numbers.GetOrAdd((businessId, phone), key => new Lazy<Task<RecentSends>>(() => LoadAsync(key.BusinessId, key.Phone, now)));
-        RecentSends sends;
-        try
+        if (limit <= 0)
         {
-            sends = await lazy.Value.WaitAsync(cancellationToken);
-        }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            _numbers.TryRemove(new KeyValuePair<(long, string), Lazy<Task<RecentSends>>>((businessId, phone), lazy)); // the next send loads again
-            throw;
+            return new OtpDecision(true, 0, 0, default);
         }
 
-        return sends.TryTake(limit, now, out var secondsUntilFree)
-            ? new OtpDecision(true, limit, 0, new OtpReservation(sends, now))
-            : new OtpDecision(false, limit, secondsUntilFree, default);
+        SweepNow(time.GetUtcNow());
+        while (true)
+        {
+            var lazy = _numbers.GetOrAdd((businessId, phone), key => new Lazy<Task<RecentSends>>(() => LoadAsync(key.BusinessId, key.Phone)));
+            RecentSends sends;
+            try
+            {
+                sends = await lazy.Value.WaitAsync(cancellationToken);
+            }
+            catch (Exception) when (lazy.Value.IsFaulted)
+            {
+                // A failed load (database busy) must not stick: the next send loads again.
+                _numbers.TryRemove(KeyValuePair.Create((businessId, phone), lazy));
+                throw;
+            }
+
+            // The time of the slot is read now, not before the load: a load may take a while, and the hour starts when the send goes.
+            var now = time.GetUtcNow();
+            switch (sends.TryTake(limit, now, out var secondsUntilFree))
+            {
+                case Taken.Slot:
+                    return new OtpDecision(true, limit, 0, new OtpReservation(sends, now));
+                case Taken.None:
+                    return new OtpDecision(false, limit, secondsUntilFree, default);
+                default:
+                    // The sweep forgot the number between our look-up and the slot: take it from the number's next count.
+                    _numbers.TryRemove(KeyValuePair.Create((businessId, phone), lazy));
+                    break;
+            }
+        }
     }
 
-    private async Task<RecentSends> LoadAsync(long businessId, string phone, DateTimeOffset now)
+    private async Task<RecentSends> LoadAsync(long businessId, string phone)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
-        var since = (now - Window).UtcDateTime;
-        var times = await db.Messages.AsNoTracking()
-            .Where(m => m.BusinessId == businessId && m.Kind == MessageKinds.Otp && m.To == phone
-                && m.CreatedAt > since && m.ApiStatus != ApiStatuses.Failed)
-            .Select(m => m.CreatedAt)
-            .ToListAsync();
+        var times = await RecentQuery(db, businessId, phone, (time.GetUtcNow() - Window).UtcDateTime).ToListAsync();
         return new RecentSends(times.Select(t => new DateTimeOffset(t, TimeSpan.Zero)));
     }
 
-    /// <summary>Forgets numbers with nothing sent in the last hour, at most once a window, so the map stays small.</summary>
+    /// <summary>The number's OTPs since <paramref name="since"/> that count (not failed), read through the partial index on OTP rows.</summary>
+    internal static IQueryable<DateTime> RecentQuery(TwaBotDbContext db, long businessId, string phone, DateTime since) =>
+        db.Messages.AsNoTracking()
+            .Where(m => m.BusinessId == businessId && m.Kind == MessageKinds.Otp && m.To == phone
+                && m.CreatedAt > since && m.ApiStatus != ApiStatuses.Failed)
+            .Select(m => m.CreatedAt);
+
+    /// <summary>
+    /// Forgets numbers with nothing sent in the last hour, at most once a window (and by one request at a time), so
+    /// the map stays small. A number is retired under its lock before it is dropped, so no slot is taken from a count
+    /// no longer in the map.
+    /// </summary>
     private void SweepNow(DateTimeOffset now)
     {
-        if (now - _sweptAt < Window)
+        var sweptAt = Interlocked.Read(ref _sweptAtTicks);
+        if (now.UtcTicks - sweptAt < Window.Ticks || Interlocked.CompareExchange(ref _sweptAtTicks, now.UtcTicks, sweptAt) != sweptAt)
         {
             return;
         }
 
-        _sweptAt = now;
         foreach (var (key, lazy) in _numbers)
         {
-            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && lazy.Value.Result.IsIdle(now))
+            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && lazy.Value.Result.TryRetire(now))
             {
-                _numbers.TryRemove(new KeyValuePair<(long, string), Lazy<Task<RecentSends>>>(key, lazy));
+                _numbers.TryRemove(KeyValuePair.Create(key, lazy));
             }
         }
+    }
+
+    /// <summary>What <see cref="RecentSends.TryTake"/> did: took a slot, found the number full, or found its count retired.</summary>
+    internal enum Taken
+    {
+        Slot,
+        None,
+        Retired,
     }
 
     /// <summary>One number's sending times in the last hour, oldest first.</summary>
     internal sealed class RecentSends(IEnumerable<DateTimeOffset> times)
     {
         private readonly List<DateTimeOffset> _times = [.. times.Order()];
+        private bool _retired;
 
-        public bool TryTake(int limit, DateTimeOffset now, out int secondsUntilFree)
+        public Taken TryTake(int limit, DateTimeOffset now, out int secondsUntilFree)
         {
             lock (_times)
             {
+                secondsUntilFree = 0;
+                if (_retired)
+                {
+                    return Taken.Retired;
+                }
+
                 _times.RemoveAll(t => t <= now - Window);
                 if (_times.Count < limit)
                 {
-                    _times.Add(now);
-                    secondsUntilFree = 0;
-                    return true;
+                    _times.Insert(_times.FindLastIndex(t => t <= now) + 1, now); // a send that read the clock earlier may come in later
+                    return Taken.Slot;
                 }
 
-                // The oldest of the hour leaves the window first; count a started second as a whole one.
-                secondsUntilFree = Math.Max(1, (int)Math.Ceiling((_times[0] + Window - now).TotalSeconds));
-                return false;
+                // A slot frees up when the hour has left enough of them behind: the oldest when the number is just full, a
+                // later one when the cap was lowered since. A started second counts as a whole one.
+                var freeing = _times[_times.Count - limit];
+                secondsUntilFree = Math.Max(1, (int)Math.Ceiling((freeing + Window - now).TotalSeconds));
+                return Taken.None;
             }
         }
 
@@ -113,19 +153,21 @@ public sealed class OtpRecipientLimit(IServiceScopeFactory scopes, TimeProvider 
             }
         }
 
-        public bool IsIdle(DateTimeOffset now)
+        /// <summary>Retires the count when nothing of the last hour is in it; a retired count takes no slot.</summary>
+        public bool TryRetire(DateTimeOffset now)
         {
             lock (_times)
             {
-                return _times.All(t => t <= now - Window);
+                _retired = _times.All(t => t <= now - Window);
+                return _retired;
             }
         }
     }
 }
 
 /// <summary>
-/// Whether an OTP may go to the number now, the cap, and when refused the seconds until the number's oldest OTP of
-/// the hour leaves the window; when allowed, the slot the send now holds.
+/// Whether an OTP may go to the number now, the cap, and when refused the seconds until a slot frees up (the number's
+/// oldest OTP of the hour leaves the window); when allowed, the slot the send now holds.
 /// </summary>
 public readonly record struct OtpDecision(bool Allowed, int Limit, int SecondsUntilFree, OtpReservation Reservation);
 

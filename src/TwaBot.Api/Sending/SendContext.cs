@@ -30,9 +30,6 @@ public sealed class SendContext(SendRoute route, ApiCaller caller, Func<ValueTas
     /// <summary>The key this send holds and its request's hash, written with the message row; set once claimed.</summary>
     public (string Key, byte[] RequestSha256)? ClaimedKey { get; set; }
 
-    /// <summary>The slot of the recipient's hourly OTP cap this send holds; set by <see cref="Steps.OtpRecipientIsUnderLimit"/>.</summary>
-    public RateLimiting.OtpReservation OtpReservation { get; set; }
-
     /// <summary>Set by the <see cref="MessageDispatcher"/> when Meta accepted the message or may have (its answer lost).</summary>
     public bool MayHaveBeenSent { get; set; }
 

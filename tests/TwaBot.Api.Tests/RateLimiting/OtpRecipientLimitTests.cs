@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Errors;
+using TwaBot.Api.RateLimiting;
 using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.RateLimiting;
@@ -129,6 +133,187 @@ public class OtpRecipientLimitTests
 
         var json = await again.AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
         Assert.Equal(20 * 60, json.GetProperty("retry_after_seconds").GetInt32()); // the first of the two leaves the hour then
+    }
+
+    [Fact]
+    public async Task AnAuthenticationTemplateSentThroughSendTemplateOrQuickSendIsAnOtpToo()
+    {
+        await using var server = Server(perHour: 2);
+        var tenant = await server.CreateSendingTenantAsync();
+
+        // The README's other way to send a code: send-template with an AUTHENTICATION template and the code as its value.
+        Assert.Equal(HttpStatusCode.OK, (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = Number, template_name = "otp_verification", body_params = new[] { "482913" } })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant)).StatusCode);
+
+        await (await tenant.Client.GetAsync($"/api/v1/quick-send?phone={Number}&template=otp_verification&params=654321"))
+            .AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+                new { phone = Number, template_name = "otp_verification", body_params = new[] { "482913" } }))
+            .AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+        await (await OtpAsync(tenant)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+    }
+
+    [Fact]
+    public async Task AnAuthenticationTemplateSentThroughSendTemplateCountsAfterARestart()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+        var settings = new Dictionary<string, string?> { ["TwaBot:RateLimits:OtpPerRecipientPerHour"] = "1" };
+        SendingTenant tenant;
+        DateTimeOffset now;
+        await using (var server = new TwaBotApiFactory(settings, databasePath: path) { DeleteDatabaseOnDispose = false })
+        {
+            tenant = await server.CreateSendingTenantAsync();
+            Assert.Equal(HttpStatusCode.OK, (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+                new { phone = Number, template_name = "otp_verification", body_params = new[] { "482913" } })).StatusCode);
+            now = server.Clock.GetUtcNow();
+        }
+
+        await using var restarted = new TwaBotApiFactory(settings, databasePath: path);
+        restarted.Clock.SetUtcNow(now + TimeSpan.FromMinutes(10));
+        using var client = restarted.CreateApiClient(tenant.Key);
+
+        await (await client.PostAsJsonAsync("/api/v1/send-otp", new { phone = Number, template_name = "otp_verification" }))
+            .AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+    }
+
+    [Fact]
+    public async Task AfterTheCapIsLoweredTheWaitIsUntilEnoughOtpsLeaveTheHour()
+    {
+        await using var server = Server(perHour: 3);
+        var tenant = await server.CreateSendingTenantAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant)).StatusCode);
+            server.Clock.Advance(TimeSpan.FromMinutes(10));
+        }
+
+        var configuration = (IConfigurationRoot)server.Services.GetRequiredService<IConfiguration>();
+        configuration["TwaBot:RateLimits:OtpPerRecipientPerHour"] = "1";
+        configuration.Reload();
+
+        // Sent at 0, 10 and 20 minutes, now 30: one slot frees when two have left the hour, at 80 minutes.
+        var refused = await (await OtpAsync(tenant)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+        Assert.Equal(50 * 60, refused.GetProperty("retry_after_seconds").GetInt32());
+        server.Clock.Advance(TimeSpan.FromMinutes(50) - TimeSpan.FromSeconds(1));
+        await (await OtpAsync(tenant)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+        server.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant)).StatusCode);
+    }
+
+    [Fact]
+    public void ASendThatReadTheClockEarlierButCameInLaterKeepsTheOldestFirst()
+    {
+        var sends = new OtpRecipientLimit.RecentSends([]);
+        var start = TwaBotApiFactory.Start;
+
+        Assert.Equal(OtpRecipientLimit.Taken.Slot, sends.TryTake(2, start + TimeSpan.FromMinutes(10), out _));
+        Assert.Equal(OtpRecipientLimit.Taken.Slot, sends.TryTake(2, start, out _));
+
+        Assert.Equal(OtpRecipientLimit.Taken.None, sends.TryTake(2, start + TimeSpan.FromMinutes(20), out var secondsUntilFree));
+        Assert.Equal(40 * 60, secondsUntilFree); // the one taken at the start leaves the hour first
+    }
+
+    [Fact]
+    public void ACountTheSweepRetiredTakesNoSlot()
+    {
+        var start = TwaBotApiFactory.Start;
+        var sends = new OtpRecipientLimit.RecentSends([start]);
+
+        Assert.False(sends.TryRetire(start + TimeSpan.FromMinutes(59)));
+        Assert.True(sends.TryRetire(start + OtpRecipientLimit.Window));
+
+        // A send that found the count in the map just before the sweep dropped it must take its slot from the next one,
+        // which is loaded from the rows: a slot taken here would be counted nowhere.
+        Assert.Equal(OtpRecipientLimit.Taken.Retired, sends.TryTake(5, start + OtpRecipientLimit.Window, out _));
+    }
+
+    [Fact]
+    public async Task TheCountAfterARestartReadsThroughThePartialIndex()
+    {
+        await using var server = Server(perHour: 5);
+        var tenant = await server.CreateSendingTenantAsync();
+        Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant)).StatusCode);
+        var plan = new List<string>();
+
+        await server.WithDbAsync(async db =>
+        {
+            await using var command = OtpRecipientLimit.RecentQuery(db, tenant.BusinessId, Number, server.Clock.GetUtcNow().UtcDateTime.AddHours(-1))
+                .CreateDbCommand();
+            command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
+            await db.Database.OpenConnectionAsync();
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(reader.GetOrdinal("detail")));
+            }
+        });
+
+        Assert.Contains(plan, step => step.Contains("INDEX ix_messages_business_id_to_created_at (business_id=? AND to=? AND created_at>?)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RefusedOtpsStillDoNotCountAfterARestartButOnesThatMayHaveBeenSentDo()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+        var settings = new Dictionary<string, string?> { ["TwaBot:RateLimits:OtpPerRecipientPerHour"] = "1" };
+        SendingTenant tenant;
+        DateTimeOffset now;
+        await using (var server = new TwaBotApiFactory(settings, databasePath: path) { DeleteDatabaseOnDispose = false })
+        {
+            tenant = await server.CreateSendingTenantAsync();
+            await (await OtpAsync(tenant, "919876540047")).AssertErrorAsync(HttpStatusCode.BadRequest, ErrorCodes.WindowClosed);
+            await (await OtpAsync(tenant, "919876540500")).AssertErrorAsync(HttpStatusCode.BadGateway, ErrorCodes.MetaUnavailable);
+            now = server.Clock.GetUtcNow();
+        }
+
+        await using var restarted = new TwaBotApiFactory(settings, databasePath: path);
+        restarted.Clock.SetUtcNow(now + TimeSpan.FromMinutes(10));
+        var again = new SendingTenant(tenant.BusinessId, tenant.KeyId, tenant.Key, restarted.CreateApiClient(tenant.Key));
+
+        await (await OtpAsync(again, "919876540047")).AssertErrorAsync(HttpStatusCode.BadRequest, ErrorCodes.WindowClosed); // Meta again, not the cap
+        await (await OtpAsync(again, "919876540500")).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+    }
+
+    [Fact]
+    public async Task AnOtpWhoseRowCannotBeWrittenGivesBackItsSlotAndItsUnitOfTheDailyCap()
+    {
+        await using var server = Server(perHour: 1);
+        var tenant = await server.CreateSendingTenantAsync();
+        await server.AdminPatchAsync($"/admin/v1/api-keys/{tenant.KeyId}", new { daily_limit = 1 });
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("""
+            CREATE TRIGGER refuse_row BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'disk full'); END
+            """));
+
+        await (await OtpAsync(tenant)).AssertErrorAsync(HttpStatusCode.InternalServerError, "INTERNAL_ERROR");
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_row"));
+
+        Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ARetryWithTheSameIdempotencyKeyIsReplayedNotCountedAndARefusalIsNotKept()
+    {
+        await using var server = Server(perHour: 1);
+        var tenant = await server.CreateSendingTenantAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await KeyedOtpAsync(tenant, "first")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await KeyedOtpAsync(tenant, "first")).StatusCode); // the replay, not a second OTP
+        await (await KeyedOtpAsync(tenant, "second")).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+
+        server.Clock.Advance(OtpRecipientLimit.Window);
+
+        Assert.Equal(HttpStatusCode.OK, (await KeyedOtpAsync(tenant, "second")).StatusCode); // sent now, not the 429 again
+    }
+
+    private static async Task<HttpResponseMessage> KeyedOtpAsync(SendingTenant tenant, string idempotencyKey)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/send-otp")
+        {
+            Content = JsonContent.Create(new { phone = Number, template_name = "otp_verification", otp = "482913" }),
+        };
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return await tenant.Client.SendAsync(request);
     }
 
     [Fact]

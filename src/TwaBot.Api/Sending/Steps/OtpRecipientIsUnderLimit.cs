@@ -6,25 +6,34 @@ namespace TwaBot.Api.Sending.Steps;
 /// <summary>
 /// An OTP takes a slot of its number's hourly cap (<see cref="OtpRecipientLimit"/>), held by the send like its unit
 /// of the daily cap. Last of the checks: a send another step refuses never counts against the number.
+/// A send through an AUTHENTICATION template is an OTP too, whether it came through send-otp, send-template or
+/// quick-send (the README documents send-template for them): otherwise the cap would be one endpoint away.
 /// </summary>
 public sealed class OtpRecipientIsUnderLimit(OtpRecipientLimit limit) : ISendStep
 {
     public async ValueTask<ApiError?> CheckAsync(SendContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.Content is not OtpContent otp || limit.Limit == 0)
+        if (!IsOtp(context) || limit.Limit == 0)
         {
             return null;
         }
 
-        var decision = await limit.TryReserveAsync(context.Caller.BusinessId, otp.Phone, cancellationToken);
+        var phone = context.Content!.Phone;
+        var decision = await limit.TryReserveAsync(context.Caller.BusinessId, phone, cancellationToken);
         if (!decision.Allowed)
         {
-            return ApiErrors.OtpRecipientLimitReached(otp.Phone, decision.Limit, decision.SecondsUntilFree);
+            return ApiErrors.OtpRecipientLimitReached(phone, decision.Limit, decision.SecondsUntilFree);
         }
 
-        context.OtpReservation = decision.Reservation;
-        context.Holds(decision.Reservation.GiveBack);
+        context.Holds(decision.Reservation.GiveBack); // given back only through the context, so at most once
         return null;
+    }
+
+    /// <summary>An OTP, or a template send through an AUTHENTICATION template (its one value is the code).</summary>
+    public static bool IsOtp(SendContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Content is OtpContent || (context.Content is TemplateContent && context.Template is { IsAuthentication: true });
     }
 }

@@ -14,11 +14,40 @@ public class OtpRecipientLimitTests
 {
     private const string Number = "919876543210";
 
-    private static TwaBotApiFactory Server(int perHour) =>
-        new(new Dictionary<string, string?> { ["TwaBot:RateLimits:OtpPerRecipientPerHour"] = perHour.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+    private static Dictionary<string, string?> Settings(int perHour) =>
+        new() { ["TwaBot:RateLimits:OtpPerRecipientPerHour"] = perHour.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
+    private static TwaBotApiFactory Server(int perHour) => new(Settings(perHour));
 
     private static Task<HttpResponseMessage> OtpAsync(SendingTenant tenant, string phone = Number) =>
         tenant.Client.PostAsJsonAsync("/api/v1/send-otp", new { phone, template_name = "otp_verification" });
+
+    /// <summary>
+    /// A server with the cap, a tenant that does <paramref name="before"/>, then a second server on the same database
+    /// (as after a restart) ten minutes later, with the tenant's key.
+    /// </summary>
+    private static async Task<Restarted> RestartedAfterAsync(int perHour, Func<TwaBotApiFactory, SendingTenant, Task> before)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+        var settings = Settings(perHour);
+        SendingTenant tenant;
+        DateTimeOffset now;
+        await using (var server = new TwaBotApiFactory(settings, databasePath: path) { DeleteDatabaseOnDispose = false })
+        {
+            tenant = await server.CreateSendingTenantAsync();
+            await before(server, tenant);
+            now = server.Clock.GetUtcNow();
+        }
+
+        var restarted = new TwaBotApiFactory(settings, databasePath: path);
+        restarted.Clock.SetUtcNow(now + TimeSpan.FromMinutes(10));
+        return new Restarted(restarted, tenant with { Client = restarted.CreateApiClient(tenant.Key) });
+    }
+
+    private sealed record Restarted(TwaBotApiFactory Server, SendingTenant Tenant) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Server.DisposeAsync();
+    }
 
     [Fact]
     public async Task AnOtpOverTheNumbersHourlyCapIsRefusedUntilItsOldestLeavesTheHour()
@@ -112,26 +141,14 @@ public class OtpRecipientLimitTests
     [Fact]
     public async Task TheCountSurvivesARestart()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
-        SendingTenant tenant;
-        DateTimeOffset now;
-        await using (var server = new TwaBotApiFactory(
-            new Dictionary<string, string?> { ["TwaBot:RateLimits:OtpPerRecipientPerHour"] = "2" }, databasePath: path) { DeleteDatabaseOnDispose = false })
+        await using var restarted = await RestartedAfterAsync(perHour: 2, async (server, tenant) =>
         {
-            tenant = await server.CreateSendingTenantAsync();
             Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant)).StatusCode);
             server.Clock.Advance(TimeSpan.FromMinutes(30));
             Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant)).StatusCode);
-            now = server.Clock.GetUtcNow();
-        }
+        });
 
-        await using var restarted = new TwaBotApiFactory(
-            new Dictionary<string, string?> { ["TwaBot:RateLimits:OtpPerRecipientPerHour"] = "2" }, databasePath: path);
-        restarted.Clock.SetUtcNow(now + TimeSpan.FromMinutes(10));
-        using var client = restarted.CreateApiClient(tenant.Key);
-        var again = await client.PostAsJsonAsync("/api/v1/send-otp", new { phone = Number, template_name = "otp_verification" });
-
-        var json = await again.AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+        var json = await (await OtpAsync(restarted.Tenant)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
         Assert.Equal(20 * 60, json.GetProperty("retry_after_seconds").GetInt32()); // the first of the two leaves the hour then
     }
 
@@ -157,24 +174,11 @@ public class OtpRecipientLimitTests
     [Fact]
     public async Task AnAuthenticationTemplateSentThroughSendTemplateCountsAfterARestart()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
-        var settings = new Dictionary<string, string?> { ["TwaBot:RateLimits:OtpPerRecipientPerHour"] = "1" };
-        SendingTenant tenant;
-        DateTimeOffset now;
-        await using (var server = new TwaBotApiFactory(settings, databasePath: path) { DeleteDatabaseOnDispose = false })
-        {
-            tenant = await server.CreateSendingTenantAsync();
+        await using var restarted = await RestartedAfterAsync(perHour: 1, async (_, tenant) =>
             Assert.Equal(HttpStatusCode.OK, (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
-                new { phone = Number, template_name = "otp_verification", body_params = new[] { "482913" } })).StatusCode);
-            now = server.Clock.GetUtcNow();
-        }
+                new { phone = Number, template_name = "otp_verification", body_params = new[] { "482913" } })).StatusCode));
 
-        await using var restarted = new TwaBotApiFactory(settings, databasePath: path);
-        restarted.Clock.SetUtcNow(now + TimeSpan.FromMinutes(10));
-        using var client = restarted.CreateApiClient(tenant.Key);
-
-        await (await client.PostAsJsonAsync("/api/v1/send-otp", new { phone = Number, template_name = "otp_verification" }))
-            .AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+        await (await OtpAsync(restarted.Tenant)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
     }
 
     [Fact]
@@ -255,24 +259,14 @@ public class OtpRecipientLimitTests
     [Fact]
     public async Task RefusedOtpsStillDoNotCountAfterARestartButOnesThatMayHaveBeenSentDo()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
-        var settings = new Dictionary<string, string?> { ["TwaBot:RateLimits:OtpPerRecipientPerHour"] = "1" };
-        SendingTenant tenant;
-        DateTimeOffset now;
-        await using (var server = new TwaBotApiFactory(settings, databasePath: path) { DeleteDatabaseOnDispose = false })
+        await using var restarted = await RestartedAfterAsync(perHour: 1, async (_, tenant) =>
         {
-            tenant = await server.CreateSendingTenantAsync();
             await (await OtpAsync(tenant, "919876540047")).AssertErrorAsync(HttpStatusCode.BadRequest, ErrorCodes.WindowClosed);
             await (await OtpAsync(tenant, "919876540500")).AssertErrorAsync(HttpStatusCode.BadGateway, ErrorCodes.MetaUnavailable);
-            now = server.Clock.GetUtcNow();
-        }
+        });
 
-        await using var restarted = new TwaBotApiFactory(settings, databasePath: path);
-        restarted.Clock.SetUtcNow(now + TimeSpan.FromMinutes(10));
-        var again = new SendingTenant(tenant.BusinessId, tenant.KeyId, tenant.Key, restarted.CreateApiClient(tenant.Key));
-
-        await (await OtpAsync(again, "919876540047")).AssertErrorAsync(HttpStatusCode.BadRequest, ErrorCodes.WindowClosed); // Meta again, not the cap
-        await (await OtpAsync(again, "919876540500")).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+        await (await OtpAsync(restarted.Tenant, "919876540047")).AssertErrorAsync(HttpStatusCode.BadRequest, ErrorCodes.WindowClosed); // Meta again, not the cap
+        await (await OtpAsync(restarted.Tenant, "919876540500")).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
     }
 
     [Fact]

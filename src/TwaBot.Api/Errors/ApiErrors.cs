@@ -73,7 +73,7 @@ public static class ApiErrors
     /// <summary>The recipient's hourly OTP cap, with the seconds until its oldest OTP of the hour stops counting.</summary>
     public static ApiError OtpRecipientLimitReached(string phone, int limit, int retryAfterSeconds) => new(Status429TooManyRequests, new ErrorBody
     {
-        Error = $"Too many OTPs to {phone}: at most {limit} per hour are sent to one number. Try again in {Waiting(retryAfterSeconds)}.",
+        Error = $"Too many OTPs to {phone}: at most {limit} per hour {(limit == 1 ? "is" : "are")} sent to one number. Try again in {Waiting(retryAfterSeconds)}.",
         ErrorCode = ErrorCodes.OtpRecipientLimitReached,
         RetryAfterSeconds = retryAfterSeconds,
     }, retryAfterSeconds);

@@ -349,4 +349,12 @@ public class OtpRecipientLimitTests
         Assert.EndsWith($"Try again in {said}.", error.Body.Error);
         Assert.Equal(seconds, error.RetryAfterSeconds);
     }
+
+    [Theory]
+    [InlineData(1, "at most 1 per hour is sent")]
+    [InlineData(5, "at most 5 per hour are sent")]
+    public void TheCapIsSaidInGoodEnglish(int limit, string said)
+    {
+        Assert.Contains(said, ApiErrors.OtpRecipientLimitReached(Number, limit, 60).Body.Error, StringComparison.Ordinal);
+    }
 }

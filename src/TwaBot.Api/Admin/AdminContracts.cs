@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using TwaBot.Api.Conversations;
@@ -9,53 +10,99 @@ namespace TwaBot.Api.Admin;
 // business_id, key_hash or the like is an error rather than silently ignored.
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record CreateBusinessRequest([property: Required] string? Name, [property: Required] string? Plan, string? TimeZone);
+public sealed record CreateBusinessRequest(
+    [property: Required, Description(AdminFieldDocs.BusinessName)] string? Name,
+    [property: Required, Description(AdminFieldDocs.Plan)] string? Plan,
+    [property: Description(AdminFieldDocs.TimeZone)] string? TimeZone);
 
 /// <summary>Absent fields stay as they are; none can be cleared, so <c>null</c> is refused (it was taken as absent).</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record UpdateBusinessRequest
 {
+    [Description(AdminFieldDocs.BusinessName)]
     public PatchField<string> Name { get; init; }
 
+    [Description(AdminFieldDocs.Plan)]
     public PatchField<string> Plan { get; init; }
 
+    [Description(AdminFieldDocs.TimeZone)]
     public PatchField<string> TimeZone { get; init; }
 }
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record ConnectWhatsAppRequest(
-    string? PhoneNumberId, string? WabaId, string? AccessToken, string? DisplayPhoneNumber, bool? Sandbox);
+    [property: Description("Meta's id of the business's WhatsApp phone number (digits); with sandbox, optional.")] string? PhoneNumberId,
+    [property: Description("Meta's id of the WhatsApp Business Account (digits); with sandbox, optional.")] string? WabaId,
+    [property: Description("A Meta access token for the account, as Meta issues it; stored encrypted and never returned. Not with sandbox.")] string? AccessToken,
+    [property: Description("The number as customers see it, at most 32 characters, one line.")] string? DisplayPhoneNumber,
+    [property: Description("true (sandbox mode only): connect to the Meta emulator instead of Meta.")] bool? Sandbox);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record CreateApiKeyRequest(
-    [property: Required] string? Name, [property: Required] List<string>? Permissions, int? PerMinuteLimit, int? DailyLimit, DateTime? ExpiresAt);
+    [property: Required, Description(AdminFieldDocs.KeyName)] string? Name,
+    [property: Required, Description(AdminFieldDocs.Permissions)] List<string>? Permissions,
+    [property: Description(AdminFieldDocs.PerMinuteLimit)] int? PerMinuteLimit,
+    [property: Description(AdminFieldDocs.DailyLimit)] int? DailyLimit,
+    [property: Description(AdminFieldDocs.ExpiresAt)] DateTime? ExpiresAt);
 
 /// <summary>Absent fields stay as they are; <c>null</c> clears a limit override or the expiry.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record UpdateApiKeyRequest
 {
+    [Description(AdminFieldDocs.KeyName)]
     public PatchField<string> Name { get; init; }
 
+    [Description(AdminFieldDocs.Permissions)]
     public PatchField<List<string>> Permissions { get; init; }
 
+    [Description(AdminFieldDocs.PerMinuteLimit + " null clears it.")]
     public PatchField<int?> PerMinuteLimit { get; init; }
 
+    [Description(AdminFieldDocs.DailyLimit + " null clears it.")]
     public PatchField<int?> DailyLimit { get; init; }
 
+    [Description(AdminFieldDocs.ExpiresAt + " null clears it.")]
     public PatchField<DateTime?> ExpiresAt { get; init; }
 }
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record AddSuppressionRequest(
-    [property: Required] string? Phone,
-    [property: Required, AllowedValues(SuppressionStates.OptedOut, SuppressionStates.Blocked, SuppressionStates.Undeliverable)] string? State,
-    string? Reason);
+    [property: Required, Description("The phone number, written as for a send (it is normalized the same way).")] string? Phone,
+    [property: Required, AllowedValues(SuppressionStates.OptedOut, SuppressionStates.Blocked, SuppressionStates.Undeliverable),
+        Description("Why the number is not messaged: opted_out, blocked or undeliverable.")] string? State,
+    [property: Description("An optional note of your own.")] string? Reason);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-// CodeExpirationMinutes: AUTHENTICATION only, how long the code is valid, which Meta writes in the footer.
 public sealed record CreateTemplateRequest(
-    [property: Required] string? Name, [property: Required] string? Language, [property: Required] string? Category, string? Body, string? DisplayName, string? HeaderText, string? FooterText,
-    List<string>? Variables, int? CodeExpirationMinutes = null);
+    [property: Required, Description("The template's name at Meta: lowercase letters, digits and underscores.")] string? Name,
+    [property: Required, Description("Its language code, e.g. en or en_US.")] string? Language,
+    [property: Required, Description("MARKETING, UTILITY or AUTHENTICATION.")] string? Category,
+    [property: Description("The body text with {{1}}, {{2}}, … or {{name}} placeholders; not for AUTHENTICATION (Meta writes it).")] string? Body,
+    [property: Description("A name of your own for lists, at most 200 characters.")] string? DisplayName,
+    [property: Description("An optional text header; not for AUTHENTICATION.")] string? HeaderText,
+    [property: Description("An optional footer; not for AUTHENTICATION.")] string? FooterText,
+    [property: Description("Example values for the placeholders, in order, which Meta reviews.")] List<string>? Variables,
+    [property: Description("AUTHENTICATION only: how long the code is valid (1-90), which Meta writes in the footer.")] int? CodeExpirationMinutes = null);
+
+/// <summary>Descriptions the admin bodies share, for the OpenAPI document (README, "Admin API", has the rules in full).</summary>
+internal static class AdminFieldDocs
+{
+    public const string BusinessName = "The business's name, one line.";
+
+    public const string Plan = "Starter (no sending), Growth or Pro.";
+
+    public const string TimeZone = "IANA time zone id spelled exactly (e.g. Asia/Kolkata), for the daily cap's midnight; default the server's.";
+
+    public const string KeyName = "A name for the key, one line (e.g. the application that uses it).";
+
+    public const string Permissions = "send_template, send_text, send_media, send_otp, or * for all.";
+
+    public const string PerMinuteLimit = "Requests per minute for this key, in place of the server's default (at least 1).";
+
+    public const string DailyLimit = "Sends per day for this key, in place of its plan's (at least 1).";
+
+    public const string ExpiresAt = "When the key stops working, ISO 8601 (e.g. 2026-12-31T23:59:59Z; without an offset, UTC).";
+}
 
 // Responses. No response type has a field for an access token or a key hash.
 

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.ApiKeys;
@@ -80,9 +81,11 @@ public static class SandboxInboundApi
 
 /// <summary>A customer's message: who (<c>from</c>), what, to which business, and optionally when (Unix seconds).</summary>
 public sealed record InboundRequest(
-    long? BusinessId, string? PhoneNumberId,
-    [property: System.ComponentModel.DataAnnotations.Required] string? From,
-    [property: System.ComponentModel.DataAnnotations.Required] string? Text,
-    string? Name, long? Timestamp);
+    [property: Description("The sandbox business the customer writes to (or give phone_number_id).")] long? BusinessId,
+    [property: Description("Its sandbox phone_number_id, instead of business_id.")] string? PhoneNumberId,
+    [property: System.ComponentModel.DataAnnotations.Required, Description("The customer's phone number.")] string? From,
+    [property: System.ComponentModel.DataAnnotations.Required, Description("The message text; STOP or START as the whole text opts the number out or in.")] string? Text,
+    [property: Description("The customer's profile name (default Sandbox Customer).")] string? Name,
+    [property: Description("When the customer wrote, in Unix seconds (default now): an old one closes the 24-hour window.")] long? Timestamp);
 
 public sealed record InboundResponse(string Wamid, bool Delivered) : SuccessResponse;

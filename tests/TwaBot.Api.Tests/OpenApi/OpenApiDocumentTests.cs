@@ -90,6 +90,21 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task EveryRequestBodyFieldIsDescribed()
+    {
+        var document = await Document();
+
+        var undescribed = document.GetProperty("components").GetProperty("schemas").EnumerateObject()
+            .Where(schema => schema.Name.EndsWith("Request", StringComparison.Ordinal))
+            .SelectMany(schema => schema.Value.GetProperty("properties").EnumerateObject()
+                .Where(p => !p.Value.TryGetProperty("description", out var d) || string.IsNullOrWhiteSpace(d.GetString()))
+                .Select(p => $"{schema.Name}.{p.Name}"))
+            .ToList();
+
+        Assert.True(undescribed.Count == 0, "No description: " + string.Join(", ", undescribed));
+    }
+
+    [Fact]
     public async Task EveryOperationSaysWhatItDoes()
     {
         var document = await Document();

@@ -27,7 +27,7 @@ public sealed partial class MessageDispatcher(
             BusinessId = context.Caller.BusinessId,
             ApiKeyId = context.Caller.KeyId,
             To = content.Phone,
-            Kind = OtpRecipientIsUnderLimit.IsOtp(context) ? MessageKinds.Otp : KindOf(content), // counted by the OTP cap after a restart
+            Kind = context.IsOtp ? MessageKinds.Otp : KindOf(content), // counted by the OTP cap after a restart
             TemplateName = (content as ITemplateContent)?.TemplateName,
             ApiStatus = ApiStatuses.Pending,
             QuotaDay = context.Reservation.Day,

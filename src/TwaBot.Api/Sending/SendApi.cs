@@ -98,12 +98,12 @@ public static class SendApi
     /// template is sent: the API docs make <c>template</c> the one required when <c>message</c> is not given.
     /// </summary>
     private static Task<Results<Ok<SendResponse>, ApiError, IdempotentReplay>> QuickSend(
-        [FromQuery, Required, Description(QuickSendDocs.Phone)] string? phone,
-        [FromQuery, Description(QuickSendDocs.Template)] string? template,
-        [FromQuery, Description(QuickSendDocs.Lang)] string? lang,
-        [FromQuery(Name = "params"), Description(QuickSendDocs.Params)] string? parameters,
-        [FromQuery, Description(QuickSendDocs.Message)] string? message,
-        [FromQuery(Name = IdempotencyRequest.QueryName), Description(QuickSendDocs.IdempotencyKey)] string? idempotencyKey,
+        [FromQuery, Required, Description(SendFieldDocs.QuickSendPhone)] string? phone,
+        [FromQuery, Description(SendFieldDocs.QuickSendTemplate)] string? template,
+        [FromQuery, Description(SendFieldDocs.Language)] string? lang,
+        [FromQuery(Name = "params"), Description(SendFieldDocs.QuickSendParams)] string? parameters,
+        [FromQuery, Description(SendFieldDocs.QuickSendMessage)] string? message,
+        [FromQuery(Name = IdempotencyRequest.QueryName), Description(SendFieldDocs.QuickSendIdempotencyKey)] string? idempotencyKey,
         HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken)
     {
         // The parameters are declared so that the OpenAPI document lists them; their values are read from

@@ -24,6 +24,12 @@ public sealed class SendContext(SendRoute route, ApiCaller caller, Func<ValueTas
     /// <summary>Set by <see cref="Steps.TemplateIsApproved"/> for template and OTP sends.</summary>
     public Template? Template { get; set; }
 
+    /// <summary>
+    /// An OTP: send-otp's, or a template send through an AUTHENTICATION template (its one value is the code), so that
+    /// the hourly OTP cap is not one endpoint away. Known once the template step has run.
+    /// </summary>
+    public bool IsOtp => Content is OtpContent || (Content is TemplateContent && Template is { IsAuthentication: true });
+
     /// <summary>The request's <c>Idempotency-Key</c>, when it has one.</summary>
     public Idempotency.IdempotencyRequest? Idempotency { get; init; }
 

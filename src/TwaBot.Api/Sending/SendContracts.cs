@@ -34,12 +34,25 @@ public sealed record SendOtpRequest(
     [property: Description("Custom OTP code, 4 to 15 digits. Auto-generated (6 random digits) if not provided.")] string? Otp,
     [property: Description(SendFieldDocs.Language)] string? Language);
 
-/// <summary>Descriptions the send bodies share, in the API docs' words, for the OpenAPI document.</summary>
+/// <summary>
+/// Descriptions of the send fields and quick-send's query parameters, in the API docs' words, for the OpenAPI document
+/// (Swagger UI shows them beside each field); README, "How requests are read", has the reading rules in full.
+/// </summary>
 internal static class SendFieldDocs
 {
     public const string Phone = "Customer's phone number with country code (e.g. 919876543210); spaces, dashes, dots, brackets and a leading + or 00 are ignored, and a 10-digit Indian mobile gets 91.";
 
     public const string Language = "Template language code. Default: en.";
+
+    public const string QuickSendPhone = Phone + " Write a leading + as %2B: a bare + before 10 digits starting 6-9 is refused, since a URL's + may be an encoded space.";
+
+    public const string QuickSendTemplate = "Meta-approved template name. Required if message is not provided; with both, the template is sent.";
+
+    public const string QuickSendParams = @"Comma-separated template variables, e.g. Rahul,ORD-123,₹1499 (percent-encoded UTF-8); \, is a comma inside a value.";
+
+    public const string QuickSendMessage = "Plain text message (only works within the 24-hour conversation window). Required if template is not provided.";
+
+    public const string QuickSendIdempotencyKey = "Optional: the Idempotency-Key, for clients that cannot set headers (the header counts when both are given).";
 }
 
 /// <summary>The docs' send answer: what was accepted, and that delivery is reported later.</summary>

@@ -14,7 +14,7 @@ public sealed class OtpRecipientIsUnderLimit(OtpRecipientLimit limit) : ISendSte
     public async ValueTask<ApiError?> CheckAsync(SendContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (!IsOtp(context) || limit.Limit == 0)
+        if (!context.IsOtp)
         {
             return null;
         }
@@ -26,14 +26,7 @@ public sealed class OtpRecipientIsUnderLimit(OtpRecipientLimit limit) : ISendSte
             return ApiErrors.OtpRecipientLimitReached(phone, decision.Limit, decision.SecondsUntilFree);
         }
 
-        context.Holds(decision.Reservation.GiveBack); // given back only through the context, so at most once
+        context.Holds(decision.Reservation.GiveBack); // given back only through the context, so at most once (a no-op when the cap is off)
         return null;
-    }
-
-    /// <summary>An OTP, or a template send through an AUTHENTICATION template (its one value is the code).</summary>
-    public static bool IsOtp(SendContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        return context.Content is OtpContent || (context.Content is TemplateContent && context.Template is { IsAuthentication: true });
     }
 }

@@ -82,7 +82,17 @@ public sealed record CreateTemplateRequest(
     [property: Description("An optional text header; not for AUTHENTICATION.")] string? HeaderText,
     [property: Description("An optional footer; not for AUTHENTICATION.")] string? FooterText,
     [property: Description("Example values for the placeholders, in order, which Meta reviews.")] List<string>? Variables,
-    [property: Description("AUTHENTICATION only: how long the code is valid (1-90), which Meta writes in the footer.")] int? CodeExpirationMinutes = null);
+    [property: Description("AUTHENTICATION only: how long the code is valid (1-90), which Meta writes in the footer.")] int? CodeExpirationMinutes = null,
+    [property: Description("Up to 10 buttons, in the order WhatsApp shows them; not for AUTHENTICATION (Meta gives those a copy-code button).")] List<CreateTemplateButton>? Buttons = null);
+
+/// <summary>One button of a template submitted through the admin API, in Meta's terms.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record CreateTemplateButton(
+    [property: Required, Description("QUICK_REPLY, URL, PHONE_NUMBER or COPY_CODE (COPY_CODE in MARKETING templates only).")] string? Type,
+    [property: Description("The button's label, at most 25 characters; not for COPY_CODE (WhatsApp writes it).")] string? Text,
+    [property: Description("URL only: an absolute http(s) link, which may end in {{1}}: each send then gives that end in button_params.")] string? Url,
+    [property: Description("PHONE_NUMBER only: the number the button calls, with country code, e.g. +919876543210.")] string? PhoneNumber,
+    [property: Description("URL with {{1}}: a sample value of {{1}} for Meta's review (default: example). COPY_CODE: a sample code, at most 15 letters and digits.")] string? Example);
 
 /// <summary>Descriptions the admin bodies share, for the OpenAPI document (README, "Admin API", has the rules in full).</summary>
 internal static class AdminFieldDocs
@@ -150,7 +160,8 @@ public sealed record AdminTemplateView(
     string? HeaderText,
     string? FooterText,
     IReadOnlyList<string> Variables,
-    string? MetaTemplateId);
+    string? MetaTemplateId,
+    [property: Description("Each button in order, by what a send gives it: url_suffix, coupon_code, or none.")] IReadOnlyList<string> Buttons);
 
 public sealed record AdminTemplateResponse(AdminTemplateView Template) : SuccessResponse;
 

@@ -112,7 +112,10 @@ internal static partial class TemplatesAdmin
             request.Name!, request.Language!, category, body, Trimmed(request.HeaderText), isAuthentication ? null : footer,
             // Meta reviews a template with example values for its placeholders; the variable names serve.
             isAuthentication ? [] : Enumerable.Range(0, Template.CountPlaceholders(body)).Select(i => i < variables.Count ? variables[i] : $"example {i + 1}").ToList(),
-            isAuthentication ? request.CodeExpirationMinutes : null);
+            isAuthentication ? request.CodeExpirationMinutes : null)
+        {
+            Buttons = [.. (request.Buttons ?? []).Select(b => TemplateButtonRules.ToMeta(b!))],
+        };
 
         // The row is written before Meta is asked, without Meta's id yet, so that a status webhook overtaking
         // Meta's answer finds it (by name and language).
@@ -129,6 +132,7 @@ internal static partial class TemplatesAdmin
         template.HeaderText = definition.HeaderText;
         template.FooterText = footer;
         template.Variables = variables;
+        template.Buttons = TemplateButtonRules.Kinds(request.Buttons);
         template.MetaTemplateId = null;
         template.StatusEventAt = null;
         template.UpdatedAt = services.Now;
@@ -302,6 +306,11 @@ internal static partial class TemplatesAdmin
             return ApiErrors.Validation("header_text", "header_text and body must both name their placeholders or both number them: Meta takes one format per template.");
         }
 
+        if (TemplateButtonRules.Validate(request.Buttons, request.Category.Trim().ToUpperInvariant()) is { } badButton)
+        {
+            return badButton;
+        }
+
         var placeholders = isAuthentication ? 1 : Template.CountPlaceholders(request.Body!);
         if (request.Variables is { } variables
             && (variables.Count != placeholders || variables.Any(string.IsNullOrWhiteSpace)))
@@ -339,7 +348,13 @@ internal static partial class TemplatesAdmin
         && string.Equals(template.Category, remote.Category, StringComparison.OrdinalIgnoreCase)
         && template.Content == (remote.Text("BODY") ?? template.Content) && template.MetaTemplateId == remote.Id
         && template.HeaderText == remote.Text("HEADER") && template.FooterText == remote.Text("FOOTER")
-        && template.Variables.Count == Template.CountPlaceholders(remote.Text("BODY") ?? template.Content);
+        && template.Variables.Count == Template.CountPlaceholders(remote.Text("BODY") ?? template.Content)
+        && template.Buttons.SequenceEqual(Buttons(remote));
+
+    /// <summary>What a send gives each of Meta's buttons; none for an authentication template (its code fills its button).</summary>
+    private static List<string> Buttons(MetaTemplate remote) =>
+        string.Equals(remote.Category, Template.Authentication, StringComparison.OrdinalIgnoreCase) ? []
+        : [.. (remote.Component("BUTTONS")?.Buttons ?? []).Select(b => TemplateButtons.Of(b.Type, b.Url))];
 
     /// <summary>
     /// Meta's copy of a template, listed at <paramref name="asked"/>. Its status wins over older status webhooks,
@@ -358,6 +373,7 @@ internal static partial class TemplatesAdmin
         template.HeaderText = remote.Text("HEADER");
         template.HeaderType = remote.Component("HEADER") is { } header ? (header.Format ?? "TEXT").ToLowerInvariant() : null;
         template.FooterText = remote.Text("FOOTER");
+        template.Buttons = Buttons(remote);
         template.MetaTemplateId = remote.Id;
         // Names given at creation stay while they still fit; otherwise the placeholders' own names.
         if (template.Variables.Count != Template.CountPlaceholders(template.Content))
@@ -391,7 +407,7 @@ internal static partial class TemplatesAdmin
     }
 
     private static AdminTemplateView View(Template t) => new(
-        t.Id, t.Name, t.Language, t.Category, t.Status, t.DisplayName, t.Content, t.HeaderText, t.FooterText, t.Variables, t.MetaTemplateId);
+        t.Id, t.Name, t.Language, t.Category, t.Status, t.DisplayName, t.Content, t.HeaderText, t.FooterText, t.Variables, t.MetaTemplateId, t.Buttons);
 
     // \z, not $: $ also matches before a final line break.
     [GeneratedRegex(@"^[a-z0-9_]+\z")]

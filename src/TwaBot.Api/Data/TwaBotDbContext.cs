@@ -83,6 +83,7 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
             template.Ignore(t => t.BodyParameterCount);
             template.Ignore(t => t.HeaderParameterCount);
             template.Ignore(t => t.HasMediaHeader);
+            template.Ignore(t => t.ButtonParameters);
             template.Ignore(t => t.IsAuthentication);
             template.HasOne<Business>().WithMany().HasForeignKey(t => t.BusinessId);
         });

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TwaBot.Api.Templates;
 
 namespace TwaBot.Api.Meta;
 
@@ -15,11 +16,17 @@ public abstract record MetaOutgoingMessage(string To, string CallbackData)
     public static MetaOutgoingMessage Media(string to, string mediaType, string link, string? caption, string? filename, string callbackData) =>
         new MediaMessage(to, mediaType, link, caption, filename, callbackData);
 
-    /// <summary>A template; <paramref name="shape"/> says how it takes its parameters (positional text when null).</summary>
+    /// <summary>
+    /// A template; <paramref name="shape"/> says how it takes its parameters (positional text when null), and
+    /// which of its buttons take the <paramref name="buttonParams"/>, in order.
+    /// </summary>
     public static MetaOutgoingMessage Template(
         string to, string name, string languageCode, IReadOnlyList<string> bodyParams, IReadOnlyList<string> headerParams, string callbackData,
-        TemplateShape? shape = null) =>
-        new TemplateMessage(to, name, languageCode, bodyParams, headerParams, callbackData, shape ?? TemplateShape.Positional);
+        TemplateShape? shape = null, IReadOnlyList<string>? buttonParams = null) =>
+        new TemplateMessage(to, name, languageCode, bodyParams, headerParams, callbackData, shape ?? TemplateShape.Positional)
+        {
+            ButtonParams = buttonParams ?? [],
+        };
 
     /// <summary>An authentication template: the code fills body {{1}} and the copy-code button (a URL button once created).</summary>
     public static MetaOutgoingMessage Authentication(string to, string name, string languageCode, string code, string callbackData) =>
@@ -138,10 +145,12 @@ public abstract record MetaOutgoingMessage(string To, string CallbackData)
         TemplateShape Shape)
         : MetaOutgoingMessage(To, CallbackData)
     {
+        public IReadOnlyList<string> ButtonParams { get; init; } = [];
+
         protected override void WriteContent(Utf8JsonWriter writer)
         {
             WriteTemplateStart(writer, Name, LanguageCode);
-            if (HeaderParams.Count > 0 || BodyParams.Count > 0)
+            if (HeaderParams.Count > 0 || BodyParams.Count > 0 || ButtonParams.Count > 0)
             {
                 writer.WriteStartArray("components");
                 if (HeaderParams.Count > 0 && Shape.MediaHeader is { } mediaType)
@@ -169,10 +178,49 @@ public abstract record MetaOutgoingMessage(string To, string CallbackData)
                     writer.WriteEndObject();
                 }
 
+                WriteButtons(writer);
                 writer.WriteEndArray();
             }
 
             writer.WriteEndObject();
+        }
+
+        /// <summary>
+        /// One component per button that takes a value, each at its place among all the template's buttons:
+        /// a link's end as text, a coupon code as Meta's <c>coupon_code</c> parameter.
+        /// </summary>
+        private void WriteButtons(Utf8JsonWriter writer)
+        {
+            var given = 0;
+            for (var index = 0; index < Shape.Buttons.Count && given < ButtonParams.Count; index++)
+            {
+                var kind = Shape.Buttons[index];
+                if (kind == TemplateButtons.None)
+                {
+                    continue;
+                }
+
+                var value = ButtonParams[given++];
+                writer.WriteStartObject();
+                writer.WriteString("type", "button");
+                writer.WriteString("sub_type", kind == TemplateButtons.CouponCode ? "copy_code" : "url");
+                writer.WriteString("index", index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                if (kind == TemplateButtons.CouponCode)
+                {
+                    writer.WriteStartArray("parameters");
+                    writer.WriteStartObject();
+                    writer.WriteString("type", "coupon_code");
+                    writer.WriteString("coupon_code", value);
+                    writer.WriteEndObject();
+                    writer.WriteEndArray();
+                }
+                else
+                {
+                    WriteTextParameters(writer, [value]);
+                }
+
+                writer.WriteEndObject();
+            }
         }
     }
 }
@@ -180,11 +228,14 @@ public abstract record MetaOutgoingMessage(string To, string CallbackData)
 /// <summary>
 /// How a template takes its parameters: by name (Meta's <c>parameter_format: NAMED</c>) or by position,
 /// whether its header is a file (image, video, document) rather than text, and whether its first body value
-/// (an authentication template's code) also goes to its copy-code button.
+/// (an authentication template's code) also goes to its copy-code button; <c>Buttons</c> are its other buttons
+/// by what a send gives each (<see cref="TemplateButtons"/>).
 /// </summary>
 public sealed record TemplateShape(
     string? MediaHeader, IReadOnlyList<string>? HeaderNames, IReadOnlyList<string>? BodyNames, bool CodeButton = false)
 {
+    public IReadOnlyList<string> Buttons { get; init; } = [];
+
     public static readonly TemplateShape Positional = new(null, null, null);
 
     public static readonly TemplateShape AuthenticationCode = new(null, null, null, CodeButton: true);
@@ -196,6 +247,9 @@ public sealed record TemplateShape(
             template.HasMediaHeader ? template.HeaderType : null,
             template.HasMediaHeader ? null : Templates.Template.ParameterNames(template.HeaderText),
             Templates.Template.ParameterNames(template.Content),
-            template.IsAuthentication);
+            template.IsAuthentication)
+        {
+            Buttons = template.Buttons,
+        };
     }
 }

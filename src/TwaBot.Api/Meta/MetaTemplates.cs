@@ -19,10 +19,67 @@ public sealed record MetaTemplate(
         MetaJson.Str(element, "status") ?? "",
         MetaJson.Str(element, "category") ?? "",
         [.. MetaJson.Array(element, "components")
-            .Select(c => new MetaTemplateComponent(MetaJson.Str(c, "type") ?? "", MetaJson.Str(c, "format"), MetaJson.Str(c, "text")))]);
+            .Select(c => new MetaTemplateComponent(MetaJson.Str(c, "type") ?? "", MetaJson.Str(c, "format"), MetaJson.Str(c, "text"))
+            {
+                Buttons = [.. MetaJson.Array(c, "buttons").Select(MetaTemplateButton.Parse)],
+            })]);
 }
 
-public sealed record MetaTemplateComponent(string Type, string? Format, string? Text);
+public sealed record MetaTemplateComponent(string Type, string? Format, string? Text)
+{
+    /// <summary>A BUTTONS component's buttons, in order.</summary>
+    public IReadOnlyList<MetaTemplateButton> Buttons { get; init; } = [];
+}
+
+/// <summary>
+/// A template button as Meta takes and lists it: <c>type</c> QUICK_REPLY, URL, PHONE_NUMBER, COPY_CODE, …; a URL
+/// button's link may end in <c>{{1}}</c>, which each send fills; <c>example</c> is what Meta reviews for that
+/// variable, or a copy-code button's sample code.
+/// </summary>
+public sealed record MetaTemplateButton(string Type, string? Text, string? Url = null, string? PhoneNumber = null, string? Example = null)
+{
+    internal static MetaTemplateButton Parse(JsonElement element) => new(
+        MetaJson.Str(element, "type") ?? "", MetaJson.Str(element, "text"), MetaJson.Str(element, "url"), MetaJson.Str(element, "phone_number"),
+        // A URL example is a list of full links, a copy-code one a plain code.
+        element.TryGetProperty("example", out var example) && example.ValueKind == JsonValueKind.Array
+            ? example.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString() : null).FirstOrDefault()
+            : MetaJson.Str(element, "example"));
+
+    /// <summary>Writes the button in Meta's create format.</summary>
+    public void Write(Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        writer.WriteString("type", Type.ToUpperInvariant());
+        if (Text is not null)
+        {
+            writer.WriteString("text", Text);
+        }
+
+        if (Url is not null)
+        {
+            writer.WriteString("url", Url);
+        }
+
+        if (PhoneNumber is not null)
+        {
+            writer.WriteString("phone_number", PhoneNumber);
+        }
+
+        if (Example is not null && Url is not null)
+        {
+            writer.WriteStartArray("example");
+            writer.WriteStringValue(Example);
+            writer.WriteEndArray();
+        }
+        else if (Example is not null)
+        {
+            writer.WriteString("example", Example);
+        }
+
+        writer.WriteEndObject();
+    }
+}
 
 /// <summary>
 /// What to submit for review (<c>POST /{waba_id}/message_templates</c>); <c>CodeExpirationMinutes</c> is an
@@ -32,6 +89,9 @@ public sealed record MetaTemplateDefinition(
     string Name, string Language, string Category, string Body, string? HeaderText, string? FooterText, IReadOnlyList<string> BodyExamples,
     int? CodeExpirationMinutes = null)
 {
+    /// <summary>The buttons of a template that is not an authentication one (Meta gives those their copy-code button).</summary>
+    public IReadOnlyList<MetaTemplateButton> Buttons { get; init; } = [];
+
     public bool IsAuthentication => string.Equals(Category, Templates.Template.Authentication, StringComparison.OrdinalIgnoreCase);
 
     public byte[] ToJsonBytes()
@@ -100,6 +160,20 @@ public sealed record MetaTemplateDefinition(
                     writer.WriteStartObject();
                     writer.WriteString("type", "FOOTER");
                     writer.WriteString("text", FooterText);
+                    writer.WriteEndObject();
+                }
+
+                if (Buttons.Count > 0)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("type", "BUTTONS");
+                    writer.WriteStartArray("buttons");
+                    foreach (var button in Buttons)
+                    {
+                        button.Write(writer);
+                    }
+
+                    writer.WriteEndArray();
                     writer.WriteEndObject();
                 }
             }

@@ -64,5 +64,8 @@ public static class GraphErrors
         "Number of parameters does not match the expected number of params",
         "button: an authentication template's URL button at index 0 needs one text parameter, the code (at most 15 characters)");
 
+    public static IResult ButtonParameter(string detail) => Error(400, 132000,
+        "Number of parameters does not match the expected number of params", "button: " + detail);
+
     public static IResult UnsupportedType(string? type) => Error(400, 131051, "Unsupported message type", $"Message type {type} is not supported.");
 }

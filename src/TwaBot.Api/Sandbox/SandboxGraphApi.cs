@@ -171,7 +171,49 @@ public static class SandboxGraphApi
         return Template.ParameterNames(stored.Body) is { } names
             && !parameters.Select(p => Str(p, "parameter_name") ?? "").Order(StringComparer.Ordinal).SequenceEqual(names.Order(StringComparer.Ordinal))
                 ? GraphErrors.NamedParameters(names)
-                : null;
+                : CheckButtons(stored, components);
+    }
+
+    /// <summary>
+    /// A button whose link ends in a variable takes a <c>url</c> button component with one text parameter at its
+    /// index, a copy-code button a <c>copy_code</c> one with a <c>coupon_code</c>; other buttons take none.
+    /// </summary>
+    private static IResult? CheckButtons(SandboxTemplate stored, List<JsonObject> components)
+    {
+        if (string.Equals(stored.Category, Template.Authentication, StringComparison.OrdinalIgnoreCase))
+        {
+            return null; // its copy-code button is checked above
+        }
+
+        var buttons = stored.ButtonsJson is null ? [] : JsonNode.Parse(stored.ButtonsJson)!.AsArray().OfType<JsonObject>().ToList();
+        var given = components.Where(c => string.Equals(Str(c, "type"), "button", StringComparison.OrdinalIgnoreCase))
+            .GroupBy(c => c["index"]?.ToString() ?? "").ToDictionary(g => g.Key, g => g.ToList());
+        for (var index = 0; index < buttons.Count; index++)
+        {
+            var kind = TemplateButtons.Of(Str(buttons[index], "type"), Str(buttons[index], "url"));
+            var parameters = given.Remove(index.ToString(CultureInfo.InvariantCulture), out var atIndex) && atIndex is [var component]
+                && component["parameters"] is JsonArray { Count: 1 } list && list[0] is JsonObject parameter
+                ? (SubType: Str(component, "sub_type")?.ToLowerInvariant(), Parameter: parameter) : default;
+            var fits = kind switch
+            {
+                TemplateButtons.UrlSuffix => parameters.SubType == "url" && Str(parameters.Parameter, "type") == "text"
+                    && Str(parameters.Parameter, "text") is { Length: > 0 },
+                TemplateButtons.CouponCode => parameters.SubType == "copy_code" && Str(parameters.Parameter, "type") == "coupon_code"
+                    && Str(parameters.Parameter, "coupon_code") is { Length: > 0 and <= TemplateButtons.MaxCouponCodeLength } code && code.All(char.IsAsciiLetterOrDigit),
+                _ => atIndex is null,
+            };
+            if (!fits)
+            {
+                return GraphErrors.ButtonParameter($"the button at index {index} takes " + kind switch
+                {
+                    TemplateButtons.UrlSuffix => "one text parameter, the end of its link (sub_type url)",
+                    TemplateButtons.CouponCode => "one coupon_code parameter of at most 15 letters and digits (sub_type copy_code)",
+                    _ => "no parameter",
+                });
+            }
+        }
+
+        return given.Count == 0 ? null : GraphErrors.ButtonParameter($"the template has no button at index {given.Keys.First()}");
     }
 
     /// <summary>
@@ -330,6 +372,7 @@ public static class SandboxGraphApi
             Body = isAuthentication ? Template.AuthenticationBody(securityNote) : Text("BODY") ?? "",
             HeaderText = isAuthentication ? null : Text("HEADER"),
             FooterText = isAuthentication ? Template.AuthenticationFooter(expiresIn) : Text("FOOTER"),
+            ButtonsJson = isAuthentication ? null : (Component("BUTTONS")?["buttons"] as JsonArray)?.ToJsonString(),
         };
         db.SandboxTemplates.Add(template);
         await db.SaveChangesAsync(cancellationToken);
@@ -348,6 +391,11 @@ public static class SandboxGraphApi
         if (template.FooterText is not null)
         {
             components.Add(new JsonObject { ["type"] = "FOOTER", ["text"] = template.FooterText });
+        }
+
+        if (template.ButtonsJson is not null)
+        {
+            components.Add(new JsonObject { ["type"] = "BUTTONS", ["buttons"] = JsonNode.Parse(template.ButtonsJson) });
         }
 
         return components;

@@ -25,4 +25,7 @@ public sealed class SandboxTemplate
     public string? HeaderText { get; set; }
 
     public string? FooterText { get; set; }
+
+    /// <summary>The BUTTONS component's buttons as submitted (a JSON array), or null when it has none.</summary>
+    public string? ButtonsJson { get; set; }
 }

@@ -118,7 +118,8 @@ public sealed partial class MessageDispatcher(
     private static MetaOutgoingMessage Outgoing(OutgoingContent content, Templates.Template? template, string callbackData) => content switch
     {
         TemplateContent t => MetaOutgoingMessage.Template(
-            t.Phone, t.TemplateName, t.Language, t.BodyParams, t.HeaderParams, callbackData, template is null ? null : TemplateShape.Of(template)),
+            t.Phone, t.TemplateName, t.Language, t.BodyParams, t.HeaderParams, callbackData, template is null ? null : TemplateShape.Of(template),
+            t.ButtonParams),
         TextContent t => MetaOutgoingMessage.Text(t.Phone, t.Text, callbackData),
         MediaContent m => MetaOutgoingMessage.Media(m.Phone, m.MediaType, m.MediaUrl, m.Caption, m.Filename, callbackData),
         OtpContent o => MetaOutgoingMessage.Authentication(o.Phone, o.TemplateName, o.Language, o.Code, callbackData),

@@ -19,6 +19,9 @@ public sealed record TemplateContent(
     : OutgoingContent(Phone), ITemplateContent
 {
     public int BodyParameterCount => BodyParams.Count;
+
+    /// <summary>Values for the template's buttons that take one, in the buttons' order.</summary>
+    public IReadOnlyList<string> ButtonParams { get; init; } = [];
 }
 
 public sealed record TextContent(string Phone, string Text) : OutgoingContent(Phone);

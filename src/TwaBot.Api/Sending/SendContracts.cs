@@ -15,7 +15,8 @@ public sealed record SendTemplateRequest(
     [property: Required, Description("Meta template name (e.g. order_confirmation), approved for this business.")] string? TemplateName,
     [property: Description(SendFieldDocs.Language)] string? Language,
     [property: Description("Values for body variables {{1}}, {{2}}, etc., as many as the template has (each at most 1024 characters, with no line break, tab or more than four spaces in a row).")] List<string>? BodyParams,
-    [property: Description("Values for header variables: the text header's, or the file's public http(s) URL for a media header.")] List<string>? HeaderParams);
+    [property: Description("Values for header variables: the text header's, or the file's public http(s) URL for a media header.")] List<string>? HeaderParams,
+    [property: Description(SendFieldDocs.ButtonParams)] List<string>? ButtonParams = null);
 
 public sealed record SendTextRequest(
     [property: Required, Description(SendFieldDocs.Phone)] string? Phone,
@@ -43,6 +44,10 @@ internal static class SendFieldDocs
     public const string Phone = "Customer's phone number with country code (e.g. 919876543210); spaces, dashes, dots, brackets and a leading + or 00 are ignored, and a 10-digit Indian mobile gets 91.";
 
     public const string Language = "Template language code. Default: en.";
+
+    public const string ButtonParams = "Values for the template's buttons that take one, in the buttons' order: the end of a URL button's link, "
+        + "which its {{1}} stands for, and a copy-code button's coupon code (at most 15 letters and digits). A send that gives too few is told what each is. "
+        + "An addition to the TwaBot docs: leave it out for templates without such buttons.";
 
     public const string QuickSendPhone = Phone + " Write a leading + as %2B: a bare + before 10 digits starting 6-9 is refused, since a URL's + may be an encoded space.";
 

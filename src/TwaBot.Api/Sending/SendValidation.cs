@@ -31,10 +31,12 @@ public static partial class SendValidation
         return PhoneGiven("phone", request.Phone) ?? TemplateName("template_name", request.TemplateName)
             ?? Language("language", request.Language) ?? Parameters("body_params", request.BodyParams)
             ?? Parameters("header_params", request.HeaderParams, mayBeFileUrls: true)
+            ?? Parameters("button_params", request.ButtonParams)
             ?? Phone("phone", request.Phone, out var phone)
             ?? (ApiErrorOr<OutgoingContent>)new TemplateContent(
                 phone, request.TemplateName!.Trim(), LanguageOrDefault(request.Language),
-                request.BodyParams ?? [], request.HeaderParams ?? []);
+                request.BodyParams ?? [], request.HeaderParams ?? [])
+            { ButtonParams = request.ButtonParams ?? [] };
     }
 
     public static ApiErrorOr<OutgoingContent> Text(SendTextRequest? request)

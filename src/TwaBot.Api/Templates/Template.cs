@@ -40,6 +40,9 @@ public sealed partial class Template
     /// <summary>Human names for the placeholders, in order.</summary>
     public List<string> Variables { get; set; } = [];
 
+    /// <summary>Each of its buttons in Meta's order, by what a send gives it (<see cref="TemplateButtons"/>).</summary>
+    public List<string> Buttons { get; set; } = [];
+
     /// <summary>
     /// When Meta triggered the status webhook last applied to this template (the entry's <c>time</c>), or when
     /// a create or sync last read its status from Meta; a status webhook older than that arriving later is stale.
@@ -71,6 +74,9 @@ public sealed partial class Template
     /// <summary>How many distinct placeholders the text header has: the header_params a send must give.</summary>
     public int HeaderParameterCount => CountPlaceholders(HeaderText ?? "");
 
+    /// <summary>The button values a send must give (button_params), in the buttons' order.</summary>
+    public IReadOnlyList<string> ButtonParameters => TemplateButtons.Parameters(Buttons);
+
     /// <summary>An image, video or document header, which a send fills with the file's URL (one header_params value).</summary>
     public bool HasMediaHeader => HeaderType is "image" or "video" or "document";
 
@@ -92,6 +98,9 @@ public sealed partial class Template
         ParameterNames(text) ?? [.. Names(text).OrderBy(name => name.Length).ThenBy(name => name, StringComparer.Ordinal)];
 
     public static int CountPlaceholders(string text) => Names(text).Count;
+
+    /// <summary>The text with every placeholder replaced by <paramref name="value"/>.</summary>
+    public static string ReplacePlaceholders(string text, string value) => Placeholder().Replace(text, value);
 
     private static List<string> Names(string? text) =>
         Placeholder().Matches(text ?? "").Select(match => match.Groups[1].Value).Distinct(StringComparer.Ordinal).ToList();

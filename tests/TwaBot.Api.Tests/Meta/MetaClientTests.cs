@@ -181,6 +181,42 @@ public class MetaClientTests
     }
 
     [Fact]
+    public async Task ButtonValuesGoToTheButtonsThatTakeThemAtTheirIndexes()
+    {
+        // A quick reply at 0 takes nothing; the link's end goes to index 1, the coupon code to index 2 in Meta's coupon shape.
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        var shape = TemplateShape.Positional with { Buttons = [TemplateButtons.None, TemplateButtons.UrlSuffix, TemplateButtons.CouponCode] };
+
+        await meta.Client.SendAsync(FakeMetaUpstream.Connection, MetaOutgoingMessage.Template(
+            "919876543210", "diwali_offer", "en", ["Rahul"], [], "twb:8", shape, ["ORD-1", "SAVE10"]), default);
+
+        var components = JsonDocument.Parse(Assert.Single(meta.Calls).Body).RootElement.GetProperty("template").GetProperty("components");
+        Assert.Equal(
+            """[{"type":"body","parameters":[{"type":"text","text":"Rahul"}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]},{"type":"button","sub_type":"copy_code","index":"2","parameters":[{"type":"coupon_code","coupon_code":"SAVE10"}]}]""",
+            components.GetRawText());
+    }
+
+    [Fact]
+    public async Task ListedButtonsAreReadWithTheirLinksAndExamples()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(200, """
+            {"data":[{"name":"track","language":"en","status":"APPROVED","category":"UTILITY","id":"1","components":[
+              {"type":"BODY","text":"Hi"},
+              {"type":"BUTTONS","buttons":[{"type":"QUICK_REPLY","text":"Stop"},
+                {"type":"URL","text":"Track","url":"https://shop.example/t/{{1}}","example":["https://shop.example/t/ORD-1"]},
+                {"type":"COPY_CODE","example":"SAVE10"}]}]}]}
+            """));
+
+        var listed = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
+
+        Assert.Equal(
+            [new MetaTemplateButton("QUICK_REPLY", "Stop"), new MetaTemplateButton("URL", "Track", "https://shop.example/t/{{1}}", null, "https://shop.example/t/ORD-1"),
+             new MetaTemplateButton("COPY_CODE", null, null, null, "SAVE10")],
+            Assert.Single(listed.Value!).Component("BUTTONS")!.Buttons);
+    }
+
+    [Fact]
     public async Task AnAuthenticationTemplateCarriesTheCodeInTheBodyAndTheCopyCodeButton()
     {
         await using var meta = await FakeMetaUpstream.StartAsync();
@@ -308,12 +344,18 @@ public class MetaClientTests
         new("order_update", "en_US", "utility", "Hi {{1}}", "Order {{1}}", "Thanks", ["Rahul"]),
         new("shipped", "en", "UTILITY", "Your order has shipped.", null, null, []),
         new("login_code", "en", "authentication", "", null, null, [], CodeExpirationMinutes: 10),
+        new("diwali_offer", "en", "MARKETING", "Hi", null, null, [])
+        {
+            Buttons = [new("QUICK_REPLY", "Stop promotions"), new("URL", "Track", "https://shop.example/t/{{1}}", Example: "https://shop.example/t/ORD-1"),
+                new("PHONE_NUMBER", "Call us", PhoneNumber: "+919876543210"), new("COPY_CODE", null, Example: "SAVE10")],
+        },
     ];
 
     [Theory]
     [InlineData(0, """{"name":"order_update","language":"en_US","category":"UTILITY","components":[{"type":"HEADER","format":"TEXT","text":"Order {{1}}","example":{"header_text":["example 1"]}},{"type":"BODY","text":"Hi {{1}}","example":{"body_text":[["Rahul"]]}},{"type":"FOOTER","text":"Thanks"}]}""")]
     [InlineData(1, """{"name":"shipped","language":"en","category":"UTILITY","components":[{"type":"BODY","text":"Your order has shipped."}]}""")] // no placeholders: no example
     [InlineData(2, """{"name":"login_code","language":"en","category":"AUTHENTICATION","components":[{"type":"BODY","add_security_recommendation":true},{"type":"FOOTER","code_expiration_minutes":10},{"type":"BUTTONS","buttons":[{"type":"OTP","otp_type":"COPY_CODE"}]}]}""")]
+    [InlineData(3, """{"name":"diwali_offer","language":"en","category":"MARKETING","components":[{"type":"BODY","text":"Hi"},{"type":"BUTTONS","buttons":[{"type":"QUICK_REPLY","text":"Stop promotions"},{"type":"URL","text":"Track","url":"https://shop.example/t/{{1}}","example":["https://shop.example/t/ORD-1"]},{"type":"PHONE_NUMBER","text":"Call us","phone_number":"\u002B919876543210"},{"type":"COPY_CODE","example":"SAVE10"}]}]}""")]
     public void ATemplateIsSubmittedToMetaExactlyInItsShape(int definition, string expected) =>
         Assert.Equal(expected, Encoding.UTF8.GetString(Submitted[definition].ToJsonBytes()));
 

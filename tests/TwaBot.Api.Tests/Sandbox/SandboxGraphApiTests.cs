@@ -115,6 +115,56 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Theory]
+    [InlineData("", 400)]                                                                                         // the link's end not given
+    [InlineData(""",{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]}""", 200)]
+    [InlineData(""",{"type":"button","sub_type":"url","index":1,"parameters":[{"type":"text","text":"ORD-1"}]}""", 200)] // an index as a number
+    [InlineData(""",{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"ORD-1"}]}""", 400)] // the quick reply's place
+    [InlineData(""",{"type":"button","sub_type":"copy_code","index":"1","parameters":[{"type":"coupon_code","coupon_code":"A1"}]}""", 400)] // wrong kind
+    [InlineData(""",{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":""}]}""", 400)] // empty
+    [InlineData(""",{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]},{"type":"button","sub_type":"url","index":"5","parameters":[{"type":"text","text":"x"}]}""", 400)] // no button 5
+    public async Task AButtonWhoseLinkEndsInAVariableNeedsItsEndAtItsIndex(string buttons, int status)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", new
+        {
+            name = "order_track", language = "en", category = "UTILITY", body = "Shipped",
+            buttons = new object[] { new { type = "QUICK_REPLY", text = "Thanks" }, new { type = "URL", text = "Track", url = "https://shop.example/t/{{1}}" } },
+        })).EnsureSuccessStatusCode();
+        var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
+        var body = """{"messaging_product":"whatsapp","to":"919876543210","type":"template","template":{"name":"order_track","language":{"code":"en"},"components":[{"type":"body","parameters":[]}"""
+            + buttons + "]}}";
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(status, (int)response.StatusCode);
+        if (status == 400)
+        {
+            Assert.Equal(132000, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        }
+    }
+
+    [Theory]
+    [InlineData("SAVE10", 200)]
+    [InlineData("SAVE-10", 400)]
+    [InlineData("SAVE10SAVE10SAVE", 400)]
+    public async Task ACopyCodeButtonNeedsACouponCodeOfLettersAndDigits(string code, int status)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", new
+        {
+            name = "coupon", language = "en", category = "MARKETING", body = "Your code", buttons = new[] { new { type = "COPY_CODE", example = "A1" } },
+        })).EnsureSuccessStatusCode();
+        var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
+        var body = $$$"""{"messaging_product":"whatsapp","to":"919876543210","type":"template","template":{"name":"coupon","language":{"code":"en"},"components":[{"type":"button","sub_type":"COPY_CODE","index":0,"parameters":[{"type":"coupon_code","coupon_code":"{{{code}}}"}]}]}}""";
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(status, (int)response.StatusCode);
+    }
+
+    [Theory]
     [InlineData("", 400)]                                                                              // the header's {{1}} not given
     [InlineData("""{"type":"header","parameters":[{"type":"image","image":{"link":"https://x.example/a.png"}}]},""", 400)] // a file for a text header
     [InlineData("""{"type":"header","parameters":[{"type":"text","text":"Diwali"}]},""", 200)]

@@ -501,6 +501,10 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("body");
 
+                    b.Property<string>("ButtonsJson")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("buttons_json");
+
                     b.Property<string>("Category")
                         .IsRequired()
                         .HasColumnType("TEXT")
@@ -607,6 +611,11 @@ namespace TwaBot.Api.Data.Migrations
                     b.Property<long>("BusinessId")
                         .HasColumnType("INTEGER")
                         .HasColumnName("business_id");
+
+                    b.PrimitiveCollection<string>("Buttons")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("buttons");
 
                     b.Property<string>("Category")
                         .IsRequired()

@@ -1,12 +1,13 @@
 using TwaBot.Api.Data;
 using TwaBot.Api.Errors;
+using TwaBot.Api.Templates;
 
 namespace TwaBot.Api.Sending.Steps;
 
 /// <summary>
 /// Template and OTP sends name an approved template of the caller's business in that language, and
-/// give exactly as many body parameters as it has placeholders, and header parameters as its text
-/// header has (Meta would refuse with 132000).
+/// give exactly as many body parameters as it has placeholders, header parameters as its text
+/// header has, and button parameters as it has buttons that take a value (Meta would refuse with 132000).
 /// OTPs need an AUTHENTICATION template, whose copy-code button carries the code; a template send to
 /// one gives the code as its one body value.
 /// </summary>
@@ -50,7 +51,47 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
                 $"Template '{template.Name}' is an AUTHENTICATION template: its one value is the code, at most {OtpCode.MaxLength} characters, which Meta also puts on its copy-code button.");
         }
 
-        return HeaderParametersFit(context, template);
+        return HeaderParametersFit(context, template) ?? ButtonParametersFit(context, template);
+    }
+
+    /// <summary>
+    /// Each button that takes a value needs one, in the buttons' order: the end of a link, or a coupon code of
+    /// letters and digits (Meta would refuse the send with 132000, or deliver a broken link).
+    /// </summary>
+    private static ApiError? ButtonParametersFit(SendContext context, Templates.Template template)
+    {
+        var expected = template.ButtonParameters;
+        var given = context.Content is TemplateContent templateContent ? templateContent.ButtonParams : [];
+        if (expected.Count > 0 && context.Route.Name == "quick-send")
+        {
+            return ApiErrors.TemplateParamsInvalid("template",
+                $"Template '{template.Name}' has buttons that take a value ({string.Join(", ", expected)}), which quick-send cannot fill; use POST /api/v1/send-template with button_params.");
+        }
+
+        if (given.Count != expected.Count)
+        {
+            return ApiErrors.TemplateParamsInvalid("button_params", expected.Count == 0
+                ? $"Template '{template.Name}' has no button that takes a value; leave button_params out."
+                : $"Template '{template.Name}' has {expected.Count} button value(s) to give ({string.Join(", ", expected)}); button_params gave {given.Count}.");
+        }
+
+        for (var i = 0; i < expected.Count; i++)
+        {
+            if (expected[i] == TemplateButtons.CouponCode
+                && (given[i].Length > TemplateButtons.MaxCouponCodeLength || !given[i].All(char.IsAsciiLetterOrDigit)))
+            {
+                return ApiErrors.TemplateParamsInvalid($"button_params[{i}]",
+                    $"button_params[{i}] is the coupon code of template '{template.Name}': at most {TemplateButtons.MaxCouponCodeLength} letters and digits (A-Z, a-z, 0-9), as Meta requires.");
+            }
+
+            if (expected[i] == TemplateButtons.UrlSuffix && given[i].Any(char.IsWhiteSpace))
+            {
+                return ApiErrors.TemplateParamsInvalid($"button_params[{i}]",
+                    $"button_params[{i}] ends the link of a button of template '{template.Name}': write its spaces as %20, since a link holds none.");
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

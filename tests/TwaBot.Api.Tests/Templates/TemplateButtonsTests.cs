@@ -1,0 +1,180 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Templates;
+
+/// <summary>
+/// Templates with buttons: submitted through the admin API, read back by sync, and sent with button_params filling
+/// the buttons that take a value (a link's end, a coupon code), all against the emulated Meta over HTTP.
+/// </summary>
+public class TemplateButtonsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    /// <summary>A marketing template with a quick reply (takes nothing), a tracking link and a coupon code.</summary>
+    private static readonly object DiwaliOffer = new
+    {
+        name = "diwali_offer",
+        language = "en",
+        category = "MARKETING",
+        body = "Hi {{1}}, your Diwali offer is here.",
+        buttons = new object[]
+        {
+            new { type = "QUICK_REPLY", text = "Stop promotions" },
+            new { type = "url", text = "Track order", url = "https://shop.example/track/{{1}}", example = "ORD 1" },
+            new { type = "COPY_CODE", example = "SAVE10" },
+        },
+    };
+
+    private async Task<Infrastructure.SendingTenant> TenantWithDiwaliOfferAsync()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var created = await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", DiwaliOffer)).ReadJsonAsync(HttpStatusCode.Created);
+        Assert.Equal(["none", "url_suffix", "coupon_code"],
+            created.GetProperty("template").GetProperty("buttons").EnumerateArray().Select(b => b.GetString()));
+        return tenant;
+    }
+
+    private static Task<HttpResponseMessage> SendOfferAsync(Infrastructure.SendingTenant tenant, string[]? buttonParams) =>
+        tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "9876543210", template_name = "diwali_offer", body_params = new[] { "Rahul" }, button_params = buttonParams });
+
+    [Fact]
+    public async Task ATemplatesButtonsAreSubmittedToMetaWithAWholeExampleLink()
+    {
+        var tenant = await TenantWithDiwaliOfferAsync();
+
+        await factory.WithDbAsync(async db =>
+        {
+            var atMeta = await db.SandboxTemplates.SingleAsync(t => t.Name == "diwali_offer" && t.WabaId == db.WhatsAppConnections.Single(w => w.BusinessId == tenant.BusinessId).WabaId);
+            Assert.Equal(
+                """[{"type":"QUICK_REPLY","text":"Stop promotions"},{"type":"URL","text":"Track order","url":"https://shop.example/track/{{1}}","example":["https://shop.example/track/ORD%201"]},{"type":"COPY_CODE","example":"SAVE10"}]""",
+                atMeta.ButtonsJson);
+        });
+    }
+
+    [Fact]
+    public async Task ASendFillsTheButtonsThatTakeAValueAndMetaAcceptsIt()
+    {
+        var tenant = await TenantWithDiwaliOfferAsync();
+
+        var sent = await (await SendOfferAsync(tenant, ["ORD-1", "SAVE10"])).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.StartsWith("wamid.", sent.GetProperty("message_id").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, "TEMPLATE_PARAMS_INVALID", "button_params", "has 2 button value(s) to give (url_suffix, coupon_code); button_params gave 0")]
+    [InlineData(new[] { "ORD-1" }, "TEMPLATE_PARAMS_INVALID", "button_params", "button_params gave 1")]
+    [InlineData(new[] { "ORD-1", "SAVE-10" }, "TEMPLATE_PARAMS_INVALID", "button_params[1]", "at most 15 letters and digits")]
+    [InlineData(new[] { "ORD-1", "SAVE10SAVE10SAVE" }, "TEMPLATE_PARAMS_INVALID", "button_params[1]", "at most 15 letters and digits")]
+    [InlineData(new[] { "ORD 1", "SAVE10" }, "TEMPLATE_PARAMS_INVALID", "button_params[0]", "write its spaces as %20")]
+    [InlineData(new[] { "", "SAVE10" }, "VALIDATION_FAILED", "button_params[0]", "non-empty")]
+    public async Task AMissingOrUnfitButtonValueIsRefusedBeforeMetaNamingIt(string[]? buttonParams, string code, string field, string says)
+    {
+        var tenant = await TenantWithDiwaliOfferAsync();
+
+        var refused = await (await SendOfferAsync(tenant, buttonParams)).AssertErrorAsync(HttpStatusCode.BadRequest, code);
+
+        Assert.Equal(field, refused.GetProperty("field").GetString());
+        Assert.Contains(says, refused.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await factory.WithDbAsync(async db => Assert.False(await db.Messages.AnyAsync(m => m.BusinessId == tenant.BusinessId)));
+    }
+
+    [Fact]
+    public async Task ButtonValuesForATemplateWithoutSuchButtonsAreRefused()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var refused = await (await tenant.Client.PostAsJsonAsync("/api/v1/send-template", new
+        {
+            phone = "9876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1" }, button_params = new[] { "x" },
+        })).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+
+        Assert.Equal("button_params", refused.GetProperty("field").GetString());
+        Assert.Contains("has no button that takes a value", refused.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task QuickSendCannotFillButtonsAndSaysWhereTo()
+    {
+        var tenant = await TenantWithDiwaliOfferAsync();
+
+        var refused = await (await tenant.Client.GetAsync("/api/v1/quick-send?phone=9876543210&template=diwali_offer&params=Rahul"))
+            .AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+
+        Assert.Equal("template", refused.GetProperty("field").GetString());
+        Assert.Contains("quick-send cannot fill; use POST /api/v1/send-template with button_params", refused.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SyncReadsWhichButtonsTakeAValue()
+    {
+        var tenant = await TenantWithDiwaliOfferAsync();
+        // As a template synced before buttons were read: its row knows none.
+        await factory.WithDbAsync(db => db.Templates.Where(t => t.BusinessId == tenant.BusinessId && t.Name == "diwali_offer")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Buttons, new List<string>())));
+        using var admin = factory.CreateAdminClient();
+
+        var synced = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal(1, synced.GetProperty("updated").GetInt32());
+        await factory.WithDbAsync(async db => Assert.Equal(["none", "url_suffix", "coupon_code"],
+            (await db.Templates.SingleAsync(t => t.BusinessId == tenant.BusinessId && t.Name == "diwali_offer")).Buttons));
+        await (await SendOfferAsync(tenant, ["ORD-1", "SAVE10"])).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    public static TheoryData<string, string, string> BadButtons => new()
+    {
+        { """{"category":"AUTHENTICATION","body":null,"buttons":[{"type":"QUICK_REPLY","text":"No"}]}""", "buttons", "not allowed for an AUTHENTICATION template" },
+        { """{"buttons":[null]}""", "buttons[0]", "must be an object" },
+        { """{"buttons":[{"type":"FLOW","text":"Go"}]}""", "buttons[0].type", "one of QUICK_REPLY, URL, PHONE_NUMBER, COPY_CODE" },
+        { """{"buttons":[{"text":"Go"}]}""", "buttons[0].type", "one of QUICK_REPLY" },
+        { """{"buttons":[{"type":"QUICK_REPLY"}]}""", "buttons[0].text", "required" },
+        { """{"buttons":[{"type":"QUICK_REPLY","text":"This label is far too long!"}]}""", "buttons[0].text", "at most 25 characters" },
+        { """{"buttons":[{"type":"QUICK_REPLY","text":"Yes","url":"https://a.example"}]}""", "buttons[0].url", "only for URL buttons" },
+        { """{"buttons":[{"type":"QUICK_REPLY","text":"Yes","example":"x"}]}""", "buttons[0].example", "only for URL and COPY_CODE" },
+        { """{"buttons":[{"type":"URL","text":"Go"}]}""", "buttons[0].url", "required" },
+        { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example/{{1}}/x"}]}""", "buttons[0].url", "may end in {{1}}" },
+        { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example/{{1}}{{2}}"}]}""", "buttons[0].url", "may end in {{1}}" },
+        { """{"buttons":[{"type":"URL","text":"Go","url":"ftp://a.example/x"}]}""", "buttons[0].url", "absolute http(s) link" },
+        { """{"buttons":[{"type":"URL","text":"Go","url":"/track/{{1}}"}]}""", "buttons[0].url", "absolute http(s) link" },
+        { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example/x","example":"y"}]}""", "buttons[0].example", "only for a link that ends in {{1}}" },
+        { """{"buttons":[{"type":"URL","text":"A","url":"https://a.example"},{"type":"URL","text":"B","url":"https://b.example"},{"type":"URL","text":"C","url":"https://c.example"}]}""", "buttons[2].type", "at most 2 URL" },
+        { """{"buttons":[{"type":"PHONE_NUMBER","text":"Call","phone_number":"call me"}]}""", "buttons[0].phone_number", "digits only" },
+        { """{"buttons":[{"type":"PHONE_NUMBER","text":"Call","phone_number":"+919876543210","url":"https://a.example"}]}""", "buttons[0].url", "only for URL buttons" },
+        { """{"category":"UTILITY","buttons":[{"type":"COPY_CODE","example":"SAVE10"}]}""", "buttons[0].type", "MARKETING templates only" },
+        { """{"buttons":[{"type":"COPY_CODE","text":"Copy","example":"SAVE10"}]}""", "buttons[0].text", "WhatsApp writes the label" },
+        { """{"buttons":[{"type":"COPY_CODE"}]}""", "buttons[0].example", "required for COPY_CODE" },
+        { """{"buttons":[{"type":"COPY_CODE","example":"SAVE-10"}]}""", "buttons[0].example", "letters and digits" },
+        { """{"buttons":[{"type":"COPY_CODE","example":"A1"},{"type":"COPY_CODE","example":"B2"}]}""", "buttons[1].type", "at most 1 COPY_CODE" },
+        { "{\"buttons\":[" + string.Join(",", Enumerable.Repeat("""{"type":"QUICK_REPLY","text":"Yes"}""", 11)) + "]}", "buttons", "at most 10 buttons" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadButtons))]
+    public async Task ButtonsMetaWouldRefuseAreRefusedNamingTheFieldAndNothingIsStored(string overrides, string field, string says)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var request = JsonSerializer.SerializeToNode(new { name = "promo_buttons", language = "en", category = "MARKETING", body = "Hi" })!.AsObject();
+        foreach (var (key, value) in JsonNode.Parse(overrides)!.AsObject().ToList())
+        {
+            request[key] = value?.DeepClone();
+        }
+
+        var refused = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
+            new StringContent(request.ToJsonString(), System.Text.Encoding.UTF8, "application/json"))).AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+
+        Assert.Equal(field, refused.GetProperty("field").GetString());
+        Assert.Contains(says, refused.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await factory.WithDbAsync(async db =>
+        {
+            Assert.False(await db.Templates.AnyAsync(t => t.BusinessId == tenant.BusinessId && t.Name == "promo_buttons"));
+            Assert.False(await db.SandboxTemplates.AnyAsync(t => t.Name == "promo_buttons"));
+        });
+    }
+}

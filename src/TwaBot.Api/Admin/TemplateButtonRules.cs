@@ -15,6 +15,7 @@ internal static class TemplateButtonRules
     private const int MaxUrl = 2000;
     private const int MaxPhoneNumber = 20;
     private const string DefaultUrlExample = "example";
+    private const string VariableEnd = "{{1}}";
 
     // Meta's button types, and how many of each one template may have.
     private static readonly Dictionary<string, int> Allowed = new(StringComparer.Ordinal)
@@ -76,7 +77,7 @@ internal static class TemplateButtonRules
         var url = button.Url?.Trim();
         var example = type switch
         {
-            "URL" when Template.CountPlaceholders(url!) > 0 => Template.ReplacePlaceholders(url!, Uri.EscapeDataString(button.Example?.Trim() ?? DefaultUrlExample)),
+            "URL" when Template.CountPlaceholders(url!) > 0 => Template.ReplacePlaceholders(url!, Uri.EscapeDataString(string.IsNullOrWhiteSpace(button.Example) ? DefaultUrlExample : button.Example.Trim())),
             "COPY_CODE" => button.Example!.Trim(),
             _ => null,
         };
@@ -144,9 +145,11 @@ internal static class TemplateButtonRules
             return missing;
         }
 
-        var placeholders = Template.CountPlaceholders(url!);
-        var fixedPart = Template.ReplacePlaceholders(url!, "");
-        if (placeholders > 1 || (placeholders == 1 && !url!.EndsWith("{{1}}", StringComparison.Ordinal))
+        // Meta takes one variable, {{1}} written just so at the very end: the rest of the link is fixed, with no
+        // other placeholder (a second {{1}}, a {{ 1 }}) nor braces, which Meta would refuse at review.
+        var placeholders = url!.EndsWith(VariableEnd, StringComparison.Ordinal) ? 1 : 0;
+        var fixedPart = url[..^(placeholders * VariableEnd.Length)];
+        if (fixedPart.Contains("{{", StringComparison.Ordinal) || fixedPart.Contains("}}", StringComparison.Ordinal)
             || !Uri.TryCreate(fixedPart, UriKind.Absolute, out var link) || link.Scheme is not ("http" or "https") || fixedPart.Any(char.IsWhiteSpace))
         {
             return ApiErrors.Validation($"{field}.url",

@@ -31,7 +31,7 @@ public static class MetaErrorMapping
         {
             131047 => ApiErrors.WindowClosed(context.Route.WindowClosed, lastInboundAt),
             132001 => ApiErrors.TemplateNotFound(context.Template?.Name ?? (context.Content as ITemplateContent)?.TemplateName ?? "", context.Route.TemplateField),
-            132000 or 132012 => ApiErrors.TemplateParamsInvalid(context.Route.ParamsField, $"Meta refused the template parameters: {error.Details ?? error.Message}"),
+            132000 or 132012 => ApiErrors.TemplateParamsInvalid(ParamsField(context, error), $"Meta refused the template parameters: {error.Details ?? error.Message}"),
             131026 => ApiErrors.RecipientUndeliverable(context.Content!.Phone),
             // PRODUCT §5's code, with Meta's meaning: 133010 is about the business's own number, not the recipient.
             133010 => ApiErrors.SenderNotRegistered(),
@@ -40,4 +40,14 @@ public static class MetaErrorMapping
             _ => ApiErrors.MetaRejected(error.Code, error.Details ?? error.Message),
         };
     }
+
+    /// <summary>
+    /// The field Meta's refusal is about: its details name the component first ("button: …"). A send-template's
+    /// buttons are filled by button_params (an authentication template's button by its code, a body value).
+    /// </summary>
+    private static string ParamsField(SendContext context, MetaError error) =>
+        context.Route == SendRoute.SendTemplate && context.Template is { IsAuthentication: false }
+        && (error.Details ?? "").StartsWith("button", StringComparison.OrdinalIgnoreCase)
+            ? "button_params"
+            : context.Route.ParamsField;
 }

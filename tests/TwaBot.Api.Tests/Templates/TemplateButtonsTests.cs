@@ -57,6 +57,56 @@ public class TemplateButtonsTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ABlankLinkExampleIsSubmittedAsTheDefaultOne()
+    {
+        // A form builder sends every field: a blank example is left out, not a link with an empty end for Meta to review.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", new
+        {
+            name = "track_link", language = "en", category = "UTILITY", body = "Shipped",
+            buttons = new[] { new { type = "URL", text = "Track", url = "https://shop.example/t/{{1}}", example = "  " } },
+        })).ReadJsonAsync(HttpStatusCode.Created);
+
+        await factory.WithDbAsync(async db => Assert.Contains(
+            "\"example\":[\"https://shop.example/t/example\"]",
+            (await db.SandboxTemplates.SingleAsync(t => t.Name == "track_link" && t.WabaId == db.WhatsAppConnections.Single(w => w.BusinessId == tenant.BusinessId).WabaId)).ButtonsJson,
+            StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task MetasRefusalOfAButtonValueNamesButtonParams()
+    {
+        // The template's buttons changed at Meta and no sync has run: Meta refuses the button value, which is button_params'.
+        var tenant = await TenantWithDiwaliOfferAsync();
+        await factory.WithDbAsync(async db =>
+        {
+            var wabaId = db.WhatsAppConnections.Single(w => w.BusinessId == tenant.BusinessId).WabaId;
+            var atMeta = await db.SandboxTemplates.SingleAsync(t => t.Name == "diwali_offer" && t.WabaId == wabaId);
+            atMeta.ButtonsJson = """[{"type":"QUICK_REPLY","text":"Stop promotions"},{"type":"URL","text":"Shop","url":"https://shop.example/"},{"type":"COPY_CODE","example":"SAVE10"}]""";
+            await db.SaveChangesAsync();
+        });
+
+        var refused = await (await SendOfferAsync(tenant, ["ORD-1", "SAVE10"])).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+
+        Assert.Equal("button_params", refused.GetProperty("field").GetString());
+        Assert.Contains("button at index 1", refused.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheReadmeSaysTheEmulatorChecksButtonValues()
+    {
+        // The emulator refuses a send whose buttons are not filled as the template needs (the tests above and the sandbox's).
+        var readme = await File.ReadAllTextAsync(Repository.PathOf("README.md"));
+        var checks = readme[readme.IndexOf("What it checks of a send", StringComparison.Ordinal)..];
+        checks = checks[..checks.IndexOf("\n\n", StringComparison.Ordinal)];
+
+        Assert.Contains("each other button's value at its index", checks, StringComparison.Ordinal);
+        Assert.DoesNotContain("other buttons.", checks, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ASendFillsTheButtonsThatTakeAValueAndMetaAcceptsIt()
     {
         var tenant = await TenantWithDiwaliOfferAsync();
@@ -73,6 +123,9 @@ public class TemplateButtonsTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData(new[] { "ORD-1", "SAVE10SAVE10SAVE" }, "TEMPLATE_PARAMS_INVALID", "button_params[1]", "at most 15 letters and digits")]
     [InlineData(new[] { "ORD 1", "SAVE10" }, "TEMPLATE_PARAMS_INVALID", "button_params[0]", "write its spaces as %20")]
     [InlineData(new[] { "", "SAVE10" }, "VALIDATION_FAILED", "button_params[0]", "non-empty")]
+    [InlineData(new[] { "ORD\u200B1", "SAVE10" }, "TEMPLATE_PARAMS_INVALID", "button_params[0]", "invisible characters")] // a zero-width space
+    [InlineData(new[] { "\u200FORD-1", "SAVE10" }, "TEMPLATE_PARAMS_INVALID", "button_params[0]", "invisible characters")] // a direction mark
+    [InlineData(new[] { "ORD-1", "SAVE\u0661\u0660" }, "TEMPLATE_PARAMS_INVALID", "button_params[1]", "(A-Z, a-z, 0-9)")] // Arabic-Indic digits
     public async Task AMissingOrUnfitButtonValueIsRefusedBeforeMetaNamingIt(string[]? buttonParams, string code, string field, string says)
     {
         var tenant = await TenantWithDiwaliOfferAsync();
@@ -140,6 +193,11 @@ public class TemplateButtonsTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         { """{"buttons":[{"type":"URL","text":"Go"}]}""", "buttons[0].url", "required" },
         { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example/{{1}}/x"}]}""", "buttons[0].url", "may end in {{1}}" },
         { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example/{{1}}{{2}}"}]}""", "buttons[0].url", "may end in {{1}}" },
+        // One variable only: the same {{1}} twice is still two variables for Meta, as is a spaced {{ 1 }}.
+        { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example/{{1}}{{1}}"}]}""", "buttons[0].url", "may end in {{1}}" },
+        { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example/{{1}}?ref={{1}}"}]}""", "buttons[0].url", "may end in {{1}}" },
+        { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example/{{ 1 }}/{{1}}"}]}""", "buttons[0].url", "may end in {{1}}" },
+        { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example/{{x}}"}]}""", "buttons[0].url", "may end in {{1}}" },
         { """{"buttons":[{"type":"URL","text":"Go","url":"ftp://a.example/x"}]}""", "buttons[0].url", "absolute http(s) link" },
         { """{"buttons":[{"type":"URL","text":"Go","url":"/track/{{1}}"}]}""", "buttons[0].url", "absolute http(s) link" },
         { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example/x","example":"y"}]}""", "buttons[0].example", "only for a link that ends in {{1}}" },

@@ -1,6 +1,7 @@
 using TwaBot.Api.Data;
 using TwaBot.Api.Errors;
 using TwaBot.Api.Templates;
+using TwaBot.Api.Unicode;
 
 namespace TwaBot.Api.Sending.Steps;
 
@@ -84,10 +85,12 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
                     $"button_params[{i}] is the coupon code of template '{template.Name}': at most {TemplateButtons.MaxCouponCodeLength} letters and digits (A-Z, a-z, 0-9), as Meta requires.");
             }
 
-            if (expected[i] == TemplateButtons.UrlSuffix && given[i].Any(char.IsWhiteSpace))
+            // Invisible characters too (a zero-width space pasted with an order id): they would go into the link
+            // unseen, and the customer would open a page that does not exist.
+            if (expected[i] == TemplateButtons.UrlSuffix && given[i].Any(InvisibleCharacters.IsInvisible))
             {
                 return ApiErrors.TemplateParamsInvalid($"button_params[{i}]",
-                    $"button_params[{i}] ends the link of a button of template '{template.Name}': write its spaces as %20, since a link holds none.");
+                    $"button_params[{i}] ends the link of a button of template '{template.Name}': write its spaces as %20, since a link holds none, and leave out invisible characters (zero-width spaces, direction marks).");
             }
         }
 

@@ -14,7 +14,9 @@ namespace TwaBot.Api.Sending;
 /// </summary>
 public sealed record QuickSendQuery(string? Phone, string? Template, string? Lang, string? Params, string? Message)
 {
-    private static readonly string[] Names = ["phone", "template", "lang", "params", "message", Idempotency.IdempotencyRequest.QueryName];
+    private static readonly string[] Names = ["phone", "template", "lang", "params", "message", ButtonParamsName, Idempotency.IdempotencyRequest.QueryName];
+
+    private const string ButtonParamsName = "button_params";
 
     private const string MangledParams = "¶ms=";
 
@@ -28,6 +30,9 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
     /// leading space that way; see <see cref="SendValidation.QuickSend"/> for when that is ambiguous.
     /// </summary>
     public bool PhoneHasLiteralPlus { get; init; }
+
+    /// <summary><c>button_params</c>: the values of the template's buttons that take one, comma-separated as <c>params</c>.</summary>
+    public string? ButtonParams { get; init; }
 
     /// <summary>The <c>idempotency_key</c> parameter, for form builders that cannot set the header.</summary>
     public string? IdempotencyKey { get; init; }
@@ -84,7 +89,10 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
         return new QuickSendQuery(
             values.GetValueOrDefault("phone"), values.GetValueOrDefault("template"), values.GetValueOrDefault("lang"),
             values.GetValueOrDefault("params"), values.GetValueOrDefault("message"))
-        { Problem = problem, PhoneHasLiteralPlus = literalPlus, IdempotencyKey = values.GetValueOrDefault(Idempotency.IdempotencyRequest.QueryName) };
+        {
+            Problem = problem, PhoneHasLiteralPlus = literalPlus, ButtonParams = values.GetValueOrDefault(ButtonParamsName),
+            IdempotencyKey = values.GetValueOrDefault(Idempotency.IdempotencyRequest.QueryName),
+        };
     }
 
     /// <summary>Form-style decoding (<c>+</c> is a space) that refuses escapes which are not UTF-8.</summary>

@@ -103,12 +103,13 @@ public static class SendApi
         [FromQuery, Description(SendFieldDocs.Language)] string? lang,
         [FromQuery(Name = "params"), Description(SendFieldDocs.QuickSendParams)] string? parameters,
         [FromQuery, Description(SendFieldDocs.QuickSendMessage)] string? message,
+        [FromQuery(Name = "button_params"), Description(SendFieldDocs.QuickSendButtonParams)] string? buttonParams,
         [FromQuery(Name = IdempotencyRequest.QueryName), Description(SendFieldDocs.QuickSendIdempotencyKey)] string? idempotencyKey,
         HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken)
     {
         // The parameters are declared so that the OpenAPI document lists them; their values are read from
         // the raw query (see QuickSendQuery), and apikey by authentication (documented as a key scheme).
-        _ = (phone, template, lang, parameters, message, idempotencyKey);
+        _ = (phone, template, lang, parameters, message, buttonParams, idempotencyKey);
         var query = QuickSendQuery.Parse(request.QueryString.Value);
         return pipeline.SendAsync(
             new SendContext(QuickSendRoute(query, caller), caller, () => ValueTask.FromResult(SendValidation.QuickSend(query))) { Idempotency = IdempotencyRequest.ForQuickSend(request, query) },

@@ -159,9 +159,12 @@ public static partial class SendValidation
         if (query.IsTemplate)
         {
             var parameters = QuickSendParams.Split(query.Params);
+            var buttonParameters = QuickSendParams.Split(query.ButtonParams);
             return TemplateName("template", query.Template) ?? Language("lang", query.Lang) ?? Parameters("params", parameters)
+                ?? Parameters("button_params", buttonParameters)
                 ?? Phone("phone", query.Phone, out var phone)
-                ?? (ApiErrorOr<OutgoingContent>)new TemplateContent(phone, query.Template!.Trim(), LanguageOrDefault(query.Lang), parameters, []);
+                ?? (ApiErrorOr<OutgoingContent>)new TemplateContent(phone, query.Template!.Trim(), LanguageOrDefault(query.Lang), parameters, [])
+                { ButtonParams = buttonParameters };
         }
 
         if (string.IsNullOrWhiteSpace(query.Message)) // and no template either

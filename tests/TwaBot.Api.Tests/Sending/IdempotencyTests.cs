@@ -421,4 +421,17 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
 
         Assert.Fail("The first send never reached Meta.");
     }
+
+    [Fact]
+    public async Task AQuickSendWithoutButtonValuesHashesAsBeforeButtonValuesWereRead()
+    {
+        // Keys stored by an older version were hashed over the five values alone; a retry after the upgrade must match.
+        var query = Api.Sending.QuickSendQuery.Parse("?phone=9876543210&template=order_confirmation&params=Rahul,ORD-1&idempotency_key=k1");
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+
+        var hash = await Api.Sending.Idempotency.IdempotencyRequest.ForQuickSend(context.Request, query)!.HashAsync();
+
+        var before = System.Text.Encoding.UTF8.GetBytes("quick-send\n" + "10:9876543210;18:order_confirmation;-;11:Rahul,ORD-1;-;");
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(before), hash);
+    }
 }

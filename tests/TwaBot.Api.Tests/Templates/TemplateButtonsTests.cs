@@ -152,15 +152,45 @@ public class TemplateButtonsTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
-    public async Task QuickSendCannotFillButtonsAndSaysWhereTo()
+    public async Task QuickSendFillsButtonsFromButtonParamsSplitLikeParams()
     {
         var tenant = await TenantWithDiwaliOfferAsync();
 
-        var refused = await (await tenant.Client.GetAsync("/api/v1/quick-send?phone=9876543210&template=diwali_offer&params=Rahul"))
-            .AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+        // A comma inside a value is written \, as in params (%5C%2C in the URL).
+        var sent = await (await tenant.Client.GetAsync("/api/v1/quick-send?phone=9876543210&template=diwali_offer&params=Rahul&button_params=ORD-1%5C%2C2,SAVE10"))
+            .ReadJsonAsync(HttpStatusCode.OK);
 
-        Assert.Equal("template", refused.GetProperty("field").GetString());
-        Assert.Contains("quick-send cannot fill; use POST /api/v1/send-template with button_params", refused.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("wamid.", sent.GetProperty("message_id").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("", "button_params", "button_params gave 0")]
+    [InlineData("&button_params=ORD-1", "button_params", "button_params gave 1")]
+    [InlineData("&button_params=ORD-1,SAVE-10", "button_params[1]", "at most 15 letters and digits")]
+    [InlineData("&button_params=ORD-1,", "button_params[1]", "non-empty")]
+    public async Task QuickSendIsRefusedAsSendTemplateIsForMissingOrUnfitButtonValues(string buttonParams, string field, string says)
+    {
+        var tenant = await TenantWithDiwaliOfferAsync();
+
+        var response = await tenant.Client.GetAsync("/api/v1/quick-send?phone=9876543210&template=diwali_offer&params=Rahul" + buttonParams);
+
+        var refused = await response.AssertErrorAsync(HttpStatusCode.BadRequest, says == "non-empty" ? "VALIDATION_FAILED" : "TEMPLATE_PARAMS_INVALID");
+        Assert.Equal(field, refused.GetProperty("field").GetString());
+        Assert.Contains(says, refused.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AQuickSendIdempotencyKeyCoversItsButtonValues()
+    {
+        var tenant = await TenantWithDiwaliOfferAsync();
+        const string url = "/api/v1/quick-send?phone=9876543210&template=diwali_offer&params=Rahul&idempotency_key=offer-1&button_params=";
+
+        var first = await (await tenant.Client.GetAsync(url + "ORD-1,SAVE10")).ReadJsonAsync(HttpStatusCode.OK);
+        var again = await tenant.Client.GetAsync(url + "ORD-1,SAVE10");
+        var changed = await tenant.Client.GetAsync(url + "ORD-2,SAVE10");
+
+        Assert.Equal(first.GetProperty("message_id").GetString(), (await again.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("message_id").GetString());
+        Assert.Equal(422, (int)changed.StatusCode);
     }
 
     [Fact]

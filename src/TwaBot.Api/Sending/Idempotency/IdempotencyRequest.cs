@@ -66,9 +66,11 @@ public sealed class IdempotencyRequest
 
         return From(request, queryKey, () =>
         {
-            // Each value with its length, so that no two different sets of values read the same.
+            // Each value with its length, so that no two different sets of values read the same. button_params
+            // came later: it is added only when given, so keys stored before it still match their requests.
             var parameters = string.Concat(new[] { query.Phone, query.Template, query.Lang, query.Params, query.Message }
-                .Select(value => value is null ? "-;" : $"{value.Length}:{value};"));
+                .Select(value => value is null ? "-;" : $"{value.Length}:{value};"))
+                + (query.ButtonParams is { } buttons ? $"button_params={buttons.Length}:{buttons};" : "");
             return ValueTask.FromResult(Hash("quick-send", Encoding.UTF8.GetBytes(parameters)));
         });
     }

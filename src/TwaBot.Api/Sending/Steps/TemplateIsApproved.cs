@@ -63,12 +63,6 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
     {
         var expected = template.ButtonParameters;
         var given = context.Content is TemplateContent templateContent ? templateContent.ButtonParams : [];
-        if (expected.Count > 0 && context.Route.Name == "quick-send")
-        {
-            return ApiErrors.TemplateParamsInvalid("template",
-                $"Template '{template.Name}' has buttons that take a value ({string.Join(", ", expected)}), which quick-send cannot fill; use POST /api/v1/send-template with button_params.");
-        }
-
         if (given.Count != expected.Count)
         {
             return ApiErrors.TemplateParamsInvalid("button_params", expected.Count == 0

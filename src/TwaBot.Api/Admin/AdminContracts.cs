@@ -161,7 +161,7 @@ public sealed record AdminTemplateView(
     string? FooterText,
     IReadOnlyList<string> Variables,
     string? MetaTemplateId,
-    [property: Description("Each button in order, by what a send gives it: url_suffix, coupon_code, or none.")] IReadOnlyList<string> Buttons);
+    [property: Description("Each button in order, by what a send gives it: url_suffix, coupon_code, none, or unsupported (a multi-product button, which this API cannot send).")] IReadOnlyList<string> Buttons);
 
 public sealed record AdminTemplateResponse(AdminTemplateView Template) : SuccessResponse;
 

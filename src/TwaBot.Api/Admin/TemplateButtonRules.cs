@@ -41,6 +41,8 @@ internal static class TemplateButtonRules
         }
 
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var groups = 0;
+        string? previous = null;
         for (var i = 0; i < buttons.Count; i++)
         {
             var field = $"buttons[{i}]";
@@ -59,6 +61,15 @@ internal static class TemplateButtonRules
             if (counts[type] > most)
             {
                 return ApiErrors.Validation($"{field}.type", $"A template may have at most {most} {type} button(s), as Meta allows.");
+            }
+
+            // Meta takes quick replies and the other buttons in two groups, whichever comes first.
+            groups += previous is null || (type == "QUICK_REPLY") != (previous == "QUICK_REPLY") ? 1 : 0;
+            previous = type;
+            if (groups > 2)
+            {
+                return ApiErrors.Validation($"{field}.type",
+                    "Quick replies and the other buttons must each be together (the quick replies first or last), as Meta requires.");
             }
 
             if (Fields(field, type, button, category) is { } invalid)

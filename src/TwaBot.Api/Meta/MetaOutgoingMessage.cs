@@ -195,7 +195,7 @@ public abstract record MetaOutgoingMessage(string To, string CallbackData)
             for (var index = 0; index < Shape.Buttons.Count && given < ButtonParams.Count; index++)
             {
                 var kind = Shape.Buttons[index];
-                if (kind == TemplateButtons.None)
+                if (kind is not (TemplateButtons.UrlSuffix or TemplateButtons.CouponCode))
                 {
                     continue;
                 }

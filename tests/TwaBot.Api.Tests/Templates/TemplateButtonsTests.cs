@@ -239,6 +239,8 @@ public class TemplateButtonsTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         { """{"buttons":[{"type":"COPY_CODE"}]}""", "buttons[0].example", "required for COPY_CODE" },
         { """{"buttons":[{"type":"COPY_CODE","example":"SAVE-10"}]}""", "buttons[0].example", "letters and digits" },
         { """{"buttons":[{"type":"COPY_CODE","example":"A1"},{"type":"COPY_CODE","example":"B2"}]}""", "buttons[1].type", "at most 1 COPY_CODE" },
+        { """{"buttons":[{"type":"QUICK_REPLY","text":"A"},{"type":"URL","text":"Go","url":"https://a.example"},{"type":"QUICK_REPLY","text":"B"}]}""", "buttons[2].type", "must each be together" },
+        { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example"},{"type":"QUICK_REPLY","text":"A"},{"type":"PHONE_NUMBER","text":"Call","phone_number":"+919876543210"}]}""", "buttons[2].type", "must each be together" },
         { "{\"buttons\":[" + string.Join(",", Enumerable.Repeat("""{"type":"QUICK_REPLY","text":"Yes"}""", 11)) + "]}", "buttons", "at most 10 buttons" },
     };
 
@@ -265,4 +267,52 @@ public class TemplateButtonsTests(TwaBotApiFactory factory) : IClassFixture<TwaB
             Assert.False(await db.SandboxTemplates.AnyAsync(t => t.Name == "promo_buttons"));
         });
     }
+
+    [Fact]
+    public async Task QuickRepliesMayComeAfterTheOtherButtons()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var created = await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", new
+        {
+            name = "links_then_replies", language = "en", category = "UTILITY", body = "Hi",
+            buttons = new object[]
+            {
+                new { type = "URL", text = "Track", url = "https://shop.example/t/{{1}}" }, new { type = "QUICK_REPLY", text = "Thanks" },
+                new { type = "QUICK_REPLY", text = "Help" },
+            },
+        })).ReadJsonAsync(HttpStatusCode.Created);
+
+        Assert.Equal(["url_suffix", "none", "none"], created.GetProperty("template").GetProperty("buttons").EnumerateArray().Select(b => b.GetString()));
+    }
+
+    [Fact]
+    public async Task ATemplateWithAMultiProductButtonIsRefusedNamingTheTemplate()
+    {
+        // Synced from Meta (the admin API does not submit them): its products would have to be listed at each send.
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.WithDbAsync(db => db.Templates.Where(t => t.BusinessId == tenant.BusinessId && t.Name == "order_confirmation")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Buttons, new List<string> { "unsupported" })));
+
+        var refused = await (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "9876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1" } }))
+            .AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+
+        Assert.Equal("template_name", refused.GetProperty("field").GetString());
+        Assert.Contains("multi-product button", refused.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("URL", "https://shop.example/t/{{1}}", "url_suffix")]
+    [InlineData("url", "https://shop.example/t/{{1}}", "url_suffix")]
+    [InlineData("URL", "https://shop.example/t", "none")]
+    [InlineData("COPY_CODE", null, "coupon_code")]
+    [InlineData("MPM", null, "unsupported")]
+    [InlineData("CATALOG", null, "none")]
+    [InlineData("QUICK_REPLY", null, "none")]
+    [InlineData("PHONE_NUMBER", null, "none")]
+    [InlineData(null, null, "none")]
+    public void EachOfMetasButtonTypesTakesWhatASendGivesIt(string? type, string? url, string takes) =>
+        Assert.Equal(takes, Api.Templates.TemplateButtons.Of(type, url));
 }

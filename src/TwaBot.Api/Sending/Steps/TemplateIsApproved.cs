@@ -62,6 +62,12 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
     private static ApiError? ButtonParametersFit(SendContext context, Templates.Template template)
     {
         var expected = template.ButtonParameters;
+        if (template.Buttons.Contains(TemplateButtons.Unsupported))
+        {
+            return ApiErrors.TemplateParamsInvalid(context.Route.TemplateField,
+                $"Template '{template.Name}' has a multi-product button, whose products this API cannot give; use a template without one.");
+        }
+
         var given = context.Content is TemplateContent templateContent ? templateContent.ButtonParams : [];
         if (given.Count != expected.Count)
         {

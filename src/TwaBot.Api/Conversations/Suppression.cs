@@ -25,5 +25,12 @@ public static class SuppressionStates
     public const string Blocked = "blocked";
     public const string Undeliverable = "undeliverable";
 
+    /// <summary>The states an admin may set; the list a suppression row holds.</summary>
     public static IReadOnlyList<string> All { get; } = [OptedOut, Blocked, Undeliverable];
+
+    /// <summary>
+    /// Not a row of the list: the customer stopped marketing messages in WhatsApp (Meta's user_preferences, or its
+    /// 131050 refusal), so marketing templates are refused until they resume; other messages still go.
+    /// </summary>
+    public const string MarketingOptedOut = "marketing_opted_out";
 }

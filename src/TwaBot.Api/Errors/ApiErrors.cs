@@ -131,6 +131,9 @@ public static class ApiErrors
             Error = $"Phone {phone} is suppressed ({state}). Message not sent to protect your quality rating.",
             ErrorCode = ErrorCodes.Suppressed,
             SuppressionState = state,
+            Hint = state == Conversations.SuppressionStates.MarketingOptedOut
+                ? "The customer stopped marketing messages from this business in WhatsApp, and Meta would not deliver this MARKETING template (131050). Utility and authentication templates still reach them; this lifts when they resume marketing messages."
+                : null,
         });
 
     /// <summary>The docs' body exactly, with the error and hint of the endpoint that was called.</summary>

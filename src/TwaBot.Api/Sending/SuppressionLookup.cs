@@ -44,6 +44,28 @@ public sealed class SuppressionLookup(SqliteConnections connections) : IDisposab
         }
     }
 
+    /// <summary>
+    /// Whether the customer stopped marketing messages (their contact row, kept under the wa_id Meta gives the
+    /// number, records Meta's stop until a resume). Read for MARKETING templates only.
+    /// </summary>
+    public bool StoppedMarketing(long businessId, string phone)
+    {
+        var reader = _readers.Get();
+        try
+        {
+            return reader.Commands.Bind("""
+                SELECT 1 FROM contacts
+                WHERE business_id = $business_id AND marketing_opt_out_at IS NOT NULL
+                  AND phone IN ($phone, (SELECT wa_id FROM recipient_wa_ids WHERE business_id = $business_id AND phone = $phone))
+                LIMIT 1
+                """, ("$business_id", businessId), ("$phone", phone)).ExecuteScalar() is not null;
+        }
+        finally
+        {
+            _readers.Return(reader);
+        }
+    }
+
     /// <summary>Closes the pooled connections; one returned later (a read under way) is closed on its return.</summary>
     public void Dispose() => (_readers as IDisposable)?.Dispose();
 

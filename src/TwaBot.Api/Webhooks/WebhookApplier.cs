@@ -13,6 +13,9 @@ namespace TwaBot.Api.Webhooks;
 public sealed partial class WebhookApplier(
     TwaBotDbContext db, MessageStatusWriter statuses, TimeProvider time, ILogger<WebhookApplier> logger)
 {
+    /// <summary>Meta's failure code for a marketing template to a customer who stopped marketing messages.</summary>
+    private const int MarketingStopped = 131050;
+
     private readonly Dictionary<string, long> _businesses = new(StringComparer.Ordinal);
     private readonly HashSet<long> _changedSendLookups = [];
     private readonly HashSet<string> _reportedUnknownNumbers = new(StringComparer.Ordinal);
@@ -33,6 +36,14 @@ public sealed partial class WebhookApplier(
             if (Route(businesses, status.PhoneNumberId) is { } businessId)
             {
                 await statuses.ApplyAsync(businessId, status, cancellationToken);
+                if (status is { ErrorCode: MarketingStopped, RecipientId: { } recipient })
+                {
+                    // Meta refused a marketing template because the customer stopped marketing messages: the same fact
+                    // as a user_preferences stop, as of the refusal (a later resume still lifts it).
+                    ApplyMarketingPreference(await ContactAsync(businessId, recipient, null, cancellationToken),
+                        new PreferenceUpdate(status.PhoneNumberId, recipient, "marketing_messages", "stop", status.OccurredAt));
+                    await SaveAsync(cancellationToken);
+                }
             }
         }
 

@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Tests.Infrastructure;
+using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
+
+namespace TwaBot.Api.Tests.Sending;
+
+/// <summary>
+/// A customer who stopped marketing messages in WhatsApp (Meta's user_preferences, or Meta's 131050 refusal of a
+/// marketing template) gets no MARKETING template until they resume; other messages still go (Meta's own rule).
+/// </summary>
+public class MarketingOptOutTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    private const string Customer = "919876543210";
+
+    private async Task<(SendingTenant Tenant, string PhoneNumberId)> TenantWithMarketingTemplateAsync()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
+            new { name = "spring_sale", language = "en", category = "MARKETING", body = "Hi {{1}}, our spring sale is on." })).EnsureSuccessStatusCode();
+        var phoneNumberId = "";
+        await factory.WithDbAsync(async db => phoneNumberId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).PhoneNumberId);
+        return (tenant, phoneNumberId);
+    }
+
+    private static Task<HttpResponseMessage> SendSaleAsync(SendingTenant tenant) =>
+        tenant.Client.PostAsJsonAsync("/api/v1/send-template", new { phone = Customer, template_name = "spring_sale", body_params = new[] { "Rahul" } });
+
+    private async Task PreferenceAsync(string phoneNumberId, string value, DateTimeOffset at)
+    {
+        (await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, Customer, value, at))))).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+    }
+
+    private static async Task AssertStoppedMarketingAsync(HttpResponseMessage response)
+    {
+        var refused = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Equal("marketing_opted_out", refused.GetProperty("suppression_state").GetString());
+        Assert.Equal($"Phone {Customer} is suppressed (marketing_opted_out). Message not sent to protect your quality rating.", refused.GetProperty("error").GetString());
+        Assert.Contains("Utility and authentication templates still reach them", refused.GetProperty("hint").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AMarketingStopRefusesMarketingTemplatesOnlyUntilTheCustomerResumes()
+    {
+        var (tenant, phoneNumberId) = await TenantWithMarketingTemplateAsync();
+        var now = factory.Clock.GetUtcNow();
+        await PreferenceAsync(phoneNumberId, "stop", now.AddMinutes(-10));
+
+        var sale = await SendSaleAsync(tenant);
+        var utility = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = Customer, template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1" } });
+
+        await AssertStoppedMarketingAsync(sale);
+        await utility.ReadJsonAsync(HttpStatusCode.OK);
+        await factory.WithDbAsync(async db => Assert.Equal(1, await db.Messages.CountAsync(m => m.BusinessId == tenant.BusinessId)));
+
+        await PreferenceAsync(phoneNumberId, "resume", now.AddMinutes(-5));
+        await (await SendSaleAsync(tenant)).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task MetasRefusalForAStoppedCustomerStopsTheNextMarketingSendAndALaterResumeLiftsIt()
+    {
+        var (tenant, phoneNumberId) = await TenantWithMarketingTemplateAsync();
+        var sent = await (await SendSaleAsync(tenant)).ReadJsonAsync(HttpStatusCode.OK);
+        var refusedAt = factory.Clock.GetUtcNow();
+
+        (await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses:
+            [Status(sent.GetProperty("message_id").GetString()!, "failed", refusedAt, Customer, errorCode: 131050, errorTitle: "User has stopped marketing messages")])))))
+            .EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+
+        await AssertStoppedMarketingAsync(await SendSaleAsync(tenant));
+        await PreferenceAsync(phoneNumberId, "resume", refusedAt.AddMinutes(-1)); // older than the refusal: changes nothing
+        await AssertStoppedMarketingAsync(await SendSaleAsync(tenant));
+        await PreferenceAsync(phoneNumberId, "resume", refusedAt.AddMinutes(1));
+        await (await SendSaleAsync(tenant)).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task AnOptOutOfTheWholeListIsReportedBeforeAMarketingStop()
+    {
+        var (tenant, phoneNumberId) = await TenantWithMarketingTemplateAsync();
+        await PreferenceAsync(phoneNumberId, "stop", factory.Clock.GetUtcNow());
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions", new { phone = Customer, state = "blocked" })).EnsureSuccessStatusCode();
+
+        var refused = await (await SendSaleAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+
+        Assert.Equal("blocked", refused.GetProperty("suppression_state").GetString());
+    }
+}

@@ -11,7 +11,7 @@ public static class SendRequests
     public const string ReferencePath = "/sandbox/v1/reference/send";
 
     // Last four digits the sandbox treats as magic (undeliverable, window closed, throttled, 5xx).
-    private static readonly HashSet<string> MagicSuffixes = ["0000", "0047", "0429", "0500"];
+    private static readonly HashSet<string> MagicSuffixes = ["0000", "0047", "0050", "0429", "0500"];
     private static readonly string[] BodyParams = ["Rahul", "ORD-12345", "₹1,499"];
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 

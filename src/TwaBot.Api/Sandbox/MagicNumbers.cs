@@ -8,6 +8,7 @@ public static class MagicNumbers
 {
     public const string Undeliverable = "0000";
     public const string WindowClosed = "0047";
+    public const string StoppedMarketing = "0050";
     public const string Throttled = "0429";
     public const string ServerError = "0500";
 
@@ -20,10 +21,16 @@ public static class MagicNumbers
         _ => null,
     };
 
-    /// <summary>The status reports an accepted message gets.</summary>
-    public static (string Status, int? ErrorCode, string? ErrorTitle)[] Statuses(string to) => Suffix(to) == Undeliverable
-        ? [("sent", null, null), ("failed", 131026, "Message undeliverable")]
-        : [("sent", null, null), ("delivered", null, null), ("read", null, null)];
+    /// <summary>
+    /// The status reports an accepted message of this <paramref name="category"/> (Meta's pricing category: marketing,
+    /// utility, authentication, service) gets. A customer who stopped marketing messages gets the others as usual.
+    /// </summary>
+    public static (string Status, int? ErrorCode, string? ErrorTitle)[] Statuses(string to, string category) => Suffix(to) switch
+    {
+        Undeliverable => [("sent", null, null), ("failed", 131026, "Message undeliverable")],
+        StoppedMarketing when category == "marketing" => [("failed", 131050, "User has stopped marketing messages")],
+        _ => [("sent", null, null), ("delivered", null, null), ("read", null, null)],
+    };
 
     private static string Suffix(string to) => to.Length >= 4 ? to[^4..] : to;
 }

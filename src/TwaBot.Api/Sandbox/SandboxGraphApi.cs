@@ -96,7 +96,7 @@ public static class SandboxGraphApi
         // The benchmark's pass-through reference has no database, so its sends must not park statuses in ours.
         if (!(sandbox.BenchmarkReferences && send.CallbackData == BenchmarkReferenceApi.CallbackData))
         {
-            webhooks.ReportStatuses(send, MagicNumbers.Statuses(to));
+            webhooks.ReportStatuses(send, MagicNumbers.Statuses(to, category));
         }
 
         var message = new JsonObject { ["id"] = wamid };

@@ -92,4 +92,27 @@ public class MarketingOptOutTests(TwaBotApiFactory factory) : IClassFixture<TwaB
 
         Assert.Equal("blocked", refused.GetProperty("suppression_state").GetString());
     }
+
+    [Fact]
+    public async Task TheSandboxsNumberEndingIn0050IsACustomerWhoStoppedMarketing()
+    {
+        var (tenant, _) = await TenantWithMarketingTemplateAsync();
+        const string stopped = "919876500050";
+        Task<HttpResponseMessage> SaleAsync() => tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = stopped, template_name = "spring_sale", body_params = new[] { "Rahul" } });
+
+        var sent = await (await SaleAsync()).ReadJsonAsync(HttpStatusCode.OK);
+        await factory.SettleStatusesAsync();
+
+        var status = await (await tenant.Client.GetAsync($"/api/v1/message-status/{sent.GetProperty("message_id").GetString()}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal("failed", status.GetProperty("delivery_status").GetString());
+        Assert.Equal("The customer has stopped marketing messages from this business.", status.GetProperty("failure_reason").GetString());
+        var refused = await (await SaleAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Equal("marketing_opted_out", refused.GetProperty("suppression_state").GetString());
+        var utility = await (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = stopped, template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1" } })).ReadJsonAsync(HttpStatusCode.OK);
+        await factory.SettleStatusesAsync();
+        var utilityStatus = await (await tenant.Client.GetAsync($"/api/v1/message-status/{utility.GetProperty("message_id").GetString()}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal("read", utilityStatus.GetProperty("delivery_status").GetString());
+    }
 }

@@ -58,7 +58,7 @@ internal static class WhatsAppAdmin
         await using var transaction = await services.Db.Database.BeginTransactionAsync(cancellationToken);
         if (business.WhatsApp is { } existing)
         {
-            services.Db.WhatsAppConnections.Remove(existing);
+            LetGo(business, existing, services);
             await services.Db.SaveChangesAsync(cancellationToken);
         }
 
@@ -81,12 +81,23 @@ internal static class WhatsAppAdmin
 
         if (business.WhatsApp is { } existing)
         {
-            services.Db.WhatsAppConnections.Remove(existing);
+            LetGo(business, existing, services);
             business.WhatsApp = null;
             await services.Db.SaveChangesAsync(cancellationToken);
         }
 
         return TypedResults.Ok(new BusinessResponse(BusinessesAdmin.View(business, services)));
+    }
+
+    /// <summary>
+    /// Removes the connection, remembering its number: webhooks Meta sends for it later (statuses of messages
+    /// already sent, a customer's STOP) are still this business's while no other business connects it.
+    /// </summary>
+    private static void LetGo(Business business, WhatsAppConnection existing, AdminServices services)
+    {
+        services.Db.WhatsAppConnections.Remove(existing);
+        business.FormerPhoneNumberId = existing.PhoneNumberId;
+        business.DisconnectedAt = services.Now;
     }
 
     private static (WhatsAppConnection? Value, ApiError? Error) LiveConnection(ConnectWhatsAppRequest request, AccessTokenProtector tokens)

@@ -18,5 +18,13 @@ public sealed class Business
 
     public WhatsAppConnection? WhatsApp { get; set; }
 
+    /// <summary>
+    /// The WhatsApp number (phone_number_id) the business last let go, and when. Meta still sends webhooks for
+    /// it: late statuses of its messages, a customer's STOP. While no business has the number they are applied here.
+    /// </summary>
+    public string? FormerPhoneNumberId { get; set; }
+
+    public DateTime? DisconnectedAt { get; set; }
+
     public List<ApiKey> ApiKeys { get; set; } = [];
 }

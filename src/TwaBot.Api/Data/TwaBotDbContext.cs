@@ -61,6 +61,7 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
             business.Property(b => b.Name).HasMaxLength(200);
             business.Property(b => b.TimeZone).HasMaxLength(64);
             business.HasOne(b => b.WhatsApp).WithOne().HasForeignKey<WhatsAppConnection>(w => w.BusinessId);
+            business.HasIndex(b => b.FormerPhoneNumberId);
         });
 
         modelBuilder.Entity<WhatsAppConnection>(connection =>

@@ -269,6 +269,14 @@ public sealed partial class WebhookApplier(
             {
                 _businesses[phoneNumberId] = businessId;
             }
+
+            // A number no business has now: the business that let it go last (its messages' statuses, its customers' STOP).
+            var former = await db.Businesses.Where(b => b.FormerPhoneNumberId != null && unknown.Contains(b.FormerPhoneNumberId))
+                .Select(b => new { b.FormerPhoneNumberId, b.Id, b.DisconnectedAt }).ToListAsync(cancellationToken);
+            foreach (var business in former.OrderByDescending(b => b.DisconnectedAt))
+            {
+                _businesses.TryAdd(business.FormerPhoneNumberId!, business.Id);
+            }
         }
 
         return _businesses;

@@ -97,6 +97,14 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("created_at");
 
+                    b.Property<DateTime?>("DisconnectedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("disconnected_at");
+
+                    b.Property<string>("FormerPhoneNumberId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("former_phone_number_id");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -117,6 +125,9 @@ namespace TwaBot.Api.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_businesses");
+
+                    b.HasIndex("FormerPhoneNumberId")
+                        .HasDatabaseName("ix_businesses_former_phone_number_id");
 
                     b.ToTable("businesses", (string)null);
                 });

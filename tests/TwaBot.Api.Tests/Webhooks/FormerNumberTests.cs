@@ -1,0 +1,102 @@
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Messages;
+using TwaBot.Api.Tests.Infrastructure;
+using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
+
+namespace TwaBot.Api.Tests.Webhooks;
+
+/// <summary>
+/// Meta keeps sending webhooks for a number after its business disconnects it: statuses of messages already
+/// sent, a customer's STOP. They belong to the business that let the number go last, while no business has it.
+/// </summary>
+public class FormerNumberTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeSeconds(1_776_000_000);
+
+    [Fact]
+    public async Task AfterADisconnectTheNumbersLateStatusesAndAStopStillReachItsBusiness()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var wamid = $"wamid.late-{Guid.NewGuid():N}";
+        var messageId = await InsertMessageAsync(businessId, wamid);
+        await DisconnectAsync(businessId);
+
+        await DeliverAsync(MessagesChange(phoneNumberId, statuses: [Status(wamid, "delivered", T0)]));
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Text($"wamid.stop-{Guid.NewGuid():N}", "919811119999", "STOP", T0)]));
+
+        await factory.WithDbAsync(async db =>
+        {
+            Assert.Equal("delivered", (await db.Messages.SingleAsync(m => m.Id == messageId)).DeliveryStatus);
+            Assert.True(await db.Suppressions.AnyAsync(s => s.BusinessId == businessId && s.Phone == "919811119999"));
+        });
+    }
+
+    [Fact]
+    public async Task ANumberAnotherBusinessConnectedSinceIsThatBusinesss()
+    {
+        var (phoneNumberId, first) = await ConnectedBusinessAsync();
+        await DisconnectAsync(first);
+        var second = await factory.CreateBusinessAsync();
+        await factory.ConnectWhatsAppAsync(second, phoneNumberId);
+
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Text($"wamid.stop-{Guid.NewGuid():N}", "919811118888", "STOP", T0)]));
+
+        Assert.Equal([second], await SuppressingBusinessesAsync("919811118888"));
+    }
+
+    [Fact]
+    public async Task TheBusinessThatLetTheNumberGoLastGetsItsWebhooks()
+    {
+        var (phoneNumberId, first) = await ConnectedBusinessAsync();
+        await DisconnectAsync(first);
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        var second = await factory.CreateBusinessAsync();
+        await factory.ConnectWhatsAppAsync(second, phoneNumberId);
+        await DisconnectAsync(second);
+
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Text($"wamid.stop-{Guid.NewGuid():N}", "919811117777", "STOP", T0)]));
+
+        Assert.Equal([second], await SuppressingBusinessesAsync("919811117777"));
+    }
+
+    private async Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        return (await factory.ConnectWhatsAppAsync(businessId), businessId);
+    }
+
+    private async Task DisconnectAsync(long businessId)
+    {
+        using var admin = factory.CreateAdminClient();
+        (await admin.DeleteAsync($"/admin/v1/businesses/{businessId}/whatsapp")).EnsureSuccessStatusCode();
+    }
+
+    private async Task DeliverAsync(System.Text.Json.Nodes.JsonObject change)
+    {
+        (await factory.PostWebhookAsync(Delivery(Entry(change)))).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+    }
+
+    private async Task<long> InsertMessageAsync(long businessId, string wamid)
+    {
+        long id = 0;
+        await factory.WithDbAsync(async db =>
+        {
+            var message = new Message
+            {
+                BusinessId = businessId, ApiKeyId = 1, Wamid = wamid, To = "919876543210", Kind = MessageKinds.Text, ApiStatus = ApiStatuses.Success,
+            };
+            db.Messages.Add(message);
+            await db.SaveChangesAsync();
+            id = message.Id;
+        });
+        return id;
+    }
+
+    private async Task<List<long>> SuppressingBusinessesAsync(string phone)
+    {
+        List<long> businesses = [];
+        await factory.WithDbAsync(async db => businesses = await db.Suppressions.Where(s => s.Phone == phone).Select(s => s.BusinessId).ToListAsync());
+        return businesses;
+    }
+}

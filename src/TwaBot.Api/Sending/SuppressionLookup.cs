@@ -24,41 +24,34 @@ public sealed class SuppressionLookup(SqliteConnections connections) : IDisposab
         new DefaultObjectPoolProvider { MaximumRetained = ReadersKept }.Create(new ReaderPolicy(connections));
 
     /// <summary>The number's suppression state, or null when the business may message it.</summary>
-    public string? StateOf(long businessId, string phone)
-    {
-        var reader = _readers.Get();
-        try
-        {
-            // Microsoft.Data.Sqlite runs the query synchronously either way: an indexed read of a few pages.
-            // The number's own row first, else the row of the wa_id Meta gave it (its customer's STOP comes from there).
-            return reader.Commands.Bind("""
-                SELECT state FROM suppressions
-                WHERE business_id = $business_id
-                  AND phone IN ($phone, (SELECT wa_id FROM recipient_wa_ids WHERE business_id = $business_id AND phone = $phone))
-                ORDER BY phone = $phone DESC LIMIT 1
-                """, ("$business_id", businessId), ("$phone", phone)).ExecuteScalar() as string;
-        }
-        finally
-        {
-            _readers.Return(reader);
-        }
-    }
+    public string? StateOf(long businessId, string phone) =>
+        // The number's own row first, else the row of the wa_id Meta gave it (its customer's STOP comes from there).
+        Read("""
+            SELECT state FROM suppressions
+            WHERE business_id = $business_id
+              AND phone IN ($phone, (SELECT wa_id FROM recipient_wa_ids WHERE business_id = $business_id AND phone = $phone))
+            ORDER BY phone = $phone DESC LIMIT 1
+            """, businessId, phone) as string;
 
     /// <summary>
     /// Whether the customer stopped marketing messages (their contact row, kept under the wa_id Meta gives the
     /// number, records Meta's stop until a resume). Read for MARKETING templates only.
     /// </summary>
-    public bool StoppedMarketing(long businessId, string phone)
+    public bool StoppedMarketing(long businessId, string phone) =>
+        Read("""
+            SELECT 1 FROM contacts
+            WHERE business_id = $business_id AND marketing_opt_out_at IS NOT NULL
+              AND phone IN ($phone, (SELECT wa_id FROM recipient_wa_ids WHERE business_id = $business_id AND phone = $phone))
+            LIMIT 1
+            """, businessId, phone) is not null;
+
+    /// <summary>One value read on a pooled connection; Microsoft.Data.Sqlite runs it synchronously either way (a few indexed pages).</summary>
+    private object? Read(string sql, long businessId, string phone)
     {
         var reader = _readers.Get();
         try
         {
-            return reader.Commands.Bind("""
-                SELECT 1 FROM contacts
-                WHERE business_id = $business_id AND marketing_opt_out_at IS NOT NULL
-                  AND phone IN ($phone, (SELECT wa_id FROM recipient_wa_ids WHERE business_id = $business_id AND phone = $phone))
-                LIMIT 1
-                """, ("$business_id", businessId), ("$phone", phone)).ExecuteScalar() is not null;
+            return reader.Commands.Bind(sql, ("$business_id", businessId), ("$phone", phone)).ExecuteScalar();
         }
         finally
         {

@@ -24,7 +24,15 @@ public sealed record ErrorBody
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Hint { get; init; }
 
+    /// <summary>
+    /// SUPPRESSED's reason: a state of the business's list, or <c>marketing_opted_out</c> (a MARKETING template to a
+    /// customer who stopped marketing messages in WhatsApp), which no list holds. Documented, never checked.
+    /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [System.ComponentModel.Description("With SUPPRESSED: opted_out, blocked or undeliverable (the business's suppression list), or marketing_opted_out "
+        + "(a MARKETING template to a customer who stopped marketing messages in WhatsApp; other messages still go).")]
+    [System.ComponentModel.DataAnnotations.AllowedValues(Conversations.SuppressionStates.OptedOut, Conversations.SuppressionStates.Blocked,
+        Conversations.SuppressionStates.Undeliverable, Conversations.SuppressionStates.MarketingOptedOut, null)]
     public string? SuppressionState { get; init; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -36,7 +36,7 @@ public sealed partial class WebhookApplier(
             if (Route(businesses, status.PhoneNumberId) is { } businessId)
             {
                 await statuses.ApplyAsync(businessId, status, cancellationToken);
-                if (status is { ErrorCode: MarketingStopped, RecipientId: { } recipient })
+                if (status.ErrorCode == MarketingStopped && await MarketingRecipientAsync(businessId, status, cancellationToken) is { } recipient)
                 {
                     // Meta refused a marketing template because the customer stopped marketing messages: the same fact
                     // as a user_preferences stop, as of the refusal (a later resume still lifts it).
@@ -125,6 +125,16 @@ public sealed partial class WebhookApplier(
 
         await SaveAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// The customer a 131050 refusal is about: Meta's <c>recipient_id</c>, or, in a report without one, the number
+    /// the refused message went to (sends check both the number and its wa_id); null when neither is known.
+    /// </summary>
+    private async Task<string?> MarketingRecipientAsync(long businessId, StatusUpdate status, CancellationToken cancellationToken) =>
+        !string.IsNullOrWhiteSpace(status.RecipientId)
+            ? status.RecipientId
+            : await db.Messages.AsNoTracking().Where(m => m.BusinessId == businessId && m.Wamid == status.Wamid)
+                .Select(m => m.To).FirstOrDefaultAsync(cancellationToken);
 
     /// <summary>Meta's marketing stop or resume, unless the contact already has a later one.</summary>
     private static void ApplyMarketingPreference(Contact contact, PreferenceUpdate preference)

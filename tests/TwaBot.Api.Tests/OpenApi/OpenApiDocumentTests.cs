@@ -377,6 +377,17 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     private static string OpenApiPath(string pattern) =>
         "/" + System.Text.RegularExpressions.Regex.Replace(pattern.Trim('/'), @"\{(\w+)(:[^}]*)?\}", "{$1}");
 
+    [Fact]
+    public async Task TheErrorSchemaNamesEverySuppressionStateASendCanAnswer()
+    {
+        var document = await Document();
+
+        var state = document.GetProperty("components").GetProperty("schemas").GetProperty("ErrorBody").GetProperty("properties").GetProperty("suppression_state");
+
+        Assert.Equal(["opted_out", "blocked", "undeliverable", "marketing_opted_out", "null"], Enum(state));
+        Assert.Contains("stopped marketing messages", state.GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
     private async Task<JsonElement> Document()
     {
         using var client = factory.CreateClient();

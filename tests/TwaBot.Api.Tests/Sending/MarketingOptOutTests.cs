@@ -81,6 +81,38 @@ public class MarketingOptOutTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task AMarketingRefusalWithoutARecipientIdStopsTheNumberTheMessageWentTo()
+    {
+        var (tenant, phoneNumberId) = await TenantWithMarketingTemplateAsync();
+        var sent = await (await SendSaleAsync(tenant)).ReadJsonAsync(HttpStatusCode.OK);
+        var refusal = Status(sent.GetProperty("message_id").GetString()!, "failed", factory.Clock.GetUtcNow(), errorCode: 131050, errorTitle: "User has stopped marketing messages");
+        refusal.Remove("recipient_id");
+
+        (await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [refusal]))))).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+
+        await AssertStoppedMarketingAsync(await SendSaleAsync(tenant));
+    }
+
+    [Fact]
+    public async Task ABrazilianNumberWithItsNinthDigitIsStoppedUnderTheWaIdMetaGaveIt()
+    {
+        // The emulator, like Meta for many Brazilian mobiles, answers a wa_id without the ninth digit; its 131050 names that wa_id.
+        var (tenant, _) = await TenantWithMarketingTemplateAsync();
+        Task<HttpResponseMessage> SaleAsync(string phone) => tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone, template_name = "spring_sale", body_params = new[] { "Rahul" } });
+
+        await (await SaleAsync("5511987650050")).ReadJsonAsync(HttpStatusCode.OK);
+        await factory.SettleStatusesAsync();
+
+        foreach (var phone in new[] { "5511987650050", "551187650050" })
+        {
+            var refused = await (await SaleAsync(phone)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+            Assert.Equal("marketing_opted_out", refused.GetProperty("suppression_state").GetString());
+        }
+    }
+
+    [Fact]
     public async Task AnOptOutOfTheWholeListIsReportedBeforeAMarketingStop()
     {
         var (tenant, phoneNumberId) = await TenantWithMarketingTemplateAsync();

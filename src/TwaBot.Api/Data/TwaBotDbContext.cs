@@ -44,6 +44,8 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
     /// <summary>The sandbox emulator's own store of "Meta-side" templates.</summary>
     public DbSet<Sandbox.SandboxTemplate> SandboxTemplates => Set<Sandbox.SandboxTemplate>();
 
+    public DbSet<RateLimiting.MinuteCount> MinuteCounts => Set<RateLimiting.MinuteCount>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -97,6 +99,8 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
 
         MapConversationsAndMessages(modelBuilder);
         modelBuilder.Entity<Sandbox.SandboxTemplate>().HasIndex(t => new { t.WabaId, t.Name, t.Language }).IsUnique();
+        modelBuilder.Entity<RateLimiting.MinuteCount>().HasKey(c => c.KeyId);
+        modelBuilder.Entity<RateLimiting.MinuteCount>().Property(c => c.KeyId).ValueGeneratedNever();
     }
 
     private static void MapConversationsAndMessages(ModelBuilder modelBuilder)

@@ -12,6 +12,9 @@ namespace TwaBot.Api.RateLimiting;
 /// </summary>
 public sealed class MinuteRateLimiter(TimeProvider time)
 {
+    /// <summary>Where a snapshot keeps the global count.</summary>
+    public const long GlobalKeyId = 0;
+
     private readonly ConcurrentDictionary<long, MinuteWindow> _keys = new();
     private readonly MinuteWindow _global = new();
 
@@ -39,6 +42,30 @@ public sealed class MinuteRateLimiter(TimeProvider time)
     }
 
     private void ForgetIdleKeys(long minute) => MinuteWindow.ForgetIdle(_keys, minute);
+
+    /// <summary>The current minute's counts, the global one under key 0 (no API key has id 0).</summary>
+    public (long Minute, IReadOnlyList<(long KeyId, int Count)> Counts) Snapshot()
+    {
+        var (minute, _) = MinuteWindow.Now(time);
+        var counts = _keys.Select(pair => (pair.Key, pair.Value.CountIn(minute))).Prepend((GlobalKeyId, _global.CountIn(minute)))
+            .Where(count => count.Item2 > 0).ToList();
+        return (minute, counts);
+    }
+
+    /// <summary>Adds what an earlier process counted, when it counted in the current minute.</summary>
+    public void Restore(long minute, IEnumerable<(long KeyId, int Count)> counts)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        if (minute != MinuteWindow.Now(time).Minute)
+        {
+            return;
+        }
+
+        foreach (var (keyId, count) in counts)
+        {
+            (keyId == GlobalKeyId ? _global : _keys.GetOrAdd(keyId, static _ => new MinuteWindow())).Add(minute, count);
+        }
+    }
 }
 
 /// <summary>The outcome for one request, with what the RateLimit headers and a 429 need.</summary>

@@ -65,6 +65,33 @@ internal sealed class MinuteWindow
         }
     }
 
+    /// <summary>The units counted in <paramref name="minute"/> (none when this window holds another minute).</summary>
+    public int CountIn(long minute)
+    {
+        lock (_lock)
+        {
+            return _minute == minute ? _count : 0;
+        }
+    }
+
+    /// <summary>Adds units an earlier process counted in <paramref name="minute"/>, when that is still this window's minute or later.</summary>
+    public void Add(long minute, int count)
+    {
+        lock (_lock)
+        {
+            if (minute > _minute)
+            {
+                _minute = minute;
+                _count = 0;
+            }
+
+            if (minute == _minute)
+            {
+                _count += count;
+            }
+        }
+    }
+
     /// <summary>True when this minute's count has reached <paramref name="limit"/>.</summary>
     public bool IsFull(long minute, int limit)
     {

@@ -5,6 +5,7 @@ public static class RateLimitingExtensions
     public static IServiceCollection AddTwaBotRateLimiting(this IServiceCollection services)
     {
         services.AddSingleton<MinuteRateLimiter>();
+        services.AddHostedService<MinuteCountsKeeper>(); // the minute's counts over a graceful restart
         services.AddSingleton<FailedAuthenticationLimiter>();
         services.AddSingleton<DailyQuota>();
         services.AddSingleton<OtpRecipientLimit>();

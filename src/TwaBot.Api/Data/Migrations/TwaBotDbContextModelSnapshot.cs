@@ -500,6 +500,26 @@ namespace TwaBot.Api.Data.Migrations
                     b.ToTable("parked_statuses", (string)null);
                 });
 
+            modelBuilder.Entity("TwaBot.Api.RateLimiting.MinuteCount", b =>
+                {
+                    b.Property<long>("KeyId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("key_id");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("count");
+
+                    b.Property<long>("Minute")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("minute");
+
+                    b.HasKey("KeyId")
+                        .HasName("pk_minute_counts");
+
+                    b.ToTable("minute_counts", (string)null);
+                });
+
             modelBuilder.Entity("TwaBot.Api.Sandbox.SandboxTemplate", b =>
                 {
                     b.Property<long>("Id")

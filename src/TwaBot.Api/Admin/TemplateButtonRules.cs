@@ -141,8 +141,7 @@ internal static class TemplateButtonRules
             return ApiErrors.Validation($"{field}.text", $"{field}.text is not allowed for COPY_CODE: WhatsApp writes the label.");
         }
 
-        var example = button.Example?.Trim();
-        return example is { Length: > 0 and <= TemplateButtons.MaxCouponCodeLength } && example.All(char.IsAsciiLetterOrDigit)
+        return TemplateButtons.IsCouponCode(button.Example?.Trim())
             ? null
             : ApiErrors.Validation($"{field}.example",
                 $"{field}.example is required for COPY_CODE: a sample code of at most {TemplateButtons.MaxCouponCodeLength} letters and digits, which Meta reviews.");

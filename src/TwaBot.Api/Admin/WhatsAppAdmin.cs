@@ -58,9 +58,24 @@ internal static class WhatsAppAdmin
         await using var transaction = await services.Db.Database.BeginTransactionAsync(cancellationToken);
         if (business.WhatsApp is { } existing)
         {
-            LetGo(business, existing, services);
+            if (existing.PhoneNumberId == wanted.PhoneNumberId)
+            {
+                // The same number again (a new token, a sandbox reconnect): nothing is let go, and the number the
+                // business let go before keeps reaching it.
+                services.Db.WhatsAppConnections.Remove(existing);
+            }
+            else
+            {
+                LetGo(business, existing, services);
+            }
+
             await services.Db.SaveChangesAsync(cancellationToken);
         }
+
+        // The number is this business's now: one that let it go before no longer takes its webhooks, even once this
+        // business lets it go in turn and then another number (which is all a business remembers).
+        await services.Db.Businesses.Where(b => b.FormerPhoneNumberId == wanted.PhoneNumberId && b.Id != id)
+            .ExecuteUpdateAsync(b => b.SetProperty(former => former.FormerPhoneNumberId, (string?)null), cancellationToken);
 
         wanted.BusinessId = id;
         wanted.ConnectedAt = services.Now;

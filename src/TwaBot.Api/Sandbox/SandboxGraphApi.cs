@@ -199,7 +199,7 @@ public static class SandboxGraphApi
                 TemplateButtons.UrlSuffix => parameters.SubType == "url" && Str(parameters.Parameter, "type") == "text"
                     && Str(parameters.Parameter, "text") is { Length: > 0 },
                 TemplateButtons.CouponCode => parameters.SubType == "copy_code" && Str(parameters.Parameter, "type") == "coupon_code"
-                    && Str(parameters.Parameter, "coupon_code") is { Length: > 0 and <= TemplateButtons.MaxCouponCodeLength } code && code.All(char.IsAsciiLetterOrDigit),
+                    && TemplateButtons.IsCouponCode(Str(parameters.Parameter, "coupon_code")),
                 _ => atIndex is null,
             };
             if (!fits)

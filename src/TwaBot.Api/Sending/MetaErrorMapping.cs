@@ -42,11 +42,11 @@ public static class MetaErrorMapping
     }
 
     /// <summary>
-    /// The field Meta's refusal is about: its details name the component first ("button: …"). A send-template's
-    /// buttons are filled by button_params (an authentication template's button by its code, a body value).
+    /// The field Meta's refusal is about: its details name the component first ("button: …"). The buttons of a
+    /// send-template or quick-send are filled by button_params (an authentication template's button by its code, a body value).
     /// </summary>
     private static string ParamsField(SendContext context, MetaError error) =>
-        context.Route == SendRoute.SendTemplate && context.Template is { IsAuthentication: false }
+        context.Content is TemplateContent && context.Template is { IsAuthentication: false }
         && (error.Details ?? "").StartsWith("button", StringComparison.OrdinalIgnoreCase)
             ? "button_params"
             : context.Route.ParamsField;

@@ -23,6 +23,10 @@ public static class TemplateButtons
     /// <summary>Meta caps a coupon code at 15 characters, letters and digits only.</summary>
     public const int MaxCouponCodeLength = 15;
 
+    /// <summary>A code Meta takes for a copy-code button: 1 to 15 ASCII letters and digits.</summary>
+    public static bool IsCouponCode(string? code) =>
+        code is { Length: > 0 and <= MaxCouponCodeLength } && code.All(char.IsAsciiLetterOrDigit);
+
     /// <summary>What a button of Meta's <paramref name="type"/> (URL, COPY_CODE, …) with this link takes at a send.</summary>
     public static string Of(string? type, string? url) => type?.ToUpperInvariant() switch
     {

@@ -75,23 +75,40 @@ public class TemplateButtonsTests(TwaBotApiFactory factory) : IClassFixture<TwaB
             StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The template's link button changed at Meta to a fixed link and no sync has run: Meta refuses the value
+    /// a send still gives it, which is button_params'.
+    /// </summary>
+    private Task LinkMadeFixedAtMetaAsync(Infrastructure.SendingTenant tenant) => factory.WithDbAsync(async db =>
+    {
+        var wabaId = db.WhatsAppConnections.Single(w => w.BusinessId == tenant.BusinessId).WabaId;
+        var atMeta = await db.SandboxTemplates.SingleAsync(t => t.Name == "diwali_offer" && t.WabaId == wabaId);
+        atMeta.ButtonsJson = """[{"type":"QUICK_REPLY","text":"Stop promotions"},{"type":"URL","text":"Shop","url":"https://shop.example/"},{"type":"COPY_CODE","example":"SAVE10"}]""";
+        await db.SaveChangesAsync();
+    });
+
     [Fact]
     public async Task MetasRefusalOfAButtonValueNamesButtonParams()
     {
-        // The template's buttons changed at Meta and no sync has run: Meta refuses the button value, which is button_params'.
         var tenant = await TenantWithDiwaliOfferAsync();
-        await factory.WithDbAsync(async db =>
-        {
-            var wabaId = db.WhatsAppConnections.Single(w => w.BusinessId == tenant.BusinessId).WabaId;
-            var atMeta = await db.SandboxTemplates.SingleAsync(t => t.Name == "diwali_offer" && t.WabaId == wabaId);
-            atMeta.ButtonsJson = """[{"type":"QUICK_REPLY","text":"Stop promotions"},{"type":"URL","text":"Shop","url":"https://shop.example/"},{"type":"COPY_CODE","example":"SAVE10"}]""";
-            await db.SaveChangesAsync();
-        });
+        await LinkMadeFixedAtMetaAsync(tenant);
 
         var refused = await (await SendOfferAsync(tenant, ["ORD-1", "SAVE10"])).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
 
         Assert.Equal("button_params", refused.GetProperty("field").GetString());
         Assert.Contains("button at index 1", refused.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MetasRefusalOfAQuickSendsButtonValueNamesButtonParams()
+    {
+        var tenant = await TenantWithDiwaliOfferAsync();
+        await LinkMadeFixedAtMetaAsync(tenant);
+
+        var refused = await (await tenant.Client.GetAsync("/api/v1/quick-send?phone=9876543210&template=diwali_offer&params=Rahul&button_params=ORD-1,SAVE10"))
+            .AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+
+        Assert.Equal("button_params", refused.GetProperty("field").GetString());
     }
 
     [Fact]

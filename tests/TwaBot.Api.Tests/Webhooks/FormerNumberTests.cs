@@ -59,6 +59,33 @@ public class FormerNumberTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         Assert.Equal([second], await SuppressingBusinessesAsync("919811117777"));
     }
 
+    [Fact]
+    public async Task ReconnectingTheSameNumberKeepsTheNumberLetGoBefore()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        await factory.ConnectWhatsAppAsync(businessId, "777000000000001"); // lets phoneNumberId go
+        await factory.ConnectWhatsAppAsync(businessId, "777000000000001"); // the same number with a new access token
+
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Text($"wamid.stop-{Guid.NewGuid():N}", "919811116666", "STOP", T0)]));
+
+        Assert.Equal([businessId], await SuppressingBusinessesAsync("919811116666"));
+    }
+
+    [Fact]
+    public async Task ABusinessThatLetTheNumberGoBeforeAnotherConnectedItGetsNoneOfItsWebhooks()
+    {
+        var (phoneNumberId, first) = await ConnectedBusinessAsync();
+        await DisconnectAsync(first);
+        var second = await factory.CreateBusinessAsync();
+        await factory.ConnectWhatsAppAsync(second, phoneNumberId);
+        await factory.ConnectWhatsAppAsync(second, "777000000000002"); // lets phoneNumberId go
+        await DisconnectAsync(second); // and then that number, the one it remembers now
+
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Text($"wamid.stop-{Guid.NewGuid():N}", "919811115555", "STOP", T0)]));
+
+        Assert.Empty(await SuppressingBusinessesAsync("919811115555"));
+    }
+
     private async Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync()
     {
         var businessId = await factory.CreateBusinessAsync();

@@ -78,8 +78,7 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
 
         for (var i = 0; i < expected.Count; i++)
         {
-            if (expected[i] == TemplateButtons.CouponCode
-                && (given[i].Length > TemplateButtons.MaxCouponCodeLength || !given[i].All(char.IsAsciiLetterOrDigit)))
+            if (expected[i] == TemplateButtons.CouponCode && !TemplateButtons.IsCouponCode(given[i]))
             {
                 return ApiErrors.TemplateParamsInvalid($"button_params[{i}]",
                     $"button_params[{i}] is the coupon code of template '{template.Name}': at most {TemplateButtons.MaxCouponCodeLength} letters and digits (A-Z, a-z, 0-9), as Meta requires.");

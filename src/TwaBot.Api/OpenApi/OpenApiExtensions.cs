@@ -121,10 +121,14 @@ public static class OpenApiExtensions
         where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new OpenApiRequestBodyType(typeof(TBody)));
 
-    /// <summary>Attaches request and response examples (raw JSON) to an endpoint's OpenAPI operation.</summary>
+    /// <summary>
+    /// Attaches request and response examples (raw JSON) to an endpoint's OpenAPI operation; a status given several
+    /// answers shows each, named by its error_code.
+    /// </summary>
     public static TBuilder WithExamples<TBuilder>(this TBuilder builder, string? request = null, params (int Status, string Json)[] responses)
         where TBuilder : IEndpointConventionBuilder =>
-        builder.WithMetadata(new OpenApiExamples(request, responses.ToDictionary(r => r.Status, r => r.Json)));
+        builder.WithMetadata(new OpenApiExamples(request,
+            responses.GroupBy(r => r.Status).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.Select(r => r.Json)])));
 }
 
 public static class SecuritySchemes
@@ -147,4 +151,4 @@ public sealed class AcceptsIdempotencyKey;
 public sealed record OpenApiRequestBodyType(Type Type);
 
 /// <summary>Example bodies for one endpoint: the request, and responses by status code.</summary>
-public sealed record OpenApiExamples(string? Request, IReadOnlyDictionary<int, string> Responses);
+public sealed record OpenApiExamples(string? Request, IReadOnlyDictionary<int, IReadOnlyList<string>> Responses);

@@ -129,28 +129,36 @@ internal sealed class ExamplesFilter : IOperationFilter
             if (examples.Request is { } request && operation.RequestBody?.Content is { } requestContent
                 && requestContent.TryGetValue(Json, out var requestMedia))
             {
-                SetExample(requestMedia, request);
+                SetRequestExample(requestMedia, request);
             }
 
-            foreach (var (status, json) in examples.Responses)
+            foreach (var (status, answers) in examples.Responses)
             {
                 var key = status.ToString(CultureInfo.InvariantCulture);
                 if (operation.Responses is { } responses && responses.TryGetValue(key, out var response)
                     && response.Content is { } content && content.TryGetValue(Json, out var media))
                 {
-                    SetExample(media, json);
+                    SetExamples(media, answers);
                 }
             }
         }
     }
 
     // Content maps hold the interface; the generator creates concrete media types, which are writable.
-    private static void SetExample(IOpenApiMediaType media, string json)
+    private static void SetRequestExample(IOpenApiMediaType media, string json) => SetExamples(media, [json]);
+
+    /// <summary>One answer as the example; several as named examples (by error_code), since one status has many errors.</summary>
+    private static void SetExamples(IOpenApiMediaType media, IReadOnlyList<string> answers)
     {
-        if (media is OpenApiMediaType writable)
+        if (media is not OpenApiMediaType writable)
         {
-            writable.Example = JsonNode.Parse(json);
+            return;
         }
+
+        writable.Example = answers.Count == 1 ? JsonNode.Parse(answers[0]) : null;
+        writable.Examples = answers.Count == 1 ? null : answers.Select(answer => JsonNode.Parse(answer)).ToDictionary(
+            answer => answer?["error_code"]?.GetValue<string>() ?? "success",
+            answer => (IOpenApiExample)new OpenApiExample { Value = answer });
     }
 }
 

@@ -60,14 +60,15 @@ public static class SendApi
             .WithName("SendTemplate")
             .WithSummary("Send a Meta-approved template message (works outside the 24-hour window).")
             .WithRequestBody<SendTemplateRequest, RouteHandlerBuilder>()
-            .WithExamples(SendExamples.TemplateRequest, (200, SendExamples.TemplateResponse), (400, SendExamples.TemplateNotFound), (429, SendExamples.DailyLimitReached));
+            .WithExamples(SendExamples.TemplateRequest, (200, SendExamples.TemplateResponse), (400, SendExamples.TemplateNotFound), (400, SendExamples.Suppressed),
+                (429, SendExamples.DailyLimitReached), (429, SendExamples.RateLimited));
 
         jsonSends.MapPost("/send-text", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
                 Send(SendRoute.SendText, request, caller, pipeline, TwaBotJsonContext.Default.SendTextRequest, SendValidation.Text, cancellationToken))
             .WithName("SendText")
             .WithSummary("Send a plain text message (only within the 24-hour customer service window).")
             .WithRequestBody<SendTextRequest, RouteHandlerBuilder>()
-            .WithExamples(SendExamples.TextRequest, (200, SendExamples.TextResponse), (400, SendExamples.TextWindowClosed));
+            .WithExamples(SendExamples.TextRequest, (200, SendExamples.TextResponse), (400, SendExamples.TextWindowClosed), (400, SendExamples.Suppressed));
 
         jsonSends.MapPost("/send-media", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
                 Send(SendRoute.SendMedia, request, caller, pipeline, TwaBotJsonContext.Default.SendMediaRequest, SendValidation.Media, cancellationToken))
@@ -81,14 +82,14 @@ public static class SendApi
             .WithName("SendOtp")
             .WithSummary("Send a one-time password through an approved authentication template; generated when not given.")
             .WithRequestBody<SendOtpRequest, RouteHandlerBuilder>()
-            .WithExamples(SendExamples.OtpRequest, (200, SendExamples.OtpResponse), (429, SendExamples.OtpRecipientLimitReached));
+            .WithExamples(SendExamples.OtpRequest, (200, SendExamples.OtpResponse), (429, SendExamples.OtpRecipientLimitReached), (429, SendExamples.RateLimited));
 
         sends.MapGet("/quick-send", QuickSend)
             .WithName("QuickSend")
             .WithSummary("Send with a GET URL (BhashSMS / MSG91 style): template= works anytime, message= needs the 24-hour window.")
             .WithMetadata(new ApiKeyInQueryAttribute())
             .GetChangesState()
-            .WithExamples(responses: [(200, SendExamples.TemplateResponse), (400, SendExamples.QuickSendWindowClosed)]);
+            .WithExamples(responses: [(200, SendExamples.TemplateResponse), (400, SendExamples.QuickSendWindowClosed), (400, SendExamples.Suppressed)]);
         return api;
     }
 

@@ -31,6 +31,21 @@ public static class SendExamples
         }
         """;
 
+    /// <summary>The docs' suppressed body (plus our error_code).</summary>
+    public const string Suppressed = """
+        {
+          "success": false,
+          "error": "Phone 919876543210 is suppressed (opted_out). Message not sent to protect your quality rating.",
+          "error_code": "SUPPRESSED",
+          "suppression_state": "opted_out"
+        }
+        """;
+
+    /// <summary>A key's or the server's per-minute limit.</summary>
+    public const string RateLimited = """
+        { "success": false, "error": "Rate limit exceeded. Please slow down.", "error_code": "RATE_LIMITED", "retry_after_seconds": 15 }
+        """;
+
     public const string TextRequest = """
         { "phone": "9876543210", "message": "Hi Rahul! Your appointment is confirmed for tomorrow at 2 PM." }
         """;

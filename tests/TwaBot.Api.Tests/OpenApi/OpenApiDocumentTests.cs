@@ -133,6 +133,23 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task AStatusWithSeveralDocumentedErrorsShowsEachAsANamedExample()
+    {
+        var document = await Document();
+
+        var sendTemplate = document.GetProperty("paths").GetProperty("/api/v1/send-template").GetProperty("post").GetProperty("responses");
+        string[] Named(string status) => [.. sendTemplate.GetProperty(status).GetProperty("content").GetProperty("application/json")
+            .GetProperty("examples").EnumerateObject().Select(e => e.Name)];
+
+        Assert.Equal(["TEMPLATE_NOT_FOUND", "SUPPRESSED"], Named("400"));
+        Assert.Equal(["DAILY_LIMIT_REACHED", "RATE_LIMITED"], Named("429"));
+        Assert.Equal("opted_out", sendTemplate.GetProperty("400").GetProperty("content").GetProperty("application/json")
+            .GetProperty("examples").GetProperty("SUPPRESSED").GetProperty("value").GetProperty("suppression_state").GetString());
+        Assert.Equal(["WINDOW_CLOSED", "SUPPRESSED"], document.GetProperty("paths").GetProperty("/api/v1/quick-send").GetProperty("get")
+            .GetProperty("responses").GetProperty("400").GetProperty("content").GetProperty("application/json").GetProperty("examples").EnumerateObject().Select(e => e.Name));
+    }
+
+    [Fact]
     public async Task SchemasUseSnakeCaseNames()
     {
         var document = await Document();

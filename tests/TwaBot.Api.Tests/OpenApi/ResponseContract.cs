@@ -154,11 +154,18 @@ internal sealed partial class ResponseContract
                 foreach (var response in operation.Value.GetProperty("responses").EnumerateObject())
                 {
                     if (response.Value.TryGetProperty("content", out var content) && content.TryGetProperty("application/json", out var media)
-                        && media.TryGetProperty("example", out var example) && media.TryGetProperty("schema", out var schema))
+                        && media.TryGetProperty("schema", out var schema))
                     {
-                        var errors = new List<string>();
-                        Validate(example, schema, "$", errors);
-                        found.AddRange(errors.Select(error => $"{operation.Name.ToUpperInvariant()} {template} → {response.Name} example: {error}"));
+                        // The one example, or each of several named ones.
+                        var examples = media.TryGetProperty("example", out var example) ? [("example", example)]
+                            : media.TryGetProperty("examples", out var named) ? named.EnumerateObject().Select(e => ($"example {e.Name}", e.Value.GetProperty("value"))).ToList()
+                            : new List<(string, JsonElement)>();
+                        foreach (var (name, value) in examples)
+                        {
+                            var errors = new List<string>();
+                            Validate(value, schema, "$", errors);
+                            found.AddRange(errors.Select(error => $"{operation.Name.ToUpperInvariant()} {template} → {response.Name} {name}: {error}"));
+                        }
                     }
                 }
             }

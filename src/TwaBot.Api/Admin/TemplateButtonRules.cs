@@ -131,7 +131,7 @@ internal static class TemplateButtonRules
 
     private static ApiError? CopyCode(string field, CreateTemplateButton button, string category)
     {
-        if (category != "MARKETING")
+        if (category != Template.Marketing)
         {
             return ApiErrors.Validation($"{field}.type", "COPY_CODE buttons are for MARKETING templates only (coupon codes), as Meta allows.");
         }

@@ -27,7 +27,7 @@ internal static partial class TemplatesAdmin
     /// <summary>Submitted and not reviewed yet, or not known yet whether Meta took it.</summary>
     private const string Pending = "PENDING";
 
-    private static readonly string[] Categories = ["MARKETING", "UTILITY", "AUTHENTICATION"];
+    private static readonly string[] Categories = [Template.Marketing, "UTILITY", Template.Authentication];
 
     /// <summary>
     /// One template create or sync at a time per business (they are rare admin calls): two at once read the

@@ -88,6 +88,7 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
             template.Ignore(t => t.HasMediaHeader);
             template.Ignore(t => t.ButtonParameters);
             template.Ignore(t => t.IsAuthentication);
+            template.Ignore(t => t.IsMarketing);
             template.HasOne<Business>().WithMany().HasForeignKey(t => t.BusinessId);
         });
 

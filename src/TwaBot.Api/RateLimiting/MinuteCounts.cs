@@ -33,7 +33,10 @@ public sealed partial class MinuteCountsKeeper(
                 limiter.Restore(minute.Key, minute.Select(c => (c.KeyId, c.Count)));
             }
 
-            await db.MinuteCounts.ExecuteDeleteAsync(cancellationToken); // read once: a later crash must not restore them again
+            if (kept.Count > 0)
+            {
+                await db.MinuteCounts.ExecuteDeleteAsync(cancellationToken); // read once: a later crash must not restore them again
+            }
         }
 
         // Stopped, not stopping: by then the server has answered its last request.

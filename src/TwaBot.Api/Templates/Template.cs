@@ -9,6 +9,8 @@ public sealed partial class Template
 
     public const string Authentication = "AUTHENTICATION";
 
+    public const string Marketing = "MARKETING";
+
     /// <summary>Meta's longest validity for an authentication template's code, in minutes.</summary>
     public const int MaxCodeExpirationMinutes = 90;
 
@@ -59,6 +61,9 @@ public sealed partial class Template
     /// the code again to its copy-code button.
     /// </summary>
     public bool IsAuthentication => string.Equals(Category, Authentication, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A marketing template: the kind a customer can stop in WhatsApp, and the only kind with a coupon button.</summary>
+    public bool IsMarketing => string.Equals(Category, Marketing, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The body Meta writes for an authentication template, the code being its one parameter.</summary>
     public static string AuthenticationBody(bool securityRecommendation) =>

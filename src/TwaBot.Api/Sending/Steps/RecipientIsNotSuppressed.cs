@@ -13,8 +13,7 @@ public sealed class RecipientIsNotSuppressed(SuppressionLookup suppressions) : I
         ArgumentNullException.ThrowIfNull(context);
         var phone = context.Content!.Phone;
         var state = suppressions.StateOf(context.Caller.BusinessId, phone);
-        if (state is null && context.Template is { } template
-            && string.Equals(template.Category, "MARKETING", StringComparison.OrdinalIgnoreCase)
+        if (state is null && context.Template is { IsMarketing: true }
             && suppressions.StoppedMarketing(context.Caller.BusinessId, phone))
         {
             state = Conversations.SuppressionStates.MarketingOptedOut;

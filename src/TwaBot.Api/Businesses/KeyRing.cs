@@ -9,7 +9,8 @@ using TwaBot.Api.Data;
 namespace TwaBot.Api.Businesses;
 
 /// <summary>
-/// The folder of Data Protection keys that encrypt Meta access tokens (<see cref="AccessTokenProtector"/>):
+/// The folder of Data Protection keys that encrypt Meta access tokens (<see cref="AccessTokenProtector"/>) and what
+/// Idempotency-Keys keep (<see cref="Sending.Idempotency.IdempotencyProtector"/>):
 /// <c>TwaBot:KeyRingFolder</c>, or beside the database (<c>twabot.db</c> → <c>twabot.keys</c>), so that it sits
 /// on the same volume. A database restored without its key ring keeps everything but the tokens; backups take both.
 /// </summary>

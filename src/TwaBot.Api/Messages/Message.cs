@@ -52,8 +52,11 @@ public sealed class Message
     /// </summary>
     public string? IdempotencyKey { get; set; }
 
-    /// <summary>SHA-256 of the request the key came with (see <see cref="Sending.Idempotency.IdempotencyRequest"/>).</summary>
-    public byte[]? IdempotencyRequestSha256 { get; set; }
+    /// <summary>
+    /// SHA-256 of the request the key came with (see <see cref="Sending.Idempotency.IdempotencyRequest"/>), encrypted
+    /// (<see cref="Sending.Idempotency.IdempotencyProtector"/>).
+    /// </summary>
+    public byte[]? ProtectedIdempotencyRequestSha256 { get; set; }
 }
 
 public static class MessageKinds

@@ -34,7 +34,7 @@ public sealed partial class MessageDispatcher(
             CreatedAt = now,
             UpdatedAt = now,
             IdempotencyKey = context.ClaimedKey?.Key,
-            IdempotencyRequestSha256 = context.ClaimedKey?.RequestSha256,
+            ProtectedIdempotencyRequestSha256 = context.ClaimedKey?.ProtectedRequestSha256,
         };
         try
         {

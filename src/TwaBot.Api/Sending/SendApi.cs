@@ -34,6 +34,7 @@ public static class SendApi
         services.AddHostedService(provider => provider.GetRequiredService<MessageLog>());
         services.AddScoped<SendPipeline>();
         services.AddSingleton<IdempotencyKeys>();
+        services.AddSingleton<IdempotencyProtector>();
         services.AddSingleton<InterruptedSendSweeper>();
         services.AddHostedService(provider => provider.GetRequiredService<InterruptedSendSweeper>());
         // quick-send carries the whole message in its URL: 4,096 characters, percent-encoded, can take

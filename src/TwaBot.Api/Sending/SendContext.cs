@@ -33,8 +33,8 @@ public sealed class SendContext(SendRoute route, ApiCaller caller, Func<ValueTas
     /// <summary>The request's <c>Idempotency-Key</c>, when it has one.</summary>
     public Idempotency.IdempotencyRequest? Idempotency { get; init; }
 
-    /// <summary>The key this send holds and its request's hash, written with the message row; set once claimed.</summary>
-    public (string Key, byte[] RequestSha256)? ClaimedKey { get; set; }
+    /// <summary>The key this send holds and its request's hash (encrypted), written with the message row; set once claimed.</summary>
+    public (string Key, byte[] ProtectedRequestSha256)? ClaimedKey { get; set; }
 
     /// <summary>Set by the <see cref="MessageDispatcher"/> when Meta accepted the message or may have (its answer lost).</summary>
     public bool MayHaveBeenSent { get; set; }

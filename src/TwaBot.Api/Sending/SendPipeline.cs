@@ -66,7 +66,7 @@ public sealed class SendPipeline(
                 return replay;
         }
 
-        context.ClaimedKey = (idempotency.Key, claim.RequestSha256);
+        context.ClaimedKey = (idempotency.Key, claim.ProtectedRequestSha256);
 
         ApiErrorOr<SendResponse> answer;
         try

@@ -336,14 +336,14 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("idempotency_key");
 
-                    b.Property<byte[]>("IdempotencyRequestSha256")
-                        .HasColumnType("BLOB")
-                        .HasColumnName("idempotency_request_sha256");
-
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasColumnType("TEXT")
                         .HasColumnName("kind");
+
+                    b.Property<byte[]>("ProtectedIdempotencyRequestSha256")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("protected_idempotency_request_sha256");
 
                     b.Property<DateOnly>("QuotaDay")
                         .HasColumnType("TEXT")
@@ -595,11 +595,6 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("api_key_id");
 
-                    b.Property<byte[]>("Body")
-                        .IsRequired()
-                        .HasColumnType("BLOB")
-                        .HasColumnName("body");
-
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("created_at");
@@ -610,10 +605,15 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("key");
 
-                    b.Property<byte[]>("RequestSha256")
+                    b.Property<byte[]>("ProtectedBody")
                         .IsRequired()
                         .HasColumnType("BLOB")
-                        .HasColumnName("request_sha256");
+                        .HasColumnName("protected_body");
+
+                    b.Property<byte[]>("ProtectedRequestSha256")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("protected_request_sha256");
 
                     b.Property<int>("StatusCode")
                         .HasColumnType("INTEGER")

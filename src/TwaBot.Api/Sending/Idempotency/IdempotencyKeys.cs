@@ -22,7 +22,8 @@ namespace TwaBot.Api.Sending.Idempotency;
 /// </list>
 /// Requests under way are known to this process only: the server is one process with one database file.
 /// </summary>
-public sealed partial class IdempotencyKeys(IServiceScopeFactory scopes, SqliteWriteGate gate, TimeProvider time, ILogger<IdempotencyKeys> logger)
+public sealed partial class IdempotencyKeys(
+    IServiceScopeFactory scopes, SqliteWriteGate gate, IdempotencyProtector protector, TimeProvider time, ILogger<IdempotencyKeys> logger)
 {
     public static readonly TimeSpan KeptFor = TimeSpan.FromHours(24);
 
@@ -53,23 +54,37 @@ public sealed partial class IdempotencyKeys(IServiceScopeFactory scopes, SqliteW
         try
         {
             var kept = await KeptAnswerAsync(apiKeyId, request.Key, cancellationToken);
-            var interrupted = kept is null ? await InterruptedSendAsync(apiKeyId, request.Key, cancellationToken) : null;
-            if (kept is null && interrupted is null)
+            var replay = kept is null ? null : Replay(kept, request.Key);
+            // A kept answer this key ring cannot decrypt is answered as an interrupted send: never a second message.
+            var interrupted = replay is null ? await InterruptedSendAsync(apiKeyId, request.Key, cancellationToken) : null;
+            if (replay is null && interrupted is null)
             {
-                return new Claim(this, slot, hash); // this request sends
+                return new Claim(this, slot, protector.Protect(hash)); // this request sends
             }
 
             _underWay.TryRemove(slot, out _);
-            var firstRequest = kept?.RequestSha256 ?? interrupted!.IdempotencyRequestSha256;
-            return new Claim(!hash.AsSpan().SequenceEqual(firstRequest) ? ApiErrors.IdempotencyKeyReused(request.Key)
-                : kept is not null ? new IdempotentReplay(kept.StatusCode, kept.Body)
-                : ApiErrors.IdempotentSendInterrupted(request.Key, interrupted!.Wamid ?? StatusReports.CallbackData(interrupted.Id)));
+            // A first request's hash that cannot be decrypted counts as this request's: a refusal would tell nothing true.
+            var firstRequest = replay is not null ? kept!.ProtectedRequestSha256 : interrupted!.ProtectedIdempotencyRequestSha256;
+            var sameRequest = firstRequest is null || protector.UnprotectRequestHash(firstRequest) is not { } first || hash.AsSpan().SequenceEqual(first);
+            return new Claim(!sameRequest ? ApiErrors.IdempotencyKeyReused(request.Key)
+                : replay ?? (IResult)ApiErrors.IdempotentSendInterrupted(request.Key, interrupted!.Wamid ?? StatusReports.CallbackData(interrupted.Id)));
         }
         catch
         {
             _underWay.TryRemove(slot, out _);
             throw;
         }
+    }
+
+    private IdempotentReplay? Replay(IdempotentAnswer kept, string key)
+    {
+        if (protector.UnprotectAnswer(kept.ProtectedBody) is { } body)
+        {
+            return new IdempotentReplay(kept.StatusCode, body);
+        }
+
+        LogAnswerUnreadable(_logger, key);
+        return null;
     }
 
     private async Task<IdempotentAnswer?> KeptAnswerAsync(long apiKeyId, string key, CancellationToken cancellationToken)
@@ -98,7 +113,7 @@ public sealed partial class IdempotencyKeys(IServiceScopeFactory scopes, SqliteW
     }
 
     /// <summary>Keeps the answer (before it leaves), replacing an expired one, and drops every answer past its time.</summary>
-    private async Task KeepAsync((long ApiKeyId, string Key) slot, byte[] hash, int statusCode, byte[] body)
+    private async Task KeepAsync((long ApiKeyId, string Key) slot, byte[] protectedHash, int statusCode, byte[] body)
     {
         var now = time.GetUtcNow().UtcDateTime;
         await using var scope = scopes.CreateAsyncScope();
@@ -110,7 +125,8 @@ public sealed partial class IdempotencyKeys(IServiceScopeFactory scopes, SqliteW
             .ExecuteDeleteAsync(CancellationToken.None);
         db.IdempotentAnswers.Add(new IdempotentAnswer
         {
-            ApiKeyId = slot.ApiKeyId, Key = slot.Key, RequestSha256 = hash, StatusCode = statusCode, Body = body, CreatedAt = now,
+            ApiKeyId = slot.ApiKeyId, Key = slot.Key, ProtectedRequestSha256 = protectedHash, StatusCode = statusCode,
+            ProtectedBody = protector.Protect(body), CreatedAt = now,
         });
         await db.SaveChangesAsync(CancellationToken.None);
         await transaction.CommitAsync(CancellationToken.None);
@@ -121,14 +137,13 @@ public sealed partial class IdempotencyKeys(IServiceScopeFactory scopes, SqliteW
     {
         private readonly IdempotencyKeys? _keys;
         private readonly (long ApiKeyId, string Key) _slot;
-        private readonly byte[] _hash = [];
         private bool _released;
 
-        internal Claim(IdempotencyKeys keys, (long ApiKeyId, string Key) slot, byte[] hash)
+        internal Claim(IdempotencyKeys keys, (long ApiKeyId, string Key) slot, byte[] protectedHash)
         {
             _keys = keys;
             _slot = slot;
-            _hash = hash;
+            ProtectedRequestSha256 = protectedHash;
         }
 
         internal Claim(IResult answer)
@@ -139,8 +154,8 @@ public sealed partial class IdempotencyKeys(IServiceScopeFactory scopes, SqliteW
         /// <summary>The answer instead of a send: a kept answer replayed, or 400, 409, 422 or 502 (an interrupted first send).</summary>
         public IResult? Answer { get; }
 
-        /// <summary>SHA-256 of the request holding the key (empty when <see cref="Answer"/> is set).</summary>
-        public byte[] RequestSha256 => _hash;
+        /// <summary>SHA-256 of the request holding the key, encrypted as it is stored (empty when <see cref="Answer"/> is set).</summary>
+        public byte[] ProtectedRequestSha256 { get; } = [];
 
         /// <summary>
         /// Lets the key go: with <paramref name="keep"/> (status and JSON body) its answer is kept first, so that a
@@ -158,7 +173,7 @@ public sealed partial class IdempotencyKeys(IServiceScopeFactory scopes, SqliteW
             {
                 if (keep is { } answer)
                 {
-                    await _keys.KeepAsync(_slot, _hash, answer.StatusCode, answer.Body);
+                    await _keys.KeepAsync(_slot, ProtectedRequestSha256, answer.StatusCode, answer.Body);
                 }
             }
             catch (Exception error)
@@ -173,6 +188,10 @@ public sealed partial class IdempotencyKeys(IServiceScopeFactory scopes, SqliteW
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The kept answer to the send with Idempotency-Key {Key} cannot be decrypted with this key ring "
+        + "(restored without its key ring folder?); the retry is answered 502 with the message's id, and sends nothing")]
+    private static partial void LogAnswerUnreadable(ILogger logger, string key);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The answer to a send with Idempotency-Key {Key} could not be kept; a retry with that key sends nothing and is answered 502 with the message's id")]
     private static partial void LogAnswerNotKept(ILogger logger, Exception error, string key);

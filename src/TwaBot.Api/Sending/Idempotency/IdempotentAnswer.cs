@@ -14,13 +14,13 @@ public sealed class IdempotentAnswer
     /// <summary>The key as the client gave it (unique per API key).</summary>
     public required string Key { get; set; }
 
-    /// <summary>SHA-256 of the request the key came with (see <see cref="IdempotencyRequest"/>).</summary>
-    public required byte[] RequestSha256 { get; set; }
+    /// <summary>SHA-256 of the request the key came with (see <see cref="IdempotencyRequest"/>), encrypted (<see cref="IdempotencyProtector"/>).</summary>
+    public required byte[] ProtectedRequestSha256 { get; set; }
 
     public int StatusCode { get; set; }
 
-    /// <summary>The answer's JSON body, byte for byte.</summary>
-    public required byte[] Body { get; set; }
+    /// <summary>The answer's JSON body, byte for byte, encrypted: send-otp's holds the code.</summary>
+    public required byte[] ProtectedBody { get; set; }
 
     public DateTime CreatedAt { get; set; }
 }

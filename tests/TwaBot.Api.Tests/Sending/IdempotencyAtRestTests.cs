@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using TwaBot.Api.Sending.Idempotency;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Sending;
+
+/// <summary>
+/// What an Idempotency-Key keeps is encrypted with the server's key ring: a kept send-otp answer holds the code,
+/// and a plain hash of the request would give it back to whoever tries the million six-digit codes.
+/// </summary>
+public class IdempotencyAtRestTests
+{
+    private const string Code = "482913";
+    private static readonly object Otp = new { phone = "919876543210", template_name = "otp_verification", otp = Code };
+
+    [Fact]
+    public async Task AKeptOtpAnswerHoldsNeitherTheCodeNorAPlainHashAndIsStillReplayed()
+    {
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+
+        var first = await SendOtpAsync(tenant.Client, Otp, key);
+        var retry = await SendOtpAsync(tenant.Client, Otp, key);
+        var otherCode = await SendOtpAsync(tenant.Client, new { phone = "919876543210", template_name = "otp_verification", otp = "482914" }, key);
+
+        var firstAnswer = await first.Content.ReadAsByteArrayAsync();
+        Assert.Contains(Code, Encoding.UTF8.GetString(firstAnswer), StringComparison.Ordinal);
+        Assert.Equal(firstAnswer, await retry.Content.ReadAsByteArrayAsync());
+        Assert.Equal(["true"], retry.Headers.GetValues("Idempotent-Replayed"));
+        await otherCode.AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED");
+
+        await server.WithDbAsync(async db =>
+        {
+            var kept = await db.IdempotentAnswers.SingleAsync(a => a.ApiKeyId == tenant.KeyId);
+            var message = await db.Messages.SingleAsync(m => m.ApiKeyId == tenant.KeyId);
+            Assert.DoesNotContain(Code, Encoding.Latin1.GetString(kept.ProtectedBody), StringComparison.Ordinal);
+            Assert.NotEqual((byte)'{', kept.ProtectedBody[0]);
+            // A plain SHA-256 is 32 bytes; encrypted, it is several times that.
+            Assert.True(kept.ProtectedRequestSha256.Length > 32, $"{kept.ProtectedRequestSha256.Length} bytes");
+            Assert.True(message.ProtectedIdempotencyRequestSha256!.Length > 32, $"{message.ProtectedIdempotencyRequestSha256.Length} bytes");
+        });
+    }
+
+    [Fact]
+    public async Task AnswersAnEarlierVersionKeptInPlainTextAreStillReplayedAndStillBindTheirRequest()
+    {
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        var firstAnswer = await (await SendOtpAsync(tenant.Client, Otp, key)).Content.ReadAsByteArrayAsync();
+        // What a version before encryption left: the body and the hashes in plain.
+        var protector = server.Services.GetRequiredService<IdempotencyProtector>();
+        await server.WithDbAsync(async db =>
+        {
+            var kept = await db.IdempotentAnswers.SingleAsync(a => a.ApiKeyId == tenant.KeyId);
+            var message = await db.Messages.SingleAsync(m => m.ApiKeyId == tenant.KeyId);
+            kept.ProtectedBody = protector.UnprotectAnswer(kept.ProtectedBody)!;
+            kept.ProtectedRequestSha256 = protector.UnprotectRequestHash(kept.ProtectedRequestSha256)!;
+            message.ProtectedIdempotencyRequestSha256 = protector.UnprotectRequestHash(message.ProtectedIdempotencyRequestSha256!)!;
+            Assert.Equal(32, kept.ProtectedRequestSha256.Length);
+            await db.SaveChangesAsync();
+        });
+
+        var retry = await SendOtpAsync(tenant.Client, Otp, key);
+        var otherCode = await SendOtpAsync(tenant.Client, new { phone = "919876543210", template_name = "otp_verification", otp = "482914" }, key);
+
+        Assert.Equal(firstAnswer, await retry.Content.ReadAsByteArrayAsync());
+        await otherCode.AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED");
+    }
+
+    [Fact]
+    public async Task AKeptAnswerThisKeyRingCannotReadIsAnsweredAsAnInterruptedSendAndSendsNothing()
+    {
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        var first = await (await SendOtpAsync(tenant.Client, Otp, key)).ReadJsonAsync(HttpStatusCode.OK);
+        // What a database restored without its key ring folder holds: values no key here decrypts.
+        var unreadable = Enumerable.Repeat((byte)0x09, 80).ToArray();
+        await server.WithDbAsync(async db =>
+        {
+            await db.IdempotentAnswers.ExecuteUpdateAsync(set => set.SetProperty(a => a.ProtectedBody, unreadable).SetProperty(a => a.ProtectedRequestSha256, unreadable));
+            await db.Messages.ExecuteUpdateAsync(set => set.SetProperty(m => m.ProtectedIdempotencyRequestSha256, unreadable));
+        });
+
+        var retry = await SendOtpAsync(tenant.Client, Otp, key);
+        var otherCode = await SendOtpAsync(tenant.Client, new { phone = "919876543210", template_name = "otp_verification", otp = "482914" }, key);
+
+        foreach (var answer in new[] { retry, otherCode })
+        {
+            var unknown = await answer.AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+            Assert.Equal(first.GetProperty("message_id").GetString(), unknown.GetProperty("message_id").GetString());
+        }
+
+        var messages = 0;
+        await server.WithDbAsync(async db => messages = await db.Messages.CountAsync(m => m.ApiKeyId == tenant.KeyId));
+        Assert.Equal(1, messages);
+        Assert.Contains(server.Logs.Events, e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture).StartsWith(
+            $"The kept answer to the send with Idempotency-Key \"{key}\" cannot be decrypted", StringComparison.Ordinal));
+    }
+
+    private static async Task<HttpResponseMessage> SendOtpAsync(HttpClient client, object body, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/send-otp") { Content = JsonContent.Create(body) };
+        Assert.True(request.Headers.TryAddWithoutValidation("Idempotency-Key", key));
+        return await client.SendAsync(request);
+    }
+}

@@ -184,6 +184,7 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
         using var request = new HttpRequestMessage(method, new Uri(graph.BaseAddress, relativePath));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", connection.AccessToken);
         request.Options.Set(MetaResilience.CallStarted, System.Diagnostics.Stopwatch.GetTimestamp());
+        request.Options.Set(MetaResilience.Number, connection.PhoneNumberId); // its own breaker (MetaResilience.PipelineKey)
         if (json is not null)
         {
             request.Content = new ByteArrayContent(json);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Microsoft.Extensions.Http.Resilience;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
@@ -22,7 +23,8 @@ namespace TwaBot.Api.Meta;
 /// <item>Each attempt reads the whole answer under its own timeout (<see cref="AnswerReadInAttempt"/>),
 /// so a body that trickles in is a timeout too, not a wait as long as the trickle.</item>
 /// <item>The breaker counts only 5xx, timeouts and connection failures (never a business refusal
-/// such as 190 or 131047), opens at our volume, and then answers at once.</item>
+/// such as 190 or 131047), opens at our volume, and then answers at once. There is one per WhatsApp
+/// number (<see cref="PipelineKey"/>): a business whose calls fail pauses only its own.</item>
 /// </list>
 /// The pipeline keeps the system clock even when the app's <see cref="TimeProvider"/> is replaced
 /// (Polly would take that one): its timeouts and backoff are about the real network.
@@ -33,6 +35,17 @@ public static class MetaResilience
 
     /// <summary>When the call (all its attempts) started, as a <see cref="Stopwatch"/> timestamp; set by the client.</summary>
     public static readonly HttpRequestOptionsKey<long> CallStarted = new("twabot.meta.call-started");
+
+    /// <summary>The business's WhatsApp number (its <c>phone_number_id</c>) the call is made for; set by the client.</summary>
+    public static readonly HttpRequestOptionsKey<string> Number = new("twabot.meta.number");
+
+    /// <summary>
+    /// Each WhatsApp number has a pipeline of its own, and so a breaker of its own: one business's calls that fail
+    /// (a number Meta answers with 5xx, a template list that times out) pause that business's calls only, never
+    /// every other business's sends.
+    /// </summary>
+    public static string PipelineKey(HttpRequestMessage request) =>
+        request is not null && request.Options.TryGetValue(Number, out var number) ? number : "";
 
     public static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, MetaResilienceOptions options)
     {
@@ -145,7 +158,8 @@ public static class MetaClientExtensions
             client.MaxResponseContentBufferSize = MaxAnswerBytes;
         });
         meta.AddResilienceHandler(MetaResilience.PipelineName, (builder, context) => MetaResilience.Configure(builder,
-            context.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<TwaBotOptions>>().Value.Meta.Resilience));
+                context.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<TwaBotOptions>>().Value.Meta.Resilience))
+            .SelectPipelineBy(_ => MetaResilience.PipelineKey); // a breaker per WhatsApp number, not one for all businesses
         meta.AddHttpMessageHandler(() => new AnswerReadInAttempt())
             // Meta never redirects; a redirect comes from something else at its address, and following it
             // would turn a send into a GET elsewhere, or post the message a second time (307).

@@ -87,14 +87,18 @@ public static class StatusReports
             return;
         }
 
+        // A template (or OTP) refused is not advised to send a template instead, as at send time (FailureReasons).
         var failed = status.Status == DeliveryStatuses.Failed;
         await commands.Bind("""
             UPDATE messages SET delivery_status = $status, status_rank = $rank, failure_code = $failure_code,
-                                failure_reason = $failure_reason, updated_at = $now
+                                failure_reason = CASE WHEN kind IN ($template, $otp) THEN $template_reason ELSE $failure_reason END,
+                                updated_at = $now
             WHERE id = $id AND status_rank < $rank
             """, ("$id", messageId), ("$status", status.Status), ("$rank", DeliveryStatuses.Rank(status.Status)),
             ("$failure_code", failed ? status.ErrorCode : null),
-            ("$failure_reason", failed ? FailureReasons.For(status.ErrorCode, status.ErrorTitle) : null), ("$now", nowText))
+            ("$failure_reason", failed ? FailureReasons.For(status.ErrorCode, status.ErrorTitle) : null),
+            ("$template_reason", failed ? FailureReasons.For(status.ErrorCode, status.ErrorTitle, template: true) : null),
+            ("$template", MessageKinds.Template), ("$otp", MessageKinds.Otp), ("$now", nowText))
             .ExecuteNonQueryAsync(cancellationToken);
     }
 

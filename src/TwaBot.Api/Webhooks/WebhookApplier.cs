@@ -29,6 +29,11 @@ public sealed partial class WebhookApplier(
     public async Task ApplyAsync(WebhookPayload payload, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(payload);
+        foreach (var error in payload.Errors)
+        {
+            LogMetaError(logger, error.Code, error.Title, error.PhoneNumberId, error.Details);
+        }
+
         var businesses = await BusinessesByPhoneNumberIdAsync(payload, cancellationToken);
 
         foreach (var status in payload.Statuses)
@@ -92,6 +97,11 @@ public sealed partial class WebhookApplier(
         {
             // Meta's notices (a changed number, a changed preference) are not the customer writing: they open
             // no window and carry no keyword. A preference among them is applied as one (WebhookPayload).
+            if (message.NewWaId is { } newWaId)
+            {
+                await CarryOptOutsAsync(businessId, contact, newWaId, message.SentAt, cancellationToken);
+            }
+
             await SaveAsync(cancellationToken);
             return;
         }
@@ -110,7 +120,7 @@ public sealed partial class WebhookApplier(
             contact.OptKeywordAt = message.SentAt;
             if (optOut)
             {
-                await OptOutAsync(businessId, message.From, cancellationToken);
+                await OptOutAsync(businessId, message.From, "Customer sent STOP", cancellationToken);
             }
             else
             {
@@ -124,6 +134,35 @@ public sealed partial class WebhookApplier(
         }
 
         await SaveAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A customer who changed their number (Meta's <c>user_changed_number</c>, from the old one) keeps the opt-outs given
+    /// under the old one: their STOP, and Meta's marketing stop, count for the new number too, unless the customer has said
+    /// otherwise from it since. The old number keeps its own (it may pass to someone who never opted in), and so do a block
+    /// and the 24-hour window (a notice is not the customer writing).
+    /// </summary>
+    private async Task CarryOptOutsAsync(long businessId, Contact former, string newWaId, DateTime changedAt, CancellationToken cancellationToken)
+    {
+        var optedOut = await db.Suppressions.AnyAsync(s => s.BusinessId == businessId && s.State == SuppressionStates.OptedOut
+            && (s.Phone == former.Phone
+                || db.RecipientWaIds.Any(r => r.BusinessId == businessId && r.WaId == former.Phone && r.Phone == s.Phone)), cancellationToken);
+        if (!optedOut && former.MarketingOptOutAt is null)
+        {
+            return;
+        }
+
+        var current = await ContactAsync(businessId, newWaId, null, cancellationToken);
+        if (optedOut && (current.OptKeywordAt is not { } latest || latest < changedAt))
+        {
+            current.OptKeywordAt = changedAt;
+            await OptOutAsync(businessId, newWaId, $"Customer sent STOP before changing their number from {former.Phone}", cancellationToken);
+        }
+
+        if (former.MarketingOptOutAt is not null)
+        {
+            ApplyMarketingPreference(current, new PreferenceUpdate("", newWaId, "marketing_messages", "stop", changedAt));
+        }
     }
 
     /// <summary>
@@ -148,7 +187,7 @@ public sealed partial class WebhookApplier(
         contact.MarketingOptOutAt = preference.Value == "stop" ? preference.At : null;
     }
 
-    private async Task OptOutAsync(long businessId, string phone, CancellationToken cancellationToken)
+    private async Task OptOutAsync(long businessId, string phone, string reason, CancellationToken cancellationToken)
     {
         var existing = await db.Suppressions.SingleOrDefaultAsync(s => s.BusinessId == businessId && s.Phone == phone, cancellationToken);
         if (existing is null)
@@ -158,14 +197,14 @@ public sealed partial class WebhookApplier(
                 BusinessId = businessId,
                 Phone = phone,
                 State = SuppressionStates.OptedOut,
-                Reason = "Customer sent STOP",
+                Reason = reason,
                 CreatedAt = time.GetUtcNow().UtcDateTime,
             });
         }
         else if (existing.State != SuppressionStates.Blocked)
         {
             existing.State = SuppressionStates.OptedOut;
-            existing.Reason = "Customer sent STOP";
+            existing.Reason = reason;
         }
     }
 
@@ -312,6 +351,9 @@ public sealed partial class WebhookApplier(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Template event {Event} is not one this server knows; the template's status is left as it was")]
     private static partial void LogUnknownTemplateEvent(ILogger logger, string @event);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta reported error {Code} ({Title}) for phone_number_id {PhoneNumberId}, not about one message: {Details}")]
+    private static partial void LogMetaError(ILogger logger, int? code, string? title, string? phoneNumberId, string? details);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook event for phone_number_id {PhoneNumberId}, which no business is connected to; ignored")]
     private static partial void LogUnknownNumber(ILogger logger, string phoneNumberId);

@@ -22,6 +22,12 @@ public sealed record WebhookPayload(
     public long EarliestEventTime { get; private init; }
 
     /// <summary>
+    /// Meta's errors about the number or the app rather than one message (<c>value.errors</c> of a messages change,
+    /// such as a throughput limit or a payment problem): nothing to apply, but an operator must hear of them.
+    /// </summary>
+    public IReadOnlyList<WebhookError> Errors { get; private init; } = [];
+
+    /// <summary>
     /// Reads a delivery received at <paramref name="receivedAt"/>; throws <see cref="JsonException"/> when it
     /// is not JSON. An event whose timestamp is missing, unreadable, beyond any calendar or in the future
     /// counts as happening when it was received: the delivery's other events are not lost with it, and a
@@ -36,6 +42,7 @@ public sealed record WebhookPayload(
         var messages = new List<InboundMessageUpdate>();
         var preferences = new List<PreferenceUpdate>();
         var templates = new List<TemplateUpdate>();
+        var errors = new List<WebhookError>();
         foreach (var entry in Array(document.RootElement, "entry"))
         {
             var wabaId = Str(entry, "id");
@@ -51,6 +58,9 @@ public sealed record WebhookPayload(
                 {
                     case "messages":
                         statuses.AddRange(Array(value, "statuses").Select(s => ReadStatus(phoneNumberId, s, times)).OfType<StatusUpdate>());
+                        errors.AddRange(Array(value, "errors").Where(e => e.ValueKind == JsonValueKind.Object).Select(e => new WebhookError(
+                            phoneNumberId, WholeNumber(e, "code"), Str(e, "title") ?? Str(e, "message"),
+                            Has(e, "error_data", out var data) ? Str(data, "details") : null)));
                         var names = Array(value, "contacts").GroupBy(c => Str(c, "wa_id") ?? "", StringComparer.Ordinal)
                             .ToDictionary(g => g.Key, g => ContactName(g.First()), StringComparer.Ordinal);
                         foreach (var message in Array(value, "messages"))
@@ -87,14 +97,16 @@ public sealed record WebhookPayload(
             }
         }
 
-        return new WebhookPayload(statuses, messages, preferences, templates) { EarliestEventTime = times.EarliestStated };
+        return new WebhookPayload(statuses, messages, preferences, templates) { EarliestEventTime = times.EarliestStated, Errors = errors };
     }
 
     private static StatusUpdate? ReadStatus(string? phoneNumberId, JsonElement status, EventTimes times)
     {
         var wamid = Str(status, "id");
         var name = Str(status, "status");
-        if (phoneNumberId is null || wamid is null || name is null)
+        // A payment's progress (India's WhatsApp payments: type "payment", status captured, pending or failed) shares
+        // the array, but says nothing about delivering a message: its "failed" is the payment's.
+        if (phoneNumberId is null || wamid is null || name is null || Str(status, "type") == "payment")
         {
             return null;
         }
@@ -122,10 +134,32 @@ public sealed record WebhookPayload(
         {
             "text" when Has(message, "text", out var body) => Str(body, "body"),
             "button" when Has(message, "button", out var button) => Str(button, "text"),
+            "interactive" when Has(message, "interactive", out var interactive) => ReplyTitle(interactive),
             _ => null,
         };
-        return new InboundMessageUpdate(phoneNumberId, wamid, from, type, text, times.Of(message), names.GetValueOrDefault(from));
+        return new InboundMessageUpdate(phoneNumberId, wamid, from, type, text, times.Of(message), names.GetValueOrDefault(from), NewWaId(message, from));
     }
+
+    /// <summary>
+    /// The customer's new wa_id in Meta's <c>user_changed_number</c> notice (sent from the old one): <c>system.wa_id</c>,
+    /// or <c>new_wa_id</c> in webhooks of Graph versions before v12.0. Meta's older reference names the type
+    /// <c>customer_changed_number</c>.
+    /// </summary>
+    private static string? NewWaId(JsonElement message, string from) =>
+        Str(message, "type") == "system" && Has(message, "system", out var system)
+        && Str(system, "type") is "user_changed_number" or "customer_changed_number"
+        && (Str(system, "wa_id") ?? Str(system, "new_wa_id")) is { Length: > 0 } newWaId && newWaId != from
+            ? newWaId
+            : null;
+
+    /// <summary>
+    /// The label of the reply button or list row the customer tapped: like a template's quick-reply button
+    /// (<c>button.text</c>), what the customer chose to say, so a tap on "Stop" is a STOP.
+    /// </summary>
+    private static string? ReplyTitle(JsonElement interactive) =>
+        Str(interactive, "type") is "button_reply" or "list_reply" && Has(interactive, Str(interactive, "type")!, out var reply)
+            ? Str(reply, "title")
+            : null;
 
     /// <summary>The older shape of a marketing preference: a <c>system</c> message of type <c>user_preference_changed</c>.</summary>
     private static PreferenceUpdate? ReadSystemPreference(string? phoneNumberId, JsonElement message, EventTimes times) =>
@@ -205,8 +239,12 @@ public sealed record StatusUpdate(
     string PhoneNumberId, string Wamid, string Status, DateTime OccurredAt, string? RecipientId, string? CallbackData,
     int? ErrorCode, string? ErrorTitle, string? ErrorDetails);
 
+/// <summary>A customer's message; <paramref name="NewWaId"/> is the number they moved to, for Meta's notice that they changed it.</summary>
 public sealed record InboundMessageUpdate(
-    string PhoneNumberId, string Wamid, string From, string Type, string? Text, DateTime SentAt, string? ProfileName);
+    string PhoneNumberId, string Wamid, string From, string Type, string? Text, DateTime SentAt, string? ProfileName, string? NewWaId = null);
+
+/// <summary>An error Meta reported for a number (or the app) rather than for one message.</summary>
+public sealed record WebhookError(string? PhoneNumberId, int? Code, string? Title, string? Details);
 
 public sealed record PreferenceUpdate(string PhoneNumberId, string WaId, string Category, string Value, DateTime At);
 

@@ -473,6 +473,49 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         Assert.Null(await SuppressionStateAsync(businessId, "919844445555"));
     }
 
+    [Theory]
+    [InlineData("wa_id", "user_changed_number")]             // Meta's shape
+    [InlineData("new_wa_id", "user_changed_number")]         // webhooks of Graph versions before v12.0
+    [InlineData("wa_id", "customer_changed_number")]         // the type's name in Meta's older reference
+    public async Task ACustomersStopAndMarketingStopFollowThemToTheirNewNumber(string newWaIdField, string type)
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var (former, current) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}");
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.stop-{Guid.NewGuid():N}", former, "STOP", T0));
+        await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, former, "stop", T0))));
+
+        await DeliverMessagesAsync(phoneNumberId, SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former, new JsonObject
+        {
+            ["body"] = $"User Sheena changed from {former} to {current}", [newWaIdField] = current, ["type"] = type,
+        }, T0.AddHours(1)));
+
+        Assert.Equal(SuppressionStates.OptedOut, await SuppressionStateAsync(businessId, current));
+        Assert.Equal(SuppressionStates.OptedOut, await SuppressionStateAsync(businessId, former)); // the old number may pass to someone else
+        var moved = await ContactAsync(businessId, current);
+        Assert.Equal(T0.AddHours(1).UtcDateTime, moved?.MarketingOptOutAt);
+        Assert.Null(moved?.LastInboundAt); // a notice, not the customer writing
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AStartFromTheNewNumberAfterTheChangeStandsWhateverTheArrivalOrder(bool startArrivesFirst)
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var (former, current) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}");
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.stop-{Guid.NewGuid():N}", former, "STOP", T0));
+        var notice = SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
+            new JsonObject { ["body"] = "changed", ["wa_id"] = current, ["type"] = "user_changed_number" }, T0.AddHours(1));
+        var start = Text($"wamid.start-{Guid.NewGuid():N}", current, "START", T0.AddHours(2));
+
+        foreach (var message in startArrivesFirst ? new[] { start, notice } : [notice, start])
+        {
+            await DeliverMessagesAsync(phoneNumberId, message);
+        }
+
+        Assert.Null(await SuppressionStateAsync(businessId, current));
+    }
+
     [Fact]
     public async Task TheOlderSystemShapeOfAMarketingPreferenceIsRecorded()
     {

@@ -26,7 +26,7 @@ builder.Services.AddTwaBotMetrics(builder.Configuration); // the TwaBot meter; O
 builder.Services.AddTwaBotJson();            // snake_case, source-generated
 builder.Services.AddErrorEnvelope();         // every error is {success:false, error, error_code}
 builder.Services.AddTwaBotData();
-builder.Services.AddAccessTokenProtection(); // Meta access tokens encrypted in the database
+builder.Services.AddAccessTokenProtection(); // the key ring: Meta access tokens and Idempotency-Key answers encrypted in the database
 builder.Services.AddTwaBotAuthentication();  // X-API-Key for /api/v1, X-Admin-Key for /admin/v1
 builder.Services.AddTwaBotRateLimiting();    // per-minute limits: per key, then global
 builder.Services.AddTwaBotOpenApi();
@@ -35,7 +35,7 @@ builder.Services.AddSingleton<MetaAppSecret>();
 builder.Services.AddMetaClient();           // typed HttpClient to the Graph API, with deliberate resilience
 builder.Services.AddMetaWebhooks();         // durable inbox, background processor
 builder.Services.AddSending();              // the send pipeline and its steps
-builder.Services.AddSandbox();              // the Meta emulator (used in sandbox mode only)
+builder.Services.AddSandbox();              // the Meta emulator, and the Graph address the client calls: Meta's, or in sandbox mode the emulator's
 
 WebApplication app;
 try

@@ -16,7 +16,6 @@ namespace TwaBot.Api.Admin;
 internal static partial class TemplatesAdmin
 {
     // Meta's own limits on template names and texts.
-    private const int MaxName = 512;
     private const int MaxBody = 1024;
     private const int MaxHeaderOrFooter = 60;
     private const int MaxDisplayName = 200;
@@ -251,7 +250,7 @@ internal static partial class TemplatesAdmin
 
     private static ApiError? Validate(CreateTemplateRequest request)
     {
-        if ((AdminRules.Line("name", request.Name, MaxName) ?? AdminRules.Line("language", request.Language, 15)
+        if ((AdminRules.Line("name", request.Name, Template.MaxNameLength) ?? AdminRules.Line("language", request.Language, 15)
             ?? AdminRules.Line("category", request.Category, 20)) is { } badLine)
         {
             return badLine;
@@ -262,7 +261,7 @@ internal static partial class TemplatesAdmin
             return ApiErrors.Validation("name", "name may hold only lowercase letters, digits and underscores, as Meta requires.");
         }
 
-        if (!LanguageCode().IsMatch(request.Language!))
+        if (!Template.IsLanguageCode(request.Language!))
         {
             return ApiErrors.Validation("language", $"language '{request.Language}' is not a WhatsApp language code such as en, en_US or pt_BR.");
         }
@@ -412,7 +411,4 @@ internal static partial class TemplatesAdmin
     // \z, not $: $ also matches before a final line break.
     [GeneratedRegex(@"^[a-z0-9_]+\z")]
     private static partial Regex TemplateName();
-
-    [GeneratedRegex(@"^[a-z]{2,3}(_[A-Z]{2,3})?\z")]
-    private static partial Regex LanguageCode();
 }

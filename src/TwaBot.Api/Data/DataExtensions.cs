@@ -11,11 +11,11 @@ public static class DataExtensions
     /// <summary>EF Core on SQLite, and the start-up step that migrates the database.</summary>
     public static IServiceCollection AddTwaBotData(this IServiceCollection services)
     {
-        // Resolved from services, so configuration added by hosts and tests after start-up code ran counts.
         services.AddSingleton<SqliteWriteGate>();
         services.AddSingleton<DatabaseOwnership>();
         services.AddSingleton<Sending.SendLookups>();
         services.AddSingleton<Sending.SendLookupsInvalidation>();
+        // Resolved from services, so configuration added by hosts and tests after start-up code ran counts.
         services.AddSingleton(provider => new SqliteConnections(BuildConnectionString(
             provider.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName),
             provider.GetRequiredService<IHostEnvironment>().ContentRootPath)));

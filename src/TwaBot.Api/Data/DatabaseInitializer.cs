@@ -4,8 +4,11 @@ using Microsoft.EntityFrameworkCore;
 namespace TwaBot.Api.Data;
 
 /// <summary>
-/// Runs before the server accepts requests: creates the database folder, applies pending
-/// migrations and puts the file in WAL mode (readers do not block the writer, and commits are cheap).
+/// Runs before the server accepts requests, in this order: creates the database folder; takes ownership of the
+/// file (one server per database); refuses a database a newer version migrated; applies pending migrations
+/// (releasing a migration lock a killed server left) and tags older sends with their quota day; puts the file
+/// in WAL mode (readers do not block the writer, and commits are cheap); encrypts access tokens an older
+/// version stored in plain text.
 /// </summary>
 internal sealed partial class DatabaseInitializer(IServiceProvider services, DatabaseOwnership ownership, ILogger<DatabaseInitializer> logger) : IHostedService
 {

@@ -25,7 +25,4 @@ public static class DeliveryStatuses
 
     /// <summary>Statuses we track; Meta's <c>played</c> (voice notes) and others are kept in history only.</summary>
     public static bool IsTracked(string status) => Rank(status) > 0;
-
-    /// <summary>Whether <paramref name="incoming"/> replaces <paramref name="current"/>.</summary>
-    public static bool Replaces(string incoming, string? current) => Rank(incoming) > Rank(current);
 }

@@ -48,7 +48,4 @@ public sealed record MetaFailure(MetaFailureKind Kind, MetaError? Error, TimeSpa
 }
 
 /// <summary>A call that returns a value (template listing, creation), or its failure.</summary>
-public sealed record MetaResult<T>(T? Value, MetaFailure? Failure)
-{
-    public bool Succeeded => Failure is null;
-}
+public sealed record MetaResult<T>(T? Value, MetaFailure? Failure);

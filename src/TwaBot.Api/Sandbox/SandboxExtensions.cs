@@ -10,8 +10,8 @@ public static class SandboxExtensions
     public static IServiceCollection AddSandbox(this IServiceCollection services)
     {
         services.AddSingleton<SelfAddress>();
-        services.AddSingleton<StatusWebhookSender>();
-        services.AddHttpClient(StatusWebhookSender.HttpClientName);
+        services.AddSingleton<SandboxWebhookSender>();
+        services.AddHttpClient(SandboxWebhookSender.HttpClientName);
         services.AddSingleton<LiveMetaGraphAddress>();
         services.AddSingleton<SandboxMetaGraphAddress>();
         services.AddSingleton<BenchmarkReferenceConnection>();

@@ -30,7 +30,7 @@ public static class SandboxGraphApi
     }
 
     private static async Task<IResult> SendMessage(
-        string phoneNumberId, HttpRequest request, TwaBotDbContext db, AccessTokenProtector tokens, StatusWebhookSender webhooks,
+        string phoneNumberId, HttpRequest request, TwaBotDbContext db, AccessTokenProtector tokens, SandboxWebhookSender webhooks,
         IOptions<TwaBotOptions> options, CancellationToken cancellationToken)
     {
         var sandbox = options.Value.Sandbox;

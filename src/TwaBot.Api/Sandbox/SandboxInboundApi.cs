@@ -31,7 +31,7 @@ public static class SandboxInboundApi
     }
 
     private static async Task<Results<Ok<InboundResponse>, ApiError>> Deliver(
-        InboundRequest? request, TwaBotDbContext db, StatusWebhookSender webhooks, TimeProvider time, CancellationToken cancellationToken)
+        InboundRequest? request, TwaBotDbContext db, SandboxWebhookSender webhooks, TimeProvider time, CancellationToken cancellationToken)
     {
         if (request is null)
         {

@@ -18,12 +18,15 @@ public sealed record SendRoute(string Name, string Permission, bool UsesTemplate
     /// <summary>The request field that names the template's language, for errors about it.</summary>
     public string LanguageField { get; private init; } = "language";
 
+    /// <summary>Whether the request can give header values (<c>header_params</c>); quick-send's URL cannot.</summary>
+    public bool FillsHeaders { get; private init; } = true;
+
     public static readonly SendRoute SendTemplate = new("send-template", ApiKeyPermissions.SendTemplate, UsesTemplate: true, FreeForm: false, WindowClosedText.TemplateRefused);
     public static readonly SendRoute SendText = new("send-text", ApiKeyPermissions.SendText, UsesTemplate: false, FreeForm: true, WindowClosedText.SendText);
     public static readonly SendRoute SendMedia = new("send-media", ApiKeyPermissions.SendMedia, UsesTemplate: false, FreeForm: true, WindowClosedText.General);
     public static readonly SendRoute SendOtp = new("send-otp", ApiKeyPermissions.SendOtp, UsesTemplate: true, FreeForm: false, WindowClosedText.TemplateRefused) { ParamsField = "otp" };
     public static readonly SendRoute QuickSendTemplate = new("quick-send", ApiKeyPermissions.SendTemplate, UsesTemplate: true, FreeForm: false, WindowClosedText.TemplateRefused)
-    { TemplateField = "template", ParamsField = "params", LanguageField = "lang" };
+    { TemplateField = "template", ParamsField = "params", LanguageField = "lang", FillsHeaders = false };
     public static readonly SendRoute QuickSendText = new("quick-send", ApiKeyPermissions.SendText, UsesTemplate: false, FreeForm: true, WindowClosedText.QuickSend);
 }
 

@@ -187,11 +187,11 @@ public static partial class SendValidation
 
     private static ApiError? TemplateName(string field, string? value) =>
         string.IsNullOrWhiteSpace(value) ? ApiErrors.Validation(field, $"{field} is required: the name of an approved template.")
-        : value.Trim().Length > 512 ? ApiErrors.Validation(field, $"{field} must be at most 512 characters.")
+        : value.Trim().Length > Templates.Template.MaxNameLength ? ApiErrors.Validation(field, $"{field} must be at most {Templates.Template.MaxNameLength} characters.")
         : null;
 
     private static ApiError? Language(string field, string? value) =>
-        string.IsNullOrWhiteSpace(value) || LanguageCode().IsMatch(value.Trim()) // empty is left out: form builders send every parameter
+        string.IsNullOrWhiteSpace(value) || Templates.Template.IsLanguageCode(value.Trim()) // empty is left out: form builders send every parameter
             ? null
             : ApiErrors.Validation(field, $"{field} must be a template language code such as en, en_US or pt_BR.");
 
@@ -294,7 +294,4 @@ public static partial class SendValidation
     // and spends neither a call to Meta nor a message row.
     [GeneratedRegex("[\\r\\n\\t\u2028\u2029]| {5}")]
     private static partial Regex ParameterSpacing();
-
-    [GeneratedRegex(@"^[a-z]{2,3}(_[A-Z]{2,4})?\z")]
-    private static partial Regex LanguageCode();
 }

@@ -14,6 +14,9 @@ public sealed partial class Template
     /// <summary>Meta's longest validity for an authentication template's code, in minutes.</summary>
     public const int MaxCodeExpirationMinutes = 90;
 
+    /// <summary>Meta's longest template name.</summary>
+    public const int MaxNameLength = 512;
+
     public long Id { get; set; }
 
     public long BusinessId { get; set; }
@@ -125,4 +128,10 @@ public sealed partial class Template
 
     [GeneratedRegex(@"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")]
     private static partial Regex Placeholder();
+
+    /// <summary>Whether <paramref name="value"/> is written as Meta writes a template's language: en, en_US, fil, pt_BR.</summary>
+    public static bool IsLanguageCode(string value) => LanguageCode().IsMatch(value);
+
+    [GeneratedRegex(@"^[a-z]{2,3}(_[A-Z]{2,4})?\z")]
+    private static partial Regex LanguageCode();
 }

@@ -17,14 +17,7 @@ public sealed partial class WebhookApplier(
     private const int MarketingStopped = 131050;
 
     private readonly Dictionary<string, long> _businesses = new(StringComparer.Ordinal);
-    private readonly HashSet<long> _changedSendLookups = [];
     private readonly HashSet<string> _reportedUnknownNumbers = new(StringComparer.Ordinal);
-
-    /// <summary>
-    /// The businesses whose approved templates this applier changed. Its writes become
-    /// visible when the processor's transaction commits, so the processor drops their cached lookups then.
-    /// </summary>
-    public IReadOnlyCollection<long> ChangedSendLookups => _changedSendLookups;
 
     public async Task ApplyAsync(WebhookPayload payload, CancellationToken cancellationToken)
     {
@@ -218,7 +211,6 @@ public sealed partial class WebhookApplier(
         }
 
         var businessIds = await db.WhatsAppConnections.Where(w => w.WabaId == update.WabaId).Select(w => w.BusinessId).ToListAsync(cancellationToken);
-        _changedSendLookups.UnionWith(businessIds);
         // Meta's template id names one template. A name and language may also name a deleted predecessor, so they
         // serve only for an event without an id, or for a row whose id is not known yet (a create awaiting Meta's answer).
         var templates = await db.Templates

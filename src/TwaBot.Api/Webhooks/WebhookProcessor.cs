@@ -18,7 +18,7 @@ namespace TwaBot.Api.Webhooks;
 /// seconds it also applies parked statuses whose message has since appeared.
 /// </summary>
 public sealed partial class WebhookProcessor(
-    IServiceScopeFactory scopes, SqliteWriteGate gate, WebhookInboxFile inboxFile, WebhookInbox inbox, Sending.SendLookups lookups,
+    IServiceScopeFactory scopes, SqliteWriteGate gate, WebhookInboxFile inboxFile, WebhookInbox inbox,
     TimeProvider time, ILogger<WebhookProcessor> logger)
     : BackgroundService
 {
@@ -233,11 +233,6 @@ public sealed partial class WebhookProcessor(
             {
                 await db.Database.CloseConnectionAsync();
             }
-        }
-
-        foreach (var businessId in applier.ChangedSendLookups)
-        {
-            lookups.Invalidate(businessId);
         }
     }
 

@@ -231,7 +231,7 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
     /// <summary>Waits for the emulator's status webhooks to be delivered, then applies them.</summary>
     public async Task SettleStatusesAsync()
     {
-        await Services.GetRequiredService<TwaBot.Api.Sandbox.StatusWebhookSender>().WhenIdleAsync();
+        await Services.GetRequiredService<TwaBot.Api.Sandbox.SandboxWebhookSender>().WhenIdleAsync();
         await ApplyWebhooksAsync();
     }
 
@@ -242,7 +242,7 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
     /// </summary>
     public async Task AdvanceUntilStatusesSettleAsync(TimeSpan step)
     {
-        var idle = Services.GetRequiredService<TwaBot.Api.Sandbox.StatusWebhookSender>().WhenIdleAsync();
+        var idle = Services.GetRequiredService<TwaBot.Api.Sandbox.SandboxWebhookSender>().WhenIdleAsync();
         for (var i = 0; i < 50 && !idle.IsCompleted; i++)
         {
             Clock.Advance(step);

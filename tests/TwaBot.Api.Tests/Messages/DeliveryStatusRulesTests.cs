@@ -22,7 +22,8 @@ public class DeliveryStatusRulesTests
     [InlineData("played", "read", false)]
     public void StatusesOnlyMoveForward(string incoming, string? current, bool replaces)
     {
-        Assert.Equal(replaces, DeliveryStatuses.Replaces(incoming, current));
+        // What StatusReports writes: a status replaces the current one only with a higher rank (status_rank < $rank).
+        Assert.Equal(replaces, DeliveryStatuses.Rank(incoming) > DeliveryStatuses.Rank(current));
     }
 
     [Fact]
@@ -34,7 +35,7 @@ public class DeliveryStatusRulesTests
             string? current = null;
             foreach (var report in order)
             {
-                current = DeliveryStatuses.Replaces(report, current) ? report : current;
+                current = DeliveryStatuses.Rank(report) > DeliveryStatuses.Rank(current) ? report : current;
             }
 
             Assert.Equal("read", current);

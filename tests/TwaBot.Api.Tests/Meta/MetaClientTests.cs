@@ -312,7 +312,7 @@ public class MetaClientTests
 
         var result = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
 
-        Assert.True(result.Succeeded);
+        Assert.Null(result.Failure);
         Assert.Equal(["order_confirmation", "promo"], result.Value!.Select(t => t.Name));
         Assert.Equal("Hi {{1}}", result.Value![0].Text("BODY"));
         var calls = meta.Calls.ToList();

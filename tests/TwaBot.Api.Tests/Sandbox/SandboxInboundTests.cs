@@ -36,7 +36,7 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         // The emulator's post to the receiver was cancelled by the stop, and the exception made the inbound
         // call a 500 "please retry"; now it answers delivered: false.
         _ = factory.Server;
-        var sender = ActivatorUtilities.CreateInstance<TwaBot.Api.Sandbox.StatusWebhookSender>(factory.Services, new StoppingLifetime());
+        var sender = ActivatorUtilities.CreateInstance<TwaBot.Api.Sandbox.SandboxWebhookSender>(factory.Services, new StoppingLifetime());
 
         var (wamid, delivered) = await sender.DeliverInboundAsync("1", "2", "+91 98765 43210", "919876543210", null, "Hi", factory.Clock.GetUtcNow());
 

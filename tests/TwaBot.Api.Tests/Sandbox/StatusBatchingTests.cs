@@ -19,7 +19,7 @@ public class StatusBatchingTests
             Report("waba-a", "phone-1", "wamid.4", "sent"),
         ];
 
-        var delivery = StatusWebhookSender.StatusDelivery(reports);
+        var delivery = SandboxWebhookSender.StatusDelivery(reports);
 
         Assert.Equal("whatsapp_business_account", delivery["object"]!.GetValue<string>());
         var entries = delivery["entry"]!.AsArray();
@@ -38,7 +38,7 @@ public class StatusBatchingTests
     [Fact]
     public void ALoneReportIsADeliveryOfOne()
     {
-        var delivery = StatusWebhookSender.StatusDelivery([Report("waba-a", "phone-1", "wamid.1", "sent")]);
+        var delivery = SandboxWebhookSender.StatusDelivery([Report("waba-a", "phone-1", "wamid.1", "sent")]);
 
         var parsed = WebhookPayload.Parse(Encoding.UTF8.GetBytes(delivery.ToJsonString()), DateTime.UtcNow);
         Assert.Equal("wamid.1", Assert.Single(parsed.Statuses).Wamid);

@@ -111,8 +111,8 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
 
         if (template.HasMediaHeader)
         {
-            return context.Route.Name == "quick-send"
-                ? ApiErrors.TemplateParamsInvalid("template",
+            return !context.Route.FillsHeaders
+                ? ApiErrors.TemplateParamsInvalid(context.Route.TemplateField,
                     $"Template '{template.Name}' has a {template.HeaderType} header, which quick-send cannot fill; use POST /api/v1/send-template with the file's URL in header_params.")
                 : headerParams.Count == 1 && SendValidation.IsFileUrl(headerParams[0])
                 ? null
@@ -126,8 +126,8 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
             return null;
         }
 
-        return context.Route.Name == "quick-send"
-            ? ApiErrors.TemplateParamsInvalid("template",
+        return !context.Route.FillsHeaders
+            ? ApiErrors.TemplateParamsInvalid(context.Route.TemplateField,
                 $"Template '{template.Name}' has {template.HeaderParameterCount} header variable(s), which quick-send cannot fill; use POST /api/v1/send-template with header_params.")
             : ApiErrors.TemplateParamsInvalid("header_params",
                 $"Template '{template.Name}' has {template.HeaderParameterCount} header variable(s); header_params gave {given}.");

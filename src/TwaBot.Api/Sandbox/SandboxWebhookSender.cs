@@ -21,14 +21,14 @@ namespace TwaBot.Api.Sandbox;
 /// A lone report still goes at once, on its own.
 /// </para>
 /// </summary>
-public sealed partial class StatusWebhookSender(
+public sealed partial class SandboxWebhookSender(
     IHttpClientFactory clients,
     SelfAddress self,
     MetaAppSecret secret,
     TimeProvider time,
     IOptionsMonitor<TwaBotOptions> options,
     IHostApplicationLifetime lifetime,
-    ILogger<StatusWebhookSender> logger)
+    ILogger<SandboxWebhookSender> logger)
 {
     public const string HttpClientName = "sandbox-webhooks";
     // Meta redelivers what did not get a 200 for days; the emulator compresses that into about half a

@@ -80,7 +80,9 @@ routes.MapLivenessChecks();
 
 // Taken now: the host is disposed by the time Run throws.
 var stopping = app.Lifetime.ApplicationStopping;
+var started = app.Lifetime.ApplicationStarted;
 var addresses = ListenFailures.ConfiguredAddresses(app.Configuration);
+var database = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(app.Services.GetRequiredService<SqliteConnections>().ConnectionString).DataSource;
 try
 {
     app.Run();
@@ -94,6 +96,11 @@ catch (OperationCanceledException) when (stopping.IsCancellationRequested)
 catch (DatabaseUnusableException error)
 {
     Console.Error.WriteLine(error.Message);
+    return 1;
+}
+catch (Exception error) when (SqliteStartFailures.IsOne(error) && !started.IsCancellationRequested)
+{
+    Console.Error.WriteLine(SqliteStartFailures.Describe(error, database));
     return 1;
 }
 catch (Exception error) when (ListenFailures.IsOne(error))

@@ -42,8 +42,10 @@ public static class LoggingExtensions
             // A stop during start-up cancels it, and an address Kestrel cannot open or a database this server
             // must not use (a newer version's, another server's) stops it; the host reports each as "Hosting
             // failed to start" with a stack trace, and Program says it in one line instead.
+            // So is a SQLite error at start (a damaged file, a full disk), but only the start's: a writer failing later is logged.
             .Filter.ByExcluding(e => (e.Exception is OperationCanceledException or Data.DatabaseUnusableException
-                    || Http.ListenFailures.IsOne(e.Exception))
+                    || Http.ListenFailures.IsOne(e.Exception)
+                    || (Data.SqliteStartFailures.IsOne(e.Exception) && e.MessageTemplate.Text == "Hosting failed to start"))
                 && e.Properties.TryGetValue("SourceContext", out var source) && source.ToString() == "\"Microsoft.Extensions.Hosting.Internal.Host\"")
             .WriteToConsoleUnlessConfigured(configuration),
             // Each host keeps its own logger (several run side by side in the tests).

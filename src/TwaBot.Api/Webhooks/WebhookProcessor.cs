@@ -30,9 +30,11 @@ public sealed partial class WebhookProcessor(
     private const int BatchSize = 50;
     private const int MaxAttempts = 5;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
+    private const int LockWait = 2; // seconds a batch waits for another process's write lock (see BeginAsync)
 
     // A failed event is tried again after a pause that grows with each attempt (5 s, 20 s, 80 s, 320 s), so a
-    // passing fault (a full disk, a lock) cannot use up its attempts within a few passes.
+    // passing fault cannot use up its attempts within a few passes. (A full disk or a lock SQLite reports as such
+    // counts against no event: see IsStorageFault.)
     private static readonly TimeSpan FirstRetryPause = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ParkedKeptFor = TimeSpan.FromDays(7);
 
@@ -185,8 +187,17 @@ public sealed partial class WebhookProcessor(
             due.ForEach(id => _retryNotBefore.Remove(id)); // a failure now sets its next pause again
             var events = await db.WebhookEvents.AsNoTracking().Where(e => due.Contains(e.Id)).OrderBy(e => e.Id)
                 .Select(e => new { e.Id, e.ReceivedAt, e.BodySha256, e.Body }).ToListAsync(cancellationToken);
-            await ApplyInTransactionAsync(db, applier,
-                events.ConvertAll(e => new Delivery(e.Id, null, e.ReceivedAt, e.BodySha256, e.Body, ReadBody.Of(e.Body, e.ReceivedAt))), cancellationToken);
+            try
+            {
+                await ApplyInTransactionAsync(db, applier,
+                    events.ConvertAll(e => new Delivery(e.Id, null, e.ReceivedAt, e.BodySha256, e.Body, ReadBody.Of(e.Body, e.ReceivedAt))), cancellationToken);
+            }
+            catch
+            {
+                // Nothing of the batch was written (a full disk, a lock): still due, or no later pass would look for them.
+                due.ForEach(id => _retryNotBefore.TryAdd(id, now));
+                throw;
+            }
         }
 
         return (due.Count(id => !_retryNotBefore.ContainsKey(id)), ids[^1]);
@@ -239,13 +250,34 @@ public sealed partial class WebhookProcessor(
     /// <summary>Runs <paramref name="work"/> in a transaction and commits it; if it throws, the transaction is rolled back.</summary>
     private static async Task InTransactionAsync(TwaBotDbContext db, Func<PreparedCommands, Task> work, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await BeginAsync(db, cancellationToken);
         await using var commands = new PreparedCommands((SqliteConnection)db.Database.GetDbConnection())
         {
             Transaction = (SqliteTransaction)transaction.GetDbTransaction(),
         };
         await work(commands);
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Begins the batch's transaction, waiting at most <see cref="LockWait"/> seconds, not the busy timeout (30 s), for
+    /// a write lock another process holds: the write gate is held meanwhile, and sends queue behind it. Once begun the
+    /// transaction has the lock, so its statements wait for nobody. A pass that finds the lock taken fails, and the loop
+    /// tries again after its pause.
+    /// </summary>
+    private static async Task<IDbContextTransaction> BeginAsync(TwaBotDbContext db, CancellationToken cancellationToken)
+    {
+        var connection = (SqliteConnection)db.Database.GetDbConnection();
+        var busyTimeout = connection.DefaultTimeout; // BEGIN IMMEDIATE's busy wait (Microsoft.Data.Sqlite)
+        connection.DefaultTimeout = LockWait;
+        try
+        {
+            return await db.Database.BeginTransactionAsync(cancellationToken);
+        }
+        finally
+        {
+            connection.DefaultTimeout = busyTimeout; // the connection goes back to the pool with the context
+        }
     }
 
     /// <summary>Records the delivery as applied and applies it; a body already recorded is skipped.</summary>
@@ -313,11 +345,31 @@ public sealed partial class WebhookProcessor(
     }
 
     private static bool IsApplyFailure(Exception error) =>
-        error is JsonException or DbUpdateException or InvalidOperationException or SqliteException;
+        error is JsonException or DbUpdateException or InvalidOperationException or SqliteException && !IsStorageFault(error);
+
+    /// <summary>
+    /// The database cannot be written at the moment: another process held its write lock through the busy timeout,
+    /// the disk is full, a read-only or I/O error. That fails every delivery alike and is none of their faults, so
+    /// the pass stops with everything where it was, and the loop tries again after its pause; applying the batch
+    /// again delivery by delivery would hold the write gate, which sends wait for, through a second wait for the
+    /// lock, and count the fault against each delivery's attempts.
+    /// </summary>
+    private static bool IsStorageFault(Exception error) =>
+        (error as SqliteException ?? error.InnerException as SqliteException)?.SqliteErrorCode
+            is 5 /* BUSY */ or 6 /* LOCKED */ or 8 /* READONLY */ or 10 /* IOERR */ or 13 /* FULL */ or 14 /* CANTOPEN */;
 
     private async Task ApplyLeftoverParkedAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
+        var signal = scope.ServiceProvider.GetRequiredService<ParkedStatusSignal>();
+        if (!signal.MayExist)
+        {
+            // None parked, so none to apply or expire: without this, every pass (each delivery, and every 5 s when
+            // idle) took the write lock for the expiry's DELETE outside the write gate, and waited the whole busy
+            // timeout for it while another process held the database.
+            return;
+        }
+
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
         var writer = scope.ServiceProvider.GetRequiredService<MessageStatusWriter>();
         var ready = await (
@@ -335,7 +387,7 @@ public sealed partial class WebhookProcessor(
         await db.ParkedStatuses.Where(p => p.ReceivedAt < expired).ExecuteDeleteAsync(cancellationToken);
         if (!await db.ParkedStatuses.AnyAsync(cancellationToken))
         {
-            scope.ServiceProvider.GetRequiredService<ParkedStatusSignal>().FoundNone();
+            signal.FoundNone();
         }
     }
 

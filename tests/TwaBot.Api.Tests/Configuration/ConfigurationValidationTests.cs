@@ -266,6 +266,47 @@ public class ConfigurationValidationTests
     }
 
     [Fact]
+    public async Task ADamagedDatabaseFileStopsTheServerInOneLineNamingIt()
+    {
+        // A sound header over damaged pages passes the start's write check; the first read of them (here the
+        // migration history) stopped the server with a stack trace and exit code 134.
+        var path = Path.Combine(Path.GetTempPath(), $"twabot-damaged-{Guid.NewGuid():N}.db");
+        await using (var create = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await create.OpenAsync();
+            await using var command = create.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE "__EFMigrationsHistory" ("migration_id" TEXT NOT NULL PRIMARY KEY, "product_version" TEXT NOT NULL);
+                INSERT INTO "__EFMigrationsHistory" VALUES ('20260101000000_Initial', '10.0.0');
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await using (var file = new FileStream(path, FileMode.Open, FileAccess.Write))
+        {
+            file.Position = 4096; // page 2, the table's root page
+            await file.WriteAsync(Enumerable.Repeat((byte)'Z', 4096).ToArray());
+        }
+
+        try
+        {
+            var (exitCode, output) = await RunServerAsync(new()
+            {
+                ["DOTNET_ENVIRONMENT"] = "Development",
+                ["ConnectionStrings__TwaBot"] = $"Data Source={path}",
+            });
+
+            AssertStoppedInOneLine(exitCode, output,
+                $"TwaBot server cannot start: the database file {path} is damaged (SQLite Error 11: 'database disk image is malformed'.). "
+                + "Restore both database files from the latest backup");
+        }
+        finally
+        {
+            DatabaseFiles.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task ASecondServerOnTheSameDatabaseStopsInOneLine()
     {
         var path = Path.Combine(Path.GetTempPath(), $"twabot-owned-{Guid.NewGuid():N}.db");

@@ -852,6 +852,160 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         });
     }
 
+    [Fact]
+    public async Task ADatabaseLockedByAnotherProcessIsWaitedForOncePerPassAndCountsAgainstNoEvent()
+    {
+        // Another process (a sqlite3 shell left in BEGIN IMMEDIATE) holds the write lock: SQLite answers "database is
+        // locked" after the busy timeout, 30 s. The pass used to take that for the batch's fault and apply it again
+        // delivery by delivery, holding the write gate, which sends wait for, through a second 30 s.
+        await using var server = new LockedDatabaseServer();
+        var businessId = await server.CreateBusinessAsync();
+        var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
+        long messageId = 0;
+        await server.WithDbAsync(async db =>
+        {
+            var message = new Message { BusinessId = businessId, ApiKeyId = 1, Wamid = "wamid.locked", To = "919876543210", Kind = MessageKinds.Text, ApiStatus = ApiStatuses.Success };
+            db.Messages.Add(message);
+            await db.SaveChangesAsync();
+            messageId = message.Id;
+        });
+        server.Locked = true;
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.locked", "delivered", T0)])))))
+            .EnsureSuccessStatusCode();
+        for (var i = 0; i < 100 && !server.Logs.Events.Any(e => e.MessageTemplate.Text.StartsWith("The webhook processor failed", StringComparison.Ordinal)); i++)
+        {
+            await Task.Delay(50); // the background pass woken by the delivery fails first; it then pauses 5 s
+        }
+
+        server.TransactionsBegun = 0;
+        await Assert.ThrowsAsync<SqliteException>(server.ApplyWebhooksAsync);
+        var begunInOnePass = server.TransactionsBegun;
+        server.Locked = false;
+        await server.ApplyWebhooksAsync();
+
+        Assert.Equal(1, begunInOnePass);
+        await server.WithDbAsync(async db =>
+        {
+            Assert.Equal("delivered", await db.Messages.Where(m => m.Id == messageId).Select(m => m.DeliveryStatus).SingleAsync());
+            Assert.Equal((1, (string?)null), await db.WebhookEvents.Select(e => new ValueTuple<int, string?>(e.Attempts, e.LastError)).SingleAsync());
+        });
+    }
+
+    [Fact]
+    public async Task AnEventWhoseRetryFindsTheDatabaseLockedIsTriedAgainOnceItIsNot()
+    {
+        // The retry was taken off the processor's list of due events before the locked database refused it, and no
+        // later pass looked for it again: it stayed unapplied until a restart.
+        await using var server = new LockedDatabaseServer();
+        var businessId = await server.CreateBusinessAsync();
+        var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
+        long messageId = 0;
+        await server.WithDbAsync(async db =>
+        {
+            var message = new Message { BusinessId = businessId, ApiKeyId = 1, Wamid = "wamid.retry-locked", To = "919876543210", Kind = MessageKinds.Text, ApiStatus = ApiStatuses.Success };
+            db.Messages.Add(message);
+            await db.SaveChangesAsync();
+            messageId = message.Id;
+        });
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER refuse_history BEFORE INSERT ON message_status_events BEGIN SELECT RAISE(ABORT, 'refused'); END"));
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.retry-locked", "delivered", T0)])))))
+            .EnsureSuccessStatusCode();
+        await server.ApplyWebhooksAsync(); // kept with its error, due again in 5 s
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_history"));
+
+        server.Locked = true;
+        server.Clock.Advance(TimeSpan.FromSeconds(5));
+        await Assert.ThrowsAsync<SqliteException>(server.ApplyWebhooksAsync);
+        server.Locked = false;
+        await server.ApplyWebhooksAsync();
+
+        await server.WithDbAsync(async db =>
+        {
+            Assert.Equal("delivered", await db.Messages.Where(m => m.Id == messageId).Select(m => m.DeliveryStatus).SingleAsync());
+            Assert.False(await db.WebhookEvents.AnyAsync(e => e.AppliedAt == null));
+        });
+    }
+
+    [Fact]
+    public async Task APassWithNothingToDoWritesNothingSoAnotherProcessesLockDoesNotHoldItUp()
+    {
+        // Each pass (every delivery, and every 5 s when idle) deleted expired parked statuses even with none parked,
+        // a write outside the write gate, which waited the whole busy timeout (30 s) behind another process's lock.
+        await using var server = new TwaBotApiFactory();
+        await server.Services.GetRequiredService<Api.Webhooks.WebhookProcessor>().FirstPass; // it found none parked
+        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
+        await shell.OpenAsync();
+        await using var begin = shell.CreateCommand();
+        begin.CommandText = "BEGIN IMMEDIATE;";
+        await begin.ExecuteNonQueryAsync();
+
+        var applied = await server.ApplyWebhooksAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(0, applied);
+    }
+
+    [Fact]
+    public async Task APassGivesUpOnAnotherProcessesLockWithinSecondsAndAppliesOnceItIsGone()
+    {
+        // The pass holds the write gate, which sends queue behind, while it waits for the lock: it waited SQLite's whole
+        // busy timeout (30 s), so a send waited that long before even its own wait began.
+        await using var server = new TwaBotApiFactory();
+        var body = Delivery(Entry(MessagesChange("991", statuses: [Status("wamid.behind-lock", "sent", T0)]))).ToJsonString();
+        await server.Services.GetRequiredService<Api.Webhooks.WebhookProcessor>().FirstPass;
+        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
+        await shell.OpenAsync();
+        await using var begin = shell.CreateCommand();
+        begin.CommandText = "BEGIN IMMEDIATE;";
+        await begin.ExecuteNonQueryAsync();
+
+        (await server.PostWebhookAsync(body)).EnsureSuccessStatusCode();
+        var refused = await Record.ExceptionAsync(() => server.ApplyWebhooksAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+        await using (var rollback = shell.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK;";
+            await rollback.ExecuteNonQueryAsync();
+        }
+
+        await server.ApplyWebhooksAsync();
+
+        Assert.Equal(5, Assert.IsType<SqliteException>(refused).SqliteErrorCode); // SQLITE_BUSY
+        Assert.Equal(1, await server.MovedCountAsync(Encoding.UTF8.GetBytes(body)));
+    }
+
+    /// <summary>A server whose database, while <see cref="Locked"/>, refuses to begin transactions as SQLite does after its busy timeout.</summary>
+    private sealed class LockedDatabaseServer : TwaBotApiFactory
+    {
+        private int _begun;
+
+        public volatile bool Locked;
+
+        public int TransactionsBegun { get => Volatile.Read(ref _begun); set => Volatile.Write(ref _begun, value); }
+
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.ConfigureDbContext<TwaBotDbContext>(
+                options => options.AddInterceptors(new BusyWhileLocked(this))));
+        }
+
+        private sealed class BusyWhileLocked(LockedDatabaseServer server) : DbTransactionInterceptor
+        {
+            public override ValueTask<InterceptionResult<System.Data.Common.DbTransaction>> TransactionStartingAsync(
+                System.Data.Common.DbConnection connection, TransactionStartingEventData eventData,
+                InterceptionResult<System.Data.Common.DbTransaction> result, CancellationToken cancellationToken = default)
+            {
+                if (server.Locked)
+                {
+                    Interlocked.Increment(ref server._begun);
+                    throw new SqliteException("SQLite Error 5: 'database is locked'.", 5);
+                }
+
+                return ValueTask.FromResult(result);
+            }
+        }
+    }
+
     private static async Task<int> AttemptsAsync(TwaBotApiFactory server)
     {
         var attempts = 0;

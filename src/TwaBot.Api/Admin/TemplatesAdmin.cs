@@ -20,13 +20,7 @@ internal static partial class TemplatesAdmin
     private const int MaxHeaderOrFooter = 60;
     private const int MaxDisplayName = 200;
 
-    /// <summary>Where a template disappeared from Meta's list: sends refuse it and /templates hides it.</summary>
-    public const string Deleted = "DELETED";
-
-    /// <summary>Submitted and not reviewed yet, or not known yet whether Meta took it.</summary>
-    private const string Pending = "PENDING";
-
-    private static readonly string[] Categories = [Template.Marketing, "UTILITY", Template.Authentication];
+    private static readonly string[] Categories = [Template.Marketing, Template.Utility, Template.Authentication];
 
     /// <summary>
     /// One template create or sync at a time per business (they are rare admin calls): two at once read the
@@ -101,7 +95,7 @@ internal static partial class TemplatesAdmin
         var template = await services.Db.Templates.SingleOrDefaultAsync(
             t => t.BusinessId == id && t.Name == request.Name && t.Language == request.Language, cancellationToken);
         // A deleted template's name may be submitted again (Meta says when it can be reused); any other is Meta's already.
-        if (template is not null && template.Status != Deleted)
+        if (template is not null && template.Status != Template.Deleted)
         {
             return ApiErrors.Conflict($"Template '{request.Name}' already exists in {request.Language}. Sync templates to refresh it from Meta.");
         }
@@ -121,12 +115,12 @@ internal static partial class TemplatesAdmin
         var isNew = template is null;
         template ??= services.Db.Templates.Add(new Template
         {
-            BusinessId = id, Name = definition.Name, Language = definition.Language, Content = body, Category = category, Status = Pending,
+            BusinessId = id, Name = definition.Name, Language = definition.Language, Content = body, Category = category, Status = Template.Pending,
         }).Entity;
         template.DisplayName = Trimmed(request.DisplayName);
         template.Content = body;
         template.Category = category;
-        template.Status = Pending;
+        template.Status = Template.Pending;
         template.HeaderType = definition.HeaderText is null ? null : "text";
         template.HeaderText = definition.HeaderText;
         template.FooterText = footer;
@@ -151,7 +145,7 @@ internal static partial class TemplatesAdmin
                 }
                 else
                 {
-                    template.Status = Deleted;
+                    template.Status = Template.Deleted;
                 }
 
                 await services.Db.SaveChangesAsync(CancellationToken.None);
@@ -237,9 +231,9 @@ internal static partial class TemplatesAdmin
 
         // What Meta no longer lists cannot be sent; the row stays for the history of messages that used it.
         var removed = 0;
-        foreach (var gone in byKey.Values.Where(t => t.Status != Deleted))
+        foreach (var gone in byKey.Values.Where(t => t.Status != Template.Deleted))
         {
-            gone.Status = Deleted;
+            gone.Status = Template.Deleted;
             gone.UpdatedAt = services.Now;
             removed++;
         }

@@ -168,7 +168,7 @@ internal static class WhatsAppAdmin
                 && services.Tokens.CanRead(current)
                 ? current.ProtectedAccessToken
                 : services.Tokens.Protect(SandboxToken.New()),
-            DisplayPhoneNumber = request.DisplayPhoneNumber?.Trim() ?? "15550000000",
+            DisplayPhoneNumber = request.DisplayPhoneNumber?.Trim() ?? WhatsAppConnection.SandboxDisplayPhoneNumber,
             IsSandbox = true,
         }, null);
     }

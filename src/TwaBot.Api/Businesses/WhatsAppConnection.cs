@@ -21,6 +21,9 @@ public sealed class WhatsAppConnection
 
     public string? DisplayPhoneNumber { get; set; }
 
+    /// <summary>The number an emulated connection shows when none is given: +1 555, the range of Meta's own test numbers.</summary>
+    public const string SandboxDisplayPhoneNumber = "15550000000";
+
     /// <summary>Connected to the in-process emulator rather than to Meta.</summary>
     public bool IsSandbox { get; set; }
 

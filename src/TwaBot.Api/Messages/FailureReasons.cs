@@ -9,9 +9,9 @@ public static class FailureReasons
     private static readonly Dictionary<int, string> ByCode = new()
     {
         [131026] = "Message undeliverable — recipient's phone is not on WhatsApp.",
-        [131047] = "More than 24 hours have passed since the customer last replied; send an approved template instead.",
+        [Meta.MetaErrorCodes.OutsideWindow] = "More than 24 hours have passed since the customer last replied; send an approved template instead.",
         [131049] = "Meta did not deliver this marketing message to keep engagement healthy; try again after 24 hours.",
-        [131050] = "The customer has stopped marketing messages from this business.",
+        [Meta.MetaErrorCodes.MarketingStopped] = "The customer has stopped marketing messages from this business.",
         [131051] = "WhatsApp does not support this message type.",
         [131053] = "The media could not be downloaded or is of an unsupported type or size.",
         [130472] = "The customer's number is part of a Meta experiment and did not receive the message.",
@@ -37,7 +37,7 @@ public static class FailureReasons
     /// <summary>The sentence for Meta's code (for a <paramref name="template"/> or OTP message, one that does not advise a template).</summary>
     public static string For(int? code, string? title, bool template = false)
     {
-        if (template && code == 131047)
+        if (template && code == Meta.MetaErrorCodes.OutsideWindow)
         {
             return TemplateOutsideWindow;
         }

@@ -117,7 +117,7 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
             var root = document.RootElement;
             if (MetaJson.Str(root, "id") is { Length: > 0 } id)
             {
-                return new(new MetaTemplateCreated(id, MetaJson.Str(root, "status") ?? "PENDING", MetaJson.Str(root, "category") ?? definition.Category), null);
+                return new(new MetaTemplateCreated(id, MetaJson.Str(root, "status") ?? Templates.Template.Pending, MetaJson.Str(root, "category") ?? definition.Category), null);
             }
         }
         catch (JsonException)

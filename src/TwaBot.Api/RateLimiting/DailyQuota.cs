@@ -85,11 +85,7 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
             .Select(r => (r.Id, r.QuotaDay, Day: LocalDay.Of(timeZone, new DateTimeOffset(r.CreatedAt, TimeSpan.Zero)).Date))
             .Where(r => r.Day != r.QuotaDay)
             .GroupBy(r => r.Day, r => r.Id);
-        foreach (var day in retagged)
-        {
-            var ids = day.ToList();
-            await db.Messages.Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(set => set.SetProperty(m => m.QuotaDay, day.Key), cancellationToken);
-        }
+        await SetQuotaDaysAsync(db, retagged, cancellationToken);
 
         // Only this business's keys are counted again; other businesses' counters, and the units their sends
         // in flight hold, stay as they are.
@@ -112,7 +108,13 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
             .Where(m => m.QuotaDay == DateOnly.MinValue)
             .Join(db.Businesses, m => m.BusinessId, b => b.Id, (m, b) => new { m.Id, m.CreatedAt, b.TimeZone })
             .ToListAsync(cancellationToken);
-        foreach (var day in rows.GroupBy(r => LocalDay.Of(r.TimeZone, new DateTimeOffset(r.CreatedAt, TimeSpan.Zero)).Date, r => r.Id))
+        await SetQuotaDaysAsync(db, rows.GroupBy(r => LocalDay.Of(r.TimeZone, new DateTimeOffset(r.CreatedAt, TimeSpan.Zero)).Date, r => r.Id), cancellationToken);
+    }
+
+    /// <summary>Tags each group's message rows with its day, one statement per day.</summary>
+    private static async Task SetQuotaDaysAsync(TwaBotDbContext db, IEnumerable<IGrouping<DateOnly, long>> days, CancellationToken cancellationToken)
+    {
+        foreach (var day in days)
         {
             var ids = day.ToList();
             await db.Messages.Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(set => set.SetProperty(m => m.QuotaDay, day.Key), cancellationToken);

@@ -34,7 +34,7 @@ public static class GraphErrors
 
     public static IResult InvalidParameter(string details) => Error(400, 100, "Invalid parameter", details);
 
-    public static IResult ReEngagement() => Error(400, 131047, "Re-engagement message",
+    public static IResult ReEngagement() => Error(400, Meta.MetaErrorCodes.OutsideWindow, "Re-engagement message",
         "Message failed to send because more than 24 hours have passed since the customer last replied to this number.");
 
     public static IResult Throughput() => Error(400, 130429, "Rate limit hit",

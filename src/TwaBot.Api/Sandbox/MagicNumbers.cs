@@ -28,7 +28,7 @@ public static class MagicNumbers
     public static (string Status, int? ErrorCode, string? ErrorTitle)[] Statuses(string to, string category) => Suffix(to) switch
     {
         Undeliverable => [("sent", null, null), ("failed", 131026, "Message undeliverable")],
-        StoppedMarketing when category == "marketing" => [("failed", 131050, "User has stopped marketing messages")],
+        StoppedMarketing when category == "marketing" => [("failed", Meta.MetaErrorCodes.MarketingStopped, "User has stopped marketing messages")],
         _ => [("sent", null, null), ("delivered", null, null), ("read", null, null)],
     };
 

@@ -91,7 +91,7 @@ public static class SandboxGraphApi
         var wamid = Wamid.Outbound(to);
         var category = type == "template" ? await TemplateCategoryAsync(body, connection, db, cancellationToken) : "service";
         var waId = WaIdFor(to);
-        var send = new SandboxSend(connection.WabaId, connection.PhoneNumberId, connection.DisplayPhoneNumber ?? "15550000000", wamid, waId,
+        var send = new SandboxSend(connection.WabaId, connection.PhoneNumberId, connection.DisplayPhoneNumber ?? WhatsAppConnection.SandboxDisplayPhoneNumber, wamid, waId,
             Str(body, "biz_opaque_callback_data"), category, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
         // The benchmark's pass-through reference has no database, so its sends must not park statuses in ours.
         if (!(sandbox.BenchmarkReferences && send.CallbackData == BenchmarkReferenceApi.CallbackData))

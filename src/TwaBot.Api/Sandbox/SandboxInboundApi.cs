@@ -74,7 +74,7 @@ public static class SandboxInboundApi
 
         var at = request.Timestamp is { } seconds ? DateTimeOffset.FromUnixTimeSeconds(seconds) : time.GetUtcNow();
         var (wamid, delivered) = await webhooks.DeliverInboundAsync(
-            connection.WabaId, connection.PhoneNumberId, connection.DisplayPhoneNumber ?? "15550000000", from, request.Name, request.Text, at);
+            connection.WabaId, connection.PhoneNumberId, connection.DisplayPhoneNumber ?? Businesses.WhatsAppConnection.SandboxDisplayPhoneNumber, from, request.Name, request.Text, at);
         return TypedResults.Ok(new InboundResponse(wamid, delivered));
     }
 }

@@ -50,7 +50,7 @@ internal sealed class SandboxSeeder(
             PhoneNumberId = "1065403522" + System.Security.Cryptography.RandomNumberGenerator.GetString("0123456789", 5),
             WabaId = "1022901293" + System.Security.Cryptography.RandomNumberGenerator.GetString("0123456789", 5),
             ProtectedAccessToken = tokens.Protect(SandboxToken.New()),
-            DisplayPhoneNumber = "15550000000",
+            DisplayPhoneNumber = WhatsAppConnection.SandboxDisplayPhoneNumber,
             IsSandbox = true,
             ConnectedAt = now,
         };
@@ -125,14 +125,14 @@ internal sealed class SandboxSeeder(
         new()
         {
             BusinessId = businessId, Name = "order_confirmation", DisplayName = "Order Confirmation",
-            Content = "Hi {{1}}, your order {{2}} of {{3}} has been confirmed!", Category = "UTILITY", Language = "en",
+            Content = "Hi {{1}}, your order {{2}} of {{3}} has been confirmed!", Category = Template.Utility, Language = "en",
             FooterText = "TwaBot - WhatsApp Business", Variables = ["customer_name", "order_id", "amount"],
             Status = Template.Approved, MetaTemplateId = "1000000000000001", UpdatedAt = now,
         },
         new()
         {
             BusinessId = businessId, Name = "otp_verification", DisplayName = "OTP Verification",
-            Content = "{{1}} is your verification code.", Category = "AUTHENTICATION", Language = "en",
+            Content = "{{1}} is your verification code.", Category = Template.Authentication, Language = "en",
             Variables = ["otp"], Status = Template.Approved, MetaTemplateId = "1000000000000002", UpdatedAt = now,
         },
     ];

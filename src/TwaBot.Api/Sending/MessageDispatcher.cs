@@ -89,7 +89,7 @@ public sealed partial class MessageDispatcher(
             context.GiveBackHolds(); // Meta refused: the message does not count
         }
 
-        var lastInboundAt = failure.Error?.Code == 131047
+        var lastInboundAt = failure.Error?.Code == MetaErrorCodes.OutsideWindow
             ? await SessionWindowIsOpen.LastInboundAtAsync(db, context.Caller.BusinessId, message.To, CancellationToken.None)
             : null;
         return MetaErrorMapping.ToApiError(failure, context, lastInboundAt, StatusReports.CallbackData(message.Id));

@@ -29,7 +29,7 @@ public static class MetaErrorMapping
 
         return error.Code switch
         {
-            131047 => ApiErrors.WindowClosed(context.Route.WindowClosed, lastInboundAt),
+            MetaErrorCodes.OutsideWindow => ApiErrors.WindowClosed(context.Route.WindowClosed, lastInboundAt),
             132001 => ApiErrors.TemplateNotFound(context.Template?.Name ?? (context.Content as ITemplateContent)?.TemplateName ?? "", context.Route.TemplateField),
             132000 or 132012 => ApiErrors.TemplateParamsInvalid(ParamsField(context, error), $"Meta refused the template parameters: {error.Details ?? error.Message}"),
             131026 => ApiErrors.RecipientUndeliverable(context.Content!.Phone),

@@ -5,11 +5,21 @@ namespace TwaBot.Api.Templates;
 /// <summary>A WhatsApp message template of a business, as Meta knows it (name + language).</summary>
 public sealed partial class Template
 {
+    // Statuses the server acts on (Meta's words; the others are stored as Meta gives them).
     public const string Approved = "APPROVED";
 
+    /// <summary>Submitted and not reviewed yet, or not known yet whether Meta took it.</summary>
+    public const string Pending = "PENDING";
+
+    /// <summary>Where a template disappeared from Meta's list: sends refuse it and /templates hides it.</summary>
+    public const string Deleted = "DELETED";
+
+    // Meta's three categories.
     public const string Authentication = "AUTHENTICATION";
 
     public const string Marketing = "MARKETING";
+
+    public const string Utility = "UTILITY";
 
     /// <summary>Meta's longest validity for an authentication template's code, in minutes.</summary>
     public const int MaxCodeExpirationMinutes = 90;

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Conversations;
 using TwaBot.Api.Data;
 using TwaBot.Api.Messages;
+using TwaBot.Api.Meta;
 
 namespace TwaBot.Api.Webhooks;
 
@@ -13,9 +14,6 @@ namespace TwaBot.Api.Webhooks;
 public sealed partial class WebhookApplier(
     TwaBotDbContext db, MessageStatusWriter statuses, TimeProvider time, ILogger<WebhookApplier> logger)
 {
-    /// <summary>Meta's failure code for a marketing template to a customer who stopped marketing messages.</summary>
-    private const int MarketingStopped = 131050;
-
     private readonly Dictionary<string, long> _businesses = new(StringComparer.Ordinal);
     private readonly HashSet<string> _reportedUnknownNumbers = new(StringComparer.Ordinal);
 
@@ -34,7 +32,7 @@ public sealed partial class WebhookApplier(
             if (Route(businesses, status.PhoneNumberId) is { } businessId)
             {
                 await statuses.ApplyAsync(businessId, status, cancellationToken);
-                if (status.ErrorCode == MarketingStopped && await MarketingRecipientAsync(businessId, status, cancellationToken) is { } recipient)
+                if (status.ErrorCode == MetaErrorCodes.MarketingStopped && await MarketingRecipientAsync(businessId, status, cancellationToken) is { } recipient)
                 {
                     // Meta refused a marketing template because the customer stopped marketing messages: the same fact
                     // as a user_preferences stop, as of the refusal (a later resume still lifts it).

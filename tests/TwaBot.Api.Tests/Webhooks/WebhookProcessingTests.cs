@@ -940,7 +940,8 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         begin.CommandText = "BEGIN IMMEDIATE;";
         await begin.ExecuteNonQueryAsync();
 
-        var applied = await server.ApplyWebhooksAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        // Well under the 30 s busy timeout a write would wait, with room for a loaded machine.
+        var applied = await server.ApplyWebhooksAsync().WaitAsync(TimeSpan.FromSeconds(20));
 
         Assert.Equal(0, applied);
     }
@@ -960,7 +961,8 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         await begin.ExecuteNonQueryAsync();
 
         (await server.PostWebhookAsync(body)).EnsureSuccessStatusCode();
-        var refused = await Record.ExceptionAsync(() => server.ApplyWebhooksAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+        // Well under the 30 s busy timeout, with room for a loaded machine (the background pass may wait its 2 s first).
+        var refused = await Record.ExceptionAsync(() => server.ApplyWebhooksAsync().WaitAsync(TimeSpan.FromSeconds(20)));
         await using (var rollback = shell.CreateCommand())
         {
             rollback.CommandText = "ROLLBACK;";

@@ -816,14 +816,7 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         await using var server = new TwaBotApiFactory();
         var businessId = await server.CreateBusinessAsync();
         var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
-        long messageId = 0;
-        await server.WithDbAsync(async db =>
-        {
-            var message = new Message { BusinessId = businessId, ApiKeyId = 1, Wamid = "wamid.paused", To = "919876543210", Kind = MessageKinds.Text, ApiStatus = ApiStatuses.Success };
-            db.Messages.Add(message);
-            await db.SaveChangesAsync();
-            messageId = message.Id;
-        });
+        var messageId = await InsertMessageAsync(server, businessId, "wamid.paused");
         // A passing fault: the history refuses rows for a while, as a full disk would.
         await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
             "CREATE TRIGGER refuse_history BEFORE INSERT ON message_status_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"));
@@ -861,14 +854,7 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         await using var server = new LockedDatabaseServer();
         var businessId = await server.CreateBusinessAsync();
         var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
-        long messageId = 0;
-        await server.WithDbAsync(async db =>
-        {
-            var message = new Message { BusinessId = businessId, ApiKeyId = 1, Wamid = "wamid.locked", To = "919876543210", Kind = MessageKinds.Text, ApiStatus = ApiStatuses.Success };
-            db.Messages.Add(message);
-            await db.SaveChangesAsync();
-            messageId = message.Id;
-        });
+        var messageId = await InsertMessageAsync(server, businessId, "wamid.locked");
         server.Locked = true;
         (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.locked", "delivered", T0)])))))
             .EnsureSuccessStatusCode();
@@ -899,14 +885,7 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         await using var server = new LockedDatabaseServer();
         var businessId = await server.CreateBusinessAsync();
         var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
-        long messageId = 0;
-        await server.WithDbAsync(async db =>
-        {
-            var message = new Message { BusinessId = businessId, ApiKeyId = 1, Wamid = "wamid.retry-locked", To = "919876543210", Kind = MessageKinds.Text, ApiStatus = ApiStatuses.Success };
-            db.Messages.Add(message);
-            await db.SaveChangesAsync();
-            messageId = message.Id;
-        });
+        var messageId = await InsertMessageAsync(server, businessId, "wamid.retry-locked");
         await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
             "CREATE TRIGGER refuse_history BEFORE INSERT ON message_status_events BEGIN SELECT RAISE(ABORT, 'refused'); END"));
         (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.retry-locked", "delivered", T0)])))))
@@ -1037,9 +1016,11 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         await factory.ApplyWebhooksAsync();
     }
 
-    private async Task<long> InsertMessageAsync(long businessId, string? wamid, long id = 0)
+    private Task<long> InsertMessageAsync(long businessId, string? wamid, long id = 0) => InsertMessageAsync(factory, businessId, wamid, id);
+
+    private static async Task<long> InsertMessageAsync(TwaBotApiFactory server, long businessId, string? wamid, long id = 0)
     {
-        await factory.WithDbAsync(async db =>
+        await server.WithDbAsync(async db =>
         {
             var message = new Message
             {

@@ -1,14 +1,19 @@
 namespace TwaBot.Api.Conversations;
 
 /// <summary>
-/// Customer keywords that opt out of, or back into, messages from the business. The whole message
-/// must be the keyword (any letter case, surrounding spaces and punctuation ignored: "Stop." and "STOP!"
-/// are as clear as "STOP"): "stop it" is a conversation.
+/// Customer keywords that opt out of, or back into, messages from the business, or its marketing messages
+/// only. The whole message must be the keyword (any letter case, surrounding spaces and punctuation ignored:
+/// "Stop." and "STOP!" are as clear as "STOP"): "stop it" is a conversation.
 /// </summary>
 public static class OptOutKeywords
 {
     private static readonly string[] OptOut = ["STOP", "UNSUBSCRIBE"];
     private static readonly string[] OptIn = ["START", "SUBSCRIBE"];
+
+    // The label of the opt-out button Meta offers on marketing templates, and its counterpart: marketing only, as the
+    // customer's own marketing preference in WhatsApp is.
+    private static readonly string[] MarketingStop = ["STOP PROMOTIONS"];
+    private static readonly string[] MarketingResume = ["RESUME PROMOTIONS"];
 
     /// <summary>
     /// What a keyboard or a habit adds around a word: stops, exclamation and question marks, quotes (full-width
@@ -19,6 +24,10 @@ public static class OptOutKeywords
     public static bool IsOptOut(string? text) => Matches(text, OptOut);
 
     public static bool IsOptIn(string? text) => Matches(text, OptIn);
+
+    public static bool IsMarketingStop(string? text) => Matches(text, MarketingStop);
+
+    public static bool IsMarketingResume(string? text) => Matches(text, MarketingResume);
 
     /// <summary>
     /// Compared as a reader sees it: full-width letters (ＳＴＯＰ) as plain ones, and invisible characters
@@ -41,8 +50,8 @@ public static class OptOutKeywords
             return false; // not valid Unicode (a lone surrogate): no keyword
         }
 
-        var seen = string.Concat(normalized.Where(c => char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format))
-            .Trim().Trim(PunctuationAround).Trim();
+        var seen = string.Join(' ', string.Concat(normalized.Where(c => char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format))
+            .Trim().Trim(PunctuationAround).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)); // "Stop  promotions" is the two words
         return keywords.Any(k => string.Equals(seen, k, StringComparison.OrdinalIgnoreCase));
     }
 }

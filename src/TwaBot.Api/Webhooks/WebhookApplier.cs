@@ -124,6 +124,15 @@ public sealed partial class WebhookApplier(
             }
         }
 
+        // "Stop promotions" (the opt-out button Meta offers on marketing templates, or the words typed) stops marketing
+        // templates only, as the customer's marketing preference in WhatsApp does, ordered with it by time.
+        var marketingStop = OptOutKeywords.IsMarketingStop(message.Text);
+        if (marketingStop || OptOutKeywords.IsMarketingResume(message.Text))
+        {
+            ApplyMarketingPreference(contact,
+                new PreferenceUpdate(message.PhoneNumberId, message.From, "marketing_messages", marketingStop ? "stop" : "resume", message.SentAt));
+        }
+
         await SaveAsync(cancellationToken);
     }
 

@@ -111,6 +111,21 @@ public class DeliveryStatusRulesTests
         Assert.Equal(optIn, OptOutKeywords.IsOptIn(text));
     }
 
+    [Theory]
+    [InlineData("Stop promotions", true, false)]      // the label of Meta's opt-out button on marketing templates
+    [InlineData("STOP PROMOTIONS!", true, false)]
+    [InlineData(" stop   promotions\n", true, false)] // spaces between the words, however many
+    [InlineData("Resume promotions", false, true)]
+    [InlineData("stop promotion", false, false)]
+    [InlineData("STOP", false, false)]                 // a full opt-out, not a marketing one
+    [InlineData("stop promotions please", false, false)]
+    public void MarketingKeywordsMatchTheWholeMessage(string text, bool stop, bool resume)
+    {
+        Assert.Equal(stop, OptOutKeywords.IsMarketingStop(text));
+        Assert.Equal(resume, OptOutKeywords.IsMarketingResume(text));
+        Assert.False(OptOutKeywords.IsOptOut(text) && stop); // never both: a marketing stop leaves other messages
+    }
+
     private static IEnumerable<string[]> Permutations(string[] items) => items.Length <= 1
         ? [items]
         : items.SelectMany((item, i) => Permutations([.. items.Take(i), .. items.Skip(i + 1)]).Select(rest => (string[])[item, .. rest]));

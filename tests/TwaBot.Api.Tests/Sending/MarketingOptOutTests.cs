@@ -62,6 +62,30 @@ public class MarketingOptOutTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task TappingStopPromotionsStopsMarketingTemplatesOnlyAndResumePromotionsLiftsIt()
+    {
+        var (tenant, phoneNumberId) = await TenantWithMarketingTemplateAsync();
+        var now = factory.Clock.GetUtcNow();
+        // The tap on the opt-out button of a marketing template Meta delivered: a quick-reply button message.
+        var tap = Text($"wamid.tap-{Guid.NewGuid():N}", Customer, "", now.AddMinutes(-10));
+        tap["type"] = "button";
+        tap.Remove("text");
+        tap["button"] = new System.Text.Json.Nodes.JsonObject { ["payload"] = "Stop promotions", ["text"] = "Stop promotions" };
+        (await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [tap]))))).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+
+        await AssertStoppedMarketingAsync(await SendSaleAsync(tenant));
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = Customer, template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1" } })).ReadJsonAsync(HttpStatusCode.OK);
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = Customer, message = "Your order shipped." })).ReadJsonAsync(HttpStatusCode.OK);
+
+        (await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId,
+            messages: [Text($"wamid.resume-{Guid.NewGuid():N}", Customer, "Resume promotions", now.AddMinutes(-5))]))))).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+        await (await SendSaleAsync(tenant)).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task MetasRefusalForAStoppedCustomerStopsTheNextMarketingSendAndALaterResumeLiftsIt()
     {
         var (tenant, phoneNumberId) = await TenantWithMarketingTemplateAsync();

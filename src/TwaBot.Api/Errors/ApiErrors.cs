@@ -309,6 +309,17 @@ public static class ApiErrors
     public static ApiError Internal() => Create(Status500InternalServerError, ErrorCodes.InternalError,
         "An unexpected error occurred. It has been logged; please retry, and contact support if it persists.");
 
+    /// <summary>The database cannot be written at the moment (<see cref="Data.SqliteFaults"/>): it passes, so a retry is the answer.</summary>
+    public static ApiError StorageUnavailable() => new(Status503ServiceUnavailable, new ErrorBody
+    {
+        Error = "The server cannot write to its database at the moment (another program holds it, or its disk is full). "
+            + "A send refused this way was not sent. Retry after the given seconds.",
+        ErrorCode = ErrorCodes.StorageUnavailable,
+        RetryAfterSeconds = StorageRetryAfterSeconds,
+    }, StorageRetryAfterSeconds);
+
+    private const int StorageRetryAfterSeconds = 5;
+
     /// <summary>Any other status the framework produced without a body.</summary>
     public static ApiError ForStatus(int statusCode) => Create(statusCode,
         statusCode >= 500 ? ErrorCodes.InternalError : ErrorCodes.ValidationFailed,

@@ -5,7 +5,8 @@ namespace TwaBot.Api.Errors;
 
 /// <summary>
 /// Turns every exception that escapes an endpoint into the error envelope: request-reading failures
-/// become 400/413/415 naming what was wrong, anything else a 500 without details (those go to the log).
+/// become 400/413/415 naming what was wrong, a database that cannot be written at the moment 503 (retry),
+/// anything else a 500 without details (those go to the log).
 /// </summary>
 internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : IExceptionHandler
 {
@@ -32,6 +33,12 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
                 when UnknownCharset(httpContext.Request) is { } charset => ApiErrors.NotUtf8(charset),
             _ => null,
         };
+        if (error is null && Data.SqliteFaults.IsStorageFault(exception))
+        {
+            LogStorageFault(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+            error = ApiErrors.StorageUnavailable();
+        }
+
         if (error is null)
         {
             LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
@@ -125,4 +132,7 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception on {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, PathString path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The database could not be written on {Method} {Path}; answered 503 (docs/operations.md: another process's lock, a full disk)")]
+    private static partial void LogStorageFault(ILogger logger, Exception exception, string method, PathString path);
 }

@@ -54,4 +54,5 @@ public static class ErrorCodes
     public const string WebhookVerificationFailed = "WEBHOOK_VERIFICATION_FAILED";
 
     public const string InternalError = "INTERNAL_ERROR";
+    public const string StorageUnavailable = "STORAGE_UNAVAILABLE";
 }

@@ -200,8 +200,8 @@ internal sealed class ReadingRulesSchemaFilter : ISchemaFilter
 }
 
 /// <summary>
-/// What every operation may answer beyond its own statuses, and the headers answers carry: 500 in the
-/// envelope anywhere; <c>Retry-After</c> (seconds) on every 429 and 503 and a send's 409; <c>Location</c> on every 201;
+/// What every operation may answer beyond its own statuses, and the headers answers carry: 500 and 503 (a
+/// database that cannot be written at the moment) in the envelope anywhere; <c>Retry-After</c> (seconds) on every 429 and 503 and a send's 409; <c>Location</c> on every 201;
 /// <c>RateLimit-Policy</c> and <c>RateLimit</c> on answers to an <c>/api/v1</c> call whose key was accepted
 /// (a 429 for too many wrong keys from one address has none).
 /// </summary>
@@ -210,6 +210,19 @@ internal sealed class CommonAnswersFilter : IOperationFilter
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
         operation.Responses ??= [];
+        var usesDatabase = !context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<UsesNoDatabase>().Any();
+        if (usesDatabase && !operation.Responses.ContainsKey("503"))
+        {
+            operation.Responses["503"] = new OpenApiResponse
+            {
+                Description = "Service Unavailable: the database cannot be written at the moment (STORAGE_UNAVAILABLE; retry after Retry-After)",
+                Content = new Dictionary<string, IOpenApiMediaType>
+                {
+                    ["application/json"] = new OpenApiMediaType { Schema = context.SchemaGenerator.GenerateSchema(typeof(Errors.ErrorBody), context.SchemaRepository) },
+                },
+            };
+        }
+
         if (!operation.Responses.ContainsKey("500"))
         {
             operation.Responses["500"] = new OpenApiResponse
@@ -321,3 +334,6 @@ internal sealed class AnswerFieldsRequiredFilter : IDocumentFilter
         }
     }
 }
+
+/// <summary>Marks an endpoint that reads and writes no database (Meta's verify handshake): it cannot answer 503 STORAGE_UNAVAILABLE.</summary>
+internal sealed class UsesNoDatabase;

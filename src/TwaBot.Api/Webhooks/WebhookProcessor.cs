@@ -34,7 +34,7 @@ public sealed partial class WebhookProcessor(
 
     // A failed event is tried again after a pause that grows with each attempt (5 s, 20 s, 80 s, 320 s), so a
     // passing fault cannot use up its attempts within a few passes. (A full disk or a lock SQLite reports as such
-    // counts against no event: see IsStorageFault.)
+    // counts against no event: SqliteFaults.)
     private static readonly TimeSpan FirstRetryPause = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ParkedKeptFor = TimeSpan.FromDays(7);
 
@@ -344,19 +344,14 @@ public sealed partial class WebhookProcessor(
         db.ChangeTracker.Clear();
     }
 
-    private static bool IsApplyFailure(Exception error) =>
-        error is JsonException or DbUpdateException or InvalidOperationException or SqliteException && !IsStorageFault(error);
-
     /// <summary>
-    /// The database cannot be written at the moment: another process held its write lock through the busy timeout,
-    /// the disk is full, a read-only or I/O error. That fails every delivery alike and is none of their faults, so
-    /// the pass stops with everything where it was, and the loop tries again after its pause; applying the batch
-    /// again delivery by delivery would hold the write gate, which sends wait for, through a second wait for the
-    /// lock, and count the fault against each delivery's attempts.
+    /// A failure of the delivery itself. A database that cannot be written (<see cref="SqliteFaults"/>) fails every
+    /// delivery alike and is none of their faults: the pass stops with everything where it was, and the loop tries
+    /// again after its pause; applying the batch again delivery by delivery would hold the write gate, which sends
+    /// wait for, through a second wait for the lock, and count the fault against each delivery's attempts.
     /// </summary>
-    private static bool IsStorageFault(Exception error) =>
-        (error as SqliteException ?? error.InnerException as SqliteException)?.SqliteErrorCode
-            is 5 /* BUSY */ or 6 /* LOCKED */ or 8 /* READONLY */ or 10 /* IOERR */ or 13 /* FULL */ or 14 /* CANTOPEN */;
+    private static bool IsApplyFailure(Exception error) =>
+        error is JsonException or DbUpdateException or InvalidOperationException or SqliteException && !SqliteFaults.IsStorageFault(error);
 
     private async Task ApplyLeftoverParkedAsync(CancellationToken cancellationToken)
     {

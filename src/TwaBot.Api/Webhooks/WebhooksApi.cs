@@ -46,7 +46,8 @@ public static class WebhooksApi
         webhooks.MapGet("", Verify).WithName("MetaWebhookVerify")
             .WithSummary("Meta's verification handshake: echoes hub.challenge when hub.verify_token matches.")
             .Produces<string>(StatusCodes.Status200OK, "text/plain")
-            .ProducesErrors(StatusCodes.Status403Forbidden);
+            .ProducesErrors(StatusCodes.Status403Forbidden)
+            .WithMetadata(new OpenApi.UsesNoDatabase());
         webhooks.MapPost("", Receive).WithName("MetaWebhookReceive")
             .WithSummary("Meta's signed webhook deliveries (X-Hub-Signature-256).")
             .WithRequestBody<System.Text.Json.JsonElement, RouteHandlerBuilder>()

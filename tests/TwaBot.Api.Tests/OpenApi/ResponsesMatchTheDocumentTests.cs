@@ -193,6 +193,42 @@ public class ResponsesMatchTheDocumentTests(TwaBotApiFactory factory, ITestOutpu
     }
 
     [Fact]
+    public async Task ASendWhileAnotherProcessHoldsTheDatabaseGets503AndGoesOnceItIsFree()
+    {
+        // A sqlite3 shell left inside a transaction: the send waits the busy timeout (30 s), then is refused, retryable.
+        await using var server = new TwaBotApiFactory();
+        var contract = await ContractAsync(server);
+        var tenant = await server.CreateSendingTenantAsync();
+        using var api = Client(server, contract, ("X-API-Key", tenant.Key));
+        await using var shell = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
+        await shell.OpenAsync();
+        await using (var begin = shell.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE;";
+            await begin.ExecuteNonQueryAsync();
+        }
+
+        var send = await Send(api, "/api/v1/send-template", Order);
+        await using (var rollback = shell.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK;";
+            await rollback.ExecuteNonQueryAsync();
+        }
+
+        var sendAfter = await Send(api, "/api/v1/send-template", Order);
+
+        var refused = await send.AssertErrorAsync(HttpStatusCode.ServiceUnavailable, "STORAGE_UNAVAILABLE");
+        Assert.Equal(5, refused.GetProperty("retry_after_seconds").GetInt32());
+        Assert.Equal(["5"], send.Headers.GetValues("Retry-After"));
+        await sendAfter.ReadJsonAsync(HttpStatusCode.OK);
+        var rows = 0;
+        await server.WithDbAsync(async db => rows = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(db.Messages));
+        Assert.Equal(1, rows); // the refused send left no row and reached no one
+        Report(contract);
+        Assert.Contains(("POST /api/v1/send-template", "503"), contract.Covered);
+    }
+
+    [Fact]
     public async Task ASendWhoseKeyIsUnderWayAnswersAsTheDocumentSays()
     {
         await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Sandbox:GraphLatencyMilliseconds"] = "1500" });

@@ -36,8 +36,7 @@ public sealed partial class WebhookApplier(
                 {
                     // Meta refused a marketing template because the customer stopped marketing messages: the same fact
                     // as a user_preferences stop, as of the refusal (a later resume still lifts it).
-                    ApplyMarketingPreference(await ContactAsync(businessId, recipient, null, cancellationToken),
-                        new PreferenceUpdate(status.PhoneNumberId, recipient, "marketing_messages", "stop", status.OccurredAt));
+                    SetMarketing(await ContactAsync(businessId, recipient, null, cancellationToken), stopped: true, status.OccurredAt);
                     await SaveAsync(cancellationToken);
                 }
             }
@@ -55,7 +54,11 @@ public sealed partial class WebhookApplier(
         {
             if (Route(businesses, preference.PhoneNumberId) is { } businessId && preference.Category == "marketing_messages")
             {
-                ApplyMarketingPreference(await ContactAsync(businessId, preference.WaId, null, cancellationToken), preference);
+                if (preference.Value is "stop" or "resume")
+                {
+                    SetMarketing(await ContactAsync(businessId, preference.WaId, null, cancellationToken), preference.Value == "stop", preference.At);
+                }
+
                 await SaveAsync(cancellationToken);
             }
         }
@@ -117,10 +120,7 @@ public sealed partial class WebhookApplier(
             {
                 // The customer writes from the wa_id Meta gave the number; an opt-out kept under the number itself
                 // (entered through the admin API) is the same customer's, and a send checks both (SuppressionLookup).
-                await db.Suppressions.Where(s => s.BusinessId == businessId && s.State == SuppressionStates.OptedOut
-                        && (s.Phone == message.From
-                            || db.RecipientWaIds.Any(r => r.BusinessId == businessId && r.WaId == message.From && r.Phone == s.Phone)))
-                    .ExecuteDeleteAsync(cancellationToken);
+                await OptedOutUnder(businessId, message.From).ExecuteDeleteAsync(cancellationToken);
             }
         }
 
@@ -129,8 +129,7 @@ public sealed partial class WebhookApplier(
         var marketingStop = OptOutKeywords.IsMarketingStop(message.Text);
         if (marketingStop || OptOutKeywords.IsMarketingResume(message.Text))
         {
-            ApplyMarketingPreference(contact,
-                new PreferenceUpdate(message.PhoneNumberId, message.From, "marketing_messages", marketingStop ? "stop" : "resume", message.SentAt));
+            SetMarketing(contact, marketingStop, message.SentAt);
         }
 
         await SaveAsync(cancellationToken);
@@ -144,9 +143,7 @@ public sealed partial class WebhookApplier(
     /// </summary>
     private async Task CarryOptOutsAsync(long businessId, Contact former, string newWaId, DateTime changedAt, CancellationToken cancellationToken)
     {
-        var optedOut = await db.Suppressions.AnyAsync(s => s.BusinessId == businessId && s.State == SuppressionStates.OptedOut
-            && (s.Phone == former.Phone
-                || db.RecipientWaIds.Any(r => r.BusinessId == businessId && r.WaId == former.Phone && r.Phone == s.Phone)), cancellationToken);
+        var optedOut = await OptedOutUnder(businessId, former.Phone).AnyAsync(cancellationToken);
         if (!optedOut && former.MarketingOptOutAt is null)
         {
             return;
@@ -161,7 +158,7 @@ public sealed partial class WebhookApplier(
 
         if (former.MarketingOptOutAt is not null)
         {
-            ApplyMarketingPreference(current, new PreferenceUpdate("", newWaId, "marketing_messages", "stop", changedAt));
+            SetMarketing(current, stopped: true, changedAt);
         }
     }
 
@@ -175,17 +172,25 @@ public sealed partial class WebhookApplier(
             : await db.Messages.AsNoTracking().Where(m => m.BusinessId == businessId && m.Wamid == status.Wamid)
                 .Select(m => m.To).FirstOrDefaultAsync(cancellationToken);
 
-    /// <summary>Meta's marketing stop or resume, unless the contact already has a later one.</summary>
-    private static void ApplyMarketingPreference(Contact contact, PreferenceUpdate preference)
+    /// <summary>A marketing stop or resume as of <paramref name="at"/>, unless the contact already has a later one.</summary>
+    private static void SetMarketing(Contact contact, bool stopped, DateTime at)
     {
-        if (preference.Value is not ("stop" or "resume") || (contact.MarketingPreferenceAt is { } latest && preference.At < latest))
+        if (contact.MarketingPreferenceAt is { } latest && at < latest)
         {
             return;
         }
 
-        contact.MarketingPreferenceAt = preference.At;
-        contact.MarketingOptOutAt = preference.Value == "stop" ? preference.At : null;
+        contact.MarketingPreferenceAt = at;
+        contact.MarketingOptOutAt = stopped ? at : null;
     }
+
+    /// <summary>
+    /// The business's opted_out entries for the customer writing from <paramref name="waId"/>: under the wa_id, or under
+    /// the number Meta gave it (an entry made through the admin API; a send checks both, SuppressionLookup).
+    /// </summary>
+    private IQueryable<Suppression> OptedOutUnder(long businessId, string waId) =>
+        db.Suppressions.Where(s => s.BusinessId == businessId && s.State == SuppressionStates.OptedOut
+            && (s.Phone == waId || db.RecipientWaIds.Any(r => r.BusinessId == businessId && r.WaId == waId && r.Phone == s.Phone)));
 
     private async Task OptOutAsync(long businessId, string phone, string reason, CancellationToken cancellationToken)
     {

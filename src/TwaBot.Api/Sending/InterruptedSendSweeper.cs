@@ -26,10 +26,18 @@ public sealed partial class InterruptedSendSweeper(
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
         var now = Time.GetUtcNow().UtcDateTime;
         var before = now - SettleAfter;
+        var due = db.Messages.Where(m => m.ApiStatus == ApiStatuses.Pending && m.CreatedAt < before);
+        // Nearly always none: a read takes no write lock, where the UPDATE takes it even to change nothing (and, with
+        // another process holding the database, waited the whole busy timeout holding the gate sends queue behind).
+        if (!await due.AnyAsync(cancellationToken))
+        {
+            return 0;
+        }
+
         // In the writers' queue like other background work: outside it, SQLite's busy wait kept the sweep
         // (and a stop, which waits for it) behind a webhook backlog being applied, for seconds.
         using var turn = await gate.EnterBackgroundAsync(cancellationToken);
-        var settled = await db.Messages.Where(m => m.ApiStatus == ApiStatuses.Pending && m.CreatedAt < before)
+        var settled = await due
             .ExecuteUpdateAsync(set => set
                 .SetProperty(m => m.ApiStatus, ApiStatuses.Unknown)
                 // A reason already stored (Meta answered with a 5xx, or without a message id) says more.

@@ -926,6 +926,26 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
     }
 
     [Fact]
+    public async Task ASweepWithNothingInterruptedWritesNothingSoAnotherProcessesLockDoesNotHoldItUp()
+    {
+        // The interrupted-send sweep ran its UPDATE even with nothing to settle: it took the write lock, and behind another
+        // process's lock waited the whole busy timeout (30 s) holding the write gate that sends queue behind.
+        await using var server = new TwaBotApiFactory();
+        var sweeper = server.Services.GetRequiredService<Api.Sending.InterruptedSendSweeper>();
+        await sweeper.SweepAsync(CancellationToken.None);
+        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
+        await shell.OpenAsync();
+        await using var begin = shell.CreateCommand();
+        begin.CommandText = "BEGIN IMMEDIATE;";
+        await begin.ExecuteNonQueryAsync();
+
+        // Well under the 30 s busy timeout an UPDATE would wait, with room for a loaded machine.
+        var settled = await sweeper.SweepAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(0, settled);
+    }
+
+    [Fact]
     public async Task APassGivesUpOnAnotherProcessesLockWithinSecondsAndAppliesOnceItIsGone()
     {
         // The pass holds the write gate, which sends queue behind, while it waits for the lock: it waited SQLite's whole

@@ -154,6 +154,8 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
         {
             inbound.HasIndex(i => i.Wamid).IsUnique();
             inbound.HasIndex(i => new { i.BusinessId, i.From });
+            // Texts still kept, for the retention sweep; a text leaves the index when it is dropped.
+            inbound.HasIndex(i => i.SentAt).HasFilter("text IS NOT NULL");
         });
 
         modelBuilder.Entity<Sending.Idempotency.IdempotentAnswer>(answer =>

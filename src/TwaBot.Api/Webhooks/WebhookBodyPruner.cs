@@ -7,9 +7,11 @@ namespace TwaBot.Api.Webhooks;
 
 /// <summary>
 /// Drops the raw bodies of deliveries applied more than <c>TwaBot:Webhooks:KeepBodiesDays</c> ago, which
-/// are most of what <c>webhook_events</c> weighs. Each row stays, with its de-duplication key, so a
-/// redelivery or a replay of the same body is still recognised and skipped. Deliveries not applied keep
-/// their bodies: they may be tried again. Runs at start and then every hour, a batch per transaction.
+/// are most of what <c>webhook_events</c> weighs, and the texts of customers' messages sent longer ago
+/// than that (the customers' words, which nothing reads once their message is applied). Each row stays,
+/// with its de-duplication key, so a redelivery or a replay of the same body is still recognised and
+/// skipped. Deliveries not applied keep their bodies: they may be tried again. Runs at start and then
+/// every hour, a batch per transaction.
 /// </summary>
 public sealed partial class WebhookBodyPruner(
     IServiceScopeFactory scopes, SqliteWriteGate gate, IOptions<TwaBotOptions> options, TimeProvider time, ILogger<WebhookBodyPruner> logger)
@@ -27,10 +29,22 @@ public sealed partial class WebhookBodyPruner(
 
     protected override Task RunOnceAsync(CancellationToken cancellationToken) => PruneAsync(cancellationToken);
 
-    /// <summary>Drops the bodies that are due; returns how many.</summary>
+    /// <summary>Drops the bodies and texts that are due; returns how many bodies.</summary>
     public async Task<int> PruneAsync(CancellationToken cancellationToken = default)
     {
         var before = Time.GetUtcNow().UtcDateTime.AddDays(-options.Value.Webhooks.KeepBodiesDays);
+        var bodies = await DropBodiesAsync(before, cancellationToken);
+        var texts = await DropInboundTextsAsync(before, cancellationToken);
+        if (bodies > 0 || texts > 0)
+        {
+            LogPruned(logger, bodies, texts);
+        }
+
+        return bodies;
+    }
+
+    private async Task<int> DropBodiesAsync(DateTime before, CancellationToken cancellationToken)
+    {
         var dropped = Array.Empty<byte>();
         var total = 0;
         // A batch starts after the last one's (applied_at, id), so a long run never looks at a row twice.
@@ -67,14 +81,38 @@ public sealed partial class WebhookBodyPruner(
             Volatile.Write(ref _prunedBeforeTicks, before.Ticks);
         }
 
-        if (total > 0)
+        return total;
+    }
+
+    // Texts still kept are few (a partial index holds only them), so each run reads them from the start.
+    private async Task<int> DropInboundTextsAsync(DateTime before, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        int found;
+        do
         {
-            LogPruned(logger, total);
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
+            var ids = await db.InboundMessages
+                .Where(m => m.Text != null && m.SentAt < before)
+                .OrderBy(m => m.SentAt).Take(BatchSize).Select(m => m.Id)
+                .ToListAsync(cancellationToken);
+            found = ids.Count;
+            if (found > 0)
+            {
+                using (await gate.EnterBackgroundAsync(cancellationToken))
+                {
+                    total += await db.InboundMessages.Where(m => ids.Contains(m.Id))
+                        .ExecuteUpdateAsync(set => set.SetProperty(m => m.Text, (string?)null), cancellationToken);
+                }
+            }
         }
+        while (found == BatchSize);
 
         return total;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Dropped the raw bodies of {Count} webhook deliveries applied long ago")]
-    private static partial void LogPruned(ILogger logger, int count);
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Dropped the raw bodies of {Bodies} webhook deliveries and the texts of {Texts} customer messages kept past their days")]
+    private static partial void LogPruned(ILogger logger, int bodies, int texts);
 }

@@ -8,7 +8,10 @@ using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
 
 namespace TwaBot.Api.Tests.Webhooks;
 
-/// <summary>Raw bodies of deliveries applied long ago are dropped; their keys stay, so a replay is still a no-op.</summary>
+/// <summary>
+/// Raw bodies of deliveries applied long ago are dropped, and customers' texts sent long ago; their keys stay,
+/// so a replay is still a no-op.
+/// </summary>
 public class WebhookBodyPrunerTests
 {
     [Fact]
@@ -42,6 +45,31 @@ public class WebhookBodyPrunerTests
             Assert.Equal(Encoding.UTF8.GetByteCount(unreadable), bodies[1]); // never applied: kept
             Assert.Equal(Encoding.UTF8.GetByteCount(recent), bodies[2]);     // applied just now: kept
             Assert.Equal(1, await db.InboundMessages.CountAsync(m => m.Wamid == "wamid.old"));
+        });
+    }
+
+    [Fact]
+    public async Task CustomersTextsSentLongerAgoThanConfiguredAreDroppedAndTheirRowsStay()
+    {
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Webhooks:KeepBodiesDays"] = "1" });
+        var businessId = await server.CreateBusinessAsync();
+        var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
+        await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId,
+            messages: [Text("wamid.old", "919812345678", "My card ends 4421", server.Clock.GetUtcNow())]))).ToJsonString());
+        await server.ApplyWebhooksAsync();
+        server.Clock.Advance(TimeSpan.FromHours(25));
+        await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId,
+            messages: [Text("wamid.recent", "919812345678", "Hi", server.Clock.GetUtcNow().AddHours(-23))]))).ToJsonString());
+        await server.ApplyWebhooksAsync();
+
+        await server.Services.GetRequiredService<WebhookBodyPruner>().PruneAsync(); // (the hourly run may have been first)
+
+        await server.WithDbAsync(async db =>
+        {
+            var texts = await db.InboundMessages.OrderBy(m => m.Id).Select(m => new { m.Wamid, m.Text }).ToListAsync();
+            Assert.Equal([("wamid.old", (string?)null), ("wamid.recent", "Hi")], texts.Select(m => (m.Wamid, m.Text)));
+            var contact = await db.Contacts.SingleAsync(c => c.BusinessId == businessId);
+            Assert.NotNull(contact.LastInboundAt); // what the window is read from is not the text
         });
     }
 

@@ -753,6 +753,10 @@ namespace TwaBot.Api.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_inbound_messages");
 
+                    b.HasIndex("SentAt")
+                        .HasDatabaseName("ix_inbound_messages_sent_at")
+                        .HasFilter("text IS NOT NULL");
+
                     b.HasIndex("Wamid")
                         .IsUnique()
                         .HasDatabaseName("ix_inbound_messages_wamid");

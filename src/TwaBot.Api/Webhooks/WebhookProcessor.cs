@@ -76,10 +76,13 @@ public sealed partial class WebhookProcessor(
             // This process knows when each event it saw fail is due, so a pass looks for them only then.
             if (!_scannedForRetries || _retryNotBefore.Values.Any(due => due <= time.GetUtcNow().UtcDateTime))
             {
+                // The first scan after a start also tries once more the events given up before it: what failed them
+                // may have been mended by the upgrade or the fix the restart brought in.
+                var givenUpToo = !_scannedForRetries;
                 long? retriedThrough = 0;
                 while (retriedThrough is { } after && !stopping.IsCancellationRequested)
                 {
-                    (applied, retriedThrough) = await RetryBatchAsync(after, cancellationToken);
+                    (applied, retriedThrough) = await RetryBatchAsync(after, givenUpToo, cancellationToken);
                     total += applied;
                 }
 
@@ -163,16 +166,17 @@ public sealed partial class WebhookProcessor(
 
     /// <summary>
     /// Tries again, at most once per pass, the stored events after <paramref name="afterId"/> that failed to
-    /// apply and whose pause is over (or that failed before a restart, or were never tried). Returns how many
-    /// it applied and the last id it looked at, or null when none are left.
+    /// apply and whose pause is over (or that failed before a restart, or were never tried), and with
+    /// <paramref name="givenUpToo"/> those that used up their attempts. Returns how many it applied and the
+    /// last id it looked at, or null when none are left.
     /// </summary>
-    private async Task<(int Applied, long? LastId)> RetryBatchAsync(long afterId, CancellationToken cancellationToken)
+    private async Task<(int Applied, long? LastId)> RetryBatchAsync(long afterId, bool givenUpToo, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
         var applier = scope.ServiceProvider.GetRequiredService<WebhookApplier>();
         var ids = await db.WebhookEvents.AsNoTracking()
-            .Where(e => e.Id > afterId && e.AppliedAt == null && e.Attempts < MaxAttempts)
+            .Where(e => e.Id > afterId && e.AppliedAt == null && (givenUpToo || e.Attempts < MaxAttempts))
             .OrderBy(e => e.Id).Take(BatchSize).Select(e => e.Id)
             .ToListAsync(cancellationToken);
         if (ids.Count == 0)

@@ -36,6 +36,38 @@ public sealed class WebhookRestartTests : IDisposable
     }
 
     [Fact]
+    public async Task EventsGivenUpBeforeAStopAreTriedOnceMoreAfterTheRestart()
+    {
+        // An event that used up its five attempts (attempts = 5, with its error), then whatever failed it is mended
+        // (an upgrade) and the server restarted: the first pass tries it once more instead of leaving it for SQL.
+        var (phoneNumberId, messageId) = await FirstRunAsync();
+        var body = Bytes(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.restart-1", "read", T0)]))));
+        await ExecuteAsync(_databasePath,
+            "INSERT INTO webhook_events (received_at, body_sha256, body, attempts, last_error) VALUES ($at, $hash, $body, 5, 'a bug since fixed')", body);
+        var unreadable = Encoding.UTF8.GetBytes("{\"entry\": [ not json");
+        await ExecuteAsync(_databasePath,
+            "INSERT INTO webhook_events (received_at, event_time, body_sha256, body, attempts, last_error) VALUES ($at, 1, $hash, $body, 5, 'not JSON')", unreadable);
+
+        await using var second = await RestartAsync();
+        await second.WithDbAsync(async db =>
+        {
+            Assert.Equal("read", await db.Messages.Where(m => m.Id == messageId).Select(m => m.DeliveryStatus).SingleAsync());
+            var left = await db.WebhookEvents.Where(e => e.AppliedAt == null).Select(e => e.Attempts).ToListAsync();
+            Assert.Equal([5], left); // the unreadable one failed again and stays given up
+        });
+
+        // Later scans for due retries (here another event's, failing on a full disk) leave it alone: once per start.
+        await second.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER refuse_history BEFORE INSERT ON message_status_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"));
+        await second.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.restart-1", "read", T0.AddSeconds(1))]))));
+        await second.ApplyWebhooksAsync();
+        second.Clock.Advance(TimeSpan.FromSeconds(5));
+        await second.ApplyWebhooksAsync();
+        var failures = second.Logs.Events.Count(e => e.MessageTemplate.Text.StartsWith("A webhook delivery (webhook_events id", StringComparison.Ordinal));
+        Assert.Equal(1 + 2, failures); // the unreadable one at start, the new one twice
+    }
+
+    [Fact]
     public async Task DeliveriesStillInTheInboxFileAtAStopAreAppliedAfterTheRestart()
     {
         var (phoneNumberId, messageId) = await FirstRunAsync();

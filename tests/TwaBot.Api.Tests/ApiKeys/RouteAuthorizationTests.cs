@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Authorization;
@@ -153,6 +154,24 @@ public partial class RouteAuthorizationTests(TwaBotApiFactory factory) : IClassF
                 Assert.Contains($"'{needs}'", json.GetProperty("error").GetString(), StringComparison.Ordinal);
             }
         }
+    }
+
+    /// <summary>PRODUCT §2: health, templates and message-status need only a valid key, whatever it may send.</summary>
+    [Theory]
+    [MemberData(nameof(Permissions))]
+    public async Task TheReadingRoutesNeedOnlyAValidKey(string permission)
+    {
+        var sender = await factory.CreateSendingTenantAsync();
+        var sent = await (await sender.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } })).ReadJsonAsync(HttpStatusCode.OK);
+        var (key, _) = await factory.CreateApiKeyAsync(sender.BusinessId, [permission]);
+        using var reader = factory.CreateApiClient(key);
+
+        var health = await reader.GetAsync("/api/v1/health");
+        var templates = await reader.GetAsync("/api/v1/templates");
+        var status = await reader.GetAsync($"/api/v1/message-status/{sent.GetProperty("message_id").GetString()}");
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], new[] { health.StatusCode, templates.StatusCode, status.StatusCode });
     }
 
     [GeneratedRegex(@"\{[a-zA-Z]+(?<long>:long)?[^}]*\}")]

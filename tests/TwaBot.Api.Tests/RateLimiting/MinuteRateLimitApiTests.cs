@@ -31,6 +31,21 @@ public class MinuteRateLimitApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheMinuteLimitComesBeforeThePlan()
+    {
+        var tenant = await _factory.CreateSendingTenantAsync(plan: "Starter");
+        for (var i = 0; i < 10; i++)
+        {
+            await (await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&template=order_confirmation"))
+                .AssertErrorAsync(HttpStatusCode.Forbidden, "PLAN_NOT_ALLOWED");
+        }
+
+        var response = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&template=order_confirmation");
+
+        await response.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+    }
+
+    [Fact]
     public async Task APerKeyOverrideTakesEffectAtOnce()
     {
         var (businessId, client, _) = await _factory.CreateTenantAsync();

@@ -405,6 +405,16 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
     }
 
     [Fact]
+    public async Task PlanComesBeforePermission()
+    {
+        var tenant = await factory.CreateSendingTenantAsync(plan: "Starter", permissions: ["send_otp"]);
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", ValidTemplate);
+
+        await response.AssertErrorAsync(HttpStatusCode.Forbidden, "PLAN_NOT_ALLOWED");
+    }
+
+    [Fact]
     public async Task PermissionComesBeforeValidation()
     {
         var tenant = await factory.CreateSendingTenantAsync(permissions: ["send_otp"]);

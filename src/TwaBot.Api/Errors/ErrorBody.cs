@@ -21,9 +21,6 @@ public sealed record ErrorBody
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public SessionWindowState? SessionWindow { get; init; }
 
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public string? Hint { get; init; }
-
     /// <summary>
     /// SUPPRESSED's reason: a state of the business's list, or <c>marketing_opted_out</c> (a MARKETING template to a
     /// customer who stopped marketing messages in WhatsApp), which no list holds. Documented, never checked.
@@ -53,6 +50,13 @@ public sealed record ErrorBody
     /// <summary>A send whose outcome is unknown: the id to follow it by on message-status.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? MessageId { get; init; }
+
+    /// <summary>
+    /// Last, as in the docs' bodies (WINDOW_CLOSED, message not found): a hint added to one of the docs' other bodies
+    /// (SUPPRESSED, the 429) follows its fields instead of coming between them.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Hint { get; init; }
 }
 
 /// <summary>The seed's <c>session_window</c> object; <c>last_inbound_at</c> is written even when null.</summary>

@@ -60,6 +60,7 @@ public static class SendApi
                 Send(SendRoute.SendTemplate, request, caller, pipeline, TwaBotJsonContext.Default.SendTemplateRequest, SendValidation.Template, cancellationToken))
             .WithName("SendTemplate")
             .WithSummary("Send a Meta-approved template message (works outside the 24-hour window).")
+            .WithDescription(PermissionRequired(SendRoute.SendTemplate))
             .WithRequestBody<SendTemplateRequest, RouteHandlerBuilder>()
             .WithExamples(SendExamples.TemplateRequest, (200, SendExamples.TemplateResponse), (400, SendExamples.TemplateNotFound), (400, SendExamples.Suppressed),
                 (429, SendExamples.DailyLimitReached), (429, SendExamples.RateLimited));
@@ -68,6 +69,7 @@ public static class SendApi
                 Send(SendRoute.SendText, request, caller, pipeline, TwaBotJsonContext.Default.SendTextRequest, SendValidation.Text, cancellationToken))
             .WithName("SendText")
             .WithSummary("Send a plain text message (only within the 24-hour customer service window).")
+            .WithDescription(PermissionRequired(SendRoute.SendText))
             .WithRequestBody<SendTextRequest, RouteHandlerBuilder>()
             .WithExamples(SendExamples.TextRequest, (200, SendExamples.TextResponse), (400, SendExamples.TextWindowClosed), (400, SendExamples.Suppressed));
 
@@ -75,24 +77,34 @@ public static class SendApi
                 Send(SendRoute.SendMedia, request, caller, pipeline, TwaBotJsonContext.Default.SendMediaRequest, SendValidation.Media, cancellationToken))
             .WithName("SendMedia")
             .WithSummary("Send an image, document, video or audio by URL (only within the 24-hour window).")
+            .WithDescription(PermissionRequired(SendRoute.SendMedia))
             .WithRequestBody<SendMediaRequest, RouteHandlerBuilder>()
-            .WithExamples(SendExamples.MediaRequest, (200, SendExamples.MediaResponse));
+            .WithExamples(SendExamples.MediaRequest, (200, SendExamples.MediaResponse), (400, SendExamples.MediaWindowClosed), (400, SendExamples.Suppressed));
 
         jsonSends.MapPost("/send-otp", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
                 Send(SendRoute.SendOtp, request, caller, pipeline, TwaBotJsonContext.Default.SendOtpRequest, SendValidation.Otp, cancellationToken))
             .WithName("SendOtp")
             .WithSummary("Send a one-time password through an approved authentication template; generated when not given.")
+            .WithDescription(PermissionRequired(SendRoute.SendOtp))
             .WithRequestBody<SendOtpRequest, RouteHandlerBuilder>()
             .WithExamples(SendExamples.OtpRequest, (200, SendExamples.OtpResponse), (429, SendExamples.OtpRecipientLimitReached), (429, SendExamples.RateLimited));
 
         sends.MapGet("/quick-send", QuickSend)
             .WithName("QuickSend")
             .WithSummary("Send with a GET URL (BhashSMS / MSG91 style): template= works anytime, message= needs the 24-hour window.")
+            .WithDescription($"Permission required: {SendRoute.QuickSendTemplate.Permission} or * with template=, {SendRoute.QuickSendText.Permission} or * with message=. "
+                + StarterRefused)
             .WithMetadata(new ApiKeyInQueryAttribute())
             .GetChangesState()
-            .WithExamples(responses: [(200, SendExamples.TemplateResponse), (400, SendExamples.QuickSendWindowClosed), (400, SendExamples.Suppressed)]);
+            .WithExamples(responses: [(200, SendExamples.TemplateResponse), (400, SendExamples.QuickSendWindowClosed), (400, SendExamples.Suppressed),
+                (429, SendExamples.DailyLimitReached), (429, SendExamples.RateLimited)]);
         return api;
     }
+
+    /// <summary>The API docs' "Permission required" line of each send, for its OpenAPI description.</summary>
+    private static string PermissionRequired(SendRoute route) => $"Permission required: {route.Permission} or *. " + StarterRefused;
+
+    private const string StarterRefused = "Starter plan businesses get 403 PLAN_NOT_ALLOWED; a key without the permission, 403 PERMISSION_DENIED.";
 
     /// <summary>
     /// quick-send: everything in the query, the key in <c>X-API-Key</c> or <c>apikey</c>. The mode

@@ -55,6 +55,11 @@ public sealed class SendContext(SendRoute route, ApiCaller caller, Func<ValueTas
     /// <summary>Runs the endpoint's own request validation (deferred: it is a step in the chain, not the first).</summary>
     internal async ValueTask<ApiError?> ValidateAsync()
     {
+        if (Idempotency?.Error is { } badKey)
+        {
+            return badKey; // a header or parameter of the request, checked before its body
+        }
+
         var result = await validate();
         Content = result.Value;
         return result.Error;

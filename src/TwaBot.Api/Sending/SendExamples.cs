@@ -68,6 +68,14 @@ public static class SendExamples
           "hint": "Call GET /api/v1/quick-send?phone=...&template=<approved_template_name>&params=... instead." }
         """;
 
+    /// <summary>The docs' general window-closed body, which send-media answers.</summary>
+    public const string MediaWindowClosed = """
+        { "success": false,
+          "error": "Recipient is outside the 24-hour customer service window. Free-form text messages can only be delivered within 24 hours of the contact messaging your business. Use a pre-approved template for re-engagement.",
+          "error_code": "WINDOW_CLOSED", "session_window": { "open": false, "last_inbound_at": null },
+          "hint": "Call POST /api/v1/send-template or GET /api/v1/quick-send?phone=...&template=... instead." }
+        """;
+
     public const string MediaRequest = """
         { "phone": "919876543210", "media_type": "document", "media_url": "https://example.com/invoice-123.pdf",
           "caption": "Here is your invoice", "filename": "Invoice-123.pdf" }

@@ -52,7 +52,9 @@ public sealed class SendPipeline(
             return refused;
         }
 
-        if (context.Idempotency is not { } idempotency)
+        // No key, or one that cannot be used: the latter is a bad field of the request, refused by the validation
+        // step after the daily cap (PRODUCT §1's order), as a bad body field is.
+        if (context.Idempotency is not { Error: null } idempotency)
         {
             return Answer(await CheckAndSendAsync(context, cancellationToken));
         }

@@ -149,6 +149,36 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
             .GetProperty("responses").GetProperty("400").GetProperty("content").GetProperty("application/json").GetProperty("examples").EnumerateObject().Select(e => e.Name));
     }
 
+    [Theory]
+    [InlineData("/api/v1/quick-send", "get", "400", new[] { "WINDOW_CLOSED", "SUPPRESSED" })]
+    [InlineData("/api/v1/quick-send", "get", "429", new[] { "DAILY_LIMIT_REACHED", "RATE_LIMITED" })] // the docs show the daily body under quick-send
+    [InlineData("/api/v1/send-media", "post", "400", new[] { "WINDOW_CLOSED", "SUPPRESSED" })]  // the docs: send-media needs the window
+    public async Task EachSendShowsTheErrorsTheApiDocsShowForIt(string path, string method, string status, string[] named)
+    {
+        var document = await Document();
+
+        var examples = document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses").GetProperty(status)
+            .GetProperty("content").GetProperty("application/json").GetProperty("examples");
+
+        Assert.Equal(named, examples.EnumerateObject().Select(e => e.Name));
+    }
+
+    [Theory]
+    [InlineData("/api/v1/send-template", "post", "Permission required: send_template or *.")]
+    [InlineData("/api/v1/send-text", "post", "Permission required: send_text or *.")]
+    [InlineData("/api/v1/send-media", "post", "Permission required: send_media or *.")]
+    [InlineData("/api/v1/send-otp", "post", "Permission required: send_otp or *.")]
+    [InlineData("/api/v1/quick-send", "get", "Permission required: send_template or * with template=, send_text or * with message=.")]
+    public async Task EachSendSaysThePermissionItNeedsAsTheApiDocsDo(string path, string method, string permission)
+    {
+        var document = await Document();
+
+        var description = document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("description").GetString();
+
+        Assert.StartsWith(permission, description, StringComparison.Ordinal);
+        Assert.Contains("PLAN_NOT_ALLOWED", description, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task SchemasUseSnakeCaseNames()
     {

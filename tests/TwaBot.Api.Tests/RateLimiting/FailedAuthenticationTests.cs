@@ -97,6 +97,7 @@ public class FailedAuthenticationTests : IAsyncLifetime
         var json = await (await blockedWithAGoodKey.GetAsync("/api/v1/health")).AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
         Assert.Equal("Rate limit exceeded. Please slow down.", json.GetProperty("error").GetString());
         Assert.Contains("wrong key", json.GetProperty("hint").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["success", "error", "error_code", "retry_after_seconds", "hint"], json.PropertyNames()); // the docs' 429 body, then the hint
     }
 
     [Fact]

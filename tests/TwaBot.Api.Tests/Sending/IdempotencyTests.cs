@@ -351,6 +351,21 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     }
 
     [Fact]
+    public async Task AKeyThatCannotBeUsedIsABadFieldSoTheDailyCapAnswersBeforeIt()
+    {
+        // PRODUCT §1: daily cap, then validation. A key with nothing to replay is a field of the request like the body's.
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.AdminPatchAsync($"/admin/v1/api-keys/{tenant.KeyId}", new { daily_limit = 1 });
+        await (await SendAsync(tenant.Client, Order, Guid.NewGuid().ToString())).ReadJsonAsync(HttpStatusCode.OK);
+
+        var badKey = await SendAsync(tenant.Client, Order, "clé-1");
+        var badBody = await SendAsync(tenant.Client, new { template_name = "order_confirmation" }, Guid.NewGuid().ToString());
+
+        await badKey.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        await badBody.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+    }
+
+    [Fact]
     public async Task AKeyOf256CharactersIsRefusedAndOf255Kept()
     {
         var tenant = await factory.CreateSendingTenantAsync();

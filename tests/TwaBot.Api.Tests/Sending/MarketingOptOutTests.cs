@@ -40,6 +40,8 @@ public class MarketingOptOutTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal("marketing_opted_out", refused.GetProperty("suppression_state").GetString());
         Assert.Equal($"Phone {Customer} is suppressed (marketing_opted_out). Message not sent to protect your quality rating.", refused.GetProperty("error").GetString());
         Assert.Contains("Utility and authentication templates still reach them", refused.GetProperty("hint").GetString(), StringComparison.Ordinal);
+        // The docs' SUPPRESSED body, its hint after it.
+        Assert.Equal(["success", "error", "error_code", "suppression_state", "hint"], refused.PropertyNames());
     }
 
     [Fact]

@@ -37,9 +37,9 @@ public sealed partial class IdempotencyKeys(
     public async Task<Claim> ClaimAsync(long apiKeyId, IdempotencyRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Error is { } invalid)
+        if (request.Error is not null)
         {
-            return new Claim(invalid);
+            throw new ArgumentException("A key that cannot be used is refused by the validation step, never claimed.", nameof(request));
         }
 
         var hash = await request.HashAsync();

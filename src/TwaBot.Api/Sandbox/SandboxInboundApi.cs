@@ -38,9 +38,14 @@ public static class SandboxInboundApi
             return ApiErrors.MissingBody();
         }
 
+        if (string.IsNullOrWhiteSpace(request.From))
+        {
+            return ApiErrors.Validation("from", "from is required: the customer's phone number.");
+        }
+
         if (!PhoneNumber.TryNormalize(request.From, out var from))
         {
-            return ApiErrors.InvalidPhone("from", request.From ?? "");
+            return ApiErrors.InvalidPhone("from", request.From);
         }
 
         if (string.IsNullOrEmpty(request.Text) || Sending.SendValidation.Characters(request.Text) > Sending.SendValidation.MaxTextLength)

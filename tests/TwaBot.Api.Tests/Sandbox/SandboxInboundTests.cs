@@ -12,6 +12,8 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     public static TheoryData<string, string, string> BadRequests => new()
     {
         { """{"business_id":1,"from":"12","text":"Hi"}""", "INVALID_PHONE", "from" },
+        { """{"business_id":1,"text":"Hi"}""", "VALIDATION_FAILED", "from" }, // missing: required, not an invalid ''
+        { """{"business_id":1,"from":" ","text":"Hi"}""", "VALIDATION_FAILED", "from" },
         { """{"business_id":1,"from":"919876543210"}""", "VALIDATION_FAILED", "text" },
         { """{"business_id":1,"from":"919876543210","text":"Hi","timestamp":99999999999999}""", "VALIDATION_FAILED", "timestamp" },
         { """{"business_id":1,"from":"919876543210","text":"Hi","timestamp":-1}""", "VALIDATION_FAILED", "timestamp" },

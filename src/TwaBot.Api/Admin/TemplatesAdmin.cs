@@ -151,7 +151,7 @@ internal static partial class TemplatesAdmin
                 await services.Db.SaveChangesAsync(CancellationToken.None);
             }
 
-            return ToApiError(failure);
+            return failure.MayHaveBeenSent ? ApiErrors.MetaTemplateOutcomeUnknown(definition.Name, definition.Language) : ToApiError(failure);
         }
 
         // Meta's answer, in one statement: a status webhook applied meanwhile is newer than the answer and keeps its status.

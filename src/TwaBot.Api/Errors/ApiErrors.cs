@@ -200,6 +200,14 @@ public static class ApiErrors
     public static ApiError MetaRequestUnavailable() => Create(Status502BadGateway, ErrorCodes.MetaUnavailable,
         "WhatsApp (Meta) failed or did not answer; nothing was changed here. Try again shortly.");
 
+    /// <summary>
+    /// A template submission Meta may have received (a 5xx, no answer in time, an answer without the template's id):
+    /// the row stays PENDING, so submitting it again would be refused as existing; a sync tells whether Meta has it.
+    /// </summary>
+    public static ApiError MetaTemplateOutcomeUnknown(string name, string language) => Create(Status502BadGateway, ErrorCodes.MetaUnavailable,
+        $"WhatsApp (Meta) failed or did not answer, so whether it received template '{name}' ({language}) is unknown. It is kept here as PENDING: "
+        + "sync templates to learn whether Meta has it (one Meta does not list is marked DELETED and can then be submitted again).");
+
     /// <summary>The docs' text and hint, also for another business's message (it does not exist for the caller).</summary>
     public static ApiError MessageNotFound() => new(Status404NotFound, new ErrorBody
     {

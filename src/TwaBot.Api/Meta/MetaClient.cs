@@ -129,6 +129,18 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
         return new(null, MetaFailure.Unavailable("Meta answered 200 without the new template's id.") with { MayHaveBeenSent = true });
     }
 
+    /// <summary>
+    /// A 401 whose body is not Meta's error but whose <c>WWW-Authenticate</c> challenge is Meta's (<c>OAuth "Facebook Platform"
+    /// "invalid_token" …</c>) or OAuth 2's (<c>Bearer error="invalid_token"</c>): the token was refused, as code 190 says.
+    /// The header's own text is not kept (it is not ours to echo).
+    /// </summary>
+    private static MetaError? TokenChallenge(HttpResponseMessage response) =>
+        response.StatusCode == System.Net.HttpStatusCode.Unauthorized
+        && response.Headers.NonValidated.TryGetValues("WWW-Authenticate", out var challenges)
+        && challenges.Any(c => c.StartsWith("OAuth", StringComparison.OrdinalIgnoreCase) || c.StartsWith("Bearer", StringComparison.OrdinalIgnoreCase))
+            ? new MetaError(190, null, "Meta refused the access token (HTTP 401 with an OAuth challenge and no error body).", "OAuthException", null, null, 401)
+            : null;
+
     /// <summary>One page of <c>GET /{waba_id}/message_templates</c>; null when the answer is not that.</summary>
     private (IReadOnlyList<MetaTemplate> Templates, bool HasNext, string? After)? ReadTemplatePage(byte[] body, int status)
     {
@@ -201,16 +213,22 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
                 return (body, status, null);
             }
 
-            var error = MetaError.TryParse(body, status)?.WithoutSecrets(connection.AccessToken);
+            var error = (MetaError.TryParse(body, status) ?? TokenChallenge(response))?.WithoutSecrets(connection.AccessToken);
             var retryAfter = MetaResilience.RetryAfterOf(response);
+            if (error is { IsAuthorization: true })
+            {
+                // The operator's to act on: the business must connect WhatsApp again; without this line it is only a code.
+                LogTokenRefused(logger, connection.PhoneNumberId, error.Code, error.Subcode);
+            }
+
             if (status >= 500)
             {
                 // Not a refusal: Meta may have processed the call, and the log must not say it did not.
-                LogFailed(logger, status, error?.Code, error?.FbtraceId);
+                LogFailed(logger, status, error?.Code, error?.Subcode, error?.FbtraceId);
             }
             else
             {
-                LogRefused(logger, status, error?.Code, error?.FbtraceId);
+                LogRefused(logger, status, error?.Code, error?.Subcode, error?.FbtraceId);
             }
 
             var failure = status switch
@@ -235,10 +253,20 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
         }
         catch (HttpRequestException failed)
         {
-            LogUnreachable(logger, failed.HttpRequestError);
             var neverSent = failed.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
                 or HttpRequestError.SecureConnectionError;
-            return ([], 0, MetaFailure.Unavailable($"Meta could not be reached ({failed.HttpRequestError}).") with { MayHaveBeenSent = !neverSent });
+            if (neverSent)
+            {
+                LogUnreachable(logger, failed.HttpRequestError);
+                return ([], 0, MetaFailure.Unavailable($"Meta could not be reached ({failed.HttpRequestError})."));
+            }
+
+            // The request went out: Meta may have processed it, so "could not be reached" would be untrue.
+            LogAnswerLost(logger, failed.HttpRequestError);
+            var description = failed.HttpRequestError == HttpRequestError.ConfigurationLimitExceeded
+                ? $"Meta's answer was larger than {MetaClientExtensions.MaxAnswerBytes / (1024 * 1024)} MB, so it was not read."
+                : $"The connection to Meta broke before its answer was read ({failed.HttpRequestError}).";
+            return ([], 0, MetaFailure.Unavailable(description) with { MayHaveBeenSent = true });
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -247,11 +275,12 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta refused a call: HTTP {Status}, code {Code}, fbtrace {FbtraceId}")]
-    private static partial void LogRefused(ILogger logger, int status, int? code, string? fbtraceId);
+    // The subcode tells apart refusals that share a code (100/33: a number id Meta does not know or the token cannot reach).
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta refused a call: HTTP {Status}, code {Code}, subcode {Subcode}, fbtrace {FbtraceId}")]
+    private static partial void LogRefused(ILogger logger, int status, int? code, int? subcode, string? fbtraceId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta failed a call: HTTP {Status}, code {Code}, fbtrace {FbtraceId}; whether it processed the call is unknown")]
-    private static partial void LogFailed(ILogger logger, int status, int? code, string? fbtraceId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta failed a call: HTTP {Status}, code {Code}, subcode {Subcode}, fbtrace {FbtraceId}; whether it processed the call is unknown")]
+    private static partial void LogFailed(ILogger logger, int status, int? code, int? subcode, string? fbtraceId);
 
     // The caller hears "may still be delivered"; without this line an operator saw only the 502.
     [LoggerMessage(Level = LogLevel.Warning, Message = "Meta did not answer in time; whether it processed the call is unknown")]
@@ -259,6 +288,13 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Meta could not be reached: {Error}")]
     private static partial void LogUnreachable(ILogger logger, HttpRequestError error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta's answer was lost after the call was sent ({Error}); whether it processed the call is unknown")]
+    private static partial void LogAnswerLost(ILogger logger, HttpRequestError error);
+
+    [LoggerMessage(Level = LogLevel.Error,
+        Message = "Meta refused the access token of WhatsApp number {PhoneNumberId} (code {Code}, subcode {Subcode}): its business must connect WhatsApp again with a valid token")]
+    private static partial void LogTokenRefused(ILogger logger, string phoneNumberId, int code, int? subcode);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Meta answered HTTP {Status} with a body we could not read")]
     private static partial void LogUnreadableAnswer(ILogger logger, int status);

@@ -1,0 +1,309 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using System.Text.Json.Nodes;
+using TwaBot.Api.Tests.Infrastructure;
+using TwaBot.Api.Tests.Webhooks;
+
+namespace TwaBot.Api.Tests.Meta;
+
+/// <summary>
+/// A live-mode server in front of a scripted Meta: what a client sees (status, error, the message row,
+/// message-status, the log) for each kind of answer Meta, or something at its address, gives.
+/// </summary>
+public class LiveMetaAnswersTests
+{
+    private const string Token = "EAAGliveAnswersToken0123456789";
+    private const string PhoneNumberId = "106540352242922";
+
+    public static TheoryData<string, int, string, string> MetaRefusals => new()
+    {
+        // PRODUCT §5, as Meta sends each: the HTTP status Meta's table gives, its code in the body.
+        { """{"error":{"message":"(#131047) Re-engagement message","type":"OAuthException","code":131047,"error_data":{"details":"More than 24 hours"},"fbtrace_id":"A1"}}""", 400, "WINDOW_CLOSED", "failed" },
+        { """{"error":{"message":"(#132001) Template name does not exist in the translation","type":"OAuthException","code":132001,"fbtrace_id":"A1"}}""", 404, "TEMPLATE_NOT_FOUND", "failed" },
+        { """{"error":{"message":"(#132000) Number of parameters does not match","type":"OAuthException","code":132000,"error_data":{"details":"body: localizable_params (1) != 2"},"fbtrace_id":"A1"}}""", 400, "TEMPLATE_PARAMS_INVALID", "failed" },
+        { """{"error":{"message":"(#131026) Message undeliverable","type":"OAuthException","code":131026,"fbtrace_id":"A1"}}""", 400, "RECIPIENT_UNDELIVERABLE", "failed" },
+        { """{"error":{"message":"Error validating access token: Session has expired","type":"OAuthException","code":190,"error_subcode":463,"fbtrace_id":"A1"}}""", 401, "WHATSAPP_NOT_CONNECTED", "failed" },
+        { """{"error":{"message":"(#131056) (Business Account, Consumer Account) pair rate limit hit","type":"OAuthException","code":131056,"error_subcode":2494055,"fbtrace_id":"A1"}}""", 400, "PAIR_RATE_LIMITED", "failed" },
+        { """{"error":{"message":"Invalid parameter","type":"OAuthException","code":100,"error_subcode":2494010,"error_data":{"details":"Parameter 'to' is not valid"},"fbtrace_id":"A1"}}""", 400, "META_REJECTED", "failed" },
+        { """{"error":{"message":"(#131000) Something went wrong","type":"OAuthException","code":131000,"fbtrace_id":"A1"}}""", 500, "META_UNAVAILABLE", "pending" },
+        { "<html><body>502 Bad Gateway</body></html>", 502, "META_UNAVAILABLE", "pending" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MetaRefusals))]
+    public async Task EachOfMetasAnswersReachesTheClientAndTheRowAsTheTableSays(string answer, int metaStatus, string errorCode, string row)
+    {
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(FakeMetaUpstream.Json(metaStatus, answer));
+
+        var response = await live.SendTemplateAsync();
+
+        Assert.Equal(errorCode, (await response.ReadJsonAsync(response.StatusCode)).GetProperty("error_code").GetString());
+        Assert.Equal(row, (await live.LastMessageAsync()).ApiStatus);
+        Assert.Single(live.Meta.Calls);
+        Assert.DoesNotContain(Token, live.Server.Logs.AllText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MetasSubcodeIsLoggedBesideItsCode()
+    {
+        // 100 alone is any invalid parameter; with subcode 33 it is a number id Meta does not know (or the token cannot reach).
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(FakeMetaUpstream.Error(400, 100, "Unsupported post request", subcode: 33));
+
+        await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "META_REJECTED");
+
+        Assert.Contains("Meta refused a call: HTTP 400, code 100, subcode 33", live.Server.Logs.AllText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A401WithOnlyMetasTokenChallengeIsATokenThatNoLongerWorks()
+    {
+        // Meta's challenge header without its error body: "try again shortly" would never succeed.
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(TokenChallengeOnly);
+
+        var response = await live.SendTemplateAsync();
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        var message = await live.LastMessageAsync();
+        Assert.Equal(("failed", 190), (message.ApiStatus, message.FailureCode));
+        Assert.Single(live.Meta.Calls);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ATokenMetaRefusesIsLoggedForTheOperatorByItsNumber(bool challengeOnly)
+    {
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(challengeOnly ? TokenChallengeOnly : FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463));
+
+        await live.SendTemplateAsync();
+
+        var line = Assert.Single(live.Server.Logs.Events, e => e.MessageTemplate.Text.StartsWith("Meta refused the access token", StringComparison.Ordinal));
+        Assert.Equal(Serilog.Events.LogEventLevel.Error, line.Level);
+        Assert.Contains(PhoneNumberId, line.RenderMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.DoesNotContain(Token, live.Server.Logs.AllText(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("reset", "The connection to Meta broke before its answer was read")]
+    [InlineData("huge", "Meta's answer was larger than 4 MB")]
+    public async Task AnAnswerLostAfterTheSendWentOutIsNotCalledUnreachable(string answer, string reason)
+    {
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(answer == "reset"
+            ? context => { context.Abort(); return Task.CompletedTask; }
+            : FakeMetaUpstream.Json(200, "{\"x\":\"" + new string('a', 5 * 1024 * 1024) + "\"}"));
+
+        var response = await live.SendTemplateAsync();
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+        var status = await (await live.Client.GetAsync($"/api/v1/message-status/{json.GetProperty("message_id").GetString()}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal("pending", status.GetProperty("api_status").GetString());
+        var failureReason = status.GetProperty("failure_reason").GetString();
+        Assert.StartsWith(reason, failureReason, StringComparison.Ordinal);
+        Assert.DoesNotContain("could not be reached", failureReason, StringComparison.Ordinal);
+        Assert.Single(live.Meta.Calls); // never sent twice
+    }
+
+    [Fact]
+    public async Task ASendMetaAnswersTooLateIsSentOnceAndSettledByItsStatusReport()
+    {
+        await using var live = await LiveMeta.StartAsync(attemptTimeoutSeconds: 0.5);
+        live.Meta.Reply(FakeMetaUpstream.Json(200, """{"messages":[{"id":"wamid.late"}]}""", delay: TimeSpan.FromSeconds(2)));
+
+        var response = await live.SendTemplateAsync();
+
+        var messageId = (await response.AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE")).GetProperty("message_id").GetString();
+        Assert.Equal("twb:1", messageId);
+        Assert.Single(live.Meta.Calls);
+        await live.MetaReportsAsync(MetaPayloads.Status("wamid.late", "sent", live.Server.Clock.GetUtcNow(), callbackData: messageId));
+        var status = await (await live.Client.GetAsync($"/api/v1/message-status/{messageId}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(("success", "sent", "wamid.late"),
+            (status.GetProperty("api_status").GetString(), status.GetProperty("delivery_status").GetString(), status.GetProperty("message_id").GetString()));
+    }
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(200)] // an answer without the new template's id
+    public async Task ATemplateSubmissionMetaMayHaveReceivedStaysPendingAndTheAnswerSaysToSync(int metaStatus)
+    {
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(metaStatus == 200 ? FakeMetaUpstream.Json(200, """{"success":true}""") : FakeMetaUpstream.Error(500, 1, "An unknown error occurred"));
+        var template = new { name = "order_update", language = "en_US", category = "UTILITY", body = "Hi {{1}}" };
+
+        var first = await live.Admin.PostAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/templates", template);
+
+        var error = (await first.AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE")).GetProperty("error").GetString()!;
+        Assert.Contains("PENDING", error, StringComparison.Ordinal);
+        Assert.Contains("sync templates", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("nothing was changed", error, StringComparison.Ordinal);
+        var stored = await live.TemplateStatusAsync("order_update");
+        Assert.Equal("PENDING", stored);
+        // As the answer says: the same submission is refused until a sync settles it.
+        await (await live.Admin.PostAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/templates", template))
+            .AssertErrorAsync(HttpStatusCode.Conflict, "CONFLICT");
+    }
+
+    [Fact]
+    public async Task EachSendGoesToTheConfiguredVersionWithItsBusinesssOwnTokenInMetasShape()
+    {
+        await using var live = await LiveMeta.StartAsync(graphVersion: "v24.0");
+        await live.CustomerWritesAsync("919876543210"); // opens the window for free-form messages
+        var other = await live.Server.CreateBusinessAsync(name: "Other Stores");
+        (await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{other}/whatsapp",
+            new { phone_number_id = "106540352249999", waba_id = "102290129349999", access_token = "EAAGotherBusinessToken987" })).EnsureSuccessStatusCode();
+        live.Meta.Reply(FakeMetaUpstream.Json(200, """{"data":[{"name":"otp_verification","language":"en","status":"APPROVED","category":"AUTHENTICATION","id":"222","components":[{"type":"BODY","text":"{{1}} is your verification code."}]}]}"""));
+        (await live.Admin.PostAsync($"/admin/v1/businesses/{other}/templates/sync", null)).EnsureSuccessStatusCode();
+        using var otherClient = live.Server.CreateApiClient((await live.Server.CreateApiKeyAsync(other)).Key);
+        live.Meta.Calls.Clear();
+
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+        (await live.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "+919876543210", message = "Hello" })).EnsureSuccessStatusCode();
+        (await live.Client.PostAsJsonAsync("/api/v1/send-media",
+            new { phone = "+919876543210", media_type = "document", media_url = "https://cdn.example/i.pdf", caption = "Invoice", filename = "i.pdf" })).EnsureSuccessStatusCode();
+        (await otherClient.PostAsJsonAsync("/api/v1/send-otp", new { phone = "+919876543210", template_name = "otp_verification", otp = "482913" })).EnsureSuccessStatusCode();
+
+        var calls = live.Meta.Calls.ToArray();
+        Assert.Equal(4, calls.Length);
+        Assert.All(calls[..3], c => Assert.Equal(($"/v24.0/{PhoneNumberId}/messages", "Bearer " + Token), (c.PathAndQuery, c.Authorization)));
+        Assert.Equal(("/v24.0/106540352249999/messages", "Bearer EAAGotherBusinessToken987"), (calls[3].PathAndQuery, calls[3].Authorization));
+        string[] expected =
+        [
+            """{"messaging_product":"whatsapp","recipient_type":"individual","to":"919876543210","biz_opaque_callback_data":"twb:1","type":"template","template":{"name":"order_confirmation","language":{"code":"en"},"components":[{"type":"body","parameters":[{"type":"text","text":"Rahul"},{"type":"text","text":"#1"}]}]}}""",
+            """{"messaging_product":"whatsapp","recipient_type":"individual","to":"919876543210","biz_opaque_callback_data":"twb:2","type":"text","text":{"preview_url":false,"body":"Hello"}}""",
+            """{"messaging_product":"whatsapp","recipient_type":"individual","to":"919876543210","biz_opaque_callback_data":"twb:3","type":"document","document":{"link":"https://cdn.example/i.pdf","caption":"Invoice","filename":"i.pdf"}}""",
+            """{"messaging_product":"whatsapp","recipient_type":"individual","to":"919876543210","biz_opaque_callback_data":"twb:4","type":"template","template":{"name":"otp_verification","language":{"code":"en"},"components":[{"type":"body","parameters":[{"type":"text","text":"482913"}]},{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"482913"}]}]}}""",
+        ];
+        Assert.Equal(expected, calls.Select(c => c.Body));
+    }
+
+    [Fact]
+    public async Task ASyncReadsEveryPageByItsCursorOrChangesNothing()
+    {
+        await using var live = await LiveMeta.StartAsync();
+        var firstPage = FakeMetaUpstream.Json(200, """
+            {"data":[{"name":"promo","language":"en","status":"APPROVED","category":"MARKETING","id":"333","components":[{"type":"BODY","text":"Sale"}]}],
+             "paging":{"cursors":{"before":"QVFI1","after":"QVFI2"},"next":"https://graph.facebook.com/v23.0/102290129340398/message_templates?after=QVFI2"}}
+            """);
+        live.Meta.Reply(firstPage, FakeMetaUpstream.Json(503, "<html>Service Unavailable</html>"));
+
+        var broken = await live.Admin.PostAsync($"/admin/v1/businesses/{live.BusinessId}/templates/sync", null);
+
+        await broken.AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+        Assert.Equal("APPROVED", await live.TemplateStatusAsync("order_confirmation")); // not taken as deleted
+        live.Meta.Calls.Clear();
+        live.Meta.Reply(firstPage, FakeMetaUpstream.Json(200, """
+            {"data":[{"name":"order_confirmation","language":"en","status":"APPROVED","category":"UTILITY","id":"111",
+              "components":[{"type":"BODY","text":"Hi {{1}}, your order {{2}} is confirmed."}]}],
+             "paging":{"cursors":{"before":"QVFI3","after":"QVFI4"}}}
+            """));
+
+        var synced = await (await live.Admin.PostAsync($"/admin/v1/businesses/{live.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal((2, 1, 0), (synced.GetProperty("total").GetInt32(), synced.GetProperty("created").GetInt32(), synced.GetProperty("removed").GetInt32()));
+        Assert.EndsWith("&after=QVFI2", live.Meta.Calls.Last().PathAndQuery, StringComparison.Ordinal);
+        Assert.All(live.Meta.Calls, c => Assert.Equal("Bearer " + Token, c.Authorization));
+    }
+
+    private static readonly Func<HttpContext, Task> TokenChallengeOnly = context =>
+    {
+        context.Response.StatusCode = 401;
+        context.Response.Headers.WWWAuthenticate = "OAuth \"Facebook Platform\" \"invalid_token\" \"Error validating access token: Session has expired\"";
+        return Task.CompletedTask;
+    };
+
+    /// <summary>A live-mode server whose Meta is a <see cref="FakeMetaUpstream"/>, with a business connected and its templates synced.</summary>
+    private sealed class LiveMeta : IAsyncDisposable
+    {
+        private const string Templates = """
+            {"data":[{"name":"order_confirmation","language":"en","status":"APPROVED","category":"UTILITY","id":"111",
+              "components":[{"type":"BODY","text":"Hi {{1}}, your order {{2}} is confirmed."}]}],
+             "paging":{"cursors":{"before":"MAZDZD","after":"MjQZD"}}}
+            """;
+
+        private LiveMeta(FakeMetaUpstream meta, TwaBotApiFactory server, HttpClient admin)
+        {
+            Meta = meta;
+            Server = server;
+            Admin = admin;
+        }
+
+        public FakeMetaUpstream Meta { get; }
+
+        public TwaBotApiFactory Server { get; }
+
+        public HttpClient Admin { get; }
+
+        public HttpClient Client { get; private set; } = null!;
+
+        public long BusinessId { get; private set; }
+
+        public static async Task<LiveMeta> StartAsync(string graphVersion = "v23.0", double attemptTimeoutSeconds = 8)
+        {
+            var meta = await FakeMetaUpstream.StartAsync();
+            var settings = LiveMode.Settings();
+            settings["TwaBot:Meta:GraphBaseUrl"] = meta.GraphBaseUrl.ToString();
+            settings["TwaBot:Meta:GraphVersion"] = graphVersion;
+            settings["TwaBot:Meta:Resilience:AttemptTimeoutSeconds"] = attemptTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var server = new TwaBotApiFactory(settings, environment: "Production");
+            server.UseKestrel(0); // the Meta client then calls the fake over a real socket
+            server.StartServer();
+            var live = new LiveMeta(meta, server, server.CreateAdminClient());
+            live.BusinessId = await server.CreateBusinessAsync();
+            (await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
+                new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = Token })).EnsureSuccessStatusCode();
+            meta.Reply(FakeMetaUpstream.Json(200, Templates));
+            (await live.Admin.PostAsync($"/admin/v1/businesses/{live.BusinessId}/templates/sync", null)).EnsureSuccessStatusCode();
+            live.Client = server.CreateApiClient((await server.CreateApiKeyAsync(live.BusinessId)).Key);
+            meta.Calls.Clear();
+            return live;
+        }
+
+        public Task<HttpResponseMessage> SendTemplateAsync() => Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "+919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "#1" } });
+
+        /// <summary>The customer writes to the business (Meta's signed inbound webhook), opening its 24-hour window.</summary>
+        public async Task CustomerWritesAsync(string from)
+        {
+            (await Server.PostWebhookAsync(Delivery(MetaPayloads.Text("wamid.inbound" + from, from, "Hi", Server.Clock.GetUtcNow())))).EnsureSuccessStatusCode();
+            await Server.ApplyWebhooksAsync();
+        }
+
+        /// <summary>A status report, as Meta delivers it (signed), applied.</summary>
+        public async Task MetaReportsAsync(JsonObject status)
+        {
+            (await Server.PostWebhookAsync(Delivery(status))).EnsureSuccessStatusCode();
+            await Server.ApplyWebhooksAsync();
+        }
+
+        private static JsonObject Delivery(JsonObject item) => MetaPayloads.Delivery(MetaPayloads.Entry(MetaPayloads.MessagesChange(PhoneNumberId,
+            statuses: item.ContainsKey("status") ? new JsonArray(item) : null, messages: item.ContainsKey("status") ? null : new JsonArray(item))));
+
+        public async Task<TwaBot.Api.Messages.Message> LastMessageAsync()
+        {
+            TwaBot.Api.Messages.Message? message = null;
+            await Server.WithDbAsync(async db => message = await db.Messages.AsNoTracking().OrderByDescending(m => m.Id).FirstAsync());
+            return message!;
+        }
+
+        public async Task<string> TemplateStatusAsync(string name)
+        {
+            var status = "";
+            await Server.WithDbAsync(async db => status = (await db.Templates.AsNoTracking().SingleAsync(t => t.BusinessId == BusinessId && t.Name == name)).Status);
+            return status;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Client?.Dispose();
+            Admin.Dispose();
+            await Server.DisposeAsync();
+            await Meta.DisposeAsync();
+        }
+    }
+}

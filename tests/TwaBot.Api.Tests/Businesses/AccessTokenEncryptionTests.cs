@@ -26,11 +26,7 @@ public class AccessTokenEncryptionTests
     {
         await using var meta = await FakeMetaUpstream.StartAsync();
         meta.Reply(FakeMetaUpstream.Json(200, """{"data":[]}"""));
-        var settings = LiveMode.Settings();
-        settings["TwaBot:Meta:GraphBaseUrl"] = meta.GraphBaseUrl.ToString();
-        await using var live = new TwaBotApiFactory(settings, environment: "Production");
-        live.UseKestrel(0); // the Meta client then calls the fake over a real socket
-        live.StartServer();
+        await using var live = LiveMode.Against(meta);
         var businessId = await live.CreateBusinessAsync();
         using var admin = live.CreateAdminClient();
         (await admin.PutAsJsonAsync($"/admin/v1/businesses/{businessId}/whatsapp",

@@ -51,12 +51,7 @@ public class ConfiguredSettingsTests
     {
         await using var meta = await FakeMetaUpstream.StartAsync();
         meta.Reply(FakeMetaUpstream.Json(200, """{"data":[]}"""));
-        var settings = LiveMode.Settings();
-        settings["TwaBot:Meta:GraphBaseUrl"] = meta.GraphBaseUrl.ToString();
-        settings["TwaBot:Meta:GraphVersion"] = "v21.0";
-        await using var live = new TwaBotApiFactory(settings, environment: "Production");
-        live.UseKestrel(0); // the Meta client then calls the fake over a real socket
-        live.StartServer();
+        await using var live = LiveMode.Against(meta, new Dictionary<string, string?> { ["TwaBot:Meta:GraphVersion"] = "v21.0" });
         var businessId = await live.CreateBusinessAsync();
         using var admin = live.CreateAdminClient();
         (await admin.PutAsJsonAsync($"/admin/v1/businesses/{businessId}/whatsapp",

@@ -11,4 +11,23 @@ public static class LiveMode
     };
 
     public static TwaBotApiFactory Factory() => new(Settings(), environment: "Production");
+
+    /// <summary>
+    /// A started live-mode server whose Graph API is <paramref name="meta"/>, with <paramref name="settings"/> over the
+    /// live ones. It runs on Kestrel: the Meta client then calls the fake over a real socket.
+    /// </summary>
+    public static TwaBotApiFactory Against(Meta.FakeMetaUpstream meta, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var all = Settings();
+        foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[name] = value;
+        }
+
+        all["TwaBot:Meta:GraphBaseUrl"] = meta.GraphBaseUrl.ToString();
+        var live = new TwaBotApiFactory(all, environment: "Production");
+        live.UseKestrel(0);
+        live.StartServer();
+        return live;
+    }
 }

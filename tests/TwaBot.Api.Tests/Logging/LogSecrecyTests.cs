@@ -96,16 +96,7 @@ public class LogSecrecyTests : IAsyncLifetime
         await using var meta = await Meta.FakeMetaUpstream.StartAsync();
         meta.Reply(Meta.FakeMetaUpstream.Json(400, "{\"error\":{\"message\":\"Invalid OAuth access token " + token + "\",\"type\":\""
             + token + "\",\"code\":190,\"error_data\":{\"details\":\"token " + token + "\"},\"fbtrace_id\":\"" + token + "\"}}"));
-        var settings = LiveMode.Settings();
-        foreach (var (name, value) in Verbose)
-        {
-            settings[name] = value;
-        }
-
-        settings["TwaBot:Meta:GraphBaseUrl"] = meta.GraphBaseUrl.ToString();
-        await using var live = new TwaBotApiFactory(settings, environment: "Production");
-        live.UseKestrel(0); // the Meta client then calls the fake over a real socket, not the in-memory server
-        live.StartServer();
+        await using var live = LiveMode.Against(meta, Verbose);
         var businessId = await live.CreateBusinessAsync();
         using var admin = live.CreateAdminClient();
         (await admin.PutAsJsonAsync($"/admin/v1/businesses/{businessId}/whatsapp",

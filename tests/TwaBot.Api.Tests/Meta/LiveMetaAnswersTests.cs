@@ -246,13 +246,11 @@ public class LiveMetaAnswersTests
         public static async Task<LiveMeta> StartAsync(string graphVersion = "v23.0", double attemptTimeoutSeconds = 8)
         {
             var meta = await FakeMetaUpstream.StartAsync();
-            var settings = LiveMode.Settings();
-            settings["TwaBot:Meta:GraphBaseUrl"] = meta.GraphBaseUrl.ToString();
-            settings["TwaBot:Meta:GraphVersion"] = graphVersion;
-            settings["TwaBot:Meta:Resilience:AttemptTimeoutSeconds"] = attemptTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var server = new TwaBotApiFactory(settings, environment: "Production");
-            server.UseKestrel(0); // the Meta client then calls the fake over a real socket
-            server.StartServer();
+            var server = LiveMode.Against(meta, new Dictionary<string, string?>
+            {
+                ["TwaBot:Meta:GraphVersion"] = graphVersion,
+                ["TwaBot:Meta:Resilience:AttemptTimeoutSeconds"] = attemptTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
             var live = new LiveMeta(meta, server, server.CreateAdminClient());
             live.BusinessId = await server.CreateBusinessAsync();
             (await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",

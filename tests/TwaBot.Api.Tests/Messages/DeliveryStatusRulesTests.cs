@@ -137,4 +137,15 @@ public class DeliveryStatusRulesTests
     {
         Assert.Equal(optOut, OptOutKeywords.IsOptOut("STOP" + new string(' ', padding)));
     }
+
+    [Fact]
+    public void TextThatIsNotValidUnicodeIsNoKeyword()
+    {
+        // Built here, not in InlineData: a lone surrogate does not survive the trip through a theory's serialized data.
+        var loneSurrogate = new string([(char)0xD800]);
+
+        Assert.False(OptOutKeywords.IsOptOut(loneSurrogate + "STOP"));
+        Assert.False(OptOutKeywords.IsOptIn("START" + loneSurrogate));
+        Assert.False(OptOutKeywords.IsMarketingStop(loneSurrogate));
+    }
 }

@@ -121,6 +121,26 @@ public class MarketingOptOutTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ARefusalWithoutARecipientIdStopsOnlyTheNumberOfTheRefusedMessage()
+    {
+        // The business's earlier message to another customer is not the one Meta refused: that customer still gets sales.
+        var (tenant, phoneNumberId) = await TenantWithMarketingTemplateAsync();
+        const string other = "919811112222";
+        Task<HttpResponseMessage> SaleToOtherAsync() => tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = other, template_name = "spring_sale", body_params = new[] { "Asha" } });
+        await (await SaleToOtherAsync()).ReadJsonAsync(HttpStatusCode.OK);
+        var sent = await (await SendSaleAsync(tenant)).ReadJsonAsync(HttpStatusCode.OK);
+        var refusal = Status(sent.GetProperty("message_id").GetString()!, "failed", factory.Clock.GetUtcNow(), errorCode: 131050, errorTitle: "User has stopped marketing messages");
+        refusal.Remove("recipient_id");
+
+        (await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [refusal]))))).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+
+        await AssertStoppedMarketingAsync(await SendSaleAsync(tenant));
+        await (await SaleToOtherAsync()).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task ABrazilianNumberWithItsNinthDigitIsStoppedUnderTheWaIdMetaGaveIt()
     {
         // The emulator, like Meta for many Brazilian mobiles, answers a wa_id without the ninth digit; its 131050 names that wa_id.

@@ -71,6 +71,23 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task AWaIdAnotherBusinessLearnedLiftsNoOptOutHere()
+    {
+        // Which wa_id Meta gave a number is learned per business, from its own sends (tenant data): another business's
+        // send to the number tells this one nothing, so a START from the wa_id leaves the number this business opted out.
+        var other = await factory.CreateSendingTenantAsync();
+        (await SendTemplateAsync(other, Dialled)).EnsureSuccessStatusCode();
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions",
+            new { phone = Dialled, state = "opted_out" })).EnsureSuccessStatusCode();
+
+        await factory.CustomerWritesAsync(tenant.BusinessId, WaId, "START");
+
+        await (await SendTemplateAsync(tenant, Dialled)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+    }
+
+    [Fact]
     public async Task AStartFromOneCustomerLeavesAnotherBrazilianNumbersOptOut()
     {
         // Two Brazilian mobiles, each with its own wa_id: the START of one must not lift the other's opt-out.

@@ -255,11 +255,42 @@ public class TemplateButtonsTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         { """{"buttons":[{"type":"COPY_CODE","text":"Copy","example":"SAVE10"}]}""", "buttons[0].text", "WhatsApp writes the label" },
         { """{"buttons":[{"type":"COPY_CODE"}]}""", "buttons[0].example", "required for COPY_CODE" },
         { """{"buttons":[{"type":"COPY_CODE","example":"SAVE-10"}]}""", "buttons[0].example", "letters and digits" },
+        { """{"buttons":[{"type":"COPY_CODE","example":" "}]}""", "buttons[0].example", "required for COPY_CODE" },
+        { """{"buttons":[{"type":"COPY_CODE","example":"SAVE10SAVE10SAVE"}]}""", "buttons[0].example", "at most 15 letters and digits" },
         { """{"buttons":[{"type":"COPY_CODE","example":"A1"},{"type":"COPY_CODE","example":"B2"}]}""", "buttons[1].type", "at most 1 COPY_CODE" },
         { """{"buttons":[{"type":"QUICK_REPLY","text":"A"},{"type":"URL","text":"Go","url":"https://a.example"},{"type":"QUICK_REPLY","text":"B"}]}""", "buttons[2].type", "must each be together" },
         { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example"},{"type":"QUICK_REPLY","text":"A"},{"type":"PHONE_NUMBER","text":"Call","phone_number":"+919876543210"}]}""", "buttons[2].type", "must each be together" },
         { "{\"buttons\":[" + string.Join(",", Enumerable.Repeat("""{"type":"QUICK_REPLY","text":"Yes"}""", 11)) + "]}", "buttons", "at most 10 buttons" },
+        { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example/my order/{{1}}"}]}""", "buttons[0].url", "without spaces" },
+        { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example/x}}/{{1}}"}]}""", "buttons[0].url", "may end in {{1}}" },
+        { """{"buttons":[{"type":"PHONE_NUMBER","text":"Call","phone_number":"+"}]}""", "buttons[0].phone_number", "digits only" },
+        { """{"buttons":[{"type":"PHONE_NUMBER","text":"Call","phone_number":"+12345678901234567890"}]}""", "buttons[0].phone_number", "digits only" }, // 21 characters
+        { """{"buttons":[{"type":"PHONE_NUMBER","text":"Call","phone_number":"+919876543210","example":"x"}]}""", "buttons[0].example", "only for URL and COPY_CODE" },
     };
+
+    /// <summary>Buttons at the edges of Meta's rules, which it takes.</summary>
+    public static TheoryData<string, string[]> ButtonsAtTheLimits => new()
+    {
+        { "[" + string.Join(",", Enumerable.Repeat("""{"type":"QUICK_REPLY","text":"Yes"}""", 10)) + "]", Enumerable.Repeat("none", 10).ToArray() },
+        { """[{"type":"URL","text":"Shop","url":"http://shop.example"},{"type":"URL","text":"Track","url":"https://shop.example/t/{{1}}"}]""", ["none", "url_suffix"] },
+        { """[{"type":"PHONE_NUMBER","text":"Call","phone_number":"+1234567890123456789"}]""", ["none"] }, // 20 characters
+        { """[{"type":"COPY_CODE","example":"SAVE10SAVE10SAV"}]""", ["coupon_code"] }, // 15 characters
+    };
+
+    [Theory]
+    [MemberData(nameof(ButtonsAtTheLimits))]
+    public async Task ButtonsAtTheEdgesOfMetasRulesAreTaken(string buttons, string[] takes)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var request = JsonSerializer.SerializeToNode(new { name = "edge_buttons", language = "en", category = "MARKETING", body = "Hi" })!.AsObject();
+        request["buttons"] = JsonNode.Parse(buttons);
+
+        var created = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
+            new StringContent(request.ToJsonString(), System.Text.Encoding.UTF8, "application/json"))).ReadJsonAsync(HttpStatusCode.Created);
+
+        Assert.Equal(takes, created.GetProperty("template").GetProperty("buttons").EnumerateArray().Select(b => b.GetString()));
+    }
 
     [Theory]
     [MemberData(nameof(BadButtons))]

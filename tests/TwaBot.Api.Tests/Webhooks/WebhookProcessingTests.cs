@@ -446,6 +446,24 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         Assert.Equal(SuppressionStates.Blocked, await SuppressionStateAsync(businessId, "919800001111"));
     }
 
+    [Theory]
+    [InlineData(SuppressionStates.Blocked, SuppressionStates.Blocked)]             // a STOP never softens a block
+    [InlineData(SuppressionStates.Undeliverable, SuppressionStates.OptedOut)]      // the customer's own word is recorded
+    public async Task AStopOnANumberAlreadySuppressedKeepsABlockAndOtherwiseRecordsTheOptOut(string before, string after)
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var customer = $"9198{Random.Shared.Next(10_000_000, 99_999_999)}";
+        await factory.WithDbAsync(async db =>
+        {
+            db.Suppressions.Add(new Suppression { BusinessId = businessId, Phone = customer, State = before, Reason = "Set by the operator" });
+            await db.SaveChangesAsync();
+        });
+
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.stop-{Guid.NewGuid():N}", customer, "STOP", T0));
+
+        Assert.Equal(after, await SuppressionStateAsync(businessId, customer));
+    }
+
     [Fact]
     public async Task MetasMarketingOptOutIsRecordedAndResumeClearsIt()
     {
@@ -494,6 +512,27 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         var moved = await ContactAsync(businessId, current);
         Assert.Equal(T0.AddHours(1).UtcDateTime, moved?.MarketingOptOutAt);
         Assert.Null(moved?.LastInboundAt); // a notice, not the customer writing
+    }
+
+    [Theory]
+    [InlineData(true, false)]  // a STOP only: the new number is opted out, its marketing left alone
+    [InlineData(false, true)]  // Meta's marketing stop only: marketing stopped, the new number not opted out of everything
+    [InlineData(false, false)] // nothing to carry
+    public async Task AChangedNumberCarriesOnlyTheOptOutsTheCustomerGave(bool stopped, bool stoppedMarketing)
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var (former, current) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}");
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.hello-{Guid.NewGuid():N}", former, stopped ? "STOP" : "Hello", T0));
+        if (stoppedMarketing)
+        {
+            await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, former, "stop", T0))));
+        }
+
+        await DeliverMessagesAsync(phoneNumberId, SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
+            new JsonObject { ["body"] = "changed", ["wa_id"] = current, ["type"] = "user_changed_number" }, T0.AddHours(1)));
+
+        Assert.Equal(stopped ? SuppressionStates.OptedOut : null, await SuppressionStateAsync(businessId, current));
+        Assert.Equal(stoppedMarketing ? T0.AddHours(1).UtcDateTime : null, (await ContactAsync(businessId, current))?.MarketingOptOutAt);
     }
 
     [Theory]

@@ -19,6 +19,8 @@ internal sealed class SecurityRequirementFilter : IOperationFilter
             : null;
         if (scheme is null)
         {
+            // Said outright (an empty list), so that no key reads as meant: Meta's webhooks carry its token or signature instead.
+            operation.Security = [];
             return;
         }
 
@@ -95,13 +97,22 @@ internal sealed class IdempotencyKeyFilter : IOperationFilter
     }
 }
 
-/// <summary>Describes bodies that endpoints read themselves (<see cref="OpenApiRequestBodyType"/>).</summary>
+/// <summary>
+/// Describes bodies that endpoints read themselves (<see cref="OpenApiRequestBodyType"/>), and marks every body
+/// required: a handler whose body parameter is nullable (which ASP.NET documents as optional) takes a missing body
+/// only to refuse it in the envelope (MissingBody), and generated clients would otherwise let callers leave it out.
+/// </summary>
 internal sealed class RequestBodyFilter : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
         if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<OpenApiRequestBodyType>().LastOrDefault() is not { } body)
         {
+            if (operation.RequestBody is OpenApiRequestBody inferred)
+            {
+                inferred.Required = true;
+            }
+
             return;
         }
 

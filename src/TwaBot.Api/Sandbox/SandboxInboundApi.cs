@@ -31,7 +31,8 @@ public static class SandboxInboundApi
     }
 
     private static async Task<Results<Ok<InboundResponse>, ApiError>> Deliver(
-        InboundRequest? request, TwaBotDbContext db, SandboxWebhookSender webhooks, TimeProvider time, CancellationToken cancellationToken)
+        InboundRequest? request, TwaBotDbContext db, SandboxWebhookSender webhooks, Webhooks.WebhookProcessor processor, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         if (request is null)
         {
@@ -80,6 +81,13 @@ public static class SandboxInboundApi
         var at = request.Timestamp is { } seconds ? DateTimeOffset.FromUnixTimeSeconds(seconds) : time.GetUtcNow();
         var (wamid, delivered) = await webhooks.DeliverInboundAsync(
             connection.WabaId, connection.PhoneNumberId, connection.DisplayPhoneNumber ?? Businesses.WhatsAppConnection.SandboxDisplayPhoneNumber, from, request.Name, request.Text, at);
+        if (delivered)
+        {
+            // The receiver only stores the delivery; applying it now means that a send made after this answer finds the
+            // 24-hour window open (or the STOP in force), as a client that just made a customer write expects.
+            await processor.ProcessPendingAsync(cancellationToken);
+        }
+
         return TypedResults.Ok(new InboundResponse(wamid, delivered));
     }
 }
@@ -93,4 +101,7 @@ public sealed record InboundRequest(
     [property: Description("The customer's profile name (default Sandbox Customer).")] string? Name,
     [property: Description("When the customer wrote, in Unix seconds (default now): an old one closes the 24-hour window.")] long? Timestamp);
 
-public sealed record InboundResponse(string Wamid, bool Delivered) : SuccessResponse;
+public sealed record InboundResponse(
+    [property: Description("The customer message's id.")] string Wamid,
+    [property: Description("true: the webhook was acknowledged and applied, so a send made now finds the window open (or the STOP in force).")] bool Delivered)
+    : SuccessResponse;

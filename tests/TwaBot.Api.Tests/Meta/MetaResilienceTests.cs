@@ -327,4 +327,101 @@ public class MetaResilienceTests
         Assert.IsType<MetaSendResult.Failed>(result);
         Assert.Single(meta.Calls);
     }
+
+    [Fact]
+    public async Task AnHttp400WithoutMetasErrorIsAnsweredOnce()
+    {
+        // Not Meta's throughput refusal (a proxy's page, say): only a 429 without Meta's code is retried.
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(400, "Bad Request"), FakeMetaUpstream.Accepted());
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        Assert.IsType<MetaSendResult.Failed>(result);
+        Assert.Single(meta.Calls);
+    }
+
+    [Fact]
+    public async Task ARetryIsNotMadeWhenItsAttemptCouldOutlastTheTotalTimeout()
+    {
+        // The wait (1 s) fits in the total (2 s), but not with the next attempt's own timeout (1.5 s): that attempt,
+        // slow here, would end in the total timeout as "no answer, may have been sent", although Meta refused.
+        await using var meta = await FakeMetaUpstream.StartAsync(o => (o.TotalTimeoutSeconds, o.AttemptTimeoutSeconds) = (2, 1.5));
+        meta.Reply(
+            FakeMetaUpstream.Json(400, """{"error":{"message":"slow down","code":130429}}""", retryAfter: "1"),
+            FakeMetaUpstream.Json(400, """{"error":{"message":"slow down","code":130429}}""", delay: TimeSpan.FromSeconds(1.2)));
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.Equal(MetaFailureKind.Rejected, failure.Kind);
+        Assert.False(failure.MayHaveBeenSent);
+        Assert.Single(meta.Calls);
+    }
+
+    [Fact]
+    public async Task ARetryAfterGivenAsADateIsRead()
+    {
+        // HTTP allows Retry-After as a date too; a date far off is answered at once, carrying the wait.
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        var date = DateTimeOffset.UtcNow.AddMinutes(2).ToString("R", CultureInfo.InvariantCulture);
+        meta.Reply(FakeMetaUpstream.Json(429, """{"error":{"message":"slow down","code":130429}}""", retryAfter: date), FakeMetaUpstream.Accepted());
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.True(failure.IsThrottling);
+        Assert.InRange(failure.RetryAfter ?? TimeSpan.Zero, TimeSpan.FromSeconds(100), TimeSpan.FromSeconds(120));
+        Assert.Single(meta.Calls);
+    }
+
+    [Fact]
+    public async Task ConnectionFailuresOpenTheBreakerToo()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync(o => o.BreakerMinimumThroughput = 5, listen: false);
+        for (var i = 0; i < 2; i++)
+        {
+            await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+        }
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        Assert.Equal(MetaFailureKind.CircuitOpen, Assert.IsType<MetaSendResult.Failed>(result).Failure.Kind);
+        Assert.Equal(5, meta.Attempts); // three for the first call, two for the second before the breaker opened
+    }
+
+    [Fact]
+    public async Task TimeoutsOpenTheBreakerToo()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync(o => (o.BreakerMinimumThroughput, o.AttemptTimeoutSeconds) = (2, 0.2));
+        var slow = FakeMetaUpstream.Json(200, "{}", delay: TimeSpan.FromSeconds(1));
+        meta.Reply(slow, slow);
+        for (var i = 0; i < 2; i++)
+        {
+            await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+        }
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        Assert.Equal(MetaFailureKind.CircuitOpen, Assert.IsType<MetaSendResult.Failed>(result).Failure.Kind);
+        Assert.Equal(2, meta.Attempts); // the third never left; a cut-off attempt may not reach the fake's record
+    }
+
+    [Fact]
+    public async Task AnOpenBreakerLetsACallThroughAfterItsBreak()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync(o => (o.BreakerMinimumThroughput, o.BreakerBreakSeconds) = (2, 2)); // long enough that a loaded machine still finds it open
+        meta.Reply(FakeMetaUpstream.Error(503, 2), FakeMetaUpstream.Error(503, 2));
+        for (var i = 0; i < 2; i++)
+        {
+            await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+        }
+
+        var open = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // the pipeline keeps the system clock (MetaResilience)
+        var after = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        Assert.Equal(MetaFailureKind.CircuitOpen, Assert.IsType<MetaSendResult.Failed>(open).Failure.Kind);
+        Assert.IsType<MetaSendResult.Accepted>(after);
+    }
 }

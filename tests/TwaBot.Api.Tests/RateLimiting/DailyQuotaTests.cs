@@ -258,6 +258,29 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task TheSweepLeavesASendPendingForLessThanItsSettleTime()
+    {
+        // Its answer may still come from Meta: marked unknown now, a caller would read "may have been delivered" too soon.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        await server.WithDbAsync(async db =>
+        {
+            db.Messages.Add(new Message
+            {
+                BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template, ApiStatus = ApiStatuses.Pending,
+                QuotaDay = new DateOnly(2026, 4, 14), CreatedAt = server.Clock.GetUtcNow().UtcDateTime - InterruptedSendSweeper.SettleAfter + TimeSpan.FromMinutes(1),
+            });
+            await db.SaveChangesAsync();
+        });
+
+        var settled = await server.Services.GetRequiredService<InterruptedSendSweeper>().SweepAsync(CancellationToken.None);
+
+        Assert.Equal(0, settled);
+        await server.WithDbAsync(async db =>
+            Assert.Equal(ApiStatuses.Pending, (await db.Messages.SingleAsync(m => m.ApiKeyId == tenant.KeyId)).ApiStatus));
+    }
+
+    [Fact]
     public async Task TheSweepOfInterruptedSendsWaitsItsTurnAtTheWriteGate()
     {
         // Outside the gate it waited in SQLite's busy loop behind a webhook backlog being applied, and a stop

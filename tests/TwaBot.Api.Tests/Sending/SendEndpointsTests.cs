@@ -87,6 +87,33 @@ public class SendEndpointsTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         Assert.Equal("body_params", refused.GetProperty("field").GetString());
     }
 
+    [Theory]
+    [InlineData("123456789012345", true)]   // the longest code Meta puts on a copy-code button
+    [InlineData("1234567890123456", false)]
+    public async Task AnAuthenticationTemplatesCodeMayBeFifteenCharactersLong(string code, bool sent)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "otp_verification", body_params = new[] { code } });
+
+        Assert.Equal(sent ? HttpStatusCode.OK : HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task OnlyAnAuthenticationTemplatesValueIsHeldToACodesLength()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
+            new { name = "pickup_reference", language = "en", category = "UTILITY", body = "Your pickup reference is {{1}}." })).EnsureSuccessStatusCode();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "pickup_reference", body_params = new[] { "PICKUP-2026-000012345" } });
+
+        await response.ReadJsonAsync(HttpStatusCode.OK);
+    }
+
     [Fact]
     public async Task SendOtpSendsTheCallersOwnCode()
     {

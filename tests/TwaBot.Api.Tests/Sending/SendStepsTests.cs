@@ -498,12 +498,13 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         var signed = await Send("catalogue_photo", ["https://bucket.s3.amazonaws.com/p.jpg?X-Amz-Signature=" + new string('a', 1500)]);
         var without = await Send("catalogue_photo", null);
         var notAUrl = await Send("catalogue_photo", ["spring sale"]);
+        var twoUrls = await Send("catalogue_photo", ["https://cdn.example.com/p.jpg", "https://cdn.example.com/q.jpg"]); // a header shows one file
         var quickSend = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&template=catalogue_photo&params=Rahul");
         var location = await Send("store_location", null);
 
         await withUrl.ReadJsonAsync(HttpStatusCode.OK);
         await signed.ReadJsonAsync(HttpStatusCode.OK); // longer than a text parameter may be
-        foreach (var refused in new[] { without, notAUrl })
+        foreach (var refused in new[] { without, notAUrl, twoUrls })
         {
             Assert.Equal("header_params", (await refused.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID")).GetProperty("field").GetString());
         }

@@ -61,6 +61,21 @@ public sealed class SuppressionLookupTests : IDisposable
         Assert.Null(lookup.StateOf(2, "5511987654321")); // another business's pair is not this one's
     }
 
+    [Fact]
+    public async Task ANumbersWaIdIsTheOneItsOwnBusinessHeardFromMeta()
+    {
+        // Another business's pair for the same number (an older wa_id) must not hide this business's opt-out.
+        var connections = await SuppressionsTableAsync("""
+            INSERT INTO recipient_wa_ids VALUES (1, '5511987654321', '551187650000');
+            INSERT INTO recipient_wa_ids VALUES (2, '5511987654321', '551187654321');
+            INSERT INTO suppressions VALUES (2, '551187654321', 'opted_out');
+            """);
+
+        using var lookup = new SuppressionLookup(connections);
+
+        Assert.Equal("opted_out", lookup.StateOf(2, "5511987654321"));
+    }
+
     /// <summary>A database file holding only the tables the lookup reads, with these INSERT statements run.</summary>
     private async Task<SqliteConnections> SuppressionsTableAsync(string rows)
     {

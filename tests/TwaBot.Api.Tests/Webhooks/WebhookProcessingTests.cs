@@ -597,6 +597,12 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
     [InlineData("APPROVED", "FLAGGED", true)]          // negative feedback: still sendable until Meta pauses it
     [InlineData("APPROVED", "SOMETHING_NEW", true)]    // an event this server does not know changes nothing
     [InlineData("APPROVED", "PENDING_DELETION", false)]
+    [InlineData("APPROVED", "PENDING", false)]
+    [InlineData("APPROVED", "REJECTED", false)]
+    [InlineData("APPROVED", "DISABLED", false)]
+    [InlineData("APPROVED", "IN_APPEAL", false)]
+    [InlineData("APPROVED", "DELETED", false)]
+    [InlineData("APPROVED", "ARCHIVED", false)]
     public async Task ATemplateStatusUpdateChangesWhatTemplatesLists(string before, string templateEvent, bool listedAfter)
     {
         var (wabaId, client) = await SpringSaleTemplateAsync(before);
@@ -658,8 +664,10 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         Assert.Equal(1, after.GetProperty("templates").GetArrayLength());
     }
 
-    [Fact]
-    public async Task ACategoryChangeIsWhatTemplatesListsAfterwards()
+    [Theory]
+    [InlineData("UTILITY")]
+    [InlineData(" utility ")] // Meta writes categories in capitals; one written otherwise is the same category
+    public async Task ACategoryChangeIsWhatTemplatesListsAfterwards(string newCategory)
     {
         var (wabaId, client) = await SpringSaleTemplateAsync("APPROVED");
 
@@ -669,7 +677,7 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
             ["value"] = new JsonObject
             {
                 ["message_template_id"] = 594425479261596, ["message_template_name"] = "spring_sale", ["message_template_language"] = "en_US",
-                ["previous_category"] = "MARKETING", ["new_category"] = "UTILITY",
+                ["previous_category"] = "MARKETING", ["new_category"] = newCategory,
             },
         })));
         await factory.ApplyWebhooksAsync();
@@ -744,6 +752,93 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
 
         Assert.Equal(T0.UtcDateTime, (await MessageAsync(id)).SentAt);
     }
+
+    [Fact]
+    public async Task AnEventWithoutATemplateIdChangesOnlyTheTemplateOfItsNameAndLanguage()
+    {
+        var (wabaId, client) = await SpringSaleTemplateAsync("APPROVED");
+        await factory.WithDbAsync(async db =>
+        {
+            var businessId = await db.WhatsAppConnections.Where(w => w.WabaId == wabaId).Select(w => w.BusinessId).SingleAsync();
+            db.Templates.Add(new Template
+            {
+                BusinessId = businessId, Name = "spring_sale", Language = "es", Content = "Hola {{1}}", Category = "MARKETING",
+                Status = Template.Approved, MetaTemplateId = "594425479261597",
+            });
+            await db.SaveChangesAsync();
+        });
+
+        await factory.PostWebhookAsync(Delivery(Entry(wabaId, TemplateStatusWithoutId("PAUSED", "spring_sale", "en_US"))));
+        await factory.ApplyWebhooksAsync();
+
+        var after = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        Assert.Equal(["es"], after.GetProperty("templates").EnumerateArray().Select(t => t.GetProperty("language").GetString()));
+    }
+
+    [Fact]
+    public async Task AnEventWithoutATimeKeepsTheLatestTimeThatMakesOlderEventsStale()
+    {
+        var (wabaId, client) = await SpringSaleTemplateAsync("APPROVED");
+        var timed = Entry(wabaId, TemplateStatus("APPROVED", "spring_sale", "en_US", 594425479261596));
+        timed["time"] = T0.AddSeconds(600).ToUnixTimeSeconds();
+        var untimed = Entry(wabaId, TemplateStatus("REINSTATED", "spring_sale", "en_US", 594425479261596));
+        var stale = Entry(wabaId, TemplateStatus("PAUSED", "spring_sale", "en_US", 594425479261596));
+        stale["time"] = T0.ToUnixTimeSeconds();
+
+        foreach (var entry in new[] { timed, untimed, stale })
+        {
+            await factory.PostWebhookAsync(Delivery(entry));
+            await factory.ApplyWebhooksAsync();
+        }
+
+        var after = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        Assert.Equal(1, after.GetProperty("templates").GetArrayLength());
+    }
+
+    private static JsonObject TemplateStatusWithoutId(string templateEvent, string name, string language)
+    {
+        var change = TemplateStatus(templateEvent, name, language, 0);
+        change["value"]!.AsObject().Remove("message_template_id");
+        return change;
+    }
+
+    [Fact]
+    public async Task AnEventWithoutATemplateIdChangesOnlyItsOwnAccountsTemplate()
+    {
+        // Another business, on another account, may have a template of the same name and language.
+        var (wabaId, _) = await SpringSaleTemplateAsync("APPROVED");
+        var (_, otherClient) = await SpringSaleTemplateAsync("APPROVED");
+
+        await factory.PostWebhookAsync(Delivery(Entry(wabaId, TemplateStatusWithoutId("PAUSED", "spring_sale", "en_US"))));
+        await factory.ApplyWebhooksAsync();
+
+        var others = await (await otherClient.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        Assert.Equal(1, others.GetProperty("templates").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task AnEventForATemplateWhoseIdIsNotKnownYetChangesOnlyItsLanguage()
+    {
+        // Rows still awaiting Meta's answer to their create have no id: the event's name and language find them.
+        var (wabaId, client) = await SpringSaleTemplateAsync("PENDING");
+        await factory.WithDbAsync(async db =>
+        {
+            var businessId = await db.WhatsAppConnections.Where(w => w.WabaId == wabaId).Select(w => w.BusinessId).SingleAsync();
+            await db.Templates.Where(t => t.BusinessId == businessId).ExecuteUpdateAsync(set => set.SetProperty(t => t.MetaTemplateId, (string?)null));
+            db.Templates.Add(new Template
+            {
+                BusinessId = businessId, Name = "spring_sale", Language = "es", Content = "Hola {{1}}", Category = "MARKETING", Status = "PENDING",
+            });
+            await db.SaveChangesAsync();
+        });
+
+        await factory.PostWebhookAsync(Delivery(Entry(wabaId, TemplateStatus("APPROVED", "spring_sale", "en_US", 594425479261596))));
+        await factory.ApplyWebhooksAsync();
+
+        var after = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        Assert.Equal(["en_US"], after.GetProperty("templates").EnumerateArray().Select(t => t.GetProperty("language").GetString()));
+    }
+
 
     /// <summary>A tenant whose WABA (returned) has the template spring_sale (en_US) in the given status.</summary>
     private async Task<(string WabaId, HttpClient Client)> SpringSaleTemplateAsync(string status)

@@ -257,8 +257,9 @@ public class MetaResilienceTests
     {
         // Each wait fits, but two of them and the attempts do not: the total timeout would end the call as
         // "no answer, may have been sent", although Meta refused each time.
-        await using var meta = await FakeMetaUpstream.StartAsync(o => (o.TotalTimeoutSeconds, o.AttemptTimeoutSeconds) = (2, 0.5));
-        var throttled = FakeMetaUpstream.Json(400, """{"error":{"message":"slow down","code":130429}}""", retryAfter: "1");
+        // (Seconds, not fractions: on a loaded machine an attempt of its own can take half a second.)
+        await using var meta = await FakeMetaUpstream.StartAsync(o => (o.TotalTimeoutSeconds, o.AttemptTimeoutSeconds) = (6, 1.5));
+        var throttled = FakeMetaUpstream.Json(400, """{"error":{"message":"slow down","code":130429}}""", retryAfter: "3");
         meta.Reply(throttled, throttled, throttled);
 
         var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);

@@ -25,8 +25,8 @@ public class MarketingOptOutTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         return (tenant, phoneNumberId);
     }
 
-    private static Task<HttpResponseMessage> SendSaleAsync(SendingTenant tenant) =>
-        tenant.Client.PostAsJsonAsync("/api/v1/send-template", new { phone = Customer, template_name = "spring_sale", body_params = new[] { "Rahul" } });
+    private static Task<HttpResponseMessage> SendSaleAsync(SendingTenant tenant, string phone = Customer) =>
+        tenant.Client.PostAsJsonAsync("/api/v1/send-template", new { phone, template_name = "spring_sale", body_params = new[] { "Rahul" } });
 
     private async Task PreferenceAsync(string phoneNumberId, string value, DateTimeOffset at)
     {
@@ -126,9 +126,7 @@ public class MarketingOptOutTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         // The business's earlier message to another customer is not the one Meta refused: that customer still gets sales.
         var (tenant, phoneNumberId) = await TenantWithMarketingTemplateAsync();
         const string other = "919811112222";
-        Task<HttpResponseMessage> SaleToOtherAsync() => tenant.Client.PostAsJsonAsync("/api/v1/send-template",
-            new { phone = other, template_name = "spring_sale", body_params = new[] { "Asha" } });
-        await (await SaleToOtherAsync()).ReadJsonAsync(HttpStatusCode.OK);
+        await (await SendSaleAsync(tenant, other)).ReadJsonAsync(HttpStatusCode.OK);
         var sent = await (await SendSaleAsync(tenant)).ReadJsonAsync(HttpStatusCode.OK);
         var refusal = Status(sent.GetProperty("message_id").GetString()!, "failed", factory.Clock.GetUtcNow(), errorCode: 131050, errorTitle: "User has stopped marketing messages");
         refusal.Remove("recipient_id");
@@ -137,7 +135,7 @@ public class MarketingOptOutTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         await factory.ApplyWebhooksAsync();
 
         await AssertStoppedMarketingAsync(await SendSaleAsync(tenant));
-        await (await SaleToOtherAsync()).ReadJsonAsync(HttpStatusCode.OK);
+        await (await SendSaleAsync(tenant, other)).ReadJsonAsync(HttpStatusCode.OK);
     }
 
     [Fact]
@@ -145,15 +143,13 @@ public class MarketingOptOutTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     {
         // The emulator, like Meta for many Brazilian mobiles, answers a wa_id without the ninth digit; its 131050 names that wa_id.
         var (tenant, _) = await TenantWithMarketingTemplateAsync();
-        Task<HttpResponseMessage> SaleAsync(string phone) => tenant.Client.PostAsJsonAsync("/api/v1/send-template",
-            new { phone, template_name = "spring_sale", body_params = new[] { "Rahul" } });
 
-        await (await SaleAsync("5511987650050")).ReadJsonAsync(HttpStatusCode.OK);
+        await (await SendSaleAsync(tenant, "5511987650050")).ReadJsonAsync(HttpStatusCode.OK);
         await factory.SettleStatusesAsync();
 
         foreach (var phone in new[] { "5511987650050", "551187650050" })
         {
-            var refused = await (await SaleAsync(phone)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+            var refused = await (await SendSaleAsync(tenant, phone)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
             Assert.Equal("marketing_opted_out", refused.GetProperty("suppression_state").GetString());
         }
     }
@@ -176,16 +172,14 @@ public class MarketingOptOutTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     {
         var (tenant, _) = await TenantWithMarketingTemplateAsync();
         const string stopped = "919876500050";
-        Task<HttpResponseMessage> SaleAsync() => tenant.Client.PostAsJsonAsync("/api/v1/send-template",
-            new { phone = stopped, template_name = "spring_sale", body_params = new[] { "Rahul" } });
 
-        var sent = await (await SaleAsync()).ReadJsonAsync(HttpStatusCode.OK);
+        var sent = await (await SendSaleAsync(tenant, stopped)).ReadJsonAsync(HttpStatusCode.OK);
         await factory.SettleStatusesAsync();
 
         var status = await (await tenant.Client.GetAsync($"/api/v1/message-status/{sent.GetProperty("message_id").GetString()}")).ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal("failed", status.GetProperty("delivery_status").GetString());
         Assert.Equal("The customer has stopped marketing messages from this business.", status.GetProperty("failure_reason").GetString());
-        var refused = await (await SaleAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        var refused = await (await SendSaleAsync(tenant, stopped)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
         Assert.Equal("marketing_opted_out", refused.GetProperty("suppression_state").GetString());
         var utility = await (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
             new { phone = stopped, template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1" } })).ReadJsonAsync(HttpStatusCode.OK);

@@ -16,7 +16,9 @@ public sealed class ApiKeyUsage(IServiceScopeFactory scopes, SqliteWriteGate gat
     public async ValueTask RecordAsync(long keyId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        if (_lastWritten.TryGetValue(keyId, out var last) && now - last < Resolution)
+        // A clock stepped back (now before the last write) writes at once: waiting a minute from a time the clock
+        // has left behind would leave last_used_at as it was for as long as the step.
+        if (_lastWritten.TryGetValue(keyId, out var last) && now >= last && now - last < Resolution)
         {
             return;
         }

@@ -23,7 +23,7 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptionsMonit
     public int? BlockedFor(IPAddress? client)
     {
         var (minute, secondsLeft) = MinuteWindow.Now(time);
-        return _clients.TryGetValue(Key(client), out var window) && window.IsFull(minute, Limit) ? secondsLeft : null;
+        return _clients.TryGetValue(Key(client), out var window) && window.IsFull(minute, Limit) ? window.SecondsUntilItEnds(minute, secondsLeft) : null;
     }
 
     public void RecordFailure(IPAddress? client)

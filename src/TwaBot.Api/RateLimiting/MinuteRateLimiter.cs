@@ -23,13 +23,13 @@ public sealed class MinuteRateLimiter(TimeProvider time)
         var (minute, retryAfterSeconds) = MinuteWindow.Now(time);
         if (!MinuteWindow.TryTake(_keys, keyId, minute, perKeyLimit, out var keyRemaining, out var key))
         {
-            return MinuteDecision.Reject(retryAfterSeconds, perKeyLimit);
+            return MinuteDecision.Reject(key.SecondsUntilItEnds(minute, retryAfterSeconds), perKeyLimit);
         }
 
         if (!_global.TryTake(minute, globalLimit, out var globalRemaining))
         {
             key.GiveBack(minute); // refused globally: the key's own budget is not spent either
-            return MinuteDecision.Reject(retryAfterSeconds, perKeyLimit);
+            return MinuteDecision.Reject(_global.SecondsUntilItEnds(minute, retryAfterSeconds), perKeyLimit);
         }
 
         if (_global.StartedNewMinute(minute))

@@ -46,8 +46,7 @@ internal sealed class MinuteWindow
                 return null;
             }
 
-            // A clock stepped back counts against the newer window, rather than opening a fresh one.
-            if (minute > _minute)
+            if (!Holds(minute))
             {
                 _minute = minute;
                 _count = 0;
@@ -65,12 +64,32 @@ internal sealed class MinuteWindow
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="minute"/> counts in this window: its own minute, or the one before when the clock stepped
+    /// back a moment (counted against the newer window, rather than opening a fresh one). A clock stepped back further
+    /// (a VM restored from a snapshot, a clock set right) opens a fresh window: the newer one would refuse for as long
+    /// as the step, an hour say, while Retry-After says less than a minute. Called under the lock.
+    /// </summary>
+    private bool Holds(long minute) => minute == _minute || minute == _minute - 1;
+
     /// <summary>The units counted in <paramref name="minute"/> (none when this window holds another minute).</summary>
     public int CountIn(long minute)
     {
         lock (_lock)
         {
             return _minute == minute ? _count : 0;
+        }
+    }
+
+    /// <summary>
+    /// The seconds until this window lets a request through again, given <paramref name="secondsLeft"/> of
+    /// <paramref name="minute"/>: a minute more when the clock stepped back into the minute before the window's.
+    /// </summary>
+    public int SecondsUntilItEnds(long minute, int secondsLeft)
+    {
+        lock (_lock)
+        {
+            return _minute == minute + 1 ? secondsLeft + 60 : secondsLeft;
         }
     }
 
@@ -97,7 +116,7 @@ internal sealed class MinuteWindow
     {
         lock (_lock)
         {
-            return minute <= _minute && _count >= limit;
+            return Holds(minute) && _count >= limit;
         }
     }
 

@@ -83,14 +83,14 @@ public sealed record WebhookPayload(
                     case "message_template_status_update" when wabaId is not null:
                         templates.Add(new TemplateUpdate(
                             wabaId, Str(value, "event") ?? "", IdString(value, "message_template_id"),
-                            Str(value, "message_template_name"), Str(value, "message_template_language"), TriggerTime(entry),
+                            Str(value, "message_template_name"), Str(value, "message_template_language"), times.TriggerOf(entry),
                             Str(value, "message_template_category")));
                         break;
                     case "template_category_update" when wabaId is not null:
                         // new_category is the category now, both when Meta announces a change and when it made one.
                         templates.Add(new TemplateUpdate(
                             wabaId, "", IdString(value, "message_template_id"),
-                            Str(value, "message_template_name"), Str(value, "message_template_language"), TriggerTime(entry),
+                            Str(value, "message_template_name"), Str(value, "message_template_language"), times.TriggerOf(entry),
                             Str(value, "new_category")));
                         break;
                 }
@@ -204,6 +204,14 @@ public sealed record WebhookPayload(
 
             return stated is { } at && at <= receivedAt + ClockSkewAllowed ? at : receivedAt;
         }
+
+        /// <summary>
+        /// When Meta triggered an entry (its <c>time</c>), or null when it has none Meta would write. Only template
+        /// events are ordered by it, so an odd value makes them apply in arrival order instead; one in the future
+        /// counts as the time of receipt, or it would outrank every later event and sync of the template.
+        /// </summary>
+        public DateTime? TriggerOf(JsonElement entry) =>
+            UnixTime(entry, "time") is { } at ? (at <= receivedAt + ClockSkewAllowed ? at : receivedAt) : null;
     }
 
     /// <summary>How far Meta's clock may run ahead of ours before an event's time counts as wrong.</summary>
@@ -224,12 +232,6 @@ public sealed record WebhookPayload(
         };
         return read && seconds >= MinUnixSeconds && seconds <= MaxUnixSeconds ? DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime : null;
     }
-
-    /// <summary>
-    /// When Meta triggered an entry (its <c>time</c>), or null when it has none Meta would write. Only
-    /// template events are ordered by it, so an odd value makes them apply in arrival order instead.
-    /// </summary>
-    private static DateTime? TriggerTime(JsonElement entry) => UnixTime(entry, "time");
 
     private static readonly long MinUnixSeconds = DateTimeOffset.MinValue.ToUnixTimeSeconds();
     private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();

@@ -195,6 +195,25 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
     }
 
     [Fact]
+    public async Task LastUsedAtFollowsAClockSteppedBack()
+    {
+        // It used to stay at the time before the step until the clock caught up with it, an hour here.
+        await using var server = new SteppedClockApiFactory(new Dictionary<string, string?>());
+        var businessId = await server.CreateBusinessAsync();
+        var (key, _) = await server.CreateApiKeyAsync(businessId);
+        using var client = server.CreateApiClient(key);
+        (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+
+        server.Step = TimeSpan.FromHours(-1);
+        server.Clock.Advance(TimeSpan.FromMinutes(2));
+        (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+
+        using var admin = server.CreateAdminClient();
+        var keys = await (await admin.GetAsync($"/admin/v1/businesses/{businessId}/api-keys")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal("2026-04-14T09:32:45.000Z", Assert.Single(keys.GetProperty("api_keys").EnumerateArray()).GetProperty("last_used_at").GetString());
+    }
+
+    [Fact]
     public async Task LastUsedAtWaitsItsTurnAtTheWriteGate()
     {
         // Outside the gate, the write waited in SQLite's busy loop behind a webhook backlog being applied.

@@ -241,7 +241,27 @@ public class FailedAuthenticationTests : IAsyncLifetime
 
         clock.Now = clock.Now.AddSeconds(-1); // 10:30:59.500: stepped back over the boundary
 
-        Assert.Equal(1, limiter.BlockedFor(address));
+        Assert.Equal(61, limiter.BlockedFor(address)); // until 10:32:00, the end of the minute the failures counted in
+    }
+
+    [Fact]
+    public async Task AClockSteppedBackAnHourDoesNotKeepTheAddressBlockedForThatHour()
+    {
+        await using var server = new SteppedClockApiFactory(new Dictionary<string, string?> { ["TwaBot:RateLimits:FailedAuthPerMinute"] = "20" });
+        var businessId = await server.CreateBusinessAsync();
+        var (key, _) = await server.CreateApiKeyAsync(businessId);
+        using var guesser = server.CreateClientFrom("203.0.113.53");
+        for (var i = 0; i < 20; i++)
+        {
+            using var guess = new HttpRequestMessage(HttpMethod.Get, "/api/v1/health");
+            guess.Headers.Add("X-API-Key", "twb_test_guess");
+            await guesser.SendAsync(guess);
+        }
+
+        server.Step = TimeSpan.FromHours(-1);
+        guesser.DefaultRequestHeaders.Add("X-API-Key", key);
+
+        Assert.Equal(HttpStatusCode.OK, (await guesser.GetAsync("/api/v1/health")).StatusCode);
     }
 
     /// <summary>A wall clock that can be stepped back (FakeTimeProvider refuses to).</summary>

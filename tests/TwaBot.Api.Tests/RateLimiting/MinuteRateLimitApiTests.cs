@@ -98,6 +98,43 @@ public class MinuteRateLimitApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/health")).StatusCode);
     }
 
+    [Fact]
+    public async Task AClockSteppedBackAnHourDoesNotRefuseEveryoneForThatHour()
+    {
+        // The minute counted before the step used to go on counting until the clock reached it again: once
+        // full, every request was refused for the hour, each told to retry within the minute.
+        await using var server = new SteppedClockApiFactory(new Dictionary<string, string?> { ["TwaBot:RateLimits:GlobalPerMinute"] = "10" });
+        var (_, client, _) = await server.CreateTenantAsync();
+        for (var i = 0; i < 10; i++)
+        {
+            (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+        }
+
+        server.Step = TimeSpan.FromHours(-1);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/health")).StatusCode);
+    }
+
+    [Fact]
+    public async Task AfterAClockSteppedBackAMomentRetryAfterCountsToTheEndOfTheNewerMinute()
+    {
+        // Stepped back from 10:30:45 to 10:29:45, the key's requests still count in 10:30: it used to be told 15 s,
+        // and be refused again then.
+        await using var server = new SteppedClockApiFactory(new Dictionary<string, string?> { ["TwaBot:RateLimits:PerKeyPerMinute"] = "10" });
+        var (_, client, _) = await server.CreateTenantAsync();
+        for (var i = 0; i < 10; i++)
+        {
+            (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+        }
+
+        server.Step = TimeSpan.FromMinutes(-1);
+        var response = await client.GetAsync("/api/v1/health");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+        Assert.Equal(75, json.GetProperty("retry_after_seconds").GetInt32());
+        Assert.Equal("75", Assert.Single(response.Headers.GetValues("Retry-After")));
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _factory.DisposeAsync();

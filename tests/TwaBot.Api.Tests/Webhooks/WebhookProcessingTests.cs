@@ -638,6 +638,25 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
     }
 
     [Fact]
+    public async Task ATemplateEventFromTheFutureDoesNotOutrankLaterEvents()
+    {
+        // Dated a year ahead, a PAUSED used to make every later event (and sync) look older, so the template stayed paused.
+        var (wabaId, client) = await SpringSaleTemplateAsync("APPROVED");
+        var future = Entry(wabaId, TemplateStatus("PAUSED", "spring_sale", "en_US", 594425479261596));
+        future["time"] = factory.Clock.GetUtcNow().AddYears(1).ToUnixTimeSeconds();
+        var later = Entry(wabaId, TemplateStatus("REINSTATED", "spring_sale", "en_US", 594425479261596));
+        later["time"] = factory.Clock.GetUtcNow().ToUnixTimeSeconds();
+
+        await factory.PostWebhookAsync(Delivery(future));
+        await factory.ApplyWebhooksAsync();
+        await factory.PostWebhookAsync(Delivery(later));
+        await factory.ApplyWebhooksAsync();
+
+        var after = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        Assert.Equal(1, after.GetProperty("templates").GetArrayLength());
+    }
+
+    [Fact]
     public async Task AnEntryTimeNoCalendarHoldsLeavesTheTemplateEventToApplyAsItComes()
     {
         var (wabaId, client) = await SpringSaleTemplateAsync("PAUSED");

@@ -94,8 +94,9 @@ public sealed class MetaResilienceOptions
 public sealed class WebhookOptions
 {
     /// <summary>
-    /// Days an applied delivery keeps its raw body in <c>webhook_events</c>, for looking into what Meta sent;
-    /// then the body is dropped and only its de-duplication key stays.
+    /// Days an applied delivery keeps its raw body in <c>webhook_events</c>, for looking into what Meta sent, and a
+    /// customer's message its text in <c>inbound_messages</c>; then both are dropped and only the rows (the delivery's
+    /// de-duplication key, the message's id, sender, type and time) stay.
     /// </summary>
     public int KeepBodiesDays { get; set; } = 30;
 }

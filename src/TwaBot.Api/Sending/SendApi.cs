@@ -63,7 +63,7 @@ public static class SendApi
             .WithDescription(PermissionRequired(SendRoute.SendTemplate))
             .WithRequestBody<SendTemplateRequest, RouteHandlerBuilder>()
             .WithExamples(SendExamples.TemplateRequest, (200, SendExamples.TemplateResponse), (400, SendExamples.TemplateNotFound), (400, SendExamples.Suppressed),
-                (429, SendExamples.DailyLimitReached), (429, SendExamples.RateLimited));
+                (429, SendExamples.DailyLimitReached), (429, SendExamples.RateLimited), (502, SendExamples.MetaUnavailable));
 
         jsonSends.MapPost("/send-text", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
                 Send(SendRoute.SendText, request, caller, pipeline, TwaBotJsonContext.Default.SendTextRequest, SendValidation.Text, cancellationToken))
@@ -71,7 +71,8 @@ public static class SendApi
             .WithSummary("Send a plain text message (only within the 24-hour customer service window).")
             .WithDescription(PermissionRequired(SendRoute.SendText))
             .WithRequestBody<SendTextRequest, RouteHandlerBuilder>()
-            .WithExamples(SendExamples.TextRequest, (200, SendExamples.TextResponse), (400, SendExamples.TextWindowClosed), (400, SendExamples.Suppressed));
+            .WithExamples(SendExamples.TextRequest, (200, SendExamples.TextResponse), (400, SendExamples.TextWindowClosed), (400, SendExamples.Suppressed),
+                (502, SendExamples.MetaUnavailable));
 
         jsonSends.MapPost("/send-media", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
                 Send(SendRoute.SendMedia, request, caller, pipeline, TwaBotJsonContext.Default.SendMediaRequest, SendValidation.Media, cancellationToken))
@@ -79,7 +80,8 @@ public static class SendApi
             .WithSummary("Send an image, document, video or audio by URL (only within the 24-hour window).")
             .WithDescription(PermissionRequired(SendRoute.SendMedia))
             .WithRequestBody<SendMediaRequest, RouteHandlerBuilder>()
-            .WithExamples(SendExamples.MediaRequest, (200, SendExamples.MediaResponse), (400, SendExamples.MediaWindowClosed), (400, SendExamples.Suppressed));
+            .WithExamples(SendExamples.MediaRequest, (200, SendExamples.MediaResponse), (400, SendExamples.MediaWindowClosed), (400, SendExamples.Suppressed),
+                (502, SendExamples.MetaUnavailable));
 
         jsonSends.MapPost("/send-otp", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
                 Send(SendRoute.SendOtp, request, caller, pipeline, TwaBotJsonContext.Default.SendOtpRequest, SendValidation.Otp, cancellationToken))
@@ -87,7 +89,8 @@ public static class SendApi
             .WithSummary("Send a one-time password through an approved authentication template; generated when not given.")
             .WithDescription(PermissionRequired(SendRoute.SendOtp))
             .WithRequestBody<SendOtpRequest, RouteHandlerBuilder>()
-            .WithExamples(SendExamples.OtpRequest, (200, SendExamples.OtpResponse), (429, SendExamples.OtpRecipientLimitReached), (429, SendExamples.RateLimited));
+            .WithExamples(SendExamples.OtpRequest, (200, SendExamples.OtpResponse), (429, SendExamples.OtpRecipientLimitReached), (429, SendExamples.RateLimited),
+                (502, SendExamples.MetaUnavailable));
 
         sends.MapGet("/quick-send", QuickSend)
             .WithName("QuickSend")
@@ -97,7 +100,7 @@ public static class SendApi
             .WithMetadata(new ApiKeyInQueryAttribute())
             .GetChangesState()
             .WithExamples(responses: [(200, SendExamples.TemplateResponse), (400, SendExamples.QuickSendWindowClosed), (400, SendExamples.Suppressed),
-                (429, SendExamples.DailyLimitReached), (429, SendExamples.RateLimited)]);
+                (429, SendExamples.DailyLimitReached), (429, SendExamples.RateLimited), (502, SendExamples.MetaUnavailable)]);
         return api;
     }
 

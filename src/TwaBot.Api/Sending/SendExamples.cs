@@ -95,6 +95,19 @@ public static class SendExamples
           "delivery_status": "queued", "note": "{{Note}}" }
         """;
 
+    /// <summary>
+    /// A send whose outcome is unknown (Meta answered a 5xx, or not in time): our own message id, which message-status takes
+    /// (README, "Errors"). The text is <see cref="Errors.ApiErrors.MetaUnavailable"/>'s.
+    /// </summary>
+    public const string MetaUnavailable = """
+        {
+          "success": false,
+          "error": "WhatsApp (Meta) failed or did not answer, so whether it took the message is unknown; it may still be delivered, and sending it again may deliver it twice. Follow it with GET /api/v1/message-status/{message_id}.",
+          "error_code": "META_UNAVAILABLE",
+          "message_id": "twb:1234"
+        }
+        """;
+
     /// <summary>The recipient's hourly OTP cap (<c>TwaBot:RateLimits:OtpPerRecipientPerHour</c>), our own limit.</summary>
     public const string OtpRecipientLimitReached = """
         {

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using TwaBot.Api.Tests.Infrastructure;
@@ -55,7 +57,25 @@ public class ReadmeQuickstartTests
         Assert.Contains("\ndotnet test ", firstBlock, StringComparison.Ordinal);
     }
 
-    /// <summary>The bash block that follows the <c>&lt;!-- marker --&gt;</c> comment.</summary>
+    [Fact]
+    public async Task TheSandboxInboundExampleOpensTheWindowForTheNextSendText()
+    {
+        var readme = await File.ReadAllTextAsync(Repository.PathOf("README.md"));
+        await using var server = await ServerProcess.StartAsync();
+        var script = Block(readme, "sandbox:inbound")
+            .Replace("twb_admin_…", server.PrintedAdminKey(), StringComparison.Ordinal)
+            .Replace("http://localhost:5080", server.Address.ToString().TrimEnd('/'), StringComparison.Ordinal);
+
+        var arrived = await BashAsync(script);
+
+        using var answer = JsonDocument.Parse(arrived);
+        Assert.True(answer.RootElement.GetProperty("delivered").GetBoolean(), arrived);
+        using var client = server.CreateClient();
+        client.DefaultRequestHeaders.Add("X-API-Key", server.SeededApiKey());
+        var sent = await client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876543210", message = "Hello" });
+        Assert.True(sent.StatusCode == HttpStatusCode.OK, await sent.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task TheIdempotencyExampleRunTwiceSendsOnce()
     {
@@ -72,6 +92,7 @@ public class ReadmeQuickstartTests
         Assert.Equal(first, again);
     }
 
+    /// <summary>The bash block that follows the <c>&lt;!-- marker --&gt;</c> comment.</summary>
     private static string Block(string readme, string marker)
     {
         var match = Regex.Match(readme, $"<!-- {Regex.Escape(marker)} -->\\s*```bash\n(.*?)```", RegexOptions.Singleline);

@@ -101,6 +101,13 @@ public sealed class ServerProcess : IAsyncDisposable
         return key.Length > 0 ? key : throw new InvalidOperationException("No sandbox key in the server's output:\n" + Output);
     }
 
+    /// <summary>The admin key a sandbox server without <c>TwaBot:AdminKey</c> printed for this run.</summary>
+    public string PrintedAdminKey()
+    {
+        var key = System.Text.RegularExpressions.Regex.Match(Output, "twb_admin_[0-9a-f]+").Value;
+        return key.Length > 0 ? key : throw new InvalidOperationException("No admin key in the server's output:\n" + Output);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

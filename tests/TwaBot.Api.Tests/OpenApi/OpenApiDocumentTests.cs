@@ -163,6 +163,25 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(named, examples.EnumerateObject().Select(e => e.Name));
     }
 
+    /// <summary>README's "Errors": a send whose outcome is unknown answers 502 with an id of our own that message-status takes.</summary>
+    [Theory]
+    [InlineData("/api/v1/send-template", "post")]
+    [InlineData("/api/v1/send-text", "post")]
+    [InlineData("/api/v1/send-media", "post")]
+    [InlineData("/api/v1/send-otp", "post")]
+    [InlineData("/api/v1/quick-send", "get")]
+    public async Task EachSendShowsItsUnknownOutcome502WithTheMessageIdToFollow(string path, string method)
+    {
+        var document = await Document();
+
+        var example = Example(document, path, method, "502");
+
+        Assert.Equal("META_UNAVAILABLE", example.GetProperty("error_code").GetString());
+        Assert.StartsWith("twb:", example.GetProperty("message_id").GetString(), StringComparison.Ordinal);
+        // The example's text is the server's own (a copy in SendExamples, which could drift from it).
+        Assert.Equal(Api.Errors.ApiErrors.MetaUnavailable(mayHaveBeenSent: true, "twb:1").Body.Error, example.GetProperty("error").GetString());
+    }
+
     [Theory]
     [InlineData("/api/v1/send-template", "post", "Permission required: send_template or *.")]
     [InlineData("/api/v1/send-text", "post", "Permission required: send_text or *.")]

@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using TwaBot.Api.Configuration;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Docs;
+
+/// <summary>
+/// README's configuration table names every setting of the <c>TwaBot</c> section, with the default the
+/// code has: a setting added to the options classes, or a default changed there, cannot go undocumented.
+/// </summary>
+public partial class ReadmeConfigurationTableTests
+{
+    [Fact]
+    public async Task EveryTwaBotSettingIsInTheTableWithItsDefault()
+    {
+        var table = ConfigurationTable(await File.ReadAllTextAsync(Repository.PathOf("README.md")));
+
+        var problems = new List<string>();
+        foreach (var (name, value) in Settings(TwaBotOptions.SectionName, new TwaBotOptions()))
+        {
+            if (!table.TryGetValue(name, out var documented))
+            {
+                problems.Add($"{name} is not in README's configuration table");
+            }
+            else if (value is not null && documented is not null && documented != value)
+            {
+                problems.Add($"{name}: README says `{documented}`, the code's default is `{value}`");
+            }
+        }
+
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    /// <summary>Each leaf setting under <paramref name="prefix"/> with its default as README writes it (null: none).</summary>
+    private static IEnumerable<(string Name, string? Default)> Settings(string prefix, object options)
+    {
+        foreach (var property in options.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
+        {
+            var name = $"{prefix}:{property.Name}";
+            var value = property.GetValue(options);
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if (type.IsClass && type != typeof(string))
+            {
+                foreach (var setting in Settings(name, value!))
+                {
+                    yield return setting;
+                }
+            }
+            else
+            {
+                yield return (name, value switch
+                {
+                    null => null,
+                    bool flag => flag ? "true" : "false",
+                    IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
+                    _ => value.ToString(),
+                });
+            }
+        }
+    }
+
+    /// <summary>
+    /// The table's settings and the default each row shows (null when it shows none in backticks). A row may name
+    /// several settings of one section (<c>`A:B:C` / `D`</c>, with defaults <c>`1` / `2`</c>).
+    /// </summary>
+    private static Dictionary<string, string?> ConfigurationTable(string readme)
+    {
+        var section = Regex.Match(readme, @"\n## Configuration\n(.*?)\n## ", RegexOptions.Singleline).Groups[1].Value;
+        var rows = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (Match row in Row().Matches(section))
+        {
+            var names = Ticked().Matches(row.Groups["names"].Value).Select(m => m.Groups[1].Value).ToList();
+            var defaults = row.Groups["default"].Value.Split(" / ");
+            var sectionPrefix = names[0][..(names[0].LastIndexOf(':') + 1)];
+            for (var i = 0; i < names.Count; i++)
+            {
+                var name = names[i].Contains(':', StringComparison.Ordinal) ? names[i] : sectionPrefix + names[i];
+                var shown = names.Count == defaults.Length ? Ticked().Match(defaults[i]) : Match.Empty;
+                rows[name] = shown.Success ? shown.Groups[1].Value : null;
+            }
+        }
+
+        return rows;
+    }
+
+    [GeneratedRegex(@"^\| (?<names>`[^|]*?) \| (?<default>[^|]*?) \| ", RegexOptions.Multiline)]
+    private static partial Regex Row();
+
+    [GeneratedRegex("`([^`]+)`")]
+    private static partial Regex Ticked();
+}

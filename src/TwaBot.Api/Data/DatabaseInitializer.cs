@@ -44,10 +44,10 @@ internal sealed partial class DatabaseInitializer(IServiceProvider services, Dat
         {
             await ReleaseStaleMigrationLockAsync(db, cancellationToken);
             await db.Database.MigrateAsync(cancellationToken);
-            // Only with migrations to apply: a database from before the daily cap has them, and a scan of every
-            // message at each routine start would cost seconds on a large file.
-            await RateLimiting.DailyQuota.TagUntaggedSendsAsync(db, cancellationToken);
         }
+
+        // Every start, not only after migrations: a start stopped after migrating left the rows untagged (cheap otherwise).
+        await RateLimiting.DailyQuota.TagUntaggedSendsAsync(db, cancellationToken);
 
         // WAL is a property of the file; EF sets it only when it creates the file, so set it always.
         var connection = db.Database.GetDbConnection();

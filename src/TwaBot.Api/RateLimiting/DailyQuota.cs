@@ -98,12 +98,23 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
     /// <summary>
     /// Sends written before the daily cap existed have no quota day (its migration left 0001-01-01, since
     /// SQL cannot work out a local date): they are tagged with their date in their business's zone, so a
-    /// database upgraded from then counts the day's earlier sends against the cap. Runs at start, before the
-    /// first request; no untagged row is written since.
+    /// database upgraded from then counts the day's earlier sends against the cap. Runs at every start, before
+    /// the first request (a start stopped between migrating and tagging left them for the next); no untagged
+    /// row is written since.
     /// </summary>
     public static async Task TagUntaggedSendsAsync(TwaBotDbContext db, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
+        // One look into each key's (api_key_id, quota_day) index, not a scan of every message: CROSS JOIN keeps
+        // api_keys the outer loop. A routine start finds nothing here.
+        var untagged = await db.Database.SqlQueryRaw<bool>("""
+            SELECT EXISTS (SELECT 1 FROM api_keys AS k CROSS JOIN messages AS m ON m.api_key_id = k.id AND m.quota_day = '0001-01-01') AS "Value"
+            """).SingleAsync(cancellationToken);
+        if (!untagged)
+        {
+            return;
+        }
+
         var rows = await db.Messages.AsNoTracking()
             .Where(m => m.QuotaDay == DateOnly.MinValue)
             .Join(db.Businesses, m => m.BusinessId, b => b.Id, (m, b) => new { m.Id, m.CreatedAt, b.TimeZone })

@@ -1,7 +1,10 @@
+using System.Net;
+using System.Net.Http.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
+using TwaBot.Api.ApiKeys;
 using TwaBot.Api.Data;
 using TwaBot.Api.Tests.Infrastructure;
 
@@ -88,6 +91,131 @@ public class DatabaseTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
                 Assert.Equal(new DateTime(2026, 11, 21, 10, 0, 0, DateTimeKind.Utc), contacts[1].OptKeywordAt); // "start now" is a conversation
             });
 
+    [Fact]
+    public Task UpgradingMakesTemplatesThatEarlierVersionsLeftWithAnEventsNameSendableAgain() =>
+        UpgradeAsync("20261201192956_OutOfOrderPreferences", // the last one before template events were read as they are now
+            """
+            INSERT INTO businesses (id, name, plan, time_zone, created_at) VALUES (1, 'Old', 'Pro', 'Asia/Kolkata', '2026-11-01 00:00:00');
+            INSERT INTO templates (business_id, name, language, content, category, status, variables, updated_at) VALUES
+                (1, 'reinstated', 'en', 'Hi', 'UTILITY', 'REINSTATED', '[]', '2026-11-20 00:00:00'),
+                (1, 'unarchived', 'en', 'Hi', 'UTILITY', 'UNARCHIVED', '[]', '2026-11-20 00:00:00'),
+                (1, 'flagged', 'en', 'Hi', 'MARKETING', 'FLAGGED', '[]', '2026-11-20 00:00:00'),
+                (1, 'paused', 'en', 'Hi', 'MARKETING', 'PAUSED', '[]', '2026-11-20 00:00:00'),
+                (1, 'locked', 'en', 'Hi', 'UTILITY', 'LOCKED', '[]', '2026-11-20 00:00:00');
+            """,
+            async db =>
+            {
+                var statuses = await db.Templates.AsNoTracking().OrderBy(t => t.Name).Select(t => t.Name + "=" + t.Status).ToListAsync();
+                // LOCKED hid the status it replaced: a template sync tells it, not a guess.
+                Assert.Equal(["flagged=APPROVED", "locked=LOCKED", "paused=PAUSED", "reinstated=APPROVED", "unarchived=APPROVED"], statuses);
+            });
+
+    [Fact]
+    public Task UpgradingRecordsTheWaIdsThatStoredStatusReportsNamedForEarlierSends() =>
+        UpgradeAsync("20261201201054_TemplateStatusEventTime", // the last one before sends recorded wa_ids
+            """
+            INSERT INTO businesses (id, name, plan, time_zone, created_at) VALUES (1, 'Old', 'Pro', 'America/Sao_Paulo', '2026-11-01 00:00:00');
+            INSERT INTO messages (id, business_id, api_key_id, wamid, "to", kind, api_status, status_rank, created_at, updated_at) VALUES
+                (1, 1, 1, 'wamid.br', '5511987654321', 'text', 'success', 3, '2026-11-20 10:00:00', '2026-11-20 10:00:00'),
+                (2, 1, 1, 'wamid.in', '919876543210', 'text', 'success', 3, '2026-11-20 10:00:00', '2026-11-20 10:00:00');
+            INSERT INTO webhook_events (received_at, event_time, body_sha256, body, applied_at, attempts) VALUES
+                ('2026-11-20 10:00:02', 1, x'01', CAST('{"entry":[{"changes":[{"field":"messages","value":{"statuses":[
+                    {"id":"wamid.br","status":"sent","recipient_id":"551187654321"},{"id":"wamid.in","status":"sent","recipient_id":"919876543210"}]}}]}]}' AS BLOB),
+                 '2026-11-20 10:00:02', 1),
+                ('2026-11-20 10:00:05', 2, x'02', CAST('{"entry":[{"changes":[{"field":"messages","value":{"statuses":[
+                    {"id":"wamid.br","status":"delivered","recipient_id":"551187654321"}]}}]}]}' AS BLOB), '2026-11-20 10:00:05', 1),
+                ('2026-11-20 10:00:06', 3, x'03', CAST('not json' AS BLOB), NULL, 5),
+                ('2026-11-20 10:00:07', 4, x'04', x'', '2026-11-20 10:00:07', 1),
+                ('2026-11-20 10:00:08', 5, x'05', CAST('{"entry":["x",{"changes":"y"},{"changes":[{"value":{"statuses":["z",{"id":7}]}}]}]}' AS BLOB), NULL, 5);
+            """,
+            async db =>
+            {
+                var pair = Assert.Single(await db.RecipientWaIds.AsNoTracking().ToListAsync());
+                Assert.Equal((1L, "5511987654321", "551187654321"), (pair.BusinessId, pair.Phone, pair.WaId));
+                Assert.Equal(new DateTime(2026, 11, 20, 10, 0, 5, DateTimeKind.Utc), pair.UpdatedAt);
+            });
+
+    [Fact]
+    public async Task AServerStartedOnADatabaseOfTheFirstVersionsServesItsOldRows()
+    {
+        // As the first versions (before the daily cap) left a business: its key, a plain-text token, templates (one a
+        // REINSTATED event had left with that status), customers' STOPs, sends of today and before with their statuses.
+        var key = ApiKeyFormat.Generate(ApiKeyFormat.TestPrefix);
+        // A delivery the old version stored and had not applied yet when it stopped: yesterday's send was delivered.
+        var unapplied = System.Text.Encoding.UTF8.GetBytes(Webhooks.MetaPayloads.Delivery(Webhooks.MetaPayloads.Entry("200000000000001",
+            Webhooks.MetaPayloads.MessagesChange("100000000000001", statuses: [Webhooks.MetaPayloads.Status("wamid.old2", "delivered", TwaBotApiFactory.Start.AddHours(-1))]))).ToJsonString());
+        using var database = await OldDatabaseAsync("20261125003003_SandboxEmulator", $$$"""
+            INSERT INTO businesses (id, name, plan, time_zone, created_at) VALUES (1, 'Old Shop', 'Pro', 'Asia/Kolkata', '2026-04-01 00:00:00');
+            INSERT INTO api_keys (id, business_id, name, prefix, key_hash, permissions, daily_limit, created_at)
+            VALUES (1, 1, 'CRM', '{{{ApiKeyFormat.DisplayPrefix(key)}}}', x'{{{Convert.ToHexString(ApiKeyFormat.Hash(key))}}}', '["*"]', 2, '2026-04-01 00:00:00');
+            INSERT INTO whatsapp_connections (business_id, phone_number_id, waba_id, access_token, display_phone_number, is_sandbox, connected_at)
+            VALUES (1, '100000000000001', '200000000000001', 'sandbox_0123456789abcdef0123456789abcdef', '15550000000', 1, '2026-04-01 00:00:00');
+            INSERT INTO templates (business_id, name, language, display_name, content, category, status, footer_text, variables, meta_template_id, updated_at) VALUES
+                (1, 'order_confirmation', 'en', 'Order Confirmation', 'Hi {{1}}, your order {{2}} of {{3}} has been confirmed!', 'UTILITY', 'APPROVED',
+                 'TwaBot - WhatsApp Business', '["customer_name","order_id","amount"]', '1000000000000001', '2026-04-01 00:00:00'),
+                (1, 'back_in_stock', 'en', NULL, 'Hi {{1}}, it is back in stock!', 'UTILITY', 'REINSTATED', NULL, '["name"]', '1000000000000003', '2026-04-02 00:00:00');
+            INSERT INTO sandbox_templates (waba_id, meta_id, name, language, category, status, body, footer_text) VALUES
+                ('200000000000001', '1000000000000001', 'order_confirmation', 'en', 'UTILITY', 'APPROVED',
+                 'Hi {{1}}, your order {{2}} of {{3}} has been confirmed!', 'TwaBot - WhatsApp Business'),
+                ('200000000000001', '1000000000000003', 'back_in_stock', 'en', 'UTILITY', 'APPROVED', 'Hi {{1}}, it is back in stock!', NULL);
+            INSERT INTO contacts (business_id, phone, name, last_inbound_at) VALUES (1, '919800000001', 'Ravi', '2026-04-10 00:00:00');
+            INSERT INTO inbound_messages (business_id, wamid, "from", type, text, sent_at) VALUES (1, 'wamid.in1', '919800000001', 'text', 'STOP', '2026-04-10 00:00:00');
+            INSERT INTO suppressions (business_id, phone, state, reason, created_at) VALUES (1, '919800000001', 'opted_out', 'Replied STOP', '2026-04-10 00:00:00');
+            INSERT INTO messages (id, business_id, api_key_id, wamid, "to", kind, template_name, api_status, delivery_status, status_rank, created_at, sent_at, updated_at)
+            VALUES (1, 1, 1, 'wamid.old1', '919876543210', 'template', 'order_confirmation', 'success', 'delivered', 3,
+                    '2026-04-14 05:00:00', '2026-04-14 05:00:01', '2026-04-14 05:00:09');
+            INSERT INTO message_status_events (message_id, status, occurred_at, received_at) VALUES
+                (1, 'sent', '2026-04-14 05:00:02', '2026-04-14 05:00:03'), (1, 'delivered', '2026-04-14 05:00:08', '2026-04-14 05:00:09');
+            INSERT INTO messages (id, business_id, api_key_id, wamid, "to", kind, template_name, api_status, delivery_status, status_rank, created_at, sent_at, updated_at)
+            VALUES (2, 1, 1, 'wamid.old2', '919876543213', 'template', 'order_confirmation', 'success', 'sent', 1,
+                    '2026-04-13 05:00:00', '2026-04-13 05:00:01', '2026-04-13 05:00:02');
+            INSERT INTO messages (id, business_id, api_key_id, wamid, "to", kind, api_status, delivery_status, status_rank, created_at, sent_at, updated_at)
+            VALUES (3, 1, 1, 'wamid.br', '5511987654321', 'text', 'success', 'read', 4, '2026-04-12 05:00:00', '2026-04-12 05:00:01', '2026-04-12 05:00:09');
+            INSERT INTO suppressions (business_id, phone, state, reason, created_at) VALUES (1, '551187654321', 'opted_out', 'Replied STOP', '2026-04-12 06:00:00');
+            INSERT INTO webhook_events (received_at, body_sha256, body, applied_at, attempts) VALUES
+                ('2026-04-12 05:00:09', x'0a0b', CAST('{"entry":[{"changes":[{"field":"messages","value":{"statuses":[{"id":"wamid.br","status":"read","recipient_id":"551187654321"}]}}]}]}' AS BLOB),
+                 '2026-04-12 05:00:09', 1),
+                ('2026-04-14 05:00:09', x'0102', x'7b7d', '2026-04-14 05:00:09', 1),
+                ('2026-04-14 09:30:00', x'{{{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(unapplied))}}}', x'{{{Convert.ToHexString(unapplied)}}}', NULL, 0);
+            """);
+
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false };
+        using var client = server.CreateApiClient(key);
+
+        var old = await (await client.GetAsync("/api/v1/message-status/wamid.old1")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal("delivered", old.GetProperty("delivery_status").GetString());
+        var read = Webhooks.MetaPayloads.Delivery(Webhooks.MetaPayloads.Entry("200000000000001", Webhooks.MetaPayloads.MessagesChange("100000000000001",
+            statuses: [Webhooks.MetaPayloads.Status("wamid.old1", "read", server.Clock.GetUtcNow())])));
+        Assert.Equal(HttpStatusCode.OK, (await server.PostWebhookAsync(read)).StatusCode);
+        await server.ApplyWebhooksAsync();
+        old = await (await client.GetAsync("/api/v1/message-status/wamid.old1")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal("read", old.GetProperty("delivery_status").GetString());
+        var yesterdays = await (await client.GetAsync("/api/v1/message-status/wamid.old2")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal("delivered", yesterdays.GetProperty("delivery_status").GetString());
+
+        var suppressed = await client.PostAsJsonAsync("/api/v1/send-template", Order("919800000001"));
+        Assert.Equal("opted_out", (await suppressed.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED")).GetProperty("suppression_state").GetString());
+        // A customer whose wa_id drops the ninth digit sent STOP from it: the number dialled is refused too.
+        await (await client.PostAsJsonAsync("/api/v1/send-template", Order("5511987654321"))).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        var sent = await (await client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543211", template_name = "back_in_stock", body_params = new[] { "Rahul" } })).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.StartsWith("wamid.", sent.GetProperty("message_id").GetString(), StringComparison.Ordinal);
+        // The key's cap is 2 a day and the old send was today's (16:00 in Kolkata): the new one was the second.
+        var capped = await (await client.PostAsJsonAsync("/api/v1/send-template", Order("919876543212")))
+            .AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal(2, capped.GetProperty("daily_used").GetInt32());
+
+        await server.WithDbAsync(async db =>
+        {
+            Assert.Equal(new[] { "delivered", "read", "sent" }, await db.MessageStatusEvents.Where(e => e.MessageId == 1).Select(e => e.Status).OrderBy(s => s).ToListAsync());
+            Assert.Equal(3, await db.WebhookEvents.CountAsync(e => e.EventTime == 0 && e.AppliedAt != null));
+            Assert.Equal(1, await db.InboundMessages.CountAsync());
+            Assert.Equal(2, await db.Templates.CountAsync(t => t.Status == "APPROVED"));
+        });
+
+        static object Order(string phone) => new { phone, template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1,499" } };
+    }
+
     [Theory]
     [InlineData("Data Source=twabot.db", "/srv/app/twabot.db")]
     [InlineData("Data Source=/data/twabot.db", "/data/twabot.db")]
@@ -124,14 +252,24 @@ public class DatabaseTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
     /// </summary>
     private static async Task UpgradeAsync(string before, string oldRows, Func<TwaBotDbContext, Task> check)
     {
-        using var database = new TemporaryDatabase();
+        using var database = await OldDatabaseAsync(before, oldRows);
         await using var db = new TwaBotDbContext(database.ContextOptions());
-        var migrator = db.GetService<IMigrator>();
-        await migrator.MigrateAsync(before);
-        await db.Database.ExecuteSqlRawAsync(oldRows);
 
-        await migrator.MigrateAsync();
+        await db.GetService<IMigrator>().MigrateAsync();
 
         await check(db);
+    }
+
+    /// <summary>A database file as a version whose last migration was <paramref name="before"/> left it, with <paramref name="oldRows"/>.</summary>
+    private static async Task<TemporaryDatabase> OldDatabaseAsync(string before, string oldRows)
+    {
+        var database = new TemporaryDatabase();
+        await using (var db = new TwaBotDbContext(database.ContextOptions()))
+        {
+            await db.GetService<IMigrator>().MigrateAsync(before);
+        }
+
+        await database.ExecuteAsync(oldRows); // as written, braces and all (EF's raw SQL would read {{1}} as a format's {1})
+        return database;
     }
 }

@@ -464,6 +464,22 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task SendsFromBeforeTheDailyCapCountWhenTheUpgradingStartStoppedAfterMigrating()
+    {
+        // The upgrading start migrates, then tags the older rows: one stopped in between (a kill, an impatient health
+        // check) left them untagged with no migration pending, and later starts counted none of the day's earlier sends.
+        var (databasePath, tenant) = await CappedAtTwoBeforeARestartAsync(async (first, sender) =>
+        {
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(sender, Good)).StatusCode);
+            await using var scope = first.Services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<TwaBotDbContext>().Database
+                .ExecuteSqlRawAsync("UPDATE messages SET quota_day = '0001-01-01';");
+        });
+
+        await AssertOneMoreSendAfterARestartAsync(databasePath, tenant.Key);
+    }
+
+    [Fact]
     public async Task ACapLoweredBelowTodaysUseLeavesNoneRemainingNotANegativeCount()
     {
         var tenant = await factory.CreateSendingTenantAsync();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Sending;
@@ -224,6 +225,42 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         var retry = await SendAsync(client, Order, key);
 
         Assert.Equal(firstAnswer, await retry.Content.ReadAsByteArrayAsync());
+        Assert.Equal(1, await MessagesOfAsync(after, tenant.KeyId));
+    }
+
+    [Fact]
+    public async Task AnAnswerKeptInPlainTextByAnEarlierVersionIsStillReplayedAfterTheUpgrade()
+    {
+        // Versions before ProtectedIdempotency kept the answer and the request's hash in plain text; the migration only
+        // renamed the columns, so the first retries after an upgrade meet those values.
+        var databasePath = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+        var key = Guid.NewGuid().ToString();
+        SendingTenant tenant;
+        byte[] firstAnswer;
+        await using (var before = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath) { DeleteDatabaseOnDispose = false })
+        {
+            tenant = await before.CreateSendingTenantAsync();
+            firstAnswer = await (await SendAsync(tenant.Client, Order, key)).Content.ReadAsByteArrayAsync();
+            var protector = before.Services.GetRequiredService<TwaBot.Api.Sending.Idempotency.IdempotencyProtector>();
+            await before.WithDbAsync(async db =>
+            {
+                var kept = await db.IdempotentAnswers.SingleAsync(a => a.Key == key);
+                kept.ProtectedBody = protector.UnprotectAnswer(kept.ProtectedBody)!;
+                kept.ProtectedRequestSha256 = protector.UnprotectRequestHash(kept.ProtectedRequestSha256)!;
+                var message = await db.Messages.SingleAsync(m => m.IdempotencyKey == key);
+                message.ProtectedIdempotencyRequestSha256 = protector.UnprotectRequestHash(message.ProtectedIdempotencyRequestSha256!)!;
+                await db.SaveChangesAsync();
+            });
+        }
+
+        await using var after = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath);
+        using var client = after.CreateApiClient(tenant.Key);
+        var retry = await SendAsync(client, Order, key);
+        var other = await SendAsync(client, new { phone = "9876543211", template_name = "order_confirmation", body_params = new[] { "Asha", "ORD-2", "₹99" } }, key);
+
+        Assert.Equal(firstAnswer, await retry.Content.ReadAsByteArrayAsync());
+        Assert.Equal(["true"], retry.Headers.GetValues("Idempotent-Replayed"));
+        await other.AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED");
         Assert.Equal(1, await MessagesOfAsync(after, tenant.KeyId));
     }
 

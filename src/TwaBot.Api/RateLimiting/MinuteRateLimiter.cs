@@ -37,8 +37,9 @@ public sealed class MinuteRateLimiter(TimeProvider time)
             ForgetIdleKeys(minute);
         }
 
-        // What the key may still send this minute: its own quota, or the server's when less is left of that.
-        return MinuteDecision.Allow(perKeyLimit, Math.Min(keyRemaining, globalRemaining), retryAfterSeconds);
+        // What the key may still send this minute: its own quota, or the server's when less is left of that; and
+        // when its window ends (after a clock stepped back a moment, the newer minute it still counts in).
+        return MinuteDecision.Allow(perKeyLimit, Math.Min(keyRemaining, globalRemaining), key.SecondsUntilItEnds(minute, retryAfterSeconds));
     }
 
     private void ForgetIdleKeys(long minute) => MinuteWindow.ForgetIdle(_keys, minute);

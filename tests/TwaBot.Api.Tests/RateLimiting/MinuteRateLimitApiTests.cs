@@ -135,6 +135,21 @@ public class MinuteRateLimitApiTests : IAsyncLifetime
         Assert.Equal("75", Assert.Single(response.Headers.GetValues("Retry-After")));
     }
 
+    [Fact]
+    public async Task AfterAClockSteppedBackAMomentTheRateLimitHeaderCountsToTheEndOfTheNewerMinute()
+    {
+        // An allowed answer's t is when its r comes back: the requests still count in 10:30, so not at 10:30:00.
+        await using var server = new SteppedClockApiFactory(new Dictionary<string, string?> { ["TwaBot:RateLimits:PerKeyPerMinute"] = "10" });
+        var (_, client, _) = await server.CreateTenantAsync();
+        (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+
+        server.Step = TimeSpan.FromMinutes(-1);
+        var response = await client.GetAsync("/api/v1/health");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("\"minute\";r=8;t=75,", Assert.Single(response.Headers.GetValues("RateLimit")), StringComparison.Ordinal);
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _factory.DisposeAsync();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using TwaBot.Api.Tests.Infrastructure;
@@ -103,12 +104,8 @@ public class MinuteRateLimitApiTests : IAsyncLifetime
     {
         // The minute counted before the step used to go on counting until the clock reached it again: once
         // full, every request was refused for the hour, each told to retry within the minute.
-        await using var server = new SteppedClockApiFactory(new Dictionary<string, string?> { ["TwaBot:RateLimits:GlobalPerMinute"] = "10" });
-        var (_, client, _) = await server.CreateTenantAsync();
-        for (var i = 0; i < 10; i++)
-        {
-            (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
-        }
+        var (server, client) = await SteppedClockServerAsync("TwaBot:RateLimits:GlobalPerMinute", limit: 10, used: 10);
+        await using var _ = server;
 
         server.Step = TimeSpan.FromHours(-1);
 
@@ -120,12 +117,8 @@ public class MinuteRateLimitApiTests : IAsyncLifetime
     {
         // Stepped back from 10:30:45 to 10:29:45, the key's requests still count in 10:30: it used to be told 15 s,
         // and be refused again then.
-        await using var server = new SteppedClockApiFactory(new Dictionary<string, string?> { ["TwaBot:RateLimits:PerKeyPerMinute"] = "10" });
-        var (_, client, _) = await server.CreateTenantAsync();
-        for (var i = 0; i < 10; i++)
-        {
-            (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
-        }
+        var (server, client) = await SteppedClockServerAsync("TwaBot:RateLimits:PerKeyPerMinute", limit: 10, used: 10);
+        await using var _ = server;
 
         server.Step = TimeSpan.FromMinutes(-1);
         var response = await client.GetAsync("/api/v1/health");
@@ -139,15 +132,27 @@ public class MinuteRateLimitApiTests : IAsyncLifetime
     public async Task AfterAClockSteppedBackAMomentTheRateLimitHeaderCountsToTheEndOfTheNewerMinute()
     {
         // An allowed answer's t is when its r comes back: the requests still count in 10:30, so not at 10:30:00.
-        await using var server = new SteppedClockApiFactory(new Dictionary<string, string?> { ["TwaBot:RateLimits:PerKeyPerMinute"] = "10" });
-        var (_, client, _) = await server.CreateTenantAsync();
-        (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+        var (server, client) = await SteppedClockServerAsync("TwaBot:RateLimits:PerKeyPerMinute", limit: 10, used: 1);
+        await using var _ = server;
 
         server.Step = TimeSpan.FromMinutes(-1);
         var response = await client.GetAsync("/api/v1/health");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.StartsWith("\"minute\";r=8;t=75,", Assert.Single(response.Headers.GetValues("RateLimit")), StringComparison.Ordinal);
+    }
+
+    /// <summary>A server whose clock can step back, with a key that has made <paramref name="used"/> requests this minute.</summary>
+    private static async Task<(SteppedClockApiFactory Server, HttpClient Client)> SteppedClockServerAsync(string limitSetting, int limit, int used)
+    {
+        var server = new SteppedClockApiFactory(new Dictionary<string, string?> { [limitSetting] = limit.ToString(CultureInfo.InvariantCulture) });
+        var (_, client, _) = await server.CreateTenantAsync();
+        for (var i = 0; i < used; i++)
+        {
+            (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+        }
+
+        return (server, client);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

@@ -212,13 +212,7 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     {
         var databasePath = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
         var key = Guid.NewGuid().ToString();
-        SendingTenant tenant;
-        byte[] firstAnswer;
-        await using (var before = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath) { DeleteDatabaseOnDispose = false })
-        {
-            tenant = await before.CreateSendingTenantAsync();
-            firstAnswer = await (await SendAsync(tenant.Client, Order, key)).Content.ReadAsByteArrayAsync();
-        }
+        var (tenant, firstAnswer) = await SendBeforeARestartAsync(databasePath, key);
 
         await using var after = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath);
         using var client = after.CreateApiClient(tenant.Key);
@@ -235,14 +229,10 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         // renamed the columns, so the first retries after an upgrade meet those values.
         var databasePath = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
         var key = Guid.NewGuid().ToString();
-        SendingTenant tenant;
-        byte[] firstAnswer;
-        await using (var before = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath) { DeleteDatabaseOnDispose = false })
+        var (tenant, firstAnswer) = await SendBeforeARestartAsync(databasePath, key, before =>
         {
-            tenant = await before.CreateSendingTenantAsync();
-            firstAnswer = await (await SendAsync(tenant.Client, Order, key)).Content.ReadAsByteArrayAsync();
             var protector = before.Services.GetRequiredService<TwaBot.Api.Sending.Idempotency.IdempotencyProtector>();
-            await before.WithDbAsync(async db =>
+            return before.WithDbAsync(async db =>
             {
                 var kept = await db.IdempotentAnswers.SingleAsync(a => a.Key == key);
                 kept.ProtectedBody = protector.UnprotectAnswer(kept.ProtectedBody)!;
@@ -251,7 +241,7 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
                 message.ProtectedIdempotencyRequestSha256 = protector.UnprotectRequestHash(message.ProtectedIdempotencyRequestSha256!)!;
                 await db.SaveChangesAsync();
             });
-        }
+        });
 
         await using var after = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath);
         using var client = after.CreateApiClient(tenant.Key);
@@ -437,6 +427,24 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         var response = await SendAsync(tenant.Client, Order, "\"\"");
 
         await response.AssertErrorAsync(HttpStatusCode.Forbidden, "PLAN_NOT_ALLOWED");
+    }
+
+    /// <summary>
+    /// A send with <paramref name="key"/> on a server over <paramref name="databasePath"/> that then stops (after
+    /// <paramref name="beforeStopping"/>), leaving the file for the next one.
+    /// </summary>
+    private static async Task<(SendingTenant Tenant, byte[] Answer)> SendBeforeARestartAsync(
+        string databasePath, string key, Func<TwaBotApiFactory, Task>? beforeStopping = null)
+    {
+        await using var before = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath) { DeleteDatabaseOnDispose = false };
+        var tenant = await before.CreateSendingTenantAsync();
+        var answer = await (await SendAsync(tenant.Client, Order, key)).Content.ReadAsByteArrayAsync();
+        if (beforeStopping is not null)
+        {
+            await beforeStopping(before);
+        }
+
+        return (tenant, answer);
     }
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, object body, string key) =>

@@ -52,16 +52,7 @@ internal sealed partial class DatabaseInitializer(IServiceProvider services, Dat
         // WAL is a property of the file; EF sets it only when it creates the file, so set it always.
         var connection = db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(cancellationToken);
-        await using (var command = connection.CreateCommand())
-        {
-            command.CommandText = "PRAGMA journal_mode = WAL;";
-            var journalMode = await command.ExecuteScalarAsync(cancellationToken) as string;
-            if (journalMode is not "wal")
-            {
-                throw new InvalidOperationException($"SQLite refused WAL journal mode (got '{journalMode}').");
-            }
-        }
-
+        await SqliteDurability.UseWalAsync(connection, cancellationToken);
         await db.Database.CloseConnectionAsync();
 
         // Every start, not only after migrations: it also finishes a file rewrite an earlier start did not (cheap otherwise).

@@ -29,4 +29,22 @@ internal sealed class SqliteDurability : DbConnectionInterceptor
         command.CommandText = Pragmas;
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// Puts the file in WAL mode (a property of the file, kept once set) and checks that SQLite agreed: a file
+    /// system without shared memory, or another process holding it in exclusive mode, leaves it in another mode,
+    /// whose readers block writers.
+    /// </summary>
+    internal static async Task UseWalAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode = WAL;";
+        var journalMode = await command.ExecuteScalarAsync(cancellationToken) as string;
+        if (journalMode is not "wal")
+        {
+            throw new DatabaseUnusableException($"TwaBot server cannot start: SQLite will not put {connection.DataSource} in WAL journal mode "
+                + $"(it stays '{journalMode}'). Keep the database on a local file system, and stop any other program using it in exclusive mode.");
+        }
+    }
 }

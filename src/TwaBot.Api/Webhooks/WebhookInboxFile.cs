@@ -32,9 +32,9 @@ public sealed class WebhookInboxFile
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
     {
         await using var connection = await Connections.OpenAsync(cancellationToken);
+        await SqliteDurability.UseWalAsync(connection, cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            PRAGMA journal_mode = WAL;
             -- AUTOINCREMENT: ids are never reused once forgotten, so the processor's position stays valid.
             CREATE TABLE IF NOT EXISTS webhook_inbox (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -148,7 +148,21 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     [InlineData("""{"permissions":"*"}""", "permissions")]
     [InlineData("""{"expires_at":"garbage"}""", "expires_at")]
     [InlineData("""{"name":7}""", "name")]
-    public async Task PatchValuesOfTheWrongTypeAreRefusedNamingTheFieldAndChangeNothing(string body, string field)
+    public Task PatchValuesOfTheWrongTypeAreRefusedNamingTheFieldAndChangeNothing(string body, string field) =>
+        PatchIsRefusedNamingTheFieldAndChangesNothingAsync(body, field);
+
+    [Theory]
+    [InlineData("""{"name":"moved","business_id":2}""", "business_id")]
+    [InlineData("""{"name":"moved","key_hash":"00"}""", "key_hash")]
+    [InlineData("""{"name":"moved","key":"twb_test_chosen"}""", "key")]
+    [InlineData("""{"name":"moved","daily_used":0}""", "daily_used")]
+    [InlineData("""{"name":"moved","plan":"Pro"}""", "plan")]
+    [InlineData("""{"name":"moved","revoked_at":null}""", "revoked_at")]
+    public Task PatchOfAFieldNoCallerMaySetIsRefusedNamingItAndChangesNothing(string body, string field) =>
+        // Mass assignment (OWASP API3): bound to an explicit record that refuses unknown fields, never to the entity.
+        PatchIsRefusedNamingTheFieldAndChangesNothingAsync(body, field);
+
+    private async Task PatchIsRefusedNamingTheFieldAndChangesNothingAsync(string body, string field)
     {
         var businessId = await factory.CreateBusinessAsync();
         using var admin = factory.CreateAdminClient();

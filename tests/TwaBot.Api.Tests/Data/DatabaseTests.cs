@@ -4,9 +4,11 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.ApiKeys;
 using TwaBot.Api.Data;
 using TwaBot.Api.Tests.Infrastructure;
+using TwaBot.Api.Webhooks;
 
 namespace TwaBot.Api.Tests.Data;
 
@@ -34,6 +36,32 @@ public class DatabaseTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
             Assert.Equal(2L, await Pragma(db, "synchronous")); // 2 = FULL
             Assert.Equal(1L, await Pragma(db, "foreign_keys"));
         });
+    }
+
+    [Fact]
+    public async Task TheWebhookInboxFileIsInWalModeWithFullSynchronousWrites()
+    {
+        // The inbox's commit is what a webhook's 200 promises: Meta does not send that delivery again.
+        _ = factory.Server;
+
+        await using var connection = await factory.Services.GetRequiredService<WebhookInboxFile>().Connections.OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode;";
+        Assert.Equal("wal", await command.ExecuteScalarAsync());
+        command.CommandText = "PRAGMA synchronous;";
+        Assert.Equal(2L, await command.ExecuteScalarAsync()); // 2 = FULL
+    }
+
+    [Fact]
+    public async Task ADatabaseSqliteWillNotPutInWalModeStopsTheStartSayingWhy()
+    {
+        // An in-memory database stays "memory", as a file on a file system without shared memory stays "delete".
+        await using var connection = new SqliteConnection("Data Source=:memory:");
+        await connection.OpenAsync();
+
+        var error = await Assert.ThrowsAsync<DatabaseUnusableException>(() => SqliteDurability.UseWalAsync(connection, CancellationToken.None));
+
+        Assert.Contains("in WAL journal mode (it stays 'memory')", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -32,6 +32,36 @@ public class MinuteRateLimitApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheGlobalLimitCapsAllKeysTogetherAndTellsEachRefusalTheRealWait()
+    {
+        // Three keys, each within its own 10, together over the global 20.
+        var clients = new List<HttpClient>();
+        for (var i = 0; i < 3; i++)
+        {
+            clients.Add((await _factory.CreateTenantAsync()).Client);
+        }
+
+        var responses = new List<HttpResponseMessage>();
+        foreach (var client in clients)
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                responses.Add(await client.GetAsync("/api/v1/health"));
+            }
+        }
+
+        Assert.Equal(20, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        var refused = responses.Where(r => r.StatusCode != HttpStatusCode.OK).ToList();
+        Assert.Equal(10, refused.Count);
+        foreach (var response in refused)
+        {
+            var json = await response.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+            Assert.Equal(15, json.GetProperty("retry_after_seconds").GetInt32()); // 10:30:45: 15 s to the next minute
+            Assert.Equal("15", Assert.Single(response.Headers.GetValues("Retry-After")));
+        }
+    }
+
+    [Fact]
     public async Task TheMinuteLimitComesBeforeThePlan()
     {
         var tenant = await _factory.CreateSendingTenantAsync(plan: "Starter");

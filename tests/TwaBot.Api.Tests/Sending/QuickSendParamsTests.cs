@@ -25,6 +25,27 @@ public class QuickSendParamsTests
     {
         Assert.Empty(QuickSendParams.Split(value));
     }
+
+    [Fact]
+    public void AnyValuesEscapedAsTheDocsSayComeBackExactly()
+    {
+        // Property test (fixed seed): a form builder that writes each value with \\ for \ and \, for a comma always gets its values back.
+        var random = new Random(20261203);
+        const string Alphabet = @"ab,\ ₹1-";
+        for (var run = 0; run < 2000; run++)
+        {
+            var values = Enumerable.Range(0, random.Next(1, 5)).Select(_ =>
+                new string([.. Enumerable.Range(0, random.Next(1, 8)).Select(_ => Alphabet[random.Next(Alphabet.Length)])]).Trim()).ToArray();
+            if (values is [""])
+            {
+                continue; // an empty params is no values at all
+            }
+
+            var written = string.Join(',', values.Select(v => v.Replace(@"\", @"\\", StringComparison.Ordinal).Replace(",", @"\,", StringComparison.Ordinal)));
+
+            Assert.True(values.SequenceEqual(QuickSendParams.Split(written)), $"{written} did not give back [{string.Join(" | ", values)}]");
+        }
+    }
 }
 
 public class OtpCodeTests

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
@@ -177,7 +178,11 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
                 new { phone = "919876540500", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
         }
 
-        await paused!.AssertErrorAsync(HttpStatusCode.ServiceUnavailable, "META_UNAVAILABLE");
+        var json = await paused!.AssertErrorAsync(HttpStatusCode.ServiceUnavailable, "META_UNAVAILABLE");
+        // The breaker's remaining break, in the body and in Retry-After, so a client knows when to try again.
+        var retryAfter = json.GetProperty("retry_after_seconds").GetInt32();
+        Assert.InRange(retryAfter, 1, 60);
+        Assert.Equal(retryAfter.ToString(CultureInfo.InvariantCulture), Assert.Single(paused!.Headers.GetValues("Retry-After")));
         await server.WithDbAsync(async db =>
         {
             var stopped = await db.Messages.Where(m => m.BusinessId == tenant.BusinessId && m.ApiStatus == "failed").SingleAsync();

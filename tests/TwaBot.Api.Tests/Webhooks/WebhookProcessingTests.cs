@@ -369,6 +369,28 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         Assert.Equal("Sheena Nelson", contact?.Name);
     }
 
+    [Fact]
+    public async Task AnInboundMessageRedeliveredInADeliveryOfAnotherShapeIsKeptOnceAndAppliedWithoutError()
+    {
+        // Meta may send a message again in another body (here without the contact it came with): the body's hash
+        // does not match the first delivery's, the message's wamid does.
+        var (phoneNumberId, _) = await ConnectedBusinessAsync();
+        await DeliverMessagesAsync(phoneNumberId, Text("wamid.in-twice", "919833335555", "Hi", T0));
+        var again = System.Text.Encoding.UTF8.GetBytes(Delivery(Entry(MessagesChange(phoneNumberId,
+            messages: [Text("wamid.in-twice", "919833335555", "Hi", T0)]))).ToJsonString());
+
+        (await factory.PostWebhookAsync(again)).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+
+        var hash = System.Security.Cryptography.SHA256.HashData(again);
+        await factory.WithDbAsync(async db =>
+        {
+            Assert.Equal(1, await db.InboundMessages.CountAsync(m => m.Wamid == "wamid.in-twice"));
+            var redelivery = await db.WebhookEvents.SingleAsync(e => e.BodySha256 == hash);
+            Assert.Equal((true, null), (redelivery.AppliedAt is not null, redelivery.LastError));
+        });
+    }
+
     [Theory]
     [InlineData("STOP", true)]
     [InlineData("stop", true)]

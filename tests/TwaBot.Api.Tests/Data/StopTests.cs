@@ -21,7 +21,15 @@ public sealed class StopTests : IDisposable
 
         await _database.LeaveMigrationLockRowAsync(takenAt: DateTimeOffset.UtcNow);
         await using var server = ServerProcess.Launch(databasePath: _database.Path);
-        await Task.Delay(TimeSpan.FromSeconds(5)); // well past the runtime's own start, still waiting for the lock
+        // Its server-lock file is taken in start-up's first step, after the host listens for SIGTERM; from then on it
+        // waits for the migration lock (which a fixed delay could not tell on a loaded machine: a stop before the host
+        // listens is the runtime's own exit 143, not the one tested here).
+        for (var i = 0; i < 600 && !File.Exists(DatabaseOwnership.LockPathOf(_database.Path)); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        await Task.Delay(TimeSpan.FromMilliseconds(500)); // into the wait for the migration lock
 
         var exitCode = await server.TerminateAsync(TimeSpan.FromSeconds(30));
 

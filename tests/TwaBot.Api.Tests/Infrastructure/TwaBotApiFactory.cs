@@ -238,12 +238,13 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
     /// <summary>
     /// With a status delay configured: moves the clock by <paramref name="step"/> until the emulator has
     /// sent every report (each report's timer starts only after the previous one was delivered), then
-    /// applies them. Bounded, so a regression fails instead of hanging.
+    /// applies them. Bounded (about 30 s of real time, which a loaded machine may need for the deliveries
+    /// between the steps), so a regression fails instead of hanging.
     /// </summary>
     public async Task AdvanceUntilStatusesSettleAsync(TimeSpan step)
     {
         var idle = Services.GetRequiredService<TwaBot.Api.Sandbox.SandboxWebhookSender>().WhenIdleAsync();
-        for (var i = 0; i < 50 && !idle.IsCompleted; i++)
+        for (var i = 0; i < 300 && !idle.IsCompleted; i++)
         {
             Clock.Advance(step);
             await Task.WhenAny(idle, Task.Delay(TimeSpan.FromMilliseconds(100)));

@@ -113,7 +113,9 @@ public class LiveMetaAnswersTests
     [Fact]
     public async Task ASendMetaAnswersTooLateIsSentOnceAndSettledByItsStatusReport()
     {
-        await using var live = await LiveMeta.StartAsync(attemptTimeoutSeconds: 0.5);
+        // The answer (2 s after the call arrives) always comes after the attempt's timeout (1.5 s after it left); the
+        // timeout is no shorter so that even a loaded machine brings the call to the fake before it is cut off.
+        await using var live = await LiveMeta.StartAsync(attemptTimeoutSeconds: 1.5);
         live.Meta.Reply(FakeMetaUpstream.Json(200, """{"messages":[{"id":"wamid.late"}]}""", delay: TimeSpan.FromSeconds(2)));
 
         var response = await live.SendTemplateAsync();

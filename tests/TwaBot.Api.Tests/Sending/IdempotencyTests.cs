@@ -312,14 +312,15 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     [Fact]
     public async Task ARequestWhileTheFirstWithItsKeyIsUnderWayGets409()
     {
-        // Meta takes a second and a half here, so the first request is still under way when the second comes.
-        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Sandbox:GraphLatencyMilliseconds"] = "1500" });
+        // Meta holds the first request until the second is answered, so the first is still under way when it comes.
+        await using var server = new FirstSendHeldAtMeta();
         var tenant = await server.CreateSendingTenantAsync();
         var key = Guid.NewGuid().ToString();
 
         var first = SendAsync(tenant.Client, Order, key);
-        await WaitForAPendingMessageAsync(server, tenant.KeyId);
+        await server.UnderWayAsync();
         var meanwhile = await SendAsync(tenant.Client, Order, key);
+        server.Release.SetResult();
         var answered = await first;
         var afterwards = await SendAsync(tenant.Client, Order, key);
 
@@ -334,14 +335,15 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     public async Task ADifferentRequestWhileTheFirstWithItsKeyIsUnderWayGets422()
     {
         // Not 409 ("wait and retry"): waiting would not help, this key stands for another request.
-        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Sandbox:GraphLatencyMilliseconds"] = "1500" });
+        await using var server = new FirstSendHeldAtMeta();
         var tenant = await server.CreateSendingTenantAsync();
         var key = Guid.NewGuid().ToString();
 
         var first = SendAsync(tenant.Client, Order, key);
-        await WaitForAPendingMessageAsync(server, tenant.KeyId);
+        await server.UnderWayAsync();
         var other = await SendAsync(tenant.Client,
             new { phone = "9876543211", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1,499" } }, key);
+        server.Release.SetResult();
 
         await other.AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED");
         await (await first).ReadJsonAsync(HttpStatusCode.OK);
@@ -465,21 +467,6 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         var count = 0;
         await server.WithDbAsync(async db => count = await db.Messages.CountAsync(m => m.ApiKeyId == keyId));
         return count;
-    }
-
-    private static async Task WaitForAPendingMessageAsync(TwaBotApiFactory server, long keyId)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            if (await MessagesOfAsync(server, keyId) > 0)
-            {
-                return;
-            }
-
-            await Task.Delay(20);
-        }
-
-        Assert.Fail("The first send never reached Meta.");
     }
 
     [Fact]

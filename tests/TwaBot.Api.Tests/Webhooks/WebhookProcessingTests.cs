@@ -1033,9 +1033,11 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         server.Locked = true;
         (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.locked", "delivered", T0)])))))
             .EnsureSuccessStatusCode();
-        for (var i = 0; i < 100 && !server.Logs.Events.Any(e => e.MessageTemplate.Text.StartsWith("The webhook processor failed", StringComparison.Ordinal)); i++)
+        // The background pass woken by the delivery fails first; it then pauses 5 s. Bounded generously: were the
+        // test's pass to start before that failure, the background pass could begin a transaction in its count.
+        for (var i = 0; i < 600 && !server.Logs.Events.Any(e => e.MessageTemplate.Text.StartsWith("The webhook processor failed", StringComparison.Ordinal)); i++)
         {
-            await Task.Delay(50); // the background pass woken by the delivery fails first; it then pauses 5 s
+            await Task.Delay(50);
         }
 
         server.TransactionsBegun = 0;

@@ -60,7 +60,27 @@ internal sealed record AdminServices(
     RateLimiting.DailyQuota Quota,
     ServerMode Mode,
     IOptions<TwaBotOptions> Options,
-    Businesses.AccessTokenProtector Tokens)
+    Businesses.AccessTokenProtector Tokens,
+    ILoggerFactory Loggers)
 {
     public DateTime Now => Time.GetUtcNow().UtcDateTime;
+
+    /// <summary>The admin API's log: one line for each change an operator may have to trace (a key revoked, a number moved).</summary>
+    public ILogger Log => Loggers.CreateLogger("TwaBot.Api.Admin");
+}
+
+/// <summary>The admin changes that decide who may send and where webhooks go, each named by its ids (never a key or token; the redaction would take a key's prefix for a key).</summary>
+internal static partial class AdminLog
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "API key {ApiKeyId} created for business {BusinessId}")]
+    public static partial void KeyCreated(ILogger logger, long apiKeyId, long businessId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "API key {ApiKeyId} of business {BusinessId} revoked")]
+    public static partial void KeyRevoked(ILogger logger, long apiKeyId, long businessId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Business {BusinessId} connected to WhatsApp number {PhoneNumberId} (WABA {WabaId}, sandbox {Sandbox})")]
+    public static partial void Connected(ILogger logger, long businessId, string phoneNumberId, string wabaId, bool sandbox);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Business {BusinessId} disconnected from WhatsApp number {PhoneNumberId}")]
+    public static partial void Disconnected(ILogger logger, long businessId, string phoneNumberId);
 }

@@ -62,6 +62,7 @@ internal static class ApiKeysAdmin
         };
         services.Db.ApiKeys.Add(apiKey);
         await services.Db.SaveChangesAsync(cancellationToken);
+        AdminLog.KeyCreated(services.Log, apiKey.Id, apiKey.BusinessId);
         return TypedResults.Created(
             $"/admin/v1/api-keys/{apiKey.Id}", new ApiKeyResponse(View(apiKey) with { Key = key }));
     }
@@ -150,9 +151,14 @@ internal static class ApiKeysAdmin
             return ApiErrors.ApiKeyNotFound(keyId);
         }
 
+        var newlyRevoked = apiKey.RevokedAt is null;
         apiKey.RevokedAt ??= services.Now;
         await services.Db.SaveChangesAsync(cancellationToken);
         services.Keys.Invalidate();
+        if (newlyRevoked)
+        {
+            AdminLog.KeyRevoked(services.Log, apiKey.Id, apiKey.BusinessId);
+        }
         return TypedResults.Ok(new ApiKeyResponse(View(apiKey)));
     }
 

@@ -82,6 +82,7 @@ internal static class WhatsAppAdmin
         business.WhatsApp = wanted;
         await services.Db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        AdminLog.Connected(services.Log, id, wanted.PhoneNumberId, wanted.WabaId, wanted.IsSandbox);
         return TypedResults.Ok(new BusinessResponse(BusinessesAdmin.View(business, services)));
     }
 
@@ -99,6 +100,7 @@ internal static class WhatsAppAdmin
             LetGo(business, existing, services);
             business.WhatsApp = null;
             await services.Db.SaveChangesAsync(cancellationToken);
+            AdminLog.Disconnected(services.Log, id, existing.PhoneNumberId);
         }
 
         return TypedResults.Ok(new BusinessResponse(BusinessesAdmin.View(business, services)));

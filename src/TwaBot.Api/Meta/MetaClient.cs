@@ -224,11 +224,11 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
             if (status >= 500)
             {
                 // Not a refusal: Meta may have processed the call, and the log must not say it did not.
-                LogFailed(logger, status, error?.Code, error?.Subcode, error?.FbtraceId);
+                LogFailed(logger, status, error?.Code, error?.Subcode, error?.FbtraceId, connection.PhoneNumberId);
             }
             else
             {
-                LogRefused(logger, status, error?.Code, error?.Subcode, error?.FbtraceId);
+                LogRefused(logger, status, error?.Code, error?.Subcode, error?.FbtraceId, connection.PhoneNumberId);
             }
 
             var failure = status switch
@@ -248,7 +248,7 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
         }
         catch (TimeoutRejectedException)
         {
-            LogTimedOut(logger);
+            LogTimedOut(logger, connection.PhoneNumberId);
             return ([], 0, MetaFailure.Unavailable("Meta did not answer in time.") with { MayHaveBeenSent = true });
         }
         catch (HttpRequestException failed)
@@ -257,12 +257,12 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
                 or HttpRequestError.SecureConnectionError;
             if (neverSent)
             {
-                LogUnreachable(logger, failed.HttpRequestError);
+                LogUnreachable(logger, failed.HttpRequestError, connection.PhoneNumberId);
                 return ([], 0, MetaFailure.Unavailable($"Meta could not be reached ({failed.HttpRequestError})."));
             }
 
             // The request went out: Meta may have processed it, so "could not be reached" would be untrue.
-            LogAnswerLost(logger, failed.HttpRequestError);
+            LogAnswerLost(logger, failed.HttpRequestError, connection.PhoneNumberId);
             var description = failed.HttpRequestError == HttpRequestError.ConfigurationLimitExceeded
                 ? $"Meta's answer was larger than {MetaClientExtensions.MaxAnswerBytes / (1024 * 1024)} MB, so it was not read."
                 : $"The connection to Meta broke before its answer was read ({failed.HttpRequestError}).";
@@ -270,27 +270,27 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            LogTimedOut(logger);
+            LogTimedOut(logger, connection.PhoneNumberId);
             return ([], 0, MetaFailure.Unavailable("Meta did not answer in time.") with { MayHaveBeenSent = true });
         }
     }
 
     // The subcode tells apart refusals that share a code (100/33: a number id Meta does not know or the token cannot reach).
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta refused a call: HTTP {Status}, code {Code}, subcode {Subcode}, fbtrace {FbtraceId}")]
-    private static partial void LogRefused(ILogger logger, int status, int? code, int? subcode, string? fbtraceId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta refused a call: HTTP {Status}, code {Code}, subcode {Subcode}, fbtrace {FbtraceId}, for WhatsApp number {PhoneNumberId}")]
+    private static partial void LogRefused(ILogger logger, int status, int? code, int? subcode, string? fbtraceId, string phoneNumberId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta failed a call: HTTP {Status}, code {Code}, subcode {Subcode}, fbtrace {FbtraceId}; whether it processed the call is unknown")]
-    private static partial void LogFailed(ILogger logger, int status, int? code, int? subcode, string? fbtraceId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta failed a call: HTTP {Status}, code {Code}, subcode {Subcode}, fbtrace {FbtraceId}, for WhatsApp number {PhoneNumberId}; whether it processed the call is unknown")]
+    private static partial void LogFailed(ILogger logger, int status, int? code, int? subcode, string? fbtraceId, string phoneNumberId);
 
     // The caller hears "may still be delivered"; without this line an operator saw only the 502.
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta did not answer in time; whether it processed the call is unknown")]
-    private static partial void LogTimedOut(ILogger logger);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta did not answer in time, for WhatsApp number {PhoneNumberId}; whether it processed the call is unknown")]
+    private static partial void LogTimedOut(ILogger logger, string phoneNumberId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta could not be reached: {Error}")]
-    private static partial void LogUnreachable(ILogger logger, HttpRequestError error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta could not be reached for WhatsApp number {PhoneNumberId}: {Error}")]
+    private static partial void LogUnreachable(ILogger logger, HttpRequestError error, string phoneNumberId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta's answer was lost after the call was sent ({Error}); whether it processed the call is unknown")]
-    private static partial void LogAnswerLost(ILogger logger, HttpRequestError error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta's answer to a call for WhatsApp number {PhoneNumberId} was lost after the call was sent ({Error}); whether it processed the call is unknown")]
+    private static partial void LogAnswerLost(ILogger logger, HttpRequestError error, string phoneNumberId);
 
     [LoggerMessage(Level = LogLevel.Error,
         Message = "Meta refused the access token of WhatsApp number {PhoneNumberId} (code {Code}, subcode {Subcode}): its business must connect WhatsApp again with a valid token")]

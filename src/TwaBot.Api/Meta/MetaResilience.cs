@@ -27,7 +27,7 @@ namespace TwaBot.Api.Meta;
 /// The pipeline keeps the system clock even when the app's <see cref="TimeProvider"/> is replaced
 /// (Polly would take that one): its timeouts and backoff are about the real network.
 /// </summary>
-public static class MetaResilience
+public static partial class MetaResilience
 {
     public const string PipelineName = "meta";
 
@@ -45,7 +45,7 @@ public static class MetaResilience
     public static string PipelineKey(HttpRequestMessage request) =>
         request is not null && request.Options.TryGetValue(Number, out var number) ? number : "";
 
-    public static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, MetaResilienceOptions options)
+    public static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, MetaResilienceOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
@@ -74,6 +74,27 @@ public static class MetaResilience
                 SamplingDuration = TimeSpan.FromSeconds(options.BreakerSamplingSeconds),
                 BreakDuration = TimeSpan.FromSeconds(options.BreakerBreakSeconds),
                 ShouldHandle = args => ValueTask.FromResult(IsMetaDown(args.Outcome)),
+                // Polly's own lines are silenced (LoggingExtensions): without these, a paused number showed only as 503s.
+                OnOpened = args =>
+                {
+                    if (logger is not null)
+                    {
+                        var number = NumberOf(args.Context);
+                        LogBreakerOpened(logger, number, args.BreakDuration.TotalSeconds);
+                    }
+
+                    return ValueTask.CompletedTask;
+                },
+                OnClosed = args =>
+                {
+                    if (logger is not null)
+                    {
+                        var number = NumberOf(args.Context);
+                        LogBreakerClosed(logger, number);
+                    }
+
+                    return ValueTask.CompletedTask;
+                },
             })
             .AddTimeout(TimeSpan.FromSeconds(options.AttemptTimeoutSeconds));
     }
@@ -134,4 +155,13 @@ public static class MetaResilience
         null => outcome.Result is { StatusCode: >= HttpStatusCode.InternalServerError },
         _ => false,
     };
+
+    private static string NumberOf(ResilienceContext context) =>
+        context.GetRequestMessage() is { } request ? PipelineKey(request) : "";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Meta has been failing for WhatsApp number {PhoneNumberId}: its calls are paused for {BreakSeconds:0.#} s and its sends answered 503 (circuit breaker open)")]
+    private static partial void LogBreakerOpened(ILogger logger, string phoneNumberId, double breakSeconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Calls to Meta for WhatsApp number {PhoneNumberId} go through again (circuit breaker closed)")]
+    private static partial void LogBreakerClosed(ILogger logger, string phoneNumberId);
 }

@@ -14,7 +14,8 @@ namespace TwaBot.Api.RateLimiting;
 /// one host or network holds a whole /64 (privacy addresses change within it), so a guesser that changes
 /// address at every try would otherwise never be slowed.
 /// </summary>
-public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptionsMonitor<TwaBotOptions> options)
+public sealed partial class FailedAuthenticationLimiter(
+    TimeProvider time, IOptionsMonitor<TwaBotOptions> options, ILogger<FailedAuthenticationLimiter>? logger = null)
 {
     private readonly ConcurrentDictionary<string, MinuteWindow> _clients = new(StringComparer.Ordinal);
     private readonly MinuteWindow _sweeps = new();
@@ -29,7 +30,14 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptionsMonit
     public void RecordFailure(IPAddress? client)
     {
         var (minute, _) = MinuteWindow.Now(time);
-        MinuteWindow.TryTake(_clients, Key(client), minute, int.MaxValue, out _, out _);
+        var key = Key(client);
+        MinuteWindow.TryTake(_clients, key, minute, int.MaxValue, out var remaining, out _);
+        if (int.MaxValue - remaining == Limit && logger is not null)
+        {
+            // Once per address and minute, by the failure that fills it: the 401s and 429s alone are request lines at Information.
+            LogBlocked(logger, key, Limit);
+        }
+
         if (_sweeps.StartedNewMinute(minute))
         {
             MinuteWindow.ForgetIdle(_clients, minute);
@@ -59,4 +67,8 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptionsMonit
         Array.Clear(network, 8, 8);
         return new IPAddress(network) + "/64";
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Client address {ClientAddress} presented {Limit} wrong API or admin keys this minute; "
+        + "every request from it is refused (429) until the minute ends")]
+    private static partial void LogBlocked(ILogger logger, string clientAddress, int limit);
 }

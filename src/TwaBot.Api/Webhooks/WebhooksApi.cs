@@ -15,7 +15,7 @@ namespace TwaBot.Api.Webhooks;
 /// <c>POST /webhooks/meta</c> takes signed deliveries, stores them durably, and answers 200 once they
 /// are on disk; <see cref="WebhookProcessor"/> applies them afterwards.
 /// </summary>
-public static class WebhooksApi
+public static partial class WebhooksApi
 {
     public const string Path = "/webhooks/meta";
 
@@ -74,14 +74,17 @@ public static class WebhooksApi
     }
 
     private static async Task<IResult> Receive(
-        HttpRequest request, WebhookInbox inbox, MetaAppSecret secret, TimeProvider time, CancellationToken cancellationToken)
+        HttpRequest request, WebhookInbox inbox, MetaAppSecret secret, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         // The signature covers the exact bytes Meta sent, so read them before anything parses them.
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, cancellationToken);
         var body = buffer.ToArray();
-        if (!WebhookSignature.IsValid(body, request.Headers[WebhookSignature.HeaderName], secret.Value))
+        var signature = request.Headers[WebhookSignature.HeaderName];
+        if (!WebhookSignature.IsValid(body, signature, secret.Value))
         {
+            // Meta's deliveries all end here when TwaBot:Meta:AppSecret is not the app's: a request line's 401 would hide it.
+            LogSignatureRefused(loggers.CreateLogger(typeof(WebhooksApi).FullName!), signature.Count == 0 ? "no X-Hub-Signature-256 header" : "its X-Hub-Signature-256 does not match its body");
             return ApiErrors.InvalidSignature();
         }
 
@@ -91,4 +94,8 @@ public static class WebhooksApi
 
     private static bool SameSecret(string presented, string expected) => CryptographicOperations.FixedTimeEquals(
         SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a webhook delivery ({Problem}), so it was not stored; "
+        + "if Meta's own deliveries are refused, TwaBot:Meta:AppSecret is not the Meta app's secret")]
+    private static partial void LogSignatureRefused(ILogger logger, string problem);
 }

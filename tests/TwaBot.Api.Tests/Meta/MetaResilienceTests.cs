@@ -156,6 +156,35 @@ public class MetaResilienceTests
     }
 
     [Fact]
+    public async Task AnOpeningBreakerIsLoggedOnceNamingTheNumber()
+    {
+        // Polly's own lines are silenced: without ours, a number whose sends all answer 503 showed nothing but 503s.
+        await using var meta = await FakeMetaUpstream.StartAsync(o => (o.BreakerMinimumThroughput, o.BreakerBreakSeconds) = (2, 15));
+        meta.Reply(FakeMetaUpstream.Error(503, 2), FakeMetaUpstream.Error(503, 2));
+        for (var i = 0; i < 3; i++)
+        {
+            await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+        }
+
+        var number = FakeMetaUpstream.Connection.PhoneNumberId;
+        Assert.Single(meta.ClientLogLines, line => line.StartsWith($"Meta has been failing for WhatsApp number {number}: its calls are paused for 15 s", StringComparison.Ordinal));
+        Assert.Equal(2, meta.ClientLogLines.Count(line => line.StartsWith("Meta failed a call: HTTP 503", StringComparison.Ordinal)
+            && line.Contains($"for WhatsApp number {number};", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task MetasRefusalIsLoggedNamingTheNumber()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Error(400, 131047));
+
+        await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        Assert.Contains(meta.ClientLogLines, line => line.StartsWith("Meta refused a call: HTTP 400, code 131047", StringComparison.Ordinal)
+            && line.EndsWith($"for WhatsApp number {FakeMetaUpstream.Connection.PhoneNumberId}", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task BusinessRefusalsNeverOpenTheBreaker()
     {
         await using var meta = await FakeMetaUpstream.StartAsync(o => o.BreakerMinimumThroughput = 5);

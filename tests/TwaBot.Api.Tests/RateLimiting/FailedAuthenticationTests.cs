@@ -33,6 +33,24 @@ public class FailedAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnAddressGoingOverTheLimitIsLoggedOnceAsAWarning()
+    {
+        // Key guessing showed only as 401 and 429 request lines at Information.
+        using var guesser = _factory.CreateClientFrom("203.0.113.8");
+        for (var i = 0; i < 25; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/health");
+            request.Headers.Add("X-API-Key", ApiKeyFormat.Generate(ApiKeyFormat.TestPrefix));
+            await guesser.SendAsync(request);
+        }
+
+        var warning = Assert.Single(_factory.Logs.Events, e => e.Level == Serilog.Events.LogEventLevel.Warning
+            && e.Properties.TryGetValue("ClientAddress", out var address) && address.ToString() == "\"203.0.113.8\"");
+        Assert.Equal("Client address \"203.0.113.8\" presented 20 wrong API or admin keys this minute; every request from it is refused (429) until the minute ends",
+            warning.RenderMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task AKeyHeaderGivenTwiceIsNoGuessAndLocksNoAddressOut()
     {
         var businessId = await _factory.CreateBusinessAsync();

@@ -68,6 +68,27 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ARefusedSignatureIsLoggedAsAWarningSayingWhatToCheck()
+    {
+        // A wrong TwaBot:Meta:AppSecret refuses every delivery of Meta's; the request lines' 401s at Information hid it.
+        await using var server = new TwaBotApiFactory();
+        using var client = server.CreateClient();
+        using var unsigned = new StringContent("{}", Encoding.UTF8, "application/json");
+        using var badlySigned = new StringContent("{}", Encoding.UTF8, "application/json");
+        badlySigned.Headers.Add("X-Hub-Signature-256", "sha256=" + new string('0', 64));
+
+        await client.PostAsync("/webhooks/meta", unsigned);
+        await client.PostAsync("/webhooks/meta", badlySigned);
+
+        var refusals = server.Logs.Events.Where(e => e.Level == Serilog.Events.LogEventLevel.Warning)
+            .Select(e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture).Replace("\"", "", StringComparison.Ordinal))
+            .Where(m => m.StartsWith("Refused a webhook delivery", StringComparison.Ordinal) && m.Contains("TwaBot:Meta:AppSecret", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, refusals.Count);
+        Assert.Contains("(no X-Hub-Signature-256 header)", refusals[0], StringComparison.Ordinal);
+        Assert.Contains("(its X-Hub-Signature-256 does not match its body)", refusals[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ASignedDeliveryIsStoredBeforeThe200()
     {
         var body = Delivery(Entry(MessagesChange("998", statuses: [Status("wamid.stored", "sent", DateTimeOffset.UtcNow)]))).ToJsonString();

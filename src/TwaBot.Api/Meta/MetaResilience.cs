@@ -49,6 +49,7 @@ public static partial class MetaResilience
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
+        var log = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         builder.TimeProvider = TimeProvider.System;
         builder.AddTimeout(TimeSpan.FromSeconds(options.TotalTimeoutSeconds));
         if (options.MaxRetries > 0) // Polly's retry needs at least one attempt; 0 means no retry strategy at all
@@ -77,22 +78,14 @@ public static partial class MetaResilience
                 // Polly's own lines are silenced (LoggingExtensions): without these, a paused number showed only as 503s.
                 OnOpened = args =>
                 {
-                    if (logger is not null)
-                    {
-                        var number = NumberOf(args.Context);
-                        LogBreakerOpened(logger, number, args.BreakDuration.TotalSeconds);
-                    }
-
+                    var number = NumberOf(args.Context);
+                    LogBreakerOpened(log, number, args.BreakDuration.TotalSeconds);
                     return ValueTask.CompletedTask;
                 },
                 OnClosed = args =>
                 {
-                    if (logger is not null)
-                    {
-                        var number = NumberOf(args.Context);
-                        LogBreakerClosed(logger, number);
-                    }
-
+                    var number = NumberOf(args.Context);
+                    LogBreakerClosed(log, number);
                     return ValueTask.CompletedTask;
                 },
             })

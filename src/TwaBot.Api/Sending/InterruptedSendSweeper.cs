@@ -11,7 +11,8 @@ namespace TwaBot.Api.Sending;
 /// it into a success. Runs at start and then every minute.
 /// </summary>
 public sealed partial class InterruptedSendSweeper(
-    IServiceScopeFactory scopes, SqliteWriteGate gate, TimeProvider time, ILogger<InterruptedSendSweeper> logger) : PeriodicSweep(time, logger)
+    IServiceScopeFactory scopes, SqliteWriteGate gate, SendsInFlight inFlight, TimeProvider time, ILogger<InterruptedSendSweeper> logger)
+    : PeriodicSweep(time, logger)
 {
     /// <summary>Far beyond the Meta client's total timeout: a row this old has no answer coming.</summary>
     public static readonly TimeSpan SettleAfter = TimeSpan.FromMinutes(10);
@@ -26,7 +27,9 @@ public sealed partial class InterruptedSendSweeper(
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
         var now = Time.GetUtcNow().UtcDateTime;
         var before = now - SettleAfter;
-        var due = db.Messages.Where(m => m.ApiStatus == ApiStatuses.Pending && m.CreatedAt < before);
+        // Not the sends still under way here: only a clock set forward makes one look this old.
+        var underWay = inFlight.Snapshot();
+        var due = db.Messages.Where(m => m.ApiStatus == ApiStatuses.Pending && m.CreatedAt < before && !underWay.Contains(m.Id));
         // Nearly always none: a read takes no write lock, where the UPDATE takes it even to change nothing (and, with
         // another process holding the database, waited the whole busy timeout holding the gate sends queue behind).
         if (!await due.AnyAsync(cancellationToken))

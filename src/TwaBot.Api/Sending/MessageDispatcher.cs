@@ -13,7 +13,7 @@ namespace TwaBot.Api.Sending;
 /// go through the group-committed <see cref="MessageLog"/>, so concurrent sends share disk syncs.
 /// </summary>
 public sealed partial class MessageDispatcher(
-    TwaBotDbContext db, MessageLog log, MetaClient meta, MessageStatusWriter statuses, TimeProvider time,
+    TwaBotDbContext db, MessageLog log, MetaClient meta, MessageStatusWriter statuses, SendsInFlight inFlight, TimeProvider time,
     ILogger<MessageDispatcher> logger)
 {
     /// <summary>Takes no cancellation token: a send that got this far waits for Meta's answer and records it, even if the caller left.</summary>
@@ -48,14 +48,22 @@ public sealed partial class MessageDispatcher(
 
         // Not the request's token: once Meta may have the message, we wait for its answer to record it.
         context.MayHaveBeenSent = true; // until Meta says it refused
-        var result = await meta.SendAsync(
-            context.Connection!, Outgoing(content, context.Template, StatusReports.CallbackData(message.Id)), CancellationToken.None);
-        return result switch
+        inFlight.Add(message.Id);
+        try
         {
-            MetaSendResult.Accepted accepted => await AcceptedAsync(message, accepted),
-            MetaSendResult.Failed failed => await FailedAsync(context, message, failed.Failure),
-            _ => throw new InvalidOperationException("Unknown send result."),
-        };
+            var result = await meta.SendAsync(
+                context.Connection!, Outgoing(content, context.Template, StatusReports.CallbackData(message.Id)), CancellationToken.None);
+            return result switch
+            {
+                MetaSendResult.Accepted accepted => await AcceptedAsync(message, accepted),
+                MetaSendResult.Failed failed => await FailedAsync(context, message, failed.Failure),
+                _ => throw new InvalidOperationException("Unknown send result."),
+            };
+        }
+        finally
+        {
+            inFlight.Remove(message.Id);
+        }
     }
 
     private async Task<ApiErrorOr<Message>> AcceptedAsync(Message message, MetaSendResult.Accepted accepted)

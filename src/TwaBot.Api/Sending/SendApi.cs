@@ -35,6 +35,7 @@ public static class SendApi
         services.AddScoped<SendPipeline>();
         services.AddSingleton<IdempotencyKeys>();
         services.AddSingleton<IdempotencyProtector>();
+        services.AddSingleton<SendsInFlight>();
         services.AddSingleton<InterruptedSendSweeper>();
         services.AddHostedService(provider => provider.GetRequiredService<InterruptedSendSweeper>());
         // quick-send carries the whole message in its URL: 4,096 characters, percent-encoded, can take

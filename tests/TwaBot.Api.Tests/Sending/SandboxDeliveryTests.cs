@@ -308,6 +308,27 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         return reason;
     }
 
+    [Fact]
+    public async Task AClockSetForwardDuringASendDoesNotLetTheSweepSettleItBeforeMetaAnswers()
+    {
+        // The sweep takes a pending row older than ten minutes for an interrupted send; with the clock set forward
+        // while Meta still had the call, it marked the row unknown, and Meta's refusal then found it settled.
+        await using var server = new FirstSendHeldAtMeta();
+        var tenant = await server.CreateSendingTenantAsync();
+        var sending = tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876540047", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+        await server.UnderWayAsync();
+
+        server.Clock.Advance(Api.Sending.InterruptedSendSweeper.SettleAfter + TimeSpan.FromMinutes(1));
+        var settled = await server.Services.GetRequiredService<Api.Sending.InterruptedSendSweeper>().SweepAsync(CancellationToken.None);
+        server.Release.SetResult();
+
+        Assert.Equal(0, settled);
+        await (await sending).AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        await server.WithDbAsync(async db =>
+            Assert.Equal(ApiStatuses.Failed, (await db.Messages.SingleAsync(m => m.BusinessId == tenant.BusinessId)).ApiStatus));
+    }
+
     private Task AssertRowAsync(long businessId, string to, string apiStatus, int failureCode) => factory.WithDbAsync(async db =>
     {
         var message = await db.Messages.SingleAsync(m => m.BusinessId == businessId && m.To == to);

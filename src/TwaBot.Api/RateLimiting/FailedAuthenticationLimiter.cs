@@ -32,7 +32,8 @@ public sealed partial class FailedAuthenticationLimiter(
         var (minute, _) = MinuteWindow.Now(time);
         var key = Key(client);
         MinuteWindow.TryTake(_clients, key, minute, int.MaxValue, out var remaining, out _);
-        if (int.MaxValue - remaining == Limit && logger is not null)
+        var failures = int.MaxValue - remaining; // counted without a limit of its own: the limit is read at each request
+        if (failures == Limit && logger is not null)
         {
             // Once per address and minute, by the failure that fills it: the 401s and 429s alone are request lines at Information.
             LogBlocked(logger, key, Limit);

@@ -48,7 +48,7 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
         var today = LocalDay.Of(caller.TimeZone, time.GetUtcNow());
         var counter = await CounterAsync(caller.KeyId, today.Date, cancellationToken);
         var taken = counter.TryTake(limit, out var used);
-        return new DailyDecision(taken, limit, used, today.SecondsToMidnight,
+        return new DailyDecision(taken, limit, used, today.SecondsToMidnight, today.LengthSeconds,
             new DailyReservation(caller.KeyId, today.Date) { Counter = taken ? counter : null });
     }
 
@@ -152,7 +152,7 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
         var today = LocalDay.Of(caller.TimeZone, time.GetUtcNow());
         return LimitFor(caller) is { } limit && _counters.TryGetValue((caller.KeyId, today.Date), out var counter)
             && counter.IsValueCreated && counter.Value.IsCompletedSuccessfully
-                ? new DailyDecision(true, limit, counter.Value.Result.Used, today.SecondsToMidnight, default)
+                ? new DailyDecision(true, limit, counter.Value.Result.Used, today.SecondsToMidnight, today.LengthSeconds, default)
                 : null;
     }
 
@@ -244,28 +244,34 @@ public readonly record struct DailyReservation(long KeyId, DateOnly Day)
 }
 
 /// <summary>A reservation's outcome, with what the 429 body and the RateLimit headers need.</summary>
-public readonly record struct DailyDecision(bool Allowed, int Limit, int Used, int SecondsToMidnight, DailyReservation Reservation)
+public readonly record struct DailyDecision(bool Allowed, int Limit, int Used, int SecondsToMidnight, int DaySeconds, DailyReservation Reservation)
 {
     public int Remaining => Math.Max(0, Limit - Used);
 }
 
-/// <summary>The local calendar day of a time zone, and the seconds until it ends.</summary>
-public readonly record struct LocalDay(DateOnly Date, int SecondsToMidnight)
+/// <summary>The local calendar day of a time zone, the seconds until it ends, and its length (23 or 25 hours across a DST change).</summary>
+public readonly record struct LocalDay(DateOnly Date, int SecondsToMidnight, int LengthSeconds)
 {
     public static LocalDay Of(string timeZone, DateTimeOffset now)
     {
         var zone = TimeZones.Find(timeZone);
         var local = TimeZoneInfo.ConvertTime(now, zone);
         var date = DateOnly.FromDateTime(local.DateTime);
-        // The next local midnight as an instant (its UTC offset may differ from now's across a DST change).
-        var midnight = date.AddDays(1).ToDateTime(TimeOnly.MinValue);
+        var start = FirstMoment(date, zone);
+        var end = FirstMoment(date.AddDays(1), zone);
+        return new LocalDay(date, Math.Max(1, (int)Math.Ceiling((end - now).TotalSeconds)), (int)(end - start).TotalSeconds);
+    }
+
+    /// <summary>The instant a local date begins (its UTC offset may differ from another date's across a DST change).</summary>
+    private static DateTimeOffset FirstMoment(DateOnly date, TimeZoneInfo zone)
+    {
+        var midnight = date.ToDateTime(TimeOnly.MinValue);
         // Midnight may not exist (clocks spring forward over it) or happen twice (Havana and the Azores fall
-        // back from 01:00 to 00:00): the day ends at the first moment of the next date, so the first midnight.
-        var midnightUtc = zone.IsInvalidTime(midnight)
+        // back from 01:00 to 00:00): the day begins at the first moment of its date, so the first midnight.
+        return zone.IsInvalidTime(midnight)
             ? new DateTimeOffset(midnight.AddHours(1), zone.GetUtcOffset(midnight.AddHours(1)))
             : zone.IsAmbiguousTime(midnight)
             ? new DateTimeOffset(midnight, zone.GetAmbiguousTimeOffsets(midnight).Max())
             : new DateTimeOffset(midnight, zone.GetUtcOffset(midnight));
-        return new LocalDay(date, Math.Max(1, (int)Math.Ceiling((midnightUtc - now).TotalSeconds)));
     }
 }

@@ -46,7 +46,7 @@ internal sealed class MinuteRateLimitFilter(MinuteRateLimiter limiter, DailyQuot
         var state = string.Create(invariant, $"\"minute\";r={minute.Remaining};t={minute.ResetSeconds}");
         if (day is { } d)
         {
-            policy += string.Create(invariant, $", \"day\";q={d.Limit};w=86400");
+            policy += string.Create(invariant, $", \"day\";q={d.Limit};w={d.DaySeconds}");
             state += string.Create(invariant, $", \"day\";r={d.Remaining};t={d.SecondsToMidnight}");
         }
 

@@ -36,6 +36,22 @@ public class LocalDayTests
     }
 
     [Theory]
+    [InlineData("Asia/Kolkata", "2026-04-14T10:30:45Z", 86400)]
+    [InlineData("America/New_York", "2026-03-08T12:00:00Z", 82800)]  // springs forward
+    [InlineData("America/New_York", "2026-11-01T12:00:00Z", 90000)]  // falls back
+    [InlineData("America/New_York", "2026-11-02T12:00:00Z", 86400)]
+    [InlineData("America/Havana", "2026-03-08T12:00:00Z", 82800)]    // midnight itself does not exist
+    [InlineData("America/Havana", "2026-10-31T12:00:00Z", 86400)]    // ends at the first of two midnights
+    [InlineData("America/Havana", "2026-11-01T12:00:00Z", 90000)]    // so the next day has the hour
+    [InlineData("Australia/Lord_Howe", "2026-10-04T12:00:00Z", 84600)] // half an hour forward
+    public void TheDaysLengthFollowsItsClockChanges(string timeZone, string instant, int length)
+    {
+        var day = LocalDay.Of(timeZone, DateTimeOffset.Parse(instant, System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(length, day.LengthSeconds);
+    }
+
+    [Theory]
     [InlineData("Asia/Kolkata", true)]
     [InlineData("Asia/Calcutta", true)]     // an IANA alias
     [InlineData("America/Port-au-Prince", true)]

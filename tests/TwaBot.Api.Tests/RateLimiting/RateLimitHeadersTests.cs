@@ -29,6 +29,21 @@ public class RateLimitHeadersTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheDaysWindowIsTheLocalDaysRealLength()
+    {
+        var tenant = await _factory.CreateSendingTenantAsync(plan: "Growth");
+        await _factory.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "America/New_York" });
+        // 1 November 2026 in New York: clocks fall back, the day is 25 hours long; 14 March 2027 springs forward, 23.
+        _factory.Clock.SetUtcNow(new DateTimeOffset(2026, 11, 1, 15, 0, 0, TimeSpan.Zero));
+        var longDay = await tenant.Client.GetAsync("/api/v1/health");
+        _factory.Clock.SetUtcNow(new DateTimeOffset(2027, 3, 14, 15, 0, 0, TimeSpan.Zero));
+        var shortDay = await tenant.Client.GetAsync("/api/v1/health");
+
+        Assert.Equal("\"minute\";q=5;w=60, \"day\";q=150;w=82800", Header(shortDay, "RateLimit-Policy"));
+        Assert.Equal("\"minute\";q=5;w=60, \"day\";q=150;w=90000", Header(longDay, "RateLimit-Policy"));
+    }
+
+    [Fact]
     public async Task A429HasNoneLeftAndRetryAfterMatchesTheBody()
     {
         var (_, client, _) = await _factory.CreateTenantAsync(plan: "Starter");

@@ -24,9 +24,10 @@ internal static partial class TemplatesAdmin
 
     /// <summary>
     /// One template create or sync at a time per business (they are rare admin calls): two at once read the
-    /// same rows and both insert the same name and language, which the unique index refuses.
+    /// same rows and both insert the same name and language, which the unique index refuses. An entry lives while
+    /// a call holds or awaits it, so ids named in calls (a mistyped one included) do not pile up.
     /// </summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<long, SemaphoreSlim> TemplateWrites = new();
+    private static readonly Dictionary<long, (SemaphoreSlim Turn, int Users)> TemplateWrites = [];
 
     public static void MapTemplatesAdmin(this RouteGroupBuilder admin)
     {
@@ -172,15 +173,49 @@ internal static partial class TemplatesAdmin
 
     private static async Task<T> OneAtATimeAsync<T>(long businessId, Func<Task<T>> write, CancellationToken cancellationToken)
     {
-        var writes = TemplateWrites.GetOrAdd(businessId, _ => new SemaphoreSlim(1, 1));
-        await writes.WaitAsync(cancellationToken);
+        SemaphoreSlim turn;
+        lock (TemplateWrites)
+        {
+            turn = TemplateWrites.TryGetValue(businessId, out var entry) ? entry.Turn : new SemaphoreSlim(1, 1);
+            TemplateWrites[businessId] = (turn, entry.Users + 1);
+        }
+
         try
         {
-            return await write();
+            await turn.WaitAsync(cancellationToken);
+            try
+            {
+                return await write();
+            }
+            finally
+            {
+                turn.Release();
+            }
         }
         finally
         {
-            writes.Release();
+            lock (TemplateWrites)
+            {
+                var users = TemplateWrites[businessId].Users - 1;
+                if (users == 0)
+                {
+                    TemplateWrites.Remove(businessId);
+                    turn.Dispose();
+                }
+                else
+                {
+                    TemplateWrites[businessId] = (turn, users);
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether a template call of the business holds or awaits its turn, for tests.</summary>
+    internal static bool HoldsTurnOf(long businessId)
+    {
+        lock (TemplateWrites)
+        {
+            return TemplateWrites.ContainsKey(businessId);
         }
     }
 

@@ -16,6 +16,9 @@ public sealed class ApiKeyDirectory(IServiceScopeFactory scopes, TimeProvider ti
     private readonly ConcurrentDictionary<string, (ApiCaller Key, DateTimeOffset LoadedAt)> _byHash = new(StringComparer.Ordinal);
     private long _generation; // one more for each Invalidate
 
+    /// <summary>Keys held in memory, for tests.</summary>
+    internal int Count => _byHash.Count;
+
     public async ValueTask<ApiCaller?> FindAsync(byte[] keyHash, CancellationToken cancellationToken)
     {
         var cacheKey = Convert.ToHexString(keyHash);

@@ -17,31 +17,89 @@ namespace TwaBot.Api.RateLimiting;
 public sealed partial class FailedAuthenticationLimiter(
     TimeProvider time, IOptionsMonitor<TwaBotOptions> options, ILogger<FailedAuthenticationLimiter>? logger = null)
 {
+    /// <summary>
+    /// Addresses counted at once (about 200 bytes each). Addresses are free to whoever holds a few IPv6 networks; past
+    /// this many in one minute, further addresses go uncounted until the next, rather than growing memory without end.
+    /// </summary>
+    internal const int MaxAddresses = 100_000;
+
     private readonly ConcurrentDictionary<string, MinuteWindow> _clients = new(StringComparer.Ordinal);
-    private readonly MinuteWindow _sweeps = new();
+    private int _count; // entries in _clients (ConcurrentDictionary.Count takes every lock of the map)
+    private long _sweptMinute = -1;
+    private long _fullLoggedMinute = -1;
+
+    /// <summary>Addresses counted now, for tests.</summary>
+    internal int Count => Volatile.Read(ref _count);
 
     /// <summary>Seconds until this address may try again, or null when it may try now.</summary>
     public int? BlockedFor(IPAddress? client)
     {
         var (minute, secondsLeft) = MinuteWindow.Now(time);
+        SweepOncePerMinute(minute); // here too: after a burst of guesses, any later request frees what it left
         return _clients.TryGetValue(Key(client), out var window) && window.IsFull(minute, Limit) ? window.SecondsUntilItEnds(minute, secondsLeft) : null;
     }
 
     public void RecordFailure(IPAddress? client)
     {
         var (minute, _) = MinuteWindow.Now(time);
+        SweepOncePerMinute(minute);
         var key = Key(client);
-        MinuteWindow.TryTake(_clients, key, minute, int.MaxValue, out var remaining, out _);
-        var failures = int.MaxValue - remaining; // counted without a limit of its own: the limit is read at each request
+        if (!TryCount(key, minute, out var failures))
+        {
+            if (logger is not null && Interlocked.Exchange(ref _fullLoggedMinute, minute) != minute)
+            {
+                LogTooManyAddresses(logger, MaxAddresses);
+            }
+
+            return;
+        }
+
         if (failures == Limit && logger is not null)
         {
             // Once per address and minute, by the failure that fills it: the 401s and 429s alone are request lines at Information.
             LogBlocked(logger, key, Limit);
         }
+    }
 
-        if (_sweeps.StartedNewMinute(minute))
+    /// <summary>Counts a failure of <paramref name="key"/>; false when the address is new and the map is full.</summary>
+    private bool TryCount(string key, long minute, out int failures)
+    {
+        while (true)
         {
-            MinuteWindow.ForgetIdle(_clients, minute);
+            if (!_clients.TryGetValue(key, out var window))
+            {
+                if (Volatile.Read(ref _count) >= MaxAddresses)
+                {
+                    failures = 0;
+                    return false;
+                }
+
+                window = new MinuteWindow();
+                if (!_clients.TryAdd(key, window))
+                {
+                    continue;
+                }
+
+                Interlocked.Increment(ref _count);
+            }
+
+            // Counted without a limit of its own (the limit is read at each request); null when a sweep forgot the window.
+            if (window.Take(minute, int.MaxValue, out var remaining) is not null)
+            {
+                failures = int.MaxValue - remaining;
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Drops the addresses with no failure this minute, by the first request of each minute (a read of one field for the others).</summary>
+    private void SweepOncePerMinute(long minute)
+    {
+        // A request that read the clock just before the minute turned is no new minute (nor a clock stepped back).
+        var swept = Volatile.Read(ref _sweptMinute);
+        if (minute != swept && minute != swept - 1 && Interlocked.CompareExchange(ref _sweptMinute, minute, swept) == swept)
+        {
+            Interlocked.Add(ref _count, -MinuteWindow.ForgetIdle(_clients, minute));
         }
     }
 
@@ -72,4 +130,8 @@ public sealed partial class FailedAuthenticationLimiter(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Client address {ClientAddress} presented {Limit} wrong API or admin keys this minute; "
         + "every request from it is refused (429) until the minute ends")]
     private static partial void LogBlocked(ILogger logger, string clientAddress, int limit);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Wrong API or admin keys came from more than {MaxAddresses} client addresses this minute; "
+        + "the wrong keys of further addresses are not counted (still refused, 401) until the minute ends")]
+    private static partial void LogTooManyAddresses(ILogger logger, int maxAddresses);
 }

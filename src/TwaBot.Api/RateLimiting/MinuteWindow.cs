@@ -166,16 +166,19 @@ internal sealed class MinuteWindow
         return (minute, (int)Math.Ceiling(((minute + 1) * Milliseconds - nowMs) / 1000.0));
     }
 
-    /// <summary>Drops windows nobody used this minute, so the map holds only active callers.</summary>
-    public static void ForgetIdle<TKey>(ConcurrentDictionary<TKey, MinuteWindow> windows, long minute)
+    /// <summary>Drops windows nobody used this minute, so the map holds only active callers; returns how many it dropped.</summary>
+    public static int ForgetIdle<TKey>(ConcurrentDictionary<TKey, MinuteWindow> windows, long minute)
         where TKey : notnull
     {
+        var dropped = 0;
         foreach (var (id, window) in windows)
         {
-            if (window.ForgetIfBefore(minute))
+            if (window.ForgetIfBefore(minute) && windows.TryRemove(KeyValuePair.Create(id, window)))
             {
-                windows.TryRemove(KeyValuePair.Create(id, window));
+                dropped++;
             }
         }
+
+        return dropped;
     }
 }

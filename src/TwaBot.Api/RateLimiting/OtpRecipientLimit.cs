@@ -28,6 +28,9 @@ public sealed class OtpRecipientLimit(IServiceScopeFactory scopes, TimeProvider 
 
     public int Limit => options.CurrentValue.RateLimits.OtpPerRecipientPerHour;
 
+    /// <summary>Numbers held in memory, for tests.</summary>
+    internal int Count => _numbers.Count;
+
     /// <summary>Takes a slot for an OTP to <paramref name="phone"/> now, or says when one frees up.</summary>
     public async Task<OtpDecision> TryReserveAsync(long businessId, string phone, CancellationToken cancellationToken)
     {

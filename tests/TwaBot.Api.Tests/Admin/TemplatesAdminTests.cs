@@ -25,6 +25,22 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     };
 
     [Fact]
+    public async Task TemplateCallsLeaveNothingBehindForTheBusinessIdsTheyName()
+    {
+        // Each id named once kept a lock object for the life of the process, a mistyped or made-up one too.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        const long Unknown = 987_654_321; // the map is static: ids of other tests' servers may be in it meanwhile
+
+        var synced = await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null);
+        var missing = await admin.PostAsync($"/admin/v1/businesses/{Unknown}/templates/sync", null);
+
+        Assert.Equal(HttpStatusCode.OK, synced.StatusCode);
+        await missing.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
+        Assert.False(TwaBot.Api.Admin.TemplatesAdmin.HoldsTurnOf(Unknown));
+    }
+
+    [Fact]
     public async Task ACreatedTemplateIsSubmittedStoredListedAndSendable()
     {
         var tenant = await factory.CreateSendingTenantAsync();

@@ -32,6 +32,18 @@ public class ApiKeyDirectoryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.NotNull(next!.RevokedAt); // not the cached copy of what the first read found
     }
 
+    [Fact]
+    public async Task WrongKeysAreNotKeptSoGuessesCannotGrowTheCache()
+    {
+        var directory = new ApiKeyDirectory(factory.Services.GetRequiredService<IServiceScopeFactory>(), factory.Clock);
+        for (var i = 0; i < 2_000; i++)
+        {
+            Assert.Null(await directory.FindAsync(ApiKeyFormat.Hash(ApiKeyFormat.Generate(ApiKeyFormat.TestPrefix)), default));
+        }
+
+        Assert.Equal(0, directory.Count);
+    }
+
     /// <summary>Once a key's row has been read, revokes it from another connection and invalidates, as the admin API does.</summary>
     private sealed class RevokeOnceRead(string connectionString, long keyId, Action invalidate) : DbCommandInterceptor
     {

@@ -282,6 +282,74 @@ public class FailedAuthenticationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await guesser.GetAsync("/api/v1/health")).StatusCode);
     }
 
+    [Fact]
+    public async Task AddressesOfABurstOfGuessesAreForgottenOnceTheMinuteIsOverThoughNoGuessFollows()
+    {
+        // 50,000 guesses from as many IPv6 networks, then only well-behaved traffic: the addresses were kept until
+        // the next wrong key, however long that took.
+        var limiter = _factory.Services.GetRequiredService<FailedAuthenticationLimiter>();
+        for (var i = 0; i < 50_000; i++)
+        {
+            limiter.RecordFailure(Ipv6Network(i));
+        }
+
+        var burst = limiter.Count;
+        var businessId = await _factory.CreateBusinessAsync();
+        var (key, _) = await _factory.CreateApiKeyAsync(businessId);
+        _factory.Clock.Advance(TimeSpan.FromMinutes(2));
+        using var client = _factory.CreateClientFrom("192.0.2.60");
+        client.DefaultRequestHeaders.Add("X-API-Key", key);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/health")).StatusCode);
+        Assert.Equal(50_000, burst);
+        Assert.Equal(0, limiter.Count);
+    }
+
+    [Fact]
+    public void AddressesPastTheCapInOneMinuteAreNotCountedWhileThoseCountedStayBlocked()
+    {
+        var limiter = _factory.Services.GetRequiredService<FailedAuthenticationLimiter>();
+        var counted = IPAddress.Parse("203.0.113.70");
+        for (var i = 0; i < 20; i++)
+        {
+            limiter.RecordFailure(counted);
+        }
+
+        for (var i = 0; i < FailedAuthenticationLimiter.MaxAddresses + 10; i++)
+        {
+            limiter.RecordFailure(Ipv6Network(i));
+        }
+
+        var late = IPAddress.Parse("203.0.113.71");
+        for (var i = 0; i < 20; i++)
+        {
+            limiter.RecordFailure(late);
+        }
+
+        Assert.Equal(FailedAuthenticationLimiter.MaxAddresses, limiter.Count);
+        Assert.NotNull(limiter.BlockedFor(counted));
+        Assert.Null(limiter.BlockedFor(late));
+        Assert.Single(_factory.Logs.Events, e => e.Level == Serilog.Events.LogEventLevel.Warning
+            && e.MessageTemplate.Text.StartsWith("Wrong API or admin keys came from more than", StringComparison.Ordinal));
+
+        _factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        for (var i = 0; i < 20; i++)
+        {
+            limiter.RecordFailure(late); // a new minute: the idle ones are gone and there is room again
+        }
+
+        Assert.NotNull(limiter.BlockedFor(late));
+        Assert.Equal(1, limiter.Count);
+    }
+
+    /// <summary>An address of the <paramref name="index"/>th /64 of 2001:db8::/32.</summary>
+    private static IPAddress Ipv6Network(int index)
+    {
+        var bytes = IPAddress.Parse("2001:db8::1").GetAddressBytes();
+        BitConverter.GetBytes(index).CopyTo(bytes, 4);
+        return new IPAddress(bytes);
+    }
+
     /// <summary>A wall clock that can be stepped back (FakeTimeProvider refuses to).</summary>
     private sealed class SteppedClock : TimeProvider
     {

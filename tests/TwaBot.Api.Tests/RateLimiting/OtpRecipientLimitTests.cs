@@ -219,6 +219,25 @@ public class OtpRecipientLimitTests
     }
 
     [Fact]
+    public async Task NumbersOfAnHourOfOtpsToDistinctNumbersAreForgottenAfterTheHour()
+    {
+        // OTP pumping sends each code to another number: the map must not keep every number ever sent to.
+        await using var server = Server(perHour: 5);
+        var limit = server.Services.GetRequiredService<OtpRecipientLimit>();
+        for (var i = 0; i < 2_000; i++)
+        {
+            Assert.True((await limit.TryReserveAsync(1, $"91987{i:D7}", default)).Allowed);
+        }
+
+        var held = limit.Count;
+        server.Clock.Advance(OtpRecipientLimit.Window + TimeSpan.FromMinutes(1));
+        await limit.TryReserveAsync(1, Number, default);
+
+        Assert.Equal(2_000, held);
+        Assert.Equal(1, limit.Count);
+    }
+
+    [Fact]
     public void ACountTheSweepRetiredTakesNoSlot()
     {
         var start = TwaBotApiFactory.Start;

@@ -52,7 +52,7 @@ public static class SendApi
     {
         var sends = api.MapGroup("").WithTags("Sending")
             .ProducesErrors(StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity,
-                StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable)
+                StatusCodes.Status500InternalServerError, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable)
             .WithMetadata(new AcceptsIdempotencyKey());
         // 413: a body over 64 KB; 415: forms, compressed or non-UTF-8 bodies.
         var jsonSends = sends.MapGroup("").ReadsJsonBody();
@@ -63,8 +63,8 @@ public static class SendApi
             .WithSummary("Send a Meta-approved template message (works outside the 24-hour window).")
             .WithDescription(PermissionRequired(SendRoute.SendTemplate))
             .WithRequestBody<SendTemplateRequest, RouteHandlerBuilder>()
-            .WithExamples(SendExamples.TemplateRequest, (200, SendExamples.TemplateResponse), (400, SendExamples.TemplateNotFound), (400, SendExamples.Suppressed),
-                (429, SendExamples.DailyLimitReached), (429, SendExamples.RateLimited), (502, SendExamples.MetaUnavailable));
+            .WithExamples(SendExamples.TemplateRequest,
+                [(200, SendExamples.TemplateResponse), .. SendErrorExamples.For(SendRoute.SendTemplate, templateNotFound: SendExamples.TemplateNotFound)]);
 
         jsonSends.MapPost("/send-text", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
                 Send(SendRoute.SendText, request, caller, pipeline, TwaBotJsonContext.Default.SendTextRequest, SendValidation.Text, cancellationToken))
@@ -72,8 +72,7 @@ public static class SendApi
             .WithSummary("Send a plain text message (only within the 24-hour customer service window).")
             .WithDescription(PermissionRequired(SendRoute.SendText))
             .WithRequestBody<SendTextRequest, RouteHandlerBuilder>()
-            .WithExamples(SendExamples.TextRequest, (200, SendExamples.TextResponse), (400, SendExamples.TextWindowClosed), (400, SendExamples.Suppressed),
-                (502, SendExamples.MetaUnavailable));
+            .WithExamples(SendExamples.TextRequest, [(200, SendExamples.TextResponse), .. SendErrorExamples.For(SendRoute.SendText, SendExamples.TextWindowClosed)]);
 
         jsonSends.MapPost("/send-media", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
                 Send(SendRoute.SendMedia, request, caller, pipeline, TwaBotJsonContext.Default.SendMediaRequest, SendValidation.Media, cancellationToken))
@@ -81,8 +80,7 @@ public static class SendApi
             .WithSummary("Send an image, document, video or audio by URL (only within the 24-hour window).")
             .WithDescription(PermissionRequired(SendRoute.SendMedia))
             .WithRequestBody<SendMediaRequest, RouteHandlerBuilder>()
-            .WithExamples(SendExamples.MediaRequest, (200, SendExamples.MediaResponse), (400, SendExamples.MediaWindowClosed), (400, SendExamples.Suppressed),
-                (502, SendExamples.MetaUnavailable));
+            .WithExamples(SendExamples.MediaRequest, [(200, SendExamples.MediaResponse), .. SendErrorExamples.For(SendRoute.SendMedia, SendExamples.MediaWindowClosed)]);
 
         jsonSends.MapPost("/send-otp", (HttpRequest request, ApiCaller caller, SendPipeline pipeline, CancellationToken cancellationToken) =>
                 Send(SendRoute.SendOtp, request, caller, pipeline, TwaBotJsonContext.Default.SendOtpRequest, SendValidation.Otp, cancellationToken))
@@ -90,8 +88,7 @@ public static class SendApi
             .WithSummary("Send a one-time password through an approved authentication template; generated when not given.")
             .WithDescription(PermissionRequired(SendRoute.SendOtp))
             .WithRequestBody<SendOtpRequest, RouteHandlerBuilder>()
-            .WithExamples(SendExamples.OtpRequest, (200, SendExamples.OtpResponse), (429, SendExamples.OtpRecipientLimitReached), (429, SendExamples.RateLimited),
-                (502, SendExamples.MetaUnavailable));
+            .WithExamples(SendExamples.OtpRequest, [(200, SendExamples.OtpResponse), .. SendErrorExamples.For(SendRoute.SendOtp)]);
 
         sends.MapGet("/quick-send", QuickSend)
             .WithName("QuickSend")
@@ -100,8 +97,7 @@ public static class SendApi
                 + StarterRefused)
             .WithMetadata(new ApiKeyInQueryAttribute())
             .GetChangesState()
-            .WithExamples(responses: [(200, SendExamples.TemplateResponse), (400, SendExamples.QuickSendWindowClosed), (400, SendExamples.Suppressed),
-                (429, SendExamples.DailyLimitReached), (429, SendExamples.RateLimited), (502, SendExamples.MetaUnavailable)]);
+            .WithExamples(responses: [(200, SendExamples.TemplateResponse), .. SendErrorExamples.For(SendRoute.QuickSendTemplate, SendExamples.QuickSendWindowClosed)]);
         return api;
     }
 

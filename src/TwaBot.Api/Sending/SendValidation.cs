@@ -178,7 +178,7 @@ public static partial class SendValidation
 
     // PRODUCT §2's order: a missing or bad field answers before a badly formed phone number, so the
     // number's format is checked last (PhoneGiven first, Phone at the end).
-    private static ApiError? PhoneGiven(string field, string? value) => string.IsNullOrWhiteSpace(value)
+    internal static ApiError? PhoneGiven(string field, string? value) => string.IsNullOrWhiteSpace(value)
         ? ApiErrors.Validation(field, $"{field} is required: the customer's number with country code, e.g. 919876543210.")
         : null;
 

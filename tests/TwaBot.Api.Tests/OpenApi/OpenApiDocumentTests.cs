@@ -141,26 +141,99 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         string[] Named(string status) => [.. sendTemplate.GetProperty(status).GetProperty("content").GetProperty("application/json")
             .GetProperty("examples").EnumerateObject().Select(e => e.Name)];
 
-        Assert.Equal(["TEMPLATE_NOT_FOUND", "SUPPRESSED"], Named("400"));
-        Assert.Equal(["DAILY_LIMIT_REACHED", "RATE_LIMITED"], Named("429"));
+        Assert.Equal(["VALIDATION_FAILED", "INVALID_PHONE", "WHATSAPP_NOT_CONNECTED", "TEMPLATE_NOT_FOUND", "TEMPLATE_PARAMS_INVALID", "SUPPRESSED",
+            "WINDOW_CLOSED", "RECIPIENT_UNDELIVERABLE", "META_REJECTED"], Named("400"));
+        Assert.Equal(["DAILY_LIMIT_REACHED", "RATE_LIMITED", "UPSTREAM_RATE_LIMITED", "PAIR_RATE_LIMITED", "OTP_RECIPIENT_LIMIT_REACHED"], Named("429"));
+        Assert.Equal(["META_UNAVAILABLE", "STORAGE_UNAVAILABLE"], Named("503"));
         Assert.Equal("opted_out", sendTemplate.GetProperty("400").GetProperty("content").GetProperty("application/json")
             .GetProperty("examples").GetProperty("SUPPRESSED").GetProperty("value").GetProperty("suppression_state").GetString());
-        Assert.Equal(["WINDOW_CLOSED", "SUPPRESSED"], document.GetProperty("paths").GetProperty("/api/v1/quick-send").GetProperty("get")
-            .GetProperty("responses").GetProperty("400").GetProperty("content").GetProperty("application/json").GetProperty("examples").EnumerateObject().Select(e => e.Name));
     }
 
+    /// <summary>The docs' own bodies stay the examples where the docs show one for the send.</summary>
     [Theory]
-    [InlineData("/api/v1/quick-send", "get", "400", new[] { "WINDOW_CLOSED", "SUPPRESSED" })]
-    [InlineData("/api/v1/quick-send", "get", "429", new[] { "DAILY_LIMIT_REACHED", "RATE_LIMITED" })] // the docs show the daily body under quick-send
-    [InlineData("/api/v1/send-media", "post", "400", new[] { "WINDOW_CLOSED", "SUPPRESSED" })]  // the docs: send-media needs the window
-    public async Task EachSendShowsTheErrorsTheApiDocsShowForIt(string path, string method, string status, string[] named)
+    [InlineData("/api/v1/send-template", "post", "400", "TEMPLATE_NOT_FOUND", "Template 'wrong_name' not found or not approved.")]
+    [InlineData("/api/v1/quick-send", "get", "400", "WINDOW_CLOSED", "Recipient is outside the 24-hour customer service window. Free-form text messages can only be delivered within 24 hours of the contact messaging your business. Use a pre-approved template for re-engagement.")]
+    [InlineData("/api/v1/quick-send", "get", "429", "DAILY_LIMIT_REACHED", "Daily send limit reached (150/day on Growth plan). Resets at midnight. Upgrade to Pro for higher limits.")]
+    [InlineData("/api/v1/send-media", "post", "400", "WINDOW_CLOSED", "Recipient is outside the 24-hour customer service window. Free-form text messages can only be delivered within 24 hours of the contact messaging your business. Use a pre-approved template for re-engagement.")]
+    [InlineData("/api/v1/send-text", "post", "400", "SUPPRESSED", "Phone 919876543210 is suppressed (opted_out). Message not sent to protect your quality rating.")]
+    public async Task EachSendShowsTheErrorsTheApiDocsShowForIt(string path, string method, string status, string errorCode, string text)
     {
         var document = await Document();
 
-        var examples = document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses").GetProperty(status)
-            .GetProperty("content").GetProperty("application/json").GetProperty("examples");
+        Assert.Equal(text, NamedExample(document, path, method, status, errorCode).GetProperty("error").GetString());
+    }
 
-        Assert.Equal(named, examples.EnumerateObject().Select(e => e.Name));
+    /// <summary>
+    /// Every error_code a send can answer (ErrorCodes, by the step or Meta answer that gives it) has an example on the send,
+    /// so a client generated from the document, or a reader of /swagger, meets none unannounced.
+    /// </summary>
+    [Theory]
+    [InlineData("/api/v1/send-template", "post", true, true)]
+    [InlineData("/api/v1/send-text", "post", false, true)]
+    [InlineData("/api/v1/send-media", "post", false, true)]
+    [InlineData("/api/v1/send-otp", "post", true, true)]
+    [InlineData("/api/v1/quick-send", "get", true, false)]
+    public async Task EachSendShowsAnExampleOfEveryErrorItCanAnswer(string path, string method, bool usesTemplate, bool readsJsonBody)
+    {
+        var document = await Document();
+        List<string> expected =
+        [
+            "401 MISSING_API_KEY", "401 INVALID_API_KEY", "401 API_KEY_REVOKED", "401 API_KEY_EXPIRED",
+            "403 PLAN_NOT_ALLOWED", "403 PERMISSION_DENIED",
+            "400 VALIDATION_FAILED", "400 INVALID_PHONE", "400 WHATSAPP_NOT_CONNECTED", "400 SUPPRESSED", "400 WINDOW_CLOSED",
+            "400 RECIPIENT_UNDELIVERABLE", "400 META_REJECTED",
+            "409 IDEMPOTENCY_KEY_IN_USE", "422 IDEMPOTENCY_KEY_REUSED",
+            "429 DAILY_LIMIT_REACHED", "429 RATE_LIMITED", "429 UPSTREAM_RATE_LIMITED", "429 PAIR_RATE_LIMITED",
+            "500 INTERNAL_ERROR", "502 META_UNAVAILABLE", "503 META_UNAVAILABLE", "503 STORAGE_UNAVAILABLE",
+        ];
+        if (usesTemplate)
+        {
+            expected.AddRange(["400 TEMPLATE_NOT_FOUND", "400 TEMPLATE_PARAMS_INVALID", "429 OTP_RECIPIENT_LIMIT_REACHED"]);
+        }
+
+        if (readsJsonBody)
+        {
+            expected.AddRange(["413 PAYLOAD_TOO_LARGE", "415 UNSUPPORTED_MEDIA_TYPE"]);
+        }
+
+        var shown = new List<string>();
+        foreach (var response in document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses").EnumerateObject()
+            .Where(r => r.Name != "200"))
+        {
+            var media = response.Value.GetProperty("content").GetProperty("application/json");
+            shown.AddRange(media.TryGetProperty("examples", out var named)
+                ? named.EnumerateObject().Select(e => $"{response.Name} {e.Name}")
+                : media.TryGetProperty("example", out var one) ? [$"{response.Name} {one.GetProperty("error_code").GetString()}"] : []);
+        }
+
+        Assert.Equal(expected.Order(StringComparer.Ordinal), shown.Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// PRODUCT §5: Meta throttling the number is 429 UPSTREAM_RATE_LIMITED, and a number whose circuit breaker is open answers
+    /// 503 at once; both say how long to wait, in the body and in Retry-After. The examples' texts are the server's own.
+    /// </summary>
+    [Theory]
+    [InlineData("/api/v1/send-template", "post")]
+    [InlineData("/api/v1/send-text", "post")]
+    [InlineData("/api/v1/send-media", "post")]
+    [InlineData("/api/v1/send-otp", "post")]
+    [InlineData("/api/v1/quick-send", "get")]
+    public async Task EachSendShowsMetasThrottlingAndItsPausedSendsWithTheServersText(string path, string method)
+    {
+        var document = await Document();
+
+        var throttled = NamedExample(document, path, method, "429", "UPSTREAM_RATE_LIMITED");
+        var paused = NamedExample(document, path, method, "503", "META_UNAVAILABLE");
+
+        Assert.Equal(Api.Errors.ApiErrors.UpstreamRateLimited(1).Body.Error, throttled.GetProperty("error").GetString());
+        Assert.Equal(Api.Errors.ApiErrors.MetaPaused(1).Body.Error, paused.GetProperty("error").GetString());
+        Assert.True(throttled.GetProperty("retry_after_seconds").GetInt32() > 0);
+        Assert.True(paused.GetProperty("retry_after_seconds").GetInt32() > 0);
+        Assert.False(paused.TryGetProperty("message_id", out _)); // nothing was sent: no message to follow
+        var responses = document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses");
+        Assert.True(responses.GetProperty("429").GetProperty("headers").TryGetProperty("Retry-After", out _));
+        Assert.True(responses.GetProperty("503").GetProperty("headers").TryGetProperty("Retry-After", out _));
     }
 
     /// <summary>README's "Errors": a send whose outcome is unknown answers 502 with an id of our own that message-status takes.</summary>
@@ -479,6 +552,10 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
 
     private static JsonElement SecurityOf(JsonElement document, string path, string method) =>
         document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("security")[0];
+
+    private static JsonElement NamedExample(JsonElement document, string path, string method, string status, string errorCode) =>
+        document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses").GetProperty(status)
+            .GetProperty("content").GetProperty("application/json").GetProperty("examples").GetProperty(errorCode).GetProperty("value");
 
     private static JsonElement Example(JsonElement document, string path, string method, string status) =>
         document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses").GetProperty(status)

@@ -21,6 +21,9 @@ public class PostmanCollectionTests
             ["TwaBot__AdminKey"] = AdminKey,
             ["TwaBot__RateLimits__PerKeyPerMinute"] = "1000",
             ["TwaBot__RateLimits__GlobalPerMinute"] = "1000",
+            // The 0000 and 0050 requests poll message-status until the emulator's failed status arrives: shorter pauses
+            // between its status webhooks (500 ms by default) keep that wait short.
+            ["TwaBot__Sandbox__StatusDelayMilliseconds"] = "100",
         });
         // The key of the Sandbox Business the server seeds on first start, printed once to the console.
         var apiKey = server.SeededApiKey();
@@ -39,5 +42,19 @@ public class PostmanCollectionTests
 
         Assert.True(exitCode == 0, $"newman failed ({exitCode}):\n{output}\n--- server output ---\n{server.Output}");
         Assert.Contains("assertions", output, StringComparison.Ordinal);
+        // The polls' tests are registered in callbacks: had the script ended before them, newman would pass without them.
+        Assert.Equal(3, Occurrences(output, "Pass  then failed on message-status, with the reason"));
+        Assert.Equal(3, Occurrences(output, "Pass  then failed on message-status: the customer stopped marketing messages"));
+    }
+
+    private static int Occurrences(string text, string value)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + value.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 }

@@ -42,8 +42,7 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
 
         if (template.BodyParameterCount != content.BodyParameterCount)
         {
-            return ApiErrors.TemplateParamsInvalid(field,
-                $"Template '{template.Name}' has {template.BodyParameterCount} body variable(s); {field} gave {content.BodyParameterCount}.");
+            return WrongBodyParameterCount(template.Name, template.BodyParameterCount, field, content.BodyParameterCount);
         }
 
         if (template.IsAuthentication && content is TemplateContent { BodyParams: [var code] } && code.Length > OtpCode.MaxLength)
@@ -54,6 +53,9 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
 
         return HeaderParametersFit(context, template) ?? ButtonParametersFit(context, template);
     }
+
+    internal static ApiError WrongBodyParameterCount(string template, int variables, string field, int given) =>
+        ApiErrors.TemplateParamsInvalid(field, $"Template '{template}' has {variables} body variable(s); {field} gave {given}.");
 
     /// <summary>
     /// Each button that takes a value needs one, in the buttons' order: the end of a link, or a coupon code of

@@ -3,7 +3,9 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using TwaBot.Api.ApiKeys;
+using TwaBot.Api.Configuration;
 using TwaBot.Api.Errors;
 using TwaBot.Api.Http;
 using TwaBot.Api.Json;
@@ -38,12 +40,29 @@ public static class SendApi
         services.AddSingleton<SendsInFlight>();
         services.AddSingleton<InterruptedSendSweeper>();
         services.AddHostedService(provider => provider.GetRequiredService<InterruptedSendSweeper>());
+        services.AddOptions<HostOptions>().PostConfigure<IOptions<TwaBotOptions>>(
+            (host, twabot) => host.ShutdownTimeout = StopWait(host.ShutdownTimeout, twabot.Value.Meta.Resilience));
         // quick-send carries the whole message in its URL: 4,096 characters, percent-encoded, can take
         // 12 bytes each (Kestrel's default allows 8 KB, and answers a longer URL with an empty 414).
         services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(
             kestrel => kestrel.Limits.MaxRequestLineSize = MaxRequestLineBytes);
         return services;
     }
+
+    /// <summary>
+    /// How long a stop waits for the requests under way: at least until a send at Meta has its answer or its timeout,
+    /// and its row the outcome. Cut short (the host's 30 s, under a longer Meta timeout), its caller lost the answer to
+    /// a reset connection, and its row stayed pending though Meta may have sent it.
+    /// </summary>
+    public static TimeSpan StopWait(TimeSpan configured, MetaResilienceOptions meta)
+    {
+        ArgumentNullException.ThrowIfNull(meta);
+        var sendUnderWay = TimeSpan.FromSeconds(meta.TotalTimeoutSeconds) + StopMargin;
+        return configured > sendUnderWay ? configured : sendUnderWay;
+    }
+
+    /// <summary>Beyond Meta's timeout, for a send's writes before and after its call.</summary>
+    public static readonly TimeSpan StopMargin = TimeSpan.FromSeconds(10);
 
     /// <summary>Room for a quick-send URL with a 4,096-character message of 4-byte characters, and its other parameters.</summary>
     public const int MaxRequestLineBytes = 64 * 1024;

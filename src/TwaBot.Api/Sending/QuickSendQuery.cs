@@ -20,9 +20,11 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
 
     private const string MangledParams = "¶ms=";
 
+    private const string HtmlAmpersand = "amp;";
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>A parameter that is given twice or cannot be decoded; answered at the validation step.</summary>
+    /// <summary>A parameter that is given twice, cannot be decoded or would be read otherwise than meant; answered at the validation step.</summary>
     public ApiError? Problem { get; init; }
 
     /// <summary>
@@ -47,15 +49,35 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         ApiError? problem = null;
         var literalPlus = false;
+        string? previousText = null;
         foreach (var pair in (queryString ?? "").TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
             var rawValue = equals < 0 ? "" : pair[(equals + 1)..];
-            if (!TryDecode(equals < 0 ? pair : pair[..equals], out var decodedName)
-                || Array.Find(Names, known => known.Equals(decodedName, StringComparison.OrdinalIgnoreCase)) is not { } name)
+            var nameDecoded = TryDecode(equals < 0 ? pair : pair[..equals], out var decodedName);
+            if (!nameDecoded || Array.Find(Names, known => known.Equals(decodedName, StringComparison.OrdinalIgnoreCase)) is not { } name)
             {
+                // "message=Rock+&+Roll": the '&' was not encoded, so the text was cut short and its rest reads as
+                // a parameter no tool would name (no '=', or a space in its name). Sending "Rock " is worse than refusing.
+                if (previousText is not null && (equals < 0 || !nameDecoded || decodedName.Any(char.IsWhiteSpace)))
+                {
+                    problem ??= ApiErrors.Validation(previousText,
+                        $"{previousText} is cut short by an '&' that is not encoded (the text after it reads as another parameter): write & inside a value as %26.");
+                }
+
+                // A URL copied from an HTML page or email as written there: "&amp;phone=" is "&phone=" escaped for HTML.
+                if (nameDecoded && decodedName.StartsWith(HtmlAmpersand, StringComparison.OrdinalIgnoreCase)
+                    && Array.Find(Names, known => known.Equals(decodedName[HtmlAmpersand.Length..], StringComparison.OrdinalIgnoreCase)) is { } escaped)
+                {
+                    problem ??= ApiErrors.Validation(escaped,
+                        $"{escaped} follows '&amp;', which is how an HTML page writes '&': write & in the URL.");
+                }
+
+                previousText = null;
                 continue; // apikey, and anything we do not read
             }
+
+            previousText = name is "message" or "params" or ButtonParamsName ? name : null;
 
             if (!TryDecode(rawValue, out var value))
             {
@@ -70,6 +92,12 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
             {
                 problem ??= ApiErrors.Validation(name,
                     $"{name} contains '{MangledParams}', which is '&params=' as an HTML page shows it (&para is the ¶ sign): write &params= in the URL.");
+            }
+
+            if (name is "message" or "params" && LooksEncodedTwice(value))
+            {
+                problem ??= ApiErrors.Validation(name,
+                    $"{name} reads as URL-encoded twice (%20 where a space was meant, sent from %2520): encode the value once.");
             }
 
             if (name == "phone" && rawValue.StartsWith('+'))
@@ -94,6 +122,13 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
             IdempotencyKey = values.GetValueOrDefault(Idempotency.IdempotencyRequest.QueryName),
         };
     }
+
+    /// <summary>
+    /// A text encoded twice (a tool encoding a value its user had already encoded) decodes to "Your%20order%20has":
+    /// an encoded space, and no real one. A link carries %20 too, but always with a '/', so a value with one is read as written.
+    /// </summary>
+    private static bool LooksEncodedTwice(string value) =>
+        value.Contains("%20", StringComparison.Ordinal) && !value.Any(char.IsWhiteSpace) && !value.Contains('/', StringComparison.Ordinal);
 
     /// <summary>Form-style decoding (<c>+</c> is a space) that refuses escapes which are not UTF-8.</summary>
     internal static bool TryDecode(string raw, out string value)

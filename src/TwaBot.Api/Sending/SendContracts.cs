@@ -53,12 +53,12 @@ internal static class SendFieldDocs
 
     public const string QuickSendTemplate = "Meta-approved template name. Required if message is not provided; with both, the template is sent.";
 
-    public const string QuickSendParams = @"Comma-separated template variables, e.g. Rahul,ORD-123,₹1499 (percent-encoded UTF-8); \, is a comma inside a value.";
+    public const string QuickSendParams = @"Comma-separated template variables, e.g. Rahul,ORD-123,₹1499 (percent-encoded UTF-8, once: & is %26); \, is a comma inside a value.";
 
     public const string QuickSendButtonParams = @"Values for the template's buttons that take one, comma-separated as params (\, is a comma inside a value): "
         + "the end of a URL button's link and a copy-code button's coupon code, in the buttons' order. An addition to the TwaBot docs.";
 
-    public const string QuickSendMessage = "Plain text message (only works within the 24-hour conversation window). Required if template is not provided.";
+    public const string QuickSendMessage = "Plain text message (only works within the 24-hour conversation window), percent-encoded UTF-8, once (& is %26, # is %23). Required if template is not provided.";
 
     public const string QuickSendIdempotencyKey = "Optional: the Idempotency-Key, for clients that cannot set headers (the header counts when both are given).";
 }

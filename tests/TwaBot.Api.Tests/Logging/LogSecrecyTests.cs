@@ -112,6 +112,46 @@ public class LogSecrecyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NoQuickSendErrorLogsTheKeyFromItsUrl()
+    {
+        var tenant = await _factory.CreateSendingTenantAsync();
+        await _factory.CustomerWritesAsync(tenant.BusinessId, "919876543210");
+        using var anonymous = _factory.CreateClient();
+        var key = tenant.Key;
+        var escapedKey = key.Replace("_", "%5F", StringComparison.Ordinal); // twb%5Ftest%5F…: no "twb_" to match
+        string[] queries =
+        [
+            $"apikey={key}&phone=919876543210&message=caf%E9",                                   // Latin-1
+            $"apikey={key}&phone=919876543210&message=a&message=b",                              // repeated
+            $"apikey={key}&phone=919876543210&message=Rock+&+Roll",                              // unencoded '&'
+            $"apikey={key}&phone=919876543210&message=a%2520b",                                  // encoded twice
+            $"apikey={key}&phone=919876543210&message={new string('a', 4097)}",                  // too long
+            $"apikey={key}&phone=919876543211&message=hi",                                       // window closed
+            $"apikey={key}&phone=+6591234567&template=order_confirmation&params=a,b,c",          // ambiguous '+'
+            $"apikey={key}&phone=919876543210&template=nope&params=a",                           // unknown template
+            $"apikey={key}&phone=919876543210&template=order_confirmation&lang=en%C2%B6ms=a,b,c", // the docs' ¶ms=
+            $"apikey={key}&phone=&message=hi",                                                   // no phone
+            $"apikey={key}&apikey={key}&phone=919876543210&message=hi",                          // two keys
+            $"APIKEY={escapedKey}&phone=919876543210&message=hi",                                // the key escaped
+            $"api%6Bey={escapedKey}x&phone=919876543210&message=hi",                             // a wrong key, name escaped
+            $"apikey={key}&phone=919876543210&message=hi&idempotency_key=%01",                   // a bad idempotency key
+        ];
+
+        foreach (var query in queries)
+        {
+            await anonymous.GetAsync("/api/v1/quick-send?" + query);
+        }
+
+        using var head = new HttpRequestMessage(HttpMethod.Head, $"/api/v1/quick-send?apikey={key}&phone=919876543210&message=hi");
+        await anonymous.SendAsync(head);
+
+        var logs = _factory.Logs.AllText();
+        Assert.Contains("\"/api/v1/quick-send\" responded 400", logs, StringComparison.Ordinal); // the requests were logged
+        Assert.Contains("\"/api/v1/quick-send\" responded 405", logs, StringComparison.Ordinal);
+        Assert.DoesNotContain(key[9..], logs, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AMalformedRequestLineCarryingAKeyIsNotLoggedEvenAtVerbose()
     {
         await using var kestrel = new TwaBotApiFactory(Verbose);

@@ -38,6 +38,7 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [InlineData("phone=919876543210&template=order_confirmation&params=Jos%E9,b,c", "params")]
     [InlineData("phone=919876543210&template=order_confirmation&params=a,b,c&params=d", "params")]
     [InlineData("phone=919876543210&template=order_confirmation&params=a,b,c&phone=919876543211", "phone")]
+    [InlineData("phone=919876543210&amp;template=order_confirmation&amp;params=a,b,c", "template")] // copied from an HTML page
     public async Task AQuickSendValueThatCannotBeReadAsWrittenIsRefusedByName(string query, string field)
     {
         var tenant = await factory.CreateSendingTenantAsync();
@@ -77,6 +78,22 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         Assert.Equal("message", (await latin1.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
         Assert.Equal("message", (await repeated.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
         await AssertNothingStoredAsync(tenant);
+    }
+
+    [Theory]
+    [InlineData("message=Rock+&+Roll+tonight")]                   // an '&' a form builder did not encode: was sent as "Rock "
+    [InlineData("message=Your%2520order%2520has%2520shipped")]   // encoded twice: was sent as "Your%20order%20has%20shipped"
+    public async Task AQuickSendTextThatWouldReachTheCustomerMangledIsRefused(string message)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210");
+
+        var response = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&" + message);
+
+        Assert.Equal("message", (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        await AssertNothingStoredAsync(tenant);
+        var encoded = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&message=Rock+%26+Roll+tonight");
+        await encoded.ReadJsonAsync(HttpStatusCode.OK);
     }
 
     [Fact]

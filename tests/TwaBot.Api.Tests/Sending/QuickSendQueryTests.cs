@@ -47,6 +47,18 @@ public class QuickSendQueryTests
     [InlineData("message=hello&message=world", "message", "message is given more than once")] // repeated: was sent as "hello,world"
     [InlineData("phone=1&Phone=2", "phone", "phone is given more than once")]
     [InlineData("params=a&params=b", "params", "give all values in one params=, separated by commas")]
+    // An '&' left unencoded cuts the value short: was sent as "Rock " and "Q", the rest ignored as unknown parameters.
+    [InlineData("phone=1&message=Rock+&+Roll", "message", "write & inside a value as %26")]
+    [InlineData("phone=1&message=Q&A+at+5", "message", "write & inside a value as %26")]
+    [InlineData("message=Tom%20&%20Jerry=friends", "message", "write & inside a value as %26")]
+    [InlineData("template=t&params=Rahul,M&S,x&phone=1", "params", "write & inside a value as %26")]
+    [InlineData("template=t&button_params=a&b", "button_params", "write & inside a value as %26")]
+    // Copied from an HTML page or email: "&amp;phone=" was ignored and the answer said phone was missing.
+    [InlineData("apikey=k&amp;phone=919876543210&amp;message=hi", "phone", "write & in the URL")]
+    [InlineData("phone=1&amp;Template=t", "template", "write & in the URL")]
+    // Encoded twice: was sent as "Your%20order%20has%20shipped".
+    [InlineData("phone=1&message=Your%2520order%2520has%2520shipped", "message", "encode the value once")]
+    [InlineData("template=t&params=Rahul%2520Kumar,b,c", "params", "encode the value once")]
     public void RefusesValuesThatCannotBeReadAsWrittenAndSaysHowToWriteThem(string query, string field, string advice)
     {
         var problem = QuickSendQuery.Parse(query).Problem;
@@ -55,6 +67,21 @@ public class QuickSendQueryTests
         Assert.Equal(field, problem.Body.Field);
         Assert.Equal("VALIDATION_FAILED", problem.Body.ErrorCode);
         Assert.Contains(advice, problem.Body.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("message=Rock+%26+Roll&phone=1", "Rock & Roll")]
+    [InlineData("message=hi&utm_source=zapier&phone=1", "hi")]           // a tool's own parameter after the text
+    [InlineData("message=hi&&phone=1&", "hi")]                           // empty pairs and a trailing '&'
+    [InlineData("phone=1&message", "")]                                  // a name without '=' before any text
+    [InlineData("message=https://x.example/a%2520b&phone=1", "https://x.example/a%20b")] // a link keeps its escape
+    [InlineData("message=Use+code+SAVE%2520&phone=1", "Use code SAVE%20")] // a text with real spaces is read as written
+    public void ReadsTextsWhoseAmpersandsAndEscapesAreWrittenRight(string query, string message)
+    {
+        var read = QuickSendQuery.Parse(query);
+
+        Assert.Null(read.Problem);
+        Assert.Equal(message, read.Message);
     }
 
     [Fact]

@@ -209,16 +209,22 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(expected.Order(StringComparer.Ordinal), shown.Order(StringComparer.Ordinal));
     }
 
+    /// <summary>The send routes, with their methods.</summary>
+    public static TheoryData<string, string> EverySend => new()
+    {
+        { "/api/v1/send-template", "post" },
+        { "/api/v1/send-text", "post" },
+        { "/api/v1/send-media", "post" },
+        { "/api/v1/send-otp", "post" },
+        { "/api/v1/quick-send", "get" },
+    };
+
     /// <summary>
     /// PRODUCT §5: Meta throttling the number is 429 UPSTREAM_RATE_LIMITED, and a number whose circuit breaker is open answers
     /// 503 at once; both say how long to wait, in the body and in Retry-After. The examples' texts are the server's own.
     /// </summary>
     [Theory]
-    [InlineData("/api/v1/send-template", "post")]
-    [InlineData("/api/v1/send-text", "post")]
-    [InlineData("/api/v1/send-media", "post")]
-    [InlineData("/api/v1/send-otp", "post")]
-    [InlineData("/api/v1/quick-send", "get")]
+    [MemberData(nameof(EverySend))]
     public async Task EachSendShowsMetasThrottlingAndItsPausedSendsWithTheServersText(string path, string method)
     {
         var document = await Document();
@@ -238,11 +244,7 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
 
     /// <summary>README's "Errors": a send whose outcome is unknown answers 502 with an id of our own that message-status takes.</summary>
     [Theory]
-    [InlineData("/api/v1/send-template", "post")]
-    [InlineData("/api/v1/send-text", "post")]
-    [InlineData("/api/v1/send-media", "post")]
-    [InlineData("/api/v1/send-otp", "post")]
-    [InlineData("/api/v1/quick-send", "get")]
+    [MemberData(nameof(EverySend))]
     public async Task EachSendShowsItsUnknownOutcome502WithTheMessageIdToFollow(string path, string method)
     {
         var document = await Document();
@@ -414,11 +416,7 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Theory]
-    [InlineData("/api/v1/send-template", "post")]
-    [InlineData("/api/v1/send-text", "post")]
-    [InlineData("/api/v1/send-media", "post")]
-    [InlineData("/api/v1/send-otp", "post")]
-    [InlineData("/api/v1/quick-send", "get")]
+    [MemberData(nameof(EverySend))]
     public async Task EverySendTakesAnIdempotencyKeyAndListsItsAnswers(string path, string method)
     {
         var operation = Operation(await Document(), path, method);

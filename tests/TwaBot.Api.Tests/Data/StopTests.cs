@@ -101,6 +101,7 @@ public sealed class StopTests : IDisposable
             await Task.Delay(50);
         }
 
+        Assert.True(meta.Calls.Any(c => c.PathAndQuery.EndsWith("/messages", StringComparison.Ordinal)), "the send never reached Meta before the stop");
         var exitCode = await server.TerminateAsync(TimeSpan.FromSeconds(30));
 
         var json = await (await send).ReadJsonAsync(HttpStatusCode.OK); // not a connection cut at the host's 1 s

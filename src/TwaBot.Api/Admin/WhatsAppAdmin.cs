@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Businesses;
 using TwaBot.Api.Errors;
@@ -24,7 +25,8 @@ internal static class WhatsAppAdmin
     }
 
     private static async Task<Results<Ok<BusinessResponse>, ApiError>> Connect(
-        long id, ConnectWhatsAppRequest? request, [AsParameters] AdminServices services, CancellationToken cancellationToken)
+        long id, ConnectWhatsAppRequest? request, [AsParameters] AdminServices services, [FromServices] IHostEnvironment environment,
+        CancellationToken cancellationToken)
     {
         if (request is null)
         {
@@ -37,7 +39,9 @@ internal static class WhatsAppAdmin
             return ApiErrors.BusinessNotFound(id);
         }
 
-        var connection = request.Sandbox == true ? SandboxConnection(request, business.WhatsApp, services) : LiveConnection(request, services.Tokens);
+        var connection = request.Sandbox == true ? SandboxConnection(request, business.WhatsApp, services)
+            : services.Mode.IsSandbox && !environment.IsDevelopment() ? (null, SandboxLeftOn())
+            : LiveConnection(request, services.Tokens);
         if (connection.Error is { } error)
         {
             return error;
@@ -174,6 +178,15 @@ internal static class WhatsAppAdmin
             IsSandbox = true,
         }, null);
     }
+
+    /// <summary>
+    /// The sandbox still on where the operator is going live: the emulator would take the Meta connection and answer
+    /// that Meta knows neither id, which sends the operator looking for a mistake in the ids. (Development keeps
+    /// such connections, which exercise the emulator's answers to numbers it does not know.)
+    /// </summary>
+    private static ApiError SandboxLeftOn() => ApiErrors.Validation("sandbox",
+        "this server runs in sandbox mode (TwaBot:Sandbox:Enabled=true), so its calls go to the Meta emulator, never to Meta: "
+        + "to go live, set TwaBot:Sandbox:Enabled=false (or remove it) and restart; to try the sandbox, connect with {\"sandbox\": true}.");
 
     private static ApiError? OptionalDigits(string field, string? value) => value is null ? null : AdminRules.Digits(field, value);
 

@@ -14,15 +14,21 @@ namespace TwaBot.Api.Sandbox;
 /// with all permissions, printed once to the console (never to the log). Later starts say where a key comes from
 /// instead, since a newcomer who restarts has lost the printed one.
 /// </summary>
-internal sealed class SandboxSeeder(
+internal sealed partial class SandboxSeeder(
     IServiceProvider services, ServerMode mode, TimeProvider time, IOptions<TwaBotOptions> options, IConfiguration configuration,
-    AccessTokenProtector tokens, SqliteConnections database) : IHostedService
+    AccessTokenProtector tokens, SqliteConnections database, IHostEnvironment environment, ILogger<SandboxSeeder> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!mode.IsSandbox)
         {
             return;
+        }
+
+        if (!environment.IsDevelopment())
+        {
+            // A setting kept from a trial: sends answer 200 and no customer ever gets them.
+            LogSandboxOutsideDevelopment(logger, environment.EnvironmentName);
         }
 
         await using var scope = services.CreateAsyncScope();
@@ -136,4 +142,8 @@ internal sealed class SandboxSeeder(
             Variables = ["otp"], Status = Template.Approved, MetaTemplateId = "1000000000000002", UpdatedAt = now,
         },
     ];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox mode in the {Environment} environment (TwaBot:Sandbox:Enabled=true): "
+        + "messages go to the Meta emulator, never to Meta; to go live, set TwaBot:Sandbox:Enabled=false or remove it")]
+    private static partial void LogSandboxOutsideDevelopment(ILogger logger, string environment);
 }

@@ -61,11 +61,19 @@ public static partial class WebhooksApi
         [FromQuery(Name = "hub.verify_token")] string? token,
         [FromQuery(Name = "hub.challenge")] string? challenge,
         IOptions<TwaBotOptions> options,
-        ServerMode serverMode)
+        ServerMode serverMode,
+        ILoggerFactory loggers)
     {
         var expected = options.Value.Meta.VerifyToken ?? (serverMode.IsSandbox ? SandboxVerifyToken : null);
         if (mode != "subscribe" || expected is null || token is null || !SameSecret(token, expected))
         {
+            if (mode == "subscribe")
+            {
+                // Meta's console only says the URL "couldn't be validated": the log is where the operator learns why.
+                LogVerificationRefused(loggers.CreateLogger(typeof(WebhooksApi).FullName!),
+                    token is null ? "it gave no hub.verify_token" : "its hub.verify_token is not TwaBot:Meta:VerifyToken");
+            }
+
             return ApiErrors.WebhookVerificationFailed();
         }
 
@@ -94,6 +102,10 @@ public static partial class WebhooksApi
 
     private static bool SameSecret(string presented, string expected) => CryptographicOperations.FixedTimeEquals(
         SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a webhook verification ({Problem}); "
+        + "give Meta's console (WhatsApp, Configuration) the verify token this server is configured with")]
+    private static partial void LogVerificationRefused(ILogger logger, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a webhook delivery ({Problem}), so it was not stored; "
         + "if Meta's own deliveries are refused, TwaBot:Meta:AppSecret is not the Meta app's secret")]

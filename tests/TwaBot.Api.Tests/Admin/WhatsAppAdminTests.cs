@@ -77,6 +77,25 @@ public class WhatsAppAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task AMetaConnectionToASandboxLeftOnInProductionIsRefusedSayingHowToGoLive()
+    {
+        // Accepted, it went to the emulator, whose "Object with ID … does not exist" blamed the operator's ids.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Sandbox:Enabled"] = "true" }, environment: "Production");
+        var id = await server.CreateBusinessAsync();
+        using var admin = server.CreateAdminClient();
+
+        var response = await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp",
+            new { phone_number_id = "106540352242922", waba_id = "102290129340398", access_token = "EAAG-live-token" });
+
+        var error = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("sandbox", error.GetProperty("field").GetString());
+        Assert.Contains("TwaBot:Sandbox:Enabled=false", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+        var business = await (await admin.GetAsync($"/admin/v1/businesses/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.False(business.GetProperty("business").GetProperty("whatsapp").GetProperty("connected").GetBoolean());
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp", new { sandbox = true })).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
     public async Task ReconnectingTheSandboxKeepsItsAccountSoItsTemplatesStillSend()
     {
         var tenant = await factory.CreateSendingTenantAsync();

@@ -93,14 +93,14 @@ public class ReadmeQuickstartTests
     }
 
     /// <summary>The bash block that follows the <c>&lt;!-- marker --&gt;</c> comment.</summary>
-    private static string Block(string readme, string marker)
+    internal static string Block(string readme, string marker)
     {
         var match = Regex.Match(readme, $"<!-- {Regex.Escape(marker)} -->\\s*```bash\n(.*?)```", RegexOptions.Singleline);
         Assert.True(match.Success, $"README.md has no bash block after <!-- {marker} -->");
         return match.Groups[1].Value;
     }
 
-    private static async Task<string> BashAsync(string script)
+    internal static async Task<string> BashAsync(string script)
     {
         var (exitCode, output) = await Repository.RunAsync("bash", ["-euc", script], TimeSpan.FromSeconds(30));
         Assert.True(exitCode == 0, $"bash failed ({exitCode}):\n{script}\n{output}");

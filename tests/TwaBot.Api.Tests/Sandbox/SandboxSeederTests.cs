@@ -31,4 +31,20 @@ public class SandboxSeederTests
         Assert.Contains("POST /admin/v1/businesses/{id}/api-keys", restarted.Output, StringComparison.Ordinal);
         Assert.Contains($" {databasePath} to start afresh.", restarted.Output, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("Production", true)]
+    [InlineData("Development", false)]
+    public async Task ASandboxOutsideDevelopmentWarnsAtStartThatNothingReachesMeta(string environment, bool warns)
+    {
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Sandbox:Enabled"] = "true" }, environment);
+
+        using var client = server.CreateClient(); // starts it
+
+        var warnings = server.Logs.Events.Where(e => e.Level == Serilog.Events.LogEventLevel.Warning)
+            .Select(e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture))
+            .Where(m => m.StartsWith("Sandbox mode in the", StringComparison.Ordinal)).ToList();
+        Assert.Equal(warns ? 1 : 0, warnings.Count);
+        Assert.All(warnings, m => Assert.Contains("TwaBot:Sandbox:Enabled=false", m, StringComparison.Ordinal));
+    }
 }

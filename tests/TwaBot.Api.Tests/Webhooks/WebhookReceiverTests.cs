@@ -89,6 +89,25 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ARefusedVerificationIsLoggedAsAWarningNamingTheSettingButNotTheToken()
+    {
+        // Meta's console shows only "couldn't be validated"; the request line's 403 did not say the token was the cause.
+        await using var server = LiveMode.Factory();
+        using var client = server.CreateClient();
+
+        await client.GetAsync("/webhooks/meta?hub.mode=subscribe&hub.verify_token=typo-verify-token&hub.challenge=42");
+        await client.GetAsync("/webhooks/meta?hub.mode=subscribe&hub.challenge=42");
+
+        var refusals = server.Logs.Events.Where(e => e.Level == Serilog.Events.LogEventLevel.Warning)
+            .Select(e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture).Replace("\"", "", StringComparison.Ordinal))
+            .Where(m => m.StartsWith("Refused a webhook verification", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, refusals.Count);
+        Assert.Contains("(its hub.verify_token is not TwaBot:Meta:VerifyToken)", refusals[0], StringComparison.Ordinal);
+        Assert.Contains("(it gave no hub.verify_token)", refusals[1], StringComparison.Ordinal);
+        Assert.DoesNotContain(server.Logs.Events, e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture).Contains("typo-verify-token", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ASignedDeliveryIsStoredBeforeThe200()
     {
         var body = Delivery(Entry(MessagesChange("998", statuses: [Status("wamid.stored", "sent", DateTimeOffset.UtcNow)]))).ToJsonString();

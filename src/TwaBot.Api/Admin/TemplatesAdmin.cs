@@ -136,23 +136,14 @@ internal static partial class TemplatesAdmin
         var created = await meta.CreateTemplateAsync(connection, definition, cancellationToken);
         if (created.Failure is { } failure)
         {
-            // Refused, or never reached: nothing at Meta. Otherwise Meta may have it; the row waits, without an id,
-            // for a sync (or a status webhook) to say.
-            if (!failure.MayHaveBeenSent)
+            // Meta may have it: the row waits, without an id, for a sync (or a status webhook) to say.
+            if (failure.MayHaveBeenSent)
             {
-                if (isNew)
-                {
-                    services.Db.Templates.Remove(template);
-                }
-                else
-                {
-                    template.Status = Template.Deleted;
-                }
-
-                await services.Db.SaveChangesAsync(CancellationToken.None);
+                return ApiErrors.MetaTemplateOutcomeUnknown(definition.Name, definition.Language);
             }
 
-            return failure.MayHaveBeenSent ? ApiErrors.MetaTemplateOutcomeUnknown(definition.Name, definition.Language) : ToApiError(failure);
+            await UndoPendingRowAsync(services, template, isNew);
+            return ToApiError(failure);
         }
 
         // Meta's answer, in one statement: a status webhook applied meanwhile is newer than the answer and keeps its status.
@@ -165,6 +156,21 @@ internal static partial class TemplatesAdmin
         lookups.Invalidate(id); // a bulk update runs no SaveChanges: sends meanwhile kept the template as pending
         var stored = await services.Db.Templates.AsNoTracking().SingleAsync(t => t.Id == template.Id, CancellationToken.None);
         return TypedResults.Created($"/admin/v1/businesses/{id}/templates/{stored.Id}", new AdminTemplateResponse(View(stored)));
+    }
+
+    /// <summary>Refused, or never reached: nothing is at Meta, so the row written before asking goes as it came.</summary>
+    private static async Task UndoPendingRowAsync(AdminServices services, Template template, bool isNew)
+    {
+        if (isNew)
+        {
+            services.Db.Templates.Remove(template);
+        }
+        else
+        {
+            template.Status = Template.Deleted; // the deleted template it replaced
+        }
+
+        await services.Db.SaveChangesAsync(CancellationToken.None);
     }
 
     private static Task<Results<Ok<TemplateSyncResponse>, ApiError>> Sync(
@@ -415,13 +421,15 @@ internal static partial class TemplatesAdmin
 
     private static ApiError ToApiError(MetaFailure failure) => failure switch
     {
-        { Kind: MetaFailureKind.Rejected, IsThrottling: true } =>
-            ApiErrors.UpstreamRateLimited(Math.Max(1, (int)Math.Ceiling(failure.RetryAfter?.TotalSeconds ?? 1))),
+        { Kind: MetaFailureKind.Rejected, IsThrottling: true } => ApiErrors.UpstreamRateLimited(RetryAfterSeconds(failure)),
         { Kind: MetaFailureKind.Rejected, Error: { IsAuthorization: true } } => ApiErrors.WhatsAppTokenRejected(),
         { Kind: MetaFailureKind.Rejected, Error: { } error } => ApiErrors.MetaRequestRejected(error.Code, error.Details ?? error.Message),
-        { Kind: MetaFailureKind.CircuitOpen } => ApiErrors.MetaPaused(Math.Max(1, (int)Math.Ceiling(failure.RetryAfter?.TotalSeconds ?? 1))),
+        { Kind: MetaFailureKind.CircuitOpen } => ApiErrors.MetaPaused(RetryAfterSeconds(failure)),
         _ => ApiErrors.MetaRequestUnavailable(),
     };
+
+    /// <summary>Meta's wait in whole seconds, at least one (also when it named none).</summary>
+    private static int RetryAfterSeconds(MetaFailure failure) => Math.Max(1, (int)Math.Ceiling(failure.RetryAfter?.TotalSeconds ?? 1));
 
     /// <summary>The business's connection with its token decrypted, or why there is none to call Meta with.</summary>
     private static bool TryOpenConnection(Businesses.Business business, AdminServices services,

@@ -35,12 +35,8 @@ public static class ApiErrors
     // --- Limits ---------------------------------------------------------------------------
 
     /// <summary>The seed's 429 body, with the real seconds until a request would pass.</summary>
-    public static ApiError RateLimited(int retryAfterSeconds) => new(Status429TooManyRequests, new ErrorBody
-    {
-        Error = "Rate limit exceeded. Please slow down.",
-        ErrorCode = ErrorCodes.RateLimited,
-        RetryAfterSeconds = retryAfterSeconds,
-    }, retryAfterSeconds);
+    public static ApiError RateLimited(int retryAfterSeconds) => RetryLater(Status429TooManyRequests, ErrorCodes.RateLimited,
+        "Rate limit exceeded. Please slow down.", retryAfterSeconds);
 
     /// <summary>
     /// The seed's 429 body for an address that presented too many wrong keys: its right keys are refused too, and
@@ -152,19 +148,11 @@ public static class ApiErrors
     public static ApiError SenderNotRegistered() => Create(Status400BadRequest, ErrorCodes.RecipientUndeliverable,
         "Message undeliverable — this business's WhatsApp number is not registered on Meta's Cloud API (133010). Register the number in WhatsApp Manager, then send again.");
 
-    public static ApiError UpstreamRateLimited(int retryAfterSeconds) => new(Status429TooManyRequests, new ErrorBody
-    {
-        Error = "Meta's sending rate limit for this WhatsApp number was reached. Retry shortly.",
-        ErrorCode = ErrorCodes.UpstreamRateLimited,
-        RetryAfterSeconds = retryAfterSeconds,
-    }, retryAfterSeconds);
+    public static ApiError UpstreamRateLimited(int retryAfterSeconds) => RetryLater(Status429TooManyRequests, ErrorCodes.UpstreamRateLimited,
+        "Meta's sending rate limit for this WhatsApp number was reached. Retry shortly.", retryAfterSeconds);
 
-    public static ApiError PairRateLimited(int retryAfterSeconds) => new(Status429TooManyRequests, new ErrorBody
-    {
-        Error = "Too many messages to this recipient in a short time. Wait before messaging them again.",
-        ErrorCode = ErrorCodes.PairRateLimited,
-        RetryAfterSeconds = retryAfterSeconds,
-    }, retryAfterSeconds);
+    public static ApiError PairRateLimited(int retryAfterSeconds) => RetryLater(Status429TooManyRequests, ErrorCodes.PairRateLimited,
+        "Too many messages to this recipient in a short time. Wait before messaging them again.", retryAfterSeconds);
 
     /// <param name="mayHaveBeenSent">False when the call certainly never reached Meta (connection refused).</param>
     /// <param name="messageId">
@@ -182,19 +170,18 @@ public static class ApiErrors
             MessageId = messageId,
         });
 
-    public static ApiError MetaPaused(int retryAfterSeconds) => new(Status503ServiceUnavailable, new ErrorBody
-    {
-        Error = "WhatsApp (Meta) is failing; sends are paused briefly. Retry after the given seconds.",
-        ErrorCode = ErrorCodes.MetaUnavailable,
-        RetryAfterSeconds = retryAfterSeconds,
-    }, retryAfterSeconds);
+    public static ApiError MetaPaused(int retryAfterSeconds) => RetryLater(Status503ServiceUnavailable, ErrorCodes.MetaUnavailable,
+        "WhatsApp (Meta) is failing; sends are paused briefly. Retry after the given seconds.", retryAfterSeconds);
 
     public static ApiError MetaRejected(int code, string? details) => Create(Status400BadRequest, ErrorCodes.MetaRejected,
-        $"WhatsApp (Meta) refused the message (code {code}){(string.IsNullOrWhiteSpace(details) ? "." : ": " + details)}");
+        $"WhatsApp (Meta) refused the message {CodeAndDetails(code, details)}");
 
     /// <summary>An admin call to Meta (template submission or sync) that Meta refused.</summary>
     public static ApiError MetaRequestRejected(int code, string? details) => Create(Status400BadRequest, ErrorCodes.MetaRejected,
-        $"WhatsApp (Meta) refused the request (code {code}){(string.IsNullOrWhiteSpace(details) ? "." : ": " + details)}");
+        $"WhatsApp (Meta) refused the request {CodeAndDetails(code, details)}");
+
+    private static string CodeAndDetails(int code, string? details) =>
+        $"(code {code}){(string.IsNullOrWhiteSpace(details) ? "." : ": " + details)}";
 
     /// <summary>An admin call to Meta that failed or got no answer; nothing was stored.</summary>
     public static ApiError MetaRequestUnavailable() => Create(Status502BadGateway, ErrorCodes.MetaUnavailable,
@@ -360,4 +347,8 @@ public static class ApiErrors
 
     private static ApiError Create(int status, string code, string message) =>
         new(status, new ErrorBody { Error = message, ErrorCode = code });
+
+    /// <summary>An error that passes: <c>retry_after_seconds</c> in the body and the same in <c>Retry-After</c>.</summary>
+    private static ApiError RetryLater(int status, string code, string message, int retryAfterSeconds) =>
+        new(status, new ErrorBody { Error = message, ErrorCode = code, RetryAfterSeconds = retryAfterSeconds }, retryAfterSeconds);
 }

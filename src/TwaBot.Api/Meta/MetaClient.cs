@@ -213,34 +213,7 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
                 return (body, status, null);
             }
 
-            var error = (MetaError.TryParse(body, status) ?? TokenChallenge(response))?.WithoutSecrets(connection.AccessToken);
-            var retryAfter = MetaResilience.RetryAfterOf(response);
-            if (error is { IsAuthorization: true })
-            {
-                // The operator's to act on: the business must connect WhatsApp again; without this line it is only a code.
-                LogTokenRefused(logger, connection.PhoneNumberId, error.Code, error.Subcode);
-            }
-
-            if (status >= 500)
-            {
-                // Not a refusal: Meta may have processed the call, and the log must not say it did not.
-                LogFailed(logger, status, error?.Code, error?.Subcode, error?.FbtraceId, connection.PhoneNumberId);
-            }
-            else
-            {
-                LogRefused(logger, status, error?.Code, error?.Subcode, error?.FbtraceId, connection.PhoneNumberId);
-            }
-
-            var failure = status switch
-            {
-                // A 5xx may come after Meta processed the call (Meta: treat it as "outcome unknown").
-                >= 500 => MetaFailure.Unavailable($"Meta answered HTTP {status}.", error, retryAfter) with { MayHaveBeenSent = true },
-                _ when error is not null => new MetaFailure(MetaFailureKind.Rejected, error, retryAfter, error.Message),
-                // Throttled before Meta looked at the call (by Meta's edge or a proxy), so not sent.
-                429 => new MetaFailure(MetaFailureKind.Rejected, null, retryAfter, "Meta answered HTTP 429."),
-                _ => MetaFailure.Unavailable($"Meta answered HTTP {status}.", error, retryAfter),
-            };
-            return (body, status, failure with { HttpStatus = status });
+            return (body, status, FailureOf(response, body, connection));
         }
         catch (BrokenCircuitException open)
         {
@@ -248,8 +221,7 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
         }
         catch (TimeoutRejectedException)
         {
-            LogTimedOut(logger, connection.PhoneNumberId);
-            return ([], 0, MetaFailure.Unavailable("Meta did not answer in time.") with { MayHaveBeenSent = true });
+            return ([], 0, TimedOut(connection));
         }
         catch (HttpRequestException failed)
         {
@@ -270,9 +242,48 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            LogTimedOut(logger, connection.PhoneNumberId);
-            return ([], 0, MetaFailure.Unavailable("Meta did not answer in time.") with { MayHaveBeenSent = true });
+            return ([], 0, TimedOut(connection));
         }
+    }
+
+    /// <summary>A non-success answer, logged for the operator and described as a failure.</summary>
+    private MetaFailure FailureOf(HttpResponseMessage response, byte[] body, MetaConnection connection)
+    {
+        var status = (int)response.StatusCode;
+        var error = (MetaError.TryParse(body, status) ?? TokenChallenge(response))?.WithoutSecrets(connection.AccessToken);
+        var retryAfter = MetaResilience.RetryAfterOf(response);
+        if (error is { IsAuthorization: true })
+        {
+            // The operator's to act on: the business must connect WhatsApp again; without this line it is only a code.
+            LogTokenRefused(logger, connection.PhoneNumberId, error.Code, error.Subcode);
+        }
+
+        if (status >= 500)
+        {
+            // Not a refusal: Meta may have processed the call, and the log must not say it did not.
+            LogFailed(logger, status, error?.Code, error?.Subcode, error?.FbtraceId, connection.PhoneNumberId);
+        }
+        else
+        {
+            LogRefused(logger, status, error?.Code, error?.Subcode, error?.FbtraceId, connection.PhoneNumberId);
+        }
+
+        var failure = status switch
+        {
+            // A 5xx may come after Meta processed the call (Meta: treat it as "outcome unknown").
+            >= 500 => MetaFailure.Unavailable($"Meta answered HTTP {status}.", error, retryAfter) with { MayHaveBeenSent = true },
+            _ when error is not null => new MetaFailure(MetaFailureKind.Rejected, error, retryAfter, error.Message),
+            // Throttled before Meta looked at the call (by Meta's edge or a proxy), so not sent.
+            429 => new MetaFailure(MetaFailureKind.Rejected, null, retryAfter, "Meta answered HTTP 429."),
+            _ => MetaFailure.Unavailable($"Meta answered HTTP {status}.", error, retryAfter),
+        };
+        return failure with { HttpStatus = status };
+    }
+
+    private MetaFailure TimedOut(MetaConnection connection)
+    {
+        LogTimedOut(logger, connection.PhoneNumberId);
+        return MetaFailure.Unavailable("Meta did not answer in time.") with { MayHaveBeenSent = true };
     }
 
     // The subcode tells apart refusals that share a code (100/33: a number id Meta does not know or the token cannot reach).

@@ -222,29 +222,13 @@ internal sealed class CommonAnswersFilter : IOperationFilter
     {
         operation.Responses ??= [];
         var usesDatabase = !context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<UsesNoDatabase>().Any();
-        if (usesDatabase && !operation.Responses.ContainsKey("503"))
+        if (usesDatabase)
         {
-            operation.Responses["503"] = new OpenApiResponse
-            {
-                Description = "Service Unavailable: the database cannot be written at the moment (STORAGE_UNAVAILABLE; retry after Retry-After)",
-                Content = new Dictionary<string, IOpenApiMediaType>
-                {
-                    ["application/json"] = new OpenApiMediaType { Schema = context.SchemaGenerator.GenerateSchema(typeof(Errors.ErrorBody), context.SchemaRepository) },
-                },
-            };
+            AddEnvelopeAnswer(operation.Responses, "503",
+                "Service Unavailable: the database cannot be written at the moment (STORAGE_UNAVAILABLE; retry after Retry-After)", context);
         }
 
-        if (!operation.Responses.ContainsKey("500"))
-        {
-            operation.Responses["500"] = new OpenApiResponse
-            {
-                Description = "Internal Server Error",
-                Content = new Dictionary<string, IOpenApiMediaType>
-                {
-                    ["application/json"] = new OpenApiMediaType { Schema = context.SchemaGenerator.GenerateSchema(typeof(Errors.ErrorBody), context.SchemaRepository) },
-                },
-            };
-        }
+        AddEnvelopeAnswer(operation.Responses, "500", "Internal Server Error", context);
 
         var keyed = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<ApiKeySecurity>().Any();
         foreach (var (status, response) in operation.Responses)
@@ -274,6 +258,24 @@ internal sealed class CommonAnswersFilter : IOperationFilter
                     + "The minute's r is the key's own remainder, or the global one when less is left of that.", JsonSchemaType.String);
             }
         }
+    }
+
+    /// <summary>An answer in the error envelope, unless the operation declares that status itself.</summary>
+    private static void AddEnvelopeAnswer(OpenApiResponses responses, string status, string description, OperationFilterContext context)
+    {
+        if (responses.ContainsKey(status))
+        {
+            return;
+        }
+
+        responses[status] = new OpenApiResponse
+        {
+            Description = description,
+            Content = new Dictionary<string, IOpenApiMediaType>
+            {
+                ["application/json"] = new OpenApiMediaType { Schema = context.SchemaGenerator.GenerateSchema(typeof(Errors.ErrorBody), context.SchemaRepository) },
+            },
+        };
     }
 
     private static void AddHeader(OpenApiResponse response, string name, string description, JsonSchemaType type)

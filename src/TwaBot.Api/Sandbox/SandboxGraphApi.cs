@@ -136,9 +136,7 @@ public static class SandboxGraphApi
         }
 
         var components = (template!["components"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
-        var parameters = components
-            .Where(c => string.Equals(Str(c, "type"), "body", StringComparison.OrdinalIgnoreCase))
-            .SelectMany(c => (c["parameters"] as JsonArray)?.OfType<JsonObject>() ?? []).ToList();
+        var parameters = ParametersOf(components, "body");
         var expected = Template.CountPlaceholders(stored.Body);
         if (parameters.Count != expected)
         {
@@ -150,21 +148,9 @@ public static class SandboxGraphApi
             return GraphErrors.CodeButtonParameter();
         }
 
-        // A text header's placeholders take as many text parameters in a header component. The emulator keeps no
-        // media headers (a template synced with one has no header text here), so a file parameter passes there.
-        var headerParameters = components
-            .Where(c => string.Equals(Str(c, "type"), "header", StringComparison.OrdinalIgnoreCase))
-            .SelectMany(c => (c["parameters"] as JsonArray)?.OfType<JsonObject>() ?? []).ToList();
-        var textParameters = headerParameters.Count(p => Str(p, "type") == "text");
-        var headerExpected = Template.CountPlaceholders(stored.HeaderText ?? "");
-        if (stored.HeaderText is not null && textParameters < headerParameters.Count)
+        if (CheckHeader(stored, components) is { } badHeader)
         {
-            return GraphErrors.HeaderFormat();
-        }
-
-        if (textParameters != headerExpected)
-        {
-            return GraphErrors.HeaderParameters(textParameters, headerExpected);
+            return badHeader;
         }
 
         // A named-parameter template takes each value by its name, as Meta does.
@@ -173,6 +159,28 @@ public static class SandboxGraphApi
                 ? GraphErrors.NamedParameters(names)
                 : CheckButtons(stored, components);
     }
+
+    /// <summary>
+    /// A text header's placeholders take as many text parameters in a header component. The emulator keeps no
+    /// media headers (a template synced with one has no header text here), so a file parameter passes there.
+    /// </summary>
+    private static IResult? CheckHeader(SandboxTemplate stored, List<JsonObject> components)
+    {
+        var headerParameters = ParametersOf(components, "header");
+        var textParameters = headerParameters.Count(p => Str(p, "type") == "text");
+        var headerExpected = Template.CountPlaceholders(stored.HeaderText ?? "");
+        if (stored.HeaderText is not null && textParameters < headerParameters.Count)
+        {
+            return GraphErrors.HeaderFormat();
+        }
+
+        return textParameters != headerExpected ? GraphErrors.HeaderParameters(textParameters, headerExpected) : null;
+    }
+
+    /// <summary>The parameters of a send's components of one type (body, header), in order.</summary>
+    private static List<JsonObject> ParametersOf(List<JsonObject> components, string type) => components
+        .Where(c => string.Equals(Str(c, "type"), type, StringComparison.OrdinalIgnoreCase))
+        .SelectMany(c => (c["parameters"] as JsonArray)?.OfType<JsonObject>() ?? []).ToList();
 
     /// <summary>
     /// A button whose link ends in a variable takes a <c>url</c> button component with one text parameter at its
@@ -435,7 +443,7 @@ public static class SandboxGraphApi
         }
     }
 
-    private static string Cursor(int offset) => Convert.ToBase64String(Encoding.UTF8.GetBytes(offset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    private static string Cursor(int offset) => Convert.ToBase64String(Encoding.UTF8.GetBytes(offset.ToString(CultureInfo.InvariantCulture)));
 
     private static string? Str(JsonObject? json, string name) =>
         json?[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;

@@ -77,32 +77,15 @@ public static partial class SendValidation
         }
 
         var caption = OptionalText(request.Caption);
-        if (caption is not null && mediaType == "audio")
-        {
-            return ApiErrors.Validation("caption", "caption is not supported for audio: WhatsApp shows captions on images, videos and documents only.");
-        }
-
-        if (caption is not null && Unprintable("caption", caption) is { } captionError)
+        if (caption is not null && Caption(caption, mediaType) is { } captionError)
         {
             return captionError;
         }
 
-        if (caption is not null && Characters(caption) > MaxCaptionLength)
-        {
-            return ApiErrors.Validation("caption", $"caption must be at most {MaxCaptionLength} characters.");
-        }
-
         var filename = OptionalText(request.Filename);
-        if (filename is not null && Characters(filename) > MaxFilenameLength)
+        if (filename is not null && Filename(filename) is { } filenameError)
         {
-            return ApiErrors.Validation("filename", $"filename must be at most {MaxFilenameLength} characters.");
-        }
-
-        // A file's name is one line on the customer's phone: a line break, tab or NUL comes from a broken client.
-        if (filename is not null && filename.AsSpan().IndexOfAny(LineControlCharacters) is >= 0 and var controlAt)
-        {
-            return ApiErrors.Validation("filename",
-                $"filename must be one line without control characters (found U+{(int)filename[controlAt]:X4} at position {controlAt + 1}).");
+            return filenameError;
         }
 
         if (Phone("phone", request.Phone, out var phone) is { } phoneError)
@@ -113,6 +96,31 @@ public static partial class SendValidation
         // The URL goes to Meta as the client wrote it: Uri's normal form decodes escapes and drops
         // dot segments, which can break a signed URL.
         return new MediaContent(phone, mediaType, url, caption, filename);
+    }
+
+    private static ApiError? Caption(string caption, string mediaType)
+    {
+        if (mediaType == "audio")
+        {
+            return ApiErrors.Validation("caption", "caption is not supported for audio: WhatsApp shows captions on images, videos and documents only.");
+        }
+
+        return Unprintable("caption", caption) ?? (Characters(caption) > MaxCaptionLength
+            ? ApiErrors.Validation("caption", $"caption must be at most {MaxCaptionLength} characters.")
+            : null);
+    }
+
+    private static ApiError? Filename(string filename)
+    {
+        if (Characters(filename) > MaxFilenameLength)
+        {
+            return ApiErrors.Validation("filename", $"filename must be at most {MaxFilenameLength} characters.");
+        }
+
+        // A file's name is one line on the customer's phone: a line break, tab or NUL comes from a broken client.
+        var controlAt = filename.AsSpan().IndexOfAny(LineControlCharacters);
+        return controlAt < 0 ? null : ApiErrors.Validation("filename",
+            $"filename must be one line without control characters (found U+{(int)filename[controlAt]:X4} at position {controlAt + 1}).");
     }
 
     public static ApiErrorOr<OutgoingContent> Otp(SendOtpRequest? request)

@@ -31,14 +31,7 @@ public sealed partial class WebhookApplier(
         {
             if (Route(businesses, status.PhoneNumberId) is { } businessId)
             {
-                await statuses.ApplyAsync(businessId, status, cancellationToken);
-                if (status.ErrorCode == MetaErrorCodes.MarketingStopped && await MarketingRecipientAsync(businessId, status, cancellationToken) is { } recipient)
-                {
-                    // Meta refused a marketing template because the customer stopped marketing messages: the same fact
-                    // as a user_preferences stop, as of the refusal (a later resume still lifts it).
-                    SetMarketing(await ContactAsync(businessId, recipient, null, cancellationToken), stopped: true, status.OccurredAt);
-                    await SaveAsync(cancellationToken);
-                }
+                await ApplyStatusAsync(businessId, status, cancellationToken);
             }
         }
 
@@ -54,12 +47,7 @@ public sealed partial class WebhookApplier(
         {
             if (Route(businesses, preference.PhoneNumberId) is { } businessId && preference.Category == "marketing_messages")
             {
-                if (preference.Value is "stop" or "resume")
-                {
-                    SetMarketing(await ContactAsync(businessId, preference.WaId, null, cancellationToken), preference.Value == "stop", preference.At);
-                }
-
-                await SaveAsync(cancellationToken);
+                await ApplyMarketingPreferenceAsync(businessId, preference, cancellationToken);
             }
         }
 
@@ -67,6 +55,28 @@ public sealed partial class WebhookApplier(
         {
             await ApplyTemplateUpdateAsync(update, cancellationToken);
         }
+    }
+
+    private async Task ApplyStatusAsync(long businessId, StatusUpdate status, CancellationToken cancellationToken)
+    {
+        await statuses.ApplyAsync(businessId, status, cancellationToken);
+        if (status.ErrorCode == MetaErrorCodes.MarketingStopped && await MarketingRecipientAsync(businessId, status, cancellationToken) is { } recipient)
+        {
+            // Meta refused a marketing template because the customer stopped marketing messages: the same fact
+            // as a user_preferences stop, as of the refusal (a later resume still lifts it).
+            SetMarketing(await ContactAsync(businessId, recipient, null, cancellationToken), stopped: true, status.OccurredAt);
+            await SaveAsync(cancellationToken);
+        }
+    }
+
+    private async Task ApplyMarketingPreferenceAsync(long businessId, PreferenceUpdate preference, CancellationToken cancellationToken)
+    {
+        if (preference.Value is "stop" or "resume")
+        {
+            SetMarketing(await ContactAsync(businessId, preference.WaId, null, cancellationToken), preference.Value == "stop", preference.At);
+        }
+
+        await SaveAsync(cancellationToken);
     }
 
     private async Task ApplyInboundAsync(long businessId, InboundMessageUpdate message, CancellationToken cancellationToken)
@@ -106,23 +116,7 @@ public sealed partial class WebhookApplier(
             contact.LastInboundAt = message.SentAt;
         }
 
-        var optOut = OptOutKeywords.IsOptOut(message.Text);
-        var optIn = !optOut && OptOutKeywords.IsOptIn(message.Text);
-        // Meta keeps no order and redelivers for days: the customer's latest keyword decides, not the last to arrive.
-        if ((optOut || optIn) && (contact.OptKeywordAt is not { } latest || message.SentAt >= latest))
-        {
-            contact.OptKeywordAt = message.SentAt;
-            if (optOut)
-            {
-                await OptOutAsync(businessId, message.From, "Customer sent STOP", cancellationToken);
-            }
-            else
-            {
-                // The customer writes from the wa_id Meta gave the number; an opt-out kept under the number itself
-                // (entered through the admin API) is the same customer's, and a send checks both (SuppressionLookup).
-                await OptedOutUnder(businessId, message.From).ExecuteDeleteAsync(cancellationToken);
-            }
-        }
+        await ApplyOptKeywordAsync(businessId, contact, message, cancellationToken);
 
         // "Stop promotions" (the opt-out button Meta offers on marketing templates, or the words typed) stops marketing
         // templates only, as the customer's marketing preference in WhatsApp does, ordered with it by time.
@@ -133,6 +127,30 @@ public sealed partial class WebhookApplier(
         }
 
         await SaveAsync(cancellationToken);
+    }
+
+    /// <summary>A STOP or START keyword the customer wrote: an opt-out, or the lifting of one.</summary>
+    private async Task ApplyOptKeywordAsync(long businessId, Contact contact, InboundMessageUpdate message, CancellationToken cancellationToken)
+    {
+        var optOut = OptOutKeywords.IsOptOut(message.Text);
+        var optIn = !optOut && OptOutKeywords.IsOptIn(message.Text);
+        // Meta keeps no order and redelivers for days: the customer's latest keyword decides, not the last to arrive.
+        if (!(optOut || optIn) || (contact.OptKeywordAt is { } latest && message.SentAt < latest))
+        {
+            return;
+        }
+
+        contact.OptKeywordAt = message.SentAt;
+        if (optOut)
+        {
+            await OptOutAsync(businessId, message.From, "Customer sent STOP", cancellationToken);
+        }
+        else
+        {
+            // The customer writes from the wa_id Meta gave the number; an opt-out kept under the number itself
+            // (entered through the admin API) is the same customer's, and a send checks both (SuppressionLookup).
+            await OptedOutUnder(businessId, message.From).ExecuteDeleteAsync(cancellationToken);
+        }
     }
 
     /// <summary>

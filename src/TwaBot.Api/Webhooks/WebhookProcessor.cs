@@ -30,13 +30,13 @@ public sealed partial class WebhookProcessor(
     private const int BatchSize = 50;
     private const int MaxAttempts = 5;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
-    private const int LockWait = 2; // seconds a batch waits for another process's write lock (see BeginAsync)
+    private const int LockWaitSeconds = 2; // how long a batch waits for another process's write lock (see BeginAsync)
+    private static readonly TimeSpan ParkedKeptFor = TimeSpan.FromDays(7);
 
     // A failed event is tried again after a pause that grows with each attempt (5 s, 20 s, 80 s, 320 s), so a
     // passing fault cannot use up its attempts within a few passes. (A full disk or a lock SQLite reports as such
     // counts against no event: SqliteFaults.)
     private static readonly TimeSpan FirstRetryPause = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan ParkedKeptFor = TimeSpan.FromDays(7);
 
     private readonly SemaphoreSlim _running = new(1, 1);
     private readonly TaskCompletionSource _firstPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -73,22 +73,7 @@ public sealed partial class WebhookProcessor(
 
             await ForgottenAsync(); // so that a caller finds what was applied gone from the inbox file
 
-            // This process knows when each event it saw fail is due, so a pass looks for them only then.
-            if (!_scannedForRetries || _retryNotBefore.Values.Any(due => due <= time.GetUtcNow().UtcDateTime))
-            {
-                // The first scan after a start also tries once more the events given up before it: what failed them
-                // may have been mended by the upgrade or the fix the restart brought in.
-                var givenUpToo = !_scannedForRetries;
-                long? retriedThrough = 0;
-                while (retriedThrough is { } after && !stopping.IsCancellationRequested)
-                {
-                    (applied, retriedThrough) = await RetryBatchAsync(after, givenUpToo, cancellationToken);
-                    total += applied;
-                }
-
-                _scannedForRetries = true;
-            }
-
+            total += await RetryFailedAsync(cancellationToken, stopping);
             if (!stopping.IsCancellationRequested)
             {
                 await ApplyLeftoverParkedAsync(cancellationToken);
@@ -100,6 +85,30 @@ public sealed partial class WebhookProcessor(
         {
             _running.Release();
         }
+    }
+
+    /// <summary>Tries again the stored events that failed to apply, when any is due; returns how many it applied.</summary>
+    private async Task<int> RetryFailedAsync(CancellationToken cancellationToken, CancellationToken stopping)
+    {
+        // This process knows when each event it saw fail is due, so a pass looks for them only then.
+        if (_scannedForRetries && !_retryNotBefore.Values.Any(due => due <= time.GetUtcNow().UtcDateTime))
+        {
+            return 0;
+        }
+
+        // The first scan after a start also tries once more the events given up before it: what failed them
+        // may have been mended by the upgrade or the fix the restart brought in.
+        var givenUpToo = !_scannedForRetries;
+        var total = 0;
+        long? retriedThrough = 0;
+        while (retriedThrough is { } after && !stopping.IsCancellationRequested)
+        {
+            (var applied, retriedThrough) = await RetryBatchAsync(after, givenUpToo, cancellationToken);
+            total += applied;
+        }
+
+        _scannedForRetries = true;
+        return total;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -154,7 +163,7 @@ public sealed partial class WebhookProcessor(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
         var applier = scope.ServiceProvider.GetRequiredService<WebhookApplier>();
-        var deliveries = entries.ConvertAll(e => new Delivery(null, e.Id, e.ReceivedAt, e.BodySha256, e.Body, ReadBody.Of(e.Body, e.ReceivedAt)));
+        var deliveries = entries.ConvertAll(e => Delivery.Read(storedId: null, inboxId: e.Id, e.ReceivedAt, e.BodySha256, e.Body));
         await ApplyInTransactionAsync(db, applier, deliveries, cancellationToken);
 
         // Only now, with the batch committed (synchronous=FULL) in the main database, may the inbox forget
@@ -194,7 +203,7 @@ public sealed partial class WebhookProcessor(
             try
             {
                 await ApplyInTransactionAsync(db, applier,
-                    events.ConvertAll(e => new Delivery(e.Id, null, e.ReceivedAt, e.BodySha256, e.Body, ReadBody.Of(e.Body, e.ReceivedAt))), cancellationToken);
+                    events.ConvertAll(e => Delivery.Read(storedId: e.Id, inboxId: null, e.ReceivedAt, e.BodySha256, e.Body)), cancellationToken);
             }
             catch
             {
@@ -264,7 +273,7 @@ public sealed partial class WebhookProcessor(
     }
 
     /// <summary>
-    /// Begins the batch's transaction, waiting at most <see cref="LockWait"/> seconds, not the busy timeout (30 s), for
+    /// Begins the batch's transaction, waiting at most <see cref="LockWaitSeconds"/> seconds, not the busy timeout (30 s), for
     /// a write lock another process holds: the write gate is held meanwhile, and sends queue behind it. Once begun the
     /// transaction has the lock, so its statements wait for nobody. A pass that finds the lock taken fails, and the loop
     /// tries again after its pause.
@@ -273,7 +282,7 @@ public sealed partial class WebhookProcessor(
     {
         var connection = (SqliteConnection)db.Database.GetDbConnection();
         var busyTimeout = connection.DefaultTimeout; // BEGIN IMMEDIATE's busy wait (Microsoft.Data.Sqlite)
-        connection.DefaultTimeout = LockWait;
+        connection.DefaultTimeout = LockWaitSeconds;
         try
         {
             return await db.Database.BeginTransactionAsync(cancellationToken);
@@ -319,24 +328,34 @@ public sealed partial class WebhookProcessor(
         catch (Exception error) when (IsApplyFailure(error))
         {
             await RollBackToAsync(db, commands, "delivery", cancellationToken);
-            var message = error.Message.Length > 500 ? error.Message[..500] : error.Message;
-            // Unreadable bodies will never parse: give up on them at once.
-            var attempts = error is JsonException ? MaxAttempts : 1;
-            await using var kept = await commands.Bind("""
-                INSERT INTO webhook_events (id, received_at, event_time, body_sha256, body, applied_at, attempts, last_error)
-                VALUES ($id, $received_at, $event_time, $body_sha256, $body, NULL, $attempts, $error)
-                ON CONFLICT (id) DO UPDATE SET attempts = CASE WHEN $attempts = 1 THEN attempts + 1 ELSE $attempts END, last_error = $error
-                ON CONFLICT (event_time, body_sha256) DO NOTHING
-                RETURNING id, attempts
-                """, ("$id", delivery.StoredId), ("$received_at", PreparedCommands.Text(delivery.ReceivedAt)),
-                ("$event_time", delivery.EventTime), ("$body_sha256", delivery.BodySha256), ("$body", delivery.Body), ("$attempts", attempts), ("$error", message))
-                .ExecuteReaderAsync(cancellationToken);
-            var stored = await kept.ReadAsync(cancellationToken);
-            LogEventFailed(logger, error, stored ? kept.GetInt64(0) : delivery.StoredId, delivery.InboxId);
-            if (stored && kept.GetInt32(1) < MaxAttempts)
-            {
-                _retryNotBefore[kept.GetInt64(0)] = now + FirstRetryPause * Math.Pow(4, kept.GetInt32(1) - 1);
-            }
+            await KeepWithErrorAsync(commands, delivery, error, now, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Stores a delivery that failed to apply with its error, counting the attempt, and sets when it is due again
+    /// while it has attempts left.
+    /// </summary>
+    private async Task KeepWithErrorAsync(
+        PreparedCommands commands, Delivery delivery, Exception error, DateTime now, CancellationToken cancellationToken)
+    {
+        var message = error.Message.Length > 500 ? error.Message[..500] : error.Message;
+        // Unreadable bodies will never parse: give up on them at once.
+        var attempts = error is JsonException ? MaxAttempts : 1;
+        await using var kept = await commands.Bind("""
+            INSERT INTO webhook_events (id, received_at, event_time, body_sha256, body, applied_at, attempts, last_error)
+            VALUES ($id, $received_at, $event_time, $body_sha256, $body, NULL, $attempts, $error)
+            ON CONFLICT (id) DO UPDATE SET attempts = CASE WHEN $attempts = 1 THEN attempts + 1 ELSE $attempts END, last_error = $error
+            ON CONFLICT (event_time, body_sha256) DO NOTHING
+            RETURNING id, attempts
+            """, ("$id", delivery.StoredId), ("$received_at", PreparedCommands.Text(delivery.ReceivedAt)),
+            ("$event_time", delivery.EventTime), ("$body_sha256", delivery.BodySha256), ("$body", delivery.Body), ("$attempts", attempts), ("$error", message))
+            .ExecuteReaderAsync(cancellationToken);
+        var stored = await kept.ReadAsync(cancellationToken);
+        LogEventFailed(logger, error, stored ? kept.GetInt64(0) : delivery.StoredId, delivery.InboxId);
+        if (stored && kept.GetInt32(1) < MaxAttempts)
+        {
+            _retryNotBefore[kept.GetInt64(0)] = now + FirstRetryPause * Math.Pow(4, kept.GetInt32(1) - 1);
         }
     }
 
@@ -429,6 +448,9 @@ public sealed partial class WebhookProcessor(
     {
         /// <summary>With <see cref="BodySha256"/>, the key that keeps a body from being stored twice (see <see cref="WebhookEvent.EventTime"/>).</summary>
         public long EventTime { get; } = Content.Payload?.EarliestEventTime ?? 0;
+
+        public static Delivery Read(long? storedId, long? inboxId, DateTime receivedAt, byte[] bodySha256, byte[] body) =>
+            new(storedId, inboxId, receivedAt, bodySha256, body, ReadBody.Of(body, receivedAt));
     }
 
     /// <summary>

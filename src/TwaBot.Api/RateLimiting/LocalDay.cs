@@ -1,0 +1,30 @@
+using TwaBot.Api.Configuration;
+
+namespace TwaBot.Api.RateLimiting;
+
+/// <summary>The local calendar day of a time zone, the seconds until it ends, and its length (23 or 25 hours across a DST change).</summary>
+public readonly record struct LocalDay(DateOnly Date, int SecondsToMidnight, int LengthSeconds)
+{
+    public static LocalDay Of(string timeZone, DateTimeOffset now)
+    {
+        var zone = TimeZones.Find(timeZone);
+        var local = TimeZoneInfo.ConvertTime(now, zone);
+        var date = DateOnly.FromDateTime(local.DateTime);
+        var start = FirstMoment(date, zone);
+        var end = FirstMoment(date.AddDays(1), zone);
+        return new LocalDay(date, Math.Max(1, (int)Math.Ceiling((end - now).TotalSeconds)), (int)(end - start).TotalSeconds);
+    }
+
+    /// <summary>The instant a local date begins (its UTC offset may differ from another date's across a DST change).</summary>
+    private static DateTimeOffset FirstMoment(DateOnly date, TimeZoneInfo zone)
+    {
+        var midnight = date.ToDateTime(TimeOnly.MinValue);
+        // Midnight may not exist (clocks spring forward over it) or happen twice (Havana and the Azores fall
+        // back from 01:00 to 00:00): the day begins at the first moment of its date, so the first midnight.
+        return zone.IsInvalidTime(midnight)
+            ? new DateTimeOffset(midnight.AddHours(1), zone.GetUtcOffset(midnight.AddHours(1)))
+            : zone.IsAmbiguousTime(midnight)
+            ? new DateTimeOffset(midnight, zone.GetAmbiguousTimeOffsets(midnight).Max())
+            : new DateTimeOffset(midnight, zone.GetUtcOffset(midnight));
+    }
+}

@@ -10,9 +10,10 @@ public readonly record struct LocalDay(DateOnly Date, int SecondsToMidnight, int
         var zone = TimeZones.Find(timeZone);
         var local = TimeZoneInfo.ConvertTime(now, zone);
         var date = DateOnly.FromDateTime(local.DateTime);
-        var start = FirstMoment(date, zone);
         var end = FirstMoment(date.AddDays(1), zone);
-        return new LocalDay(date, Math.Max(1, (int)Math.Ceiling((end - now).TotalSeconds)), (int)(end - start).TotalSeconds);
+        // The calendar's first day (a stored time never set) began before the first instant east of UTC.
+        var length = date == DateOnly.MinValue ? 86_400 : (int)(end - FirstMoment(date, zone)).TotalSeconds;
+        return new LocalDay(date, Math.Max(1, (int)Math.Ceiling((end - now).TotalSeconds)), length);
     }
 
     /// <summary>The instant a local date begins (its UTC offset may differ from another date's across a DST change).</summary>

@@ -44,6 +44,7 @@ public class LocalDayTests
     [InlineData("America/Havana", "2026-10-31T12:00:00Z", 86400)]    // ends at the first of two midnights
     [InlineData("America/Havana", "2026-11-01T12:00:00Z", 90000)]    // so the next day has the hour
     [InlineData("Australia/Lord_Howe", "2026-10-04T12:00:00Z", 84600)] // half an hour forward
+    [InlineData("Asia/Kolkata", "0001-01-01T00:00:00Z", 86400)]     // a time never set: its day began before year 1 in UTC
     public void TheDaysLengthFollowsItsClockChanges(string timeZone, string instant, int length)
     {
         var day = LocalDay.Of(timeZone, DateTimeOffset.Parse(instant, System.Globalization.CultureInfo.InvariantCulture));

@@ -36,6 +36,7 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         if (error is null && Data.SqliteFaults.IsStorageFault(exception))
         {
             LogStorageFault(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+            httpContext.RequestServices.GetService<Metrics.TwaBotMetrics>()?.StorageFault("request");
             error = ApiErrors.StorageUnavailable();
         }
 

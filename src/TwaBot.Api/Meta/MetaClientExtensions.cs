@@ -25,7 +25,8 @@ public static class MetaClientExtensions
         });
         meta.AddResilienceHandler(MetaResilience.PipelineName, (builder, context) => MetaResilience.Configure(builder,
                 context.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<TwaBotOptions>>().Value.Meta.Resilience,
-                context.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MetaResilience).FullName!)))
+                context.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MetaResilience).FullName!),
+                context.ServiceProvider.GetRequiredService<TwaBotMetrics>()))
             .SelectPipelineBy(_ => MetaResilience.PipelineKey); // a breaker per WhatsApp number, not one for all businesses
         meta.AddHttpMessageHandler(() => new AnswerReadInAttempt())
             // Meta never redirects; a redirect comes from something else at its address, and following it

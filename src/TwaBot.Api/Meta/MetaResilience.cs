@@ -45,7 +45,8 @@ public static partial class MetaResilience
     public static string PipelineKey(HttpRequestMessage request) =>
         request is not null && request.Options.TryGetValue(Number, out var number) ? number : "";
 
-    public static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, MetaResilienceOptions options, ILogger? logger = null)
+    public static void Configure(
+        ResiliencePipelineBuilder<HttpResponseMessage> builder, MetaResilienceOptions options, ILogger? logger = null, Metrics.TwaBotMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
@@ -80,12 +81,14 @@ public static partial class MetaResilience
                 {
                     var number = NumberOf(args.Context);
                     LogBreakerOpened(log, number, args.BreakDuration.TotalSeconds);
+                    metrics?.BreakerOpened(number);
                     return ValueTask.CompletedTask;
                 },
                 OnClosed = args =>
                 {
                     var number = NumberOf(args.Context);
                     LogBreakerClosed(log, number);
+                    metrics?.BreakerClosed(number);
                     return ValueTask.CompletedTask;
                 },
             })

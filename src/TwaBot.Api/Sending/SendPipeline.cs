@@ -32,7 +32,18 @@ public sealed class SendPipeline(
     public async Task<Results<Ok<SendResponse>, ApiError, IdempotentReplay>> SendAsync(SendContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var answer = await AnswerAsync(context, cancellationToken);
+        Results<Ok<SendResponse>, ApiError, IdempotentReplay> answer;
+        try
+        {
+            answer = await AnswerAsync(context, cancellationToken);
+        }
+        catch (Exception error) when (Data.SqliteFaults.IsStorageFault(error))
+        {
+            // Answered by the exception handler (503): counted here, where the endpoint is known.
+            metrics.SendAnswered(context.Route.Name, ErrorCodes.StorageUnavailable);
+            throw;
+        }
+
         metrics.SendAnswered(context.Route.Name, answer.Result switch
         {
             ApiError error => error.Body.ErrorCode,

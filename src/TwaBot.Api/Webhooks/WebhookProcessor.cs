@@ -19,7 +19,7 @@ namespace TwaBot.Api.Webhooks;
 /// </summary>
 public sealed partial class WebhookProcessor(
     IServiceScopeFactory scopes, SqliteWriteGate gate, WebhookInboxFile inboxFile, WebhookInbox inbox,
-    TimeProvider time, ILogger<WebhookProcessor> logger)
+    TimeProvider time, Metrics.TwaBotMetrics metrics, ILogger<WebhookProcessor> logger)
     : BackgroundService
 {
     // Large enough to share one commit (a disk sync) among many deliveries, small enough that a send
@@ -28,7 +28,7 @@ public sealed partial class WebhookProcessor(
     private const int MoveBatchSize = 500;
     private const int MoveBatchBytes = 160 * 1024;
     private const int BatchSize = 50;
-    private const int MaxAttempts = 5;
+    internal const int MaxAttempts = 5;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
     private const int LockWaitSeconds = 2; // how long a batch waits for another process's write lock (see BeginAsync)
     private static readonly TimeSpan ParkedKeptFor = TimeSpan.FromDays(7);
@@ -129,6 +129,11 @@ public sealed partial class WebhookProcessor(
             }
             catch (Exception error)
             {
+                if (SqliteFaults.IsStorageFault(error))
+                {
+                    metrics.StorageFault("webhooks");
+                }
+
                 LogLoopFailed(logger, error);
                 await PauseAfterFailureAsync(stoppingToken);
             }

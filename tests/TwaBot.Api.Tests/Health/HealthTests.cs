@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Health;
@@ -102,5 +103,38 @@ public class LivenessTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
         var json = await (await client.GetAsync("/healthz")).ReadJsonAsync(HttpStatusCode.OK);
 
         Assert.Equal("healthy", json.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task HealthzFailsOnlyForWhatARestartCouldBeAboutNotForMetaOrALock()
+    {
+        // An orchestrator restarts a container whose check fails: Meta failing, or another process holding the write
+        // lock for a while, must not do that (docs/operations.md, Health); a database file gone must show.
+        await using var server = new TwaBotApiFactory();
+        using var client = server.CreateClient();
+        var tenant = await server.CreateSendingTenantAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+                new { phone = "91987654" + TwaBot.Api.Sandbox.MagicNumbers.ServerError, template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode); // Meta answering 5xx
+        await using (var shell = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath};Pooling=False"))
+        {
+            await shell.OpenAsync();
+            await using var begin = shell.CreateCommand();
+            begin.CommandText = "BEGIN IMMEDIATE;";
+            await begin.ExecuteNonQueryAsync();
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode); // locked: not waiting the busy timeout either
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(5), $"{waited.Elapsed}");
+        }
+
+        File.Delete(server.DatabasePath);
+        var gone = await client.GetAsync("/healthz");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, gone.StatusCode);
+        Assert.Equal("unhealthy", (await gone.ReadJsonAsync(HttpStatusCode.ServiceUnavailable)).GetProperty("status").GetString());
     }
 }

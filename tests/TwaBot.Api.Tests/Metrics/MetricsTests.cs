@@ -110,6 +110,127 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
     }
 
     [Fact]
+    public async Task WebhookLagIsTheAgeOfTheOldestDeliveryStillToBeApplied()
+    {
+        await using var server = new TwaBotApiFactory();
+        using var lag = DoubleCollector(server, "twabot.webhooks.lag");
+        await server.ApplyWebhooksAsync();
+        lag.RecordObservableInstruments();
+        Assert.Equal(0, lag.LastMeasurement?.Value); // none: no lag
+
+        var now = server.Clock.GetUtcNow().UtcDateTime;
+        // One given up long ago (left out: it waits for a restart), one failed once 90 s ago and due again later.
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "INSERT INTO webhook_events (received_at, event_time, body_sha256, body, attempts) VALUES ({0}, 1, x'0a0c', x'7b7d', 5), ({1}, 1, x'0a0d', x'7b7d', 1)",
+            PreparedCommands.Text(now.AddDays(-3)), PreparedCommands.Text(now.AddSeconds(-90))));
+        lag.RecordObservableInstruments();
+
+        Assert.Equal(90, lag.LastMeasurement?.Value);
+    }
+
+    [Fact]
+    public async Task ReadingTheGaugesDoesNotCreateADeletedDatabaseAgain()
+    {
+        // A gauge read at each export used to open the missing file with SQLite's create mode: an empty database
+        // took its place, and /healthz, which reports the file missing, turned healthy again.
+        await using var server = new TwaBotApiFactory();
+        using var unapplied = Collector(server, "twabot.webhooks.unapplied");
+        using var lag = DoubleCollector(server, "twabot.webhooks.lag");
+        await server.ApplyWebhooksAsync();
+        File.Delete(server.DatabasePath);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools(); // a pooled connection would still read the deleted file
+
+        unapplied.RecordObservableInstruments();
+        lag.RecordObservableInstruments();
+
+        Assert.False(File.Exists(server.DatabasePath));
+        using var client = server.CreateClient();
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/healthz")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ASendRefusedForStorageIsCountedAsSuchAndAsAStorageFault()
+    {
+        await using var server = new ShortBusyWaitServer();
+        using var sends = Collector(server, "twabot.sends");
+        using var faults = Collector(server, "twabot.storage.faults");
+        var tenant = await server.CreateSendingTenantAsync();
+        (await tenant.Client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode(); // the key's last use written, not due again this minute
+        await using var shell = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
+        await shell.OpenAsync();
+        await using (var begin = shell.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE;"; // another process holding the write lock
+            await begin.ExecuteNonQueryAsync();
+        }
+
+        var refused = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order("919876543210"));
+        await using (var rollback = shell.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK;";
+            await rollback.ExecuteNonQueryAsync();
+        }
+
+        await refused.AssertErrorAsync(HttpStatusCode.ServiceUnavailable, "STORAGE_UNAVAILABLE");
+        Assert.Equal(["send-template STORAGE_UNAVAILABLE"], sends.GetMeasurementSnapshot().Select(m => $"{m.Tags["twabot.endpoint"]} {m.Tags["twabot.result"]}"));
+        Assert.Contains(faults.GetMeasurementSnapshot(), m => (string?)m.Tags["twabot.storage.source"] == "request");
+    }
+
+    [Fact]
+    public async Task OpenBreakersAreCountedUntilTheirNumberWorksAgain()
+    {
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?>
+        {
+            ["TwaBot:Meta:Resilience:BreakerMinimumThroughput"] = "2",
+            ["TwaBot:Meta:Resilience:BreakerFailureRatio"] = "0.5",
+            ["TwaBot:Meta:Resilience:BreakerBreakSeconds"] = "1",
+        });
+        using var open = Collector(server, "twabot.meta.breakers.open");
+        var failing = await server.CreateSendingTenantAsync();
+        var other = await server.CreateSendingTenantAsync();
+        open.RecordObservableInstruments();
+        Assert.Equal(0, open.LastMeasurement?.Value);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await failing.Client.PostAsJsonAsync("/api/v1/send-template", Order("91987654" + MagicNumbers.ServerError));
+        }
+
+        await (await other.Client.PostAsJsonAsync("/api/v1/send-template", Order("919876543210"))).ReadJsonAsync(HttpStatusCode.OK);
+        open.RecordObservableInstruments();
+        Assert.Equal(1, open.LastMeasurement?.Value); // the failing business's number only
+
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // the break is on the real clock
+        await (await failing.Client.PostAsJsonAsync("/api/v1/send-template", Order("919876543210"))).ReadJsonAsync(HttpStatusCode.OK);
+        open.RecordObservableInstruments();
+        Assert.Equal(0, open.LastMeasurement?.Value);
+    }
+
+    [Fact]
+    public async Task TheOperationsGuideListsEachInstrumentWithItsUnit()
+    {
+        var published = new ConcurrentBag<(string Name, string? Unit)>();
+        var meters = factory.Services.GetRequiredService<IMeterFactory>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Name == TwaBotMetrics.MeterName && instrument.Meter.Scope == meters)
+                {
+                    published.Add((instrument.Name, instrument.Unit));
+                }
+            },
+        };
+        listener.Start();
+        var documented = System.Text.RegularExpressions.Regex.Matches(
+                await File.ReadAllTextAsync(Repository.PathOf("docs/operations.md")), @"^\| `(twabot\.[a-z._]+)` \| [a-z]+, `([^`]+)` \|",
+                System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => (m.Groups[1].Value, (string?)m.Groups[2].Value));
+
+        Assert.Equal(documented.Order(), published.Distinct().Order());
+    }
+
+    [Fact]
     public async Task WaitingDeliveriesAreTheRowsOfTheInboxFile()
     {
         using var database = new TemporaryDatabase();
@@ -129,6 +250,9 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
     private MetricCollector<long> Collector(string instrument) => Collector(factory, instrument);
 
     private static MetricCollector<long> Collector(TwaBotApiFactory server, string instrument) =>
+        new(server.Services.GetRequiredService<IMeterFactory>(), TwaBotMetrics.MeterName, instrument);
+
+    private static MetricCollector<double> DoubleCollector(TwaBotApiFactory server, string instrument) =>
         new(server.Services.GetRequiredService<IMeterFactory>(), TwaBotMetrics.MeterName, instrument);
 
     private static object Order(string phone) => new { phone, template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } };

@@ -657,28 +657,4 @@ public class ResponsesMatchTheDocumentTests(TwaBotApiFactory factory, ITestOutpu
                 })
                 : base.SendAsync(request, cancellationToken);
     }
-
-    /// <summary>A server whose database connections wait 2 s for another process's lock, not the 30 s it insists on.</summary>
-    private sealed class ShortBusyWaitServer : TwaBotApiFactory
-    {
-        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.ConfigureServices(services => services.ConfigureDbContext<TwaBot.Api.Data.TwaBotDbContext>(
-                options => options.AddInterceptors(new ShortBusyWait())));
-        }
-
-        private sealed class ShortBusyWait : Microsoft.EntityFrameworkCore.Diagnostics.DbConnectionInterceptor
-        {
-            public override void ConnectionOpened(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData) =>
-                ((Microsoft.Data.Sqlite.SqliteConnection)connection).DefaultTimeout = 2;
-
-            public override Task ConnectionOpenedAsync(
-                System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
-            {
-                ConnectionOpened(connection, eventData);
-                return Task.CompletedTask;
-            }
-        }
-    }
 }

@@ -1027,6 +1027,8 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         // locked" after the busy timeout, 30 s. The pass used to take that for the batch's fault and apply it again
         // delivery by delivery, holding the write gate, which sends wait for, through a second 30 s.
         await using var server = new LockedDatabaseServer();
+        using var faults = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(
+            server.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), Api.Metrics.TwaBotMetrics.MeterName, "twabot.storage.faults");
         var businessId = await server.CreateBusinessAsync();
         var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
         var messageId = await InsertMessageAsync(server, businessId, "wamid.locked");
@@ -1040,6 +1042,7 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
             await Task.Delay(50);
         }
 
+        Assert.Contains(faults.GetMeasurementSnapshot(), m => (string?)m.Tags["twabot.storage.source"] == "webhooks"); // the background pass's
         server.TransactionsBegun = 0;
         await Assert.ThrowsAsync<SqliteException>(server.ApplyWebhooksAsync);
         var begunInOnePass = server.TransactionsBegun;

@@ -222,7 +222,13 @@ internal sealed class CommonAnswersFilter : IOperationFilter
     {
         operation.Responses ??= [];
         var usesDatabase = !context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<UsesNoDatabase>().Any();
-        if (usesDatabase)
+        if (usesDatabase && operation.Responses.TryGetValue("503", out var declared) && declared is OpenApiResponse own)
+        {
+            // Declared by the operations that call Meta (sends, template calls): their 503 has two causes.
+            own.Description = "Service Unavailable: calls to Meta for this WhatsApp number are paused by its circuit breaker "
+                + "(META_UNAVAILABLE, nothing sent), or the database cannot be written at the moment (STORAGE_UNAVAILABLE); retry after Retry-After";
+        }
+        else if (usesDatabase)
         {
             AddEnvelopeAnswer(operation.Responses, "503",
                 "Service Unavailable: the database cannot be written at the moment (STORAGE_UNAVAILABLE; retry after Retry-After)", context);

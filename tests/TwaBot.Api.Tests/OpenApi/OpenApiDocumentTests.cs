@@ -242,6 +242,18 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.True(responses.GetProperty("503").GetProperty("headers").TryGetProperty("Retry-After", out _));
     }
 
+    [Theory]
+    [MemberData(nameof(EverySend))]
+    [InlineData("/admin/v1/businesses/{id}/templates/sync", "post")]
+    public async Task AnOperationCallingMetaNamesBothCausesOfIts503(string path, string method)
+    {
+        var responses = Operation(await Document(), path, method).GetProperty("responses");
+
+        var description = responses.GetProperty("503").GetProperty("description").GetString();
+        Assert.Contains("circuit breaker (META_UNAVAILABLE", description, StringComparison.Ordinal);
+        Assert.Contains("STORAGE_UNAVAILABLE", description, StringComparison.Ordinal);
+    }
+
     /// <summary>README's "Errors": a send whose outcome is unknown answers 502 with an id of our own that message-status takes.</summary>
     [Theory]
     [MemberData(nameof(EverySend))]

@@ -52,6 +52,7 @@ public static class OpenApiExtensions
             options.OperationFilter<IdempotencyKeyFilter>();
             options.OperationFilter<CommonAnswersFilter>();
             options.DocumentFilter<AnswerFieldsRequiredFilter>();
+            options.DocumentFilter<TagDescriptionsFilter>();
             options.SchemaFilter<ReadingRulesSchemaFilter>();
         });
         return services;
@@ -72,7 +73,10 @@ public static class OpenApiExtensions
 
     public static WebApplication UseTwaBotOpenApi(this WebApplication app)
     {
-        app.UseSwagger();
+        // The server that answers the document is the one its operations are on (behind a proxy too, with
+        // forwarded headers on): clients generated from it, and "Try it out", need no base URL of their own.
+        app.UseSwagger(options => options.PreSerializeFilters.Add((document, request) =>
+            document.Servers = [new OpenApiServer { Url = $"{request.Scheme}://{request.Host}{request.PathBase}" }]));
         app.UseSwaggerUI(options => options.DocumentTitle = "TwaBot REST API");
         return app;
     }

@@ -11,14 +11,17 @@ public static class Repository
 
     public static string PathOf(string relative) => Path.Combine(Root, relative);
 
-    /// <summary>newman from package.json, installed with <c>npm ci</c> on first use on a fresh machine.</summary>
-    public static async Task<string> NewmanAsync()
+    /// <summary>
+    /// A Node tool of package.json (newman, redocly), installed with <c>npm ci</c> on first use on a fresh machine,
+    /// or when package.json gained it since the last install.
+    /// </summary>
+    public static async Task<string> NodeToolAsync(string name)
     {
-        var newman = PathOf("node_modules/.bin/newman");
+        var tool = PathOf($"node_modules/.bin/{name}");
         await NpmInstall.WaitAsync();
         try
         {
-            if (!File.Exists(newman))
+            if (!File.Exists(tool))
             {
                 var (exitCode, output) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], TimeSpan.FromMinutes(5));
                 Assert.True(exitCode == 0, $"npm ci failed ({exitCode}):\n{output}");
@@ -29,10 +32,11 @@ public static class Repository
             NpmInstall.Release();
         }
 
-        return newman;
+        return tool;
     }
 
-    public static async Task<(int ExitCode, string Output)> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout)
+    public static async Task<(int ExitCode, string Output)> RunAsync(
+        string fileName, IEnumerable<string> arguments, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(fileName, arguments)
         {
@@ -40,6 +44,11 @@ public static class Repository
             RedirectStandardError = true,
             WorkingDirectory = Root,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();

@@ -15,7 +15,7 @@ public class PostmanCollectionTests
     [Fact]
     public async Task TheCollectionPassesAgainstASandboxServerRunAfterRun()
     {
-        var newman = await Repository.NewmanAsync();
+        var newman = await Repository.NodeToolAsync("newman");
         await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
         {
             ["TwaBot__AdminKey"] = AdminKey,

@@ -61,6 +61,7 @@ internal sealed record AdminServices(
     ServerMode Mode,
     IOptions<TwaBotOptions> Options,
     Businesses.AccessTokenProtector Tokens,
+    Meta.MetaTokenRefusals TokenRefusals,
     ILoggerFactory Loggers)
 {
     public DateTime Now => Time.GetUtcNow().UtcDateTime;

@@ -118,8 +118,9 @@ internal static class AdminFieldDocs
 
 public sealed record BusinessView(long Id, string Name, [property: AllowedValues(nameof(Businesses.Plan.Starter), nameof(Businesses.Plan.Growth), nameof(Businesses.Plan.Pro))] string Plan, string TimeZone, WhatsAppView Whatsapp);
 
+/// <summary><see cref="TokenRefusedAt"/>: when Meta refused the token at its last call (since the server started).</summary>
 public sealed record WhatsAppView(
-    bool Connected, string? PhoneNumberId, string? WabaId, string? DisplayPhoneNumber, bool Sandbox);
+    bool Connected, string? PhoneNumberId, string? WabaId, string? DisplayPhoneNumber, bool Sandbox, DateTime? TokenRefusedAt);
 
 public sealed record ApiKeyView(
     long Id,

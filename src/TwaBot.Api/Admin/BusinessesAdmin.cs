@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Businesses;
 using TwaBot.Api.Errors;
+using TwaBot.Api.Meta;
 using TwaBot.Api.OpenApi;
 
 namespace TwaBot.Api.Admin;
@@ -94,13 +95,18 @@ internal static class BusinessesAdmin
     internal static Task<Business?> Find(AdminServices services, long id, CancellationToken cancellationToken) =>
         services.Db.Businesses.Include(b => b.WhatsApp).SingleOrDefaultAsync(b => b.Id == id, cancellationToken);
 
-    /// <summary>Connected as sends see it: a token this server's key ring cannot decrypt sends nothing.</summary>
     internal static BusinessView View(Business business, AdminServices services) => new(
         business.Id,
         business.Name,
         business.Plan.ToString(),
         business.TimeZone,
-        business.WhatsApp is { } whatsapp
-            ? new WhatsAppView(services.Tokens.CanRead(whatsapp), whatsapp.PhoneNumberId, whatsapp.WabaId, whatsapp.DisplayPhoneNumber, whatsapp.IsSandbox)
-            : new WhatsAppView(false, null, null, null, false));
+        business.WhatsApp is { } whatsapp ? View(whatsapp, services) : new WhatsAppView(false, null, null, null, false, null));
+
+    /// <summary>Connected as sends see it: a token this server's key ring cannot decrypt sends nothing.</summary>
+    private static WhatsAppView View(WhatsAppConnection whatsapp, AdminServices services)
+    {
+        var connection = services.Tokens.CanRead(whatsapp) ? MetaConnection.Open(whatsapp, services.Tokens) : null;
+        return new WhatsAppView(connection is not null, whatsapp.PhoneNumberId, whatsapp.WabaId, whatsapp.DisplayPhoneNumber,
+            whatsapp.IsSandbox, services.TokenRefusals.RefusedAt(connection));
+    }
 }

@@ -22,10 +22,13 @@ public static class HealthApi
     }
 
     private static async Task<Ok<HealthResponse>> GetHealth(
-        ApiCaller caller, TwaBotDbContext db, Sending.SendLookups lookups, TimeProvider time, ServerMode mode, CancellationToken cancellationToken)
+        ApiCaller caller, TwaBotDbContext db, Sending.SendLookups lookups, Meta.MetaTokenRefusals refusals, TimeProvider time, ServerMode mode,
+        CancellationToken cancellationToken)
     {
-        // As sends see it: a connection whose token this server cannot decrypt sends nothing.
-        var connected = (await lookups.GetAsync(db, caller.BusinessId, cancellationToken)).Connection is not null;
+        // As sends see it: a connection whose token this server cannot decrypt sends nothing, and one whose
+        // token Meta refused at its last call would only fail (WHATSAPP_NOT_CONNECTED) until WhatsApp is connected again.
+        var connection = (await lookups.GetAsync(db, caller.BusinessId, cancellationToken)).Connection;
+        var connected = connection is not null && refusals.RefusedAt(connection) is null;
         return TypedResults.Ok(new HealthResponse(
             caller.BusinessName, connected, caller.KeyName, time.GetUtcNow().UtcDateTime, mode.Name));
     }

@@ -10,7 +10,8 @@ namespace TwaBot.Api.Meta;
 /// the business's own token. Resilience (timeouts, the few safe retries, the breaker) is configured
 /// in <see cref="MetaResilience"/>; here every outcome becomes a typed result.
 /// </summary>
-public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph, Metrics.TwaBotMetrics metrics, ILogger<MetaClient> logger)
+public sealed partial class MetaClient(
+    HttpClient http, IMetaGraphAddress graph, MetaTokenRefusals refusals, Metrics.TwaBotMetrics metrics, ILogger<MetaClient> logger)
 {
     /// <summary>
     /// 10,000 templates at 100 a page, far more than Meta lets one WABA hold; a list that goes on longer is an
@@ -172,6 +173,7 @@ public sealed partial class MetaClient(HttpClient http, IMetaGraphAddress graph,
         string operation, HttpMethod method, string relativePath, MetaConnection connection, byte[]? json, CancellationToken cancellationToken)
     {
         var answer = await CallAsync(method, relativePath, connection, json, cancellationToken);
+        refusals.Observe(connection, answer.Failure);
         metrics.MetaCalled(operation, answer.Failure?.Kind switch
         {
             null => "ok",

@@ -16,6 +16,7 @@ public static class MetaClientExtensions
     public static IServiceCollection AddMetaClient(this IServiceCollection services)
     {
         services.AddTwaBotMetricsInstruments(); // the client counts its calls
+        services.AddSingleton<MetaTokenRefusals>();
         var meta = services.AddHttpClient<MetaClient>((provider, client) =>
         {
             var resilience = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<TwaBotOptions>>().Value.Meta.Resilience;

@@ -65,7 +65,7 @@ public static class SeedExamples
             "name": "Acme Stores",
             "plan": "Growth",
             "time_zone": "Asia/Kolkata",
-            "whatsapp": { "connected": false, "phone_number_id": null, "waba_id": null, "display_phone_number": null, "sandbox": false }
+            "whatsapp": { "connected": false, "phone_number_id": null, "waba_id": null, "display_phone_number": null, "sandbox": false, "token_refused_at": null }
           }
         }
         """;

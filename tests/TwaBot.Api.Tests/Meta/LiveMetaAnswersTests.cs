@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using TwaBot.Api.Tests.Infrastructure;
 using TwaBot.Api.Tests.Webhooks;
@@ -71,6 +72,49 @@ public class LiveMetaAnswersTests
         var message = await live.LastMessageAsync();
         Assert.Equal(("failed", 190), (message.ApiStatus, message.FailureCode));
         Assert.Single(live.Meta.Calls);
+    }
+
+    /// <summary>
+    /// /health is how an integrator checks before going live: once Meta refuses the token, every send fails
+    /// (WHATSAPP_NOT_CONNECTED), so health must not go on saying connected; a call with the token that succeeds ends it.
+    /// </summary>
+    [Fact]
+    public async Task HealthSaysNotConnectedAfterMetaRefusesTheTokenUntilACallWithItSucceeds()
+    {
+        await using var live = await LiveMeta.StartAsync();
+        Assert.True(await live.HealthSaysConnectedAsync());
+        live.Meta.Reply(FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463));
+        var refusedAt = live.Server.Clock.GetUtcNow().UtcDateTime;
+
+        await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+
+        Assert.False(await live.HealthSaysConnectedAsync());
+        var whatsapp = await live.AdminWhatsAppAsync();
+        Assert.True(whatsapp.GetProperty("connected").GetBoolean()); // the connection is kept: only its token is refused
+        Assert.Equal(refusedAt, whatsapp.GetProperty("token_refused_at").GetDateTime().ToUniversalTime());
+
+        live.Server.Clock.Advance(TimeSpan.FromMinutes(1));
+        live.Meta.Reply(FakeMetaUpstream.Accepted());
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+
+        Assert.True(await live.HealthSaysConnectedAsync());
+        Assert.Equal(JsonValueKind.Null, (await live.AdminWhatsAppAsync()).GetProperty("token_refused_at").ValueKind);
+    }
+
+    [Fact]
+    public async Task ConnectingWhatsAppWithANewTokenEndsTheRefusalOfTheOldOne()
+    {
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463));
+        await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        Assert.False(await live.HealthSaysConnectedAsync());
+
+        (await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
+            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = Token + "Renewed" })).EnsureSuccessStatusCode();
+
+        Assert.True(await live.HealthSaysConnectedAsync());
+        Assert.Equal(JsonValueKind.Null, (await live.AdminWhatsAppAsync()).GetProperty("token_refused_at").ValueKind);
+        Assert.Empty(live.Meta.Calls.Skip(1)); // told by the new token alone, not by another call to Meta
     }
 
     [Theory]
@@ -263,6 +307,12 @@ public class LiveMetaAnswersTests
             meta.Calls.Clear();
             return live;
         }
+
+        public async Task<bool> HealthSaysConnectedAsync() =>
+            (await (await Client.GetAsync("/api/v1/health")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("whatsapp_connected").GetBoolean();
+
+        public async Task<JsonElement> AdminWhatsAppAsync() =>
+            (await (await Admin.GetAsync($"/admin/v1/businesses/{BusinessId}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business").GetProperty("whatsapp");
 
         public Task<HttpResponseMessage> SendTemplateAsync() => Client.PostAsJsonAsync("/api/v1/send-template",
             new { phone = "+919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "#1" } });

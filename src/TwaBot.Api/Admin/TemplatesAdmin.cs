@@ -24,10 +24,9 @@ internal static partial class TemplatesAdmin
 
     /// <summary>
     /// One template create or sync at a time per business (they are rare admin calls): two at once read the
-    /// same rows and both insert the same name and language, which the unique index refuses. An entry lives while
-    /// a call holds or awaits it, so ids named in calls (a mistyped one included) do not pile up.
+    /// same rows and both insert the same name and language, which the unique index refuses.
     /// </summary>
-    private static readonly Dictionary<long, (SemaphoreSlim Turn, int Users)> TemplateWrites = [];
+    private static readonly BusinessTurns TemplateWrites = new();
 
     public static void MapTemplatesAdmin(this RouteGroupBuilder admin)
     {
@@ -62,7 +61,7 @@ internal static partial class TemplatesAdmin
     private static Task<Results<Created<AdminTemplateResponse>, ApiError>> Create(
         long id, CreateTemplateRequest? request, MetaClient meta, Sending.SendLookups lookups, [AsParameters] AdminServices services,
         CancellationToken cancellationToken)
-        => OneAtATimeAsync(id, () => CreateAsync(id, request, meta, lookups, services, cancellationToken), cancellationToken);
+        => TemplateWrites.OneAtATimeAsync(id, () => CreateAsync(id, request, meta, lookups, services, cancellationToken), cancellationToken);
 
     private static async Task<Results<Created<AdminTemplateResponse>, ApiError>> CreateAsync(
         long id, CreateTemplateRequest? request, MetaClient meta, Sending.SendLookups lookups, AdminServices services, CancellationToken cancellationToken)
@@ -175,55 +174,10 @@ internal static partial class TemplatesAdmin
 
     private static Task<Results<Ok<TemplateSyncResponse>, ApiError>> Sync(
         long id, MetaClient meta, [AsParameters] AdminServices services, CancellationToken cancellationToken)
-        => OneAtATimeAsync(id, () => SyncAsync(id, meta, services, cancellationToken), cancellationToken);
-
-    private static async Task<T> OneAtATimeAsync<T>(long businessId, Func<Task<T>> write, CancellationToken cancellationToken)
-    {
-        SemaphoreSlim turn;
-        lock (TemplateWrites)
-        {
-            turn = TemplateWrites.TryGetValue(businessId, out var entry) ? entry.Turn : new SemaphoreSlim(1, 1);
-            TemplateWrites[businessId] = (turn, entry.Users + 1);
-        }
-
-        try
-        {
-            await turn.WaitAsync(cancellationToken);
-            try
-            {
-                return await write();
-            }
-            finally
-            {
-                turn.Release();
-            }
-        }
-        finally
-        {
-            lock (TemplateWrites)
-            {
-                var users = TemplateWrites[businessId].Users - 1;
-                if (users == 0)
-                {
-                    TemplateWrites.Remove(businessId);
-                    turn.Dispose();
-                }
-                else
-                {
-                    TemplateWrites[businessId] = (turn, users);
-                }
-            }
-        }
-    }
+        => TemplateWrites.OneAtATimeAsync(id, () => SyncAsync(id, meta, services, cancellationToken), cancellationToken);
 
     /// <summary>Whether a template call of the business holds or awaits its turn, for tests.</summary>
-    internal static bool HoldsTurnOf(long businessId)
-    {
-        lock (TemplateWrites)
-        {
-            return TemplateWrites.ContainsKey(businessId);
-        }
-    }
+    internal static bool HoldsTurnOf(long businessId) => TemplateWrites.IsInUse(businessId);
 
     private static async Task<Results<Ok<TemplateSyncResponse>, ApiError>> SyncAsync(
         long id, MetaClient meta, AdminServices services, CancellationToken cancellationToken)

@@ -1,0 +1,37 @@
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace TwaBot.Api.OpenApi;
+
+/// <summary>The optional <c>Idempotency-Key</c> of sends, and the header that marks a kept answer given again.</summary>
+internal sealed class IdempotencyKeyFilter : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        if (!context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<AcceptsIdempotencyKey>().Any())
+        {
+            return;
+        }
+
+        operation.Parameters ??= [];
+        operation.Parameters.Insert(0, new OpenApiParameter
+        {
+            Name = Sending.Idempotency.IdempotencyRequest.HeaderName,
+            In = ParameterLocation.Header,
+            Description = "Optional: a key of your own (1 to 255 printable ASCII characters; a UUID is a good one) that makes a retry safe. "
+                + "Retried with the same key and the same request within 24 hours, a send that Meta accepted, or may have, gets its first "
+                + "answer again (or, if the server stopped before keeping it, 502 META_UNAVAILABLE with the message's id) and sends nothing; "
+                + "a send refused (before Meta or by it) keeps nothing, so a retry tries again. "
+                + "The same key for another request: 422; while the first is under way: 409. Keys belong to the API key.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 255 },
+        });
+        foreach (var (status, response) in operation.Responses ?? [])
+        {
+            if (response is OpenApiResponse writable && (status == "200" || status.StartsWith('5')))
+            {
+                OpenApiParts.AddHeader(writable, Sending.Idempotency.IdempotentReplay.HeaderName,
+                    "true when this is the kept answer to an earlier request with the same Idempotency-Key; absent otherwise.", JsonSchemaType.String);
+            }
+        }
+    }
+}

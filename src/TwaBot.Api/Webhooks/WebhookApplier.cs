@@ -73,6 +73,7 @@ public sealed partial class WebhookApplier(
     {
         if (preference.Value is "stop" or "resume")
         {
+            await RememberBrazilianNumberAsync(businessId, preference.WaId, cancellationToken);
             SetMarketing(await ContactAsync(businessId, preference.WaId, null, cancellationToken), preference.Value == "stop", preference.At);
         }
 
@@ -96,6 +97,7 @@ public sealed partial class WebhookApplier(
             SentAt = message.SentAt,
         });
 
+        await RememberBrazilianNumberAsync(businessId, message.From, cancellationToken);
         var contact = await ContactAsync(businessId, message.From, message.ProfileName, cancellationToken);
         if (message.Type == "system")
         {
@@ -110,12 +112,14 @@ public sealed partial class WebhookApplier(
             return;
         }
 
-        // The window counts from the customer's own message time, and late deliveries never shorten it.
-        if (contact.LastInboundAt is null || message.SentAt > contact.LastInboundAt)
+        // The window counts from the customer's own message time, and late deliveries never shorten it. A message in a
+        // group opens Meta's window with the group, not with the customer alone, so a free-form send to them would fail.
+        if (message.GroupId is null && (contact.LastInboundAt is null || message.SentAt > contact.LastInboundAt))
         {
             contact.LastInboundAt = message.SentAt;
         }
 
+        // A keyword in a group still counts: whoever wrote it, a STOP is honoured rather than guessed to be meant for the others.
         await ApplyOptKeywordAsync(businessId, contact, message, cancellationToken);
 
         // "Stop promotions" (the opt-out button Meta offers on marketing templates, or the words typed) stops marketing
@@ -128,6 +132,29 @@ public sealed partial class WebhookApplier(
 
         await SaveAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// Meta gives many Brazilian mobiles (55, area code, 9, eight digits) a wa_id without the ninth digit, and the customer
+    /// writes from it. A send learns the pair from Meta's answer (MessageLog), but a customer who writes, or sends STOP,
+    /// before any send to the number would be found under neither: their window closed and their STOP ignored for the
+    /// number. So the number is also remembered from such a wa_id, unless a send's answer already named one.
+    /// </summary>
+    private async Task RememberBrazilianNumberAsync(long businessId, string waId, CancellationToken cancellationToken)
+    {
+        if (BrazilianMobileOf(waId) is { } phone && !await db.RecipientWaIds.AnyAsync(r => r.BusinessId == businessId && r.Phone == phone, cancellationToken))
+        {
+            db.RecipientWaIds.Add(new RecipientWaId { BusinessId = businessId, Phone = phone, WaId = waId, UpdatedAt = time.GetUtcNow().UtcDateTime });
+        }
+    }
+
+    /// <summary>
+    /// The number of a Brazilian wa_id without the ninth digit: 55, an area code (11–99), and eight digits starting 6–9
+    /// (a mobile's before the 9 was added; a fixed line's start 2–5 and never gained one); null for any other wa_id.
+    /// </summary>
+    internal static string? BrazilianMobileOf(string waId) =>
+        waId.Length == 12 && waId.StartsWith("55", StringComparison.Ordinal) && waId.All(char.IsAsciiDigit) && waId[2] != '0' && waId[4] >= '6'
+            ? string.Concat(waId.AsSpan(0, 4), "9", waId.AsSpan(4))
+            : null;
 
     /// <summary>A STOP or START keyword the customer wrote: an opt-out, or the lifting of one.</summary>
     private async Task ApplyOptKeywordAsync(long businessId, Contact contact, InboundMessageUpdate message, CancellationToken cancellationToken)

@@ -61,7 +61,7 @@ public sealed record WebhookPayload(
                         errors.AddRange(Array(value, "errors").Where(e => e.ValueKind == JsonValueKind.Object).Select(e => new WebhookError(
                             phoneNumberId, WholeNumber(e, "code"), Str(e, "title") ?? Str(e, "message"),
                             Has(e, "error_data", out var data) ? Str(data, "details") : null)));
-                        var names = Array(value, "contacts").GroupBy(c => Str(c, "wa_id") ?? "", StringComparer.Ordinal)
+                        var names = Array(value, "contacts").GroupBy(c => WaId(c, "wa_id") ?? "", StringComparer.Ordinal)
                             .ToDictionary(g => g.Key, g => ContactName(g.First()), StringComparer.Ordinal);
                         foreach (var message in Array(value, "messages"))
                         {
@@ -113,7 +113,7 @@ public sealed record WebhookPayload(
 
         var error = Array(status, "errors").Cast<JsonElement?>().FirstOrDefault();
         return new StatusUpdate(
-            phoneNumberId, wamid, name, times.Of(status), Str(status, "recipient_id"),
+            phoneNumberId, wamid, name, times.Of(status), WaId(status, "recipient_id"),
             Str(status, "biz_opaque_callback_data"),
             error is { } e ? WholeNumber(e, "code") : null,
             error is { } t ? Str(t, "title") ?? Str(t, "message") : null,
@@ -122,7 +122,7 @@ public sealed record WebhookPayload(
 
     private static InboundMessageUpdate? ReadMessage(string? phoneNumberId, JsonElement message, Dictionary<string, string?> names, EventTimes times)
     {
-        var from = Str(message, "from");
+        var from = WaId(message, "from");
         var wamid = Str(message, "id");
         if (phoneNumberId is null || from is null || wamid is null)
         {
@@ -137,7 +137,10 @@ public sealed record WebhookPayload(
             "interactive" when Has(message, "interactive", out var interactive) => ReplyTitle(interactive),
             _ => null,
         };
-        return new InboundMessageUpdate(phoneNumberId, wamid, from, type, text, times.Of(message), names.GetValueOrDefault(from), NewWaId(message, from));
+        return new InboundMessageUpdate(phoneNumberId, wamid, from, type, text, times.Of(message), names.GetValueOrDefault(from), NewWaId(message, from))
+        {
+            GroupId = Str(message, "group_id") is { Length: > 0 } group ? group : null,
+        };
     }
 
     /// <summary>
@@ -148,7 +151,7 @@ public sealed record WebhookPayload(
     private static string? NewWaId(JsonElement message, string from) =>
         Str(message, "type") == "system" && Has(message, "system", out var system)
         && Str(system, "type") is "user_changed_number" or "customer_changed_number"
-        && (Str(system, "wa_id") ?? Str(system, "new_wa_id")) is { Length: > 0 } newWaId && newWaId != from
+        && (WaId(system, "wa_id") ?? WaId(system, "new_wa_id")) is { Length: > 0 } newWaId && newWaId != from
             ? newWaId
             : null;
 
@@ -163,23 +166,34 @@ public sealed record WebhookPayload(
 
     /// <summary>The older shape of a marketing preference: a <c>system</c> message of type <c>user_preference_changed</c>.</summary>
     private static PreferenceUpdate? ReadSystemPreference(string? phoneNumberId, JsonElement message, EventTimes times) =>
-        phoneNumberId is not null && Str(message, "type") == "system" && Str(message, "from") is { } from
+        phoneNumberId is not null && Str(message, "type") == "system" && WaId(message, "from") is { } from
         && Has(message, "system", out var system) && Str(system, "type") == "user_preference_changed" && Str(system, "marketing") is { } marketing
             ? new PreferenceUpdate(phoneNumberId, from, "marketing_messages", marketing, times.Of(message))
             : null;
 
     private static PreferenceUpdate? ReadPreference(string? phoneNumberId, JsonElement preference, EventTimes times)
     {
-        var waId = Str(preference, "wa_id");
+        var waId = WaId(preference, "wa_id");
         return phoneNumberId is null || waId is null
             ? null
             : new PreferenceUpdate(phoneNumberId, waId, Str(preference, "category") ?? "", Str(preference, "value") ?? "", times.Of(preference));
     }
 
+    /// <summary>
+    /// A customer's wa_id as the key their window, STOP and sends share. Meta writes a string of digits; a <c>+</c> or
+    /// separators around them, or the digits as a JSON number, name the same number. Anything else (a business-scoped
+    /// user id) is kept as written.
+    /// </summary>
+    private static string? WaId(JsonElement element, string name) =>
+        IdString(element, name) is not { } value ? null
+        : value.Any(char.IsAsciiDigit) && value.All(c => char.IsAsciiDigit(c) || c is '+' or ' ' or '-' or '(' or ')')
+            ? string.Concat(value.Where(char.IsAsciiDigit))
+            : value;
+
     private static string? ContactName(JsonElement contact) =>
         Has(contact, "profile", out var profile) ? Str(profile, "name") : null;
 
-    // Template ids come as numbers in some payloads and strings in others.
+    // Template ids come as numbers in some payloads and strings in others; a wa_id may too (whatsapp-api-js types new_wa_id as either).
     private static string? IdString(JsonElement element, string name) =>
         !Has(element, name, out var value) ? null
         : value.ValueKind == JsonValueKind.Number ? value.GetRawText()
@@ -243,7 +257,11 @@ public sealed record StatusUpdate(
 
 /// <summary>A customer's message; <paramref name="NewWaId"/> is the number they moved to, for Meta's notice that they changed it.</summary>
 public sealed record InboundMessageUpdate(
-    string PhoneNumberId, string Wamid, string From, string Type, string? Text, DateTime SentAt, string? ProfileName, string? NewWaId = null);
+    string PhoneNumberId, string Wamid, string From, string Type, string? Text, DateTime SentAt, string? ProfileName, string? NewWaId = null)
+{
+    /// <summary>The group (Meta's Groups API) the customer wrote in, or null for a message to the business alone.</summary>
+    public string? GroupId { get; init; }
+}
 
 /// <summary>An error Meta reported for a number (or the app) rather than for one message.</summary>
 public sealed record WebhookError(string? PhoneNumberId, int? Code, string? Title, string? Details);

@@ -155,6 +155,19 @@ public class MarketingOptOutTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ABrazilianWaIdsMarketingStopBeforeAnySendStopsMarketingToTheNumber()
+    {
+        // The customer stopped marketing from the wa_id without the ninth digit before the business ever sent to the number.
+        var (tenant, phoneNumberId) = await TenantWithMarketingTemplateAsync();
+        (await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, "551187650123", "stop", factory.Clock.GetUtcNow()))))).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+
+        var refused = await (await SendSaleAsync(tenant, "5511987650123")).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+
+        Assert.Equal("marketing_opted_out", refused.GetProperty("suppression_state").GetString());
+    }
+
+    [Fact]
     public async Task AnOptOutOfTheWholeListIsReportedBeforeAMarketingStop()
     {
         var (tenant, phoneNumberId) = await TenantWithMarketingTemplateAsync();

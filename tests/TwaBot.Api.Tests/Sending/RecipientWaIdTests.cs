@@ -150,6 +150,38 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task AStopFromABrazilianWaIdBeforeAnySendSuppressesTheFirstSendToTheNumber()
+    {
+        // The customer wrote first: no send's answer has named the wa_id of the number yet.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        await factory.CustomerWritesAsync(tenant.BusinessId, WaId, "STOP");
+
+        await (await SendTemplateAsync(tenant, Dialled)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+    }
+
+    [Fact]
+    public async Task AMessageFromABrazilianWaIdBeforeAnySendOpensTheWindowForTheNumber()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        await factory.CustomerWritesAsync(tenant.BusinessId, WaId, "Oi, meu pedido já saiu?");
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = Dialled, message = "Sim, amanhã." });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("551187654321", "5511987654321")]
+    [InlineData("552161234567", "5521961234567")]
+    [InlineData("551132654321", null)]   // a fixed line: never had a ninth digit
+    [InlineData("5511987654321", null)]  // already the number
+    [InlineData("550187654321", null)]   // no area code starts with 0
+    [InlineData("911187654321", null)]
+    public void OnlyABrazilianMobilesWaIdWithoutItsNinthDigitNamesANumber(string waId, string? number) =>
+        Assert.Equal(number, TwaBot.Api.Webhooks.WebhookApplier.BrazilianMobileOf(waId));
+
+    [Fact]
     public async Task ANumberThatIsItsOwnWaIdLeavesNoRow()
     {
         var tenant = await factory.CreateSendingTenantAsync();

@@ -41,8 +41,13 @@ public class WebhookVariantTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         { "text", """ "text":{"body":"STOP"},"context":{"forwarded":true} """, true, true },
         { "text", """ "text":{"body":"start"},"context":{"from":"15550783881","id":"wamid.ours"},"identity":{"acknowledged":true,"created_timestamp":1776000000,"hash":"abc"} """, true, false },
         { "request_welcome", "\"x\":1", true, false }, // UNCONFIRMED that Meta counts it for the window: a welcome reply is free-form
+        // In a group (Meta's Groups API) a message opens Meta's window with the whole group, not with the customer alone; a STOP still counts.
+        { "text", """ "group_id":"Y2FwaV9ncm91cDoxNzA1NTU1MDA0MDozOTAxMTU2ODQwMDY4OTQ=","text":{"body":"See you all at 5"} """, false, false },
+        { "text", """ "group_id":"Y2FwaV9ncm91cDoxNzA1NTU1MDA0MDozOTAxMTU2ODQwMDY4OTQ=","text":{"body":"STOP"} """, false, true },
+        { "image", """ "group_id":"Y2FwaV9ncm91cDoxNzA1NTU1MDA0MDozOTAxMTU2ODQwMDY4OTQ=","image":{"mime_type":"image/jpeg","sha256":"abc=","id":"1037543291543641"} """, false, false },
         { "system", """ "system":{"body":"User A changed from 919812340000 to 919812349999","wa_id":"919812349999","type":"user_changed_number"} """, false, false },
         { "system", """ "system":{"body":"STOP","identity":"abc","customer":"919812340000","type":"customer_identity_changed"} """, false, false },
+        { "system", """ "system":{"body":"STOP","type":"user_changed_user_id","user_id":"IN.2","previous_user_id":"IN.1"} """, false, false },
     };
 
     [Theory]
@@ -62,6 +67,38 @@ public class WebhookVariantTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
             var contact = await db.Contacts.SingleAsync(c => c.BusinessId == businessId && c.Phone == Customer);
             Assert.Equal(opensWindow ? T0.UtcDateTime : null, contact.LastInboundAt);
             Assert.Equal(optsOut, await db.Suppressions.AnyAsync(s => s.BusinessId == businessId && s.Phone == Customer));
+        });
+        await AssertEverythingAppliedAsync();
+    }
+
+    [Theory]
+    [InlineData("\"+91 98123 40000\"", "\"+91 98765-43210\"", "\"919812340000\"")]
+    [InlineData("\"919812340000\"", "\"(91) 98765 43210\"", "\"+919812340000\"")]
+    [InlineData("919812340000", "919876543210", "919812340000")] // numbers, not strings
+    public async Task AWaIdWrittenWithAPlusSeparatorsOrAsANumberIsTheSameCustomer(string from, string recipient, string contactWaId)
+    {
+        // Meta writes wa_ids as strings of digits; the same number written otherwise must not become a second customer,
+        // whose window, STOP or marketing stop no send to the number would find.
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var sent = $"wamid.marketing-{Guid.NewGuid():N}";
+        await InsertMessageAsync(businessId, sent);
+        var refused = Status(sent, "failed", T0, errorCode: 131050, errorTitle: "User stopped marketing messages");
+        refused["recipient_id"] = JsonNode.Parse(recipient);
+        var message = Text($"wamid.formatted-{Guid.NewGuid():N}", Customer, "STOP", T0);
+        message["from"] = JsonNode.Parse(from);
+        var contact = Contact(Customer, "Asha");
+        contact["wa_id"] = JsonNode.Parse(contactWaId);
+
+        await DeliverAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [refused], messages: [message], contacts: [contact]))));
+
+        await factory.WithDbAsync(async db =>
+        {
+            var customer = await db.Contacts.SingleAsync(c => c.BusinessId == businessId && c.Phone == Customer);
+            Assert.Equal((T0.UtcDateTime, "Asha"), (customer.LastInboundAt, customer.Name));
+            Assert.Equal([Customer], await db.Suppressions.Where(s => s.BusinessId == businessId).Select(s => s.Phone).ToListAsync());
+            var others = await db.Contacts.Where(c => c.BusinessId == businessId && c.Phone != Customer)
+                .Select(c => new { c.Phone, Stopped = c.MarketingOptOutAt != null }).ToListAsync();
+            Assert.Equal([("919876543210", true)], others.Select(c => (c.Phone, c.Stopped)));
         });
         await AssertEverythingAppliedAsync();
     }

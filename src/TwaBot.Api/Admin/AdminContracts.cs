@@ -156,6 +156,7 @@ public sealed record AdminTemplateView(
     string Language,
     string Category,
     string Status,
+    [property: Description("Why Meta gave the status, as its last status webhook said: a rejection's reason (INVALID_FORMAT, …), a pause's notice; null when Meta gave none.")] string? StatusReason,
     string? DisplayName,
     string Body,
     string? HeaderText,
@@ -165,6 +166,8 @@ public sealed record AdminTemplateView(
     [property: Description("Each button in order, by what a send gives it: url_suffix, coupon_code, none, or unsupported (a multi-product button, which this API cannot send).")] IReadOnlyList<string> Buttons);
 
 public sealed record AdminTemplateResponse(AdminTemplateView Template) : SuccessResponse;
+
+public sealed record AdminTemplateListResponse(IReadOnlyList<AdminTemplateView> Templates) : SuccessResponse;
 
 /// <summary>What a sync did: templates Meta listed, and how many of ours were added, changed or marked deleted.</summary>
 public sealed record TemplateSyncResponse(int Total, int Created, int Updated, int Removed) : SuccessResponse;

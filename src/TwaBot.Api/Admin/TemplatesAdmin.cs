@@ -34,12 +34,32 @@ internal static partial class TemplatesAdmin
             .WithSummary("Submit a template to Meta for review and store it with Meta's status.").ReadsJsonBody()
             .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status429TooManyRequests,
                 StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
+        admin.MapGet("/businesses/{id:long}/templates", List).WithName("AdminListTemplates")
+            .WithSummary("List every template stored for the business, whatever its status, with Meta's reason for it.")
+            .NeverAnswers(StatusCodes.Status400BadRequest);
         admin.MapGet("/businesses/{id:long}/templates/{templateId:long}", Get).WithName("AdminGetTemplate")
             .WithSummary("Read a template as stored here.").NeverAnswers(StatusCodes.Status400BadRequest);
         admin.MapPost("/businesses/{id:long}/templates/sync", Sync).WithName("AdminSyncTemplates")
             .WithSummary("Pull every template of the business's WhatsApp account from Meta and update the stored ones.")
             .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status429TooManyRequests,
                 StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>
+    /// The business's templates as stored here, pending, paused, rejected and deleted ones too: /templates lists only
+    /// the approved, and this is where the business learns what became of the others, and why.
+    /// </summary>
+    private static async Task<Results<Ok<AdminTemplateListResponse>, ApiError>> List(
+        long id, [AsParameters] AdminServices services, CancellationToken cancellationToken)
+    {
+        if (!await services.Db.Businesses.AnyAsync(b => b.Id == id, cancellationToken))
+        {
+            return ApiErrors.BusinessNotFound(id);
+        }
+
+        var templates = await services.Db.Templates.AsNoTracking().Where(t => t.BusinessId == id)
+            .OrderBy(t => t.Name).ThenBy(t => t.Language).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new AdminTemplateListResponse([.. templates.Select(View)]));
     }
 
     /// <summary>One template as stored here (the Location of a create).</summary>
@@ -128,6 +148,8 @@ internal static partial class TemplatesAdmin
         template.Buttons = TemplateButtonRules.Kinds(request.Buttons);
         template.MetaTemplateId = null;
         template.StatusEventAt = null;
+        template.StatusReason = null;
+        template.CategoryEventAt = null;
         template.UpdatedAt = services.Now;
         await services.Db.SaveChangesAsync(cancellationToken);
 
@@ -149,7 +171,8 @@ internal static partial class TemplatesAdmin
         var answered = created.Value!;
         await services.Db.Templates.Where(t => t.Id == template.Id).ExecuteUpdateAsync(set => set
             .SetProperty(t => t.MetaTemplateId, answered.Id)
-            .SetProperty(t => t.Category, answered.Category.ToUpperInvariant())
+            .SetProperty(t => t.Category, t => t.CategoryEventAt == null ? answered.Category.ToUpperInvariant() : t.Category)
+            .SetProperty(t => t.CategoryEventAt, t => t.CategoryEventAt ?? asked)
             .SetProperty(t => t.Status, t => t.StatusEventAt == null ? answered.Status.ToUpperInvariant() : t.Status)
             .SetProperty(t => t.StatusEventAt, t => t.StatusEventAt ?? asked), CancellationToken.None);
         lookups.Invalidate(id); // a bulk update runs no SaveChanges: sends meanwhile kept the template as pending
@@ -224,11 +247,14 @@ internal static partial class TemplatesAdmin
             }
         }
 
-        // What Meta no longer lists cannot be sent; the row stays for the history of messages that used it.
+        // What Meta no longer lists cannot be sent; the row stays for the history of messages that used it. Like a
+        // listed status, its absence is Meta's word as of the list: a status webhook older than that is stale.
         var removed = 0;
-        foreach (var gone in byKey.Values.Where(t => t.Status != Template.Deleted))
+        foreach (var gone in byKey.Values.Where(t => t.Status != Template.Deleted && !(t.StatusEventAt > asked)))
         {
             gone.Status = Template.Deleted;
+            gone.StatusReason = null;
+            gone.StatusEventAt = asked;
             gone.UpdatedAt = services.Now;
             removed++;
         }
@@ -345,18 +371,26 @@ internal static partial class TemplatesAdmin
         : [.. (remote.Component("BUTTONS")?.Buttons ?? []).Select(b => TemplateButtons.Of(b.Type, b.Url))];
 
     /// <summary>
-    /// Meta's copy of a template, listed at <paramref name="asked"/>. Its status wins over older status webhooks,
-    /// not over one Meta triggered after the list was asked for.
+    /// Meta's copy of a template, listed at <paramref name="asked"/>. Its status and category win over older
+    /// webhooks, not over one Meta triggered after the list was asked for.
     /// </summary>
     private static void Copy(MetaTemplate remote, Template template, DateTime asked)
     {
         if (template.StatusEventAt is not { } latest || latest <= asked)
         {
-            template.Status = remote.Status.ToUpperInvariant();
+            var status = remote.Status.ToUpperInvariant();
+            // The list tells no reason: a reason a webhook gave stays with the status it came with.
+            template.StatusReason = status == template.Status ? template.StatusReason : null;
+            template.Status = status;
             template.StatusEventAt = asked;
         }
 
-        template.Category = remote.Category.ToUpperInvariant();
+        if (template.CategoryEventAt is not { } categorized || categorized <= asked)
+        {
+            template.Category = remote.Category.ToUpperInvariant();
+            template.CategoryEventAt = asked;
+        }
+
         template.Content = remote.Text("BODY") ?? template.Content;
         template.HeaderText = remote.Text("HEADER");
         template.HeaderType = remote.Component("HEADER") is { } header ? (header.Format ?? "TEXT").ToLowerInvariant() : null;
@@ -397,7 +431,7 @@ internal static partial class TemplatesAdmin
     }
 
     private static AdminTemplateView View(Template t) => new(
-        t.Id, t.Name, t.Language, t.Category, t.Status, t.DisplayName, t.Content, t.HeaderText, t.FooterText, t.Variables, t.MetaTemplateId, t.Buttons);
+        t.Id, t.Name, t.Language, t.Category, t.Status, t.StatusReason, t.DisplayName, t.Content, t.HeaderText, t.FooterText, t.Variables, t.MetaTemplateId, t.Buttons);
 
     // \z, not $: $ also matches before a final line break.
     [GeneratedRegex(@"^[a-z0-9_]+\z")]

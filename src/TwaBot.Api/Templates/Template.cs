@@ -64,6 +64,15 @@ public sealed partial class Template
     /// </summary>
     public DateTime? StatusEventAt { get; set; }
 
+    /// <summary>Why Meta gave the status, as its last status webhook said (a rejection's reason, a pause's notice); null when it gave none.</summary>
+    public string? StatusReason { get; set; }
+
+    /// <summary>
+    /// When Meta triggered the category change last applied (a webhook's entry <c>time</c>), or when a create or sync
+    /// last read the category from Meta; a category webhook older than that arriving later is stale.
+    /// </summary>
+    public DateTime? CategoryEventAt { get; set; }
+
     /// <summary>Meta's template id, once Meta knows it.</summary>
     public string? MetaTemplateId { get; set; }
 

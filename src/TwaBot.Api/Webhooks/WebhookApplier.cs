@@ -285,25 +285,29 @@ public sealed partial class WebhookApplier(
         foreach (var template in templates)
         {
             // Meta keeps no order and redelivers for days: a status event older (by the entry's time) than the last
-            // one applied, or than the create or sync that last read the status from Meta, is stale, and so is the
-            // category it carries. Events without a time apply as they come.
-            if (status is not null)
+            // one applied, or than the create or sync that last read the status from Meta, is stale; so is a category
+            // older than the last category or status applied or read (Meta's status events carry the category of
+            // their time). Events without a time apply as they come.
+            if (status is not null && !IsStale(update.At, template.StatusEventAt))
             {
-                if (update.At is { } at && template.StatusEventAt is { } latest && at < latest)
-                {
-                    continue;
-                }
-
                 template.Status = status;
+                template.StatusReason = update.Reason;
                 template.StatusEventAt = update.At ?? template.StatusEventAt;
+                template.UpdatedAt = time.GetUtcNow().UtcDateTime;
             }
 
-            template.Category = category ?? template.Category;
-            template.UpdatedAt = time.GetUtcNow().UtcDateTime;
+            if (category is not null && !IsStale(update.At, template.CategoryEventAt) && !IsStale(update.At, template.StatusEventAt))
+            {
+                template.Category = category;
+                template.CategoryEventAt = update.At ?? template.CategoryEventAt;
+                template.UpdatedAt = time.GetUtcNow().UtcDateTime;
+            }
         }
 
         await SaveAsync(cancellationToken);
     }
+
+    private static bool IsStale(DateTime? at, DateTime? latest) => at is { } time && latest is { } last && time < last;
 
     /// <summary>
     /// The status a template event leaves: the event's own name for Meta's statuses; APPROVED for REINSTATED and

@@ -84,7 +84,8 @@ public sealed record WebhookPayload(
                         templates.Add(new TemplateUpdate(
                             wabaId, Str(value, "event") ?? "", IdString(value, "message_template_id"),
                             Str(value, "message_template_name"), Str(value, "message_template_language"), times.TriggerOf(entry),
-                            Str(value, "message_template_category")));
+                            Str(value, "message_template_category"))
+                        { Reason = StatusReason(value) });
                         break;
                     case "template_category_update" when wabaId is not null:
                         // new_category is the category now, both when Meta announces a change and when it made one.
@@ -98,6 +99,22 @@ public sealed record WebhookPayload(
         }
 
         return new WebhookPayload(statuses, messages, preferences, templates) { EarliestEventTime = times.EarliestStated, Errors = errors };
+    }
+
+    /// <summary>
+    /// Meta's reason for a template's status (a rejection's code; NONE on an approval) and the notice it may add
+    /// (<c>other_info</c>, such as a pause's length), as one text; null when it gives neither.
+    /// </summary>
+    private static string? StatusReason(JsonElement value)
+    {
+        var reason = Str(value, "reason")?.Trim();
+        var notice = Has(value, "other_info", out var info) ? Str(info, "description")?.Trim() : null;
+        var parts = new[] { string.Equals(reason, "NONE", StringComparison.OrdinalIgnoreCase) ? null : reason, notice }
+            .Where(part => !string.IsNullOrEmpty(part)).ToList();
+        var text = string.Join(": ", parts);
+        // Never cut inside a surrogate pair.
+        var cut = text.Length <= MaxStatusReasonLength ? text.Length : MaxStatusReasonLength - (char.IsHighSurrogate(text[MaxStatusReasonLength - 1]) ? 1 : 0);
+        return parts.Count == 0 ? null : text[..cut];
     }
 
     private static StatusUpdate? ReadStatus(string? phoneNumberId, JsonElement status, EventTimes times)
@@ -249,6 +266,9 @@ public sealed record WebhookPayload(
 
     private static readonly long MinUnixSeconds = DateTimeOffset.MinValue.ToUnixTimeSeconds();
     private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
+    /// <summary>A template status's reason is shown in answers: a sentence or two, so an outsized one is cut.</summary>
+    private const int MaxStatusReasonLength = 1000;
 }
 
 public sealed record StatusUpdate(
@@ -273,4 +293,8 @@ public sealed record PreferenceUpdate(string PhoneNumberId, string WaId, string 
 /// <paramref name="At"/> is the entry's <c>time</c>, when Meta gave one; <paramref name="Category"/> the category Meta now gives it.
 /// </summary>
 public sealed record TemplateUpdate(
-    string WabaId, string Event, string? MetaTemplateId, string? Name, string? Language, DateTime? At, string? Category);
+    string WabaId, string Event, string? MetaTemplateId, string? Name, string? Language, DateTime? At, string? Category)
+{
+    /// <summary>Why Meta gave the status the event sets (<see cref="WebhookPayload"/>), or null.</summary>
+    public string? Reason { get; init; }
+}

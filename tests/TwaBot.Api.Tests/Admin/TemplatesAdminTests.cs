@@ -396,6 +396,141 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     }
 
     [Fact]
+    public async Task ATemplateASyncFoundGoneStaysGoneWhenAnOlderStatusEventArrivesLate()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, metaId) = await OrderConfirmationAsync(tenant.BusinessId);
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation").ExecuteDeleteAsync());
+        var synced = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        // Meta approved it a minute before the sync found it deleted; the report of that arrives late.
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("APPROVED", "order_confirmation", "en", metaId));
+        entry["time"] = factory.Clock.GetUtcNow().AddMinutes(-1).ToUnixTimeSeconds();
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal(1, Count(synced, "removed"));
+        var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.DoesNotContain(listed.GetProperty("templates").EnumerateArray(), t => t.GetProperty("name").GetString() == "order_confirmation");
+        await (await SendOrderConfirmationAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task ACategoryEventOlderThanASyncChangesNothingAndMarketingOptOutsStillApply()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, metaId) = await OrderConfirmationAsync(tenant.BusinessId);
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", "Stop promotions");
+        // Meta moved order_confirmation to MARKETING; the sync reads that.
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Category, "MARKETING")));
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        // Meta's notice of the coming change, sent a day before it, still naming UTILITY as the current category, arrives late.
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, new System.Text.Json.Nodes.JsonObject
+        {
+            ["field"] = "template_category_update",
+            ["value"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["message_template_id"] = metaId, ["message_template_name"] = "order_confirmation", ["message_template_language"] = "en",
+                ["correct_category"] = "MARKETING", ["new_category"] = "UTILITY",
+            },
+        });
+        entry["time"] = factory.Clock.GetUtcNow().AddDays(-1).ToUnixTimeSeconds();
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await factory.ApplyWebhooksAsync();
+
+        var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal("MARKETING", listed.GetProperty("templates").EnumerateArray()
+            .Single(t => t.GetProperty("name").GetString() == "order_confirmation").GetProperty("category").GetString());
+        var refused = await (await SendOrderConfirmationAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Equal("marketing_opted_out", refused.GetProperty("suppression_state").GetString());
+    }
+
+    [Fact]
+    public async Task ASendOfATemplateMetaPausedOrRejectedSaysSoAndTheAdminSeesWhy()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (id, metaId) = await OrderConfirmationAsync(tenant.BusinessId);
+        var at = factory.Clock.GetUtcNow();
+
+        async Task<JsonElement> AfterAsync(string templateEvent, int seconds, Action<System.Text.Json.Nodes.JsonObject>? fill = null)
+        {
+            var change = Webhooks.MetaPayloads.TemplateStatus(templateEvent, "order_confirmation", "en", metaId);
+            fill?.Invoke((System.Text.Json.Nodes.JsonObject)change["value"]!);
+            var entry = Webhooks.MetaPayloads.Entry(wabaId, change);
+            entry["time"] = at.AddSeconds(seconds).ToUnixTimeSeconds();
+            await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+            await factory.ApplyWebhooksAsync();
+            var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+            return read.GetProperty("template");
+        }
+
+        var paused = await AfterAsync("PAUSED", 10, value => value["other_info"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["title"] = "FIRST_PAUSE", ["description"] = "Paused for 3 hours because of low quality.",
+        });
+        var pausedSend = await (await SendOrderConfirmationAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+        var rejected = await AfterAsync("REJECTED", 20, value => value["reason"] = "INVALID_FORMAT");
+        var rejectedSend = await (await SendOrderConfirmationAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+        var approved = await AfterAsync("APPROVED", 30);
+
+        Assert.Equal(("PAUSED", "Paused for 3 hours because of low quality."),
+            (paused.GetProperty("status").GetString(), paused.GetProperty("status_reason").GetString()));
+        Assert.Equal("Template 'order_confirmation' not found or not approved.", pausedSend.GetProperty("error").GetString());
+        Assert.Equal("'order_confirmation' in 'en' is PAUSED at Meta (Paused for 3 hours because of low quality.), not APPROVED: only approved templates can be sent.",
+            pausedSend.GetProperty("hint").GetString());
+        Assert.Equal(("REJECTED", "INVALID_FORMAT"), (rejected.GetProperty("status").GetString(), rejected.GetProperty("status_reason").GetString()));
+        Assert.Contains("is REJECTED at Meta (INVALID_FORMAT)", rejectedSend.GetProperty("hint").GetString(), StringComparison.Ordinal);
+        Assert.Equal(("APPROVED", JsonValueKind.Null), (approved.GetProperty("status").GetString(), approved.GetProperty("status_reason").ValueKind));
+        Assert.Equal(HttpStatusCode.OK, (await SendOrderConfirmationAsync(tenant)).StatusCode);
+    }
+
+    [Fact]
+    public async Task TheAdminListShowsTemplatesOfEveryStatusWithMetasReason()
+    {
+        // /templates lists only approved ones, and a synced template's id is known nowhere else.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, metaId) = await OrderConfirmationAsync(tenant.BusinessId);
+        var change = Webhooks.MetaPayloads.TemplateStatus("REJECTED", "order_confirmation", "en", metaId);
+        change["value"]!["reason"] = "INCORRECT_CATEGORY";
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(Webhooks.MetaPayloads.Entry(wabaId, change)));
+        await factory.ApplyWebhooksAsync();
+
+        var listed = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        var missing = await admin.GetAsync("/admin/v1/businesses/987654321/templates");
+
+        Assert.Equal(
+            [("order_confirmation", "REJECTED", "INCORRECT_CATEGORY"), ("otp_verification", "APPROVED", null)],
+            listed.GetProperty("templates").EnumerateArray().Select(t => (
+                t.GetProperty("name").GetString(), t.GetProperty("status").GetString(), t.GetProperty("status_reason").GetString())));
+        await missing.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
+    }
+
+    private async Task<(long Id, long MetaId)> OrderConfirmationAsync(long businessId)
+    {
+        (long, long) ids = default;
+        await factory.WithDbAsync(async db =>
+        {
+            var template = await db.Templates.SingleAsync(t => t.BusinessId == businessId && t.Name == "order_confirmation");
+            ids = (template.Id, long.Parse(template.MetaTemplateId!, System.Globalization.CultureInfo.InvariantCulture));
+        });
+        return ids;
+    }
+
+    private static Task<HttpResponseMessage> SendOrderConfirmationAsync(SendingTenant tenant) =>
+        tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1,499" } });
+
+    [Fact]
     public async Task AHeaderAndBodyThatNumberAndNamePlaceholdersAreRefused()
     {
         var tenant = await factory.CreateSendingTenantAsync();

@@ -386,6 +386,8 @@ public class ResponsesMatchTheDocumentTests(TwaBotApiFactory factory, ITestOutpu
         await admin.PostAsJsonAsync("/admin/v1/businesses/999999/templates", Admin.TemplatesAdminTests.ShippingUpdate);
         await admin.GetAsync($"{templates}/{created.GetProperty("template").GetProperty("id").GetInt64()}");
         await admin.GetAsync($"{templates}/999999");
+        await admin.GetAsync(templates);
+        await admin.GetAsync("/admin/v1/businesses/999999/templates");
         await admin.PostAsync($"{templates}/sync", null);
         await admin.PostAsync("/admin/v1/businesses/999999/templates/sync", null);
         var unconnected = await factory.CreateBusinessAsync();

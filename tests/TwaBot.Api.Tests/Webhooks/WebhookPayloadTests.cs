@@ -292,6 +292,29 @@ public class WebhookPayloadTests
     }
 
     [Theory]
+    [InlineData(",\"reason\":\"NONE\"", null)] // an approval
+    [InlineData(",\"reason\":\"INVALID_FORMAT\"", "INVALID_FORMAT")]
+    [InlineData(""","reason":" ","other_info":{"title":"FIRST_PAUSE","description":"Paused for 3 hours."}""", "Paused for 3 hours.")]
+    [InlineData(""","reason":"LOW_QUALITY","other_info":{"description":"Paused for 3 hours."}""", "LOW_QUALITY: Paused for 3 hours.")]
+    [InlineData(",\"reason\":7,\"other_info\":\"odd\"", null)] // shapes Meta does not send count as absent
+    [InlineData("", null)]
+    public void ATemplateStatusEventsReasonIsReadWithItsNotice(string fields, string? reason)
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"message_template_status_update","value":{"event":"PAUSED","message_template_id":1""" + fields + "}}]}]}");
+
+        Assert.Equal(reason, Assert.Single(payload.TemplateUpdates).Reason);
+    }
+
+    [Fact]
+    public void AnOutsizedTemplateStatusReasonIsCutOutsideASurrogatePair()
+    {
+        var description = new string('a', 999) + "😀" + new string('b', 5000);
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"message_template_status_update","value":{"event":"PAUSED","other_info":{"description":"DESC"}}}]}]}""".Replace("DESC", description, StringComparison.Ordinal));
+
+        Assert.Equal(new string('a', 999), Assert.Single(payload.TemplateUpdates).Reason);
+    }
+
+    [Theory]
     [InlineData("message_template_status_update")]
     [InlineData("template_category_update")]
     public void ATemplateEventWithoutItsWabaIsLeftOut(string field)

@@ -706,6 +706,34 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
     }
 
     [Theory]
+    [InlineData("UTILITY", 600, "MARKETING", 0, "UTILITY")]    // a late, older change is stale
+    [InlineData("MARKETING", 0, "UTILITY", 600, "UTILITY")]    // in order
+    [InlineData("UTILITY", 0, "MARKETING", 600, "MARKETING")]
+    public async Task AnOlderCategoryChangeArrivingLaterChangesNothing(string first, int firstAt, string then, int thenAt, string listed)
+    {
+        var (wabaId, client) = await SpringSaleTemplateAsync("APPROVED");
+
+        foreach (var (category, offset) in new[] { (first, firstAt), (then, thenAt) })
+        {
+            var entry = Entry(wabaId, new JsonObject
+            {
+                ["field"] = "template_category_update",
+                ["value"] = new JsonObject
+                {
+                    ["message_template_id"] = 594425479261596, ["message_template_name"] = "spring_sale", ["message_template_language"] = "en_US",
+                    ["new_category"] = category,
+                },
+            });
+            entry["time"] = T0.AddSeconds(offset).ToUnixTimeSeconds();
+            await factory.PostWebhookAsync(Delivery(entry));
+            await factory.ApplyWebhooksAsync();
+        }
+
+        var after = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        Assert.Equal(listed, Assert.Single(after.GetProperty("templates").EnumerateArray()).GetProperty("category").GetString());
+    }
+
+    [Theory]
     [InlineData("UTILITY")]
     [InlineData(" utility ")] // Meta writes categories in capitals; one written otherwise is the same category
     public async Task ACategoryChangeIsWhatTemplatesListsAfterwards(string newCategory)

@@ -653,6 +653,10 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("category");
 
+                    b.Property<DateTime?>("CategoryEventAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("category_event_at");
+
                     b.Property<string>("Content")
                         .IsRequired()
                         .HasColumnType("TEXT")
@@ -696,6 +700,10 @@ namespace TwaBot.Api.Data.Migrations
                     b.Property<DateTime?>("StatusEventAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("status_event_at");
+
+                    b.Property<string>("StatusReason")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status_reason");
 
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT")

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Data;
 using TwaBot.Api.Errors;
 using TwaBot.Api.Templates;
@@ -25,11 +26,18 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
         var template = business.Approved(content.TemplateName, content.Language);
         if (template is null)
         {
-            // The docs' text stays as it is; a hint names the languages the template is approved in, if any, since
-            // "not found" is puzzling for a template /templates lists.
+            // The docs' text stays as it is; a hint says what Meta made of the template in that language (pending,
+            // paused, rejected, and why), or names the languages it is approved in, since "not found" is puzzling
+            // for a template the business submitted or /templates lists. Read only when a send is refused.
             var languages = business.ApprovedTemplates.Where(t => t.Name == content.TemplateName).Select(t => t.Language).Order().ToList();
-            return ApiErrors.TemplateNotFound(content.TemplateName, context.Route.TemplateField, languages.Count == 0 ? null
-                : $"'{content.TemplateName}' is approved in {string.Join(", ", languages)}, not in '{content.Language}': set {context.Route.LanguageField} to one of those.");
+            var stored = await db.Templates.AsNoTracking()
+                .Where(t => t.BusinessId == context.Caller.BusinessId && t.Name == content.TemplateName && t.Language == content.Language
+                    && t.Status != Templates.Template.Approved && t.Status != Templates.Template.Deleted)
+                .Select(t => new { t.Status, t.StatusReason }).FirstOrDefaultAsync(cancellationToken);
+            var hint = stored is not null ? NotApprovedHint(content.TemplateName, content.Language, stored.Status, stored.StatusReason)
+                : languages.Count == 0 ? null
+                : $"'{content.TemplateName}' is approved in {string.Join(", ", languages)}, not in '{content.Language}': set {context.Route.LanguageField} to one of those.";
+            return ApiErrors.TemplateNotFound(content.TemplateName, context.Route.TemplateField, hint);
         }
 
         context.Template = template;
@@ -53,6 +61,10 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
 
         return HeaderParametersFit(context, template) ?? ButtonParametersFit(context, template);
     }
+
+    private static string NotApprovedHint(string name, string language, string status, string? reason) =>
+        $"'{name}' in '{language}' is {status} at Meta{(reason is null ? "" : $" ({reason})")}, not APPROVED: "
+        + (status == Templates.Template.Pending ? "it can be sent once Meta approves it." : "only approved templates can be sent.");
 
     internal static ApiError WrongBodyParameterCount(string template, int variables, string field, int given) =>
         ApiErrors.TemplateParamsInvalid(field, $"Template '{template}' has {variables} body variable(s); {field} gave {given}.");

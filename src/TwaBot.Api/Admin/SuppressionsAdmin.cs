@@ -116,11 +116,15 @@ internal static class SuppressionsAdmin
 
     /// <summary>
     /// The rows a send to <paramref name="phone"/> checks (SuppressionLookup): the number's own, and the one kept under
-    /// the wa_id Meta gave it, where its customer's STOP lands (a Brazilian mobile's wa_id lacks the ninth digit).
+    /// the wa_id Meta gave it, where its customer's STOP lands (a Brazilian mobile's wa_id lacks the ninth digit). As
+    /// <c>phone IN (number, wa_id)</c>, two probes of the (business_id, phone) index: with an OR around a subquery
+    /// instead, SQLite read every suppression of the business.
     /// </summary>
-    private static IQueryable<Suppression> SeenBySends(Data.TwaBotDbContext db, long businessId, string phone) =>
-        db.Suppressions.Where(s => s.BusinessId == businessId
-            && (s.Phone == phone || db.RecipientWaIds.Any(r => r.BusinessId == businessId && r.Phone == phone && r.WaId == s.Phone)));
+    internal static IQueryable<Suppression> SeenBySends(Data.TwaBotDbContext db, long businessId, string phone) =>
+        db.Suppressions.Where(s => s.BusinessId == businessId && new[]
+        {
+            phone, db.RecipientWaIds.Where(r => r.BusinessId == businessId && r.Phone == phone).Select(r => r.WaId).FirstOrDefault(),
+        }.Contains(s.Phone));
 
     private static SuppressionView View(Suppression suppression) =>
         new(suppression.Phone, suppression.State, suppression.Reason, suppression.CreatedAt);

@@ -115,6 +115,7 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
         modelBuilder.Entity<RecipientWaId>(recipient =>
         {
             recipient.HasIndex(r => new { r.BusinessId, r.Phone }).IsUnique();
+            recipient.HasIndex(r => new { r.BusinessId, r.WaId }); // a customer's START finds the numbers their wa_id stands for
             recipient.HasOne<Business>().WithMany().HasForeignKey(r => r.BusinessId);
         });
 

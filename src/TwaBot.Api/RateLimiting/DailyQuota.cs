@@ -122,15 +122,29 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
         await SetQuotaDaysAsync(db, rows.GroupBy(r => LocalDay.Of(r.TimeZone, new DateTimeOffset(r.CreatedAt, TimeSpan.Zero)).Date, r => r.Id), cancellationToken);
     }
 
-    /// <summary>Tags each group's message rows with its day, one statement per day.</summary>
+    /// <summary>
+    /// Tags each group's message rows with its day, <see cref="RetagBatch"/> rows a statement: a busy key's day is more rows
+    /// than SQLite binds parameters in one statement (32,766), and a statement of thousands of them took most of a second.
+    /// </summary>
     private static async Task SetQuotaDaysAsync(TwaBotDbContext db, IEnumerable<IGrouping<DateOnly, long>> days, CancellationToken cancellationToken)
     {
+        // One commit (one disk sync) for all the statements, not one each; a caller's transaction already is one.
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         foreach (var day in days)
         {
-            var ids = day.ToList();
-            await db.Messages.Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(set => set.SetProperty(m => m.QuotaDay, day.Key), cancellationToken);
+            foreach (var ids in day.Chunk(RetagBatch))
+            {
+                await db.Messages.Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(set => set.SetProperty(m => m.QuotaDay, day.Key), cancellationToken);
+            }
+        }
+
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
         }
     }
+
+    private const int RetagBatch = 500;
 
     /// <summary>Loads today's count of the key's cap, for <see cref="Current"/>; nothing when the plan has no cap.</summary>
     public async Task LoadTodayAsync(ApiCaller caller, CancellationToken cancellationToken)

@@ -176,7 +176,7 @@ public sealed partial class WebhookApplier(
         {
             // The customer writes from the wa_id Meta gave the number; an opt-out kept under the number itself
             // (entered through the admin API) is the same customer's, and a send checks both (SuppressionLookup).
-            await OptedOutUnder(businessId, message.From).ExecuteDeleteAsync(cancellationToken);
+            await (await OptedOutUnderAsync(businessId, message.From, cancellationToken)).ExecuteDeleteAsync(cancellationToken);
         }
     }
 
@@ -188,7 +188,7 @@ public sealed partial class WebhookApplier(
     /// </summary>
     private async Task CarryOptOutsAsync(long businessId, Contact former, string newWaId, DateTime changedAt, CancellationToken cancellationToken)
     {
-        var optedOut = await OptedOutUnder(businessId, former.Phone).AnyAsync(cancellationToken);
+        var optedOut = await (await OptedOutUnderAsync(businessId, former.Phone, cancellationToken)).AnyAsync(cancellationToken);
         if (!optedOut && former.MarketingOptOutAt is null)
         {
             return;
@@ -231,11 +231,22 @@ public sealed partial class WebhookApplier(
 
     /// <summary>
     /// The business's opted_out entries for the customer writing from <paramref name="waId"/>: under the wa_id, or under
-    /// the number Meta gave it (an entry made through the admin API; a send checks both, SuppressionLookup).
+    /// the numbers Meta gave it (an entry made through the admin API; a send checks both, SuppressionLookup). The numbers
+    /// are read first, so each entry is one probe of the (business_id, phone) index: with an OR around a subquery, SQLite
+    /// read every suppression of the business, holding the write gate.
     /// </summary>
-    private IQueryable<Suppression> OptedOutUnder(long businessId, string waId) =>
-        db.Suppressions.Where(s => s.BusinessId == businessId && s.State == SuppressionStates.OptedOut
-            && (s.Phone == waId || db.RecipientWaIds.Any(r => r.BusinessId == businessId && r.WaId == waId && r.Phone == s.Phone)));
+    private async Task<IQueryable<Suppression>> OptedOutUnderAsync(long businessId, string waId, CancellationToken cancellationToken)
+    {
+        var phones = await NumbersWithWaId(db, businessId, waId).ToListAsync(cancellationToken);
+        phones.Add(waId);
+        return OptedOutAmong(db, businessId, phones);
+    }
+
+    internal static IQueryable<string> NumbersWithWaId(TwaBotDbContext db, long businessId, string waId) =>
+        db.RecipientWaIds.Where(r => r.BusinessId == businessId && r.WaId == waId).Select(r => r.Phone);
+
+    internal static IQueryable<Suppression> OptedOutAmong(TwaBotDbContext db, long businessId, List<string> phones) =>
+        db.Suppressions.Where(s => s.BusinessId == businessId && s.State == SuppressionStates.OptedOut && phones.Contains(s.Phone));
 
     private async Task OptOutAsync(long businessId, string phone, string reason, CancellationToken cancellationToken)
     {

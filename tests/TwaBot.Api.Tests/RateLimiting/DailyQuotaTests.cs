@@ -343,6 +343,29 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task AZoneChangeRetagsMoreSendsOfADayThanOneSqlStatementCanBind()
+    {
+        // SQLite binds at most 32,766 parameters in a statement; a busy key sends more than that in a day.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        const int Sends = 33_000;
+        // One every 0.9 s from 19:00 UTC on 13 April: the 14th in Kolkata, the 13th in New York.
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("""
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {2})
+            INSERT INTO messages (business_id, api_key_id, "to", kind, api_status, status_rank, quota_day, created_at, updated_at)
+            SELECT {0}, {1}, '919876543210', 'template', 'success', 0, '2026-04-14', at, at
+            FROM (SELECT strftime('%Y-%m-%d %H:%M:%f', '2026-04-13 19:00:00', '+' || (i * 9 / 10) || ' seconds') AS at FROM n)
+            """, tenant.BusinessId, tenant.KeyId, Sends));
+
+        using var admin = server.CreateAdminClient();
+        var changed = await admin.PatchAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "America/New_York" });
+
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        await server.WithDbAsync(async db =>
+            Assert.Equal(Sends, await db.Messages.CountAsync(m => m.ApiKeyId == tenant.KeyId && m.QuotaDay == new DateOnly(2026, 4, 13))));
+    }
+
+    [Fact]
     public async Task ChangingTheBusinessesTimeZoneMidDayKeepsTheDaysSendsCounted()
     {
         await using var server = new TwaBotApiFactory();

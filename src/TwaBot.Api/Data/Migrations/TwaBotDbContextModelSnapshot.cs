@@ -253,6 +253,9 @@ namespace TwaBot.Api.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_recipient_wa_ids_business_id_phone");
 
+                    b.HasIndex("BusinessId", "WaId")
+                        .HasDatabaseName("ix_recipient_wa_ids_business_id_wa_id");
+
                     b.ToTable("recipient_wa_ids", (string)null);
                 });
 

@@ -27,11 +27,17 @@ public sealed class SessionWindowIsOpen(TwaBotDbContext db, TimeProvider time) :
     public static bool IsOpen(DateTime? lastInboundAt, DateTime now) => lastInboundAt is { } last && now - last < Length;
 
     /// <summary>The customer's last message to the business: from the number, or from the wa_id Meta gave it.</summary>
-    internal static Task<DateTime?> LastInboundAtAsync(TwaBotDbContext db, long businessId, string phone, CancellationToken cancellationToken)
-    {
-        var waIds = db.RecipientWaIds.Where(r => r.BusinessId == businessId && r.Phone == phone).Select(r => r.WaId);
-        return db.Contacts.AsNoTracking()
-            .Where(c => c.BusinessId == businessId && (c.Phone == phone || waIds.Contains(c.Phone)))
-            .MaxAsync(c => c.LastInboundAt, cancellationToken);
-    }
+    internal static Task<DateTime?> LastInboundAtAsync(TwaBotDbContext db, long businessId, string phone, CancellationToken cancellationToken) =>
+        ContactsOf(db, businessId, phone).MaxAsync(c => c.LastInboundAt, cancellationToken);
+
+    /// <summary>
+    /// The number's contact row and its wa_id's, as <c>phone IN (number, wa_id)</c>: two probes of the (business_id, phone)
+    /// index. Written as <c>phone = number OR phone IN (subquery)</c>, SQLite (with no ANALYZE statistics, as the server
+    /// never gathers them) read every contact of the business instead, a large business's hundred thousand on each send.
+    /// </summary>
+    internal static IQueryable<Conversations.Contact> ContactsOf(TwaBotDbContext db, long businessId, string phone) =>
+        db.Contacts.AsNoTracking().Where(c => c.BusinessId == businessId && new[]
+        {
+            phone, db.RecipientWaIds.Where(r => r.BusinessId == businessId && r.Phone == phone).Select(r => r.WaId).FirstOrDefault(),
+        }.Contains(c.Phone));
 }

@@ -1,0 +1,62 @@
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Admin;
+using TwaBot.Api.Data;
+using TwaBot.Api.Sending.Steps;
+using TwaBot.Api.Tests.Infrastructure;
+using TwaBot.Api.Webhooks;
+
+namespace TwaBot.Api.Tests.Data;
+
+/// <summary>
+/// Queries that must find their rows through an index however large the table (docs/performance.md, A year's database):
+/// SQLite's plan for EF's SQL, on a database without ANALYZE statistics, as the server's own.
+/// </summary>
+public sealed class LargeTableQueryPlanTests
+{
+    [Fact]
+    public async Task TheWindowCheckLooksUpTheNumberAndItsWaIdNotEveryContactOfTheBusiness()
+    {
+        var plan = await PlanAsync(db => SessionWindowIsOpen.ContactsOf(db, 1, "919876543210"));
+
+        Assert.Contains(plan, step => step.Contains("ix_contacts_business_id_phone (business_id=? AND phone=?)", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, step => step.Contains("(business_id=?)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TheAdminApisSuppressionLookupProbesTheNumberAndItsWaIdNotEverySuppressionOfTheBusiness()
+    {
+        var plan = await PlanAsync(db => SuppressionsAdmin.SeenBySends(db, 1, "919876543210"));
+
+        Assert.Contains(plan, step => step.Contains("ix_suppressions_business_id_phone (business_id=? AND phone=?)", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, step => step.Contains("(business_id=?)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ACustomersStartFindsTheNumbersOfItsWaIdAndTheirSuppressionsThroughIndexes()
+    {
+        var numbers = await PlanAsync(db => WebhookApplier.NumbersWithWaId(db, 1, "551187654321"));
+        var suppressions = await PlanAsync(db => WebhookApplier.OptedOutAmong(db, 1, ["551187654321", "5511987654321"]));
+
+        Assert.Contains(numbers, step => step.Contains("ix_recipient_wa_ids_business_id_wa_id (business_id=? AND wa_id=?)", StringComparison.Ordinal));
+        Assert.Contains(suppressions, step => step.Contains("ix_suppressions_business_id_phone (business_id=? AND phone=?)", StringComparison.Ordinal));
+        Assert.DoesNotContain(suppressions, step => step.Contains("(business_id=?)", StringComparison.Ordinal));
+    }
+
+    private static async Task<List<string>> PlanAsync<T>(Func<TwaBotDbContext, IQueryable<T>> query)
+    {
+        await using var server = new TwaBotApiFactory();
+        var plan = new List<string>();
+        await server.WithDbAsync(async db =>
+        {
+            await using var command = query(db).CreateDbCommand();
+            command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
+            await db.Database.OpenConnectionAsync();
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(reader.GetOrdinal("detail")));
+            }
+        });
+        return plan;
+    }
+}

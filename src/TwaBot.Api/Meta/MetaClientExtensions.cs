@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using TwaBot.Api.Configuration;
 using TwaBot.Api.Metrics;
@@ -16,6 +17,7 @@ public static class MetaClientExtensions
     public static IServiceCollection AddMetaClient(this IServiceCollection services)
     {
         services.AddTwaBotMetricsInstruments(); // the client counts its calls
+        services.TryAddSingleton(TimeProvider.System); // the server's own clock wins when registered
         services.AddSingleton<MetaTokenRefusals>();
         var meta = services.AddHttpClient<MetaClient>((provider, client) =>
         {

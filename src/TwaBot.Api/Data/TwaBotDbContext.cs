@@ -142,6 +142,8 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
         {
             parked.HasIndex(p => new { p.BusinessId, p.Wamid });
             parked.HasIndex(p => p.ReceivedAt);
+            // The processor re-tries only these; triggers on messages set the mark (migration ParkedStatusMessageFound).
+            parked.HasIndex(p => p.MessageFound).HasFilter("message_found");
         });
 
         modelBuilder.Entity<WebhookEvent>(webhookEvent =>

@@ -29,4 +29,10 @@ public sealed class ParkedStatus
     public string? ErrorDetails { get; set; }
 
     public DateTime ReceivedAt { get; set; }
+
+    /// <summary>
+    /// A message with this wamid has appeared since the report was parked: set by triggers on <c>messages</c>
+    /// (whoever writes the wamid), so the processor re-tries these rows only, not every parked one.
+    /// </summary>
+    public bool MessageFound { get; set; }
 }

@@ -469,6 +469,10 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("error_title");
 
+                    b.Property<bool>("MessageFound")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("message_found");
+
                     b.Property<long?>("MessageId")
                         .HasColumnType("INTEGER")
                         .HasColumnName("message_id");
@@ -493,6 +497,10 @@ namespace TwaBot.Api.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_parked_statuses");
+
+                    b.HasIndex("MessageFound")
+                        .HasDatabaseName("ix_parked_statuses_message_found")
+                        .HasFilter("message_found");
 
                     b.HasIndex("ReceivedAt")
                         .HasDatabaseName("ix_parked_statuses_received_at");

@@ -1,0 +1,187 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.Extensions.DependencyInjection;
+using TwaBot.Api.Data;
+using TwaBot.Api.Messages;
+using TwaBot.Api.Tests.Infrastructure;
+using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
+
+namespace TwaBot.Api.Tests.Webhooks;
+
+/// <summary>
+/// A status report that arrives before its message is parked, and applied by the processor once a message with its
+/// wamid appears, whichever way the message gets it. The processor re-tries only the reports so marked (a number shared
+/// with another system parks many that never match), so each way must mark them.
+/// </summary>
+public class ParkedStatusTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeSeconds(1_776_000_000);
+
+    [Fact]
+    public async Task AReportParkedBeforeMetasAnswerIsAppliedOnceTheAnswerGivesTheMessageItsWamid()
+    {
+        // The usual race: Meta's webhook overtakes its answer to the send. The send applies the parked reports itself
+        // after writing the answer, unless the report was parked just after it looked: then the processor must.
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var messageId = await InsertMessageAsync(businessId, wamid: null);
+        await DeliverAsync(phoneNumberId, Status("wamid.answer-late-1", "delivered", T0));
+        Assert.Equal(["wamid.answer-late-1"], await ParkedAsync(businessId));
+
+        await factory.Services.GetRequiredService<MessageLog>().WriteAsync(
+            new MessageWrite.Accepted(messageId, "wamid.answer-late-1", T0.UtcDateTime));
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal("delivered", await DeliveryStatusAsync(messageId));
+        Assert.Empty(await ParkedAsync(businessId));
+    }
+
+    [Fact]
+    public async Task AReportParkedBeforeACallbackReportGaveItsMessageTheWamidIsApplied()
+    {
+        // The send never heard Meta's answer: its row has no wamid until a report names it by callback data.
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var messageId = await InsertMessageAsync(businessId, wamid: null);
+        await DeliverAsync(phoneNumberId, Status("wamid.timed-out-1", "read", T0.AddSeconds(9)));
+        Assert.Equal(["wamid.timed-out-1"], await ParkedAsync(businessId));
+
+        await DeliverAsync(phoneNumberId, Status("wamid.timed-out-1", "sent", T0, callbackData: StatusReports.CallbackData(messageId)));
+
+        Assert.Equal("read", await DeliveryStatusAsync(messageId));
+        Assert.Empty(await ParkedAsync(businessId));
+    }
+
+    [Fact]
+    public async Task AReportParkedBeforeItsMessageWasWrittenWithItsWamidIsApplied()
+    {
+        // A row that arrives with its wamid already (a tool, a restored copy): written outside the send path.
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        await DeliverAsync(phoneNumberId, Status("wamid.written-1", "delivered", T0));
+
+        var messageId = await InsertMessageAsync(businessId, "wamid.written-1");
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal("delivered", await DeliveryStatusAsync(messageId));
+        Assert.Empty(await ParkedAsync(businessId));
+    }
+
+    [Fact]
+    public async Task AReportOfAnotherBusinessesMessageStaysParked()
+    {
+        var (phoneA, businessA) = await ConnectedBusinessAsync();
+        var (_, businessB) = await ConnectedBusinessAsync();
+        await DeliverAsync(phoneA, Status("wamid.other-business-1", "delivered", T0));
+
+        var messageId = await InsertMessageAsync(businessB, "wamid.other-business-1");
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Null(await DeliveryStatusAsync(messageId));
+        Assert.Equal(["wamid.other-business-1"], await ParkedAsync(businessA));
+    }
+
+    [Fact]
+    public async Task AReportParkedBeforeTheUpgradeWhoseMessageIsAlreadyThereIsAppliedAfterIt()
+    {
+        // Rows parked by an earlier version were never marked: the upgrade marks those whose message is there.
+        using var database = new TemporaryDatabase();
+        await using (var db = new TwaBotDbContext(database.ContextOptions()))
+        {
+            await db.GetService<IMigrator>().MigrateAsync("20261203112849_RecipientWaIdLookup"); // the last one before the mark
+            await db.Database.ExecuteSqlRawAsync("""
+                INSERT INTO businesses (id, name, plan, time_zone, created_at) VALUES (1, 'Old', 'Pro', 'Asia/Kolkata', '2026-04-14 00:00:00');
+                INSERT INTO messages (id, business_id, api_key_id, wamid, "to", kind, api_status, status_rank, quota_day, created_at, updated_at)
+                VALUES (5, 1, 1, 'wamid.before-upgrade', '919876543210', 'text', 'success', 0, '2026-04-14', '2026-04-14 10:00:00', '2026-04-14 10:00:00');
+                INSERT INTO parked_statuses (business_id, wamid, status, occurred_at, received_at)
+                VALUES (1, 'wamid.before-upgrade', 'delivered', '2026-04-14 10:00:01', '2026-04-14 10:00:02'),
+                       (1, 'wamid.not-ours', 'delivered', '2026-04-14 10:00:01', '2026-04-14 10:00:02');
+                """);
+        }
+
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false };
+        await server.ApplyWebhooksAsync();
+
+        Assert.Equal("delivered", await QueryAsync(server, db => db.Messages.Where(m => m.Id == 5).Select(m => m.DeliveryStatus).SingleAsync()));
+        Assert.Equal(["wamid.not-ours"], await QueryAsync(server, db => db.ParkedStatuses.Select(p => p.Wamid).ToListAsync()));
+    }
+
+    [Fact]
+    public async Task AParkedReportIsKeptSevenDaysThenRemoved()
+    {
+        await using var server = new TwaBotApiFactory();
+        var businessId = await server.CreateBusinessAsync();
+        var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
+        await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.old-1", "sent", T0)]))));
+        await server.ApplyWebhooksAsync();
+
+        server.Clock.Advance(TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1));
+        await server.ApplyWebhooksAsync();
+        Assert.True(await QueryAsync(server, db => db.ParkedStatuses.AnyAsync()));
+
+        server.Clock.Advance(TimeSpan.FromMinutes(2));
+        await server.ApplyWebhooksAsync();
+        Assert.False(await QueryAsync(server, db => db.ParkedStatuses.AnyAsync()));
+    }
+
+    [Fact]
+    public async Task APassWithReportsParkedButNoneExpiredWritesNothingSoAnotherProcessesLockDoesNotHoldItUp()
+    {
+        // With a number shared with another system some reports are always parked: the expiry's DELETE took the write
+        // lock every pass, outside the write gate, and waited the whole busy timeout (30 s) behind another process.
+        await using var server = new TwaBotApiFactory();
+        var businessId = await server.CreateBusinessAsync();
+        var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
+        await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.foreign-1", "sent", T0)]))));
+        await server.ApplyWebhooksAsync();
+        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
+        await shell.OpenAsync();
+        await using var begin = shell.CreateCommand();
+        begin.CommandText = "BEGIN IMMEDIATE;";
+        await begin.ExecuteNonQueryAsync();
+
+        // Well under the 30 s busy timeout a write would wait, with room for a loaded machine.
+        var applied = await server.ApplyWebhooksAsync().WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(0, applied);
+    }
+
+    private async Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        return (await factory.ConnectWhatsAppAsync(businessId), businessId);
+    }
+
+    private async Task DeliverAsync(string phoneNumberId, System.Text.Json.Nodes.JsonObject status)
+    {
+        (await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [status]))))).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+    }
+
+    private async Task<long> InsertMessageAsync(long businessId, string? wamid)
+    {
+        var message = new Message
+        {
+            BusinessId = businessId, ApiKeyId = 1, Wamid = wamid, To = "919876543210", Kind = MessageKinds.Text,
+            ApiStatus = wamid is null ? ApiStatuses.Pending : ApiStatuses.Success,
+        };
+        await factory.WithDbAsync(async db =>
+        {
+            db.Messages.Add(message);
+            await db.SaveChangesAsync();
+        });
+        return message.Id;
+    }
+
+    private Task<string?> DeliveryStatusAsync(long messageId) =>
+        QueryAsync(factory, db => db.Messages.Where(m => m.Id == messageId).Select(m => m.DeliveryStatus).SingleAsync());
+
+    private Task<List<string>> ParkedAsync(long businessId) =>
+        QueryAsync(factory, db => db.ParkedStatuses.Where(p => p.BusinessId == businessId).OrderBy(p => p.Id).Select(p => p.Wamid).ToListAsync());
+
+    private static async Task<T> QueryAsync<T>(TwaBotApiFactory server, Func<TwaBotDbContext, Task<T>> query)
+    {
+        T result = default!;
+        await server.WithDbAsync(async db => result = await query(db));
+        return result;
+    }
+}

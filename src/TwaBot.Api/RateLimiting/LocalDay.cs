@@ -16,6 +16,9 @@ public readonly record struct LocalDay(DateOnly Date, int SecondsToMidnight, int
         return new LocalDay(date, Math.Max(1, (int)Math.Ceiling((end - now).TotalSeconds)), length);
     }
 
+    /// <summary>The instant <paramref name="date"/> begins in the zone: a day's sends are those made from its start to the next day's.</summary>
+    public static DateTimeOffset Start(string timeZone, DateOnly date) => FirstMoment(date, TimeZones.Find(timeZone));
+
     /// <summary>The instant a local date begins (its UTC offset may differ from another date's across a DST change).</summary>
     private static DateTimeOffset FirstMoment(DateOnly date, TimeZoneInfo zone)
     {

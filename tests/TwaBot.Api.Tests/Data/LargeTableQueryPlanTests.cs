@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Admin;
 using TwaBot.Api.Data;
+using TwaBot.Api.RateLimiting;
 using TwaBot.Api.Sending.Steps;
 using TwaBot.Api.Tests.Infrastructure;
 using TwaBot.Api.Webhooks;
@@ -53,13 +54,35 @@ public sealed class LargeTableQueryPlanTests
         Assert.Contains("SEARCH m USING INDEX ix_messages_wamid (wamid=?)", plan);
     }
 
-    private static async Task<List<string>> PlanAsync<T>(Func<TwaBotDbContext, IQueryable<T>> query)
+    [Fact]
+    public async Task ATimeZoneChangeReadsTheBusinesssRecentSendsThroughTheQuotaDayIndex()
+    {
+        // A year of a busy key's sends is millions of rows; the change reads only the last days' of its keys.
+        var (sql, parameters) = DailyQuota.RetagStatement(1, "America/New_York", DateTimeOffset.UtcNow);
+
+        var plan = await PlanAsync(db =>
+        {
+            var command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = sql;
+            command.Parameters.AddRange(parameters.ToArray());
+            return command;
+        });
+
+        Assert.Contains(plan, step => step.Contains("ix_messages_api_key_id_quota_day (api_key_id=? AND quota_day>?)", StringComparison.Ordinal));
+        Assert.Contains(plan, step => step.Contains("ix_api_keys_business_id (business_id=?)", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, step => step.StartsWith("SCAN", StringComparison.Ordinal));
+    }
+
+    private static Task<List<string>> PlanAsync<T>(Func<TwaBotDbContext, IQueryable<T>> query) =>
+        PlanAsync(db => query(db).CreateDbCommand());
+
+    private static async Task<List<string>> PlanAsync(Func<TwaBotDbContext, System.Data.Common.DbCommand> statement)
     {
         await using var server = new TwaBotApiFactory();
         var plan = new List<string>();
         await server.WithDbAsync(async db =>
         {
-            await using var command = query(db).CreateDbCommand();
+            await using var command = statement(db);
             command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
             await db.Database.OpenConnectionAsync();
             await using var reader = await command.ExecuteReaderAsync();

@@ -427,6 +427,46 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         Assert.Equal(sends.Length, json.GetProperty("daily_used").GetInt32());
     }
 
+    public static TheoryData<string, string, DateOnly, DateTimeOffset, DateTimeOffset> NewZonesDaysAndTheirUtcBounds => new()
+    {
+        // New York's 14 March 2027 has 23 hours (05:00 to 04:00 UTC), its 1 November 2026 25 (04:00 to 05:00 UTC).
+        { "Asia/Kolkata", "America/New_York", new(2027, 3, 14), new(2027, 3, 14, 5, 0, 0, TimeSpan.Zero), new(2027, 3, 15, 4, 0, 0, TimeSpan.Zero) },
+        { "Asia/Kolkata", "America/New_York", new(2026, 11, 1), new(2026, 11, 1, 4, 0, 0, TimeSpan.Zero), new(2026, 11, 2, 5, 0, 0, TimeSpan.Zero) },
+        // Half and three-quarter hour zones: Kolkata's 15 April begins at 18:30 UTC, Kathmandu's at 18:15.
+        { "America/New_York", "Asia/Kolkata", new(2026, 4, 15), new(2026, 4, 14, 18, 30, 0, TimeSpan.Zero), new(2026, 4, 15, 18, 30, 0, TimeSpan.Zero) },
+        { "Europe/London", "Asia/Kathmandu", new(2026, 4, 15), new(2026, 4, 14, 18, 15, 0, TimeSpan.Zero), new(2026, 4, 15, 18, 15, 0, TimeSpan.Zero) },
+        // Havana springs forward over its midnight (14 March 2027 begins at 01:00) and falls back to it (1 November
+        // begins at the first of its two midnights).
+        { "Asia/Kolkata", "America/Havana", new(2027, 3, 14), new(2027, 3, 14, 5, 0, 0, TimeSpan.Zero), new(2027, 3, 15, 4, 0, 0, TimeSpan.Zero) },
+        { "Asia/Kolkata", "America/Havana", new(2026, 11, 1), new(2026, 11, 1, 4, 0, 0, TimeSpan.Zero), new(2026, 11, 2, 5, 0, 0, TimeSpan.Zero) },
+    };
+
+    [Theory]
+    [MemberData(nameof(NewZonesDaysAndTheirUtcBounds))]
+    public async Task AZoneChangeTagsEachSendWithTheNewZonesDayFromItsFirstInstantToTheNextDays(
+        string from, string to, DateOnly day, DateTimeOffset start, DateTimeOffset end)
+    {
+        // The sends are tagged again by comparing their stored created_at text with each day's UTC bounds: a
+        // different format or precision, or a bound counted in the wrong day, would put a send in the wrong day.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = from });
+        await SetDailyLimitAsync(server, tenant.KeyId, 10);
+        foreach (var at in new[] { start.AddTicks(-1), start, end.AddTicks(-1), end })
+        {
+            server.Clock.SetUtcNow(at);
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        }
+
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = to });
+        var health = await tenant.Client.GetAsync("/api/v1/health");
+
+        Assert.Contains("\"day\";r=9;", Assert.Single(health.Headers.GetValues("RateLimit")), StringComparison.Ordinal); // the send at the end: today
+        await server.WithDbAsync(async db => Assert.Equal(
+            [day.AddDays(-1), day, day, day.AddDays(1)],
+            await db.Messages.Where(m => m.ApiKeyId == tenant.KeyId).OrderBy(m => m.Id).Select(m => m.QuotaDay).ToListAsync()));
+    }
+
     [Fact]
     public async Task AUnitTakenBeforeTheBusinesssOwnZoneChangeIsNotGivenBackToTheCountLoadedSince()
     {

@@ -22,7 +22,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddTwaBotConfiguration();            // TwaBot section, validated at start; sandbox or live
 builder.AddTwaBotLogging();                  // Serilog, one line per request, secrets redacted
-builder.Services.AddTwaBotMetrics(builder.Configuration); // the TwaBot meter; OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set
+builder.Services.AddTwaBotMetrics(builder.Configuration); // the TwaBot meter; metrics and traces exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set
 builder.Services.AddTwaBotJson();            // snake_case, source-generated
 builder.Services.AddErrorEnvelope();         // every error is {success:false, error, error_code}
 builder.Services.AddTwaBotData();

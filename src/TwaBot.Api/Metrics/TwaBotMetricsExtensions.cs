@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace TwaBot.Api.Metrics;
 
@@ -11,25 +12,60 @@ public static class TwaBotMetricsExtensions
         [TwaBotMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "System.Runtime"];
 
     /// <summary>
-    /// The <c>TwaBot</c> meter, and its export with the framework's meters over OTLP when the standard
-    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (or <c>OTEL_EXPORTER_OTLP_METRICS_ENDPOINT</c>) is set; the exporter reads the
-    /// other <c>OTEL_*</c> settings itself (protocol, headers, interval). Without an endpoint nothing is exported: an
-    /// exporter would try localhost and log a failure at every interval.
+    /// The <c>TwaBot</c> meter, and the export over OTLP of its metrics with the framework's meters when the standard
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (or <c>OTEL_EXPORTER_OTLP_METRICS_ENDPOINT</c>) is set, and of traces when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (or <c>OTEL_EXPORTER_OTLP_TRACES_ENDPOINT</c>) is; the exporter reads the
+    /// other <c>OTEL_*</c> settings itself (protocol, headers, interval). A signal without an endpoint is not
+    /// collected at all: an exporter would try localhost and log a failure at every interval.
     /// </summary>
     public static IServiceCollection AddTwaBotMetrics(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddTwaBotMetricsInstruments();
-        if (IsOtlpExportConfigured(configuration))
+        var metrics = IsOtlpExportConfigured(configuration);
+        var traces = IsTraceExportConfigured(configuration);
+        if (metrics || traces)
         {
-            services.AddOpenTelemetry()
-                .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "twabot"))
-                .WithMetrics(metrics => metrics.AddMeter(ExportedMeters))
-                .UseOtlpExporter();
+            var telemetry = services.AddOpenTelemetry()
+                .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "twabot"));
+            if (metrics)
+            {
+                telemetry.WithMetrics(meters => meters.AddMeter(ExportedMeters));
+            }
+
+            if (traces)
+            {
+                telemetry.WithTracing(AddTwaBotTraces);
+            }
+
+            telemetry.UseOtlpExporter();
             services.AddHostedService<OtlpExportAnnouncement>();
         }
 
         return services;
+    }
+
+    /// <summary>
+    /// Requests in, calls out (to Meta, and in the sandbox to the emulator and from it), and our own spans. The
+    /// instrumentations replace query values by <c>Redacted</c>, unless an <c>OTEL_DOTNET_EXPERIMENTAL_…_DISABLE_URL_QUERY_REDACTION</c>
+    /// says not to; secrets are taken out of what they record even then (quick-send's <c>apikey</c>, the webhook check's
+    /// <c>hub.verify_token</c>), as from the logs. Headers are not recorded (the instrumentations record none unless told to).
+    /// </summary>
+    private static void AddTwaBotTraces(TracerProviderBuilder tracing) => tracing
+        .AddSource(TwaBotTracing.SourceName)
+        .AddAspNetCoreInstrumentation(options => options.EnrichWithHttpRequest = (span, _) => RedactUrl(span))
+        .AddHttpClientInstrumentation(options => options.EnrichWithHttpRequestMessage = (span, _) => RedactUrl(span));
+
+    /// <summary>The URL tags as the instrumentations set them, without secrets.</summary>
+    private static void RedactUrl(System.Diagnostics.Activity span)
+    {
+        foreach (var tag in (ReadOnlySpan<string>)["url.query", "url.full"])
+        {
+            if (span.GetTagItem(tag) is string value && Logging.SecretRedaction.Redact(value) is var redacted && !ReferenceEquals(redacted, value))
+            {
+                span.SetTag(tag, redacted);
+            }
+        }
     }
 
     /// <summary>The instruments alone (and the meter factory they come from), for hosts that export nothing.</summary>
@@ -43,4 +79,8 @@ public static class TwaBotMetricsExtensions
     internal static bool IsOtlpExportConfigured(IConfiguration configuration) =>
         !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])
         || !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"]);
+
+    internal static bool IsTraceExportConfigured(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])
+        || !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
 }

@@ -214,6 +214,9 @@ public sealed partial class SandboxWebhookSender(
         // JsonNode's default encoder escapes non-ASCII as \uXXXX, as Meta does.
         var body = Encoding.UTF8.GetBytes(payload.ToJsonString());
         var signature = WebhookSignature.Sign(body, secret.Value);
+        // Meta's webhooks carry no trace context, nor do ours: the posters, started by the first send, would
+        // otherwise put every later status POST (and its log lines) in that first send's trace.
+        System.Diagnostics.Activity.Current = null;
         using var client = clients.CreateClient(HttpClientName);
         for (var attempt = 1; attempt <= attempts && !lifetime.ApplicationStopping.IsCancellationRequested; attempt++)
         {

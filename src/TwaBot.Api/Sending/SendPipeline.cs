@@ -101,10 +101,14 @@ public sealed class SendPipeline(
     {
         try
         {
+            // Spans only when traces are exported (else null): they split a slow send's time into its checks (the
+            // daily cap's write among them) and its dispatch (the rows written around the calls to Meta).
+            using var checks = Metrics.TwaBotTracing.Source.StartActivity("send checks");
             foreach (var step in Steps)
             {
                 if (await step.CheckAsync(context, cancellationToken) is { } refusal)
                 {
+                    checks?.SetTag("twabot.result", refusal.Body.ErrorCode);
                     context.GiveBackHolds(); // a refused send holds no unit of the daily cap, nor an OTP slot
                     return refusal;
                 }
@@ -118,7 +122,13 @@ public sealed class SendPipeline(
             throw;
         }
 
-        var sent = await dispatcher.DispatchAsync(context);
+        ApiErrorOr<Messages.Message> sent;
+        using (var dispatch = Metrics.TwaBotTracing.Source.StartActivity("send dispatch"))
+        {
+            sent = await dispatcher.DispatchAsync(context);
+            dispatch?.SetTag("twabot.result", sent.Error?.Body.ErrorCode ?? "accepted");
+        }
+
         if (sent.Error is { } error)
         {
             return error;

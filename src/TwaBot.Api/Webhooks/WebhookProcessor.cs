@@ -165,6 +165,7 @@ public sealed partial class WebhookProcessor(
             return 0;
         }
 
+        using var span = StartBatchSpan("inbox", entries.Count);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
         var applier = scope.ServiceProvider.GetRequiredService<WebhookApplier>();
@@ -202,6 +203,7 @@ public sealed partial class WebhookProcessor(
         var due = ids.Where(id => !_retryNotBefore.TryGetValue(id, out var notBefore) || notBefore <= now).ToList();
         if (due.Count > 0)
         {
+            using var span = StartBatchSpan("retry", due.Count);
             due.ForEach(id => _retryNotBefore.Remove(id)); // a failure now sets its next pause again
             var events = await db.WebhookEvents.AsNoTracking().Where(e => due.Contains(e.Id)).OrderBy(e => e.Id)
                 .Select(e => new { e.Id, e.ReceivedAt, e.BodySha256, e.Body }).ToListAsync(cancellationToken);
@@ -220,6 +222,14 @@ public sealed partial class WebhookProcessor(
 
         return (due.Count(id => !_retryNotBefore.ContainsKey(id)), ids[^1]);
     }
+
+    /// <summary>
+    /// A span for one batch, when traces are exported (else null), so that its log lines carry a trace id. A root
+    /// (the background loop runs under no request), except under the sandbox's inbound request, which runs a pass itself.
+    /// </summary>
+    private static System.Diagnostics.Activity? StartBatchSpan(string source, int deliveries) =>
+        Metrics.TwaBotTracing.Source.StartActivity("apply webhook batch", System.Diagnostics.ActivityKind.Internal,
+            parentContext: default, tags: [new("twabot.webhooks.source", source), new("twabot.webhooks.deliveries", deliveries)]);
 
     private async Task ApplyInTransactionAsync(TwaBotDbContext db, WebhookApplier applier, List<Delivery> deliveries, CancellationToken cancellationToken)
     {

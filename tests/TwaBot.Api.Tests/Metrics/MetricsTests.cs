@@ -2,14 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using TwaBot.Api.Data;
 using TwaBot.Api.Metrics;
@@ -256,49 +251,4 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
         new(server.Services.GetRequiredService<IMeterFactory>(), TwaBotMetrics.MeterName, instrument);
 
     private static object Order(string phone) => new { phone, template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } };
-
-    /// <summary>An OTLP/HTTP receiver on a loopback port that keeps the bodies posted to <c>/v1/metrics</c>.</summary>
-    private sealed class OtlpCollector(WebApplication app, ConcurrentQueue<byte[]> bodies) : IAsyncDisposable
-    {
-        public string Address => app.Urls.Single();
-
-        public static async Task<OtlpCollector> StartAsync()
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
-            var bodies = new ConcurrentQueue<byte[]>();
-            app.MapPost("/v1/metrics", async (HttpRequest request) =>
-            {
-                using var body = new MemoryStream();
-                await request.Body.CopyToAsync(body);
-                bodies.Enqueue(body.ToArray());
-                return Results.Ok();
-            });
-            await app.StartAsync();
-            return new OtlpCollector(app, bodies);
-        }
-
-        /// <summary>
-        /// Everything exported once all of <paramref name="metrics"/> are named in it, or when the time is up
-        /// (protobuf keeps names as UTF-8): the first export naming one need not name the others (one failure seen in a full run).
-        /// </summary>
-        public async Task<string> WaitForAsync(string[] metrics, TimeSpan timeout)
-        {
-            var waited = System.Diagnostics.Stopwatch.StartNew();
-            while (true)
-            {
-                var exported = string.Join('\n', bodies.Select(Encoding.UTF8.GetString));
-                if (metrics.All(metric => exported.Contains(metric, StringComparison.Ordinal)) || waited.Elapsed > timeout)
-                {
-                    return exported;
-                }
-
-                await Task.Delay(50);
-            }
-        }
-
-        public ValueTask DisposeAsync() => app.DisposeAsync();
-    }
 }

@@ -1,0 +1,199 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+using Serilog.Events;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Tracing;
+
+/// <summary>Traces exported over OTLP: what spans a send makes, what they never hold, and the log lines that join them.</summary>
+public class TracingTests
+{
+    [Fact]
+    public async Task ASendIsTracedFromTheRequestToTheCallToMetaWithoutItsSecretsAndItsLogLinesCarryTheTrace()
+    {
+        await using var collector = await OtlpCollector.StartAsync();
+        await using var server = new TracedServer(collector.Address);
+        server.UseKestrel(0); // real sockets: the in-memory server's handler has no HTTP client spans
+        server.StartServer();
+        var tenant = await server.CreateSendingTenantAsync();
+        var token = await server.AccessTokenOfAsync(tenant.BusinessId);
+
+        (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } })).EnsureSuccessStatusCode();
+
+        // The test's own client is traced too (the sources are the process's), and starts the trace.
+        var request = await server.SpanAsync(s => s.DisplayName == "POST /api/v1/send-template" && Equals(s.GetTagItem("server.port"), tenant.Client.BaseAddress!.Port));
+        var trace = request.TraceId;
+        var spans = await server.SpansOfAsync(trace, _ => true);
+        Assert.Equal(ActivityKind.Server, request.Kind);
+        Assert.Single(spans, s => s.DisplayName == "send checks" && s.ParentSpanId == request.SpanId);
+        var dispatch = Assert.Single(spans, s => s.DisplayName == "send dispatch" && s.ParentSpanId == request.SpanId);
+        Assert.Equal("accepted", dispatch.GetTagItem("twabot.result"));
+        var meta = Assert.Single(spans, s => s.Kind == ActivityKind.Client && s.ParentSpanId == dispatch.SpanId);
+        Assert.Equal("POST", meta.DisplayName);
+        Assert.Contains($"/sandbox/graph/", (string?)meta.GetTagItem("url.full"), StringComparison.Ordinal);
+        // The emulator's side of the call is a child of it (in the sandbox Meta is this server).
+        Assert.Contains(spans, s => s.Kind == ActivityKind.Server && s.ParentSpanId == meta.SpanId && s.DisplayName.Contains("/sandbox/graph/", StringComparison.Ordinal));
+        AssertNoneHolds(spans, token!, tenant.Key, "Bearer");
+
+        var exported = await collector.WaitForAsync(["POST /api/v1/send-template"], TimeSpan.FromSeconds(20), "traces");
+        Assert.Contains("POST /api/v1/send-template", exported, StringComparison.Ordinal);
+        Assert.DoesNotContain(token!, exported, StringComparison.Ordinal);
+        Assert.DoesNotContain(tenant.Key, exported, StringComparison.Ordinal);
+
+        // The request's log line names the request's span; as JSON, in the documented formatter, too.
+        var line = Assert.Single(server.Logs.Events, e => e.TraceId?.ToHexString() == trace.ToHexString()
+            && e.RenderMessage(CultureInfo.InvariantCulture).StartsWith("HTTP \"POST\" \"/api/v1/send-template\" responded 200", StringComparison.Ordinal));
+        Assert.Equal(request.SpanId.ToHexString(), line.SpanId?.ToHexString());
+        using var json = new StringWriter(CultureInfo.InvariantCulture);
+        new Serilog.Formatting.Compact.CompactJsonFormatter().Format(line, json);
+        Assert.Contains($"\"@tr\":\"{trace.ToHexString()}\",\"@sp\":\"{request.SpanId.ToHexString()}\"", json.ToString(), StringComparison.Ordinal);
+
+        // The emulator's status webhooks come, like Meta's, without the send's trace context: none in its trace.
+        await server.SettleStatusesAsync();
+        var statusPosts = server.Logs.Events.Where(e => e.RenderMessage(CultureInfo.InvariantCulture).StartsWith("HTTP \"POST\" \"/webhooks/meta\"", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(statusPosts);
+        Assert.All(statusPosts, e => Assert.NotEqual(trace.ToHexString(), e.TraceId?.ToHexString()));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("true")] // an operator who wants query values in spans still gets no key in them
+    public async Task AQuickSendsApiKeyIsRedactedFromItsSpan(string? disableRedaction)
+    {
+        await using var server = new TracedServer("http://127.0.0.1:9", new Dictionary<string, string?>
+        {
+            ["OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION"] = disableRedaction,
+        });
+        var tenant = await server.CreateSendingTenantAsync();
+        var trace = ActivityTraceId.CreateRandom();
+        using var anonymous = server.CreateClient();
+
+        using var quickSend = Traced(HttpMethod.Get, $"/api/v1/quick-send?apikey={tenant.Key}&phone=919876543210&template=order_confirmation&params=a,b,c", trace);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.SendAsync(quickSend)).StatusCode);
+
+        var spans = await server.SpansOfAsync(trace, s => s.Kind == ActivityKind.Server);
+        var request = Assert.Single(spans, s => s.Kind == ActivityKind.Server);
+        Assert.Contains("apikey=", (string?)request.GetTagItem("url.query"), StringComparison.Ordinal);
+        AssertNoneHolds(spans, tenant.Key, tenant.Key[..^4]); // nor a long part of it
+    }
+
+    [Fact]
+    public async Task AWebhookBatchIsASpanAndItsLogLinesCarryIt()
+    {
+        await using var server = new TracedServer("http://127.0.0.1:9");
+        await server.ApplyWebhooksAsync();
+        (await server.PostWebhookAsync("not json")).EnsureSuccessStatusCode(); // stored, then fails to apply: logged
+
+        await server.ApplyWebhooksAsync();
+
+        var failed = Assert.Single(server.Logs.Events, e => e.Level == LogEventLevel.Error && e.MessageTemplate.Text.StartsWith("A webhook delivery", StringComparison.Ordinal));
+        Assert.NotNull(failed.TraceId);
+        var batch = Assert.Single(await server.SpansOfAsync(failed.TraceId.Value, s => s.DisplayName == "apply webhook batch"));
+        Assert.Equal(failed.SpanId, batch.SpanId);
+        Assert.Equal(default, batch.ParentSpanId); // a root: the deliveries came in other requests
+        Assert.Equal("inbox", batch.GetTagItem("twabot.webhooks.source"));
+        Assert.Equal(1, batch.GetTagItem("twabot.webhooks.deliveries"));
+    }
+
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", true)]
+    [InlineData("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", true)]
+    [InlineData("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", false)] // metrics alone: no spans, nor an exporter sending them to localhost
+    public async Task SpansAreRecordedOnlyWhenTracesHaveAnEndpoint(string? setting, bool traced)
+    {
+        await using var server = new TracedServer(null, setting is null ? null : new Dictionary<string, string?> { [setting] = "http://127.0.0.1:9" });
+        using var client = server.CreateClient();
+        var trace = ActivityTraceId.CreateRandom();
+
+        using var request = Traced(HttpMethod.Get, "/healthz", trace);
+        (await client.SendAsync(request)).EnsureSuccessStatusCode();
+
+        Assert.Equal(traced, (await server.SpansOfAsync(trace, _ => true, traced ? 100 : 20)).Count > 0);
+    }
+
+    private static HttpRequestMessage Traced(HttpMethod method, string path, ActivityTraceId trace)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Add("traceparent", $"00-{trace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        return request;
+    }
+
+    /// <summary>No tag, event or name of <paramref name="spans"/> holds any of <paramref name="secrets"/>.</summary>
+    private static void AssertNoneHolds(IEnumerable<Activity> spans, params string[] secrets)
+    {
+        foreach (var span in spans)
+        {
+            var texts = span.TagObjects.Select(tag => $"{tag.Key}={tag.Value}")
+                .Concat(span.Events.SelectMany(e => e.Tags.Select(tag => $"{e.Name} {tag.Key}={tag.Value}")))
+                .Append(span.DisplayName).Append(span.StatusDescription ?? "");
+            foreach (var text in texts)
+            {
+                Assert.All(secrets, secret => Assert.DoesNotContain(secret, text, StringComparison.OrdinalIgnoreCase));
+            }
+        }
+    }
+
+    /// <summary>A server exporting traces to <paramref name="endpoint"/>, whose ended spans the test reads too.</summary>
+    private sealed class TracedServer(string? endpoint, IDictionary<string, string?>? settings = null)
+        : TwaBotApiFactory(Settings(endpoint, settings))
+    {
+        private readonly ConcurrentQueue<Activity> _spans = new();
+
+        /// <summary>The spans of <paramref name="trace"/> once one matches <paramref name="awaited"/> (spans end after their answer is sent).</summary>
+        public async Task<List<Activity>> SpansOfAsync(ActivityTraceId trace, Func<Activity, bool> awaited, int polls = 100)
+        {
+            for (var i = 0; i < polls && !_spans.Any(s => s.TraceId == trace && awaited(s)); i++)
+            {
+                await Task.Delay(50);
+            }
+
+            return [.. _spans.Where(s => s.TraceId == trace)]; // the sources are the process's: other tests' spans come too
+        }
+
+        public async Task<Activity> SpanAsync(Func<Activity, bool> match)
+        {
+            for (var i = 0; i < 100 && !_spans.Any(match); i++)
+            {
+                await Task.Delay(50);
+            }
+
+            return Assert.Single(_spans, s => match(s));
+        }
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddProcessor(new Capture(_spans))));
+        }
+
+        private static Dictionary<string, string?> Settings(string? endpoint, IDictionary<string, string?>? settings)
+        {
+            var all = new Dictionary<string, string?>
+            {
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint,
+                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+                ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+                ["OTEL_METRIC_EXPORT_INTERVAL"] = "600000",
+            };
+            foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            {
+                all[key] = value;
+            }
+
+            return all;
+        }
+    }
+
+    private sealed class Capture(ConcurrentQueue<Activity> spans) : BaseProcessor<Activity>
+    {
+        public override void OnEnd(Activity data) => spans.Enqueue(data);
+    }
+}

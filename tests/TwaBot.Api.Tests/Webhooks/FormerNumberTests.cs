@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using TwaBot.Api.Messages;
 using TwaBot.Api.Tests.Infrastructure;
 using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
 
@@ -86,11 +85,7 @@ public class FormerNumberTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         Assert.Empty(await SuppressingBusinessesAsync("919811115555"));
     }
 
-    private async Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync()
-    {
-        var businessId = await factory.CreateBusinessAsync();
-        return (await factory.ConnectWhatsAppAsync(businessId), businessId);
-    }
+    private Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync() => factory.ConnectedBusinessAsync();
 
     private async Task DisconnectAsync(long businessId)
     {
@@ -104,21 +99,7 @@ public class FormerNumberTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         await factory.ApplyWebhooksAsync();
     }
 
-    private async Task<long> InsertMessageAsync(long businessId, string wamid)
-    {
-        long id = 0;
-        await factory.WithDbAsync(async db =>
-        {
-            var message = new Message
-            {
-                BusinessId = businessId, ApiKeyId = 1, Wamid = wamid, To = "919876543210", Kind = MessageKinds.Text, ApiStatus = ApiStatuses.Success,
-            };
-            db.Messages.Add(message);
-            await db.SaveChangesAsync();
-            id = message.Id;
-        });
-        return id;
-    }
+    private Task<long> InsertMessageAsync(long businessId, string wamid) => factory.InsertMessageAsync(businessId, wamid);
 
     private async Task<List<long>> SuppressingBusinessesAsync(string phone)
     {

@@ -145,11 +145,7 @@ public class ParkedStatusTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         Assert.Equal(0, applied);
     }
 
-    private async Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync()
-    {
-        var businessId = await factory.CreateBusinessAsync();
-        return (await factory.ConnectWhatsAppAsync(businessId), businessId);
-    }
+    private Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync() => factory.ConnectedBusinessAsync();
 
     private async Task DeliverAsync(string phoneNumberId, System.Text.Json.Nodes.JsonObject status)
     {
@@ -157,20 +153,7 @@ public class ParkedStatusTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         await factory.ApplyWebhooksAsync();
     }
 
-    private async Task<long> InsertMessageAsync(long businessId, string? wamid)
-    {
-        var message = new Message
-        {
-            BusinessId = businessId, ApiKeyId = 1, Wamid = wamid, To = "919876543210", Kind = MessageKinds.Text,
-            ApiStatus = wamid is null ? ApiStatuses.Pending : ApiStatuses.Success,
-        };
-        await factory.WithDbAsync(async db =>
-        {
-            db.Messages.Add(message);
-            await db.SaveChangesAsync();
-        });
-        return message.Id;
-    }
+    private Task<long> InsertMessageAsync(long businessId, string? wamid) => factory.InsertMessageAsync(businessId, wamid);
 
     private Task<string?> DeliveryStatusAsync(long messageId) =>
         QueryAsync(factory, db => db.Messages.Where(m => m.Id == messageId).Select(m => m.DeliveryStatus).SingleAsync());

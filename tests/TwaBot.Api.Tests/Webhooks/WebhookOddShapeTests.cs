@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
-using TwaBot.Api.Messages;
 using TwaBot.Api.Tests.Infrastructure;
 using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
 
@@ -36,17 +35,9 @@ public class WebhookOddShapeTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     public async Task AnOddlyShapedDeliveryIsAnswered200ChangesNothingStoredAndHoldsUpNoLaterOne(string name, string value, bool opensWindow)
     {
         Assert.NotEmpty(name);
-        var businessId = await factory.CreateBusinessAsync();
-        var phoneNumberId = await factory.ConnectWhatsAppAsync(businessId);
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
         var wamid = $"wamid.ours-{Guid.NewGuid():N}";
-        long messageId = 0;
-        await factory.WithDbAsync(async db =>
-        {
-            var message = new Message { BusinessId = businessId, ApiKeyId = 1, Wamid = wamid, To = "919876543210", Kind = MessageKinds.Text, ApiStatus = ApiStatuses.Success };
-            db.Messages.Add(message);
-            await db.SaveChangesAsync();
-            messageId = message.Id;
-        });
+        var messageId = await factory.InsertMessageAsync(businessId, wamid);
         var (t1, t3) = (T0.AddHours(1), T0.AddHours(3));
         (await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status(wamid, "read", T0)],
             messages: [Text($"wamid.hi-{Guid.NewGuid():N}", Customer, "Hi", t1)], contacts: [Contact(Customer, "Asha")]))))).EnsureSuccessStatusCode();

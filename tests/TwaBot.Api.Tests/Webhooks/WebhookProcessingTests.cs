@@ -1019,7 +1019,7 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         await using var server = new TwaBotApiFactory();
         var businessId = await server.CreateBusinessAsync();
         var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
-        var messageId = await InsertMessageAsync(server, businessId, "wamid.paused");
+        var messageId = await server.InsertMessageAsync(businessId, "wamid.paused");
         // A passing fault: the history refuses rows for a while, as a full disk would.
         await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
             "CREATE TRIGGER refuse_history BEFORE INSERT ON message_status_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"));
@@ -1059,7 +1059,7 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
             server.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), Api.Metrics.TwaBotMetrics.MeterName, "twabot.storage.faults");
         var businessId = await server.CreateBusinessAsync();
         var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
-        var messageId = await InsertMessageAsync(server, businessId, "wamid.locked");
+        var messageId = await server.InsertMessageAsync(businessId, "wamid.locked");
         server.Locked = true;
         (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.locked", "delivered", T0)])))))
             .EnsureSuccessStatusCode();
@@ -1093,7 +1093,7 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         await using var server = new LockedDatabaseServer();
         var businessId = await server.CreateBusinessAsync();
         var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
-        var messageId = await InsertMessageAsync(server, businessId, "wamid.retry-locked");
+        var messageId = await server.InsertMessageAsync(businessId, "wamid.retry-locked");
         await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
             "CREATE TRIGGER refuse_history BEFORE INSERT ON message_status_events BEGIN SELECT RAISE(ABORT, 'refused'); END"));
         (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.retry-locked", "delivered", T0)])))))
@@ -1222,11 +1222,7 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         return attempts;
     }
 
-    private async Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync()
-    {
-        var businessId = await factory.CreateBusinessAsync();
-        return (await factory.ConnectWhatsAppAsync(businessId), businessId);
-    }
+    private Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync() => factory.ConnectedBusinessAsync();
 
     private async Task DeliverAsync(string phoneNumberId, params System.Text.Json.Nodes.JsonObject[] statuses)
     {
@@ -1244,23 +1240,7 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         await factory.ApplyWebhooksAsync();
     }
 
-    private Task<long> InsertMessageAsync(long businessId, string? wamid, long id = 0) => InsertMessageAsync(factory, businessId, wamid, id);
-
-    private static async Task<long> InsertMessageAsync(TwaBotApiFactory server, long businessId, string? wamid, long id = 0)
-    {
-        await server.WithDbAsync(async db =>
-        {
-            var message = new Message
-            {
-                Id = id, BusinessId = businessId, ApiKeyId = 1, Wamid = wamid, To = "919876543210", Kind = MessageKinds.Text,
-                ApiStatus = wamid is null ? ApiStatuses.Pending : ApiStatuses.Success,
-            };
-            db.Messages.Add(message);
-            await db.SaveChangesAsync();
-            id = message.Id;
-        });
-        return id;
-    }
+    private Task<long> InsertMessageAsync(long businessId, string? wamid, long id = 0) => factory.InsertMessageAsync(businessId, wamid, id: id);
 
     /// <summary>A row with no wamid in the given state, then a status report naming it by its callback data ("twb:N").</summary>
     private async Task<Message> AfterAReportWithItsCallbackAsync(string apiStatus, string reason, string reportWamid, string reportStatus)

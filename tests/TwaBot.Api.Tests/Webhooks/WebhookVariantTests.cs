@@ -269,11 +269,7 @@ public class WebhookVariantTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         await AssertEverythingAppliedAsync();
     }
 
-    private async Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync()
-    {
-        var businessId = await factory.CreateBusinessAsync();
-        return (await factory.ConnectWhatsAppAsync(businessId), businessId);
-    }
+    private Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync() => factory.ConnectedBusinessAsync();
 
     private async Task DeliverAsync(JsonNode delivery)
     {
@@ -281,21 +277,7 @@ public class WebhookVariantTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         await factory.ApplyWebhooksAsync();
     }
 
-    private async Task<long> InsertMessageAsync(long businessId, string wamid, string kind = MessageKinds.Text)
-    {
-        long id = 0;
-        await factory.WithDbAsync(async db =>
-        {
-            var message = new Message
-            {
-                BusinessId = businessId, ApiKeyId = 1, Wamid = wamid, To = "919876543210", Kind = kind, ApiStatus = ApiStatuses.Success,
-            };
-            db.Messages.Add(message);
-            await db.SaveChangesAsync();
-            id = message.Id;
-        });
-        return id;
-    }
+    private Task<long> InsertMessageAsync(long businessId, string wamid, string kind = MessageKinds.Text) => factory.InsertMessageAsync(businessId, wamid, kind);
 
     /// <summary>No delivery kept aside: each was applied, none failed.</summary>
     private Task AssertEverythingAppliedAsync() => factory.WithDbAsync(async db =>

@@ -70,17 +70,17 @@ public sealed record AddSuppressionRequest(
     [property: Required, Description("The phone number, written as for a send (it is normalized the same way).")] string? Phone,
     [property: Required, AllowedValues(SuppressionStates.OptedOut, SuppressionStates.Blocked, SuppressionStates.Undeliverable),
         Description("Why the number is not messaged: opted_out, blocked or undeliverable.")] string? State,
-    [property: Description("An optional note of your own.")] string? Reason);
+    [property: Description("An optional note of your own, at most 500 characters.")] string? Reason);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record CreateTemplateRequest(
     [property: Required, Description("The template's name at Meta: lowercase letters, digits and underscores.")] string? Name,
     [property: Required, Description("Its language code, e.g. en or en_US.")] string? Language,
     [property: Required, Description("MARKETING, UTILITY or AUTHENTICATION.")] string? Category,
-    [property: Description("The body text with {{1}}, {{2}}, … or {{name}} placeholders; not for AUTHENTICATION (Meta writes it).")] string? Body,
+    [property: Description("The body text, at most 1024 characters, with {{1}}, {{2}}, … or {{name}} placeholders; not for AUTHENTICATION (Meta writes it).")] string? Body,
     [property: Description("A name of your own for lists, at most 200 characters.")] string? DisplayName,
-    [property: Description("An optional text header; not for AUTHENTICATION.")] string? HeaderText,
-    [property: Description("An optional footer; not for AUTHENTICATION.")] string? FooterText,
+    [property: Description("An optional text header, one line of at most 60 characters; not for AUTHENTICATION.")] string? HeaderText,
+    [property: Description("An optional footer, one line of at most 60 characters; not for AUTHENTICATION.")] string? FooterText,
     [property: Description("Example values for the placeholders, in order, which Meta reviews.")] List<string>? Variables,
     [property: Description("AUTHENTICATION only: how long the code is valid (1-90), which Meta writes in the footer.")] int? CodeExpirationMinutes = null,
     [property: Description("Up to 10 buttons, in the order WhatsApp shows them; not for AUTHENTICATION (Meta gives those a copy-code button).")] List<CreateTemplateButton>? Buttons = null);
@@ -97,13 +97,13 @@ public sealed record CreateTemplateButton(
 /// <summary>Descriptions the admin bodies share, for the OpenAPI document (README, "Admin API", has the rules in full).</summary>
 internal static class AdminFieldDocs
 {
-    public const string BusinessName = "The business's name, one line.";
+    public const string BusinessName = "The business's name, one line, at most 200 characters.";
 
     public const string Plan = "Starter (no sending), Growth or Pro.";
 
     public const string TimeZone = "IANA time zone id spelled exactly (e.g. Asia/Kolkata), for the daily cap's midnight; default the server's.";
 
-    public const string KeyName = "A name for the key, one line (e.g. the application that uses it).";
+    public const string KeyName = "A name for the key, one line of at most 100 characters (e.g. the application that uses it).";
 
     public const string Permissions = "send_template, send_text, send_media, send_otp, or * for all.";
 

@@ -97,7 +97,7 @@ public sealed record InboundRequest(
     [property: Description("The sandbox business the customer writes to (or give phone_number_id).")] long? BusinessId,
     [property: Description("Its sandbox phone_number_id, instead of business_id.")] string? PhoneNumberId,
     [property: System.ComponentModel.DataAnnotations.Required, Description("The customer's phone number.")] string? From,
-    [property: System.ComponentModel.DataAnnotations.Required, Description("The message text; STOP or START as the whole text opts the number out or in.")] string? Text,
+    [property: System.ComponentModel.DataAnnotations.Required, Description("The message text; STOP or UNSUBSCRIBE as the whole text opts the number out, START or SUBSCRIBE back in; Stop promotions and Resume promotions do so for marketing templates only.")] string? Text,
     [property: Description("The customer's profile name (default Sandbox Customer).")] string? Name,
     [property: Description("When the customer wrote, in Unix seconds (default now): an old one closes the 24-hour window.")] long? Timestamp);
 

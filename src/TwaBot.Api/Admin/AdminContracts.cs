@@ -118,7 +118,7 @@ internal static class AdminFieldDocs
 
 public sealed record BusinessView(long Id, string Name, [property: AllowedValues(nameof(Businesses.Plan.Starter), nameof(Businesses.Plan.Growth), nameof(Businesses.Plan.Pro))] string Plan, string TimeZone, WhatsAppView Whatsapp);
 
-/// <summary><see cref="TokenRefusedAt"/>: when Meta refused the token at its last call (since the server started).</summary>
+/// <summary><see cref="TokenRefusedAt"/>: when Meta first refused the token, while no call with it has succeeded since (kept across restarts).</summary>
 public sealed record WhatsAppView(
     bool Connected, string? PhoneNumberId, string? WabaId, string? DisplayPhoneNumber, bool Sandbox, DateTime? TokenRefusedAt);
 

@@ -83,6 +83,8 @@ internal static class WhatsAppAdmin
 
         wanted.BusinessId = id;
         wanted.ConnectedAt = services.Now;
+        // The same token again is still the token Meta refused: its mark stays with the new row.
+        wanted.TokenRefusedAt = services.TokenRefusals.RefusedAt(Meta.MetaConnection.Open(wanted, services.Tokens));
         business.WhatsApp = wanted;
         await services.Db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

@@ -28,4 +28,10 @@ public sealed class WhatsAppConnection
     public bool IsSandbox { get; set; }
 
     public DateTime ConnectedAt { get; set; }
+
+    /// <summary>
+    /// When Meta refused this connection's token, until a call with it succeeds (<see cref="Meta.MetaTokenRefusals"/>,
+    /// which keeps it in memory and writes it here only when a refusal starts or ends, so a restart remembers it).
+    /// </summary>
+    public DateTime? TokenRefusedAt { get; set; }
 }

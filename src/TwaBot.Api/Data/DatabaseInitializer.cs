@@ -8,7 +8,7 @@ namespace TwaBot.Api.Data;
 /// file (one server per database); refuses a database a newer version migrated; applies pending migrations
 /// (releasing a migration lock a killed server left) and tags older sends with their quota day; puts the file
 /// in WAL mode (readers do not block the writer, and commits are cheap); encrypts access tokens an older
-/// version stored in plain text.
+/// version stored in plain text; reads which tokens Meta refused.
 /// </summary>
 internal sealed partial class DatabaseInitializer(IServiceProvider services, DatabaseOwnership ownership, ILogger<DatabaseInitializer> logger) : IHostedService
 {
@@ -56,7 +56,11 @@ internal sealed partial class DatabaseInitializer(IServiceProvider services, Dat
         await db.Database.CloseConnectionAsync();
 
         // Every start, not only after migrations: it also finishes a file rewrite an earlier start did not (cheap otherwise).
-        await scope.ServiceProvider.GetRequiredService<Businesses.AccessTokenProtector>().EncryptStoredAsync(db, cancellationToken);
+        var tokens = scope.ServiceProvider.GetRequiredService<Businesses.AccessTokenProtector>();
+        await tokens.EncryptStoredAsync(db, cancellationToken);
+
+        // After the tokens are readable: a refusal is held against the token Meta refused.
+        await scope.ServiceProvider.GetRequiredService<Meta.MetaTokenRefusals>().LoadAsync(db, tokens, cancellationToken);
 
         LogReady(logger, dataSource);
     }

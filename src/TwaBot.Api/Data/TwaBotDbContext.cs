@@ -46,6 +46,8 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
 
     public DbSet<RateLimiting.MinuteCount> MinuteCounts => Set<RateLimiting.MinuteCount>();
 
+    public DbSet<SweepMark> SweepMarks => Set<SweepMark>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -102,6 +104,8 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
         modelBuilder.Entity<Sandbox.SandboxTemplate>().HasIndex(t => new { t.WabaId, t.Name, t.Language }).IsUnique();
         modelBuilder.Entity<RateLimiting.MinuteCount>().HasKey(c => c.KeyId);
         modelBuilder.Entity<RateLimiting.MinuteCount>().Property(c => c.KeyId).ValueGeneratedNever();
+        modelBuilder.Entity<SweepMark>().HasKey(m => m.Name);
+        modelBuilder.Entity<SweepMark>().Property(m => m.Name).HasMaxLength(64);
     }
 
     private static void MapConversationsAndMessages(ModelBuilder modelBuilder)

@@ -26,7 +26,8 @@ public static class HealthApi
         CancellationToken cancellationToken)
     {
         // As sends see it: a connection whose token this server cannot decrypt sends nothing, and one whose
-        // token Meta refused at its last call would only fail (WHATSAPP_NOT_CONNECTED) until WhatsApp is connected again.
+        // token Meta refused (with no call succeeding since, restarts included) would only fail (WHATSAPP_NOT_CONNECTED)
+        // until WhatsApp is connected again.
         var connection = (await lookups.GetAsync(db, caller.BusinessId, cancellationToken)).Connection;
         var connected = connection is not null && refusals.RefusedAt(connection) is null;
         return TypedResults.Ok(new HealthResponse(

@@ -173,7 +173,7 @@ public sealed partial class MetaClient(
         string operation, HttpMethod method, string relativePath, MetaConnection connection, byte[]? json, CancellationToken cancellationToken)
     {
         var answer = await CallAsync(method, relativePath, connection, json, cancellationToken);
-        refusals.Observe(connection, answer.Failure);
+        await refusals.ObserveAsync(connection, answer.Failure);
         metrics.MetaCalled(operation, answer.Failure?.Kind switch
         {
             null => "ok",

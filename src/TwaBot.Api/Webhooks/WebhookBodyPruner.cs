@@ -19,11 +19,16 @@ public sealed partial class WebhookBodyPruner(
 {
     private const int BatchSize = 1000;
 
+    private static readonly DateTime NeverPruned = new(0, DateTimeKind.Utc);
+
+    /// <summary>The name of its <see cref="SweepMark"/>.</summary>
+    internal const string MarkName = "webhook_bodies";
+
     // Each delivery's applied_at passes a run's cutoff once, so a run need only look at deliveries applied
     // since the previous run's cutoff, through the applied_at index, instead of every old row each hour.
     // That holds because the processor stamps applied_at with the time it applies, at least a day after
-    // any cutoff already passed. Kept in memory: the first run after a start looks through everything older once.
-    private long _prunedBeforeTicks; // DateTime ticks; 0 until a run has finished
+    // any cutoff already passed. The cutoff is also stored (sweep_marks), so a start goes on from it too.
+    private long _prunedBeforeTicks = -1; // DateTime ticks; -1 until read from the database
 
     protected override TimeSpan Period => TimeSpan.FromHours(1);
 
@@ -47,8 +52,11 @@ public sealed partial class WebhookBodyPruner(
     {
         var dropped = Array.Empty<byte>();
         var total = 0;
+        var mark = await PrunedBeforeAsync(cancellationToken);
+        // A mark past the cutoff (the clock set back, or KeepBodiesDays raised) may have deliveries applied before
+        // it and not yet pruned: those runs read everything older once, as the first run on a database does.
         // A batch starts after the last one's (applied_at, id), so a long run never looks at a row twice.
-        var (lastAt, lastId) = (new DateTime(Volatile.Read(ref _prunedBeforeTicks), DateTimeKind.Utc), 0L);
+        var (lastAt, lastId) = (mark <= before ? mark : NeverPruned, 0L);
         int found;
         do
         {
@@ -76,12 +84,50 @@ public sealed partial class WebhookBodyPruner(
 
         // Two runs at once (the hourly one and a direct call) may race here and move it back a run: harmless,
         // the next run then looks at a little more than it needs to.
-        if (before.Ticks > Volatile.Read(ref _prunedBeforeTicks))
+        if (before != mark)
         {
-            Volatile.Write(ref _prunedBeforeTicks, before.Ticks);
+            await StorePrunedBeforeAsync(before, cancellationToken);
         }
 
         return total;
+    }
+
+    /// <summary>The last run's cutoff: in memory, or at a start the stored one (none: the start of time).</summary>
+    private async Task<DateTime> PrunedBeforeAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _prunedBeforeTicks) is >= 0 and var ticks)
+        {
+            return new DateTime(ticks, DateTimeKind.Utc);
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
+        var stored = await db.SweepMarks.AsNoTracking().Where(m => m.Name == MarkName)
+            .Select(m => (DateTime?)m.DoneBefore).SingleOrDefaultAsync(cancellationToken) ?? NeverPruned;
+        Volatile.Write(ref _prunedBeforeTicks, stored.Ticks);
+        return stored;
+    }
+
+    // One row, once a run: nothing on the paths that write deliveries.
+    private async Task StorePrunedBeforeAsync(DateTime before, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
+        using (await gate.EnterBackgroundAsync(cancellationToken))
+        {
+            if (await db.SweepMarks.SingleOrDefaultAsync(m => m.Name == MarkName, cancellationToken) is { } stored)
+            {
+                stored.DoneBefore = before;
+            }
+            else
+            {
+                db.SweepMarks.Add(new SweepMark { Name = MarkName, DoneBefore = before });
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        Volatile.Write(ref _prunedBeforeTicks, before.Ticks);
     }
 
     // Texts still kept are few (a partial index holds only them), so each run reads them from the start.

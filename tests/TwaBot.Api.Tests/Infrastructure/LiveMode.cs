@@ -14,9 +14,11 @@ public static class LiveMode
 
     /// <summary>
     /// A started live-mode server whose Graph API is <paramref name="meta"/>, with <paramref name="settings"/> over the
-    /// live ones. It runs on Kestrel: the Meta client then calls the fake over a real socket.
+    /// live ones (on <paramref name="databasePath"/>'s file, to start it again after a stop). It runs on Kestrel: the Meta
+    /// client then calls the fake over a real socket.
     /// </summary>
-    public static TwaBotApiFactory Against(Meta.FakeMetaUpstream meta, IReadOnlyDictionary<string, string?>? settings = null)
+    public static TwaBotApiFactory Against(
+        Meta.FakeMetaUpstream meta, IReadOnlyDictionary<string, string?>? settings = null, string? databasePath = null)
     {
         var all = Settings();
         foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
@@ -25,7 +27,7 @@ public static class LiveMode
         }
 
         all["TwaBot:Meta:GraphBaseUrl"] = meta.GraphBaseUrl.ToString();
-        var live = new TwaBotApiFactory(all, environment: "Production");
+        var live = new TwaBotApiFactory(all, environment: "Production", databasePath);
         live.UseKestrel(0);
         live.StartServer();
         return live;

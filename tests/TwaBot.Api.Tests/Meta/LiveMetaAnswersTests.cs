@@ -117,6 +117,58 @@ public class LiveMetaAnswersTests
         Assert.Empty(live.Meta.Calls.Skip(1)); // told by the new token alone, not by another call to Meta
     }
 
+    /// <summary>A restart must not turn health back to connected while every send still fails.</summary>
+    [Fact]
+    public async Task ARefusedTokenIsStillRefusedAfterARestartWithoutAnotherCallToMeta()
+    {
+        await using var live = await LiveMeta.StartAsync();
+        var refusedAt = live.Server.Clock.GetUtcNow().UtcDateTime;
+        live.Meta.Reply(FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463));
+        await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+
+        await live.RestartAsync();
+
+        Assert.False(await live.HealthSaysConnectedAsync());
+        Assert.Equal(refusedAt, (await live.AdminWhatsAppAsync()).GetProperty("token_refused_at").GetDateTime().ToUniversalTime());
+        Assert.Single(live.Meta.Calls); // told by what the server stored, not by another call
+    }
+
+    [Fact]
+    public async Task ARefusalEndedByACallThatSucceedsStaysEndedAfterARestart()
+    {
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463));
+        await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        await live.RestartAsync();
+        Assert.False(await live.HealthSaysConnectedAsync());
+
+        live.Meta.Reply(FakeMetaUpstream.Accepted());
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+        Assert.True(await live.HealthSaysConnectedAsync());
+        await live.RestartAsync();
+
+        Assert.True(await live.HealthSaysConnectedAsync());
+        Assert.Equal(JsonValueKind.Null, (await live.AdminWhatsAppAsync()).GetProperty("token_refused_at").ValueKind);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AfterARestartOnlyTheRefusedTokenIsRefusedWhenWhatsAppWasConnectedAgain(bool newToken)
+    {
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463));
+        await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        (await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
+            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = newToken ? Token + "Renewed" : Token })).EnsureSuccessStatusCode();
+
+        await live.RestartAsync();
+
+        Assert.Equal(newToken, await live.HealthSaysConnectedAsync());
+        Assert.Equal(newToken ? JsonValueKind.Null : JsonValueKind.String, (await live.AdminWhatsAppAsync()).GetProperty("token_refused_at").ValueKind);
+        Assert.Single(live.Meta.Calls);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -272,18 +324,22 @@ public class LiveMetaAnswersTests
              "paging":{"cursors":{"before":"MAZDZD","after":"MjQZD"}}}
             """;
 
-        private LiveMeta(FakeMetaUpstream meta, TwaBotApiFactory server, HttpClient admin)
+        private readonly Dictionary<string, string?> _settings;
+        private string _key = "";
+
+        private LiveMeta(FakeMetaUpstream meta, Dictionary<string, string?> settings)
         {
             Meta = meta;
-            Server = server;
-            Admin = admin;
+            _settings = settings;
+            Server = LiveMode.Against(meta, settings);
+            Admin = Server.CreateAdminClient();
         }
 
         public FakeMetaUpstream Meta { get; }
 
-        public TwaBotApiFactory Server { get; }
+        public TwaBotApiFactory Server { get; private set; }
 
-        public HttpClient Admin { get; }
+        public HttpClient Admin { get; private set; }
 
         public HttpClient Client { get; private set; } = null!;
 
@@ -292,20 +348,34 @@ public class LiveMetaAnswersTests
         public static async Task<LiveMeta> StartAsync(string graphVersion = "v23.0", double attemptTimeoutSeconds = 8)
         {
             var meta = await FakeMetaUpstream.StartAsync();
-            var server = LiveMode.Against(meta, new Dictionary<string, string?>
+            var live = new LiveMeta(meta, new Dictionary<string, string?>
             {
                 ["TwaBot:Meta:GraphVersion"] = graphVersion,
                 ["TwaBot:Meta:Resilience:AttemptTimeoutSeconds"] = attemptTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             });
-            var live = new LiveMeta(meta, server, server.CreateAdminClient());
+            var server = live.Server;
             live.BusinessId = await server.CreateBusinessAsync();
             (await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
                 new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = Token })).EnsureSuccessStatusCode();
             meta.Reply(FakeMetaUpstream.Json(200, Templates));
             (await live.Admin.PostAsync($"/admin/v1/businesses/{live.BusinessId}/templates/sync", null)).EnsureSuccessStatusCode();
-            live.Client = server.CreateApiClient((await server.CreateApiKeyAsync(live.BusinessId)).Key);
+            live._key = (await server.CreateApiKeyAsync(live.BusinessId)).Key;
+            live.Client = server.CreateApiClient(live._key);
             meta.Calls.Clear();
             return live;
+        }
+
+        /// <summary>Stops the server and starts another on its database, as a restart does (its clock starts over).</summary>
+        public async Task RestartAsync()
+        {
+            Client.Dispose();
+            Admin.Dispose();
+            Server.DeleteDatabaseOnDispose = false;
+            var database = Server.DatabasePath;
+            await Server.DisposeAsync();
+            Server = LiveMode.Against(Meta, _settings, database);
+            Admin = Server.CreateAdminClient();
+            Client = Server.CreateApiClient(_key);
         }
 
         public async Task<bool> HealthSaysConnectedAsync() =>

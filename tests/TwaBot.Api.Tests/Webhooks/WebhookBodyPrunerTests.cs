@@ -82,7 +82,7 @@ public class WebhookBodyPrunerTests
         var now = server.Clock.GetUtcNow().UtcDateTime;
         var dueNow = await InsertAppliedAsync(server, now.AddDays(-2));
         var dueInAnHour = await InsertAppliedAsync(server, now.AddHours(-23.5));
-        var pruner = FreshPruner(server); // as after a restart: the rows were there before its first run
+        var pruner = await FreshPrunerAsync(server); // as after the upgrade: the rows were there before its first run
         await pruner.PruneAsync();
         Assert.Equal(new[] { 0, 2 }, await BodyLengthsAsync(server, dueNow, dueInAnHour));
 
@@ -93,12 +93,58 @@ public class WebhookBodyPrunerTests
         Assert.Equal(new[] { 2, 0 }, await BodyLengthsAsync(server, dueNow, dueInAnHour));
     }
 
+    [Fact]
+    public async Task TheFirstRunAfterARestartGoesOnFromTheLastRunsCutoff()
+    {
+        // Without the stored cutoff, each start read every delivery ever applied once (237–306 ms at 300,000 rows).
+        using var database = new TemporaryDatabase();
+        var settings = new Dictionary<string, string?> { ["TwaBot:Webhooks:KeepBodiesDays"] = "1" };
+        long pruned;
+        await using (var first = new TwaBotApiFactory(settings, databasePath: database.Path) { DeleteDatabaseOnDispose = false })
+        {
+            pruned = await InsertAppliedAsync(first, first.Clock.GetUtcNow().UtcDateTime.AddHours(-23.5));
+            first.Clock.Advance(TimeSpan.FromHours(1));
+            await first.Services.GetRequiredService<WebhookBodyPruner>().PruneAsync();
+            Assert.Equal(new[] { 0 }, await BodyLengthsAsync(first, pruned));
+            await first.WithDbAsync(db => db.Database.ExecuteSqlAsync($"UPDATE webhook_events SET body = x'7b7d' WHERE id = {pruned}"));
+        }
+
+        await using var second = new TwaBotApiFactory(settings, databasePath: database.Path);
+        second.Clock.Advance(TimeSpan.FromHours(2)); // before it starts: its clock goes on from the first server's
+        await second.Services.GetRequiredService<WebhookBodyPruner>().PruneAsync();
+
+        Assert.Equal(new[] { 2 }, await BodyLengthsAsync(second, pruned)); // applied before the stored cutoff: not looked at
+    }
+
+    [Fact]
+    public async Task AStoredCutoffLaterThanTheRunsOwnIsNotTrusted()
+    {
+        // KeepBodiesDays raised, or the clock set back: deliveries applied before that cutoff may still hold their bodies.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Webhooks:KeepBodiesDays"] = "1" });
+        var now = server.Clock.GetUtcNow().UtcDateTime;
+        var due = await InsertAppliedAsync(server, now.AddDays(-3));
+        var later = PreparedCommands.Text(now);
+        await server.WithDbAsync(db => db.Database.ExecuteSqlAsync($"""
+            INSERT INTO sweep_marks (name, done_before) VALUES ({WebhookBodyPruner.MarkName}, {later})
+            ON CONFLICT (name) DO UPDATE SET done_before = excluded.done_before
+            """));
+
+        await ActivatorUtilities.CreateInstance<WebhookBodyPruner>(server.Services).PruneAsync();
+
+        Assert.Equal(new[] { 0 }, await BodyLengthsAsync(server, due));
+    }
+
     /// <summary>
-    /// A pruner that has not run yet, as in a process started on these rows. The server's own pruner ran at
-    /// start, before the test wrote rows applied (by hand) long before that run's cutoff, which it then never
-    /// looks at again; rows the server applies itself always carry the time they were applied.
+    /// A pruner that has not run yet on a database no pruner stored its cutoff in, as at the first start after the
+    /// upgrade that stores it. The server's own pruner ran at start, before the test wrote rows applied (by hand)
+    /// long before that run's cutoff, which it then never looks at again; rows the server applies itself always
+    /// carry the time they were applied.
     /// </summary>
-    private static WebhookBodyPruner FreshPruner(TwaBotApiFactory server) => ActivatorUtilities.CreateInstance<WebhookBodyPruner>(server.Services);
+    private static async Task<WebhookBodyPruner> FreshPrunerAsync(TwaBotApiFactory server)
+    {
+        await server.WithDbAsync(db => db.SweepMarks.ExecuteDeleteAsync());
+        return ActivatorUtilities.CreateInstance<WebhookBodyPruner>(server.Services);
+    }
 
     private static async Task<long> InsertAppliedAsync(TwaBotApiFactory server, DateTime appliedAt)
     {
@@ -129,7 +175,7 @@ public class WebhookBodyPrunerTests
             SELECT '2020-01-01 00:00:00', i, randomblob(32), x'7b7d', '2020-01-01 00:00:00', 1 FROM n
             """));
 
-        await FreshPruner(server).PruneAsync(); // as after a restart: the backlog was there before its first run
+        await (await FreshPrunerAsync(server)).PruneAsync(); // as after the upgrade: the backlog was there before its first run
 
         var empty = Array.Empty<byte>();
         await server.WithDbAsync(async db => Assert.False(await db.WebhookEvents.AnyAsync(e => e.Body != empty)));

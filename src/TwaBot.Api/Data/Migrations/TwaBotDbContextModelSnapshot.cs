@@ -160,6 +160,10 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("protected_access_token");
 
+                    b.Property<DateTime?>("TokenRefusedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("token_refused_at");
+
                     b.Property<string>("WabaId")
                         .IsRequired()
                         .HasColumnType("TEXT")
@@ -296,6 +300,23 @@ namespace TwaBot.Api.Data.Migrations
                         .HasDatabaseName("ix_suppressions_business_id_phone");
 
                     b.ToTable("suppressions", (string)null);
+                });
+
+            modelBuilder.Entity("TwaBot.Api.Data.SweepMark", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<DateTime>("DoneBefore")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("done_before");
+
+                    b.HasKey("Name")
+                        .HasName("pk_sweep_marks");
+
+                    b.ToTable("sweep_marks", (string)null);
                 });
 
             modelBuilder.Entity("TwaBot.Api.Messages.Message", b =>

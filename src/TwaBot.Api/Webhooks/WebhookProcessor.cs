@@ -368,6 +368,11 @@ public sealed partial class WebhookProcessor(
             .ExecuteReaderAsync(cancellationToken);
         var stored = await kept.ReadAsync(cancellationToken);
         LogEventFailed(logger, error, stored ? kept.GetInt64(0) : delivery.StoredId, delivery.InboxId);
+        // The batch's span (when traced; not a request's the batch runs under), so that a search for failed spans finds it.
+        if (System.Diagnostics.Activity.Current is { } span && span.Source == Metrics.TwaBotTracing.Source)
+        {
+            span.SetStatus(System.Diagnostics.ActivityStatusCode.Error, "a delivery could not be applied");
+        }
         if (stored && kept.GetInt32(1) < MaxAttempts)
         {
             _retryNotBefore[kept.GetInt64(0)] = now + FirstRetryPause * Math.Pow(4, kept.GetInt32(1) - 1);

@@ -100,6 +100,7 @@ public class TracingTests
         Assert.Equal(default, batch.ParentSpanId); // a root: the deliveries came in other requests
         Assert.Equal("inbox", batch.GetTagItem("twabot.webhooks.source"));
         Assert.Equal(1, batch.GetTagItem("twabot.webhooks.deliveries"));
+        Assert.Equal(ActivityStatusCode.Error, batch.Status);
     }
 
     [Theory]

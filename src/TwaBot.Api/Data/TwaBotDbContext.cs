@@ -29,6 +29,8 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
 
     public DbSet<RecipientWaId> RecipientWaIds => Set<RecipientWaId>();
 
+    public DbSet<UserIdLink> UserIdLinks => Set<UserIdLink>();
+
     public DbSet<Message> Messages => Set<Message>();
 
     public DbSet<MessageStatusEvent> MessageStatusEvents => Set<MessageStatusEvent>();
@@ -121,6 +123,12 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
             recipient.HasIndex(r => new { r.BusinessId, r.Phone }).IsUnique();
             recipient.HasIndex(r => new { r.BusinessId, r.WaId }); // a customer's START finds the numbers their wa_id stands for
             recipient.HasOne<Business>().WithMany().HasForeignKey(r => r.BusinessId);
+        });
+
+        modelBuilder.Entity<UserIdLink>(link =>
+        {
+            link.HasIndex(l => new { l.BusinessId, l.UserId }).IsUnique(); // a message that names only the BSUID finds its number
+            link.HasOne<Business>().WithMany().HasForeignKey(l => l.BusinessId);
         });
 
         modelBuilder.Entity<Message>(message =>

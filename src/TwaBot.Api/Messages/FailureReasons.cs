@@ -13,6 +13,7 @@ public static class FailureReasons
         [131049] = "Meta did not deliver this marketing message to keep engagement healthy; try again after 24 hours.",
         [Meta.MetaErrorCodes.MarketingStopped] = "The customer has stopped marketing messages from this business.",
         [131051] = "WhatsApp does not support this message type.",
+        [131062] = "WhatsApp does not take this message for a customer known only by their business-scoped user id (a username); it needs their phone number.",
         [131053] = "The media could not be downloaded or is of an unsupported type or size.",
         [130472] = "The customer's number is part of a Meta experiment and did not receive the message.",
         [131000] = "Meta could not send the message because of an unknown error.",

@@ -54,6 +54,16 @@ public static class SandboxInboundApi
             return ApiErrors.Validation("text", "text is required (at most 4096 characters).");
         }
 
+        if (request.UserId is { } userId && (userId.Length > MaxUserIdLength || !Webhooks.WebhookPayload.LooksLikeUserId(userId) || !userId.Skip(3).All(char.IsAsciiLetterOrDigit)))
+        {
+            return ApiErrors.Validation("user_id", "user_id must be a business-scoped user id: a country code, a dot, then letters or digits (US.13491208655302741918).");
+        }
+
+        if (request.PhoneWithheld == true && request.UserId is null)
+        {
+            return ApiErrors.Validation("phone_withheld", "phone_withheld needs a user_id: the webhook then names the customer by it alone.");
+        }
+
         // Backdating tries an old conversation; a customer cannot write from the future (and such a
         // message would hold the 24-hour window open for years). A minute of clock skew is allowed.
         var latest = time.GetUtcNow().AddMinutes(1).ToUnixTimeSeconds();
@@ -80,7 +90,8 @@ public static class SandboxInboundApi
 
         var at = request.Timestamp is { } seconds ? DateTimeOffset.FromUnixTimeSeconds(seconds) : time.GetUtcNow();
         var (wamid, delivered) = await webhooks.DeliverInboundAsync(
-            connection.WabaId, connection.PhoneNumberId, connection.DisplayPhoneNumber ?? Businesses.WhatsAppConnection.SandboxDisplayPhoneNumber, from, request.Name, request.Text, at);
+            connection.WabaId, connection.PhoneNumberId, connection.DisplayPhoneNumber ?? Businesses.WhatsAppConnection.SandboxDisplayPhoneNumber, from, request.Name, request.Text, at,
+            new SandboxCustomerIds(request.UserId, request.PhoneWithheld == true));
         if (delivered)
         {
             // The receiver only stores the delivery; applying it now means that a send made after this answer finds the
@@ -90,6 +101,8 @@ public static class SandboxInboundApi
 
         return TypedResults.Ok(new InboundResponse(wamid, delivered));
     }
+
+    private const int MaxUserIdLength = 64;
 }
 
 /// <summary>A customer's message: who (<c>from</c>), what, to which business, and optionally when (Unix seconds).</summary>
@@ -99,7 +112,9 @@ public sealed record InboundRequest(
     [property: System.ComponentModel.DataAnnotations.Required, Description("The customer's phone number.")] string? From,
     [property: System.ComponentModel.DataAnnotations.Required, Description("The message text; STOP or UNSUBSCRIBE as the whole text opts the number out, START or SUBSCRIBE back in; Stop promotions and Resume promotions do so for marketing templates only.")] string? Text,
     [property: Description("The customer's profile name (default Sandbox Customer).")] string? Name,
-    [property: Description("When the customer wrote, in Unix seconds (default now): an old one closes the 24-hour window.")] long? Timestamp);
+    [property: Description("When the customer wrote, in Unix seconds (default now): an old one closes the 24-hour window.")] long? Timestamp,
+    [property: Description("The customer's business-scoped user id (US.13491208655302741918): the webhook carries it beside the number, as Meta's do since 2026.")] string? UserId = null,
+    [property: Description("true (with user_id): the webhook names the customer by user_id alone, as Meta does for a customer with a username whose number it withholds; it counts for the number an earlier webhook showed with that user_id.")] bool? PhoneWithheld = null);
 
 public sealed record InboundResponse(
     [property: Description("The customer message's id.")] string Wamid,

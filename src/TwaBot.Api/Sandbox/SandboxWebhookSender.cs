@@ -67,21 +67,31 @@ public sealed partial class SandboxWebhookSender(
 
     /// <summary>Delivers a customer message now; returns its wamid and whether the receiver acknowledged it.</summary>
     public async Task<(string Wamid, bool Delivered)> DeliverInboundAsync(
-        string wabaId, string phoneNumberId, string displayPhone, string from, string? name, string text, DateTimeOffset at)
+        string wabaId, string phoneNumberId, string displayPhone, string from, string? name, string text, DateTimeOffset at, SandboxCustomerIds ids)
     {
+        ArgumentNullException.ThrowIfNull(ids);
         // Meta names a customer by their wa_id, which for many Brazilian mobiles lacks the ninth digit.
         var waId = SandboxGraphApi.WaIdFor(from);
-        var wamid = Wamid.Inbound(waId);
+        // A wamid names the chat it is in: the number, unless Meta withholds it.
+        var wamid = Wamid.Inbound(ids.PhoneWithheld && ids.UserId is { } chat ? chat : waId);
         var value = Value(phoneNumberId, displayPhone);
-        value["contacts"] = new JsonArray(new JsonObject { ["profile"] = new JsonObject { ["name"] = name ?? "Sandbox Customer" }, ["wa_id"] = waId });
-        value["messages"] = new JsonArray(new JsonObject
+        var contact = new JsonObject { ["profile"] = new JsonObject { ["name"] = name ?? "Sandbox Customer" } };
+        var message = new JsonObject { ["id"] = wamid, ["timestamp"] = Seconds(at), ["type"] = "text", ["text"] = new JsonObject { ["body"] = text } };
+        // A customer with a username may have their number withheld: Meta then names them by their BSUID alone.
+        if (!ids.PhoneWithheld)
         {
-            ["from"] = waId,
-            ["id"] = wamid,
-            ["timestamp"] = Seconds(at),
-            ["type"] = "text",
-            ["text"] = new JsonObject { ["body"] = text },
-        });
+            contact["wa_id"] = waId;
+            message["from"] = waId;
+        }
+
+        if (ids.UserId is { } userId)
+        {
+            contact["user_id"] = userId;
+            message["from_user_id"] = userId;
+        }
+
+        value["contacts"] = new JsonArray(contact);
+        value["messages"] = new JsonArray(message);
         return (wamid, await DeliverAsync(Delivery(Entry(wabaId, Change(value))), InboundAttempts));
     }
 
@@ -297,3 +307,6 @@ internal sealed record DueReport(SandboxSend Send, JsonObject Report)
 /// <summary>What the emulator remembers of an accepted send, to report on it.</summary>
 public sealed record SandboxSend(
     string WabaId, string PhoneNumberId, string DisplayPhone, string Wamid, string To, string? CallbackData, string Category, string ConversationId);
+
+/// <summary>The customer's business-scoped user id, if any, and whether Meta withholds their number (a username).</summary>
+public sealed record SandboxCustomerIds(string? UserId, bool PhoneWithheld);

@@ -27,6 +27,9 @@ public sealed partial class WebhookApplier(
 
         var businesses = await BusinessesByPhoneNumberIdAsync(payload, cancellationToken);
 
+        // The pairs first: a message in the same delivery may name its sender by BSUID alone.
+        await ApplyUserIdsAsync(payload, businesses, cancellationToken);
+
         foreach (var status in payload.Statuses)
         {
             if (Route(businesses, status.PhoneNumberId) is { } businessId)
@@ -73,8 +76,14 @@ public sealed partial class WebhookApplier(
     {
         if (preference.Value is "stop" or "resume")
         {
-            await RememberBrazilianNumberAsync(businessId, preference.WaId, cancellationToken);
-            SetMarketing(await ContactAsync(businessId, preference.WaId, null, cancellationToken), preference.Value == "stop", preference.At);
+            if ((preference.WaId ?? await WaIdOfUserAsync(businessId, preference.UserId, cancellationToken)) is not { } waId)
+            {
+                LogUnpairedPreference(logger, preference.Value, preference.UserId, businessId);
+                return;
+            }
+
+            await RememberBrazilianNumberAsync(businessId, waId, cancellationToken);
+            SetMarketing(await ContactAsync(businessId, waId, null, cancellationToken), preference.Value == "stop", preference.At);
         }
 
         await SaveAsync(cancellationToken);
@@ -87,18 +96,29 @@ public sealed partial class WebhookApplier(
             return; // a redelivery
         }
 
+        // A customer with a username may be named by BSUID alone: their number is the one an earlier webhook paired it with.
+        if ((message.From ?? await WaIdOfUserAsync(businessId, message.UserId, cancellationToken)) is not { } from)
+        {
+            if (message.Type != "system")
+            {
+                LogUnpairedMessage(logger, message.Wamid, message.UserId, businessId);
+            }
+
+            return;
+        }
+
         db.InboundMessages.Add(new InboundMessage
         {
             BusinessId = businessId,
             Wamid = message.Wamid,
-            From = message.From,
+            From = from,
             Type = message.Type,
             Text = message.Text,
             SentAt = message.SentAt,
         });
 
-        await RememberBrazilianNumberAsync(businessId, message.From, cancellationToken);
-        var contact = await ContactAsync(businessId, message.From, message.ProfileName, cancellationToken);
+        await RememberBrazilianNumberAsync(businessId, from, cancellationToken);
+        var contact = await ContactAsync(businessId, from, message.ProfileName, cancellationToken);
         if (message.Type == "system")
         {
             // Meta's notices (a changed number, a changed preference) are not the customer writing: they open
@@ -170,13 +190,13 @@ public sealed partial class WebhookApplier(
         contact.OptKeywordAt = message.SentAt;
         if (optOut)
         {
-            await OptOutAsync(businessId, message.From, "Customer sent STOP", cancellationToken);
+            await OptOutAsync(businessId, contact.Phone, "Customer sent STOP", cancellationToken);
         }
         else
         {
             // The customer writes from the wa_id Meta gave the number; an opt-out kept under the number itself
             // (entered through the admin API) is the same customer's, and a send checks both (SuppressionLookup).
-            await (await OptedOutUnderAsync(businessId, message.From, cancellationToken)).ExecuteDeleteAsync(cancellationToken);
+            await (await OptedOutUnderAsync(businessId, contact.Phone, cancellationToken)).ExecuteDeleteAsync(cancellationToken);
         }
     }
 
@@ -373,6 +393,8 @@ public sealed partial class WebhookApplier(
         var unknown = payload.Statuses.Select(s => s.PhoneNumberId)
             .Concat(payload.Messages.Select(m => m.PhoneNumberId))
             .Concat(payload.Preferences.Select(p => p.PhoneNumberId))
+            .Concat(payload.UserIdLinks.Select(l => l.PhoneNumberId))
+            .Concat(payload.UserIdChanges.Select(c => c.PhoneNumberId))
             .Where(id => !_businesses.ContainsKey(id))
             .Distinct(StringComparer.Ordinal).ToList();
         if (unknown.Count > 0)

@@ -8,7 +8,7 @@ namespace TwaBot.Api.Webhooks;
 /// What one Meta webhook delivery says, flattened: a delivery batches entries, each with changes,
 /// each with any number of statuses, messages and preferences, and every one of them is read.
 /// </summary>
-public sealed record WebhookPayload(
+public sealed partial record WebhookPayload(
     IReadOnlyList<StatusUpdate> Statuses,
     IReadOnlyList<InboundMessageUpdate> Messages,
     IReadOnlyList<PreferenceUpdate> Preferences,
@@ -28,6 +28,15 @@ public sealed record WebhookPayload(
     public IReadOnlyList<WebhookError> Errors { get; private init; } = [];
 
     /// <summary>
+    /// Every pair of a business-scoped user id and a wa_id the delivery shows together (<c>contacts[]</c>, a status's
+    /// recipient, a message's sender, a changed number), so a later event that names only the BSUID finds the number.
+    /// </summary>
+    public IReadOnlyList<UserIdLinkUpdate> UserIdLinks { get; private init; } = [];
+
+    /// <summary>Meta's notices that a customer's BSUID changed while their number was not shared (<c>user_changed_user_id</c>).</summary>
+    public IReadOnlyList<UserIdChange> UserIdChanges { get; private init; } = [];
+
+    /// <summary>
     /// Reads a delivery received at <paramref name="receivedAt"/>; throws <see cref="JsonException"/> when it
     /// is not JSON. An event whose timestamp is missing, unreadable, beyond any calendar or in the future
     /// counts as happening when it was received: the delivery's other events are not lost with it, and a
@@ -43,6 +52,8 @@ public sealed record WebhookPayload(
         var preferences = new List<PreferenceUpdate>();
         var templates = new List<TemplateUpdate>();
         var errors = new List<WebhookError>();
+        var links = new List<UserIdLinkUpdate>();
+        var userIdChanges = new List<UserIdChange>();
         foreach (var entry in Array(document.RootElement, "entry"))
         {
             var wabaId = Str(entry, "id");
@@ -57,17 +68,26 @@ public sealed record WebhookPayload(
                 switch (Str(change, "field"))
                 {
                     case "messages":
-                        statuses.AddRange(Array(value, "statuses").Select(s => ReadStatus(phoneNumberId, s, times)).OfType<StatusUpdate>());
+                    {
+                        var seen = new ChangeLinks(phoneNumberId, value);
+                        foreach (var status in Array(value, "statuses"))
+                        {
+                            if (ReadStatus(phoneNumberId, status, times) is { } update)
+                            {
+                                statuses.Add(update);
+                                seen.Pair(status, "recipient_user_id", "recipient_parent_user_id", update.RecipientId, update.OccurredAt);
+                            }
+                        }
+
                         errors.AddRange(Array(value, "errors").Where(e => e.ValueKind == JsonValueKind.Object).Select(e => new WebhookError(
                             phoneNumberId, WholeNumber(e, "code"), Str(e, "title") ?? Str(e, "message"),
                             Has(e, "error_data", out var data) ? Str(data, "details") : null)));
-                        var names = Array(value, "contacts").GroupBy(c => WaId(c, "wa_id") ?? "", StringComparer.Ordinal)
-                            .ToDictionary(g => g.Key, g => ContactName(g.First()), StringComparer.Ordinal);
                         foreach (var message in Array(value, "messages"))
                         {
-                            if (ReadMessage(phoneNumberId, message, names, times) is { } inbound)
+                            if (ReadMessage(phoneNumberId, message, seen, times) is { } inbound)
                             {
                                 messages.Add(inbound);
+                                ReadUserIdNotice(phoneNumberId, message, inbound, seen, userIdChanges);
                             }
 
                             if (ReadSystemPreference(phoneNumberId, message, times) is { } preference)
@@ -76,10 +96,25 @@ public sealed record WebhookPayload(
                             }
                         }
 
+                        links.AddRange(seen.All(times));
                         break;
+                    }
+
                     case "user_preferences":
-                        preferences.AddRange(Array(value, "user_preferences").Select(p => ReadPreference(phoneNumberId, p, times)).OfType<PreferenceUpdate>());
+                    {
+                        var seen = new ChangeLinks(phoneNumberId, value);
+                        foreach (var item in Array(value, "user_preferences"))
+                        {
+                            if (ReadPreference(phoneNumberId, item, times) is { } preference)
+                            {
+                                preferences.Add(preference);
+                                seen.Pair(item, "user_id", "parent_user_id", preference.WaId, preference.At);
+                            }
+                        }
+
+                        links.AddRange(seen.All(times));
                         break;
+                    }
                     case "message_template_status_update" when wabaId is not null:
                         templates.Add(new TemplateUpdate(
                             wabaId, Str(value, "event") ?? "", IdString(value, "message_template_id"),
@@ -98,7 +133,10 @@ public sealed record WebhookPayload(
             }
         }
 
-        return new WebhookPayload(statuses, messages, preferences, templates) { EarliestEventTime = times.EarliestStated, Errors = errors };
+        return new WebhookPayload(statuses, messages, preferences, templates)
+        {
+            EarliestEventTime = times.EarliestStated, Errors = errors, UserIdLinks = links, UserIdChanges = userIdChanges,
+        };
     }
 
     /// <summary>
@@ -130,23 +168,34 @@ public sealed record WebhookPayload(
 
         var error = Array(status, "errors").Cast<JsonElement?>().FirstOrDefault();
         return new StatusUpdate(
-            phoneNumberId, wamid, name, times.Of(status), WaId(status, "recipient_id"),
+            phoneNumberId, wamid, name, times.Of(status), PhoneWaId(status, "recipient_id"),
             Str(status, "biz_opaque_callback_data"),
             error is { } e ? WholeNumber(e, "code") : null,
             error is { } t ? Str(t, "title") ?? Str(t, "message") : null,
             error is { } d && Has(d, "error_data", out var data) ? Str(data, "details") : null);
     }
 
-    private static InboundMessageUpdate? ReadMessage(string? phoneNumberId, JsonElement message, Dictionary<string, string?> names, EventTimes times)
+    /// <summary>
+    /// A customer's message. A customer with a username may have no <c>from</c> (their number withheld), only
+    /// <c>from_user_id</c>: the applier then finds the number a pair in this delivery or an earlier one gave the BSUID.
+    /// </summary>
+    private static InboundMessageUpdate? ReadMessage(string? phoneNumberId, JsonElement message, ChangeLinks seen, EventTimes times)
     {
-        var from = WaId(message, "from");
+        var (from, userId) = Sender(message);
         var wamid = Str(message, "id");
-        if (phoneNumberId is null || from is null || wamid is null)
+        if (phoneNumberId is null || (from is null && userId is null) || wamid is null)
         {
             return null;
         }
 
+        var sentAt = times.Of(message);
         var type = Str(message, "type") ?? "unknown";
+        if (type != "system")
+        {
+            // A notice's ids are about a change (ReadUserIdNotice), not plainly its sender's.
+            seen.Pair(message, "from_user_id", "from_parent_user_id", from, sentAt);
+        }
+
         var text = type switch
         {
             "text" when Has(message, "text", out var body) => Str(body, "body"),
@@ -154,9 +203,10 @@ public sealed record WebhookPayload(
             "interactive" when Has(message, "interactive", out var interactive) => ReplyTitle(interactive),
             _ => null,
         };
-        return new InboundMessageUpdate(phoneNumberId, wamid, from, type, text, times.Of(message), names.GetValueOrDefault(from), NewWaId(message, from))
+        return new InboundMessageUpdate(phoneNumberId, wamid, from, type, text, sentAt, seen.NameOf(from ?? userId), from is null ? null : NewWaId(message, from))
         {
             GroupId = Str(message, "group_id") is { Length: > 0 } group ? group : null,
+            UserId = userId,
         };
     }
 
@@ -183,17 +233,22 @@ public sealed record WebhookPayload(
 
     /// <summary>The older shape of a marketing preference: a <c>system</c> message of type <c>user_preference_changed</c>.</summary>
     private static PreferenceUpdate? ReadSystemPreference(string? phoneNumberId, JsonElement message, EventTimes times) =>
-        phoneNumberId is not null && Str(message, "type") == "system" && WaId(message, "from") is { } from
+        phoneNumberId is not null && Str(message, "type") == "system" && Sender(message) is var (from, userId) && (from ?? userId) is not null
         && Has(message, "system", out var system) && Str(system, "type") == "user_preference_changed" && Str(system, "marketing") is { } marketing
-            ? new PreferenceUpdate(phoneNumberId, from, "marketing_messages", marketing, times.Of(message))
+            ? new PreferenceUpdate(phoneNumberId, from, "marketing_messages", marketing, times.Of(message)) { UserId = userId }
             : null;
 
+    /// <summary>A <c>user_preferences</c> entry, which names the customer by <c>wa_id</c>, by <c>user_id</c> (BSUID), or both.</summary>
     private static PreferenceUpdate? ReadPreference(string? phoneNumberId, JsonElement preference, EventTimes times)
     {
-        var waId = WaId(preference, "wa_id");
-        return phoneNumberId is null || waId is null
+        var waId = PhoneWaId(preference, "wa_id");
+        var userId = UserIdOf(preference, "user_id") ?? UserIdOf(preference, "parent_user_id");
+        return phoneNumberId is null || (waId is null && userId is null)
             ? null
-            : new PreferenceUpdate(phoneNumberId, waId, Str(preference, "category") ?? "", Str(preference, "value") ?? "", times.Of(preference));
+            : new PreferenceUpdate(phoneNumberId, waId, Str(preference, "category") ?? "", Str(preference, "value") ?? "", times.Of(preference))
+            {
+                UserId = userId,
+            };
     }
 
     /// <summary>
@@ -207,9 +262,6 @@ public sealed record WebhookPayload(
             ? string.Concat(value.Where(char.IsAsciiDigit))
             : value;
 
-    private static string? ContactName(JsonElement contact) =>
-        Has(contact, "profile", out var profile) ? Str(profile, "name") : null;
-
     // Template ids come as numbers in some payloads and strings in others; a wa_id may too (whatsapp-api-js types new_wa_id as either).
     private static string? IdString(JsonElement element, string name) =>
         !Has(element, name, out var value) ? null
@@ -221,6 +273,8 @@ public sealed record WebhookPayload(
     private sealed class EventTimes(DateTime receivedAt)
     {
         private DateTime? _earliestStated;
+
+        public DateTime ReceivedAt => receivedAt;
 
         public long EarliestStated => _earliestStated is { } at ? new DateTimeOffset(at, TimeSpan.Zero).ToUnixTimeSeconds() : 0;
 
@@ -275,18 +329,34 @@ public sealed record StatusUpdate(
     string PhoneNumberId, string Wamid, string Status, DateTime OccurredAt, string? RecipientId, string? CallbackData,
     int? ErrorCode, string? ErrorTitle, string? ErrorDetails);
 
-/// <summary>A customer's message; <paramref name="NewWaId"/> is the number they moved to, for Meta's notice that they changed it.</summary>
+/// <summary>
+/// A customer's message; <paramref name="From"/> is their wa_id, null when Meta withheld it and the delivery does not pair
+/// their BSUID with one; <paramref name="NewWaId"/> is the number they moved to, for Meta's notice that they changed it.
+/// </summary>
 public sealed record InboundMessageUpdate(
-    string PhoneNumberId, string Wamid, string From, string Type, string? Text, DateTime SentAt, string? ProfileName, string? NewWaId = null)
+    string PhoneNumberId, string Wamid, string? From, string Type, string? Text, DateTime SentAt, string? ProfileName, string? NewWaId = null)
 {
     /// <summary>The group (Meta's Groups API) the customer wrote in, or null for a message to the business alone.</summary>
     public string? GroupId { get; init; }
+
+    /// <summary>The sender's business-scoped user id (<c>from_user_id</c>), when Meta gives one.</summary>
+    public string? UserId { get; init; }
 }
 
 /// <summary>An error Meta reported for a number (or the app) rather than for one message.</summary>
 public sealed record WebhookError(string? PhoneNumberId, int? Code, string? Title, string? Details);
 
-public sealed record PreferenceUpdate(string PhoneNumberId, string WaId, string Category, string Value, DateTime At);
+/// <summary>A marketing preference; <paramref name="WaId"/> is null when it names the customer by BSUID alone (<see cref="UserId"/>).</summary>
+public sealed record PreferenceUpdate(string PhoneNumberId, string? WaId, string Category, string Value, DateTime At)
+{
+    public string? UserId { get; init; }
+}
+
+/// <summary>A business-scoped user id seen with a wa_id, as of <paramref name="At"/>.</summary>
+public sealed record UserIdLinkUpdate(string PhoneNumberId, string UserId, string WaId, DateTime At);
+
+/// <summary>Meta's notice that a customer's BSUID changed from <paramref name="PreviousUserId"/> to <paramref name="UserId"/>.</summary>
+public sealed record UserIdChange(string PhoneNumberId, string PreviousUserId, string UserId, DateTime At);
 
 /// <summary>
 /// A template's review or lifecycle event (<paramref name="Event"/> empty for a category change alone);

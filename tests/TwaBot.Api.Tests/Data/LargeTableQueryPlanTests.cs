@@ -44,6 +44,14 @@ public sealed class LargeTableQueryPlanTests
     }
 
     [Fact]
+    public async Task AMessageNamingOnlyABsuidFindsItsNumberThroughTheIndex()
+    {
+        var plan = await PlanAsync(db => WebhookApplier.LinkOf(db, 1, "US.13491208655302741918"));
+
+        Assert.Contains(plan, step => step.Contains("ix_user_id_links_business_id_user_id (business_id=? AND user_id=?)", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task TheProcessorsReTryOfParkedStatusesReadsOnlyThoseWhoseMessageAppearedNotEveryParkedOne()
     {
         // 100,000 reports parked for a number shared with another system cost every pass up to half a second.

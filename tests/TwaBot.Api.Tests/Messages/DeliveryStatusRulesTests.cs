@@ -69,6 +69,7 @@ public class DeliveryStatusRulesTests
     [InlineData(131051)]
     [InlineData(131053)]
     [InlineData(131056)]
+    [InlineData(131062)] // a business-scoped user id recipient is refused for this message (dualhook.com, BSUID API changes)
     [InlineData(130429)]
     [InlineData(132000)]
     [InlineData(132001)]

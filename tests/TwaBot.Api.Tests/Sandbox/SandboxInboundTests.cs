@@ -18,6 +18,8 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         { """{"business_id":1,"from":"919876543210","text":"Hi","timestamp":99999999999999}""", "VALIDATION_FAILED", "timestamp" },
         { """{"business_id":1,"from":"919876543210","text":"Hi","timestamp":-1}""", "VALIDATION_FAILED", "timestamp" },
         { """{"business_id":987654,"from":"919876543210","text":"Hi"}""", "VALIDATION_FAILED", "business_id" },
+        { """{"business_id":1,"from":"919876543210","text":"Hi","user_id":"919876543210"}""", "VALIDATION_FAILED", "user_id" },
+        { """{"business_id":1,"from":"919876543210","text":"Hi","phone_withheld":true}""", "VALIDATION_FAILED", "phone_withheld" },
     };
 
     [Theory]
@@ -40,7 +42,7 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         _ = factory.Server;
         var sender = ActivatorUtilities.CreateInstance<TwaBot.Api.Sandbox.SandboxWebhookSender>(factory.Services, new StoppingLifetime());
 
-        var (wamid, delivered) = await sender.DeliverInboundAsync("1", "2", "+91 98765 43210", "919876543210", null, "Hi", factory.Clock.GetUtcNow());
+        var (wamid, delivered) = await sender.DeliverInboundAsync("1", "2", "+91 98765 43210", "919876543210", null, "Hi", factory.Clock.GetUtcNow(), new(null, false));
 
         Assert.StartsWith("wamid.", wamid, StringComparison.Ordinal);
         Assert.False(delivered);
@@ -95,6 +97,24 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
             json.GetProperty("error").GetString(), StringComparison.Ordinal);
         await factory.ApplyWebhooksAsync();
         await factory.WithDbAsync(async db => Assert.False(await db.Contacts.AnyAsync(c => c.Phone == "919876500123")));
+    }
+
+    [Fact]
+    public async Task AStopFromACustomerWhoseNumberIsWithheldRefusesSendsToTheNumberTheirUserIdWasSeenWith()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        const string phone = "919876500456";
+        const string userId = "IN.7310045566002291";
+        (await admin.PostAsJsonAsync("/sandbox/v1/inbound", new { business_id = tenant.BusinessId, from = phone, text = "Hi", user_id = userId }))
+            .EnsureSuccessStatusCode();
+
+        var stop = await admin.PostAsJsonAsync("/sandbox/v1/inbound",
+            new { business_id = tenant.BusinessId, from = phone, text = "STOP", user_id = userId, phone_withheld = true });
+        await stop.ReadJsonAsync(HttpStatusCode.OK);
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone, message = "Your order shipped" });
+
+        await send.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
     }
 
     [Fact]

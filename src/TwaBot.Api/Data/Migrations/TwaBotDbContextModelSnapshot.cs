@@ -302,6 +302,41 @@ namespace TwaBot.Api.Data.Migrations
                     b.ToTable("suppressions", (string)null);
                 });
 
+            modelBuilder.Entity("TwaBot.Api.Conversations.UserIdLink", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("business_id");
+
+                    b.Property<DateTime>("LinkedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("linked_at");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.Property<string>("WaId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("wa_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_user_id_links");
+
+                    b.HasIndex("BusinessId", "UserId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_user_id_links_business_id_user_id");
+
+                    b.ToTable("user_id_links", (string)null);
+                });
+
             modelBuilder.Entity("TwaBot.Api.Data.SweepMark", b =>
                 {
                     b.Property<string>("Name")
@@ -907,6 +942,16 @@ namespace TwaBot.Api.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_suppressions_businesses_business_id");
+                });
+
+            modelBuilder.Entity("TwaBot.Api.Conversations.UserIdLink", b =>
+                {
+                    b.HasOne("TwaBot.Api.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_user_id_links_businesses_business_id");
                 });
 
             modelBuilder.Entity("TwaBot.Api.Messages.Message", b =>

@@ -117,8 +117,8 @@ public static class ApiErrors
             Hint = hint,
         });
 
-    public static ApiError TemplateParamsInvalid(string field, string message) =>
-        new(Status400BadRequest, new ErrorBody { Error = message, ErrorCode = ErrorCodes.TemplateParamsInvalid, Field = field });
+    public static ApiError TemplateParamsInvalid(string field, string message, string? hint = null) =>
+        new(Status400BadRequest, new ErrorBody { Error = message, ErrorCode = ErrorCodes.TemplateParamsInvalid, Field = field, Hint = hint });
 
     /// <summary>The docs' text and <c>suppression_state</c>.</summary>
     public static ApiError Suppressed(string phone, string state) =>

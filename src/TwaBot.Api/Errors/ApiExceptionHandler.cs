@@ -117,7 +117,23 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
             : unreadableText.Contains("UTF-16", StringComparison.Ordinal)
             ? ApiErrors.Validation(field,
                 $"Field '{field}' has a \\u escape of half a character (an unpaired surrogate): escape an emoji as both halves, as \\ud83d\\ude00, or send it as UTF-8.")
-            : ApiErrors.Validation(field, $"Field '{field}' has the wrong type or an invalid value.");
+            : ApiErrors.Validation(field, WrongType(field, exception));
+    }
+
+    /// <summary>
+    /// Says what the field takes, from the reader's words on it (a string cannot be read from a number, a list of
+    /// strings could not be converted): a CRM that writes a phone or an amount as a number learns to quote it.
+    /// </summary>
+    private static string WrongType(string field, JsonException exception)
+    {
+        var reader = exception.InnerException?.Message ?? "";
+        var takes = exception.Message.Contains("List`1[System.String]", StringComparison.Ordinal)
+            ? "an array of strings, e.g. [\"Rahul\", \"ORD-12345\"]"
+            : reader.EndsWith(" as a string.", StringComparison.Ordinal) ? "a string, in double quotes (\"12345\", not 12345)"
+            : reader.EndsWith(" as a boolean.", StringComparison.Ordinal) ? "true or false, without quotes"
+            : exception.InnerException is FormatException && reader.Contains("Int", StringComparison.Ordinal) ? "a whole number within range, such as 60"
+            : null;
+        return takes is null ? $"Field '{field}' has the wrong type or an invalid value." : $"Field '{field}' must be {takes}.";
     }
 
     internal static string? FieldFromPath(string? path)

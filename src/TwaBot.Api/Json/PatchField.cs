@@ -36,8 +36,9 @@ public sealed class PatchFieldConverterFactory : JsonConverterFactory
             catch (JsonException error)
             {
                 // The nested call reports its own root ("$") as the path; an error without a path gets
-                // this property's from the serializer, so the answer can name the field.
-                throw new JsonException(error.Message);
+                // this property's from the serializer, so the answer can name the field; the reader's own
+                // exception stays inside, since it says what type the field takes.
+                throw new JsonException(error.Message, error.InnerException);
             }
         }
 

@@ -18,6 +18,10 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
 
     private const string ButtonParamsName = "button_params";
 
+    /// <summary>send-template's names of quick-send's parameters, which a caller moving from one to the other may keep.</summary>
+    private static readonly (string Json, string Query)[] JsonFieldNames =
+        [("template_name", "template"), ("body_params", "params")];
+
     private const string MangledParams = "¶ms=";
 
     private const string HtmlAmpersand = "amp;";
@@ -50,6 +54,7 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
         ApiError? problem = null;
         var literalPlus = false;
         string? previousText = null;
+        var misnamed = new List<(string Given, string Meant)>();
         foreach (var pair in (queryString ?? "").TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
@@ -71,6 +76,11 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
                 {
                     problem ??= ApiErrors.Validation(escaped,
                         $"{escaped} follows '&amp;', which is how an HTML page writes '&': write & in the URL.");
+                }
+
+                if (nameDecoded && MeantName(decodedName) is { } ours)
+                {
+                    misnamed.Add(ours);
                 }
 
                 previousText = null;
@@ -114,6 +124,13 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
             }
         }
 
+        // Read as absent, "params[]=Rahul&params[]=ORD-1" would answer "params gave 0", pointing nowhere near the cause.
+        if (misnamed.Find(m => !values.ContainsKey(m.Meant)) is ({ } given, { } meant))
+        {
+            problem ??= ApiErrors.Validation(meant, $"quick-send reads {meant}=, not {given}=: "
+                + (meant is "params" or ButtonParamsName ? $"give all values in one {meant}=, separated by commas." : $"write {meant}= once."));
+        }
+
         return new QuickSendQuery(
             values.GetValueOrDefault("phone"), values.GetValueOrDefault("template"), values.GetValueOrDefault("lang"),
             values.GetValueOrDefault("params"), values.GetValueOrDefault("message"))
@@ -121,6 +138,23 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
             Problem = problem, PhoneHasLiteralPlus = literalPlus, ButtonParams = values.GetValueOrDefault(ButtonParamsName),
             IdempotencyKey = values.GetValueOrDefault(Idempotency.IdempotencyRequest.QueryName),
         };
+    }
+
+    /// <summary>
+    /// A parameter that is plainly one of ours under another name, as the answer can write it: PHP's and jQuery's
+    /// array style (<c>params[]</c>, <c>params[0]</c>), or send-template's JSON field names.
+    /// </summary>
+    private static (string Given, string Meant)? MeantName(string given)
+    {
+        var bracket = given.IndexOf('[', StringComparison.Ordinal);
+        if (bracket > 0 && Array.Find(Names, known => known.Equals(given[..bracket], StringComparison.OrdinalIgnoreCase)) is { } known)
+        {
+            return (known + "[]", known);
+        }
+
+        return Array.Find(JsonFieldNames, alias => alias.Json.Equals(given, StringComparison.OrdinalIgnoreCase)) is ({ } json, { } query)
+            ? (json, query)
+            : null;
     }
 
     /// <summary>

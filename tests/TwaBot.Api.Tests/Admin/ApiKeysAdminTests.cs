@@ -108,6 +108,28 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         Assert.Equal(field, json.GetProperty("field").GetString());
     }
 
+    [Theory]
+    [InlineData("POST")]
+    [InlineData("PATCH")]
+    public async Task ALimitThatIsNoWholeNumberIsToldToBeOne(string method)
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var created = await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/api-keys", new { name = "k", permissions = new[] { "*" } });
+        var keyId = (await created.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("api_key").GetProperty("id").GetInt64();
+
+        using var request = new HttpRequestMessage(new HttpMethod(method),
+            method == "POST" ? $"/admin/v1/businesses/{businessId}/api-keys" : $"/admin/v1/api-keys/{keyId}")
+        {
+            Content = new StringContent("""{"name":"k","permissions":["*"],"per_minute_limit":1.5}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        var response = await admin.SendAsync(request);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("per_minute_limit", json.GetProperty("field").GetString());
+        Assert.Equal("Field 'per_minute_limit' must be a whole number within range, such as 60.", json.GetProperty("error").GetString());
+    }
+
     [Fact]
     public async Task AnExpiryThatIsNotIsoIsRefusedNamingTheFormat()
     {

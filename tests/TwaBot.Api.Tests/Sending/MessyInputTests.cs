@@ -39,6 +39,8 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [InlineData("phone=919876543210&template=order_confirmation&params=a,b,c&params=d", "params")]
     [InlineData("phone=919876543210&template=order_confirmation&params=a,b,c&phone=919876543211", "phone")]
     [InlineData("phone=919876543210&amp;template=order_confirmation&amp;params=a,b,c", "template")] // copied from an HTML page
+    [InlineData("phone=919876543210&template=order_confirmation&params[]=Rahul&params[]=ORD-1&params[]=100", "params")] // PHP's array style
+    [InlineData("phone=919876543210&template_name=order_confirmation&params=a,b,c", "template")] // send-template's field name
     public async Task AQuickSendValueThatCannotBeReadAsWrittenIsRefusedByName(string query, string field)
     {
         var tenant = await factory.CreateSendingTenantAsync();
@@ -237,18 +239,24 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Theory]
-    [InlineData("""{"phone":"919876543210","message":42}""", "message")]
-    [InlineData("""{"phone":"919876543210","message":true}""", "message")]
-    public async Task AFieldOfTheWrongTypeIsCalledThatNotAnEncodingProblem(string body, string field)
+    [InlineData("send-text", """{"phone":"919876543210","message":42}""", "message", "a string, in double quotes (\"12345\", not 12345)")]
+    [InlineData("send-text", """{"phone":"919876543210","message":true}""", "message", "a string, in double quotes (\"12345\", not 12345)")]
+    [InlineData("send-text", """{"phone":9876543210,"message":"Hi"}""", "phone", "a string, in double quotes (\"12345\", not 12345)")]
+    [InlineData("send-template", """{"phone":"919876543210","template_name":"order_confirmation","body_params":["Rahul",12345,1499]}""",
+        "body_params[1]", "a string, in double quotes (\"12345\", not 12345)")]
+    [InlineData("send-template", """{"phone":"919876543210","template_name":"order_confirmation","body_params":"Rahul,ORD-12345,1499"}""",
+        "body_params", "an array of strings, e.g. [\"Rahul\", \"ORD-12345\"]")]
+    public async Task AFieldOfTheWrongTypeIsToldWhatItTakes(string route, string body, string field, string takes)
     {
-        // A number where text belongs is no broken UTF-8 and no half emoji: the message must not send the caller there.
+        // A number where text belongs is no broken UTF-8 and no half emoji: the message must not send the caller
+        // there, and "the wrong type" alone leaves a CRM that wrote an amount as a number guessing which type.
         var tenant = await factory.CreateSendingTenantAsync();
 
-        var response = await tenant.Client.PostAsync("/api/v1/send-text", new StringContent(body, Encoding.UTF8, "application/json"));
+        var response = await tenant.Client.PostAsync($"/api/v1/{route}", new StringContent(body, Encoding.UTF8, "application/json"));
 
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
         Assert.Equal(field, json.GetProperty("field").GetString());
-        Assert.Equal($"Field '{field}' has the wrong type or an invalid value.", json.GetProperty("error").GetString());
+        Assert.Equal($"Field '{field}' must be {takes}.", json.GetProperty("error").GetString());
     }
 
     [Fact]

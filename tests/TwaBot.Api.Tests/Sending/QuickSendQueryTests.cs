@@ -59,6 +59,12 @@ public class QuickSendQueryTests
     // Encoded twice: was sent as "Your%20order%20has%20shipped".
     [InlineData("phone=1&message=Your%2520order%2520has%2520shipped", "message", "encode the value once")]
     [InlineData("template=t&params=Rahul%2520Kumar,b,c", "params", "encode the value once")]
+    // One of ours under another name: was ignored, and the answer said "params gave 0" or that template was missing.
+    [InlineData("phone=1&template=t&params[]=a&params[]=b", "params", "quick-send reads params=, not params[]=: give all values in one params=")]
+    [InlineData("phone=1&template=t&params%5B0%5D=a", "params", "quick-send reads params=, not params[]=")]
+    [InlineData("phone=1&template=t&Body_Params=a,b", "params", "quick-send reads params=, not body_params=")]
+    [InlineData("phone=1&template_name=t&params=a", "template", "quick-send reads template=, not template_name=: write template= once.")]
+    [InlineData("phone[]=1&template=t", "phone", "quick-send reads phone=, not phone[]=")]
     public void RefusesValuesThatCannotBeReadAsWrittenAndSaysHowToWriteThem(string query, string field, string advice)
     {
         var problem = QuickSendQuery.Parse(query).Problem;
@@ -76,6 +82,7 @@ public class QuickSendQueryTests
     [InlineData("phone=1&message", "")]                                  // a name without '=' before any text
     [InlineData("message=https://x.example/a%2520b&phone=1", "https://x.example/a%20b")] // a link keeps its escape
     [InlineData("message=Use+code+SAVE%2520&phone=1", "Use code SAVE%20")] // a text with real spaces is read as written
+    [InlineData("message=hi&phone=1&language=de", "hi")]                       // a form's own field, which no send takes as its language
     public void ReadsTextsWhoseAmpersandsAndEscapesAreWrittenRight(string query, string message)
     {
         var read = QuickSendQuery.Parse(query);

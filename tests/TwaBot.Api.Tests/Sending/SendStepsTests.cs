@@ -122,8 +122,8 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         Assert.StartsWith("template or message is required", json.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
-    [Theory] // template_name= is the POST's name for it: the key may send templates, so what is missing is template=
-    [InlineData("send_template", "template_name=order_confirmation&params=a,b,c")]
+    [Theory] // the key may send templates, so what is missing is template= (template_name=, the POST's name, is refused naming it)
+    [InlineData("send_template", "name=order_confirmation&params=a,b,c")]
     [InlineData("send_template", "template=+&params=a,b,c")]
     [InlineData("send_text", "text=Hello")]
     public async Task QuickSendWithNeitherTemplateNorMessageNamesBothWhateverTheKeyMaySend(string held, string query)
@@ -308,6 +308,42 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
 
         await twoParams.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
         Assert.Equal(HttpStatusCode.OK, threeParams.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("Order_Confirmation", "Template names match exactly, case included: set template to 'order_confirmation'.")]
+    [InlineData("Order Confirmation", "'Order Confirmation' is the display name of 'order_confirmation': set template to its name.")]
+    [InlineData("order_confirmations", null)]
+    public async Task ATemplateNameThatIsAlmostAnApprovedOneIsNamed(string given, string? hint)
+    {
+        // /templates shows people "Order Confirmation"; a CRM user types that, or the name in another case, into a form.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.GetAsync(
+            $"/api/v1/quick-send?phone=919876543210&template={Uri.EscapeDataString(given)}&params=Rahul,ORD-12345,100");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+        Assert.Equal($"Template '{given}' not found or not approved.", json.GetProperty("error").GetString());
+        Assert.Equal(hint, json.TryGetProperty("hint", out var answered) ? answered.GetString() : null);
+    }
+
+    [Fact]
+    public async Task TooManyQuickSendParamsPointAtTheCommaInsideAValue()
+    {
+        // An HTML form's "Rahul,ORD-12345,₹1,499" (its commas encoded as %2C) reads as four values: the answer says how to keep one.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var tooMany = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=Rahul%2CORD-12345%2C%E2%82%B91%2C499");
+        var tooFew = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=Rahul");
+        var bodyParams = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c", "d" } });
+
+        var json = await tooMany.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+        Assert.Equal("Template 'order_confirmation' has 3 body variable(s); params gave 4.", json.GetProperty("error").GetString());
+        Assert.Equal(@"params are split at every comma: write a comma inside a value as \, (₹1\,499 for ₹1,499, %5C%2C in a URL).",
+            json.GetProperty("hint").GetString());
+        Assert.False((await tooFew.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID")).TryGetProperty("hint", out _));
+        Assert.False((await bodyParams.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID")).TryGetProperty("hint", out _));
     }
 
     [Fact]

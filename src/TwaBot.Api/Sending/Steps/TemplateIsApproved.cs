@@ -35,7 +35,7 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
                     && t.Status != Templates.Template.Approved && t.Status != Templates.Template.Deleted)
                 .Select(t => new { t.Status, t.StatusReason }).FirstOrDefaultAsync(cancellationToken);
             var hint = stored is not null ? NotApprovedHint(content.TemplateName, content.Language, stored.Status, stored.StatusReason)
-                : languages.Count == 0 ? null
+                : languages.Count == 0 ? SimilarNameHint(business.ApprovedTemplates, content, context.Route.TemplateField)
                 : $"'{content.TemplateName}' is approved in {string.Join(", ", languages)}, not in '{content.Language}': set {context.Route.LanguageField} to one of those.";
             return ApiErrors.TemplateNotFound(content.TemplateName, context.Route.TemplateField, hint);
         }
@@ -62,12 +62,31 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
         return HeaderParametersFit(context, template) ?? ButtonParametersFit(context, template);
     }
 
+    /// <summary>
+    /// A name that differs from an approved one only in case, or is its display name (what /templates shows people:
+    /// "Order Confirmation"), is named: Meta matches names exactly, so a CRM user would otherwise see only "not found".
+    /// </summary>
+    private static string? SimilarNameHint(IReadOnlyList<Templates.Template> approved, ITemplateContent content, string field)
+    {
+        var given = content.TemplateName;
+        var similar = approved.FirstOrDefault(t => t.Language == content.Language && string.Equals(t.Name, given, StringComparison.OrdinalIgnoreCase))
+            ?? approved.FirstOrDefault(t => t.Language == content.Language && string.Equals(t.DisplayName, given, StringComparison.OrdinalIgnoreCase));
+        return similar is null ? null
+            : string.Equals(similar.Name, given, StringComparison.OrdinalIgnoreCase)
+            ? $"Template names match exactly, case included: set {field} to '{similar.Name}'."
+            : $"'{similar.DisplayName}' is the display name of '{similar.Name}': set {field} to its name.";
+    }
+
     private static string NotApprovedHint(string name, string language, string status, string? reason) =>
         $"'{name}' in '{language}' is {status} at Meta{(reason is null ? "" : $" ({reason})")}, not APPROVED: "
         + (status == Templates.Template.Pending ? "it can be sent once Meta approves it." : "only approved templates can be sent.");
 
+    // Too many quick-send params are most often a value with a comma in it (₹1,499 from a form), split in two.
     internal static ApiError WrongBodyParameterCount(string template, int variables, string field, int given) =>
-        ApiErrors.TemplateParamsInvalid(field, $"Template '{template}' has {variables} body variable(s); {field} gave {given}.");
+        ApiErrors.TemplateParamsInvalid(field, $"Template '{template}' has {variables} body variable(s); {field} gave {given}.",
+            field == SendRoute.QuickSendTemplate.ParamsField && given > variables
+                ? @"params are split at every comma: write a comma inside a value as \, (₹1\,499 for ₹1,499, %5C%2C in a URL)."
+                : null);
 
     /// <summary>
     /// Each button that takes a value needs one, in the buttons' order: the end of a link, or a coupon code of

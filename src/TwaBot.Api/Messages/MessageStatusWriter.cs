@@ -48,8 +48,8 @@ public sealed class MessageStatusWriter(TwaBotDbContext db, ParkedStatusSignal p
         return reports.Count;
     }
 
-    /// <summary>The statements, on EF's connection and in its current transaction (if any).</summary>
-    private async Task<PreparedCommands> CommandsAsync(CancellationToken cancellationToken)
+    /// <summary>The statements, on EF's connection and in its current transaction (if any); the webhook applier's too.</summary>
+    internal async Task<PreparedCommands> CommandsAsync(CancellationToken cancellationToken)
     {
         if (_commands is null)
         {

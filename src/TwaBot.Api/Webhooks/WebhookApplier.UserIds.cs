@@ -39,28 +39,24 @@ public sealed partial class WebhookApplier
         }
     }
 
+    // Meta repeats a customer's pair on every status and message (three or more a send), so a pair already kept must cost
+    // little: one prepared statement, no read first and no EF change tracking (a read and an EF save per delivery made
+    // applying statuses 2-4 times slower). It changes the row only for another wa_id from an event no older than the kept one.
+    private const string LinkSql = """
+        INSERT INTO user_id_links (business_id, user_id, wa_id, linked_at) VALUES ($business_id, $user_id, $wa_id, $at)
+        ON CONFLICT (business_id, user_id) DO UPDATE SET wa_id = excluded.wa_id, linked_at = excluded.linked_at
+        WHERE excluded.wa_id <> user_id_links.wa_id AND excluded.linked_at >= user_id_links.linked_at
+        """;
+
     /// <summary>
     /// Pairs <paramref name="userId"/> with <paramref name="waId"/>, unless an event later than <paramref name="at"/> paired it
-    /// with another. Every status and message repeats its pair, so a pair already kept costs a read, not a write.
+    /// with another.
     /// </summary>
     private async Task LinkAsync(long businessId, string userId, string waId, DateTime at, CancellationToken cancellationToken)
     {
-        var link = await LinkOf(db, businessId, userId).SingleOrDefaultAsync(cancellationToken);
-        if (link is null)
-        {
-            db.UserIdLinks.Add(new UserIdLink { BusinessId = businessId, UserId = userId, WaId = waId, LinkedAt = at });
-        }
-        else if (link.WaId != waId && at >= link.LinkedAt)
-        {
-            link.WaId = waId;
-            link.LinkedAt = at;
-        }
-        else
-        {
-            return;
-        }
-
-        await SaveAsync(cancellationToken);
+        var commands = await statuses.CommandsAsync(cancellationToken);
+        await commands.Bind(LinkSql, ("$business_id", businessId), ("$user_id", userId), ("$wa_id", waId), ("$at", PreparedCommands.Text(at)))
+            .ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>The wa_id the business's webhooks last paired <paramref name="userId"/> with, or null.</summary>

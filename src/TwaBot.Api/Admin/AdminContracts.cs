@@ -156,14 +156,15 @@ public sealed record AdminTemplateView(
     string Language,
     string Category,
     string Status,
-    [property: Description("Why Meta gave the status, as its last status webhook said: a rejection's reason (INVALID_FORMAT, …), a pause's notice; null when Meta gave none.")] string? StatusReason,
+    [property: Description("Why Meta gave the status, as its last status webhook or a sync said: a rejection's reason (INVALID_FORMAT, …), a pause's notice; null when Meta gave none.")] string? StatusReason,
     string? DisplayName,
     string Body,
     string? HeaderText,
     string? FooterText,
     IReadOnlyList<string> Variables,
     string? MetaTemplateId,
-    [property: Description("Each button in order, by what a send gives it: url_suffix, coupon_code, none, or unsupported (a multi-product button, which this API cannot send).")] IReadOnlyList<string> Buttons);
+    [property: Description("Each button in order, by what a send gives it: url_suffix, coupon_code, none, or unsupported (a multi-product button, which this API cannot send).")] IReadOnlyList<string> Buttons,
+    [property: Description("Meta's quality score for the template, from its quality webhook or a sync: GREEN, YELLOW, RED or UNKNOWN (not scored yet); null until Meta said.")] string? QualityScore);
 
 public sealed record AdminTemplateResponse(AdminTemplateView Template) : SuccessResponse;
 

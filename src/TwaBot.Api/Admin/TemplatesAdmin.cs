@@ -150,6 +150,9 @@ internal static partial class TemplatesAdmin
         template.StatusEventAt = null;
         template.StatusReason = null;
         template.CategoryEventAt = null;
+        template.ComponentsEventAt = null;
+        template.QualityScore = null;
+        template.QualityEventAt = null;
         template.UpdatedAt = services.Now;
         await services.Db.SaveChangesAsync(cancellationToken);
 
@@ -357,13 +360,15 @@ internal static partial class TemplatesAdmin
 
     private static string? Trimmed(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
+    // The quality score is left out: Meta's running assessment, not a change to the template (nor to the sync's counts).
     private static bool Matches(Template template, MetaTemplate remote) =>
         string.Equals(template.Status, remote.Status, StringComparison.OrdinalIgnoreCase)
         && string.Equals(template.Category, remote.Category, StringComparison.OrdinalIgnoreCase)
         && template.Content == (remote.Text("BODY") ?? template.Content) && template.MetaTemplateId == remote.Id
         && template.HeaderText == remote.Text("HEADER") && template.FooterText == remote.Text("FOOTER")
         && template.Variables.Count == Template.CountPlaceholders(remote.Text("BODY") ?? template.Content)
-        && template.Buttons.SequenceEqual(Buttons(remote));
+        && template.Buttons.SequenceEqual(Buttons(remote))
+        && (remote.RejectedReason is null || template.StatusReason == remote.RejectedReason);
 
     /// <summary>What a send gives each of Meta's buttons; none for an authentication template (its code fills its button).</summary>
     private static List<string> Buttons(MetaTemplate remote) =>
@@ -379,8 +384,8 @@ internal static partial class TemplatesAdmin
         if (template.StatusEventAt is not { } latest || latest <= asked)
         {
             var status = remote.Status.ToUpperInvariant();
-            // The list tells no reason: a reason a webhook gave stays with the status it came with.
-            template.StatusReason = status == template.Status ? template.StatusReason : null;
+            // The list tells a rejection's reason, not a pause's notice: one a webhook gave stays with the status it came with.
+            template.StatusReason = remote.RejectedReason ?? (status == template.Status ? template.StatusReason : null);
             template.Status = status;
             template.StatusEventAt = asked;
         }
@@ -391,12 +396,24 @@ internal static partial class TemplatesAdmin
             template.CategoryEventAt = asked;
         }
 
+        if (remote.QualityScore is { } quality && (template.QualityEventAt is not { } scored || scored <= asked))
+        {
+            template.QualityScore = quality;
+            template.QualityEventAt = asked;
+        }
+
+        template.MetaTemplateId = remote.Id;
+        if (template.ComponentsEventAt is { } edited && edited > asked)
+        {
+            return; // an edit Meta reported after the list was asked for is newer than the list's texts
+        }
+
+        template.ComponentsEventAt = asked;
         template.Content = remote.Text("BODY") ?? template.Content;
         template.HeaderText = remote.Text("HEADER");
         template.HeaderType = remote.Component("HEADER") is { } header ? (header.Format ?? "TEXT").ToLowerInvariant() : null;
         template.FooterText = remote.Text("FOOTER");
         template.Buttons = Buttons(remote);
-        template.MetaTemplateId = remote.Id;
         // Names given at creation stay while they still fit; otherwise the placeholders' own names.
         if (template.Variables.Count != Template.CountPlaceholders(template.Content))
         {
@@ -431,7 +448,8 @@ internal static partial class TemplatesAdmin
     }
 
     private static AdminTemplateView View(Template t) => new(
-        t.Id, t.Name, t.Language, t.Category, t.Status, t.StatusReason, t.DisplayName, t.Content, t.HeaderText, t.FooterText, t.Variables, t.MetaTemplateId, t.Buttons);
+        t.Id, t.Name, t.Language, t.Category, t.Status, t.StatusReason, t.DisplayName, t.Content, t.HeaderText, t.FooterText, t.Variables, t.MetaTemplateId, t.Buttons,
+        t.QualityScore);
 
     // \z, not $: $ also matches before a final line break.
     [GeneratedRegex(@"^[a-z0-9_]+\z")]

@@ -18,7 +18,7 @@ public sealed partial class MetaClient(
     /// error, never a shorter list (a sync would mark what it did not see as deleted).
     /// </summary>
     private const int MaxTemplatePages = 100;
-    private const string TemplateFields = "name,status,category,language,components,parameter_format,id";
+    private const string TemplateFields = "name,status,category,language,components,parameter_format,rejected_reason,quality_score,id";
 
     /// <summary>Meta's answer to a token it cannot parse (code 190), given without calling it.</summary>
     private static readonly MetaError UnusableToken = new(

@@ -6,6 +6,12 @@ namespace TwaBot.Api.Meta;
 public sealed record MetaTemplate(
     string Id, string Name, string Language, string Status, string Category, IReadOnlyList<MetaTemplateComponent> Components)
 {
+    /// <summary>Meta's reason for a rejection (<c>rejected_reason</c>), or null when it lists none or NONE.</summary>
+    public string? RejectedReason { get; init; }
+
+    /// <summary>Meta's quality score (<c>quality_score.score</c>: GREEN, YELLOW, RED, UNKNOWN), or null when it lists none.</summary>
+    public string? QualityScore { get; init; }
+
     public string? Text(string componentType) =>
         Components.FirstOrDefault(c => string.Equals(c.Type, componentType, StringComparison.OrdinalIgnoreCase))?.Text;
 
@@ -22,7 +28,13 @@ public sealed record MetaTemplate(
             .Select(c => new MetaTemplateComponent(MetaJson.Str(c, "type") ?? "", MetaJson.Str(c, "format"), MetaJson.Str(c, "text"))
             {
                 Buttons = [.. MetaJson.Array(c, "buttons").Select(MetaTemplateButton.Parse)],
-            })]);
+            })])
+    {
+        RejectedReason = MetaJson.Str(element, "rejected_reason")?.Trim() is { Length: > 0 } reason
+            && !reason.Equals("NONE", StringComparison.OrdinalIgnoreCase) ? reason : null,
+        QualityScore = MetaJson.Has(element, "quality_score", out var quality) && quality.ValueKind == JsonValueKind.Object
+            ? MetaJson.Str(quality, "score")?.Trim().ToUpperInvariant() : null,
+    };
 }
 
 public sealed record MetaTemplateComponent(string Type, string? Format, string? Text)

@@ -26,6 +26,12 @@ public sealed class SandboxTemplate
 
     public string? FooterText { get; set; }
 
+    /// <summary>Meta's reason for a rejection (INVALID_FORMAT, …), or null, which the list answers as NONE.</summary>
+    public string? RejectedReason { get; set; }
+
+    /// <summary>Meta's quality score (GREEN, YELLOW, RED), or null, which the list answers as UNKNOWN (not scored yet).</summary>
+    public string? QualityScore { get; set; }
+
     /// <summary>The BUTTONS component's buttons as submitted (a JSON array), or null when it has none.</summary>
     public string? ButtonsJson { get; set; }
 }

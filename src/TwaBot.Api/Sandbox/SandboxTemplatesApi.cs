@@ -59,6 +59,8 @@ internal static class SandboxTemplatesApi
             ["language"] = t.Language,
             ["status"] = t.Status,
             ["category"] = t.Category,
+            ["rejected_reason"] = t.RejectedReason ?? "NONE",
+            ["quality_score"] = new JsonObject { ["score"] = t.QualityScore ?? "UNKNOWN" },
             ["id"] = t.MetaId,
         }).ToArray();
         var paging = new JsonObject

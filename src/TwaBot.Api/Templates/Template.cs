@@ -73,6 +73,18 @@ public sealed partial class Template
     /// </summary>
     public DateTime? CategoryEventAt { get; set; }
 
+    /// <summary>
+    /// When Meta triggered the components event (an edit) last applied, or when a sync last read the texts from Meta;
+    /// a components event older than that arriving later is stale.
+    /// </summary>
+    public DateTime? ComponentsEventAt { get; set; }
+
+    /// <summary>Meta's quality score (GREEN, YELLOW, RED, UNKNOWN), as its last quality event or sync said; null until one did.</summary>
+    public string? QualityScore { get; set; }
+
+    /// <summary>When Meta triggered the quality event last applied, or when a sync last read the score; an older quality event is stale.</summary>
+    public DateTime? QualityEventAt { get; set; }
+
     /// <summary>Meta's template id, once Meta knows it.</summary>
     public string? MetaTemplateId { get; set; }
 

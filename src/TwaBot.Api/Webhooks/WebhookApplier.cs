@@ -293,7 +293,8 @@ public sealed partial class WebhookApplier(
     {
         var status = StatusAfter(update.Event);
         var category = string.IsNullOrWhiteSpace(update.Category) ? null : update.Category.Trim().ToUpperInvariant();
-        if (status is null && category is null)
+        var quality = string.IsNullOrWhiteSpace(update.QualityScore) ? null : update.QualityScore;
+        if (status is null && category is null && update.Components is null && quality is null)
         {
             return;
         }
@@ -333,9 +334,62 @@ public sealed partial class WebhookApplier(
                 template.CategoryEventAt = update.At ?? template.CategoryEventAt;
                 template.UpdatedAt = time.GetUtcNow().UtcDateTime;
             }
+
+            // An edit at Meta: sends check the new texts from now on (the save drops SendLookups' copy).
+            if (update.Components is { } components && !IsStale(update.At, template.ComponentsEventAt))
+            {
+                ApplyComponents(template, components);
+                template.ComponentsEventAt = update.At ?? template.ComponentsEventAt;
+                template.UpdatedAt = time.GetUtcNow().UtcDateTime;
+            }
+
+            if (quality is not null && !IsStale(update.At, template.QualityEventAt))
+            {
+                template.QualityScore = quality;
+                template.QualityEventAt = update.At ?? template.QualityEventAt;
+                template.UpdatedAt = time.GetUtcNow().UtcDateTime;
+            }
         }
 
         await SaveAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Copies an edit's texts. Meta names only a text header, and only link and phone-number buttons: a header that
+    /// is no longer named was text and is gone, or is media (which a sync tells); the buttons are replaced only when
+    /// Meta named as many as are stored, as otherwise which ones are quick replies or copy codes is not known.
+    /// </summary>
+    private void ApplyComponents(Templates.Template template, TemplateComponents components)
+    {
+        template.Content = components.Body;
+        if (components.HeaderText is { } header)
+        {
+            template.HeaderType = "text";
+            template.HeaderText = header;
+        }
+        else if (template.HeaderType is null or "text")
+        {
+            template.HeaderType = null;
+            template.HeaderText = null;
+        }
+
+        template.FooterText = components.FooterText;
+        var buttons = components.Buttons ?? [];
+        if (!template.IsAuthentication && buttons.Count == template.Buttons.Count)
+        {
+            template.Buttons = [.. buttons];
+        }
+        else if (!template.IsAuthentication
+            && buttons.Count(b => b == Templates.TemplateButtons.UrlSuffix) != template.Buttons.Count(b => b == Templates.TemplateButtons.UrlSuffix))
+        {
+            LogButtonsNotKnown(logger, template.Name, template.Language);
+        }
+
+        // Names given at creation stay while they still fit; otherwise the placeholders' own names.
+        if (template.Variables.Count != Templates.Template.CountPlaceholders(template.Content))
+        {
+            template.Variables = [.. Templates.Template.PlaceholderNames(template.Content)];
+        }
     }
 
     private static bool IsStale(DateTime? at, DateTime? latest) => at is { } time && latest is { } last && time < last;
@@ -434,6 +488,9 @@ public sealed partial class WebhookApplier(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Template event for {Name} ({Language}, Meta id {MetaTemplateId}) of WABA {WabaId}, a template this server has no copy of; ignored (sync templates to copy it)")]
     private static partial void LogUnknownTemplate(ILogger logger, string? name, string? language, string? metaTemplateId, string wabaId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Template {Name} ({Language}) was edited at Meta and its buttons may have changed in a way Meta's event does not tell; its texts are updated, its buttons kept (sync templates to read them)")]
+    private static partial void LogButtonsNotKnown(ILogger logger, string name, string language);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Template event {Event} is not one this server knows; the template's status is left as it was")]
     private static partial void LogUnknownTemplateEvent(ILogger logger, string @event);

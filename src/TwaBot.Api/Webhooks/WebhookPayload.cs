@@ -129,6 +129,18 @@ public sealed partial record WebhookPayload(
                             Str(value, "message_template_name"), Str(value, "message_template_language"), times.TriggerOf(entry),
                             Str(value, "new_category")));
                         break;
+                    case "message_template_components_update" when wabaId is not null:
+                        templates.Add(new TemplateUpdate(
+                            wabaId, "", IdString(value, "message_template_id"),
+                            Str(value, "message_template_name"), Str(value, "message_template_language"), times.TriggerOf(entry), null)
+                        { Components = ReadComponents(value) });
+                        break;
+                    case "message_template_quality_update" when wabaId is not null:
+                        templates.Add(new TemplateUpdate(
+                            wabaId, "", IdString(value, "message_template_id"),
+                            Str(value, "message_template_name"), Str(value, "message_template_language"), times.TriggerOf(entry), null)
+                        { QualityScore = Str(value, "new_quality_score")?.Trim().ToUpperInvariant() });
+                        break;
                 }
             }
         }
@@ -154,6 +166,18 @@ public sealed partial record WebhookPayload(
         var cut = text.Length <= MaxStatusReasonLength ? text.Length : MaxStatusReasonLength - (char.IsHighSurrogate(text[MaxStatusReasonLength - 1]) ? 1 : 0);
         return parts.Count == 0 ? null : text[..cut];
     }
+
+    /// <summary>
+    /// An edited template's texts and buttons as Meta's components event states them, or null without a body. Meta
+    /// leaves out a header that is not text, a missing footer, and every button but links and phone numbers.
+    /// </summary>
+    private static TemplateComponents? ReadComponents(JsonElement value) =>
+        Str(value, "message_template_element") is not { } body ? null
+        : new TemplateComponents(body, Str(value, "message_template_title"), Str(value, "message_template_footer"),
+            Has(value, "message_template_buttons", out var buttons) && buttons.ValueKind == JsonValueKind.Array
+                ? [.. Array(value, "message_template_buttons").Select(b => Templates.TemplateButtons.Of(
+                    Str(b, "message_template_button_type"), Str(b, "message_template_button_url")))]
+                : null);
 
     private static StatusUpdate? ReadStatus(string? phoneNumberId, JsonElement status, EventTimes times)
     {
@@ -367,4 +391,16 @@ public sealed record TemplateUpdate(
 {
     /// <summary>Why Meta gave the status the event sets (<see cref="WebhookPayload"/>), or null.</summary>
     public string? Reason { get; init; }
+
+    /// <summary>The template's texts and buttons after an edit at Meta, or null for an event that changes none.</summary>
+    public TemplateComponents? Components { get; init; }
+
+    /// <summary>The quality score Meta now gives the template (GREEN, YELLOW, RED, UNKNOWN), or null for an event about something else.</summary>
+    public string? QualityScore { get; init; }
 }
+
+/// <summary>
+/// A template's texts after an edit; <paramref name="Buttons"/> are the link and phone-number buttons only (what a
+/// send gives each, <see cref="Templates.TemplateButtons"/>), or null when Meta listed none.
+/// </summary>
+public sealed record TemplateComponents(string Body, string? HeaderText, string? FooterText, IReadOnlyList<string>? Buttons);

@@ -515,6 +515,192 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         await missing.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
     }
 
+    /// <summary>Meta's components event for order_confirmation after an edit at Meta, triggered at <paramref name="at"/>.</summary>
+    private async Task PostEditAsync(string wabaId, long metaId, string body, DateTimeOffset at, string? footer = null, string? header = null,
+        string name = "order_confirmation", System.Text.Json.Nodes.JsonArray? buttons = null)
+    {
+        var value = new System.Text.Json.Nodes.JsonObject
+        {
+            ["message_template_id"] = metaId, ["message_template_name"] = name, ["message_template_language"] = "en",
+            ["message_template_element"] = body,
+        };
+        if (buttons is not null)
+        {
+            value["message_template_buttons"] = buttons;
+        }
+
+        if (header is not null)
+        {
+            value["message_template_title"] = header;
+        }
+
+        if (footer is not null)
+        {
+            value["message_template_footer"] = footer;
+        }
+
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, new System.Text.Json.Nodes.JsonObject { ["field"] = "message_template_components_update", ["value"] = value });
+        entry["time"] = at.ToUnixTimeSeconds();
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await factory.ApplyWebhooksAsync();
+    }
+
+    [Fact]
+    public async Task AnEditAtMetaIsWhatSendsCheckFromItsEventOnAndALateOlderEditChangesNothing()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (id, metaId) = await OrderConfirmationAsync(tenant.BusinessId);
+        Assert.Equal(HttpStatusCode.OK, (await SendOrderConfirmationAsync(tenant)).StatusCode); // the send path now holds the old text
+        const string Edited = "Hi {{1}}, order {{2}} is confirmed.";
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Body, Edited).SetProperty(t => t.FooterText, (string?)null)));
+        var at = factory.Clock.GetUtcNow();
+
+        await PostEditAsync(wabaId, metaId, Edited, at, header: "Order update");
+        var oldCount = await SendOrderConfirmationAsync(tenant);
+        var newCount = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1" }, header_params = Array.Empty<string>() });
+        // An earlier edit, with the old placeholder count, reported late.
+        await PostEditAsync(wabaId, metaId, "Hi {{1}}, your order {{2}} of {{3}} has been confirmed!", at.AddMinutes(-1), footer: "Old footer");
+        var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+
+        await oldCount.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+        Assert.Equal(HttpStatusCode.OK, newCount.StatusCode);
+        var template = read.GetProperty("template");
+        Assert.Equal((Edited, "Order update", JsonValueKind.Null), (template.GetProperty("body").GetString(),
+            template.GetProperty("header_text").GetString(), template.GetProperty("footer_text").ValueKind));
+        Assert.Equal(["1", "2"], template.GetProperty("variables").EnumerateArray().Select(v => v.GetString()));
+    }
+
+    [Fact]
+    public async Task AnEditMetaReportedAfterASyncAskedItsListKeepsItsText()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (id, metaId) = await OrderConfirmationAsync(tenant.BusinessId);
+        const string Edited = "Hi {{1}}, order {{2}} is confirmed.";
+
+        // Meta's list still has the old text; the edit's event is later than the list was asked for.
+        await PostEditAsync(wabaId, metaId, Edited, factory.Clock.GetUtcNow().AddSeconds(30));
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(Edited, read.GetProperty("template").GetProperty("body").GetString());
+    }
+
+    [Fact]
+    public async Task AnEditsLinkButtonsReplaceTheStoredOnesOnlyWhenMetaNamesThemAll()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        async Task<(long Id, long MetaId)> CreateAsync(string name, object[] buttons)
+        {
+            var created = await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
+                new { name, language = "en", category = "UTILITY", body = "Parcel {{1}} is on its way.", buttons })).ReadJsonAsync(HttpStatusCode.Created);
+            var template = created.GetProperty("template");
+            return (template.GetProperty("id").GetInt64(), long.Parse(template.GetProperty("meta_template_id").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        static System.Text.Json.Nodes.JsonArray FixedLink() =>
+        [
+            new System.Text.Json.Nodes.JsonObject
+            {
+                ["message_template_button_type"] = "URL", ["message_template_button_text"] = "Track",
+                ["message_template_button_url"] = "https://shop.example/track",
+            },
+        ];
+
+        var linkOnly = await CreateAsync("track_parcel", [new { type = "URL", text = "Track", url = "https://shop.example/track/{{1}}" }]);
+        var withReply = await CreateAsync("track_or_reply", [
+            new { type = "QUICK_REPLY", text = "Thanks" }, new { type = "URL", text = "Track", url = "https://shop.example/track/{{1}}" }]);
+        var at = factory.Clock.GetUtcNow().AddSeconds(10);
+
+        // The link no longer ends in a variable. Meta names link and phone buttons only: the quick reply is not in its event.
+        await PostEditAsync(wabaId, linkOnly.MetaId, "Parcel {{1}} is on its way.", at, name: "track_parcel", buttons: FixedLink());
+        await PostEditAsync(wabaId, withReply.MetaId, "Parcel {{1}} is on its way.", at, name: "track_or_reply", buttons: FixedLink());
+
+        async Task<string> ButtonsAsync(long id) => string.Join(",", (await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK))
+                .GetProperty("template").GetProperty("buttons").EnumerateArray().Select(b => b.GetString()));
+        Assert.Equal("none", await ButtonsAsync(linkOnly.Id));
+        Assert.Equal("none,url_suffix", await ButtonsAsync(withReply.Id));
+        Assert.Contains(factory.Logs.Events, e => e.MessageTemplate.Text.Contains("its buttons kept", StringComparison.Ordinal)
+            && e.Properties["Name"].ToString() == "\"track_or_reply\"");
+    }
+
+    [Fact]
+    public async Task ASyncKeepsTheReasonMetaRejectedATemplateFor()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (id, metaId) = await OrderConfirmationAsync(tenant.BusinessId);
+        // Meta rejected it: its status webhook said why, and Meta's list says so too.
+        var change = Webhooks.MetaPayloads.TemplateStatus("REJECTED", "order_confirmation", "en", metaId);
+        change["value"]!["reason"] = "INCORRECT_CATEGORY";
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, change);
+        entry["time"] = factory.Clock.GetUtcNow().AddMinutes(-1).ToUnixTimeSeconds();
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await factory.ApplyWebhooksAsync();
+        // A template rejected at Meta with no webhook heard of it.
+        await AddAtMetaAsync(tenant.BusinessId, new SandboxTemplate
+        {
+            WabaId = "", MetaId = "771234567890125", Name = "flash_sale", Language = "en", Category = "MARKETING",
+            Status = "REJECTED", RejectedReason = "INVALID_FORMAT", Body = "{{1}} off today only.",
+        });
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, "REJECTED").SetProperty(t => t.RejectedReason, "INCORRECT_CATEGORY")));
+
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        var listed = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(
+            [("flash_sale", "REJECTED", "INVALID_FORMAT"), ("order_confirmation", "REJECTED", "INCORRECT_CATEGORY"), ("otp_verification", "APPROVED", null)],
+            listed.GetProperty("templates").EnumerateArray().Select(t => (
+                t.GetProperty("name").GetString(), t.GetProperty("status").GetString(), t.GetProperty("status_reason").GetString())));
+        Assert.Equal(id, listed.GetProperty("templates")[1].GetProperty("id").GetInt64());
+    }
+
+    [Fact]
+    public async Task TheAdminSeesMetasQualityScoreFromASyncAndThenItsQualityEvents()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (id, metaId) = await OrderConfirmationAsync(tenant.BusinessId);
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.QualityScore, "GREEN")));
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+        var synced = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+
+        async Task QualityAsync(string previous, string score, int seconds)
+        {
+            var entry = Webhooks.MetaPayloads.Entry(wabaId, new System.Text.Json.Nodes.JsonObject
+            {
+                ["field"] = "message_template_quality_update",
+                ["value"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["previous_quality_score"] = previous, ["new_quality_score"] = score,
+                    ["message_template_id"] = metaId, ["message_template_name"] = "order_confirmation", ["message_template_language"] = "en",
+                },
+            });
+            entry["time"] = factory.Clock.GetUtcNow().AddSeconds(seconds).ToUnixTimeSeconds();
+            await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+            await factory.ApplyWebhooksAsync();
+        }
+
+        await QualityAsync("GREEN", "YELLOW", 10);
+        await QualityAsync("UNKNOWN", "GREEN", -60); // older than the sync and the event before it: stale
+        var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal([("order_confirmation", "GREEN"), ("otp_verification", "UNKNOWN")],
+            synced.GetProperty("templates").EnumerateArray().Select(t => (t.GetProperty("name").GetString(), t.GetProperty("quality_score").GetString())));
+        Assert.Equal("YELLOW", read.GetProperty("template").GetProperty("quality_score").GetString());
+    }
+
     private async Task<(long Id, long MetaId)> OrderConfirmationAsync(long businessId)
     {
         (long, long) ids = default;

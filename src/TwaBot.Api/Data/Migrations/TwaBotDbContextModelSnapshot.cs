@@ -631,6 +631,14 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
 
+                    b.Property<string>("QualityScore")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("quality_score");
+
+                    b.Property<string>("RejectedReason")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("rejected_reason");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasColumnType("TEXT")
@@ -724,6 +732,10 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("category_event_at");
 
+                    b.Property<DateTime?>("ComponentsEventAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("components_event_at");
+
                     b.Property<string>("Content")
                         .IsRequired()
                         .HasColumnType("TEXT")
@@ -758,6 +770,14 @@ namespace TwaBot.Api.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
+
+                    b.Property<DateTime?>("QualityEventAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("quality_event_at");
+
+                    b.Property<string>("QualityScore")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("quality_score");
 
                     b.Property<string>("Status")
                         .IsRequired()

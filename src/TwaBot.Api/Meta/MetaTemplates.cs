@@ -33,7 +33,7 @@ public sealed record MetaTemplate(
         RejectedReason = MetaJson.Str(element, "rejected_reason")?.Trim() is { Length: > 0 } reason
             && !reason.Equals("NONE", StringComparison.OrdinalIgnoreCase) ? reason : null,
         QualityScore = MetaJson.Has(element, "quality_score", out var quality) && quality.ValueKind == JsonValueKind.Object
-            ? MetaJson.Str(quality, "score")?.Trim().ToUpperInvariant() : null,
+            ? Templates.Template.KnownQualityScore(MetaJson.Str(quality, "score")) : null,
     };
 }
 

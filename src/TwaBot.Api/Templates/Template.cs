@@ -82,6 +82,13 @@ public sealed partial class Template
     /// <summary>Meta's quality score (GREEN, YELLOW, RED, UNKNOWN), as its last quality event or sync said; null until one did.</summary>
     public string? QualityScore { get; set; }
 
+    /// <summary>
+    /// One of Meta's four quality scores, upper-cased, or null for anything else: the admin API documents these four,
+    /// and a sender's other text (of any length) is not stored in their place.
+    /// </summary>
+    public static string? KnownQualityScore(string? score) =>
+        score?.Trim().ToUpperInvariant() is ("GREEN" or "YELLOW" or "RED" or "UNKNOWN") and var known ? known : null;
+
     /// <summary>When Meta triggered the quality event last applied, or when a sync last read the score; an older quality event is stale.</summary>
     public DateTime? QualityEventAt { get; set; }
 

@@ -16,6 +16,7 @@ public sealed partial class WebhookApplier(
 {
     private readonly Dictionary<string, long> _businesses = new(StringComparer.Ordinal);
     private readonly HashSet<string> _reportedUnknownNumbers = new(StringComparer.Ordinal);
+    private readonly HashSet<(long BusinessId, string? UserId, bool Preference)> _reportedUnpairedUserIds = [];
 
     public async Task ApplyAsync(WebhookPayload payload, CancellationToken cancellationToken)
     {
@@ -78,7 +79,11 @@ public sealed partial class WebhookApplier(
         {
             if ((preference.WaId ?? await WaIdOfUserAsync(businessId, preference.UserId, cancellationToken)) is not { } waId)
             {
-                LogUnpairedPreference(logger, preference.Value, preference.UserId, businessId);
+                if (_reportedUnpairedUserIds.Add((businessId, preference.UserId, true)))
+                {
+                    LogUnpairedPreference(logger, preference.Value, preference.UserId, businessId);
+                }
+
                 return;
             }
 
@@ -99,7 +104,8 @@ public sealed partial class WebhookApplier(
         // A customer with a username may be named by BSUID alone: their number is the one an earlier webhook paired it with.
         if ((message.From ?? await WaIdOfUserAsync(businessId, message.UserId, cancellationToken)) is not { } from)
         {
-            if (message.Type != "system")
+            // Once per BSUID and batch: a username customer nobody paired may write often, as may many of them.
+            if (message.Type != "system" && _reportedUnpairedUserIds.Add((businessId, message.UserId, false)))
             {
                 LogUnpairedMessage(logger, message.Wamid, message.UserId, businessId);
             }

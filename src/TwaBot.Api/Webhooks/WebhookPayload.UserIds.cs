@@ -18,7 +18,7 @@ public sealed partial record WebhookPayload
     {
         var from = WaId(message, "from");
         var userId = UserIdOf(message, "from_user_id") ?? UserIdOf(message, "from_parent_user_id");
-        return from is not null && LooksLikeUserId(from) ? (null, userId ?? from) : (from, userId);
+        return from is not null && LooksLikeUserId(from) ? (null, userId ?? (from.Length <= MaxUserIdLength ? from : null)) : (from, userId);
     }
 
     /// <summary>
@@ -65,8 +65,11 @@ public sealed partial record WebhookPayload
     internal static bool LooksLikeUserId(string value) =>
         value.Length > 3 && char.IsAsciiLetter(value[0]) && char.IsAsciiLetter(value[1]) && value[2] == '.';
 
+    // Meta's are some 25 characters; a far longer one is no BSUID, and would be kept as a row and a log line each.
+    private const int MaxUserIdLength = 128;
+
     private static string? UserIdOf(JsonElement element, string name) =>
-        Str(element, name)?.Trim() is { Length: > 0 } id ? id : null;
+        Str(element, name)?.Trim() is { Length: > 0 and <= MaxUserIdLength } id ? id : null;
 
     /// <summary>A wa_id that can be a contact's key: anything but a BSUID in its place.</summary>
     private static string? PhoneWaId(JsonElement element, string name) =>

@@ -139,7 +139,7 @@ public sealed partial record WebhookPayload(
                         templates.Add(new TemplateUpdate(
                             wabaId, "", IdString(value, "message_template_id"),
                             Str(value, "message_template_name"), Str(value, "message_template_language"), times.TriggerOf(entry), null)
-                        { QualityScore = Str(value, "new_quality_score")?.Trim().ToUpperInvariant() });
+                        { QualityScore = Templates.Template.KnownQualityScore(Str(value, "new_quality_score")) });
                         break;
                 }
             }
@@ -168,11 +168,12 @@ public sealed partial record WebhookPayload(
     }
 
     /// <summary>
-    /// An edited template's texts and buttons as Meta's components event states them, or null without a body. Meta
+    /// An edited template's texts and buttons as Meta's components event states them, or null without a body (blank
+    /// is none: it would leave sends checked against an empty template). Meta
     /// leaves out a header that is not text, a missing footer, and every button but links and phone numbers.
     /// </summary>
     private static TemplateComponents? ReadComponents(JsonElement value) =>
-        Str(value, "message_template_element") is not { } body ? null
+        Str(value, "message_template_element") is not { } body || string.IsNullOrWhiteSpace(body) ? null // every template has a body
         : new TemplateComponents(body, Str(value, "message_template_title"), Str(value, "message_template_footer"),
             Has(value, "message_template_buttons", out var buttons) && buttons.ValueKind == JsonValueKind.Array
                 ? [.. Array(value, "message_template_buttons").Select(b => Templates.TemplateButtons.Of(

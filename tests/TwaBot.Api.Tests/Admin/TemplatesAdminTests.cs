@@ -574,6 +574,25 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         Assert.Equal(["1", "2"], template.GetProperty("variables").EnumerateArray().Select(v => v.GetString()));
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public async Task AnEditEventWithABlankBodyChangesNothing(string body)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (id, metaId) = await OrderConfirmationAsync(tenant.BusinessId);
+        async Task<string?> BodyAsync() => (await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}"))
+            .ReadJsonAsync(HttpStatusCode.OK)).GetProperty("template").GetProperty("body").GetString();
+        var before = await BodyAsync();
+
+        await PostEditAsync(wabaId, metaId, body, factory.Clock.GetUtcNow().AddSeconds(10));
+
+        Assert.Equal(before, await BodyAsync());
+        Assert.Equal(HttpStatusCode.OK, (await SendOrderConfirmationAsync(tenant)).StatusCode);
+    }
+
     [Fact]
     public async Task AnEditMetaReportedAfterASyncAskedItsListKeepsItsText()
     {
@@ -694,6 +713,7 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
 
         await QualityAsync("GREEN", "YELLOW", 10);
         await QualityAsync("UNKNOWN", "GREEN", -60); // older than the sync and the event before it: stale
+        await QualityAsync("YELLOW", "PURPLE", 20); // none of Meta's four scores: kept out of the documented field
         var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
 
         Assert.Equal([("order_confirmation", "GREEN"), ("otp_verification", "UNKNOWN")],

@@ -104,6 +104,34 @@ public class BusinessScopedUserIdTests(TwaBotApiFactory factory) : IClassFixture
     }
 
     [Fact]
+    public async Task ACustomerNobodyPairedWhoWritesOftenIsLoggedOnceABatch()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var (customer, userId) = NewCustomer();
+
+        await DeliverAsync(MessagesChange(phoneNumberId, messages:
+            [.. Enumerable.Range(0, 5).Select(i => Withheld(Text(Wamid(), customer, $"Hello {i}", T0.AddSeconds(i)), userId))]));
+
+        Assert.Single(factory.Logs.Events, e => e.Level == Serilog.Events.LogEventLevel.Warning
+            && e.Properties.TryGetValue("UserId", out var logged) && logged.ToString() == $"\"{userId}\"");
+        Assert.Empty(await ContactsAsync(businessId));
+    }
+
+    [Fact]
+    public async Task AUserIdFarLongerThanMetasIsNotKept()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var (customer, _) = NewCustomer();
+        var huge = "US." + new string('7', 10_000);
+
+        await DeliverAsync(MessagesChange(phoneNumberId,
+            messages: [Sent(Text(Wamid(), customer, "Hi", T0), huge)], contacts: [Contact(customer, "Asha", huge)]));
+
+        await factory.WithDbAsync(async db => Assert.False(await db.UserIdLinks.AnyAsync(l => l.BusinessId == businessId)));
+        Assert.Equal(customer, Assert.Single(await ContactsAsync(businessId)).Phone);
+    }
+
+    [Fact]
     public async Task ABsuidChangeMovesThePairToTheNewId()
     {
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();

@@ -75,7 +75,7 @@ public static class SeedExamples
         """;
 
     public const string InboundResponse = """
-        { "success": true, "wamid": "wamid.HBgMOTE5ODc2NTQzMjEwFQIAEhgUM0E0QjVDNkQ3RThGOTBBMUIyQzMA", "delivered": true }
+        { "success": true, "wamid": "wamid.HBgMOTE5ODc2NTQzMjEwFQIAEhgUM0E0QjVDNkQ3RThGOTBBMUIyQzMA", "user_id": "IN.07385412996021847315", "delivered": true }
         """;
 
     public const string CreateApiKeyRequest = """

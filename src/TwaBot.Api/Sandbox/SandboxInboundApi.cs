@@ -54,14 +54,9 @@ public static class SandboxInboundApi
             return ApiErrors.Validation("text", "text is required (at most 4096 characters).");
         }
 
-        if (request.UserId is { } userId && (userId.Length > MaxUserIdLength || !Webhooks.WebhookPayload.LooksLikeUserId(userId) || !userId.Skip(3).All(char.IsAsciiLetterOrDigit)))
+        if (request.UserId is { } asked && (asked.Length > MaxUserIdLength || !Webhooks.WebhookPayload.LooksLikeUserId(asked) || !asked.Skip(3).All(char.IsAsciiLetterOrDigit)))
         {
             return ApiErrors.Validation("user_id", "user_id must be a business-scoped user id: a country code, a dot, then letters or digits (US.13491208655302741918).");
-        }
-
-        if (request.PhoneWithheld == true && request.UserId is null)
-        {
-            return ApiErrors.Validation("phone_withheld", "phone_withheld needs a user_id: the webhook then names the customer by it alone.");
         }
 
         // Backdating tries an old conversation; a customer cannot write from the future (and such a
@@ -89,9 +84,11 @@ public static class SandboxInboundApi
         }
 
         var at = request.Timestamp is { } seconds ? DateTimeOffset.FromUnixTimeSeconds(seconds) : time.GetUtcNow();
+        // The emulator's own BSUID for the number (the one its status webhooks name) unless one is asked for.
+        var userId = request.UserId ?? SandboxUserIds.For(connection.WabaId, SandboxGraphApi.WaIdFor(from));
         var (wamid, delivered) = await webhooks.DeliverInboundAsync(
             connection.WabaId, connection.PhoneNumberId, connection.DisplayPhoneNumber ?? Businesses.WhatsAppConnection.SandboxDisplayPhoneNumber, from, request.Name, request.Text, at,
-            new SandboxCustomerIds(request.UserId, request.PhoneWithheld == true));
+            new SandboxCustomerIds(userId, request.PhoneWithheld == true));
         if (delivered)
         {
             // The receiver only stores the delivery; applying it now means that a send made after this answer finds the
@@ -99,7 +96,7 @@ public static class SandboxInboundApi
             await processor.ProcessPendingAsync(cancellationToken);
         }
 
-        return TypedResults.Ok(new InboundResponse(wamid, delivered));
+        return TypedResults.Ok(new InboundResponse(wamid, userId, delivered));
     }
 
     private const int MaxUserIdLength = 64;
@@ -113,10 +110,11 @@ public sealed record InboundRequest(
     [property: System.ComponentModel.DataAnnotations.Required, Description("The message text; STOP or UNSUBSCRIBE as the whole text opts the number out, START or SUBSCRIBE back in; Stop promotions and Resume promotions do so for marketing templates only.")] string? Text,
     [property: Description("The customer's profile name (default Sandbox Customer).")] string? Name,
     [property: Description("When the customer wrote, in Unix seconds (default now): an old one closes the 24-hour window.")] long? Timestamp,
-    [property: Description("The customer's business-scoped user id (US.13491208655302741918): the webhook carries it beside the number, as Meta's do since 2026.")] string? UserId = null,
-    [property: Description("true (with user_id): the webhook names the customer by user_id alone, as Meta does for a customer with a username whose number it withholds; it counts for the number an earlier webhook showed with that user_id.")] bool? PhoneWithheld = null);
+    [property: Description("The customer's business-scoped user id (US.13491208655302741918), carried beside the number as Meta's webhooks do since 2026 (default: the emulator's own for the number, the one its status webhooks name).")] string? UserId = null,
+    [property: Description("true: the webhook names the customer by their user_id alone, as Meta does for a customer with a username whose number it withholds; it counts for the number an earlier webhook showed with that user_id (the emulator's status webhooks after a send to it do).")] bool? PhoneWithheld = null);
 
 public sealed record InboundResponse(
     [property: Description("The customer message's id.")] string Wamid,
+    [property: Description("The business-scoped user id the webhook named the customer by.")] string UserId,
     [property: Description("true: the webhook was acknowledged and applied, so a send made now finds the window open (or the STOP in force).")] bool Delivered)
     : SuccessResponse;

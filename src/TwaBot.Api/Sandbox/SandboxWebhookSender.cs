@@ -72,8 +72,10 @@ public sealed partial class SandboxWebhookSender(
         ArgumentNullException.ThrowIfNull(ids);
         // Meta names a customer by their wa_id, which for many Brazilian mobiles lacks the ninth digit.
         var waId = SandboxGraphApi.WaIdFor(from);
+        // Meta names every customer by their BSUID too: the one asked for, else the emulator's own for the number.
+        var userId = ids.UserId ?? SandboxUserIds.For(wabaId, waId);
         // A wamid names the chat it is in: the number, unless Meta withholds it.
-        var wamid = Wamid.Inbound(ids.PhoneWithheld && ids.UserId is { } chat ? chat : waId);
+        var wamid = Wamid.Inbound(ids.PhoneWithheld ? userId : waId);
         var value = Value(phoneNumberId, displayPhone);
         var contact = new JsonObject { ["profile"] = new JsonObject { ["name"] = name ?? "Sandbox Customer" } };
         var message = new JsonObject { ["id"] = wamid, ["timestamp"] = Seconds(at), ["type"] = "text", ["text"] = new JsonObject { ["body"] = text } };
@@ -84,11 +86,8 @@ public sealed partial class SandboxWebhookSender(
             message["from"] = waId;
         }
 
-        if (ids.UserId is { } userId)
-        {
-            contact["user_id"] = userId;
-            message["from_user_id"] = userId;
-        }
+        contact["user_id"] = userId;
+        message["from_user_id"] = userId;
 
         value["contacts"] = new JsonArray(contact);
         value["messages"] = new JsonArray(message);
@@ -125,6 +124,8 @@ public sealed partial class SandboxWebhookSender(
         }
         else
         {
+            // Since April 2026 Meta names the recipient by their BSUID too, except on a failed send to a number.
+            report["recipient_user_id"] = SandboxUserIds.For(send.WabaId, send.To);
             report["conversation"] = new JsonObject { ["id"] = send.ConversationId, ["origin"] = new JsonObject { ["type"] = send.Category } };
             report["pricing"] = new JsonObject { ["billable"] = true, ["pricing_model"] = "PMP", ["type"] = "regular", ["category"] = send.Category };
         }

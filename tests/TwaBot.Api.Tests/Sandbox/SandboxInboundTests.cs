@@ -19,7 +19,6 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         { """{"business_id":1,"from":"919876543210","text":"Hi","timestamp":-1}""", "VALIDATION_FAILED", "timestamp" },
         { """{"business_id":987654,"from":"919876543210","text":"Hi"}""", "VALIDATION_FAILED", "business_id" },
         { """{"business_id":1,"from":"919876543210","text":"Hi","user_id":"919876543210"}""", "VALIDATION_FAILED", "user_id" },
-        { """{"business_id":1,"from":"919876543210","text":"Hi","phone_withheld":true}""", "VALIDATION_FAILED", "phone_withheld" },
     };
 
     [Theory]

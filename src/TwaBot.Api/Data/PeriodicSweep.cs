@@ -6,6 +6,11 @@ namespace TwaBot.Api.Data;
 /// </summary>
 public abstract partial class PeriodicSweep(TimeProvider time, ILogger logger) : BackgroundService
 {
+    private readonly TaskCompletionSource _firstRun = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Done once the run at start has ended, however it ended.</summary>
+    internal Task FirstRun => _firstRun.Task;
+
     /// <summary>The clock the ticks follow, for the runs' own time arithmetic.</summary>
     protected TimeProvider Time { get; } = time;
 
@@ -26,6 +31,10 @@ public abstract partial class PeriodicSweep(TimeProvider time, ILogger logger) :
             catch (Exception error) when (error is not OperationCanceledException)
             {
                 LogRunFailed(logger, error, GetType().Name);
+            }
+            finally
+            {
+                _firstRun.TrySetResult();
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));

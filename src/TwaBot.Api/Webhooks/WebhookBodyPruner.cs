@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TwaBot.Api.Configuration;
@@ -23,6 +24,8 @@ public sealed partial class WebhookBodyPruner(
 
     /// <summary>The name of its <see cref="SweepMark"/>.</summary>
     internal const string MarkName = "webhook_bodies";
+
+    private const int MarkLockWaitSeconds = 2;
 
     // Each delivery's applied_at passes a run's cutoff once, so a run need only look at deliveries applied
     // since the previous run's cutoff, through the applied_at index, instead of every old row each hour.
@@ -108,26 +111,36 @@ public sealed partial class WebhookBodyPruner(
         return stored;
     }
 
-    // One row, once a run: nothing on the paths that write deliveries.
+    // One row, once a run: nothing on the paths that write deliveries. Behind another process's write lock (a sqlite3
+    // shell, a backup) it waits a short while, not the busy timeout (30 s): the write gate, which sends queue behind, is
+    // held meanwhile. A mark not stored then is stored by the next run; a restart before that reads a little more.
     private async Task StorePrunedBeforeAsync(DateTime before, CancellationToken cancellationToken)
     {
+        Volatile.Write(ref _prunedBeforeTicks, before.Ticks);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
         using (await gate.EnterBackgroundAsync(cancellationToken))
         {
-            if (await db.SweepMarks.SingleOrDefaultAsync(m => m.Name == MarkName, cancellationToken) is { } stored)
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            var connection = (SqliteConnection)db.Database.GetDbConnection();
+            var busyTimeout = connection.DefaultTimeout;
+            connection.DefaultTimeout = MarkLockWaitSeconds;
+            try
             {
-                stored.DoneBefore = before;
+                await db.Database.ExecuteSqlRawAsync(
+                    "INSERT INTO sweep_marks (name, done_before) VALUES ({0}, {1}) ON CONFLICT (name) DO UPDATE SET done_before = excluded.done_before",
+                    [MarkName, PreparedCommands.Text(before)], cancellationToken);
             }
-            else
+            catch (SqliteException error) when (error.SqliteErrorCode is SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED)
             {
-                db.SweepMarks.Add(new SweepMark { Name = MarkName, DoneBefore = before });
+                // another process holds the write lock: the next run stores it
             }
-
-            await db.SaveChangesAsync(cancellationToken);
+            finally
+            {
+                connection.DefaultTimeout = busyTimeout; // the connection goes back to the pool with the context
+                await db.Database.CloseConnectionAsync();
+            }
         }
-
-        Volatile.Write(ref _prunedBeforeTicks, before.Ticks);
     }
 
     // Texts still kept are few (a partial index holds only them), so each run reads them from the start.

@@ -140,6 +140,36 @@ public class WebhookBodyPrunerTests
     /// long before that run's cutoff, which it then never looks at again; rows the server applies itself always
     /// carry the time they were applied.
     /// </summary>
+    [Fact]
+    public async Task StoringTheCutoffBehindAnotherProcessesLockGivesUpWithinSeconds()
+    {
+        // Each run stores its cutoff, holding the write gate that sends queue behind; behind another process's write lock
+        // (a sqlite3 shell, a backup) it waited SQLite's whole busy timeout, 30 s.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Webhooks:KeepBodiesDays"] = "1" });
+        var pruner = server.Services.GetRequiredService<WebhookBodyPruner>();
+        await pruner.PruneAsync();
+        await using var shell = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
+        await shell.OpenAsync();
+        await using var begin = shell.CreateCommand();
+        begin.CommandText = "BEGIN IMMEDIATE;";
+        await begin.ExecuteNonQueryAsync();
+        server.Clock.Advance(TimeSpan.FromSeconds(1)); // a later cutoff, to be stored (no periodic tick is due)
+
+        // Well under the 30 s busy timeout, with room for a loaded machine (SQLite's busy wait blocks its caller: run apart).
+        var dropped = await Task.Run(() => pruner.PruneAsync()).WaitAsync(TimeSpan.FromSeconds(20));
+        await using (var rollback = shell.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK;";
+            await rollback.ExecuteNonQueryAsync();
+        }
+
+        server.Clock.Advance(TimeSpan.FromSeconds(1));
+        await pruner.PruneAsync(); // the next run stores it
+        Assert.Equal(0, dropped);
+        await server.WithDbAsync(async db => Assert.Equal(
+            server.Clock.GetUtcNow().UtcDateTime.AddDays(-1), await db.SweepMarks.Select(m => m.DoneBefore).SingleAsync()));
+    }
+
     private static async Task<WebhookBodyPruner> FreshPrunerAsync(TwaBotApiFactory server)
     {
         await server.WithDbAsync(db => db.SweepMarks.ExecuteDeleteAsync());

@@ -140,7 +140,7 @@ internal static class SandboxTemplatesApi
         var template = new SandboxTemplate
         {
             WabaId = wabaId,
-            MetaId = RandomNumberGenerator.GetString("0123456789", 15),
+            MetaId = NewTemplateId(),
             Name = name,
             Language = language,
             Category = category.ToUpperInvariant(),
@@ -188,4 +188,10 @@ internal static class SandboxTemplatesApi
     }
 
     private static string Cursor(int offset) => Convert.ToBase64String(Encoding.UTF8.GetBytes(offset.ToString(CultureInfo.InvariantCulture)));
+
+    /// <summary>
+    /// A template id as Meta writes them: 15 digits, never a leading zero (one here made clients that read the id as a
+    /// number, as Meta's JSON invites, look up another template).
+    /// </summary>
+    internal static string NewTemplateId() => RandomNumberGenerator.GetString("123456789", 1) + RandomNumberGenerator.GetString("0123456789", 14);
 }

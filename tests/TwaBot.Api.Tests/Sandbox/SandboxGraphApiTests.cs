@@ -10,6 +10,15 @@ namespace TwaBot.Api.Tests.Sandbox;
 /// <summary>The emulated Graph API answers bad paging the way Meta does, and its own cursors page through.</summary>
 public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
 {
+    [Fact]
+    public void TemplateIdsAreFifteenDigitsWithoutALeadingZero()
+    {
+        // A leading zero (one draw in ten) is lost by a client reading the id as a number: the id then names no template.
+        var ids = Enumerable.Range(0, 200).Select(_ => Api.Sandbox.SandboxTemplatesApi.NewTemplateId()).ToList();
+
+        Assert.All(ids, id => Assert.Matches("^[1-9][0-9]{14}$", id));
+    }
+
     [Theory]
     [InlineData("limit=abc")]
     [InlineData("limit=99999999999")]

@@ -25,7 +25,6 @@ public sealed partial class WebhookBodyPruner(
     /// <summary>The name of its <see cref="SweepMark"/>.</summary>
     internal const string MarkName = "webhook_bodies";
 
-    private const int MarkLockWaitSeconds = 2;
 
     // Each delivery's applied_at passes a run's cutoff once, so a run need only look at deliveries applied
     // since the previous run's cutoff, through the applied_at index, instead of every old row each hour.
@@ -111,9 +110,8 @@ public sealed partial class WebhookBodyPruner(
         return stored;
     }
 
-    // One row, once a run: nothing on the paths that write deliveries. Behind another process's write lock (a sqlite3
-    // shell, a backup) it waits a short while, not the busy timeout (30 s): the write gate, which sends queue behind, is
-    // held meanwhile. A mark not stored then is stored by the next run; a restart before that reads a little more.
+    // One row, once a run: nothing on the paths that write deliveries. Behind another process's write lock it gives up
+    // soon (ShortLockWait); a mark not stored then is stored by the next run, and a restart before that reads a little more.
     private async Task StorePrunedBeforeAsync(DateTime before, CancellationToken cancellationToken)
     {
         Volatile.Write(ref _prunedBeforeTicks, before.Ticks);
@@ -122,22 +120,21 @@ public sealed partial class WebhookBodyPruner(
         using (await gate.EnterBackgroundAsync(cancellationToken))
         {
             await db.Database.OpenConnectionAsync(cancellationToken);
-            var connection = (SqliteConnection)db.Database.GetDbConnection();
-            var busyTimeout = connection.DefaultTimeout;
-            connection.DefaultTimeout = MarkLockWaitSeconds;
             try
             {
-                await db.Database.ExecuteSqlRawAsync(
-                    "INSERT INTO sweep_marks (name, done_before) VALUES ({0}, {1}) ON CONFLICT (name) DO UPDATE SET done_before = excluded.done_before",
-                    [MarkName, PreparedCommands.Text(before)], cancellationToken);
+                using (new ShortLockWait((SqliteConnection)db.Database.GetDbConnection()))
+                {
+                    await db.Database.ExecuteSqlRawAsync(
+                        "INSERT INTO sweep_marks (name, done_before) VALUES ({0}, {1}) ON CONFLICT (name) DO UPDATE SET done_before = excluded.done_before",
+                        [MarkName, PreparedCommands.Text(before)], cancellationToken);
+                }
             }
-            catch (SqliteException error) when (error.SqliteErrorCode is SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED)
+            catch (SqliteException error) when (ShortLockWait.IsBusy(error))
             {
                 // another process holds the write lock: the next run stores it
             }
             finally
             {
-                connection.DefaultTimeout = busyTimeout; // the connection goes back to the pool with the context
                 await db.Database.CloseConnectionAsync();
             }
         }

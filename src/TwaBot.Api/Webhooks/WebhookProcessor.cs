@@ -30,7 +30,6 @@ public sealed partial class WebhookProcessor(
     private const int BatchSize = 50;
     internal const int MaxAttempts = 5;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
-    private const int LockWaitSeconds = 2; // how long a batch waits for another process's write lock (see BeginAsync)
     private static readonly TimeSpan ParkedKeptFor = TimeSpan.FromDays(7);
 
     // A failed event is tried again after a pause that grows with each attempt (5 s, 20 s, 80 s, 320 s), so a
@@ -288,23 +287,16 @@ public sealed partial class WebhookProcessor(
     }
 
     /// <summary>
-    /// Begins the batch's transaction, waiting at most <see cref="LockWaitSeconds"/> seconds, not the busy timeout (30 s), for
+    /// Begins the batch's transaction, waiting at most <see cref="ShortLockWait.Seconds"/> seconds, not the busy timeout (30 s), for
     /// a write lock another process holds: the write gate is held meanwhile, and sends queue behind it. Once begun the
     /// transaction has the lock, so its statements wait for nobody. A pass that finds the lock taken fails, and the loop
     /// tries again after its pause.
     /// </summary>
     private static async Task<IDbContextTransaction> BeginAsync(TwaBotDbContext db, CancellationToken cancellationToken)
     {
-        var connection = (SqliteConnection)db.Database.GetDbConnection();
-        var busyTimeout = connection.DefaultTimeout; // BEGIN IMMEDIATE's busy wait (Microsoft.Data.Sqlite)
-        connection.DefaultTimeout = LockWaitSeconds;
-        try
+        using (new ShortLockWait((SqliteConnection)db.Database.GetDbConnection())) // BEGIN IMMEDIATE's busy wait
         {
             return await db.Database.BeginTransactionAsync(cancellationToken);
-        }
-        finally
-        {
-            connection.DefaultTimeout = busyTimeout; // the connection goes back to the pool with the context
         }
     }
 

@@ -20,7 +20,7 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
 
     /// <summary>send-template's names of quick-send's parameters, which a caller moving from one to the other may keep.</summary>
     private static readonly (string Json, string Query)[] JsonFieldNames =
-        [("template_name", "template"), ("body_params", "params")];
+        [("template_name", "template"), ("body_params", "params"), ("language", "lang")];
 
     private const string MangledParams = "¶ms=";
 
@@ -124,8 +124,9 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
             }
         }
 
-        // Read as absent, "params[]=Rahul&params[]=ORD-1" would answer "params gave 0", pointing nowhere near the cause.
-        if (misnamed.Find(m => !values.ContainsKey(m.Meant)) is ({ } given, { } meant))
+        // Read as absent, "params[]=Rahul&params[]=ORD-1" would answer "params gave 0", pointing nowhere near the cause,
+        // and "language=hi" would send in English. A form's own "language" field beside a text is left alone.
+        if (misnamed.Find(m => !values.ContainsKey(m.Meant) && (m.Meant != "lang" || values.ContainsKey("template"))) is ({ } given, { } meant))
         {
             problem ??= ApiErrors.Validation(meant, $"quick-send reads {meant}=, not {given}=: "
                 + (meant is "params" or ButtonParamsName ? $"give all values in one {meant}=, separated by commas." : $"write {meant}= once."));

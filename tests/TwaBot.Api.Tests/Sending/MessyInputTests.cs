@@ -41,6 +41,7 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [InlineData("phone=919876543210&amp;template=order_confirmation&amp;params=a,b,c", "template")] // copied from an HTML page
     [InlineData("phone=919876543210&template=order_confirmation&params[]=Rahul&params[]=ORD-1&params[]=100", "params")] // PHP's array style
     [InlineData("phone=919876543210&template_name=order_confirmation&params=a,b,c", "template")] // send-template's field name
+    [InlineData("phone=919876543210&template=order_confirmation&language=hi&params=a,b,c", "lang")] // was sent in English
     public async Task AQuickSendValueThatCannotBeReadAsWrittenIsRefusedByName(string query, string field)
     {
         var tenant = await factory.CreateSendingTenantAsync();

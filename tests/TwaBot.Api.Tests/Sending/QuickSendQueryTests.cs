@@ -64,6 +64,7 @@ public class QuickSendQueryTests
     [InlineData("phone=1&template=t&params%5B0%5D=a", "params", "quick-send reads params=, not params[]=")]
     [InlineData("phone=1&template=t&Body_Params=a,b", "params", "quick-send reads params=, not body_params=")]
     [InlineData("phone=1&template_name=t&params=a", "template", "quick-send reads template=, not template_name=: write template= once.")]
+    [InlineData("phone=1&template=t&language=hi", "lang", "quick-send reads lang=, not language=: write lang= once.")]
     [InlineData("phone[]=1&template=t", "phone", "quick-send reads phone=, not phone[]=")]
     public void RefusesValuesThatCannotBeReadAsWrittenAndSaysHowToWriteThem(string query, string field, string advice)
     {

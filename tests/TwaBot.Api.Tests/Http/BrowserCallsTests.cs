@@ -1,0 +1,49 @@
+using System.Net;
+using System.Net.Http.Json;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Http;
+
+/// <summary>
+/// A key is for servers: a web page that held one would hand it to every visitor. So the API grants no
+/// origin (no CORS): a browser's preflight is refused in the envelope, and a page's own request gets no
+/// header that would let its script read the answer.
+/// </summary>
+public class BrowserCallsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    private const string Page = "https://shop.example";
+
+    [Theory]
+    [InlineData("/api/v1/send-template")]
+    [InlineData("/api/v1/quick-send")]
+    [InlineData("/admin/v1/businesses")]
+    public async Task APreflightFromAWebPageIsRefusedAndGrantsNoOrigin(string path)
+    {
+        using var anonymous = factory.CreateClient();
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, path);
+        preflight.Headers.Add("Origin", Page);
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        preflight.Headers.Add("Access-Control-Request-Headers", "x-api-key,content-type");
+
+        var response = await anonymous.SendAsync(preflight);
+
+        await response.AssertErrorAsync(HttpStatusCode.MethodNotAllowed, "METHOD_NOT_ALLOWED");
+        Assert.DoesNotContain(response.Headers, header => header.Key.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task ASendFromAWebPageGetsNoHeaderThatLetsThePageReadTheAnswer()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/send-template")
+        {
+            Content = JsonContent.Create(new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1" } }),
+        };
+        request.Headers.Add("Origin", Page);
+
+        var response = await tenant.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode); // a server sending an Origin header is served as any other
+        Assert.DoesNotContain(response.Headers, header => header.Key.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase));
+    }
+}

@@ -41,13 +41,54 @@ public static class SendBody
 
         try
         {
-            return JsonSerializer.Deserialize(json.Span, typeInfo) is { } body ? body : ApiErrors.MissingBody();
+            return JsonSerializer.Deserialize(json.Span, typeInfo) is not { } body ? ApiErrors.MissingBody()
+                : MisnamedField(json.Span, typeInfo) is { } misnamed ? misnamed
+                : body;
         }
         catch (JsonException error)
         {
             return ApiExceptionHandler.FromJsonException(error);
         }
     }
+
+    /// <summary>
+    /// One of the body's fields written in another style ("templateName", "Body-Params") while its own name is
+    /// absent. Read as absent, the answer would say template_name is missing, or that body_params gave 0 values,
+    /// to a caller who sent them. Fields the body does not name otherwise are left alone.
+    /// </summary>
+    private static ApiError? MisnamedField(ReadOnlySpan<byte> json, JsonTypeInfo typeInfo)
+    {
+        var given = new List<string>();
+        var reader = new Utf8JsonReader(json);
+        reader.Read(); // the object's start: FirstToken has seen it, and the serializer has read it whole
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            given.Add(reader.GetString()!);
+            reader.Read();
+            reader.Skip();
+        }
+
+        foreach (var name in given)
+        {
+            if (typeInfo.Properties.Any(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase)))
+            {
+                continue; // read as written (names are case-insensitive)
+            }
+
+            var loose = Loose(name);
+            if (typeInfo.Properties.FirstOrDefault(p => Loose(p.Name) == loose) is { } field
+                && !given.Contains(field.Name, StringComparer.OrdinalIgnoreCase))
+            {
+                return ApiErrors.Validation(field.Name,
+                    $"{field.Name} is written \"{name}\" in the body: this API's fields are snake_case, so write \"{field.Name}\".");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A name with case and separators gone: template_name, templateName and Template-Name are one.</summary>
+    private static string Loose(string name) => string.Concat(name.Where(char.IsLetterOrDigit)).ToLowerInvariant();
 
     private static ApiError? NotReadableAsJson(HttpRequest request)
     {

@@ -260,6 +260,40 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         Assert.Equal($"Field '{field}' must be {takes}.", json.GetProperty("error").GetString());
     }
 
+    [Theory]
+    [InlineData("send-template", """{"phone":"919876543210","templateName":"order_confirmation","bodyParams":["a","b","c"]}""",
+        "template_name", "templateName")]
+    [InlineData("send-template", """{"phone":"919876543210","template_name":"order_confirmation","BodyParams":["a","b","c"]}""",
+        "body_params", "BodyParams")] // was "the template takes 3 body_params, got 0"
+    [InlineData("send-media", """{"phone":"919876543210","media-type":"image","media_url":"https://cdn.example/a.png"}""",
+        "media_type", "media-type")]
+    [InlineData("send-otp", """{"phone":"919876543210","templateName":"otp_verification"}""", "template_name", "templateName")]
+    public async Task AFieldWrittenInAnotherCaseStyleIsRefusedNamingBoth(string route, string body, string field, string given)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsync($"/api/v1/{route}", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal(field, json.GetProperty("field").GetString());
+        Assert.Equal($"{field} is written \"{given}\" in the body: this API's fields are snake_case, so write \"{field}\".",
+            json.GetProperty("error").GetString());
+        await AssertNothingStoredAsync(tenant);
+    }
+
+    [Theory]
+    [InlineData("""{"phone":"919876543210","Template_Name":"order_confirmation","body_params":["a","b","c"]}""")] // names are case-insensitive
+    [InlineData("""{"phone":"919876543210","template_name":"order_confirmation","body_params":["a","b","c"],"campaignId":"c-7"}""")]
+    [InlineData("""{"phone":"919876543210","template_name":"order_confirmation","body_params":["a","b","c"],"bodyParams":[]}""")]
+    public async Task FieldsOfTheCallersOwnBesideOursAreLeftAlone(string body)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsync("/api/v1/send-template", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     [Fact]
     public async Task AFieldGivenTwiceIsRefusedNotSentToTheLastOne()
     {

@@ -83,6 +83,9 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Reject(ApiErrors.InvalidApiKey());
         }
 
+        // Set for a refused key too: after a rotation, the request line tells which client still sends the old key.
+        diagnostics.Set("ApiKeyId", caller.KeyId);
+        diagnostics.Set("BusinessId", caller.BusinessId);
         if (caller.RevokedAt is not null)
         {
             return Reject(ApiErrors.ApiKeyRevoked());
@@ -95,8 +98,6 @@ internal sealed class ApiKeyAuthenticationHandler(
 
         await usage.RecordAsync(caller.KeyId, Context.RequestAborted);
         Context.Features.Set(caller);
-        diagnostics.Set("ApiKeyId", caller.KeyId);
-        diagnostics.Set("BusinessId", caller.BusinessId);
 
         var identity = new ClaimsIdentity(
             [new Claim(ClaimTypes.NameIdentifier, caller.KeyId.ToString(System.Globalization.CultureInfo.InvariantCulture))],

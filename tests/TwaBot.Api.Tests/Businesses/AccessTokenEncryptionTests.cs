@@ -157,6 +157,44 @@ public class AccessTokenEncryptionTests
     }
 
     [Fact]
+    public async Task ATokenEncryptedUnderAKeyTheRingHasSinceReplacedStillDecrypts()
+    {
+        // Data Protection's keys last 90 days; then a new one encrypts, and the old stays in the folder to decrypt what it
+        // encrypted (tokens are not encrypted again). Here the first key is ended by hand, as docs/operations.md says to
+        // after the folder leaked: its expirationDate set to the moment, as sed would write it.
+        using var database = new TemporaryDatabase();
+        var folder = KeyRing.FolderFor(null, database.Path, "/");
+        SendingTenant before;
+        await using (var first = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false })
+        {
+            before = await first.CreateSendingTenantAsync();
+        }
+
+        var oldKey = Assert.Single(Directory.GetFiles(folder, "key-*.xml"));
+        var now = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        File.WriteAllText(oldKey, System.Text.RegularExpressions.Regex.Replace(
+            File.ReadAllText(oldKey), "<expirationDate>[^<]*</expirationDate>", $"<expirationDate>{now}</expirationDate>"));
+
+        SendingTenant after;
+        await using (var second = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false })
+        {
+            using var client = second.CreateApiClient(before.Key);
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/v1/send-template", Order)).StatusCode);
+            after = await second.CreateSendingTenantAsync(); // its token is encrypted with a new key
+        }
+
+        Assert.Equal(2, Directory.GetFiles(folder, "key-*.xml").Length);
+        await using var third = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false };
+        foreach (var tenant in new[] { before, after })
+        {
+            using var client = third.CreateApiClient(tenant.Key);
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/v1/send-template", Order)).StatusCode);
+        }
+
+        Assert.DoesNotContain(Lines(third), line => line.Contains("cannot be decrypted", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void AKeyTheServerCannotReadStopsItAtStartNamingTheKey()
     {
         // As root restores it: root reads any file, so a dangling link stands in for a key the server's user cannot open.

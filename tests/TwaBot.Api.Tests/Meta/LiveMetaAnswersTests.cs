@@ -117,6 +117,53 @@ public class LiveMetaAnswersTests
         Assert.Empty(live.Meta.Calls.Skip(1)); // told by the new token alone, not by another call to Meta
     }
 
+    /// <summary>
+    /// Rotating a business's token (docs/operations.md, Rotating secrets): a send already at Meta with the old token ends
+    /// as Meta answers it (a refusal only when the old token was revoked at Meta too early, which then marks nothing
+    /// against the new one); every send after the PUT goes with the new token.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReplacingTheTokenWhileASendIsAtMetaFailsNothingAndLaterSendsUseOnlyTheNewToken(bool oldTokenRevokedAtMeta)
+    {
+        await using var live = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20); // the held call must not time out on a loaded machine
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode(); // the connection is cached with the old token
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        live.Meta.Reply(async context =>
+        {
+            asked.TrySetResult();
+            await release.Task;
+            await (oldTokenRevokedAtMeta ? FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 460) : FakeMetaUpstream.Accepted())(context);
+        });
+        var underWay = live.SendTemplateAsync();
+        await asked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var put = await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
+            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = Token + "Renewed" });
+        var answer = await put.Content.ReadAsStringAsync();
+        put.EnsureSuccessStatusCode();
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+        release.SetResult();
+        var held = await underWay;
+
+        if (oldTokenRevokedAtMeta)
+        {
+            await held.AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        }
+        else
+        {
+            held.EnsureSuccessStatusCode();
+        }
+
+        Assert.Equal(["Bearer " + Token, "Bearer " + Token, "Bearer " + Token + "Renewed"], live.Meta.Calls.Select(c => c.Authorization));
+        Assert.True(await live.HealthSaysConnectedAsync());
+        Assert.Equal(JsonValueKind.Null, (await live.AdminWhatsAppAsync()).GetProperty("token_refused_at").ValueKind);
+        Assert.DoesNotContain(Token, answer, StringComparison.Ordinal);
+        Assert.DoesNotContain(Token, live.Server.Logs.AllText(), StringComparison.Ordinal);
+    }
+
     /// <summary>A restart must not turn health back to connected while every send still fails.</summary>
     [Fact]
     public async Task ARefusedTokenIsStillRefusedAfterARestartWithoutAnotherCallToMeta()

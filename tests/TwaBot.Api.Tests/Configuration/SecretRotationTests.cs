@@ -1,0 +1,104 @@
+using System.Net;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Tests.Infrastructure;
+using TwaBot.Api.Webhooks;
+using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
+
+namespace TwaBot.Api.Tests.Configuration;
+
+/// <summary>
+/// The secrets that live in configuration (the admin key, the app secret, the verify token) are replaced by a restart
+/// with the new value, as docs/operations.md (Rotating secrets) says: nothing stored is lost, the old value is refused.
+/// </summary>
+public sealed class SecretRotationTests : IDisposable
+{
+    private const string PhoneNumberId = "106540352242922";
+    private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"twabot-test-rotation-{Guid.NewGuid():N}.db");
+
+    [Fact]
+    public async Task AfterARestartWithANewAdminKeyTheOldIsRefusedAndTheNewSeesEverything()
+    {
+        const string newKey = "new-admin-key-fedcba9876543210";
+        long businessId;
+        await using (var first = Server(new() { ["TwaBot:AdminKey"] = TwaBotApiFactory.AdminKey }))
+        {
+            businessId = await first.CreateBusinessAsync();
+        }
+
+        await using var second = Server(new() { ["TwaBot:AdminKey"] = newKey });
+        using var old = second.CreateAdminClient();
+        using var renewed = second.CreateClient();
+        renewed.DefaultRequestHeaders.Add("X-Admin-Key", newKey);
+
+        await (await old.GetAsync($"/admin/v1/businesses/{businessId}")).AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
+        Assert.Equal(HttpStatusCode.OK, (await renewed.GetAsync($"/admin/v1/businesses/{businessId}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task DeliveriesSignedWithANewAppSecretAreRefusedUntilTheRestartThenMetasRedeliveryIsApplied()
+    {
+        const string oldSecret = "old-app-secret-0123456789abcdef", newSecret = "new-app-secret-fedcba9876543210";
+        var before = Delivery(Entry(MessagesChange(PhoneNumberId, messages: [Text("wamid.before-reset", "919876543210", "Hi", TwaBotApiFactory.Start)])));
+        var after = Delivery(Entry(MessagesChange(PhoneNumberId, messages: [Text("wamid.after-reset", "919876543211", "Hi", TwaBotApiFactory.Start)])));
+        await using (var first = Server(new() { ["TwaBot:Meta:AppSecret"] = oldSecret }))
+        {
+            var businessId = await first.CreateBusinessAsync();
+            await first.ConnectWhatsAppAsync(businessId, PhoneNumberId);
+            // Acknowledged just before the stop, whether or not the processor got to it: the next start has it.
+            (await first.PostWebhookAsync(before)).EnsureSuccessStatusCode();
+
+            // Meta has reset the secret: its deliveries are refused (Meta keeps them and tries again), not stored.
+            var refused = await first.PostWebhookAsync(after.ToJsonString(), Sign(after, newSecret));
+
+            await refused.AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_SIGNATURE");
+            Assert.False(await first.IsStoredAsync(Encoding.UTF8.GetBytes(after.ToJsonString())));
+            Assert.Contains(first.Logs.Events, e => e.Level == Serilog.Events.LogEventLevel.Warning
+                && e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture).Contains("TwaBot:Meta:AppSecret is not the Meta app's secret", StringComparison.Ordinal));
+        }
+
+        await using var second = Server(new() { ["TwaBot:Meta:AppSecret"] = newSecret });
+        (await second.PostWebhookAsync(after.ToJsonString(), Sign(after, newSecret))).EnsureSuccessStatusCode(); // Meta's retry
+        await (await second.PostWebhookAsync(after.ToJsonString(), Sign(after, oldSecret))).AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_SIGNATURE");
+        await second.ApplyWebhooksAsync();
+
+        await second.WithDbAsync(async db => Assert.Equal(["wamid.after-reset", "wamid.before-reset"],
+            await db.InboundMessages.OrderBy(m => m.Wamid).Select(m => m.Wamid).ToListAsync()));
+    }
+
+    [Fact]
+    public async Task AfterARestartWithANewVerifyTokenOnlyItPassesTheHandshake()
+    {
+        await using (var first = Server(new() { ["TwaBot:Meta:VerifyToken"] = "old-verify-token" }))
+        {
+            using var client = first.CreateClient();
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(Handshake("old-verify-token"))).StatusCode);
+        }
+
+        await using var second = Server(new() { ["TwaBot:Meta:VerifyToken"] = "new-verify-token" });
+        using var renewed = second.CreateClient();
+
+        Assert.Equal("42", await (await renewed.GetAsync(Handshake("new-verify-token"))).Content.ReadAsStringAsync());
+        await (await renewed.GetAsync(Handshake("old-verify-token"))).AssertErrorAsync(HttpStatusCode.Forbidden, "WEBHOOK_VERIFICATION_FAILED");
+    }
+
+    public void Dispose() => DatabaseFiles.Delete(_databasePath);
+
+    private static string Handshake(string token) => $"{WebhooksApi.Path}?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=42";
+
+    private static string Sign(System.Text.Json.Nodes.JsonNode body, string secret) => WebhookSignature.Sign(Encoding.UTF8.GetBytes(body.ToJsonString()), secret);
+
+    /// <summary>A live-mode server on this test's database, started; the file stays for the next one.</summary>
+    private TwaBotApiFactory Server(Dictionary<string, string?> settings)
+    {
+        var all = LiveMode.Settings();
+        foreach (var (name, value) in settings)
+        {
+            all[name] = value;
+        }
+
+        var server = new TwaBotApiFactory(all, environment: "Production", _databasePath) { DeleteDatabaseOnDispose = false };
+        server.StartServer();
+        return server;
+    }
+}

@@ -31,6 +31,8 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
 
     public DbSet<UserIdLink> UserIdLinks => Set<UserIdLink>();
 
+    public DbSet<HeldUserEvent> HeldUserEvents => Set<HeldUserEvent>();
+
     public DbSet<Message> Messages => Set<Message>();
 
     public DbSet<MessageStatusEvent> MessageStatusEvents => Set<MessageStatusEvent>();
@@ -129,6 +131,13 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
         {
             link.HasIndex(l => new { l.BusinessId, l.UserId }).IsUnique(); // a message that names only the BSUID finds its number
             link.HasOne<Business>().WithMany().HasForeignKey(l => l.BusinessId);
+        });
+
+        modelBuilder.Entity<HeldUserEvent>(held =>
+        {
+            held.HasIndex(h => new { h.BusinessId, h.UserId }).IsUnique(); // one row per BSUID; a new pair probes it
+            held.HasIndex(h => h.ReceivedAt); // the expiry
+            held.HasOne<Business>().WithMany().HasForeignKey(h => h.BusinessId);
         });
 
         modelBuilder.Entity<Message>(message =>

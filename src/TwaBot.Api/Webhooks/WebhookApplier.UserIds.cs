@@ -7,7 +7,7 @@ namespace TwaBot.Api.Webhooks;
 /// <summary>
 /// Business-scoped user ids (BSUIDs): Meta names a customer who adopted a WhatsApp username by a BSUID, and may withhold
 /// their number. Sends go by number, so each pair a webhook shows is kept per business (<c>user_id_links</c>), and an event
-/// that names only the BSUID is applied to the number it was last paired with.
+/// that names only the BSUID is applied to the number it was last paired with (or held until one is: WebhookApplier.HeldUserEvents.cs).
 /// </summary>
 public sealed partial class WebhookApplier
 {
@@ -18,7 +18,10 @@ public sealed partial class WebhookApplier
         {
             if (Route(businesses, link.PhoneNumberId) is { } businessId)
             {
-                await LinkAsync(businessId, link.UserId, link.WaId, link.At, cancellationToken);
+                if (await LinkAsync(businessId, link.UserId, link.WaId, link.At, cancellationToken))
+                {
+                    await ApplyHeldAsync(businessId, link.UserId, cancellationToken);
+                }
             }
         }
 
@@ -29,7 +32,10 @@ public sealed partial class WebhookApplier
                 // The new BSUID names whoever the previous one did. The previous pair stays: a late delivery may still name it.
                 if (await WaIdOfUserAsync(businessId, change.PreviousUserId, cancellationToken) is { } waId)
                 {
-                    await LinkAsync(businessId, change.UserId, waId, change.At, cancellationToken);
+                    if (await LinkAsync(businessId, change.UserId, waId, change.At, cancellationToken))
+                    {
+                        await ApplyHeldAsync(businessId, change.UserId, cancellationToken);
+                    }
                 }
                 else
                 {
@@ -50,13 +56,13 @@ public sealed partial class WebhookApplier
 
     /// <summary>
     /// Pairs <paramref name="userId"/> with <paramref name="waId"/>, unless an event later than <paramref name="at"/> paired it
-    /// with another.
+    /// with another; true when it wrote the pair (a new one, or another wa_id), false for one already kept.
     /// </summary>
-    private async Task LinkAsync(long businessId, string userId, string waId, DateTime at, CancellationToken cancellationToken)
+    private async Task<bool> LinkAsync(long businessId, string userId, string waId, DateTime at, CancellationToken cancellationToken)
     {
         var commands = await statuses.CommandsAsync(cancellationToken);
-        await commands.Bind(LinkSql, ("$business_id", businessId), ("$user_id", userId), ("$wa_id", waId), ("$at", PreparedCommands.Text(at)))
-            .ExecuteNonQueryAsync(cancellationToken);
+        return await commands.Bind(LinkSql, ("$business_id", businessId), ("$user_id", userId), ("$wa_id", waId), ("$at", PreparedCommands.Text(at)))
+            .ExecuteNonQueryAsync(cancellationToken) > 0;
     }
 
     /// <summary>The wa_id the business's webhooks last paired <paramref name="userId"/> with, or null.</summary>
@@ -65,12 +71,6 @@ public sealed partial class WebhookApplier
 
     internal static IQueryable<UserIdLink> LinkOf(TwaBotDbContext db, long businessId, string userId) =>
         db.UserIdLinks.Where(l => l.BusinessId == businessId && l.UserId == userId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Customer message {Wamid} names only business-scoped user id {UserId}, which no webhook to business {BusinessId} has paired with a phone number; its 24-hour window and any STOP / START were not applied")]
-    private static partial void LogUnpairedMessage(ILogger logger, string wamid, string? userId, long businessId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Marketing preference {Value} names only business-scoped user id {UserId}, which no webhook to business {BusinessId} has paired with a phone number; not applied")]
-    private static partial void LogUnpairedPreference(ILogger logger, string value, string? userId, long businessId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Business-scoped user id {PreviousUserId} became {UserId} at business {BusinessId}, but no webhook had paired the previous one with a phone number; nothing to move")]
     private static partial void LogUnpairedUserIdChange(ILogger logger, string previousUserId, string userId, long businessId);

@@ -12,7 +12,7 @@ namespace TwaBot.Api.Webhooks;
 /// routed to the business whose WhatsApp number (<c>phone_number_id</c>) or account (WABA) they name.
 /// </summary>
 public sealed partial class WebhookApplier(
-    TwaBotDbContext db, MessageStatusWriter statuses, TimeProvider time, ILogger<WebhookApplier> logger)
+    TwaBotDbContext db, MessageStatusWriter statuses, HeldUserEventCounts heldCounts, TimeProvider time, ILogger<WebhookApplier> logger)
 {
     private readonly Dictionary<string, long> _businesses = new(StringComparer.Ordinal);
     private readonly HashSet<string> _reportedUnknownNumbers = new(StringComparer.Ordinal);
@@ -79,11 +79,7 @@ public sealed partial class WebhookApplier(
         {
             if ((preference.WaId ?? await WaIdOfUserAsync(businessId, preference.UserId, cancellationToken)) is not { } waId)
             {
-                if (_reportedUnpairedUserIds.Add((businessId, preference.UserId, true)))
-                {
-                    LogUnpairedPreference(logger, preference.Value, preference.UserId, businessId);
-                }
-
+                await HoldPreferenceAsync(businessId, preference, cancellationToken);
                 return;
             }
 
@@ -104,12 +100,7 @@ public sealed partial class WebhookApplier(
         // A customer with a username may be named by BSUID alone: their number is the one an earlier webhook paired it with.
         if ((message.From ?? await WaIdOfUserAsync(businessId, message.UserId, cancellationToken)) is not { } from)
         {
-            // Once per BSUID and batch: a username customer nobody paired may write often, as may many of them.
-            if (message.Type != "system" && _reportedUnpairedUserIds.Add((businessId, message.UserId, false)))
-            {
-                LogUnpairedMessage(logger, message.Wamid, message.UserId, businessId);
-            }
-
+            await HoldMessageAsync(businessId, message, cancellationToken);
             return;
         }
 
@@ -146,7 +137,11 @@ public sealed partial class WebhookApplier(
         }
 
         // A keyword in a group still counts: whoever wrote it, a STOP is honoured rather than guessed to be meant for the others.
-        await ApplyOptKeywordAsync(businessId, contact, message, cancellationToken);
+        var optOut = OptOutKeywords.IsOptOut(message.Text);
+        if (optOut || OptOutKeywords.IsOptIn(message.Text))
+        {
+            await ApplyOptKeywordAsync(businessId, contact, optOut, message.SentAt, cancellationToken);
+        }
 
         // "Stop promotions" (the opt-out button Meta offers on marketing templates, or the words typed) stops marketing
         // templates only, as the customer's marketing preference in WhatsApp does, ordered with it by time.
@@ -182,18 +177,16 @@ public sealed partial class WebhookApplier(
             ? string.Concat(waId.AsSpan(0, 4), "9", waId.AsSpan(4))
             : null;
 
-    /// <summary>A STOP or START keyword the customer wrote: an opt-out, or the lifting of one.</summary>
-    private async Task ApplyOptKeywordAsync(long businessId, Contact contact, InboundMessageUpdate message, CancellationToken cancellationToken)
+    /// <summary>A STOP (<paramref name="optOut"/>) or START keyword the customer wrote at <paramref name="at"/>: an opt-out, or the lifting of one.</summary>
+    private async Task ApplyOptKeywordAsync(long businessId, Contact contact, bool optOut, DateTime at, CancellationToken cancellationToken)
     {
-        var optOut = OptOutKeywords.IsOptOut(message.Text);
-        var optIn = !optOut && OptOutKeywords.IsOptIn(message.Text);
         // Meta keeps no order and redelivers for days: the customer's latest keyword decides, not the last to arrive.
-        if (!(optOut || optIn) || (contact.OptKeywordAt is { } latest && message.SentAt < latest))
+        if (contact.OptKeywordAt is { } latest && at < latest)
         {
             return;
         }
 
-        contact.OptKeywordAt = message.SentAt;
+        contact.OptKeywordAt = at;
         if (optOut)
         {
             await OptOutAsync(businessId, contact.Phone, "Customer sent STOP", cancellationToken);

@@ -15,7 +15,7 @@ namespace TwaBot.Api.Webhooks;
 /// (a redelivery, or a batch moved just before a stop) is skipped. An event that fails to apply is
 /// kept with its error and tried again a few times, after growing pauses. It wakes when the inbox
 /// commits, and at start, so deliveries stored before a stop are applied after the restart. Every few
-/// seconds it also applies parked statuses whose message has since appeared.
+/// seconds it also applies parked statuses whose message has since appeared, and drops events held for a BSUID too long.
 /// </summary>
 public sealed partial class WebhookProcessor(
     IServiceScopeFactory scopes, SqliteWriteGate gate, WebhookInboxFile inboxFile, WebhookInbox inbox,
@@ -76,6 +76,7 @@ public sealed partial class WebhookProcessor(
             if (!stopping.IsCancellationRequested)
             {
                 await ApplyLeftoverParkedAsync(cancellationToken);
+                await ExpireHeldUserEventsAsync(cancellationToken);
             }
 
             return total;

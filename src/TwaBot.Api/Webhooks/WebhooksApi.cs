@@ -30,6 +30,7 @@ public static partial class WebhooksApi
         services.AddSingleton<WebhookProcessor>();
         services.AddSingleton<WebhookInbox>();
         services.AddSingleton<Messages.ParkedStatusSignal>();
+        services.AddSingleton<Conversations.HeldUserEventCounts>();
         // The inbox first: its start creates the inbox file, which the processor reads from its first pass.
         services.AddHostedService(provider => provider.GetRequiredService<WebhookInbox>());
         services.AddHostedService(provider => provider.GetRequiredService<WebhookProcessor>());

@@ -63,6 +63,15 @@ public sealed class LargeTableQueryPlanTests
     }
 
     [Fact]
+    public async Task TheExpiryOfHeldEventsReadsOnlyTheExpiredOnesThroughTheReceivedAtIndex()
+    {
+        // It runs every pass while anything is held, and a business may hold up to 100,000 BSUIDs.
+        var plan = await PlanAsync(db => WebhookProcessor.ExpiredHeldBusinesses(db, DateTime.UtcNow));
+
+        Assert.Contains(plan, step => step.Contains("ix_held_user_events_received_at (received_at<?)", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ATimeZoneChangeReadsTheBusinesssRecentSendsThroughTheQuotaDayIndex()
     {
         // A year of a busy key's sends is millions of rows; the change reads only the last days' of its keys.

@@ -159,6 +159,31 @@ public sealed class WebhookRestartTests : IDisposable
         DatabaseFiles.Delete(_databasePath);
     }
 
+    [Fact]
+    public async Task AStopHeldForAnUnpairedBsuidBeforeAStopIsAppliedWhenAWebhookAfterTheRestartPairsIt()
+    {
+        var (phoneNumberId, _) = await FirstRunAsync();
+        const string UserId = "IN.80311920455123";
+        var stop = Text("wamid.restart-held-stop", "919876543210", "STOP", T0);
+        stop.Remove("from");
+        stop["from_user_id"] = UserId;
+        await using (var held = await RestartAsync())
+        {
+            (await held.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [stop]))))).EnsureSuccessStatusCode();
+            await held.ApplyWebhooksAsync();
+            await held.WithDbAsync(async db => Assert.True(await db.HeldUserEvents.AnyAsync(h => h.UserId == UserId)));
+        }
+
+        await using var second = await RestartAsync();
+        var status = Status("wamid.restart-1", "read", T0.AddMinutes(1));
+        status["recipient_user_id"] = UserId;
+        (await second.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [status]))))).EnsureSuccessStatusCode();
+        await second.ApplyWebhooksAsync();
+
+        await second.WithDbAsync(async db => Assert.True(await db.Suppressions.AnyAsync(
+            s => s.Phone == "919876543210" && s.State == SuppressionStates.OptedOut)));
+    }
+
     private TwaBotApiFactory Factory() =>
         new(new Dictionary<string, string?>(), databasePath: _databasePath) { DeleteDatabaseOnDispose = false };
 

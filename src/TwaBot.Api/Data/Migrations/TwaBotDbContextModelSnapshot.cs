@@ -225,6 +225,63 @@ namespace TwaBot.Api.Data.Migrations
                     b.ToTable("contacts", (string)null);
                 });
 
+            modelBuilder.Entity("TwaBot.Api.Conversations.HeldUserEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("business_id");
+
+                    b.Property<DateTime?>("LastInboundAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_inbound_at");
+
+                    b.Property<DateTime?>("MarketingPreferenceAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("marketing_preference_at");
+
+                    b.Property<bool?>("MarketingStopped")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("marketing_stopped");
+
+                    b.Property<string>("Name")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<DateTime?>("OptKeywordAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("opt_keyword_at");
+
+                    b.Property<bool?>("OptedOut")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("opted_out");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_held_user_events");
+
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_held_user_events_received_at");
+
+                    b.HasIndex("BusinessId", "UserId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_held_user_events_business_id_user_id");
+
+                    b.ToTable("held_user_events", (string)null);
+                });
+
             modelBuilder.Entity("TwaBot.Api.Conversations.RecipientWaId", b =>
                 {
                     b.Property<long>("Id")
@@ -942,6 +999,16 @@ namespace TwaBot.Api.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_contacts_businesses_business_id");
+                });
+
+            modelBuilder.Entity("TwaBot.Api.Conversations.HeldUserEvent", b =>
+                {
+                    b.HasOne("TwaBot.Api.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_held_user_events_businesses_business_id");
                 });
 
             modelBuilder.Entity("TwaBot.Api.Conversations.RecipientWaId", b =>

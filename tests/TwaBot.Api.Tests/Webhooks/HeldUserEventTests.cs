@@ -1,0 +1,203 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Serilog.Events;
+using TwaBot.Api.Conversations;
+using TwaBot.Api.Sandbox;
+using TwaBot.Api.Tests.Infrastructure;
+using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
+
+namespace TwaBot.Api.Tests.Webhooks;
+
+/// <summary>
+/// A username customer's message, STOP / START or marketing preference that names only a BSUID no webhook has paired with
+/// a number yet is held, and applied to the number, by its own time, when a later webhook pairs them (for 7 days).
+/// </summary>
+public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    private const string Customer = "919876543210";
+
+    [Fact]
+    public async Task AStopNamingOnlyAnUnpairedBsuidCountsOnceTheStatusesOfASendPairIt()
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow().AddMinutes(-5), userId)]);
+        Assert.Contains(factory.Logs.Events, e => e.Level == LogEventLevel.Warning && Logged(e, "UserId", userId)
+            && e.RenderMessage(CultureInfo.InvariantCulture).Contains("held", StringComparison.Ordinal));
+
+        // The CRM knows the number from its own records; the send's statuses name the customer by number and BSUID.
+        await (await SendTemplateAsync(tenant)).ReadJsonAsync(HttpStatusCode.OK);
+        await factory.SettleStatusesAsync();
+
+        var refused = await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Equal("opted_out", refused.GetProperty("suppression_state").GetString());
+        Assert.Contains(factory.Logs.Events, e => e.Level == LogEventLevel.Information && Logged(e, "UserId", userId)
+            && e.RenderMessage(CultureInfo.InvariantCulture).Contains("applied", StringComparison.Ordinal));
+        await factory.WithDbAsync(async db => Assert.False(await db.HeldUserEvents.AnyAsync(h => h.BusinessId == tenant.BusinessId)));
+    }
+
+    [Fact]
+    public async Task AHeldMessageOpensTheWindowAsOfItsOwnTimeOnceAPairIsLearned()
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        var writtenAt = factory.Clock.GetUtcNow().AddHours(-2);
+        await DeliverAsync(phoneNumberId, messages: [Withheld("Is my order on its way?", writtenAt, userId)]);
+        await (await SendTextAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId)]);
+
+        await (await SendTextAsync(tenant)).ReadJsonAsync(HttpStatusCode.OK);
+        var contact = await ContactAsync(tenant.BusinessId);
+        Assert.Equal(writtenAt.UtcDateTime, contact.LastInboundAt);
+    }
+
+    [Fact]
+    public async Task TheLatestHeldKeywordDecidesWhateverTheArrivalOrder()
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        var now = factory.Clock.GetUtcNow();
+        await DeliverAsync(phoneNumberId, messages: [Withheld("START", now.AddMinutes(-5), userId)]);
+        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", now.AddMinutes(-10), userId)]); // written first, delivered late
+
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(now, userId)]);
+
+        await (await SendTemplateAsync(tenant)).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(now.AddMinutes(-5).UtcDateTime, (await ContactAsync(tenant.BusinessId)).OptKeywordAt);
+    }
+
+    [Fact]
+    public async Task AHeldMarketingStopCountsByItsOwnTimeOnceContactsPairTheBsuid()
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        var stoppedAt = factory.Clock.GetUtcNow().AddMinutes(-30);
+        var preference = UserPreference(phoneNumberId, Customer, "stop", stoppedAt);
+        var item = preference["value"]!["user_preferences"]![0]!.AsObject();
+        item.Remove("wa_id");
+        item["user_id"] = userId;
+        await DeliverChangeAsync(preference);
+
+        // Later the customer writes with the number shown: contacts[] pairs it.
+        await DeliverAsync(phoneNumberId, messages: [Text(Wamid(), Customer, "Hello", factory.Clock.GetUtcNow())],
+            contacts: [new JsonObject { ["wa_id"] = Customer, ["user_id"] = userId, ["profile"] = new JsonObject { ["name"] = "Asha" } }]);
+
+        Assert.Equal(stoppedAt.UtcDateTime, (await ContactAsync(tenant.BusinessId)).MarketingOptOutAt);
+    }
+
+    [Fact]
+    public async Task HeldEventsThatNoWebhookPairsWithinSevenDaysAreDropped()
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow(), userId)]);
+
+        factory.Clock.Advance(HeldUserEventCounts.KeptFor + TimeSpan.FromMinutes(1));
+        await factory.ApplyWebhooksAsync();
+        Assert.Contains(factory.Logs.Events, e => e.Level == LogEventLevel.Warning && Logged(e, "BusinessId", tenant.BusinessId.ToString(CultureInfo.InvariantCulture))
+            && e.RenderMessage(CultureInfo.InvariantCulture).Contains("Dropped the held events", StringComparison.Ordinal));
+
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId)]);
+
+        await (await SendTemplateAsync(tenant)).ReadJsonAsync(HttpStatusCode.OK);
+        await factory.WithDbAsync(async db =>
+        {
+            Assert.False(await db.HeldUserEvents.AnyAsync(h => h.BusinessId == tenant.BusinessId));
+            Assert.False(await db.Contacts.AnyAsync(c => c.BusinessId == tenant.BusinessId));
+        });
+    }
+
+    [Fact]
+    public async Task ACustomerWhoWritesOftenBeforeBeingPairedTakesOneHeldRow()
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        var now = factory.Clock.GetUtcNow();
+        await DeliverAsync(phoneNumberId, messages:
+            [.. Enumerable.Range(0, 20).Select(i => Withheld($"Hello {i}", now.AddMinutes(-30 + i), userId))]);
+        await DeliverAsync(phoneNumberId, messages: [Withheld("Hello again", now.AddMinutes(-40), userId)]); // an older one, late
+
+        await factory.WithDbAsync(async db =>
+        {
+            var held = await db.HeldUserEvents.AsNoTracking().SingleAsync(h => h.BusinessId == tenant.BusinessId);
+            Assert.Equal(now.AddMinutes(-11).UtcDateTime, held.LastInboundAt);
+            Assert.Null(held.OptedOut);
+        });
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task APairLearnedInTheSameBatchAsTheStopAppliesIt(bool pairFirst)
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        var now = factory.Clock.GetUtcNow();
+        var stop = Delivery(Entry(MessagesChange(phoneNumberId, messages: [Withheld("STOP", now.AddMinutes(-2), userId)])));
+        var pair = Delivery(Entry(MessagesChange(phoneNumberId, statuses: [PairingStatus(now.AddMinutes(-1), userId)])));
+
+        foreach (var delivery in pairFirst ? new[] { pair, stop } : [stop, pair])
+        {
+            (await factory.PostWebhookAsync(delivery)).EnsureSuccessStatusCode();
+        }
+
+        await factory.ApplyWebhooksAsync(); // one pass, one batch
+
+        await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+    }
+
+    private async Task<(SendingTenant Tenant, string PhoneNumberId, string UserId)> TenantAsync()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        string phoneNumberId = "", wabaId = "";
+        await factory.WithDbAsync(async db =>
+        {
+            var connection = await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId);
+            (phoneNumberId, wabaId) = (connection.PhoneNumberId, connection.WabaId);
+        });
+        // The BSUID the emulator's statuses name the customer by, as Meta's would.
+        return (tenant, phoneNumberId, SandboxUserIds.For(wabaId, Customer));
+    }
+
+    private static Task<HttpResponseMessage> SendTemplateAsync(SendingTenant tenant) =>
+        tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = Customer, template_name = "order_confirmation", body_params = new[] { "Asha", "ORD-1", "₹1" } });
+
+    private static Task<HttpResponseMessage> SendTextAsync(SendingTenant tenant) =>
+        tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = Customer, message = "Yes, it ships today." });
+
+    /// <summary>A status of a message another system sent (parked here), naming the customer by number and BSUID.</summary>
+    private static JsonObject PairingStatus(DateTimeOffset at, string userId)
+    {
+        var status = Status($"wamid.pair-{Guid.NewGuid():N}", "delivered", at, recipient: Customer);
+        status["recipient_user_id"] = userId;
+        return status;
+    }
+
+    /// <summary>A username customer's text: <c>from_user_id</c> and no <c>from</c>.</summary>
+    private static JsonObject Withheld(string text, DateTimeOffset at, string userId)
+    {
+        var message = Text(Wamid(), Customer, text, at);
+        message.Remove("from");
+        message["from_user_id"] = userId;
+        return message;
+    }
+
+    private static string Wamid() => $"wamid.held-{Guid.NewGuid():N}";
+
+    private Task DeliverAsync(string phoneNumberId, JsonArray? statuses = null, JsonArray? messages = null, JsonArray? contacts = null) =>
+        DeliverChangeAsync(MessagesChange(phoneNumberId, statuses, messages, contacts));
+
+    private async Task DeliverChangeAsync(JsonObject change)
+    {
+        (await factory.PostWebhookAsync(Delivery(Entry(change)))).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+    }
+
+    private async Task<Contact> ContactAsync(long businessId)
+    {
+        Contact? contact = null;
+        await factory.WithDbAsync(async db => contact = await db.Contacts.AsNoTracking().SingleAsync(c => c.BusinessId == businessId && c.Phone == Customer));
+        return contact!;
+    }
+
+    private static bool Logged(LogEvent e, string property, string value) =>
+        e.Properties.TryGetValue(property, out var logged) && logged.ToString().Trim('"') == value;
+}

@@ -125,8 +125,8 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
         }
 
         // Read as absent, "params[]=Rahul&params[]=ORD-1" would answer "params gave 0", pointing nowhere near the cause,
-        // and "language=hi" would send in English. A form's own "language" field beside a text is left alone.
-        if (misnamed.Find(m => !values.ContainsKey(m.Meant) && (m.Meant != "lang" || values.ContainsKey("template"))) is ({ } given, { } meant))
+        // and "language=hi" would send in English. A form's own "language" field beside a text (a blank template= too) is left alone.
+        if (misnamed.Find(m => !values.ContainsKey(m.Meant) && (m.Meant != "lang" || !string.IsNullOrWhiteSpace(values.GetValueOrDefault("template")))) is ({ } given, { } meant))
         {
             problem ??= ApiErrors.Validation(meant, $"quick-send reads {meant}=, not {given}=: "
                 + (meant is "params" or ButtonParamsName ? $"give all values in one {meant}=, separated by commas." : $"write {meant}= once."));

@@ -40,17 +40,15 @@ public sealed partial class WebhookApplier
             LogHeldMessage(logger, message.Wamid, message.UserId, businessId);
         }
 
-        if (opensWindow && (held.LastInboundAt is null || message.SentAt > held.LastInboundAt))
+        if (opensWindow)
         {
-            held.LastInboundAt = message.SentAt;
-            held.Name = message.ProfileName ?? held.Name;
+            HoldWindow(held, message.SentAt, message.ProfileName);
         }
 
         // As for a contact: the latest keyword by its own time decides, and the latest preference.
-        if ((optOut || optIn) && !(held.OptKeywordAt is { } latest && message.SentAt < latest))
+        if (optOut || optIn)
         {
-            held.OptedOut = optOut;
-            held.OptKeywordAt = message.SentAt;
+            HoldKeyword(held, optOut, message.SentAt);
         }
 
         if (marketingStop || marketingResume)
@@ -77,6 +75,24 @@ public sealed partial class WebhookApplier
         await SaveAsync(cancellationToken);
     }
 
+    private static void HoldWindow(HeldUserEvent held, DateTime at, string? name)
+    {
+        if (held.LastInboundAt is null || at > held.LastInboundAt)
+        {
+            held.LastInboundAt = at;
+            held.Name = name ?? held.Name;
+        }
+    }
+
+    private static void HoldKeyword(HeldUserEvent held, bool optedOut, DateTime at)
+    {
+        if (!(held.OptKeywordAt is { } latest && at < latest))
+        {
+            held.OptedOut = optedOut;
+            held.OptKeywordAt = at;
+        }
+    }
+
     private static void HoldMarketing(HeldUserEvent held, bool stopped, DateTime at)
     {
         if (!(held.MarketingPreferenceAt is { } latest && at < latest))
@@ -98,7 +114,8 @@ public sealed partial class WebhookApplier
         {
             if (userId is null || heldCounts.IsFull(businessId))
             {
-                if (_reportedUnpairedUserIds.Add((businessId, userId, false)))
+                // Once per business and batch: a business is full only under a flood of new BSUIDs, one line each would flood the log too.
+                if (_reportedUnpairedUserIds.Add((businessId, null, false)))
                 {
                     LogNotHeld(logger, userId, businessId, HeldUserEventCounts.MaxPerBusiness);
                 }
@@ -156,13 +173,61 @@ public sealed partial class WebhookApplier
             held.MarketingStopped switch { true => "stop", false => "resume", null => "none" });
     }
 
+    /// <summary>
+    /// Events held for <paramref name="previousUserId"/> now wait for <paramref name="userId"/>, which names the same customer
+    /// (<c>user_changed_user_id</c>): left under the previous one, they would wait for a pair no webhook shows any more, and a
+    /// STOP would be dropped. Merged by their own times into the new one's row, if it has one; true when anything was held.
+    /// </summary>
+    private async Task<bool> MoveHeldAsync(long businessId, string previousUserId, string userId, CancellationToken cancellationToken)
+    {
+        await heldCounts.LoadAsync(db, cancellationToken);
+        if (!heldCounts.MayHave(businessId)
+            || await db.HeldUserEvents.FirstOrDefaultAsync(h => h.BusinessId == businessId && h.UserId == previousUserId, cancellationToken) is not { } previous)
+        {
+            return false;
+        }
+
+        if (await db.HeldUserEvents.FirstOrDefaultAsync(h => h.BusinessId == businessId && h.UserId == userId, cancellationToken) is not { } current)
+        {
+            previous.UserId = userId;
+        }
+        else
+        {
+            if (previous.LastInboundAt is { } inboundAt)
+            {
+                HoldWindow(current, inboundAt, previous.Name);
+            }
+
+            if (previous.OptedOut is { } optedOut && previous.OptKeywordAt is { } keywordAt)
+            {
+                HoldKeyword(current, optedOut, keywordAt);
+            }
+
+            if (previous.MarketingStopped is { } stopped && previous.MarketingPreferenceAt is { } preferenceAt)
+            {
+                HoldMarketing(current, stopped, preferenceAt);
+            }
+
+            current.ReceivedAt = previous.ReceivedAt > current.ReceivedAt ? previous.ReceivedAt : current.ReceivedAt;
+            db.HeldUserEvents.Remove(previous);
+            heldCounts.Changed(businessId);
+        }
+
+        await SaveAsync(cancellationToken);
+        LogHeldMoved(logger, previousUserId, userId, businessId);
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Business-scoped user id {PreviousUserId} became {UserId} at business {BusinessId} before any webhook paired it with a phone number; its held events now wait for the new one")]
+    private static partial void LogHeldMoved(ILogger logger, string previousUserId, string userId, long businessId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Customer message {Wamid} names only business-scoped user id {UserId}, which no webhook to business {BusinessId} has paired with a phone number yet; its 24-hour window and any STOP / START are held until one does (7 days at most)")]
     private static partial void LogHeldMessage(ILogger logger, string wamid, string? userId, long businessId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Marketing preference {Value} names only business-scoped user id {UserId}, which no webhook to business {BusinessId} has paired with a phone number yet; held until one does (7 days at most)")]
     private static partial void LogHeldPreference(ILogger logger, string value, string? userId, long businessId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "An event names business-scoped user id {UserId}, which no webhook to business {BusinessId} has paired with a phone number, and cannot be held (no user id, or the business already holds events for {Max} user ids); not applied")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An event names business-scoped user id {UserId}, which no webhook to business {BusinessId} has paired with a phone number, and cannot be held (no user id, or the business already holds events for {Max} user ids); not applied (logged once per business and batch)")]
     private static partial void LogNotHeld(ILogger logger, string? userId, long businessId, int max);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Business-scoped user id {UserId} is now paired with a phone number at business {BusinessId}; its held events were applied (latest message {LastInboundAt}, keyword {Keyword}, marketing {Marketing})")]

@@ -37,6 +37,10 @@ public sealed partial class WebhookApplier
                         await ApplyHeldAsync(businessId, change.UserId, cancellationToken);
                     }
                 }
+                else if (await MoveHeldAsync(businessId, change.PreviousUserId, change.UserId, cancellationToken))
+                {
+                    await ApplyHeldAsync(businessId, change.UserId, cancellationToken); // when the new one is paired already
+                }
                 else
                 {
                     LogUnpairedUserIdChange(logger, change.PreviousUserId, change.UserId, businessId);

@@ -84,6 +84,7 @@ public class QuickSendQueryTests
     [InlineData("message=https://x.example/a%2520b&phone=1", "https://x.example/a%20b")] // a link keeps its escape
     [InlineData("message=Use+code+SAVE%2520&phone=1", "Use code SAVE%20")] // a text with real spaces is read as written
     [InlineData("message=hi&phone=1&language=de", "hi")]                       // a form's own field, which no send takes as its language
+    [InlineData("message=hi&phone=1&template=&language=de", "hi")]             // the same form's template field left blank: still a text
     public void ReadsTextsWhoseAmpersandsAndEscapesAreWrittenRight(string query, string message)
     {
         var read = QuickSendQuery.Parse(query);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Serilog.Events;
 using TwaBot.Api.Conversations;
 using TwaBot.Api.Sandbox;
@@ -141,6 +142,95 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         await factory.ApplyWebhooksAsync(); // one pass, one batch
 
         await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AStopHeldUnderAPreviousBsuidCountsOnceTheNewOneIsPaired(bool changeBeforePair)
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        const string previousUserId = "IN.55500011122233344455";
+        var now = factory.Clock.GetUtcNow();
+        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", now.AddMinutes(-10), previousUserId)]);
+        var notice = SystemMessage(Wamid(), Customer, new JsonObject
+        {
+            ["body"] = "User's business-scoped user ID changed",
+            ["type"] = "user_changed_user_id",
+            ["user_id"] = userId,
+            ["previous_user_id"] = previousUserId,
+        }, now.AddMinutes(-5));
+        notice.Remove("from");
+        notice["from_user_id"] = userId;
+
+        foreach (var step in changeBeforePair ? new[] { true, false } : [false, true])
+        {
+            await (step
+                ? DeliverAsync(phoneNumberId, messages: [notice])
+                : DeliverAsync(phoneNumberId, statuses: [PairingStatus(now.AddMinutes(-1), userId)]));
+        }
+
+        await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        await factory.WithDbAsync(async db => Assert.False(await db.HeldUserEvents.AnyAsync(h => h.BusinessId == tenant.BusinessId)));
+    }
+
+    [Fact]
+    public async Task WhatAPreviousBsuidHeldIsMergedByTimeWithWhatTheNewOneHolds()
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        const string previousUserId = "IN.55500011122233344466";
+        var now = factory.Clock.GetUtcNow();
+        await DeliverAsync(phoneNumberId, messages: [Withheld("Where is my order?", now.AddMinutes(-20), previousUserId)]);
+        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", now.AddMinutes(-10), previousUserId)]);
+        await DeliverAsync(phoneNumberId, messages: [Withheld("Hello again", now.AddMinutes(-3), userId)]);
+        var notice = SystemMessage(Wamid(), Customer, new JsonObject
+        {
+            ["body"] = "User's business-scoped user ID changed",
+            ["type"] = "user_changed_user_id",
+            ["user_id"] = userId,
+            ["previous_user_id"] = previousUserId,
+        }, now.AddMinutes(-5));
+        notice.Remove("from");
+        notice["from_user_id"] = userId;
+        await DeliverAsync(phoneNumberId, messages: [notice]);
+
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(now.AddMinutes(-1), userId)]);
+
+        await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        var contact = await ContactAsync(tenant.BusinessId);
+        Assert.Equal(now.AddMinutes(-3).UtcDateTime, contact.LastInboundAt);
+        Assert.Equal(now.AddMinutes(-10).UtcDateTime, contact.OptKeywordAt);
+    }
+
+    [Fact]
+    public async Task ABusinessHoldingTheMostLogsNewBsuidsItCannotHoldOncePerBatch()
+    {
+        var (tenant, phoneNumberId, _) = await TenantAsync();
+        var counts = factory.Services.GetRequiredService<HeldUserEventCounts>();
+        await factory.WithDbAsync(db => db.Database.ExecuteSqlAsync($"""
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {HeldUserEventCounts.MaxPerBusiness})
+            INSERT INTO held_user_events (business_id, user_id, received_at) SELECT {tenant.BusinessId}, 'IN.full' || i, {factory.Clock.GetUtcNow().UtcDateTime} FROM n
+            """));
+        try
+        {
+            counts.Changed(tenant.BusinessId);
+            await factory.ApplyWebhooksAsync(); // the pass counts the business again: full
+            var before = NotHeldLines();
+
+            await DeliverAsync(phoneNumberId, messages:
+                [.. Enumerable.Range(0, 5).Select(i => Withheld("STOP", factory.Clock.GetUtcNow(), $"IN.flood{i}"))]);
+
+            Assert.Equal(before + 1, NotHeldLines());
+        }
+        finally
+        {
+            await factory.WithDbAsync(db => db.HeldUserEvents.Where(h => h.BusinessId == tenant.BusinessId).ExecuteDeleteAsync());
+            counts.Changed(tenant.BusinessId);
+            await factory.ApplyWebhooksAsync();
+        }
+
+        int NotHeldLines() => factory.Logs.Events.Count(e => Logged(e, "BusinessId", tenant.BusinessId.ToString(CultureInfo.InvariantCulture))
+            && e.RenderMessage(CultureInfo.InvariantCulture).Contains("cannot be held", StringComparison.Ordinal));
     }
 
     private async Task<(SendingTenant Tenant, string PhoneNumberId, string UserId)> TenantAsync()

@@ -383,16 +383,36 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         var tenant = await factory.CreateSendingTenantAsync();
         using var admin = factory.CreateAdminClient();
         var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, metaId) = await OrderConfirmationAsync(tenant.BusinessId);
         await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
 
         // Meta paused order_confirmation a minute before the sync read it as APPROVED; the report of that arrives late.
-        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", 1));
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId));
         entry["time"] = factory.Clock.GetUtcNow().AddMinutes(-1).ToUnixTimeSeconds();
         await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
         await factory.ApplyWebhooksAsync();
 
         var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
         Assert.Contains(listed.GetProperty("templates").EnumerateArray(), t => t.GetProperty("name").GetString() == "order_confirmation");
+    }
+
+    [Fact]
+    public async Task AStatusEventInTheSecondASyncReadTheListIsApplied()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, metaId) = await OrderConfirmationAsync(tenant.BusinessId);
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        // Event times are whole seconds: Meta may have paused it after the list was read, within that second.
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId));
+        entry["time"] = factory.Clock.GetUtcNow().ToUnixTimeSeconds();
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await factory.ApplyWebhooksAsync();
+
+        var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.DoesNotContain(listed.GetProperty("templates").EnumerateArray(), t => t.GetProperty("name").GetString() == "order_confirmation");
     }
 
     [Fact]
@@ -452,6 +472,51 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     }
 
     [Fact]
+    public async Task ACategoryEventOlderThanTheLastOneAppliedChangesNothing()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, metaId) = await OrderConfirmationAsync(tenant.BusinessId);
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", "Stop promotions");
+        async Task CategoryAsync(string category, int seconds)
+        {
+            var entry = Webhooks.MetaPayloads.Entry(wabaId, new System.Text.Json.Nodes.JsonObject
+            {
+                ["field"] = "template_category_update",
+                ["value"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["message_template_id"] = metaId, ["message_template_name"] = "order_confirmation", ["message_template_language"] = "en",
+                    ["new_category"] = category,
+                },
+            });
+            entry["time"] = factory.Clock.GetUtcNow().AddSeconds(seconds).ToUnixTimeSeconds();
+            await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+            await factory.ApplyWebhooksAsync();
+        }
+
+        await CategoryAsync("MARKETING", 20);
+        await CategoryAsync("UTILITY", 10); // redelivered late
+
+        var refused = await (await SendOrderConfirmationAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Equal("marketing_opted_out", refused.GetProperty("suppression_state").GetString());
+    }
+
+    [Fact]
+    public async Task AStatusEventNamingAnotherTemplateIdLeavesTheStoredOneAsItIs()
+    {
+        // Meta's id names one template; the same name and language may be a successor Meta made outside this server.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, metaId) = await OrderConfirmationAsync(tenant.BusinessId);
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId + 1));
+        entry["time"] = factory.Clock.GetUtcNow().AddSeconds(10).ToUnixTimeSeconds();
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await SendOrderConfirmationAsync(tenant)).StatusCode);
+    }
+
+    [Fact]
     public async Task ASendOfATemplateMetaPausedOrRejectedSaysSoAndTheAdminSeesWhy()
     {
         var tenant = await factory.CreateSendingTenantAsync();
@@ -490,6 +555,26 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         Assert.Contains("is REJECTED at Meta (INVALID_FORMAT)", rejectedSend.GetProperty("hint").GetString(), StringComparison.Ordinal);
         Assert.Equal(("APPROVED", JsonValueKind.Null), (approved.GetProperty("status").GetString(), approved.GetProperty("status_reason").ValueKind));
         Assert.Equal(HttpStatusCode.OK, (await SendOrderConfirmationAsync(tenant)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ASendInAnotherLanguageIsNotToldTheStatusOfThisOne()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, metaId) = await OrderConfirmationAsync(tenant.BusinessId);
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId));
+        entry["time"] = factory.Clock.GetUtcNow().AddSeconds(10).ToUnixTimeSeconds();
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await factory.ApplyWebhooksAsync();
+
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", new
+        {
+            phone = "919876543210", template_name = "order_confirmation", language = "hi", body_params = new[] { "Rahul", "ORD-1", "₹1,499" },
+        });
+
+        var json = await send.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+        Assert.Null(json.TryGetProperty("hint", out var hint) ? hint.GetString() : null); // 'hi' was never submitted
     }
 
     [Fact]
@@ -572,6 +657,24 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         Assert.Equal((Edited, "Order update", JsonValueKind.Null), (template.GetProperty("body").GetString(),
             template.GetProperty("header_text").GetString(), template.GetProperty("footer_text").ValueKind));
         Assert.Equal(["1", "2"], template.GetProperty("variables").EnumerateArray().Select(v => v.GetString()));
+    }
+
+    [Fact]
+    public async Task AnEditThatNamesNoHeaderDropsTheTextHeader()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (id, metaId) = await OrderConfirmationAsync(tenant.BusinessId);
+        const string Body = "Hi {{1}}, your order {{2}} of {{3}} has been confirmed!";
+        var at = factory.Clock.GetUtcNow();
+
+        await PostEditAsync(wabaId, metaId, Body, at.AddSeconds(10), header: "Order {{1}}");
+        await PostEditAsync(wabaId, metaId, Body, at.AddSeconds(20));
+
+        var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(JsonValueKind.Null, read.GetProperty("template").GetProperty("header_text").ValueKind);
+        Assert.Equal(HttpStatusCode.OK, (await SendOrderConfirmationAsync(tenant)).StatusCode); // no header value asked for
     }
 
     [Theory]
@@ -684,6 +787,43 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     }
 
     [Fact]
+    public async Task ASyncTellsTheReasonMetaNowGivesAndDropsOneItsStatusNoLongerHas()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, orderId) = await OrderConfirmationAsync(tenant.BusinessId);
+        var otpId = 0L;
+        await factory.WithDbAsync(async db => otpId = long.Parse(
+            (await db.Templates.SingleAsync(t => t.BusinessId == tenant.BusinessId && t.Name == "otp_verification")).MetaTemplateId!,
+            System.Globalization.CultureInfo.InvariantCulture));
+        async Task StatusAsync(string templateEvent, string name, long metaId, string field, System.Text.Json.Nodes.JsonNode reason)
+        {
+            var change = Webhooks.MetaPayloads.TemplateStatus(templateEvent, name, "en", metaId);
+            change["value"]![field] = reason;
+            var entry = Webhooks.MetaPayloads.Entry(wabaId, change);
+            entry["time"] = factory.Clock.GetUtcNow().AddMinutes(-1).ToUnixTimeSeconds();
+            await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+            await factory.ApplyWebhooksAsync();
+        }
+
+        // A minute before the sync: order_confirmation rejected for one reason, which Meta's list now gives as another;
+        // otp_verification paused, which Meta's list shows approved again.
+        await StatusAsync("REJECTED", "order_confirmation", orderId, "reason", "INCORRECT_CATEGORY");
+        await StatusAsync("PAUSED", "otp_verification", otpId, "other_info", new System.Text.Json.Nodes.JsonObject { ["description"] = "Paused for 3 hours." });
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, "REJECTED").SetProperty(t => t.RejectedReason, "INVALID_FORMAT")));
+
+        var synced = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        var listed = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(2, Count(synced, "updated")); // a new reason alone is a change too
+        Assert.Equal([("order_confirmation", "REJECTED", "INVALID_FORMAT"), ("otp_verification", "APPROVED", null)],
+            listed.GetProperty("templates").EnumerateArray().Select(t => (
+                t.GetProperty("name").GetString(), t.GetProperty("status").GetString(), t.GetProperty("status_reason").GetString())));
+    }
+
+    [Fact]
     public async Task TheAdminSeesMetasQualityScoreFromASyncAndThenItsQualityEvents()
     {
         var tenant = await factory.CreateSendingTenantAsync();
@@ -713,6 +853,7 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
 
         await QualityAsync("GREEN", "YELLOW", 10);
         await QualityAsync("UNKNOWN", "GREEN", -60); // older than the sync and the event before it: stale
+        await QualityAsync("GREEN", "RED", 5); // newer than the sync, older than the YELLOW event: stale
         await QualityAsync("YELLOW", "PURPLE", 20); // none of Meta's four scores: kept out of the documented field
         var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
 

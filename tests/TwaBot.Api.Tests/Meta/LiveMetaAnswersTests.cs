@@ -198,6 +198,32 @@ public class LiveMetaAnswersTests
         Assert.Equal(JsonValueKind.Null, (await live.AdminWhatsAppAsync()).GetProperty("token_refused_at").ValueKind);
     }
 
+    [Fact]
+    public async Task ARefusalOfATokenReplacedWhileItsCallWasUnderWayIsNotStoredForTheNewOne()
+    {
+        await using var live = await LiveMeta.StartAsync();
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var refusal = FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463);
+        live.Meta.Reply(async context =>
+        {
+            asked.TrySetResult();
+            await answer.Task;
+            await refusal(context);
+        });
+        var send = live.SendTemplateAsync();
+        await asked.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        (await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
+            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = Token + "Renewed" })).EnsureSuccessStatusCode();
+        answer.SetResult();
+        await (await send).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        await live.RestartAsync();
+
+        Assert.True(await live.HealthSaysConnectedAsync());
+        Assert.Equal(JsonValueKind.Null, (await live.AdminWhatsAppAsync()).GetProperty("token_refused_at").ValueKind);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

@@ -85,12 +85,23 @@ public class QuickSendQueryTests
     [InlineData("message=Use+code+SAVE%2520&phone=1", "Use code SAVE%20")] // a text with real spaces is read as written
     [InlineData("message=hi&phone=1&language=de", "hi")]                       // a form's own field, which no send takes as its language
     [InlineData("message=hi&phone=1&template=&language=de", "hi")]             // the same form's template field left blank: still a text
+    [InlineData("message=hi&utm_source=zapier&debug&phone=1", "hi")]      // a tool's flag after its own parameter, not after the text
     public void ReadsTextsWhoseAmpersandsAndEscapesAreWrittenRight(string query, string message)
     {
         var read = QuickSendQuery.Parse(query);
 
         Assert.Null(read.Problem);
         Assert.Equal(message, read.Message);
+    }
+
+    [Fact]
+    public void SendTemplatesNameBesideOursIsLeftAlone()
+    {
+        // A form that moved from send-template may keep its old field beside ours: ours is read, nothing is refused.
+        var read = QuickSendQuery.Parse("phone=1&template=t&params=a,b&template_name=t");
+
+        Assert.Null(read.Problem);
+        Assert.Equal("a,b", read.Params);
     }
 
     [Fact]

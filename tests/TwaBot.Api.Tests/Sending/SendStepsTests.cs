@@ -328,6 +328,18 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
     }
 
     [Fact]
+    public async Task ANameAlmostApprovedOnlyInAnotherLanguageIsNotNamed()
+    {
+        // Named, it would still not be found in 'hi': the hint would send the user round in a circle.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&template=Order_Confirmation&lang=hi&params=Rahul,ORD-12345,100");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+        Assert.Null(json.TryGetProperty("hint", out var hint) ? hint.GetString() : null);
+    }
+
+    [Fact]
     public async Task TooManyQuickSendParamsPointAtTheCommaInsideAValue()
     {
         // An HTML form's "Rahul,ORD-12345,₹1,499" (its commas encoded as %2C) reads as four values: the answer says how to keep one.

@@ -190,6 +190,40 @@ public class BusinessScopedUserIdTests(TwaBotApiFactory factory) : IClassFixture
     }
 
     [Fact]
+    public async Task APairShownTwiceInADeliveryCountsAsOfItsLatestSighting()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var (customer, userId) = NewCustomer();
+        var (stranger, _) = NewCustomer();
+        await DeliverAsync(MessagesChange(phoneNumberId, messages:
+            [Sent(Text(Wamid(), customer, "Hi", T0), userId), Sent(Text(Wamid(), customer, "Anyone?", T0.AddHours(2)), userId)]));
+        // Older than the delivery's second message, though newer than its first.
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Sent(Text(Wamid(), stranger, "Hello", T0.AddHours(1)), userId)]));
+
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Withheld(Text(Wamid(), customer, "STOP", T0.AddHours(3)), userId)]));
+
+        Assert.True(await OptedOutAsync(businessId, customer));
+        Assert.False(await OptedOutAsync(businessId, stranger));
+    }
+
+    [Fact]
+    public async Task AContactsPairCountsAsOfItsDeliverysLatestMessageWhateverTheirOrder()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var (customer, userId) = NewCustomer();
+        var (stranger, _) = NewCustomer();
+        // Only contacts[] pairs them; the delivery's messages come latest first.
+        await DeliverAsync(MessagesChange(phoneNumberId, contacts: [Contact(customer, "Asha", userId)], messages:
+            [Withheld(Text(Wamid(), customer, "Anyone?", T0.AddHours(2)), userId), Withheld(Text(Wamid(), customer, "Hi", T0), userId)]));
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Sent(Text(Wamid(), stranger, "Hello", T0.AddHours(1)), userId)]));
+
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Withheld(Text(Wamid(), customer, "STOP", T0.AddHours(3)), userId)]));
+
+        Assert.True(await OptedOutAsync(businessId, customer));
+        Assert.False(await OptedOutAsync(businessId, stranger));
+    }
+
+    [Fact]
     public async Task AMarketingRefusalWhoseRecipientIsABsuidStopsTheNumberTheMessageWentTo()
     {
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();

@@ -324,5 +324,53 @@ public class WebhookPayloadTests
         Assert.Empty(payload.TemplateUpdates);
     }
 
+    [Theory]
+    [InlineData("\"from\":\"919876543210\",\"from_user_id\"", 128, "919876543210", true)]
+    [InlineData("\"from\":\"919876543210\",\"from_user_id\"", 129, "919876543210", false)]
+    [InlineData("\"from\"", 128, null, true)] // a BSUID written where the number goes
+    [InlineData("\"from\"", 129, null, false)]
+    public void ABsuidIsReadUpTo128Characters(string field, int length, string? from, bool kept)
+    {
+        var userId = "US." + new string('7', length - 3);
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"""
+            + field + ":\"" + userId + "\"" + ""","id":"wamid.t","timestamp":"1776160000","type":"text","text":{"body":"Hi"}}]}}]}]}""");
+
+        var message = payload.Messages.SingleOrDefault();
+        Assert.Equal((from, kept ? userId : null), (message?.From, message?.UserId));
+        Assert.Equal(kept && from is not null ? 1 : 0, payload.UserIdLinks.Count);
+    }
+
+    [Theory]
+    [InlineData("\"from_user_id\":\"IN.1\",\"from_parent_user_id\":\"IN.9\"", "IN.1")]
+    [InlineData("\"from_parent_user_id\":\"IN.9\"", "IN.9")]
+    [InlineData("\"from_user_id\":\" IN.1 \"", "IN.1")] // the same customer's id as every other event's
+    public void TheSendersBsuidIsFromUserIdElseTheParentOne(string fields, string userId)
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"""
+            + fields + ""","id":"wamid.t","timestamp":"1776160000","type":"text","text":{"body":"Hi"}}]}}]}]}""");
+
+        Assert.Equal(userId, Assert.Single(payload.Messages).UserId);
+    }
+
+    [Fact]
+    public void AContactsPairIsAsOfTheChangesLatestMessageNotItsReceipt()
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"contacts":[{"wa_id":"919876543210","user_id":"IN.1"}],"messages":[{"from_user_id":"IN.1","id":"wamid.a","timestamp":"1776160000","type":"text","text":{"body":"Hi"}},{"from_user_id":"IN.1","id":"wamid.b","timestamp":"1776150000","type":"text","text":{"body":"Hello"}}]}}]}]}""");
+
+        Assert.Equal(new UserIdLinkUpdate("5", "IN.1", "919876543210", DateTimeOffset.FromUnixTimeSeconds(1776160000).UtcDateTime),
+            Assert.Single(payload.UserIdLinks));
+    }
+
+    [Theory]
+    [InlineData("919800000002", "IN.2 919800000002, IN.1 919800000001")]
+    [InlineData("US.77", "IN.1 919800000001")] // a BSUID where the new number goes is paired with nothing
+    public void ANumberChangePairsTheNewBsuidWithTheNewNumberAndThePreviousWithTheOld(string newWaId, string pairs)
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"from":"919800000001","id":"wamid.s","timestamp":"1776160000","type":"system","system":{"body":"changed","wa_id":"NEW","type":"user_changed_number","user_id":"IN.2","previous_user_id":"IN.1"}}]}}]}]}"""
+            .Replace("NEW", newWaId, StringComparison.Ordinal));
+
+        Assert.Equal(pairs, string.Join(", ", payload.UserIdLinks.Select(l => $"{l.UserId} {l.WaId}")));
+    }
+
     private static WebhookPayload ParseJson(string json) => WebhookPayload.Parse(Encoding.UTF8.GetBytes(json), Received);
 }

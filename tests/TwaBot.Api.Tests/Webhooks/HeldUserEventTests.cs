@@ -153,15 +153,7 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         const string previousUserId = "IN.55500011122233344455";
         var now = factory.Clock.GetUtcNow();
         await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", now.AddMinutes(-10), previousUserId)]);
-        var notice = SystemMessage(Wamid(), Customer, new JsonObject
-        {
-            ["body"] = "User's business-scoped user ID changed",
-            ["type"] = "user_changed_user_id",
-            ["user_id"] = userId,
-            ["previous_user_id"] = previousUserId,
-        }, now.AddMinutes(-5));
-        notice.Remove("from");
-        notice["from_user_id"] = userId;
+        var notice = UserIdChanged(previousUserId, userId, now.AddMinutes(-5));
 
         foreach (var step in changeBeforePair ? new[] { true, false } : [false, true])
         {
@@ -183,15 +175,7 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         await DeliverAsync(phoneNumberId, messages: [Withheld("Where is my order?", now.AddMinutes(-20), previousUserId)]);
         await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", now.AddMinutes(-10), previousUserId)]);
         await DeliverAsync(phoneNumberId, messages: [Withheld("Hello again", now.AddMinutes(-3), userId)]);
-        var notice = SystemMessage(Wamid(), Customer, new JsonObject
-        {
-            ["body"] = "User's business-scoped user ID changed",
-            ["type"] = "user_changed_user_id",
-            ["user_id"] = userId,
-            ["previous_user_id"] = previousUserId,
-        }, now.AddMinutes(-5));
-        notice.Remove("from");
-        notice["from_user_id"] = userId;
+        var notice = UserIdChanged(previousUserId, userId, now.AddMinutes(-5));
         await DeliverAsync(phoneNumberId, messages: [notice]);
 
         await DeliverAsync(phoneNumberId, statuses: [PairingStatus(now.AddMinutes(-1), userId)]);
@@ -290,4 +274,19 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
 
     private static bool Logged(LogEvent e, string property, string value) =>
         e.Properties.TryGetValue(property, out var logged) && logged.ToString().Trim('"') == value;
+
+    /// <summary>Meta's notice that a customer's BSUID changed, naming them by the new one only (their number withheld).</summary>
+    private static JsonObject UserIdChanged(string previousUserId, string userId, DateTimeOffset at)
+    {
+        var notice = SystemMessage(Wamid(), Customer, new JsonObject
+        {
+            ["body"] = "User's business-scoped user ID changed",
+            ["type"] = "user_changed_user_id",
+            ["user_id"] = userId,
+            ["previous_user_id"] = previousUserId,
+        }, at);
+        notice.Remove("from");
+        notice["from_user_id"] = userId;
+        return notice;
+    }
 }

@@ -153,9 +153,9 @@ public sealed partial class WebhookApplier
         await RememberBrazilianNumberAsync(businessId, waId, cancellationToken);
         var contact = await ContactAsync(businessId, waId, null, cancellationToken);
         contact.Name ??= held.Name;
-        if (held.LastInboundAt is { } inboundAt && (contact.LastInboundAt is null || inboundAt > contact.LastInboundAt))
+        if (held.LastInboundAt is { } inboundAt)
         {
-            contact.LastInboundAt = inboundAt;
+            OpenWindow(contact, inboundAt);
         }
 
         if (held.OptedOut is { } optedOut && held.OptKeywordAt is { } keywordAt)

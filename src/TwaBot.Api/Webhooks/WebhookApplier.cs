@@ -131,9 +131,9 @@ public sealed partial class WebhookApplier(
 
         // The window counts from the customer's own message time, and late deliveries never shorten it. A message in a
         // group opens Meta's window with the group, not with the customer alone, so a free-form send to them would fail.
-        if (message.GroupId is null && (contact.LastInboundAt is null || message.SentAt > contact.LastInboundAt))
+        if (message.GroupId is null)
         {
-            contact.LastInboundAt = message.SentAt;
+            OpenWindow(contact, message.SentAt);
         }
 
         // A keyword in a group still counts: whoever wrote it, a STOP is honoured rather than guessed to be meant for the others.
@@ -237,6 +237,15 @@ public sealed partial class WebhookApplier(
                 .Select(m => m.To).FirstOrDefaultAsync(cancellationToken);
 
     /// <summary>A marketing stop or resume as of <paramref name="at"/>, unless the contact already has a later one.</summary>
+    /// <summary>The 24-hour window counts from the customer's latest message: one delivered late never shortens it.</summary>
+    private static void OpenWindow(Contact contact, DateTime at)
+    {
+        if (contact.LastInboundAt is null || at > contact.LastInboundAt)
+        {
+            contact.LastInboundAt = at;
+        }
+    }
+
     private static void SetMarketing(Contact contact, bool stopped, DateTime at)
     {
         if (contact.MarketingPreferenceAt is { } latest && at < latest)

@@ -48,7 +48,9 @@ public sealed partial record WebhookPayload
             {
                 if (inbound.From is { } waId)
                 {
+                    // Both ids name this number: pairing the previous one too applies what it held.
                     seen.Add(now, waId, inbound.SentAt);
+                    seen.Add(before, waId, inbound.SentAt);
                 }
                 else if (before is not null && before != now)
                 {

@@ -167,6 +167,23 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task AStopHeldUnderAPreviousBsuidCountsWhenTheChangeNoticeShowsTheNumber()
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        const string previousUserId = "IN.55500011122233344477";
+        var now = factory.Clock.GetUtcNow();
+        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", now.AddMinutes(-10), previousUserId)]);
+
+        // This time Meta names the customer's number beside the change: both ids are theirs.
+        var notice = UserIdChanged(previousUserId, userId, now.AddMinutes(-5));
+        notice["from"] = Customer;
+        await DeliverAsync(phoneNumberId, messages: [notice]);
+
+        await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        await factory.WithDbAsync(async db => Assert.False(await db.HeldUserEvents.AnyAsync(h => h.BusinessId == tenant.BusinessId)));
+    }
+
+    [Fact]
     public async Task WhatAPreviousBsuidHeldIsMergedByTimeWithWhatTheNewOneHolds()
     {
         var (tenant, phoneNumberId, userId) = await TenantAsync();

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -57,11 +58,23 @@ public static class MessageStatusApi
     }
 }
 
-/// <summary>The docs' status body; <c>failure_reason</c> appears when delivery failed.</summary>
+/// <summary>
+/// The docs' status body; <c>failure_reason</c> appears when delivery failed. The descriptions are the docs' tables of
+/// the two status fields, for /swagger.
+/// </summary>
 public sealed record MessageStatusResponse(
     string MessageId,
-    [property: AllowedValues(ApiStatuses.Success, ApiStatuses.Failed, ApiStatuses.Pending, ApiStatuses.Unknown)] string ApiStatus,
-    [property: AllowedValues(DeliveryStatuses.Sent, DeliveryStatuses.Delivered, DeliveryStatuses.Read, DeliveryStatuses.Failed, null)] string? DeliveryStatus,
+    [property: AllowedValues(ApiStatuses.Success, ApiStatuses.Failed, ApiStatuses.Pending, ApiStatuses.Unknown)]
+    [property: Description("Our side — whether we accepted the send and forwarded it to Meta: success or failed; pending while Meta's "
+        + "answer to the send is unknown (502 META_UNAVAILABLE), unknown when no status webhook told within 10 minutes.")]
+    string ApiStatus,
+    [property: AllowedValues(DeliveryStatuses.Sent, DeliveryStatuses.Delivered, DeliveryStatuses.Read, DeliveryStatuses.Failed, null)]
+    [property: Description("Meta side — updated from Meta's delivery webhooks: sent (message handed to Meta, awaiting delivery), "
+        + "delivered (delivered to the recipient's phone), read (the recipient has opened the message), failed (delivery failed; "
+        + "failure_reason explains why). null while Meta has not taken the message.")]
+    string? DeliveryStatus,
     DateTime? SentAt,
     string To,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? FailureReason) : SuccessResponse;
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [property: Description("Why delivery failed, in words (with delivery_status failed only).")]
+    string? FailureReason) : SuccessResponse;

@@ -89,6 +89,20 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Contains(docsWords, properties.GetProperty(field).GetProperty("description").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory] // the API docs' tables of message-status's two status fields
+    [InlineData("api_status", "Our side — whether we accepted the send and forwarded it to Meta")]
+    [InlineData("delivery_status", "Meta side — updated from Meta's delivery webhooks")]
+    [InlineData("delivery_status", "sent (message handed to Meta, awaiting delivery)")]
+    [InlineData("delivery_status", "failed (delivery failed; failure_reason explains why)")]
+    public async Task MessageStatusFieldsAreDescribedAsTheApiDocsTablesDescribeThem(string field, string docsWords)
+    {
+        var document = await Document();
+
+        var property = document.GetProperty("components").GetProperty("schemas").GetProperty("MessageStatusResponse").GetProperty("properties").GetProperty(field);
+
+        Assert.Contains(docsWords, property.GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task EveryRequestBodyFieldIsDescribed()
     {

@@ -16,6 +16,7 @@ public class PhoneNumberTests
     [InlineData("0091 98765 43210", "919876543210")]
     [InlineData("09876543210", "919876543210")]
     [InlineData("6123456789", "916123456789")]
+    [InlineData("5123456789", "5123456789")]      // 10 digits starting 1-5: not an Indian mobile, so no 91
     [InlineData("+44 20 7946 0958", "442079460958")]
     // A + (or 00) is a country code: the 91 rule is for national numbers, or these would go to India (README).
     [InlineData("+6591234567", "6591234567")]     // Singapore

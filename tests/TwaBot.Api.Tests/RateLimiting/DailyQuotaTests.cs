@@ -107,6 +107,41 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
             .AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
     }
 
+    [Theory] // the API docs' "Endpoint Access by Plan": every send endpoint counts against the day's cap
+    [InlineData("GET", "/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=Rahul,ORD-12345,x", null)]
+    [InlineData("GET", "/api/v1/quick-send?phone=919876543210&message=Shipped", null)]
+    [InlineData("POST", "/api/v1/send-template", """{"phone":"919876543210","template_name":"order_confirmation","body_params":["a","b","c"]}""")]
+    [InlineData("POST", "/api/v1/send-text", """{"phone":"919876543210","message":"Hi"}""")]
+    [InlineData("POST", "/api/v1/send-media", """{"phone":"919876543210","media_type":"image","media_url":"https://example.com/a.jpg"}""")]
+    [InlineData("POST", "/api/v1/send-otp", """{"phone":"919876543210","template_name":"otp_verification"}""")]
+    public async Task EverySendEndpointTakesFromTheDailyCapAndAnswersTheDocsBodyOverIt(string method, string path, string? body)
+    {
+        var tenant = await factory.CreateSendingTenantAsync(plan: "Growth");
+        await SetDailyLimitAsync(tenant.KeyId, 1);
+        await factory.CustomerWritesAsync(tenant.BusinessId, Good);
+        Task<HttpResponseMessage> Send() => method == "GET"
+            ? tenant.Client.GetAsync(path)
+            : tenant.Client.PostAsync(path, new StringContent(body!, System.Text.Encoding.UTF8, "application/json"));
+
+        var first = await Send();
+        var second = await Send();
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var json = await second.ReadJsonAsync(HttpStatusCode.TooManyRequests);
+        var expected = System.Text.Json.JsonDocument.Parse("""
+            {
+              "success": false,
+              "error": "Daily send limit reached (1/day on Growth plan). Resets at midnight. Upgrade to Pro for higher limits.",
+              "error_code": "DAILY_LIMIT_REACHED",
+              "daily_limit": 1,
+              "daily_used": 1,
+              "plan": "Growth",
+              "retry_after": "midnight"
+            }
+            """).RootElement;
+        Assert.True(System.Text.Json.JsonElement.DeepEquals(expected, json), json.ToString());
+    }
+
     [Fact]
     public async Task AnAdminOverrideTakesEffectAtOnce()
     {

@@ -48,6 +48,7 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         await factory.SettleStatusesAsync();
         var status = await StatusAsync(tenant, messageId);
 
+        Assert.Equal(["success", "message_id", "api_status", "delivery_status", "sent_at", "to", "failure_reason"], status.PropertyNames());
         Assert.Equal("failed", status.GetProperty("delivery_status").GetString());
         Assert.Equal("success", status.GetProperty("api_status").GetString());
         Assert.Equal("Message undeliverable — recipient's phone is not on WhatsApp.", status.GetProperty("failure_reason").GetString());

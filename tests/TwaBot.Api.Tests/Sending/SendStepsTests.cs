@@ -35,6 +35,20 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         await response.AssertErrorAsync(HttpStatusCode.Forbidden, "PLAN_NOT_ALLOWED");
     }
 
+    [Theory] // the 403 is for sends only: what needs no permission needs no plan either
+    [InlineData("/api/v1/health", HttpStatusCode.OK, null)]
+    [InlineData("/api/v1/templates", HttpStatusCode.OK, null)]
+    [InlineData("/api/v1/message-status/wamid.HBgMOTE5ODc2NTQzMjEw", HttpStatusCode.NotFound, "MESSAGE_NOT_FOUND")]
+    public async Task StarterStillReadsWhatNeedsNoSend(string path, HttpStatusCode status, string? errorCode)
+    {
+        var tenant = await factory.CreateSendingTenantAsync(plan: "Starter");
+
+        var response = await tenant.Client.GetAsync(path);
+
+        var json = await response.ReadJsonAsync(status);
+        Assert.Equal(errorCode, json.TryGetProperty("error_code", out var code) ? code.GetString() : null);
+    }
+
     [Theory]
     [InlineData("send_text", "/api/v1/send-template", "send_template")]
     [InlineData("send_template", "/api/v1/send-text", "send_text")]
@@ -358,17 +372,28 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         Assert.False((await bodyParams.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID")).TryGetProperty("hint", out _));
     }
 
-    [Fact]
-    public async Task ASuppressedPhoneGetsTheDocsBody()
+    [Theory] // the docs show this body under quick-send; every send answers it
+    [InlineData("/api/v1/send-template")]
+    [InlineData("/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=a,b,c")]
+    public async Task ASuppressedPhoneGetsTheDocsBody(string path)
     {
         var tenant = await factory.CreateSendingTenantAsync();
         await SuppressAsync(tenant.BusinessId, "919876543210", "opted_out");
 
-        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", ValidTemplate);
+        var response = path.Contains('?', StringComparison.Ordinal)
+            ? await tenant.Client.GetAsync(path)
+            : await tenant.Client.PostAsJsonAsync(path, ValidTemplate);
 
-        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
-        Assert.Equal("Phone 919876543210 is suppressed (opted_out). Message not sent to protect your quality rating.", json.GetProperty("error").GetString());
-        Assert.Equal("opted_out", json.GetProperty("suppression_state").GetString());
+        var json = await response.ReadJsonAsync(HttpStatusCode.BadRequest);
+        var expected = JsonDocument.Parse("""
+            {
+              "success": false,
+              "error": "Phone 919876543210 is suppressed (opted_out). Message not sent to protect your quality rating.",
+              "error_code": "SUPPRESSED",
+              "suppression_state": "opted_out"
+            }
+            """).RootElement;
+        Assert.True(JsonElement.DeepEquals(expected, json), json.ToString());
     }
 
     [Fact]
@@ -392,26 +417,46 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
     }
 
     [Fact]
-    public async Task QuickSendTextOutsideTheWindowGetsItsOwnHint()
+    public async Task QuickSendTextOutsideTheWindowGetsTheDocsQuickSendBodyExactly()
     {
         var tenant = await factory.CreateSendingTenantAsync();
 
         var response = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&message=Your+order+has+been+shipped");
 
-        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
-        Assert.Equal("Call GET /api/v1/quick-send?phone=...&template=<approved_template_name>&params=... instead.", json.GetProperty("hint").GetString());
-        Assert.EndsWith("Use a pre-approved template for re-engagement.", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        // The docs print "¶ms=" in the hint: "&params=" as their HTML page shows it.
+        var json = await response.ReadJsonAsync(HttpStatusCode.BadRequest);
+        var expected = JsonDocument.Parse("""
+            {
+              "success": false,
+              "error": "Recipient is outside the 24-hour customer service window. Free-form text messages can only be delivered within 24 hours of the contact messaging your business. Use a pre-approved template for re-engagement.",
+              "error_code": "WINDOW_CLOSED",
+              "session_window": { "open": false, "last_inbound_at": null },
+              "hint": "Call GET /api/v1/quick-send?phone=...&template=<approved_template_name>&params=... instead."
+            }
+            """).RootElement;
+        Assert.True(JsonElement.DeepEquals(expected, json), json.ToString());
     }
 
     [Fact]
-    public async Task SendMediaOutsideTheWindowIsClosedToo()
+    public async Task SendMediaOutsideTheWindowGetsTheDocsGeneralBodyExactly()
     {
+        // The docs show no body of send-media's own: it answers their general "What the 24-hour window means" one.
         var tenant = await factory.CreateSendingTenantAsync();
 
         var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-media",
             new { phone = "919876543210", media_type = "image", media_url = "https://example.com/a.jpg" });
 
-        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        var json = await response.ReadJsonAsync(HttpStatusCode.BadRequest);
+        var expected = JsonDocument.Parse("""
+            {
+              "success": false,
+              "error": "Recipient is outside the 24-hour customer service window. Free-form text messages can only be delivered within 24 hours of the contact messaging your business. Use a pre-approved template for re-engagement.",
+              "error_code": "WINDOW_CLOSED",
+              "session_window": { "open": false, "last_inbound_at": null },
+              "hint": "Call POST /api/v1/send-template or GET /api/v1/quick-send?phone=...&template=... instead."
+            }
+            """).RootElement;
+        Assert.True(JsonElement.DeepEquals(expected, json), json.ToString());
     }
 
     [Fact]
@@ -428,6 +473,21 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         Assert.False(window.GetProperty("open").GetBoolean());
         Assert.Equal(wroteAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'.000Z'", System.Globalization.CultureInfo.InvariantCulture),
             window.GetProperty("last_inbound_at").GetString());
+    }
+
+    [Fact]
+    public async Task EveryFreeFormSendGoesUntilTwentyFourHoursAfterTheCustomersMessage()
+    {
+        // The docs: "within 24 hours of the recipient's last message", so a message 23:59:59 old still opens it.
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", at: factory.Clock.GetUtcNow().AddHours(-24).AddSeconds(1));
+
+        var text = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876543210", message = "Hello" });
+        var media = await tenant.Client.PostAsJsonAsync("/api/v1/send-media",
+            new { phone = "919876543210", media_type = "image", media_url = "https://example.com/a.jpg" });
+        var quickSend = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&message=Hello");
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], new[] { text.StatusCode, media.StatusCode, quickSend.StatusCode });
     }
 
     [Fact]

@@ -28,6 +28,7 @@ public class TemplatesTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         Assert.Equal(
             ["id", "name", "display_name", "content", "category", "language", "header_type", "header_text", "footer_text", "variables"],
             template.PropertyNames());
+        Assert.Equal(System.Text.Json.JsonValueKind.Number, template.GetProperty("id").ValueKind); // the docs' "id": 12
         Assert.Equal("order_confirmation", template.GetProperty("name").GetString());
         Assert.Equal("Order Confirmation", template.GetProperty("display_name").GetString());
         Assert.Equal("Hi {{1}}, your order {{2}} of {{3}} has been confirmed!", template.GetProperty("content").GetString());

@@ -1,0 +1,235 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Sending;
+
+/// <summary>
+/// The last steps before Meta (suppression, the 24-hour window) refusing with the docs' bodies, and the order all the
+/// steps run in (SendStepsTests has each earlier step's refusal).
+/// </summary>
+public class SendStepOrderTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    private static readonly object ValidTemplate = new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } };
+
+    [Theory] // the docs show this body under quick-send; every send answers it
+    [InlineData("/api/v1/send-template")]
+    [InlineData("/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=a,b,c")]
+    public async Task ASuppressedPhoneGetsTheDocsBody(string path)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await SuppressAsync(tenant.BusinessId, "919876543210", "opted_out");
+
+        var response = path.Contains('?', StringComparison.Ordinal)
+            ? await tenant.Client.GetAsync(path)
+            : await tenant.Client.PostAsJsonAsync(path, ValidTemplate);
+
+        var json = await response.ReadJsonAsync(HttpStatusCode.BadRequest);
+        var expected = JsonDocument.Parse("""
+            {
+              "success": false,
+              "error": "Phone 919876543210 is suppressed (opted_out). Message not sent to protect your quality rating.",
+              "error_code": "SUPPRESSED",
+              "suppression_state": "opted_out"
+            }
+            """).RootElement;
+        Assert.True(JsonElement.DeepEquals(expected, json), json.ToString());
+    }
+
+    [Fact]
+    public async Task SendTextOutsideTheWindowGetsTheDocsBodyExactly()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876543210", message = "Hello" });
+
+        var json = await response.ReadJsonAsync(HttpStatusCode.BadRequest);
+        var expected = JsonDocument.Parse("""
+            {
+              "success": false,
+              "error": "Recipient is outside the 24-hour customer service window. Free-form text messages can only be delivered within 24 hours of the contact messaging your business. Use a pre-approved template (send-template or quick-send with template=) for re-engagement.",
+              "error_code": "WINDOW_CLOSED",
+              "session_window": { "open": false, "last_inbound_at": null },
+              "hint": "Call POST /api/v1/send-template or GET /api/v1/quick-send?phone=...&template=... instead."
+            }
+            """).RootElement;
+        Assert.True(JsonElement.DeepEquals(expected, json), json.ToString());
+    }
+
+    [Fact]
+    public async Task QuickSendTextOutsideTheWindowGetsTheDocsQuickSendBodyExactly()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&message=Your+order+has+been+shipped");
+
+        // The docs print "¶ms=" in the hint: "&params=" as their HTML page shows it.
+        var json = await response.ReadJsonAsync(HttpStatusCode.BadRequest);
+        var expected = JsonDocument.Parse("""
+            {
+              "success": false,
+              "error": "Recipient is outside the 24-hour customer service window. Free-form text messages can only be delivered within 24 hours of the contact messaging your business. Use a pre-approved template for re-engagement.",
+              "error_code": "WINDOW_CLOSED",
+              "session_window": { "open": false, "last_inbound_at": null },
+              "hint": "Call GET /api/v1/quick-send?phone=...&template=<approved_template_name>&params=... instead."
+            }
+            """).RootElement;
+        Assert.True(JsonElement.DeepEquals(expected, json), json.ToString());
+    }
+
+    [Fact]
+    public async Task SendMediaOutsideTheWindowGetsTheDocsGeneralBodyExactly()
+    {
+        // The docs show no body of send-media's own: it answers their general "What the 24-hour window means" one.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-media",
+            new { phone = "919876543210", media_type = "image", media_url = "https://example.com/a.jpg" });
+
+        var json = await response.ReadJsonAsync(HttpStatusCode.BadRequest);
+        var expected = JsonDocument.Parse("""
+            {
+              "success": false,
+              "error": "Recipient is outside the 24-hour customer service window. Free-form text messages can only be delivered within 24 hours of the contact messaging your business. Use a pre-approved template for re-engagement.",
+              "error_code": "WINDOW_CLOSED",
+              "session_window": { "open": false, "last_inbound_at": null },
+              "hint": "Call POST /api/v1/send-template or GET /api/v1/quick-send?phone=...&template=... instead."
+            }
+            """).RootElement;
+        Assert.True(JsonElement.DeepEquals(expected, json), json.ToString());
+    }
+
+    [Fact]
+    public async Task TheWindowClosesTwentyFourHoursAfterTheCustomersMessage()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var wroteAt = factory.Clock.GetUtcNow().AddHours(-24).AddSeconds(-1);
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", at: wroteAt);
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876543210", message = "Hello" });
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        var window = json.GetProperty("session_window");
+        Assert.False(window.GetProperty("open").GetBoolean());
+        Assert.Equal(wroteAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'.000Z'", System.Globalization.CultureInfo.InvariantCulture),
+            window.GetProperty("last_inbound_at").GetString());
+    }
+
+    [Fact]
+    public async Task EveryFreeFormSendGoesUntilTwentyFourHoursAfterTheCustomersMessage()
+    {
+        // The docs: "within 24 hours of the recipient's last message", so a message 23:59:59 old still opens it.
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", at: factory.Clock.GetUtcNow().AddHours(-24).AddSeconds(1));
+
+        var text = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876543210", message = "Hello" });
+        var media = await tenant.Client.PostAsJsonAsync("/api/v1/send-media",
+            new { phone = "919876543210", media_type = "image", media_url = "https://example.com/a.jpg" });
+        var quickSend = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&message=Hello");
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], new[] { text.StatusCode, media.StatusCode, quickSend.StatusCode });
+    }
+
+    [Fact]
+    public async Task TemplatesWorkOutsideTheWindow()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", ValidTemplate);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    // --- Order: a request failing two checks gets the earlier one's answer -------------------
+
+    [Fact]
+    public async Task PlanComesBeforeValidation()
+    {
+        var tenant = await factory.CreateSendingTenantAsync(plan: "Starter");
+
+        var response = await tenant.Client.PostAsync("/api/v1/send-template", new StringContent("{ not json", System.Text.Encoding.UTF8, "application/json"));
+
+        await response.AssertErrorAsync(HttpStatusCode.Forbidden, "PLAN_NOT_ALLOWED");
+    }
+
+    [Fact]
+    public async Task PlanComesBeforePermission()
+    {
+        var tenant = await factory.CreateSendingTenantAsync(plan: "Starter", permissions: ["send_otp"]);
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", ValidTemplate);
+
+        await response.AssertErrorAsync(HttpStatusCode.Forbidden, "PLAN_NOT_ALLOWED");
+    }
+
+    [Fact]
+    public async Task PermissionComesBeforeValidation()
+    {
+        var tenant = await factory.CreateSendingTenantAsync(permissions: ["send_otp"]);
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "bad" });
+
+        await response.AssertErrorAsync(HttpStatusCode.Forbidden, "PERMISSION_DENIED");
+    }
+
+    [Fact]
+    public async Task ValidationComesBeforeTheWhatsAppConnection()
+    {
+        var (_, client, _) = await factory.CreateTenantAsync();
+
+        var response = await client.PostAsJsonAsync("/api/v1/send-template", new { phone = "bad", template_name = "x" });
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "INVALID_PHONE");
+    }
+
+    [Fact]
+    public async Task TheConnectionComesBeforeTheTemplate()
+    {
+        var (_, client, _) = await factory.CreateTenantAsync();
+
+        var response = await client.PostAsJsonAsync("/api/v1/send-template", new { phone = "919876543210", template_name = "wrong_name" });
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+    }
+
+    [Fact]
+    public async Task TheTemplateComesBeforeSuppression()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await SuppressAsync(tenant.BusinessId, "919876543210", "blocked");
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", new { phone = "919876543210", template_name = "wrong_name" });
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task SuppressionComesBeforeTheWindow()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await SuppressAsync(tenant.BusinessId, "919876543210", "undeliverable");
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876543210", message = "hi" });
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+    }
+
+    [Fact]
+    public async Task ARefusedSendNeverReachesMetaNorLeavesARow()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        await tenant.Client.PostAsJsonAsync("/api/v1/send-template", new { phone = "919876543210", template_name = "wrong_name" });
+        await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876543210", message = "hi" });
+
+        await factory.WithDbAsync(async db => Assert.False(await db.Messages.AnyAsync(m => m.BusinessId == tenant.BusinessId)));
+    }
+
+    private Task SuppressAsync(long businessId, string phone, string state) => factory.WithDbAsync(async db =>
+    {
+        db.Suppressions.Add(new Api.Conversations.Suppression { BusinessId = businessId, Phone = phone, State = state });
+        await db.SaveChangesAsync();
+    });
+}

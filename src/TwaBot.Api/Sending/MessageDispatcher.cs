@@ -16,8 +16,11 @@ public sealed partial class MessageDispatcher(
     TwaBotDbContext db, MessageLog log, MetaClient meta, MessageStatusWriter statuses, SendsInFlight inFlight, TimeProvider time,
     ILogger<MessageDispatcher> logger)
 {
-    /// <summary>Takes no cancellation token: a send that got this far waits for Meta's answer and records it, even if the caller left.</summary>
-    public async Task<ApiErrorOr<Message>> DispatchAsync(SendContext context)
+    /// <summary>
+    /// <paramref name="callerGone"/> counts only until Meta is called: a send that got that far waits for Meta's answer
+    /// and records it, even if the caller left.
+    /// </summary>
+    public async Task<ApiErrorOr<Message>> DispatchAsync(SendContext context, CancellationToken callerGone)
     {
         ArgumentNullException.ThrowIfNull(context);
         var content = context.Content!;
@@ -44,6 +47,14 @@ public sealed partial class MessageDispatcher(
         {
             context.GiveBackHolds(); // no row, no call to Meta: the send never happened
             throw;
+        }
+
+        if (callerGone.IsCancellationRequested)
+        {
+            // The row waited for the database (another program's lock) until its caller timed out: sent now, it would
+            // reach the customer unannounced, and again with the caller's retry.
+            await NotSentAsync(context, message, now);
+            callerGone.ThrowIfCancellationRequested();
         }
 
         // Not the request's token: once Meta may have the message, we wait for its answer to record it.
@@ -103,6 +114,21 @@ public sealed partial class MessageDispatcher(
         return MetaErrorMapping.ToApiError(failure, context, lastInboundAt, StatusReports.CallbackData(message.Id));
     }
 
+    private async Task NotSentAsync(SendContext context, Message message, DateTime now)
+    {
+        try
+        {
+            await log.WriteAsync(new MessageWrite.Failed(message.Id, ApiStatuses.Failed, null, CallerLeftReason, now));
+            context.GiveBackHolds();
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            LogCallerLeftNotRecorded(logger, error, message.Id); // pending, so the sweep marks it unknown and it keeps counting
+        }
+    }
+
+    private const string CallerLeftReason = "Not sent: the caller disconnected before the message could be passed to Meta.";
+
     /// <summary>
     /// Records Meta's answer to a send. When that fails (a full disk), the caller still gets Meta's answer:
     /// an error instead would make it send again after Meta accepted, and the customer get the message
@@ -146,4 +172,8 @@ public sealed partial class MessageDispatcher(
     [LoggerMessage(Level = LogLevel.Error,
         Message = "Meta answered the send of message {MessageId}, but writing its answer down failed; the caller got the answer, and Meta's status webhooks or the sweep settle the row")]
     private static partial void LogAnswerNotRecorded(ILogger logger, Exception error, long messageId);
+
+    [LoggerMessage(Level = LogLevel.Error,
+        Message = "Message {MessageId} was not sent, since its caller disconnected first, but writing that down failed; the sweep marks it unknown")]
+    private static partial void LogCallerLeftNotRecorded(ILogger logger, Exception error, long messageId);
 }

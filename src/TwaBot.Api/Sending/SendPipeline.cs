@@ -125,7 +125,7 @@ public sealed class SendPipeline(
         ApiErrorOr<Messages.Message> sent;
         using (var dispatch = Metrics.TwaBotTracing.Source.StartActivity("send dispatch"))
         {
-            sent = await dispatcher.DispatchAsync(context);
+            sent = await dispatcher.DispatchAsync(context, cancellationToken);
             dispatch?.SetTag("twabot.result", sent.Error?.Body.ErrorCode ?? "accepted");
         }
 

@@ -144,12 +144,26 @@ public abstract partial class GroupCommitWriter<T> : BackgroundService
             batch.ForEach(p => p.Done.TrySetResult());
             OnCommitted(rows);
         }
+        catch (SqliteException error) when (error.SqliteErrorCode == ConstraintViolation && batch.Count > 1)
+        {
+            // One row breaking a constraint fails only itself, not the requests whose rows shared its transaction.
+            LogBatchSplit(_logger, error, batch.Count);
+            foreach (var pending in batch)
+            {
+                Commit(connection, commands, [pending], cancellationToken);
+            }
+        }
         catch (Exception error) when (error is not OperationCanceledException)
         {
             LogBatchFailed(_logger, error, batch.Count);
             batch.ForEach(p => p.Done.TrySetException(error));
         }
     }
+
+    private const int ConstraintViolation = 19; // SQLITE_CONSTRAINT
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A group commit of {Count} rows broke a constraint; each is written alone")]
+    private static partial void LogBatchSplit(ILogger logger, Exception error, int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A group commit of {Count} rows failed")]
     private static partial void LogBatchFailed(ILogger logger, Exception error, int count);

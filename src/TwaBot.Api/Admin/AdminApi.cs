@@ -22,7 +22,7 @@ public static class AdminApi
         writesInTurn.MapWhatsAppAdmin();
         writesInTurn.MapApiKeysAdmin();
         writesInTurn.MapSuppressionsAdmin();
-        // Template calls wait on Meta, so they queue per business instead (TemplatesAdmin) and do not hold the gate.
+        // Template calls wait on Meta, so they queue per business instead (TemplatesAdmin) and take the gate only to write.
         admin.MapTemplatesAdmin();
         return app;
     }
@@ -62,6 +62,7 @@ internal sealed record AdminServices(
     IOptions<TwaBotOptions> Options,
     Businesses.AccessTokenProtector Tokens,
     Meta.MetaTokenRefusals TokenRefusals,
+    SqliteWriteGate Gate,
     ILoggerFactory Loggers)
 {
     public DateTime Now => Time.GetUtcNow().UtcDateTime;

@@ -24,7 +24,10 @@ internal static partial class TemplatesAdmin
 
     /// <summary>
     /// One template create or sync at a time per business (they are rare admin calls): two at once read the
-    /// same rows and both insert the same name and language, which the unique index refuses.
+    /// same rows and both insert the same name and language, which the unique index refuses. Their rows are written
+    /// in turn with the database's other writers (<see cref="Data.SqliteWriteGate"/>), but Meta is asked outside it:
+    /// written beside the sends' commits, they met them in Microsoft.Data.Sqlite's busy loop, which tries again every
+    /// 150 ms, and a send commit that met one waited there too, holding up every send behind the gate.
     /// </summary>
     private static readonly BusinessTurns TemplateWrites = new();
 
@@ -154,7 +157,10 @@ internal static partial class TemplatesAdmin
         template.QualityScore = null;
         template.QualityEventAt = null;
         template.UpdatedAt = services.Now;
-        await services.Db.SaveChangesAsync(cancellationToken);
+        using (await services.Gate.EnterAsync(cancellationToken))
+        {
+            await services.Db.SaveChangesAsync(cancellationToken);
+        }
 
         var asked = WholeSeconds(services.Now);
         var created = await meta.CreateTemplateAsync(connection, definition, cancellationToken);
@@ -172,12 +178,16 @@ internal static partial class TemplatesAdmin
 
         // Meta's answer, in one statement: a status webhook applied meanwhile is newer than the answer and keeps its status.
         var answered = created.Value!;
-        await services.Db.Templates.Where(t => t.Id == template.Id).ExecuteUpdateAsync(set => set
-            .SetProperty(t => t.MetaTemplateId, answered.Id)
-            .SetProperty(t => t.Category, t => t.CategoryEventAt == null ? answered.Category.ToUpperInvariant() : t.Category)
-            .SetProperty(t => t.CategoryEventAt, t => t.CategoryEventAt ?? asked)
-            .SetProperty(t => t.Status, t => t.StatusEventAt == null ? answered.Status.ToUpperInvariant() : t.Status)
-            .SetProperty(t => t.StatusEventAt, t => t.StatusEventAt ?? asked), CancellationToken.None);
+        using (await services.Gate.EnterAsync(CancellationToken.None))
+        {
+            await services.Db.Templates.Where(t => t.Id == template.Id).ExecuteUpdateAsync(set => set
+                .SetProperty(t => t.MetaTemplateId, answered.Id)
+                .SetProperty(t => t.Category, t => t.CategoryEventAt == null ? answered.Category.ToUpperInvariant() : t.Category)
+                .SetProperty(t => t.CategoryEventAt, t => t.CategoryEventAt ?? asked)
+                .SetProperty(t => t.Status, t => t.StatusEventAt == null ? answered.Status.ToUpperInvariant() : t.Status)
+                .SetProperty(t => t.StatusEventAt, t => t.StatusEventAt ?? asked), CancellationToken.None);
+        }
+
         lookups.Invalidate(id); // a bulk update runs no SaveChanges: sends meanwhile kept the template as pending
         var stored = await services.Db.Templates.AsNoTracking().SingleAsync(t => t.Id == template.Id, CancellationToken.None);
         return TypedResults.Created($"/admin/v1/businesses/{id}/templates/{stored.Id}", new AdminTemplateResponse(View(stored)));
@@ -195,7 +205,10 @@ internal static partial class TemplatesAdmin
             template.Status = Template.Deleted; // the deleted template it replaced
         }
 
-        await services.Db.SaveChangesAsync(CancellationToken.None);
+        using (await services.Gate.EnterAsync(CancellationToken.None))
+        {
+            await services.Db.SaveChangesAsync(CancellationToken.None);
+        }
     }
 
     private static Task<Results<Ok<TemplateSyncResponse>, ApiError>> Sync(
@@ -262,7 +275,11 @@ internal static partial class TemplatesAdmin
             removed++;
         }
 
-        await services.Db.SaveChangesAsync(cancellationToken);
+        using (await services.Gate.EnterAsync(cancellationToken))
+        {
+            await services.Db.SaveChangesAsync(cancellationToken);
+        }
+
         return TypedResults.Ok(new TemplateSyncResponse(listing.Count, created, updated, removed));
     }
 

@@ -105,7 +105,7 @@ internal static class SandboxTemplatesApi
     }
 
     internal static async Task<IResult> CreateTemplate(
-        string wabaId, HttpRequest request, TwaBotDbContext db, AccessTokenProtector tokens, CancellationToken cancellationToken)
+        string wabaId, HttpRequest request, TwaBotDbContext db, AccessTokenProtector tokens, SqliteWriteGate gate, CancellationToken cancellationToken)
     {
         if (await AuthorizeWabaAsync(wabaId, request, db, tokens, cancellationToken) is { } refused)
         {
@@ -151,7 +151,12 @@ internal static class SandboxTemplatesApi
             ButtonsJson = isAuthentication ? null : (Component("BUTTONS")?["buttons"] as JsonArray)?.ToJsonString(),
         };
         db.SandboxTemplates.Add(template);
-        await db.SaveChangesAsync(cancellationToken);
+        // The emulator's store is the server's database: it writes in turn with the server's writers (TemplatesAdmin).
+        using (await gate.EnterAsync(cancellationToken))
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
         return Results.Json(new JsonObject { ["id"] = template.MetaId, ["status"] = template.Status, ["category"] = template.Category });
     }
 

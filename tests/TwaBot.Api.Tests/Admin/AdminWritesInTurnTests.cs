@@ -39,6 +39,31 @@ public class AdminWritesInTurnTests(TwaBotApiFactory factory) : IClassFixture<Tw
     }
 
     [Fact]
+    public async Task TemplateCallsWriteTheirRowsInTurnWithTheOtherWriters()
+    {
+        // Outside the gate, a template's write met the sends' commits in SQLite's busy loop (150 ms a try, both sides).
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var gate = factory.Services.GetRequiredService<SqliteWriteGate>();
+
+        Task<HttpResponseMessage> create, sync;
+        using (await gate.EnterAsync(CancellationToken.None))
+        {
+            create = admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", TemplatesAdminTests.ShippingUpdate);
+            Assert.NotSame(create, await Task.WhenAny(create, Task.Delay(300)));
+        }
+
+        await (await create).ReadJsonAsync(HttpStatusCode.Created);
+        using (await gate.EnterAsync(CancellationToken.None))
+        {
+            sync = admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null);
+            Assert.NotSame(sync, await Task.WhenAny(sync, Task.Delay(300)));
+        }
+
+        await (await sync).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task PatchesOfOneBusinessAtOnceEndAsOneOfThem()
     {
         string[] plans = ["Starter", "Growth", "Pro"];

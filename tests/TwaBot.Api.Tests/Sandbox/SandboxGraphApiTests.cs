@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Sandbox;
@@ -17,6 +18,24 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var ids = Enumerable.Range(0, 200).Select(_ => Api.Sandbox.SandboxTemplatesApi.NewTemplateId()).ToList();
 
         Assert.All(ids, id => Assert.Matches("^[1-9][0-9]{14}$", id));
+    }
+
+    [Fact]
+    public async Task ASubmittedTemplateIsStoredInTurnWithTheServersWriters()
+    {
+        // The emulator's store is the server's database file: a write beside the sends' commits met them in SQLite's busy loop.
+        var (client, wabaId) = await GraphClientAsync();
+        var gate = factory.Services.GetRequiredService<Api.Data.SqliteWriteGate>();
+
+        Task<HttpResponseMessage> submit;
+        using (await gate.EnterAsync(CancellationToken.None))
+        {
+            submit = client.PostAsJsonAsync($"/sandbox/graph/v23.0/{wabaId}/message_templates",
+                new { name = "in_turn", language = "en", category = "UTILITY", components = new[] { new { type = "BODY", text = "Hello" } } });
+            Assert.NotSame(submit, await Task.WhenAny(submit, Task.Delay(300)));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await submit).StatusCode);
     }
 
     [Theory]

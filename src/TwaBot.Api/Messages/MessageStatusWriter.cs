@@ -10,7 +10,7 @@ namespace TwaBot.Api.Messages;
 /// <see cref="StatusReports"/> for code that works through EF Core (the webhook processor, the send
 /// pipeline): the statements run on the context's own connection and in its current transaction.
 /// </summary>
-public sealed class MessageStatusWriter(TwaBotDbContext db, ParkedStatusSignal parked, TimeProvider time) : IAsyncDisposable
+public sealed class MessageStatusWriter(TwaBotDbContext db, ParkedStatusSignal parked, SqliteWriteGate gate, TimeProvider time) : IAsyncDisposable
 {
     private PreparedCommands? _commands;
 
@@ -33,18 +33,29 @@ public sealed class MessageStatusWriter(TwaBotDbContext db, ParkedStatusSignal p
             .Where(p => p.BusinessId == businessId && p.Wamid == wamid) // a report is its message's by Meta's id, not by callback data
             .OrderBy(p => p.Id)
             .ToListAsync(cancellationToken);
-        foreach (var report in reports)
+        if (reports.Count == 0)
         {
-            await StatusReports.ApplyToMessageAsync(await CommandsAsync(cancellationToken), messageId, new StatusUpdate(
-                "", report.Wamid, report.Status, report.OccurredAt, null, null, report.ErrorCode, report.ErrorTitle, report.ErrorDetails),
-                wamidStored: false, time.GetUtcNow().UtcDateTime, cancellationToken);
+            return 0; // the usual case while another message's reports are parked: no write, so no write lock
         }
 
-        // The send path and the processor can both load the same parked rows; applying one twice is
-        // harmless (the history keeps it once, the status only moves forward), so whichever removes them
-        // second finds them gone and carries on, instead of failing on EF's row-count check.
-        var ids = reports.ConvertAll(p => p.Id);
-        await db.ParkedStatuses.Where(p => ids.Contains(p.Id)).ExecuteDeleteAsync(cancellationToken);
+        // Both callers (a send once Meta accepted, the processor's pass for leftovers) hold no turn at the gate here;
+        // written outside it, these statements met the other writers in Microsoft.Data.Sqlite's busy loop (150 ms a try).
+        using (await gate.EnterAsync(cancellationToken))
+        {
+            foreach (var report in reports)
+            {
+                await StatusReports.ApplyToMessageAsync(await CommandsAsync(cancellationToken), messageId, new StatusUpdate(
+                    "", report.Wamid, report.Status, report.OccurredAt, null, null, report.ErrorCode, report.ErrorTitle, report.ErrorDetails),
+                    wamidStored: false, time.GetUtcNow().UtcDateTime, cancellationToken);
+            }
+
+            // The send path and the processor can both load the same parked rows; applying one twice is
+            // harmless (the history keeps it once, the status only moves forward), so whichever removes them
+            // second finds them gone and carries on, instead of failing on EF's row-count check.
+            var ids = reports.ConvertAll(p => p.Id);
+            await db.ParkedStatuses.Where(p => ids.Contains(p.Id)).ExecuteDeleteAsync(cancellationToken);
+        }
+
         return reports.Count;
     }
 

@@ -38,6 +38,30 @@ public class ParkedStatusTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     }
 
     [Fact]
+    public async Task ParkedReportsAreWrittenInTurnWithTheOtherWritersAndNoneParkedWritesNothing()
+    {
+        // A send applies its message's parked reports right after Meta's answer, holding no turn at the write gate.
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var messageId = await InsertMessageAsync(businessId, wamid: null);
+        await DeliverAsync(phoneNumberId, Status("wamid.in-turn-1", "delivered", T0));
+        await using var scope = factory.Services.CreateAsyncScope();
+        var writer = scope.ServiceProvider.GetRequiredService<MessageStatusWriter>();
+
+        Task<int> applying;
+        using (await factory.Services.GetRequiredService<SqliteWriteGate>().EnterAsync(CancellationToken.None))
+        {
+            // Another message's report is parked, none of this one's: nothing to write, so no wait for the gate.
+            Assert.Equal(0, await writer.ApplyParkedAsync(businessId, messageId, "wamid.in-turn-none", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+            applying = writer.ApplyParkedAsync(businessId, messageId, "wamid.in-turn-1", CancellationToken.None);
+            await Task.Delay(300);
+            Assert.False(applying.IsCompleted);
+        }
+
+        Assert.Equal(1, await applying);
+        Assert.Equal("delivered", await DeliveryStatusAsync(messageId));
+    }
+
+    [Fact]
     public async Task AReportParkedBeforeACallbackReportGaveItsMessageTheWamidIsApplied()
     {
         // The send never heard Meta's answer: its row has no wamid until a report names it by callback data.

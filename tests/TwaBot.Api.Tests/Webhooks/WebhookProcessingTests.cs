@@ -215,7 +215,7 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
         var messageId = await InsertMessageAsync(businessId, "wamid.early-1");
         await factory.WithDbAsync(async db =>
         {
-            await using var writer = new MessageStatusWriter(db, factory.Services.GetRequiredService<ParkedStatusSignal>(), factory.Clock);
+            await using var writer = new MessageStatusWriter(db, factory.Services.GetRequiredService<ParkedStatusSignal>(), factory.Services.GetRequiredService<SqliteWriteGate>(), factory.Clock);
             Assert.Equal(1, await writer.ApplyParkedAsync(businessId, messageId, "wamid.early-1", default));
         });
 
@@ -243,7 +243,7 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
             await DeliverAsync(phoneNumberId, Status(wamid, "delivered", T0));
             messageId = await InsertMessageAsync(businessId, wamid);
             await using var db = new TwaBotDbContext(options.Options);
-            await using var writer = new MessageStatusWriter(db, factory.Services.GetRequiredService<ParkedStatusSignal>(), factory.Clock);
+            await using var writer = new MessageStatusWriter(db, factory.Services.GetRequiredService<ParkedStatusSignal>(), factory.Services.GetRequiredService<SqliteWriteGate>(), factory.Clock);
 
             applied = await writer.ApplyParkedAsync(businessId, messageId, wamid, default);
         }
@@ -321,7 +321,7 @@ public class WebhookProcessingTests(TwaBotApiFactory factory) : IClassFixture<Tw
 
         await factory.WithDbAsync(async db =>
         {
-            await using var writer = new MessageStatusWriter(db, factory.Services.GetRequiredService<ParkedStatusSignal>(), factory.Clock);
+            await using var writer = new MessageStatusWriter(db, factory.Services.GetRequiredService<ParkedStatusSignal>(), factory.Services.GetRequiredService<SqliteWriteGate>(), factory.Clock);
             Assert.Equal(0, await writer.ApplyParkedAsync(businessId, messageId, "wamid.ours-2", default));
         });
         await factory.ApplyWebhooksAsync();

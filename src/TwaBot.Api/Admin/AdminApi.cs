@@ -67,6 +67,18 @@ internal sealed record AdminServices(
 {
     public DateTime Now => Time.GetUtcNow().UtcDateTime;
 
+    /// <summary>
+    /// Saves the context's changes holding the write gate: for the template calls, which are not written in turn as a
+    /// whole since they wait on Meta (TemplatesAdmin).
+    /// </summary>
+    public async Task SaveInTurnAsync(CancellationToken cancellationToken)
+    {
+        using (await Gate.EnterAsync(cancellationToken))
+        {
+            await Db.SaveChangesAsync(cancellationToken);
+        }
+    }
+
     /// <summary>The admin API's log: one line for each change an operator may have to trace (a key revoked, a number moved).</summary>
     public ILogger Log => Loggers.CreateLogger("TwaBot.Api.Admin");
 }

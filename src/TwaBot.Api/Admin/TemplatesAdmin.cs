@@ -157,10 +157,7 @@ internal static partial class TemplatesAdmin
         template.QualityScore = null;
         template.QualityEventAt = null;
         template.UpdatedAt = services.Now;
-        using (await services.Gate.EnterAsync(cancellationToken))
-        {
-            await services.Db.SaveChangesAsync(cancellationToken);
-        }
+        await services.SaveInTurnAsync(cancellationToken);
 
         var asked = WholeSeconds(services.Now);
         var created = await meta.CreateTemplateAsync(connection, definition, cancellationToken);
@@ -205,10 +202,7 @@ internal static partial class TemplatesAdmin
             template.Status = Template.Deleted; // the deleted template it replaced
         }
 
-        using (await services.Gate.EnterAsync(CancellationToken.None))
-        {
-            await services.Db.SaveChangesAsync(CancellationToken.None);
-        }
+        await services.SaveInTurnAsync(CancellationToken.None);
     }
 
     private static Task<Results<Ok<TemplateSyncResponse>, ApiError>> Sync(
@@ -275,10 +269,7 @@ internal static partial class TemplatesAdmin
             removed++;
         }
 
-        using (await services.Gate.EnterAsync(cancellationToken))
-        {
-            await services.Db.SaveChangesAsync(cancellationToken);
-        }
+        await services.SaveInTurnAsync(cancellationToken);
 
         return TypedResults.Ok(new TemplateSyncResponse(listing.Count, created, updated, removed));
     }

@@ -451,18 +451,7 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
 
         // Meta's notice of the coming change, sent a day before it, still naming UTILITY as the current category, arrives late.
-        var entry = Webhooks.MetaPayloads.Entry(wabaId, new System.Text.Json.Nodes.JsonObject
-        {
-            ["field"] = "template_category_update",
-            ["value"] = new System.Text.Json.Nodes.JsonObject
-            {
-                ["message_template_id"] = metaId, ["message_template_name"] = "order_confirmation", ["message_template_language"] = "en",
-                ["correct_category"] = "MARKETING", ["new_category"] = "UTILITY",
-            },
-        });
-        entry["time"] = factory.Clock.GetUtcNow().AddDays(-1).ToUnixTimeSeconds();
-        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
-        await factory.ApplyWebhooksAsync();
+        await DeliverCategoryEventAsync(wabaId, metaId, "UTILITY", factory.Clock.GetUtcNow().AddDays(-1), correctCategory: "MARKETING");
 
         var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal("MARKETING", listed.GetProperty("templates").EnumerateArray()
@@ -478,24 +467,8 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
         var (_, metaId) = await OrderConfirmationAsync(tenant.BusinessId);
         await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", "Stop promotions");
-        async Task CategoryAsync(string category, int seconds)
-        {
-            var entry = Webhooks.MetaPayloads.Entry(wabaId, new System.Text.Json.Nodes.JsonObject
-            {
-                ["field"] = "template_category_update",
-                ["value"] = new System.Text.Json.Nodes.JsonObject
-                {
-                    ["message_template_id"] = metaId, ["message_template_name"] = "order_confirmation", ["message_template_language"] = "en",
-                    ["new_category"] = category,
-                },
-            });
-            entry["time"] = factory.Clock.GetUtcNow().AddSeconds(seconds).ToUnixTimeSeconds();
-            await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
-            await factory.ApplyWebhooksAsync();
-        }
-
-        await CategoryAsync("MARKETING", 20);
-        await CategoryAsync("UTILITY", 10); // redelivered late
+        await DeliverCategoryEventAsync(wabaId, metaId, "MARKETING", factory.Clock.GetUtcNow().AddSeconds(20));
+        await DeliverCategoryEventAsync(wabaId, metaId, "UTILITY", factory.Clock.GetUtcNow().AddSeconds(10)); // redelivered late
 
         var refused = await (await SendOrderConfirmationAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
         Assert.Equal("marketing_opted_out", refused.GetProperty("suppression_state").GetString());
@@ -905,5 +878,24 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
 
         await created.ReadJsonAsync(HttpStatusCode.Created);
         Assert.Equal("order_ready", (await send.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("template").GetString());
+    }
+
+    /// <summary>Meta's <c>template_category_update</c> for order_confirmation, with the entry's time <paramref name="at"/>.</summary>
+    private async Task DeliverCategoryEventAsync(string wabaId, long metaId, string newCategory, DateTimeOffset at, string? correctCategory = null)
+    {
+        var value = new System.Text.Json.Nodes.JsonObject
+        {
+            ["message_template_id"] = metaId, ["message_template_name"] = "order_confirmation", ["message_template_language"] = "en",
+            ["new_category"] = newCategory,
+        };
+        if (correctCategory is not null)
+        {
+            value["correct_category"] = correctCategory;
+        }
+
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, new System.Text.Json.Nodes.JsonObject { ["field"] = "template_category_update", ["value"] = value });
+        entry["time"] = at.ToUnixTimeSeconds();
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await factory.ApplyWebhooksAsync();
     }
 }

@@ -24,7 +24,8 @@ public static class MessageStatusApi
             .WithDescription("messageId is the message_id a send answered: Meta's id (wamid.…), or, for a send whose outcome "
                 + "was unknown (502 META_UNAVAILABLE), our own id (twb:N) until Meta's status webhook tells.")
             .ProducesErrors(StatusCodes.Status404NotFound)
-            .WithExamples(responses: [(StatusCodes.Status200OK, Examples.Delivered), (StatusCodes.Status404NotFound, Examples.NotFound)]);
+            .WithExamples(responses: [(StatusCodes.Status200OK, Examples.Delivered), (StatusCodes.Status200OK, Examples.Failed),
+                (StatusCodes.Status404NotFound, Examples.NotFound)]);
         return api;
     }
 
@@ -49,6 +50,13 @@ public static class MessageStatusApi
         public const string Delivered = """
             { "success": true, "message_id": "wamid.HBgMOTE5ODc2NTQzMjEw...", "api_status": "success", "delivery_status": "delivered",
               "sent_at": "2026-04-14T10:30:45.000Z", "to": "919876543210" }
+            """;
+
+        // The docs' second example: failure_reason appears only when delivery failed.
+        public const string Failed = """
+            { "success": true, "message_id": "wamid.HBgMOTE5ODc2NTQzMjEw...", "api_status": "success", "delivery_status": "failed",
+              "sent_at": "2026-04-14T10:30:45.000Z", "to": "919876543210",
+              "failure_reason": "Message undeliverable — recipient's phone is not on WhatsApp." }
             """;
 
         public const string NotFound = """

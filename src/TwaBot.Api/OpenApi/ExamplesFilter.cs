@@ -34,7 +34,10 @@ internal sealed class ExamplesFilter : IOperationFilter
     // Content maps hold the interface; the generator creates concrete media types, which are writable.
     private static void SetRequestExample(IOpenApiMediaType media, string json) => SetExamples(media, [json]);
 
-    /// <summary>One answer as the example; several as named examples (by error_code), since one status has many errors.</summary>
+    /// <summary>
+    /// One answer as the example; several as named examples, since one status has many answers: an error by its
+    /// error_code, a message status by its delivery_status.
+    /// </summary>
     private static void SetExamples(IOpenApiMediaType media, IReadOnlyList<string> answers)
     {
         if (media is not OpenApiMediaType writable)
@@ -44,7 +47,7 @@ internal sealed class ExamplesFilter : IOperationFilter
 
         writable.Example = answers.Count == 1 ? JsonNode.Parse(answers[0]) : null;
         writable.Examples = answers.Count == 1 ? null : answers.Select(answer => JsonNode.Parse(answer)).ToDictionary(
-            answer => answer?["error_code"]?.GetValue<string>() ?? "success",
+            answer => (answer?["error_code"] ?? answer?["delivery_status"])?.GetValue<string>() ?? "success",
             answer => (IOpenApiExample)new OpenApiExample { Value = answer });
     }
 }

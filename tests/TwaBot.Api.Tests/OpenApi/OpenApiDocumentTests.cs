@@ -103,6 +103,19 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Contains(docsWords, property.GetProperty("description").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory] // the API docs' two message-status examples, named by their delivery_status
+    [InlineData("delivered", null)]
+    [InlineData("failed", "Message undeliverable — recipient's phone is not on WhatsApp.")]
+    public async Task MessageStatusShowsTheApiDocsDeliveredAndFailedExamples(string deliveryStatus, string? failureReason)
+    {
+        var document = await Document();
+
+        var example = NamedExample(document, "/api/v1/message-status/{messageId}", "get", "200", deliveryStatus);
+
+        Assert.Equal(deliveryStatus, example.GetProperty("delivery_status").GetString());
+        Assert.Equal(failureReason, example.TryGetProperty("failure_reason", out var reason) ? reason.GetString() : null);
+    }
+
     [Fact]
     public async Task EveryRequestBodyFieldIsDescribed()
     {

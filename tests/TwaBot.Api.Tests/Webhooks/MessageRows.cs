@@ -1,9 +1,16 @@
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Conversations;
 using TwaBot.Api.Messages;
 using TwaBot.Api.Tests.Infrastructure;
+using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
 
 namespace TwaBot.Api.Tests.Webhooks;
 
-/// <summary>What the webhook tests start from: a business with a connected number, and message rows as sends leave them.</summary>
+/// <summary>
+/// What the webhook tests start from (a business with a connected number, message rows as sends leave them), how they
+/// deliver Meta's status reports, and how they read back the rows that webhooks change.
+/// </summary>
 internal static class MessageRows
 {
     public static async Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync(this TwaBotApiFactory server)
@@ -28,5 +35,28 @@ internal static class MessageRows
             id = message.Id;
         });
         return id;
+    }
+
+    /// <summary>Meta's status reports for <paramref name="phoneNumberId"/>, received and applied.</summary>
+    public static async Task DeliverStatusesAsync(this TwaBotApiFactory server, string phoneNumberId, params JsonObject[] statuses)
+    {
+        var response = await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [.. statuses]))));
+        response.EnsureSuccessStatusCode();
+        await server.ApplyWebhooksAsync();
+    }
+
+    public static async Task<Message> MessageAsync(this TwaBotApiFactory server, long id)
+    {
+        Message? message = null;
+        await server.WithDbAsync(async db => message = await db.Messages.AsNoTracking().SingleAsync(m => m.Id == id));
+        return message!;
+    }
+
+    public static async Task<Contact?> ContactAsync(this TwaBotApiFactory server, long businessId, string phone)
+    {
+        Contact? contact = null;
+        await server.WithDbAsync(async db => contact = await db.Contacts.AsNoTracking()
+            .SingleOrDefaultAsync(c => c.BusinessId == businessId && c.Phone == phone));
+        return contact;
     }
 }

@@ -1,0 +1,387 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Tests.Infrastructure;
+using static TwaBot.Api.Tests.Admin.TenantTemplates;
+
+namespace TwaBot.Api.Tests.Admin;
+
+/// <summary>
+/// Meta's template events (status, category, edits) as sends and the admin API see them, and which of them a sync or a
+/// later event makes stale.
+/// </summary>
+public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task AStatusEventOlderThanASyncChangesNothing()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        // Meta paused order_confirmation a minute before the sync read it as APPROVED; the report of that arrives late.
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId));
+        entry["time"] = factory.Clock.GetUtcNow().AddMinutes(-1).ToUnixTimeSeconds();
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await factory.ApplyWebhooksAsync();
+
+        var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Contains(listed.GetProperty("templates").EnumerateArray(), t => t.GetProperty("name").GetString() == "order_confirmation");
+    }
+
+    [Fact]
+    public async Task AStatusEventInTheSecondASyncReadTheListIsApplied()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        // Event times are whole seconds: Meta may have paused it after the list was read, within that second.
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId));
+        entry["time"] = factory.Clock.GetUtcNow().ToUnixTimeSeconds();
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await factory.ApplyWebhooksAsync();
+
+        var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.DoesNotContain(listed.GetProperty("templates").EnumerateArray(), t => t.GetProperty("name").GetString() == "order_confirmation");
+    }
+
+    [Fact]
+    public async Task ATemplateASyncFoundGoneStaysGoneWhenAnOlderStatusEventArrivesLate()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation").ExecuteDeleteAsync());
+        var synced = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        // Meta approved it a minute before the sync found it deleted; the report of that arrives late.
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("APPROVED", "order_confirmation", "en", metaId));
+        entry["time"] = factory.Clock.GetUtcNow().AddMinutes(-1).ToUnixTimeSeconds();
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal(1, Count(synced, "removed"));
+        var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.DoesNotContain(listed.GetProperty("templates").EnumerateArray(), t => t.GetProperty("name").GetString() == "order_confirmation");
+        await (await SendOrderConfirmationAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task ACategoryEventOlderThanASyncChangesNothingAndMarketingOptOutsStillApply()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", "Stop promotions");
+        // Meta moved order_confirmation to MARKETING; the sync reads that.
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Category, "MARKETING")));
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        // Meta's notice of the coming change, sent a day before it, still naming UTILITY as the current category, arrives late.
+        await DeliverCategoryEventAsync(wabaId, metaId, "UTILITY", factory.Clock.GetUtcNow().AddDays(-1), correctCategory: "MARKETING");
+
+        var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal("MARKETING", listed.GetProperty("templates").EnumerateArray()
+            .Single(t => t.GetProperty("name").GetString() == "order_confirmation").GetProperty("category").GetString());
+        var refused = await (await SendOrderConfirmationAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Equal("marketing_opted_out", refused.GetProperty("suppression_state").GetString());
+    }
+
+    [Fact]
+    public async Task ACategoryEventOlderThanTheLastOneAppliedChangesNothing()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", "Stop promotions");
+        await DeliverCategoryEventAsync(wabaId, metaId, "MARKETING", factory.Clock.GetUtcNow().AddSeconds(20));
+        await DeliverCategoryEventAsync(wabaId, metaId, "UTILITY", factory.Clock.GetUtcNow().AddSeconds(10)); // redelivered late
+
+        var refused = await (await SendOrderConfirmationAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Equal("marketing_opted_out", refused.GetProperty("suppression_state").GetString());
+    }
+
+    [Fact]
+    public async Task AStatusEventNamingAnotherTemplateIdLeavesTheStoredOneAsItIs()
+    {
+        // Meta's id names one template; the same name and language may be a successor Meta made outside this server.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId + 1));
+        entry["time"] = factory.Clock.GetUtcNow().AddSeconds(10).ToUnixTimeSeconds();
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await SendOrderConfirmationAsync(tenant)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ASendOfATemplateMetaPausedOrRejectedSaysSoAndTheAdminSeesWhy()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (id, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        var at = factory.Clock.GetUtcNow();
+
+        async Task<JsonElement> AfterAsync(string templateEvent, int seconds, Action<System.Text.Json.Nodes.JsonObject>? fill = null)
+        {
+            var change = Webhooks.MetaPayloads.TemplateStatus(templateEvent, "order_confirmation", "en", metaId);
+            fill?.Invoke((System.Text.Json.Nodes.JsonObject)change["value"]!);
+            var entry = Webhooks.MetaPayloads.Entry(wabaId, change);
+            entry["time"] = at.AddSeconds(seconds).ToUnixTimeSeconds();
+            await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+            await factory.ApplyWebhooksAsync();
+            var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+            return read.GetProperty("template");
+        }
+
+        var paused = await AfterAsync("PAUSED", 10, value => value["other_info"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["title"] = "FIRST_PAUSE", ["description"] = "Paused for 3 hours because of low quality.",
+        });
+        var pausedSend = await (await SendOrderConfirmationAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+        var rejected = await AfterAsync("REJECTED", 20, value => value["reason"] = "INVALID_FORMAT");
+        var rejectedSend = await (await SendOrderConfirmationAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+        var approved = await AfterAsync("APPROVED", 30);
+
+        Assert.Equal(("PAUSED", "Paused for 3 hours because of low quality."),
+            (paused.GetProperty("status").GetString(), paused.GetProperty("status_reason").GetString()));
+        Assert.Equal("Template 'order_confirmation' not found or not approved.", pausedSend.GetProperty("error").GetString());
+        Assert.Equal("'order_confirmation' in 'en' is PAUSED at Meta (Paused for 3 hours because of low quality.), not APPROVED: only approved templates can be sent.",
+            pausedSend.GetProperty("hint").GetString());
+        Assert.Equal(("REJECTED", "INVALID_FORMAT"), (rejected.GetProperty("status").GetString(), rejected.GetProperty("status_reason").GetString()));
+        Assert.Contains("is REJECTED at Meta (INVALID_FORMAT)", rejectedSend.GetProperty("hint").GetString(), StringComparison.Ordinal);
+        Assert.Equal(("APPROVED", JsonValueKind.Null), (approved.GetProperty("status").GetString(), approved.GetProperty("status_reason").ValueKind));
+        Assert.Equal(HttpStatusCode.OK, (await SendOrderConfirmationAsync(tenant)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ASendInAnotherLanguageIsNotToldTheStatusOfThisOne()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId));
+        entry["time"] = factory.Clock.GetUtcNow().AddSeconds(10).ToUnixTimeSeconds();
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await factory.ApplyWebhooksAsync();
+
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", new
+        {
+            phone = "919876543210", template_name = "order_confirmation", language = "hi", body_params = new[] { "Rahul", "ORD-1", "₹1,499" },
+        });
+
+        var json = await send.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+        Assert.Null(json.TryGetProperty("hint", out var hint) ? hint.GetString() : null); // 'hi' was never submitted
+    }
+
+    [Fact]
+    public async Task TheAdminListShowsTemplatesOfEveryStatusWithMetasReason()
+    {
+        // /templates lists only approved ones, and a synced template's id is known nowhere else.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        var change = Webhooks.MetaPayloads.TemplateStatus("REJECTED", "order_confirmation", "en", metaId);
+        change["value"]!["reason"] = "INCORRECT_CATEGORY";
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(Webhooks.MetaPayloads.Entry(wabaId, change)));
+        await factory.ApplyWebhooksAsync();
+
+        var listed = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        var missing = await admin.GetAsync("/admin/v1/businesses/987654321/templates");
+
+        Assert.Equal(
+            [("order_confirmation", "REJECTED", "INCORRECT_CATEGORY"), ("otp_verification", "APPROVED", null)],
+            listed.GetProperty("templates").EnumerateArray().Select(t => (
+                t.GetProperty("name").GetString(), t.GetProperty("status").GetString(), t.GetProperty("status_reason").GetString())));
+        await missing.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
+    }
+
+    /// <summary>Meta's components event for order_confirmation after an edit at Meta, triggered at <paramref name="at"/>.</summary>
+    private async Task PostEditAsync(string wabaId, long metaId, string body, DateTimeOffset at, string? footer = null, string? header = null,
+        string name = "order_confirmation", System.Text.Json.Nodes.JsonArray? buttons = null)
+    {
+        var value = new System.Text.Json.Nodes.JsonObject
+        {
+            ["message_template_id"] = metaId, ["message_template_name"] = name, ["message_template_language"] = "en",
+            ["message_template_element"] = body,
+        };
+        if (buttons is not null)
+        {
+            value["message_template_buttons"] = buttons;
+        }
+
+        if (header is not null)
+        {
+            value["message_template_title"] = header;
+        }
+
+        if (footer is not null)
+        {
+            value["message_template_footer"] = footer;
+        }
+
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, new System.Text.Json.Nodes.JsonObject { ["field"] = "message_template_components_update", ["value"] = value });
+        entry["time"] = at.ToUnixTimeSeconds();
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await factory.ApplyWebhooksAsync();
+    }
+
+    [Fact]
+    public async Task AnEditAtMetaIsWhatSendsCheckFromItsEventOnAndALateOlderEditChangesNothing()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (id, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        Assert.Equal(HttpStatusCode.OK, (await SendOrderConfirmationAsync(tenant)).StatusCode); // the send path now holds the old text
+        const string Edited = "Hi {{1}}, order {{2}} is confirmed.";
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Body, Edited).SetProperty(t => t.FooterText, (string?)null)));
+        var at = factory.Clock.GetUtcNow();
+
+        await PostEditAsync(wabaId, metaId, Edited, at, header: "Order update");
+        var oldCount = await SendOrderConfirmationAsync(tenant);
+        var newCount = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1" }, header_params = Array.Empty<string>() });
+        // An earlier edit, with the old placeholder count, reported late.
+        await PostEditAsync(wabaId, metaId, "Hi {{1}}, your order {{2}} of {{3}} has been confirmed!", at.AddMinutes(-1), footer: "Old footer");
+        var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+
+        await oldCount.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+        Assert.Equal(HttpStatusCode.OK, newCount.StatusCode);
+        var template = read.GetProperty("template");
+        Assert.Equal((Edited, "Order update", JsonValueKind.Null), (template.GetProperty("body").GetString(),
+            template.GetProperty("header_text").GetString(), template.GetProperty("footer_text").ValueKind));
+        Assert.Equal(["1", "2"], template.GetProperty("variables").EnumerateArray().Select(v => v.GetString()));
+    }
+
+    [Fact]
+    public async Task AnEditThatNamesNoHeaderDropsTheTextHeader()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (id, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        const string Body = "Hi {{1}}, your order {{2}} of {{3}} has been confirmed!";
+        var at = factory.Clock.GetUtcNow();
+
+        await PostEditAsync(wabaId, metaId, Body, at.AddSeconds(10), header: "Order {{1}}");
+        await PostEditAsync(wabaId, metaId, Body, at.AddSeconds(20));
+
+        var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(JsonValueKind.Null, read.GetProperty("template").GetProperty("header_text").ValueKind);
+        Assert.Equal(HttpStatusCode.OK, (await SendOrderConfirmationAsync(tenant)).StatusCode); // no header value asked for
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public async Task AnEditEventWithABlankBodyChangesNothing(string body)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (id, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        async Task<string?> BodyAsync() => (await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}"))
+            .ReadJsonAsync(HttpStatusCode.OK)).GetProperty("template").GetProperty("body").GetString();
+        var before = await BodyAsync();
+
+        await PostEditAsync(wabaId, metaId, body, factory.Clock.GetUtcNow().AddSeconds(10));
+
+        Assert.Equal(before, await BodyAsync());
+        Assert.Equal(HttpStatusCode.OK, (await SendOrderConfirmationAsync(tenant)).StatusCode);
+    }
+
+    [Fact]
+    public async Task AnEditMetaReportedAfterASyncAskedItsListKeepsItsText()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (id, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        const string Edited = "Hi {{1}}, order {{2}} is confirmed.";
+
+        // Meta's list still has the old text; the edit's event is later than the list was asked for.
+        await PostEditAsync(wabaId, metaId, Edited, factory.Clock.GetUtcNow().AddSeconds(30));
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(Edited, read.GetProperty("template").GetProperty("body").GetString());
+    }
+
+    [Fact]
+    public async Task AnEditsLinkButtonsReplaceTheStoredOnesOnlyWhenMetaNamesThemAll()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        async Task<(long Id, long MetaId)> CreateAsync(string name, object[] buttons)
+        {
+            var created = await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
+                new { name, language = "en", category = "UTILITY", body = "Parcel {{1}} is on its way.", buttons })).ReadJsonAsync(HttpStatusCode.Created);
+            var template = created.GetProperty("template");
+            return (template.GetProperty("id").GetInt64(), long.Parse(template.GetProperty("meta_template_id").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        static System.Text.Json.Nodes.JsonArray FixedLink() =>
+        [
+            new System.Text.Json.Nodes.JsonObject
+            {
+                ["message_template_button_type"] = "URL", ["message_template_button_text"] = "Track",
+                ["message_template_button_url"] = "https://shop.example/track",
+            },
+        ];
+
+        var linkOnly = await CreateAsync("track_parcel", [new { type = "URL", text = "Track", url = "https://shop.example/track/{{1}}" }]);
+        var withReply = await CreateAsync("track_or_reply", [
+            new { type = "QUICK_REPLY", text = "Thanks" }, new { type = "URL", text = "Track", url = "https://shop.example/track/{{1}}" }]);
+        var at = factory.Clock.GetUtcNow().AddSeconds(10);
+
+        // The link no longer ends in a variable. Meta names link and phone buttons only: the quick reply is not in its event.
+        await PostEditAsync(wabaId, linkOnly.MetaId, "Parcel {{1}} is on its way.", at, name: "track_parcel", buttons: FixedLink());
+        await PostEditAsync(wabaId, withReply.MetaId, "Parcel {{1}} is on its way.", at, name: "track_or_reply", buttons: FixedLink());
+
+        async Task<string> ButtonsAsync(long id) => string.Join(",", (await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK))
+                .GetProperty("template").GetProperty("buttons").EnumerateArray().Select(b => b.GetString()));
+        Assert.Equal("none", await ButtonsAsync(linkOnly.Id));
+        Assert.Equal("none,url_suffix", await ButtonsAsync(withReply.Id));
+        Assert.Contains(factory.Logs.Events, e => e.MessageTemplate.Text.Contains("its buttons kept", StringComparison.Ordinal)
+            && e.Properties["Name"].ToString() == "\"track_or_reply\"");
+    }
+
+    private static Task<HttpResponseMessage> SendOrderConfirmationAsync(SendingTenant tenant) =>
+        tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1,499" } });
+
+    /// <summary>Meta's <c>template_category_update</c> for order_confirmation, with the entry's time <paramref name="at"/>.</summary>
+    private async Task DeliverCategoryEventAsync(string wabaId, long metaId, string newCategory, DateTimeOffset at, string? correctCategory = null)
+    {
+        var value = new System.Text.Json.Nodes.JsonObject
+        {
+            ["message_template_id"] = metaId, ["message_template_name"] = "order_confirmation", ["message_template_language"] = "en",
+            ["new_category"] = newCategory,
+        };
+        if (correctCategory is not null)
+        {
+            value["correct_category"] = correctCategory;
+        }
+
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, new System.Text.Json.Nodes.JsonObject { ["field"] = "template_category_update", ["value"] = value });
+        entry["time"] = at.ToUnixTimeSeconds();
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await factory.ApplyWebhooksAsync();
+    }
+}

@@ -1,0 +1,244 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Sandbox;
+using TwaBot.Api.Tests.Infrastructure;
+using static TwaBot.Api.Tests.Admin.TenantTemplates;
+
+namespace TwaBot.Api.Tests.Admin;
+
+/// <summary>
+/// A sync reads the templates Meta lists (here the sandbox emulator, over HTTP) and adds, changes and retires its own to
+/// match, with Meta's reasons and quality scores.
+/// </summary>
+public class TemplateSyncTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task TemplateCallsLeaveNothingBehindForTheBusinessIdsTheyName()
+    {
+        // Each id named once kept a lock object for the life of the process, a mistyped or made-up one too.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        const long Unknown = 987_654_321; // the map is static: ids of other tests' servers may be in it meanwhile
+
+        var synced = await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null);
+        var missing = await admin.PostAsync($"/admin/v1/businesses/{Unknown}/templates/sync", null);
+
+        Assert.Equal(HttpStatusCode.OK, synced.StatusCode);
+        await missing.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
+        Assert.False(TwaBot.Api.Admin.TemplatesAdmin.HoldsTurnOf(Unknown));
+    }
+
+    [Fact]
+    public async Task ARejectedAccessTokenSaysReconnect()
+    {
+        // Meta knows the WABA (the sandbox tenant's) but not this token: Graph error 190.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{businessId}/whatsapp",
+            new { phone_number_id = "108888888888888", waba_id = wabaId, access_token = "EAAG-revoked" })).EnsureSuccessStatusCode();
+
+        var response = await admin.PostAsync($"/admin/v1/businesses/{businessId}/templates/sync", null);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        Assert.Contains("access token", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SyncAddsChangesAndRetiresTemplatesToMatchMeta()
+    {
+        var tenant = await factory.CreateSendingTenantAsync(); // order_confirmation and otp_verification on both sides
+        await factory.WithDbAsync(async db =>
+        {
+            var wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId;
+            // At Meta: a new template, order_confirmation paused by Meta, and otp_verification deleted.
+            db.SandboxTemplates.Add(new SandboxTemplate
+            {
+                WabaId = wabaId, MetaId = "771234567890123", Name = "delivery_slot", Language = "hi", Category = "UTILITY",
+                Status = "APPROVED", Body = "आपका ऑर्डर {{1}} कल आएगा।", FooterText = "TwaBot",
+            });
+            await db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
+                .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, "PAUSED"));
+            await db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "otp_verification").ExecuteDeleteAsync();
+            await db.SaveChangesAsync();
+        });
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null);
+
+        var counts = await response.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal((2, 1, 1, 1), (Count(counts, "total"), Count(counts, "created"), Count(counts, "updated"), Count(counts, "removed")));
+        var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        var template = Assert.Single(listed.GetProperty("templates").EnumerateArray());
+        Assert.Equal("delivery_slot", template.GetProperty("name").GetString());
+        Assert.Equal("आपका ऑर्डर {{1}} कल आएगा।", template.GetProperty("content").GetString());
+        Assert.Equal("TwaBot", template.GetProperty("footer_text").GetString());
+
+        var again = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal((0, 0, 0), (Count(again, "created"), Count(again, "updated"), Count(again, "removed")));
+    }
+
+    [Fact]
+    public async Task SyncsAtOnceEachSucceedAndAddATemplateOnce()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await AddAtMetaAsync(tenant.BusinessId, new SandboxTemplate
+        {
+            WabaId = "", MetaId = "771234567890124", Name = "back_in_stock", Language = "en", Category = "MARKETING",
+            Status = "APPROVED", Body = "{{1}} is back in stock.",
+        });
+        using var admin = factory.CreateAdminClient();
+
+        // Each read the same rows and inserted back_in_stock; the unique index refused all but one (500).
+        var syncs = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
+            admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)));
+
+        Assert.All(syncs, sync => Assert.Equal(HttpStatusCode.OK, sync.StatusCode));
+        await factory.WithDbAsync(async db =>
+            Assert.Equal(1, await db.Templates.CountAsync(t => t.BusinessId == tenant.BusinessId && t.Name == "back_in_stock")));
+    }
+
+    /// <summary>Puts <paramref name="template"/> at (emulated) Meta, in the business's WhatsApp account.</summary>
+    private async Task AddAtMetaAsync(long businessId, SandboxTemplate template)
+    {
+        var wabaId = await WabaIdAsync(factory, businessId);
+        await factory.WithDbAsync(async db =>
+        {
+            template.WabaId = wabaId;
+            db.SandboxTemplates.Add(template);
+            await db.SaveChangesAsync();
+        });
+    }
+
+    [Fact]
+    public async Task SyncedTemplatesListTheirPlaceholdersAsVariables()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await AddAtMetaAsync(tenant.BusinessId, new SandboxTemplate
+        {
+            WabaId = "", MetaId = "771234567890125", Name = "pickup_ready", Language = "en", Category = "UTILITY",
+            Status = "APPROVED", Body = "Hi {{1}}, order {{2}} is ready at {{3}}.",
+        });
+        using var admin = factory.CreateAdminClient();
+
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        var pickup = listed.GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "pickup_ready");
+        Assert.Equal(["1", "2", "3"], pickup.GetProperty("variables").EnumerateArray().Select(v => v.GetString()));
+        // Names given at creation stay.
+        var confirmation = listed.GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "order_confirmation");
+        Assert.Equal(["customer_name", "order_id", "amount"], confirmation.GetProperty("variables").EnumerateArray().Select(v => v.GetString()));
+    }
+
+    [Fact]
+    public async Task ASyncKeepsTheReasonMetaRejectedATemplateFor()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (id, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        // Meta rejected it: its status webhook said why, and Meta's list says so too.
+        var change = Webhooks.MetaPayloads.TemplateStatus("REJECTED", "order_confirmation", "en", metaId);
+        change["value"]!["reason"] = "INCORRECT_CATEGORY";
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, change);
+        entry["time"] = factory.Clock.GetUtcNow().AddMinutes(-1).ToUnixTimeSeconds();
+        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        await factory.ApplyWebhooksAsync();
+        // A template rejected at Meta with no webhook heard of it.
+        await AddAtMetaAsync(tenant.BusinessId, new SandboxTemplate
+        {
+            WabaId = "", MetaId = "771234567890125", Name = "flash_sale", Language = "en", Category = "MARKETING",
+            Status = "REJECTED", RejectedReason = "INVALID_FORMAT", Body = "{{1}} off today only.",
+        });
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, "REJECTED").SetProperty(t => t.RejectedReason, "INCORRECT_CATEGORY")));
+
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        var listed = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(
+            [("flash_sale", "REJECTED", "INVALID_FORMAT"), ("order_confirmation", "REJECTED", "INCORRECT_CATEGORY"), ("otp_verification", "APPROVED", null)],
+            listed.GetProperty("templates").EnumerateArray().Select(t => (
+                t.GetProperty("name").GetString(), t.GetProperty("status").GetString(), t.GetProperty("status_reason").GetString())));
+        Assert.Equal(id, listed.GetProperty("templates")[1].GetProperty("id").GetInt64());
+    }
+
+    [Fact]
+    public async Task ASyncTellsTheReasonMetaNowGivesAndDropsOneItsStatusNoLongerHas()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (_, orderId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        var otpId = 0L;
+        await factory.WithDbAsync(async db => otpId = long.Parse(
+            (await db.Templates.SingleAsync(t => t.BusinessId == tenant.BusinessId && t.Name == "otp_verification")).MetaTemplateId!,
+            System.Globalization.CultureInfo.InvariantCulture));
+        async Task StatusAsync(string templateEvent, string name, long metaId, string field, System.Text.Json.Nodes.JsonNode reason)
+        {
+            var change = Webhooks.MetaPayloads.TemplateStatus(templateEvent, name, "en", metaId);
+            change["value"]![field] = reason;
+            var entry = Webhooks.MetaPayloads.Entry(wabaId, change);
+            entry["time"] = factory.Clock.GetUtcNow().AddMinutes(-1).ToUnixTimeSeconds();
+            await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+            await factory.ApplyWebhooksAsync();
+        }
+
+        // A minute before the sync: order_confirmation rejected for one reason, which Meta's list now gives as another;
+        // otp_verification paused, which Meta's list shows approved again.
+        await StatusAsync("REJECTED", "order_confirmation", orderId, "reason", "INCORRECT_CATEGORY");
+        await StatusAsync("PAUSED", "otp_verification", otpId, "other_info", new System.Text.Json.Nodes.JsonObject { ["description"] = "Paused for 3 hours." });
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, "REJECTED").SetProperty(t => t.RejectedReason, "INVALID_FORMAT")));
+
+        var synced = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        var listed = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(2, Count(synced, "updated")); // a new reason alone is a change too
+        Assert.Equal([("order_confirmation", "REJECTED", "INVALID_FORMAT"), ("otp_verification", "APPROVED", null)],
+            listed.GetProperty("templates").EnumerateArray().Select(t => (
+                t.GetProperty("name").GetString(), t.GetProperty("status").GetString(), t.GetProperty("status_reason").GetString())));
+    }
+
+    [Fact]
+    public async Task TheAdminSeesMetasQualityScoreFromASyncAndThenItsQualityEvents()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var (id, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.QualityScore, "GREEN")));
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+        var synced = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+
+        async Task QualityAsync(string previous, string score, int seconds)
+        {
+            var entry = Webhooks.MetaPayloads.Entry(wabaId, new System.Text.Json.Nodes.JsonObject
+            {
+                ["field"] = "message_template_quality_update",
+                ["value"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["previous_quality_score"] = previous, ["new_quality_score"] = score,
+                    ["message_template_id"] = metaId, ["message_template_name"] = "order_confirmation", ["message_template_language"] = "en",
+                },
+            });
+            entry["time"] = factory.Clock.GetUtcNow().AddSeconds(seconds).ToUnixTimeSeconds();
+            await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+            await factory.ApplyWebhooksAsync();
+        }
+
+        await QualityAsync("GREEN", "YELLOW", 10);
+        await QualityAsync("UNKNOWN", "GREEN", -60); // older than the sync and the event before it: stale
+        await QualityAsync("GREEN", "RED", 5); // newer than the sync, older than the YELLOW event: stale
+        await QualityAsync("YELLOW", "PURPLE", 20); // none of Meta's four scores: kept out of the documented field
+        var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal([("order_confirmation", "GREEN"), ("otp_verification", "UNKNOWN")],
+            synced.GetProperty("templates").EnumerateArray().Select(t => (t.GetProperty("name").GetString(), t.GetProperty("quality_score").GetString())));
+        Assert.Equal("YELLOW", read.GetProperty("template").GetProperty("quality_score").GetString());
+    }
+}

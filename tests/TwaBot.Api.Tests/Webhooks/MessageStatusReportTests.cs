@@ -1,0 +1,404 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using TwaBot.Api.Data;
+using TwaBot.Api.Messages;
+using TwaBot.Api.Tests.Infrastructure;
+using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
+
+namespace TwaBot.Api.Tests.Webhooks;
+
+/// <summary>
+/// How Meta's status reports move a sent message: only ever forward, once each in its history, with a failure's reason, found
+/// by wamid or by our callback data, parked while the message is not known yet.
+/// </summary>
+public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeSeconds(1_776_000_000);
+
+    [Fact]
+    public async Task ADeliveredStatusMovesTheMessageAndIsKeptInItsHistory()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var messageId = await factory.InsertMessageAsync(businessId, "wamid.delivered-1");
+
+        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.delivered-1", "sent", T0), Status("wamid.delivered-1", "delivered", T0.AddSeconds(2)));
+
+        var message = await factory.MessageAsync(messageId);
+        Assert.Equal("delivered", message.DeliveryStatus);
+        Assert.Equal(["sent", "delivered"], await HistoryAsync(messageId));
+    }
+
+    [Fact]
+    public async Task AFailedStatusStoresAHumanReason()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var messageId = await factory.InsertMessageAsync(businessId, "wamid.failed-1");
+
+        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.failed-1", "failed", T0, errorCode: 131026, errorTitle: "Message undeliverable"));
+
+        var message = await factory.MessageAsync(messageId);
+        Assert.Equal("failed", message.DeliveryStatus);
+        Assert.Equal(131026, message.FailureCode);
+        Assert.Equal("Message undeliverable — recipient's phone is not on WhatsApp.", message.FailureReason);
+    }
+
+    [Fact]
+    public async Task AReportThatIsNotAFailureStoresNoFailureEvenWhenItCarriesAnError()
+    {
+        // A later delivered replaces failed (another device): the message is no longer failed, whatever
+        // error object the report carries, so neither the code nor the reason may stay or appear.
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var messageId = await factory.InsertMessageAsync(businessId, "wamid.failed-then-delivered");
+
+        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.failed-then-delivered", "failed", T0, errorCode: 131026, errorTitle: "Message undeliverable"));
+        await factory.DeliverStatusesAsync(phoneNumberId,
+            Status("wamid.failed-then-delivered", "delivered", T0.AddSeconds(5), errorCode: 131049, errorTitle: "Ecosystem engagement"));
+
+        var message = await factory.MessageAsync(messageId);
+        Assert.Equal(("delivered", (int?)null, (string?)null), (message.DeliveryStatus, message.FailureCode, message.FailureReason));
+    }
+
+    [Theory]
+    [InlineData(new[] { "read", "delivered", "sent" }, "read")]
+    [InlineData(new[] { "sent", "read", "delivered" }, "read")]
+    [InlineData(new[] { "sent", "failed", "delivered" }, "delivered")]
+    [InlineData(new[] { "delivered", "failed" }, "delivered")]
+    [InlineData(new[] { "read", "failed" }, "read")]
+    [InlineData(new[] { "failed", "sent" }, "failed")]
+    [InlineData(new[] { "sent", "sent", "sent" }, "sent")]
+    public async Task StatusesOnlyMoveForwardWhateverTheArrivalOrder(string[] arrivals, string expected)
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var wamid = $"wamid.order-{Guid.NewGuid():N}";
+        var messageId = await factory.InsertMessageAsync(businessId, wamid);
+
+        for (var i = 0; i < arrivals.Length; i++)
+        {
+            await factory.DeliverStatusesAsync(phoneNumberId, Status(wamid, arrivals[i], T0.AddSeconds(i), errorCode: arrivals[i] == "failed" ? 131026 : null));
+        }
+
+        Assert.Equal(expected, (await factory.MessageAsync(messageId)).DeliveryStatus);
+    }
+
+    [Fact]
+    public async Task EveryArrivalOrderOfEveryStatusSetEndsAtItsFurthestStatus()
+    {
+        // PRODUCT.md §2's order, furthest last: failed never replaces delivered or read, and they replace failed.
+        string[] order = ["sent", "failed", "delivered", "read"];
+        var sequences = Subsets(order).SelectMany(Permutations)
+            .Select(sequence => sequence.Append(sequence[0]).ToArray()) // and a redelivery of the first
+            .ToList();
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var cases = new List<(long MessageId, string Expected)>();
+        foreach (var sequence in sequences)
+        {
+            var wamid = $"wamid.every-{Guid.NewGuid():N}";
+            var messageId = await factory.InsertMessageAsync(businessId, wamid);
+            var statuses = sequence.Select(status => Status(wamid, status, T0.AddSeconds(Array.IndexOf(order, status)),
+                errorCode: status == "failed" ? 131026 : null)).ToArray();
+            (await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [.. statuses]))))).EnsureSuccessStatusCode();
+            cases.Add((messageId, sequence.MaxBy(status => Array.IndexOf(order, status))!));
+        }
+
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal(64, sequences.Count);
+        foreach (var (messageId, expected) in cases)
+        {
+            Assert.Equal(expected, (await factory.MessageAsync(messageId)).DeliveryStatus);
+        }
+    }
+
+    private static IEnumerable<string[]> Subsets(string[] items) =>
+        Enumerable.Range(1, (1 << items.Length) - 1).Select(mask => items.Where((_, i) => (mask & (1 << i)) != 0).ToArray());
+
+    private static IEnumerable<string[]> Permutations(string[] items) => items.Length <= 1
+        ? [items]
+        : items.SelectMany((first, i) => Permutations([.. items[..i], .. items[(i + 1)..]]).Select(rest => (string[])[first, .. rest]));
+
+    [Fact]
+    public async Task OnePassOfManyReportsGivesEachItsOwnMessageAndParksOnlyTheUnknown()
+    {
+        // One pass applies many reports together: each must reach its own message when found ones and
+        // parked ones alternate, by Meta's id or by our callback data (a guard for batching the statements).
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var byWamid = await factory.InsertMessageAsync(businessId, "wamid.pass-1");
+        var byCallback = await factory.InsertMessageAsync(businessId, wamid: null);
+        var twiceFailed = await factory.InsertMessageAsync(businessId, "wamid.pass-3");
+
+        await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses:
+        [
+            Status("wamid.pass-unknown-1", "read", T0),
+            Status("wamid.pass-1", "delivered", T0),
+            Status("wamid.pass-unknown-2", "failed", T0, errorCode: 131026),
+            Status("wamid.pass-2", "sent", T0, callbackData: StatusReports.CallbackData(byCallback)),
+            Status("wamid.pass-3", "failed", T0, errorCode: 131026),
+        ]))));
+        await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses:
+        [
+            Status("wamid.pass-3", "failed", T0.AddSeconds(1), errorCode: 131047),
+            Status("wamid.pass-1", "sent", T0.AddSeconds(-1)),
+        ]))));
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal("delivered", (await factory.MessageAsync(byWamid)).DeliveryStatus);
+        Assert.Equal(["delivered", "sent"], await HistoryAsync(byWamid));
+        var late = await factory.MessageAsync(byCallback);
+        Assert.Equal(("wamid.pass-2", "sent"), (late.Wamid, late.DeliveryStatus));
+        // Of two reports of the same rank, the first counts: a status only moves to a higher rank.
+        Assert.Equal(131026, (await factory.MessageAsync(twiceFailed)).FailureCode);
+        Assert.Equal(["failed", "failed"], await HistoryAsync(twiceFailed));
+        await factory.WithDbAsync(async db => Assert.Equal(["wamid.pass-unknown-1", "wamid.pass-unknown-2"],
+            await db.ParkedStatuses.Where(p => p.BusinessId == businessId).OrderBy(p => p.Id).Select(p => p.Wamid).ToListAsync()));
+    }
+
+    [Fact]
+    public async Task AnErrorTitleWithQuotesBackslashesAndNonAsciiIsKeptExactly()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var messageId = await factory.InsertMessageAsync(businessId, "wamid.title-1");
+        const string title = "Échec \"d'envoi\" \\ 配信失敗 📵";
+
+        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.title-1", "failed", T0, errorCode: 999_001, errorTitle: title));
+
+        Assert.Equal($"Meta reported '{title}' (code 999001) and did not deliver the message.", (await factory.MessageAsync(messageId)).FailureReason);
+        await factory.WithDbAsync(async db => Assert.Equal(title,
+            await db.MessageStatusEvents.Where(e => e.MessageId == messageId).Select(e => e.ErrorTitle).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task ARedeliveredStatusIsOneHistoryEvent()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var messageId = await factory.InsertMessageAsync(businessId, "wamid.dup-1");
+
+        // Same event, different envelope (so the inbox stores both): the history keeps it once.
+        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.dup-1", "delivered", T0));
+        await factory.PostWebhookAsync(Delivery(Entry("another-waba", MessagesChange(phoneNumberId, statuses: [Status("wamid.dup-1", "delivered", T0)]))));
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal(["delivered"], await HistoryAsync(messageId));
+    }
+
+    [Fact]
+    public async Task AStatusBeforeItsMessageIsParkedThenAppliedWhenTheMessageAppears()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+
+        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.early-1", "delivered", T0));
+        await factory.WithDbAsync(async db => Assert.True(await db.ParkedStatuses.AnyAsync(p => p.Wamid == "wamid.early-1")));
+        var messageId = await factory.InsertMessageAsync(businessId, "wamid.early-1");
+        await factory.WithDbAsync(async db =>
+        {
+            await using var writer = new MessageStatusWriter(db, factory.Services.GetRequiredService<ParkedStatusSignal>(), factory.Services.GetRequiredService<SqliteWriteGate>(), factory.Clock);
+            Assert.Equal(1, await writer.ApplyParkedAsync(businessId, messageId, "wamid.early-1", default));
+        });
+
+        Assert.Equal("delivered", (await factory.MessageAsync(messageId)).DeliveryStatus);
+        await factory.WithDbAsync(async db => Assert.False(await db.ParkedStatuses.AnyAsync(p => p.Wamid == "wamid.early-1")));
+    }
+
+    [Fact]
+    public async Task AParkedReportRemovedByAnotherWriterMeanwhileIsNoError()
+    {
+        // The send path applies a message's parked reports right after Meta accepts it, and the processor
+        // applies any left behind: both can load the same parked row. Here the other writer removes it
+        // just after this one has read it; applying it again is harmless, failing is not.
+        // The background processor may apply the parked row first (it looks for leftovers), and then this
+        // writer finds none to race over; such a run is repeated, with a new message.
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var connectionString = factory.Services.GetRequiredService<SqliteConnections>().ConnectionString;
+        var options = new DbContextOptionsBuilder<TwaBotDbContext>();
+        DataExtensions.Configure(options, connectionString);
+        options.AddInterceptors(new RemoveParkedAfterReading(connectionString));
+        var (applied, messageId) = (0, 0L);
+        for (var run = 1; run <= 5 && applied == 0; run++)
+        {
+            var wamid = $"wamid.raced-{run}";
+            await factory.DeliverStatusesAsync(phoneNumberId, Status(wamid, "delivered", T0));
+            messageId = await factory.InsertMessageAsync(businessId, wamid);
+            await using var db = new TwaBotDbContext(options.Options);
+            await using var writer = new MessageStatusWriter(db, factory.Services.GetRequiredService<ParkedStatusSignal>(), factory.Services.GetRequiredService<SqliteWriteGate>(), factory.Clock);
+
+            applied = await writer.ApplyParkedAsync(businessId, messageId, wamid, default);
+        }
+
+        Assert.Equal(1, applied);
+        Assert.Equal("delivered", (await factory.MessageAsync(messageId)).DeliveryStatus);
+    }
+
+    /// <summary>Deletes every parked row, from another connection, once a query of them has been read.</summary>
+    private sealed class RemoveParkedAfterReading(string connectionString) : DbCommandInterceptor
+    {
+        public override async ValueTask<InterceptionResult> DataReaderClosingAsync(
+            System.Data.Common.DbCommand command, DataReaderClosingEventData eventData, InterceptionResult result)
+        {
+            if (command.CommandText.Contains("FROM \"parked_statuses\"", StringComparison.Ordinal))
+            {
+                await using var other = new SqliteConnection(connectionString);
+                await other.OpenAsync();
+                await using var delete = other.CreateCommand();
+                delete.CommandText = "DELETE FROM parked_statuses";
+                await delete.ExecuteNonQueryAsync();
+            }
+
+            return result;
+        }
+    }
+
+    [Fact]
+    public async Task TheProcessorAppliesParkedStatusesLeftBehind()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.left-1", "read", T0));
+        var messageId = await factory.InsertMessageAsync(businessId, "wamid.left-1");
+
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal("read", (await factory.MessageAsync(messageId)).DeliveryStatus);
+    }
+
+    [Fact]
+    public async Task TheCallbackDataFindsAMessageWhoseSendNeverHeardBack()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var messageId = await factory.InsertMessageAsync(businessId, wamid: null);
+
+        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.late-answer", "sent", T0, callbackData: StatusReports.CallbackData(messageId)));
+
+        var message = await factory.MessageAsync(messageId);
+        Assert.Equal("wamid.late-answer", message.Wamid);
+        Assert.Equal("success", message.ApiStatus);
+        Assert.Equal("sent", message.DeliveryStatus);
+    }
+
+    [Fact]
+    public async Task CallbackDataNamingAMessageWithAnotherWamidDoesNotTouchIt()
+    {
+        // Another server on the same number (a staging copy, a restored backup) makes the same "twb:N".
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var messageId = await factory.InsertMessageAsync(businessId, "wamid.ours-1");
+
+        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.someone-elses", "failed", T0, callbackData: StatusReports.CallbackData(messageId)));
+
+        var message = await factory.MessageAsync(messageId);
+        Assert.Equal("wamid.ours-1", message.Wamid);
+        Assert.Null(message.DeliveryStatus);
+        Assert.Empty(await HistoryAsync(messageId));
+    }
+
+    [Fact]
+    public async Task AParkedReportIsNotAppliedToTheMessageItsCallbackNamesWhenTheWamidsDiffer()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.foreign-2", "read", T0, callbackData: StatusReports.CallbackData(987_654)));
+        var messageId = await factory.InsertMessageAsync(businessId, "wamid.ours-2", id: 987_654);
+
+        await factory.WithDbAsync(async db =>
+        {
+            await using var writer = new MessageStatusWriter(db, factory.Services.GetRequiredService<ParkedStatusSignal>(), factory.Services.GetRequiredService<SqliteWriteGate>(), factory.Clock);
+            Assert.Equal(0, await writer.ApplyParkedAsync(businessId, messageId, "wamid.ours-2", default));
+        });
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Null((await factory.MessageAsync(messageId)).DeliveryStatus);
+        Assert.Empty(await HistoryAsync(messageId));
+    }
+
+    [Fact]
+    public async Task AnotherBusinessesStatusCannotTouchAMessage()
+    {
+        var (_, businessA) = await factory.ConnectedBusinessAsync();
+        var (phoneB, _) = await factory.ConnectedBusinessAsync();
+        var messageId = await factory.InsertMessageAsync(businessA, "wamid.tenant-a");
+
+        await factory.DeliverStatusesAsync(phoneB, Status("wamid.tenant-a", "read", T0, callbackData: StatusReports.CallbackData(messageId)));
+
+        Assert.Null((await factory.MessageAsync(messageId)).DeliveryStatus);
+    }
+
+    [Fact]
+    public async Task AnUnknownPhoneNumberIdIsIgnoredWithoutError()
+    {
+        await factory.PostWebhookAsync(Delivery(Entry(MessagesChange("000111222333", statuses: [Status("wamid.nobody", "sent", T0)]))));
+
+        await factory.ApplyWebhooksAsync();
+
+        await factory.WithDbAsync(async db =>
+        {
+            Assert.False(await db.ParkedStatuses.AnyAsync(p => p.Wamid == "wamid.nobody"));
+            Assert.False(await db.WebhookEvents.AnyAsync(e => e.AppliedAt == null && e.Attempts < 5));
+        });
+    }
+
+    [Fact]
+    public async Task ANumberNoBusinessIsConnectedToIsLoggedOncePerDeliveryNotPerStatus()
+    {
+        const string unknownNumber = "109000000000777";
+
+        await factory.DeliverStatusesAsync(unknownNumber, Status("wamid.nobody-1", "sent", T0), Status("wamid.nobody-2", "sent", T0), Status("wamid.nobody-3", "sent", T0));
+
+        Assert.Single(factory.Logs.Events, e => e.MessageTemplate.Text.Contains("which no business is connected to", StringComparison.Ordinal)
+            && e.Properties["PhoneNumberId"].ToString() == $"\"{unknownNumber}\"");
+    }
+
+    [Fact]
+    public async Task AReportCarryingTheCallbackOfASendMetaRefusedDoesNotTurnItIntoASuccess()
+    {
+        // Meta refused the send (no message exists), and its unit went back; a report naming that row's "twb:N"
+        // (another server on the same number, say) used to make it a success.
+        var message = await AfterAReportWithItsCallbackAsync(ApiStatuses.Failed, "Meta refused it.", "wamid.someone-elses", "sent");
+
+        Assert.Equal((ApiStatuses.Failed, (string?)null, "Meta refused it."), (message.ApiStatus, message.Wamid, message.FailureReason));
+    }
+
+    [Fact]
+    public async Task AReportSettlingALostAnswerMakesTheMessageSentAndClearsTheUnknownReason()
+    {
+        // The sweep marked it unknown; then a report the server does not track (played) proves Meta took it.
+        var message = await AfterAReportWithItsCallbackAsync(
+            ApiStatuses.Unknown, "The send was interrupted before Meta answered.", "wamid.lost-answer", "played");
+
+        Assert.Equal((ApiStatuses.Success, "sent", (string?)null, "wamid.lost-answer"),
+            (message.ApiStatus, message.DeliveryStatus, message.FailureReason, message.Wamid));
+    }
+
+    [Fact]
+    public async Task MetasAnswerArrivingAfterAReportKeepsTheReportsSentAt()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var id = await factory.InsertMessageAsync(businessId, wamid: null);
+        var report = Status("wamid.answer-late", "delivered", T0);
+        report["biz_opaque_callback_data"] = $"twb:{id}";
+        await factory.DeliverStatusesAsync(phoneNumberId, report);
+
+        await factory.Services.GetRequiredService<MessageLog>().WriteAsync(
+            new MessageWrite.Accepted(id, "wamid.answer-late", T0.UtcDateTime.AddSeconds(3), null));
+
+        Assert.Equal(T0.UtcDateTime, (await factory.MessageAsync(id)).SentAt);
+    }
+
+    /// <summary>A row with no wamid in the given state, then a status report naming it by its callback data ("twb:N").</summary>
+    private async Task<Message> AfterAReportWithItsCallbackAsync(string apiStatus, string reason, string reportWamid, string reportStatus)
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var id = await factory.InsertMessageAsync(businessId, wamid: null);
+        await factory.WithDbAsync(db => db.Messages.Where(m => m.Id == id).ExecuteUpdateAsync(set => set
+            .SetProperty(m => m.ApiStatus, apiStatus).SetProperty(m => m.FailureReason, reason)));
+        var report = Status(reportWamid, reportStatus, T0);
+        report["biz_opaque_callback_data"] = $"twb:{id}";
+
+        await factory.DeliverStatusesAsync(phoneNumberId, report);
+        return await factory.MessageAsync(id);
+    }
+
+    private async Task<List<string>> HistoryAsync(long messageId)
+    {
+        List<string> history = [];
+        await factory.WithDbAsync(async db => history = await db.MessageStatusEvents
+            .Where(e => e.MessageId == messageId).OrderBy(e => e.Id).Select(e => e.Status).ToListAsync());
+        return history;
+    }
+}

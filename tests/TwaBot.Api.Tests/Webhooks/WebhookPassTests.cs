@@ -1,0 +1,323 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using TwaBot.Api.Data;
+using TwaBot.Api.Tests.Infrastructure;
+using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
+
+namespace TwaBot.Api.Tests.Webhooks;
+
+/// <summary>
+/// A pass of the webhook processor: a batch applied in full, deliveries it cannot read that block nothing, an event that fails
+/// tried again after a pause, and another process holding the database's lock.
+/// </summary>
+public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeSeconds(1_776_000_000);
+
+    [Fact]
+    public async Task ABatchOfEntriesChangesAndStatusesIsAppliedInFull()
+    {
+        var (phoneA, businessA) = await factory.ConnectedBusinessAsync();
+        var (phoneB, businessB) = await factory.ConnectedBusinessAsync();
+        var a1 = await factory.InsertMessageAsync(businessA, "wamid.batch-a1");
+        var a2 = await factory.InsertMessageAsync(businessA, "wamid.batch-a2");
+        var b1 = await factory.InsertMessageAsync(businessB, "wamid.batch-b1");
+
+        await factory.PostWebhookAsync(Delivery(
+            Entry(
+                MessagesChange(phoneA, statuses: [Status("wamid.batch-a1", "delivered", T0), Status("wamid.batch-a2", "read", T0)]),
+                MessagesChange(phoneA, messages: [Text("wamid.batch-in", "919811112222", "hello", T0)])),
+            Entry(MessagesChange(phoneB, statuses: [Status("wamid.batch-b1", "sent", T0)]))));
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal("delivered", (await factory.MessageAsync(a1)).DeliveryStatus);
+        Assert.Equal("read", (await factory.MessageAsync(a2)).DeliveryStatus);
+        Assert.Equal("sent", (await factory.MessageAsync(b1)).DeliveryStatus);
+        Assert.Equal(T0.UtcDateTime, (await factory.ContactAsync(businessA, "919811112222"))?.LastInboundAt);
+    }
+
+    [Fact]
+    public async Task AnUnreadableEventIsRecordedAndDoesNotBlockTheOthers()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var wamid = "wamid.after-bad";
+        var messageId = await factory.InsertMessageAsync(businessId, wamid);
+        const string body = "{\"entry\": [ this is not json";
+
+        await factory.PostWebhookAsync(body);
+        await factory.DeliverStatusesAsync(phoneNumberId, Status(wamid, "delivered", T0));
+
+        Assert.Equal("delivered", (await factory.MessageAsync(messageId)).DeliveryStatus);
+        var bytes = Encoding.UTF8.GetBytes(body);
+        await factory.WithDbAsync(async db =>
+        {
+            var kept = await db.WebhookEvents.SingleAsync(e => e.Body == bytes);
+            Assert.Null(kept.AppliedAt);
+            Assert.NotNull(kept.LastError);
+            // The error line names the stored row an operator would look at.
+            Assert.Contains(factory.Logs.Events, e => e.Properties.TryGetValue("WebhookEventId", out var id) && id.ToString() == kept.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        });
+    }
+
+    [Fact]
+    public async Task AnEventWithATimeNoCalendarHoldsIsAppliedAtItsTimeOfReceiptWithTheOthers()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var first = await factory.InsertMessageAsync(businessId, "wamid.time-1");
+        var second = await factory.InsertMessageAsync(businessId, "wamid.time-2");
+        var odd = Status("wamid.time-2", "read", T0);
+        odd["timestamp"] = "99999999999999";
+
+        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.time-1", "delivered", T0), odd);
+
+        Assert.Equal(("delivered", "read"), ((await factory.MessageAsync(first)).DeliveryStatus, (await factory.MessageAsync(second)).DeliveryStatus));
+    }
+
+    [Theory]
+    [InlineData("{\"id\":\"wamid.X\\ud800Y\",\"status\":\"delivered\",\"timestamp\":\"1776000000\",\"recipient_id\":\"919876543210\"}")]
+    [InlineData("{\"id\":\"wamid.bytes\",\"status\":\"delivered\",\"timestamp\":\"1776000000\",\"recipient_id\":\"919876543210\",\"biz_opaque_callback_data\":\"@@\"}")]
+    public async Task TextThatIsNotValidUnicodeDoesNotStopTheProcessor(string status)
+    {
+        // Valid JSON syntax (a lone surrogate escape; bytes that are not UTF-8), yet no string can hold it.
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var messageId = await factory.InsertMessageAsync(businessId, "wamid.after-bad-text-" + status.Length);
+        var body = Encoding.UTF8.GetBytes("{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"1\",\"changes\":[{\"field\":\"messages\","
+            + "\"value\":{\"messaging_product\":\"whatsapp\",\"metadata\":{\"phone_number_id\":\"" + phoneNumberId + "\"},\"statuses\":[" + status + "]}}]}]}");
+        body = [.. body.Select(b => b == (byte)'@' ? (byte)0xFF : b)]; // the second case's @@: bytes no UTF-8 text has
+
+        await factory.PostWebhookAsync(body);
+        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.after-bad-text-" + status.Length, "delivered", T0));
+
+        Assert.Equal("delivered", (await factory.MessageAsync(messageId)).DeliveryStatus);
+    }
+
+    [Fact]
+    public async Task ADeliveryWithOddElementsAppliesWhatItCanAndDoesNotBlockTheOthers()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var first = await factory.InsertMessageAsync(businessId, "wamid.odd-1");
+        var second = await factory.InsertMessageAsync(businessId, "wamid.odd-2");
+        var failed = Status("wamid.odd-1", "failed", T0);
+        failed["errors"] = new System.Text.Json.Nodes.JsonArray(6, "not an object");
+        var change = MessagesChange(phoneNumberId, statuses: [failed]);
+        change["value"]!["contacts"] = new System.Text.Json.Nodes.JsonArray(4);
+
+        await factory.PostWebhookAsync(Delivery(Entry(change)));
+        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.odd-2", "delivered", T0));
+
+        Assert.Equal("failed", (await factory.MessageAsync(first)).DeliveryStatus);
+        Assert.Equal("delivered", (await factory.MessageAsync(second)).DeliveryStatus);
+    }
+
+    [Fact]
+    public async Task AnEventThatFailsToApplyIsTriedAgainAfterAPauseNotInTheSamePass()
+    {
+        await using var server = new TwaBotApiFactory();
+        var businessId = await server.CreateBusinessAsync();
+        var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
+        var messageId = await server.InsertMessageAsync(businessId, "wamid.paused");
+        // A passing fault: the history refuses rows for a while, as a full disk would.
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER refuse_history BEFORE INSERT ON message_status_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"));
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.paused", "delivered", T0)])))))
+            .EnsureSuccessStatusCode();
+
+        await server.ApplyWebhooksAsync();
+        await server.ApplyWebhooksAsync();
+        var attemptsAfterTwoPasses = await AttemptsAsync(server);
+        server.Clock.Advance(TimeSpan.FromSeconds(5));
+        await server.ApplyWebhooksAsync();
+        var attemptsAfterThePause = await AttemptsAsync(server);
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_history"));
+        await server.ApplyWebhooksAsync();
+        var stillPaused = await AttemptsAsync(server);
+        server.Clock.Advance(TimeSpan.FromSeconds(20)); // the second pause is four times the first
+        await server.ApplyWebhooksAsync();
+
+        Assert.Equal(1, attemptsAfterTwoPasses);
+        Assert.Equal(2, attemptsAfterThePause);
+        Assert.Equal(2, stillPaused);
+        await server.WithDbAsync(async db =>
+        {
+            Assert.Equal("delivered", await db.Messages.Where(m => m.Id == messageId).Select(m => m.DeliveryStatus).SingleAsync());
+            Assert.False(await db.WebhookEvents.AnyAsync(e => e.AppliedAt == null));
+        });
+    }
+
+    [Fact]
+    public async Task ADatabaseLockedByAnotherProcessIsWaitedForOncePerPassAndCountsAgainstNoEvent()
+    {
+        // Another process (a sqlite3 shell left in BEGIN IMMEDIATE) holds the write lock: SQLite answers "database is
+        // locked" after the busy timeout, 30 s. The pass used to take that for the batch's fault and apply it again
+        // delivery by delivery, holding the write gate, which sends wait for, through a second 30 s.
+        await using var server = new LockedDatabaseServer();
+        using var faults = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(
+            server.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), Api.Metrics.TwaBotMetrics.MeterName, "twabot.storage.faults");
+        var businessId = await server.CreateBusinessAsync();
+        var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
+        var messageId = await server.InsertMessageAsync(businessId, "wamid.locked");
+        server.Locked = true;
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.locked", "delivered", T0)])))))
+            .EnsureSuccessStatusCode();
+        // The background pass woken by the delivery fails first; it then pauses 5 s. Bounded generously: were the
+        // test's pass to start before that failure, the background pass could begin a transaction in its count.
+        for (var i = 0; i < 600 && !server.Logs.Events.Any(e => e.MessageTemplate.Text.StartsWith("The webhook processor failed", StringComparison.Ordinal)); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains(faults.GetMeasurementSnapshot(), m => (string?)m.Tags["twabot.storage.source"] == "webhooks"); // the background pass's
+        server.TransactionsBegun = 0;
+        await Assert.ThrowsAsync<SqliteException>(server.ApplyWebhooksAsync);
+        var begunInOnePass = server.TransactionsBegun;
+        server.Locked = false;
+        await server.ApplyWebhooksAsync();
+
+        Assert.Equal(1, begunInOnePass);
+        await server.WithDbAsync(async db =>
+        {
+            Assert.Equal("delivered", await db.Messages.Where(m => m.Id == messageId).Select(m => m.DeliveryStatus).SingleAsync());
+            Assert.Equal((1, (string?)null), await db.WebhookEvents.Select(e => new ValueTuple<int, string?>(e.Attempts, e.LastError)).SingleAsync());
+        });
+    }
+
+    [Fact]
+    public async Task AnEventWhoseRetryFindsTheDatabaseLockedIsTriedAgainOnceItIsNot()
+    {
+        // The retry was taken off the processor's list of due events before the locked database refused it, and no
+        // later pass looked for it again: it stayed unapplied until a restart.
+        await using var server = new LockedDatabaseServer();
+        var businessId = await server.CreateBusinessAsync();
+        var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
+        var messageId = await server.InsertMessageAsync(businessId, "wamid.retry-locked");
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER refuse_history BEFORE INSERT ON message_status_events BEGIN SELECT RAISE(ABORT, 'refused'); END"));
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.retry-locked", "delivered", T0)])))))
+            .EnsureSuccessStatusCode();
+        await server.ApplyWebhooksAsync(); // kept with its error, due again in 5 s
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_history"));
+
+        server.Locked = true;
+        server.Clock.Advance(TimeSpan.FromSeconds(5));
+        await Assert.ThrowsAsync<SqliteException>(server.ApplyWebhooksAsync);
+        server.Locked = false;
+        await server.ApplyWebhooksAsync();
+
+        await server.WithDbAsync(async db =>
+        {
+            Assert.Equal("delivered", await db.Messages.Where(m => m.Id == messageId).Select(m => m.DeliveryStatus).SingleAsync());
+            Assert.False(await db.WebhookEvents.AnyAsync(e => e.AppliedAt == null));
+        });
+    }
+
+    [Fact]
+    public async Task APassWithNothingToDoWritesNothingSoAnotherProcessesLockDoesNotHoldItUp()
+    {
+        // Each pass (every delivery, and every 5 s when idle) deleted expired parked statuses even with none parked,
+        // a write outside the write gate, which waited the whole busy timeout (30 s) behind another process's lock.
+        await using var server = new TwaBotApiFactory();
+        await server.Services.GetRequiredService<Api.Webhooks.WebhookProcessor>().FirstPass; // it found none parked
+        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
+        await shell.OpenAsync();
+        await using var begin = shell.CreateCommand();
+        begin.CommandText = "BEGIN IMMEDIATE;";
+        await begin.ExecuteNonQueryAsync();
+
+        // Well under the 30 s busy timeout a write would wait, with room for a loaded machine.
+        var applied = await server.ApplyWebhooksAsync().WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(0, applied);
+    }
+
+    [Fact]
+    public async Task ASweepWithNothingInterruptedWritesNothingSoAnotherProcessesLockDoesNotHoldItUp()
+    {
+        // The interrupted-send sweep ran its UPDATE even with nothing to settle: it took the write lock, and behind another
+        // process's lock waited the whole busy timeout (30 s) holding the write gate that sends queue behind.
+        await using var server = new TwaBotApiFactory();
+        var sweeper = server.Services.GetRequiredService<Api.Sending.InterruptedSendSweeper>();
+        await sweeper.SweepAsync(CancellationToken.None);
+        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
+        await shell.OpenAsync();
+        await using var begin = shell.CreateCommand();
+        begin.CommandText = "BEGIN IMMEDIATE;";
+        await begin.ExecuteNonQueryAsync();
+
+        // Well under the 30 s busy timeout an UPDATE would wait, with room for a loaded machine.
+        var settled = await sweeper.SweepAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(0, settled);
+    }
+
+    [Fact]
+    public async Task APassGivesUpOnAnotherProcessesLockWithinSecondsAndAppliesOnceItIsGone()
+    {
+        // The pass holds the write gate, which sends queue behind, while it waits for the lock: it waited SQLite's whole
+        // busy timeout (30 s), so a send waited that long before even its own wait began.
+        await using var server = new TwaBotApiFactory();
+        var body = Delivery(Entry(MessagesChange("991", statuses: [Status("wamid.behind-lock", "sent", T0)]))).ToJsonString();
+        await server.Services.GetRequiredService<Api.Webhooks.WebhookProcessor>().FirstPass;
+        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
+        await shell.OpenAsync();
+        await using var begin = shell.CreateCommand();
+        begin.CommandText = "BEGIN IMMEDIATE;";
+        await begin.ExecuteNonQueryAsync();
+
+        (await server.PostWebhookAsync(body)).EnsureSuccessStatusCode();
+        // Well under the 30 s busy timeout, with room for a loaded machine (the background pass may wait its 2 s first).
+        var refused = await Record.ExceptionAsync(() => server.ApplyWebhooksAsync().WaitAsync(TimeSpan.FromSeconds(20)));
+        await using (var rollback = shell.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK;";
+            await rollback.ExecuteNonQueryAsync();
+        }
+
+        await server.ApplyWebhooksAsync();
+
+        Assert.Equal(5, Assert.IsType<SqliteException>(refused).SqliteErrorCode); // SQLITE_BUSY
+        Assert.Equal(1, await server.MovedCountAsync(Encoding.UTF8.GetBytes(body)));
+    }
+
+    /// <summary>A server whose database, while <see cref="Locked"/>, refuses to begin transactions as SQLite does after its busy timeout.</summary>
+    private sealed class LockedDatabaseServer : TwaBotApiFactory
+    {
+        private int _begun;
+
+        public volatile bool Locked;
+
+        public int TransactionsBegun { get => Volatile.Read(ref _begun); set => Volatile.Write(ref _begun, value); }
+
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.ConfigureDbContext<TwaBotDbContext>(
+                options => options.AddInterceptors(new BusyWhileLocked(this))));
+        }
+
+        private sealed class BusyWhileLocked(LockedDatabaseServer server) : DbTransactionInterceptor
+        {
+            public override ValueTask<InterceptionResult<System.Data.Common.DbTransaction>> TransactionStartingAsync(
+                System.Data.Common.DbConnection connection, TransactionStartingEventData eventData,
+                InterceptionResult<System.Data.Common.DbTransaction> result, CancellationToken cancellationToken = default)
+            {
+                if (server.Locked)
+                {
+                    Interlocked.Increment(ref server._begun);
+                    throw new SqliteException("SQLite Error 5: 'database is locked'.", 5);
+                }
+
+                return ValueTask.FromResult(result);
+            }
+        }
+    }
+
+    private static async Task<int> AttemptsAsync(TwaBotApiFactory server)
+    {
+        var attempts = 0;
+        await server.WithDbAsync(async db => attempts = await db.WebhookEvents.Where(e => e.AppliedAt == null).Select(e => e.Attempts).SingleAsync());
+        return attempts;
+    }
+}

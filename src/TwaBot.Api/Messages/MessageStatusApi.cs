@@ -52,7 +52,7 @@ public static class MessageStatusApi
               "sent_at": "2026-04-14T10:30:45.000Z", "to": "919876543210" }
             """;
 
-        // The docs' second example: failure_reason appears only when delivery failed.
+        // The docs' second example: a delivery that failed, and why.
         public const string Failed = """
             { "success": true, "message_id": "wamid.HBgMOTE5ODc2NTQzMjEw...", "api_status": "success", "delivery_status": "failed",
               "sent_at": "2026-04-14T10:30:45.000Z", "to": "919876543210",
@@ -67,8 +67,8 @@ public static class MessageStatusApi
 }
 
 /// <summary>
-/// The docs' status body; <c>failure_reason</c> appears when delivery failed. The descriptions are the docs' tables of
-/// the two status fields, for /swagger.
+/// The docs' status body; <c>failure_reason</c> appears when delivery failed, Meta refused the send or its outcome is
+/// unknown. The descriptions are the docs' tables of the two status fields, for /swagger.
 /// </summary>
 public sealed record MessageStatusResponse(
     string MessageId,
@@ -84,5 +84,6 @@ public sealed record MessageStatusResponse(
     DateTime? SentAt,
     string To,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    [property: Description("Why delivery failed, in words (with delivery_status failed only).")]
+    [property: Description("In words: why delivery failed (delivery_status failed), why Meta refused the send (api_status failed), "
+        + "or why its outcome is unknown (api_status pending, or unknown when that outcome never came). Left out when there is none.")]
     string? FailureReason) : SuccessResponse;

@@ -54,6 +54,7 @@ public static class OpenApiExtensions
             options.DocumentFilter<AnswerFieldsRequiredFilter>();
             options.DocumentFilter<TagDescriptionsFilter>();
             options.SchemaFilter<ReadingRulesSchemaFilter>();
+            options.SchemaFilter<PrimaryErrorMessageSchemaFilter>();
         });
         return services;
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -509,6 +510,35 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(["Starter", "Growth", "Pro"], Enum(schemas.GetProperty("BusinessView").GetProperty("properties").GetProperty("plan")));
         Assert.Equal(["opted_out", "blocked", "undeliverable"], Enum(schemas.GetProperty("SuppressionView").GetProperty("properties").GetProperty("state")));
         Assert.Equal(["sandbox", "live"], Enum(schemas.GetProperty("HealthResponse").GetProperty("properties").GetProperty("mode")));
+    }
+
+    [Fact]
+    public async Task AnUnknownOutcomesFailureReasonIsOneTheDocumentDescribes()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var unknown = await (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876540500", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } }))
+            .AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+
+        var status = await (await tenant.Client.GetAsync($"/api/v1/message-status/{Uri.EscapeDataString(unknown.GetProperty("message_id").GetString()!)}"))
+            .ReadJsonAsync(HttpStatusCode.OK);
+
+        // Not only with delivery_status failed: a generated client's reader of the field's description is told when it comes.
+        Assert.Equal("pending", status.GetProperty("api_status").GetString());
+        Assert.False(string.IsNullOrEmpty(status.GetProperty("failure_reason").GetString()));
+        var description = (await Document()).GetProperty("components").GetProperty("schemas").GetProperty("MessageStatusResponse")
+            .GetProperty("properties").GetProperty("failure_reason").GetProperty("description").GetString();
+        Assert.Contains("api_status pending", description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheErrorEnvelopesTextIsTheMessageOfAGeneratedClientsException()
+    {
+        var error = (await Document()).GetProperty("components").GetProperty("schemas").GetProperty("ErrorBody")
+            .GetProperty("properties").GetProperty("error");
+
+        // Kiota makes this field its exception's Message; without it, logs read "Exception of type ErrorBody was thrown".
+        Assert.True(error.GetProperty("x-ms-primary-error-message").GetBoolean());
     }
 
     [Fact]

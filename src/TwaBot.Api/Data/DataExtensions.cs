@@ -31,7 +31,7 @@ public static class DataExtensions
     internal static void Configure(DbContextOptionsBuilder options, string connectionString) => options
         .UseSqlite(connectionString)
         .UseSnakeCaseNamingConvention()
-        .AddInterceptors(new SqliteDurability());
+        .AddInterceptors(new PlainEfConnections(), new SqliteDurability());
 
     /// <summary>What is wrong with the configured connection string, or null when the server can use it.</summary>
     internal static string? ConnectionStringProblem(string? configured)

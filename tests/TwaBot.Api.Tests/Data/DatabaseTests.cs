@@ -38,6 +38,49 @@ public class DatabaseTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
         });
     }
 
+    [Theory]
+    [InlineData("SELECT 'a' REGEXP 'a';", "no such function: REGEXP")]
+    [InlineData("SELECT ef_add(1, 2);", "no such function: ef_add")]
+    [InlineData("SELECT ef_sum(1);", "no such function: ef_sum")]
+    [InlineData("SELECT 1 ORDER BY 1 COLLATE EF_DECIMAL;", "no such collation sequence: EF_DECIMAL")]
+    public async Task EfConnectionsCarryNoneOfEfsSqliteFunctions(string sql, string error)
+    {
+        // Registered at every open of the pooled connection and removed at every close, they cost each query or save
+        // 24 native calls and 24 hook handles, half of them left to the finalizer (PlainEfConnections).
+        _ = factory.Server;
+
+        await factory.WithDbAsync(async db =>
+        {
+            await db.Database.OpenConnectionAsync();
+            try
+            {
+                await using var command = db.Database.GetDbConnection().CreateCommand();
+                command.CommandText = sql;
+                var refused = await Assert.ThrowsAsync<SqliteException>(() => command.ExecuteScalarAsync());
+                Assert.Contains(error, refused.Message, StringComparison.Ordinal);
+            }
+            finally
+            {
+                await db.Database.CloseConnectionAsync();
+            }
+        });
+    }
+
+    [Fact]
+    public async Task NoColumnIsADecimalWhichWouldNeedEfsSqliteFunctions()
+    {
+        // EF turns decimal comparisons, arithmetic and sums into ef_* functions, which PlainEfConnections leaves out.
+        await factory.WithDbAsync(db =>
+        {
+            var decimals = db.Model.GetEntityTypes()
+                .SelectMany(entity => entity.GetProperties())
+                .Where(property => (Nullable.GetUnderlyingType(property.ClrType) ?? property.ClrType) == typeof(decimal))
+                .Select(property => $"{property.DeclaringType.DisplayName()}.{property.Name}");
+            Assert.Empty(decimals);
+            return Task.CompletedTask;
+        });
+    }
+
     [Fact]
     public async Task TheWebhookInboxFileIsInWalModeWithFullSynchronousWrites()
     {

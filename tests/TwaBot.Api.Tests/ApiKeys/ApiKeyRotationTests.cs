@@ -33,7 +33,9 @@ public class ApiKeyRotationTests
         (await admin.DeleteAsync($"/admin/v1/api-keys/{tenant.KeyId}")).EnsureSuccessStatusCode();
 
         await (await tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order)).AssertErrorAsync(HttpStatusCode.Unauthorized, "API_KEY_REVOKED");
-        Assert.Equal(tenant.KeyId.ToString(CultureInfo.InvariantCulture), RefusedRequestLine(server).Properties["ApiKeyId"].ToString()); // who still sends it
+        var refused = RefusedRequestLine(server);
+        Assert.Equal(tenant.KeyId.ToString(CultureInfo.InvariantCulture), refused.Properties["ApiKeyId"].ToString()); // who still sends it
+        Assert.Equal(tenant.BusinessId.ToString(CultureInfo.InvariantCulture), refused.Properties["BusinessId"].ToString()); // and for whom
         Assert.Equal(HttpStatusCode.OK, (await renewed.PostAsJsonAsync("/api/v1/send-template", Order)).StatusCode);
         var keys = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/api-keys")).ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal([newKeyId], keys.GetProperty("api_keys").EnumerateArray()

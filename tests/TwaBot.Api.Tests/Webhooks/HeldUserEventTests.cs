@@ -203,6 +203,96 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         Assert.Equal(now.AddMinutes(-10).UtcDateTime, contact.OptKeywordAt);
     }
 
+    [Theory]
+    [InlineData("notice")]
+    [InlineData("group")]
+    public async Task AnUnpairedBsuidsMessageThatOpensNoWindowHoldsNone(string kind)
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        var now = factory.Clock.GetUtcNow();
+        var message = kind == "notice"
+            ? UserIdChanged("IN.55500011122233344488", userId, now.AddMinutes(-5)) // Meta's notice: not the customer writing
+            : Withheld("See you all at 5", now.AddMinutes(-5), userId);
+        if (kind == "group")
+        {
+            message["group_id"] = "Y2FwaV9ncm91cDoxNzA1NTU1MDA0MDozOTAxMTU2ODQwMDY4OTQ="; // opens the window with the group only
+        }
+
+        await DeliverAsync(phoneNumberId, messages: [message]);
+        await factory.WithDbAsync(async db => Assert.False(await db.HeldUserEvents.AnyAsync(h => h.BusinessId == tenant.BusinessId)));
+
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(now, userId)]);
+
+        await (await SendTextAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+    }
+
+    [Fact]
+    public async Task TheLatestHeldMarketingPreferenceDecidesWhateverTheArrivalOrder()
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        var now = factory.Clock.GetUtcNow();
+        await DeliverAsync(phoneNumberId, messages: [Withheld("Resume promotions", now.AddMinutes(-5), userId)]);
+        await DeliverAsync(phoneNumberId, messages: [Withheld("Stop promotions", now.AddMinutes(-10), userId)]); // written first, delivered late
+
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(now, userId)]);
+
+        var contact = await ContactAsync(tenant.BusinessId);
+        Assert.Null(contact.MarketingOptOutAt);
+        Assert.Equal(now.AddMinutes(-5).UtcDateTime, contact.MarketingPreferenceAt);
+    }
+
+    [Fact]
+    public async Task EachEventHeldRestartsTheSevenDayWait()
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow(), userId)]);
+        factory.Clock.Advance(TimeSpan.FromDays(5));
+        await DeliverAsync(phoneNumberId, messages: [Withheld("Hello?", factory.Clock.GetUtcNow(), userId)]);
+
+        factory.Clock.Advance(TimeSpan.FromDays(3)); // 8 days after the STOP, 3 after the last event held
+        await factory.ApplyWebhooksAsync();
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId)]);
+
+        await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+    }
+
+    [Fact]
+    public async Task HeldEventsMergedUnderTheNewBsuidWaitFromTheLatestHeldOfEither()
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        const string previousUserId = "IN.55500011122233344499";
+        await DeliverAsync(phoneNumberId, messages: [Withheld("Hello", factory.Clock.GetUtcNow(), userId)]);
+        factory.Clock.Advance(TimeSpan.FromDays(5));
+        var stoppedAt = factory.Clock.GetUtcNow();
+        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", stoppedAt, previousUserId), Withheld("Stop promotions", stoppedAt, previousUserId)]);
+        await DeliverAsync(phoneNumberId, messages: [UserIdChanged(previousUserId, userId, stoppedAt)]);
+
+        factory.Clock.Advance(TimeSpan.FromDays(3)); // 8 days after the new BSUID's event, 3 after the previous one's
+        await factory.ApplyWebhooksAsync();
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId)]);
+
+        await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        var contact = await ContactAsync(tenant.BusinessId);
+        Assert.Equal(stoppedAt.UtcDateTime, contact.LastInboundAt); // the previous BSUID's message is the later one
+        Assert.Equal(stoppedAt.UtcDateTime, contact.MarketingOptOutAt);
+        await factory.WithDbAsync(async db => Assert.False(await db.HeldUserEvents.AnyAsync(h => h.BusinessId == tenant.BusinessId)));
+    }
+
+    [Fact]
+    public async Task AStopHeldUnderTheNewBsuidCountsOnceTheChangeNoticePairsIt()
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        const string previousUserId = "IN.55500011122233344400";
+        var now = factory.Clock.GetUtcNow();
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(now.AddMinutes(-20), previousUserId)]);
+        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", now.AddMinutes(-10), userId)]); // before Meta's notice reached us
+
+        await DeliverAsync(phoneNumberId, messages: [UserIdChanged(previousUserId, userId, now.AddMinutes(-5))]);
+
+        await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        await factory.WithDbAsync(async db => Assert.False(await db.HeldUserEvents.AnyAsync(h => h.BusinessId == tenant.BusinessId)));
+    }
+
     [Fact]
     public async Task ABusinessHoldingTheMostLogsNewBsuidsItCannotHoldOncePerBatch()
     {
@@ -222,6 +312,8 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
                 [.. Enumerable.Range(0, 5).Select(i => Withheld("STOP", factory.Clock.GetUtcNow(), $"IN.flood{i}"))]);
 
             Assert.Equal(before + 1, NotHeldLines());
+            await factory.WithDbAsync(async db => Assert.Equal(HeldUserEventCounts.MaxPerBusiness,
+                await db.HeldUserEvents.CountAsync(h => h.BusinessId == tenant.BusinessId))); // not even the first of them
         }
         finally
         {

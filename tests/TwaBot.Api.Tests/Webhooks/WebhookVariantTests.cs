@@ -269,6 +269,21 @@ public class WebhookVariantTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         await AssertEverythingAppliedAsync();
     }
 
+    [Fact]
+    public async Task AMessageWithoutAKeywordAfterAStopLeavesTheOptOut()
+    {
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        await DeliverAsync(Delivery(Entry(MessagesChange(phoneNumberId,
+            messages: [Text($"wamid.stop-{Guid.NewGuid():N}", Customer, "STOP", T0)], contacts: [Contact(Customer, "Asha")]))));
+
+        // Only START lifts it: a customer who opted out may still ask a question.
+        await DeliverAsync(Delivery(Entry(MessagesChange(phoneNumberId,
+            messages: [Text($"wamid.after-{Guid.NewGuid():N}", Customer, "Where is my refund?", T0.AddMinutes(1))], contacts: [Contact(Customer, "Asha")]))));
+
+        await factory.WithDbAsync(async db => Assert.True(await db.Suppressions.AnyAsync(s => s.BusinessId == businessId && s.Phone == Customer)));
+        await AssertEverythingAppliedAsync();
+    }
+
     private Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync() => factory.ConnectedBusinessAsync();
 
     private async Task DeliverAsync(JsonNode delivery)

@@ -23,10 +23,8 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
         await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
 
         // Meta paused order_confirmation a minute before the sync read it as APPROVED; the report of that arrives late.
-        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId));
-        entry["time"] = factory.Clock.GetUtcNow().AddMinutes(-1).ToUnixTimeSeconds();
-        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
-        await factory.ApplyWebhooksAsync();
+        await DeliverTemplateEventAsync(factory, wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId),
+            factory.Clock.GetUtcNow().AddMinutes(-1));
 
         var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
         Assert.Contains(listed.GetProperty("templates").EnumerateArray(), t => t.GetProperty("name").GetString() == "order_confirmation");
@@ -42,10 +40,8 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
         await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
 
         // Event times are whole seconds: Meta may have paused it after the list was read, within that second.
-        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId));
-        entry["time"] = factory.Clock.GetUtcNow().ToUnixTimeSeconds();
-        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
-        await factory.ApplyWebhooksAsync();
+        await DeliverTemplateEventAsync(factory, wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId),
+            factory.Clock.GetUtcNow());
 
         var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
         Assert.DoesNotContain(listed.GetProperty("templates").EnumerateArray(), t => t.GetProperty("name").GetString() == "order_confirmation");
@@ -62,10 +58,8 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
         var synced = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
 
         // Meta approved it a minute before the sync found it deleted; the report of that arrives late.
-        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("APPROVED", "order_confirmation", "en", metaId));
-        entry["time"] = factory.Clock.GetUtcNow().AddMinutes(-1).ToUnixTimeSeconds();
-        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
-        await factory.ApplyWebhooksAsync();
+        await DeliverTemplateEventAsync(factory, wabaId, Webhooks.MetaPayloads.TemplateStatus("APPROVED", "order_confirmation", "en", metaId),
+            factory.Clock.GetUtcNow().AddMinutes(-1));
 
         Assert.Equal(1, Count(synced, "removed"));
         var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
@@ -117,10 +111,8 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
         var tenant = await factory.CreateSendingTenantAsync();
         var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
         var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
-        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId + 1));
-        entry["time"] = factory.Clock.GetUtcNow().AddSeconds(10).ToUnixTimeSeconds();
-        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
-        await factory.ApplyWebhooksAsync();
+        await DeliverTemplateEventAsync(factory, wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId + 1),
+            factory.Clock.GetUtcNow().AddSeconds(10));
 
         Assert.Equal(HttpStatusCode.OK, (await SendOrderConfirmationAsync(tenant)).StatusCode);
     }
@@ -138,10 +130,7 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
         {
             var change = Webhooks.MetaPayloads.TemplateStatus(templateEvent, "order_confirmation", "en", metaId);
             fill?.Invoke((System.Text.Json.Nodes.JsonObject)change["value"]!);
-            var entry = Webhooks.MetaPayloads.Entry(wabaId, change);
-            entry["time"] = at.AddSeconds(seconds).ToUnixTimeSeconds();
-            await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
-            await factory.ApplyWebhooksAsync();
+            await DeliverTemplateEventAsync(factory, wabaId, change, at.AddSeconds(seconds));
             var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
             return read.GetProperty("template");
         }
@@ -172,10 +161,8 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
         var tenant = await factory.CreateSendingTenantAsync();
         var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
         var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
-        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId));
-        entry["time"] = factory.Clock.GetUtcNow().AddSeconds(10).ToUnixTimeSeconds();
-        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
-        await factory.ApplyWebhooksAsync();
+        await DeliverTemplateEventAsync(factory, wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId),
+            factory.Clock.GetUtcNow().AddSeconds(10));
 
         var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", new
         {
@@ -233,10 +220,8 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
             value["message_template_footer"] = footer;
         }
 
-        var entry = Webhooks.MetaPayloads.Entry(wabaId, new System.Text.Json.Nodes.JsonObject { ["field"] = "message_template_components_update", ["value"] = value });
-        entry["time"] = at.ToUnixTimeSeconds();
-        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
-        await factory.ApplyWebhooksAsync();
+        await DeliverTemplateEventAsync(factory, wabaId, new System.Text.Json.Nodes.JsonObject { ["field"] = "message_template_components_update", ["value"] = value },
+            at);
     }
 
     [Fact]
@@ -379,9 +364,7 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
             value["correct_category"] = correctCategory;
         }
 
-        var entry = Webhooks.MetaPayloads.Entry(wabaId, new System.Text.Json.Nodes.JsonObject { ["field"] = "template_category_update", ["value"] = value });
-        entry["time"] = at.ToUnixTimeSeconds();
-        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
-        await factory.ApplyWebhooksAsync();
+        await DeliverTemplateEventAsync(factory, wabaId, new System.Text.Json.Nodes.JsonObject { ["field"] = "template_category_update", ["value"] = value },
+            at);
     }
 }

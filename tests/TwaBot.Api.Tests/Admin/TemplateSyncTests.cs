@@ -143,10 +143,7 @@ public class TemplateSyncTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         // Meta rejected it: its status webhook said why, and Meta's list says so too.
         var change = Webhooks.MetaPayloads.TemplateStatus("REJECTED", "order_confirmation", "en", metaId);
         change["value"]!["reason"] = "INCORRECT_CATEGORY";
-        var entry = Webhooks.MetaPayloads.Entry(wabaId, change);
-        entry["time"] = factory.Clock.GetUtcNow().AddMinutes(-1).ToUnixTimeSeconds();
-        await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
-        await factory.ApplyWebhooksAsync();
+        await DeliverTemplateEventAsync(factory, wabaId, change, factory.Clock.GetUtcNow().AddMinutes(-1));
         // A template rejected at Meta with no webhook heard of it.
         await AddAtMetaAsync(tenant.BusinessId, new SandboxTemplate
         {
@@ -181,10 +178,7 @@ public class TemplateSyncTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         {
             var change = Webhooks.MetaPayloads.TemplateStatus(templateEvent, name, "en", metaId);
             change["value"]![field] = reason;
-            var entry = Webhooks.MetaPayloads.Entry(wabaId, change);
-            entry["time"] = factory.Clock.GetUtcNow().AddMinutes(-1).ToUnixTimeSeconds();
-            await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
-            await factory.ApplyWebhooksAsync();
+            await DeliverTemplateEventAsync(factory, wabaId, change, factory.Clock.GetUtcNow().AddMinutes(-1));
         }
 
         // A minute before the sync: order_confirmation rejected for one reason, which Meta's list now gives as another;
@@ -217,7 +211,7 @@ public class TemplateSyncTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
 
         async Task QualityAsync(string previous, string score, int seconds)
         {
-            var entry = Webhooks.MetaPayloads.Entry(wabaId, new System.Text.Json.Nodes.JsonObject
+            await DeliverTemplateEventAsync(factory, wabaId, new System.Text.Json.Nodes.JsonObject
             {
                 ["field"] = "message_template_quality_update",
                 ["value"] = new System.Text.Json.Nodes.JsonObject
@@ -225,10 +219,7 @@ public class TemplateSyncTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
                     ["previous_quality_score"] = previous, ["new_quality_score"] = score,
                     ["message_template_id"] = metaId, ["message_template_name"] = "order_confirmation", ["message_template_language"] = "en",
                 },
-            });
-            entry["time"] = factory.Clock.GetUtcNow().AddSeconds(seconds).ToUnixTimeSeconds();
-            await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
-            await factory.ApplyWebhooksAsync();
+            }, factory.Clock.GetUtcNow().AddSeconds(seconds));
         }
 
         await QualityAsync("GREEN", "YELLOW", 10);

@@ -169,10 +169,8 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         var create = admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingUpdate);
         await held.Asked.Task.WaitAsync(TimeSpan.FromSeconds(10));
         // Meta's review (here a rejection) is reported before Meta's answer to the create comes back.
-        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("REJECTED", "shipping_update", "en", 771234567890199));
-        entry["time"] = held.Clock.GetUtcNow().ToUnixTimeSeconds();
-        await held.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
-        await held.ApplyWebhooksAsync();
+        await DeliverTemplateEventAsync(held, wabaId, Webhooks.MetaPayloads.TemplateStatus("REJECTED", "shipping_update", "en", 771234567890199),
+            held.Clock.GetUtcNow());
         held.Release.SetResult();
 
         var template = (await (await create).ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template");

@@ -1,10 +1,12 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Tests.Infrastructure;
+using TwaBot.Api.Tests.Webhooks;
 
 namespace TwaBot.Api.Tests.Admin;
 
-/// <summary>What the template admin tests read: a sending tenant's WhatsApp account, its order_confirmation's ids, a sync's counts.</summary>
+/// <summary>What the template admin tests read: a sending tenant's WhatsApp account, its order_confirmation's ids, a sync's counts; Meta's template events.</summary>
 internal static class TenantTemplates
 {
     public static int Count(JsonElement json, string name) => json.GetProperty(name).GetInt32();
@@ -25,5 +27,14 @@ internal static class TenantTemplates
             ids = (template.Id, long.Parse(template.MetaTemplateId!, System.Globalization.CultureInfo.InvariantCulture));
         });
         return ids;
+    }
+
+    /// <summary>Meta's template event (one change of the WhatsApp account's entry), dated as Meta dates it, received and applied.</summary>
+    public static async Task DeliverTemplateEventAsync(TwaBotApiFactory server, string wabaId, JsonObject change, DateTimeOffset at)
+    {
+        var entry = MetaPayloads.Entry(wabaId, change);
+        entry["time"] = at.ToUnixTimeSeconds();
+        await server.PostWebhookAsync(MetaPayloads.Delivery(entry));
+        await server.ApplyWebhooksAsync();
     }
 }

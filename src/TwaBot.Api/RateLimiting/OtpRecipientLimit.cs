@@ -76,8 +76,11 @@ public sealed class OtpRecipientLimit(IServiceScopeFactory scopes, TimeProvider 
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
-        var times = await RecentQuery(db, businessId, phone, (time.GetUtcNow() - Window).UtcDateTime).ToListAsync();
-        return new RecentSends(times.Select(t => new DateTimeOffset(t, TimeSpan.Zero)));
+        var now = time.GetUtcNow().UtcDateTime;
+        var times = await RecentQuery(db, businessId, phone, now - Window).ToListAsync();
+        // Rows the clock puts in the future (it stepped back since they were sent) are left out: counted, they would fill
+        // the number's hour again on every load for as long as the step. In memory they count as sent at the step, for an hour.
+        return new RecentSends(times.Where(t => t <= now).Select(t => new DateTimeOffset(t, TimeSpan.Zero)));
     }
 
     /// <summary>The number's OTPs since <paramref name="since"/> that count (not failed), read through the partial index on OTP rows.</summary>
@@ -95,7 +98,11 @@ public sealed class OtpRecipientLimit(IServiceScopeFactory scopes, TimeProvider 
     private void SweepNow(DateTimeOffset now)
     {
         var sweptAt = Interlocked.Read(ref _sweptAtTicks);
-        if (now.UtcTicks - sweptAt < Window.Ticks || Interlocked.CompareExchange(ref _sweptAtTicks, now.UtcTicks, sweptAt) != sweptAt)
+        // A sweep "in the future" (the clock stepped back since) is due now: waiting for the clock to catch up would keep
+        // every number for as long as the step.
+        var sinceSweep = now.UtcTicks - sweptAt;
+        if (sinceSweep is >= 0 && sinceSweep < Window.Ticks
+            || Interlocked.CompareExchange(ref _sweptAtTicks, now.UtcTicks, sweptAt) != sweptAt)
         {
             return;
         }
@@ -133,6 +140,7 @@ public sealed class OtpRecipientLimit(IServiceScopeFactory scopes, TimeProvider 
                     return Taken.Retired;
                 }
 
+                CountFutureSendsAsNow(now);
                 _times.RemoveAll(t => t <= now - Window);
                 if (_times.Count < limit)
                 {
@@ -152,7 +160,22 @@ public sealed class OtpRecipientLimit(IServiceScopeFactory scopes, TimeProvider 
         {
             lock (_times)
             {
-                _times.Remove(taken);
+                // A slot moved back to "now" by a clock step is given back as the latest one at or before its time.
+                if (!_times.Remove(taken) && _times.FindLastIndex(t => t <= taken) is >= 0 and var moved)
+                {
+                    _times.RemoveAt(moved);
+                }
+            }
+        }
+
+        // Sends the clock now puts in the future (it stepped back since) count as sent now, so they hold their slots for
+        // an hour from here at most: left as they are, they would fill the number's hour for as long as the step, and
+        // the wait (Retry-After) would be the step's length too.
+        private void CountFutureSendsAsNow(DateTimeOffset now)
+        {
+            for (var i = _times.Count - 1; i >= 0 && _times[i] > now; i--)
+            {
+                _times[i] = now;
             }
         }
 
@@ -161,6 +184,7 @@ public sealed class OtpRecipientLimit(IServiceScopeFactory scopes, TimeProvider 
         {
             lock (_times)
             {
+                CountFutureSendsAsNow(now);
                 _retired = _times.All(t => t <= now - Window);
                 return _retired;
             }

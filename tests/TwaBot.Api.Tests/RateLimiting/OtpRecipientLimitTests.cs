@@ -238,6 +238,43 @@ public class OtpRecipientLimitTests
     }
 
     [Fact]
+    public async Task AfterTheClockStepsBackANumbersFullHourHoldsForAnHourAtMost()
+    {
+        // The OTPs sent before the step are now "in the future": they must not fill the hour for as long as the step.
+        await using var server = new SteppedClockApiFactory(Settings(perHour: 2));
+        var tenant = await server.CreateSendingTenantAsync();
+        Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant)).StatusCode);
+
+        server.Step = -TimeSpan.FromDays(1);
+        var refused = await OtpAsync(tenant);
+
+        var json = await refused.AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+        Assert.Equal(3600, json.GetProperty("retry_after_seconds").GetInt32());
+        Assert.Equal("3600", Assert.Single(refused.Headers.GetValues("Retry-After")));
+        server.Clock.Advance(OtpRecipientLimit.Window);
+        Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant)).StatusCode);
+    }
+
+    [Fact]
+    public async Task NumbersAreStillForgottenAfterTheClockStepsBack()
+    {
+        await using var server = new SteppedClockApiFactory(Settings(perHour: 5));
+        var limit = server.Services.GetRequiredService<OtpRecipientLimit>();
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.True((await limit.TryReserveAsync(1, $"91987{i:D7}", default)).Allowed);
+        }
+
+        server.Step = -TimeSpan.FromDays(1);
+        await limit.TryReserveAsync(1, Number, default);
+        server.Clock.Advance(OtpRecipientLimit.Window + TimeSpan.FromMinutes(1));
+        await limit.TryReserveAsync(1, Number, default);
+
+        Assert.Equal(1, limit.Count);
+    }
+
+    [Fact]
     public void ACountTheSweepRetiredTakesNoSlot()
     {
         var start = TwaBotApiFactory.Start;

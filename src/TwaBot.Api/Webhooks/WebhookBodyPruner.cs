@@ -122,11 +122,16 @@ public sealed partial class WebhookBodyPruner(
             await db.Database.OpenConnectionAsync(cancellationToken);
             try
             {
-                using (new ShortLockWait((SqliteConnection)db.Database.GetDbConnection()))
+                var connection = (SqliteConnection)db.Database.GetDbConnection();
+                using (new ShortLockWait(connection))
                 {
-                    await db.Database.ExecuteSqlRawAsync(
-                        "INSERT INTO sweep_marks (name, done_before) VALUES ({0}, {1}) ON CONFLICT (name) DO UPDATE SET done_before = excluded.done_before",
-                        [MarkName, PreparedCommands.Text(before)], cancellationToken);
+                    // On the connection, not through EF, which logs a failed command at Error: giving up here is expected.
+                    await using var command = connection.CreateCommand();
+                    command.CommandText =
+                        "INSERT INTO sweep_marks (name, done_before) VALUES ($name, $before) ON CONFLICT (name) DO UPDATE SET done_before = excluded.done_before";
+                    command.Parameters.AddWithValue("$name", MarkName);
+                    command.Parameters.AddWithValue("$before", PreparedCommands.Text(before));
+                    await command.ExecuteNonQueryAsync(cancellationToken);
                 }
             }
             catch (SqliteException error) when (ShortLockWait.IsBusy(error))

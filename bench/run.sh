@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one command for the benchmarks (docs/performance.md):
-#   bash bench/run.sh [send|webhooks|all] [--seconds N] [--warmup N] [--server-warmup N] [--repeat N]
+#   bash bench/run.sh [send|webhooks|all|overload] [--seconds N] [--warmup N] [--server-warmup N] [--repeat N]
 # Builds the server and the bench in Release, then runs the bench, which starts the server itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."

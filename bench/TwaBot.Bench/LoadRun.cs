@@ -14,7 +14,7 @@ public sealed record RunLength(TimeSpan WarmUp, TimeSpan Measure, TimeSpan Serve
 /// </summary>
 public sealed record LoadResult(
     string Name, int Connections, TimeSpan Measured, long Completed, double P50Ms, double P99Ms, long Acknowledged, long Failed, string? FirstFailure,
-    CpuUsage? Cpu, IReadOnlyList<long> AcknowledgedPerSecond)
+    CpuUsage? Cpu, IReadOnlyList<long> AcknowledgedPerSecond, IReadOnlyDictionary<string, long>? FailureKinds = null)
 {
     public double PerSecond => Completed / Measured.TotalSeconds;
 }
@@ -54,7 +54,8 @@ public static class LoadRun
             name, connections, length.Measure, latencies.Length, Percentile(latencies, 0.50), Percentile(latencies, 0.99),
             tallies.Sum(t => t.Acknowledged), tallies.Sum(t => t.Failed), tallies.Select(t => t.FirstFailure).FirstOrDefault(f => f is not null),
             await cpu,
-            Enumerable.Range(0, tallies.Max(t => t.PerSecond.Count)).Select(second => tallies.Sum(t => t.PerSecond.ElementAtOrDefault(second))).ToArray());
+            Enumerable.Range(0, tallies.Max(t => t.PerSecond.Count)).Select(second => tallies.Sum(t => t.PerSecond.ElementAtOrDefault(second))).ToArray(),
+            tallies.SelectMany(t => t.FailureKinds).GroupBy(k => k.Key).ToDictionary(g => g.Key, g => g.Sum(k => k.Value)));
     }
 
     private static async Task<Tally> WorkAsync(HttpClient client, Window window, Func<HttpRequestMessage> nextRequest)
@@ -69,6 +70,7 @@ public static class LoadRun
             }
 
             string? failure = null;
+            string? kind = null;
             try
             {
                 using var request = nextRequest();
@@ -77,11 +79,13 @@ public static class LoadRun
                 if (!response.IsSuccessStatusCode)
                 {
                     failure = $"HTTP {(int)response.StatusCode}: {(body.Length > 300 ? body[..300] : body)}";
+                    kind = $"HTTP {(int)response.StatusCode}";
                 }
             }
             catch (Exception error) when (error is HttpRequestException or TaskCanceledException or IOException)
             {
                 failure = $"{error.GetType().Name}: {error.Message}";
+                kind = error.GetType().Name + ": " + (error.InnerException?.Message ?? error.Message);
             }
 
             var ended = Stopwatch.GetTimestamp();
@@ -89,6 +93,7 @@ public static class LoadRun
             {
                 tally.Failed++;
                 tally.FirstFailure ??= failure;
+                tally.FailureKinds[kind!] = tally.FailureKinds.GetValueOrDefault(kind!) + 1;
                 continue;
             }
 
@@ -119,6 +124,9 @@ public static class LoadRun
         public long Failed { get; set; }
 
         public string? FirstFailure { get; set; }
+
+        /// <summary>Failures by HTTP status or exception: under overload a 503, a timeout and a reset mean different things.</summary>
+        public Dictionary<string, long> FailureKinds { get; } = [];
 
         /// <summary>Acknowledgements in each second since the run began: shows stalls that an average hides.</summary>
         public List<long> PerSecond { get; } = [];

@@ -2,21 +2,21 @@ using System.Globalization;
 using TwaBot.Bench;
 
 // bench/run.sh builds the server and this project in Release, then runs:
-//   TwaBot.Bench [send|webhooks|all] [--seconds N] [--warmup N] [--server-warmup N] [--repeat N]
+//   TwaBot.Bench [send|webhooks|all|overload] [--seconds N] [--warmup N] [--server-warmup N] [--repeat N]
 var scenario = "all";
 var repeat = 1;
-var measure = 10;
+int? measureGiven = null;
 var warmUp = 3;
 var serverWarmUp = 10;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
-        case "send" or "webhooks" or "all":
+        case "send" or "webhooks" or "all" or "overload":
             scenario = args[i];
             break;
         case "--seconds" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var seconds) && seconds > 0:
-            measure = seconds;
+            measureGiven = seconds;
             i++;
             break;
         case "--warmup" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var warm) && warm >= 0:
@@ -32,12 +32,19 @@ for (var i = 0; i < args.Length; i++)
             i++;
             break;
         default:
-            Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: TwaBot.Bench [send|webhooks|all] [--seconds N] [--warmup N] [--server-warmup N] [--repeat N]");
+            Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: TwaBot.Bench [send|webhooks|all|overload] [--seconds N] [--warmup N] [--server-warmup N] [--repeat N]");
             return 2;
     }
 }
 
 var root = RepositoryRoot();
+if (scenario == "overload")
+{
+    // Not a comparison but a drill (docs/operations.md, Overload): its phases are a minute each unless --seconds says otherwise.
+    return await OverloadScenario.RunAsync(root, TimeSpan.FromSeconds(measureGiven ?? 60), Console.Out);
+}
+
+var measure = measureGiven ?? 10;
 var length = new RunLength(TimeSpan.FromSeconds(warmUp), TimeSpan.FromSeconds(measure), TimeSpan.FromSeconds(serverWarmUp));
 // Runs vary by more than most changes gain on a small shared machine; repeated runs show by how much.
 var sendRuns = new List<IReadOnlyList<SendComparison>>();

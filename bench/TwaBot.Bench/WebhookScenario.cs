@@ -60,7 +60,7 @@ public static class WebhookScenario
     }
 
     /// <summary>Real sends first, so the statuses posted afterwards find their messages.</summary>
-    private static async Task<IReadOnlyList<SentMessage>> SendMessagesAsync(ServerProcess server, TextWriter progress)
+    internal static async Task<IReadOnlyList<SentMessage>> SendMessagesAsync(ServerProcess server, TextWriter progress)
     {
         using var client = server.CreateClient();
         var address = new Uri(server.Address, SendRequests.FullPath);

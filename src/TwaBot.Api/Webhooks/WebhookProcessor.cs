@@ -23,8 +23,9 @@ public sealed partial class WebhookProcessor(
     : BackgroundService
 {
     // Large enough to share one commit (a disk sync) among many deliveries, small enough that a send
-    // waiting behind it for the write gate waits only milliseconds. Bytes bound it too: a delivery can
-    // batch a hundred statuses, and the work is per status.
+    // waiting behind it for the write gate waits tens of milliseconds, not seconds (while a large backlog
+    // drains on 2 busy cores, sends took 30–540 ms: docs/operations.md, Overload). Bytes bound it too: a
+    // delivery can batch a hundred statuses, and the work is per status.
     private const int MoveBatchSize = 500;
     private const int MoveBatchBytes = 160 * 1024;
     private const int BatchSize = 50;

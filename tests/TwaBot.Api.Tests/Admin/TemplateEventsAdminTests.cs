@@ -16,10 +16,8 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     [Fact]
     public async Task AStatusEventOlderThanASyncChangesNothing()
     {
-        var tenant = await factory.CreateSendingTenantAsync();
+        var (tenant, wabaId, _, metaId) = await TenantWithOrderConfirmationAsync(factory);
         using var admin = factory.CreateAdminClient();
-        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
-        var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
         await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
 
         // Meta paused order_confirmation a minute before the sync read it as APPROVED; the report of that arrives late.
@@ -33,10 +31,8 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     [Fact]
     public async Task AStatusEventInTheSecondASyncReadTheListIsApplied()
     {
-        var tenant = await factory.CreateSendingTenantAsync();
+        var (tenant, wabaId, _, metaId) = await TenantWithOrderConfirmationAsync(factory);
         using var admin = factory.CreateAdminClient();
-        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
-        var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
         await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
 
         // Event times are whole seconds: Meta may have paused it after the list was read, within that second.
@@ -50,10 +46,8 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     [Fact]
     public async Task ATemplateASyncFoundGoneStaysGoneWhenAnOlderStatusEventArrivesLate()
     {
-        var tenant = await factory.CreateSendingTenantAsync();
+        var (tenant, wabaId, _, metaId) = await TenantWithOrderConfirmationAsync(factory);
         using var admin = factory.CreateAdminClient();
-        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
-        var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
         await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation").ExecuteDeleteAsync());
         var synced = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
 
@@ -70,10 +64,8 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     [Fact]
     public async Task ACategoryEventOlderThanASyncChangesNothingAndMarketingOptOutsStillApply()
     {
-        var tenant = await factory.CreateSendingTenantAsync();
+        var (tenant, wabaId, _, metaId) = await TenantWithOrderConfirmationAsync(factory);
         using var admin = factory.CreateAdminClient();
-        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
-        var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
         await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", "Stop promotions");
         // Meta moved order_confirmation to MARKETING; the sync reads that.
         await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
@@ -93,9 +85,7 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     [Fact]
     public async Task ACategoryEventOlderThanTheLastOneAppliedChangesNothing()
     {
-        var tenant = await factory.CreateSendingTenantAsync();
-        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
-        var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        var (tenant, wabaId, _, metaId) = await TenantWithOrderConfirmationAsync(factory);
         await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", "Stop promotions");
         await DeliverCategoryEventAsync(wabaId, metaId, "MARKETING", factory.Clock.GetUtcNow().AddSeconds(20));
         await DeliverCategoryEventAsync(wabaId, metaId, "UTILITY", factory.Clock.GetUtcNow().AddSeconds(10)); // redelivered late
@@ -108,9 +98,7 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     public async Task AStatusEventNamingAnotherTemplateIdLeavesTheStoredOneAsItIs()
     {
         // Meta's id names one template; the same name and language may be a successor Meta made outside this server.
-        var tenant = await factory.CreateSendingTenantAsync();
-        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
-        var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        var (tenant, wabaId, _, metaId) = await TenantWithOrderConfirmationAsync(factory);
         await DeliverTemplateEventAsync(factory, wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId + 1),
             factory.Clock.GetUtcNow().AddSeconds(10));
 
@@ -120,10 +108,8 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     [Fact]
     public async Task ASendOfATemplateMetaPausedOrRejectedSaysSoAndTheAdminSeesWhy()
     {
-        var tenant = await factory.CreateSendingTenantAsync();
+        var (tenant, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);
         using var admin = factory.CreateAdminClient();
-        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
-        var (id, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
         var at = factory.Clock.GetUtcNow();
 
         async Task<JsonElement> AfterAsync(string templateEvent, int seconds, Action<System.Text.Json.Nodes.JsonObject>? fill = null)
@@ -158,9 +144,7 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     [Fact]
     public async Task ASendInAnotherLanguageIsNotToldTheStatusOfThisOne()
     {
-        var tenant = await factory.CreateSendingTenantAsync();
-        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
-        var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        var (tenant, wabaId, _, metaId) = await TenantWithOrderConfirmationAsync(factory);
         await DeliverTemplateEventAsync(factory, wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId),
             factory.Clock.GetUtcNow().AddSeconds(10));
 
@@ -177,10 +161,8 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     public async Task TheAdminListShowsTemplatesOfEveryStatusWithMetasReason()
     {
         // /templates lists only approved ones, and a synced template's id is known nowhere else.
-        var tenant = await factory.CreateSendingTenantAsync();
+        var (tenant, wabaId, _, metaId) = await TenantWithOrderConfirmationAsync(factory);
         using var admin = factory.CreateAdminClient();
-        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
-        var (_, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
         var change = Webhooks.MetaPayloads.TemplateStatus("REJECTED", "order_confirmation", "en", metaId);
         change["value"]!["reason"] = "INCORRECT_CATEGORY";
         await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(Webhooks.MetaPayloads.Entry(wabaId, change)));
@@ -227,10 +209,8 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     [Fact]
     public async Task AnEditAtMetaIsWhatSendsCheckFromItsEventOnAndALateOlderEditChangesNothing()
     {
-        var tenant = await factory.CreateSendingTenantAsync();
+        var (tenant, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);
         using var admin = factory.CreateAdminClient();
-        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
-        var (id, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
         Assert.Equal(HttpStatusCode.OK, (await SendOrderConfirmationAsync(tenant)).StatusCode); // the send path now holds the old text
         const string Edited = "Hi {{1}}, order {{2}} is confirmed.";
         await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
@@ -256,10 +236,8 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     [Fact]
     public async Task AnEditThatNamesNoHeaderDropsTheTextHeader()
     {
-        var tenant = await factory.CreateSendingTenantAsync();
+        var (tenant, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);
         using var admin = factory.CreateAdminClient();
-        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
-        var (id, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
         const string Body = "Hi {{1}}, your order {{2}} of {{3}} has been confirmed!";
         var at = factory.Clock.GetUtcNow();
 
@@ -276,10 +254,8 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     [InlineData("  ")]
     public async Task AnEditEventWithABlankBodyChangesNothing(string body)
     {
-        var tenant = await factory.CreateSendingTenantAsync();
+        var (tenant, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);
         using var admin = factory.CreateAdminClient();
-        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
-        var (id, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
         async Task<string?> BodyAsync() => (await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}"))
             .ReadJsonAsync(HttpStatusCode.OK)).GetProperty("template").GetProperty("body").GetString();
         var before = await BodyAsync();
@@ -293,10 +269,8 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     [Fact]
     public async Task AnEditMetaReportedAfterASyncAskedItsListKeepsItsText()
     {
-        var tenant = await factory.CreateSendingTenantAsync();
+        var (tenant, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);
         using var admin = factory.CreateAdminClient();
-        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
-        var (id, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
         const string Edited = "Hi {{1}}, order {{2}} is confirmed.";
 
         // Meta's list still has the old text; the edit's event is later than the list was asked for.

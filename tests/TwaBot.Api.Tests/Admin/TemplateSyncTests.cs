@@ -136,10 +136,8 @@ public class TemplateSyncTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     [Fact]
     public async Task ASyncKeepsTheReasonMetaRejectedATemplateFor()
     {
-        var tenant = await factory.CreateSendingTenantAsync();
+        var (tenant, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);
         using var admin = factory.CreateAdminClient();
-        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
-        var (id, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
         // Meta rejected it: its status webhook said why, and Meta's list says so too.
         var change = Webhooks.MetaPayloads.TemplateStatus("REJECTED", "order_confirmation", "en", metaId);
         change["value"]!["reason"] = "INCORRECT_CATEGORY";
@@ -200,10 +198,8 @@ public class TemplateSyncTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     [Fact]
     public async Task TheAdminSeesMetasQualityScoreFromASyncAndThenItsQualityEvents()
     {
-        var tenant = await factory.CreateSendingTenantAsync();
+        var (tenant, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);
         using var admin = factory.CreateAdminClient();
-        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
-        var (id, metaId) = await OrderConfirmationAsync(factory, tenant.BusinessId);
         await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
             .ExecuteUpdateAsync(set => set.SetProperty(t => t.QualityScore, "GREEN")));
         await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);

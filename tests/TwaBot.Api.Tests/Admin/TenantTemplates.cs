@@ -18,6 +18,15 @@ internal static class TenantTemplates
         return wabaId;
     }
 
+    /// <summary>A new sending tenant, its WhatsApp account, and its order_confirmation's ids (ours and Meta's).</summary>
+    public static async Task<(SendingTenant Tenant, string WabaId, long TemplateId, long MetaId)> TenantWithOrderConfirmationAsync(
+        TwaBotApiFactory server)
+    {
+        var tenant = await server.CreateSendingTenantAsync();
+        var (templateId, metaId) = await OrderConfirmationAsync(server, tenant.BusinessId);
+        return (tenant, await WabaIdAsync(server, tenant.BusinessId), templateId, metaId);
+    }
+
     public static async Task<(long Id, long MetaId)> OrderConfirmationAsync(TwaBotApiFactory server, long businessId)
     {
         (long, long) ids = default;

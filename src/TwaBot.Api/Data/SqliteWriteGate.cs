@@ -20,6 +20,12 @@ public sealed class SqliteWriteGate : IDisposable
     private int _foregroundActive; // waiting for or holding the gate
     private long _foregroundLastActive;
 
+    /// <summary>
+    /// Whether a client-facing writer is waiting for the gate, as seen by background work holding it: a long batch ends its
+    /// turn early instead of keeping a send's commit waiting for the whole batch.
+    /// </summary>
+    public bool ClientWriterWaiting => Volatile.Read(ref _foregroundActive) > 0;
+
     /// <summary>Waits for the gate on behalf of a client's request.</summary>
     public async Task<Turn> EnterAsync(CancellationToken cancellationToken)
     {

@@ -22,10 +22,9 @@ public sealed partial class WebhookProcessor(
     TimeProvider time, Metrics.TwaBotMetrics metrics, ILogger<WebhookProcessor> logger)
     : BackgroundService
 {
-    // Large enough to share one commit (a disk sync) among many deliveries, small enough that a send
-    // waiting behind it for the write gate waits tens of milliseconds, not seconds (while a large backlog
-    // drains on 2 busy cores, sends took 30–540 ms: docs/operations.md, Overload). Bytes bound it too: a
-    // delivery can batch a hundred statuses, and the work is per status.
+    // Large enough to share one commit (a disk sync) among many deliveries when no send is waiting (a waiting send
+    // ends the processor's turn early: ApplyInTransactionAsync), small enough to read and parse at once. Bytes bound
+    // it too: a delivery can batch a hundred statuses, and the work is per status.
     private const int MoveBatchSize = 500;
     private const int MoveBatchBytes = 160 * 1024;
     private const int BatchSize = 50;
@@ -171,12 +170,16 @@ public sealed partial class WebhookProcessor(
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
         var applier = scope.ServiceProvider.GetRequiredService<WebhookApplier>();
         var deliveries = entries.ConvertAll(e => Delivery.Read(storedId: null, inboxId: e.Id, e.ReceivedAt, e.BodySha256, e.Body));
-        await ApplyInTransactionAsync(db, applier, deliveries, cancellationToken);
+        for (var moved = 0; moved < deliveries.Count;)
+        {
+            moved += await ApplyInTransactionAsync(db, applier, deliveries[moved..], yieldToClients: true, cancellationToken);
 
-        // Only now, with the batch committed (synchronous=FULL) in the main database, may the inbox forget
-        // it. No need to wait for that: the next batch starts after _movedThrough.
-        _movedThrough = entries[^1].Id;
-        _forgotten = inbox.ForgetThroughAsync(_movedThrough);
+            // Only now, with those committed (synchronous=FULL) in the main database, may the inbox forget them.
+            // No need to wait for that: the next turn starts after _movedThrough.
+            _movedThrough = entries[moved - 1].Id;
+            _forgotten = inbox.ForgetThroughAsync(_movedThrough);
+        }
+
         return entries.Count;
     }
 
@@ -211,7 +214,7 @@ public sealed partial class WebhookProcessor(
             try
             {
                 await ApplyInTransactionAsync(db, applier,
-                    events.ConvertAll(e => Delivery.Read(storedId: e.Id, inboxId: null, e.ReceivedAt, e.BodySha256, e.Body)), cancellationToken);
+                    events.ConvertAll(e => Delivery.Read(storedId: e.Id, inboxId: null, e.ReceivedAt, e.BodySha256, e.Body)), yieldToClients: false, cancellationToken);
             }
             catch
             {
@@ -232,11 +235,23 @@ public sealed partial class WebhookProcessor(
         Metrics.TwaBotTracing.Source.StartActivity("apply webhook batch", System.Diagnostics.ActivityKind.Internal,
             parentContext: default, tags: [new("twabot.webhooks.source", source), new("twabot.webhooks.deliveries", deliveries)]);
 
-    private async Task ApplyInTransactionAsync(TwaBotDbContext db, WebhookApplier applier, List<Delivery> deliveries, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies the deliveries, or the first of them, in one transaction during one turn at the write gate; returns how many
+    /// it applied. With <paramref name="yieldToClients"/>, a turn that has lasted <see cref="SqliteWriteGate.BackgroundMaxWait"/>
+    /// ends at the next delivery once a send waits for the gate: a backlog of thousands would otherwise keep each send's commit
+    /// waiting for a whole batch (hundreds of milliseconds on a busy machine), and neither side now waits much longer than
+    /// that for the other.
+    /// </summary>
+    private async Task<int> ApplyInTransactionAsync(
+        TwaBotDbContext db, WebhookApplier applier, List<Delivery> deliveries, bool yieldToClients, CancellationToken cancellationToken)
     {
         // Holding the gate, not SQLite's busy loop, keeps the send path's commits flowing between batches.
         using (await gate.EnterBackgroundAsync(cancellationToken))
         {
+            var turnStarted = Environment.TickCount64;
+            bool TurnIsOver() => yieldToClients && gate.ClientWriterWaiting
+                && Environment.TickCount64 - turnStarted >= SqliteWriteGate.BackgroundMaxWait.TotalMilliseconds;
+
             await db.Database.OpenConnectionAsync(cancellationToken);
             try
             {
@@ -245,16 +260,18 @@ public sealed partial class WebhookProcessor(
                 // Applying nearly never fails, so the batch is one plain transaction: a savepoint around it
                 // would make SQLite copy every page the batch touches to a temporary file first, as many
                 // bytes again as the commit itself. When it does fail, the transaction is rolled back and
-                // the batch applied again with a savepoint per delivery, so only the failing one is kept
+                // the same deliveries applied again with a savepoint each, so only the failing one is kept
                 // aside with its error.
+                var applied = 0;
                 try
                 {
                     await InTransactionAsync(db, async commands =>
                     {
-                        foreach (var delivery in deliveries)
+                        do
                         {
-                            await ApplyAsync(commands, applier, delivery, now, cancellationToken);
+                            await ApplyAsync(commands, applier, deliveries[applied++], now, cancellationToken);
                         }
+                        while (applied < deliveries.Count && !TurnIsOver());
                     }, cancellationToken);
                 }
                 catch (Exception error) when (IsApplyFailure(error))
@@ -262,12 +279,14 @@ public sealed partial class WebhookProcessor(
                     db.ChangeTracker.Clear();
                     await InTransactionAsync(db, async commands =>
                     {
-                        foreach (var delivery in deliveries)
+                        foreach (var delivery in deliveries[..applied])
                         {
                             await ApplyOrKeepErrorAsync(db, commands, applier, delivery, now, cancellationToken);
                         }
                     }, cancellationToken);
                 }
+
+                return applied;
             }
             finally
             {

@@ -281,6 +281,84 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         Assert.Equal(1, await server.MovedCountAsync(Encoding.UTF8.GetBytes(body)));
     }
 
+    [Fact]
+    public async Task ASendWaitingForTheWriteGateEndsALongBatchsTurnInsteadOfWaitingForAllOfIt()
+    {
+        // A backlog drained 500 deliveries per turn at the gate, so during Meta's redelivery after an outage each send's
+        // commit waited behind a whole batch: sends took 2–5 times as long (docs/operations.md, Overload).
+        await using var server = new HookedServer();
+        await server.Services.GetRequiredService<Api.Webhooks.WebhookProcessor>().FirstPass;
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER in_the_batch AFTER INSERT ON webhook_events WHEN instr(new.body, 'wamid.turn-20\"') > 0 BEGIN SELECT test_hook(); END"));
+        var gate = server.Services.GetRequiredService<SqliteWriteGate>();
+        Task<SqliteWriteGate.Turn>? send = null;
+        server.Hook = () =>
+        {
+            // In the middle of the batch's transaction (the processor's own thread): a send queues for the gate, and the
+            // turn has lasted as long as background work is ever held back.
+            send = gate.EnterAsync(CancellationToken.None);
+            Thread.Sleep(SqliteWriteGate.BackgroundMaxWait + TimeSpan.FromMilliseconds(5));
+        };
+
+        const int Deliveries = 40;
+        using (await gate.EnterAsync(CancellationToken.None)) // so that the processor finds them waiting together
+        {
+            for (var i = 1; i <= Deliveries; i++)
+            {
+                (await server.PostWebhookAsync(Delivery(Entry(MessagesChange("991", statuses: [Status($"wamid.turn-{i}", "sent", T0)]))))).EnsureSuccessStatusCode();
+            }
+        }
+
+        await WaitUntilAsync(() => send is not null);
+        var storedWhenTheSendWentIn = new List<string>();
+        using (await send!.WaitAsync(TimeSpan.FromSeconds(10)))
+        {
+            await server.WithDbAsync(async db => storedWhenTheSendWentIn = (await db.WebhookEvents.Select(e => e.Body).ToListAsync())
+                .ConvertAll(body => Encoding.UTF8.GetString(body)));
+        }
+
+        await server.ApplyWebhooksAsync();
+        Assert.Contains(storedWhenTheSendWentIn, body => body.Contains("wamid.turn-20\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(storedWhenTheSendWentIn, body => body.Contains("wamid.turn-21\"", StringComparison.Ordinal));
+        await server.WithDbAsync(async db => Assert.Equal(Deliveries, await db.WebhookEvents.CountAsync(e => e.AppliedAt != null)));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var waited = 0; !condition(); waited += 10)
+        {
+            Assert.True(waited < 10_000, "the batch never reached the hooked delivery");
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>A server whose database connections have a <c>test_hook()</c> SQL function, which calls <see cref="Hook"/>.</summary>
+    private sealed class HookedServer : TwaBotApiFactory
+    {
+        public volatile Action? Hook;
+
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.ConfigureDbContext<TwaBotDbContext>(
+                options => options.AddInterceptors(new WithHookFunction(this))));
+        }
+
+        private sealed class WithHookFunction(HookedServer server) : DbConnectionInterceptor
+        {
+            public override Task ConnectionOpenedAsync(
+                System.Data.Common.DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+            {
+                ((SqliteConnection)connection).CreateFunction("test_hook", () =>
+                {
+                    server.Hook?.Invoke();
+                    return 0;
+                });
+                return Task.CompletedTask;
+            }
+        }
+    }
+
     /// <summary>A server whose database, while <see cref="Locked"/>, refuses to begin transactions as SQLite does after its busy timeout.</summary>
     private sealed class LockedDatabaseServer : TwaBotApiFactory
     {

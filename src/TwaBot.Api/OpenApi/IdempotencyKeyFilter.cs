@@ -22,7 +22,8 @@ internal sealed class IdempotencyKeyFilter : IOperationFilter
                 + "Retried with the same key and the same request within 24 hours, a send that Meta accepted, or may have, gets its first "
                 + "answer again (or, if the server stopped before keeping it, 502 META_UNAVAILABLE with the message's id) and sends nothing; "
                 + "a send refused (before Meta or by it) keeps nothing, so a retry tries again. "
-                + "The same key for another request: 422; while the first is under way: 409. Keys belong to the API key.",
+                + "The same key for another request: 422 (the same JSON with its fields in another order or other spacing is the same request); "
+                + "while the first is under way: 409. Keys belong to the API key.",
             Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 255 },
         });
         foreach (var (status, response) in operation.Responses ?? [])

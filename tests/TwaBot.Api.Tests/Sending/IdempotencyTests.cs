@@ -64,6 +64,51 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     }
 
     [Fact]
+    public async Task ARetrySerializedAnotherWayIsTheSameRequest()
+    {
+        // A CRM's retry often comes from another worker or library version: its fields in another order, other spacing,
+        // a character escaped. It is the same request, and must not be refused as another one (a 422 the caller would
+        // have to tell apart from a real misuse of the key).
+        var tenant = await factory.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        const string First = """{"phone":"9876543210","template_name":"order_confirmation","body_params":["Rahul","ORD-1","₹1,499"]}""";
+        const string Retry = "{\n  \"body_params\" : [ \"Rahul\", \"ORD-1\", \"\\u20b91,499\" ],\n  \"template_name\" : \"order_confirmation\",\n  \"phone\" : \"9876543210\"\n}";
+
+        var first = await PostJsonWithKeyAsync(tenant.Client, "/api/v1/send-template", First, key);
+        var retry = await PostJsonWithKeyAsync(tenant.Client, "/api/v1/send-template", Retry, key);
+        var reordered = await PostJsonWithKeyAsync(tenant.Client, "/api/v1/send-template", First.Replace("\"Rahul\",\"ORD-1\"", "\"ORD-1\",\"Rahul\"", StringComparison.Ordinal), key);
+
+        Assert.Equal(await first.Content.ReadAsByteArrayAsync(), await retry.Content.ReadAsByteArrayAsync());
+        Assert.Equal(["true"], retry.Headers.GetValues("Idempotent-Replayed"));
+        await reordered.AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED"); // an array's order is its meaning
+        Assert.Equal(1, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
+    [Fact]
+    public async Task AKeyKeptByAnEarlierVersionOverTheBodyAsSentStillMatchesItsRetry()
+    {
+        // Versions before canonical JSON kept the hash of the body's bytes; a retry across the upgrade (within the key's day)
+        // sends the same bytes and must get the first answer, not a 422.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        const string Body = """{ "phone": "9876543210", "template_name": "order_confirmation", "body_params": ["Rahul", "ORD-1", "₹1,499"] }""";
+        var first = await PostJsonWithKeyAsync(tenant.Client, "/api/v1/send-template", Body, key);
+        var protector = factory.Services.GetRequiredService<TwaBot.Api.Sending.Idempotency.IdempotencyProtector>();
+        var asSent = protector.Protect(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("send-template\n" + Body)));
+        await factory.WithDbAsync(async db =>
+        {
+            (await db.IdempotentAnswers.SingleAsync(a => a.Key == key)).ProtectedRequestSha256 = asSent;
+            await db.SaveChangesAsync();
+        });
+
+        var retry = await PostJsonWithKeyAsync(tenant.Client, "/api/v1/send-template", Body, key);
+
+        Assert.Equal(await first.Content.ReadAsByteArrayAsync(), await retry.Content.ReadAsByteArrayAsync());
+        Assert.Equal(["true"], retry.Headers.GetValues("Idempotent-Replayed"));
+        Assert.Equal(1, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
+    [Fact]
     public async Task KeysBelongToTheirApiKey()
     {
         var tenant = await factory.CreateSendingTenantAsync();
@@ -458,6 +503,16 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     private static async Task<HttpResponseMessage> PostWithKeyAsync(HttpClient client, string path, object body, string key)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        Assert.True(request.Headers.TryAddWithoutValidation("Idempotency-Key", key));
+        return await client.SendAsync(request);
+    }
+
+    private static async Task<HttpResponseMessage> PostJsonWithKeyAsync(HttpClient client, string path, string json, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
+        };
         Assert.True(request.Headers.TryAddWithoutValidation("Idempotency-Key", key));
         return await client.SendAsync(request);
     }

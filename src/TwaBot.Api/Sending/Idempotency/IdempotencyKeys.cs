@@ -65,7 +65,7 @@ public sealed partial class IdempotencyKeys(
             _underWay.TryRemove(slot, out _);
             // A first request's hash that cannot be decrypted counts as this request's: a refusal would tell nothing true.
             var firstRequest = replay is not null ? kept!.ProtectedRequestSha256 : interrupted!.ProtectedIdempotencyRequestSha256;
-            var sameRequest = firstRequest is null || protector.UnprotectRequestHash(firstRequest) is not { } first || hash.AsSpan().SequenceEqual(first);
+            var sameRequest = firstRequest is null || protector.UnprotectRequestHash(firstRequest) is not { } first || request.IsThisRequest(first);
             return new Claim(!sameRequest ? ApiErrors.IdempotencyKeyReused(request.Key)
                 : replay ?? (IResult)ApiErrors.IdempotentSendInterrupted(request.Key, interrupted!.Wamid ?? StatusReports.CallbackData(interrupted.Id)));
         }

@@ -6,8 +6,9 @@ using TwaBot.Api.Errors;
 namespace TwaBot.Api.Sending.Idempotency;
 
 /// <summary>
-/// The <c>Idempotency-Key</c> a send came with, and what it binds: the route and the request as sent (a JSON
-/// send's body bytes; quick-send's decoded parameters, so that the key's own place in the URL or the order of
+/// The <c>Idempotency-Key</c> a send came with, and what it binds: the route and the request (a JSON send's body in
+/// its <see cref="CanonicalJson"/> form, so that a retry serialized with its fields in another order or other spacing
+/// is the same request; quick-send's decoded parameters, so that the key's own place in the URL or the order of
 /// the parameters does not matter). A key that cannot be used is kept as its <see cref="Error"/>, answered
 /// in the pipeline's order.
 /// </summary>
@@ -18,6 +19,8 @@ public sealed class IdempotencyRequest
     private const int MaxLength = 255;
 
     private readonly Func<ValueTask<byte[]>> _hash;
+    private byte[]? _hashed;
+    private byte[]? _hashOfBodyAsSent; // what versions before canonical JSON kept: see IsThisRequest
 
     private IdempotencyRequest(string key, ApiError? error, Func<ValueTask<byte[]>> hash)
     {
@@ -31,7 +34,14 @@ public sealed class IdempotencyRequest
     public ApiError? Error { get; }
 
     /// <summary>SHA-256 of the route and the request; reads a JSON send's body, which its validation then reads again.</summary>
-    public ValueTask<byte[]> HashAsync() => _hash();
+    public async ValueTask<byte[]> HashAsync() => _hashed ??= await _hash();
+
+    /// <summary>
+    /// Whether a first request's hash is this request's (<see cref="HashAsync"/> is called first). Versions before canonical
+    /// JSON hashed a JSON send's body as sent; their keys are kept a day, so a retry across the upgrade still matches them.
+    /// </summary>
+    public bool IsThisRequest(ReadOnlySpan<byte> firstHash) =>
+        _hashed is { } hash && firstHash.SequenceEqual(hash) || _hashOfBodyAsSent is { } asSent && firstHash.SequenceEqual(asSent);
 
     /// <summary>Null when the request has no key.</summary>
     public static IdempotencyRequest? ForJsonSend(HttpRequest request, SendRoute route)
@@ -43,14 +53,18 @@ public sealed class IdempotencyRequest
             return null; // most sends: nothing to build
         }
 
-        return From(request, queryKey: null, async () =>
+        IdempotencyRequest? idempotency = null;
+        idempotency = From(request, queryKey: null, async () =>
         {
             request.EnableBuffering();
             using var body = new MemoryStream();
             await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted);
             request.Body.Position = 0;
-            return Hash(route.Name, body.GetBuffer().AsSpan(0, (int)body.Length));
+            var asSent = body.GetBuffer().AsMemory(0, (int)body.Length);
+            idempotency!._hashOfBodyAsSent = Hash(route.Name, asSent.Span);
+            return CanonicalJson.Of(asSent) is { } canonical ? Hash(route.Name, canonical) : idempotency._hashOfBodyAsSent;
         });
+        return idempotency;
     }
 
     /// <summary>Null when the request has no key; the header counts before <c>idempotency_key</c> in the query.</summary>

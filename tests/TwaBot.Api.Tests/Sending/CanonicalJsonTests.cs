@@ -1,0 +1,39 @@
+using System.Text;
+using TwaBot.Api.Sending.Idempotency;
+
+namespace TwaBot.Api.Tests.Sending;
+
+/// <summary>Two spellings of one JSON request read the same to an Idempotency-Key; two different requests never do.</summary>
+public class CanonicalJsonTests
+{
+    [Theory]
+    [InlineData("""{"phone":"919876543210","template_name":"otp"}""", """{ "template_name" : "otp",  "phone":"919876543210" }""")]
+    [InlineData("""{"body_params":["Rahul","₹1,499"]}""", "{\r\n\t\"body_params\": [ \"Rahul\", \"\\u20b91,499\" ]\r\n}")]
+    [InlineData("""{"text":"é \"q\" / <b>"}""", """{"text":"\u00e9 \"q\" \/ \u003cb\u003e"}""")]
+    [InlineData("""{"a":{"y":1,"x":[true,null]}}""", """{"a":{"x":[true,null],"y":1}}""")]
+    [InlineData("\uFEFF{\"phone\":\"1\"}", """{"phone":"1"}""")]
+    public void SpellingsOfOneRequestReadTheSame(string first, string retry) =>
+        Assert.Equal(Of(first), Of(retry));
+
+    [Theory]
+    [InlineData("""{"body_params":["a","b"]}""", """{"body_params":["b","a"]}""")] // an array's order is its meaning
+    [InlineData("""{"text":"hi"}""", """{"text":"hi "}""")]
+    [InlineData("""{"text":"hi"}""", """{"Text":"hi"}""")]
+    [InlineData("""{"otp":"1234"}""", """{"otp":1234}""")]
+    [InlineData("""{"n":1}""", """{"n":1.0}""")]
+    [InlineData("""{"caption":null}""", """{}""")]
+    [InlineData("""{"a":"b","c":"d"}""", """{"a":"bc","":"d"}""")]
+    public void DifferentRequestsStayDifferent(string first, string second) =>
+        Assert.NotEqual(Of(first), Of(second));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("{\"phone\":")]
+    [InlineData("phone=919876543210")]
+    [InlineData("{\"text\":\"\\ud800\"}")] // no text holds a lone surrogate
+    public void WhatIsNotJsonHasNoCanonicalForm(string body) =>
+        Assert.Null(CanonicalJson.Of(Encoding.UTF8.GetBytes(body)));
+
+    private static string Of(string json) =>
+        Encoding.UTF8.GetString(CanonicalJson.Of(Encoding.UTF8.GetBytes(json)) ?? throw new InvalidOperationException("not JSON: " + json));
+}

@@ -298,6 +298,22 @@ public static class ApiErrors
         MessageId = messageId,
     });
 
+    /// <summary>
+    /// A retry of a send whose answer was kept but cannot be decrypted (the database was restored with a key ring
+    /// older than it): that send went to Meta, so this is the "outcome unknown" answer, saying what is known.
+    /// </summary>
+    public static ApiError IdempotentAnswerUnreadable(string key, int keptStatusCode, string? messageId) => new(Status502BadGateway, new ErrorBody
+    {
+        Error = $"The answer kept for the send made with Idempotency-Key {key} cannot be read: the server no longer has the key "
+            + "that encrypted it (a restore from a backup?). This retry sends nothing. "
+            + (keptStatusCode is >= 200 and < 300
+                ? "Meta accepted that send, so the message was sent"
+                : "Whether Meta took that send was not known when it was answered, so the message may have been sent")
+            + (messageId is null ? "." : ": follow it with GET /api/v1/message-status/{message_id}."),
+        ErrorCode = ErrorCodes.MetaUnavailable,
+        MessageId = messageId,
+    });
+
     public static ApiError IdempotencyKeyReused(string key) => Create(Status422UnprocessableEntity, ErrorCodes.IdempotencyKeyReused,
         $"Idempotency-Key {key} was used for a different request in the last 24 hours. Use a new key for each new message.");
 

@@ -16,7 +16,8 @@ namespace TwaBot.Api.Sandbox;
 /// </summary>
 internal sealed partial class SandboxSeeder(
     IServiceProvider services, ServerMode mode, TimeProvider time, IOptions<TwaBotOptions> options, IConfiguration configuration,
-    AccessTokenProtector tokens, SqliteConnections database, IHostEnvironment environment, ILogger<SandboxSeeder> logger) : IHostedService
+    AccessTokenProtector tokens, SqliteConnections database, SqliteWriteGate gate, IHostEnvironment environment, ILogger<SandboxSeeder> logger)
+    : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -47,6 +48,33 @@ internal sealed partial class SandboxSeeder(
             return;
         }
 
+        // Before the turn: on a first start this makes the key ring's first key (files, not the database).
+        var protectedToken = tokens.Protect(SandboxToken.New());
+        var (businessId, key) = await SeedAsync(db, protectedToken, cancellationToken);
+
+        Console.Out.WriteLine(
+            $"""
+
+             TwaBot sandbox: created "Sandbox Business" (id {businessId}, Pro) with templates order_confirmation and
+             otp_verification, connected to the Meta emulator. Its API key, shown this once:
+                 X-API-Key: {key}
+             Try it:
+                 curl -s {TryItBaseUrl(configuration["urls"], configuration["http_ports"])}/api/v1/health -H "X-API-Key: {key}"
+
+            """);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// The business, its templates and its key, written in one turn of the write gate; its id and the key. A method of
+    /// its own so that the turn ends before the console line, which a full stdout pipe can block.
+    /// </summary>
+    private async Task<(long BusinessId, string Key)> SeedAsync(TwaBotDbContext db, string protectedToken, CancellationToken cancellationToken)
+    {
+        // In turn with the other writers that start with the server (the sweeps): outside the gate, one of them
+        // lost SQLite's lock to this transaction and failed.
+        using var turn = await gate.EnterAsync(cancellationToken);
         // One transaction: a server stopped half-way must not leave a business without its key and
         // templates, since later starts seed only an empty database.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -55,7 +83,7 @@ internal sealed partial class SandboxSeeder(
         {
             PhoneNumberId = "1065403522" + System.Security.Cryptography.RandomNumberGenerator.GetString("0123456789", 5),
             WabaId = "1022901293" + System.Security.Cryptography.RandomNumberGenerator.GetString("0123456789", 5),
-            ProtectedAccessToken = tokens.Protect(SandboxToken.New()),
+            ProtectedAccessToken = protectedToken,
             DisplayPhoneNumber = WhatsAppConnection.SandboxDisplayPhoneNumber,
             IsSandbox = true,
             ConnectedAt = now,
@@ -93,20 +121,8 @@ internal sealed partial class SandboxSeeder(
         });
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-
-        Console.Out.WriteLine(
-            $"""
-
-             TwaBot sandbox: created "Sandbox Business" (id {business.Id}, Pro) with templates order_confirmation and
-             otp_verification, connected to the Meta emulator. Its API key, shown this once:
-                 X-API-Key: {key}
-             Try it:
-                 curl -s {TryItBaseUrl(configuration["urls"], configuration["http_ports"])}/api/v1/health -H "X-API-Key: {key}"
-
-            """);
+        return (business.Id, key);
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>
     /// Where a newcomer on this machine reaches the server: the first configured URL (<c>--urls</c>,

@@ -60,7 +60,8 @@ internal static class SendFieldDocs
 
     public const string QuickSendMessage = "Plain text message (only works within the 24-hour conversation window), percent-encoded UTF-8, once (& is %26, # is %23). Required if template is not provided.";
 
-    public const string QuickSendIdempotencyKey = "Optional: the Idempotency-Key, for clients that cannot set headers (the header counts when both are given).";
+    public const string QuickSendIdempotencyKey = "Optional: a key of your own (1 to 255 printable ASCII characters; a UUID is a good one) that makes a retry safe, "
+        + "in the URL for form builders and links; an Idempotency-Key header is read too, and counts when both are given.";
 }
 
 /// <summary>The docs' send answer: what was accepted, and that delivery is reported later.</summary>

@@ -2,7 +2,10 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Businesses;
 using TwaBot.Api.Tests.Infrastructure;
 using TwaBot.Api.Tests.Meta;
@@ -160,6 +163,72 @@ public class BackupRestoreTests
 
             DatabaseFiles.Delete(path);
         }
+    }
+
+    [Fact]
+    public async Task ARetryWhoseKeptAnswerARestoredOlderKeyRingCannotReadSendsNothingAndSaysWhatIsKnown()
+    {
+        using var backups = new TemporaryFolder();
+        var running = new TwaBotApiFactory { DeleteDatabaseOnDispose = false };
+        var path = running.DatabasePath;
+        var ring = KeyRing.FolderFor(null, path, "/");
+        var ringBackup = Path.Combine(backups.Path, "twabot.keys");
+        TwaBotApiFactory? restored = null;
+        try
+        {
+            var tenant = await running.CreateSendingTenantAsync();
+            CopyFolder(ring, ringBackup);
+            // After the ring's backup, the ring gets its next key (Data Protection adds one every 90 days), and the
+            // kept answer is encrypted with it.
+            var keys = running.Services.GetRequiredService<IKeyManager>();
+            var current = keys.GetAllKeys().MaxBy(k => k.ActivationDate)!;
+            var newer = keys.CreateNewKey(current.ActivationDate.AddSeconds(1), current.ExpirationDate.AddSeconds(1));
+            using var send = SandboxIdempotentSend();
+            var sent = await (await tenant.Client.SendAsync(send)).ReadJsonAsync(HttpStatusCode.OK);
+            await running.DisposeAsync();
+
+            // The database restored with the older ring: the key of the kept answer is missing.
+            Directory.Delete(ring, recursive: true);
+            CopyFolder(ringBackup, ring);
+            restored = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: path);
+            using var client = restored.CreateApiClient(tenant.Key);
+            using var retry = SandboxIdempotentSend();
+            var response = await client.SendAsync(retry);
+
+            var answer = await response.AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+            Assert.False(response.Headers.Contains("Idempotent-Replayed"));
+            Assert.Equal(sent.GetProperty("message_id").GetString(), answer.GetProperty("message_id").GetString());
+            var error = answer.GetProperty("error").GetString()!;
+            Assert.StartsWith("The answer kept for the send made with Idempotency-Key backup-kept-1 cannot be read", error, StringComparison.Ordinal);
+            Assert.Contains("Meta accepted that send, so the message was sent", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("interrupted", error, StringComparison.Ordinal);
+            var messages = 0;
+            await restored.WithDbAsync(async db => messages = await db.Messages.CountAsync());
+            Assert.Equal(1, messages); // no second message
+            var warning = Assert.Single(restored.Logs.Events, e => e.MessageTemplate.Text.StartsWith("The kept answer", StringComparison.Ordinal));
+            Assert.Equal(Serilog.Events.LogEventLevel.Warning, warning.Level);
+            Assert.Contains($"has no key \"{newer.KeyId}\"", warning.RenderMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await running.DisposeAsync();
+            if (restored is not null)
+            {
+                await restored.DisposeAsync();
+            }
+
+            DatabaseFiles.Delete(path);
+        }
+    }
+
+    private static HttpRequestMessage SandboxIdempotentSend()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/send-template")
+        {
+            Content = JsonContent.Create(new { phone = Phone(0), template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-kept", "₹1,499" } }),
+        };
+        request.Headers.Add("Idempotency-Key", "backup-kept-1");
+        return request;
     }
 
     // Numbers ending in 1, one per send.

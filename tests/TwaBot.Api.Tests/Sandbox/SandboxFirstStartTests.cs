@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Data;
 using TwaBot.Api.Tests.Infrastructure;
 
@@ -38,7 +40,47 @@ public sealed class SandboxFirstStartTests : IDisposable
         });
     }
 
+    [Fact]
+    public async Task TheFirstStartSeedsInTurnWithTheDatabasesOtherWriters()
+    {
+        // Outside the write gate, the seeder's transaction took SQLite's lock from a sweep in its turn, which then failed.
+        await using var server = new GateWatchingServer();
+        _ = server.Server;
+
+        Assert.Equal([true], server.GateHeldAtBusinessInserts);
+    }
+
     public void Dispose() => _database.Dispose();
+
+    /// <summary>A server that notes, at each insert into <c>businesses</c>, whether the write gate is held then.</summary>
+    private sealed class GateWatchingServer : TwaBotApiFactory
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<bool> GateHeldAtBusinessInserts { get; } = new();
+
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.ConfigureDbContext<TwaBotDbContext>((provider, options) =>
+                options.AddInterceptors(new BusinessInsertWatch(provider.GetRequiredService<SqliteWriteGate>(), GateHeldAtBusinessInserts))));
+        }
+    }
+
+    private sealed class BusinessInsertWatch(SqliteWriteGate gate, System.Collections.Concurrent.ConcurrentQueue<bool> held) : DbCommandInterceptor
+    {
+        public override ValueTask<InterceptionResult<System.Data.Common.DbDataReader>> ReaderExecutingAsync(System.Data.Common.DbCommand command,
+            CommandEventData eventData, InterceptionResult<System.Data.Common.DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            if (command.CommandText.Contains("INSERT INTO \"businesses\"", StringComparison.Ordinal))
+            {
+                // A free gate is entered at once; a held one makes this wait, until its holder leaves.
+                var entering = gate.EnterAsync(CancellationToken.None);
+                held.Enqueue(!entering.IsCompleted);
+                _ = entering.ContinueWith(turn => turn.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            }
+
+            return base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
+        }
+    }
 
     private TwaBotApiFactory Server() =>
         new(new Dictionary<string, string?>(), databasePath: _database.Path) { DeleteDatabaseOnDispose = false };

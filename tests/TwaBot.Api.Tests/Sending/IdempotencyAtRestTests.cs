@@ -74,7 +74,7 @@ public class IdempotencyAtRestTests
     }
 
     [Fact]
-    public async Task AKeptAnswerThisKeyRingCannotReadIsAnsweredAsAnInterruptedSendAndSendsNothing()
+    public async Task AKeptAnswerThisKeyRingCannotReadIsAnsweredOutcomeUnknownAndSendsNothing()
     {
         await using var server = new TwaBotApiFactory();
         var tenant = await server.CreateSendingTenantAsync();

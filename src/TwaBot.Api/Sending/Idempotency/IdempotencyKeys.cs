@@ -19,6 +19,8 @@ namespace TwaBot.Api.Sending.Idempotency;
 /// <item>A send whose answer was never kept (the server stopped between Meta's answer and keeping it, or could
 /// not write) is still found by its message row, which carries the key from before Meta is called: a retry
 /// gets "outcome unknown" with that message's id, never a second message.</item>
+/// <item>A kept answer this key ring cannot decrypt (a database restored with an older key ring) is not replayed: the
+/// retry gets "outcome unknown" saying so, with the message's id and whether Meta had accepted it.</item>
 /// </list>
 /// Requests under way are known to this process only: the server is one process with one database file.
 /// </summary>
@@ -55,19 +57,22 @@ public sealed partial class IdempotencyKeys(
         {
             var kept = await KeptAnswerAsync(apiKeyId, request.Key, cancellationToken);
             var replay = kept is null ? null : Replay(kept, request.Key);
-            // A kept answer this key ring cannot decrypt is answered as an interrupted send: never a second message.
-            var interrupted = replay is null ? await InterruptedSendAsync(apiKeyId, request.Key, cancellationToken) : null;
-            if (replay is null && interrupted is null)
+            // No kept answer (or one this key ring cannot decrypt): the message row tells whether a send with the key went out.
+            var sent = replay is null ? await SentWithKeyAsync(apiKeyId, request.Key, cancellationToken) : null;
+            if (kept is null && sent is null)
             {
                 return new Claim(this, slot, protector.Protect(hash)); // this request sends
             }
 
             _underWay.TryRemove(slot, out _);
             // A first request's hash that cannot be decrypted counts as this request's: a refusal would tell nothing true.
-            var firstRequest = replay is not null ? kept!.ProtectedRequestSha256 : interrupted!.ProtectedIdempotencyRequestSha256;
+            var firstRequest = kept?.ProtectedRequestSha256 ?? sent!.ProtectedIdempotencyRequestSha256;
             var sameRequest = firstRequest is null || protector.UnprotectRequestHash(firstRequest) is not { } first || request.IsThisRequest(first);
+            var messageId = sent is null ? null : sent.Wamid ?? StatusReports.CallbackData(sent.Id);
             return new Claim(!sameRequest ? ApiErrors.IdempotencyKeyReused(request.Key)
-                : replay ?? (IResult)ApiErrors.IdempotentSendInterrupted(request.Key, interrupted!.Wamid ?? StatusReports.CallbackData(interrupted.Id)));
+                : replay ?? (IResult)(kept is not null
+                    ? ApiErrors.IdempotentAnswerUnreadable(request.Key, kept.StatusCode, messageId) // never a second message
+                    : ApiErrors.IdempotentSendInterrupted(request.Key, messageId!)));
         }
         catch
         {
@@ -83,7 +88,7 @@ public sealed partial class IdempotencyKeys(
             return new IdempotentReplay(kept.StatusCode, body);
         }
 
-        LogAnswerUnreadable(_logger, key);
+        LogAnswerUnreadable(_logger, key, IdempotencyProtector.KeyIdOf(kept.ProtectedBody)?.ToString() ?? "unknown (not in Data Protection's format)");
         return null;
     }
 
@@ -97,10 +102,10 @@ public sealed partial class IdempotencyKeys(
     }
 
     /// <summary>
-    /// The latest send with this key in its 24 hours that Meta may have, though no answer was kept for it: one
+    /// The latest send with this key in its 24 hours that Meta may have (its answer not kept, or not readable): one
     /// Meta refused (failed, no wamid) sent nothing, so it does not stop a retry.
     /// </summary>
-    private async Task<Message?> InterruptedSendAsync(long apiKeyId, string key, CancellationToken cancellationToken)
+    private async Task<Message?> SentWithKeyAsync(long apiKeyId, string key, CancellationToken cancellationToken)
     {
         var since = time.GetUtcNow().UtcDateTime - KeptFor;
         await using var scope = scopes.CreateAsyncScope();
@@ -151,7 +156,7 @@ public sealed partial class IdempotencyKeys(
             Answer = answer;
         }
 
-        /// <summary>The answer instead of a send: a kept answer replayed, or 400, 409, 422 or 502 (an interrupted first send).</summary>
+        /// <summary>The answer instead of a send: a kept answer replayed, or 400, 409, 422 or 502 (a first send interrupted, or whose kept answer cannot be read).</summary>
         public IResult? Answer { get; }
 
         /// <summary>SHA-256 of the request holding the key, encrypted as it is stored (empty when <see cref="Answer"/> is set).</summary>
@@ -189,9 +194,9 @@ public sealed partial class IdempotencyKeys(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The kept answer to the send with Idempotency-Key {Key} cannot be decrypted with this key ring "
-        + "(restored without its key ring folder?); the retry is answered 502 with the message's id, and sends nothing")]
-    private static partial void LogAnswerUnreadable(ILogger logger, string key);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The kept answer to the send with Idempotency-Key {Key} cannot be decrypted: the key ring "
+        + "has no key {KeyId} (restored with an older key ring folder?); the retry is answered 502 with the message's id, and sends nothing")]
+    private static partial void LogAnswerUnreadable(ILogger logger, string key, string keyId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The answer to a send with Idempotency-Key {Key} could not be kept; a retry with that key sends nothing and is answered 502 with the message's id")]
     private static partial void LogAnswerNotKept(ILogger logger, Exception error, string key);

@@ -23,6 +23,11 @@ public sealed class IdempotencyProtector(IDataProtectionProvider provider)
     /// <remarks>A plain hash is exactly its length; encrypted, it is several times longer.</remarks>
     public byte[]? UnprotectRequestHash(byte[] stored) => stored.Length == SHA256.HashSizeInBytes ? stored : TryUnprotect(stored);
 
+    /// <summary>The id of the ring key a stored value was encrypted with, or null when it is not Data Protection's output.</summary>
+    /// <remarks>Data Protection writes its magic header (09 F0 C9 F0), then the key's id: no secret, it names the key's file.</remarks>
+    public static Guid? KeyIdOf(byte[] stored) =>
+        stored is [0x09, 0xF0, 0xC9, 0xF0, ..] && stored.Length >= 20 ? new Guid(stored.AsSpan(4, 16)) : null;
+
     private byte[]? TryUnprotect(byte[] stored)
     {
         try

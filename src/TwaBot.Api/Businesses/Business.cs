@@ -20,7 +20,8 @@ public sealed class Business
 
     /// <summary>
     /// The WhatsApp number (phone_number_id) the business last let go, and when. Meta still sends webhooks for
-    /// it: late statuses of its messages, a customer's STOP. While no business has the number they are applied here.
+    /// it: late statuses of its messages, a customer's STOP. While no business has the number they are applied here (and
+    /// the statuses of its messages after another business connects it too: <see cref="Messages.StatusReports"/>).
     /// </summary>
     public string? FormerPhoneNumberId { get; set; }
 

@@ -14,8 +14,8 @@ public sealed class MessageStatusWriter(TwaBotDbContext db, ParkedStatusSignal p
 {
     private PreparedCommands? _commands;
 
-    /// <summary>Applies the report, or parks it; returns true when it found its message.</summary>
-    public async Task<bool> ApplyAsync(long businessId, StatusUpdate status, CancellationToken cancellationToken) =>
+    /// <summary>Applies the report, or parks it; returns the business of the message it found, or null when it parked it.</summary>
+    public async Task<long?> ApplyAsync(long businessId, StatusUpdate status, CancellationToken cancellationToken) =>
         await StatusReports.ApplyAsync(await CommandsAsync(cancellationToken), parked, businessId, status, time.GetUtcNow().UtcDateTime, cancellationToken);
 
     /// <summary>

@@ -23,8 +23,11 @@ public static class StatusReports
     /// </summary>
     public static string CallbackData(long messageId) => CallbackPrefix + messageId.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Applies the report to its message, or parks it; returns true when it found the message.</summary>
-    public static async Task<bool> ApplyAsync(
+    /// <summary>
+    /// Applies the report to its message, or parks it under <paramref name="businessId"/> (the business its number is
+    /// routed to); returns the business of the message it found, or null when it parked the report.
+    /// </summary>
+    public static async Task<long?> ApplyAsync(
         PreparedCommands commands, ParkedStatusSignal parked, long businessId, StatusUpdate status, DateTime now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(status);
@@ -32,7 +35,7 @@ public static class StatusReports
         if (await FindMessageAsync(commands, businessId, status.Wamid, callbackMessageId, cancellationToken) is { } found)
         {
             await ApplyToMessageAsync(commands, found.Id, status, found.HasWamid, now, cancellationToken);
-            return true;
+            return found.BusinessId;
         }
 
         // Signalled before the row is visible, so a send that commits after it looks for it.
@@ -44,7 +47,7 @@ public static class StatusReports
             ("$occurred_at", PreparedCommands.Text(status.OccurredAt)), ("$error_code", status.ErrorCode), ("$error_title", status.ErrorTitle),
             ("$error_details", status.ErrorDetails), ("$now", PreparedCommands.Text(now)))
             .ExecuteNonQueryAsync(cancellationToken);
-        return false;
+        return null;
     }
 
     /// <summary>
@@ -102,7 +105,7 @@ public static class StatusReports
             .ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task<(long Id, bool HasWamid)?> FindMessageAsync(
+    private static async Task<(long Id, bool HasWamid, long BusinessId)?> FindMessageAsync(
         PreparedCommands commands, long businessId, string wamid, long? callbackMessageId, CancellationToken cancellationToken)
     {
         // By our id (the callback data) first, for a row whose send never heard Meta's answer; the answer
@@ -114,13 +117,20 @@ public static class StatusReports
                 "SELECT wamid IS NOT NULL FROM messages WHERE id = $id AND business_id = $business_id AND ((wamid IS NULL AND api_status <> 'failed') OR wamid = $wamid)",
                 ("$id", id), ("$business_id", businessId), ("$wamid", wamid)).ExecuteScalarAsync(cancellationToken) is long hasWamid)
         {
-            return (id, hasWamid == 1);
+            return (id, hasWamid == 1, businessId);
         }
 
-        return await commands.Bind("SELECT id FROM messages WHERE wamid = $wamid AND business_id = $business_id",
-            ("$wamid", wamid), ("$business_id", businessId)).ExecuteScalarAsync(cancellationToken) is long byWamid
-            ? (byWamid, true)
-            : null;
+        // By Meta's id: the business's own message, or one sent before the business connected this number. A number
+        // moved from one business to another goes on carrying Meta's reports of the messages sent from it before (for
+        // days): they are the sender's, not lost and not the new holder's (which cannot read them). A message sent
+        // after the connect cannot have gone out from this number, so another business's such message stays out of reach.
+        await using var reader = await commands.Bind("""
+            SELECT id, business_id FROM messages
+            WHERE wamid = $wamid
+              AND (business_id = $business_id OR created_at < (SELECT connected_at FROM whatsapp_connections WHERE business_id = $business_id))
+            """, ("$wamid", wamid), ("$business_id", businessId))
+            .ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), true, reader.GetInt64(1)) : null;
     }
 
     /// <summary>Our message id in callback data or a reference (<c>twb:N</c>); null for anything else.</summary>

@@ -63,12 +63,13 @@ public sealed partial class WebhookApplier(
 
     private async Task ApplyStatusAsync(long businessId, StatusUpdate status, CancellationToken cancellationToken)
     {
-        await statuses.ApplyAsync(businessId, status, cancellationToken);
-        if (status.ErrorCode == MetaErrorCodes.MarketingStopped && await MarketingRecipientAsync(businessId, status, cancellationToken) is { } recipient)
+        // The message's business: after its number moved to another business, still the one that sent it.
+        var sender = await statuses.ApplyAsync(businessId, status, cancellationToken) ?? businessId;
+        if (status.ErrorCode == MetaErrorCodes.MarketingStopped && await MarketingRecipientAsync(sender, status, cancellationToken) is { } recipient)
         {
             // Meta refused a marketing template because the customer stopped marketing messages: the same fact
             // as a user_preferences stop, as of the refusal (a later resume still lifts it).
-            SetMarketing(await ContactAsync(businessId, recipient, null, cancellationToken), stopped: true, status.OccurredAt);
+            SetMarketing(await ContactAsync(sender, recipient, null, cancellationToken), stopped: true, status.OccurredAt);
             await SaveAsync(cancellationToken);
         }
     }

@@ -1,4 +1,6 @@
+using System.Net;
 using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Messages;
 using TwaBot.Api.Tests.Infrastructure;
 using static TwaBot.Api.Tests.Webhooks.MetaPayloads;
 
@@ -41,6 +43,46 @@ public class FormerNumberTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         await DeliverAsync(MessagesChange(phoneNumberId, messages: [Text($"wamid.stop-{Guid.NewGuid():N}", "919811118888", "STOP", T0)]));
 
         Assert.Equal([second], await SuppressingBusinessesAsync("919811118888"));
+    }
+
+    [Fact]
+    public async Task LateStatusesOfMessagesSentBeforeTheNumberMovedStillReachThemAndOnlyTheirBusinessSeesThem()
+    {
+        // A number moved to another client account: Meta goes on reporting the messages the first business sent.
+        var (phoneNumberId, first) = await ConnectedBusinessAsync();
+        var (firstKey, _) = await factory.CreateApiKeyAsync(first);
+        var wamid = $"wamid.moved-{Guid.NewGuid():N}";
+        await factory.InsertMessageAsync(first, wamid, madeNow: true);
+        await DisconnectAsync(first);
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        var second = await factory.CreateBusinessAsync();
+        var (secondKey, _) = await factory.CreateApiKeyAsync(second);
+        await factory.ConnectWhatsAppAsync(second, phoneNumberId);
+
+        await DeliverAsync(MessagesChange(phoneNumberId, statuses: [Status(wamid, "delivered", T0), Status(wamid, "read", T0.AddMinutes(1))]));
+
+        using var firstClient = factory.CreateApiClient(firstKey);
+        var status = await (await firstClient.GetAsync($"/api/v1/message-status/{wamid}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal("read", status.GetProperty("delivery_status").GetString());
+        using var secondClient = factory.CreateApiClient(secondKey);
+        await (await secondClient.GetAsync($"/api/v1/message-status/{wamid}")).AssertErrorAsync(HttpStatusCode.NotFound, "MESSAGE_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task AMarketingRefusalOfAMessageSentBeforeTheNumberMovedStopsMarketingForItsBusinessOnly()
+    {
+        var (phoneNumberId, first) = await ConnectedBusinessAsync();
+        var wamid = $"wamid.moved-{Guid.NewGuid():N}";
+        await factory.InsertMessageAsync(first, wamid, MessageKinds.Template, madeNow: true);
+        await DisconnectAsync(first);
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        var second = await factory.CreateBusinessAsync();
+        await factory.ConnectWhatsAppAsync(second, phoneNumberId);
+
+        await DeliverAsync(MessagesChange(phoneNumberId, statuses: [Status(wamid, "failed", T0, recipient: "919811114444", errorCode: 131050)]));
+
+        Assert.NotNull((await factory.ContactAsync(first, "919811114444"))?.MarketingOptOutAt);
+        Assert.Null(await factory.ContactAsync(second, "919811114444"));
     }
 
     [Fact]

@@ -19,9 +19,12 @@ internal static class MessageRows
         return (await server.ConnectWhatsAppAsync(businessId), businessId);
     }
 
-    /// <summary>A send's row: accepted by Meta with <paramref name="wamid"/>, or still waiting for its answer without one.</summary>
+    /// <summary>
+    /// A send's row: accepted by Meta with <paramref name="wamid"/>, or still waiting for its answer without one; made
+    /// at the server's present time when <paramref name="madeNow"/> (else at the start of time).
+    /// </summary>
     public static async Task<long> InsertMessageAsync(
-        this TwaBotApiFactory server, long businessId, string? wamid, string kind = MessageKinds.Text, long id = 0)
+        this TwaBotApiFactory server, long businessId, string? wamid, string kind = MessageKinds.Text, long id = 0, bool madeNow = false)
     {
         await server.WithDbAsync(async db =>
         {
@@ -29,6 +32,7 @@ internal static class MessageRows
             {
                 Id = id, BusinessId = businessId, ApiKeyId = 1, Wamid = wamid, To = "919876543210", Kind = kind,
                 ApiStatus = wamid is null ? ApiStatuses.Pending : ApiStatuses.Success,
+                CreatedAt = madeNow ? server.Clock.GetUtcNow().UtcDateTime : default,
             };
             db.Messages.Add(message);
             await db.SaveChangesAsync();

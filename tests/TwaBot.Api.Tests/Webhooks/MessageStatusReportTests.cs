@@ -312,7 +312,9 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
     {
         var (_, businessA) = await factory.ConnectedBusinessAsync();
         var (phoneB, _) = await factory.ConnectedBusinessAsync();
-        var messageId = await factory.InsertMessageAsync(businessA, "wamid.tenant-a");
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        // Sent after B connected its number, so not from it (a report of a message sent from it before is: FormerNumberTests).
+        var messageId = await factory.InsertMessageAsync(businessA, "wamid.tenant-a", madeNow: true);
 
         await factory.DeliverStatusesAsync(phoneB, Status("wamid.tenant-a", "read", T0, callbackData: StatusReports.CallbackData(messageId)));
 

@@ -54,7 +54,7 @@ public static class LoggingExtensions
     }
 
     /// <summary>The secrets set in configuration whose text the logs must never show, whatever its shape.</summary>
-    private static string?[] ConfiguredSecrets(IConfiguration configuration) =>
+    internal static string?[] ConfiguredSecrets(IConfiguration configuration) =>
         [configuration["TwaBot:AdminKey"], configuration["TwaBot:Meta:AppSecret"]];
 
     /// <summary>The Serilog section; a value it cannot read stops the server as a configuration error, in one line.</summary>

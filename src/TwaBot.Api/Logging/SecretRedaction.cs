@@ -87,6 +87,17 @@ public sealed partial class SecretRedaction(IEnumerable<string?>? configuredSecr
         return result == text ? text : result;
     }
 
+    /// <summary>
+    /// <paramref name="text"/> without secrets of any shape, the configured ones too (for texts that are no log property: span tags);
+    /// returns <paramref name="text"/> itself when it holds none.
+    /// </summary>
+    public string RedactText(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var redacted = RedactConfigured(Redact(text));
+        return redacted == text ? text : redacted;
+    }
+
     private string RedactConfigured(string text)
     {
         foreach (var secret in _configuredSecrets)

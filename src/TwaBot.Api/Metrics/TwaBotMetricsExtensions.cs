@@ -35,7 +35,8 @@ public static class TwaBotMetricsExtensions
 
             if (traces)
             {
-                telemetry.WithTracing(AddTwaBotTraces);
+                var redaction = new Logging.SecretRedaction(Logging.LoggingExtensions.ConfiguredSecrets(configuration));
+                telemetry.WithTracing(tracing => AddTwaBotTraces(tracing, redaction));
             }
 
             telemetry.UseOtlpExporter();
@@ -49,19 +50,21 @@ public static class TwaBotMetricsExtensions
     /// Requests in, calls out (to Meta, and in the sandbox to the emulator and from it), and our own spans. The
     /// instrumentations replace query values by <c>Redacted</c>, unless an <c>OTEL_DOTNET_EXPERIMENTAL_…_DISABLE_URL_QUERY_REDACTION</c>
     /// says not to; secrets are taken out of what they record even then (quick-send's <c>apikey</c>, the webhook check's
-    /// <c>hub.verify_token</c>), as from the logs. Headers are not recorded (the instrumentations record none unless told to).
+    /// <c>hub.verify_token</c>), as from the logs, and so is the text of the configured admin key and app secret wherever in
+    /// the URL it was pasted (the path is never redacted by the instrumentations). Headers are not recorded (the
+    /// instrumentations record none unless told to).
     /// </summary>
-    private static void AddTwaBotTraces(TracerProviderBuilder tracing) => tracing
+    private static void AddTwaBotTraces(TracerProviderBuilder tracing, Logging.SecretRedaction redaction) => tracing
         .AddSource(TwaBotTracing.SourceName)
-        .AddAspNetCoreInstrumentation(options => options.EnrichWithHttpRequest = (span, _) => RedactUrl(span))
-        .AddHttpClientInstrumentation(options => options.EnrichWithHttpRequestMessage = (span, _) => RedactUrl(span));
+        .AddAspNetCoreInstrumentation(options => options.EnrichWithHttpRequest = (span, _) => RedactUrl(span, redaction))
+        .AddHttpClientInstrumentation(options => options.EnrichWithHttpRequestMessage = (span, _) => RedactUrl(span, redaction));
 
     /// <summary>The URL tags as the instrumentations set them, without secrets.</summary>
-    private static void RedactUrl(System.Diagnostics.Activity span)
+    private static void RedactUrl(System.Diagnostics.Activity span, Logging.SecretRedaction redaction)
     {
-        foreach (var tag in (ReadOnlySpan<string>)["url.query", "url.full"])
+        foreach (var tag in (ReadOnlySpan<string>)["url.path", "url.query", "url.full"])
         {
-            if (span.GetTagItem(tag) is string value && Logging.SecretRedaction.Redact(value) is var redacted && !ReferenceEquals(redacted, value))
+            if (span.GetTagItem(tag) is string value && redaction.RedactText(value) is var redacted && !ReferenceEquals(redacted, value))
             {
                 span.SetTag(tag, redacted);
             }

@@ -41,6 +41,7 @@ public sealed class OtpRecipientLimit(IServiceScopeFactory scopes, TimeProvider 
         }
 
         SweepNow(time.GetUtcNow());
+        phone = CountedAs(phone);
         while (true)
         {
             var lazy = _numbers.GetOrAdd((businessId, phone), key => new Lazy<Task<RecentSends>>(() => LoadAsync(key.BusinessId, key.Phone)));
@@ -83,12 +84,29 @@ public sealed class OtpRecipientLimit(IServiceScopeFactory scopes, TimeProvider 
         return new RecentSends(times.Where(t => t <= now).Select(t => new DateTimeOffset(t, TimeSpan.Zero)));
     }
 
-    /// <summary>The number's OTPs since <paramref name="since"/> that count (not failed), read through the partial index on OTP rows.</summary>
-    internal static IQueryable<DateTime> RecentQuery(TwaBotDbContext db, long businessId, string phone, DateTime since) =>
-        db.Messages.AsNoTracking()
-            .Where(m => m.BusinessId == businessId && m.Kind == MessageKinds.Otp && m.To == phone
+    /// <summary>
+    /// The number's OTPs since <paramref name="since"/> that count (not failed), under either of its forms, read through
+    /// the partial index on OTP rows.
+    /// </summary>
+    internal static IQueryable<DateTime> RecentQuery(TwaBotDbContext db, long businessId, string phone, DateTime since)
+    {
+        var counted = CountedAs(phone);
+        string[] forms = [counted, WithoutNinthDigit(counted) ?? counted];
+        return db.Messages.AsNoTracking()
+            .Where(m => m.BusinessId == businessId && m.Kind == MessageKinds.Otp && forms.Contains(m.To)
                 && m.CreatedAt > since && m.ApiStatus != ApiStatuses.Failed)
             .Select(m => m.CreatedAt);
+    }
+
+    /// <summary>
+    /// The number an OTP counts against. A Brazilian mobile written without its ninth digit reaches the same phone as
+    /// with it (Meta's wa_id for it lacks the digit), so both forms share one count: otherwise alternating them would
+    /// double the cap on one phone.
+    /// </summary>
+    internal static string CountedAs(string phone) => Webhooks.WebhookApplier.BrazilianMobileOf(phone) ?? phone;
+
+    private static string? WithoutNinthDigit(string phone) =>
+        phone.Length == 13 && Webhooks.WebhookApplier.BrazilianMobileOf(phone.Remove(4, 1)) == phone ? phone.Remove(4, 1) : null;
 
     /// <summary>
     /// Forgets numbers with nothing sent in the last hour, at most once a window (and by one request at a time), so

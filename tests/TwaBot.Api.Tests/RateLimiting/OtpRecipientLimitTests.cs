@@ -93,6 +93,25 @@ public class OtpRecipientLimitTests
     }
 
     [Fact]
+    public async Task ABrazilianMobileWithAndWithoutItsNinthDigitIsOneNumberToTheCap()
+    {
+        // One phone, reached by both forms (Meta's wa_id for it lacks the ninth digit): alternating them must not double its cap.
+        const string withNinthDigit = "5511987654321", withoutIt = "551187654321";
+        await using (var server = Server(perHour: 1))
+        {
+            var tenant = await server.CreateSendingTenantAsync();
+            Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant, withNinthDigit)).StatusCode);
+
+            await (await OtpAsync(tenant, withoutIt)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+        }
+
+        // Counted from the rows too, after a restart, whichever form came first.
+        await using var restarted = await RestartedAfterAsync(perHour: 1, async (_, tenant) =>
+            Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant, withoutIt)).StatusCode));
+        await (await OtpAsync(restarted.Tenant, withNinthDigit)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+    }
+
+    [Fact]
     public async Task ParallelOtpsToOneNumberAcceptExactlyTheCap()
     {
         await using var server = Server(perHour: 5);

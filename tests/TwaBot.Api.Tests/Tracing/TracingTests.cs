@@ -85,6 +85,23 @@ public class TracingTests
     }
 
     [Fact]
+    public async Task AConfiguredAdminKeyInAPathIsNotInItsSpan()
+    {
+        // As in the logs: the admin key has no shape a pattern could know, so its own text is taken out.
+        await using var server = new TracedServer("http://127.0.0.1:9");
+        using var client = server.CreateClient();
+        var trace = ActivityTraceId.CreateRandom();
+
+        using var request = Traced(HttpMethod.Get, $"/nowhere/{TwaBotApiFactory.AdminKey}/x?next={TwaBotApiFactory.AdminKey}", trace);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(request)).StatusCode);
+
+        var spans = await server.SpansOfAsync(trace, s => s.Kind == ActivityKind.Server);
+        var span = Assert.Single(spans, s => s.Kind == ActivityKind.Server);
+        Assert.StartsWith("/nowhere/", (string?)span.GetTagItem("url.path"), StringComparison.Ordinal);
+        AssertNoneHolds(spans, TwaBotApiFactory.AdminKey);
+    }
+
+    [Fact]
     public async Task AWebhookBatchIsASpanAndItsLogLinesCarryIt()
     {
         await using var server = new TracedServer("http://127.0.0.1:9");

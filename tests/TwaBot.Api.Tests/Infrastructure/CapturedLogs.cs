@@ -15,6 +15,24 @@ public sealed class CapturedLogs : ILogEventSink
 
     public void Emit(LogEvent logEvent) => _events.Enqueue(logEvent);
 
+    /// <summary>
+    /// <see cref="AllText"/> once it holds <paramref name="text"/>: a request's own log line is written after its answer
+    /// has gone (a HEAD's at once), so a test reading the logs right after the answer can be early.
+    /// </summary>
+    public async Task<string> AllTextOnceItHoldsAsync(string text)
+    {
+        for (var waited = TimeSpan.Zero; ; waited += TimeSpan.FromMilliseconds(20))
+        {
+            var all = AllText();
+            if (all.Contains(text, StringComparison.Ordinal) || waited > TimeSpan.FromSeconds(10))
+            {
+                return all;
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>The rendered messages, properties, and exceptions of every event, as one string.</summary>
     public string AllText()
     {

@@ -267,11 +267,14 @@ public sealed partial class WebhookProcessor(
                 {
                     await InTransactionAsync(db, async commands =>
                     {
-                        do
+                        while (applied < deliveries.Count)
                         {
                             await ApplyAsync(commands, applier, deliveries[applied++], now, cancellationToken);
+                            if (TurnIsOver())
+                            {
+                                break;
+                            }
                         }
-                        while (applied < deliveries.Count && !TurnIsOver());
                     }, cancellationToken);
                 }
                 catch (Exception error) when (IsApplyFailure(error))

@@ -112,6 +112,20 @@ public class OtpRecipientLimitTests
     }
 
     [Fact]
+    public async Task AlternatingTheFormsOfABrazilianMobileKeepsOneCountInMemory()
+    {
+        // Each form held its own count in memory, the second loaded from the rows: alternating them went past the cap.
+        const string withNinthDigit = "5511987654322", withoutIt = "551187654322";
+        await using var server = Server(perHour: 2);
+        var tenant = await server.CreateSendingTenantAsync();
+        Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant, withNinthDigit)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant, withoutIt)).StatusCode);
+
+        await (await OtpAsync(tenant, withNinthDigit)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+        await (await OtpAsync(tenant, withoutIt)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+    }
+
+    [Fact]
     public async Task ParallelOtpsToOneNumberAcceptExactlyTheCap()
     {
         await using var server = Server(perHour: 5);

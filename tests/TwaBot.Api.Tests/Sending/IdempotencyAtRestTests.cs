@@ -104,6 +104,32 @@ public class IdempotencyAtRestTests
             $"The kept answer to the send with Idempotency-Key \"{key}\" cannot be decrypted", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task AnUnreadableKeptAnswerWhoseMessageRowIsPastItsDaySendsNothing()
+    {
+        // The answer is kept a moment after its message row is made: at the 24-hour edge the row no longer counts, and the
+        // kept answer, unreadable, is all that says the send went out.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        await (await SendOtpAsync(tenant.Client, Otp, key)).ReadJsonAsync(HttpStatusCode.OK);
+        var unreadable = Enumerable.Repeat((byte)0x09, 80).ToArray();
+        var pastItsDay = server.Clock.GetUtcNow().UtcDateTime - IdempotencyKeys.KeptFor - TimeSpan.FromSeconds(1);
+        await server.WithDbAsync(async db =>
+        {
+            await db.IdempotentAnswers.ExecuteUpdateAsync(set => set.SetProperty(a => a.ProtectedBody, unreadable));
+            await db.Messages.ExecuteUpdateAsync(set => set.SetProperty(m => m.CreatedAt, pastItsDay));
+        });
+
+        var retry = await SendOtpAsync(tenant.Client, Otp, key);
+
+        var unknown = await retry.AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+        Assert.EndsWith("Meta accepted that send, so the message was sent.", unknown.GetProperty("error").GetString(), StringComparison.Ordinal);
+        var messages = 0;
+        await server.WithDbAsync(async db => messages = await db.Messages.CountAsync(m => m.ApiKeyId == tenant.KeyId));
+        Assert.Equal(1, messages);
+    }
+
     private static async Task<HttpResponseMessage> SendOtpAsync(HttpClient client, object body, string key)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/send-otp") { Content = JsonContent.Create(body) };

@@ -86,6 +86,26 @@ public class FormerNumberTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     }
 
     [Fact]
+    public async Task AMarketingRefusalWithoutARecipientIdOfAMessageSentBeforeTheNumberMovedStopsTheNumberItWentTo()
+    {
+        // Without recipient_id the customer is the refused message's own number: the sender's message, not the new holder's.
+        var (phoneNumberId, first) = await ConnectedBusinessAsync();
+        var wamid = $"wamid.moved-{Guid.NewGuid():N}";
+        await factory.InsertMessageAsync(first, wamid, MessageKinds.Template, madeNow: true);
+        await DisconnectAsync(first);
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        var second = await factory.CreateBusinessAsync();
+        await factory.ConnectWhatsAppAsync(second, phoneNumberId);
+        var refusal = Status(wamid, "failed", T0, errorCode: 131050);
+        refusal.Remove("recipient_id");
+
+        await DeliverAsync(MessagesChange(phoneNumberId, statuses: [refusal]));
+
+        Assert.NotNull((await factory.ContactAsync(first, "919876543210"))?.MarketingOptOutAt);
+        Assert.Null(await factory.ContactAsync(second, "919876543210"));
+    }
+
+    [Fact]
     public async Task TheBusinessThatLetTheNumberGoLastGetsItsWebhooks()
     {
         var (phoneNumberId, first) = await ConnectedBusinessAsync();

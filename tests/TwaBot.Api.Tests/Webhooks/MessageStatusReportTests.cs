@@ -275,6 +275,20 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task AMarketingRefusalFoundByItsCallbackDataStopsMarketingForItsBusiness()
+    {
+        // The send never heard Meta's answer: the refusal finds the message by our id, and the stop is its business's.
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var messageId = await factory.InsertMessageAsync(businessId, wamid: null, MessageKinds.Template);
+
+        await factory.DeliverStatusesAsync(phoneNumberId,
+            Status("wamid.refused-late", "failed", T0, recipient: "919811113333", callbackData: StatusReports.CallbackData(messageId), errorCode: 131050));
+
+        Assert.Equal("failed", (await factory.MessageAsync(messageId)).DeliveryStatus);
+        Assert.NotNull((await factory.ContactAsync(businessId, "919811113333"))?.MarketingOptOutAt);
+    }
+
+    [Fact]
     public async Task CallbackDataNamingAMessageWithAnotherWamidDoesNotTouchIt()
     {
         // Another server on the same number (a staging copy, a restored backup) makes the same "twb:N".

@@ -103,10 +103,10 @@ public sealed class OtpRecipientLimit(IServiceScopeFactory scopes, TimeProvider 
     /// with it (Meta's wa_id for it lacks the digit), so both forms share one count: otherwise alternating them would
     /// double the cap on one phone.
     /// </summary>
-    internal static string CountedAs(string phone) => Webhooks.WebhookApplier.BrazilianMobileOf(phone) ?? phone;
+    internal static string CountedAs(string phone) => Phones.PhoneNumber.BrazilianMobileOf(phone) ?? phone;
 
     private static string? WithoutNinthDigit(string phone) =>
-        phone.Length == 13 && Webhooks.WebhookApplier.BrazilianMobileOf(phone.Remove(4, 1)) == phone ? phone.Remove(4, 1) : null;
+        phone.Length == 13 && Phones.PhoneNumber.BrazilianMobileOf(phone.Remove(4, 1)) == phone ? phone.Remove(4, 1) : null;
 
     /// <summary>
     /// Forgets numbers with nothing sent in the last hour, at most once a window (and by one request at a time), so

@@ -163,20 +163,11 @@ public sealed partial class WebhookApplier(
     /// </summary>
     private async Task RememberBrazilianNumberAsync(long businessId, string waId, CancellationToken cancellationToken)
     {
-        if (BrazilianMobileOf(waId) is { } phone && !await db.RecipientWaIds.AnyAsync(r => r.BusinessId == businessId && r.Phone == phone, cancellationToken))
+        if (Phones.PhoneNumber.BrazilianMobileOf(waId) is { } phone && !await db.RecipientWaIds.AnyAsync(r => r.BusinessId == businessId && r.Phone == phone, cancellationToken))
         {
             db.RecipientWaIds.Add(new RecipientWaId { BusinessId = businessId, Phone = phone, WaId = waId, UpdatedAt = time.GetUtcNow().UtcDateTime });
         }
     }
-
-    /// <summary>
-    /// The number of a Brazilian wa_id without the ninth digit: 55, an area code (11–99), and eight digits starting 6–9
-    /// (a mobile's before the 9 was added; a fixed line's start 2–5 and never gained one); null for any other wa_id.
-    /// </summary>
-    internal static string? BrazilianMobileOf(string waId) =>
-        waId.Length == 12 && waId.StartsWith("55", StringComparison.Ordinal) && waId.All(char.IsAsciiDigit) && waId[2] != '0' && waId[4] >= '6'
-            ? string.Concat(waId.AsSpan(0, 4), "9", waId.AsSpan(4))
-            : null;
 
     /// <summary>A STOP (<paramref name="optOut"/>) or START keyword the customer wrote at <paramref name="at"/>: an opt-out, or the lifting of one.</summary>
     private async Task ApplyOptKeywordAsync(long businessId, Contact contact, bool optOut, DateTime at, CancellationToken cancellationToken)

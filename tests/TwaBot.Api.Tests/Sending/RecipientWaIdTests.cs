@@ -179,7 +179,7 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     [InlineData("550187654321", null)]   // no area code starts with 0
     [InlineData("911187654321", null)]
     public void OnlyABrazilianMobilesWaIdWithoutItsNinthDigitNamesANumber(string waId, string? number) =>
-        Assert.Equal(number, TwaBot.Api.Webhooks.WebhookApplier.BrazilianMobileOf(waId));
+        Assert.Equal(number, TwaBot.Api.Phones.PhoneNumber.BrazilianMobileOf(waId));
 
     [Fact]
     public async Task ANumberThatIsItsOwnWaIdLeavesNoRow()

@@ -49,15 +49,9 @@ public class FormerNumberTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     public async Task LateStatusesOfMessagesSentBeforeTheNumberMovedStillReachThemAndOnlyTheirBusinessSeesThem()
     {
         // A number moved to another client account: Meta goes on reporting the messages the first business sent.
-        var (phoneNumberId, first) = await ConnectedBusinessAsync();
+        var (phoneNumberId, first, second, wamid) = await MessageSentBeforeTheNumberMovedAsync(MessageKinds.Text);
         var (firstKey, _) = await factory.CreateApiKeyAsync(first);
-        var wamid = $"wamid.moved-{Guid.NewGuid():N}";
-        await factory.InsertMessageAsync(first, wamid, madeNow: true);
-        await DisconnectAsync(first);
-        factory.Clock.Advance(TimeSpan.FromMinutes(1));
-        var second = await factory.CreateBusinessAsync();
         var (secondKey, _) = await factory.CreateApiKeyAsync(second);
-        await factory.ConnectWhatsAppAsync(second, phoneNumberId);
 
         await DeliverAsync(MessagesChange(phoneNumberId, statuses: [Status(wamid, "delivered", T0), Status(wamid, "read", T0.AddMinutes(1))]));
 
@@ -71,13 +65,7 @@ public class FormerNumberTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     [Fact]
     public async Task AMarketingRefusalOfAMessageSentBeforeTheNumberMovedStopsMarketingForItsBusinessOnly()
     {
-        var (phoneNumberId, first) = await ConnectedBusinessAsync();
-        var wamid = $"wamid.moved-{Guid.NewGuid():N}";
-        await factory.InsertMessageAsync(first, wamid, MessageKinds.Template, madeNow: true);
-        await DisconnectAsync(first);
-        factory.Clock.Advance(TimeSpan.FromMinutes(1));
-        var second = await factory.CreateBusinessAsync();
-        await factory.ConnectWhatsAppAsync(second, phoneNumberId);
+        var (phoneNumberId, first, second, wamid) = await MessageSentBeforeTheNumberMovedAsync(MessageKinds.Template);
 
         await DeliverAsync(MessagesChange(phoneNumberId, statuses: [Status(wamid, "failed", T0, recipient: "919811114444", errorCode: 131050)]));
 
@@ -89,13 +77,7 @@ public class FormerNumberTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     public async Task AMarketingRefusalWithoutARecipientIdOfAMessageSentBeforeTheNumberMovedStopsTheNumberItWentTo()
     {
         // Without recipient_id the customer is the refused message's own number: the sender's message, not the new holder's.
-        var (phoneNumberId, first) = await ConnectedBusinessAsync();
-        var wamid = $"wamid.moved-{Guid.NewGuid():N}";
-        await factory.InsertMessageAsync(first, wamid, MessageKinds.Template, madeNow: true);
-        await DisconnectAsync(first);
-        factory.Clock.Advance(TimeSpan.FromMinutes(1));
-        var second = await factory.CreateBusinessAsync();
-        await factory.ConnectWhatsAppAsync(second, phoneNumberId);
+        var (phoneNumberId, first, second, wamid) = await MessageSentBeforeTheNumberMovedAsync(MessageKinds.Template);
         var refusal = Status(wamid, "failed", T0, errorCode: 131050);
         refusal.Remove("recipient_id");
 
@@ -148,6 +130,19 @@ public class FormerNumberTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     }
 
     private Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync() => factory.ConnectedBusinessAsync();
+
+    /// <summary>A message the first business sent from the number, which then moved to a second business.</summary>
+    private async Task<(string PhoneNumberId, long First, long Second, string Wamid)> MessageSentBeforeTheNumberMovedAsync(string kind)
+    {
+        var (phoneNumberId, first) = await ConnectedBusinessAsync();
+        var wamid = $"wamid.moved-{Guid.NewGuid():N}";
+        await factory.InsertMessageAsync(first, wamid, kind, madeNow: true);
+        await DisconnectAsync(first);
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        var second = await factory.CreateBusinessAsync();
+        await factory.ConnectWhatsAppAsync(second, phoneNumberId);
+        return (phoneNumberId, first, second, wamid);
+    }
 
     private async Task DisconnectAsync(long businessId)
     {

@@ -87,7 +87,7 @@ public class BackupRestoreTests
                     }
                 })))
                 .ToArray();
-            await UntilAsync(() => sent.Count >= 30 && written.Count >= 30, "the load to get going");
+            await Poll.UntilAsync(() => sent.Count >= 30 && written.Count >= 30, "the load to get going");
 
             // Backups, as written, while the load goes on: the inbox, the database, the key ring.
             var sentBefore = sent.ToArray();
@@ -97,12 +97,12 @@ public class BackupRestoreTests
             await VacuumIntoAsync(WebhookInboxFile.PathBeside(path), inboxBackup);
             // The processor moves what the inbox copy holds before the database copy is taken: the case the doc's order
             // is for, which the restore must apply once.
-            await UntilAsync(async () => (await CountAsync(path, "SELECT count(*) FROM inbound_messages")) >= writtenBefore.Length, "the inbox to be moved");
+            await Poll.UntilAsync(async () => (await CountAsync(path, "SELECT count(*) FROM inbound_messages")) >= writtenBefore.Length, "the inbox to be moved");
             var databaseBackup = Path.Combine(backups.Path, "twabot-1.db");
             await VacuumIntoAsync(path, databaseBackup);
             var ringBackup = Path.Combine(backups.Path, "twabot.keys");
             CopyFolder(KeyRing.FolderFor(null, path, "/"), ringBackup);
-            await UntilAsync(() => sent.Count >= sentBefore.Length + 10, "sends after the backup");
+            await Poll.UntilAsync(() => sent.Count >= sentBefore.Length + 10, "sends after the backup");
 
             await stop.CancelAsync();
             await Task.WhenAll(load);
@@ -288,23 +288,5 @@ public class BackupRestoreTests
         }
 
         return values;
-    }
-
-    private static Task UntilAsync(Func<bool> condition, string what) => UntilAsync(() => Task.FromResult(condition()), what);
-
-    /// <summary>Waits (bounded, so a regression fails instead of hanging) until <paramref name="condition"/> holds.</summary>
-    private static async Task UntilAsync(Func<Task<bool>> condition, string what)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"Waited 15 s for {what}");
     }
 }

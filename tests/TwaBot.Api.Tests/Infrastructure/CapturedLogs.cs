@@ -21,16 +21,8 @@ public sealed class CapturedLogs : ILogEventSink
     /// </summary>
     public async Task<string> AllTextOnceItHoldsAsync(string text)
     {
-        for (var waited = TimeSpan.Zero; ; waited += TimeSpan.FromMilliseconds(20))
-        {
-            var all = AllText();
-            if (all.Contains(text, StringComparison.Ordinal) || waited > TimeSpan.FromSeconds(10))
-            {
-                return all;
-            }
-
-            await Task.Delay(20);
-        }
+        await Poll.UntilAsync(() => AllText().Contains(text, StringComparison.Ordinal), $"a log line with {text}");
+        return AllText();
     }
 
     /// <summary>The rendered messages, properties, and exceptions of every event, as one string.</summary>

@@ -18,7 +18,7 @@ public class JsonConsoleTests
         client.DefaultRequestHeaders.Add("X-API-Key", server.SeededApiKey());
 
         (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
-        await UntilAsync(() => server.Output.Contains("\"RequestPath\":\"/api/v1/health\"", StringComparison.Ordinal));
+        await Poll.UntilAsync(() => server.Output.Contains("\"RequestPath\":\"/api/v1/health\"", StringComparison.Ordinal), "the request's line"); // just after its answer
 
         var lines = server.Output.Split('\n').Where(line => line.Contains("/api/v1/health", StringComparison.Ordinal)
             && line.Contains("responded", StringComparison.Ordinal)).ToList();
@@ -42,17 +42,8 @@ public class JsonConsoleTests
         client.DefaultRequestHeaders.Add("X-API-Key", server.SeededApiKey());
 
         (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
-        await UntilAsync(() => server.Output.Contains(" responded ", StringComparison.Ordinal));
+        await Poll.UntilAsync(() => server.Output.Contains(" responded ", StringComparison.Ordinal), "the request's line"); // the first-start banner names /api/v1/health too
 
         Assert.Contains("HTTP GET /api/v1/health responded 200", server.Output, StringComparison.Ordinal);
-    }
-
-    /// <summary>The request's line reaches the console just after its answer. (The first-start banner names /api/v1/health too.)</summary>
-    private static async Task UntilAsync(Func<bool> condition)
-    {
-        for (var waited = 0; waited < 100 && !condition(); waited++)
-        {
-            await Task.Delay(100);
-        }
     }
 }

@@ -309,7 +309,7 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
             }
         }
 
-        await WaitUntilAsync(() => send is not null);
+        await Poll.UntilAsync(() => send is not null, "the batch to reach the hooked delivery");
         var storedWhenTheSendWentIn = new List<string>();
         using (await send!.WaitAsync(TimeSpan.FromSeconds(10)))
         {
@@ -323,15 +323,6 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         await server.WithDbAsync(async db => Assert.Equal(Deliveries, await db.WebhookEvents.CountAsync(e => e.AppliedAt != null)));
         // The batch's next turn took up where the first ended: a pass that failed would have applied them all the same.
         Assert.DoesNotContain(server.Logs.Events, e => e.Level >= Serilog.Events.LogEventLevel.Error);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var waited = 0; !condition(); waited += 10)
-        {
-            Assert.True(waited < 10_000, "the batch never reached the hooked delivery");
-            await Task.Delay(10);
-        }
     }
 
     /// <summary>A server whose database connections have a <c>test_hook()</c> SQL function, which calls <see cref="Hook"/>.</summary>

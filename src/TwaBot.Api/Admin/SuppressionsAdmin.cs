@@ -116,7 +116,7 @@ internal static class SuppressionsAdmin
 
     /// <summary>
     /// The rows a send to <paramref name="phone"/> checks (SuppressionLookup): the number's own, and the one kept under
-    /// the wa_id Meta gave it, where its customer's STOP lands (a Brazilian mobile's wa_id lacks the ninth digit). As
+    /// the wa_id Meta gave it, where its customer's STOP lands (a Brazilian mobile's wa_id lacks the ninth digit, a Mexican one has a 1 after 52). As
     /// <c>phone IN (number, wa_id)</c>, two probes of the (business_id, phone) index: with an OR around a subquery
     /// instead, SQLite read every suppression of the business.
     /// </summary>

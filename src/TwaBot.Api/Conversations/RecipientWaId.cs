@@ -3,7 +3,7 @@ namespace TwaBot.Api.Conversations;
 /// <summary>
 /// The WhatsApp id Meta gave a number the business sends to, when the two differ (Meta: a user's
 /// <c>wa_id</c> "may not always match" the number sent to; Brazilian mobiles often lose their ninth
-/// digit). The customer's messages, STOP included, come from the wa_id, so a send to the number also
+/// digit, Mexican and Argentine ones gain one: <see cref="Phones.WaIdForms"/>). The customer's messages, STOP included, come from the wa_id, so a send to the number also
 /// checks the suppression and the 24-hour window kept under it.
 /// </summary>
 public sealed class RecipientWaId

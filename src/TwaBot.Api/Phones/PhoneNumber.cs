@@ -90,15 +90,6 @@ public static class PhoneNumber
     }
 
     /// <summary>
-    /// The number of a Brazilian wa_id without the ninth digit (the same phone, written with it): 55, an area code (11–99), and eight
-    /// digits starting 6–9 (a mobile's before the 9 was added; a fixed line's start 2–5 and never gained one); null for any other wa_id.
-    /// </summary>
-    public static string? BrazilianMobileOf(string waId) =>
-        waId.Length == 12 && waId.StartsWith("55", StringComparison.Ordinal) && waId.All(char.IsAsciiDigit) && waId[2] != '0' && waId[4] >= '6'
-            ? string.Concat(waId.AsSpan(0, 4), "9", waId.AsSpan(4))
-            : null;
-
-    /// <summary>
     /// Spaces, hyphens, dots and parentheses (PRODUCT §2), and the invisible characters that come with
     /// pasted numbers: non-breaking and other Unicode spaces, zero-width spaces, direction marks, a BOM.
     /// </summary>

@@ -91,7 +91,7 @@ public sealed class OtpRecipientLimit(IServiceScopeFactory scopes, TimeProvider 
     internal static IQueryable<DateTime> RecentQuery(TwaBotDbContext db, long businessId, string phone, DateTime since)
     {
         var counted = CountedAs(phone);
-        string[] forms = [counted, WithoutNinthDigit(counted) ?? counted];
+        string[] forms = [counted, Phones.WaIdForms.WrittenNumberOf(counted) ?? counted];
         return db.Messages.AsNoTracking()
             .Where(m => m.BusinessId == businessId && m.Kind == MessageKinds.Otp && forms.Contains(m.To)
                 && m.CreatedAt > since && m.ApiStatus != ApiStatuses.Failed)
@@ -99,14 +99,11 @@ public sealed class OtpRecipientLimit(IServiceScopeFactory scopes, TimeProvider 
     }
 
     /// <summary>
-    /// The number an OTP counts against. A Brazilian mobile written without its ninth digit reaches the same phone as
-    /// with it (Meta's wa_id for it lacks the digit), so both forms share one count: otherwise alternating them would
-    /// double the cap on one phone.
+    /// The number an OTP counts against: its wa_id form. A Brazilian, Mexican or Argentine mobile written as its wa_id
+    /// or as the number reaches the same phone (<see cref="Phones.WaIdForms"/>), so both forms share one count:
+    /// otherwise alternating them would double the cap on one phone.
     /// </summary>
-    internal static string CountedAs(string phone) => Phones.PhoneNumber.BrazilianMobileOf(phone) ?? phone;
-
-    private static string? WithoutNinthDigit(string phone) =>
-        phone.Length == 13 && Phones.PhoneNumber.BrazilianMobileOf(phone.Remove(4, 1)) == phone ? phone.Remove(4, 1) : null;
+    internal static string CountedAs(string phone) => Phones.WaIdForms.WaIdOf(phone) ?? phone;
 
     /// <summary>
     /// Forgets numbers with nothing sent in the last hour, at most once a window (and by one request at a time), so

@@ -19,9 +19,9 @@ public static class SandboxGraphApi
     }
 
     /// <summary>
-    /// The wa_id Meta answers for a number. Like Meta for many Brazilian mobiles (55, a two-digit area,
-    /// then a ninth digit 9 and eight more), the emulator drops that ninth digit; any other number is its own.
+    /// The wa_id Meta answers for a number. Like Meta for many Brazilian, Mexican and Argentine mobiles, the emulator
+    /// answers a Brazilian mobile without its ninth digit, 52 and ten digits as 521 and the ten, 54 and ten digits as
+    /// 549 and the ten (<see cref="Phones.WaIdForms"/>); any other number is its own.
     /// </summary>
-    internal static string WaIdFor(string to) =>
-        to.Length == 13 && to.StartsWith("55", StringComparison.Ordinal) && to[4] == '9' ? to.Remove(4, 1) : to;
+    internal static string WaIdFor(string to) => Phones.WaIdForms.WaIdOf(to) ?? to;
 }

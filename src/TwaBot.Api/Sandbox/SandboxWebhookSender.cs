@@ -70,7 +70,7 @@ public sealed partial class SandboxWebhookSender(
         string wabaId, string phoneNumberId, string displayPhone, string from, string? name, string text, DateTimeOffset at, SandboxCustomerIds ids)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        // Meta names a customer by their wa_id, which for many Brazilian mobiles lacks the ninth digit.
+        // Meta names a customer by their wa_id, which for many Brazilian, Mexican and Argentine mobiles is not the number as written.
         var waId = SandboxGraphApi.WaIdFor(from);
         // Meta names every customer by their BSUID too: the one asked for, else the emulator's own for the number.
         var userId = ids.UserId ?? SandboxUserIds.For(wabaId, waId);

@@ -150,7 +150,7 @@ public sealed partial class WebhookApplier
 
         db.HeldUserEvents.Remove(held);
         heldCounts.Changed(businessId);
-        await RememberBrazilianNumberAsync(businessId, waId, cancellationToken);
+        await RememberWrittenNumberAsync(businessId, waId, cancellationToken);
         var contact = await ContactAsync(businessId, waId, null, cancellationToken);
         contact.Name ??= held.Name;
         if (held.LastInboundAt is { } inboundAt)

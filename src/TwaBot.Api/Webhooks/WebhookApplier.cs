@@ -84,7 +84,7 @@ public sealed partial class WebhookApplier(
                 return;
             }
 
-            await RememberBrazilianNumberAsync(businessId, waId, cancellationToken);
+            await RememberWrittenNumberAsync(businessId, waId, cancellationToken);
             SetMarketing(await ContactAsync(businessId, waId, null, cancellationToken), preference.Value == "stop", preference.At);
         }
 
@@ -115,7 +115,7 @@ public sealed partial class WebhookApplier(
             SentAt = message.SentAt,
         });
 
-        await RememberBrazilianNumberAsync(businessId, from, cancellationToken);
+        await RememberWrittenNumberAsync(businessId, from, cancellationToken);
         var contact = await ContactAsync(businessId, from, message.ProfileName, cancellationToken);
         if (message.Type == "system")
         {
@@ -156,14 +156,14 @@ public sealed partial class WebhookApplier(
     }
 
     /// <summary>
-    /// Meta gives many Brazilian mobiles (55, area code, 9, eight digits) a wa_id without the ninth digit, and the customer
-    /// writes from it. A send learns the pair from Meta's answer (MessageLog), but a customer who writes, or sends STOP,
-    /// before any send to the number would be found under neither: their window closed and their STOP ignored for the
-    /// number. So the number is also remembered from such a wa_id, unless a send's answer already named one.
+    /// Meta gives many Brazilian, Mexican and Argentine mobiles a wa_id other than the number as written (WaIdForms), and
+    /// the customer writes from it. A send learns the pair from Meta's answer (MessageLog), but a customer who writes, or
+    /// sends STOP, before any send to the number would be found under neither: their window closed and their STOP ignored
+    /// for the number. So the number is also remembered from such a wa_id, unless a send's answer already named one.
     /// </summary>
-    private async Task RememberBrazilianNumberAsync(long businessId, string waId, CancellationToken cancellationToken)
+    private async Task RememberWrittenNumberAsync(long businessId, string waId, CancellationToken cancellationToken)
     {
-        if (Phones.PhoneNumber.BrazilianMobileOf(waId) is { } phone && !await db.RecipientWaIds.AnyAsync(r => r.BusinessId == businessId && r.Phone == phone, cancellationToken))
+        if (Phones.WaIdForms.WrittenNumberOf(waId) is { } phone && !await db.RecipientWaIds.AnyAsync(r => r.BusinessId == businessId && r.Phone == phone, cancellationToken))
         {
             db.RecipientWaIds.Add(new RecipientWaId { BusinessId = businessId, Phone = phone, WaId = waId, UpdatedAt = time.GetUtcNow().UtcDateTime });
         }

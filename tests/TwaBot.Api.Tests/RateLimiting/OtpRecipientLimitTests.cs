@@ -92,37 +92,42 @@ public class OtpRecipientLimitTests
         await (await OtpAsync(first)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
     }
 
-    [Fact]
-    public async Task ABrazilianMobileWithAndWithoutItsNinthDigitIsOneNumberToTheCap()
+    [Theory]
+    [InlineData("5511987654321", "551187654321")]
+    [InlineData("525512345670", "5215512345670")]
+    [InlineData("541158749890", "5491158749890")]
+    public async Task AMobileWrittenAsItsNumberOrItsWaIdIsOneNumberToTheCap(string written, string waIdForm)
     {
-        // One phone, reached by both forms (Meta's wa_id for it lacks the ninth digit): alternating them must not double its cap.
-        const string withNinthDigit = "5511987654321", withoutIt = "551187654321";
+        // One phone, reached by both forms (Meta's wa_id for a Brazilian mobile lacks the ninth digit, a Mexican or
+        // Argentine one adds a digit): alternating them must not double its cap.
         await using (var server = Server(perHour: 1))
         {
             var tenant = await server.CreateSendingTenantAsync();
-            Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant, withNinthDigit)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant, written)).StatusCode);
 
-            await (await OtpAsync(tenant, withoutIt)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+            await (await OtpAsync(tenant, waIdForm)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
         }
 
         // Counted from the rows too, after a restart, whichever form came first.
         await using var restarted = await RestartedAfterAsync(perHour: 1, async (_, tenant) =>
-            Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant, withoutIt)).StatusCode));
-        await (await OtpAsync(restarted.Tenant, withNinthDigit)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+            Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant, waIdForm)).StatusCode));
+        await (await OtpAsync(restarted.Tenant, written)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
     }
 
-    [Fact]
-    public async Task AlternatingTheFormsOfABrazilianMobileKeepsOneCountInMemory()
+    [Theory]
+    [InlineData("5511987654322", "551187654322")]   // Brazil: with and without the ninth digit
+    [InlineData("525512345678", "5215512345678")]   // Mexico: without and with the 1
+    [InlineData("541158749895", "5491158749895")]   // Argentina: without and with the 9
+    public async Task AlternatingTheTwoFormsOfAMobileKeepsOneCountInMemory(string written, string waIdForm)
     {
         // Each form held its own count in memory, the second loaded from the rows: alternating them went past the cap.
-        const string withNinthDigit = "5511987654322", withoutIt = "551187654322";
         await using var server = Server(perHour: 2);
         var tenant = await server.CreateSendingTenantAsync();
-        Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant, withNinthDigit)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant, withoutIt)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant, written)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant, waIdForm)).StatusCode);
 
-        await (await OtpAsync(tenant, withNinthDigit)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
-        await (await OtpAsync(tenant, withoutIt)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+        await (await OtpAsync(tenant, written)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+        await (await OtpAsync(tenant, waIdForm)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
     }
 
     [Fact]

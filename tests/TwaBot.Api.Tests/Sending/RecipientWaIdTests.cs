@@ -18,8 +18,14 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     [Theory]
     [InlineData(Dialled, WaId)]
     [InlineData("5511887654321", "5511887654321")] // no ninth-digit 9
+    [InlineData("5511912345678", "5511912345678")] // eight digits starting 1: never a mobile's before the 9
+    [InlineData("525512345678", "5215512345678")]  // Mexico: the 1 mobiles dropped in 2019
+    [InlineData("5215512345678", "5215512345678")]
+    [InlineData("541158749895", "5491158749895")]  // Argentina: the 9 of a mobile
+    [InlineData("5491158749895", "5491158749895")]
+    [InlineData("545158749895", "545158749895")]   // no Argentine area code starts 5
     [InlineData("919876543210", "919876543210")]
-    public void TheEmulatorDropsABrazilianMobilesNinthDigit(string to, string expected) =>
+    public void TheEmulatorAnswersTheWaIdMetaGivesANumber(string to, string expected) =>
         Assert.Equal(expected, SandboxGraphApi.WaIdFor(to));
 
     [Fact]
@@ -177,9 +183,69 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     [InlineData("551132654321", null)]   // a fixed line: never had a ninth digit
     [InlineData("5511987654321", null)]  // already the number
     [InlineData("550187654321", null)]   // no area code starts with 0
+    [InlineData("5215512345678", "525512345678")]
+    [InlineData("5211012345678", null)]  // no Mexican number starts with 1 after the 1
+    [InlineData("525512345678", null)]
+    [InlineData("5491158749895", "541158749895")]
+    [InlineData("5493514567890", "543514567890")]
+    [InlineData("5495158749895", null)]  // no Argentine area code starts 5
+    [InlineData("541158749895", null)]
     [InlineData("911187654321", null)]
-    public void OnlyABrazilianMobilesWaIdWithoutItsNinthDigitNamesANumber(string waId, string? number) =>
-        Assert.Equal(number, TwaBot.Api.Phones.PhoneNumber.BrazilianMobileOf(waId));
+    [InlineData("15215512345678", null)]
+    public void OnlyAMobilesWaIdInTheOtherFormNamesAWrittenNumber(string waId, string? number) =>
+        Assert.Equal(number, TwaBot.Api.Phones.WaIdForms.WrittenNumberOf(waId));
+
+    [Theory]
+    [InlineData("5511987654321")]
+    [InlineData("525512345678")]
+    [InlineData("541158749895")]
+    public void AWrittenNumbersWaIdLeadsBackToIt(string number)
+    {
+        var waId = Assert.IsType<string>(TwaBot.Api.Phones.WaIdForms.WaIdOf(number));
+
+        Assert.Equal(number, TwaBot.Api.Phones.WaIdForms.WrittenNumberOf(waId));
+        Assert.Equal((waId, number), (TwaBot.Api.Phones.WaIdForms.OtherFormOf(number), TwaBot.Api.Phones.WaIdForms.OtherFormOf(waId)));
+    }
+
+    [Theory]
+    [InlineData("5215512345678", "525512345678")]   // Mexico
+    [InlineData("5491158749895", "541158749895")]   // Argentina
+    public async Task AMessageFromAMexicanOrArgentineWaIdBeforeAnySendOpensTheWindowForTheNumberAsWritten(string waId, string written)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        await factory.CustomerWritesAsync(tenant.BusinessId, waId, "Hola, ¿ya salió mi pedido?");
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "+" + written, message = "Sí, mañana." });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("5215512345679", "525512345679")]
+    [InlineData("5491158749896", "541158749896")]
+    public async Task AStopFromAMexicanOrArgentineWaIdBeforeAnySendSuppressesTheNumberAsWritten(string waId, string written)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        await factory.CustomerWritesAsync(tenant.BusinessId, waId, "STOP");
+
+        await (await SendTemplateAsync(tenant, written)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+    }
+
+    [Fact]
+    public async Task ASendToAMexicanNumberLearnsTheWaIdTheEmulatorAnswered()
+    {
+        // Like Meta, the emulator names 52 and ten digits 521 and the ten; the send's answer records the pair.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        (await SendTemplateAsync(tenant, "523312345678")).EnsureSuccessStatusCode();
+
+        await factory.WithDbAsync(async db =>
+        {
+            var row = Assert.Single(await db.RecipientWaIds.AsNoTracking().Where(r => r.BusinessId == tenant.BusinessId).ToListAsync());
+            Assert.Equal(("523312345678", "5213312345678"), (row.Phone, row.WaId));
+        });
+    }
 
     [Fact]
     public async Task ANumberThatIsItsOwnWaIdLeavesNoRow()

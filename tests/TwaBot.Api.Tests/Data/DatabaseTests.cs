@@ -207,6 +207,36 @@ public class DatabaseTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
             });
 
     [Fact]
+    public Task UpgradingPairsTheWaIdsOfEarlierMexicanArgentineAndBrazilianCustomersWithTheirNumbers() =>
+        UpgradeAsync("20261203151517_HeldUserEvents", // the last one before Mexican and Argentine wa_ids were paired
+            """
+            INSERT INTO businesses (id, name, plan, time_zone, created_at) VALUES (1, 'Old', 'Pro', 'America/Mexico_City', '2026-11-01 00:00:00');
+            INSERT INTO contacts (business_id, phone, last_inbound_at) VALUES
+                (1, '5215512345678', '2026-12-01 10:00:00'), (1, '5491158749895', '2026-12-01 10:00:00'),
+                (1, '551187654321', '2026-12-01 10:00:00'), (1, '919876543210', '2026-12-01 10:00:00'),
+                (1, '525512345678', '2026-12-01 10:00:00'), (1, '5211012345678', '2026-12-01 10:00:00');
+            INSERT INTO suppressions (business_id, phone, state, reason, created_at) VALUES
+                (1, '5213312345678', 'opted_out', 'Customer sent STOP', '2026-12-01 10:00:00'),
+                (1, '5215512345678', 'opted_out', 'Customer sent STOP', '2026-12-01 10:00:00');
+            INSERT INTO recipient_wa_ids (business_id, phone, wa_id, updated_at) VALUES
+                (1, '541158749895', '5491158749895', '2026-11-30 09:00:00');
+            """,
+            async db =>
+            {
+                var pairs = await db.RecipientWaIds.AsNoTracking().OrderBy(r => r.Phone).Select(r => new { r.Phone, r.WaId }).ToListAsync();
+                Assert.Equal(
+                    [
+                        new { Phone = "523312345678", WaId = "5213312345678" },
+                        new { Phone = "525512345678", WaId = "5215512345678" },
+                        new { Phone = "541158749895", WaId = "5491158749895" }, // the send's pair, kept
+                        new { Phone = "5511987654321", WaId = "551187654321" },
+                    ],
+                    pairs);
+                Assert.Equal(new DateTime(2026, 11, 30, 9, 0, 0, DateTimeKind.Utc),
+                    (await db.RecipientWaIds.AsNoTracking().SingleAsync(r => r.Phone == "541158749895")).UpdatedAt);
+            });
+
+    [Fact]
     public async Task AServerStartedOnADatabaseOfTheFirstVersionsServesItsOldRows()
     {
         // As the first versions (before the daily cap) left a business: its key, a plain-text token, templates (one a

@@ -10,7 +10,7 @@ namespace TwaBot.Api.Logging;
 /// structure it sits, and every value of a property named after a secret header (the HTTP client's
 /// header logging gives <c>Authorization</c> and <c>X-Hub-Signature-256</c> as lists). Our own log
 /// lines never include them; this catches framework lines (ASP.NET's "Request starting … ?apikey=…") too.
-/// The configured secrets (<paramref name="configuredSecrets"/>: the admin key, the app secret) have no shape a
+/// The configured secrets (<paramref name="configuredSecrets"/>: the admin key, the app secret, the verify token) have no shape a
 /// pattern could know, so they are taken out wherever their exact text appears (a key pasted into a path).
 /// </summary>
 public sealed partial class SecretRedaction(IEnumerable<string?>? configuredSecrets = null) : ILogEventEnricher

@@ -73,11 +73,13 @@ public class LogSecrecyTests : IAsyncLifetime
         Assert.DoesNotContain(TwaBotApiFactory.AdminKey, logs, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task AConfiguredAppSecretInAPathIsNotLogged()
+    [Theory]
+    [InlineData("TwaBot:Meta:AppSecret")]
+    [InlineData("TwaBot:Meta:VerifyToken")]
+    public async Task AConfiguredMetaSecretInAPathIsNotLogged(string setting)
     {
         var settings = LiveMode.Settings();
-        var secret = settings["TwaBot:Meta:AppSecret"]!;
+        var secret = settings[setting]!;
         await using var live = new TwaBotApiFactory(settings, environment: "Production");
         using var client = live.CreateClient();
 

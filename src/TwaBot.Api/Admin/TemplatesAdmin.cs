@@ -149,6 +149,7 @@ internal static partial class TemplatesAdmin
         template.FooterText = footer;
         template.Variables = variables;
         template.Buttons = TemplateButtonRules.Kinds(request.Buttons);
+        template.ButtonTexts = [.. definition.Buttons.Select(b => b.Text ?? "")];
         template.MetaTemplateId = null;
         template.StatusEventAt = null;
         template.StatusReason = null;
@@ -375,13 +376,18 @@ internal static partial class TemplatesAdmin
         && template.Content == (remote.Text("BODY") ?? template.Content) && template.MetaTemplateId == remote.Id
         && template.HeaderText == remote.Text("HEADER") && template.FooterText == remote.Text("FOOTER")
         && template.Variables.Count == Template.CountPlaceholders(remote.Text("BODY") ?? template.Content)
-        && template.Buttons.SequenceEqual(Buttons(remote))
+        && template.Buttons.SequenceEqual(Buttons(remote)) && template.ButtonTexts.SequenceEqual(ButtonTexts(remote))
         && (remote.RejectedReason is null || template.StatusReason == remote.RejectedReason);
 
     /// <summary>What a send gives each of Meta's buttons; none for an authentication template (its code fills its button).</summary>
     private static List<string> Buttons(MetaTemplate remote) =>
         string.Equals(remote.Category, Template.Authentication, StringComparison.OrdinalIgnoreCase) ? []
         : [.. (remote.Component("BUTTONS")?.Buttons ?? []).Select(b => TemplateButtons.Of(b.Type, b.Url))];
+
+    /// <summary>The labels of <see cref="Buttons(MetaTemplate)"/>, in the same order ("" where Meta lists none).</summary>
+    private static List<string> ButtonTexts(MetaTemplate remote) =>
+        string.Equals(remote.Category, Template.Authentication, StringComparison.OrdinalIgnoreCase) ? []
+        : [.. (remote.Component("BUTTONS")?.Buttons ?? []).Select(b => b.Text ?? "")];
 
     /// <summary>
     /// Meta's copy of a template, listed at <paramref name="asked"/>. Its status and category win over older
@@ -422,6 +428,7 @@ internal static partial class TemplatesAdmin
         template.HeaderType = remote.Component("HEADER") is { } header ? (header.Format ?? "TEXT").ToLowerInvariant() : null;
         template.FooterText = remote.Text("FOOTER");
         template.Buttons = Buttons(remote);
+        template.ButtonTexts = ButtonTexts(remote);
         // Names given at creation stay while they still fit; otherwise the placeholders' own names.
         if (template.Variables.Count != Template.CountPlaceholders(template.Content))
         {

@@ -81,14 +81,20 @@ public static partial class MetaResilience
                 {
                     var number = NumberOf(args.Context);
                     LogBreakerOpened(log, number, args.BreakDuration.TotalSeconds);
-                    metrics?.BreakerOpened(number);
+                    metrics?.BreakerOpened(number, args.BreakDuration);
+                    return ValueTask.CompletedTask;
+                },
+                // Polly half-opens a breaker only when a call comes after the pause; the metric also ends the pause by time.
+                OnHalfOpened = args =>
+                {
+                    metrics?.BreakerPauseEnded(NumberOf(args.Context));
                     return ValueTask.CompletedTask;
                 },
                 OnClosed = args =>
                 {
                     var number = NumberOf(args.Context);
                     LogBreakerClosed(log, number);
-                    metrics?.BreakerClosed(number);
+                    metrics?.BreakerPauseEnded(number);
                     return ValueTask.CompletedTask;
                 },
             })

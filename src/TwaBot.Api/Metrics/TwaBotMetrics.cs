@@ -18,8 +18,10 @@ public sealed class TwaBotMetrics
     private readonly Counter<long> _metaCalls;
     private readonly Counter<long> _storageFaults;
 
-    // The numbers whose circuit breaker is open or half-open: counted, never exported by number (one series per business).
-    private readonly ConcurrentDictionary<string, byte> _openBreakers = new(StringComparer.Ordinal);
+    // The numbers whose circuit breaker is open, each with the end of its pause (a Stopwatch timestamp, the real clock the
+    // breaker keeps): counted, never exported by number (one series per business). Polly turns a breaker half-open only at
+    // the next call, so a number nobody sends from would otherwise be counted as paused for ever.
+    private readonly ConcurrentDictionary<string, long> _openBreakers = new(StringComparer.Ordinal);
 
     public TwaBotMetrics(IMeterFactory meters)
     {
@@ -31,16 +33,39 @@ public sealed class TwaBotMetrics
             "Calls to Meta's Graph API, by operation and outcome (ok, rejected, unavailable, circuit_open), with Meta's error code when it gave one");
         _storageFaults = meter.CreateCounter<long>("twabot.storage.faults", "{fault}",
             "Database operations that failed because the database could not be written at the moment (locked, read-only, full, I/O error), by source");
-        meter.CreateObservableGauge("twabot.meta.breakers.open", () => (long)_openBreakers.Count, "{number}",
-            "WhatsApp numbers whose calls to Meta are paused by their circuit breaker (open, or half-open until a call succeeds)");
+        meter.CreateObservableGauge("twabot.meta.breakers.open", CountOpenBreakers, "{number}",
+            "WhatsApp numbers whose calls to Meta are paused by their circuit breaker (open, until its pause ends)");
     }
 
     /// <summary>A storage fault, from <c>request</c> (answered 503 STORAGE_UNAVAILABLE) or the <c>webhooks</c> processor.</summary>
     public void StorageFault(string source) => _storageFaults.Add(1, new KeyValuePair<string, object?>("twabot.storage.source", source));
 
-    public void BreakerOpened(string number) => _openBreakers.TryAdd(number, 0);
+    /// <summary>The number's breaker opened, pausing its calls for <paramref name="pause"/>.</summary>
+    public void BreakerOpened(string number, TimeSpan pause) =>
+        _openBreakers[number] = Stopwatch.GetTimestamp() + (long)Math.Min(pause.TotalSeconds * Stopwatch.Frequency, long.MaxValue / 2);
 
-    public void BreakerClosed(string number) => _openBreakers.TryRemove(number, out _);
+    /// <summary>The number's breaker let a trial call through (half-open) or closed: its pause is over.</summary>
+    public void BreakerPauseEnded(string number) => _openBreakers.TryRemove(number, out _);
+
+    /// <summary>The breakers whose pause has not ended; those past it are forgotten (unless reopened meanwhile).</summary>
+    private long CountOpenBreakers()
+    {
+        var now = Stopwatch.GetTimestamp();
+        long open = 0;
+        foreach (var breaker in _openBreakers)
+        {
+            if (breaker.Value > now)
+            {
+                open++;
+            }
+            else
+            {
+                _openBreakers.TryRemove(breaker); // only this pause's entry: a breaker reopened since keeps its new one
+            }
+        }
+
+        return open;
+    }
 
     /// <summary>A send answered: <paramref name="result"/> is <c>accepted</c>, <c>replayed</c> or the answer's error_code.</summary>
     public void SendAnswered(string endpoint, string result) =>

@@ -2,7 +2,8 @@ namespace TwaBot.Api.OpenApi;
 
 /// <summary>
 /// Example bodies for the OpenAPI document, taken from the public API documentation
-/// (twabot-api-v1.txt) where it shows one, so the document shows what the docs promise.
+/// (twabot-api-v1.txt) where it shows one, so the document shows what the docs promise; /templates adds a template
+/// with buttons, to show button_params (an addition to the docs).
 /// </summary>
 public static class SeedExamples
 {
@@ -31,7 +32,24 @@ public static class SeedExamples
               "header_type": null,
               "header_text": null,
               "footer_text": "TwaBot - WhatsApp Business",
-              "variables": ["customer_name", "order_id", "amount"]
+              "variables": ["customer_name", "order_id", "amount"],
+              "button_params": []
+            },
+            {
+              "id": 15,
+              "name": "diwali_offer",
+              "display_name": null,
+              "content": "Hi {{1}}, your Diwali offer is here.",
+              "category": "MARKETING",
+              "language": "en",
+              "header_type": null,
+              "header_text": null,
+              "footer_text": null,
+              "variables": ["customer_name"],
+              "button_params": [
+                { "kind": "url_suffix", "button_index": 1, "text": "Track order" },
+                { "kind": "coupon_code", "button_index": 2, "text": null }
+              ]
             }
           ]
         }

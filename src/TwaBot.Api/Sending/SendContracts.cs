@@ -15,7 +15,7 @@ public sealed record SendTemplateRequest(
     [property: Required, Description("Meta template name (e.g. order_confirmation), approved for this business.")] string? TemplateName,
     [property: Description(SendFieldDocs.Language)] string? Language,
     [property: Description("Values for body variables {{1}}, {{2}}, etc., as many as the template has (each at most 1024 characters, with no line break, tab or more than four spaces in a row).")] List<string>? BodyParams,
-    [property: Description("Values for header variables: the text header's, or the file's public http(s) URL for a media header.")] List<string>? HeaderParams,
+    [property: Description("Values for header variables: the text header's, or the file's public http(s) URL for a media header (not on localhost or a private, link-local or shared address, which Meta cannot reach).")] List<string>? HeaderParams,
     [property: Description(SendFieldDocs.ButtonParams)] List<string>? ButtonParams = null);
 
 public sealed record SendTextRequest(
@@ -25,7 +25,7 @@ public sealed record SendTextRequest(
 public sealed record SendMediaRequest(
     [property: Required, Description(SendFieldDocs.Phone)] string? Phone,
     [property: Required, Description("One of: image, document, video, audio.")] string? MediaType,
-    [property: Required, Description("Publicly accessible absolute http(s) URL of the media file.")] string? MediaUrl,
+    [property: Required, Description(SendFieldDocs.MediaUrl)] string? MediaUrl,
     [property: Description("Caption for image/video/document (at most 1024 characters).")] string? Caption,
     [property: Description("Filename for documents (e.g. invoice.pdf; at most 240 characters).")] string? Filename);
 
@@ -44,6 +44,10 @@ internal static class SendFieldDocs
     public const string Phone = "Customer's phone number with country code (e.g. 919876543210); spaces, dashes, dots, brackets and a leading + or 00 are ignored, and a 10-digit Indian mobile gets 91.";
 
     public const string Language = "Template language code. Default: en.";
+
+    public const string MediaUrl = "Publicly accessible absolute http(s) URL of the media file. Meta's servers download it from the internet, so a URL "
+        + "whose host is localhost (or *.localhost) or a loopback, private (10/8, 172.16/12, 192.168/16, fc00::/7), link-local (169.254/16, fe80::/10), "
+        + "shared (100.64/10) or unspecified address is refused (VALIDATION_FAILED); host names are not looked up.";
 
     public const string ButtonParams = "Values for the template's buttons that take one, in the buttons' order: the end of a URL button's link, "
         + "which its {{1}} stands for, and a copy-code button's coupon code (at most 15 letters and digits). A send that gives too few is told what each is. "

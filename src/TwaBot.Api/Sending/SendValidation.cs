@@ -76,6 +76,11 @@ public static partial class SendValidation
                 "media_url is required and must be an absolute http(s) URL of a publicly accessible file, with spaces and invisible characters percent-encoded.");
         }
 
+        if (WhyMetaCannotFetch("media_url", url) is { } unreachable)
+        {
+            return ApiErrors.Validation("media_url", unreachable);
+        }
+
         var caption = OptionalText(request.Caption);
         if (caption is not null && Caption(caption, mediaType) is { } captionError)
         {
@@ -210,6 +215,19 @@ public static partial class SendValidation
         Uri.TryCreate(url, UriKind.Absolute, out var parsed)
         && (parsed.Scheme == Uri.UriSchemeHttps || parsed.Scheme == Uri.UriSchemeHttp) && parsed.Host.Length > 0
         && !url.Any(c => InvisibleCharacters.IsInvisible(c) || char.IsControl(c));
+
+    /// <summary>
+    /// Why Meta's servers cannot download the file at <paramref name="url"/> (a <see cref="IsFileUrl"/>), naming
+    /// <paramref name="field"/>, when its host is one they cannot reach from the internet (<see cref="PrivateFileHosts"/>);
+    /// null otherwise. Refused at once rather than failed later by Meta.
+    /// </summary>
+    public static string? WhyMetaCannotFetch(string field, string url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        return Uri.TryCreate(url, UriKind.Absolute, out var parsed) && PrivateFileHosts.Unreachable(parsed.Host) is { } why
+            ? $"{field} points at {parsed.Host}, {why}: Meta's servers download the file from the internet and cannot reach that address, so Meta would fail the send. Give a URL on a public host."
+            : null;
+    }
 
     /// <summary>A trimmed optional text, or null when it is absent or blank.</summary>
     private static string? Optional(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

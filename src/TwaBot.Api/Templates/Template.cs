@@ -59,12 +59,18 @@ public sealed partial class Template
     public List<string> Buttons { get; set; } = [];
 
     /// <summary>
+    /// Each button's label, in the same order as <see cref="Buttons"/> ("" where Meta gives none, as for a copy-code
+    /// button). Empty for a template stored before labels were kept, until its next sync.
+    /// </summary>
+    public List<string> ButtonTexts { get; set; } = [];
+
+    /// <summary>
     /// When Meta triggered the status webhook last applied to this template (the entry's <c>time</c>), or when
     /// a create or sync last read its status from Meta; a status webhook older than that arriving later is stale.
     /// </summary>
     public DateTime? StatusEventAt { get; set; }
 
-    /// <summary>Why Meta gave the status, as its last status webhook said (a rejection's reason, a pause's notice); null when it gave none.</summary>
+    /// <summary>Why Meta gave the status, as its last status webhook said (a rejection's reason, a pause's notice) or a sync (a rejection's reason); null when it gave none.</summary>
     public string? StatusReason { get; set; }
 
     /// <summary>
@@ -123,6 +129,16 @@ public sealed partial class Template
     /// <summary>The button values a send must give (button_params), in the buttons' order.</summary>
     public IReadOnlyList<string> ButtonParameters => TemplateButtons.Parameters(Buttons);
 
+    /// <summary>
+    /// What /templates tells a CRM about each button_params value, in order: its kind, the button it fills (its index
+    /// among all the buttons, as Meta's send format names it) and that button's label when known.
+    /// </summary>
+    public IReadOnlyList<ButtonParameter> ButtonParameterViews() =>
+        [.. Buttons.Select((kind, index) => (kind, index))
+            .Where(button => button.kind is TemplateButtons.UrlSuffix or TemplateButtons.CouponCode)
+            .Select(button => new ButtonParameter(button.kind, button.index,
+                button.index < ButtonTexts.Count && ButtonTexts[button.index].Length > 0 ? ButtonTexts[button.index] : null))];
+
     /// <summary>An image, video or document header, which a send fills with the file's URL (one header_params value).</summary>
     public bool HasMediaHeader => HeaderType is "image" or "video" or "document";
 
@@ -173,3 +189,13 @@ public sealed partial class Template
     [GeneratedRegex(@"^[a-z]{2,3}(_[A-Z]{2,4})?\z")]
     private static partial Regex LanguageCode();
 }
+
+/// <summary>
+/// One value a send gives in button_params: <paramref name="Kind"/> is <c>url_suffix</c> (the end of the button's link)
+/// or <c>coupon_code</c> (the code its copy-code button copies); <paramref name="ButtonIndex"/> is the button's place among
+/// all the template's buttons; <paramref name="Text"/> its label, or null when not known.
+/// </summary>
+public sealed record ButtonParameter(
+    [property: System.ComponentModel.Description("url_suffix: the end of the button's link, which its {{1}} stands for; coupon_code: the code its copy-code button copies (at most 15 letters and digits).")] string Kind,
+    [property: System.ComponentModel.Description("The button's place among all the template's buttons, from 0, in the order WhatsApp shows them.")] int ButtonIndex,
+    [property: System.ComponentModel.Description("The button's label, or null when not known (a copy-code button, whose label Meta writes; a template stored before labels were kept, until its next sync).")] string? Text);

@@ -16,6 +16,8 @@ public static class TemplatesApi
             .WithName("ListTemplates")
             .WithTags("Templates")
             .WithSummary("List your business's Meta-approved WhatsApp templates.")
+            .WithDescription("The docs' fields, and button_params (an addition): the values a send's button_params must give, in order, "
+                + "each with its kind (url_suffix, coupon_code), the button it fills and that button's label; [] when no button takes one.")
             .WithExamples(responses: [(StatusCodes.Status200OK, SeedExamples.Templates), (StatusCodes.Status401Unauthorized, SeedExamples.MissingApiKey)]);
         return api;
     }
@@ -26,11 +28,10 @@ public static class TemplatesApi
         var templates = await db.Templates.AsNoTracking()
             .Where(t => t.BusinessId == caller.BusinessId && t.Status == Template.Approved)
             .OrderBy(t => t.Name).ThenBy(t => t.Language)
-            .Select(t => new TemplateView(
-                t.Id, t.Name, t.DisplayName, t.Content, t.Category, t.Language,
-                t.HeaderType, t.HeaderText, t.FooterText, t.Variables))
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new TemplateListResponse(templates));
+        return TypedResults.Ok(new TemplateListResponse([.. templates.Select(t => new TemplateView(
+            t.Id, t.Name, t.DisplayName, t.Content, t.Category, t.Language,
+            t.HeaderType, t.HeaderText, t.FooterText, t.Variables, t.ButtonParameterViews()))]));
     }
 }
 
@@ -44,6 +45,8 @@ public sealed record TemplateView(
     string? HeaderType,
     string? HeaderText,
     string? FooterText,
-    IReadOnlyList<string> Variables);
+    IReadOnlyList<string> Variables,
+    [property: System.ComponentModel.Description("An addition to the TwaBot docs: what send-template's button_params (and quick-send's) must give, in order, one entry per value; empty when no button takes one.")]
+    IReadOnlyList<ButtonParameter> ButtonParams);
 
 public sealed record TemplateListResponse(IReadOnlyList<TemplateView> Templates) : SuccessResponse;

@@ -378,6 +378,7 @@ public sealed partial class WebhookApplier(
         if (!template.IsAuthentication && buttons.Count == template.Buttons.Count)
         {
             template.Buttons = [.. buttons];
+            template.ButtonTexts = [.. components.ButtonTexts];
         }
         else if (!template.IsAuthentication
             && buttons.Count(b => b == Templates.TemplateButtons.UrlSuffix) != template.Buttons.Count(b => b == Templates.TemplateButtons.UrlSuffix))

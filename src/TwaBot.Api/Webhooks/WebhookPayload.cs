@@ -178,7 +178,10 @@ public sealed partial record WebhookPayload(
             Has(value, "message_template_buttons", out var buttons) && buttons.ValueKind == JsonValueKind.Array
                 ? [.. Array(value, "message_template_buttons").Select(b => Templates.TemplateButtons.Of(
                     Str(b, "message_template_button_type"), Str(b, "message_template_button_url")))]
-                : null);
+                : null)
+        {
+            ButtonTexts = [.. Array(value, "message_template_buttons").Select(b => Str(b, "message_template_button_text") ?? "")],
+        };
 
     private static StatusUpdate? ReadStatus(string? phoneNumberId, JsonElement status, EventTimes times)
     {
@@ -404,4 +407,8 @@ public sealed record TemplateUpdate(
 /// A template's texts after an edit; <paramref name="Buttons"/> are the link and phone-number buttons only (what a
 /// send gives each, <see cref="Templates.TemplateButtons"/>), or null when Meta listed none.
 /// </summary>
-public sealed record TemplateComponents(string Body, string? HeaderText, string? FooterText, IReadOnlyList<string>? Buttons);
+public sealed record TemplateComponents(string Body, string? HeaderText, string? FooterText, IReadOnlyList<string>? Buttons)
+{
+    /// <summary>The labels of <see cref="Buttons"/>, in the same order ("" where Meta gave none).</summary>
+    public IReadOnlyList<string> ButtonTexts { get; init; } = [];
+}

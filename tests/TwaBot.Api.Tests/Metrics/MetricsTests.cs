@@ -209,6 +209,35 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
     }
 
     [Fact]
+    public async Task ABreakerIsNoLongerCountedOnceItsPauseEndsThoughNothingWasSentSince()
+    {
+        // Polly half-opens a breaker only when a call comes; a business that stopped sending would stay "paused" for ever.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?>
+        {
+            ["TwaBot:Meta:Resilience:BreakerMinimumThroughput"] = "2",
+            ["TwaBot:Meta:Resilience:BreakerFailureRatio"] = "0.5",
+            ["TwaBot:Meta:Resilience:BreakerBreakSeconds"] = "1",
+        });
+        using var open = Collector(server, "twabot.meta.breakers.open");
+        var failing = await server.CreateSendingTenantAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await failing.Client.PostAsJsonAsync("/api/v1/send-template", Order("91987654" + MagicNumbers.ServerError));
+        }
+
+        var opened = System.Diagnostics.Stopwatch.StartNew();
+        open.RecordObservableInstruments();
+        Assert.Equal(1, open.LastMeasurement?.Value);
+
+        await Poll.UntilAsync(() =>
+        {
+            open.RecordObservableInstruments();
+            return open.LastMeasurement?.Value == 0;
+        }, "the breaker's pause to end on the gauge");
+        Assert.True(opened.Elapsed > TimeSpan.FromSeconds(0.5), "counted as paused until its pause (1 s) ended");
+    }
+
+    [Fact]
     public async Task TheOperationsGuideListsEachInstrumentWithItsUnit()
     {
         var published = new ConcurrentBag<(string Name, string? Unit)>();

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Templates;
 using TwaBot.Api.Tests.Infrastructure;
 
@@ -26,8 +28,8 @@ public class TemplatesTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         Assert.True(json.GetProperty("success").GetBoolean());
         var template = Assert.Single(json.GetProperty("templates").EnumerateArray());
         Assert.Equal(
-            ["id", "name", "display_name", "content", "category", "language", "header_type", "header_text", "footer_text", "variables"],
-            template.PropertyNames());
+            ["id", "name", "display_name", "content", "category", "language", "header_type", "header_text", "footer_text", "variables", "button_params"],
+            template.PropertyNames()); // the docs' fields in their order, then our one addition
         Assert.Equal(System.Text.Json.JsonValueKind.Number, template.GetProperty("id").ValueKind); // the docs' "id": 12
         Assert.Equal("order_confirmation", template.GetProperty("name").GetString());
         Assert.Equal("Order Confirmation", template.GetProperty("display_name").GetString());
@@ -38,6 +40,76 @@ public class TemplatesTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         Assert.Equal(System.Text.Json.JsonValueKind.Null, template.GetProperty("header_text").ValueKind);
         Assert.Equal("TwaBot - WhatsApp Business", template.GetProperty("footer_text").GetString());
         Assert.Equal(["customer_name", "order_id", "amount"], template.GetProperty("variables").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal(0, template.GetProperty("button_params").GetArrayLength()); // no button takes a value
+    }
+
+    [Fact]
+    public async Task EachTemplateListsTheButtonValuesASendMustGive()
+    {
+        // A CRM fills button_params from /templates: which buttons take a value, of what kind, and their labels.
+        var tenant = await factory.CreateSendingTenantAsync(); // order_confirmation: no buttons
+        using var admin = factory.CreateAdminClient();
+        await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", new
+        {
+            name = "track_parcel", language = "en", category = "UTILITY", body = "Your parcel {{1}} is on its way.",
+            buttons = new object[]
+            {
+                new { type = "PHONE_NUMBER", text = "Call us", phone_number = "+919876500000" },
+                new { type = "URL", text = "Track parcel", url = "https://shop.example/track/{{1}}", example = "ORD-1" },
+                new { type = "URL", text = "Our shop", url = "https://shop.example/" }, // a fixed link takes nothing
+            },
+        })).ReadJsonAsync(HttpStatusCode.Created);
+        await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", new
+        {
+            name = "festive_coupon", language = "en", category = "MARKETING", body = "Hi {{1}}, 10% off with this code.",
+            buttons = new object[] { new { type = "QUICK_REPLY", text = "Stop promotions" }, new { type = "COPY_CODE", example = "SAVE10" } },
+        })).ReadJsonAsync(HttpStatusCode.Created);
+
+        var listed = (await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK))
+            .GetProperty("templates").EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!, t => t.GetProperty("button_params"));
+
+        var link = Assert.Single(listed["track_parcel"].EnumerateArray());
+        Assert.Equal(["kind", "button_index", "text"], link.PropertyNames());
+        Assert.Equal(("url_suffix", 1, "Track parcel"), (link.GetProperty("kind").GetString(), link.GetProperty("button_index").GetInt32(), link.GetProperty("text").GetString()));
+        var coupon = Assert.Single(listed["festive_coupon"].EnumerateArray());
+        Assert.Equal(("coupon_code", 1), (coupon.GetProperty("kind").GetString(), coupon.GetProperty("button_index").GetInt32()));
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, coupon.GetProperty("text").ValueKind); // Meta labels copy-code buttons itself
+        Assert.Equal(0, listed["order_confirmation"].GetArrayLength());
+
+        // The values as listed are what a send takes.
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "track_parcel", body_params = new[] { "ORD-1" }, button_params = new[] { "ORD-1" } })).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task ASyncTellsTheButtonLabelsOfATemplateStoredWithoutThem()
+    {
+        // A template stored before labels were kept knows its buttons' kinds only; Meta's list gives the labels.
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.WithDbAsync(async db =>
+        {
+            var wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId;
+            db.Templates.Add(new Template
+            {
+                BusinessId = tenant.BusinessId, Name = "track_order", Language = "en", Content = "Shipped", Category = "UTILITY",
+                Status = Template.Approved, MetaTemplateId = "7701", Buttons = ["url_suffix"], UpdatedAt = factory.Clock.GetUtcNow().UtcDateTime,
+            });
+            db.SandboxTemplates.Add(new TwaBot.Api.Sandbox.SandboxTemplate
+            {
+                WabaId = wabaId, MetaId = "7701", Name = "track_order", Language = "en", Category = "UTILITY", Status = "APPROVED", Body = "Shipped",
+                ButtonsJson = """[{"type":"URL","text":"Track order","url":"https://shop.example/track/{{1}}"}]""",
+            });
+            await db.SaveChangesAsync();
+        });
+        async Task<System.Text.Json.JsonElement> ListedButtonAsync() => Assert.Single((await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK))
+            .GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "track_order").GetProperty("button_params").EnumerateArray());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, (await ListedButtonAsync()).GetProperty("text").ValueKind);
+        using var admin = factory.CreateAdminClient();
+
+        var synced = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal(1, synced.GetProperty("updated").GetInt32());
+        Assert.Equal("Track order", (await ListedButtonAsync()).GetProperty("text").GetString());
     }
 
     [Fact]

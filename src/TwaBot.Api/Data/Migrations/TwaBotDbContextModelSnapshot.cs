@@ -775,6 +775,11 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("business_id");
 
+                    b.PrimitiveCollection<string>("ButtonTexts")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("button_texts");
+
                     b.PrimitiveCollection<string>("Buttons")
                         .IsRequired()
                         .HasColumnType("TEXT")

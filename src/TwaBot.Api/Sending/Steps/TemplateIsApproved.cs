@@ -148,7 +148,9 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
                 ? ApiErrors.TemplateParamsInvalid(context.Route.TemplateField,
                     $"Template '{template.Name}' has a {template.HeaderType} header, which quick-send cannot fill; use POST /api/v1/send-template with the file's URL in header_params.")
                 : headerParams.Count == 1 && SendValidation.IsFileUrl(headerParams[0])
-                ? null
+                ? SendValidation.WhyMetaCannotFetch("header_params[0]", headerParams[0]) is { } unreachable
+                    ? ApiErrors.TemplateParamsInvalid("header_params[0]", unreachable)
+                    : null
                 : ApiErrors.TemplateParamsInvalid("header_params",
                     $"Template '{template.Name}' has a {template.HeaderType} header: give the file's public http(s) URL as the one value of header_params.");
         }

@@ -1,0 +1,60 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace TwaBot.Api.Sending;
+
+/// <summary>
+/// File URL hosts Meta cannot download from: Meta's servers fetch a media file over the internet, so a link to this
+/// machine (<c>localhost</c>, loopback) or to a private, link-local, shared (CGNAT) or unspecified address reaches
+/// nothing, and the send would fail later at Meta instead of at once. Judged from the URL as written: literal
+/// addresses and <c>localhost</c> names only, never a DNS lookup (a public name may still point anywhere).
+/// </summary>
+public static class PrivateFileHosts
+{
+    /// <summary>
+    /// Why Meta cannot reach <paramref name="host"/> (a <see cref="Uri.Host"/>: an IPv6 address in brackets), or null
+    /// for a public address or an ordinary name.
+    /// </summary>
+    public static string? Unreachable(string host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var name = host.TrimEnd('.'); // "localhost." is the same name, fully qualified
+        if (name.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            || name.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return "a localhost name, which is this machine";
+        }
+
+        if (!IPAddress.TryParse(host.Trim('[', ']'), out var address))
+        {
+            return null;
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4(); // ::ffff:10.0.0.1 is 10.0.0.1
+        }
+
+        return address.AddressFamily == AddressFamily.InterNetwork ? OfIPv4(address.GetAddressBytes()) : OfIPv6(address);
+    }
+
+    private static string? OfIPv4(byte[] a) => a switch
+    {
+        [0, 0, 0, 0] => "the unspecified address 0.0.0.0",
+        [127, ..] => "a loopback address, which is this machine",
+        [10, ..] or [172, >= 16 and <= 31, ..] or [192, 168, ..] => "a private network address",
+        [169, 254, ..] => "a link-local address",
+        [100, >= 64 and <= 127, ..] => "a carrier-grade NAT (shared) address",
+        _ => null,
+    };
+
+    private static string? OfIPv6(IPAddress address)
+    {
+        var bytes = address.GetAddressBytes();
+        return address.Equals(IPAddress.IPv6Any) ? "the unspecified address ::"
+            : address.Equals(IPAddress.IPv6Loopback) ? "a loopback address, which is this machine"
+            : (bytes[0] & 0xFE) == 0xFC ? "a unique-local (private) address"
+            : bytes[0] == 0xFE && (bytes[1] & 0xC0) == 0x80 ? "a link-local address"
+            : null;
+    }
+}

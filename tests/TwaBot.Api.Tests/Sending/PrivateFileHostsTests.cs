@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Sending;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Sending;
+
+/// <summary>
+/// File URLs Meta's servers cannot download from (this machine, private and other non-internet addresses) are refused
+/// before Meta, naming the field; public addresses and ordinary names go on, with no DNS lookup.
+/// </summary>
+public class PrivateFileHostsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Theory]
+    [InlineData("localhost", true)]
+    [InlineData("LocalHost", true)]
+    [InlineData("localhost.", true)]
+    [InlineData("files.localhost", true)]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("127.255.10.3", true)]
+    [InlineData("10.0.0.1", true)]
+    [InlineData("10.255.255.255", true)]
+    [InlineData("172.16.0.1", true)]
+    [InlineData("172.31.255.254", true)]
+    [InlineData("192.168.1.10", true)]
+    [InlineData("169.254.169.254", true)]  // a cloud's metadata address, link-local
+    [InlineData("100.64.0.1", true)]
+    [InlineData("100.127.255.254", true)]
+    [InlineData("0.0.0.0", true)]
+    [InlineData("[::1]", true)]
+    [InlineData("[::]", true)]
+    [InlineData("[fc00::1]", true)]
+    [InlineData("[fd12:3456:789a::1]", true)]
+    [InlineData("[fe80::1]", true)]
+    [InlineData("[febf::1]", true)]
+    [InlineData("[::ffff:10.0.0.1]", true)]     // IPv4-mapped: judged as its IPv4
+    [InlineData("[::ffff:127.0.0.1]", true)]
+    [InlineData("example.com", false)]
+    [InlineData("cdn.example.com", false)]
+    [InlineData("localhost.example.com", false)] // an ordinary name that starts with "localhost"
+    [InlineData("mylocalhost", false)]
+    [InlineData("8.8.8.8", false)]
+    [InlineData("172.15.255.255", false)]        // just outside 172.16/12
+    [InlineData("172.32.0.1", false)]
+    [InlineData("100.63.255.255", false)]        // just outside 100.64/10
+    [InlineData("100.128.0.1", false)]
+    [InlineData("169.253.0.1", false)]
+    [InlineData("11.0.0.1", false)]
+    [InlineData("192.169.0.1", false)]
+    [InlineData("[2606:4700::1111]", false)]
+    [InlineData("[fec0::1]", false)]             // just outside fe80::/10
+    [InlineData("[fbff::1]", false)]             // just outside fc00::/7
+    [InlineData("[::ffff:8.8.8.8]", false)]
+    public void TellsTheHostsMetaCannotReach(string host, bool unreachable)
+    {
+        Assert.Equal(unreachable, PrivateFileHosts.Unreachable(host) is not null);
+    }
+
+    [Theory]
+    [InlineData("http://localhost/invoice.pdf", "localhost")]
+    [InlineData("http://localhost:8080/invoice.pdf", "localhost")]
+    [InlineData("https://192.168.1.20/files/invoice.pdf", "192.168.1.20")]
+    [InlineData("http://[::1]:5080/invoice.pdf", "[::1]")]
+    [InlineData("http://[::ffff:10.0.0.1]/invoice.pdf", "10.0.0.1")]
+    [InlineData("http://2130706433/invoice.pdf", "127.0.0.1")] // a loopback address written as one number
+    public async Task SendMediaRefusesAFileMetaCannotReachNamingMediaUrl(string url, string shownHost)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210");
+
+        var refused = await (await tenant.Client.PostAsJsonAsync("/api/v1/send-media",
+            new { phone = "919876543210", media_type = "document", media_url = url })).AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+
+        Assert.Equal("media_url", refused.GetProperty("field").GetString());
+        var error = refused.GetProperty("error").GetString()!;
+        Assert.Contains(shownHost, error, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Meta's servers download the file from the internet and cannot reach that address", error, StringComparison.Ordinal);
+        await factory.WithDbAsync(async db => Assert.False(await db.Messages.AnyAsync(m => m.BusinessId == tenant.BusinessId))); // never sent
+    }
+
+    [Theory]
+    [InlineData("https://example.com/invoice-123.pdf")]
+    [InlineData("http://93.184.215.14/invoice.pdf")]
+    [InlineData("https://localhost.example.com/invoice.pdf")]
+    public async Task SendMediaTakesPublicHosts(string url)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210");
+
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-media",
+            new { phone = "919876543210", media_type = "document", media_url = url })).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task AMediaHeadersFileMetaCannotReachIsRefusedNamingTheHeaderParam()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.WithDbAsync(async db =>
+        {
+            var wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId;
+            db.Templates.Add(new TwaBot.Api.Templates.Template
+            {
+                BusinessId = tenant.BusinessId, Name = "catalogue_photo", Language = "en", Content = "Hi {{1}}, have a look.", Category = "MARKETING",
+                Status = "APPROVED", HeaderType = "image", MetaTemplateId = "8801", UpdatedAt = factory.Clock.GetUtcNow().UtcDateTime,
+            });
+            db.SandboxTemplates.Add(new TwaBot.Api.Sandbox.SandboxTemplate
+            {
+                WabaId = wabaId, MetaId = "8801", Name = "catalogue_photo", Language = "en", Category = "MARKETING", Status = "APPROVED", Body = "Hi {{1}}, have a look.",
+            });
+            await db.SaveChangesAsync();
+        });
+
+        Task<HttpResponseMessage> Send(string url) => tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "catalogue_photo", body_params = new[] { "Rahul" }, header_params = new[] { url } });
+
+        var refused = await (await Send("http://10.1.2.3/p.jpg")).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+        Assert.Equal("header_params[0]", refused.GetProperty("field").GetString());
+        Assert.Contains("cannot reach that address", refused.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await (await Send("https://cdn.example.com/p.jpg")).ReadJsonAsync(HttpStatusCode.OK);
+    }
+}

@@ -31,7 +31,7 @@ public class AdminWritesInTurnTests(TwaBotApiFactory factory) : IClassFixture<Tw
 
             read.EnsureSuccessStatusCode();
             head.EnsureSuccessStatusCode();
-            Assert.NotSame(patch, await Task.WhenAny(patch, Task.Delay(300)));
+            Assert.NotSame(patch, await Task.WhenAny(patch, Task.Delay(300))); // not answered in 300 ms: waiting for the gate
         }
 
         var renamed = (await (await patch).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business");
@@ -50,14 +50,14 @@ public class AdminWritesInTurnTests(TwaBotApiFactory factory) : IClassFixture<Tw
         using (await gate.EnterAsync(CancellationToken.None))
         {
             create = admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", TemplatesAdminTests.ShippingUpdate);
-            Assert.NotSame(create, await Task.WhenAny(create, Task.Delay(300)));
+            Assert.NotSame(create, await Task.WhenAny(create, Task.Delay(300))); // not answered in 300 ms: waiting for the gate
         }
 
         await (await create).ReadJsonAsync(HttpStatusCode.Created);
         using (await gate.EnterAsync(CancellationToken.None))
         {
             sync = admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null);
-            Assert.NotSame(sync, await Task.WhenAny(sync, Task.Delay(300)));
+            Assert.NotSame(sync, await Task.WhenAny(sync, Task.Delay(300))); // not answered in 300 ms: waiting for the gate
         }
 
         await (await sync).ReadJsonAsync(HttpStatusCode.OK);

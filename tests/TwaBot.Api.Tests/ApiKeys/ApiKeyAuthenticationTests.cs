@@ -227,7 +227,7 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
         using (await gate.EnterAsync(CancellationToken.None))
         {
             recorded = usage.RecordAsync(id, CancellationToken.None).AsTask();
-            await Task.Delay(300);
+            await Task.Delay(300); // time enough to write, were it not waiting for the gate
             Assert.False(recorded.IsCompleted);
         }
 

@@ -27,7 +27,7 @@ public class GroupCommitIsolationTests(TwaBotApiFactory factory) : IClassFixture
         {
             // The writer takes the first write and waits for the gate; the next two queue meanwhile and share a commit.
             blocker = log.WriteAsync(new MessageWrite.Accepted(first, "wamid.isolation-first", at));
-            await Task.Delay(300);
+            await Task.Delay(300); // time for the writer to take it alone (nothing public shows that it has)
             clash = log.WriteAsync(new MessageWrite.Accepted(clashing, "wamid.isolation-taken", at)); // a wamid already kept
             fine = log.WriteAsync(new MessageWrite.Accepted(third, "wamid.isolation-third", at));
         }

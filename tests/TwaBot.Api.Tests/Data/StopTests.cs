@@ -31,10 +31,7 @@ public sealed class StopTests : IDisposable
         // Its server-lock file is taken in start-up's first step, after the host listens for SIGTERM; from then on it
         // waits for the migration lock (which a fixed delay could not tell on a loaded machine: a stop before the host
         // listens is the runtime's own exit 143, not the one tested here).
-        for (var i = 0; i < 600 && !File.Exists(DatabaseOwnership.LockPathOf(_database.Path)); i++)
-        {
-            await Task.Delay(100);
-        }
+        await Poll.UntilAsync(() => File.Exists(DatabaseOwnership.LockPathOf(_database.Path)), "the server-lock file", Poll.ProcessStartLimit);
 
         await Task.Delay(TimeSpan.FromMilliseconds(500)); // into the wait for the migration lock
 
@@ -88,20 +85,14 @@ public sealed class StopTests : IDisposable
             (await admin.PostAsync("/webhooks/meta", content)).EnsureSuccessStatusCode();
         }
 
-        for (var i = 0; i < 100 && Convert.ToInt64(await _database.ScalarAsync("SELECT count(*) FROM inbound_messages"), System.Globalization.CultureInfo.InvariantCulture) == 0; i++)
-        {
-            await Task.Delay(100);
-        }
+        await Poll.UntilAsync(
+            async () => Convert.ToInt64(await _database.ScalarAsync("SELECT count(*) FROM inbound_messages"), System.Globalization.CultureInfo.InvariantCulture) > 0,
+            "the customer's message to be stored");
 
         using var client = server.CreateClient();
         client.DefaultRequestHeaders.Add("X-API-Key", key);
         var send = client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919812345671", message = "Your order has shipped" });
-        for (var i = 0; i < 100 && !meta.Calls.Any(c => c.PathAndQuery.EndsWith("/messages", StringComparison.Ordinal)); i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.True(meta.Calls.Any(c => c.PathAndQuery.EndsWith("/messages", StringComparison.Ordinal)), "the send never reached Meta before the stop");
+        await Poll.UntilAsync(() => meta.Calls.Any(c => c.PathAndQuery.EndsWith("/messages", StringComparison.Ordinal)), "the send to reach Meta before the stop");
         var exitCode = await server.TerminateAsync(TimeSpan.FromSeconds(30));
 
         var json = await (await send).ReadJsonAsync(HttpStatusCode.OK); // not a connection cut at the host's 1 s

@@ -31,22 +31,18 @@ public sealed class OtlpCollector(WebApplication app, ConcurrentQueue<(string Si
     }
 
     /// <summary>
-    /// Everything exported for <paramref name="signal"/> once all of <paramref name="names"/> are named in it, or when
-    /// the time is up (protobuf keeps names as UTF-8): the first export naming one need not name the others (one failure seen in a full run).
+    /// Everything exported for <paramref name="signal"/> once all of <paramref name="names"/> are named in it (protobuf
+    /// keeps names as UTF-8): the first export naming one need not name the others (one failure seen in a full run).
     /// </summary>
     public async Task<string> WaitForAsync(string[] names, TimeSpan timeout, string signal = "metrics")
     {
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
+        var exported = "";
+        await Poll.UntilAsync(() =>
         {
-            var exported = string.Join('\n', bodies.Where(b => b.Signal == signal).Select(b => Encoding.UTF8.GetString(b.Body)));
-            if (names.All(name => exported.Contains(name, StringComparison.Ordinal)) || waited.Elapsed > timeout)
-            {
-                return exported;
-            }
-
-            await Task.Delay(50);
-        }
+            exported = string.Join('\n', bodies.Where(b => b.Signal == signal).Select(b => Encoding.UTF8.GetString(b.Body)));
+            return names.All(name => exported.Contains(name, StringComparison.Ordinal));
+        }, $"{signal} naming {string.Join(", ", names)}", timeout);
+        return exported;
     }
 
     public ValueTask DisposeAsync() => app.DisposeAsync();

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace TwaBot.Api.Tests.Infrastructure;
 
 /// <summary>
@@ -6,21 +8,33 @@ namespace TwaBot.Api.Tests.Infrastructure;
 /// </summary>
 public static class Poll
 {
-    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(15);
+    /// <summary>What a server does just after an answer, or in one pass of its background work.</summary>
+    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(15);
+
+    /// <summary>What takes many passes or steps (an emulator's retries, a load test's first requests), which a loaded machine stretches.</summary>
+    public static readonly TimeSpan SlowWorkLimit = TimeSpan.FromSeconds(30);
+
+    /// <summary>A server process started by a test reaching a step of its start-up (its own JIT, migrations) on a loaded machine.</summary>
+    public static readonly TimeSpan ProcessStartLimit = TimeSpan.FromSeconds(60);
+
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(20);
 
-    public static Task UntilAsync(Func<bool> condition, string what) => UntilAsync(() => Task.FromResult(condition()), what);
+    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? limit = null) =>
+        UntilAsync(() => Task.FromResult(condition()), what, limit);
 
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what)
+    /// <param name="interval">The pause between checks (20 ms unless given): longer for a check that is itself costly, such as a process.</param>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? limit = null, TimeSpan? interval = null)
     {
-        for (var waited = TimeSpan.Zero; !await condition(); waited += Interval)
+        var bound = limit ?? Limit;
+        var waited = Stopwatch.StartNew(); // real time: a condition that queries a database or a process takes its own
+        while (!await condition())
         {
-            if (waited >= Limit)
+            if (waited.Elapsed >= bound)
             {
-                throw new TimeoutException($"Waited {Limit.TotalSeconds:0} s for {what}");
+                throw new TimeoutException(FormattableString.Invariant($"Waited {bound.TotalSeconds:0.#} s for {what}"));
             }
 
-            await Task.Delay(Interval);
+            await Task.Delay(interval ?? Interval);
         }
     }
 }

@@ -132,30 +132,29 @@ public sealed class ServerProcess : IAsyncDisposable
     private async Task WaitUntilServingAsync()
     {
         using var client = CreateClient();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
+        try
         {
-            if (_process.HasExited)
+            await Poll.UntilAsync(async () =>
             {
-                throw new InvalidOperationException($"The server exited with code {_process.ExitCode}:\n{Output}");
-            }
-
-            try
-            {
-                if ((await client.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK)
+                if (_process.HasExited)
                 {
-                    return;
+                    throw new InvalidOperationException($"The server exited with code {_process.ExitCode}:\n{Output}");
                 }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
 
-            await Task.Delay(100);
+                try
+                {
+                    return (await client.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK;
+                }
+                catch (HttpRequestException)
+                {
+                    return false; // not listening yet
+                }
+            }, "the server to answer /healthz", Poll.ProcessStartLimit);
         }
-
-        throw new TimeoutException($"The server did not answer /healthz within 60 s:\n{Output}");
+        catch (TimeoutException slow)
+        {
+            throw new TimeoutException($"{slow.Message}:\n{Output}", slow);
+        }
     }
 
     private void Append(string? line)

@@ -238,18 +238,22 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
     /// <summary>
     /// With a status delay configured: moves the clock by <paramref name="step"/> until the emulator has
     /// sent every report (each report's timer starts only after the previous one was delivered), then
-    /// applies them. Bounded (about 30 s of real time, which a loaded machine may need for the deliveries
-    /// between the steps), so a regression fails instead of hanging.
+    /// applies them. Bounded (in real time, which a loaded machine may need for the deliveries between the
+    /// steps), so a regression fails instead of hanging.
     /// </summary>
     public async Task AdvanceUntilStatusesSettleAsync(TimeSpan step)
     {
         var idle = Services.GetRequiredService<TwaBot.Api.Sandbox.SandboxWebhookSender>().WhenIdleAsync();
-        for (var i = 0; i < 300 && !idle.IsCompleted; i++)
+        await Poll.UntilAsync(async () =>
         {
-            Clock.Advance(step);
-            await Task.WhenAny(idle, Task.Delay(TimeSpan.FromMilliseconds(100)));
-        }
+            if (!idle.IsCompleted)
+            {
+                Clock.Advance(step);
+                await Task.WhenAny(idle, Task.Delay(TimeSpan.FromMilliseconds(100))); // the next report's delivery, or the next step
+            }
 
+            return idle.IsCompleted;
+        }, "the emulator to deliver every status report", Poll.SlowWorkLimit);
         await SettleStatusesAsync();
     }
 

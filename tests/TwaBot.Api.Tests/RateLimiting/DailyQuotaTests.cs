@@ -337,7 +337,7 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         using (await gate.EnterAsync(CancellationToken.None))
         {
             sweep = server.Services.GetRequiredService<InterruptedSendSweeper>().SweepAsync(CancellationToken.None);
-            await Task.Delay(300);
+            await Task.Delay(300); // time enough to sweep, were it not waiting for the gate
             Assert.False(sweep.IsCompleted);
         }
 

@@ -32,7 +32,7 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         {
             submit = client.PostAsJsonAsync($"/sandbox/graph/v23.0/{wabaId}/message_templates",
                 new { name = "in_turn", language = "en", category = "UTILITY", components = new[] { new { type = "BODY", text = "Hello" } } });
-            Assert.NotSame(submit, await Task.WhenAny(submit, Task.Delay(300)));
+            Assert.NotSame(submit, await Task.WhenAny(submit, Task.Delay(300))); // not answered in 300 ms: waiting for the gate
         }
 
         Assert.Equal(HttpStatusCode.OK, (await submit).StatusCode);

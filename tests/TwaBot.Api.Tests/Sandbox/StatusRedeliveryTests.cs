@@ -22,22 +22,17 @@ public sealed class StatusRedeliveryTests : IAsyncLifetime
         var messageId = (await send.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("message_id").GetString();
         // Refused as often as the emulator used to try each report before it gave the report up (4 times, about
         // 1.4 s). Counted, not timed: a fixed wait says nothing about how many tries a loaded machine made.
-        for (var waited = 0; waited < 300 && !RefusedAtLeast(4); waited++)
-        {
-            await Task.Delay(100);
-        }
-
+        await Poll.UntilAsync(() => RefusedAtLeast(4), "the emulator's fourth attempt at a refused report", Poll.SlowWorkLimit);
         await _factory.InboxSqlAsync("DROP TRIGGER refuse_store;");
-        Assert.True(RefusedAtLeast(4), "The emulator stopped trying before its fourth attempt.");
 
         var history = new List<string>();
-        for (var waited = 0; waited < 300 && !history.Contains("read"); waited++)
+        await Poll.UntilAsync(async () =>
         {
-            await Task.Delay(100);
             await _factory.ApplyWebhooksAsync();
             await _factory.WithDbAsync(async db => history = await db.MessageStatusEvents.AsNoTracking()
                 .Where(e => db.Messages.Any(m => m.Id == e.MessageId && m.Wamid == messageId)).OrderBy(e => e.Id).Select(e => e.Status).ToListAsync());
-        }
+            return history.Contains("read");
+        }, "the read report to be applied", Poll.SlowWorkLimit);
 
         // Every report arrived, the first ones too (they used to be given up after about 1.4 s each).
         Assert.Equal(["sent", "delivered", "read"], history);

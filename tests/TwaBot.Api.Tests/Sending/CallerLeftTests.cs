@@ -1,6 +1,9 @@
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Messages;
 using TwaBot.Api.Tests.Infrastructure;
 
@@ -15,7 +18,7 @@ public class CallerLeftTests
     [Fact]
     public async Task ASendWhoseCallerLeftWhileItsRowWaitedForTheDatabaseIsNotSent()
     {
-        await using var server = new TwaBotApiFactory();
+        await using var server = new CallerWatchingServer();
         server.UseKestrel(0); // a real socket: the in-memory server answers a cancelled call only once the request ends
         server.StartServer();
         var tenant = await server.CreateSendingTenantAsync();
@@ -31,20 +34,23 @@ public class CallerLeftTests
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => tenant.Client.PostAsJsonAsync("/api/v1/send-template", order, gaveUp.Token));
         }
 
+        // The server learns of the closed connection on its own thread: a lock gone before then is a caller still there
+        // (a row sent to Meta under load).
+        await Poll.UntilAsync(() => server.CallersGone > 0, "the server to see the caller leave");
         await ExecuteAsync(shell, "ROLLBACK;");
 
         Message? row = null;
-        for (var waited = 0; waited < 100 && row is not { ApiStatus: not ApiStatuses.Pending }; waited++)
+        await Poll.UntilAsync(async () =>
         {
-            await Task.Delay(100);
             await server.WithDbAsync(async db => row = await db.Messages.AsNoTracking().OrderBy(m => m.Id).Skip(1).SingleOrDefaultAsync());
-        }
+            return row is { ApiStatus: not ApiStatuses.Pending };
+        }, "the second send's row to leave pending");
 
-        Assert.NotNull(row);
-        Assert.Equal(ApiStatuses.Failed, row.ApiStatus);
+        Assert.Equal(ApiStatuses.Failed, row!.ApiStatus);
         Assert.Null(row.Wamid);
         Assert.StartsWith("Not sent: the caller disconnected", row.FailureReason, StringComparison.Ordinal);
-        Assert.Equal(before, DayRemaining(await tenant.Client.GetAsync("/api/v1/health"))); // its unit given back
+        // Its unit is given back just after the row is written: awaited, not read once (a failure under load).
+        await Poll.UntilAsync(async () => DayRemaining(await tenant.Client.GetAsync("/api/v1/health")) == before, $"the day's remaining units to be {before} again");
     }
 
     private static string DayRemaining(HttpResponseMessage answer) =>
@@ -55,5 +61,32 @@ public class CallerLeftTests
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>A server that counts the requests whose caller it saw leave (their RequestAborted).</summary>
+    private sealed class CallerWatchingServer : TwaBotApiFactory
+    {
+        private int _callersGone;
+
+        public int CallersGone => Volatile.Read(ref _callersGone);
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.AddSingleton<IStartupFilter>(new WatchCallers(this)));
+        }
+
+        private sealed class WatchCallers(CallerWatchingServer server) : IStartupFilter
+        {
+            public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+            {
+                app.Use(async (context, following) =>
+                {
+                    using var watch = context.RequestAborted.Register(() => Interlocked.Increment(ref server._callersGone));
+                    await following(context);
+                });
+                next(app);
+            };
+        }
     }
 }

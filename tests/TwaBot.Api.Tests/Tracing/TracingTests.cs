@@ -28,9 +28,11 @@ public class TracingTests
             new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } })).EnsureSuccessStatusCode();
 
         // The test's own client is traced too (the sources are the process's), and starts the trace.
-        var request = await server.SpanAsync(s => s.DisplayName == "POST /api/v1/send-template" && Equals(s.GetTagItem("server.port"), tenant.Client.BaseAddress!.Port));
+        var request = await server.SpanAsync(
+            s => s.DisplayName == "POST /api/v1/send-template" && Equals(s.GetTagItem("server.port"), tenant.Client.BaseAddress!.Port), "the send's request span");
         var trace = request.TraceId;
-        var spans = await server.SpansOfAsync(trace, _ => true);
+        // The emulator's span ends once its answer is out, which can be after the send has answered the test.
+        var spans = await server.SpansOfAsync(trace, IsTheEmulators, "the emulator's span of the call to Meta");
         Assert.Equal(ActivityKind.Server, request.Kind);
         Assert.Single(spans, s => s.DisplayName == "send checks" && s.ParentSpanId == request.SpanId);
         var dispatch = Assert.Single(spans, s => s.DisplayName == "send dispatch" && s.ParentSpanId == request.SpanId);
@@ -39,7 +41,7 @@ public class TracingTests
         Assert.Equal("POST", meta.DisplayName);
         Assert.Contains($"/sandbox/graph/", (string?)meta.GetTagItem("url.full"), StringComparison.Ordinal);
         // The emulator's side of the call is a child of it (in the sandbox Meta is this server).
-        Assert.Contains(spans, s => s.Kind == ActivityKind.Server && s.ParentSpanId == meta.SpanId && s.DisplayName.Contains("/sandbox/graph/", StringComparison.Ordinal));
+        Assert.Contains(spans, s => IsTheEmulators(s) && s.ParentSpanId == meta.SpanId);
         AssertNoneHolds(spans, token!, tenant.Key, "Bearer");
 
         var exported = await collector.WaitForAsync(["POST /api/v1/send-template"], TimeSpan.FromSeconds(20), "traces");
@@ -57,9 +59,12 @@ public class TracingTests
 
         // The emulator's status webhooks come, like Meta's, without the send's trace context: none in its trace.
         await server.SettleStatusesAsync();
-        var statusPosts = server.Logs.Events.Where(e => e.RenderMessage(CultureInfo.InvariantCulture).StartsWith("HTTP \"POST\" \"/webhooks/meta\"", StringComparison.Ordinal)).ToList();
-        Assert.NotEmpty(statusPosts);
-        Assert.All(statusPosts, e => Assert.NotEqual(trace.ToHexString(), e.TraceId?.ToHexString()));
+        List<LogEvent> StatusPosts() => [.. server.Logs.Events.Where(e => e.RenderMessage(CultureInfo.InvariantCulture).StartsWith("HTTP \"POST\" \"/webhooks/meta\"", StringComparison.Ordinal))];
+        await Poll.UntilAsync(() => StatusPosts().Count > 0, "the log line of a status POST"); // written just after its answer, like the send's
+        Assert.All(StatusPosts(), e => Assert.NotEqual(trace.ToHexString(), e.TraceId?.ToHexString()));
+
+        static bool IsTheEmulators(Activity span) =>
+            span.Kind == ActivityKind.Server && span.DisplayName.Contains("/sandbox/graph/", StringComparison.Ordinal);
     }
 
     [Theory]
@@ -78,7 +83,7 @@ public class TracingTests
         using var quickSend = Traced(HttpMethod.Get, $"/api/v1/quick-send?apikey={tenant.Key}&phone=919876543210&template=order_confirmation&params=a,b,c", trace);
         Assert.Equal(HttpStatusCode.OK, (await anonymous.SendAsync(quickSend)).StatusCode);
 
-        var spans = await server.SpansOfAsync(trace, s => s.Kind == ActivityKind.Server);
+        var spans = await server.SpansOfAsync(trace, s => s.Kind == ActivityKind.Server, "the quick send's request span");
         var request = Assert.Single(spans, s => s.Kind == ActivityKind.Server);
         Assert.Contains("apikey=", (string?)request.GetTagItem("url.query"), StringComparison.Ordinal);
         AssertNoneHolds(spans, tenant.Key, tenant.Key[..^4]); // nor a long part of it
@@ -95,7 +100,7 @@ public class TracingTests
         using var request = Traced(HttpMethod.Get, $"/nowhere/{TwaBotApiFactory.AdminKey}/x?next={TwaBotApiFactory.AdminKey}", trace);
         Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(request)).StatusCode);
 
-        var spans = await server.SpansOfAsync(trace, s => s.Kind == ActivityKind.Server);
+        var spans = await server.SpansOfAsync(trace, s => s.Kind == ActivityKind.Server, "the request's span");
         var span = Assert.Single(spans, s => s.Kind == ActivityKind.Server);
         Assert.StartsWith("/nowhere/", (string?)span.GetTagItem("url.path"), StringComparison.Ordinal);
         AssertNoneHolds(spans, TwaBotApiFactory.AdminKey);
@@ -112,7 +117,7 @@ public class TracingTests
 
         var failed = Assert.Single(server.Logs.Events, e => e.Level == LogEventLevel.Error && e.MessageTemplate.Text.StartsWith("A webhook delivery", StringComparison.Ordinal));
         Assert.NotNull(failed.TraceId);
-        var batch = Assert.Single(await server.SpansOfAsync(failed.TraceId.Value, s => s.DisplayName == "apply webhook batch"));
+        var batch = Assert.Single(await server.SpansOfAsync(failed.TraceId.Value, s => s.DisplayName == "apply webhook batch", "the batch's span"));
         Assert.Equal(failed.SpanId, batch.SpanId);
         Assert.Equal(default, batch.ParentSpanId); // a root: the deliveries came in other requests
         Assert.Equal("inbox", batch.GetTagItem("twabot.webhooks.source"));
@@ -134,7 +139,15 @@ public class TracingTests
         using var request = Traced(HttpMethod.Get, "/healthz", trace);
         (await client.SendAsync(request)).EnsureSuccessStatusCode();
 
-        Assert.Equal(traced, (await server.SpansOfAsync(trace, _ => true, traced ? 100 : 20)).Count > 0);
+        if (traced)
+        {
+            await server.SpansOfAsync(trace, _ => true, "the request's span");
+        }
+        else
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1)); // time for a span to end, were one recorded: none must come
+            Assert.Empty(server.SpansOf(trace));
+        }
     }
 
     private static HttpRequestMessage Traced(HttpMethod method, string path, ActivityTraceId trace)
@@ -166,23 +179,18 @@ public class TracingTests
         private readonly ConcurrentQueue<Activity> _spans = new();
 
         /// <summary>The spans of <paramref name="trace"/> once one matches <paramref name="awaited"/> (spans end after their answer is sent).</summary>
-        public async Task<List<Activity>> SpansOfAsync(ActivityTraceId trace, Func<Activity, bool> awaited, int polls = 100)
+        public async Task<List<Activity>> SpansOfAsync(ActivityTraceId trace, Func<Activity, bool> awaited, string what)
         {
-            for (var i = 0; i < polls && !_spans.Any(s => s.TraceId == trace && awaited(s)); i++)
-            {
-                await Task.Delay(50);
-            }
-
-            return [.. _spans.Where(s => s.TraceId == trace)]; // the sources are the process's: other tests' spans come too
+            await Poll.UntilAsync(() => _spans.Any(s => s.TraceId == trace && awaited(s)), what);
+            return SpansOf(trace);
         }
 
-        public async Task<Activity> SpanAsync(Func<Activity, bool> match)
-        {
-            for (var i = 0; i < 100 && !_spans.Any(match); i++)
-            {
-                await Task.Delay(50);
-            }
+        /// <summary>The spans of <paramref name="trace"/> ended so far.</summary>
+        public List<Activity> SpansOf(ActivityTraceId trace) => [.. _spans.Where(s => s.TraceId == trace)]; // the sources are the process's: other tests' spans come too
 
+        public async Task<Activity> SpanAsync(Func<Activity, bool> match, string what)
+        {
+            await Poll.UntilAsync(() => _spans.Any(match), what);
             return Assert.Single(_spans, s => match(s));
         }
 

@@ -53,7 +53,7 @@ public class ParkedStatusTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
             // Another message's report is parked, none of this one's: nothing to write, so no wait for the gate.
             Assert.Equal(0, await writer.ApplyParkedAsync(businessId, messageId, "wamid.in-turn-none", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
             applying = writer.ApplyParkedAsync(businessId, messageId, "wamid.in-turn-1", CancellationToken.None);
-            await Task.Delay(300);
+            await Task.Delay(300); // time enough to write, were it not waiting for the gate
             Assert.False(applying.IsCompleted);
         }
 

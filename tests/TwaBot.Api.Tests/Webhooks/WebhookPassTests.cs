@@ -164,10 +164,8 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
             .EnsureSuccessStatusCode();
         // The background pass woken by the delivery fails first; it then pauses 5 s. Bounded generously: were the
         // test's pass to start before that failure, the background pass could begin a transaction in its count.
-        for (var i = 0; i < 600 && !server.Logs.Events.Any(e => e.MessageTemplate.Text.StartsWith("The webhook processor failed", StringComparison.Ordinal)); i++)
-        {
-            await Task.Delay(50);
-        }
+        await Poll.UntilAsync(() => server.Logs.Events.Any(e => e.MessageTemplate.Text.StartsWith("The webhook processor failed", StringComparison.Ordinal)),
+            "the background pass to fail on the lock", Poll.SlowWorkLimit);
 
         Assert.Contains(faults.GetMeasurementSnapshot(), m => (string?)m.Tags["twabot.storage.source"] == "webhooks"); // the background pass's
         server.TransactionsBegun = 0;

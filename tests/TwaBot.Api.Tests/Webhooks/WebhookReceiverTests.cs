@@ -174,10 +174,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
             .EnsureSuccessStatusCode();
         int FailedPasses() => server.Logs.Events.Count(e => e.MessageTemplate.Text.StartsWith("The webhook processor failed", StringComparison.Ordinal));
         // The pass woken by the delivery fails; on a loaded machine that can take more than a second.
-        for (var i = 0; i < 300 && FailedPasses() == 0; i++)
-        {
-            await Task.Delay(100);
-        }
+        await Poll.UntilAsync(() => FailedPasses() > 0, "the pass woken by the delivery to fail", Poll.SlowWorkLimit);
 
         await Task.Delay(TimeSpan.FromSeconds(1)); // real time: the loop's pause (5 s) is real time too
 

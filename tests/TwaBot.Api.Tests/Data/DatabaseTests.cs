@@ -214,10 +214,17 @@ public class DatabaseTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
             INSERT INTO contacts (business_id, phone, last_inbound_at) VALUES
                 (1, '5215512345678', '2026-12-01 10:00:00'), (1, '5491158749895', '2026-12-01 10:00:00'),
                 (1, '551187654321', '2026-12-01 10:00:00'), (1, '919876543210', '2026-12-01 10:00:00'),
-                (1, '525512345678', '2026-12-01 10:00:00'), (1, '5211012345678', '2026-12-01 10:00:00');
+                (1, '525512345678', '2026-12-01 10:00:00'), (1, '5211012345678', '2026-12-01 10:00:00'),
+                (1, '552161234567', '2026-12-01 10:00:00'), (1, '5493514567890', '2026-12-01 10:00:00'),
+                -- none of these is the wa_id of a written number: a Brazilian fixed line (eight digits starting 5), no area code
+                -- starting 0 or 4, the Brazilian number itself, fourteen digits, and an old row kept with a dash
+                (1, '551158765432', '2026-12-01 10:00:00'), (1, '550187654321', '2026-12-01 10:00:00'),
+                (1, '5494158749895', '2026-12-01 10:00:00'), (1, '5511987654321', '2026-12-01 10:00:00'),
+                (1, '52155123456789', '2026-12-01 10:00:00'), (1, '551187-54321', '2026-12-01 10:00:00');
             INSERT INTO suppressions (business_id, phone, state, reason, created_at) VALUES
                 (1, '5213312345678', 'opted_out', 'Customer sent STOP', '2026-12-01 10:00:00'),
-                (1, '5215512345678', 'opted_out', 'Customer sent STOP', '2026-12-01 10:00:00');
+                (1, '5215512345678', 'opted_out', 'Customer sent STOP', '2026-12-01 10:00:00'),
+                (1, '5491158749896', 'opted_out', 'Customer sent STOP', '2026-12-01 10:00:00');
             INSERT INTO recipient_wa_ids (business_id, phone, wa_id, updated_at) VALUES
                 (1, '541158749895', '5491158749895', '2026-11-30 09:00:00');
             """,
@@ -229,7 +236,10 @@ public class DatabaseTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
                         new { Phone = "523312345678", WaId = "5213312345678" },
                         new { Phone = "525512345678", WaId = "5215512345678" },
                         new { Phone = "541158749895", WaId = "5491158749895" }, // the send's pair, kept
+                        new { Phone = "541158749896", WaId = "5491158749896" },
+                        new { Phone = "543514567890", WaId = "5493514567890" },
                         new { Phone = "5511987654321", WaId = "551187654321" },
+                        new { Phone = "5521961234567", WaId = "552161234567" },
                     ],
                     pairs);
                 Assert.Equal(new DateTime(2026, 11, 30, 9, 0, 0, DateTimeKind.Utc),

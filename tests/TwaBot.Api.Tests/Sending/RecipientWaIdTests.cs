@@ -8,7 +8,7 @@ namespace TwaBot.Api.Tests.Sending;
 
 /// <summary>
 /// Meta's wa_id for a number can differ from the number (meta-cloud-api.md §1.4); the customer writes,
-/// and sends STOP, from the wa_id. The emulator answers like Meta for Brazilian mobiles: no ninth digit.
+/// and sends STOP, from the wa_id. The emulator answers like Meta for Brazilian, Mexican and Argentine mobiles (Phones/WaIdForms).
 /// </summary>
 public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
 {
@@ -24,6 +24,15 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     [InlineData("541158749895", "5491158749895")]  // Argentina: the 9 of a mobile
     [InlineData("5491158749895", "5491158749895")]
     [InlineData("545158749895", "545158749895")]   // no Argentine area code starts 5
+    [InlineData("5511968765432", "551168765432")]  // eight digits starting 6, the lowest a mobile's did
+    [InlineData("5511958765432", "5511958765432")] // starting 5: a fixed line's, which never gained a 9
+    [InlineData("5501987654321", "5501987654321")] // no Brazilian area code starts 0
+    [InlineData("552198765432", "552198765432")]   // twelve digits: already a wa_id without the ninth digit
+    [InlineData("529991234567", "5219991234567")]  // Mexico: area codes start 2–9
+    [InlineData("521012345678", "521012345678")]   // no Mexican number starts with 1
+    [InlineData("543514567890", "5493514567890")]  // Argentina: area codes start 1–3
+    [InlineData("544158749895", "544158749895")]
+    [InlineData("540158749895", "540158749895")]
     [InlineData("919876543210", "919876543210")]
     public void TheEmulatorAnswersTheWaIdMetaGivesANumber(string to, string expected) =>
         Assert.Equal(expected, SandboxGraphApi.WaIdFor(to));
@@ -183,15 +192,21 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     [InlineData("551132654321", null)]   // a fixed line: never had a ninth digit
     [InlineData("5511987654321", null)]  // already the number
     [InlineData("550187654321", null)]   // no area code starts with 0
+    [InlineData("551168765432", "5511968765432")] // eight digits starting 6, the lowest a mobile's did
+    [InlineData("551158765432", null)]   // starting 5: a fixed line's
     [InlineData("5215512345678", "525512345678")]
     [InlineData("5211012345678", null)]  // no Mexican number starts with 1 after the 1
+    [InlineData("5219991234567", "529991234567")]
     [InlineData("525512345678", null)]
     [InlineData("5491158749895", "541158749895")]
     [InlineData("5493514567890", "543514567890")]
     [InlineData("5495158749895", null)]  // no Argentine area code starts 5
+    [InlineData("5494158749895", null)]  // nor 4
+    [InlineData("5490158749895", null)]  // nor 0
     [InlineData("541158749895", null)]
     [InlineData("911187654321", null)]
     [InlineData("15215512345678", null)]
+    [InlineData("5511x7654321", null)]   // not digits: a wa_id kept as written names no number
     public void OnlyAMobilesWaIdInTheOtherFormNamesAWrittenNumber(string waId, string? number) =>
         Assert.Equal(number, TwaBot.Api.Phones.WaIdForms.WrittenNumberOf(waId));
 

@@ -40,6 +40,21 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task AHeldStopCountsForAMexicanNumberAsWrittenOnceAStatusPairsTheBsuidWithItsWaId()
+    {
+        // Another system's send named the customer by 521 and the ten digits, the wa_id of 52 and the ten: no send here
+        // learned that pair, so the held STOP must still be found by a send to the number as written.
+        const string waId = "5215512345670", written = "525512345670";
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow().AddMinutes(-5), userId)]);
+
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId, recipient: waId)]);
+
+        var refused = await (await SendTemplateAsync(tenant, written)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Equal("opted_out", refused.GetProperty("suppression_state").GetString());
+    }
+
+    [Fact]
     public async Task AHeldMessageOpensTheWindowAsOfItsOwnTimeOnceAPairIsLearned()
     {
         var (tenant, phoneNumberId, userId) = await TenantAsync();
@@ -339,17 +354,17 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         return (tenant, phoneNumberId, SandboxUserIds.For(wabaId, Customer));
     }
 
-    private static Task<HttpResponseMessage> SendTemplateAsync(SendingTenant tenant) =>
+    private static Task<HttpResponseMessage> SendTemplateAsync(SendingTenant tenant, string phone = Customer) =>
         tenant.Client.PostAsJsonAsync("/api/v1/send-template",
-            new { phone = Customer, template_name = "order_confirmation", body_params = new[] { "Asha", "ORD-1", "₹1" } });
+            new { phone, template_name = "order_confirmation", body_params = new[] { "Asha", "ORD-1", "₹1" } });
 
     private static Task<HttpResponseMessage> SendTextAsync(SendingTenant tenant) =>
         tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = Customer, message = "Yes, it ships today." });
 
     /// <summary>A status of a message another system sent (parked here), naming the customer by number and BSUID.</summary>
-    private static JsonObject PairingStatus(DateTimeOffset at, string userId)
+    private static JsonObject PairingStatus(DateTimeOffset at, string userId, string recipient = Customer)
     {
-        var status = Status($"wamid.pair-{Guid.NewGuid():N}", "delivered", at, recipient: Customer);
+        var status = Status($"wamid.pair-{Guid.NewGuid():N}", "delivered", at, recipient: recipient);
         status["recipient_user_id"] = userId;
         return status;
     }

@@ -348,6 +348,35 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
         Assert.Equal("Where is my parcel?", Assert.Single(listed.GetProperty("button_params").EnumerateArray()).GetProperty("text").GetString());
     }
 
+    [Fact]
+    public async Task AnEditNamingOnlySomeButtonsLeavesEachLabelWithItsButton()
+    {
+        // Meta's event names the link button only, not the quick reply before it: the buttons are kept, and so are their labels.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        var created = (await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", new
+        {
+            name = "track_or_reply", language = "en", category = "UTILITY", body = "Parcel {{1}} is on its way.",
+            buttons = new object[] { new { type = "QUICK_REPLY", text = "Thanks" }, new { type = "URL", text = "Track", url = "https://shop.example/track/{{1}}" } },
+        })).ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template");
+        var metaId = long.Parse(created.GetProperty("meta_template_id").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+
+        await PostEditAsync(wabaId, metaId, "Parcel {{1}} is on its way.", factory.Clock.GetUtcNow().AddSeconds(10), name: "track_or_reply", buttons:
+        [
+            new System.Text.Json.Nodes.JsonObject
+            {
+                ["message_template_button_type"] = "URL", ["message_template_button_text"] = "Where is my parcel?",
+                ["message_template_button_url"] = "https://shop.example/where/{{1}}",
+            },
+        ]);
+
+        var listed = (await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK))
+            .GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "track_or_reply");
+        var link = Assert.Single(listed.GetProperty("button_params").EnumerateArray());
+        Assert.Equal((1, "Track"), (link.GetProperty("button_index").GetInt32(), link.GetProperty("text").GetString()));
+    }
+
     private static Task<HttpResponseMessage> SendOrderConfirmationAsync(SendingTenant tenant) =>
         tenant.Client.PostAsJsonAsync("/api/v1/send-template",
             new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1,499" } });

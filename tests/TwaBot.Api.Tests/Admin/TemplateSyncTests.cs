@@ -81,6 +81,22 @@ public class TemplateSyncTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     }
 
     [Fact]
+    public async Task AnAuthenticationTemplatesCodeButtonAsMetaListsItIsNoChange()
+    {
+        // Meta lists an authentication template with its OTP button and that button's label; the code fills the
+        // button, so neither is stored (nor given by a create), and a sync finds nothing changed.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "otp_verification")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.ButtonsJson, """[{"type":"OTP","otp_type":"COPY_CODE","text":"Copy code"}]""")));
+        using var admin = factory.CreateAdminClient();
+
+        var synced = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal((2, 0, 0, 0), (Count(synced, "total"), Count(synced, "created"), Count(synced, "updated"), Count(synced, "removed")));
+    }
+
+    [Fact]
     public async Task SyncsAtOnceEachSucceedAndAddATemplateOnce()
     {
         var tenant = await factory.CreateSendingTenantAsync();

@@ -22,6 +22,9 @@ public static class Poll
     public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? limit = null) =>
         UntilAsync(() => Task.FromResult(condition()), what, limit);
 
+    /// <param name="condition">What is awaited, checked until it holds.</param>
+    /// <param name="what">What is awaited, in words, for the timeout's message.</param>
+    /// <param name="limit">How long to wait in real time (<see cref="Limit"/> unless given).</param>
     /// <param name="interval">The pause between checks (20 ms unless given): longer for a check that is itself costly, such as a process.</param>
     public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? limit = null, TimeSpan? interval = null)
     {

@@ -181,22 +181,14 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
     [Fact]
     public async Task OpenBreakersAreCountedUntilTheirNumberWorksAgain()
     {
-        await using var server = new TwaBotApiFactory(new Dictionary<string, string?>
-        {
-            ["TwaBot:Meta:Resilience:BreakerMinimumThroughput"] = "2",
-            ["TwaBot:Meta:Resilience:BreakerFailureRatio"] = "0.5",
-            ["TwaBot:Meta:Resilience:BreakerBreakSeconds"] = "1",
-        });
+        await using var server = ServerWithAOneSecondBreaker();
         using var open = Collector(server, "twabot.meta.breakers.open");
         var failing = await server.CreateSendingTenantAsync();
         var other = await server.CreateSendingTenantAsync();
         open.RecordObservableInstruments();
         Assert.Equal(0, open.LastMeasurement?.Value);
 
-        for (var i = 0; i < 3; i++)
-        {
-            await failing.Client.PostAsJsonAsync("/api/v1/send-template", Order("91987654" + MagicNumbers.ServerError));
-        }
+        await OpenTheBreakerAsync(failing);
 
         await (await other.Client.PostAsJsonAsync("/api/v1/send-template", Order("919876543210"))).ReadJsonAsync(HttpStatusCode.OK);
         open.RecordObservableInstruments();
@@ -212,18 +204,10 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
     public async Task ABreakerIsNoLongerCountedOnceItsPauseEndsThoughNothingWasSentSince()
     {
         // Polly half-opens a breaker only when a call comes; a business that stopped sending would stay "paused" for ever.
-        await using var server = new TwaBotApiFactory(new Dictionary<string, string?>
-        {
-            ["TwaBot:Meta:Resilience:BreakerMinimumThroughput"] = "2",
-            ["TwaBot:Meta:Resilience:BreakerFailureRatio"] = "0.5",
-            ["TwaBot:Meta:Resilience:BreakerBreakSeconds"] = "1",
-        });
+        await using var server = ServerWithAOneSecondBreaker();
         using var open = Collector(server, "twabot.meta.breakers.open");
         var failing = await server.CreateSendingTenantAsync();
-        for (var i = 0; i < 3; i++)
-        {
-            await failing.Client.PostAsJsonAsync("/api/v1/send-template", Order("91987654" + MagicNumbers.ServerError));
-        }
+        await OpenTheBreakerAsync(failing);
 
         var opened = System.Diagnostics.Stopwatch.StartNew();
         open.RecordObservableInstruments();
@@ -235,6 +219,48 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
             return open.LastMeasurement?.Value == 0;
         }, "the breaker's pause to end on the gauge");
         Assert.True(opened.Elapsed > TimeSpan.FromSeconds(0.5), "counted as paused until its pause (1 s) ended");
+    }
+
+    /// <summary>A server whose breakers open after two calls with half of them failing, and pause for 1 s.</summary>
+    private static TwaBotApiFactory ServerWithAOneSecondBreaker() => new(new Dictionary<string, string?>
+    {
+        ["TwaBot:Meta:Resilience:BreakerMinimumThroughput"] = "2",
+        ["TwaBot:Meta:Resilience:BreakerFailureRatio"] = "0.5",
+        ["TwaBot:Meta:Resilience:BreakerBreakSeconds"] = "1",
+    });
+
+    /// <summary>Sends to the emulator's failing number until the tenant's breaker opens (the third answers fast).</summary>
+    private static async Task OpenTheBreakerAsync(SendingTenant tenant)
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order("91987654" + MagicNumbers.ServerError));
+        }
+    }
+
+    [Fact]
+    public void TheGaugeForgetsAnEndedPauseAndCountsABreakerReopenedWithItsNewPause()
+    {
+        // No waiting: a pause of zero has ended by the time the gauge is read, a pause of an hour has not.
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        var metrics = new TwaBotMetrics(meters);
+        using var open = new MetricCollector<long>(meters, TwaBotMetrics.MeterName, "twabot.meta.breakers.open");
+        long Open()
+        {
+            open.RecordObservableInstruments();
+            return open.LastMeasurement!.Value;
+        }
+
+        metrics.BreakerOpened("919800000001", TimeSpan.Zero);
+        Assert.Equal(0, Open()); // its pause is over, though Polly has heard of no call since
+        metrics.BreakerOpened("919800000002", TimeSpan.Zero);
+        metrics.BreakerOpened("919800000002", TimeSpan.FromHours(1)); // reopened before the gauge was read: the new pause counts
+        Assert.Equal(1, Open());
+        metrics.BreakerOpened("919800000001", TimeSpan.FromHours(1)); // reopened after its ended pause was forgotten
+        Assert.Equal(2, Open());
+        metrics.BreakerPauseEnded("919800000002");
+        Assert.Equal(1, Open());
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public static class PrivateFileHosts
 
     private static string? OfIPv4(byte[] a) => a switch
     {
-        [0, 0, 0, 0] => "the unspecified address 0.0.0.0",
+        [0, ..] => "an address of 0.0.0.0/8 (\"this network\"), which is not routed",
         [127, ..] => "a loopback address, which is this machine",
         [10, ..] or [172, >= 16 and <= 31, ..] or [192, 168, ..] => "a private network address",
         [169, 254, ..] => "a link-local address",

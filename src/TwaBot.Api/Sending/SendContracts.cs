@@ -47,7 +47,7 @@ internal static class SendFieldDocs
 
     public const string MediaUrl = "Publicly accessible absolute http(s) URL of the media file. Meta's servers download it from the internet, so a URL "
         + "whose host is localhost (or *.localhost) or a loopback, private (10/8, 172.16/12, 192.168/16, fc00::/7), link-local (169.254/16, fe80::/10), "
-        + "shared (100.64/10) or unspecified address is refused (VALIDATION_FAILED); host names are not looked up.";
+        + "shared (100.64/10) or unspecified (0.0.0.0/8, ::) address is refused (VALIDATION_FAILED); host names are not looked up.";
 
     public const string ButtonParams = "Values for the template's buttons that take one, in the buttons' order: the end of a URL button's link, "
         + "which its {{1}} stands for, and a copy-code button's coupon code (at most 15 letters and digits). A send that gives too few is told what each is. "

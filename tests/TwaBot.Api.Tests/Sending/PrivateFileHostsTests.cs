@@ -28,6 +28,8 @@ public class PrivateFileHostsTests(TwaBotApiFactory factory) : IClassFixture<Twa
     [InlineData("100.64.0.1", true)]
     [InlineData("100.127.255.254", true)]
     [InlineData("0.0.0.0", true)]
+    [InlineData("0.1.2.3", true)]                // anywhere in 0.0.0.0/8, "this network": never routed
+    [InlineData("1.0.0.1", false)]
     [InlineData("[::1]", true)]
     [InlineData("[::]", true)]
     [InlineData("[fc00::1]", true)]

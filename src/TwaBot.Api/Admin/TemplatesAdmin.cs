@@ -380,14 +380,15 @@ internal static partial class TemplatesAdmin
         && (remote.RejectedReason is null || template.StatusReason == remote.RejectedReason);
 
     /// <summary>What a send gives each of Meta's buttons; none for an authentication template (its code fills its button).</summary>
-    private static List<string> Buttons(MetaTemplate remote) =>
-        string.Equals(remote.Category, Template.Authentication, StringComparison.OrdinalIgnoreCase) ? []
-        : [.. (remote.Component("BUTTONS")?.Buttons ?? []).Select(b => TemplateButtons.Of(b.Type, b.Url))];
+    private static List<string> Buttons(MetaTemplate remote) => [.. SendFilledButtons(remote).Select(b => TemplateButtons.Of(b.Type, b.Url))];
 
     /// <summary>The labels of <see cref="Buttons(MetaTemplate)"/>, in the same order ("" where Meta lists none).</summary>
-    private static List<string> ButtonTexts(MetaTemplate remote) =>
+    private static List<string> ButtonTexts(MetaTemplate remote) => [.. SendFilledButtons(remote).Select(b => b.Text ?? "")];
+
+    /// <summary>Meta's buttons that a send may fill: none of an authentication template's, whose code fills them.</summary>
+    private static IReadOnlyList<MetaTemplateButton> SendFilledButtons(MetaTemplate remote) =>
         string.Equals(remote.Category, Template.Authentication, StringComparison.OrdinalIgnoreCase) ? []
-        : [.. (remote.Component("BUTTONS")?.Buttons ?? []).Select(b => b.Text ?? "")];
+        : remote.Component("BUTTONS")?.Buttons ?? [];
 
     /// <summary>
     /// Meta's copy of a template, listed at <paramref name="asked"/>. Its status and category win over older

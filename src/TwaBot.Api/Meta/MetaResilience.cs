@@ -81,13 +81,8 @@ public static partial class MetaResilience
                 {
                     var number = NumberOf(args.Context);
                     LogBreakerOpened(log, number, args.BreakDuration.TotalSeconds);
+                    // The metric ends the pause by time: Polly half-opens a breaker only when a call comes after it.
                     metrics?.BreakerOpened(number, args.BreakDuration);
-                    return ValueTask.CompletedTask;
-                },
-                // Polly half-opens a breaker only when a call comes after the pause; the metric also ends the pause by time.
-                OnHalfOpened = args =>
-                {
-                    metrics?.BreakerPauseEnded(NumberOf(args.Context));
                     return ValueTask.CompletedTask;
                 },
                 OnClosed = args =>

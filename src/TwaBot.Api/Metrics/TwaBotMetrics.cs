@@ -44,7 +44,7 @@ public sealed class TwaBotMetrics
     public void BreakerOpened(string number, TimeSpan pause) =>
         _openBreakers[number] = Stopwatch.GetTimestamp() + (long)Math.Min(pause.TotalSeconds * Stopwatch.Frequency, long.MaxValue / 2);
 
-    /// <summary>The number's breaker let a trial call through (half-open) or closed: its pause is over.</summary>
+    /// <summary>The number's breaker closed: its pause is over (the gauge also stops counting it when the pause's time is up).</summary>
     public void BreakerPauseEnded(string number) => _openBreakers.TryRemove(number, out _);
 
     /// <summary>The breakers whose pause has not ended; those past it are forgotten (unless reopened meanwhile).</summary>

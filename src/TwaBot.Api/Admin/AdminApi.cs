@@ -20,6 +20,7 @@ public static class AdminApi
         var writesInTurn = admin.MapGroup("").AddEndpointFilter<AdminWritesTakeTheWriteGate>();
         writesInTurn.MapBusinessesAdmin();
         writesInTurn.MapWhatsAppAdmin();
+        admin.MapWhatsAppConnect(); // asks Meta first, so it takes the gate only to write (WhatsAppAdmin)
         writesInTurn.MapApiKeysAdmin();
         writesInTurn.MapSuppressionsAdmin();
         // Template calls wait on Meta, so they queue per business instead (TemplatesAdmin) and take the gate only to write.
@@ -94,6 +95,10 @@ internal static partial class AdminLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Business {BusinessId} connected to WhatsApp number {PhoneNumberId} (WABA {WabaId}, sandbox {Sandbox})")]
     public static partial void Connected(ILogger logger, long businessId, string phoneNumberId, string wabaId, bool sandbox);
+
+    // The admin's answer says why; the log keeps which connect Meta's check refused, for the operator.
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Business {BusinessId} was not connected to WhatsApp number {PhoneNumberId} (WABA {WabaId}): Meta's check failed ({Reason})")]
+    public static partial void ConnectRefused(ILogger logger, long businessId, string phoneNumberId, string wabaId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Business {BusinessId} disconnected from WhatsApp number {PhoneNumberId}")]
     public static partial void Disconnected(ILogger logger, long businessId, string phoneNumberId);

@@ -440,17 +440,12 @@ internal static partial class TemplatesAdmin
     /// <summary>Meta's event times are whole seconds: a time compared with them is cut to the second.</summary>
     private static DateTime WholeSeconds(DateTime time) => new(time.Ticks - time.Ticks % TimeSpan.TicksPerSecond, time.Kind);
 
-    private static ApiError ToApiError(MetaFailure failure) => failure switch
+    private static ApiError ToApiError(MetaFailure failure) => MetaAdminAnswers.Unanswered(failure) ?? failure.Error switch
     {
-        { Kind: MetaFailureKind.Rejected, IsThrottling: true } => ApiErrors.UpstreamRateLimited(RetryAfterSeconds(failure)),
-        { Kind: MetaFailureKind.Rejected, Error: { IsAuthorization: true } } => ApiErrors.WhatsAppTokenRejected(),
-        { Kind: MetaFailureKind.Rejected, Error: { } error } => ApiErrors.MetaRequestRejected(error.Code, error.Details ?? error.Message),
-        { Kind: MetaFailureKind.CircuitOpen } => ApiErrors.MetaPaused(RetryAfterSeconds(failure)),
-        _ => ApiErrors.MetaRequestUnavailable(),
+        { IsAuthorization: true } => ApiErrors.WhatsAppTokenRejected(),
+        { } error => ApiErrors.MetaRequestRejected(error.Code, error.Details ?? error.Message),
+        null => ApiErrors.MetaRequestUnavailable(),
     };
-
-    /// <summary>Meta's wait in whole seconds, at least one (also when it named none).</summary>
-    private static int RetryAfterSeconds(MetaFailure failure) => Math.Max(1, (int)Math.Ceiling(failure.RetryAfter?.TotalSeconds ?? 1));
 
     /// <summary>The business's connection with its token decrypted, or why there is none to call Meta with.</summary>
     private static bool TryOpenConnection(Businesses.Business business, AdminServices services,

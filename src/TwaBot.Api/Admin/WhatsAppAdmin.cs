@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Businesses;
 using TwaBot.Api.Errors;
+using TwaBot.Api.Meta;
 using TwaBot.Api.OpenApi;
 using TwaBot.Api.Sandbox;
 
@@ -14,18 +15,30 @@ internal static class WhatsAppAdmin
 {
     private const int MaxTokenLength = 2048;
 
-    public static void MapWhatsAppAdmin(this RouteGroupBuilder admin)
+    /// <summary>Meta's numbers named in a refusal of a phone_number_id: enough to pick from, short enough to read.</summary>
+    private const int MaxNumbersNamed = 20;
+
+    /// <summary>
+    /// The connect, outside the admin writes' gate (<see cref="AdminWritesTakeTheWriteGate"/>): it asks Meta first, which
+    /// may take as long as Meta's timeout, and every send's commit waits on that gate. It takes the gate itself to write.
+    /// </summary>
+    public static void MapWhatsAppConnect(this RouteGroupBuilder admin)
     {
         admin.MapPut("/businesses/{id:long}/whatsapp", Connect).WithName("AdminConnectWhatsApp")
-            .WithSummary("Connect the business's WhatsApp number (Meta's ids and access token, or the sandbox emulator).").ReadsJsonBody()
-            .ProducesErrors(StatusCodes.Status409Conflict); // the phone_number_id is another business's
+            .WithSummary("Connect the business's WhatsApp number (Meta's ids and access token, checked with Meta, or the sandbox emulator).").ReadsJsonBody()
+            .ProducesErrors(StatusCodes.Status409Conflict, // the phone_number_id is another business's
+                StatusCodes.Status429TooManyRequests, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable); // Meta's check
+    }
+
+    public static void MapWhatsAppAdmin(this RouteGroupBuilder admin)
+    {
         admin.MapDelete("/businesses/{id:long}/whatsapp", Disconnect).WithName("AdminDisconnectWhatsApp")
             .WithSummary("Disconnect the business's WhatsApp number; its sends answer WHATSAPP_NOT_CONNECTED.")
             .NeverAnswers(StatusCodes.Status400BadRequest);
     }
 
     private static async Task<Results<Ok<BusinessResponse>, ApiError>> Connect(
-        long id, ConnectWhatsAppRequest? request, [AsParameters] AdminServices services, [FromServices] IHostEnvironment environment,
+        long id, ConnectWhatsAppRequest? request, MetaClient meta, [AsParameters] AdminServices services, [FromServices] IHostEnvironment environment,
         CancellationToken cancellationToken)
     {
         if (request is null)
@@ -33,31 +46,68 @@ internal static class WhatsAppAdmin
             return ApiErrors.MissingBody();
         }
 
+        string? metasDisplayNumber = null;
+        if (request.Sandbox != true && !services.Mode.IsSandbox)
+        {
+            // The checks that cost no call first; they are made again in turn below, where the row is written.
+            if (await CheckAsync(id, request, services, environment, cancellationToken) is { } invalid)
+            {
+                return invalid;
+            }
+
+            var asked = await AskMetaAsync(request, meta, cancellationToken);
+            if (asked.Error is { } refused)
+            {
+                AdminLog.ConnectRefused(services.Log, id, request.PhoneNumberId!, request.WabaId!, refused.Body.Field ?? refused.Body.ErrorCode);
+                return refused;
+            }
+
+            metasDisplayNumber = asked.DisplayPhoneNumber;
+        }
+
+        using var turn = await services.Gate.EnterAsync(cancellationToken);
+        return await ConnectInTurnAsync(id, request, metasDisplayNumber, services, environment, cancellationToken);
+    }
+
+    /// <summary>The business, the fields and the number's owner, as the connect in turn checks them; null when all pass.</summary>
+    private static async Task<ApiError?> CheckAsync(
+        long id, ConnectWhatsAppRequest request, AdminServices services, IHostEnvironment environment, CancellationToken cancellationToken)
+    {
         var business = await BusinessesAdmin.Find(services, id, cancellationToken);
         if (business is null)
         {
             return ApiErrors.BusinessNotFound(id);
         }
 
-        var connection = request.Sandbox == true ? SandboxConnection(request, business.WhatsApp, services)
-            : services.Mode.IsSandbox && !environment.IsDevelopment() ? (null, SandboxLeftOn())
-            : LiveConnection(request, services.Tokens);
+        var connection = Wanted(request, business, services, environment);
+        return connection.Error ?? await TakenByAnotherAsync(id, connection.Value!.PhoneNumberId, services, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<BusinessResponse>, ApiError>> ConnectInTurnAsync(long id, ConnectWhatsAppRequest request,
+        string? metasDisplayNumber, AdminServices services, IHostEnvironment environment, CancellationToken cancellationToken)
+    {
+        // Read again: another write may have come in while Meta was asked, and what was read before is tracked as it was.
+        services.Db.ChangeTracker.Clear();
+        var business = await BusinessesAdmin.Find(services, id, cancellationToken);
+        if (business is null)
+        {
+            return ApiErrors.BusinessNotFound(id);
+        }
+
+        var connection = Wanted(request, business, services, environment);
         if (connection.Error is { } error)
         {
             return error;
         }
 
         var wanted = connection.Value!;
-        var takenBy = await services.Db.WhatsAppConnections
-            .Where(w => w.PhoneNumberId == wanted.PhoneNumberId && w.BusinessId != id)
-            .Select(w => (long?)w.BusinessId)
-            .FirstOrDefaultAsync(cancellationToken);
-        if (takenBy is not null)
+        if (await TakenByAnotherAsync(id, wanted.PhoneNumberId, services, cancellationToken) is { } taken)
         {
-            // Webhooks are routed by phone_number_id, so it can belong to one business only.
-            return ApiErrors.Conflict($"phone_number_id {wanted.PhoneNumberId} is already connected to another business.");
+            return taken;
         }
 
+        // One the admin gave is kept as given; otherwise the number as Meta lists it, so the dashboard shows which it is.
+        wanted.DisplayPhoneNumber ??= metasDisplayNumber;
         // The old connection goes and the new one comes in one transaction: a failed connect disconnects nothing.
         await using var transaction = await services.Db.Database.BeginTransactionAsync(cancellationToken);
         if (business.WhatsApp is { } existing)
@@ -83,8 +133,9 @@ internal static class WhatsAppAdmin
 
         wanted.BusinessId = id;
         wanted.ConnectedAt = services.Now;
-        // The same token again is still the token Meta refused: its mark stays with the new row.
-        wanted.TokenRefusedAt = services.TokenRefusals.RefusedAt(Meta.MetaConnection.Open(wanted, services.Tokens));
+        // Unchecked (the sandbox mode's connects), the same token again is still the token Meta refused: its mark stays with
+        // the new row. One Meta accepted just now is not refused (MetaClient.ListPhoneNumbersAsync ended its mark).
+        wanted.TokenRefusedAt = services.TokenRefusals.RefusedAt(MetaConnection.Open(wanted, services.Tokens));
         business.WhatsApp = wanted;
         await services.Db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -111,6 +162,63 @@ internal static class WhatsAppAdmin
 
         return TypedResults.Ok(new BusinessResponse(BusinessesAdmin.View(business, services)));
     }
+
+    private static (WhatsAppConnection? Value, ApiError? Error) Wanted(
+        ConnectWhatsAppRequest request, Business business, AdminServices services, IHostEnvironment environment) =>
+        request.Sandbox == true ? SandboxConnection(request, business.WhatsApp, services)
+        : services.Mode.IsSandbox && !environment.IsDevelopment() ? (null, SandboxLeftOn())
+        : LiveConnection(request, services.Tokens);
+
+    private static async Task<ApiError?> TakenByAnotherAsync(long id, string phoneNumberId, AdminServices services, CancellationToken cancellationToken)
+    {
+        var takenBy = await services.Db.WhatsAppConnections
+            .Where(w => w.PhoneNumberId == phoneNumberId && w.BusinessId != id)
+            .Select(w => (long?)w.BusinessId)
+            .FirstOrDefaultAsync(cancellationToken);
+        // Webhooks are routed by phone_number_id, so it can belong to one business only.
+        return takenBy is null ? null : ApiErrors.Conflict($"phone_number_id {phoneNumberId} is already connected to another business.");
+    }
+
+    /// <summary>
+    /// Asks Meta for the WABA's numbers with the given token: it knows the token, the WABA and the number, or the
+    /// answer says which of them it refused (the field to correct), or that it could not be asked. Meta's display number
+    /// for the phone_number_id comes back, when it lists one that fits the field.
+    /// </summary>
+    private static async Task<(string? DisplayPhoneNumber, ApiError? Error)> AskMetaAsync(
+        ConnectWhatsAppRequest request, MetaClient meta, CancellationToken cancellationToken)
+    {
+        var (phoneNumberId, wabaId) = (request.PhoneNumberId!, request.WabaId!);
+        var listed = await meta.ListPhoneNumbersAsync(new MetaConnection(phoneNumberId, wabaId, request.AccessToken!.Trim()), cancellationToken);
+        if (listed.Failure is { } failure)
+        {
+            return (null, MetaAdminAnswers.Unanswered(failure, "the connection was not changed") ?? failure.Error switch
+            {
+                { IsAuthorization: true } error => ApiErrors.Validation("access_token",
+                    $"Meta refused this access token (code {error.Code}{Said(error.Message)}); nothing was changed. "
+                    + "Give a token Meta issued for this WABA, with whatsapp_business_management and whatsapp_business_messaging."),
+                { } error => ApiErrors.Validation("waba_id",
+                    $"Meta does not know WABA {wabaId}, or this token cannot read it (code {error.Code}{Said(error.Details ?? error.Message)}); nothing was changed."),
+                null => ApiErrors.MetaRequestUnavailable("the connection was not changed"),
+            });
+        }
+
+        var numbers = listed.Value!.Where(n => n.Id.Length > 0).ToList();
+        if (numbers.FirstOrDefault(n => n.Id == phoneNumberId) is { } number)
+        {
+            var display = number.DisplayPhoneNumber is { } shown
+                && AdminRules.OptionalLine("display_phone_number", shown, AdminRules.MaxDisplayPhoneNumber) is null ? shown : null;
+            return (display, null);
+        }
+
+        return (null, ApiErrors.Validation("phone_number_id", numbers.Count == 0
+            ? $"Meta lists no phone number in WABA {wabaId}, so phone_number_id {phoneNumberId} is not one of its numbers; nothing was changed. "
+                + "Add and register the number in WhatsApp Manager first."
+            : $"Meta lists no phone number {phoneNumberId} in WABA {wabaId}; nothing was changed. Its numbers: "
+                + string.Join(", ", numbers.Take(MaxNumbersNamed).Select(n => n.DisplayPhoneNumber is { } shown ? $"{n.Id} ({shown})" : n.Id))
+                + (numbers.Count > MaxNumbersNamed ? $" and {numbers.Count - MaxNumbersNamed} more." : ".")));
+    }
+
+    private static string Said(string? text) => string.IsNullOrWhiteSpace(text) ? "" : ": " + text.Trim().TrimEnd('.');
 
     /// <summary>
     /// Removes the connection, remembering its number: webhooks Meta sends for it later (statuses of messages

@@ -183,9 +183,17 @@ public static class ApiErrors
     private static string CodeAndDetails(int code, string? details) =>
         $"(code {code}){(string.IsNullOrWhiteSpace(details) ? "." : ": " + details)}";
 
-    /// <summary>An admin call to Meta that failed or got no answer; nothing was stored.</summary>
-    public static ApiError MetaRequestUnavailable() => Create(Status502BadGateway, ErrorCodes.MetaUnavailable,
-        "WhatsApp (Meta) failed or did not answer; nothing was changed here. Try again shortly.");
+    /// <summary>An admin call to Meta that failed or got no answer; nothing was stored (<paramref name="unchanged"/> says what).</summary>
+    public static ApiError MetaRequestUnavailable(string unchanged = "nothing was changed here") => Create(Status502BadGateway, ErrorCodes.MetaUnavailable,
+        $"WhatsApp (Meta) failed or did not answer; {unchanged}. Try again shortly.");
+
+    /// <summary>An admin call Meta throttled (codes 4, 80007, 130429, or a bare 429); nothing was stored.</summary>
+    public static ApiError MetaRequestRateLimited(int retryAfterSeconds, string unchanged) => RetryLater(Status429TooManyRequests, ErrorCodes.UpstreamRateLimited,
+        $"Meta's rate limit was reached; {unchanged}. Retry after the given seconds.", retryAfterSeconds);
+
+    /// <summary>An admin call not made: Meta has been failing and calls to it are paused; nothing was stored.</summary>
+    public static ApiError MetaRequestPaused(int retryAfterSeconds, string unchanged) => RetryLater(Status503ServiceUnavailable, ErrorCodes.MetaUnavailable,
+        $"WhatsApp (Meta) is failing, so calls to it are paused briefly; {unchanged}. Retry after the given seconds.", retryAfterSeconds);
 
     /// <summary>
     /// A template submission Meta may have received (a 5xx, no answer in time, an answer without the template's id):

@@ -6,19 +6,20 @@ using Polly.Timeout;
 namespace TwaBot.Api.Meta;
 
 /// <summary>
-/// The WhatsApp Cloud API (Graph API) client: sends, and template listing and creation, each with
-/// the business's own token. Resilience (timeouts, the few safe retries, the breaker) is configured
+/// The WhatsApp Cloud API (Graph API) client: sends, template listing and creation, and the listing of a
+/// WABA's numbers, each with the business's own token. Resilience (timeouts, the few safe retries, the breaker) is configured
 /// in <see cref="MetaResilience"/>; here every outcome becomes a typed result.
 /// </summary>
 public sealed partial class MetaClient(
     HttpClient http, IMetaGraphAddress graph, MetaTokenRefusals refusals, Metrics.TwaBotMetrics metrics, ILogger<MetaClient> logger)
 {
     /// <summary>
-    /// 10,000 templates at 100 a page, far more than Meta lets one WABA hold; a list that goes on longer is an
-    /// error, never a shorter list (a sync would mark what it did not see as deleted).
+    /// 10,000 templates (or numbers) at 100 a page, far more than Meta lets one WABA hold; a list that goes on longer
+    /// is an error, never a shorter list (a sync would mark what it did not see as deleted).
     /// </summary>
-    private const int MaxTemplatePages = 100;
+    private const int MaxListPages = 100;
     private const string TemplateFields = "name,status,category,language,components,parameter_format,rejected_reason,quality_score,id";
+    private const string PhoneNumberFields = "id,display_phone_number,verified_name";
 
     /// <summary>Meta's answer to a token it cannot parse (code 190), given without calling it.</summary>
     private static readonly MetaError UnusableToken = new(
@@ -57,43 +58,65 @@ public sealed partial class MetaClient(
         return new MetaSendResult.Failed(MetaFailure.Unavailable("Meta answered 200 without a message id.") with { MayHaveBeenSent = true });
     }
 
-    public async Task<MetaResult<IReadOnlyList<MetaTemplate>>> ListTemplatesAsync(MetaConnection connection, CancellationToken cancellationToken)
+    public Task<MetaResult<IReadOnlyList<MetaTemplate>>> ListTemplatesAsync(MetaConnection connection, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        var templates = new List<MetaTemplate>();
+        return ListAllAsync("list_templates", $"{connection.WabaId}/message_templates?fields={TemplateFields}&limit=100", "template list",
+            MetaTemplate.Parse, connection, marksRefusals: true, cancellationToken);
+    }
+
+    /// <summary>
+    /// The WABA's numbers, asked with a connection not stored yet (the admin's connect checks its ids and token): a
+    /// refusal of its token marks nothing, since the connect is refused and changes nothing, while an answer ends the
+    /// mark of a refused token (<see cref="MetaTokenRefusals"/>), which is then one Meta accepts.
+    /// </summary>
+    public Task<MetaResult<IReadOnlyList<MetaPhoneNumber>>> ListPhoneNumbersAsync(MetaConnection connection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        return ListAllAsync("list_phone_numbers", $"{connection.WabaId}/phone_numbers?fields={PhoneNumberFields}&limit=100", "list of the WABA's phone numbers",
+            MetaPhoneNumber.Parse, connection, marksRefusals: false, cancellationToken);
+    }
+
+    /// <summary>
+    /// Every page of a Graph list (<c>data</c>, and <c>paging.cursors.after</c> while <c>paging.next</c> is there), or a
+    /// failure: never a shorter list than Meta holds.
+    /// </summary>
+    private async Task<MetaResult<IReadOnlyList<T>>> ListAllAsync<T>(string operation, string firstPath, string what, Func<JsonElement, T> parse,
+        MetaConnection connection, bool marksRefusals, CancellationToken cancellationToken)
+    {
+        var items = new List<T>();
         var cursors = new HashSet<string>(StringComparer.Ordinal);
         string? after = null;
         for (var page = 0; ; page++)
         {
-            if (page == MaxTemplatePages)
+            if (page == MaxListPages)
             {
-                return new(null, MetaFailure.Unavailable($"Meta's template list went on past {MaxTemplatePages} pages."));
+                return new(null, MetaFailure.Unavailable($"Meta's {what} went on past {MaxListPages} pages."));
             }
 
-            var path = $"{connection.WabaId}/message_templates?fields={TemplateFields}&limit=100"
-                + (after is null ? "" : "&after=" + Uri.EscapeDataString(after));
-            var (body, status, failure) = await CallAsync("list_templates", HttpMethod.Get, path, connection, null, cancellationToken);
+            var path = firstPath + (after is null ? "" : "&after=" + Uri.EscapeDataString(after));
+            var (body, status, failure) = await CallAsync(operation, HttpMethod.Get, path, connection, null, cancellationToken, marksRefusals);
             if (failure is not null)
             {
                 return new(null, failure);
             }
 
-            if (ReadTemplatePage(body, status) is not { } read)
+            if (ReadPage(body, status, parse) is not { } read)
             {
-                return new(null, MetaFailure.Unavailable("Meta answered 200 with something that is not its template list."));
+                return new(null, MetaFailure.Unavailable($"Meta answered 200 with something that is not its {what}."));
             }
 
-            templates.AddRange(read.Templates);
+            items.AddRange(read.Items);
             if (!read.HasNext)
             {
-                return new(templates, null);
+                return new(items, null);
             }
 
             if (read.After is not { Length: > 0 } next || !cursors.Add(next))
             {
                 // A next page without a cursor, or one seen before: the list cannot be read to its end.
                 LogUnreadableAnswer(logger, status);
-                return new(null, MetaFailure.Unavailable("Meta's template list has a next page that cannot be followed."));
+                return new(null, MetaFailure.Unavailable($"Meta's {what} has a next page that cannot be followed."));
             }
 
             after = next;
@@ -142,15 +165,15 @@ public sealed partial class MetaClient(
             ? new MetaError(190, null, "Meta refused the access token (HTTP 401 with an OAuth challenge and no error body).", "OAuthException", null, null, 401)
             : null;
 
-    /// <summary>One page of <c>GET /{waba_id}/message_templates</c>; null when the answer is not that.</summary>
-    private (IReadOnlyList<MetaTemplate> Templates, bool HasNext, string? After)? ReadTemplatePage(byte[] body, int status)
+    /// <summary>One page of a Graph list (<c>GET /{waba_id}/message_templates</c>, <c>/phone_numbers</c>); null when the answer is not that.</summary>
+    private (IReadOnlyList<T> Items, bool HasNext, string? After)? ReadPage<T>(byte[] body, int status, Func<JsonElement, T> parse)
     {
         try
         {
             using var document = JsonDocument.Parse(body);
             var root = document.RootElement;
             // Without its data array, a 200 (say {} from a proxy) is not an empty list: read as one, a sync
-            // would mark every template deleted.
+            // would mark every template deleted, and a connect would say Meta lists none of the WABA's numbers.
             if (!MetaJson.Has(root, "data", out var data) || data.ValueKind != JsonValueKind.Array)
             {
                 LogUnreadableAnswer(logger, status);
@@ -159,7 +182,7 @@ public sealed partial class MetaClient(
 
             var hasNext = MetaJson.Has(root, "paging", out var paging) && MetaJson.Has(paging, "next", out _);
             var after = hasNext && MetaJson.Has(paging, "cursors", out var cursors) ? MetaJson.Str(cursors, "after") : null;
-            return ([.. data.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.Object).Select(MetaTemplate.Parse)], hasNext, after);
+            return ([.. data.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.Object).Select(parse)], hasNext, after);
         }
         catch (JsonException)
         {
@@ -168,12 +191,19 @@ public sealed partial class MetaClient(
         }
     }
 
-    /// <summary>One Graph call, counted by <paramref name="operation"/> and outcome (<c>twabot.meta.calls</c>).</summary>
-    private async Task<(byte[] Body, int Status, MetaFailure? Failure)> CallAsync(
-        string operation, HttpMethod method, string relativePath, MetaConnection connection, byte[]? json, CancellationToken cancellationToken)
+    /// <summary>
+    /// One Graph call, counted by <paramref name="operation"/> and outcome (<c>twabot.meta.calls</c>). With
+    /// <paramref name="marksRefusals"/> false (a connection not stored), a refusal of its token is marked nowhere.
+    /// </summary>
+    private async Task<(byte[] Body, int Status, MetaFailure? Failure)> CallAsync(string operation, HttpMethod method, string relativePath,
+        MetaConnection connection, byte[]? json, CancellationToken cancellationToken, bool marksRefusals = true)
     {
         var answer = await CallAsync(method, relativePath, connection, json, cancellationToken);
-        await refusals.ObserveAsync(connection, answer.Failure);
+        if (marksRefusals || answer.Failure is null)
+        {
+            await refusals.ObserveAsync(connection, answer.Failure);
+        }
+
         metrics.MetaCalled(operation, answer.Failure?.Kind switch
         {
             null => "ok",

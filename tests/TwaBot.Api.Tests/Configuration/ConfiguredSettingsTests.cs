@@ -60,6 +60,7 @@ public class ConfiguredSettingsTests
         (await admin.PostAsync($"/admin/v1/businesses/{businessId}/templates/sync", null)).EnsureSuccessStatusCode();
 
         Assert.StartsWith("/v21.0/102290129340398/message_templates?", Assert.Single(meta.Calls).PathAndQuery, StringComparison.Ordinal);
+        Assert.StartsWith("/v21.0/102290129340398/phone_numbers?", Assert.Single(meta.NumberListCalls).PathAndQuery, StringComparison.Ordinal); // the connect's check
     }
 
     [Fact]

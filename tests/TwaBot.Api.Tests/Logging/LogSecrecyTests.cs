@@ -90,6 +90,31 @@ public class LogSecrecyTests : IAsyncLifetime
         Assert.DoesNotContain(secret, logs, StringComparison.Ordinal);
     }
 
+    /// <summary>The connect's check with Meta: a token it refuses, echoing it, reaches neither the admin's answer nor the log.</summary>
+    [Fact]
+    public async Task ATokenMetaRefusesAtTheConnectsCheckIsNeitherLoggedNorAnswered()
+    {
+        const string token = "NotMetaShapedConnectToken0123456789abcdef";
+        await using var meta = await Meta.FakeMetaUpstream.StartAsync();
+        meta.ReplyToNumberList(Meta.FakeMetaUpstream.Json(401, "{\"error\":{\"message\":\"Invalid OAuth access token " + token + "\",\"type\":\"OAuthException\","
+            + "\"code\":190,\"error_data\":{\"details\":\"token " + token + "\"},\"fbtrace_id\":\"" + token + "\"}}"));
+        await using var live = LiveMode.Against(meta, Verbose);
+        var businessId = await live.CreateBusinessAsync();
+        using var admin = live.CreateAdminClient();
+
+        var connect = await admin.PutAsJsonAsync($"/admin/v1/businesses/{businessId}/whatsapp",
+            new { phone_number_id = "106540352242922", waba_id = "102290129340398", access_token = token });
+
+        var answer = await connect.Content.ReadAsStringAsync();
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, connect.StatusCode);
+        Assert.Contains("Meta refused this access token", answer, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, answer, StringComparison.Ordinal);
+        var logs = await live.Logs.AllTextOnceItHoldsAsync("Meta's check failed");
+        Assert.Contains("Meta refused a call: HTTP 401, code 190", logs, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, logs, StringComparison.Ordinal);
+        Assert.Equal("Bearer " + token, Assert.Single(meta.NumberListCalls).Authorization); // the token did reach Meta
+    }
+
     [Fact]
     public async Task ATokenMetasErrorEchoesIsNeitherLoggedNorAnswered()
     {

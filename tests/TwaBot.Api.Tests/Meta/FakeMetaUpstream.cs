@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -15,11 +16,14 @@ namespace TwaBot.Api.Tests.Meta;
 /// <summary>
 /// A stand-in for graph.facebook.com on a loopback port, answering each call with the next scripted
 /// reply, and recording what it received; plus a MetaClient wired to it exactly as the server wires it.
+/// A connect's check (<c>GET /{waba_id}/phone_numbers</c>) has replies of its own, so that it takes none scripted
+/// for the sends: by default the WABA lists <see cref="PhoneNumbers"/>.
 /// </summary>
 public sealed class FakeMetaUpstream : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<Func<HttpContext, Task>> _replies = new();
+    private readonly ConcurrentQueue<Func<HttpContext, Task>> _numberListReplies = new();
     private readonly ServiceProvider _clientServices;
 
     private readonly AttemptCounter _attempts;
@@ -39,7 +43,23 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
     /// <summary>HTTP attempts the client made, including those whose connection was refused.</summary>
     public int Attempts => _attempts.Count;
 
+    /// <summary>The calls answered by <see cref="Reply"/>'s script (sends, templates): every call but the number lists.</summary>
     public ConcurrentQueue<RecordedCall> Calls { get; } = new();
+
+    /// <summary>The connects' checks, <c>GET /{waba_id}/phone_numbers</c>, answered by <see cref="ReplyToNumberList"/>'s script.</summary>
+    public ConcurrentQueue<RecordedCall> NumberListCalls { get; } = new();
+
+    /// <summary>The display number Meta lists for <see cref="Connection"/>'s number.</summary>
+    public const string DisplayPhoneNumber = "+1 631-555-0100";
+
+    /// <summary>
+    /// The numbers (id, display number) the WABA lists when no number-list reply is scripted: <see cref="Connection"/>'s,
+    /// and any a test adds, so that a live-mode connect to them passes Meta's check.
+    /// </summary>
+    public ConcurrentDictionary<string, string> PhoneNumbers { get; } = new(StringComparer.Ordinal)
+    {
+        [Connection.PhoneNumberId] = DisplayPhoneNumber,
+    };
 
     public MetaClient Client => _clientServices.GetRequiredService<MetaClient>();
 
@@ -87,6 +107,33 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
         {
             _replies.Enqueue(reply);
         }
+    }
+
+    /// <summary>Scripts the answers to the next number lists (a connect's check), before the default one.</summary>
+    public void ReplyToNumberList(params Func<HttpContext, Task>[] replies)
+    {
+        foreach (var reply in replies)
+        {
+            _numberListReplies.Enqueue(reply);
+        }
+    }
+
+    /// <summary>One page of Meta's <c>GET /{waba_id}/phone_numbers</c>, with a next page at <paramref name="after"/> when given.</summary>
+    public static Func<HttpContext, Task> NumberList(IEnumerable<(string Id, string Display)> numbers, string? after = null)
+    {
+        var data = new JsonArray([.. numbers.Select(n => (JsonNode)new JsonObject
+        {
+            ["verified_name"] = "Acme Retail", ["display_phone_number"] = n.Display, ["id"] = n.Id, ["quality_rating"] = "GREEN",
+        })]);
+        var page = new JsonObject { ["data"] = data };
+        page["paging"] = after is null
+            ? new JsonObject { ["cursors"] = new JsonObject { ["before"] = "QVFIUb4", ["after"] = "QVFIUa4" } }
+            : new JsonObject
+            {
+                ["cursors"] = new JsonObject { ["before"] = "QVFIUb1", ["after"] = after },
+                ["next"] = $"https://graph.facebook.com/v23.0/{Connection.WabaId}/phone_numbers?limit=100&after={after}",
+            };
+        return Json(200, page.ToJsonString());
     }
 
     public static Func<HttpContext, Task> Json(int status, string json, TimeSpan? delay = null, string? retryAfter = null) => async context =>
@@ -147,11 +194,19 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         using var reader = new StreamReader(context.Request.Body);
-        Calls.Enqueue(new RecordedCall(
+        var call = new RecordedCall(
             context.Request.Method,
             context.Request.Path + context.Request.QueryString,
             context.Request.Headers.Authorization.ToString(),
-            await reader.ReadToEndAsync()));
+            await reader.ReadToEndAsync());
+        if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path.Value?.EndsWith("/phone_numbers", StringComparison.Ordinal) == true)
+        {
+            NumberListCalls.Enqueue(call);
+            await (_numberListReplies.TryDequeue(out var listReply) ? listReply : NumberList(PhoneNumbers.Select(n => (n.Key, n.Value))))(context);
+            return;
+        }
+
+        Calls.Enqueue(call);
         var reply = _replies.TryDequeue(out var next) ? next : Accepted();
         await reply(context);
     }

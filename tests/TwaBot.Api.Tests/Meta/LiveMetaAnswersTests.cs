@@ -114,7 +114,48 @@ public class LiveMetaAnswersTests
 
         Assert.True(await live.HealthSaysConnectedAsync());
         Assert.Equal(JsonValueKind.Null, (await live.AdminWhatsAppAsync()).GetProperty("token_refused_at").ValueKind);
-        Assert.Empty(live.Meta.Calls.Skip(1)); // told by the new token alone, not by another call to Meta
+        Assert.Empty(live.Meta.Calls.Skip(1)); // told by the new token, which the connect's check used, not by a send
+        Assert.Equal("Bearer " + Token + "Renewed", Assert.Single(live.Meta.NumberListCalls).Authorization);
+    }
+
+    /// <summary>A connect whose new token Meta's check refuses changes nothing: the stored token's refusal stays as it was.</summary>
+    [Fact]
+    public async Task AConnectRefusedByMetasCheckLeavesTheStoredTokensRefusalAsItWas()
+    {
+        await using var live = await LiveMeta.StartAsync();
+        var refusedAt = live.Server.Clock.GetUtcNow().UtcDateTime;
+        var refusal = FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463);
+        live.Meta.Reply(refusal);
+        await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        live.Server.Clock.Advance(TimeSpan.FromMinutes(1));
+        live.Meta.ReplyToNumberList(refusal);
+
+        var connect = await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
+            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = Token + "AlsoRevoked" });
+
+        Assert.Equal("access_token", (await connect.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        Assert.False(await live.HealthSaysConnectedAsync());
+        Assert.Equal(refusedAt, (await live.AdminWhatsAppAsync()).GetProperty("token_refused_at").GetDateTime().ToUniversalTime());
+    }
+
+    /// <summary>The token Meta refused, connected again and accepted by the connect's check: no longer the token Meta refused.</summary>
+    [Fact]
+    public async Task TheRefusedTokenAcceptedByTheConnectsCheckIsNoLongerRefusedRestartsIncluded()
+    {
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463));
+        await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        Assert.False(await live.HealthSaysConnectedAsync());
+
+        (await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
+            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = Token })).EnsureSuccessStatusCode();
+
+        Assert.Equal("Bearer " + Token, Assert.Single(live.Meta.NumberListCalls).Authorization);
+        Assert.True(await live.HealthSaysConnectedAsync());
+        Assert.Equal(JsonValueKind.Null, (await live.AdminWhatsAppAsync()).GetProperty("token_refused_at").ValueKind);
+        await live.RestartAsync();
+        Assert.True(await live.HealthSaysConnectedAsync());
+        Assert.Equal(JsonValueKind.Null, (await live.AdminWhatsAppAsync()).GetProperty("token_refused_at").ValueKind);
     }
 
     /// <summary>
@@ -230,10 +271,17 @@ public class LiveMetaAnswersTests
     public async Task AfterARestartOnlyTheRefusedTokenIsRefusedWhenWhatsAppWasConnectedAgain(bool newToken)
     {
         await using var live = await LiveMeta.StartAsync();
-        live.Meta.Reply(FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463));
+        var refusal = FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463);
+        live.Meta.Reply(refusal);
         await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
-        (await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
-            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = newToken ? Token + "Renewed" : Token })).EnsureSuccessStatusCode();
+        if (!newToken)
+        {
+            live.Meta.ReplyToNumberList(refusal); // the same token again: Meta's check refuses it too, and the connect changes nothing
+        }
+
+        var connect = await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
+            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = newToken ? Token + "Renewed" : Token });
+        Assert.Equal(newToken ? HttpStatusCode.OK : HttpStatusCode.BadRequest, connect.StatusCode);
 
         await live.RestartAsync();
 
@@ -326,6 +374,7 @@ public class LiveMetaAnswersTests
         await using var live = await LiveMeta.StartAsync(graphVersion: "v24.0");
         await live.CustomerWritesAsync("919876543210"); // opens the window for free-form messages
         var other = await live.Server.CreateBusinessAsync(name: "Other Stores");
+        live.Meta.PhoneNumbers["106540352249999"] = "+1 631-555-0199";
         (await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{other}/whatsapp",
             new { phone_number_id = "106540352249999", waba_id = "102290129349999", access_token = "EAAGotherBusinessToken987" })).EnsureSuccessStatusCode();
         live.Meta.Reply(FakeMetaUpstream.Json(200, """{"data":[{"name":"otp_verification","language":"en","status":"APPROVED","category":"AUTHENTICATION","id":"222","components":[{"type":"BODY","text":"{{1}} is your verification code."}]}]}"""));
@@ -435,6 +484,7 @@ public class LiveMetaAnswersTests
             live._key = (await server.CreateApiKeyAsync(live.BusinessId)).Key;
             live.Client = server.CreateApiClient(live._key);
             meta.Calls.Clear();
+            meta.NumberListCalls.Clear();
             return live;
         }
 

@@ -251,15 +251,23 @@ public class ResponsesMatchTheDocumentTests(TwaBotApiFactory factory, ITestOutpu
     [Fact]
     public async Task LiveModeAnswersMatchTheDocument()
     {
-        await using var live = LiveMode.Factory();
+        await using var meta = await Meta.FakeMetaUpstream.StartAsync();
+        await using var live = LiveMode.Against(meta, new Dictionary<string, string?> { ["TwaBot:Meta:Resilience:MaxRetries"] = "0" });
         var contract = await ContractAsync(live);
         using var admin = Client(live, contract, ("X-Admin-Key", TwaBotApiFactory.AdminKey));
         using var anonymous = Client(live, contract);
         var id = (await (await admin.PostAsJsonAsync("/admin/v1/businesses", new { name = "Live", plan = "Pro" })).ReadJsonAsync(HttpStatusCode.Created))
             .GetProperty("business").GetProperty("id").GetInt64();
         await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp", new { sandbox = true });
-        // Meta's address here is the in-memory server, which has no Graph API: every call to Meta fails.
-        await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp", new { phone_number_id = "555000111222333", waba_id = "102290129340398", access_token = "live-token" });
+        // Meta's check of the connect: a number the WABA does not list, Meta throttling, Meta failing, then the number listed.
+        var connect = new { phone_number_id = "555000111222333", waba_id = "102290129340398", access_token = "live-token" };
+        await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp", connect);
+        meta.ReplyToNumberList(Meta.FakeMetaUpstream.Error(400, 80007, "Rate limit issues"), Meta.FakeMetaUpstream.Json(502, "<html>Bad Gateway</html>"));
+        await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp", connect);
+        await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp", connect);
+        meta.PhoneNumbers["555000111222333"] = "+1 555-000-1112";
+        await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp", connect);
+        // The fake's other answers are a send's: template calls get an answer that is not theirs.
         await admin.PostAsJsonAsync($"/admin/v1/businesses/{id}/templates", Admin.TemplatesAdminTests.ShippingUpdate);
         await admin.PostAsync($"/admin/v1/businesses/{id}/templates/sync", null);
         await live.WithDbAsync(async db =>
@@ -283,6 +291,8 @@ public class ResponsesMatchTheDocumentTests(TwaBotApiFactory factory, ITestOutpu
 
         Report(contract);
         Assert.Contains(("GET /api/v1/health", "200"), contract.Covered);
+        Assert.Equal(["200", "400", "429", "502"],
+            contract.Covered.Where(c => c.Operation == "PUT /admin/v1/businesses/{id}/whatsapp").Select(c => c.Status).Distinct().Order(StringComparer.Ordinal));
     }
 
     [Theory]

@@ -1,0 +1,31 @@
+using TwaBot.Api.Errors;
+using TwaBot.Api.Meta;
+
+namespace TwaBot.Api.Admin;
+
+/// <summary>
+/// The admin calls' answer when Meta did not take up the request itself (template submission and sync, the connect's
+/// check): throttled, paused by the breaker, failing, unreachable or answering something else. Meta's refusal of the
+/// request is each call's own to word (a template, a token, an id), so it gives null for that.
+/// </summary>
+internal static class MetaAdminAnswers
+{
+    /// <summary>
+    /// The answer to <paramref name="failure"/>, or null for Meta's refusal; <paramref name="unchanged"/> says what was left as
+    /// it was (“the connection was not changed”), null for the template calls' texts.
+    /// </summary>
+    public static ApiError? Unanswered(MetaFailure failure, string? unchanged = null) => failure switch
+    {
+        { Kind: MetaFailureKind.Rejected, IsThrottling: true } => unchanged is null
+            ? ApiErrors.UpstreamRateLimited(RetryAfterSeconds(failure))
+            : ApiErrors.MetaRequestRateLimited(RetryAfterSeconds(failure), unchanged),
+        { Kind: MetaFailureKind.Rejected, Error: not null } => null,
+        { Kind: MetaFailureKind.CircuitOpen } => unchanged is null
+            ? ApiErrors.MetaPaused(RetryAfterSeconds(failure))
+            : ApiErrors.MetaRequestPaused(RetryAfterSeconds(failure), unchanged),
+        _ => unchanged is null ? ApiErrors.MetaRequestUnavailable() : ApiErrors.MetaRequestUnavailable(unchanged),
+    };
+
+    /// <summary>Meta's wait in whole seconds, at least one (also when it named none).</summary>
+    private static int RetryAfterSeconds(MetaFailure failure) => Math.Max(1, (int)Math.Ceiling(failure.RetryAfter?.TotalSeconds ?? 1));
+}

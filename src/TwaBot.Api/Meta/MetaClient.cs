@@ -198,7 +198,7 @@ public sealed partial class MetaClient(
     private async Task<(byte[] Body, int Status, MetaFailure? Failure)> CallAsync(string operation, HttpMethod method, string relativePath,
         MetaConnection connection, byte[]? json, CancellationToken cancellationToken, bool marksRefusals = true)
     {
-        var answer = await CallAsync(method, relativePath, connection, json, cancellationToken);
+        var answer = await CallAsync(method, relativePath, connection, json, marksRefusals, cancellationToken);
         if (marksRefusals || answer.Failure is null)
         {
             await refusals.ObserveAsync(connection, answer.Failure);
@@ -216,7 +216,7 @@ public sealed partial class MetaClient(
 
     /// <summary>One Graph call through the resilience pipeline; a failure is described, never thrown.</summary>
     private async Task<(byte[] Body, int Status, MetaFailure? Failure)> CallAsync(
-        HttpMethod method, string relativePath, MetaConnection connection, byte[]? json, CancellationToken cancellationToken)
+        HttpMethod method, string relativePath, MetaConnection connection, byte[]? json, bool stored, CancellationToken cancellationToken)
     {
         if (!MetaAccessToken.IsWellFormed(connection.AccessToken))
         {
@@ -245,7 +245,7 @@ public sealed partial class MetaClient(
                 return (body, status, null);
             }
 
-            return (body, status, FailureOf(response, body, connection));
+            return (body, status, FailureOf(response, body, connection, stored));
         }
         catch (BrokenCircuitException open)
         {
@@ -278,13 +278,16 @@ public sealed partial class MetaClient(
         }
     }
 
-    /// <summary>A non-success answer, logged for the operator and described as a failure.</summary>
-    private MetaFailure FailureOf(HttpResponseMessage response, byte[] body, MetaConnection connection)
+    /// <summary>
+    /// A non-success answer, logged for the operator and described as a failure; <paramref name="stored"/> false for a
+    /// connection not stored (the connect's check), whose refused token is no business's to connect again.
+    /// </summary>
+    private MetaFailure FailureOf(HttpResponseMessage response, byte[] body, MetaConnection connection, bool stored)
     {
         var status = (int)response.StatusCode;
         var error = (MetaError.TryParse(body, status) ?? TokenChallenge(response))?.WithoutSecrets(connection.AccessToken);
         var retryAfter = MetaResilience.RetryAfterOf(response);
-        if (error is { IsAuthorization: true })
+        if (error is { IsAuthorization: true } && stored)
         {
             // The operator's to act on: the business must connect WhatsApp again; without this line it is only a code.
             LogTokenRefused(logger, connection.PhoneNumberId, error.Code, error.Subcode);

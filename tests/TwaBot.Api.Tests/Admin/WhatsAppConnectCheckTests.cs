@@ -81,6 +81,9 @@ public class WhatsAppConnectCheckTests
         Assert.Equal(before, await live.StoredAsync());
         Assert.Equal("+1 631-555-0100 Main", (await live.WhatsAppAsync()).GetProperty("display_phone_number").GetString());
         Assert.Equal(JsonValueKind.Null, (await live.WhatsAppAsync()).GetProperty("token_refused_at").ValueKind); // the stored token was not refused
+        // The operator reads that this connect was refused, not that the connected business must connect again.
+        var logs = await live.Server.Logs.AllTextOnceItHoldsAsync("Meta's check failed");
+        Assert.DoesNotContain("must connect WhatsApp again", logs, StringComparison.Ordinal);
     }
 
     [Fact]

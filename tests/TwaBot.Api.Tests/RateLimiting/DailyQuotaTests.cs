@@ -158,6 +158,24 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task ACapLoweredBelowTodaysUseAnswersTheNewCapAndTheUseApart()
+    {
+        // Only here do the two differ: an answer that mixed them up would still read right at an ordinary full cap.
+        var tenant = await factory.CreateSendingTenantAsync(plan: "Growth");
+        await SetDailyLimitAsync(tenant.KeyId, 3);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        }
+
+        await SetDailyLimitAsync(tenant.KeyId, 1);
+
+        var full = await (await SendAsync(tenant, Good)).AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal((1, 3), (full.GetProperty("daily_limit").GetInt32(), full.GetProperty("daily_used").GetInt32()));
+        Assert.StartsWith("Daily send limit reached (1/day on Growth plan).", full.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TheCountSurvivesARestart()
     {
         var (databasePath, tenant) = await CappedAtTwoBeforeARestartAsync(async (_, sender) =>

@@ -57,6 +57,38 @@ public class MetaErrorMappingTests
         Assert.Equal((429, "UPSTREAM_RATE_LIMITED", 7), (error.StatusCode, error.Body.ErrorCode, error.Body.RetryAfterSeconds));
     }
 
+    [Fact]
+    public async Task AThrottlingCodeInAServerErrorIsNoRateLimitSinceTheMessageMayHaveGoneOut()
+    {
+        // A 5xx may come after Meta accepted the message: "retry after" would invite a second copy to the customer.
+        var throttling = new MetaError(130429, null, "(#130429) Rate limit hit", null, null, null, 503);
+        var failure = MetaFailure.Unavailable("Meta answered HTTP 503.", throttling, TimeSpan.FromSeconds(5)) with { MayHaveBeenSent = true };
+
+        var error = MetaErrorMapping.ToApiError(failure, await TemplateSendAsync(), lastInboundAt: null);
+
+        Assert.Equal((502, "META_UNAVAILABLE"), (error.StatusCode, error.Body.ErrorCode));
+        Assert.Contains("may still be delivered", error.Body.Error, StringComparison.Ordinal);
+    }
+
+    [Theory] // Meta's details name the component first; a button's value comes from button_params, an authentication template's from its code
+    [InlineData("UTILITY", "button: parameter text is invalid", "button_params")]
+    [InlineData("MARKETING", "Button at index 0 of type Url requires a parameter", "button_params")]
+    [InlineData("UTILITY", "body: localizable_params (1) != 2", "body_params")]
+    [InlineData("AUTHENTICATION", "button: parameter text is invalid", "body_params")]
+    public async Task TheParamsFieldOfARefusalIsTheComponentMetaNamed(string category, string details, string field)
+    {
+        var context = await TemplateSendAsync();
+        context.Template = new TwaBot.Api.Templates.Template
+        {
+            Name = "order_confirmation", Language = "en", Content = "Hi {{1}}", Category = category, Status = "APPROVED",
+        };
+        var failure = new MetaFailure(MetaFailureKind.Rejected, new MetaError(132000, null, "(#132000) Number of parameters does not match", null, details, null, 400), null, "m");
+
+        var error = MetaErrorMapping.ToApiError(failure, context, lastInboundAt: null);
+
+        Assert.Equal(("TEMPLATE_PARAMS_INVALID", field), (error.Body.ErrorCode, error.Body.Field));
+    }
+
     private static async Task<SendContext> TemplateSendAsync()
     {
         var caller = new ApiCaller(1, "CRM", 1, "Acme", Plan.Pro, "Asia/Kolkata", ["*"], null, null, null, null);
@@ -86,6 +118,7 @@ public class MetaErrorMappingTests
     [InlineData(130429, null, 429, 1)]
     [InlineData(130429, 2_500, 429, 3)]     // rounded up
     [InlineData(null, 200, 503, 1)]         // breaker open: at least a second
+    [InlineData(null, null, 503, 1)]        // its pause ending as the call came: still a second, never "retry in 0 s"
     [InlineData(null, 30_000, 503, 30)]
     public async Task RetryAfterIsMetasOrAFloor(int? code, int? retryAfterMs, int status, int retryAfter)
     {

@@ -94,6 +94,18 @@ public class SendStepOrderTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task AMessageExactlyTwentyFourHoursOldNoLongerOpensTheWindow()
+    {
+        // The window's edge belongs to the closed side: Meta counts 24 hours, not 24 hours and a moment.
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", at: factory.Clock.GetUtcNow().AddHours(-24));
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876543210", message = "Hello" });
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+    }
+
+    [Fact]
     public async Task EveryFreeFormSendGoesUntilTwentyFourHoursAfterTheCustomersMessage()
     {
         // The docs: "within 24 hours of the recipient's last message", so a message 23:59:59 old still opens it.

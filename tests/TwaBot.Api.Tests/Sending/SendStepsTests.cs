@@ -268,6 +268,35 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
     }
 
+    [Theory] // a pending template is worth waiting for; a deleted one is gone, as if never made (no hint about its status)
+    [InlineData("PENDING", "'order_confirmation' in 'en' is PENDING at Meta, not APPROVED: it can be sent once Meta approves it.")]
+    [InlineData("REJECTED", "'order_confirmation' in 'en' is REJECTED at Meta, not APPROVED: only approved templates can be sent.")]
+    [InlineData("DELETED", null)]
+    public async Task ATemplateNotApprovedAtMetaHintsAtItsStatusUnlessDeleted(string status, string? hint)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.WithDbAsync(db => db.Templates.Where(t => t.BusinessId == tenant.BusinessId && t.Name == "order_confirmation")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, status).SetProperty(t => t.StatusReason, (string?)null)));
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", ValidTemplate);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+        Assert.Equal(hint, json.TryGetProperty("hint", out var answered) ? answered.GetString() : null);
+    }
+
+    [Fact]
+    public async Task AnOtpThroughATemplateThatIsNotAuthenticationIsRefusedNamingTheTemplate()
+    {
+        // The OTP's one value is the code, never the client's to count: what is wrong is the template it named.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-otp", new { phone = "919876543210", template_name = "order_confirmation", otp = "123456" });
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+        Assert.Equal("template_name", json.GetProperty("field").GetString());
+        Assert.Equal("Template 'order_confirmation' is a UTILITY template; OTPs need an approved AUTHENTICATION template.", json.GetProperty("error").GetString());
+    }
+
     [Theory]
     [InlineData("Rahul")]
     [InlineData("a", "b", "c", "d")]

@@ -154,6 +154,35 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
             await db.ParkedStatuses.Where(p => p.BusinessId == businessId).OrderBy(p => p.Id).Select(p => p.Wamid).ToListAsync()));
     }
 
+    [Theory] // a template or OTP Meta refused under the 24-hour rule: advising a template would not help (FailureReasons)
+    [InlineData(MessageKinds.Text, "More than 24 hours have passed since the customer last replied; send an approved template instead.")]
+    [InlineData(MessageKinds.Template, "Meta refused this template under its 24-hour customer service window rule (131047); templates normally work at any time: check the template's status and category in WhatsApp Manager.")]
+    [InlineData(MessageKinds.Otp, "Meta refused this template under its 24-hour customer service window rule (131047); templates normally work at any time: check the template's status and category in WhatsApp Manager.")]
+    public async Task AWindowFailureAdvisesATemplateOnlyForAFreeFormMessage(string kind, string reason)
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var messageId = await factory.InsertMessageAsync(businessId, $"wamid.window-{kind}", kind);
+
+        await factory.DeliverStatusesAsync(phoneNumberId, Status($"wamid.window-{kind}", "failed", T0, errorCode: 131047));
+
+        var message = await factory.MessageAsync(messageId);
+        Assert.Equal((131047, reason), (message.FailureCode, message.FailureReason));
+    }
+
+    [Theory] // only our own "twb:N", as a send writes it, names a message; another system's callback data names none
+    [InlineData("twb:42", 42L)]
+    [InlineData("twb:0", 0L)]
+    [InlineData("twb: 42", null)]
+    [InlineData("twb:42 ", null)]
+    [InlineData("twb:+42", null)]
+    [InlineData("twb:-42", null)]
+    [InlineData("twb:", null)]
+    [InlineData("TWB:42", null)]
+    [InlineData("42", null)]
+    [InlineData(null, null)]
+    public void OurMessageIdIsReadOnlyFromCallbackDataAsWeWriteIt(string? callbackData, long? messageId) =>
+        Assert.Equal(messageId, StatusReports.CallbackMessageId(callbackData));
+
     [Fact]
     public async Task AnErrorTitleWithQuotesBackslashesAndNonAsciiIsKeptExactly()
     {

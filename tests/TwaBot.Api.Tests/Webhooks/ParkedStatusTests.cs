@@ -91,6 +91,18 @@ public class ParkedStatusTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     }
 
     [Fact]
+    public async Task AParkedReportKeepsTheMessageIdItsCallbackDataNamed()
+    {
+        // Kept for diagnosis (which of our sends Meta meant), though the report is applied by its wamid.
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+
+        await DeliverAsync(phoneNumberId, Status("wamid.parked-callback-1", "sent", T0, callbackData: StatusReports.CallbackData(987_654_321)));
+
+        var parked = await QueryAsync(factory, db => db.ParkedStatuses.Where(p => p.BusinessId == businessId).Select(p => p.MessageId).ToListAsync());
+        Assert.Equal([987_654_321L], parked);
+    }
+
+    [Fact]
     public async Task AReportOfAnotherBusinessesMessageStaysParked()
     {
         var (phoneA, businessA) = await ConnectedBusinessAsync();

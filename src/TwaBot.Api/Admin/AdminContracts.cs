@@ -164,7 +164,14 @@ public sealed record AdminTemplateView(
     IReadOnlyList<string> Variables,
     string? MetaTemplateId,
     [property: Description("Each button in order, by what a send gives it: url_suffix, coupon_code, none, or unsupported (a multi-product button, which this API cannot send).")] IReadOnlyList<string> Buttons,
-    [property: Description("Meta's quality score for the template, from its quality webhook or a sync: GREEN, YELLOW, RED or UNKNOWN (not scored yet); null until Meta said.")] string? QualityScore);
+    [property: Description("Meta's quality score for the template, from its quality webhook or a sync: GREEN, YELLOW, RED or UNKNOWN (not scored yet); null until Meta said.")] string? QualityScore,
+    [property: Description("Each button in the order of buttons, with its kind (as in buttons), its label and its link (a URL button's, with its {{1}} if it has one).")] IReadOnlyList<AdminTemplateButton> ButtonDetails);
+
+/// <summary>One button of a stored template: what a send gives it, and its label and link when the template has them and they are known.</summary>
+public sealed record AdminTemplateButton(
+    [property: Description("What a send gives the button: url_suffix, coupon_code, none or unsupported.")] string Kind,
+    [property: Description("The button's label; null for a copy-code button (Meta writes its label) and for a template stored before labels were kept, until its next sync.")] string? Text,
+    [property: Description("A URL button's link, with {{1}} where a send's url_suffix goes; null for other buttons and for a template stored before links were kept, until its next sync.")] string? Url);
 
 public sealed record AdminTemplateResponse(AdminTemplateView Template) : SuccessResponse;
 

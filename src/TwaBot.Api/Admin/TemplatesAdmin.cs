@@ -150,6 +150,7 @@ internal static partial class TemplatesAdmin
         template.Variables = variables;
         template.Buttons = TemplateButtonRules.Kinds(request.Buttons);
         template.ButtonTexts = [.. definition.Buttons.Select(b => b.Text ?? "")];
+        template.ButtonUrls = [.. definition.Buttons.Select(b => b.Url ?? "")];
         template.MetaTemplateId = null;
         template.StatusEventAt = null;
         template.StatusReason = null;
@@ -377,6 +378,7 @@ internal static partial class TemplatesAdmin
         && template.HeaderText == remote.Text("HEADER") && template.FooterText == remote.Text("FOOTER")
         && template.Variables.Count == Template.CountPlaceholders(remote.Text("BODY") ?? template.Content)
         && template.Buttons.SequenceEqual(Buttons(remote)) && template.ButtonTexts.SequenceEqual(ButtonTexts(remote))
+        && template.ButtonUrls.SequenceEqual(ButtonUrls(remote))
         && (remote.RejectedReason is null || template.StatusReason == remote.RejectedReason);
 
     /// <summary>What a send gives each of Meta's buttons; none for an authentication template (its code fills its button).</summary>
@@ -384,6 +386,9 @@ internal static partial class TemplatesAdmin
 
     /// <summary>The labels of <see cref="Buttons(MetaTemplate)"/>, in the same order ("" where Meta lists none).</summary>
     private static List<string> ButtonTexts(MetaTemplate remote) => [.. SendFilledButtons(remote).Select(b => b.Text ?? "")];
+
+    /// <summary>The links of <see cref="Buttons(MetaTemplate)"/>, in the same order ("" for a button without one).</summary>
+    private static List<string> ButtonUrls(MetaTemplate remote) => [.. SendFilledButtons(remote).Select(b => b.Url ?? "")];
 
     /// <summary>Meta's buttons that a send may fill: none of an authentication template's, whose code fills them.</summary>
     private static IReadOnlyList<MetaTemplateButton> SendFilledButtons(MetaTemplate remote) =>
@@ -430,6 +435,7 @@ internal static partial class TemplatesAdmin
         template.FooterText = remote.Text("FOOTER");
         template.Buttons = Buttons(remote);
         template.ButtonTexts = ButtonTexts(remote);
+        template.ButtonUrls = ButtonUrls(remote);
         // Names given at creation stay while they still fit; otherwise the placeholders' own names.
         if (template.Variables.Count != Template.CountPlaceholders(template.Content))
         {
@@ -460,7 +466,7 @@ internal static partial class TemplatesAdmin
 
     private static AdminTemplateView View(Template t) => new(
         t.Id, t.Name, t.Language, t.Category, t.Status, t.StatusReason, t.DisplayName, t.Content, t.HeaderText, t.FooterText, t.Variables, t.MetaTemplateId, t.Buttons,
-        t.QualityScore);
+        t.QualityScore, [.. t.Buttons.Select((kind, index) => new AdminTemplateButton(kind, t.ButtonText(index), t.ButtonUrl(index)))]);
 
     // \z, not $: $ also matches before a final line break.
     [GeneratedRegex(@"^[a-z0-9_]+\z")]

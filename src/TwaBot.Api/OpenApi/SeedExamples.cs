@@ -47,8 +47,8 @@ public static class SeedExamples
               "footer_text": null,
               "variables": ["customer_name"],
               "button_params": [
-                { "kind": "url_suffix", "button_index": 1, "text": "Track order" },
-                { "kind": "coupon_code", "button_index": 2, "text": null }
+                { "kind": "url_suffix", "button_index": 1, "text": "Track order", "url": "https://shop.example/track/{{1}}" },
+                { "kind": "coupon_code", "button_index": 2, "text": null, "url": null }
               ]
             }
           ]

@@ -65,6 +65,12 @@ public sealed partial class Template
     public List<string> ButtonTexts { get; set; } = [];
 
     /// <summary>
+    /// Each button's link as Meta holds it, in the same order as <see cref="Buttons"/> (a URL button's, with its
+    /// <c>{{1}}</c>; "" for any other button). Empty for a template stored before links were kept, until its next sync.
+    /// </summary>
+    public List<string> ButtonUrls { get; set; } = [];
+
+    /// <summary>
     /// When Meta triggered the status webhook last applied to this template (the entry's <c>time</c>), or when
     /// a create or sync last read its status from Meta; a status webhook older than that arriving later is stale.
     /// </summary>
@@ -131,13 +137,19 @@ public sealed partial class Template
 
     /// <summary>
     /// What /templates tells a CRM about each button_params value, in order: its kind, the button it fills (its index
-    /// among all the buttons, as Meta's send format names it) and that button's label when known.
+    /// among all the buttons, as Meta's send format names it), that button's label and, for a link, the link its value ends.
     /// </summary>
     public IReadOnlyList<ButtonParameter> ButtonParameterViews() =>
         [.. Buttons.Select((kind, index) => (kind, index))
             .Where(button => button.kind is TemplateButtons.UrlSuffix or TemplateButtons.CouponCode)
-            .Select(button => new ButtonParameter(button.kind, button.index,
-                button.index < ButtonTexts.Count && ButtonTexts[button.index].Length > 0 ? ButtonTexts[button.index] : null))];
+            .Select(button => new ButtonParameter(button.kind, button.index, ButtonText(button.index),
+                button.kind == TemplateButtons.UrlSuffix ? ButtonUrl(button.index) : null))];
+
+    /// <summary>The label of the button at <paramref name="index"/>, or null when it has none or it is not known.</summary>
+    public string? ButtonText(int index) => index < ButtonTexts.Count && ButtonTexts[index].Length > 0 ? ButtonTexts[index] : null;
+
+    /// <summary>The link of the button at <paramref name="index"/>, or null when it has none or it is not known.</summary>
+    public string? ButtonUrl(int index) => index < ButtonUrls.Count && ButtonUrls[index].Length > 0 ? ButtonUrls[index] : null;
 
     /// <summary>An image, video or document header, which a send fills with the file's URL (one header_params value).</summary>
     public bool HasMediaHeader => HeaderType is "image" or "video" or "document";
@@ -193,9 +205,11 @@ public sealed partial class Template
 /// <summary>
 /// One value a send gives in button_params: <paramref name="Kind"/> is <c>url_suffix</c> (the end of the button's link)
 /// or <c>coupon_code</c> (the code its copy-code button copies); <paramref name="ButtonIndex"/> is the button's place among
-/// all the template's buttons; <paramref name="Text"/> its label, or null when not known.
+/// all the template's buttons; <paramref name="Text"/> its label, or null when not known; <paramref name="Url"/> a link
+/// button's link with the <c>{{1}}</c> the value replaces, or null (a coupon, or a link not known yet).
 /// </summary>
 public sealed record ButtonParameter(
     [property: System.ComponentModel.Description("url_suffix: the end of the button's link, which its {{1}} stands for; coupon_code: the code its copy-code button copies (at most 15 letters and digits).")] string Kind,
     [property: System.ComponentModel.Description("The button's place among all the template's buttons, from 0, in the order WhatsApp shows them.")] int ButtonIndex,
-    [property: System.ComponentModel.Description("The button's label, or null when not known (a copy-code button, whose label Meta writes; a template stored before labels were kept, until its next sync).")] string? Text);
+    [property: System.ComponentModel.Description("The button's label, or null when not known (a copy-code button, whose label Meta writes; a template stored before labels were kept, until its next sync).")] string? Text,
+    [property: System.ComponentModel.Description("url_suffix: the button's link as approved, whose {{1}} the value replaces (e.g. https://shop.example/track/{{1}}: give ORD-12345, not the whole link); null for coupon_code, and for a template stored before links were kept, until its next sync.")] string? Url);

@@ -17,7 +17,8 @@ public static class TemplatesApi
             .WithTags("Templates")
             .WithSummary("List your business's Meta-approved WhatsApp templates.")
             .WithDescription("The docs' fields, and button_params (an addition): the values a send's button_params must give, in order, "
-                + "each with its kind (url_suffix, coupon_code), the button it fills and that button's label; [] when no button takes one.")
+                + "each with its kind (url_suffix, coupon_code), the button it fills, that button's label and, for url_suffix, "
+                + "the link whose {{1}} the value replaces; [] when no button takes one.")
             .WithExamples(responses: [(StatusCodes.Status200OK, SeedExamples.Templates), (StatusCodes.Status401Unauthorized, SeedExamples.MissingApiKey)]);
         return api;
     }

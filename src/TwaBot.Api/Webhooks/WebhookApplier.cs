@@ -379,6 +379,7 @@ public sealed partial class WebhookApplier(
         {
             template.Buttons = [.. buttons];
             template.ButtonTexts = [.. components.ButtonTexts];
+            template.ButtonUrls = [.. components.ButtonUrls];
         }
         else if (!template.IsAuthentication
             && buttons.Count(b => b == Templates.TemplateButtons.UrlSuffix) != template.Buttons.Count(b => b == Templates.TemplateButtons.UrlSuffix))

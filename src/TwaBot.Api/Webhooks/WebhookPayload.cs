@@ -181,6 +181,7 @@ public sealed partial record WebhookPayload(
                 : null)
         {
             ButtonTexts = [.. Array(value, "message_template_buttons").Select(b => Str(b, "message_template_button_text") ?? "")],
+            ButtonUrls = [.. Array(value, "message_template_buttons").Select(b => Str(b, "message_template_button_url") ?? "")],
         };
 
     private static StatusUpdate? ReadStatus(string? phoneNumberId, JsonElement status, EventTimes times)
@@ -411,4 +412,7 @@ public sealed record TemplateComponents(string Body, string? HeaderText, string?
 {
     /// <summary>The labels of <see cref="Buttons"/>, in the same order ("" where Meta gave none).</summary>
     public IReadOnlyList<string> ButtonTexts { get; init; } = [];
+
+    /// <summary>The links of <see cref="Buttons"/>, in the same order ("" for a phone-number button).</summary>
+    public IReadOnlyList<string> ButtonUrls { get; init; } = [];
 }

@@ -322,7 +322,7 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     }
 
     [Fact]
-    public async Task AnEditsButtonLabelsAreWhatTemplatesListsThen()
+    public async Task AnEditsButtonLabelsAndLinksAreWhatTemplatesListsThen()
     {
         var tenant = await factory.CreateSendingTenantAsync();
         using var admin = factory.CreateAdminClient();
@@ -345,7 +345,9 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
 
         var listed = (await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK))
             .GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "track_parcel");
-        Assert.Equal("Where is my parcel?", Assert.Single(listed.GetProperty("button_params").EnumerateArray()).GetProperty("text").GetString());
+        var button = Assert.Single(listed.GetProperty("button_params").EnumerateArray());
+        Assert.Equal("Where is my parcel?", button.GetProperty("text").GetString());
+        Assert.Equal("https://shop.example/where/{{1}}", button.GetProperty("url").GetString()); // the create's /track/ link was edited
     }
 
     [Fact]

@@ -97,6 +97,31 @@ public class TemplateSyncTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     }
 
     [Fact]
+    public async Task ALinkChangedAtMetaIsAnUpdateThatTemplatesListsAfterTheSync()
+    {
+        // The link a button's value ends is part of the template: a sync that finds only it changed counts an update.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        using var admin = factory.CreateAdminClient();
+        await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", new
+        {
+            name = "track_parcel", language = "en", category = "UTILITY", body = "Parcel {{1}} is on its way.",
+            buttons = new[] { new { type = "URL", text = "Track", url = "https://shop.example/track/{{1}}" } },
+        })).ReadJsonAsync(HttpStatusCode.Created);
+        var unchanged = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(0, Count(unchanged, "updated")); // the create stored the link as Meta lists it
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "track_parcel")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.ButtonsJson, """[{"type":"URL","text":"Track","url":"https://track.shop.example/parcels/{{1}}"}]""")));
+
+        var synced = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal((0, 1, 0), (Count(synced, "created"), Count(synced, "updated"), Count(synced, "removed")));
+        var listed = (await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK))
+            .GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "track_parcel");
+        Assert.Equal("https://track.shop.example/parcels/{{1}}", Assert.Single(listed.GetProperty("button_params").EnumerateArray()).GetProperty("url").GetString());
+    }
+
+    [Fact]
     public async Task SyncsAtOnceEachSucceedAndAddATemplateOnce()
     {
         var tenant = await factory.CreateSendingTenantAsync();

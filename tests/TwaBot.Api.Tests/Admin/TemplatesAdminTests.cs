@@ -262,6 +262,39 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     }
 
     [Fact]
+    public async Task TheAdminViewGivesEachButtonsLabelAndLinkBesideItsKind()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var created = (await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", new
+        {
+            name = "festive_sale", language = "en", category = "MARKETING", body = "Hi {{1}}, the festive sale is on.",
+            buttons = new object[]
+            {
+                new { type = "QUICK_REPLY", text = "Stop promotions" },
+                new { type = "URL", text = "Track order", url = "https://shop.example/track/{{1}}" },
+                new { type = "URL", text = "Our shop", url = "https://shop.example/" },
+                new { type = "COPY_CODE", example = "SAVE10" },
+            },
+        })).ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template");
+        var id = created.GetProperty("id").GetInt64();
+        var read = (await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("template");
+        var listed = (await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK))
+            .GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("id").GetInt64() == id);
+
+        foreach (var template in new[] { created, read, listed })
+        {
+            Assert.Equal(["none", "url_suffix", "none", "coupon_code"], template.GetProperty("buttons").EnumerateArray().Select(b => b.GetString())); // as before
+            var details = template.GetProperty("button_details").EnumerateArray().ToList();
+            Assert.All(details, button => Assert.Equal(["kind", "text", "url"], button.PropertyNames()));
+            Assert.Equal(
+                [("none", "Stop promotions", null), ("url_suffix", "Track order", "https://shop.example/track/{{1}}"), ("none", "Our shop", "https://shop.example/"), ("coupon_code", null, null)],
+                details.Select(b => (b.GetProperty("kind").GetString(), b.GetProperty("text").GetString(), b.GetProperty("url").GetString())));
+        }
+    }
+
+    [Fact]
     public async Task ATemplateWithNamedPlaceholdersIsCreatedAndSentByName()
     {
         // The emulator, like Meta, takes {{first_name}} only from a template submitted as NAMED, and each

@@ -247,6 +247,23 @@ public class DatabaseTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
             });
 
     [Fact]
+    public Task UpgradingLeavesStoredTemplatesWithoutButtonLinksUntilTheirNextSync() =>
+        UpgradeAsync("20261204134939_TemplateButtonTexts", // the last one before links were kept
+            """
+            INSERT INTO businesses (id, name, plan, time_zone, created_at) VALUES (1, 'Old', 'Pro', 'Asia/Kolkata', '2026-11-01 00:00:00');
+            INSERT INTO templates (business_id, name, language, content, category, status, variables, buttons, button_texts, updated_at) VALUES
+                (1, 'track_order', 'en', 'Shipped', 'UTILITY', 'APPROVED', '[]', '["none","url_suffix"]', '["Call us","Track order"]', '2026-12-04 00:00:00');
+            """,
+            async db =>
+            {
+                var template = await db.Templates.AsNoTracking().SingleAsync();
+                Assert.Equal(["none", "url_suffix"], template.Buttons);
+                Assert.Equal(["Call us", "Track order"], template.ButtonTexts);
+                Assert.Empty(template.ButtonUrls); // not known: /templates says null, not a guess
+                Assert.Null(template.ButtonUrl(1));
+            });
+
+    [Fact]
     public async Task AServerStartedOnADatabaseOfTheFirstVersionsServesItsOldRows()
     {
         // As the first versions (before the daily cap) left a business: its key, a plain-text token, templates (one a

@@ -69,11 +69,14 @@ public class TemplatesTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
             .GetProperty("templates").EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!, t => t.GetProperty("button_params"));
 
         var link = Assert.Single(listed["track_parcel"].EnumerateArray());
-        Assert.Equal(["kind", "button_index", "text"], link.PropertyNames());
+        Assert.Equal(["kind", "button_index", "text", "url"], link.PropertyNames());
         Assert.Equal(("url_suffix", 1, "Track parcel"), (link.GetProperty("kind").GetString(), link.GetProperty("button_index").GetInt32(), link.GetProperty("text").GetString()));
+        Assert.Equal("https://shop.example/track/{{1}}", link.GetProperty("url").GetString()); // what the value is appended to
         var coupon = Assert.Single(listed["festive_coupon"].EnumerateArray());
+        Assert.Equal(["kind", "button_index", "text", "url"], coupon.PropertyNames());
         Assert.Equal(("coupon_code", 1), (coupon.GetProperty("kind").GetString(), coupon.GetProperty("button_index").GetInt32()));
         Assert.Equal(System.Text.Json.JsonValueKind.Null, coupon.GetProperty("text").ValueKind); // Meta labels copy-code buttons itself
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, coupon.GetProperty("url").ValueKind); // a coupon has no link
         Assert.Equal(0, listed["order_confirmation"].GetArrayLength());
 
         // The values as listed are what a send takes.
@@ -110,6 +113,40 @@ public class TemplatesTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
 
         Assert.Equal(1, synced.GetProperty("updated").GetInt32());
         Assert.Equal("Track order", (await ListedButtonAsync()).GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task ASyncTellsTheLinkOfATemplateStoredWithoutIt()
+    {
+        // A template stored before links were kept knows its buttons' kinds and labels; Meta's list gives the link.
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.WithDbAsync(async db =>
+        {
+            var wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId;
+            db.Templates.Add(new Template
+            {
+                BusinessId = tenant.BusinessId, Name = "track_order", Language = "en", Content = "Shipped", Category = "UTILITY",
+                Status = Template.Approved, MetaTemplateId = "7702", Buttons = ["url_suffix"], ButtonTexts = ["Track order"],
+                UpdatedAt = factory.Clock.GetUtcNow().UtcDateTime,
+            });
+            db.SandboxTemplates.Add(new TwaBot.Api.Sandbox.SandboxTemplate
+            {
+                WabaId = wabaId, MetaId = "7702", Name = "track_order", Language = "en", Category = "UTILITY", Status = "APPROVED", Body = "Shipped",
+                ButtonsJson = """[{"type":"URL","text":"Track order","url":"https://shop.example/track/{{1}}"}]""",
+            });
+            await db.SaveChangesAsync();
+        });
+        async Task<System.Text.Json.JsonElement> ListedButtonAsync() => Assert.Single((await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK))
+            .GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "track_order").GetProperty("button_params").EnumerateArray());
+        var before = await ListedButtonAsync();
+        Assert.Equal(("url_suffix", "Track order"), (before.GetProperty("kind").GetString(), before.GetProperty("text").GetString()));
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, before.GetProperty("url").ValueKind); // not known yet, rather than guessed
+        using var admin = factory.CreateAdminClient();
+
+        var synced = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal(1, synced.GetProperty("updated").GetInt32()); // the link alone changed
+        Assert.Equal("https://shop.example/track/{{1}}", (await ListedButtonAsync()).GetProperty("url").GetString());
     }
 
     [Fact]

@@ -780,6 +780,11 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("button_texts");
 
+                    b.PrimitiveCollection<string>("ButtonUrls")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("button_urls");
+
                     b.PrimitiveCollection<string>("Buttons")
                         .IsRequired()
                         .HasColumnType("TEXT")

@@ -41,7 +41,10 @@ public sealed class SecretRotationTests : IDisposable
         const string oldSecret = "old-app-secret-0123456789abcdef", newSecret = "new-app-secret-fedcba9876543210";
         var before = Delivery(Entry(MessagesChange(PhoneNumberId, messages: [Text("wamid.before-reset", "919876543210", "Hi", TwaBotApiFactory.Start)])));
         var after = Delivery(Entry(MessagesChange(PhoneNumberId, messages: [Text("wamid.after-reset", "919876543211", "Hi", TwaBotApiFactory.Start)])));
-        await using (var first = Server(new() { ["TwaBot:Meta:AppSecret"] = oldSecret }))
+        // The connect asks Meta for the WABA's numbers, so Meta is a fake that lists this one.
+        await using var meta = await Meta.FakeMetaUpstream.StartAsync();
+        meta.PhoneNumbers[PhoneNumberId] = "+1 555-078-3881";
+        await using (var first = Server(new() { ["TwaBot:Meta:AppSecret"] = oldSecret, ["TwaBot:Meta:GraphBaseUrl"] = meta.GraphBaseUrl.ToString() }, onSockets: true))
         {
             var businessId = await first.CreateBusinessAsync();
             await first.ConnectWhatsAppAsync(businessId, PhoneNumberId);
@@ -89,7 +92,8 @@ public sealed class SecretRotationTests : IDisposable
     private static string Sign(System.Text.Json.Nodes.JsonNode body, string secret) => WebhookSignature.Sign(Encoding.UTF8.GetBytes(body.ToJsonString()), secret);
 
     /// <summary>A live-mode server on this test's database, started; the file stays for the next one.</summary>
-    private TwaBotApiFactory Server(Dictionary<string, string?> settings)
+    /// <summary>A live server on the test's database; <paramref name="onSockets"/>: on Kestrel, so that its Meta client calls a fake Meta.</summary>
+    private TwaBotApiFactory Server(Dictionary<string, string?> settings, bool onSockets = false)
     {
         var all = LiveMode.Settings();
         foreach (var (name, value) in settings)
@@ -98,6 +102,11 @@ public sealed class SecretRotationTests : IDisposable
         }
 
         var server = new TwaBotApiFactory(all, environment: "Production", _databasePath) { DeleteDatabaseOnDispose = false };
+        if (onSockets)
+        {
+            server.UseKestrel(0);
+        }
+
         server.StartServer();
         return server;
     }

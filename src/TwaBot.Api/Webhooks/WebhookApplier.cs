@@ -228,7 +228,6 @@ public sealed partial class WebhookApplier(
             : await db.Messages.AsNoTracking().Where(m => m.BusinessId == businessId && m.Wamid == status.Wamid)
                 .Select(m => m.To).FirstOrDefaultAsync(cancellationToken);
 
-    /// <summary>A marketing stop or resume as of <paramref name="at"/>, unless the contact already has a later one.</summary>
     /// <summary>The 24-hour window counts from the customer's latest message: one delivered late never shortens it.</summary>
     private static void OpenWindow(Contact contact, DateTime at)
     {
@@ -238,6 +237,10 @@ public sealed partial class WebhookApplier(
         }
     }
 
+    /// <summary>
+    /// A marketing stop or resume as of <paramref name="at"/>, unless the contact already has a later one (one of the same
+    /// second applies: the order they came in is all that tells them apart).
+    /// </summary>
     private static void SetMarketing(Contact contact, bool stopped, DateTime at)
     {
         if (contact.MarketingPreferenceAt is { } latest && at < latest)

@@ -84,6 +84,7 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData("START", 0, "UNSUBSCRIBE", 1, SuppressionStates.OptedOut)]
     [InlineData("STOP", 1, "subscribe", 0, SuppressionStates.OptedOut)] // a late START does not undo the later STOP
     [InlineData("STOP", 0, "STOP", -1, SuppressionStates.OptedOut)]
+    [InlineData("STOP", 0, "START", 0, null)]                       // the same second (Meta's unit): the order they came in
     public async Task TheCustomersLatestKeywordDecidesWhateverTheArrivalOrder(
         string first, int firstMinute, string second, int secondMinute, string? expected)
     {
@@ -273,6 +274,62 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         await DeliverMessagesAsync(phoneNumberId, Text("wamid.future", "919811112222", "hello", DateTimeOffset.FromUnixTimeSeconds(253402300799)));
 
         Assert.Equal(factory.Clock.GetUtcNow().UtcDateTime, (await factory.ContactAsync(businessId, "919811112222"))?.LastInboundAt);
+    }
+
+    [Fact]
+    public async Task EveryMarketingPreferenceOfAChangeIsAppliedAndOnlyMarketingOnes()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var change = UserPreference(phoneNumberId, "16505550001", "stop", T0);
+        var preferences = change["value"]!["user_preferences"]!.AsArray();
+        preferences.Add(new System.Text.Json.Nodes.JsonObject
+        {
+            ["wa_id"] = "16505550002", ["category"] = "marketing_messages", ["value"] = "stop", ["timestamp"] = T0.ToUnixTimeSeconds(),
+        });
+        // A category this server does not know is no marketing stop, whatever its value says.
+        preferences.Add(new System.Text.Json.Nodes.JsonObject
+        {
+            ["wa_id"] = "16505550003", ["category"] = "service_messages", ["value"] = "stop", ["timestamp"] = T0.ToUnixTimeSeconds(),
+        });
+
+        (await factory.PostWebhookAsync(Delivery(Entry(change)))).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal(T0.UtcDateTime, (await factory.ContactAsync(businessId, "16505550001"))?.MarketingOptOutAt);
+        Assert.Equal(T0.UtcDateTime, (await factory.ContactAsync(businessId, "16505550002"))?.MarketingOptOutAt);
+        Assert.Null((await factory.ContactAsync(businessId, "16505550003"))?.MarketingOptOutAt);
+    }
+
+    [Fact]
+    public async Task AMarketingStopAndResumeOfTheSameSecondApplyInTheOrderTheyCame()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+
+        await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, "16505559875", "stop", T0))));
+        await factory.ApplyWebhooksAsync();
+        await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, "16505559875", "resume", T0))));
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Null((await factory.ContactAsync(businessId, "16505559875"))?.MarketingOptOutAt);
+    }
+
+    [Fact]
+    public async Task AnEventForANumberNoBusinessHasReachesNoBusinessEvenBesideOneThatDoes()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        const string unknownNumber = "777000000000999";
+
+        (await factory.PostWebhookAsync(Delivery(
+            Entry(MessagesChange(phoneNumberId, messages: [Text($"wamid.known-{Guid.NewGuid():N}", "919811113331", "hello", T0)])),
+            Entry(MessagesChange(unknownNumber, messages: [Text($"wamid.unknown-{Guid.NewGuid():N}", "919811113332", "STOP", T0)]))))).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+
+        Assert.NotNull(await factory.ContactAsync(businessId, "919811113331"));
+        await factory.WithDbAsync(async db =>
+        {
+            Assert.False(await db.Contacts.AnyAsync(c => c.Phone == "919811113332"));
+            Assert.False(await db.Suppressions.AnyAsync(s => s.Phone == "919811113332"));
+        });
     }
 
     private async Task DeliverMessagesAsync(string phoneNumberId, System.Text.Json.Nodes.JsonObject message)

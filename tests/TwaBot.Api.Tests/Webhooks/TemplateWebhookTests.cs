@@ -20,6 +20,7 @@ public class TemplateWebhookTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData("APPROVED", "UNLOCKED", true)]
     [InlineData("APPROVED", "LIMIT_EXCEEDED", true)]   // about the account's template count
     [InlineData("ARCHIVED", "UNARCHIVED", true)]
+    [InlineData("ARCHIVED", " unarchived ", true)]   // read whatever its letter case and spaces
     [InlineData("APPROVED", "FLAGGED", true)]          // negative feedback: still sendable until Meta pauses it
     [InlineData("APPROVED", "SOMETHING_NEW", true)]    // an event this server does not know changes nothing
     [InlineData("APPROVED", "PENDING_DELETION", false)]

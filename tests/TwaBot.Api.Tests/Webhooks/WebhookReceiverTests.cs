@@ -23,6 +23,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
 
     [Theory]
     [InlineData("subscribe", "wrong-token")]
+    [InlineData("subscribe", "TWABOT-SANDBOX-VERIFY-TOKEN")] // a secret: its letter case counts
     [InlineData("unsubscribe", "twabot-sandbox-verify-token")]
     [InlineData(null, null)]
     public async Task AWrongHandshakeIsRefused(string? mode, string? token)
@@ -276,6 +277,22 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
             var inbound = await db.InboundMessages.SingleAsync(m => m.Wamid == "wamid.unicode");
             Assert.Equal("Namaste 🙏 ₹1,499 — café", inbound.Text);
         });
+    }
+
+    [Fact]
+    public async Task TheSignatureIsCheckedOverTheBytesAsSentNotOverTheirJson()
+    {
+        // The same JSON laid out otherwise is other bytes: a signature of the compact form does not sign the indented one.
+        var payload = Delivery(Entry(MessagesChange("997", statuses: [Status("wamid.indented", "sent", DateTimeOffset.UtcNow)])));
+        var indented = payload.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+        var compactSignature = TwaBot.Api.Webhooks.WebhookSignature.Sign(Encoding.UTF8.GetBytes(payload.ToJsonString()), factory.AppSecret);
+
+        var refused = await factory.PostWebhookAsync(indented, compactSignature);
+        var accepted = await factory.PostWebhookAsync(indented);
+
+        await refused.AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_SIGNATURE");
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.True(await factory.IsStoredAsync(Encoding.UTF8.GetBytes(indented)));
     }
 
     [Fact]

@@ -40,4 +40,23 @@ public class WebhookSignatureTests
         Assert.False(WebhookSignature.IsValid(Encoding.UTF8.GetBytes("{\"text\":\"café\"}"), header, Secret));
         Assert.False(WebhookSignature.IsValid(body, header, "other-secret"));
     }
+
+    [Fact]
+    public void RejectsTheRightDigestUnderAnotherAlgorithmsPrefix()
+    {
+        // "sha512=" is as long as "sha256=": only the prefix itself tells them apart.
+        var digest = WebhookSignature.Sign("{}"u8, Secret)["sha256=".Length..];
+
+        Assert.False(WebhookSignature.IsValid("{}"u8, "sha512=" + digest, Secret));
+        Assert.False(WebhookSignature.IsValid("{}"u8, "SHA256=" + digest, Secret));
+    }
+
+    [Fact]
+    public void RejectsASignatureWrongInItsLastByteOnly()
+    {
+        var header = WebhookSignature.Sign("{}"u8, Secret);
+        var lastByteFlipped = header[..^2] + (header[^2..] == "00" ? "01" : "00");
+
+        Assert.False(WebhookSignature.IsValid("{}"u8, lastByteFlipped, Secret));
+    }
 }

@@ -12,18 +12,14 @@ internal static class MetaAdminAnswers
 {
     /// <summary>
     /// The answer to <paramref name="failure"/>, or null for Meta's refusal; <paramref name="unchanged"/> says what was left as
-    /// it was (“the connection was not changed”), null for the template calls' texts.
+    /// it was.
     /// </summary>
-    public static ApiError? Unanswered(MetaFailure failure, string? unchanged = null) => failure switch
+    public static ApiError? Unanswered(MetaFailure failure, string unchanged = "nothing was changed here") => failure switch
     {
-        { Kind: MetaFailureKind.Rejected, IsThrottling: true } => unchanged is null
-            ? ApiErrors.UpstreamRateLimited(RetryAfterSeconds(failure))
-            : ApiErrors.MetaRequestRateLimited(RetryAfterSeconds(failure), unchanged),
+        { Kind: MetaFailureKind.Rejected, IsThrottling: true } => ApiErrors.MetaRequestRateLimited(RetryAfterSeconds(failure), unchanged),
         { Kind: MetaFailureKind.Rejected, Error: not null } => null,
-        { Kind: MetaFailureKind.CircuitOpen } => unchanged is null
-            ? ApiErrors.MetaPaused(RetryAfterSeconds(failure))
-            : ApiErrors.MetaRequestPaused(RetryAfterSeconds(failure), unchanged),
-        _ => unchanged is null ? ApiErrors.MetaRequestUnavailable() : ApiErrors.MetaRequestUnavailable(unchanged),
+        { Kind: MetaFailureKind.CircuitOpen } => ApiErrors.MetaRequestPaused(RetryAfterSeconds(failure), unchanged),
+        _ => ApiErrors.MetaRequestUnavailable(unchanged),
     };
 
     /// <summary>Meta's wait in whole seconds, at least one (also when it named none).</summary>

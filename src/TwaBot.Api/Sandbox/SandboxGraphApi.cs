@@ -1,8 +1,8 @@
 namespace TwaBot.Api.Sandbox;
 
 /// <summary>
-/// The emulated Graph API under <c>/sandbox/graph/{version}/…</c>: sends (<see cref="SandboxMessagesApi"/>) and
-/// template management (<see cref="SandboxTemplatesApi"/>), with Meta's JSON, error codes and wamid-style ids,
+/// The emulated Graph API under <c>/sandbox/graph/{version}/…</c>: sends (<see cref="SandboxMessagesApi"/>),
+/// template management (<see cref="SandboxTemplatesApi"/>) and an account's numbers, with Meta's JSON, error codes and wamid-style ids,
 /// and the magic recipient numbers of the README.
 /// Mapped only in sandbox mode; it plays Meta, so it is not part of our OpenAPI document.
 /// </summary>
@@ -16,6 +16,7 @@ public static class SandboxGraphApi
         graph.MapPost("/{phoneNumberId}/messages", SandboxMessagesApi.SendMessage);
         graph.MapGet("/{wabaId}/message_templates", SandboxTemplatesApi.ListTemplates);
         graph.MapPost("/{wabaId}/message_templates", SandboxTemplatesApi.CreateTemplate);
+        graph.MapGet("/{wabaId}/phone_numbers", SandboxTemplatesApi.ListPhoneNumbers);
     }
 
     /// <summary>

@@ -10,7 +10,10 @@ using static TwaBot.Api.Sandbox.GraphRequest;
 
 namespace TwaBot.Api.Sandbox;
 
-/// <summary>The emulated template management (<c>{waba-id}/message_templates</c>): Meta's list with its filters and cursors, and submission, which the sandbox approves at once.</summary>
+/// <summary>
+/// The emulated account management: template management (<c>{waba-id}/message_templates</c>: Meta's list with its filters and
+/// cursors, and submission, which the sandbox approves at once) and the account's numbers (<c>{waba-id}/phone_numbers</c>).
+/// </summary>
 internal static class SandboxTemplatesApi
 {
     internal static async Task<IResult> ListTemplates(
@@ -78,6 +81,35 @@ internal static class SandboxTemplatesApi
         }
 
         return Results.Json(new JsonObject { ["data"] = new JsonArray(page), ["paging"] = paging });
+    }
+
+    /// <summary>
+    /// The account's numbers (<c>{waba-id}/phone_numbers</c>), as Meta lists them to the Meta client: the sandbox
+    /// connections on that WABA, verified under their business's name. An account holds a few numbers: one page.
+    /// </summary>
+    internal static async Task<IResult> ListPhoneNumbers(
+        string wabaId, HttpRequest request, TwaBotDbContext db, AccessTokenProtector tokens, CancellationToken cancellationToken)
+    {
+        if (await AuthorizeWabaAsync(wabaId, request, db, tokens, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+
+        var numbers = await db.WhatsAppConnections.AsNoTracking().Where(w => w.WabaId == wabaId && w.IsSandbox).OrderBy(w => w.PhoneNumberId)
+            .Join(db.Businesses, w => w.BusinessId, b => b.Id, (w, b) => new { w.PhoneNumberId, w.DisplayPhoneNumber, b.Name })
+            .ToListAsync(cancellationToken);
+        var data = numbers.Select(n => (JsonNode)new JsonObject
+        {
+            ["verified_name"] = n.Name,
+            ["display_phone_number"] = n.DisplayPhoneNumber ?? WhatsAppConnection.SandboxDisplayPhoneNumber,
+            ["id"] = n.PhoneNumberId,
+            ["quality_rating"] = "GREEN",
+        }).ToArray();
+        return Results.Json(new JsonObject
+        {
+            ["data"] = new JsonArray(data),
+            ["paging"] = new JsonObject { ["cursors"] = new JsonObject { ["before"] = Cursor(0), ["after"] = Cursor(data.Length) } },
+        });
     }
 
     private static bool TryReadPage(string? limit, string? after, out int pageSize, out int offset)

@@ -92,6 +92,27 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(["order_confirmation", "otp_verification"], names.Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task TheMetaClientListsTheAccountsNumbersFromTheEmulatorAsFromMeta()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        Api.Meta.MetaConnection connection = null!;
+        await factory.WithDbAsync(async db => connection = Api.Meta.MetaConnection.Open(
+            await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId),
+            factory.Services.GetRequiredService<Api.Businesses.AccessTokenProtector>())!);
+        var meta = factory.Services.GetRequiredService<Api.Meta.MetaClient>();
+
+        var listed = await meta.ListPhoneNumbersAsync(connection, default);
+        var otherToken = await meta.ListPhoneNumbersAsync(connection with { AccessToken = "EAAGnotThisAccountsToken0123456789" }, default);
+        var otherAccount = await meta.ListPhoneNumbersAsync(connection with { WabaId = "999000111222333" }, default);
+
+        var number = Assert.Single(listed.Value!);
+        Assert.Equal((connection.PhoneNumberId, Api.Businesses.WhatsAppConnection.SandboxDisplayPhoneNumber),
+            (number.Id, number.DisplayPhoneNumber));
+        Assert.True(otherToken.Failure?.Error?.IsAuthorization);
+        Assert.Equal(100, otherAccount.Failure?.Error?.Code);
+    }
+
     [Theory]
     [InlineData("""[{"type":"body","parameters":[{"type":"text","text":"482913"}]}]""", 400)]
     [InlineData("""[{"type":"body","parameters":[{"type":"text","text":"482913"}]},{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"text","text":"482913"}]}]""", 400)]

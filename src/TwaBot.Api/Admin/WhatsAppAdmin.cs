@@ -50,7 +50,7 @@ internal static class WhatsAppAdmin
         if (request.Sandbox != true && !services.Mode.IsSandbox)
         {
             // The checks that cost no call first; they are made again in turn below, where the row is written.
-            if (await CheckAsync(id, request, services, environment, cancellationToken) is { } invalid)
+            if (await CheckAsync(id, request, services, cancellationToken) is { } invalid)
             {
                 return invalid;
             }
@@ -69,18 +69,18 @@ internal static class WhatsAppAdmin
         return await ConnectInTurnAsync(id, request, metasDisplayNumber, services, environment, cancellationToken);
     }
 
-    /// <summary>The business, the fields and the number's owner, as the connect in turn checks them; null when all pass.</summary>
-    private static async Task<ApiError?> CheckAsync(
-        long id, ConnectWhatsAppRequest request, AdminServices services, IHostEnvironment environment, CancellationToken cancellationToken)
+    /// <summary>
+    /// A live connect's business, fields and number's owner, as the connect in turn checks them (without encrypting the
+    /// token it may not keep); null when all pass.
+    /// </summary>
+    private static async Task<ApiError?> CheckAsync(long id, ConnectWhatsAppRequest request, AdminServices services, CancellationToken cancellationToken)
     {
-        var business = await BusinessesAdmin.Find(services, id, cancellationToken);
-        if (business is null)
+        if (await BusinessesAdmin.Find(services, id, cancellationToken) is null)
         {
             return ApiErrors.BusinessNotFound(id);
         }
 
-        var connection = Wanted(request, business, services, environment);
-        return connection.Error ?? await TakenByAnotherAsync(id, connection.Value!.PhoneNumberId, services, cancellationToken);
+        return LiveFieldsError(request) ?? await TakenByAnotherAsync(id, request.PhoneNumberId!, services, cancellationToken);
     }
 
     private static async Task<Results<Ok<BusinessResponse>, ApiError>> ConnectInTurnAsync(long id, ConnectWhatsAppRequest request,
@@ -231,11 +231,14 @@ internal static class WhatsAppAdmin
         business.DisconnectedAt = services.Now;
     }
 
+    private static ApiError? LiveFieldsError(ConnectWhatsAppRequest request) =>
+        AdminRules.Digits("phone_number_id", request.PhoneNumberId) ?? AdminRules.Digits("waba_id", request.WabaId)
+        ?? AdminRules.AccessToken(request.AccessToken, MaxTokenLength)
+        ?? AdminRules.OptionalLine("display_phone_number", request.DisplayPhoneNumber, AdminRules.MaxDisplayPhoneNumber);
+
     private static (WhatsAppConnection? Value, ApiError? Error) LiveConnection(ConnectWhatsAppRequest request, AccessTokenProtector tokens)
     {
-        if ((AdminRules.Digits("phone_number_id", request.PhoneNumberId) ?? AdminRules.Digits("waba_id", request.WabaId)
-            ?? AdminRules.AccessToken(request.AccessToken, MaxTokenLength)
-            ?? AdminRules.OptionalLine("display_phone_number", request.DisplayPhoneNumber, AdminRules.MaxDisplayPhoneNumber)) is { } error)
+        if (LiveFieldsError(request) is { } error)
         {
             return (null, error);
         }

@@ -62,7 +62,7 @@ public sealed partial class MetaClient(
     {
         ArgumentNullException.ThrowIfNull(connection);
         return ListAllAsync("list_templates", $"{connection.WabaId}/message_templates?fields={TemplateFields}&limit=100", "template list",
-            MetaTemplate.Parse, connection, marksRefusals: true, cancellationToken);
+            MetaTemplate.Parse, connection, stored: true, cancellationToken);
     }
 
     /// <summary>
@@ -74,7 +74,7 @@ public sealed partial class MetaClient(
     {
         ArgumentNullException.ThrowIfNull(connection);
         return ListAllAsync("list_phone_numbers", $"{connection.WabaId}/phone_numbers?fields={PhoneNumberFields}&limit=100", "list of the WABA's phone numbers",
-            MetaPhoneNumber.Parse, connection, marksRefusals: false, cancellationToken);
+            MetaPhoneNumber.Parse, connection, stored: false, cancellationToken);
     }
 
     /// <summary>
@@ -82,7 +82,7 @@ public sealed partial class MetaClient(
     /// failure: never a shorter list than Meta holds.
     /// </summary>
     private async Task<MetaResult<IReadOnlyList<T>>> ListAllAsync<T>(string operation, string firstPath, string what, Func<JsonElement, T> parse,
-        MetaConnection connection, bool marksRefusals, CancellationToken cancellationToken)
+        MetaConnection connection, bool stored, CancellationToken cancellationToken)
     {
         var items = new List<T>();
         var cursors = new HashSet<string>(StringComparer.Ordinal);
@@ -95,7 +95,7 @@ public sealed partial class MetaClient(
             }
 
             var path = firstPath + (after is null ? "" : "&after=" + Uri.EscapeDataString(after));
-            var (body, status, failure) = await CallAsync(operation, HttpMethod.Get, path, connection, null, cancellationToken, marksRefusals);
+            var (body, status, failure) = await CallAsync(operation, HttpMethod.Get, path, connection, null, cancellationToken, stored);
             if (failure is not null)
             {
                 return new(null, failure);
@@ -193,13 +193,13 @@ public sealed partial class MetaClient(
 
     /// <summary>
     /// One Graph call, counted by <paramref name="operation"/> and outcome (<c>twabot.meta.calls</c>). With
-    /// <paramref name="marksRefusals"/> false (a connection not stored), a refusal of its token is marked nowhere.
+    /// <paramref name="stored"/> false (a connection not stored yet), a refusal of its token is marked nowhere.
     /// </summary>
     private async Task<(byte[] Body, int Status, MetaFailure? Failure)> CallAsync(string operation, HttpMethod method, string relativePath,
-        MetaConnection connection, byte[]? json, CancellationToken cancellationToken, bool marksRefusals = true)
+        MetaConnection connection, byte[]? json, CancellationToken cancellationToken, bool stored = true)
     {
-        var answer = await CallAsync(method, relativePath, connection, json, marksRefusals, cancellationToken);
-        if (marksRefusals || answer.Failure is null)
+        var answer = await CallAsync(method, relativePath, connection, json, stored, cancellationToken);
+        if (stored || answer.Failure is null)
         {
             await refusals.ObserveAsync(connection, answer.Failure);
         }

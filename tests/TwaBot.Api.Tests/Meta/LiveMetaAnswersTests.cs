@@ -438,6 +438,25 @@ public class LiveMetaAnswersTests
     };
 
     /// <summary>A live-mode server whose Meta is a <see cref="FakeMetaUpstream"/>, with a business connected and its templates synced.</summary>
+    [Fact]
+    public async Task ASendGoesOnWhileAnotherBusinesssConnectWaitsForMetasCheck()
+    {
+        // The connect asks Meta outside the write gate that every send's commit takes: a slow Meta holds that connect only.
+        await using var live = await LiveMeta.StartAsync();
+        var other = await live.Server.CreateBusinessAsync();
+        live.Meta.ReplyToNumberList(FakeMetaUpstream.Json(200,
+            """{"data":[{"id":"106540352249999","display_phone_number":"+1 631-555-0199"}]}""", delay: TimeSpan.FromSeconds(5)));
+
+        var connect = live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{other}/whatsapp",
+            new { phone_number_id = "106540352249999", waba_id = "102290129340398", access_token = "EAAGotherBusinessToken0123456789" });
+        await Poll.UntilAsync(() => !live.Meta.NumberListCalls.IsEmpty, "the connect asking Meta for the WABA's numbers");
+        var send = await live.SendTemplateAsync();
+
+        Assert.Equal(HttpStatusCode.OK, send.StatusCode);
+        Assert.False(connect.IsCompleted); // the send did not wait for the connect's call to Meta
+        (await connect).EnsureSuccessStatusCode();
+    }
+
     private sealed class LiveMeta : IAsyncDisposable
     {
         private const string Templates = """

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using IDiagnosticContext = Serilog.IDiagnosticContext;
 using TwaBot.Api.Errors;
 
 namespace TwaBot.Api.Admin;
@@ -10,13 +11,15 @@ namespace TwaBot.Api.Admin;
 /// Authenticates <c>/admin/v1</c> requests by the <c>X-Admin-Key</c> header. Wrong admin keys count
 /// against the client address's failed-authentication budget, as wrong API keys do: past it, every
 /// further attempt from that address gets 429 until the minute ends, so the key cannot be guessed at speed.
+/// During a rotation the previous key is accepted too, and its calls are marked in the log.
 /// </summary>
-internal sealed class AdminKeyAuthenticationHandler(
+internal sealed partial class AdminKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
     AdminKeyProvider adminKey,
-    RateLimiting.FailedAuthenticationLimiter failedAuthentication) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    RateLimiting.FailedAuthenticationLimiter failedAuthentication,
+    IDiagnosticContext diagnostics) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "AdminKey";
     public const string HeaderName = "X-Admin-Key";
@@ -35,10 +38,21 @@ internal sealed class AdminKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.Fail(new ApiKeys.ApiKeyRejectedException(ApiErrors.WrongKeysRateLimited(retryAfter))));
         }
 
-        if (!adminKey.Matches(header[0]!))
+        var match = adminKey.Match(header[0]!);
+        if (match == AdminKeyMatch.None)
         {
             failedAuthentication.RecordFailure(client);
             return Task.FromResult(AuthenticateResult.Fail("Wrong admin key."));
+        }
+
+        if (match == AdminKeyMatch.Previous)
+        {
+            // Every such request line says so; the warning, once a minute, is what an operator watching for it sees.
+            diagnostics.Set("AdminKey", "previous");
+            if (adminKey.FirstPreviousKeyUseThisMinute())
+            {
+                LogPreviousKeyUsed(Logger, client?.ToString() ?? "unknown", Request.Method, Request.Path.Value ?? "");
+            }
         }
 
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Role, "admin")], SchemeName);
@@ -49,4 +63,8 @@ internal sealed class AdminKeyAuthenticationHandler(
     {
         await ApiKeys.ApiKeyRejectedException.AnswerOf(await HandleAuthenticateOnceSafeAsync(), ApiErrors.AdminUnauthorized()).ExecuteAsync(Context);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An admin call ({Method} {Path}) from {ClientAddress} used TwaBot:PreviousAdminKey; "
+        + "give every script the new TwaBot:AdminKey, then remove TwaBot:PreviousAdminKey and restart (request lines with AdminKey = previous are such calls)")]
+    private static partial void LogPreviousKeyUsed(ILogger logger, string clientAddress, string method, string path);
 }

@@ -11,6 +11,12 @@ public sealed class TwaBotOptions
     /// <summary>Key for the admin API (<c>X-Admin-Key</c>). Required in live mode; generated in the sandbox.</summary>
     public string? AdminKey { get; set; }
 
+    /// <summary>
+    /// The admin key being replaced, still accepted beside <see cref="AdminKey"/> while scripts move to the new one
+    /// (docs/operations.md, Rotating secrets). Every call with it is logged as a warning (at most once a minute).
+    /// </summary>
+    public string? PreviousAdminKey { get; set; }
+
     /// <summary>IANA zone for new businesses, and for daily limits of businesses without one.</summary>
     public string DefaultTimeZone { get; set; } = "Asia/Kolkata";
 

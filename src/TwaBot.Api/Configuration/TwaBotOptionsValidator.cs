@@ -54,6 +54,7 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
         }
 
         ValidateSecret(failures, "TwaBot:AdminKey", options.AdminKey);
+        ValidatePreviousAdminKey(failures, options);
         ValidateSecret(failures, "TwaBot:Meta:AppSecret", options.Meta.AppSecret);
         // Meta sets no length for the verify token (the operator picks it; it only guards the handshake).
         ValidateSecret(failures, "TwaBot:Meta:VerifyToken", options.Meta.VerifyToken, minimumLength: 1);
@@ -146,6 +147,28 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
         if (!GraphVersionPattern().IsMatch(meta.GraphVersion ?? ""))
         {
             failures.Add($"TwaBot:Meta:GraphVersion '{meta.GraphVersion}' must look like v23.0.");
+        }
+    }
+
+    /// <summary>
+    /// The previous admin key only makes sense beside a new one: alone, a sandbox would print a generated key that
+    /// replaces nothing (and live mode already requires TwaBot:AdminKey); equal to it, the rotation was not made.
+    /// </summary>
+    private static void ValidatePreviousAdminKey(List<string> failures, TwaBotOptions options)
+    {
+        if (string.IsNullOrEmpty(options.PreviousAdminKey))
+        {
+            return;
+        }
+
+        ValidateSecret(failures, "TwaBot:PreviousAdminKey", options.PreviousAdminKey);
+        if (string.IsNullOrWhiteSpace(options.AdminKey))
+        {
+            failures.Add("TwaBot:PreviousAdminKey is the old key of a rotation: set the new one in TwaBot:AdminKey too.");
+        }
+        else if (options.PreviousAdminKey == options.AdminKey)
+        {
+            failures.Add("TwaBot:PreviousAdminKey is the same as TwaBot:AdminKey: put the new key in TwaBot:AdminKey and the old one in TwaBot:PreviousAdminKey.");
         }
     }
 

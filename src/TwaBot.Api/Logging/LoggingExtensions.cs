@@ -55,7 +55,7 @@ public static class LoggingExtensions
 
     /// <summary>The secrets set in configuration whose text the logs must never show, whatever its shape.</summary>
     internal static string?[] ConfiguredSecrets(IConfiguration configuration) =>
-        [configuration["TwaBot:AdminKey"], configuration["TwaBot:Meta:AppSecret"], configuration["TwaBot:Meta:VerifyToken"]];
+        [configuration["TwaBot:AdminKey"], configuration["TwaBot:PreviousAdminKey"], configuration["TwaBot:Meta:AppSecret"], configuration["TwaBot:Meta:VerifyToken"]];
 
     /// <summary>The Serilog section; a value it cannot read stops the server as a configuration error, in one line.</summary>
     private static LoggerConfiguration ReadSettings(this LoggerConfiguration logger, IConfiguration configuration)

@@ -38,7 +38,7 @@ public static class OpenApiExtensions
                 Type = SecuritySchemeType.ApiKey,
                 In = ParameterLocation.Header,
                 Name = "X-Admin-Key",
-                Description = "The server's admin key (TwaBot:AdminKey).",
+                Description = "The server's admin key (TwaBot:AdminKey; during a rotation, TwaBot:PreviousAdminKey too).",
             });
             // Swashbuckle's own rule (a route's group is this document or none), and HEAD only implied by GET.
             options.DocInclusionPredicate((document, description) =>

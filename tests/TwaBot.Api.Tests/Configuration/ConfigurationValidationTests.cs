@@ -23,6 +23,7 @@ public class ConfigurationValidationTests
     [InlineData("TwaBot:Meta:GraphBaseUrl", "ftp://graph.facebook.com")]
     [InlineData("TwaBot:Meta:GraphVersion", "23")]
     [InlineData("TwaBot:AdminKey", "short")]
+    [InlineData("TwaBot:PreviousAdminKey", "0123456789abcdef")] // the old key of a rotation needs the new one beside it
     [InlineData("TwaBot:Sandbox:Enabled", "maybe")]
     [InlineData("TwaBot:Sandbox:GraphLatencyMilliseconds", "-1")]
     [InlineData("TwaBot:Sandbox:StatusBatchSize", "0")]
@@ -86,6 +87,32 @@ public class ConfigurationValidationTests
 
         Assert.Contains("TwaBot:Meta:VerifyToken is the sandbox's", Check(settings, Environments.Production), StringComparison.Ordinal);
         Assert.Null(Check(new() { ["TwaBot:Meta:VerifyToken"] = TwaBot.Api.Webhooks.WebhooksApi.SandboxVerifyToken }, Environments.Development));
+    }
+
+    [Theory]
+    [InlineData("short", "at least 16 characters")]
+    [InlineData("0123456789abcdef\n", "whitespace or a line break")]
+    [InlineData(TwaBotApiFactory.AdminKey, "is the same as TwaBot:AdminKey")]
+    public void APreviousAdminKeyIsCheckedLikeTheAdminKeyAndMustDifferFromIt(string previous, string expected)
+    {
+        var settings = LiveMode.Settings();
+        settings["TwaBot:AdminKey"] = TwaBotApiFactory.AdminKey;
+        settings["TwaBot:PreviousAdminKey"] = previous;
+
+        var report = Check(settings, Environments.Production);
+
+        Assert.Contains("TwaBot:PreviousAdminKey", report, StringComparison.Ordinal);
+        Assert.Contains(expected, report, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void APreviousAdminKeyBesideTheAdminKeyIsValid()
+    {
+        var settings = LiveMode.Settings();
+        settings["TwaBot:AdminKey"] = TwaBotApiFactory.AdminKey;
+        settings["TwaBot:PreviousAdminKey"] = "old-admin-key-0123456789abcdef";
+
+        Assert.Null(Check(settings, Environments.Production));
     }
 
     [Fact]

@@ -9,7 +9,8 @@ namespace TwaBot.Api.Tests.Configuration;
 
 /// <summary>
 /// The secrets that live in configuration (the admin key, the app secret, the verify token) are replaced by a restart
-/// with the new value, as docs/operations.md (Rotating secrets) says: nothing stored is lost, the old value is refused.
+/// with the new value, as docs/operations.md (Rotating secrets) says: nothing stored is lost, the old value is refused
+/// (the admin key's only once TwaBot:PreviousAdminKey no longer names it).
 /// </summary>
 public sealed class SecretRotationTests : IDisposable
 {
@@ -33,6 +34,39 @@ public sealed class SecretRotationTests : IDisposable
 
         await (await old.GetAsync($"/admin/v1/businesses/{businessId}")).AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
         Assert.Equal(HttpStatusCode.OK, (await renewed.GetAsync($"/admin/v1/businesses/{businessId}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task DuringARotationThePreviousAdminKeyStillWorksAndItsCallsAreLogged()
+    {
+        const string oldKey = TwaBotApiFactory.AdminKey, newKey = "new-admin-key-fedcba9876543210";
+        await using var server = Server(new() { ["TwaBot:AdminKey"] = newKey, ["TwaBot:PreviousAdminKey"] = oldKey });
+        using var old = server.CreateAdminClient();
+        using var renewed = server.CreateClient();
+        renewed.DefaultRequestHeaders.Add("X-Admin-Key", newKey);
+        using var wrong = server.CreateClient();
+        wrong.DefaultRequestHeaders.Add("X-Admin-Key", "other-admin-key-0123456789");
+
+        var businessId = await server.CreateBusinessAsync(); // with the previous key
+        Assert.Equal(HttpStatusCode.OK, (await old.GetAsync($"/admin/v1/businesses/{businessId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await renewed.GetAsync($"/admin/v1/businesses/{businessId}")).StatusCode);
+        await (await wrong.GetAsync($"/admin/v1/businesses/{businessId}")).AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
+
+        // One warning in the minute however often a script calls; every request line of the old key is marked.
+        var warnings = server.Logs.Events.Where(e => e.Level == Serilog.Events.LogEventLevel.Warning
+            && e.MessageTemplate.Text.Contains("used TwaBot:PreviousAdminKey", StringComparison.Ordinal)).ToList();
+        Assert.Single(warnings);
+        var lines = server.Logs.Events.Where(e => e.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal)
+            && e.Properties["RequestPath"].ToString().Contains("/admin/v1/businesses", StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, lines.Count);
+        Assert.Equal(2, lines.Count(e => e.Properties.TryGetValue("AdminKey", out var key) && key.ToString() == "\"previous\""));
+        var text = string.Join('\n', server.Logs.Events.Select(e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.DoesNotContain(oldKey, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(newKey, text, StringComparison.Ordinal);
+
+        server.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(HttpStatusCode.OK, (await old.GetAsync($"/admin/v1/businesses/{businessId}")).StatusCode);
+        Assert.Equal(2, server.Logs.Events.Count(e => e.MessageTemplate.Text.Contains("used TwaBot:PreviousAdminKey", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -96,6 +96,24 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
     }
 
     [Fact]
+    public async Task AKeyRevokedAndExpiredIsAnsweredAsRevoked()
+    {
+        // PRODUCT.md §2's order: revoked comes before expired, so the operator's act is what the client is told.
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var created = await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/api-keys",
+            new { name = "Temp", permissions = new[] { "*" }, expires_at = factory.Clock.GetUtcNow().AddHours(1) })).ReadJsonAsync(HttpStatusCode.Created);
+        var apiKey = created.GetProperty("api_key");
+        (await admin.DeleteAsync($"/admin/v1/api-keys/{apiKey.GetProperty("id").GetInt64()}")).EnsureSuccessStatusCode();
+        using var client = factory.CreateApiClient(apiKey.GetProperty("key").GetString()!);
+
+        factory.Clock.Advance(TimeSpan.FromHours(1));
+        var response = await client.GetAsync("/api/v1/health");
+
+        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "API_KEY_REVOKED");
+    }
+
+    [Fact]
     public async Task ABlankKeyHeaderIsAMissingKey()
     {
         using var client = factory.CreateClient();
@@ -136,6 +154,20 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
 
         var json = await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_API_KEY");
         Assert.Contains("X-API-Key is given more than once", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnApikeyParameterGivenTwiceSaysSo()
+    {
+        // A form builder that appends apikey to a URL that already has it: neither key is picked silently.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var client = factory.CreateClient();
+
+        var response = await client.GetAsync(
+            $"/api/v1/quick-send?apikey={tenant.Key}&apikey={tenant.Key}&phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_API_KEY");
+        Assert.Contains("apikey is given more than once", json.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

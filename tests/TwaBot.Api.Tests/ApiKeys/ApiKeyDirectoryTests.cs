@@ -44,6 +44,52 @@ public class ApiKeyDirectoryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(0, directory.Count);
     }
 
+    [Fact]
+    public async Task AKeyIsReadFromTheDatabaseOnceIn30Seconds()
+    {
+        // A busy key is not a database read per request; after 30 s a change made outside the admin API shows too.
+        var businessId = await factory.CreateBusinessAsync();
+        var (key, _) = await factory.CreateApiKeyAsync(businessId);
+        var connectionString = factory.Services.GetRequiredService<SqliteConnections>().ConnectionString;
+        var reads = new KeyReads();
+        var services = new ServiceCollection().AddDbContext<TwaBotDbContext>(options =>
+        {
+            DataExtensions.Configure(options, connectionString);
+            options.AddInterceptors(reads);
+        });
+        await using var provider = services.BuildServiceProvider();
+        var directory = new ApiKeyDirectory(provider.GetRequiredService<IServiceScopeFactory>(), factory.Clock);
+
+        await directory.FindAsync(ApiKeyFormat.Hash(key), default);
+        factory.Clock.Advance(TimeSpan.FromSeconds(29));
+        await directory.FindAsync(ApiKeyFormat.Hash(key), default);
+        var readsWithin30Seconds = reads.Count;
+        factory.Clock.Advance(TimeSpan.FromSeconds(1));
+        await directory.FindAsync(ApiKeyFormat.Hash(key), default);
+
+        Assert.Equal(1, readsWithin30Seconds);
+        Assert.Equal(2, reads.Count);
+    }
+
+    /// <summary>Counts the reads of the api_keys table.</summary>
+    private sealed class KeyReads : DbCommandInterceptor
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
+            DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            if (command.CommandText.Contains("FROM \"api_keys\"", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _count);
+            }
+
+            return base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
+        }
+    }
+
     /// <summary>Once a key's row has been read, revokes it from another connection and invalidates, as the admin API does.</summary>
     private sealed class RevokeOnceRead(string connectionString, long keyId, Action invalidate) : DbCommandInterceptor
     {

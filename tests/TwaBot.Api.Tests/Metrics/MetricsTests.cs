@@ -12,6 +12,7 @@ using TwaBot.Api.Metrics;
 using TwaBot.Api.Sandbox;
 using TwaBot.Api.Tests.Infrastructure;
 using TwaBot.Api.Webhooks;
+using MetaPayloads = TwaBot.Api.Tests.Webhooks.MetaPayloads;
 
 namespace TwaBot.Api.Tests.Metrics;
 
@@ -117,12 +118,49 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
         Assert.Equal(0, lag.LastMeasurement?.Value); // none: no lag
 
         var now = server.Clock.GetUtcNow().UtcDateTime;
+        // Received "later" than now (the clock stepped back since): no lag, not a negative one.
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "INSERT INTO webhook_events (received_at, event_time, body_sha256, body, attempts) VALUES ({0}, 1, x'0a0b', x'7b7d', 1)",
+            PreparedCommands.Text(now.AddSeconds(30))));
+        lag.RecordObservableInstruments();
+        Assert.Equal(0, lag.LastMeasurement?.Value);
+
         // One given up long ago (left out: it waits for a restart), one failed once 90 s ago and due again later.
         await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
             "INSERT INTO webhook_events (received_at, event_time, body_sha256, body, attempts) VALUES ({0}, 1, x'0a0c', x'7b7d', 5), ({1}, 1, x'0a0d', x'7b7d', 1)",
             PreparedCommands.Text(now.AddDays(-3)), PreparedCommands.Text(now.AddSeconds(-90))));
         lag.RecordObservableInstruments();
 
+        Assert.Equal(90, lag.LastMeasurement?.Value);
+    }
+
+    [Fact]
+    public async Task WebhookLagCountsADeliveryStillInTheInboxFileAndTheOlderOfTheTwoPlaces()
+    {
+        await using var server = new TwaBotApiFactory();
+        using var waiting = Collector(server, "twabot.webhooks.waiting");
+        using var lag = DoubleCollector(server, "twabot.webhooks.lag");
+        await server.ApplyWebhooksAsync();
+        // The main database refuses the move (as a full disk would), so the delivery waits in the inbox file; the
+        // event stored below (event_time 1) still goes in.
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER refuse_move BEFORE INSERT ON webhook_events WHEN NEW.event_time <> 1 BEGIN SELECT RAISE(ABORT, 'disk full'); END"));
+        var delivery = MetaPayloads.Delivery(MetaPayloads.Entry(MetaPayloads.MessagesChange("996",
+            statuses: [MetaPayloads.Status("wamid.waiting", "sent", server.Clock.GetUtcNow())])));
+        (await server.PostWebhookAsync(delivery)).EnsureSuccessStatusCode();
+        server.Clock.Advance(TimeSpan.FromSeconds(60));
+
+        waiting.RecordObservableInstruments();
+        lag.RecordObservableInstruments();
+        var inboxOnly = lag.LastMeasurement?.Value;
+        // A stored event that failed once, received 90 s ago: older than the delivery in the inbox file.
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "INSERT INTO webhook_events (received_at, event_time, body_sha256, body, attempts) VALUES ({0}, 1, x'0a0e', x'7b7d', 1)",
+            PreparedCommands.Text(server.Clock.GetUtcNow().UtcDateTime.AddSeconds(-90))));
+        lag.RecordObservableInstruments();
+
+        Assert.Equal(1, waiting.LastMeasurement?.Value);
+        Assert.Equal(60, inboxOnly);
         Assert.Equal(90, lag.LastMeasurement?.Value);
     }
 
@@ -146,6 +184,8 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
         lag.RecordObservableInstruments();
 
         Assert.False(File.Exists(server.DatabasePath));
+        Assert.Null(unapplied.LastMeasurement); // no measurement, not a count of 0 nor a lag of 0
+        Assert.Null(lag.LastMeasurement);
         using var client = server.CreateClient();
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/healthz")).StatusCode);
     }

@@ -284,6 +284,22 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task ASendMetaAnsweredWithAnUnknownOutcomeIsSettledByTheSweepOnceItsTimeHasPassed()
+    {
+        // The sweep leaves alone only sends still waiting for Meta; one that had its answer (a 500) is no longer among them.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Sandbox:StatusWebhooks"] = "false" });
+        var tenant = await server.CreateSendingTenantAsync();
+        await (await SendAsync(tenant, "919876540500")).AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+
+        server.Clock.Advance(InterruptedSendSweeper.SettleAfter + TimeSpan.FromSeconds(1));
+        // The advance may start the periodic sweep too; whichever settles it, the row is settled once this one returns.
+        await server.Services.GetRequiredService<InterruptedSendSweeper>().SweepAsync(CancellationToken.None);
+
+        await server.WithDbAsync(async db =>
+            Assert.Equal(ApiStatuses.Unknown, (await db.Messages.SingleAsync(m => m.ApiKeyId == tenant.KeyId)).ApiStatus));
+    }
+
+    [Fact]
     public async Task TheSweepKeepsAReasonAlreadyStored()
     {
         // "Meta answered HTTP 503" says more than "interrupted before Meta answered", which would be false.
@@ -310,8 +326,10 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         });
     }
 
-    [Fact]
-    public async Task TheSweepLeavesASendPendingForLessThanItsSettleTime()
+    [Theory]
+    [InlineData(60)]
+    [InlineData(0)] // settled once it is older than that, not at it
+    public async Task TheSweepLeavesASendPendingForNoLongerThanItsSettleTime(int secondsShort)
     {
         // Its answer may still come from Meta: marked unknown now, a caller would read "may have been delivered" too soon.
         await using var server = new TwaBotApiFactory();
@@ -321,7 +339,7 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
             db.Messages.Add(new Message
             {
                 BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template, ApiStatus = ApiStatuses.Pending,
-                QuotaDay = new DateOnly(2026, 4, 14), CreatedAt = server.Clock.GetUtcNow().UtcDateTime - InterruptedSendSweeper.SettleAfter + TimeSpan.FromMinutes(1),
+                QuotaDay = new DateOnly(2026, 4, 14), CreatedAt = server.Clock.GetUtcNow().UtcDateTime - InterruptedSendSweeper.SettleAfter + TimeSpan.FromSeconds(secondsShort),
             });
             await db.SaveChangesAsync();
         });
@@ -550,6 +568,23 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         Assert.True(inFlight.Allowed);
         Assert.True(second.Allowed);
         Assert.False(third.Allowed); // 1 sent + 1 reserved = the cap of 2
+    }
+
+    [Fact]
+    public async Task ACountThatFailedToLoadIsLoadedAgainByTheNextSend()
+    {
+        // The database was busy when the key's first send of the day loaded its count: that send fails, the next loads again.
+        var tenant = await factory.CreateSendingTenantAsync(plan: "Growth");
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        await using var busyAtFirst = new FirstMessagesReadFails(factory);
+        var quota = new DailyQuota(busyAtFirst.Scopes, factory.Clock, factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<TwaBot.Api.Configuration.TwaBotOptions>>());
+        var caller = new ApiCaller(tenant.KeyId, "key", tenant.BusinessId, "Acme", Plan.Growth, "Asia/Kolkata", [], null, 2, null, null);
+
+        await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => quota.TryReserveAsync(caller, CancellationToken.None));
+        var next = await quota.TryReserveAsync(caller, CancellationToken.None);
+
+        Assert.True(next.Allowed);
+        Assert.Equal(2, next.Used); // the sent message's row, and this unit
     }
 
     [Fact]

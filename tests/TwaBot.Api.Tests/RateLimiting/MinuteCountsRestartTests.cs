@@ -15,10 +15,13 @@ public class MinuteCountsRestartTests
         ["TwaBot:RateLimits:PerKeyPerMinute"] = "3",
     };
 
-    /// <summary>Key A uses its 3 of the minute and key B none; then a second server on the same database after <paramref name="pause"/>.</summary>
-    private static async Task<(TwaBotApiFactory Server, HttpClient A, HttpClient B)> RestartedAfterAsync(TimeSpan pause)
+    /// <summary>
+    /// Key A uses its 3 of the minute and key B none; then a second server on the same database after <paramref name="pause"/>
+    /// (which leaves the database for a third when <paramref name="keptAt"/> names it).
+    /// </summary>
+    private static async Task<(TwaBotApiFactory Server, HttpClient A, HttpClient B)> RestartedAfterAsync(TimeSpan pause, string? keptAt = null)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+        var path = keptAt ?? Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
         string keyA, keyB;
         DateTimeOffset stopped;
         await using (var first = new TwaBotApiFactory(Limits, databasePath: path) { DeleteDatabaseOnDispose = false })
@@ -35,7 +38,7 @@ public class MinuteCountsRestartTests
             stopped = first.Clock.GetUtcNow(); // 10:30:45
         }
 
-        var restarted = new TwaBotApiFactory(Limits, databasePath: path);
+        var restarted = new TwaBotApiFactory(Limits, databasePath: path) { DeleteDatabaseOnDispose = keptAt is null };
         restarted.Clock.SetUtcNow(stopped + pause);
         return (restarted, restarted.CreateApiClient(keyA), restarted.CreateApiClient(keyB));
     }
@@ -55,6 +58,55 @@ public class MinuteCountsRestartTests
         Assert.Equal(HttpStatusCode.OK, bFirst.StatusCode);
         Assert.Equal(HttpStatusCode.OK, bSecond.StatusCode);
         await bThird.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+    }
+
+    [Fact]
+    public async Task ASecondRestartWithinTheMinuteKeepsWhatTheRestartedServerCounted()
+    {
+        // The kept counts are taken once read: the restarted server keeps its own at its stop, B's two requests included.
+        var path = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+        var (restarted, _, b) = await RestartedAfterAsync(TimeSpan.FromSeconds(5), keptAt: path); // A used 3 of the global 5
+        var keyB = Assert.Single(b.DefaultRequestHeaders.GetValues("X-API-Key"));
+        DateTimeOffset stopped;
+        await using (restarted)
+        {
+            (await b.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+            (await b.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+            stopped = restarted.Clock.GetUtcNow();
+        }
+
+        await using var again = new TwaBotApiFactory(Limits, databasePath: path);
+        again.Clock.SetUtcNow(stopped + TimeSpan.FromSeconds(5)); // 10:30:55, still the same minute
+        using var bAgain = again.CreateApiClient(keyB);
+
+        await (await bAgain.GetAsync("/api/v1/health")).AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+    }
+
+    [Fact]
+    public async Task AStopInALaterMinuteKeepsNoCountOfTheMinuteBefore()
+    {
+        // A used its 3 at 10:30:45 and nothing came after; the server stops at 10:31:05 and starts again at 10:31:10.
+        var path = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+        string keyA;
+        DateTimeOffset stopped;
+        await using (var first = new TwaBotApiFactory(Limits, databasePath: path) { DeleteDatabaseOnDispose = false })
+        {
+            (keyA, _) = await first.CreateApiKeyAsync(await first.CreateBusinessAsync());
+            using var a = first.CreateApiClient(keyA);
+            for (var i = 0; i < 3; i++)
+            {
+                (await a.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+            }
+
+            first.Clock.Advance(TimeSpan.FromSeconds(20));
+            stopped = first.Clock.GetUtcNow();
+        }
+
+        await using var restarted = new TwaBotApiFactory(Limits, databasePath: path);
+        restarted.Clock.SetUtcNow(stopped + TimeSpan.FromSeconds(5));
+        using var aAgain = restarted.CreateApiClient(keyA);
+
+        Assert.Equal(HttpStatusCode.OK, (await aAgain.GetAsync("/api/v1/health")).StatusCode);
     }
 
     [Fact]

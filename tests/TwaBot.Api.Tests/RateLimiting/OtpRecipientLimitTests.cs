@@ -260,6 +260,20 @@ public class OtpRecipientLimitTests
     }
 
     [Fact]
+    public void ASlotMovedBackByAClockStepIsStillGivenBackWhenMetaRefusesItsSend()
+    {
+        var sends = new OtpRecipientLimit.RecentSends([]);
+        var start = TwaBotApiFactory.Start;
+        var tenMinutesOn = start + TimeSpan.FromMinutes(10);
+        Assert.Equal(OtpRecipientLimit.Taken.Slot, sends.TryTake(2, tenMinutesOn, out _)); // a send waits on Meta
+        Assert.Equal(OtpRecipientLimit.Taken.Slot, sends.TryTake(2, start, out _)); // the clock stepped back: that slot is now "now"
+
+        sends.GiveBack(tenMinutesOn); // Meta refused the first send
+
+        Assert.Equal(OtpRecipientLimit.Taken.Slot, sends.TryTake(2, start, out _));
+    }
+
+    [Fact]
     public async Task NumbersOfAnHourOfOtpsToDistinctNumbersAreForgottenAfterTheHour()
     {
         // OTP pumping sends each code to another number: the map must not keep every number ever sent to.
@@ -313,6 +327,22 @@ public class OtpRecipientLimitTests
         await limit.TryReserveAsync(1, Number, default);
 
         Assert.Equal(1, limit.Count);
+    }
+
+    [Fact]
+    public async Task ANumbersCountThatFailedToLoadIsLoadedAgainByTheNextOtp()
+    {
+        // The database was busy when the number's first OTP loaded its hour: that send fails, the next loads again.
+        await using var server = Server(perHour: 1);
+        var tenant = await server.CreateSendingTenantAsync();
+        Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant)).StatusCode);
+        await using var busyAtFirst = new FirstMessagesReadFails(server);
+        var limit = new OtpRecipientLimit(busyAtFirst.Scopes, server.Clock, server.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<TwaBot.Api.Configuration.TwaBotOptions>>());
+
+        await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => limit.TryReserveAsync(tenant.BusinessId, Number, CancellationToken.None));
+        var next = await limit.TryReserveAsync(tenant.BusinessId, Number, CancellationToken.None);
+
+        Assert.False(next.Allowed); // the OTP sent before counts: the cap of 1 is full
     }
 
     [Fact]

@@ -94,6 +94,25 @@ public class RateLimitHeadersTests : IAsyncLifetime
         await (await client.GetAsync("/api/v1/health")).AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
     }
 
+    [Fact]
+    public async Task ARefusalByTheGlobalLimitStillStatesTheKeysOwnQuota()
+    {
+        // The policy describes the key's minute (what the client may plan for), not the server's total it shares with others.
+        await using var factory = new TwaBotApiFactory(new Dictionary<string, string?>
+        {
+            ["TwaBot:RateLimits:PerKeyPerMinute"] = "5",
+            ["TwaBot:RateLimits:GlobalPerMinute"] = "1",
+        });
+        var (_, client, _) = await factory.CreateTenantAsync(plan: "Starter");
+        (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+
+        var refused = await client.GetAsync("/api/v1/health");
+
+        await refused.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+        Assert.Equal("\"minute\";q=5;w=60", Header(refused, "RateLimit-Policy"));
+        Assert.Equal("\"minute\";r=0;t=15", Header(refused, "RateLimit"));
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _factory.DisposeAsync();

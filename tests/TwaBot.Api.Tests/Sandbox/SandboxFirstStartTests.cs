@@ -37,6 +37,9 @@ public sealed class SandboxFirstStartTests : IDisposable
             Assert.Equal(1, await db.Businesses.CountAsync());
             Assert.Equal(1, await db.ApiKeys.CountAsync());
             Assert.Equal(2, await db.Templates.CountAsync());
+            // README: a Pro business, and a key with every permission.
+            Assert.Equal(Api.Businesses.Plan.Pro, await db.Businesses.Select(b => b.Plan).SingleAsync());
+            Assert.Equal(new[] { Api.ApiKeys.ApiKeyPermissions.All }, (await db.ApiKeys.SingleAsync()).Permissions);
         });
     }
 

@@ -76,6 +76,41 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
         Assert.Equal((100, 33), (error.GetProperty("code").GetInt32(), error.GetProperty("error_subcode").GetInt32()));
         Assert.StartsWith(starts, error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal("GraphMethodException", error.GetProperty("type").GetString());
+        Assert.StartsWith("A", error.GetProperty("fbtrace_id").GetString(), StringComparison.Ordinal); // Meta's errors each carry one
+    }
+
+    [Theory]
+    [InlineData("""{"type":"text","text":{"body":""}}""", 400)]
+    [InlineData("""{"type":"text","text":{"body":"Hi"}}""", 200)]
+    [InlineData("""{"type":"image","image":{"id":"1234567890"}}""", 200)]            // an uploaded file, by its media id
+    [InlineData("""{"type":"document","document":{"link":"https://x.example/a.pdf"}}""", 200)]
+    [InlineData("""{"type":"image","image":{"caption":"no file"}}""", 400)]
+    public async Task ItsSendChecksTheMessageAsMetaDoes(string message, int status)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
+        var body = """{"messaging_product":"whatsapp","to":"919876543210",""" + message[1..];
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(status, (int)response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ItsAnswerEchoesTheNumberAsGivenAndReportsPacingForTemplatesOnly()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
+        var body = """{"messaging_product":"whatsapp","to":"+91 98765 43210","type":"text","text":{"body":"Hi"}}""";
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var contact = answer.GetProperty("contacts")[0];
+        Assert.Equal(("+91 98765 43210", "919876543210"), (contact.GetProperty("input").GetString(), contact.GetProperty("wa_id").GetString()));
+        Assert.False(answer.GetProperty("messages")[0].TryGetProperty("message_status", out _));
     }
 
     [Fact]

@@ -19,6 +19,7 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         { """{"business_id":1,"from":"919876543210","text":"Hi","timestamp":-1}""", "VALIDATION_FAILED", "timestamp" },
         { """{"business_id":987654,"from":"919876543210","text":"Hi"}""", "VALIDATION_FAILED", "business_id" },
         { """{"business_id":1,"from":"919876543210","text":"Hi","user_id":"919876543210"}""", "VALIDATION_FAILED", "user_id" },
+        { """{"business_id":1,"from":"919876543210","text":"Hi","user_id":"US.""" + new string('1', 62) + "\"}", "VALIDATION_FAILED", "user_id" }, // 65 characters
     };
 
     [Theory]
@@ -70,9 +71,16 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
             new { business_id = 1, from = "919876543210", text = "Hi", timestamp = now.AddDays(1).ToUnixTimeSeconds() });
         var present = await admin.PostAsJsonAsync("/sandbox/v1/inbound",
             new { business_id = 1, from = "919876543210", text = "Hi", timestamp = now.ToUnixTimeSeconds() });
+        // A minute of clock skew is allowed, and no more.
+        var aMinuteAhead = await admin.PostAsJsonAsync("/sandbox/v1/inbound",
+            new { business_id = 1, from = "919876543210", text = "Hi", timestamp = now.AddSeconds(60).ToUnixTimeSeconds() });
+        var pastTheSkew = await admin.PostAsJsonAsync("/sandbox/v1/inbound",
+            new { business_id = 1, from = "919876543210", text = "Hi", timestamp = now.AddSeconds(61).ToUnixTimeSeconds() });
 
         Assert.Equal("timestamp", (await future.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
         Assert.True((await present.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("delivered").GetBoolean());
+        Assert.True((await aMinuteAhead.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("delivered").GetBoolean());
+        Assert.Equal("timestamp", (await pastTheSkew.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
     }
 
     [Fact]
@@ -114,6 +122,40 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone, message = "Your order shipped" });
 
         await send.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+    }
+
+    [Fact]
+    public async Task AStopFromAWithheldNumberWhoseUserIdNoWebhookShowedWithItLeavesTheNumberAlone()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        const string phone = "919876500457";
+
+        var stop = await admin.PostAsJsonAsync("/sandbox/v1/inbound",
+            new { business_id = tenant.BusinessId, from = phone, text = "STOP", user_id = "IN.7310045566002292", phone_withheld = true });
+        await stop.ReadJsonAsync(HttpStatusCode.OK);
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone, template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1" } });
+
+        await send.ReadJsonAsync(HttpStatusCode.OK); // the webhook named the customer by their user id alone
+    }
+
+    [Theory]
+    [InlineData(25, HttpStatusCode.BadRequest)]
+    [InlineData(23, HttpStatusCode.OK)]
+    public async Task ABackdatedMessageOpensTheWindowFromWhenItWasWritten(int hoursAgo, HttpStatusCode expected)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var phone = $"9198765{hoursAgo:D5}";
+        (await admin.PostAsJsonAsync("/sandbox/v1/inbound", new
+        {
+            business_id = tenant.BusinessId, from = phone, text = "Hi", timestamp = factory.Clock.GetUtcNow().AddHours(-hoursAgo).ToUnixTimeSeconds(),
+        })).EnsureSuccessStatusCode();
+
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone, message = "Thanks for writing" });
+
+        Assert.Equal(expected, send.StatusCode);
     }
 
     [Fact]

@@ -12,6 +12,7 @@ public class CanonicalJsonTests
     [InlineData("""{"text":"é \"q\" / <b>"}""", """{"text":"\u00e9 \"q\" \/ \u003cb\u003e"}""")]
     [InlineData("""{"a":{"y":1,"x":[true,null]}}""", """{"a":{"x":[true,null],"y":1}}""")]
     [InlineData("\uFEFF{\"phone\":\"1\"}", """{"phone":"1"}""")]
+    [InlineData("""{"a":1,"A":2}""", """{"A":2,"a":1}""")] // names differing only in case are two names, each in its one place
     public void SpellingsOfOneRequestReadTheSame(string first, string retry) =>
         Assert.Equal(Of(first), Of(retry));
 

@@ -105,6 +105,30 @@ public class IdempotencyAtRestTests
     }
 
     [Fact]
+    public async Task TheLogNamesTheRingKeyAnUnreadableKeptAnswerWasEncryptedWith()
+    {
+        // The operator's way back is the key ring folder holding that key's file (key-{id}.xml): the id must be the one written.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        await (await SendOtpAsync(tenant.Client, Otp, key)).ReadJsonAsync(HttpStatusCode.OK);
+        var missingRingKey = Guid.NewGuid();
+        await server.WithDbAsync(async db =>
+        {
+            var kept = await db.IdempotentAnswers.SingleAsync(a => a.ApiKeyId == tenant.KeyId);
+            var body = kept.ProtectedBody.ToArray();
+            Assert.True(missingRingKey.TryWriteBytes(body.AsSpan(4, 16))); // after Data Protection's 4-byte magic header
+            kept.ProtectedBody = body;
+            await db.SaveChangesAsync();
+        });
+
+        await (await SendOtpAsync(tenant.Client, Otp, key)).AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+
+        Assert.Contains(server.Logs.Events, e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture)
+            .Contains($"has no key \"{missingRingKey}\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AnUnreadableKeptAnswerWhoseMessageRowIsPastItsDaySendsNothing()
     {
         // The answer is kept a moment after its message row is made: at the 24-hour edge the row no longer counts, and the

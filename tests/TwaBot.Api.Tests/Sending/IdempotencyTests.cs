@@ -215,6 +215,23 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     }
 
     [Fact]
+    public async Task AKeptAnswerEndsTwentyFourHoursToTheTickAfterItWasKept()
+    {
+        // Kept for 24 hours (README), and not a tick more: keeping the next answer drops one this old, so it is not replayed either.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        await (await SendAsync(tenant.Client, Order, key)).ReadJsonAsync(HttpStatusCode.OK);
+
+        server.Clock.Advance(TwaBot.Api.Sending.Idempotency.IdempotencyKeys.KeptFor);
+        var retry = await SendAsync(tenant.Client, Order, key);
+
+        await retry.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.False(retry.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(2, await MessagesOfAsync(server, tenant.KeyId));
+    }
+
+    [Fact]
     public async Task AnAnswerPastItsDayMakesRoomForTheNextAndIsDropped()
     {
         await using var server = new TwaBotApiFactory();
@@ -409,6 +426,52 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         Assert.Equal(2, await MessagesOfAsync(factory, tenant.KeyId));
     }
 
+    [Fact]
+    public async Task ABlankKeyInAQuickSendUrlIsNoKey()
+    {
+        // A form builder's field left empty fills the URL with a space: as a blank header, no key.
+        var tenant = await factory.CreateSendingTenantAsync();
+        const string Url = "/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x&idempotency_key=%20";
+
+        var first = await tenant.Client.GetAsync(Url);
+        var second = await tenant.Client.GetAsync(Url);
+
+        await first.ReadJsonAsync(HttpStatusCode.OK);
+        await second.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.False(second.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(2, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
+    [Fact]
+    public async Task AQuickSendGivenAKeyInBothItsHeaderAndItsUrlIsKeyedByTheHeader()
+    {
+        // README: the header counts when both are given, so a retry whose URL carries another key is still the same send.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+
+        var first = await QuickSendWithKeyAsync(tenant.Client, key, urlKey: Guid.NewGuid().ToString("N"));
+        var retry = await QuickSendWithKeyAsync(tenant.Client, key, urlKey: Guid.NewGuid().ToString("N"));
+
+        Assert.Equal((await first.ReadJsonAsync(HttpStatusCode.OK)).GetRawText(), (await retry.ReadJsonAsync(HttpStatusCode.OK)).GetRawText());
+        Assert.Equal(["true"], retry.Headers.GetValues("Idempotent-Replayed"));
+        Assert.Equal(1, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
+    [Fact]
+    public async Task AKeyWithASpaceInItIsAKey()
+    {
+        // A space is printable ASCII: "order 42" is a key like any other, not a refused one.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var key = "order " + Guid.NewGuid().ToString("N");
+
+        var first = await SendAsync(tenant.Client, Order, key);
+        var retry = await SendAsync(tenant.Client, Order, key);
+
+        await first.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(["true"], retry.Headers.GetValues("Idempotent-Replayed"));
+        Assert.Equal(1, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
     [Theory]
     [InlineData("\"\"")]
     [InlineData("clé-1")] // not ASCII
@@ -499,6 +562,14 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
 
     private static async Task<HttpResponseMessage> SendTextAsync(HttpClient client, object body, string key) =>
         await PostWithKeyAsync(client, "/api/v1/send-text", body, key);
+
+    private static async Task<HttpResponseMessage> QuickSendWithKeyAsync(HttpClient client, string key, string urlKey)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get,
+            $"/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x&idempotency_key={urlKey}");
+        Assert.True(request.Headers.TryAddWithoutValidation("Idempotency-Key", key));
+        return await client.SendAsync(request);
+    }
 
     private static async Task<HttpResponseMessage> PostWithKeyAsync(HttpClient client, string path, object body, string key)
     {

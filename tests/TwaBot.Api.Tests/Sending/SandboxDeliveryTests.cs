@@ -52,6 +52,37 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal("failed", status.GetProperty("delivery_status").GetString());
         Assert.Equal("success", status.GetProperty("api_status").GetString());
         Assert.Equal("Message undeliverable — recipient's phone is not on WhatsApp.", status.GetProperty("failure_reason").GetString());
+        // README's magic numbers: Meta reports it sent first, then failed.
+        await factory.WithDbAsync(async db =>
+        {
+            var id = await db.Messages.Where(m => m.Wamid == messageId).Select(m => m.Id).SingleAsync();
+            Assert.Equal(["sent", "failed"],
+                await db.MessageStatusEvents.Where(e => e.MessageId == id).OrderBy(e => e.Id).Select(e => e.Status).ToListAsync());
+        });
+    }
+
+    [Fact]
+    public async Task ItsStatusReportsPriceTheMessageByItsTemplatesCategory()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var messageId = await SendTemplateAsync(tenant, "919876543210"); // order_confirmation: a UTILITY template
+
+        await factory.SettleStatusesAsync();
+
+        var reports = new List<System.Text.Json.Nodes.JsonNode>();
+        await factory.WithDbAsync(async db =>
+        {
+            foreach (var body in await db.WebhookEvents.Select(e => e.Body).ToListAsync())
+            {
+                reports.AddRange(System.Text.Json.Nodes.JsonNode.Parse(body)!["entry"]!.AsArray()
+                    .SelectMany(entry => entry!["changes"]!.AsArray())
+                    .SelectMany(change => change!["value"]!["statuses"]?.AsArray() ?? [])
+                    .Where(report => (string?)report!["id"] == messageId)!);
+            }
+        });
+        Assert.Equal(["sent", "delivered", "read"], reports.Select(r => (string?)r["status"]));
+        Assert.All(reports, report => Assert.Equal(("utility", "utility"),
+            ((string?)report["pricing"]!["category"], (string?)report["conversation"]!["origin"]!["type"])));
     }
 
     [Fact]

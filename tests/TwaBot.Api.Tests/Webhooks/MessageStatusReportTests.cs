@@ -425,6 +425,40 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
         Assert.Equal(T0.UtcDateTime, (await factory.MessageAsync(id)).SentAt);
     }
 
+    [Fact]
+    public async Task MetasAnswerArrivingAfterAReportDoesNotMoveItsStatusBack()
+    {
+        // Meta's answer means "sent"; a report that overtook it (found by its callback data) already went further.
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var id = await factory.InsertMessageAsync(businessId, wamid: null);
+        var report = Status("wamid.answer-after-read", "read", T0);
+        report["biz_opaque_callback_data"] = $"twb:{id}";
+        await factory.DeliverStatusesAsync(phoneNumberId, report);
+
+        await factory.Services.GetRequiredService<MessageLog>().WriteAsync(
+            new MessageWrite.Accepted(id, "wamid.answer-after-read", T0.UtcDateTime.AddSeconds(3), null));
+        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.answer-after-read", "delivered", T0.AddSeconds(1)));
+
+        Assert.Equal("read", (await factory.MessageAsync(id)).DeliveryStatus);
+    }
+
+    [Fact]
+    public async Task AnUnknownOutcomeRecordedAfterAReportProvedTheSendLeavesTheSuccess()
+    {
+        // Meta's answer was lost (recorded as pending) after its report, found by callback data, had proved the message sent.
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var id = await factory.InsertMessageAsync(businessId, wamid: null);
+        var report = Status("wamid.report-before-timeout", "delivered", T0);
+        report["biz_opaque_callback_data"] = $"twb:{id}";
+        await factory.DeliverStatusesAsync(phoneNumberId, report);
+
+        await factory.Services.GetRequiredService<MessageLog>().WriteAsync(new MessageWrite.Failed(
+            id, ApiStatuses.Pending, null, "Meta did not answer in time. The message may still be delivered.", T0.UtcDateTime.AddSeconds(30)));
+
+        var message = await factory.MessageAsync(id);
+        Assert.Equal((ApiStatuses.Success, "delivered", (string?)null), (message.ApiStatus, message.DeliveryStatus, message.FailureReason));
+    }
+
     /// <summary>A row with no wamid in the given state, then a status report naming it by its callback data ("twb:N").</summary>
     private async Task<Message> AfterAReportWithItsCallbackAsync(string apiStatus, string reason, string reportWamid, string reportStatus)
     {

@@ -38,6 +38,24 @@ public class ParkedStatusTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     }
 
     [Fact]
+    public async Task AParkedFailureKeepsItsReasonWhenAnEarlierStatusParkedAfterItIsAppliedToo()
+    {
+        // Meta's reports overtake each other as well as its answer: "failed" parked first, then the "sent" before it. Applying
+        // that "sent" must not clear the failure: only a row still without its wamid has an unknown outcome's reason to clear.
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var messageId = await InsertMessageAsync(businessId, wamid: null);
+        await DeliverAsync(phoneNumberId, Status("wamid.parked-failed-1", "failed", T0.AddSeconds(2), errorCode: 131026, errorTitle: "Message undeliverable"));
+        await DeliverAsync(phoneNumberId, Status("wamid.parked-failed-1", "sent", T0));
+
+        await factory.Services.GetRequiredService<MessageLog>().WriteAsync(new MessageWrite.Accepted(messageId, "wamid.parked-failed-1", T0.UtcDateTime));
+        await factory.ApplyWebhooksAsync();
+
+        var message = await factory.MessageAsync(messageId);
+        Assert.Equal(("failed", (int?)131026, "Message undeliverable — recipient's phone is not on WhatsApp."),
+            (message.DeliveryStatus, message.FailureCode, message.FailureReason));
+    }
+
+    [Fact]
     public async Task ParkedReportsAreWrittenInTurnWithTheOtherWritersAndNoneParkedWritesNothing()
     {
         // A send applies its message's parked reports right after Meta's answer, holding no turn at the write gate.

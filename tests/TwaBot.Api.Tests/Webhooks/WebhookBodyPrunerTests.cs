@@ -74,6 +74,22 @@ public class WebhookBodyPrunerTests
     }
 
     [Fact]
+    public async Task ABodyAppliedExactlyTheKeptDaysAgoStaysAndOneDroppedBeforeIsNotCountedAgain()
+    {
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Webhooks:KeepBodiesDays"] = "1" });
+        var now = server.Clock.GetUtcNow().UtcDateTime;
+        var droppedBefore = await InsertAppliedAsync(server, now.AddDays(-2));
+        await server.WithDbAsync(db => db.Database.ExecuteSqlAsync($"UPDATE webhook_events SET body = x'' WHERE id = {droppedBefore}"));
+        var atTheCutoff = await InsertAppliedAsync(server, now.AddDays(-1));
+        var pruner = await FreshPrunerAsync(server); // reads every row from the start of time
+
+        var dropped = await pruner.PruneAsync();
+
+        Assert.Equal(0, dropped);
+        Assert.Equal(new[] { 0, 2 }, await BodyLengthsAsync(server, droppedBefore, atTheCutoff));
+    }
+
+    [Fact]
     public async Task EachRunLooksOnlyAtDeliveriesAppliedSinceTheLastRunsCutoff()
     {
         // Rows only grow (each keeps its key), so an hourly run must not read every old row again: a body

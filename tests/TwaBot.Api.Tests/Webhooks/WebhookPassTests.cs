@@ -129,21 +129,83 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         await server.ApplyWebhooksAsync();
         var attemptsAfterTwoPasses = await AttemptsAsync(server);
         server.Clock.Advance(TimeSpan.FromSeconds(5));
-        await server.ApplyWebhooksAsync();
+        var appliedByTheFailedRetry = await server.ApplyWebhooksAsync();
         var attemptsAfterThePause = await AttemptsAsync(server);
         await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_history"));
+        server.Clock.Advance(TimeSpan.FromSeconds(19)); // the second pause is four times the first: 20 s
         await server.ApplyWebhooksAsync();
         var stillPaused = await AttemptsAsync(server);
-        server.Clock.Advance(TimeSpan.FromSeconds(20)); // the second pause is four times the first
+        server.Clock.Advance(TimeSpan.FromSeconds(1));
         await server.ApplyWebhooksAsync();
 
         Assert.Equal(1, attemptsAfterTwoPasses);
+        Assert.Equal(0, appliedByTheFailedRetry);
         Assert.Equal(2, attemptsAfterThePause);
         Assert.Equal(2, stillPaused);
         await server.WithDbAsync(async db =>
         {
             Assert.Equal("delivered", await db.Messages.Where(m => m.Id == messageId).Select(m => m.DeliveryStatus).SingleAsync());
-            Assert.False(await db.WebhookEvents.AnyAsync(e => e.AppliedAt == null));
+            // The applying attempt counts too, and the last failure's error goes.
+            Assert.Equal((3, (string?)null), await db.WebhookEvents.Select(e => new ValueTuple<int, string?>(e.Attempts, e.LastError)).SingleAsync());
+        });
+    }
+
+    [Fact]
+    public async Task AFailedRetryKeepsItsOwnErrorCutTo500Characters()
+    {
+        await using var server = new TwaBotApiFactory();
+        var businessId = await server.CreateBusinessAsync();
+        var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
+        await server.InsertMessageAsync(businessId, "wamid.long-error");
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER refuse_history BEFORE INSERT ON message_status_events BEGIN SELECT RAISE(ABORT, 'first fault'); END"));
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.long-error", "delivered", T0)])))))
+            .EnsureSuccessStatusCode();
+        await server.ApplyWebhooksAsync();
+        var firstError = await LastErrorAsync(server);
+        var longFault = "DROP TRIGGER refuse_history; CREATE TRIGGER refuse_history BEFORE INSERT ON message_status_events BEGIN SELECT RAISE(ABORT, '"
+            + new string('x', 600) + "'); END";
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(longFault));
+        server.Clock.Advance(TimeSpan.FromSeconds(5));
+        await server.ApplyWebhooksAsync();
+        var retryError = await LastErrorAsync(server);
+
+        Assert.Contains("first fault", firstError, StringComparison.Ordinal);
+        Assert.Equal(500, retryError.Length);
+        Assert.EndsWith(new string('x', 100), retryError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnEventGivenUpIsLeftAloneByLaterPassesUntilARestart()
+    {
+        await using var server = new TwaBotApiFactory();
+        var businessId = await server.CreateBusinessAsync();
+        var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
+        var givenUpMessage = await server.InsertMessageAsync(businessId, "wamid.given-up");
+        var retriedMessage = await server.InsertMessageAsync(businessId, "wamid.retried");
+        await server.ApplyWebhooksAsync(); // the first pass after the start, which alone tries once more what was given up
+        // An event that used up its attempts since, kept as the processor keeps it.
+        var givenUp = Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.given-up", "delivered", T0)]))).ToJsonString();
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "INSERT INTO webhook_events (received_at, event_time, body_sha256, body, attempts, last_error) VALUES ({0}, 1, x'0a0e', {1}, 5, 'refused')",
+            PreparedCommands.Text(server.Clock.GetUtcNow().UtcDateTime), Encoding.UTF8.GetBytes(givenUp)));
+        // Another event fails once, so that a later pass looks for the retries due.
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER refuse_history BEFORE INSERT ON message_status_events BEGIN SELECT RAISE(ABORT, 'refused'); END"));
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.retried", "delivered", T0)])))))
+            .EnsureSuccessStatusCode();
+        await server.ApplyWebhooksAsync();
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_history"));
+        server.Clock.Advance(TimeSpan.FromSeconds(5));
+        await server.ApplyWebhooksAsync();
+        await server.ApplyWebhooksAsync();
+
+        await server.WithDbAsync(async db =>
+        {
+            Assert.Equal("delivered", await db.Messages.Where(m => m.Id == retriedMessage).Select(m => m.DeliveryStatus).SingleAsync());
+            Assert.NotEqual("delivered", await db.Messages.Where(m => m.Id == givenUpMessage).Select(m => m.DeliveryStatus).SingleAsync());
+            Assert.Equal((5, "refused", (DateTime?)null), await db.WebhookEvents.OrderBy(e => e.Id)
+                .Select(e => new ValueTuple<int, string?, DateTime?>(e.Attempts, e.LastError, e.AppliedAt)).FirstAsync());
         });
     }
 
@@ -381,6 +443,13 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
                 return ValueTask.FromResult(result);
             }
         }
+    }
+
+    private static async Task<string> LastErrorAsync(TwaBotApiFactory server)
+    {
+        var error = "";
+        await server.WithDbAsync(async db => error = await db.WebhookEvents.Select(e => e.LastError!).SingleAsync());
+        return error;
     }
 
     private static async Task<int> AttemptsAsync(TwaBotApiFactory server)

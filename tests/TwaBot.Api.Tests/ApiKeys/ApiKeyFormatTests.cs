@@ -36,6 +36,7 @@ public class ApiKeyFormatTests
     [InlineData("twb_prod_0123456789012345678901234567890123456789012345678")]
     [InlineData("sk_live_0123456789")]
     [InlineData("twb_prod_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7yEeeby3abP3E2Z4byzB5")] // right length and checksum, unknown prefix
+    [InlineData("twb_live_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7yEeeby3abP3E23f4UuB")] // right prefix and checksum, one character short
     public void RejectsKeysOfAnotherShape(string key)
     {
         Assert.False(ApiKeyFormat.IsWellFormed(key, out _));

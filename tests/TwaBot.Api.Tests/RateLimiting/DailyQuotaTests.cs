@@ -546,6 +546,46 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task AZoneChangeTagsAgainASendOfTheOldestDayItLooksAtMadeBeforeThatDayBeganInUtc()
+    {
+        // The tags looked at go back to the UTC date two days before now (the 16th here); Kiritimati (UTC+14) began its 16th
+        // 14 hours before UTC did, and a send made then falls on the 15th in London.
+        await using var server = new SteppedClockApiFactory(new Dictionary<string, string?>());
+        server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 15, 10, 0, 0, TimeSpan.Zero)); // Kiritimati's 16th begins
+        var tenant = await server.CreateSendingTenantAsync();
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Pacific/Kiritimati" });
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+
+        server.Step = TimeSpan.FromDays(3); // the 18th in UTC: tags from the 16th are looked at
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Europe/London" });
+
+        await server.WithDbAsync(async db => Assert.Equal(
+            new DateOnly(2026, 4, 15), await db.Messages.Where(m => m.ApiKeyId == tenant.KeyId).Select(m => m.QuotaDay).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task AZoneChangeAfterTheClockSteppedBackTagsALaterSendWithItsOwnDayNotToday()
+    {
+        // A send made before the clock stepped back may fall after the new zone's today: it is tagged with its own day
+        // there (tomorrow), not left with the old zone's date, which here is the new zone's today and would fill it.
+        await using var server = new SteppedClockApiFactory(new Dictionary<string, string?>());
+        server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 15, 20, 0, 0, TimeSpan.Zero)); // New York's 15th, Kolkata's 16th (01:30)
+        var tenant = await server.CreateSendingTenantAsync();
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "America/New_York" });
+        await SetDailyLimitAsync(server, tenant.KeyId, 1);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+
+        server.Step = -TimeSpan.FromHours(10); // 10:00 UTC: Kolkata's 15th (15:30)
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Asia/Kolkata" });
+        var today = await SendAsync(tenant, Good);
+
+        Assert.Equal(HttpStatusCode.OK, today.StatusCode);
+        await server.WithDbAsync(async db => Assert.Equal(
+            [new DateOnly(2026, 4, 16), new DateOnly(2026, 4, 15)],
+            await db.Messages.Where(m => m.ApiKeyId == tenant.KeyId).OrderBy(m => m.Id).Select(m => m.QuotaDay).ToListAsync()));
+    }
+
+    [Fact]
     public async Task AUnitTakenBeforeTheBusinesssOwnZoneChangeIsNotGivenBackToTheCountLoadedSince()
     {
         // The count loaded again after the change has only the rows; the in-flight unit (no row yet) is not in it,

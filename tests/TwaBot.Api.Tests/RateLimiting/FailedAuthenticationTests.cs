@@ -51,6 +51,21 @@ public class FailedAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public void GuessesThatAllPassedTheCheckBeforeAnyWasCountedStillLogTheAddressOnce()
+    {
+        // Parallel guesses are each checked before any of them is counted, so the count can pass the limit: the
+        // warning is for the failure that reaches it, not one for each after it.
+        var limiter = _factory.Services.GetRequiredService<FailedAuthenticationLimiter>();
+        for (var i = 0; i < 25; i++)
+        {
+            limiter.RecordFailure(IPAddress.Parse("203.0.113.9"));
+        }
+
+        Assert.Single(_factory.Logs.Events, e => e.Level == Serilog.Events.LogEventLevel.Warning
+            && e.Properties.TryGetValue("ClientAddress", out var address) && address.ToString() == "\"203.0.113.9\"");
+    }
+
+    [Fact]
     public async Task AKeyHeaderGivenTwiceIsNoGuessAndLocksNoAddressOut()
     {
         var businessId = await _factory.CreateBusinessAsync();

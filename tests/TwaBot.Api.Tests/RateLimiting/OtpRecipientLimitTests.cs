@@ -260,6 +260,32 @@ public class OtpRecipientLimitTests
     }
 
     [Fact]
+    public void OtpsTheClockNowPutsInTheFutureHoldTheirSlotsForAnHourFromNowWithoutASweepFirst()
+    {
+        // Two OTPs at 30 minutes, then the clock steps back 20 minutes: within the hour after the last sweep, so no sweep
+        // has moved them to now first.
+        var sends = new OtpRecipientLimit.RecentSends([]);
+        var start = TwaBotApiFactory.Start;
+        Assert.Equal(OtpRecipientLimit.Taken.Slot, sends.TryTake(2, start + TimeSpan.FromMinutes(30), out _));
+        Assert.Equal(OtpRecipientLimit.Taken.Slot, sends.TryTake(2, start + TimeSpan.FromMinutes(30), out _));
+
+        Assert.Equal(OtpRecipientLimit.Taken.None, sends.TryTake(2, start + TimeSpan.FromMinutes(10), out var secondsUntilFree));
+        Assert.Equal(3600, secondsUntilFree); // not 80 minutes: the step's length is no part of the wait
+    }
+
+    [Theory]
+    [InlineData(300, 3600)] // 3599.7 s to wait
+    [InlineData(3_599_500, 1)] // half a second: Retry-After is never 0, which a client would retry at once
+    public void AStartedSecondOfTheWaitCountsAsAWholeOne(int millisecondsLater, int expectedSeconds)
+    {
+        var start = TwaBotApiFactory.Start;
+        var sends = new OtpRecipientLimit.RecentSends([start]);
+
+        Assert.Equal(OtpRecipientLimit.Taken.None, sends.TryTake(1, start + TimeSpan.FromMilliseconds(millisecondsLater), out var secondsUntilFree));
+        Assert.Equal(expectedSeconds, secondsUntilFree);
+    }
+
+    [Fact]
     public void ASlotMovedBackByAClockStepIsStillGivenBackWhenMetaRefusesItsSend()
     {
         var sends = new OtpRecipientLimit.RecentSends([]);

@@ -28,6 +28,17 @@ public class RateLimitHeadersTests : IAsyncLifetime
         Assert.Equal("\"minute\";r=3;t=15, \"day\";r=149;t=28755", Header(send, "RateLimit"));
     }
 
+    [Fact]
+    public async Task AProKeysDayIsProsOwnCap()
+    {
+        // Each plan's cap comes from its own setting (5,000 on Pro, 150 on Growth), not one read for both.
+        var tenant = await _factory.CreateSendingTenantAsync(plan: "Pro");
+
+        var response = await tenant.Client.GetAsync("/api/v1/health");
+
+        Assert.Equal("\"minute\";q=5;w=60, \"day\";q=5000;w=86400", Header(response, "RateLimit-Policy"));
+    }
+
     [Theory]
     [InlineData("2026-11-01T15:00:00Z", 90_000)] // New York's clocks fall back: the day is 25 hours long
     [InlineData("2027-03-14T15:00:00Z", 82_800)] // and spring forward: 23

@@ -211,15 +211,21 @@ public sealed partial class WebhookProcessor(
             due.ForEach(id => _retryNotBefore.Remove(id)); // a failure now sets its next pause again
             var events = await db.WebhookEvents.AsNoTracking().Where(e => due.Contains(e.Id)).OrderBy(e => e.Id)
                 .Select(e => new { e.Id, e.ReceivedAt, e.BodySha256, e.Body }).ToListAsync(cancellationToken);
+            var deliveries = events.ConvertAll(e => Delivery.Read(storedId: e.Id, inboxId: null, e.ReceivedAt, e.BodySha256, e.Body));
+            var tried = 0;
             try
             {
-                await ApplyInTransactionAsync(db, applier,
-                    events.ConvertAll(e => Delivery.Read(storedId: e.Id, inboxId: null, e.ReceivedAt, e.BodySha256, e.Body)), yieldToClients: false, cancellationToken);
+                // An event that fails again ends its transaction after itself: those after it are tried in the next one, or they
+                // would be left out of the schedule, unapplied, until a restart.
+                while (tried < deliveries.Count)
+                {
+                    tried += await ApplyInTransactionAsync(db, applier, deliveries[tried..], yieldToClients: false, cancellationToken);
+                }
             }
             catch
             {
-                // Nothing of the batch was written (a full disk, a lock): still due, or no later pass would look for them.
-                due.ForEach(id => _retryNotBefore.TryAdd(id, now));
+                // Nothing of that transaction was written (a full disk, a lock): still due, or no later pass would look for them.
+                events.Skip(tried).ToList().ForEach(e => _retryNotBefore.TryAdd(e.Id, now));
                 throw;
             }
         }

@@ -81,12 +81,12 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Theory]
-    [InlineData("""{"type":"text","text":{"body":""}}""", 400)]
-    [InlineData("""{"type":"text","text":{"body":"Hi"}}""", 200)]
-    [InlineData("""{"type":"image","image":{"id":"1234567890"}}""", 200)]            // an uploaded file, by its media id
-    [InlineData("""{"type":"document","document":{"link":"https://x.example/a.pdf"}}""", 200)]
-    [InlineData("""{"type":"image","image":{"caption":"no file"}}""", 400)]
-    public async Task ItsSendChecksTheMessageAsMetaDoes(string message, int status)
+    [InlineData("""{"type":"text","text":{"body":""}}""", 400, "text.body is required.")]
+    [InlineData("""{"type":"text","text":{"body":"Hi"}}""", 200, null)]
+    [InlineData("""{"type":"image","image":{"id":"1234567890"}}""", 200, null)]            // an uploaded file, by its media id
+    [InlineData("""{"type":"document","document":{"link":"https://x.example/a.pdf"}}""", 200, null)]
+    [InlineData("""{"type":"image","image":{"caption":"no file"}}""", 400, "image.link or image.id is required.")]
+    public async Task ItsSendChecksTheMessageAsMetaDoes(string message, int status, string? details)
     {
         var tenant = await factory.CreateSendingTenantAsync();
         var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
@@ -95,6 +95,12 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
         Assert.Equal(status, (int)response.StatusCode);
+        if (details is not null)
+        {
+            // The server words a refused send's error from these details (MetaErrorMapping), not from the generic title.
+            var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+            Assert.Equal(details, error.GetProperty("error_data").GetProperty("details").GetString());
+        }
     }
 
     [Fact]

@@ -341,6 +341,28 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
             && e.RenderMessage(CultureInfo.InvariantCulture).Contains("cannot be held", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task ABusinessThatHeldTheMostHoldsNewBsuidsAgainOnceItsHeldEventsExpire()
+    {
+        // Were the business's count not read again after its rows expired, it would stay full: every new BSUID's events
+        // would be dropped until a restart.
+        var (tenant, phoneNumberId, _) = await TenantAsync();
+        var counts = factory.Services.GetRequiredService<HeldUserEventCounts>();
+        await factory.WithDbAsync(db => db.Database.ExecuteSqlAsync($"""
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {HeldUserEventCounts.MaxPerBusiness})
+            INSERT INTO held_user_events (business_id, user_id, received_at) SELECT {tenant.BusinessId}, 'IN.expiring' || i, {factory.Clock.GetUtcNow().UtcDateTime} FROM n
+            """));
+        counts.Changed(tenant.BusinessId);
+        await factory.ApplyWebhooksAsync(); // the pass counts the business again: full
+
+        factory.Clock.Advance(HeldUserEventCounts.KeptFor + TimeSpan.FromMinutes(1));
+        await factory.ApplyWebhooksAsync(); // they expire
+        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow(), "IN.after-expiry")]);
+
+        await factory.WithDbAsync(async db => Assert.Equal(["IN.after-expiry"],
+            await db.HeldUserEvents.Where(h => h.BusinessId == tenant.BusinessId).Select(h => h.UserId).ToListAsync()));
+    }
+
     private async Task<(SendingTenant Tenant, string PhoneNumberId, string UserId)> TenantAsync()
     {
         var tenant = await factory.CreateSendingTenantAsync();

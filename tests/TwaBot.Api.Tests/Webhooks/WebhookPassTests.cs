@@ -57,6 +57,7 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
             var kept = await db.WebhookEvents.SingleAsync(e => e.Body == bytes);
             Assert.Null(kept.AppliedAt);
             Assert.NotNull(kept.LastError);
+            Assert.Equal(Api.Webhooks.WebhookProcessor.MaxAttempts, kept.Attempts); // given up at once: it will never parse
             // The error line names the stored row an operator would look at.
             Assert.Contains(factory.Logs.Events, e => e.Properties.TryGetValue("WebhookEventId", out var id) && id.ToString() == kept.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         });
@@ -206,6 +207,37 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
             Assert.NotEqual("delivered", await db.Messages.Where(m => m.Id == givenUpMessage).Select(m => m.DeliveryStatus).SingleAsync());
             Assert.Equal((5, "refused", (DateTime?)null), await db.WebhookEvents.OrderBy(e => e.Id)
                 .Select(e => new ValueTuple<int, string?, DateTime?>(e.Attempts, e.LastError, e.AppliedAt)).FirstAsync());
+        });
+    }
+
+    [Fact]
+    public async Task AnEventThatFailsAgainOnItsRetryDoesNotHoldBackTheEventsRetriedWithIt()
+    {
+        // Two events failed and are retried in one batch, and the first fails again: its transaction ended with it, and the
+        // second was neither applied nor scheduled again. It waited for the first's next retry, and once the first was given
+        // up, for a restart.
+        await using var server = new TwaBotApiFactory();
+        var businessId = await server.CreateBusinessAsync();
+        var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER refuse_inbound BEFORE INSERT ON inbound_messages BEGIN SELECT RAISE(ABORT, 'refused'); END"));
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text("wamid.refused-in", "919811110001", "first", T0)])))))
+            .EnsureSuccessStatusCode();
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text("wamid.next-in", "919811110002", "second", T0.AddSeconds(1))])))))
+            .EnsureSuccessStatusCode();
+        await server.ApplyWebhooksAsync(); // both kept with their errors, due again in 5 s
+
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_inbound"));
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER refuse_inbound BEFORE INSERT ON inbound_messages WHEN new.wamid = 'wamid.refused-in' BEGIN SELECT RAISE(ABORT, 'refused'); END"));
+        server.Clock.Advance(TimeSpan.FromSeconds(5));
+        await server.ApplyWebhooksAsync(); // (or the background pass before it)
+
+        await server.WithDbAsync(async db =>
+        {
+            Assert.Equal(["wamid.next-in"], await db.InboundMessages.Select(m => m.Wamid).ToListAsync());
+            Assert.Equal([(2, false), (2, true)], (await db.WebhookEvents.OrderBy(e => e.Id).Select(e => new { e.Attempts, e.AppliedAt }).ToListAsync())
+                .ConvertAll(e => (e.Attempts, e.AppliedAt is not null)));
         });
     }
 
@@ -385,16 +417,88 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         Assert.DoesNotContain(server.Logs.Events, e => e.Level >= Serilog.Events.LogEventLevel.Error);
     }
 
-    /// <summary>A server whose database connections have a <c>test_hook()</c> SQL function, which calls <see cref="Hook"/>.</summary>
+    [Fact]
+    public async Task DeliveriesABatchReadButALaterFailedTurnDidNotApplyAreAppliedByTheNextPass()
+    {
+        // A batch is read at once but may be applied over several turns at the gate. Had its first turn marked the whole
+        // batch as moved, a later turn that failed (another process's lock, a full disk) would leave the rest forgotten by
+        // the inbox file and skipped by every later pass: never applied.
+        await using var server = new HookedServer();
+        await server.Services.GetRequiredService<Api.Webhooks.WebhookProcessor>().FirstPass;
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER first_delivery AFTER INSERT ON webhook_events WHEN instr(new.body, 'wamid.split-0\"') > 0 BEGIN SELECT test_hook(); END"));
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER end_of_first_turn AFTER INSERT ON webhook_events WHEN instr(new.body, 'wamid.split-20\"') > 0 " +
+            "BEGIN SELECT test_hook(); SELECT test_busy_at_next_begin(); END"));
+        var gate = server.Services.GetRequiredService<SqliteWriteGate>();
+        using var allPosted = new ManualResetEventSlim();
+        var holding = false;
+        server.Hook = () =>
+        {
+            // The processor holds its first batch (this delivery alone) while the others arrive, so that its next batch reads them all.
+            Volatile.Write(ref holding, true);
+            allPosted.Wait(Poll.Limit);
+        };
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange("991", statuses: [Status("wamid.split-0", "sent", T0)]))))).EnsureSuccessStatusCode();
+        await Poll.UntilAsync(() => Volatile.Read(ref holding), "the processor to hold its first batch");
+
+        const int Deliveries = 40;
+        for (var i = 1; i <= Deliveries; i++)
+        {
+            (await server.PostWebhookAsync(Delivery(Entry(MessagesChange("991", statuses: [Status($"wamid.split-{i}", "sent", T0)]))))).EnsureSuccessStatusCode();
+        }
+
+        Task<SqliteWriteGate.Turn>? send = null;
+        server.Hook = () =>
+        {
+            // A send queues for the gate and the turn has lasted long enough: the turn ends here, and the next one fails to begin.
+            send = gate.EnterAsync(CancellationToken.None);
+            Thread.Sleep(SqliteWriteGate.BackgroundMaxWait + TimeSpan.FromMilliseconds(5));
+        };
+        allPosted.Set();
+        await Poll.UntilAsync(() => send is not null, "the batch to reach the end of its first turn");
+        using (await send!.WaitAsync(TimeSpan.FromSeconds(10)))
+        {
+        }
+
+        await Poll.UntilAsync(() => server.Logs.Events.Any(e => e.MessageTemplate.Text.StartsWith("The webhook processor failed", StringComparison.Ordinal)),
+            "the batch's second turn to fail");
+        await server.ApplyWebhooksAsync();
+
+        await server.WithDbAsync(async db => Assert.Equal(1 + Deliveries, await db.WebhookEvents.CountAsync(e => e.AppliedAt != null)));
+    }
+
+    /// <summary>
+    /// A server whose database connections have a <c>test_hook()</c> SQL function, which calls <see cref="Hook"/>, and a
+    /// <c>test_busy_at_next_begin()</c> one, after which the next transaction begun on that connection fails as SQLite does
+    /// after its busy timeout.
+    /// </summary>
     private sealed class HookedServer : TwaBotApiFactory
     {
         public volatile Action? Hook;
+
+        private System.Data.Common.DbConnection? _busyAtNextBegin;
 
         protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
             builder.ConfigureServices(services => services.ConfigureDbContext<TwaBotDbContext>(
-                options => options.AddInterceptors(new WithHookFunction(this))));
+                options => options.AddInterceptors(new WithHookFunction(this), new BusyAtNextBegin(this))));
+        }
+
+        private sealed class BusyAtNextBegin(HookedServer server) : DbTransactionInterceptor
+        {
+            public override ValueTask<InterceptionResult<System.Data.Common.DbTransaction>> TransactionStartingAsync(
+                System.Data.Common.DbConnection connection, TransactionStartingEventData eventData,
+                InterceptionResult<System.Data.Common.DbTransaction> result, CancellationToken cancellationToken = default)
+            {
+                if (Interlocked.CompareExchange(ref server._busyAtNextBegin, null, connection) == connection)
+                {
+                    throw new SqliteException("SQLite Error 5: 'database is locked'.", 5);
+                }
+
+                return ValueTask.FromResult(result);
+            }
         }
 
         private sealed class WithHookFunction(HookedServer server) : DbConnectionInterceptor
@@ -405,6 +509,11 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
                 ((SqliteConnection)connection).CreateFunction("test_hook", () =>
                 {
                     server.Hook?.Invoke();
+                    return 0;
+                });
+                ((SqliteConnection)connection).CreateFunction("test_busy_at_next_begin", () =>
+                {
+                    Volatile.Write(ref server._busyAtNextBegin, connection);
                     return 0;
                 });
                 return Task.CompletedTask;

@@ -212,6 +212,22 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ADeliveryRepeatedAfterItWasAppliedIsNotAppliedAgain()
+    {
+        // Most of applying is idempotent, but not all: a report for a message not known yet is parked once per application.
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var body = Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.replayed-early", "delivered", factory.Clock.GetUtcNow())]))).ToJsonString();
+
+        Assert.Equal(HttpStatusCode.OK, (await factory.PostWebhookAsync(body)).StatusCode);
+        await factory.ApplyWebhooksAsync();
+        Assert.Equal(HttpStatusCode.OK, (await factory.PostWebhookAsync(body)).StatusCode);
+        await factory.ApplyWebhooksAsync();
+
+        await factory.WithDbAsync(async db => Assert.Equal(1,
+            await db.ParkedStatuses.CountAsync(p => p.BusinessId == businessId && p.Wamid == "wamid.replayed-early")));
+    }
+
+    [Fact]
     public async Task ADeliveryWithoutTimestampsRedeliveredLaterIsStoredOnce()
     {
         // Its events count as happening when received, but the de-duplication key must not move with that.

@@ -29,6 +29,13 @@ public class ConfigurationValidationTests
     [InlineData("TwaBot:Sandbox:StatusBatchSize", "0")]
     [InlineData("TwaBot:Sandbox:StatusBatchSize", "1001")]
     [InlineData("TwaBot:Webhooks:KeepBodiesDays", "0")]
+    [InlineData("TwaBot:Webhooks:KeepBodiesDays", "3651")]
+    [InlineData("TwaBot:RateLimits:FailedAuthPerMinute", "0")]
+    [InlineData("TwaBot:Plans:Pro:DailyLimit", "0")]
+    [InlineData("TwaBot:Sandbox:StatusDelayMilliseconds", "-1")]
+    [InlineData("TwaBot:Sandbox:StatusDelayMilliseconds", "600001")]
+    [InlineData("TwaBot:DefaultTimeZone", "posix/Asia/Kolkata")] // a copy in the host's tz database, not a zone's name
+    [InlineData("TwaBot:AdminKey", "0123456789abcde")] // one short of 16: shorter secrets are not taken out of the logs
     // Polly refuses these when the first call to Meta builds its pipeline: every send answered 500.
     [InlineData("TwaBot:Meta:Resilience:AttemptTimeoutSeconds", "0.001")]
     [InlineData("TwaBot:Meta:Resilience:AttemptTimeoutSeconds", "NaN")]
@@ -37,6 +44,11 @@ public class ConfigurationValidationTests
     [InlineData("TwaBot:Meta:Resilience:BreakerFailureRatio", "NaN")]
     [InlineData("TwaBot:Meta:Resilience:BreakerSamplingSeconds", "1e12")]
     [InlineData("TwaBot:Meta:Resilience:BreakerBreakSeconds", "604800")]
+    [InlineData("TwaBot:Meta:Resilience:BreakerBreakSeconds", "0.4")]
+    [InlineData("TwaBot:Meta:Resilience:TotalTimeoutSeconds", "5")] // shorter than one attempt (8 s by default)
+    [InlineData("TwaBot:Meta:Resilience:MaxRetries", "6")]
+    [InlineData("TwaBot:Meta:Resilience:BreakerFailureRatio", "0")]
+    [InlineData("TwaBot:Meta:Resilience:BreakerMinimumThroughput", "1")]
     [InlineData("TwaBot:Sandbox:GraphLatencyMilliseconds", "60001")]
     // The version and paths are appended to the address: they would land in a query or a fragment.
     [InlineData("TwaBot:Meta:GraphBaseUrl", "https://graph.facebook.com/?x=1")]
@@ -76,6 +88,23 @@ public class ConfigurationValidationTests
     public void TheDefaultsAreValidInDevelopment()
     {
         Assert.Null(Check([], Environments.Development));
+    }
+
+    [Theory]
+    [InlineData("TwaBot:RateLimits:OtpPerRecipientPerHour", "0")] // no cap
+    [InlineData("TwaBot:RateLimits:FailedAuthPerMinute", "1")]
+    [InlineData("TwaBot:Sandbox:StatusDelayMilliseconds", "0")]
+    [InlineData("TwaBot:Sandbox:StatusDelayMilliseconds", "600000")]
+    [InlineData("TwaBot:Sandbox:StatusBatchSize", "1")]
+    [InlineData("TwaBot:Sandbox:StatusBatchSize", "1000")]
+    [InlineData("TwaBot:Sandbox:GraphLatencyMilliseconds", "60000")]
+    [InlineData("TwaBot:Webhooks:KeepBodiesDays", "1")]
+    [InlineData("TwaBot:Webhooks:KeepBodiesDays", "3650")]
+    [InlineData("TwaBot:AdminKey", "0123456789abcdef")]
+    [InlineData("TwaBot:Meta:GraphBaseUrl", "http://meta-proxy.internal:8080")] // https is asked of live mode only
+    public void EachRangesOwnBoundsAreAccepted(string setting, string value)
+    {
+        Assert.Null(Check(new() { [setting] = value }, Environments.Development));
     }
 
     [Fact]
@@ -142,12 +171,19 @@ public class ConfigurationValidationTests
     [Theory]
     [InlineData(System.Net.Sockets.SocketError.AddressNotAvailable, true)]
     [InlineData(System.Net.Sockets.SocketError.AccessDenied, true)]
+    [InlineData(System.Net.Sockets.SocketError.AddressAlreadyInUse, true)]
     [InlineData(System.Net.Sockets.SocketError.ConnectionRefused, false)] // a hosted service's call, not a bind
     [InlineData(System.Net.Sockets.SocketError.TimedOut, false)]
     public void OnlyASocketErrorOfBindingIsAListenFailure(System.Net.Sockets.SocketError code, bool isOne)
     {
         Assert.Equal(isOne, ListenFailures.IsOne(new System.Net.Sockets.SocketException((int)code)));
         Assert.Equal(isOne, ListenFailures.IsOne(new ArgumentOutOfRangeException(isOne ? "port" : "count")));
+    }
+
+    [Fact]
+    public void AnAddressInUseIsAListenFailureWhateverItsMessage()
+    {
+        Assert.True(ListenFailures.IsOne(new IOException("in use", new Microsoft.AspNetCore.Connections.AddressInUseException("in use"))));
     }
 
     [Fact]

@@ -109,6 +109,21 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
                 b => b.Name.Length > 1000));
     }
 
+    [Theory]
+    [InlineData(64 * 1024, HttpStatusCode.BadRequest, "VALIDATION_FAILED")] // read (and refused for its over-long name)
+    [InlineData(64 * 1024 + 1, HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE")]
+    public async Task ABodyOfExactlyTheLimitIsReadAndOneByteMoreIsNot(int length, HttpStatusCode status, string code)
+    {
+        using var admin = factory.CreateAdminClient();
+        const string Shell = "{\"name\":\"\",\"plan\":\"Pro\"}";
+        var body = Shell.Insert(9, new string('x', length - Shell.Length));
+        Assert.Equal(length, Encoding.UTF8.GetByteCount(body));
+
+        var response = await admin.PostAsync("/admin/v1/businesses", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        await response.AssertErrorAsync(status, code);
+    }
+
     [Fact]
     public async Task UnhandledExceptionReturns500WithoutDetails()
     {
@@ -124,6 +139,10 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         Assert.DoesNotContain("clock is broken", text, StringComparison.Ordinal);
         Assert.DoesNotContain(" at ", text, StringComparison.Ordinal);
         Assert.Contains(broken.Logs.Events, e => e.Exception?.Message == "clock is broken");
+        bool IsRequestLine(Serilog.Events.LogEvent e) => e.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal)
+            && e.Properties["StatusCode"].ToString() == "500";
+        await Poll.UntilAsync(() => broken.Logs.Events.Any(IsRequestLine), "the request's log line"); // written after the answer
+        Assert.Equal(Serilog.Events.LogEventLevel.Error, Assert.Single(broken.Logs.Events, IsRequestLine).Level); // though the handler caught it
     }
 
     /// <summary>A server whose clock throws, so any request that reads the time fails unexpectedly.</summary>

@@ -248,6 +248,38 @@ public class LogSecrecyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ByDefaultTheFrameworksRequestAndHttpClientLinesAreNotLogged()
+    {
+        // Routing's "Executing endpoint" and the HTTP client's "Sending HTTP request" would be several lines per request.
+        await using var quiet = new TwaBotApiFactory();
+        var tenant = await quiet.CreateSendingTenantAsync();
+
+        (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } })).EnsureSuccessStatusCode();
+
+        await quiet.Logs.AllTextOnceItHoldsAsync("\"/api/v1/send-template\" responded 200");
+        static string Source(Serilog.Events.LogEvent e) => e.Properties.TryGetValue("SourceContext", out var source) ? source.ToString() : "";
+        Assert.DoesNotContain(quiet.Logs.Events, e => e.Level < Serilog.Events.LogEventLevel.Warning
+            && (Source(e).StartsWith("\"Microsoft.AspNetCore", StringComparison.Ordinal) || Source(e).StartsWith("\"System.Net.Http", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task ARequestsLineHasItsPathWithoutTheQuery()
+    {
+        // On a real socket (the in-memory server has no raw request target): quick-send's query holds phones and messages.
+        await using var kestrel = new TwaBotApiFactory();
+        kestrel.UseKestrel(0);
+        kestrel.StartServer();
+        using var client = kestrel.CreateClient();
+
+        await client.GetAsync("/api/v1/quick-send?phone=919876543210&message=private%20words");
+
+        var logs = await kestrel.Logs.AllTextOnceItHoldsAsync("\"/api/v1/quick-send\" responded 401");
+        Assert.DoesNotContain("919876543210", logs, StringComparison.Ordinal);
+        Assert.DoesNotContain("private", logs, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AHealthyLivenessProbeIsLoggedAtDebugNotInformation()
     {
         using var client = _factory.CreateClient();

@@ -16,6 +16,12 @@ public class SecretRedactionTests
     [InlineData("?%61%70%69%6B%65%79=x%74wb&phone=91", "?%61%70%69%6B%65%79=[redacted]&phone=91")]
     [InlineData("?hub.mode=subscribe&hub.verify_%74oken=s3cret&hub.challenge=1", "?hub.mode=subscribe&hub.verify_%74oken=[redacted]&hub.challenge=1")]
     [InlineData("?access_token=abc&x=1", "?access_token=[redacted]&x=1")]
+    [InlineData("?password=hunter2&x=1", "?password=[redacted]&x=1")] // any name ending in key, token, secret or password
+    [InlineData("?client_secret=abc&x=1", "?client_secret=[redacted]&x=1")]
+    [InlineData("?apikey+=abc&x=1", "?apikey+=[redacted]&x=1")] // a '+' is a space, and spaces around a name are no part of it
+    [InlineData("authorization: bearer abc.DEF-123", "authorization: Bearer [redacted]")] // a header's scheme in any case
+    [InlineData("key twb_live_abcDEF123 sent", "key twb_live_[redacted] sent")]
+    [InlineData("token EAA01234567890123456789", "token [redacted]")] // the shortest Meta-shaped token: EAA and 20 more
     public void RedactsSecrets(string input, string expected)
     {
         Assert.Equal(expected, SecretRedaction.Redact(input));
@@ -26,6 +32,7 @@ public class SecretRedactionTests
     [InlineData("HTTP GET /api/v1/templates responded 200")]
     [InlineData("919876543210")]
     [InlineData("/api/v1/quick-send?phone=91&template=hello&params=a%2Cb")]
+    [InlineData("EAA0123456789012345678")] // EAA and 19 more: a word, not a token
     public void LeavesOrdinaryTextAlone(string input)
     {
         Assert.Same(input, SecretRedaction.Redact(input));
@@ -42,6 +49,12 @@ public class SecretRedactionTests
                 new("X-Hub-Signature-256", new Serilog.Events.SequenceValue([new Serilog.Events.ScalarValue("sha256=abcdef0123")])),
                 new("Request", new Serilog.Events.StructureValue([new("Uri", new Serilog.Events.ScalarValue("/x?apikey=twb_live_S3cret"))])),
                 new("Phone", new Serilog.Events.ScalarValue("919876543210")),
+                new("Headers", new Serilog.Events.DictionaryValue(
+                [
+                    new(new Serilog.Events.ScalarValue("X-Admin-Key"), new Serilog.Events.ScalarValue("0123456789abcdefAdmin")),
+                    new(new Serilog.Events.ScalarValue("Referer"), new Serilog.Events.ScalarValue("/y?api_key=Dictionary0f0f")),
+                    new(new Serilog.Events.ScalarValue("Accept"), new Serilog.Events.ScalarValue("application/json")),
+                ])),
             ]);
 
         new SecretRedaction().Enrich(logEvent, null!);
@@ -50,7 +63,10 @@ public class SecretRedactionTests
         Assert.DoesNotContain("0f0f0f0f", text, StringComparison.Ordinal);
         Assert.DoesNotContain("abcdef0123", text, StringComparison.Ordinal);
         Assert.DoesNotContain("S3cret", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("abcdefAdmin", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Dictionary0f0f", text, StringComparison.Ordinal);
         Assert.Contains("919876543210", text, StringComparison.Ordinal);
+        Assert.Contains("application/json", text, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -71,6 +87,7 @@ public class SecretRedactionTests
     [InlineData("/nothing\n[20:00:00 INF] FORGED-LINE", @"/nothing\n[20:00:00 INF] FORGED-LINE")]
     [InlineData("a\r\nb\tc", @"a\r\nb\tc")]
     [InlineData("bell\u0007 and \u2028", @"bell\u0007 and \u2028")]
+    [InlineData("\u001f\u007f\u0085\u2029 ", @"\u001f\u007f\u0085\u2029 ")] // the last of C0, DEL, NEL, the paragraph separator; not the space
     public void ControlCharactersAreEscapedSoOneEventStaysOneLine(string input, string expected)
     {
         Assert.Equal(expected, ControlCharacterEscaping.Escape(input));

@@ -107,6 +107,24 @@ public class TracingTests
     }
 
     [Fact]
+    public async Task AConfiguredAdminKeyInTheUrlOfACallOutIsNotInItsSpan()
+    {
+        // Calls out are the process's: here the test's own client, over a real socket, to a URL with the key in its path.
+        await using var server = new TracedServer("http://127.0.0.1:9");
+        server.UseKestrel(0);
+        server.StartServer();
+        using var client = server.CreateClient();
+        using var parent = new Activity("test") { ActivityTraceFlags = ActivityTraceFlags.Recorded }.Start(); // sampled, so its child is too
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/nowhere/{TwaBotApiFactory.AdminKey}/x")).StatusCode);
+
+        var spans = await server.SpansOfAsync(parent.TraceId, s => s.Kind == ActivityKind.Client, "the call's client span");
+        var call = Assert.Single(spans, s => s.Kind == ActivityKind.Client);
+        Assert.Contains("/nowhere/", (string?)call.GetTagItem("url.full"), StringComparison.Ordinal);
+        AssertNoneHolds(spans, TwaBotApiFactory.AdminKey);
+    }
+
+    [Fact]
     public async Task AWebhookBatchIsASpanAndItsLogLinesCarryIt()
     {
         await using var server = new TracedServer("http://127.0.0.1:9");

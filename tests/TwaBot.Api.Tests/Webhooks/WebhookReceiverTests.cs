@@ -319,6 +319,25 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         await response.AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE");
     }
 
+    [Fact]
+    public async Task AChunkedDeliveryOverTheLimitIsA413NamingTheWebhooksLimit()
+    {
+        // No length up front: Kestrel stops the body as it is read, and the answer names the webhooks' 3 MB, not the API's 64 KB.
+        await using var server = new TwaBotApiFactory();
+        server.UseKestrel(0); // the in-memory server enforces no limit on a chunked body
+        server.StartServer();
+        using var client = server.CreateClient();
+        var body = Encoding.UTF8.GetBytes(new string(' ', 3 * 1024 * 1024 + 1));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/meta") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Content.Headers.Add(TwaBot.Api.Webhooks.WebhookSignature.HeaderName, TwaBot.Api.Webhooks.WebhookSignature.Sign(body, server.AppSecret));
+        request.Headers.TransferEncodingChunked = true;
+
+        var json = await (await client.SendAsync(request)).AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE");
+
+        Assert.Contains($"{3 * 1024 * 1024} bytes", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
     private static async Task InboxFileAsync(TwaBotApiFactory server, string sql)
     {
         var inbox = server.Services.GetRequiredService<TwaBot.Api.Webhooks.WebhookInboxFile>();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Admin;
@@ -184,6 +185,14 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         // Mass assignment (OWASP API3): bound to an explicit record that refuses unknown fields, never to the entity.
         PatchIsRefusedNamingTheFieldAndChangesNothingAsync(body, field);
 
+    [Theory]
+    [InlineData("""{"name":"moved","expires_at":"2026-01-01T00:00:00Z"}""", "expires_at")]
+    [InlineData("""{"name":"moved","per_minute_limit":0}""", "per_minute_limit")]
+    [InlineData("""{"name":"moved","daily_limit":0}""", "daily_limit")]
+    [InlineData("""{"name":"moved","daily_limit":-1}""", "daily_limit")]
+    public Task PatchHoldsLimitsAndExpiryToTheCreateRulesAndChangesNothing(string body, string field) =>
+        PatchIsRefusedNamingTheFieldAndChangesNothingAsync(body, field);
+
     private async Task PatchIsRefusedNamingTheFieldAndChangesNothingAsync(string body, string field)
     {
         var businessId = await factory.CreateBusinessAsync();
@@ -233,6 +242,106 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         using var admin = factory.CreateAdminClient();
 
         var response = await admin.PostAsJsonAsync("/admin/v1/businesses/424242/api-keys", new { name = "k", permissions = new[] { "*" } });
+
+        await response.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task AKeyNameIsStoredWithoutTheSpacesAroundIt()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var created = (await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/api-keys",
+            new { name = "  My CRM ", permissions = new[] { "*" } })).ReadJsonAsync(HttpStatusCode.Created)).GetProperty("api_key");
+        var id = created.GetProperty("id").GetInt64();
+
+        var patched = (await (await admin.PatchAsJsonAsync($"/admin/v1/api-keys/{id}", new { name = " Billing  " }))
+            .ReadJsonAsync(HttpStatusCode.OK)).GetProperty("api_key");
+
+        Assert.Equal("My CRM", created.GetProperty("name").GetString());
+        Assert.Equal("Billing", patched.GetProperty("name").GetString());
+        var read = (await (await admin.GetAsync($"/admin/v1/api-keys/{id}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("api_key");
+        Assert.Equal("Billing", read.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task APatchLeavesTheExpiryAndLimitsItDoesNotName()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var expiresAt = new DateTime(2099, 12, 31, 23, 59, 59, DateTimeKind.Utc);
+        var id = (await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/api-keys",
+            new { name = "k", permissions = new[] { "*" }, per_minute_limit = 10, daily_limit = 20, expires_at = expiresAt }))
+            .ReadJsonAsync(HttpStatusCode.Created)).GetProperty("api_key").GetProperty("id").GetInt64();
+
+        (await admin.PatchAsJsonAsync($"/admin/v1/api-keys/{id}", new { permissions = new[] { "send_text" } })).EnsureSuccessStatusCode();
+
+        var read = (await (await admin.GetAsync($"/admin/v1/api-keys/{id}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("api_key");
+        Assert.Equal("2099-12-31T23:59:59.000Z", read.GetProperty("expires_at").GetString());
+        Assert.Equal(10, read.GetProperty("per_minute_limit").GetInt32());
+        Assert.Equal(20, read.GetProperty("daily_limit").GetInt32());
+        Assert.Equal(["send_text"], read.GetProperty("permissions").EnumerateArray().Select(p => p.GetString()));
+    }
+
+    [Fact]
+    public async Task RevokingAgainKeepsTheTimeOfTheFirstRevocation()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        var (_, id) = await factory.CreateApiKeyAsync(businessId);
+        using var admin = factory.CreateAdminClient();
+        // Revoked earlier than this fixture's clock reads, so a second revocation that moved it would show.
+        await factory.WithDbAsync(async db =>
+        {
+            (await db.ApiKeys.SingleAsync(k => k.Id == id)).RevokedAt = new DateTime(2026, 4, 1, 8, 0, 0, DateTimeKind.Utc);
+            await db.SaveChangesAsync();
+        });
+
+        var again = await admin.DeleteAsync($"/admin/v1/api-keys/{id}");
+
+        Assert.Equal("2026-04-01T08:00:00.000Z", (await again.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("api_key").GetProperty("revoked_at").GetString());
+        var listed = (await (await admin.GetAsync($"/admin/v1/businesses/{businessId}/api-keys")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("api_keys")[0];
+        Assert.Equal("2026-04-01T08:00:00.000Z", listed.GetProperty("revoked_at").GetString());
+    }
+
+    [Fact]
+    public async Task ReadingOneKeyNeverShowsTheKeyOrItsHash()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        var (key, id) = await factory.CreateApiKeyAsync(businessId);
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.GetAsync($"/admin/v1/api-keys/{id}");
+        var text = await response.Content.ReadAsStringAsync();
+
+        var apiKey = (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("api_key");
+        Assert.Equal(key[..15], apiKey.GetProperty("prefix").GetString());
+        Assert.False(apiKey.TryGetProperty("key", out _));
+        Assert.False(apiKey.TryGetProperty("key_hash", out _));
+        Assert.DoesNotContain(key[15..], text, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key))), text,
+            StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task KeysAreListedInTheOrderTheyWereCreated()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        await factory.CreateApiKeyAsync(businessId, name: "first");
+        await factory.CreateApiKeyAsync(businessId, name: "second");
+        await factory.CreateApiKeyAsync(businessId, name: "third");
+        using var admin = factory.CreateAdminClient();
+
+        var keys = (await (await admin.GetAsync($"/admin/v1/businesses/{businessId}/api-keys")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("api_keys");
+
+        Assert.Equal(["first", "second", "third"], keys.EnumerateArray().Select(k => k.GetProperty("name").GetString()));
+    }
+
+    [Fact]
+    public async Task ListingTheKeysOfAnUnknownBusinessReturns404()
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.GetAsync("/admin/v1/businesses/424243/api-keys");
 
         await response.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
     }

@@ -138,4 +138,52 @@ public class BusinessesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Contains("null", error, StringComparison.Ordinal);
         Assert.DoesNotContain("''", error, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("Starter", "Starter")]
+    [InlineData("Pro", "Pro")]
+    [InlineData(" pro ", "Pro")] // as pasted from a spreadsheet: any case, spaces around
+    public async Task TheGivenPlanIsStored(string given, string stored)
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var created = (await (await admin.PostAsJsonAsync("/admin/v1/businesses", new { name = "Planned", plan = given }))
+            .ReadJsonAsync(HttpStatusCode.Created)).GetProperty("business");
+        var read = (await (await admin.GetAsync($"/admin/v1/businesses/{created.GetProperty("id").GetInt64()}"))
+            .ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business");
+
+        Assert.Equal(stored, created.GetProperty("plan").GetString());
+        Assert.Equal(stored, read.GetProperty("plan").GetString());
+    }
+
+    [Fact]
+    public async Task ANameIsStoredWithoutTheSpacesAroundIt()
+    {
+        using var admin = factory.CreateAdminClient();
+        var created = (await (await admin.PostAsJsonAsync("/admin/v1/businesses", new { name = "  Rahul Traders ", plan = "Pro" }))
+            .ReadJsonAsync(HttpStatusCode.Created)).GetProperty("business");
+        var id = created.GetProperty("id").GetInt64();
+
+        var patched = (await (await admin.PatchAsJsonAsync($"/admin/v1/businesses/{id}", new { name = " Rahul & Sons  " }))
+            .ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business");
+        var read = (await (await admin.GetAsync($"/admin/v1/businesses/{id}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business");
+
+        Assert.Equal("Rahul Traders", created.GetProperty("name").GetString());
+        Assert.Equal("Rahul & Sons", patched.GetProperty("name").GetString());
+        Assert.Equal("Rahul & Sons", read.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task APatchOfTheNameAloneLeavesThePlanAndTheTimeZone()
+    {
+        var id = await factory.CreateBusinessAsync(plan: "Starter", name: "Before", timeZone: "Europe/London");
+        using var admin = factory.CreateAdminClient();
+
+        (await admin.PatchAsJsonAsync($"/admin/v1/businesses/{id}", new { name = "After" })).EnsureSuccessStatusCode();
+
+        var business = (await (await admin.GetAsync($"/admin/v1/businesses/{id}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business");
+        Assert.Equal("After", business.GetProperty("name").GetString());
+        Assert.Equal("Starter", business.GetProperty("plan").GetString());
+        Assert.Equal("Europe/London", business.GetProperty("time_zone").GetString());
+    }
 }

@@ -117,4 +117,53 @@ public class SuppressionsAdminTests(TwaBotApiFactory factory) : IClassFixture<Tw
 
         await response.AssertErrorAsync(HttpStatusCode.NotFound, "SUPPRESSION_NOT_FOUND");
     }
+
+    [Fact]
+    public async Task AddingAgainReplacesTheReason()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/suppressions",
+            new { phone = "919876543210", state = "opted_out", reason = "Asked by phone" })).EnsureSuccessStatusCode();
+
+        var response = await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/suppressions",
+            new { phone = "919876543210", state = "blocked", reason = "Number reported as spam" });
+
+        Assert.Equal("Number reported as spam",
+            (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("suppression").GetProperty("reason").GetString());
+        var read = await admin.GetAsync($"/admin/v1/businesses/{businessId}/suppressions/919876543210");
+        Assert.Equal("Number reported as spam", (await read.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("suppression").GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task ARefusedChangeLeavesTheSuppressionAsItWas()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/suppressions",
+            new { phone = "919876543210", state = "opted_out", reason = "Asked by phone" })).EnsureSuccessStatusCode();
+
+        var tooLong = await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/suppressions",
+            new { phone = "919876543210", state = "blocked", reason = new string('r', 501) });
+        var badState = await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/suppressions",
+            new { phone = "919876543210", state = "annoyed", reason = "Other" });
+
+        Assert.Equal("reason", (await tooLong.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        Assert.Equal("state", (await badState.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        var read = (await (await admin.GetAsync($"/admin/v1/businesses/{businessId}/suppressions/919876543210"))
+            .ReadJsonAsync(HttpStatusCode.OK)).GetProperty("suppression");
+        Assert.Equal("opted_out", read.GetProperty("state").GetString());
+        Assert.Equal("Asked by phone", read.GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task SuppressionsOfAnUnknownBusinessAreRefusedAndNothingIsStored()
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync("/admin/v1/businesses/313131/suppressions", new { phone = "919876543210", state = "blocked" });
+
+        await response.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
+        await factory.WithDbAsync(async db => Assert.False(await db.Suppressions.AnyAsync(s => s.BusinessId == 313131)));
+    }
 }

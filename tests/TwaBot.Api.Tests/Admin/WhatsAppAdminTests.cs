@@ -32,6 +32,22 @@ public class WhatsAppAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task TheTokenAndDisplayNumberAreKeptWithoutTheSpacesAroundThem()
+    {
+        var id = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var connect = await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp", new
+        {
+            phone_number_id = "1065403522" + id, waba_id = "102290129340398", access_token = "  " + Token + " ", display_phone_number = " +1 555 078 3881  ",
+        });
+
+        var whatsapp = (await connect.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business").GetProperty("whatsapp");
+        Assert.Equal("+1 555 078 3881", whatsapp.GetProperty("display_phone_number").GetString());
+        Assert.Equal(Token, await factory.AccessTokenOfAsync(id)); // as Meta issued it: a space would end up in the Authorization header
+    }
+
+    [Fact]
     public async Task HealthReportsTheConnection()
     {
         var (businessId, client, _) = await factory.CreateTenantAsync();
@@ -159,6 +175,8 @@ public class WhatsAppAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     [Theory]
     [InlineData("""{"waba_id":"1","access_token":"t"}""", "phone_number_id")]
     [InlineData("""{"phone_number_id":"12a","waba_id":"1","access_token":"t"}""", "phone_number_id")]
+    [InlineData("""{"phone_number_id":"\u0661\u0662\u0663","waba_id":"1","access_token":"t"}""", "phone_number_id")] // Arabic-Indic and full-width digits: digits, but not Meta's
+    [InlineData("""{"phone_number_id":"1","waba_id":"\uFF11\uFF12","access_token":"t"}""", "waba_id")]
     [InlineData("""{"phone_number_id":"1","access_token":"t"}""", "waba_id")]
     [InlineData("""{"phone_number_id":"1","waba_id":"1"}""", "access_token")]
     [InlineData("""{"phone_number_id":"1","waba_id":"1","access_token":"t","token":"x"}""", "token")]

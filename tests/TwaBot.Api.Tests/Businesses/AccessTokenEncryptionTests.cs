@@ -157,6 +157,26 @@ public class AccessTokenEncryptionTests
     }
 
     [Fact]
+    public async Task ATokenWrittenInPlainTextWhileTheServerRunsIsNotTakenForOne()
+    {
+        // Plain tokens are encrypted only at start: one written into the file since came from outside the server.
+        await using var server = new TwaBotApiFactory();
+        var businessId = await server.CreateBusinessAsync();
+        await server.ConnectWhatsAppAsync(businessId);
+        await server.WithDbAsync(async db =>
+        {
+            (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == businessId)).ProtectedAccessToken = Token;
+            await db.SaveChangesAsync();
+        });
+        using var admin = server.CreateAdminClient();
+
+        var business = await (await admin.GetAsync($"/admin/v1/businesses/{businessId}")).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.False(business.GetProperty("business").GetProperty("whatsapp").GetProperty("connected").GetBoolean());
+        Assert.Null(await server.AccessTokenOfAsync(businessId));
+    }
+
+    [Fact]
     public async Task ATokenEncryptedUnderAKeyTheRingHasSinceReplacedStillDecrypts()
     {
         // Data Protection's keys last 90 days; then a new one encrypts, and the old stays in the folder to decrypt what it

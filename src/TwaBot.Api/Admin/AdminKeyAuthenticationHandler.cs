@@ -27,7 +27,8 @@ internal sealed partial class AdminKeyAuthenticationHandler(
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers[HeaderName];
-        if (header.Count != 1 || string.IsNullOrEmpty(header[0]))
+        // A blank header (an empty variable in a script) counts as none, as a blank X-API-Key does: no guess is counted.
+        if (header.Count != 1 || string.IsNullOrWhiteSpace(header[0]))
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }

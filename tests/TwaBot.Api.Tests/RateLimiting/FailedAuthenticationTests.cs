@@ -181,6 +181,25 @@ public class FailedAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BlankAdminKeysAreNoGuessesAndLockNoAddressOut()
+    {
+        using var script = _factory.CreateClientFrom("203.0.113.71");
+        for (var i = 0; i < 30; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/v1/businesses/1");
+            request.Headers.TryAddWithoutValidation("X-Admin-Key", "   ");
+            await (await script.SendAsync(request)).AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
+        }
+
+        using var rightKeyFromThere = _factory.CreateClientFrom("203.0.113.71");
+        rightKeyFromThere.DefaultRequestHeaders.Add("X-Admin-Key", TwaBotApiFactory.AdminKey);
+        var response = await rightKeyFromThere.GetAsync("/admin/v1/businesses/1");
+
+        Assert.NotEqual(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.NotEqual(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
     public async Task GuessesFromChangingAddressesOfOneIpv6NetworkAreSlowedTogether()
     {
         // An IPv6 host holds a whole /64: a guesser that takes a new address for every try is still one client.

@@ -121,6 +121,32 @@ public class TemplatesTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
     }
 
     [Fact]
+    public async Task TemplatesAreListedByNameThenLanguageWithTheirTextHeader()
+    {
+        var (businessId, client, _) = await factory.CreateTenantAsync();
+        await factory.WithDbAsync(async db =>
+        {
+            // Stored in an order that is neither by name nor by language.
+            var welcome = OtherTemplate(businessId, "welcome", Template.Approved);
+            var alertHindi = OtherTemplate(businessId, "alert", Template.Approved);
+            alertHindi.Language = "hi";
+            var alertEnglish = OtherTemplate(businessId, "alert", Template.Approved);
+            alertEnglish.HeaderType = "text";
+            alertEnglish.HeaderText = "Order {{1}} update";
+            db.Templates.AddRange(welcome, alertHindi, alertEnglish);
+            await db.SaveChangesAsync();
+        });
+
+        var templates = (await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK))
+            .GetProperty("templates").EnumerateArray().ToList();
+
+        Assert.Equal(["alert/en", "alert/hi", "welcome/en"],
+            templates.Select(t => $"{t.GetProperty("name").GetString()}/{t.GetProperty("language").GetString()}"));
+        Assert.Equal(("text", "Order {{1}} update"),
+            (templates[0].GetProperty("header_type").GetString(), templates[0].GetProperty("header_text").GetString()));
+    }
+
+    [Fact]
     public async Task NoTemplatesIsAnEmptyList()
     {
         var (_, client, _) = await factory.CreateTenantAsync();

@@ -56,6 +56,23 @@ public class ParkedStatusTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     }
 
     [Fact]
+    public async Task ParkedReportsAreAppliedInTheOrderTheyArrivedSoTheFirstOfTwoFailuresCounts()
+    {
+        // As for reports applied at once: of two of the same rank, the first keeps its code and reason.
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var messageId = await InsertMessageAsync(businessId, wamid: null);
+        await DeliverAsync(phoneNumberId, Status("wamid.parked-twice-failed", "failed", T0, errorCode: 131026, errorTitle: "Message undeliverable"));
+        await DeliverAsync(phoneNumberId, Status("wamid.parked-twice-failed", "failed", T0.AddSeconds(1), errorCode: 131049, errorTitle: "Ecosystem engagement"));
+
+        await factory.Services.GetRequiredService<MessageLog>().WriteAsync(new MessageWrite.Accepted(messageId, "wamid.parked-twice-failed", T0.UtcDateTime));
+        await factory.ApplyWebhooksAsync();
+
+        var message = await factory.MessageAsync(messageId);
+        Assert.Equal(("failed", (int?)131026, "Message undeliverable — recipient's phone is not on WhatsApp."),
+            (message.DeliveryStatus, message.FailureCode, message.FailureReason));
+    }
+
+    [Fact]
     public async Task ParkedReportsAreWrittenInTurnWithTheOtherWritersAndNoneParkedWritesNothing()
     {
         // A send applies its message's parked reports right after Meta's answer, holding no turn at the write gate.
@@ -132,6 +149,24 @@ public class ParkedStatusTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
 
         Assert.Null(await DeliveryStatusAsync(messageId));
         Assert.Equal(["wamid.other-business-1"], await ParkedAsync(businessA));
+    }
+
+    [Fact]
+    public async Task ASendAppliesOnlyTheReportsParkedUnderItsOwnBusiness()
+    {
+        // What the send path does once Meta accepted: a report another business's number parked under the same wamid is not its.
+        var (phoneA, businessA) = await ConnectedBusinessAsync();
+        var (_, businessB) = await ConnectedBusinessAsync();
+        await DeliverAsync(phoneA, Status("wamid.other-business-2", "read", T0));
+        var messageId = await InsertMessageAsync(businessB, "wamid.other-business-2");
+        await using var scope = factory.Services.CreateAsyncScope();
+        var writer = scope.ServiceProvider.GetRequiredService<MessageStatusWriter>();
+
+        var applied = await writer.ApplyParkedAsync(businessB, messageId, "wamid.other-business-2", default);
+
+        Assert.Equal(0, applied);
+        Assert.Null(await DeliveryStatusAsync(messageId));
+        Assert.Equal(["wamid.other-business-2"], await ParkedAsync(businessA));
     }
 
     [Fact]

@@ -69,7 +69,7 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
     public static readonly MetaConnection Connection = new("106540352242922", "102290129340398", "EAAGtesttoken");
 
     /// <summary>Starts the fake; <paramref name="resilience"/> overrides the client's pipeline settings.</summary>
-    public static async Task<FakeMetaUpstream> StartAsync(Action<MetaResilienceOptions>? resilience = null, bool listen = true)
+    public static async Task<FakeMetaUpstream> StartAsync(Action<MetaResilienceOptions>? resilience = null, bool listen = true, bool clientSpeaksTls = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -86,7 +86,7 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
         var services = new ServiceCollection()
             .AddLogging(logging => logging.AddProvider(clientLog))
             .AddSingleton(Options.Create(options))
-            .AddSingleton<IMetaGraphAddress>(new FixedAddress(new Uri($"http://127.0.0.1:{port}/v23.0/")))
+            .AddSingleton<IMetaGraphAddress>(new FixedAddress(new Uri($"{(clientSpeaksTls ? "https" : "http")}://127.0.0.1:{port}/v23.0/")))
             .AddMetaClient();
         var attempts = new AttemptCounter();
         // Innermost, under the pipeline: counts each attempt; the primary handler stays the production one.
@@ -198,7 +198,10 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
             context.Request.Method,
             context.Request.Path + context.Request.QueryString,
             context.Request.Headers.Authorization.ToString(),
-            await reader.ReadToEndAsync());
+            await reader.ReadToEndAsync())
+        {
+            ContentType = context.Request.ContentType,
+        };
         if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path.Value?.EndsWith("/phone_numbers", StringComparison.Ordinal) == true)
         {
             NumberListCalls.Enqueue(call);
@@ -259,4 +262,8 @@ internal sealed class ClientLog : ILoggerProvider, ILogger
     }
 }
 
-public sealed record RecordedCall(string Method, string PathAndQuery, string Authorization, string Body);
+public sealed record RecordedCall(string Method, string PathAndQuery, string Authorization, string Body)
+{
+    /// <summary>The call's Content-Type, as Meta reads it (a JSON body sent without one is not read as JSON).</summary>
+    public string? ContentType { get; init; }
+}

@@ -23,6 +23,7 @@ public class MetaClientTests
         Assert.Equal("POST", call.Method);
         Assert.Equal("/v23.0/106540352242922/messages", call.PathAndQuery);
         Assert.Equal("Bearer EAAGtesttoken", call.Authorization);
+        Assert.Equal("application/json", call.ContentType);
         var body = JsonDocument.Parse(call.Body).RootElement;
         Assert.Equal("whatsapp", body.GetProperty("messaging_product").GetString());
         Assert.Equal("individual", body.GetProperty("recipient_type").GetString());
@@ -330,6 +331,7 @@ public class MetaClientTests
             "order_confirmation", "en", "UTILITY", "Hi {{1}}, your order {{2}} is confirmed!", "Order update", "Thanks", ["Rahul", "ORD-1"]), default);
 
         Assert.Equal(new MetaTemplateCreated("594425479261596", "PENDING", "UTILITY"), result.Value);
+        Assert.Equal("application/json", Assert.Single(meta.Calls).ContentType);
         var body = JsonDocument.Parse(Assert.Single(meta.Calls).Body).RootElement;
         Assert.Equal("order_confirmation", body.GetProperty("name").GetString());
         var components = body.GetProperty("components");
@@ -549,5 +551,109 @@ public class MetaClientTests
         var error = new MetaError(100, null, "Invalid parameter", null, "bad value", null, 400).WithoutSecrets("");
 
         Assert.Equal(("Invalid parameter", "bad value"), (error.Message, error.Details));
+    }
+
+    [Theory]
+    [InlineData("en_US")]
+    [InlineData("hi")]
+    [InlineData("pt_BR")]
+    public async Task ATemplatesLanguageGoesToMetaAsGiven(string language)
+    {
+        // Meta matches a template by name and language: "en" for an en_US template is a send Meta refuses (132001).
+        await using var meta = await FakeMetaUpstream.StartAsync();
+
+        await meta.Client.SendAsync(FakeMetaUpstream.Connection, MetaOutgoingMessage.Template(
+            "919876543210", "order_confirmation", language, ["Rahul"], [], "twb:7"), default);
+        await meta.Client.SendAsync(FakeMetaUpstream.Connection,
+            MetaOutgoingMessage.Authentication("919876543210", "otp_verification", language, "482913", "twb:9"), default);
+
+        Assert.Equal([language, language], meta.Calls.Select(call =>
+            JsonDocument.Parse(call.Body).RootElement.GetProperty("template").GetProperty("language").GetProperty("code").GetString()));
+    }
+
+    [Theory]
+    [InlineData(Template.Authentication, true)]
+    [InlineData("authentication", true)]
+    [InlineData(Template.Utility, false)]
+    [InlineData(Template.Marketing, false)]
+    public async Task AStoredAuthenticationTemplateSentByNameFillsItsCopyCodeButton(string category, bool codeButton)
+    {
+        // send-template may name an authentication template: its code must reach the copy-code button, as send-otp's does.
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        var template = new Template { Name = "login_code", Language = "en", Content = "{{1}} is your verification code.", Category = category, Status = Template.Approved };
+
+        await meta.Client.SendAsync(FakeMetaUpstream.Connection, MetaOutgoingMessage.Template(
+            "919876543210", "login_code", "en", ["482913"], [], "twb:9", TemplateShape.Of(template)), default);
+
+        var components = JsonDocument.Parse(Assert.Single(meta.Calls).Body).RootElement.GetProperty("template").GetProperty("components");
+        Assert.Equal(codeButton
+                ? """[{"type":"body","parameters":[{"type":"text","text":"482913"}]},{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"482913"}]}]"""
+                : """[{"type":"body","parameters":[{"type":"text","text":"482913"}]}]""",
+            components.GetRawText());
+    }
+
+    [Fact]
+    public async Task ACreatedTemplateMetaGivesOnlyAnIdForIsPendingInItsOwnCategory()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(200, """{"id":"594425479261596"}"""));
+
+        var result = await meta.Client.CreateTemplateAsync(FakeMetaUpstream.Connection,
+            new MetaTemplateDefinition("spring_sale", "en", "MARKETING", "Hi {{1}}", null, null, ["Rahul"]), default);
+
+        Assert.Equal(new MetaTemplateCreated("594425479261596", Template.Pending, "MARKETING"), result.Value);
+    }
+
+    [Theory]
+    [InlineData(401, "OAuth \"Facebook Platform\" \"invalid_token\" \"Error validating access token\"", 190)]
+    [InlineData(401, "Bearer error=\"invalid_token\"", 190)]
+    [InlineData(401, "bearer realm=\"graph\"", 190)]
+    [InlineData(401, "Basic realm=\"proxy\"", null)]
+    [InlineData(403, "OAuth \"Facebook Platform\" \"insufficient_scope\"", null)]
+    [InlineData(407, "Bearer realm=\"proxy\"", null)]
+    public async Task OnlyA401WithAnOAuthOrBearerChallengeAndNoErrorBodyIsARefusedToken(int status, string challenge, int? code)
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(context =>
+        {
+            context.Response.StatusCode = status;
+            context.Response.Headers.WWWAuthenticate = challenge;
+            return Task.CompletedTask;
+        });
+
+        var sent = await meta.Client.SendAsync(FakeMetaUpstream.Connection, MetaOutgoingMessage.Text("919876543210", "Hi", "twb:1"), default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(sent).Failure;
+        Assert.Equal(code, failure.Error?.Code);
+        Assert.Equal(code is null ? MetaFailureKind.Unavailable : MetaFailureKind.Rejected, failure.Kind);
+        Assert.DoesNotContain("validating", failure.Error?.Message ?? "", StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EveryTextOfMetasErrorLosesTheToken()
+    {
+        // The type and fbtrace id reach stored failure reasons and the log too, whatever an upstream put in them.
+        const string token = "EAAGtesttoken";
+        var error = new MetaError(190, null, "bad " + token, "OAuth " + token, "for " + token, "trace-" + token, 401).WithoutSecrets(token);
+
+        Assert.Equal(("bad [redacted]", "OAuth [redacted]", "for [redacted]", "trace-[redacted]"),
+            (error.Message, error.Type, error.Details, error.FbtraceId));
+    }
+
+    [Fact]
+    public async Task OnlyAStoredConnectionsRefusedTokenIsLoggedAsOneToConnectAgain()
+    {
+        // The connect's check runs with a token not stored yet: Meta refusing it refuses the connect, and telling the
+        // operator that the business "must connect WhatsApp again" would send them after a connection that never was.
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.ReplyToNumberList(FakeMetaUpstream.Error(401, 190, "Error validating access token"));
+        meta.Reply(FakeMetaUpstream.Error(401, 190, "Error validating access token"));
+
+        var checkedNumbers = await meta.Client.ListPhoneNumbersAsync(FakeMetaUpstream.Connection, default);
+        Assert.Equal(190, checkedNumbers.Failure?.Error?.Code);
+        Assert.DoesNotContain(meta.ClientLogLines, line => line.Contains("must connect WhatsApp again", StringComparison.Ordinal));
+
+        await meta.Client.SendAsync(FakeMetaUpstream.Connection, MetaOutgoingMessage.Text("919876543210", "Hi", "twb:1"), default);
+        Assert.Single(meta.ClientLogLines, line => line.Contains("must connect WhatsApp again", StringComparison.Ordinal));
     }
 }

@@ -29,6 +29,23 @@ public class MetaResilienceTests
         Assert.Equal(3, meta.Attempts);
     }
 
+    [Fact]
+    public async Task AFailedTlsHandshakeIsRetriedLikeARefusedConnectionAndSaysMetaWasNotReached()
+    {
+        // The client speaks TLS to a plain listener: the handshake fails before any request byte is sent, so Meta
+        // cannot have the message; retrying is safe, and "may have been sent" would be untrue.
+        await using var meta = await FakeMetaUpstream.StartAsync(clientSpeaksTls: true);
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.Equal(MetaFailureKind.Unavailable, failure.Kind);
+        Assert.False(failure.MayHaveBeenSent);
+        Assert.Contains("could not be reached (SecureConnectionError)", failure.Description, StringComparison.Ordinal);
+        Assert.Equal(3, meta.Attempts);
+        Assert.Empty(meta.Calls);
+    }
+
     [Theory]
     [InlineData(200)]
     [InlineData(400)]
@@ -153,6 +170,23 @@ public class MetaResilienceTests
         Assert.Equal(5, meta.Calls.Count);
         // Well under the attempt timeout (5 s), but not a few milliseconds: a loaded machine can pause any thread that long.
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.ElapsedMilliseconds} ms");
+    }
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(504)]
+    public async Task EveryServerErrorCountsTowardsTheBreaker(int status)
+    {
+        // Meta's own unknown errors (code 1 or 2) come as HTTP 500, not only as 503.
+        await using var meta = await FakeMetaUpstream.StartAsync(o => o.BreakerMinimumThroughput = 2);
+        meta.Reply(FakeMetaUpstream.Error(status, 1, "An unknown error occurred"), FakeMetaUpstream.Error(status, 1, "An unknown error occurred"));
+        await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+        await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        Assert.Equal(MetaFailureKind.CircuitOpen, Assert.IsType<MetaSendResult.Failed>(result).Failure.Kind);
+        Assert.Equal(2, meta.Calls.Count);
     }
 
     [Fact]
@@ -299,6 +333,23 @@ public class MetaResilienceTests
         Assert.Equal(MetaFailureKind.Rejected, failure.Kind);
         Assert.True(failure.IsThrottling);
         Assert.InRange(meta.Calls.Count, 1, 2); // 1 when a first attempt slower than half a second left no room for a retry
+    }
+
+    [Fact]
+    public async Task OurOwnBackoffCountsWhenNoRetryAfterIsGiven()
+    {
+        // Without Retry-After the next wait is our backoff: 12 s and a 5 s attempt do not fit in 15 s, so the refusal is
+        // answered at once instead of ending in the total timeout as "no answer, may have been sent".
+        await using var meta = await FakeMetaUpstream.StartAsync(o => o.RetryBaseDelayMilliseconds = 12_000);
+        var throttled = FakeMetaUpstream.Json(400, """{"error":{"message":"slow down","code":130429}}""");
+        meta.Reply(throttled, throttled, throttled);
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.Equal(MetaFailureKind.Rejected, failure.Kind);
+        Assert.True(failure.IsThrottling);
+        Assert.Equal(1, meta.Attempts);
     }
 
     [Theory]

@@ -64,6 +64,48 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     }
 
     [Fact]
+    public async Task AKeyUsedWithTheSameBodyOnAnotherSendRouteIsAnotherRequest()
+    {
+        // The route is part of the request: the same JSON posted to send-text must not replay the template send's answer.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        await (await SendAsync(tenant.Client, Order, key)).ReadJsonAsync(HttpStatusCode.OK);
+
+        var other = await SendTextAsync(tenant.Client, Order, key);
+
+        Assert.False(other.Headers.Contains("Idempotent-Replayed"));
+        await other.AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED");
+        Assert.Equal(1, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
+    [Theory]
+    // The same values, one field over: lang and params given, or params given as the message.
+    [InlineData("template=order_confirmation&lang=en&params=Rahul,ORD-1,x", "template=order_confirmation&lang=en&message=Rahul,ORD-1,x")]
+    // Values that hold the separators: a value's end must not read as the next value's start.
+    [InlineData("template=order_confirmation&params=Rahul,ORD%3B1,x", "template=order_confirmation&params=Rahul,ORD&message=1,x%3B-")]
+    // Button values are part of the request too, though keys from before they were read are hashed without them.
+    [InlineData("template=order_confirmation&params=Rahul,ORD-1,x", "template=order_confirmation&params=Rahul,ORD-1,x&button_params=ORD-1")]
+    public async Task QuickSendsWhoseValuesSitInOtherParametersAreDifferentRequests(string first, string retry)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        await (await QuickSendAsync(tenant.Client, first, key)).ReadJsonAsync(HttpStatusCode.OK);
+
+        var other = await QuickSendAsync(tenant.Client, retry, key);
+
+        Assert.False(other.Headers.Contains("Idempotent-Replayed"));
+        await other.AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED");
+        Assert.Equal(1, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
+    private static async Task<HttpResponseMessage> QuickSendAsync(HttpClient client, string query, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/quick-send?phone=919876543210&" + query);
+        Assert.True(request.Headers.TryAddWithoutValidation("Idempotency-Key", key));
+        return await client.SendAsync(request);
+    }
+
+    [Fact]
     public async Task ARetrySerializedAnotherWayIsTheSameRequest()
     {
         // A CRM's retry often comes from another worker or library version: its fields in another order, other spacing,
@@ -369,6 +411,28 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         Assert.Equal(1, await MessagesOfAsync(after, tenant.KeyId));
         var status = await (await client.GetAsync($"/api/v1/message-status/{messageId}")).ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal("pending", status.GetProperty("api_status").GetString());
+    }
+
+    [Fact]
+    public async Task ARowFromBeforeRequestsWereHashedTakesAnyRetryWithItsKeyForItsOwn()
+    {
+        // Such a row cannot tell a retry from another request: refusing one as "another request" could be untrue, and
+        // it must never send a second message.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        var first = await (await SendAsync(tenant.Client, Order, key)).ReadJsonAsync(HttpStatusCode.OK);
+        await factory.WithDbAsync(async db =>
+        {
+            await db.IdempotentAnswers.Where(a => a.ApiKeyId == tenant.KeyId).ExecuteDeleteAsync();
+            await db.Messages.Where(m => m.ApiKeyId == tenant.KeyId)
+                .ExecuteUpdateAsync(set => set.SetProperty(m => m.ProtectedIdempotencyRequestSha256, (byte[]?)null));
+        });
+
+        var other = await SendAsync(tenant.Client, new { phone = "9876543210", template_name = "order_confirmation", body_params = new[] { "Asha", "ORD-2", "₹1" } }, key);
+
+        var unknown = await other.AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+        Assert.Equal(first.GetProperty("message_id").GetString(), unknown.GetProperty("message_id").GetString());
+        Assert.Equal(1, await MessagesOfAsync(factory, tenant.KeyId));
     }
 
     [Fact]

@@ -49,6 +49,46 @@ public sealed class MigrationLockTests : IDisposable
         Assert.Equal(0L, await _database.ScalarAsync("""SELECT count(*) FROM "__EFMigrationsLock" """));
     }
 
+    [Fact]
+    public async Task ALockRowWhoseTimeCannotBeReadIsRemovedAsStale()
+    {
+        await MigrateToAnOlderVersionAsync();
+        await _database.ExecuteAsync("""
+            CREATE TABLE IF NOT EXISTS "__EFMigrationsLock" ("Id" INTEGER NOT NULL CONSTRAINT "PK___EFMigrationsLock" PRIMARY KEY, "Timestamp" TEXT NOT NULL);
+            INSERT INTO "__EFMigrationsLock" VALUES (1, 'not a time');
+            """);
+
+        await using var server = Server();
+        await Task.Run(() => _ = server.Server).WaitAsync(StartLimit);
+
+        await server.WithDbAsync(async db => Assert.Empty(await db.Database.GetPendingMigrationsAsync()));
+        Assert.Contains(server.Logs.Events, e => e.MessageTemplate.Text.StartsWith("Removed EF's migration lock", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AYoungLockRowIsWaitedForAndLeftToTheServerThatHoldsIt()
+    {
+        await MigrateToAnOlderVersionAsync();
+        await _database.LeaveMigrationLockRowAsync(takenAt: DateTimeOffset.UtcNow);
+
+        await using var server = Server();
+        var start = Task.Run(() => _ = server.Server);
+        Assert.NotSame(start, await Task.WhenAny(start, Task.Delay(TimeSpan.FromSeconds(2)))); // still waiting: the lock is not a minute old
+        Assert.Equal(1L, await _database.ScalarAsync("""SELECT count(*) FROM "__EFMigrationsLock" """));
+
+        await _database.ExecuteAsync("""DELETE FROM "__EFMigrationsLock" """); // the holder finished migrating
+        await start.WaitAsync(StartLimit);
+
+        await server.WithDbAsync(async db => Assert.Empty(await db.Database.GetPendingMigrationsAsync()));
+        Assert.DoesNotContain(server.Logs.Events, e => e.MessageTemplate.Text.StartsWith("Removed EF's migration lock", StringComparison.Ordinal));
+    }
+
+    private async Task MigrateToAnOlderVersionAsync()
+    {
+        await using var old = new TwaBotDbContext(_database.ContextOptions());
+        await old.GetService<IMigrator>().MigrateAsync("20261126045008_TimeOrderedWebhookKey");
+    }
+
     public void Dispose() => _database.Dispose();
 
     private TwaBotApiFactory Server() =>

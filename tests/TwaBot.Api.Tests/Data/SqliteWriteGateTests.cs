@@ -38,6 +38,23 @@ public class SqliteWriteGateTests
     }
 
     [Fact]
+    public async Task BackgroundWorkSeesAClientWriterWaitingOnlyUntilItsTurnIsOver()
+    {
+        // A long background batch ends its turn early for a waiting client: once the client has written, the batch
+        // must not go on seeing one, or every batch would end after its first part.
+        using var gate = new SqliteWriteGate();
+        var background = await gate.EnterBackgroundAsync(CancellationToken.None);
+        Assert.False(gate.ClientWriterWaiting);
+
+        var client = gate.EnterAsync(CancellationToken.None);
+        Assert.True(gate.ClientWriterWaiting);
+        background.Dispose();
+        (await client.WaitAsync(TimeSpan.FromSeconds(10))).Dispose();
+
+        Assert.False(gate.ClientWriterWaiting);
+    }
+
+    [Fact]
     public async Task BackgroundWorkGetsATurnUnderConstantClientWrites()
     {
         using var gate = new SqliteWriteGate();

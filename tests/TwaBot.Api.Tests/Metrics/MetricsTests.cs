@@ -176,7 +176,7 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
         // The sweeps' runs at start open the database too; on a loaded machine one ran after the delete and created it.
         var sweeps = server.Services.GetServices<IHostedService>().OfType<PeriodicSweep>().ToList();
         Assert.NotEmpty(sweeps);
-        await Task.WhenAll(sweeps.Select(s => s.FirstRun));
+        await Task.WhenAll(sweeps.Select(s => s.FirstRun)).WaitAsync(Poll.Limit);
         File.Delete(server.DatabasePath);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools(); // a pooled connection would still read the deleted file
 

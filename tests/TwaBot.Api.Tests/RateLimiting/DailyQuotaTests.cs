@@ -300,6 +300,32 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task TheSweepStampsASettledSendWithTheTimeItSettledIt()
+    {
+        // updated_at is what an operator reading the table goes by to tell when a send turned unknown.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var sentAt = server.Clock.GetUtcNow().UtcDateTime - InterruptedSendSweeper.SettleAfter * 2;
+        await server.WithDbAsync(async db =>
+        {
+            db.Messages.Add(new Message
+            {
+                BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template, ApiStatus = ApiStatuses.Pending,
+                QuotaDay = new DateOnly(2026, 4, 14), CreatedAt = sentAt, UpdatedAt = sentAt,
+            });
+            await db.SaveChangesAsync();
+        });
+
+        await server.Services.GetRequiredService<InterruptedSendSweeper>().SweepAsync(CancellationToken.None);
+
+        await server.WithDbAsync(async db =>
+        {
+            var message = await db.Messages.SingleAsync(m => m.ApiKeyId == tenant.KeyId);
+            Assert.Equal((ApiStatuses.Unknown, server.Clock.GetUtcNow().UtcDateTime), (message.ApiStatus, message.UpdatedAt));
+        });
+    }
+
+    [Fact]
     public async Task TheSweepKeepsAReasonAlreadyStored()
     {
         // "Meta answered HTTP 503" says more than "interrupted before Meta answered", which would be false.

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Sandbox;
 using TwaBot.Api.Tests.Infrastructure;
 
@@ -30,6 +31,18 @@ public class SandboxSeederTests
         Assert.DoesNotMatch("twb_test_[A-Za-z0-9]{49}", restarted.Output);
         Assert.Contains("POST /admin/v1/businesses/{id}/api-keys", restarted.Output, StringComparison.Ordinal);
         Assert.Contains($" {databasePath} to start afresh.", restarted.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheSandboxBusinessCountsItsDaysInTheConfiguredTimeZone()
+    {
+        // Its daily cap resets at midnight there, as a business created through the admin API would.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:DefaultTimeZone"] = "America/Sao_Paulo" });
+
+        using var client = server.CreateClient(); // starts it, seeding the sandbox
+
+        await server.WithDbAsync(async db => Assert.Equal("America/Sao_Paulo",
+            (await db.Businesses.SingleAsync(b => b.Name == "Sandbox Business")).TimeZone));
     }
 
     [Theory]

@@ -225,7 +225,10 @@ public sealed partial class WebhookProcessor(
             catch
             {
                 // Nothing of that transaction was written (a full disk, a lock): still due, or no later pass would look for them.
-                events.Skip(tried).ToList().ForEach(e => _retryNotBefore.TryAdd(e.Id, now));
+                foreach (var untried in events.Skip(tried))
+                {
+                    _retryNotBefore.TryAdd(untried.Id, now);
+                }
                 throw;
             }
         }

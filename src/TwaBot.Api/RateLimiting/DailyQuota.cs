@@ -206,6 +206,35 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
                 : null;
     }
 
+    /// <summary>
+    /// Today's use for the RateLimit headers: as last loaded, or loaded now when today began after the request's
+    /// <see cref="LoadTodayAsync"/> (a request across the business's midnight), so the headers describe the new day.
+    /// Null when the plan has no cap, or when that rare load fails: the headers then leave the day out, the answer stands.
+    /// </summary>
+    public async Task<DailyDecision?> CurrentAsync(ApiCaller caller, CancellationToken cancellationToken)
+    {
+        if (Current(caller) is { } loaded)
+        {
+            return loaded;
+        }
+
+        if (LimitFor(caller) is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            await LoadTodayAsync(caller, cancellationToken);
+        }
+        catch (Exception exception) when (exception is SqliteException or OperationCanceledException)
+        {
+            return null;
+        }
+
+        return Current(caller);
+    }
+
     private async Task<DayCounter> CounterAsync(long keyId, DateOnly day, CancellationToken cancellationToken)
     {
         ForgetPastDays(day);

@@ -26,11 +26,8 @@ internal sealed class MinuteRateLimitFilter(MinuteRateLimiter limiter, DailyQuot
         var decision = limiter.TryAcquire(caller.KeyId, caller.PerMinuteLimit ?? limits.PerKeyPerMinute, limits.GlobalPerMinute);
         await daily.LoadTodayAsync(caller, http.RequestAborted); // so the headers can read today's count
         // Written as the answer starts, so the day's figures include this request's own send.
-        http.Response.OnStarting(() =>
-        {
-            WriteHeaders(http.Response.Headers, decision, daily.Current(caller));
-            return Task.CompletedTask;
-        });
+        http.Response.OnStarting(async () =>
+            WriteHeaders(http.Response.Headers, decision, await daily.CurrentAsync(caller, http.RequestAborted)));
         if (!decision.Allowed)
         {
             return ApiErrors.RateLimited(decision.ResetSeconds);

@@ -654,6 +654,25 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task TheHeadersDayLoadedAsTheAnswerStartsIsLeftOutWhenTheDatabaseIsBusy()
+    {
+        // A request across midnight loads the new day as its answer starts: a busy database then costs the headers their
+        // day part, not the answer (a 500 after a send went out); the next request loads it.
+        var tenant = await factory.CreateSendingTenantAsync(plan: "Growth");
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        await using var busyAtFirst = new FirstMessagesReadFails(factory);
+        var quota = new DailyQuota(busyAtFirst.Scopes, factory.Clock, factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<TwaBot.Api.Configuration.TwaBotOptions>>());
+        var caller = new ApiCaller(tenant.KeyId, "key", tenant.BusinessId, "Acme", Plan.Growth, "Asia/Kolkata", [], null, 2, null, null);
+
+        var busy = await quota.CurrentAsync(caller, CancellationToken.None);
+        var next = await quota.CurrentAsync(caller, CancellationToken.None);
+
+        Assert.Null(busy);
+        Assert.Equal(1, next?.Used);
+        Assert.Equal(1, next?.Remaining);
+    }
+
+    [Fact]
     public async Task RefusedSendsStillDoNotCountAfterARestart()
     {
         var (databasePath, tenant) = await CappedAtTwoBeforeARestartAsync(async (_, sender) =>

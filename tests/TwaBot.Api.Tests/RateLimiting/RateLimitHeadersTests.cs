@@ -55,6 +55,27 @@ public class RateLimitHeadersTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ASendAnsweredAfterMidnightDescribesTheNewDay()
+    {
+        // The send takes its unit at 23:59:59 in Kolkata and is answered at 00:00:01: the headers describe the day the
+        // client is now in (nothing used of it yet), not the day that ended and not no day at all.
+        await using var server = new FirstSendHeldAtMeta();
+        server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 14, 18, 29, 59, TimeSpan.Zero));
+        var tenant = await server.CreateSendingTenantAsync(plan: "Growth");
+
+        var send = tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+        await server.UnderWayAsync();
+        server.Clock.Advance(TimeSpan.FromSeconds(2));
+        server.Release.SetResult();
+        var answered = await send;
+
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        Assert.EndsWith(", \"day\";q=150;w=86400", Header(answered, "RateLimit-Policy"), StringComparison.Ordinal);
+        Assert.Equal("\"day\";r=150;t=86399", Header(answered, "RateLimit").Split(", ")[1]);
+    }
+
+    [Fact]
     public async Task A429HasNoneLeftAndRetryAfterMatchesTheBody()
     {
         var (_, client, _) = await _factory.CreateTenantAsync(plan: "Starter");

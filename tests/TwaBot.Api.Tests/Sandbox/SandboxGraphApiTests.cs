@@ -8,7 +8,7 @@ using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Sandbox;
 
-/// <summary>The emulated Graph API answers bad paging the way Meta does, and its own cursors page through.</summary>
+/// <summary>The emulated Graph API answers as Meta does: its checks and error codes for sends and template submissions, its lists, filters and cursors.</summary>
 public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
 {
     [Fact]
@@ -103,6 +103,112 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         }
     }
 
+    [Theory]
+    [InlineData("""{"to":"919876543210","type":"text","text":{"body":"Hi"}}""", 100, "messaging_product is required and must be whatsapp.")]
+    [InlineData("""{"messaging_product":"whatsapp","to":"+","type":"text","text":{"body":"Hi"}}""", 100, "The parameter to is required.")]
+    [InlineData("""{"messaging_product":"whatsapp","to":"919876543210","type":"hologram"}""", 131051, "Message type hologram is not supported.")]
+    public async Task ItsSendRefusesWhatMetaRefusesWithMetasCode(string body, int code, string details)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal((code, details), (error.GetProperty("code").GetInt32(), error.GetProperty("error_data").GetProperty("details").GetString()));
+    }
+
+    [Theory]
+    [InlineData("919876500047", 400, 131047)] // the README's magic numbers, answered as Meta answers them
+    [InlineData("919876500429", 400, 130429)]
+    [InlineData("919876500500", 500, 131000)]
+    public async Task ItsMagicNumbersGetMetasStatusAndCode(string to, int status, int code)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
+        var body = $$$"""{"messaging_product":"whatsapp","to":"{{{to}}}","type":"text","text":{"body":"Hi"}}""";
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(status, (int)response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal(code, error.GetProperty("code").GetInt32());
+        Assert.StartsWith($"(#{code}) ", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Bearer", "sandbox_0123456789abcdef0123456789abcdef")] // another account's token
+    [InlineData("Digest", null)]                                         // the connection's token, but not as a bearer token
+    public async Task ItsSendTakesOnlyTheConnectionsBearerToken(string scheme, string? token)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (_, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(scheme, token ?? await factory.AccessTokenOfAsync(tenant.BusinessId));
+        var body = """{"messaging_product":"whatsapp","to":"919876543210","type":"text","text":{"body":"Hi"}}""";
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(190, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetInt32());
+    }
+
+    [Fact]
+    public async Task ANumberConnectedToMetaIsUnknownToTheEmulatorEvenWithItsToken()
+    {
+        // Development keeps a Meta connection beside the sandbox; the emulator plays Meta for sandbox numbers only.
+        var businessId = await factory.CreateBusinessAsync();
+        var phoneNumberId = await factory.ConnectWhatsAppAsync(businessId, "106540352249999");
+        using var client = await BearerClientAsync(businessId);
+        var body = """{"messaging_product":"whatsapp","to":"919876543210","type":"text","text":{"body":"Hi"}}""";
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal((100, 33), (error.GetProperty("code").GetInt32(), error.GetProperty("error_subcode").GetInt32()));
+    }
+
+    [Fact]
+    public async Task ItsAnswerToATemplateReportsItAccepted()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
+        var body = """{"messaging_product":"whatsapp","to":"919876543210","type":"template","template":{"name":"order_confirmation","language":{"code":"en"},"components":[{"type":"body","parameters":[{"type":"text","text":"Rahul"},{"type":"text","text":"ORD-1"},{"type":"text","text":"9"}]}]}}""";
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        var message = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("messages")[0];
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("wamid.", message.GetProperty("id").GetString(), StringComparison.Ordinal);
+        Assert.Equal("accepted", message.GetProperty("message_status").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"type":"text","text":{"body":"Hi"}}""", "service")]
+    [InlineData("""{"type":"template","template":{"name":"order_confirmation","language":{"code":"en"},"components":[{"type":"body","parameters":[{"type":"text","text":"Rahul"},{"type":"text","text":"ORD-1"},{"type":"text","text":"9"}]}]}}""", "utility")]
+    public async Task ItsStatusWebhooksPriceTheMessageInItsCategory(string message, string category)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
+        var body = """{"messaging_product":"whatsapp","to":"919876543210",""" + message[1..];
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        var wamid = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("messages")[0].GetProperty("id").GetString()!;
+        await factory.SettleStatusesAsync();
+
+        var bodies = new List<byte[]>();
+        await factory.WithDbAsync(async db => bodies = await db.WebhookEvents.OrderBy(e => e.Id).Select(e => e.Body).ToListAsync());
+        var statuses = bodies.Select(b => JsonDocument.Parse(b).RootElement)
+            .SelectMany(root => root.GetProperty("entry").EnumerateArray()).SelectMany(entry => entry.GetProperty("changes").EnumerateArray())
+            .Where(change => change.GetProperty("value").TryGetProperty("statuses", out _))
+            .SelectMany(change => change.GetProperty("value").GetProperty("statuses").EnumerateArray())
+            .Where(status => status.GetProperty("id").GetString() == wamid).ToList();
+        Assert.Equal(["sent", "delivered", "read"], statuses.Select(s => s.GetProperty("status").GetString()));
+        Assert.All(statuses, s => Assert.Equal(category, s.GetProperty("pricing").GetProperty("category").GetString()));
+    }
+
     [Fact]
     public async Task ItsAnswerEchoesTheNumberAsGivenAndReportsPacingForTemplatesOnly()
     {
@@ -154,10 +260,32 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(100, otherAccount.Failure?.Error?.Code);
     }
 
+    [Fact]
+    public async Task ItsAccountsNumbersAreItsSandboxNumbersUnderTheBusinesssName()
+    {
+        // A Meta connection on the same WABA (Development keeps one beside the sandbox) is no number of the emulator's.
+        var live = await factory.CreateBusinessAsync();
+        await factory.ConnectWhatsAppAsync(live, "106540352247777");
+        var businessId = await factory.CreateBusinessAsync(name: "Sharma Sweets");
+        using var admin = factory.CreateAdminClient();
+        var connected = await (await admin.PutAsJsonAsync($"/admin/v1/businesses/{businessId}/whatsapp", new { sandbox = true, waba_id = "102290129340398" }))
+            .ReadJsonAsync(HttpStatusCode.OK);
+        using var client = await BearerClientAsync(businessId);
+
+        var listed = JsonDocument.Parse(await client.GetStringAsync("/sandbox/graph/v23.0/102290129340398/phone_numbers")).RootElement;
+
+        var number = Assert.Single(listed.GetProperty("data").EnumerateArray());
+        Assert.Equal(connected.GetProperty("business").GetProperty("whatsapp").GetProperty("phone_number_id").GetString(), number.GetProperty("id").GetString());
+        Assert.Equal(("Sharma Sweets", "GREEN"), (number.GetProperty("verified_name").GetString(), number.GetProperty("quality_rating").GetString()));
+    }
+
     [Theory]
     [InlineData("""[{"type":"body","parameters":[{"type":"text","text":"482913"}]}]""", 400)]
     [InlineData("""[{"type":"body","parameters":[{"type":"text","text":"482913"}]},{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"text","text":"482913"}]}]""", 400)]
     [InlineData("""[{"type":"body","parameters":[{"type":"text","text":"482913"}]},{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"482913"}]}]""", 200)]
+    [InlineData("""[{"type":"body","parameters":[{"type":"text","text":"482913"}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"482913"}]}]""", 400)] // not the button's index
+    [InlineData("""[{"type":"body","parameters":[{"type":"text","text":"4829134829134829"}]},{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"4829134829134829"}]}]""", 400)] // 16 characters
+    [InlineData("""[{"type":"body","parameters":[{"type":"text","text":"482913482913482"}]},{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"482913482913482"}]}]""", 200)] // 15
     public async Task AnAuthenticationTemplateNeedsItsCodeOnTheButton(string components, int status)
     {
         var tenant = await factory.CreateSendingTenantAsync();
@@ -188,6 +316,167 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Contains("status=approved", approved.GetProperty("paging").GetProperty("next").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("category=authentication", "otp_verification")]
+    [InlineData("category=UTILITY", "order_confirmation")]
+    [InlineData("language=en&name=order_confirmation", "order_confirmation")]
+    [InlineData("language=hi", null)]
+    [InlineData("category=MARKETING", null)]
+    public async Task ItsCategoryAndLanguageFiltersPickTemplates(string filter, string? only)
+    {
+        var (client, wabaId) = await GraphClientAsync();
+
+        var listed = JsonDocument.Parse(await client.GetStringAsync($"/sandbox/graph/v23.0/{wabaId}/message_templates?{filter}")).RootElement;
+
+        Assert.Equal(only is null ? [] : [only], listed.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+    }
+
+    [Fact]
+    public async Task ASubmittedTemplateIsApprovedAtOnceAndListedAsMetaListsIt()
+    {
+        var (client, wabaId) = await GraphClientAsync();
+        var templates = $"/sandbox/graph/v23.0/{wabaId}/message_templates";
+        object Named(string name) => new
+        {
+            name, language = "en", category = "marketing", parameter_format = "NAMED",
+            components = new object[]
+            {
+                new { type = "HEADER", format = "TEXT", text = "Diwali sale" },
+                new { type = "BODY", text = "Hi {{first_name}}" },
+                new { type = "FOOTER", text = "Reply STOP to opt out" },
+                new { type = "BUTTONS", buttons = new[] { new { type = "QUICK_REPLY", text = "Stop promotions" } } },
+            },
+        };
+
+        var created = JsonDocument.Parse(await (await client.PostAsJsonAsync(templates, Named("diwali_named"))).Content.ReadAsStringAsync()).RootElement;
+        var again = await client.PostAsJsonAsync(templates, Named("diwali_named"));
+        var listed = JsonDocument.Parse(await client.GetStringAsync($"{templates}?name=diwali_named")).RootElement;
+        var positional = JsonDocument.Parse(await client.GetStringAsync($"{templates}?name=order_confirmation")).RootElement;
+
+        Assert.Equal(("APPROVED", "MARKETING"), (created.GetProperty("status").GetString(), created.GetProperty("category").GetString()));
+        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode); // one template per name and language, as at Meta
+        var duplicate = JsonDocument.Parse(await again.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal((100, 2388024), (duplicate.GetProperty("code").GetInt32(), duplicate.GetProperty("error_subcode").GetInt32()));
+        var template = Assert.Single(listed.GetProperty("data").EnumerateArray());
+        Assert.Equal(created.GetProperty("id").GetString(), template.GetProperty("id").GetString());
+        Assert.Equal(("NAMED", "APPROVED", "MARKETING", "NONE"), (template.GetProperty("parameter_format").GetString(),
+            template.GetProperty("status").GetString(), template.GetProperty("category").GetString(), template.GetProperty("rejected_reason").GetString()));
+        Assert.Equal(["HEADER:Diwali sale", "BODY:Hi {{first_name}}", "FOOTER:Reply STOP to opt out", "BUTTONS:"],
+            template.GetProperty("components").EnumerateArray().Select(c => c.GetProperty("type").GetString() + ":" + (c.TryGetProperty("text", out var text) ? text.GetString() : "")));
+        Assert.Equal("Stop promotions", template.GetProperty("components")[3].GetProperty("buttons")[0].GetProperty("text").GetString());
+        Assert.Equal("POSITIONAL", Assert.Single(positional.GetProperty("data").EnumerateArray()).GetProperty("parameter_format").GetString());
+    }
+
+    [Fact]
+    public async Task ANamedVariableIsRefusedUnlessTheTemplateIsSubmittedAsNamed()
+    {
+        var (client, wabaId) = await GraphClientAsync();
+
+        var response = await client.PostAsJsonAsync($"/sandbox/graph/v23.0/{wabaId}/message_templates",
+            new { name = "greeting", language = "en", category = "UTILITY", components = new[] { new { type = "BODY", text = "Hi {{first_name}}" } } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(100, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetInt32());
+    }
+
+    [Theory]
+    [InlineData(true, 10, "{{1}} is your verification code. For your security, do not share this code.", "This code expires in 10 minutes.")]
+    [InlineData(false, null, "{{1}} is your verification code.", null)]
+    public async Task AnAuthenticationTemplatesTextsAreWrittenFromItsOptions(bool securityNote, int? expiresIn, string body, string? footer)
+    {
+        var (client, wabaId) = await GraphClientAsync();
+        var templates = $"/sandbox/graph/v23.0/{wabaId}/message_templates";
+        var name = $"login_code_{securityNote}".ToLowerInvariant();
+
+        (await client.PostAsJsonAsync(templates, new
+        {
+            name, language = "en", category = "AUTHENTICATION",
+            components = new object[]
+            {
+                new { type = "BODY", add_security_recommendation = securityNote },
+                new { type = "FOOTER", code_expiration_minutes = expiresIn },
+                new { type = "BUTTONS", buttons = new[] { new { type = "OTP", otp_type = "COPY_CODE" } } },
+            },
+        })).EnsureSuccessStatusCode();
+        var listed = JsonDocument.Parse(await client.GetStringAsync($"{templates}?name={name}")).RootElement;
+
+        var texts = Assert.Single(listed.GetProperty("data").EnumerateArray()).GetProperty("components").EnumerateArray()
+            .ToDictionary(c => c.GetProperty("type").GetString()!, c => c.GetProperty("text").GetString());
+        Assert.Equal(body, texts["BODY"]);
+        Assert.Equal(footer, texts.GetValueOrDefault("FOOTER"));
+        Assert.False(texts.ContainsKey("BUTTONS"));
+    }
+
+    [Theory]
+    [InlineData("0", 1)]      // at least one a page
+    [InlineData("500", 100)]  // at most a hundred
+    public async Task ItsPageSizeIsKeptBetweenOneAndAHundred(string limit, int expected)
+    {
+        var (client, wabaId) = await GraphClientAsync();
+        await factory.WithDbAsync(async db =>
+        {
+            db.SandboxTemplates.AddRange(Enumerable.Range(0, 110).Select(i => new Api.Sandbox.SandboxTemplate
+            {
+                WabaId = wabaId, MetaId = Api.Sandbox.SandboxTemplatesApi.NewTemplateId(), Name = $"bulk_{i:D3}", Language = "en",
+                Category = "UTILITY", Status = "APPROVED", Body = "Hello",
+            }));
+            await db.SaveChangesAsync();
+        });
+
+        var page = JsonDocument.Parse(await client.GetStringAsync($"/sandbox/graph/v23.0/{wabaId}/message_templates?limit={limit}")).RootElement;
+
+        Assert.Equal(expected, page.GetProperty("data").GetArrayLength());
+        Assert.Contains($"limit={expected}&", page.GetProperty("paging").GetProperty("next").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("first_name", 200)]
+    [InlineData("name", 400)]
+    public async Task ANamedTemplateTakesEachValueByItsName(string parameterName, int status)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
+        var wabaId = "";
+        await factory.WithDbAsync(async db => wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId);
+        (await client.PostAsJsonAsync($"/sandbox/graph/v23.0/{wabaId}/message_templates", new
+        {
+            name = "welcome_named", language = "en", category = "UTILITY", parameter_format = "NAMED",
+            components = new[] { new { type = "BODY", text = "Welcome, {{first_name}}" } },
+        })).EnsureSuccessStatusCode();
+        var body = $$$"""{"messaging_product":"whatsapp","to":"919876543210","type":"template","template":{"name":"welcome_named","language":{"code":"en"},"components":[{"type":"body","parameters":[{"type":"text","parameter_name":"{{{parameterName}}}","text":"Asha"}]}]}}""";
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(status, (int)response.StatusCode);
+        if (status == 400)
+        {
+            Assert.Equal(132000, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        }
+    }
+
+    [Fact]
+    public async Task ATemplateNotApprovedAtMetaCannotBeSent()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
+        await factory.WithDbAsync(async db =>
+        {
+            var connection = await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId);
+            db.SandboxTemplates.Add(new Api.Sandbox.SandboxTemplate
+            {
+                WabaId = connection.WabaId, MetaId = Api.Sandbox.SandboxTemplatesApi.NewTemplateId(), Name = "in_review", Language = "en",
+                Category = "UTILITY", Status = "PENDING", Body = "Hello",
+            });
+            await db.SaveChangesAsync();
+        });
+        var body = """{"messaging_product":"whatsapp","to":"919876543210","type":"template","template":{"name":"in_review","language":{"code":"en"}}}""";
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(132001, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetInt32());
+    }
+
     [Fact]
     public async Task TheServersOwnLargeMetaCallsAreReadNotRefusedAs413()
     {
@@ -209,6 +498,7 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData(""",{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]}""", 200)]
     [InlineData(""",{"type":"button","sub_type":"url","index":1,"parameters":[{"type":"text","text":"ORD-1"}]}""", 200)] // an index as a number
     [InlineData(""",{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"ORD-1"}]}""", 400)] // the quick reply's place
+    [InlineData(""",{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"payload","payload":"x"}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]}""", 400)] // the quick reply takes none
     [InlineData(""",{"type":"button","sub_type":"copy_code","index":"1","parameters":[{"type":"coupon_code","coupon_code":"A1"}]}""", 400)] // wrong kind
     [InlineData(""",{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":""}]}""", 400)] // empty
     [InlineData(""",{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]},{"type":"button","sub_type":"url","index":"5","parameters":[{"type":"text","text":"x"}]}""", 400)] // no button 5
@@ -255,10 +545,10 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Theory]
-    [InlineData("", 400)]                                                                              // the header's {{1}} not given
-    [InlineData("""{"type":"header","parameters":[{"type":"image","image":{"link":"https://x.example/a.png"}}]},""", 400)] // a file for a text header
-    [InlineData("""{"type":"header","parameters":[{"type":"text","text":"Diwali"}]},""", 200)]
-    public async Task ATextHeadersPlaceholdersNeedTextParameters(string header, int status)
+    [InlineData("", 400, 132000)]                                                                              // the header's {{1}} not given
+    [InlineData("""{"type":"header","parameters":[{"type":"image","image":{"link":"https://x.example/a.png"}}]},""", 400, 132012)] // a file for a text header
+    [InlineData("""{"type":"header","parameters":[{"type":"text","text":"Diwali"}]},""", 200, null)]
+    public async Task ATextHeadersPlaceholdersNeedTextParameters(string header, int status, int? code)
     {
         var tenant = await factory.CreateSendingTenantAsync();
         using var admin = factory.CreateAdminClient();
@@ -271,6 +561,29 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
         Assert.Equal(status, (int)response.StatusCode);
+        if (code is not null)
+        {
+            Assert.Equal(code, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        }
+    }
+
+    [Theory]
+    [InlineData("no_such_template", "en", 2, 132001, "template name (no_such_template) does not exist in en")]
+    [InlineData("order_confirmation", "hi", 3, 132001, "template name (order_confirmation) does not exist in hi")] // another language
+    [InlineData("order_confirmation", "en", 2, 132000, "body: number of localizable_params (2) does not match the expected number of params (3)")]
+    [InlineData("order_confirmation", "en", 4, 132000, "body: number of localizable_params (4) does not match the expected number of params (3)")]
+    public async Task ATemplateSendIsCheckedAgainstTheApprovedTemplate(string name, string language, int parameters, int code, string details)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
+        var values = string.Join(",", Enumerable.Range(1, parameters).Select(i => $$"""{"type":"text","text":"v{{i}}"}"""));
+        var body = $$$"""{"messaging_product":"whatsapp","to":"919876543210","type":"template","template":{"name":"{{{name}}}","language":{"code":"{{{language}}}"},"components":[{"type":"body","parameters":[{{{values}}}]}]}}""";
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal((code, details), (error.GetProperty("code").GetInt32(), error.GetProperty("error_data").GetProperty("details").GetString()));
     }
 
     /// <summary>A client of the emulated Graph API with the business's token, and the business's phone number id.</summary>

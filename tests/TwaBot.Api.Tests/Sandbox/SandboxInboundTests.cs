@@ -20,6 +20,8 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         { """{"business_id":987654,"from":"919876543210","text":"Hi"}""", "VALIDATION_FAILED", "business_id" },
         { """{"business_id":1,"from":"919876543210","text":"Hi","user_id":"919876543210"}""", "VALIDATION_FAILED", "user_id" },
         { """{"business_id":1,"from":"919876543210","text":"Hi","user_id":"US.""" + new string('1', 62) + "\"}", "VALIDATION_FAILED", "user_id" }, // 65 characters
+        { """{"business_id":1,"from":"919876543210","text":"Hi","user_id":"US.1349 1208"}""", "VALIDATION_FAILED", "user_id" }, // a space after the dot
+        { """{"business_id":1,"from":"919876543210","text":""" + "\"" + new string('x', 4097) + "\"}", "VALIDATION_FAILED", "text" }, // one over Meta's limit
     };
 
     [Theory]
@@ -156,6 +158,23 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone, message = "Thanks for writing" });
 
         Assert.Equal(expected, send.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("5511987654321", null, "551187654321")] // the emulator's own BSUID: the one its status webhooks name for the wa_id
+    [InlineData("919876543210", null, "919876543210")]
+    [InlineData("919876543210", "US.13491208655302741918", null)] // the one asked for
+    public async Task TheCustomerIsNamedByTheUserIdAskedForOrElseTheEmulatorsOwnForTheirWaId(string from, string? asked, string? waId)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var wabaId = "";
+        await factory.WithDbAsync(async db => wabaId = await db.WhatsAppConnections.Where(w => w.BusinessId == tenant.BusinessId).Select(w => w.WabaId).SingleAsync());
+        using var admin = factory.CreateAdminClient();
+
+        var inbound = await (await admin.PostAsJsonAsync("/sandbox/v1/inbound", new { business_id = tenant.BusinessId, from, text = "Hi", user_id = asked }))
+            .ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal(asked ?? Api.Sandbox.SandboxUserIds.For(wabaId, waId!), inbound.GetProperty("user_id").GetString());
     }
 
     [Fact]

@@ -473,6 +473,21 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Contains("422", ResponseCodes(operation));
     }
 
+    [Theory]
+    [InlineData("/api/v1/send-template")]
+    [InlineData("/api/v1/send-text")]
+    [InlineData("/api/v1/send-media")]
+    [InlineData("/api/v1/send-otp")]
+    public async Task TheIdempotencyKeyHeaderDocumentsTheLongestKeyTheServerTakes(string path)
+    {
+        var header = Operation(await Document(), path, "post").GetProperty("parameters").EnumerateArray()
+            .Single(p => p.GetProperty("name").GetString() == "Idempotency-Key");
+
+        // 255 characters are kept and 256 refused (IdempotencyTests): a generated client checks the same bound.
+        Assert.Equal("header", header.GetProperty("in").GetString());
+        Assert.Equal(255, header.GetProperty("schema").GetProperty("maxLength").GetInt32());
+    }
+
     [Fact]
     public async Task NoTwoParametersOfAnOperationDifferOnlyInCaseOrPunctuation()
     {

@@ -63,12 +63,14 @@ public class PhoneNumberTests
     [InlineData("1234567890123456")]     // 16 digits: too long
     [InlineData("98765abc10")]           // letters
     [InlineData("+91+9876543210")]       // a second plus
+    [InlineData("98765+43210")]          // a plus after digits names no country code
     [InlineData("91 9876#543210")]       // other symbols
     [InlineData("0123456789")]           // leading zero that is not a national Indian mobile
     [InlineData("+")]
     [InlineData("\uff19\uff18\uff17\uff16\uff15\uff14\uff13\uff12\uff11\uff10")] // full-width digits
     [InlineData("0")]
     [InlineData("0987654321")]           // national 0 before 9 digits: not an Indian mobile
+    [InlineData("05123456789")]          // national 0 before 10 digits starting 1-5: not an Indian mobile either
     [InlineData("+09876543210")]         // a 0 after '+' is no country code
     [InlineData("+(0)14155551234")]      // a "(0)" with no country code before it is a leading 0
     public void RejectsWhatIsNotAPhoneNumber(string? input)

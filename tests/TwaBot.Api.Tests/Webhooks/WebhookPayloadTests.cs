@@ -86,6 +86,9 @@ public class WebhookPayloadTests
     [InlineData("\"abc\"")]
     [InlineData("1.5")]
     [InlineData("null")]
+    [InlineData("\"+1776160000\"")]     // Meta writes digits alone: a sign or padding is no time it sent
+    [InlineData("\" 1776160000\"")]
+    [InlineData("\"-1\"")]
     public void ATimestampThatCannotBeRightCountsAsTheTimeOfReceipt(string timestamp)
     {
         var body = "{\"entry\":[{\"id\":\"1\",\"changes\":[{\"field\":\"messages\",\"value\":{\"metadata\":{\"phone_number_id\":\"5\"},"
@@ -246,6 +249,10 @@ public class WebhookPayloadTests
     [InlineData("""{"from":"919876543210","id":"wamid.t","timestamp":"1776160000","type":"text","text":{"body":"STOP"}}""", "text", "STOP")]
     // A quick-reply button ("Stop promotions") is read by its text, so a STOP button opts out like a typed STOP.
     [InlineData("""{"from":"919876543210","id":"wamid.t","timestamp":"1776160000","type":"button","button":{"payload":"p","text":"STOP"}}""", "button", "STOP")]
+    // A tapped reply button or list row is read by its title, like a quick-reply button.
+    [InlineData("""{"from":"919876543210","id":"wamid.t","timestamp":"1776160000","type":"interactive","interactive":{"type":"button_reply","button_reply":{"id":"b1","title":"STOP"}}}""", "interactive", "STOP")]
+    [InlineData("""{"from":"919876543210","id":"wamid.t","timestamp":"1776160000","type":"interactive","interactive":{"type":"list_reply","list_reply":{"id":"r1","title":"Unsubscribe","description":"No more offers"}}}""", "interactive", "Unsubscribe")]
+    [InlineData("""{"from":"919876543210","id":"wamid.t","timestamp":"1776160000","type":"interactive","interactive":{"type":"nfm_reply","nfm_reply":{"body":"Sent","name":"flow"}}}""", "interactive", null)]
     [InlineData("""{"from":"919876543210","id":"wamid.t","timestamp":"1776160000","type":"image","image":{"id":"1"}}""", "image", null)]
     [InlineData("""{"from":"919876543210","id":"wamid.t","timestamp":"1776160000"}""", "unknown", null)]
     public void AnInboundMessageIsReadWithItsTypeTextAndSendersName(string message, string type, string? text)
@@ -370,6 +377,218 @@ public class WebhookPayloadTests
             .Replace("NEW", newWaId, StringComparison.Ordinal));
 
         Assert.Equal(pairs, string.Join(", ", payload.UserIdLinks.Select(l => $"{l.UserId} {l.WaId}")));
+    }
+
+    [Theory]
+    [InlineData("""{"code":130429,"title":"Rate limit hit","message":"(#130429) Rate limit hit","error_data":{"details":"Too many messages."}}""", 130429, "Rate limit hit", "Too many messages.")]
+    [InlineData("""{"code":131042,"message":"Business eligibility payment issue"}""", 131042, "Business eligibility payment issue", null)] // Meta is deprecating title
+    [InlineData("""{"title":"Something went wrong"}""", null, "Something went wrong", null)]
+    public void AChangesOwnErrorIsReadWithItsCodeTitleAndDetails(string error, int? code, string? title, string? details)
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"errors":[""" + error + "]}}]}]}");
+
+        Assert.Equal(new WebhookError("5", code, title, details), Assert.Single(payload.Errors));
+    }
+
+    [Theory]
+    [InlineData("message_template_status_update", "\"APPROVED\"")]
+    [InlineData("template_category_update", "[]")]
+    [InlineData("message_template_quality_update", "7")]
+    [InlineData("message_template_components_update", "null")]
+    public void AChangeWhoseValueIsNoObjectIsLeftOut(string field, string value)
+    {
+        var payload = ParseJson("""{"entry":[{"id":"102290129340398","time":1776160000,"changes":[{"field":"FIELD","value":VALUE}]}]}"""
+            .Replace("FIELD", field, StringComparison.Ordinal).Replace("VALUE", value, StringComparison.Ordinal));
+
+        Assert.Empty(payload.TemplateUpdates);
+    }
+
+    [Fact]
+    public void AFailedStatusIsReadWithItsFirstError()
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"statuses":[{"id":"wamid.1","status":"failed","timestamp":"1776160000","errors":[{"code":131049,"title":"Not delivered to maintain healthy ecosystem engagement"},{"code":131026,"title":"Message undeliverable"}]}]}}]}]}""");
+
+        var status = Assert.Single(payload.Statuses);
+        Assert.Equal((131049, "Not delivered to maintain healthy ecosystem engagement"), (status.ErrorCode, status.ErrorTitle));
+    }
+
+    [Theory]
+    [InlineData(",\"group_id\":\"Y2FwaV9ncm91cDox\"", "Y2FwaV9ncm91cDox")]
+    [InlineData(",\"group_id\":\"\"", null)] // an empty group is none: the message opens the customer's own window
+    [InlineData(",\"group_id\":5", null)]
+    [InlineData("", null)]
+    public void AGroupMessageIsReadWithItsGroupId(string field, string? groupId)
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"from":"919876543210","id":"wamid.t","timestamp":"1776160000","type":"text","text":{"body":"Hi"}FIELD}]}}]}]}"""
+            .Replace("FIELD", field, StringComparison.Ordinal));
+
+        Assert.Equal(groupId, Assert.Single(payload.Messages).GroupId);
+    }
+
+    [Theory]
+    [InlineData("\"user_id\":\"IN.1\",\"parent_user_id\":\"IN.9\"", "IN.1")]
+    [InlineData("\"parent_user_id\":\"IN.9\"", "IN.9")]
+    public void APreferencesCustomerIsItsBsuidElseTheParentOne(string fields, string userId)
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"user_preferences","value":{"metadata":{"phone_number_id":"5"},"user_preferences":[{FIELDS,"category":"marketing_messages","value":"stop","timestamp":1776160000}]}}]}]}"""
+            .Replace("FIELDS", fields, StringComparison.Ordinal));
+
+        var preference = Assert.Single(payload.Preferences);
+        Assert.Equal((null, userId), (preference.WaId, preference.UserId));
+    }
+
+    [Theory]
+    [InlineData("US.13491208655302741918", true)]
+    [InlineData("IN.1", true)]
+    [InlineData("US.", false)]   // a country code and nothing after it
+    [InlineData("U1.5", false)]
+    [InlineData("1S.5", false)]
+    [InlineData("USA.5", false)]
+    [InlineData("919876543210", false)]
+    public void ABsuidIsTwoLettersADotAndMore(string value, bool isUserId)
+    {
+        Assert.Equal(isUserId, WebhookPayload.LooksLikeUserId(value));
+    }
+
+    [Theory]
+    [InlineData("\"+91 98765-43210\"", "919876543210")]
+    [InlineData("919876543210", "919876543210")]
+    [InlineData("\"91.9876543210\"", "91.9876543210")] // not a way Meta writes a number: kept as written
+    [InlineData("\"+\"", "+")]                        // no digits: kept as written, never an empty key
+    public void TheSendersWaIdIsItsDigitsOnlyWhenWrittenAsAPhoneNumber(string from, string expected)
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"from":FROM,"id":"wamid.t","timestamp":"1776160000","type":"text","text":{"body":"Hi"}}]}}]}]}"""
+            .Replace("FROM", from, StringComparison.Ordinal));
+
+        Assert.Equal(expected, Assert.Single(payload.Messages).From);
+    }
+
+    [Fact]
+    public void AContactWithoutABsuidPairsNothing()
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"contacts":[{"profile":{"name":"Asha"},"wa_id":"919876543210"}],"messages":[{"from":"919876543210","id":"wamid.t","timestamp":"1776160000","type":"text","text":{"body":"Hi"}}]}}]}]}""");
+
+        Assert.Empty(payload.UserIdLinks);
+    }
+
+    [Fact]
+    public void AnEditedTemplatesTextsAndButtonsAreReadFromItsComponentsEvent()
+    {
+        var payload = ParseJson("""{"entry":[{"id":"102290129340398","time":1776160000,"changes":[{"field":"message_template_components_update","value":{"message_template_id":594425479261596,"message_template_name":"order_update","message_template_language":"en_US","message_template_element":"Your order {{1}} is on its way","message_template_title":"Order update","message_template_footer":"Reply STOP to opt out","message_template_buttons":[{"message_template_button_type":"URL","message_template_button_text":"Track","message_template_button_url":"https://shop.example/track/{{1}}"},{"message_template_button_type":"PHONE_NUMBER","message_template_button_text":"Call us","message_template_button_phone_number":"+15550783881"}]}}]}]}""");
+
+        var components = Assert.Single(payload.TemplateUpdates).Components;
+        Assert.NotNull(components);
+        Assert.Equal(("Your order {{1}} is on its way", "Order update", "Reply STOP to opt out"), (components.Body, components.HeaderText, components.FooterText));
+        Assert.Equal([TwaBot.Api.Templates.TemplateButtons.UrlSuffix, TwaBot.Api.Templates.TemplateButtons.None], components.Buttons);
+        Assert.Equal(["Track", "Call us"], components.ButtonTexts);
+        Assert.Equal(["https://shop.example/track/{{1}}", ""], components.ButtonUrls);
+    }
+
+    [Theory]
+    [InlineData(",\"message_template_element\":\" \"")]
+    [InlineData(",\"message_template_element\":\"\"")]
+    [InlineData("")]
+    public void AComponentsEventWithoutABodyChangesNoTexts(string body)
+    {
+        var payload = ParseJson("""{"entry":[{"id":"102290129340398","time":1776160000,"changes":[{"field":"message_template_components_update","value":{"message_template_id":1,"message_template_name":"n","message_template_language":"en"BODY,"message_template_footer":"f"}}]}]}"""
+            .Replace("BODY", body, StringComparison.Ordinal));
+
+        Assert.Null(Assert.Single(payload.TemplateUpdates).Components);
+    }
+
+    [Fact]
+    public void AQualityEventIsReadWithTheNewScore()
+    {
+        var payload = ParseJson("""{"entry":[{"id":"102290129340398","time":1776160000,"changes":[{"field":"message_template_quality_update","value":{"previous_quality_score":"GREEN","new_quality_score":"RED","message_template_id":594425479261596,"message_template_name":"spring_sale","message_template_language":"en_US"}}]}]}""");
+
+        Assert.Equal("RED", Assert.Single(payload.TemplateUpdates).QualityScore);
+    }
+
+    [Theory]
+    [InlineData("\"type\":\"user_changed_number\",\"wa_id\":\"919800000002\"", "919800000002")]
+    [InlineData("\"type\":\"user_changed_number\",\"new_wa_id\":\"919800000002\"", "919800000002")] // webhooks before Graph v12.0
+    [InlineData("\"type\":\"customer_changed_number\",\"wa_id\":\"919800000002\"", "919800000002")] // Meta's older name of the type
+    [InlineData("\"type\":\"user_changed_number\",\"wa_id\":\"919800000001\"", null)] // the number it came from: no change
+    [InlineData("\"type\":\"customer_identity_changed\",\"wa_id\":\"919800000002\"", null)]
+    public void ANumberChangeNoticeIsReadWithTheNewWaId(string system, string? newWaId)
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"from":"919800000001","id":"wamid.s","timestamp":"1776160000","type":"system","system":{"body":"changed",SYSTEM}}]}}]}]}"""
+            .Replace("SYSTEM", system, StringComparison.Ordinal));
+
+        Assert.Equal(newWaId, Assert.Single(payload.Messages).NewWaId);
+    }
+
+    [Fact]
+    public void TheOlderShapeOfAMarketingPreferenceIsReadAsOne()
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"from":"919876543210","id":"wamid.s","timestamp":"1776160000","type":"system","system":{"body":"User requested to stop marketing messages","type":"user_preference_changed","marketing":"stop"}}]}}]}]}""");
+
+        Assert.Equal(
+            new PreferenceUpdate("5", "919876543210", "marketing_messages", "stop", DateTimeOffset.FromUnixTimeSeconds(1776160000).UtcDateTime),
+            Assert.Single(payload.Preferences));
+    }
+
+    [Theory]
+    [InlineData(300, true)]      // Meta's clock up to five minutes ahead: its time
+    [InlineData(86_400, false)]  // a day ahead: the time of receipt, or it would outrank every later sync of the template
+    public void ATemplateEventFromTheFutureCountsAsReceived(int aheadSeconds, bool kept)
+    {
+        var time = new DateTimeOffset(Received).AddSeconds(aheadSeconds);
+        var payload = ParseJson("""{"entry":[{"id":"102290129340398","time":TIME,"changes":[{"field":"message_template_status_update","value":{"event":"APPROVED","message_template_id":1,"message_template_name":"n","message_template_language":"en"}}]}]}"""
+            .Replace("TIME", time.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+
+        Assert.Equal(kept ? time.UtcDateTime : Received, Assert.Single(payload.TemplateUpdates).At);
+    }
+
+    [Theory]
+    [InlineData("user_changed_number")]
+    [InlineData("customer_changed_number")] // Meta's older name of the type
+    public void EitherNameOfANumberChangePairsTheNewBsuidWithTheNewNumber(string type)
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"from":"919800000001","id":"wamid.s","timestamp":"1776160000","type":"system","system":{"body":"changed","wa_id":"919800000002","type":"TYPE","user_id":"IN.2","previous_user_id":"IN.1"}}]}}]}]}"""
+            .Replace("TYPE", type, StringComparison.Ordinal));
+
+        Assert.Equal("IN.2 919800000002, IN.1 919800000001", string.Join(", ", payload.UserIdLinks.Select(l => $"{l.UserId} {l.WaId}")));
+    }
+
+    [Fact]
+    public void ABsuidChangeFromAKnownNumberPairsBothIdsWithIt()
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"from":"919800000001","id":"wamid.s","timestamp":"1776160000","type":"system","system":{"body":"changed","type":"user_changed_user_id","user_id":"IN.2","previous_user_id":"IN.1"}}]}}]}]}""");
+
+        Assert.Equal("IN.2 919800000001, IN.1 919800000001", string.Join(", ", payload.UserIdLinks.Select(l => $"{l.UserId} {l.WaId}")));
+        Assert.Empty(payload.UserIdChanges);
+    }
+
+    [Theory]
+    [InlineData("IN.1", "IN.1 -> IN.2")]
+    [InlineData("IN.2", "")] // the same id again: nothing changed
+    public void ABsuidChangeWithoutANumberIsReadFromThePreviousIdToTheNewOne(string previous, string changes)
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"from_user_id":"IN.2","id":"wamid.s","timestamp":"1776160000","type":"system","system":{"body":"changed","type":"user_changed_user_id","previous_user_id":"PREVIOUS"}}]}}]}]}"""
+            .Replace("PREVIOUS", previous, StringComparison.Ordinal));
+
+        Assert.Equal(changes, string.Join(", ", payload.UserIdChanges.Select(c => $"{c.PreviousUserId} -> {c.UserId}")));
+        Assert.All(payload.UserIdChanges, c => Assert.Equal(("5", DateTimeOffset.FromUnixTimeSeconds(1776160000).UtcDateTime), (c.PhoneNumberId, c.At)));
+        Assert.Empty(payload.UserIdLinks);
+    }
+
+    [Fact]
+    public void ABsuidWhereAStatusNamesItsRecipientsNumberIsNoNumber()
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"statuses":[{"id":"wamid.1","status":"delivered","timestamp":"1776160000","recipient_id":"IN.1","recipient_user_id":"IN.1"}]}}]}]}""");
+
+        Assert.Null(Assert.Single(payload.Statuses).RecipientId);
+        Assert.Empty(payload.UserIdLinks);
+    }
+
+    [Fact]
+    public void EachEventsPairIsAsOfThatEvent()
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"from":"919800000001","from_user_id":"IN.1","id":"wamid.a","timestamp":"1776150000","type":"text","text":{"body":"Hi"}},{"from":"919800000002","from_user_id":"IN.2","id":"wamid.b","timestamp":"1776160000","type":"text","text":{"body":"Hello"}}]}}]}]}""");
+
+        Assert.Equal(["IN.1 1776150000", "IN.2 1776160000"],
+            payload.UserIdLinks.Select(l => $"{l.UserId} {new DateTimeOffset(l.At).ToUnixTimeSeconds()}"));
     }
 
     private static WebhookPayload ParseJson(string json) => WebhookPayload.Parse(Encoding.UTF8.GetBytes(json), Received);

@@ -51,6 +51,18 @@ public class WebhookSignatureTests
         Assert.False(WebhookSignature.IsValid("{}"u8, "SHA256=" + digest, Secret));
     }
 
+    [Theory]
+    [InlineData(" app-secret ")]
+    [InlineData("app-secret\n")]
+    public void TheKeyIsTheAppSecretsExactText(string secret)
+    {
+        // Signed and checked with the same text, padding included; the secret without it is another key.
+        var header = WebhookSignature.Sign("{}"u8, secret);
+
+        Assert.True(WebhookSignature.IsValid("{}"u8, header, secret));
+        Assert.False(WebhookSignature.IsValid("{}"u8, header, secret.Trim()));
+    }
+
     [Fact]
     public void RejectsASignatureWrongInItsLastByteOnly()
     {

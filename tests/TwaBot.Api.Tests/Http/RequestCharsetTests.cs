@@ -16,6 +16,7 @@ public class RequestCharsetTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     [InlineData("application/json; charset=\"utf-8\"")] // a quoted value is the same value in HTTP
     [InlineData("application/json; charset=\"UTF-8\"")]
     [InlineData("application/json; charset=us-ascii")] // ASCII is a subset of UTF-8: read as UTF-8, not with ? for each other byte
+    [InlineData("application/json; charset=ASCII")]
     public async Task AUtf8BodyIsReadWhateverSpellingItsCharsetHas(string contentType)
     {
         using var admin = factory.CreateAdminClient();

@@ -99,6 +99,7 @@ public class DeliveryStatusRulesTests
     [InlineData("\uD800STOP", false, false)]          // not valid Unicode: no keyword, no exception
     [InlineData("Stop.", true, false)]
     [InlineData("STOP!!", true, false)]
+    [InlineData("STOP\u3002", true, false)]           // a CJK keyboard's full stop
     [InlineData("\u201CUnsubscribe\u201D", true, false)] // in curly quotes
     [InlineData("stop\u2026", true, false)]          // an ellipsis
     [InlineData("\uFF33\uFF34\uFF2F\uFF30\uFF01", true, false)] // full-width ＳＴＯＰ！

@@ -121,6 +121,22 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Theory]
+    [InlineData("send-template")]
+    [InlineData("quick-send")]
+    public async Task ATemplateNameWithSurroundingWhitespaceIsTheTemplate(string route)
+    {
+        // A name pasted from a spreadsheet cell keeps its line break; the template is found and named without it.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = route == "quick-send"
+            ? await tenant.Client.GetAsync($"/api/v1/quick-send?phone=919876543210&template=+{Template}%0A&params=a,b,c")
+            : await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+                new { phone = "919876543210", template_name = $" {Template}\n", body_params = new[] { "a", "b", "c" } });
+
+        Assert.Equal(Template, (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("template").GetString());
+    }
+
+    [Theory]
     [InlineData("\u0000", "control characters")]
     [InlineData("Hello\u0000world", "control characters")]
     [InlineData("\u200b", "required")]        // a zero-width space: nothing a reader would see
@@ -193,6 +209,7 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [Theory]
     [InlineData("", "A JSON request body is required.")]
     [InlineData("null", "A JSON request body is required.")]
+    [InlineData(" \r\n\t", "A JSON request body is required.")] // only the whitespace a template engine leaves: no body, not "not valid JSON"
     [InlineData("[]", "must be a JSON object")]
     [InlineData("\"919876543210\"", "must be a JSON object")]
     [InlineData("hello", "not valid JSON")]
@@ -206,6 +223,39 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
 
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
         Assert.Contains(says, json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ABodyStartingWithAByteOrderMarkIsRead()
+    {
+        // PowerShell 5's and Notepad's UTF-8 puts EF BB BF first: the JSON after it is read, not answered "not valid JSON".
+        var tenant = await factory.CreateSendingTenantAsync();
+        var body = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes("""{"phone":"919876543210","template_name":"order_confirmation","body_params":["Rahul","ORD-1","₹1499"]}""")).ToArray();
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/json");
+
+        var response = await tenant.Client.PostAsync("/api/v1/send-template", content);
+
+        Assert.Equal("queued", (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("delivery_status").GetString());
+    }
+
+    [Theory]
+    [InlineData("send-template")]
+    [InlineData("quick-send")]
+    public async Task AnEmptyButtonValueIsRefusedByIndexBeforeTheTemplateIsLookedUp(string route)
+    {
+        // A form whose coupon field was left blank: WhatsApp rejects an empty parameter, so the answer names which one.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = route == "quick-send"
+            ? await tenant.Client.GetAsync($"/api/v1/quick-send?phone=919876543210&template={Template}&params=a,b,c&button_params=ORD-1,")
+            : await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+                new { phone = "919876543210", template_name = Template, body_params = new[] { "a", "b", "c" }, button_params = new[] { "ORD-1", " " } });
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("button_params[1]", json.GetProperty("field").GetString());
+        Assert.Contains("non-empty", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await AssertNothingStoredAsync(tenant);
     }
 
     [Fact]

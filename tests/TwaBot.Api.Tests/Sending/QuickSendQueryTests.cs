@@ -53,6 +53,7 @@ public class QuickSendQueryTests
     [InlineData("message=Tom%20&%20Jerry=friends", "message", "write & inside a value as %26")]
     [InlineData("template=t&params=Rahul,M&S,x&phone=1", "params", "write & inside a value as %26")]
     [InlineData("template=t&button_params=a&b", "button_params", "write & inside a value as %26")]
+    [InlineData("phone=1&message=Q&R%E9sum%E9=oui", "message", "write & inside a value as %26")] // the rest, in Latin-1, cannot even be a name
     // Copied from an HTML page or email: "&amp;phone=" was ignored and the answer said phone was missing.
     [InlineData("apikey=k&amp;phone=919876543210&amp;message=hi", "phone", "write & in the URL")]
     [InlineData("phone=1&amp;Template=t", "template", "write & in the URL")]
@@ -85,6 +86,7 @@ public class QuickSendQueryTests
     [InlineData("message=Use+code+SAVE%2520&phone=1", "Use code SAVE%20")] // a text with real spaces is read as written
     [InlineData("message=hi&phone=1&language=de", "hi")]                       // a form's own field, which no send takes as its language
     [InlineData("message=hi&phone=1&template=&language=de", "hi")]             // the same form's template field left blank: still a text
+    [InlineData("message=hi&phone=1&template=+&language=de", "hi")]            // blank as a space is blank too
     [InlineData("message=hi&utm_source=zapier&debug&phone=1", "hi")]      // a tool's flag after its own parameter, not after the text
     public void ReadsTextsWhoseAmpersandsAndEscapesAreWrittenRight(string query, string message)
     {

@@ -227,6 +227,7 @@ public class SendValidationTests
         Assert.Null(SendValidation.Media(new SendMediaRequest("9876543210", "document", "https://example.com/a.pdf", null, new string('a', 236) + ".pdf")).Error);
         Assert.Null(SendValidation.Template(new SendTemplateRequest("9876543210", "t", null, [.. Enumerable.Repeat("x", 30)], null)).Error);
         Assert.Null(SendValidation.Template(new SendTemplateRequest("9876543210", new string('t', 512), null, null, null)).Error);
+        Assert.Null(SendValidation.Template(new SendTemplateRequest("9876543210", $" {new string('t', 512)}\n", null, null, null)).Error); // the name is the trimmed one
     }
 
     [Theory]

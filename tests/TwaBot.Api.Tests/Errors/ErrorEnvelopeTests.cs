@@ -65,6 +65,19 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task AQuotedBooleanIsToldToBeTrueOrFalseWithoutQuotes()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PutAsync($"/admin/v1/businesses/{businessId}/whatsapp",
+            new StringContent("""{"sandbox":"true"}""", Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("Field 'sandbox' must be true or false, without quotes.", json.GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task ABodyThatIsNotAnObjectIsRefused()
     {
         using var admin = factory.CreateAdminClient();
@@ -145,6 +158,20 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         Assert.Equal(Serilog.Events.LogEventLevel.Error, Assert.Single(broken.Logs.Events, IsRequestLine).Level); // though the handler caught it
     }
 
+    [Fact]
+    public async Task ACancellationTheClientDidNotCauseIsA500InTheEnvelope()
+    {
+        // 499 (no answer) is for a client that went away; an internal wait given up while the client waits is our failure.
+        await using var broken = new BrokenClockFactory();
+        using var client = broken.CreateApiClient(TwaBot.Api.ApiKeys.ApiKeyFormat.Generate("twb_test_"));
+        broken.Clock.Failure = new OperationCanceledException("an internal wait was given up");
+        broken.Clock.IsBroken = true;
+
+        var response = await client.GetAsync("/api/v1/health");
+
+        await response.AssertErrorAsync(HttpStatusCode.InternalServerError, "INTERNAL_ERROR");
+    }
+
     /// <summary>A server whose clock throws, so any request that reads the time fails unexpectedly.</summary>
     private sealed class BrokenClockFactory : TwaBotApiFactory
     {
@@ -162,6 +189,8 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     {
         public bool IsBroken { get; set; }
 
-        public override DateTimeOffset GetUtcNow() => IsBroken ? throw new InvalidOperationException("clock is broken") : System.GetUtcNow();
+        public Exception Failure { get; set; } = new InvalidOperationException("clock is broken");
+
+        public override DateTimeOffset GetUtcNow() => IsBroken ? throw Failure : System.GetUtcNow();
     }
 }

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
@@ -56,6 +57,29 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
                 $"{m.Tags["twabot.meta.operation"]} {m.Tags["twabot.meta.outcome"]} {(m.Tags.TryGetValue("twabot.meta.error_code", out var code) ? code : "-")}"));
     }
 
+    [Fact]
+    public async Task ACallTheOpenBreakerStoppedIsCountedAsCircuitOpen()
+    {
+        // The alert operations.md suggests: Meta's 5xx answers open the number's breaker, and the next send is not made.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?>
+        {
+            ["TwaBot:Meta:Resilience:BreakerMinimumThroughput"] = "2",
+            ["TwaBot:Meta:Resilience:BreakerFailureRatio"] = "0.5",
+        });
+        using var calls = Collector(server, "twabot.meta.calls");
+        var tenant = await server.CreateSendingTenantAsync();
+        var status = HttpStatusCode.OK;
+        for (var i = 0; i < 5 && status != HttpStatusCode.ServiceUnavailable; i++)
+        {
+            status = (await tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order("91987654" + MagicNumbers.ServerError))).StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        var outcomes = calls.GetMeasurementSnapshot().Select(m => $"{m.Tags["twabot.meta.outcome"]} {m.Tags.ContainsKey("twabot.meta.error_code")}").ToList();
+        Assert.Equal("circuit_open False", outcomes[^1]);
+        Assert.All(outcomes[..^1], outcome => Assert.Equal("unavailable True", outcome));
+    }
+
     [Theory]
     [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "")]                    // the signal's path is added
     [InlineData("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "/v1/metrics")] // used as it is
@@ -75,9 +99,12 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
 
         (await client.PostAsJsonAsync("/api/v1/send-template", Order("919876543210"))).EnsureSuccessStatusCode();
 
-        string[] expected = ["twabot.sends", "twabot.meta.calls", "http.server.request.duration"]; // the framework's meters too
+        // The framework's meters too: requests, and the runtime's memory (operations.md lists both).
+        string[] expected = ["twabot.sends", "twabot.meta.calls", "http.server.request.duration", "dotnet.process.memory.working_set"];
         var exported = await collector.WaitForAsync(expected, TimeSpan.FromSeconds(20));
         Assert.All(expected, metric => Assert.Contains(metric, exported, StringComparison.Ordinal));
+        // As service "twabot" without OTEL_SERVICE_NAME (protobuf: the attribute's key, four bytes of framing, its value).
+        Assert.Matches(@"service\.name[\x00-\x1f]{4}twabot\b", exported);
         Assert.Contains($"Exporting metrics over OTLP to {collector.Address}{(path.Length > 0 ? path : "/")} (http/protobuf, every 200 ms)",
             server.Output, StringComparison.Ordinal);
         Assert.Null(factory.Services.GetService<MeterProvider>()); // no endpoint: no exporter trying localhost
@@ -89,6 +116,27 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
     [InlineData("otlp collector", "(an address that is not a URL)")]
     public void TheExportAddressIsLoggedWithoutItsUserInfo(string endpoint, string logged) =>
         Assert.Equal(logged, OtlpExportAnnouncement.WithoutUserInfo(endpoint));
+
+    [Theory] // the line an operator reads at start: each signal's own endpoint over the shared one, gRPC and a minute unless told
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT=http://all:4317",
+        "Exporting metrics over OTLP to http://all:4317/ (grpc, every 60000 ms)|Exporting traces over OTLP to http://all:4317/ (grpc)")]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT=http://all:4318;OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=http://metrics:4318/v1/metrics;OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+        "Exporting metrics over OTLP to http://metrics:4318/v1/metrics (http/protobuf, every 60000 ms)|Exporting traces over OTLP to http://all:4318/ (http/protobuf)")]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT=http://all:4317;OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://traces:4317;OTEL_METRIC_EXPORT_INTERVAL=5000",
+        "Exporting metrics over OTLP to http://all:4317/ (grpc, every 5000 ms)|Exporting traces over OTLP to http://traces:4317/ (grpc)")]
+    [InlineData("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://traces:4317", "Exporting traces over OTLP to http://traces:4317/ (grpc)")]
+    [InlineData("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=http://metrics:4317", "Exporting metrics over OTLP to http://metrics:4317/ (grpc, every 60000 ms)")]
+    public async Task TheStartLineSaysWhereEachSignalIsExported(string settings, string lines)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(settings.Split(';').Select(s => s.Split('=', 2)).Select(kv => KeyValuePair.Create(kv[0], (string?)kv[1])))
+            .Build();
+        var logger = new Microsoft.Extensions.Logging.Testing.FakeLogger<OtlpExportAnnouncement>();
+
+        await new OtlpExportAnnouncement(configuration, logger).StartAsync(CancellationToken.None);
+
+        Assert.Equal(lines.Split('|'), logger.Collector.GetSnapshot().Select(r => r.Message));
+    }
 
     [Fact]
     public async Task TheWebhookBacklogIsCountedWhenAReaderAsks()

@@ -89,10 +89,23 @@ public class MetaErrorMappingTests
         Assert.Equal(("TEMPLATE_PARAMS_INVALID", field), (error.Body.ErrorCode, error.Body.Field));
     }
 
-    private static async Task<SendContext> TemplateSendAsync()
+    [Theory] // Meta's 132001 names the field the caller gave the template in
+    [InlineData("send-template", "template_name")]
+    [InlineData("quick-send", "template")]
+    public async Task MetasUnknownTemplateNamesTheEndpointsTemplateField(string endpoint, string field)
+    {
+        var route = endpoint == "quick-send" ? SendRoute.QuickSendTemplate : SendRoute.SendTemplate;
+        var failure = new MetaFailure(MetaFailureKind.Rejected, new MetaError(132001, null, "(#132001) Template name does not exist in the translation", null, null, null, 404), null, "m");
+
+        var error = MetaErrorMapping.ToApiError(failure, await TemplateSendAsync(route), lastInboundAt: null);
+
+        Assert.Equal(("TEMPLATE_NOT_FOUND", field), (error.Body.ErrorCode, error.Body.Field));
+    }
+
+    private static async Task<SendContext> TemplateSendAsync(SendRoute? route = null)
     {
         var caller = new ApiCaller(1, "CRM", 1, "Acme", Plan.Pro, "Asia/Kolkata", ["*"], null, null, null, null);
-        var context = new SendContext(SendRoute.SendTemplate, caller, () => ValueTask.FromResult<ApiErrorOr<OutgoingContent>>(
+        var context = new SendContext(route ?? SendRoute.SendTemplate, caller, () => ValueTask.FromResult<ApiErrorOr<OutgoingContent>>(
             new TemplateContent("919876543210", "order_confirmation", "en", ["a"], [])));
         Assert.Null(await context.ValidateAsync());
         return context;

@@ -120,6 +120,23 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task MetasWindowRefusalSaysWhenTheCustomerLastWrote()
+    {
+        // A template to a customer who wrote two days ago: our own check lets templates through, Meta's refuses this one.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var wroteAt = factory.Clock.GetUtcNow().AddDays(-2);
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876540047", at: wroteAt);
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876540047", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+
+        var window = (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED")).GetProperty("session_window");
+        Assert.False(window.GetProperty("open").GetBoolean());
+        Assert.Equal(wroteAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'.000Z'", CultureInfo.InvariantCulture),
+            window.GetProperty("last_inbound_at").GetString());
+    }
+
+    [Fact]
     public async Task A0429NumberIsThrottlingWithRetryAfter()
     {
         var tenant = await factory.CreateSendingTenantAsync();
@@ -191,6 +208,22 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
             (status.GetProperty("message_id").GetString(), status.GetProperty("api_status").GetString(), status.GetProperty("delivery_status").GetString()));
         // Another business's reference does not exist for this caller.
         await (await other.Client.GetAsync($"/api/v1/message-status/{Uri.EscapeDataString(reference)}")).AssertErrorAsync(HttpStatusCode.NotFound, "MESSAGE_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task ASendWithAnUnknownOutcomeIsPendingAndSaysItMayStillBeDelivered()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var unknown = await (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876540500", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } }))
+            .AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+
+        var status = await (await tenant.Client.GetAsync($"/api/v1/message-status/{Uri.EscapeDataString(unknown.GetProperty("message_id").GetString()!)}"))
+            .ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal("pending", status.GetProperty("api_status").GetString());
+        // Not "failed": a client reading the reason must not take the message for undelivered and send it again.
+        Assert.EndsWith(" The message may still be delivered (its status webhook will tell).", status.GetProperty("failure_reason").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -285,6 +318,28 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
         await server.WithDbAsync(async db => Assert.Equal(ApiStatuses.Pending,
             await db.Messages.Where(m => m.BusinessId == tenant.BusinessId).Select(m => m.ApiStatus).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task ARefusalThatCouldNotBeRecordedKeepsItsUnitOfTheDailyCap()
+    {
+        // Its row stays pending, which counts after a restart: the running count must agree, not give the unit back.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        using var admin = server.CreateAdminClient();
+        (await admin.PatchAsJsonAsync($"/admin/v1/api-keys/{tenant.KeyId}", new { daily_limit = 1 })).EnsureSuccessStatusCode();
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("""
+            CREATE TRIGGER refuse_outcome BEFORE UPDATE OF api_status ON messages WHEN NEW."to" = '919876540047'
+            BEGIN SELECT RAISE(ABORT, 'disk full'); END
+            """));
+
+        var refused = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876540047", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+        var next = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+
+        await refused.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        Assert.Equal(1, (await next.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED")).GetProperty("daily_used").GetInt32());
     }
 
     [Fact]

@@ -168,6 +168,23 @@ public class TracingTests
         }
     }
 
+    [Theory] // a refusal's span names the error_code the caller got: in the checks, or from Meta in the dispatch
+    [InlineData("12", "send checks", "INVALID_PHONE")]
+    [InlineData("919876540047", "send dispatch", "WINDOW_CLOSED")]
+    public async Task ARefusedSendsSpanNamesTheErrorCodeAnswered(string phone, string refusedIn, string errorCode)
+    {
+        await using var server = new TracedServer(null, new Dictionary<string, string?> { ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = "http://127.0.0.1:9" });
+        var tenant = await server.CreateSendingTenantAsync();
+        var trace = ActivityTraceId.CreateRandom();
+
+        using var request = Traced(HttpMethod.Post, "/api/v1/send-template", trace);
+        request.Content = JsonContent.Create(new { phone, template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+        await (await tenant.Client.SendAsync(request)).AssertErrorAsync(HttpStatusCode.BadRequest, errorCode);
+
+        var spans = await server.SpansOfAsync(trace, s => s.DisplayName == refusedIn, $"the {refusedIn} span");
+        Assert.Equal(errorCode, Assert.Single(spans, s => s.DisplayName == refusedIn).GetTagItem("twabot.result"));
+    }
+
     private static HttpRequestMessage Traced(HttpMethod method, string path, ActivityTraceId trace)
     {
         var request = new HttpRequestMessage(method, path);

@@ -70,11 +70,19 @@ public sealed record MetaError(int Code, int? Subcode, string Message, string? T
 
     // error_data is usually {messaging_product, details}, but some answers carry a plain string. Graph calls such as a
     // template's creation explain instead in error_user_title and error_user_msg (why Meta refused the template).
-    private static string? DetailsOf(JsonElement error) =>
-        (!MetaJson.Has(error, "error_data", out var data) ? null
+    // Blank details count as none: an answer built from them would quote nothing of what Meta said.
+    private static string? DetailsOf(JsonElement error)
+    {
+        var details = !MetaJson.Has(error, "error_data", out var data) ? null
             : data.ValueKind == JsonValueKind.String ? MetaJson.Text(data)
-            : MetaJson.Str(data, "details"))
-        ?? (MetaJson.Str(error, "error_user_msg") is { Length: > 0 } userMessage
+            : MetaJson.Str(data, "details");
+        if (!string.IsNullOrWhiteSpace(details))
+        {
+            return details;
+        }
+
+        return MetaJson.Str(error, "error_user_msg") is { Length: > 0 } userMessage
             ? (MetaJson.Str(error, "error_user_title") is { Length: > 0 } title ? $"{title}: {userMessage}" : userMessage)
-            : null);
+            : null;
+    }
 }

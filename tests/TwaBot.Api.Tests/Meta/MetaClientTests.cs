@@ -256,6 +256,9 @@ public class MetaClientTests
     [InlineData("""{"error":{"message":"m","type":"OAuthException","code":190,"error_subcode":463,"error_data":"Session has expired","fbtrace_id":"x"}}""", 190, 463, "Session has expired")]
     [InlineData("""{"error":{"message":"m","code":100}}""", 100, null, null)]
     [InlineData("""{"error":{"message":"m","code":100,"error_data":"\ud800"}}""", 100, null, null)] // no valid text: none, not an exception
+    // Blank details are none, so an answer quotes Meta's message, or its user message, rather than nothing.
+    [InlineData("""{"error":{"message":"m","code":131009,"error_data":{"messaging_product":"whatsapp","details":" "}}}""", 131009, null, null)]
+    [InlineData("""{"error":{"message":"Invalid parameter","code":100,"error_data":"","error_user_msg":"Reduce the variables."}}""", 100, null, "Reduce the variables.")]
     // A template Meta refuses to create: the reason is in error_user_title and error_user_msg.
     [InlineData("""{"error":{"message":"Invalid parameter","code":100,"error_subcode":2388043,"error_user_title":"Message template has too many variables","error_user_msg":"This template has too many variables for its length."}}""",
         100, 2388043, "Message template has too many variables: This template has too many variables for its length.")]

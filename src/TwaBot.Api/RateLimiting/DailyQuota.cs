@@ -211,7 +211,7 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
     /// <see cref="LoadTodayAsync"/> (a request across the business's midnight), so the headers describe the new day.
     /// Null when the plan has no cap, or when that rare load fails: the headers then leave the day out, the answer stands.
     /// </summary>
-    public async Task<DailyDecision?> CurrentAsync(ApiCaller caller, CancellationToken cancellationToken)
+    public async ValueTask<DailyDecision?> CurrentAsync(ApiCaller caller, CancellationToken cancellationToken)
     {
         if (Current(caller) is { } loaded)
         {

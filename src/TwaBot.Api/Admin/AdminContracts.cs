@@ -144,6 +144,8 @@ public sealed record SuppressionView(string Phone, [property: AllowedValues(Supp
 
 public sealed record BusinessResponse(BusinessView Business) : SuccessResponse;
 
+public sealed record BusinessListResponse(IReadOnlyList<BusinessView> Businesses) : SuccessResponse;
+
 public sealed record ApiKeyResponse(ApiKeyView ApiKey) : SuccessResponse;
 
 public sealed record ApiKeyListResponse(IReadOnlyList<ApiKeyView> ApiKeys) : SuccessResponse;

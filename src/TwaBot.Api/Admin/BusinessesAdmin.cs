@@ -7,7 +7,7 @@ using TwaBot.Api.OpenApi;
 
 namespace TwaBot.Api.Admin;
 
-/// <summary>Create, read and change businesses.</summary>
+/// <summary>Create, list, read and change businesses.</summary>
 internal static class BusinessesAdmin
 {
     public static void MapBusinessesAdmin(this RouteGroupBuilder admin)
@@ -16,6 +16,9 @@ internal static class BusinessesAdmin
             .WithSummary("Create a business (plan Starter, Growth or Pro; IANA time zone, default the server's).")
             .ReadsJsonBody().NeverAnswers(StatusCodes.Status404NotFound)
             .WithExamples(SeedExamples.CreateBusinessRequest, (StatusCodes.Status201Created, SeedExamples.BusinessResponse));
+        admin.MapGet("/businesses", List).WithName("AdminListBusinesses")
+            .WithSummary("List every business, oldest first, each with its WhatsApp connection (never the access token).")
+            .NeverAnswers(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
         admin.MapGet("/businesses/{id:long}", Get).WithName("AdminGetBusiness")
             .WithSummary("Read a business and its WhatsApp connection (never the access token).").NeverAnswers(StatusCodes.Status400BadRequest);
         admin.MapPatch("/businesses/{id:long}", Update).WithName("AdminUpdateBusiness")
@@ -47,6 +50,12 @@ internal static class BusinessesAdmin
         services.Db.Businesses.Add(business);
         await services.Db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created($"/admin/v1/businesses/{business.Id}", new BusinessResponse(View(business, services)));
+    }
+
+    private static async Task<Ok<BusinessListResponse>> List([AsParameters] AdminServices services, CancellationToken cancellationToken)
+    {
+        var businesses = await services.Db.Businesses.AsNoTracking().Include(b => b.WhatsApp).OrderBy(b => b.Id).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new BusinessListResponse([.. businesses.Select(business => View(business, services))]));
     }
 
     private static async Task<Results<Ok<BusinessResponse>, ApiError>> Get(

@@ -28,6 +28,7 @@ namespace TwaBot.Api.Json;
 [JsonSerializable(typeof(UpdateApiKeyRequest))]
 [JsonSerializable(typeof(AddSuppressionRequest))]
 [JsonSerializable(typeof(BusinessResponse))]
+[JsonSerializable(typeof(BusinessListResponse))]
 [JsonSerializable(typeof(ApiKeyResponse))]
 [JsonSerializable(typeof(ApiKeyListResponse))]
 [JsonSerializable(typeof(SuppressionResponse))]

@@ -25,6 +25,39 @@ public class BusinessesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task EveryBusinessIsListedOldestFirstWithItsConnectionButNeverItsToken()
+    {
+        // An operator's way back to a business whose id they did not keep.
+        await using var server = new TwaBotApiFactory();
+        var first = await server.CreateBusinessAsync(plan: "Growth", name: "Sharma Sweets");
+        var second = await server.CreateBusinessAsync(plan: "Pro", name: "Rahul Traders", timeZone: "Europe/London");
+        var phoneNumberId = await server.ConnectWhatsAppAsync(second);
+        using var admin = server.CreateAdminClient();
+
+        var response = await admin.GetAsync("/admin/v1/businesses");
+
+        var text = await response.Content.ReadAsStringAsync();
+        var businesses = (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("businesses").EnumerateArray().ToList();
+        // The sandbox's own business, seeded at the first start, then the two made here.
+        Assert.Equal([(1, "Sandbox Business", "Pro", true), (first, "Sharma Sweets", "Growth", false), (second, "Rahul Traders", "Pro", true)], businesses.Select(b =>
+            (b.GetProperty("id").GetInt64(), b.GetProperty("name").GetString(), b.GetProperty("plan").GetString(), b.GetProperty("whatsapp").GetProperty("connected").GetBoolean())));
+        Assert.Equal(("Europe/London", phoneNumberId), (businesses[2].GetProperty("time_zone").GetString(),
+            businesses[2].GetProperty("whatsapp").GetProperty("phone_number_id").GetString()));
+        Assert.DoesNotContain((await server.AccessTokenOfAsync(second))!, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("access_token", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheListNeedsTheAdminKey()
+    {
+        using var client = factory.CreateClient();
+
+        var response = await client.GetAsync("/admin/v1/businesses");
+
+        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
+    }
+
+    [Fact]
     public async Task TheTimeZoneDefaultsToConfiguration()
     {
         var id = await factory.CreateBusinessAsync();

@@ -640,11 +640,8 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     public async Task ACountThatFailedToLoadIsLoadedAgainByTheNextSend()
     {
         // The database was busy when the key's first send of the day loaded its count: that send fails, the next loads again.
-        var tenant = await factory.CreateSendingTenantAsync(plan: "Growth");
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
-        await using var busyAtFirst = new FirstMessagesReadFails(factory);
-        var quota = new DailyQuota(busyAtFirst.Scopes, factory.Clock, factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<TwaBot.Api.Configuration.TwaBotOptions>>());
-        var caller = new ApiCaller(tenant.KeyId, "key", tenant.BusinessId, "Acme", Plan.Growth, "Asia/Kolkata", [], null, 2, null, null);
+        var (quota, caller, busyAtFirst) = await SentOnceThenBusyAsync();
+        await using var _ = busyAtFirst;
 
         await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => quota.TryReserveAsync(caller, CancellationToken.None));
         var next = await quota.TryReserveAsync(caller, CancellationToken.None);
@@ -658,11 +655,8 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     {
         // A request across midnight loads the new day as its answer starts: a busy database then costs the headers their
         // day part, not the answer (a 500 after a send went out); the next request loads it.
-        var tenant = await factory.CreateSendingTenantAsync(plan: "Growth");
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
-        await using var busyAtFirst = new FirstMessagesReadFails(factory);
-        var quota = new DailyQuota(busyAtFirst.Scopes, factory.Clock, factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<TwaBot.Api.Configuration.TwaBotOptions>>());
-        var caller = new ApiCaller(tenant.KeyId, "key", tenant.BusinessId, "Acme", Plan.Growth, "Asia/Kolkata", [], null, 2, null, null);
+        var (quota, caller, busyAtFirst) = await SentOnceThenBusyAsync();
+        await using var _ = busyAtFirst;
 
         var busy = await quota.CurrentAsync(caller, CancellationToken.None);
         var next = await quota.CurrentAsync(caller, CancellationToken.None);
@@ -670,6 +664,20 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         Assert.Null(busy);
         Assert.Equal(1, next?.Used);
         Assert.Equal(1, next?.Remaining);
+    }
+
+    /// <summary>
+    /// A Growth key capped at 2 that has sent once, and a cap of its own over the test server's database whose first read
+    /// of the messages fails as a busy database does.
+    /// </summary>
+    private async Task<(DailyQuota Quota, ApiCaller Caller, FirstMessagesReadFails BusyAtFirst)> SentOnceThenBusyAsync()
+    {
+        var tenant = await factory.CreateSendingTenantAsync(plan: "Growth");
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        var busyAtFirst = new FirstMessagesReadFails(factory);
+        var quota = new DailyQuota(busyAtFirst.Scopes, factory.Clock, factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<TwaBot.Api.Configuration.TwaBotOptions>>());
+        var caller = new ApiCaller(tenant.KeyId, "key", tenant.BusinessId, "Acme", Plan.Growth, "Asia/Kolkata", [], null, 2, null, null);
+        return (quota, caller, busyAtFirst);
     }
 
     [Fact]

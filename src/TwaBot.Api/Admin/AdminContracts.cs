@@ -152,6 +152,9 @@ public sealed record ApiKeyListResponse(IReadOnlyList<ApiKeyView> ApiKeys) : Suc
 
 public sealed record SuppressionResponse(SuppressionView Suppression) : SuccessResponse;
 
+/// <summary>A page of a business's suppression list; <c>next_after</c> is the <c>after=</c> of the next page, null on the last.</summary>
+public sealed record SuppressionListResponse(IReadOnlyList<SuppressionView> Suppressions, string? NextAfter) : SuccessResponse;
+
 public sealed record AdminTemplateView(
     long Id,
     string Name,

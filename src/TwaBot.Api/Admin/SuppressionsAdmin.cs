@@ -1,4 +1,8 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Conversations;
 using TwaBot.Api.Errors;
@@ -8,11 +12,20 @@ using TwaBot.Api.Phones;
 
 namespace TwaBot.Api.Admin;
 
-/// <summary>Add a phone to a business's suppression list, or take it off.</summary>
+/// <summary>Add a phone to a business's suppression list, read the list, or take a phone off it.</summary>
 internal static class SuppressionsAdmin
 {
+    /// <summary>Entries per page of the list unless <c>limit=</c> says otherwise, and the most it may ask for.</summary>
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 1000;
+
+    /// <summary>Longer than any number or wa_id stored (E.164 has at most 15 digits), so no next_after is refused.</summary>
+    private const int MaxAfterDigits = 32;
+
     public static void MapSuppressionsAdmin(this RouteGroupBuilder admin)
     {
+        admin.MapGet("/businesses/{id:long}/suppressions", List).WithName("AdminListSuppressions")
+            .WithSummary("List a business's suppressed numbers in digit order, a page at a time: the ones added here and its customers' STOPs.");
         admin.MapPost("/businesses/{id:long}/suppressions", Add).WithName("AdminAddSuppression")
             .WithSummary("Suppress a number (opted_out, blocked or undeliverable): sends to it are refused.").ReadsJsonBody();
         admin.MapGet("/businesses/{id:long}/suppressions/{phone}", Get).WithName("AdminGetSuppression")
@@ -74,6 +87,73 @@ internal static class SuppressionsAdmin
             ? TypedResults.Created($"/admin/v1/businesses/{id}/suppressions/{phone}", response)
             : TypedResults.Ok(response);
     }
+
+    /// <summary>
+    /// One page of the list, ordered by the stored digits (each entry as stored: a customer's STOP under the wa_id Meta
+    /// gave their number). Paged by the last number given rather than an offset, so that entries added or removed
+    /// between pages (a STOP arriving during an export) neither repeat nor push others out of it.
+    /// </summary>
+    private static async Task<Results<Ok<SuppressionListResponse>, ApiError>> List(
+        long id,
+        [FromQuery, Description("Only entries in this state: opted_out, blocked or undeliverable (any letter case).")] string? state,
+        [FromQuery, Description("The next_after of the page before: entries whose number comes after it in digit order.")] string? after,
+        [FromQuery, Range(1, MaxPageSize), Description("Entries per page, 1 to 1000 (default 100).")] string? limit,
+        HttpRequest request, [AsParameters] AdminServices services, CancellationToken cancellationToken)
+    {
+        if ((OnlyOnce(request, "state") ?? OnlyOnce(request, "after") ?? OnlyOnce(request, "limit")) is { } twice)
+        {
+            return twice;
+        }
+
+        var wantedState = state?.Trim().ToLowerInvariant();
+        if (wantedState is not null && !SuppressionStates.All.Contains(wantedState))
+        {
+            return ApiErrors.Validation("state", "state must be one of opted_out, blocked, undeliverable.");
+        }
+
+        if (after is not null && (after.Length is 0 or > MaxAfterDigits || !after.All(char.IsAsciiDigit)))
+        {
+            return ApiErrors.Validation("after", "after must be the next_after of the page before: the digits of a number, e.g. 919876543210.");
+        }
+
+        var pageSize = DefaultPageSize;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize)
+            || pageSize is < 1 or > MaxPageSize))
+        {
+            return ApiErrors.Validation("limit", $"limit must be a whole number from 1 to {MaxPageSize}.");
+        }
+
+        if (!await services.Db.Businesses.AnyAsync(b => b.Id == id, cancellationToken))
+        {
+            return ApiErrors.BusinessNotFound(id);
+        }
+
+        var entries = services.Db.Suppressions.AsNoTracking().Where(s => s.BusinessId == id);
+        if (wantedState is not null)
+        {
+            entries = entries.Where(s => s.State == wantedState);
+        }
+
+        if (after is not null)
+        {
+            // SQL's own comparison of the text (binary, so digit order), on the (business_id, phone) index.
+            entries = entries.Where(s => s.Phone.CompareTo(after) > 0);
+        }
+
+        // One more than the page, to know whether another follows without a second query.
+        var page = await entries.OrderBy(s => s.Phone).Take(pageSize + 1).ToListAsync(cancellationToken);
+        var more = page.Count > pageSize;
+        if (more)
+        {
+            page.RemoveAt(pageSize);
+        }
+
+        return TypedResults.Ok(new SuppressionListResponse([.. page.Select(View)], more ? page[^1].Phone : null));
+    }
+
+    private static ApiError? OnlyOnce(HttpRequest request, string name) => request.Query[name].Count > 1
+        ? ApiErrors.Validation(name, $"{name} is given more than once; give it once.")
+        : null;
 
     /// <summary>One number's suppression (the Location of an add); the number may be written in any accepted form.</summary>
     private static async Task<Results<Ok<SuppressionResponse>, ApiError>> Get(

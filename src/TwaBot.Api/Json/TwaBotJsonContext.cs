@@ -32,6 +32,7 @@ namespace TwaBot.Api.Json;
 [JsonSerializable(typeof(ApiKeyResponse))]
 [JsonSerializable(typeof(ApiKeyListResponse))]
 [JsonSerializable(typeof(SuppressionResponse))]
+[JsonSerializable(typeof(SuppressionListResponse))]
 [JsonSerializable(typeof(CreateTemplateRequest))]
 [JsonSerializable(typeof(AdminTemplateResponse))]
 [JsonSerializable(typeof(TemplateSyncResponse))]

@@ -47,7 +47,7 @@ public static class OpenApiExtensions
             MapPatchFields(options);
             options.OperationFilter<SecurityRequirementFilter>();
             options.OperationFilter<RequestBodyFilter>();
-            options.OperationFilter<RequiredParametersFilter>();
+            options.OperationFilter<QueryParametersFilter>();
             options.OperationFilter<ExamplesFilter>();
             options.OperationFilter<IdempotencyKeyFilter>();
             options.OperationFilter<CommonAnswersFilter>();

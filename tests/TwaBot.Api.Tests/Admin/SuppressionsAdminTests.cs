@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Conversations;
 using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Admin;
@@ -166,4 +168,148 @@ public class SuppressionsAdminTests(TwaBotApiFactory factory) : IClassFixture<Tw
         await response.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
         await factory.WithDbAsync(async db => Assert.False(await db.Suppressions.AnyAsync(s => s.BusinessId == 313131)));
     }
+
+    [Fact]
+    public async Task TheListGoesPageByPageInDigitOrderWithTheBusinesssOwnEntriesOnly()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        var otherId = await factory.CreateBusinessAsync(name: "Other Stores");
+        using var admin = factory.CreateAdminClient();
+        string[] phones = ["919876500005", "919876500001", "447700900123", "919876500003", "14155550100"];
+        foreach (var phone in phones)
+        {
+            await AddAsync(admin, businessId, phone, "blocked");
+        }
+
+        await AddAsync(admin, otherId, "919876500002", "blocked");
+
+        var listed = new List<string>();
+        var pages = 0;
+        string? after = null;
+        do
+        {
+            var page = await ListAsync(admin, businessId, $"limit=2{(after is null ? "" : $"&after={after}")}");
+            var entries = page.GetProperty("suppressions").EnumerateArray().Select(e => e.GetProperty("phone").GetString()!).ToList();
+            Assert.InRange(entries.Count, 1, 2);
+            listed.AddRange(entries);
+            after = page.GetProperty("next_after").GetString();
+            Assert.Equal(after is null ? null : entries[^1], after);
+            pages++;
+        }
+        while (after is not null);
+
+        Assert.Equal(phones.Order(StringComparer.Ordinal), listed);
+        Assert.Equal(3, pages);
+    }
+
+    [Fact]
+    public async Task AnEntryAddedBetweenPagesNeitherRepeatsNorPushesOutTheOthers()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        foreach (var phone in new[] { "919876500010", "919876500020", "919876500030", "919876500040" })
+        {
+            await AddAsync(admin, businessId, phone, "opted_out");
+        }
+
+        var first = await ListAsync(admin, businessId, "limit=2");
+        await AddAsync(admin, businessId, "919876500005", "opted_out"); // sorts before the first page's end
+        var second = await ListAsync(admin, businessId, $"limit=2&after={first.GetProperty("next_after").GetString()}");
+
+        Assert.Equal(["919876500030", "919876500040"],
+            second.GetProperty("suppressions").EnumerateArray().Select(e => e.GetProperty("phone").GetString()));
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("next_after").ValueKind);
+    }
+
+    [Fact]
+    public async Task TheListShowsEachEntryAsStoredAndFiltersByState()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        await factory.ConnectWhatsAppAsync(businessId);
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/suppressions",
+            new { phone = "919876500001", state = "blocked", reason = "Abusive" })).EnsureSuccessStatusCode();
+        await AddAsync(admin, businessId, "919876500002", "undeliverable");
+        await factory.CustomerWritesAsync(businessId, "919876500003", "STOP");
+
+        var all = (await ListAsync(admin, businessId, "")).GetProperty("suppressions").EnumerateArray().ToList();
+        var optedOut = (await ListAsync(admin, businessId, "state=Opted_Out")).GetProperty("suppressions").EnumerateArray().ToList();
+
+        Assert.Equal([("919876500001", "blocked", "Abusive"), ("919876500002", "undeliverable", null), ("919876500003", "opted_out", "Customer sent STOP")],
+            all.Select(e => (e.GetProperty("phone").GetString(), e.GetProperty("state").GetString(), e.GetProperty("reason").GetString())));
+        Assert.Equal(factory.Clock.GetUtcNow().UtcDateTime, all[0].GetProperty("created_at").GetDateTime());
+        Assert.Equal("919876500003", Assert.Single(optedOut).GetProperty("phone").GetString());
+    }
+
+    [Fact]
+    public async Task TheListHasAPageOfAHundredUnlessToldAndAtMostAThousand()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        await factory.WithDbAsync(async db =>
+        {
+            db.Suppressions.AddRange(Enumerable.Range(0, 1001).Select(n => new Suppression
+            {
+                BusinessId = businessId, Phone = $"91980000{n:D4}", State = SuppressionStates.Blocked, CreatedAt = factory.Clock.GetUtcNow().UtcDateTime,
+            }));
+            await db.SaveChangesAsync();
+        });
+        using var admin = factory.CreateAdminClient();
+
+        var byDefault = await ListAsync(admin, businessId, "");
+        var most = await ListAsync(admin, businessId, "limit=1000");
+
+        Assert.Equal((100, "919800000099"), (byDefault.GetProperty("suppressions").GetArrayLength(), byDefault.GetProperty("next_after").GetString()));
+        Assert.Equal((1000, "919800000999"), (most.GetProperty("suppressions").GetArrayLength(), most.GetProperty("next_after").GetString()));
+    }
+
+    [Theory]
+    [InlineData("state=annoyed", "state")]
+    [InlineData("state=blocked&state=opted_out", "state")]
+    [InlineData("after=abc", "after")]
+    [InlineData("after=", "after")]
+    [InlineData("after=%2B919876543210", "after")]
+    [InlineData("limit=0", "limit")]
+    [InlineData("limit=1001", "limit")]
+    [InlineData("limit=ten", "limit")]
+    [InlineData("limit=-5", "limit")]
+    [InlineData("limit=%2010", "limit")]
+    [InlineData("limit=5&limit=6", "limit")]
+    public async Task ListQueriesThatCannotBeReadAreRefusedNamingTheirParameter(string query, string field)
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.GetAsync($"/admin/v1/businesses/{businessId}/suppressions?{query}");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal(field, json.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task AListParameterGivenTwiceIsRefusedAsSuchEvenWhenBothValuesAreGood()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.GetAsync($"/admin/v1/businesses/{businessId}/suppressions?after=91&after=44");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("after is given more than once; give it once.", json.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task TheListOfAnUnknownBusinessIsRefused()
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.GetAsync("/admin/v1/businesses/313131/suppressions");
+
+        await response.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
+    }
+
+    private static async Task AddAsync(HttpClient admin, long businessId, string phone, string state) =>
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/suppressions", new { phone, state })).EnsureSuccessStatusCode();
+
+    private static async Task<JsonElement> ListAsync(HttpClient admin, long businessId, string query) =>
+        await (await admin.GetAsync($"/admin/v1/businesses/{businessId}/suppressions?{query}")).ReadJsonAsync(HttpStatusCode.OK);
 }

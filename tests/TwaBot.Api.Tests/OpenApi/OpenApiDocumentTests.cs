@@ -60,6 +60,19 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task TheSuppressionListsPageSizeIsDocumentedAsTheWholeNumberItMustBe()
+    {
+        var document = await Document();
+
+        var parameters = Operation(document, "/admin/v1/businesses/{id}/suppressions", "get").GetProperty("parameters").EnumerateArray()
+            .ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("schema"));
+
+        var limit = parameters["limit"];
+        Assert.Equal(("integer", "1", "1000"), (limit.GetProperty("type").GetString(), limit.GetProperty("minimum").GetRawText(), limit.GetProperty("maximum").GetRawText()));
+        Assert.Equal("string", parameters["after"].GetProperty("type").GetString());
+    }
+
+    [Fact]
     public async Task QuickSendsParametersAreDescribedAsTheApiDocsTableDescribesThem()
     {
         var document = await Document();

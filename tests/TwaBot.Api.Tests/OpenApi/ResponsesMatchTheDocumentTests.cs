@@ -379,6 +379,10 @@ public class ResponsesMatchTheDocumentTests(TwaBotApiFactory factory, ITestOutpu
         await admin.PostAsJsonAsync(suppressions, new { phone = "919876500002", state = "undeliverable" });
         await admin.PostAsJsonAsync(suppressions, new { phone = "919876500003", state = "angry" });
         await admin.PostAsJsonAsync("/admin/v1/businesses/999999/suppressions", new { phone = "919876500003", state = "blocked" });
+        await admin.GetAsync($"{suppressions}?limit=1");
+        await admin.GetAsync($"{suppressions}?state=opted_out&after=919876500001");
+        await admin.GetAsync($"{suppressions}?limit=0");
+        await admin.GetAsync("/admin/v1/businesses/999999/suppressions");
         await admin.GetAsync($"{suppressions}/919876500001");
         await admin.GetAsync($"{suppressions}/919876500002");
         await admin.GetAsync($"{suppressions}/919876599999");

@@ -159,7 +159,7 @@ public sealed class OtpRecipientLimit(IServiceScopeFactory scopes, TimeProvider 
                 _times.RemoveAll(t => t <= now - Window);
                 if (_times.Count < limit)
                 {
-                    _times.Insert(_times.FindLastIndex(t => t <= now) + 1, now); // a send that read the clock earlier may come in later
+                    _times.Add(now); // the latest: times after now were counted as now just above
                     return Taken.Slot;
                 }
 

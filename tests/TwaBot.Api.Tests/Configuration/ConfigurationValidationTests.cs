@@ -186,6 +186,32 @@ public class ConfigurationValidationTests
         Assert.True(ListenFailures.IsOne(new IOException("in use", new Microsoft.AspNetCore.Connections.AddressInUseException("in use"))));
     }
 
+    [Theory]
+    [InlineData("http://0.0.0.0:8080", "http://+:5000", "8081", "the addresses of Kestrel:Endpoints")] // endpoints win over urls and ports
+    [InlineData(null, "http://+:5000;https://+:5001", "8081", "http://+:5000;https://+:5001")]
+    [InlineData(null, "", "8081", "port 8081")]
+    [InlineData(null, null, null, "its default address")]
+    public void AListenFailureNamesWhereTheServerWasToldToListen(string? endpoint, string? urls, string? httpPorts, string named)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Kestrel:Endpoints:Http:Url"] = endpoint,
+            ["urls"] = urls,
+            ["http_ports"] = httpPorts,
+        }.Where(setting => setting.Value is not null)).Build();
+
+        Assert.Equal(named, ListenFailures.ConfiguredAddresses(configuration));
+    }
+
+    [Fact]
+    public void AListenFailureIsDescribedByTheFirstLineOfItsError()
+    {
+        var error = new IOException("Failed to bind to address http://127.0.0.1:80: address already in use.  \n ---> System.Net.Sockets.SocketException");
+
+        Assert.Equal("TwaBot server cannot listen on port 80 (set by ASPNETCORE_URLS, ASPNETCORE_HTTP_PORTS, Kestrel:Endpoints or --urls): "
+            + "Failed to bind to address http://127.0.0.1:80: address already in use.", ListenFailures.Describe(error, "port 80"));
+    }
+
     [Fact]
     public void SettingNamesIgnoreCaseAsTheBinderDoes()
     {

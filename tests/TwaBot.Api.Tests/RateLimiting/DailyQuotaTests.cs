@@ -571,11 +571,13 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
             await db.Messages.Where(m => m.ApiKeyId == tenant.KeyId).OrderBy(m => m.Id).Select(m => m.QuotaDay).ToListAsync()));
     }
 
-    [Fact]
-    public async Task AZoneChangeTagsAgainASendOfTheOldestDayItLooksAtMadeBeforeThatDayBeganInUtc()
+    [Theory]
+    [InlineData("Europe/London", "2026-04-15")]
+    [InlineData("Pacific/Pago_Pago", "2026-04-14")] // UTC-11: made at 23:00 on the 14th there
+    public async Task AZoneChangeTagsAgainASendOfTheOldestDayItLooksAtMadeBeforeThatDayBeganInUtc(string newZone, string day)
     {
         // The tags looked at go back to the UTC date two days before now (the 16th here); Kiritimati (UTC+14) began its 16th
-        // 14 hours before UTC did, and a send made then falls on the 15th in London.
+        // 14 hours before UTC did, and a send made then falls on an earlier day in the new zone.
         await using var server = new SteppedClockApiFactory(new Dictionary<string, string?>());
         server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 15, 10, 0, 0, TimeSpan.Zero)); // Kiritimati's 16th begins
         var tenant = await server.CreateSendingTenantAsync();
@@ -583,10 +585,10 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
 
         server.Step = TimeSpan.FromDays(3); // the 18th in UTC: tags from the 16th are looked at
-        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Europe/London" });
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = newZone });
 
         await server.WithDbAsync(async db => Assert.Equal(
-            new DateOnly(2026, 4, 15), await db.Messages.Where(m => m.ApiKeyId == tenant.KeyId).Select(m => m.QuotaDay).SingleAsync()));
+            DateOnly.Parse(day, CultureInfo.InvariantCulture), await db.Messages.Where(m => m.ApiKeyId == tenant.KeyId).Select(m => m.QuotaDay).SingleAsync()));
     }
 
     [Fact]
@@ -634,6 +636,25 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         Assert.True(inFlight.Allowed);
         Assert.True(second.Allowed);
         Assert.False(third.Allowed); // 1 sent + 1 reserved = the cap of 2
+    }
+
+    [Fact]
+    public async Task AKeysUnitInFlightStaysCountedWhileAKeyFarEastIsTwoDaysAhead()
+    {
+        // At 11:00 UTC Kiritimati (UTC+14) is on the 16th and Baker Island (UTC-12) still on the 14th: that day has not ended
+        // everywhere, so a send on the 16th must not drop the count of a key still on the 14th (a unit in flight has no row).
+        await using var server = new TwaBotApiFactory();
+        server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 15, 11, 0, 0, TimeSpan.Zero));
+        var quota = server.Services.GetRequiredService<DailyQuota>();
+        var west = new ApiCaller(1, "west", 1, "Acme", Plan.Pro, "Etc/GMT+12", [], null, 1, null, null);
+        var east = new ApiCaller(2, "east", 2, "Globex", Plan.Pro, "Pacific/Kiritimati", [], null, 1, null, null);
+
+        var inFlight = await quota.TryReserveAsync(west, CancellationToken.None);
+        Assert.True((await quota.TryReserveAsync(east, CancellationToken.None)).Allowed);
+        var second = await quota.TryReserveAsync(west, CancellationToken.None);
+
+        Assert.True(inFlight.Allowed);
+        Assert.False(second.Allowed); // the cap of 1 is held by the send still waiting on Meta
     }
 
     [Fact]

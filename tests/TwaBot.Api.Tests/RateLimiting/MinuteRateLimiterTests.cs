@@ -42,6 +42,22 @@ public class MinuteRateLimiterTests
     }
 
     [Fact]
+    public void AUnitGivenBackAfterItsMinuteEndedIsNotTakenOffTheNextMinutesCount()
+    {
+        // A request of minute 1 is refused globally only after another of the key's requests opened minute 2: the unit
+        // it gives back was counted in minute 1, so minute 2 keeps its count and the key its limit.
+        var window = new MinuteWindow();
+        Assert.True(window.TryTake(1, 2, out _));
+        Assert.True(window.TryTake(2, 2, out _));
+
+        window.GiveBack(1);
+
+        Assert.True(window.TryTake(2, 2, out var remaining));
+        Assert.Equal(0, remaining);
+        Assert.False(window.TryTake(2, 2, out _));
+    }
+
+    [Fact]
     public void AKeyGetsExactlyItsLimitPerMinute()
     {
         var limiter = new MinuteRateLimiter(_clock);

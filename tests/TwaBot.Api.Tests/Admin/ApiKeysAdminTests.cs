@@ -185,6 +185,20 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         // Mass assignment (OWASP API3): bound to an explicit record that refuses unknown fields, never to the entity.
         PatchIsRefusedNamingTheFieldAndChangesNothingAsync(body, field);
 
+    [Fact]
+    public async Task AFieldNoCallerMaySetIsToldSoInWords()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        var (_, id) = await factory.CreateApiKeyAsync(businessId);
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PatchAsync($"/admin/v1/api-keys/{id}",
+            new StringContent("""{"name":"moved","key_hash":"00"}""", System.Text.Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("Field 'key_hash' is not allowed here.", json.GetProperty("error").GetString());
+    }
+
     [Theory]
     [InlineData("""{"name":"moved","expires_at":"2026-01-01T00:00:00Z"}""", "expires_at")]
     [InlineData("""{"name":"moved","per_minute_limit":0}""", "per_minute_limit")]

@@ -142,6 +142,25 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
     }
 
     [Theory]
+    [InlineData(false)] // apikey=%20twb_test_…%20, a key pasted into a form builder with the blanks around it
+    [InlineData(true)] // X-API-Key: " twb_test_… ", quoted: the header's parser takes the quotes off and keeps the blanks
+    public async Task AKeyWithBlanksAroundItIsRead(bool inTheHeader)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var client = factory.CreateClient();
+        var send = "/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x";
+        using var request = new HttpRequestMessage(HttpMethod.Get, inTheHeader ? send : $"{send}&apikey=%20{tenant.Key}%20");
+        if (inTheHeader)
+        {
+            Assert.True(request.Headers.TryAddWithoutValidation("X-API-Key", $"\" {tenant.Key} \""));
+        }
+
+        var response = await client.SendAsync(request);
+
+        await response.ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)] // "k1, k2" in one line, as a proxy that appends to the header writes it
     public async Task AKeyHeaderGivenTwiceSaysSo(bool inOneLine)
@@ -182,6 +201,56 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
         var response = await client.GetAsync($"/api/v1/health?apikey={key}");
 
         await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "MISSING_API_KEY");
+    }
+
+    [Theory]
+    [InlineData("no key", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header.")]
+    [InlineData("no key on quick-send", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header or the apikey query parameter.")]
+    [InlineData("a blank apikey on quick-send", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header or the apikey query parameter.")]
+    [InlineData("no key's shape", "INVALID_API_KEY", "Invalid API key.")]
+    [InlineData("a live key", "INVALID_API_KEY", "Invalid API key. This server only accepts twb_test_ keys.")]
+    [InlineData("two keys", "INVALID_API_KEY", "Invalid API key: X-API-Key is given more than once. Give one key.")]
+    [InlineData("a revoked key", "API_KEY_REVOKED", "This API key has been revoked. Generate a new key.")]
+    [InlineData("an expired key", "API_KEY_EXPIRED", "This API key has expired. Generate a new key.")]
+    public async Task EachRefusedKeyIsToldWhatIsWrongInTheDocsWords(string presented, string errorCode, string error)
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        var (key, id) = await factory.CreateApiKeyAsync(businessId);
+        using var request = new HttpRequestMessage(HttpMethod.Get, presented switch
+        {
+            "no key on quick-send" => "/api/v1/quick-send?phone=919876543210&template=order_confirmation",
+            "a blank apikey on quick-send" => "/api/v1/quick-send?apikey=&phone=919876543210&template=order_confirmation",
+            _ => "/api/v1/health",
+        });
+        switch (presented)
+        {
+            case "no key's shape":
+                request.Headers.Add("X-API-Key", "twb_your_api_key_here");
+                break;
+            case "a live key":
+                request.Headers.Add("X-API-Key", ApiKeyFormat.Generate(ApiKeyFormat.LivePrefix));
+                break;
+            case "two keys":
+                request.Headers.Add("X-API-Key", [key, key]);
+                break;
+            case "a revoked key":
+                using (var admin = factory.CreateAdminClient())
+                {
+                    (await admin.DeleteAsync($"/admin/v1/api-keys/{id}")).EnsureSuccessStatusCode();
+                }
+                request.Headers.Add("X-API-Key", key);
+                break;
+            case "an expired key":
+                await factory.AdminPatchAsync($"/admin/v1/api-keys/{id}", new { expires_at = factory.Clock.GetUtcNow().AddMinutes(1) });
+                factory.Clock.Advance(TimeSpan.FromMinutes(1));
+                request.Headers.Add("X-API-Key", key);
+                break;
+        }
+
+        using var client = factory.CreateClient();
+        var json = await (await client.SendAsync(request)).AssertErrorAsync(HttpStatusCode.Unauthorized, errorCode);
+
+        Assert.Equal(error, json.GetProperty("error").GetString());
     }
 
     [Fact]

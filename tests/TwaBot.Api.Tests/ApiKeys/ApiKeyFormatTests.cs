@@ -37,6 +37,7 @@ public class ApiKeyFormatTests
     [InlineData("sk_live_0123456789")]
     [InlineData("twb_prod_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7yEeeby3abP3E2Z4byzB5")] // right length and checksum, unknown prefix
     [InlineData("twb_live_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7yEeeby3abP3E23f4UuB")] // right prefix and checksum, one character short
+    [InlineData("TWB_LIVE_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7yEeeby3abP3E2Z4U0VVE")] // the prefix in capitals, its checksum right
     public void RejectsKeysOfAnotherShape(string key)
     {
         Assert.False(ApiKeyFormat.IsWellFormed(key, out _));
@@ -54,11 +55,15 @@ public class ApiKeyFormatTests
         Assert.Equal(prefix, parsedPrefix);
     }
 
-    [Fact]
-    public void ACharacterOutsideBase62IsRefusedEvenWithAMatchingChecksum()
+    [Theory]
+    [InlineData("twb_live_Ky9Pf34qY6-b3wWD25RQ4F5ZR3qa7yEeeby3abP3E2Z4SKfte")]
+    [InlineData("twb_live_Ky9Pf34qY6\u00e9b3wWD25RQ4F5ZR3qa7yEeeby3abP3E2Z33uLdq")] // é, a letter but no ASCII one
+    [InlineData("twb_live_Ky9Pf34qY6\u0663b3wWD25RQ4F5ZR3qa7yEeeby3abP3E2Z33uLdq")] // an Arabic-Indic three, a digit but no ASCII one
+    public void ACharacterOutsideBase62IsRefusedEvenWithAMatchingChecksum(string key)
     {
-        // The checksum is right for this text, but '-' is no character of a key.
-        Assert.False(ApiKeyFormat.IsWellFormed("twb_live_Ky9Pf34qY6-b3wWD25RQ4F5ZR3qa7yEeeby3abP3E2Z4SKfte", out _));
+        // The checksum is right for each text (a character that is not ASCII counts as '?' in it), but the
+        // character after "qY6" is no character of a key.
+        Assert.False(ApiKeyFormat.IsWellFormed(key, out _));
     }
 
     [Fact]

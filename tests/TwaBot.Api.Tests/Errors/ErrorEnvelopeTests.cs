@@ -15,7 +15,7 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         var response = await client.GetAsync("/api/v1/send-fax");
 
         var json = await response.AssertErrorAsync(HttpStatusCode.NotFound, "NOT_FOUND");
-        Assert.Contains("/api/v1/send-fax", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal("No endpoint matches GET /api/v1/send-fax.", json.GetProperty("error").GetString());
     }
 
     [Fact]
@@ -36,7 +36,8 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
 
         var response = await client.DeleteAsync("/api/v1/health");
 
-        await response.AssertErrorAsync(HttpStatusCode.MethodNotAllowed, "METHOD_NOT_ALLOWED");
+        var json = await response.AssertErrorAsync(HttpStatusCode.MethodNotAllowed, "METHOD_NOT_ALLOWED");
+        Assert.Equal("Method DELETE is not allowed on /api/v1/health.", json.GetProperty("error").GetString());
     }
 
     [Theory]
@@ -116,7 +117,8 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
 
         var response = await admin.PostAsJsonAsync("/admin/v1/businesses", new { name, plan = "Pro" });
 
-        await response.AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE");
+        var json = await response.AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE");
+        Assert.Equal("Request body is too large. The limit is 65536 bytes.", json.GetProperty("error").GetString());
         await factory.WithDbAsync(async db =>
             Assert.DoesNotContain(await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(db.Businesses),
                 b => b.Name.Length > 1000));
@@ -147,7 +149,9 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         var response = await client.GetAsync("/api/v1/health");
         var text = await response.Content.ReadAsStringAsync();
 
-        await response.AssertErrorAsync(HttpStatusCode.InternalServerError, "INTERNAL_ERROR");
+        var json = await response.AssertErrorAsync(HttpStatusCode.InternalServerError, "INTERNAL_ERROR");
+        Assert.Equal("An unexpected error occurred. It has been logged; please retry, and contact support if it persists.",
+            json.GetProperty("error").GetString());
         Assert.True(response.Headers.CacheControl?.NoStore);
         Assert.DoesNotContain("clock is broken", text, StringComparison.Ordinal);
         Assert.DoesNotContain(" at ", text, StringComparison.Ordinal);

@@ -42,6 +42,7 @@ public class StorageFaultAnswerTests
             using var body = await JsonDocument.ParseAsync(context.Response.Body);
             Assert.Equal(status == 503 ? "STORAGE_UNAVAILABLE" : "INTERNAL_ERROR", body.RootElement.GetProperty("error_code").GetString());
             Assert.Equal(status == 503 ? "5" : null, context.Response.Headers.RetryAfter.FirstOrDefault());
+            Assert.Equal(status == 503 ? 5 : (int?)null, body.RootElement.TryGetProperty("retry_after_seconds", out var seconds) ? seconds.GetInt32() : null);
         }
     }
 }

@@ -133,18 +133,29 @@ public class FailedAuthenticationTests : IAsyncLifetime
         Assert.Equal(["success", "error", "error_code", "retry_after_seconds", "hint"], json.PropertyNames()); // the docs' 429 body, then the hint
     }
 
-    [Fact]
-    public async Task AStaleRevokedKeyIsNoGuessAndLocksNoOneOut()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AStaleRevokedOrExpiredKeyIsNoGuessAndLocksNoOneOut(bool expired)
     {
-        // A CRM retrying a key that was revoked presents a key we issued: it is told so each time, and its
-        // address's other keys are not held back as if it were guessing.
+        // A CRM retrying a key that was revoked, or has expired, presents a key we issued: it is told so each time,
+        // and its address's other keys are not held back as if it were guessing.
         var businessId = await _factory.CreateBusinessAsync();
-        var (revoked, revokedId) = await _factory.CreateApiKeyAsync(businessId);
+        var (stopped, stoppedId) = await _factory.CreateApiKeyAsync(businessId);
         var (good, _) = await _factory.CreateApiKeyAsync(businessId);
-        using var admin = _factory.CreateAdminClient();
-        (await admin.DeleteAsync($"/admin/v1/api-keys/{revokedId}")).EnsureSuccessStatusCode();
+        if (expired)
+        {
+            await _factory.AdminPatchAsync($"/admin/v1/api-keys/{stoppedId}", new { expires_at = _factory.Clock.GetUtcNow().AddMinutes(1) });
+            _factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        }
+        else
+        {
+            using var admin = _factory.CreateAdminClient();
+            (await admin.DeleteAsync($"/admin/v1/api-keys/{stoppedId}")).EnsureSuccessStatusCode();
+        }
+
         using var stale = _factory.CreateClientFrom("203.0.113.80");
-        stale.DefaultRequestHeaders.Add("X-API-Key", revoked);
+        stale.DefaultRequestHeaders.Add("X-API-Key", stopped);
         var statuses = new List<HttpStatusCode>();
 
         for (var i = 0; i < 25; i++)

@@ -450,16 +450,33 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         Assert.Equal("audio", (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("media_type").GetString());
     }
 
-    [Fact]
-    public async Task AnInvalidPhoneIsEchoedWithItsInvisibleCharactersShown()
+    [Theory]
+    [InlineData("98765\u2063x43210", "'98765\\u2063x43210'")] // a format character
+    [InlineData("98765\u0001x43210", "'98765\\u0001x43210'")] // a control character
+    public async Task AnInvalidPhoneIsEchoedWithItsInvisibleCharactersShown(string phone, string echoed)
     {
         var tenant = await factory.CreateSendingTenantAsync();
 
         var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
-            new { phone = "98765\u2063x43210", template_name = Template, body_params = new[] { "a", "b", "c" } });
+            new { phone, template_name = Template, body_params = new[] { "a", "b", "c" } });
 
         var error = (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "INVALID_PHONE")).GetProperty("error").GetString();
-        Assert.Contains("'98765\\u2063x43210'", error, StringComparison.Ordinal);
+        Assert.Contains(echoed, error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(40, "9198765432919876543291987654329198765432")]
+    [InlineData(41, "9198765432919876543291987654329198765432…")] // a 41st character is left off
+    public async Task ALongInvalidPhoneIsEchoedUpTo40Characters(int length, string echoed)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var phone = string.Concat(Enumerable.Repeat("9198765432", 5))[..length];
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone, template_name = Template, body_params = new[] { "a", "b", "c" } });
+
+        var error = (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "INVALID_PHONE")).GetProperty("error").GetString();
+        Assert.Equal($"Invalid phone number '{echoed}'. Use 8 to 15 digits with the country code, e.g. 919876543210.", error);
     }
 
     [Fact]

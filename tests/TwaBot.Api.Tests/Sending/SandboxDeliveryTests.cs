@@ -162,7 +162,8 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var json = await response.AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
         // Meta's 5xx may come after it took the message: the row waits for a status webhook (or the sweep).
         await AssertRowAsync(tenant.BusinessId, "919876540500", "pending", 131000);
-        Assert.Contains("may still be delivered", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal("WhatsApp (Meta) failed or did not answer, so whether it took the message is unknown; it may still be delivered, "
+            + "and sending it again may deliver it twice. Follow it with GET /api/v1/message-status/{message_id}.", json.GetProperty("error").GetString());
         // The caller can follow it: message-status takes the message_id the 502 gives (our reference, no wamid yet).
         var reference = json.GetProperty("message_id").GetString()!;
         Assert.Matches("^twb:[0-9]+$", reference);

@@ -31,7 +31,8 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
 
         var response = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&template=order_confirmation");
 
-        await response.AssertErrorAsync(HttpStatusCode.Forbidden, "PLAN_NOT_ALLOWED");
+        var json = await response.AssertErrorAsync(HttpStatusCode.Forbidden, "PLAN_NOT_ALLOWED");
+        Assert.Equal("Sending is not available on the Starter plan. Upgrade to Growth or Pro to send messages.", json.GetProperty("error").GetString());
     }
 
     [Theory] // the 403 is for sends only: what needs no permission needs no plan either

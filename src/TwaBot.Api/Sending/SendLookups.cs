@@ -13,7 +13,8 @@ namespace TwaBot.Api.Sending;
 /// <summary>
 /// What every send of a business reads and rarely changes: its WhatsApp connection and its approved
 /// templates, kept in memory per business. A saved change to them drops that business's entry
-/// (<see cref="SendLookupsInvalidation"/>, and <see cref="Invalidate"/> after a template webhook), so the
+/// (<see cref="SendLookupsInvalidation"/> as a save begins, ends and commits; <see cref="Invalidate"/> after a template
+/// create's bulk update, which runs no save), so the
 /// very next send sees it, and a change to one business never makes the others reload; an entry also
 /// expires after a few seconds, for changes made to the database from outside. Suppressions are not
 /// kept here: a business's list can be very large, and each send reads only its own number's row

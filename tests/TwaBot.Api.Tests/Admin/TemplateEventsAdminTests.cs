@@ -44,6 +44,23 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task AStatusEventInTheSecondASyncReadTheListIsAppliedWhenTheListWasReadMidSecond()
+    {
+        var (tenant, wabaId, _, metaId) = await TenantWithOrderConfirmationAsync(factory);
+        using var admin = factory.CreateAdminClient();
+        var now = factory.Clock.GetUtcNow();
+        factory.Clock.Advance(TimeSpan.FromTicks(TimeSpan.TicksPerSecond - (now.Ticks % TimeSpan.TicksPerSecond)) + TimeSpan.FromMilliseconds(500));
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        // Meta dates its event to the second: one in the second the list was read may be later than the list.
+        await DeliverTemplateEventAsync(factory, wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId),
+            factory.Clock.GetUtcNow());
+
+        var listed = await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.DoesNotContain(listed.GetProperty("templates").EnumerateArray(), t => t.GetProperty("name").GetString() == "order_confirmation");
+    }
+
+    [Fact]
     public async Task ATemplateASyncFoundGoneStaysGoneWhenAnOlderStatusEventArrivesLate()
     {
         var (tenant, wabaId, _, metaId) = await TenantWithOrderConfirmationAsync(factory);
@@ -264,6 +281,52 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
 
         Assert.Equal(before, await BodyAsync());
         Assert.Equal(HttpStatusCode.OK, (await SendOrderConfirmationAsync(tenant)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ACategoryAndQualityMetaReportedAfterASyncAskedItsListAreKept()
+    {
+        var (tenant, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);
+        using var admin = factory.CreateAdminClient();
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.QualityScore, "GREEN")));
+
+        // Meta's list still says UTILITY and GREEN; the events are later than the list was asked for.
+        await DeliverCategoryEventAsync(wabaId, metaId, "MARKETING", factory.Clock.GetUtcNow().AddSeconds(30));
+        await DeliverTemplateEventAsync(factory, wabaId, new System.Text.Json.Nodes.JsonObject
+        {
+            ["field"] = "message_template_quality_update",
+            ["value"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["previous_quality_score"] = "GREEN", ["new_quality_score"] = "RED",
+                ["message_template_id"] = metaId, ["message_template_name"] = "order_confirmation", ["message_template_language"] = "en",
+            },
+        }, factory.Clock.GetUtcNow().AddSeconds(30));
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        var read = (await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("template");
+        Assert.Equal(("MARKETING", "RED"), (read.GetProperty("category").GetString(), read.GetProperty("quality_score").GetString()));
+    }
+
+    [Fact]
+    public async Task APauseNoticeStaysWithItsStatusWhenASyncListsThatStatus()
+    {
+        // Meta's list tells a rejection's reason, not a pause's notice: the notice the webhook gave stays.
+        var (tenant, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);
+        using var admin = factory.CreateAdminClient();
+        var change = Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId);
+        change["value"]!["other_info"] = new System.Text.Json.Nodes.JsonObject { ["title"] = "FIRST_PAUSE", ["description"] = "Paused for 3 hours." };
+        await DeliverTemplateEventAsync(factory, wabaId, change, factory.Clock.GetUtcNow().AddMinutes(-1));
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, "PAUSED")));
+        var before = (await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK))
+            .GetProperty("template").GetProperty("status_reason").GetString();
+
+        await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        var read = (await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("template");
+        Assert.Contains("Paused for 3 hours.", before, StringComparison.Ordinal);
+        Assert.Equal(("PAUSED", before), (read.GetProperty("status").GetString(), read.GetProperty("status_reason").GetString()));
     }
 
     [Fact]

@@ -26,6 +26,19 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         variables = new[] { "customer_name", "order_id" },
     };
 
+    /// <summary>The same template under a name of its own, for the tests that look it up at the emulated Meta by name.</summary>
+    private static readonly object ShippingNotice = new
+    {
+        name = "shipping_notice",
+        language = "en",
+        category = "utility",
+        display_name = "Shipping update",
+        body = "Hi {{1}}, your order {{2}} has shipped.",
+        header_text = "On its way",
+        footer_text = "Reply STOP to opt out",
+        variables = new[] { "customer_name", "order_id" },
+    };
+
     [Fact]
     public async Task ACreatedTemplateIsSubmittedStoredListedAndSendable()
     {
@@ -39,10 +52,12 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         Assert.Equal("UTILITY", template.GetProperty("category").GetString());
         Assert.Equal("Hi {{1}}, your order {{2}} has shipped.", template.GetProperty("body").GetString());
         Assert.False(string.IsNullOrEmpty(template.GetProperty("meta_template_id").GetString()));
+        var metaId = template.GetProperty("meta_template_id").GetString();
         await factory.WithDbAsync(async db =>
         {
-            var atMeta = await db.SandboxTemplates.SingleAsync(t => t.Name == "shipping_update");
-            Assert.Equal(template.GetProperty("meta_template_id").GetString(), atMeta.MetaId);
+            // By the id Meta gave, not the name: other tests of the fixture submit this name for their own accounts.
+            var atMeta = await db.SandboxTemplates.SingleAsync(t => t.MetaId == metaId);
+            Assert.Equal(("shipping_update", "en"), (atMeta.Name, atMeta.Language));
             Assert.Equal("On its way", atMeta.HeaderText);
         });
 
@@ -66,10 +81,11 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         Assert.Equal("AUTHENTICATION", template.GetProperty("category").GetString());
         Assert.Equal("{{1}} is your verification code. For your security, do not share this code.", template.GetProperty("body").GetString());
         Assert.Equal("This code expires in 10 minutes.", template.GetProperty("footer_text").GetString());
+        var metaId = template.GetProperty("meta_template_id").GetString();
         await factory.WithDbAsync(async db =>
         {
             // What Meta wrote is what we keep: a sync changes nothing.
-            var atMeta = await db.SandboxTemplates.SingleAsync(t => t.Name == "login_code");
+            var atMeta = await db.SandboxTemplates.SingleAsync(t => t.MetaId == metaId);
             Assert.Equal((template.GetProperty("body").GetString(), "This code expires in 10 minutes."), (atMeta.Body, atMeta.FooterText));
         });
         // The emulator, like Meta, wants the code on the copy-code button too, from send-otp and send-template alike.
@@ -113,6 +129,87 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
         Assert.Equal(field, json.GetProperty("field").GetString());
         await factory.WithDbAsync(async db => Assert.False(await db.SandboxTemplates.AnyAsync(t => t.Name == "order_update")));
+    }
+
+    /// <summary>Create requests at the edges of Meta's limits and of the variables rule, and the field each one that is refused names.</summary>
+    public static TheoryData<string, string?> EdgeRequests => new()
+    {
+        { $$"""{"name":"edge_case","language":"en","category":"UTILITY","body":"{{new string('a', 1024)}}"}""", null },
+        { $$"""{"name":"edge_case","language":"en","category":"UTILITY","body":"{{new string('a', 1025)}}"}""", "body" },
+        { $$"""{"name":"edge_case","language":"en","category":"UTILITY","body":"Hi","display_name":"{{new string('a', 200)}}"}""", null },
+        { $$"""{"name":"edge_case","language":"en","category":"UTILITY","body":"Hi","display_name":"{{new string('a', 201)}}"}""", "display_name" },
+        { $$"""{"name":"{{new string('o', 512)}}","language":"en","category":"UTILITY","body":"Hi"}""", null },
+        { $$"""{"name":"{{new string('o', 513)}}","language":"en","category":"UTILITY","body":"Hi"}""", "name" },
+        { """{"name":"edge_case","language":"en","category":"UTILITY","body":"Hi {{1}}","variables":[" "]}""", "variables" },
+        { """{"name":"edge_case","language":"fil","category":"UTILITY","body":"Hi"}""", null },
+        { """{"name":"edge_case","language":"en","category":"AUTHENTICATION","variables":["code"]}""", null }, // its one placeholder: the code
+        { """{"name":"edge_case","language":"en","category":"AUTHENTICATION","variables":[]}""", "variables" },
+        { """{"name":"edge_case","language":"en","category":"AUTHENTICATION","code_expiration_minutes":90}""", null },
+    };
+
+    [Theory]
+    [MemberData(nameof(EdgeRequests))]
+    public async Task TemplatesAtTheEdgesOfTheRulesAreTakenAndThoseBeyondRefused(string body, string? refusedField)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+
+        var response = await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", content);
+
+        if (refusedField is null)
+        {
+            await response.ReadJsonAsync(HttpStatusCode.Created);
+        }
+        else
+        {
+            Assert.Equal(refusedField, (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task WhatACreateGivesIsWhatTemplatesListsAndSendsCheck()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingNotice)).ReadJsonAsync(HttpStatusCode.Created);
+
+        var listed = (await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK))
+            .GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "shipping_notice");
+        Assert.Equal(("Shipping update", "text", "On its way", "Reply STOP to opt out"), (listed.GetProperty("display_name").GetString(),
+            listed.GetProperty("header_type").GetString(), listed.GetProperty("header_text").GetString(), listed.GetProperty("footer_text").GetString()));
+        Assert.Equal(["customer_name", "order_id"], listed.GetProperty("variables").EnumerateArray().Select(v => v.GetString()));
+    }
+
+    [Fact]
+    public async Task TheSameNameInAnotherLanguageIsAnotherTemplate()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingNotice)).EnsureSuccessStatusCode();
+
+        var hindi = await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
+            new { name = "shipping_notice", language = "hi", category = "UTILITY", body = "नमस्ते {{1}}, आपका ऑर्डर {{2}} भेज दिया गया है।" });
+
+        Assert.Equal("hi", (await hindi.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template").GetProperty("language").GetString());
+        var listed = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(["en", "hi"], listed.GetProperty("templates").EnumerateArray()
+            .Where(t => t.GetProperty("name").GetString() == "shipping_notice").Select(t => t.GetProperty("language").GetString()));
+    }
+
+    [Fact]
+    public async Task AnotherBusinesssTemplateIsNotFoundUnderThisOne()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var other = await factory.CreateSendingTenantAsync();
+        var (templateId, _) = await OrderConfirmationAsync(factory, other.BusinessId);
+        using var admin = factory.CreateAdminClient();
+
+        var read = await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{templateId}");
+
+        await read.AssertErrorAsync(HttpStatusCode.NotFound, "TEMPLATE_NOT_FOUND");
+        await (await admin.GetAsync($"/admin/v1/businesses/{other.BusinessId}/templates/{templateId}")).ReadJsonAsync(HttpStatusCode.OK);
     }
 
     [Fact]
@@ -246,6 +343,28 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
             new { phone = "9876543210", template_name = "shipping_update", body_params = new[] { "Rahul", "ORD-1" } });
         await send.ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task ATemplateSubmittedAgainAfterMetaDeletedItKeepsNoneOfTheOldOnesReason()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
+        using var admin = factory.CreateAdminClient();
+        var first = (await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingNotice))
+            .ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template");
+        // Meta deleted it, saying why.
+        var deleted = Webhooks.MetaPayloads.TemplateStatus("DELETED", "shipping_notice", "en",
+            long.Parse(first.GetProperty("meta_template_id").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+        deleted["value"]!["reason"] = "INCORRECT_CATEGORY";
+        await DeliverTemplateEventAsync(factory, wabaId, deleted, factory.Clock.GetUtcNow());
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "shipping_notice").ExecuteDeleteAsync());
+
+        var again = (await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingNotice))
+            .ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template");
+
+        Assert.Equal(first.GetProperty("id").GetInt64(), again.GetProperty("id").GetInt64());
+        Assert.Equal(("APPROVED", null), (again.GetProperty("status").GetString(), again.GetProperty("status_reason").GetString()));
     }
 
     [Fact]

@@ -154,6 +154,20 @@ public class IdempotencyAtRestTests
         Assert.Equal(1, messages);
     }
 
+    [Fact]
+    public async Task AKeptAnswerIsEncryptedForThePurposeEarlierVersionsUsed()
+    {
+        // Data Protection derives a key per purpose: another purpose would leave the answers kept before an upgrade unreadable.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var answer = await (await SendOtpAsync(tenant.Client, Otp, Guid.NewGuid().ToString())).Content.ReadAsByteArrayAsync();
+        var protector = server.Services.GetRequiredService<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>()
+            .CreateProtector("TwaBot.Idempotency");
+
+        await server.WithDbAsync(async db =>
+            Assert.Equal(answer, protector.Unprotect((await db.IdempotentAnswers.SingleAsync(a => a.ApiKeyId == tenant.KeyId)).ProtectedBody)));
+    }
+
     private static async Task<HttpResponseMessage> SendOtpAsync(HttpClient client, object body, string key)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/send-otp") { Content = JsonContent.Create(body) };

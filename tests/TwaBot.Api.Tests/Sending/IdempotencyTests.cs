@@ -552,6 +552,20 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     }
 
     [Fact]
+    public async Task AQuickSendUrlsKeyWithAControlCharacterIsRefusedByName()
+    {
+        // A header cannot carry DEL (0x7F), but a URL can: it is no printable ASCII character either.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.GetAsync(
+            "/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x&idempotency_key=order%7F1");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("idempotency_key", json.GetProperty("field").GetString());
+        Assert.Equal(0, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
+    [Fact]
     public async Task AKeyThatCannotBeUsedIsABadFieldSoTheDailyCapAnswersBeforeIt()
     {
         // PRODUCT §1: daily cap, then validation. A key with nothing to replay is a field of the request like the body's.

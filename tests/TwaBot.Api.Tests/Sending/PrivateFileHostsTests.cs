@@ -24,7 +24,9 @@ public class PrivateFileHostsTests(TwaBotApiFactory factory) : IClassFixture<Twa
     [InlineData("172.16.0.1", true)]
     [InlineData("172.31.255.254", true)]
     [InlineData("192.168.1.10", true)]
+    [InlineData("192.168.255.255", true)]
     [InlineData("169.254.169.254", true)]  // a cloud's metadata address, link-local
+    [InlineData("169.254.0.1", true)]
     [InlineData("100.64.0.1", true)]
     [InlineData("100.127.255.254", true)]
     [InlineData("0.0.0.0", true)]

@@ -23,7 +23,11 @@ public class SendLookupsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         using var admin = factory.CreateAdminClient();
         (await admin.DeleteAsync($"/admin/v1/businesses/{tenant.BusinessId}/whatsapp")).EnsureSuccessStatusCode();
 
-        await (await SendAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        var refused = await (await SendAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+
+        // Not connected at all, not a stored token the server cannot read (the same code, another fix for the caller).
+        Assert.Equal("WhatsApp is not connected for this business. Connect a WhatsApp Business number before sending.",
+            refused.GetProperty("error").GetString());
     }
 
     [Fact]
@@ -143,6 +147,113 @@ public class SendLookupsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
 
         Assert.Null(server.ReadBeforeCommit); // the send's read did happen before the commit
         await (await SendAsync(tenant)).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task ATemplatePausedWhileTheLookupsWereLoadingIsRefusedOnTheNextSend()
+    {
+        // The pause is saved after the load read the templates and before it kept them: what it kept was already old.
+        await using var server = new ChangesDuringLoads();
+        var tenant = await server.CreateSendingTenantAsync();
+        server.PauseWhileLoading = tenant.BusinessId;
+        await using (var scope = server.Services.CreateAsyncScope())
+        {
+            var loaded = await server.Services.GetRequiredService<SendLookups>()
+                .GetAsync(scope.ServiceProvider.GetRequiredService<TwaBotDbContext>(), tenant.BusinessId, CancellationToken.None);
+            Assert.NotNull(loaded.Approved("order_confirmation", "en")); // read before the pause
+        }
+
+        Assert.Null(server.PauseWhileLoading); // the pause was saved during that load
+        await (await SendAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task ATemplateLoadedWhileItsPauseWasBeingSavedIsNotKept()
+    {
+        // No transaction of its own: the save's end, not a commit, must drop what a send loaded meanwhile.
+        await using var server = new ChangesDuringLoads();
+        var tenant = await server.CreateSendingTenantAsync();
+        server.LoadWhileSaving = tenant.BusinessId;
+
+        await server.WithDbAsync(async db =>
+        {
+            var template = await db.Templates.SingleAsync(t => t.BusinessId == tenant.BusinessId && t.Name == "order_confirmation");
+            template.Status = "PAUSED";
+            await db.SaveChangesAsync();
+        });
+
+        Assert.Null(server.LoadWhileSaving); // a load did run during the save
+        await (await SendAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task ATemplatePausedBehindTheServersBackIsRefusedOnceTheKeptCopyExpires()
+    {
+        // A bulk update runs no SaveChanges: nothing drops the entry, so only its age (5 s) brings the change in.
+        var tenant = await factory.CreateSendingTenantAsync();
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant)).StatusCode);
+        await factory.WithDbAsync(db => db.Templates.Where(t => t.BusinessId == tenant.BusinessId)
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, "PAUSED")));
+
+        await Poll.UntilAsync(async () => (await SendAsync(tenant)).StatusCode == HttpStatusCode.BadRequest,
+            "the paused template to be refused", Poll.SlowWorkLimit, TimeSpan.FromMilliseconds(500));
+
+        await (await SendAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+    }
+
+    /// <summary>
+    /// A server where, once armed, a template's pause is saved while a send's lookups load (after they read the templates),
+    /// or a send's lookups load while a template change is being saved.
+    /// </summary>
+    private sealed class ChangesDuringLoads : TwaBotApiFactory
+    {
+        public long? PauseWhileLoading { get; set; }
+
+        public long? LoadWhileSaving { get; set; }
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.ConfigureDbContext<TwaBotDbContext>(
+                options => options.AddInterceptors(new PauseAfterTemplatesRead(this), new LoadDuringSave(this))));
+        }
+
+        private sealed class PauseAfterTemplatesRead(ChangesDuringLoads server) : DbCommandInterceptor
+        {
+            public override async ValueTask<InterceptionResult> DataReaderClosingAsync(
+                DbCommand command, DataReaderClosingEventData eventData, InterceptionResult result)
+            {
+                if (server.PauseWhileLoading is { } businessId && command.CommandText.Contains("\"templates\"", StringComparison.Ordinal)
+                    && command.CommandText.Contains(TwaBot.Api.Templates.Template.Approved, StringComparison.Ordinal))
+                {
+                    server.PauseWhileLoading = null;
+                    await using var scope = server.Services.CreateAsyncScope();
+                    var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
+                    var template = await db.Templates.SingleAsync(t => t.BusinessId == businessId && t.Name == "order_confirmation");
+                    template.Status = "PAUSED";
+                    await db.SaveChangesAsync();
+                }
+
+                return result;
+            }
+        }
+
+        private sealed class LoadDuringSave(ChangesDuringLoads server) : SaveChangesInterceptor
+        {
+            public override async ValueTask<InterceptionResult<int>> SavingChangesAsync(
+                DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+            {
+                if (server.LoadWhileSaving is { } businessId && eventData.Context?.ChangeTracker.Entries<TwaBot.Api.Templates.Template>().Any() == true)
+                {
+                    server.LoadWhileSaving = null;
+                    await using var scope = server.Services.CreateAsyncScope();
+                    await server.Services.GetRequiredService<SendLookups>()
+                        .GetAsync(scope.ServiceProvider.GetRequiredService<TwaBotDbContext>(), businessId, cancellationToken);
+                }
+
+                return result;
+            }
+        }
     }
 
     /// <summary>A server where, once armed, a send's read of the business's lookups runs just before a transaction commits.</summary>

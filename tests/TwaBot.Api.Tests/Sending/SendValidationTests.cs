@@ -120,6 +120,9 @@ public class SendValidationTests
     [InlineData("4829", true)]
     [InlineData("48", false)]
     [InlineData("48a913", false)]
+    [InlineData("482913482913482", true)]   // 15 digits: Meta's longest code
+    [InlineData("4829134829134829", false)]
+    [InlineData("\u0664\u0668\u0662\u0669", false)] // Arabic-Indic digits: digits, but not the ASCII ones Meta's code takes
     public void OtpCodesAreGeneratedOrFourToFifteenDigits(string? otp, bool valid)
     {
         var result = SendValidation.Otp(new SendOtpRequest("9876543210", "otp_verification", otp, null));
@@ -135,6 +138,16 @@ public class SendValidationTests
         {
             Assert.Equal("otp", result.Error?.Body.Field);
         }
+    }
+
+    [Fact]
+    public void GeneratedCodesAreSixDigitsDrawnFromAllTen()
+    {
+        var codes = Enumerable.Range(0, 200).Select(_ => OtpCode.Generate()).ToArray();
+
+        Assert.All(codes, code => Assert.Matches("^[0-9]{6}$", code));
+        // 1,200 digits: the chance that a fair draw misses one of the ten is below 10^-50.
+        Assert.Equal("0123456789", string.Concat(codes.SelectMany(code => code).Distinct().Order()));
     }
 
     [Fact]

@@ -266,6 +266,11 @@ public class TemplateButtonsTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         { """{"buttons":[{"type":"PHONE_NUMBER","text":"Call","phone_number":"+"}]}""", "buttons[0].phone_number", "digits only" },
         { """{"buttons":[{"type":"PHONE_NUMBER","text":"Call","phone_number":"+12345678901234567890"}]}""", "buttons[0].phone_number", "digits only" }, // 21 characters
         { """{"buttons":[{"type":"PHONE_NUMBER","text":"Call","phone_number":"+919876543210","example":"x"}]}""", "buttons[0].example", "only for URL and COPY_CODE" },
+        { """{"buttons":[{"type":"QUICK_REPLY","text":"Twenty-six characters long"}]}""", "buttons[0].text", "at most 25 characters" }, // 26 characters
+        { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example/""" + new string('a', 1983) + "\"}]}", "buttons[0].url", "at most 2000 characters" }, // 2001
+        { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example/{{1}}","example":"ORD\n1"}]}""", "buttons[0].example", "control characters" },
+        { "{\"buttons\":[{\"type\":\"URL\",\"text\":\"Go\",\"url\":\"https://a.example/{{1}}\",\"example\":\"" + new string('a', 2001) + "\"}]}", "buttons[0].example", "at most 2000 characters" },
+        { """{"buttons":[{"type":"PHONE_NUMBER","text":"Call","phone_number":"+919876543210"},{"type":"PHONE_NUMBER","text":"Call","phone_number":"+919876543211"}]}""", "buttons[1].type", "at most 1 PHONE_NUMBER" },
     };
 
     /// <summary>Buttons at the edges of Meta's rules, which it takes.</summary>
@@ -275,6 +280,9 @@ public class TemplateButtonsTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         { """[{"type":"URL","text":"Shop","url":"http://shop.example"},{"type":"URL","text":"Track","url":"https://shop.example/t/{{1}}"}]""", ["none", "url_suffix"] },
         { """[{"type":"PHONE_NUMBER","text":"Call","phone_number":"+1234567890123456789"}]""", ["none"] }, // 20 characters
         { """[{"type":"COPY_CODE","example":"SAVE10SAVE10SAV"}]""", ["coupon_code"] }, // 15 characters
+        { """[{"type":"QUICK_REPLY","text":"Twenty-five characters ok"}]""", ["none"] }, // 25 characters
+        { """[{"type":"URL","text":"Go","url":"https://a.example/""" + new string('a', 1982) + "\"}]", ["none"] }, // 2000 characters
+        { """[{"type":"PHONE_NUMBER","text":"Call","phone_number":"919876543210"}]""", ["none"] }, // the country code without its +
     };
 
     [Theory]

@@ -190,6 +190,18 @@ public class TemplatesTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         Assert.Equal(expected, Template.PlaceholdersAreWellNumbered(content));
     }
 
+    [Theory]
+    [InlineData("GREEN", "GREEN")]
+    [InlineData("green", "GREEN")] // Meta's word in any case is stored as the admin API documents it
+    [InlineData(" Yellow ", "YELLOW")]
+    [InlineData("UNKNOWN", "UNKNOWN")]
+    [InlineData("PURPLE", null)]
+    [InlineData(null, null)]
+    public void OnlyMetasFourQualityScoresAreKeptUpperCased(string? score, string? kept)
+    {
+        Assert.Equal(kept, Template.KnownQualityScore(score));
+    }
+
     private static Template OrderConfirmation(long businessId) => new()
     {
         BusinessId = businessId,

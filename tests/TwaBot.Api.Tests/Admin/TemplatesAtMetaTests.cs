@@ -1,0 +1,151 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using TwaBot.Api.Tests.Infrastructure;
+using TwaBot.Api.Tests.Meta;
+
+namespace TwaBot.Api.Tests.Admin;
+
+/// <summary>
+/// Template creates and syncs of a live server against a scripted Meta: what a create submits, and what is kept of
+/// answers and lists the sandbox's emulator never gives (another category, a refusal of a deleted name, lists with
+/// duplicates, nameless items or media headers).
+/// </summary>
+public class TemplatesAtMetaTests
+{
+    private const string WabaId = "102290129340398";
+
+    private static readonly object OrderUpdate = new
+    {
+        name = "order_update", language = "en", category = "UTILITY", body = "Hi {{1}}, order {{2}} is on its way.",
+        variables = new[] { "Rahul", "ORD-1" },
+    };
+
+    [Fact]
+    public async Task ACreateSubmitsItsVariablesAsExamplesAndKeepsTheCategoryMetaAnswers()
+    {
+        await using var live = await LiveAsync();
+        live.Meta.Reply(FakeMetaUpstream.Json(200, """{"id":"594425479261596","status":"PENDING","category":"MARKETING"}"""));
+
+        var created = await live.Admin.PostAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/templates", OrderUpdate);
+
+        var template = (await created.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template");
+        Assert.Equal(("PENDING", "MARKETING"), (template.GetProperty("status").GetString(), template.GetProperty("category").GetString()));
+        var body = JsonDocument.Parse(Assert.Single(live.Meta.Calls).Body).RootElement.GetProperty("components")[0];
+        Assert.Equal(["Rahul", "ORD-1"], body.GetProperty("example").GetProperty("body_text")[0].EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task ADeletedTemplateSubmittedAgainStaysDeletedWhenMetaRefusesAndStartsAfreshWhenMetaTakesIt()
+    {
+        await using var live = await LiveAsync();
+        await live.SyncAsync("""
+            {"data":[{"name":"order_update","language":"en","status":"REJECTED","rejected_reason":"INVALID_FORMAT","category":"UTILITY","id":"111",
+              "quality_score":{"score":"RED"},"components":[{"type":"BODY","text":"Hi {{1}}, order {{2}} is on its way."}]}]}
+            """);
+        var synced = await live.SyncAsync("""{"data":[]}""");
+        Assert.Equal(1, synced.GetProperty("removed").GetInt32());
+        Assert.Equal(("DELETED", null), await live.StatusAsync());
+        live.Meta.Reply(FakeMetaUpstream.Error(400, 100, "Invalid parameter"));
+
+        await (await live.Admin.PostAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/templates", OrderUpdate))
+            .AssertErrorAsync(HttpStatusCode.BadRequest, "META_REJECTED");
+
+        Assert.Equal(("DELETED", null), await live.StatusAsync());
+        live.Meta.Reply(FakeMetaUpstream.Json(200, """{"id":"594425479261597","status":"PENDING","category":"UTILITY"}"""));
+        var created = (await (await live.Admin.PostAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/templates", OrderUpdate))
+            .ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template");
+        Assert.Equal(("PENDING", "594425479261597"), (created.GetProperty("status").GetString(), created.GetProperty("meta_template_id").GetString()));
+        // The quality Meta rated the deleted one with is not the new one's.
+        Assert.Equal(JsonValueKind.Null, created.GetProperty("quality_score").ValueKind);
+    }
+
+    [Fact]
+    public async Task ASyncCountsANameAndLanguageMetaListsTwiceOnceAndSkipsItemsWithoutOne()
+    {
+        await using var live = await LiveAsync();
+
+        var synced = await live.SyncAsync("""
+            {"data":[{"name":"order_update","language":"en","status":"APPROVED","category":"UTILITY","id":"111","components":[{"type":"BODY","text":"Hi {{1}}"}]},
+              {"name":"order_update","language":"en","status":"APPROVED","category":"UTILITY","id":"112","components":[{"type":"BODY","text":"Hello {{1}}"}]},
+              {"language":"en","status":"APPROVED","category":"UTILITY","id":"113","components":[{"type":"BODY","text":"Nameless"}]},
+              {"name":"order_update","status":"APPROVED","category":"UTILITY","id":"114","components":[{"type":"BODY","text":"No language"}]}]}
+            """);
+
+        Assert.Equal((1, 1, 0, 0), (synced.GetProperty("total").GetInt32(), synced.GetProperty("created").GetInt32(),
+            synced.GetProperty("updated").GetInt32(), synced.GetProperty("removed").GetInt32()));
+        var listed = await (await live.Admin.GetAsync($"/admin/v1/businesses/{live.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        var template = Assert.Single(listed.GetProperty("templates").EnumerateArray());
+        Assert.Equal(("111", "Hi {{1}}"), (template.GetProperty("meta_template_id").GetString(), template.GetProperty("body").GetString()));
+    }
+
+    [Fact]
+    public async Task ASyncedMediaHeaderIsListedByItsFormat()
+    {
+        await using var live = await LiveAsync();
+        await live.SyncAsync("""
+            {"data":[{"name":"new_arrivals","language":"en","status":"APPROVED","category":"MARKETING","id":"111",
+              "components":[{"type":"HEADER","format":"IMAGE"},{"type":"BODY","text":"New in store, {{1}}."}]}]}
+            """);
+        var (key, _) = await live.Server.CreateApiKeyAsync(live.BusinessId);
+        using var client = live.Server.CreateApiClient(key);
+
+        var listed = await (await client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal("image", Assert.Single(listed.GetProperty("templates").EnumerateArray()).GetProperty("header_type").GetString());
+    }
+
+    [Theory]
+    [InlineData("green", "GREEN")]
+    [InlineData("PURPLE", null)] // not one of Meta's four: not stored in their place
+    public async Task ASyncedQualityScoreIsKeptAsOneOfMetasFour(string listed, string? kept)
+    {
+        await using var live = await LiveAsync();
+
+        await live.SyncAsync($$"""
+            {"data":[{"name":"order_update","language":"en","status":"APPROVED","category":"UTILITY","id":"111",
+              "quality_score":{"score":"{{listed}}"},"components":[{"type":"BODY","text":"Hi {{1}}"}]}]}
+            """);
+
+        var templates = await (await live.Admin.GetAsync($"/admin/v1/businesses/{live.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(kept, Assert.Single(templates.GetProperty("templates").EnumerateArray()).GetProperty("quality_score").GetString());
+    }
+
+    private static async Task<Live> LiveAsync()
+    {
+        var meta = await FakeMetaUpstream.StartAsync();
+        var server = LiveMode.Against(meta);
+        var live = new Live(meta, server, server.CreateAdminClient(), await server.CreateBusinessAsync());
+        (await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
+            new { phone_number_id = FakeMetaUpstream.Connection.PhoneNumberId, waba_id = WabaId, access_token = "EAAGtemplatesAtMetaToken0123456789" }))
+            .EnsureSuccessStatusCode();
+        return live;
+    }
+
+    private sealed record Live(FakeMetaUpstream Meta, TwaBotApiFactory Server, HttpClient Admin, long BusinessId) : IAsyncDisposable
+    {
+        /// <summary>A sync whose Meta lists <paramref name="list"/>; its counts.</summary>
+        public async Task<JsonElement> SyncAsync(string list)
+        {
+            Meta.Reply(FakeMetaUpstream.Json(200, list));
+            var synced = await (await Admin.PostAsync($"/admin/v1/businesses/{BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+            Meta.Calls.Clear();
+            return synced;
+        }
+
+        /// <summary>order_update's status and reason, as the admin reads them.</summary>
+        public async Task<(string?, string?)> StatusAsync()
+        {
+            var listed = await (await Admin.GetAsync($"/admin/v1/businesses/{BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+            var template = listed.GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "order_update");
+            return (template.GetProperty("status").GetString(), template.GetProperty("status_reason").GetString());
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Admin.Dispose();
+            await Server.DisposeAsync();
+            await Meta.DisposeAsync();
+        }
+    }
+}

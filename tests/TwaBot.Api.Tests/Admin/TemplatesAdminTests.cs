@@ -26,19 +26,6 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         variables = new[] { "customer_name", "order_id" },
     };
 
-    /// <summary>The same template under a name of its own, for the tests that look it up at the emulated Meta by name.</summary>
-    private static readonly object ShippingNotice = new
-    {
-        name = "shipping_notice",
-        language = "en",
-        category = "utility",
-        display_name = "Shipping update",
-        body = "Hi {{1}}, your order {{2}} has shipped.",
-        header_text = "On its way",
-        footer_text = "Reply STOP to opt out",
-        variables = new[] { "customer_name", "order_id" },
-    };
-
     [Fact]
     public async Task ACreatedTemplateIsSubmittedStoredListedAndSendable()
     {
@@ -173,10 +160,10 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         var tenant = await factory.CreateSendingTenantAsync();
         using var admin = factory.CreateAdminClient();
 
-        await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingNotice)).ReadJsonAsync(HttpStatusCode.Created);
+        await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingUpdate)).ReadJsonAsync(HttpStatusCode.Created);
 
         var listed = (await (await tenant.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK))
-            .GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "shipping_notice");
+            .GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "shipping_update");
         Assert.Equal(("Shipping update", "text", "On its way", "Reply STOP to opt out"), (listed.GetProperty("display_name").GetString(),
             listed.GetProperty("header_type").GetString(), listed.GetProperty("header_text").GetString(), listed.GetProperty("footer_text").GetString()));
         Assert.Equal(["customer_name", "order_id"], listed.GetProperty("variables").EnumerateArray().Select(v => v.GetString()));
@@ -187,15 +174,15 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     {
         var tenant = await factory.CreateSendingTenantAsync();
         using var admin = factory.CreateAdminClient();
-        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingNotice)).EnsureSuccessStatusCode();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingUpdate)).EnsureSuccessStatusCode();
 
         var hindi = await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
-            new { name = "shipping_notice", language = "hi", category = "UTILITY", body = "नमस्ते {{1}}, आपका ऑर्डर {{2}} भेज दिया गया है।" });
+            new { name = "shipping_update", language = "hi", category = "UTILITY", body = "नमस्ते {{1}}, आपका ऑर्डर {{2}} भेज दिया गया है।" });
 
         Assert.Equal("hi", (await hindi.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template").GetProperty("language").GetString());
         var listed = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal(["en", "hi"], listed.GetProperty("templates").EnumerateArray()
-            .Where(t => t.GetProperty("name").GetString() == "shipping_notice").Select(t => t.GetProperty("language").GetString()));
+            .Where(t => t.GetProperty("name").GetString() == "shipping_update").Select(t => t.GetProperty("language").GetString()));
     }
 
     [Fact]
@@ -351,16 +338,16 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         var tenant = await factory.CreateSendingTenantAsync();
         var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
         using var admin = factory.CreateAdminClient();
-        var first = (await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingNotice))
+        var first = (await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingUpdate))
             .ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template");
         // Meta deleted it, saying why.
-        var deleted = Webhooks.MetaPayloads.TemplateStatus("DELETED", "shipping_notice", "en",
+        var deleted = Webhooks.MetaPayloads.TemplateStatus("DELETED", "shipping_update", "en",
             long.Parse(first.GetProperty("meta_template_id").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
         deleted["value"]!["reason"] = "INCORRECT_CATEGORY";
         await DeliverTemplateEventAsync(factory, wabaId, deleted, factory.Clock.GetUtcNow());
-        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "shipping_notice").ExecuteDeleteAsync());
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "shipping_update").ExecuteDeleteAsync());
 
-        var again = (await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingNotice))
+        var again = (await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingUpdate))
             .ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template");
 
         Assert.Equal(first.GetProperty("id").GetInt64(), again.GetProperty("id").GetInt64());

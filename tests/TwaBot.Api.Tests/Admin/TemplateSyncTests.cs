@@ -122,14 +122,14 @@ public class TemplateSyncTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     }
 
     [Theory]
-    [InlineData("category")]
-    [InlineData("header")]
-    [InlineData("footer")]
-    [InlineData("meta id")] // deleted and created again at Meta under the same name
-    [InlineData("body")]
-    [InlineData("status")]
-    [InlineData("button label")]
-    public async Task EachChangeMetaListsCountsAsAnUpdateAndIsStored(string change)
+    [InlineData("category", "MARKETING")]
+    [InlineData("header", "Order update")]
+    [InlineData("footer", "Thanks for shopping")]
+    [InlineData("meta id", "771234567890126")] // deleted and created again at Meta under the same name
+    [InlineData("body", "Hi {{1}}, order {{2}} of {{3}} is confirmed.")]
+    [InlineData("status", "PAUSED")]
+    [InlineData("button label", "Thank you")]
+    public async Task EachChangeMetaListsCountsAsAnUpdateAndIsStored(string change, string changedTo)
     {
         var tenant = await factory.CreateSendingTenantAsync();
         var wabaId = await WabaIdAsync(factory, tenant.BusinessId);
@@ -142,13 +142,13 @@ public class TemplateSyncTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
             var atMeta = db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation");
             return change switch
             {
-                "button label" => atMeta.ExecuteUpdateAsync(set => set.SetProperty(t => t.ButtonsJson, """[{"type":"QUICK_REPLY","text":"Thank you"}]""")),
-                "category" => atMeta.ExecuteUpdateAsync(set => set.SetProperty(t => t.Category, "MARKETING")),
-                "header" => atMeta.ExecuteUpdateAsync(set => set.SetProperty(t => t.HeaderText, "Order update")),
-                "footer" => atMeta.ExecuteUpdateAsync(set => set.SetProperty(t => t.FooterText, "Thanks for shopping")),
-                "meta id" => atMeta.ExecuteUpdateAsync(set => set.SetProperty(t => t.MetaId, "771234567890126")),
-                "body" => atMeta.ExecuteUpdateAsync(set => set.SetProperty(t => t.Body, "Hi {{1}}, order {{2}} of {{3}} is confirmed.")),
-                _ => atMeta.ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, "PAUSED")),
+                "button label" => atMeta.ExecuteUpdateAsync(set => set.SetProperty(t => t.ButtonsJson, $$"""[{"type":"QUICK_REPLY","text":"{{changedTo}}"}]""")),
+                "category" => atMeta.ExecuteUpdateAsync(set => set.SetProperty(t => t.Category, changedTo)),
+                "header" => atMeta.ExecuteUpdateAsync(set => set.SetProperty(t => t.HeaderText, changedTo)),
+                "footer" => atMeta.ExecuteUpdateAsync(set => set.SetProperty(t => t.FooterText, changedTo)),
+                "meta id" => atMeta.ExecuteUpdateAsync(set => set.SetProperty(t => t.MetaId, changedTo)),
+                "body" => atMeta.ExecuteUpdateAsync(set => set.SetProperty(t => t.Body, changedTo)),
+                _ => atMeta.ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, changedTo)),
             };
         });
 
@@ -167,11 +167,7 @@ public class TemplateSyncTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
             "body" => template.GetProperty("body").GetString(),
             _ => template.GetProperty("status").GetString(),
         };
-        Assert.Equal(change switch
-        {
-            "category" => "MARKETING", "header" => "Order update", "footer" => "Thanks for shopping", "meta id" => "771234567890126",
-            "body" => "Hi {{1}}, order {{2}} of {{3}} is confirmed.", "button label" => "Thank you", _ => "PAUSED",
-        }, stored);
+        Assert.Equal(changedTo, stored);
         var again = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal(0, Count(again, "updated"));
     }

@@ -73,6 +73,11 @@ public sealed record AddSuppressionRequest(
     [property: Description("An optional note of your own, at most 500 characters.")] string? Reason);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record ImportSuppressionsRequest(
+    [property: Required, MinLength(1), MaxLength(SuppressionsAdmin.MaxImport), Description("1 to 1000 numbers to suppress, each as the body of an add: {phone, state, reason?}. All are stored, or none when one is refused.")]
+    List<AddSuppressionRequest?>? Suppressions);
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record CreateTemplateRequest(
     [property: Required, Description("The template's name at Meta: lowercase letters, digits and underscores.")] string? Name,
     [property: Required, Description("Its language code, e.g. en or en_US.")] string? Language,
@@ -151,6 +156,9 @@ public sealed record ApiKeyResponse(ApiKeyView ApiKey) : SuccessResponse;
 public sealed record ApiKeyListResponse(IReadOnlyList<ApiKeyView> ApiKeys) : SuccessResponse;
 
 public sealed record SuppressionResponse(SuppressionView Suppression) : SuccessResponse;
+
+/// <summary>What an import did: numbers added to the list, and numbers already on it whose state and reason it replaced.</summary>
+public sealed record SuppressionImportResponse(int Added, int Updated) : SuccessResponse;
 
 /// <summary>A page of a business's suppression list; <c>next_after</c> is the <c>after=</c> of the next page, null on the last.</summary>
 public sealed record SuppressionListResponse(IReadOnlyList<SuppressionView> Suppressions, string? NextAfter) : SuccessResponse;

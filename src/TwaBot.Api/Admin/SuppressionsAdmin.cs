@@ -19,6 +19,9 @@ internal static class SuppressionsAdmin
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1000;
 
+    /// <summary>The most entries one import takes: a transaction of them is short enough for sends waiting on the write gate.</summary>
+    public const int MaxImport = 1000;
+
     /// <summary>Longer than any number or wa_id stored (E.164 has at most 15 digits), so no next_after is refused.</summary>
     private const int MaxAfterDigits = 32;
 
@@ -28,6 +31,9 @@ internal static class SuppressionsAdmin
             .WithSummary("List a business's suppressed numbers in digit order, a page at a time: the ones added here and its customers' STOPs.");
         admin.MapPost("/businesses/{id:long}/suppressions", Add).WithName("AdminAddSuppression")
             .WithSummary("Suppress a number (opted_out, blocked or undeliverable): sends to it are refused.").ReadsJsonBody();
+        admin.MapPost("/businesses/{id:long}/suppressions/import", Import).WithName("AdminImportSuppressions")
+            .WithSummary("Suppress up to 1000 numbers at once (a list brought from elsewhere): all of them, or none when one is refused.")
+            .ReadsJsonBody();
         admin.MapGet("/businesses/{id:long}/suppressions/{phone}", Get).WithName("AdminGetSuppression")
             .WithSummary("Read a number's suppression as sends see it.");
         admin.MapDelete("/businesses/{id:long}/suppressions/{phone}", Remove).WithName("AdminRemoveSuppression")
@@ -47,45 +53,130 @@ internal static class SuppressionsAdmin
             return ApiErrors.BusinessNotFound(id);
         }
 
+        if (Read(request, "", out var entry) is { } refused)
+        {
+            return refused;
+        }
+
+        var suppression = await services.Db.Suppressions
+            .SingleOrDefaultAsync(s => s.BusinessId == id && s.Phone == entry.Phone, cancellationToken);
+        var created = suppression is null;
+        suppression = Store(services, id, entry, suppression);
+        await services.Db.SaveChangesAsync(cancellationToken);
+
+        var response = new SuppressionResponse(View(suppression));
+        return created
+            ? TypedResults.Created($"/admin/v1/businesses/{id}/suppressions/{entry.Phone}", response)
+            : TypedResults.Ok(response);
+    }
+
+    /// <summary>
+    /// Many adds in one transaction, for a list brought from another provider or a CRM: every entry is read first and
+    /// the first refusal names its index, so that a list is never half imported; numbers already listed are updated
+    /// as an add updates them.
+    /// </summary>
+    private static async Task<Results<Ok<SuppressionImportResponse>, ApiError>> Import(
+        long id, ImportSuppressionsRequest? request, [AsParameters] AdminServices services, CancellationToken cancellationToken)
+    {
+        if (request is null)
+        {
+            return ApiErrors.MissingBody();
+        }
+
+        if (!await services.Db.Businesses.AnyAsync(b => b.Id == id, cancellationToken))
+        {
+            return ApiErrors.BusinessNotFound(id);
+        }
+
+        if (request.Suppressions is not { Count: > 0 and <= MaxImport } items)
+        {
+            return ApiErrors.Validation("suppressions",
+                $"suppressions must list 1 to {MaxImport} entries, each {{phone, state, reason?}}; send a longer list in several imports.");
+        }
+
+        var entries = new List<SuppressionEntry>(items.Count);
+        var indexOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < items.Count; i++)
+        {
+            var field = $"suppressions[{i}]";
+            if (items[i] is not { } item)
+            {
+                return ApiErrors.Validation(field, $"{field} must be an entry {{phone, state, reason?}}, not null.");
+            }
+
+            if (Read(item, field + ".", out var entry) is { } refused)
+            {
+                return refused;
+            }
+
+            // Two states for one number would leave the one stored to the order of the list: the caller decides.
+            if (!indexOf.TryAdd(entry.Phone, i))
+            {
+                return ApiErrors.Validation($"{field}.phone",
+                    $"{field}.phone is {entry.Phone}, as suppressions[{indexOf[entry.Phone]}].phone is: give each number once.");
+            }
+
+            entries.Add(entry);
+        }
+
+        var phones = entries.ConvertAll(e => e.Phone);
+        var listed = await services.Db.Suppressions
+            .Where(s => s.BusinessId == id && phones.Contains(s.Phone))
+            .ToDictionaryAsync(s => s.Phone, StringComparer.Ordinal, cancellationToken);
+        foreach (var entry in entries)
+        {
+            Store(services, id, entry, listed.GetValueOrDefault(entry.Phone));
+        }
+
+        await services.Db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(new SuppressionImportResponse(entries.Count - listed.Count, listed.Count));
+    }
+
+    /// <summary>An add's fields as they are stored.</summary>
+    private readonly record struct SuppressionEntry(string Phone, string State, string? Reason);
+
+    /// <summary>Reads an add's fields, or refuses the first bad one, named after <paramref name="prefix"/> in an import.</summary>
+    private static ApiError? Read(AddSuppressionRequest request, string prefix, out SuppressionEntry entry)
+    {
+        entry = default;
         if (string.IsNullOrWhiteSpace(request.Phone))
         {
-            return ApiErrors.Validation("phone", "phone is required: the number with country code, e.g. 919876543210.");
+            return ApiErrors.Validation($"{prefix}phone", $"{prefix}phone is required: the number with country code, e.g. 919876543210.");
         }
 
         if (!PhoneNumber.TryNormalize(request.Phone, out var phone))
         {
-            return ApiErrors.InvalidPhone("phone", request.Phone);
+            return ApiErrors.InvalidPhone($"{prefix}phone", request.Phone);
         }
 
         // Any case, as plan and category are read: "Opted_Out" from a spreadsheet is the same state.
         var state = request.State?.Trim().ToLowerInvariant();
         if (state is null || !SuppressionStates.All.Contains(state))
         {
-            return ApiErrors.Validation("state", "state must be one of opted_out, blocked, undeliverable.");
+            return ApiErrors.Validation($"{prefix}state", $"{prefix}state must be one of opted_out, blocked, undeliverable.");
         }
 
-        if (AdminRules.OptionalText("reason", request.Reason, AdminRules.MaxReason) is { } badReason)
+        if (AdminRules.OptionalText($"{prefix}reason", request.Reason, AdminRules.MaxReason) is { } badReason)
         {
             return badReason;
         }
 
-        var suppression = await services.Db.Suppressions
-            .SingleOrDefaultAsync(s => s.BusinessId == id && s.Phone == phone, cancellationToken);
-        var created = suppression is null;
-        if (suppression is null)
+        entry = new SuppressionEntry(phone, state, request.Reason);
+        return null;
+    }
+
+    /// <summary>Adds the entry, or replaces the state and reason of the number's row (which keeps its created_at).</summary>
+    private static Suppression Store(AdminServices services, long businessId, SuppressionEntry entry, Suppression? listed)
+    {
+        if (listed is null)
         {
-            suppression = new Suppression { BusinessId = id, Phone = phone, State = state, CreatedAt = services.Now };
-            services.Db.Suppressions.Add(suppression);
+            listed = new Suppression { BusinessId = businessId, Phone = entry.Phone, State = entry.State, CreatedAt = services.Now };
+            services.Db.Suppressions.Add(listed);
         }
 
-        suppression.State = state;
-        suppression.Reason = request.Reason;
-        await services.Db.SaveChangesAsync(cancellationToken);
-
-        var response = new SuppressionResponse(View(suppression));
-        return created
-            ? TypedResults.Created($"/admin/v1/businesses/{id}/suppressions/{phone}", response)
-            : TypedResults.Ok(response);
+        listed.State = entry.State;
+        listed.Reason = entry.Reason;
+        return listed;
     }
 
     /// <summary>

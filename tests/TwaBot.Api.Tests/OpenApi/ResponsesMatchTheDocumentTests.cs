@@ -379,6 +379,9 @@ public class ResponsesMatchTheDocumentTests(TwaBotApiFactory factory, ITestOutpu
         await admin.PostAsJsonAsync(suppressions, new { phone = "919876500002", state = "undeliverable" });
         await admin.PostAsJsonAsync(suppressions, new { phone = "919876500003", state = "angry" });
         await admin.PostAsJsonAsync("/admin/v1/businesses/999999/suppressions", new { phone = "919876500003", state = "blocked" });
+        await admin.PostAsJsonAsync($"{suppressions}/import", new { suppressions = new[] { new { phone = "919876500002", state = "blocked" }, new { phone = "919876500004", state = "opted_out" } } });
+        await admin.PostAsJsonAsync($"{suppressions}/import", new { suppressions = new[] { new { phone = "919876500004", state = "annoyed" } } });
+        await admin.PostAsJsonAsync("/admin/v1/businesses/999999/suppressions/import", new { suppressions = new[] { new { phone = "919876500004", state = "blocked" } } });
         await admin.GetAsync($"{suppressions}?limit=1");
         await admin.GetAsync($"{suppressions}?state=opted_out&after=919876500001");
         await admin.GetAsync($"{suppressions}?limit=0");

@@ -1,0 +1,209 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Admin;
+
+/// <summary>POST /admin/v1/businesses/{id}/suppressions/import: a list brought from elsewhere, stored whole or not at all.</summary>
+public class SuppressionImportTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+{
+    [Fact]
+    public async Task AnImportAddsNewNumbersAndUpdatesListedOnesAsAnAddWould()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync(Suppressions(businessId), new { phone = "919876500001", state = "opted_out", reason = "Old CRM" }))
+            .EnsureSuccessStatusCode();
+        var listedSince = await CreatedAtAsync(businessId, "919876500001");
+        factory.Clock.Advance(TimeSpan.FromMinutes(5));
+
+        var response = await admin.PostAsJsonAsync(Import(businessId), new
+        {
+            suppressions = new object[]
+            {
+                new { phone = "+91 98765 00001", state = "Blocked", reason = "Abusive" },
+                new { phone = "9876500002", state = "opted_out" },
+                new { phone = "919876500003", state = "UNDELIVERABLE", reason = "Bounced in the old system" },
+            },
+        });
+
+        var json = await response.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.True(json.GetProperty("success").GetBoolean());
+        Assert.Equal((2, 1), (json.GetProperty("added").GetInt32(), json.GetProperty("updated").GetInt32()));
+        await factory.WithDbAsync(async db =>
+        {
+            var rows = await db.Suppressions.Where(s => s.BusinessId == businessId).OrderBy(s => s.Phone)
+                .Select(s => new { s.Phone, s.State, s.Reason, s.CreatedAt }).ToListAsync();
+            Assert.Equal(
+                [
+                    ("919876500001", "blocked", (string?)"Abusive", listedSince),
+                    ("919876500002", "opted_out", null, factory.Clock.GetUtcNow().UtcDateTime),
+                    ("919876500003", "undeliverable", "Bounced in the old system", factory.Clock.GetUtcNow().UtcDateTime),
+                ],
+                rows.Select(r => (r.Phone, r.State, r.Reason, r.CreatedAt)));
+        });
+    }
+
+    [Fact]
+    public async Task SendsToImportedNumbersAreRefusedAndOthersStillGo()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        (await admin.PostAsJsonAsync(Import(tenant.BusinessId), new
+        {
+            suppressions = new[] { new { phone = "919876500011", state = "opted_out" }, new { phone = "919876500012", state = "blocked" } },
+        })).EnsureSuccessStatusCode();
+
+        var refused = await (await SendAsync(tenant, "919876500012")).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Equal("blocked", refused.GetProperty("suppression_state").GetString());
+        await (await SendAsync(tenant, "919876500011")).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        (await SendAsync(tenant, "919876500013")).EnsureSuccessStatusCode();
+    }
+
+    public static TheoryData<string, string, string, string> RefusedLists => new()
+    {
+        // body, error code, field, a part of the error's text
+        { """{"suppressions":[{"phone":"919876500021","state":"opted_out"},{"phone":"12ab","state":"opted_out"}]}""", "INVALID_PHONE", "suppressions[1].phone", "'12ab'" },
+        { """{"suppressions":[{"phone":"919876500021","state":"opted_out"},{"state":"opted_out"}]}""", "VALIDATION_FAILED", "suppressions[1].phone", "suppressions[1].phone is required" },
+        { """{"suppressions":[{"phone":"919876500021","state":"annoyed"}]}""", "VALIDATION_FAILED", "suppressions[0].state", "suppressions[0].state must be one of" },
+        { $$"""{"suppressions":[{"phone":"919876500021","state":"blocked","reason":"{{new string('r', 501)}}"}]}""", "VALIDATION_FAILED", "suppressions[0].reason", "at most 500 characters" },
+        { """{"suppressions":[{"phone":"919876500021","state":"opted_out"},null]}""", "VALIDATION_FAILED", "suppressions[1]", "not null" },
+        { """{"suppressions":[{"phone":"919876500021","state":"opted_out","colour":"red"}]}""", "VALIDATION_FAILED", "suppressions[0].colour", "not allowed" },
+        { """{"suppressions":[{"phone":919876500021,"state":"opted_out"}]}""", "VALIDATION_FAILED", "suppressions[0].phone", "must be a string" },
+        // One number in two forms: which state would win is left to no one.
+        { """{"suppressions":[{"phone":"919876500021","state":"opted_out"},{"phone":"919876500022","state":"blocked"},{"phone":"+91 98765 00021","state":"blocked"}]}""", "VALIDATION_FAILED", "suppressions[2].phone", "as suppressions[0].phone is" },
+        { """{"suppressions":[]}""", "VALIDATION_FAILED", "suppressions", "1 to 1000 entries" },
+        { """{"suppressions":null}""", "VALIDATION_FAILED", "suppressions", "1 to 1000 entries" },
+        { """{}""", "VALIDATION_FAILED", "suppressions", "1 to 1000 entries" },
+        { """{"suppressions":{"phone":"919876500021","state":"opted_out"}}""", "VALIDATION_FAILED", "suppressions", "suppressions" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RefusedLists))]
+    public async Task AListWithOneEntryRefusedIsRefusedNamingItAndNothingIsStoredOrChanged(string body, string code, string field, string says)
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync(Suppressions(businessId), new { phone = "919876500022", state = "opted_out", reason = "Kept" }))
+            .EnsureSuccessStatusCode();
+
+        var response = await admin.PostAsync(Import(businessId), new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, code);
+        Assert.Equal(field, json.GetProperty("field").GetString());
+        Assert.Contains(says, json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await factory.WithDbAsync(async db =>
+        {
+            var row = Assert.Single(await db.Suppressions.Where(s => s.BusinessId == businessId).ToListAsync());
+            Assert.Equal(("919876500022", "opted_out", "Kept"), (row.Phone, row.State, row.Reason));
+        });
+    }
+
+    [Fact]
+    public async Task AThousandEntriesWithTheirReasonsGoInOneImportBeyondTheUsual64KBodyAndOneMoreIsRefused()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var reason = "Opted out in the previous provider's system before the move, 2026 " + new string('.', 40);
+
+        var thousand = await admin.PostAsync(Import(businessId), JsonBody(ImportBody(1000, reason)));
+        var tooMany = await admin.PostAsync(Import(businessId), JsonBody(ImportBody(1001, reason)));
+
+        var json = await thousand.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal((1000, 0), (json.GetProperty("added").GetInt32(), json.GetProperty("updated").GetInt32()));
+        Assert.Equal("suppressions", (await tooMany.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        await factory.WithDbAsync(async db => Assert.Equal(1000, await db.Suppressions.CountAsync(s => s.BusinessId == businessId && s.Reason == reason)));
+    }
+
+    [Fact]
+    public async Task AnImportOverAMegabyteIsRefusedWith413AndOtherAdminBodiesKeepTheir64K()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var overAMegabyte = await admin.PostAsync(Import(businessId), JsonBody(ImportBody(1000, new string('r', 1100))));
+        var add = await admin.PostAsync(Suppressions(businessId),
+            JsonBody($$"""{"phone":"919876500031","state":"blocked","reason":"{{new string('r', 70 * 1024)}}"}"""));
+
+        Assert.Contains("The limit is 1048576 bytes.",
+            (await overAMegabyte.AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE")).GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("The limit is 65536 bytes.",
+            (await add.AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE")).GetProperty("error").GetString(), StringComparison.Ordinal);
+        await factory.WithDbAsync(async db => Assert.False(await db.Suppressions.AnyAsync(s => s.BusinessId == businessId)));
+    }
+
+    /// <summary>operations.md's move of a number to another business: the old list read page by page, each page imported.</summary>
+    [Fact]
+    public async Task AListReadPageByPageAndImportedGivesTheOtherBusinessTheSameList()
+    {
+        var from = await factory.CreateSendingTenantAsync();
+        var to = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        await factory.CustomerWritesAsync(from.BusinessId, "919876500051", "STOP");
+        (await admin.PostAsJsonAsync(Import(from.BusinessId), new
+        {
+            suppressions = new object[]
+            {
+                new { phone = "919876500052", state = "blocked", reason = "Abusive" },
+                new { phone = "919876500053", state = "undeliverable" },
+                new { phone = "919876500054", state = "opted_out", reason = "Line one\nline two" },
+            },
+        })).EnsureSuccessStatusCode();
+
+        string? after = null;
+        do
+        {
+            var page = await (await admin.GetAsync($"{Suppressions(from.BusinessId)}?limit=2{(after is null ? "" : $"&after={after}")}"))
+                .ReadJsonAsync(HttpStatusCode.OK);
+            var entries = page.GetProperty("suppressions").EnumerateArray()
+                .Select(e => new { phone = e.GetProperty("phone").GetString(), state = e.GetProperty("state").GetString(), reason = e.GetProperty("reason").GetString() });
+            (await admin.PostAsJsonAsync(Import(to), new { suppressions = entries })).EnsureSuccessStatusCode();
+            after = page.GetProperty("next_after").GetString();
+        }
+        while (after is not null);
+
+        Assert.Equal(await ListAsync(admin, from.BusinessId), await ListAsync(admin, to));
+        Assert.Equal(4, (await ListAsync(admin, to)).Count);
+    }
+
+    [Fact]
+    public async Task AnImportForAnUnknownBusinessIsRefusedAndNothingIsStored()
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync(Import(999_999), new { suppressions = new[] { new { phone = "919876500041", state = "blocked" } } });
+
+        await response.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
+        await factory.WithDbAsync(async db => Assert.False(await db.Suppressions.AnyAsync(s => s.Phone == "919876500041")));
+    }
+
+    private static async Task<List<(string?, string?, string?)>> ListAsync(HttpClient admin, long businessId) =>
+        [.. (await (await admin.GetAsync($"{Suppressions(businessId)}?limit=1000")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("suppressions")
+            .EnumerateArray().Select(e => (e.GetProperty("phone").GetString(), e.GetProperty("state").GetString(), e.GetProperty("reason").GetString()))];
+
+    private static string Suppressions(long businessId) => $"/admin/v1/businesses/{businessId}/suppressions";
+
+    private static string Import(long businessId) => $"/admin/v1/businesses/{businessId}/suppressions/import";
+
+    private static string ImportBody(int entries, string reason) => JsonSerializer.Serialize(new
+    {
+        suppressions = Enumerable.Range(0, entries).Select(i => new { phone = $"9198765{i:D5}", state = "opted_out", reason }),
+    });
+
+    private static StringContent JsonBody(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static Task<HttpResponseMessage> SendAsync(SendingTenant tenant, string phone) => tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+        new { phone, template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-12345", "₹1,499" } });
+
+    private async Task<DateTime> CreatedAtAsync(long businessId, string phone)
+    {
+        var createdAt = default(DateTime);
+        await factory.WithDbAsync(async db =>
+            createdAt = (await db.Suppressions.SingleAsync(s => s.BusinessId == businessId && s.Phone == phone)).CreatedAt);
+        return createdAt;
+    }
+}

@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Http;
+using TwaBot.Api.Errors;
+
+namespace TwaBot.Api.Tests.Errors;
+
+/// <summary>Which body limit a path gets: routing matches paths in any case and with a trailing slash, so the limits do too.</summary>
+public class RequestBodyLimitsTests
+{
+    [Theory]
+    [InlineData("/admin/v1/businesses/7/suppressions/import", RequestBodyLimits.SuppressionImportBytes)]
+    [InlineData("/Admin/V1/Businesses/7/Suppressions/IMPORT", RequestBodyLimits.SuppressionImportBytes)]
+    [InlineData("/admin/v1/businesses/123456/suppressions/import/", RequestBodyLimits.SuppressionImportBytes)]
+    [InlineData("/admin/v1/businesses/7/suppressions", RequestBodyLimits.ApiBytes)]
+    [InlineData("/admin/v1/businesses/7/suppressions/919876543210", RequestBodyLimits.ApiBytes)]
+    [InlineData("/admin/v1/businesses/x/suppressions/import", RequestBodyLimits.ApiBytes)]
+    [InlineData("/admin/v1/businesses//suppressions/import", RequestBodyLimits.ApiBytes)]
+    [InlineData("/admin/v1/businesses/7/templates/import", RequestBodyLimits.ApiBytes)]
+    [InlineData("/admin/v1/businesses/7/suppressions/import/more", RequestBodyLimits.ApiBytes)]
+    [InlineData("/api/v1/businesses/7/suppressions/import", RequestBodyLimits.ApiBytes)]
+    [InlineData("/api/v1/send-template", RequestBodyLimits.ApiBytes)]
+    [InlineData("/admin/v1/businesses", RequestBodyLimits.ApiBytes)]
+    [InlineData("/webhooks/meta", RequestBodyLimits.WebhookBytes)]
+    [InlineData("/sandbox/graph/v21.0/123/messages", RequestBodyLimits.WebhookBytes)]
+    public void EachPathGetsItsLimit(string path, long limit) => Assert.Equal(limit, RequestBodyLimits.LimitFor(new PathString(path)));
+}

@@ -129,6 +129,35 @@ public class WhatsAppAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         Assert.Equal(HttpStatusCode.OK, send.StatusCode);
     }
 
+    [Fact]
+    public async Task ReconnectingTheSandboxKeepsItsTokenSoSendsOnTheirWayAreNotRefused()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var before = await factory.AccessTokenOfAsync(tenant.BusinessId);
+
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/whatsapp", new { sandbox = true })).EnsureSuccessStatusCode();
+
+        Assert.NotNull(before);
+        Assert.Equal(before, await factory.AccessTokenOfAsync(tenant.BusinessId));
+    }
+
+    [Fact]
+    public async Task ASandboxConnectionShowsTheEmulatorsDisplayNumberUnlessOneIsGiven()
+    {
+        var plain = await factory.CreateBusinessAsync();
+        var named = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var defaulted = await admin.PutAsJsonAsync($"/admin/v1/businesses/{plain}/whatsapp", new { sandbox = true });
+        var given = await admin.PutAsJsonAsync($"/admin/v1/businesses/{named}/whatsapp", new { sandbox = true, display_phone_number = " +91 98765 00000 " });
+
+        Assert.Equal(Api.Businesses.WhatsAppConnection.SandboxDisplayPhoneNumber,
+            (await defaulted.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business").GetProperty("whatsapp").GetProperty("display_phone_number").GetString());
+        Assert.Equal("+91 98765 00000",
+            (await given.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business").GetProperty("whatsapp").GetProperty("display_phone_number").GetString());
+    }
+
     [Theory]
     [InlineData("""{"sandbox":true,"waba_id":"http://127.0.0.1:9/stolen?x="}""", "waba_id")]
     [InlineData("""{"sandbox":true,"phone_number_id":"555/../messages"}""", "phone_number_id")]

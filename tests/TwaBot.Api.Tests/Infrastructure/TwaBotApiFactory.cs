@@ -228,10 +228,13 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
         await ApplyWebhooksAsync();
     }
 
-    /// <summary>Waits for the emulator's status webhooks to be delivered, then applies them.</summary>
+    /// <summary>
+    /// Waits for the emulator's status webhooks to be delivered, then applies them. Bounded in real time, so that a
+    /// sender that never reports itself idle fails the test instead of hanging the suite.
+    /// </summary>
     public async Task SettleStatusesAsync()
     {
-        await Services.GetRequiredService<TwaBot.Api.Sandbox.SandboxWebhookSender>().WhenIdleAsync();
+        await Services.GetRequiredService<TwaBot.Api.Sandbox.SandboxWebhookSender>().WhenIdleAsync().WaitAsync(Poll.SlowWorkLimit);
         await ApplyWebhooksAsync();
     }
 

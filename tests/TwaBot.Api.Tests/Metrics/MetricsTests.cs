@@ -145,9 +145,9 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
         using var waiting = Collector(server, "twabot.webhooks.waiting");
         using var unapplied = Collector(server, "twabot.webhooks.unapplied");
         await server.ApplyWebhooksAsync();
-        // A delivery that failed its last attempt stays stored, not applied, and is not tried again.
+        // A delivery that failed its last attempt stays stored, not applied, and is not tried again; one applied is no backlog.
         await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
-            "INSERT INTO webhook_events (received_at, event_time, body_sha256, body, attempts) VALUES ('2026-11-26 10:00:00', 1, x'0a0b', x'7b7d', 5)"));
+            "INSERT INTO webhook_events (received_at, event_time, body_sha256, body, attempts, applied_at) VALUES ('2026-11-26 10:00:00', 1, x'0a0b', x'7b7d', 5, NULL), ('2026-11-26 10:00:01', 1, x'0a0c', x'7b7d', 1, '2026-11-26 10:00:02')"));
 
         waiting.RecordObservableInstruments();
         unapplied.RecordObservableInstruments();

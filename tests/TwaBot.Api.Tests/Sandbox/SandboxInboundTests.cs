@@ -36,6 +36,25 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         Assert.Equal(field, (await response.AssertErrorAsync(HttpStatusCode.BadRequest, errorCode)).GetProperty("field").GetString());
     }
 
+    public static TheoryData<string> RequestsAtTheLimits => new()
+    {
+        """{"business_id":1,"from":"919876543210","text":""" + "\"" + new string('x', 4096) + "\"}", // Meta's limit itself
+        """{"business_id":1,"from":"919876543210","text":"Hi","user_id":"US.""" + new string('1', 61) + "\"}", // 64 characters
+        """{"business_id":1,"from":"919876543210","text":"Hi","timestamp":0}""", // the first second of Unix time
+    };
+
+    [Theory]
+    [MemberData(nameof(RequestsAtTheLimits))]
+    public async Task ARequestAtALimitIsDelivered(string body)
+    {
+        using var admin = factory.CreateAdminClient();
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+
+        var response = await admin.PostAsync("/sandbox/v1/inbound", content);
+
+        Assert.True((await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("delivered").GetBoolean());
+    }
+
     [Fact]
     public async Task AMessageArrivingWhileTheServerStopsIsNotDeliveredAndSaysSo()
     {
@@ -48,6 +67,94 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
 
         Assert.StartsWith("wamid.", wamid, StringComparison.Ordinal);
         Assert.False(delivered);
+    }
+
+    [Fact]
+    public async Task AMessageWhosePostTheStopCutsShortIsNotDeliveredAndSaysSo()
+    {
+        // The stop comes while the receiver has the POST: the cancelled POST is not an acknowledgement.
+        _ = factory.Server;
+        using var lifetime = new LifetimeStoppedOnRequest();
+        using var clients = new StopOnPost(lifetime);
+        var sender = ActivatorUtilities.CreateInstance<TwaBot.Api.Sandbox.SandboxWebhookSender>(factory.Services, lifetime, clients);
+
+        var (_, delivered) = await sender.DeliverInboundAsync("1", "2", "+91 98765 43210", "919876543210", null, "Hi", factory.Clock.GetUtcNow(), new(null, false));
+
+        Assert.True(lifetime.ApplicationStopping.IsCancellationRequested); // the POST was made, then cut short
+        Assert.False(delivered);
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.InternalServerError)]
+    [InlineData(HttpStatusCode.Accepted)] // Meta counts a 200 only
+    [InlineData(HttpStatusCode.NoContent)]
+    public async Task AMessageTheReceiverDidNotAnswer200IsPostedAgainAndDelivered(HttpStatusCode firstAnswer)
+    {
+        _ = factory.Server;
+        using var clients = new RefusesTheFirstPost(firstAnswer);
+        var sender = ActivatorUtilities.CreateInstance<TwaBot.Api.Sandbox.SandboxWebhookSender>(factory.Services, clients);
+
+        var (_, delivered) = await sender.DeliverInboundAsync("1", "2", "+91 98765 43210", "919876543210", null, "Hi", factory.Clock.GetUtcNow(), new(null, false));
+
+        Assert.Equal(2, clients.Posts);
+        Assert.True(delivered);
+    }
+
+    /// <summary>A receiver that answers the first POST with something other than 200 (a disk full for a moment), and the later ones with 200.</summary>
+    private sealed class RefusesTheFirstPost(HttpStatusCode firstAnswer) : IHttpClientFactory, IDisposable
+    {
+        private readonly Handler _handler = new(firstAnswer);
+
+        public int Posts => _handler.Posts;
+
+        public HttpClient CreateClient(string name) => new(_handler, disposeHandler: false);
+
+        public void Dispose() => _handler.Dispose();
+
+        private sealed class Handler(HttpStatusCode firstAnswer) : HttpMessageHandler
+        {
+            private int _posts;
+
+            public int Posts => _posts;
+
+            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+                Task.FromResult(new HttpResponseMessage(Interlocked.Increment(ref _posts) == 1 ? firstAnswer : HttpStatusCode.OK));
+        }
+    }
+
+    private sealed class LifetimeStoppedOnRequest : Microsoft.Extensions.Hosting.IHostApplicationLifetime, IDisposable
+    {
+        private readonly CancellationTokenSource _stopping = new();
+
+        public CancellationToken ApplicationStarted => CancellationToken.None;
+
+        public CancellationToken ApplicationStopping => _stopping.Token;
+
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+
+        public void StopApplication() => _stopping.Cancel();
+
+        public void Dispose() => _stopping.Dispose();
+    }
+
+    /// <summary>A client whose receiver holds each POST until the server stops, and stops it on the first.</summary>
+    private sealed class StopOnPost(LifetimeStoppedOnRequest lifetime) : IHttpClientFactory, IDisposable
+    {
+        private readonly Handler _handler = new(lifetime);
+
+        public HttpClient CreateClient(string name) => new(_handler, disposeHandler: false);
+
+        public void Dispose() => _handler.Dispose();
+
+        private sealed class Handler(LifetimeStoppedOnRequest lifetime) : HttpMessageHandler
+        {
+            protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                lifetime.StopApplication();
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+                return new HttpResponseMessage(HttpStatusCode.OK);
+            }
+        }
     }
 
     private sealed class StoppingLifetime : Microsoft.Extensions.Hosting.IHostApplicationLifetime
@@ -106,6 +213,39 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
             json.GetProperty("error").GetString(), StringComparison.Ordinal);
         await factory.ApplyWebhooksAsync();
         await factory.WithDbAsync(async db => Assert.False(await db.Contacts.AnyAsync(c => c.Phone == "919876500123")));
+    }
+
+    [Fact]
+    public async Task ANumberConnectedToMetaIsNotOneACustomerCanWriteToThroughTheSandbox()
+    {
+        // Development keeps a Meta connection made while the sandbox is on; its conversations are Meta's to fill.
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var phoneNumberId = "1065403599" + businessId;
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{businessId}/whatsapp",
+            new { phone_number_id = phoneNumberId, waba_id = "102290129340398", access_token = "EAAGliveToken123" })).EnsureSuccessStatusCode();
+
+        var response = await admin.PostAsJsonAsync("/sandbox/v1/inbound", new { phone_number_id = phoneNumberId, from = "919876500789", text = "Hi" });
+
+        Assert.Equal("phone_number_id", (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        await factory.ApplyWebhooksAsync();
+        await factory.WithDbAsync(async db => Assert.False(await db.Contacts.AnyAsync(c => c.Phone == "919876500789")));
+    }
+
+    [Fact]
+    public async Task AWithheldNumberIsNotInItsMessagesWamid()
+    {
+        // A wamid names its chat (meta-cloud-api.md §7): for a customer whose number Meta withholds, that is their user id.
+        using var admin = factory.CreateAdminClient();
+        const string userId = "IN.7310045566002299";
+
+        var inbound = await (await admin.PostAsJsonAsync("/sandbox/v1/inbound",
+            new { business_id = 1, from = "919876500999", text = "Hi", user_id = userId, phone_withheld = true })).ReadJsonAsync(HttpStatusCode.OK);
+
+        var wamid = inbound.GetProperty("wamid").GetString()!;
+        var decoded = System.Text.Encoding.ASCII.GetString(Convert.FromBase64String(wamid["wamid.".Length..]));
+        Assert.DoesNotContain("919876500999", decoded, StringComparison.Ordinal);
+        Assert.Contains(userId, decoded, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -175,6 +315,20 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
             .ReadJsonAsync(HttpStatusCode.OK);
 
         Assert.Equal(asked ?? Api.Sandbox.SandboxUserIds.For(wabaId, waId!), inbound.GetProperty("user_id").GetString());
+    }
+
+    [Fact]
+    public async Task TheCustomersProfileNameIsTheOneAskedFor()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        (await admin.PostAsJsonAsync("/sandbox/v1/inbound", new { business_id = tenant.BusinessId, from = "919876500321", text = "Hi", name = "Priya Nair" }))
+            .EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+
+        await factory.WithDbAsync(async db => Assert.Equal("Priya Nair",
+            await db.Contacts.Where(c => c.BusinessId == tenant.BusinessId && c.Phone == "919876500321").Select(c => c.Name).SingleAsync()));
     }
 
     [Fact]

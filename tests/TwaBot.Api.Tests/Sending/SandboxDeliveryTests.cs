@@ -40,6 +40,20 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task WithStatusWebhooksOffASendIsReportedOnNoFurtherThanSent()
+    {
+        // README: TwaBot:Sandbox:StatusWebhooks=false stops the emulator's status webhooks after a send.
+        await using var quiet = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Sandbox:StatusWebhooks"] = "false" });
+        var tenant = await quiet.CreateSendingTenantAsync();
+        var messageId = await SendTemplateAsync(tenant, "919876543210");
+
+        await quiet.SettleStatusesAsync();
+
+        Assert.Equal("sent", (await StatusAsync(tenant, messageId)).GetProperty("delivery_status").GetString());
+        await quiet.WithDbAsync(async db => Assert.False(await db.MessageStatusEvents.AnyAsync()));
+    }
+
+    [Fact]
     public async Task A0000NumberIsAcceptedThenFailsWithTheDocsReason()
     {
         var tenant = await factory.CreateSendingTenantAsync();

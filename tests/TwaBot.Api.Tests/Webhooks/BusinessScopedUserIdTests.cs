@@ -190,6 +190,22 @@ public class BusinessScopedUserIdTests(TwaBotApiFactory factory) : IClassFixture
     }
 
     [Fact]
+    public async Task APairOfTheSameSecondAsTheKeptOneMovesTheBsuid()
+    {
+        // Meta's times are whole seconds: of two pairs of one second, the one that came last is all there is to go by.
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var (former, userId) = NewCustomer();
+        var (customer, _) = NewCustomer();
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Sent(Text(Wamid(), former, "Hi", T0), userId)]));
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Sent(Text(Wamid(), customer, "Hello", T0), userId)]));
+
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Withheld(Text(Wamid(), customer, "STOP", T0.AddHours(1)), userId)]));
+
+        Assert.True(await OptedOutAsync(businessId, customer));
+        Assert.False(await OptedOutAsync(businessId, former));
+    }
+
+    [Fact]
     public async Task APairShownTwiceInADeliveryCountsAsOfItsLatestSighting()
     {
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();

@@ -217,16 +217,17 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task AStartFromTheNewNumberAfterTheChangeStandsWhateverTheArrivalOrder(bool startArrivesFirst)
+    [InlineData(true, 2)]
+    [InlineData(false, 2)]
+    [InlineData(true, 1)] // the same second as the change: the customer's own word from the new number still stands
+    public async Task AStartFromTheNewNumberAfterTheChangeStandsWhateverTheArrivalOrder(bool startArrivesFirst, int startHour)
     {
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
         var (former, current) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}");
         await DeliverMessagesAsync(phoneNumberId, Text($"wamid.stop-{Guid.NewGuid():N}", former, "STOP", T0));
         var notice = SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
             new JsonObject { ["body"] = "changed", ["wa_id"] = current, ["type"] = "user_changed_number" }, T0.AddHours(1));
-        var start = Text($"wamid.start-{Guid.NewGuid():N}", current, "START", T0.AddHours(2));
+        var start = Text($"wamid.start-{Guid.NewGuid():N}", current, "START", T0.AddHours(startHour));
 
         foreach (var message in startArrivesFirst ? new[] { start, notice } : [notice, start])
         {
@@ -234,6 +235,21 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         }
 
         Assert.Null(await SuppressionStateAsync(businessId, current));
+    }
+
+    [Fact]
+    public async Task AContactTakesTheProfileNameTheCustomerChangedTo()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        foreach (var (name, hour) in new[] { ("Sheena", 0), ("Sheena Nelson", 1) })
+        {
+            (await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId,
+                messages: [Text($"wamid.named-{Guid.NewGuid():N}", "919844445555", "Hello", T0.AddHours(hour))],
+                contacts: [Contact("919844445555", name)]))))).EnsureSuccessStatusCode();
+            await factory.ApplyWebhooksAsync();
+        }
+
+        Assert.Equal("Sheena Nelson", (await factory.ContactAsync(businessId, "919844445555"))?.Name);
     }
 
     [Fact]

@@ -354,6 +354,8 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
             """));
         counts.Changed(tenant.BusinessId);
         await factory.ApplyWebhooksAsync(); // the pass counts the business again: full
+        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow(), "IN.while-full")]);
+        await factory.WithDbAsync(async db => Assert.False(await db.HeldUserEvents.AnyAsync(h => h.UserId == "IN.while-full")));
 
         factory.Clock.Advance(HeldUserEventCounts.KeptFor + TimeSpan.FromMinutes(1));
         await factory.ApplyWebhooksAsync(); // they expire
@@ -361,6 +363,143 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
 
         await factory.WithDbAsync(async db => Assert.Equal(["IN.after-expiry"],
             await db.HeldUserEvents.Where(h => h.BusinessId == tenant.BusinessId).Select(h => h.UserId).ToListAsync()));
+    }
+
+    [Theory]
+    [InlineData("STOP", "START", false)]
+    [InlineData("START", "STOP", true)]
+    public async Task HeldKeywordsOfTheSameSecondCountInTheOrderTheyCame(string first, string second, bool suppressed)
+    {
+        // Meta's timestamps are whole seconds: two keywords of one second are told apart only by their arrival, as for a contact.
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        var now = factory.Clock.GetUtcNow();
+        await DeliverAsync(phoneNumberId, messages: [Withheld(first, now.AddMinutes(-5), userId)]);
+        await DeliverAsync(phoneNumberId, messages: [Withheld(second, now.AddMinutes(-5), userId)]);
+
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(now, userId)]);
+
+        var response = await SendTemplateAsync(tenant);
+        if (suppressed)
+        {
+            await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        }
+        else
+        {
+            await response.ReadJsonAsync(HttpStatusCode.OK);
+        }
+    }
+
+    [Fact]
+    public async Task HeldMarketingPreferencesOfTheSameSecondCountInTheOrderTheyCame()
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        var at = factory.Clock.GetUtcNow().AddMinutes(-5);
+        await DeliverAsync(phoneNumberId, messages: [Withheld("Stop promotions", at, userId)]);
+        await DeliverAsync(phoneNumberId, messages: [Withheld("Resume promotions", at, userId)]);
+
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId)]);
+
+        var contact = await ContactAsync(tenant.BusinessId);
+        Assert.Null(contact.MarketingOptOutAt);
+        Assert.Equal(at.UtcDateTime, contact.MarketingPreferenceAt);
+    }
+
+    [Theory]
+    [InlineData(0, true)]  // exactly 7 days after the last event held: still waiting
+    [InlineData(1, false)] // a second more: dropped
+    public async Task HeldEventsWaitSevenDaysToTheSecond(int secondsPast, bool stillApplied)
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        // Another customer's, held a second before: it expires in the same pass either way.
+        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow(), "IN.a-second-earlier")]);
+        factory.Clock.Advance(TimeSpan.FromSeconds(1));
+        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow(), userId)]);
+
+        factory.Clock.Advance(TimeSpan.FromDays(7) + TimeSpan.FromSeconds(secondsPast)); // the 7 days of the spec, not the constant
+        await factory.ApplyWebhooksAsync();
+        var dropped = Assert.Single(factory.Logs.Events, e => Logged(e, "BusinessId", tenant.BusinessId.ToString(CultureInfo.InvariantCulture))
+            && e.RenderMessage(CultureInfo.InvariantCulture).Contains("Dropped the held events", StringComparison.Ordinal));
+        Assert.True(Logged(dropped, "Count", stillApplied ? "1" : "2"));
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId)]);
+
+        var response = await SendTemplateAsync(tenant);
+        if (stillApplied)
+        {
+            await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        }
+        else
+        {
+            await response.ReadJsonAsync(HttpStatusCode.OK);
+        }
+    }
+
+    [Fact]
+    public async Task TheContactMadeFromHeldMessagesTakesTheLatestProfileName()
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        var now = factory.Clock.GetUtcNow();
+        foreach (var (name, minutesAgo) in new[] { ("Asha K", 20), ("Asha Kumar", 10) })
+        {
+            await DeliverAsync(phoneNumberId, messages: [Withheld("Hello", now.AddMinutes(-minutesAgo), userId)],
+                contacts: [new JsonObject { ["user_id"] = userId, ["profile"] = new JsonObject { ["name"] = name } }]);
+        }
+
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(now, userId)]);
+
+        Assert.Equal("Asha Kumar", (await ContactAsync(tenant.BusinessId)).Name);
+    }
+
+    [Fact]
+    public async Task ANoticeNamingTheSameBsuidAsBeforeLeavesWhatItHolds()
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        var now = factory.Clock.GetUtcNow();
+        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", now.AddMinutes(-10), userId)]);
+
+        await DeliverAsync(phoneNumberId, messages: [UserIdChanged(userId, userId, now.AddMinutes(-5))]); // no change at all
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(now, userId)]);
+
+        await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+    }
+
+    [Fact]
+    public async Task ABusinessHoldsEventsForAHundredThousandBsuidsAndForANewOneOnceOneIsApplied()
+    {
+        // The bound is the spec's 100,000, written out: a test built on the constant would follow it wherever it moved.
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        var counts = factory.Services.GetRequiredService<HeldUserEventCounts>();
+        await factory.WithDbAsync(db => db.Database.ExecuteSqlAsync($"""
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 99999)
+            INSERT INTO held_user_events (business_id, user_id, received_at) SELECT {tenant.BusinessId}, 'IN.bound' || i, {factory.Clock.GetUtcNow().UtcDateTime} FROM n
+            """));
+        try
+        {
+            counts.Changed(tenant.BusinessId);
+            await factory.ApplyWebhooksAsync(); // the pass counts the business again: one short of full
+            await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow(), userId)]); // the 100,000th
+            await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow(), "IN.one-too-many")]);
+            Assert.Equal([userId], await HeldAmongAsync(userId, "IN.one-too-many"));
+
+            // Applying one makes room again, without waiting for a restart.
+            await DeliverAsync(phoneNumberId, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId)]);
+            await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+            await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow(), "IN.room-again")]);
+            Assert.Equal(["IN.room-again"], await HeldAmongAsync(userId, "IN.room-again"));
+        }
+        finally
+        {
+            await factory.WithDbAsync(db => db.HeldUserEvents.Where(h => h.BusinessId == tenant.BusinessId).ExecuteDeleteAsync());
+            counts.Changed(tenant.BusinessId);
+            await factory.ApplyWebhooksAsync();
+        }
+
+        async Task<List<string>> HeldAmongAsync(params string[] userIds)
+        {
+            List<string> held = [];
+            await factory.WithDbAsync(async db => held = await db.HeldUserEvents
+                .Where(h => h.BusinessId == tenant.BusinessId && userIds.Contains(h.UserId)).Select(h => h.UserId).ToListAsync());
+            return held;
+        }
     }
 
     private async Task<(SendingTenant Tenant, string PhoneNumberId, string UserId)> TenantAsync()

@@ -74,8 +74,9 @@ public class WhatsAppAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
 
         var whatsapp = (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business").GetProperty("whatsapp");
         Assert.True(whatsapp.GetProperty("sandbox").GetBoolean());
-        Assert.Matches("^[0-9]{15}$", whatsapp.GetProperty("phone_number_id").GetString());
-        Assert.Matches("^[0-9]{15}$", whatsapp.GetProperty("waba_id").GetString());
+        // 15 digits, the first not 0, as Meta's ids are.
+        Assert.Matches("^[1-9][0-9]{14}$", whatsapp.GetProperty("phone_number_id").GetString());
+        Assert.Matches("^[1-9][0-9]{14}$", whatsapp.GetProperty("waba_id").GetString());
     }
 
     [Fact]
@@ -109,6 +110,45 @@ public class WhatsAppAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         var business = await (await admin.GetAsync($"/admin/v1/businesses/{id}")).ReadJsonAsync(HttpStatusCode.OK);
         Assert.False(business.GetProperty("business").GetProperty("whatsapp").GetProperty("connected").GetBoolean());
         (await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp", new { sandbox = true })).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task ALiveServerRefusesASandboxConnection()
+    {
+        await using var live = LiveMode.Factory();
+        var id = await live.CreateBusinessAsync();
+        using var admin = live.CreateAdminClient();
+
+        var response = await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp", new { sandbox = true });
+
+        Assert.Equal("sandbox", (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        var business = await (await admin.GetAsync($"/admin/v1/businesses/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.False(business.GetProperty("business").GetProperty("whatsapp").GetProperty("connected").GetBoolean());
+    }
+
+    [Fact]
+    public async Task DisconnectingABusinessThatDoesNotExistIs404()
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.DeleteAsync("/admin/v1/businesses/987654321/whatsapp");
+
+        await response.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task ASandboxReconnectWithIdsOfItsOwnTakesThem()
+    {
+        var id = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp", new { sandbox = true })).EnsureSuccessStatusCode();
+        var (phoneNumberId, wabaId) = ("1770000000" + id.ToString("D5", System.Globalization.CultureInfo.InvariantCulture), "1880000000" + id.ToString("D5", System.Globalization.CultureInfo.InvariantCulture));
+
+        var reconnect = await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp", new { sandbox = true, phone_number_id = phoneNumberId, waba_id = wabaId });
+
+        var whatsapp = (await reconnect.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business").GetProperty("whatsapp");
+        Assert.Equal(phoneNumberId, whatsapp.GetProperty("phone_number_id").GetString());
+        Assert.Equal(wabaId, whatsapp.GetProperty("waba_id").GetString());
     }
 
     [Fact]

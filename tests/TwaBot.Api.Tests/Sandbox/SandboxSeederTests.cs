@@ -45,6 +45,40 @@ public class SandboxSeederTests
             (await db.Businesses.SingleAsync(b => b.Name == "Sandbox Business")).TimeZone));
     }
 
+    [Fact]
+    public async Task TheSandboxBusinessShowsTheEmulatorsNumberAndItsTemplatesAsTheEmulatorHoldsThem()
+    {
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?>());
+        using var admin = server.CreateAdminClient(); // starts it, seeding the sandbox
+        var id = 0L;
+        await server.WithDbAsync(async db => id = (await db.Businesses.SingleAsync(b => b.Name == "Sandbox Business")).Id);
+
+        var whatsapp = (await (await admin.GetAsync($"/admin/v1/businesses/{id}")).ReadJsonAsync(System.Net.HttpStatusCode.OK))
+            .GetProperty("business").GetProperty("whatsapp");
+        // A sync finds the emulator's copies as the business's own: it changes nothing, the footer included.
+        var sync = await (await admin.PostAsync($"/admin/v1/businesses/{id}/templates/sync", null)).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        var templates = (await (await admin.GetAsync($"/admin/v1/businesses/{id}/templates")).ReadJsonAsync(System.Net.HttpStatusCode.OK))
+            .GetProperty("templates").EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!);
+
+        Assert.Equal(Api.Businesses.WhatsAppConnection.SandboxDisplayPhoneNumber, whatsapp.GetProperty("display_phone_number").GetString());
+        Assert.Equal(0, sync.GetProperty("updated").GetInt32());
+        Assert.Equal("UTILITY", templates["order_confirmation"].GetProperty("category").GetString());
+        Assert.Equal("TwaBot - WhatsApp Business", templates["order_confirmation"].GetProperty("footer_text").GetString());
+        // An authentication template, so it counts towards the OTP cap per recipient whichever endpoint sends it.
+        Assert.Equal("AUTHENTICATION", templates["otp_verification"].GetProperty("category").GetString());
+    }
+
+    [Fact]
+    public async Task ALiveServerStartsOnAnEmptyDatabaseWithoutTheSandboxBusiness()
+    {
+        await using var live = LiveMode.Factory();
+        using var admin = live.CreateAdminClient(); // starts it
+
+        var listed = await (await admin.GetAsync("/admin/v1/businesses")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+
+        Assert.Empty(listed.GetProperty("businesses").EnumerateArray());
+    }
+
     [Theory]
     [InlineData("Production", true)]
     [InlineData("Development", false)]

@@ -32,7 +32,7 @@ internal static class SuppressionsAdmin
         admin.MapPost("/businesses/{id:long}/suppressions", Add).WithName("AdminAddSuppression")
             .WithSummary("Suppress a number (opted_out, blocked or undeliverable): sends to it are refused.").ReadsJsonBody();
         admin.MapPost("/businesses/{id:long}/suppressions/import", Import).WithName("AdminImportSuppressions")
-            .WithSummary("Suppress up to 1000 numbers at once (a list brought from elsewhere): all of them, or none when one is refused.")
+            .WithSummary("Suppress up to 1000 numbers at once (a list brought from elsewhere; a body of up to 4 MB): all of them, or none when one is refused.")
             .ReadsJsonBody();
         admin.MapGet("/businesses/{id:long}/suppressions/{phone}", Get).WithName("AdminGetSuppression")
             .WithSummary("Read a number's suppression as sends see it.");
@@ -62,6 +62,7 @@ internal static class SuppressionsAdmin
             .SingleOrDefaultAsync(s => s.BusinessId == id && s.Phone == entry.Phone, cancellationToken);
         var created = suppression is null;
         suppression = Store(services, id, entry, suppression);
+        await RememberWrittenNumbersAsync(services, id, [entry.Phone], cancellationToken);
         await services.Db.SaveChangesAsync(cancellationToken);
 
         var response = new SuppressionResponse(View(suppression));
@@ -128,6 +129,7 @@ internal static class SuppressionsAdmin
             Store(services, id, entry, listed.GetValueOrDefault(entry.Phone));
         }
 
+        await RememberWrittenNumbersAsync(services, id, phones, cancellationToken);
         await services.Db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(new SuppressionImportResponse(entries.Count - listed.Count, listed.Count));
     }
@@ -161,7 +163,8 @@ internal static class SuppressionsAdmin
             return badReason;
         }
 
-        entry = new SuppressionEntry(phone, state, request.Reason);
+        // Stored as measured, as names are: padding around it neither counts towards the 500 nor is kept beyond them.
+        entry = new SuppressionEntry(phone, state, request.Reason?.Trim());
         return null;
     }
 
@@ -177,6 +180,31 @@ internal static class SuppressionsAdmin
         listed.State = entry.State;
         listed.Reason = entry.Reason;
         return listed;
+    }
+
+    /// <summary>
+    /// An entry under the wa_id Meta gives a Brazilian, Mexican or Argentine mobile (WaIdForms), such as a customer's STOP
+    /// listed by the business a number moved from, counts for the number as written, as a STOP from that wa_id does
+    /// (WebhookApplier): a send finds the wa_id's row only through the pair, which a business that never sent to the
+    /// number nor heard from it lacks. A pair a send's answer or a customer already gave is kept.
+    /// </summary>
+    private static async Task RememberWrittenNumbersAsync(
+        AdminServices services, long businessId, List<string> phones, CancellationToken cancellationToken)
+    {
+        var pairs = phones.Select(waId => (WaId: waId, Phone: WaIdForms.WrittenNumberOf(waId)))
+            .Where(pair => pair.Phone is not null).ToList();
+        if (pairs.Count == 0)
+        {
+            return;
+        }
+
+        var written = pairs.ConvertAll(pair => pair.Phone!);
+        var known = await services.Db.RecipientWaIds.Where(r => r.BusinessId == businessId && written.Contains(r.Phone))
+            .Select(r => r.Phone).ToListAsync(cancellationToken);
+        foreach (var (waId, phone) in pairs.Where(pair => !known.Contains(pair.Phone!)))
+        {
+            services.Db.RecipientWaIds.Add(new RecipientWaId { BusinessId = businessId, Phone = phone!, WaId = waId, UpdatedAt = services.Now });
+        }
     }
 
     /// <summary>

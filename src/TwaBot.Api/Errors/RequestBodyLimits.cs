@@ -3,19 +3,20 @@ using Microsoft.AspNetCore.Http.Features;
 namespace TwaBot.Api.Errors;
 
 /// <summary>
-/// Request bodies are small on the API and admin routes (a send is a few hundred bytes; a suppression import, 1 MB) and up to
+/// Request bodies are small on the API and admin routes (a send is a few hundred bytes; a suppression import, 4 MB) and up to
 /// Meta's 3 MB on webhooks. Oversized bodies get a 413 envelope before anything reads them.
 /// </summary>
 public static class RequestBodyLimits
 {
     public const long ApiBytes = 64 * 1024;
     public const long WebhookBytes = 3 * 1024 * 1024;
-    public const long SuppressionImportBytes = 1024 * 1024;
+    public const long SuppressionImportBytes = 4 * 1024 * 1024;
 
     /// <summary>
     /// Webhooks take Meta's 3 MB, and so does the sandbox's Graph API: what it receives is the server's own Meta
     /// calls, whose JSON (non-ASCII escaped as \uXXXX) can be several times the caller's 64 KB. A suppression import
-    /// takes 1 MB: its 1000 entries with reasons of 500 characters.
+    /// takes 4 MB: its 1000 entries with reasons of 500 characters in any script, even from a client that escapes every
+    /// character beyond ASCII as \uXXXX (6 bytes each, about 3.1 MB in all), as .NET's and Python's serializers do by default.
     /// </summary>
     public static long LimitFor(PathString? path) =>
         path is not { } p ? ApiBytes
@@ -24,11 +25,14 @@ public static class RequestBodyLimits
         : IsSuppressionImport(p) ? SuppressionImportBytes
         : ApiBytes;
 
-    /// <summary>POST /admin/v1/businesses/{id}/suppressions/import, as routing matches it (any case, a trailing slash).</summary>
+    /// <summary>
+    /// POST /admin/v1/businesses/{id}/suppressions/import, as routing matches it (any case, a trailing slash, and an id
+    /// as the <c>{id:long}</c> constraint reads it: "+7" and " 7" are business 7 too, a number beyond a long no route).
+    /// </summary>
     private static bool IsSuppressionImport(PathString path) =>
         path.StartsWithSegments("/admin/v1/businesses", StringComparison.OrdinalIgnoreCase, out var rest)
         && rest.Value!.TrimEnd('/').Split('/') is ["", var id, var list, var import]
-        && id.Length > 0 && id.All(char.IsAsciiDigit)
+        && long.TryParse(id, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out _)
         && list.Equals("suppressions", StringComparison.OrdinalIgnoreCase) && import.Equals("import", StringComparison.OrdinalIgnoreCase);
 
     public static IApplicationBuilder UseRequestBodyLimits(this IApplicationBuilder app) => app.Use(async (context, next) =>

@@ -101,6 +101,44 @@ public class AdminWritesInTurnTests(TwaBotApiFactory factory) : IClassFixture<Tw
     }
 
     [Fact]
+    public async Task ImportsOfOverlappingListsDeletesAndStopsAtOnceEndAsOneOrderOfThemAndNoError()
+    {
+        // Ten imports share 50 numbers (each also has 10 of its own); five of the shared are deleted and three get a
+        // customer's STOP meanwhile. Each import is whole when the next starts, so the shared numbers carry one import's reason.
+        var businessId = (await factory.CreateSendingTenantAsync()).BusinessId;
+        using var admin = factory.CreateAdminClient();
+        static string Shared(int n) => $"9198772{n:D5}";
+
+        var imports = Enumerable.Range(0, 10).Select(i => admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/suppressions/import", new
+        {
+            suppressions = Enumerable.Range(0, 50).Select(Shared).Concat(Enumerable.Range(0, 10).Select(n => $"9198773{i:D2}{n:D3}"))
+                .Select(phone => new { phone, state = "opted_out", reason = $"import {i}" }),
+        })).ToList();
+        var deletes = Enumerable.Range(0, 5).Select(n => admin.DeleteAsync($"/admin/v1/businesses/{businessId}/suppressions/{Shared(n)}")).ToList();
+        var stops = Enumerable.Range(45, 3).Select(n => factory.CustomerWritesAsync(businessId, Shared(n), "STOP")).ToList();
+        await Task.WhenAll(stops);
+
+        foreach (var import in await Task.WhenAll(imports))
+        {
+            var json = await import.ReadJsonAsync(HttpStatusCode.OK);
+            Assert.Equal(60, json.GetProperty("added").GetInt32() + json.GetProperty("updated").GetInt32());
+        }
+
+        Assert.All(await Task.WhenAll(deletes), delete => Assert.Contains(delete.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.NotFound }));
+        await factory.WithDbAsync(async db =>
+        {
+            var rows = await db.Suppressions.AsNoTracking().Where(s => s.BusinessId == businessId).ToDictionaryAsync(s => s.Phone);
+            Assert.Equal(100, rows.Keys.Count(phone => phone.StartsWith("9198773", StringComparison.Ordinal)));
+            var last = Assert.Single(Enumerable.Range(5, 40).Select(n => rows[Shared(n)].Reason).Distinct());
+            Assert.All(Enumerable.Range(5, 45).Select(n => rows[Shared(n)]), row =>
+            {
+                Assert.Equal("opted_out", row.State);
+                Assert.Contains(row.Reason, new[] { last, "Customer sent STOP" });
+            });
+        });
+    }
+
+    [Fact]
     public async Task ConnectsToOneNumberAtOnceGiveItToOneAndLeaveTheOthersAsTheyWere()
     {
         var businesses = new List<long>();

@@ -120,20 +120,54 @@ public class SuppressionImportTests(TwaBotApiFactory factory) : IClassFixture<Tw
     }
 
     [Fact]
-    public async Task AnImportOverAMegabyteIsRefusedWith413AndOtherAdminBodiesKeepTheir64K()
+    public async Task AnImportOverFourMegabytesIsRefusedWith413AndOtherAdminBodiesKeepTheir64K()
     {
         var businessId = await factory.CreateBusinessAsync();
         using var admin = factory.CreateAdminClient();
 
-        var overAMegabyte = await admin.PostAsync(Import(businessId), JsonBody(ImportBody(1000, new string('r', 1100))));
+        var tooLarge = await admin.PostAsync(Import(businessId), JsonBody(ImportBody(1000, new string('r', 4300))));
         var add = await admin.PostAsync(Suppressions(businessId),
             JsonBody($$"""{"phone":"919876500031","state":"blocked","reason":"{{new string('r', 70 * 1024)}}"}"""));
 
-        Assert.Contains("The limit is 1048576 bytes.",
-            (await overAMegabyte.AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE")).GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("The limit is 4194304 bytes.",
+            (await tooLarge.AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE")).GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Contains("The limit is 65536 bytes.",
             (await add.AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE")).GetProperty("error").GetString(), StringComparison.Ordinal);
         await factory.WithDbAsync(async db => Assert.False(await db.Suppressions.AnyAsync(s => s.BusinessId == businessId)));
+    }
+
+    /// <summary>Routing reads the business id as a long ("+7", " 7" and "007" are business 7): each form gets the import's 4 MB.</summary>
+    [Theory]
+    [InlineData("+")]
+    [InlineData("%20")]
+    [InlineData("00")]
+    public async Task AnImportToTheBusinessIdAsRoutingReadsItTakesTheLargerLimitToo(string before)
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var body = ImportBody(1000, "Opted out in the previous provider's system before the move, 2026");
+        Assert.InRange(Encoding.UTF8.GetByteCount(body), 64 * 1024 + 1, TwaBot.Api.Errors.RequestBodyLimits.SuppressionImportBytes);
+
+        var response = await admin.PostAsync($"/admin/v1/businesses/{before}{businessId}/suppressions/import", JsonBody(body));
+
+        Assert.Equal(1000, (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("added").GetInt32());
+        await factory.WithDbAsync(async db => Assert.Equal(1000, await db.Suppressions.CountAsync(s => s.BusinessId == businessId)));
+    }
+
+    /// <summary>README: a reason over 500 characters is refused; one padded beyond them in a megabyte is stored as its 500.</summary>
+    [Fact]
+    public async Task AReasonPaddedBeyond500CharactersIsStoredWithoutThePadding()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var reason = new string('r', 500);
+        var padded = string.Concat(Enumerable.Repeat(@"\n", 100_000)) + "   " + reason + new string(' ', 600_000);
+
+        var response = await admin.PostAsync(Import(businessId),
+            JsonBody($$"""{"suppressions":[{"phone":"919876500061","state":"blocked","reason":"{{padded}}"}]}"""));
+
+        Assert.Equal(1, (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("added").GetInt32());
+        Assert.Equal([(("919876500061", "blocked", reason))], await ListAsync(admin, businessId));
     }
 
     /// <summary>operations.md's move of a number to another business: the old list read page by page, each page imported.</summary>
@@ -170,21 +204,81 @@ public class SuppressionImportTests(TwaBotApiFactory factory) : IClassFixture<Tw
         Assert.Equal(4, (await ListAsync(admin, to)).Count);
     }
 
+    /// <summary>
+    /// A Brazilian, Mexican or Argentine customer's STOP is listed under the wa_id Meta gave their number (WaIdForms). The
+    /// business it moves to has never sent to the number, so the entry alone would not stop its sends to the number as
+    /// written: the pair is remembered from the wa_id, as it is when such a customer writes.
+    /// </summary>
+    [Theory]
+    [InlineData("5511987654321", "551187654321")]
+    [InlineData("525512345678", "5215512345678")]
+    [InlineData("541123456789", "5491123456789")]
+    public async Task AStopUnderAWaIdCarriedToAnotherBusinessStopsItsSendsToTheNumberAsWritten(string number, string waId)
+    {
+        var from = await factory.CreateSendingTenantAsync();
+        var to = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        await factory.CustomerWritesAsync(from.BusinessId, waId, "STOP");
+        await (await SendAsync(from, number)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+
+        var listed = await (await admin.GetAsync($"{Suppressions(from.BusinessId)}?limit=1000")).ReadJsonAsync(HttpStatusCode.OK);
+        var entries = listed.GetProperty("suppressions").EnumerateArray()
+            .Select(e => new { phone = e.GetProperty("phone").GetString(), state = e.GetProperty("state").GetString(), reason = e.GetProperty("reason").GetString() });
+        (await admin.PostAsJsonAsync(Import(to.BusinessId), new { suppressions = entries })).EnsureSuccessStatusCode();
+
+        Assert.Equal(waId, Assert.Single(await ListAsync(admin, to.BusinessId)).Item1);
+        var refused = await (await SendAsync(to, number)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Equal("opted_out", refused.GetProperty("suppression_state").GetString());
+        Assert.Equal(waId, (await (await admin.GetAsync($"{Suppressions(to.BusinessId)}/{number}")).ReadJsonAsync(HttpStatusCode.OK))
+            .GetProperty("suppression").GetProperty("phone").GetString());
+        // Imported again where the customer's own message gave the pair: it is kept, not written twice.
+        var again = await (await admin.PostAsJsonAsync(Import(from.BusinessId), new { suppressions = entries })).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal((0, 1), (again.GetProperty("added").GetInt32(), again.GetProperty("updated").GetInt32()));
+    }
+
+    /// <summary>
+    /// operations.md's move reads pages of 1000: the longest reasons in another script fit one import even written as
+    /// .NET's serializer writes them by default, every character beyond ASCII escaped (six bytes where UTF-8 takes three).
+    /// </summary>
+    [Fact]
+    public async Task AThousandEntriesWithTheLongestReasonsInAnotherScriptFitOneImportEvenEscaped()
+    {
+        var from = await factory.CreateBusinessAsync();
+        var to = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var reason = string.Concat(Enumerable.Repeat("ग्राहक ने मना किया ", 30))[..500];
+        var entries = Enumerable.Range(0, 1000).Select(i => new { phone = $"9198764{i:D5}", state = "opted_out", reason }).ToList();
+        var escaped = JsonSerializer.Serialize(new { suppressions = entries });
+        Assert.InRange(Encoding.UTF8.GetByteCount(escaped), 2 * 1024 * 1024, TwaBot.Api.Errors.RequestBodyLimits.SuppressionImportBytes);
+
+        Assert.Equal(1000, (await (await admin.PostAsync(Import(from), JsonBody(escaped))).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("added").GetInt32());
+        var page = await (await admin.GetAsync($"{Suppressions(from)}?limit=1000")).ReadJsonAsync(HttpStatusCode.OK);
+        var body = JsonSerializer.Serialize(new
+        {
+            suppressions = page.GetProperty("suppressions").EnumerateArray()
+                .Select(e => new { phone = e.GetProperty("phone").GetString(), state = e.GetProperty("state").GetString(), reason = e.GetProperty("reason").GetString() }),
+        });
+
+        Assert.Equal(1000, (await (await admin.PostAsync(Import(to), JsonBody(body))).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("added").GetInt32());
+        Assert.Equal(await ListAsync(admin, from), await ListAsync(admin, to));
+    }
+
     [Fact]
     public async Task AnImportForAnUnknownBusinessIsRefusedAndNothingIsStored()
     {
         using var admin = factory.CreateAdminClient();
 
-        var response = await admin.PostAsJsonAsync(Import(999_999), new { suppressions = new[] { new { phone = "919876500041", state = "blocked" } } });
+        var response = await admin.PostAsJsonAsync(Import(999_999), new { suppressions = new[] { new { phone = "919876599041", state = "blocked" } } });
 
         await response.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
-        await factory.WithDbAsync(async db => Assert.False(await db.Suppressions.AnyAsync(s => s.Phone == "919876500041")));
+        await factory.WithDbAsync(async db => Assert.False(await db.Suppressions.AnyAsync(s => s.Phone == "919876599041")));
     }
 
     private static async Task<List<(string?, string?, string?)>> ListAsync(HttpClient admin, long businessId) =>
         [.. (await (await admin.GetAsync($"{Suppressions(businessId)}?limit=1000")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("suppressions")
             .EnumerateArray().Select(e => (e.GetProperty("phone").GetString(), e.GetProperty("state").GetString(), e.GetProperty("reason").GetString()))];
 
+    /// <summary>Non-ASCII text as UTF-8, not as \u escapes.</summary>
     private static string Suppressions(long businessId) => $"/admin/v1/businesses/{businessId}/suppressions";
 
     private static string Import(long businessId) => $"/admin/v1/businesses/{businessId}/suppressions/import";

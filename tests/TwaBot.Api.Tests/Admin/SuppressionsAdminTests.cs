@@ -138,6 +138,40 @@ public class SuppressionsAdminTests(TwaBotApiFactory factory) : IClassFixture<Tw
     }
 
     [Fact]
+    public async Task AReasonIsStoredWithoutThePaddingAroundIt()
+    {
+        // Only the trimmed reason counts towards the 500 characters, so only it is kept: not 60 KB of spaces beyond them.
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/suppressions",
+            new { phone = "919876543210", state = "blocked", reason = "\n  " + new string('r', 500) + new string(' ', 60_000) });
+
+        Assert.Equal(new string('r', 500),
+            (await response.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("suppression").GetProperty("reason").GetString());
+        var read = await admin.GetAsync($"/admin/v1/businesses/{businessId}/suppressions/919876543210");
+        Assert.Equal(new string('r', 500), (await read.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("suppression").GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task ANumberAddedAsTheWaIdMetaGivesItStopsSendsToTheNumberAsWrittenBeforeAnyContact()
+    {
+        // 551187654321 is how Meta names the Brazilian mobile 55 11 98765-4321: an operator copying a STOP from elsewhere
+        // gives that form, and the business has neither sent to the number nor heard from it.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions",
+            new { phone = "551187654321", state = "opted_out", reason = "STOP in the old system" })).EnsureSuccessStatusCode();
+
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "5511987654321", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-12345", "₹1,499" } });
+        Assert.Equal("opted_out", (await send.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED")).GetProperty("suppression_state").GetString());
+        (await admin.DeleteAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions/5511987654321")).EnsureSuccessStatusCode();
+        await factory.WithDbAsync(async db => Assert.False(await db.Suppressions.AnyAsync(s => s.BusinessId == tenant.BusinessId)));
+    }
+
+    [Fact]
     public async Task ARefusedChangeLeavesTheSuppressionAsItWas()
     {
         var businessId = await factory.CreateBusinessAsync();

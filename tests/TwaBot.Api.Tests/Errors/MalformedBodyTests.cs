@@ -15,7 +15,8 @@ public class MalformedBodyTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         "POST /api/v1/send-template", "POST /api/v1/send-text", "POST /api/v1/send-media", "POST /api/v1/send-otp",
         "POST /admin/v1/businesses", "PATCH /admin/v1/businesses/{business}", "PUT /admin/v1/businesses/{business}/whatsapp",
         "POST /admin/v1/businesses/{business}/api-keys", "PATCH /admin/v1/api-keys/{key}",
-        "POST /admin/v1/businesses/{business}/suppressions", "POST /admin/v1/businesses/{business}/templates",
+        "POST /admin/v1/businesses/{business}/suppressions", "POST /admin/v1/businesses/{business}/suppressions/import",
+        "POST /admin/v1/businesses/{business}/templates",
         "POST /sandbox/v1/inbound",
     ];
 

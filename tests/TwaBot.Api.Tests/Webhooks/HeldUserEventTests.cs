@@ -378,15 +378,7 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
 
         await DeliverAsync(phoneNumberId, statuses: [PairingStatus(now, userId)]);
 
-        var response = await SendTemplateAsync(tenant);
-        if (suppressed)
-        {
-            await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
-        }
-        else
-        {
-            await response.ReadJsonAsync(HttpStatusCode.OK);
-        }
+        await AssertTemplateSendAsync(tenant, suppressed: suppressed);
     }
 
     [Fact]
@@ -422,15 +414,7 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         Assert.True(Logged(dropped, "Count", stillApplied ? "1" : "2"));
         await DeliverAsync(phoneNumberId, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId)]);
 
-        var response = await SendTemplateAsync(tenant);
-        if (stillApplied)
-        {
-            await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
-        }
-        else
-        {
-            await response.ReadJsonAsync(HttpStatusCode.OK);
-        }
+        await AssertTemplateSendAsync(tenant, suppressed: stillApplied);
     }
 
     [Fact]
@@ -513,6 +497,20 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         });
         // The BSUID the emulator's statuses name the customer by, as Meta's would.
         return (tenant, phoneNumberId, SandboxUserIds.For(wabaId, Customer));
+    }
+
+    /// <summary>A template send to the customer: refused as SUPPRESSED, or accepted.</summary>
+    private static async Task AssertTemplateSendAsync(SendingTenant tenant, bool suppressed)
+    {
+        var response = await SendTemplateAsync(tenant);
+        if (suppressed)
+        {
+            await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        }
+        else
+        {
+            await response.ReadJsonAsync(HttpStatusCode.OK);
+        }
     }
 
     private static Task<HttpResponseMessage> SendTemplateAsync(SendingTenant tenant, string phone = Customer) =>

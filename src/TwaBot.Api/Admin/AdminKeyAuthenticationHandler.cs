@@ -26,9 +26,11 @@ internal sealed partial class AdminKeyAuthenticationHandler(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var header = Request.Headers[HeaderName];
-        // A blank header (an empty variable in a script) counts as none, as a blank X-API-Key does: no guess is counted.
-        if (header.Count != 1 || string.IsNullOrWhiteSpace(header[0]))
+        // A blank header (an empty variable in a script) counts as none, as a blank X-API-Key does: no guess is counted, and
+        // beside the key it is no second key. Two keys (a proxy adding its own beside the script's) are no guess either.
+        // Values are not split at commas, as X-API-Key's are: an admin key may hold one.
+        var header = Request.Headers[HeaderName].Where(value => !string.IsNullOrWhiteSpace(value)).ToArray();
+        if (header.Length != 1)
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }

@@ -86,6 +86,29 @@ public class WhatsAppConnectCheckTests
         Assert.DoesNotContain("must connect WhatsApp again", logs, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(401, 190, "access_token")]
+    [InlineData(400, 100, "waba_id")]
+    public async Task MetasRefusalQuotingTheTokenIsAnsweredWithoutIt(int status, int code, string field)
+    {
+        // Not shaped like Meta's tokens (EAA…), which the log's redaction would catch anyway: only the connect's own token is taken out.
+        const string token = "sys-user+token/0123456789abcdef";
+        await using var live = await Live.StartAsync();
+        live.Meta.ReplyToNumberList(FakeMetaUpstream.Json(status, $$$"""
+            {"error":{"message":"Token {{{token}}} cannot read this object","type":"OAuthException","code":{{{code}}},
+              "error_data":{"details":"given sys-user%2Btoken%2F0123456789abcdef, read as sys-user token/0123456789abcdef"},"fbtrace_id":"A4"}}
+            """));
+
+        var response = await live.ConnectAsync(PhoneNumberId, token: " " + token + " ");
+
+        var error = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal(field, error.GetProperty("field").GetString());
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Contains("[redacted]", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("0123456789abcdef", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("0123456789abcdef", await live.Server.Logs.AllTextOnceItHoldsAsync("Meta's check failed"), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AWabaMetaDoesNotKnowIsRefusedOnItsFieldWithMetasCodeAndMessage()
     {

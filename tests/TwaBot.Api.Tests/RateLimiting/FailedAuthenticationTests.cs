@@ -211,6 +211,39 @@ public class FailedAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheAdminKeyGivenTwiceIsNoGuessAndLocksNoAddressOut()
+    {
+        // A proxy that adds the admin key beside the script's: refused, as two keys, but not counted against the address.
+        using var script = _factory.CreateClientFrom("203.0.113.72");
+        for (var i = 0; i < 25; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/v1/businesses/1");
+            request.Headers.Add("X-Admin-Key", [TwaBotApiFactory.AdminKey, $"proxy-key-{i}"]);
+            await (await script.SendAsync(request)).AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
+        }
+
+        using var rightKeyFromThere = _factory.CreateClientFrom("203.0.113.72");
+        rightKeyFromThere.DefaultRequestHeaders.Add("X-Admin-Key", TwaBotApiFactory.AdminKey);
+        var response = await rightKeyFromThere.GetAsync("/admin/v1/businesses/1");
+
+        Assert.NotEqual(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.NotEqual(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheAdminKeyBesideABlankOneOpensTheAdminApi()
+    {
+        // A blank X-Admin-Key (a script's empty variable) is no key, beside the right one as alone: the right one is used.
+        using var script = _factory.CreateClientFrom("203.0.113.73");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/v1/businesses");
+        request.Headers.TryAddWithoutValidation("X-Admin-Key", ["", TwaBotApiFactory.AdminKey, "  "]);
+
+        var response = await script.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task GuessesFromChangingAddressesOfOneIpv6NetworkAreSlowedTogether()
     {
         // An IPv6 host holds a whole /64: a guesser that takes a new address for every try is still one client.

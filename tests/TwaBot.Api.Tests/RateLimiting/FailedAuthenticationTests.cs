@@ -191,38 +191,20 @@ public class FailedAuthenticationTests : IAsyncLifetime
         await blocked.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
     }
 
-    [Fact]
-    public async Task BlankAdminKeysAreNoGuessesAndLockNoAddressOut()
+    [Theory]
+    [InlineData("203.0.113.71", new[] { "   " })] // a script's empty variable
+    [InlineData("203.0.113.72", new[] { TwaBotApiFactory.AdminKey, "proxy-key" })] // a proxy adding its key beside the script's: two keys
+    public async Task AdminKeyHeadersThatAreNoGuessLockNoAddressOut(string address, string[] values)
     {
-        using var script = _factory.CreateClientFrom("203.0.113.71");
+        using var script = _factory.CreateClientFrom(address);
         for (var i = 0; i < 30; i++)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/v1/businesses/1");
-            request.Headers.TryAddWithoutValidation("X-Admin-Key", "   ");
+            request.Headers.TryAddWithoutValidation("X-Admin-Key", values);
             await (await script.SendAsync(request)).AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
         }
 
-        using var rightKeyFromThere = _factory.CreateClientFrom("203.0.113.71");
-        rightKeyFromThere.DefaultRequestHeaders.Add("X-Admin-Key", TwaBotApiFactory.AdminKey);
-        var response = await rightKeyFromThere.GetAsync("/admin/v1/businesses/1");
-
-        Assert.NotEqual(HttpStatusCode.TooManyRequests, response.StatusCode);
-        Assert.NotEqual(HttpStatusCode.Unauthorized, response.StatusCode);
-    }
-
-    [Fact]
-    public async Task TheAdminKeyGivenTwiceIsNoGuessAndLocksNoAddressOut()
-    {
-        // A proxy that adds the admin key beside the script's: refused, as two keys, but not counted against the address.
-        using var script = _factory.CreateClientFrom("203.0.113.72");
-        for (var i = 0; i < 25; i++)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/v1/businesses/1");
-            request.Headers.Add("X-Admin-Key", [TwaBotApiFactory.AdminKey, $"proxy-key-{i}"]);
-            await (await script.SendAsync(request)).AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
-        }
-
-        using var rightKeyFromThere = _factory.CreateClientFrom("203.0.113.72");
+        using var rightKeyFromThere = _factory.CreateClientFrom(address);
         rightKeyFromThere.DefaultRequestHeaders.Add("X-Admin-Key", TwaBotApiFactory.AdminKey);
         var response = await rightKeyFromThere.GetAsync("/admin/v1/businesses/1");
 

@@ -122,9 +122,11 @@ internal sealed class ApiKeyAuthenticationHandler(
             return header.Length == 1 ? header[0]!.Trim() : "";
         }
 
-        if (QueryAllowed && Request.Query.TryGetValue(QueryName, out var query) && !string.IsNullOrWhiteSpace(query))
+        // Blank values are none here too: "apikey=&apikey=twb_…" (an empty variable beside the key) gives one key.
+        if (QueryAllowed && Request.Query.TryGetValue(QueryName, out var query)
+            && query.Where(value => !string.IsNullOrWhiteSpace(value)).ToArray() is { Length: > 0 } keys)
         {
-            return query.Count == 1 ? query[0]!.Trim() : "";
+            return keys.Length == 1 ? keys[0]!.Trim() : "";
         }
 
         return null;

@@ -25,7 +25,8 @@ public static class PrivateFileHosts
             return "a localhost name, which is this machine";
         }
 
-        if (!IPAddress.TryParse(host.Trim('[', ']'), out var address))
+        // An address with the name's trailing dot ("10.0.0.1.") is the address: URL parsers and resolvers read it so.
+        if (!IPAddress.TryParse(name.Trim('[', ']'), out var address))
         {
             return null;
         }
@@ -34,9 +35,19 @@ public static class PrivateFileHosts
         {
             address = address.MapToIPv4(); // ::ffff:10.0.0.1 is 10.0.0.1
         }
+        else if (IsIPv4Compatible(address))
+        {
+            address = new IPAddress(address.GetAddressBytes()[12..]); // the older form ::10.0.0.1 too
+        }
 
         return address.AddressFamily == AddressFamily.InterNetwork ? OfIPv4(address.GetAddressBytes()) : OfIPv6(address);
     }
+
+    /// <summary>::a.b.c.d (RFC 4291's deprecated IPv4-compatible form), but not :: and ::1, which are IPv6's own.</summary>
+    private static bool IsIPv4Compatible(IPAddress address) =>
+        address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId == 0
+        && address.GetAddressBytes() is var bytes && bytes.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0
+        && !address.Equals(IPAddress.IPv6Any) && !address.Equals(IPAddress.IPv6Loopback);
 
     private static string? OfIPv4(byte[] a) => a switch
     {

@@ -18,9 +18,13 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
 
     private const string ButtonParamsName = "button_params";
 
-    /// <summary>send-template's names of quick-send's parameters, which a caller moving from one to the other may keep.</summary>
+    /// <summary>
+    /// send-template's names of quick-send's parameters, which a caller moving from one to the other may keep; and the
+    /// header's name of idempotency_key (or a client's camelCase of it): ignored, a retry the caller believed safe would send twice.
+    /// </summary>
     private static readonly (string Json, string Query)[] JsonFieldNames =
-        [("template_name", "template"), ("body_params", "params"), ("language", "lang")];
+        [("template_name", "template"), ("body_params", "params"), ("language", "lang"),
+         (Idempotency.IdempotencyRequest.HeaderName, Idempotency.IdempotencyRequest.QueryName), ("idempotencyKey", Idempotency.IdempotencyRequest.QueryName)];
 
     private const string MangledParams = "¶ms=";
 

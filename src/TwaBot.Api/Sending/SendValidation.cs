@@ -124,8 +124,16 @@ public static partial class SendValidation
 
         // A file's name is one line on the customer's phone: a line break, tab or NUL comes from a broken client.
         var controlAt = filename.AsSpan().IndexOfAny(LineControlCharacters);
-        return controlAt < 0 ? null : ApiErrors.Validation("filename",
-            $"filename must be one line without control characters (found U+{(int)filename[controlAt]:X4} at position {controlAt + 1}).");
+        if (controlAt >= 0)
+        {
+            return ApiErrors.Validation("filename",
+                $"filename must be one line without control characters (found U+{(int)filename[controlAt]:X4} at position {controlAt + 1}).");
+        }
+
+        // "invoice\u202Efdp.exe" shows as "invoiceexe.pdf": a direction override in a file's name only ever disguises its type.
+        var overrideAt = filename.AsSpan().IndexOfAny(DirectionOverrides);
+        return overrideAt < 0 ? null : ApiErrors.Validation("filename",
+            $"filename must not contain direction overrides or isolates (found U+{(int)filename[overrideAt]:X4} at position {overrideAt + 1}), which make a file's name read otherwise than it is.");
     }
 
     public static ApiErrorOr<OutgoingContent> Otp(SendOtpRequest? request)
@@ -224,7 +232,10 @@ public static partial class SendValidation
     public static string? WhyMetaCannotFetch(string field, string url)
     {
         ArgumentNullException.ThrowIfNull(url);
-        return Uri.TryCreate(url, UriKind.Absolute, out var parsed) && PrivateFileHosts.Unreachable(parsed.Host) is { } why
+        // A name is judged as the ASCII name it is looked up as: fullwidth letters and digits, or ideographic full stops
+        // ("１２７。0。0。1"), are the plain ones to a URL parser (IDNA mapping), so they reach the same host.
+        return Uri.TryCreate(url, UriKind.Absolute, out var parsed)
+            && PrivateFileHosts.Unreachable(parsed.HostNameType == UriHostNameType.Dns ? parsed.IdnHost : parsed.Host) is { } why
             ? $"{field} points at {parsed.Host}, {why}: Meta's servers download the file from the internet and cannot reach that address, so Meta would fail the send. Give a URL on a public host."
             : null;
     }
@@ -263,9 +274,12 @@ public static partial class SendValidation
     private static readonly SearchValues<char> ControlCharacters = SearchValues.Create(
         Enumerable.Range(0, 160).Select(c => (char)c).Where(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')).ToArray());
 
-    /// <summary>Every control character, line breaks and tabs too: for one-line texts such as a filename.</summary>
+    /// <summary>Every control character, line breaks and tabs too (Unicode's line and paragraph separators among them): for one-line texts such as a filename.</summary>
     private static readonly SearchValues<char> LineControlCharacters = SearchValues.Create(
-        Enumerable.Range(0, 160).Select(c => (char)c).Where(char.IsControl).ToArray());
+        [.. Enumerable.Range(0, 160).Select(c => (char)c).Where(char.IsControl), '\u2028', '\u2029']);
+
+    /// <summary>Unicode's bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069); marks (LRM, RLM) stay allowed.</summary>
+    private static readonly SearchValues<char> DirectionOverrides = SearchValues.Create("\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069");
 
     /// <summary>
     /// Characters as a reader counts them and as Meta reportedly counts its limits: Unicode code points,

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
@@ -189,6 +190,20 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
 
         var json = await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_API_KEY");
         Assert.Contains("apikey is given more than once", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("apikey=&apikey={0}")]    // a URL template's empty variable beside the key the tool appends
+    [InlineData("apikey={0}&apikey=%20")]
+    public async Task ABlankApikeyParameterBesideTheKeyIsNoSecondKey(string keys)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var client = factory.CreateClient();
+
+        var response = await client.GetAsync("/api/v1/quick-send?" + string.Format(CultureInfo.InvariantCulture, keys, tenant.Key)
+            + "&phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x");
+
+        await response.ReadJsonAsync(HttpStatusCode.OK);
     }
 
     [Fact]

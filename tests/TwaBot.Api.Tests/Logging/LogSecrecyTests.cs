@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using TwaBot.Api.Tests.Infrastructure;
 
@@ -178,6 +179,33 @@ public class LogSecrecyTests : IAsyncLifetime
         Assert.Contains("\"/api/v1/quick-send\" responded 400", logs, StringComparison.Ordinal); // the requests were logged
         Assert.Contains("\"/api/v1/quick-send\" responded 405", logs, StringComparison.Ordinal);
         Assert.DoesNotContain(key[9..], logs, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NoOtpCodeIsLoggedWhateverMetaAnswers()
+    {
+        // An OTP is a secret of its recipient: whoever reads the logs must not be able to sign in as them.
+        var tenant = await _factory.CreateSendingTenantAsync();
+        using var anonymous = _factory.CreateClient();
+        string[] codes = ["40414041", "40424042", "40434043", "40444044", "40454045", "40464046"];
+        Task<HttpResponseMessage> Otp(string phone, string code) =>
+            tenant.Client.PostAsJsonAsync("/api/v1/send-otp", new { phone, template_name = "otp_verification", otp = code });
+
+        await (await Otp("919812340010", codes[0])).ReadJsonAsync(HttpStatusCode.OK);
+        await (await Otp("919812340500", codes[1])).AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE"); // Meta fails
+        await (await Otp("919812340047", codes[2])).AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");   // Meta refuses
+        await (await Otp("919812340429", codes[3])).AssertErrorAsync(HttpStatusCode.TooManyRequests, "UPSTREAM_RATE_LIMITED");
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919812340011", template_name = "otp_verification", body_params = new[] { codes[4] } })).ReadJsonAsync(HttpStatusCode.OK);
+        await (await anonymous.GetAsync($"/api/v1/quick-send?apikey={tenant.Key}&phone=919812340012&template=otp_verification&params={codes[5]}"))
+            .ReadJsonAsync(HttpStatusCode.OK);
+        var generated = (await (await tenant.Client.PostAsJsonAsync("/api/v1/send-otp", new { phone = "919812340013", template_name = "otp_verification" }))
+            .ReadJsonAsync(HttpStatusCode.OK)).GetProperty("otp").GetString()!;
+        await _factory.SettleStatusesAsync();
+
+        var logs = _factory.Logs.AllText();
+        Assert.Contains("Meta refused a call: HTTP 400, code 131047", logs, StringComparison.Ordinal); // the refusal was logged
+        Assert.All(codes.Append(generated), code => Assert.DoesNotContain(code, logs, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -565,6 +565,27 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         Assert.Equal(0, await MessagesOfAsync(factory, tenant.KeyId));
     }
 
+    [Theory]
+    [InlineData("Idempotency-Key")]
+    [InlineData("idempotencyKey")]
+    public async Task AQuickSendUrlGivingItsKeyUnderAnotherNameIsRefusedNotSentWithoutOne(string name)
+    {
+        // Ignored, the key would make the retry the caller believes safe a second message to the customer.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var url = $"/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x&{name}=order-1";
+
+        var first = await tenant.Client.GetAsync(url);
+        var retry = await tenant.Client.GetAsync(url);
+
+        foreach (var response in new[] { first, retry })
+        {
+            var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+            Assert.Equal("idempotency_key", json.GetProperty("field").GetString());
+        }
+
+        Assert.Equal(0, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
     [Fact]
     public async Task AKeyThatCannotBeUsedIsABadFieldSoTheDailyCapAnswersBeforeIt()
     {

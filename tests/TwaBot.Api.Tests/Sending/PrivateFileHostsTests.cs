@@ -40,6 +40,10 @@ public class PrivateFileHostsTests(TwaBotApiFactory factory) : IClassFixture<Twa
     [InlineData("[febf::1]", true)]
     [InlineData("[::ffff:10.0.0.1]", true)]     // IPv4-mapped: judged as its IPv4
     [InlineData("[::ffff:127.0.0.1]", true)]
+    [InlineData("[::10.0.0.1]", true)]          // the older IPv4-compatible form: judged as its IPv4 too
+    [InlineData("[::127.0.0.1]", true)]
+    [InlineData("10.0.0.1.", true)]             // an address with a name's trailing dot is still the address
+    [InlineData("127.0.0.1.", true)]
     [InlineData("example.com", false)]
     [InlineData("cdn.example.com", false)]
     [InlineData("localhost.example.com", false)] // an ordinary name that starts with "localhost"
@@ -56,6 +60,8 @@ public class PrivateFileHostsTests(TwaBotApiFactory factory) : IClassFixture<Twa
     [InlineData("[fec0::1]", false)]             // just outside fe80::/10
     [InlineData("[fbff::1]", false)]             // just outside fc00::/7
     [InlineData("[::ffff:8.8.8.8]", false)]
+    [InlineData("[::8.8.8.8]", false)]
+    [InlineData("8.8.8.8.", false)]
     public void TellsTheHostsMetaCannotReach(string host, bool unreachable)
     {
         Assert.Equal(unreachable, PrivateFileHosts.Unreachable(host) is not null);
@@ -68,6 +74,10 @@ public class PrivateFileHostsTests(TwaBotApiFactory factory) : IClassFixture<Twa
     [InlineData("http://[::1]:5080/invoice.pdf", "[::1]")]
     [InlineData("http://[::ffff:10.0.0.1]/invoice.pdf", "10.0.0.1")]
     [InlineData("http://2130706433/invoice.pdf", "127.0.0.1")] // a loopback address written as one number
+    [InlineData("http://0x7f.1/invoice.pdf", "127.0.0.1")]     // in hex, with parts left out
+    [InlineData("http://10.0.0.1./invoice.pdf", "10.0.0.1.")]  // with a trailing dot
+    [InlineData("http://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54/invoice.pdf", "\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54")] // fullwidth: localhost to a URL parser
+    [InlineData("http://127\u30020\u30020\u30021/invoice.pdf", "127\u30020\u30020\u30021")] // ideographic full stops: 127.0.0.1
     public async Task SendMediaRefusesAFileMetaCannotReachNamingMediaUrl(string url, string shownHost)
     {
         var tenant = await factory.CreateSendingTenantAsync();

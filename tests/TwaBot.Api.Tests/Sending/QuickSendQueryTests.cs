@@ -67,6 +67,9 @@ public class QuickSendQueryTests
     [InlineData("phone=1&template_name=t&params=a", "template", "quick-send reads template=, not template_name=: write template= once.")]
     [InlineData("phone=1&template=t&language=hi", "lang", "quick-send reads lang=, not language=: write lang= once.")]
     [InlineData("phone[]=1&template=t", "phone", "quick-send reads phone=, not phone[]=")]
+    // The header's name in the URL: ignored, a retry would have sent the message twice.
+    [InlineData("phone=1&message=hi&Idempotency-Key=order-1", "idempotency_key", "quick-send reads idempotency_key=, not Idempotency-Key=: write idempotency_key= once.")]
+    [InlineData("phone=1&message=hi&idempotencyKey=order-1", "idempotency_key", "quick-send reads idempotency_key=, not idempotencyKey=")]
     public void RefusesValuesThatCannotBeReadAsWrittenAndSaysHowToWriteThem(string query, string field, string advice)
     {
         var problem = QuickSendQuery.Parse(query).Problem;

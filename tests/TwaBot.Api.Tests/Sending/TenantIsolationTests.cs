@@ -139,6 +139,48 @@ public class TenantIsolationTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task AnotherBusinesssApprovedTemplateIsNotFoundForThisOnesKeyOnAnySend()
+    {
+        var a = await factory.CreateSendingTenantAsync();
+        var b = await factory.CreateSendingTenantAsync();
+        var wabaOfB = "";
+        await factory.WithDbAsync(async db =>
+        {
+            wabaOfB = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == b.BusinessId)).WabaId;
+            db.Templates.Add(new TwaBot.Api.Templates.Template
+            {
+                BusinessId = b.BusinessId, Name = "b_only_offer", Language = "en", Content = "Hi {{1}}, an offer for you.", Category = "MARKETING",
+                Status = "APPROVED", MetaTemplateId = "9901", UpdatedAt = factory.Clock.GetUtcNow().UtcDateTime,
+            });
+            db.SandboxTemplates.Add(new TwaBot.Api.Sandbox.SandboxTemplate
+            {
+                WabaId = wabaOfB, MetaId = "9901", Name = "b_only_offer", Language = "en", Category = "MARKETING", Status = "APPROVED", Body = "Hi {{1}}, an offer for you.",
+            });
+            await db.SaveChangesAsync();
+        });
+        using var anonymous = factory.CreateClient();
+
+        await (await b.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919812340009", template_name = "b_only_offer", body_params = new[] { "Rahul" } })).ReadJsonAsync(HttpStatusCode.OK);
+        var refused = new[]
+        {
+            await a.Client.PostAsJsonAsync("/api/v1/send-template", new { phone = "919812340009", template_name = "b_only_offer", body_params = new[] { "Rahul" } }),
+            await anonymous.GetAsync($"/api/v1/quick-send?apikey={a.Key}&phone=919812340009&template=b_only_offer&params=Rahul"),
+        };
+
+        foreach (var response in refused)
+        {
+            var error = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+            Assert.Equal("Template 'b_only_offer' not found or not approved.", error.GetProperty("error").GetString());
+        }
+
+        var listed = await (await a.Client.GetAsync("/api/v1/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.DoesNotContain("b_only_offer", listed.GetProperty("templates").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+        // Refused by this server, not by Meta: A's send never left a row, nor reached Meta with B's template.
+        await factory.WithDbAsync(async db => Assert.False(await db.Messages.AnyAsync(m => m.BusinessId == a.BusinessId)));
+    }
+
+    [Fact]
     public async Task TheSandboxInboundOfOneBusinessDoesNotLandInAnothers()
     {
         var a = await factory.CreateSendingTenantAsync();

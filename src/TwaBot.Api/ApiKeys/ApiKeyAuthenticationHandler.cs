@@ -122,9 +122,10 @@ internal sealed class ApiKeyAuthenticationHandler(
             return header.Length == 1 ? header[0]!.Trim() : "";
         }
 
-        // Blank values are none here too: "apikey=&apikey=twb_…" (an empty variable beside the key) gives one key.
+        // Blank values are none here too: "apikey=&apikey=twb_…" (an empty variable beside the key) gives one key; and
+        // "apikey=k1,k2" is two keys, as in the header.
         if (QueryAllowed && Request.Query.TryGetValue(QueryName, out var query)
-            && query.Where(value => !string.IsNullOrWhiteSpace(value)).ToArray() is { Length: > 0 } keys)
+            && query.SelectMany(value => value!.Split(',')).Where(value => !string.IsNullOrWhiteSpace(value)).ToArray() is { Length: > 0 } keys)
         {
             return keys.Length == 1 ? keys[0]!.Trim() : "";
         }

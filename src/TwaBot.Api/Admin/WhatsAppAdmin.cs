@@ -108,6 +108,7 @@ internal static class WhatsAppAdmin
 
         // One the admin gave is kept as given; otherwise the number as Meta lists it, so the dashboard shows which it is.
         wanted.DisplayPhoneNumber ??= metasDisplayNumber;
+        var heldSince = business.WhatsApp is { } held && held.PhoneNumberId == wanted.PhoneNumberId ? held.ConnectedAt : (DateTime?)null;
         // The old connection goes and the new one comes in one transaction: a failed connect disconnects nothing.
         await using var transaction = await services.Db.Database.BeginTransactionAsync(cancellationToken);
         if (business.WhatsApp is { } existing)
@@ -132,7 +133,9 @@ internal static class WhatsAppAdmin
             .ExecuteUpdateAsync(b => b.SetProperty(former => former.FormerPhoneNumberId, (string?)null), cancellationToken);
 
         wanted.BusinessId = id;
-        wanted.ConnectedAt = services.Now;
+        // Since when the number is this business's: a new token for it moves nothing (Meta's reports of other businesses'
+        // messages sent meanwhile stay out of its reach, StatusReports).
+        wanted.ConnectedAt = heldSince ?? services.Now;
         // Unchecked (the sandbox mode's connects), the same token again is still the token Meta refused: its mark stays with
         // the new row. One Meta accepted just now is not refused (MetaClient.ListPhoneNumbersAsync ended its mark).
         wanted.TokenRefusedAt = services.TokenRefusals.RefusedAt(MetaConnection.Open(wanted, services.Tokens));

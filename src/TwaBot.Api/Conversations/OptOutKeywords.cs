@@ -17,9 +17,16 @@ public static class OptOutKeywords
 
     /// <summary>
     /// What a keyboard or a habit adds around a word: stops, exclamation and question marks, quotes (full-width
-    /// ones and an ellipsis become these in the normalization below).
+    /// ones and an ellipsis become these in the normalization below), in the scripts customers write them in: the
+    /// Devanagari danda that Hindi keyboards end a sentence with, Arabic and Urdu marks, and the guillemets,
+    /// low quotes and corner brackets that French, German or Japanese quote with; and WhatsApp's bold and italic marks
+    /// (*STOP*, _stop_ show the customer a plain word). Not its strike-through: a struck-out STOP is no clear wish.
     /// </summary>
-    private static readonly char[] PunctuationAround = ['.', '!', '?', '¡', '¿', ',', ';', ':', '"', '\'', '“', '”', '‘', '’', '。'];
+    private static readonly char[] PunctuationAround =
+    [
+        '.', '!', '?', '¡', '¿', ',', ';', ':', '"', '\'', '“', '”', '‘', '’', '。',
+        '\u0964', '\u0965', '\u061F', '\u060C', '\u06D4', '«', '»', '‹', '›', '„', '‚', '「', '」', '『', '』', '*', '_',
+    ];
 
     public static bool IsOptOut(string? text) => Matches(text, OptOut);
 

@@ -111,11 +111,14 @@ public static class StatusReports
         // By our id (the callback data) first, for a row whose send never heard Meta's answer; the answer
         // says whether the row has its wamid yet. A row with another wamid is another message, and so is one
         // Meta refused (it heard Meta's answer: no message): callback data is only a hint (another server on
-        // the same number makes the same "twb:N"), the wamid is Meta's.
+        // the same number makes the same "twb:N"), the wamid is Meta's. So a wamid another row has already names that
+        // row's message, not this one (written here, it would fail the whole delivery on the unique index).
         if (callbackMessageId is { } id
-            && await commands.Bind(
-                "SELECT wamid IS NOT NULL FROM messages WHERE id = $id AND business_id = $business_id AND ((wamid IS NULL AND api_status <> 'failed') OR wamid = $wamid)",
-                ("$id", id), ("$business_id", businessId), ("$wamid", wamid)).ExecuteScalarAsync(cancellationToken) is long hasWamid)
+            && await commands.Bind("""
+                SELECT wamid IS NOT NULL FROM messages
+                WHERE id = $id AND business_id = $business_id
+                  AND ((wamid IS NULL AND api_status <> 'failed' AND NOT EXISTS (SELECT 1 FROM messages WHERE wamid = $wamid)) OR wamid = $wamid)
+                """, ("$id", id), ("$business_id", businessId), ("$wamid", wamid)).ExecuteScalarAsync(cancellationToken) is long hasWamid)
         {
             return (id, hasWamid == 1, businessId);
         }
@@ -123,11 +126,14 @@ public static class StatusReports
         // By Meta's id: the business's own message, or one sent before the business connected this number. A number
         // moved from one business to another goes on carrying Meta's reports of the messages sent from it before (for
         // days): they are the sender's, not lost and not the new holder's (which cannot read them). A message sent
-        // after the connect cannot have gone out from this number, so another business's such message stays out of reach.
+        // after the connect cannot have gone out from this number, so another business's such message stays out of reach;
+        // nor can one its own business sent after connecting the number it has now (it went out from that one).
         await using var reader = await commands.Bind("""
-            SELECT id, business_id FROM messages
+            SELECT id, business_id FROM messages AS m
             WHERE wamid = $wamid
-              AND (business_id = $business_id OR created_at < (SELECT connected_at FROM whatsapp_connections WHERE business_id = $business_id))
+              AND (business_id = $business_id
+                OR (created_at < (SELECT connected_at FROM whatsapp_connections WHERE business_id = $business_id)
+                  AND NOT EXISTS (SELECT 1 FROM whatsapp_connections AS own WHERE own.business_id = m.business_id AND own.connected_at <= m.created_at)))
             """, ("$wamid", wamid), ("$business_id", businessId))
             .ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), true, reader.GetInt64(1)) : null;

@@ -107,6 +107,17 @@ public class DeliveryStatusRulesTests
     [InlineData("S.T.O.P", false, false)]
     [InlineData("stop. thanks", false, false)]
     [InlineData("STOP-", false, false)]
+    [InlineData("STOP\u0964", true, false)]           // a Hindi keyboard's full stop (danda)
+    [InlineData("Stop\u0965", true, false)]           // a double danda
+    [InlineData("\u00AB\u00A0Unsubscribe\u00A0\u00BB", true, false)] // in French guillemets, spaced as French sets them
+    [InlineData("\u201EStart\u201C", false, true)]    // in German low and high quotes
+    [InlineData("\u300CSTOP\u300D", true, false)]     // in Japanese corner brackets
+    [InlineData("STOP\u061F", true, false)]           // an Arabic question mark
+    [InlineData("STOP\u06D4", true, false)]           // an Urdu full stop
+    [InlineData("\u00ABSTOP\u00BB now", false, false)]
+    [InlineData("*STOP*", true, false)]               // WhatsApp's bold: the customer sees a plain STOP
+    [InlineData("_start_", false, true)]              // and its italic
+    [InlineData("~STOP~", false, false)]              // struck out: not a clear wish
     public void KeywordsMatchTheWholeMessage(string? text, bool optOut, bool optIn)
     {
         Assert.Equal(optOut, OptOutKeywords.IsOptOut(text));

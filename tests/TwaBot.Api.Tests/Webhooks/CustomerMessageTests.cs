@@ -55,6 +55,7 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData("  Unsubscribe ", true)]
     [InlineData("stop it", false)]
     [InlineData("please STOP", false)]
+    [InlineData("STOP\u0964", true)] // ended with a Hindi keyboard's full stop
     public async Task StopAndUnsubscribeOptOutAsAWholeMessage(string text, bool optedOut)
     {
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();

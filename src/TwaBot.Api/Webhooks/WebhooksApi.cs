@@ -85,20 +85,31 @@ public static partial class WebhooksApi
     private static async Task<IResult> Receive(
         HttpRequest request, WebhookInbox inbox, MetaAppSecret secret, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
+        var signature = request.Headers[WebhookSignature.HeaderName];
+        if (!WebhookSignature.IsWellFormed(signature))
+        {
+            // No signature to check: refused before its body (up to 3 MB) is read into memory.
+            return SignatureRefused(loggers, signature.Count == 0 ? "no X-Hub-Signature-256 header" : "its X-Hub-Signature-256 is not sha256= and 64 hex digits");
+        }
+
         // The signature covers the exact bytes Meta sent, so read them before anything parses them.
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, cancellationToken);
         var body = buffer.ToArray();
-        var signature = request.Headers[WebhookSignature.HeaderName];
         if (!WebhookSignature.IsValid(body, signature, secret.Value))
         {
-            // Meta's deliveries all end here when TwaBot:Meta:AppSecret is not the app's: a request line's 401 would hide it.
-            LogSignatureRefused(loggers.CreateLogger(typeof(WebhooksApi).FullName!), signature.Count == 0 ? "no X-Hub-Signature-256 header" : "its X-Hub-Signature-256 does not match its body");
-            return ApiErrors.InvalidSignature();
+            return SignatureRefused(loggers, "its X-Hub-Signature-256 does not match its body");
         }
 
         await inbox.WriteAsync(new InboxRow(body, SHA256.HashData(body), time.GetUtcNow().UtcDateTime));
         return TypedResults.Ok(OkResponse.Instance);
+    }
+
+    /// <summary>Meta's deliveries all end here when TwaBot:Meta:AppSecret is not the app's: a request line's 401 would hide it.</summary>
+    private static ApiError SignatureRefused(ILoggerFactory loggers, string problem)
+    {
+        LogSignatureRefused(loggers.CreateLogger(typeof(WebhooksApi).FullName!), problem);
+        return ApiErrors.InvalidSignature();
     }
 
     private static bool SameSecret(string presented, string expected) => CryptographicOperations.FixedTimeEquals(

@@ -68,6 +68,33 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.False(await factory.IsStoredAsync(Encoding.UTF8.GetBytes(body)));
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("X-Hub-Signature-256: garbage\r\n")]
+    [InlineData("X-Hub-Signature-256: sha256=0000\r\n")]
+    public async Task ADeliveryWithoutAWellFormedSignatureIsRefusedBeforeItsBodyIsRead(string signatureLine)
+    {
+        // Nothing to check it against: an upload of up to 3 MB is not held in memory only to be refused. The answer comes
+        // while the body is still on its way: its first chunk is sent, its end never is (a raw socket, since HttpClient
+        // reads no answer before it has sent the whole body).
+        await using var server = new TwaBotApiFactory();
+        server.UseKestrel(0);
+        server.StartServer();
+        using var client = server.CreateClient();
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(client.BaseAddress!.Host, client.BaseAddress.Port);
+        var stream = socket.GetStream();
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("POST /webhooks/meta HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            + signatureLine + "Transfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n"));
+        var answer = new byte[1024];
+        var read = await stream.ReadAsync(answer).AsTask().WaitAsync(Poll.SlowWorkLimit);
+
+        var text = Encoding.ASCII.GetString(answer, 0, read);
+        Assert.StartsWith("HTTP/1.1 401", text, StringComparison.Ordinal);
+        Assert.Contains("INVALID_SIGNATURE", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ARefusedSignatureIsLoggedAsAWarningSayingWhatToCheck()
     {

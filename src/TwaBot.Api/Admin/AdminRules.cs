@@ -34,7 +34,8 @@ internal static class AdminRules
     public static ApiError? OptionalLine(string field, string? value, int maxLength) =>
         value is null ? null : TooLong(field, value, maxLength) ?? ControlCharacters(field, value);
 
-    private static ApiError? TooLong(string field, string value, int maxLength) => value.Trim().Length > maxLength
+    // Characters as the send limits count them, and Meta its template limits: an emoji is one, not two UTF-16 units.
+    private static ApiError? TooLong(string field, string value, int maxLength) => Sending.SendValidation.Characters(value.Trim()) > maxLength
         ? ApiErrors.Validation(field, $"{field} must be at most {maxLength} characters.")
         : null;
 

@@ -235,43 +235,56 @@ internal static partial class TemplatesAdmin
             return ToApiError(failure);
         }
 
-        var ours = await services.Db.Templates.Where(t => t.BusinessId == id).ToListAsync(cancellationToken);
-        var byKey = ours.ToDictionary(t => (t.Name, t.Language));
-        int created = 0, updated = 0;
+        // Our rows are read and written in one turn at the write gate, where the webhook processor applies template events:
+        // read before the turn, a row missed an event applied meanwhile (Meta's pause a minute after its list), and the
+        // list's older status was written over it.
         // A name and language Meta lists twice (it should not) is one template: the first listing counts.
         var listing = listed.Value!.Where(t => t.Name.Length > 0 && t.Language.Length > 0).DistinctBy(t => (t.Name, t.Language)).ToList();
-        foreach (var remote in listing)
+        int created = 0, updated = 0, removed = 0;
+        using (await services.Gate.EnterAsync(cancellationToken))
         {
-            var isNew = !byKey.Remove((remote.Name, remote.Language), out var template);
-            if (isNew)
+            var ours = await services.Db.Templates.Where(t => t.BusinessId == id).ToListAsync(cancellationToken);
+            var byKey = ours.ToDictionary(t => (t.Name, t.Language));
+            foreach (var item in listing)
             {
-                template = new Template { BusinessId = id, Name = remote.Name, Language = remote.Language, Content = "", Category = "", Status = "" };
-                services.Db.Templates.Add(template);
-                created++;
+                var isNew = !byKey.Remove((item.Name, item.Language), out var template);
+                if (isNew)
+                {
+                    template = new Template { BusinessId = id, Name = item.Name, Language = item.Language, Content = "", Category = "", Status = "" };
+                    services.Db.Templates.Add(template);
+                    created++;
+                }
+
+                // An item without its status or category (asked for, so only a broken answer lacks them) keeps ours: stored
+                // blank, an approved template could no longer be sent, and a marketing one escaped the marketing stops.
+                var remote = item with
+                {
+                    Status = item.Status.Length > 0 ? item.Status : template!.Status,
+                    Category = item.Category.Length > 0 ? item.Category : template!.Category,
+                };
+
+                var changed = isNew || !Matches(template!, remote);
+                updated += changed && !isNew ? 1 : 0;
+                Copy(remote, template!, asked); // also for the same template: the time its status was read moves
+                if (changed)
+                {
+                    template!.UpdatedAt = services.Now;
+                }
             }
 
-            var changed = isNew || !Matches(template!, remote);
-            updated += changed && !isNew ? 1 : 0;
-            Copy(remote, template!, asked); // also for the same template: the time its status was read moves
-            if (changed)
+            // What Meta no longer lists cannot be sent; the row stays for the history of messages that used it. Like a
+            // listed status, its absence is Meta's word as of the list: a status webhook older than that is stale.
+            foreach (var gone in byKey.Values.Where(t => t.Status != Template.Deleted && !(t.StatusEventAt > asked)))
             {
-                template!.UpdatedAt = services.Now;
+                gone.Status = Template.Deleted;
+                gone.StatusReason = null;
+                gone.StatusEventAt = asked;
+                gone.UpdatedAt = services.Now;
+                removed++;
             }
-        }
 
-        // What Meta no longer lists cannot be sent; the row stays for the history of messages that used it. Like a
-        // listed status, its absence is Meta's word as of the list: a status webhook older than that is stale.
-        var removed = 0;
-        foreach (var gone in byKey.Values.Where(t => t.Status != Template.Deleted && !(t.StatusEventAt > asked)))
-        {
-            gone.Status = Template.Deleted;
-            gone.StatusReason = null;
-            gone.StatusEventAt = asked;
-            gone.UpdatedAt = services.Now;
-            removed++;
+            await services.Db.SaveChangesAsync(cancellationToken);
         }
-
-        await services.SaveInTurnAsync(cancellationToken);
 
         return TypedResults.Ok(new TemplateSyncResponse(listing.Count, created, updated, removed));
     }
@@ -324,6 +337,11 @@ internal static partial class TemplatesAdmin
         if (request.HeaderText is { } header && !Template.PlaceholdersAreWellNumbered(header))
         {
             return ApiErrors.Validation("header_text", "header_text placeholders must be numbered {{1}} to {{n}} without gaps (or all be named).");
+        }
+
+        if (request.HeaderText is { } oneVariable && Template.CountPlaceholders(oneVariable) > 1)
+        {
+            return ApiErrors.Validation("header_text", "header_text may have one placeholder at most, as Meta allows in a text header.");
         }
 
         if (!isAuthentication && request.HeaderText is { } namedOrNot && Template.CountPlaceholders(namedOrNot) > 0

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Tests.Infrastructure;
 using static TwaBot.Api.Tests.Admin.TenantTemplates;
 
@@ -442,6 +444,39 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
         Assert.Equal((1, "Track"), (link.GetProperty("button_index").GetInt32(), link.GetProperty("text").GetString()));
     }
 
+    [Fact]
+    public async Task AStatusEventAppliedWhileASyncWritesMetasListIsNotUndoneByThatOlderList()
+    {
+        // Meta lists order_confirmation APPROVED (ours says PENDING), then pauses it a minute later; the pause is applied
+        // after the sync read our rows and before it wrote Meta's list. The sync wrote APPROVED over the newer pause.
+        await using var server = new SyncReadPausingServer();
+        var (tenant, wabaId, templateId, metaId) = await TenantWithOrderConfirmationAsync(server);
+        await DeliverTemplateEventAsync(server, wabaId, Webhooks.MetaPayloads.TemplateStatus("PENDING", "order_confirmation", "en", metaId),
+            server.Clock.GetUtcNow());
+        using var admin = server.CreateAdminClient();
+
+        server.PauseNextTemplatesRead();
+        var sync = admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null);
+        await server.Paused.WaitAsync(Poll.Limit);
+        var entry = Webhooks.MetaPayloads.Entry(wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId));
+        entry["time"] = server.Clock.GetUtcNow().AddMinutes(1).ToUnixTimeSeconds();
+        await server.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(entry));
+        var applying = server.ApplyWebhooksAsync();
+        if (!server.GateHeldWhenPaused)
+        {
+            await applying; // nothing holds the event back: it lands between the sync's read and its write
+        }
+
+        server.Resume();
+        await (await sync).ReadJsonAsync(HttpStatusCode.OK);
+        await applying;
+
+        var stored = (await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{templateId}")).ReadJsonAsync(HttpStatusCode.OK))
+            .GetProperty("template");
+        Assert.Equal("PAUSED", stored.GetProperty("status").GetString());
+        await (await SendOrderConfirmationAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+    }
+
     private static Task<HttpResponseMessage> SendOrderConfirmationAsync(SendingTenant tenant) =>
         tenant.Client.PostAsJsonAsync("/api/v1/send-template",
             new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1,499" } });
@@ -461,5 +496,53 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
 
         await DeliverTemplateEventAsync(factory, wabaId, new System.Text.Json.Nodes.JsonObject { ["field"] = "template_category_update", ["value"] = value },
             at);
+    }
+
+    /// <summary>
+    /// A server whose next read of stored templates, once armed, pauses until the test resumes it, noting whether the
+    /// reader held the write gate then (the webhook processor then waits for the reader's write).
+    /// </summary>
+    private sealed class SyncReadPausingServer : TwaBotApiFactory
+    {
+        private readonly TaskCompletionSource _read = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _resume = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _armed;
+
+        public Task Paused => _read.Task;
+
+        public bool GateHeldWhenPaused { get; private set; }
+
+        /// <summary>Pauses the next read of templates (a sync's of the business's rows, when nothing else runs).</summary>
+        public void PauseNextTemplatesRead() => Volatile.Write(ref _armed, 1);
+
+        public void Resume() => _resume.TrySetResult();
+
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.ConfigureDbContext<Api.Data.TwaBotDbContext>((provider, options) =>
+                options.AddInterceptors(new TemplatesRead(this, provider.GetRequiredService<Api.Data.SqliteWriteGate>()))));
+        }
+
+        private sealed class TemplatesRead(SyncReadPausingServer server, Api.Data.SqliteWriteGate gate)
+            : DbCommandInterceptor
+        {
+            // At the reader's close: its rows are read, and nothing of it holds SQLite's lock.
+            public override async ValueTask<InterceptionResult> DataReaderClosingAsync(
+                System.Data.Common.DbCommand command, DataReaderClosingEventData eventData,
+                InterceptionResult result)
+            {
+                if (command.CommandText.Contains("FROM \"templates\"", StringComparison.Ordinal) && Interlocked.Exchange(ref server._armed, 0) == 1)
+                {
+                    var entering = gate.EnterAsync(CancellationToken.None); // a free gate is entered and left at once
+                    server.GateHeldWhenPaused = !entering.IsCompleted;
+                    _ = entering.ContinueWith(turn => turn.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                    server._read.TrySetResult();
+                    await server._resume.Task;
+                }
+
+                return result;
+            }
+        }
     }
 }

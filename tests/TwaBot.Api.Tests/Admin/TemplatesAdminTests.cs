@@ -95,6 +95,8 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi {{1}}","variables":["a","b"]}""", "variables")]
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi {{1}} {{3}}"}""", "body")]
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi {{1}}","header_text":"Sale {{2}}"}""", "header_text")]
+    [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi {{1}}","header_text":"{{1}} sale on {{2}}"}""", "header_text")] // Meta: one
+    [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi","header_text":"{{brand}} sale on {{day}}"}""", "header_text")]
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi","footer_text":"0123456789012345678901234567890123456789012345678901234567890"}""", "footer_text")]
     [InlineData("""{"name":"order_update\n","language":"en","category":"UTILITY","body":"Hi"}""", "name")]
     [InlineData("""{"name":"order_update","language":"en\n","category":"UTILITY","body":"Hi"}""", "language")]
@@ -123,6 +125,11 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     {
         { $$"""{"name":"edge_case","language":"en","category":"UTILITY","body":"{{new string('a', 1024)}}"}""", null },
         { $$"""{"name":"edge_case","language":"en","category":"UTILITY","body":"{{new string('a', 1025)}}"}""", "body" },
+        // Characters as Meta and the send limits count them: an emoji is one, not .NET's two UTF-16 units.
+        { $$"""{"name":"edge_case","language":"en","category":"UTILITY","body":"{{new string('a', 1000) + string.Concat(Enumerable.Repeat("🎉", 24))}}"}""", null },
+        { $$"""{"name":"edge_case","language":"en","category":"UTILITY","body":"{{new string('a', 1001) + string.Concat(Enumerable.Repeat("🎉", 24))}}"}""", "body" },
+        { $$"""{"name":"edge_case","language":"en","category":"UTILITY","body":"Hi","header_text":"{{string.Concat(Enumerable.Repeat("🎉", 60))}}","footer_text":"{{string.Concat(Enumerable.Repeat("🛍", 60))}}"}""", null },
+        { $$"""{"name":"edge_case","language":"en","category":"UTILITY","body":"Hi","footer_text":"{{string.Concat(Enumerable.Repeat("🛍", 61))}}"}""", "footer_text" },
         { $$"""{"name":"edge_case","language":"en","category":"UTILITY","body":"Hi","display_name":"{{new string('a', 200)}}"}""", null },
         { $$"""{"name":"edge_case","language":"en","category":"UTILITY","body":"Hi","display_name":"{{new string('a', 201)}}"}""", "display_name" },
         { $$"""{"name":"{{new string('o', 512)}}","language":"en","category":"UTILITY","body":"Hi"}""", null },

@@ -80,6 +80,24 @@ public class TemplatesAtMetaTests
     }
 
     [Fact]
+    public async Task AListedTemplateWithoutItsStatusOrCategoryKeepsTheStoredOnes()
+    {
+        // Stored as "", an approved template could no longer be sent, and a marketing one escaped its customers' marketing stops.
+        await using var live = await LiveAsync();
+        await live.SyncAsync("""
+            {"data":[{"name":"spring_sale","language":"en","status":"APPROVED","category":"MARKETING","id":"111","components":[{"type":"BODY","text":"Sale, {{1}}!"}]}]}
+            """);
+
+        await live.SyncAsync("""
+            {"data":[{"name":"spring_sale","language":"en","id":"111","components":[{"type":"BODY","text":"Sale, {{1}}!"}]}]}
+            """);
+
+        var listed = await (await live.Admin.GetAsync($"/admin/v1/businesses/{live.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        var template = Assert.Single(listed.GetProperty("templates").EnumerateArray());
+        Assert.Equal(("APPROVED", "MARKETING"), (template.GetProperty("status").GetString(), template.GetProperty("category").GetString()));
+    }
+
+    [Fact]
     public async Task ASyncedMediaHeaderIsListedByItsFormat()
     {
         await using var live = await LiveAsync();

@@ -281,6 +281,7 @@ public class TemplateButtonsTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         { """[{"type":"PHONE_NUMBER","text":"Call","phone_number":"+1234567890123456789"}]""", ["none"] }, // 20 characters
         { """[{"type":"COPY_CODE","example":"SAVE10SAVE10SAV"}]""", ["coupon_code"] }, // 15 characters
         { """[{"type":"QUICK_REPLY","text":"Twenty-five characters ok"}]""", ["none"] }, // 25 characters
+        { """[{"type":"QUICK_REPLY","text":"Order more 🛒🛒🛒🛒🛒🛒🛒🛒🛒🛒🛒🛒🛒🛒"}]""", ["none"] }, // 25 characters, 39 UTF-16 units
         { """[{"type":"URL","text":"Go","url":"https://a.example/""" + new string('a', 1982) + "\"}]", ["none"] }, // 2000 characters
         { """[{"type":"PHONE_NUMBER","text":"Call","phone_number":"919876543210"}]""", ["none"] }, // the country code without its +
     };

@@ -396,7 +396,7 @@ internal static partial class TemplatesAdmin
         && template.HeaderText == remote.Text("HEADER") && template.FooterText == remote.Text("FOOTER")
         && template.Variables.Count == Template.CountPlaceholders(remote.Text("BODY") ?? template.Content)
         && template.Buttons.SequenceEqual(Buttons(remote)) && template.ButtonTexts.SequenceEqual(ButtonTexts(remote))
-        && template.ButtonUrls.SequenceEqual(ButtonUrls(remote))
+        && template.ButtonUrls.SequenceEqual(ButtonUrls(remote)) && template.UnsendableComponent == remote.UnsendableComponent
         && (remote.RejectedReason is null || template.StatusReason == remote.RejectedReason);
 
     /// <summary>What a send gives each of Meta's buttons; none for an authentication template (its code fills its button).</summary>
@@ -454,6 +454,7 @@ internal static partial class TemplatesAdmin
         template.Buttons = Buttons(remote);
         template.ButtonTexts = ButtonTexts(remote);
         template.ButtonUrls = ButtonUrls(remote);
+        template.UnsendableComponent = remote.UnsendableComponent;
         // Names given at creation stay while they still fit; otherwise the placeholders' own names.
         if (template.Variables.Count != Template.CountPlaceholders(template.Content))
         {

@@ -18,6 +18,13 @@ public sealed record MetaTemplate(
     public MetaTemplateComponent? Component(string componentType) =>
         Components.FirstOrDefault(c => string.Equals(c.Type, componentType, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>
+    /// The first component other than the four a send fills (header, body, footer, buttons), upper case: a carousel's
+    /// cards or a limited-time offer's expiry, which a send must give values for that this API has no field for.
+    /// </summary>
+    public string? UnsendableComponent => Components.Select(c => c.Type.Trim().ToUpperInvariant())
+        .FirstOrDefault(type => type is not ("" or "HEADER" or "BODY" or "FOOTER" or "BUTTONS"));
+
     internal static MetaTemplate Parse(JsonElement element) => new(
         MetaJson.Str(element, "id") ?? "",
         MetaJson.Str(element, "name") ?? "",

@@ -52,6 +52,13 @@ public sealed partial class Template
 
     public string? FooterText { get; set; }
 
+    /// <summary>
+    /// The first of its components (Meta's type, as listed) that a send here cannot fill: a <c>CAROUSEL</c>'s cards, a
+    /// <c>LIMITED_TIME_OFFER</c>'s expiry, or a kind Meta adds later; null when it has none. Sends refuse such a
+    /// template before Meta would. Known from a sync only (the admin API submits none).
+    /// </summary>
+    public string? UnsendableComponent { get; set; }
+
     /// <summary>Human names for the placeholders, in order.</summary>
     public List<string> Variables { get; set; } = [];
 

@@ -859,6 +859,10 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("status_reason");
 
+                    b.Property<string>("UnsendableComponent")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("unsendable_component");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("updated_at");

@@ -59,8 +59,17 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
                 $"Template '{template.Name}' is an AUTHENTICATION template: its one value is the code, at most {OtpCode.MaxLength} characters, which Meta also puts on its copy-code button.");
         }
 
-        return HeaderParametersFit(context, template) ?? ButtonParametersFit(context, template);
+        return ComponentsFit(context, template) ?? HeaderParametersFit(context, template) ?? ButtonParametersFit(context, template);
     }
+
+    /// <summary>A carousel's cards or a limited-time offer's expiry need values this API has no field for: Meta would refuse.</summary>
+    private static ApiError? ComponentsFit(SendContext context, Templates.Template template) => template.UnsendableComponent switch
+    {
+        null => null,
+        var type => ApiErrors.TemplateParamsInvalid(context.Route.TemplateField,
+            $"Template '{template.Name}' has {type switch { "CAROUSEL" => "a carousel", "LIMITED_TIME_OFFER" => "a limited-time offer", _ => "a component" }} "
+            + $"(Meta's {type} component), which this API cannot fill; use a template without one."),
+    };
 
     /// <summary>
     /// A name that differs from an approved one only in case, or is its display name (what /templates shows people:

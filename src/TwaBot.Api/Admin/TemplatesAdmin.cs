@@ -151,6 +151,7 @@ internal static partial class TemplatesAdmin
         template.Buttons = TemplateButtonRules.Kinds(request.Buttons);
         template.ButtonTexts = [.. definition.Buttons.Select(b => b.Text ?? "")];
         template.ButtonUrls = [.. definition.Buttons.Select(b => b.Url ?? "")];
+        template.UnsendableComponent = null; // a deleted carousel's name submitted again as a plain template
         template.MetaTemplateId = null;
         template.StatusEventAt = null;
         template.StatusReason = null;

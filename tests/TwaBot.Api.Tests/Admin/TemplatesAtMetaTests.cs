@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Tests.Infrastructure;
 using TwaBot.Api.Tests.Meta;
 
@@ -137,6 +138,22 @@ public class TemplatesAtMetaTests
         Assert.Equal("template_name", error.GetProperty("field").GetString());
         Assert.Equal($"Template 'summer_picks' has {says}, which this API cannot fill; use a template without one.", error.GetProperty("error").GetString());
         Assert.Equal(0, again.GetProperty("updated").GetInt32()); // the same list again is no change
+    }
+
+    [Fact]
+    public async Task ADeletedCarouselsNameSubmittedAgainAsAPlainTemplateIsNotRefusedAsACarousel()
+    {
+        await using var live = await LiveAsync();
+        await live.SyncAsync("""
+            {"data":[{"name":"order_update","language":"en","status":"APPROVED","category":"UTILITY","id":"111",
+              "components":[{"type":"BODY","text":"Hi {{1}}, order {{2}} is on its way."},{"type":"CAROUSEL","cards":[]}]}]}
+            """);
+        await live.SyncAsync("""{"data":[]}""");
+        live.Meta.Reply(FakeMetaUpstream.Json(200, """{"id":"594425479261598","status":"APPROVED","category":"UTILITY"}"""));
+
+        await (await live.Admin.PostAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/templates", OrderUpdate)).ReadJsonAsync(HttpStatusCode.Created);
+
+        await live.Server.WithDbAsync(async db => Assert.Null((await db.Templates.SingleAsync(t => t.Name == "order_update")).UnsendableComponent));
     }
 
     [Fact]

@@ -614,10 +614,10 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
-    public async Task AUnitTakenBeforeTheBusinesssOwnZoneChangeIsNotGivenBackToTheCountLoadedSince()
+    public async Task AUnitTakenBeforeTheBusinesssOwnZoneChangeStaysHeldUntilItIsGivenBack()
     {
-        // The count loaded again after the change has only the rows; the in-flight unit (no row yet) is not in it,
-        // so giving it back there would free a unit nobody took, and the key could go over its cap.
+        // The in-flight unit is in no row yet: the count after the change still holds it, and Meta's refusal then frees
+        // it there (it was neither dropped by the change nor kept after the refusal).
         await using var server = new TwaBotApiFactory();
         var tenant = await server.CreateSendingTenantAsync();
         await SetDailyLimitAsync(server, tenant.KeyId, 2);
@@ -627,15 +627,53 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
             tenant.KeyId, "key", tenant.BusinessId, "Acme", Plan.Pro, "Asia/Kolkata", [], null, 2, null, null);
         var inFlight = await quota.TryReserveAsync(caller, CancellationToken.None);
 
-        // Dubai is still on the 14th (14:30), as Kolkata (16:00): today's counter is loaded again from the rows.
+        // Dubai is still on the 14th (14:30), as Kolkata (16:00): the day's row stays on it.
         await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Asia/Dubai" });
-        var second = await quota.TryReserveAsync(caller, CancellationToken.None); // loads the count again: 1 row, then 2
-        quota.Refund(inFlight.Reservation); // Meta refused the first; its failed row would not have counted anyway
+        var second = await quota.TryReserveAsync(caller, CancellationToken.None);
+        quota.Refund(inFlight.Reservation); // Meta refused the first
         var third = await quota.TryReserveAsync(caller, CancellationToken.None);
+        var fourth = await quota.TryReserveAsync(caller, CancellationToken.None);
 
         Assert.True(inFlight.Allowed);
-        Assert.True(second.Allowed);
-        Assert.False(third.Allowed); // 1 sent + 1 reserved = the cap of 2
+        Assert.False(second.Allowed); // 1 sent + 1 in flight = the cap of 2
+        Assert.True(third.Allowed);
+        Assert.False(fourth.Allowed);
+    }
+
+    [Fact]
+    public async Task AUnitHeldByASendInFlightStaysCountedThroughItsBusinesssOwnZoneChange()
+    {
+        // A send holds its unit from the cap check until its row is written, and its body is read in between. The zone
+        // change counted the key's day again from the rows alone: the unit of a send still reading its body was left
+        // out, and the key sent one more than its cap.
+        await using var server = new TwaBotApiFactory();
+        server.UseKestrel(0); // a raw socket, so the body's first chunk goes alone: HttpClient and the in-memory server send it whole
+        server.StartServer();
+        var tenant = await server.CreateSendingTenantAsync();
+        await SetDailyLimitAsync(server, tenant.KeyId, 2);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(tenant.Client.BaseAddress!.Host, tenant.Client.BaseAddress.Port);
+        var held = socket.GetStream();
+        var body = System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(TemplateBody(Good)));
+        await held.WriteAsync(System.Text.Encoding.ASCII.GetBytes("POST /api/v1/send-template HTTP/1.1\r\nHost: localhost\r\n"
+            + $"X-API-Key: {tenant.Key}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{{\r\n"));
+        await Poll.UntilAsync(
+            async () => (await tenant.Client.GetAsync("/api/v1/health")).Headers.GetValues("RateLimit").Single().Contains("\"day\";r=0;", StringComparison.Ordinal),
+            "the held send to take the cap's last unit");
+
+        // Dubai is on Kolkata's date (16:00 there, 14:30 here): the day's sends stay on it.
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Asia/Dubai" });
+        var meanwhile = await SendAsync(tenant, Good);
+        await held.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"{body.Length - 1:x}\r\n"));
+        await held.WriteAsync(body.AsMemory(1));
+        await held.WriteAsync(System.Text.Encoding.ASCII.GetBytes("\r\n0\r\n\r\n"));
+        var answer = new byte[4096];
+        var read = await held.ReadAsync(answer).AsTask().WaitAsync(Poll.SlowWorkLimit);
+
+        Assert.StartsWith("HTTP/1.1 200", System.Text.Encoding.ASCII.GetString(answer, 0, read), StringComparison.Ordinal);
+        var refused = await meanwhile.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal(2, refused.GetProperty("daily_used").GetInt32());
     }
 
     [Fact]

@@ -271,6 +271,89 @@ public class FailedAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WrongKeysInQuickSendsUrlAreGuessesToo()
+    {
+        // Quick-send takes its key in the URL (apikey=): guessing there must be slowed as in the header, or the limit
+        // would be one parameter away.
+        var tenant = await _factory.CreateSendingTenantAsync();
+        using var guesser = _factory.CreateClientFrom("198.51.100.90");
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 25; i++)
+        {
+            var guess = ApiKeyFormat.Generate(ApiKeyFormat.TestPrefix);
+            statuses.Add((await guesser.GetAsync($"/api/v1/quick-send?apikey={guess}&phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x")).StatusCode);
+        }
+
+        var rightKey = await guesser.GetAsync($"/api/v1/quick-send?apikey={tenant.Key}&phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x");
+
+        Assert.Equal(20, statuses.Count(s => s == HttpStatusCode.Unauthorized));
+        Assert.Equal(5, statuses.Skip(20).Count(s => s == HttpStatusCode.TooManyRequests));
+        await rightKey.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+    }
+
+    [Fact]
+    public async Task AnXForwardedForHeaderIsNotTrustedUnlessForwardedHeadersAreOn()
+    {
+        // docs/operations.md: the header is trusted only once ASPNETCORE_FORWARDEDHEADERS_ENABLED is set. Trusted by
+        // default, a guesser would name a new address in it at every try and never be slowed.
+        var businessId = await _factory.CreateBusinessAsync();
+        var (key, _) = await _factory.CreateApiKeyAsync(businessId);
+        using var guesser = _factory.CreateClientFrom("198.51.100.80");
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 1; i <= 25; i++)
+        {
+            using var guess = new HttpRequestMessage(HttpMethod.Get, "/api/v1/health");
+            guess.Headers.Add("X-API-Key", "twb_test_guess");
+            guess.Headers.Add("X-Forwarded-For", $"192.0.2.{i}");
+            statuses.Add((await guesser.SendAsync(guess)).StatusCode);
+        }
+
+        using var rightKeyNamingAnotherAddress = _factory.CreateClientFrom("198.51.100.80");
+        rightKeyNamingAnotherAddress.DefaultRequestHeaders.Add("X-API-Key", key);
+        rightKeyNamingAnotherAddress.DefaultRequestHeaders.Add("X-Forwarded-For", "192.0.2.200");
+
+        Assert.Equal(20, statuses.Count(s => s == HttpStatusCode.Unauthorized));
+        Assert.Equal(5, statuses.Skip(20).Count(s => s == HttpStatusCode.TooManyRequests));
+        await (await rightKeyNamingAnotherAddress.GetAsync("/api/v1/health")).AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+    }
+
+    [Fact]
+    public async Task BehindAProxyWithForwardedHeadersOnEachClientIsCountedByTheAddressTheProxyAppended()
+    {
+        // docs/operations.md: with ASPNETCORE_FORWARDEDHEADERS_ENABLED the address comes from X-Forwarded-For, so one
+        // client's wrong keys do not lock out the others behind the same proxy. The proxy appends the address it saw
+        // after whatever the client sent: only that last one counts, so a value the guesser makes up changes nothing.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?>
+        {
+            ["TwaBot:RateLimits:FailedAuthPerMinute"] = "20",
+            ["FORWARDEDHEADERS_ENABLED"] = "true",
+        });
+        var businessId = await server.CreateBusinessAsync();
+        var (key, _) = await server.CreateApiKeyAsync(businessId);
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 1; i <= 25; i++)
+        {
+            using var throughProxy = server.CreateClient();
+            using var guess = new HttpRequestMessage(HttpMethod.Get, "/api/v1/health");
+            guess.Headers.Add("X-API-Key", "twb_test_guess");
+            guess.Headers.Add("X-Forwarded-For", $"192.0.2.{i}, 198.51.100.81");
+            statuses.Add((await throughProxy.SendAsync(guess)).StatusCode);
+        }
+
+        using var guesserWithTheRightKey = server.CreateClient();
+        guesserWithTheRightKey.DefaultRequestHeaders.Add("X-API-Key", key);
+        guesserWithTheRightKey.DefaultRequestHeaders.Add("X-Forwarded-For", "198.51.100.81");
+        using var neighbour = server.CreateClient();
+        neighbour.DefaultRequestHeaders.Add("X-API-Key", key);
+        neighbour.DefaultRequestHeaders.Add("X-Forwarded-For", "198.51.100.82");
+
+        Assert.Equal(20, statuses.Count(s => s == HttpStatusCode.Unauthorized));
+        Assert.Equal(5, statuses.Skip(20).Count(s => s == HttpStatusCode.TooManyRequests));
+        await (await guesserWithTheRightKey.GetAsync("/api/v1/health")).AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+        Assert.Equal(HttpStatusCode.OK, (await neighbour.GetAsync("/api/v1/health")).StatusCode);
+    }
+
+    [Fact]
     public async Task MissingKeysAreNotCountedAsGuesses()
     {
         using var anonymous = _factory.CreateClientFrom("203.0.113.99");

@@ -52,11 +52,8 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail(new ApiKeyRejectedException(ApiErrors.WrongKeysRateLimited(retryAfter)));
         }
 
-        // Only guesses count: a revoked or expired key is one we issued (found by its hash), which no guesser can
-        // make up; a CRM still retrying it must not lock every other key out of its address.
         var result = await AuthenticateKeyAsync(presented);
-        if (result.Failure is not null
-            && result.Failure is not ApiKeyRejectedException { Error.Body.ErrorCode: ErrorCodes.ApiKeyRevoked or ErrorCodes.ApiKeyExpired })
+        if (result.Failure is not null && IsGuess(presented, result.Failure))
         {
             failedAuthentication.RecordFailure(client);
         }
@@ -136,6 +133,15 @@ internal sealed class ApiKeyAuthenticationHandler(
     /// <summary>The header's non-blank values. Keys have no commas, so "k1, k2" is two, as a proxy that appends writes them.</summary>
     private string[] HeaderKeys() =>
         [.. Request.Headers.GetCommaSeparatedValues(HeaderName).Where(value => !string.IsNullOrWhiteSpace(value))];
+
+    /// <summary>
+    /// Only guesses count. A revoked or expired key is one we issued (found by its hash), which no guesser can make up; a
+    /// key of the other mode (a sandbox key sent to a live server) is refused by its prefix whatever follows it, so it
+    /// guesses nothing. A CRM still retrying either must not lock every other key out of its address.
+    /// </summary>
+    private bool IsGuess(string presented, Exception failure) =>
+        failure is not ApiKeyRejectedException { Error.Body.ErrorCode: ErrorCodes.ApiKeyRevoked or ErrorCodes.ApiKeyExpired }
+        && !(ApiKeyFormat.IsWellFormed(presented, out var prefix) && prefix != mode.ApiKeyPrefix);
 
     private static AuthenticateResult Reject(ApiError error) => AuthenticateResult.Fail(new ApiKeyRejectedException(error));
 }

@@ -170,6 +170,27 @@ public class FailedAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AKeyOfTheOtherModeIsNoGuessAndLocksNoOneOut()
+    {
+        // A CRM given a live key while pointed at the sandbox (or the reverse) is refused by the key's prefix, whatever
+        // follows it: no guess, and its address's other clients go on sending.
+        var businessId = await _factory.CreateBusinessAsync();
+        var (good, _) = await _factory.CreateApiKeyAsync(businessId);
+        using var misconfigured = _factory.CreateClientFrom("203.0.113.81");
+        misconfigured.DefaultRequestHeaders.Add("X-API-Key", ApiKeyFormat.Generate(ApiKeyFormat.LivePrefix));
+        for (var i = 0; i < 25; i++)
+        {
+            var refused = await (await misconfigured.GetAsync("/api/v1/health")).AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_API_KEY");
+            Assert.Equal("Invalid API key. This server only accepts twb_test_ keys.", refused.GetProperty("error").GetString());
+        }
+
+        using var sameAddress = _factory.CreateClientFrom("203.0.113.81");
+        sameAddress.DefaultRequestHeaders.Add("X-API-Key", good);
+
+        Assert.Equal(HttpStatusCode.OK, (await sameAddress.GetAsync("/api/v1/health")).StatusCode);
+    }
+
+    [Fact]
     public async Task GuessingTheAdminKeyIsSlowedTo429Too()
     {
         using var guesser = _factory.CreateClientFrom("203.0.113.70");

@@ -25,21 +25,7 @@ public static class ConfigurationErrors
     {
         ArgumentNullException.ThrowIfNull(services);
         var configuration = services.GetService<IConfiguration>();
-        // Unknown names first: a child below a value (TwaBot:AdminKey:x) makes the binder itself throw.
-        var problems = configuration is null ? [] : UnknownSettings(configuration.GetSection(TwaBotOptions.SectionName), typeof(TwaBotOptions))
-            .Select(setting => $"{setting} is not a setting (misspelt? README, 'Configuration', lists them all).")
-            .ToList();
-        if (problems.Count == 0)
-        {
-            try
-            {
-                _ = services.GetRequiredService<IOptions<TwaBotOptions>>().Value;
-            }
-            catch (Exception error) when (IsConfigurationError(error))
-            {
-                problems.AddRange(Messages(error));
-            }
-        }
+        var problems = SectionProblems(configuration, () => _ = services.GetRequiredService<IOptions<TwaBotOptions>>().Value);
 
         if (configuration is not null
             && Data.DataExtensions.ConnectionStringProblem(configuration.GetConnectionString(Data.DataExtensions.ConnectionStringName)) is { } badSetting)
@@ -59,6 +45,32 @@ public static class ConfigurationErrors
         }
 
         return problems.Count == 0 ? null : Report(problems);
+    }
+
+    /// <summary>
+    /// What is wrong with the TwaBot section: its names that are no setting, else what <paramref name="bind"/> (binding
+    /// and validating the options) refuses; empty when the section is sound.
+    /// </summary>
+    internal static List<string> SectionProblems(IConfiguration? configuration, Action bind)
+    {
+        ArgumentNullException.ThrowIfNull(bind);
+        // Unknown names first: a child below a value (TwaBot:AdminKey:x) makes the binder itself throw.
+        var problems = configuration is null ? [] : UnknownSettings(configuration.GetSection(TwaBotOptions.SectionName), typeof(TwaBotOptions))
+            .Select(setting => $"{setting} is not a setting (misspelt? README, 'Configuration', lists them all).")
+            .ToList();
+        if (problems.Count == 0)
+        {
+            try
+            {
+                bind();
+            }
+            catch (Exception error) when (IsConfigurationError(error))
+            {
+                problems.AddRange(Messages(error));
+            }
+        }
+
+        return problems;
     }
 
     /// <summary>

@@ -19,6 +19,11 @@ public static class ConfigurationExtensions
             .Bind(configuration.GetSection(TwaBotOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<TwaBotOptions>, TwaBotOptionsValidator>();
+        // An edit of appsettings.json the start would refuse leaves the values in force (KeepValidOptionsFactory).
+        services.AddSingleton<OptionsFactory<TwaBotOptions>>();
+        services.AddSingleton<IOptionsFactory<TwaBotOptions>>(provider => new KeepValidOptionsFactory(
+            provider.GetRequiredService<OptionsFactory<TwaBotOptions>>(), configuration,
+            provider.GetService<ILogger<KeepValidOptionsFactory>>() ?? (ILogger)Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
         services.AddSingleton(provider => ServerMode.Resolve(
             provider.GetRequiredService<IOptions<TwaBotOptions>>().Value.Sandbox,
             provider.GetRequiredService<IHostEnvironment>()));

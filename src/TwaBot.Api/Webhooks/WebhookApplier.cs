@@ -23,7 +23,7 @@ public sealed partial class WebhookApplier(
         ArgumentNullException.ThrowIfNull(payload);
         foreach (var error in payload.Errors)
         {
-            LogMetaError(logger, error.Code, error.Title, error.PhoneNumberId, error.Details);
+            LogMetaError(logger, error.Code, error.Title, error.PhoneNumberId, error.Details ?? "Meta gave no details");
         }
 
         var businesses = await BusinessesByPhoneNumberIdAsync(payload, cancellationToken);
@@ -501,7 +501,7 @@ public sealed partial class WebhookApplier(
     private static partial void LogUnknownTemplateEvent(ILogger logger, string @event);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Meta reported error {Code} ({Title}) for phone_number_id {PhoneNumberId}, not about one message: {Details}")]
-    private static partial void LogMetaError(ILogger logger, int? code, string? title, string? phoneNumberId, string? details);
+    private static partial void LogMetaError(ILogger logger, int? code, string? title, string? phoneNumberId, string details);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook event for phone_number_id {PhoneNumberId}, which no business is connected to; ignored")]
     private static partial void LogUnknownNumber(ILogger logger, string phoneNumberId);

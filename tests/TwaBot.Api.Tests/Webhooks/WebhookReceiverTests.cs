@@ -95,6 +95,28 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Contains("INVALID_SIGNATURE", text, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Too many messages sent from this phone number in a short period of time.", "Too many messages sent from this phone number in a short period of time.")]
+    [InlineData(null, "Meta gave no details")]
+    public async Task AnErrorMetaReportsAboutTheNumberIsLoggedWithItsDetailsOrSaysThereAreNone(string? details, string logged)
+    {
+        var (phoneNumberId, _) = await factory.ConnectedBusinessAsync();
+        var change = MessagesChange(phoneNumberId);
+        var error = new System.Text.Json.Nodes.JsonObject { ["code"] = 131056, ["title"] = "(Business Account, Consumer Account) pair rate limit hit" };
+        if (details is not null)
+        {
+            error["error_data"] = new System.Text.Json.Nodes.JsonObject { ["details"] = details };
+        }
+
+        change["value"]!["errors"] = new System.Text.Json.Nodes.JsonArray(error);
+        (await factory.PostWebhookAsync(Delivery(Entry(change)))).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Contains(factory.Logs.Events, e => e.Level == Serilog.Events.LogEventLevel.Warning
+            && e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture).Replace("\"", "", StringComparison.Ordinal)
+                .EndsWith($"for phone_number_id {phoneNumberId}, not about one message: {logged}", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task ARefusedSignatureIsLoggedAsAWarningSayingWhatToCheck()
     {

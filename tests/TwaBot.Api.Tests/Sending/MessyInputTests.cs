@@ -394,26 +394,11 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [InlineData("\u0000Invoice.pdf", "U+0000 at position 1")] // first: trimming takes out spaces, not NUL
     [InlineData("Invoice\u2028123.pdf", "U+2028 at position 8")] // Unicode's line separator breaks the line too
     [InlineData("Invoice\u2029123.pdf", "U+2029 at position 8")] // and its paragraph separator
-    public async Task AFilenameThatIsNotOneLineIsRefusedNotSentToMeta(string filename, string says)
-    {
-        var tenant = await factory.CreateSendingTenantAsync();
-        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210");
-
-        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-media",
-            new { phone = "919876543210", media_type = "document", media_url = "https://example.com/invoice.pdf", filename });
-
-        var error = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
-        Assert.Equal("filename", error.GetProperty("field").GetString());
-        Assert.Contains(says, error.GetProperty("error").GetString(), StringComparison.Ordinal);
-        await AssertNothingStoredAsync(tenant);
-    }
-
-    [Theory]
-    [InlineData("Invoice\u202Efdp.exe", "U+202E at position 8")] // shows as "Invoiceexe.pdf"
+    [InlineData("Invoice\u202Efdp.exe", "U+202E at position 8")] // a direction override: shows as "Invoiceexe.pdf"
     [InlineData("Invoice\u202Dfdp.exe", "U+202D at position 8")]
     [InlineData("Invoice\u2067fdp.exe", "U+2067 at position 8")] // an isolate reorders as well
     [InlineData("\u202BInvoice.pdf", "U+202B at position 1")]
-    public async Task AFilenameThatADirectionOverrideWouldDisguiseIsRefused(string filename, string says)
+    public async Task AFilenameThatIsNotOneLineOrDisguisesItsTypeIsRefusedNotSentToMeta(string filename, string says)
     {
         var tenant = await factory.CreateSendingTenantAsync();
         await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210");

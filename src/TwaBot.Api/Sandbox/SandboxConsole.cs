@@ -4,11 +4,12 @@ namespace TwaBot.Api.Sandbox;
 
 /// <summary>
 /// Prints the secrets a developer needs to try the sandbox (the generated admin key) straight to
-/// the console, once, at start. They are deliberately not log events, so no log sink ever holds them.
+/// the console, once the server listens (after the first-start key, so the two read together). They are deliberately
+/// not log events, so no log sink ever holds them.
 /// </summary>
-internal sealed class SandboxConsole(AdminKeyProvider adminKey) : IHostedService
+internal sealed class SandboxConsole(AdminKeyProvider adminKey) : OnceListening
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public override Task StartedAsync(CancellationToken cancellationToken)
     {
         if (adminKey.GeneratedKey is { } generated)
         {
@@ -24,6 +25,4 @@ internal sealed class SandboxConsole(AdminKeyProvider adminKey) : IHostedService
 
         return Task.CompletedTask;
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

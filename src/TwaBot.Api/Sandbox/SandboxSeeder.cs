@@ -12,14 +12,15 @@ namespace TwaBot.Api.Sandbox;
 /// First start of a sandbox on an empty database: a Pro "Sandbox Business" connected to the emulator,
 /// the public docs' <c>order_confirmation</c> and an <c>otp_verification</c> template, and one key
 /// with all permissions, printed once to the console (never to the log). Later starts say where a key comes from
-/// instead, since a newcomer who restarts has lost the printed one.
+/// instead, since a newcomer who restarts has lost the printed one. It runs once the server listens: a first start
+/// that cannot open its port must not spend the only printing of the key.
 /// </summary>
 internal sealed partial class SandboxSeeder(
     IServiceProvider services, ServerMode mode, TimeProvider time, IOptions<TwaBotOptions> options, IConfiguration configuration,
     AccessTokenProtector tokens, SqliteConnections database, SqliteWriteGate gate, IHostEnvironment environment, ILogger<SandboxSeeder> logger)
-    : IHostedService
+    : OnceListening
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public override async Task StartedAsync(CancellationToken cancellationToken)
     {
         if (!mode.IsSandbox)
         {
@@ -63,8 +64,6 @@ internal sealed partial class SandboxSeeder(
 
             """);
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>
     /// The business, its templates and its key, written in one turn of the write gate; its id and the key. A method of
@@ -126,8 +125,8 @@ internal sealed partial class SandboxSeeder(
 
     /// <summary>
     /// Where a newcomer on this machine reaches the server: the first configured URL (<c>--urls</c>,
-    /// <c>ASPNETCORE_URLS</c>, launchSettings) or HTTP port, with a wildcard host as localhost. This runs
-    /// before Kestrel binds, so the configuration is what there is to go by.
+    /// <c>ASPNETCORE_URLS</c>, launchSettings) or HTTP port, with a wildcard host as localhost: the configuration
+    /// is what there is to go by (a port 0 in it shows as 0, the tests' case only).
     /// </summary>
     internal static string TryItBaseUrl(string? urls, string? httpPorts)
     {

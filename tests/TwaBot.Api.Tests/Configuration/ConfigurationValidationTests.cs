@@ -429,6 +429,28 @@ public class ConfigurationValidationTests
     }
 
     [Fact]
+    public async Task AFirstSandboxStartThatCannotListenLeavesTheKeyToTheStartThatCan()
+    {
+        // The key is shown once: a start that stops on a busy port must not have made and printed it above its error.
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var path = Path.Combine(Path.GetTempPath(), $"twabot-busy-{Guid.NewGuid():N}.db");
+
+        var (exitCode, output) = await RunServerAsync(new()
+        {
+            ["DOTNET_ENVIRONMENT"] = "Development",
+            ["ConnectionStrings__TwaBot"] = $"Data Source={path}",
+        }, $"http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}");
+
+        Assert.Equal(1, exitCode);
+        Assert.DoesNotContain("twb_test_", output, StringComparison.Ordinal);
+        await using var next = await ServerProcess.StartAsync(databasePath: path);
+        using var client = next.CreateClient();
+        client.DefaultRequestHeaders.Add("X-API-Key", next.SeededApiKey());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/health")).StatusCode);
+    }
+
+    [Fact]
     public async Task AProductionServerWithoutCredentialsRefusesToStart()
     {
         var (exitCode, output) = await RunServerAsync(new() { ["DOTNET_ENVIRONMENT"] = "Production" });

@@ -95,18 +95,10 @@ public sealed class ServerProcess : IAsyncDisposable
     public HttpClient CreateClient() => new() { BaseAddress = Address };
 
     /// <summary>The sandbox key the server printed on its first start.</summary>
-    public string SeededApiKey()
-    {
-        var key = System.Text.RegularExpressions.Regex.Match(Output, "twb_test_[A-Za-z0-9]{49}").Value;
-        return key.Length > 0 ? key : throw new InvalidOperationException("No sandbox key in the server's output:\n" + Output);
-    }
+    public string SeededApiKey() => Printed("twb_test_[A-Za-z0-9]{49}", "sandbox key");
 
     /// <summary>The admin key a sandbox server without <c>TwaBot:AdminKey</c> printed for this run.</summary>
-    public string PrintedAdminKey()
-    {
-        var key = System.Text.RegularExpressions.Regex.Match(Output, "twb_admin_[0-9a-f]+").Value;
-        return key.Length > 0 ? key : throw new InvalidOperationException("No admin key in the server's output:\n" + Output);
-    }
+    public string PrintedAdminKey() => Printed("twb_admin_[0-9a-f]+", "admin key");
 
     public async ValueTask DisposeAsync()
     {
@@ -155,6 +147,22 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             throw new TimeoutException($"{slow.Message}:\n{Output}", slow);
         }
+    }
+
+    /// <summary>
+    /// The output once something in it matches <paramref name="pattern"/> (or as it is after 5 s). The banners are
+    /// printed as the start ends, so /healthz may answer before the output reader has taken in their lines.
+    /// </summary>
+    public string OutputMatching(string pattern)
+    {
+        System.Threading.SpinWait.SpinUntil(() => System.Text.RegularExpressions.Regex.IsMatch(Output, pattern), TimeSpan.FromSeconds(5));
+        return Output;
+    }
+
+    private string Printed(string pattern, string what)
+    {
+        var key = System.Text.RegularExpressions.Regex.Match(OutputMatching(pattern), pattern).Value;
+        return key.Length > 0 ? key : throw new InvalidOperationException($"No {what} in the server's output:\n{Output}");
     }
 
     private void Append(string? line)

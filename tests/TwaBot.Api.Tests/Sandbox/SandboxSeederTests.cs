@@ -27,10 +27,11 @@ public class SandboxSeederTests
         await first.TerminateAsync(TimeSpan.FromSeconds(20));
 
         await using var restarted = await ServerProcess.StartAsync(databasePath: databasePath);
+        var output = restarted.OutputMatching("to start afresh");
 
-        Assert.DoesNotMatch("twb_test_[A-Za-z0-9]{49}", restarted.Output);
-        Assert.Contains("POST /admin/v1/businesses/{id}/api-keys", restarted.Output, StringComparison.Ordinal);
-        Assert.Contains($" {databasePath} to start afresh.", restarted.Output, StringComparison.Ordinal);
+        Assert.DoesNotMatch("twb_test_[A-Za-z0-9]{49}", output);
+        Assert.Contains("POST /admin/v1/businesses/{id}/api-keys", output, StringComparison.Ordinal);
+        Assert.Contains($" {databasePath} to start afresh.", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace TwaBot.Api.Configuration;
 
 /// <summary>Start-up failures caused by configuration, reported as one readable message.</summary>
-public static class ConfigurationErrors
+public static partial class ConfigurationErrors
 {
     public static bool IsConfigurationError(Exception error) => error switch
     {
@@ -104,8 +104,34 @@ public static class ConfigurationErrors
     {
         OptionsValidationException e => e.Failures,
         AggregateException e => e.InnerExceptions.SelectMany(Messages),
-        _ => [error.Message],
+        _ => [InOperatorsWords(error.Message)],
     };
+
+    /// <summary>
+    /// The binder's "Failed to convert configuration value 'abc' at 'TwaBot:…' to type 'System.Int32'." in an
+    /// operator's words: the setting first, and the kind of value it takes rather than a .NET type name.
+    /// </summary>
+    internal static string InOperatorsWords(string message)
+    {
+        var binder = BinderConversionFailure().Match(message);
+        if (!binder.Success)
+        {
+            return message;
+        }
+
+        var kind = binder.Groups["type"].Value switch
+        {
+            "System.Int32" or "System.Int64" => "a whole number, such as 60",
+            "System.Double" => "a number, such as 8 or 0.5",
+            "System.Boolean" => "true or false",
+            var type => type,
+        };
+        var value = binder.Groups["value"].Value;
+        return $"{binder.Groups["setting"].Value} must be {kind} (got {(value.Length == 0 ? "an empty value" : $"'{value}'")}).";
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Failed to convert configuration value '(?<value>.*)' at '(?<setting>[^']+)' to type '(?<type>[^']+)'\.$", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex BinderConversionFailure();
 
     private static string Report(IEnumerable<string> messages) =>
         "TwaBot server cannot start; fix the configuration:" + Environment.NewLine

@@ -84,6 +84,20 @@ public class ConfigurationValidationTests
         Assert.Contains(setting, report, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("TwaBot:RateLimits:PerKeyPerMinute", "lots", "TwaBot:RateLimits:PerKeyPerMinute must be a whole number, such as 60 (got 'lots').")]
+    [InlineData("TwaBot:Plans:Pro:DailyLimit", "1.5", "TwaBot:Plans:Pro:DailyLimit must be a whole number, such as 60 (got '1.5').")]
+    [InlineData("TwaBot:RateLimits:GlobalPerMinute", "", "TwaBot:RateLimits:GlobalPerMinute must be a whole number, such as 60 (got an empty value).")]
+    [InlineData("TwaBot:Meta:Resilience:AttemptTimeoutSeconds", "8s", "TwaBot:Meta:Resilience:AttemptTimeoutSeconds must be a number, such as 8 or 0.5 (got '8s').")]
+    [InlineData("TwaBot:Sandbox:Enabled", "yes", "TwaBot:Sandbox:Enabled must be true or false (got 'yes').")]
+    public void AValueOfTheWrongKindIsReportedInAnOperatorsWordsNotAsADotNetType(string setting, string value, string expected)
+    {
+        var report = Check(new() { [setting] = value }, Environments.Development);
+
+        Assert.Contains("  - " + expected, report, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", report, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TheDefaultsAreValidInDevelopment()
     {

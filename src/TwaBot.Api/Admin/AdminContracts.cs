@@ -178,7 +178,8 @@ public sealed record AdminTemplateView(
     string? MetaTemplateId,
     [property: Description("Each button in order, by what a send gives it: url_suffix, coupon_code, none, or unsupported (a multi-product button, which this API cannot send).")] IReadOnlyList<string> Buttons,
     [property: Description("Meta's quality score for the template, from its quality webhook or a sync: GREEN, YELLOW, RED or UNKNOWN (not scored yet); null until Meta said.")] string? QualityScore,
-    [property: Description("Each button in the order of buttons, with its kind (as in buttons), its label and its link (a URL button's, with its {{1}} if it has one).")] IReadOnlyList<AdminTemplateButton> ButtonDetails);
+    [property: Description("Each button in the order of buttons, with its kind (as in buttons), its label and its link (a URL button's, with its {{1}} if it has one).")] IReadOnlyList<AdminTemplateButton> ButtonDetails,
+    [property: Description("The component of Meta's template that no send here can fill (CAROUSEL, LIMITED_TIME_OFFER, or another beyond header, body, footer and buttons): sends of the template are refused while it has one. Null when it has none.")] string? UnsendableComponent);
 
 /// <summary>One button of a stored template: what a send gives it, and its label and link when the template has them and they are known.</summary>
 public sealed record AdminTemplateButton(

@@ -486,7 +486,7 @@ internal static partial class TemplatesAdmin
 
     private static AdminTemplateView View(Template t) => new(
         t.Id, t.Name, t.Language, t.Category, t.Status, t.StatusReason, t.DisplayName, t.Content, t.HeaderText, t.FooterText, t.Variables, t.MetaTemplateId, t.Buttons,
-        t.QualityScore, [.. t.Buttons.Select((kind, index) => new AdminTemplateButton(kind, t.ButtonText(index), t.ButtonUrl(index)))]);
+        t.QualityScore, [.. t.Buttons.Select((kind, index) => new AdminTemplateButton(kind, t.ButtonText(index), t.ButtonUrl(index)))], t.UnsendableComponent);
 
     // \z, not $: $ also matches before a final line break.
     [GeneratedRegex(@"^[a-z0-9_]+\z")]

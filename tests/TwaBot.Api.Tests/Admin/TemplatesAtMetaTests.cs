@@ -115,10 +115,10 @@ public class TemplatesAtMetaTests
     }
 
     [Theory]
-    [InlineData("{\"type\":\"CAROUSEL\",\"cards\":[]}", "a carousel (Meta's CAROUSEL component)")]
-    [InlineData("{\"type\":\"limited_time_offer\",\"limited_time_offer\":{\"text\":\"Ends soon\"}}", "a limited-time offer (Meta's LIMITED_TIME_OFFER component)")]
-    [InlineData("{\"type\":\"SOMETHING_NEW\"}", "a component (Meta's SOMETHING_NEW component)")]
-    public async Task ASyncedTemplateWithAComponentNoSendCanFillIsRefusedBeforeMeta(string component, string says)
+    [InlineData("{\"type\":\"CAROUSEL\",\"cards\":[]}", "a carousel (Meta's CAROUSEL component)", "CAROUSEL")]
+    [InlineData("{\"type\":\"limited_time_offer\",\"limited_time_offer\":{\"text\":\"Ends soon\"}}", "a limited-time offer (Meta's LIMITED_TIME_OFFER component)", "LIMITED_TIME_OFFER")]
+    [InlineData("{\"type\":\"SOMETHING_NEW\"}", "a component (Meta's SOMETHING_NEW component)", "SOMETHING_NEW")]
+    public async Task ASyncedTemplateWithAComponentNoSendCanFillIsRefusedBeforeMetaAndShownToTheAdmin(string component, string says, string shown)
     {
         // Its cards or offer's expiry need values this API has no field for: Meta would refuse the send (132000, 132012).
         await using var live = await LiveAsync();
@@ -138,6 +138,8 @@ public class TemplatesAtMetaTests
         Assert.Equal("template_name", error.GetProperty("field").GetString());
         Assert.Equal($"Template 'summer_picks' has {says}, which this API cannot fill; use a template without one.", error.GetProperty("error").GetString());
         Assert.Equal(0, again.GetProperty("updated").GetInt32()); // the same list again is no change
+        var listed = await (await live.Admin.GetAsync($"/admin/v1/businesses/{live.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(shown, Assert.Single(listed.GetProperty("templates").EnumerateArray()).GetProperty("unsendable_component").GetString());
     }
 
     [Fact]
@@ -177,6 +179,8 @@ public class TemplatesAtMetaTests
 
         Assert.Equal(1, synced.GetProperty("updated").GetInt32());
         await sent.ReadJsonAsync(HttpStatusCode.OK);
+        var listed = await (await live.Admin.GetAsync($"/admin/v1/businesses/{live.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(JsonValueKind.Null, Assert.Single(listed.GetProperty("templates").EnumerateArray()).GetProperty("unsendable_component").ValueKind);
     }
 
     [Theory]

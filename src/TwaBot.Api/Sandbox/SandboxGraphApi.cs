@@ -17,6 +17,10 @@ public static class SandboxGraphApi
         graph.MapGet("/{wabaId}/message_templates", SandboxTemplatesApi.ListTemplates);
         graph.MapPost("/{wabaId}/message_templates", SandboxTemplatesApi.CreateTemplate);
         graph.MapGet("/{wabaId}/phone_numbers", SandboxTemplatesApi.ListPhoneNumbers);
+        // Any other path or method under the emulator (another version form, an edge or a method it does not have) gets
+        // Meta's answer to a request it cannot serve, not the server's own 404 or 405.
+        app.MapFallback("/sandbox/graph/{**path}", (string? path, HttpRequest request) => GraphErrors.UnknownObject(path ?? "", request.Method))
+            .ExcludeFromDescription();
     }
 
     /// <summary>

@@ -48,6 +48,25 @@ public class LiveMetaAnswersTests
     }
 
     [Fact]
+    public async Task TheSandboxsMagicNumbersAreOrdinaryNumbersToALiveServer()
+    {
+        // README's magic numbers belong to the emulator: a live server sends to them as to any number, and takes Meta's answer.
+        await using var live = await LiveMeta.StartAsync();
+        string[] numbers = ["919876540000", "919876540047", "919876540050", "919876540429", "919876540500"];
+
+        foreach (var number in numbers)
+        {
+            live.Meta.Reply(FakeMetaUpstream.Accepted("wamid.live" + number));
+            var response = await live.Client.PostAsJsonAsync("/api/v1/send-template",
+                new { phone = number, template_name = "order_confirmation", body_params = new[] { "Rahul", "#1" } });
+
+            Assert.Equal("wamid.live" + number, (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("message_id").GetString());
+        }
+
+        Assert.Equal(numbers, live.Meta.Calls.Select(call => JsonNode.Parse(call.Body)!["to"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task MetasSubcodeIsLoggedBesideItsCode()
     {
         // 100 alone is any invalid parameter; with subcode 33 it is a number id Meta does not know (or the token cannot reach).

@@ -120,6 +120,64 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Theory]
+    [InlineData("POST", "v23/{phone}/messages")]        // a version without its minor number
+    [InlineData("POST", "vX.0/{phone}/messages")]
+    [InlineData("POST", "v23.0/{phone}/media")]         // an edge the emulator does not have
+    [InlineData("GET", "v23.0/{phone}/messages")]       // a method the edge does not take
+    [InlineData("DELETE", "v23.0/{waba}/message_templates")]
+    [InlineData("GET", "")]
+    public async Task APathOrMethodItDoesNotHaveIsMetasUnsupportedRequestNotOurs(string method, string path)
+    {
+        // A client calling the emulator by hand reads Meta's error there, as it would at graph.facebook.com.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
+        var wabaId = "";
+        await factory.WithDbAsync(async db => wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId);
+        using var request = new HttpRequestMessage(new HttpMethod(method), "/sandbox/graph/" + path.Replace("{phone}", phoneNumberId).Replace("{waba}", wabaId));
+        if (method == "POST")
+        {
+            request.Content = new StringContent("""{"messaging_product":"whatsapp","to":"919876543210","type":"text","text":{"body":"Hi"}}""",
+                System.Text.Encoding.UTF8, "application/json");
+        }
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal((100, 33, "GraphMethodException"),
+            (error.GetProperty("code").GetInt32(), error.GetProperty("error_subcode").GetInt32(), error.GetProperty("type").GetString()));
+        Assert.StartsWith($"(#100) Unsupported {method.ToLowerInvariant()} request.", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("A", error.GetProperty("fbtrace_id").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("messages", """{"messaging_product":"whatsapp","to":"919876543210","to":"919876543211","type":"text","text":{"body":"Hi"}}""")]
+    [InlineData("messages", """{"messaging_product":"whatsapp","to":"919876543210","type":"text","text":{"body":"Hi","body":"Ho"}}""")]
+    [InlineData("messages", "{\"messaging_product\":\"whatsapp\",\"to\":\"91987654321\u00FF\",\"type\":\"text\",\"text\":{\"body\":\"Hi\"}}")] // a byte that is not UTF-8
+    [InlineData("messages", "{\"messaging_product\":\"whatsapp\",\"to\":\"919876543210\",\"type\":\"text\",\"text\":{\"body\":\"H\u00C3\"}}")] // half a UTF-8 character
+    [InlineData("messages", "{\"messaging_product\":\"whatsapp\",\"to\":\"919876543210\",\"type\":\"text\",\"text\":{\"b\u00FFdy\":\"Hi\"}}")] // in a name
+    [InlineData("messages", """{"messaging_product":"whatsapp","to":"919876543210","type":"text","text":{"body":"\ud800"}}""")] // half a surrogate pair
+    [InlineData("message_templates", """{"name":"twice","name":"again","language":"en","category":"UTILITY"}""")]
+    [InlineData("message_templates", "{\"name\":\"bad\u00FE\",\"language\":\"en\",\"category\":\"UTILITY\"}")]
+    public async Task ABodyThatIsNotTextJsonIsMetasInvalidParameterNotAServerError(string edge, string body)
+    {
+        // A hostile client calls the emulator directly: what cannot be read as JSON text is Meta's 100, never our 500.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
+        var wabaId = "";
+        await factory.WithDbAsync(async db => wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).WabaId);
+        using var content = new ByteArrayContent(System.Text.Encoding.Latin1.GetBytes(body)); // \u00FF is the byte 0xFF
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{(edge == "messages" ? phoneNumberId : wabaId)}/{edge}", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal((100, "OAuthException"), (error.GetProperty("code").GetInt32(), error.GetProperty("type").GetString()));
+        Assert.StartsWith("A", error.GetProperty("fbtrace_id").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("919876500047", 400, 131047)] // the README's magic numbers, answered as Meta answers them
     [InlineData("919876500429", 400, 130429)]
     [InlineData("919876500500", 500, 131000)]

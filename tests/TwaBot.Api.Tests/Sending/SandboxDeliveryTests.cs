@@ -187,6 +187,87 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.EndsWith(" The message may still be delivered (its status webhook will tell).", status.GetProperty("failure_reason").GetString(), StringComparison.Ordinal);
     }
 
+    /// <summary>Each send of the API to each row of the README's magic-number table, the number written as a client may write it.</summary>
+    public static TheoryData<string, string, string> EverySendToEveryMagicNumber()
+    {
+        string[] sends = ["send-template", "send-text", "send-media", "send-otp", "quick-send?template=", "quick-send?message="];
+        string[] endings = ["0000", "0047", "0050", "0429", "0500", "3210"];
+        Func<string, string>[] forms = [e => "+91 98765-4" + e, e => "0091 98765 4" + e, e => "98765 4" + e, e => "(+91) 9876-54-" + e, e => "919876 54" + e];
+        var data = new TheoryData<string, string, string>();
+        for (var s = 0; s < sends.Length; s++)
+        {
+            for (var e = 0; e < endings.Length; e++)
+            {
+                data.Add(sends[s], endings[e], forms[(s + e) % forms.Length](endings[e]));
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EverySendToEveryMagicNumber))]
+    public async Task EverySendGetsTheReadmesAnswerForEachMagicNumberHoweverItIsWritten(string send, string ending, string written)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var number = "91987654" + ending;
+        await factory.CustomerWritesAsync(tenant.BusinessId, number); // the window is open: what the emulator does decides the answer
+
+        var response = send switch
+        {
+            "send-template" => await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+                new { phone = written, template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } }),
+            "send-text" => await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = written, message = "Hello" }),
+            "send-media" => await tenant.Client.PostAsJsonAsync("/api/v1/send-media",
+                new { phone = written, media_type = "image", media_url = "https://example.com/a.jpg" }),
+            "send-otp" => await tenant.Client.PostAsJsonAsync("/api/v1/send-otp", new { phone = written, template_name = "otp_verification" }),
+            "quick-send?template=" => await tenant.Client.GetAsync(
+                $"/api/v1/quick-send?phone={Uri.EscapeDataString(written)}&template=order_confirmation&params=a,b,c"),
+            _ => await tenant.Client.GetAsync($"/api/v1/quick-send?phone={Uri.EscapeDataString(written)}&message=Hello"),
+        };
+
+        switch (ending)
+        {
+            case "0047":
+                await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+                await AssertRowAsync(tenant.BusinessId, number, "failed", 131047);
+                return;
+            case "0429":
+                Assert.True((await response.AssertErrorAsync(HttpStatusCode.TooManyRequests, "UPSTREAM_RATE_LIMITED")).GetProperty("retry_after_seconds").GetInt32() >= 1);
+                await AssertRowAsync(tenant.BusinessId, number, "failed", 130429);
+                return;
+            case "0500":
+                var reference = (await response.AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE")).GetProperty("message_id").GetString()!;
+                await factory.SettleStatusesAsync();
+                Assert.Equal("pending", (await StatusAsync(tenant, reference)).GetProperty("api_status").GetString());
+                return;
+        }
+
+        var sent = await response.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(number, sent.GetProperty("phone").GetString());
+        var messageId = sent.GetProperty("message_id").GetString()!;
+        await factory.SettleStatusesAsync();
+        var status = await StatusAsync(tenant, messageId);
+        var reports = new List<string>();
+        await factory.WithDbAsync(async db =>
+        {
+            var id = await db.Messages.Where(m => m.Wamid == messageId).Select(m => m.Id).SingleAsync();
+            reports = await db.MessageStatusEvents.Where(e => e.MessageId == id).OrderBy(e => e.Id).Select(e => e.Status).ToListAsync();
+        });
+        if (ending == "0000")
+        {
+            Assert.Equal(["sent", "failed"], reports);
+            Assert.Equal(("failed", "Message undeliverable — recipient's phone is not on WhatsApp."),
+                (status.GetProperty("delivery_status").GetString(), status.GetProperty("failure_reason").GetString()));
+        }
+        else
+        {
+            // 0050 stops marketing templates only: these sends go as any other.
+            Assert.Equal(["sent", "delivered", "read"], reports);
+            Assert.Equal("read", status.GetProperty("delivery_status").GetString());
+        }
+    }
+
     [Fact]
     public async Task MetasHttp500IsNotLoggedAsARefusal()
     {

@@ -40,12 +40,20 @@ public sealed partial class InterruptedSendSweeper(
         // In the writers' queue like other background work: outside it, SQLite's busy wait kept the sweep
         // (and a stop, which waits for it) behind a webhook backlog being applied, for seconds.
         using var turn = await gate.EnterBackgroundAsync(cancellationToken);
-        var settled = await due
-            .ExecuteUpdateAsync(set => set
-                .SetProperty(m => m.ApiStatus, ApiStatuses.Unknown)
-                // A reason already stored (Meta answered with a 5xx, or without a message id) says more.
-                .SetProperty(m => m.FailureReason, m => m.FailureReason ?? "The send was interrupted before Meta answered; it may have been delivered.")
-                .SetProperty(m => m.UpdatedAt, now), cancellationToken);
+        int settled;
+        // Sends queue behind the gate held here: another process's write lock is waited for briefly, not through the busy
+        // timeout (30 s). A sweep that finds it still taken fails, and the next minute's settles the rows.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        using (new ShortLockWait((Microsoft.Data.Sqlite.SqliteConnection)db.Database.GetDbConnection()))
+        {
+            settled = await due
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(m => m.ApiStatus, ApiStatuses.Unknown)
+                    // A reason already stored (Meta answered with a 5xx, or without a message id) says more.
+                    .SetProperty(m => m.FailureReason, m => m.FailureReason ?? "The send was interrupted before Meta answered; it may have been delivered.")
+                    .SetProperty(m => m.UpdatedAt, now), cancellationToken);
+        }
+
         if (settled > 0)
         {
             LogSettled(logger, settled);

@@ -340,7 +340,8 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
         var businessId = await factory.CreateBusinessAsync();
         var (_, id) = await factory.CreateApiKeyAsync(businessId);
         var usage = new ApiKeyUsage(
-            factory.Services.GetRequiredService<IServiceScopeFactory>(), factory.Services.GetRequiredService<TwaBot.Api.Data.SqliteWriteGate>(), factory.Clock);
+            factory.Services.GetRequiredService<IServiceScopeFactory>(), factory.Services.GetRequiredService<TwaBot.Api.Data.SqliteWriteGate>(), factory.Clock,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<ApiKeyUsage>.Instance);
         var gate = factory.Services.GetRequiredService<TwaBot.Api.Data.SqliteWriteGate>();
 
         Task recorded;

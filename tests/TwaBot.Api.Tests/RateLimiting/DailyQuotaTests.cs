@@ -410,6 +410,47 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task ASweepWithSendsToSettleGivesUpOnAnotherProcessesLockWithinSecondsAndSettlesThemOnceItIsGone()
+    {
+        // It waited SQLite's whole busy timeout (30 s) behind a sqlite3 shell's lock holding the write gate, and every
+        // send queued behind the gate before its own wait for the lock even began.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var sweeper = server.Services.GetRequiredService<InterruptedSendSweeper>();
+        await sweeper.FirstRun; // the sweep at start is not the one that settles the row below
+        await server.WithDbAsync(async db =>
+        {
+            db.Messages.Add(new Message
+            {
+                BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template,
+                ApiStatus = ApiStatuses.Pending, QuotaDay = new DateOnly(2026, 4, 14), CreatedAt = server.Clock.GetUtcNow().UtcDateTime - InterruptedSendSweeper.SettleAfter * 2,
+            });
+            await db.SaveChangesAsync();
+        });
+        await using var shell = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
+        await shell.OpenAsync();
+        await using (var begin = shell.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE;"; // another process holding the write lock
+            await begin.ExecuteNonQueryAsync();
+        }
+
+        // Well under the 30 s busy timeout, with room for a loaded machine. On a thread of its own: SQLite's busy wait
+        // blocks the calling thread, so the sweep's task would only be handed back once the wait was over.
+        var refused = await Record.ExceptionAsync(() => Task.Run(() => sweeper.SweepAsync(CancellationToken.None)).WaitAsync(TimeSpan.FromSeconds(20)));
+        await using (var rollback = shell.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK;";
+            await rollback.ExecuteNonQueryAsync();
+        }
+
+        var settled = await sweeper.SweepAsync(CancellationToken.None);
+
+        Assert.Equal(5, Assert.IsType<Microsoft.Data.Sqlite.SqliteException>(refused).SqliteErrorCode); // SQLITE_BUSY, tried again next minute
+        Assert.Equal(1, settled);
+    }
+
+    [Fact]
     public async Task EachBusinessResetsAtItsOwnMidnight()
     {
         await using var server = new TwaBotApiFactory();

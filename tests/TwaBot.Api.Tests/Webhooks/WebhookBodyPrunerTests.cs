@@ -189,6 +189,35 @@ public class WebhookBodyPrunerTests
             server.Clock.GetUtcNow().UtcDateTime.AddDays(-1), await db.SweepMarks.Select(m => m.DoneBefore).SingleAsync()));
     }
 
+    [Fact]
+    public async Task DroppingBodiesBehindAnotherProcessesLockGivesUpWithinSecondsAndTheNextRunDropsThem()
+    {
+        // Each batch holds the write gate that sends queue behind; behind another process's write lock (a sqlite3 shell,
+        // a backup) it waited SQLite's whole busy timeout, 30 s, before the sends' own waits even began.
+        await using var server = new TwaBotApiFactory();
+        var old = await InsertAppliedAsync(server, new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var pruner = await FreshPrunerAsync(server);
+        await using var shell = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
+        await shell.OpenAsync();
+        await using (var begin = shell.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE;";
+            await begin.ExecuteNonQueryAsync();
+        }
+
+        // Well under the 30 s busy timeout, with room for a loaded machine (SQLite's busy wait blocks its caller: run apart).
+        var refused = await Record.ExceptionAsync(() => Task.Run(() => pruner.PruneAsync()).WaitAsync(TimeSpan.FromSeconds(20)));
+        await using (var rollback = shell.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK;";
+            await rollback.ExecuteNonQueryAsync();
+        }
+
+        await pruner.PruneAsync();
+        Assert.Equal(5, Assert.IsType<Microsoft.Data.Sqlite.SqliteException>(refused).SqliteErrorCode); // SQLITE_BUSY
+        Assert.Equal(new[] { 0 }, await BodyLengthsAsync(server, old));
+    }
+
     private static async Task<WebhookBodyPruner> FreshPrunerAsync(TwaBotApiFactory server)
     {
         await server.WithDbAsync(db => db.SweepMarks.ExecuteDeleteAsync());

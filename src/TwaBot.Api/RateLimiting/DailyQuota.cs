@@ -29,6 +29,7 @@ namespace TwaBot.Api.RateLimiting;
 public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, IOptionsMonitor<TwaBotOptions> options)
 {
     private readonly ConcurrentDictionary<(long KeyId, DateOnly Day), Lazy<Task<DayCounter>>> _counters = new();
+    private readonly ConcurrentDictionary<long, string> _zonesSet = new(); // per business, the zone its last change here set
     private DateOnly _sweptBefore;
 
     /// <summary>The key's cap: its admin override, else its plan's; null when the plan cannot send.</summary>
@@ -62,11 +63,9 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
     /// </summary>
     public void Refund(DailyReservation reservation)
     {
-        if (reservation.Counter is { } taken
-            && _counters.TryGetValue((reservation.KeyId, reservation.Day), out var counter) && counter.IsValueCreated
-            && counter.Value.IsCompletedSuccessfully && ReferenceEquals(counter.Value.Result, taken))
+        if (Holds(reservation))
         {
-            taken.GiveBack();
+            reservation.Counter!.GiveBack();
         }
     }
 
@@ -85,6 +84,7 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
     public async Task TimeZoneChangedAsync(TwaBotDbContext db, long businessId, string timeZone, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
+        _zonesSet[businessId] = timeZone; // before the rows move: a send whose row is written after them sees it (FollowRowAsync)
         var now = time.GetUtcNow();
         var keyIds = await db.ApiKeys.Where(k => k.BusinessId == businessId).Select(k => k.Id).ToListAsync(cancellationToken);
         var loaded = _counters.Where(c => keyIds.Contains(c.Key.KeyId) && c.Value.IsValueCreated && c.Value.Value.IsCompletedSuccessfully).ToList();
@@ -104,6 +104,75 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
             _counters.TryRemove(KeyValuePair.Create(key, lazy)); // still loading: it may have read the rows before they moved
         }
     }
+
+    /// <summary>
+    /// Whether the caller's business changed its time zone in this process since the caller's key was read: a send of
+    /// it may then hold a unit of, and tag its row with, a day the business is no longer on (<see cref="FollowRowAsync"/>).
+    /// </summary>
+    public bool ZoneChangedSince(ApiCaller caller)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return _zonesSet.TryGetValue(caller.BusinessId, out var zone) && zone != caller.TimeZone;
+    }
+
+    /// <summary>
+    /// A send's unit follows its row through a zone change of its business. The change tags again the rows already
+    /// written and moves their units; a row written after it still carries the old zone's day (its unit was reserved
+    /// under that zone), and the key could send once more than its cap on the new zone's day. Here such a row is tagged
+    /// with its day in the business's zone and its unit moved there; either way the returned reservation names the
+    /// counter that holds the unit now, so a refusal from Meta gives it back there. To be called holding the write gate,
+    /// with the row written and still pending, so that no zone change runs in between.
+    /// </summary>
+    public async Task<DailyReservation> FollowRowAsync(
+        TwaBotDbContext db, DailyReservation reservation, long businessId, long messageId, DateTime createdAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var rowDay = await db.Messages.Where(m => m.Id == messageId).Select(m => m.QuotaDay).SingleAsync(cancellationToken);
+        var zone = await db.Businesses.Where(b => b.Id == businessId).Select(b => b.TimeZone).SingleAsync(cancellationToken);
+        var day = LocalDay.Of(zone, new DateTimeOffset(createdAt, TimeSpan.Zero)).Date;
+        var moved = rowDay != day;
+        if (moved)
+        {
+            await db.Messages.Where(m => m.Id == messageId).ExecuteUpdateAsync(set => set.SetProperty(m => m.QuotaDay, day), cancellationToken);
+        }
+
+        if (reservation.Day == day || reservation.Counter is null)
+        {
+            return reservation;
+        }
+
+        if (moved && Holds(reservation))
+        {
+            reservation.Counter.Move(-1); // the unit leaves the day its row left
+        }
+
+        DayCounter counter;
+        if (_counters.TryGetValue((reservation.KeyId, day), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+        {
+            counter = lazy.Value.Result; // counts the unit already when the zone change moved the row here
+            if (moved)
+            {
+                counter.Move(1);
+            }
+        }
+        else
+        {
+            if (lazy is not null)
+            {
+                _counters.TryRemove(KeyValuePair.Create((reservation.KeyId, day), lazy)); // may have read the rows before the row moved
+            }
+
+            counter = await CounterAsync(reservation.KeyId, day, cancellationToken); // counts the row, pending
+        }
+
+        return new DailyReservation(reservation.KeyId, day) { Counter = counter };
+    }
+
+    /// <summary>Whether the reservation's counter is still the key's counter of its day.</summary>
+    private bool Holds(DailyReservation reservation) =>
+        reservation.Counter is { } taken
+        && _counters.TryGetValue((reservation.KeyId, reservation.Day), out var counter) && counter.IsValueCreated
+        && counter.Value.IsCompletedSuccessfully && ReferenceEquals(counter.Value.Result, taken);
 
     private static async Task<int[]> RowsCountedAsync(
         TwaBotDbContext db, List<KeyValuePair<(long KeyId, DateOnly Day), Lazy<Task<DayCounter>>>> counters, CancellationToken cancellationToken)

@@ -14,7 +14,7 @@ namespace TwaBot.Api.Sending;
 /// </summary>
 public sealed partial class MessageDispatcher(
     TwaBotDbContext db, MessageLog log, MetaClient meta, MessageStatusWriter statuses, SendsInFlight inFlight, TimeProvider time,
-    ILogger<MessageDispatcher> logger)
+    RateLimiting.DailyQuota quota, SqliteWriteGate gate, ILogger<MessageDispatcher> logger)
 {
     /// <summary>
     /// <paramref name="callerGone"/> counts only until Meta is called: a send that got that far waits for Meta's answer
@@ -57,6 +57,8 @@ public sealed partial class MessageDispatcher(
             callerGone.ThrowIfCancellationRequested();
         }
 
+        await FollowRowAsync(context, message);
+
         // Not the request's token: once Meta may have the message, we wait for its answer to record it.
         context.MayHaveBeenSent = true; // until Meta says it refused
         inFlight.Add(message.Id);
@@ -96,6 +98,11 @@ public sealed partial class MessageDispatcher(
         var now = time.GetUtcNow().UtcDateTime;
         var unknown = failure.MayHaveBeenSent;
         context.MayHaveBeenSent = unknown;
+        if (!unknown)
+        {
+            await FollowRowAsync(context, message); // its unit goes back to the day that holds it now
+        }
+
         // Without Meta's error (never reached, the breaker open) the description says what happened; Meta's own
         // refusals get the sentence for their code.
         var reason = unknown ? $"{failure.Description} The message may still be delivered (its status webhook will tell)."
@@ -112,6 +119,32 @@ public sealed partial class MessageDispatcher(
             ? await SessionWindowIsOpen.LastInboundAtAsync(db, context.Caller.BusinessId, message.To, CancellationToken.None)
             : null;
         return MetaErrorMapping.ToApiError(failure, context, lastInboundAt, StatusReports.CallbackData(message.Id));
+    }
+
+    /// <summary>
+    /// When the business's time zone changed since the caller's key was read, the send's row and unit move to the
+    /// business's day now (<see cref="RateLimiting.DailyQuota.FollowRowAsync"/>), in turn with the zone changes. A storage
+    /// fault here leaves them where they were, rather than failing a send Meta may be about to get.
+    /// </summary>
+    private async Task FollowRowAsync(SendContext context, Message message)
+    {
+        if (!quota.ZoneChangedSince(context.Caller))
+        {
+            return;
+        }
+
+        try
+        {
+            using (await gate.EnterAsync(CancellationToken.None))
+            {
+                context.Reservation = await quota.FollowRowAsync(
+                    db, context.Reservation, context.Caller.BusinessId, message.Id, message.CreatedAt, CancellationToken.None);
+            }
+        }
+        catch (Exception error) when (SqliteFaults.IsStorageFault(error))
+        {
+            LogRowNotFollowed(logger, error, message.Id);
+        }
     }
 
     private async Task NotSentAsync(SendContext context, Message message, DateTime now)
@@ -172,6 +205,10 @@ public sealed partial class MessageDispatcher(
     [LoggerMessage(Level = LogLevel.Error,
         Message = "Meta answered the send of message {MessageId}, but writing its answer down failed; the caller got the answer, and Meta's status webhooks or the sweep settle the row")]
     private static partial void LogAnswerNotRecorded(ILogger logger, Exception error, long messageId);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Message {MessageId} was written under its business's former time zone, and moving it to the day of the new one failed; it counts on the former zone's day")]
+    private static partial void LogRowNotFollowed(ILogger logger, Exception error, long messageId);
 
     [LoggerMessage(Level = LogLevel.Error,
         Message = "Message {MessageId} was not sent, since its caller disconnected first, but writing that down failed; the sweep marks it unknown")]

@@ -63,6 +63,33 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task ABurstWithSendsMetaRefusesCountsOnlyTheAcceptedOnesAndTheCapIsThenFilledExactly()
+    {
+        // 40 sends at once on a cap of 10, 15 of them refused by Meta (0047): a refused send holds its unit only until
+        // Meta's answer, so the burst accepts at most 10, and the day then takes exactly the rest, never one more.
+        var tenant = await factory.CreateSendingTenantAsync();
+        await SetDailyLimitAsync(tenant.KeyId, 10);
+
+        var burst = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => SendAsync(tenant,
+            i % 8 < 3 ? "919876540047" : "9198765" + (15000 + i).ToString(CultureInfo.InvariantCulture))));
+        var after = new List<HttpResponseMessage>();
+        do
+        {
+            after.Add(await SendAsync(tenant, Good));
+        }
+        while (after[^1].StatusCode == HttpStatusCode.OK && after.Count <= 10);
+
+        var inBurst = burst.Count(r => r.StatusCode == HttpStatusCode.OK);
+        Assert.InRange(inBurst, 1, 10);
+        Assert.All(burst, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.BadRequest, HttpStatusCode.TooManyRequests }));
+        Assert.Equal(10, inBurst + after.Count(r => r.StatusCode == HttpStatusCode.OK));
+        var full = await after[^1].AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal(10, full.GetProperty("daily_used").GetInt32());
+        await factory.WithDbAsync(async db => Assert.Equal(
+            10, await db.Messages.CountAsync(m => m.ApiKeyId == tenant.KeyId && m.ApiStatus != ApiStatuses.Failed)));
+    }
+
+    [Fact]
     public async Task ASendWhoseOutcomeIsUnknownKeepsItsUnit()
     {
         var tenant = await factory.CreateSendingTenantAsync();
@@ -715,6 +742,81 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         Assert.StartsWith("HTTP/1.1 200", System.Text.Encoding.ASCII.GetString(answer, 0, read), StringComparison.Ordinal);
         var refused = await meanwhile.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
         Assert.Equal(2, refused.GetProperty("daily_used").GetInt32());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the new day's count is in memory already when the held send's row is written
+    public async Task AUnitHeldByASendInFlightCountsOnTheNewTodayWhenItsBusinesssZoneChangesTheDate(bool newDayLoadedFirst)
+    {
+        // As above, but the new zone is already on the next day: the held send's row was tagged with the old zone's day
+        // (the reservation's), outside the new today, so the key sent one more than its cap on that day.
+        await using var server = new TwaBotApiFactory();
+        server.UseKestrel(0);
+        server.StartServer();
+        var tenant = await server.CreateSendingTenantAsync();
+        await SetDailyLimitAsync(server, tenant.KeyId, 2);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(tenant.Client.BaseAddress!.Host, tenant.Client.BaseAddress.Port);
+        var held = socket.GetStream();
+        var body = System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(TemplateBody(Good)));
+        await held.WriteAsync(System.Text.Encoding.ASCII.GetBytes("POST /api/v1/send-template HTTP/1.1\r\nHost: localhost\r\n"
+            + $"X-API-Key: {tenant.Key}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{{\r\n"));
+        await Poll.UntilAsync(
+            async () => (await tenant.Client.GetAsync("/api/v1/health")).Headers.GetValues("RateLimit").Single().Contains("\"day\";r=0;", StringComparison.Ordinal),
+            "the held send to take the cap's last unit");
+
+        // Kiritimati (UTC+14) is already on the 15th (00:30) while Kolkata is on the 14th (16:00).
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Pacific/Kiritimati" });
+        if (newDayLoadedFirst)
+        {
+            (await tenant.Client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode(); // its RateLimit headers load the 15th
+        }
+
+        await held.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"{body.Length - 1:x}\r\n"));
+        await held.WriteAsync(body.AsMemory(1));
+        await held.WriteAsync(System.Text.Encoding.ASCII.GetBytes("\r\n0\r\n\r\n"));
+        var answer = new byte[4096];
+        var read = await held.ReadAsync(answer).AsTask().WaitAsync(Poll.SlowWorkLimit);
+        var after = await SendAsync(tenant, Good);
+
+        Assert.StartsWith("HTTP/1.1 200", System.Text.Encoding.ASCII.GetString(answer, 0, read), StringComparison.Ordinal);
+        var refused = await after.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal(2, refused.GetProperty("daily_used").GetInt32());
+        await server.WithDbAsync(async db => Assert.Equal(
+            [new DateOnly(2026, 4, 15), new DateOnly(2026, 4, 15)],
+            await db.Messages.Where(m => m.ApiKeyId == tenant.KeyId).OrderBy(m => m.Id).Select(m => m.QuotaDay).ToListAsync()));
+        // And back on Kolkata's 14th, both count there once: the unit left that day with its row.
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Asia/Kolkata" });
+        var back = await (await SendAsync(tenant, Good)).AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal(2, back.GetProperty("daily_used").GetInt32());
+    }
+
+    [Fact]
+    public async Task AUnitOfASendAtMetaWhenItsBusinesssZoneChangesTheDateGoesBackToTheNewDayWhenMetaRefuses()
+    {
+        // The zone change moves the waiting send's row, and its unit, onto Kiritimati's 15th (counted there since a
+        // request of the key loaded that day). Meta's refusal gave the unit back to the 14th it was reserved on, and the
+        // 15th kept it: the key could send one fewer than its cap that day.
+        await using var server = new FirstSendHeldAtMeta();
+        var tenant = await server.CreateSendingTenantAsync();
+        await SetDailyLimitAsync(server, tenant.KeyId, 2);
+        var business = $"/admin/v1/businesses/{tenant.BusinessId}";
+        await server.AdminPatchAsync(business, new { time_zone = "Pacific/Kiritimati" }); // the 15th (00:30) there
+        (await tenant.Client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode(); // its RateLimit headers load the key's 15th
+        await server.AdminPatchAsync(business, new { time_zone = "Asia/Kolkata" }); // the 14th (16:00)
+        var refusedAtMeta = SendAsync(tenant, "919876540047");
+        await server.UnderWayAsync();
+
+        await server.AdminPatchAsync(business, new { time_zone = "Pacific/Kiritimati" });
+        server.Release.SetResult();
+        await (await refusedAtMeta).AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        var first = await SendAsync(tenant, Good);
+        var second = await SendAsync(tenant, Good);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
     }
 
     [Fact]

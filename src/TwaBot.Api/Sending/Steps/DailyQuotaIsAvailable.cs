@@ -19,7 +19,7 @@ public sealed class DailyQuotaIsAvailable(DailyQuota quota) : ISendStep
         }
 
         context.Reservation = decision.Reservation;
-        context.Holds(() => quota.Refund(decision.Reservation));
+        context.Holds(() => quota.Refund(context.Reservation)); // the reservation as it is then: a zone change may have moved it
         return null;
     }
 }

@@ -715,31 +715,19 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         // change counted the key's day again from the rows alone: the unit of a send still reading its body was left
         // out, and the key sent one more than its cap.
         await using var server = new TwaBotApiFactory();
-        server.UseKestrel(0); // a raw socket, so the body's first chunk goes alone: HttpClient and the in-memory server send it whole
+        server.UseKestrel(0); // for HeldSend
         server.StartServer();
         var tenant = await server.CreateSendingTenantAsync();
         await SetDailyLimitAsync(server, tenant.KeyId, 2);
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
-        using var socket = new System.Net.Sockets.TcpClient();
-        await socket.ConnectAsync(tenant.Client.BaseAddress!.Host, tenant.Client.BaseAddress.Port);
-        var held = socket.GetStream();
-        var body = System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(TemplateBody(Good)));
-        await held.WriteAsync(System.Text.Encoding.ASCII.GetBytes("POST /api/v1/send-template HTTP/1.1\r\nHost: localhost\r\n"
-            + $"X-API-Key: {tenant.Key}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{{\r\n"));
-        await Poll.UntilAsync(
-            async () => (await tenant.Client.GetAsync("/api/v1/health")).Headers.GetValues("RateLimit").Single().Contains("\"day\";r=0;", StringComparison.Ordinal),
-            "the held send to take the cap's last unit");
+        await using var held = await HeldSend.StartAsync(tenant);
 
         // Dubai is on Kolkata's date (16:00 there, 14:30 here): the day's sends stay on it.
         await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Asia/Dubai" });
         var meanwhile = await SendAsync(tenant, Good);
-        await held.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"{body.Length - 1:x}\r\n"));
-        await held.WriteAsync(body.AsMemory(1));
-        await held.WriteAsync(System.Text.Encoding.ASCII.GetBytes("\r\n0\r\n\r\n"));
-        var answer = new byte[4096];
-        var read = await held.ReadAsync(answer).AsTask().WaitAsync(Poll.SlowWorkLimit);
+        var answer = await held.FinishAsync();
 
-        Assert.StartsWith("HTTP/1.1 200", System.Text.Encoding.ASCII.GetString(answer, 0, read), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 200", answer, StringComparison.Ordinal);
         var refused = await meanwhile.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
         Assert.Equal(2, refused.GetProperty("daily_used").GetInt32());
     }
@@ -752,20 +740,12 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         // As above, but the new zone is already on the next day: the held send's row was tagged with the old zone's day
         // (the reservation's), outside the new today, so the key sent one more than its cap on that day.
         await using var server = new TwaBotApiFactory();
-        server.UseKestrel(0);
+        server.UseKestrel(0); // for HeldSend
         server.StartServer();
         var tenant = await server.CreateSendingTenantAsync();
         await SetDailyLimitAsync(server, tenant.KeyId, 2);
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
-        using var socket = new System.Net.Sockets.TcpClient();
-        await socket.ConnectAsync(tenant.Client.BaseAddress!.Host, tenant.Client.BaseAddress.Port);
-        var held = socket.GetStream();
-        var body = System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(TemplateBody(Good)));
-        await held.WriteAsync(System.Text.Encoding.ASCII.GetBytes("POST /api/v1/send-template HTTP/1.1\r\nHost: localhost\r\n"
-            + $"X-API-Key: {tenant.Key}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{{\r\n"));
-        await Poll.UntilAsync(
-            async () => (await tenant.Client.GetAsync("/api/v1/health")).Headers.GetValues("RateLimit").Single().Contains("\"day\";r=0;", StringComparison.Ordinal),
-            "the held send to take the cap's last unit");
+        await using var held = await HeldSend.StartAsync(tenant);
 
         // Kiritimati (UTC+14) is already on the 15th (00:30) while Kolkata is on the 14th (16:00).
         await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Pacific/Kiritimati" });
@@ -774,14 +754,10 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
             (await tenant.Client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode(); // its RateLimit headers load the 15th
         }
 
-        await held.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"{body.Length - 1:x}\r\n"));
-        await held.WriteAsync(body.AsMemory(1));
-        await held.WriteAsync(System.Text.Encoding.ASCII.GetBytes("\r\n0\r\n\r\n"));
-        var answer = new byte[4096];
-        var read = await held.ReadAsync(answer).AsTask().WaitAsync(Poll.SlowWorkLimit);
+        var answer = await held.FinishAsync();
         var after = await SendAsync(tenant, Good);
 
-        Assert.StartsWith("HTTP/1.1 200", System.Text.Encoding.ASCII.GetString(answer, 0, read), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 200", answer, StringComparison.Ordinal);
         var refused = await after.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
         Assert.Equal(2, refused.GetProperty("daily_used").GetInt32());
         await server.WithDbAsync(async db => Assert.Equal(
@@ -1007,6 +983,44 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
 
                 return ValueTask.FromResult(result);
             }
+        }
+    }
+
+    /// <summary>
+    /// A send-template on a raw socket whose body stops after its first byte: it has taken its daily unit and waits for
+    /// the rest (HttpClient and the in-memory server send a body whole, so the tests using it run on Kestrel).
+    /// </summary>
+    private sealed class HeldSend(System.Net.Sockets.TcpClient socket, byte[] body) : IAsyncDisposable
+    {
+        public static async Task<HeldSend> StartAsync(SendingTenant tenant)
+        {
+            var socket = new System.Net.Sockets.TcpClient();
+            await socket.ConnectAsync(tenant.Client.BaseAddress!.Host, tenant.Client.BaseAddress.Port);
+            var body = System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(TemplateBody(Good)));
+            await socket.GetStream().WriteAsync(System.Text.Encoding.ASCII.GetBytes("POST /api/v1/send-template HTTP/1.1\r\nHost: localhost\r\n"
+                + $"X-API-Key: {tenant.Key}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{{\r\n"));
+            await Poll.UntilAsync(
+                async () => (await tenant.Client.GetAsync("/api/v1/health")).Headers.GetValues("RateLimit").Single().Contains("\"day\";r=0;", StringComparison.Ordinal),
+                "the held send to take the cap's last unit");
+            return new HeldSend(socket, body);
+        }
+
+        /// <summary>Sends the rest of the body; the start of the answer.</summary>
+        public async Task<string> FinishAsync()
+        {
+            var stream = socket.GetStream();
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"{body.Length - 1:x}\r\n"));
+            await stream.WriteAsync(body.AsMemory(1));
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes("\r\n0\r\n\r\n"));
+            var answer = new byte[4096];
+            var read = await stream.ReadAsync(answer).AsTask().WaitAsync(Poll.SlowWorkLimit);
+            return System.Text.Encoding.ASCII.GetString(answer, 0, read);
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            socket.Dispose();
+            return ValueTask.CompletedTask;
         }
     }
 

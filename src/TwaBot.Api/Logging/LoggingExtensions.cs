@@ -53,9 +53,22 @@ public static class LoggingExtensions
         return builder;
     }
 
-    /// <summary>The secrets set in configuration whose text the logs must never show, whatever its shape.</summary>
+    /// <summary>
+    /// The secrets set in configuration whose text the logs must never show, whatever its shape: ours, and the values of the
+    /// headers the OTLP exporter sends (a telemetry backend's key, as <c>api-key=…</c> or <c>x-honeycomb-team=…</c>), which
+    /// the HTTP client's header lines carry as properties when <c>System.Net.Http.HttpClient</c> logs at Verbose.
+    /// </summary>
     internal static string?[] ConfiguredSecrets(IConfiguration configuration) =>
-        [configuration["TwaBot:AdminKey"], configuration["TwaBot:PreviousAdminKey"], configuration["TwaBot:Meta:AppSecret"], configuration["TwaBot:Meta:VerifyToken"]];
+        [configuration["TwaBot:AdminKey"], configuration["TwaBot:PreviousAdminKey"], configuration["TwaBot:Meta:AppSecret"], configuration["TwaBot:Meta:VerifyToken"],
+            .. OtlpHeaderSettings.SelectMany(setting => OtlpHeaderValues(configuration[setting]))];
+
+    private static readonly string[] OtlpHeaderSettings =
+        ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_METRICS_HEADERS"];
+
+    /// <summary>The values of a <c>name=value,name=value</c> header list, as written and percent-decoded (as the exporter sends them).</summary>
+    private static IEnumerable<string> OtlpHeaderValues(string? headers) =>
+        (headers ?? "").Split(',').Select(pair => pair.Split('=', 2)).Where(pair => pair.Length == 2).Select(pair => pair[1].Trim())
+            .SelectMany(value => new[] { value, Uri.UnescapeDataString(value) });
 
     /// <summary>The Serilog section; a value it cannot read stops the server as a configuration error, in one line.</summary>
     private static LoggerConfiguration ReadSettings(this LoggerConfiguration logger, IConfiguration configuration)

@@ -11,7 +11,7 @@ namespace TwaBot.Api.Logging;
 /// header logging gives <c>Authorization</c> and <c>X-Hub-Signature-256</c> as lists). Our own log
 /// lines never include them; this catches framework lines (ASP.NET's "Request starting … ?apikey=…") too.
 /// The configured secrets (<paramref name="configuredSecrets"/>: the admin key, the app secret, the verify token) have no shape a
-/// pattern could know, so they are taken out wherever their exact text appears (a key pasted into a path).
+/// pattern could know, so they are taken out wherever their text appears (a key pasted into a path), as written or escaped.
 /// </summary>
 public sealed partial class SecretRedaction(IEnumerable<string?>? configuredSecrets = null) : ILogEventEnricher
 {
@@ -24,7 +24,7 @@ public sealed partial class SecretRedaction(IEnumerable<string?>? configuredSecr
     private const int MinConfiguredSecretLength = 16;
 
     private readonly string[] _configuredSecrets = [.. (configuredSecrets ?? [])
-        .Where(secret => secret is { Length: >= MinConfiguredSecretLength }).Select(secret => secret!).Distinct(StringComparer.Ordinal)];
+        .Where(secret => secret is { Length: >= MinConfiguredSecretLength }).SelectMany(secret => WrittenForms(secret!)).Distinct(StringComparer.Ordinal)];
 
     private static readonly HashSet<string> SecretHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -111,8 +111,19 @@ public sealed partial class SecretRedaction(IEnumerable<string?>? configuredSecr
         return text;
     }
 
+    /// <summary>
+    /// A configured secret as a URL may carry it: as it is; percent-escaped (a query, a call's URL), in either letter case
+    /// of the escapes; and as a request's path is logged and traced, decoded but for <c>%2F</c> (a key holding <c>/</c>).
+    /// </summary>
+    private static IEnumerable<string> WrittenForms(string secret)
+    {
+        var escaped = Uri.EscapeDataString(secret);
+        return [secret, escaped, PercentEscape().Replace(escaped, escape => escape.Value.ToLowerInvariant()),
+            secret.Replace("/", "%2F", StringComparison.Ordinal), secret.Replace("/", "%2f", StringComparison.Ordinal)];
+    }
+
     private static bool MayHoldSecret(string text) =>
-        text.Contains('=', StringComparison.Ordinal) || text.Contains("twb_", StringComparison.Ordinal)
+        text.Contains('=', StringComparison.Ordinal) || text.Contains("twb", StringComparison.Ordinal)
         || text.Contains("Bearer", StringComparison.OrdinalIgnoreCase) || text.Contains("EAA", StringComparison.Ordinal);
 
     /// <summary>
@@ -141,8 +152,12 @@ public sealed partial class SecretRedaction(IEnumerable<string?>? configuredSecr
     [GeneratedRegex(@"(?<name>[^\s&?=#;""'<>]+)=[^&\s""#]*")]
     private static partial Regex QueryPair();
 
-    [GeneratedRegex(@"(?<prefix>twb_(?:live|test|admin)_)[A-Za-z0-9]+")]
+    // The underscores percent-escaped too (twb%5Ftest%5F…): a query string is recorded in spans as the client wrote it.
+    [GeneratedRegex(@"(?<prefix>twb(?:_|%5[Ff])(?:live|test|admin)(?:_|%5[Ff]))[A-Za-z0-9]+")]
     private static partial Regex ApiKey();
+
+    [GeneratedRegex("%[0-9A-F]{2}")]
+    private static partial Regex PercentEscape();
 
     [GeneratedRegex(@"Bearer\s+[A-Za-z0-9._~+/=-]+", RegexOptions.IgnoreCase)]
     private static partial Regex Bearer();

@@ -16,7 +16,7 @@ public class ConfigurationEditedWhileRunningTests
 {
     [Theory]
     [InlineData("TwaBot:RateLimits:GlobalPerMinute", "0", "TwaBot:RateLimits:GlobalPerMinute must be at least 1 (got 0).")]
-    [InlineData("TwaBot:RateLimits:PerKeyPerMinute", "lots", "'TwaBot:RateLimits:PerKeyPerMinute'")]
+    [InlineData("TwaBot:RateLimits:PerKeyPerMinute", "lots", "TwaBot:RateLimits:PerKeyPerMinute must be a whole number, such as 60 (got 'lots').")]
     [InlineData("TwaBot:RateLimits:PerKeyPerMinut", "1", "TwaBot:RateLimits:PerKeyPerMinut is not a setting")]
     public async Task AnEditTheStartWouldRefuseKeepsTheLimitsInForceAndIsLoggedAsAnError(string setting, string value, string named)
     {

@@ -22,6 +22,8 @@ public class SecretRedactionTests
     [InlineData("authorization: bearer abc.DEF-123", "authorization: Bearer [redacted]")] // a header's scheme in any case
     [InlineData("key twb_live_abcDEF123 sent", "key twb_live_[redacted] sent")]
     [InlineData("token EAA01234567890123456789", "token [redacted]")] // the shortest Meta-shaped token: EAA and 20 more
+    [InlineData("?twb%5Ftest%5FZy09abc", "?twb%5Ftest%5F[redacted]")] // a query keeps a client's escapes: twb%5F… is a key
+    [InlineData("?apikey%3Dtwb%5flive%5fZy09abc", "?apikey%3Dtwb%5flive%5f[redacted]")] // escaped '=' too: no pair, still a key
     public void RedactsSecrets(string input, string expected)
     {
         Assert.Equal(expected, SecretRedaction.Redact(input));
@@ -73,6 +75,9 @@ public class SecretRedactionTests
     [InlineData("0123456789abcdef", "/admin/v1/businesses/0123456789abcdef/x", "/admin/v1/businesses/[redacted]/x")] // the shortest admin key the server accepts
     [InlineData("0123456789abcdef", "0123456789abcdef and 0123456789abcdef", "[redacted] and [redacted]")]
     [InlineData("0123456789abcde", "/admin/v1/businesses/0123456789abcde", "/admin/v1/businesses/0123456789abcde")] // shorter: no valid secret, left alone
+    [InlineData("Ab+cd/ef==0123456789", "/x/Ab+cd%2Fef==0123456789/y", "/x/[redacted]/y")] // a request's path as logged: decoded but for %2F
+    [InlineData("Ab+cd/ef==0123456789", "/x?k=Ab%2Bcd%2Fef%3D%3D0123456789", "/x?k=[redacted]")] // escaped, as in a query
+    [InlineData("Ab+cd/ef==0123456789", "/x?Ab%2bcd%2fef%3d%3d0123456789", "/x?[redacted]")] // with lower-case escapes
     public void ConfiguredSecretsAreTakenOutWhereverTheirTextAppears(string secret, string input, string expected)
     {
         var logEvent = new Serilog.Events.LogEvent(DateTimeOffset.UnixEpoch, Serilog.Events.LogEventLevel.Information, null,

@@ -125,6 +125,28 @@ public class TracingTests
     }
 
     [Fact]
+    public async Task KeysEscapedIntoAUrlAreNotInItsSpan()
+    {
+        // A query is recorded as the client wrote it, escapes and all; a value-less part is not one the instrumentation redacts.
+        const string adminKey = "Zq8+Vw/Xy3kLmN0pQr/s==";
+        var apiKey = "twb_test_" + new string('K', 49);
+        await using var server = new TracedServer("http://127.0.0.1:9", new Dictionary<string, string?> { ["TwaBot:AdminKey"] = adminKey });
+        server.UseKestrel(0); // the in-memory server cannot take a URL whose escapes are kept as written
+        server.StartServer();
+        using var client = server.CreateClient();
+        using var parent = new Activity("test") { ActivityTraceFlags = ActivityTraceFlags.Recorded }.Start(); // the test's client passes it on
+        var url = new Uri($"{client.BaseAddress}nowhere/{Uri.EscapeDataString(adminKey)}?{apiKey.Replace("_", "%5F", StringComparison.Ordinal)}",
+            new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(url)).StatusCode);
+
+        var spans = await server.SpansOfAsync(parent.TraceId, s => s.Kind == ActivityKind.Server, "the request's span");
+        var span = Assert.Single(spans, s => s.Kind == ActivityKind.Server);
+        Assert.StartsWith("?twb%5Ftest%5F", (string?)span.GetTagItem("url.query"), StringComparison.Ordinal);
+        AssertNoneHolds(spans, "KKKKKKKK", "Vw%2FXy3", "Vw/Xy3");
+    }
+
+    [Fact]
     public async Task AWebhookBatchIsASpanAndItsLogLinesCarryIt()
     {
         await using var server = new TracedServer("http://127.0.0.1:9");

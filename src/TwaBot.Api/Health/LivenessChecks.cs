@@ -6,7 +6,7 @@ namespace TwaBot.Api.Health;
 
 /// <summary>
 /// <c>GET /healthz</c> for load balancers and Docker's HEALTHCHECK: no key, no tenant data, just
-/// whether this process has finished starting and reaches its database.
+/// whether this process serves requests and reaches its database.
 /// </summary>
 public static class LivenessChecks
 {
@@ -14,7 +14,7 @@ public static class LivenessChecks
 
     public static IServiceCollection AddLivenessChecks(this IServiceCollection services)
     {
-        services.AddHealthChecks().AddCheck<StartedCheck>("started").AddCheck<DatabaseCheck>("database");
+        services.AddHealthChecks().AddCheck<DatabaseCheck>("database");
         return services;
     }
 
@@ -26,18 +26,6 @@ public static class LivenessChecks
                 new LivenessResponse(report.Status.ToString().ToLowerInvariant()), context.RequestAborted),
         }).ExcludeFromDescription();
         return app;
-    }
-
-    /// <summary>
-    /// Unhealthy until the host's start is over: Kestrel answers before the work that waits for it to listen
-    /// (the sandbox's first key) is done, and whoever polls /healthz to know the server is ready must not act before it.
-    /// </summary>
-    internal sealed class StartedCheck(IHostApplicationLifetime lifetime) : IHealthCheck
-    {
-        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-            Task.FromResult(lifetime.ApplicationStarted.IsCancellationRequested
-                ? HealthCheckResult.Healthy()
-                : HealthCheckResult.Unhealthy("The server is still starting."));
     }
 
     private sealed class DatabaseCheck(TwaBotDbContext db) : IHealthCheck

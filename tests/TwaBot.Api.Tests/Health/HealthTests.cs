@@ -137,23 +137,4 @@ public class LivenessTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
         Assert.Equal(HttpStatusCode.ServiceUnavailable, gone.StatusCode);
         Assert.Equal("unhealthy", (await gone.ReadJsonAsync(HttpStatusCode.ServiceUnavailable)).GetProperty("status").GetString());
     }
-
-    [Theory]
-    [InlineData(false, "Unhealthy")]
-    [InlineData(true, "Healthy")]
-    public async Task HealthzIsHealthyOnlyOnceTheStartIsOver(bool started, string expected)
-    {
-        // Kestrel answers while the work that waits for it to listen (the sandbox's first key) is still running.
-        var lifetime = new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(
-            Microsoft.Extensions.Logging.Abstractions.NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance);
-        if (started)
-        {
-            lifetime.NotifyStarted();
-        }
-
-        var result = await new TwaBot.Api.Health.LivenessChecks.StartedCheck(lifetime)
-            .CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
-
-        Assert.Equal(expected, result.Status.ToString());
-    }
 }

@@ -64,6 +64,7 @@ app.UseErrorEnvelope();
 app.UseUtf8CharsetLabels();                // charset=utf8 or "utf-8" is UTF-8 to every JSON reader
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseUtf8BodiesOnly();                  // a body the framework would read in another charset (iso-8859-1, utf-16) is 415, as on the sends
 app.UseTwaBotOpenApi();                       // /swagger and /swagger/v1/swagger.json
 
 var routes = app.MapGroup("").AnswerHeadWhereGetIs(); // HEAD wherever GET is, except quick-send

@@ -226,8 +226,9 @@ public static class ApiErrors
     public static ApiError MissingBody() => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
         "A JSON request body is required.");
 
-    public static ApiError BodyNotAnObject() => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
-        "The request body must be a JSON object, e.g. {\"phone\": \"919876543210\", …}.");
+    /// <summary>Valid JSON that is not an object (an array, a string, a number); the example suits the sends.</summary>
+    public static ApiError BodyNotAnObject(string? example = "{\"phone\": \"919876543210\", …}") => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
+        example is null ? "The request body must be a JSON object ({…}), not an array, a string or a number." : $"The request body must be a JSON object, e.g. {example}.");
 
     public static ApiError BadRequest() => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
         "The request could not be read.");

@@ -97,8 +97,12 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         if (exception.InnerException is JsonException || field is null)
         {
             // The reader's depth limit is no syntax error: the body may be valid JSON, only deeper than is read.
+            // Valid JSON that is not an object ([…], "text", 7) fails to convert at the root, with no syntax error inside.
             return exception.Message.StartsWith("The maximum configured depth", StringComparison.Ordinal)
                 ? ApiErrors.TooDeeplyNestedJson()
+                : exception.InnerException is null && field is null
+                    && exception.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal)
+                ? ApiErrors.BodyNotAnObject(example: null)
                 : ApiErrors.MalformedJson();
         }
 

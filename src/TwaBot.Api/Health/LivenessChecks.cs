@@ -24,7 +24,8 @@ public static class LivenessChecks
         {
             ResponseWriter = (context, report) => context.Response.WriteAsJsonAsync(
                 new LivenessResponse(report.Status.ToString().ToLowerInvariant()), context.RequestAborted),
-        }).ExcludeFromDescription();
+        }).WithMetadata(new HttpMethodMetadata([HttpMethods.Get])) // GET (and so HEAD) only: other methods are 405, as on every route
+            .ExcludeFromDescription();
         return app;
     }
 

@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Net.Http.Headers;
+using TwaBot.Api.Errors;
 
 namespace TwaBot.Api.Http;
 
@@ -6,7 +8,8 @@ namespace TwaBot.Api.Http;
 /// A JSON body labelled UTF-8 in any usual spelling is read as UTF-8. The framework's reader (admin and sandbox
 /// bodies) looks the charset up with <c>Encoding.GetEncoding</c>, which knows <c>utf-8</c> but neither <c>utf8</c>
 /// nor the quoted <c>"utf-8"</c> that HTTP allows, and threw on them: a 500. A charset no encoding has at all
-/// (<c>charset=foo</c>) is a 415, see <see cref="Errors.ApiExceptionHandler"/>.
+/// (<c>charset=foo</c>) is a 415, see <see cref="Errors.ApiExceptionHandler"/>; so is one that names another encoding
+/// (<c>charset=iso-8859-1</c>, <c>utf-16</c>), which that reader would otherwise convert and the admin API store.
 /// </summary>
 public static class Utf8CharsetLabels
 {
@@ -23,6 +26,25 @@ public static class Utf8CharsetLabels
         }
 
         return next(context);
+    });
+
+    /// <summary>
+    /// A body the framework reads (the admin API's, the sandbox's inbound) labelled with a charset other than UTF-8 is 415,
+    /// as on the sends (README: "a body in another charset than UTF-8 … is 415"), before it is read or anything stored.
+    /// After authorization: a caller without the key is told that first. Routes that read their body themselves
+    /// (sends, webhooks) declare no body type and answer for themselves.
+    /// </summary>
+    public static IApplicationBuilder UseUtf8BodiesOnly(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>() is not null
+            && MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var contentType)
+            && Charset(contentType) is { } charset && !IsUtf8Compatible(charset))
+        {
+            await ApiErrors.NotUtf8(charset).ExecuteAsync(context);
+            return;
+        }
+
+        await next(context);
     });
 
     /// <summary>The <c>charset</c> parameter without its quotes, or null when there is none.</summary>

@@ -43,7 +43,7 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     [Theory]
     [InlineData("{\"name\":")]
     [InlineData("{name: 'x'}")]
-    [InlineData("[1,2")]
+    [InlineData("{\"name\":\"Acme\",}")] // "[1,2" is answered as a body that is not an object, as on the sends
     public async Task MalformedJsonReturns400Envelope(string body)
     {
         using var admin = factory.CreateAdminClient();
@@ -78,14 +78,19 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         Assert.Equal("Field 'sandbox' must be true or false, without quotes.", json.GetProperty("error").GetString());
     }
 
-    [Fact]
-    public async Task ABodyThatIsNotAnObjectIsRefused()
+    [Theory]
+    [InlineData("[1,2,3]")]
+    [InlineData("\"Acme\"")]
+    [InlineData("7")]
+    [InlineData("true")]
+    public async Task ABodyThatIsValidJsonButNotAnObjectIsToldSoNotCalledInvalidJson(string body)
     {
         using var admin = factory.CreateAdminClient();
 
-        var response = await admin.PostAsync("/admin/v1/businesses", new StringContent("[1,2,3]", Encoding.UTF8, "application/json"));
+        var response = await admin.PostAsync("/admin/v1/businesses", new StringContent(body, Encoding.UTF8, "application/json"));
 
-        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("The request body must be a JSON object ({…}), not an array, a string or a number.", json.GetProperty("error").GetString());
     }
 
     [Fact]

@@ -105,6 +105,24 @@ public class LivenessTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
         Assert.Equal("healthy", json.GetProperty("status").GetString());
     }
 
+    [Theory]
+    [InlineData("POST")]
+    [InlineData("PUT")]
+    [InlineData("DELETE")]
+    [InlineData("OPTIONS")]
+    [InlineData("TRACE")]
+    public async Task HealthzAnswersOtherMethodsThanGetAndHeadWith405(string method)
+    {
+        using var client = factory.CreateClient();
+
+        var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/healthz"));
+        var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/healthz"));
+
+        await response.AssertErrorAsync(HttpStatusCode.MethodNotAllowed, "METHOD_NOT_ALLOWED");
+        Assert.Equal(["GET", "HEAD"], response.Content.Headers.Allow);
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+    }
+
     [Fact]
     public async Task HealthzFailsOnlyForWhatARestartCouldBeAboutNotForMetaOrALock()
     {

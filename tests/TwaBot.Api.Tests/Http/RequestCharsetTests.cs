@@ -45,6 +45,38 @@ public class RequestCharsetTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
             await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AnyAsync(db.Businesses, b => b.Name == name)));
     }
 
+    [Theory]
+    [InlineData("iso-8859-1")]
+    [InlineData("latin1")]
+    [InlineData("utf-32")]
+    [InlineData("utf-16")]
+    public async Task ABodyInAnotherCharsetIsA415EvenWhenItCouldBeConvertedAndStoresNothing(string charset)
+    {
+        // README, Admin API: a body in another charset than UTF-8 is 415, as on the sends; not converted and stored.
+        using var admin = factory.CreateAdminClient();
+        var name = $"Café {Guid.NewGuid():N}";
+        var content = new ByteArrayContent(Encoding.GetEncoding(charset).GetBytes($$"""{"name":"{{name}}","plan":"Growth"}"""));
+        Assert.True(content.Headers.TryAddWithoutValidation("Content-Type", $"application/json; charset={charset}"));
+
+        var response = await admin.PostAsync("/admin/v1/businesses", content);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE");
+        Assert.Contains($"charset={charset}", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await factory.WithDbAsync(async db => Assert.False(
+            await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AnyAsync(db.Businesses, b => b.Name == name)));
+    }
+
+    [Fact]
+    public async Task AnAdminBodyInAnotherCharsetWithoutTheKeyIsStill401()
+    {
+        using var anonymous = factory.CreateClient();
+
+        var response = await anonymous.PostAsync("/admin/v1/businesses",
+            Json("""{"name":"Acme","plan":"Growth"}""", "application/json; charset=iso-8859-1"));
+
+        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
+    }
+
     [Fact]
     public async Task TheSandboxInboundRouteAnswersAnUnknownCharsetWithA415()
     {
@@ -52,8 +84,11 @@ public class RequestCharsetTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
 
         var response = await admin.PostAsync("/sandbox/v1/inbound",
             Json("""{"from":"919876543210","text":"Hi"}""", "application/json; charset=foo"));
+        var converted = await admin.PostAsync("/sandbox/v1/inbound",
+            Json("""{"from":"919876543210","text":"Hi"}""", "application/json; charset=iso-8859-1"));
 
         await response.AssertErrorAsync(HttpStatusCode.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE");
+        await converted.AssertErrorAsync(HttpStatusCode.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE");
     }
 
     [Fact]

@@ -125,8 +125,8 @@ internal sealed partial class SandboxSeeder(
 
     /// <summary>
     /// Where a newcomer on this machine reaches the server: the first configured URL (<c>--urls</c>,
-    /// <c>ASPNETCORE_URLS</c>, launchSettings) or HTTP port, with a wildcard host as localhost: the configuration
-    /// is what there is to go by (a port 0 in it shows as 0, the tests' case only).
+    /// <c>ASPNETCORE_URLS</c>, launchSettings) or HTTP port as the operator wrote it, with a wildcard host as localhost
+    /// (a port 0 shows as 0: only the tests ask for one).
     /// </summary>
     internal static string TryItBaseUrl(string? urls, string? httpPorts)
     {

@@ -25,11 +25,13 @@ public sealed class SuppressionLookup(SqliteConnections connections) : IDisposab
 
     /// <summary>The number's suppression state, or null when the business may message it.</summary>
     public string? StateOf(long businessId, string phone) =>
-        // The number's own row first, else the row of the wa_id Meta gave it (its customer's STOP comes from there).
+        // The number's own row first, else the row of the wa_id Meta gave it (its customer's STOP comes from there), or, for
+        // a number sent to as a Brazilian, Mexican or Argentine mobile's wa_id, the row of the number as written (an
+        // operator's entry: the same phone, WaIdForms).
         Read("""
             SELECT state FROM suppressions
             WHERE business_id = $business_id
-              AND phone IN ($phone, (SELECT wa_id FROM recipient_wa_ids WHERE business_id = $business_id AND phone = $phone))
+              AND phone IN ($phone, (SELECT wa_id FROM recipient_wa_ids WHERE business_id = $business_id AND phone = $phone), $written)
             ORDER BY phone = $phone DESC LIMIT 1
             """, businessId, phone) as string;
 
@@ -41,7 +43,7 @@ public sealed class SuppressionLookup(SqliteConnections connections) : IDisposab
         Read("""
             SELECT 1 FROM contacts
             WHERE business_id = $business_id AND marketing_opt_out_at IS NOT NULL
-              AND phone IN ($phone, (SELECT wa_id FROM recipient_wa_ids WHERE business_id = $business_id AND phone = $phone))
+              AND phone IN ($phone, (SELECT wa_id FROM recipient_wa_ids WHERE business_id = $business_id AND phone = $phone), $written)
             LIMIT 1
             """, businessId, phone) is not null;
 
@@ -51,7 +53,8 @@ public sealed class SuppressionLookup(SqliteConnections connections) : IDisposab
         var reader = _readers.Get();
         try
         {
-            return reader.Commands.Bind(sql, ("$business_id", businessId), ("$phone", phone)).ExecuteScalar();
+            return reader.Commands.Bind(sql, ("$business_id", businessId), ("$phone", phone), ("$written", Phones.WaIdForms.WrittenNumberOf(phone)))
+                .ExecuteScalar();
         }
         finally
         {

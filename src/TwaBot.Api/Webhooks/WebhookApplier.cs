@@ -68,7 +68,9 @@ public sealed partial class WebhookApplier(
         if (status.ErrorCode == MetaErrorCodes.MarketingStopped && await MarketingRecipientAsync(sender, status, cancellationToken) is { } recipient)
         {
             // Meta refused a marketing template because the customer stopped marketing messages: the same fact
-            // as a user_preferences stop, as of the refusal (a later resume still lifts it).
+            // as a user_preferences stop, as of the refusal (a later resume still lifts it), and like one from such a
+            // wa_id it names the number as written (a send whose answer was lost, or another system's, left no pair).
+            await RememberWrittenNumberAsync(sender, recipient, cancellationToken);
             SetMarketing(await ContactAsync(sender, recipient, null, cancellationToken), stopped: true, status.OccurredAt);
             await SaveAsync(cancellationToken);
         }
@@ -262,6 +264,14 @@ public sealed partial class WebhookApplier(
     {
         var phones = await NumbersWithWaId(db, businessId, waId).ToListAsync(cancellationToken);
         phones.Add(waId);
+
+        // The number such a wa_id is commonly written as (WaIdForms) is the same phone, paired or not: the pair a first
+        // message records is not saved yet when its START is applied, and an operator may have entered the number so.
+        if (Phones.WaIdForms.WrittenNumberOf(waId) is { } written && !phones.Contains(written))
+        {
+            phones.Add(written);
+        }
+
         return OptedOutAmong(db, businessId, phones);
     }
 

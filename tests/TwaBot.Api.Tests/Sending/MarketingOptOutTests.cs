@@ -168,6 +168,34 @@ public class MarketingOptOutTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task AMarketingStopFromAWaIdWithTheNinthDigitStopsMarketingToTheNumberWithoutIt()
+    {
+        // Meta gives many Brazilian mobiles a wa_id with the ninth digit; a CRM may still hold the number from before it.
+        var (tenant, phoneNumberId) = await TenantWithMarketingTemplateAsync();
+        (await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, "5511987650124", "stop", factory.Clock.GetUtcNow()))))).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+
+        var refused = await (await SendSaleAsync(tenant, "551187650124")).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+
+        Assert.Equal("marketing_opted_out", refused.GetProperty("suppression_state").GetString());
+    }
+
+    [Fact]
+    public async Task MetasRefusalNamingABrazilianWaIdStopsMarketingToTheNumberNoSendHereWasAnsweredFor()
+    {
+        // The send's answer (which names the wa_id) was lost, or another system sent: only the refusal names the customer.
+        var (tenant, phoneNumberId) = await TenantWithMarketingTemplateAsync();
+        (await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses:
+            [Status("wamid.refused-brazilian-wa-id", "failed", factory.Clock.GetUtcNow(), recipient: "551187650126",
+                errorCode: 131050, errorTitle: "User has stopped marketing messages")]))))).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+
+        var refused = await (await SendSaleAsync(tenant, "5511987650126")).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+
+        Assert.Equal("marketing_opted_out", refused.GetProperty("suppression_state").GetString());
+    }
+
+    [Fact]
     public async Task AnOptOutOfTheWholeListIsReportedBeforeAMarketingStop()
     {
         var (tenant, phoneNumberId) = await TenantWithMarketingTemplateAsync();

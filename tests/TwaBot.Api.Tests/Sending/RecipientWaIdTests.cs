@@ -86,10 +86,10 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
-    public async Task AWaIdAnotherBusinessLearnedLiftsNoOptOutHere()
+    public async Task AStartToAnotherBusinessThatLearnedTheWaIdLiftsNoOptOutHere()
     {
-        // Which wa_id Meta gave a number is learned per business, from its own sends (tenant data): another business's
-        // send to the number tells this one nothing, so a START from the wa_id leaves the number this business opted out.
+        // Which wa_id Meta gave a number is learned per business (tenant data), and a START is said to one business:
+        // the customer's START to another business, which sent to the number, leaves the number this business opted out.
         var other = await factory.CreateSendingTenantAsync();
         (await SendTemplateAsync(other, Dialled)).EnsureSuccessStatusCode();
         var tenant = await factory.CreateSendingTenantAsync();
@@ -97,7 +97,7 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions",
             new { phone = Dialled, state = "opted_out" })).EnsureSuccessStatusCode();
 
-        await factory.CustomerWritesAsync(tenant.BusinessId, WaId, "START");
+        await factory.CustomerWritesAsync(other.BusinessId, WaId, "START");
 
         await (await SendTemplateAsync(tenant, Dialled)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
     }
@@ -276,6 +276,114 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
             var row = Assert.Single(rows);
             Assert.Equal((Dialled, WaId), (row.Phone, row.WaId));
         });
+    }
+
+    [Theory]
+    [InlineData("5511987654331", "551187654331")]   // Brazil: with and without the ninth digit
+    [InlineData("525512345688", "5215512345688")]   // Mexico: 52 and 521
+    [InlineData("541158749885", "5491158749885")]   // Argentina: 54 and 549
+    public async Task AnOperatorsSuppressionOfTheNumberAsWrittenRefusesSendsToItsWaIdForm(string written, string waId)
+    {
+        // A CRM may hold the older form of the same mobile (a Brazilian number from before the ninth digit, a Mexican one
+        // with the 1): the operator's block of the number as dialled is that phone's, whichever form a send names.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions",
+            new { phone = written, state = "blocked" })).EnsureSuccessStatusCode();
+
+        var json = await (await SendTemplateAsync(tenant, "+" + waId)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+
+        Assert.Equal("blocked", json.GetProperty("suppression_state").GetString());
+    }
+
+    [Theory]
+    [InlineData("5511987654332", "551187654332")]
+    [InlineData("525512345689", "5215512345689")]
+    public async Task TheAdminApiFindsAndLiftsUnderTheWaIdFormASuppressionEnteredAsWritten(string written, string waId)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions",
+            new { phone = written, state = "opted_out" })).EnsureSuccessStatusCode();
+
+        var found = await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions/{waId}");
+        var removed = await admin.DeleteAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions/{waId}");
+
+        var suppression = (await found.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("suppression");
+        Assert.Equal((written, "opted_out"), (suppression.GetProperty("phone").GetString(), suppression.GetProperty("state").GetString()));
+        await removed.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.OK, (await SendTemplateAsync(tenant, written)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SendTemplateAsync(tenant, waId)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ANumberSuppressedInBothFormsIsListedTwiceAndLiftedByOneDeleteOfEither()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var suppressions = $"/admin/v1/businesses/{tenant.BusinessId}/suppressions";
+        (await admin.PostAsJsonAsync(suppressions, new { phone = "5511987654333", state = "blocked" })).EnsureSuccessStatusCode();
+        (await admin.PostAsJsonAsync(suppressions, new { phone = "551187654333", state = "opted_out" })).EnsureSuccessStatusCode();
+
+        var listed = (await (await admin.GetAsync(suppressions)).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("suppressions")
+            .EnumerateArray().Select(e => (e.GetProperty("phone").GetString(), e.GetProperty("state").GetString())).ToList();
+        await (await admin.DeleteAsync($"{suppressions}/551187654333")).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal([("551187654333", "opted_out"), ("5511987654333", "blocked")], listed);
+        Assert.Empty((await (await admin.GetAsync(suppressions)).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("suppressions").EnumerateArray());
+        Assert.Equal(HttpStatusCode.OK, (await SendTemplateAsync(tenant, "5511987654333")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SendTemplateAsync(tenant, "551187654333")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("5511987654334", "551187654334")]
+    [InlineData("525512345690", "5215512345690")]
+    public async Task AStartAsTheCustomersFirstMessageLiftsAnOptOutEnteredUnderTheNumberAsWritten(string written, string waId)
+    {
+        // An opt-out list imported from another provider, and a customer who never wrote here before: their START,
+        // from the wa_id, is their first message (the pair it implies is recorded in the same step).
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions",
+            new { phone = written, state = "opted_out" })).EnsureSuccessStatusCode();
+
+        await factory.CustomerWritesAsync(tenant.BusinessId, written, "START"); // the emulator writes from the wa_id
+
+        await factory.WithDbAsync(async db =>
+            Assert.Contains(waId, await db.Contacts.AsNoTracking().Where(c => c.BusinessId == tenant.BusinessId).Select(c => c.Phone).ToListAsync()));
+        Assert.Equal(HttpStatusCode.OK, (await SendTemplateAsync(tenant, written)).StatusCode);
+    }
+
+    [Fact]
+    public async Task AMessageFromAWaIdThatKeepsTheNinthDigitOpensTheWindowForTheOlderForm()
+    {
+        // Meta gives many Brazilian mobiles a wa_id with the ninth digit; a CRM may still hold the number without it.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var phoneNumberId = "";
+        await factory.WithDbAsync(async db => phoneNumberId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).PhoneNumberId);
+        (await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(Webhooks.MetaPayloads.Entry(Webhooks.MetaPayloads.MessagesChange(phoneNumberId,
+            messages: [Webhooks.MetaPayloads.Text("wamid.rv42-ninth-digit", "5511987654335", "Oi", factory.Clock.GetUtcNow())])))))
+            .EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "551187654335", message = "Olá!" });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("5511932654321", "551132654321")]  // a fixed line: 2–5 after the area code, never given a ninth digit
+    [InlineData("5511932654321", "+55 11 3265-4321")]
+    public async Task ABrazilianFixedLineIsNotTakenForTheMobileWithANinthDigit(string suppressed, string sentTo)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions",
+            new { phone = suppressed, state = "blocked" })).EnsureSuccessStatusCode();
+
+        Assert.Equal(HttpStatusCode.OK, (await SendTemplateAsync(tenant, sentTo)).StatusCode);
+        await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions/551132654321"))
+            .AssertErrorAsync(HttpStatusCode.NotFound, "SUPPRESSION_NOT_FOUND");
     }
 
     private static Task<HttpResponseMessage> SendTemplateAsync(SendingTenant tenant, string phone) =>

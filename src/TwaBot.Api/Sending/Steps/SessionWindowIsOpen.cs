@@ -31,7 +31,8 @@ public sealed class SessionWindowIsOpen(TwaBotDbContext db, TimeProvider time) :
         ContactsOf(db, businessId, phone).MaxAsync(c => c.LastInboundAt, cancellationToken);
 
     /// <summary>
-    /// The number's contact row and its wa_id's, as <c>phone IN (number, wa_id)</c>: two probes of the (business_id, phone)
+    /// The number's contact row and its wa_id's (and, for a number given as a mobile's wa_id, the number as written:
+    /// WaIdForms), as <c>phone IN (number, wa_id, written)</c>: probes of the (business_id, phone)
     /// index. Written as <c>phone = number OR phone IN (subquery)</c>, SQLite (with no ANALYZE statistics, as the server
     /// never gathers them) read every contact of the business instead, a large business's hundred thousand on each send.
     /// </summary>
@@ -39,5 +40,6 @@ public sealed class SessionWindowIsOpen(TwaBotDbContext db, TimeProvider time) :
         db.Contacts.AsNoTracking().Where(c => c.BusinessId == businessId && new[]
         {
             phone, db.RecipientWaIds.Where(r => r.BusinessId == businessId && r.Phone == phone).Select(r => r.WaId).FirstOrDefault(),
+            Phones.WaIdForms.WrittenNumberOf(phone),
         }.Contains(c.Phone));
 }

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 
 namespace TwaBot.Api.Data;
 
@@ -20,6 +21,17 @@ internal sealed class ShortLockWait : IDisposable
         _connection = connection;
         _busyTimeout = connection.DefaultTimeout; // Microsoft.Data.Sqlite's busy wait for each statement
         connection.DefaultTimeout = Seconds;
+    }
+
+    /// <summary>
+    /// Opens the context's connection, which then stays open until the context is disposed (EF would otherwise open and
+    /// close one per statement, each with the pool's busy timeout), and waits briefly on it until disposed.
+    /// </summary>
+    public static async Task<ShortLockWait> OnAsync(DbContext db, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        return new ShortLockWait((SqliteConnection)db.Database.GetDbConnection());
     }
 
     /// <summary>Puts the busy timeout back: the connection returns to the pool with its context.</summary>

@@ -43,8 +43,7 @@ public sealed partial class InterruptedSendSweeper(
         int settled;
         // Sends queue behind the gate held here: another process's write lock is waited for briefly, not through the busy
         // timeout (30 s). A sweep that finds it still taken fails, and the next minute's settles the rows.
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        using (new ShortLockWait((Microsoft.Data.Sqlite.SqliteConnection)db.Database.GetDbConnection()))
+        using (await ShortLockWait.OnAsync(db, cancellationToken))
         {
             settled = await due
                 .ExecuteUpdateAsync(set => set

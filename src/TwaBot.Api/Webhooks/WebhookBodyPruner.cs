@@ -74,7 +74,7 @@ public sealed partial class WebhookBodyPruner(
             {
                 var ids = due.ConvertAll(e => e.Id);
                 using (await gate.EnterBackgroundAsync(cancellationToken))
-                using (await BrieflyWaitingForTheLockAsync(db, cancellationToken))
+                using (await ShortLockWait.OnAsync(db, cancellationToken)) // sends queue behind the gate: a foreign lock is waited for briefly
                 {
                     total += await db.WebhookEvents.Where(e => ids.Contains(e.Id))
                         .ExecuteUpdateAsync(set => set.SetProperty(e => e.Body, dropped), cancellationToken);
@@ -109,16 +109,6 @@ public sealed partial class WebhookBodyPruner(
             .Select(m => (DateTime?)m.DoneBefore).SingleOrDefaultAsync(cancellationToken) ?? NeverPruned;
         Volatile.Write(ref _prunedBeforeTicks, stored.Ticks);
         return stored;
-    }
-
-    /// <summary>
-    /// For a batch written holding the write gate, which sends queue behind: another process's write lock is waited for
-    /// briefly, not through the busy timeout (30 s). A run that finds it still taken fails, and the next run drops the rest.
-    /// </summary>
-    private static async Task<ShortLockWait> BrieflyWaitingForTheLockAsync(TwaBotDbContext db, CancellationToken cancellationToken)
-    {
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        return new ShortLockWait((SqliteConnection)db.Database.GetDbConnection());
     }
 
     // One row, once a run: nothing on the paths that write deliveries. Behind another process's write lock it gives up
@@ -173,7 +163,7 @@ public sealed partial class WebhookBodyPruner(
             if (found > 0)
             {
                 using (await gate.EnterBackgroundAsync(cancellationToken))
-                using (await BrieflyWaitingForTheLockAsync(db, cancellationToken))
+                using (await ShortLockWait.OnAsync(db, cancellationToken)) // sends queue behind the gate: a foreign lock is waited for briefly
                 {
                     total += await db.InboundMessages.Where(m => ids.Contains(m.Id))
                         .ExecuteUpdateAsync(set => set.SetProperty(m => m.Text, (string?)null), cancellationToken);

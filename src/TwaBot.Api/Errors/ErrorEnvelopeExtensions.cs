@@ -27,10 +27,12 @@ public static class ErrorEnvelopeExtensions
     private static ApiError EnvelopeFor(HttpContext context)
     {
         var request = context.Request;
+        // Only an asterisk-form request (`OPTIONS *`) has no path; name it as it was sent.
+        var path = request.Path.HasValue ? request.Path.Value! : "*";
         return context.Response.StatusCode switch
         {
-            StatusCodes.Status404NotFound => ApiErrors.RouteNotFound(request.Method, request.Path),
-            StatusCodes.Status405MethodNotAllowed => ApiErrors.MethodNotAllowed(request.Method, request.Path),
+            StatusCodes.Status404NotFound => ApiErrors.RouteNotFound(request.Method, path),
+            StatusCodes.Status405MethodNotAllowed => ApiErrors.MethodNotAllowed(request.Method, path),
             StatusCodes.Status413PayloadTooLarge => ApiErrors.PayloadTooLarge(RequestBodyLimits.LimitFor(request.Path)),
             StatusCodes.Status415UnsupportedMediaType => ApiErrors.UnsupportedMediaType(),
             var status => ApiErrors.ForStatus(status),

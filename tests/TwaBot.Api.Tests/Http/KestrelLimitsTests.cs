@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Http;
@@ -22,5 +23,25 @@ public class KestrelLimitsTests
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         var json = await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "MISSING_API_KEY");
         Assert.False(json.GetProperty("success").GetBoolean());
+    }
+
+    [Fact]
+    public async Task AnAsteriskFormRequestIsNamedAsSentInTheEnvelope()
+    {
+        // `OPTIONS *` asks about the server, not a path; the request has no path, so the answer names the asterisk.
+        await using var factory = new TwaBotApiFactory();
+        factory.UseKestrel(0);
+        factory.StartServer();
+        using var client = factory.CreateClient();
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(client.BaseAddress!.Host, client.BaseAddress.Port);
+        var stream = socket.GetStream();
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("OPTIONS * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var text = await reader.ReadToEndAsync().WaitAsync(Poll.SlowWorkLimit);
+
+        Assert.StartsWith("HTTP/1.1 404", text, StringComparison.Ordinal);
+        Assert.Contains("\"error\":\"No endpoint matches OPTIONS *.\"", text, StringComparison.Ordinal);
     }
 }

@@ -71,14 +71,17 @@ internal sealed partial class DatabaseInitializer(IServiceProvider services, Dat
     /// EF's migration lock on SQLite is a row in <c>__EFMigrationsLock</c> with no timeout: a process killed
     /// while holding it leaves the row, and every later MigrateAsync waits for ever, silently. One server
     /// owns a database file (docs/operations.md) and our migrations take well under a second, so a row older
-    /// than <see cref="StaleMigrationLock"/> was left by a killed process; a younger one is waited for.
+    /// than <see cref="StaleMigrationLock"/> (or stamped that far ahead of the clock) was left by a killed process; a
+    /// younger one is waited for.
     /// </summary>
     private async Task ReleaseStaleMigrationLockAsync(TwaBotDbContext db, CancellationToken cancellationToken)
     {
         while (await MigrationLockTakenAtAsync(db, cancellationToken) is { } takenAt)
         {
             // EF stamps the row with the machine's clock, so this compares with that clock, not the app's TimeProvider.
-            if (TimeProvider.System.GetUtcNow() - takenAt >= StaleMigrationLock)
+            // A row stamped ahead of it by as much was left before the clock was set back (a VM restored from a
+            // snapshot): waiting for it to age would hold the start as long as the step, silently.
+            if ((TimeProvider.System.GetUtcNow() - takenAt).Duration() >= StaleMigrationLock)
             {
                 await db.Database.ExecuteSqlRawAsync("DELETE FROM \"__EFMigrationsLock\";", cancellationToken);
                 LogStaleMigrationLock(logger, takenAt);

@@ -30,6 +30,14 @@ public sealed class DatabaseOwnership : IDisposable
                 + "Run one server per database: limits, daily caps and Idempotency-Keys are kept in its memory. "
                 + "Stop the other one first (in an upgrade, the old version before the new).");
         }
+        catch (UnauthorizedAccessException error)
+        {
+            // Left by a server run once as another user (root, say): the database files were given to the server's user
+            // since, this one was not. Empty, and never locked with no server running, so it may simply go.
+            throw new DatabaseUnusableException(
+                $"TwaBot server cannot start: it cannot open {path}, the file that keeps a second server off the database "
+                + $"{databasePath} ({error.Message}); give it to the server's user (chown), or delete it while no server runs on the database.");
+        }
     }
 
     public void Dispose()

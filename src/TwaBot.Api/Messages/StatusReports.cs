@@ -32,7 +32,7 @@ public static class StatusReports
     {
         ArgumentNullException.ThrowIfNull(status);
         var callbackMessageId = CallbackMessageId(status.CallbackData);
-        if (await FindMessageAsync(commands, businessId, status.Wamid, callbackMessageId, cancellationToken) is { } found)
+        if (await FindMessageAsync(commands, businessId, status.Wamid, callbackMessageId, status.RecipientId, cancellationToken) is { } found)
         {
             await ApplyToMessageAsync(commands, found.Id, status, found.HasWamid, now, cancellationToken);
             return found.BusinessId;
@@ -106,19 +106,27 @@ public static class StatusReports
     }
 
     private static async Task<(long Id, bool HasWamid, long BusinessId)?> FindMessageAsync(
-        PreparedCommands commands, long businessId, string wamid, long? callbackMessageId, CancellationToken cancellationToken)
+        PreparedCommands commands, long businessId, string wamid, long? callbackMessageId, string? recipient, CancellationToken cancellationToken)
     {
         // By our id (the callback data) first, for a row whose send never heard Meta's answer; the answer
         // says whether the row has its wamid yet. A row with another wamid is another message, and so is one
         // Meta refused (it heard Meta's answer: no message): callback data is only a hint (another server on
         // the same number makes the same "twb:N"), the wamid is Meta's. So a wamid another row has already names that
-        // row's message, not this one (written here, it would fail the whole delivery on the unique index).
+        // row's message, not this one (written here, it would fail the whole delivery on the unique index). Nor is a row
+        // without a wamid the report's message when the report is about another customer: a database restored from an
+        // older backup gives its next sends the ids its lost sends had, whose reports Meta goes on sending for days.
+        // The customer is the number the row was sent to, its wa_id's other form (WaIdForms), or a pair Meta gave.
+        var waId = recipient is { Length: > 0 } && recipient.All(char.IsAsciiDigit) ? recipient : null; // not a BSUID
         if (callbackMessageId is { } id
             && await commands.Bind("""
-                SELECT wamid IS NOT NULL FROM messages
+                SELECT wamid IS NOT NULL FROM messages AS m
                 WHERE id = $id AND business_id = $business_id
-                  AND ((wamid IS NULL AND api_status <> 'failed' AND NOT EXISTS (SELECT 1 FROM messages WHERE wamid = $wamid)) OR wamid = $wamid)
-                """, ("$id", id), ("$business_id", businessId), ("$wamid", wamid)).ExecuteScalarAsync(cancellationToken) is long hasWamid)
+                  AND ((wamid IS NULL AND api_status <> 'failed' AND NOT EXISTS (SELECT 1 FROM messages WHERE wamid = $wamid)
+                        AND ($wa_id IS NULL OR "to" = $wa_id OR "to" = $written
+                             OR EXISTS (SELECT 1 FROM recipient_wa_ids AS r WHERE r.business_id = m.business_id AND r.phone = m."to" AND r.wa_id = $wa_id)))
+                    OR wamid = $wamid)
+                """, ("$id", id), ("$business_id", businessId), ("$wamid", wamid), ("$wa_id", waId),
+                ("$written", waId is null ? null : Phones.WaIdForms.OtherFormOf(waId))).ExecuteScalarAsync(cancellationToken) is long hasWamid)
         {
             return (id, hasWamid == 1, businessId);
         }

@@ -430,6 +430,33 @@ public class ConfigurationValidationTests
     }
 
     [Fact]
+    public async Task ALockFileTheServerCannotOpenStopsItInOneLineSayingWhatToDo()
+    {
+        // A server once run as root leaves twabot.db.server-lock owned by root, which the restore's chown does not list:
+        // the server's user then stopped with a stack trace and exit code 134. Root runs these tests and opens any file,
+        // so a folder in the lock file's place stands in for one it may not open (the kernel refuses both alike).
+        var path = Path.Combine(Path.GetTempPath(), $"twabot-lockfile-{Guid.NewGuid():N}.db");
+        Directory.CreateDirectory($"{path}.server-lock");
+        try
+        {
+            var (exitCode, output) = await RunServerAsync(new()
+            {
+                ["DOTNET_ENVIRONMENT"] = "Development",
+                ["ConnectionStrings__TwaBot"] = $"Data Source={path}",
+            });
+
+            AssertStoppedInOneLine(exitCode, output,
+                $"TwaBot server cannot start: it cannot open {path}.server-lock, the file that keeps a second server off the database {path} (");
+            Assert.Contains("give it to the server's user (chown), or delete it while no server runs on the database", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete($"{path}.server-lock");
+            DatabaseFiles.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task AnAddressTheServerCannotListenOnStopsItInOneLine()
     {
         using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);

@@ -50,6 +50,21 @@ public sealed class MigrationLockTests : IDisposable
     }
 
     [Fact]
+    public async Task ALockRowStampedAheadOfAClockSetBackIsRemovedAsStale()
+    {
+        // A server killed while migrating, then the machine's clock set back an hour (a VM restored from a snapshot, a
+        // clock corrected): the row looks an hour younger than it is, and waiting for it to age held the start an hour.
+        await MigrateToAnOlderVersionAsync();
+        await _database.LeaveMigrationLockRowAsync(takenAt: DateTimeOffset.UtcNow + TimeSpan.FromHours(1));
+
+        await using var server = Server();
+        await Task.Run(() => _ = server.Server).WaitAsync(StartLimit);
+
+        await server.WithDbAsync(async db => Assert.Empty(await db.Database.GetPendingMigrationsAsync()));
+        Assert.Contains(server.Logs.Events, e => e.MessageTemplate.Text.StartsWith("Removed EF's migration lock", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ALockRowWhoseTimeCannotBeReadIsRemovedAsStale()
     {
         await MigrateToAnOlderVersionAsync();

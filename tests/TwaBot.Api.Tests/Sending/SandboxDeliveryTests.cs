@@ -295,7 +295,7 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         await factory.WithDbAsync(async db => phoneNumberId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).PhoneNumberId);
 
         // Meta did take it: its report carries our callback data (the reference) and the wamid.
-        var report = Webhooks.MetaPayloads.Status("wamid.settled-late", "delivered", factory.Clock.GetUtcNow());
+        var report = Webhooks.MetaPayloads.Status("wamid.settled-late", "delivered", factory.Clock.GetUtcNow(), recipient: "919876540500");
         report["biz_opaque_callback_data"] = reference;
         await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(Webhooks.MetaPayloads.Entry(
             Webhooks.MetaPayloads.MessagesChange(phoneNumberId, statuses: [report]))));

@@ -311,10 +311,53 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
         var messageId = await factory.InsertMessageAsync(businessId, wamid: null, MessageKinds.Template);
 
         await factory.DeliverStatusesAsync(phoneNumberId,
-            Status("wamid.refused-late", "failed", T0, recipient: "919811113333", callbackData: StatusReports.CallbackData(messageId), errorCode: 131050));
+            Status("wamid.refused-late", "failed", T0, recipient: "919876543210", callbackData: StatusReports.CallbackData(messageId), errorCode: 131050));
 
         Assert.Equal("failed", (await factory.MessageAsync(messageId)).DeliveryStatus);
-        Assert.NotNull((await factory.ContactAsync(businessId, "919811113333"))?.MarketingOptOutAt);
+        Assert.NotNull((await factory.ContactAsync(businessId, "919876543210"))?.MarketingOptOutAt);
+    }
+
+    [Fact]
+    public async Task ACallbackNamingASendWhoseAnswerWasLostDoesNotSettleItWithAnotherCustomersReport()
+    {
+        // A database restored from an older backup gives its next sends the ids its lost sends had; Meta goes on reporting
+        // those for days (a read receipt), each with its "twb:N". One used to make the new send to another customer, whose
+        // outcome is unknown, a success with the lost message's wamid and status.
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        // To 919876543210; made now, so the sweep of interrupted sends, which other tests here set off, leaves it pending.
+        var messageId = await factory.InsertMessageAsync(businessId, wamid: null, madeNow: true);
+
+        await factory.DeliverStatusesAsync(phoneNumberId,
+            Status("wamid.lost-send-read", "read", T0, recipient: "919811112222", callbackData: StatusReports.CallbackData(messageId)));
+
+        var message = await factory.MessageAsync(messageId);
+        Assert.Equal((ApiStatuses.Pending, (string?)null, (string?)null), (message.ApiStatus, message.Wamid, message.DeliveryStatus));
+        Assert.Empty(await HistoryAsync(messageId));
+    }
+
+    [Theory] // the customer as Meta names them: the number as sent, its wa_id (a Brazilian mobile without its ninth digit), a pair Meta gave
+    [InlineData("919876543210", "919876543210", false)]
+    [InlineData("5511987654321", "551187654321", false)]
+    [InlineData("447700900123", "447700900999", true)]
+    public async Task ACallbackNamingASendWhoseAnswerWasLostSettlesItWithItsCustomersReport(string to, string recipient, bool pairKnown)
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var messageId = await factory.InsertMessageAsync(businessId, wamid: null);
+        await factory.WithDbAsync(async db =>
+        {
+            await db.Messages.Where(m => m.Id == messageId).ExecuteUpdateAsync(set => set.SetProperty(m => m.To, to));
+            if (pairKnown)
+            {
+                db.RecipientWaIds.Add(new Conversations.RecipientWaId { BusinessId = businessId, Phone = to, WaId = recipient, UpdatedAt = T0.UtcDateTime });
+                await db.SaveChangesAsync();
+            }
+        });
+
+        await factory.DeliverStatusesAsync(phoneNumberId,
+            Status($"wamid.late-{recipient}", "delivered", T0, recipient: recipient, callbackData: StatusReports.CallbackData(messageId)));
+
+        var message = await factory.MessageAsync(messageId);
+        Assert.Equal((ApiStatuses.Success, $"wamid.late-{recipient}", "delivered"), (message.ApiStatus, message.Wamid, message.DeliveryStatus));
     }
 
     [Fact]

@@ -29,10 +29,13 @@ internal sealed partial class OtlpExportAnnouncement(IConfiguration configuratio
     private string? SignalEndpoint(string signal) =>
         configuration[$"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"] is { Length: > 0 } own ? own : configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
 
-    /// <summary>The address without a user name or password, which would otherwise reach the log.</summary>
+    /// <summary>
+    /// The address without a user name or password, nor a query (a backend's key may ride there, under a name the log's
+    /// redaction does not know), any of which would otherwise reach the log.
+    /// </summary>
     internal static string WithoutUserInfo(string? endpoint) =>
         Uri.TryCreate(endpoint, UriKind.Absolute, out var uri)
-            ? new UriBuilder(uri) { UserName = "", Password = "" }.Uri.ToString()
+            ? new UriBuilder(uri) { UserName = "", Password = "", Query = "", Fragment = "" }.Uri.ToString()
             : "(an address that is not a URL)";
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Exporting metrics over OTLP to {Endpoint} ({Protocol}, every {IntervalMilliseconds} ms)")]

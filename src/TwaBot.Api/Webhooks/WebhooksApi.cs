@@ -28,6 +28,7 @@ public static partial class WebhooksApi
         services.AddScoped<WebhookApplier>();
         services.AddSingleton<WebhookInboxFile>();
         services.AddSingleton<WebhookProcessor>();
+        services.AddSingleton<WebhookRefusalWarnings>();
         services.AddSingleton<WebhookInbox>();
         services.AddSingleton<Messages.ParkedStatusSignal>();
         services.AddSingleton<Conversations.HeldUserEventCounts>();
@@ -63,16 +64,17 @@ public static partial class WebhooksApi
         [FromQuery(Name = "hub.challenge")] string? challenge,
         IOptions<TwaBotOptions> options,
         ServerMode serverMode,
+        WebhookRefusalWarnings warnings,
         ILoggerFactory loggers)
     {
         var expected = options.Value.Meta.VerifyToken ?? (serverMode.IsSandbox ? SandboxVerifyToken : null);
         if (mode != "subscribe" || expected is null || token is null || !SameSecret(token, expected))
         {
-            if (mode == "subscribe")
+            // Meta's console only says the URL "couldn't be validated": the log is where the operator learns why.
+            var problem = token is null ? "it gave no hub.verify_token" : "its hub.verify_token is not TwaBot:Meta:VerifyToken";
+            if (mode == "subscribe" && warnings.IsDue(problem))
             {
-                // Meta's console only says the URL "couldn't be validated": the log is where the operator learns why.
-                LogVerificationRefused(loggers.CreateLogger(typeof(WebhooksApi).FullName!),
-                    token is null ? "it gave no hub.verify_token" : "its hub.verify_token is not TwaBot:Meta:VerifyToken");
+                LogVerificationRefused(loggers.CreateLogger(typeof(WebhooksApi).FullName!), problem);
             }
 
             return ApiErrors.WebhookVerificationFailed();
@@ -83,13 +85,14 @@ public static partial class WebhooksApi
     }
 
     private static async Task<IResult> Receive(
-        HttpRequest request, WebhookInbox inbox, MetaAppSecret secret, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+        HttpRequest request, WebhookInbox inbox, MetaAppSecret secret, TimeProvider time, WebhookRefusalWarnings warnings, ILoggerFactory loggers,
+        CancellationToken cancellationToken)
     {
         var signature = request.Headers[WebhookSignature.HeaderName];
         if (!WebhookSignature.IsWellFormed(signature))
         {
             // No signature to check: refused before its body (up to 3 MB) is read into memory.
-            return SignatureRefused(loggers, signature.Count == 0 ? "no X-Hub-Signature-256 header" : "its X-Hub-Signature-256 is not sha256= and 64 hex digits");
+            return SignatureRefused(loggers, warnings, signature.Count == 0 ? "no X-Hub-Signature-256 header" : "its X-Hub-Signature-256 is not sha256= and 64 hex digits");
         }
 
         // The signature covers the exact bytes Meta sent, so read them before anything parses them.
@@ -98,17 +101,24 @@ public static partial class WebhooksApi
         var body = buffer.ToArray();
         if (!WebhookSignature.IsValid(body, signature, secret.Value))
         {
-            return SignatureRefused(loggers, "its X-Hub-Signature-256 does not match its body");
+            return SignatureRefused(loggers, warnings, "its X-Hub-Signature-256 does not match its body");
         }
 
         await inbox.WriteAsync(new InboxRow(body, SHA256.HashData(body), time.GetUtcNow().UtcDateTime));
         return TypedResults.Ok(OkResponse.Instance);
     }
 
-    /// <summary>Meta's deliveries all end here when TwaBot:Meta:AppSecret is not the app's: a request line's 401 would hide it.</summary>
-    private static ApiError SignatureRefused(ILoggerFactory loggers, string problem)
+    /// <summary>
+    /// Meta's deliveries all end here when TwaBot:Meta:AppSecret is not the app's: a request line's 401 would hide it. Warned once a
+    /// minute for each problem (<see cref="WebhookRefusalWarnings"/>).
+    /// </summary>
+    private static ApiError SignatureRefused(ILoggerFactory loggers, WebhookRefusalWarnings warnings, string problem)
     {
-        LogSignatureRefused(loggers.CreateLogger(typeof(WebhooksApi).FullName!), problem);
+        if (warnings.IsDue(problem))
+        {
+            LogSignatureRefused(loggers.CreateLogger(typeof(WebhooksApi).FullName!), problem);
+        }
+
         return ApiErrors.InvalidSignature();
     }
 

@@ -114,6 +114,7 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
     [InlineData("https://user:secret@otlp.example.com:4318/", "https://otlp.example.com:4318/")]
     [InlineData("http://collector:4317", "http://collector:4317/")]
     [InlineData("otlp collector", "(an address that is not a URL)")]
+    [InlineData("https://otlp.example.com/v1/traces?auth=c2VjcmV0LXZhbHVl#frag", "https://otlp.example.com/v1/traces")] // nor a query, whatever it names
     public void TheExportAddressIsLoggedWithoutItsUserInfo(string endpoint, string logged) =>
         Assert.Equal(logged, OtlpExportAnnouncement.WithoutUserInfo(endpoint));
 
@@ -373,6 +374,79 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
             .Select(m => (m.Groups[1].Value, (string?)m.Groups[2].Value));
 
         Assert.Equal(documented.Order(), published.Distinct().Order());
+    }
+
+    [Fact]
+    public async Task NoValueACallerSendsBecomesATagOfAnExportedMetric()
+    {
+        // Each distinct tag value is a series of its own in a metrics store: one taken from requests would let anyone
+        // with a script grow it without bound, and would put phone numbers there.
+        await using var server = new TwaBotApiFactory();
+        var meters = server.Services.GetRequiredService<IMeterFactory>();
+        var tagValues = new ConcurrentBag<string>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, meterListener) =>
+            {
+                if (instrument.Meter.Scope == meters && TwaBotMetricsExtensions.ExportedMeters.Contains(instrument.Meter.Name))
+                {
+                    meterListener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        void Record<T>(System.Diagnostics.Metrics.Instrument instrument, T value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
+        {
+            foreach (var tag in tags)
+            {
+                tagValues.Add($"{tag.Key}={tag.Value}");
+            }
+        }
+
+        listener.SetMeasurementEventCallback<long>(Record);
+        listener.SetMeasurementEventCallback<double>(Record);
+        listener.SetMeasurementEventCallback<int>(Record);
+        listener.Start();
+        var tenant = await server.CreateSendingTenantAsync();
+        using var anonymous = server.CreateClient();
+        using var admin = server.CreateAdminClient();
+        var sent = new List<string>();
+        string Sent(string value)
+        {
+            sent.Add(value);
+            return value;
+        }
+
+        string Token() => Sent($"zq{sent.Count}x{Random.Shared.Next(100_000, 999_999)}");
+        string Phone() => Sent($"91987{Random.Shared.Next(1_000_000, 9_999_999)}");
+
+        for (var i = 0; i < 5; i++)
+        {
+            await anonymous.GetAsync($"/{Token()}/{Token()}");
+            using var method = new HttpRequestMessage(new HttpMethod(Token().ToUpperInvariant()), "/api/v1/health");
+            await anonymous.SendAsync(method);
+            using var wrongKey = server.CreateApiClient($"twb_test_{Token()}{new string('W', 40)}");
+            await wrongKey.GetAsync("/api/v1/health");
+            await tenant.Client.GetAsync($"/api/v1/quick-send?phone={Phone()}&template={Token()}&params={Token()}");
+            using var send = new HttpRequestMessage(HttpMethod.Post, "/api/v1/send-template")
+            {
+                Content = JsonContent.Create(new { phone = Phone(), template_name = Token(), body_params = new[] { Token() } }),
+            };
+            send.Headers.Add("Idempotency-Key", Token());
+            await tenant.Client.SendAsync(send);
+            await tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order(Phone()));
+            await tenant.Client.GetAsync($"/api/v1/message-status/{Token()}");
+            await admin.GetAsync($"/admin/v1/businesses/{Random.Shared.Next(1000, 999_999)}/templates");
+            await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions/{Phone()}");
+            await anonymous.GetAsync($"/webhooks/meta?hub.mode=subscribe&hub.verify_token={Token()}&hub.challenge={Token()}");
+            await server.PostWebhookAsync(MetaPayloads.Delivery(MetaPayloads.Entry(MetaPayloads.MessagesChange(Phone(),
+                statuses: [MetaPayloads.Status("wamid." + Token(), "delivered", server.Clock.GetUtcNow(), Phone())]))));
+        }
+
+        await server.ApplyWebhooksAsync();
+
+        Assert.Contains("twabot.result=accepted", tagValues); // sends were counted
+        Assert.Contains("http.route=/api/v1/quick-send", tagValues); // and requests
+        Assert.All(sent, value => Assert.DoesNotContain(tagValues, tag => tag.Contains(value, StringComparison.OrdinalIgnoreCase)));
     }
 
     [Fact]

@@ -139,6 +139,48 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task RefusedWebhookRequestsWarnOnceAMinuteForEachReasonWhileEachKeepsItsRequestLine()
+    {
+        // The webhook URL is public: a script posting unsigned deliveries or guessing verify tokens must not write a
+        // Warning per request; the operator still learns each reason at once, and again each minute it goes on.
+        await using var server = new TwaBotApiFactory();
+        using var client = server.CreateClient();
+        async Task RefuseAsync(int times)
+        {
+            for (var i = 0; i < times; i++)
+            {
+                using var unsigned = new StringContent("{}", Encoding.UTF8, "application/json");
+                using var badlySigned = new StringContent("{}", Encoding.UTF8, "application/json");
+                badlySigned.Headers.Add("X-Hub-Signature-256", "sha256=" + new string('0', 64));
+                await client.PostAsync("/webhooks/meta", unsigned);
+                await client.PostAsync("/webhooks/meta", badlySigned);
+                await client.GetAsync($"/webhooks/meta?hub.mode=subscribe&hub.verify_token=guess-{i}&hub.challenge=42");
+            }
+        }
+
+        List<string> Warnings() => [.. server.Logs.Events.Where(e => e.Level == Serilog.Events.LogEventLevel.Warning)
+            .Select(e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture).Replace("\"", "", StringComparison.Ordinal))
+            .Where(m => m.StartsWith("Refused a webhook", StringComparison.Ordinal))];
+
+        await RefuseAsync(10);
+        Assert.Collection(Warnings(),
+            m => Assert.Contains("(no X-Hub-Signature-256 header)", m, StringComparison.Ordinal),
+            m => Assert.Contains("(its X-Hub-Signature-256 does not match its body)", m, StringComparison.Ordinal),
+            m => Assert.Contains("(its hub.verify_token is not TwaBot:Meta:VerifyToken)", m, StringComparison.Ordinal));
+        // Each request has its line, at Information (written just after its answer).
+        await Poll.UntilAsync(() => server.Logs.Events.Count(e => e.Level == Serilog.Events.LogEventLevel.Information
+            && e.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal) && e.Properties["RequestPath"].ToString() == "\"/webhooks/meta\""
+            && e.Properties["StatusCode"].ToString() is "401" or "403") == 30, "a request line for each refused request");
+
+        server.Clock.Advance(TimeSpan.FromSeconds(59));
+        await RefuseAsync(1);
+        Assert.Equal(3, Warnings().Count);
+        server.Clock.Advance(TimeSpan.FromSeconds(1));
+        await RefuseAsync(2);
+        Assert.Equal(6, Warnings().Count);
+    }
+
+    [Fact]
     public async Task ARefusedVerificationIsLoggedAsAWarningNamingTheSettingButNotTheToken()
     {
         // Meta's console shows only "couldn't be validated"; the request line's 403 did not say the token was the cause.

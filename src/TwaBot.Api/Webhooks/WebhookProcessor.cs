@@ -534,7 +534,11 @@ public sealed partial class WebhookProcessor(
             }
             catch (JsonException error)
             {
-                return new ReadBody(null, error);
+                // Its message may quote the body (an unknown literal, a string never closed), up to 3 MB, into an Error
+                // line logged again at each start: where the body stops being JSON is what an operator can use.
+                return new ReadBody(null, new JsonException(error.LineNumber is { } line && error.BytePositionInLine is { } position
+                    ? $"The delivery is not JSON the server can read (it stops at line {line + 1}, byte {position + 1})."
+                    : "The delivery is not JSON the server can read."));
             }
             catch (Exception error) when (error is not OperationCanceledException)
             {

@@ -32,19 +32,13 @@ public static class MetaClientExtensions
                 context.ServiceProvider.GetRequiredService<TwaBotMetrics>()))
             .SelectPipelineBy(_ => MetaResilience.PipelineKey); // a breaker per WhatsApp number, not one for all businesses
         meta.AddHttpMessageHandler(() => new AnswerReadInAttempt())
-            // Meta never redirects; a redirect comes from something else at its address, and following it
-            // would turn a send into a GET elsewhere, or post the message a second time (307).
-            .ConfigurePrimaryHttpMessageHandler((handler, _) =>
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
-                switch (handler)
-                {
-                    case SocketsHttpHandler sockets:
-                        sockets.AllowAutoRedirect = false;
-                        break;
-                    case HttpClientHandler client:
-                        client.AllowAutoRedirect = false;
-                        break;
-                }
+                // Meta never redirects; a redirect comes from something else at its address, and following it
+                // would turn a send into a GET elsewhere, or post the message a second time (307).
+                AllowAutoRedirect = false,
+                // Of a caller's trace headers, only traceparent goes on to Meta.
+                ActivityHeadersPropagator = TraceParentOnlyPropagator.Instance,
             });
         return services;
     }

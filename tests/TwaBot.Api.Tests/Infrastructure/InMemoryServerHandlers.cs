@@ -20,10 +20,15 @@ internal sealed class InMemoryServerHandlers : IConfigureNamedOptions<HttpClient
             return;
         }
 
-        options.HttpMessageHandlerBuilderActions.Add(builder => builder.PrimaryHandler =
-            builder.Services.GetRequiredService<IServer>() is TestServer inMemory
-                ? inMemory.CreateHandler()
-                : new SocketsHttpHandler { AllowAutoRedirect = false });
+        options.HttpMessageHandlerBuilderActions.Add(builder =>
+        {
+            if (builder.Services.GetRequiredService<IServer>() is TestServer inMemory)
+            {
+                builder.PrimaryHandler = inMemory.CreateHandler();
+            }
+
+            // On Kestrel, the server's own handlers, as configured (the Meta client's redirects and trace headers).
+        });
     }
 
     public void Configure(HttpClientFactoryOptions options) => Configure(Options.DefaultName, options);

@@ -201,6 +201,7 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
             await reader.ReadToEndAsync())
         {
             ContentType = context.Request.ContentType,
+            Headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
         };
         if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path.Value?.EndsWith("/phone_numbers", StringComparison.Ordinal) == true)
         {
@@ -266,4 +267,7 @@ public sealed record RecordedCall(string Method, string PathAndQuery, string Aut
 {
     /// <summary>The call's Content-Type, as Meta reads it (a JSON body sent without one is not read as JSON).</summary>
     public string? ContentType { get; init; }
+
+    /// <summary>Every header of the call, by name in any case.</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
 }

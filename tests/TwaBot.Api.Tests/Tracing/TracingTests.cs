@@ -207,6 +207,33 @@ public class TracingTests
         Assert.Equal(errorCode, Assert.Single(spans, s => s.DisplayName == refusedIn).GetTagItem("twabot.result"));
     }
 
+    [Fact]
+    public async Task OnlyTheTraceGoesOnToMetaNotTheCallersTraceStateOrBaggage()
+    {
+        // A caller's baggage holds what it chose to tell its own services (a user id, a tenant, a feature flag); Meta is
+        // a third party, and needs nothing of it. The trace id goes on, so a call can be found from either side.
+        await using var meta = await Meta.FakeMetaUpstream.StartAsync();
+        meta.Reply(Meta.FakeMetaUpstream.Json(200, """{"data":[]}"""));
+        await using var live = LiveMode.Against(meta);
+        var businessId = await live.CreateBusinessAsync();
+        using var admin = live.CreateAdminClient();
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{businessId}/whatsapp",
+            new { phone_number_id = "106540352242922", waba_id = "102290129340398", access_token = "EAAGtraceTestToken0123456789" })).EnsureSuccessStatusCode();
+        var trace = ActivityTraceId.CreateRandom();
+
+        using var request = Traced(HttpMethod.Post, $"/admin/v1/businesses/{businessId}/templates/sync", trace);
+        request.Headers.Add("tracestate", "crm=internal-state-7301");
+        request.Headers.Add("baggage", "user.id=customer-7302,tenant=acme-7303");
+        (await admin.SendAsync(request)).EnsureSuccessStatusCode();
+
+        var headers = Assert.Single(meta.Calls).Headers;
+        Assert.Equal(trace.ToHexString(), headers["traceparent"].Split('-')[1]);
+        Assert.DoesNotContain("tracestate", headers.Keys, StringComparer.OrdinalIgnoreCase);
+        Assert.DoesNotContain("baggage", headers.Keys, StringComparer.OrdinalIgnoreCase);
+        Assert.DoesNotContain(headers.Values, value => value.Contains("internal-state", StringComparison.Ordinal)
+            || value.Contains("customer-", StringComparison.Ordinal) || value.Contains("acme-", StringComparison.Ordinal)); // nor under another name
+    }
+
     private static HttpRequestMessage Traced(HttpMethod method, string path, ActivityTraceId trace)
     {
         var request = new HttpRequestMessage(method, path);

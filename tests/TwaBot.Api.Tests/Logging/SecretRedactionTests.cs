@@ -94,6 +94,7 @@ public class SecretRedactionTests
     [InlineData("bell\u0007 and \u2028", @"bell\u0007 and \u2028")]
     [InlineData("\u001f\u007f\u0085\u2029 ", @"\u001f\u007f\u0085\u2029 ")] // the last of C0, DEL, NEL, the paragraph separator; not the space
     [InlineData("/x\u009b2J\u0080\u009f\u00a0", @"/x\u009b2J\u0080\u009f" + "\u00a0")] // C1 too (U+009B is a terminal's CSI, as ESC [ is); not the no-break space
+    [InlineData("key=\u202eredacted\u202c \u2066x\u2069\u200f\u061c\u200d", @"key=\u202eredacted\u202c \u2066x\u2069\u200f\u061c" + "\u200d")] // bidi overrides and isolates; not a joiner
     public void ControlCharactersAreEscapedSoOneEventStaysOneLine(string input, string expected)
     {
         Assert.Equal(expected, ControlCharacterEscaping.Escape(input));

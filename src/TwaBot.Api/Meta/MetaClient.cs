@@ -41,7 +41,7 @@ public sealed partial class MetaClient(
         {
             using var document = JsonDocument.Parse(body);
             var sent = document.RootElement.GetProperty("messages")[0];
-            var waId = MetaJson.Array(document.RootElement, "contacts").Select(c => MetaJson.Str(c, "wa_id")).FirstOrDefault();
+            var waId = MetaJson.Array(document.RootElement, "contacts").Select(WaIdOf).FirstOrDefault();
             if (MetaJson.Str(sent, "id") is { Length: > 0 } wamid)
             {
                 return new MetaSendResult.Accepted(wamid, waId);
@@ -57,6 +57,15 @@ public sealed partial class MetaClient(
         LogUnreadableAnswer(logger, status);
         return new MetaSendResult.Failed(MetaFailure.Unavailable("Meta answered 200 without a message id.") with { MayHaveBeenSent = true });
     }
+
+    /// <summary>
+    /// The wa_id a send's answer gives the number, as its digits: written with a <c>+</c> or separators, or as a JSON number,
+    /// it names the number a webhook's wa_id is read as (the key of the customer's STOP and window), and paired in any other
+    /// form it would match none of them. Anything that is not 8 to 15 digits (a business-scoped user id, a word) is no number
+    /// to pair, and null.
+    /// </summary>
+    private static string? WaIdOf(JsonElement contact) =>
+        MetaJson.IdString(contact, "wa_id") is { } waId && Phones.WaIdForms.DigitsOf(waId) is { Length: >= 8 and <= 15 } digits ? digits : null;
 
     public Task<MetaResult<IReadOnlyList<MetaTemplate>>> ListTemplatesAsync(MetaConnection connection, CancellationToken cancellationToken)
     {

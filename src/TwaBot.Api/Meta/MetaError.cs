@@ -14,20 +14,42 @@ public sealed record MetaError(int Code, int? Subcode, string Message, string? T
     /// <summary>The business's token or permissions are not valid (expired token 190, OAuth, 200-299).</summary>
     public bool IsAuthorization => Code is 0 or 10 or 190 or (>= 200 and <= 299);
 
+    /// <summary>Meta's message and details are a sentence or two; longer ones are cut to this many characters.</summary>
+    public const int MaxTextLength = 1000;
+
+    /// <summary>Meta's type is a word and its fbtrace id some 27 characters; longer ones are cut to this many.</summary>
+    public const int MaxIdLength = 100;
+
     /// <summary>
     /// This error with the business's token, and anything shaped like a token or key, taken out of its texts:
     /// they reach callers' answers and stored failure reasons, and the log (the fbtrace id, which the log's
-    /// redaction cannot tell from a token that is not shaped like Meta's).
+    /// redaction cannot tell from a token that is not shaped like Meta's). Each text is then cut to a length Meta's
+    /// never reach, so that an answer of megabytes from whatever stands at Meta's address is not repeated whole
+    /// to the caller, into the message's row and into a log line (cut after the redaction, never through a token).
     /// </summary>
     public MetaError WithoutSecrets(string accessToken) => this with
     {
-        Message = Clean(Message, accessToken),
-        Type = Type is null ? null : Clean(Type, accessToken),
-        Details = Details is null ? null : Clean(Details, accessToken),
-        FbtraceId = FbtraceId is null ? null : Clean(FbtraceId, accessToken),
+        Message = Clean(Message, accessToken, MaxTextLength),
+        Type = Type is null ? null : Clean(Type, accessToken, MaxIdLength),
+        Details = Details is null ? null : Clean(Details, accessToken, MaxTextLength),
+        FbtraceId = FbtraceId is null ? null : Clean(FbtraceId, accessToken, MaxIdLength),
     };
 
-    private static string Clean(string text, string accessToken)
+    private static string Clean(string text, string accessToken, int maxLength) => Cut(Redact(text, accessToken), maxLength);
+
+    /// <summary>The text's first <paramref name="maxLength"/> characters and an ellipsis, never half of a surrogate pair.</summary>
+    private static string Cut(string text, int maxLength)
+    {
+        if (text.Length <= maxLength)
+        {
+            return text;
+        }
+
+        var length = char.IsHighSurrogate(text[maxLength - 1]) ? maxLength - 1 : maxLength;
+        return string.Concat(text.AsSpan(0, length), "…");
+    }
+
+    private static string Redact(string text, string accessToken)
     {
         if (accessToken.Length > 0)
         {

@@ -46,6 +46,15 @@ public static class MetaJson
     public static int? WholeNumber(JsonElement element, string name) =>
         Has(element, name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) ? number : null;
 
+    /// <summary>
+    /// An id's text, written as a string or as a JSON number: template ids come as numbers in some payloads and strings in
+    /// others, and a wa_id may too (whatsapp-api-js types new_wa_id as either).
+    /// </summary>
+    public static string? IdString(JsonElement element, string name) =>
+        !Has(element, name, out var value) ? null
+        : value.ValueKind == JsonValueKind.Number ? value.GetRawText()
+        : Text(value);
+
     /// <summary>The property's items, or none when it is not an array.</summary>
     public static IEnumerable<JsonElement> Array(JsonElement element, string name) =>
         Has(element, name, out var array) && array.ValueKind == JsonValueKind.Array ? array.EnumerateArray() : [];

@@ -59,9 +59,10 @@ public sealed record MetaTemplateButton(string Type, string? Text, string? Url =
 {
     internal static MetaTemplateButton Parse(JsonElement element) => new(
         MetaJson.Str(element, "type") ?? "", MetaJson.Str(element, "text"), MetaJson.Str(element, "url"), MetaJson.Str(element, "phone_number"),
-        // A URL example is a list of full links, a copy-code one a plain code.
-        element.TryGetProperty("example", out var example) && example.ValueKind == JsonValueKind.Array
-            ? example.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString() : null).FirstOrDefault()
+        // A URL example is a list of full links, a copy-code one a plain code. Read through MetaJson: a button that is no
+        // object, or an example that is no valid text, is an odd item of Meta's list, never an exception that fails the sync.
+        MetaJson.Has(element, "example", out var example) && example.ValueKind == JsonValueKind.Array
+            ? example.EnumerateArray().Select(MetaJson.Text).FirstOrDefault()
             : MetaJson.Str(element, "example"));
 
     /// <summary>Writes the button in Meta's create format.</summary>

@@ -52,6 +52,15 @@ public static class WaIdForms
     /// <summary>The other form of the same phone, whichever of the two <paramref name="phone"/> is; null when it has none.</summary>
     public static string? OtherFormOf(string phone) => WaIdOf(phone) ?? WrittenNumberOf(phone);
 
+    /// <summary>
+    /// A wa_id's digits, when it is a number written with nothing but digits, a <c>+</c> and separators (spaces, dashes,
+    /// brackets): Meta writes digits, and these name the same number. Null for anything else (a business-scoped user id).
+    /// </summary>
+    public static string? DigitsOf(string waId) =>
+        waId.Any(char.IsAsciiDigit) && waId.All(c => char.IsAsciiDigit(c) || c is '+' or ' ' or '-' or '(' or ')')
+            ? string.Concat(waId.Where(char.IsAsciiDigit))
+            : null;
+
     private static bool IsBrazilianMobileWithNinthDigit(string number) =>
         number.StartsWith("55", StringComparison.Ordinal) && number[2] != '0' && number[4] == '9' && number[5] >= '6';
 

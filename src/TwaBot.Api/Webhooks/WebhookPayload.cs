@@ -286,17 +286,7 @@ public sealed partial record WebhookPayload(
     /// user id) is kept as written.
     /// </summary>
     private static string? WaId(JsonElement element, string name) =>
-        IdString(element, name) is not { } value ? null
-        : value.Any(char.IsAsciiDigit) && value.All(c => char.IsAsciiDigit(c) || c is '+' or ' ' or '-' or '(' or ')')
-            ? string.Concat(value.Where(char.IsAsciiDigit))
-            : value;
-
-    // Template ids come as numbers in some payloads and strings in others; a wa_id may too (whatsapp-api-js types new_wa_id as either).
-    private static string? IdString(JsonElement element, string name) =>
-        !Has(element, name, out var value) ? null
-        : value.ValueKind == JsonValueKind.Number ? value.GetRawText()
-        : value.ValueKind == JsonValueKind.String ? Text(value)
-        : null;
+        IdString(element, name) is not { } value ? null : Phones.WaIdForms.DigitsOf(value) ?? value;
 
     /// <summary>The events' times in one delivery, and the earliest of those it states.</summary>
     private sealed class EventTimes(DateTime receivedAt)

@@ -346,6 +346,69 @@ public class LiveMetaAnswersTests
         Assert.Single(live.Meta.Calls); // never sent twice
     }
 
+    [Theory]
+    [InlineData("\"+1 (631) 555-0199\"")] // a webhook's wa_id in this form is read as its digits, and so is the send answer's
+    [InlineData("16315550199")]              // a JSON number
+    public async Task TheWaIdASendsAnswerGivesIsPairedAsItsDigitsSoTheCustomersStopCounts(string waId)
+    {
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(FakeMetaUpstream.Json(200,
+            $$"""{"messaging_product":"whatsapp","contacts":[{"input":"+919876543210","wa_id":{{waId}}}],"messages":[{"id":"wamid.first"}]}"""));
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+
+        await live.CustomerWritesAsync("16315550199", "STOP");
+        var response = await live.SendTemplateAsync();
+
+        Assert.Equal("opted_out", (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED")).GetProperty("suppression_state").GetString());
+        Assert.Single(live.Meta.Calls);
+    }
+
+    [Theory]
+    [InlineData("\"US.13491208655302741918\"")] // a business-scoped user id, not a number
+    [InlineData("\"wa_id\"")]
+    [InlineData("\"1234567\"")]                 // fewer digits than any phone number
+    [InlineData("\"1234567890123456789012\"")]
+    public async Task AWaIdInASendsAnswerThatIsNoPhoneNumberIsNotPaired(string waId)
+    {
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(FakeMetaUpstream.Json(200,
+            $$"""{"messaging_product":"whatsapp","contacts":[{"input":"+919876543210","wa_id":{{waId}}}],"messages":[{"id":"wamid.first"}]}"""));
+
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+
+        var pairs = -1;
+        await live.Server.WithDbAsync(async db => pairs = await db.RecipientWaIds.CountAsync());
+        Assert.Equal(0, pairs);
+    }
+
+    [Fact]
+    public async Task AnOversizedRefusalReachesTheCallerTheRowAndTheLogCutShort()
+    {
+        // Meta's texts are a sentence and a 27-character trace id; whatever answers at its address may send 4 MB of each.
+        await using var live = await LiveMeta.StartAsync();
+        var huge = new string('x', 200_000);
+        live.Meta.Reply(FakeMetaUpstream.Json(400, new JsonObject
+        {
+            ["error"] = new JsonObject
+            {
+                ["message"] = "<html>" + huge, ["type"] = "OAuthException" + huge, ["code"] = 100,
+                ["error_data"] = new JsonObject { ["details"] = "<b>" + huge }, ["fbtrace_id"] = "AbC" + huge,
+            },
+        }.ToJsonString()));
+
+        var response = await live.SendTemplateAsync();
+
+        var error = (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "META_REJECTED")).GetProperty("error").GetString()!;
+        Assert.StartsWith("WhatsApp (Meta) refused the message (code 100): <b>xxx", error, StringComparison.Ordinal);
+        Assert.InRange(error.Length, 100, 2_000);
+        var reason = (await live.LastMessageAsync()).FailureReason!;
+        Assert.StartsWith("Meta reported '<html>xxx", reason, StringComparison.Ordinal);
+        Assert.InRange(reason.Length, 100, 2_000);
+        var refusal = Assert.Single(live.Server.Logs.Events, e => e.MessageTemplate.Text.StartsWith("Meta refused a call", StringComparison.Ordinal));
+        Assert.InRange(refusal.RenderMessage(System.Globalization.CultureInfo.InvariantCulture).Length, 100, 2_000);
+        Assert.InRange(live.Server.Logs.AllText().Length, 1, 100_000);
+    }
+
     [Fact]
     public async Task ASendMetaAnswersTooLateIsSentOnceAndSettledByItsStatusReport()
     {
@@ -449,6 +512,25 @@ public class LiveMetaAnswersTests
         Assert.All(live.Meta.Calls, c => Assert.Equal("Bearer " + Token, c.Authorization));
     }
 
+    [Theory]
+    [InlineData("""[7,{"type":"QUICK_REPLY","text":"Stop"}]""")]                                     // a button that is no object
+    [InlineData("""[{"type":"URL","text":"Track","url":"https://x.example/{{1}}","example":["\ud800"]}]""")] // an example that is no text
+    public async Task ASyncReadsATemplateWithOddButtonsInsteadOfFailing(string buttons)
+    {
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(FakeMetaUpstream.Json(200, $$"""
+            {"data":[{"name":"order_confirmation","language":"en","status":"APPROVED","category":"UTILITY","id":"111",
+              "components":[{"type":"BODY","text":"Hi {{1}}, your order {{2}} is confirmed."}]},
+             {"name":"promo","language":"en","status":"APPROVED","category":"MARKETING","id":"333",
+              "components":[{"type":"BODY","text":"Sale"},{"type":"BUTTONS","buttons":{{buttons}}}]}]}
+            """));
+
+        var synced = await (await live.Admin.PostAsync($"/admin/v1/businesses/{live.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal((2, 1), (synced.GetProperty("total").GetInt32(), synced.GetProperty("created").GetInt32()));
+        Assert.Equal("APPROVED", await live.TemplateStatusAsync("promo"));
+    }
+
     private static readonly Func<HttpContext, Task> TokenChallengeOnly = context =>
     {
         context.Response.StatusCode = 401;
@@ -549,9 +631,9 @@ public class LiveMetaAnswersTests
             new { phone = "+919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "#1" } });
 
         /// <summary>The customer writes to the business (Meta's signed inbound webhook), opening its 24-hour window.</summary>
-        public async Task CustomerWritesAsync(string from)
+        public async Task CustomerWritesAsync(string from, string text = "Hi")
         {
-            (await Server.PostWebhookAsync(Delivery(MetaPayloads.Text("wamid.inbound" + from, from, "Hi", Server.Clock.GetUtcNow())))).EnsureSuccessStatusCode();
+            (await Server.PostWebhookAsync(Delivery(MetaPayloads.Text("wamid.inbound" + from, from, text, Server.Clock.GetUtcNow())))).EnsureSuccessStatusCode();
             await Server.ApplyWebhooksAsync();
         }
 

@@ -643,6 +643,19 @@ public class MetaClientTests
             (error.Message, error.Type, error.Details, error.FbtraceId));
     }
 
+    [Theory]
+    [InlineData(990, "EAAGlongtexttoken", 50, "[redacted]…")] // a token across the cut is taken out whole, then the text is cut
+    [InlineData(999, "\U0001F600", 50, "…")]                  // an emoji across the cut is left out, not halved
+    [InlineData(996, "tail", 0, "tail")]                       // exactly the longest text: kept whole
+    public void AnOverlongTextIsCutAfterItsTokenIsTakenOut(int leading, string middle, int trailing, string expectedEnd)
+    {
+        var text = new string('a', leading) + middle + new string('b', trailing);
+        var error = new MetaError(100, null, text, null, text, null, 400).WithoutSecrets("EAAGlongtexttoken");
+
+        Assert.Equal(new string('a', leading) + expectedEnd, error.Message);
+        Assert.Equal(error.Message, error.Details);
+    }
+
     [Fact]
     public async Task OnlyAStoredConnectionsRefusedTokenIsLoggedAsOneToConnectAgain()
     {

@@ -286,6 +286,10 @@ public static class ApiErrors
     public static ApiError MethodNotAllowed(string method, string path) => Create(Status405MethodNotAllowed, ErrorCodes.MethodNotAllowed,
         $"Method {method} is not allowed on {path}.");
 
+    /// <summary>quick-send fetched by a browser's prefetch or prerender: sending then would send a message nobody asked for.</summary>
+    public static ApiError SpeculativeFetch() => Create(Status400BadRequest, ErrorCodes.PrefetchRefused,
+        "quick-send sends a message, so a browser's prefetch or preview of its URL sends nothing; open the URL itself to send.");
+
     public static ApiError Conflict(string message) => Create(Status409Conflict, ErrorCodes.Conflict, message);
 
     /// <summary>A send with this Idempotency-Key is still under way; once it is done, a retry gets its answer.</summary>

@@ -27,6 +27,7 @@ public static class ErrorCodes
     public const string UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE";
     public const string NotFound = "NOT_FOUND";
     public const string MethodNotAllowed = "METHOD_NOT_ALLOWED";
+    public const string PrefetchRefused = "PREFETCH_REFUSED";
     public const string Conflict = "CONFLICT";
     public const string IdempotencyKeyInUse = "IDEMPOTENCY_KEY_IN_USE";
     public const string IdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED";

@@ -12,7 +12,7 @@ namespace TwaBot.Api.Sending;
 /// undecodable escape such as Latin-1 <c>%E9</c> as literal text that went to the customer; and it joins
 /// a repeated parameter's values with commas into a text nobody wrote.
 /// </summary>
-public sealed record QuickSendQuery(string? Phone, string? Template, string? Lang, string? Params, string? Message)
+public sealed partial record QuickSendQuery(string? Phone, string? Template, string? Lang, string? Params, string? Message)
 {
     private static readonly string[] Names = ["phone", "template", "lang", "params", "message", ButtonParamsName, Idempotency.IdempotencyRequest.QueryName];
 
@@ -108,10 +108,18 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
                     $"{name} contains '{MangledParams}', which is '&params=' as an HTML page shows it (&para is the ¶ sign): write &params= in the URL.");
             }
 
-            if (name is "message" or "params" && LooksEncodedTwice(value))
+            // "phone=919876543210;message=hi": ';' as the separator (old CGI style) leaves the next parameter inside this
+            // value, and the answer would say it is missing.
+            if (ParameterAfterSemicolon(value) is { } hidden)
+            {
+                problem ??= ApiErrors.Validation(hidden,
+                    $"{hidden} follows ';' inside {name}'s value: separate parameters with &, not ';'.");
+            }
+
+            if (name is "message" or "params" && EscapeLeftByEncodingTwice(value) is { } escape)
             {
                 problem ??= ApiErrors.Validation(name,
-                    $"{name} reads as URL-encoded twice (%20 where a space was meant, sent from %2520): encode the value once.");
+                    $"{name} reads as URL-encoded twice ({EncodedTwice(escape)}): encode the value once.");
             }
 
             if (name == "phone" && rawValue.StartsWith('+'))
@@ -162,12 +170,50 @@ public sealed record QuickSendQuery(string? Phone, string? Template, string? Lan
             : null;
     }
 
+    /// <summary>One of our parameters written after a ';' in a value (<c>;message=</c>), as the parameter it is.</summary>
+    private static string? ParameterAfterSemicolon(string value)
+    {
+        for (var at = value.IndexOf(';', StringComparison.Ordinal); at >= 0; at = value.IndexOf(';', at + 1))
+        {
+            var equals = value.IndexOf('=', at + 1);
+            var given = equals < 0 ? "" : value[(at + 1)..equals].Trim();
+            if (given.Length > 0 && Array.Find(Names, known => given.Equals(known, StringComparison.OrdinalIgnoreCase)) is { } name)
+            {
+                return name;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>
-    /// A text encoded twice (a tool encoding a value its user had already encoded) decodes to "Your%20order%20has":
-    /// an encoded space, and no real one. A link carries %20 too, but always with a '/', so a value with one is read as written.
+    /// A text encoded twice (a tool encoding a value its user had already encoded, or a URL copied from a browser's
+    /// address bar) decodes to "Your%20order%20has", "ORD%2C123" or "%E2%82%B91499": the escape of a space, of a comma
+    /// or of a character beyond ASCII, with no real space anywhere. No one types those to a customer; a link carries such
+    /// escapes too, but always with a '/', so a value with one (or with a real space) is read as written. Returns the escape.
     /// </summary>
-    private static bool LooksEncodedTwice(string value) =>
-        value.Contains("%20", StringComparison.Ordinal) && !value.Any(char.IsWhiteSpace) && !value.Contains('/', StringComparison.Ordinal);
+    private static string? EscapeLeftByEncodingTwice(string value)
+    {
+        if (value.Any(char.IsWhiteSpace) || value.Contains('/', StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var match = EscapeNoOneTypes().Match(value);
+        return match.Success ? match.Value[..3].ToUpperInvariant() : null;
+    }
+
+    /// <summary>The escape found, what it stands for and what was sent, in the answer's words.</summary>
+    private static string EncodedTwice(string escape) => escape switch
+    {
+        "%20" => "%20 where a space was meant, sent from %2520",
+        "%2C" => "%2C where a comma was meant, sent from %252C",
+        _ => $"{escape}… where a character beyond ASCII was meant, sent from %25{escape[1..]}…",
+    };
+
+    /// <summary>%20 (a space), %2C (a comma), or the escaped first two bytes of a UTF-8 character beyond ASCII (%E2%82 of ₹).</summary>
+    [System.Text.RegularExpressions.GeneratedRegex("%20|%2[Cc]|%[C-Fc-f][0-9A-Fa-f]%[89ABab][0-9A-Fa-f]")]
+    private static partial System.Text.RegularExpressions.Regex EscapeNoOneTypes();
 
     /// <summary>Form-style decoding (<c>+</c> is a space) that refuses escapes which are not UTF-8.</summary>
     internal static bool TryDecode(string raw, out string value)

@@ -143,6 +143,12 @@ public static class SendApi
         // The parameters are declared so that the OpenAPI document lists them; their values are read from
         // the raw query (see QuickSendQuery), and apikey by authentication (documented as a key scheme).
         _ = (phone, template, lang, parameters, message, buttonParams, idempotencyKey);
+        if (SpeculativeRequests.IsSpeculative(request))
+        {
+            // A browser fetching the URL ahead (a link hovered, an address-bar suggestion): not the user's send.
+            return Task.FromResult<Results<Ok<SendResponse>, ApiError, IdempotentReplay>>(ApiErrors.SpeculativeFetch());
+        }
+
         var query = QuickSendQuery.Parse(request.QueryString.Value);
         return pipeline.SendAsync(
             new SendContext(QuickSendRoute(query, caller), caller, () => ValueTask.FromResult(SendValidation.QuickSend(query))) { Idempotency = IdempotencyRequest.ForQuickSend(request, query) },

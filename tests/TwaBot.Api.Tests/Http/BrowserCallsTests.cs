@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Http;
@@ -45,5 +46,26 @@ public class BrowserCallsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode); // a server sending an Origin header is served as any other
         Assert.DoesNotContain(response.Headers, header => header.Key.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Theory]
+    [InlineData("Sec-Purpose", "prefetch")]            // speculation rules, or a link hovered
+    [InlineData("Sec-Purpose", "prefetch;prerender")]  // an address-bar suggestion of a quick-send URL opened before
+    [InlineData("Purpose", "prefetch")]                // <link rel=prefetch> in older browsers
+    [InlineData("X-Purpose", "preview")]               // Safari's page previews
+    [InlineData("X-Moz", "prefetch")]                  // Firefox's link prefetching
+    public async Task ABrowsersPrefetchOfAQuickSendUrlSendsNothingAndTheUsersOwnFetchSends(string header, string value)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var url = "/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=Rahul,ORD-12345,x";
+        using var prefetch = new HttpRequestMessage(HttpMethod.Get, url);
+        prefetch.Headers.Add(header, value);
+
+        var refused = await tenant.Client.SendAsync(prefetch);
+
+        await refused.AssertErrorAsync(HttpStatusCode.BadRequest, "PREFETCH_REFUSED"); // not a success: the browser drops it and asks again on a real open
+        await factory.WithDbAsync(async db => Assert.False(await db.Messages.AnyAsync(m => m.BusinessId == tenant.BusinessId)));
+        var opened = await tenant.Client.GetAsync(url);
+        Assert.Equal(HttpStatusCode.OK, opened.StatusCode);
     }
 }

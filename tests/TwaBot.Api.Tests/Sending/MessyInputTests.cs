@@ -86,6 +86,7 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [Theory]
     [InlineData("message=Rock+&+Roll+tonight")]                   // an '&' a form builder did not encode: was sent as "Rock "
     [InlineData("message=Your%2520order%2520has%2520shipped")]   // encoded twice: was sent as "Your%20order%20has%20shipped"
+    [InlineData("message=Total%253A%25E2%2582%25B91%252C499")]   // encoded twice: was sent as "Total%3A%E2%82%B91%2C499"
     public async Task AQuickSendTextThatWouldReachTheCustomerMangledIsRefused(string message)
     {
         var tenant = await factory.CreateSendingTenantAsync();

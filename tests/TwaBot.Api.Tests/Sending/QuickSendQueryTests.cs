@@ -57,9 +57,16 @@ public class QuickSendQueryTests
     // Copied from an HTML page or email: "&amp;phone=" was ignored and the answer said phone was missing.
     [InlineData("apikey=k&amp;phone=919876543210&amp;message=hi", "phone", "write & in the URL")]
     [InlineData("phone=1&amp;Template=t", "template", "write & in the URL")]
+    // ';' as the separator: the next parameter was read as part of the value, and the answer said it was missing.
+    [InlineData("phone=919876543210;message=Hello", "message", "message follows ';' inside phone's value: separate parameters with &")]
+    [InlineData("template=order_confirmation;Lang=hi&phone=1", "lang", "separate parameters with &, not ';'")]
     // Encoded twice: was sent as "Your%20order%20has%20shipped".
     [InlineData("phone=1&message=Your%2520order%2520has%2520shipped", "message", "encode the value once")]
     [InlineData("template=t&params=Rahul%2520Kumar,b,c", "params", "encode the value once")]
+    // A comma or ₹ encoded twice (a URL copied from the address bar into a tool that encodes it again): was sent as "ORD%2C12" and "%E2%82%B91499".
+    [InlineData("template=t&params=Rahul,ORD%252C12,x", "params", "%2C where a comma was meant")]
+    [InlineData("template=t&params=Rahul,ORD-1,%25E2%2582%25B91499", "params", "%E2… where a character beyond ASCII was meant")]
+    [InlineData("phone=1&message=Namaste%25e0%25a4%25a8", "message", "encode the value once")]
     // One of ours under another name: was ignored, and the answer said "params gave 0" or that template was missing.
     [InlineData("phone=1&template=t&params[]=a&params[]=b", "params", "quick-send reads params=, not params[]=: give all values in one params=")]
     [InlineData("phone=1&template=t&params%5B0%5D=a", "params", "quick-send reads params=, not params[]=")]
@@ -87,6 +94,10 @@ public class QuickSendQueryTests
     [InlineData("phone=1&message", "")]                                  // a name without '=' before any text
     [InlineData("message=https://x.example/a%2520b&phone=1", "https://x.example/a%20b")] // a link keeps its escape
     [InlineData("message=Use+code+SAVE%2520&phone=1", "Use code SAVE%20")] // a text with real spaces is read as written
+    [InlineData("message=https://x.example/?q=a%252Cb%25E2%2582%25B9&phone=1", "https://x.example/?q=a%2Cb%E2%82%B9")] // a link keeps its escapes
+    [InlineData("message=Rate:+5%252C+10%25E2%2582%25B9&phone=1", "Rate: 5%2C 10%E2%82%B9")] // beside a real space, read as written
+    [InlineData("message=100%25C&phone=1", "100%C")]                  // a '%' and a letter are no escape of a character
+    [InlineData("message=Note%3B+phone+later&phone=1", "Note; phone later")] // a ';' in a text, with no parameter after it
     [InlineData("message=hi&phone=1&language=de", "hi")]                       // a form's own field, which no send takes as its language
     [InlineData("message=hi&phone=1&template=&language=de", "hi")]             // the same form's template field left blank: still a text
     [InlineData("message=hi&phone=1&template=+&language=de", "hi")]            // blank as a space is blank too

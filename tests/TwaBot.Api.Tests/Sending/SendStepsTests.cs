@@ -401,6 +401,20 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         Assert.False((await bodyParams.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID")).TryGetProperty("hint", out _));
     }
 
+    [Theory]
+    [InlineData("Rahul;ORD-12345;%E2%82%B91499", ";")] // a spreadsheet's list separator where commas are decimal marks
+    [InlineData("Rahul|ORD-12345", "|")]               // another gateway's separator
+    public async Task TooFewQuickSendParamsJoinedByAnotherSeparatorSayParamsAreCommaSeparated(string parameters, string separator)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.GetAsync($"/api/v1/quick-send?phone=919876543210&template=order_confirmation&params={parameters}");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+        Assert.Equal("params", json.GetProperty("field").GetString());
+        Assert.Equal($"params are separated by commas, not by '{separator}': write params=Rahul,ORD-12345,₹1499.", json.GetProperty("hint").GetString());
+    }
+
     [Fact]
     public async Task AMediaHeaderTakesItsFilesUrlAsTheOneHeaderParam()
     {

@@ -50,7 +50,8 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
 
         if (template.BodyParameterCount != content.BodyParameterCount)
         {
-            return WrongBodyParameterCount(template.Name, template.BodyParameterCount, field, content.BodyParameterCount);
+            return WrongBodyParameterCount(template.Name, template.BodyParameterCount, field, content.BodyParameterCount,
+                content is TemplateContent templateContent ? templateContent.BodyParams : null);
         }
 
         if (template.IsAuthentication && content is TemplateContent { BodyParams: [var code] } && code.Length > OtpCode.MaxLength)
@@ -90,11 +91,14 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
         $"'{name}' in '{language}' is {status} at Meta{(reason is null ? "" : $" ({reason})")}, not APPROVED: "
         + (status == Templates.Template.Pending ? "it can be sent once Meta approves it." : "only approved templates can be sent.");
 
-    // Too many quick-send params are most often a value with a comma in it (₹1,499 from a form), split in two.
-    internal static ApiError WrongBodyParameterCount(string template, int variables, string field, int given) =>
+    // Too many quick-send params are most often a value with a comma in it (₹1,499 from a form), split in two; too few,
+    // values joined with another list separator (a spreadsheet's ';', a gateway's '|'), which read as one.
+    internal static ApiError WrongBodyParameterCount(string template, int variables, string field, int given, IReadOnlyList<string>? values = null) =>
         ApiErrors.TemplateParamsInvalid(field, $"Template '{template}' has {variables} body variable(s); {field} gave {given}.",
-            field == SendRoute.QuickSendTemplate.ParamsField && given > variables
-                ? @"params are split at every comma: write a comma inside a value as \, (₹1\,499 for ₹1,499, %5C%2C in a URL)."
+            field != SendRoute.QuickSendTemplate.ParamsField ? null
+            : given > variables ? @"params are split at every comma: write a comma inside a value as \, (₹1\,499 for ₹1,499, %5C%2C in a URL)."
+            : values?.FirstOrDefault(value => value.AsSpan().IndexOfAny(';', '|') >= 0) is { } joined
+                ? $"params are separated by commas, not by '{joined[joined.AsSpan().IndexOfAny(';', '|')]}': write params=Rahul,ORD-12345,₹1499."
                 : null);
 
     /// <summary>

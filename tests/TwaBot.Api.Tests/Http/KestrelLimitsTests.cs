@@ -32,9 +32,7 @@ public class KestrelLimitsTests
         await using var factory = new TwaBotApiFactory();
         factory.UseKestrel(0);
         factory.StartServer();
-        using var client = factory.CreateClient();
-        using var socket = new System.Net.Sockets.TcpClient();
-        await socket.ConnectAsync(client.BaseAddress!.Host, client.BaseAddress.Port);
+        using var socket = await factory.ConnectRawAsync();
         var stream = socket.GetStream();
 
         await stream.WriteAsync(Encoding.ASCII.GetBytes("OPTIONS * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));

@@ -90,6 +90,18 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>
+    /// A bare connection to the server on Kestrel, for requests HttpClient will not make (a body half sent, a request
+    /// line it would correct); the caller writes the request's bytes and reads the answer's.
+    /// </summary>
+    public async Task<System.Net.Sockets.TcpClient> ConnectRawAsync()
+    {
+        using var client = CreateClient();
+        var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(client.BaseAddress!.Host, client.BaseAddress.Port);
+        return socket;
+    }
+
     /// <summary>A client that sends the admin key.</summary>
     public HttpClient CreateAdminClient()
     {

@@ -285,10 +285,8 @@ public class LogSecrecyTests : IAsyncLifetime
         await using var kestrel = new TwaBotApiFactory(Verbose);
         kestrel.UseKestrel(0);
         kestrel.StartServer();
-        using var client = kestrel.CreateClient();
         var secret = "twb_test_" + new string('S', 49);
-        using var socket = new System.Net.Sockets.TcpClient();
-        await socket.ConnectAsync(client.BaseAddress!.Host, client.BaseAddress.Port);
+        using var socket = await kestrel.ConnectRawAsync();
         var stream = socket.GetStream();
 
         // A literal space in the query: Kestrel refuses the request line before the app sees it.

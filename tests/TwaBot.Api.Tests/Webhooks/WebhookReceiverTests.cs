@@ -80,9 +80,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         await using var server = new TwaBotApiFactory();
         server.UseKestrel(0);
         server.StartServer();
-        using var client = server.CreateClient();
-        using var socket = new System.Net.Sockets.TcpClient();
-        await socket.ConnectAsync(client.BaseAddress!.Host, client.BaseAddress.Port);
+        using var socket = await server.ConnectRawAsync();
         var stream = socket.GetStream();
 
         await stream.WriteAsync(Encoding.ASCII.GetBytes("POST /webhooks/meta HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"

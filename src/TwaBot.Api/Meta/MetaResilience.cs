@@ -138,13 +138,22 @@ public static partial class MetaResilience
         return spent + wait + TimeSpan.FromSeconds(options.AttemptTimeoutSeconds) <= TimeSpan.FromSeconds(options.TotalTimeoutSeconds);
     }
 
-    /// <summary>Retry-After as seconds or as a date; null when absent.</summary>
+    /// <summary>
+    /// The longest Retry-After passed on to callers: Meta's throttling waits are seconds to minutes, and a caller obeying
+    /// one of years (from whatever answers at Meta's address) would stop sending for good.
+    /// </summary>
+    public static readonly TimeSpan LongestRetryAfter = TimeSpan.FromHours(1);
+
+    /// <summary>Retry-After as seconds or as a date, at most <see cref="LongestRetryAfter"/>; null when absent.</summary>
     internal static TimeSpan? RetryAfterOf(HttpResponseMessage? response) => response?.Headers.RetryAfter switch
     {
-        { Delta: { } delta } => delta,
-        { Date: { } date } => date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
+        { Delta: { } delta } => Bounded(delta),
+        { Date: { } date } => Bounded(date - DateTimeOffset.UtcNow),
         _ => null,
     };
+
+    private static TimeSpan Bounded(TimeSpan wait) =>
+        wait <= TimeSpan.Zero ? TimeSpan.Zero : wait < LongestRetryAfter ? wait : LongestRetryAfter;
 
     internal static bool IsMetaDown(Outcome<HttpResponseMessage> outcome) => outcome.Exception switch
     {

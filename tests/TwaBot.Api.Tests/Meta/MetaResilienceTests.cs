@@ -459,6 +459,24 @@ public class MetaResilienceTests
         Assert.Single(meta.Calls);
     }
 
+    [Theory]
+    [InlineData("999999999")]                     // some 31 years
+    [InlineData("Fri, 31 Dec 9999 23:59:59 GMT")] // the last date HTTP can write
+    public async Task ARetryAfterOfMoreThanAnHourIsPassedOnAsAnHour(string retryAfter)
+    {
+        // Whatever stands at Meta's address may say anything; a CRM that obeys the answer's retry_after_seconds would stop
+        // sending for years. Meta's own throttling waits are seconds to minutes.
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(429, """{"error":{"message":"slow down","code":130429}}""", retryAfter: retryAfter));
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.True(failure.IsThrottling);
+        Assert.Equal(MetaResilience.LongestRetryAfter, failure.RetryAfter);
+        Assert.Equal(TimeSpan.FromHours(1), MetaResilience.LongestRetryAfter);
+    }
+
     [Fact]
     public async Task ConnectionFailuresOpenTheBreakerToo()
     {

@@ -214,7 +214,21 @@ public static partial class SendValidation
     private static ApiError? Language(string field, string? value) =>
         string.IsNullOrWhiteSpace(value) || Templates.Template.IsLanguageCode(value.Trim()) // empty is left out: form builders send every parameter
             ? null
-            : ApiErrors.Validation(field, $"{field} must be a template language code such as en, en_US or pt_BR.");
+            : ApiErrors.Validation(field, $"{field} must be a template language code such as en, en_US or pt_BR"
+                + (LanguageCodeMeant(value.Trim()) is { } meant ? $"; language codes are case-sensitive: write {meant}" : "") + ".");
+
+    /// <summary>The code <paramref name="value"/> names in another case or with a dash (<c>EN</c>, <c>en-us</c>); null when none.</summary>
+    private static string? LanguageCodeMeant(string value)
+    {
+        var parts = value.Split('_', '-');
+        var code = parts.Length switch
+        {
+            1 => parts[0].ToLowerInvariant(),
+            2 => $"{parts[0].ToLowerInvariant()}_{parts[1].ToUpperInvariant()}",
+            _ => "",
+        };
+        return code != value && Templates.Template.IsLanguageCode(code) ? code : null;
+    }
 
     private static string LanguageOrDefault(string? value) => Optional(value) ?? DefaultLanguage;
 

@@ -19,6 +19,19 @@ public class SendValidationTests
         Assert.Equal(code, error.Body.ErrorCode);
     }
 
+    [Theory] // Meta's codes are case-sensitive; a code written in other case is refused naming the one meant
+    [InlineData("EN", "language codes are case-sensitive: write en.")]
+    [InlineData("en_us", "language codes are case-sensitive: write en_US.")]
+    [InlineData("PT-br", "language codes are case-sensitive: write pt_BR.")]
+    [InlineData("English", "such as en, en_US or pt_BR.")]
+    public void ALanguageCodeInTheWrongCaseIsRefusedNamingTheCodeMeant(string language, string says)
+    {
+        var error = SendValidation.Template(new SendTemplateRequest("9876543210", "t", language, null, null)).Error;
+
+        Assert.Equal("language", error?.Body.Field);
+        Assert.EndsWith(says, error?.Body.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AValidTemplateRequestIsNormalizedWithDefaults()
     {

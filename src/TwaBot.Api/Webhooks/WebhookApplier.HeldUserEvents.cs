@@ -134,7 +134,8 @@ public sealed partial class WebhookApplier
 
     /// <summary>
     /// Applies what was held for <paramref name="userId"/> to the number it is now paired with, as the events would have been
-    /// applied on arrival: the window never moves back, and a keyword or preference counts only when newer than the contact's.
+    /// applied on arrival: the window never moves back, a keyword or preference counts only when newer than the contact's, and
+    /// a START lifts only the opt-outs entered before it was written.
     /// Called when a pair is written for the first time (a pair already kept means nothing can be held for it), and only for a
     /// business that holds something, so the statuses that repeat a pair cost nothing more.
     /// </summary>
@@ -160,7 +161,9 @@ public sealed partial class WebhookApplier
 
         if (held.OptedOut is { } optedOut && held.OptKeywordAt is { } keywordAt)
         {
-            await ApplyOptKeywordAsync(businessId, contact, optedOut, keywordAt, cancellationToken);
+            // A START held for days must not lift an opt-out entered since it was written (an operator's, on the customer's
+            // word): that one is the later, as a STOP written after it would be.
+            await ApplyOptKeywordAsync(businessId, contact, optedOut, keywordAt, cancellationToken, enteredBy: keywordAt);
         }
 
         if (held.MarketingStopped is { } stopped && held.MarketingPreferenceAt is { } preferenceAt)

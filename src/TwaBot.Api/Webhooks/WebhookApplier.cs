@@ -171,8 +171,12 @@ public sealed partial class WebhookApplier(
         }
     }
 
-    /// <summary>A STOP (<paramref name="optOut"/>) or START keyword the customer wrote at <paramref name="at"/>: an opt-out, or the lifting of one.</summary>
-    private async Task ApplyOptKeywordAsync(long businessId, Contact contact, bool optOut, DateTime at, CancellationToken cancellationToken)
+    /// <summary>
+    /// A STOP (<paramref name="optOut"/>) or START keyword the customer wrote at <paramref name="at"/>: an opt-out, or the
+    /// lifting of one. With <paramref name="enteredBy"/>, a START lifts only the opt-outs entered by then.
+    /// </summary>
+    private async Task ApplyOptKeywordAsync(
+        long businessId, Contact contact, bool optOut, DateTime at, CancellationToken cancellationToken, DateTime? enteredBy = null)
     {
         // Meta keeps no order and redelivers for days: the customer's latest keyword decides, not the last to arrive.
         if (contact.OptKeywordAt is { } latest && at < latest)
@@ -189,7 +193,8 @@ public sealed partial class WebhookApplier(
         {
             // The customer writes from the wa_id Meta gave the number; an opt-out kept under the number itself
             // (entered through the admin API) is the same customer's, and a send checks both (SuppressionLookup).
-            await (await OptedOutUnderAsync(businessId, contact.Phone, cancellationToken)).ExecuteDeleteAsync(cancellationToken);
+            var optedOut = await OptedOutUnderAsync(businessId, contact.Phone, cancellationToken);
+            await (enteredBy is { } by ? optedOut.Where(s => s.CreatedAt <= by) : optedOut).ExecuteDeleteAsync(cancellationToken);
         }
     }
 

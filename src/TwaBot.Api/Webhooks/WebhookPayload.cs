@@ -283,10 +283,11 @@ public sealed partial record WebhookPayload(
     /// <summary>
     /// A customer's wa_id as the key their window, STOP and sends share. Meta writes a string of digits; a <c>+</c> or
     /// separators around them, or the digits as a JSON number, name the same number. Anything else (a business-scoped
-    /// user id) is kept as written.
+    /// user id) is kept as written, less the spaces around it: a BSUID among them is still seen to be one, and not read as a
+    /// customer's number (a contact and a STOP keyed by it), nor held under an id no pair would ever name.
     /// </summary>
     private static string? WaId(JsonElement element, string name) =>
-        IdString(element, name) is not { } value ? null : Phones.WaIdForms.DigitsOf(value) ?? value;
+        IdString(element, name) is not { } value ? null : Phones.WaIdForms.DigitsOf(value) ?? value.Trim();
 
     /// <summary>The events' times in one delivery, and the earliest of those it states.</summary>
     private sealed class EventTimes(DateTime receivedAt)

@@ -486,6 +486,40 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         }
     }
 
+    [Theory]
+    [InlineData(false)] // the operator's entry came first: the customer's later START lifts it
+    [InlineData(true)]  // the customer asked the operator after writing START: that is their latest word
+    public async Task AHeldStartLiftsOnlyAnOptOutEnteredBeforeItWasWritten(bool enteredAfterStart)
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        var startAt = factory.Clock.GetUtcNow().AddMinutes(enteredAfterStart ? -30 : 30);
+        using var admin = factory.CreateAdminClient();
+        await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions",
+            new { phone = Customer, state = "opted_out", reason = "Asked by phone" })).ReadJsonAsync(HttpStatusCode.Created);
+        factory.Clock.Advance(TimeSpan.FromHours(1));
+        await DeliverAsync(phoneNumberId, messages: [Withheld("START", startAt, userId)]);
+
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId)]);
+
+        await AssertTemplateSendAsync(tenant, suppressed: enteredAfterStart);
+    }
+
+    [Fact]
+    public async Task AStopHeldAtOneBusinessIsNotAppliedByAPairOfTheSameIdAtAnother()
+    {
+        // Each business's webhooks name customers by its own BSUIDs; the same string at another business is someone else.
+        var (held, heldNumber, _) = await TenantAsync();
+        var (other, otherNumber, _) = await TenantAsync();
+        const string userId = "US.13491208655302741918";
+        await DeliverAsync(heldNumber, messages: [Withheld("STOP", factory.Clock.GetUtcNow().AddMinutes(-3), userId)]);
+        await DeliverAsync(otherNumber, messages: [Withheld("Hello", factory.Clock.GetUtcNow().AddMinutes(-3), "US.99900011122233344455")]); // so it holds some too
+
+        await DeliverAsync(otherNumber, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId)]);
+
+        await AssertTemplateSendAsync(other, suppressed: false);
+        await factory.WithDbAsync(async db => Assert.True(await db.HeldUserEvents.AnyAsync(h => h.BusinessId == held.BusinessId && h.UserId == userId)));
+    }
+
     private async Task<(SendingTenant Tenant, string PhoneNumberId, string UserId)> TenantAsync()
     {
         var tenant = await factory.CreateSendingTenantAsync();

@@ -351,6 +351,8 @@ public class WebhookPayloadTests
     [InlineData("\"from_user_id\":\"IN.1\",\"from_parent_user_id\":\"IN.9\"", "IN.1")]
     [InlineData("\"from_parent_user_id\":\"IN.9\"", "IN.9")]
     [InlineData("\"from_user_id\":\" IN.1 \"", "IN.1")] // the same customer's id as every other event's
+    [InlineData("\"from\":\" IN.1\"", "IN.1")] // a BSUID where the number goes, spaces around it
+    [InlineData("\"from\":\"IN.1 \"", "IN.1")]
     public void TheSendersBsuidIsFromUserIdElseTheParentOne(string fields, string userId)
     {
         var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"""

@@ -39,6 +39,7 @@ public static class LoggingExtensions
             .Enrich.FromLogContext()
             .Enrich.With(new SecretRedaction(ConfiguredSecrets(configuration)))
             .Enrich.With<ControlCharacterEscaping>()
+            .Enrich.With<LongPathShortening>() // after both: it cuts the text as written, secrets already out
             // A stop during start-up cancels it, and an address Kestrel cannot open or a database this server
             // must not use (a newer version's, another server's) stops it; the host reports each as "Hosting
             // failed to start" with a stack trace, and Program says it in one line instead.

@@ -238,6 +238,30 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     }
 
     [Fact]
+    public async Task NoKeyStaysUnderWayOnceItsRequestIsAnswered()
+    {
+        // Keys under way are held in memory (docs/operations.md, Memory): a caller drawing a new key for every request,
+        // whatever the answer, must leave none behind, or keys alone would grow the server's memory without end.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        await (await SendAsync(tenant.Client, Order, key)).ReadJsonAsync(HttpStatusCode.OK); // its answer kept
+        await (await SendAsync(tenant.Client, Order, key)).ReadJsonAsync(HttpStatusCode.OK); // replayed
+        await (await SendAsync(tenant.Client, new { phone = "9876543211", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "x" } }, key))
+            .AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED");
+        await server.CustomerWritesAsync(tenant.BusinessId, "919876540047");
+        await (await SendTextAsync(tenant.Client, new { phone = "9876540047", message = "Shipped" }, Guid.NewGuid().ToString()))
+            .AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED"); // Meta refused it
+        for (var i = 0; i < 20; i++)
+        {
+            await (await SendAsync(tenant.Client, new { phone = "9876543210", template_name = "order_confirmation", body_params = new[] { "Rahul" } }, Guid.NewGuid().ToString()))
+                .AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID"); // refused before Meta
+        }
+
+        Assert.Equal(0, server.Services.GetRequiredService<TwaBot.Api.Sending.Idempotency.IdempotencyKeys>().UnderWayCount);
+    }
+
+    [Fact]
     public async Task AKeptAnswerLastsADay()
     {
         await using var server = new TwaBotApiFactory();

@@ -32,6 +32,9 @@ public sealed partial class IdempotencyKeys(
     private readonly ConcurrentDictionary<(long ApiKeyId, string Key), byte[]> _underWay = new();
     private readonly ILogger _logger = logger;
 
+    /// <summary>Keys claimed by requests under way, for tests.</summary>
+    internal int UnderWayCount => _underWay.Count;
+
     /// <summary>
     /// Claims the key for this request, or answers instead of sending: the kept answer, 409 or 422. A claim
     /// must be <see cref="Claim.ReleaseAsync"/>d, with the answer to keep when Meta may have the message.

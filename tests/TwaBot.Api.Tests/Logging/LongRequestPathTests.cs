@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Text;
+using TwaBot.Api.Logging;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Logging;
+
+/// <summary>
+/// Anyone can send a path as long as the 64 KB request line, with no key and as often as they like: its request line
+/// in the log keeps the path's start and says how much it left out, so each such request cannot write its whole
+/// length (or, escaped, twice that) to the disk the log goes to.
+/// </summary>
+public class LongRequestPathTests : IAsyncLifetime
+{
+    private readonly TwaBotApiFactory _factory = new();
+
+    [Fact]
+    public async Task APathOfTheWholeRequestLineIsLoggedCutToItsStart()
+    {
+        using var anonymous = _factory.CreateClient();
+        // 20,000 control characters: 60,000 characters sent, 120,000 once escaped for the log.
+        var path = "/start" + new StringBuilder().Insert(0, "%01", 20_000);
+
+        await anonymous.GetAsync(path);
+
+        var line = await RequestLineAsync("/start");
+        var logged = (string)((Serilog.Events.ScalarValue)line.Properties["RequestPath"]).Value!;
+        Assert.StartsWith(@"/start\u0001\u0001", logged, StringComparison.Ordinal);
+        Assert.EndsWith("… (119006 more characters)", logged, StringComparison.Ordinal); // of the 120,006 written: 6 for each escape
+        Assert.True(line.RenderMessage(CultureInfo.InvariantCulture).Length < 1_100, "the whole request line stays near the cut's length");
+    }
+
+    [Fact]
+    public async Task ASecretAtTheCutIsTakenOutWholeBeforeThePathIsCut()
+    {
+        using var anonymous = _factory.CreateClient();
+        // The admin key (a configured secret, found only by its whole text) starts 10 characters before the cut.
+        var path = "/" + new string('a', LongPathShortening.MaxLength - 11) + TwaBotApiFactory.AdminKey + "/" + new string('b', 500);
+
+        await anonymous.GetAsync(path);
+
+        await RequestLineAsync("/aaaa");
+        Assert.DoesNotContain(TwaBotApiFactory.AdminKey[..10], _factory.Logs.AllText(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1_000, 1_000, "")] // no longer than the cut: left as it is
+    [InlineData(1_001, 1_000, "… (1 more characters)")]
+    [InlineData(60_000, 1_000, "… (59000 more characters)")]
+    public void ShortenKeepsTheFirstThousandCharacters(int length, int kept, string tail)
+    {
+        var path = new string('p', length);
+
+        Assert.Equal(path[..kept] + tail, LongPathShortening.Shorten(path));
+    }
+
+    [Fact]
+    public void ShortenNeverKeepsHalfACharacter()
+    {
+        // U+1F600 (two UTF-16 units) across the cut: kept whole or not at all, never its first half alone.
+        var path = new string('p', LongPathShortening.MaxLength - 1) + "\U0001F600" + "tail";
+
+        Assert.Equal(new string('p', LongPathShortening.MaxLength - 1) + "… (6 more characters)", LongPathShortening.Shorten(path));
+    }
+
+    private async Task<Serilog.Events.LogEvent> RequestLineAsync(string pathStart)
+    {
+        await Poll.UntilAsync(() => _factory.Logs.Events.Any(e => IsRequestLine(e, pathStart)), "the request's line");
+        return _factory.Logs.Events.Single(e => IsRequestLine(e, pathStart));
+    }
+
+    private static bool IsRequestLine(Serilog.Events.LogEvent e, string pathStart) =>
+        e.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal)
+        && e.Properties.TryGetValue("RequestPath", out var path) && path is Serilog.Events.ScalarValue { Value: string text }
+        && text.StartsWith(pathStart, StringComparison.Ordinal);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _factory.DisposeAsync();
+}

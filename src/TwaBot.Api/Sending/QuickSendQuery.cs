@@ -109,8 +109,8 @@ public sealed partial record QuickSendQuery(string? Phone, string? Template, str
             }
 
             // "phone=919876543210;message=hi": ';' as the separator (old CGI style) leaves the next parameter inside this
-            // value, and the answer would say it is missing.
-            if (ParameterAfterSemicolon(value) is { } hidden)
+            // value, and the answer would say it is missing. Looked for as sent: a text's own "; phone=" arrives encoded.
+            if (ParameterAfterSemicolon(rawValue) is { } hidden)
             {
                 problem ??= ApiErrors.Validation(hidden,
                     $"{hidden} follows ';' inside {name}'s value: separate parameters with &, not ';'.");
@@ -170,7 +170,7 @@ public sealed partial record QuickSendQuery(string? Phone, string? Template, str
             : null;
     }
 
-    /// <summary>One of our parameters written after a ';' in a value (<c>;message=</c>), as the parameter it is.</summary>
+    /// <summary>One of our parameters written after a ';' in a value as sent (<c>;message=</c>), as the parameter it is.</summary>
     private static string? ParameterAfterSemicolon(string value)
     {
         for (var at = value.IndexOf(';', StringComparison.Ordinal); at >= 0; at = value.IndexOf(';', at + 1))

@@ -98,6 +98,7 @@ public class QuickSendQueryTests
     [InlineData("message=Rate:+5%252C+10%25E2%2582%25B9&phone=1", "Rate: 5%2C 10%E2%82%B9")] // beside a real space, read as written
     [InlineData("message=100%25C&phone=1", "100%C")]                  // a '%' and a letter are no escape of a character
     [InlineData("message=Note%3B+phone+later&phone=1", "Note; phone later")] // a ';' in a text, with no parameter after it
+    [InlineData("message=Your+details%3B+phone%3D919876543210&phone=1", "Your details; phone=919876543210")] // encoded: the text's own ';'
     [InlineData("message=hi&phone=1&language=de", "hi")]                       // a form's own field, which no send takes as its language
     [InlineData("message=hi&phone=1&template=&language=de", "hi")]             // the same form's template field left blank: still a text
     [InlineData("message=hi&phone=1&template=+&language=de", "hi")]            // blank as a space is blank too

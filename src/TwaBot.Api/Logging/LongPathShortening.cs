@@ -40,7 +40,7 @@ public sealed class LongPathShortening : ILogEventEnricher
             return path;
         }
 
-        var kept = char.IsHighSurrogate(path[MaxLength - 1]) ? MaxLength - 1 : MaxLength; // never half a character
-        return string.Create(CultureInfo.InvariantCulture, $"{path.AsSpan(0, kept)}… ({path.Length - kept} more characters)");
+        var kept = Unicode.TextCut.Prefix(path, MaxLength);
+        return string.Create(CultureInfo.InvariantCulture, $"{kept}… ({path.Length - kept.Length} more characters)");
     }
 }

@@ -38,16 +38,8 @@ public sealed record MetaError(int Code, int? Subcode, string Message, string? T
     private static string Clean(string text, string accessToken, int maxLength) => Cut(Redact(text, accessToken), maxLength);
 
     /// <summary>The text's first <paramref name="maxLength"/> characters and an ellipsis, never half of a surrogate pair.</summary>
-    private static string Cut(string text, int maxLength)
-    {
-        if (text.Length <= maxLength)
-        {
-            return text;
-        }
-
-        var length = char.IsHighSurrogate(text[maxLength - 1]) ? maxLength - 1 : maxLength;
-        return string.Concat(text.AsSpan(0, length), "…");
-    }
+    private static string Cut(string text, int maxLength) =>
+        text.Length <= maxLength ? text : string.Concat(Unicode.TextCut.Prefix(text, maxLength), "…");
 
     private static string Redact(string text, string accessToken)
     {

@@ -161,10 +161,7 @@ public sealed partial record WebhookPayload(
         var notice = Has(value, "other_info", out var info) ? Str(info, "description")?.Trim() : null;
         var parts = new[] { string.Equals(reason, "NONE", StringComparison.OrdinalIgnoreCase) ? null : reason, notice }
             .Where(part => !string.IsNullOrEmpty(part)).ToList();
-        var text = string.Join(": ", parts);
-        // Never cut inside a surrogate pair.
-        var cut = text.Length <= MaxStatusReasonLength ? text.Length : MaxStatusReasonLength - (char.IsHighSurrogate(text[MaxStatusReasonLength - 1]) ? 1 : 0);
-        return parts.Count == 0 ? null : text[..cut];
+        return parts.Count == 0 ? null : Unicode.TextCut.Prefix(string.Join(": ", parts), MaxStatusReasonLength).ToString();
     }
 
     /// <summary>

@@ -379,7 +379,7 @@ public sealed partial class WebhookProcessor(
     private async Task KeepWithErrorAsync(
         PreparedCommands commands, Delivery delivery, Exception error, DateTime now, CancellationToken cancellationToken)
     {
-        var message = error.Message.Length > 500 ? error.Message[..500] : error.Message;
+        var message = Unicode.TextCut.Prefix(error.Message, 500).ToString();
         // Unreadable bodies will never parse: give up on them at once.
         var attempts = error is JsonException ? MaxAttempts : 1;
         await using var kept = await commands.Bind("""

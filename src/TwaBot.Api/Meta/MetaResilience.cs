@@ -17,7 +17,9 @@ namespace TwaBot.Api.Meta;
 /// Meta's throughput refusals (4, 80007, 130429, or an HTTP 429 without another code), with backoff
 /// and Retry-After, and only while the wait and one more attempt fit in the total timeout; otherwise
 /// the refusal is answered at once (a 429 to the caller), not ended by the total timeout as "no answer".
-/// Never a timeout, a 5xx or a dropped response: the send may have gone out. No hedging.</item>
+/// Never a send or a template's creation after a timeout, a 5xx or a dropped response: it may have gone
+/// through. A read (a GET: the template list, the WABA's numbers) is retried after those too, since
+/// reading twice changes nothing at Meta. No hedging.</item>
 /// <item>Each attempt reads the whole answer under its own timeout (<see cref="AnswerReadInAttempt"/>),
 /// so a body that trickles in is a timeout too, not a wait as long as the trickle.</item>
 /// <item>The breaker counts only 5xx, timeouts and connection failures (never a business refusal
@@ -62,7 +64,8 @@ public static partial class MetaResilience
                 UseJitter = true,
                 Delay = TimeSpan.FromMilliseconds(options.RetryBaseDelayMilliseconds),
                 MaxDelay = TimeSpan.FromSeconds(options.TotalTimeoutSeconds / 2),
-                ShouldHandle = async args => await IsCertainlyNotProcessed(args.Outcome) && RetryFitsInTime(args, options),
+                ShouldHandle = async args =>
+                    (IsFailedRead(args.Context, args.Outcome) || await IsCertainlyNotProcessed(args.Outcome)) && RetryFitsInTime(args, options),
                 // Meta's Retry-After, when it sends one, beats our own backoff.
                 DelayGenerator = args => ValueTask.FromResult(RetryAfterOf(args.Outcome.Result) is { } wait && wait > TimeSpan.Zero ? wait : (TimeSpan?)null),
             });
@@ -122,6 +125,17 @@ public static partial class MetaResilience
             ? error.IsThrottling
             : response.StatusCode == HttpStatusCode.TooManyRequests;
     }
+
+    /// <summary>
+    /// A read (GET) that timed out, broke or met a 5xx: asking again is harmless, and a sync or connect need not fail
+    /// for one bad moment at Meta's edge. An answer over the size limit is not asked again: it would be as large.
+    /// </summary>
+    internal static bool IsFailedRead(ResilienceContext context, Outcome<HttpResponseMessage> outcome) =>
+        context.GetRequestMessage()?.Method == HttpMethod.Get && outcome.Exception switch
+        {
+            HttpRequestException { HttpRequestError: HttpRequestError.ConfigurationLimitExceeded } => false,
+            _ => IsMetaDown(outcome),
+        };
 
     /// <summary>
     /// Whether the time spent so far, the wait before the next attempt and that attempt's own timeout fit in the

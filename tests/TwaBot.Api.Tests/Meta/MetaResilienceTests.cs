@@ -526,4 +526,76 @@ public class MetaResilienceTests
         Assert.Equal(MetaFailureKind.CircuitOpen, Assert.IsType<MetaSendResult.Failed>(open).Failure.Kind);
         Assert.IsType<MetaSendResult.Accepted>(after);
     }
+
+    private static readonly Func<Microsoft.AspNetCore.Http.HttpContext, Task> OneTemplate = FakeMetaUpstream.Json(200,
+        """{"data":[{"name":"order_update","language":"en","status":"APPROVED","category":"UTILITY","id":"1","components":[{"type":"BODY","text":"Hi"}]}]}""");
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(502)]
+    [InlineData(503)]
+    public async Task ATemplateListAnsweredWithA5xxIsAskedForAgain(int status)
+    {
+        // Reading twice changes nothing at Meta, so a sync does not fail for one bad moment at Meta's edge.
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Error(status, 2, "Service temporarily unavailable"), OneTemplate);
+
+        var listed = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
+
+        Assert.Null(listed.Failure);
+        Assert.Equal(["order_update"], listed.Value!.Select(t => t.Name));
+        Assert.Equal(2, meta.Calls.Count);
+    }
+
+    [Fact]
+    public async Task ATemplateListThatTimesOutIsAskedForAgain()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync(o => o.AttemptTimeoutSeconds = 0.3);
+        meta.Reply(FakeMetaUpstream.Json(200, "{\"data\":[]}", delay: TimeSpan.FromSeconds(2)), OneTemplate);
+
+        var listed = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
+
+        Assert.Null(listed.Failure);
+        Assert.Equal(["order_update"], listed.Value!.Select(t => t.Name));
+        Assert.Equal(2, meta.Attempts);
+    }
+
+    [Fact]
+    public async Task ATemplateListLargerThanTheLimitIsNotAskedForAgain()
+    {
+        // It would be as large the next time: two more 4 MB reads would only delay the answer.
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        var huge = "{\"data\":[],\"x\":\"" + new string('x', MetaClientExtensions.MaxAnswerBytes + 1) + "\"}";
+        meta.Reply(FakeMetaUpstream.Json(200, huge), OneTemplate);
+
+        var listed = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
+
+        Assert.Equal(MetaFailureKind.Unavailable, listed.Failure?.Kind);
+        Assert.Equal(1, meta.Attempts);
+    }
+
+    [Fact]
+    public async Task AWabasNumberListAnsweredWithA5xxIsAskedForAgain()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.ReplyToNumberList(FakeMetaUpstream.Error(502, 2), FakeMetaUpstream.NumberList([(FakeMetaUpstream.Connection.PhoneNumberId, "+1 555-0100")]));
+
+        var numbers = await meta.Client.ListPhoneNumbersAsync(FakeMetaUpstream.Connection, default);
+
+        Assert.Null(numbers.Failure);
+        Assert.Equal(FakeMetaUpstream.Connection.PhoneNumberId, Assert.Single(numbers.Value!).Id);
+    }
+
+    [Fact]
+    public async Task ATemplatesCreationAnsweredWithA5xxIsNotRetriedBecauseItMayHaveBeenCreated()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Error(503, 2), FakeMetaUpstream.Json(200, """{"id":"594425479261596","status":"PENDING","category":"MARKETING"}"""));
+
+        var created = await meta.Client.CreateTemplateAsync(FakeMetaUpstream.Connection,
+            new MetaTemplateDefinition("spring_sale", "en", "MARKETING", "Hi {{1}}", null, null, ["Rahul"]), default);
+
+        Assert.Equal(MetaFailureKind.Unavailable, created.Failure?.Kind);
+        Assert.Single(meta.Calls);
+    }
 }

@@ -32,7 +32,10 @@ public static class SendErrorExamples
         if (route.UsesTemplate)
         {
             examples.Add(templateNotFound is null ? Of(ApiErrors.TemplateNotFound("wrong_name", route.TemplateField)) : (400, templateNotFound));
-            examples.Add(Of(Steps.TemplateIsApproved.WrongBodyParameterCount("order_confirmation", 3, route.ParamsField, 2)));
+            // An OTP's one value is the code, never the client's to count: what send-otp can get wrong is the template's kind.
+            examples.Add(Of(route == SendRoute.SendOtp
+                ? Steps.TemplateIsApproved.NotAnOtpTemplate("order_confirmation", Templates.Template.Utility)
+                : Steps.TemplateIsApproved.WrongBodyParameterCount("order_confirmation", 3, route.ParamsField, 2)));
         }
 
         examples.AddRange(

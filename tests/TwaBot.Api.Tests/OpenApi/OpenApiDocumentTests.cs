@@ -205,6 +205,26 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     /// <summary>
+    /// Each send's TEMPLATE_PARAMS_INVALID example is what the server answers that send when order_confirmation gets the
+    /// wrong values: two of its three, or, for send-otp (whose one value is the code), a template that is not AUTHENTICATION.
+    /// </summary>
+    [Theory]
+    [InlineData("/api/v1/send-template", "post", """{"phone": "919876543210", "template_name": "order_confirmation", "body_params": ["Rahul", "ORD-12345"]}""")]
+    [InlineData("/api/v1/send-otp", "post", """{"phone": "919876543210", "template_name": "order_confirmation"}""")]
+    [InlineData("/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=Rahul,ORD-12345", "get", null)]
+    public async Task EachSendsTemplateParamsExampleIsTheServersAnswerToSuchASend(string request, string method, string? body)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var example = NamedExample(await Document(), request.Split('?')[0], method, "400", "TEMPLATE_PARAMS_INVALID");
+
+        var response = body is null ? await tenant.Client.GetAsync(request)
+            : await tenant.Client.PostAsync(request, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        var answer = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+        Assert.Equal(JsonSerializer.Serialize(example), JsonSerializer.Serialize(answer));
+    }
+
+    /// <summary>
     /// Every error_code a send can answer (ErrorCodes, by the step or Meta answer that gives it) has an example on the send,
     /// so a client generated from the document, or a reader of /swagger, meets none unannounced.
     /// </summary>

@@ -44,8 +44,7 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
         var field = context.Content is OtpContent ? "template_name" : context.Route.ParamsField; // an OTP's count is the template's doing
         if (context.Content is OtpContent && !template.IsAuthentication)
         {
-            return ApiErrors.TemplateParamsInvalid(field,
-                $"Template '{template.Name}' is a {template.Category} template; OTPs need an approved AUTHENTICATION template.");
+            return NotAnOtpTemplate(template.Name, template.Category);
         }
 
         if (template.BodyParameterCount != content.BodyParameterCount)
@@ -90,6 +89,10 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
     private static string NotApprovedHint(string name, string language, string status, string? reason) =>
         $"'{name}' in '{language}' is {status} at Meta{(reason is null ? "" : $" ({reason})")}, not APPROVED: "
         + (status == Templates.Template.Pending ? "it can be sent once Meta approves it." : "only approved templates can be sent.");
+
+    /// <summary>send-otp naming a template of another category: the code has nowhere to go (the OTP's count is never the client's).</summary>
+    internal static ApiError NotAnOtpTemplate(string template, string category) => ApiErrors.TemplateParamsInvalid("template_name",
+        $"Template '{template}' is a {category} template; OTPs need an approved AUTHENTICATION template.");
 
     // Too many quick-send params are most often a value with a comma in it (₹1,499 from a form), split in two; too few,
     // values joined with another list separator (a spreadsheet's ';', a gateway's '|'), which read as one.

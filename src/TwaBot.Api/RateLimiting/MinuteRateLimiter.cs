@@ -44,6 +44,9 @@ public sealed class MinuteRateLimiter(TimeProvider time)
 
     private void ForgetIdleKeys(long minute) => MinuteWindow.ForgetIdle(_keys, minute);
 
+    /// <summary>How many keys the limiter holds a window for: those seen this minute, once the minute's sweep has run.</summary>
+    internal int TrackedKeys => _keys.Count;
+
     /// <summary>The current minute's counts, the global one under key 0 (no API key has id 0).</summary>
     public (long Minute, IReadOnlyList<(long KeyId, int Count)> Counts) Snapshot()
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using TwaBot.Api.Tests.Infrastructure;
+using TwaBot.Api.Tests.Webhooks;
 
 namespace TwaBot.Api.Tests.RateLimiting;
 
@@ -127,6 +128,24 @@ public class MinuteRateLimitApiTests : IAsyncLifetime
         var (_, client, _) = await _factory.CreateTenantAsync();
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/health")).StatusCode);
+    }
+
+    [Fact] // PRODUCT §2: the minute limits are on /api/v1 requests; the admin's scripts and Meta's deliveries are no API traffic
+    public async Task AdminCallsAndMetasWebhooksNeitherSpendNorMeetTheApisMinuteLimits()
+    {
+        using var admin = _factory.CreateAdminClient();
+        for (var i = 0; i < 25; i++) // each alone is more than the global 20
+        {
+            Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/admin/v1/businesses")).StatusCode);
+            var delivery = MetaPayloads.Delivery(MetaPayloads.Entry(MetaPayloads.MessagesChange($"10654035229{i:D4}")));
+            Assert.Equal(HttpStatusCode.OK, (await _factory.PostWebhookAsync(delivery)).StatusCode);
+        }
+
+        var (_, client, _) = await _factory.CreateTenantAsync();
+        var response = await client.GetAsync("/api/v1/health");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("\"minute\";r=9;", Assert.Single(response.Headers.GetValues("RateLimit")), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -94,6 +94,21 @@ public class MinuteRateLimiterTests
         Assert.True(limiter.TryAcquire(1, perKeyLimit: 1, globalLimit: 100).Allowed);
     }
 
+    [Fact] // reliability-notes §1: idle entries are swept every minute, so the map holds only the keys in use
+    public void KeysIdleSinceAnEarlierMinuteAreForgottenByTheNextMinutesFirstRequest()
+    {
+        var limiter = new MinuteRateLimiter(_clock);
+        foreach (var key in Enumerable.Range(1, 500))
+        {
+            limiter.TryAcquire(key, perKeyLimit: 60, globalLimit: 1000);
+        }
+
+        _clock.Advance(TimeSpan.FromSeconds(50)); // 10:31:00.000
+        limiter.TryAcquire(1, perKeyLimit: 60, globalLimit: 1000);
+
+        Assert.Equal(1, limiter.TrackedKeys);
+    }
+
     [Fact]
     public void RejectedRequestsOfOneKeyDoNotSpendTheGlobalBudget()
     {

@@ -1,7 +1,7 @@
 namespace TwaBot.Api.Sandbox;
 
 /// <summary>
-/// Recipient numbers that make the emulator misbehave on purpose (README, "Sandbox magic numbers"),
+/// Recipient numbers that make the emulator misbehave on purpose (README, "The sandbox", Magic numbers),
 /// by their last four digits.
 /// </summary>
 public static class MagicNumbers

@@ -15,6 +15,14 @@ public sealed class Contact
     /// <summary>The timestamp of their latest message; never moves backwards.</summary>
     public DateTime? LastInboundAt { get; set; }
 
+    /// <summary>
+    /// The business's WhatsApp number (phone_number_id) that latest message was written to: Meta's window is the
+    /// customer's with that number, so a business that sends from another one since has no open window. Null when not
+    /// known (a message applied before this was kept, or held under a business-scoped user id): the window is the
+    /// business's whatever its number.
+    /// </summary>
+    public string? LastInboundPhoneNumberId { get; set; }
+
     /// <summary>Set when Meta reports the user stopped marketing messages (user_preferences), cleared on resume.</summary>
     public DateTime? MarketingOptOutAt { get; set; }
 

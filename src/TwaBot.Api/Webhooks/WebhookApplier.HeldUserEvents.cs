@@ -156,7 +156,7 @@ public sealed partial class WebhookApplier
         contact.Name ??= held.Name;
         if (held.LastInboundAt is { } inboundAt)
         {
-            OpenWindow(contact, inboundAt);
+            OpenWindow(contact, inboundAt, null); // held events keep no number: the window is the business's
         }
 
         if (held.OptedOut is { } optedOut && held.OptKeywordAt is { } keywordAt)

@@ -136,7 +136,7 @@ public sealed partial class WebhookApplier(
         // group opens Meta's window with the group, not with the customer alone, so a free-form send to them would fail.
         if (message.GroupId is null)
         {
-            OpenWindow(contact, message.SentAt);
+            OpenWindow(contact, message.SentAt, message.PhoneNumberId);
         }
 
         // A keyword in a group still counts: whoever wrote it, a STOP is honoured rather than guessed to be meant for the others.
@@ -235,12 +235,16 @@ public sealed partial class WebhookApplier(
             : await db.Messages.AsNoTracking().Where(m => m.BusinessId == businessId && m.Wamid == status.Wamid)
                 .Select(m => m.To).FirstOrDefaultAsync(cancellationToken);
 
-    /// <summary>The 24-hour window counts from the customer's latest message: one delivered late never shortens it.</summary>
-    private static void OpenWindow(Contact contact, DateTime at)
+    /// <summary>
+    /// The 24-hour window counts from the customer's latest message, with the business number it was written to (null
+    /// when not known): one delivered late never shortens it.
+    /// </summary>
+    private static void OpenWindow(Contact contact, DateTime at, string? phoneNumberId)
     {
         if (contact.LastInboundAt is null || at > contact.LastInboundAt)
         {
             contact.LastInboundAt = at;
+            contact.LastInboundPhoneNumberId = phoneNumberId;
         }
     }
 

@@ -92,6 +92,22 @@ public class OtpRecipientLimitTests
         await (await OtpAsync(first)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
     }
 
+    [Fact]
+    public async Task TheKeysOfOneBusinessShareItsCountForANumber()
+    {
+        // A second integration (or a key made to get around the cap) sends for the same business: the number's phone is one.
+        await using var server = Server(perHour: 1);
+        var tenant = await server.CreateSendingTenantAsync();
+        var (otherKey, _) = await server.CreateApiKeyAsync(tenant.BusinessId);
+        using var other = server.CreateApiClient(otherKey);
+
+        Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant)).StatusCode);
+
+        var refused = await other.PostAsJsonAsync("/api/v1/send-otp", new { phone = "0091 98765 43210", template_name = "otp_verification" });
+        var json = await refused.AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+        Assert.Equal(3600, json.GetProperty("retry_after_seconds").GetInt32());
+    }
+
     [Theory]
     [InlineData("5511987654321", "551187654321")]
     [InlineData("525512345670", "5215512345670")]

@@ -168,6 +168,27 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     }
 
     [Fact]
+    public async Task ARetriedOtpGetsTheCodeFirstGeneratedAndAnotherApiKeyWithTheSameKeyGetsItsOwn()
+    {
+        // A code generated twice would reach the customer as two texts, the second unlike the first; and one API key's
+        // retry must never read the code another key's send generated.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (otherKey, otherKeyId) = await factory.CreateApiKeyAsync(tenant.BusinessId);
+        using var otherClient = factory.CreateApiClient(otherKey);
+        var otp = new { phone = "919876543210", template_name = "otp_verification" };
+        var key = Guid.NewGuid().ToString();
+
+        var first = await (await PostWithKeyAsync(tenant.Client, "/api/v1/send-otp", otp, key)).ReadJsonAsync(HttpStatusCode.OK);
+        var retry = await (await PostWithKeyAsync(tenant.Client, "/api/v1/send-otp", otp, key)).ReadJsonAsync(HttpStatusCode.OK);
+        var theirs = await (await PostWithKeyAsync(otherClient, "/api/v1/send-otp", otp, key)).ReadJsonAsync(HttpStatusCode.OK);
+
+        string? Code(System.Text.Json.JsonElement answer) => answer.GetProperty("otp").GetString();
+        Assert.Equal((Code(first), first.GetProperty("message_id").GetString()), (Code(retry), retry.GetProperty("message_id").GetString()));
+        Assert.NotEqual(first.GetProperty("message_id").GetString(), theirs.GetProperty("message_id").GetString());
+        Assert.Equal((1, 1), (await MessagesOfAsync(factory, tenant.KeyId), await MessagesOfAsync(factory, otherKeyId)));
+    }
+
+    [Fact]
     public async Task ASendRefusedBeforeMetaKeepsNothingSoTheCorrectedRequestGoesOut()
     {
         var tenant = await factory.CreateSendingTenantAsync();

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Messages;
 using TwaBot.Api.Tests.Infrastructure;
@@ -127,6 +128,38 @@ public class FormerNumberTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         await DeliverAsync(MessagesChange(phoneNumberId, messages: [Text($"wamid.stop-{Guid.NewGuid():N}", "919811115555", "STOP", T0)]));
 
         Assert.Empty(await SuppressingBusinessesAsync("919811115555"));
+    }
+
+    [Fact]
+    public async Task ABusinessThatConnectsAnotherNumberHasNoWindowOpenedWithItsFormerOne()
+    {
+        // Meta's 24-hour window is the customer's with one business number: a free-form send from the new number to a
+        // customer who wrote to the former one is refused by Meta (131047), so the API refuses it first, as the docs say.
+        var tenant = await factory.CreateSendingTenantAsync();
+        string former = "";
+        await factory.WithDbAsync(async db => former = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).PhoneNumberId);
+        var wroteAt = factory.Clock.GetUtcNow();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919811114444", at: wroteAt);
+        var current = $"7771{Random.Shared.NextInt64(10_000_000_000, 99_999_999_999)}";
+        using var admin = factory.CreateAdminClient();
+        object connect = new { sandbox = true, phone_number_id = current, waba_id = "102290129340398" };
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/whatsapp", connect)).EnsureSuccessStatusCode();
+        Task<HttpResponseMessage> SendTextAsync() => tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919811114444", message = "Hello" });
+
+        var afterTheChange = await (await SendTextAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        Assert.Equal(wroteAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'.000Z'", System.Globalization.CultureInfo.InvariantCulture),
+            afterTheChange.GetProperty("session_window").GetProperty("last_inbound_at").GetString());
+        // A customer who goes on writing to the number they know opens no window with the new one either.
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        await DeliverAsync(MessagesChange(former, messages: [Text($"wamid.old-number-{Guid.NewGuid():N}", "919811114444", "Hello?", factory.Clock.GetUtcNow())]));
+        await (await SendTextAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919811114444"); // to the new number
+        await (await SendTextAsync()).ReadJsonAsync(HttpStatusCode.OK);
+        // The same number connected again (a new token) keeps its windows.
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/whatsapp", connect)).EnsureSuccessStatusCode();
+        await (await SendTextAsync()).ReadJsonAsync(HttpStatusCode.OK);
     }
 
     private Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync() => factory.ConnectedBusinessAsync();

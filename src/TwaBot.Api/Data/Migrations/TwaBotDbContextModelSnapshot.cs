@@ -194,6 +194,10 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("last_inbound_at");
 
+                    b.Property<string>("LastInboundPhoneNumberId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_inbound_phone_number_id");
+
                     b.Property<DateTime?>("MarketingOptOutAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("marketing_opt_out_at");

@@ -20,8 +20,14 @@ public sealed class SessionWindowIsOpen(TwaBotDbContext db, TimeProvider time) :
         }
 
         var phone = context.Content!.Phone;
-        var lastInboundAt = await LastInboundAtAsync(db, context.Caller.BusinessId, phone, cancellationToken);
-        return IsOpen(lastInboundAt, time.GetUtcNow().UtcDateTime) ? null : ApiErrors.WindowClosed(context.Route.WindowClosed, lastInboundAt);
+        var latest = await ContactsOf(db, context.Caller.BusinessId, phone).Where(c => c.LastInboundAt != null)
+            .OrderByDescending(c => c.LastInboundAt).Select(c => new { c.LastInboundAt, c.LastInboundPhoneNumberId })
+            .FirstOrDefaultAsync(cancellationToken);
+        // Meta's window is the customer's with one business number: a message written to the number the business sent
+        // from before (it connected another since) opens none for the number it sends from now.
+        var toThisNumber = latest?.LastInboundPhoneNumberId is not { } writtenTo || writtenTo == context.Connection?.PhoneNumberId;
+        return toThisNumber && IsOpen(latest?.LastInboundAt, time.GetUtcNow().UtcDateTime) ? null
+            : ApiErrors.WindowClosed(context.Route.WindowClosed, latest?.LastInboundAt);
     }
 
     public static bool IsOpen(DateTime? lastInboundAt, DateTime now) => lastInboundAt is { } last && now - last < Length;

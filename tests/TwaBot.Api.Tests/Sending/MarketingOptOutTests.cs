@@ -64,6 +64,18 @@ public class MarketingOptOutTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task AMarketingStopToOneBusinessLeavesAnothersMarketingToTheNumber()
+    {
+        // The customer stopped one business's promotions, not every business's on this server.
+        var (stoppedWith, phoneNumberId) = await TenantWithMarketingTemplateAsync();
+        var (other, _) = await TenantWithMarketingTemplateAsync();
+        await PreferenceAsync(phoneNumberId, "stop", factory.Clock.GetUtcNow().AddMinutes(-10));
+
+        await AssertStoppedMarketingAsync(await SendSaleAsync(stoppedWith));
+        await (await SendSaleAsync(other)).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task TappingStopPromotionsStopsMarketingTemplatesOnlyAndResumePromotionsLiftsIt()
     {
         var (tenant, phoneNumberId) = await TenantWithMarketingTemplateAsync();

@@ -38,6 +38,23 @@ public class TenantIsolationTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task AWindowClosedAnswerTellsNothingOfTheCustomersMessagesToAnotherBusiness()
+    {
+        // WINDOW_CLOSED names when the customer last wrote: to this business, never to another one on the server.
+        var a = await factory.CreateSendingTenantAsync();
+        var b = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(a.BusinessId, "919812340013", "Hi", factory.Clock.GetUtcNow().AddHours(-30));
+
+        var ofA = await (await a.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919812340013", message = "hello" }))
+            .AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        var ofB = await (await b.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919812340013", message = "hello" }))
+            .AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+
+        Assert.Equal(System.Text.Json.JsonValueKind.String, ofA.GetProperty("session_window").GetProperty("last_inbound_at").ValueKind);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, ofB.GetProperty("session_window").GetProperty("last_inbound_at").ValueKind);
+    }
+
+    [Fact]
     public async Task TheAdminApiOfOneBusinessDoesNotReachAnothersSuppressionsNorTemplates()
     {
         var a = await factory.CreateSendingTenantAsync();
@@ -178,6 +195,78 @@ public class TenantIsolationTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.DoesNotContain("b_only_offer", listed.GetProperty("templates").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
         // Refused by this server, not by Meta: A's send never left a row, nor reached Meta with B's template.
         await factory.WithDbAsync(async db => Assert.False(await db.Messages.AnyAsync(m => m.BusinessId == a.BusinessId)));
+    }
+
+    [Fact]
+    public async Task AnotherBusinesssSendUnderWayWithTheSameIdempotencyKeyDoesNotHoldThisOnesSend()
+    {
+        // The same key string from two businesses' CRMs (an order number) is two keys: B's send is neither 409
+        // (A's is under way) nor 422, and gets its own message.
+        await using var server = new FirstSendHeldAtMeta();
+        var a = await server.CreateSendingTenantAsync();
+        var b = await server.CreateSendingTenantAsync();
+        HttpRequestMessage Send(string phone)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/send-template") { Content = JsonContent.Create(Template(phone)) };
+            request.Headers.Add("Idempotency-Key", "order-77");
+            return request;
+        }
+
+        using var first = Send("919812340010");
+        var sendOfA = a.Client.SendAsync(first);
+        await server.UnderWayAsync();
+        using var same = Send("919812340010");
+        using var other = Send("919812340011");
+        var sameOfB = await b.Client.SendAsync(same);
+        var otherOfB = await b.Client.SendAsync(other);
+        server.Release.SetResult();
+
+        var sentByA = await (await sendOfA).ReadJsonAsync(HttpStatusCode.OK);
+        var sentByB = await sameOfB.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.NotEqual(sentByA.GetProperty("message_id").GetString(), sentByB.GetProperty("message_id").GetString());
+        await otherOfB.AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED"); // B's own first request's key
+    }
+
+    [Fact]
+    public async Task TemplateNotFoundHintsNameNothingOfAnotherBusinesssTemplates()
+    {
+        // B's rejected template (and why), its approved one under another case or its display name, and the languages
+        // it is approved in are B's to know: A's refusal is the plain "not found".
+        var a = await factory.CreateSendingTenantAsync();
+        var b = await factory.CreateSendingTenantAsync();
+        await factory.WithDbAsync(async db =>
+        {
+            var now = factory.Clock.GetUtcNow().UtcDateTime;
+            db.Templates.Add(new TwaBot.Api.Templates.Template
+            {
+                BusinessId = b.BusinessId, Name = "b_launch", Language = "en", Content = "Hi {{1}}, we launch today.", Category = "MARKETING",
+                Status = "REJECTED", StatusReason = "PROMOTIONAL", MetaTemplateId = "9902", UpdatedAt = now,
+            });
+            db.Templates.Add(new TwaBot.Api.Templates.Template
+            {
+                BusinessId = b.BusinessId, Name = "b_festival", DisplayName = "B Festival", Language = "en", Content = "Hi {{1}}, the festival is on.",
+                Category = "MARKETING", Status = "APPROVED", MetaTemplateId = "9903", UpdatedAt = now,
+            });
+            await db.SaveChangesAsync();
+        });
+
+        var attempts = new[]
+        {
+            new { template_name = "b_launch", language = "en" },
+            new { template_name = "B_FESTIVAL", language = "en" },
+            new { template_name = "B Festival", language = "en" },
+            new { template_name = "b_festival", language = "hi" },
+        };
+        foreach (var attempt in attempts)
+        {
+            var body = new { phone = "919812340012", attempt.template_name, attempt.language, body_params = new[] { "Rahul" } };
+            var ofA = await (await a.Client.PostAsJsonAsync("/api/v1/send-template", body)).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+            var ofB = await (await b.Client.PostAsJsonAsync("/api/v1/send-template", body)).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+
+            // B, whose templates they are, is told what it has; A only that it has no such template.
+            Assert.True(ofB.TryGetProperty("hint", out _), $"{attempt.template_name} ({attempt.language}) gives B no hint");
+            Assert.False(ofA.TryGetProperty("hint", out var hint), $"{attempt.template_name} ({attempt.language}): {hint}");
+        }
     }
 
     [Fact]

@@ -212,6 +212,9 @@ public sealed partial class WebhookApplier(
             return;
         }
 
+        // The new number's wa_id may be a Brazilian, Mexican or Argentine mobile's, which sends name as written: as for a
+        // customer who writes first, the pair is remembered, or the first send to the new number would find no opt-out.
+        await RememberWrittenNumberAsync(businessId, newWaId, cancellationToken);
         var current = await ContactAsync(businessId, newWaId, null, cancellationToken);
         if (optedOut && (current.OptKeywordAt is not { } latest || latest < changedAt))
         {

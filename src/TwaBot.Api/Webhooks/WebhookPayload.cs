@@ -239,12 +239,12 @@ public sealed partial record WebhookPayload(
     /// <summary>
     /// The customer's new wa_id in Meta's <c>user_changed_number</c> notice (sent from the old one): <c>system.wa_id</c>,
     /// or <c>new_wa_id</c> in webhooks of Graph versions before v12.0. Meta's older reference names the type
-    /// <c>customer_changed_number</c>.
+    /// <c>customer_changed_number</c>. A BSUID in its place names no number: no contact or STOP is keyed by it.
     /// </summary>
     private static string? NewWaId(JsonElement message, string from) =>
         Str(message, "type") == "system" && Has(message, "system", out var system)
         && Str(system, "type") is "user_changed_number" or "customer_changed_number"
-        && (WaId(system, "wa_id") ?? WaId(system, "new_wa_id")) is { Length: > 0 } newWaId && newWaId != from
+        && (PhoneWaId(system, "wa_id") ?? PhoneWaId(system, "new_wa_id")) is { Length: > 0 } newWaId && newWaId != from
             ? newWaId
             : null;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Sandbox;
 using TwaBot.Api.Tests.Infrastructure;
@@ -184,6 +185,36 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = Dialled, message = "Sim, amanhã." });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("STOP", "order_confirmation", "opted_out")]
+    [InlineData("Stop promotions", "spring_sale", "marketing_opted_out")]
+    public async Task AnOptOutThatFollowsACustomerToABrazilianWaIdRefusesTheFirstSendToTheNumberAsWritten(string said, string template, string state)
+    {
+        // The customer opts out, then moves to a Brazilian mobile: Meta's notice names the new number by its wa_id, and the
+        // business sends to the number as the customer writes it, before any send's answer has paired the two.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
+            new { name = "spring_sale", language = "en", category = "MARKETING", body = "Hi {{1}}, our spring sale is on." })).EnsureSuccessStatusCode();
+        var former = $"9198{Random.Shared.Next(10_000_000, 99_999_999)}";
+        await factory.CustomerWritesAsync(tenant.BusinessId, former, said);
+        var phoneNumberId = "";
+        await factory.WithDbAsync(async db => phoneNumberId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).PhoneNumberId);
+
+        var notice = Webhooks.MetaPayloads.SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
+            new JsonObject { ["body"] = $"User changed from {former} to {WaId}", ["wa_id"] = WaId, ["type"] = "user_changed_number" },
+            factory.Clock.GetUtcNow());
+        (await factory.PostWebhookAsync(Webhooks.MetaPayloads.Delivery(Webhooks.MetaPayloads.Entry(
+            Webhooks.MetaPayloads.MessagesChange(phoneNumberId, messages: [notice]))))).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", template == "spring_sale"
+            ? new { phone = Dialled, template_name = template, body_params = new[] { "Rahul" } }
+            : new { phone = Dialled, template_name = template, body_params = new[] { "Rahul", "ORD-1", "₹1,499" } });
+
+        var refused = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Equal(state, refused.GetProperty("suppression_state").GetString());
     }
 
     [Theory]

@@ -17,10 +17,11 @@ COPY src/ src/
 RUN dotnet publish src/TwaBot.Api/TwaBot.Api.csproj --configuration Release --no-restore -a $TARGETARCH --output /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
-# curl for the health check; tzdata so businesses' IANA time zones resolve; sqlite3 for online backups
-# (docs/operations.md).
+# curl for the health check; tzdata so businesses' IANA time zones resolve, and tzdata-legacy for their older
+# names (Asia/Calcutta, US/Eastern), which the admin API accepts and a database from another host may hold
+# (Ubuntu 24.04, this image's base, moved them out of tzdata); sqlite3 for online backups (docs/operations.md).
 RUN apt-get update \
-    && apt-get install --yes --no-install-recommends curl tzdata sqlite3 \
+    && apt-get install --yes --no-install-recommends curl tzdata tzdata-legacy sqlite3 \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app ./

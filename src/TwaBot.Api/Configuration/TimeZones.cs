@@ -16,12 +16,19 @@ public static partial class TimeZones
 
     /// <summary>
     /// The zone of a stored id. Ids stored before spellings were checked may differ from the zone's in case
-    /// only; they are matched without case rather than failing every request of the business.
+    /// only; they are matched without case rather than failing every request of the business. An id this host's
+    /// tz database lacks (an older name such as Asia/Calcutta where tzdata-legacy is not installed, a database moved
+    /// from another host) counts as UTC rather than failing them; each start names such businesses
+    /// (<see cref="IsOnThisHost"/>).
     /// </summary>
-    public static TimeZoneInfo Find(string id) =>
+    public static TimeZoneInfo Find(string id) => FindOnThisHost(id) ?? TimeZoneInfo.Utc;
+
+    /// <summary>Whether <see cref="Find"/> finds the stored id itself, not UTC in its place.</summary>
+    public static bool IsOnThisHost(string id) => FindOnThisHost(id) is not null;
+
+    private static TimeZoneInfo? FindOnThisHost(string id) =>
         TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone
-        : TimeZoneInfo.GetSystemTimeZones().FirstOrDefault(z => z.Id.Equals(id, StringComparison.OrdinalIgnoreCase))
-            ?? throw new TimeZoneNotFoundException($"No time zone '{id}'.");
+        : TimeZoneInfo.GetSystemTimeZones().FirstOrDefault(z => z.Id.Equals(id, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Area/Location names: the host finds "Asia//Kolkata" or "./Asia/Kolkata" too, under the name given.</summary>
     [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*\z")]

@@ -48,6 +48,7 @@ internal sealed partial class DatabaseInitializer(IServiceProvider services, Dat
 
         // Every start, not only after migrations: a start stopped after migrating left the rows untagged (cheap otherwise).
         await RateLimiting.DailyQuota.TagUntaggedSendsAsync(db, cancellationToken);
+        await WarnOfUnknownTimeZonesAsync(db, cancellationToken);
 
         // WAL is a property of the file; EF sets it only when it creates the file, so set it always.
         var connection = db.Database.GetDbConnection();
@@ -66,6 +67,21 @@ internal sealed partial class DatabaseInitializer(IServiceProvider services, Dat
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// A business's zone that this host's tz database lacks counts as UTC (<see cref="Configuration.TimeZones.Find"/>):
+    /// its sends go on, but its daily cap turns over at UTC midnight, which the operator is told, with the way out.
+    /// </summary>
+    private async Task WarnOfUnknownTimeZonesAsync(TwaBotDbContext db, CancellationToken cancellationToken)
+    {
+        var zones = await db.Businesses.AsNoTracking().Select(b => b.TimeZone).Distinct().ToListAsync(cancellationToken);
+        foreach (var zone in zones.Where(z => !Configuration.TimeZones.IsOnThisHost(z)))
+        {
+            var ids = await db.Businesses.AsNoTracking().Where(b => b.TimeZone == zone).OrderBy(b => b.Id).Select(b => b.Id).ToListAsync(cancellationToken);
+            var named = string.Join(", ", ids.Take(10)) + (ids.Count > 10 ? $" and {ids.Count - 10} more" : "");
+            LogUnknownTimeZone(logger, zone, named);
+        }
+    }
 
     /// <summary>
     /// EF's migration lock on SQLite is a row in <c>__EFMigrationsLock</c> with no timeout: a process killed
@@ -120,6 +136,9 @@ internal sealed partial class DatabaseInitializer(IServiceProvider services, Dat
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Removed EF's migration lock taken at {TakenAt:O}, left by a server that stopped while migrating")]
     private static partial void LogStaleMigrationLock(ILogger logger, DateTimeOffset takenAt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Time zone {TimeZone} of business {BusinessIds} is not in this host's time-zone database: their daily caps count UTC days until the host has it (Debian and Ubuntu keep older names such as Asia/Calcutta in the tzdata-legacy package) or each business gets a current name (PATCH /admin/v1/businesses/{{id}} with time_zone)")]
+    private static partial void LogUnknownTimeZone(ILogger logger, string timeZone, string businessIds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database {DataSource} ready (journal_mode=wal, synchronous=full)")]
     private static partial void LogReady(ILogger logger, string dataSource);

@@ -51,7 +51,7 @@ internal sealed class CommonAnswersFilter : IOperationFilter
             // Not where the key is never looked at: a wrong key (401) or a body over the limit (413, refused first).
             if (keyed && status is not ("401" or "413"))
             {
-                OpenApiParts.AddHeader(writable, "RateLimit-Policy", "The key's quotas: \"minute\";q=…;w=60, \"day\";q=…;w=86400 (the business's local day: 82800 or 90000 when its clocks change; IETF draft-ietf-httpapi-ratelimit-headers). "
+                OpenApiParts.AddHeader(writable, "RateLimit-Policy", "The key's quotas: \"minute\";q=…;w=60, \"day\";q=…;w=86400 (the business's local day, its real length when its clocks change: 82800 or 90000 for an hour; IETF draft-ietf-httpapi-ratelimit-headers). "
                     + "Absent when the key was not looked at (a 429 for too many wrong keys from the caller's address).", JsonSchemaType.String);
                 OpenApiParts.AddHeader(writable, "RateLimit", "What remains of each quota and the seconds until it resets: \"minute\";r=…;t=…, \"day\";r=…;t=…. "
                     + "The minute's r is the key's own remainder, or the global one when less is left of that.", JsonSchemaType.String);

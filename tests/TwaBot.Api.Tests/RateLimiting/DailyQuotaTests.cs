@@ -507,6 +507,50 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(newYork, Good)).StatusCode);
     }
 
+    [Theory]
+    // Santiago falls back from midnight to 23:00 (3 April 2027): at the first 23:59:59 an hour and a second are left, and the
+    // refusal holds through the hour that comes again.
+    [InlineData("America/Santiago", "2027-04-04T02:59:59Z", 3601, 90_000, 86_400)]
+    // and springs forward over midnight (6 September 2026 begins at 01:00): a second is left, the new day has 23 hours.
+    [InlineData("America/Santiago", "2026-09-06T03:59:59Z", 1, 86_400, 82_800)]
+    [InlineData("Asia/Beirut", "2027-03-27T21:59:59Z", 1, 86_400, 82_800)]
+    // Beirut and Nuuk fall back from midnight to 23:00 (24 October 2026).
+    [InlineData("Asia/Beirut", "2026-10-24T20:59:59Z", 3601, 90_000, 86_400)]
+    [InlineData("America/Nuuk", "2026-10-25T00:59:59Z", 3601, 90_000, 86_400)]
+    // Nuuk springs forward from 23:00 to midnight (27 March 2027): at 22:59:59 a second is left, not an hour.
+    [InlineData("America/Nuuk", "2027-03-28T00:59:59Z", 1, 82_800, 86_400)]
+    // Havana falls back from 01:00 to midnight (1 November 2026): the day ends at the first midnight, the next has 25 hours.
+    [InlineData("America/Havana", "2026-11-01T03:59:59Z", 1, 86_400, 90_000)]
+    public async Task AFullDayIsRefusedUntilItsRealMidnightAcrossAClockChange(
+        string timeZone, string lastSend, int secondsLeft, int dayLength, int nextDayLength)
+    {
+        await using var server = new TwaBotApiFactory();
+        // Set before the server starts: moved after, the fake clock runs its minute jobs through every month between.
+        server.Clock.SetUtcNow(DateTimeOffset.Parse(lastSend, CultureInfo.InvariantCulture));
+        var tenant = await server.CreateSendingTenantAsync();
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = timeZone });
+        await SetDailyLimitAsync(server, tenant.KeyId, 1);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+
+        var full = await SendAsync(tenant, Good);
+        var json = await full.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal("midnight", json.GetProperty("retry_after").GetString());
+        Assert.Equal(secondsLeft.ToString(CultureInfo.InvariantCulture), Assert.Single(full.Headers.GetValues("Retry-After")));
+        Assert.EndsWith($"\"day\";q=1;w={dayLength}", Assert.Single(full.Headers.GetValues("RateLimit-Policy")), StringComparison.Ordinal);
+        Assert.EndsWith($"\"day\";r=0;t={secondsLeft}", Assert.Single(full.Headers.GetValues("RateLimit")), StringComparison.Ordinal);
+
+        server.Clock.Advance(TimeSpan.FromSeconds(secondsLeft - 1));
+        var lastSecond = await SendAsync(tenant, Good);
+        await lastSecond.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
+        Assert.Equal("1", Assert.Single(lastSecond.Headers.GetValues("Retry-After")));
+
+        server.Clock.Advance(TimeSpan.FromSeconds(1)); // midnight, or the first moment of the new date
+        var newDay = await SendAsync(tenant, Good);
+        Assert.Equal(HttpStatusCode.OK, newDay.StatusCode);
+        Assert.EndsWith($"\"day\";q=1;w={nextDayLength}", Assert.Single(newDay.Headers.GetValues("RateLimit-Policy")), StringComparison.Ordinal);
+        Assert.EndsWith($"\"day\";r=0;t={nextDayLength}", Assert.Single(newDay.Headers.GetValues("RateLimit")), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AZoneChangeRetagsMoreSendsOfADayThanOneSqlStatementCanBind()
     {

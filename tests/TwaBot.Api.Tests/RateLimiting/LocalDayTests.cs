@@ -59,6 +59,8 @@ public class LocalDayTests
     [InlineData("Etc/GMT+5", true)]
     [InlineData("Asia//Kolkata", false)]    // the host finds the file, and keeps the name as given
     [InlineData("asia/kolkata", false)]     // found case-insensitively only once loaded: accepted or not by chance
+    [InlineData("utc", false)]              // the host finds UTC in any case, loaded or not: still not its spelling
+    [InlineData("UTC", true)]
     [InlineData("localtime", false)]        // the host's own zone, whatever it is
     [InlineData("posixrules", false)]
     [InlineData("right/Asia/Kolkata", false)]

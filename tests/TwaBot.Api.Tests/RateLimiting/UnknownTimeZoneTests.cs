@@ -1,0 +1,41 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.RateLimiting;
+
+/// <summary>
+/// A business's stored time zone this host's tz database lacks (an older name such as Asia/Calcutta on a host without
+/// tzdata-legacy, a database moved from another host): its sends go on, counted by UTC days, and each start says so.
+/// </summary>
+public class UnknownTimeZoneTests
+{
+    private const string Unknown = "Mars/Olympus_Mons";
+
+    [Fact]
+    public async Task ABusinessWhoseZoneTheHostLacksSendsCountedByUtcDaysAndTheStartNamesIt()
+    {
+        using var database = new TemporaryDatabase();
+        long businessId;
+        string key;
+        await using (var first = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false })
+        {
+            var tenant = await first.CreateSendingTenantAsync();
+            (businessId, key) = (tenant.BusinessId, tenant.Key);
+            await first.WithDbAsync(db => db.Businesses.Where(b => b.Id == businessId).ExecuteUpdateAsync(s => s.SetProperty(b => b.TimeZone, Unknown)));
+        }
+
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false };
+        using var client = server.CreateApiClient(key);
+
+        var sent = await client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1,499" } });
+
+        await sent.ReadJsonAsync(HttpStatusCode.OK);
+        // 10:30:45 UTC: the UTC day has 48,555 seconds left.
+        Assert.EndsWith("\"day\";r=4999;t=48555", Assert.Single(sent.Headers.GetValues("RateLimit")), StringComparison.Ordinal);
+        var logs = server.Logs.AllText();
+        Assert.Contains($"Time zone \"{Unknown}\" of business \"{businessId}\" is not in this host's time-zone database", logs, StringComparison.Ordinal);
+    }
+}

@@ -23,6 +23,14 @@ public sealed class Contact
     /// </summary>
     public string? LastInboundPhoneNumberId { get; set; }
 
+    /// <summary>
+    /// The wa_id Meta's latest notice says this customer changed their number to (<c>user_changed_number</c>), and the
+    /// notice's time: a STOP or marketing stop they wrote before it, which Meta delivered after it, follows them there too.
+    /// </summary>
+    public string? NumberChangedTo { get; set; }
+
+    public DateTime? NumberChangedAt { get; set; }
+
     /// <summary>Set when Meta reports the user stopped marketing messages (user_preferences), cleared on resume.</summary>
     public DateTime? MarketingOptOutAt { get; set; }
 

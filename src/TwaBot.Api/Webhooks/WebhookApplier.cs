@@ -87,7 +87,7 @@ public sealed partial class WebhookApplier(
             }
 
             await RememberWrittenNumberAsync(businessId, waId, cancellationToken);
-            SetMarketing(await ContactAsync(businessId, waId, null, cancellationToken), preference.Value == "stop", preference.At);
+            await SetMarketingAsync(businessId, await ContactAsync(businessId, waId, null, cancellationToken), preference.Value == "stop", preference.At, cancellationToken);
         }
 
         await SaveAsync(cancellationToken);
@@ -125,7 +125,13 @@ public sealed partial class WebhookApplier(
             // no window and carry no keyword. A preference among them is applied as one (WebhookPayload).
             if (message.NewWaId is { } newWaId)
             {
-                await CarryOptOutsAsync(businessId, contact, newWaId, message.SentAt, cancellationToken);
+                if (contact.NumberChangedAt is not { } known || message.SentAt >= known)
+                {
+                    (contact.NumberChangedTo, contact.NumberChangedAt) = (newWaId, message.SentAt);
+                }
+
+                var optedOut = await (await OptedOutUnderAsync(businessId, contact.Phone, cancellationToken)).AnyAsync(cancellationToken);
+                await CarryOptOutsAsync(businessId, contact.Phone, newWaId, message.SentAt, optedOut, contact.MarketingOptOutAt is not null, cancellationToken);
             }
 
             await SaveAsync(cancellationToken);
@@ -144,6 +150,10 @@ public sealed partial class WebhookApplier(
         if (optOut || OptOutKeywords.IsOptIn(message.Text))
         {
             await ApplyOptKeywordAsync(businessId, contact, optOut, message.SentAt, cancellationToken);
+            if (optOut && contact.OptKeywordAt == message.SentAt)
+            {
+                await FollowNumberChangeAsync(businessId, contact, message.SentAt, optedOut: true, marketingStopped: false, cancellationToken);
+            }
         }
 
         // "Stop promotions" (the opt-out button Meta offers on marketing templates, or the words typed) stops marketing
@@ -151,7 +161,7 @@ public sealed partial class WebhookApplier(
         var marketingStop = OptOutKeywords.IsMarketingStop(message.Text);
         if (marketingStop || OptOutKeywords.IsMarketingResume(message.Text))
         {
-            SetMarketing(contact, marketingStop, message.SentAt);
+            await SetMarketingAsync(businessId, contact, marketingStop, message.SentAt, cancellationToken);
         }
 
         await SaveAsync(cancellationToken);
@@ -204,10 +214,10 @@ public sealed partial class WebhookApplier(
     /// otherwise from it since. The old number keeps its own (it may pass to someone who never opted in), and so do a block
     /// and the 24-hour window (a notice is not the customer writing).
     /// </summary>
-    private async Task CarryOptOutsAsync(long businessId, Contact former, string newWaId, DateTime changedAt, CancellationToken cancellationToken)
+    private async Task CarryOptOutsAsync(
+        long businessId, string formerPhone, string newWaId, DateTime changedAt, bool optedOut, bool marketingStopped, CancellationToken cancellationToken)
     {
-        var optedOut = await (await OptedOutUnderAsync(businessId, former.Phone, cancellationToken)).AnyAsync(cancellationToken);
-        if (!optedOut && former.MarketingOptOutAt is null)
+        if (!optedOut && !marketingStopped)
         {
             return;
         }
@@ -219,12 +229,32 @@ public sealed partial class WebhookApplier(
         if (optedOut && (current.OptKeywordAt is not { } latest || latest < changedAt))
         {
             current.OptKeywordAt = changedAt;
-            await OptOutAsync(businessId, newWaId, $"Customer sent STOP before changing their number from {former.Phone}", cancellationToken);
+            await OptOutAsync(businessId, newWaId, $"Customer sent STOP before changing their number from {formerPhone}", cancellationToken);
         }
 
-        if (former.MarketingOptOutAt is not null)
+        if (marketingStopped)
         {
             SetMarketing(current, stopped: true, changedAt);
+        }
+    }
+
+    /// <summary>
+    /// A STOP or marketing stop the customer wrote before changing their number, applied to the old one after Meta's
+    /// notice of the change (Meta keeps no order): it follows them to the new number, as it would have had it come first.
+    /// </summary>
+    private Task FollowNumberChangeAsync(
+        long businessId, Contact contact, DateTime at, bool optedOut, bool marketingStopped, CancellationToken cancellationToken) =>
+        contact is { NumberChangedTo: { } newWaId, NumberChangedAt: { } changedAt } && at < changedAt
+            ? CarryOptOutsAsync(businessId, contact.Phone, newWaId, changedAt, optedOut, marketingStopped, cancellationToken)
+            : Task.CompletedTask;
+
+    /// <summary>The customer's own marketing stop or resume (a preference, or the words), which a stop carries to a number they changed to since.</summary>
+    private async Task SetMarketingAsync(long businessId, Contact contact, bool stopped, DateTime at, CancellationToken cancellationToken)
+    {
+        SetMarketing(contact, stopped, at);
+        if (stopped && contact.MarketingPreferenceAt == at)
+        {
+            await FollowNumberChangeAsync(businessId, contact, at, optedOut: false, marketingStopped: true, cancellationToken);
         }
     }
 

@@ -238,6 +238,61 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Null(await SuppressionStateAsync(businessId, current));
     }
 
+    [Theory]
+    [InlineData("STOP")]            // Meta keeps no order: the STOP written before the change comes after its notice
+    [InlineData("Stop promotions")] // the marketing stop, typed
+    [InlineData(null)]              // Meta's marketing preference
+    public async Task AStopWrittenBeforeTheChangeButDeliveredAfterItsNoticeFollowsTheCustomer(string? text)
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var (former, current) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}");
+        await DeliverMessagesAsync(phoneNumberId, SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
+            new JsonObject { ["body"] = "changed", ["wa_id"] = current, ["type"] = "user_changed_number" }, T0.AddHours(1)));
+
+        if (text is null)
+        {
+            (await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, former, "stop", T0))))).EnsureSuccessStatusCode();
+            await factory.ApplyWebhooksAsync();
+        }
+        else
+        {
+            await DeliverMessagesAsync(phoneNumberId, Text($"wamid.late-{Guid.NewGuid():N}", former, text, T0));
+        }
+
+        var optedOut = text == "STOP";
+        Assert.Equal(optedOut ? SuppressionStates.OptedOut : null, await SuppressionStateAsync(businessId, current));
+        Assert.Equal(optedOut ? null : T0.AddHours(1).UtcDateTime, (await factory.ContactAsync(businessId, current))?.MarketingOptOutAt);
+    }
+
+    [Fact]
+    public async Task AStopWrittenToTheOldNumberAfterTheChangeStaysWithIt()
+    {
+        // The old number may be someone else's by then: their STOP is theirs, not the customer who moved.
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var (former, current) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}");
+        await DeliverMessagesAsync(phoneNumberId, SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
+            new JsonObject { ["body"] = "changed", ["wa_id"] = current, ["type"] = "user_changed_number" }, T0.AddHours(1)));
+
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.after-{Guid.NewGuid():N}", former, "STOP", T0.AddHours(2)));
+
+        Assert.Equal(SuppressionStates.OptedOut, await SuppressionStateAsync(businessId, former));
+        Assert.Null(await SuppressionStateAsync(businessId, current));
+    }
+
+    [Fact]
+    public async Task ALateStopDoesNotUndoAStartTheCustomerSentFromTheNewNumber()
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var (former, current) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}");
+        await DeliverMessagesAsync(phoneNumberId, SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
+            new JsonObject { ["body"] = "changed", ["wa_id"] = current, ["type"] = "user_changed_number" }, T0.AddHours(1)));
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.start-{Guid.NewGuid():N}", current, "START", T0.AddHours(2)));
+
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.late-{Guid.NewGuid():N}", former, "STOP", T0));
+
+        Assert.Null(await SuppressionStateAsync(businessId, current));
+    }
+
     [Fact]
     public async Task AContactTakesTheProfileNameTheCustomerChangedTo()
     {

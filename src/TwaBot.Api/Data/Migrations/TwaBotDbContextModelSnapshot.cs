@@ -210,6 +210,14 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
 
+                    b.Property<DateTime?>("NumberChangedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("number_changed_at");
+
+                    b.Property<string>("NumberChangedTo")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("number_changed_to");
+
                     b.Property<DateTime?>("OptKeywordAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("opt_keyword_at");

@@ -16,6 +16,9 @@ public sealed partial class WebhookApplier(
 {
     private readonly Dictionary<string, long> _businesses = new(StringComparer.Ordinal);
     private readonly HashSet<string> _reportedUnknownNumbers = new(StringComparer.Ordinal);
+
+    /// <summary>The payloads' numbers no business has now, each routed to the business that let it go last.</summary>
+    private readonly HashSet<string> _letGoNumbers = new(StringComparer.Ordinal);
     private readonly HashSet<(long BusinessId, string? UserId, bool Preference)> _reportedUnpairedUserIds = [];
 
     public async Task ApplyAsync(WebhookPayload payload, CancellationToken cancellationToken)
@@ -142,7 +145,7 @@ public sealed partial class WebhookApplier(
         // group opens Meta's window with the group, not with the customer alone, so a free-form send to them would fail.
         if (message.GroupId is null)
         {
-            OpenWindow(contact, message.SentAt, message.PhoneNumberId);
+            OpenWindow(contact, message.SentAt, message.PhoneNumberId, _letGoNumbers.Contains(message.PhoneNumberId));
         }
 
         // A keyword in a group still counts: whoever wrote it, a STOP is honoured rather than guessed to be meant for the others.
@@ -270,10 +273,18 @@ public sealed partial class WebhookApplier(
 
     /// <summary>
     /// The 24-hour window counts from the customer's latest message, with the business number it was written to (null
-    /// when not known): one delivered late never shortens it.
+    /// when not known): one delivered late never shortens it. A message to a number the business let go
+    /// (<paramref name="toLetGoNumber"/>) opens no window it can send in, so it never replaces one still open then with
+    /// another number (the one the business sends from now, or one not known).
     /// </summary>
-    private static void OpenWindow(Contact contact, DateTime at, string? phoneNumberId)
+    private static void OpenWindow(Contact contact, DateTime at, string? phoneNumberId, bool toLetGoNumber = false)
     {
+        if (toLetGoNumber && contact.LastInboundAt is { } last && contact.LastInboundPhoneNumberId != phoneNumberId
+            && Sending.Steps.SessionWindowIsOpen.IsOpen(last, at))
+        {
+            return;
+        }
+
         if (contact.LastInboundAt is null || at > contact.LastInboundAt)
         {
             contact.LastInboundAt = at;
@@ -521,7 +532,10 @@ public sealed partial class WebhookApplier(
                 .Select(b => new { b.FormerPhoneNumberId, b.Id, b.DisconnectedAt }).ToListAsync(cancellationToken);
             foreach (var business in former.OrderByDescending(b => b.DisconnectedAt))
             {
-                _businesses.TryAdd(business.FormerPhoneNumberId!, business.Id);
+                if (_businesses.TryAdd(business.FormerPhoneNumberId!, business.Id))
+                {
+                    _letGoNumbers.Add(business.FormerPhoneNumberId!);
+                }
             }
         }
 

@@ -162,6 +162,49 @@ public class FormerNumberTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         await (await SendTextAsync()).ReadJsonAsync(HttpStatusCode.OK);
     }
 
+    [Fact]
+    public async Task AMessageToTheFormerNumberLeavesTheWindowOpenWithTheNewOne()
+    {
+        // The customer wrote to the new number, then once more to the one they had saved: Meta's window with the new
+        // number is still open (it is per number), so a free-form send from it goes through.
+        var (tenant, former) = await TenantThatConnectedAnotherNumberAsync();
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919811113333"); // to the new number
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        await DeliverAsync(MessagesChange(former, messages: [Text($"wamid.old-number-{Guid.NewGuid():N}", "919811113333", "Hello?", factory.Clock.GetUtcNow())]));
+
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919811113333", message = "Hello" })).ReadJsonAsync(HttpStatusCode.OK);
+        // Once the new number's window has ended, the message to the former one opens none.
+        factory.Clock.Advance(TimeSpan.FromHours(24));
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919811113333", message = "Hello" }))
+            .AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+    }
+
+    [Fact]
+    public async Task AWindowWithTheNewNumberUnderOneFormOfABrazilianMobileIsNotHiddenByALaterMessageToTheFormerNumberUnderTheOther()
+    {
+        // One phone, two contact rows: its wa_id wrote to the new number, its number as written later to the former one.
+        var (tenant, former) = await TenantThatConnectedAnotherNumberAsync();
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        await factory.CustomerWritesAsync(tenant.BusinessId, "551181234567"); // the wa_id, to the new number
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        await DeliverAsync(MessagesChange(former, messages: [Text($"wamid.old-number-{Guid.NewGuid():N}", "5511981234567", "Oi?", factory.Clock.GetUtcNow())]));
+
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "5511981234567", message = "Olá" })).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    /// <summary>A sending tenant that moved from its first (sandbox) number to another; the former number is returned.</summary>
+    private async Task<(SendingTenant Tenant, string Former)> TenantThatConnectedAnotherNumberAsync()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        string former = "";
+        await factory.WithDbAsync(async db => former = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).PhoneNumberId);
+        using var admin = factory.CreateAdminClient();
+        object connect = new { sandbox = true, phone_number_id = $"7771{Random.Shared.NextInt64(10_000_000_000, 99_999_999_999)}", waba_id = "102290129340398" };
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/whatsapp", connect)).EnsureSuccessStatusCode();
+        return (tenant, former);
+    }
+
     private Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync() => factory.ConnectedBusinessAsync();
 
     /// <summary>A message the first business sent from the number, which then moved to a second business.</summary>

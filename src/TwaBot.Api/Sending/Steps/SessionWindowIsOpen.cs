@@ -20,14 +20,16 @@ public sealed class SessionWindowIsOpen(TwaBotDbContext db, TimeProvider time) :
         }
 
         var phone = context.Content!.Phone;
-        var latest = await ContactsOf(db, context.Caller.BusinessId, phone).Where(c => c.LastInboundAt != null)
-            .OrderByDescending(c => c.LastInboundAt).Select(c => new { c.LastInboundAt, c.LastInboundPhoneNumberId })
-            .FirstOrDefaultAsync(cancellationToken);
+        // The number's rows (the number as written and its wa_id: at most three), each with the business number written to.
+        var windows = await ContactsOf(db, context.Caller.BusinessId, phone).Where(c => c.LastInboundAt != null)
+            .Select(c => new { c.LastInboundAt, c.LastInboundPhoneNumberId }).ToListAsync(cancellationToken);
         // Meta's window is the customer's with one business number: a message written to the number the business sent
-        // from before (it connected another since) opens none for the number it sends from now.
-        var toThisNumber = latest?.LastInboundPhoneNumberId is not { } writtenTo || writtenTo == context.Connection?.PhoneNumberId;
-        return toThisNumber && IsOpen(latest?.LastInboundAt, time.GetUtcNow().UtcDateTime) ? null
-            : ApiErrors.WindowClosed(context.Route.WindowClosed, latest?.LastInboundAt);
+        // from before (it connected another since) opens none for the number it sends from now, and one written to the
+        // number now under another row of the same phone still counts. Null: written before the number was kept.
+        var withThisNumber = windows.Where(w => w.LastInboundPhoneNumberId is not { } writtenTo || writtenTo == context.Connection?.PhoneNumberId)
+            .Max(w => w.LastInboundAt);
+        return IsOpen(withThisNumber, time.GetUtcNow().UtcDateTime) ? null
+            : ApiErrors.WindowClosed(context.Route.WindowClosed, windows.Max(w => w.LastInboundAt));
     }
 
     public static bool IsOpen(DateTime? lastInboundAt, DateTime now) => lastInboundAt is { } last && now - last < Length;

@@ -67,7 +67,8 @@ internal static class AdminRules
         TimeZones.IsKnown(value) ? null
         // A PATCH's null: quoting it as '' would read as if an empty text had been sent.
         : value is null ? ApiErrors.Validation("time_zone", "time_zone cannot be null: give an IANA time zone (e.g. Asia/Kolkata).")
-        : ApiErrors.Validation("time_zone", $"time_zone '{value}' is not an IANA time zone (e.g. Asia/Kolkata).");
+        // An older name (Asia/Calcutta) is a zone too, where the host's tz database lacks it: say which database.
+        : ApiErrors.Validation("time_zone", $"time_zone '{value}' is not an IANA time zone this server's time-zone database holds, spelled exactly (e.g. Asia/Kolkata).");
 
     public static ApiError? Positive(string field, int? value) => value is < 1
         ? ApiErrors.Validation(field, $"{field} must be at least 1, or null for the default.")

@@ -81,7 +81,9 @@ internal static class BusinessesAdmin
 
         if (((request.Name.IsSet ? AdminRules.Line("name", request.Name.Value, AdminRules.MaxBusinessName) : null)
             ?? (request.Plan.IsSet ? AdminRules.Plan(request.Plan.Value) : null)
-            ?? (request.TimeZone.IsSet ? AdminRules.TimeZone(request.TimeZone.Value) : null)) is { } error)
+            // The stored zone sent back unchanged (a form that sends every field) is no change to check: it may be one this host
+            // lacks, or in a case stored before spellings were checked, and refusing it would block renaming the business.
+            ?? (request.TimeZone.IsSet && request.TimeZone.Value != business.TimeZone ? AdminRules.TimeZone(request.TimeZone.Value) : null)) is { } error)
         {
             return error;
         }

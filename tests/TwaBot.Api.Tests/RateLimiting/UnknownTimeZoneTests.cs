@@ -38,4 +38,23 @@ public class UnknownTimeZoneTests
         var logs = server.Logs.AllText();
         Assert.Contains($"Time zone \"{Unknown}\" of business \"{businessId}\" is not in this host's time-zone database", logs, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ItsBusinessCanBeRenamedWithTheStoredZoneSentBackAndMovedToACurrentOne()
+    {
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        await server.WithDbAsync(db => db.Businesses.Where(b => b.Id == tenant.BusinessId).ExecuteUpdateAsync(s => s.SetProperty(b => b.TimeZone, Unknown)));
+        using var admin = server.CreateAdminClient();
+        var path = $"/admin/v1/businesses/{tenant.BusinessId}";
+
+        // A form that sends every field sends the stored zone back unchanged: no change to refuse.
+        (await admin.PatchAsJsonAsync(path, new { name = "Renamed", time_zone = Unknown })).EnsureSuccessStatusCode();
+        var refused = await (await admin.PatchAsJsonAsync(path, new { time_zone = "Mars/Olympus" })).AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Contains("this server's time-zone database", refused.GetProperty("error").GetString(), StringComparison.Ordinal);
+        (await admin.PatchAsJsonAsync(path, new { time_zone = "Asia/Kolkata" })).EnsureSuccessStatusCode();
+
+        await server.WithDbAsync(async db => Assert.Equal(("Renamed", "Asia/Kolkata"),
+            await db.Businesses.Where(b => b.Id == tenant.BusinessId).Select(b => new ValueTuple<string, string>(b.Name, b.TimeZone)).SingleAsync()));
+    }
 }

@@ -99,16 +99,16 @@ public class BackupRestoreTests
             await Poll.UntilAsync(async () =>
             {
                 File.Delete(inboxBackup);
-                await VacuumIntoAsync(WebhookInboxFile.PathBeside(path), inboxBackup);
+                await BackupSteps.VacuumIntoAsync(WebhookInboxFile.PathBeside(path), inboxBackup);
                 return await CountAsync(inboxBackup, "SELECT count(*) FROM webhook_inbox") > 0;
             }, "an inbox copy that holds a delivery not yet moved");
             // The processor moves what the inbox copy holds before the database copy is taken: the case the doc's order
             // is for, which the restore must apply once.
             await Poll.UntilAsync(async () => (await CountAsync(path, "SELECT count(*) FROM inbound_messages")) >= writtenBefore.Length, "the inbox to be moved");
             var databaseBackup = Path.Combine(backups.Path, "twabot-1.db");
-            await VacuumIntoAsync(path, databaseBackup);
+            await BackupSteps.VacuumIntoAsync(path, databaseBackup);
             var ringBackup = Path.Combine(backups.Path, "twabot.keys");
-            CopyFolder(KeyRing.FolderFor(null, path, "/"), ringBackup);
+            BackupSteps.CopyFolder(KeyRing.FolderFor(null, path, "/"), ringBackup);
             await Poll.UntilAsync(() => sent.Count >= sentBefore.Length + 10, "sends after the backup");
 
             await stop.CancelAsync();
@@ -128,7 +128,7 @@ public class BackupRestoreTests
             File.Copy(databaseBackup, path);
             File.Copy(inboxBackup, WebhookInboxFile.PathBeside(path));
             Directory.Delete(KeyRing.FolderFor(null, path, "/"), recursive: true);
-            CopyFolder(ringBackup, KeyRing.FolderFor(null, path, "/"));
+            BackupSteps.CopyFolder(ringBackup, KeyRing.FolderFor(null, path, "/"));
             restored = LiveMode.Against(meta, databasePath: path);
 
             using var restoredAdmin = restored.CreateAdminClient();
@@ -184,7 +184,7 @@ public class BackupRestoreTests
         try
         {
             var tenant = await running.CreateSendingTenantAsync();
-            CopyFolder(ring, ringBackup);
+            BackupSteps.CopyFolder(ring, ringBackup);
             // After the ring's backup, the ring gets its next key (Data Protection adds one every 90 days), and the
             // kept answer is encrypted with it.
             var keys = running.Services.GetRequiredService<IKeyManager>();
@@ -196,7 +196,7 @@ public class BackupRestoreTests
 
             // The database restored with the older ring: the key of the kept answer is missing.
             Directory.Delete(ring, recursive: true);
-            CopyFolder(ringBackup, ring);
+            BackupSteps.CopyFolder(ringBackup, ring);
             restored = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: path);
             using var client = restored.CreateApiClient(tenant.Key);
             using var retry = SandboxIdempotentSend();
@@ -257,26 +257,6 @@ public class BackupRestoreTests
     /// <summary>A delivery from Meta, signed, that the server must acknowledge.</summary>
     private static async Task DeliverAsync(TwaBotApiFactory server, System.Text.Json.Nodes.JsonObject change) =>
         (await server.PostWebhookAsync(MetaPayloads.Delivery(MetaPayloads.Entry(change)))).EnsureSuccessStatusCode();
-
-    /// <summary>The doc's command, <c>sqlite3 FILE "VACUUM INTO '…'"</c>, through Microsoft.Data.Sqlite.</summary>
-    private static async Task VacuumIntoAsync(string database, string copy)
-    {
-        await using var connection = new SqliteConnection($"Data Source={database};Pooling=False");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"VACUUM INTO '{copy}'";
-        await command.ExecuteNonQueryAsync();
-    }
-
-    /// <summary>The doc's tar of the key ring folder: its files, copied.</summary>
-    private static void CopyFolder(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.GetFiles(from))
-        {
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-        }
-    }
 
     private static async Task<long> CountAsync(string database, string sql) =>
         long.Parse((await ColumnAsync(database, sql)).Single(), CultureInfo.InvariantCulture);

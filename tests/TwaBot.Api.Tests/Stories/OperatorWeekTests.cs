@@ -368,9 +368,9 @@ public class OperatorWeekTests
             Directory.CreateDirectory(backupFolder);
             var inboxPath = TwaBot.Api.Webhooks.WebhookInboxFile.PathBeside(databasePath);
             var keyRing = TwaBot.Api.Businesses.KeyRing.FolderFor(configured: null, databasePath, Path.GetTempPath());
-            await VacuumIntoAsync(inboxPath, Path.Combine(backupFolder, "inbox.db"));
-            await VacuumIntoAsync(databasePath, Path.Combine(backupFolder, "twabot.db"));
-            CopyFolder(keyRing, Path.Combine(backupFolder, "keys"));
+            await BackupSteps.VacuumIntoAsync(inboxPath, Path.Combine(backupFolder, "inbox.db"));
+            await BackupSteps.VacuumIntoAsync(databasePath, Path.Combine(backupFolder, "twabot.db"));
+            BackupSteps.CopyFolder(keyRing, Path.Combine(backupFolder, "keys"));
             meta.Reply(FakeMetaUpstream.Accepted("wamid.after-backup"));
             await SendAsync(crm3, "/api/v1/send-template", orderSend, "crm-order-9");
             meta.Calls.Clear();
@@ -379,7 +379,7 @@ public class OperatorWeekTests
             DatabaseFiles.Delete(databasePath);
             File.Copy(Path.Combine(backupFolder, "twabot.db"), databasePath);
             File.Copy(Path.Combine(backupFolder, "inbox.db"), inboxPath);
-            CopyFolder(Path.Combine(backupFolder, "keys"), keyRing); // Delete above took the folder: the ring is replaced
+            BackupSteps.CopyFolder(Path.Combine(backupFolder, "keys"), keyRing); // Delete above took the folder: the ring is replaced
             Directory.Delete(backupFolder, recursive: true);
             server = Start(meta, settings, databasePath, stoppedAt);
             using var crm4 = server.CreateApiClient(key);
@@ -475,24 +475,6 @@ public class OperatorWeekTests
         next.DeleteDatabaseOnDispose = false;
         next.Clock.SetUtcNow(stoppedAt.AddMinutes(1));
         return next;
-    }
-
-    private static async Task VacuumIntoAsync(string database, string copy)
-    {
-        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"VACUUM INTO '{copy}'";
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static void CopyFolder(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.GetFiles(from))
-        {
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-        }
     }
 
     private static HttpRequestMessage Post(string path, object body, string idempotencyKey)

@@ -168,7 +168,7 @@ public sealed partial class WebhookApplier
 
         if (held.MarketingStopped is { } stopped && held.MarketingPreferenceAt is { } preferenceAt)
         {
-            SetMarketing(contact, stopped, preferenceAt);
+            await SetMarketingAsync(businessId, contact, stopped, preferenceAt, cancellationToken);
         }
 
         await SaveAsync(cancellationToken);

@@ -153,10 +153,6 @@ public sealed partial class WebhookApplier(
         if (optOut || OptOutKeywords.IsOptIn(message.Text))
         {
             await ApplyOptKeywordAsync(businessId, contact, optOut, message.SentAt, cancellationToken);
-            if (optOut && contact.OptKeywordAt == message.SentAt)
-            {
-                await FollowNumberChangeAsync(businessId, contact, message.SentAt, optedOut: true, marketingStopped: false, cancellationToken);
-            }
         }
 
         // "Stop promotions" (the opt-out button Meta offers on marketing templates, or the words typed) stops marketing
@@ -201,6 +197,7 @@ public sealed partial class WebhookApplier(
         if (optOut)
         {
             await OptOutAsync(businessId, contact.Phone, "Customer sent STOP", cancellationToken);
+            await FollowNumberChangeAsync(businessId, contact, at, optedOut: true, marketingStopped: false, cancellationToken);
         }
         else
         {
@@ -251,7 +248,10 @@ public sealed partial class WebhookApplier(
             ? CarryOptOutsAsync(businessId, contact.Phone, newWaId, changedAt, optedOut, marketingStopped, cancellationToken)
             : Task.CompletedTask;
 
-    /// <summary>The customer's own marketing stop or resume (a preference, or the words), which a stop carries to a number they changed to since.</summary>
+    /// <summary>
+    /// The customer's own marketing stop or resume (a preference, the words, or either held for a BSUID), which a stop
+    /// carries to a number they changed to since.
+    /// </summary>
     private async Task SetMarketingAsync(long businessId, Contact contact, bool stopped, DateTime at, CancellationToken cancellationToken)
     {
         SetMarketing(contact, stopped, at);

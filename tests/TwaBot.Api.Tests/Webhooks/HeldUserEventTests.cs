@@ -101,6 +101,34 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         Assert.Equal(stoppedAt.UtcDateTime, (await ContactAsync(tenant.BusinessId)).MarketingOptOutAt);
     }
 
+    [Theory]
+    [InlineData("STOP", "SUPPRESSED")]
+    [InlineData("Stop promotions", null)]
+    public async Task AStopHeldFromBeforeTheCustomerChangedNumberFollowsThemOncePaired(string text, string? newNumbersRefusal)
+    {
+        // Held under the BSUID, written before the change; Meta's notice (from the number) comes, and then the pair.
+        const string newNumber = "919876543299";
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        var now = factory.Clock.GetUtcNow();
+        await DeliverAsync(phoneNumberId, messages: [Withheld(text, now.AddMinutes(-30), userId)]);
+        await DeliverAsync(phoneNumberId, messages: [SystemMessage(Wamid(), Customer,
+            new JsonObject { ["body"] = "changed", ["wa_id"] = newNumber, ["type"] = "user_changed_number" }, now.AddMinutes(-10))]);
+
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(now, userId)]);
+
+        var sent = await SendTemplateAsync(tenant, newNumber);
+        if (newNumbersRefusal is null)
+        {
+            await sent.ReadJsonAsync(HttpStatusCode.OK); // a utility template: a marketing stop leaves it going
+            await factory.WithDbAsync(async db => Assert.Equal(now.AddMinutes(-10).UtcDateTime,
+                await db.Contacts.Where(c => c.BusinessId == tenant.BusinessId && c.Phone == newNumber).Select(c => c.MarketingOptOutAt).SingleAsync()));
+        }
+        else
+        {
+            await sent.AssertErrorAsync(HttpStatusCode.BadRequest, newNumbersRefusal);
+        }
+    }
+
     [Fact]
     public async Task HeldEventsThatNoWebhookPairsWithinSevenDaysAreDropped()
     {

@@ -143,6 +143,7 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
         modelBuilder.Entity<Message>(message =>
         {
             message.HasIndex(m => m.Wamid).IsUnique();
+            message.HasIndex(m => m.Reference).IsUnique(); // callback data in Meta's reports, and message-status, find our id
             message.HasIndex(m => new { m.BusinessId, m.Id });
             message.HasIndex(m => new { m.ApiKeyId, m.QuotaDay }); // the daily cap's count after a restart
             message.HasIndex(m => new { m.ApiStatus, m.CreatedAt }); // the sweep of interrupted sends

@@ -156,7 +156,7 @@ public static class ApiErrors
 
     /// <param name="mayHaveBeenSent">False when the call certainly never reached Meta (connection refused).</param>
     /// <param name="messageId">
-    /// For a send that may have been sent: our reference to its row (<c>twb:N</c>), which message-status takes
+    /// For a send that may have been sent: our reference to its row (<see cref="Messages.MessageReferences"/>), which message-status takes
     /// until Meta's status webhook (or the sweep) settles it.
     /// </param>
     public static ApiError MetaUnavailable(bool mayHaveBeenSent, string? messageId = null) => !mayHaveBeenSent

@@ -15,6 +15,12 @@ public sealed class Message
     /// <summary>Meta's id (<c>wamid.…</c>), the public <c>message_id</c>; null until Meta accepts.</summary>
     public string? Wamid { get; set; }
 
+    /// <summary>
+    /// Our own id (<see cref="MessageReferences"/>): the callback data Meta echoes in its status reports, and the
+    /// <c>message_id</c> of a send whose outcome is unknown until Meta's reports give the wamid.
+    /// </summary>
+    public required string Reference { get; set; }
+
     /// <summary>The recipient, normalized.</summary>
     public required string To { get; set; }
 

@@ -23,7 +23,7 @@ public sealed class MessageLog(SqliteConnections connections, SqliteWriteGate ga
             {
                 case MessageWrite.Insert { Message: var m }:
                     m.Id = (long)(await commands.Bind(InsertSql,
-                        ("$business_id", m.BusinessId), ("$api_key_id", m.ApiKeyId), ("$to", m.To), ("$kind", m.Kind),
+                        ("$business_id", m.BusinessId), ("$api_key_id", m.ApiKeyId), ("$reference", m.Reference), ("$to", m.To), ("$kind", m.Kind),
                         ("$template_name", m.TemplateName), ("$api_status", m.ApiStatus), ("$quota_day", PreparedCommands.Text(m.QuotaDay)),
                         ("$created_at", PreparedCommands.Text(m.CreatedAt)), ("$updated_at", PreparedCommands.Text(m.UpdatedAt)),
                         ("$idempotency_key", m.IdempotencyKey), ("$protected_idempotency_request_sha256", m.ProtectedIdempotencyRequestSha256))
@@ -51,10 +51,10 @@ public sealed class MessageLog(SqliteConnections connections, SqliteWriteGate ga
     }
 
     private const string InsertSql = """
-        INSERT INTO messages (business_id, api_key_id, wamid, "to", kind, template_name, api_status, delivery_status,
+        INSERT INTO messages (business_id, api_key_id, wamid, reference, "to", kind, template_name, api_status, delivery_status,
                               status_rank, failure_code, failure_reason, quota_day, created_at, sent_at, updated_at,
                               idempotency_key, protected_idempotency_request_sha256)
-        VALUES ($business_id, $api_key_id, NULL, $to, $kind, $template_name, $api_status, NULL,
+        VALUES ($business_id, $api_key_id, NULL, $reference, $to, $kind, $template_name, $api_status, NULL,
                 0, NULL, NULL, $quota_day, $created_at, NULL, $updated_at, $idempotency_key, $protected_idempotency_request_sha256)
         RETURNING id;
         """;

@@ -22,7 +22,7 @@ public static class MessageStatusApi
             .WithTags("Sending")
             .WithSummary("The delivery status of a sent message, updated from Meta's delivery webhooks.")
             .WithDescription("messageId is the message_id a send answered: Meta's id (wamid.…), or, for a send whose outcome "
-                + "was unknown (502 META_UNAVAILABLE), our own id (twb:N) until Meta's status webhook tells.")
+                + "was unknown (502 META_UNAVAILABLE), our own id (twb:…) until Meta's status webhook tells.")
             .ProducesErrors(StatusCodes.Status404NotFound)
             .WithExamples(responses: [(StatusCodes.Status200OK, Examples.Delivered), (StatusCodes.Status200OK, Examples.Failed),
                 (StatusCodes.Status404NotFound, Examples.NotFound)]);
@@ -35,11 +35,12 @@ public static class MessageStatusApi
         // An id stored with a line break or a space by the client's own code would otherwise poll a 404 for ever.
         messageId = messageId.Trim();
         // Another business's message does not exist for this caller: the same 404 as an unknown id. Meta's wamid
-        // finds a message, and so does our reference (twb:N) that a send with an unknown outcome answered; such a
+        // finds a message, and so does our reference (twb:…) that a send with an unknown outcome answered; such a
         // message answers with its wamid once Meta's status webhook has told it.
-        var rowId = StatusReports.CallbackMessageId(messageId);
-        var message = await db.Messages.AsNoTracking()
-            .Where(m => (rowId != null ? m.Id == rowId : m.Wamid == messageId) && m.BusinessId == caller.BusinessId)
+        var ofCaller = db.Messages.AsNoTracking().Where(m => m.BusinessId == caller.BusinessId);
+        var message = await (MessageReferences.IsReference(messageId)
+                ? ofCaller.Where(m => m.Reference == messageId)
+                : ofCaller.Where(m => m.Wamid == messageId))
             .Select(m => new MessageStatusResponse(m.Wamid ?? messageId, m.ApiStatus, m.DeliveryStatus, m.SentAt, m.To, m.FailureReason))
             .SingleOrDefaultAsync(cancellationToken);
         return message is null ? ApiErrors.MessageNotFound() : TypedResults.Ok(message);

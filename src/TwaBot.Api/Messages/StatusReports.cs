@@ -1,4 +1,3 @@
-using System.Globalization;
 using TwaBot.Api.Data;
 using TwaBot.Api.Webhooks;
 
@@ -15,14 +14,6 @@ namespace TwaBot.Api.Messages;
 /// </summary>
 public static class StatusReports
 {
-    public const string CallbackPrefix = "twb:";
-
-    /// <summary>
-    /// The <c>biz_opaque_callback_data</c> a send carries: our message id. It is also the <c>message_id</c> a caller
-    /// gets for a send whose outcome is unknown (no wamid yet), which message-status takes too.
-    /// </summary>
-    public static string CallbackData(long messageId) => CallbackPrefix + messageId.ToString(CultureInfo.InvariantCulture);
-
     /// <summary>
     /// Applies the report to its message, or parks it under <paramref name="businessId"/> (the business its number is
     /// routed to); returns the business of the message it found, or null when it parked the report.
@@ -31,8 +22,8 @@ public static class StatusReports
         PreparedCommands commands, ParkedStatusSignal parked, long businessId, StatusUpdate status, DateTime now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(status);
-        var callbackMessageId = CallbackMessageId(status.CallbackData);
-        if (await FindMessageAsync(commands, businessId, status.Wamid, callbackMessageId, status.RecipientId, cancellationToken) is { } found)
+        var reference = MessageReferences.IsReference(status.CallbackData) ? status.CallbackData : null;
+        if (await FindMessageAsync(commands, businessId, status.Wamid, reference, status.RecipientId, cancellationToken) is { } found)
         {
             await ApplyToMessageAsync(commands, found.Id, status, found.HasWamid, now, cancellationToken);
             return found.BusinessId;
@@ -42,8 +33,9 @@ public static class StatusReports
         parked.Parked();
         await commands.Bind("""
             INSERT INTO parked_statuses (business_id, wamid, message_id, status, occurred_at, error_code, error_title, error_details, received_at)
-            VALUES ($business_id, $wamid, $message_id, $status, $occurred_at, $error_code, $error_title, $error_details, $now)
-            """, ("$business_id", businessId), ("$wamid", status.Wamid), ("$message_id", callbackMessageId), ("$status", status.Status),
+            VALUES ($business_id, $wamid, (SELECT id FROM messages WHERE reference = $reference), $status, $occurred_at, $error_code,
+                    $error_title, $error_details, $now)
+            """, ("$business_id", businessId), ("$wamid", status.Wamid), ("$reference", reference), ("$status", status.Status),
             ("$occurred_at", PreparedCommands.Text(status.OccurredAt)), ("$error_code", status.ErrorCode), ("$error_title", status.ErrorTitle),
             ("$error_details", status.ErrorDetails), ("$now", PreparedCommands.Text(now)))
             .ExecuteNonQueryAsync(cancellationToken);
@@ -106,29 +98,33 @@ public static class StatusReports
     }
 
     private static async Task<(long Id, bool HasWamid, long BusinessId)?> FindMessageAsync(
-        PreparedCommands commands, long businessId, string wamid, long? callbackMessageId, string? recipient, CancellationToken cancellationToken)
+        PreparedCommands commands, long businessId, string wamid, string? reference, string? recipient, CancellationToken cancellationToken)
     {
         // By our id (the callback data) first, for a row whose send never heard Meta's answer; the answer
         // says whether the row has its wamid yet. A row with another wamid is another message, and so is one
-        // Meta refused (it heard Meta's answer: no message): callback data is only a hint (another server on
-        // the same number makes the same "twb:N"), the wamid is Meta's. So a wamid another row has already names that
-        // row's message, not this one (written here, it would fail the whole delivery on the unique index). Nor is a row
-        // without a wamid the report's message when the report is about another customer: a database restored from an
-        // older backup gives its next sends the ids its lost sends had, whose reports Meta goes on sending for days.
-        // The customer is the number the row was sent to, its wa_id's other form (WaIdForms), or a pair Meta gave.
+        // Meta refused (it heard Meta's answer: no message): callback data is only a hint (a copy of this database on
+        // another server on the same number holds the same references), the wamid is Meta's. So a wamid another row has
+        // already names that row's message, not this one (written here, it would fail the whole delivery on the unique
+        // index). Nor is a row without a wamid the report's message when the report is about another customer (rows from
+        // before references were random are "twb:" + their row number, which a database restored from an older backup gave
+        // again to other sends). The customer is the number the row was sent to, its wa_id's other form (WaIdForms), or a
+        // pair Meta gave.
         var waId = recipient is { Length: > 0 } && recipient.All(char.IsAsciiDigit) ? recipient : null; // not a BSUID
-        if (callbackMessageId is { } id
-            && await commands.Bind("""
-                SELECT wamid IS NOT NULL FROM messages AS m
-                WHERE id = $id AND business_id = $business_id
+        if (reference is not null)
+        {
+            await using var byReference = await commands.Bind("""
+                SELECT id, wamid IS NOT NULL FROM messages AS m
+                WHERE reference = $reference AND business_id = $business_id
                   AND ((wamid IS NULL AND api_status <> 'failed' AND NOT EXISTS (SELECT 1 FROM messages WHERE wamid = $wamid)
                         AND ($wa_id IS NULL OR "to" = $wa_id OR "to" = $written
                              OR EXISTS (SELECT 1 FROM recipient_wa_ids AS r WHERE r.business_id = m.business_id AND r.phone = m."to" AND r.wa_id = $wa_id)))
                     OR wamid = $wamid)
-                """, ("$id", id), ("$business_id", businessId), ("$wamid", wamid), ("$wa_id", waId),
-                ("$written", waId is null ? null : Phones.WaIdForms.OtherFormOf(waId))).ExecuteScalarAsync(cancellationToken) is long hasWamid)
-        {
-            return (id, hasWamid == 1, businessId);
+                """, ("$reference", reference), ("$business_id", businessId), ("$wamid", wamid), ("$wa_id", waId),
+                ("$written", waId is null ? null : Phones.WaIdForms.OtherFormOf(waId))).ExecuteReaderAsync(cancellationToken);
+            if (await byReference.ReadAsync(cancellationToken))
+            {
+                return (byReference.GetInt64(0), byReference.GetBoolean(1), businessId);
+            }
         }
 
         // By Meta's id: the business's own message, or one sent before the business connected this number. A number
@@ -146,11 +142,4 @@ public static class StatusReports
             .ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), true, reader.GetInt64(1)) : null;
     }
-
-    /// <summary>Our message id in callback data or a reference (<c>twb:N</c>); null for anything else.</summary>
-    public static long? CallbackMessageId(string? callbackData) =>
-        callbackData is not null && callbackData.StartsWith(CallbackPrefix, StringComparison.Ordinal)
-        && long.TryParse(callbackData.AsSpan(CallbackPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-            ? id
-            : null;
 }

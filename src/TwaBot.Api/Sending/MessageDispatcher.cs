@@ -29,6 +29,7 @@ public sealed partial class MessageDispatcher(
         {
             BusinessId = context.Caller.BusinessId,
             ApiKeyId = context.Caller.KeyId,
+            Reference = MessageReferences.New(),
             To = content.Phone,
             Kind = context.IsOtp ? MessageKinds.Otp : KindOf(content), // counted by the OTP cap after a restart
             TemplateName = (content as ITemplateContent)?.TemplateName,
@@ -65,7 +66,7 @@ public sealed partial class MessageDispatcher(
         try
         {
             var result = await meta.SendAsync(
-                context.Connection!, Outgoing(content, context.Template, StatusReports.CallbackData(message.Id)), CancellationToken.None);
+                context.Connection!, Outgoing(content, context.Template, message.Reference), CancellationToken.None);
             return result switch
             {
                 MetaSendResult.Accepted accepted => await AcceptedAsync(message, accepted),
@@ -118,7 +119,7 @@ public sealed partial class MessageDispatcher(
         var lastInboundAt = failure.Error?.Code == MetaErrorCodes.OutsideWindow
             ? await SessionWindowIsOpen.LastInboundAtAsync(db, context.Caller.BusinessId, message.To, CancellationToken.None)
             : null;
-        return MetaErrorMapping.ToApiError(failure, context, lastInboundAt, StatusReports.CallbackData(message.Id));
+        return MetaErrorMapping.ToApiError(failure, context, lastInboundAt, message.Reference);
     }
 
     /// <summary>

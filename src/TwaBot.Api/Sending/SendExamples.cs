@@ -104,7 +104,7 @@ public static class SendExamples
           "success": false,
           "error": "WhatsApp (Meta) failed or did not answer, so whether it took the message is unknown; it may still be delivered, and sending it again may deliver it twice. Follow it with GET /api/v1/message-status/{message_id}.",
           "error_code": "META_UNAVAILABLE",
-          "message_id": "twb:1234"
+          "message_id": "twb:k4q8z2m7x1c9v5b3n6p0"
         }
         """;
 

@@ -344,6 +344,37 @@ public class DatabaseTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
         static object Order(string phone) => new { phone, template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1,499" } };
     }
 
+    [Fact]
+    public async Task SendsFromBeforeReferencesWereRandomKeepTheIdsTheirCallersAndMetasReportsHold()
+    {
+        // A send whose outcome was unknown answered "twb:" + its row number, which its caller polls and Meta's reports
+        // carry as callback data for days: after the upgrade both still find it.
+        var key = ApiKeyFormat.Generate(ApiKeyFormat.TestPrefix);
+        using var database = await OldDatabaseAsync("20261205160947_ContactNumberChange", $$$"""
+            INSERT INTO businesses (id, name, plan, time_zone, created_at) VALUES (1, 'Old Shop', 'Pro', 'Asia/Kolkata', '2026-04-01 00:00:00');
+            INSERT INTO api_keys (id, business_id, name, prefix, key_hash, permissions, daily_limit, created_at)
+            VALUES (1, 1, 'CRM', '{{{ApiKeyFormat.DisplayPrefix(key)}}}', x'{{{Convert.ToHexString(ApiKeyFormat.Hash(key))}}}', '["*"]', 100, '2026-04-01 00:00:00');
+            INSERT INTO messages (id, business_id, api_key_id, wamid, "to", kind, template_name, api_status, status_rank, created_at, updated_at)
+            VALUES (41, 1, 1, NULL, '919876543210', 'template', 'order_confirmation', 'pending', 0, '2026-04-14 05:00:00', '2026-04-14 05:00:00'),
+                   (42, 1, 1, 'wamid.old42', '919876543211', 'template', 'order_confirmation', 'success', 1, '2026-04-14 05:00:00', '2026-04-14 05:00:00');
+            """);
+
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false };
+        using var client = server.CreateApiClient(key);
+        var phoneNumberId = await server.ConnectWhatsAppAsync(1);
+
+        Assert.Equal("twb:41", (await (await client.GetAsync("/api/v1/message-status/twb:41")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("message_id").GetString());
+        var report = Webhooks.MetaPayloads.Delivery(Webhooks.MetaPayloads.Entry(Webhooks.MetaPayloads.MessagesChange(phoneNumberId,
+            statuses: [Webhooks.MetaPayloads.Status("wamid.late41", "delivered", server.Clock.GetUtcNow(), "919876543210", "twb:41")])));
+        Assert.Equal(HttpStatusCode.OK, (await server.PostWebhookAsync(report)).StatusCode);
+        await server.ApplyWebhooksAsync();
+
+        var settled = await (await client.GetAsync("/api/v1/message-status/twb:41")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(("wamid.late41", "success", "delivered"),
+            (settled.GetProperty("message_id").GetString(), settled.GetProperty("api_status").GetString(), settled.GetProperty("delivery_status").GetString()));
+        Assert.Equal("wamid.old42", (await (await client.GetAsync("/api/v1/message-status/twb:42")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("message_id").GetString());
+    }
+
     [Theory]
     [InlineData("Data Source=twabot.db", "/srv/app/twabot.db")]
     [InlineData("Data Source=/data/twabot.db", "/data/twabot.db")]

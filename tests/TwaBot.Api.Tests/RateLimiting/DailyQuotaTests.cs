@@ -237,7 +237,7 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
                 var day = (await db.Messages.FirstAsync(m => m.ApiKeyId == tenant.KeyId)).QuotaDay;
                 db.Messages.Add(new Message
                 {
-                    BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template,
+                    Reference = MessageReferences.New(), BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template,
                     ApiStatus = ApiStatuses.Pending, QuotaDay = day, CreatedAt = server.Clock.GetUtcNow().UtcDateTime,
                 });
                 await db.SaveChangesAsync();
@@ -337,7 +337,7 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         {
             db.Messages.Add(new Message
             {
-                BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template, ApiStatus = ApiStatuses.Pending,
+                Reference = MessageReferences.New(), BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template, ApiStatus = ApiStatuses.Pending,
                 QuotaDay = new DateOnly(2026, 4, 14), CreatedAt = sentAt, UpdatedAt = sentAt,
             });
             await db.SaveChangesAsync();
@@ -362,7 +362,7 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         {
             db.Messages.Add(new Message
             {
-                BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template, ApiStatus = ApiStatuses.Pending,
+                Reference = MessageReferences.New(), BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template, ApiStatus = ApiStatuses.Pending,
                 FailureReason = "Meta answered HTTP 503. The message may still be delivered (its status webhook will tell).",
                 QuotaDay = new DateOnly(2026, 4, 14), CreatedAt = server.Clock.GetUtcNow().UtcDateTime - InterruptedSendSweeper.SettleAfter * 2,
             });
@@ -391,7 +391,7 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         {
             db.Messages.Add(new Message
             {
-                BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template, ApiStatus = ApiStatuses.Pending,
+                Reference = MessageReferences.New(), BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template, ApiStatus = ApiStatuses.Pending,
                 QuotaDay = new DateOnly(2026, 4, 14), CreatedAt = server.Clock.GetUtcNow().UtcDateTime - InterruptedSendSweeper.SettleAfter + TimeSpan.FromSeconds(secondsShort),
             });
             await db.SaveChangesAsync();
@@ -415,7 +415,7 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         {
             db.Messages.Add(new Message
             {
-                BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template,
+                Reference = MessageReferences.New(), BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template,
                 ApiStatus = ApiStatuses.Pending, QuotaDay = new DateOnly(2026, 4, 14), CreatedAt = server.Clock.GetUtcNow().UtcDateTime - InterruptedSendSweeper.SettleAfter * 2,
             });
             await db.SaveChangesAsync();
@@ -449,7 +449,7 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         {
             db.Messages.Add(new Message
             {
-                BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template,
+                Reference = MessageReferences.New(), BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template,
                 ApiStatus = ApiStatuses.Pending, QuotaDay = new DateOnly(2026, 4, 14), CreatedAt = server.Clock.GetUtcNow().UtcDateTime - InterruptedSendSweeper.SettleAfter * 2,
             });
             await db.SaveChangesAsync();
@@ -561,9 +561,9 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         // One every 0.9 s from 19:00 UTC on 13 April: the 14th in Kolkata, the 13th in New York.
         await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("""
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {2})
-            INSERT INTO messages (business_id, api_key_id, "to", kind, api_status, status_rank, quota_day, created_at, updated_at)
-            SELECT {0}, {1}, '919876543210', 'template', 'success', 0, '2026-04-14', at, at
-            FROM (SELECT strftime('%Y-%m-%d %H:%M:%f', '2026-04-13 19:00:00', '+' || (i * 9 / 10) || ' seconds') AS at FROM n)
+            INSERT INTO messages (business_id, api_key_id, reference, "to", kind, api_status, status_rank, quota_day, created_at, updated_at)
+            SELECT {0}, {1}, 'twb:bulk' || i, '919876543210', 'template', 'success', 0, '2026-04-14', at, at
+            FROM (SELECT i, strftime('%Y-%m-%d %H:%M:%f', '2026-04-13 19:00:00', '+' || (i * 9 / 10) || ' seconds') AS at FROM n)
             """, tenant.BusinessId, tenant.KeyId, Sends));
 
         using var admin = server.CreateAdminClient();

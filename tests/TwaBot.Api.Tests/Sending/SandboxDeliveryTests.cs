@@ -180,11 +180,37 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
             + "and sending it again may deliver it twice. Follow it with GET /api/v1/message-status/{message_id}.", json.GetProperty("error").GetString());
         // The caller can follow it: message-status takes the message_id the 502 gives (our reference, no wamid yet).
         var reference = json.GetProperty("message_id").GetString()!;
-        Assert.Matches("^twb:[0-9]+$", reference);
+        Assert.Matches("^twb:[a-z][0-9a-z]{19}$", reference);
         var status = await (await tenant.Client.GetAsync($"/api/v1/message-status/{Uri.EscapeDataString(reference)}")).ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal((reference, "pending"), (status.GetProperty("message_id").GetString(), status.GetProperty("api_status").GetString()));
         // Not "failed": a client reading the reason must not take the message for undelivered and send it again.
         Assert.EndsWith(" The message may still be delivered (its status webhook will tell).", status.GetProperty("failure_reason").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnUnknownOutcomesMessageIdTellsNothingOfHowManyMessagesTheServerSent()
+    {
+        // Our id used to be the row number: every business that met a 502 (in the sandbox, at will) could count the
+        // server's sends for all businesses between two of its own, and guess the next ones.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var references = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+                new { phone = "919876540500", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+            references.Add((await response.AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE")).GetProperty("message_id").GetString()!);
+        }
+
+        Assert.Equal(3, references.Distinct().Count());
+        List<long> rowIds = [];
+        await factory.WithDbAsync(async db => rowIds = await db.Messages.Where(m => m.BusinessId == tenant.BusinessId).Select(m => m.Id).ToListAsync());
+        Assert.Equal(3, rowIds.Count);
+        Assert.All(references, reference => Assert.DoesNotContain(reference[MessageReferences.Prefix.Length..], rowIds.Select(id => id.ToString(CultureInfo.InvariantCulture))));
+        // Nor does the row number find the message any more (the form ids had before).
+        foreach (var rowId in rowIds)
+        {
+            await (await tenant.Client.GetAsync($"/api/v1/message-status/twb:{rowId}")).AssertErrorAsync(HttpStatusCode.NotFound, "MESSAGE_NOT_FOUND");
+        }
     }
 
     /// <summary>Each send of the API to each row of the README's magic-number table, the number written as a client may write it.</summary>

@@ -81,18 +81,18 @@ public class TenantIsolationTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var sent = await (await a.Client.PostAsJsonAsync("/api/v1/send-template", Template("919812340004"))).ReadJsonAsync(HttpStatusCode.OK);
         var wamid = sent.GetProperty("message_id").GetString()!;
         await factory.SettleStatusesAsync();
-        long rowId = 0;
-        await factory.WithDbAsync(async db => rowId = await db.Messages.Where(m => m.Wamid == wamid).Select(m => m.Id).SingleAsync());
+        var reference = "";
+        await factory.WithDbAsync(async db => reference = await db.Messages.Where(m => m.Wamid == wamid).Select(m => m.Reference).SingleAsync());
 
-        // A report on B's number, naming A's wamid and A's row, is not A's.
-        var report = MetaPayloads.Status(wamid, "failed", factory.Clock.GetUtcNow().AddMinutes(1), "919812340004", $"twb:{rowId}", 131026);
+        // A report on B's number, naming A's wamid and A's reference, is not A's.
+        var report = MetaPayloads.Status(wamid, "failed", factory.Clock.GetUtcNow().AddMinutes(1), "919812340004", reference, 131026);
         await factory.PostWebhookAsync(MetaPayloads.Delivery(MetaPayloads.Entry(MetaPayloads.MessagesChange(await PhoneNumberIdOfAsync(b.BusinessId), statuses: [report]))));
         await factory.ApplyWebhooksAsync();
 
         var status = await (await a.Client.GetAsync($"/api/v1/message-status/{wamid}")).ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal("read", status.GetProperty("delivery_status").GetString());
         await (await b.Client.GetAsync($"/api/v1/message-status/{wamid}")).AssertErrorAsync(HttpStatusCode.NotFound, "MESSAGE_NOT_FOUND");
-        await (await b.Client.GetAsync($"/api/v1/message-status/twb:{rowId}")).AssertErrorAsync(HttpStatusCode.NotFound, "MESSAGE_NOT_FOUND");
+        await (await b.Client.GetAsync($"/api/v1/message-status/{reference}")).AssertErrorAsync(HttpStatusCode.NotFound, "MESSAGE_NOT_FOUND");
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class InboxForgetFailureTests : IAsyncLifetime
         await _factory.InboxSqlAsync("DROP TRIGGER refuse_forget;");
         await _factory.WithDbAsync(async db =>
         {
-            db.Messages.Add(new Message { BusinessId = businessId, ApiKeyId = 1, Wamid = "wamid.kept-1", To = "919876543210", Kind = MessageKinds.Text, ApiStatus = ApiStatuses.Success });
+            db.Messages.Add(new Message { Reference = MessageReferences.New(), BusinessId = businessId, ApiKeyId = 1, Wamid = "wamid.kept-1", To = "919876543210", Kind = MessageKinds.Text, ApiStatus = ApiStatuses.Success });
             await db.SaveChangesAsync();
         });
 

@@ -21,16 +21,16 @@ internal static class MessageRows
 
     /// <summary>
     /// A send's row: accepted by Meta with <paramref name="wamid"/>, or still waiting for its answer without one; made
-    /// at the server's present time when <paramref name="madeNow"/> (else at the start of time).
+    /// at the server's present time when <paramref name="madeNow"/> (else at the start of time); a new reference unless given.
     /// </summary>
     public static async Task<long> InsertMessageAsync(
-        this TwaBotApiFactory server, long businessId, string? wamid, string kind = MessageKinds.Text, long id = 0, bool madeNow = false)
+        this TwaBotApiFactory server, long businessId, string? wamid, string kind = MessageKinds.Text, long id = 0, bool madeNow = false, string? reference = null)
     {
         await server.WithDbAsync(async db =>
         {
             var message = new Message
             {
-                Id = id, BusinessId = businessId, ApiKeyId = 1, Wamid = wamid, To = "919876543210", Kind = kind,
+                Id = id, BusinessId = businessId, ApiKeyId = 1, Wamid = wamid, Reference = reference ?? MessageReferences.New(), To = "919876543210", Kind = kind,
                 ApiStatus = wamid is null ? ApiStatuses.Pending : ApiStatuses.Success,
                 CreatedAt = madeNow ? server.Clock.GetUtcNow().UtcDateTime : default,
             };
@@ -48,6 +48,9 @@ internal static class MessageRows
         response.EnsureSuccessStatusCode();
         await server.ApplyWebhooksAsync();
     }
+
+    /// <summary>Our reference of message <paramref name="id"/>: the callback data its send gave Meta.</summary>
+    public static async Task<string> ReferenceAsync(this TwaBotApiFactory server, long id) => (await server.MessageAsync(id)).Reference;
 
     public static async Task<Message> MessageAsync(this TwaBotApiFactory server, long id)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -133,7 +134,7 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
             Status("wamid.pass-unknown-1", "read", T0),
             Status("wamid.pass-1", "delivered", T0),
             Status("wamid.pass-unknown-2", "failed", T0, errorCode: 131026),
-            Status("wamid.pass-2", "sent", T0, callbackData: StatusReports.CallbackData(byCallback)),
+            Status("wamid.pass-2", "sent", T0, callbackData: await factory.ReferenceAsync(byCallback)),
             Status("wamid.pass-3", "failed", T0, errorCode: 131026),
         ]))));
         await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses:
@@ -169,19 +170,25 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
         Assert.Equal((131047, reason), (message.FailureCode, message.FailureReason));
     }
 
-    [Theory] // only our own "twb:N", as a send writes it, names a message; another system's callback data names none
-    [InlineData("twb:42", 42L)]
-    [InlineData("twb:0", 0L)]
-    [InlineData("twb: 42", null)]
-    [InlineData("twb:42 ", null)]
-    [InlineData("twb:+42", null)]
-    [InlineData("twb:-42", null)]
-    [InlineData("twb:", null)]
-    [InlineData("TWB:42", null)]
-    [InlineData("42", null)]
-    [InlineData(null, null)]
-    public void OurMessageIdIsReadOnlyFromCallbackDataAsWeWriteIt(string? callbackData, long? messageId) =>
-        Assert.Equal(messageId, StatusReports.CallbackMessageId(callbackData));
+    [Theory] // {0}: a send's reference, {1}: its random part, {2}: its row number
+    [InlineData("{0}", true)]
+    [InlineData("{0} ", false)]
+    [InlineData(" {0}", false)]
+    [InlineData("TWB:{1}", false)]
+    [InlineData("{1}", false)]
+    [InlineData("twb:{2}", false)] // the row number, as references were before: guessable, so it names nothing now
+    public async Task CallbackDataNamesAMessageOnlyAsItsSendWroteIt(string form, bool names)
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var messageId = await factory.InsertMessageAsync(businessId, wamid: null);
+        var reference = await factory.ReferenceAsync(messageId);
+        var wamid = "wamid.callback-" + Guid.NewGuid();
+
+        await factory.DeliverStatusesAsync(phoneNumberId, Status(wamid, "sent", T0,
+            callbackData: string.Format(CultureInfo.InvariantCulture, form, reference, reference[MessageReferences.Prefix.Length..], messageId)));
+
+        Assert.Equal(names ? wamid : null, (await factory.MessageAsync(messageId)).Wamid);
+    }
 
     [Fact]
     public async Task AnErrorTitleWithQuotesBackslashesAndNonAsciiIsKeptExactly()
@@ -295,7 +302,7 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
         var messageId = await factory.InsertMessageAsync(businessId, wamid: null);
 
-        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.late-answer", "sent", T0, callbackData: StatusReports.CallbackData(messageId)));
+        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.late-answer", "sent", T0, callbackData: await factory.ReferenceAsync(messageId)));
 
         var message = await factory.MessageAsync(messageId);
         Assert.Equal("wamid.late-answer", message.Wamid);
@@ -311,7 +318,7 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
         var messageId = await factory.InsertMessageAsync(businessId, wamid: null, MessageKinds.Template);
 
         await factory.DeliverStatusesAsync(phoneNumberId,
-            Status("wamid.refused-late", "failed", T0, recipient: "919876543210", callbackData: StatusReports.CallbackData(messageId), errorCode: 131050));
+            Status("wamid.refused-late", "failed", T0, recipient: "919876543210", callbackData: await factory.ReferenceAsync(messageId), errorCode: 131050));
 
         Assert.Equal("failed", (await factory.MessageAsync(messageId)).DeliveryStatus);
         Assert.NotNull((await factory.ContactAsync(businessId, "919876543210"))?.MarketingOptOutAt);
@@ -320,15 +327,16 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
     [Fact]
     public async Task ACallbackNamingASendWhoseAnswerWasLostDoesNotSettleItWithAnotherCustomersReport()
     {
-        // A database restored from an older backup gives its next sends the ids its lost sends had; Meta goes on reporting
-        // those for days (a read receipt), each with its "twb:N". One used to make the new send to another customer, whose
-        // outcome is unknown, a success with the lost message's wamid and status.
+        // Before references were random, a database restored from an older backup gave its next sends the ids ("twb:N") its
+        // lost sends had; Meta goes on reporting those for days (a read receipt). One made the new send to another customer,
+        // whose outcome was unknown, a success with the lost message's wamid and status; a copy of the database elsewhere
+        // still holds the same references.
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
         // To 919876543210; made now, so the sweep of interrupted sends, which other tests here set off, leaves it pending.
         var messageId = await factory.InsertMessageAsync(businessId, wamid: null, madeNow: true);
 
         await factory.DeliverStatusesAsync(phoneNumberId,
-            Status("wamid.lost-send-read", "read", T0, recipient: "919811112222", callbackData: StatusReports.CallbackData(messageId)));
+            Status("wamid.lost-send-read", "read", T0, recipient: "919811112222", callbackData: await factory.ReferenceAsync(messageId)));
 
         var message = await factory.MessageAsync(messageId);
         Assert.Equal((ApiStatuses.Pending, (string?)null, (string?)null), (message.ApiStatus, message.Wamid, message.DeliveryStatus));
@@ -354,7 +362,7 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
         });
 
         await factory.DeliverStatusesAsync(phoneNumberId,
-            Status($"wamid.late-{recipient}", "delivered", T0, recipient: recipient, callbackData: StatusReports.CallbackData(messageId)));
+            Status($"wamid.late-{recipient}", "delivered", T0, recipient: recipient, callbackData: await factory.ReferenceAsync(messageId)));
 
         var message = await factory.MessageAsync(messageId);
         Assert.Equal((ApiStatuses.Success, $"wamid.late-{recipient}", "delivered"), (message.ApiStatus, message.Wamid, message.DeliveryStatus));
@@ -363,11 +371,11 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
     [Fact]
     public async Task CallbackDataNamingAMessageWithAnotherWamidDoesNotTouchIt()
     {
-        // Another server on the same number (a staging copy, a restored backup) makes the same "twb:N".
+        // A copy of this database on another server on the same number (a staging copy) holds the same references.
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
         var messageId = await factory.InsertMessageAsync(businessId, "wamid.ours-1");
 
-        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.someone-elses", "failed", T0, callbackData: StatusReports.CallbackData(messageId)));
+        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.someone-elses", "failed", T0, callbackData: await factory.ReferenceAsync(messageId)));
 
         var message = await factory.MessageAsync(messageId);
         Assert.Equal("wamid.ours-1", message.Wamid);
@@ -379,8 +387,9 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
     public async Task AParkedReportIsNotAppliedToTheMessageItsCallbackNamesWhenTheWamidsDiffer()
     {
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
-        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.foreign-2", "read", T0, callbackData: StatusReports.CallbackData(987_654)));
-        var messageId = await factory.InsertMessageAsync(businessId, "wamid.ours-2", id: 987_654);
+        var reference = MessageReferences.New();
+        await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.foreign-2", "read", T0, callbackData: reference));
+        var messageId = await factory.InsertMessageAsync(businessId, "wamid.ours-2", reference: reference);
 
         await factory.WithDbAsync(async db =>
         {
@@ -402,7 +411,7 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
         // Sent after B connected its number, so not from it (a report of a message sent from it before is: FormerNumberTests).
         var messageId = await factory.InsertMessageAsync(businessA, "wamid.tenant-a", madeNow: true);
 
-        await factory.DeliverStatusesAsync(phoneB, Status("wamid.tenant-a", "read", T0, callbackData: StatusReports.CallbackData(messageId)));
+        await factory.DeliverStatusesAsync(phoneB, Status("wamid.tenant-a", "read", T0, callbackData: await factory.ReferenceAsync(messageId)));
 
         Assert.Null((await factory.MessageAsync(messageId)).DeliveryStatus);
     }
@@ -450,11 +459,11 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
         var (_, other) = await factory.ConnectedBusinessAsync();
         factory.Clock.Advance(TimeSpan.FromMinutes(1));
         var othersMessage = await factory.InsertMessageAsync(other, "wamid.someone-elses-2", madeNow: true);
-        var waiting = await factory.InsertMessageAsync(businessId, wamid: null);
+        var waiting = await factory.InsertMessageAsync(businessId, wamid: null, madeNow: true); // not one the sweep settles when the clock moves
         var ours = await factory.InsertMessageAsync(businessId, "wamid.ours-beside");
 
         await factory.DeliverStatusesAsync(phoneNumberId,
-            Status("wamid.someone-elses-2", "delivered", T0, callbackData: StatusReports.CallbackData(waiting)), Status("wamid.ours-beside", "read", T0));
+            Status("wamid.someone-elses-2", "delivered", T0, callbackData: await factory.ReferenceAsync(waiting)), Status("wamid.ours-beside", "read", T0));
 
         Assert.Equal("read", (await factory.MessageAsync(ours)).DeliveryStatus);
         var stillWaiting = await factory.MessageAsync(waiting);
@@ -490,8 +499,8 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
     [Fact]
     public async Task AReportCarryingTheCallbackOfASendMetaRefusedDoesNotTurnItIntoASuccess()
     {
-        // Meta refused the send (no message exists), and its unit went back; a report naming that row's "twb:N"
-        // (another server on the same number, say) used to make it a success.
+        // Meta refused the send (no message exists), and its unit went back; a report naming that row's reference
+        // (a copy of this database on another server on the same number, say) used to make it a success.
         var message = await AfterAReportWithItsCallbackAsync(ApiStatuses.Failed, "Meta refused it.", "wamid.someone-elses", "sent");
 
         Assert.Equal((ApiStatuses.Failed, (string?)null, "Meta refused it."), (message.ApiStatus, message.Wamid, message.FailureReason));
@@ -514,7 +523,7 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
         var id = await factory.InsertMessageAsync(businessId, wamid: null);
         var report = Status("wamid.answer-late", "delivered", T0);
-        report["biz_opaque_callback_data"] = $"twb:{id}";
+        report["biz_opaque_callback_data"] = await factory.ReferenceAsync(id);
         await factory.DeliverStatusesAsync(phoneNumberId, report);
 
         await factory.Services.GetRequiredService<MessageLog>().WriteAsync(
@@ -530,7 +539,7 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
         var id = await factory.InsertMessageAsync(businessId, wamid: null);
         var report = Status("wamid.answer-after-read", "read", T0);
-        report["biz_opaque_callback_data"] = $"twb:{id}";
+        report["biz_opaque_callback_data"] = await factory.ReferenceAsync(id);
         await factory.DeliverStatusesAsync(phoneNumberId, report);
 
         await factory.Services.GetRequiredService<MessageLog>().WriteAsync(
@@ -547,7 +556,7 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
         var id = await factory.InsertMessageAsync(businessId, wamid: null);
         var report = Status("wamid.report-before-timeout", "delivered", T0);
-        report["biz_opaque_callback_data"] = $"twb:{id}";
+        report["biz_opaque_callback_data"] = await factory.ReferenceAsync(id);
         await factory.DeliverStatusesAsync(phoneNumberId, report);
 
         await factory.Services.GetRequiredService<MessageLog>().WriteAsync(new MessageWrite.Failed(
@@ -557,7 +566,7 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
         Assert.Equal((ApiStatuses.Success, "delivered", (string?)null), (message.ApiStatus, message.DeliveryStatus, message.FailureReason));
     }
 
-    /// <summary>A row with no wamid in the given state, then a status report naming it by its callback data ("twb:N").</summary>
+    /// <summary>A row with no wamid in the given state, then a status report naming it by its callback data (its reference).</summary>
     private async Task<Message> AfterAReportWithItsCallbackAsync(string apiStatus, string reason, string reportWamid, string reportStatus)
     {
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
@@ -565,7 +574,7 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
         await factory.WithDbAsync(db => db.Messages.Where(m => m.Id == id).ExecuteUpdateAsync(set => set
             .SetProperty(m => m.ApiStatus, apiStatus).SetProperty(m => m.FailureReason, reason)));
         var report = Status(reportWamid, reportStatus, T0);
-        report["biz_opaque_callback_data"] = $"twb:{id}";
+        report["biz_opaque_callback_data"] = await factory.ReferenceAsync(id);
 
         await factory.DeliverStatusesAsync(phoneNumberId, report);
         return await factory.MessageAsync(id);

@@ -105,7 +105,7 @@ public class ParkedStatusTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         await DeliverAsync(phoneNumberId, Status("wamid.timed-out-1", "read", T0.AddSeconds(9)));
         Assert.Equal(["wamid.timed-out-1"], await ParkedAsync(businessId));
 
-        await DeliverAsync(phoneNumberId, Status("wamid.timed-out-1", "sent", T0, callbackData: StatusReports.CallbackData(messageId)));
+        await DeliverAsync(phoneNumberId, Status("wamid.timed-out-1", "sent", T0, callbackData: await factory.ReferenceAsync(messageId)));
 
         Assert.Equal("read", await DeliveryStatusAsync(messageId));
         Assert.Empty(await ParkedAsync(businessId));
@@ -128,13 +128,16 @@ public class ParkedStatusTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     [Fact]
     public async Task AParkedReportKeepsTheMessageIdItsCallbackDataNamed()
     {
-        // Kept for diagnosis (which of our sends Meta meant), though the report is applied by its wamid.
+        // Kept for diagnosis (which of our sends Meta meant), though the report is applied by its wamid: here the send
+        // its callback data names has another wamid, so the report is not that message's and waits for its own.
         var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var named = await InsertMessageAsync(businessId, "wamid.named-by-callback");
 
-        await DeliverAsync(phoneNumberId, Status("wamid.parked-callback-1", "sent", T0, callbackData: StatusReports.CallbackData(987_654_321)));
+        await DeliverAsync(phoneNumberId, Status("wamid.parked-callback-1", "sent", T0, callbackData: await factory.ReferenceAsync(named)));
+        await DeliverAsync(phoneNumberId, Status("wamid.parked-callback-2", "sent", T0, callbackData: MessageReferences.New()));
 
-        var parked = await QueryAsync(factory, db => db.ParkedStatuses.Where(p => p.BusinessId == businessId).Select(p => p.MessageId).ToListAsync());
-        Assert.Equal([987_654_321L], parked);
+        var parked = await QueryAsync(factory, db => db.ParkedStatuses.Where(p => p.BusinessId == businessId).OrderBy(p => p.Id).Select(p => p.MessageId).ToListAsync());
+        Assert.Equal([named, null], parked);
     }
 
     [Fact]

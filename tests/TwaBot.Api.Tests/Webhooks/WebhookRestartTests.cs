@@ -195,7 +195,7 @@ public sealed class WebhookRestartTests : IDisposable
         var phoneNumberId = await first.ConnectWhatsAppAsync(businessId);
         var message = new Message
         {
-            BusinessId = businessId, ApiKeyId = 1, Wamid = "wamid.restart-1", To = "919876543210",
+            Reference = MessageReferences.New(), BusinessId = businessId, ApiKeyId = 1, Wamid = "wamid.restart-1", To = "919876543210",
             Kind = MessageKinds.Text, ApiStatus = ApiStatuses.Success,
         };
         await first.WithDbAsync(async db =>

@@ -477,6 +477,11 @@ namespace TwaBot.Api.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("quota_day");
 
+                    b.Property<string>("Reference")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reference");
+
                     b.Property<DateTime?>("SentAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("sent_at");
@@ -504,6 +509,10 @@ namespace TwaBot.Api.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_messages");
+
+                    b.HasIndex("Reference")
+                        .IsUnique()
+                        .HasDatabaseName("ix_messages_reference");
 
                     b.HasIndex("Wamid")
                         .IsUnique()

@@ -71,7 +71,7 @@ public sealed partial class IdempotencyKeys(
             // A first request's hash that cannot be decrypted counts as this request's: a refusal would tell nothing true.
             var firstRequest = kept?.ProtectedRequestSha256 ?? sent!.ProtectedIdempotencyRequestSha256;
             var sameRequest = firstRequest is null || protector.UnprotectRequestHash(firstRequest) is not { } first || request.IsThisRequest(first);
-            var messageId = sent is null ? null : sent.Wamid ?? StatusReports.CallbackData(sent.Id);
+            var messageId = sent is null ? null : sent.Wamid ?? sent.Reference;
             return new Claim(!sameRequest ? ApiErrors.IdempotencyKeyReused(request.Key)
                 : replay ?? (IResult)(kept is not null
                     ? ApiErrors.IdempotentAnswerUnreadable(request.Key, kept.StatusCode, messageId) // never a second message

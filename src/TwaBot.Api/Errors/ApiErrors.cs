@@ -1,3 +1,4 @@
+using System.Text.Json;
 using static Microsoft.AspNetCore.Http.StatusCodes;
 
 namespace TwaBot.Api.Errors;
@@ -216,8 +217,26 @@ public static class ApiErrors
     public static ApiError Validation(string field, string message) =>
         new(Status400BadRequest, new ErrorBody { Error = message, ErrorCode = ErrorCodes.ValidationFailed, Field = field });
 
-    public static ApiError MalformedJson() => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
-        "Request body is not valid JSON.");
+    /// <summary>
+    /// Says where the reader stopped and, for the mistakes hand-written JSON makes most (a trailing comma, a comment, single
+    /// quotes, a body cut short), what to write instead: "not valid JSON" alone left a CRM developer searching the body.
+    /// </summary>
+    /// <param name="syntaxError">The reader's error (its message is .NET's wording, so only its position and kind are used).</param>
+    public static ApiError MalformedJson(JsonException? syntaxError = null)
+    {
+        var where = syntaxError is { LineNumber: { } line, BytePositionInLine: { } position }
+            ? $" at line {line + 1}, position {position + 1}"
+            : "";
+        var reader = syntaxError?.Message ?? "";
+        var why = reader.Contains("trailing comma", StringComparison.Ordinal) ? ": remove the comma after the last value, which JSON does not allow"
+            : reader.StartsWith("'/'", StringComparison.Ordinal) || reader.StartsWith("'#'", StringComparison.Ordinal) ? ": JSON has no comments; remove them"
+            : reader.StartsWith("'''", StringComparison.Ordinal) ? ": JSON names and strings take double quotes (\"phone\"), not single quotes"
+            : reader.Contains("invalid start of a property name", StringComparison.Ordinal) ? ": each field name takes double quotes (\"phone\": …)"
+            : reader.Contains("end of data", StringComparison.Ordinal) || reader.Contains("Expected depth to be zero", StringComparison.Ordinal)
+                ? ": the body ends before the JSON does (a } or ] is missing, or the body was cut short)"
+            : "";
+        return Create(Status400BadRequest, ErrorCodes.ValidationFailed, $"Request body is not valid JSON{where}{why}.");
+    }
 
     /// <summary>System.Text.Json reads 64 levels by default; no body of this API needs more than three.</summary>
     public static ApiError TooDeeplyNestedJson() => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
@@ -283,8 +302,9 @@ public static class ApiErrors
     public static ApiError RouteNotFound(string method, string path) => Create(Status404NotFound, ErrorCodes.NotFound,
         $"No endpoint matches {method} {path}.");
 
-    public static ApiError MethodNotAllowed(string method, string path) => Create(Status405MethodNotAllowed, ErrorCodes.MethodNotAllowed,
-        $"Method {method} is not allowed on {path}.");
+    /// <summary>Names the methods the route takes (the routing's Allow header, <c>POST</c>): a CRM that sent a GET learns which to use.</summary>
+    public static ApiError MethodNotAllowed(string method, string path, string? allowed = null) => Create(Status405MethodNotAllowed, ErrorCodes.MethodNotAllowed,
+        string.IsNullOrWhiteSpace(allowed) ? $"Method {method} is not allowed on {path}." : $"Method {method} is not allowed on {path}: use {allowed}.");
 
     /// <summary>quick-send fetched by a browser's prefetch or prerender: sending then would send a message nobody asked for.</summary>
     public static ApiError SpeculativeFetch() => Create(Status400BadRequest, ErrorCodes.PrefetchRefused,

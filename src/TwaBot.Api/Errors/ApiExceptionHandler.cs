@@ -103,7 +103,7 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
                 : exception.InnerException is null && field is null
                     && exception.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal)
                 ? ApiErrors.BodyNotAnObject(example: null)
-                : ApiErrors.MalformedJson();
+                : ApiErrors.MalformedJson(exception.InnerException as JsonException ?? exception);
         }
 
         // The serializer's only hint that a property is unknown (admin bodies reject them) or given twice

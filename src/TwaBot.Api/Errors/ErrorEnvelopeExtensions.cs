@@ -32,7 +32,7 @@ public static class ErrorEnvelopeExtensions
         return context.Response.StatusCode switch
         {
             StatusCodes.Status404NotFound => ApiErrors.RouteNotFound(request.Method, path),
-            StatusCodes.Status405MethodNotAllowed => ApiErrors.MethodNotAllowed(request.Method, path),
+            StatusCodes.Status405MethodNotAllowed => ApiErrors.MethodNotAllowed(request.Method, path, context.Response.Headers.Allow.ToString()),
             StatusCodes.Status413PayloadTooLarge => ApiErrors.PayloadTooLarge(RequestBodyLimits.LimitFor(request.Path)),
             StatusCodes.Status415UnsupportedMediaType => ApiErrors.UnsupportedMediaType(),
             var status => ApiErrors.ForStatus(status),

@@ -82,10 +82,28 @@ public static class SendBody
                 return ApiErrors.Validation(field.Name,
                     $"{field.Name} is written \"{name}\" in the body: this API's fields are snake_case, so write \"{field.Name}\".");
             }
+
+            // quick-send's name for the field (a CRM moving from its URL to a POST): ignored, "lang": "hi" would send the
+            // English template, and "params" would be answered as no body_params. quick-send refuses these the other way round.
+            if (QuickSendNames.GetValueOrDefault(name) is { } own
+                && typeInfo.Properties.Any(p => p.Name == own)
+                && !given.Contains(own, StringComparer.OrdinalIgnoreCase))
+            {
+                return ApiErrors.Validation(own,
+                    $"{own} is written \"{name}\", quick-send's name for it: in a JSON body, write \"{own}\".");
+            }
         }
 
         return null;
     }
+
+    /// <summary>quick-send's query parameters whose JSON field has another name.</summary>
+    private static readonly Dictionary<string, string> QuickSendNames = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["template"] = "template_name",
+        ["lang"] = "language",
+        ["params"] = "body_params",
+    };
 
     /// <summary>A name with case and separators gone: template_name, templateName and Template-Name are one.</summary>
     private static string Loose(string name) => string.Concat(name.Where(char.IsLetterOrDigit)).ToLowerInvariant();
@@ -125,9 +143,9 @@ public static class SendBody
         {
             reader.Read();
         }
-        catch (JsonException)
+        catch (JsonException error)
         {
-            return ApiErrors.MalformedJson();
+            return ApiErrors.MalformedJson(error);
         }
 
         return reader.TokenType switch

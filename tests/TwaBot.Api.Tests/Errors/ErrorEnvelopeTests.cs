@@ -29,29 +29,33 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         Assert.DoesNotContain("secret", json.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task WrongMethodReturns405Envelope()
+    [Theory]
+    [InlineData("DELETE", "/api/v1/health", "Method DELETE is not allowed on /api/v1/health: use GET, HEAD.")]
+    [InlineData("GET", "/api/v1/send-template", "Method GET is not allowed on /api/v1/send-template: use POST.")] // a browser or a GET-only tool
+    [InlineData("POST", "/api/v1/quick-send", "Method POST is not allowed on /api/v1/quick-send: use GET.")]
+    public async Task WrongMethodReturns405EnvelopeNamingTheMethodToUse(string method, string path, string error)
     {
+        // Was "Method GET is not allowed on /api/v1/send-template." alone: the Allow header told the method, the body did not.
         var (_, client, _) = await factory.CreateTenantAsync();
 
-        var response = await client.DeleteAsync("/api/v1/health");
+        var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
 
         var json = await response.AssertErrorAsync(HttpStatusCode.MethodNotAllowed, "METHOD_NOT_ALLOWED");
-        Assert.Equal("Method DELETE is not allowed on /api/v1/health.", json.GetProperty("error").GetString());
+        Assert.Equal(error, json.GetProperty("error").GetString());
     }
 
     [Theory]
-    [InlineData("{\"name\":")]
-    [InlineData("{name: 'x'}")]
-    [InlineData("{\"name\":\"Acme\",}")] // "[1,2" is answered as a body that is not an object, as on the sends
-    public async Task MalformedJsonReturns400Envelope(string body)
+    [InlineData("{\"name\":", "Request body is not valid JSON at line 1, position 9: the body ends before the JSON does (a } or ] is missing, or the body was cut short).")]
+    [InlineData("{name: 'x'}", "Request body is not valid JSON at line 1, position 2: each field name takes double quotes (\"phone\": …).")]
+    [InlineData("{\"name\":\"Acme\",}", "Request body is not valid JSON at line 1, position 16: remove the comma after the last value, which JSON does not allow.")] // "[1,2" is answered as a body that is not an object, as on the sends
+    public async Task MalformedJsonReturns400Envelope(string body, string error)
     {
         using var admin = factory.CreateAdminClient();
 
         var response = await admin.PostAsync("/admin/v1/businesses", new StringContent(body, Encoding.UTF8, "application/json"));
 
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
-        Assert.Equal("Request body is not valid JSON.", json.GetProperty("error").GetString());
+        Assert.Equal(error, json.GetProperty("error").GetString());
     }
 
     [Fact]

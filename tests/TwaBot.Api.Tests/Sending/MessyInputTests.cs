@@ -226,6 +226,30 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         Assert.Contains(says, json.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("{\"phone\":\"919876543210\",\"template_name\":\"order_confirmation\",}",
+        "Request body is not valid JSON at line 1, position 62: remove the comma after the last value, which JSON does not allow.")]
+    [InlineData("{\"phone\":\"919876543210\",\n // the customer\n\"template_name\":\"order_confirmation\"}",
+        "Request body is not valid JSON at line 2, position 2: JSON has no comments; remove them.")]
+    [InlineData("{'phone':'919876543210'}",
+        "Request body is not valid JSON at line 1, position 2: JSON names and strings take double quotes (\"phone\"), not single quotes.")]
+    [InlineData("{phone:\"919876543210\"}",
+        "Request body is not valid JSON at line 1, position 2: each field name takes double quotes (\"phone\": …).")]
+    [InlineData("{\"phone\":\"919876543210\",\"template_name\":\"order_con",
+        "Request body is not valid JSON at line 1, position 51: the body ends before the JSON does (a } or ] is missing, or the body was cut short).")]
+    [InlineData("hello", "Request body is not valid JSON at line 1, position 1.")]
+    public async Task HandWrittenJsonMistakesAreNamedWithWhereTheyAre(string body, string error)
+    {
+        // Was "Request body is not valid JSON." for each: no place, no cause, for a mistake a hand-written body makes often.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsync("/api/v1/send-template", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal(error, json.GetProperty("error").GetString());
+        await AssertNothingStoredAsync(tenant);
+    }
+
     [Fact]
     public async Task ABodyStartingWithAByteOrderMarkIsRead()
     {
@@ -328,6 +352,28 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
         Assert.Equal(field, json.GetProperty("field").GetString());
         Assert.Equal($"{field} is written \"{given}\" in the body: this API's fields are snake_case, so write \"{field}\".",
+            json.GetProperty("error").GetString());
+        await AssertNothingStoredAsync(tenant);
+    }
+
+    [Theory]
+    [InlineData("send-template", """{"phone":"919876543210","template_name":"order_confirmation","lang":"hi","body_params":["a","b","c"]}""",
+        "language", "lang")] // was sent in "en", the default, to a CRM that asked for Hindi
+    [InlineData("send-template", """{"phone":"919876543210","template":"order_confirmation","body_params":["a","b","c"]}""",
+        "template_name", "template")] // was "template_name is required"
+    [InlineData("send-template", """{"phone":"919876543210","template_name":"order_confirmation","params":["a","b","c"]}""",
+        "body_params", "params")] // was "body_params gave 0"
+    [InlineData("send-otp", """{"phone":"919876543210","template":"otp_verification"}""", "template_name", "template")]
+    public async Task QuickSendsNameForAFieldIsRefusedNamingTheBodysName(string route, string body, string field, string given)
+    {
+        // quick-send refuses send-template's names (template_name=, body_params=, language=); a body refuses quick-send's.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsync($"/api/v1/{route}", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal(field, json.GetProperty("field").GetString());
+        Assert.Equal($"{field} is written \"{given}\", quick-send's name for it: in a JSON body, write \"{field}\".",
             json.GetProperty("error").GetString());
         await AssertNothingStoredAsync(tenant);
     }

@@ -83,26 +83,28 @@ public static class SendBody
                     $"{field.Name} is written \"{name}\" in the body: this API's fields are snake_case, so write \"{field.Name}\".");
             }
 
-            // quick-send's name for the field (a CRM moving from its URL to a POST): ignored, "lang": "hi" would send the
-            // English template, and "params" would be answered as no body_params. quick-send refuses these the other way round.
-            if (QuickSendNames.GetValueOrDefault(name) is { } own
-                && typeInfo.Properties.Any(p => p.Name == own)
-                && !given.Contains(own, StringComparer.OrdinalIgnoreCase))
+            // Another name CRMs give the field: quick-send's (a CRM moving from its URL to a POST), or another API's. Ignored,
+            // "lang": "hi" would send the English template and "code" a generated OTP, not the CRM's; "params" would be
+            // answered as no body_params. quick-send refuses the body's names the other way round.
+            if (OtherNames.TryGetValue(name, out var other)
+                && typeInfo.Properties.Any(p => p.Name == other.Field)
+                && !given.Contains(other.Field, StringComparer.OrdinalIgnoreCase))
             {
-                return ApiErrors.Validation(own,
-                    $"{own} is written \"{name}\", quick-send's name for it: in a JSON body, write \"{own}\".");
+                return ApiErrors.Validation(other.Field, $"{other.Field} is written \"{name}\", {other.Whose}: in a JSON body, write \"{other.Field}\".");
             }
         }
 
         return null;
     }
 
-    /// <summary>quick-send's query parameters whose JSON field has another name.</summary>
-    private static readonly Dictionary<string, string> QuickSendNames = new(StringComparer.OrdinalIgnoreCase)
+    /// <summary>Other names for a body's fields, and whose they are.</summary>
+    private static readonly Dictionary<string, (string Field, string Whose)> OtherNames = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["template"] = "template_name",
-        ["lang"] = "language",
-        ["params"] = "body_params",
+        ["template"] = ("template_name", "quick-send's name for it"),
+        ["lang"] = ("language", "quick-send's name for it"),
+        ["params"] = ("body_params", "quick-send's name for it"),
+        ["code"] = ("otp", "not this API's name for it"),
+        ["text"] = ("message", "not this API's name for it"),
     };
 
     /// <summary>A name with case and separators gone: template_name, templateName and Template-Name are one.</summary>

@@ -364,7 +364,11 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [InlineData("send-template", """{"phone":"919876543210","template_name":"order_confirmation","params":["a","b","c"]}""",
         "body_params", "params")] // was "body_params gave 0"
     [InlineData("send-otp", """{"phone":"919876543210","template":"otp_verification"}""", "template_name", "template")]
-    public async Task QuickSendsNameForAFieldIsRefusedNamingTheBodysName(string route, string body, string field, string given)
+    [InlineData("send-otp", """{"phone":"919876543210","template_name":"otp_verification","code":"4821"}""", "otp", "code",
+        "not this API's name for it")] // was sent with a generated code, not the CRM's: its user could not log in
+    [InlineData("send-text", """{"phone":"919876543210","text":"Hello"}""", "message", "text", "not this API's name for it")] // was "message is required."
+    public async Task AnotherNameForAFieldIsRefusedNamingTheBodysName(
+        string route, string body, string field, string given, string whose = "quick-send's name for it")
     {
         // quick-send refuses send-template's names (template_name=, body_params=, language=); a body refuses quick-send's.
         var tenant = await factory.CreateSendingTenantAsync();
@@ -373,7 +377,7 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
 
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
         Assert.Equal(field, json.GetProperty("field").GetString());
-        Assert.Equal($"{field} is written \"{given}\", quick-send's name for it: in a JSON body, write \"{field}\".",
+        Assert.Equal($"{field} is written \"{given}\", {whose}: in a JSON body, write \"{field}\".",
             json.GetProperty("error").GetString());
         await AssertNothingStoredAsync(tenant);
     }

@@ -63,6 +63,11 @@ internal sealed class ApiKeyAuthenticationHandler(
 
     private async Task<AuthenticateResult> AuthenticateKeyAsync(string presented)
     {
+        if (AuthorizationScheme(presented) is { } scheme)
+        {
+            return Reject(ApiErrors.ApiKeyWithScheme(scheme)); // an Authorization habit: a setup error, and no key is looked up
+        }
+
         if (!ApiKeyFormat.IsWellFormed(presented, out var prefix))
         {
             return Reject(ApiErrors.InvalidApiKey());
@@ -104,8 +109,25 @@ internal sealed class ApiKeyAuthenticationHandler(
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        await ApiKeyRejectedException.AnswerOf(await HandleAuthenticateOnceSafeAsync(), ApiErrors.MissingApiKey(QueryAllowed)).ExecuteAsync(Context);
+        await ApiKeyRejectedException.AnswerOf(await HandleAuthenticateOnceSafeAsync(), ApiErrors.MissingApiKey(QueryAllowed, KeyNotRead()))
+            .ExecuteAsync(Context);
     }
+
+    /// <summary>"Bearer" or "Basic" when the key was written after an Authorization scheme, else null.</summary>
+    private static string? AuthorizationScheme(string presented) =>
+        presented.IndexOf(' ', StringComparison.Ordinal) is > 0 and var space && presented[..space] is var scheme
+        && (scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase) || scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
+            ? scheme
+            : null;
+
+    /// <summary>Where a request without a key carries one where CRMs put keys for other APIs, which this API does not read.</summary>
+    private string? KeyNotRead() =>
+        Request.Headers.Authorization.Count > 0 ? "the Authorization header"
+        : OtherKeyHeaders.FirstOrDefault(Request.Headers.ContainsKey) is { } header ? $"a header named {header}"
+        : !QueryAllowed && Request.Query.ContainsKey(QueryName) ? "the apikey query parameter (quick-send's only)"
+        : null;
+
+    private static readonly string[] OtherKeyHeaders = ["apikey", "api-key", "api_key", "x-api-token"];
 
     /// <summary>
     /// The key, null when none is given, or empty when one is given twice. A blank header is no key, like a blank
@@ -136,12 +158,13 @@ internal sealed class ApiKeyAuthenticationHandler(
 
     /// <summary>
     /// Only guesses count. A revoked or expired key is one we issued (found by its hash), which no guesser can make up; a
-    /// key of the other mode (a sandbox key sent to a live server) is refused by its prefix whatever follows it, so it
-    /// guesses nothing. A CRM still retrying either must not lock every other key out of its address.
+    /// key of the other mode (a sandbox key sent to a live server) is refused by its prefix whatever follows it, and one
+    /// written after "Bearer " by that word, so neither guesses anything. A CRM still retrying either must not lock every other key out of its address.
     /// </summary>
     private bool IsGuess(string presented, Exception failure) =>
         failure is not ApiKeyRejectedException { Error.Body.ErrorCode: ErrorCodes.ApiKeyRevoked or ErrorCodes.ApiKeyExpired }
-        && !(ApiKeyFormat.IsWellFormed(presented, out var prefix) && prefix != mode.ApiKeyPrefix);
+        && !(ApiKeyFormat.IsWellFormed(presented, out var prefix) && prefix != mode.ApiKeyPrefix)
+        && AuthorizationScheme(presented) is null;
 
     private static AuthenticateResult Reject(ApiError error) => AuthenticateResult.Fail(new ApiKeyRejectedException(error));
 }

@@ -11,12 +11,19 @@ public static class ApiErrors
 {
     // --- Authentication -------------------------------------------------------------------
 
-    public static ApiError MissingApiKey(bool queryAllowed) => Create(Status401Unauthorized, ErrorCodes.MissingApiKey,
-        queryAllowed
-            ? "API key is required. Pass it in the X-API-Key header or the apikey query parameter."
-            : "API key is required. Pass it in the X-API-Key header.");
+    /// <param name="queryAllowed">The route takes <c>apikey=</c> too (quick-send).</param>
+    /// <param name="notRead">Where the request does carry something like a key, which this API does not read (the
+    /// Authorization header): "required" alone reads as wrong to a developer who sent one.</param>
+    public static ApiError MissingApiKey(bool queryAllowed, string? notRead = null) => Create(Status401Unauthorized, ErrorCodes.MissingApiKey,
+        (queryAllowed
+            ? "API key is required. Pass it in the X-API-Key header or the apikey query parameter"
+            : "API key is required. Pass it in the X-API-Key header")
+        + (notRead is null ? "." : $"; {notRead} is not read."));
 
     public static ApiError InvalidApiKey() => Create(Status401Unauthorized, ErrorCodes.InvalidApiKey, "Invalid API key.");
+
+    public static ApiError ApiKeyWithScheme(string scheme) => Create(Status401Unauthorized, ErrorCodes.InvalidApiKey,
+        $"Invalid API key: give the key alone, without \"{scheme} \" before it.");
 
     public static ApiError ApiKeyGivenTwice(string name) => Create(Status401Unauthorized, ErrorCodes.InvalidApiKey,
         $"Invalid API key: {name} is given more than once. Give one key.");

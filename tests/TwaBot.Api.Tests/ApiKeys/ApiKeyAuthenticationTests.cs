@@ -224,6 +224,11 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
     [InlineData("no key", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header.")]
     [InlineData("no key on quick-send", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header or the apikey query parameter.")]
     [InlineData("a blank apikey on quick-send", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header or the apikey query parameter.")]
+    [InlineData("the key in Authorization", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header; the Authorization header is not read.")]
+    [InlineData("the key in an apikey header", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header; a header named apikey is not read.")]
+    [InlineData("apikey= off quick-send", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header; the apikey query parameter (quick-send's only) is not read.")]
+    [InlineData("Authorization on quick-send", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header or the apikey query parameter; the Authorization header is not read.")]
+    [InlineData("the key after Bearer", "INVALID_API_KEY", "Invalid API key: give the key alone, without \"Bearer \" before it.")]
     [InlineData("no key's shape", "INVALID_API_KEY", "Invalid API key.")]
     [InlineData("a live key", "INVALID_API_KEY", "Invalid API key. This server only accepts twb_test_ keys.")]
     [InlineData("two keys", "INVALID_API_KEY", "Invalid API key: X-API-Key is given more than once. Give one key.")]
@@ -237,10 +242,21 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
         {
             "no key on quick-send" => "/api/v1/quick-send?phone=919876543210&template=order_confirmation",
             "a blank apikey on quick-send" => "/api/v1/quick-send?apikey=&phone=919876543210&template=order_confirmation",
+            "Authorization on quick-send" => "/api/v1/quick-send?phone=919876543210&template=order_confirmation",
+            "apikey= off quick-send" => $"/api/v1/health?apikey={key}",
             _ => "/api/v1/health",
         });
         switch (presented)
         {
+            case "the key in Authorization" or "Authorization on quick-send":
+                request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+                break;
+            case "the key in an apikey header":
+                request.Headers.Add("apikey", key);
+                break;
+            case "the key after Bearer":
+                request.Headers.TryAddWithoutValidation("X-API-Key", "Bearer " + key);
+                break;
             case "no key's shape":
                 request.Headers.Add("X-API-Key", "twb_your_api_key_here");
                 break;

@@ -190,6 +190,26 @@ public class FailedAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AKeyAfterBearerIsNoGuessAndLocksNoOneOut()
+    {
+        // A CRM that writes "Bearer " before its key out of habit: refused by that word, no key looked up, so no guess.
+        var businessId = await _factory.CreateBusinessAsync();
+        var (good, _) = await _factory.CreateApiKeyAsync(businessId);
+        using var misconfigured = _factory.CreateClientFrom("203.0.113.82");
+        misconfigured.DefaultRequestHeaders.TryAddWithoutValidation("X-API-Key", "Bearer " + ApiKeyFormat.Generate(ApiKeyFormat.TestPrefix));
+        for (var i = 0; i < 25; i++)
+        {
+            var refused = await (await misconfigured.GetAsync("/api/v1/health")).AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_API_KEY");
+            Assert.Equal("Invalid API key: give the key alone, without \"Bearer \" before it.", refused.GetProperty("error").GetString());
+        }
+
+        using var sameAddress = _factory.CreateClientFrom("203.0.113.82");
+        sameAddress.DefaultRequestHeaders.Add("X-API-Key", good);
+
+        Assert.Equal(HttpStatusCode.OK, (await sameAddress.GetAsync("/api/v1/health")).StatusCode);
+    }
+
+    [Fact]
     public async Task GuessingTheAdminKeyIsSlowedTo429Too()
     {
         using var guesser = _factory.CreateClientFrom("203.0.113.70");

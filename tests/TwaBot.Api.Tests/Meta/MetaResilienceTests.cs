@@ -561,6 +561,20 @@ public class MetaResilienceTests
     }
 
     [Fact]
+    public async Task ATemplateListIsNotAskedForAgainWhenTheWaitWouldOutlastTheTotalTimeout()
+    {
+        // Our backoff (12 s) and another attempt (5 s) do not fit in the total (15 s): Meta's 5xx is answered at once,
+        // as for a send's throttling, rather than a sync waiting out the whole timeout.
+        await using var meta = await FakeMetaUpstream.StartAsync(o => o.RetryBaseDelayMilliseconds = 12_000);
+        meta.Reply(FakeMetaUpstream.Error(502, 2, "Service temporarily unavailable"), OneTemplate);
+
+        var listed = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
+
+        Assert.Equal(MetaFailureKind.Unavailable, listed.Failure?.Kind);
+        Assert.Equal(1, meta.Attempts);
+    }
+
+    [Fact]
     public async Task ATemplateListLargerThanTheLimitIsNotAskedForAgain()
     {
         // It would be as large the next time: two more 4 MB reads would only delay the answer.

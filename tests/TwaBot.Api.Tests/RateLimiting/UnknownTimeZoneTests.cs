@@ -39,6 +39,30 @@ public class UnknownTimeZoneTests
         Assert.Contains($"Time zone \"{Unknown}\" of business \"{businessId}\" is not in this host's time-zone database", logs, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(10, "")]
+    [InlineData(11, " and 1 more")]
+    public async Task TheStartNamesTenBusinessesOfTheZoneAndCountsTheRest(int businesses, string rest)
+    {
+        // A line naming ten thousand businesses would be unreadable: ten, in id order, and how many more.
+        using var database = new TemporaryDatabase();
+        var ids = new List<long>();
+        await using (var first = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false })
+        {
+            for (var i = 0; i < businesses; i++)
+            {
+                ids.Add(await first.CreateBusinessAsync());
+            }
+
+            await first.WithDbAsync(db => db.Businesses.Where(b => ids.Contains(b.Id)).ExecuteUpdateAsync(s => s.SetProperty(b => b.TimeZone, Unknown)));
+        }
+
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false };
+        using var admin = server.CreateAdminClient(); // starts the server
+
+        Assert.Contains($"Time zone \"{Unknown}\" of business \"{string.Join(", ", ids.Order().Take(10))}{rest}\" is not", server.Logs.AllText(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ItsBusinessCanBeRenamedWithTheStoredZoneSentBackAndMovedToACurrentOne()
     {

@@ -265,6 +265,44 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ALateMarketingStopTheCustomerResumedSinceDoesNotFollowThemNorDoesTheResume()
+    {
+        // Stopped, resumed, then changed number; Meta delivers the notice first and the preferences after it, latest first.
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var (former, current) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}");
+        await DeliverMessagesAsync(phoneNumberId, SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
+            new JsonObject { ["body"] = "changed", ["wa_id"] = current, ["type"] = "user_changed_number" }, T0.AddHours(1)));
+
+        foreach (var (value, at) in new[] { ("resume", T0.AddMinutes(30)), ("stop", T0) })
+        {
+            (await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, former, value, at))))).EnsureSuccessStatusCode();
+            await factory.ApplyWebhooksAsync();
+        }
+
+        Assert.Null((await factory.ContactAsync(businessId, current))?.MarketingOptOutAt);
+        Assert.Null((await factory.ContactAsync(businessId, former))?.MarketingOptOutAt);
+    }
+
+    [Fact]
+    public async Task ALateStopFollowsTheNumberChangeMadeAfterIt()
+    {
+        // The old number changed hands and its next owner moved on too: a STOP written between the two notices, delivered
+        // after both, is the later owner's, and follows them to where they went (the latest notice), not the first owner.
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var (former, first, second) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}",
+            $"9196{Random.Shared.Next(10_000_000, 99_999_999)}");
+        await DeliverMessagesAsync(phoneNumberId, SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
+            new JsonObject { ["body"] = "changed", ["wa_id"] = first, ["type"] = "user_changed_number" }, T0.AddHours(1)));
+        await DeliverMessagesAsync(phoneNumberId, SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
+            new JsonObject { ["body"] = "changed", ["wa_id"] = second, ["type"] = "user_changed_number" }, T0.AddHours(3)));
+
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.late-{Guid.NewGuid():N}", former, "STOP", T0.AddHours(2)));
+
+        Assert.Equal(SuppressionStates.OptedOut, await SuppressionStateAsync(businessId, second));
+        Assert.Null(await SuppressionStateAsync(businessId, first));
+    }
+
+    [Fact]
     public async Task AStopWrittenToTheOldNumberAfterTheChangeStaysWithIt()
     {
         // The old number may be someone else's by then: their STOP is theirs, not the customer who moved.

@@ -193,6 +193,31 @@ public class FormerNumberTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         await (await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "5511981234567", message = "Olá" })).ReadJsonAsync(HttpStatusCode.OK);
     }
 
+    [Fact]
+    public async Task AClosedWindowNamesTheCustomersLatestMessageToEitherNumber()
+    {
+        // A message to the former number opens no window, but it is still the customer's latest message: a later one
+        // to the former number moves last_inbound_at on, and so does one written after the new number's window ended.
+        var (tenant, former) = await TenantThatConnectedAnotherNumberAsync();
+        async Task WritesToFormerAsync() =>
+            await DeliverAsync(MessagesChange(former, messages: [Text($"wamid.old-number-{Guid.NewGuid():N}", "919811112222", "Hello?", factory.Clock.GetUtcNow())]));
+        async Task<string?> LastInboundAtAsync() =>
+            (await (await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919811112222", message = "Hello" }))
+                .AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED")).GetProperty("session_window").GetProperty("last_inbound_at").GetString();
+        string Now() => factory.Clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'.000Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+        await WritesToFormerAsync();
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        await WritesToFormerAsync();
+        Assert.Equal(Now(), await LastInboundAtAsync());
+
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919811112222"); // to the new number
+        factory.Clock.Advance(TimeSpan.FromHours(25));
+        await WritesToFormerAsync();
+        Assert.Equal(Now(), await LastInboundAtAsync());
+    }
+
     /// <summary>A sending tenant that moved from its first (sandbox) number to another; the former number is returned.</summary>
     private async Task<(SendingTenant Tenant, string Former)> TenantThatConnectedAnotherNumberAsync()
     {

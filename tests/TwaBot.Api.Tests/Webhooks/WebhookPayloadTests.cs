@@ -514,6 +514,7 @@ public class WebhookPayloadTests
     [InlineData("\"type\":\"customer_identity_changed\",\"wa_id\":\"919800000002\"", null)]
     [InlineData("\"type\":\"user_changed_number\",\"wa_id\":\"US.13491208655302741918\"", null)] // a BSUID where the number goes: no number to carry a STOP to
     [InlineData("\"type\":\"user_changed_number\",\"wa_id\":\"US.13491208655302741918\",\"new_wa_id\":\"919800000002\"", "919800000002")]
+    [InlineData("\"type\":\"user_changed_number\",\"new_wa_id\":\"US.13491208655302741918\"", null)] // nor in the older field
     public void ANumberChangeNoticeIsReadWithTheNewWaId(string system, string? newWaId)
     {
         var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"from":"919800000001","id":"wamid.s","timestamp":"1776160000","type":"system","system":{"body":"changed",SYSTEM}}]}}]}]}"""

@@ -96,8 +96,10 @@ public class SendStepOrderTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     [Fact]
     public async Task AMessageExactlyTwentyFourHoursOldNoLongerOpensTheWindow()
     {
-        // The window's edge belongs to the closed side: Meta counts 24 hours, not 24 hours and a moment.
+        // The window's edge belongs to the closed side: Meta counts 24 hours, not 24 hours and a moment. On a whole second,
+        // as Meta's timestamps are: else the message would be 24 hours and the clock's fraction of a second old.
         var tenant = await factory.CreateSendingTenantAsync();
+        factory.Clock.Advance(TimeSpan.FromTicks(TimeSpan.TicksPerSecond - factory.Clock.GetUtcNow().Ticks % TimeSpan.TicksPerSecond));
         await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", at: factory.Clock.GetUtcNow().AddHours(-24));
 
         var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876543210", message = "Hello" });

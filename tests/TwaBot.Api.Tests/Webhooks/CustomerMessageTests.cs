@@ -284,6 +284,22 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task AStartWrittenFromTheNewNumberBeforeTheChangeDoesNotLiftAStopThatFollowedTheCustomerThere()
+    {
+        // The new number's START is its former holder's, written before the customer had it: the carried STOP counts from
+        // the change, not from when it was written.
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var (former, current) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}");
+        await DeliverMessagesAsync(phoneNumberId, SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
+            new JsonObject { ["body"] = "changed", ["wa_id"] = current, ["type"] = "user_changed_number" }, T0.AddHours(1)));
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.late-stop-{Guid.NewGuid():N}", former, "STOP", T0));
+
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.late-start-{Guid.NewGuid():N}", current, "START", T0.AddMinutes(30)));
+
+        Assert.Equal(SuppressionStates.OptedOut, await SuppressionStateAsync(businessId, current));
+    }
+
+    [Fact]
     public async Task ALateStopFollowsTheNumberChangeMadeAfterIt()
     {
         // The old number changed hands and its next owner moved on too: a STOP written between the two notices, delivered

@@ -194,6 +194,22 @@ public class FormerNumberTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     }
 
     [Fact]
+    public async Task TheLatestWindowWithTheCurrentNumberCountsAcrossAPhonesTwoRows()
+    {
+        // One phone, two contact rows, both written to the number the business sends from: its wa_id a day and more ago,
+        // its number as written a minute ago. The window is the later one's.
+        var tenant = await factory.CreateSendingTenantAsync();
+        string current = "";
+        await factory.WithDbAsync(async db => current = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).PhoneNumberId);
+        await factory.CustomerWritesAsync(tenant.BusinessId, "551182345678"); // the wa_id
+        factory.Clock.Advance(TimeSpan.FromHours(25));
+        await DeliverAsync(MessagesChange(current, messages: [Text($"wamid.written-form-{Guid.NewGuid():N}", "5511982345678", "Oi", factory.Clock.GetUtcNow())]));
+
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "5511982345678", message = "Olá" })).ReadJsonAsync(HttpStatusCode.OK);
+        await factory.WithDbAsync(async db => Assert.Equal(2, await db.Contacts.CountAsync(c => c.BusinessId == tenant.BusinessId && c.LastInboundAt != null)));
+    }
+
+    [Fact]
     public async Task AClosedWindowNamesTheCustomersLatestMessageToEitherNumber()
     {
         // A message to the former number opens no window, but it is still the customer's latest message: a later one

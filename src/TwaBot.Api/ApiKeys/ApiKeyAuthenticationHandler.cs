@@ -79,7 +79,9 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Reject(ApiErrors.WrongModeApiKey(mode.ApiKeyPrefix));
         }
 
-        var caller = await directory.FindAsync(ApiKeyFormat.Hash(presented), Context.RequestAborted);
+        var hash = ApiKeyFormat.Hash(presented);
+        var found = new ApiKeyFound(hash, directory.Generation);
+        var caller = await directory.FindAsync(hash, Context.RequestAborted);
         if (caller is null)
         {
             return Reject(ApiErrors.InvalidApiKey());
@@ -100,6 +102,7 @@ internal sealed class ApiKeyAuthenticationHandler(
 
         await usage.RecordAsync(caller.KeyId, Context.RequestAborted);
         Context.Features.Set(caller);
+        Context.Features.Set(found);
 
         var identity = new ClaimsIdentity(
             [new Claim(ClaimTypes.NameIdentifier, caller.KeyId.ToString(System.Globalization.CultureInfo.InvariantCulture))],

@@ -52,6 +52,32 @@ public sealed class ApiKeyDirectory(IServiceScopeFactory scopes, TimeProvider ti
         return key;
     }
 
+    /// <summary>Counts the changes: read before a request's key is found, it tells later whether one was saved since.</summary>
+    public long Generation => Volatile.Read(ref _generation);
+
+    /// <summary>
+    /// The request's key as it is now, for what is written as its answer starts: found again when a change to keys or
+    /// businesses was saved since the request's key was found (a send held at Meta across a PATCH of its key's daily
+    /// limit or its business's plan or time zone, whose RateLimit headers described the old cap), else as found.
+    /// </summary>
+    public async ValueTask<ApiCaller> AsItIsNowAsync(HttpContext context, ApiCaller caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Features.Get<ApiKeyFound>() is not { } found || found.Generation == Generation)
+        {
+            return caller;
+        }
+
+        try
+        {
+            return await FindAsync(found.KeyHash, cancellationToken) ?? caller;
+        }
+        catch (Exception exception) when (exception is Microsoft.Data.Sqlite.SqliteException or OperationCanceledException)
+        {
+            return caller; // the answer stands; its headers describe the key as the request found it
+        }
+    }
+
     /// <summary>Forget every cached key; the next request of each key reads the database. Call it after the change is saved.</summary>
     public void Invalidate()
     {
@@ -59,3 +85,6 @@ public sealed class ApiKeyDirectory(IServiceScopeFactory scopes, TimeProvider ti
         _byHash.Clear();
     }
 }
+
+/// <summary>How the request's key was found: its hash, and the directory's <see cref="ApiKeyDirectory.Generation"/> just before.</summary>
+public sealed record ApiKeyFound(byte[] KeyHash, long Generation);

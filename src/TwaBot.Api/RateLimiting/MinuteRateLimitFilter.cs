@@ -12,7 +12,8 @@ namespace TwaBot.Api.RateLimiting;
 /// Every answer from here on carries <c>RateLimit-Policy</c> and <c>RateLimit</c> (IETF
 /// draft-ietf-httpapi-ratelimit-headers) for the key's minute and, where its plan sends, its day.
 /// </summary>
-internal sealed class MinuteRateLimitFilter(MinuteRateLimiter limiter, DailyQuota daily, IOptionsMonitor<TwaBotOptions> options) : IEndpointFilter
+internal sealed class MinuteRateLimitFilter(
+    MinuteRateLimiter limiter, DailyQuota daily, ApiKeyDirectory keys, IOptionsMonitor<TwaBotOptions> options) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -25,9 +26,10 @@ internal sealed class MinuteRateLimitFilter(MinuteRateLimiter limiter, DailyQuot
         var limits = options.CurrentValue.RateLimits;
         var decision = limiter.TryAcquire(caller.KeyId, caller.PerMinuteLimit ?? limits.PerKeyPerMinute, limits.GlobalPerMinute);
         await daily.LoadTodayAsync(caller, http.RequestAborted); // so the headers can read today's count
-        // Written as the answer starts, so the day's figures include this request's own send.
-        http.Response.OnStarting(async () =>
-            WriteHeaders(http.Response.Headers, decision, await daily.CurrentAsync(caller, http.RequestAborted)));
+        // Written as the answer starts, so the day's figures include this request's own send, for the key's cap and its
+        // business's day as they are then (an admin change may have been saved while a send was at Meta).
+        http.Response.OnStarting(async () => WriteHeaders(http.Response.Headers, decision,
+            await daily.CurrentAsync(await keys.AsItIsNowAsync(http, caller, http.RequestAborted), http.RequestAborted)));
         if (!decision.Allowed)
         {
             return ApiErrors.RateLimited(decision.ResetSeconds);

@@ -193,6 +193,97 @@ public class AdminChangesDuringSendsTests(TwaBotApiFactory factory) : IClassFixt
         await server.WithDbAsync(async db => Assert.Equal(businessId, (await db.Messages.SingleAsync(m => m.Wamid == Wamid)).BusinessId));
     }
 
+    [Fact]
+    public async Task ADailyLimitLoweredWhileASendIsAtMetaCountsThatSendAgainstTheNewLimit()
+    {
+        await using var server = new FirstSendHeldAtMeta();
+        var tenant = await server.CreateSendingTenantAsync();
+        await server.AdminPatchAsync($"/admin/v1/api-keys/{tenant.KeyId}", new { daily_limit = 5 });
+        var sending = SendAsync(tenant.Client);
+        await server.UnderWayAsync();
+
+        await server.AdminPatchAsync($"/admin/v1/api-keys/{tenant.KeyId}", new { daily_limit = 1 });
+        var refused = await (await SendAsync(tenant.Client)).AssertErrorAsync((HttpStatusCode)429, "DAILY_LIMIT_REACHED");
+        Assert.Equal((1, 1), (refused.GetProperty("daily_limit").GetInt32(), refused.GetProperty("daily_used").GetInt32()));
+        server.Release.SetResult();
+        var answered = await sending;
+        await answered.ReadJsonAsync(HttpStatusCode.OK);
+        // Its RateLimit headers tell the cap as it is when it is answered: none left of 1, not 4 left of 5.
+        Assert.Contains("\"day\";q=1;", Assert.Single(answered.Headers.GetValues("RateLimit-Policy")), StringComparison.Ordinal);
+        Assert.StartsWith("\"day\";r=0;", Assert.Single(answered.Headers.GetValues("RateLimit")).Split(", ")[1], StringComparison.Ordinal);
+
+        await server.AdminPatchAsync($"/admin/v1/api-keys/{tenant.KeyId}", new { daily_limit = 2 });
+        await (await SendAsync(tenant.Client)).ReadJsonAsync(HttpStatusCode.OK);
+        refused = await (await SendAsync(tenant.Client)).AssertErrorAsync((HttpStatusCode)429, "DAILY_LIMIT_REACHED");
+        Assert.Equal((2, 2), (refused.GetProperty("daily_limit").GetInt32(), refused.GetProperty("daily_used").GetInt32()));
+    }
+
+    [Fact]
+    public async Task ASendAtMetaWhenItsPlanGoesToStarterIsAnsweredKeptAndCountedWhenThePlanComesBack()
+    {
+        await using var server = new FirstSendHeldAtMeta();
+        var tenant = await server.CreateSendingTenantAsync();
+        var sending = SendAsync(tenant.Client);
+        await server.UnderWayAsync();
+
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { plan = "Starter" });
+        await (await SendAsync(tenant.Client)).AssertErrorAsync(HttpStatusCode.Forbidden, "PLAN_NOT_ALLOWED");
+        server.Release.SetResult();
+        var answered = await sending;
+        var sent = await answered.ReadJsonAsync(HttpStatusCode.OK);
+        await server.SettleStatusesAsync();
+
+        Assert.DoesNotContain("\"day\"", Assert.Single(answered.Headers.GetValues("RateLimit-Policy")), StringComparison.Ordinal); // Starter has no day to show
+        // A Starter business still reads: its message-status tells what became of the send.
+        var status = await (await tenant.Client.GetAsync($"/api/v1/message-status/{sent.GetProperty("message_id").GetString()}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(("success", "read"), (status.GetProperty("api_status").GetString(), status.GetProperty("delivery_status").GetString()));
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { plan = "Pro" });
+        await server.AdminPatchAsync($"/admin/v1/api-keys/{tenant.KeyId}", new { daily_limit = 1 });
+        var refused = await (await SendAsync(tenant.Client)).AssertErrorAsync((HttpStatusCode)429, "DAILY_LIMIT_REACHED");
+        Assert.Equal(1, refused.GetProperty("daily_used").GetInt32());
+    }
+
+    [Fact]
+    public async Task ASendAtMetaWhenItsBusinessChangesTimeZoneIsAnsweredWithTheNewZonesDay()
+    {
+        await using var server = new FirstSendHeldAtMeta();
+        server.Clock.SetUtcNow(new DateTimeOffset(2026, 4, 14, 12, 0, 0, TimeSpan.Zero)); // 17:30 in Kolkata, 08:00 in New York
+        var tenant = await server.CreateSendingTenantAsync();
+        var sending = SendAsync(tenant.Client);
+        await server.UnderWayAsync();
+
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "America/New_York" });
+        server.Release.SetResult();
+        var answered = await sending;
+        await answered.ReadJsonAsync(HttpStatusCode.OK);
+
+        // 16 hours to New York's midnight, not Kolkata's 6.5, and the send counted on that day.
+        Assert.Equal("\"day\";r=4999;t=57600", Assert.Single(answered.Headers.GetValues("RateLimit")).Split(", ")[1]);
+    }
+
+    [Fact]
+    public async Task AStopArrivingWhileASendToTheCustomerIsAtMetaKeepsThatSendAndStopsTheNext()
+    {
+        await using var server = new FirstSendHeldAtMeta();
+        var tenant = await server.CreateSendingTenantAsync();
+        var sending = SendAsync(tenant.Client);
+        await server.UnderWayAsync();
+
+        await server.CustomerWritesAsync(tenant.BusinessId, "919876543210", "STOP");
+        server.Release.SetResult();
+        var sent = await (await sending).ReadJsonAsync(HttpStatusCode.OK);
+        await server.SettleStatusesAsync();
+
+        await (await SendAsync(tenant.Client)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        var status = await (await tenant.Client.GetAsync($"/api/v1/message-status/{sent.GetProperty("message_id").GetString()}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(("success", "read"), (status.GetProperty("api_status").GetString(), status.GetProperty("delivery_status").GetString()));
+        await server.AdminPatchAsync($"/admin/v1/api-keys/{tenant.KeyId}", new { daily_limit = 1 });
+        var refused = await (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543211", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1" } }))
+            .AssertErrorAsync((HttpStatusCode)429, "DAILY_LIMIT_REACHED");
+        Assert.Equal(1, refused.GetProperty("daily_used").GetInt32()); // the refused SUPPRESSED send counted nothing
+    }
+
     private static Task<HttpResponseMessage> SendAsync(HttpClient client) => client.PostAsJsonAsync("/api/v1/send-template",
         new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1" } });
 }

@@ -420,8 +420,8 @@ public class LiveMetaAnswersTests
         var response = await live.SendTemplateAsync();
 
         var messageId = (await response.AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE")).GetProperty("message_id").GetString();
-        Assert.Equal("twb:1", messageId);
-        Assert.Single(live.Meta.Calls);
+        Assert.Matches("^twb:[a-z][0-9a-z]{19}$", messageId); // our reference, the callback data Meta was given
+        Assert.Contains($"\"biz_opaque_callback_data\":\"{messageId}\"", Assert.Single(live.Meta.Calls).Body, StringComparison.Ordinal);
         await live.MetaReportsAsync(MetaPayloads.Status("wamid.late", "sent", live.Server.Clock.GetUtcNow(), callbackData: messageId));
         var status = await (await live.Client.GetAsync($"/api/v1/message-status/{messageId}")).ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal(("success", "sent", "wamid.late"),
@@ -476,12 +476,16 @@ public class LiveMetaAnswersTests
         Assert.Equal(("/v24.0/106540352249999/messages", "Bearer EAAGotherBusinessToken987"), (calls[3].PathAndQuery, calls[3].Authorization));
         string[] expected =
         [
-            """{"messaging_product":"whatsapp","recipient_type":"individual","to":"919876543210","biz_opaque_callback_data":"twb:1","type":"template","template":{"name":"order_confirmation","language":{"code":"en"},"components":[{"type":"body","parameters":[{"type":"text","text":"Rahul"},{"type":"text","text":"#1"}]}]}}""",
-            """{"messaging_product":"whatsapp","recipient_type":"individual","to":"919876543210","biz_opaque_callback_data":"twb:2","type":"text","text":{"preview_url":false,"body":"Hello"}}""",
-            """{"messaging_product":"whatsapp","recipient_type":"individual","to":"919876543210","biz_opaque_callback_data":"twb:3","type":"document","document":{"link":"https://cdn.example/i.pdf","caption":"Invoice","filename":"i.pdf"}}""",
-            """{"messaging_product":"whatsapp","recipient_type":"individual","to":"919876543210","biz_opaque_callback_data":"twb:4","type":"template","template":{"name":"otp_verification","language":{"code":"en"},"components":[{"type":"body","parameters":[{"type":"text","text":"482913"}]},{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"482913"}]}]}}""",
+            """{"messaging_product":"whatsapp","recipient_type":"individual","to":"919876543210","biz_opaque_callback_data":"{REF1}","type":"template","template":{"name":"order_confirmation","language":{"code":"en"},"components":[{"type":"body","parameters":[{"type":"text","text":"Rahul"},{"type":"text","text":"#1"}]}]}}""",
+            """{"messaging_product":"whatsapp","recipient_type":"individual","to":"919876543210","biz_opaque_callback_data":"{REF2}","type":"text","text":{"preview_url":false,"body":"Hello"}}""",
+            """{"messaging_product":"whatsapp","recipient_type":"individual","to":"919876543210","biz_opaque_callback_data":"{REF3}","type":"document","document":{"link":"https://cdn.example/i.pdf","caption":"Invoice","filename":"i.pdf"}}""",
+            """{"messaging_product":"whatsapp","recipient_type":"individual","to":"919876543210","biz_opaque_callback_data":"{REF4}","type":"template","template":{"name":"otp_verification","language":{"code":"en"},"components":[{"type":"body","parameters":[{"type":"text","text":"482913"}]},{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"482913"}]}]}}""",
         ];
-        Assert.Equal(expected, calls.Select(c => c.Body));
+        List<string> references = [];
+        await live.Server.WithDbAsync(async db => references = await db.Messages.OrderBy(m => m.Id).Select(m => m.Reference).ToListAsync());
+        Assert.Equal(4, references.Count);
+        Assert.Equal(expected.Select(body => Enumerable.Range(1, 4).Aggregate(body, (b, i) => b.Replace($"{{REF{i}}}", references[i - 1], StringComparison.Ordinal))),
+            calls.Select(c => c.Body));
     }
 
     [Fact]
@@ -556,6 +560,38 @@ public class LiveMetaAnswersTests
         Assert.Equal(HttpStatusCode.OK, send.StatusCode);
         Assert.False(connect.IsCompleted); // the send did not wait for the connect's call to Meta
         (await connect).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>
+    /// Meta pauses a template while a send of it is at Meta, and refuses that send: the send gives its unit of the cap
+    /// back, and the next send of the template is refused before Meta, naming the pause.
+    /// </summary>
+    [Fact]
+    public async Task ATemplatePausedWhileItsSendIsAtMetaGivesItsUnitBackAndTheNextSendIsRefusedBeforeMeta()
+    {
+        await using var live = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20);
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        live.Meta.Reply(async context =>
+        {
+            asked.TrySetResult();
+            await release.Task;
+            await FakeMetaUpstream.Error(400, 132015, "Template is paused")(context);
+        });
+        var underWay = live.SendTemplateAsync();
+        await asked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        (await live.Server.PostWebhookAsync(MetaPayloads.Delivery(MetaPayloads.Entry("102290129340398",
+            MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", 111))))).EnsureSuccessStatusCode();
+        await live.Server.ApplyWebhooksAsync();
+        release.SetResult();
+        await (await underWay).AssertErrorAsync(HttpStatusCode.BadRequest, "META_REJECTED");
+
+        var refused = await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+        Assert.Contains("PAUSED", refused.GetProperty("hint").GetString(), StringComparison.Ordinal);
+        Assert.Single(live.Meta.Calls);
+        var health = await live.Client.GetAsync("/api/v1/health");
+        Assert.StartsWith("\"day\";r=5000;", Assert.Single(health.Headers.GetValues("RateLimit")).Split(", ")[1], StringComparison.Ordinal);
     }
 
     private sealed class LiveMeta : IAsyncDisposable

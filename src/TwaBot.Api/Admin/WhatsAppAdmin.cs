@@ -37,6 +37,13 @@ internal static class WhatsAppAdmin
             .NeverAnswers(StatusCodes.Status400BadRequest);
     }
 
+    /// <summary>
+    /// One connect of a business at a time: two at once (a script retrying, two operators) were written in the order Meta
+    /// answered their checks, so the connect sent first could be the one kept, its token with it, and GET never shows a
+    /// token. In turn, the one sent last is kept. (Not a disconnect: it holds the write gate a connect's write waits for.)
+    /// </summary>
+    private static readonly BusinessTurns ConnectTurns = new();
+
     private static async Task<Results<Ok<BusinessResponse>, ApiError>> Connect(
         long id, ConnectWhatsAppRequest? request, MetaClient meta, [AsParameters] AdminServices services, [FromServices] IHostEnvironment environment,
         CancellationToken cancellationToken)
@@ -46,6 +53,12 @@ internal static class WhatsAppAdmin
             return ApiErrors.MissingBody();
         }
 
+        return await ConnectTurns.OneAtATimeAsync(id, () => ConnectAsync(id, request, meta, services, environment, cancellationToken), cancellationToken);
+    }
+
+    private static async Task<Results<Ok<BusinessResponse>, ApiError>> ConnectAsync(
+        long id, ConnectWhatsAppRequest request, MetaClient meta, AdminServices services, IHostEnvironment environment, CancellationToken cancellationToken)
+    {
         string? metasDisplayNumber = null;
         if (request.Sandbox != true && !services.Mode.IsSandbox)
         {

@@ -562,6 +562,37 @@ public class LiveMetaAnswersTests
         (await connect).EnsureSuccessStatusCode();
     }
 
+    [Fact]
+    public async Task OfTwoConnectsOfOneBusinessAtOnceTheOneSentLastIsKept()
+    {
+        // The first connect's check at Meta is slow; the second, with the token meant to stay, was answered first and
+        // written first, then the first overwrote it with the older token.
+        await using var live = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20);
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        live.Meta.ReplyToNumberList(async context =>
+        {
+            asked.TrySetResult();
+            await release.Task;
+            await FakeMetaUpstream.NumberList([(PhoneNumberId, "+1 555-0100")])(context);
+        });
+        var first = live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
+            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = "EAAGfirstTokenSentFirst0123456789" });
+        await asked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var second = live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
+            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = "EAAGsecondTokenSentLast0123456789" });
+        // Out of turn, the second is checked and written now; in turn, it waits for the first (here, the 2 s).
+        await Task.WhenAny(second, Task.Delay(TimeSpan.FromSeconds(2)));
+        release.SetResult();
+        (await first).EnsureSuccessStatusCode();
+        (await second).EnsureSuccessStatusCode();
+        live.Meta.Calls.Clear();
+
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+        Assert.Equal("Bearer EAAGsecondTokenSentLast0123456789", Assert.Single(live.Meta.Calls).Authorization);
+    }
+
     /// <summary>
     /// Meta pauses a template while a send of it is at Meta, and refuses that send: the send gives its unit of the cap
     /// back, and the next send of the template is refused before Meta, naming the pause.

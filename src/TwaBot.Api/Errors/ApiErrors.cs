@@ -229,10 +229,11 @@ public static class ApiErrors
     /// quotes, a body cut short), what to write instead: "not valid JSON" alone left a CRM developer searching the body.
     /// </summary>
     /// <param name="syntaxError">The reader's error (its message is .NET's wording, so only its position and kind are used).</param>
-    public static ApiError MalformedJson(JsonException? syntaxError = null)
+    /// <param name="body">The body, when at hand: the reader counts bytes, an editor characters (a Hindi letter is three bytes).</param>
+    public static ApiError MalformedJson(JsonException? syntaxError = null, ReadOnlySpan<byte> body = default)
     {
         var where = syntaxError is { LineNumber: { } line, BytePositionInLine: { } position }
-            ? $" at line {line + 1}, position {position + 1}"
+            ? $" at line {line + 1}, position {CharactersIn(body, line, position) + 1}"
             : "";
         var reader = syntaxError?.Message ?? "";
         var why = reader.Contains("trailing comma", StringComparison.Ordinal) ? ": remove the comma after the last value, which JSON does not allow"
@@ -243,6 +244,28 @@ public static class ApiErrors
                 ? ": the body ends before the JSON does (a } or ] is missing, or the body was cut short)"
             : "";
         return Create(Status400BadRequest, ErrorCodes.ValidationFailed, $"Request body is not valid JSON{where}{why}.");
+    }
+
+    /// <summary>How many characters the first <paramref name="bytes"/> bytes of line <paramref name="line"/> hold; the bytes when the body is not at hand.</summary>
+    private static long CharactersIn(ReadOnlySpan<byte> body, long line, long bytes)
+    {
+        if (body.IsEmpty)
+        {
+            return bytes;
+        }
+
+        for (var skipped = 0L; skipped < line && body.IndexOf((byte)'\n') is var end and >= 0; skipped++)
+        {
+            body = body[(end + 1)..];
+        }
+
+        var characters = 0L;
+        foreach (var b in body[..(int)Math.Min(bytes, body.Length)])
+        {
+            characters += (b & 0xC0) == 0x80 ? 0 : 1; // a UTF-8 continuation byte is part of the character before it
+        }
+
+        return characters;
     }
 
     /// <summary>System.Text.Json reads 64 levels by default; no body of this API needs more than three.</summary>

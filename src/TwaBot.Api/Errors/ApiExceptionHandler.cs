@@ -89,7 +89,9 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
     }
 
     /// <summary>Names the offending field from the reader's JSON path (<c>$.body_params[1]</c> → <c>body_params[1]</c>).</summary>
-    internal static ApiError FromJsonException(JsonException exception)
+    /// <param name="exception">The serializer's error.</param>
+    /// <param name="body">The body, when the caller holds it: the position is then given in characters, not bytes.</param>
+    internal static ApiError FromJsonException(JsonException exception, ReadOnlySpan<byte> body = default)
     {
         var field = FieldFromPath(exception.Path);
 
@@ -103,7 +105,7 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
                 : exception.InnerException is null && field is null
                     && exception.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal)
                 ? ApiErrors.BodyNotAnObject(example: null)
-                : ApiErrors.MalformedJson(exception.InnerException as JsonException ?? exception);
+                : ApiErrors.MalformedJson(exception.InnerException as JsonException ?? exception, body);
         }
 
         // The serializer's only hint that a property is unknown (admin bodies reject them) or given twice

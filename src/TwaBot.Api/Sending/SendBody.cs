@@ -47,7 +47,7 @@ public static class SendBody
         }
         catch (JsonException error)
         {
-            return ApiExceptionHandler.FromJsonException(error);
+            return ApiExceptionHandler.FromJsonException(error, json.Span);
         }
     }
 
@@ -147,7 +147,7 @@ public static class SendBody
         }
         catch (JsonException error)
         {
-            return ApiErrors.MalformedJson(error);
+            return ApiErrors.MalformedJson(error, json);
         }
 
         return reader.TokenType switch

@@ -238,6 +238,8 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [InlineData("{\"phone\":\"919876543210\",\"template_name\":\"order_con",
         "Request body is not valid JSON at line 1, position 51: the body ends before the JSON does (a } or ] is missing, or the body was cut short).")]
     [InlineData("hello", "Request body is not valid JSON at line 1, position 1.")]
+    [InlineData("{\"phone\":\"919876543210\",\"template_name\":\"order_confirmation\",\"body_params\":[\"राहुल\",]}",
+        "Request body is not valid JSON at line 1, position 85: remove the comma after the last value, which JSON does not allow.")] // characters, as an editor counts them: was 95, the bytes (each Hindi letter is three)
     public async Task HandWrittenJsonMistakesAreNamedWithWhereTheyAre(string body, string error)
     {
         // Was "Request body is not valid JSON." for each: no place, no cause, for a mistake a hand-written body makes often.

@@ -116,12 +116,14 @@ internal sealed class ApiKeyAuthenticationHandler(
             .ExecuteAsync(Context);
     }
 
-    /// <summary>"Bearer" or "Basic" when the key was written after an Authorization scheme, else null.</summary>
+    /// <summary>"Bearer", "Basic" or "Token" when the key was written after an Authorization scheme, else null.</summary>
     private static string? AuthorizationScheme(string presented) =>
-        presented.IndexOf(' ', StringComparison.Ordinal) is > 0 and var space && presented[..space] is var scheme
-        && (scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase) || scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
+        presented.IndexOfAny([' ', '\t']) is > 0 and var space && presented[..space] is var scheme
+        && AuthorizationSchemes.Contains(scheme, StringComparer.OrdinalIgnoreCase)
             ? scheme
             : null;
+
+    private static readonly string[] AuthorizationSchemes = ["Bearer", "Basic", "Token"];
 
     /// <summary>Where a request without a key carries one where CRMs put keys for other APIs, which this API does not read.</summary>
     private string? KeyNotRead() =>

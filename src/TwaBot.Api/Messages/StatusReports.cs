@@ -33,7 +33,7 @@ public static class StatusReports
         parked.Parked();
         await commands.Bind("""
             INSERT INTO parked_statuses (business_id, wamid, message_id, status, occurred_at, error_code, error_title, error_details, received_at)
-            VALUES ($business_id, $wamid, (SELECT id FROM messages WHERE reference = $reference), $status, $occurred_at, $error_code,
+            VALUES ($business_id, $wamid, (SELECT id FROM messages WHERE reference = $reference AND business_id = $business_id), $status, $occurred_at, $error_code,
                     $error_title, $error_details, $now)
             """, ("$business_id", businessId), ("$wamid", status.Wamid), ("$reference", reference), ("$status", status.Status),
             ("$occurred_at", PreparedCommands.Text(status.OccurredAt)), ("$error_code", status.ErrorCode), ("$error_title", status.ErrorTitle),

@@ -132,12 +132,16 @@ public class ParkedStatusTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         // its callback data names has another wamid, so the report is not that message's and waits for its own.
         var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
         var named = await InsertMessageAsync(businessId, "wamid.named-by-callback");
+        var (_, otherBusiness) = await ConnectedBusinessAsync();
+        var anothers = await InsertMessageAsync(otherBusiness, wamid: null);
 
         await DeliverAsync(phoneNumberId, Status("wamid.parked-callback-1", "sent", T0, callbackData: await factory.ReferenceAsync(named)));
         await DeliverAsync(phoneNumberId, Status("wamid.parked-callback-2", "sent", T0, callbackData: MessageReferences.New()));
+        await DeliverAsync(phoneNumberId, Status("wamid.parked-callback-3", "sent", T0, callbackData: await factory.ReferenceAsync(anothers)));
 
+        // Another business's message is none of this business's, not even to name.
         var parked = await QueryAsync(factory, db => db.ParkedStatuses.Where(p => p.BusinessId == businessId).OrderBy(p => p.Id).Select(p => p.MessageId).ToListAsync());
-        Assert.Equal([named, null], parked);
+        Assert.Equal([named, null, null], parked);
     }
 
     [Fact]

@@ -163,23 +163,17 @@ public class AdminChangesDuringSendsTests(TwaBotApiFactory factory) : IClassFixt
         (await admin.PostAsync($"/admin/v1/businesses/{businessId}/templates/sync", null)).EnsureSuccessStatusCode();
         var (key, _) = await server.CreateApiKeyAsync(businessId);
         using var client = server.CreateApiClient(key);
-        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        meta.Reply(async context =>
-        {
-            asked.SetResult();
-            await release.Task;
-            await FakeMetaUpstream.Accepted(Wamid)(context);
-        });
+        var held = new HeldAnswer(FakeMetaUpstream.Accepted(Wamid));
+        meta.Reply(held.Reply);
 
         var sending = client.PostAsJsonAsync("/api/v1/send-template",
             new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "#1" } });
-        await asked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await held.ReachedMetaAsync();
         (await admin.DeleteAsync($"/admin/v1/businesses/{businessId}/whatsapp")).EnsureSuccessStatusCode();
         await (await client.PostAsJsonAsync("/api/v1/send-template",
             new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "#2" } }))
             .AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
-        release.SetResult();
+        held.Release();
         var sent = await (await sending).ReadJsonAsync(HttpStatusCode.OK);
         (await server.PostWebhookAsync(MetaPayloads.Delivery(MetaPayloads.Entry(MetaPayloads.MessagesChange(PhoneNumberId,
             statuses: [MetaPayloads.Status(Wamid, "delivered", server.Clock.GetUtcNow())]))))).EnsureSuccessStatusCode();

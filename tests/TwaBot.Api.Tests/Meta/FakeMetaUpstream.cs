@@ -263,6 +263,28 @@ internal sealed class ClientLog : ILoggerProvider, ILogger
     }
 }
 
+/// <summary>
+/// An answer Meta holds until told: a test puts a change in the moment a call is at Meta (<see cref="ReachedMetaAsync"/>),
+/// then lets Meta answer (<see cref="Release"/>).
+/// </summary>
+public sealed class HeldAnswer(Func<HttpContext, Task> answer)
+{
+    private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Func<HttpContext, Task> Reply => async context =>
+    {
+        _reached.TrySetResult();
+        await _released.Task;
+        await answer(context);
+    };
+
+    /// <summary>Bounded, so that a call that never comes fails the test instead of hanging it.</summary>
+    public Task ReachedMetaAsync() => _reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+    public void Release() => _released.TrySetResult();
+}
+
 public sealed record RecordedCall(string Method, string PathAndQuery, string Authorization, string Body)
 {
     /// <summary>The call's Content-Type, as Meta reads it (a JSON body sent without one is not read as JSON).</summary>

@@ -189,32 +189,26 @@ public class LiveMetaAnswersTests
     {
         await using var live = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20); // the held call must not time out on a loaded machine
         (await live.SendTemplateAsync()).EnsureSuccessStatusCode(); // the connection is cached with the old token
-        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        live.Meta.Reply(async context =>
-        {
-            asked.TrySetResult();
-            await release.Task;
-            await (oldTokenRevokedAtMeta ? FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 460) : FakeMetaUpstream.Accepted())(context);
-        });
+        var held = new HeldAnswer(oldTokenRevokedAtMeta ? FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 460) : FakeMetaUpstream.Accepted());
+        live.Meta.Reply(held.Reply);
         var underWay = live.SendTemplateAsync();
-        await asked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await held.ReachedMetaAsync();
 
         var put = await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
             new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = Token + "Renewed" });
         var answer = await put.Content.ReadAsStringAsync();
         put.EnsureSuccessStatusCode();
         (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
-        release.SetResult();
-        var held = await underWay;
+        held.Release();
+        var answered = await underWay;
 
         if (oldTokenRevokedAtMeta)
         {
-            await held.AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+            await answered.AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
         }
         else
         {
-            held.EnsureSuccessStatusCode();
+            answered.EnsureSuccessStatusCode();
         }
 
         Assert.Equal(["Bearer " + Token, "Bearer " + Token, "Bearer " + Token + "Renewed"], live.Meta.Calls.Select(c => c.Authorization));
@@ -568,23 +562,17 @@ public class LiveMetaAnswersTests
         // The first connect's check at Meta is slow; the second, with the token meant to stay, was answered first and
         // written first, then the first overwrote it with the older token.
         await using var live = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20);
-        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        live.Meta.ReplyToNumberList(async context =>
-        {
-            asked.TrySetResult();
-            await release.Task;
-            await FakeMetaUpstream.NumberList([(PhoneNumberId, "+1 555-0100")])(context);
-        });
+        var held = new HeldAnswer(FakeMetaUpstream.NumberList([(PhoneNumberId, "+1 555-0100")]));
+        live.Meta.ReplyToNumberList(held.Reply);
         var first = live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
             new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = "EAAGfirstTokenSentFirst0123456789" });
-        await asked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await held.ReachedMetaAsync();
 
         var second = live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
             new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = "EAAGsecondTokenSentLast0123456789" });
         // Out of turn, the second is checked and written now; in turn, it waits for the first (here, the 2 s).
         await Task.WhenAny(second, Task.Delay(TimeSpan.FromSeconds(2)));
-        release.SetResult();
+        held.Release();
         (await first).EnsureSuccessStatusCode();
         (await second).EnsureSuccessStatusCode();
         live.Meta.Calls.Clear();
@@ -601,21 +589,15 @@ public class LiveMetaAnswersTests
     public async Task ATemplatePausedWhileItsSendIsAtMetaGivesItsUnitBackAndTheNextSendIsRefusedBeforeMeta()
     {
         await using var live = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20);
-        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        live.Meta.Reply(async context =>
-        {
-            asked.TrySetResult();
-            await release.Task;
-            await FakeMetaUpstream.Error(400, 132015, "Template is paused")(context);
-        });
+        var held = new HeldAnswer(FakeMetaUpstream.Error(400, 132015, "Template is paused"));
+        live.Meta.Reply(held.Reply);
         var underWay = live.SendTemplateAsync();
-        await asked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await held.ReachedMetaAsync();
 
         (await live.Server.PostWebhookAsync(MetaPayloads.Delivery(MetaPayloads.Entry("102290129340398",
             MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", 111))))).EnsureSuccessStatusCode();
         await live.Server.ApplyWebhooksAsync();
-        release.SetResult();
+        held.Release();
         await (await underWay).AssertErrorAsync(HttpStatusCode.BadRequest, "META_REJECTED");
 
         var refused = await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");

@@ -118,7 +118,7 @@ internal sealed class ApiKeyAuthenticationHandler(
 
     /// <summary>"Bearer", "Basic" or "Token" when the key was written after an Authorization scheme, else null.</summary>
     private static string? AuthorizationScheme(string presented) =>
-        presented.IndexOfAny([' ', '\t']) is > 0 and var space && presented[..space] is var scheme
+        presented.AsSpan().IndexOfAny(' ', '\t') is > 0 and var space && presented[..space] is var scheme
         && AuthorizationSchemes.Contains(scheme, StringComparer.OrdinalIgnoreCase)
             ? scheme
             : null;
@@ -164,7 +164,8 @@ internal sealed class ApiKeyAuthenticationHandler(
     /// <summary>
     /// Only guesses count. A revoked or expired key is one we issued (found by its hash), which no guesser can make up; a
     /// key of the other mode (a sandbox key sent to a live server) is refused by its prefix whatever follows it, and one
-    /// written after "Bearer " by that word, so neither guesses anything. A CRM still retrying either must not lock every other key out of its address.
+    /// written after a scheme ("Bearer ") by that word, so neither guesses anything. A CRM still retrying either must not
+    /// lock every other key out of its address.
     /// </summary>
     private bool IsGuess(string presented, Exception failure) =>
         failure is not ApiKeyRejectedException { Error.Body.ErrorCode: ErrorCodes.ApiKeyRevoked or ErrorCodes.ApiKeyExpired }

@@ -105,6 +105,7 @@ public static class SendBody
         ["params"] = ("body_params", "quick-send's name for it"),
         ["code"] = ("otp", "not this API's name for it"),
         ["text"] = ("message", "not this API's name for it"),
+        ["body"] = ("message", "not this API's name for it"),
     };
 
     /// <summary>A name with case and separators gone: template_name, templateName and Template-Name are one.</summary>

@@ -21,6 +21,16 @@ public static partial class SendValidation
 
     public static readonly IReadOnlyList<string> MediaTypes = ["image", "document", "video", "audio"];
 
+    /// <summary>WhatsApp's media type for a media_type written as the file's kind ("pdf"), named in the refusal.</summary>
+    private static readonly Dictionary<string, string> MediaTypeOfFileKind = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["pdf"] = "document", ["doc"] = "document", ["docx"] = "document", ["xls"] = "document", ["xlsx"] = "document",
+        ["csv"] = "document", ["txt"] = "document", ["file"] = "document",
+        ["img"] = "image", ["photo"] = "image", ["picture"] = "image", ["jpg"] = "image", ["jpeg"] = "image", ["png"] = "image",
+        ["mp4"] = "video", ["movie"] = "video", ["3gp"] = "video",
+        ["mp3"] = "audio", ["ogg"] = "audio", ["aac"] = "audio", ["m4a"] = "audio", ["amr"] = "audio", ["voice"] = "audio",
+    };
+
     public static ApiErrorOr<OutgoingContent> Template(SendTemplateRequest? request)
     {
         if (request is null)
@@ -65,7 +75,9 @@ public static partial class SendValidation
 
         if (request.MediaType is null || !MediaTypes.Contains(request.MediaType.Trim().ToLowerInvariant()))
         {
-            return ApiErrors.Validation("media_type", "media_type is required and must be one of: image, document, video, audio.");
+            var asKind = request.MediaType is { } given && MediaTypeOfFileKind.TryGetValue(given.Trim(), out var kind)
+                ? $" (a {given.Trim()} file is sent as \"{kind}\")" : "";
+            return ApiErrors.Validation("media_type", $"media_type is required and must be one of: image, document, video, audio{asKind}.");
         }
 
         var mediaType = request.MediaType.Trim().ToLowerInvariant();

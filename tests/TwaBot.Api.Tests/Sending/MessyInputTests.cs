@@ -369,6 +369,7 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [InlineData("send-otp", """{"phone":"919876543210","template_name":"otp_verification","code":"4821"}""", "otp", "code",
         "not this API's name for it")] // was sent with a generated code, not the CRM's: its user could not log in
     [InlineData("send-text", """{"phone":"919876543210","text":"Hello"}""", "message", "text", "not this API's name for it")] // was "message is required."
+    [InlineData("send-text", """{"phone":"919876543210","body":"Hello"}""", "message", "body", "not this API's name for it")]
     public async Task AnotherNameForAFieldIsRefusedNamingTheBodysName(
         string route, string body, string field, string given, string whose = "quick-send's name for it")
     {

@@ -128,6 +128,20 @@ public class SendValidationTests
         Assert.Equal(failingField, result.Error?.Body.Field);
     }
 
+    [Theory] // a media_type written as the file's kind is answered with WhatsApp's type for it
+    [InlineData("pdf", " (a pdf file is sent as \"document\")")]
+    [InlineData("JPG", " (a JPG file is sent as \"image\")")]
+    [InlineData(" mp4 ", " (a mp4 file is sent as \"video\")")]
+    [InlineData("voice", " (a voice file is sent as \"audio\")")]
+    [InlineData("sticker", "")]
+    [InlineData(null, "")]
+    public void AMediaTypeWrittenAsTheFilesKindIsToldWhatToWrite(string? type, string named)
+    {
+        var result = SendValidation.Media(new SendMediaRequest("9876543210", type, "https://example.com/a", null, null));
+
+        Assert.Equal($"media_type is required and must be one of: image, document, video, audio{named}.", result.Error?.Body.Error);
+    }
+
     [Theory]
     [InlineData(null, true)]
     [InlineData("4829", true)]

@@ -329,8 +329,9 @@ public static class ApiErrors
     /// <summary>A body labelled with a character set other than UTF-8 (<c>charset=iso-8859-1</c>, or one no encoding has).</summary>
     public static ApiError NotUtf8(string charset) => UnsupportedMediaType($"The body must be UTF-8 (it says charset={charset}).");
 
-    public static ApiError RouteNotFound(string method, string path) => Create(Status404NotFound, ErrorCodes.NotFound,
-        $"No endpoint matches {method} {path}.");
+    /// <summary>A path no route takes; <paramref name="meant"/>, the route a near-miss path (send_template) stands for.</summary>
+    public static ApiError RouteNotFound(string method, string path, string? meant = null) => Create(Status404NotFound, ErrorCodes.NotFound,
+        meant is null ? $"No endpoint matches {method} {path}." : $"No endpoint matches {method} {path}: did you mean {meant}?");
 
     /// <summary>Names the methods the route takes (the routing's Allow header, <c>POST</c>): a CRM that sent a GET learns which to use.</summary>
     public static ApiError MethodNotAllowed(string method, string path, string? allowed = null) => Create(Status405MethodNotAllowed, ErrorCodes.MethodNotAllowed,

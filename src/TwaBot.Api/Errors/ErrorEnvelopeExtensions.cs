@@ -31,11 +31,22 @@ public static class ErrorEnvelopeExtensions
         var path = request.Path.HasValue ? request.Path.Value! : "*";
         return context.Response.StatusCode switch
         {
-            StatusCodes.Status404NotFound => ApiErrors.RouteNotFound(request.Method, path),
+            StatusCodes.Status404NotFound => ApiErrors.RouteNotFound(request.Method, path, RouteMeant(context, path)),
             StatusCodes.Status405MethodNotAllowed => ApiErrors.MethodNotAllowed(request.Method, path, context.Response.Headers.Allow.ToString()),
             StatusCodes.Status413PayloadTooLarge => ApiErrors.PayloadTooLarge(RequestBodyLimits.LimitFor(request.Path)),
             StatusCodes.Status415UnsupportedMediaType => ApiErrors.UnsupportedMediaType(),
             var status => ApiErrors.ForStatus(status),
         };
+    }
+
+    /// <summary>The route a path written with other separators or case stands for (/api/v1/send_template), or null.</summary>
+    private static string? RouteMeant(HttpContext context, string path)
+    {
+        var loose = Http.LooseNames.Of(path);
+        return context.RequestServices.GetService<EndpointDataSource>()?.Endpoints.OfType<RouteEndpoint>()
+            .Select(endpoint => endpoint.RoutePattern)
+            .Where(pattern => pattern.Parameters.Count == 0 && pattern.RawText is not null)
+            .Select(pattern => "/" + pattern.RawText!.TrimStart('/'))
+            .FirstOrDefault(route => Http.LooseNames.Of(route) == loose);
     }
 }

@@ -75,8 +75,8 @@ public static class SendBody
                 continue; // read as written (names are case-insensitive)
             }
 
-            var loose = Loose(name);
-            if (typeInfo.Properties.FirstOrDefault(p => Loose(p.Name) == loose) is { } field
+            var loose = Http.LooseNames.Of(name);
+            if (typeInfo.Properties.FirstOrDefault(p => Http.LooseNames.Of(p.Name) == loose) is { } field
                 && !given.Contains(field.Name, StringComparer.OrdinalIgnoreCase))
             {
                 return ApiErrors.Validation(field.Name,
@@ -107,9 +107,6 @@ public static class SendBody
         ["text"] = ("message", "not this API's name for it"),
         ["body"] = ("message", "not this API's name for it"),
     };
-
-    /// <summary>A name with case and separators gone: template_name, templateName and Template-Name are one.</summary>
-    private static string Loose(string name) => string.Concat(name.Where(char.IsLetterOrDigit)).ToLowerInvariant();
 
     private static ApiError? NotReadableAsJson(HttpRequest request)
     {

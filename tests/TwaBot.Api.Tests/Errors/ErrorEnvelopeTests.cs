@@ -18,6 +18,22 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         Assert.Equal("No endpoint matches GET /api/v1/send-fax.", json.GetProperty("error").GetString());
     }
 
+    [Theory] // routing already ignores case and a trailing slash; separators it cannot guess
+    [InlineData("POST", "/api/v1/send_template", "/api/v1/send-template")]
+    [InlineData("POST", "/api/v1/sendTemplate", "/api/v1/send-template")]
+    [InlineData("GET", "/API/V1/QUICK_SEND", "/api/v1/quick-send")]
+    [InlineData("GET", "/api/health", null)]
+    public async Task ANearMissPathIsToldTheRouteItMeant(string method, string path, string? meant)
+    {
+        var (_, client, _) = await factory.CreateTenantAsync();
+
+        var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.NotFound, "NOT_FOUND");
+        Assert.Equal(meant is null ? $"No endpoint matches {method} {path}." : $"No endpoint matches {method} {path}: did you mean {meant}?",
+            json.GetProperty("error").GetString());
+    }
+
     [Fact]
     public async Task UnknownRouteWithoutAKeyIsStill404Envelope()
     {

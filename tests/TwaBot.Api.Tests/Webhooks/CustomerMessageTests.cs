@@ -134,7 +134,7 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     public async Task AStopOnANumberAlreadySuppressedKeepsABlockAndOtherwiseRecordsTheOptOut(string before, string after)
     {
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
-        var customer = $"9198{Random.Shared.Next(10_000_000, 99_999_999)}";
+        var customer = AnyNumber("9198");
         await factory.WithDbAsync(async db =>
         {
             db.Suppressions.Add(new Suppression { BusinessId = businessId, Phone = customer, State = before, Reason = "Set by the operator" });
@@ -180,7 +180,7 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     public async Task ACustomersStopAndMarketingStopFollowThemToTheirNewNumber(string newWaIdField, string type)
     {
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
-        var (former, current) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}");
+        var (former, current) = (AnyNumber("9198"), AnyNumber("9197"));
         await DeliverMessagesAsync(phoneNumberId, Text($"wamid.stop-{Guid.NewGuid():N}", former, "STOP", T0));
         await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, former, "stop", T0))));
 
@@ -203,15 +203,14 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     public async Task AChangedNumberCarriesOnlyTheOptOutsTheCustomerGave(bool stopped, bool stoppedMarketing)
     {
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
-        var (former, current) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}");
+        var (former, current) = (AnyNumber("9198"), AnyNumber("9197"));
         await DeliverMessagesAsync(phoneNumberId, Text($"wamid.hello-{Guid.NewGuid():N}", former, stopped ? "STOP" : "Hello", T0));
         if (stoppedMarketing)
         {
             await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, former, "stop", T0))));
         }
 
-        await DeliverMessagesAsync(phoneNumberId, SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
-            new JsonObject { ["body"] = "changed", ["wa_id"] = current, ["type"] = "user_changed_number" }, T0.AddHours(1)));
+        await DeliverMessagesAsync(phoneNumberId, NumberChange(former, current, T0.AddHours(1)));
 
         Assert.Equal(stopped ? SuppressionStates.OptedOut : null, await SuppressionStateAsync(businessId, current));
         Assert.Equal(stoppedMarketing ? T0.AddHours(1).UtcDateTime : null, (await factory.ContactAsync(businessId, current))?.MarketingOptOutAt);
@@ -224,10 +223,9 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     public async Task AStartFromTheNewNumberAfterTheChangeStandsWhateverTheArrivalOrder(bool startArrivesFirst, int startHour)
     {
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
-        var (former, current) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}");
+        var (former, current) = (AnyNumber("9198"), AnyNumber("9197"));
         await DeliverMessagesAsync(phoneNumberId, Text($"wamid.stop-{Guid.NewGuid():N}", former, "STOP", T0));
-        var notice = SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
-            new JsonObject { ["body"] = "changed", ["wa_id"] = current, ["type"] = "user_changed_number" }, T0.AddHours(1));
+        var notice = NumberChange(former, current, T0.AddHours(1));
         var start = Text($"wamid.start-{Guid.NewGuid():N}", current, "START", T0.AddHours(startHour));
 
         foreach (var message in startArrivesFirst ? new[] { start, notice } : [notice, start])
@@ -245,9 +243,8 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     public async Task AStopWrittenBeforeTheChangeButDeliveredAfterItsNoticeFollowsTheCustomer(string? text)
     {
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
-        var (former, current) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}");
-        await DeliverMessagesAsync(phoneNumberId, SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
-            new JsonObject { ["body"] = "changed", ["wa_id"] = current, ["type"] = "user_changed_number" }, T0.AddHours(1)));
+        var (former, current) = (AnyNumber("9198"), AnyNumber("9197"));
+        await DeliverMessagesAsync(phoneNumberId, NumberChange(former, current, T0.AddHours(1)));
 
         if (text is null)
         {
@@ -269,9 +266,8 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     {
         // Stopped, resumed, then changed number; Meta delivers the notice first and the preferences after it, latest first.
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
-        var (former, current) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}");
-        await DeliverMessagesAsync(phoneNumberId, SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
-            new JsonObject { ["body"] = "changed", ["wa_id"] = current, ["type"] = "user_changed_number" }, T0.AddHours(1)));
+        var (former, current) = (AnyNumber("9198"), AnyNumber("9197"));
+        await DeliverMessagesAsync(phoneNumberId, NumberChange(former, current, T0.AddHours(1)));
 
         foreach (var (value, at) in new[] { ("resume", T0.AddMinutes(30)), ("stop", T0) })
         {
@@ -289,9 +285,8 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         // The new number's START is its former holder's, written before the customer had it: the carried STOP counts from
         // the change, not from when it was written.
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
-        var (former, current) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}");
-        await DeliverMessagesAsync(phoneNumberId, SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
-            new JsonObject { ["body"] = "changed", ["wa_id"] = current, ["type"] = "user_changed_number" }, T0.AddHours(1)));
+        var (former, current) = (AnyNumber("9198"), AnyNumber("9197"));
+        await DeliverMessagesAsync(phoneNumberId, NumberChange(former, current, T0.AddHours(1)));
         await DeliverMessagesAsync(phoneNumberId, Text($"wamid.late-stop-{Guid.NewGuid():N}", former, "STOP", T0));
 
         await DeliverMessagesAsync(phoneNumberId, Text($"wamid.late-start-{Guid.NewGuid():N}", current, "START", T0.AddMinutes(30)));
@@ -305,12 +300,10 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         // The old number changed hands and its next owner moved on too: a STOP written between the two notices, delivered
         // after both, is the later owner's, and follows them to where they went (the latest notice), not the first owner.
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
-        var (former, first, second) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}",
-            $"9196{Random.Shared.Next(10_000_000, 99_999_999)}");
-        await DeliverMessagesAsync(phoneNumberId, SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
-            new JsonObject { ["body"] = "changed", ["wa_id"] = first, ["type"] = "user_changed_number" }, T0.AddHours(1)));
-        await DeliverMessagesAsync(phoneNumberId, SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
-            new JsonObject { ["body"] = "changed", ["wa_id"] = second, ["type"] = "user_changed_number" }, T0.AddHours(3)));
+        var (former, first, second) = (AnyNumber("9198"), AnyNumber("9197"),
+            AnyNumber("9196"));
+        await DeliverMessagesAsync(phoneNumberId, NumberChange(former, first, T0.AddHours(1)));
+        await DeliverMessagesAsync(phoneNumberId, NumberChange(former, second, T0.AddHours(3)));
 
         await DeliverMessagesAsync(phoneNumberId, Text($"wamid.late-{Guid.NewGuid():N}", former, "STOP", T0.AddHours(2)));
 
@@ -323,9 +316,8 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     {
         // The old number may be someone else's by then: their STOP is theirs, not the customer who moved.
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
-        var (former, current) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}");
-        await DeliverMessagesAsync(phoneNumberId, SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
-            new JsonObject { ["body"] = "changed", ["wa_id"] = current, ["type"] = "user_changed_number" }, T0.AddHours(1)));
+        var (former, current) = (AnyNumber("9198"), AnyNumber("9197"));
+        await DeliverMessagesAsync(phoneNumberId, NumberChange(former, current, T0.AddHours(1)));
 
         await DeliverMessagesAsync(phoneNumberId, Text($"wamid.after-{Guid.NewGuid():N}", former, "STOP", T0.AddHours(2)));
 
@@ -337,9 +329,8 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     public async Task ALateStopDoesNotUndoAStartTheCustomerSentFromTheNewNumber()
     {
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
-        var (former, current) = ($"9198{Random.Shared.Next(10_000_000, 99_999_999)}", $"9197{Random.Shared.Next(10_000_000, 99_999_999)}");
-        await DeliverMessagesAsync(phoneNumberId, SystemMessage($"wamid.changed-{Guid.NewGuid():N}", former,
-            new JsonObject { ["body"] = "changed", ["wa_id"] = current, ["type"] = "user_changed_number" }, T0.AddHours(1)));
+        var (former, current) = (AnyNumber("9198"), AnyNumber("9197"));
+        await DeliverMessagesAsync(phoneNumberId, NumberChange(former, current, T0.AddHours(1)));
         await DeliverMessagesAsync(phoneNumberId, Text($"wamid.start-{Guid.NewGuid():N}", current, "START", T0.AddHours(2)));
 
         await DeliverMessagesAsync(phoneNumberId, Text($"wamid.late-{Guid.NewGuid():N}", former, "STOP", T0));
@@ -457,6 +448,13 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
             Assert.False(await db.Suppressions.AnyAsync(s => s.Phone == "919811113332"));
         });
     }
+
+    /// <summary>An Indian mobile starting <paramref name="start"/>, a new one each time (the tests share one business's contacts).</summary>
+    private static string AnyNumber(string start) => $"{start}{Random.Shared.Next(10_000_000, 99_999_999)}";
+
+    /// <summary>Meta's notice, from the old number, that its customer now writes from <paramref name="to"/>.</summary>
+    private static JsonObject NumberChange(string from, string to, DateTimeOffset at) =>
+        SystemMessage($"wamid.changed-{Guid.NewGuid():N}", from, new JsonObject { ["body"] = "changed", ["wa_id"] = to, ["type"] = "user_changed_number" }, at);
 
     private async Task DeliverMessagesAsync(string phoneNumberId, System.Text.Json.Nodes.JsonObject message)
     {

@@ -19,8 +19,7 @@ public static class AdminApi
             .WithExamples(responses: (StatusCodes.Status401Unauthorized, SeedExamples.AdminUnauthorized));
         var writesInTurn = admin.MapGroup("").AddEndpointFilter<AdminWritesTakeTheWriteGate>();
         writesInTurn.MapBusinessesAdmin();
-        writesInTurn.MapWhatsAppAdmin();
-        admin.MapWhatsAppConnect(); // asks Meta first, so it takes the gate only to write (WhatsAppAdmin)
+        admin.MapWhatsAppAdmin(); // a connect asks Meta first, so connects and disconnects take the gate only to write (WhatsAppAdmin)
         writesInTurn.MapApiKeysAdmin();
         writesInTurn.MapSuppressionsAdmin();
         // Template calls wait on Meta, so they queue per business instead (TemplatesAdmin) and take the gate only to write.

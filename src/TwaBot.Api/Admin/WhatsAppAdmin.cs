@@ -19,28 +19,26 @@ internal static class WhatsAppAdmin
     private const int MaxNumbersNamed = 20;
 
     /// <summary>
-    /// The connect, outside the admin writes' gate (<see cref="AdminWritesTakeTheWriteGate"/>): it asks Meta first, which
-    /// may take as long as Meta's timeout, and every send's commit waits on that gate. It takes the gate itself to write.
+    /// Outside the admin writes' gate (<see cref="AdminWritesTakeTheWriteGate"/>): a connect asks Meta first, which may
+    /// take as long as Meta's timeout, and every send's commit waits on that gate. Both calls take their business's turn
+    /// (<see cref="ConnectTurns"/>) and then the gate to write, in that order, so neither waits for the other's gate.
     /// </summary>
-    public static void MapWhatsAppConnect(this RouteGroupBuilder admin)
+    public static void MapWhatsAppAdmin(this RouteGroupBuilder admin)
     {
         admin.MapPut("/businesses/{id:long}/whatsapp", Connect).WithName("AdminConnectWhatsApp")
             .WithSummary("Connect the business's WhatsApp number (Meta's ids and access token, checked with Meta, or the sandbox emulator).").ReadsJsonBody()
             .ProducesErrors(StatusCodes.Status409Conflict, // the phone_number_id is another business's
                 StatusCodes.Status429TooManyRequests, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable); // Meta's check
-    }
-
-    public static void MapWhatsAppAdmin(this RouteGroupBuilder admin)
-    {
         admin.MapDelete("/businesses/{id:long}/whatsapp", Disconnect).WithName("AdminDisconnectWhatsApp")
             .WithSummary("Disconnect the business's WhatsApp number; its sends answer WHATSAPP_NOT_CONNECTED.")
             .NeverAnswers(StatusCodes.Status400BadRequest);
     }
 
     /// <summary>
-    /// One connect of a business at a time: two at once (a script retrying, two operators) were written in the order Meta
-    /// answered their checks, so the connect sent first could be the one kept, its token with it, and GET never shows a
-    /// token. In turn, the one sent last is kept. (Not a disconnect: it holds the write gate a connect's write waits for.)
+    /// A business's connects and disconnects, one at a time, each kept in the order sent: two connects at once (a script
+    /// retrying, two operators) were written in the order Meta answered their checks, so the connect sent first could be
+    /// the one kept, its token with it (GET never shows a token), and a disconnect sent while a connect waited for Meta
+    /// was undone by that connect's write.
     /// </summary>
     private static readonly BusinessTurns ConnectTurns = new();
 
@@ -159,9 +157,14 @@ internal static class WhatsAppAdmin
         return TypedResults.Ok(new BusinessResponse(BusinessesAdmin.View(business, services)));
     }
 
-    private static async Task<Results<Ok<BusinessResponse>, ApiError>> Disconnect(
-        long id, [AsParameters] AdminServices services, CancellationToken cancellationToken)
+    private static Task<Results<Ok<BusinessResponse>, ApiError>> Disconnect(
+        long id, [AsParameters] AdminServices services, CancellationToken cancellationToken) =>
+        ConnectTurns.OneAtATimeAsync(id, () => DisconnectInTurnAsync(id, services, cancellationToken), cancellationToken);
+
+    private static async Task<Results<Ok<BusinessResponse>, ApiError>> DisconnectInTurnAsync(
+        long id, AdminServices services, CancellationToken cancellationToken)
     {
+        using var turn = await services.Gate.EnterAsync(cancellationToken);
         var business = await BusinessesAdmin.Find(services, id, cancellationToken);
         if (business is null)
         {

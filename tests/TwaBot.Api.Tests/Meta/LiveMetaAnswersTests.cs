@@ -581,6 +581,36 @@ public class LiveMetaAnswersTests
         Assert.Equal("Bearer EAAGsecondTokenSentLast0123456789", Assert.Single(live.Meta.Calls).Authorization);
     }
 
+    [Fact]
+    public async Task ADisconnectSentWhileAConnectWaitsForMetaIsNotUndoneByIt()
+    {
+        // The disconnect was written at once and the connect, answered by Meta after it, wrote its connection over it:
+        // the business the operator had disconnected went on sending.
+        await using var live = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20);
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        live.Meta.ReplyToNumberList(async context =>
+        {
+            asked.TrySetResult();
+            await release.Task;
+            await FakeMetaUpstream.NumberList([(PhoneNumberId, "+1 555-0100")])(context);
+        });
+        var connect = live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
+            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = "EAAGconnectSentFirst0123456789" });
+        await asked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var disconnect = live.Admin.DeleteAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp");
+        // Out of turn, the disconnect is written now; in turn, it waits for the connect (here, the 2 s).
+        await Task.WhenAny(disconnect, Task.Delay(TimeSpan.FromSeconds(2)));
+        release.SetResult();
+        (await connect).EnsureSuccessStatusCode();
+        (await disconnect).EnsureSuccessStatusCode();
+
+        await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        var business = await live.Admin.GetFromJsonAsync<JsonElement>($"/admin/v1/businesses/{live.BusinessId}");
+        Assert.False(business.GetProperty("business").GetProperty("whatsapp").GetProperty("connected").GetBoolean());
+    }
+
     /// <summary>
     /// Meta pauses a template while a send of it is at Meta, and refuses that send: the send gives its unit of the cap
     /// back, and the next send of the template is refused before Meta, naming the pause.

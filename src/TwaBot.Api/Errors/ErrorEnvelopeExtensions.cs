@@ -39,14 +39,13 @@ public static class ErrorEnvelopeExtensions
         };
     }
 
-    /// <summary>The route a path written with other separators or case stands for (/api/v1/send_template), or null.</summary>
+    /// <summary>The documented routes a path no route takes was likely meant for (RouteGuesses), or null.</summary>
     private static string? RouteMeant(HttpContext context, string path)
     {
-        var loose = Http.LooseNames.Of(path);
-        return context.RequestServices.GetService<EndpointDataSource>()?.Endpoints.OfType<RouteEndpoint>()
-            .Select(endpoint => endpoint.RoutePattern)
-            .Where(pattern => pattern.Parameters.Count == 0 && pattern.RawText is not null)
-            .Select(pattern => "/" + pattern.RawText!.TrimStart('/'))
-            .FirstOrDefault(route => Http.LooseNames.Of(route) == loose);
+        var routes = context.RequestServices.GetService<EndpointDataSource>()?.Endpoints.OfType<RouteEndpoint>()
+            .Where(endpoint => endpoint.Metadata.GetMetadata<IExcludeFromDescriptionMetadata>() is not { ExcludeFromDescription: true })
+            .Select(endpoint => endpoint.RoutePattern) ?? [];
+        var guesses = Http.RouteGuesses.For(path, routes);
+        return guesses.Count == 0 ? null : string.Join(" or ", guesses);
     }
 }

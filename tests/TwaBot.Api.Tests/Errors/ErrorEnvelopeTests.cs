@@ -18,11 +18,18 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         Assert.Equal("No endpoint matches GET /api/v1/send-fax.", json.GetProperty("error").GetString());
     }
 
-    [Theory] // routing already ignores case and a trailing slash; separators it cannot guess
+    [Theory] // routing already ignores case and a trailing slash; separators, prefixes and typos it cannot guess
     [InlineData("POST", "/api/v1/send_template", "/api/v1/send-template")]
     [InlineData("POST", "/api/v1/sendTemplate", "/api/v1/send-template")]
     [InlineData("GET", "/API/V1/QUICK_SEND", "/api/v1/quick-send")]
-    [InlineData("GET", "/api/health", null)]
+    [InlineData("GET", "/api/health", "/api/v1/health")] // another prefix or version
+    [InlineData("POST", "/api/v2/send-template", "/api/v1/send-template")]
+    [InlineData("POST", "/v1/send-media", "/api/v1/send-media")]
+    [InlineData("POST", "/api/v1/send-templte", "/api/v1/send-template")] // a letter mistyped
+    [InlineData("GET", "/api/v1/message_status/twb:a12", "/api/v1/message-status/twb:a12")]
+    [InlineData("GET", "/admin/v1/business", "/admin/v1/businesses")]
+    [InlineData("GET", "/health", "/api/v1/health")] // not the undocumented /healthz
+    [InlineData("GET", "/api/v1/templates/all", null)]
     public async Task ANearMissPathIsToldTheRouteItMeant(string method, string path, string? meant)
     {
         var (_, client, _) = await factory.CreateTenantAsync();

@@ -1,0 +1,141 @@
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Routing.Patterns;
+
+namespace TwaBot.Api.Http;
+
+/// <summary>
+/// The routes a path no route takes was most likely meant for, for a 404's "did you mean": a CRM developer's slips are
+/// other separators or case (/api/v1/send_template), another version or prefix (/api/v2/send-template, /v1/health,
+/// /send-template), and a letter or two mistyped (/api/v1/send-templte).
+/// </summary>
+internal static partial class RouteGuesses
+{
+    /// <summary>The most letters, over the whole path, a guess may differ by.</summary>
+    private const int MaxTypos = 2;
+
+    /// <summary>Guesses named at most; more, and the path says too little to guess from.</summary>
+    private const int MaxGuesses = 3;
+
+    /// <summary>
+    /// The routes <paramref name="path"/> is closest to, each written with the path's own values for its parameters
+    /// (/api/v1/message-status/twb:…), best first; empty when none is close or the path is a route's own.
+    /// </summary>
+    public static IReadOnlyList<string> For(string path, IEnumerable<RoutePattern> routes)
+    {
+        var written = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var guesses = routes
+            .Select(route => Guess(written, route))
+            .OfType<(string Route, int Distance)>()
+            .DistinctBy(guess => guess.Route)
+            .ToList();
+        if (guesses.Count == 0 || guesses.Any(guess => string.Equals(guess.Route, path.TrimEnd('/'), StringComparison.OrdinalIgnoreCase)))
+        {
+            return []; // (a route's own path is not guessed another's)
+        }
+
+        var best = guesses.Min(guess => guess.Distance);
+        var closest = guesses.Where(guess => guess.Distance == best).Select(guess => guess.Route).ToList();
+        return closest.Count <= MaxGuesses ? closest : [];
+    }
+
+    /// <summary>
+    /// The route as the path would name it, and how far the path is from it: the letters mistyped, plus one when the
+    /// prefix before the route's version (/api/v1) is another. Null when the path's end is not the route's.
+    /// </summary>
+    private static (string Route, int Distance)? Guess(string[] written, RoutePattern route)
+    {
+        var segments = route.PathSegments;
+        var versionAt = segments.ToList().FindLastIndex(segment => segment.IsSimple && segment.Parts[0] is RoutePatternLiteralPart literal
+            && Version().IsMatch(literal.Content));
+        var prefix = segments.Take(versionAt + 1).ToList();
+        var tail = segments.Skip(versionAt + 1).ToList();
+        if (tail.Count == 0 || tail.Count > written.Length || prefix.Any(segment => !IsLiteral(segment)))
+        {
+            return null;
+        }
+
+        var typos = 0;
+        var named = new List<string>(segments.Count);
+        var writtenTail = written.AsSpan(written.Length - tail.Count);
+        for (var i = 0; i < tail.Count; i++)
+        {
+            if (!tail[i].IsSimple)
+            {
+                return null;
+            }
+
+            switch (tail[i].Parts[0])
+            {
+                case RoutePatternLiteralPart literal:
+                    var mistyped = Typos(LooseNames.Of(writtenTail[i]), LooseNames.Of(literal.Content));
+                    if (mistyped is null)
+                    {
+                        return null;
+                    }
+
+                    typos += mistyped.Value;
+                    named.Add(literal.Content);
+                    break;
+                case RoutePatternParameterPart parameter when Fits(writtenTail[i], parameter):
+                    named.Add(writtenTail[i]);
+                    break;
+                default:
+                    return null;
+            }
+        }
+
+        if (typos > MaxTypos)
+        {
+            return null;
+        }
+
+        var writtenPrefix = written.Take(written.Length - tail.Count).Select(LooseNames.Of);
+        var routePrefix = prefix.Select(segment => LooseNames.Of(((RoutePatternLiteralPart)segment.Parts[0]).Content));
+        var otherPrefix = writtenPrefix.SequenceEqual(routePrefix) ? 0 : 1;
+        var literalPrefix = prefix.Select(segment => ((RoutePatternLiteralPart)segment.Parts[0]).Content);
+        return ("/" + string.Join('/', literalPrefix.Concat(named)), typos + otherPrefix);
+    }
+
+    private static bool IsLiteral(RoutePatternPathSegment segment) => segment.IsSimple && segment.Parts[0] is RoutePatternLiteralPart;
+
+    /// <summary>A business id's route takes digits only; a guess the path's value cannot reach is no guess.</summary>
+    private static bool Fits(string value, RoutePatternParameterPart parameter) =>
+        !parameter.ParameterPolicies.Any(policy => policy.Content is "long" or "int") || long.TryParse(value, out _);
+
+    /// <summary>
+    /// The letters <paramref name="written"/> differs from <paramref name="meant"/> by (Levenshtein), or null when more
+    /// than the word's length allows: one in five, so a short word is written right or not guessed ("ok" is not "on").
+    /// </summary>
+    private static int? Typos(string written, string meant)
+    {
+        var allowed = Math.Min(MaxTypos, meant.Length / 5);
+        if (written.Length == 0 || Math.Abs(written.Length - meant.Length) > allowed)
+        {
+            return null; // also keeps the work small for a scanner's long paths
+        }
+
+        var previous = new int[meant.Length + 1];
+        var current = new int[meant.Length + 1];
+        for (var j = 0; j <= meant.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= written.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= meant.Length; j++)
+            {
+                var replace = previous[j - 1] + (written[i - 1] == meant[j - 1] ? 0 : 1);
+                current[j] = Math.Min(replace, Math.Min(previous[j], current[j - 1]) + 1);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[meant.Length] <= allowed ? previous[meant.Length] : null;
+    }
+
+    [GeneratedRegex(@"^v\d+(\.\d+)?$")]
+    private static partial Regex Version();
+}

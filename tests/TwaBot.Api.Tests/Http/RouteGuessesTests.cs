@@ -1,0 +1,51 @@
+using Microsoft.AspNetCore.Routing.Patterns;
+using TwaBot.Api.Http;
+
+namespace TwaBot.Api.Tests.Http;
+
+public class RouteGuessesTests
+{
+    private static readonly RoutePattern[] Routes = [.. new[]
+    {
+        "/api/v1/send-template", "/api/v1/send-text", "/api/v1/send", "/api/v1/health", "/api/v1/ok",
+        "/api/v1/message-status/{messageId}", "/admin/v1/businesses/{id:long}/whatsapp", "/admin/v1/businesses",
+        "/webhooks/meta", "/healthz", "/sandbox/graph/{version}/{phoneNumberId}/messages",
+    }.Select(RoutePatternFactory.Parse)];
+
+    [Theory]
+    [InlineData("/api/v1/send_template", "/api/v1/send-template")] // separators
+    [InlineData("/API/V1/SENDTEMPLATE", "/api/v1/send-template")] // case, none
+    [InlineData("/api/v2/send-template", "/api/v1/send-template")] // another version
+    [InlineData("/v1/send-template", "/api/v1/send-template")] // no /api
+    [InlineData("/send-template", "/api/v1/send-template")] // no prefix at all
+    [InlineData("/api/v1/send-templte", "/api/v1/send-template")] // a letter left out
+    [InlineData("/api/v1/sned-tempalte", null)] // two pairs swapped: four letters, too far to guess
+    [InlineData("/api/v1/send-txt", "/api/v1/send-text")]
+    [InlineData("/api/health", "/api/v1/health")] // not /healthz: the prefix differs for both, /healthz's letters too
+    [InlineData("/api/v1/message_status/twb:a1", "/api/v1/message-status/twb:a1")] // the parameter keeps the path's value
+    [InlineData("/admin/v1/business/7/whatsapp", "/admin/v1/businesses/7/whatsapp")]
+    [InlineData("/webhook/meta", "/webhooks/meta")]
+    [InlineData("/healthz/", null)] // a route itself: no other is guessed (here /api/v1/health, a letter and the prefix away)
+    [InlineData("/admin/v1/businesses/abc/whatsapp", null)] // an id that is not a number reaches no route
+    [InlineData("/api/v1/on", null)] // a short word is written right or not guessed
+    [InlineData("/api/v1/sent", null)]
+    [InlineData("/api/v1/send-fax", null)]
+    [InlineData("/no/such/page", null)]
+    [InlineData("/api/v1/123/messages", null)] // the emulator's routes have a parameter before their version
+    [InlineData("/", null)]
+    public void APathIsGuessedTheRouteItIsClosestTo(string path, string? meant)
+    {
+        var guesses = RouteGuesses.For(path, Routes);
+
+        Assert.Equal(meant is null ? [] : [meant], guesses);
+    }
+
+    [Fact]
+    public void RoutesEquallyCloseAreAllNamedButNotMany()
+    {
+        // /health is /api/v1/health under another prefix and /healthz with a letter left out: both as likely.
+        Assert.Equal(["/api/v1/health", "/healthz"], RouteGuesses.For("/health", Routes));
+        var many = Enumerable.Range(1, 4).Select(i => RoutePatternFactory.Parse($"/p{i}/v1/items")).ToList();
+        Assert.Empty(RouteGuesses.For("/items", many));
+    }
+}

@@ -240,6 +240,7 @@ public static class ApiErrors
             : reader.StartsWith("'/'", StringComparison.Ordinal) || reader.StartsWith("'#'", StringComparison.Ordinal) ? ": JSON has no comments; remove them"
             : reader.StartsWith("'''", StringComparison.Ordinal) ? ": JSON names and strings take double quotes (\"phone\"), not single quotes"
             : reader.Contains("invalid start of a property name", StringComparison.Ordinal) ? ": each field name takes double quotes (\"phone\": …)"
+            : reader.Contains("is invalid after a value", StringComparison.Ordinal) ? ": a comma is missing before it, between two values"
             : reader.Contains("end of data", StringComparison.Ordinal) || reader.Contains("Expected depth to be zero", StringComparison.Ordinal)
                 ? ": the body ends before the JSON does (a } or ] is missing, or the body was cut short)"
             : "";

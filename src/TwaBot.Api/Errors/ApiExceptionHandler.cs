@@ -27,7 +27,8 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         var error = exception switch
         {
             // The framework's JSON reader (admin and sandbox bodies) tried to read a compressed body as JSON.
-            BadHttpRequestException bad => Http.CompressedBodies.Refusal(httpContext.Request) ?? FromBadRequest(bad, httpContext.Request.Path),
+            BadHttpRequestException bad => Http.CompressedBodies.Refusal(httpContext.Request)
+                ?? FromBadRequest(bad, httpContext.Request.Path, bad.InnerException is JsonException ? await BodyReadAsync(httpContext.Request) : default),
             // The framework's JSON reader (admin and sandbox bodies) says so for a charset no encoding has, before reading.
             InvalidOperationException { InnerException: ArgumentException or NotSupportedException }
                 when UnknownCharset(httpContext.Request) is { } charset => ApiErrors.NotUtf8(charset),
@@ -50,7 +51,10 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         return true;
     }
 
-    internal static ApiError FromBadRequest(BadHttpRequestException exception, PathString path)
+    /// <param name="exception">The framework's refusal.</param>
+    /// <param name="path">The request's path, whose body limit a 413 names.</param>
+    /// <param name="body">The body the framework's JSON reader refused, when it could be read again.</param>
+    internal static ApiError FromBadRequest(BadHttpRequestException exception, PathString path, ReadOnlyMemory<byte> body = default)
     {
         if (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -62,7 +66,24 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
             return ApiErrors.UnsupportedMediaType();
         }
 
-        return exception.InnerException is JsonException json ? FromJsonException(json) : ApiErrors.BadRequest();
+        return exception.InnerException is JsonException json ? FromJsonException(json, body.Span) : ApiErrors.BadRequest();
+    }
+
+    /// <summary>
+    /// The body the framework's JSON reader read, when <see cref="RewindableBodies"/> kept it: the reader's positions count
+    /// bytes, and the answer counts characters, as an editor does.
+    /// </summary>
+    private static async Task<ReadOnlyMemory<byte>> BodyReadAsync(HttpRequest request)
+    {
+        if (!request.Body.CanSeek)
+        {
+            return default;
+        }
+
+        request.Body.Position = 0;
+        using var copy = new MemoryStream();
+        await request.Body.CopyToAsync(copy);
+        return copy.GetBuffer().AsMemory(0, (int)copy.Length);
     }
 
     /// <summary>

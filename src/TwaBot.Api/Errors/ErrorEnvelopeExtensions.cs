@@ -21,6 +21,7 @@ public static class ErrorEnvelopeExtensions
         });
         app.UseStatusCodePages(context => EnvelopeFor(context.HttpContext).ExecuteAsync(context.HttpContext));
         app.UseRequestBodyLimits();
+        app.UseRewindableBodies();
         return app;
     }
 

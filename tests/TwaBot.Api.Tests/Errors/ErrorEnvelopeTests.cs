@@ -71,6 +71,8 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     [InlineData("{\"name\":", "Request body is not valid JSON at line 1, position 9: the body ends before the JSON does (a } or ] is missing, or the body was cut short).")]
     [InlineData("{name: 'x'}", "Request body is not valid JSON at line 1, position 2: each field name takes double quotes (\"phone\": …).")]
     [InlineData("{\"name\":\"Acme\",}", "Request body is not valid JSON at line 1, position 16: remove the comma after the last value, which JSON does not allow.")] // "[1,2" is answered as a body that is not an object, as on the sends
+    [InlineData("{\"name\":\"राहुल स्टोर\",}", "Request body is not valid JSON at line 1, position 23: remove the comma after the last value, which JSON does not allow.")] // characters, as an editor counts them: was 43, the bytes
+    [InlineData("{\n  \"name\": \"राहुल\"\n  \"plan\": \"growth\"}", "Request body is not valid JSON at line 3, position 3: a comma is missing before it, between two values.")]
     public async Task MalformedJsonReturns400Envelope(string body, string error)
     {
         using var admin = factory.CreateAdminClient();

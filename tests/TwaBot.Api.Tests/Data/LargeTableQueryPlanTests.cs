@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Admin;
 using TwaBot.Api.Data;
 using TwaBot.Api.RateLimiting;
@@ -88,6 +89,51 @@ public sealed class LargeTableQueryPlanTests
         Assert.Contains(plan, step => step.Contains("ix_messages_api_key_id_quota_day (api_key_id=? AND quota_day>?)", StringComparison.Ordinal));
         Assert.Contains(plan, step => step.Contains("ix_api_keys_business_id (business_id=?)", StringComparison.Ordinal));
         Assert.DoesNotContain(plan, step => step.StartsWith("SCAN", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(WebhookBacklog.InboxWaitingSql)]
+    [InlineData(WebhookBacklog.InboxOldestSql)]
+    public async Task TheWebhookBacklogGaugesReadAFewPagesOfTheInboxNotEveryDeliveryWaiting(string gauge)
+    {
+        // Read at every export while a redelivery of hundreds of thousands waits there: a scan read the whole file each
+        // time. SQLite's plan does not tell (count(*) and min() over a column without an index read as cheap), so the test
+        // counts the pages the statement fetches.
+        await using var server = new TwaBotApiFactory();
+        await using var connection = await server.Services.GetRequiredService<WebhookInboxFile>().Connections.OpenAsync(CancellationToken.None);
+        await InsertInboxRowsAsync(connection, 2_000); // about 300 pages
+
+        Assert.InRange(PagesFetched(connection, gauge), 1, 10);
+    }
+
+    private static async Task InsertInboxRowsAsync(Microsoft.Data.Sqlite.SqliteConnection connection, int rows)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $rows)
+            INSERT INTO webhook_inbox (received_at, body_sha256, body) SELECT '2026-11-26 10:00:00', randomblob(32), randomblob(500) FROM n
+            """;
+        command.Parameters.AddWithValue("$rows", rows);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>The database pages SQLite fetches (from its cache or the file) to run <paramref name="sql"/> to its end.</summary>
+    private static int PagesFetched(Microsoft.Data.Sqlite.SqliteConnection connection, string sql)
+    {
+        int Fetched(int reset) =>
+            (SQLitePCL.raw.sqlite3_db_status(connection.Handle, SQLitePCL.raw.SQLITE_DBSTATUS_CACHE_HIT, out var hits, out _, reset) == SQLitePCL.raw.SQLITE_OK ? hits : -1)
+            + (SQLitePCL.raw.sqlite3_db_status(connection.Handle, SQLitePCL.raw.SQLITE_DBSTATUS_CACHE_MISS, out var misses, out _, reset) == SQLitePCL.raw.SQLITE_OK ? misses : -1);
+
+        Assert.Equal(SQLitePCL.raw.SQLITE_OK, SQLitePCL.raw.sqlite3_prepare_v2(connection.Handle, sql, out var statement));
+        using (statement)
+        {
+            Fetched(reset: 1);
+            while (SQLitePCL.raw.sqlite3_step(statement) == SQLitePCL.raw.SQLITE_ROW)
+            {
+            }
+
+            return Fetched(reset: 0);
+        }
     }
 
     private static Task<List<string>> PlanAsync<T>(Func<TwaBotDbContext, IQueryable<T>> query) =>

@@ -214,6 +214,38 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
     }
 
     [Fact]
+    public async Task TheInboxFilesGaugesCountEveryDeliveryWaitingThereAndAgeTheFirst()
+    {
+        await using var server = new TwaBotApiFactory();
+        using var waiting = Collector(server, "twabot.webhooks.waiting");
+        using var lag = DoubleCollector(server, "twabot.webhooks.lag");
+        await server.ApplyWebhooksAsync();
+        // The main database refuses every move (as a full disk would), so the deliveries wait in the inbox file.
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER refuse_move BEFORE INSERT ON webhook_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"));
+        foreach (var wamid in new[] { "wamid.first", "wamid.second", "wamid.third" })
+        {
+            var delivery = MetaPayloads.Delivery(MetaPayloads.Entry(MetaPayloads.MessagesChange("996",
+                statuses: [MetaPayloads.Status(wamid, "sent", server.Clock.GetUtcNow())])));
+            (await server.PostWebhookAsync(delivery)).EnsureSuccessStatusCode();
+            server.Clock.Advance(TimeSpan.FromSeconds(30));
+        }
+
+        waiting.RecordObservableInstruments();
+        lag.RecordObservableInstruments();
+        Assert.Equal(3, waiting.LastMeasurement?.Value);
+        Assert.Equal(90, lag.LastMeasurement?.Value);
+
+        // Once moved, they leave the inbox file: none waits, nothing lags.
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_move"));
+        await server.ApplyWebhooksAsync();
+        waiting.RecordObservableInstruments();
+        lag.RecordObservableInstruments();
+        Assert.Equal(0, waiting.LastMeasurement?.Value);
+        Assert.Equal(0, lag.LastMeasurement?.Value);
+    }
+
+    [Fact]
     public async Task ReadingTheGaugesDoesNotCreateADeletedDatabaseAgain()
     {
         // A gauge read at each export used to open the missing file with SQLite's create mode: an empty database

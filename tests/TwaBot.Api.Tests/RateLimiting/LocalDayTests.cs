@@ -27,6 +27,12 @@ public class LocalDayTests
     [InlineData("America/Havana", "2026-03-07T17:00:00Z", "2026-03-07", 43200)]
     [InlineData("America/Havana", "2026-03-08T04:59:59Z", "2026-03-07", 1)]
     [InlineData("America/Havana", "2026-03-08T05:00:00Z", "2026-03-08", 82800)]
+    // Clock changes .NET misplaces reading a local midnight: Amman sprang forward from 00:00 to 01:00 on 26 March 2021
+    // (22:00 UTC), and Apia skipped 30 December 2011 (29 December ended at 10:00 UTC on the 30th).
+    [InlineData("Asia/Amman", "2021-03-25T21:00:00Z", "2021-03-25", 3600)]
+    [InlineData("Asia/Amman", "2021-03-25T22:00:00Z", "2021-03-26", 82800)]
+    [InlineData("Pacific/Apia", "2011-12-30T09:30:00Z", "2011-12-29", 1800)]
+    [InlineData("Pacific/Apia", "2011-12-30T10:00:00Z", "2011-12-31", 86400)]
     public void DayAndSecondsToMidnight(string timeZone, string instant, string date, int seconds)
     {
         var day = LocalDay.Of(timeZone, DateTimeOffset.Parse(instant, System.Globalization.CultureInfo.InvariantCulture));
@@ -44,7 +50,11 @@ public class LocalDayTests
     [InlineData("America/Havana", "2026-10-31T12:00:00Z", 86400)]    // ends at the first of two midnights
     [InlineData("America/Havana", "2026-11-01T12:00:00Z", 90000)]    // so the next day has the hour
     [InlineData("Australia/Lord_Howe", "2026-10-04T12:00:00Z", 84600)] // half an hour forward
+    [InlineData("Asia/Amman", "2021-03-25T12:00:00Z", 86400)]       // ends at the skipped midnight
+    [InlineData("Asia/Amman", "2021-03-26T12:00:00Z", 82800)]       // begins at 01:00
+    [InlineData("Pacific/Apia", "2011-12-29T12:00:00Z", 86400)]     // the day before the skipped day
     [InlineData("Asia/Kolkata", "0001-01-01T00:00:00Z", 86400)]     // a time never set: its day began before year 1 in UTC
+    [InlineData("America/New_York", "0001-01-01T00:00:00Z", 86400)] // and west of UTC: its day is the calendar's first
     public void TheDaysLengthFollowsItsClockChanges(string timeZone, string instant, int length)
     {
         var day = LocalDay.Of(timeZone, DateTimeOffset.Parse(instant, System.Globalization.CultureInfo.InvariantCulture));

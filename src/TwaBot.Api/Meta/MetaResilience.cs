@@ -27,11 +27,15 @@ namespace TwaBot.Api.Meta;
 /// number (<see cref="PipelineKey"/>): a business whose calls fail pauses only its own.</item>
 /// </list>
 /// The pipeline keeps the system clock even when the app's <see cref="TimeProvider"/> is replaced
-/// (Polly would take that one): its timeouts and backoff are about the real network.
+/// (Polly would take that one): its timeouts and backoff are about the real network. It reads that clock steadily
+/// (<see cref="SteadyClock"/>), so a step of the wall clock neither lengthens nor ends a breaker's pause.
 /// </summary>
 public static partial class MetaResilience
 {
     public const string PipelineName = "meta";
+
+    /// <summary>The pipelines' clock: the system's, read steadily.</summary>
+    internal static readonly TimeProvider Clock = new SteadyClock(TimeProvider.System);
 
     /// <summary>When the call (all its attempts) started, as a <see cref="Stopwatch"/> timestamp; set by the client.</summary>
     public static readonly HttpRequestOptionsKey<long> CallStarted = new("twabot.meta.call-started");
@@ -53,7 +57,7 @@ public static partial class MetaResilience
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
         var log = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-        builder.TimeProvider = TimeProvider.System;
+        builder.TimeProvider = Clock;
         builder.AddTimeout(TimeSpan.FromSeconds(options.TotalTimeoutSeconds));
         if (options.MaxRetries > 0) // Polly's retry needs at least one attempt; 0 means no retry strategy at all
         {

@@ -226,10 +226,12 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
     [InlineData("a blank apikey on quick-send", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header or the apikey query parameter.")]
     [InlineData("the key in Authorization", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header; the Authorization header is not read.")]
     [InlineData("the key in an apikey header", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header; a header named apikey is not read.")]
+    [InlineData("the key in an X-Api-Token header", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header; a header named x-api-token is not read.")]
     [InlineData("apikey= off quick-send", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header; the apikey query parameter (quick-send's only) is not read.")]
     [InlineData("Authorization on quick-send", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header or the apikey query parameter; the Authorization header is not read.")]
     [InlineData("the key after Bearer", "INVALID_API_KEY", "Invalid API key: give the key alone, without \"Bearer \" before it.")]
     [InlineData("the key after a tab after Token", "INVALID_API_KEY", "Invalid API key: give the key alone, without \"Token \" before it.")]
+    [InlineData("the key after bearer in lower case", "INVALID_API_KEY", "Invalid API key: give the key alone, without \"bearer \" before it.")]
     [InlineData("no key's shape", "INVALID_API_KEY", "Invalid API key.")]
     [InlineData("a live key", "INVALID_API_KEY", "Invalid API key. This server only accepts twb_test_ keys.")]
     [InlineData("two keys", "INVALID_API_KEY", "Invalid API key: X-API-Key is given more than once. Give one key.")]
@@ -255,11 +257,17 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
             case "the key in an apikey header":
                 request.Headers.Add("apikey", key);
                 break;
+            case "the key in an X-Api-Token header":
+                request.Headers.Add("X-Api-Token", key);
+                break;
             case "the key after Bearer":
                 request.Headers.TryAddWithoutValidation("X-API-Key", "Bearer " + key);
                 break;
             case "the key after a tab after Token":
                 request.Headers.TryAddWithoutValidation("X-API-Key", "Token\t" + key);
+                break;
+            case "the key after bearer in lower case":
+                request.Headers.TryAddWithoutValidation("X-API-Key", "bearer " + key);
                 break;
             case "no key's shape":
                 request.Headers.Add("X-API-Key", "twb_your_api_key_here");

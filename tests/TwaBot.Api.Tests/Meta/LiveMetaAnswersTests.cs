@@ -587,28 +587,50 @@ public class LiveMetaAnswersTests
         // The disconnect was written at once and the connect, answered by Meta after it, wrote its connection over it:
         // the business the operator had disconnected went on sending.
         await using var live = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20);
-        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        live.Meta.ReplyToNumberList(async context =>
-        {
-            asked.TrySetResult();
-            await release.Task;
-            await FakeMetaUpstream.NumberList([(PhoneNumberId, "+1 555-0100")])(context);
-        });
+        var held = new HeldAnswer(FakeMetaUpstream.NumberList([(PhoneNumberId, "+1 555-0100")]));
+        live.Meta.ReplyToNumberList(held.Reply);
         var connect = live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
             new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = "EAAGconnectSentFirst0123456789" });
-        await asked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await held.ReachedMetaAsync();
 
         var disconnect = live.Admin.DeleteAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp");
         // Out of turn, the disconnect is written now; in turn, it waits for the connect (here, the 2 s).
         await Task.WhenAny(disconnect, Task.Delay(TimeSpan.FromSeconds(2)));
-        release.SetResult();
+        held.Release();
         (await connect).EnsureSuccessStatusCode();
         (await disconnect).EnsureSuccessStatusCode();
 
         await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
         var business = await live.Admin.GetFromJsonAsync<JsonElement>($"/admin/v1/businesses/{live.BusinessId}");
         Assert.False(business.GetProperty("business").GetProperty("whatsapp").GetProperty("connected").GetBoolean());
+    }
+
+    [Fact]
+    public async Task AConnectWaitingForMetaTakesNoOtherBusinesssTurn()
+    {
+        // Connects take turns per business: another business's connect is checked and written while this one's is at Meta.
+        await using var live = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20);
+        var other = await live.Server.CreateBusinessAsync();
+        var held = new HeldAnswer(FakeMetaUpstream.NumberList([(PhoneNumberId, "+1 555-0100")]));
+        live.Meta.ReplyToNumberList(held.Reply, FakeMetaUpstream.NumberList([("106540352249999", "+1 631-555-0199")]));
+        var first = live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
+            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = "EAAGfirstBusinessToken0123456789" });
+        await held.ReachedMetaAsync();
+        try
+        {
+            var otherConnect = await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{other}/whatsapp",
+                    new { phone_number_id = "106540352249999", waba_id = "102290129340398", access_token = "EAAGotherBusinessToken0123456789" })
+                .WaitAsync(TimeSpan.FromSeconds(15)); // bounded below the held call's 20 s: in the first business's turn it would wait for that
+
+            otherConnect.EnsureSuccessStatusCode();
+            Assert.False(first.IsCompleted);
+        }
+        finally
+        {
+            held.Release();
+        }
+
+        (await first).EnsureSuccessStatusCode();
     }
 
     /// <summary>

@@ -240,6 +240,11 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [InlineData("hello", "Request body is not valid JSON at line 1, position 1.")]
     [InlineData("{\"phone\":\"919876543210\",\"template_name\":\"order_confirmation\",\"body_params\":[\"राहुल\",]}",
         "Request body is not valid JSON at line 1, position 85: remove the comma after the last value, which JSON does not allow.")] // characters, as an editor counts them: was 95, the bytes (each Hindi letter is three)
+    [InlineData("{\"phone\":\"919876543210\",\n# the customer\n\"template_name\":\"order_confirmation\"}",
+        "Request body is not valid JSON at line 2, position 1: JSON has no comments; remove them.")]
+    [InlineData("{\"body_params\":[\"राहुल\",],\n\"phone\":\"919876543210\",\"template_name\":\"order_confirmation\"}",
+        "Request body is not valid JSON at line 1, position 25: remove the comma after the last value, which JSON does not allow.")] // the characters of its own line, not the next one's
+    [InlineData("\"राहुल", "Request body is not valid JSON at line 1, position 7: the body ends before the JSON does (a } or ] is missing, or the body was cut short).")] // cut short in its first value
     public async Task HandWrittenJsonMistakesAreNamedWithWhereTheyAre(string body, string error)
     {
         // Was "Request body is not valid JSON." for each: no place, no cause, for a mistake a hand-written body makes often.
@@ -389,6 +394,8 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [InlineData("""{"phone":"919876543210","Template_Name":"order_confirmation","body_params":["a","b","c"]}""")] // names are case-insensitive
     [InlineData("""{"phone":"919876543210","template_name":"order_confirmation","body_params":["a","b","c"],"campaignId":"c-7"}""")]
     [InlineData("""{"phone":"919876543210","template_name":"order_confirmation","body_params":["a","b","c"],"bodyParams":[]}""")]
+    [InlineData("""{"phone":"919876543210","template_name":"order_confirmation","body_params":["a","b","c"],"language":"en","lang":"en-US"}""")] // quick-send's name beside ours
+    [InlineData("""{"phone":"919876543210","template_name":"order_confirmation","body_params":["a","b","c"],"text":"Hi"}""")] // send-text's field is not this body's
     public async Task FieldsOfTheCallersOwnBesideOursAreLeftAlone(string body)
     {
         var tenant = await factory.CreateSendingTenantAsync();

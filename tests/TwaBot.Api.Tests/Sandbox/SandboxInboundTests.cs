@@ -36,6 +36,19 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         Assert.Equal(field, (await response.AssertErrorAsync(HttpStatusCode.BadRequest, errorCode)).GetProperty("field").GetString());
     }
 
+    [Fact]
+    public async Task AMalformedBodyIsToldWhereInCharacters()
+    {
+        // Read by the framework, whose reader counts bytes: "नमस्ते" is 18 of them and 6 characters.
+        using var admin = factory.CreateAdminClient();
+        using var content = new StringContent("""{"business_id":1,"from":"919876543210","text":"नमस्ते",}""", System.Text.Encoding.UTF8, "application/json");
+
+        var response = await admin.PostAsync("/sandbox/v1/inbound", content);
+
+        Assert.Equal("Request body is not valid JSON at line 1, position 56: remove the comma after the last value, which JSON does not allow.",
+            (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("error").GetString());
+    }
+
     public static TheoryData<string> RequestsAtTheLimits => new()
     {
         """{"business_id":1,"from":"919876543210","text":""" + "\"" + new string('x', 4096) + "\"}", // Meta's limit itself

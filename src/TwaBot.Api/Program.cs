@@ -59,7 +59,7 @@ if (!ConfigurationErrors.IsTestHost(app) && ConfigurationErrors.Check(app.Servic
 app.UseSingleSlashes();                    // "//api/v1/…" (a base URL ending in /) is "/api/v1/…"
 app.UseRouting();                          // after it, so routes see the path as read
 app.UseTwaBotRequestLogging();              // logs the status the client really got
-app.UseNoStoreResponses();                 // API answers are never cached by browsers or proxies
+app.UseNoStoreResponses();                 // API answers are never cached by browsers or proxies; no answer is sniffed as HTML
 app.UseErrorEnvelope();
 app.UseUtf8CharsetLabels();                // charset=utf8 or "utf-8" is UTF-8 to every JSON reader
 app.UseAuthentication();

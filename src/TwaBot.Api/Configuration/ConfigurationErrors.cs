@@ -79,7 +79,7 @@ public static partial class ConfigurationErrors
     /// setting's path, and stops at the first class.) Names match as the binder matches them, ignoring case;
     /// a value setting (text, number, switch, list) has no settings below it.
     /// </summary>
-    internal static IEnumerable<string> UnknownSettings(IConfigurationSection section, Type options) =>
+    private static IEnumerable<string> UnknownSettings(IConfigurationSection section, Type options) =>
         section.GetChildren().SelectMany(child =>
             options.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase) switch
             {
@@ -111,7 +111,7 @@ public static partial class ConfigurationErrors
     /// The binder's "Failed to convert configuration value 'abc' at 'TwaBot:…' to type 'System.Int32'." in an
     /// operator's words: the setting first, and the kind of value it takes rather than a .NET type name.
     /// </summary>
-    internal static string InOperatorsWords(string message)
+    private static string InOperatorsWords(string message)
     {
         var binder = BinderConversionFailure().Match(message);
         if (!binder.Success)

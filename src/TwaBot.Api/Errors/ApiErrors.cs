@@ -296,7 +296,7 @@ public static class ApiErrors
     /// <paramref name="value"/> with control, format and non-ASCII space characters written as <c>\uXXXX</c>,
     /// and at most <paramref name="maxCharacters"/> of its characters.
     /// </summary>
-    internal static string Visible(string value, int maxCharacters)
+    private static string Visible(string value, int maxCharacters)
     {
         var text = new System.Text.StringBuilder();
         var shown = 0;

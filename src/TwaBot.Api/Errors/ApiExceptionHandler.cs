@@ -54,7 +54,7 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
     /// <param name="exception">The framework's refusal.</param>
     /// <param name="path">The request's path, whose body limit a 413 names.</param>
     /// <param name="body">The body the framework's JSON reader refused, when it could be read again.</param>
-    internal static ApiError FromBadRequest(BadHttpRequestException exception, PathString path, ReadOnlyMemory<byte> body = default)
+    private static ApiError FromBadRequest(BadHttpRequestException exception, PathString path, ReadOnlyMemory<byte> body)
     {
         if (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -163,7 +163,7 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         return takes is null ? $"Field '{field}' has the wrong type or an invalid value." : $"Field '{field}' must be {takes}.";
     }
 
-    internal static string? FieldFromPath(string? path)
+    private static string? FieldFromPath(string? path)
     {
         if (string.IsNullOrEmpty(path) || path == "$")
         {

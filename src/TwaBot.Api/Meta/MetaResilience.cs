@@ -104,7 +104,7 @@ public static partial class MetaResilience
     }
 
     /// <summary>No request bytes reached Meta, or Meta said "too many, try later".</summary>
-    internal static async ValueTask<bool> IsCertainlyNotProcessed(Outcome<HttpResponseMessage> outcome)
+    private static async ValueTask<bool> IsCertainlyNotProcessed(Outcome<HttpResponseMessage> outcome)
     {
         if (outcome.Exception is HttpRequestException failed)
         {
@@ -134,7 +134,7 @@ public static partial class MetaResilience
     /// A read (GET) that timed out, broke or met a 5xx: asking again is harmless, and a sync or connect need not fail
     /// for one bad moment at Meta's edge. An answer over the size limit is not asked again: it would be as large.
     /// </summary>
-    internal static bool IsFailedRead(ResilienceContext context, Outcome<HttpResponseMessage> outcome) =>
+    private static bool IsFailedRead(ResilienceContext context, Outcome<HttpResponseMessage> outcome) =>
         context.GetRequestMessage()?.Method == HttpMethod.Get && outcome.Exception switch
         {
             HttpRequestException { HttpRequestError: HttpRequestError.ConfigurationLimitExceeded } => false,
@@ -173,7 +173,7 @@ public static partial class MetaResilience
     private static TimeSpan Bounded(TimeSpan wait) =>
         wait <= TimeSpan.Zero ? TimeSpan.Zero : wait < LongestRetryAfter ? wait : LongestRetryAfter;
 
-    internal static bool IsMetaDown(Outcome<HttpResponseMessage> outcome) => outcome.Exception switch
+    private static bool IsMetaDown(Outcome<HttpResponseMessage> outcome) => outcome.Exception switch
     {
         TimeoutRejectedException or HttpRequestException => true,
         null => outcome.Result is { StatusCode: >= HttpStatusCode.InternalServerError },

@@ -38,7 +38,7 @@ internal sealed class MinuteRateLimitFilter(
         return await next(context);
     }
 
-    internal static void WriteHeaders(IHeaderDictionary headers, MinuteDecision minute, DailyDecision? day)
+    private static void WriteHeaders(IHeaderDictionary headers, MinuteDecision minute, DailyDecision? day)
     {
         var invariant = CultureInfo.InvariantCulture;
         var policy = string.Create(invariant, $"\"minute\";q={minute.Limit};w=60");

@@ -23,13 +23,13 @@ public sealed class MinuteRateLimiter(TimeProvider time)
         var (minute, retryAfterSeconds) = MinuteWindow.Now(time);
         if (!MinuteWindow.TryTake(_keys, keyId, minute, perKeyLimit, out var keyRemaining, out var key))
         {
-            return MinuteDecision.Reject(key.SecondsUntilItEnds(minute, retryAfterSeconds), perKeyLimit);
+            return MinuteDecision.Reject(perKeyLimit, key.SecondsUntilItEnds(minute, retryAfterSeconds));
         }
 
         if (!_global.TryTake(minute, globalLimit, out var globalRemaining))
         {
             key.GiveBack(minute); // refused globally: the key's own budget is not spent either
-            return MinuteDecision.Reject(_global.SecondsUntilItEnds(minute, retryAfterSeconds), perKeyLimit);
+            return MinuteDecision.Reject(perKeyLimit, _global.SecondsUntilItEnds(minute, retryAfterSeconds));
         }
 
         if (_global.StartedNewMinute(minute))
@@ -77,5 +77,5 @@ public readonly record struct MinuteDecision(bool Allowed, int Limit, int Remain
 {
     public static MinuteDecision Allow(int limit, int remaining, int resetSeconds) => new(true, limit, remaining, resetSeconds);
 
-    public static MinuteDecision Reject(int retryAfterSeconds, int limit) => new(false, limit, 0, retryAfterSeconds);
+    public static MinuteDecision Reject(int limit, int retryAfterSeconds) => new(false, limit, 0, retryAfterSeconds);
 }

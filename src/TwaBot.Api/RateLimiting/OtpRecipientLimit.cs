@@ -103,7 +103,7 @@ public sealed class OtpRecipientLimit(IServiceScopeFactory scopes, TimeProvider 
     /// or as the number reaches the same phone (<see cref="Phones.WaIdForms"/>), so both forms share one count:
     /// otherwise alternating them would double the cap on one phone.
     /// </summary>
-    internal static string CountedAs(string phone) => Phones.WaIdForms.WaIdOf(phone) ?? phone;
+    private static string CountedAs(string phone) => Phones.WaIdForms.WaIdOf(phone) ?? phone;
 
     /// <summary>
     /// Forgets numbers with nothing sent in the last hour, at most once a window (and by one request at a time), so

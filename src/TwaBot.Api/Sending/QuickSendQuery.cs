@@ -216,7 +216,7 @@ public sealed partial record QuickSendQuery(string? Phone, string? Template, str
     private static partial System.Text.RegularExpressions.Regex EscapeNoOneTypes();
 
     /// <summary>Form-style decoding (<c>+</c> is a space) that refuses escapes which are not UTF-8.</summary>
-    internal static bool TryDecode(string raw, out string value)
+    private static bool TryDecode(string raw, out string value)
     {
         if (raw.AsSpan().IndexOfAny('%', '+') < 0)
         {

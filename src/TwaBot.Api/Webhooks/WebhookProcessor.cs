@@ -48,8 +48,8 @@ public sealed partial class WebhookProcessor(
     public Task FirstPass => _firstPass.Task;
 
     /// <summary>
-    /// Applies everything stored and not yet applied, then the parked statuses that can be; returns
-    /// how many events it applied. The background loop calls it; tests await it instead of sleeping.
+    /// Applies everything stored and not yet applied, then the parked statuses that can be, and drops the events held
+    /// for a BSUID too long; returns how many events it applied. The background loop calls it; tests await it instead of sleeping.
     /// </summary>
     public Task<int> ProcessPendingAsync(CancellationToken cancellationToken = default) => ProcessAsync(cancellationToken, cancellationToken);
 

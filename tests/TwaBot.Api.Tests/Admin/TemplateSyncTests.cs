@@ -30,6 +30,24 @@ public class TemplateSyncTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     }
 
     [Fact]
+    public async Task ABusinessNewToTheSandboxSyncsNoTemplatesUnlessItSharesAnAccountThatHasThem()
+    {
+        // As README says: a WABA of its own starts empty; the Sandbox Business's waba_id brings that account's templates.
+        var tenant = await factory.CreateSendingTenantAsync(); // order_confirmation and otp_verification at the emulator
+        var (alone, sharing) = (await factory.CreateBusinessAsync(), await factory.CreateBusinessAsync());
+        using var admin = factory.CreateAdminClient();
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{alone}/whatsapp", new { sandbox = true })).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{sharing}/whatsapp",
+            new { sandbox = true, waba_id = await WabaIdAsync(factory, tenant.BusinessId) })).EnsureSuccessStatusCode();
+
+        var aloneSynced = await (await admin.PostAsync($"/admin/v1/businesses/{alone}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+        var sharingSynced = await (await admin.PostAsync($"/admin/v1/businesses/{sharing}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal(0, Count(aloneSynced, "total"));
+        Assert.Equal((2, 2), (Count(sharingSynced, "total"), Count(sharingSynced, "created")));
+    }
+
+    [Fact]
     public async Task ARejectedAccessTokenSaysReconnect()
     {
         // Meta knows the WABA (the sandbox tenant's) but not this token: Graph error 190.

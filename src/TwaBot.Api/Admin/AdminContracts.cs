@@ -34,7 +34,7 @@ public sealed record ConnectWhatsAppRequest(
     [property: Description("Meta's id of the business's WhatsApp phone number (digits); with sandbox, optional.")] string? PhoneNumberId,
     [property: Description("Meta's id of the WhatsApp Business Account (digits); with sandbox, optional.")] string? WabaId,
     [property: Description("A Meta access token for the account, as Meta issues it; stored encrypted and never returned. Not with sandbox.")] string? AccessToken,
-    [property: Description("The number as customers see it, at most 32 characters, one line.")] string? DisplayPhoneNumber,
+    [property: Description("The number as customers see it, at most 32 characters, one line; left out or blank: the number as Meta lists it (the emulator's in the sandbox).")] string? DisplayPhoneNumber,
     [property: Description("true (sandbox mode only): connect to the Meta emulator instead of Meta.")] bool? Sandbox);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
@@ -70,7 +70,7 @@ public sealed record AddSuppressionRequest(
     [property: Required, Description("The phone number, written as for a send (it is normalized the same way).")] string? Phone,
     [property: Required, AllowedValues(SuppressionStates.OptedOut, SuppressionStates.Blocked, SuppressionStates.Undeliverable),
         Description("Why the number is not messaged: opted_out, blocked or undeliverable.")] string? State,
-    [property: Description("An optional note of your own, at most 500 characters.")] string? Reason);
+    [property: Description("An optional note of your own, at most 500 characters; a blank one is stored as none.")] string? Reason);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record ImportSuppressionsRequest(

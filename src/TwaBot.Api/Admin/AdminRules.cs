@@ -50,9 +50,20 @@ internal static class AdminRules
 
     public static ApiError? AccessToken(string? value, int maxLength) =>
         Text("access_token", value, maxLength)
-        ?? (Meta.MetaAccessToken.IsWellFormed(value!.Trim())
+        // A curl line of Meta's docs writes it after "Bearer ": the space alone would be named, not what to leave out.
+        ?? (AfterBearer(value!.Trim())
+            ? ApiErrors.Validation("access_token",
+                "access_token is the token alone: leave out the \"Bearer \" before it (the server writes Meta's Authorization header itself).")
+            : null)
+        ?? (Meta.MetaAccessToken.IsWellFormed(value.Trim())
             ? null
             : ApiErrors.Validation("access_token", "access_token must be the token Meta issued: letters, digits and - . _ ~ + / only."));
+
+    private static bool AfterBearer(string token) =>
+        token.Length > 7 && token.StartsWith("Bearer", StringComparison.OrdinalIgnoreCase) && char.IsWhiteSpace(token[6]);
+
+    /// <summary>An optional text as stored: blank (a form's empty field) is none given, else it is kept without its padding.</summary>
+    public static string? Trimmed(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     /// <summary>Starter, Growth or Pro, in any letter case; null for anything else.</summary>
     public static Plan? ParsePlan(string? value) =>
@@ -67,6 +78,8 @@ internal static class AdminRules
         TimeZones.IsKnown(value) ? null
         // A PATCH's null: quoting it as '' would read as if an empty text had been sent.
         : value is null ? ApiErrors.Validation("time_zone", "time_zone cannot be null: give an IANA time zone (e.g. Asia/Kolkata).")
+        : TimeZones.Meant(value) is { } meant
+            ? ApiErrors.Validation("time_zone", $"time_zone '{value}' is not an IANA time zone as written (spelled exactly, capitals and all): did you mean {meant}?")
         // An older name (Asia/Calcutta) is a zone too, where the host's tz database lacks it: say which database.
         : ApiErrors.Validation("time_zone", $"time_zone '{value}' is not an IANA time zone this server's time-zone database holds, spelled exactly (e.g. Asia/Kolkata).");
 

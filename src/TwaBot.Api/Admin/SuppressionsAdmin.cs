@@ -163,8 +163,8 @@ internal static class SuppressionsAdmin
             return badReason;
         }
 
-        // Stored as measured, as names are: padding around it neither counts towards the 500 nor is kept beyond them.
-        entry = new SuppressionEntry(phone, state, request.Reason?.Trim());
+        // Stored as measured, as names are: padding around it neither counts towards the 500 nor is kept beyond them; a blank one is none.
+        entry = new SuppressionEntry(phone, state, AdminRules.Trimmed(request.Reason));
         return null;
     }
 
@@ -224,6 +224,14 @@ internal static class SuppressionsAdmin
             return twice;
         }
 
+        // Refused as an admin body's unknown field is: ignored, status=blocked would list every state as if blocked, and
+        // page=2, offset= or cursor= the first page again for ever.
+        if (request.Query.Keys.FirstOrDefault(name => !ListParameters.Contains(name, StringComparer.OrdinalIgnoreCase)) is { } unread)
+        {
+            return ApiErrors.Validation(unread, $"The suppression list does not read {unread}=: it reads state= (opted_out, blocked or undeliverable), "
+                + $"after= (the next_after of the page before) and limit= (1 to {MaxPageSize}).");
+        }
+
         var wantedState = state?.Trim().ToLowerInvariant();
         if (wantedState is not null && !SuppressionStates.All.Contains(wantedState))
         {
@@ -269,6 +277,8 @@ internal static class SuppressionsAdmin
 
         return TypedResults.Ok(new SuppressionListResponse([.. page.Select(View)], more ? page[^1].Phone : null));
     }
+
+    private static readonly string[] ListParameters = ["state", "after", "limit"];
 
     private static ApiError? OnlyOnce(HttpRequest request, string name) => request.Query[name].Count > 1
         ? ApiErrors.Validation(name, $"{name} is given more than once; give it once.")

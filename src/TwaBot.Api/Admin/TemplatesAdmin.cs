@@ -114,7 +114,7 @@ internal static partial class TemplatesAdmin
         var isAuthentication = category == Template.Authentication;
         // Meta writes an authentication template's texts itself; the code is its one parameter.
         var body = isAuthentication ? Template.AuthenticationBody(securityRecommendation: true) : request.Body!.Trim();
-        var footer = isAuthentication ? Template.AuthenticationFooter(request.CodeExpirationMinutes) : Trimmed(request.FooterText);
+        var footer = isAuthentication ? Template.AuthenticationFooter(request.CodeExpirationMinutes) : AdminRules.Trimmed(request.FooterText);
         var template = await services.Db.Templates.SingleOrDefaultAsync(
             t => t.BusinessId == id && t.Name == request.Name && t.Language == request.Language, cancellationToken);
         // A deleted template's name may be submitted again (Meta says when it can be reused); any other is Meta's already.
@@ -125,7 +125,7 @@ internal static partial class TemplatesAdmin
 
         var variables = request.Variables ?? [.. Template.PlaceholderNames(body)];
         var definition = new MetaTemplateDefinition(
-            request.Name!, request.Language!, category, body, Trimmed(request.HeaderText), isAuthentication ? null : footer,
+            request.Name!, request.Language!, category, body, AdminRules.Trimmed(request.HeaderText), isAuthentication ? null : footer,
             // Meta reviews a template with example values for its placeholders; the variable names serve.
             isAuthentication ? [] : Enumerable.Range(0, Template.CountPlaceholders(body)).Select(i => i < variables.Count ? variables[i] : $"example {i + 1}").ToList(),
             isAuthentication ? request.CodeExpirationMinutes : null)
@@ -140,7 +140,7 @@ internal static partial class TemplatesAdmin
         {
             BusinessId = id, Name = definition.Name, Language = definition.Language, Content = body, Category = category, Status = Template.Pending,
         }).Entity;
-        template.DisplayName = Trimmed(request.DisplayName);
+        template.DisplayName = AdminRules.Trimmed(request.DisplayName);
         template.Content = body;
         template.Category = category;
         template.Status = Template.Pending;
@@ -386,8 +386,6 @@ internal static partial class TemplatesAdmin
     private static ApiError? NoAuthenticationOptions(CreateTemplateRequest request) => request.CodeExpirationMinutes is null
         ? null
         : ApiErrors.Validation("code_expiration_minutes", "code_expiration_minutes is only for AUTHENTICATION templates.");
-
-    private static string? Trimmed(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     // The quality score is left out: Meta's running assessment, not a change to the template (nor to the sync's counts).
     private static bool Matches(Template template, MetaTemplate remote) =>

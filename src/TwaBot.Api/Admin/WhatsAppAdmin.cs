@@ -267,7 +267,7 @@ internal static class WhatsAppAdmin
             PhoneNumberId = request.PhoneNumberId!,
             WabaId = request.WabaId!,
             ProtectedAccessToken = tokens.Protect(request.AccessToken!.Trim()),
-            DisplayPhoneNumber = request.DisplayPhoneNumber?.Trim(),
+            DisplayPhoneNumber = AdminRules.Trimmed(request.DisplayPhoneNumber), // blank: Meta's, below
         }, null);
     }
 
@@ -306,7 +306,7 @@ internal static class WhatsAppAdmin
                 && services.Tokens.CanRead(current)
                 ? current.ProtectedAccessToken
                 : services.Tokens.Protect(SandboxToken.New()),
-            DisplayPhoneNumber = request.DisplayPhoneNumber?.Trim() ?? WhatsAppConnection.SandboxDisplayPhoneNumber,
+            DisplayPhoneNumber = AdminRules.Trimmed(request.DisplayPhoneNumber) ?? WhatsAppConnection.SandboxDisplayPhoneNumber,
             IsSandbox = true,
         }, null);
     }

@@ -15,6 +15,20 @@ public static partial class TimeZones
         && string.Equals(zone.Id, id, StringComparison.Ordinal);
 
     /// <summary>
+    /// The one zone <paramref name="written"/> nearly spells, for the answer that refuses it: the same but for letter case or
+    /// a letter or two (asia/kolkata, America/New York, Europe/Londn); null when none or two are nearest.
+    /// </summary>
+    public static string? Meant(string written)
+    {
+        var lowered = written.ToLowerInvariant();
+        var nearest = TimeZoneInfo.GetSystemTimeZones().Where(zone => zone.HasIanaId && IsKnown(zone.Id))
+            .Select(zone => (zone.Id, Typos: Http.LooseNames.Typos(lowered, zone.Id.ToLowerInvariant())))
+            .Where(guess => guess.Typos is not null)
+            .GroupBy(guess => guess.Typos).MinBy(group => group.Key)?.ToList();
+        return nearest is [var only] ? only.Id : null;
+    }
+
+    /// <summary>
     /// The zone of a stored id. Ids stored before spellings were checked may differ from the zone's in case
     /// only; they are matched without case rather than failing every request of the business. An id this host's
     /// tz database lacks (an older name such as Asia/Calcutta where tzdata-legacy is not installed, a database moved

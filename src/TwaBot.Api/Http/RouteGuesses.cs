@@ -11,7 +11,7 @@ namespace TwaBot.Api.Http;
 internal static partial class RouteGuesses
 {
     /// <summary>The most letters, over the whole path, a guess may differ by.</summary>
-    private const int MaxTypos = 2;
+    private const int MaxTypos = LooseNames.MaxTypos;
 
     /// <summary>Guesses named at most; more, and the path says too little to guess from.</summary>
     private const int MaxGuesses = 3;
@@ -67,7 +67,7 @@ internal static partial class RouteGuesses
             switch (tail[i].Parts[0])
             {
                 case RoutePatternLiteralPart literal:
-                    var mistyped = Typos(LooseNames.Of(writtenTail[i]), LooseNames.Of(literal.Content));
+                    var mistyped = LooseNames.Typos(LooseNames.Of(writtenTail[i]), LooseNames.Of(literal.Content));
                     if (mistyped is null)
                     {
                         return null;
@@ -101,40 +101,6 @@ internal static partial class RouteGuesses
     /// <summary>A business id's route takes digits only; a guess the path's value cannot reach is no guess.</summary>
     private static bool Fits(string value, RoutePatternParameterPart parameter) =>
         !parameter.ParameterPolicies.Any(policy => policy.Content is "long" or "int") || long.TryParse(value, out _);
-
-    /// <summary>
-    /// The letters <paramref name="written"/> differs from <paramref name="meant"/> by (Levenshtein), or null when more
-    /// than the word's length allows: one in five, so a short word is written right or not guessed ("ok" is not "on").
-    /// </summary>
-    private static int? Typos(string written, string meant)
-    {
-        var allowed = Math.Min(MaxTypos, meant.Length / 5);
-        if (written.Length == 0 || Math.Abs(written.Length - meant.Length) > allowed)
-        {
-            return null; // also keeps the work small for a scanner's long paths
-        }
-
-        var previous = new int[meant.Length + 1];
-        var current = new int[meant.Length + 1];
-        for (var j = 0; j <= meant.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= written.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= meant.Length; j++)
-            {
-                var replace = previous[j - 1] + (written[i - 1] == meant[j - 1] ? 0 : 1);
-                current[j] = Math.Min(replace, Math.Min(previous[j], current[j - 1]) + 1);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[meant.Length] <= allowed ? previous[meant.Length] : null;
-    }
 
     [GeneratedRegex(@"^v\d+(\.\d+)?$")]
     private static partial Regex Version();

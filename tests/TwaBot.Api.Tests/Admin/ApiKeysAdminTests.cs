@@ -112,6 +112,27 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     [Theory]
     [InlineData("POST")]
     [InlineData("PATCH")]
+    public async Task ANullPermissionIsNamedAsNullNotQuotedAsEmptyText(string method)
+    {
+        // A dashboard's unset select sends null: "Unknown permission ''" read as if an empty text had been sent.
+        var businessId = await factory.CreateBusinessAsync();
+        var (_, keyId) = await factory.CreateApiKeyAsync(businessId);
+        using var admin = factory.CreateAdminClient();
+        using var request = new HttpRequestMessage(new HttpMethod(method), method == "POST" ? $"/admin/v1/businesses/{businessId}/api-keys" : $"/admin/v1/api-keys/{keyId}")
+        {
+            Content = new StringContent("""{"name":"k","permissions":["send_text",null]}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+
+        var response = await admin.SendAsync(request);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal(("permissions", "permissions[1] is null: give each permission as text, one of send_template, send_text, send_media, send_otp, or \"*\"."),
+            (json.GetProperty("field").GetString(), json.GetProperty("error").GetString()));
+    }
+
+    [Theory]
+    [InlineData("POST")]
+    [InlineData("PATCH")]
     public async Task ALimitThatIsNoWholeNumberIsToldToBeOne(string method)
     {
         var businessId = await factory.CreateBusinessAsync();

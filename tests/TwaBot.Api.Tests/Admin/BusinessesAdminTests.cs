@@ -158,6 +158,39 @@ public class BusinessesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal("Stays", business.GetProperty("name").GetString());
     }
 
+    [Theory]
+    [InlineData("asia/kolkata", "Asia/Kolkata")] // the letter case
+    [InlineData(" Asia/Kolkata", "Asia/Kolkata")] // pasted with a space
+    [InlineData("America/New_york", "America/New_York")]
+    [InlineData("America/New York", "America/New_York")]
+    [InlineData("Europe/Londn", "Europe/London")] // a letter left out
+    [InlineData("Asia/Kolkatta", "Asia/Kolkata")]
+    public async Task AZoneWrittenNearlyRightIsRefusedNamingTheZoneItMeant(string written, string meant)
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync("/admin/v1/businesses", new { name = "Acme", plan = "Pro", time_zone = written });
+
+        var error = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal(("time_zone", $"time_zone '{written}' is not an IANA time zone as written (spelled exactly, capitals and all): did you mean {meant}?"),
+            (error.GetProperty("field").GetString(), error.GetProperty("error").GetString()));
+    }
+
+    [Theory]
+    [InlineData("IST")] // an abbreviation or an offset is no zone's near miss: the answer gives an example instead
+    [InlineData("UTC+5:30")]
+    [InlineData("Mars/Olympus")]
+    public async Task AZoneNothingIsNearIsRefusedWithAnExample(string written)
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync("/admin/v1/businesses", new { name = "Acme", plan = "Pro", time_zone = written });
+
+        var error = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal($"time_zone '{written}' is not an IANA time zone this server's time-zone database holds, spelled exactly (e.g. Asia/Kolkata).",
+            error.GetProperty("error").GetString());
+    }
+
     [Fact]
     public async Task ANullTimeZoneIsCalledNullNotAnEmptyText()
     {

@@ -153,6 +153,25 @@ public class SuppressionsAdminTests(TwaBotApiFactory factory) : IClassFixture<Tw
         Assert.Equal(new string('r', 500), (await read.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("suppression").GetProperty("reason").GetString());
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData(" \n ")]
+    public async Task ABlankReasonIsNoReason(string blank)
+    {
+        // As a template's blank display_name: a form's empty field is stored as none (null), not as "".
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var added = await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/suppressions", new { phone = "919876543210", state = "blocked", reason = blank });
+        var imported = await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/suppressions/import",
+            new { suppressions = new[] { new { phone = "919876543211", state = "blocked", reason = blank } } });
+
+        Assert.Equal(JsonValueKind.Null, (await added.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("suppression").GetProperty("reason").ValueKind);
+        await imported.ReadJsonAsync(HttpStatusCode.OK);
+        var listed = (await ListAsync(admin, businessId, "")).GetProperty("suppressions").EnumerateArray();
+        Assert.All(listed, entry => Assert.Equal(JsonValueKind.Null, entry.GetProperty("reason").ValueKind));
+    }
+
     [Fact]
     public async Task ANumberAddedAsTheWaIdMetaGivesItStopsSendsToTheNumberAsWrittenBeforeAnyContact()
     {
@@ -329,6 +348,29 @@ public class SuppressionsAdminTests(TwaBotApiFactory factory) : IClassFixture<Tw
 
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
         Assert.Equal("after is given more than once; give it once.", json.GetProperty("error").GetString());
+    }
+
+    [Theory]
+    [InlineData("status=blocked", "status")] // state under another name: every entry would come back as if blocked
+    [InlineData("State=blocked&filter=opted_out", "filter")]
+    [InlineData("page=2", "page")] // a page number or offset would answer the first page again, for ever
+    [InlineData("offset=100&limit=50", "offset")]
+    [InlineData("cursor=919876500001", "cursor")]
+    [InlineData("next_after=919876500001", "next_after")]
+    [InlineData("per_page=10", "per_page")]
+    public async Task AListParameterThisListDoesNotReadIsRefusedNamingTheOnesItReads(string query, string field)
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        await AddAsync(admin, businessId, "919876500001", "opted_out");
+        await AddAsync(admin, businessId, "919876500002", "blocked");
+
+        var response = await admin.GetAsync($"/admin/v1/businesses/{businessId}/suppressions?{query}");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal(field, json.GetProperty("field").GetString());
+        Assert.Equal($"The suppression list does not read {field}=: it reads state= (opted_out, blocked or undeliverable), "
+            + "after= (the next_after of the page before) and limit= (1 to 1000).", json.GetProperty("error").GetString());
     }
 
     [Fact]

@@ -191,9 +191,13 @@ public class WhatsAppAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
 
         var defaulted = await admin.PutAsJsonAsync($"/admin/v1/businesses/{plain}/whatsapp", new { sandbox = true });
         var given = await admin.PutAsJsonAsync($"/admin/v1/businesses/{named}/whatsapp", new { sandbox = true, display_phone_number = " +91 98765 00000 " });
+        // A form's empty field is none given, as a template's empty display_name is.
+        var blank = await admin.PutAsJsonAsync($"/admin/v1/businesses/{await factory.CreateBusinessAsync()}/whatsapp", new { sandbox = true, display_phone_number = " " });
 
         Assert.Equal(Api.Businesses.WhatsAppConnection.SandboxDisplayPhoneNumber,
             (await defaulted.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business").GetProperty("whatsapp").GetProperty("display_phone_number").GetString());
+        Assert.Equal(Api.Businesses.WhatsAppConnection.SandboxDisplayPhoneNumber,
+            (await blank.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business").GetProperty("whatsapp").GetProperty("display_phone_number").GetString());
         Assert.Equal("+91 98765 00000",
             (await given.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business").GetProperty("whatsapp").GetProperty("display_phone_number").GetString());
     }
@@ -266,6 +270,22 @@ public class WhatsAppAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
 
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
         Assert.Equal(field, json.GetProperty("field").GetString());
+    }
+
+    [Theory]
+    [InlineData("Bearer EAAGm0PX4ZCpsBAKZAZBmZCZCpT1x2")] // copied from a curl line of Meta's docs or Graph API Explorer
+    [InlineData(" bearer\tEAAGm0PX4ZCpsBAKZAZBmZCZCpT1x2")]
+    public async Task ATokenWrittenAfterBearerIsRefusedSayingToGiveTheTokenAlone(string token)
+    {
+        var id = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp",
+            new { phone_number_id = "1065403522" + id, waba_id = "102290129340398", access_token = token });
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal(("access_token", "access_token is the token alone: leave out the \"Bearer \" before it (the server writes Meta's Authorization header itself)."),
+            (json.GetProperty("field").GetString(), json.GetProperty("error").GetString()));
     }
 
     [Theory]

@@ -46,6 +46,20 @@ public class WhatsAppConnectCheckTests
         Assert.Single(live.Meta.NumberListCalls);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    public async Task ABlankDisplayNumberIsNoneGivenSoMetasIsStored(string blank)
+    {
+        // A dashboard form sends its empty field as "": stored, the dashboard showed no number where Meta had given one.
+        await using var live = await Live.StartAsync();
+
+        var connected = await (await live.ConnectAsync(PhoneNumberId, display: blank)).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal(FakeMetaUpstream.DisplayPhoneNumber, connected.GetProperty("business").GetProperty("whatsapp").GetProperty("display_phone_number").GetString());
+        Assert.Equal(FakeMetaUpstream.DisplayPhoneNumber, (await live.WhatsAppAsync()).GetProperty("display_phone_number").GetString());
+    }
+
     [Fact]
     public async Task TheCheckFollowsMetasPagesToTheNumber()
     {

@@ -30,10 +30,11 @@ public readonly record struct LocalDay(DateOnly Date, int SecondsToMidnight, int
             : zone.IsAmbiguousTime(midnight)
             ? new DateTimeOffset(midnight, zone.GetAmbiguousTimeOffsets(midnight).Max())
             : new DateTimeOffset(midnight, zone.GetUtcOffset(midnight));
-        // .NET's reading of a local time misplaces some clock changes at midnight by an hour (Amman and Damascus until
-        // 2022, Asuncion and Coyhaique in 2024; it reads Amman's 00:00 of 25 March 2021 as daylight time an hour before
-        // the change), and misses a skip of other than an hour or a skipped day (Apia, 30 December 2011). Its reading
-        // of an instant follows the tz database: checked with that, and when wrong, found with it.
+        // .NET's reading of a local time misplaces some clock changes at midnight by an hour or two (Amman and Damascus
+        // until 2022, Asuncion and Coyhaique in 2024; it reads Amman's 00:00 of 25 March 2021 as daylight time an hour
+        // before the change, and Scoresbysund's 01:00 of 26 March 2023 as UTC-2, two hours after it), and misses a skip
+        // of other than an hour or a skipped day (Apia, 30 December 2011). Its reading of an instant follows the tz
+        // database: checked with that, and when wrong, found with it.
         return Begins(start, date, zone) ? start : FirstMomentFromInstants(date, zone);
     }
 

@@ -64,6 +64,25 @@ public class AdminWritesInTurnTests(TwaBotApiFactory factory) : IClassFixture<Tw
     }
 
     [Fact]
+    public async Task AWhatsAppDisconnectWritesInTurnWithTheOtherWriters()
+    {
+        // Mapped outside the admin writes' filter (a connect asks Meta first), it takes the gate itself to write.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var gate = factory.Services.GetRequiredService<SqliteWriteGate>();
+
+        Task<HttpResponseMessage> disconnect;
+        using (await gate.EnterAsync(CancellationToken.None))
+        {
+            disconnect = admin.DeleteAsync($"/admin/v1/businesses/{tenant.BusinessId}/whatsapp");
+            Assert.NotSame(disconnect, await Task.WhenAny(disconnect, Task.Delay(300))); // not answered in 300 ms: waiting for the gate
+        }
+
+        var business = (await (await disconnect).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business");
+        Assert.False(business.GetProperty("whatsapp").GetProperty("connected").GetBoolean());
+    }
+
+    [Fact]
     public async Task PatchesOfOneBusinessAtOnceEndAsOneOfThem()
     {
         string[] plans = ["Starter", "Growth", "Pro"];

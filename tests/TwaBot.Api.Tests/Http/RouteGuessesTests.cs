@@ -10,6 +10,7 @@ public class RouteGuessesTests
         "/api/v1/send-template", "/api/v1/send-text", "/api/v1/send", "/api/v1/health", "/api/v1/ok",
         "/api/v1/message-status/{messageId}", "/admin/v1/businesses/{id:long}/whatsapp", "/admin/v1/businesses",
         "/webhooks/meta", "/healthz", "/sandbox/graph/{version}/{phoneNumberId}/messages",
+        "/tenants/{tenant}/v1/items", "/files/v1/media/{name}.{ext}", "/legacy/v1/sync/v2/jobs",
     }.Select(RoutePatternFactory.Parse)];
 
     [Theory]
@@ -27,6 +28,11 @@ public class RouteGuessesTests
     [InlineData("/webhook/meta", "/webhooks/meta")]
     [InlineData("/healthz/", null)] // a route itself: no other is guessed (here /api/v1/health, a letter and the prefix away)
     [InlineData("/admin/v1/businesses/abc/whatsapp", null)] // an id that is not a number reaches no route
+    [InlineData("/admin/v1/business/abc/whatsapp", null)] // nor with a letter mistyped elsewhere
+    [InlineData("/webhookz/meta", "/webhooks/meta")] // a letter replaced
+    [InlineData("/v1/items", null)] // a route with a parameter before its version is never guessed
+    [InlineData("/files/v1/medias/a.png", null)] // nor one whose segment is more than a parameter ({name}.{ext})
+    [InlineData("/jobs", "/legacy/v1/sync/v2/jobs")] // the prefix runs to the route's last version
     [InlineData("/api/v1/on", null)] // a short word is written right or not guessed
     [InlineData("/api/v1/sent", null)]
     [InlineData("/api/v1/send-fax", null)]
@@ -45,6 +51,8 @@ public class RouteGuessesTests
     {
         // /health is /api/v1/health under another prefix and /healthz with a letter left out: both as likely.
         Assert.Equal(["/api/v1/health", "/healthz"], RouteGuesses.For("/health", Routes));
+        var three = Enumerable.Range(1, 3).Select(i => RoutePatternFactory.Parse($"/p{i}/v1/items")).ToList();
+        Assert.Equal(["/p1/v1/items", "/p2/v1/items", "/p3/v1/items"], RouteGuesses.For("/items", three));
         var many = Enumerable.Range(1, 4).Select(i => RoutePatternFactory.Parse($"/p{i}/v1/items")).ToList();
         Assert.Empty(RouteGuesses.For("/items", many));
     }

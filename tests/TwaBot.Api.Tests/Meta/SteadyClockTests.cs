@@ -24,6 +24,21 @@ public class SteadyClockTests
     }
 
     [Fact]
+    public void TimersAndElapsedTimeRunOnTheWallClocksTimestamps()
+    {
+        // Polly's retries wait, and its timeouts fire, on the clock's timers; they measure on its timestamps.
+        var wall = new SteppingWall();
+        var clock = new SteadyClock(wall);
+        var startedAt = clock.GetTimestamp();
+        var delay = Task.Delay(TimeSpan.FromSeconds(10), clock);
+
+        wall.Time.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.True(delay.IsCompletedSuccessfully);
+        Assert.Equal(TimeSpan.FromSeconds(10), clock.GetElapsedTime(startedAt));
+    }
+
+    [Fact]
     public async Task ABreakerOpenWhenTheWallClockIsSetBackPausesForItsBreakNotForTheStepToo()
     {
         var wall = new SteppingWall();

@@ -33,6 +33,10 @@ public class LocalDayTests
     [InlineData("Asia/Amman", "2021-03-25T22:00:00Z", "2021-03-26", 82800)]
     [InlineData("Pacific/Apia", "2011-12-30T09:30:00Z", "2011-12-29", 1800)]
     [InlineData("Pacific/Apia", "2011-12-30T10:00:00Z", "2011-12-31", 86400)]
+    // And the other way, a day .NET begins two hours late: Scoresbysund sprang forward from 00:00 (UTC-1) to 01:00 (UTC)
+    // on 26 March 2023, at 01:00 UTC; .NET reads that 01:00 as UTC-2, 03:00 UTC.
+    [InlineData("America/Scoresbysund", "2023-03-26T00:30:00Z", "2023-03-25", 1800)]
+    [InlineData("America/Scoresbysund", "2023-03-26T01:00:00Z", "2023-03-26", 82800)]
     public void DayAndSecondsToMidnight(string timeZone, string instant, string date, int seconds)
     {
         var day = LocalDay.Of(timeZone, DateTimeOffset.Parse(instant, System.Globalization.CultureInfo.InvariantCulture));

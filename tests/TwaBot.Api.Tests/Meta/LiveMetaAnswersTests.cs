@@ -128,8 +128,7 @@ public class LiveMetaAnswersTests
         await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
         Assert.False(await live.HealthSaysConnectedAsync());
 
-        (await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
-            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = Token + "Renewed" })).EnsureSuccessStatusCode();
+        (await live.ConnectAsync(Token + "Renewed")).EnsureSuccessStatusCode();
 
         Assert.True(await live.HealthSaysConnectedAsync());
         Assert.Equal(JsonValueKind.Null, (await live.AdminWhatsAppAsync()).GetProperty("token_refused_at").ValueKind);
@@ -149,8 +148,7 @@ public class LiveMetaAnswersTests
         live.Server.Clock.Advance(TimeSpan.FromMinutes(1));
         live.Meta.ReplyToNumberList(refusal);
 
-        var connect = await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
-            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = Token + "AlsoRevoked" });
+        var connect = await live.ConnectAsync(Token + "AlsoRevoked");
 
         Assert.Equal("access_token", (await connect.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
         Assert.False(await live.HealthSaysConnectedAsync());
@@ -166,8 +164,7 @@ public class LiveMetaAnswersTests
         await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
         Assert.False(await live.HealthSaysConnectedAsync());
 
-        (await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
-            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = Token })).EnsureSuccessStatusCode();
+        (await live.ConnectAsync(Token)).EnsureSuccessStatusCode();
 
         Assert.Equal("Bearer " + Token, Assert.Single(live.Meta.NumberListCalls).Authorization);
         Assert.True(await live.HealthSaysConnectedAsync());
@@ -194,8 +191,7 @@ public class LiveMetaAnswersTests
         var underWay = live.SendTemplateAsync();
         await held.ReachedMetaAsync();
 
-        var put = await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
-            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = Token + "Renewed" });
+        var put = await live.ConnectAsync(Token + "Renewed");
         var answer = await put.Content.ReadAsStringAsync();
         put.EnsureSuccessStatusCode();
         (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
@@ -268,8 +264,7 @@ public class LiveMetaAnswersTests
         var send = live.SendTemplateAsync();
         await asked.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
-        (await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
-            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = Token + "Renewed" })).EnsureSuccessStatusCode();
+        (await live.ConnectAsync(Token + "Renewed")).EnsureSuccessStatusCode();
         answer.SetResult();
         await (await send).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
         await live.RestartAsync();
@@ -292,8 +287,7 @@ public class LiveMetaAnswersTests
             live.Meta.ReplyToNumberList(refusal); // the same token again: Meta's check refuses it too, and the connect changes nothing
         }
 
-        var connect = await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
-            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = newToken ? Token + "Renewed" : Token });
+        var connect = await live.ConnectAsync(newToken ? Token + "Renewed" : Token);
         Assert.Equal(newToken ? HttpStatusCode.OK : HttpStatusCode.BadRequest, connect.StatusCode);
 
         await live.RestartAsync();
@@ -562,14 +556,9 @@ public class LiveMetaAnswersTests
         // The first connect's check at Meta is slow; the second, with the token meant to stay, was answered first and
         // written first, then the first overwrote it with the older token.
         await using var live = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20);
-        var held = new HeldAnswer(FakeMetaUpstream.NumberList([(PhoneNumberId, "+1 555-0100")]));
-        live.Meta.ReplyToNumberList(held.Reply);
-        var first = live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
-            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = "EAAGfirstTokenSentFirst0123456789" });
-        await held.ReachedMetaAsync();
+        var (first, held) = await live.ConnectHeldAtMetaAsync("EAAGfirstTokenSentFirst0123456789");
 
-        var second = live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
-            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = "EAAGsecondTokenSentLast0123456789" });
+        var second = live.ConnectAsync("EAAGsecondTokenSentLast0123456789");
         // Out of turn, the second is checked and written now; in turn, it waits for the first (here, the 2 s).
         await Task.WhenAny(second, Task.Delay(TimeSpan.FromSeconds(2)));
         held.Release();
@@ -587,11 +576,7 @@ public class LiveMetaAnswersTests
         // The disconnect was written at once and the connect, answered by Meta after it, wrote its connection over it:
         // the business the operator had disconnected went on sending.
         await using var live = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20);
-        var held = new HeldAnswer(FakeMetaUpstream.NumberList([(PhoneNumberId, "+1 555-0100")]));
-        live.Meta.ReplyToNumberList(held.Reply);
-        var connect = live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
-            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = "EAAGconnectSentFirst0123456789" });
-        await held.ReachedMetaAsync();
+        var (connect, held) = await live.ConnectHeldAtMetaAsync("EAAGconnectSentFirst0123456789");
 
         var disconnect = live.Admin.DeleteAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp");
         // Out of turn, the disconnect is written now; in turn, it waits for the connect (here, the 2 s).
@@ -611,11 +596,8 @@ public class LiveMetaAnswersTests
         // Connects take turns per business: another business's connect is checked and written while this one's is at Meta.
         await using var live = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20);
         var other = await live.Server.CreateBusinessAsync();
-        var held = new HeldAnswer(FakeMetaUpstream.NumberList([(PhoneNumberId, "+1 555-0100")]));
-        live.Meta.ReplyToNumberList(held.Reply, FakeMetaUpstream.NumberList([("106540352249999", "+1 631-555-0199")]));
-        var first = live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
-            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = "EAAGfirstBusinessToken0123456789" });
-        await held.ReachedMetaAsync();
+        var (first, held) = await live.ConnectHeldAtMetaAsync("EAAGfirstBusinessToken0123456789",
+            FakeMetaUpstream.NumberList([("106540352249999", "+1 631-555-0199")]));
         try
         {
             var otherConnect = await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{other}/whatsapp",
@@ -698,8 +680,7 @@ public class LiveMetaAnswersTests
             });
             var server = live.Server;
             live.BusinessId = await server.CreateBusinessAsync();
-            (await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/whatsapp",
-                new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = Token })).EnsureSuccessStatusCode();
+            (await live.ConnectAsync(Token)).EnsureSuccessStatusCode();
             meta.Reply(FakeMetaUpstream.Json(200, Templates));
             (await live.Admin.PostAsync($"/admin/v1/businesses/{live.BusinessId}/templates/sync", null)).EnsureSuccessStatusCode();
             live._key = (await server.CreateApiKeyAsync(live.BusinessId)).Key;
@@ -730,6 +711,23 @@ public class LiveMetaAnswersTests
 
         public Task<HttpResponseMessage> SendTemplateAsync() => Client.PostAsJsonAsync("/api/v1/send-template",
             new { phone = "+919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "#1" } });
+
+        /// <summary>The admin connects the business's number with <paramref name="token"/> (checked with Meta first).</summary>
+        public Task<HttpResponseMessage> ConnectAsync(string token) => Admin.PutAsJsonAsync($"/admin/v1/businesses/{BusinessId}/whatsapp",
+            new { phone_number_id = PhoneNumberId, waba_id = "102290129340398", access_token = token });
+
+        /// <summary>
+        /// A connect with <paramref name="token"/> whose check Meta holds until <see cref="HeldAnswer.Release"/> (then lists the
+        /// number), returned once the check is at Meta; <paramref name="laterReplies"/> answer the number lists after it.
+        /// </summary>
+        public async Task<(Task<HttpResponseMessage> Connect, HeldAnswer AtMeta)> ConnectHeldAtMetaAsync(string token, params Func<HttpContext, Task>[] laterReplies)
+        {
+            var held = new HeldAnswer(FakeMetaUpstream.NumberList([(PhoneNumberId, "+1 555-0100")]));
+            Meta.ReplyToNumberList([held.Reply, .. laterReplies]);
+            var connect = ConnectAsync(token);
+            await held.ReachedMetaAsync();
+            return (connect, held);
+        }
 
         /// <summary>The customer writes to the business (Meta's signed inbound webhook), opening its 24-hour window.</summary>
         public async Task CustomerWritesAsync(string from, string text = "Hi")

@@ -278,7 +278,8 @@ internal static class SuppressionsAdmin
         return TypedResults.Ok(new SuppressionListResponse([.. page.Select(View)], more ? page[^1].Phone : null));
     }
 
-    private static readonly string[] ListParameters = ["state", "after", "limit"];
+    /// <summary>What the list reads, and <c>_</c>, a browser library's cache-buster (jQuery's <c>cache: false</c>), which asks nothing of it.</summary>
+    private static readonly string[] ListParameters = ["state", "after", "limit", "_"];
 
     private static ApiError? OnlyOnce(HttpRequest request, string name) => request.Query[name].Count > 1
         ? ApiErrors.Validation(name, $"{name} is given more than once; give it once.")

@@ -374,6 +374,21 @@ public class SuppressionsAdminTests(TwaBotApiFactory factory) : IClassFixture<Tw
     }
 
     [Fact]
+    public async Task ABrowserLibrarysCacheBusterBesideTheFilterIsNoUnreadParameter()
+    {
+        // jQuery's cache: false adds _=<time> to every GET a dashboard makes.
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        await AddAsync(admin, businessId, "919876500001", "opted_out");
+        await AddAsync(admin, businessId, "919876500002", "blocked");
+
+        var response = await admin.GetAsync($"/admin/v1/businesses/{businessId}/suppressions?state=blocked&_=1764972000000");
+
+        var listed = (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("suppressions");
+        Assert.Equal("919876500002", Assert.Single(listed.EnumerateArray()).GetProperty("phone").GetString());
+    }
+
+    [Fact]
     public async Task TheListOfAnUnknownBusinessIsRefused()
     {
         using var admin = factory.CreateAdminClient();

@@ -153,6 +153,23 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     }
 
     [Fact]
+    public async Task AnEmptyLimitIsRefusedByAPatchAsByACreateAndClearsNothing()
+    {
+        // A form's emptied number field is no null that clears the limit: refused, as the create refuses it.
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var created = await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/api-keys", new { name = "k", permissions = new[] { "*" }, daily_limit = 5 });
+        var keyId = (await created.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("api_key").GetProperty("id").GetInt64();
+
+        var response = await admin.PatchAsync($"/admin/v1/api-keys/{keyId}", new StringContent("""{"daily_limit":""}""", System.Text.Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("Field 'daily_limit' must be a whole number within range, such as 60.", json.GetProperty("error").GetString());
+        var key = await (await admin.GetAsync($"/admin/v1/api-keys/{keyId}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(5, key.GetProperty("api_key").GetProperty("daily_limit").GetInt32());
+    }
+
+    [Fact]
     public async Task AnExpiryThatIsNotIsoIsRefusedNamingTheFormat()
     {
         var businessId = await factory.CreateBusinessAsync();

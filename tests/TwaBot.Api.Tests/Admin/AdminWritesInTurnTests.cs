@@ -44,23 +44,12 @@ public class AdminWritesInTurnTests(TwaBotApiFactory factory) : IClassFixture<Tw
         // Outside the gate, a template's write met the sends' commits in SQLite's busy loop (150 ms a try, both sides).
         var tenant = await factory.CreateSendingTenantAsync();
         using var admin = factory.CreateAdminClient();
-        var gate = factory.Services.GetRequiredService<SqliteWriteGate>();
 
-        Task<HttpResponseMessage> create, sync;
-        using (await gate.EnterAsync(CancellationToken.None))
-        {
-            create = admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", TemplatesAdminTests.ShippingUpdate);
-            Assert.NotSame(create, await Task.WhenAny(create, Task.Delay(300))); // not answered in 300 ms: waiting for the gate
-        }
-
-        await (await create).ReadJsonAsync(HttpStatusCode.Created);
-        using (await gate.EnterAsync(CancellationToken.None))
-        {
-            sync = admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null);
-            Assert.NotSame(sync, await Task.WhenAny(sync, Task.Delay(300))); // not answered in 300 ms: waiting for the gate
-        }
-
-        await (await sync).ReadJsonAsync(HttpStatusCode.OK);
+        var create = await AnsweredOnlyOnceTheGateIsFreeAsync(
+            () => admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", TemplatesAdminTests.ShippingUpdate));
+        await create.ReadJsonAsync(HttpStatusCode.Created);
+        var sync = await AnsweredOnlyOnceTheGateIsFreeAsync(() => admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null));
+        await sync.ReadJsonAsync(HttpStatusCode.OK);
     }
 
     [Fact]
@@ -69,16 +58,10 @@ public class AdminWritesInTurnTests(TwaBotApiFactory factory) : IClassFixture<Tw
         // Mapped outside the admin writes' filter (a connect asks Meta first), it takes the gate itself to write.
         var tenant = await factory.CreateSendingTenantAsync();
         using var admin = factory.CreateAdminClient();
-        var gate = factory.Services.GetRequiredService<SqliteWriteGate>();
 
-        Task<HttpResponseMessage> disconnect;
-        using (await gate.EnterAsync(CancellationToken.None))
-        {
-            disconnect = admin.DeleteAsync($"/admin/v1/businesses/{tenant.BusinessId}/whatsapp");
-            Assert.NotSame(disconnect, await Task.WhenAny(disconnect, Task.Delay(300))); // not answered in 300 ms: waiting for the gate
-        }
+        var disconnect = await AnsweredOnlyOnceTheGateIsFreeAsync(() => admin.DeleteAsync($"/admin/v1/businesses/{tenant.BusinessId}/whatsapp"));
 
-        var business = (await (await disconnect).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business");
+        var business = (await disconnect.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business");
         Assert.False(business.GetProperty("whatsapp").GetProperty("connected").GetBoolean());
     }
 
@@ -228,5 +211,21 @@ public class AdminWritesInTurnTests(TwaBotApiFactory factory) : IClassFixture<Tw
         }
 
         Assert.Equal(tokens[0], tokens[1]);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="call"/> while the database's write gate is held, checks it is not answered in 300 ms (it waits
+    /// for the gate), then frees the gate and returns its answer.
+    /// </summary>
+    private async Task<HttpResponseMessage> AnsweredOnlyOnceTheGateIsFreeAsync(Func<Task<HttpResponseMessage>> call)
+    {
+        Task<HttpResponseMessage> answer;
+        using (await factory.Services.GetRequiredService<SqliteWriteGate>().EnterAsync(CancellationToken.None))
+        {
+            answer = call();
+            Assert.NotSame(answer, await Task.WhenAny(answer, Task.Delay(300)));
+        }
+
+        return await answer;
     }
 }

@@ -29,6 +29,7 @@ builder.Services.AddTwaBotData();
 builder.Services.AddAccessTokenProtection(); // the key ring: Meta access tokens and Idempotency-Key answers encrypted in the database
 builder.Services.AddTwaBotAuthentication();  // X-API-Key for /api/v1, X-Admin-Key for /admin/v1
 builder.Services.AddTwaBotRateLimiting();    // per-minute limits: per key, then global
+builder.Services.AddAdminApi();              // the admin calls' per-business turns
 builder.Services.AddTwaBotOpenApi();
 builder.Services.AddLivenessChecks();      // GET /healthz for Docker and load balancers
 builder.Services.AddSingleton<MetaAppSecret>();

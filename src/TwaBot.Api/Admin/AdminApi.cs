@@ -9,6 +9,12 @@ namespace TwaBot.Api.Admin;
 /// <summary>The dashboard's jobs as JSON (PRODUCT.md §6), behind <c>X-Admin-Key</c>.</summary>
 public static class AdminApi
 {
+    public static IServiceCollection AddAdminApi(this IServiceCollection services)
+    {
+        services.AddSingleton<AdminTurns>();
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/admin/v1")
@@ -52,6 +58,30 @@ internal sealed class AdminWritesTakeTheWriteGate(SqliteWriteGate gate) : IEndpo
     }
 }
 
+/// <summary>
+/// The admin calls that wait on Meta and so queue per business rather than take the write gate whole. One server's own:
+/// test servers in one process, each with its own database, do not wait on each other's business 1.
+/// </summary>
+internal sealed class AdminTurns
+{
+    /// <summary>
+    /// One template create or sync at a time per business (they are rare admin calls): two at once read the
+    /// same rows and both insert the same name and language, which the unique index refuses. Their rows are written
+    /// in turn with the database's other writers (<see cref="SqliteWriteGate"/>), but Meta is asked outside it:
+    /// written beside the sends' commits, they met them in Microsoft.Data.Sqlite's busy loop, which tries again every
+    /// 150 ms, and a send commit that met one waited there too, holding up every send behind the gate.
+    /// </summary>
+    public BusinessTurns TemplateWrites { get; } = new();
+
+    /// <summary>
+    /// A business's connects and disconnects, one at a time, each kept in the order sent: two connects at once (a script
+    /// retrying, two operators) were written in the order Meta answered their checks, so the connect sent first could be
+    /// the one kept, its token with it (GET never shows a token), and a disconnect sent while a connect waited for Meta
+    /// was undone by that connect's write.
+    /// </summary>
+    public BusinessTurns Connects { get; } = new();
+}
+
 /// <summary>What admin handlers need, bound in one parameter.</summary>
 internal sealed record AdminServices(
     TwaBotDbContext Db,
@@ -63,6 +93,7 @@ internal sealed record AdminServices(
     Businesses.AccessTokenProtector Tokens,
     Meta.MetaTokenRefusals TokenRefusals,
     SqliteWriteGate Gate,
+    AdminTurns Turns,
     ILoggerFactory Loggers)
 {
     public DateTime Now => Time.GetUtcNow().UtcDateTime;

@@ -22,15 +22,6 @@ internal static partial class TemplatesAdmin
 
     private static readonly string[] Categories = [Template.Marketing, Template.Utility, Template.Authentication];
 
-    /// <summary>
-    /// One template create or sync at a time per business (they are rare admin calls): two at once read the
-    /// same rows and both insert the same name and language, which the unique index refuses. Their rows are written
-    /// in turn with the database's other writers (<see cref="Data.SqliteWriteGate"/>), but Meta is asked outside it:
-    /// written beside the sends' commits, they met them in Microsoft.Data.Sqlite's busy loop, which tries again every
-    /// 150 ms, and a send commit that met one waited there too, holding up every send behind the gate.
-    /// </summary>
-    private static readonly BusinessTurns TemplateWrites = new();
-
     public static void MapTemplatesAdmin(this RouteGroupBuilder admin)
     {
         admin.MapPost("/businesses/{id:long}/templates", Create).WithName("AdminCreateTemplate")
@@ -84,7 +75,7 @@ internal static partial class TemplatesAdmin
     private static Task<Results<Created<AdminTemplateResponse>, ApiError>> Create(
         long id, CreateTemplateRequest? request, MetaClient meta, Sending.SendLookups lookups, [AsParameters] AdminServices services,
         CancellationToken cancellationToken)
-        => TemplateWrites.OneAtATimeAsync(id, () => CreateAsync(id, request, meta, lookups, services, cancellationToken), cancellationToken);
+        => services.Turns.TemplateWrites.OneAtATimeAsync(id, () => CreateAsync(id, request, meta, lookups, services, cancellationToken), cancellationToken);
 
     private static async Task<Results<Created<AdminTemplateResponse>, ApiError>> CreateAsync(
         long id, CreateTemplateRequest? request, MetaClient meta, Sending.SendLookups lookups, AdminServices services, CancellationToken cancellationToken)
@@ -210,10 +201,7 @@ internal static partial class TemplatesAdmin
 
     private static Task<Results<Ok<TemplateSyncResponse>, ApiError>> Sync(
         long id, MetaClient meta, [AsParameters] AdminServices services, CancellationToken cancellationToken)
-        => TemplateWrites.OneAtATimeAsync(id, () => SyncAsync(id, meta, services, cancellationToken), cancellationToken);
-
-    /// <summary>Whether a template call of the business holds or awaits its turn, for tests.</summary>
-    internal static bool HoldsTurnOf(long businessId) => TemplateWrites.IsInUse(businessId);
+        => services.Turns.TemplateWrites.OneAtATimeAsync(id, () => SyncAsync(id, meta, services, cancellationToken), cancellationToken);
 
     private static async Task<Results<Ok<TemplateSyncResponse>, ApiError>> SyncAsync(
         long id, MetaClient meta, AdminServices services, CancellationToken cancellationToken)

@@ -21,7 +21,7 @@ internal static class WhatsAppAdmin
     /// <summary>
     /// Outside the admin writes' gate (<see cref="AdminWritesTakeTheWriteGate"/>): a connect asks Meta first, which may
     /// take as long as Meta's timeout, and every send's commit waits on that gate. Both calls take their business's turn
-    /// (<see cref="ConnectTurns"/>) and then the gate to write, in that order, so neither waits for the other's gate.
+    /// (<see cref="AdminTurns.Connects"/>) and then the gate to write, in that order, so neither waits for the other's gate.
     /// </summary>
     public static void MapWhatsAppAdmin(this RouteGroupBuilder admin)
     {
@@ -34,14 +34,6 @@ internal static class WhatsAppAdmin
             .NeverAnswers(StatusCodes.Status400BadRequest);
     }
 
-    /// <summary>
-    /// A business's connects and disconnects, one at a time, each kept in the order sent: two connects at once (a script
-    /// retrying, two operators) were written in the order Meta answered their checks, so the connect sent first could be
-    /// the one kept, its token with it (GET never shows a token), and a disconnect sent while a connect waited for Meta
-    /// was undone by that connect's write.
-    /// </summary>
-    private static readonly BusinessTurns ConnectTurns = new();
-
     private static async Task<Results<Ok<BusinessResponse>, ApiError>> Connect(
         long id, ConnectWhatsAppRequest? request, MetaClient meta, [AsParameters] AdminServices services, [FromServices] IHostEnvironment environment,
         CancellationToken cancellationToken)
@@ -51,7 +43,7 @@ internal static class WhatsAppAdmin
             return ApiErrors.MissingBody();
         }
 
-        return await ConnectTurns.OneAtATimeAsync(id, () => ConnectAsync(id, request, meta, services, environment, cancellationToken), cancellationToken);
+        return await services.Turns.Connects.OneAtATimeAsync(id, () => ConnectAsync(id, request, meta, services, environment, cancellationToken), cancellationToken);
     }
 
     private static async Task<Results<Ok<BusinessResponse>, ApiError>> ConnectAsync(
@@ -159,7 +151,7 @@ internal static class WhatsAppAdmin
 
     private static Task<Results<Ok<BusinessResponse>, ApiError>> Disconnect(
         long id, [AsParameters] AdminServices services, CancellationToken cancellationToken) =>
-        ConnectTurns.OneAtATimeAsync(id, () => DisconnectInTurnAsync(id, services, cancellationToken), cancellationToken);
+        services.Turns.Connects.OneAtATimeAsync(id, () => DisconnectInTurnAsync(id, services, cancellationToken), cancellationToken);
 
     private static async Task<Results<Ok<BusinessResponse>, ApiError>> DisconnectInTurnAsync(
         long id, AdminServices services, CancellationToken cancellationToken)

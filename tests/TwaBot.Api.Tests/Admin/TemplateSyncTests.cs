@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Sandbox;
 using TwaBot.Api.Tests.Infrastructure;
 using static TwaBot.Api.Tests.Admin.TenantTemplates;
@@ -19,14 +20,16 @@ public class TemplateSyncTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         // Each id named once kept a lock object for the life of the process, a mistyped or made-up one too.
         var tenant = await factory.CreateSendingTenantAsync();
         using var admin = factory.CreateAdminClient();
-        const long Unknown = 987_654_321; // the map is static: ids of other tests' servers may be in it meanwhile
+        const long Unknown = 987_654_321;
 
         var synced = await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null);
         var missing = await admin.PostAsync($"/admin/v1/businesses/{Unknown}/templates/sync", null);
 
         Assert.Equal(HttpStatusCode.OK, synced.StatusCode);
         await missing.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
-        Assert.False(TwaBot.Api.Admin.TemplatesAdmin.HoldsTurnOf(Unknown));
+        var turns = factory.Services.GetRequiredService<TwaBot.Api.Admin.AdminTurns>().TemplateWrites;
+        Assert.False(turns.IsInUse(Unknown));
+        Assert.False(turns.IsInUse(tenant.BusinessId));
     }
 
     [Fact]

@@ -615,6 +615,30 @@ public class LiveMetaAnswersTests
         (await first).EnsureSuccessStatusCode();
     }
 
+    [Fact]
+    public async Task AServersTurnsAreItsOwn()
+    {
+        // The turns were static: a second server in the process (each test's own) waited on the first's business of the same id.
+        await using var first = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20);
+        await using var second = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20);
+        Assert.Equal(first.BusinessId, second.BusinessId); // both fresh databases
+        var (held, atMeta) = await first.ConnectHeldAtMetaAsync("EAAGfirstServersToken0123456789");
+        try
+        {
+            var connect = await second.ConnectAsync("EAAGsecondServersToken0123456789")
+                .WaitAsync(TimeSpan.FromSeconds(15)); // bounded below the held call's 20 s: in the first server's turn it would wait for that
+
+            connect.EnsureSuccessStatusCode();
+            Assert.False(held.IsCompleted);
+        }
+        finally
+        {
+            atMeta.Release();
+        }
+
+        (await held).EnsureSuccessStatusCode();
+    }
+
     /// <summary>
     /// Meta pauses a template while a send of it is at Meta, and refuses that send: the send gives its unit of the cap
     /// back, and the next send of the template is refused before Meta, naming the pause.

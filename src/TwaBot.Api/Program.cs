@@ -45,7 +45,7 @@ try
 }
 catch (Exception error) when (ConfigurationErrors.IsConfigurationError(error))
 {
-    Console.Error.WriteLine(ConfigurationErrors.Describe(error)); // e.g. a Serilog setting it cannot read
+    Console.Error.WriteLine(ConfigurationErrors.Describe(error, builder.Configuration)); // e.g. a Serilog setting it cannot read
     return 1;
 }
 

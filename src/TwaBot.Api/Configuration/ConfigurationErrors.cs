@@ -98,7 +98,13 @@ public static partial class ConfigurationErrors
         app?.Services.GetService<Microsoft.AspNetCore.Hosting.Server.IServer>()?.GetType().Assembly.GetName().Name
             == "Microsoft.AspNetCore.TestHost";
 
-    public static string Describe(Exception error) => Report(Messages(error));
+    /// <summary>
+    /// The report of a start-up failure in building the host: a misspelt setting of the TwaBot section first, as
+    /// <see cref="Check"/> does: the options are read while the host is built, so their refusal came first, and a
+    /// misspelt TwaBot:AdminKey was reported as missing without a word about the name written.
+    /// </summary>
+    public static string Describe(Exception error, IConfiguration configuration) =>
+        Report(SectionProblems(configuration, () => System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error)));
 
     private static IEnumerable<string> Messages(Exception error) => error switch
     {

@@ -290,6 +290,21 @@ public class ConfigurationValidationTests
     }
 
     [Theory]
+    [InlineData("Production", "TwaBot__AdminKy")] // reported as "Live mode needs TwaBot:AdminKey", the name written unsaid
+    [InlineData("Development", "TwaBot__RateLimits__PerKeyPerMinut")] // beside a refused value, only that was reported
+    public async Task AMisspeltSettingIsNamedWhenTheOptionsAreRefusedToo(string environmentName, string misspelt)
+    {
+        var (exitCode, output) = await RunServerAsync(new()
+        {
+            ["DOTNET_ENVIRONMENT"] = environmentName,
+            [misspelt] = "60",
+            ["TwaBot__RateLimits__GlobalPerMinute"] = "0",
+        });
+
+        AssertStoppedInOneLine(exitCode, output, $"{misspelt.Replace("__", ":", StringComparison.Ordinal)} is not a setting");
+    }
+
+    [Theory]
     [InlineData("garbage", "ConnectionStrings:TwaBot must be a SQLite connection string")]
     [InlineData("Data Source=/tmp/x.db;Colour=blue", "ConnectionStrings:TwaBot must be a SQLite connection string")]
     [InlineData("Data Source=/proc/twabot/twabot.db", "ConnectionStrings:TwaBot: the database file /proc/twabot/twabot.db cannot be opened, created or written")]

@@ -35,8 +35,12 @@ public static class FailureReasons
     private const string TemplateOutsideWindow =
         "Meta refused this template under its 24-hour customer service window rule (131047); templates normally work at any time: check the template's status and category in WhatsApp Manager.";
 
-    /// <summary>The sentence for Meta's code (for a <paramref name="template"/> or OTP message, one that does not advise a template).</summary>
-    public static string For(int? code, string? title, bool template = false)
+    /// <summary>
+    /// The sentence for Meta's code (for a <paramref name="template"/> or OTP message, one that does not advise a template).
+    /// For a code without one, Meta's title and its <c>error_data.details</c> (<paramref name="details"/>): the title alone
+    /// ("Generic user error") says nothing a CRM user can act on.
+    /// </summary>
+    public static string For(int? code, string? title, bool template = false, string? details = null)
     {
         if (template && code == Meta.MetaErrorCodes.OutsideWindow)
         {
@@ -49,8 +53,20 @@ public static class FailureReasons
         }
 
         var what = string.IsNullOrWhiteSpace(title) ? "an error" : $"'{title.Trim()}'";
-        return code is null
-            ? $"Meta reported {what} and did not deliver the message."
-            : $"Meta reported {what} (code {code}) and did not deliver the message.";
+        var reported = code is null
+            ? $"Meta reported {what} and did not deliver the message"
+            : $"Meta reported {what} (code {code}) and did not deliver the message";
+        return DetailsBeyond(title, details) is { } said ? $"{reported}: {said}" : reported + ".";
     }
+
+    /// <summary>Meta's details, when they say more than its title; cut to a length an answer can carry.</summary>
+    private static string? DetailsBeyond(string? title, string? details)
+    {
+        var said = details?.Trim();
+        return string.IsNullOrEmpty(said) || string.Equals(said.TrimEnd('.'), title?.Trim().TrimEnd('.'), StringComparison.OrdinalIgnoreCase)
+            ? null
+            : Unicode.TextCut.Prefix(said, MaxDetailsLength).ToString();
+    }
+
+    private const int MaxDetailsLength = 500;
 }

@@ -91,8 +91,8 @@ public static class StatusReports
             WHERE id = $id AND status_rank < $rank
             """, ("$id", messageId), ("$status", status.Status), ("$rank", DeliveryStatuses.Rank(status.Status)),
             ("$failure_code", failed ? status.ErrorCode : null),
-            ("$failure_reason", failed ? FailureReasons.For(status.ErrorCode, status.ErrorTitle) : null),
-            ("$template_reason", failed ? FailureReasons.For(status.ErrorCode, status.ErrorTitle, template: true) : null),
+            ("$failure_reason", failed ? FailureReasons.For(status.ErrorCode, status.ErrorTitle, details: status.ErrorDetails) : null),
+            ("$template_reason", failed ? FailureReasons.For(status.ErrorCode, status.ErrorTitle, template: true, status.ErrorDetails) : null),
             ("$template", MessageKinds.Template), ("$otp", MessageKinds.Otp), ("$now", nowText))
             .ExecuteNonQueryAsync(cancellationToken);
     }

@@ -55,6 +55,16 @@ public class DeliveryStatusRulesTests
     }
 
     [Theory]
+    [InlineData(999999, "Generic user error", " Parameter 'name' is missing. ", "Meta reported 'Generic user error' (code 999999) and did not deliver the message: Parameter 'name' is missing.")]
+    [InlineData(999999, "Spam reported", "spam reported.", "Meta reported 'Spam reported' (code 999999) and did not deliver the message.")] // no more than the title
+    [InlineData(999999, "Strange thing", " ", "Meta reported 'Strange thing' (code 999999) and did not deliver the message.")]
+    [InlineData(131026, "Message undeliverable", "Message Undeliverable.", "Message undeliverable — recipient's phone is not on WhatsApp.")] // a code with its own sentence keeps it
+    public void MetasDetailsFollowTheTitleOfACodeWithoutItsOwnSentence(int? code, string title, string details, string expected)
+    {
+        Assert.Equal(expected, FailureReasons.For(code, title, details: details));
+    }
+
+    [Theory]
     // Meta's codes for a send that failed after it was accepted (meta-cloud-api.md §2), and the refusals a status
     // can also carry: each is explained in its own words, never as the generic "Meta reported …".
     [InlineData(130472)]

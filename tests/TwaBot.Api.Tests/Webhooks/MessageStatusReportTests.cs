@@ -199,9 +199,38 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
 
         await factory.DeliverStatusesAsync(phoneNumberId, Status("wamid.title-1", "failed", T0, errorCode: 999_001, errorTitle: title));
 
-        Assert.Equal($"Meta reported '{title}' (code 999001) and did not deliver the message.", (await factory.MessageAsync(messageId)).FailureReason);
+        Assert.Equal($"Meta reported '{title}' (code 999001) and did not deliver the message: Details of the error.", (await factory.MessageAsync(messageId)).FailureReason);
         await factory.WithDbAsync(async db => Assert.Equal(title,
             await db.MessageStatusEvents.Where(e => e.MessageId == messageId).Select(e => e.ErrorTitle).SingleAsync()));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // parked until the send's row appears
+    public async Task AFailureWithACodeWithoutItsOwnSentenceTellsMetasDetails(bool parked)
+    {
+        // Meta's title alone ("Generic user error") says nothing a CRM user can act on; its error_data.details says what
+        // went wrong, and the send's own answer for a refusal already gives it (MetaErrorMapping).
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var wamid = $"wamid.details-{Guid.NewGuid():N}";
+        const string details = "Recipient phone number is in a country where business messaging is not available.";
+        var failed = Status(wamid, "failed", T0, errorCode: 135000, errorTitle: "Generic user error");
+        failed["errors"]![0]!["error_data"]!["details"] = details;
+        var messageId = parked ? 0 : await factory.InsertMessageAsync(businessId, wamid);
+
+        await factory.DeliverStatusesAsync(phoneNumberId, failed);
+        if (parked)
+        {
+            messageId = await factory.InsertMessageAsync(businessId, wamid);
+            await factory.ApplyWebhooksAsync();
+        }
+
+        var (key, _) = await factory.CreateApiKeyAsync(businessId);
+        using var client = factory.CreateApiClient(key);
+        var status = await (await client.GetAsync($"/api/v1/message-status/{wamid}")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        Assert.Equal("failed", status.GetProperty("delivery_status").GetString());
+        Assert.Equal($"Meta reported 'Generic user error' (code 135000) and did not deliver the message: {details}",
+            status.GetProperty("failure_reason").GetString());
     }
 
     [Fact]

@@ -77,6 +77,9 @@ internal sealed partial class SandboxSeeder(
         // One transaction: a server stopped half-way must not leave a business without its key and
         // templates, since later starts seed only an empty database.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // No savepoint per SaveChanges: the whole seed is undone anyway, and a stop during it cancelled EF's roll-back to the
+        // savepoint, which EF logged as an Error ("An error occurred using a transaction.") on an otherwise clean stop.
+        db.Database.AutoSavepointsEnabled = false;
         var now = time.GetUtcNow().UtcDateTime;
         var connection = new WhatsAppConnection
         {

@@ -53,6 +53,18 @@ public sealed class SandboxFirstStartTests : IDisposable
         Assert.Equal([true], server.GateHeldAtBusinessInserts);
     }
 
+    [Fact]
+    public async Task AStopWhileTheFirstStartSeedsLogsNoError()
+    {
+        // EF wrapped each of the seed's saves in a savepoint, and its roll-back to it, under the stop's cancelled token,
+        // failed and was logged as an Error ("An error occurred using a transaction."): an alert for a clean stop.
+        await using var server = new StoppedWhileSeeding(_database.Path);
+        Assert.ThrowsAny<Exception>(() => server.Server); // stopped while starting
+
+        Assert.DoesNotContain(server.Logs.Events, e => e.Level >= Serilog.Events.LogEventLevel.Error);
+        Assert.Equal(0L, await _database.ScalarAsync("SELECT count(*) FROM businesses"));
+    }
+
     public void Dispose() => _database.Dispose();
 
     /// <summary>A server that notes, at each insert into <c>businesses</c>, whether the write gate is held then.</summary>
@@ -65,6 +77,32 @@ public sealed class SandboxFirstStartTests : IDisposable
             base.ConfigureWebHost(builder);
             builder.ConfigureServices(services => services.ConfigureDbContext<TwaBotDbContext>((provider, options) =>
                 options.AddInterceptors(new BusinessInsertWatch(provider.GetRequiredService<SqliteWriteGate>(), GateHeldAtBusinessInserts))));
+        }
+    }
+
+    /// <summary>A server stopped (as by SIGTERM) while its first start writes the Sandbox Business.</summary>
+    private sealed class StoppedWhileSeeding(string databasePath)
+        : TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath)
+    {
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.ConfigureDbContext<TwaBotDbContext>((provider, options) =>
+                options.AddInterceptors(new StopAtBusinessInsert(provider.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>()))));
+        }
+    }
+
+    private sealed class StopAtBusinessInsert(Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime) : DbCommandInterceptor
+    {
+        public override ValueTask<InterceptionResult<System.Data.Common.DbDataReader>> ReaderExecutingAsync(System.Data.Common.DbCommand command,
+            CommandEventData eventData, InterceptionResult<System.Data.Common.DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            if (command.CommandText.Contains("INSERT INTO \"businesses\"", StringComparison.Ordinal))
+            {
+                lifetime.StopApplication();
+            }
+
+            return base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
         }
     }
 

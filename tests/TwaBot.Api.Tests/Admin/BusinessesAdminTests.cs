@@ -165,6 +165,7 @@ public class BusinessesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData("America/New York", "America/New_York")]
     [InlineData("Europe/Londn", "Europe/London")] // a letter left out
     [InlineData("Asia/Kolkatta", "Asia/Kolkata")]
+    [InlineData("asia/omsk", "Asia/Omsk")] // the nearest: Asia/Tomsk is a letter further
     public async Task AZoneWrittenNearlyRightIsRefusedNamingTheZoneItMeant(string written, string meant)
     {
         using var admin = factory.CreateAdminClient();
@@ -180,6 +181,7 @@ public class BusinessesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData("IST")] // an abbreviation or an offset is no zone's near miss: the answer gives an example instead
     [InlineData("UTC+5:30")]
     [InlineData("Mars/Olympus")]
+    [InlineData("America/Curacas")] // America/Caracas and America/Curacao equally near: no one zone is meant
     public async Task AZoneNothingIsNearIsRefusedWithAnExample(string written)
     {
         using var admin = factory.CreateAdminClient();

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Businesses;
+using TwaBot.Api.Data;
 using TwaBot.Api.Errors;
 using TwaBot.Api.Meta;
 using TwaBot.Api.OpenApi;
@@ -113,7 +114,7 @@ internal static class WhatsAppAdmin
         wanted.DisplayPhoneNumber ??= metasDisplayNumber;
         var heldSince = business.WhatsApp is { } held && held.PhoneNumberId == wanted.PhoneNumberId ? held.ConnectedAt : (DateTime?)null;
         // The old connection goes and the new one comes in one transaction: a failed connect disconnects nothing.
-        await using var transaction = await services.Db.Database.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await services.Db.Database.BeginAllOrNothingAsync(cancellationToken);
         if (business.WhatsApp is { } existing)
         {
             if (existing.PhoneNumberId == wanted.PhoneNumberId)

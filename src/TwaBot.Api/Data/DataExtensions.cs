@@ -1,5 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace TwaBot.Api.Data;
 
@@ -122,5 +124,18 @@ public static class DataExtensions
         }
 
         return builder.ToString();
+    }
+
+    /// <summary>
+    /// A transaction kept whole or undone whole, without EF's savepoint before each save in it: nothing goes on after a
+    /// failed save, and under a cancelled token (a stop, a caller gone) EF's roll-back to that savepoint failed and was
+    /// logged as an Error ("An error occurred using a transaction.") for what was no error.
+    /// </summary>
+    public static async Task<IDbContextTransaction> BeginAllOrNothingAsync(this DatabaseFacade database, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        var transaction = await database.BeginTransactionAsync(cancellationToken);
+        database.AutoSavepointsEnabled = false; // until the context goes back to the pool, which sets it again
+        return transaction;
     }
 }

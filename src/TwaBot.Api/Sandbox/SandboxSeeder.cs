@@ -76,10 +76,7 @@ internal sealed partial class SandboxSeeder(
         using var turn = await gate.EnterAsync(cancellationToken);
         // One transaction: a server stopped half-way must not leave a business without its key and
         // templates, since later starts seed only an empty database.
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        // No savepoint per SaveChanges: the whole seed is undone anyway, and a stop during it cancelled EF's roll-back to the
-        // savepoint, which EF logged as an Error ("An error occurred using a transaction.") on an otherwise clean stop.
-        db.Database.AutoSavepointsEnabled = false;
+        await using var transaction = await db.Database.BeginAllOrNothingAsync(cancellationToken);
         var now = time.GetUtcNow().UtcDateTime;
         var connection = new WhatsAppConnection
         {

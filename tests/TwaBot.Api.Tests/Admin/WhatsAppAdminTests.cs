@@ -301,4 +301,63 @@ public class WhatsAppAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
+
+    [Fact]
+    public async Task AConnectWhoseCallerLeavesWhileItWritesChangesNothingAndLogsNoError()
+    {
+        // EF wrapped each save of the connect's transaction in a savepoint, and its roll-back to it, under the caller's
+        // cancelled token, failed and was logged as an Error ("An error occurred using a transaction."): an alert for a
+        // dashboard closed at the wrong moment.
+        await using var server = new CallerLeavesAtTheConnectsWrite();
+        var id = await server.CreateBusinessAsync();
+        using var admin = server.CreateAdminClient();
+        server.LeaveAtTheNextWrite = true; // not at the seed's
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            admin.PutAsJsonAsync($"/admin/v1/businesses/{id}/whatsapp", new { sandbox = true }, server.CallerLeaves.Token));
+
+        var turns = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Api.Admin.AdminTurns>(server.Services);
+        await Poll.UntilAsync(() => !turns.Connects.IsInUse(id), "the connect's end"); // it goes on after its caller left
+        Assert.DoesNotContain(server.Logs.Events, e => e.Level >= Serilog.Events.LogEventLevel.Error);
+        var whatsapp = (await (await admin.GetAsync($"/admin/v1/businesses/{id}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business").GetProperty("whatsapp");
+        Assert.False(whatsapp.GetProperty("connected").GetBoolean());
+    }
+
+    /// <summary>A server whose admin client gives up (its request's token cancelled) as the connect writes its connection.</summary>
+    private sealed class CallerLeavesAtTheConnectsWrite : TwaBotApiFactory
+    {
+        public CancellationTokenSource CallerLeaves { get; } = new();
+
+        public bool LeaveAtTheNextWrite { get; set; }
+
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => Microsoft.Extensions.DependencyInjection.EntityFrameworkServiceCollectionExtensions
+                .ConfigureDbContext<Api.Data.TwaBotDbContext>(services, options => options.AddInterceptors(new LeaveAtInsert(this))));
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            CallerLeaves.Dispose();
+            await base.DisposeAsync();
+        }
+    }
+
+    private sealed class LeaveAtInsert(CallerLeavesAtTheConnectsWrite server) : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
+    {
+        public override async ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader>> ReaderExecutingAsync(
+            System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.CommandEventData eventData,
+            Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            if (server.LeaveAtTheNextWrite && command.CommandText.Contains("INSERT INTO \"whatsapp_connections\"", StringComparison.Ordinal))
+            {
+                server.CallerLeaves.Cancel();
+                // The server sees its caller leave a moment later: the insert then runs under the request's cancelled token.
+                await Poll.UntilAsync(() => cancellationToken.IsCancellationRequested, "the request's token cancelled");
+            }
+
+            return await base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
+        }
+    }
 }

@@ -44,6 +44,7 @@ public sealed partial class MetaClient(
             var waId = MetaJson.Array(document.RootElement, "contacts").Select(WaIdOf).FirstOrDefault();
             if (MetaJson.Str(sent, "id") is { Length: > 0 } wamid)
             {
+                CountAnswered("send_message", readable: true);
                 return new MetaSendResult.Accepted(wamid, waId);
             }
         }
@@ -55,6 +56,7 @@ public sealed partial class MetaClient(
         // A 200 means Meta took the call: the message may well go out, and its status webhook (which carries
         // our id as callback data) will settle the row.
         LogUnreadableAnswer(logger, status);
+        CountAnswered("send_message", readable: false);
         return new MetaSendResult.Failed(MetaFailure.Unavailable("Meta answered 200 without a message id.") with { MayHaveBeenSent = true });
     }
 
@@ -112,23 +114,26 @@ public sealed partial class MetaClient(
 
             if (ReadPage(body, status, parse) is not { } read)
             {
+                CountAnswered(operation, readable: false);
                 return new(null, MetaFailure.Unavailable($"Meta answered 200 with something that is not its {what}."));
             }
 
+            if (read.HasNext && (read.After is not { Length: > 0 } || !cursors.Add(read.After)))
+            {
+                // A next page without a cursor, or one seen before: the list cannot be read to its end.
+                LogUnreadableAnswer(logger, status);
+                CountAnswered(operation, readable: false);
+                return new(null, MetaFailure.Unavailable($"Meta's {what} has a next page that cannot be followed."));
+            }
+
+            CountAnswered(operation, readable: true);
             items.AddRange(read.Items);
             if (!read.HasNext)
             {
                 return new(items, null);
             }
 
-            if (read.After is not { Length: > 0 } next || !cursors.Add(next))
-            {
-                // A next page without a cursor, or one seen before: the list cannot be read to its end.
-                LogUnreadableAnswer(logger, status);
-                return new(null, MetaFailure.Unavailable($"Meta's {what} has a next page that cannot be followed."));
-            }
-
-            after = next;
+            after = read.After;
         }
     }
 
@@ -150,6 +155,7 @@ public sealed partial class MetaClient(
             var root = document.RootElement;
             if (MetaJson.Str(root, "id") is { Length: > 0 } id)
             {
+                CountAnswered("create_template", readable: true);
                 return new(new MetaTemplateCreated(id, MetaJson.Str(root, "status") ?? Templates.Template.Pending, MetaJson.Str(root, "category") ?? definition.Category), null);
             }
         }
@@ -159,6 +165,7 @@ public sealed partial class MetaClient(
         }
 
         LogUnreadableAnswer(logger, status);
+        CountAnswered("create_template", readable: false);
         return new(null, MetaFailure.Unavailable("Meta answered 200 without the new template's id.") with { MayHaveBeenSent = true });
     }
 
@@ -201,7 +208,8 @@ public sealed partial class MetaClient(
     }
 
     /// <summary>
-    /// One Graph call, counted by <paramref name="operation"/> and outcome (<c>twabot.meta.calls</c>). With
+    /// One Graph call; a failed one is counted here by <paramref name="operation"/> and outcome (<c>twabot.meta.calls</c>),
+    /// an answered one by its reader once it knows whether the answer could be read (<see cref="CountAnswered"/>). With
     /// <paramref name="stored"/> false (a connection not stored yet), a refusal of its token is marked nowhere.
     /// </summary>
     private async Task<(byte[] Body, int Status, MetaFailure? Failure)> CallAsync(string operation, HttpMethod method, string relativePath,
@@ -213,15 +221,24 @@ public sealed partial class MetaClient(
             await refusals.ObserveAsync(connection, answer.Failure);
         }
 
-        metrics.MetaCalled(operation, answer.Failure?.Kind switch
+        if (answer.Failure is { } failure)
         {
-            null => "ok",
-            MetaFailureKind.Rejected => "rejected",
-            MetaFailureKind.CircuitOpen => "circuit_open",
-            _ => "unavailable",
-        }, answer.Failure?.Error?.Code);
+            metrics.MetaCalled(operation, failure.Kind switch
+            {
+                MetaFailureKind.Rejected => "rejected",
+                MetaFailureKind.CircuitOpen => "circuit_open",
+                _ => "unavailable",
+            }, failure.Error?.Code);
+        }
+
         return answer;
     }
+
+    /// <summary>
+    /// Counts a call Meta answered with a 2xx: <c>ok</c>, or <c>unavailable</c> when the answer could not be read, since its
+    /// caller then gets a failure (a send, the "outcome unknown" 502) and an operator's alert on <c>unavailable</c> must see it.
+    /// </summary>
+    private void CountAnswered(string operation, bool readable) => metrics.MetaCalled(operation, readable ? "ok" : "unavailable", null);
 
     /// <summary>One Graph call through the resilience pipeline; a failure is described, never thrown.</summary>
     private async Task<(byte[] Body, int Status, MetaFailure? Failure)> CallAsync(

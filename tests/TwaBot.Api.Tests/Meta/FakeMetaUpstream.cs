@@ -63,6 +63,10 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
 
     public MetaClient Client => _clientServices.GetRequiredService<MetaClient>();
 
+    /// <summary>The client's <c>twabot.meta.calls</c>, counted from now.</summary>
+    public Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long> CallsCounted() => new(
+        _clientServices.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), TwaBot.Api.Metrics.TwaBotMetrics.MeterName, "twabot.meta.calls");
+
     /// <summary>Its address as <c>TwaBot:Meta:GraphBaseUrl</c>, for a whole server to call it.</summary>
     public Uri GraphBaseUrl => new(_clientServices.GetRequiredService<IMetaGraphAddress>().BaseAddress.GetLeftPart(UriPartial.Authority));
 

@@ -13,7 +13,7 @@ namespace TwaBot.Api.Tests.Meta;
 /// A live-mode server in front of a scripted Meta: what a client sees (status, error, the message row,
 /// message-status, the log) for each kind of answer Meta, or something at its address, gives.
 /// </summary>
-public class LiveMetaAnswersTests
+public partial class LiveMetaAnswersTests
 {
     private const string Token = "EAAGliveAnswersToken0123456789";
     private const string PhoneNumberId = "106540352242922";
@@ -694,14 +694,22 @@ public class LiveMetaAnswersTests
 
         public long BusinessId { get; private set; }
 
-        public static async Task<LiveMeta> StartAsync(string graphVersion = "v23.0", double attemptTimeoutSeconds = 8)
+        /// <summary>A live server on a fresh database, its business connected and its templates synced; <paramref name="settings"/> go over the live ones (say the breaker's).</summary>
+        public static async Task<LiveMeta> StartAsync(
+            string graphVersion = "v23.0", double attemptTimeoutSeconds = 8, IReadOnlyDictionary<string, string?>? settings = null)
         {
             var meta = await FakeMetaUpstream.StartAsync();
-            var live = new LiveMeta(meta, new Dictionary<string, string?>
+            var all = new Dictionary<string, string?>
             {
                 ["TwaBot:Meta:GraphVersion"] = graphVersion,
                 ["TwaBot:Meta:Resilience:AttemptTimeoutSeconds"] = attemptTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            });
+            };
+            foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
+            {
+                all[name] = value;
+            }
+
+            var live = new LiveMeta(meta, all);
             var server = live.Server;
             live.BusinessId = await server.CreateBusinessAsync();
             (await live.ConnectAsync(Token)).EnsureSuccessStatusCode();

@@ -443,10 +443,12 @@ public class MetaClientTests
     {
         await using var meta = await FakeMetaUpstream.StartAsync();
         meta.Reply(FakeMetaUpstream.Json(200, answer));
+        using var counted = meta.CallsCounted();
 
         var listed = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
 
         Assert.Equal(MetaFailureKind.Unavailable, listed.Failure?.Kind);
+        Assert.Equal(["unavailable"], counted.GetMeasurementSnapshot().Select(m => (string?)m.Tags["twabot.meta.outcome"])); // not ok: the sync fails
     }
 
     [Fact]
@@ -456,9 +458,11 @@ public class MetaClientTests
         await using var meta = await FakeMetaUpstream.StartAsync();
         const string Page = """{"data":[{"name":"t","language":"en","status":"APPROVED"}],"paging":{"cursors":{"after":"SAME"},"next":"https://graph.facebook.com/next"}}""";
         meta.Reply(FakeMetaUpstream.Json(200, Page), FakeMetaUpstream.Json(200, Page), FakeMetaUpstream.Json(200, Page));
+        using var counted = meta.CallsCounted();
 
         var repeated = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
         var calls = meta.Calls.Count;
+        var outcomes = counted.GetMeasurementSnapshot().Select(m => (string?)m.Tags["twabot.meta.outcome"]).ToList();
         for (var page = 0; page < 101; page++)
         {
             meta.Reply(FakeMetaUpstream.Json(200, Page.Replace("SAME", $"C{page}", StringComparison.Ordinal)));
@@ -468,6 +472,7 @@ public class MetaClientTests
 
         Assert.Equal(MetaFailureKind.Unavailable, repeated.Failure?.Kind);
         Assert.Equal(2, calls);
+        Assert.Equal(["ok", "unavailable"], outcomes); // the page whose cursor came again could not be followed
         Assert.Equal(MetaFailureKind.Unavailable, endless.Failure?.Kind);
         Assert.Equal(2 + 100, meta.Calls.Count);
     }

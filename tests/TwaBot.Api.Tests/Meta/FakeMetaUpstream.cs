@@ -144,7 +144,8 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
     {
         if (delay is { } wait)
         {
-            await Task.Delay(wait);
+            // Ended with the call: a client that gave up (its attempt timeout) leaves nothing for the fake's stop to wait out.
+            await Task.Delay(wait, context.RequestAborted);
         }
 
         context.Response.StatusCode = status;

@@ -535,18 +535,28 @@ public partial class LiveMetaAnswersTests
     public async Task ASendGoesOnWhileAnotherBusinesssConnectWaitsForMetasCheck()
     {
         // The connect asks Meta outside the write gate that every send's commit takes: a slow Meta holds that connect only.
-        await using var live = await LiveMeta.StartAsync();
+        // (Held until the send is answered, not delayed: a send slower than a fixed delay on a loaded machine failed the test.)
+        await using var live = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20);
         var other = await live.Server.CreateBusinessAsync();
-        live.Meta.ReplyToNumberList(FakeMetaUpstream.Json(200,
-            """{"data":[{"id":"106540352249999","display_phone_number":"+1 631-555-0199"}]}""", delay: TimeSpan.FromSeconds(5)));
+        var held = new HeldAnswer(FakeMetaUpstream.NumberList([("106540352249999", "+1 631-555-0199")]));
+        live.Meta.ReplyToNumberList(held.Reply);
 
         var connect = live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{other}/whatsapp",
             new { phone_number_id = "106540352249999", waba_id = "102290129340398", access_token = "EAAGotherBusinessToken0123456789" });
-        await Poll.UntilAsync(() => !live.Meta.NumberListCalls.IsEmpty, "the connect asking Meta for the WABA's numbers");
-        var send = await live.SendTemplateAsync();
+        await held.ReachedMetaAsync();
+        try
+        {
+            var send = await live.SendTemplateAsync()
+                .WaitAsync(TimeSpan.FromSeconds(15)); // bounded below the held call's 20 s: behind the connect it would wait for that
 
-        Assert.Equal(HttpStatusCode.OK, send.StatusCode);
-        Assert.False(connect.IsCompleted); // the send did not wait for the connect's call to Meta
+            Assert.Equal(HttpStatusCode.OK, send.StatusCode);
+            Assert.False(connect.IsCompleted); // the send did not wait for the connect's call to Meta
+        }
+        finally
+        {
+            held.Release();
+        }
+
         (await connect).EnsureSuccessStatusCode();
     }
 

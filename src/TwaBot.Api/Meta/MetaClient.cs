@@ -313,9 +313,11 @@ public sealed partial class MetaClient(
         var status = (int)response.StatusCode;
         var error = (MetaError.TryParse(body, status) ?? TokenChallenge(response))?.WithoutSecrets(connection.AccessToken);
         var retryAfter = MetaResilience.RetryAfterOf(response);
-        if (error is { IsAuthorization: true } && stored)
+        if (error is { IsAuthorization: true } && stored && refusals.RefusedAt(connection) is null)
         {
             // The operator's to act on: the business must connect WhatsApp again; without this line it is only a code.
+            // Once, as the refusal starts: each later send with the token is refused too (a Warning below), and an Error
+            // a send paged whoever watches Errors fifty times for one expired token.
             LogTokenRefused(logger, connection.PhoneNumberId, error.Code, error.Subcode);
         }
 

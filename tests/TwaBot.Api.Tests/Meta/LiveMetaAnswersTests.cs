@@ -303,11 +303,17 @@ public partial class LiveMetaAnswersTests
     public async Task ATokenMetaRefusesIsLoggedForTheOperatorByItsNumber(bool challengeOnly)
     {
         await using var live = await LiveMeta.StartAsync();
-        live.Meta.Reply(challengeOnly ? TokenChallengeOnly : FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463));
+        var refusal = challengeOnly ? TokenChallengeOnly : FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463);
+        live.Meta.Reply(refusal, refusal, refusal);
 
-        await live.SendTemplateAsync();
+        for (var send = 0; send < 3; send++)
+        {
+            await live.SendTemplateAsync();
+        }
 
+        // Once, as the refusal starts, not once a send; each refused call keeps its Warning.
         var line = Assert.Single(live.Server.Logs.Events, e => e.MessageTemplate.Text.StartsWith("Meta refused the access token", StringComparison.Ordinal));
+        Assert.Equal(3, live.Server.Logs.Events.Count(e => e.MessageTemplate.Text.StartsWith("Meta refused a call", StringComparison.Ordinal)));
         Assert.Equal(Serilog.Events.LogEventLevel.Error, line.Level);
         Assert.Contains(PhoneNumberId, line.RenderMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
         Assert.DoesNotContain(Token, live.Server.Logs.AllText(), StringComparison.Ordinal);

@@ -55,7 +55,7 @@ public sealed partial class MetaClient(
 
         // A 200 means Meta took the call: the message may well go out, and its status webhook (which carries
         // our id as callback data) will settle the row.
-        LogUnreadableAnswer(logger, status);
+        LogUnreadableAnswer(logger, status, connection.PhoneNumberId);
         CountAnswered("send_message", readable: false);
         return new MetaSendResult.Failed(MetaFailure.Unavailable("Meta answered 200 without a message id.") with { MayHaveBeenSent = true });
     }
@@ -112,7 +112,7 @@ public sealed partial class MetaClient(
                 return new(null, failure);
             }
 
-            if (ReadPage(body, status, parse) is not { } read)
+            if (ReadPage(body, status, parse, connection) is not { } read)
             {
                 CountAnswered(operation, readable: false);
                 return new(null, MetaFailure.Unavailable($"Meta answered 200 with something that is not its {what}."));
@@ -121,7 +121,7 @@ public sealed partial class MetaClient(
             if (read.HasNext && (read.After is not { Length: > 0 } || !cursors.Add(read.After)))
             {
                 // A next page without a cursor, or one seen before: the list cannot be read to its end.
-                LogUnreadableAnswer(logger, status);
+                LogUnreadableAnswer(logger, status, connection.PhoneNumberId);
                 CountAnswered(operation, readable: false);
                 return new(null, MetaFailure.Unavailable($"Meta's {what} has a next page that cannot be followed."));
             }
@@ -164,7 +164,7 @@ public sealed partial class MetaClient(
             // reported below
         }
 
-        LogUnreadableAnswer(logger, status);
+        LogUnreadableAnswer(logger, status, connection.PhoneNumberId);
         CountAnswered("create_template", readable: false);
         return new(null, MetaFailure.Unavailable("Meta answered 200 without the new template's id.") with { MayHaveBeenSent = true });
     }
@@ -182,7 +182,7 @@ public sealed partial class MetaClient(
             : null;
 
     /// <summary>One page of a Graph list (<c>GET /{waba_id}/message_templates</c>, <c>/phone_numbers</c>); null when the answer is not that.</summary>
-    private (IReadOnlyList<T> Items, bool HasNext, string? After)? ReadPage<T>(byte[] body, int status, Func<JsonElement, T> parse)
+    private (IReadOnlyList<T> Items, bool HasNext, string? After)? ReadPage<T>(byte[] body, int status, Func<JsonElement, T> parse, MetaConnection connection)
     {
         try
         {
@@ -192,7 +192,7 @@ public sealed partial class MetaClient(
             // would mark every template deleted, and a connect would say Meta lists none of the WABA's numbers.
             if (!MetaJson.Has(root, "data", out var data) || data.ValueKind != JsonValueKind.Array)
             {
-                LogUnreadableAnswer(logger, status);
+                LogUnreadableAnswer(logger, status, connection.PhoneNumberId);
                 return null;
             }
 
@@ -202,7 +202,7 @@ public sealed partial class MetaClient(
         }
         catch (JsonException)
         {
-            LogUnreadableAnswer(logger, status);
+            LogUnreadableAnswer(logger, status, connection.PhoneNumberId);
             return null;
         }
     }
@@ -370,6 +370,6 @@ public sealed partial class MetaClient(
         Message = "Meta refused the access token of WhatsApp number {PhoneNumberId} (code {Code}, subcode {Subcode}): its business must connect WhatsApp again with a valid token")]
     private static partial void LogTokenRefused(ILogger logger, string phoneNumberId, int code, int? subcode);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Meta answered HTTP {Status} with a body we could not read")]
-    private static partial void LogUnreadableAnswer(ILogger logger, int status);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Meta answered HTTP {Status} with a body we could not read, for WhatsApp number {PhoneNumberId}")]
+    private static partial void LogUnreadableAnswer(ILogger logger, int status, string phoneNumberId);
 }

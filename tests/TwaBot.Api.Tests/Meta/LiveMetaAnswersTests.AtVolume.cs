@@ -51,6 +51,9 @@ public partial class LiveMetaAnswersTests
 
         Assert.Equal(40, live.Meta.Calls.Count);
         Assert.Equal(20, await CountRowsAsync(live, "pending"));
+        var unreadable = live.Server.Logs.Events.Where(e => e.MessageTemplate.Text.StartsWith("Meta answered HTTP", StringComparison.Ordinal)).ToList();
+        Assert.Equal(20, unreadable.Count);
+        Assert.All(unreadable, e => Assert.Contains(PhoneNumberId, e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
         Assert.Equal(
             [("ok", 20L), ("unavailable", 20L)],
             calls.GetMeasurementSnapshot().GroupBy(m => (string)m.Tags["twabot.meta.outcome"]!).Select(g => (g.Key, g.Sum(m => m.Value))).OrderBy(o => o.Key));

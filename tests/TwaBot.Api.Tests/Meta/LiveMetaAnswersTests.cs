@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TwaBot.Api.Tests.Infrastructure;
@@ -118,6 +119,31 @@ public partial class LiveMetaAnswersTests
 
         Assert.True(await live.HealthSaysConnectedAsync());
         Assert.Equal(JsonValueKind.Null, (await live.AdminWhatsAppAsync()).GetProperty("token_refused_at").ValueKind);
+    }
+
+    /// <summary>
+    /// The Error line an operator alerts on (operations.md, Logs) tells of the refused token once, not once per send that
+    /// Meta refuses with it: a CRM sending on would otherwise write an Error a send. Each call keeps its Warning; a token
+    /// refused again after a call with it went through is told again.
+    /// </summary>
+    [Fact]
+    public async Task ARefusedTokenIsLoggedAtErrorOnceNotOncePerSend()
+    {
+        await using var live = await LiveMeta.StartAsync();
+        var refusal = FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463);
+        live.Meta.Reply(refusal, refusal, refusal, FakeMetaUpstream.Accepted(), refusal);
+        int Logged(string start) => live.Server.Logs.Events.Count(e => e.MessageTemplate.Text.StartsWith(start, StringComparison.Ordinal));
+
+        for (var i = 0; i < 3; i++)
+        {
+            await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        }
+
+        Assert.Equal(1, Logged("Meta refused the access token of WhatsApp number"));
+        Assert.Equal(3, Logged("Meta refused a call:"));
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+        await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        Assert.Equal(2, Logged("Meta refused the access token of WhatsApp number"));
     }
 
     [Fact]
@@ -303,17 +329,11 @@ public partial class LiveMetaAnswersTests
     public async Task ATokenMetaRefusesIsLoggedForTheOperatorByItsNumber(bool challengeOnly)
     {
         await using var live = await LiveMeta.StartAsync();
-        var refusal = challengeOnly ? TokenChallengeOnly : FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463);
-        live.Meta.Reply(refusal, refusal, refusal);
+        live.Meta.Reply(challengeOnly ? TokenChallengeOnly : FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463));
 
-        for (var send = 0; send < 3; send++)
-        {
-            await live.SendTemplateAsync();
-        }
+        await live.SendTemplateAsync();
 
-        // Once, as the refusal starts, not once a send; each refused call keeps its Warning.
         var line = Assert.Single(live.Server.Logs.Events, e => e.MessageTemplate.Text.StartsWith("Meta refused the access token", StringComparison.Ordinal));
-        Assert.Equal(3, live.Server.Logs.Events.Count(e => e.MessageTemplate.Text.StartsWith("Meta refused a call", StringComparison.Ordinal)));
         Assert.Equal(Serilog.Events.LogEventLevel.Error, line.Level);
         Assert.Contains(PhoneNumberId, line.RenderMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
         Assert.DoesNotContain(Token, live.Server.Logs.AllText(), StringComparison.Ordinal);
@@ -679,6 +699,46 @@ public partial class LiveMetaAnswersTests
         Assert.Single(live.Meta.Calls);
         var health = await live.Client.GetAsync("/api/v1/health");
         Assert.StartsWith("\"day\";r=5000;", Assert.Single(health.Headers.GetValues("RateLimit")).Split(", ")[1], StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A 200 whose body is not the answer asked for (no message id, no template list) fails the send (502) or the sync as
+    /// unavailable: twabot.meta.calls says the same, so an alert on outcome <c>unavailable</c> sees it (it said <c>ok</c>).
+    /// </summary>
+    [Fact]
+    public async Task AnAnswerOf200ThatCannotBeReadIsCountedAsUnavailableNotAsOk()
+    {
+        await using var live = await LiveMeta.StartAsync();
+        using var calls = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(
+            live.Server.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), Api.Metrics.TwaBotMetrics.MeterName, "twabot.meta.calls");
+        live.Meta.Reply(FakeMetaUpstream.Json(200, """{"messaging_product":"whatsapp"}"""), FakeMetaUpstream.Json(200, "{}"));
+
+        await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+        Assert.False((await live.Admin.PostAsync($"/admin/v1/businesses/{live.BusinessId}/templates/sync", null)).IsSuccessStatusCode);
+
+        Assert.Equal(["send_message unavailable", "list_templates unavailable"],
+            calls.GetMeasurementSnapshot().Select(m => $"{m.Tags["twabot.meta.operation"]} {m.Tags["twabot.meta.outcome"]}"));
+    }
+
+    /// <summary>
+    /// Meta's throughput refusals are retried (MetaResilience): the call is counted once, by how it ended, and its
+    /// attempts leave no refusal in the log (operations.md: retries included once).
+    /// </summary>
+    [Fact]
+    public async Task ACallRetriedAfterThrottlingIsCountedOnceByHowItEnded()
+    {
+        await using var live = await LiveMeta.StartAsync();
+        using var calls = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(
+            live.Server.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), Api.Metrics.TwaBotMetrics.MeterName, "twabot.meta.calls");
+        var throttled = FakeMetaUpstream.Error(400, 130429, "Rate limit hit");
+        live.Meta.Reply(throttled, throttled, FakeMetaUpstream.Accepted());
+
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+
+        Assert.Equal(3, live.Meta.Calls.Count);
+        var call = Assert.Single(calls.GetMeasurementSnapshot());
+        Assert.Equal("send_message ok 1", $"{call.Tags["twabot.meta.operation"]} {call.Tags["twabot.meta.outcome"]} {call.Value}");
+        Assert.DoesNotContain("Meta refused a call", live.Server.Logs.AllText(), StringComparison.Ordinal);
     }
 
     private sealed class LiveMeta : IAsyncDisposable

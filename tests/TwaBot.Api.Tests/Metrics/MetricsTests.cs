@@ -42,6 +42,30 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
     }
 
     [Fact]
+    public async Task RequestsThatNeverReachTheSendPipelineAreNotCountedAsSends()
+    {
+        // operations.md: a wrong key, a per-minute 429, a body that cannot be read and a browser's prefetch of a quick-send
+        // URL are not sends; only the send the pipeline answers is counted.
+        await using var server = new TwaBotApiFactory();
+        using var sends = Collector(server, "twabot.sends");
+        var tenant = await server.CreateSendingTenantAsync();
+        var limited = await server.CreateSendingTenantAsync();
+        await server.AdminPatchAsync($"/admin/v1/api-keys/{limited.KeyId}", new { per_minute_limit = 1 });
+        using var wrongKey = server.CreateApiClient("twb_test_" + new string('W', 40));
+
+        await (await wrongKey.PostAsJsonAsync("/api/v1/send-template", Order("919876543210"))).AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_API_KEY");
+        using var tooLarge = new StringContent($$"""{"phone":"919876543210","message":"{{new string('a', 70_000)}}"}""", System.Text.Encoding.UTF8, "application/json");
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await tenant.Client.PostAsync("/api/v1/send-text", tooLarge)).StatusCode);
+        using var prefetch = new HttpRequestMessage(HttpMethod.Get, "/api/v1/quick-send?phone=919876543210&template=order_confirmation&params=a,b,c");
+        prefetch.Headers.Add("Sec-Purpose", "prefetch");
+        await (await tenant.Client.SendAsync(prefetch)).AssertErrorAsync(HttpStatusCode.BadRequest, "PREFETCH_REFUSED");
+        Assert.Equal(HttpStatusCode.OK, (await limited.Client.PostAsJsonAsync("/api/v1/send-template", Order("919876543210"))).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await limited.Client.PostAsJsonAsync("/api/v1/send-template", Order("919876543210"))).StatusCode);
+
+        Assert.Equal(["send-template accepted"], sends.GetMeasurementSnapshot().Select(m => $"{m.Tags["twabot.endpoint"]} {m.Tags["twabot.result"]}"));
+    }
+
+    [Fact]
     public async Task EachCallToMetaIsCountedByOperationOutcomeAndMetasCode()
     {
         using var calls = Collector("twabot.meta.calls");
@@ -155,6 +179,34 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
 
         Assert.Equal(0, waiting.LastMeasurement?.Value);
         Assert.Equal(1, unapplied.LastMeasurement?.Value);
+    }
+
+    [Fact]
+    public async Task AfterADayOfDeliveriesOnlyTheOneGivenUpIsUnappliedAndNothingLags()
+    {
+        // Applied, redelivered, parked (a status of a message this server has no row for) and not JSON: only the last stays
+        // unapplied (given up at once, logged once), and, given up, it does not lag.
+        await using var server = new TwaBotApiFactory();
+        using var waiting = Collector(server, "twabot.webhooks.waiting");
+        using var unapplied = Collector(server, "twabot.webhooks.unapplied");
+        using var lag = DoubleCollector(server, "twabot.webhooks.lag");
+        var tenant = await server.CreateSendingTenantAsync();
+        await server.ApplyWebhooksAsync();
+        var parked = MetaPayloads.Delivery(MetaPayloads.Entry(MetaPayloads.MessagesChange("996",
+            statuses: [MetaPayloads.Status("wamid.elsewhere", "delivered", server.Clock.GetUtcNow())])));
+        await server.CustomerWritesAsync(tenant.BusinessId, "919876543210");
+        (await server.PostWebhookAsync(parked)).EnsureSuccessStatusCode();
+        (await server.PostWebhookAsync(parked)).EnsureSuccessStatusCode();
+        (await server.PostWebhookAsync("{not json"u8.ToArray())).EnsureSuccessStatusCode();
+        server.Clock.Advance(TimeSpan.FromMinutes(5));
+
+        await server.ApplyWebhooksAsync();
+        waiting.RecordObservableInstruments();
+        unapplied.RecordObservableInstruments();
+        lag.RecordObservableInstruments();
+
+        Assert.Equal((0L, 1L, 0.0), (waiting.LastMeasurement?.Value, unapplied.LastMeasurement?.Value, lag.LastMeasurement?.Value));
+        Assert.Single(server.Logs.Events, e => e.MessageTemplate.Text.StartsWith("A webhook delivery (webhook_events id", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -296,7 +348,7 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
 
         await refused.AssertErrorAsync(HttpStatusCode.ServiceUnavailable, "STORAGE_UNAVAILABLE");
         Assert.Equal(["send-template STORAGE_UNAVAILABLE"], sends.GetMeasurementSnapshot().Select(m => $"{m.Tags["twabot.endpoint"]} {m.Tags["twabot.result"]}"));
-        Assert.Contains(faults.GetMeasurementSnapshot(), m => (string?)m.Tags["twabot.storage.source"] == "request");
+        Assert.Single(faults.GetMeasurementSnapshot(), m => (string?)m.Tags["twabot.storage.source"] == "request"); // once for the one refused request
     }
 
     [Fact]
@@ -319,6 +371,9 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
         await (await failing.Client.PostAsJsonAsync("/api/v1/send-template", Order("919876543210"))).ReadJsonAsync(HttpStatusCode.OK);
         open.RecordObservableInstruments();
         Assert.Equal(0, open.LastMeasurement?.Value);
+        // The log's lines for it (operations.md, Metrics): one as it opened, one as it closed, not one per refused send.
+        Assert.Single(server.Logs.Events, e => e.MessageTemplate.Text.StartsWith("Meta has been failing for WhatsApp number", StringComparison.Ordinal));
+        Assert.Single(server.Logs.Events, e => e.MessageTemplate.Text.StartsWith("Calls to Meta for WhatsApp number", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -632,23 +632,10 @@ public partial class LiveMetaAnswersTests
         // Connects take turns per business: another business's connect is checked and written while this one's is at Meta.
         await using var live = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20);
         var other = await live.Server.CreateBusinessAsync();
-        var (first, held) = await live.ConnectHeldAtMetaAsync("EAAGfirstBusinessToken0123456789",
+
+        await live.AnsweredWhileAConnectIsHeldAsync("EAAGfirstBusinessToken0123456789", () => live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{other}/whatsapp",
+                new { phone_number_id = "106540352249999", waba_id = "102290129340398", access_token = "EAAGotherBusinessToken0123456789" }),
             FakeMetaUpstream.NumberList([("106540352249999", "+1 631-555-0199")]));
-        try
-        {
-            var otherConnect = await live.Admin.PutAsJsonAsync($"/admin/v1/businesses/{other}/whatsapp",
-                    new { phone_number_id = "106540352249999", waba_id = "102290129340398", access_token = "EAAGotherBusinessToken0123456789" })
-                .WaitAsync(TimeSpan.FromSeconds(15)); // bounded below the held call's 20 s: in the first business's turn it would wait for that
-
-            otherConnect.EnsureSuccessStatusCode();
-            Assert.False(first.IsCompleted);
-        }
-        finally
-        {
-            held.Release();
-        }
-
-        (await first).EnsureSuccessStatusCode();
     }
 
     [Fact]
@@ -658,21 +645,8 @@ public partial class LiveMetaAnswersTests
         await using var first = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20);
         await using var second = await LiveMeta.StartAsync(attemptTimeoutSeconds: 20);
         Assert.Equal(first.BusinessId, second.BusinessId); // both fresh databases
-        var (held, atMeta) = await first.ConnectHeldAtMetaAsync("EAAGfirstServersToken0123456789");
-        try
-        {
-            var connect = await second.ConnectAsync("EAAGsecondServersToken0123456789")
-                .WaitAsync(TimeSpan.FromSeconds(15)); // bounded below the held call's 20 s: in the first server's turn it would wait for that
 
-            connect.EnsureSuccessStatusCode();
-            Assert.False(held.IsCompleted);
-        }
-        finally
-        {
-            atMeta.Release();
-        }
-
-        (await held).EnsureSuccessStatusCode();
+        await first.AnsweredWhileAConnectIsHeldAsync("EAAGfirstServersToken0123456789", () => second.ConnectAsync("EAAGsecondServersToken0123456789"));
     }
 
     /// <summary>
@@ -835,6 +809,27 @@ public partial class LiveMetaAnswersTests
             var connect = ConnectAsync(token);
             await held.ReachedMetaAsync();
             return (connect, held);
+        }
+
+        /// <summary>
+        /// Checks that <paramref name="meanwhile"/> is answered, with success, while a connect with <paramref name="token"/> is held
+        /// at Meta, within 15 s: below the held call's attempt timeout (start the server with 20 s), so a call waiting on the connect
+        /// fails the check rather than outlasting it. Then Meta answers the connect.
+        /// </summary>
+        public async Task AnsweredWhileAConnectIsHeldAsync(string token, Func<Task<HttpResponseMessage>> meanwhile, params Func<HttpContext, Task>[] laterReplies)
+        {
+            var (connect, held) = await ConnectHeldAtMetaAsync(token, laterReplies);
+            try
+            {
+                (await meanwhile().WaitAsync(TimeSpan.FromSeconds(15))).EnsureSuccessStatusCode();
+                Assert.False(connect.IsCompleted);
+            }
+            finally
+            {
+                held.Release();
+            }
+
+            (await connect).EnsureSuccessStatusCode();
         }
 
         /// <summary>The customer writes to the business (Meta's signed inbound webhook), opening its 24-hour window.</summary>

@@ -59,9 +59,22 @@ public class DeliveryStatusRulesTests
     [InlineData(999999, "Spam reported", "spam reported.", "Meta reported 'Spam reported' (code 999999) and did not deliver the message.")] // no more than the title
     [InlineData(999999, "Strange thing", " ", "Meta reported 'Strange thing' (code 999999) and did not deliver the message.")]
     [InlineData(131026, "Message undeliverable", "Message Undeliverable.", "Message undeliverable — recipient's phone is not on WhatsApp.")] // a code with its own sentence keeps it
+    [InlineData(999999, "Spam reported.", "Spam reported", "Meta reported 'Spam reported.' (code 999999) and did not deliver the message.")] // the title's full stop either
+    [InlineData(999999, " Spam reported\n", "Spam reported", "Meta reported 'Spam reported' (code 999999) and did not deliver the message.")] // the title's spaces
     public void MetasDetailsFollowTheTitleOfACodeWithoutItsOwnSentence(int? code, string title, string details, string expected)
     {
         Assert.Equal(expected, FailureReasons.For(code, title, details: details));
+    }
+
+    [Fact]
+    public void MetasLongDetailsAreCutToWhatAnAnswerCarries()
+    {
+        var details = string.Concat(Enumerable.Repeat("Parameter 'name' is missing. ", 40)).Trim();
+
+        var reason = FailureReasons.For(999999, "Generic user error", details: details);
+
+        const string reported = "Meta reported 'Generic user error' (code 999999) and did not deliver the message: ";
+        Assert.Equal(reported + details[..500], reason);
     }
 
     [Theory]

@@ -448,10 +448,18 @@ public partial class LiveMetaAnswersTests
     public async Task ATemplateSubmissionMetaMayHaveReceivedStaysPendingAndTheAnswerSaysToSync(int metaStatus)
     {
         await using var live = await LiveMeta.StartAsync();
+        using var calls = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(
+            live.Server.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), Api.Metrics.TwaBotMetrics.MeterName, "twabot.meta.calls");
         live.Meta.Reply(metaStatus == 200 ? FakeMetaUpstream.Json(200, """{"success":true}""") : FakeMetaUpstream.Error(500, 1, "An unknown error occurred"));
         var template = new { name = "order_update", language = "en_US", category = "UTILITY", body = "Hi {{1}}" };
 
         var first = await live.Admin.PostAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/templates", template);
+
+        // The operator's alert on outcome unavailable sees either, and the log names the number whose business it was.
+        Assert.Equal(["create_template unavailable"],
+            calls.GetMeasurementSnapshot().Select(m => $"{m.Tags["twabot.meta.operation"]} {m.Tags["twabot.meta.outcome"]}"));
+        Assert.Contains(live.Server.Logs.Events, e => e.MessageTemplate.Text.StartsWith(metaStatus == 200 ? "Meta answered HTTP" : "Meta failed a call", StringComparison.Ordinal)
+            && e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture).Contains(PhoneNumberId, StringComparison.Ordinal));
 
         var error = (await first.AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE")).GetProperty("error").GetString()!;
         Assert.Contains("PENDING", error, StringComparison.Ordinal);

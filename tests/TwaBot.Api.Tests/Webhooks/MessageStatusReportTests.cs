@@ -205,9 +205,11 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)] // parked until the send's row appears
-    public async Task AFailureWithACodeWithoutItsOwnSentenceTellsMetasDetails(bool parked)
+    [InlineData(false, MessageKinds.Text)]
+    [InlineData(true, MessageKinds.Text)] // parked until the send's row appears
+    [InlineData(false, MessageKinds.Template)] // a template's or OTP's reason is its own sentence (its 24-hour refusal), the details too
+    [InlineData(true, MessageKinds.Otp)]
+    public async Task AFailureWithACodeWithoutItsOwnSentenceTellsMetasDetails(bool parked, string kind)
     {
         // Meta's title alone ("Generic user error") says nothing a CRM user can act on; its error_data.details says what
         // went wrong, and the send's own answer for a refusal already gives it (MetaErrorMapping).
@@ -216,12 +218,12 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
         const string details = "Recipient phone number is in a country where business messaging is not available.";
         var failed = Status(wamid, "failed", T0, errorCode: 135000, errorTitle: "Generic user error");
         failed["errors"]![0]!["error_data"]!["details"] = details;
-        var messageId = parked ? 0 : await factory.InsertMessageAsync(businessId, wamid);
+        var messageId = parked ? 0 : await factory.InsertMessageAsync(businessId, wamid, kind);
 
         await factory.DeliverStatusesAsync(phoneNumberId, failed);
         if (parked)
         {
-            messageId = await factory.InsertMessageAsync(businessId, wamid);
+            messageId = await factory.InsertMessageAsync(businessId, wamid, kind);
             await factory.ApplyWebhooksAsync();
         }
 

@@ -199,6 +199,26 @@ public class TemplatesAtMetaTests
         Assert.Equal(kept, Assert.Single(templates.GetProperty("templates").EnumerateArray()).GetProperty("quality_score").GetString());
     }
 
+    [Fact]
+    public async Task ACreateSentWhileASyncWaitsForMetasListIsNotRemovedByIt()
+    {
+        // A business's template calls take turns: out of turn, the create was written while the sync waited for Meta's list,
+        // and the sync, whose list was read before the create reached Meta, then marked the new template deleted.
+        await using var live = await LiveAsync();
+        var held = new HeldAnswer(FakeMetaUpstream.Json(200, """{"data":[]}"""));
+        live.Meta.Reply(held.Reply, FakeMetaUpstream.Json(200, """{"id":"594425479261598","status":"PENDING","category":"UTILITY"}"""));
+        var sync = live.Admin.PostAsync($"/admin/v1/businesses/{live.BusinessId}/templates/sync", null);
+        await held.ReachedMetaAsync();
+
+        var create = live.Admin.PostAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/templates", OrderUpdate);
+        await Task.WhenAny(create, Task.Delay(TimeSpan.FromSeconds(2))); // out of turn, the create is written meanwhile
+        held.Release();
+
+        (await sync).EnsureSuccessStatusCode();
+        await (await create).ReadJsonAsync(HttpStatusCode.Created);
+        Assert.Equal(("PENDING", null), await live.StatusAsync());
+    }
+
     private static async Task<Live> LiveAsync()
     {
         var meta = await FakeMetaUpstream.StartAsync();

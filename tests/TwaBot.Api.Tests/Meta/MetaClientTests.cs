@@ -449,6 +449,7 @@ public class MetaClientTests
 
         Assert.Equal(MetaFailureKind.Unavailable, listed.Failure?.Kind);
         Assert.Equal(["unavailable"], counted.GetMeasurementSnapshot().Select(m => (string?)m.Tags["twabot.meta.outcome"])); // not ok: the sync fails
+        Assert.Contains(meta.ClientLogLines, line => line.Contains($"Meta answered HTTP 200 with a body we could not read, for WhatsApp number {FakeMetaUpstream.Connection.PhoneNumberId}", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -27,6 +27,26 @@ public class DatabaseTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
     }
 
     [Fact]
+    public async Task AContextBackFromAnAllOrNothingTransactionTakesSavepointsAgain()
+    {
+        // BeginAllOrNothingAsync turns EF's savepoints off on a pooled context (the server's are: AddDbContextPool); the
+        // pool turns them on again for its next user. A pool of one gives the same instance back.
+        using var database = new TemporaryDatabase();
+        var pool = new PooledDbContextFactory<TwaBotDbContext>(database.ContextOptions(), poolSize: 1);
+        var used = await pool.CreateDbContextAsync();
+        await using (used)
+        {
+            await using var transaction = await used.Database.BeginAllOrNothingAsync(CancellationToken.None);
+            Assert.False(used.Database.AutoSavepointsEnabled);
+        }
+
+        await using var again = await pool.CreateDbContextAsync();
+
+        Assert.Same(used, again);
+        Assert.True(again.Database.AutoSavepointsEnabled);
+    }
+
+    [Fact]
     public async Task ConnectionsUseFullSynchronousWritesAndForeignKeys()
     {
         _ = factory.Server;

@@ -55,6 +55,7 @@ public static class OpenApiExtensions
             options.DocumentFilter<TagDescriptionsFilter>();
             options.SchemaFilter<ReadingRulesSchemaFilter>();
             options.SchemaFilter<PrimaryErrorMessageSchemaFilter>();
+            options.SchemaFilter<ErrorCodesSchemaFilter>();
         });
         return services;
     }

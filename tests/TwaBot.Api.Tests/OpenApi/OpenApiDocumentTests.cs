@@ -482,7 +482,8 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(["Idempotent-Replayed", "RateLimit", "RateLimit-Policy"], Headers(send.GetProperty("200")));
         Assert.Equal(["RateLimit", "RateLimit-Policy", "Retry-After"], Headers(send.GetProperty("409"))); // a send with its key under way
         Assert.Empty(Headers(send.GetProperty("401"))); // refused before the key is known: no quota to report
-        Assert.Empty(Headers(send.GetProperty("413"))); // refused by size before the key is looked at
+        // Refused by its Content-Length before the key is looked at, or, chunked, while the body is read after it was counted.
+        Assert.Equal(["RateLimit", "RateLimit-Policy"], Headers(send.GetProperty("413")));
         Assert.Equal(["Location"], Headers(Operation(document, "/admin/v1/businesses", "post").GetProperty("responses").GetProperty("201")));
         Assert.Equal(["Retry-After"], Headers(Operation(document, "/admin/v1/businesses", "post").GetProperty("responses").GetProperty("429")));
         // A number another business has is no wait-and-retry conflict: the server sends no Retry-After with it.

@@ -89,6 +89,7 @@ internal sealed partial class ResponseContract
             else
             {
                 CheckBody(where, mediaType, body, Ref("ErrorBody"), found);
+                CheckErrorCode(where, body, found);
             }
 
             Keep(found, null, statusName);
@@ -138,9 +139,40 @@ internal sealed partial class ResponseContract
         else if (media.TryGetProperty("schema", out var schema))
         {
             CheckBody(where, mediaType, body, schema, found);
+            if (status >= 400)
+            {
+                CheckErrorCode(where, body, found);
+            }
         }
 
         Keep(found, name, statusName);
+    }
+
+    /// <summary>
+    /// An error's <c>error_code</c> must be one the document names (the envelope's <c>error_code</c> description lists
+    /// them): a client generated from the document branches on the codes it knows of.
+    /// </summary>
+    private void CheckErrorCode(string where, string body, List<string> found)
+    {
+        string? code;
+        try
+        {
+            using var parsed = JsonDocument.Parse(body);
+            code = parsed.RootElement.ValueKind == JsonValueKind.Object && parsed.RootElement.TryGetProperty("error_code", out var value)
+                && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return; // CheckBody reports it
+        }
+
+        var named = Ref("ErrorBody").GetProperty("properties").GetProperty("error_code").TryGetProperty("description", out var description)
+            ? ErrorCodeName().Matches(description.GetString()!).Select(m => m.Value).ToHashSet(StringComparer.Ordinal)
+            : [];
+        if (code is not null && !named.Contains(code))
+        {
+            found.Add($"{where}: error_code {code} is not among the codes the document names for error_code");
+        }
     }
 
     /// <summary>Holds the document's own response examples to their schemas (a client reads them as answers too).</summary>
@@ -361,6 +393,10 @@ internal sealed partial class ResponseContract
 
     [GeneratedRegex(@"\{[^}/]+}")]
     private static partial Regex TemplateParameter();
+
+    /// <summary>A code as the envelope's error_code description names it: capitals and underscores.</summary>
+    [GeneratedRegex("[A-Z][A-Z_]*[A-Z]", RegexOptions.CultureInvariant)]
+    private static partial Regex ErrorCodeName();
 
     /// <summary>RFC 3339 date-time, as OpenAPI's date-time format means.</summary>
     [GeneratedRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")]

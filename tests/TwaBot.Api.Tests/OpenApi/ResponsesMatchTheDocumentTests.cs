@@ -167,6 +167,30 @@ public class ResponsesMatchTheDocumentTests(TwaBotApiFactory factory, ITestOutpu
     }
 
     [Fact]
+    public async Task AChunkedBodyOverTheLimitAnswersAsTheDocumentSays()
+    {
+        // With no Content-Length, the size is known only while the body is read: after the key was checked and counted,
+        // so the 413 carries the key's RateLimit headers, which the document must declare (it said refused first).
+        await using var server = new TwaBotApiFactory();
+        server.UseKestrel(0); // the in-memory server enforces no limit on a chunked body
+        server.StartServer();
+        var contract = await ContractAsync(server);
+        var tenant = await server.CreateSendingTenantAsync();
+        using var api = Client(server, contract, ("X-API-Key", tenant.Key));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/send-template")
+        {
+            Content = Json(Order.Replace("Rahul", new string('x', 70_000), StringComparison.Ordinal)),
+        };
+        request.Headers.TransferEncodingChunked = true;
+
+        var response = await api.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.True(response.Headers.Contains("RateLimit"));
+        Report(contract);
+    }
+
+    [Fact]
     public async Task AnswersWhenMetaFailsMatchTheDocument()
     {
         // The breaker opens after Meta's 5xx answers: 503 without a call.

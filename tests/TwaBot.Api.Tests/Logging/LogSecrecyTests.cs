@@ -280,6 +280,36 @@ public class LogSecrecyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AKeyRingKeyDataProtectionCannotReadIsNotLoggedEvenWithItsLinesAtVerbose()
+    {
+        // A key whose expirationDate was mistyped while ending it by hand (docs/operations.md) cannot be read: the tokens it
+        // encrypted look lost, and an operator raises Data Protection's level to see why. Its Verbose line printed the whole
+        // <key> element, with the master key that decrypts those tokens in plain text.
+        using var database = new TemporaryDatabase();
+        await using (var first = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false })
+        {
+            await first.CreateSendingTenantAsync();
+        }
+
+        var keyFile = Assert.Single(Directory.GetFiles(TwaBot.Api.Businesses.KeyRing.FolderFor(null, database.Path, "/"), "key-*.xml"));
+        var masterKey = System.Text.RegularExpressions.Regex.Match(File.ReadAllText(keyFile), "<value>([^<]+)</value>").Groups[1].Value;
+        File.WriteAllText(keyFile, System.Text.RegularExpressions.Regex.Replace(
+            File.ReadAllText(keyFile), "<expirationDate>[^<]*</expirationDate>", "<expirationDate>2026-13-01T00:00:00Z</expirationDate>"));
+
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?>(Verbose)
+        {
+            ["Serilog:MinimumLevel:Override:Microsoft.AspNetCore.DataProtection"] = "Verbose",
+        }, databasePath: database.Path) { DeleteDatabaseOnDispose = false };
+        server.StartServer();
+
+        var logs = await server.Logs.AllTextOnceItHoldsAsync("cannot be decrypted");
+        Assert.Contains("An exception occurred while processing the key element", logs, StringComparison.Ordinal); // the key's failure is told
+        Assert.Contains("Microsoft.AspNetCore.DataProtection.KeyManagement.KeyRingBasedDataProtector", logs, StringComparison.Ordinal); // at Verbose
+        Assert.DoesNotContain(masterKey, logs, StringComparison.Ordinal);
+        Assert.DoesNotContain(masterKey[..20], logs, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AMalformedRequestLineCarryingAKeyIsNotLoggedEvenAtVerbose()
     {
         await using var kestrel = new TwaBotApiFactory(Verbose);

@@ -61,6 +61,12 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
         [Connection.PhoneNumberId] = DisplayPhoneNumber,
     };
 
+    /// <summary>
+    /// Answers to one WhatsApp number's sends (<c>POST /{phone_number_id}/messages</c>), every one of them, before the script:
+    /// one business's Meta slow or failing while another's answers as usual.
+    /// </summary>
+    public ConcurrentDictionary<string, Func<HttpContext, Task>> SendRepliesByNumber { get; } = new(StringComparer.Ordinal);
+
     public MetaClient Client => _clientServices.GetRequiredService<MetaClient>();
 
     /// <summary>The client's <c>twabot.meta.calls</c>, counted from now.</summary>
@@ -216,7 +222,9 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
         }
 
         Calls.Enqueue(call);
-        var reply = _replies.TryDequeue(out var next) ? next : Accepted();
+        var number = context.Request.Path.Value?.Split('/') is [_, _, var id, "messages"] ? id : "";
+        var reply = SendRepliesByNumber.TryGetValue(number, out var numbers) ? numbers
+            : _replies.TryDequeue(out var next) ? next : Accepted();
         await reply(context);
     }
 

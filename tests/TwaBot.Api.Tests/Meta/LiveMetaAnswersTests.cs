@@ -725,7 +725,7 @@ public partial class LiveMetaAnswersTests
 
     private sealed class LiveMeta : IAsyncDisposable
     {
-        private const string Templates = """
+        public const string Templates = """
             {"data":[{"name":"order_confirmation","language":"en","status":"APPROVED","category":"UTILITY","id":"111",
               "components":[{"type":"BODY","text":"Hi {{1}}, your order {{2}} is confirmed."}]}],
              "paging":{"cursors":{"before":"MAZDZD","after":"MjQZD"}}}

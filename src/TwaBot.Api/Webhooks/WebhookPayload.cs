@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using static TwaBot.Api.Meta.MetaJson;
 
@@ -44,7 +45,9 @@ public sealed partial record WebhookPayload(
     /// </summary>
     public static WebhookPayload Parse(ReadOnlySpan<byte> body, DateTime receivedAt)
     {
-        var reader = new Utf8JsonReader(body);
+        // A byte-order mark is signed with the body but is no JSON: read past it (as the sends do), or the
+        // delivery, already answered 200 and so never sent again, would be kept unread.
+        var reader = new Utf8JsonReader(body.StartsWith(Encoding.UTF8.Preamble) ? body[Encoding.UTF8.Preamble.Length..] : body);
         var times = new EventTimes(receivedAt);
         using var document = JsonDocument.ParseValue(ref reader);
         var statuses = new List<StatusUpdate>();

@@ -122,6 +122,77 @@ public class MetaResilienceTests
     }
 
     [Fact]
+    public async Task AConnectionClosedCleanlyAfterMetaReadTheSendIsNeverSentAgain()
+    {
+        // Meta (or a proxy before it) read the whole send on a pooled connection, then closed its side in order, without
+        // answering. To the client that reads like a pooled connection closed before the request, which HttpClient's
+        // handler may send again on its own; the send may have gone out, so neither it nor the pipeline may resend it.
+        // (A reset instead of a close: LiveMetaAnswersTests.AnAnswerLostAfterTheSendWentOutIsNotCalledUnreachable.)
+        await using var meta = await FakeMetaUpstream.StartAsync(listen: false);
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, meta.GraphBaseUrl.Port);
+        listener.Start();
+        var received = 0;
+        var serving = Task.Run(async () =>
+        {
+            while (true)
+            {
+                using var socket = await listener.AcceptSocketAsync();
+                await using var stream = new System.Net.Sockets.NetworkStream(socket);
+                while (await ReadRequestAsync(stream))
+                {
+                    if (Interlocked.Increment(ref received) == 2)
+                    {
+                        socket.Shutdown(System.Net.Sockets.SocketShutdown.Send); // FIN, no answer
+                        await ReadRequestAsync(stream); // until the client closes its side
+                        break;
+                    }
+
+                    var body = """{"messaging_product":"whatsapp","messages":[{"id":"wamid.first"}]}"""u8.ToArray();
+                    await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+                        $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n"));
+                    await stream.WriteAsync(body);
+                }
+            }
+        });
+
+        try
+        {
+            Assert.IsType<MetaSendResult.Accepted>(await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default));
+            var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+            var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+            Assert.True(failure.MayHaveBeenSent);
+            Assert.Equal(2, Volatile.Read(ref received));
+        }
+        finally
+        {
+            listener.Stop();
+        }
+
+        static async Task<bool> ReadRequestAsync(System.Net.Sockets.NetworkStream stream)
+        {
+            // Headers to the blank line, then Content-Length bytes of body; false when the client closed the connection.
+            var head = new List<byte>();
+            var one = new byte[1];
+            while (!(head.Count >= 4 && head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n'))
+            {
+                if (await stream.ReadAsync(one) == 0)
+                {
+                    return false;
+                }
+
+                head.Add(one[0]);
+            }
+
+            var length = System.Text.Encoding.ASCII.GetString([.. head]).Split("\r\n")
+                .Where(line => line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+                .Select(line => int.Parse(line["Content-Length:".Length..].Trim(), CultureInfo.InvariantCulture)).FirstOrDefault();
+            await stream.ReadExactlyAsync(new byte[length]);
+            return true;
+        }
+    }
+
+    [Fact]
     public async Task AnAttemptTimeoutIsNeverRetried()
     {
         await using var meta = await FakeMetaUpstream.StartAsync(o => o.AttemptTimeoutSeconds = 0.3);

@@ -400,6 +400,60 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.True(await factory.IsStoredAsync(Encoding.UTF8.GetBytes(indented)));
     }
 
+    [Theory]
+    [InlineData("bom-added")] // a proxy or tool that re-encodes the body "as UTF-8 with BOM"
+    [InlineData("newline-added")] // a tool that ends the body with a line break
+    [InlineData("space-added")]
+    [InlineData("upper-case-prefix")] // Meta writes sha256=; another spelling is no signature of its
+    [InlineData("a-second-wrong-header")] // a second header beside the right one: which one counts is the attacker's pick
+    [InlineData("the-right-header-twice")]
+    public async Task ASignatureOfOtherBytesOrGivenTwiceIsRefusedAndNothingIsStored(string variant)
+    {
+        var signed = Encoding.UTF8.GetBytes(Delivery(Entry(MessagesChange("996", statuses: [Status($"wamid.{variant}", "sent", DateTimeOffset.UtcNow)]))).ToJsonString());
+        var signature = TwaBot.Api.Webhooks.WebhookSignature.Sign(signed, factory.AppSecret);
+        byte[] sent = variant switch
+        {
+            "bom-added" => [0xEF, 0xBB, 0xBF, .. signed],
+            "newline-added" => [.. signed, (byte)'\n'],
+            "space-added" => [.. signed, (byte)' '],
+            _ => signed,
+        };
+        string[] headers = variant switch
+        {
+            "upper-case-prefix" => ["SHA256=" + signature["sha256=".Length..]],
+            "a-second-wrong-header" => [signature, "sha256=" + new string('0', 64)],
+            "the-right-header-twice" => [signature, signature],
+            _ => [signature],
+        };
+        using var client = factory.CreateClient();
+        using var content = new ByteArrayContent(sent);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        content.Headers.Add(TwaBot.Api.Webhooks.WebhookSignature.HeaderName, headers);
+
+        var response = await client.PostAsync("/webhooks/meta", content);
+
+        await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_SIGNATURE");
+        Assert.False(await factory.IsStoredAsync(sent));
+        Assert.False(await factory.IsStoredAsync(signed));
+    }
+
+    [Fact]
+    public async Task ADeliveryBeginningWithAByteOrderMarkIsVerifiedOverItsBytesAndApplied()
+    {
+        // The signature covers the mark (it is part of the bytes sent); reading the JSON then steps over it, as the sends do.
+        var businessId = await factory.CreateBusinessAsync();
+        var phoneNumberId = await factory.ConnectWhatsAppAsync(businessId);
+        var at = DateTimeOffset.FromUnixTimeSeconds(1_776_000_000);
+        var json = Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text("wamid.bom", "919812345679", "Hello", at)]))).ToJsonString();
+        byte[] body = [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(json)];
+
+        var response = await factory.PostWebhookAsync(body);
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await factory.WithDbAsync(async db => Assert.Equal("Hello", (await db.InboundMessages.SingleAsync(m => m.Wamid == "wamid.bom")).Text));
+    }
+
     [Fact]
     public async Task AnOversizedDeliveryIsRefusedWith413()
     {

@@ -42,12 +42,19 @@ public static class MetaErrorMapping
     }
 
     /// <summary>
-    /// The field Meta's refusal is about: its details name the component first ("button: …"). The buttons of a
-    /// send-template or quick-send are filled by button_params (an authentication template's button by its code, a body value).
+    /// The field Meta's refusal is about: its details name the component first ("button: …", "header: Format mismatch,
+    /// expected IMAGE, received UNKNOWN"). The buttons of a send-template or quick-send are filled by button_params (an
+    /// authentication template's button by its code, a body value); a header by header_params, or, on quick-send, which
+    /// cannot fill one, by no field but the template's choice.
     /// </summary>
-    private static string ParamsField(SendContext context, MetaError error) =>
-        context.Content is TemplateContent && context.Template is { IsAuthentication: false }
-        && (error.Details ?? "").StartsWith("button", StringComparison.OrdinalIgnoreCase)
-            ? "button_params"
-            : context.Route.ParamsField;
+    private static string ParamsField(SendContext context, MetaError error)
+    {
+        var details = error.Details ?? "";
+        return context.Content is TemplateContent && details.StartsWith("header", StringComparison.OrdinalIgnoreCase)
+            ? (context.Route.FillsHeaders ? "header_params" : context.Route.TemplateField)
+            : context.Content is TemplateContent && context.Template is { IsAuthentication: false }
+            && details.StartsWith("button", StringComparison.OrdinalIgnoreCase)
+                ? "button_params"
+                : context.Route.ParamsField;
+    }
 }

@@ -15,7 +15,7 @@ public sealed record SendTemplateRequest(
     [property: Required, Description("Meta template name (e.g. order_confirmation), approved for this business.")] string? TemplateName,
     [property: Description(SendFieldDocs.Language)] string? Language,
     [property: Description("Values for body variables {{1}}, {{2}}, etc., as many as the template has (each at most 1024 characters, with no line break, tab or more than four spaces in a row).")] List<string>? BodyParams,
-    [property: Description("Values for header variables: the text header's, or the file's public http(s) URL for a media header (not on localhost or a private, link-local or shared address, which Meta cannot reach).")] List<string>? HeaderParams,
+    [property: Description("Values for header variables: the text header's (each at most 60 characters, Meta's limit in a header), or the file's public http(s) URL for a media header (not on localhost or a private, link-local or shared address, which Meta cannot reach).")] List<string>? HeaderParams,
     [property: Description(SendFieldDocs.ButtonParams)] List<string>? ButtonParams = null);
 
 public sealed record SendTextRequest(

@@ -16,6 +16,9 @@ public static partial class SendValidation
     public const int MaxCaptionLength = 1024;
     public const int MaxParameters = 30;
     public const int MaxParameterLength = 1024;
+
+    /// <summary>A text header's value: Meta's send reference allows 60 characters in a header, 1024 in a body.</summary>
+    public const int MaxTextHeaderParameterLength = 60;
     public const int MaxFilenameLength = 240;
     public const string DefaultLanguage = "en";
 

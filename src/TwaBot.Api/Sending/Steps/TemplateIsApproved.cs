@@ -146,6 +146,24 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
     }
 
     /// <summary>
+    /// Meta's send reference caps a text parameter at 60 characters in a header (1024 in a body): a longer one, a link too,
+    /// would be answered "queued" and then refused by Meta.
+    /// </summary>
+    private static ApiError? TextHeaderValuesFit(string template, IReadOnlyList<string> headerParams)
+    {
+        for (var i = 0; i < headerParams.Count; i++)
+        {
+            if (SendValidation.Characters(headerParams[i]) is var count && count > SendValidation.MaxTextHeaderParameterLength)
+            {
+                return ApiErrors.TemplateParamsInvalid($"header_params[{i}]",
+                    $"header_params[{i}] fills the text header of template '{template}': at most {SendValidation.MaxTextHeaderParameterLength} characters, as Meta allows in a header (got {count}).");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// A text header's placeholders need as many header_params, a media header its file's URL as the one
     /// value (Meta would refuse with 132000 or 132012 too); a location header cannot be filled here.
     /// </summary>
@@ -174,7 +192,7 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
         var given = headerParams.Count;
         if (given == template.HeaderParameterCount)
         {
-            return null;
+            return TextHeaderValuesFit(template.Name, headerParams);
         }
 
         return !context.Route.FillsHeaders

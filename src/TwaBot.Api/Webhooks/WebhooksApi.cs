@@ -92,7 +92,13 @@ public static partial class WebhooksApi
         if (!WebhookSignature.IsWellFormed(signature))
         {
             // No signature to check: refused before its body (up to 3 MB) is read into memory.
-            return SignatureRefused(loggers, warnings, signature.Count == 0 ? "no X-Hub-Signature-256 header" : "its X-Hub-Signature-256 is not sha256= and 64 hex digits");
+            // Meta sends one header; two (even both right) read as one list and are refused: say so, or the line reads as a malformed value.
+            return SignatureRefused(loggers, warnings, signature.Count switch
+            {
+                0 => "no X-Hub-Signature-256 header",
+                1 => "its X-Hub-Signature-256 is not sha256= and 64 hex digits",
+                _ => "it has more than one X-Hub-Signature-256 header, where Meta sends one",
+            });
         }
 
         // The signature covers the exact bytes Meta sent, so read them before anything parses them.

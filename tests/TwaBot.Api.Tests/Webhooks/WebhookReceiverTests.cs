@@ -124,16 +124,21 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         using var unsigned = new StringContent("{}", Encoding.UTF8, "application/json");
         using var badlySigned = new StringContent("{}", Encoding.UTF8, "application/json");
         badlySigned.Headers.Add("X-Hub-Signature-256", "sha256=" + new string('0', 64));
+        using var signedTwice = new StringContent("{}", Encoding.UTF8, "application/json");
+        var signature = TwaBot.Api.Webhooks.WebhookSignature.Sign("{}"u8, server.AppSecret);
+        signedTwice.Headers.Add("X-Hub-Signature-256", [signature, signature]);
 
         await client.PostAsync("/webhooks/meta", unsigned);
         await client.PostAsync("/webhooks/meta", badlySigned);
+        await client.PostAsync("/webhooks/meta", signedTwice); // both right: refused all the same, and the line says why
 
         var refusals = server.Logs.Events.Where(e => e.Level == Serilog.Events.LogEventLevel.Warning)
             .Select(e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture).Replace("\"", "", StringComparison.Ordinal))
             .Where(m => m.StartsWith("Refused a webhook delivery", StringComparison.Ordinal) && m.Contains("TwaBot:Meta:AppSecret", StringComparison.Ordinal)).ToList();
-        Assert.Equal(2, refusals.Count);
+        Assert.Equal(3, refusals.Count);
         Assert.Contains("(no X-Hub-Signature-256 header)", refusals[0], StringComparison.Ordinal);
         Assert.Contains("(its X-Hub-Signature-256 does not match its body)", refusals[1], StringComparison.Ordinal);
+        Assert.Contains("(it has more than one X-Hub-Signature-256 header, where Meta sends one)", refusals[2], StringComparison.Ordinal);
     }
 
     [Fact]

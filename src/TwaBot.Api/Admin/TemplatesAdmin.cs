@@ -160,7 +160,9 @@ internal static partial class TemplatesAdmin
         await services.SaveInTurnAsync(cancellationToken);
 
         var asked = WholeSeconds(services.Now);
-        var created = await meta.CreateTemplateAsync(connection, definition, cancellationToken);
+        // Not the request's token: once Meta is asked, its answer is written even if the caller left. Cancelled, the row
+        // stayed pending without Meta's id (sends refused, the name taken) until a sync, whatever Meta answered.
+        var created = await meta.CreateTemplateAsync(connection, definition, CancellationToken.None);
         if (created.Failure is { } failure)
         {
             // Meta may have it: the row waits, without an id, for a sync (or a status webhook) to say.

@@ -100,7 +100,7 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Reject(ApiErrors.ApiKeyExpired());
         }
 
-        await usage.RecordAsync(caller.KeyId, Context.RequestAborted);
+        await usage.RecordAsync(caller.KeyId);
         Context.Features.Set(caller);
         Context.Features.Set(found);
 

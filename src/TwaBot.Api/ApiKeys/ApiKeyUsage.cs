@@ -22,7 +22,12 @@ public sealed partial class ApiKeyUsage(IServiceScopeFactory scopes, SqliteWrite
 
     private readonly ConcurrentDictionary<long, DateTimeOffset> _lastWritten = new();
 
-    public async ValueTask RecordAsync(long keyId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes no request token: the key's minute counts as written once this starts, so a write cancelled with its caller
+    /// (a client timing out while the gate is busy) left last_used_at unwritten for that minute's later requests too.
+    /// <see cref="MaxWait"/> bounds it instead.
+    /// </summary>
+    public async ValueTask RecordAsync(long keyId)
     {
         var now = time.GetUtcNow();
         // A clock stepped back (now before the last write) writes at once: waiting a minute from a time the clock
@@ -34,8 +39,7 @@ public sealed partial class ApiKeyUsage(IServiceScopeFactory scopes, SqliteWrite
 
         // Two racing requests may both write once; that is harmless and rarer than a lock is costly.
         _lastWritten[keyId] = now;
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        bounded.CancelAfter(MaxWait);
+        using var bounded = new CancellationTokenSource(MaxWait);
         try
         {
             await using var scope = scopes.CreateAsyncScope();
@@ -46,8 +50,7 @@ public sealed partial class ApiKeyUsage(IServiceScopeFactory scopes, SqliteWrite
             await db.ApiKeys.Where(k => k.Id == keyId)
                 .ExecuteUpdateAsync(set => set.SetProperty(k => k.LastUsedAt, now.UtcDateTime), bounded.Token);
         }
-        catch (Exception error) when (!cancellationToken.IsCancellationRequested
-                                      && (error is OperationCanceledException || SqliteFaults.IsStorageFault(error)))
+        catch (Exception error) when (error is OperationCanceledException || SqliteFaults.IsStorageFault(error))
         {
             // Not written; the key's first request a minute on tries again. Trying on every request instead would make
             // each of them wait here while the database stays unwritable.

@@ -292,6 +292,31 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         await send.ReadJsonAsync(HttpStatusCode.OK);
     }
 
+    [Fact]
+    public async Task ATemplateCreateWhoseCallerLeavesWhileMetaCreatesItKeepsMetasAnswer()
+    {
+        // Meta was asked under the caller's token: a dashboard closed while Meta created the template cancelled the call,
+        // and the row stayed pending without Meta's id (sends refused, a retry answered 409) though Meta had approved it.
+        await using var held = new TemplateCreatesHeldAtMeta();
+        var tenant = await held.CreateSendingTenantAsync();
+        using var admin = held.CreateAdminClient();
+        using var callerLeaves = new CancellationTokenSource();
+
+        var create = admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingUpdate, callerLeaves.Token);
+        await held.Asked.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await callerLeaves.CancelAsync();
+        await Poll.UntilAsync(() => held.AskedBy!.RequestAborted.IsCancellationRequested, "the server to see its caller leave");
+        held.Release.SetResult();
+        await Record.ExceptionAsync(() => create); // the caller is gone: whatever it got does not matter
+        var turns = held.Services.GetRequiredService<Api.Admin.AdminTurns>();
+        await Poll.UntilAsync(() => !turns.TemplateWrites.IsInUse(tenant.BusinessId), "the create's end"); // it goes on after its caller left
+
+        var listed = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        var template = listed.GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "shipping_update");
+        Assert.Equal("APPROVED", template.GetProperty("status").GetString()); // the sandbox's reviewer approves
+        Assert.False(string.IsNullOrEmpty(template.GetProperty("meta_template_id").GetString()));
+    }
+
     /// <summary>A server whose calls to create a template wait at Meta's door until the test lets them through.</summary>
     private sealed class TemplateCreatesHeldAtMeta : TwaBotApiFactory
     {
@@ -299,11 +324,17 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
 
         public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>The admin request whose create reached Meta's door.</summary>
+        public Microsoft.AspNetCore.Http.HttpContext? AskedBy { get; private set; }
+
         protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
             builder.ConfigureServices(services =>
-                services.AddHttpClient<TwaBot.Api.Meta.MetaClient>().AddHttpMessageHandler(() => new Hold(this)));
+            {
+                services.AddHttpContextAccessor();
+                services.AddHttpClient<TwaBot.Api.Meta.MetaClient>().AddHttpMessageHandler(() => new Hold(this));
+            });
         }
 
         private sealed class Hold(TemplateCreatesHeldAtMeta server) : DelegatingHandler
@@ -312,6 +343,7 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
             {
                 if (request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath.EndsWith("/message_templates", StringComparison.Ordinal))
                 {
+                    server.AskedBy = server.Services.GetRequiredService<Microsoft.AspNetCore.Http.IHttpContextAccessor>().HttpContext;
                     server.Asked.TrySetResult();
                     await server.Release.Task.WaitAsync(cancellationToken);
                 }

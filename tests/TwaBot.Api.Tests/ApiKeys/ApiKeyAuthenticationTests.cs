@@ -375,7 +375,7 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
         Task recorded;
         using (await gate.EnterAsync(CancellationToken.None))
         {
-            recorded = usage.RecordAsync(id, CancellationToken.None).AsTask();
+            recorded = usage.RecordAsync(id).AsTask();
             await Task.Delay(300); // time enough to write, were it not waiting for the gate
             Assert.False(recorded.IsCompleted);
         }
@@ -384,11 +384,73 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
         Assert.Equal(factory.Clock.GetUtcNow().UtcDateTime, await LastUsedAt(id));
     }
 
+    [Fact]
+    public async Task LastUsedAtIsWrittenWhenTheCallerLeavesAsItIsWritten()
+    {
+        // The write took the request's token: a caller gone as it ran (a client's timeout while the gate was busy) left
+        // it unwritten, and the key's next requests that minute wrote nothing either, so a key in use could look unused.
+        await using var server = new CallerLeavesAtTheLastUseWrite();
+        var businessId = await server.CreateBusinessAsync();
+        var (key, id) = await server.CreateApiKeyAsync(businessId);
+        using var client = server.CreateApiClient(key);
+        server.LeaveAtTheNextWrite = true;
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetAsync("/api/v1/health", server.CallerLeaves.Token));
+        (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode(); // the same minute: writes nothing of its own
+
+        DateTime? lastUsed = null;
+        await server.WithDbAsync(async db => lastUsed = await db.ApiKeys.Where(k => k.Id == id).Select(k => k.LastUsedAt).SingleAsync());
+        Assert.Equal(server.Clock.GetUtcNow().UtcDateTime, lastUsed);
+    }
+
     private async Task<DateTime?> LastUsedAt(long keyId)
     {
         DateTime? lastUsed = null;
         await factory.WithDbAsync(async db =>
             lastUsed = await db.ApiKeys.Where(k => k.Id == keyId).Select(k => k.LastUsedAt).SingleAsync());
         return lastUsed;
+    }
+
+    /// <summary>A server whose API client gives up (its request's token cancelled) as a key's last use is written.</summary>
+    private sealed class CallerLeavesAtTheLastUseWrite : TwaBotApiFactory
+    {
+        public CancellationTokenSource CallerLeaves { get; } = new();
+
+        public bool LeaveAtTheNextWrite { get; set; }
+
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services =>
+            {
+                services.AddHttpContextAccessor();
+                services.ConfigureDbContext<TwaBot.Api.Data.TwaBotDbContext>(options => options.AddInterceptors(new LeaveAtTheWrite(this)));
+            });
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            CallerLeaves.Dispose();
+            await base.DisposeAsync();
+        }
+
+        private sealed class LeaveAtTheWrite(CallerLeavesAtTheLastUseWrite server) : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
+        {
+            public override async ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<int>> NonQueryExecutingAsync(
+                System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.CommandEventData eventData,
+                Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<int> result, CancellationToken cancellationToken = default)
+            {
+                if (server.LeaveAtTheNextWrite && command.CommandText.Contains("\"last_used_at\" =", StringComparison.Ordinal))
+                {
+                    server.LeaveAtTheNextWrite = false;
+                    var request = server.Services.GetRequiredService<Microsoft.AspNetCore.Http.IHttpContextAccessor>().HttpContext!;
+                    await server.CallerLeaves.CancelAsync();
+                    // The server sees its caller leave a moment later: the write then runs with the request's token cancelled.
+                    await Poll.UntilAsync(() => request.RequestAborted.IsCancellationRequested, "the request's token cancelled");
+                }
+
+                return await base.NonQueryExecutingAsync(command, eventData, result, cancellationToken);
+            }
+        }
     }
 }

@@ -48,6 +48,21 @@ public partial class LiveMetaAnswersTests
         Assert.DoesNotContain(Token, live.Server.Logs.AllText(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("header: Format mismatch, expected IMAGE, received UNKNOWN")]
+    [InlineData("Header: Format mismatch, expected IMAGE, received UNKNOWN")]
+    public async Task MetasRefusalOfAHeaderNamesHeaderParamsWhateverTheCaseOfItsDetails(string details)
+    {
+        // Meta's details name the component first; the header is read as the button is, in either case, and pointed
+        // at the values that fill it, not at the body's.
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(FakeMetaUpstream.Json(400, $$$"""{"error":{"message":"(#132012) Parameter format does not match format in the created template","type":"OAuthException","code":132012,"error_data":{"details":"{{{details}}}"},"fbtrace_id":"A1"}}"""));
+
+        var refused = await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+
+        Assert.Equal("header_params", refused.GetProperty("field").GetString());
+    }
+
     [Fact]
     public async Task TheSandboxsMagicNumbersAreOrdinaryNumbersToALiveServer()
     {

@@ -585,6 +585,21 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ErrorCodeNamesEveryCodeOfTheServer()
+    {
+        // A client generated from the document knows the codes error_code's description names. The answers tested against
+        // the document meet only some codes: each constant of ErrorCodes, every one a client may be answered, is named.
+        var description = (await Document()).GetProperty("components").GetProperty("schemas").GetProperty("ErrorBody")
+            .GetProperty("properties").GetProperty("error_code").GetProperty("description").GetString()!;
+        var named = System.Text.RegularExpressions.Regex.Matches(description, "[A-Z][A-Z_]*[A-Z]").Select(m => m.Value).ToHashSet(StringComparer.Ordinal);
+        var codes = typeof(TwaBot.Api.Errors.ErrorCodes).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Select(field => (string)field.GetValue(null)!).ToList();
+
+        Assert.Contains("INVALID_SIGNATURE", codes);
+        Assert.Empty(codes.Except(named)); // each code not named
+    }
+
+    [Fact]
     public async Task AnUnknownOutcomesFailureReasonIsOneTheDocumentDescribes()
     {
         var tenant = await factory.CreateSendingTenantAsync();

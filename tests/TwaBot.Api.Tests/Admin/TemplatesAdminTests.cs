@@ -317,6 +317,30 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         Assert.False(string.IsNullOrEmpty(template.GetProperty("meta_template_id").GetString()));
     }
 
+    [Fact]
+    public async Task ATemplateCreateWhoseCallerLeavesBeforeMetaRefusesItLeavesNoRow()
+    {
+        // docs/operations.md: a create whose caller hung up records Meta's answer, "or the row undone when Meta refused";
+        // undone under the caller's token, the row written before asking stayed PENDING (its name taken) for good.
+        await using var held = new TemplateCreatesHeldAtMeta();
+        var businessId = await held.CreateBusinessAsync();
+        await held.ConnectWhatsAppAsync(businessId, phoneNumberId: "109999999999999"); // the emulator refuses it: Graph error 100
+        using var admin = held.CreateAdminClient();
+        using var callerLeaves = new CancellationTokenSource();
+
+        var create = admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/templates", ShippingUpdate, callerLeaves.Token);
+        await held.Asked.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await callerLeaves.CancelAsync();
+        await Poll.UntilAsync(() => held.AskedBy!.RequestAborted.IsCancellationRequested, "the server to see its caller leave");
+        held.Release.SetResult();
+        await Record.ExceptionAsync(() => create); // the caller is gone: whatever it got does not matter
+        var turns = held.Services.GetRequiredService<Api.Admin.AdminTurns>();
+        await Poll.UntilAsync(() => !turns.TemplateWrites.IsInUse(businessId), "the create's end");
+
+        var listed = await (await admin.GetAsync($"/admin/v1/businesses/{businessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.DoesNotContain(listed.GetProperty("templates").EnumerateArray(), t => t.GetProperty("name").GetString() == "shipping_update");
+    }
+
     /// <summary>A server whose calls to create a template wait at Meta's door until the test lets them through.</summary>
     private sealed class TemplateCreatesHeldAtMeta : TwaBotApiFactory
     {

@@ -385,6 +385,29 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
     }
 
     [Fact]
+    public async Task AKeysFirstRequestOfTheMinuteIsAnsweredWhileTheWriteGateStaysHeld()
+    {
+        // The write waits its turn at the gate for MaxWait only, then the request goes on without it (ApiKeyUsage):
+        // a read must not wait for a webhook backlog being applied, nor fail because its last use went unwritten.
+        var businessId = await factory.CreateBusinessAsync();
+        var (key, id) = await factory.CreateApiKeyAsync(businessId);
+        using var client = factory.CreateApiClient(key);
+        var gate = factory.Services.GetRequiredService<TwaBot.Api.Data.SqliteWriteGate>();
+
+        using (await gate.EnterAsync(CancellationToken.None))
+        {
+            // Held until the answer came, so an answer that waited for the gate never comes.
+            var read = await client.GetAsync("/api/v1/health").WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        }
+
+        Assert.Null(await LastUsedAt(id)); // not written: the key's first request a minute on tries again
+        factory.Clock.Advance(ApiKeyUsage.Resolution);
+        (await client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode();
+        Assert.Equal(factory.Clock.GetUtcNow().UtcDateTime, await LastUsedAt(id));
+    }
+
+    [Fact]
     public async Task LastUsedAtIsWrittenWhenTheCallerLeavesAsItIsWritten()
     {
         // The write took the request's token: a caller gone as it ran (a client's timeout while the gate was busy) left

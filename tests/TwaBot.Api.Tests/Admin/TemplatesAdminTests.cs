@@ -300,16 +300,8 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         await using var held = new TemplateCreatesHeldAtMeta();
         var tenant = await held.CreateSendingTenantAsync();
         using var admin = held.CreateAdminClient();
-        using var callerLeaves = new CancellationTokenSource();
 
-        var create = admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingUpdate, callerLeaves.Token);
-        await held.Asked.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        await callerLeaves.CancelAsync();
-        await Poll.UntilAsync(() => held.AskedBy!.RequestAborted.IsCancellationRequested, "the server to see its caller leave");
-        held.Release.SetResult();
-        await Record.ExceptionAsync(() => create); // the caller is gone: whatever it got does not matter
-        var turns = held.Services.GetRequiredService<Api.Admin.AdminTurns>();
-        await Poll.UntilAsync(() => !turns.TemplateWrites.IsInUse(tenant.BusinessId), "the create's end"); // it goes on after its caller left
+        await held.CreateWhoseCallerLeavesAtMetaAsync(admin, tenant.BusinessId);
 
         var listed = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
         var template = listed.GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "shipping_update");
@@ -326,16 +318,8 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         var businessId = await held.CreateBusinessAsync();
         await held.ConnectWhatsAppAsync(businessId, phoneNumberId: "109999999999999"); // the emulator refuses it: Graph error 100
         using var admin = held.CreateAdminClient();
-        using var callerLeaves = new CancellationTokenSource();
 
-        var create = admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/templates", ShippingUpdate, callerLeaves.Token);
-        await held.Asked.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        await callerLeaves.CancelAsync();
-        await Poll.UntilAsync(() => held.AskedBy!.RequestAborted.IsCancellationRequested, "the server to see its caller leave");
-        held.Release.SetResult();
-        await Record.ExceptionAsync(() => create); // the caller is gone: whatever it got does not matter
-        var turns = held.Services.GetRequiredService<Api.Admin.AdminTurns>();
-        await Poll.UntilAsync(() => !turns.TemplateWrites.IsInUse(businessId), "the create's end");
+        await held.CreateWhoseCallerLeavesAtMetaAsync(admin, businessId);
 
         var listed = await (await admin.GetAsync($"/admin/v1/businesses/{businessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
         Assert.DoesNotContain(listed.GetProperty("templates").EnumerateArray(), t => t.GetProperty("name").GetString() == "shipping_update");
@@ -350,6 +334,23 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
 
         /// <summary>The admin request whose create reached Meta's door.</summary>
         public Microsoft.AspNetCore.Http.HttpContext? AskedBy { get; private set; }
+
+        /// <summary>
+        /// Creates shipping_update, its caller leaving while Meta is asked (once the server saw it leave, Meta answers);
+        /// returns when the create has ended, as it goes on after its caller.
+        /// </summary>
+        public async Task CreateWhoseCallerLeavesAtMetaAsync(HttpClient admin, long businessId)
+        {
+            using var callerLeaves = new CancellationTokenSource();
+            var create = admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/templates", ShippingUpdate, callerLeaves.Token);
+            await Asked.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await callerLeaves.CancelAsync();
+            await Poll.UntilAsync(() => AskedBy!.RequestAborted.IsCancellationRequested, "the server to see its caller leave");
+            Release.SetResult();
+            await Record.ExceptionAsync(() => create); // the caller is gone: whatever it got does not matter
+            var turns = Services.GetRequiredService<Api.Admin.AdminTurns>();
+            await Poll.UntilAsync(() => !turns.TemplateWrites.IsInUse(businessId), "the create's end");
+        }
 
         protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
         {

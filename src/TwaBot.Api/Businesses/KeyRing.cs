@@ -32,7 +32,8 @@ public sealed class KeyRing(string folder)
 
     /// <summary>
     /// Why the server could not use the folder (it cannot be created, a file cannot be written and removed in it,
-    /// or a key in it cannot be read, as after a restore by root), or null. Checked at start: Data Protection
+    /// a key in it cannot be read, as after a restore by root, or the temporary folder new keys pass through cannot
+    /// be written), or null. Checked at start: Data Protection
     /// itself would only log the failure, and every token would then look lost.
     /// </summary>
     internal string? Problem()
@@ -48,6 +49,19 @@ public sealed class KeyRing(string folder)
         {
             return $"TwaBot:KeyRingFolder: the key ring folder {Folder} cannot be created or written ({error.Message}); "
                 + "the server's user must be able to write it (it holds the keys that encrypt Meta access tokens)";
+        }
+
+        // Data Protection makes each new key as an empty file in the temporary folder (Path.GetTempFileName, so TMPDIR
+        // or /tmp) and moves it here: a container whose root file system is read-only, /tmp included, could make no key.
+        try
+        {
+            File.Delete(Path.GetTempFileName());
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            return $"TMPDIR: the temporary folder {Path.GetTempPath()} cannot be written ({error.Message}); "
+                + "Data Protection makes each new key of the key ring there first: make it writable (a read-only container: "
+                + "--tmpfs /tmp) or point TMPDIR at a folder the server's user can write";
         }
 
         foreach (var key in Directory.EnumerateFiles(Folder, "*.xml"))

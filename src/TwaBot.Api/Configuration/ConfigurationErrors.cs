@@ -33,6 +33,11 @@ public static partial class ConfigurationErrors
             problems.Add(badSetting);
         }
 
+        if (configuration is not null && PortsProblem(configuration) is { } badPorts)
+        {
+            problems.Add(badPorts);
+        }
+
         if (problems.Count == 0 && services.GetService<Data.SqliteConnections>() is { } database
             && Data.DataExtensions.DatabaseFileProblem(database) is { } badFile)
         {
@@ -45,6 +50,30 @@ public static partial class ConfigurationErrors
         }
 
         return problems.Count == 0 ? null : Report(problems);
+    }
+
+    private static readonly string[] PortSettings = ["http_ports", "https_ports"];
+
+    /// <summary>
+    /// ASPNETCORE_HTTP_PORTS or ASPNETCORE_HTTPS_PORTS (when no URLs or endpoints replace them) with an entry that is no
+    /// port: Kestrel splits them at ';' only and takes such an entry ("8080,8081") for the default port (80 for http), where it listened
+    /// as root and failed with "Permission denied" as the Docker image's user.
+    /// </summary>
+    internal static string? PortsProblem(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (!string.IsNullOrEmpty(configuration["urls"]) || configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            return null;
+        }
+
+        return PortSettings
+            .Select(name => (Variable: $"ASPNETCORE_{name.ToUpperInvariant()}", Value: configuration[name]))
+            .Where(setting => !string.IsNullOrEmpty(setting.Value) && setting.Value
+                .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Any(port => !ushort.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)))
+            .Select(setting => $"{setting.Variable} must be port numbers separated by ';' (got \"{setting.Value}\").")
+            .FirstOrDefault();
     }
 
     /// <summary>

@@ -289,6 +289,27 @@ public class ConfigurationValidationTests
         AssertStoppedInOneLine(exitCode, output, expected);
     }
 
+    [Fact]
+    public async Task ATempFolderTheServerCannotWriteStopsItNamingTheFolder()
+    {
+        // A container with a read-only root file system and no tmpfs on /tmp: Data Protection makes each new key
+        // of the ring as a temp file there first, so the sandbox's seeding crashed at start (exit 134, a stack
+        // trace) and a live server started healthy with every connect failing. /proc refuses files even to root.
+        var (exitCode, output) = await RunServerAsync(new() { ["DOTNET_ENVIRONMENT"] = "Development", ["TMPDIR"] = "/proc/twabot-tmp" });
+
+        AssertStoppedInOneLine(exitCode, output, "TMPDIR: the temporary folder /proc/twabot-tmp/ cannot be written");
+    }
+
+    [Theory]
+    [InlineData("ASPNETCORE_HTTP_PORTS", "18686,18687")] // Kestrel read it as port 80: listened there as root, else "Permission denied"
+    [InlineData("ASPNETCORE_HTTPS_PORTS", "8443 8444")]
+    public async Task PortsNotSeparatedBySemicolonsStopTheServerNamingTheVariable(string variable, string value)
+    {
+        var (exitCode, output) = await RunServerAsync(new() { ["DOTNET_ENVIRONMENT"] = "Development", [variable] = value }, urls: null);
+
+        AssertStoppedInOneLine(exitCode, output, $"{variable} must be port numbers separated by ';' (got \"{value}\")");
+    }
+
     [Theory]
     [InlineData("Production", "TwaBot__AdminKy")] // reported as "Live mode needs TwaBot:AdminKey", the name written unsaid
     [InlineData("Development", "TwaBot__RateLimits__PerKeyPerMinut")] // beside a refused value, only that was reported
@@ -562,9 +583,10 @@ public class ConfigurationValidationTests
 
     /// <summary>Starts the real server binary with these environment variables and waits for it to exit.</summary>
     private static async Task<(int ExitCode, string Output)> RunServerAsync(
-        Dictionary<string, string> environment, string urls = "http://127.0.0.1:0")
+        Dictionary<string, string> environment, string? urls = "http://127.0.0.1:0")
     {
-        var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "--urls", urls])
+        // Without urls, the addresses come from the environment (ASPNETCORE_HTTP_PORTS), as in the Docker image.
+        var start = new ProcessStartInfo("dotnet", urls is null ? [typeof(Program).Assembly.Location] : [typeof(Program).Assembly.Location, "--urls", urls])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

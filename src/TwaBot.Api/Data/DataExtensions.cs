@@ -84,6 +84,7 @@ public static class DataExtensions
                 Directory.CreateDirectory(folder);
             }
 
+            CreateOwnerOnly(file);
             using var connection = new SqliteConnection(connectionString);
             connection.Open();
             using var command = connection.CreateCommand();
@@ -98,6 +99,32 @@ public static class DataExtensions
         {
             return $"ConnectionStrings:{ConnectionStringName}: the database file {file} cannot be opened, created or written ({error.Message}); "
                 + "the server's user must be able to write it, the files beside it (-wal, -shm) and their folder";
+        }
+    }
+
+    /// <summary>
+    /// A new database file is made readable by the server's user only: it holds customers' numbers and what they
+    /// wrote, which other local users have no business reading (SQLite gives its -wal and -shm files the database
+    /// file's mode). An existing file keeps the mode the operator gave it.
+    /// </summary>
+    private static void CreateOwnerOnly(string file)
+    {
+        if (OperatingSystem.IsWindows() || File.Exists(file))
+        {
+            return;
+        }
+
+        try
+        {
+            // An empty file is a new database to SQLite.
+            using var created = new FileStream(file, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+        catch (IOException) when (File.Exists(file))
+        {
+            // Made in between by another process: left as it was made.
         }
     }
 

@@ -5,7 +5,8 @@ namespace TwaBot.Api.Http;
 /// message ids, phone numbers and, once, a new key in clear, and quick-send is a GET that a browser, a
 /// proxy or a link previewer could otherwise keep and show again. And <c>X-Content-Type-Options: nosniff</c> on
 /// every answer, whatever its path, since answers echo what the caller sent (an invalid phone, the path of a
-/// route that does not exist, the webhook handshake's <c>hub.challenge</c>) and must never be read as HTML.
+/// route that does not exist, the webhook handshake's <c>hub.challenge</c>) and must never be read as HTML; and
+/// <c>X-Frame-Options: DENY</c>, since no page of ours (the Swagger UI is one) is meant to be framed by another site.
 /// </summary>
 public static class NoStoreResponses
 {
@@ -19,7 +20,9 @@ public static class NoStoreResponses
 
     private static readonly Func<object, Task> NoSniff = static response =>
     {
-        ((HttpResponse)response).Headers.XContentTypeOptions = "nosniff";
+        var headers = ((HttpResponse)response).Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
         return Task.CompletedTask;
     };
 

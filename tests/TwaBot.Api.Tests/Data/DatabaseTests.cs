@@ -116,6 +116,36 @@ public class DatabaseTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // file modes are Unix's
+    public async Task ANewDatabaseFileIsTheServersUsersOnlyAndAnOperatorsModeIsKept()
+    {
+        // They hold customers' numbers and what they wrote; SQLite gives -wal and -shm the database file's mode. A real
+        // process: the start's checks make the files (the test host skips them).
+        var folder = Directory.CreateTempSubdirectory("twabot-modes-").FullName;
+        var database = Path.Combine(folder, "twabot.db");
+        var inbox = WebhookInboxFile.PathBeside(database);
+        var operatorsMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead;
+        File.WriteAllBytes(inbox, []);
+        File.SetUnixFileMode(inbox, operatorsMode);
+        try
+        {
+            await using var server = await ServerProcess.StartAsync(databasePath: database);
+            _ = server.SeededApiKey(); // the seed is written
+
+            var files = Directory.GetFiles(folder).Where(file => !file.EndsWith(DatabaseOwnership.LockPathOf(""), StringComparison.Ordinal)).ToList();
+            Assert.Contains(database + "-wal", files);
+            Assert.Contains(inbox + "-wal", files);
+            Assert.All(files, file => Assert.Equal(
+                (file, file.StartsWith(inbox, StringComparison.Ordinal) ? operatorsMode : UnixFileMode.UserRead | UnixFileMode.UserWrite),
+                (file, File.GetUnixFileMode(file))));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task ADatabaseSqliteWillNotPutInWalModeStopsTheStartSayingWhy()
     {
         // An in-memory database stays "memory", as a file on a file system without shared memory stays "delete".

@@ -49,4 +49,21 @@ public class NoStoreResponsesTests(TwaBotApiFactory factory) : IClassFixture<Twa
         Assert.Equal("<script>x</script>", await responses[0].Content.ReadAsStringAsync());
         Assert.All(responses, response => Assert.Equal(["nosniff"], response.Headers.GetValues("X-Content-Type-Options")));
     }
+
+    [Fact]
+    public async Task NoPageIsFramedByAnotherSite()
+    {
+        // The Swagger UI is a page: framed by another site, its buttons could be clicked through a disguise.
+        using var anonymous = factory.CreateClient();
+
+        HttpResponseMessage[] responses =
+        [
+            await anonymous.GetAsync("/swagger/index.html"),
+            await anonymous.GetAsync("/swagger/v1/swagger.json"),
+            await anonymous.GetAsync("/api/v1/templates"),
+        ];
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.Unauthorized], responses.Select(r => r.StatusCode));
+        Assert.All(responses, response => Assert.Equal(["DENY"], response.Headers.GetValues("X-Frame-Options")));
+    }
 }

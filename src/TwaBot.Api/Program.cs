@@ -32,6 +32,7 @@ builder.Services.AddTwaBotRateLimiting();    // per-minute limits: per key, then
 builder.Services.AddAdminApi();              // the admin calls' per-business turns
 builder.Services.AddTwaBotOpenApi();
 builder.Services.AddLivenessChecks();      // GET /healthz for Docker and load balancers
+builder.Services.AddForwardedPrefix(builder.Configuration); // with forwarded headers on, X-Forwarded-Prefix too: a proxy's path prefix
 builder.Services.AddSingleton<MetaAppSecret>();
 builder.Services.AddMetaClient();           // typed HttpClient to the Graph API, with deliberate resilience
 builder.Services.AddMetaWebhooks();         // durable inbox, background processor
@@ -58,6 +59,7 @@ if (!ConfigurationErrors.IsTestHost(app) && ConfigurationErrors.Check(app.Servic
 }
 
 app.UseSingleSlashes();                    // "//api/v1/…" (a base URL ending in /) is "/api/v1/…"
+app.UsePrefixedLocations();                // a 201's Location under that prefix
 app.UseRouting();                          // after it, so routes see the path as read
 app.UseTwaBotRequestLogging();              // logs the status the client really got
 app.UseNoStoreResponses();                 // API answers are never cached by browsers or proxies; no answer is sniffed as HTML

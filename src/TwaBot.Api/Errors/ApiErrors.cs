@@ -241,6 +241,10 @@ public static class ApiErrors
             : reader.StartsWith("'''", StringComparison.Ordinal) ? ": JSON names and strings take double quotes (\"phone\"), not single quotes"
             : reader.Contains("invalid start of a property name", StringComparison.Ordinal) ? ": each field name takes double quotes (\"phone\": …)"
             : reader.Contains("is invalid after a value", StringComparison.Ordinal) ? ": a comma is missing before it, between two values"
+            // "'{' is invalid after a single JSON value. Expected end of data.": more after the object (two objects, a stray ]),
+            // which the "end of data" below would call a body cut short.
+            : reader.Contains("is invalid after a single JSON value", StringComparison.Ordinal)
+                ? ": the JSON ends before the body does; send one object, with nothing after its closing }"
             : reader.Contains("end of data", StringComparison.Ordinal) || reader.Contains("Expected depth to be zero", StringComparison.Ordinal)
                 ? ": the body ends before the JSON does (a } or ] is missing, or the body was cut short)"
             : "";

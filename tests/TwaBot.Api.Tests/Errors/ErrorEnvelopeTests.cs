@@ -73,6 +73,7 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     [InlineData("{\"name\":\"Acme\",}", "Request body is not valid JSON at line 1, position 16: remove the comma after the last value, which JSON does not allow.")] // "[1,2" is answered as a body that is not an object, as on the sends
     [InlineData("{\"name\":\"राहुल स्टोर\",}", "Request body is not valid JSON at line 1, position 23: remove the comma after the last value, which JSON does not allow.")] // characters, as an editor counts them: was 43, the bytes
     [InlineData("{\n  \"name\": \"राहुल\"\n  \"plan\": \"growth\"}", "Request body is not valid JSON at line 3, position 3: a comma is missing before it, between two values.")]
+    [InlineData("{\"name\":\"Acme\"}{\"name\":\"Beta\"}", "Request body is not valid JSON at line 1, position 16: the JSON ends before the body does; send one object, with nothing after its closing }.")] // was told a } was missing
     public async Task MalformedJsonReturns400Envelope(string body, string error)
     {
         using var admin = factory.CreateAdminClient();

@@ -245,6 +245,10 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [InlineData("{\"body_params\":[\"राहुल\",],\n\"phone\":\"919876543210\",\"template_name\":\"order_confirmation\"}",
         "Request body is not valid JSON at line 1, position 25: remove the comma after the last value, which JSON does not allow.")] // the characters of its own line, not the next one's
     [InlineData("\"राहुल", "Request body is not valid JSON at line 1, position 7: the body ends before the JSON does (a } or ] is missing, or the body was cut short).")] // cut short in its first value
+    [InlineData("{\"phone\":\"919876543210\",\"template_name\":\"order_confirmation\"}\n{\"phone\":\"919876543211\",\"template_name\":\"order_confirmation\"}",
+        "Request body is not valid JSON at line 2, position 1: the JSON ends before the body does; send one object, with nothing after its closing }.")] // two sends in one body (a JSON-lines export): was told a } was missing
+    [InlineData("{\"phone\":\"919876543210\",\"template_name\":\"order_confirmation\"}]",
+        "Request body is not valid JSON at line 1, position 62: the JSON ends before the body does; send one object, with nothing after its closing }.")] // a stray ] after it
     public async Task HandWrittenJsonMistakesAreNamedWithWhereTheyAre(string body, string error)
     {
         // Was "Request body is not valid JSON." for each: no place, no cause, for a mistake a hand-written body makes often.

@@ -1,0 +1,47 @@
+using System.Net;
+using System.Net.Http.Json;
+using TwaBot.Api.Tests.Infrastructure;
+
+namespace TwaBot.Api.Tests.Http;
+
+/// <summary>
+/// A reverse proxy that serves the server under a path (nginx: <c>location /twabot/ { proxy_pass http://127.0.0.1:8080/; }</c>)
+/// strips the path and names it in <c>X-Forwarded-Prefix</c> (docs/operations.md): with forwarded headers on, what the
+/// server names as a URL carries it, so a client can follow it through the proxy.
+/// </summary>
+public class ReverseProxyPrefixTests
+{
+    [Fact]
+    public async Task BehindAPathPrefixTheOpenApiDocumentAndLocationsNameIt()
+    {
+        // Was http://localhost and /admin/v1/businesses/{id}: "Try it out" and a generated client called the proxy's root,
+        // and a 201's Location led outside the prefix.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["FORWARDEDHEADERS_ENABLED"] = "true" });
+        using var admin = server.CreateAdminClient();
+        admin.DefaultRequestHeaders.Add("X-Forwarded-For", "198.51.100.7");
+        admin.DefaultRequestHeaders.Add("X-Forwarded-Prefix", "/twabot");
+
+        var document = await (await admin.GetAsync("/swagger/v1/swagger.json")).ReadJsonAsync(HttpStatusCode.OK);
+        var created = await admin.PostAsJsonAsync("/admin/v1/businesses", new { name = "Prefixed", plan = "Growth" });
+
+        Assert.Equal("http://localhost/twabot", Assert.Single(document.GetProperty("servers").EnumerateArray()).GetProperty("url").GetString());
+        var id = (await created.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("business").GetProperty("id").GetInt64();
+        Assert.Equal($"/twabot/admin/v1/businesses/{id}", created.Headers.Location?.ToString());
+    }
+
+    [Fact]
+    public async Task WithoutForwardedHeadersOnAClientsPrefixIsIgnored()
+    {
+        // Trusted only when the operator says a proxy is in front, as X-Forwarded-For is.
+        await using var server = new TwaBotApiFactory();
+        using var admin = server.CreateAdminClient();
+        admin.DefaultRequestHeaders.Add("X-Forwarded-Prefix", "/elsewhere");
+
+        var document = await (await admin.GetAsync("/swagger/v1/swagger.json")).ReadJsonAsync(HttpStatusCode.OK);
+        var created = await admin.PostAsJsonAsync("/admin/v1/businesses", new { name = "Unprefixed", plan = "Growth" });
+
+        Assert.Equal("http://localhost", Assert.Single(document.GetProperty("servers").EnumerateArray()).GetProperty("url").GetString());
+        var id = (await created.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("business").GetProperty("id").GetInt64();
+        Assert.Equal($"/admin/v1/businesses/{id}", created.Headers.Location?.ToString());
+    }
+}

@@ -30,9 +30,15 @@ internal sealed partial class AdminKeyAuthenticationHandler(
         // beside the key it is no second key. Two keys (a proxy adding its own beside the script's) are no guess either.
         // Values are not split at commas, as X-API-Key's are: an admin key may hold one.
         var header = Request.Headers[HeaderName].Where(value => !string.IsNullOrWhiteSpace(value)).ToArray();
-        if (header.Length != 1)
+        if (header.Length == 0)
         {
             return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        if (header.Length > 1)
+        {
+            // Said as such, as for two API keys: "a valid admin key is required" reads as wrong beside the right one.
+            return Task.FromResult(AuthenticateResult.Fail(new ApiKeys.ApiKeyRejectedException(ApiErrors.AdminKeyGivenTwice())));
         }
 
         var client = Context.Connection.RemoteIpAddress;

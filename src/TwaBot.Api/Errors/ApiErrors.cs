@@ -40,6 +40,9 @@ public static class ApiErrors
     public static ApiError AdminUnauthorized() => Create(Status401Unauthorized, ErrorCodes.AdminUnauthorized,
         "A valid admin key is required in the X-Admin-Key header.");
 
+    public static ApiError AdminKeyGivenTwice() => Create(Status401Unauthorized, ErrorCodes.AdminUnauthorized,
+        "X-Admin-Key is given more than once. Give one key.");
+
     // --- Limits ---------------------------------------------------------------------------
 
     /// <summary>The seed's 429 body, with the real seconds until a request would pass.</summary>

@@ -66,7 +66,14 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
             return ApiErrors.UnsupportedMediaType();
         }
 
-        return exception.InnerException is JsonException json ? FromJsonException(json, body.Span) : ApiErrors.BadRequest();
+        if (exception.InnerException is not JsonException json)
+        {
+            return ApiErrors.BadRequest();
+        }
+
+        // Only whitespace (what a template engine leaves) is no body, as the sends answer it; the reader calls it
+        // JSON with no tokens, which would be answered as invalid JSON at a position past the body's end.
+        return !body.IsEmpty && body.Span.Trim(" \t\r\n"u8).IsEmpty ? ApiErrors.MissingBody() : FromJsonException(json, body.Span);
     }
 
     /// <summary>

@@ -28,6 +28,21 @@ public class AdminAuthenticationTests(TwaBotApiFactory factory) : IClassFixture<
         await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
     }
 
+    [Theory] // as two API keys are: "a valid key is required" reads as wrong to someone who sent the right one, twice
+    [InlineData(TwaBotApiFactory.AdminKey, TwaBotApiFactory.AdminKey)]
+    [InlineData(TwaBotApiFactory.AdminKey, "proxy-key")]
+    public async Task TwoAdminKeysAreRefusedSayingSo(string first, string second)
+    {
+        using var client = factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/v1/businesses");
+        request.Headers.TryAddWithoutValidation("X-Admin-Key", [first, second]);
+
+        var response = await client.SendAsync(request);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
+        Assert.Equal("X-Admin-Key is given more than once. Give one key.", json.GetProperty("error").GetString());
+    }
+
     [Fact]
     public async Task AnApiKeyWithAllPermissionsDoesNotOpenTheAdminApi()
     {

@@ -134,6 +134,20 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         Assert.Equal("A JSON request body is required.", json.GetProperty("error").GetString());
     }
 
+    [Theory] // as the sends answer it: the whitespace a template engine leaves is no body, not JSON invalid past its end
+    [InlineData("/admin/v1/businesses", "   ")]
+    [InlineData("/admin/v1/businesses", " \r\n\t")]
+    [InlineData("/sandbox/v1/inbound", "\n")]
+    public async Task ABodyOfOnlyWhitespaceIsMissingOnTheAdminAndSandboxRoutesToo(string path, string body)
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("A JSON request body is required.", json.GetProperty("error").GetString());
+    }
+
     [Fact]
     public async Task NonJsonContentTypeReturns415Envelope()
     {

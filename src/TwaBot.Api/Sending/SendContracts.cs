@@ -57,7 +57,7 @@ internal static class SendFieldDocs
 
     public const string QuickSendTemplate = "Meta-approved template name. Required if message is not provided; with both, the template is sent.";
 
-    public const string QuickSendParams = @"Comma-separated template variables, e.g. Rahul,ORD-123,₹1499 (percent-encoded UTF-8, once: & is %26); \, is a comma inside a value.";
+    public const string QuickSendParams = @"Comma-separated template variables, e.g. Rahul,ORD-123,₹1499 (percent-encoded UTF-8, once: & is %26); \, is a comma inside a value. Only with template= (beside message= alone, refused).";
 
     public const string QuickSendButtonParams = @"Values for the template's buttons that take one, comma-separated as params (\, is a comma inside a value): "
         + "the end of a URL button's link and a copy-code button's coupon code, in the buttons' order. An addition to the TwaBot docs.";

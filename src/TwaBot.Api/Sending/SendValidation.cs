@@ -208,6 +208,14 @@ public static partial class SendValidation
             return ApiErrors.Validation("message", "template or message is required: template= for an approved template, message= for free-form text.");
         }
 
+        // "message=Hello {{1}}&params=Rahul" would reach the customer as "Hello {{1}}": values only fill a template.
+        var values = !string.IsNullOrWhiteSpace(query.Params) ? "params" : !string.IsNullOrWhiteSpace(query.ButtonParams) ? "button_params" : null;
+        if (values is not null)
+        {
+            return ApiErrors.Validation(values,
+                $"{values} fills a template's placeholders, and no template= is given: a message= text is sent as written, so write the values into it, or send a template with template=.");
+        }
+
         return Message("message", query.Message) ?? Phone("phone", query.Phone, out var to)
             ?? (ApiErrorOr<OutgoingContent>)new TextContent(to, query.Message!);
     }

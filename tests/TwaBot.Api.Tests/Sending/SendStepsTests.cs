@@ -136,6 +136,30 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         Assert.StartsWith("template or message is required", json.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory] // "Hello {{1}}" would reach the customer as written: values fill only a template
+    [InlineData("message=Hello+%7B%7B1%7D%7D&params=Rahul", "params")]
+    [InlineData("message=Hi&params=+&button_params=SUMMER", "button_params")]
+    public async Task QuickSendValuesBesideATextWithNoTemplateAreRefusedNamingThem(string query, string field)
+    {
+        var tenant = await factory.CreateSendingTenantAsync(permissions: ["send_text"]);
+
+        var response = await tenant.Client.GetAsync($"/api/v1/quick-send?phone=919876543210&{query}");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal(field, json.GetProperty("field").GetString());
+        Assert.StartsWith($"{field} fills a template's placeholders, and no template= is given", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact] // a form builder's URL carries every parameter, blank ones too
+    public async Task QuickSendBlankValuesBesideATextAreLeftOut()
+    {
+        var tenant = await factory.CreateSendingTenantAsync(permissions: ["send_text"]);
+
+        var response = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&message=Hi&params=&button_params=");
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED"); // past validation, at the window
+    }
+
     [Theory] // the key may send templates, so what is missing is template= (template_name=, the POST's name, is refused naming it)
     [InlineData("send_template", "name=order_confirmation&params=a,b,c")]
     [InlineData("send_template", "template=+&params=a,b,c")]

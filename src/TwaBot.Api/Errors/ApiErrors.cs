@@ -290,6 +290,13 @@ public static class ApiErrors
     public static ApiError BadRequest() => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
         "The request could not be read.");
 
+    /// <summary>
+    /// Kestrel's minimum body rate (240 bytes a second after a 5-second grace): the client stopped sending before the
+    /// body's end. Nothing was done, since a request acts only on its whole body.
+    /// </summary>
+    public static ApiError BodyStalled() => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
+        "The request body stopped arriving before its end (slower than 240 bytes a second for more than 5 seconds); nothing was done: send the request again.");
+
     /// <summary>Names the value as given, with invisible characters shown (they are often why it failed) and cut short.</summary>
     public static ApiError InvalidPhone(string field, string value) =>
         new(Status400BadRequest, new ErrorBody

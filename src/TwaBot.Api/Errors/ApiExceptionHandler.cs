@@ -66,6 +66,11 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
             return ApiErrors.UnsupportedMediaType();
         }
 
+        if (exception.StatusCode == StatusCodes.Status408RequestTimeout)
+        {
+            return ApiErrors.BodyStalled();
+        }
+
         if (exception.InnerException is not JsonException json)
         {
             return ApiErrors.BadRequest();

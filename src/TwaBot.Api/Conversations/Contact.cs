@@ -12,7 +12,10 @@ public sealed class Contact
 
     public string? Name { get; set; }
 
-    /// <summary>The timestamp of their latest message; never moves backwards.</summary>
+    /// <summary>
+    /// The timestamp of their latest message; never moves backwards, but for a message to the number the business sends
+    /// from now, delivered after a later one to another number, whose window is still open (WebhookApplier.OpenWindow).
+    /// </summary>
     public DateTime? LastInboundAt { get; set; }
 
     /// <summary>

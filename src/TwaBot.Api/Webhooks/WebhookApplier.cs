@@ -145,7 +145,7 @@ public sealed partial class WebhookApplier(
         // group opens Meta's window with the group, not with the customer alone, so a free-form send to them would fail.
         if (message.GroupId is null)
         {
-            OpenWindow(contact, message.SentAt, message.PhoneNumberId, _letGoNumbers.Contains(message.PhoneNumberId));
+            OpenWindow(contact, message.SentAt, message.PhoneNumberId, _letGoNumbers.Contains(message.PhoneNumberId), time.GetUtcNow().UtcDateTime);
         }
 
         // A keyword in a group still counts: whoever wrote it, a STOP is honoured rather than guessed to be meant for the others.
@@ -275,9 +275,11 @@ public sealed partial class WebhookApplier(
     /// The 24-hour window counts from the customer's latest message, with the business number it was written to (null
     /// when not known): one delivered late never shortens it. A message to a number the business let go
     /// (<paramref name="toLetGoNumber"/>) opens no window it can send in, so it never replaces one still open then with
-    /// another number (the one the business sends from now, or one not known).
+    /// another number (the one the business sends from now, or one not known). Likewise a message to the number the business
+    /// sends from now, delivered after a later one to another number, opens its window while that is open (at
+    /// <paramref name="now"/>): sends can use only that one, and Meta keeps it open whatever was written to the other.
     /// </summary>
-    private static void OpenWindow(Contact contact, DateTime at, string? phoneNumberId, bool toLetGoNumber = false)
+    private static void OpenWindow(Contact contact, DateTime at, string? phoneNumberId, bool toLetGoNumber = false, DateTime? now = null)
     {
         if (toLetGoNumber && contact.LastInboundAt is { } last && contact.LastInboundPhoneNumberId != phoneNumberId
             && Sending.Steps.SessionWindowIsOpen.IsOpen(last, at))
@@ -285,7 +287,10 @@ public sealed partial class WebhookApplier(
             return;
         }
 
-        if (contact.LastInboundAt is null || at > contact.LastInboundAt)
+        var replacesAnotherNumbers = !toLetGoNumber && phoneNumberId is not null && now is { } current
+            && contact.LastInboundPhoneNumberId is { } writtenTo && writtenTo != phoneNumberId
+            && Sending.Steps.SessionWindowIsOpen.IsOpen(at, current);
+        if (contact.LastInboundAt is null || at > contact.LastInboundAt || replacesAnotherNumbers)
         {
             contact.LastInboundAt = at;
             contact.LastInboundPhoneNumberId = phoneNumberId;

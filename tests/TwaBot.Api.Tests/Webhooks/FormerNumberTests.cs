@@ -181,6 +181,24 @@ public class FormerNumberTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     }
 
     [Fact]
+    public async Task AMessageToTheCurrentNumberDeliveredLateOpensItsWindowThoughALaterOneWentToTheFormerNumber()
+    {
+        // The customer wrote to the number the business sends from (its webhook delayed, as Meta's can be), then to the
+        // former one; the late one arrives last. Meta's window with the current number is open, so a free-form send goes.
+        var (tenant, former) = await TenantThatConnectedAnotherNumberAsync();
+        var wroteToCurrentAt = factory.Clock.GetUtcNow();
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        await DeliverAsync(MessagesChange(former, messages: [Text($"wamid.old-number-{Guid.NewGuid():N}", "919811117777", "Hello?", factory.Clock.GetUtcNow())]));
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919811117777", at: wroteToCurrentAt); // to the current number, late
+
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919811117777", message = "Hello" })).ReadJsonAsync(HttpStatusCode.OK);
+        // Its window ends 24 hours after the customer wrote it.
+        factory.Clock.Advance(TimeSpan.FromHours(24));
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919811117777", message = "Hello" }))
+            .AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+    }
+
+    [Fact]
     public async Task AWindowWithTheNewNumberUnderOneFormOfABrazilianMobileIsNotHiddenByALaterMessageToTheFormerNumberUnderTheOther()
     {
         // One phone, two contact rows: its wa_id wrote to the new number, its number as written later to the former one.

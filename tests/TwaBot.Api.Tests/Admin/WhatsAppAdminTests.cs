@@ -80,6 +80,28 @@ public class WhatsAppAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task ASandboxConnectionAfterADisconnectIsANewAccountUnlessGivenItsFormerIds()
+    {
+        // README: as at Meta, the templates belong to the WABA; a new emulated one has none of them.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var whatsapp = $"/admin/v1/businesses/{tenant.BusinessId}/whatsapp";
+        var former = (await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business").GetProperty("whatsapp");
+        var send = new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-12345", "₹1,499" } };
+
+        (await admin.DeleteAsync(whatsapp)).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync(whatsapp, new { sandbox = true })).EnsureSuccessStatusCode();
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-template", send)).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+
+        (await admin.DeleteAsync(whatsapp)).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync(whatsapp, new
+        {
+            sandbox = true, phone_number_id = former.GetProperty("phone_number_id").GetString(), waba_id = former.GetProperty("waba_id").GetString(),
+        })).EnsureSuccessStatusCode();
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-template", send)).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task ASandboxConnectionRefusesAnAccessTokenItWouldDrop()
     {
         var id = await factory.CreateBusinessAsync();

@@ -13,6 +13,7 @@ public class CanonicalJsonTests
     [InlineData("""{"a":{"y":1,"x":[true,null]}}""", """{"a":{"x":[true,null],"y":1}}""")]
     [InlineData("\uFEFF{\"phone\":\"1\"}", """{"phone":"1"}""")]
     [InlineData("""{"a":1,"A":2}""", """{"A":2,"a":1}""")] // names differing only in case are two names, each in its one place
+    [InlineData("""{"caption":null,"a":{"b":null,"c":[null]}}""", """{"a":{"c":[null]}}""")] // a null member is absent, as a send reads it
     public void SpellingsOfOneRequestReadTheSame(string first, string retry) =>
         Assert.Equal(Of(first), Of(retry));
 
@@ -22,7 +23,7 @@ public class CanonicalJsonTests
     [InlineData("""{"text":"hi"}""", """{"Text":"hi"}""")]
     [InlineData("""{"otp":"1234"}""", """{"otp":1234}""")]
     [InlineData("""{"n":1}""", """{"n":1.0}""")]
-    [InlineData("""{"caption":null}""", """{}""")]
+    [InlineData("""{"a":[null]}""", """{"a":[]}""")] // a null in an array holds a place
     [InlineData("""{"a":"b","c":"d"}""", """{"a":"bc","":"d"}""")]
     public void DifferentRequestsStayDifferent(string first, string second) =>
         Assert.NotEqual(Of(first), Of(second));

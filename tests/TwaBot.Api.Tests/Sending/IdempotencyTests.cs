@@ -127,6 +127,52 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     }
 
     [Fact]
+    public async Task ARetryThatWritesItsUnsetFieldsAsNullIsTheSameRequest()
+    {
+        // One generated client leaves out the fields it was not given, another writes them as null (NSwag with
+        // System.Text.Json): a send reads both as absent, so a retry from the other is no other request. A null that holds a
+        // place in an array is a value.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        const string First = """{"phone":"9876543210","template_name":"order_confirmation","body_params":["Rahul","ORD-1","₹1,499"]}""";
+        const string Retry = """{"phone":"9876543210","template_name":"order_confirmation","language":null,"body_params":["Rahul","ORD-1","₹1,499"],"header_params":null,"button_params":null}""";
+
+        var first = await PostJsonWithKeyAsync(tenant.Client, "/api/v1/send-template", First, key);
+        var retry = await PostJsonWithKeyAsync(tenant.Client, "/api/v1/send-template", Retry, key);
+        var nullInTheArray = await PostJsonWithKeyAsync(tenant.Client, "/api/v1/send-template", First.Replace("\"ORD-1\",", "\"ORD-1\",null,", StringComparison.Ordinal), key);
+
+        Assert.Equal(await first.Content.ReadAsByteArrayAsync(), await retry.Content.ReadAsByteArrayAsync());
+        Assert.Equal(["true"], retry.Headers.GetValues("Idempotent-Replayed"));
+        await nullInTheArray.AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED");
+        Assert.Equal(1, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
+    [Fact]
+    public async Task AKeyKeptByAnEarlierVersionOverNullMembersStillMatchesItsRetry()
+    {
+        // Versions before 2026-12-06 kept the canonical form with its null members; a retry across the upgrade (within the
+        // key's day) sends the same body and must get the first answer, not a 422.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        const string Body = """{"phone":"9876543210", "template_name":"order_confirmation", "language":null, "body_params":["Rahul","ORD-1","₹1,499"]}""";
+        var first = await PostJsonWithKeyAsync(tenant.Client, "/api/v1/send-template", Body, key);
+        var withNulls = TwaBot.Api.Sending.Idempotency.CanonicalJson.Of(System.Text.Encoding.UTF8.GetBytes(Body), keepNullMembers: true)!;
+        var protector = factory.Services.GetRequiredService<TwaBot.Api.Sending.Idempotency.IdempotencyProtector>();
+        var kept = protector.Protect(System.Security.Cryptography.SHA256.HashData([.. System.Text.Encoding.UTF8.GetBytes("send-template\n"), .. withNulls]));
+        await factory.WithDbAsync(async db =>
+        {
+            (await db.IdempotentAnswers.SingleAsync(a => a.Key == key)).ProtectedRequestSha256 = kept;
+            await db.SaveChangesAsync();
+        });
+
+        var retry = await PostJsonWithKeyAsync(tenant.Client, "/api/v1/send-template", Body, key);
+
+        Assert.Equal(await first.Content.ReadAsByteArrayAsync(), await retry.Content.ReadAsByteArrayAsync());
+        Assert.Equal(["true"], retry.Headers.GetValues("Idempotent-Replayed"));
+        Assert.Equal(1, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
+    [Fact]
     public async Task AKeyKeptByAnEarlierVersionOverTheBodyAsSentStillMatchesItsRetry()
     {
         // Versions before canonical JSON kept the hash of the body's bytes; a retry across the upgrade (within the key's day)

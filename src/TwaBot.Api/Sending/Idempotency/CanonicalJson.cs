@@ -7,7 +7,8 @@ namespace TwaBot.Api.Sending.Idempotency;
 /// <summary>
 /// One spelling of a JSON document, so that a retry that serializes the same request differently (its fields in another
 /// order, other whitespace, <c>\u00e9</c> for <c>é</c>) is still the same request to its <c>Idempotency-Key</c>: objects'
-/// members sorted by name, no whitespace, strings re-escaped one way. Numbers keep their text (<c>1</c> and <c>1.0</c>
+/// members sorted by name, a member whose value is <c>null</c> left out (a send reads it as absent, and one library writes
+/// the fields it was not given as null where another leaves them out), no whitespace, strings re-escaped one way. Numbers keep their text (<c>1</c> and <c>1.0</c>
 /// stay different: a send's fields are strings, and calling them different only costs the caller a 422, never a
 /// replay of another request).
 /// </summary>
@@ -18,7 +19,9 @@ public static class CanonicalJson
     private static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
     /// <summary>The canonical bytes, or null when <paramref name="json"/> is not a JSON document.</summary>
-    public static byte[]? Of(ReadOnlyMemory<byte> json)
+    /// <param name="json">The document.</param>
+    /// <param name="keepNullMembers">True for the form of versions before 2026-12-06, which kept null members.</param>
+    public static byte[]? Of(ReadOnlyMemory<byte> json, bool keepNullMembers = false)
     {
         try
         {
@@ -26,7 +29,7 @@ public static class CanonicalJson
             var buffer = new ArrayBufferWriter<byte>(Math.Max(json.Length, 1));
             using (var writer = new Utf8JsonWriter(buffer, Compact))
             {
-                Write(writer, document.RootElement);
+                Write(writer, document.RootElement, keepNullMembers);
             }
 
             return buffer.WrittenSpan.ToArray();
@@ -39,7 +42,7 @@ public static class CanonicalJson
         }
     }
 
-    private static void Write(Utf8JsonWriter writer, JsonElement element)
+    private static void Write(Utf8JsonWriter writer, JsonElement element, bool keepNullMembers)
     {
         switch (element.ValueKind)
         {
@@ -47,8 +50,13 @@ public static class CanonicalJson
                 writer.WriteStartObject();
                 foreach (var member in element.EnumerateObject().OrderBy(m => m.Name, StringComparer.Ordinal))
                 {
+                    if (member.Value.ValueKind == JsonValueKind.Null && !keepNullMembers)
+                    {
+                        continue;
+                    }
+
                     writer.WritePropertyName(member.Name);
-                    Write(writer, member.Value);
+                    Write(writer, member.Value, keepNullMembers);
                 }
 
                 writer.WriteEndObject();
@@ -57,7 +65,7 @@ public static class CanonicalJson
                 writer.WriteStartArray();
                 foreach (var item in element.EnumerateArray())
                 {
-                    Write(writer, item);
+                    Write(writer, item, keepNullMembers); // a null value in an array stays: it holds a place
                 }
 
                 writer.WriteEndArray();

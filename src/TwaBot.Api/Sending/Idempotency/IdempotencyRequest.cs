@@ -20,7 +20,7 @@ public sealed class IdempotencyRequest
 
     private readonly Func<ValueTask<byte[]>> _hash;
     private byte[]? _hashed;
-    private byte[]? _hashOfBodyAsSent; // what versions before canonical JSON kept: see IsThisRequest
+    private byte[][] _earlierHashes = []; // what earlier versions kept for such a request: see IsThisRequest
 
     private IdempotencyRequest(string key, ApiError? error, Func<ValueTask<byte[]>> hash)
     {
@@ -38,10 +38,26 @@ public sealed class IdempotencyRequest
 
     /// <summary>
     /// Whether a first request's hash is this request's (<see cref="HashAsync"/> is called first). Versions before canonical
-    /// JSON hashed a JSON send's body as sent; their keys are kept a day, so a retry across the upgrade still matches them.
+    /// JSON hashed a JSON send's body as sent, and versions before 2026-12-06 its canonical form with null members; their
+    /// keys are kept a day, so a retry across the upgrade still matches them.
     /// </summary>
-    public bool IsThisRequest(ReadOnlySpan<byte> firstHash) =>
-        _hashed is { } hash && firstHash.SequenceEqual(hash) || _hashOfBodyAsSent is { } asSent && firstHash.SequenceEqual(asSent);
+    public bool IsThisRequest(ReadOnlySpan<byte> firstHash)
+    {
+        if (_hashed is { } hash && firstHash.SequenceEqual(hash))
+        {
+            return true;
+        }
+
+        foreach (var earlier in _earlierHashes)
+        {
+            if (firstHash.SequenceEqual(earlier))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Null when the request has no key.</summary>
     public static IdempotencyRequest? ForJsonSend(HttpRequest request, SendRoute route)
@@ -61,8 +77,11 @@ public sealed class IdempotencyRequest
             await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted);
             request.Body.Position = 0;
             var asSent = body.GetBuffer().AsMemory(0, (int)body.Length);
-            idempotency!._hashOfBodyAsSent = Hash(route.Name, asSent.Span);
-            return CanonicalJson.Of(asSent) is { } canonical ? Hash(route.Name, canonical) : idempotency._hashOfBodyAsSent;
+            var hashOfBodyAsSent = Hash(route.Name, asSent.Span);
+            idempotency!._earlierHashes = CanonicalJson.Of(asSent, keepNullMembers: true) is { } withNulls
+                ? [hashOfBodyAsSent, Hash(route.Name, withNulls)]
+                : [hashOfBodyAsSent];
+            return CanonicalJson.Of(asSent) is { } canonical ? Hash(route.Name, canonical) : hashOfBodyAsSent;
         });
         return idempotency;
     }

@@ -28,7 +28,7 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         {
             // The framework's JSON reader (admin and sandbox bodies) tried to read a compressed body as JSON.
             BadHttpRequestException bad => Http.CompressedBodies.Refusal(httpContext.Request)
-                ?? FromBadRequest(bad, httpContext.Request.Path, bad.InnerException is JsonException ? await BodyReadAsync(httpContext.Request) : default),
+                ?? FromBadRequest(bad, httpContext.Request.Path, bad.InnerException is JsonException ? await BodyReadAsync(httpContext.Request) : null),
             // The framework's JSON reader (admin and sandbox bodies) says so for a charset no encoding has, before reading.
             InvalidOperationException { InnerException: ArgumentException or NotSupportedException }
                 when UnknownCharset(httpContext.Request) is { } charset => ApiErrors.NotUtf8(charset),
@@ -53,8 +53,8 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
 
     /// <param name="exception">The framework's refusal.</param>
     /// <param name="path">The request's path, whose body limit a 413 names.</param>
-    /// <param name="body">The body the framework's JSON reader refused, when it could be read again.</param>
-    private static ApiError FromBadRequest(BadHttpRequestException exception, PathString path, ReadOnlyMemory<byte> body)
+    /// <param name="body">The body the framework's JSON reader refused, when it could be read again (null when it was not kept).</param>
+    private static ApiError FromBadRequest(BadHttpRequestException exception, PathString path, ReadOnlyMemory<byte>? body)
     {
         if (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -76,20 +76,21 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
             return ApiErrors.BadRequest();
         }
 
-        // Only whitespace (what a template engine leaves) is no body, as the sends answer it; the reader calls it
-        // JSON with no tokens, which would be answered as invalid JSON at a position past the body's end.
-        return !body.IsEmpty && body.Span.Trim(" \t\r\n"u8).IsEmpty ? ApiErrors.MissingBody() : FromJsonException(json, body.Span);
+        // Only whitespace (what a template engine leaves), or nothing (a chunked body that ends at once: one of length 0 is
+        // found missing before it is read), is no body, as the sends answer it; the reader calls it JSON with no tokens,
+        // which would be answered as invalid JSON at a position past the body's end.
+        return body is { } kept && kept.Span.Trim(" \t\r\n"u8).IsEmpty ? ApiErrors.MissingBody() : FromJsonException(json, body.GetValueOrDefault().Span);
     }
 
     /// <summary>
     /// The body the framework's JSON reader read, when <see cref="RewindableBodies"/> kept it: the reader's positions count
     /// bytes, and the answer counts characters, as an editor does.
     /// </summary>
-    private static async Task<ReadOnlyMemory<byte>> BodyReadAsync(HttpRequest request)
+    private static async Task<ReadOnlyMemory<byte>?> BodyReadAsync(HttpRequest request)
     {
         if (!request.Body.CanSeek)
         {
-            return default;
+            return null;
         }
 
         request.Body.Position = 0;

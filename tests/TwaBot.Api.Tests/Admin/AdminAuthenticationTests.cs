@@ -44,6 +44,24 @@ public class AdminAuthenticationTests(TwaBotApiFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task TwoAdminKeysAreNoWrongGuess()
+    {
+        // A proxy adding its key beside the script's is a setup mistake, not someone guessing: it must not lock the
+        // address out of the admin API once the setup is fixed.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:RateLimits:FailedAuthPerMinute"] = "1" });
+        using var client = server.CreateClient();
+        for (var i = 0; i < 2; i++)
+        {
+            using var twice = new HttpRequestMessage(HttpMethod.Get, "/admin/v1/businesses");
+            twice.Headers.TryAddWithoutValidation("X-Admin-Key", [TwaBotApiFactory.AdminKey, "proxy-key"]);
+            await (await client.SendAsync(twice)).AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
+        }
+
+        using var admin = server.CreateAdminClient();
+        (await admin.GetAsync("/admin/v1/businesses")).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
     public async Task AnApiKeyWithAllPermissionsDoesNotOpenTheAdminApi()
     {
         var (_, client, key) = await factory.CreateTenantAsync();

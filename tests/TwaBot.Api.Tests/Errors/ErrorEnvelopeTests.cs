@@ -148,6 +148,35 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         Assert.Equal("A JSON request body is required.", json.GetProperty("error").GetString());
     }
 
+    [Theory] // JSON's whitespace is the space, tab, CR and LF only (as the sends trim it): any other character is a body, told what is wrong with it
+    [InlineData("/admin/v1/businesses")]
+    [InlineData("/sandbox/v1/inbound")]
+    public async Task ABodyOfAFormFeedIsInvalidJsonNotMissing(string path)
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsync(path, new StringContent("\f", Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.StartsWith("Request body is not valid JSON", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnEmptyBodySentInChunksIsMissingAsOneOfLengthZeroIs()
+    {
+        // A client that streams its body (no Content-Length) and has nothing to send; only a real socket sends it so.
+        await using var server = new TwaBotApiFactory();
+        server.UseKestrel(0);
+        server.StartServer();
+        using var admin = server.CreateAdminClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/businesses") { Content = new ByteArrayContent([]) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Headers.TransferEncodingChunked = true;
+
+        var json = await (await admin.SendAsync(request)).AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("A JSON request body is required.", json.GetProperty("error").GetString());
+    }
+
     [Fact]
     public async Task NonJsonContentTypeReturns415Envelope()
     {

@@ -30,6 +30,40 @@ public class ReverseProxyPrefixTests
     }
 
     [Fact]
+    public async Task APrefixWithASpaceIsEscapedInTheLocation()
+    {
+        // The proxy names the path as written in its configuration; a Location with a bare space in it is no URL.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["FORWARDEDHEADERS_ENABLED"] = "true" });
+        using var admin = server.CreateAdminClient();
+        admin.DefaultRequestHeaders.Add("X-Forwarded-For", "198.51.100.7");
+        admin.DefaultRequestHeaders.Add("X-Forwarded-Prefix", "/my twabot");
+
+        var created = await admin.PostAsJsonAsync("/admin/v1/businesses", new { name = "Escaped", plan = "Growth" });
+
+        var id = (await created.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("business").GetProperty("id").GetInt64();
+        Assert.Equal($"/my%20twabot/admin/v1/businesses/{id}", created.Headers.NonValidated["Location"].ToString()); // as sent, not as HttpClient re-escapes it
+    }
+
+    [Fact]
+    public async Task BehindAPathPrefixOnlyALocationFromTheRootIsMoved()
+    {
+        // The Swagger UI's redirect is relative ("swagger/index.html"), so it already stays under the prefix; an answer
+        // with no Location gets none.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["FORWARDEDHEADERS_ENABLED"] = "true" });
+        using var client = server.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        client.DefaultRequestHeaders.Add("X-Forwarded-For", "198.51.100.7");
+        client.DefaultRequestHeaders.Add("X-Forwarded-Prefix", "/twabot");
+
+        var redirect = await client.GetAsync("/swagger");
+        var document = await client.GetAsync("/swagger/v1/swagger.json");
+
+        Assert.Equal(HttpStatusCode.MovedPermanently, redirect.StatusCode);
+        Assert.Equal("swagger/index.html", redirect.Headers.Location?.ToString());
+        Assert.Equal(HttpStatusCode.OK, document.StatusCode);
+        Assert.Null(document.Headers.Location);
+    }
+
+    [Fact]
     public async Task WithoutForwardedHeadersOnAClientsPrefixIsIgnored()
     {
         // Trusted only when the operator says a proxy is in front, as X-Forwarded-For is.

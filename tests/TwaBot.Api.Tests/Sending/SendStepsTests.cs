@@ -139,6 +139,7 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
     [Theory] // "Hello {{1}}" would reach the customer as written: values fill only a template
     [InlineData("message=Hello+%7B%7B1%7D%7D&params=Rahul", "params")]
     [InlineData("message=Hi&params=+&button_params=SUMMER", "button_params")]
+    [InlineData("message=Hi&params=Rahul&button_params=SUMMER", "params")] // both: the first of them is named
     public async Task QuickSendValuesBesideATextWithNoTemplateAreRefusedNamingThem(string query, string field)
     {
         var tenant = await factory.CreateSendingTenantAsync(permissions: ["send_text"]);
@@ -150,12 +151,14 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         Assert.StartsWith($"{field} fills a template's placeholders, and no template= is given", json.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
-    [Fact] // a form builder's URL carries every parameter, blank ones too
-    public async Task QuickSendBlankValuesBesideATextAreLeftOut()
+    [Theory] // a form builder's URL carries every parameter, blank ones too
+    [InlineData("params=&button_params=")]
+    [InlineData("params=&button_params=+")] // a space is as blank as nothing
+    public async Task QuickSendBlankValuesBesideATextAreLeftOut(string values)
     {
         var tenant = await factory.CreateSendingTenantAsync(permissions: ["send_text"]);
 
-        var response = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&message=Hi&params=&button_params=");
+        var response = await tenant.Client.GetAsync($"/api/v1/quick-send?phone=919876543210&message=Hi&{values}");
 
         await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED"); // past validation, at the window
     }

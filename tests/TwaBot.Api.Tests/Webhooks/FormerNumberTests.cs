@@ -252,6 +252,63 @@ public class FormerNumberTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         Assert.Equal(Now(), await LastInboundAtAsync());
     }
 
+    [Fact]
+    public async Task ALateMessageToTheCurrentNumberWhoseWindowHasEndedLeavesTheLaterOneToTheFormerNumberTheLatest()
+    {
+        // Delivered exactly 24 hours after it was written: its window has ended, so it replaces nothing, and the closed
+        // window names the customer's latest message (to the former number), not an earlier one.
+        var (tenant, former) = await TenantThatConnectedAnotherNumberAsync();
+        var wroteToCurrentAt = factory.Clock.GetUtcNow();
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        var wroteToFormerAt = factory.Clock.GetUtcNow();
+        await DeliverAsync(MessagesChange(former, messages: [Text($"wamid.old-number-{Guid.NewGuid():N}", "919811113333", "Hello?", wroteToFormerAt)]));
+        factory.Clock.Advance(TimeSpan.FromHours(24) - TimeSpan.FromMinutes(1));
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919811113333", at: wroteToCurrentAt); // to the current number, late
+
+        var closed = await (await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919811113333", message = "Hello" }))
+            .AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        Assert.Equal(wroteToFormerAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'.000Z'", System.Globalization.CultureInfo.InvariantCulture),
+            closed.GetProperty("session_window").GetProperty("last_inbound_at").GetString());
+    }
+
+    [Fact]
+    public async Task ALateMessageToTheCurrentNumberNeverShortensTheWindowOfALaterOneToTheSameNumber()
+    {
+        // Only a later message to another number is replaced by a late one to the current number; to the same number,
+        // the later message's window stands.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var wroteEarlierAt = factory.Clock.GetUtcNow();
+        factory.Clock.Advance(TimeSpan.FromHours(2));
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919811115555");
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919811115555", at: wroteEarlierAt); // delivered late
+
+        // 23 hours after the later message, 25 after the earlier: the later one's window is open.
+        factory.Clock.Advance(TimeSpan.FromHours(23));
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919811115555", message = "Hello" })).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task ALateMessageToTheCurrentNumberNeverShortensAWindowKeptWithNoNumber()
+    {
+        // A window from before the number written to was kept (or from a held message) counts for any number: an earlier
+        // message delivered after it must not take its place.
+        var (tenant, _) = await TenantThatConnectedAnotherNumberAsync();
+        var wroteEarlierAt = factory.Clock.GetUtcNow();
+        factory.Clock.Advance(TimeSpan.FromHours(2));
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919811114444");
+        await factory.WithDbAsync(async db =>
+        {
+            var contact = await db.Contacts.SingleAsync(c => c.BusinessId == tenant.BusinessId && c.Phone == "919811114444");
+            contact.LastInboundPhoneNumberId = null;
+            await db.SaveChangesAsync();
+        });
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919811114444", at: wroteEarlierAt); // to the current number, late
+
+        // 23 hours after the later message, 25 after the earlier: the later one's window is open.
+        factory.Clock.Advance(TimeSpan.FromHours(23));
+        await (await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919811114444", message = "Hello" })).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
     /// <summary>A sending tenant that moved from its first (sandbox) number to another; the former number is returned.</summary>
     private async Task<(SendingTenant Tenant, string Former)> TenantThatConnectedAnotherNumberAsync()
     {

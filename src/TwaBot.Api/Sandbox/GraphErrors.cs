@@ -6,11 +6,16 @@ namespace TwaBot.Api.Sandbox;
 /// <summary>Meta's error answers as the Graph API shapes them (meta-cloud-api.md §2.1), for the emulator.</summary>
 public static class GraphErrors
 {
-    public static IResult Error(int httpStatus, int code, string title, string? details = null, int? subcode = null, string type = "OAuthException")
+    /// <summary>
+    /// An error whose message is <c>(#code) title</c>, as WhatsApp's own are written; with <paramref name="numbered"/> false the
+    /// title alone, as Graph writes its token and object errors ("Invalid OAuth access token …", "Unsupported post request. …").
+    /// </summary>
+    public static IResult Error(
+        int httpStatus, int code, string title, string? details = null, int? subcode = null, string type = "OAuthException", bool numbered = true)
     {
         var error = new JsonObject
         {
-            ["message"] = $"(#{code}) {title}",
+            ["message"] = numbered ? $"(#{code}) {title}" : title,
             ["type"] = type,
             ["code"] = code,
         };
@@ -25,12 +30,13 @@ public static class GraphErrors
     }
 
     public static IResult InvalidToken() =>
-        Error(401, 190, "Invalid OAuth access token - Cannot parse access token", "Error validating access token: the token is not valid for this object.");
+        Error(401, 190, "Invalid OAuth access token - Cannot parse access token", "Error validating access token: the token is not valid for this object.",
+            numbered: false);
 
     /// <summary>Meta names the request's method: "Unsupported get request." for a read, "post" for a write.</summary>
     public static IResult UnknownObject(string id, string method) => Error(400, 100,
         $"Unsupported {method.ToLowerInvariant()} request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
-        subcode: 33, type: "GraphMethodException");
+        subcode: 33, type: "GraphMethodException", numbered: false);
 
     public static IResult InvalidParameter(string details) => Error(400, 100, "Invalid parameter", details);
 

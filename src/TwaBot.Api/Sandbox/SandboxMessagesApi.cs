@@ -71,9 +71,9 @@ internal static class SandboxMessagesApi
             return check;
         }
 
-        var wamid = Wamid.Outbound(to);
-        var category = type == "template" ? await SandboxTemplateSends.TemplateCategoryAsync(body, connection, db, cancellationToken) : "service";
         var waId = SandboxGraphApi.WaIdFor(to);
+        var wamid = Wamid.Outbound(waId); // a wamid names the chat by the customer's wa_id, not the number as written (meta-cloud-api.md §7)
+        var category = type == "template" ? await SandboxTemplateSends.TemplateCategoryAsync(body, connection, db, cancellationToken) : "service";
         var send = new SandboxSend(connection.WabaId, connection.PhoneNumberId, connection.DisplayPhoneNumber ?? WhatsAppConnection.SandboxDisplayPhoneNumber, wamid, waId,
             Str(body, "biz_opaque_callback_data"), category, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
         // The benchmark's pass-through reference has no database, so its sends must not park statuses in ours.

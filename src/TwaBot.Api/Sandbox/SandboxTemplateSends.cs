@@ -75,7 +75,8 @@ internal static class SandboxTemplateSends
 
     /// <summary>
     /// A button whose link ends in a variable takes a <c>url</c> button component with one text parameter at its
-    /// index, a copy-code button a <c>copy_code</c> one with a <c>coupon_code</c>; other buttons take none.
+    /// index, a copy-code button a <c>copy_code</c> one with a <c>coupon_code</c>; a quick reply none, or a
+    /// <c>quick_reply</c> one with the <c>payload</c> its tap sends back (meta-cloud-api.md §1.2); other buttons none.
     /// </summary>
     private static IResult? CheckButtons(SandboxTemplate stored, List<JsonObject> components)
     {
@@ -99,6 +100,8 @@ internal static class SandboxTemplateSends
                     && Str(parameters.Parameter, "text") is { Length: > 0 },
                 TemplateButtons.CouponCode => parameters.SubType == "copy_code" && Str(parameters.Parameter, "type") == "coupon_code"
                     && TemplateButtons.IsCouponCode(Str(parameters.Parameter, "coupon_code")),
+                _ when IsQuickReply(buttons[index]) => atIndex is null
+                    || (parameters.SubType == "quick_reply" && Str(parameters.Parameter, "type") == "payload" && Str(parameters.Parameter, "payload") is { Length: > 0 }),
                 _ => atIndex is null,
             };
             if (!fits)
@@ -107,6 +110,7 @@ internal static class SandboxTemplateSends
                 {
                     TemplateButtons.UrlSuffix => "one text parameter, the end of its link (sub_type url)",
                     TemplateButtons.CouponCode => "one coupon_code parameter of at most 15 letters and digits (sub_type copy_code)",
+                    _ when IsQuickReply(buttons[index]) => "no parameter, or one payload parameter (sub_type quick_reply)",
                     _ => "no parameter",
                 });
             }
@@ -114,6 +118,8 @@ internal static class SandboxTemplateSends
 
         return given.Count == 0 ? null : GraphErrors.ButtonParameter($"the template has no button at index {given.Keys.First()}");
     }
+
+    private static bool IsQuickReply(JsonObject button) => string.Equals(Str(button, "type"), "QUICK_REPLY", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// An authentication template's copy-code button became a URL button at Meta, so a send gives it the code:

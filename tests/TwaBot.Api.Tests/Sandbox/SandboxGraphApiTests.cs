@@ -58,8 +58,8 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Theory]
-    [InlineData("GET", "(#100) Unsupported get request.")]
-    [InlineData("POST", "(#100) Unsupported post request.")]
+    [InlineData("GET", "Unsupported get request.")]   // a Graph error, not one of WhatsApp's: no "(#100)" before it (meta-cloud-api.md §2.1)
+    [InlineData("POST", "Unsupported post request.")]
     public async Task AnUnknownAccountIsMetasErrorNamingTheMethod(string method, string starts)
     {
         var (client, _) = await GraphClientAsync();
@@ -146,7 +146,7 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
         Assert.Equal((100, 33, "GraphMethodException"),
             (error.GetProperty("code").GetInt32(), error.GetProperty("error_subcode").GetInt32(), error.GetProperty("type").GetString()));
-        Assert.StartsWith($"(#100) Unsupported {method.ToLowerInvariant()} request.", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith($"Unsupported {method.ToLowerInvariant()} request.", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.StartsWith("A", error.GetProperty("fbtrace_id").GetString(), StringComparison.Ordinal);
     }
 
@@ -209,7 +209,10 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal(190, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal(190, error.GetProperty("code").GetInt32());
+        // Graph's token errors are written without WhatsApp's "(#190)" before them (meta-cloud-api.md §2.1).
+        Assert.StartsWith("Invalid OAuth access token", error.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -281,6 +284,23 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var contact = answer.GetProperty("contacts")[0];
         Assert.Equal(("+91 98765 43210", "919876543210"), (contact.GetProperty("input").GetString(), contact.GetProperty("wa_id").GetString()));
         Assert.False(answer.GetProperty("messages")[0].TryGetProperty("message_status", out _));
+    }
+
+    [Fact]
+    public async Task ItsWamidNamesTheChatByTheWaIdItAnswers()
+    {
+        // A wamid encodes the customer's wa_id (meta-cloud-api.md §7), which for a Brazilian mobile written with its ninth digit is not the number as given.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
+        var body = """{"messaging_product":"whatsapp","to":"5511987654321","type":"text","text":{"body":"Oi"}}""";
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        var waId = answer.GetProperty("contacts")[0].GetProperty("wa_id").GetString()!;
+        var chat = Convert.FromBase64String(answer.GetProperty("messages")[0].GetProperty("id").GetString()!["wamid.".Length..]);
+        Assert.Equal("551187654321", waId);
+        Assert.Equal(waId, System.Text.Encoding.ASCII.GetString(chat, 3, chat[2]));
     }
 
     [Fact]
@@ -556,7 +576,8 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData(""",{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]}""", 200)]
     [InlineData(""",{"type":"button","sub_type":"url","index":1,"parameters":[{"type":"text","text":"ORD-1"}]}""", 200)] // an index as a number
     [InlineData(""",{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"ORD-1"}]}""", 400)] // the quick reply's place
-    [InlineData(""",{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"payload","payload":"x"}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]}""", 400)] // the quick reply takes none
+    [InlineData(""",{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"payload","payload":"x"}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]}""", 200)] // a quick reply's payload, which Meta takes (meta-cloud-api.md §1.2)
+    [InlineData(""",{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"text","text":"x"}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]}""", 400)] // but no text
     [InlineData(""",{"type":"button","sub_type":"copy_code","index":"1","parameters":[{"type":"coupon_code","coupon_code":"A1"}]}""", 400)] // wrong kind
     [InlineData(""",{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":""}]}""", 400)] // empty
     [InlineData(""",{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]},{"type":"button","sub_type":"url","index":"5","parameters":[{"type":"text","text":"x"}]}""", 400)] // no button 5

@@ -16,12 +16,9 @@ internal static class MetaAdminAnswers
     /// </summary>
     public static ApiError? Unanswered(MetaFailure failure, string unchanged = "nothing was changed here") => failure switch
     {
-        { Kind: MetaFailureKind.Rejected, IsThrottling: true } => ApiErrors.MetaRequestRateLimited(RetryAfterSeconds(failure), unchanged),
+        { Kind: MetaFailureKind.Rejected, IsThrottling: true } => ApiErrors.MetaRequestRateLimited(failure.RetryAfterSeconds, unchanged),
         { Kind: MetaFailureKind.Rejected, Error: not null } => null,
-        { Kind: MetaFailureKind.CircuitOpen } => ApiErrors.MetaRequestPaused(RetryAfterSeconds(failure), unchanged),
+        { Kind: MetaFailureKind.CircuitOpen } => ApiErrors.MetaRequestPaused(failure.RetryAfterSeconds, unchanged),
         _ => ApiErrors.MetaRequestUnavailable(unchanged),
     };
-
-    /// <summary>Meta's wait in whole seconds, at least one (also when it named none).</summary>
-    private static int RetryAfterSeconds(MetaFailure failure) => Math.Max(1, (int)Math.Ceiling(failure.RetryAfter?.TotalSeconds ?? 1));
 }

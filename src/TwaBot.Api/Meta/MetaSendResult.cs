@@ -43,6 +43,12 @@ public sealed record MetaFailure(MetaFailureKind Kind, MetaError? Error, TimeSpa
     /// <summary>Meta's throughput limits (4, 80007, 130429), or an HTTP 429 that carried no code.</summary>
     public bool IsThrottling => Error?.IsThrottling ?? (Kind == MetaFailureKind.Rejected && HttpStatus == 429);
 
+    /// <summary>
+    /// The wait to tell the caller, in whole seconds, at least one: Meta's Retry-After; when it named none, a minute for the
+    /// business account's limit (80007), which Meta advises backing off from for minutes (meta-cloud-api.md §2.3), else one.
+    /// </summary>
+    public int RetryAfterSeconds => Math.Max(1, (int)Math.Ceiling(RetryAfter?.TotalSeconds ?? (Error?.Code == 80007 ? 60 : 1)));
+
     public static MetaFailure Unavailable(string description, MetaError? error = null, TimeSpan? retryAfter = null) =>
         new(MetaFailureKind.Unavailable, error, retryAfter, description);
 }

@@ -11,15 +11,14 @@ public static class MetaErrorMapping
     {
         ArgumentNullException.ThrowIfNull(failure);
         ArgumentNullException.ThrowIfNull(context);
-        var retryAfter = (int)Math.Ceiling(failure.RetryAfter?.TotalSeconds ?? 0);
         if (failure.Kind == MetaFailureKind.CircuitOpen)
         {
-            return ApiErrors.MetaPaused(Math.Max(retryAfter, 1));
+            return ApiErrors.MetaPaused(failure.RetryAfterSeconds);
         }
 
         if (failure.Kind == MetaFailureKind.Rejected && failure.IsThrottling)
         {
-            return ApiErrors.UpstreamRateLimited(Math.Max(retryAfter, 1));
+            return ApiErrors.UpstreamRateLimited(failure.RetryAfterSeconds);
         }
 
         if (failure.Kind == MetaFailureKind.Unavailable || failure.Error is not { } error)
@@ -36,7 +35,7 @@ public static class MetaErrorMapping
             // PRODUCT §5's code, with Meta's meaning: 133010 is about the business's own number, not the recipient.
             133010 => ApiErrors.SenderNotRegistered(),
             _ when error.IsAuthorization => ApiErrors.WhatsAppTokenRejected(),
-            131056 => ApiErrors.PairRateLimited(Math.Max(retryAfter, 6)), // Meta's pair limit is about one message per 6 s
+            131056 => ApiErrors.PairRateLimited(Math.Max(failure.RetryAfterSeconds, 6)), // Meta's pair limit is about one message per 6 s
             _ => ApiErrors.MetaRejected(error.Code, error.Details ?? error.Message),
         };
     }

@@ -201,19 +201,21 @@ public class WhatsAppConnectCheckTests
         Assert.False((await live.WhatsAppAsync()).GetProperty("connected").GetBoolean());
     }
 
-    [Fact]
-    public async Task MetaThrottlingIs429WithItsWait()
+    [Theory]
+    [InlineData("7", 7)]
+    [InlineData(null, 60)] // Meta named no wait: its business account's limit is backed off from for minutes
+    public async Task MetaThrottlingIs429WithItsWait(string? metasWait, int wait)
     {
         // Without retries: the pipeline waits out a Retry-After that fits its time, and the next answer is the default list.
         await using var live = await Live.StartAsync(new() { ["TwaBot:Meta:Resilience:MaxRetries"] = "0" });
         live.Meta.ReplyToNumberList(FakeMetaUpstream.Json(400,
-            """{"error":{"message":"(#80007) Rate limit issues","type":"OAuthException","code":80007,"fbtrace_id":"A3"}}""", retryAfter: "7"));
+            """{"error":{"message":"(#80007) Rate limit issues","type":"OAuthException","code":80007,"fbtrace_id":"A3"}}""", retryAfter: metasWait));
 
         var response = await live.ConnectAsync(PhoneNumberId);
 
         var error = await response.AssertErrorAsync(HttpStatusCode.TooManyRequests, "UPSTREAM_RATE_LIMITED");
-        Assert.Equal(7, error.GetProperty("retry_after_seconds").GetInt32());
-        Assert.Equal("7", response.Headers.RetryAfter?.ToString());
+        Assert.Equal(wait, error.GetProperty("retry_after_seconds").GetInt32());
+        Assert.Equal(wait.ToString(System.Globalization.CultureInfo.InvariantCulture), response.Headers.RetryAfter?.ToString());
         Assert.Contains("the connection was not changed", error.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.False((await live.WhatsAppAsync()).GetProperty("connected").GetBoolean());
     }

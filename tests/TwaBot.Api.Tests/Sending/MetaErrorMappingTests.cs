@@ -130,6 +130,9 @@ public class MetaErrorMappingTests
     [InlineData(131056, 10_000, 429, 10)]
     [InlineData(130429, null, 429, 1)]
     [InlineData(130429, 2_500, 429, 3)]     // rounded up
+    [InlineData(80007, null, 429, 60)]      // the business account's limit, which Meta says to back off from for minutes
+    [InlineData(80007, 7_000, 429, 7)]      // unless Meta names its wait
+    [InlineData(4, null, 429, 1)]
     [InlineData(null, 200, 503, 1)]         // breaker open: at least a second
     [InlineData(null, null, 503, 1)]        // its pause ending as the call came: still a second, never "retry in 0 s"
     [InlineData(null, 30_000, 503, 30)]

@@ -57,8 +57,15 @@ public static class OptOutKeywords
             return false; // not valid Unicode (a lone surrogate): no keyword
         }
 
-        var seen = string.Join(' ', string.Concat(normalized.Where(c => char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format))
+        var seen = string.Join(' ', string.Concat(normalized.Where(c => char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format).Select(TurkishIAsI))
             .Trim().Trim(PunctuationAround).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)); // "Stop  promotions" is the two words
         return keywords.Any(k => string.Equals(seen, k, StringComparison.OrdinalIgnoreCase));
     }
+
+    /// <summary>
+    /// Turkish and Azerbaijani keyboards write the capital of i as İ (U+0130) and have a dotless ı (U+0131):
+    /// "UNSUBSCRİBE" in capitals is UNSUBSCRIBE, but no case-insensitive comparison that ignores the culture
+    /// says so. The keywords are ASCII, so both are their I here, whatever the server's culture.
+    /// </summary>
+    private static char TurkishIAsI(char c) => c is '\u0130' or '\u0131' ? 'I' : c;
 }

@@ -92,9 +92,12 @@ public static class PhoneNumber
     /// <summary>
     /// Spaces, hyphens, dots and parentheses (PRODUCT §2), and the invisible characters that come with
     /// pasted numbers: non-breaking and other Unicode spaces, zero-width spaces, direction marks, a BOM.
+    /// A hyphen is any of Unicode's: word processors and web pages write the non-breaking hyphen (U+2011)
+    /// or an en dash where a person typed '-', and some a minus sign (U+2212); none is ever a digit.
     /// </summary>
     private static bool IsSeparator(char c) =>
-        c is '-' or '.' or '(' or ')' || Unicode.InvisibleCharacters.IsInvisible(c);
+        c is '-' or '.' or '(' or ')' or '\u2212' || Unicode.InvisibleCharacters.IsInvisible(c)
+        || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.DashPunctuation;
 
     /// <summary>
     /// "9876543210.0" is a number that went through a spreadsheet or a float column; read as written,

@@ -152,6 +152,7 @@ public class DeliveryStatusRulesTests
     [InlineData("STOP PROMOTIONS!", true, false)]
     [InlineData(" stop   promotions\n", true, false)] // spaces between the words, however many
     [InlineData("Resume promotions", false, true)]
+    [InlineData("STOP PROMOT\u0130ONS", true, false)]   // a Turkish keyboard's capitals
     [InlineData("stop promotion", false, false)]
     [InlineData("STOP", false, false)]                 // a full opt-out, not a marketing one
     [InlineData("stop promotions please", false, false)]

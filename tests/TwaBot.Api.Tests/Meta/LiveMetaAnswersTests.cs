@@ -526,6 +526,29 @@ public partial class LiveMetaAnswersTests
     }
 
     [Fact]
+    public async Task TextInAnyScriptReachesMetaAsWritten()
+    {
+        // No normalization (an NFD accent stays two code points), no trimming, marks and joiners kept: Meta and the phone render them.
+        const string Text = "  Ol\u00e1 Jos\u0065\u0301 \u200f\u05e9\u05dc\u05d5\u05dd\u200f \u0BA4\u0BAE\u0BBF\u0BB4\u0BCD \u0E20\u0E32\u0E29\u0E32"
+            + " \U0001F468\u200D\U0001F469\u200D\U0001F467 \U0001F1EE\U0001F1F3\n";
+        const string Param = "\u0930\u093e\u0939\u0941\u0932 \U0001F600";
+        await using var live = await LiveMeta.StartAsync();
+        await live.CustomerWritesAsync("919876543210");
+        live.Meta.Calls.Clear();
+
+        // The text written as JSON \u escapes (surrogate pairs for the emoji), the parameter as a quick-send's percent-encoded UTF-8.
+        var escaped = string.Concat(Text.Select(c => c < 0x80 && c != '\n' ? c.ToString() : $"\\u{(int)c:x4}"));
+        (await live.Client.PostAsync("/api/v1/send-text", new StringContent($$"""{"phone":"919876543210","message":"{{escaped}}"}""",
+            System.Text.Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        (await live.Client.GetAsync($"/api/v1/quick-send?phone=919876543210&template=order_confirmation&params={Uri.EscapeDataString(Param)},%231")).EnsureSuccessStatusCode();
+
+        var calls = live.Meta.Calls.Select(c => JsonNode.Parse(c.Body)!).ToArray();
+        Assert.Equal(2, calls.Length);
+        Assert.Equal(Text, (string?)calls[0]["text"]!["body"]);
+        Assert.Equal(new string?[] { Param, "#1" }, calls[1]["template"]!["components"]![0]!["parameters"]!.AsArray().Select(p => (string?)p!["text"]));
+    }
+
+    [Fact]
     public async Task ASyncReadsEveryPageByItsCursorOrChangesNothing()
     {
         await using var live = await LiveMeta.StartAsync();

@@ -548,6 +548,40 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Theory]
+    [InlineData("+91\u201198765\u201143210")]   // non-breaking hyphens, as a web page or word processor writes a number
+    [InlineData("+91 \u2013 98765 43210")]        // an en dash, as autocorrect makes " - "
+    [InlineData("+91\u201098765\u201543210")]    // Unicode's hyphen and a horizontal bar
+    [InlineData("+91 98765\u221243210")]          // a minus sign
+    [InlineData("\u200f+91\u201198765 43210")]    // with the direction mark an RTL form puts first
+    public async Task APhoneWithAnotherHyphenIsTheSameNumber(string phone)
+    {
+        // The docs strip hyphens: Unicode's others (U+2010–U+2015, the minus sign) are hyphens to a reader, never digits.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone, template_name = Template, body_params = new[] { "a", "b", "c" } });
+
+        Assert.Equal("919876543210", (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("phone").GetString());
+    }
+
+    [Theory]
+    [InlineData("\uff0b91 98765 43210")]                                  // a full-width plus
+    [InlineData("\uff19\uff18\uff17\uff16\uff15\uff14\uff13\uff12\uff11\uff10")] // full-width digits
+    [InlineData("\u0669\u0668\u0667\u0666\u0665\u0664\u0663\u0662\u0661\u0660")] // Arabic-Indic digits
+    [InlineData("\u096f\u096e\u096d\u096c\u096b\u096a\u0969\u0968\u0967\u0966")] // Devanagari digits
+    public async Task APhoneInOtherDigitsIsRefusedNamingIt(string phone)
+    {
+        // Digits to char.IsDigit, but not the ASCII ones Meta's "to" takes: refused, never read as another number.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone, template_name = Template, body_params = new[] { "a", "b", "c" } });
+
+        var error = (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "INVALID_PHONE")).GetProperty("error").GetString();
+        Assert.Contains($"'{phone}'", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(40, "9198765432919876543291987654329198765432")]
     [InlineData(41, "9198765432919876543291987654329198765432…")] // a 41st character is left off
     public async Task ALongInvalidPhoneIsEchoedUpTo40Characters(int length, string echoed)

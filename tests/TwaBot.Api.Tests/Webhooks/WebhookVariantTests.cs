@@ -286,6 +286,32 @@ public class WebhookVariantTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         await AssertEverythingAppliedAsync();
     }
 
+    [Theory]
+    [InlineData("UNSUBSCR\u0130BE", "SUBSCR\u0130BE")] // a Turkish keyboard's capitals: the capital of i is İ
+    [InlineData("unsubscr\u0131be", "subscr\u0131be")] // its dotless ı where an English keyboard has i
+    [InlineData("unsubscribe", "Subscribe")]            // and the ASCII words, read the same under a Turkish culture
+    public async Task KeywordsWithATurkishIOptOutAndBackInWhateverTheCulture(string optOut, string optIn)
+    {
+        var culture = System.Globalization.CultureInfo.CurrentCulture;
+        System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("tr-TR");
+        try
+        {
+            var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+            await DeliverAsync(Delivery(Entry(MessagesChange(phoneNumberId,
+                messages: [Text($"wamid.tr-out-{Guid.NewGuid():N}", Customer, optOut, T0)], contacts: [Contact(Customer, "Ay\u015fe")]))));
+            await factory.WithDbAsync(async db => Assert.True(await db.Suppressions.AnyAsync(s => s.BusinessId == businessId && s.Phone == Customer)));
+
+            await DeliverAsync(Delivery(Entry(MessagesChange(phoneNumberId,
+                messages: [Text($"wamid.tr-in-{Guid.NewGuid():N}", Customer, optIn, T0.AddMinutes(1))], contacts: [Contact(Customer, "Ay\u015fe")]))));
+            await factory.WithDbAsync(async db => Assert.False(await db.Suppressions.AnyAsync(s => s.BusinessId == businessId && s.Phone == Customer)));
+            await AssertEverythingAppliedAsync();
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = culture;
+        }
+    }
+
     private Task<(string PhoneNumberId, long BusinessId)> ConnectedBusinessAsync() => factory.ConnectedBusinessAsync();
 
     private async Task DeliverAsync(JsonNode delivery)

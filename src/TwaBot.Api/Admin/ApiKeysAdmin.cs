@@ -173,10 +173,10 @@ internal static class ApiKeysAdmin
         var unknown = permissions.FindIndex(p => p is null || !ApiKeyPermissions.IsKnown(p));
         return unknown < 0 ? null
             // Quoted as '', a null would read as if an empty text had been sent.
-            : permissions[unknown] is null ? ApiErrors.Validation("permissions",
+            : permissions[unknown] is null ? ApiErrors.Validation($"permissions[{unknown}]",
                 $"permissions[{unknown}] is null: give each permission as text, one of send_template, send_text, send_media, send_otp, or \"*\".")
-            : ApiErrors.Validation("permissions",
-                $"Unknown permission '{permissions[unknown]}'. Use send_template, send_text, send_media, send_otp, or \"*\".");
+            : ApiErrors.Validation($"permissions[{unknown}]",
+                $"permissions[{unknown}] is '{permissions[unknown]}', which is not a permission: use send_template, send_text, send_media, send_otp, or \"*\".");
     }
 
     private static ApiKeyView View(ApiKey key) => new(

@@ -143,7 +143,7 @@ internal static class SuppressionsAdmin
         entry = default;
         if (string.IsNullOrWhiteSpace(request.Phone))
         {
-            return ApiErrors.Validation($"{prefix}phone", $"{prefix}phone is required: the number with country code, e.g. 919876543210.");
+            return ApiErrors.PhoneRequired($"{prefix}phone");
         }
 
         if (!PhoneNumber.TryNormalize(request.Phone, out var phone))

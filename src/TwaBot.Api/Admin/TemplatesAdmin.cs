@@ -320,7 +320,7 @@ internal static partial class TemplatesAdmin
 
         if (!Template.IsLanguageCode(request.Language!))
         {
-            return ApiErrors.Validation("language", $"language '{request.Language}' is not a WhatsApp language code such as en, en_US or pt_BR.");
+            return Sending.SendValidation.NotALanguageCode("language", request.Language!);
         }
 
         if (!Categories.Contains(request.Category!.Trim().ToUpperInvariant()))

@@ -26,7 +26,7 @@ public static class ApiErrors
         $"Invalid API key: give the key alone, without \"{scheme} \" before it.");
 
     public static ApiError ApiKeyGivenTwice(string name) => Create(Status401Unauthorized, ErrorCodes.InvalidApiKey,
-        $"Invalid API key: {name} is given more than once. Give one key.");
+        $"Invalid API key: {name} is given more than once; give one key.");
 
     public static ApiError WrongModeApiKey(string expectedPrefix) => Create(Status401Unauthorized, ErrorCodes.InvalidApiKey,
         $"Invalid API key. This server only accepts {expectedPrefix} keys.");
@@ -41,7 +41,7 @@ public static class ApiErrors
         "A valid admin key is required in the X-Admin-Key header.");
 
     public static ApiError AdminKeyGivenTwice() => Create(Status401Unauthorized, ErrorCodes.AdminUnauthorized,
-        "X-Admin-Key is given more than once. Give one key.");
+        "X-Admin-Key is given more than once; give one key.");
 
     // --- Limits ---------------------------------------------------------------------------
 
@@ -296,6 +296,10 @@ public static class ApiErrors
     /// </summary>
     public static ApiError BodyStalled() => Create(Status400BadRequest, ErrorCodes.ValidationFailed,
         "The request body stopped arriving before its end (slower than 240 bytes a second for more than 5 seconds); nothing was done: send the request again.");
+
+    /// <summary>A customer's number that is missing, in the same words on every route that takes one (sends, suppressions, the sandbox's sender).</summary>
+    public static ApiError PhoneRequired(string field) => Validation(field,
+        $"{field} is required: the customer's number with country code, e.g. 919876543210.");
 
     /// <summary>Names the value as given, with invisible characters shown (they are often why it failed) and cut short.</summary>
     public static ApiError InvalidPhone(string field, string value) =>

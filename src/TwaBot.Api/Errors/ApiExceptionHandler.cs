@@ -147,16 +147,16 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         // half a character) says which only in the message of the reader's InvalidOperationException it wraps.
         var unreadableText = (exception.InnerException as InvalidOperationException)?.Message ?? "";
         return exception.Message.Contains("could not be mapped", StringComparison.Ordinal)
-            ? ApiErrors.Validation(field, $"Field '{field}' is not allowed here.")
+            ? ApiErrors.Validation(field, $"{field} is not allowed here.")
             : exception.Message.StartsWith("Duplicate propert", StringComparison.Ordinal)
-            ? ApiErrors.Validation(field, $"Field '{field}' is given more than once; give it once.")
+            ? ApiErrors.Validation(field, $"{field} is given more than once; give it once.")
             : exception.Message.StartsWith(Json.UtcTimestampConverter.NotIsoMessage, StringComparison.Ordinal)
-            ? ApiErrors.Validation(field, $"Field '{field}' must be an ISO-8601 time such as 2026-12-31T23:59:59Z (a date alone is midnight UTC).")
+            ? ApiErrors.Validation(field, $"{field} must be an ISO-8601 time such as 2026-12-31T23:59:59Z (a date alone is midnight UTC).")
             : unreadableText.Contains("UTF-8", StringComparison.Ordinal)
-            ? ApiErrors.Validation(field, $"Field '{field}' is not valid UTF-8: send the body encoded as UTF-8 (é is the bytes C3 A9, not Latin-1 E9).")
+            ? ApiErrors.Validation(field, $"{field} is not valid UTF-8: send the body encoded as UTF-8 (é is the bytes C3 A9, not Latin-1 E9).")
             : unreadableText.Contains("UTF-16", StringComparison.Ordinal)
             ? ApiErrors.Validation(field,
-                $"Field '{field}' has a \\u escape of half a character (an unpaired surrogate): escape an emoji as both halves, as \\ud83d\\ude00, or send it as UTF-8.")
+                $"{field} has a \\u escape of half a character (an unpaired surrogate): escape an emoji as both halves, as \\ud83d\\ude00, or send it as UTF-8.")
             : ApiErrors.Validation(field, WrongType(field, exception));
     }
 
@@ -173,7 +173,7 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
             : reader.EndsWith(" as a boolean.", StringComparison.Ordinal) ? "true or false, without quotes"
             : exception.InnerException is FormatException && reader.Contains("Int", StringComparison.Ordinal) ? "a whole number within range, such as 60"
             : null;
-        return takes is null ? $"Field '{field}' has the wrong type or an invalid value." : $"Field '{field}' must be {takes}.";
+        return takes is null ? $"{field} has the wrong type or an invalid value." : $"{field} must be {takes}.";
     }
 
     private static string? FieldFromPath(string? path)
@@ -184,8 +184,13 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         }
 
         var field = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+        // A name with a space or a dot is written in JSON path syntax ($['time zone']): named as the client wrote it.
+        field = QuotedName().Replace(field, match => (match.Index == 0 ? "" : ".") + match.Groups[1].Value);
         return field.Length == 0 ? null : field;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\['((?:[^'\\]|\\.)*)'\]")]
+    private static partial System.Text.RegularExpressions.Regex QuotedName();
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception on {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, PathString path);

@@ -41,7 +41,7 @@ public static class SandboxInboundApi
 
         if (string.IsNullOrWhiteSpace(request.From))
         {
-            return ApiErrors.Validation("from", "from is required: the customer's phone number.");
+            return ApiErrors.PhoneRequired("from");
         }
 
         if (!PhoneNumber.TryNormalize(request.From, out var from))

@@ -223,7 +223,7 @@ public static partial class SendValidation
     // PRODUCT §2's order: a missing or bad field answers before a badly formed phone number, so the
     // number's format is checked last (PhoneGiven first, Phone at the end).
     internal static ApiError? PhoneGiven(string field, string? value) => string.IsNullOrWhiteSpace(value)
-        ? ApiErrors.Validation(field, $"{field} is required: the customer's number with country code, e.g. 919876543210.")
+        ? ApiErrors.PhoneRequired(field)
         : null;
 
     private static ApiError? Phone(string field, string? value, out string phone) =>
@@ -237,8 +237,12 @@ public static partial class SendValidation
     private static ApiError? Language(string field, string? value) =>
         string.IsNullOrWhiteSpace(value) || Templates.Template.IsLanguageCode(value.Trim()) // empty is left out: form builders send every parameter
             ? null
-            : ApiErrors.Validation(field, $"{field} must be a template language code such as en, en_US or pt_BR"
-                + (LanguageCodeMeant(value.Trim()) is { } meant ? $"; language codes are case-sensitive: write {meant}" : "") + ".");
+            : NotALanguageCode(field, value);
+
+    /// <summary>The refusal of a language code, in the same words wherever one is given (sends, quick-send, template submissions).</summary>
+    internal static ApiError NotALanguageCode(string field, string value) =>
+        ApiErrors.Validation(field, $"{field} must be a template language code such as en, en_US or pt_BR"
+            + (LanguageCodeMeant(value.Trim()) is { } meant ? $"; language codes are case-sensitive: write {meant}" : "") + ".");
 
     /// <summary>The code <paramref name="value"/> names in another case or with a dash (<c>EN</c>, <c>en-us</c>); null when none.</summary>
     private static string? LanguageCodeMeant(string value)

@@ -40,7 +40,7 @@ public class AdminAuthenticationTests(TwaBotApiFactory factory) : IClassFixture<
         var response = await client.SendAsync(request);
 
         var json = await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
-        Assert.Equal("X-Admin-Key is given more than once. Give one key.", json.GetProperty("error").GetString());
+        Assert.Equal("X-Admin-Key is given more than once; give one key.", json.GetProperty("error").GetString());
     }
 
     [Fact]

@@ -234,7 +234,7 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
     [InlineData("the key after bearer in lower case", "INVALID_API_KEY", "Invalid API key: give the key alone, without \"bearer \" before it.")]
     [InlineData("no key's shape", "INVALID_API_KEY", "Invalid API key.")]
     [InlineData("a live key", "INVALID_API_KEY", "Invalid API key. This server only accepts twb_test_ keys.")]
-    [InlineData("two keys", "INVALID_API_KEY", "Invalid API key: X-API-Key is given more than once. Give one key.")]
+    [InlineData("two keys", "INVALID_API_KEY", "Invalid API key: X-API-Key is given more than once; give one key.")]
     [InlineData("a revoked key", "API_KEY_REVOKED", "This API key has been revoked. Generate a new key.")]
     [InlineData("an expired key", "API_KEY_EXPIRED", "This API key has expired. Generate a new key.")]
     public async Task EachRefusedKeyIsToldWhatIsWrongInTheDocsWords(string presented, string errorCode, string error)

@@ -105,7 +105,7 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
             new StringContent("""{"sandbox":"true"}""", Encoding.UTF8, "application/json"));
 
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
-        Assert.Equal("Field 'sandbox' must be true or false, without quotes.", json.GetProperty("error").GetString());
+        Assert.Equal("sandbox must be true or false, without quotes.", json.GetProperty("error").GetString());
     }
 
     [Theory]

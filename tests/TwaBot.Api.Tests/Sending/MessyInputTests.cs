@@ -343,7 +343,7 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
 
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
         Assert.Equal(field, json.GetProperty("field").GetString());
-        Assert.Equal($"Field '{field}' must be {takes}.", json.GetProperty("error").GetString());
+        Assert.Equal($"{field} must be {takes}.", json.GetProperty("error").GetString());
     }
 
     [Theory]

@@ -305,7 +305,9 @@ public static class ApiErrors
     public static ApiError InvalidPhone(string field, string value) =>
         new(Status400BadRequest, new ErrorBody
         {
-            Error = $"Invalid phone number '{Visible(value, 40)}'. Use 8 to 15 digits with the country code, e.g. 919876543210.",
+            Error = $"Invalid phone number '{Visible(value, 40)}'. Use 8 to 15 digits with the country code, e.g. 919876543210."
+                // A number typed with Arabic-Indic, Devanagari or full-width digits looks right to whoever typed it.
+                + (value.Any(c => c == '\uFF0B' || (char.IsDigit(c) && !char.IsAsciiDigit(c))) ? " Type it with the digits 0-9 and +: other scripts' digits are not read." : ""),
             ErrorCode = ErrorCodes.InvalidPhone,
             Field = field,
         });

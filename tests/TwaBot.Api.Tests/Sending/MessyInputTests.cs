@@ -579,6 +579,7 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
 
         var error = (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "INVALID_PHONE")).GetProperty("error").GetString();
         Assert.Contains($"'{phone}'", error, StringComparison.Ordinal);
+        Assert.EndsWith("Type it with the digits 0-9 and +: other scripts' digits are not read.", error, StringComparison.Ordinal); // it looks right to its writer
     }
 
     [Theory]

@@ -17,12 +17,13 @@ public sealed class TwaBotOptions
     /// </summary>
     public string? PreviousAdminKey { get; set; }
 
-    /// <summary>IANA zone for new businesses, and for daily limits of businesses without one.</summary>
+    /// <summary>IANA zone given to a business created without one (every business has its own zone, which its daily limits follow).</summary>
     public string DefaultTimeZone { get; set; } = "Asia/Kolkata";
 
     /// <summary>
-    /// Folder of the keys that encrypt Meta access tokens in the database; beside the database file when unset
-    /// (<c>twabot.db</c> → <c>twabot.keys</c>). Back it up with the database: without it, stored tokens cannot be read.
+    /// Folder of the keys that encrypt Meta access tokens and what an <c>Idempotency-Key</c> keeps in the database; beside
+    /// the database file when unset (<c>twabot.db</c> → <c>twabot.keys</c>). Back it up with the database: without it,
+    /// stored tokens and kept answers cannot be read.
     /// </summary>
     public string? KeyRingFolder { get; set; }
 

@@ -159,8 +159,14 @@ public static class ApiErrors
     public static ApiError SenderNotRegistered() => Create(Status400BadRequest, ErrorCodes.RecipientUndeliverable,
         "Message undeliverable — this business's WhatsApp number is not registered on Meta's Cloud API (133010). Register the number in WhatsApp Manager, then send again.");
 
-    public static ApiError UpstreamRateLimited(int retryAfterSeconds) => RetryLater(Status429TooManyRequests, ErrorCodes.UpstreamRateLimited,
-        "Meta's sending rate limit for this WhatsApp number was reached. Retry shortly.", retryAfterSeconds);
+    /// <summary>A send Meta throttled; <paramref name="metaCode"/> says whose limit: the app's (4), the business account's (80007), else the number's.</summary>
+    public static ApiError UpstreamRateLimited(int retryAfterSeconds, int? metaCode = null) => RetryLater(Status429TooManyRequests, ErrorCodes.UpstreamRateLimited,
+        metaCode switch
+        {
+            4 => "Meta's rate limit for this server's Meta app, which every business here shares, was reached. Retry after the given seconds.",
+            80007 => "Meta's rate limit for this business's WhatsApp account was reached. Retry after the given seconds.",
+            _ => "Meta's sending rate limit for this WhatsApp number was reached. Retry shortly.",
+        }, retryAfterSeconds);
 
     public static ApiError PairRateLimited(int retryAfterSeconds) => RetryLater(Status429TooManyRequests, ErrorCodes.PairRateLimited,
         "Too many messages to this recipient in a short time. Wait before messaging them again.", retryAfterSeconds);

@@ -18,7 +18,7 @@ public static class MetaErrorMapping
 
         if (failure.Kind == MetaFailureKind.Rejected && failure.IsThrottling)
         {
-            return ApiErrors.UpstreamRateLimited(failure.RetryAfterSeconds);
+            return ApiErrors.UpstreamRateLimited(failure.RetryAfterSeconds, failure.Error?.Code);
         }
 
         if (failure.Kind == MetaFailureKind.Unavailable || failure.Error is not { } error)

@@ -126,6 +126,19 @@ public class MetaErrorMappingTests
     }
 
     [Theory]
+    [InlineData(130429, "for this WhatsApp number")]
+    [InlineData(80007, "for this business's WhatsApp account")]
+    [InlineData(4, "for this server's Meta app, which every business here shares")]
+    public async Task UpstreamThrottlingSaysWhoseLimitItIs(int code, string whose)
+    {
+        var failure = new MetaFailure(MetaFailureKind.Rejected, new MetaError(code, null, "m", null, null, null, 400), null, "m");
+
+        var error = MetaErrorMapping.ToApiError(failure, await TemplateSendAsync(), lastInboundAt: null);
+
+        Assert.Contains(whose, error.Body.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(131056, null, 429, 6)]      // Meta's pair limit is about one message per 6 s
     [InlineData(131056, 10_000, 429, 10)]
     [InlineData(130429, null, 429, 1)]

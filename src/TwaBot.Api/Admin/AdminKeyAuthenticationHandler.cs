@@ -44,6 +44,7 @@ internal sealed partial class AdminKeyAuthenticationHandler(
         var client = Context.Connection.RemoteIpAddress;
         if (failedAuthentication.BlockedFor(client) is { } retryAfter)
         {
+            diagnostics.Set("RateLimit", "wrong_keys"); // the log line's why: its address, not its key, is refused
             return Task.FromResult(AuthenticateResult.Fail(new ApiKeys.ApiKeyRejectedException(ApiErrors.WrongKeysRateLimited(retryAfter))));
         }
 

@@ -49,6 +49,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         var client = Context.Connection.RemoteIpAddress;
         if (failedAuthentication.BlockedFor(client) is { } retryAfter)
         {
+            diagnostics.Set("RateLimit", "wrong_keys"); // the log line's why: its address, not its key, is refused
             return AuthenticateResult.Fail(new ApiKeyRejectedException(ApiErrors.WrongKeysRateLimited(retryAfter)));
         }
 

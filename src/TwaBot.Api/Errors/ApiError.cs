@@ -35,6 +35,15 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult, IValueHttpResult,
         ArgumentNullException.ThrowIfNull(httpContext);
         var response = httpContext.Response;
         response.StatusCode = StatusCode;
+        // On the request's log line: a 401 or a 429 has several causes, which support tells apart only by the code
+        // the client got; a send whose outcome is unknown, by the id the client follows it with.
+        var diagnostics = httpContext.RequestServices.GetService<Serilog.IDiagnosticContext>();
+        diagnostics?.Set("ErrorCode", Body.ErrorCode);
+        if (Body.MessageId is { } messageId)
+        {
+            diagnostics?.Set("MessageId", messageId);
+        }
+
         if (RetryAfterSeconds is { } seconds)
         {
             response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);

@@ -13,7 +13,8 @@ namespace TwaBot.Api.RateLimiting;
 /// draft-ietf-httpapi-ratelimit-headers) for the key's minute and, where its plan sends, its day.
 /// </summary>
 internal sealed class MinuteRateLimitFilter(
-    MinuteRateLimiter limiter, DailyQuota daily, ApiKeyDirectory keys, IOptionsMonitor<TwaBotOptions> options) : IEndpointFilter
+    MinuteRateLimiter limiter, DailyQuota daily, ApiKeyDirectory keys, IOptionsMonitor<TwaBotOptions> options,
+    Serilog.IDiagnosticContext requestLine) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -32,6 +33,9 @@ internal sealed class MinuteRateLimitFilter(
             await daily.CurrentAsync(await keys.AsItIsNowAsync(http, caller, http.RequestAborted), http.RequestAborted)));
         if (!decision.Allowed)
         {
+            // The client's 429 is the same for both; the log line tells support whether the key sent too much or every
+            // business together spent the server's shared budget (GlobalPerMinute), which only raising that mends.
+            requestLine.Set("RateLimit", decision.ByGlobalLimit ? "global" : "key");
             return ApiErrors.RateLimited(decision.ResetSeconds);
         }
 

@@ -29,7 +29,7 @@ public sealed class MinuteRateLimiter(TimeProvider time)
         if (!_global.TryTake(minute, globalLimit, out var globalRemaining))
         {
             key.GiveBack(minute); // refused globally: the key's own budget is not spent either
-            return MinuteDecision.Reject(perKeyLimit, _global.SecondsUntilItEnds(minute, retryAfterSeconds));
+            return MinuteDecision.Reject(perKeyLimit, _global.SecondsUntilItEnds(minute, retryAfterSeconds), byGlobalLimit: true);
         }
 
         if (_global.StartedNewMinute(minute))
@@ -72,10 +72,14 @@ public sealed class MinuteRateLimiter(TimeProvider time)
     }
 }
 
-/// <summary>The outcome for one request, with what the RateLimit headers and a 429 need.</summary>
-public readonly record struct MinuteDecision(bool Allowed, int Limit, int Remaining, int ResetSeconds)
+/// <summary>
+/// The outcome for one request, with what the RateLimit headers and a 429 need; <paramref name="ByGlobalLimit"/>: refused by the
+/// server's shared limit rather than the key's own (for the log line).
+/// </summary>
+public readonly record struct MinuteDecision(bool Allowed, int Limit, int Remaining, int ResetSeconds, bool ByGlobalLimit = false)
 {
     public static MinuteDecision Allow(int limit, int remaining, int resetSeconds) => new(true, limit, remaining, resetSeconds);
 
-    public static MinuteDecision Reject(int limit, int retryAfterSeconds) => new(false, limit, 0, retryAfterSeconds);
+    public static MinuteDecision Reject(int limit, int retryAfterSeconds, bool byGlobalLimit = false) =>
+        new(false, limit, 0, retryAfterSeconds, byGlobalLimit);
 }

@@ -14,7 +14,7 @@ namespace TwaBot.Api.Sending;
 /// </summary>
 public sealed partial class MessageDispatcher(
     TwaBotDbContext db, MessageLog log, MetaClient meta, MessageStatusWriter statuses, SendsInFlight inFlight, TimeProvider time,
-    RateLimiting.DailyQuota quota, SqliteWriteGate gate, ILogger<MessageDispatcher> logger)
+    RateLimiting.DailyQuota quota, SqliteWriteGate gate, Serilog.IDiagnosticContext requestLine, ILogger<MessageDispatcher> logger)
 {
     /// <summary>
     /// <paramref name="callerGone"/> counts only until Meta is called: a send that got that far waits for Meta's answer
@@ -50,6 +50,10 @@ public sealed partial class MessageDispatcher(
             throw;
         }
 
+        // The request's log line names the row (message-status takes this id, even for a send Meta refused, whose
+        // client got none), and Meta's id once Meta took it: support finds a send by either id a client quotes.
+        requestLine.Set("MessageId", message.Reference);
+
         if (callerGone.IsCancellationRequested)
         {
             // The row waited for the database (another program's lock) until its caller timed out: sent now, it would
@@ -84,6 +88,7 @@ public sealed partial class MessageDispatcher(
     {
         var now = time.GetUtcNow().UtcDateTime;
         message.Wamid = accepted.Wamid;
+        requestLine.Set("Wamid", accepted.Wamid);
         // Until it is recorded (by Meta's status webhook, if not here), message-status answers "retry shortly".
         await TryRecordAsync(message.Id, async () =>
         {

@@ -37,6 +37,8 @@ public static class SendApi
         services.AddScoped<SendPipeline>();
         services.AddSingleton<IdempotencyKeys>();
         services.AddSingleton<IdempotencyProtector>();
+        services.AddSingleton<ExpiredAnswerSweeper>();
+        services.AddHostedService(provider => provider.GetRequiredService<ExpiredAnswerSweeper>());
         services.AddSingleton<SendsInFlight>();
         services.AddSingleton<InterruptedSendSweeper>();
         services.AddHostedService(provider => provider.GetRequiredService<InterruptedSendSweeper>());

@@ -168,6 +168,25 @@ public class IdempotencyAtRestTests
             Assert.Equal(answer, protector.Unprotect((await db.IdempotentAnswers.SingleAsync(a => a.ApiKeyId == tenant.KeyId)).ProtectedBody)));
     }
 
+    [Fact]
+    public async Task AnswersPastTheir24HoursAreDroppedThoughTheKeyIsNeverUsedAgain()
+    {
+        // Keeping a new answer also drops the old ones; a business that stops sending must not keep its customers' codes for ever.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        await (await SendOtpAsync(tenant.Client, Otp, "otp-old")).ReadJsonAsync(HttpStatusCode.OK);
+        server.Clock.Advance(TimeSpan.FromHours(12));
+        await (await SendOtpAsync(tenant.Client, new { phone = "919876543211", template_name = "otp_verification", otp = "551903" }, "otp-new"))
+            .ReadJsonAsync(HttpStatusCode.OK);
+        server.Clock.Advance(IdempotencyKeys.KeptFor - TimeSpan.FromHours(12)); // the first is 24 hours old, the second 12
+
+        await server.Services.GetRequiredService<ExpiredAnswerSweeper>().SweepAsync(); // (the hourly run may have been first)
+
+        var kept = new List<string>();
+        await server.WithDbAsync(async db => kept = await db.IdempotentAnswers.Select(a => a.Key).ToListAsync());
+        Assert.Equal(["otp-new"], kept);
+    }
+
     private static async Task<HttpResponseMessage> SendOtpAsync(HttpClient client, object body, string key)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/send-otp") { Content = JsonContent.Create(body) };

@@ -189,7 +189,9 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         return field.Length == 0 ? null : field;
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"\['((?:[^'\\]|\\.)*)'\]")]
+    // The reader writes the name between ['…'] as it is, a quote or backslash in it unescaped ($['owner's name']), so
+    // the name ends at the '] that ends the path or comes before its next part.
+    [System.Text.RegularExpressions.GeneratedRegex(@"\['(.*?)'\](?=$|[.\[])", System.Text.RegularExpressions.RegexOptions.Singleline)]
     private static partial System.Text.RegularExpressions.Regex QuotedName();
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception on {Method} {Path}")]

@@ -204,6 +204,7 @@ public class WhatsAppConnectCheckTests
     [Theory]
     [InlineData("7", 7)]
     [InlineData(null, 60)] // Meta named no wait: its business account's limit is backed off from for minutes
+    [InlineData("0", 1)]   // "now" is still a second, never "retry in 0 s"
     public async Task MetaThrottlingIs429WithItsWait(string? metasWait, int wait)
     {
         // Without retries: the pipeline waits out a Retry-After that fits its time, and the next answer is the default list.
@@ -226,6 +227,7 @@ public class WhatsAppConnectCheckTests
         await using var live = await Live.StartAsync(new()
         {
             ["TwaBot:Meta:Resilience:MaxRetries"] = "0", ["TwaBot:Meta:Resilience:BreakerMinimumThroughput"] = "2",
+            ["TwaBot:Meta:Resilience:BreakerBreakSeconds"] = "600",
         });
         var failing = FakeMetaUpstream.Json(500, "<html>Internal Server Error</html>");
         live.Meta.ReplyToNumberList(failing, failing);
@@ -236,7 +238,9 @@ public class WhatsAppConnectCheckTests
 
         var error = await response.AssertErrorAsync(HttpStatusCode.ServiceUnavailable, "META_UNAVAILABLE");
         Assert.Contains("the connection was not changed", error.GetProperty("error").GetString(), StringComparison.Ordinal);
-        Assert.NotNull(response.Headers.RetryAfter);
+        // The rest of the pause (600 s from the second failure), not the one-second floor.
+        Assert.InRange(error.GetProperty("retry_after_seconds").GetInt32(), 2, 600);
+        Assert.Equal(error.GetProperty("retry_after_seconds").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture), response.Headers.RetryAfter?.ToString());
         Assert.Equal(2, live.Meta.NumberListCalls.Count); // the third was not made
     }
 

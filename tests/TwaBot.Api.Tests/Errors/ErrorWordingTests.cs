@@ -78,9 +78,24 @@ public class ErrorWordingTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         Assert.Equal(("owner", "owner is not allowed here."), unknown);
     }
 
+    [Fact]
+    public async Task AFieldOfAWrongTypeTheReaderSaysNoMoreOfIsNamedBareToo()
+    {
+        // true for a number: the reader says only that the type is wrong.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var (given, error) = await ErrorOf(await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/api-keys", Json("""{"name":"My CRM","daily_limit":true}""")));
+
+        Assert.Equal(("daily_limit", "daily_limit has the wrong type or an invalid value."), (given, error));
+    }
+
     [Theory] // the reader writes such names in JSON path syntax, $['time zone'], which no form builder reads
     [InlineData("""{"name":"Acme","plan":"Pro","time zone":"Asia/Kolkata"}""", "time zone")]
     [InlineData("""{"name":"Acme","plan":"Pro","time.zone":"Asia/Kolkata"}""", "time.zone")]
+    [InlineData("""{"name":"Acme","plan":"Pro","owner's name":"Rahul"}""", "owner's name")] // the reader writes a quote in such a name as it is
+    [InlineData("""{"name":"Acme","plan":"Pro","pay']day":"x"}""", "pay']day")]                   // even the two characters that end the name
+    [InlineData("""{"name":"Acme","plan":"Pro","time\\zone":"Asia/Kolkata"}""", "time\\zone")]
     public async Task AnUnknownFieldWithASpaceOrADotInItsNameIsNamedAsWritten(string body, string field)
     {
         using var admin = factory.CreateAdminClient();
@@ -88,6 +103,18 @@ public class ErrorWordingTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         var (given, error) = await ErrorOf(await admin.PostAsync("/admin/v1/businesses", Json(body)));
 
         Assert.Equal((field, $"{field} is not allowed here."), (given, error));
+    }
+
+    [Fact]
+    public async Task AnUnknownFieldInAListIsNamedWithItsPlace()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var (given, error) = await ErrorOf(await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", Json(
+            """{"name":"order_track","language":"en","category":"UTILITY","body":"Shipped","buttons":[{"type":"QUICK_REPLY","text":"Thanks","button text":"x"}]}""")));
+
+        Assert.Equal(("buttons[0].button text", "buttons[0].button text is not allowed here."), (given, error));
     }
 
     [Fact]
@@ -117,6 +144,21 @@ public class ErrorWordingTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         Assert.Equal("Invalid API key: X-API-Key is given more than once; give one key.", apiKey);
         Assert.Equal("X-Admin-Key is given more than once; give one key.", adminKey);
         Assert.Equal("Idempotency-Key is given more than once; give one key.", idempotencyKey);
+    }
+
+    [Fact]
+    public async Task ASuppressionsMissingPhoneIsAskedForAsTheSendsAskForIt()
+    {
+        var tenant = await factory.CreateSendingTenantAsync(permissions: ["*"]);
+        using var admin = factory.CreateAdminClient();
+
+        var send = await ErrorOf(await tenant.Client.PostAsync("/api/v1/send-text", Json("""{"phone":" ","message":"Hi"}""")));
+        var add = await ErrorOf(await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions", Json("""{"phone":" ","state":"opted_out"}""")));
+        var import = await ErrorOf(await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions/import",
+            Json("""{"suppressions":[{"phone":" ","state":"opted_out"}]}""")));
+
+        Assert.Equal(send, add);
+        Assert.Equal(("suppressions[0].phone", send.Error!.Replace("phone is", "suppressions[0].phone is", StringComparison.Ordinal)), import);
     }
 
     [Fact]

@@ -577,11 +577,15 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData(""",{"type":"button","sub_type":"url","index":1,"parameters":[{"type":"text","text":"ORD-1"}]}""", 200)] // an index as a number
     [InlineData(""",{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"ORD-1"}]}""", 400)] // the quick reply's place
     [InlineData(""",{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"payload","payload":"x"}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]}""", 200)] // a quick reply's payload, which Meta takes (meta-cloud-api.md §1.2)
-    [InlineData(""",{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"text","text":"x"}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]}""", 400)] // but no text
+    [InlineData(""",{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"text","text":"x"}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]}""", 400,
+        "button: the button at index 0 takes no parameter, or one payload parameter (sub_type quick_reply)")] // but no text, and the refusal says what it takes
+    [InlineData(""",{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"payload","payload":"x"}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]}""", 400)] // a payload, but not as a quick reply's
+    [InlineData(""",{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"payload","payload":""}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]}""", 400)] // an empty payload
+    [InlineData(""",{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"text","payload":"x"}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]}""", 400)] // a payload in a parameter of another type
     [InlineData(""",{"type":"button","sub_type":"copy_code","index":"1","parameters":[{"type":"coupon_code","coupon_code":"A1"}]}""", 400)] // wrong kind
     [InlineData(""",{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":""}]}""", 400)] // empty
     [InlineData(""",{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]},{"type":"button","sub_type":"url","index":"5","parameters":[{"type":"text","text":"x"}]}""", 400)] // no button 5
-    public async Task AButtonWhoseLinkEndsInAVariableNeedsItsEndAtItsIndex(string buttons, int status)
+    public async Task AButtonWhoseLinkEndsInAVariableNeedsItsEndAtItsIndex(string buttons, int status, string? details = null)
     {
         var tenant = await factory.CreateSendingTenantAsync();
         using var admin = factory.CreateAdminClient();
@@ -599,7 +603,13 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(status, (int)response.StatusCode);
         if (status == 400)
         {
-            Assert.Equal(132000, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetInt32());
+            var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+            Assert.Equal(132000, error.GetProperty("code").GetInt32());
+            if (details is not null)
+            {
+                // The server words a refused send's error from these details (MetaErrorMapping).
+                Assert.Equal(details, error.GetProperty("error_data").GetProperty("details").GetString());
+            }
         }
     }
 

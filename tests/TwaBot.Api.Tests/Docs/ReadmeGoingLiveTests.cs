@@ -61,7 +61,7 @@ public class ReadmeGoingLiveTests
 
         // Meta's status webhook, signed with the app secret, as the subscription of step 3 brings it.
         (await server.PostWebhookAsync(Delivery(Entry(MessagesChange("106540352242922",
-            statuses: [Status(Wamid, "delivered", DateTimeOffset.UtcNow)]))))).EnsureSuccessStatusCode();
+            statuses: [Status(Wamid, "delivered", server.Clock.GetUtcNow())]))))).EnsureSuccessStatusCode();
         await server.ApplyWebhooksAsync();
         using var followed = JsonDocument.Parse(await BashAsync(status));
         Assert.Equal("delivered", followed.RootElement.GetProperty("delivery_status").GetString());

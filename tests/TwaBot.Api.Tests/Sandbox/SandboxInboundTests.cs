@@ -293,6 +293,8 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
             new { phone, template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1" } });
 
         await send.ReadJsonAsync(HttpStatusCode.OK); // the webhook named the customer by their user id alone
+        await factory.WithDbAsync(async db => Assert.True(await db.HeldUserEvents.AnyAsync(
+            h => h.BusinessId == tenant.BusinessId && h.UserId == "IN.7310045566002292" && h.OptedOut == true))); // kept for that user id
     }
 
     [Theory]

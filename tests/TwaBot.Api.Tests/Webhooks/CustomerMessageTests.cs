@@ -73,6 +73,7 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     {
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
         await DeliverMessagesAsync(phoneNumberId, Text($"wamid.optout-{Guid.NewGuid():N}", "919877778888", "STOP", T0));
+        Assert.Equal(SuppressionStates.OptedOut, await SuppressionStateAsync(businessId, "919877778888")); // what the keyword must lift
 
         await DeliverMessagesAsync(phoneNumberId, Text($"wamid.optin-{Guid.NewGuid():N}", "919877778888", text, T0.AddMinutes(1)));
 
@@ -234,6 +235,7 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         }
 
         Assert.Null(await SuppressionStateAsync(businessId, current));
+        Assert.Equal(SuppressionStates.OptedOut, await SuppressionStateAsync(businessId, former)); // the STOP was applied: there was an opt-out to carry
     }
 
     [Theory]
@@ -336,6 +338,7 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         await DeliverMessagesAsync(phoneNumberId, Text($"wamid.late-{Guid.NewGuid():N}", former, "STOP", T0));
 
         Assert.Null(await SuppressionStateAsync(businessId, current));
+        Assert.Equal(SuppressionStates.OptedOut, await SuppressionStateAsync(businessId, former)); // the late STOP was applied, to its own number
     }
 
     [Fact]
@@ -424,6 +427,7 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
 
         await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, "16505559875", "stop", T0))));
         await factory.ApplyWebhooksAsync();
+        Assert.Equal(T0.UtcDateTime, (await factory.ContactAsync(businessId, "16505559875"))?.MarketingOptOutAt); // what the resume must clear
         await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, "16505559875", "resume", T0))));
         await factory.ApplyWebhooksAsync();
 

@@ -545,7 +545,7 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         await DeliverAsync(otherNumber, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId)]);
 
         await AssertTemplateSendAsync(other, suppressed: false);
-        await factory.WithDbAsync(async db => Assert.True(await db.HeldUserEvents.AnyAsync(h => h.BusinessId == held.BusinessId && h.UserId == userId)));
+        await factory.WithDbAsync(async db => Assert.True(await db.HeldUserEvents.AnyAsync(h => h.BusinessId == held.BusinessId && h.UserId == userId && h.OptedOut == true)));
     }
 
     private async Task<(SendingTenant Tenant, string PhoneNumberId, string UserId)> TenantAsync()

@@ -54,7 +54,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData("garbage")]
     public async Task AnUnsignedOrBadlySignedDeliveryIsRefusedAndNotStored(string? signature)
     {
-        var body = Delivery(Entry(MessagesChange("999", statuses: [Status("wamid.bad-signature", "sent", DateTimeOffset.UtcNow)]))).ToJsonString();
+        var body = Delivery(Entry(MessagesChange("999", statuses: [Status("wamid.bad-signature", "sent", factory.Clock.GetUtcNow())]))).ToJsonString();
         using var client = factory.CreateClient();
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
         if (signature is not null)
@@ -205,7 +205,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [Fact]
     public async Task ASignedDeliveryIsStoredBeforeThe200()
     {
-        var body = Delivery(Entry(MessagesChange("998", statuses: [Status("wamid.stored", "sent", DateTimeOffset.UtcNow)]))).ToJsonString();
+        var body = Delivery(Entry(MessagesChange("998", statuses: [Status("wamid.stored", "sent", factory.Clock.GetUtcNow())]))).ToJsonString();
 
         var response = await factory.PostWebhookAsync(body);
 
@@ -217,7 +217,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     public async Task ADeliveryTheInboxCannotStoreGetsAnErrorSoMetaRetriesIt()
     {
         await using var server = new TwaBotApiFactory();
-        var body = Delivery(Entry(MessagesChange("996", statuses: [Status("wamid.refused", "sent", DateTimeOffset.UtcNow)]))).ToJsonString();
+        var body = Delivery(Entry(MessagesChange("996", statuses: [Status("wamid.refused", "sent", server.Clock.GetUtcNow())]))).ToJsonString();
         // The inbox file refuses writes, as a full disk would.
         await InboxFileAsync(server, "CREATE TRIGGER refuse_delivery BEFORE INSERT ON webhook_inbox BEGIN SELECT RAISE(ABORT, 'disk full'); END");
 
@@ -241,7 +241,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         await server.WithDbAsync(async db => phoneNumberId = await db.WhatsAppConnections
             .Where(w => w.BusinessId == tenant.BusinessId).Select(w => w.PhoneNumberId).SingleAsync());
         var body = Delivery(Entry(MessagesChange(phoneNumberId,
-            messages: [Text("wamid.later", "919876543210", "STOP", DateTimeOffset.UtcNow)]))).ToJsonString();
+            messages: [Text("wamid.later", "919876543210", "STOP", server.Clock.GetUtcNow())]))).ToJsonString();
         // The main database refuses the move, as a full disk would.
         await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
             "CREATE TRIGGER refuse_event BEFORE INSERT ON webhook_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"));
@@ -265,7 +265,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
             "CREATE TRIGGER refuse_event BEFORE INSERT ON webhook_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"));
 
-        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange("995", statuses: [Status("wamid.spin", "sent", DateTimeOffset.UtcNow)])))))
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange("995", statuses: [Status("wamid.spin", "sent", server.Clock.GetUtcNow())])))))
             .EnsureSuccessStatusCode();
         int FailedPasses() => server.Logs.Events.Count(e => e.MessageTemplate.Text.StartsWith("The webhook processor failed", StringComparison.Ordinal));
         // The pass woken by the delivery fails; on a loaded machine that can take more than a second.
@@ -280,7 +280,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [Fact]
     public async Task TheSameDeliveryTwiceIsStoredOnce()
     {
-        var body = Delivery(Entry(MessagesChange("997", statuses: [Status("wamid.twice", "sent", DateTimeOffset.UtcNow)]))).ToJsonString();
+        var body = Delivery(Entry(MessagesChange("997", statuses: [Status("wamid.twice", "sent", factory.Clock.GetUtcNow())]))).ToJsonString();
 
         var first = await factory.PostWebhookAsync(body);
         var second = await factory.PostWebhookAsync(body);
@@ -295,7 +295,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [Fact]
     public async Task ADeliveryRepeatedAfterItWasAppliedIsNotStoredAgain()
     {
-        var body = Delivery(Entry(MessagesChange("995", statuses: [Status("wamid.replayed", "sent", DateTimeOffset.UtcNow)]))).ToJsonString();
+        var body = Delivery(Entry(MessagesChange("995", statuses: [Status("wamid.replayed", "sent", factory.Clock.GetUtcNow())]))).ToJsonString();
 
         Assert.Equal(HttpStatusCode.OK, (await factory.PostWebhookAsync(body)).StatusCode);
         await factory.ApplyWebhooksAsync();
@@ -326,7 +326,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     {
         // Its events count as happening when received, but the de-duplication key must not move with that.
         await using var server = new TwaBotApiFactory();
-        var status = Status("wamid.untimed", "sent", DateTimeOffset.UtcNow);
+        var status = Status("wamid.untimed", "sent", server.Clock.GetUtcNow());
         status.Remove("timestamp");
         var body = Delivery(Entry(MessagesChange("993", statuses: [status]))).ToJsonString();
 
@@ -343,7 +343,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     public async Task DifferentDeliveriesOfTheSameMomentAreEachStored()
     {
         // The de-duplication key starts with the events' time; the body's hash tells these two apart.
-        var at = DateTimeOffset.UtcNow;
+        var at = factory.Clock.GetUtcNow();
         var first = Delivery(Entry(MessagesChange("994", statuses: [Status("wamid.moment.1", "sent", at)]))).ToJsonString();
         var second = Delivery(Entry(MessagesChange("994", statuses: [Status("wamid.moment.2", "sent", at)]))).ToJsonString();
 
@@ -360,7 +360,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     {
         // The inbox forgets moved deliveries in its own commits; with no delivery arriving after this
         // one, it must still commit the forgetting on its own.
-        var body = Delivery(Entry(MessagesChange("996", statuses: [Status("wamid.forgotten", "sent", DateTimeOffset.UtcNow)]))).ToJsonString();
+        var body = Delivery(Entry(MessagesChange("996", statuses: [Status("wamid.forgotten", "sent", factory.Clock.GetUtcNow())]))).ToJsonString();
         Assert.Equal(HttpStatusCode.OK, (await factory.PostWebhookAsync(body)).StatusCode);
 
         await factory.ApplyWebhooksAsync().WaitAsync(TimeSpan.FromSeconds(30));
@@ -393,7 +393,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     public async Task TheSignatureIsCheckedOverTheBytesAsSentNotOverTheirJson()
     {
         // The same JSON laid out otherwise is other bytes: a signature of the compact form does not sign the indented one.
-        var payload = Delivery(Entry(MessagesChange("997", statuses: [Status("wamid.indented", "sent", DateTimeOffset.UtcNow)])));
+        var payload = Delivery(Entry(MessagesChange("997", statuses: [Status("wamid.indented", "sent", factory.Clock.GetUtcNow())])));
         var indented = payload.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
         var compactSignature = TwaBot.Api.Webhooks.WebhookSignature.Sign(Encoding.UTF8.GetBytes(payload.ToJsonString()), factory.AppSecret);
 
@@ -414,7 +414,7 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData("the-right-header-twice")]
     public async Task ASignatureOfOtherBytesOrGivenTwiceIsRefusedAndNothingIsStored(string variant)
     {
-        var signed = Encoding.UTF8.GetBytes(Delivery(Entry(MessagesChange("996", statuses: [Status($"wamid.{variant}", "sent", DateTimeOffset.UtcNow)]))).ToJsonString());
+        var signed = Encoding.UTF8.GetBytes(Delivery(Entry(MessagesChange("996", statuses: [Status($"wamid.{variant}", "sent", factory.Clock.GetUtcNow())]))).ToJsonString());
         var signature = TwaBot.Api.Webhooks.WebhookSignature.Sign(signed, factory.AppSecret);
         byte[] sent = variant switch
         {

@@ -39,14 +39,31 @@ internal static class AdminRules
         ? ApiErrors.Validation(field, $"{field} must be at most {maxLength} characters.")
         : null;
 
-    private static ApiError? ControlCharacters(string field, string value) => value.Any(char.IsControl)
-        ? ApiErrors.Validation(field, $"{field} must not contain control characters (line breaks, tabs, NUL).")
+    // Each names the character and where it is, as the sends' texts do: it is invisible in most clients' logs and forms.
+    private static ApiError? ControlCharacters(string field, string value) => IndexOf(value, char.IsControl) is var at and >= 0
+        ? ApiErrors.Validation(field, $"{field} must be one line without control characters (found {At(value, at)}).")
         : null;
 
     private static ApiError? ControlCharactersBesideLineBreaks(string field, string value) =>
-        value.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t'))
-            ? ApiErrors.Validation(field, $"{field} must not contain control characters other than line breaks and tabs (NUL, escape, …).")
+        IndexOf(value, c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')) is var at and >= 0
+            ? ApiErrors.Validation(field, $"{field} must not contain control characters other than line breaks and tabs (found {At(value, at)}).")
             : null;
+
+    private static int IndexOf(string value, Func<char, bool> match)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (match(value[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static string At(string value, int index) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"U+{(int)value[index]:X4} at position {index + 1}");
 
     public static ApiError? AccessToken(string? value, int maxLength) =>
         Text("access_token", value, maxLength)

@@ -44,7 +44,17 @@ public class AdminRulesTests
         Assert.Null(Check(rule, "Hi\r\nthere", 100));
         Assert.Null(Check(rule, "Hi\rthere", 100));
         Assert.Null(Check(rule, "Hi\tthere", 100));
-        Assert.Equal("field must not contain control characters other than line breaks and tabs (NUL, escape, …).", Check(rule, "Hi\u001bthere", 100));
+        Assert.Equal("field must not contain control characters other than line breaks and tabs (found U+001B at position 3).", Check(rule, "Hi\u001bthere", 100));
+    }
+
+    [Theory]
+    [InlineData("Line")]
+    [InlineData("OptionalLine")]
+    public void ALineNamesTheControlCharacterItHoldsAndWhere(string rule)
+    {
+        // Invisible in most forms and logs: the answer says which and where, as the sends' do.
+        Assert.Equal("field must be one line without control characters (found U+000A at position 6).", Check(rule, "Acme \nStores", 100));
+        Assert.Equal("field must be one line without control characters (found U+0000 at position 1).", Check(rule, "\0Acme", 100));
     }
 
     [Theory]

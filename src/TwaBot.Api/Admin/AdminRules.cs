@@ -40,30 +40,16 @@ internal static class AdminRules
         : null;
 
     // Each names the character and where it is, as the sends' texts do: it is invisible in most clients' logs and forms.
-    private static ApiError? ControlCharacters(string field, string value) => IndexOf(value, char.IsControl) is var at and >= 0
-        ? ApiErrors.Validation(field, $"{field} must be one line without control characters (found {At(value, at)}).")
-        : null;
-
-    private static ApiError? ControlCharactersBesideLineBreaks(string field, string value) =>
-        IndexOf(value, c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')) is var at and >= 0
-            ? ApiErrors.Validation(field, $"{field} must not contain control characters other than line breaks and tabs (found {At(value, at)}).")
+    private static ApiError? ControlCharacters(string field, string value) =>
+        value.AsSpan().IndexOfAny(Unicode.ControlCharacters.All) is var at and >= 0
+            ? ApiErrors.Validation(field, $"{field} must be one line without control characters ({Unicode.ControlCharacters.Found(value, at)}).")
             : null;
 
-    private static int IndexOf(string value, Func<char, bool> match)
-    {
-        for (var i = 0; i < value.Length; i++)
-        {
-            if (match(value[i]))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private static string At(string value, int index) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"U+{(int)value[index]:X4} at position {index + 1}");
+    private static ApiError? ControlCharactersBesideLineBreaks(string field, string value) =>
+        value.AsSpan().IndexOfAny(Unicode.ControlCharacters.BesideLineBreaks) is var at and >= 0
+            ? ApiErrors.Validation(field,
+                $"{field} must not contain control characters other than line breaks and tabs ({Unicode.ControlCharacters.Found(value, at)}).")
+            : null;
 
     public static ApiError? AccessToken(string? value, int maxLength) =>
         Text("access_token", value, maxLength)

@@ -138,17 +138,17 @@ public static partial class SendValidation
         }
 
         // A file's name is one line on the customer's phone: a line break, tab or NUL comes from a broken client.
-        var controlAt = filename.AsSpan().IndexOfAny(LineControlCharacters);
+        var controlAt = filename.AsSpan().IndexOfAny(ControlCharacters.AllAndLineSeparators);
         if (controlAt >= 0)
         {
             return ApiErrors.Validation("filename",
-                $"filename must be one line without control characters (found U+{(int)filename[controlAt]:X4} at position {controlAt + 1}).");
+                $"filename must be one line without control characters ({ControlCharacters.Found(filename, controlAt)}).");
         }
 
         // "invoice\u202Efdp.exe" shows as "invoiceexe.pdf": a direction override in a file's name only ever disguises its type.
         var overrideAt = filename.AsSpan().IndexOfAny(DirectionOverrides);
         return overrideAt < 0 ? null : ApiErrors.Validation("filename",
-            $"filename must not contain direction overrides or isolates (found U+{(int)filename[overrideAt]:X4} at position {overrideAt + 1}), which make a file's name read otherwise than it is.");
+            $"filename must not contain direction overrides or isolates ({ControlCharacters.Found(filename, overrideAt)}), which make a file's name read otherwise than it is.");
     }
 
     public static ApiErrorOr<OutgoingContent> Otp(SendOtpRequest? request)
@@ -307,17 +307,9 @@ public static partial class SendValidation
     /// </summary>
     private static ApiError? Unprintable(string field, string value)
     {
-        var at = value.AsSpan().IndexOfAny(ControlCharacters);
-        return at < 0 ? null : ApiErrors.Validation(field,
-            $"{field} must not contain control characters (found U+{(int)value[at]:X4} at position {at + 1}).");
+        var at = value.AsSpan().IndexOfAny(ControlCharacters.BesideLineBreaks);
+        return at < 0 ? null : ApiErrors.Validation(field, $"{field} must not contain control characters ({ControlCharacters.Found(value, at)}).");
     }
-
-    private static readonly SearchValues<char> ControlCharacters = SearchValues.Create(
-        Enumerable.Range(0, 160).Select(c => (char)c).Where(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')).ToArray());
-
-    /// <summary>Every control character, line breaks and tabs too (Unicode's line and paragraph separators among them): for one-line texts such as a filename.</summary>
-    private static readonly SearchValues<char> LineControlCharacters = SearchValues.Create(
-        [.. Enumerable.Range(0, 160).Select(c => (char)c).Where(char.IsControl), '\u2028', '\u2029']);
 
     /// <summary>Unicode's bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069); marks (LRM, RLM) stay allowed.</summary>
     private static readonly SearchValues<char> DirectionOverrides = SearchValues.Create("\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069");
@@ -360,7 +352,7 @@ public static partial class SendValidation
                     $"{field}[{i}] must be a non-empty text of at most {maxLength} characters (WhatsApp rejects empty parameters).");
             }
 
-            if (ParameterSpacing().IsMatch(values[i]!) || values[i]!.AsSpan().ContainsAny(ControlCharacters))
+            if (ParameterSpacing().IsMatch(values[i]!) || values[i]!.AsSpan().ContainsAny(ControlCharacters.BesideLineBreaks))
             {
                 return ApiErrors.Validation($"{field}[{i}]",
                     $"{field}[{i}] must not contain line breaks, tabs, control characters or more than 4 spaces in a row (WhatsApp rejects such parameters).");

@@ -120,7 +120,7 @@ public sealed partial class IdempotencyKeys(
             .FirstOrDefaultAsync(cancellationToken);
     }
 
-    /// <summary>Keeps the answer (before it leaves), replacing an expired one, and drops every answer past its time.</summary>
+    /// <summary>Keeps the answer (before it leaves), replacing an expired one of its key; <see cref="ExpiredAnswerSweeper"/> drops the others past their time.</summary>
     private async Task KeepAsync((long ApiKeyId, string Key) slot, byte[] protectedHash, int statusCode, byte[] body)
     {
         var now = time.GetUtcNow().UtcDateTime;
@@ -129,7 +129,7 @@ public sealed partial class IdempotencyKeys(
         // Not the request's token: Meta may have the message, so its answer is kept even if the caller left.
         using var turn = await gate.EnterAsync(CancellationToken.None);
         await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
-        await db.IdempotentAnswers.Where(a => a.CreatedAt <= now - KeptFor || (a.ApiKeyId == slot.ApiKeyId && a.Key == slot.Key))
+        await db.IdempotentAnswers.Where(a => a.ApiKeyId == slot.ApiKeyId && a.Key == slot.Key)
             .ExecuteDeleteAsync(CancellationToken.None);
         db.IdempotentAnswers.Add(new IdempotentAnswer
         {

@@ -171,7 +171,7 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
             ? "an array of strings, e.g. [\"Rahul\", \"ORD-12345\"]"
             : reader.EndsWith(" as a string.", StringComparison.Ordinal) ? "a string, in double quotes (\"12345\", not 12345)"
             : reader.EndsWith(" as a boolean.", StringComparison.Ordinal) ? "true or false, without quotes"
-            : exception.InnerException is FormatException && reader.Contains("Int", StringComparison.Ordinal) ? "a whole number within range, such as 60"
+            : exception.InnerException is FormatException && reader.Contains("Int", StringComparison.Ordinal) ? "a whole number within range"
             : null;
         return takes is null ? $"{field} has the wrong type or an invalid value." : $"{field} must be {takes}.";
     }

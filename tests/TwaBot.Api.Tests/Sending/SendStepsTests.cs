@@ -281,7 +281,30 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
 
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
         Assert.Equal("Template 'order_confirmation' not found or not approved.", json.GetProperty("error").GetString());
-        Assert.Equal($"'order_confirmation' is approved in en, not in 'en_US': set {languageField} to one of those.", json.GetProperty("hint").GetString());
+        Assert.Equal($"'order_confirmation' is approved in en, not in 'en_US': set {languageField} to en.", json.GetProperty("hint").GetString());
+    }
+
+    [Fact]
+    public async Task ATemplateApprovedInSeveralOtherLanguagesHintsAtEach()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.WithDbAsync(db =>
+        {
+            db.Templates.Add(new TwaBot.Api.Templates.Template
+            {
+                BusinessId = tenant.BusinessId, Name = "order_confirmation", Language = "hi", Content = "नमस्ते {{1}}, ऑर्डर {{2}}: {{3}}",
+                Category = "UTILITY", Status = "APPROVED", MetaTemplateId = "9911", UpdatedAt = factory.Clock.GetUtcNow().UtcDateTime,
+            });
+            return db.SaveChangesAsync();
+        });
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", new
+        {
+            phone = "919876543210", template_name = "order_confirmation", language = "en_US", body_params = new[] { "Rahul", "ORD-1", "1" },
+        });
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+        Assert.Equal("'order_confirmation' is approved in en, hi, not in 'en_US': set language to one of those.", json.GetProperty("hint").GetString());
     }
 
     [Fact]

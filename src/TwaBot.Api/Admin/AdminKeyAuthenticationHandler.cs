@@ -51,7 +51,13 @@ internal sealed partial class AdminKeyAuthenticationHandler(
         var match = adminKey.Match(header[0]!);
         if (match == AdminKeyMatch.None)
         {
-            failedAuthentication.RecordFailure(client);
+            if (failedAuthentication.RecordFailure(client) is { } overLimit)
+            {
+                // Checked above with others sent at once, and counted past the limit.
+                diagnostics.Set("RateLimit", "wrong_keys");
+                return Task.FromResult(AuthenticateResult.Fail(new ApiKeys.ApiKeyRejectedException(ApiErrors.WrongKeysRateLimited(overLimit))));
+            }
+
             return Task.FromResult(AuthenticateResult.Fail("Wrong admin key."));
         }
 

@@ -54,9 +54,12 @@ internal sealed class ApiKeyAuthenticationHandler(
         }
 
         var result = await AuthenticateKeyAsync(presented);
-        if (result.Failure is not null && IsGuess(presented, result.Failure))
+        if (result.Failure is not null && IsGuess(presented, result.Failure)
+            && failedAuthentication.RecordFailure(client) is { } overLimit)
         {
-            failedAuthentication.RecordFailure(client);
+            // Checked above with others sent at once, and counted past the limit while its key was looked up.
+            diagnostics.Set("RateLimit", "wrong_keys");
+            return AuthenticateResult.Fail(new ApiKeyRejectedException(ApiErrors.WrongKeysRateLimited(overLimit)));
         }
 
         return result;

@@ -39,34 +39,43 @@ public sealed partial class FailedAuthenticationLimiter(
         return _clients.TryGetValue(Key(client), out var window) && window.IsFull(minute, Limit) ? window.SecondsUntilItEnds(minute, secondsLeft) : null;
     }
 
-    public void RecordFailure(IPAddress? client)
+    /// <summary>
+    /// Counts a wrong key. Returns the seconds until the address may try again when this one went past the limit, else
+    /// null: guesses sent at once each passed <see cref="BlockedFor"/> before any was counted (an API key is looked up in
+    /// the database in between), and those past the limit are answered 429 too, so no address gets more wrong-key answers
+    /// in a minute than the limit.
+    /// </summary>
+    public int? RecordFailure(IPAddress? client)
     {
-        var (minute, _) = MinuteWindow.Now(time);
+        var (minute, secondsLeft) = MinuteWindow.Now(time);
         SweepOncePerMinute(minute);
         var key = Key(client);
-        if (!TryCount(key, minute, out var failures))
+        if (!TryCount(key, minute, out var failures, out var window))
         {
             if (logger is not null && Interlocked.Exchange(ref _fullLoggedMinute, minute) != minute)
             {
                 LogTooManyAddresses(logger, MaxAddresses);
             }
 
-            return;
+            return null;
         }
 
-        if (failures == Limit && logger is not null)
+        var limit = Limit;
+        if (failures == limit && logger is not null)
         {
             // Once per address and minute, by the failure that fills it: the 401s and 429s alone are request lines at Information.
-            LogBlocked(logger, key, Limit);
+            LogBlocked(logger, key, limit);
         }
+
+        return failures > limit ? window.SecondsUntilItEnds(minute, secondsLeft) : null;
     }
 
     /// <summary>Counts a failure of <paramref name="key"/>; false when the address is new and the map is full.</summary>
-    private bool TryCount(string key, long minute, out int failures)
+    private bool TryCount(string key, long minute, out int failures, out MinuteWindow window)
     {
         while (true)
         {
-            if (!_clients.TryGetValue(key, out var window))
+            if (!_clients.TryGetValue(key, out window!))
             {
                 if (Volatile.Read(ref _count) >= MaxAddresses)
                 {

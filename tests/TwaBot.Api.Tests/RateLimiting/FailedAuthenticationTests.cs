@@ -32,6 +32,30 @@ public class FailedAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GuessesSentAtOnceGetNoMoreWrongKeyAnswersThanTheLimit()
+    {
+        // Well-formed guesses are looked up in the database: sent at once, they all passed the address's check before
+        // the first was counted, and 30 of 200 (on a real server) were answered 401 where the limit allows 20.
+        using var guesser = _factory.CreateClientFrom("203.0.113.10");
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 60).Select(async _ =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/health");
+            request.Headers.Add("X-API-Key", ApiKeyFormat.Generate(ApiKeyFormat.TestPrefix));
+            using var response = await guesser.SendAsync(request);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                await response.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+                Assert.NotNull(response.Headers.RetryAfter);
+            }
+
+            return response.StatusCode;
+        }));
+
+        Assert.Equal(20, statuses.Count(s => s == HttpStatusCode.Unauthorized));
+        Assert.Equal(40, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+    }
+
+    [Fact]
     public async Task AnAddressGoingOverTheLimitIsLoggedOnceAsAWarning()
     {
         // Key guessing showed only as 401 and 429 request lines at Information.

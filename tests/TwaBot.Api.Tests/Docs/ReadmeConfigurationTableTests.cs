@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using TwaBot.Api.Configuration;
 using TwaBot.Api.Tests.Infrastructure;
@@ -32,6 +33,31 @@ public partial class ReadmeConfigurationTableTests
 
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
+
+    /// <summary>
+    /// The shipped appsettings.json is read before any default in code, so each value it writes is the default a
+    /// deployment gets (PRODUCT.md §7): it must be the one README's table (and the options classes) give.
+    /// </summary>
+    [Fact]
+    public async Task TheShippedAppsettingsWritesEachSettingWithTheTablesDefault()
+    {
+        var table = ConfigurationTable(await File.ReadAllTextAsync(Repository.PathOf("README.md")));
+        using var appsettings = JsonDocument.Parse(await File.ReadAllTextAsync(Repository.PathOf("src/TwaBot.Api/appsettings.json")));
+
+        var written = Leaves("", appsettings.RootElement).ToList();
+        var problems = written
+            .Where(leaf => table.TryGetValue(leaf.Name, out var documented) && documented != leaf.Value)
+            .Select(leaf => $"{leaf.Name}: appsettings.json writes `{leaf.Value}`, README's default is `{table[leaf.Name]}`")
+            .ToList();
+
+        Assert.Contains(written, leaf => leaf.Name == "TwaBot:RateLimits:GlobalPerMinute"); // the file still writes the defaults
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    private static IEnumerable<(string Name, string Value)> Leaves(string prefix, JsonElement element) =>
+        element.ValueKind == JsonValueKind.Object
+            ? element.EnumerateObject().SelectMany(p => Leaves(prefix.Length == 0 ? p.Name : $"{prefix}:{p.Name}", p.Value))
+            : [(prefix, element.ValueKind == JsonValueKind.String ? element.GetString()! : element.GetRawText())];
 
     /// <summary>Each leaf setting under <paramref name="prefix"/> with its default as README writes it (null: none).</summary>
     private static IEnumerable<(string Name, string? Default)> Settings(string prefix, object options)

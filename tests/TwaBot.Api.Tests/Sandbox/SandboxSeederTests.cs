@@ -80,6 +80,25 @@ public class SandboxSeederTests
         Assert.Empty(listed.GetProperty("businesses").EnumerateArray());
     }
 
+    [Fact]
+    public async Task ASandboxStartOnADatabaseThatHasBusinessesSeedsNothing()
+    {
+        // PRODUCT §4: the Sandbox Business is made on a first start with an empty database only; a database a live server
+        // filled (then started in sandbox mode, to try something) keeps just its own businesses, without a new `*` key.
+        using var database = new TemporaryDatabase();
+        await using (var live = new TwaBotApiFactory(LiveMode.Settings(), "Production", database.Path) { DeleteDatabaseOnDispose = false })
+        {
+            await live.CreateBusinessAsync(name: "Sharma Sweets");
+        }
+
+        await using var sandbox = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false };
+        using var admin = sandbox.CreateAdminClient(); // starts it, in sandbox mode
+
+        var listed = await (await admin.GetAsync("/admin/v1/businesses")).ReadJsonAsync(System.Net.HttpStatusCode.OK);
+
+        Assert.Equal(["Sharma Sweets"], listed.GetProperty("businesses").EnumerateArray().Select(b => b.GetProperty("name").GetString()));
+    }
+
     [Theory]
     [InlineData("Production", true)]
     [InlineData("Development", false)]

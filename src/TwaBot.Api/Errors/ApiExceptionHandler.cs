@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace TwaBot.Api.Errors;
@@ -17,7 +18,10 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
             return false;
         }
 
-        if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
+        // A reset (the caller killed, or its proxy giving up) reaches a pending body read before Kestrel cancels
+        // RequestAborted, so it is the caller gone too.
+        if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested
+            || exception is ConnectionResetException)
         {
             // The client went away; there is nobody to answer.
             httpContext.Response.StatusCode = 499;

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Errors;
@@ -178,6 +180,28 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task ACallerWhoseConnectionIsResetWhileItsSendBodyIsReadIsNoServerError()
+    {
+        // A caller killed (or its proxy giving up) half-way through sending its body: Kestrel fails the pending read with the
+        // reset, before it cancels RequestAborted (as a real process showed), and nobody is left to answer. It was logged as
+        // an unhandled exception and a 500 request line.
+        await using var server = new ResetWhileReadingServer();
+        var tenant = await server.CreateSendingTenantAsync();
+        server.ResetBodies = true;
+
+        // The in-memory server still hands over the status it set. (The framework's own JSON reader, the admin API's,
+        // answers such a read 400 itself, logged at Debug.)
+        using var answer = await tenant.Client.PostAsync("/api/v1/send-template", new StringContent("{}", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(499, (int)answer.StatusCode);
+        static bool IsRequestLine(Serilog.Events.LogEvent e) => e.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal)
+            && e.Properties["StatusCode"].ToString() is not ("200" or "201");
+        await Poll.UntilAsync(() => server.Logs.Events.Any(IsRequestLine), "the request's log line");
+        Assert.Equal("499", Assert.Single(server.Logs.Events, IsRequestLine).Properties["StatusCode"].ToString());
+        Assert.DoesNotContain(server.Logs.Events, e => e.Level >= Serilog.Events.LogEventLevel.Error);
+    }
+
+    [Fact]
     public async Task NonJsonContentTypeReturns415Envelope()
     {
         using var admin = factory.CreateAdminClient();
@@ -274,5 +298,53 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         public Exception Failure { get; set; } = new InvalidOperationException("clock is broken");
 
         public override DateTimeOffset GetUtcNow() => IsBroken ? throw Failure : System.GetUtcNow();
+    }
+
+    /// <summary>A server whose request bodies, once <see cref="ResetBodies"/> is set, fail as a caller's reset fails them in Kestrel.</summary>
+    private sealed class ResetWhileReadingServer : TwaBotApiFactory
+    {
+        public volatile bool ResetBodies;
+
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter>(new ResetBodiesFilter(this)));
+        }
+
+        private sealed class ResetBodiesFilter(ResetWhileReadingServer server) : Microsoft.AspNetCore.Hosting.IStartupFilter
+        {
+            public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+            {
+                app.Use(async (context, following) =>
+                {
+                    if (server.ResetBodies)
+                    {
+                        context.Request.Body = new ResetOnRead();
+                    }
+
+                    await following(context);
+                });
+                next(app);
+            };
+        }
+
+        private sealed class ResetOnRead : Stream
+        {
+            public override bool CanRead => true;
+            public override bool CanSeek => false;
+            public override bool CanWrite => false;
+            public override long Length => throw new NotSupportedException();
+            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+            public override void Flush() { }
+            public override int Read(byte[] buffer, int offset, int count) => throw Reset();
+            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromException<int>(Reset());
+            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromException<int>(Reset());
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+            // What Kestrel's read throws first; RequestAborted is cancelled only after it.
+            private static Microsoft.AspNetCore.Connections.ConnectionResetException Reset() => new("Connection reset by peer");
+        }
     }
 }

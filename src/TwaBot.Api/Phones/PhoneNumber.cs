@@ -4,7 +4,7 @@ namespace TwaBot.Api.Phones;
 /// Phone normalization of the public docs ("Phone Number Format") and PRODUCT.md §2: formatting is
 /// stripped, Indian national numbers get 91, and the result is 8–15 digits with the country code.
 /// Beyond the table, it also reads what real clients paste: invisible separators, "(0)" after a country
-/// code, and a spreadsheet's ".0".
+/// code (and India's trunk 0 after 91 without brackets), and a spreadsheet's ".0".
 /// </summary>
 public static class PhoneNumber
 {
@@ -65,6 +65,12 @@ public static class PhoneNumber
         else if (!international && number.Length == 11 && number[0] == '0' && IsIndianMobileStart(number[1]))
         {
             result = string.Concat("91", number[1..]);
+        }
+        else if (number.Length == 13 && number.StartsWith("910") && IsIndianMobileStart(number[3]))
+        {
+            // "+91 098765 43210": a form's country picker joined to the number as typed, with its trunk 0, as "(0)"
+            // above; 910… is no Indian number, so the 0 is dropped rather than sent to a number that does not exist.
+            result = string.Concat("91", number[3..]);
         }
         else
         {

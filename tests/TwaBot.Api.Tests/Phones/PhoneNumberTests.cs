@@ -49,6 +49,8 @@ public class PhoneNumberTests
     [InlineData("009876543210", "9876543210")]            // 00 is an international prefix: country code 98, never given India
     [InlineData("44 (0)20 7946 0958", "4402079460958")]   // no + or 00: nothing says 44 is a country code, so "(0)" is digits (PRODUCT §2)
     [InlineData("91 (0) 98765 43210", "919876543210")]   // but 91 is India's: 9109876543210 is no number there
+    [InlineData("+91 098765 43210", "919876543210")]     // a country picker's +91 before the number as typed, trunk 0 and all
+    [InlineData("9109876543210", "919876543210")]
     // Unicode's other hyphens are hyphens: the non-breaking one of web pages, an en dash, a minus sign.
     [InlineData("+91\u201198765\u201143210", "919876543210")]
     [InlineData("98765\u201343210", "919876543210")]

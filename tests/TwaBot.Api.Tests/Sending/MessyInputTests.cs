@@ -35,6 +35,23 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Theory]
+    // A form's country picker ("+91") joined to its phone field as the customer typed it, with the trunk 0 ("098765 43210"):
+    // was sent to 9109876543210, which is no number (Indian numbers never start with 0 after 91), and answered 200.
+    [InlineData("%2B91098765%2043210")]
+    [InlineData("%2B91%20098765%2043210")]
+    [InlineData("9109876543210")]       // a CRM's "91" column joined to "09876543210"
+    [InlineData("91%20098765%2043210")]
+    public async Task AQuickSendPhoneWithIndiasTrunkZeroAfter91GoesToTheNumberTyped(string phone)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.GetAsync($"/api/v1/quick-send?phone={phone}&template={Template}&params=Rahul,ORD-1,x");
+
+        Assert.Equal("919876543210", (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("phone").GetString());
+        await factory.WithDbAsync(async db => Assert.False(await db.Messages.AnyAsync(m => m.To == "9109876543210")));
+    }
+
+    [Theory]
     [InlineData("phone=919876543210&template=order_confirmation&params=Jos%E9,b,c", "params")]
     [InlineData("phone=919876543210&template=order_confirmation&params=a,b,c&params=d", "params")]
     [InlineData("phone=919876543210&template=order_confirmation&params=a,b,c&phone=919876543211", "phone")]

@@ -20,6 +20,10 @@ internal static partial class TemplatesAdmin
     private const int MaxHeaderOrFooter = 60;
     private const int MaxDisplayName = 200;
 
+    // Bounds on the fields themselves: a longer value is no language code or category, refused before it is read as one.
+    private const int MaxLanguageField = 15;
+    private const int MaxCategoryField = 20;
+
     /// <summary>
     /// How many listed templates a sync writes per turn at the write gate: some tens of milliseconds of it, as the webhook
     /// processor's turns take, where a WABA's 10,000 in one turn kept every business's sends waiting 3 to 7 s (2 cores).
@@ -137,26 +141,7 @@ internal static partial class TemplatesAdmin
         {
             BusinessId = id, Name = definition.Name, Language = definition.Language, Content = body, Category = category, Status = Template.Pending,
         }).Entity;
-        template.DisplayName = AdminRules.Trimmed(request.DisplayName);
-        template.Content = body;
-        template.Category = category;
-        template.Status = Template.Pending;
-        template.HeaderType = definition.HeaderText is null ? null : "text";
-        template.HeaderText = definition.HeaderText;
-        template.FooterText = footer;
-        template.Variables = variables;
-        template.Buttons = TemplateButtonRules.Kinds(request.Buttons);
-        template.ButtonTexts = [.. definition.Buttons.Select(b => b.Text ?? "")];
-        template.ButtonUrls = [.. definition.Buttons.Select(b => b.Url ?? "")];
-        template.UnsendableComponent = null; // a deleted carousel's name submitted again as a plain template
-        template.MetaTemplateId = null;
-        template.StatusEventAt = null;
-        template.StatusReason = null;
-        template.CategoryEventAt = null;
-        template.ComponentsEventAt = null;
-        template.QualityScore = null;
-        template.QualityEventAt = null;
-        template.UpdatedAt = services.Now;
+        AwaitReview(template, definition, request, footer, variables, services.Now);
         await services.SaveInTurnAsync(cancellationToken);
 
         var asked = WholeSeconds(services.Now);
@@ -190,6 +175,35 @@ internal static partial class TemplatesAdmin
         lookups.Invalidate(id); // a bulk update runs no SaveChanges: sends meanwhile kept the template as pending
         var stored = await services.Db.Templates.AsNoTracking().SingleAsync(t => t.Id == template.Id, CancellationToken.None);
         return TypedResults.Created($"/admin/v1/businesses/{id}/templates/{stored.Id}", new AdminTemplateResponse(View(stored)));
+    }
+
+    /// <summary>
+    /// The row as submitted, pending Meta's review: a new one, or a deleted template's whose name is submitted again,
+    /// so nothing of what Meta said of the deleted one (its id, event times, reason, quality) stays.
+    /// </summary>
+    private static void AwaitReview(
+        Template template, MetaTemplateDefinition definition, CreateTemplateRequest request, string? footer, List<string> variables, DateTime now)
+    {
+        template.DisplayName = AdminRules.Trimmed(request.DisplayName);
+        template.Content = definition.Body;
+        template.Category = definition.Category;
+        template.Status = Template.Pending;
+        template.HeaderType = definition.HeaderText is null ? null : "text";
+        template.HeaderText = definition.HeaderText;
+        template.FooterText = footer; // an authentication template's too, which Meta writes from its code expiry
+        template.Variables = variables;
+        template.Buttons = TemplateButtonRules.Kinds(request.Buttons);
+        template.ButtonTexts = [.. definition.Buttons.Select(b => b.Text ?? "")];
+        template.ButtonUrls = [.. definition.Buttons.Select(b => b.Url ?? "")];
+        template.UnsendableComponent = null; // a deleted carousel's name submitted again as a plain template
+        template.MetaTemplateId = null;
+        template.StatusEventAt = null;
+        template.StatusReason = null;
+        template.CategoryEventAt = null;
+        template.ComponentsEventAt = null;
+        template.QualityScore = null;
+        template.QualityEventAt = null;
+        template.UpdatedAt = now;
     }
 
     /// <summary>Refused, or never reached: nothing is at Meta, so the row written before asking goes as it came.</summary>
@@ -240,7 +254,7 @@ internal static partial class TemplatesAdmin
         // reads its rows again.
         // A name and language Meta lists twice (it should not) is one template: the first listing counts.
         var listing = listed.Value!.Where(t => t.Name.Length > 0 && t.Language.Length > 0).DistinctBy(t => (t.Name, t.Language)).ToList();
-        int created = 0, updated = 0, removed = 0;
+        int created = 0, updated = 0;
         foreach (var part in listing.Chunk(SyncTemplatesPerTurn))
         {
             using (await services.Gate.EnterAsync(cancellationToken))
@@ -281,34 +295,43 @@ internal static partial class TemplatesAdmin
             services.Db.ChangeTracker.Clear(); // each turn's save looks only at its own rows
         }
 
-        // What Meta no longer lists cannot be sent; the row stays for the history of messages that used it. Like a
-        // listed status, its absence is Meta's word as of the list: a status webhook older than that is stale. Retired
-        // only once every listed template is written, so a sync that fails part way retires nothing.
+        // Only once every listed template is written, so a sync that fails part way retires nothing.
+        var removed = await RetireUnlistedAsync(id, listing, asked, services, cancellationToken);
+        return TypedResults.Ok(new TemplateSyncResponse(listing.Count, created, updated, removed));
+    }
+
+    /// <summary>
+    /// What Meta no longer lists cannot be sent; the row stays, deleted, for the history of messages that used it. Like a
+    /// listed status, its absence is Meta's word as of the list (<paramref name="asked"/>): a status webhook older than that
+    /// is stale, a newer one stands. Returns how many were retired.
+    /// </summary>
+    private static async Task<int> RetireUnlistedAsync(
+        long id, IReadOnlyList<MetaTemplate> listing, DateTime asked, AdminServices services, CancellationToken cancellationToken)
+    {
         var listedKeys = listing.Select(t => (t.Name, t.Language)).ToHashSet();
         using (await services.Gate.EnterAsync(cancellationToken))
         {
             var stored = await services.Db.Templates.AsNoTracking().Where(t => t.BusinessId == id && t.Status != Template.Deleted)
                 .Select(t => new { t.Id, t.Name, t.Language, t.StatusEventAt }).ToListAsync(cancellationToken);
             var goneIds = stored.Where(t => !listedKeys.Contains((t.Name, t.Language)) && !(t.StatusEventAt > asked)).Select(t => t.Id).ToList();
-            foreach (var gone in await services.Db.Templates.Where(t => goneIds.Contains(t.Id)).ToListAsync(cancellationToken))
+            var retired = await services.Db.Templates.Where(t => goneIds.Contains(t.Id)).ToListAsync(cancellationToken);
+            foreach (var gone in retired)
             {
                 gone.Status = Template.Deleted;
                 gone.StatusReason = null;
                 gone.StatusEventAt = asked;
                 gone.UpdatedAt = services.Now;
-                removed++;
             }
 
             await services.Db.SaveChangesAsync(cancellationToken);
+            return retired.Count;
         }
-
-        return TypedResults.Ok(new TemplateSyncResponse(listing.Count, created, updated, removed));
     }
 
     private static ApiError? Validate(CreateTemplateRequest request)
     {
-        if ((AdminRules.Line("name", request.Name, Template.MaxNameLength) ?? AdminRules.Line("language", request.Language, 15)
-            ?? AdminRules.Line("category", request.Category, 20)) is { } badLine)
+        if ((AdminRules.Line("name", request.Name, Template.MaxNameLength) ?? AdminRules.Line("language", request.Language, MaxLanguageField)
+            ?? AdminRules.Line("category", request.Category, MaxCategoryField)) is { } badLine)
         {
             return badLine;
         }
@@ -323,12 +346,13 @@ internal static partial class TemplatesAdmin
             return Sending.SendValidation.NotALanguageCode("language", request.Language!);
         }
 
-        if (!Categories.Contains(request.Category!.Trim().ToUpperInvariant()))
+        var category = request.Category!.Trim().ToUpperInvariant();
+        if (!Categories.Contains(category))
         {
             return ApiErrors.Validation("category", "category must be one of MARKETING, UTILITY, AUTHENTICATION.");
         }
 
-        var isAuthentication = request.Category.Trim().Equals(Template.Authentication, StringComparison.OrdinalIgnoreCase);
+        var isAuthentication = category == Template.Authentication;
         if ((isAuthentication ? AuthenticationOptions(request) : NoAuthenticationOptions(request)) is { } options)
         {
             return options;
@@ -367,7 +391,7 @@ internal static partial class TemplatesAdmin
             return ApiErrors.Validation("header_text", "header_text and body must both name their placeholders or both number them: Meta takes one format per template.");
         }
 
-        if (TemplateButtonRules.Validate(request.Buttons, request.Category.Trim().ToUpperInvariant()) is { } badButton)
+        if (TemplateButtonRules.Validate(request.Buttons, category) is { } badButton)
         {
             return badButton;
         }

@@ -133,69 +133,11 @@ public sealed record MetaTemplateDefinition(
             writer.WriteStartArray("components");
             if (IsAuthentication)
             {
-                // Meta writes the body of authentication templates itself ("<code> is your verification code.").
-                writer.WriteStartObject();
-                writer.WriteString("type", "BODY");
-                writer.WriteBoolean("add_security_recommendation", true);
-                writer.WriteEndObject();
-                if (CodeExpirationMinutes is { } minutes)
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("type", "FOOTER");
-                    writer.WriteNumber("code_expiration_minutes", minutes);
-                    writer.WriteEndObject();
-                }
-
-                writer.WriteStartObject();
-                writer.WriteString("type", "BUTTONS");
-                writer.WriteStartArray("buttons");
-                writer.WriteStartObject();
-                writer.WriteString("type", "OTP");
-                writer.WriteString("otp_type", "COPY_CODE");
-                writer.WriteEndObject();
-                writer.WriteEndArray();
-                writer.WriteEndObject();
+                WriteAuthenticationComponents(writer);
             }
             else
             {
-                if (HeaderText is not null)
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("type", "HEADER");
-                    writer.WriteString("format", "TEXT");
-                    writer.WriteString("text", HeaderText);
-                    // Meta reviews a header variable with an example value too.
-                    WriteExamples(writer, "header_text", headerNames,
-                        [.. Enumerable.Range(1, Templates.Template.CountPlaceholders(HeaderText)).Select(i => $"example {i}")], nested: false);
-                    writer.WriteEndObject();
-                }
-
-                writer.WriteStartObject();
-                writer.WriteString("type", "BODY");
-                writer.WriteString("text", Body);
-                WriteExamples(writer, "body_text", bodyNames, BodyExamples, nested: true);
-                writer.WriteEndObject();
-                if (FooterText is not null)
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("type", "FOOTER");
-                    writer.WriteString("text", FooterText);
-                    writer.WriteEndObject();
-                }
-
-                if (Buttons.Count > 0)
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("type", "BUTTONS");
-                    writer.WriteStartArray("buttons");
-                    foreach (var button in Buttons)
-                    {
-                        button.Write(writer);
-                    }
-
-                    writer.WriteEndArray();
-                    writer.WriteEndObject();
-                }
+                WriteComponents(writer, headerNames, bodyNames);
             }
 
             writer.WriteEndArray();
@@ -203,6 +145,75 @@ public sealed record MetaTemplateDefinition(
         }
 
         return buffer.ToArray();
+    }
+
+    /// <summary>Meta writes an authentication template's texts itself ("{{1}} is your verification code."): only its options are given.</summary>
+    private void WriteAuthenticationComponents(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type", "BODY");
+        writer.WriteBoolean("add_security_recommendation", true);
+        writer.WriteEndObject();
+        if (CodeExpirationMinutes is { } minutes)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", "FOOTER");
+            writer.WriteNumber("code_expiration_minutes", minutes);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteStartObject();
+        writer.WriteString("type", "BUTTONS");
+        writer.WriteStartArray("buttons");
+        writer.WriteStartObject();
+        writer.WriteString("type", "OTP");
+        writer.WriteString("otp_type", "COPY_CODE");
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The texts the business wrote, with example values for Meta's review, and its buttons.</summary>
+    private void WriteComponents(Utf8JsonWriter writer, IReadOnlyList<string>? headerNames, IReadOnlyList<string>? bodyNames)
+    {
+        if (HeaderText is not null)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", "HEADER");
+            writer.WriteString("format", "TEXT");
+            writer.WriteString("text", HeaderText);
+            // Meta reviews a header variable with an example value too.
+            WriteExamples(writer, "header_text", headerNames,
+                [.. Enumerable.Range(1, Templates.Template.CountPlaceholders(HeaderText)).Select(i => $"example {i}")], nested: false);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteStartObject();
+        writer.WriteString("type", "BODY");
+        writer.WriteString("text", Body);
+        WriteExamples(writer, "body_text", bodyNames, BodyExamples, nested: true);
+        writer.WriteEndObject();
+        if (FooterText is not null)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", "FOOTER");
+            writer.WriteString("text", FooterText);
+            writer.WriteEndObject();
+        }
+
+        if (Buttons.Count > 0)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", "BUTTONS");
+            writer.WriteStartArray("buttons");
+            foreach (var button in Buttons)
+            {
+                button.Write(writer);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
     }
 
     /// <summary>

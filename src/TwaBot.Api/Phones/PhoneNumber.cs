@@ -11,12 +11,15 @@ public static class PhoneNumber
     private const int MinDigits = 8;
     private const int MaxDigits = 15;
 
+    // Longer input is no phone number however it is formatted; the bound also keeps the digit buffer on the stack small.
+    private const int MaxInputLength = 40;
+
     /// <summary>Returns the digits-only international form, or false when the input is not a phone number.</summary>
     public static bool TryNormalize(string? input, out string normalized)
     {
         normalized = "";
         var text = input.AsSpan().Trim(); // padding from fixed-width columns and a pasted line break
-        if (text.IsEmpty || text.Length > 40)
+        if (text.IsEmpty || text.Length > MaxInputLength)
         {
             return false;
         }

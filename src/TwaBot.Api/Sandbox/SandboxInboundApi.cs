@@ -51,20 +51,20 @@ public static class SandboxInboundApi
 
         if (string.IsNullOrEmpty(request.Text) || Sending.SendValidation.Characters(request.Text) > Sending.SendValidation.MaxTextLength)
         {
-            return ApiErrors.Validation("text", "text is required (at most 4096 characters).");
+            return ApiErrors.Validation("text", $"text is required (at most {Sending.SendValidation.MaxTextLength} characters).");
         }
 
-        if (request.UserId is { } asked && (asked.Length > MaxUserIdLength || !Webhooks.WebhookPayload.LooksLikeUserId(asked) || !asked.Skip(3).All(char.IsAsciiLetterOrDigit)))
+        if (request.UserId is { } asked && !IsUserId(asked))
         {
             return ApiErrors.Validation("user_id", "user_id must be a business-scoped user id: a country code, a dot, then letters or digits (US.13491208655302741918).");
         }
 
         // Backdating tries an old conversation; a customer cannot write from the future (and such a
-        // message would hold the 24-hour window open for years). A minute of clock skew is allowed.
-        var latest = time.GetUtcNow().AddMinutes(1).ToUnixTimeSeconds();
+        // message would hold the 24-hour window open for years), beyond the clock skew allowed.
+        var latest = (time.GetUtcNow() + AllowedClockSkew).ToUnixTimeSeconds();
         if (request.Timestamp < 0 || request.Timestamp > latest)
         {
-            return ApiErrors.Validation("timestamp", $"timestamp must be Unix seconds from 0 to now ({latest - 60}); it backdates the message.");
+            return ApiErrors.Validation("timestamp", $"timestamp must be Unix seconds from 0 to now ({latest - (long)AllowedClockSkew.TotalSeconds}); it backdates the message.");
         }
 
         var connection = await db.WhatsAppConnections.AsNoTracking()
@@ -100,6 +100,12 @@ public static class SandboxInboundApi
     }
 
     private const int MaxUserIdLength = 64;
+
+    private static readonly TimeSpan AllowedClockSkew = TimeSpan.FromMinutes(1);
+
+    /// <summary>A BSUID as Meta writes them: a country code and a dot (<c>US.</c>), then letters and digits only.</summary>
+    private static bool IsUserId(string value) =>
+        value.Length <= MaxUserIdLength && Webhooks.WebhookPayload.LooksLikeUserId(value) && value.Skip("US.".Length).All(char.IsAsciiLetterOrDigit);
 }
 
 /// <summary>A customer's message: who (<c>from</c>), what, to which business, and optionally when (Unix seconds).</summary>

@@ -57,16 +57,7 @@ internal static class SandboxMessagesApi
         }
 
         var type = Str(body, "type");
-        var check = type switch
-        {
-            "text" => Str(body["text"] as JsonObject, "body") is { Length: > 0 } ? null : GraphErrors.InvalidParameter("text.body is required."),
-            "image" or "document" or "video" or "audio" => Str(body[type] as JsonObject, "link") is not null || Str(body[type] as JsonObject, "id") is not null
-                ? null
-                : GraphErrors.InvalidParameter($"{type}.link or {type}.id is required."),
-            "template" => await SandboxTemplateSends.CheckTemplateAsync(body["template"] as JsonObject, connection, db, cancellationToken),
-            _ => GraphErrors.UnsupportedType(type),
-        };
-        if (check is not null)
+        if (await CheckContentAsync(type, body, connection, db, cancellationToken) is { } check)
         {
             return check;
         }
@@ -75,7 +66,7 @@ internal static class SandboxMessagesApi
         var wamid = Wamid.Outbound(waId); // a wamid names the chat by the customer's wa_id, not the number as written (meta-cloud-api.md §7)
         var category = type == "template" ? await SandboxTemplateSends.TemplateCategoryAsync(body, connection, db, cancellationToken) : "service";
         var send = new SandboxSend(connection.WabaId, connection.PhoneNumberId, connection.DisplayPhoneNumber ?? WhatsAppConnection.SandboxDisplayPhoneNumber, wamid, waId,
-            Str(body, "biz_opaque_callback_data"), category, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
+            Str(body, "biz_opaque_callback_data"), category, NewConversationId());
         // The benchmark's pass-through reference has no database, so its sends must not park statuses in ours.
         if (!(sandbox.BenchmarkReferences && send.CallbackData == BenchmarkReferenceApi.CallbackData))
         {
@@ -95,4 +86,19 @@ internal static class SandboxMessagesApi
             ["messages"] = new JsonArray(message),
         });
     }
+
+    /// <summary>Meta's refusal of the message's own object (its text, its media, its template), or null when Meta would take it.</summary>
+    private static async Task<IResult?> CheckContentAsync(
+        string? type, JsonObject body, WhatsAppConnection connection, TwaBotDbContext db, CancellationToken cancellationToken) => type switch
+    {
+        "text" => Str(body["text"] as JsonObject, "body") is { Length: > 0 } ? null : GraphErrors.InvalidParameter("text.body is required."),
+        "image" or "document" or "video" or "audio" => Str(body[type] as JsonObject, "link") is not null || Str(body[type] as JsonObject, "id") is not null
+            ? null
+            : GraphErrors.InvalidParameter($"{type}.link or {type}.id is required."),
+        "template" => await SandboxTemplateSends.CheckTemplateAsync(body["template"] as JsonObject, connection, db, cancellationToken),
+        _ => GraphErrors.UnsupportedType(type),
+    };
+
+    /// <summary>The id of the conversation the send's status reports name: 32 random hex digits.</summary>
+    private static string NewConversationId() => RandomNumberGenerator.GetHexString(32, lowercase: true);
 }

@@ -100,27 +100,7 @@ public sealed partial record QuickSendQuery(string? Phone, string? Template, str
                 continue;
             }
 
-            // The public docs' own example shows "&params=" as "¶ms=" (an HTML page read "&para" as the ¶ entity);
-            // copied as shown, params would be part of lang's (or template's) value, refused as a bad language.
-            if (value.Contains(MangledParams, StringComparison.Ordinal))
-            {
-                problem ??= ApiErrors.Validation(name,
-                    $"{name} contains '{MangledParams}', which is '&params=' as an HTML page shows it (&para is the ¶ sign): write &params= in the URL.");
-            }
-
-            // "phone=919876543210;message=hi": ';' as the separator (old CGI style) leaves the next parameter inside this
-            // value, and the answer would say it is missing. Looked for as sent: a text's own "; phone=" arrives encoded.
-            if (ParameterAfterSemicolon(rawValue) is { } hidden)
-            {
-                problem ??= ApiErrors.Validation(hidden,
-                    $"{hidden} follows ';' inside {name}'s value: separate parameters with &, not ';'.");
-            }
-
-            if (name is "message" or "params" && EscapeLeftByEncodingTwice(value) is { } escape)
-            {
-                problem ??= ApiErrors.Validation(name,
-                    $"{name} reads as URL-encoded twice ({EncodedTwice(escape)}): encode the value once.");
-            }
+            problem ??= MiswrittenValue(name, rawValue, value);
 
             if (name == "phone" && rawValue.StartsWith('+'))
             {
@@ -151,6 +131,33 @@ public sealed partial record QuickSendQuery(string? Phone, string? Template, str
             Problem = problem, PhoneHasLiteralPlus = literalPlus, ButtonParams = values.GetValueOrDefault(ButtonParamsName),
             IdempotencyKey = values.GetValueOrDefault(Idempotency.IdempotencyRequest.QueryName),
         };
+    }
+
+    /// <summary>
+    /// The first sign that a decoded value holds more than its own text, as a URL built by hand or copied from a page
+    /// leaves it; null for a value as meant.
+    /// </summary>
+    private static ApiError? MiswrittenValue(string name, string rawValue, string value)
+    {
+        // The public docs' own example shows "&params=" as "¶ms=" (an HTML page read "&para" as the ¶ entity);
+        // copied as shown, params would be part of lang's (or template's) value, refused as a bad language.
+        if (value.Contains(MangledParams, StringComparison.Ordinal))
+        {
+            return ApiErrors.Validation(name,
+                $"{name} contains '{MangledParams}', which is '&params=' as an HTML page shows it (&para is the ¶ sign): write &params= in the URL.");
+        }
+
+        // "phone=919876543210;message=hi": ';' as the separator (old CGI style) leaves the next parameter inside this
+        // value, and the answer would say it is missing. Looked for as sent: a text's own "; phone=" arrives encoded.
+        if (ParameterAfterSemicolon(rawValue) is { } hidden)
+        {
+            return ApiErrors.Validation(hidden,
+                $"{hidden} follows ';' inside {name}'s value: separate parameters with &, not ';'.");
+        }
+
+        return name is "message" or "params" && EscapeLeftByEncodingTwice(value) is { } escape
+            ? ApiErrors.Validation(name, $"{name} reads as URL-encoded twice ({EncodedTwice(escape)}): encode the value once.")
+            : null;
     }
 
     /// <summary>

@@ -128,13 +128,7 @@ public sealed partial class WebhookApplier(
             // no window and carry no keyword. A preference among them is applied as one (WebhookPayload).
             if (message.NewWaId is { } newWaId)
             {
-                if (contact.NumberChangedAt is not { } known || message.SentAt >= known)
-                {
-                    (contact.NumberChangedTo, contact.NumberChangedAt) = (newWaId, message.SentAt);
-                }
-
-                var optedOut = await (await OptedOutUnderAsync(businessId, contact.Phone, cancellationToken)).AnyAsync(cancellationToken);
-                await CarryOptOutsAsync(businessId, contact.Phone, newWaId, message.SentAt, optedOut, contact.MarketingOptOutAt is not null, cancellationToken);
+                await ApplyNumberChangeAsync(businessId, contact, newWaId, message.SentAt, cancellationToken);
             }
 
             await SaveAsync(cancellationToken);
@@ -206,6 +200,21 @@ public sealed partial class WebhookApplier(
             var optedOut = await OptedOutUnderAsync(businessId, contact.Phone, cancellationToken);
             await (enteredBy is { } by ? optedOut.Where(s => s.CreatedAt <= by) : optedOut).ExecuteDeleteAsync(cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Meta's notice that the customer changed their number to <paramref name="newWaId"/>: the latest change is remembered,
+    /// and the opt-outs of the old number go with them (<see cref="CarryOptOutsAsync"/>).
+    /// </summary>
+    private async Task ApplyNumberChangeAsync(long businessId, Contact contact, string newWaId, DateTime changedAt, CancellationToken cancellationToken)
+    {
+        if (contact.NumberChangedAt is not { } known || changedAt >= known)
+        {
+            (contact.NumberChangedTo, contact.NumberChangedAt) = (newWaId, changedAt);
+        }
+
+        var optedOut = await (await OptedOutUnderAsync(businessId, contact.Phone, cancellationToken)).AnyAsync(cancellationToken);
+        await CarryOptOutsAsync(businessId, contact.Phone, newWaId, changedAt, optedOut, contact.MarketingOptOutAt is not null, cancellationToken);
     }
 
     /// <summary>
@@ -385,6 +394,7 @@ public sealed partial class WebhookApplier(
             return;
         }
 
+        var now = time.GetUtcNow().UtcDateTime;
         foreach (var template in templates)
         {
             // Meta keeps no order and redelivers for days: a status event older (by the entry's time) than the last
@@ -396,14 +406,14 @@ public sealed partial class WebhookApplier(
                 template.Status = status;
                 template.StatusReason = update.Reason;
                 template.StatusEventAt = update.At ?? template.StatusEventAt;
-                template.UpdatedAt = time.GetUtcNow().UtcDateTime;
+                template.UpdatedAt = now;
             }
 
             if (category is not null && !IsStale(update.At, template.CategoryEventAt) && !IsStale(update.At, template.StatusEventAt))
             {
                 template.Category = category;
                 template.CategoryEventAt = update.At ?? template.CategoryEventAt;
-                template.UpdatedAt = time.GetUtcNow().UtcDateTime;
+                template.UpdatedAt = now;
             }
 
             // An edit at Meta: sends check the new texts from now on (the save drops SendLookups' copy).
@@ -411,14 +421,14 @@ public sealed partial class WebhookApplier(
             {
                 ApplyComponents(template, components);
                 template.ComponentsEventAt = update.At ?? template.ComponentsEventAt;
-                template.UpdatedAt = time.GetUtcNow().UtcDateTime;
+                template.UpdatedAt = now;
             }
 
             if (quality is not null && !IsStale(update.At, template.QualityEventAt))
             {
                 template.QualityScore = quality;
                 template.QualityEventAt = update.At ?? template.QualityEventAt;
-                template.UpdatedAt = time.GetUtcNow().UtcDateTime;
+                template.UpdatedAt = now;
             }
         }
 

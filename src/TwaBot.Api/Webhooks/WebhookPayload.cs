@@ -119,30 +119,19 @@ public sealed partial record WebhookPayload(
                         break;
                     }
                     case "message_template_status_update" when wabaId is not null:
-                        templates.Add(new TemplateUpdate(
-                            wabaId, Str(value, "event") ?? "", IdString(value, "message_template_id"),
-                            Str(value, "message_template_name"), Str(value, "message_template_language"), times.TriggerOf(entry),
-                            Str(value, "message_template_category"))
-                        { Reason = StatusReason(value) });
+                        templates.Add(TemplateEvent(wabaId, entry, value, times, Str(value, "event") ?? "", Str(value, "message_template_category"))
+                            with { Reason = StatusReason(value) });
                         break;
                     case "template_category_update" when wabaId is not null:
                         // new_category is the category now, both when Meta announces a change and when it made one.
-                        templates.Add(new TemplateUpdate(
-                            wabaId, "", IdString(value, "message_template_id"),
-                            Str(value, "message_template_name"), Str(value, "message_template_language"), times.TriggerOf(entry),
-                            Str(value, "new_category")));
+                        templates.Add(TemplateEvent(wabaId, entry, value, times, "", Str(value, "new_category")));
                         break;
                     case "message_template_components_update" when wabaId is not null:
-                        templates.Add(new TemplateUpdate(
-                            wabaId, "", IdString(value, "message_template_id"),
-                            Str(value, "message_template_name"), Str(value, "message_template_language"), times.TriggerOf(entry), null)
-                        { Components = ReadComponents(value) });
+                        templates.Add(TemplateEvent(wabaId, entry, value, times, "", null) with { Components = ReadComponents(value) });
                         break;
                     case "message_template_quality_update" when wabaId is not null:
-                        templates.Add(new TemplateUpdate(
-                            wabaId, "", IdString(value, "message_template_id"),
-                            Str(value, "message_template_name"), Str(value, "message_template_language"), times.TriggerOf(entry), null)
-                        { QualityScore = Templates.Template.KnownQualityScore(Str(value, "new_quality_score")) });
+                        templates.Add(TemplateEvent(wabaId, entry, value, times, "", null)
+                            with { QualityScore = Templates.Template.KnownQualityScore(Str(value, "new_quality_score")) });
                         break;
                 }
             }
@@ -153,6 +142,15 @@ public sealed partial record WebhookPayload(
             EarliestEventTime = times.EarliestStated, Errors = errors, UserIdLinks = links, UserIdChanges = userIdChanges,
         };
     }
+
+    /// <summary>
+    /// A template event of the WABA <paramref name="wabaId"/>, about the template the change names (Meta's id, name and
+    /// language), at the entry's time; <paramref name="statusEvent"/> is "" for an event that sets no status.
+    /// </summary>
+    private static TemplateUpdate TemplateEvent(
+        string wabaId, JsonElement entry, JsonElement value, EventTimes times, string statusEvent, string? category) => new(
+        wabaId, statusEvent, IdString(value, "message_template_id"), Str(value, "message_template_name"),
+        Str(value, "message_template_language"), times.TriggerOf(entry), category);
 
     /// <summary>
     /// Meta's reason for a template's status (a rejection's code; NONE on an approval) and the notice it may add

@@ -10,8 +10,9 @@ ARG TARGETARCH
 WORKDIR /src
 # Restore first, from the project files only, so the layer is cached until dependencies change.
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
-COPY src/TwaBot.Api/TwaBot.Api.csproj src/TwaBot.Api/
-RUN dotnet restore src/TwaBot.Api/TwaBot.Api.csproj -a $TARGETARCH
+COPY src/TwaBot.Api/TwaBot.Api.csproj src/TwaBot.Api/packages.lock.json src/TwaBot.Api/
+# Locked mode: exactly the packages (and content hashes) in packages.lock.json, or the build fails.
+RUN dotnet restore src/TwaBot.Api/TwaBot.Api.csproj -a $TARGETARCH --locked-mode
 COPY src/ src/
 # For one architecture: SQLite's native library for that platform only (12 MB in all, not 43).
 RUN dotnet publish src/TwaBot.Api/TwaBot.Api.csproj --configuration Release --no-restore -a $TARGETARCH --output /app

@@ -51,6 +51,8 @@ public class PhoneNumberTests
     [InlineData("91 (0) 98765 43210", "919876543210")]   // but 91 is India's: 9109876543210 is no number there
     [InlineData("+91 098765 43210", "919876543210")]     // a country picker's +91 before the number as typed, trunk 0 and all
     [InlineData("9109876543210", "919876543210")]
+    [InlineData("+91 98765 432101", "9198765432101")]    // a digit too many is sent as typed (and fails), never as another subscriber's 918765432101
+    [InlineData("+49 176 12345678", "4917612345678")]    // 13 digits of another country (a German mobile) are no Indian number with a trunk 0
     // Unicode's other hyphens are hyphens: the non-breaking one of web pages, an en dash, a minus sign.
     [InlineData("+91\u201198765\u201143210", "919876543210")]
     [InlineData("98765\u201343210", "919876543210")]

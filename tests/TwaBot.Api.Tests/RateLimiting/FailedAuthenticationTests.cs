@@ -1,4 +1,7 @@
+using System.Data.Common;
 using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using TwaBot.Api.ApiKeys;
@@ -36,23 +39,57 @@ public class FailedAuthenticationTests : IAsyncLifetime
     {
         // Well-formed guesses are looked up in the database: sent at once, they all passed the address's check before
         // the first was counted, and 30 of 200 (on a real server) were answered 401 where the limit allows 20.
-        using var guesser = _factory.CreateClientFrom("203.0.113.10");
-        var statuses = await Task.WhenAll(Enumerable.Range(0, 60).Select(async _ =>
+        await AssertGuessesSentAtOnceAreSlowedAsOneByOneAsync(_factory, 60, "203.0.113.10", "/api/v1/health", "X-API-Key",
+            () => ApiKeyFormat.Generate(ApiKeyFormat.TestPrefix));
+    }
+
+    [Fact]
+    public async Task GuessesWhoseKeysAreLookedUpTogetherGetNoMoreWrongKeyAnswersThanTheLimit()
+    {
+        // The race above made certain: each of 30 guesses waits at its key's lookup until all 30 passed the address's
+        // check, so none was counted before the others were checked; the 10 counted past the limit are still 429.
+        await using var server = new KeyLookupsHeldTogether(30);
+        await AssertGuessesSentAtOnceAreSlowedAsOneByOneAsync(server, 30, "203.0.113.12", "/api/v1/health", "X-API-Key",
+            () => ApiKeyFormat.Generate(ApiKeyFormat.TestPrefix));
+    }
+
+    [Fact]
+    public async Task AdminKeyGuessesSentAtOnceGetNoMoreWrongKeyAnswersThanTheLimit()
+    {
+        // No database between the admin key's check and its count, but requests sent at once still pass the check together.
+        await AssertGuessesSentAtOnceAreSlowedAsOneByOneAsync(_factory, 60, "203.0.113.11", "/admin/v1/businesses/1", "X-Admin-Key",
+            () => $"guess-{Guid.NewGuid():N}");
+    }
+
+    /// <summary>
+    /// Sends <paramref name="sent"/> wrong keys at once from one address: 20 are answered 401 and the rest 429 as a blocked
+    /// address is, with the minute's wait (15 s on the factory's clock) and a request line saying the address's wrong keys refused it.
+    /// </summary>
+    private static async Task AssertGuessesSentAtOnceAreSlowedAsOneByOneAsync(
+        TwaBotApiFactory server, int sent, string address, string path, string header, Func<string> guess)
+    {
+        using var guesser = server.CreateClientFrom(address);
+        var statuses = await Task.WhenAll(Enumerable.Range(0, sent).Select(async _ =>
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/health");
-            request.Headers.Add("X-API-Key", ApiKeyFormat.Generate(ApiKeyFormat.TestPrefix));
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Add(header, guess());
             using var response = await guesser.SendAsync(request);
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {
-                await response.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
-                Assert.NotNull(response.Headers.RetryAfter);
+                var json = await response.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+                Assert.Equal(15, json.GetProperty("retry_after_seconds").GetInt32());
+                Assert.Equal(TimeSpan.FromSeconds(15), response.Headers.RetryAfter?.Delta);
             }
 
             return response.StatusCode;
         }));
 
         Assert.Equal(20, statuses.Count(s => s == HttpStatusCode.Unauthorized));
-        Assert.Equal(40, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        Assert.Equal(sent - 20, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        static bool IsRefusalLine(Serilog.Events.LogEvent e) => e.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal)
+            && e.Properties["StatusCode"].ToString() == "429";
+        await Poll.UntilAsync(() => server.Logs.Events.Count(IsRefusalLine) == sent - 20, "the 429s' request lines");
+        Assert.All(server.Logs.Events.Where(IsRefusalLine), line => Assert.Equal("wrong_keys", line.Properties["RateLimit"].ToString().Trim('"')));
     }
 
     [Fact]
@@ -462,6 +499,7 @@ public class FailedAuthenticationTests : IAsyncLifetime
         clock.Now = clock.Now.AddSeconds(-1); // 10:30:59.500: stepped back over the boundary
 
         Assert.Equal(61, limiter.BlockedFor(address)); // until 10:32:00, the end of the minute the failures counted in
+        Assert.Equal(61, limiter.RecordFailure(address)); // and one checked with the others but counted now waits as long
     }
 
     [Fact]
@@ -523,9 +561,9 @@ public class FailedAuthenticationTests : IAsyncLifetime
         }
 
         var late = IPAddress.Parse("203.0.113.71");
-        for (var i = 0; i < 20; i++)
+        for (var i = 0; i < 21; i++)
         {
-            limiter.RecordFailure(late);
+            Assert.Null(limiter.RecordFailure(late)); // uncounted, so never past the limit either: still answered 401
         }
 
         Assert.Equal(FailedAuthenticationLimiter.MaxAddresses, limiter.Count);
@@ -550,6 +588,41 @@ public class FailedAuthenticationTests : IAsyncLifetime
         var bytes = IPAddress.Parse("2001:db8::1").GetAddressBytes();
         BitConverter.GetBytes(index).CopyTo(bytes, 4);
         return new IPAddress(bytes);
+    }
+
+    /// <summary>A server whose API key lookups each wait until <paramref name="together"/> of them are under way.</summary>
+    private sealed class KeyLookupsHeldTogether(int together)
+        : TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:RateLimits:FailedAuthPerMinute"] = "20" })
+    {
+        private readonly TaskCompletionSource _allUnderWay = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly int _together = together;
+        private int _underWay;
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.ConfigureDbContext<TwaBot.Api.Data.TwaBotDbContext>(
+                options => options.AddInterceptors(new HoldKeyReads(this))));
+        }
+
+        private sealed class HoldKeyReads(KeyLookupsHeldTogether server) : DbCommandInterceptor
+        {
+            public override async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
+                DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+            {
+                if (command.CommandText.Contains("FROM \"api_keys\"", StringComparison.Ordinal))
+                {
+                    if (Interlocked.Increment(ref server._underWay) == server._together)
+                    {
+                        server._allUnderWay.TrySetResult();
+                    }
+
+                    await server._allUnderWay.Task.WaitAsync(cancellationToken);
+                }
+
+                return result;
+            }
+        }
     }
 
     /// <summary>A wall clock that can be stepped back (FakeTimeProvider refuses to).</summary>

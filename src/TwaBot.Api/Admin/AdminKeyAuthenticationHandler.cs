@@ -44,8 +44,7 @@ internal sealed partial class AdminKeyAuthenticationHandler(
         var client = Context.Connection.RemoteIpAddress;
         if (failedAuthentication.BlockedFor(client) is { } retryAfter)
         {
-            diagnostics.Set("RateLimit", "wrong_keys"); // the log line's why: its address, not its key, is refused
-            return Task.FromResult(AuthenticateResult.Fail(new ApiKeys.ApiKeyRejectedException(ApiErrors.WrongKeysRateLimited(retryAfter))));
+            return Task.FromResult(ApiKeys.ApiKeyRejectedException.WrongKeysRefusal(diagnostics, retryAfter));
         }
 
         var match = adminKey.Match(header[0]!);
@@ -54,8 +53,7 @@ internal sealed partial class AdminKeyAuthenticationHandler(
             if (failedAuthentication.RecordFailure(client) is { } overLimit)
             {
                 // Checked above with others sent at once, and counted past the limit.
-                diagnostics.Set("RateLimit", "wrong_keys");
-                return Task.FromResult(AuthenticateResult.Fail(new ApiKeys.ApiKeyRejectedException(ApiErrors.WrongKeysRateLimited(overLimit))));
+                return Task.FromResult(ApiKeys.ApiKeyRejectedException.WrongKeysRefusal(diagnostics, overLimit));
             }
 
             return Task.FromResult(AuthenticateResult.Fail("Wrong admin key."));

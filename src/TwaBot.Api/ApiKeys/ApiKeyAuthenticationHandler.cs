@@ -49,8 +49,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         var client = Context.Connection.RemoteIpAddress;
         if (failedAuthentication.BlockedFor(client) is { } retryAfter)
         {
-            diagnostics.Set("RateLimit", "wrong_keys"); // the log line's why: its address, not its key, is refused
-            return AuthenticateResult.Fail(new ApiKeyRejectedException(ApiErrors.WrongKeysRateLimited(retryAfter)));
+            return ApiKeyRejectedException.WrongKeysRefusal(diagnostics, retryAfter);
         }
 
         var result = await AuthenticateKeyAsync(presented);
@@ -58,8 +57,7 @@ internal sealed class ApiKeyAuthenticationHandler(
             && failedAuthentication.RecordFailure(client) is { } overLimit)
         {
             // Checked above with others sent at once, and counted past the limit while its key was looked up.
-            diagnostics.Set("RateLimit", "wrong_keys");
-            return AuthenticateResult.Fail(new ApiKeyRejectedException(ApiErrors.WrongKeysRateLimited(overLimit)));
+            return ApiKeyRejectedException.WrongKeysRefusal(diagnostics, overLimit);
         }
 
         return result;
@@ -183,6 +181,16 @@ internal sealed class ApiKeyAuthenticationHandler(
 internal sealed class ApiKeyRejectedException(ApiError error) : Exception(error.Body.ErrorCode)
 {
     public ApiError Error { get; } = error;
+
+    /// <summary>
+    /// The address's wrong keys refuse the request (429 until <paramref name="retryAfter"/> seconds pass), whatever its
+    /// key; the request line says so, since its key is not what is refused.
+    /// </summary>
+    public static AuthenticateResult WrongKeysRefusal(IDiagnosticContext diagnostics, int retryAfter)
+    {
+        diagnostics.Set("RateLimit", "wrong_keys");
+        return AuthenticateResult.Fail(new ApiKeyRejectedException(ApiErrors.WrongKeysRateLimited(retryAfter)));
+    }
 
     /// <summary>The answer authentication chose, or <paramref name="otherwise"/> when it chose none (no key given).</summary>
     public static ApiError AnswerOf(AuthenticateResult result, ApiError otherwise) =>

@@ -36,8 +36,8 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
                 .Select(t => new { t.Status, t.StatusReason }).FirstOrDefaultAsync(cancellationToken);
             var hint = stored is not null ? NotApprovedHint(content.TemplateName, content.Language, stored.Status, stored.StatusReason)
                 : languages.Count == 0 ? SimilarNameHint(business.ApprovedTemplates, content, context.Route.TemplateField)
-                : languages.Count == 1 ? $"'{content.TemplateName}' is approved in {languages[0]}, not in '{content.Language}': set {context.Route.LanguageField} to {languages[0]}."
-                : $"'{content.TemplateName}' is approved in {string.Join(", ", languages)}, not in '{content.Language}': set {context.Route.LanguageField} to one of those.";
+                : $"'{content.TemplateName}' is approved in {string.Join(", ", languages)}, not in '{content.Language}': "
+                    + $"set {context.Route.LanguageField} to {(languages.Count == 1 ? languages[0] : "one of those")}.";
             return ApiErrors.TemplateNotFound(content.TemplateName, context.Route.TemplateField, hint);
         }
 

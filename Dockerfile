@@ -11,11 +11,14 @@ WORKDIR /src
 # Restore first, from the project files only, so the layer is cached until dependencies change.
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/TwaBot.Api/TwaBot.Api.csproj src/TwaBot.Api/packages.lock.json src/TwaBot.Api/
-# Locked mode: exactly the packages (and content hashes) in packages.lock.json, or the build fails.
-RUN dotnet restore src/TwaBot.Api/TwaBot.Api.csproj -a $TARGETARCH --locked-mode
+# Locked mode: exactly the packages (and content hashes) in packages.lock.json, or the build fails. ReadyToRun here
+# too, so the restore fetches the SDK's crossgen pack (the SDK picks its version; no lock-file entry).
+RUN dotnet restore src/TwaBot.Api/TwaBot.Api.csproj -a $TARGETARCH --locked-mode -p:PublishReadyToRun=true
 COPY src/ src/
-# For one architecture: SQLite's native library for that platform only (12 MB in all, not 43).
-RUN dotnet publish src/TwaBot.Api/TwaBot.Api.csproj --configuration Release --no-restore -a $TARGETARCH --output /app
+# For one architecture: SQLite's native library for that platform only. ReadyToRun: our assemblies and the packages'
+# ship precompiled, so a start JITs less: a restart reaches /healthz in about 0.7x the time, and the first send answers
+# sooner, for 15 MB more (29 MB in all, not 14; docs/performance.md, "Cold start").
+RUN dotnet publish src/TwaBot.Api/TwaBot.Api.csproj --configuration Release --no-restore -a $TARGETARCH -p:PublishReadyToRun=true --output /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 # curl for the health check; tzdata so businesses' IANA time zones resolve, and tzdata-legacy for their older

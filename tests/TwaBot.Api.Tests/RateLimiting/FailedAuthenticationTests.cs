@@ -56,9 +56,42 @@ public class FailedAuthenticationTests : IAsyncLifetime
     [Fact]
     public async Task AdminKeyGuessesSentAtOnceGetNoMoreWrongKeyAnswersThanTheLimit()
     {
-        // No database between the admin key's check and its count, but requests sent at once still pass the check together.
+        // No database between the admin key's check and its count: requests sent at once seldom pass the check together
+        // here (this passed with the fix undone); AnAdminKeyGuessCountedAfterOthersFilledTheLimitIs429 makes that certain.
         await AssertGuessesSentAtOnceAreSlowedAsOneByOneAsync(_factory, 60, "203.0.113.11", "/admin/v1/businesses/1", "X-Admin-Key",
             () => $"guess-{Guid.NewGuid():N}");
+    }
+
+    [Fact]
+    public async Task AnAdminKeyGuessCountedAfterOthersFilledTheLimitIs429()
+    {
+        // The 60-at-once test above passes with this fix undone: there is no await between an admin key's check and its
+        // count, so the test server's requests rarely overlap there. Made certain: one guess passes the address's check,
+        // is held at its count while 20 others fill the limit, and is counted 21st.
+        await using var server = new AdminGuessHeldAtItsCount();
+        using var guesser = server.CreateClientFrom("203.0.113.13");
+        server.HoldTheNextGuessAtItsCount();
+        var held = Task.Run(() => SendAdminGuessAsync(guesser));
+        await server.GuessHeld.WaitAsync(TimeSpan.FromMinutes(1));
+
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await SendAdminGuessAsync(guesser);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        server.ReleaseTheGuess();
+        using var counted = await held;
+        var json = await counted.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+        Assert.Equal(15, json.GetProperty("retry_after_seconds").GetInt32());
+        Assert.Equal(TimeSpan.FromSeconds(15), counted.Headers.RetryAfter?.Delta);
+    }
+
+    private static async Task<HttpResponseMessage> SendAdminGuessAsync(HttpClient guesser)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/v1/businesses/1");
+        request.Headers.Add("X-Admin-Key", $"guess-{Guid.NewGuid():N}");
+        return await guesser.SendAsync(request);
     }
 
     /// <summary>
@@ -621,6 +654,53 @@ public class FailedAuthenticationTests : IAsyncLifetime
                 }
 
                 return result;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The wrong-key limiter reads its own clock (the factory's) once at a request's check and once at its count: after
+    /// <see cref="HoldTheNextGuessAtItsCount"/>, the second read (the next guess's count) waits until released.
+    /// </summary>
+    private sealed class AdminGuessHeldAtItsCount()
+        : TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:RateLimits:FailedAuthPerMinute"] = "20" })
+    {
+        private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ManualResetEventSlim _released = new();
+        private int _readsUntilHeld = -1;
+
+        public Task GuessHeld => _held.Task;
+
+        public void HoldTheNextGuessAtItsCount() => Volatile.Write(ref _readsUntilHeld, 2);
+
+        public void ReleaseTheGuess() => _released.Set();
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.AddSingleton(provider => new FailedAuthenticationLimiter(
+                new HeldClock(this), provider.GetRequiredService<IOptionsMonitor<TwaBotOptions>>())));
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            _released.Set();
+            await base.DisposeAsync();
+            _released.Dispose();
+        }
+
+        private sealed class HeldClock(AdminGuessHeldAtItsCount server) : TimeProvider
+        {
+            public override DateTimeOffset GetUtcNow()
+            {
+                if (Interlocked.Decrement(ref server._readsUntilHeld) == 0)
+                {
+                    // The handler is synchronous: this request's thread waits, the others run on.
+                    server._held.TrySetResult();
+                    server._released.Wait();
+                }
+
+                return server.Clock.GetUtcNow();
             }
         }
     }

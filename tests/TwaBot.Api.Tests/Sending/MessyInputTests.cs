@@ -569,10 +569,7 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [InlineData("98765\u0001x43210", "'98765\\u0001x43210'")] // a control character
     public async Task AnInvalidPhoneIsEchoedWithItsInvisibleCharactersShown(string phone, string echoed)
     {
-        var tenant = await factory.CreateSendingTenantAsync();
-
-        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
-            new { phone, template_name = Template, body_params = new[] { "a", "b", "c" } });
+        var response = await SendTemplateToAsync(phone);
 
         var error = (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "INVALID_PHONE")).GetProperty("error").GetString();
         Assert.Contains(echoed, error, StringComparison.Ordinal);
@@ -587,10 +584,7 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     public async Task APhoneWithAnotherHyphenIsTheSameNumber(string phone)
     {
         // The docs strip hyphens: Unicode's others (U+2010–U+2015, the minus sign) are hyphens to a reader, never digits.
-        var tenant = await factory.CreateSendingTenantAsync();
-
-        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
-            new { phone, template_name = Template, body_params = new[] { "a", "b", "c" } });
+        var response = await SendTemplateToAsync(phone);
 
         Assert.Equal("919876543210", (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("phone").GetString());
     }
@@ -603,10 +597,7 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     public async Task APhoneInOtherDigitsIsRefusedNamingIt(string phone)
     {
         // Digits to char.IsDigit, but not the ASCII ones Meta's "to" takes: refused, never read as another number.
-        var tenant = await factory.CreateSendingTenantAsync();
-
-        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
-            new { phone, template_name = Template, body_params = new[] { "a", "b", "c" } });
+        var response = await SendTemplateToAsync(phone);
 
         var error = (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "INVALID_PHONE")).GetProperty("error").GetString();
         Assert.Contains($"'{phone}'", error, StringComparison.Ordinal);
@@ -618,10 +609,7 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [InlineData("+91 98765")]       // too short
     public async Task AnInvalidPhoneInLatinCharactersSaysNothingOfOtherScriptsDigits(string phone)
     {
-        var tenant = await factory.CreateSendingTenantAsync();
-
-        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
-            new { phone, template_name = Template, body_params = new[] { "a", "b", "c" } });
+        var response = await SendTemplateToAsync(phone);
 
         var error = (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "INVALID_PHONE")).GetProperty("error").GetString();
         Assert.Equal($"Invalid phone number '{phone}'. Use 8 to 15 digits with the country code, e.g. 919876543210.", error);
@@ -632,11 +620,9 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     [InlineData(41, "9198765432919876543291987654329198765432…")] // a 41st character is left off
     public async Task ALongInvalidPhoneIsEchoedUpTo40Characters(int length, string echoed)
     {
-        var tenant = await factory.CreateSendingTenantAsync();
         var phone = string.Concat(Enumerable.Repeat("9198765432", 5))[..length];
 
-        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
-            new { phone, template_name = Template, body_params = new[] { "a", "b", "c" } });
+        var response = await SendTemplateToAsync(phone);
 
         var error = (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "INVALID_PHONE")).GetProperty("error").GetString();
         Assert.Equal($"Invalid phone number '{echoed}'. Use 8 to 15 digits with the country code, e.g. 919876543210.", error);
@@ -674,4 +660,12 @@ public class MessyInputTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
 
     private Task AssertNothingStoredAsync(SendingTenant tenant) => factory.WithDbAsync(async db =>
         Assert.False(await db.Messages.AnyAsync(m => m.BusinessId == tenant.BusinessId)));
+
+    /// <summary>A new sending business's send-template of the three-variable template to <paramref name="phone"/> as written.</summary>
+    private async Task<HttpResponseMessage> SendTemplateToAsync(string phone)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        return await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone, template_name = Template, body_params = new[] { "a", "b", "c" } });
+    }
 }

@@ -8,7 +8,7 @@ namespace TwaBot.Api.Tests.Logging;
 /// <summary>
 /// Anyone can send a path as long as the 64 KB request line, with no key and as often as they like: its request line
 /// in the log keeps the path's start and says how much it left out, so each such request cannot write its whole
-/// length (or, escaped, twice that) to the disk the log goes to.
+/// length (or, escaped, twice that) to the disk the log goes to. Nor can a method as long as the request line.
 /// </summary>
 public class LongRequestPathTests : IAsyncLifetime
 {
@@ -41,6 +41,22 @@ public class LongRequestPathTests : IAsyncLifetime
 
         await RequestLineAsync("/aaaa");
         Assert.DoesNotContain(TwaBotApiFactory.AdminKey[..10], _factory.Logs.AllText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AMethodOfTheWholeRequestLineIsLoggedCutToItsStart()
+    {
+        using var anonymous = _factory.CreateClient();
+        // Kestrel takes any token as a method, as long as the request line allows: answered 404 or 405, with no key.
+        using var request = new HttpRequestMessage(new HttpMethod("FORGED" + new string('A', 60_000)), "/api/v1/health");
+
+        await anonymous.SendAsync(request);
+
+        var line = await RequestLineAsync("/api/v1/health");
+        var logged = (string)((Serilog.Events.ScalarValue)line.Properties["RequestMethod"]).Value!;
+        Assert.StartsWith("FORGEDAAAA", logged, StringComparison.Ordinal);
+        Assert.EndsWith("… (59006 more characters)", logged, StringComparison.Ordinal);
+        Assert.True(line.RenderMessage(CultureInfo.InvariantCulture).Length < 1_100, "the whole request line stays near the cut's length");
     }
 
     [Theory]

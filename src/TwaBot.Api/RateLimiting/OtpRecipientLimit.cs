@@ -107,8 +107,8 @@ public sealed class OtpRecipientLimit(IServiceScopeFactory scopes, TimeProvider 
 
     /// <summary>
     /// Forgets numbers with nothing sent in the last hour, at most once a window (and by one request at a time), so
-    /// the map stays small. A number is retired under its lock before it is dropped, so no slot is taken from a count
-    /// no longer in the map.
+    /// the map stays small while OTPs come. A number is retired under its lock before it is dropped, so no slot is taken
+    /// from a count no longer in the map.
     /// </summary>
     private void SweepNow(DateTimeOffset now)
     {
@@ -122,6 +122,16 @@ public sealed class OtpRecipientLimit(IServiceScopeFactory scopes, TimeProvider 
             return;
         }
 
+        ForgetIdleNumbers(now);
+    }
+
+    /// <summary>
+    /// Forgets the numbers with nothing sent in the hour before <paramref name="now"/>. Also run every hour by
+    /// <see cref="IdleOtpNumberSweeper"/>: when OTPs stop coming (a sign-up form gone quiet), no next OTP sweeps, and the
+    /// numbers (personal data) would stay in memory until a restart.
+    /// </summary>
+    internal void ForgetIdleNumbers(DateTimeOffset now)
+    {
         foreach (var (key, lazy) in _numbers)
         {
             if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && lazy.Value.Result.TryRetire(now))

@@ -9,6 +9,7 @@ public static class RateLimitingExtensions
         services.AddSingleton<FailedAuthenticationLimiter>();
         services.AddSingleton<DailyQuota>();
         services.AddSingleton<OtpRecipientLimit>();
+        services.AddHostedService<IdleOtpNumberSweeper>(); // numbers forgotten when no next OTP comes to sweep them
         return services;
     }
 

@@ -335,6 +335,23 @@ public class OtpRecipientLimitTests
     }
 
     [Fact]
+    public async Task ANumberIsForgottenWithinTwoHoursOfItsLastOtpThoughNoOtpFollows()
+    {
+        // docs/operations.md, Personal data: what memory holds is "the numbers sent an OTP in the last two hours"; Limits:
+        // "dropped from memory by the hourly sweep". A business whose sign-up form goes quiet sends no next OTP to sweep.
+        await using var server = Server(perHour: 5);
+        var tenant = await server.CreateSendingTenantAsync();
+        var limit = server.Services.GetRequiredService<OtpRecipientLimit>();
+        server.Clock.Advance(TimeSpan.FromMinutes(30));
+        Assert.Equal(HttpStatusCode.OK, (await OtpAsync(tenant)).StatusCode);
+        Assert.Equal(1, limit.Count);
+
+        server.Clock.Advance(TimeSpan.FromHours(2));
+
+        await Poll.UntilAsync(() => limit.Count == 0, "the hourly sweep to forget the number");
+    }
+
+    [Fact]
     public async Task AfterTheClockStepsBackANumbersFullHourHoldsForAnHourAtMost()
     {
         // The OTPs sent before the step are now "in the future": they must not fill the hour for as long as the step.

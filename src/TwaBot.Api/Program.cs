@@ -1,3 +1,4 @@
+using System.Globalization;
 using TwaBot.Api.Admin;
 using TwaBot.Api.ApiKeys;
 using TwaBot.Api.Businesses;
@@ -17,6 +18,14 @@ using TwaBot.Api.Sandbox;
 using TwaBot.Api.Sending;
 using TwaBot.Api.Templates;
 using TwaBot.Api.Webhooks;
+
+// Answers, logs and error texts must not change with the machine's LANG (a decimal comma under de_DE, a Persian minus
+// sign under fa_IR, a Buddhist-calendar year under th_TH): every thread formats and parses as the invariant culture.
+// ICU stays (InvariantGlobalization is false) for what needs it: IANA time zones, normalization, Turkish casing of keywords.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentUICulture = CultureInfo.InvariantCulture;
 
 var builder = WebApplication.CreateBuilder(args);
 

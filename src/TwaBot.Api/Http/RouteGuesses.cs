@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Routing.Patterns;
 
@@ -98,9 +99,13 @@ internal static partial class RouteGuesses
 
     private static bool IsLiteral(RoutePatternPathSegment segment) => segment.IsSimple && segment.Parts[0] is RoutePatternLiteralPart;
 
-    /// <summary>A business id's route takes digits only; a guess the path's value cannot reach is no guess.</summary>
+    /// <summary>
+    /// A business id's route takes digits only; a guess the path's value cannot reach is no guess. Read as the route's
+    /// <c>long</c> constraint reads it (invariant culture), not as the machine's culture would (no -7 under ar-SA).
+    /// </summary>
     private static bool Fits(string value, RoutePatternParameterPart parameter) =>
-        !parameter.ParameterPolicies.Any(policy => policy.Content is "long" or "int") || long.TryParse(value, out _);
+        !parameter.ParameterPolicies.Any(policy => policy.Content is "long" or "int")
+        || long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _);
 
     [GeneratedRegex(@"^v\d+(\.\d+)?$")]
     private static partial Regex Version();

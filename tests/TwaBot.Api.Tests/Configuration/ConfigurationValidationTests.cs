@@ -289,6 +289,26 @@ public class ConfigurationValidationTests
         AssertStoppedInOneLine(exitCode, output, expected);
     }
 
+    [Theory] // the machine's LANG: a decimal comma, a Persian or Arabic minus sign, digits written as the operator wrote them or not
+    [InlineData("de_DE.UTF-8", "TwaBot__Meta__Resilience__BreakerFailureRatio", "1.5",
+        "TwaBot:Meta:Resilience:BreakerFailureRatio must be above 0 and at most 1 (got 1.5).")]
+    [InlineData("fa_IR.UTF-8", "TwaBot__Meta__Resilience__BreakerFailureRatio", "1.5",
+        "TwaBot:Meta:Resilience:BreakerFailureRatio must be above 0 and at most 1 (got 1.5).")]
+    [InlineData("fa_IR.UTF-8", "TwaBot__RateLimits__OtpPerRecipientPerHour", "-1",
+        "TwaBot:RateLimits:OtpPerRecipientPerHour must be 0 (no cap) or more (got -1).")]
+    [InlineData("ar_SA.UTF-8", "TwaBot__Sandbox__StatusDelayMilliseconds", "-1",
+        "TwaBot:Sandbox:StatusDelayMilliseconds must be between 0 and 600000 (got -1).")]
+    public async Task TheServerProcessNamesABadSettingsValueAsWrittenWhateverTheMachinesCulture(
+        string culture, string variable, string value, string expected)
+    {
+        var (exitCode, output) = await RunServerAsync(new()
+        {
+            ["DOTNET_ENVIRONMENT"] = "Development", ["LANG"] = culture, ["LC_ALL"] = culture, [variable] = value,
+        });
+
+        AssertStoppedInOneLine(exitCode, output, expected);
+    }
+
     [Fact]
     public async Task ATempFolderTheServerCannotWriteStopsItNamingTheFolder()
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Routing.Patterns;
 using TwaBot.Api.Http;
 
@@ -44,6 +45,24 @@ public class RouteGuessesTests
         var guesses = RouteGuesses.For(path, Routes);
 
         Assert.Equal(meant is null ? [] : [meant], guesses);
+    }
+
+    [Theory] // the {id:long} constraint reads the value under the invariant culture, so the guess must too
+    [InlineData("ar-SA", "/admin/v1/business/-7/whatsapp", "/admin/v1/businesses/-7/whatsapp")] // the route takes -7 and +7
+    [InlineData("fa-IR", "/admin/v1/business/+7/whatsapp", "/admin/v1/businesses/+7/whatsapp")]
+    [InlineData("fa-IR", "/admin/v1/business/\u200E\u22127/whatsapp", null)] // fa-IR's own minus sign, which the route refuses
+    public void AnIdIsReadAsTheRouteReadsItWhateverTheCulture(string culture, string path, string? meant)
+    {
+        var before = CultureInfo.CurrentCulture;
+        CultureInfo.CurrentCulture = new CultureInfo(culture);
+        try
+        {
+            Assert.Equal(meant is null ? [] : [meant], RouteGuesses.For(path, Routes));
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = before;
+        }
     }
 
     [Fact]

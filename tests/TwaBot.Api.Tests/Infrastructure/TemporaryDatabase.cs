@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using TwaBot.Api.Data;
@@ -24,11 +25,14 @@ public sealed class TemporaryDatabase : IDisposable
 
     public Task<object?> ScalarAsync(string sql) => CommandAsync(sql, command => command.ExecuteScalarAsync());
 
-    /// <summary>The row EF's SQLite migration lock writes, as a server that holds the lock (or was killed holding it) leaves it.</summary>
-    public Task LeaveMigrationLockRowAsync(DateTimeOffset takenAt) => ExecuteAsync($"""
+    /// <summary>
+    /// The row EF's SQLite migration lock writes, as a server that holds the lock (or was killed holding it) leaves it:
+    /// in the invariant culture's calendar, as EF writes it (under th_TH the year would be 2569, a lock to stay for ever).
+    /// </summary>
+    public Task LeaveMigrationLockRowAsync(DateTimeOffset takenAt) => ExecuteAsync(string.Create(CultureInfo.InvariantCulture, $"""
         CREATE TABLE IF NOT EXISTS "__EFMigrationsLock" ("Id" INTEGER NOT NULL CONSTRAINT "PK___EFMigrationsLock" PRIMARY KEY, "Timestamp" TEXT NOT NULL);
         INSERT INTO "__EFMigrationsLock" VALUES (1, '{takenAt:yyyy-MM-dd HH:mm:ss.ff}+00:00');
-        """);
+        """));
 
     private async Task<T> CommandAsync<T>(string sql, Func<SqliteCommand, Task<T>> run)
     {

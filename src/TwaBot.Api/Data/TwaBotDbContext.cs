@@ -192,7 +192,9 @@ public sealed class TwaBotDbContext(DbContextOptions<TwaBotDbContext> options) :
         });
     }
 
+    // A time of no kind is UTC here, as the raw SQL writers (PreparedCommands.Text) store it: taken for local time, it was
+    // shifted by the machine's offset on a server not set to UTC.
     private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
-        value => value.Kind == DateTimeKind.Utc ? value : value.ToUniversalTime(),
+        value => value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : DateTime.SpecifyKind(value, DateTimeKind.Utc),
         value => DateTime.SpecifyKind(value, DateTimeKind.Utc));
 }

@@ -64,7 +64,10 @@ public sealed class WebhookInboxFile
         {
             var body = (byte[])reader.GetValue(3);
             bytes += body.Length;
-            entries.Add(new InboxEntry(reader.GetInt64(0), reader.GetDateTime(1), (byte[])reader.GetValue(2), body));
+            // Stored as UTC text, which SQLite reads back with no kind: EF's converter would take it for the machine's local
+            // time and shift it by the zone's offset wherever it is written (an event's time when Meta's cannot be right).
+            var receivedAt = DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc);
+            entries.Add(new InboxEntry(reader.GetInt64(0), receivedAt, (byte[])reader.GetValue(2), body));
         }
 
         return entries;

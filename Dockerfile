@@ -30,7 +30,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=build /app ./
 # The SQLite database (its -wal/-shm files, the webhook inbox beside it, and the twabot.keys folder that
-# encrypts Meta access tokens) live on a volume owned by the unprivileged user
+# encrypts Meta access tokens and what Idempotency-Keys keep) live on a volume owned by the unprivileged user
 # (APP_UID, 1654, set by the base image); a bind-mounted folder must be writable by that uid too.
 RUN mkdir -p /data && chown $APP_UID:$APP_UID /data
 VOLUME ["/data"]

@@ -3,8 +3,8 @@ namespace TwaBot.Api.Phones;
 /// <summary>
 /// Phone normalization of the public docs ("Phone Number Format") and PRODUCT.md §2: formatting is
 /// stripped, Indian national numbers get 91, and the result is 8–15 digits with the country code.
-/// Beyond the table, it also reads what real clients paste: invisible separators, "(0)" after a country
-/// code (and India's trunk 0 after 91 without brackets), and a spreadsheet's ".0".
+/// Beyond the table, it also reads what real clients paste: invisible separators, Unicode's other hyphens and
+/// dashes, "(0)" after a country code (and India's trunk 0 after 91 without brackets), and a spreadsheet's ".0".
 /// </summary>
 public static class PhoneNumber
 {

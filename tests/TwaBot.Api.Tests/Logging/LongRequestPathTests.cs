@@ -1,5 +1,12 @@
+using System.Data.Common;
 using System.Globalization;
+using System.Net;
 using System.Text;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using TwaBot.Api.Data;
 using TwaBot.Api.Logging;
 using TwaBot.Api.Tests.Infrastructure;
 
@@ -59,6 +66,22 @@ public class LongRequestPathTests : IAsyncLifetime
         Assert.True(line.RenderMessage(CultureInfo.InvariantCulture).Length < 1_100, "the whole request line stays near the cut's length");
     }
 
+    [Fact]
+    public async Task AStorageFaultsErrorLineCutsALongPathAsTheRequestLineDoes()
+    {
+        // The error line of a 503 names the path too; a message id in the path is as long as the client makes it.
+        await using var server = new KeyReadsFail();
+        using var client = server.CreateClient();
+        client.DefaultRequestHeaders.Add("X-API-Key", TwaBot.Api.ApiKeys.ApiKeyFormat.Generate(TwaBot.Api.ApiKeys.ApiKeyFormat.TestPrefix)); // looked up
+        var path = "/api/v1/message-status/" + new string('m', 5_000);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync(path)).StatusCode);
+
+        await Poll.UntilAsync(() => server.Logs.Events.Any(e => e.Properties.ContainsKey("Path")), "the storage fault's error line");
+        var logged = server.Logs.Events.Single(e => e.Properties.ContainsKey("Path")).Properties["Path"];
+        Assert.Equal(LongPathShortening.Shorten(path), Assert.IsType<Serilog.Events.ScalarValue>(logged).Value);
+    }
+
     [Theory]
     [InlineData(1_000, 1_000, "")] // no longer than the cut: left as it is
     [InlineData(1_001, 1_000, "… (1 more characters)")]
@@ -93,4 +116,25 @@ public class LongRequestPathTests : IAsyncLifetime
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _factory.DisposeAsync();
+
+    /// <summary>A server whose API key lookups fail as a full disk's I/O does (SQLITE_IOERR): answered 503, with an error line.</summary>
+    private sealed class KeyReadsFail : TwaBotApiFactory
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.ConfigureDbContext<TwaBotDbContext>(
+                options => options.AddInterceptors(new FailKeyReads())));
+        }
+
+        private sealed class FailKeyReads : DbCommandInterceptor
+        {
+            public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
+                DbCommand command, CommandEventData eventData,
+                InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default) =>
+                command.CommandText.Contains("FROM \"api_keys\"", StringComparison.Ordinal)
+                    ? throw new SqliteException("SQLite Error 10: 'disk I/O error'.", 10)
+                    : base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
+        }
+    }
 }

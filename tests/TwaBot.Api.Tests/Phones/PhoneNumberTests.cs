@@ -49,6 +49,7 @@ public class PhoneNumberTests
     [InlineData("009876543210", "9876543210")]            // 00 is an international prefix: country code 98, never given India
     [InlineData("44 (0)20 7946 0958", "4402079460958")]   // no + or 00: nothing says 44 is a country code, so "(0)" is digits (PRODUCT §2)
     [InlineData("91 (0) 98765 43210", "919876543210")]   // but 91 is India's: 9109876543210 is no number there
+    [InlineData("91 (0)22 1234 5678", "912212345678")]   // a landline's trunk 0 too, not only a mobile's
     [InlineData("+91 098765 43210", "919876543210")]     // a country picker's +91 before the number as typed, trunk 0 and all
     [InlineData("9109876543210", "919876543210")]
     [InlineData("+91 98765 432101", "9198765432101")]    // a digit too many is sent as typed (and fails), never as another subscriber's 918765432101

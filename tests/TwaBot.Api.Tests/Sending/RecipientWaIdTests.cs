@@ -30,11 +30,14 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     [InlineData("5501987654321", "5501987654321")] // no Brazilian area code starts 0
     [InlineData("552198765432", "552198765432")]   // twelve digits: already a wa_id without the ninth digit
     [InlineData("529991234567", "5219991234567")]  // Mexico: area codes start 2–9
+    [InlineData("522512345678", "5212512345678")]  // 2, the lowest
     [InlineData("521012345678", "521012345678")]   // no Mexican number starts with 1
     [InlineData("543514567890", "5493514567890")]  // Argentina: area codes start 1–3
     [InlineData("544158749895", "544158749895")]
     [InlineData("540158749895", "540158749895")]
     [InlineData("919876543210", "919876543210")]
+    [InlineData("4917961234567", "4917961234567")] // 13 digits of another country: only Brazil's mobiles gained a ninth digit
+    [InlineData("55119x7654321", "55119x7654321")] // not digits: names no number, so no other form
     public void TheEmulatorAnswersTheWaIdMetaGivesANumber(string to, string expected) =>
         Assert.Equal(expected, SandboxGraphApi.WaIdFor(to));
 
@@ -228,6 +231,7 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     [InlineData("5215512345678", "525512345678")]
     [InlineData("5211012345678", null)]  // no Mexican number starts with 1 after the 1
     [InlineData("5219991234567", "529991234567")]
+    [InlineData("5212512345678", "522512345678")]  // 2, the lowest Mexican area code's first digit
     [InlineData("525512345678", null)]
     [InlineData("5491158749895", "541158749895")]
     [InlineData("5493514567890", "543514567890")]
@@ -240,6 +244,17 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     [InlineData("5511x7654321", null)]   // not digits: a wa_id kept as written names no number
     public void OnlyAMobilesWaIdInTheOtherFormNamesAWrittenNumber(string waId, string? number) =>
         Assert.Equal(number, TwaBot.Api.Phones.WaIdForms.WrittenNumberOf(waId));
+
+    [Theory]
+    [InlineData("+55 11 98765-4321", "5511987654321")]   // a number as written: its digits
+    [InlineData("(91) 98765 43210", "919876543210")]
+    [InlineData("551187654321", "551187654321")]
+    [InlineData("US.13491208655302741918", null)]        // a business-scoped user id keeps its form
+    [InlineData("5511.98765.4321", null)]                // dots are no separator Meta writes
+    [InlineData("+ -()", null)]                          // separators alone: no number
+    [InlineData("", null)]
+    public void AWaIdWrittenAsANumberIsItsDigits(string waId, string? digits) =>
+        Assert.Equal(digits, TwaBot.Api.Phones.WaIdForms.DigitsOf(waId));
 
     [Theory]
     [InlineData("5511987654321")]

@@ -22,10 +22,9 @@ using TwaBot.Api.Webhooks;
 // Answers, logs and error texts must not change with the machine's LANG (a decimal comma under de_DE, a Persian minus
 // sign under fa_IR, a Buddhist-calendar year under th_TH): every thread formats and parses as the invariant culture.
 // ICU stays (InvariantGlobalization is false) for what needs it: IANA time zones, normalization, Turkish casing of keywords.
+// The defaults reach this thread too, since nothing has set its culture yet.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
-CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-CultureInfo.CurrentUICulture = CultureInfo.InvariantCulture;
 
 var builder = WebApplication.CreateBuilder(args);
 

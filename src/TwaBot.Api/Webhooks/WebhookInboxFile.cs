@@ -64,8 +64,8 @@ public sealed class WebhookInboxFile
         {
             var body = (byte[])reader.GetValue(3);
             bytes += body.Length;
-            // Stored as UTC text, which SQLite reads back with no kind: EF's converter would take it for the machine's local
-            // time and shift it by the zone's offset wherever it is written (an event's time when Meta's cannot be right).
+            // Stored as UTC text, which SQLite reads back with no kind: said UTC here, so nothing downstream can take it for
+            // the machine's local time and shift it by the zone's offset (an event's time when Meta's cannot be right).
             var receivedAt = DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc);
             entries.Add(new InboxEntry(reader.GetInt64(0), receivedAt, (byte[])reader.GetValue(2), body));
         }

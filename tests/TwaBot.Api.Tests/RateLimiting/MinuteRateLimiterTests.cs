@@ -58,6 +58,72 @@ public class MinuteRateLimiterTests
     }
 
     [Fact]
+    public void AUnitGivenBackTwiceIsGivenBackOnce()
+    {
+        var window = new MinuteWindow();
+        Assert.True(window.TryTake(1, 2, out _));
+
+        window.GiveBack(1);
+        window.GiveBack(1); // nothing left to give back: the count stays at none, not one below
+
+        Assert.Equal(2, Enumerable.Range(0, 3).Count(_ => window.TryTake(1, 2, out _)));
+    }
+
+    [Fact]
+    public void TheSweepDropsOnlyTheWindowsIdleThisMinuteAndCountsThem()
+    {
+        // The failed-authentication limiter keeps its client count by what the sweep says it dropped.
+        var windows = new System.Collections.Concurrent.ConcurrentDictionary<long, MinuteWindow>();
+        MinuteWindow.TryTake(windows, 1, minute: 1, limit: 5, out _, out _);
+        MinuteWindow.TryTake(windows, 2, minute: 1, limit: 5, out _, out _);
+        MinuteWindow.TryTake(windows, 3, minute: 2, limit: 5, out _, out _);
+
+        Assert.Equal(2, MinuteWindow.ForgetIdle(windows, 2));
+        Assert.Equal([3L], windows.Keys);
+    }
+
+    [Theory]
+    [InlineData(5, 3, true)]
+    [InlineData(4, 3, true)]   // the clock stepped back a moment: still this window's
+    [InlineData(6, 3, false)]  // the next minute: a fresh window
+    [InlineData(3, 3, false)]  // stepped back further: a fresh window too
+    [InlineData(5, 4, false)]
+    [InlineData(5, 2, true)]   // a limit lowered below the count
+    public void AWindowIsFullWhenItsMinutesCountReachedTheLimit(long minute, int limit, bool full)
+    {
+        var window = new MinuteWindow();
+        Enumerable.Range(0, 3).ToList().ForEach(_ => window.TryTake(5, 10, out _));
+
+        Assert.Equal(full, window.IsFull(minute, limit));
+    }
+
+    [Fact]
+    public void CountsRestoredInTheSameMinuteCountOnAndThoseOfAnotherMinuteDoNot()
+    {
+        // What a restart keeps (MinuteCounts): each key's count and the global one, of the current minute only.
+        var before = new MinuteRateLimiter(_clock);
+        foreach (var key in new long[] { 1, 1, 1, 2 })
+        {
+            before.TryAcquire(key, perKeyLimit: 5, globalLimit: 6);
+        }
+
+        var (minute, counts) = before.Snapshot();
+        var restarted = new MinuteRateLimiter(_clock);
+        restarted.Restore(minute, counts);
+        restarted.Restore(minute, [(1, 1)]); // into a window already counting this minute: added to its count
+        var stale = new MinuteRateLimiter(_clock);
+        stale.Restore(minute - 1, counts);
+
+        Assert.Equal([(0L, 4), (1L, 3), (2L, 1)], counts.OrderBy(c => c.KeyId));
+        Assert.Equal([(0L, 4), (1L, 4), (2L, 1)], restarted.Snapshot().Counts.OrderBy(c => c.KeyId));
+        Assert.Equal(1, Enumerable.Range(0, 5).Count(_ => restarted.TryAcquire(1, perKeyLimit: 5, globalLimit: 6).Allowed));
+        Assert.Equal(1, Enumerable.Range(0, 5).Count(_ => restarted.TryAcquire(3, perKeyLimit: 5, globalLimit: 6).Allowed)); // the global 6th
+        Assert.Empty(stale.Snapshot().Counts);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Empty(before.Snapshot().Counts); // the minute's counts, not the windows' last ones
+    }
+
+    [Fact]
     public void AKeyGetsExactlyItsLimitPerMinute()
     {
         var limiter = new MinuteRateLimiter(_clock);
@@ -80,6 +146,23 @@ public class MinuteRateLimiterTests
         var afterStepBack = Enumerable.Range(0, 10).Count(_ => limiter.TryAcquire(1, perKeyLimit: 5, globalLimit: 100).Allowed);
 
         Assert.Equal((5, 0), (newer, afterStepBack));
+    }
+
+    [Fact]
+    public void ARequestRefusedAfterTheClockSteppedBackWaitsForTheNewerWindowsEnd()
+    {
+        // Counted against the newer minute's window, it is freed when that window ends: a minute after the older minute does.
+        var clock = new SteppedClock { Now = new DateTimeOffset(2026, 4, 14, 10, 31, 0, 500, TimeSpan.Zero) };
+        var limiter = new MinuteRateLimiter(clock);
+        var last = Enumerable.Range(0, 5).Select(_ => limiter.TryAcquire(1, perKeyLimit: 5, globalLimit: 5)).ToList()[^1];
+
+        clock.Now = clock.Now.AddSeconds(-1); // 10:30:59.500: 0.5 s of the older minute left
+        var byKey = limiter.TryAcquire(1, perKeyLimit: 5, globalLimit: 5);
+        var byGlobal = limiter.TryAcquire(2, perKeyLimit: 5, globalLimit: 5);
+
+        Assert.Equal((true, 60), (last.Allowed, last.ResetSeconds)); // 59.5 s, rounded up
+        Assert.Equal((false, false, 61), (byKey.Allowed, byKey.ByGlobalLimit, byKey.ResetSeconds));
+        Assert.Equal((false, true, 61), (byGlobal.Allowed, byGlobal.ByGlobalLimit, byGlobal.ResetSeconds));
     }
 
     [Fact]

@@ -68,6 +68,26 @@ public class PrivateFileHostsTests(TwaBotApiFactory factory) : IClassFixture<Twa
     }
 
     [Theory]
+    [InlineData("localhost", "a localhost name, which is this machine")]
+    [InlineData("files.localhost", "a localhost name, which is this machine")]
+    [InlineData("0.1.2.3", "an address of 0.0.0.0/8 (\"this network\"), which is not routed")]
+    [InlineData("127.0.0.1", "a loopback address, which is this machine")]
+    [InlineData("172.16.0.1", "a private network address")]
+    [InlineData("169.254.169.254", "a link-local address")]
+    [InlineData("100.64.0.1", "a carrier-grade NAT (shared) address")]
+    [InlineData("[::]", "the unspecified address ::")]        // IPv6's own, not ::0.0.0.0
+    [InlineData("[::1]", "a loopback address, which is this machine")] // nor ::0.0.0.1
+    [InlineData("[fd12:3456:789a::1]", "a unique-local (private) address")]
+    [InlineData("[fe80::1]", "a link-local address")]
+    [InlineData("[::ffff:127.0.0.1]", "a loopback address, which is this machine")]
+    [InlineData("[::10.0.0.1]", "a private network address")]
+    public void NamesWhyMetaCannotReachTheHost(string host, string why)
+    {
+        // The caller reads this in the refusal ("media_url points at …, {why}: …").
+        Assert.Equal(why, PrivateFileHosts.Unreachable(host));
+    }
+
+    [Theory]
     [InlineData("http://localhost/invoice.pdf", "localhost")]
     [InlineData("http://localhost:8080/invoice.pdf", "localhost")]
     [InlineData("https://192.168.1.20/files/invoice.pdf", "192.168.1.20")]

@@ -29,6 +29,23 @@ public class WebhookSignatureTests
         Assert.False(WebhookSignature.IsValid("{}"u8, header, Secret));
     }
 
+    [Theory]
+    [InlineData("sha256=bd9549eb87a414d3df28b5a60ea86d4a11e2f1c6258edbd18f56d3c23c0f908d", true)]
+    [InlineData("sha256=BD9549EB87A414D3DF28B5A60EA86D4A11E2F1C6258EDBD18F56D3C23C0F908D", true)]
+    [InlineData("sha256=0000000000000000000000000000000000000000000000000000000000000000", true)] // any digest: the body is not read yet
+    [InlineData(null, false)]
+    [InlineData("", false)]
+    [InlineData("sha256=", false)]
+    [InlineData("sha256=000000000000000000000000000000000000000000000000000000000000000", false)]   // 63 digits
+    [InlineData("sha256=00000000000000000000000000000000000000000000000000000000000000000", false)] // 65 digits
+    [InlineData("sha256=00000000000000000000000000000000000000000000000000000000000000zz", false)]
+    [InlineData("sha512=0000000000000000000000000000000000000000000000000000000000000000", false)]
+    public void TellsAHeaderThatCanBeASignatureFromOneThatCannot(string? header, bool wellFormed)
+    {
+        // The receiver refuses a malformed header before reading the body it would sign.
+        Assert.Equal(wellFormed, WebhookSignature.IsWellFormed(header));
+    }
+
     [Fact]
     public void AcceptsTheSignatureOfTheExactBytesOnly()
     {

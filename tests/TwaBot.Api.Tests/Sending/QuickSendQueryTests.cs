@@ -31,6 +31,8 @@ public class QuickSendQueryTests
     [InlineData("message=a%2Bb", "a+b")]
     [InlineData("message=50%2", "50%2")]          // an escape cut short by the end of the value stays as written
     [InlineData("message=Thanks+😀", "Thanks 😀")] // a character beyond the BMP written unencoded, beside an encoded space
+    [InlineData("message=5%Discount", "5%Discount")]   // '%' and one hex digit are no escape either
+    [InlineData("message=Save+10%OFF", "Save 10%OFF")] // nor '%' before a letter and a hex digit
     public void DecodesUtf8FormValues(string query, string message)
     {
         var read = QuickSendQuery.Parse(query);
@@ -61,11 +63,13 @@ public class QuickSendQueryTests
     [InlineData("phone=919876543210;message=Hello", "message", "message follows ';' inside phone's value: separate parameters with &")]
     [InlineData("template=order_confirmation;Lang=hi&phone=1", "lang", "separate parameters with &, not ';'")]
     // Encoded twice: was sent as "Your%20order%20has%20shipped".
-    [InlineData("phone=1&message=Your%2520order%2520has%2520shipped", "message", "encode the value once")]
+    [InlineData("phone=1&message=Your%2520order%2520has%2520shipped", "message", "(%20 where a space was meant, sent from %2520): encode the value once")]
     [InlineData("template=t&params=Rahul%2520Kumar,b,c", "params", "encode the value once")]
     // A comma or ₹ encoded twice (a URL copied from the address bar into a tool that encodes it again): was sent as "ORD%2C12" and "%E2%82%B91499".
     [InlineData("template=t&params=Rahul,ORD%252C12,x", "params", "%2C where a comma was meant")]
-    [InlineData("template=t&params=Rahul,ORD-1,%25E2%2582%25B91499", "params", "%E2… where a character beyond ASCII was meant")]
+    [InlineData("template=t&params=Rahul,ORD-1,%25E2%2582%25B91499", "params", "%E2… where a character beyond ASCII was meant, sent from %25E2…")]
+    [InlineData("template=t&params=Rahul,ORD%252c12,x", "params", "%2C where a comma was meant")] // an encoder's lowercase escape
+    [InlineData("phone=1&message=caf%25C3%25A9", "message", "%C3… where a character beyond ASCII was meant")] // é, whose first byte is C3
     [InlineData("phone=1&message=Namaste%25e0%25a4%25a8", "message", "encode the value once")]
     // One of ours under another name: was ignored, and the answer said "params gave 0" or that template was missing.
     [InlineData("phone=1&template=t&params[]=a&params[]=b", "params", "quick-send reads params=, not params[]=: give all values in one params=")]
@@ -74,6 +78,11 @@ public class QuickSendQueryTests
     [InlineData("phone=1&template_name=t&params=a", "template", "quick-send reads template=, not template_name=: write template= once.")]
     [InlineData("phone=1&template=t&language=hi", "lang", "quick-send reads lang=, not language=: write lang= once.")]
     [InlineData("phone[]=1&template=t", "phone", "quick-send reads phone=, not phone[]=")]
+    [InlineData("phone=1&template=t&Params[]=a", "params", "quick-send reads params=, not params[]=")] // names are case-insensitive, in array style too
+    [InlineData("phone=1&template=t&button_params[]=a", "button_params", "give all values in one button_params=, separated by commas.")]
+    // Two problems: the first in the URL is answered.
+    [InlineData("phone=1&template_name=t&body_params=a", "template", "quick-send reads template=, not template_name=")]
+    [InlineData("phone=1&phone=2&message=caf%E9", "phone", "phone is given more than once")]
     // The header's name in the URL: ignored, a retry would have sent the message twice.
     [InlineData("phone=1&message=hi&Idempotency-Key=order-1", "idempotency_key", "quick-send reads idempotency_key=, not Idempotency-Key=: write idempotency_key= once.")]
     [InlineData("phone=1&message=hi&idempotencyKey=order-1", "idempotency_key", "quick-send reads idempotency_key=, not idempotencyKey=")]
@@ -103,6 +112,8 @@ public class QuickSendQueryTests
     [InlineData("message=hi&phone=1&template=&language=de", "hi")]             // the same form's template field left blank: still a text
     [InlineData("message=hi&phone=1&template=+&language=de", "hi")]            // blank as a space is blank too
     [InlineData("message=hi&utm_source=zapier&debug&phone=1", "hi")]      // a tool's flag after its own parameter, not after the text
+    [InlineData("message=hi&phone=1&debug", "hi")]                        // nor after the phone: only a text can be cut short
+    [InlineData("message=Hi;+bye;+see+you&phone=1", "Hi; bye; see you")]   // ';'s in a text with no parameter after them
     public void ReadsTextsWhoseAmpersandsAndEscapesAreWrittenRight(string query, string message)
     {
         var read = QuickSendQuery.Parse(query);
@@ -119,6 +130,16 @@ public class QuickSendQueryTests
 
         Assert.Null(read.Problem);
         Assert.Equal("a,b", read.Params);
+    }
+
+    [Fact]
+    public void ButtonParamsKeepTheirEscapes()
+    {
+        // A URL button's suffix may carry an escape of its own ("ORD%20123"), so it is not read as encoded twice.
+        var read = QuickSendQuery.Parse("phone=1&template=t&button_params=ORD%2520123");
+
+        Assert.Null(read.Problem);
+        Assert.Equal("ORD%20123", read.ButtonParams);
     }
 
     [Fact]

@@ -76,6 +76,7 @@ public class SecretRedactionTests
     [InlineData("0123456789abcdef", "0123456789abcdef and 0123456789abcdef", "[redacted] and [redacted]")]
     [InlineData("0123456789abcde", "/admin/v1/businesses/0123456789abcde", "/admin/v1/businesses/0123456789abcde")] // shorter: no valid secret, left alone
     [InlineData("Ab+cd/ef==0123456789", "/x/Ab+cd%2Fef==0123456789/y", "/x/[redacted]/y")] // a request's path as logged: decoded but for %2F
+    [InlineData("Ab+cd/ef==0123456789", "/x/Ab+cd%2fef==0123456789/y", "/x/[redacted]/y")] // the path's %2F as a client may write it, in lower case
     [InlineData("Ab+cd/ef==0123456789", "/x?k=Ab%2Bcd%2Fef%3D%3D0123456789", "/x?k=[redacted]")] // escaped, as in a query
     [InlineData("Ab+cd/ef==0123456789", "/x?Ab%2bcd%2fef%3d%3d0123456789", "/x?[redacted]")] // with lower-case escapes
     public void ConfiguredSecretsAreTakenOutWhereverTheirTextAppears(string secret, string input, string expected)
@@ -86,6 +87,50 @@ public class SecretRedactionTests
         new SecretRedaction([null, secret]).Enrich(logEvent, null!);
 
         Assert.Equal(expected, ((Serilog.Events.ScalarValue)logEvent.Properties["Path"]).Value);
+    }
+
+    [Theory]
+    [InlineData("Authorization")] // a scheme other than Bearer has no shape to know it by: Basic, or a raw token
+    [InlineData("proxy-authorization")]
+    [InlineData("X-API-Key")]
+    [InlineData("X-Admin-Key")]
+    [InlineData("X-Hub-Signature-256")]
+    [InlineData("X-Hub-Signature")]
+    [InlineData("Cookie")]
+    [InlineData("Set-Cookie")]
+    public void EveryValueOfASecretHeaderIsRedactedWhateverItsShape(string header)
+    {
+        // As the HTTP client's header logging gives it (a list of values), and inside a dictionary of nothing but secrets.
+        var logEvent = new Serilog.Events.LogEvent(DateTimeOffset.UnixEpoch, Serilog.Events.LogEventLevel.Verbose, null,
+            new Serilog.Parsing.MessageTemplateParser().Parse("{Headers}"),
+            [
+                new(header, new Serilog.Events.SequenceValue([new Serilog.Events.ScalarValue("Basic b3BhcXVlMGYwZg")])),
+                new("Headers", new Serilog.Events.DictionaryValue(
+                    [new(new Serilog.Events.ScalarValue(header), new Serilog.Events.ScalarValue("opaque0f0f0f0f"))])),
+            ]);
+
+        new SecretRedaction().Enrich(logEvent, null!);
+
+        var text = string.Join(" ", logEvent.Properties.Values.Select(value => value.ToString()));
+        Assert.DoesNotContain("b3BhcXVlMGYwZg", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("opaque0f0f0f0f", text, StringComparison.Ordinal);
+        Assert.Contains(SecretRedaction.Redacted, text, StringComparison.Ordinal);
+    }
+
+    [Theory] // a span's tags are no log property: the same redaction, the configured secrets too
+    [InlineData("/admin/v1/businesses/0123456789abcdef/x", "/admin/v1/businesses/[redacted]/x")]
+    [InlineData("/api/v1/health?apikey=twb_live_abcDEF123", "/api/v1/health?apikey=[redacted]")]
+    [InlineData("/x?k=0123456789abcdef&apikey=s3cret", "/x?k=[redacted]&apikey=[redacted]")]
+    public void RedactTextTakesOutSecretsOfEveryKind(string input, string expected)
+    {
+        Assert.Equal(expected, new SecretRedaction(["0123456789abcdef"]).RedactText(input));
+    }
+
+    [Fact]
+    public void RedactTextLeavesOrdinaryTextAlone()
+    {
+        const string path = "/api/v1/quick-send?phone=91&template=hello";
+        Assert.Same(path, new SecretRedaction(["0123456789abcdef"]).RedactText(path));
     }
 
     [Theory]
@@ -105,5 +150,23 @@ public class SecretRedactionTests
     {
         const string path = "/api/v1/message-status/wamid.HBgM";
         Assert.Same(path, ControlCharacterEscaping.Escape(path));
+    }
+
+    [Fact]
+    public void EveryPropertyWithALineBreakIsEscaped()
+    {
+        var logEvent = new Serilog.Events.LogEvent(DateTimeOffset.UnixEpoch, Serilog.Events.LogEventLevel.Information, null,
+            new Serilog.Parsing.MessageTemplateParser().Parse("{Path} {Query} {Status}"),
+            [
+                new("Path", new Serilog.Events.ScalarValue("/a\n[20:00:00 INF] FORGED-ONE")),
+                new("Query", new Serilog.Events.ScalarValue("?q=\r\n[20:00:00 INF] FORGED-TWO")),
+                new("Status", new Serilog.Events.ScalarValue(200)),
+            ]);
+
+        new ControlCharacterEscaping().Enrich(logEvent, null!);
+
+        Assert.Equal(@"/a\n[20:00:00 INF] FORGED-ONE", ((Serilog.Events.ScalarValue)logEvent.Properties["Path"]).Value);
+        Assert.Equal(@"?q=\r\n[20:00:00 INF] FORGED-TWO", ((Serilog.Events.ScalarValue)logEvent.Properties["Query"]).Value);
+        Assert.Equal(200, ((Serilog.Events.ScalarValue)logEvent.Properties["Status"]).Value);
     }
 }

@@ -66,6 +66,15 @@ public class DeliveryStatusRulesTests
         Assert.Equal(expected, FailureReasons.For(code, title, details: details));
     }
 
+    [Theory] // a refused template or OTP is not advised to send a template; other codes keep their sentence
+    [InlineData(131047, true, "Meta refused this template under its 24-hour customer service window rule (131047); templates normally work at any time: check the template's status and category in WhatsApp Manager.")]
+    [InlineData(131026, true, "Message undeliverable — recipient's phone is not on WhatsApp.")]
+    [InlineData(131047, false, "More than 24 hours have passed since the customer last replied; send an approved template instead.")]
+    public void ATemplateRefusedUnderTheWindowRuleIsNotAdvisedATemplate(int code, bool template, string expected)
+    {
+        Assert.Equal(expected, FailureReasons.For(code, "Re-engagement message", template));
+    }
+
     [Fact]
     public void MetasLongDetailsAreCutToWhatAnAnswerCarries()
     {

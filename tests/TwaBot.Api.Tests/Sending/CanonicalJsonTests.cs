@@ -28,6 +28,13 @@ public class CanonicalJsonTests
     public void DifferentRequestsStayDifferent(string first, string second) =>
         Assert.NotEqual(Of(first), Of(second));
 
+    [Theory] // the form itself, not only its sameness: keys stored by an earlier version are compared with it after an upgrade
+    [InlineData("""{ "b" : [ {"y":2,"x":null}, [ ] ], "a" : {} , "c":"\u00e9" }""", """{"a":{},"b":[{"y":2},[]],"c":"é"}""")]
+    [InlineData("""{"a":[["x"]],"B":true}""", """{"B":true,"a":[["x"]]}""")]
+    [InlineData("""[1.0, null, "<b>"]""", """[1.0,null,"<b>"]""")]
+    public void TheCanonicalFormIsCompactSortedAndWithoutNullMembers(string json, string canonical) =>
+        Assert.Equal(canonical, Of(json));
+
     [Theory]
     [InlineData("")]
     [InlineData("{\"phone\":")]

@@ -89,6 +89,19 @@ public class MetaErrorMappingTests
         Assert.Equal(("TEMPLATE_PARAMS_INVALID", field), (error.Body.ErrorCode, error.Body.Field));
     }
 
+    [Theory] // a header's value comes from header_params; quick-send cannot fill one, so the template's choice is what to change
+    [InlineData("send-template", "header: Format mismatch, expected IMAGE, received UNKNOWN", "header_params")]
+    [InlineData("quick-send", "Header: Format mismatch, expected IMAGE, received UNKNOWN", "template")]
+    public async Task AHeaderRefusalNamesTheFieldThatFillsTheHeader(string endpoint, string details, string field)
+    {
+        var route = endpoint == "quick-send" ? SendRoute.QuickSendTemplate : SendRoute.SendTemplate;
+        var failure = new MetaFailure(MetaFailureKind.Rejected, new MetaError(132012, null, "(#132012) Parameter format does not match format in the created template", null, details, null, 400), null, "m");
+
+        var error = MetaErrorMapping.ToApiError(failure, await TemplateSendAsync(route), lastInboundAt: null);
+
+        Assert.Equal(("TEMPLATE_PARAMS_INVALID", field), (error.Body.ErrorCode, error.Body.Field));
+    }
+
     [Theory] // Meta's 132001 names the field the caller gave the template in
     [InlineData("send-template", "template_name")]
     [InlineData("quick-send", "template")]

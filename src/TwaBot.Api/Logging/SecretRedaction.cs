@@ -80,7 +80,7 @@ public sealed partial class SecretRedaction(IEnumerable<string?>? configuredSecr
             return text;
         }
 
-        var result = QueryPair().Replace(text, match => IsSecretName(match.Groups["name"].Value) ? match.Groups["name"].Value + "=" + Redacted : match.Value);
+        var result = QueryPair().Replace(text, RedactPair);
         result = ApiKey().Replace(result, match => match.Groups["prefix"].Value + Redacted);
         result = Bearer().Replace(result, "Bearer " + Redacted);
         result = MetaToken().Replace(result, Redacted);
@@ -122,6 +122,15 @@ public sealed partial class SecretRedaction(IEnumerable<string?>? configuredSecr
             secret.Replace("/", "%2F", StringComparison.Ordinal), secret.Replace("/", "%2f", StringComparison.Ordinal)];
     }
 
+    private static string RedactPair(Match pair)
+    {
+        var name = pair.Groups["name"].Value;
+        var value = pair.Groups["value"].Value;
+        return IsSecretName(name) ? name + "=" + Redacted
+            : value.StartsWith('"') ? name + "=" + QueryPair().Replace(value, RedactPair) // a quoted value may hold pairs: a quoted path's query
+            : pair.Value;
+    }
+
     private static bool MayHoldSecret(string text) =>
         text.Contains('=', StringComparison.Ordinal) || text.Contains("twb", StringComparison.Ordinal)
         || text.Contains("Bearer", StringComparison.OrdinalIgnoreCase) || text.Contains("EAA", StringComparison.Ordinal);
@@ -149,7 +158,8 @@ public sealed partial class SecretRedaction(IEnumerable<string?>? configuredSecr
 
     private static readonly string[] SecretNameEndings = ["key", "token", "secret", "password"];
 
-    [GeneratedRegex(@"(?<name>[^\s&?=#;""'<>]+)=[^&\s""#]*")]
+    // A value in double quotes is taken whole, to its closing quote (password="hunter 2"); else it ends at a quote, as in a quoted path.
+    [GeneratedRegex(@"(?<name>[^\s&?=#;""'<>]+)=(?<value>""[^""]*""?|[^&\s""#]*)")]
     private static partial Regex QueryPair();
 
     // The underscores percent-escaped too (twb%5Ftest%5F…): a query string is recorded in spans as the client wrote it.

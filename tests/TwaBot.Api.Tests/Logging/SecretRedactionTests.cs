@@ -18,6 +18,9 @@ public class SecretRedactionTests
     [InlineData("?access_token=abc&x=1", "?access_token=[redacted]&x=1")]
     [InlineData("?password=hunter2&x=1", "?password=[redacted]&x=1")] // any name ending in key, token, secret or password
     [InlineData("?client_secret=abc&x=1", "?client_secret=[redacted]&x=1")]
+    [InlineData("password=\"hunter 2\" user=ana", "password=[redacted] user=ana")] // a quoted value, spaces and all
+    [InlineData("client_secret=\"unclosed", "client_secret=[redacted]")]
+    [InlineData("Path=\"/x?apikey=opaque\" done", "Path=\"/x?apikey=[redacted]\" done")] // a quoted path: its value ends at the quote
     [InlineData("?apikey+=abc&x=1", "?apikey+=[redacted]&x=1")] // a '+' is a space, and spaces around a name are no part of it
     [InlineData("authorization: bearer abc.DEF-123", "authorization: Bearer [redacted]")] // a header's scheme in any case
     [InlineData("key twb_live_abcDEF123 sent", "key twb_live_[redacted] sent")]

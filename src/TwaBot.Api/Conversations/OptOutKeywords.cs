@@ -26,6 +26,7 @@ public static class OptOutKeywords
     [
         '.', '!', '?', '¡', '¿', ',', ';', ':', '"', '\'', '“', '”', '‘', '’', '。',
         '\u0964', '\u0965', '\u061F', '\u060C', '\u06D4', '«', '»', '‹', '›', '„', '‚', '「', '」', '『', '』', '*', '_',
+        '…', // normalized to "..." with ICU; kept as it is without it (FullwidthForms)
     ];
 
     public static bool IsOptOut(string? text) => Matches(text, OptOut);
@@ -50,7 +51,8 @@ public static class OptOutKeywords
         string normalized;
         try
         {
-            normalized = text.Normalize(System.Text.NormalizationForm.FormKC);
+            // Fullwidth letters first: without ICU, Normalize leaves them (and every other form) as they are.
+            normalized = Unicode.FullwidthForms.AsAscii(text).Normalize(System.Text.NormalizationForm.FormKC);
         }
         catch (ArgumentException)
         {

@@ -275,10 +275,26 @@ public static partial class SendValidation
         ArgumentNullException.ThrowIfNull(url);
         // A name is judged as the ASCII name it is looked up as: fullwidth letters and digits, or ideographic full stops
         // ("１２７。0。0。1"), are the plain ones to a URL parser (IDNA mapping), so they reach the same host.
-        return Uri.TryCreate(url, UriKind.Absolute, out var parsed)
-            && PrivateFileHosts.Unreachable(parsed.HostNameType == UriHostNameType.Dns ? parsed.IdnHost : parsed.Host) is { } why
+        return Uri.TryCreate(url, UriKind.Absolute, out var parsed) && PrivateFileHosts.Unreachable(AsciiHost(parsed)) is { } why
             ? $"{field} points at {parsed.Host}, {why}: Meta's servers download the file from the internet and cannot reach that address, so Meta would fail the send. Give a URL on a public host."
             : null;
+    }
+
+    /// <summary>
+    /// The host as it is looked up. Fullwidth forms are mapped here rather than left to <see cref="Uri.IdnHost"/>, which maps them
+    /// with ICU only (<see cref="FullwidthForms"/>); the ideographic full stops too, so that "１２７。0。0。1" is read as an address.
+    /// </summary>
+    private static string AsciiHost(Uri parsed)
+    {
+        if (parsed.HostNameType != UriHostNameType.Dns)
+        {
+            return parsed.Host;
+        }
+
+        var ascii = FullwidthForms.AsAscii(parsed.Host).Replace('\u3002', '.').Replace('\uFF61', '.');
+        return Uri.CheckHostName(ascii) is UriHostNameType.IPv4 or UriHostNameType.Dns && Uri.TryCreate($"http://{ascii}/", UriKind.Absolute, out var mapped)
+            ? (mapped.HostNameType == UriHostNameType.Dns ? mapped.IdnHost : mapped.Host)
+            : parsed.IdnHost;
     }
 
     /// <summary>A trimmed optional text, or null when it is absent or blank.</summary>

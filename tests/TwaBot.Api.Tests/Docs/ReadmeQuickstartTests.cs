@@ -98,8 +98,9 @@ public class ReadmeQuickstartTests
 
     internal static async Task<string> BashAsync(string script)
     {
-        var (exitCode, output) = await Repository.RunAsync("bash", ["-euc", script], TimeSpan.FromSeconds(30));
-        Assert.True(exitCode == 0, $"bash failed ({exitCode}):\n{script}\n{output}");
+        // The commands' answer is what they print; standard error only explains a failure.
+        var (exitCode, output, error) = await Repository.RunApartAsync("bash", ["-euc", script], TimeSpan.FromSeconds(30));
+        Assert.True(exitCode == 0, $"bash failed ({exitCode}):\n{script}\n{output}{error}");
         return output;
     }
 }

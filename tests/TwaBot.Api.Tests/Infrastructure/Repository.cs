@@ -35,7 +35,19 @@ public static class Repository
         return tool;
     }
 
+    /// <summary>The tool's exit code and its output, standard output then standard error.</summary>
     public static async Task<(int ExitCode, string Output)> RunAsync(
+        string fileName, IEnumerable<string> arguments, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var (exitCode, standardOutput, standardError) = await RunApartAsync(fileName, arguments, timeout, environment);
+        return (exitCode, standardOutput + standardError);
+    }
+
+    /// <summary>
+    /// The tool's exit code, standard output and standard error apart: for an answer read from standard output, which a warning
+    /// on standard error must not spoil (bash's "setlocale: LC_ALL: cannot change locale" where LC_ALL names a locale the machine lacks).
+    /// </summary>
+    public static async Task<(int ExitCode, string StandardOutput, string StandardError)> RunApartAsync(
         string fileName, IEnumerable<string> arguments, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(fileName, arguments)
@@ -63,7 +75,7 @@ public static class Repository
             throw new TimeoutException($"{fileName} did not finish within {timeout}.");
         }
 
-        return (process.ExitCode, await output + await error);
+        return (process.ExitCode, await output, await error);
     }
 
     private static string FindRoot()

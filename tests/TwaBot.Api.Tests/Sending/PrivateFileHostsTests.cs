@@ -98,6 +98,9 @@ public class PrivateFileHostsTests(TwaBotApiFactory factory) : IClassFixture<Twa
     [InlineData("http://10.0.0.1./invoice.pdf", "10.0.0.1.")]  // with a trailing dot
     [InlineData("http://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54/invoice.pdf", "\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54")] // fullwidth: localhost to a URL parser
     [InlineData("http://127\u30020\u30020\u30021/invoice.pdf", "127\u30020\u30020\u30021")] // ideographic full stops: 127.0.0.1
+    [InlineData("http://\uff11\uff12\uff17\uff0e\uff10\uff0e\uff10\uff0e\uff11/invoice.pdf", "\uff11\uff12\uff17\uff0e\uff10\uff0e\uff10\uff0e\uff11")] // fullwidth digits and stops: 127.0.0.1
+    [InlineData("http://\uff11\uff10\u30020\u30020\u30021/invoice.pdf", "\uff11\uff10\u30020\u30020\u30021")] // both: 10.0.0.1
+    [InlineData("http://\uff2c\uff2f\uff23\uff21\uff2c\uff28\uff2f\uff33\uff34/invoice.pdf", "\uff2c\uff2f\uff23\uff21\uff2c\uff28\uff2f\uff33\uff34")] // fullwidth capitals: LOCALHOST
     public async Task SendMediaRefusesAFileMetaCannotReachNamingMediaUrl(string url, string shownHost)
     {
         var tenant = await factory.CreateSendingTenantAsync();

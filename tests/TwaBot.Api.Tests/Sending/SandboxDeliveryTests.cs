@@ -474,11 +474,15 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         await response.AssertErrorAsync(HttpStatusCode.NotFound, "MESSAGE_NOT_FOUND");
     }
 
-    [Fact]
-    public async Task ACustomersStopOptsThemOutOfTheNextSend()
+    [Theory]
+    [InlineData("STOP")]
+    [InlineData("\uFF33\uFF34\uFF2F\uFF30")]           // fullwidth ＳＴＯＰ, read without ICU too (DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1)
+    [InlineData("\uFF55\uFF4E\uFF53\uFF55\uFF42\uFF53\uFF43\uFF52\uFF49\uFF42\uFF45\uFF01")] // ｕｎｓｕｂｓｃｒｉｂｅ！
+    [InlineData("Stop\u2026")]                          // with an ellipsis
+    public async Task ACustomersStopOptsThemOutOfTheNextSend(string stop)
     {
         var tenant = await factory.CreateSendingTenantAsync();
-        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", "STOP");
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210", stop);
 
         var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
             new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });

@@ -266,9 +266,9 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
     }
 
     [Theory]
-    [InlineData("/api/v1/send-template", "language")]
-    [InlineData("/api/v1/quick-send", "lang")]
-    public async Task ATemplateAskedForInAnotherLanguageKeepsTheDocsTextAndHintsAtItsLanguages(string path, string languageField)
+    [InlineData("/api/v1/send-template", "template_name", "language")]
+    [InlineData("/api/v1/quick-send", "template", "lang")]
+    public async Task ATemplateAskedForInAnotherLanguageKeepsTheDocsTextAndHintsAtItsLanguages(string path, string templateField, string languageField)
     {
         var tenant = await factory.CreateSendingTenantAsync();
 
@@ -281,6 +281,7 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
 
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
         Assert.Equal("Template 'order_confirmation' not found or not approved.", json.GetProperty("error").GetString());
+        Assert.Equal(templateField, json.GetProperty("field").GetString()); // each endpoint's own name for the template
         Assert.Equal($"'order_confirmation' is approved in en, not in 'en_US': set {languageField} to en.", json.GetProperty("hint").GetString());
     }
 

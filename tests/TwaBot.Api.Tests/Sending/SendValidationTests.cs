@@ -114,6 +114,7 @@ public class SendValidationTests
     [InlineData("image", "https://example.com/a.jpg", null)]
     [InlineData("DOCUMENT", "http://example.com/invoice.pdf", null)]
     [InlineData("video", "https://example.com/v.mp4", null)]
+    [InlineData(" video\n", "https://example.com/v.mp4", null)] // a form's padding around the type is not part of it
     [InlineData("audio", "https://example.com/a.ogg", null)]
     [InlineData("sticker", "https://example.com/s.webp", "media_type")]
     [InlineData(null, "https://example.com/a.jpg", "media_type")]
@@ -279,6 +280,7 @@ public class SendValidationTests
     [InlineData("template_name", "template_name is required")]
     [InlineData("phone", "phone is required")]
     [InlineData("quick-send", "template or message is required")]
+    [InlineData("quick-send blank", "template or message is required")] // message=+ is no message: both choices named, as when it is absent
     [InlineData("params", "params may have at most 30 values")]
     public void TheErrorSaysWhatIsAllowed(string request, string says)
     {
@@ -292,6 +294,7 @@ public class SendValidationTests
             "template_name" => SendValidation.Template(new SendTemplateRequest("9876543210", null, null, null, null)).Error,
             "phone" => SendValidation.Text(new SendTextRequest(" ", "hi")).Error,
             "quick-send" => SendValidation.QuickSend(new QuickSendQuery("919876543210", null, null, null, null)).Error,
+            "quick-send blank" => SendValidation.QuickSend(new QuickSendQuery("919876543210", null, null, null, "  ")).Error,
             "params" => SendValidation.QuickSend(new QuickSendQuery("919876543210", "t", null, string.Join(',', Enumerable.Repeat("x", 31)), null)).Error,
             _ => throw new ArgumentOutOfRangeException(nameof(request)),
         };

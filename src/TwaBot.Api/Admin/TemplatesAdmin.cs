@@ -101,6 +101,8 @@ internal static partial class TemplatesAdmin
             return ApiErrors.BusinessNotFound(id);
         }
 
+        // A form's padding is no part of a name or a language code, as in the sends that name them and in the category.
+        request = request with { Name = request.Name?.Trim(), Language = request.Language?.Trim() };
         if (Validate(request) is { } invalid)
         {
             return invalid;

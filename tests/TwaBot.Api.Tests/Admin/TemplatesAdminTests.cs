@@ -98,8 +98,8 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi {{1}}","header_text":"{{1}} sale on {{2}}"}""", "header_text")] // Meta: one
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi","header_text":"{{brand}} sale on {{day}}"}""", "header_text")]
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi","footer_text":"0123456789012345678901234567890123456789012345678901234567890"}""", "footer_text")]
-    [InlineData("""{"name":"order_update\n","language":"en","category":"UTILITY","body":"Hi"}""", "name")]
-    [InlineData("""{"name":"order_update","language":"en\n","category":"UTILITY","body":"Hi"}""", "language")]
+    [InlineData("""{"name":"order\n_update","language":"en","category":"UTILITY","body":"Hi"}""", "name")] // at the edges, a form's padding
+    [InlineData("""{"name":"order_update","language":"e\nn","category":"UTILITY","body":"Hi"}""", "language")]
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi","header_text":"Two\nlines"}""", "header_text")]
     [InlineData("""{"name":"order_update","language":"en","category":"AUTHENTICATION","body":"Your code is {{1}}"}""", "body")]
     [InlineData("""{"name":"order_update","language":"en","category":"AUTHENTICATION","header_text":"Login {{1}}"}""", "header_text")]
@@ -174,6 +174,22 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         Assert.Equal(("Shipping update", "text", "On its way", "Reply STOP to opt out"), (listed.GetProperty("display_name").GetString(),
             listed.GetProperty("header_type").GetString(), listed.GetProperty("header_text").GetString(), listed.GetProperty("footer_text").GetString()));
         Assert.Equal(["customer_name", "order_id"], listed.GetProperty("variables").EnumerateArray().Select(v => v.GetString()));
+    }
+
+    [Fact]
+    public async Task ANameAndLanguagePaddedByAFormAreStoredAndSubmittedTrimmed()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var created = await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
+            new { name = " padded_update\t", language = " en_US ", category = " utility ", body = "Hi" })).ReadJsonAsync(HttpStatusCode.Created);
+
+        var template = created.GetProperty("template");
+        Assert.Equal(("padded_update", "en_US"), (template.GetProperty("name").GetString(), template.GetProperty("language").GetString()));
+        var metaId = template.GetProperty("meta_template_id").GetString();
+        await factory.WithDbAsync(async db => // as Meta was given it
+            Assert.Equal(("padded_update", "en_US"), await db.SandboxTemplates.Where(t => t.MetaId == metaId).Select(t => ValueTuple.Create(t.Name, t.Language)).SingleAsync()));
     }
 
     [Fact]

@@ -218,6 +218,23 @@ public class MetaClientTests
     }
 
     [Fact]
+    public async Task ListedTemplatesAreReadWithTheirRejectionReasonAndQualityScore()
+    {
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(200, """
+            {"data":[
+              {"name":"a","language":"en","status":"REJECTED","category":"MARKETING","id":"1","rejected_reason":" INVALID_FORMAT ","quality_score":{"score":" yellow "},"components":[]},
+              {"name":"b","language":"en","status":"APPROVED","category":"MARKETING","id":"2","rejected_reason":"none","quality_score":{"score":"PURPLE"},"components":[]},
+              {"name":"c","language":"en","status":"APPROVED","category":"MARKETING","id":"3","rejected_reason":" ","quality_score":"GREEN","components":[]}]}
+            """));
+
+        var listed = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
+
+        Assert.Equal([("a", "INVALID_FORMAT", "YELLOW"), ("b", null, null), ("c", null, null)],
+            listed.Value!.Select(t => (t.Name, t.RejectedReason, t.QualityScore)));
+    }
+
+    [Fact]
     public async Task AnAuthenticationTemplateCarriesTheCodeInTheBodyAndTheCopyCodeButton()
     {
         await using var meta = await FakeMetaUpstream.StartAsync();

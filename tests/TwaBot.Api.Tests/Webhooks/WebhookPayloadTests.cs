@@ -606,5 +606,75 @@ public class WebhookPayloadTests
             payload.UserIdLinks.Select(l => $"{l.UserId} {new DateTimeOffset(l.At).ToUnixTimeSeconds()}"));
     }
 
+    [Fact]
+    public void ADeliveryWithAByteOrderMarkIsRead()
+    {
+        byte[] body = [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(Delivery(Entry(MessagesChange("1", statuses: [Status("wamid.1", "sent", T0)]))).ToJsonString())];
+
+        Assert.Equal("wamid.1", Assert.Single(WebhookPayload.Parse(body, Received).Statuses).Wamid);
+    }
+
+    [Fact]
+    public void APaymentsProgressInTheStatusesIsNoMessageStatus()
+    {
+        // India's WhatsApp payments share the statuses array: a failed payment is not a failed message.
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"statuses":[{"id":"wamid.p","type":"payment","status":"failed","timestamp":"1776160000","recipient_id":"919876543210"},{"id":"wamid.m","status":"delivered","timestamp":"1776160000","recipient_id":"919876543210"}]}}]}]}""");
+
+        Assert.Equal(["wamid.m"], payload.Statuses.Select(s => s.Wamid));
+    }
+
+    [Fact]
+    public void AChangesErrorsThatAreNoObjectsAreLeftOut()
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"errors":[7,"x",{"code":130429,"title":"Rate limit hit"}]}}]}]}""");
+
+        Assert.Equal(new WebhookError("5", 130429, "Rate limit hit", null), Assert.Single(payload.Errors));
+    }
+
+    [Fact]
+    public void ANumberChangeNoticesOwnBsuidIsTheNewNumbersNotTheOldOnes()
+    {
+        // The notice comes from the old number; its from_user_id stands in for a missing system.user_id (the new BSUID).
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"from":"919800000001","from_user_id":"IN.2","from_parent_user_id":"IN.20","id":"wamid.s","timestamp":"1776160000","type":"system","system":{"body":"changed","wa_id":"919800000002","type":"user_changed_number","previous_user_id":"IN.1","previous_parent_user_id":"IN.10"}}]}}]}]}""");
+
+        Assert.Equal("IN.2 919800000002, IN.1 919800000001, IN.20 919800000002, IN.10 919800000001",
+            string.Join(", ", payload.UserIdLinks.Select(l => $"{l.UserId} {l.WaId}")));
+    }
+
+    [Theory]
+    [InlineData("\"parent_user_id\":\"IN.20\",\"previous_parent_user_id\":\"IN.10\"", "", "IN.10 -> IN.20")]
+    [InlineData("\"previous_parent_user_id\":\"IN.10\"", ",\"from_parent_user_id\":\"IN.20\"", "IN.10 -> IN.20")]
+    [InlineData("\"previous_user_id\":\"IN.1\"", ",\"from_parent_user_id\":\"IN.20\"", "IN.1 -> IN.5")] // the new user id is from_user_id, not the parent one
+    public void ABsuidChangeWithoutANumberIsReadForTheParentIdToo(string system, string message, string changes)
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"from_user_id":"IN.5"MESSAGE,"id":"wamid.s","timestamp":"1776160000","type":"system","system":{"body":"changed","type":"user_changed_user_id",SYSTEM}}]}}]}]}"""
+            .Replace("MESSAGE", message, StringComparison.Ordinal).Replace("SYSTEM", system, StringComparison.Ordinal));
+
+        Assert.Equal(changes, string.Join(", ", payload.UserIdChanges.Select(c => $"{c.PreviousUserId} -> {c.UserId}")));
+    }
+
+    [Fact]
+    public void AContactsPairWithoutAnEventIsAsOfTheDeliverysReceiptAndNeedsItsNumbersId()
+    {
+        const string contacts = ""","contacts":[{"profile":{"name":"Asha"},"wa_id":"919876543210","user_id":"IN.1"}]""";
+
+        var received = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"}""" + contacts + "}}]}]}");
+        var withoutNumber = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{}""" + contacts + "}}]}]}");
+
+        Assert.Equal(new UserIdLinkUpdate("5", "IN.1", "919876543210", Received), Assert.Single(received.UserIdLinks));
+        Assert.Empty(withoutNumber.UserIdLinks);
+    }
+
+    [Fact]
+    public void AComponentsEventWithoutButtonsListsNone()
+    {
+        var payload = ParseJson("""{"entry":[{"id":"102290129340398","time":1776160000,"changes":[{"field":"message_template_components_update","value":{"message_template_id":1,"message_template_name":"n","message_template_language":"en","message_template_element":"Hi {{1}}"}}]}]}""");
+
+        var components = Assert.Single(payload.TemplateUpdates).Components;
+        Assert.NotNull(components);
+        Assert.Equal(("Hi {{1}}", (string?)null, (string?)null, (IReadOnlyList<string>?)null), (components.Body, components.HeaderText, components.FooterText, components.Buttons));
+        Assert.Empty(components.ButtonTexts);
+    }
+
     private static WebhookPayload ParseJson(string json) => WebhookPayload.Parse(Encoding.UTF8.GetBytes(json), Received);
 }

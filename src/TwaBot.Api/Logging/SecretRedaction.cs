@@ -126,9 +126,15 @@ public sealed partial class SecretRedaction(IEnumerable<string?>? configuredSecr
     {
         var name = pair.Groups["name"].Value;
         var value = pair.Groups["value"].Value;
-        return IsSecretName(name) ? name + "=" + Redacted
-            : value.StartsWith('"') ? name + "=" + QueryPair().Replace(value, RedactPair) // a quoted value may hold pairs: a quoted path's query
-            : pair.Value;
+        if (IsSecretName(name))
+        {
+            return name + "=" + Redacted;
+        }
+
+        // Any value may hold pairs of its own: a quoted path's query, a return URL's (next=/cb?password=…). A quoted one's are
+        // read between its quotes, which stay as written.
+        var quotes = value.Length > 1 && value[0] is '"' or '\'' && value[^1] == value[0] ? 1 : 0;
+        return name + "=" + value[..quotes] + QueryPair().Replace(value[quotes..^quotes], RedactPair) + value[^quotes..];
     }
 
     private static bool MayHoldSecret(string text) =>
@@ -158,8 +164,9 @@ public sealed partial class SecretRedaction(IEnumerable<string?>? configuredSecr
 
     private static readonly string[] SecretNameEndings = ["key", "token", "secret", "password"];
 
-    // A value in double quotes is taken whole, to its closing quote (password="hunter 2"); else it ends at a quote, as in a quoted path.
-    [GeneratedRegex(@"(?<name>[^\s&?=#;""'<>]+)=(?<value>""[^""]*""?|[^&\s""#]*)")]
+    // A value in double or single quotes is taken whole, to its closing quote (password="hunter 2", password='hunter 2'), past
+    // any quote escaped with a backslash; else it ends at a double quote, as in a quoted path.
+    [GeneratedRegex(@"(?<name>[^\s&?=#;""'<>]+)=(?<value>""(?:[^""\\]|\\.)*""?|'(?:[^'\\]|\\.)*'?|[^&\s""#]*)")]
     private static partial Regex QueryPair();
 
     // The underscores percent-escaped too (twb%5Ftest%5F…): a query string is recorded in spans as the client wrote it.

@@ -21,6 +21,10 @@ public class SecretRedactionTests
     [InlineData("password=\"hunter 2\" user=ana", "password=[redacted] user=ana")] // a quoted value, spaces and all
     [InlineData("client_secret=\"unclosed", "client_secret=[redacted]")]
     [InlineData("Path=\"/x?apikey=opaque\" done", "Path=\"/x?apikey=[redacted]\" done")] // a quoted path: its value ends at the quote
+    [InlineData("password='hunter 2' user=ana", "password=[redacted] user=ana")] // in single quotes too
+    [InlineData("password=\"hun\\\"ter 2\" user=ana", "password=[redacted] user=ana")] // an escaped quote does not close it
+    [InlineData("Path='/x?apikey=opaque' done", "Path='/x?apikey=[redacted]' done")] // a single-quoted path's query
+    [InlineData("?next=/cb?password=hunter2&x=1", "?next=/cb?password=[redacted]&x=1")] // a pair inside another's unquoted value
     [InlineData("?apikey+=abc&x=1", "?apikey+=[redacted]&x=1")] // a '+' is a space, and spaces around a name are no part of it
     [InlineData("authorization: bearer abc.DEF-123", "authorization: Bearer [redacted]")] // a header's scheme in any case
     [InlineData("key twb_live_abcDEF123 sent", "key twb_live_[redacted] sent")]

@@ -98,6 +98,9 @@ public class PrivateFileHostsTests(TwaBotApiFactory factory) : IClassFixture<Twa
     [InlineData("http://10.0.0.1./invoice.pdf", "10.0.0.1.")]  // with a trailing dot
     [InlineData("http://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54/invoice.pdf", "\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54")] // fullwidth: localhost to a URL parser
     [InlineData("http://127\u30020\u30020\u30021/invoice.pdf", "127\u30020\u30020\u30021")] // ideographic full stops: 127.0.0.1
+    [InlineData("http://127\uff610\uff610\uff611/invoice.pdf", "127\uff610\uff610\uff611")] // halfwidth ideographic full stops: 127.0.0.1
+    [InlineData("http://\uff12\uff11\uff13\uff10\uff17\uff10\uff16\uff14\uff13\uff13/invoice.pdf", "\uff12\uff11\uff13\uff10\uff17\uff10\uff16\uff14\uff13\uff13")] // 2130706433 is 127.0.0.1
+    [InlineData("http://\u24db\u24de\u24d2\u24d0\u24db\u24d7\u24de\u24e2\u24e3/invoice.pdf", "\u24db\u24de\u24d2\u24d0\u24db\u24d7\u24de\u24e2\u24e3")] // circled letters: localhost to IDNA with ICU (no fullwidth form in it)
     [InlineData("http://\uff11\uff12\uff17\uff0e\uff10\uff0e\uff10\uff0e\uff11/invoice.pdf", "\uff11\uff12\uff17\uff0e\uff10\uff0e\uff10\uff0e\uff11")] // fullwidth digits and stops: 127.0.0.1
     [InlineData("http://\uff11\uff10\u30020\u30020\u30021/invoice.pdf", "\uff11\uff10\u30020\u30020\u30021")] // both: 10.0.0.1
     [InlineData("http://\uff2c\uff2f\uff23\uff21\uff2c\uff28\uff2f\uff33\uff34/invoice.pdf", "\uff2c\uff2f\uff23\uff21\uff2c\uff28\uff2f\uff33\uff34")] // fullwidth capitals: LOCALHOST

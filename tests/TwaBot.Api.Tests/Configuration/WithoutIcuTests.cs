@@ -10,19 +10,14 @@ namespace TwaBot.Api.Tests.Configuration;
 /// </summary>
 public sealed class WithoutIcuTests
 {
-    private const string AdminKey = "twb_admin_without_icu_0123456789";
-
     [Fact]
     public async Task FullwidthKeywordsAndHostsAreReadAsWithIcu()
     {
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
-        {
-            ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1", ["TwaBot__AdminKey"] = AdminKey,
-        });
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1" });
         using var client = server.CreateClient();
         client.DefaultRequestHeaders.Add("X-API-Key", server.SeededApiKey());
         using var admin = server.CreateClient();
-        admin.DefaultRequestHeaders.Add("X-Admin-Key", AdminKey);
+        admin.DefaultRequestHeaders.Add("X-Admin-Key", server.PrintedAdminKey());
         const string customer = "919876500001";
 
         (await admin.PostAsJsonAsync("/sandbox/v1/inbound", new { business_id = 1, from = customer, text = "\uFF33\uFF34\uFF2F\uFF30\uFF01\u2026" })) // ＳＴＯＰ！…

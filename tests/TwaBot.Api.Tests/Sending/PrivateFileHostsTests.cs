@@ -62,6 +62,29 @@ public class PrivateFileHostsTests(TwaBotApiFactory factory) : IClassFixture<Twa
     [InlineData("[::ffff:8.8.8.8]", false)]
     [InlineData("[::8.8.8.8]", false)]
     [InlineData("8.8.8.8.", false)]
+    [InlineData("224.0.0.1", true)]              // multicast, 224/4
+    [InlineData("239.255.255.250", true)]
+    [InlineData("223.255.255.255", false)]       // just below it
+    [InlineData("240.0.0.1", true)]              // reserved, 240/4
+    [InlineData("255.255.255.255", true)]        // broadcast
+    [InlineData("192.0.2.10", true)]             // documentation: TEST-NET-1, -2, -3
+    [InlineData("198.51.100.7", true)]
+    [InlineData("203.0.113.200", true)]
+    [InlineData("192.0.3.1", false)]             // beside them
+    [InlineData("198.51.101.1", false)]
+    [InlineData("203.0.112.255", false)]
+    [InlineData("198.18.0.1", true)]             // benchmarking, 198.18/15
+    [InlineData("198.19.255.254", true)]
+    [InlineData("198.17.255.255", false)]
+    [InlineData("198.20.0.1", false)]
+    [InlineData("[ff02::1]", true)]              // IPv6 multicast
+    [InlineData("[2001:db8::1]", true)]          // IPv6 documentation
+    [InlineData("[2001:db9::1]", false)]
+    [InlineData("[::ffff:224.0.0.1]", true)]     // mapped multicast: judged as its IPv4
+    [InlineData("[64:ff9b::10.0.0.1]", true)]    // NAT64's well-known prefix: the gateway sends it to 10.0.0.1
+    [InlineData("[64:ff9b::7f00:1]", true)]      // 127.0.0.1 in hex
+    [InlineData("[64:ff9b::8.8.8.8]", false)]
+    [InlineData("[64:ff9b:1::10.0.0.1]", false)] // not the well-known prefix (RFC 8215's local-use one is not read)
     public void TellsTheHostsMetaCannotReach(string host, bool unreachable)
     {
         Assert.Equal(unreachable, PrivateFileHosts.Unreachable(host) is not null);
@@ -81,6 +104,13 @@ public class PrivateFileHostsTests(TwaBotApiFactory factory) : IClassFixture<Twa
     [InlineData("[fe80::1]", "a link-local address")]
     [InlineData("[::ffff:127.0.0.1]", "a loopback address, which is this machine")]
     [InlineData("[::10.0.0.1]", "a private network address")]
+    [InlineData("239.1.2.3", "a multicast address, which names a group, not a server")]
+    [InlineData("[ff05::2]", "a multicast address, which names a group, not a server")]
+    [InlineData("255.255.255.255", "a reserved address of 240.0.0.0/4 (the broadcast address included), which is not routed")]
+    [InlineData("203.0.113.5", "an address reserved for documentation, which is not routed")]
+    [InlineData("[2001:db8:85a3::8a2e:370:7334]", "an address reserved for documentation, which is not routed")]
+    [InlineData("198.18.0.1", "an address reserved for network benchmarks, which is not routed")]
+    [InlineData("[64:ff9b::192.168.0.1]", "a private network address")]
     public void NamesWhyMetaCannotReachTheHost(string host, string why)
     {
         // The caller reads this in the refusal ("media_url points at …, {why}: …").
@@ -96,6 +126,9 @@ public class PrivateFileHostsTests(TwaBotApiFactory factory) : IClassFixture<Twa
     [InlineData("http://2130706433/invoice.pdf", "127.0.0.1")] // a loopback address written as one number
     [InlineData("http://0x7f.1/invoice.pdf", "127.0.0.1")]     // in hex, with parts left out
     [InlineData("http://10.0.0.1./invoice.pdf", "10.0.0.1.")]  // with a trailing dot
+    [InlineData("https://203.0.113.10/invoice.pdf", "203.0.113.10")] // a documentation example's address, copied
+    [InlineData("http://[64:ff9b::a00:1]/invoice.pdf", "[64:ff9b::a00:1]")] // NAT64 to 10.0.0.1
+    [InlineData("http://4294967295/invoice.pdf", "255.255.255.255")] // broadcast written as one number
     [InlineData("http://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54/invoice.pdf", "\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54")] // fullwidth: localhost to a URL parser
     [InlineData("http://127\u30020\u30020\u30021/invoice.pdf", "127\u30020\u30020\u30021")] // ideographic full stops: 127.0.0.1
     [InlineData("http://127\uff610\uff610\uff611/invoice.pdf", "127\uff610\uff610\uff611")] // halfwidth ideographic full stops: 127.0.0.1

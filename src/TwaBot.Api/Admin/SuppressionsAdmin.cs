@@ -328,7 +328,7 @@ internal static class SuppressionsAdmin
     /// The rows a send to <paramref name="phone"/> checks (SuppressionLookup): the number's own, and the one kept under
     /// the wa_id Meta gave it, where its customer's STOP lands (a Brazilian mobile's wa_id lacks the ninth digit, a Mexican one has a 1 after 52),
     /// and, for a number given as such a wa_id, the number as written (an entry made under it is the same phone's). As
-    /// <c>phone IN (number, wa_id)</c>, two probes of the (business_id, phone) index: with an OR around a subquery
+    /// <c>phone IN (number, wa_id, number as written)</c>, one probe each of the (business_id, phone) index: with an OR around a subquery
     /// instead, SQLite read every suppression of the business.
     /// </summary>
     internal static IQueryable<Suppression> SeenBySends(Data.TwaBotDbContext db, long businessId, string phone) =>

@@ -15,7 +15,7 @@ namespace TwaBot.Api.Admin;
 /// </summary>
 internal static partial class TemplatesAdmin
 {
-    // Meta's own limits on template names and texts.
+    // Meta's own limits on a template's texts (its name's is Template.MaxNameLength); display_name, never sent to Meta, has ours.
     private const int MaxBody = 1024;
     private const int MaxHeaderOrFooter = 60;
     private const int MaxDisplayName = 200;

@@ -78,12 +78,9 @@ public static class ApiErrors
         }, secondsToMidnight);
 
     /// <summary>The recipient's hourly OTP cap, with the seconds until its oldest OTP of the hour stops counting.</summary>
-    public static ApiError OtpRecipientLimitReached(string phone, int limit, int retryAfterSeconds) => new(Status429TooManyRequests, new ErrorBody
-    {
-        Error = $"Too many OTPs to {phone}: at most {limit} per hour {(limit == 1 ? "is" : "are")} sent to one number. Try again in {Waiting(retryAfterSeconds)}.",
-        ErrorCode = ErrorCodes.OtpRecipientLimitReached,
-        RetryAfterSeconds = retryAfterSeconds,
-    }, retryAfterSeconds);
+    public static ApiError OtpRecipientLimitReached(string phone, int limit, int retryAfterSeconds) => RetryLater(Status429TooManyRequests, ErrorCodes.OtpRecipientLimitReached,
+        $"Too many OTPs to {phone}: at most {limit} per hour {(limit == 1 ? "is" : "are")} sent to one number. Try again in {Waiting(retryAfterSeconds)}.",
+        retryAfterSeconds);
 
     private static string Waiting(int seconds)
     {
@@ -412,13 +409,10 @@ public static class ApiErrors
         "An unexpected error occurred. It has been logged; please retry, and contact support if it persists.");
 
     /// <summary>The database cannot be written at the moment (<see cref="Data.SqliteFaults"/>): it passes, so a retry is the answer.</summary>
-    public static ApiError StorageUnavailable() => new(Status503ServiceUnavailable, new ErrorBody
-    {
-        Error = "The server cannot write to its database at the moment (another program holds it, or its disk is full). "
+    public static ApiError StorageUnavailable() => RetryLater(Status503ServiceUnavailable, ErrorCodes.StorageUnavailable,
+        "The server cannot write to its database at the moment (another program holds it, or its disk is full). "
             + "A send refused this way was not sent. Retry after the given seconds.",
-        ErrorCode = ErrorCodes.StorageUnavailable,
-        RetryAfterSeconds = StorageRetryAfterSeconds,
-    }, StorageRetryAfterSeconds);
+        StorageRetryAfterSeconds);
 
     private const int StorageRetryAfterSeconds = 5;
 

@@ -12,8 +12,7 @@ public sealed record MetaTemplate(
     /// <summary>Meta's quality score (<c>quality_score.score</c>: GREEN, YELLOW, RED, UNKNOWN), or null when it lists none.</summary>
     public string? QualityScore { get; init; }
 
-    public string? Text(string componentType) =>
-        Components.FirstOrDefault(c => string.Equals(c.Type, componentType, StringComparison.OrdinalIgnoreCase))?.Text;
+    public string? Text(string componentType) => Component(componentType)?.Text;
 
     public MetaTemplateComponent? Component(string componentType) =>
         Components.FirstOrDefault(c => string.Equals(c.Type, componentType, StringComparison.OrdinalIgnoreCase));

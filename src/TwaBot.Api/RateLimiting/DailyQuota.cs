@@ -225,8 +225,8 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
     /// </summary>
     private static async Task SetQuotaDaysAsync(TwaBotDbContext db, IEnumerable<IGrouping<DateOnly, long>> days, CancellationToken cancellationToken)
     {
-        // One commit (one disk sync) for all the statements, not one each; a caller's transaction already is one.
-        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        // One commit (one disk sync) for all the statements, not one each.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         foreach (var day in days)
         {
             foreach (var ids in day.Chunk(RetagBatch))
@@ -235,10 +235,7 @@ public sealed class DailyQuota(IServiceScopeFactory scopes, TimeProvider time, I
             }
         }
 
-        if (transaction is not null)
-        {
-            await transaction.CommitAsync(cancellationToken);
-        }
+        await transaction.CommitAsync(cancellationToken);
     }
 
     private const int RetagBatch = 500;

@@ -136,8 +136,8 @@ public sealed partial class WebhookApplier
     /// Applies what was held for <paramref name="userId"/> to the number it is now paired with, as the events would have been
     /// applied on arrival: the window never moves back, a keyword or preference counts only when newer than the contact's, and
     /// a START lifts only the opt-outs entered before it was written.
-    /// Called when a pair is written for the first time (a pair already kept means nothing can be held for it), and only for a
-    /// business that holds something, so the statuses that repeat a pair cost nothing more.
+    /// Called when a pair is written (a new one, or another wa_id; a pair already kept means nothing can be held for it) or held
+    /// events are moved to the BSUID, and looks only in a business that holds something, so the statuses that repeat a pair cost nothing more.
     /// </summary>
     private async Task ApplyHeldAsync(long businessId, string userId, CancellationToken cancellationToken)
     {

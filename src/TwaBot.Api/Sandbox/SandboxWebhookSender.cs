@@ -233,6 +233,13 @@ public sealed partial class SandboxWebhookSender(
         {
             try
             {
+                if (attempt > 1)
+                {
+                    // A pause before each retry, none after the last try: the caller of POST /sandbox/v1/inbound waits for this.
+                    var previous = attempt - 1;
+                    await Task.Delay(TimeSpan.FromMilliseconds(100 * previous * previous), lifetime.ApplicationStopping);
+                }
+
                 using var content = new ByteArrayContent(body);
                 content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
                 content.Headers.Add(WebhookSignature.HeaderName, signature);
@@ -255,15 +262,6 @@ public sealed partial class SandboxWebhookSender(
             catch (OperationCanceledException)
             {
                 LogUnreachable(logger, HttpRequestError.Unknown, attempt); // the client's own timeout: tried again
-            }
-
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt * attempt), lifetime.ApplicationStopping);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
             }
         }
 

@@ -206,14 +206,14 @@ public class MetaClientTests
               {"type":"BODY","text":"Hi"},
               {"type":"BUTTONS","buttons":[{"type":"QUICK_REPLY","text":"Stop"},
                 {"type":"URL","text":"Track","url":"https://shop.example/t/{{1}}","example":["https://shop.example/t/ORD-1"]},
-                {"type":"COPY_CODE","example":"SAVE10"}]}]}]}
+                {"type":"COPY_CODE","example":"SAVE10"},{"type":"URL","text":"Shop","url":"https://shop.example","example":[]}]}]}]}
             """));
 
         var listed = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
 
         Assert.Equal(
             [new MetaTemplateButton("QUICK_REPLY", "Stop"), new MetaTemplateButton("URL", "Track", "https://shop.example/t/{{1}}", null, "https://shop.example/t/ORD-1"),
-             new MetaTemplateButton("COPY_CODE", null, null, null, "SAVE10")],
+             new MetaTemplateButton("COPY_CODE", null, null, null, "SAVE10"), new MetaTemplateButton("URL", "Shop", "https://shop.example")],
             Assert.Single(listed.Value!).Component("BUTTONS")!.Buttons);
     }
 
@@ -371,6 +371,7 @@ public class MetaClientTests
             Buttons = [new("QUICK_REPLY", "Stop promotions"), new("URL", "Track", "https://shop.example/t/{{1}}", Example: "https://shop.example/t/ORD-1"),
                 new("PHONE_NUMBER", "Call us", PhoneNumber: "+919876543210"), new("COPY_CODE", null, Example: "SAVE10")],
         },
+        new("order_ready", "en", "UTILITY", "Hi {{first_name}}, order {{order_id}} is ready.", null, null, ["Rahul"]),
     ];
 
     [Theory]
@@ -378,6 +379,7 @@ public class MetaClientTests
     [InlineData(1, """{"name":"shipped","language":"en","category":"UTILITY","components":[{"type":"BODY","text":"Your order has shipped."}]}""")] // no placeholders: no example
     [InlineData(2, """{"name":"login_code","language":"en","category":"AUTHENTICATION","components":[{"type":"BODY","add_security_recommendation":true},{"type":"FOOTER","code_expiration_minutes":10},{"type":"BUTTONS","buttons":[{"type":"OTP","otp_type":"COPY_CODE"}]}]}""")]
     [InlineData(3, """{"name":"diwali_offer","language":"en","category":"MARKETING","components":[{"type":"BODY","text":"Hi"},{"type":"BUTTONS","buttons":[{"type":"QUICK_REPLY","text":"Stop promotions"},{"type":"URL","text":"Track","url":"https://shop.example/t/{{1}}","example":["https://shop.example/t/ORD-1"]},{"type":"PHONE_NUMBER","text":"Call us","phone_number":"\u002B919876543210"},{"type":"COPY_CODE","example":"SAVE10"}]}]}""")]
+    [InlineData(4, """{"name":"order_ready","language":"en","category":"UTILITY","parameter_format":"NAMED","components":[{"type":"BODY","text":"Hi {{first_name}}, order {{order_id}} is ready.","example":{"body_text_named_params":[{"param_name":"first_name","example":"Rahul"},{"param_name":"order_id","example":"example 2"}]}}]}""")] // fewer examples than names
     public void ATemplateIsSubmittedToMetaExactlyInItsShape(int definition, string expected) =>
         Assert.Equal(expected, Encoding.UTF8.GetString(Submitted[definition].ToJsonBytes()));
 

@@ -152,6 +152,11 @@ public class WebhookPayloadTests
             Delivery(Entry(MessagesChange("1", statuses: [Status("a", "sent", new DateTimeOffset(Received).AddDays(1))]))),
             new DateTimeOffset(Received).AddDays(1).ToUnixTimeSeconds()
         },
+        {
+            // the calendar's last second is still a time stated (though never a time to keep for the event)
+            Delivery(Entry(MessagesChange("1", statuses: [Status("a", "sent", DateTimeOffset.FromUnixTimeSeconds(253_402_300_799))]))),
+            253_402_300_799
+        },
     };
 
     private static JsonObject Untimed(JsonObject status)
@@ -363,6 +368,7 @@ public class WebhookPayloadTests
     [InlineData("\"from_user_id\":\" IN.1 \"", "IN.1")] // the same customer's id as every other event's
     [InlineData("\"from\":\" IN.1\"", "IN.1")] // a BSUID where the number goes, spaces around it
     [InlineData("\"from\":\"IN.1 \"", "IN.1")]
+    [InlineData("\"from\":\"IN.1\",\"from_user_id\":\"IN.2\"", "IN.2")] // from_user_id first, even beside a BSUID where the number goes
     public void TheSendersBsuidIsFromUserIdElseTheParentOne(string fields, string userId)
     {
         var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"""
@@ -488,6 +494,7 @@ public class WebhookPayloadTests
     {
         var payload = ParseJson("""{"entry":[{"id":"102290129340398","time":1776160000,"changes":[{"field":"message_template_components_update","value":{"message_template_id":594425479261596,"message_template_name":"order_update","message_template_language":"en_US","message_template_element":"Your order {{1}} is on its way","message_template_title":"Order update","message_template_footer":"Reply STOP to opt out","message_template_buttons":[{"message_template_button_type":"URL","message_template_button_text":"Track","message_template_button_url":"https://shop.example/track/{{1}}"},{"message_template_button_type":"PHONE_NUMBER","message_template_button_text":"Call us","message_template_button_phone_number":"+15550783881"}]}}]}]}""");
 
+        Assert.Equal("", Assert.Single(payload.TemplateUpdates).Event); // no status event
         var components = Assert.Single(payload.TemplateUpdates).Components;
         Assert.NotNull(components);
         Assert.Equal(("Your order {{1}} is on its way", "Order update", "Reply STOP to opt out"), (components.Body, components.HeaderText, components.FooterText));
@@ -513,7 +520,8 @@ public class WebhookPayloadTests
     {
         var payload = ParseJson("""{"entry":[{"id":"102290129340398","time":1776160000,"changes":[{"field":"message_template_quality_update","value":{"previous_quality_score":"GREEN","new_quality_score":"RED","message_template_id":594425479261596,"message_template_name":"spring_sale","message_template_language":"en_US"}}]}]}""");
 
-        Assert.Equal("RED", Assert.Single(payload.TemplateUpdates).QualityScore);
+        var update = Assert.Single(payload.TemplateUpdates);
+        Assert.Equal(("RED", ""), (update.QualityScore, update.Event)); // no status event
     }
 
     [Theory]
@@ -572,6 +580,24 @@ public class WebhookPayloadTests
         var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"from":"919800000001","id":"wamid.s","timestamp":"1776160000","type":"system","system":{"body":"changed","type":"user_changed_user_id","user_id":"IN.2","previous_user_id":"IN.1"}}]}}]}]}""");
 
         Assert.Equal("IN.2 919800000001, IN.1 919800000001", string.Join(", ", payload.UserIdLinks.Select(l => $"{l.UserId} {l.WaId}")));
+        Assert.Empty(payload.UserIdChanges);
+    }
+
+    [Fact]
+    public void ACustomersMessagePairsItsBsuidAndItsParentOneWithItsNumber()
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"from":"919800000001","from_user_id":"IN.1","from_parent_user_id":"IN.10","id":"wamid.t","timestamp":"1776160000","type":"text","text":{"body":"Hi"}}]}}]}]}""");
+
+        Assert.Equal("IN.1 919800000001, IN.10 919800000001", string.Join(", ", payload.UserIdLinks.Select(l => $"{l.UserId} {l.WaId}")));
+    }
+
+    [Fact]
+    public void ANoticeOfAnotherKindPairsNoBsuid()
+    {
+        // Only a changed number or a changed BSUID says which ids name whom; a notice's ids are not its sender's.
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"from":"919800000001","from_user_id":"IN.2","id":"wamid.s","timestamp":"1776160000","type":"system","system":{"body":"something else","type":"customer_identity_changed","user_id":"IN.2","previous_user_id":"IN.1"}}]}}]}]}""");
+
+        Assert.Empty(payload.UserIdLinks);
         Assert.Empty(payload.UserIdChanges);
     }
 
@@ -645,6 +671,7 @@ public class WebhookPayloadTests
     [InlineData("\"parent_user_id\":\"IN.20\",\"previous_parent_user_id\":\"IN.10\"", "", "IN.10 -> IN.20")]
     [InlineData("\"previous_parent_user_id\":\"IN.10\"", ",\"from_parent_user_id\":\"IN.20\"", "IN.10 -> IN.20")]
     [InlineData("\"previous_user_id\":\"IN.1\"", ",\"from_parent_user_id\":\"IN.20\"", "IN.1 -> IN.5")] // the new user id is from_user_id, not the parent one
+    [InlineData("\"user_id\":\"IN.2\",\"previous_user_id\":\"IN.1\"", "", "IN.1 -> IN.2")] // the notice's own user_id before the message's
     public void ABsuidChangeWithoutANumberIsReadForTheParentIdToo(string system, string message, string changes)
     {
         var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"from_user_id":"IN.5"MESSAGE,"id":"wamid.s","timestamp":"1776160000","type":"system","system":{"body":"changed","type":"user_changed_user_id",SYSTEM}}]}}]}]}"""
@@ -674,6 +701,34 @@ public class WebhookPayloadTests
         Assert.NotNull(components);
         Assert.Equal(("Hi {{1}}", (string?)null, (string?)null, (IReadOnlyList<string>?)null), (components.Body, components.HeaderText, components.FooterText, components.Buttons));
         Assert.Empty(components.ButtonTexts);
+    }
+
+    [Fact]
+    public void AStatusAndAPreferencePairTheirBsuidsWithTheNumberTheyName()
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"statuses":[{"id":"wamid.1","status":"delivered","timestamp":"1776150000","recipient_id":"919800000001","recipient_user_id":"IN.1","recipient_parent_user_id":"IN.10"}]}},"""
+            + """{"field":"user_preferences","value":{"metadata":{"phone_number_id":"5"},"user_preferences":[{"wa_id":"919800000002","user_id":"IN.2","parent_user_id":"IN.20","category":"marketing_messages","value":"stop","timestamp":1776160000}]}}]}]}""");
+
+        Assert.Equal(["IN.1 919800000001 1776150000", "IN.10 919800000001 1776150000", "IN.2 919800000002 1776160000", "IN.20 919800000002 1776160000"],
+            payload.UserIdLinks.Select(l => $"{l.UserId} {l.WaId} {new DateTimeOffset(l.At).ToUnixTimeSeconds()}"));
+    }
+
+    [Fact]
+    public void ASenderKnownByBsuidAloneIsNamedFromTheContacts()
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"contacts":[{"profile":{"name":"Asha"},"user_id":"IN.1"}],"messages":[{"from_user_id":"IN.1","id":"wamid.t","timestamp":"1776160000","type":"text","text":{"body":"Hi"}}]}}]}]}""");
+
+        var message = Assert.Single(payload.Messages);
+        Assert.Equal(((string?)null, "IN.1", "Asha"), (message.From, message.UserId, message.ProfileName));
+    }
+
+    [Fact]
+    public void TheOlderShapeOfAMarketingPreferenceFromABsuidAloneIsReadAsOne()
+    {
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"messages":[{"from_user_id":"IN.1","id":"wamid.s","timestamp":"1776160000","type":"system","system":{"body":"User requested to stop marketing messages","type":"user_preference_changed","marketing":"stop"}}]}}]}]}""");
+
+        var preference = Assert.Single(payload.Preferences);
+        Assert.Equal(((string?)null, "IN.1", "stop"), (preference.WaId, preference.UserId, preference.Value));
     }
 
     private static WebhookPayload ParseJson(string json) => WebhookPayload.Parse(Encoding.UTF8.GetBytes(json), Received);

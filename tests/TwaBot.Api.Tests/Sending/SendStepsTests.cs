@@ -349,6 +349,20 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         Assert.Equal("Template 'order_confirmation' is a UTILITY template; OTPs need an approved AUTHENTICATION template.", json.GetProperty("error").GetString());
     }
 
+    [Fact]
+    public async Task AnOtpThroughAnAuthenticationTemplateWithoutOnePlaceholderIsRefusedNamingTheTemplate()
+    {
+        // The code is the OTP's one value whatever the client sends: a count that does not fit is the template's doing.
+        var tenant = await factory.CreateSendingTenantAsync();
+        await AddTemplateAsync(tenant.BusinessId, "login_code", headerType: null, category: "AUTHENTICATION", body: "Your login code is ready.");
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-otp", new { phone = "919876543210", template_name = "login_code", otp = "123456" });
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+        Assert.Equal("template_name", json.GetProperty("field").GetString());
+        Assert.StartsWith("Template 'login_code' has 0 body variable(s)", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Rahul")]
     [InlineData("a", "b", "c", "d")]
@@ -558,17 +572,17 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
     }
 
     /// <summary>An approved template with a header of <paramref name="headerType"/>, on both sides, as a sync from Meta would leave it.</summary>
-    private Task AddTemplateAsync(long businessId, string name, string headerType) => factory.WithDbAsync(async db =>
+    private Task AddTemplateAsync(long businessId, string name, string? headerType, string category = "MARKETING", string body = "Hi {{1}}, have a look.") => factory.WithDbAsync(async db =>
     {
         var wabaId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == businessId)).WabaId;
         db.Templates.Add(new TwaBot.Api.Templates.Template
         {
-            BusinessId = businessId, Name = name, Language = "en", Content = "Hi {{1}}, have a look.", Category = "MARKETING",
+            BusinessId = businessId, Name = name, Language = "en", Content = body, Category = category,
             Status = "APPROVED", HeaderType = headerType, MetaTemplateId = "88" + name.Length, UpdatedAt = factory.Clock.GetUtcNow().UtcDateTime,
         });
         db.SandboxTemplates.Add(new TwaBot.Api.Sandbox.SandboxTemplate
         {
-            WabaId = wabaId, MetaId = "88" + name.Length, Name = name, Language = "en", Category = "MARKETING", Status = "APPROVED", Body = "Hi {{1}}, have a look.",
+            WabaId = wabaId, MetaId = "88" + name.Length, Name = name, Language = "en", Category = category, Status = "APPROVED", Body = body,
         });
         await db.SaveChangesAsync();
     });

@@ -216,6 +216,18 @@ public class SendValidationTests
         Assert.Null(content.Filename);
     }
 
+    [Theory] // a form tool's zero-width space or direction mark is no caption and no file name: left out, as an empty one is
+    [InlineData("\u200b")]
+    [InlineData("\u200e ")]
+    public void ACaptionOrFilenameOfOnlyInvisibleCharactersIsLeftOut(string blank)
+    {
+        var content = Assert.IsType<MediaContent>(SendValidation.Media(
+            new SendMediaRequest("9876543210", "document", "https://example.com/a.pdf", blank, blank)).Value);
+
+        Assert.Null(content.Caption);
+        Assert.Null(content.Filename);
+    }
+
     [Fact]
     public void NoBodyIsRefusedForEveryEndpoint()
     {

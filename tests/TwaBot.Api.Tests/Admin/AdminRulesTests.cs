@@ -30,6 +30,7 @@ public class AdminRulesTests
     [InlineData(null, "time_zone cannot be null: give an IANA time zone (e.g. Asia/Kolkata).")]
     [InlineData("Mars/Olympus", "time_zone 'Mars/Olympus' is not an IANA time zone this server's time-zone database holds, spelled exactly (e.g. Asia/Kolkata).")] // named, not called null
     [InlineData("", "time_zone '' is not an IANA time zone this server's time-zone database holds, spelled exactly (e.g. Asia/Kolkata).")]
+    [InlineData("asia/kolkata", "time_zone 'asia/kolkata' is not an IANA time zone as written (spelled exactly, capitals and all): did you mean Asia/Kolkata?")]
     public void ATimeZoneIsRefusedForWhatItIs(string? value, string? error)
     {
         Assert.Equal(error, AdminRules.TimeZone(value)?.Body.Error);
@@ -46,6 +47,14 @@ public class AdminRulesTests
         Assert.Null(Check(rule, "Hi\tthere", 100));
         Assert.Equal("field must not contain control characters other than line breaks and tabs (found U+001B at position 3).", Check(rule, "Hi\u001bthere", 100));
     }
+
+    [Theory]
+    [InlineData("Text")]
+    [InlineData("OptionalText")]
+    [InlineData("Line")]
+    [InlineData("OptionalLine")]
+    public void ATextTooLongWithAControlCharacterIsToldItsLengthFirst(string rule) =>
+        Assert.Equal("field must be at most 10 characters.", Check(rule, "\u001b" + new string('a', 10), 10));
 
     [Theory]
     [InlineData("Line")]
@@ -79,4 +88,58 @@ public class AdminRulesTests
     [InlineData(33, false)]
     public void MetasIdsTakeUpToThirtyTwoDigits(int digits, bool accepted) =>
         Assert.Equal(accepted, AdminRules.Digits("waba_id", new string('7', digits)) is null);
+
+    [Theory]
+    [InlineData("102290129340398", null)]
+    [InlineData(null, "waba_id is required and must be Meta's numeric id.")]
+    [InlineData(" ", "waba_id is required and must be Meta's numeric id.")]
+    [InlineData("1022901293403a8", "waba_id is required and must be Meta's numeric id.")]
+    public void AMetaIdIsDigitsOnly(string? value, string? error) =>
+        Assert.Equal(error, AdminRules.Digits("waba_id", value)?.Body.Error);
+
+    [Theory]
+    [InlineData("Text")]
+    [InlineData("Line")]
+    public void ARequiredTextIsRefusedBlank(string rule)
+    {
+        Assert.Equal("field is required.", Check(rule, "  ", 10));
+        Assert.Equal("field is required.", Check(rule, null!, 10));
+    }
+
+    [Theory]
+    [InlineData("OptionalText")]
+    [InlineData("OptionalLine")]
+    public void AnOptionalTextMayBeAbsent(string rule) => Assert.Null(Check(rule, null!, 10));
+
+    [Theory]
+    [InlineData("EAAGm0PX4ZCpsBA", null)]
+    [InlineData(" EAAGm0PX4ZCpsBA\n", null)] // padding is trimmed off
+    [InlineData(null, "access_token is required.")]
+    [InlineData("Bearer EAAGm0PX4ZCpsBA", "access_token is the token alone: leave out the \"Bearer \" before it (the server writes Meta's Authorization header itself).")]
+    [InlineData("bearer\tEAAGm0PX4ZCpsBA", "access_token is the token alone: leave out the \"Bearer \" before it (the server writes Meta's Authorization header itself).")]
+    [InlineData("BearerEAAGm0PX4ZCpsBA", null)] // a token that happens to start with the word
+    [InlineData("EAAGm0 PX4ZCpsBA", "access_token must be the token Meta issued: letters, digits and - . _ ~ + / only.")] // a space where "Bearer " has one
+    [InlineData("EAAG m0PX4ZCpsBA", "access_token must be the token Meta issued: letters, digits and - . _ ~ + / only.")]
+    public void AnAccessTokenIsTheTokenAlone(string? value, string? error) =>
+        Assert.Equal(error, AdminRules.AccessToken(value, 1000)?.Body.Error);
+
+    [Theory]
+    [InlineData("Starter", "Starter")]
+    [InlineData(" growth ", "Growth")]
+    [InlineData("PRO", "Pro")]
+    [InlineData("Enterprise", null)]
+    [InlineData(null, null)]
+    public void APlanIsOneOfThreeInAnyLetterCase(string? value, string? plan)
+    {
+        Assert.Equal(plan, AdminRules.ParsePlan(value)?.ToString());
+        Assert.Equal(plan is null ? "plan must be one of Starter, Growth, Pro." : null, AdminRules.Plan(value)?.Body.Error);
+    }
+
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData("", null)]
+    [InlineData("  ", null)] // a form's empty field is none given
+    [InlineData(" Acme ", "Acme")]
+    public void AnOptionalTextIsStoredTrimmedOrNotAtAll(string? value, string? stored) =>
+        Assert.Equal(stored, AdminRules.Trimmed(value));
 }

@@ -90,6 +90,9 @@ public class PrivateFileHostsTests(TwaBotApiFactory factory) : IClassFixture<Twa
         Assert.Equal(unreachable, PrivateFileHosts.Unreachable(host) is not null);
     }
 
+    [Fact]
+    public void AHostIsRequired() => Assert.Throws<ArgumentNullException>(() => PrivateFileHosts.Unreachable(null!));
+
     [Theory]
     [InlineData("localhost", "a localhost name, which is this machine")]
     [InlineData("files.localhost", "a localhost name, which is this machine")]

@@ -264,6 +264,9 @@ public class TemplateButtonsTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example/my order/{{1}}"}]}""", "buttons[0].url", "without spaces" },
         { """{"buttons":[{"type":"URL","text":"Go","url":"https://a.example/x}}/{{1}}"}]}""", "buttons[0].url", "may end in {{1}}" },
         { """{"buttons":[{"type":"PHONE_NUMBER","text":"Call","phone_number":"+"}]}""", "buttons[0].phone_number", "digits only" },
+        { """{"buttons":[{"type":"PHONE_NUMBER","text":"Call"}]}""", "buttons[0].phone_number", "phone_number is required" },
+        { """{"buttons":[{"type":"PHONE_NUMBER","text":"Call","phone_number":"-919876543210"}]}""", "buttons[0].phone_number", "digits only" }, // only a + may come before the digits
+        { """{"buttons":[{"type":"QUICK_REPLY","text":"Yes","phone_number":"+919876543210"}]}""", "buttons[0].phone_number", "only for PHONE_NUMBER buttons" },
         { """{"buttons":[{"type":"PHONE_NUMBER","text":"Call","phone_number":"+12345678901234567890"}]}""", "buttons[0].phone_number", "digits only" }, // 21 characters
         { """{"buttons":[{"type":"PHONE_NUMBER","text":"Call","phone_number":"+919876543210","example":"x"}]}""", "buttons[0].example", "only for URL and COPY_CODE" },
         { """{"buttons":[{"type":"QUICK_REPLY","text":"Twenty-six characters long"}]}""", "buttons[0].text", "at most 25 characters" }, // 26 characters

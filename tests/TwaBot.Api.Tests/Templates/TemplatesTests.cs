@@ -185,6 +185,7 @@ public class TemplatesTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
     [InlineData("Hi {{2}}", false)]             // not from 1
     [InlineData("Hi {{0}}", false)]
     [InlineData("Hi {{1}} and {{name}}", false)] // numbered and named mixed
+    [InlineData("Ship to {{line1}}, {{line2}}", true)] // a name may hold digits
     public void PlaceholdersMustBeNumberedWithoutGapsOrAllNamed(string content, bool expected)
     {
         Assert.Equal(expected, Template.PlaceholdersAreWellNumbered(content));
@@ -195,11 +196,81 @@ public class TemplatesTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
     [InlineData("green", "GREEN")] // Meta's word in any case is stored as the admin API documents it
     [InlineData(" Yellow ", "YELLOW")]
     [InlineData("UNKNOWN", "UNKNOWN")]
+    [InlineData("red", "RED")]
     [InlineData("PURPLE", null)]
     [InlineData(null, null)]
     public void OnlyMetasFourQualityScoresAreKeptUpperCased(string? score, string? kept)
     {
         Assert.Equal(kept, Template.KnownQualityScore(score));
+    }
+
+    [Theory]
+    [InlineData("Hi {{first_name}}, order {{order_id}}, {{first_name}}", "first_name,order_id")] // by first appearance
+    [InlineData("Ship to {{line1}}, {{line2}}", "line1,line2")] // a name may hold digits
+    [InlineData("Hi {{1}} and {{2}}", null)]           // numbered: given by position, not by name
+    [InlineData("Hi {{1}} and {{name}}", null)]        // mixed
+    [InlineData("No placeholders here.", null)]
+    [InlineData(null, null)]
+    public void OnlyANamedParameterTextHasParameterNames(string? content, string? expected)
+    {
+        var names = Template.ParameterNames(content);
+        Assert.Equal(expected, names is null ? null : string.Join(",", names));
+    }
+
+    [Theory]
+    [InlineData("en", true)]
+    [InlineData("fil", true)]
+    [InlineData("en_US", true)]
+    [InlineData("pt_BR", true)]
+    [InlineData("zh_HANT", true)]   // up to four capitals after the line
+    [InlineData("e", false)]
+    [InlineData("engl", false)]
+    [InlineData("EN", false)]
+    [InlineData("en_us", false)]
+    [InlineData("en-US", false)]
+    [InlineData("en_U", false)]
+    [InlineData("en_HANTX", false)]
+    [InlineData(" en", false)]
+    [InlineData("en\n", false)]    // no line break after it, which $ would let through
+    [InlineData("", false)]
+    public void ALanguageIsWrittenAsMetaWritesIt(string value, bool expected)
+    {
+        Assert.Equal(expected, Template.IsLanguageCode(value));
+    }
+
+    public static TheoryData<string[], string[], ButtonParameter[]> ButtonViews => new()
+    {
+        { ["Stop", "Track", ""], ["", "https://shop.example/t/{{1}}", ""],
+            [new("url_suffix", 1, "Track", "https://shop.example/t/{{1}}"), new("coupon_code", 2, null, null)] },
+        { [], [], [new("url_suffix", 1, null, null), new("coupon_code", 2, null, null)] }, // stored before labels and links were kept
+        { ["Stop"], [""], [new("url_suffix", 1, null, null), new("coupon_code", 2, null, null)] }, // fewer known than buttons
+        { ["Stop", "", ""], ["", "", ""], [new("url_suffix", 1, null, null), new("coupon_code", 2, null, null)] }, // kept, but blank: none known
+    };
+
+    [Theory]
+    [MemberData(nameof(ButtonViews))]
+    public void EachButtonValueIsShownWithItsButtonsPlaceLabelAndLink(string[] texts, string[] urls, ButtonParameter[] expected)
+    {
+        var template = OtherTemplate(1, "diwali_offer", Template.Approved);
+        template.Buttons = ["none", "url_suffix", "coupon_code"];
+        template.ButtonTexts = [.. texts];
+        template.ButtonUrls = [.. urls];
+
+        Assert.Equal(expected, template.ButtonParameterViews());
+    }
+
+    [Theory]
+    [InlineData("image", true)]
+    [InlineData("video", true)]
+    [InlineData("document", true)]
+    [InlineData("text", false)]
+    [InlineData(null, false)]
+    public void OnlyAFileHeaderIsAMediaHeader(string? headerType, bool expected)
+    {
+        var template = OtherTemplate(1, "with_header", Template.Approved);
+        template.HeaderType = headerType;
+
+        Assert.Equal(expected, template.HasMediaHeader);
     }
 
     private static Template OrderConfirmation(long businessId) => new()

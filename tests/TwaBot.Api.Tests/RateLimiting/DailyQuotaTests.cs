@@ -663,11 +663,11 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         // The sends are tagged again by comparing their stored created_at text with each day's UTC bounds: a
         // different format or precision, or a bound counted in the wrong day, would put a send in the wrong day.
         await using var server = new TwaBotApiFactory();
-        if (start.AddDays(-1) > server.Clock.GetUtcNow())
+        if (start.AddTicks(-1) > server.Clock.GetUtcNow())
         {
-            // Moved before the server starts: moved later, the fake clock would run its periodic jobs once for every
-            // minute of the months skipped (tens of seconds).
-            server.Clock.SetUtcNow(start.AddDays(-1));
+            // Moved to the first send before the server starts: moved later, the fake clock would run its periodic jobs
+            // once for every minute skipped (tens of seconds for months, about half a second for a day).
+            server.Clock.SetUtcNow(start.AddTicks(-1));
         }
 
         var tenant = await server.CreateSendingTenantAsync();

@@ -282,7 +282,7 @@ public static partial class SendValidation
 
     /// <summary>
     /// The host as it is looked up. Fullwidth forms are mapped here rather than left to <see cref="Uri.IdnHost"/>, which maps them
-    /// with ICU only (<see cref="FullwidthForms"/>); the ideographic full stops too, so that "１２７。0。0。1" is read as an address.
+    /// with ICU only (<see cref="FullwidthForms"/>); the ideographic full stops it reads as dots itself, ICU or not ("127。0。0。1").
     /// </summary>
     private static string AsciiHost(Uri parsed)
     {
@@ -291,7 +291,7 @@ public static partial class SendValidation
             return parsed.Host;
         }
 
-        var ascii = FullwidthForms.AsAscii(parsed.Host).Replace('\u3002', '.').Replace('\uFF61', '.');
+        var ascii = FullwidthForms.AsAscii(parsed.Host);
         return Uri.CheckHostName(ascii) is UriHostNameType.IPv4 or UriHostNameType.Dns && Uri.TryCreate($"http://{ascii}/", UriKind.Absolute, out var mapped)
             ? (mapped.HostNameType == UriHostNameType.Dns ? mapped.IdnHost : mapped.Host)
             : parsed.IdnHost;

@@ -31,5 +31,10 @@ public sealed class WithoutIcuTests
 
         await template.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
         Assert.Equal("media_url", (await media.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        foreach (var host in new[] { "127\u30020\u30020\u30021", "127\uFF610\uFF610\uFF611" }) // ideographic and halfwidth full stops: read as dots by Uri itself
+        {
+            var stops = await client.PostAsJsonAsync("/api/v1/send-media", new { phone = customer, media_type = "document", media_url = $"http://{host}/invoice.pdf" });
+            Assert.Equal("media_url", (await stops.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        }
     }
 }

@@ -12,8 +12,11 @@ using TwaBot.Api.Webhooks;
 
 namespace TwaBot.Api.Tests.Data;
 
-public class DatabaseTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
+public class DatabaseTests(DatabaseTests.EmptyFileServer factory) : IClassFixture<DatabaseTests.EmptyFileServer>
 {
+    /// <summary>A server that migrates its new file itself, from nothing (not a copy of the migrated template).</summary>
+    public sealed class EmptyFileServer() : TwaBotApiFactory(new Dictionary<string, string?>(), migrateItself: true);
+
     [Fact]
     public async Task StartingOnAnEmptyFileAppliesEveryMigrationInWalMode()
     {

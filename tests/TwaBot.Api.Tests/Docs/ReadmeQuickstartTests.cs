@@ -11,13 +11,27 @@ namespace TwaBot.Api.Tests.Docs;
 /// sandbox mode; only the placeholders a reader fills in (the printed key, the returned message id)
 /// and the port are substituted.
 /// </summary>
-public class ReadmeQuickstartTests
+public class ReadmeQuickstartTests(ReadmeQuickstartTests.SandboxServer sandbox) : IClassFixture<ReadmeQuickstartTests.SandboxServer>
 {
+    /// <summary>
+    /// One server for the walkthrough's examples, as a reader runs them one after another on theirs: each sends as the
+    /// seeded business, none stops the server or needs it new, and the one that needs the customer's window closed
+    /// checks that it is.
+    /// </summary>
+    public sealed class SandboxServer : IAsyncLifetime
+    {
+        public ServerProcess Server { get; private set; } = null!;
+
+        public async Task InitializeAsync() => Server = await ServerProcess.StartAsync();
+
+        public async Task DisposeAsync() => await Server.DisposeAsync();
+    }
+
     [Fact]
     public async Task TheSandboxCurlExampleSendsAMessageThatIsRead()
     {
         var readme = await File.ReadAllTextAsync(Repository.PathOf("README.md"));
-        await using var server = await ServerProcess.StartAsync();
+        var server = sandbox.Server;
         var url = server.Address.ToString().TrimEnd('/');
         string Fill(string block) => block.Replace("twb_test_…", server.SeededApiKey(), StringComparison.Ordinal)
             .Replace("http://localhost:5080", url, StringComparison.Ordinal);
@@ -57,17 +71,20 @@ public class ReadmeQuickstartTests
     public async Task TheSandboxInboundExampleOpensTheWindowForTheNextSendText()
     {
         var readme = await File.ReadAllTextAsync(Repository.PathOf("README.md"));
-        await using var server = await ServerProcess.StartAsync();
+        var server = sandbox.Server;
         var script = Block(readme, "sandbox:inbound")
             .Replace("twb_admin_…", server.PrintedAdminKey(), StringComparison.Ordinal)
             .Replace("http://localhost:5080", server.Address.ToString().TrimEnd('/'), StringComparison.Ordinal);
+
+        using var client = server.CreateClient();
+        client.DefaultRequestHeaders.Add("X-API-Key", server.SeededApiKey());
+        var refused = await client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876543210", message = "Hello" });
+        await refused.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED"); // closed until the customer writes
 
         var arrived = await BashAsync(script);
 
         using var answer = JsonDocument.Parse(arrived);
         Assert.True(answer.RootElement.GetProperty("delivered").GetBoolean(), arrived);
-        using var client = server.CreateClient();
-        client.DefaultRequestHeaders.Add("X-API-Key", server.SeededApiKey());
         var sent = await client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876543210", message = "Hello" });
         Assert.True(sent.StatusCode == HttpStatusCode.OK, await sent.Content.ReadAsStringAsync());
     }
@@ -76,7 +93,7 @@ public class ReadmeQuickstartTests
     public async Task TheIdempotencyExampleRunTwiceSendsOnce()
     {
         var readme = await File.ReadAllTextAsync(Repository.PathOf("README.md"));
-        await using var server = await ServerProcess.StartAsync();
+        var server = sandbox.Server;
         var script = $"KEY={server.SeededApiKey()}\n"
             + Block(readme, "idempotency:send").Replace("http://localhost:5080", server.Address.ToString().TrimEnd('/'), StringComparison.Ordinal);
 

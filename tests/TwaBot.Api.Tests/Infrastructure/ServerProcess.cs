@@ -36,8 +36,8 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the server (sandbox mode unless settings say otherwise) on <paramref name="databasePath"/> (a new file
-    /// when null) and waits until /healthz answers.
+    /// Starts the server (sandbox mode unless settings say otherwise) on <paramref name="databasePath"/> (when null, a new
+    /// copy of the migrated template, <see cref="MigratedDatabaseTemplate"/>) and waits until /healthz answers.
     /// </summary>
     public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string? databasePath = null)
     {
@@ -46,12 +46,18 @@ public sealed class ServerProcess : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Starts the server without waiting for it, on <paramref name="databasePath"/> (a new file when null).</summary>
+    /// <summary>Starts the server without waiting for it, on <paramref name="databasePath"/> (a copy of the migrated template when null).</summary>
     public static ServerProcess Launch(IReadOnlyDictionary<string, string>? settings = null, string? databasePath = null)
     {
         var port = FreePort();
         var address = new Uri($"http://127.0.0.1:{port}");
-        databasePath ??= Path.Combine(Path.GetTempPath(), $"twabot-process-{Guid.NewGuid():N}.db");
+        if (databasePath is null)
+        {
+            // A new file: a copy of the migrated template, as a factory's (tests of the start's migration name their own file).
+            databasePath = Path.Combine(Path.GetTempPath(), $"twabot-process-{Guid.NewGuid():N}.db");
+            MigratedDatabaseTemplate.CopyTo(databasePath);
+        }
+
         var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "--urls", address.ToString()])
         {
             RedirectStandardOutput = true,

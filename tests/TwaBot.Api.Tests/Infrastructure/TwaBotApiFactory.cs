@@ -29,11 +29,22 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
     {
     }
 
+    /// <summary>
+    /// A server on <paramref name="databasePath"/> as it is, or when null on a new file: a copy of the migrated template
+    /// (<see cref="MigratedDatabaseTemplate"/>), or with <paramref name="migrateItself"/> an empty file the server migrates
+    /// at its start, for tests of that migration.
+    /// </summary>
     // Internal: xunit needs exactly one public constructor on a class fixture.
-    internal TwaBotApiFactory(IDictionary<string, string?> settings, string environment = "Development", string? databasePath = null)
+    internal TwaBotApiFactory(
+        IDictionary<string, string?> settings, string environment = "Development", string? databasePath = null, bool migrateItself = false)
     {
         Environment = environment;
         _databasePath = databasePath ?? Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+        if (databasePath is null && !migrateItself)
+        {
+            MigratedDatabaseTemplate.CopyTo(_databasePath);
+        }
+
         _settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:TwaBot"] = $"Data Source={_databasePath}",

@@ -46,6 +46,7 @@ builder.Services.AddMetaClient();           // typed HttpClient to the Graph API
 builder.Services.AddMetaWebhooks();         // durable inbox, background processor
 builder.Services.AddSending();              // the send pipeline and its steps
 builder.Services.AddSandbox();              // the Meta emulator, and the Graph address the client calls: Meta's, or in sandbox mode the emulator's
+builder.Services.AddContentTypeAfterKeys(); // last, once routing is registered: a body's Content-Type is judged by its endpoint, after the key
 
 WebApplication app;
 try
@@ -75,6 +76,8 @@ app.UseErrorEnvelope();
 app.UseUtf8CharsetLabels();                // charset=utf8 or "utf-8" is UTF-8 to every JSON reader
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRequestBodyLimits();                // 413 over the route's limit, after the key: a caller without one learns no body rule
+app.UseRewindableBodies();                 // admin and sandbox bodies kept to be read again (a syntax error's position in characters)
 app.UseUtf8BodiesOnly();                  // a body the framework would read in another charset (iso-8859-1, utf-16) is 415, as on the sends
 app.UseTwaBotOpenApi();                       // /swagger and /swagger/v1/swagger.json
 

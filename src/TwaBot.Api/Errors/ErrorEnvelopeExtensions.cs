@@ -1,6 +1,6 @@
 namespace TwaBot.Api.Errors;
 
-/// <summary>Wires the envelope into the pipeline: exceptions, body limits and bodiless status codes.</summary>
+/// <summary>Wires the envelope into the pipeline: exceptions and bodiless status codes (the body limits come after the keys, Program.cs).</summary>
 public static class ErrorEnvelopeExtensions
 {
     public static IServiceCollection AddErrorEnvelope(this IServiceCollection services)
@@ -20,8 +20,6 @@ public static class ErrorEnvelopeExtensions
             SuppressDiagnosticsCallback = _ => true,
         });
         app.UseStatusCodePages(context => EnvelopeFor(context.HttpContext).ExecuteAsync(context.HttpContext));
-        app.UseRequestBodyLimits();
-        app.UseRewindableBodies();
         return app;
     }
 

@@ -7,7 +7,7 @@ using Serilog.Events;
 namespace TwaBot.Api.Logging;
 
 /// <summary>
-/// Escapes line breaks and other control characters in string log properties (a request path is
+/// Escapes line breaks and other control characters in string log properties, and in the strings inside lists, objects and dictionaries (a request path is
 /// logged decoded, so <c>%0A</c> in a URL would otherwise start a forged log line). Each becomes
 /// <c>\n</c>, <c>\r</c>, <c>\t</c> or <c>\uXXXX</c>, so one event stays one line and the text stays readable.
 /// C1 controls are escaped too: U+009B (<c>%C2%9B</c> in a path) is a terminal's CSI, as ESC <c>[</c> is; so are the
@@ -26,13 +26,82 @@ public sealed class ControlCharacterEscaping : ILogEventEnricher
         List<LogEventProperty>? changed = null;
         foreach (var (name, value) in logEvent.Properties)
         {
-            if (value is ScalarValue { Value: string text } && text.AsSpan().ContainsAny(Controls))
+            if (Escaped(value) is { } escaped)
             {
-                (changed ??= []).Add(new LogEventProperty(name, new ScalarValue(Escape(text))));
+                (changed ??= []).Add(new LogEventProperty(name, escaped));
             }
         }
 
         changed?.ForEach(logEvent.AddOrUpdateProperty);
+    }
+
+    /// <summary>
+    /// The value with its control characters escaped, down into lists, objects and dictionaries (keys too): none of our
+    /// own log calls passes one, but a framework's or a later one could, and the JSON console prints them all. Null when
+    /// nothing needs escaping, found without allocating, since every event passes here.
+    /// </summary>
+    public static LogEventPropertyValue? Escaped(LogEventPropertyValue value) => value switch
+    {
+        ScalarValue { Value: string text } when text.AsSpan().ContainsAny(Controls) => new ScalarValue(Escape(text)),
+        SequenceValue sequence => EscapedSequence(sequence),
+        StructureValue structure => EscapedStructure(structure),
+        DictionaryValue dictionary => EscapedDictionary(dictionary),
+        _ => null,
+    };
+
+    private static SequenceValue? EscapedSequence(SequenceValue sequence)
+    {
+        var elements = sequence.Elements;
+        for (var i = 0; i < elements.Count; i++)
+        {
+            if (Escaped(elements[i]) is not null)
+            {
+                return new SequenceValue(elements.Select(element => Escaped(element) ?? element));
+            }
+        }
+
+        return null;
+    }
+
+    private static StructureValue? EscapedStructure(StructureValue structure)
+    {
+        var properties = structure.Properties;
+        for (var i = 0; i < properties.Count; i++)
+        {
+            if (Escaped(properties[i].Value) is not null)
+            {
+                return new StructureValue(
+                    properties.Select(property => Escaped(property.Value) is { } escaped ? new LogEventProperty(property.Name, escaped) : property),
+                    structure.TypeTag);
+            }
+        }
+
+        return null;
+    }
+
+    private static DictionaryValue? EscapedDictionary(DictionaryValue dictionary)
+    {
+        // Serilog keeps a Dictionary, whose enumerator is a struct; read as the interface, it would be allocated.
+        var needsEscaping = dictionary.Elements is Dictionary<ScalarValue, LogEventPropertyValue> elements
+            ? AnyNeedsEscaping(elements)
+            : dictionary.Elements.Any(entry => Escaped(entry.Key) is not null || Escaped(entry.Value) is not null);
+        return needsEscaping
+            ? new DictionaryValue(dictionary.Elements.Select(entry => new KeyValuePair<ScalarValue, LogEventPropertyValue>(
+                Escaped(entry.Key) as ScalarValue ?? entry.Key, Escaped(entry.Value) ?? entry.Value)))
+            : null;
+    }
+
+    private static bool AnyNeedsEscaping(Dictionary<ScalarValue, LogEventPropertyValue> elements)
+    {
+        foreach (var (key, value) in elements)
+        {
+            if (Escaped(key) is not null || Escaped(value) is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Returns <paramref name="text"/> itself when it has no control character.</summary>

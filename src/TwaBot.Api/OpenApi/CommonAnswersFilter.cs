@@ -7,7 +7,7 @@ namespace TwaBot.Api.OpenApi;
 /// What every operation may answer beyond its own statuses, and the headers answers carry: 500 and 503 (a
 /// database that cannot be written at the moment) in the envelope anywhere; <c>Retry-After</c> (seconds) on every 429 and 503 and a send's 409; <c>Location</c> on every 201;
 /// <c>RateLimit-Policy</c> and <c>RateLimit</c> on answers to an <c>/api/v1</c> call whose key was accepted
-/// (a 429 for too many wrong keys from one address has none, nor a 413 refused by its Content-Length before the key is read).
+/// (a 429 for too many wrong keys from one address has none, nor a 413 refused by its Content-Length before the call is counted).
 /// </summary>
 internal sealed class CommonAnswersFilter : IOperationFilter
 {
@@ -53,7 +53,7 @@ internal sealed class CommonAnswersFilter : IOperationFilter
             if (keyed && status is not "401")
             {
                 OpenApiParts.AddHeader(writable, "RateLimit-Policy", "The key's quotas: \"minute\";q=…;w=60, \"day\";q=…;w=86400 (the business's local day, its real length when its clocks change: 82800 or 90000 for an hour; IETF draft-ietf-httpapi-ratelimit-headers). "
-                    + "Absent when the key was not looked at (a 429 for too many wrong keys from the caller's address, a 413 for a body whose Content-Length is over the limit).", JsonSchemaType.String);
+                    + "Absent when the call was not counted (a 429 for too many wrong keys from the caller's address, a 413 for a body whose Content-Length is over the limit).", JsonSchemaType.String);
                 OpenApiParts.AddHeader(writable, "RateLimit", "What remains of each quota and the seconds until it resets: \"minute\";r=…;t=…, \"day\";r=…;t=…. "
                     + "The minute's r is the key's own remainder, or the global one when less is left of that.", JsonSchemaType.String);
             }

@@ -1,6 +1,9 @@
 namespace TwaBot.Api.Errors;
 
-/// <summary>Wires the envelope into the pipeline: exceptions and bodiless status codes (the body limits come after the keys, Program.cs).</summary>
+/// <summary>
+/// Wires the envelope into the pipeline: exceptions, bodiless status codes, and the body caps for all that follows (the
+/// 413 by Content-Length comes after the keys, Program.cs).
+/// </summary>
 public static class ErrorEnvelopeExtensions
 {
     public static IServiceCollection AddErrorEnvelope(this IServiceCollection services)
@@ -20,6 +23,7 @@ public static class ErrorEnvelopeExtensions
             SuppressDiagnosticsCallback = _ => true,
         });
         app.UseStatusCodePages(context => EnvelopeFor(context.HttpContext).ExecuteAsync(context.HttpContext));
+        app.UseRequestBodyCaps();
         return app;
     }
 

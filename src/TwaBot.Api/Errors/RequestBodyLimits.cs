@@ -4,7 +4,8 @@ namespace TwaBot.Api.Errors;
 
 /// <summary>
 /// Request bodies are small on the API and admin routes (a send is a few hundred bytes; a suppression import, 4 MB) and up to
-/// Meta's 3 MB on webhooks. Oversized bodies get a 413 envelope before anything reads them.
+/// Meta's 3 MB on webhooks. Oversized bodies get a 413 envelope, after the keys are checked and before anything reads them;
+/// Kestrel reads no more than the limit of a body nothing reads.
 /// </summary>
 public static class RequestBodyLimits
 {
@@ -35,6 +36,22 @@ public static class RequestBodyLimits
         && long.TryParse(id, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out _)
         && list.Equals("suppressions", StringComparison.OrdinalIgnoreCase) && import.Equals("import", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Caps what Kestrel will read of the body at the route's limit, before anything else runs: a body the server never
+    /// reads (a caller without a key gets 401 first) is drained only that far before the connection is closed, not up to
+    /// Kestrel's own 30 MB. Chunked bodies, whose length is not known up front, are cut there too.
+    /// </summary>
+    public static IApplicationBuilder UseRequestBodyCaps(this IApplicationBuilder app) => app.Use((context, next) =>
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = LimitFor(context.Request.Path);
+        }
+
+        return next(context);
+    });
+
+    /// <summary>The 413 for a Content-Length over the route's limit; after the keys, so a caller without one learns no body rule.</summary>
     public static IApplicationBuilder UseRequestBodyLimits(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
         var limit = LimitFor(context.Request.Path);
@@ -42,12 +59,6 @@ public static class RequestBodyLimits
         {
             await ApiErrors.PayloadTooLarge(limit).ExecuteAsync(context);
             return;
-        }
-
-        // Kestrel enforces this for chunked bodies, whose length is not known up front.
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
-        {
-            feature.MaxRequestBodySize = limit;
         }
 
         await next(context);

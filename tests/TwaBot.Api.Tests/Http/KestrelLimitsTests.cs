@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using TwaBot.Api.Tests.Infrastructure;
 
@@ -41,5 +42,81 @@ public class KestrelLimitsTests
 
         Assert.StartsWith("HTTP/1.1 404", text, StringComparison.Ordinal);
         Assert.Contains("\"error\":\"No endpoint matches OPTIONS *.\"", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/admin/v1/businesses", false)]
+    [InlineData("/admin/v1/businesses", true)]
+    [InlineData("/api/v1/send-template", true)]
+    public async Task ABodyOfACallerWithoutAKeyIsReadNoFurtherThanTheRoutesLimit(string path, bool chunked)
+    {
+        // The 401 comes before the body is read (the key first); then Kestrel reads the body on to keep the connection.
+        // It stops at the route's limit (64 KB) and closes the connection, rather than reading up to its own 30 MB.
+        await using var factory = new TwaBotApiFactory();
+        factory.UseKestrel(0);
+        factory.StartServer();
+        using var socket = await factory.ConnectRawAsync();
+        var stream = socket.GetStream();
+        var body = new string('7', 200 * 1024);
+        var framing = chunked ? "Transfer-Encoding: chunked" : $"Content-Length: {body.Length}";
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n{framing}\r\n\r\n"));
+        var refusal = await ReadOneAnswerAsync(stream);
+        var rest = (chunked ? $"{body.Length:x}\r\n{body}\r\n0\r\n\r\n" : body) + "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+        var after = await WriteThenReadWhatComesAsync(stream, Encoding.ASCII.GetBytes(rest));
+
+        Assert.StartsWith("HTTP/1.1 401", refusal, StringComparison.Ordinal);
+        Assert.DoesNotContain("HTTP/1.1", after, StringComparison.Ordinal); // the next request on it is never answered
+    }
+
+    /// <summary>One answer's head and body (by Content-Length or to its last chunk), read without waiting for more.</summary>
+    private static async Task<string> ReadOneAnswerAsync(NetworkStream stream)
+    {
+        var text = new StringBuilder();
+        var buffer = new byte[4096];
+        while (!IsWhole(text.ToString()))
+        {
+            var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(Poll.SlowWorkLimit);
+            Assert.True(read > 0, $"The connection ended inside the answer: {text}");
+            text.Append(Encoding.UTF8.GetString(buffer, 0, read));
+        }
+
+        return text.ToString();
+
+        static bool IsWhole(string answer)
+        {
+            var end = answer.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+            if (end < 0)
+            {
+                return false;
+            }
+
+            var head = answer[..end];
+            var length = head.Split("\r\n").FirstOrDefault(line => line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+            return length is null
+                ? answer.EndsWith("\r\n0\r\n\r\n", StringComparison.Ordinal)
+                : answer.Length - end - 4 >= int.Parse(length["Content-Length:".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <summary>Writes, then reads until the server closes the connection; a reset while writing or reading ends it too.</summary>
+    private static async Task<string> WriteThenReadWhatComesAsync(NetworkStream stream, byte[] bytes)
+    {
+        var text = new StringBuilder();
+        try
+        {
+            await stream.WriteAsync(bytes);
+            var buffer = new byte[4096];
+            int read;
+            while ((read = await stream.ReadAsync(buffer).AsTask().WaitAsync(Poll.SlowWorkLimit)) > 0)
+            {
+                text.Append(Encoding.UTF8.GetString(buffer, 0, read));
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return text.ToString();
     }
 }

@@ -69,6 +69,26 @@ public class KestrelLimitsTests
         Assert.DoesNotContain("HTTP/1.1", after, StringComparison.Ordinal); // the next request on it is never answered
     }
 
+    [Fact]
+    public async Task AChunkedBodyIsCappedAtItsOwnRoutesLimitNotTheApis()
+    {
+        // The cap is set before anything reads the body, per route: a webhook sent chunked (no length to refuse up front)
+        // is read up to Meta's 3 MB, not cut at the API's 64 KB.
+        await using var factory = new TwaBotApiFactory();
+        factory.UseKestrel(0);
+        factory.StartServer();
+        using var client = factory.CreateClient();
+        var body = Encoding.UTF8.GetBytes("{\"object\":\"whatsapp_business_account\",\"entry\":[]" + new string(' ', 200 * 1024) + "}");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/meta") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Content.Headers.Add(Api.Webhooks.WebhookSignature.HeaderName, Api.Webhooks.WebhookSignature.Sign(body, factory.AppSecret));
+        request.Headers.TransferEncodingChunked = true;
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     /// <summary>One answer's head and body (by Content-Length or to its last chunk), read without waiting for more.</summary>
     private static async Task<string> ReadOneAnswerAsync(NetworkStream stream)
     {

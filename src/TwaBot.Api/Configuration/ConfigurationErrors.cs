@@ -33,9 +33,9 @@ public static partial class ConfigurationErrors
             problems.Add(badSetting);
         }
 
-        if (configuration is not null && PortsProblem(configuration) is { } badPorts)
+        if (configuration is not null)
         {
-            problems.Add(badPorts);
+            problems.AddRange(PortsProblems(configuration));
         }
 
         if (problems.Count == 0 && services.GetService<Data.SqliteConnections>() is { } database
@@ -57,14 +57,15 @@ public static partial class ConfigurationErrors
     /// <summary>
     /// ASPNETCORE_HTTP_PORTS or ASPNETCORE_HTTPS_PORTS (when no URLs or endpoints replace them) with an entry that is no
     /// port: Kestrel splits them at ';' only and takes such an entry ("8080,8081") for the default port (80 for http), where it listened
-    /// as root and failed with "Permission denied" as the Docker image's user.
+    /// as root and failed with "Permission denied" as the Docker image's user. Both are named when both are wrong, so that
+    /// one restart is enough.
     /// </summary>
-    internal static string? PortsProblem(IConfiguration configuration)
+    internal static IEnumerable<string> PortsProblems(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         if (!string.IsNullOrEmpty(configuration["urls"]) || configuration.GetSection("Kestrel:Endpoints").Exists())
         {
-            return null;
+            return [];
         }
 
         return PortSettings
@@ -73,7 +74,7 @@ public static partial class ConfigurationErrors
                 .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Any(port => !ushort.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)))
             .Select(setting => $"{setting.Variable} must be port numbers separated by ';' (got \"{setting.Value}\").")
-            .FirstOrDefault();
+            .ToList();
     }
 
     /// <summary>

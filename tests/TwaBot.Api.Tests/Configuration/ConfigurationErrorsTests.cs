@@ -40,7 +40,7 @@ public class ConfigurationErrorsTests
     [InlineData("ok", "http_ports=8080; 8081;", "https_ports=65535")]
     [InlineData("ok", "http_ports=8080,8081", "urls=http://+:8080")] // URLs replace the ports
     [InlineData("ASPNETCORE_HTTP_PORTS must be port numbers separated by ';' (got \"8080,8081\").", "http_ports=8080,8081", "urls=")]
-    [InlineData("ASPNETCORE_HTTP_PORTS must be port numbers separated by ';' (got \"a\").", "http_ports=a", "https_ports=b")] // the first is enough to say what is wrong
+    [InlineData("ASPNETCORE_HTTP_PORTS must be port numbers separated by ';' (got \"a\"). + ASPNETCORE_HTTPS_PORTS must be port numbers separated by ';' (got \"b\").", "http_ports=a", "https_ports=b")] // both, for one restart
     // The database setting, after the TwaBot section's.
     [InlineData("ConnectionStrings:TwaBot must be a SQLite connection string such as \"Data Source=twabot.db\" (it names no database file)", "ConnectionStrings:TwaBot=Mode=ReadWrite")]
     [InlineData("TwaBot:RateLimits:GlobalPerMinute must be at least 1 (got 0). + ConnectionStrings:TwaBot must be a SQLite connection string", "TwaBot:RateLimits:GlobalPerMinute=0", "ConnectionStrings:TwaBot=Mode=ReadWrite", "http_ports=8080")]
@@ -139,7 +139,7 @@ public class ConfigurationErrorsTests
     public void NoServicesOrConfigurationIsAMistakeInCode()
     {
         Assert.Throws<ArgumentNullException>(() => ConfigurationErrors.Check(null!));
-        Assert.Throws<ArgumentNullException>(() => ConfigurationErrors.PortsProblem(null!));
+        Assert.Throws<ArgumentNullException>(() => ConfigurationErrors.PortsProblems(null!));
         Assert.Throws<ArgumentNullException>(() => ConfigurationErrors.SectionProblems(new ConfigurationBuilder().Build(), null!));
     }
 

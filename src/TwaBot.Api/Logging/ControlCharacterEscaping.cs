@@ -7,9 +7,9 @@ using Serilog.Events;
 namespace TwaBot.Api.Logging;
 
 /// <summary>
-/// Escapes line breaks and other control characters in string log properties, and in the strings inside lists, objects and dictionaries (a request path is
-/// logged decoded, so <c>%0A</c> in a URL would otherwise start a forged log line). Each becomes
-/// <c>\n</c>, <c>\r</c>, <c>\t</c> or <c>\uXXXX</c>, so one event stays one line and the text stays readable.
+/// Escapes line breaks and other control characters in string log properties, and in the strings inside lists, objects
+/// and dictionaries (a request path is logged decoded, so <c>%0A</c> in a URL would otherwise start a forged log line).
+/// Each becomes <c>\n</c>, <c>\r</c>, <c>\t</c> or <c>\uXXXX</c>, so one event stays one line and the text stays readable.
 /// C1 controls are escaped too: U+009B (<c>%C2%9B</c> in a path) is a terminal's CSI, as ESC <c>[</c> is; so are the
 /// bidirectional overrides and isolates, which would show a line's text in another order.
 /// </summary>
@@ -38,7 +38,8 @@ public sealed class ControlCharacterEscaping : ILogEventEnricher
     /// <summary>
     /// The value with its control characters escaped, down into lists, objects and dictionaries (keys too): none of our
     /// own log calls passes one, but a framework's or a later one could, and the JSON console prints them all. Null when
-    /// nothing needs escaping, found without allocating, since every event passes here.
+    /// nothing needs escaping, found without allocating for text, lists and objects, since every event passes here (a
+    /// dictionary, which nothing here logs, is read through its interface).
     /// </summary>
     public static LogEventPropertyValue? Escaped(LogEventPropertyValue value) => value switch
     {
@@ -79,30 +80,11 @@ public sealed class ControlCharacterEscaping : ILogEventEnricher
         return null;
     }
 
-    private static DictionaryValue? EscapedDictionary(DictionaryValue dictionary)
-    {
-        // Serilog keeps a Dictionary, whose enumerator is a struct; read as the interface, it would be allocated.
-        var needsEscaping = dictionary.Elements is Dictionary<ScalarValue, LogEventPropertyValue> elements
-            ? AnyNeedsEscaping(elements)
-            : dictionary.Elements.Any(entry => Escaped(entry.Key) is not null || Escaped(entry.Value) is not null);
-        return needsEscaping
+    private static DictionaryValue? EscapedDictionary(DictionaryValue dictionary) =>
+        dictionary.Elements.Any(entry => Escaped(entry.Key) is not null || Escaped(entry.Value) is not null)
             ? new DictionaryValue(dictionary.Elements.Select(entry => new KeyValuePair<ScalarValue, LogEventPropertyValue>(
                 Escaped(entry.Key) as ScalarValue ?? entry.Key, Escaped(entry.Value) ?? entry.Value)))
             : null;
-    }
-
-    private static bool AnyNeedsEscaping(Dictionary<ScalarValue, LogEventPropertyValue> elements)
-    {
-        foreach (var (key, value) in elements)
-        {
-            if (Escaped(key) is not null || Escaped(value) is not null)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     /// <summary>Returns <paramref name="text"/> itself when it has no control character.</summary>
     public static string Escape(string text)

@@ -146,7 +146,7 @@ public class ConfigurationErrorsTests
     [Theory]
     [InlineData(false, false)]
     [InlineData(true, true)]
-    public void OnlyWebApplicationFactorysServerIsATestHost(bool testServer, bool isTestHost)
+    public async Task OnlyWebApplicationFactorysServerIsATestHost(bool testServer, bool isTestHost)
     {
         var builder = WebApplication.CreateSlimBuilder();
         if (testServer)
@@ -154,7 +154,7 @@ public class ConfigurationErrorsTests
             builder.WebHost.UseTestServer();
         }
 
-        var app = builder.Build();
+        await using var app = builder.Build();
 
         Assert.Equal(isTestHost, ConfigurationErrors.IsTestHost(app));
         Assert.False(ConfigurationErrors.IsTestHost(null!));

@@ -31,14 +31,7 @@ internal static class MigratedDatabaseTemplate
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
 
-        // The server's own SQLite settings, without pooling: no connection stays open on the file that is copied.
-        var connectionString = new SqliteConnectionStringBuilder(DataExtensions.BuildConnectionString($"Data Source={path}", Path.GetTempPath()))
-        {
-            Pooling = false,
-        }.ToString();
-        var options = new DbContextOptionsBuilder<TwaBotDbContext>();
-        DataExtensions.Configure(options, connectionString);
-        using (var db = new TwaBotDbContext(options.Options))
+        using (var db = new TwaBotDbContext(UnpooledOptions(path)))
         {
             db.Database.Migrate();
         }
@@ -50,5 +43,17 @@ internal static class MigratedDatabaseTemplate
         }
 
         return path;
+    }
+
+    /// <summary>The server's own SQLite settings for <paramref name="path"/>, without pooling: no connection stays open on the file after use.</summary>
+    internal static DbContextOptions<TwaBotDbContext> UnpooledOptions(string path)
+    {
+        var connectionString = new SqliteConnectionStringBuilder(DataExtensions.BuildConnectionString($"Data Source={path}", Path.GetTempPath()))
+        {
+            Pooling = false,
+        }.ToString();
+        var options = new DbContextOptionsBuilder<TwaBotDbContext>();
+        DataExtensions.Configure(options, connectionString);
+        return options.Options;
     }
 }

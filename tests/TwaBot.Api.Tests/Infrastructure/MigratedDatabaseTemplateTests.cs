@@ -11,7 +11,7 @@ public class MigratedDatabaseTemplateTests
     {
         await using var server = new TwaBotApiFactory(); // not started yet: its file is the copy as made
 
-        await using (var db = new TwaBotDbContext(ContextOptionsOf(server.DatabasePath)))
+        await using (var db = new TwaBotDbContext(MigratedDatabaseTemplate.UnpooledOptions(server.DatabasePath)))
         {
             Assert.Equal(db.Database.GetMigrations(), await db.Database.GetAppliedMigrationsAsync());
             Assert.Equal((0, 0, 0), (await db.Businesses.CountAsync(), await db.ApiKeys.CountAsync(), await db.Templates.CountAsync()));
@@ -31,12 +31,5 @@ public class MigratedDatabaseTemplateTests
         await using var server = new TwaBotApiFactory(new Dictionary<string, string?>(), migrateItself: true);
 
         Assert.False(File.Exists(server.DatabasePath));
-    }
-
-    private static DbContextOptions<TwaBotDbContext> ContextOptionsOf(string path)
-    {
-        var options = new DbContextOptionsBuilder<TwaBotDbContext>();
-        DataExtensions.Configure(options, $"Data Source={path};Pooling=False");
-        return options.Options;
     }
 }

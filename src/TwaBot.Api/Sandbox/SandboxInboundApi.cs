@@ -122,5 +122,5 @@ public sealed record InboundRequest(
 public sealed record InboundResponse(
     [property: Description("The customer message's id.")] string Wamid,
     [property: Description("The business-scoped user id the webhook named the customer by.")] string UserId,
-    [property: Description("true: the webhook was acknowledged and applied, so a send made now finds the window open (or the STOP in force).")] bool Delivered)
+    [property: Description("true: the webhook was acknowledged and applied, so a send made now finds the window open (or the STOP in force); false: the receiver refused it at each of four tries, about 1.4 s in all, and the server log says why.")] bool Delivered)
     : SuccessResponse;

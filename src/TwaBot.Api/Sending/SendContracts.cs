@@ -15,7 +15,7 @@ public sealed record SendTemplateRequest(
     [property: Required, Description("Meta template name (e.g. order_confirmation), approved for this business.")] string? TemplateName,
     [property: Description(SendFieldDocs.Language)] string? Language,
     [property: Description("Values for body variables {{1}}, {{2}}, etc., as many as the template has (each at most 1024 characters, with no line break, tab or more than four spaces in a row).")] List<string>? BodyParams,
-    [property: Description("Values for header variables: the text header's (each at most 60 characters, Meta's limit in a header), or the file's public http(s) URL for a media header (not on localhost or a private, link-local or shared address, which Meta cannot reach).")] List<string>? HeaderParams,
+    [property: Description("Values for header variables: the text header's (each at most 60 characters, Meta's limit in a header), or the file's public http(s) URL for a media header (not on localhost or a loopback, private, link-local, shared, unspecified, multicast, reserved, documentation or benchmarking address, which Meta cannot reach).")] List<string>? HeaderParams,
     [property: Description(SendFieldDocs.ButtonParams)] List<string>? ButtonParams = null);
 
 public sealed record SendTextRequest(
@@ -46,8 +46,10 @@ internal static class SendFieldDocs
     public const string Language = "Template language code. Default: en.";
 
     public const string MediaUrl = "Publicly accessible absolute http(s) URL of the media file. Meta's servers download it from the internet, so a URL "
-        + "whose host is localhost (or *.localhost) or a loopback, private (10/8, 172.16/12, 192.168/16, fc00::/7), link-local (169.254/16, fe80::/10), "
-        + "shared (100.64/10) or unspecified (0.0.0.0/8, ::) address is refused (VALIDATION_FAILED); host names are not looked up.";
+        + "whose host is localhost (or *.localhost) or a loopback (127.0.0.0/8, ::1), private (10/8, 172.16/12, 192.168/16, fc00::/7), link-local (169.254/16, fe80::/10), "
+        + "shared (100.64/10), unspecified (0.0.0.0/8, ::), multicast (224/4, ff00::/8), reserved (240/4, broadcast included), "
+        + "documentation (192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32) or benchmarking (198.18/15) address is refused (VALIDATION_FAILED), "
+        + "an IPv4 address written inside IPv6 (::ffff:10.0.0.1, ::10.0.0.1, 64:ff9b::10.0.0.1) judged as itself; host names are not looked up.";
 
     public const string ButtonParams = "Values for the template's buttons that take one, in the buttons' order: the end of a URL button's link, "
         + "which its {{1}} stands for, and a copy-code button's coupon code (at most 15 letters and digits). A send that gives too few is told what each is. "

@@ -54,6 +54,51 @@ public partial class ReadmeConfigurationTableTests
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
+    /// <summary>
+    /// The reverse: a row of the table names a setting the server reads (a renamed or dropped option cannot stay
+    /// documented), and every value the shipped appsettings.json writes has its row.
+    /// </summary>
+    [Fact]
+    public async Task EveryTableRowAndAppsettingsValueIsASettingTheServerReads()
+    {
+        var table = ConfigurationTable(await File.ReadAllTextAsync(Repository.PathOf("README.md")));
+        using var appsettings = JsonDocument.Parse(await File.ReadAllTextAsync(Repository.PathOf("src/TwaBot.Api/appsettings.json")));
+        var settings = Settings(TwaBotOptions.SectionName, new TwaBotOptions()).Select(setting => setting.Name).ToHashSet(StringComparer.Ordinal);
+
+        var unread = table.Keys.Where(name => name.StartsWith(TwaBotOptions.SectionName + ":", StringComparison.Ordinal) && !settings.Contains(name));
+        var undocumented = Leaves("", appsettings.RootElement).Where(leaf => !table.ContainsKey(leaf.Name)).Select(leaf => $"{leaf.Name} (appsettings.json)");
+
+        var problems = unread.Select(name => $"{name} (README)").Concat(undocumented).ToList();
+        Assert.True(problems.Count == 0, "named but no setting of TwaBotOptions, or written but not in README's table: " + string.Join(", ", problems));
+    }
+
+    /// <summary>Every <c>TwaBot:…</c> (or <c>TwaBot__…</c>) the docs name in their prose is a setting or a section of settings.</summary>
+    [Theory]
+    [InlineData("README.md")]
+    [InlineData("docs/architecture.md")]
+    [InlineData("docs/operations.md")]
+    [InlineData("docs/performance.md")]
+    public async Task EverySettingTheDocsNameExists(string doc)
+    {
+        var known = Settings(TwaBotOptions.SectionName, new TwaBotOptions())
+            .SelectMany(setting => Sections(setting.Name)).ToHashSet(StringComparer.Ordinal);
+
+        var named = NamedSetting().Matches(await File.ReadAllTextAsync(Repository.PathOf(doc)))
+            .Select(name => name.Value.Replace("__", ":", StringComparison.Ordinal)).Distinct().ToList();
+        var unknown = named.Where(name => !known.Contains(name)).ToList();
+
+        Assert.True(unknown.Count == 0, $"{doc} names settings TwaBotOptions does not have: " + string.Join(", ", unknown));
+    }
+
+    /// <summary>The setting itself and each section above it (TwaBot:Meta:Resilience:MaxRetries: also TwaBot:Meta:Resilience, TwaBot:Meta).</summary>
+    private static IEnumerable<string> Sections(string name)
+    {
+        for (var end = name.Length; end > 0; end = name.LastIndexOf(':', end - 1))
+        {
+            yield return name[..end];
+        }
+    }
+
     private static IEnumerable<(string Name, string Value)> Leaves(string prefix, JsonElement element) =>
         element.ValueKind == JsonValueKind.Object
             ? element.EnumerateObject().SelectMany(p => Leaves(prefix.Length == 0 ? p.Name : $"{prefix}:{p.Name}", p.Value))
@@ -110,6 +155,10 @@ public partial class ReadmeConfigurationTableTests
 
         return rows;
     }
+
+    /// <summary>TwaBot:A:B or TwaBot__A__B, as configuration keys or environment variables write it.</summary>
+    [GeneratedRegex(@"\bTwaBot(?::[A-Z][A-Za-z]*)+|\bTwaBot(?:__[A-Z][A-Za-z]*)+")]
+    private static partial Regex NamedSetting();
 
     [GeneratedRegex(@"^\| (?<names>`[^|]*?) \| (?<default>[^|]*?) \| ", RegexOptions.Multiline)]
     private static partial Regex Row();

@@ -74,6 +74,7 @@ app.UseTwaBotRequestLogging();              // logs the status the client really
 app.UseNoStoreResponses();                 // API answers are never cached by browsers or proxies; no answer is sniffed as HTML
 app.UseErrorEnvelope();
 app.UseUtf8CharsetLabels();                // charset=utf8 or "utf-8" is UTF-8 to every JSON reader
+app.UseAdminKeyBeforeRoutingAnswers();      // routing's own 405 under /admin asks for the admin key first, as the admin routes do
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRequestBodyLimits();                // 413 over the route's limit, after the key: a caller without one learns no body rule

@@ -51,11 +51,15 @@ public static class RequestBodyLimits
         return next(context);
     });
 
-    /// <summary>The 413 for a Content-Length over the route's limit; after the keys, so a caller without one learns no body rule.</summary>
+    /// <summary>
+    /// The 413 for a Content-Length over the route's limit; after the keys, so a caller without one learns no body rule. Only
+    /// for a route of ours: a path no route takes (404) or a method none takes (routing's own 405) reads no body, and its
+    /// answer says what is wrong, where a 413 would have the caller shrink a body that no size would get through.
+    /// </summary>
     public static IApplicationBuilder UseRequestBodyLimits(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
         var limit = LimitFor(context.Request.Path);
-        if (context.Request.ContentLength > limit)
+        if (context.Request.ContentLength > limit && context.GetEndpoint() is RouteEndpoint)
         {
             await ApiErrors.PayloadTooLarge(limit).ExecuteAsync(context);
             return;

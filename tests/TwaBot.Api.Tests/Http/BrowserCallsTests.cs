@@ -15,10 +15,10 @@ public class BrowserCallsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     private const string Page = "https://shop.example";
 
     [Theory]
-    [InlineData("/api/v1/send-template")]
-    [InlineData("/api/v1/quick-send")]
-    [InlineData("/admin/v1/businesses")]
-    public async Task APreflightFromAWebPageIsRefusedAndGrantsNoOrigin(string path)
+    [InlineData("/api/v1/send-template", HttpStatusCode.MethodNotAllowed, "METHOD_NOT_ALLOWED")]
+    [InlineData("/api/v1/quick-send", HttpStatusCode.MethodNotAllowed, "METHOD_NOT_ALLOWED")]
+    [InlineData("/admin/v1/businesses", HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED")] // the admin key first, before any method rule
+    public async Task APreflightFromAWebPageIsRefusedAndGrantsNoOrigin(string path, HttpStatusCode status, string errorCode)
     {
         using var anonymous = factory.CreateClient();
         using var preflight = new HttpRequestMessage(HttpMethod.Options, path);
@@ -28,7 +28,7 @@ public class BrowserCallsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
 
         var response = await anonymous.SendAsync(preflight);
 
-        await response.AssertErrorAsync(HttpStatusCode.MethodNotAllowed, "METHOD_NOT_ALLOWED");
+        await response.AssertErrorAsync(status, errorCode);
         Assert.DoesNotContain(response.Headers, header => header.Key.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase));
     }
 

@@ -111,6 +111,12 @@ public abstract partial class GroupCommitWriter<T> : BackgroundService
         }
         finally
         {
+            // A stop that came while a batch waited for the gate or was written ends its requests' waits too: it was not committed.
+            foreach (var taken in batch)
+            {
+                taken.Done.TrySetCanceled(CancellationToken.None);
+            }
+
             _queue.Writer.TryComplete();
             while (_queue.Reader.TryRead(out var left))
             {

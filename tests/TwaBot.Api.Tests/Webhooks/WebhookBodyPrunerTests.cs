@@ -90,6 +90,22 @@ public class WebhookBodyPrunerTests
     }
 
     [Fact]
+    public async Task ADeliveryAppliedAtTheVeryCutoffOfTheLastRunIsDroppedByTheNextRun()
+    {
+        // A run keeps what was applied at its cutoff (kept days not yet passed); the next run starts from that cutoff and must
+        // take it: by its id, since its time is not after the cutoff.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Webhooks:KeepBodiesDays"] = "1" });
+        var pruner = await FreshPrunerAsync(server);
+        await pruner.PruneAsync();
+        var atTheCutoff = await InsertAppliedAsync(server, server.Clock.GetUtcNow().UtcDateTime.AddDays(-1));
+
+        server.Clock.Advance(TimeSpan.FromHours(1));
+        await pruner.PruneAsync();
+
+        Assert.Equal(new[] { 0 }, await BodyLengthsAsync(server, atTheCutoff));
+    }
+
+    [Fact]
     public async Task EachRunLooksOnlyAtDeliveriesAppliedSinceTheLastRunsCutoff()
     {
         // Rows only grow (each keeps its key), so an hourly run must not read every old row again: a body

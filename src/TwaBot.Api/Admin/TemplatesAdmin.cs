@@ -274,12 +274,14 @@ internal static partial class TemplatesAdmin
                         created++;
                     }
 
-                    // An item without its status or category (asked for, so only a broken answer lacks them) keeps ours: stored
-                    // blank, an approved template could no longer be sent, and a marketing one escaped the marketing stops.
+                    // An item without its status, category or id (asked for, so only a broken answer lacks them) keeps ours: stored
+                    // blank, an approved template could no longer be sent, a marketing one escaped the marketing stops, and
+                    // status webhooks (which name the template by its id) no longer found it.
                     var remote = item with
                     {
                         Status = item.Status.Length > 0 ? item.Status : template!.Status,
                         Category = item.Category.Length > 0 ? item.Category : template!.Category,
+                        Id = item.Id.Length > 0 ? item.Id : template!.MetaTemplateId ?? "",
                     };
 
                     var changed = isNew || !Matches(template!, remote);
@@ -432,7 +434,7 @@ internal static partial class TemplatesAdmin
     private static bool Matches(Template template, MetaTemplate remote) =>
         string.Equals(template.Status, remote.Status, StringComparison.OrdinalIgnoreCase)
         && string.Equals(template.Category, remote.Category, StringComparison.OrdinalIgnoreCase)
-        && template.Content == (remote.Text("BODY") ?? template.Content) && template.MetaTemplateId == remote.Id
+        && template.Content == (remote.Text("BODY") ?? template.Content) && (template.MetaTemplateId ?? "") == remote.Id
         && template.HeaderText == remote.Text("HEADER") && template.FooterText == remote.Text("FOOTER")
         && template.Variables.Count == Template.CountPlaceholders(remote.Text("BODY") ?? template.Content)
         && template.Buttons.SequenceEqual(Buttons(remote)) && template.ButtonTexts.SequenceEqual(ButtonTexts(remote))
@@ -480,7 +482,7 @@ internal static partial class TemplatesAdmin
             template.QualityEventAt = asked;
         }
 
-        template.MetaTemplateId = remote.Id;
+        template.MetaTemplateId = remote.Id.Length > 0 ? remote.Id : null; // unknown until Meta lists it
         if (template.ComponentsEventAt is { } edited && edited > asked)
         {
             return; // an edit Meta reported after the list was asked for is newer than the list's texts

@@ -81,21 +81,41 @@ public class TemplatesAtMetaTests
     }
 
     [Fact]
-    public async Task AListedTemplateWithoutItsStatusOrCategoryKeepsTheStoredOnes()
+    public async Task AListedTemplateWithoutItsStatusCategoryOrIdKeepsTheStoredOnes()
     {
-        // Stored as "", an approved template could no longer be sent, and a marketing one escaped its customers' marketing stops.
+        // Stored as "", an approved template could no longer be sent, a marketing one escaped its customers' marketing stops,
+        // and status webhooks, which name the template by its id, no longer found it.
         await using var live = await LiveAsync();
         await live.SyncAsync("""
             {"data":[{"name":"spring_sale","language":"en","status":"APPROVED","category":"MARKETING","id":"111","components":[{"type":"BODY","text":"Sale, {{1}}!"}]}]}
             """);
 
-        await live.SyncAsync("""
-            {"data":[{"name":"spring_sale","language":"en","id":"111","components":[{"type":"BODY","text":"Sale, {{1}}!"}]}]}
+        var synced = await live.SyncAsync("""
+            {"data":[{"name":"spring_sale","language":"en","components":[{"type":"BODY","text":"Sale, {{1}}!"}]}]}
             """);
 
+        Assert.Equal(0, synced.GetProperty("updated").GetInt32());
         var listed = await (await live.Admin.GetAsync($"/admin/v1/businesses/{live.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
         var template = Assert.Single(listed.GetProperty("templates").EnumerateArray());
-        Assert.Equal(("APPROVED", "MARKETING"), (template.GetProperty("status").GetString(), template.GetProperty("category").GetString()));
+        Assert.Equal(("APPROVED", "MARKETING", "111"),
+            (template.GetProperty("status").GetString(), template.GetProperty("category").GetString(), template.GetProperty("meta_template_id").GetString()));
+    }
+
+    [Fact]
+    public async Task ATemplateFirstListedWithoutAnIdHasNoneAndTheSameListAgainChangesNothing()
+    {
+        // No id is "not known yet" (null, so status webhooks still find it by name and language), not an id of "".
+        await using var live = await LiveAsync();
+        const string List = """
+            {"data":[{"name":"spring_sale","language":"en","status":"APPROVED","category":"MARKETING","components":[{"type":"BODY","text":"Sale, {{1}}!"}]}]}
+            """;
+        await live.SyncAsync(List);
+
+        var again = await live.SyncAsync(List);
+
+        Assert.Equal((1, 0, 0), (again.GetProperty("total").GetInt32(), again.GetProperty("created").GetInt32(), again.GetProperty("updated").GetInt32()));
+        var listed = await (await live.Admin.GetAsync($"/admin/v1/businesses/{live.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(JsonValueKind.Null, Assert.Single(listed.GetProperty("templates").EnumerateArray()).GetProperty("meta_template_id").ValueKind);
     }
 
     [Fact]

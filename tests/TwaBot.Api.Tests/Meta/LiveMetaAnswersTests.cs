@@ -595,6 +595,26 @@ public partial class LiveMetaAnswersTests
         Assert.Equal("APPROVED", await live.TemplateStatusAsync("promo"));
     }
 
+    [Theory]
+    [InlineData("name")]
+    [InlineData("language")]
+    public async Task AListedTemplateWithoutItsNameOrLanguageIsNotStored(string leftOut)
+    {
+        // Without both there is no template a send could name: it is left out, not stored under a made-up key.
+        await using var live = await LiveMeta.StartAsync();
+        var element = new Dictionary<string, string> { ["name"] = "spring_sale", ["language"] = "en", ["status"] = "APPROVED", ["category"] = "MARKETING", ["id"] = "222" };
+        element.Remove(leftOut);
+        var first = JsonSerializer.Deserialize<JsonElement>(LiveMeta.Templates).GetProperty("data")[0];
+        live.Meta.Reply(FakeMetaUpstream.Json(200, JsonSerializer.Serialize(new { data = new object[] { first, element } })));
+
+        var synced = await (await live.Admin.PostAsync($"/admin/v1/businesses/{live.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal((1, 0), (synced.GetProperty("total").GetInt32(), synced.GetProperty("created").GetInt32()));
+        var listed = await (await live.Admin.GetAsync($"/admin/v1/businesses/{live.BusinessId}/templates")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(["order_confirmation/en"],
+            listed.GetProperty("templates").EnumerateArray().Select(t => $"{t.GetProperty("name").GetString()}/{t.GetProperty("language").GetString()}"));
+    }
+
     private static readonly Func<HttpContext, Task> TokenChallengeOnly = context =>
     {
         context.Response.StatusCode = 401;

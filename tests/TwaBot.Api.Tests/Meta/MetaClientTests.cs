@@ -564,6 +564,38 @@ public class MetaClientTests
         Assert.Equal(authorization, new MetaError(code, null, "", null, null, null, 400).IsAuthorization);
     }
 
+    [Theory]
+    [InlineData("template id")]
+    [InlineData("template name")]
+    [InlineData("template language")]
+    [InlineData("template status")]
+    [InlineData("template category")]
+    [InlineData("component type")]
+    [InlineData("button type")]
+    [InlineData("phone number id")]
+    public void AFieldMetaLeavesOutOfAListingIsReadAsEmpty(string field)
+    {
+        // Empty is "not said": a sync skips a template without a name or language and keeps its stored status, category and
+        // id, a component without a type is no unsendable one, a button without a type is none a send fills.
+        using var template = JsonDocument.Parse("""{"components":[{"text":"Hi"},{"type":"BUTTONS","buttons":[{"text":"Stop"}]}]}""");
+        var listed = MetaTemplate.Parse(template.RootElement);
+        using var number = JsonDocument.Parse("""{"display_phone_number":"+1 631-555-0199"}""");
+
+        var read = field switch
+        {
+            "template id" => listed.Id,
+            "template name" => listed.Name,
+            "template language" => listed.Language,
+            "template status" => listed.Status,
+            "template category" => listed.Category,
+            "component type" => listed.Components[0].Type,
+            "button type" => Assert.Single(listed.Components[1].Buttons).Type,
+            _ => MetaPhoneNumber.Parse(number.RootElement).Id,
+        };
+        Assert.Equal("", read);
+        Assert.Null(listed.UnsendableComponent);
+    }
+
     [Fact]
     public void AnErrorWithoutAMessageHasAnEmptyOne()
     {

@@ -731,5 +731,28 @@ public class WebhookPayloadTests
         Assert.Equal(((string?)null, "IN.1", "stop"), (preference.WaId, preference.UserId, preference.Value));
     }
 
+    [Theory]
+    [InlineData("""{"field":"message_template_status_update","value":{"message_template_id":"1","message_template_name":"spring_sale","message_template_language":"en"}}""", "event")]
+    [InlineData("""{"field":"message_template_components_update","value":{"message_template_id":"1","message_template_element":"Hi","message_template_buttons":[{"message_template_button_type":"URL","message_template_button_url":"https://x.example/a"}]}}""", "button text")]
+    [InlineData("""{"field":"message_template_components_update","value":{"message_template_id":"1","message_template_element":"Hi","message_template_buttons":[{"message_template_button_type":"PHONE_NUMBER","message_template_button_text":"Call us"}]}}""", "button url")]
+    [InlineData("""{"field":"user_preferences","value":{"metadata":{"phone_number_id":"5"},"user_preferences":[{"wa_id":"919876543210","value":"stop","timestamp":1776160000}]}}""", "category")]
+    [InlineData("""{"field":"user_preferences","value":{"metadata":{"phone_number_id":"5"},"user_preferences":[{"wa_id":"919876543210","category":"marketing_messages","timestamp":1776160000}]}}""", "value")]
+    public void AFieldMetaLeavesOutIsReadAsEmpty(string change, string field)
+    {
+        // Empty is what the applier takes as "not said": an event without a status sets none (and is no unknown event to
+        // log), a button without a label or link shows null, a preference without category or value changes nothing.
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[CHANGE]}]}""".Replace("CHANGE", change, StringComparison.Ordinal));
+
+        var read = field switch
+        {
+            "event" => Assert.Single(payload.TemplateUpdates).Event,
+            "button text" => Assert.Single(Assert.Single(payload.TemplateUpdates).Components!.ButtonTexts),
+            "button url" => Assert.Single(Assert.Single(payload.TemplateUpdates).Components!.ButtonUrls),
+            "category" => Assert.Single(payload.Preferences).Category,
+            _ => Assert.Single(payload.Preferences).Value,
+        };
+        Assert.Equal("", read);
+    }
+
     private static WebhookPayload ParseJson(string json) => WebhookPayload.Parse(Encoding.UTF8.GetBytes(json), Received);
 }

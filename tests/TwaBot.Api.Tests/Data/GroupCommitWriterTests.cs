@@ -64,6 +64,23 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
         Assert.Empty(await StoredAsync());
     }
 
+    [Fact]
+    public async Task ABatchWaitsForItsTurnAtTheWriteGate()
+    {
+        // The main database's writers take turns there; one writing past a turn held elsewhere would meet that writer's
+        // lock inside SQLite and sleep out its busy timeout instead of queueing.
+        Task write;
+        using (await _gate.EnterBackgroundAsync(CancellationToken.None))
+        {
+            write = _writer.WriteAsync(1);
+            await Poll.UntilAsync(() => _gate.ClientWriterWaiting, "the writer waiting for its turn");
+            Assert.False(write.IsCompleted);
+        }
+
+        await write.WaitAsync(Poll.Limit);
+        Assert.Equal([1], await StoredAsync());
+    }
+
     public async Task InitializeAsync()
     {
         var connections = new SqliteConnections(new SqliteConnectionStringBuilder { DataSource = _path, Pooling = false }.ToString());

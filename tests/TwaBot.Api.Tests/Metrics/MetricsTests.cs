@@ -324,6 +324,21 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
     }
 
     [Fact]
+    public async Task AReceiptTimeThatCannotBeReadGivesNoLagRatherThanNone()
+    {
+        // A lag of 0 would tell an operator nothing is behind; no measurement says the gauge could not tell.
+        await using var server = new TwaBotApiFactory();
+        using var lag = DoubleCollector(server, "twabot.webhooks.lag");
+        await server.ApplyWebhooksAsync();
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "INSERT INTO webhook_events (received_at, event_time, body_sha256, body, attempts) VALUES ('yesterday', 1, x'0a0b', x'7b7d', 1)"));
+
+        lag.RecordObservableInstruments();
+
+        Assert.Null(lag.LastMeasurement);
+    }
+
+    [Fact]
     public async Task ASendRefusedForStorageIsCountedAsSuchAndAsAStorageFault()
     {
         await using var server = new ShortBusyWaitServer();

@@ -178,10 +178,11 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Theory]
-    [InlineData("919876500047", 400, 131047)] // the README's magic numbers, answered as Meta answers them
-    [InlineData("919876500429", 400, 130429)]
-    [InlineData("919876500500", 500, 131000)]
-    public async Task ItsMagicNumbersGetMetasStatusAndCode(string to, int status, int code)
+    [InlineData("919876500047", 400, 131047, "Re-engagement message",
+        "Message failed to send because more than 24 hours have passed since the customer last replied to this number.")] // the README's magic numbers, answered as Meta answers them
+    [InlineData("919876500429", 400, 130429, "Rate limit hit", "Cloud API message throughput has been reached.")]
+    [InlineData("919876500500", 500, 131000, "Something went wrong", "Something went wrong. Please try again later.")]
+    public async Task ItsMagicNumbersGetMetasStatusAndCode(string to, int status, int code, string title, string details)
     {
         var tenant = await factory.CreateSendingTenantAsync();
         var (client, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
@@ -192,7 +193,13 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(status, (int)response.StatusCode);
         var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
         Assert.Equal(code, error.GetProperty("code").GetInt32());
-        Assert.StartsWith($"(#{code}) ", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        // The whole of Meta's shape (meta-cloud-api.md §2.1): clients branch on code and error_data.details, and quote fbtrace_id to Meta.
+        Assert.Equal($"(#{code}) {title}", error.GetProperty("message").GetString());
+        Assert.Equal("OAuthException", error.GetProperty("type").GetString());
+        Assert.False(error.TryGetProperty("error_subcode", out _));
+        Assert.Equal(("whatsapp", details),
+            (error.GetProperty("error_data").GetProperty("messaging_product").GetString(), error.GetProperty("error_data").GetProperty("details").GetString()));
+        Assert.Matches("^A[A-Za-z0-9_-]{20}$", error.GetProperty("fbtrace_id").GetString());
     }
 
     [Theory]

@@ -38,7 +38,42 @@ public sealed class StatusRedeliveryTests : IAsyncLifetime
         Assert.Equal(["sent", "delivered", "read"], history);
     }
 
-    private bool RefusedAtLeast(int attempts) => _factory.Logs.Events.Any(e =>
+    [Fact]
+    public async Task AReportTheReceiverRefusesHoldsBackTheReportsAfterIt()
+    {
+        // One report a POST, on four posters: delivered and read could otherwise overtake a sent that is being retried.
+        await using var factory = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Sandbox:StatusBatchSize"] = "1" });
+        var tenant = await factory.CreateSendingTenantAsync();
+        // The receiver cannot store the sent report alone; it would store the others.
+        await factory.InboxSqlAsync("""
+            CREATE TRIGGER refuse_sent BEFORE INSERT ON webhook_inbox WHEN instr(CAST(NEW.body AS TEXT), '"status":"sent"') > 0
+            BEGIN SELECT RAISE(ABORT, 'disk full'); END;
+            """);
+
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+        var messageId = (await send.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("message_id").GetString();
+        await Poll.UntilAsync(() => RefusedAtLeast(factory, 3), "the emulator's third attempt at the sent report", Poll.SlowWorkLimit);
+        await factory.ApplyWebhooksAsync();
+        var whileRefused = await HistoryAsync(factory, messageId);
+        await factory.InboxSqlAsync("DROP TRIGGER refuse_sent;");
+        await factory.SettleStatusesAsync();
+
+        Assert.Empty(whileRefused); // delivered and read wait for sent, as Meta sends them in order
+        Assert.Equal(["sent", "delivered", "read"], await HistoryAsync(factory, messageId));
+    }
+
+    private static async Task<List<string>> HistoryAsync(TwaBotApiFactory factory, string? messageId)
+    {
+        var history = new List<string>();
+        await factory.WithDbAsync(async db => history = await db.MessageStatusEvents.AsNoTracking()
+            .Where(e => db.Messages.Any(m => m.Id == e.MessageId && m.Wamid == messageId)).OrderBy(e => e.Id).Select(e => e.Status).ToListAsync());
+        return history;
+    }
+
+    private bool RefusedAtLeast(int attempts) => RefusedAtLeast(_factory, attempts);
+
+    private static bool RefusedAtLeast(TwaBotApiFactory factory, int attempts) => factory.Logs.Events.Any(e =>
         e.MessageTemplate.Text.StartsWith("Sandbox webhook refused", StringComparison.Ordinal)
         && e.Properties.TryGetValue("Attempt", out var attempt) && attempt is Serilog.Events.ScalarValue { Value: int n } && n >= attempts);
 

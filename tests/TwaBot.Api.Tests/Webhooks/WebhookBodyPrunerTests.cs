@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -260,18 +261,81 @@ public class WebhookBodyPrunerTests
     }
 
     [Fact]
-    public async Task ALargeBacklogIsDroppedInBatches()
+    public async Task ALargeBacklogIsDroppedInBatchesAndCountedWhole()
     {
         await using var server = new TwaBotApiFactory();
-        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("""
-            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
-            INSERT INTO webhook_events (received_at, event_time, body_sha256, body, applied_at, attempts)
-            SELECT '2020-01-01 00:00:00', i, randomblob(32), x'7b7d', '2020-01-01 00:00:00', 1 FROM n
-            """));
+        var businessId = await server.CreateBusinessAsync();
+        await server.WithDbAsync(async db =>
+        {
+            await db.Database.ExecuteSqlRawAsync("""
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
+                INSERT INTO webhook_events (received_at, event_time, body_sha256, body, applied_at, attempts)
+                SELECT '2020-01-01 00:00:00', i, randomblob(32), x'7b7d', '2020-01-01 00:00:00', 1 FROM n
+                """);
+            await db.Database.ExecuteSqlAsync($"""
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+                INSERT INTO inbound_messages (business_id, wamid, "from", type, text, sent_at)
+                SELECT {businessId}, 'wamid.' || i, '919800000001', 'text', 'Hello', '2020-01-01 00:00:00' FROM n
+                """);
+        });
 
-        await (await FreshPrunerAsync(server)).PruneAsync(); // as after the upgrade: the backlog was there before its first run
+        // As after the upgrade: the backlog was there before its first run. (A run that read its first batch again
+        // and again would never end: bounded.)
+        using var bounded = new CancellationTokenSource(Poll.SlowWorkLimit); // a loop that never ends fails here, not by hanging the server's disposal
+        var bodies = await (await FreshPrunerAsync(server)).PruneAsync(bounded.Token);
 
         var empty = Array.Empty<byte>();
-        await server.WithDbAsync(async db => Assert.False(await db.WebhookEvents.AnyAsync(e => e.Body != empty)));
+        await server.WithDbAsync(async db =>
+        {
+            Assert.False(await db.WebhookEvents.AnyAsync(e => e.Body != empty));
+            Assert.False(await db.InboundMessages.AnyAsync(m => m.Text != null));
+        });
+        Assert.Equal(2500, bodies); // every batch counted, the texts apart
+        Assert.Equal((2500, 1200), PrunedLines(server).Last());
     }
+
+    [Fact]
+    public async Task ARunSaysWhatItDroppedWhenItDroppedOnlyBodiesAndNothingWhenItDroppedNothing()
+    {
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Webhooks:KeepBodiesDays"] = "1" });
+        var old = await InsertAppliedAsync(server, server.Clock.GetUtcNow().UtcDateTime.AddDays(-2));
+        var pruner = await FreshPrunerAsync(server);
+        var linesBefore = PrunedLines(server).Count;
+
+        await pruner.PruneAsync();
+        await pruner.PruneAsync();
+
+        Assert.Equal(new[] { 0 }, await BodyLengthsAsync(server, old));
+        Assert.Equal([(1, 0)], PrunedLines(server).Skip(linesBefore));
+    }
+
+    [Fact]
+    public async Task ACustomersTextSentExactlyTheKeptDaysAgoStays()
+    {
+        // "Longer ago than KeepBodiesDays", as for bodies: the one at the very cutoff goes at the next run.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Webhooks:KeepBodiesDays"] = "1" });
+        var businessId = await server.CreateBusinessAsync();
+        var sentAt = PreparedCommands.Text(server.Clock.GetUtcNow().UtcDateTime.AddDays(-1));
+        await server.WithDbAsync(db => db.Database.ExecuteSqlAsync($"""
+            INSERT INTO inbound_messages (business_id, wamid, "from", type, text, sent_at)
+            VALUES ({businessId}, 'wamid.cutoff', '919800000001', 'text', 'Hello', {sentAt})
+            """));
+        var pruner = await FreshPrunerAsync(server);
+
+        await pruner.PruneAsync();
+        string? kept = null;
+        await server.WithDbAsync(async db => kept = await db.InboundMessages.Select(m => m.Text).SingleAsync());
+        server.Clock.Advance(TimeSpan.FromSeconds(1));
+        await pruner.PruneAsync();
+
+        Assert.Equal("Hello", kept);
+        await server.WithDbAsync(async db => Assert.Null(await db.InboundMessages.Select(m => m.Text).SingleAsync()));
+    }
+
+    /// <summary>The (bodies, texts) of each "Dropped the raw bodies…" line, oldest first.</summary>
+    private static List<(int Bodies, int Texts)> PrunedLines(TwaBotApiFactory server) => server.Logs.Events
+        .Where(e => e.MessageTemplate.Text.StartsWith("Dropped the raw bodies of", StringComparison.Ordinal))
+        .Select(e => (int.Parse(e.Properties["Bodies"].ToString(), CultureInfo.InvariantCulture),
+            int.Parse(e.Properties["Texts"].ToString(), CultureInfo.InvariantCulture)))
+        .ToList();
 }

@@ -34,5 +34,6 @@ public class RouteBeforeBodySizeTests(TwaBotApiFactory factory) : IClassFixture<
         var response = await client.SendAsync(request);
 
         await response.AssertErrorAsync(status, errorCode);
+        Assert.Equal(status == HttpStatusCode.MethodNotAllowed, response.Content.Headers.Allow.Count > 0); // a 405 says which methods to use
     }
 }

@@ -324,7 +324,7 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
     }
 
     [Fact]
-    public async Task AReceiptTimeThatCannotBeReadGivesNoLagRatherThanNone()
+    public async Task AReceiptTimeThatCannotBeReadGivesNoLagMeasurementRatherThanZero()
     {
         // A lag of 0 would tell an operator nothing is behind; no measurement says the gauge could not tell.
         await using var server = new TwaBotApiFactory();

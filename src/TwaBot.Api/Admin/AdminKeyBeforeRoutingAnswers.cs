@@ -17,8 +17,8 @@ internal static class AdminKeyBeforeRoutingAnswers
     /// <summary>After routing, which chooses the endpoint, and before authorization, which reads its policy.</summary>
     public static IApplicationBuilder UseAdminKeyBeforeRoutingAnswers(this IApplicationBuilder app) => app.Use((context, next) =>
     {
-        // The path first: a send's request is let through by one comparison.
-        if (IsBehindAdminKey(context.Request.Path) && context.GetEndpoint() is { } endpoint
+        // The path first: a send is let through by two prefix comparisons.
+        if (AdminKeyPaths.Contain(context.Request.Path) && context.GetEndpoint() is { } endpoint
             && endpoint.Metadata.GetMetadata<IAuthorizeData>() is null)
         {
             context.SetEndpoint(new Endpoint(endpoint.RequestDelegate, new EndpointMetadataCollection([.. endpoint.Metadata, AdminKeyRequired]),
@@ -27,9 +27,4 @@ internal static class AdminKeyBeforeRoutingAnswers
 
         return next(context);
     });
-
-    /// <summary>The admin API and the sandbox's inbound, as routing matches them (any case, a trailing slash).</summary>
-    private static bool IsBehindAdminKey(PathString path) =>
-        path.StartsWithSegments("/admin", StringComparison.OrdinalIgnoreCase)
-        || path.StartsWithSegments("/sandbox/v1/inbound", StringComparison.OrdinalIgnoreCase);
 }

@@ -11,8 +11,7 @@ internal static class RewindableBodies
     public static IApplicationBuilder UseRewindableBodies(this IApplicationBuilder app) => app.Use((context, next) =>
     {
         var path = context.Request.Path;
-        if (path.StartsWithSegments("/admin", StringComparison.OrdinalIgnoreCase)
-            || path.StartsWithSegments("/sandbox/v1/inbound", StringComparison.OrdinalIgnoreCase))
+        if (Admin.AdminKeyPaths.Contain(path))
         {
             // In memory up to the route's body limit: never a temporary file, which a read-only container cannot write.
             context.Request.EnableBuffering(bufferThreshold: (int)RequestBodyLimits.LimitFor(path));

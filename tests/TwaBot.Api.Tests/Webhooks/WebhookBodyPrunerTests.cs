@@ -281,7 +281,7 @@ public class WebhookBodyPrunerTests
 
         // As after the upgrade: the backlog was there before its first run. (A run that read its first batch again
         // and again would never end: bounded.)
-        using var bounded = new CancellationTokenSource(Poll.SlowWorkLimit); // a loop that never ends fails here, not by hanging the server's disposal
+        using var bounded = new CancellationTokenSource(Poll.SlowWorkLimit); // fails there, not by hanging the server's disposal
         var bodies = await (await FreshPrunerAsync(server)).PruneAsync(bounded.Token);
 
         var empty = Array.Empty<byte>();

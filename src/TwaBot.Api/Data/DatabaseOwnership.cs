@@ -21,7 +21,7 @@ public sealed class DatabaseOwnership : IDisposable
         var path = LockPathOf(Path.GetFullPath(databasePath));
         try
         {
-            _lock ??= new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            _lock ??= new FileStream(path, LockFileOptions());
         }
         catch (IOException error) when (error is not FileNotFoundException and not DirectoryNotFoundException)
         {
@@ -38,6 +38,21 @@ public sealed class DatabaseOwnership : IDisposable
                 $"TwaBot server cannot start: it cannot open {path}, the file that keeps a second server off the database "
                 + $"{databasePath} ({error.Message}); give it to the server's user (chown), or delete it while no server runs on the database.");
         }
+    }
+
+    /// <summary>
+    /// Empty, but the server's user's only, as the database files are (an existing one keeps the mode it has): another
+    /// local user who could open it for writing could hold the lock and keep the server from starting.
+    /// </summary>
+    private static FileStreamOptions LockFileOptions()
+    {
+        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        return options;
     }
 
     public void Dispose()

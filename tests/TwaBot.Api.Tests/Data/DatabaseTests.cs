@@ -122,8 +122,9 @@ public class DatabaseTests(DatabaseTests.EmptyFileServer factory) : IClassFixtur
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // file modes are Unix's
     public async Task ANewDatabaseFileIsTheServersUsersOnlyAndAnOperatorsModeIsKept()
     {
-        // They hold customers' numbers and what they wrote; SQLite gives -wal and -shm the database file's mode. A real
-        // process: the start's checks make the files (the test host skips them).
+        // They hold customers' numbers and what they wrote; SQLite gives -wal and -shm the database file's mode. The
+        // server-lock file beside them too (whoever can open it can hold the lock). A real process: the start's checks
+        // make the files (the test host skips them).
         var folder = Directory.CreateTempSubdirectory("twabot-modes-").FullName;
         var database = Path.Combine(folder, "twabot.db");
         var inbox = WebhookInboxFile.PathBeside(database);
@@ -135,7 +136,8 @@ public class DatabaseTests(DatabaseTests.EmptyFileServer factory) : IClassFixtur
             await using var server = await ServerProcess.StartAsync(databasePath: database);
             _ = server.SeededApiKey(); // the seed is written
 
-            var files = Directory.GetFiles(folder).Where(file => !file.EndsWith(DatabaseOwnership.LockPathOf(""), StringComparison.Ordinal)).ToList();
+            var files = Directory.GetFiles(folder);
+            Assert.Contains(DatabaseOwnership.LockPathOf(database), files);
             Assert.Contains(database + "-wal", files);
             Assert.Contains(inbox + "-wal", files);
             Assert.All(files, file => Assert.Equal(

@@ -41,6 +41,9 @@ public sealed partial class SandboxWebhookSender(
     private readonly Channel<DueReport> _due = Channel.CreateUnbounded<DueReport>();
     private int _postersStarted;
 
+    /// <summary>The pause before the second try; the n-th retry waits n² times it. Tests shorten it to see the tries run out.</summary>
+    internal TimeSpan RetryPauseUnit { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Schedules the status reports of an accepted message.</summary>
     public void ReportStatuses(SandboxSend send, params (string Status, int? ErrorCode, string? ErrorTitle)[] steps)
     {
@@ -237,7 +240,7 @@ public sealed partial class SandboxWebhookSender(
                 {
                     // A pause before each retry, none after the last try: the caller of POST /sandbox/v1/inbound waits for this.
                     var previous = attempt - 1;
-                    await Task.Delay(TimeSpan.FromMilliseconds(100 * previous * previous), lifetime.ApplicationStopping);
+                    await Task.Delay(RetryPauseUnit * (previous * previous), lifetime.ApplicationStopping);
                 }
 
                 using var content = new ByteArrayContent(body);

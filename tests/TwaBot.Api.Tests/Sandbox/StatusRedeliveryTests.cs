@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Sandbox;
@@ -62,6 +63,31 @@ public sealed class StatusRedeliveryTests : IAsyncLifetime
         Assert.Empty(whileRefused); // delivered and read wait for sent, as Meta sends them in order
         Assert.Equal(["sent", "delivered", "read"], await HistoryAsync(factory, messageId));
     }
+
+    [Fact]
+    public async Task AReportRefusedTenTimesIsGivenUpAndTheReportsAfterItGoOn()
+    {
+        await using var factory = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Sandbox:StatusBatchSize"] = "1" });
+        var tenant = await factory.CreateSendingTenantAsync();
+        factory.Services.GetRequiredService<TwaBot.Api.Sandbox.SandboxWebhookSender>().RetryPauseUnit = TimeSpan.FromMilliseconds(1);
+        // The receiver never stores the sent report; it stores the others.
+        await factory.InboxSqlAsync("""
+            CREATE TRIGGER refuse_sent BEFORE INSERT ON webhook_inbox WHEN instr(CAST(NEW.body AS TEXT), '"status":"sent"') > 0
+            BEGIN SELECT RAISE(ABORT, 'disk full'); END;
+            """);
+
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+        var messageId = (await send.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("message_id").GetString();
+        await factory.SettleStatusesAsync();
+
+        Assert.Equal(Enumerable.Range(1, 10), RefusedAttempts(factory)); // ten tries, then no more
+        Assert.Equal(["delivered", "read"], await HistoryAsync(factory, messageId)); // no longer held back by it
+    }
+
+    private static IEnumerable<int> RefusedAttempts(TwaBotApiFactory factory) => factory.Logs.Events
+        .Where(e => e.MessageTemplate.Text.StartsWith("Sandbox webhook refused", StringComparison.Ordinal))
+        .Select(e => e.Properties["Attempt"] is Serilog.Events.ScalarValue { Value: int n } ? n : 0).Order();
 
     private static async Task<List<string>> HistoryAsync(TwaBotApiFactory factory, string? messageId)
     {

@@ -192,6 +192,31 @@ public class SuppressionsAdminTests(TwaBotApiFactory factory) : IClassFixture<Tw
     }
 
     [Fact]
+    public async Task ANumberAddedAsTheWaIdAfterASendKeepsThePairTheSendGave()
+    {
+        // The send's answer already paired the number as written with Meta's wa_id: the add (and an add again) keeps that
+        // one pair rather than writing a second.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var sent = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "5511987654321", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-12345", "₹1,499" } });
+        await sent.ReadJsonAsync(HttpStatusCode.OK);
+
+        var added = await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions",
+            new { phone = "551187654321", state = "opted_out", reason = "STOP in the old system" });
+        var addedAgain = await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions",
+            new { phone = "551187654321", state = "blocked", reason = "Abusive" });
+
+        await added.ReadJsonAsync(HttpStatusCode.Created);
+        await addedAgain.ReadJsonAsync(HttpStatusCode.OK);
+        await factory.WithDbAsync(async db => Assert.Equal([("5511987654321", "551187654321")],
+            await db.RecipientWaIds.Where(r => r.BusinessId == tenant.BusinessId).Select(r => ValueTuple.Create(r.Phone, r.WaId)).ToListAsync()));
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "5511987654321", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-12345", "₹1,499" } });
+        Assert.Equal("blocked", (await send.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED")).GetProperty("suppression_state").GetString());
+    }
+
+    [Fact]
     public async Task ARefusedChangeLeavesTheSuppressionAsItWas()
     {
         var businessId = await factory.CreateBusinessAsync();
@@ -287,7 +312,8 @@ public class SuppressionsAdminTests(TwaBotApiFactory factory) : IClassFixture<Tw
         await factory.CustomerWritesAsync(businessId, "919876500003", "STOP");
 
         var all = (await ListAsync(admin, businessId, "")).GetProperty("suppressions").EnumerateArray().ToList();
-        var optedOut = (await ListAsync(admin, businessId, "state=Opted_Out")).GetProperty("suppressions").EnumerateArray().ToList();
+        // Read as an add reads a state: any case, without the padding a copied value brings.
+        var optedOut = (await ListAsync(admin, businessId, "state=%20Opted_Out")).GetProperty("suppressions").EnumerateArray().ToList();
 
         Assert.Equal([("919876500001", "blocked", "Abusive"), ("919876500002", "undeliverable", null), ("919876500003", "opted_out", "Customer sent STOP")],
             all.Select(e => (e.GetProperty("phone").GetString(), e.GetProperty("state").GetString(), e.GetProperty("reason").GetString())));
@@ -339,16 +365,35 @@ public class SuppressionsAdminTests(TwaBotApiFactory factory) : IClassFixture<Tw
         Assert.Equal(field, json.GetProperty("field").GetString());
     }
 
-    [Fact]
-    public async Task AListParameterGivenTwiceIsRefusedAsSuchEvenWhenBothValuesAreGood()
+    [Theory]
+    [InlineData("after=91&after=44", "after")]
+    [InlineData("state=blocked&state=opted_out", "state")] // not "must be one of": each value is one
+    [InlineData("limit=5&limit=6", "limit")]
+    public async Task AListParameterGivenTwiceIsRefusedAsSuchEvenWhenBothValuesAreGood(string query, string field)
     {
         var businessId = await factory.CreateBusinessAsync();
         using var admin = factory.CreateAdminClient();
 
-        var response = await admin.GetAsync($"/admin/v1/businesses/{businessId}/suppressions?after=91&after=44");
+        var response = await admin.GetAsync($"/admin/v1/businesses/{businessId}/suppressions?{query}");
 
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
-        Assert.Equal("after is given more than once; give it once.", json.GetProperty("error").GetString());
+        Assert.Equal(field, json.GetProperty("field").GetString());
+        Assert.Equal($"{field} is given more than once; give it once.", json.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task AnAfterOf32DigitsIsReadAndALongerOneRefused()
+    {
+        // 32 is beyond any number stored, so no next_after is refused; past it the value is no number's.
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        await AddAsync(admin, businessId, "919876500001", "blocked");
+
+        var longest = await ListAsync(admin, businessId, $"after={new string('1', 32)}");
+        var tooLong = await admin.GetAsync($"/admin/v1/businesses/{businessId}/suppressions?after={new string('1', 33)}");
+
+        Assert.Equal("919876500001", Assert.Single(longest.GetProperty("suppressions").EnumerateArray()).GetProperty("phone").GetString());
+        Assert.Equal("after", (await tooLong.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
     }
 
     [Theory]
@@ -387,6 +432,30 @@ public class SuppressionsAdminTests(TwaBotApiFactory factory) : IClassFixture<Tw
 
         var listed = (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("suppressions");
         Assert.Equal("919876500002", Assert.Single(listed.EnumerateArray()).GetProperty("phone").GetString());
+    }
+
+    [Fact]
+    public async Task ReadingOrRemovingANumberOfAnUnknownBusinessIsRefusedAsTheBusinesss()
+    {
+        // Not SUPPRESSION_NOT_FOUND: an operator with a wrong business id would read "not suppressed" for a number that is.
+        using var admin = factory.CreateAdminClient();
+
+        var read = await admin.GetAsync("/admin/v1/businesses/313131/suppressions/919876543210");
+        var removed = await admin.DeleteAsync("/admin/v1/businesses/313131/suppressions/919876543210");
+
+        await read.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
+        await removed.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task RemovingANumberThatCannotBeReadIsRefusedNamingIt()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.DeleteAsync($"/admin/v1/businesses/{businessId}/suppressions/12ab");
+
+        Assert.Equal("phone", (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "INVALID_PHONE")).GetProperty("field").GetString());
     }
 
     [Fact]

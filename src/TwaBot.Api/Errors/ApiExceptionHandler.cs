@@ -32,7 +32,7 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         {
             // The framework's JSON reader (admin and sandbox bodies) tried to read a compressed body as JSON.
             BadHttpRequestException bad => Http.CompressedBodies.Refusal(httpContext.Request)
-                ?? FromBadRequest(bad, httpContext.Request.Path, bad.InnerException is JsonException ? await BodyReadAsync(httpContext.Request) : null),
+                ?? FromBadRequest(bad, httpContext.Request, bad.InnerException is JsonException ? await BodyReadAsync(httpContext.Request) : null),
             // The framework's JSON reader (admin and sandbox bodies) says so for a charset no encoding has, before reading.
             InvalidOperationException { InnerException: ArgumentException or NotSupportedException }
                 when UnknownCharset(httpContext.Request) is { } charset => ApiErrors.NotUtf8(charset),
@@ -56,13 +56,13 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
     }
 
     /// <param name="exception">The framework's refusal.</param>
-    /// <param name="path">The request's path, whose body limit a 413 names.</param>
+    /// <param name="request">The request, whose route's body limit a 413 names.</param>
     /// <param name="body">The body the framework's JSON reader refused, when it could be read again (null when it was not kept).</param>
-    private static ApiError FromBadRequest(BadHttpRequestException exception, PathString path, ReadOnlyMemory<byte>? body)
+    private static ApiError FromBadRequest(BadHttpRequestException exception, HttpRequest request, ReadOnlyMemory<byte>? body)
     {
         if (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return ApiErrors.PayloadTooLarge(RequestBodyLimits.LimitFor(path));
+            return ApiErrors.PayloadTooLarge(RequestBodyLimits.LimitFor(request));
         }
 
         if (exception.StatusCode == StatusCodes.Status415UnsupportedMediaType)

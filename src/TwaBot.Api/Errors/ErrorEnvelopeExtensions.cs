@@ -36,7 +36,7 @@ public static class ErrorEnvelopeExtensions
         {
             StatusCodes.Status404NotFound => ApiErrors.RouteNotFound(request.Method, path, RouteMeant(context, path)),
             StatusCodes.Status405MethodNotAllowed => ApiErrors.MethodNotAllowed(request.Method, path, context.Response.Headers.Allow.ToString()),
-            StatusCodes.Status413PayloadTooLarge => ApiErrors.PayloadTooLarge(RequestBodyLimits.LimitFor(request.Path)),
+            StatusCodes.Status413PayloadTooLarge => ApiErrors.PayloadTooLarge(RequestBodyLimits.LimitFor(request)),
             StatusCodes.Status415UnsupportedMediaType => ApiErrors.UnsupportedMediaType(),
             var status => ApiErrors.ForStatus(status),
         };

@@ -19,11 +19,14 @@ public static class RequestBodyLimits
     /// takes 4 MB: its 1000 entries with reasons of 500 characters in any script, even from a client that escapes every
     /// character beyond ASCII as \uXXXX (6 bytes each, about 3.1 MB in all), as .NET's and Python's serializers do by default.
     /// </summary>
-    public static long LimitFor(PathString? path) =>
-        path is not { } p ? ApiBytes
-        : p.StartsWithSegments("/webhooks", StringComparison.OrdinalIgnoreCase)
-            || p.StartsWithSegments("/sandbox/graph", StringComparison.OrdinalIgnoreCase) ? WebhookBytes
-        : IsSuppressionImport(p) ? SuppressionImportBytes
+    public static long LimitFor(HttpRequest request) => LimitFor(request.Method, request.Path);
+
+    /// <inheritdoc cref="LimitFor(HttpRequest)"/>
+    internal static long LimitFor(string method, PathString path) =>
+        path.StartsWithSegments("/webhooks", StringComparison.OrdinalIgnoreCase)
+            || path.StartsWithSegments("/sandbox/graph", StringComparison.OrdinalIgnoreCase) ? WebhookBytes
+        // Only the POST: GET and DELETE of that path are /suppressions/{phone} with phone "import", which read no body.
+        : HttpMethods.IsPost(method) && IsSuppressionImport(path) ? SuppressionImportBytes
         : ApiBytes;
 
     /// <summary>
@@ -45,7 +48,7 @@ public static class RequestBodyLimits
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
         {
-            feature.MaxRequestBodySize = LimitFor(context.Request.Path);
+            feature.MaxRequestBodySize = LimitFor(context.Request);
         }
 
         return next(context);
@@ -59,7 +62,7 @@ public static class RequestBodyLimits
     public static IApplicationBuilder UseRequestBodyLimits(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
         // Over the smallest limit first: a send's body is not measured against its route's limit twice (UseRequestBodyCaps did).
-        if (context.Request.ContentLength is > ApiBytes and var length && LimitFor(context.Request.Path) is var limit && length > limit
+        if (context.Request.ContentLength is > ApiBytes and var length && LimitFor(context.Request) is var limit && length > limit
             && context.GetEndpoint() is RouteEndpoint)
         {
             await ApiErrors.PayloadTooLarge(limit).ExecuteAsync(context);

@@ -10,11 +10,10 @@ internal static class RewindableBodies
 {
     public static IApplicationBuilder UseRewindableBodies(this IApplicationBuilder app) => app.Use((context, next) =>
     {
-        var path = context.Request.Path;
-        if (Admin.AdminKeyPaths.Contain(path))
+        if (Admin.AdminKeyPaths.Contain(context.Request.Path))
         {
             // In memory up to the route's body limit: never a temporary file, which a read-only container cannot write.
-            context.Request.EnableBuffering(bufferThreshold: (int)RequestBodyLimits.LimitFor(path));
+            context.Request.EnableBuffering(bufferThreshold: (int)RequestBodyLimits.LimitFor(context.Request));
         }
 
         return next(context);

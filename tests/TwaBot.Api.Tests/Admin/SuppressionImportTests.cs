@@ -136,6 +136,25 @@ public class SuppressionImportTests(TwaBotApiFactory factory) : IClassFixture<Tw
         await factory.WithDbAsync(async db => Assert.False(await db.Suppressions.AnyAsync(s => s.BusinessId == businessId)));
     }
 
+    /// <summary>
+    /// The path of the import is also the path of GET and DELETE /suppressions/{phone} (phone "import"): those routes read no
+    /// body and keep the 64 KB of every other admin route, as they do for any other phone.
+    /// </summary>
+    [Theory]
+    [InlineData("DELETE")]
+    [InlineData("GET")]
+    public async Task OnlyThePostToTheImportPathTakesTheLargerLimit(string method)
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        using var request = new HttpRequestMessage(new HttpMethod(method), Import(businessId)) { Content = JsonBody(new string(' ', 100 * 1024)) };
+
+        var response = await admin.SendAsync(request);
+
+        Assert.Contains("The limit is 65536 bytes.",
+            (await response.AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE")).GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
     /// <summary>Routing reads the business id as a long ("+7", " 7" and "007" are business 7): each form gets the import's 4 MB.</summary>
     [Theory]
     [InlineData("+")]

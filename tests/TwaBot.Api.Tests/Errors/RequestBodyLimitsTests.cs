@@ -3,7 +3,7 @@ using TwaBot.Api.Errors;
 
 namespace TwaBot.Api.Tests.Errors;
 
-/// <summary>Which body limit a path gets: routing matches paths in any case and with a trailing slash, so the limits do too.</summary>
+/// <summary>Which body limit a request gets by its method and path: routing matches paths in any case and with a trailing slash, so the limits do too.</summary>
 public class RequestBodyLimitsTests
 {
     [Theory]
@@ -24,6 +24,10 @@ public class RequestBodyLimitsTests
     [InlineData("/api/v1/send-template", RequestBodyLimits.ApiBytes)]
     [InlineData("/admin/v1/businesses", RequestBodyLimits.ApiBytes)]
     [InlineData("/webhooks/meta", RequestBodyLimits.WebhookBytes)]
+    [InlineData("/admin/v1/businesses/7/suppressions/import", RequestBodyLimits.ApiBytes, "GET")] // GET /suppressions/{phone}
+    [InlineData("/admin/v1/businesses/7/suppressions/import", RequestBodyLimits.ApiBytes, "DELETE")]
+    [InlineData("/admin/v1/businesses/7/suppressions/import", RequestBodyLimits.SuppressionImportBytes, "post")] // as routing reads a method
     [InlineData("/sandbox/graph/v21.0/123/messages", RequestBodyLimits.WebhookBytes)]
-    public void EachPathGetsItsLimit(string path, long limit) => Assert.Equal(limit, RequestBodyLimits.LimitFor(new PathString(path)));
+    public void EachPathGetsItsLimit(string path, long limit, string method = "POST") =>
+        Assert.Equal(limit, RequestBodyLimits.LimitFor(method, new PathString(path)));
 }

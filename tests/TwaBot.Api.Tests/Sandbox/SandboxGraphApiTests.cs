@@ -107,6 +107,7 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData("""{"to":"919876543210","type":"text","text":{"body":"Hi"}}""", 100, "messaging_product is required and must be whatsapp.")]
     [InlineData("""{"messaging_product":"whatsapp","to":"+","type":"text","text":{"body":"Hi"}}""", 100, "The parameter to is required.")]
     [InlineData("""{"messaging_product":"whatsapp","to":"919876543210","type":"hologram"}""", 131051, "Message type hologram is not supported.")]
+    [InlineData("""[{"messaging_product":"whatsapp","to":"919876543210","type":"text","text":{"body":"Hi"}}]""", 100, "The request body must be a JSON object.")]
     public async Task ItsSendRefusesWhatMetaRefusesWithMetasCode(string body, int code, string details)
     {
         var tenant = await factory.CreateSendingTenantAsync();
@@ -290,6 +291,7 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var contact = answer.GetProperty("contacts")[0];
         Assert.Equal(("+91 98765 43210", "919876543210"), (contact.GetProperty("input").GetString(), contact.GetProperty("wa_id").GetString()));
+        Assert.Equal("whatsapp", answer.GetProperty("messaging_product").GetString()); // as Meta's answer has it
         Assert.False(answer.GetProperty("messages")[0].TryGetProperty("message_status", out _));
     }
 

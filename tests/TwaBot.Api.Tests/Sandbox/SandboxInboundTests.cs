@@ -15,6 +15,7 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         { """{"business_id":1,"text":"Hi"}""", "VALIDATION_FAILED", "from" }, // missing: required, not an invalid ''
         { """{"business_id":1,"from":" ","text":"Hi"}""", "VALIDATION_FAILED", "from" },
         { """{"business_id":1,"from":"919876543210"}""", "VALIDATION_FAILED", "text" },
+        { """{"business_id":1,"from":"919876543210","text":""}""", "VALIDATION_FAILED", "text" }, // a customer cannot send nothing
         { """{"business_id":1,"from":"919876543210","text":"Hi","timestamp":99999999999999}""", "VALIDATION_FAILED", "timestamp" },
         { """{"business_id":1,"from":"919876543210","text":"Hi","timestamp":-1}""", "VALIDATION_FAILED", "timestamp" },
         { """{"business_id":987654,"from":"919876543210","text":"Hi"}""", "VALIDATION_FAILED", "business_id" },
@@ -52,6 +53,7 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     public static TheoryData<string> RequestsAtTheLimits => new()
     {
         """{"business_id":1,"from":"919876543210","text":""" + "\"" + new string('x', 4096) + "\"}", // Meta's limit itself
+        """{"business_id":1,"from":"919876543210","text":""" + "\"" + string.Concat(Enumerable.Repeat("😀", 4096)) + "\"}", // in characters, not UTF-16 units
         """{"business_id":1,"from":"919876543210","text":"Hi","user_id":"US.""" + new string('1', 61) + "\"}", // 64 characters
         """{"business_id":1,"from":"919876543210","text":"Hi","timestamp":0}""", // the first second of Unix time
     };
@@ -202,7 +204,10 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         Assert.Equal("timestamp", (await future.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
         Assert.True((await present.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("delivered").GetBoolean());
         Assert.True((await aMinuteAhead.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("delivered").GetBoolean());
-        Assert.Equal("timestamp", (await pastTheSkew.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        var refused = await pastTheSkew.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("timestamp", refused.GetProperty("field").GetString());
+        // The error tells the server's own now, the largest timestamp a client with an unskewed clock should give.
+        Assert.Contains($"from 0 to now ({now.ToUnixTimeSeconds()})", refused.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -295,6 +300,24 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         await send.ReadJsonAsync(HttpStatusCode.OK); // the webhook named the customer by their user id alone
         await factory.WithDbAsync(async db => Assert.True(await db.HeldUserEvents.AnyAsync(
             h => h.BusinessId == tenant.BusinessId && h.UserId == "IN.7310045566002292" && h.OptedOut == true))); // kept for that user id
+    }
+
+    [Fact]
+    public async Task ADeliveredMessageIsAppliedBeforeTheAnswer()
+    {
+        // With the background processor stopped, only the endpoint's own pass can have opened the window when it answers
+        // (otherwise the processor, woken by the inbox, usually wins the race and hides a missing pass).
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        await server.Services.GetRequiredService<TwaBot.Api.Webhooks.WebhookProcessor>().StopAsync(CancellationToken.None);
+        using var admin = server.CreateAdminClient();
+
+        var answer = await (await admin.PostAsJsonAsync("/sandbox/v1/inbound", new { business_id = tenant.BusinessId, from = "919876543210", text = "Hi" }))
+            .ReadJsonAsync(HttpStatusCode.OK);
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "919876543210", message = "Thanks for writing" });
+
+        Assert.True(answer.GetProperty("delivered").GetBoolean());
+        await send.ReadJsonAsync(HttpStatusCode.OK); // the window is open
     }
 
     [Theory]

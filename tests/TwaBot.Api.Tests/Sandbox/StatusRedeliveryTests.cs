@@ -18,9 +18,7 @@ public sealed class StatusRedeliveryTests : IAsyncLifetime
         // The receiver cannot store deliveries (as with a full disk): it answers 500 to each.
         await _factory.InboxSqlAsync("CREATE TRIGGER refuse_store BEFORE INSERT ON webhook_inbox BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
 
-        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
-            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
-        var messageId = (await send.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("message_id").GetString();
+        var messageId = await SendAsync(tenant);
         // Refused as often as the emulator used to try each report before it gave the report up (4 times, about
         // 1.4 s). Counted, not timed: a fixed wait says nothing about how many tries a loaded machine made.
         await Poll.UntilAsync(() => RefusedAtLeast(4), "the emulator's fourth attempt at a refused report", Poll.SlowWorkLimit);
@@ -45,19 +43,13 @@ public sealed class StatusRedeliveryTests : IAsyncLifetime
         // One report a POST, on four posters: delivered and read could otherwise overtake a sent that is being retried.
         await using var factory = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Sandbox:StatusBatchSize"] = "1" });
         var tenant = await factory.CreateSendingTenantAsync();
-        // The receiver cannot store the sent report alone; it would store the others.
-        await factory.InboxSqlAsync("""
-            CREATE TRIGGER refuse_sent BEFORE INSERT ON webhook_inbox WHEN instr(CAST(NEW.body AS TEXT), '"status":"sent"') > 0
-            BEGIN SELECT RAISE(ABORT, 'disk full'); END;
-            """);
+        await RefuseSentReportsAsync(factory);
 
-        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
-            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
-        var messageId = (await send.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("message_id").GetString();
+        var messageId = await SendAsync(tenant);
         await Poll.UntilAsync(() => RefusedAtLeast(factory, 3), "the emulator's third attempt at the sent report", Poll.SlowWorkLimit);
         await factory.ApplyWebhooksAsync();
         var whileRefused = await HistoryAsync(factory, messageId);
-        await factory.InboxSqlAsync("DROP TRIGGER refuse_sent;");
+        await factory.InboxSqlAsync($"DROP TRIGGER {RefuseSent};");
         await factory.SettleStatusesAsync();
 
         Assert.Empty(whileRefused); // delivered and read wait for sent, as Meta sends them in order
@@ -70,20 +62,29 @@ public sealed class StatusRedeliveryTests : IAsyncLifetime
         await using var factory = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Sandbox:StatusBatchSize"] = "1" });
         var tenant = await factory.CreateSendingTenantAsync();
         factory.Services.GetRequiredService<TwaBot.Api.Sandbox.SandboxWebhookSender>().RetryPauseUnit = TimeSpan.FromMilliseconds(1);
-        // The receiver never stores the sent report; it stores the others.
-        await factory.InboxSqlAsync("""
-            CREATE TRIGGER refuse_sent BEFORE INSERT ON webhook_inbox WHEN instr(CAST(NEW.body AS TEXT), '"status":"sent"') > 0
-            BEGIN SELECT RAISE(ABORT, 'disk full'); END;
-            """);
+        await RefuseSentReportsAsync(factory); // for good
 
-        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
-            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
-        var messageId = (await send.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("message_id").GetString();
+        var messageId = await SendAsync(tenant);
         await factory.SettleStatusesAsync();
 
         Assert.Equal(Enumerable.Range(1, 10), RefusedAttempts(factory)); // ten tries, then no more
         Assert.Equal(["delivered", "read"], await HistoryAsync(factory, messageId)); // no longer held back by it
     }
+
+    private static async Task<string?> SendAsync(SendingTenant tenant)
+    {
+        var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } });
+        return (await send.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("message_id").GetString();
+    }
+
+    private const string RefuseSent = "refuse_sent";
+
+    /// <summary>The receiver cannot store a sent report (as with a full disk); it stores the others.</summary>
+    private static Task RefuseSentReportsAsync(TwaBotApiFactory factory) => factory.InboxSqlAsync($"""
+        CREATE TRIGGER {RefuseSent} BEFORE INSERT ON webhook_inbox WHEN instr(CAST(NEW.body AS TEXT), '"status":"sent"') > 0
+        BEGIN SELECT RAISE(ABORT, 'disk full'); END;
+        """);
 
     private static IEnumerable<int> RefusedAttempts(TwaBotApiFactory factory) => factory.Logs.Events
         .Where(e => e.MessageTemplate.Text.StartsWith("Sandbox webhook refused", StringComparison.Ordinal))

@@ -16,7 +16,8 @@ internal static class GraphRequest
         }
 
         var header = request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.Ordinal)
+        // The scheme in any case, as HTTP has it (RFC 9110 §11.1).
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
             && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[7..]), Encoding.UTF8.GetBytes(token));
     }
 

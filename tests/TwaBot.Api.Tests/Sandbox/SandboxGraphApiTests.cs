@@ -108,6 +108,7 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData("""{"messaging_product":"whatsapp","to":"+","type":"text","text":{"body":"Hi"}}""", 100, "The parameter to is required.")]
     [InlineData("""{"messaging_product":"whatsapp","to":"919876543210","type":"hologram"}""", 131051, "Message type hologram is not supported.")]
     [InlineData("""[{"messaging_product":"whatsapp","to":"919876543210","type":"text","text":{"body":"Hi"}}]""", 100, "The request body must be a JSON object.")]
+    [InlineData("""{"messaging_product":"whatsapp","to":"919876543210","type":"template","template":{"name":"order_confirmation"}}""", 100, "template.name and template.language.code are required.")]
     public async Task ItsSendRefusesWhatMetaRefusesWithMetasCode(string body, int code, string details)
     {
         var tenant = await factory.CreateSendingTenantAsync();
@@ -224,6 +225,41 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ItsSendTakesTheBearerSchemeInAnyCase()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (_, phoneNumberId) = await MessagesClientAsync(tenant.BusinessId);
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "bearer " + await factory.AccessTokenOfAsync(tenant.BusinessId));
+        var body = """{"messaging_product":"whatsapp","to":"919876543210","type":"text","text":{"body":"Hi"}}""";
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{phoneNumberId}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ATokenTheServerCannotReadMatchesNoBearerToken()
+    {
+        // Written into the file from outside (not encrypted), a token decrypts to nothing: that must refuse every caller, not admit them all.
+        var (client, wabaId) = await GraphClientAsync();
+        await factory.WithDbAsync(async db =>
+        {
+            foreach (var connection in await db.WhatsAppConnections.Where(w => w.WabaId == wabaId).ToListAsync())
+            {
+                connection.ProtectedAccessToken = "sandbox_plain";
+            }
+            await db.SaveChangesAsync();
+        });
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "sandbox_plain");
+
+        var response = await client.GetAsync($"/sandbox/graph/v23.0/{wabaId}/message_templates");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(190, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetInt32());
+    }
+
+    [Fact]
     public async Task ANumberConnectedToMetaIsUnknownToTheEmulatorEvenWithItsToken()
     {
         // Development keeps a Meta connection beside the sandbox; the emulator plays Meta for sandbox numbers only.
@@ -321,9 +357,28 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var after = first.GetProperty("paging").GetProperty("cursors").GetProperty("after").GetString();
         var second = JsonDocument.Parse(await client.GetStringAsync(
             $"/sandbox/graph/v23.0/{wabaId}/message_templates?limit=1&after={Uri.EscapeDataString(after!)}")).RootElement;
+        var next = JsonDocument.Parse(await client.GetStringAsync(first.GetProperty("paging").GetProperty("next").GetString())).RootElement;
 
         var names = new[] { first, second }.Select(page => Assert.Single(page.GetProperty("data").EnumerateArray()).GetProperty("name").GetString());
         Assert.Equal(["order_confirmation", "otp_verification"], names.Order(StringComparer.Ordinal));
+        Assert.Equal(second.GetProperty("data").ToString(), next.GetProperty("data").ToString()); // the next link is the following page, as the sync reads it
+    }
+
+    [Fact]
+    public async Task ALastPagesAfterCursorPointsJustPastItsLastTemplate()
+    {
+        // A Graph cursor marks the end of the data returned, not of the page asked for: resuming from it later finds what was added since.
+        var (client, wabaId) = await GraphClientAsync();
+        var templates = $"/sandbox/graph/v23.0/{wabaId}/message_templates";
+
+        var last = JsonDocument.Parse(await client.GetStringAsync($"{templates}?limit=5")).RootElement;
+        (await client.PostAsJsonAsync(templates, new { name = "added_later", language = "en", category = "UTILITY", components = new[] { new { type = "BODY", text = "Hi" } } }))
+            .EnsureSuccessStatusCode();
+        var after = last.GetProperty("paging").GetProperty("cursors").GetProperty("after").GetString();
+        var resumed = JsonDocument.Parse(await client.GetStringAsync($"{templates}?limit=5&after={Uri.EscapeDataString(after!)}")).RootElement;
+
+        Assert.Equal(2, last.GetProperty("data").GetArrayLength());
+        Assert.Equal("added_later", Assert.Single(resumed.GetProperty("data").EnumerateArray()).GetProperty("name").GetString());
     }
 
     [Fact]
@@ -451,7 +506,39 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(["HEADER:Diwali sale", "BODY:Hi {{first_name}}", "FOOTER:Reply STOP to opt out", "BUTTONS:"],
             template.GetProperty("components").EnumerateArray().Select(c => c.GetProperty("type").GetString() + ":" + (c.TryGetProperty("text", out var text) ? text.GetString() : "")));
         Assert.Equal("Stop promotions", template.GetProperty("components")[3].GetProperty("buttons")[0].GetProperty("text").GetString());
+        Assert.Equal("TEXT", template.GetProperty("components")[0].GetProperty("format").GetString()); // Meta names a header's format
         Assert.Equal("POSITIONAL", Assert.Single(positional.GetProperty("data").EnumerateArray()).GetProperty("parameter_format").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"language":"en","category":"UTILITY"}""")]
+    [InlineData("""{"name":"no_language","category":"UTILITY"}""")]
+    [InlineData("""{"name":"no_category","language":"en"}""")] // Meta asks for one: none is taken for UTILITY
+    public async Task ASubmissionWithoutItsNameLanguageOrCategoryIsMetasInvalidParameter(string body)
+    {
+        var (client, wabaId) = await GraphClientAsync();
+
+        var response = await client.PostAsync($"/sandbox/graph/v23.0/{wabaId}/message_templates", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal((100, "name, language and category are required."), (error.GetProperty("code").GetInt32(), error.GetProperty("error_data").GetProperty("details").GetString()));
+    }
+
+    [Fact]
+    public async Task ATemplatesNameInAnotherLanguageIsATranslationNotADuplicate()
+    {
+        var (client, wabaId) = await GraphClientAsync();
+        var templates = $"/sandbox/graph/v23.0/{wabaId}/message_templates";
+
+        var translated = await client.PostAsJsonAsync(templates, new
+        {
+            name = "order_confirmation", language = "hi", category = "UTILITY", components = new[] { new { type = "BODY", text = "नमस्ते {{1}}" } },
+        });
+        var listed = JsonDocument.Parse(await client.GetStringAsync($"{templates}?name=order_confirmation")).RootElement;
+
+        Assert.Equal(HttpStatusCode.OK, translated.StatusCode);
+        Assert.Equal(["en", "hi"], listed.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("language").GetString()).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -497,7 +584,8 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [Theory]
     [InlineData("0", 1)]      // at least one a page
     [InlineData("500", 100)]  // at most a hundred
-    public async Task ItsPageSizeIsKeptBetweenOneAndAHundred(string limit, int expected)
+    [InlineData(null, 25)]    // Graph's page when none is asked for
+    public async Task ItsPageSizeIsKeptBetweenOneAndAHundred(string? limit, int expected)
     {
         var (client, wabaId) = await GraphClientAsync();
         await factory.WithDbAsync(async db =>
@@ -510,7 +598,7 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
             await db.SaveChangesAsync();
         });
 
-        var page = JsonDocument.Parse(await client.GetStringAsync($"/sandbox/graph/v23.0/{wabaId}/message_templates?limit={limit}")).RootElement;
+        var page = JsonDocument.Parse(await client.GetStringAsync($"/sandbox/graph/v23.0/{wabaId}/message_templates{(limit is null ? "" : $"?limit={limit}")}")).RootElement;
 
         Assert.Equal(expected, page.GetProperty("data").GetArrayLength());
         Assert.Contains($"limit={expected}&", page.GetProperty("paging").GetProperty("next").GetString(), StringComparison.Ordinal);
@@ -592,6 +680,7 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData(""",{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"payload","payload":""}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]}""", 400)] // an empty payload
     [InlineData(""",{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"text","payload":"x"}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]}""", 400)] // a payload in a parameter of another type
     [InlineData(""",{"type":"button","sub_type":"copy_code","index":"1","parameters":[{"type":"coupon_code","coupon_code":"A1"}]}""", 400)] // wrong kind
+    [InlineData(""",{"type":"button","sub_type":"quick_reply","index":"1","parameters":[{"type":"text","text":"ORD-1"}]}""", 400)] // the link's end, but not as a url button's
     [InlineData(""",{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":""}]}""", 400)] // empty
     [InlineData(""",{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ORD-1"}]},{"type":"button","sub_type":"url","index":"5","parameters":[{"type":"text","text":"x"}]}""", 400)] // no button 5
     public async Task AButtonWhoseLinkEndsInAVariableNeedsItsEndAtItsIndex(string buttons, int status, string? details = null)

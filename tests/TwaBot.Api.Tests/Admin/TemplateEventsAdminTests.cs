@@ -268,6 +268,20 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
         Assert.Equal(HttpStatusCode.OK, (await SendOrderConfirmationAsync(tenant)).StatusCode); // no header value asked for
     }
 
+    [Fact]
+    public async Task AnEditThatNamesNoHeaderKeepsAMediaHeader()
+    {
+        // Meta's edit event names text headers only: an image header it leaves unnamed is still there (a sync tells otherwise).
+        var (_, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);
+        await factory.WithDbAsync(db => db.Templates.Where(t => t.Id == id).ExecuteUpdateAsync(set => set.SetProperty(t => t.HeaderType, "image")));
+
+        await PostEditAsync(wabaId, metaId, "Hi {{1}}, your order {{2}} of {{3}} has been confirmed!", factory.Clock.GetUtcNow().AddSeconds(10));
+
+        string? headerType = null;
+        await factory.WithDbAsync(async db => headerType = await db.Templates.Where(t => t.Id == id).Select(t => t.HeaderType).SingleAsync());
+        Assert.Equal("image", headerType);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("  ")]
@@ -309,6 +323,31 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
         var read = (await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("template");
         Assert.Equal(("MARKETING", "RED"), (read.GetProperty("category").GetString(), read.GetProperty("quality_score").GetString()));
     }
+
+    [Fact]
+    public async Task AnOlderQualityEventArrivingLaterChangesNothing()
+    {
+        var (tenant, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);
+        using var admin = factory.CreateAdminClient();
+        var at = factory.Clock.GetUtcNow();
+
+        await DeliverQualityEventAsync(wabaId, metaId, "RED", at.AddSeconds(30));
+        await DeliverQualityEventAsync(wabaId, metaId, "YELLOW", at.AddSeconds(20)); // Meta keeps no order
+
+        var read = (await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("template");
+        Assert.Equal("RED", read.GetProperty("quality_score").GetString());
+    }
+
+    private Task DeliverQualityEventAsync(string wabaId, long metaId, string score, DateTimeOffset at) =>
+        DeliverTemplateEventAsync(factory, wabaId, new System.Text.Json.Nodes.JsonObject
+        {
+            ["field"] = "message_template_quality_update",
+            ["value"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["previous_quality_score"] = "GREEN", ["new_quality_score"] = score,
+                ["message_template_id"] = metaId, ["message_template_name"] = "order_confirmation", ["message_template_language"] = "en",
+            },
+        }, at);
 
     [Fact]
     public async Task APauseNoticeStaysWithItsStatusWhenASyncListsThatStatus()

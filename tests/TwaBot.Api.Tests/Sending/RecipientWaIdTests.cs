@@ -180,6 +180,20 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task AStopFromABrazilianWaIdIsFoundUnderTheNumberThoughAnotherBusinessLearnedThePairFirst()
+    {
+        // The pair is each business's own: another business's copy is none of this one's, whose first send would miss the STOP.
+        var other = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(other.BusinessId, WaId, "Oi");
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        await factory.CustomerWritesAsync(tenant.BusinessId, WaId, "STOP");
+
+        await (await SendTemplateAsync(tenant, Dialled)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        await (await SendTemplateAsync(other, Dialled)).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task AMessageFromABrazilianWaIdBeforeAnySendOpensTheWindowForTheNumber()
     {
         var tenant = await factory.CreateSendingTenantAsync();

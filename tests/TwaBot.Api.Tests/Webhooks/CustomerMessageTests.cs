@@ -145,6 +145,9 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         await DeliverMessagesAsync(phoneNumberId, Text($"wamid.stop-{Guid.NewGuid():N}", customer, "STOP", T0));
 
         Assert.Equal(after, await SuppressionStateAsync(businessId, customer));
+        string? reason = null;
+        await factory.WithDbAsync(async db => reason = await db.Suppressions.Where(s => s.BusinessId == businessId && s.Phone == customer).Select(s => s.Reason).SingleAsync());
+        Assert.Equal(after == SuppressionStates.Blocked ? "Set by the operator" : "Customer sent STOP", reason); // the reason goes with the state
     }
 
     [Fact]
@@ -160,6 +163,20 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
 
         Assert.Equal(T0.UtcDateTime, stopped);
         Assert.Null((await factory.ContactAsync(businessId, "16505551234"))?.MarketingOptOutAt);
+    }
+
+    [Fact]
+    public async Task AMarketingPreferenceOtherThanStopOrResumeLiftsNoStop()
+    {
+        // Meta also reports "signup" (a signup link): not the customer resuming marketing messages they stopped.
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, "16505559871", "stop", T0))));
+        await factory.ApplyWebhooksAsync();
+
+        (await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, "16505559871", "signup", T0.AddDays(1)))))).EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal(T0.UtcDateTime, (await factory.ContactAsync(businessId, "16505559871"))?.MarketingOptOutAt);
     }
 
     [Fact]
@@ -311,6 +328,25 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
 
         Assert.Equal(SuppressionStates.OptedOut, await SuppressionStateAsync(businessId, second));
         Assert.Null(await SuppressionStateAsync(businessId, first));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // Meta keeps no order: the earlier change's notice comes last
+    public async Task ALateStopFollowsTheCustomersLatestNumberChangeWhateverTheNoticesOrder(bool earlierNoticeLast)
+    {
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var (former, between, current) = (AnyNumber("9198"), AnyNumber("9196"), AnyNumber("9197"));
+        var notices = new[] { NumberChange(former, between, T0.AddHours(1)), NumberChange(former, current, T0.AddHours(2)) };
+        foreach (var notice in earlierNoticeLast ? notices.Reverse() : notices)
+        {
+            await DeliverMessagesAsync(phoneNumberId, notice);
+        }
+
+        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.late-{Guid.NewGuid():N}", former, "STOP", T0));
+
+        Assert.Equal(SuppressionStates.OptedOut, await SuppressionStateAsync(businessId, current));
+        Assert.Null(await SuppressionStateAsync(businessId, between));
     }
 
     [Fact]

@@ -343,6 +343,29 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     }
 
     [Fact]
+    public async Task AnAnswerTwentyFourHoursOldIsNotReplayedEvenBeforeTheSweepDropsIt()
+    {
+        // The hourly sweep usually drops such an answer first; the lookup's own bound must hold without it.
+        // Aged in the database, not by the clock, so that no sweep runs.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        await (await SendAsync(tenant.Client, Order, key)).ReadJsonAsync(HttpStatusCode.OK);
+        var dayAgo = server.Clock.GetUtcNow().UtcDateTime - TwaBot.Api.Sending.Idempotency.IdempotencyKeys.KeptFor;
+        await server.WithDbAsync(async db =>
+        {
+            await db.IdempotentAnswers.ExecuteUpdateAsync(s => s.SetProperty(a => a.CreatedAt, dayAgo));
+            await db.Messages.ExecuteUpdateAsync(s => s.SetProperty(m => m.CreatedAt, dayAgo));
+        });
+
+        var retry = await SendAsync(tenant.Client, Order, key);
+
+        await retry.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.False(retry.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(2, await MessagesOfAsync(server, tenant.KeyId));
+    }
+
+    [Fact]
     public async Task AnAnswerPastItsDayMakesRoomForTheNextAndIsDropped()
     {
         await using var server = new TwaBotApiFactory();

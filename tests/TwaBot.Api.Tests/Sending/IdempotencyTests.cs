@@ -98,6 +98,62 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         Assert.Equal(1, await MessagesOfAsync(factory, tenant.KeyId));
     }
 
+    [Theory]
+    // Each field a send reads, changed alone (or added, for an optional one): the retry is another request. The first
+    // request is one that goes out; the changed one is answered 422 before it is checked, so it need not be valid.
+    [InlineData("send-template", """{"phone":"919876543210","template_name":"order_confirmation","body_params":["Rahul","ORD-1","x"]}""", """{"phone":"919876543211","template_name":"order_confirmation","body_params":["Rahul","ORD-1","x"]}""")]
+    [InlineData("send-template", """{"phone":"919876543210","template_name":"order_confirmation","body_params":["Rahul","ORD-1","x"]}""", """{"phone":"919876543210","template_name":"otp_verification","body_params":["Rahul","ORD-1","x"]}""")]
+    [InlineData("send-template", """{"phone":"919876543210","template_name":"order_confirmation","body_params":["Rahul","ORD-1","x"]}""", """{"phone":"919876543210","template_name":"order_confirmation","language":"hi","body_params":["Rahul","ORD-1","x"]}""")]
+    [InlineData("send-template", """{"phone":"919876543210","template_name":"order_confirmation","body_params":["Rahul","ORD-1","x"]}""", """{"phone":"919876543210","template_name":"order_confirmation","body_params":["Rahul","ORD-2","x"]}""")]
+    [InlineData("send-template", """{"phone":"919876543210","template_name":"order_confirmation","body_params":["Rahul","ORD-1","x"]}""", """{"phone":"919876543210","template_name":"order_confirmation","body_params":["Rahul","ORD-1","x"],"header_params":["Sale"]}""")]
+    [InlineData("send-template", """{"phone":"919876543210","template_name":"order_confirmation","body_params":["Rahul","ORD-1","x"]}""", """{"phone":"919876543210","template_name":"order_confirmation","body_params":["Rahul","ORD-1","x"],"button_params":["ORD-1"]}""")]
+    [InlineData("send-text", """{"phone":"919876543210","message":"Your order has shipped"}""", """{"phone":"919876543211","message":"Your order has shipped"}""")]
+    [InlineData("send-text", """{"phone":"919876543210","message":"Your order has shipped"}""", """{"phone":"919876543210","message":"Your order is late"}""")]
+    [InlineData("send-media", """{"phone":"919876543210","media_type":"image","media_url":"https://cdn.example/a.png"}""", """{"phone":"919876543211","media_type":"image","media_url":"https://cdn.example/a.png"}""")]
+    [InlineData("send-media", """{"phone":"919876543210","media_type":"image","media_url":"https://cdn.example/a.png"}""", """{"phone":"919876543210","media_type":"document","media_url":"https://cdn.example/a.png"}""")]
+    [InlineData("send-media", """{"phone":"919876543210","media_type":"image","media_url":"https://cdn.example/a.png"}""", """{"phone":"919876543210","media_type":"image","media_url":"https://cdn.example/b.png"}""")]
+    [InlineData("send-media", """{"phone":"919876543210","media_type":"image","media_url":"https://cdn.example/a.png"}""", """{"phone":"919876543210","media_type":"image","media_url":"https://cdn.example/a.png","caption":"Your invoice"}""")]
+    [InlineData("send-media", """{"phone":"919876543210","media_type":"image","media_url":"https://cdn.example/a.png"}""", """{"phone":"919876543210","media_type":"image","media_url":"https://cdn.example/a.png","filename":"a.png"}""")]
+    [InlineData("send-otp", """{"phone":"919876543210","template_name":"otp_verification","otp":"4829"}""", """{"phone":"919876543211","template_name":"otp_verification","otp":"4829"}""")]
+    [InlineData("send-otp", """{"phone":"919876543210","template_name":"otp_verification","otp":"4829"}""", """{"phone":"919876543210","template_name":"order_confirmation","otp":"4829"}""")]
+    [InlineData("send-otp", """{"phone":"919876543210","template_name":"otp_verification","otp":"4829"}""", """{"phone":"919876543210","template_name":"otp_verification","otp":"4830"}""")]
+    [InlineData("send-otp", """{"phone":"919876543210","template_name":"otp_verification","otp":"4829"}""", """{"phone":"919876543210","template_name":"otp_verification","otp":"4829","language":"hi"}""")]
+    public async Task ARequestDifferingInOneFieldIsAnotherRequest(string route, string first, string retry)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210"); // send-text and send-media need the open window
+        var key = Guid.NewGuid().ToString();
+        await (await PostJsonWithKeyAsync(tenant.Client, "/api/v1/" + route, first, key)).ReadJsonAsync(HttpStatusCode.OK);
+
+        var other = await PostJsonWithKeyAsync(tenant.Client, "/api/v1/" + route, retry, key);
+
+        Assert.False(other.Headers.Contains("Idempotent-Replayed"));
+        await other.AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED");
+        Assert.Equal(1, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
+    [Theory]
+    // quick-send's values, each changed alone (or added): phone, template, lang, params, message, button_params.
+    [InlineData("phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x", "phone=919876543211&template=order_confirmation&params=Rahul,ORD-1,x")]
+    [InlineData("phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x", "phone=919876543210&template=otp_verification&params=Rahul,ORD-1,x")]
+    [InlineData("phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x", "phone=919876543210&template=order_confirmation&lang=hi&params=Rahul,ORD-1,x")]
+    [InlineData("phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x", "phone=919876543210&template=order_confirmation&params=Rahul,ORD-2,x")]
+    [InlineData("phone=919876543210&message=Your+order+has+shipped", "phone=919876543210&message=Your+order+is+late")]
+    [InlineData("phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x", "phone=919876543210&template=order_confirmation&params=Rahul,ORD-1,x&button_params=ORD-1")]
+    public async Task AQuickSendDifferingInOneValueIsAnotherRequest(string first, string retry)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.CustomerWritesAsync(tenant.BusinessId, "919876543210");
+        var key = Guid.NewGuid().ToString();
+        await (await tenant.Client.GetAsync($"/api/v1/quick-send?{first}&idempotency_key={key}")).ReadJsonAsync(HttpStatusCode.OK);
+
+        var other = await tenant.Client.GetAsync($"/api/v1/quick-send?{retry}&idempotency_key={key}");
+
+        Assert.False(other.Headers.Contains("Idempotent-Replayed"));
+        await other.AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED");
+        Assert.Equal(1, await MessagesOfAsync(factory, tenant.KeyId));
+    }
+
     private static async Task<HttpResponseMessage> QuickSendAsync(HttpClient client, string query, string key)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/quick-send?phone=919876543210&" + query);
@@ -705,6 +761,20 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         await tooLong.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
         await longest.ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal(["true"], quoted.Headers.GetValues("Idempotent-Replayed"));
+    }
+
+    [Fact]
+    public async Task AKeyQuotedOnOneSideOnlyKeepsItsQuote()
+    {
+        // Only a key in quotes at both ends is a structured-field string: "abc is that key, not ab.
+        var tenant = await factory.CreateSendingTenantAsync();
+        await (await SendAsync(tenant.Client, Order, "\"abc")).ReadJsonAsync(HttpStatusCode.OK);
+
+        var other = await SendAsync(tenant.Client, Order, "ab");
+
+        await other.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.False(other.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(2, await MessagesOfAsync(factory, tenant.KeyId));
     }
 
     [Fact]

@@ -362,6 +362,28 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         Assert.Equal(0, server.Services.GetRequiredService<TwaBot.Api.Sending.Idempotency.IdempotencyKeys>().UnderWayCount);
     }
 
+    [Theory]
+    [InlineData("idempotent_answers")] // the key's own lookup
+    [InlineData("suppressions")]       // a check after the key is claimed
+    public async Task AKeyWhoseRequestFailedIsFreeForTheRetry(string table)
+    {
+        // A read failing (here its table gone for a moment) is a 500 that sent nothing; the key must not stay claimed,
+        // or every retry with it would be 409 IDEMPOTENCY_KEY_IN_USE until a restart.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        string away = $"ALTER TABLE {table} RENAME TO {table}_away", back = $"ALTER TABLE {table}_away RENAME TO {table}";
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(away));
+        var failed = await SendAsync(tenant.Client, Order, key);
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(back));
+
+        var retry = await SendAsync(tenant.Client, Order, key);
+
+        await failed.AssertErrorAsync(HttpStatusCode.InternalServerError, "INTERNAL_ERROR");
+        await retry.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(1, await MessagesOfAsync(server, tenant.KeyId));
+    }
+
     [Fact]
     public async Task AKeptAnswerLastsADay()
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Tests.Infrastructure;
@@ -223,6 +224,18 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     }
 
     [Fact]
+    public async Task ATemplateReadUnderABusinessThatDoesNotExistSaysTheBusinessIsNotFound()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var (templateId, _) = await OrderConfirmationAsync(factory, tenant.BusinessId);
+        using var admin = factory.CreateAdminClient();
+
+        var read = await admin.GetAsync($"/admin/v1/businesses/987654321/templates/{templateId}");
+
+        await read.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
+    }
+
+    [Fact]
     public async Task ATemplateThatExistsIsAConflict()
     {
         var tenant = await factory.CreateSendingTenantAsync();
@@ -266,7 +279,7 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     }
 
     [Fact]
-    public async Task AStatusEventThatOvertakesMetasAnswerToACreateIsKept()
+    public async Task StatusAndCategoryEventsThatOvertakeMetasAnswerToACreateAreKept()
     {
         await using var held = new TemplateCreatesHeldAtMeta();
         var tenant = await held.CreateSendingTenantAsync();
@@ -275,13 +288,22 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
 
         var create = admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingUpdate);
         await held.Asked.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        // Meta's review (here a rejection) is reported before Meta's answer to the create comes back.
+        // Meta's review (here a rejection) and its recategorization are reported before Meta's answer to the create comes back.
         await DeliverTemplateEventAsync(held, wabaId, Webhooks.MetaPayloads.TemplateStatus("REJECTED", "shipping_update", "en", 771234567890199),
             held.Clock.GetUtcNow());
+        await DeliverTemplateEventAsync(held, wabaId, new JsonObject
+        {
+            ["field"] = "template_category_update",
+            ["value"] = new JsonObject
+            {
+                ["message_template_id"] = 771234567890199, ["message_template_name"] = "shipping_update", ["message_template_language"] = "en",
+                ["new_category"] = "MARKETING",
+            },
+        }, held.Clock.GetUtcNow());
         held.Release.SetResult();
 
         var template = (await (await create).ReadJsonAsync(HttpStatusCode.Created)).GetProperty("template");
-        Assert.Equal("REJECTED", template.GetProperty("status").GetString());
+        Assert.Equal(("REJECTED", "MARKETING"), (template.GetProperty("status").GetString(), template.GetProperty("category").GetString()));
         Assert.False(string.IsNullOrEmpty(template.GetProperty("meta_template_id").GetString()));
     }
 

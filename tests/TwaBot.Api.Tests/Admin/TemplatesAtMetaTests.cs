@@ -37,6 +37,25 @@ public class TemplatesAtMetaTests
     }
 
     [Fact]
+    public async Task ACreateMetaMayHaveTakenStaysPendingUntilASyncSays()
+    {
+        await using var live = await LiveAsync();
+        live.Meta.Reply(FakeMetaUpstream.Json(200, """{"success":true}""")); // no id: whether Meta has it is unknown
+
+        var unknown = await (await live.Admin.PostAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/templates", OrderUpdate))
+            .AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+
+        Assert.Contains("kept here as PENDING", unknown.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(("PENDING", null), await live.StatusAsync());
+        var synced = await live.SyncAsync("""
+            {"data":[{"name":"order_update","language":"en","status":"APPROVED","category":"UTILITY","id":"594425479261599",
+              "components":[{"type":"BODY","text":"Hi {{1}}, order {{2}} is on its way."}]}]}
+            """);
+        Assert.Equal((0, 1), (synced.GetProperty("created").GetInt32(), synced.GetProperty("updated").GetInt32()));
+        Assert.Equal(("APPROVED", null), await live.StatusAsync());
+    }
+
+    [Fact]
     public async Task ADeletedTemplateSubmittedAgainStaysDeletedWhenMetaRefusesAndStartsAfreshWhenMetaTakesIt()
     {
         await using var live = await LiveAsync();

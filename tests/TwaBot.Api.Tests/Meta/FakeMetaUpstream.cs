@@ -78,8 +78,12 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
 
     public static readonly MetaConnection Connection = new("106540352242922", "102290129340398", "EAAGtesttoken");
 
-    /// <summary>Starts the fake; <paramref name="resilience"/> overrides the client's pipeline settings.</summary>
-    public static async Task<FakeMetaUpstream> StartAsync(Action<MetaResilienceOptions>? resilience = null, bool listen = true, bool clientSpeaksTls = false)
+    /// <summary>
+    /// Starts the fake; <paramref name="resilience"/> overrides the client's pipeline settings. With
+    /// <paramref name="hostNotFound"/>, the client's name lookup of Meta's host fails, as when DNS does not know it.
+    /// </summary>
+    public static async Task<FakeMetaUpstream> StartAsync(
+        Action<MetaResilienceOptions>? resilience = null, bool listen = true, bool clientSpeaksTls = false, bool hostNotFound = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -101,6 +105,13 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
         var attempts = new AttemptCounter();
         // Innermost, under the pipeline: counts each attempt; the primary handler stays the production one.
         services.AddHttpClient<MetaClient>().ConfigureAdditionalHttpMessageHandlers((handlers, _) => handlers.Add(attempts));
+        if (hostNotFound)
+        {
+            // The production handler, failing where a lookup that finds no address fails: before any connection.
+            services.AddHttpClient<MetaClient>().ConfigurePrimaryHttpMessageHandler((handler, _) =>
+                ((SocketsHttpHandler)handler).ConnectCallback = (_, _) => throw new SocketException((int)SocketError.HostNotFound));
+        }
+
         var fake = new FakeMetaUpstream(app, services.BuildServiceProvider(), attempts, clientLog);
         app.Run(fake.HandleAsync);
         if (listen)

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Polly;
 using TwaBot.Api.Configuration;
 using TwaBot.Api.Meta;
+using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Meta;
 
@@ -42,6 +43,22 @@ public class MetaResilienceTests
         Assert.Equal(MetaFailureKind.Unavailable, failure.Kind);
         Assert.False(failure.MayHaveBeenSent);
         Assert.Contains("could not be reached (SecureConnectionError)", failure.Description, StringComparison.Ordinal);
+        Assert.Equal(3, meta.Attempts);
+        Assert.Empty(meta.Calls);
+    }
+
+    [Fact]
+    public async Task AHostNameThatDoesNotResolveIsRetriedAndSaysMetaWasNotReached()
+    {
+        // No address, so no connection and no request byte: retrying is safe, and "may have been sent" would be untrue.
+        await using var meta = await FakeMetaUpstream.StartAsync(hostNotFound: true);
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.Equal(MetaFailureKind.Unavailable, failure.Kind);
+        Assert.False(failure.MayHaveBeenSent);
+        Assert.Contains("could not be reached (NameResolutionError)", failure.Description, StringComparison.Ordinal);
         Assert.Equal(3, meta.Attempts);
         Assert.Empty(meta.Calls);
     }
@@ -425,6 +442,25 @@ public class MetaResilienceTests
         Assert.Equal(1, meta.Attempts);
     }
 
+    [Fact]
+    public async Task TheSecondRetrysDoubledBackoffIsCountedBeforeItIsMade()
+    {
+        // Meta's first refusal says wait 1 s; the second says nothing, so our backoff's second step (2 × 6 s) is the wait:
+        // with a 5 s attempt it does not fit in what is left of 15 s, so the refusal is answered rather than timed out.
+        await using var meta = await FakeMetaUpstream.StartAsync(o => o.RetryBaseDelayMilliseconds = 6_000);
+        meta.Reply(
+            FakeMetaUpstream.Json(429, """{"error":{"message":"slow down","code":130429}}""", retryAfter: "1"),
+            FakeMetaUpstream.Json(400, """{"error":{"message":"slow down","code":130429}}"""),
+            FakeMetaUpstream.Accepted());
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.Equal(MetaFailureKind.Rejected, failure.Kind);
+        Assert.True(failure.IsThrottling);
+        Assert.Equal(2, meta.Calls.Count);
+    }
+
     [Theory]
     [InlineData(131056)] // one recipient's pair limit: retrying at once only hits it again
     [InlineData(131048)] // spam limit: never retried automatically
@@ -532,6 +568,22 @@ public class MetaResilienceTests
         Assert.Single(meta.Calls);
     }
 
+    [Fact]
+    public async Task ARetryAfterDateAlreadyPastIsPassedOnAsNoWait()
+    {
+        // A clock behind Meta's (or a cached answer) makes the date past: the wait is none, never a negative one.
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        var past = DateTimeOffset.UtcNow.AddHours(-1).ToString("R", CultureInfo.InvariantCulture);
+        var throttled = FakeMetaUpstream.Json(429, """{"error":{"message":"slow down","code":130429}}""", retryAfter: past);
+        meta.Reply(throttled, throttled, throttled);
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
+        Assert.True(failure.IsThrottling);
+        Assert.Equal(TimeSpan.Zero, failure.RetryAfter);
+    }
+
     [Theory]
     [InlineData("999999999")]                     // some 31 years
     [InlineData("Fri, 31 Dec 9999 23:59:59 GMT")] // the last date HTTP can write
@@ -580,6 +632,30 @@ public class MetaResilienceTests
 
         Assert.Equal(MetaFailureKind.CircuitOpen, Assert.IsType<MetaSendResult.Failed>(result).Failure.Kind);
         Assert.Equal(2, meta.Attempts); // the third never left; a cut-off attempt may not reach the fake's record
+    }
+
+    [Fact]
+    public async Task TemplateListsTheirCallerGaveUpOnNeverOpenTheBreaker()
+    {
+        // An admin who closes the page mid-sync cancels the list at Meta: no sign that Meta is failing, so the number's
+        // sends must not be paused (answered 503) for it.
+        await using var meta = await FakeMetaUpstream.StartAsync(o => o.BreakerMinimumThroughput = 2);
+        var slow = FakeMetaUpstream.Json(200, "{\"data\":[]}", delay: TimeSpan.FromSeconds(4));
+        meta.Reply(slow, slow);
+        for (var i = 1; i <= 2; i++)
+        {
+            using var hangUp = new CancellationTokenSource();
+            var listing = meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, hangUp.Token);
+            var atMeta = i;
+            await Poll.UntilAsync(() => meta.Calls.Count == atMeta, "the template list at Meta");
+            await hangUp.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => listing);
+        }
+
+        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
+
+        Assert.IsType<MetaSendResult.Accepted>(result);
+        Assert.Equal(3, meta.Calls.Count);
     }
 
     [Fact]

@@ -68,6 +68,47 @@ public sealed class WebhookRestartTests : IDisposable
     }
 
     [Fact]
+    public async Task MoreEventsStoredButNotAppliedThanOneBatchHoldsAreAllAppliedAfterTheRestart()
+    {
+        // The first pass reads them 50 at a time; one batch alone would leave the rest for the restart after.
+        var (phoneNumberId, _) = await FirstRunAsync();
+        for (var i = 0; i <= 50; i++)
+        {
+            var body = Bytes(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.restart-1", "sent", T0.AddSeconds(i))]))));
+            await ExecuteAsync(_databasePath, "INSERT INTO webhook_events (received_at, body_sha256, body, attempts) VALUES ($at, $hash, $body, 0)", body);
+        }
+
+        await using var second = await RestartAsync();
+        await second.ApplyWebhooksAsync();
+        await second.WithDbAsync(async db => Assert.False(await db.WebhookEvents.AnyAsync(e => e.AppliedAt == null)));
+    }
+
+    [Fact]
+    public async Task ABacklogInTheInboxFileLargerThanOneBatchIsAppliedInFullByTheFirstPass()
+    {
+        // Large deliveries, so that the bytes bound a batch to fewer than the three: the first pass (which the restart
+        // waits for, and nothing wakes the processor again for seconds) applies them all, not just its first batch.
+        var (phoneNumberId, messageId) = await FirstRunAsync();
+        var bodies = new List<byte[]>();
+        foreach (var (status, second) in new[] { ("sent", 0), ("delivered", 1), ("read", 2) })
+        {
+            var delivery = Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.restart-1", status, T0.AddSeconds(second))])));
+            delivery["padding"] = new string('x', 100_000);
+            bodies.Add(Bytes(delivery));
+            await ExecuteAsync(WebhookInboxFile.PathBeside(_databasePath),
+                "INSERT INTO webhook_inbox (received_at, body_sha256, body) VALUES ($at, $hash, $body)", bodies[^1]);
+        }
+
+        await using var restarted = await RestartAsync();
+        await restarted.WithDbAsync(async db =>
+            Assert.Equal("read", await db.Messages.Where(m => m.Id == messageId).Select(m => m.DeliveryStatus).SingleAsync()));
+        foreach (var body in bodies)
+        {
+            Assert.Equal(1, await restarted.MovedCountAsync(body));
+        }
+    }
+
+    [Fact]
     public async Task DeliveriesStillInTheInboxFileAtAStopAreAppliedAfterTheRestart()
     {
         var (phoneNumberId, messageId) = await FirstRunAsync();

@@ -2,7 +2,6 @@ using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
-using TwaBot.Api.Data;
 
 namespace TwaBot.Api.Tests.Infrastructure;
 
@@ -14,16 +13,7 @@ public sealed class FirstMessagesReadFails : IAsyncDisposable
 {
     private readonly ServiceProvider _provider;
 
-    public FirstMessagesReadFails(TwaBotApiFactory server)
-    {
-        var connectionString = server.Services.GetRequiredService<SqliteConnections>().ConnectionString;
-        var failOnce = new FailOnce();
-        _provider = new ServiceCollection().AddDbContext<TwaBotDbContext>(options =>
-        {
-            DataExtensions.Configure(options, connectionString);
-            options.AddInterceptors(failOnce);
-        }).BuildServiceProvider();
-    }
+    public FirstMessagesReadFails(TwaBotApiFactory server) => _provider = ServerDatabaseScopes.With(server, new FailOnce());
 
     public IServiceScopeFactory Scopes => _provider.GetRequiredService<IServiceScopeFactory>();
 

@@ -6,8 +6,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using TwaBot.Api.ApiKeys;
 using TwaBot.Api.Businesses;
+using TwaBot.Api.Configuration;
 using TwaBot.Api.Data;
 using TwaBot.Api.Messages;
 using TwaBot.Api.RateLimiting;
@@ -864,6 +866,83 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task ACountStillLoadingWhenItsBusinesssZoneChangesIsLoadedAgainWithTheSendsMovedOntoItsDay()
+    {
+        // A request of the key was loading Kiritimati's 15th, its rows read before the zone change moved the day's send
+        // onto that day: kept, that count missed the send, and the key could send once more than its cap.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        await SetDailyLimitAsync(server, tenant.KeyId, 2);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode); // Kolkata's 14th (16:00)
+        await using var reads = new MessagesReadHeld(server);
+        var quota = QuotaOver(server, reads.Scopes);
+        var kiritimati = CallerIn(tenant, "Pacific/Kiritimati"); // the 15th (00:30) there
+
+        reads.HoldNextRead();
+        var loading = quota.LoadTodayAsync(kiritimati, CancellationToken.None);
+        await reads.Held;
+        await server.WithDbAsync(db => quota.TimeZoneChangedAsync(db, tenant.BusinessId, "Pacific/Kiritimati", CancellationToken.None));
+        reads.Release();
+        await loading;
+        var second = await quota.TryReserveAsync(kiritimati, CancellationToken.None);
+        var third = await quota.TryReserveAsync(kiritimati, CancellationToken.None);
+
+        Assert.Equal(2, second.Used); // the moved send and this one
+        Assert.False(third.Allowed);
+    }
+
+    [Fact]
+    public async Task ASendsRowFollowedOntoADayStillLoadingCountsThere()
+    {
+        // The send's row, tagged with Kolkata's 14th it was reserved on, follows its business's zone change onto Kiritimati's
+        // 15th while a request of the key is loading that day, its rows read before the row moved: kept, that count missed
+        // the send, and the key could send once more than its cap.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        await SetDailyLimitAsync(server, tenant.KeyId, 2);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        await using var reads = new MessagesReadHeld(server);
+        var quota = QuotaOver(server, reads.Scopes);
+        var kiritimati = CallerIn(tenant, "Pacific/Kiritimati");
+        var inFlight = await quota.TryReserveAsync(CallerIn(tenant, "Asia/Kolkata"), CancellationToken.None);
+        await server.WithDbAsync(db => quota.TimeZoneChangedAsync(db, tenant.BusinessId, "Pacific/Kiritimati", CancellationToken.None));
+        // The in-flight send's row: the server's own count, still on Kolkata, tags it with the 14th.
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        (long Id, DateTime CreatedAt) row = default;
+        await server.WithDbAsync(async db =>
+        {
+            await db.Businesses.Where(b => b.Id == tenant.BusinessId).ExecuteUpdateAsync(set => set.SetProperty(b => b.TimeZone, "Pacific/Kiritimati"));
+            var last = await db.Messages.Where(m => m.ApiKeyId == tenant.KeyId).OrderBy(m => m.Id).LastAsync();
+            row = (last.Id, last.CreatedAt);
+        });
+
+        reads.HoldNextRead();
+        var loading = quota.LoadTodayAsync(kiritimati, CancellationToken.None);
+        await reads.Held;
+        var following = server.WithDbAsync(db => quota.FollowRowAsync(db, inFlight.Reservation, tenant.BusinessId, row.Id, row.CreatedAt, CancellationToken.None));
+        await Poll.UntilAsync(async () =>
+        {
+            var day = DateOnly.MinValue;
+            await server.WithDbAsync(async db => day = await db.Messages.Where(m => m.Id == row.Id).Select(m => m.QuotaDay).SingleAsync());
+            return day == new DateOnly(2026, 4, 15);
+        }, "the row to follow the zone change");
+        reads.Release();
+        await following;
+        await loading;
+        var third = await quota.TryReserveAsync(kiritimati, CancellationToken.None);
+
+        Assert.False(third.Allowed);
+        Assert.Equal(2, third.Used);
+    }
+
+    /// <summary>A daily cap of its own over the test server's database, whose loads read through <paramref name="scopes"/>.</summary>
+    private static DailyQuota QuotaOver(TwaBotApiFactory server, IServiceScopeFactory scopes) =>
+        new(scopes, server.Clock, server.Services.GetRequiredService<IOptionsMonitor<TwaBotOptions>>());
+
+    private static ApiCaller CallerIn(SendingTenant tenant, string timeZone) =>
+        new(tenant.KeyId, "key", tenant.BusinessId, "Acme", Plan.Pro, timeZone, [], null, 2, null, null);
+
+    [Fact]
     public async Task ACountThatFailedToLoadIsLoadedAgainByTheNextSend()
     {
         // The database was busy when the key's first send of the day loaded its count: that send fails, the next loads again.
@@ -902,7 +981,7 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         var tenant = await factory.CreateSendingTenantAsync(plan: "Growth");
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
         var busyAtFirst = new FirstMessagesReadFails(factory);
-        var quota = new DailyQuota(busyAtFirst.Scopes, factory.Clock, factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<TwaBot.Api.Configuration.TwaBotOptions>>());
+        var quota = QuotaOver(factory, busyAtFirst.Scopes);
         var caller = new ApiCaller(tenant.KeyId, "key", tenant.BusinessId, "Acme", Plan.Growth, "Asia/Kolkata", [], null, 2, null, null);
         return (quota, caller, busyAtFirst);
     }

@@ -336,6 +336,40 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     }
 
     [Fact]
+    public async Task APermissionAPatchTakesAwayIsRefusedFromTheKeysNextRequest()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        var (key, id) = await factory.CreateApiKeyAsync(businessId, ["send_text", "send_template"]);
+        using var client = factory.CreateApiClient(key);
+        using var admin = factory.CreateAdminClient();
+        const string text = """{"phone": "919876543210", "message": "Hi"}""";
+        using var allowed = await client.PostAsync("/api/v1/send-text", new StringContent(text, System.Text.Encoding.UTF8, "application/json"));
+        Assert.NotEqual(HttpStatusCode.Forbidden, allowed.StatusCode); // the key is read, and held for the next requests
+
+        (await admin.PatchAsJsonAsync($"/admin/v1/api-keys/{id}", new { permissions = new[] { "send_template" } })).EnsureSuccessStatusCode();
+        var refused = await client.PostAsync("/api/v1/send-text", new StringContent(text, System.Text.Encoding.UTF8, "application/json"));
+
+        await refused.AssertErrorAsync(HttpStatusCode.Forbidden, "PERMISSION_DENIED");
+    }
+
+    [Theory]
+    [InlineData("   ")]
+    [InlineData("CRM\nkey")]
+    public async Task APatchedNameIsCheckedAsACreatedOneIsAndNothingChanges(string name)
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        var (_, id) = await factory.CreateApiKeyAsync(businessId, ["send_text"]);
+        using var admin = factory.CreateAdminClient();
+        var before = await (await admin.GetAsync($"/admin/v1/api-keys/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+
+        var response = await admin.PatchAsJsonAsync($"/admin/v1/api-keys/{id}", new { name });
+
+        Assert.Equal("name", (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        var after = await (await admin.GetAsync($"/admin/v1/api-keys/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(before.GetRawText(), after.GetRawText());
+    }
+
+    [Fact]
     public async Task RevokingAgainKeepsTheTimeOfTheFirstRevocation()
     {
         var businessId = await factory.CreateBusinessAsync();

@@ -60,6 +60,21 @@ public class WhatsAppConnectCheckTests
         Assert.Equal(FakeMetaUpstream.DisplayPhoneNumber, (await live.WhatsAppAsync()).GetProperty("display_phone_number").GetString());
     }
 
+    [Theory]
+    [InlineData("+1 631-555-0100\nSales")]
+    [InlineData("+1 631-555-0100 Sales and Support Desk")] // over the field's 32 characters
+    public async Task ADisplayNumberOfMetasThatTheFieldWouldRefuseIsNotStored(string metas)
+    {
+        await using var live = await Live.StartAsync();
+        live.Meta.ReplyToNumberList(FakeMetaUpstream.NumberList([(PhoneNumberId, metas)]));
+
+        var connected = await (await live.ConnectAsync(PhoneNumberId)).ReadJsonAsync(HttpStatusCode.OK);
+
+        // Connected all the same: the number is Meta's; only the text the admin could not have given is left out.
+        Assert.Equal(JsonValueKind.Null, connected.GetProperty("business").GetProperty("whatsapp").GetProperty("display_phone_number").ValueKind);
+        Assert.Equal(JsonValueKind.Null, (await live.WhatsAppAsync()).GetProperty("display_phone_number").ValueKind);
+    }
+
     [Fact]
     public async Task TheCheckFollowsMetasPagesToTheNumber()
     {
@@ -159,6 +174,20 @@ public class WhatsAppConnectCheckTests
     }
 
     [Fact]
+    public async Task AWabaWithManyNumbersHasTheFirstTwentyNamedAndTheRestCounted()
+    {
+        await using var live = await Live.StartAsync();
+        var numbers = Enumerable.Range(10, 25).Select(i => ($"1065403522400{i}", $"+1 631-555-01{i}")).ToList();
+        live.Meta.ReplyToNumberList(FakeMetaUpstream.NumberList(numbers));
+
+        var response = await live.ConnectAsync(PhoneNumberId);
+
+        var error = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal($"Meta lists no phone number {PhoneNumberId} in WABA {WabaId}; nothing was changed. Its numbers: "
+            + string.Join(", ", numbers.Take(20).Select(n => $"{n.Item1} ({n.Item2})")) + " and 5 more.", error.GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task AWabaWithoutNumbersIsSaidSo()
     {
         await using var live = await Live.StartAsync();
@@ -242,6 +271,30 @@ public class WhatsAppConnectCheckTests
         Assert.InRange(error.GetProperty("retry_after_seconds").GetInt32(), 2, 600);
         Assert.Equal(error.GetProperty("retry_after_seconds").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture), response.Headers.RetryAfter?.ToString());
         Assert.Equal(2, live.Meta.NumberListCalls.Count); // the third was not made
+    }
+
+    [Fact]
+    public async Task AChangeToTheBusinessWhileMetaIsAskedIsInTheConnectsAnswer()
+    {
+        await using var live = await Live.StartAsync();
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        live.Meta.ReplyToNumberList(async context =>
+        {
+            asked.SetResult();
+            await answer.Task;
+            await FakeMetaUpstream.NumberList([(PhoneNumberId, FakeMetaUpstream.DisplayPhoneNumber)])(context);
+        });
+
+        var connecting = live.ConnectAsync(PhoneNumberId);
+        await asked.Task;
+        (await live.Admin.PatchAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}", new { name = "Renamed Stores" })).EnsureSuccessStatusCode();
+        answer.SetResult();
+
+        // The business as it is when the connect writes, not as its check before Meta's call read it.
+        var business = (await (await connecting).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business");
+        Assert.Equal("Renamed Stores", business.GetProperty("name").GetString());
+        Assert.Equal(PhoneNumberId, business.GetProperty("whatsapp").GetProperty("phone_number_id").GetString());
     }
 
     [Fact]

@@ -47,6 +47,24 @@ public class FormerNumberTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     }
 
     [Fact]
+    public async Task ANumberMovedToABusinessThatHadAnotherNumberStillCarriesTheReportsOfMessagesSentFromItBefore()
+    {
+        // The second business had its own number since before the send: it holds the moved number only since the move.
+        var (_, second) = await ConnectedBusinessAsync();
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        var (phoneNumberId, first) = await ConnectedBusinessAsync();
+        var wamid = $"wamid.moved-{Guid.NewGuid():N}";
+        var messageId = await factory.InsertMessageAsync(first, wamid, madeNow: true);
+        await DisconnectAsync(first);
+        factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        await factory.ConnectWhatsAppAsync(second, phoneNumberId);
+
+        await DeliverAsync(MessagesChange(phoneNumberId, statuses: [Status(wamid, "delivered", T0)]));
+
+        await factory.WithDbAsync(async db => Assert.Equal("delivered", (await db.Messages.SingleAsync(m => m.Id == messageId)).DeliveryStatus));
+    }
+
+    [Fact]
     public async Task LateStatusesOfMessagesSentBeforeTheNumberMovedStillReachThemAndOnlyTheirBusinessSeesThem()
     {
         // A number moved to another client account: Meta goes on reporting the messages the first business sent.

@@ -342,12 +342,12 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         var (key, id) = await factory.CreateApiKeyAsync(businessId, ["send_text", "send_template"]);
         using var client = factory.CreateApiClient(key);
         using var admin = factory.CreateAdminClient();
-        const string text = """{"phone": "919876543210", "message": "Hi"}""";
-        using var allowed = await client.PostAsync("/api/v1/send-text", new StringContent(text, System.Text.Encoding.UTF8, "application/json"));
+        var text = new { phone = "919876543210", message = "Hi" };
+        var allowed = await client.PostAsJsonAsync("/api/v1/send-text", text);
         Assert.NotEqual(HttpStatusCode.Forbidden, allowed.StatusCode); // the key is read, and held for the next requests
 
         (await admin.PatchAsJsonAsync($"/admin/v1/api-keys/{id}", new { permissions = new[] { "send_template" } })).EnsureSuccessStatusCode();
-        var refused = await client.PostAsync("/api/v1/send-text", new StringContent(text, System.Text.Encoding.UTF8, "application/json"));
+        var refused = await client.PostAsJsonAsync("/api/v1/send-text", text);
 
         await refused.AssertErrorAsync(HttpStatusCode.Forbidden, "PERMISSION_DENIED");
     }

@@ -30,35 +30,22 @@ public class MetaResilienceTests
         Assert.Equal(3, meta.Attempts);
     }
 
-    [Fact]
-    public async Task AFailedTlsHandshakeIsRetriedLikeARefusedConnectionAndSaysMetaWasNotReached()
+    [Theory]
+    [InlineData("SecureConnectionError")] // the client speaks TLS to a plain listener: the handshake fails
+    [InlineData("NameResolutionError")]   // no address for Meta's host name: no connection at all
+    public async Task AFailedTlsHandshakeOrNameLookupIsRetriedLikeARefusedConnectionAndSaysMetaWasNotReached(string error)
     {
-        // The client speaks TLS to a plain listener: the handshake fails before any request byte is sent, so Meta
-        // cannot have the message; retrying is safe, and "may have been sent" would be untrue.
-        await using var meta = await FakeMetaUpstream.StartAsync(clientSpeaksTls: true);
+        // Either fails before any request byte is sent, so Meta cannot have the message: retrying is safe, and "may have
+        // been sent" would be untrue.
+        await using var meta = await FakeMetaUpstream.StartAsync(
+            clientSpeaksTls: error == "SecureConnectionError", hostNotFound: error == "NameResolutionError");
 
         var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
 
         var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
         Assert.Equal(MetaFailureKind.Unavailable, failure.Kind);
         Assert.False(failure.MayHaveBeenSent);
-        Assert.Contains("could not be reached (SecureConnectionError)", failure.Description, StringComparison.Ordinal);
-        Assert.Equal(3, meta.Attempts);
-        Assert.Empty(meta.Calls);
-    }
-
-    [Fact]
-    public async Task AHostNameThatDoesNotResolveIsRetriedAndSaysMetaWasNotReached()
-    {
-        // No address, so no connection and no request byte: retrying is safe, and "may have been sent" would be untrue.
-        await using var meta = await FakeMetaUpstream.StartAsync(hostNotFound: true);
-
-        var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
-
-        var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
-        Assert.Equal(MetaFailureKind.Unavailable, failure.Kind);
-        Assert.False(failure.MayHaveBeenSent);
-        Assert.Contains("could not be reached (NameResolutionError)", failure.Description, StringComparison.Ordinal);
+        Assert.Contains($"could not be reached ({error})", failure.Description, StringComparison.Ordinal);
         Assert.Equal(3, meta.Attempts);
         Assert.Empty(meta.Calls);
     }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -262,6 +263,56 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     }
 
     [Fact]
+    public async Task AFailedEventWaitsForItsOwnPauseNotForTheFirstRetryThatIsDue()
+    {
+        // Another event's retry being due starts a scan of the failed events; the scan tries again only those due.
+        await using var server = new TwaBotApiFactory();
+        var businessId = await server.CreateBusinessAsync();
+        var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER refuse_inbound BEFORE INSERT ON inbound_messages BEGIN SELECT RAISE(ABORT, 'refused'); END"));
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text("wamid.early-in", "919811110001", "first", T0)])))))
+            .EnsureSuccessStatusCode();
+        await server.ApplyWebhooksAsync(); // due again in 5 s
+        server.Clock.Advance(TimeSpan.FromSeconds(3));
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text("wamid.late-in", "919811110002", "second", T0)])))))
+            .EnsureSuccessStatusCode();
+        await server.ApplyWebhooksAsync(); // due again 5 s after that
+
+        server.Clock.Advance(TimeSpan.FromSeconds(2));
+        await server.ApplyWebhooksAsync();
+
+        await server.WithDbAsync(async db => Assert.Equal([2, 1], await db.WebhookEvents.OrderBy(e => e.Id).Select(e => e.Attempts).ToListAsync()));
+    }
+
+    [Fact]
+    public async Task AnEventThatFailsInABatchDoesNotFailTheOthersWhenTheBatchIsAppliedOneByOne()
+    {
+        // The failed insert stays in EF's change tracker after the batch is rolled back; left there, the first delivery applied
+        // again one by one would save it too, and fail with it.
+        await using var server = new TwaBotApiFactory();
+        var businessId = await server.CreateBusinessAsync();
+        var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
+        await server.Services.GetRequiredService<Api.Webhooks.WebhookProcessor>().StopAsync(CancellationToken.None); // one batch, the test's
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER refuse_inbound BEFORE INSERT ON inbound_messages WHEN new.wamid = 'wamid.refused-in' BEGIN SELECT RAISE(ABORT, 'refused'); END"));
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text("wamid.good-in", "919811110001", "first", T0)])))))
+            .EnsureSuccessStatusCode();
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text("wamid.refused-in", "919811110002", "second", T0)])))))
+            .EnsureSuccessStatusCode();
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text("wamid.after-in", "919811110003", "third", T0)])))))
+            .EnsureSuccessStatusCode();
+
+        await server.ApplyWebhooksAsync();
+
+        await server.WithDbAsync(async db =>
+        {
+            Assert.Equal(["wamid.after-in", "wamid.good-in"], await db.InboundMessages.OrderBy(m => m.Wamid).Select(m => m.Wamid).ToListAsync());
+            Assert.Equal([true, false, true], await db.WebhookEvents.OrderBy(e => e.Id).Select(e => e.AppliedAt != null).ToListAsync());
+        });
+    }
+
+    [Fact]
     public async Task ADatabaseLockedByAnotherProcessIsWaitedForOncePerPassAndCountsAgainstNoEvent()
     {
         // Another process (a sqlite3 shell left in BEGIN IMMEDIATE) holds the write lock: SQLite answers "database is
@@ -486,6 +537,50 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         await server.ApplyWebhooksAsync();
 
         await server.WithDbAsync(async db => Assert.Equal(1 + Deliveries, await db.WebhookEvents.CountAsync(e => e.AppliedAt != null)));
+    }
+
+    [Fact]
+    public async Task AStopInTheMiddleOfABacklogLetsTheBatchUnderWayCommitAndLeavesTheRestInTheInboxFile()
+    {
+        // A stop cancels no batch under way (its work would be rolled back for nothing), and does not apply the rest of a
+        // backlog first either, which could outlast the host's shutdown timeout: the rest waits in the inbox file.
+        await using var server = new HookedServer();
+        var processor = server.Services.GetRequiredService<Api.Webhooks.WebhookProcessor>();
+        await processor.FirstPass;
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER stop_in_the_batch AFTER INSERT ON webhook_events WHEN instr(new.body, 'wamid.stop-0\"') > 0 BEGIN SELECT test_hook(); END"));
+        Task? stopped = null;
+        server.Hook = () => stopped ??= processor.StopAsync(CancellationToken.None); // on the processor's thread, in the batch
+
+        // Large deliveries, so that the bytes bound a batch to fewer than the three; posted while the gate is held, so that
+        // all are in the inbox file when the first batch is applied.
+        var bodies = new List<byte[]>();
+        using (await server.Services.GetRequiredService<SqliteWriteGate>().EnterAsync(CancellationToken.None))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var delivery = Delivery(Entry(MessagesChange("991", statuses: [Status($"wamid.stop-{i}", "sent", T0)])));
+                delivery["padding"] = new string('x', 100_000);
+                bodies.Add(Encoding.UTF8.GetBytes(delivery.ToJsonString()));
+                (await server.PostWebhookAsync(bodies[^1])).EnsureSuccessStatusCode();
+            }
+        }
+
+        await Poll.UntilAsync(() => stopped is not null, "the first batch to reach the hooked delivery");
+        await stopped!.WaitAsync(TimeSpan.FromSeconds(30));
+        var (first, last) = (SHA256.HashData(bodies[0]), SHA256.HashData(bodies[2]));
+        await server.WithDbAsync(async db =>
+        {
+            Assert.NotNull(await db.WebhookEvents.Where(e => e.BodySha256 == first).Select(e => e.AppliedAt).SingleAsync()); // the batch under way committed
+            Assert.False(await db.WebhookEvents.AnyAsync(e => e.BodySha256 == last)); // the last batch waits in the inbox file
+        });
+        Assert.True(await server.IsStoredAsync(bodies[2]));
+
+        await server.ApplyWebhooksAsync(); // as the restart's first pass would
+        foreach (var body in bodies)
+        {
+            Assert.Equal(1, await server.MovedCountAsync(body));
+        }
     }
 
     /// <summary>

@@ -240,17 +240,13 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         await using var server = new TwaBotApiFactory();
         var businessId = await server.CreateBusinessAsync();
         var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
-        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
-            "CREATE TRIGGER refuse_inbound BEFORE INSERT ON inbound_messages BEGIN SELECT RAISE(ABORT, 'refused'); END"));
-        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text("wamid.refused-in", "919811110001", "first", T0)])))))
-            .EnsureSuccessStatusCode();
-        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text("wamid.next-in", "919811110002", "second", T0.AddSeconds(1))])))))
-            .EnsureSuccessStatusCode();
+        await RefuseInboundAsync(server);
+        await PostTextAsync(server, phoneNumberId, "wamid.refused-in", "919811110001", T0);
+        await PostTextAsync(server, phoneNumberId, "wamid.next-in", "919811110002", T0.AddSeconds(1));
         await server.ApplyWebhooksAsync(); // both kept with their errors, due again in 5 s
 
         await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_inbound"));
-        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
-            "CREATE TRIGGER refuse_inbound BEFORE INSERT ON inbound_messages WHEN new.wamid = 'wamid.refused-in' BEGIN SELECT RAISE(ABORT, 'refused'); END"));
+        await RefuseInboundAsync(server, "wamid.refused-in");
         server.Clock.Advance(TimeSpan.FromSeconds(5));
         await server.ApplyWebhooksAsync(); // (or the background pass before it)
 
@@ -269,14 +265,11 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         await using var server = new TwaBotApiFactory();
         var businessId = await server.CreateBusinessAsync();
         var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
-        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
-            "CREATE TRIGGER refuse_inbound BEFORE INSERT ON inbound_messages BEGIN SELECT RAISE(ABORT, 'refused'); END"));
-        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text("wamid.early-in", "919811110001", "first", T0)])))))
-            .EnsureSuccessStatusCode();
+        await RefuseInboundAsync(server);
+        await PostTextAsync(server, phoneNumberId, "wamid.early-in", "919811110001", T0);
         await server.ApplyWebhooksAsync(); // due again in 5 s
         server.Clock.Advance(TimeSpan.FromSeconds(3));
-        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text("wamid.late-in", "919811110002", "second", T0)])))))
-            .EnsureSuccessStatusCode();
+        await PostTextAsync(server, phoneNumberId, "wamid.late-in", "919811110002", T0);
         await server.ApplyWebhooksAsync(); // due again 5 s after that
 
         server.Clock.Advance(TimeSpan.FromSeconds(2));
@@ -294,14 +287,10 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         var businessId = await server.CreateBusinessAsync();
         var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
         await server.Services.GetRequiredService<Api.Webhooks.WebhookProcessor>().StopAsync(CancellationToken.None); // one batch, the test's
-        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
-            "CREATE TRIGGER refuse_inbound BEFORE INSERT ON inbound_messages WHEN new.wamid = 'wamid.refused-in' BEGIN SELECT RAISE(ABORT, 'refused'); END"));
-        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text("wamid.good-in", "919811110001", "first", T0)])))))
-            .EnsureSuccessStatusCode();
-        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text("wamid.refused-in", "919811110002", "second", T0)])))))
-            .EnsureSuccessStatusCode();
-        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text("wamid.after-in", "919811110003", "third", T0)])))))
-            .EnsureSuccessStatusCode();
+        await RefuseInboundAsync(server, "wamid.refused-in");
+        await PostTextAsync(server, phoneNumberId, "wamid.good-in", "919811110001", T0);
+        await PostTextAsync(server, phoneNumberId, "wamid.refused-in", "919811110002", T0);
+        await PostTextAsync(server, phoneNumberId, "wamid.after-in", "919811110003", T0);
 
         await server.ApplyWebhooksAsync();
 
@@ -668,6 +657,18 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
             }
         }
     }
+
+    /// <summary>Makes storing a customer's message fail, as a broken write would: every one, or only the one with <paramref name="wamid"/>.</summary>
+    private static Task RefuseInboundAsync(TwaBotApiFactory server, string? wamid = null)
+    {
+        var trigger = "CREATE TRIGGER refuse_inbound BEFORE INSERT ON inbound_messages "
+            + (wamid is null ? "" : $"WHEN new.wamid = '{wamid}' ") + "BEGIN SELECT RAISE(ABORT, 'refused'); END";
+        return server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(trigger));
+    }
+
+    /// <summary>Posts a signed delivery of one customer text message.</summary>
+    private static async Task PostTextAsync(TwaBotApiFactory server, string phoneNumberId, string wamid, string from, DateTimeOffset at) =>
+        (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text(wamid, from, "hello", at)]))))).EnsureSuccessStatusCode();
 
     private static async Task<string> LastErrorAsync(TwaBotApiFactory server)
     {

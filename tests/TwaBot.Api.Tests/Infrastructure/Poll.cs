@@ -14,6 +14,9 @@ public static class Poll
     /// <summary>What takes many passes or steps (an emulator's retries, a load test's first requests), which a loaded machine stretches.</summary>
     public static readonly TimeSpan SlowWorkLimit = TimeSpan.FromSeconds(30);
 
+    /// <summary>One whole pass of the webhook processor over the largest backlog a test stores, on a loaded machine.</summary>
+    public static readonly TimeSpan WebhookPassLimit = TimeSpan.FromSeconds(60);
+
     /// <summary>A server process started by a test reaching a step of its start-up (its own JIT, migrations) on a loaded machine.</summary>
     public static readonly TimeSpan ProcessStartLimit = TimeSpan.FromSeconds(60);
 

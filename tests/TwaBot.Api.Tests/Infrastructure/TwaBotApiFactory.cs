@@ -208,8 +208,30 @@ public class TwaBotApiFactory : WebApplicationFactory<Program>
         return await client.PostAsync("/webhooks/meta", content);
     }
 
-    /// <summary>Applies every stored webhook event now (instead of waiting for the background loop).</summary>
-    public Task<int> ApplyWebhooksAsync() => Services.GetRequiredService<TwaBot.Api.Webhooks.WebhookProcessor>().ProcessPendingAsync();
+    /// <summary>
+    /// Applies every stored webhook event now (instead of waiting for the background loop). Bounded in real time: a pass
+    /// that never ends (a retry scan whose cursor stops moving reads its last row for ever) is cancelled and fails the
+    /// test instead of hanging the suite. A token, not a timed wait: SQLite's reads complete synchronously, so such a pass
+    /// never hands its task back to be timed, but it does look at its token between batches.
+    /// </summary>
+    public async Task<int> ApplyWebhooksAsync()
+    {
+        using var limit = new CancellationTokenSource(Poll.WebhookPassLimit);
+        try
+        {
+            var applied = await Services.GetRequiredService<TwaBot.Api.Webhooks.WebhookProcessor>().ProcessPendingAsync(limit.Token);
+            if (!limit.IsCancellationRequested)
+            {
+                return applied;
+            }
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            // the limit, reported below
+        }
+
+        throw new TimeoutException($"A webhook pass did not end within {Poll.WebhookPassLimit.TotalSeconds} s.");
+    }
 
     public string AppSecret => Services.GetRequiredService<TwaBot.Api.Meta.MetaAppSecret>().Value;
 

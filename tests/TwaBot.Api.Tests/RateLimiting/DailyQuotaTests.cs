@@ -381,6 +381,35 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         });
     }
 
+    [Fact]
+    public async Task TheSweepOfInterruptedSendsRunsEveryMinuteOnItsOwn()
+    {
+        // Nobody calls the sweep: a send left pending past its settle time turns unknown at the next minute's run,
+        // not an hour later (a client reading message-status would see "pending" all that while).
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var sweeper = server.Services.GetRequiredService<InterruptedSendSweeper>();
+        await sweeper.FirstRun.WaitAsync(Poll.Limit); // the run at start is over: only a tick can settle the row below
+        await server.WithDbAsync(async db =>
+        {
+            db.Messages.Add(new Message
+            {
+                Reference = MessageReferences.New(), BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template, ApiStatus = ApiStatuses.Pending,
+                QuotaDay = new DateOnly(2026, 4, 14), CreatedAt = server.Clock.GetUtcNow().UtcDateTime - InterruptedSendSweeper.SettleAfter * 2,
+            });
+            await db.SaveChangesAsync();
+        });
+
+        server.Clock.Advance(TimeSpan.FromMinutes(1));
+
+        await Poll.UntilAsync(async () =>
+        {
+            var status = "";
+            await server.WithDbAsync(async db => status = (await db.Messages.SingleAsync(m => m.ApiKeyId == tenant.KeyId)).ApiStatus);
+            return status == ApiStatuses.Unknown;
+        }, "the sweep's run a minute later");
+    }
+
     [Theory]
     [InlineData(60)]
     [InlineData(0)] // settled once it is older than that, not at it

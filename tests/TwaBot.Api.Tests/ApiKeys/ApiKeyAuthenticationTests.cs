@@ -97,6 +97,21 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
     }
 
     [Fact]
+    public async Task ARevokedKeyPresentedAgainIsNoUseOfIt()
+    {
+        // docs/operations.md's rotation watches the old key's last_used_at: a request its key was refused for is no use of it.
+        var businessId = await factory.CreateBusinessAsync();
+        var (key, id) = await factory.CreateApiKeyAsync(businessId);
+        using var admin = factory.CreateAdminClient();
+        (await admin.DeleteAsync($"/admin/v1/api-keys/{id}")).EnsureSuccessStatusCode();
+        using var client = factory.CreateApiClient(key);
+
+        await (await client.GetAsync("/api/v1/health")).AssertErrorAsync(HttpStatusCode.Unauthorized, "API_KEY_REVOKED");
+
+        Assert.Null(await LastUsedAt(id));
+    }
+
+    [Fact]
     public async Task AKeyRevokedAndExpiredIsAnsweredAsRevoked()
     {
         // PRODUCT.md §2's order: revoked comes before expired, so the operator's act is what the client is told.
@@ -382,6 +397,26 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
 
         await recorded.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(factory.Clock.GetUtcNow().UtcDateTime, await LastUsedAt(id));
+    }
+
+    [Fact]
+    public async Task ALastUseThatCouldNotBeWrittenIsNotTriedAgainByTheKeysNextRequestsThatMinute()
+    {
+        // Tried again at every request, each of the key's requests would wait MaxWait while the gate stays held.
+        var businessId = await factory.CreateBusinessAsync();
+        var (_, id) = await factory.CreateApiKeyAsync(businessId);
+        var gate = factory.Services.GetRequiredService<TwaBot.Api.Data.SqliteWriteGate>();
+        var logger = new Microsoft.Extensions.Logging.Testing.FakeLogger<ApiKeyUsage>();
+        var usage = new ApiKeyUsage(factory.Services.GetRequiredService<IServiceScopeFactory>(), gate, factory.Clock, logger);
+
+        using (await gate.EnterAsync(CancellationToken.None))
+        {
+            await usage.RecordAsync(id);
+            await usage.RecordAsync(id);
+        }
+
+        Assert.Equal(1, logger.Collector.Count); // one write given up, not one per request
+        Assert.Null(await LastUsedAt(id));
     }
 
     [Fact]

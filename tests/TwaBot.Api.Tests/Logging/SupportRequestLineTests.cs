@@ -92,6 +92,22 @@ public class SupportRequestLineTests
         }
     }
 
+    [Fact]
+    public async Task ARevokedKeysRequestLineNamesTheKeySoTheClientStillSendingItIsFound()
+    {
+        // docs/operations.md, key rotation: after the revoke, the request line tells which client still sends the old key.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        using var admin = server.CreateAdminClient();
+        (await admin.DeleteAsync($"/admin/v1/api-keys/{tenant.KeyId}")).EnsureSuccessStatusCode();
+
+        await (await tenant.Client.GetAsync("/api/v1/health")).AssertErrorAsync(HttpStatusCode.Unauthorized, "API_KEY_REVOKED");
+
+        var line = Assert.Single(await RequestLinesAsync(server, 401, 1));
+        Assert.Equal((tenant.KeyId.ToString(System.Globalization.CultureInfo.InvariantCulture), tenant.BusinessId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            (line.Properties["ApiKeyId"].ToString(), line.Properties["BusinessId"].ToString()));
+    }
+
     private static string ErrorCodeOf(LogEvent line) => line.Properties["ErrorCode"].ToString().Trim('"');
 
     /// <summary>The public API's request lines with that status (on paths starting with <paramref name="path"/>, when given), once there are <paramref name="count"/>: each is written after its answer.</summary>

@@ -456,6 +456,39 @@ public class OtpRecipientLimitTests
     }
 
     [Fact]
+    public async Task AfterARestartOnlyTheBusinesssOwnOtpsToTheNumberCount()
+    {
+        // The rows hold every message to the number: another business's OTPs and this business's other messages are no
+        // part of its count, after a restart as before it.
+        await using var restarted = await RestartedAfterAsync(perHour: 1, async (server, tenant) =>
+        {
+            var other = await server.CreateSendingTenantAsync();
+            Assert.Equal(HttpStatusCode.OK, (await OtpAsync(other)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+                new { phone = Number, template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1" } })).StatusCode);
+        });
+
+        Assert.Equal(HttpStatusCode.OK, (await OtpAsync(restarted.Tenant)).StatusCode);
+        await (await OtpAsync(restarted.Tenant)).AssertErrorAsync(HttpStatusCode.TooManyRequests, ErrorCodes.OtpRecipientLimitReached);
+    }
+
+    [Fact]
+    public async Task TheSlotIsTakenWhenTheSendGoesNotWhenTheNumbersLoadStarted()
+    {
+        // The number's hour is read from the rows while the clock moves on (a busy database): the hour starts at the send.
+        await using var server = Server(perHour: 1);
+        await using var slowLoad = ServerDatabaseScopes.With(server, new ClockMovesOnAtTheMessagesRead(server.Clock));
+        var limit = new OtpRecipientLimit(slowLoad.GetRequiredService<IServiceScopeFactory>(), server.Clock,
+            server.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<TwaBot.Api.Configuration.TwaBotOptions>>());
+
+        Assert.True((await limit.TryReserveAsync(1, Number, CancellationToken.None)).Allowed);
+        var next = await limit.TryReserveAsync(1, Number, CancellationToken.None);
+
+        Assert.False(next.Allowed);
+        Assert.Equal(3600, next.SecondsUntilFree); // not 50 minutes: the ten the load took are no part of the hour
+    }
+
+    [Fact]
     public async Task AnOtpWhoseRowCannotBeWrittenGivesBackItsSlotAndItsUnitOfTheDailyCap()
     {
         await using var server = Server(perHour: 1);
@@ -542,5 +575,22 @@ public class OtpRecipientLimitTests
     public void TheCapIsSaidInGoodEnglish(int limit, string said)
     {
         Assert.Contains(said, ApiErrors.OtpRecipientLimitReached(Number, limit, 60).Body.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Moves the clock on ten minutes as the messages table is read, as a load held up by a busy database.</summary>
+    private sealed class ClockMovesOnAtTheMessagesRead(Microsoft.Extensions.Time.Testing.FakeTimeProvider clock)
+        : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
+    {
+        public override ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader>> ReaderExecutingAsync(
+            System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.CommandEventData eventData,
+            Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            if (command.CommandText.Contains("FROM \"messages\"", StringComparison.Ordinal))
+            {
+                clock.Advance(TimeSpan.FromMinutes(10));
+            }
+
+            return base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
+        }
     }
 }

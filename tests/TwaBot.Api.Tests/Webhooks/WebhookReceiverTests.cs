@@ -340,6 +340,27 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ADeliveryMetaSendsAgainIsSkippedNotAppliedASecondTime()
+    {
+        // Meta sends a delivery again when our 200 reached it late. Its statuses and messages would be harmless twice; an
+        // error about the number, which only the log tells, would be reported to the operator twice.
+        var (phoneNumberId, _) = await factory.ConnectedBusinessAsync();
+        var change = MessagesChange(phoneNumberId);
+        change["value"]!["errors"] = new System.Text.Json.Nodes.JsonArray(
+            new System.Text.Json.Nodes.JsonObject { ["code"] = 131056, ["title"] = "(Business Account, Consumer Account) pair rate limit hit" });
+        var body = Delivery(Entry(change)).ToJsonString();
+
+        foreach (var _ in new[] { "delivery", "Meta's retry" })
+        {
+            (await factory.PostWebhookAsync(body)).EnsureSuccessStatusCode();
+            await factory.ApplyWebhooksAsync();
+        }
+
+        Assert.Single(factory.Logs.Events, e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture)
+            .Contains($"for phone_number_id \"{phoneNumberId}\", not about one message", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task DifferentDeliveriesOfTheSameMomentAreEachStored()
     {
         // The de-duplication key starts with the events' time; the body's hash tells these two apart.

@@ -355,6 +355,33 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task TheSweepTellsTheOperatorHowManySendsItMarkedUnknown()
+    {
+        // Each still counts against its key's cap: without the warning, a day's cap running out early has no explanation.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        var sentAt = server.Clock.GetUtcNow().UtcDateTime - InterruptedSendSweeper.SettleAfter * 2;
+        await server.WithDbAsync(async db =>
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                db.Messages.Add(new Message
+                {
+                    Reference = MessageReferences.New(), BusinessId = tenant.BusinessId, ApiKeyId = tenant.KeyId, To = Good, Kind = MessageKinds.Template, ApiStatus = ApiStatuses.Pending,
+                    QuotaDay = new DateOnly(2026, 4, 14), CreatedAt = sentAt, UpdatedAt = sentAt,
+                });
+            }
+
+            await db.SaveChangesAsync();
+        });
+
+        Assert.Equal(2, await server.Services.GetRequiredService<InterruptedSendSweeper>().SweepAsync(CancellationToken.None));
+
+        Assert.Contains(server.Logs.Events, e => e.Level == Serilog.Events.LogEventLevel.Warning
+            && e.RenderMessage(CultureInfo.InvariantCulture) == "2 interrupted send(s) marked unknown; they still count against their key's daily cap");
+    }
+
+    [Fact]
     public async Task TheSweepKeepsAReasonAlreadyStored()
     {
         // "Meta answered HTTP 503" says more than "interrupted before Meta answered", which would be false.
@@ -468,6 +495,28 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task ASweepWithNothingToSettleLeavesAnotherProcessesLockAlone()
+    {
+        // Nearly every minute's sweep finds nothing: taking the write lock anyway, it failed each time another program
+        // held the database, and held the write gate the sends queue behind while it waited.
+        await using var server = new TwaBotApiFactory();
+        var sweeper = server.Services.GetRequiredService<InterruptedSendSweeper>();
+        await sweeper.FirstRun.WaitAsync(Poll.Limit);
+        await using var shell = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
+        await shell.OpenAsync();
+        await using (var begin = shell.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE;"; // another process holding the write lock
+            await begin.ExecuteNonQueryAsync();
+        }
+
+        // On a thread of its own, bounded: SQLite's busy wait blocks the calling thread.
+        var settled = await Task.Run(() => sweeper.SweepAsync(CancellationToken.None)).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(0, settled);
+    }
+
+    [Fact]
     public async Task ASweepWithSendsToSettleGivesUpOnAnotherProcessesLockWithinSecondsAndSettlesThemOnceItIsGone()
     {
         // It waited SQLite's whole busy timeout (30 s) behind a sqlite3 shell's lock holding the write gate, and every
@@ -475,7 +524,7 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         await using var server = new TwaBotApiFactory();
         var tenant = await server.CreateSendingTenantAsync();
         var sweeper = server.Services.GetRequiredService<InterruptedSendSweeper>();
-        await sweeper.FirstRun; // the sweep at start is not the one that settles the row below
+        await sweeper.FirstRun.WaitAsync(Poll.Limit); // the sweep at start is not the one that settles the row below
         await server.WithDbAsync(async db =>
         {
             db.Messages.Add(new Message

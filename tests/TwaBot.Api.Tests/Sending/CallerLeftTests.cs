@@ -51,6 +51,15 @@ public class CallerLeftTests
         Assert.StartsWith("Not sent: the caller disconnected", row.FailureReason, StringComparison.Ordinal);
         // Its unit is given back just after the row is written: awaited, not read once (a failure under load).
         await Poll.UntilAsync(async () => DayRemaining(await tenant.Client.GetAsync("/api/v1/health")) == before, $"the day's remaining units to be {before} again");
+
+        // Once the abandoned request has ended, nothing more can come of it: Meta heard only of the first send, and
+        // the row was not turned into a success by an answer to a call that should not have been made.
+        await Poll.UntilAsync(() => server.SendsEnded == 2, "the abandoned send's request to end");
+        Assert.Equal(1, server.SendsAtMeta);
+        var id = row.Id;
+        await server.WithDbAsync(async db => row = await db.Messages.AsNoTracking().SingleAsync(m => m.Id == id));
+        Assert.Equal(ApiStatuses.Failed, row!.ApiStatus);
+        Assert.Null(row.Wamid);
     }
 
     private static string DayRemaining(HttpResponseMessage answer) =>
@@ -63,17 +72,43 @@ public class CallerLeftTests
         await command.ExecuteNonQueryAsync();
     }
 
-    /// <summary>A server that counts the requests whose caller it saw leave (their RequestAborted).</summary>
+    /// <summary>
+    /// A server that counts the requests whose caller it saw leave (their RequestAborted), the sends whose request
+    /// has ended, and the messages passed to Meta.
+    /// </summary>
     private sealed class CallerWatchingServer : TwaBotApiFactory
     {
         private int _callersGone;
+        private int _sendsEnded;
+        private int _sendsAtMeta;
 
         public int CallersGone => Volatile.Read(ref _callersGone);
+
+        public int SendsEnded => Volatile.Read(ref _sendsEnded);
+
+        public int SendsAtMeta => Volatile.Read(ref _sendsAtMeta);
 
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
-            builder.ConfigureServices(services => services.AddSingleton<IStartupFilter>(new WatchCallers(this)));
+            builder.ConfigureServices(services =>
+            {
+                services.AddSingleton<IStartupFilter>(new WatchCallers(this));
+                services.AddHttpClient<TwaBot.Api.Meta.MetaClient>().AddHttpMessageHandler(() => new CountSends(this));
+            });
+        }
+
+        private sealed class CountSends(CallerWatchingServer server) : DelegatingHandler
+        {
+            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                if (request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath.EndsWith("/messages", StringComparison.Ordinal))
+                {
+                    Interlocked.Increment(ref server._sendsAtMeta);
+                }
+
+                return base.SendAsync(request, cancellationToken);
+            }
         }
 
         private sealed class WatchCallers(CallerWatchingServer server) : IStartupFilter
@@ -83,7 +118,17 @@ public class CallerLeftTests
                 app.Use(async (context, following) =>
                 {
                     using var watch = context.RequestAborted.Register(() => Interlocked.Increment(ref server._callersGone));
-                    await following(context);
+                    try
+                    {
+                        await following(context);
+                    }
+                    finally
+                    {
+                        if (context.Request.Path.StartsWithSegments("/api/v1/send-template", StringComparison.Ordinal))
+                        {
+                            Interlocked.Increment(ref server._sendsEnded);
+                        }
+                    }
                 });
                 next(app);
             };

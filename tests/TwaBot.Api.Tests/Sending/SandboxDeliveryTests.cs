@@ -448,6 +448,11 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
 
         await refused.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
         Assert.Equal(1, (await next.AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED")).GetProperty("daily_used").GetInt32());
+        // The operator learns why a refused send stays pending (and counts) until the sweep settles it.
+        long rowId = 0;
+        await server.WithDbAsync(async db => rowId = (await db.Messages.SingleAsync(m => m.To == "919876540047")).Id);
+        Assert.Contains(server.Logs.Events, e => e.Level == Serilog.Events.LogEventLevel.Error && e.RenderMessage(CultureInfo.InvariantCulture)
+            == $"Meta answered the send of message {rowId}, but writing its answer down failed; the caller got the answer, and Meta's status webhooks or the sweep settle the row");
     }
 
     [Fact]

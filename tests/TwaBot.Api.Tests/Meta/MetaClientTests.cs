@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using TwaBot.Api.Meta;
 using TwaBot.Api.Templates;
+using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Meta;
 
@@ -337,8 +338,43 @@ public class MetaClientTests
         Assert.Equal(["order_confirmation", "promo"], result.Value!.Select(t => t.Name));
         Assert.Equal("Hi {{1}}", result.Value![0].Text("BODY"));
         var calls = meta.Calls.ToList();
-        Assert.StartsWith("/v23.0/102290129340398/message_templates?fields=", calls[0].PathAndQuery, StringComparison.Ordinal);
+        // Every field a template is stored with, and Meta's largest page (its default of 25 would reach the page cap at 2,500 templates).
+        Assert.Equal("/v23.0/102290129340398/message_templates?fields=name,status,category,language,components,parameter_format,rejected_reason,quality_score,id&limit=100",
+            calls[0].PathAndQuery);
         Assert.EndsWith("&after=CURSOR2", calls[1].PathAndQuery, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ACursorWithBase64sSignsGoesBackToMetaAsItWasGiven()
+    {
+        // Meta's cursors are base64: sent unescaped, a '+' is read back as a space, and the next page is not the one it named.
+        const string cursor = "QVFIUk+x/y2Z==";
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(
+            FakeMetaUpstream.Json(200, $$$"""{"data":[],"paging":{"cursors":{"after":"{{{cursor}}}"},"next":"https://graph.facebook.com/next"}}"""),
+            FakeMetaUpstream.Json(200, """{"data":[]}"""));
+
+        var result = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
+
+        Assert.Null(result.Failure);
+        var query = new Uri(new Uri("http://meta"), meta.Calls.ToList()[1].PathAndQuery).Query;
+        Assert.Equal(cursor, System.Web.HttpUtility.ParseQueryString(query)["after"]);
+    }
+
+    [Fact]
+    public async Task ACallItsCallerGivesUpOnIsCancelledNotReportedAsMetaTooSlow()
+    {
+        // The sync and the connect pass their request's token: a caller who hung up is no Meta that did not answer.
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(200, """{"data":[]}""", delay: TimeSpan.FromSeconds(30)));
+        using var callerLeaves = new CancellationTokenSource();
+
+        var listing = meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, callerLeaves.Token);
+        await Poll.UntilAsync(() => !meta.Calls.IsEmpty, "the call reached Meta");
+        await callerLeaves.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => listing);
+        Assert.DoesNotContain(meta.ClientLogLines, line => line.Contains("did not answer in time", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -102,6 +102,7 @@ public class MetaClientTests
     {
         await using var meta = await FakeMetaUpstream.StartAsync();
         var connection = FakeMetaUpstream.Connection with { AccessToken = token };
+        using var counted = meta.CallsCounted();
 
         var sent = await meta.Client.SendAsync(connection, MetaOutgoingMessage.Text("919876543210", "Hi", "twb:1"), default);
         var listed = await meta.Client.ListTemplatesAsync(connection, default);
@@ -112,6 +113,9 @@ public class MetaClientTests
         Assert.False(failure.MayHaveBeenSent);
         Assert.Equal(MetaFailureKind.Rejected, listed.Failure!.Kind);
         Assert.Empty(meta.Calls);
+        // Counted under the answer it got (docs/operations.md), so an alert on refused tokens sees a stored token gone bad.
+        Assert.Equal(["send_message rejected 190", "list_templates rejected 190"], counted.GetMeasurementSnapshot()
+            .Select(m => $"{m.Tags["twabot.meta.operation"]} {m.Tags["twabot.meta.outcome"]} {m.Tags["twabot.meta.error_code"]}"));
     }
 
     [Theory]

@@ -899,6 +899,37 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
     }
 
     [Fact]
+    public async Task ASendWhoseRowCannotFollowItsBusinesssZoneChangeStillGoesOutAndCountsOnTheFormerZonesDay()
+    {
+        // A storage fault while moving the held send's row onto the new zone's day does not fail a send Meta is about
+        // to get: the row stays on the day it was reserved on, and a warning names it.
+        await using var server = new RowMoveFailsServer();
+        server.UseKestrel(0); // for HeldSend
+        server.StartServer();
+        var tenant = await server.CreateSendingTenantAsync();
+        await SetDailyLimitAsync(server, tenant.KeyId, 2);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        await using var held = await HeldSend.StartAsync(tenant);
+        await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Pacific/Kiritimati" });
+        server.DiskFull = true;
+
+        var answer = await held.FinishAsync();
+
+        Assert.StartsWith("HTTP/1.1 200", answer, StringComparison.Ordinal);
+        long heldId = 0;
+        await server.WithDbAsync(async db =>
+        {
+            var rows = await db.Messages.Where(m => m.ApiKeyId == tenant.KeyId).OrderBy(m => m.Id).Select(m => new { m.Id, m.QuotaDay, m.ApiStatus }).ToListAsync();
+            Assert.Equal([(new DateOnly(2026, 4, 15), ApiStatuses.Success), (new DateOnly(2026, 4, 14), ApiStatuses.Success)],
+                rows.Select(r => (r.QuotaDay, r.ApiStatus)));
+            heldId = rows[1].Id;
+        });
+        Assert.Contains(server.Logs.Events, e => e.Level == Serilog.Events.LogEventLevel.Warning && e.Exception is not null
+            && e.RenderMessage(CultureInfo.InvariantCulture) == $"Message {heldId} was written under its business's former time zone, "
+                + "and moving it to the day of the new one failed; it counts on the former zone's day");
+    }
+
+    [Fact]
     public async Task AUnitOfASendAtMetaWhenItsBusinesssZoneChangesTheDateGoesBackToTheNewDayWhenMetaRefuses()
     {
         // The zone change moves the waiting send's row, and its unit, onto Kiritimati's 15th (counted there since a
@@ -1161,6 +1192,33 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         // 10:30 UTC is 00:30 on the 15th in Kiritimati: both sends are on its today.
         var json = await (await SendAsync(tenant, Good)).AssertErrorAsync(HttpStatusCode.TooManyRequests, "DAILY_LIMIT_REACHED");
         Assert.Equal(2, json.GetProperty("daily_used").GetInt32());
+    }
+
+    /// <summary>A server whose disk, once full, refuses to move a send's row to another day.</summary>
+    private sealed class RowMoveFailsServer : TwaBotApiFactory
+    {
+        public volatile bool DiskFull;
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.ConfigureDbContext<TwaBotDbContext>(options => options.AddInterceptors(new RefuseMove(this))));
+        }
+
+        private sealed class RefuseMove(RowMoveFailsServer server) : DbCommandInterceptor
+        {
+            public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(
+                System.Data.Common.DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+            {
+                if (server.DiskFull && command.CommandText.Contains("UPDATE \"messages\"", StringComparison.Ordinal)
+                    && command.CommandText.Contains("\"quota_day\" =", StringComparison.Ordinal))
+                {
+                    throw new Microsoft.Data.Sqlite.SqliteException("SQLite Error 13: 'database or disk is full'.", 13);
+                }
+
+                return base.NonQueryExecutingAsync(command, eventData, result, cancellationToken);
+            }
+        }
     }
 
     /// <summary>A server whose admin caller, once armed, hangs up right after a business's change is saved.</summary>

@@ -62,6 +62,45 @@ public class CallerLeftTests
         Assert.Null(row.Wamid);
     }
 
+    [Fact]
+    public async Task ASendWhoseCallerLeftIsNotSentEvenWhenThatCannotBeWrittenDownAndTheFailureIsLogged()
+    {
+        // Writing "not sent" fails (a full disk): the row stays pending, so it keeps its unit and the sweep marks it
+        // unknown later, and support learns of it from the error log line, which names the row.
+        await using var server = new CallerWatchingServer();
+        server.UseKestrel(0);
+        server.StartServer();
+        var tenant = await server.CreateSendingTenantAsync();
+        var order = new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } };
+        (await tenant.Client.PostAsJsonAsync("/api/v1/send-template", order)).EnsureSuccessStatusCode();
+        var before = DayRemaining(await tenant.Client.GetAsync("/api/v1/health"));
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("""
+            CREATE TRIGGER no_room BEFORE UPDATE OF failure_reason ON messages WHEN NEW.failure_reason LIKE 'Not sent: the caller%'
+            BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END
+            """));
+        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
+        await shell.OpenAsync();
+        await ExecuteAsync(shell, "BEGIN IMMEDIATE;");
+
+        using (var gaveUp = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => tenant.Client.PostAsJsonAsync("/api/v1/send-template", order, gaveUp.Token));
+        }
+
+        await Poll.UntilAsync(() => server.CallersGone > 0, "the server to see the caller leave");
+        await ExecuteAsync(shell, "ROLLBACK;");
+        await Poll.UntilAsync(() => server.SendsEnded == 2, "the abandoned send's request to end");
+
+        Message? row = null;
+        await server.WithDbAsync(async db => row = await db.Messages.AsNoTracking().OrderBy(m => m.Id).Skip(1).SingleAsync());
+        Assert.Equal(ApiStatuses.Pending, row!.ApiStatus);
+        Assert.Equal(1, server.SendsAtMeta);
+        Assert.Equal(int.Parse(before, System.Globalization.CultureInfo.InvariantCulture) - 1,
+            int.Parse(DayRemaining(await tenant.Client.GetAsync("/api/v1/health")), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains(server.Logs.Events, e => e.Level == Serilog.Events.LogEventLevel.Error && e.Exception is not null
+            && e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture).StartsWith($"Message {row.Id} was not sent, since its caller disconnected first", StringComparison.Ordinal));
+    }
+
     private static string DayRemaining(HttpResponseMessage answer) =>
         System.Text.RegularExpressions.Regex.Match(string.Join(",", answer.Headers.GetValues("RateLimit")), "\"day\";r=(\\d+)").Groups[1].Value;
 

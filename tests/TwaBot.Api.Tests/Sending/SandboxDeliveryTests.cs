@@ -335,6 +335,26 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ASendWhoseAnswerWasLostIsSettledByMetasReportsThroughTheCallbackDataItWasSentWith()
+    {
+        // Meta took the send, but its answer never came back: only the callback data the send carried ties Meta's reports
+        // to the row, so it must be the reference the caller was given to follow.
+        await using var server = new AnswerLostServer();
+        var tenant = await server.CreateSendingTenantAsync();
+        var unknown = await (await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } }))
+            .AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+        var reference = unknown.GetProperty("message_id").GetString()!;
+
+        await server.SettleStatusesAsync();
+
+        var status = await (await tenant.Client.GetAsync($"/api/v1/message-status/{Uri.EscapeDataString(reference)}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.NotNull(server.LostWamid);
+        Assert.Equal((server.LostWamid, "success", "read"),
+            (status.GetProperty("message_id").GetString(), status.GetProperty("api_status").GetString(), status.GetProperty("delivery_status").GetString()));
+    }
+
+    [Fact]
     public async Task ASendTheOpenBreakerStoppedSaysItWasNotSentNotThatMetaReportedIt()
     {
         // The breaker opens after Meta's 5xx answers; the next send is not made at all.
@@ -540,4 +560,38 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(failureCode, message.FailureCode);
         Assert.Null(message.Wamid);
     });
+
+    /// <summary>A server whose sends reach the emulator (which takes them and reports on them) but whose answers are lost on the way back.</summary>
+    private sealed class AnswerLostServer : TwaBotApiFactory
+    {
+        /// <summary>The wamid the emulator answered with, which the server never heard.</summary>
+        public string? LostWamid { get; private set; }
+
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services =>
+                services.AddHttpClient<TwaBot.Api.Meta.MetaClient>().AddHttpMessageHandler(() => new LoseAnswers(this)));
+        }
+
+        private sealed class LoseAnswers(AnswerLostServer server) : DelegatingHandler
+        {
+            protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                var response = await base.SendAsync(request, cancellationToken);
+                if (request.Method != HttpMethod.Post || !request.RequestUri!.AbsolutePath.EndsWith("/messages", StringComparison.Ordinal))
+                {
+                    return response;
+                }
+
+                using (response)
+                {
+                    var answer = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+                    server.LostWamid = answer.RootElement.GetProperty("messages")[0].GetProperty("id").GetString();
+                }
+
+                return new HttpResponseMessage(HttpStatusCode.BadGateway) { Content = new StringContent("") }; // a proxy's, not Meta's
+            }
+        }
+    }
 }

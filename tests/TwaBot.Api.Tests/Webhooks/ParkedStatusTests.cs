@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -35,6 +38,26 @@ public class ParkedStatusTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
 
         Assert.Equal("delivered", await DeliveryStatusAsync(messageId));
         Assert.Empty(await ParkedAsync(businessId));
+    }
+
+    [Fact]
+    public async Task AReportThatOvertookMetasAnswerShowsOnMessageStatusAsSoonAsTheSendIsAnswered()
+    {
+        // The send applies the parked report itself: a client following the 200 with message-status sees "delivered",
+        // not "sent" until the processor's next pass (stopped here, so only the send can apply it).
+        await using var server = new ReportOvertakesAnswerServer();
+        var tenant = await server.CreateSendingTenantAsync();
+        server.PhoneNumberId = await QueryAsync(server, db => db.WhatsAppConnections.Where(w => w.BusinessId == tenant.BusinessId).Select(w => w.PhoneNumberId).SingleAsync());
+        await server.Services.GetRequiredService<Api.Webhooks.WebhookProcessor>().StopAsync(CancellationToken.None);
+
+        var sent = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-12345", "₹1,499" } });
+        var messageId = (await sent.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("message_id").GetString()!;
+        var status = await (await tenant.Client.GetAsync($"/api/v1/message-status/{messageId}")).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal(messageId, server.Overtaken);
+        Assert.Equal("delivered", status.GetProperty("delivery_status").GetString());
+        Assert.Empty(await QueryAsync(server, db => db.ParkedStatuses.Select(p => p.Wamid).ToListAsync()));
     }
 
     [Fact]
@@ -262,5 +285,49 @@ public class ParkedStatusTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         T result = default!;
         await server.WithDbAsync(async db => result = await query(db));
         return result;
+    }
+
+    /// <summary>
+    /// A server whose emulator reports a send delivered, and has the report stored and applied (so parked, the row having
+    /// no wamid yet), before its answer to the send goes back: Meta's webhook overtaking its answer, held so, not raced.
+    /// The emulator's own reports are off, so the one status is the test's.
+    /// </summary>
+    private sealed class ReportOvertakesAnswerServer() : TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Sandbox:StatusWebhooks"] = "false" })
+    {
+        public string? PhoneNumberId { get; set; }
+
+        /// <summary>The wamid whose report overtook the answer.</summary>
+        public string? Overtaken { get; private set; }
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services =>
+                services.AddHttpClient<Api.Meta.MetaClient>().AddHttpMessageHandler(() => new ReportFirst(this)));
+        }
+
+        private sealed class ReportFirst(ReportOvertakesAnswerServer server) : DelegatingHandler
+        {
+            protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                var response = await base.SendAsync(request, cancellationToken);
+                if (request.Method != HttpMethod.Post || !request.RequestUri!.AbsolutePath.EndsWith("/messages", StringComparison.Ordinal)
+                    || !response.IsSuccessStatusCode)
+                {
+                    return response;
+                }
+
+                var body = await response.Content.ReadAsStringAsync(cancellationToken);
+                var wamid = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("messages")[0].GetProperty("id").GetString()!;
+                (await server.PostWebhookAsync(Delivery(Entry(MessagesChange(server.PhoneNumberId!,
+                    statuses: [Status(wamid, "delivered", server.Clock.GetUtcNow())]))))).EnsureSuccessStatusCode();
+                await server.ApplyWebhooksAsync();
+                Assert.Equal([wamid], await QueryAsync(server, db => db.ParkedStatuses.Select(p => p.Wamid).ToListAsync()));
+                server.Overtaken = wamid;
+                var answer = new HttpResponseMessage(response.StatusCode) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+                response.Dispose();
+                return answer;
+            }
+        }
     }
 }

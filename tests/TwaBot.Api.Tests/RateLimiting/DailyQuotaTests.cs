@@ -844,11 +844,7 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         // change counted the key's day again from the rows alone: the unit of a send still reading its body was left
         // out, and the key sent one more than its cap.
         await using var server = new TwaBotApiFactory();
-        server.UseKestrel(0); // for HeldSend
-        server.StartServer();
-        var tenant = await server.CreateSendingTenantAsync();
-        await SetDailyLimitAsync(server, tenant.KeyId, 2);
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        var tenant = await CappedAtTwoWithOneSentAsync(server);
         await using var held = await HeldSend.StartAsync(tenant);
 
         // Dubai is on Kolkata's date (16:00 there, 14:30 here): the day's sends stay on it.
@@ -869,11 +865,7 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         // As above, but the new zone is already on the next day: the held send's row was tagged with the old zone's day
         // (the reservation's), outside the new today, so the key sent one more than its cap on that day.
         await using var server = new TwaBotApiFactory();
-        server.UseKestrel(0); // for HeldSend
-        server.StartServer();
-        var tenant = await server.CreateSendingTenantAsync();
-        await SetDailyLimitAsync(server, tenant.KeyId, 2);
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        var tenant = await CappedAtTwoWithOneSentAsync(server);
         await using var held = await HeldSend.StartAsync(tenant);
 
         // Kiritimati (UTC+14) is already on the 15th (00:30) while Kolkata is on the 14th (16:00).
@@ -904,11 +896,7 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         // A storage fault while moving the held send's row onto the new zone's day does not fail a send Meta is about
         // to get: the row stays on the day it was reserved on, and a warning names it.
         await using var server = new RowMoveFailsServer();
-        server.UseKestrel(0); // for HeldSend
-        server.StartServer();
-        var tenant = await server.CreateSendingTenantAsync();
-        await SetDailyLimitAsync(server, tenant.KeyId, 2);
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        var tenant = await CappedAtTwoWithOneSentAsync(server);
         await using var held = await HeldSend.StartAsync(tenant);
         await server.AdminPatchAsync($"/admin/v1/businesses/{tenant.BusinessId}", new { time_zone = "Pacific/Kiritimati" });
         server.DiskFull = true;
@@ -1248,6 +1236,17 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
                 return ValueTask.FromResult(result);
             }
         }
+    }
+
+    /// <summary>Starts the server on a port (for <see cref="HeldSend"/>) with a key capped at two sends a day, one sent.</summary>
+    private static async Task<SendingTenant> CappedAtTwoWithOneSentAsync(TwaBotApiFactory server)
+    {
+        server.UseKestrel(0);
+        server.StartServer();
+        var tenant = await server.CreateSendingTenantAsync();
+        await SetDailyLimitAsync(server, tenant.KeyId, 2);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(tenant, Good)).StatusCode);
+        return tenant;
     }
 
     /// <summary>

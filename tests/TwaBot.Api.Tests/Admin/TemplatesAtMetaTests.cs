@@ -153,6 +153,29 @@ public class TemplatesAtMetaTests
         Assert.Equal("image", Assert.Single(listed.GetProperty("templates").EnumerateArray()).GetProperty("header_type").GetString());
     }
 
+    [Fact]
+    public async Task ASyncedTextHeaderWithTwoVariablesIsSentWithBothValuesInOrder()
+    {
+        // A create here allows one header variable (as Meta does), but a sync keeps the header Meta lists as it is.
+        await using var live = await LiveAsync();
+        await live.SyncAsync("""
+            {"data":[{"name":"order_update","language":"en","status":"APPROVED","category":"UTILITY","id":"111",
+              "components":[{"type":"HEADER","format":"TEXT","text":"Order {{1}} for {{2}}"},{"type":"BODY","text":"Hi {{1}}."}]}]}
+            """);
+        var (key, _) = await live.Server.CreateApiKeyAsync(live.BusinessId);
+        using var client = live.Server.CreateApiClient(key);
+
+        var sent = await client.PostAsJsonAsync("/api/v1/send-template", new
+        {
+            phone = "919876543210", template_name = "order_update", body_params = new[] { "Rahul" }, header_params = new[] { "ORD-1", "Rahul" },
+        });
+
+        await sent.ReadJsonAsync(HttpStatusCode.OK);
+        var header = JsonDocument.Parse(Assert.Single(live.Meta.Calls).Body).RootElement.GetProperty("template").GetProperty("components")[0];
+        Assert.Equal("header", header.GetProperty("type").GetString());
+        Assert.Equal(["ORD-1", "Rahul"], header.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("text").GetString()));
+    }
+
     [Theory]
     [InlineData("{\"type\":\"CAROUSEL\",\"cards\":[]}", "a carousel (Meta's CAROUSEL component)", "CAROUSEL")]
     [InlineData("{\"type\":\"limited_time_offer\",\"limited_time_offer\":{\"text\":\"Ends soon\"}}", "a limited-time offer (Meta's LIMITED_TIME_OFFER component)", "LIMITED_TIME_OFFER")]

@@ -236,17 +236,13 @@ public class MetaResilienceTests
             await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
         }
 
-        var clock = Stopwatch.StartNew();
         var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
 
         var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
         Assert.Equal(MetaFailureKind.CircuitOpen, failure.Kind);
         Assert.NotNull(failure.RetryAfter);
         Assert.Equal(5, meta.Calls.Count);
-        Assert.Equal(5, meta.Attempts); // not even a connection tried: nothing to wait for
-        // Well under the attempt timeout (5 s) and the break (15 s), but not a second: a loaded machine (a full run beside
-        // another) can pause any thread that long.
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.ElapsedMilliseconds} ms");
+        Assert.Equal(5, meta.Attempts); // "at once": not even a connection tried, so nothing to wait for (not timed: a loaded machine pauses threads)
     }
 
     [Theory]
@@ -381,7 +377,6 @@ public class MetaResilienceTests
         // Waiting 60 s would outlast the total timeout, and end as "Meta did not answer" after 20 s.
         await using var meta = await FakeMetaUpstream.StartAsync();
         meta.Reply(FakeMetaUpstream.Json(400, """{"error":{"message":"slow down","code":130429}}""", retryAfter: "60"), FakeMetaUpstream.Accepted());
-        var clock = Stopwatch.StartNew();
 
         var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
 
@@ -389,8 +384,7 @@ public class MetaResilienceTests
         Assert.Equal(MetaFailureKind.Rejected, failure.Kind);
         Assert.True(failure.IsThrottling);
         Assert.Equal(TimeSpan.FromSeconds(60), failure.RetryAfter);
-        Assert.Single(meta.Calls);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"answered after {clock.Elapsed}");
+        Assert.Single(meta.Calls); // and not ended by the total timeout, which would read as unavailable, not as this refusal
     }
 
     [Fact]
@@ -482,15 +476,13 @@ public class MetaResilienceTests
     {
         await using var meta = await FakeMetaUpstream.StartAsync(o => o.AttemptTimeoutSeconds = 0.5);
         meta.Reply(FakeMetaUpstream.Trickle("""{"messages":[{"id":"wamid.slow"}]}""", TimeSpan.FromMilliseconds(200)));
-        var clock = Stopwatch.StartNew();
 
         var result = await meta.Client.SendAsync(FakeMetaUpstream.Connection, Text, default);
 
         var failure = Assert.IsType<MetaSendResult.Failed>(result).Failure;
         Assert.Equal(MetaFailureKind.Unavailable, failure.Kind);
         Assert.True(failure.MayHaveBeenSent);
-        Assert.Equal(1, meta.Attempts);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"answered after {clock.Elapsed}"); // the trickle takes 7 s
+        Assert.Equal(1, meta.Attempts); // not timed: the trickle, read to its end in 7 s, would be accepted
     }
 
     [Theory]

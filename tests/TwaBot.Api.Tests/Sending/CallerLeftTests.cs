@@ -19,25 +19,9 @@ public class CallerLeftTests
     public async Task ASendWhoseCallerLeftWhileItsRowWaitedForTheDatabaseIsNotSent()
     {
         await using var server = new CallerWatchingServer();
-        server.UseKestrel(0); // a real socket: the in-memory server answers a cancelled call only once the request ends
-        server.StartServer();
-        var tenant = await server.CreateSendingTenantAsync();
-        var order = new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } };
-        (await tenant.Client.PostAsJsonAsync("/api/v1/send-template", order)).EnsureSuccessStatusCode(); // the key's use written, the day loaded
-        var before = DayRemaining(await tenant.Client.GetAsync("/api/v1/health"));
-        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
-        await shell.OpenAsync();
-        await ExecuteAsync(shell, "BEGIN IMMEDIATE;"); // a sqlite3 shell left inside a transaction
+        var (tenant, before) = await OneSentAsync(server);
 
-        using (var gaveUp = new CancellationTokenSource(TimeSpan.FromSeconds(5))) // the caller's own timeout
-        {
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => tenant.Client.PostAsJsonAsync("/api/v1/send-template", order, gaveUp.Token));
-        }
-
-        // The server learns of the closed connection on its own thread: a lock gone before then is a caller still there
-        // (a row sent to Meta under load).
-        await Poll.UntilAsync(() => server.CallersGone > 0, "the server to see the caller leave");
-        await ExecuteAsync(shell, "ROLLBACK;");
+        await SecondSendGivenUpWhileTheDatabaseIsLockedAsync(server, tenant);
 
         Message? row = null;
         await Poll.UntilAsync(async () =>
@@ -68,27 +52,13 @@ public class CallerLeftTests
         // Writing "not sent" fails (a full disk): the row stays pending, so it keeps its unit and the sweep marks it
         // unknown later, and support learns of it from the error log line, which names the row.
         await using var server = new CallerWatchingServer();
-        server.UseKestrel(0);
-        server.StartServer();
-        var tenant = await server.CreateSendingTenantAsync();
-        var order = new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } };
-        (await tenant.Client.PostAsJsonAsync("/api/v1/send-template", order)).EnsureSuccessStatusCode();
-        var before = DayRemaining(await tenant.Client.GetAsync("/api/v1/health"));
+        var (tenant, before) = await OneSentAsync(server);
         await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("""
             CREATE TRIGGER no_room BEFORE UPDATE OF failure_reason ON messages WHEN NEW.failure_reason LIKE 'Not sent: the caller%'
             BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END
             """));
-        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
-        await shell.OpenAsync();
-        await ExecuteAsync(shell, "BEGIN IMMEDIATE;");
 
-        using (var gaveUp = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
-        {
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => tenant.Client.PostAsJsonAsync("/api/v1/send-template", order, gaveUp.Token));
-        }
-
-        await Poll.UntilAsync(() => server.CallersGone > 0, "the server to see the caller leave");
-        await ExecuteAsync(shell, "ROLLBACK;");
+        await SecondSendGivenUpWhileTheDatabaseIsLockedAsync(server, tenant);
         await Poll.UntilAsync(() => server.SendsEnded == 2, "the abandoned send's request to end");
 
         Message? row = null;
@@ -99,6 +69,38 @@ public class CallerLeftTests
             int.Parse(DayRemaining(await tenant.Client.GetAsync("/api/v1/health")), System.Globalization.CultureInfo.InvariantCulture));
         Assert.Contains(server.Logs.Events, e => e.Level == Serilog.Events.LogEventLevel.Error && e.Exception is not null
             && e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture).StartsWith($"Message {row.Id} was not sent, since its caller disconnected first", StringComparison.Ordinal));
+    }
+
+    private static readonly object Order = new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" } };
+
+    /// <summary>Starts the server on a real socket (the in-memory server answers a cancelled call only once the request ends)
+    /// with a key that sent once (its use written, its day loaded); returns the key and its day's units left.</summary>
+    private static async Task<(SendingTenant Tenant, string DayRemaining)> OneSentAsync(CallerWatchingServer server)
+    {
+        server.UseKestrel(0);
+        server.StartServer();
+        var tenant = await server.CreateSendingTenantAsync();
+        (await tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order)).EnsureSuccessStatusCode();
+        return (tenant, DayRemaining(await tenant.Client.GetAsync("/api/v1/health")));
+    }
+
+    /// <summary>
+    /// A second send whose row waits for another program's write lock (a sqlite3 shell left inside a transaction) until its
+    /// caller's own timeout; the lock goes once the server has seen the caller leave: it learns of the closed connection on
+    /// its own thread, and a lock gone before then is a caller still there (a row sent to Meta under load).
+    /// </summary>
+    private static async Task SecondSendGivenUpWhileTheDatabaseIsLockedAsync(CallerWatchingServer server, SendingTenant tenant)
+    {
+        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
+        await shell.OpenAsync();
+        await ExecuteAsync(shell, "BEGIN IMMEDIATE;");
+        using (var gaveUp = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order, gaveUp.Token));
+        }
+
+        await Poll.UntilAsync(() => server.CallersGone > 0, "the server to see the caller leave");
+        await ExecuteAsync(shell, "ROLLBACK;");
     }
 
     private static string DayRemaining(HttpResponseMessage answer) =>

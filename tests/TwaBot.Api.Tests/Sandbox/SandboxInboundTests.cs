@@ -71,6 +71,25 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     }
 
     [Fact]
+    public async Task ACustomerMessageArrivesWithItsNonAsciiEscapedAsMetaWritesIt()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var answer = await (await admin.PostAsJsonAsync("/sandbox/v1/inbound",
+            new { business_id = tenant.BusinessId, from = "919876543210", text = "नमस्ते ₹1,499 😀" })).ReadJsonAsync(HttpStatusCode.OK);
+
+        var wamid = answer.GetProperty("wamid").GetString()!;
+        await factory.ApplyWebhooksAsync();
+        var body = "";
+        await factory.WithDbAsync(async db => body = (await db.WebhookEvents.AsNoTracking().Select(e => e.Body).ToListAsync())
+            .Select(System.Text.Encoding.UTF8.GetString).Single(b => b.Contains(wamid, StringComparison.Ordinal)));
+        // Meta's webhook bodies are ASCII: every other character is a \uXXXX escape (a surrogate pair for an emoji).
+        Assert.True(body.All(char.IsAscii), body);
+        Assert.Contains("\\u0928\\u092E\\u0938\\u094D\\u0924\\u0947 \\u20B91,499 \\uD83D\\uDE00", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AMessageArrivingWhileTheServerStopsIsNotDeliveredAndSaysSo()
     {
         // The emulator's post to the receiver was cancelled by the stop, and the exception made the inbound
@@ -282,6 +301,26 @@ public class SandboxInboundTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
         var send = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone, message = "Your order shipped" });
 
         await send.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+    }
+
+    [Fact]
+    public async Task AWithheldNumbersMessageStillNamesTheCustomerByTheirProfile()
+    {
+        // With no wa_id, the contact's user_id is all that ties the profile name to the customer, as in Meta's webhooks.
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        const string phone = "919876500458";
+        const string userId = "IN.7310045566002293";
+        (await admin.PostAsJsonAsync("/sandbox/v1/inbound", new { business_id = tenant.BusinessId, from = phone, text = "Hi", user_id = userId }))
+            .EnsureSuccessStatusCode();
+
+        var withheld = await admin.PostAsJsonAsync("/sandbox/v1/inbound",
+            new { business_id = tenant.BusinessId, from = phone, text = "Hi again", name = "Asha Verma", user_id = userId, phone_withheld = true });
+
+        Assert.True((await withheld.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("delivered").GetBoolean());
+        await factory.ApplyWebhooksAsync();
+        await factory.WithDbAsync(async db =>
+            Assert.Equal("Asha Verma", (await db.Contacts.SingleAsync(c => c.BusinessId == tenant.BusinessId && c.Phone == phone)).Name));
     }
 
     [Fact]

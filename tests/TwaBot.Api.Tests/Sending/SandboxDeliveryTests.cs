@@ -14,14 +14,20 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [Fact]
     public async Task AMessageGoesSentDeliveredReadOnMessageStatus()
     {
-        // Reports wait for the configured delay on the fake clock, so "just sent" is observable.
-        await using var delayed = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Sandbox:StatusDelayMilliseconds"] = "2000" });
+        // Each report waits for the configured delay on the server's (fake) clock, so "just sent" is observable. Ten minutes:
+        // real time never reaches it, so only the server's clock can bring the reports.
+        var delay = TimeSpan.FromMinutes(10);
+        await using var delayed = new TwaBotApiFactory(new Dictionary<string, string?>
+        {
+            ["TwaBot:Sandbox:StatusDelayMilliseconds"] = delay.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
+        });
         var tenant = await delayed.CreateSendingTenantAsync();
+        var sentAt = DateTimeOffset.FromUnixTimeSeconds(delayed.Clock.GetUtcNow().ToUnixTimeSeconds()).UtcDateTime; // Meta stamps whole seconds
         var messageId = await SendTemplateAsync(tenant, "919876543210");
 
         await delayed.ApplyWebhooksAsync();
         var justSent = await StatusAsync(tenant, messageId);
-        await delayed.AdvanceUntilStatusesSettleAsync(TimeSpan.FromSeconds(2));
+        await delayed.AdvanceUntilStatusesSettleAsync(delay);
         var settled = await StatusAsync(tenant, messageId);
 
         Assert.Equal("sent", justSent.GetProperty("delivery_status").GetString());
@@ -34,8 +40,10 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         await delayed.WithDbAsync(async db =>
         {
             var id = await db.Messages.Where(m => m.Wamid == messageId).Select(m => m.Id).SingleAsync();
-            Assert.Equal(["sent", "delivered", "read"],
-                await db.MessageStatusEvents.Where(e => e.MessageId == id).OrderBy(e => e.Id).Select(e => e.Status).ToListAsync());
+            var history = await db.MessageStatusEvents.Where(e => e.MessageId == id).OrderBy(e => e.Id).Select(e => new { e.Status, e.OccurredAt }).ToListAsync();
+            Assert.Equal(["sent", "delivered", "read"], history.Select(e => e.Status));
+            // Each stamped when it went: a delay or more after the send, and after the report before it (none early, none at once).
+            Assert.All(history.Zip([sentAt, .. history.Select(e => e.OccurredAt)]), pair => Assert.True(pair.First.OccurredAt - pair.Second >= delay, $"{pair.First.Status} came early"));
         });
     }
 
@@ -97,6 +105,10 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(["sent", "delivered", "read"], reports.Select(r => (string?)r["status"]));
         Assert.All(reports, report => Assert.Equal(("utility", "utility"),
             ((string?)report["pricing"]!["category"], (string?)report["conversation"]!["origin"]!["type"])));
+        // The rest of Meta's shape: when (the fake clock stood still), to whom, and billed as Meta bills a delivered template.
+        var now = factory.Clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        Assert.All(reports, report => Assert.Equal((now, "919876543210", true, "PMP"), ((string?)report["timestamp"], (string?)report["recipient_id"],
+            (bool?)report["pricing"]!["billable"], (string?)report["pricing"]!["pricing_model"])));
     }
 
     [Fact]

@@ -98,6 +98,20 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task AFieldGivenTwiceIsToldSoNotCalledTheWrongType()
+    {
+        // Which of the two was meant is the caller's to say: the answer names the field, not its type.
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsync("/admin/v1/businesses",
+            new StringContent("""{"name":"Acme","plan":"Pro","name":"Beta"}""", Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("name", json.GetProperty("field").GetString());
+        Assert.Equal("name is given more than once; give it once.", json.GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task AQuotedBooleanIsToldToBeTrueOrFalseWithoutQuotes()
     {
         var businessId = await factory.CreateBusinessAsync();
@@ -123,6 +137,19 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
 
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
         Assert.Equal("The request body must be a JSON object ({…}), not an array, a string or a number.", json.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task ABodyNestedDeeperThanIsReadIsToldSoNotCalledInvalidJson()
+    {
+        // Valid JSON, only deeper than the reader goes: "not valid JSON at …" would send the caller hunting for a syntax error.
+        var tenant = await factory.CreateSendingTenantAsync();
+        var body = string.Concat(Enumerable.Repeat("{\"a\":", 100)) + "1" + new string('}', 100);
+
+        var response = await tenant.Client.PostAsync("/api/v1/send-template", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("Request body nests objects and arrays more than 64 levels deep, which is not read.", json.GetProperty("error").GetString());
     }
 
     [Fact]

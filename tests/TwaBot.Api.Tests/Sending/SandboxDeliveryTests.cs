@@ -81,16 +81,16 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
             Assert.Equal(["sent", "failed"],
                 await db.MessageStatusEvents.Where(e => e.MessageId == id).OrderBy(e => e.Id).Select(e => e.Status).ToListAsync());
         });
+        // The failed report's error as Meta writes it: its code, and its title again as the message and the details.
+        var failed = Assert.Single(await StoredReportsAsync(messageId), report => (string?)report["status"] == "failed");
+        var error = Assert.Single(failed["errors"]!.AsArray())!;
+        Assert.Equal((131026, "Message undeliverable", "Message undeliverable", "Message undeliverable"),
+            ((int?)error["code"], (string?)error["title"], (string?)error["message"], (string?)error["error_data"]!["details"]));
     }
 
-    [Fact]
-    public async Task ItsStatusReportsPriceTheMessageByItsTemplatesCategory()
+    /// <summary>The status reports on <paramref name="messageId"/> the receiver stored, as the emulator posted them.</summary>
+    private async Task<List<System.Text.Json.Nodes.JsonNode>> StoredReportsAsync(string messageId)
     {
-        var tenant = await factory.CreateSendingTenantAsync();
-        var messageId = await SendTemplateAsync(tenant, "919876543210"); // order_confirmation: a UTILITY template
-
-        await factory.SettleStatusesAsync();
-
         var reports = new List<System.Text.Json.Nodes.JsonNode>();
         await factory.WithDbAsync(async db =>
         {
@@ -102,6 +102,18 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
                     .Where(report => (string?)report!["id"] == messageId)!);
             }
         });
+        return reports;
+    }
+
+    [Fact]
+    public async Task ItsStatusReportsPriceTheMessageByItsTemplatesCategory()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        var messageId = await SendTemplateAsync(tenant, "919876543210"); // order_confirmation: a UTILITY template
+
+        await factory.SettleStatusesAsync();
+
+        var reports = await StoredReportsAsync(messageId);
         Assert.Equal(["sent", "delivered", "read"], reports.Select(r => (string?)r["status"]));
         Assert.All(reports, report => Assert.Equal(("utility", "utility"),
             ((string?)report["pricing"]!["category"], (string?)report["conversation"]!["origin"]!["type"])));
@@ -109,6 +121,10 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var now = factory.Clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         Assert.All(reports, report => Assert.Equal((now, "919876543210", true, "PMP"), ((string?)report["timestamp"], (string?)report["recipient_id"],
             (bool?)report["pricing"]!["billable"], (string?)report["pricing"]!["pricing_model"])));
+        // Each delivery names the business's number as customers see it (the sandbox's), beside its id.
+        await factory.WithDbAsync(async db => Assert.All(
+            (await db.WebhookEvents.Select(e => e.Body).ToListAsync()).Select(System.Text.Encoding.UTF8.GetString).Where(body => body.Contains(messageId, StringComparison.Ordinal)),
+            body => Assert.Contains($"\"display_phone_number\":\"{TwaBot.Api.Businesses.WhatsAppConnection.SandboxDisplayPhoneNumber}\"", body, StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -14,8 +14,9 @@ public sealed record MetaTemplate(
 
     public string? Text(string componentType) => Component(componentType)?.Text;
 
+    /// <summary>The component of that type, read as <see cref="UnsendableComponent"/> reads types (trimmed, any case).</summary>
     public MetaTemplateComponent? Component(string componentType) =>
-        Components.FirstOrDefault(c => string.Equals(c.Type, componentType, StringComparison.OrdinalIgnoreCase));
+        Components.FirstOrDefault(c => string.Equals(c.Type.Trim(), componentType, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
     /// The first component other than the four a send fills (header, body, footer, buttons), upper case: a carousel's

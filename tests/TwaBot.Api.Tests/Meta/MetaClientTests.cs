@@ -211,15 +211,35 @@ public class MetaClientTests
               {"type":"BODY","text":"Hi"},
               {"type":"BUTTONS","buttons":[{"type":"QUICK_REPLY","text":"Stop"},
                 {"type":"URL","text":"Track","url":"https://shop.example/t/{{1}}","example":["https://shop.example/t/ORD-1"]},
-                {"type":"COPY_CODE","example":"SAVE10"},{"type":"URL","text":"Shop","url":"https://shop.example","example":[]}]}]}]}
+                {"type":"COPY_CODE","example":"SAVE10"},{"type":"URL","text":"Shop","url":"https://shop.example","example":[]},
+                {"type":"PHONE_NUMBER","text":"Call us","phone_number":"+15550783881"}]}]}]}
             """));
 
         var listed = await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default);
 
         Assert.Equal(
             [new MetaTemplateButton("QUICK_REPLY", "Stop"), new MetaTemplateButton("URL", "Track", "https://shop.example/t/{{1}}", null, "https://shop.example/t/ORD-1"),
-             new MetaTemplateButton("COPY_CODE", null, null, null, "SAVE10"), new MetaTemplateButton("URL", "Shop", "https://shop.example")],
+             new MetaTemplateButton("COPY_CODE", null, null, null, "SAVE10"), new MetaTemplateButton("URL", "Shop", "https://shop.example"),
+             new MetaTemplateButton("PHONE_NUMBER", "Call us", null, "+15550783881")],
             Assert.Single(listed.Value!).Component("BUTTONS")!.Buttons);
+    }
+
+    [Fact]
+    public async Task ListedComponentsAreFoundWhateverTheCaseOfTheirType()
+    {
+        // The sync reads texts by Component("BODY"), and UnsendableComponent trims and upper-cases the type: both must agree
+        // that a lower-case "body" (or a padded one) is the body, or a template would count as sendable while its texts were never read.
+        await using var meta = await FakeMetaUpstream.StartAsync();
+        meta.Reply(FakeMetaUpstream.Json(200, """
+            {"data":[{"name":"track","language":"en","status":"APPROVED","category":"UTILITY","id":"1","components":[
+              {"type":"header","format":"TEXT","text":"Order"},{"type":"body","text":"Hi {{1}}"},{"type":" Footer ","text":"Thanks"},
+              {"type":"buttons","buttons":[{"type":"QUICK_REPLY","text":"Stop"}]}]}]}
+            """));
+
+        var template = Assert.Single((await meta.Client.ListTemplatesAsync(FakeMetaUpstream.Connection, default)).Value!);
+
+        Assert.Equal(("Order", "Hi {{1}}", "Thanks", null), (template.Text("HEADER"), template.Text("BODY"), template.Text("FOOTER"), template.UnsendableComponent));
+        Assert.Equal([new MetaTemplateButton("QUICK_REPLY", "Stop")], template.Component("BUTTONS")!.Buttons);
     }
 
     [Fact]

@@ -131,9 +131,11 @@ internal static class SandboxTemplatesApi
             return true;
         }
 
+        // Only a cursor as this emulator gives it out: base64 readers skip spaces, and "01" reads as 1, but Meta's cursors are opaque.
         Span<byte> decoded = stackalloc byte[16];
-        return after.Length <= 24 && Convert.TryFromBase64String(after, decoded, out var written)
-            && int.TryParse(decoded[..written], NumberStyles.None, CultureInfo.InvariantCulture, out offset);
+        return Convert.TryFromBase64String(after, decoded, out var written)
+            && int.TryParse(decoded[..written], NumberStyles.None, CultureInfo.InvariantCulture, out offset)
+            && after == Cursor(offset);
     }
 
     internal static async Task<IResult> CreateTemplate(

@@ -46,6 +46,9 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData("after=not-base64!")]
     [InlineData("after=LTU%3D")] // "-5"
     [InlineData("after=eA%3D%3D")] // "x"
+    [InlineData("after=MQ%3D%3D%20%20%20%20%20%20%20%20%20%20%20%20%20%20%20%20%20%20%20%20%20")] // "1", padded past any cursor it gives
+    [InlineData("after=M%20Q%3D%3D")] // "1" with a space inside: base64 readers skip it, but no cursor given out has one
+    [InlineData("after=MDE%3D")] // "01": a number this emulator never writes
     public async Task BadPagingIsMetasInvalidParameter(string query)
     {
         var (client, wabaId) = await GraphClientAsync();
@@ -365,6 +368,64 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ItsNextLinksLeadOnFromEveryPageToTheLastWhichHasNone()
+    {
+        // The sync follows next links to the end: each must lead on from its own page, not from the first, and the last lead nowhere.
+        var (client, wabaId) = await GraphClientAsync();
+        (await client.PostAsJsonAsync($"/sandbox/graph/v23.0/{wabaId}/message_templates",
+            new { name = "third_one", language = "en", category = "UTILITY", components = new[] { new { type = "BODY", text = "Hi" } } })).EnsureSuccessStatusCode();
+
+        var pages = new List<JsonElement> { JsonDocument.Parse(await client.GetStringAsync($"/sandbox/graph/v23.0/{wabaId}/message_templates?limit=1")).RootElement };
+        while (pages.Count < 4 && pages[^1].GetProperty("paging").TryGetProperty("next", out var next))
+        {
+            pages.Add(JsonDocument.Parse(await client.GetStringAsync(next.GetString())).RootElement);
+        }
+
+        Assert.Equal(["order_confirmation", "otp_verification", "third_one"],
+            pages.Select(page => Assert.Single(page.GetProperty("data").EnumerateArray()).GetProperty("name").GetString()).Order(StringComparer.Ordinal));
+        var cursors = pages.Select(page => page.GetProperty("paging").GetProperty("cursors")).ToList();
+        Assert.Equal(cursors[1].GetProperty("after").GetString(), cursors[2].GetProperty("before").GetString()); // a page begins where the one before it ended
+    }
+
+    [Fact]
+    public async Task ATemplatesNameIsTakenOnlyInItsOwnAccount()
+    {
+        var (client, wabaId) = await GraphClientAsync();
+        var (otherClient, otherWabaId) = await GraphClientAsync();
+        object Template() => new { name = "shared_name", language = "en", category = "UTILITY", components = new[] { new { type = "BODY", text = "Hi" } } };
+
+        var first = await client.PostAsJsonAsync($"/sandbox/graph/v23.0/{wabaId}/message_templates", Template());
+        var other = await otherClient.PostAsJsonAsync($"/sandbox/graph/v23.0/{otherWabaId}/message_templates", Template());
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, other.StatusCode));
+    }
+
+    [Fact]
+    public async Task AnAuthenticationTemplateIsKnownInAnyCaseAndHasOnlyMetasTexts()
+    {
+        // The category and component types are read in any case (a "marketing" submission is listed MARKETING); Meta writes an
+        // authentication template's texts itself, and such a template has no header.
+        var (client, wabaId) = await GraphClientAsync();
+        var templates = $"/sandbox/graph/v23.0/{wabaId}/message_templates";
+
+        (await client.PostAsJsonAsync(templates, new
+        {
+            name = "login_lower", language = "en", category = "authentication",
+            components = new object[]
+            {
+                new { type = "header", format = "TEXT", text = "Log in" },
+                new { type = "body", add_security_recommendation = true },
+                new { type = "footer", code_expiration_minutes = 5 },
+            },
+        })).EnsureSuccessStatusCode();
+        var template = Assert.Single(JsonDocument.Parse(await client.GetStringAsync($"{templates}?name=login_lower")).RootElement.GetProperty("data").EnumerateArray());
+
+        Assert.Equal("AUTHENTICATION", template.GetProperty("category").GetString());
+        Assert.Equal(["BODY:{{1}} is your verification code. For your security, do not share this code.", "FOOTER:This code expires in 5 minutes."],
+            template.GetProperty("components").EnumerateArray().Select(c => c.GetProperty("type").GetString() + ":" + c.GetProperty("text").GetString()));
+    }
+
+    [Fact]
     public async Task ALastPagesAfterCursorPointsJustPastItsLastTemplate()
     {
         // A Graph cursor marks the end of the data returned, not of the page asked for: resuming from it later finds what was added since.
@@ -508,6 +569,7 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal("Stop promotions", template.GetProperty("components")[3].GetProperty("buttons")[0].GetProperty("text").GetString());
         Assert.Equal("TEXT", template.GetProperty("components")[0].GetProperty("format").GetString()); // Meta names a header's format
         Assert.Equal("POSITIONAL", Assert.Single(positional.GetProperty("data").EnumerateArray()).GetProperty("parameter_format").GetString());
+        Assert.Equal("UNKNOWN", template.GetProperty("quality_score").GetProperty("score").GetString()); // not scored yet, as a new template at Meta
     }
 
     [Theory]

@@ -270,6 +270,22 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task AHeldMarketingStopWrittenInAGroupCountsButOpensNoWindow()
+    {
+        // As for a paired customer: a group message's keyword counts, and the window it opens is the group's only.
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        var at = factory.Clock.GetUtcNow().AddMinutes(-5);
+        var stop = Withheld("Stop promotions", at, userId);
+        stop["group_id"] = "Y2FwaV9ncm91cDoxNzA1NTU1MDA0MDozOTAxMTU2ODQwMDY4OTQ=";
+        await DeliverAsync(phoneNumberId, messages: [stop]);
+
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId)]);
+
+        await (await SendTextAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        Assert.Equal(at.UtcDateTime, (await ContactAsync(tenant.BusinessId)).MarketingOptOutAt);
+    }
+
+    [Fact]
     public async Task TheLatestHeldMarketingPreferenceDecidesWhateverTheArrivalOrder()
     {
         var (tenant, phoneNumberId, userId) = await TenantAsync();
@@ -319,6 +335,23 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         Assert.Equal(stoppedAt.UtcDateTime, contact.LastInboundAt); // the previous BSUID's message is the later one
         Assert.Equal(stoppedAt.UtcDateTime, contact.MarketingOptOutAt);
         await factory.WithDbAsync(async db => Assert.False(await db.HeldUserEvents.AnyAsync(h => h.BusinessId == tenant.BusinessId)));
+    }
+
+    [Fact]
+    public async Task HeldEventsMergedUnderTheNewBsuidWaitFromItsOwnLaterEvent()
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        const string previousUserId = "IN.55500011122233344466";
+        await DeliverAsync(phoneNumberId, messages: [Withheld("Hello", factory.Clock.GetUtcNow(), previousUserId)]);
+        factory.Clock.Advance(TimeSpan.FromDays(5));
+        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow(), userId)]);
+        await DeliverAsync(phoneNumberId, messages: [UserIdChanged(previousUserId, userId, factory.Clock.GetUtcNow())]);
+
+        factory.Clock.Advance(TimeSpan.FromDays(3)); // 8 days after the previous BSUID's event, 3 after the new one's
+        await factory.ApplyWebhooksAsync();
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId)]);
+
+        await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
     }
 
     [Fact]
@@ -445,12 +478,15 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         await AssertTemplateSendAsync(tenant, suppressed: stillApplied);
     }
 
-    [Fact]
-    public async Task TheContactMadeFromHeldMessagesTakesTheLatestProfileName()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the later message delivered first: the earlier one's name, arriving late, is not the latest
+    public async Task TheContactMadeFromHeldMessagesTakesTheLatestProfileName(bool laterDeliveredFirst)
     {
         var (tenant, phoneNumberId, userId) = await TenantAsync();
         var now = factory.Clock.GetUtcNow();
-        foreach (var (name, minutesAgo) in new[] { ("Asha K", 20), ("Asha Kumar", 10) })
+        var messages = new[] { ("Asha K", 20), ("Asha Kumar", 10) };
+        foreach (var (name, minutesAgo) in laterDeliveredFirst ? messages.AsEnumerable().Reverse() : messages)
         {
             await DeliverAsync(phoneNumberId, messages: [Withheld("Hello", now.AddMinutes(-minutesAgo), userId)],
                 contacts: [new JsonObject { ["user_id"] = userId, ["profile"] = new JsonObject { ["name"] = name } }]);
@@ -459,6 +495,25 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         await DeliverAsync(phoneNumberId, statuses: [PairingStatus(now, userId)]);
 
         Assert.Equal("Asha Kumar", (await ContactAsync(tenant.BusinessId)).Name);
+    }
+
+    [Fact]
+    public async Task TheContactMadeFromMergedHeldMessagesTakesTheLatestProfileNameOfEither()
+    {
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        const string previousUserId = "IN.55500011122233344477";
+        var now = factory.Clock.GetUtcNow();
+        await DeliverAsync(phoneNumberId, messages: [Withheld("Hello", now.AddMinutes(-20), userId)],
+            contacts: [new JsonObject { ["user_id"] = userId, ["profile"] = new JsonObject { ["name"] = "Asha K" } }]);
+        await DeliverAsync(phoneNumberId, messages: [Withheld("Hello again", now.AddMinutes(-10), previousUserId)],
+            contacts: [new JsonObject { ["user_id"] = previousUserId, ["profile"] = new JsonObject { ["name"] = "Asha Kumar" } }]);
+        await DeliverAsync(phoneNumberId, messages: [UserIdChanged(previousUserId, userId, now.AddMinutes(-5))]);
+
+        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(now, userId)]);
+
+        var contact = await ContactAsync(tenant.BusinessId);
+        Assert.Equal("Asha Kumar", contact.Name); // the previous BSUID's message is the later one
+        Assert.Equal(now.AddMinutes(-10).UtcDateTime, contact.LastInboundAt);
     }
 
     [Fact]

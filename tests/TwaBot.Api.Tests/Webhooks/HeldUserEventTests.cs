@@ -315,43 +315,29 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
     }
 
-    [Fact]
-    public async Task HeldEventsMergedUnderTheNewBsuidWaitFromTheLatestHeldOfEither()
+    [Theory]
+    [InlineData(true)]  // the previous BSUID's events are the later ones
+    [InlineData(false)] // the new BSUID's own
+    public async Task HeldEventsMergedUnderTheNewBsuidWaitFromTheLatestHeldOfEither(bool previousHeldTheLater)
     {
         var (tenant, phoneNumberId, userId) = await TenantAsync();
         const string previousUserId = "IN.55500011122233344499";
-        await DeliverAsync(phoneNumberId, messages: [Withheld("Hello", factory.Clock.GetUtcNow(), userId)]);
+        var (earlier, later) = previousHeldTheLater ? (userId, previousUserId) : (previousUserId, userId);
+        await DeliverAsync(phoneNumberId, messages: [Withheld("Hello", factory.Clock.GetUtcNow(), earlier)]);
         factory.Clock.Advance(TimeSpan.FromDays(5));
         var stoppedAt = factory.Clock.GetUtcNow();
-        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", stoppedAt, previousUserId), Withheld("Stop promotions", stoppedAt, previousUserId)]);
+        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", stoppedAt, later), Withheld("Stop promotions", stoppedAt, later)]);
         await DeliverAsync(phoneNumberId, messages: [UserIdChanged(previousUserId, userId, stoppedAt)]);
 
-        factory.Clock.Advance(TimeSpan.FromDays(3)); // 8 days after the new BSUID's event, 3 after the previous one's
+        factory.Clock.Advance(TimeSpan.FromDays(3)); // 8 days after the earlier event, 3 after the later one
         await factory.ApplyWebhooksAsync();
         await DeliverAsync(phoneNumberId, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId)]);
 
         await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
         var contact = await ContactAsync(tenant.BusinessId);
-        Assert.Equal(stoppedAt.UtcDateTime, contact.LastInboundAt); // the previous BSUID's message is the later one
+        Assert.Equal(stoppedAt.UtcDateTime, contact.LastInboundAt);
         Assert.Equal(stoppedAt.UtcDateTime, contact.MarketingOptOutAt);
         await factory.WithDbAsync(async db => Assert.False(await db.HeldUserEvents.AnyAsync(h => h.BusinessId == tenant.BusinessId)));
-    }
-
-    [Fact]
-    public async Task HeldEventsMergedUnderTheNewBsuidWaitFromItsOwnLaterEvent()
-    {
-        var (tenant, phoneNumberId, userId) = await TenantAsync();
-        const string previousUserId = "IN.55500011122233344466";
-        await DeliverAsync(phoneNumberId, messages: [Withheld("Hello", factory.Clock.GetUtcNow(), previousUserId)]);
-        factory.Clock.Advance(TimeSpan.FromDays(5));
-        await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow(), userId)]);
-        await DeliverAsync(phoneNumberId, messages: [UserIdChanged(previousUserId, userId, factory.Clock.GetUtcNow())]);
-
-        factory.Clock.Advance(TimeSpan.FromDays(3)); // 8 days after the previous BSUID's event, 3 after the new one's
-        await factory.ApplyWebhooksAsync();
-        await DeliverAsync(phoneNumberId, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId)]);
-
-        await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
     }
 
     [Fact]

@@ -35,6 +35,24 @@ public class FailedAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GuessesFromAConnectionWithoutAnAddressAreSlowedTogether()
+    {
+        // A Unix socket's clients have no address: counted as one, or a proxy on such a socket would let guessing go unslowed.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:RateLimits:FailedAuthPerMinute"] = "20" });
+        using var guesser = server.CreateClient();
+        var statuses = new List<HttpStatusCode>();
+
+        for (var i = 0; i < 25; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/health");
+            request.Headers.Add("X-API-Key", ApiKeyFormat.Generate(ApiKeyFormat.TestPrefix));
+            statuses.Add((await guesser.SendAsync(request)).StatusCode);
+        }
+
+        AssertRefusedThenSlowed(statuses);
+    }
+
+    [Fact]
     public async Task GuessesSentAtOnceGetNoMoreWrongKeyAnswersThanTheLimit()
     {
         // Well-formed guesses are looked up in the database: sent at once, they all passed the address's check before

@@ -24,6 +24,8 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [Theory]
     [InlineData("subscribe", "wrong-token")]
     [InlineData("subscribe", "TWABOT-SANDBOX-VERIFY-TOKEN")] // a secret: its letter case counts
+    [InlineData("subscribe", "twabot-sandbox")] // the right token's start is no match
+    [InlineData("subscribe", "twabot-sandbox-verify-token-and-more")]
     [InlineData("unsubscribe", "twabot-sandbox-verify-token")]
     [InlineData(null, null)]
     public async Task AWrongHandshakeIsRefused(string? mode, string? token)
@@ -200,6 +202,22 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Contains("(its hub.verify_token is not TwaBot:Meta:VerifyToken)", refusals[0], StringComparison.Ordinal);
         Assert.Contains("(it gave no hub.verify_token)", refusals[1], StringComparison.Ordinal);
         Assert.DoesNotContain(server.Logs.Events, e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture).Contains("typo-verify-token", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ARequestWithoutMetasSubscribeModeIsRefusedWithoutAWarning()
+    {
+        // Not Meta's handshake (a scanner, a browser): its 403 request line is enough; the warning is for Meta's console.
+        await using var server = LiveMode.Factory();
+        using var client = server.CreateClient();
+
+        var bare = await client.GetAsync("/webhooks/meta");
+        var otherMode = await client.GetAsync("/webhooks/meta?hub.mode=unsubscribe&hub.verify_token=typo-verify-token&hub.challenge=42");
+
+        await bare.AssertErrorAsync(HttpStatusCode.Forbidden, "WEBHOOK_VERIFICATION_FAILED");
+        await otherMode.AssertErrorAsync(HttpStatusCode.Forbidden, "WEBHOOK_VERIFICATION_FAILED");
+        Assert.DoesNotContain(server.Logs.Events, e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture)
+            .Contains("Refused a webhook verification", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -392,6 +392,24 @@ public partial class LiveMetaAnswersTests
         Assert.Single(live.Meta.Calls);
     }
 
+    [Fact]
+    public async Task ALaterSendsAnswerWithAnotherWaIdReplacesThePairSoTheNewWaIdsStopCounts()
+    {
+        // A later answer may name the number by another wa_id: the newest answer is the pair (its ON CONFLICT update).
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(
+            FakeMetaUpstream.Json(200, """{"messaging_product":"whatsapp","contacts":[{"input":"+919876543210","wa_id":"16315550199"}],"messages":[{"id":"wamid.first"}]}"""),
+            FakeMetaUpstream.Json(200, """{"messaging_product":"whatsapp","contacts":[{"input":"+919876543210","wa_id":"16315550100"}],"messages":[{"id":"wamid.second"}]}"""));
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+
+        await live.CustomerWritesAsync("16315550100", "STOP");
+        var response = await live.SendTemplateAsync();
+
+        Assert.Equal("opted_out", (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED")).GetProperty("suppression_state").GetString());
+        Assert.Equal(2, live.Meta.Calls.Count);
+    }
+
     [Theory]
     [InlineData("\"US.13491208655302741918\"")] // a business-scoped user id, not a number
     [InlineData("\"wa_id\"")]

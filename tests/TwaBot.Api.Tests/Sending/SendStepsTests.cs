@@ -64,6 +64,24 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         Assert.Contains(needed, json.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory] // an Idempotency-Key is looked at only after plan and permission: a key never lets a refused caller send
+    [InlineData("Starter", "send_template", "PLAN_NOT_ALLOWED")]
+    [InlineData("Growth", "send_text", "PERMISSION_DENIED")]
+    public async Task ASendWithAnIdempotencyKeyIsStillRefusedByPlanAndPermission(string plan, string held, string errorCode)
+    {
+        var tenant = await factory.CreateSendingTenantAsync(plan: plan, permissions: [held]);
+        var key = Guid.NewGuid().ToString();
+
+        for (var attempt = 0; attempt < 2; attempt++) // the refusal is not kept for the key either
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/send-template") { Content = JsonContent.Create(ValidTemplate) };
+            request.Headers.Add("Idempotency-Key", key);
+            await (await tenant.Client.SendAsync(request)).AssertErrorAsync(HttpStatusCode.Forbidden, errorCode);
+        }
+
+        await factory.WithDbAsync(async db => Assert.Equal(0, await db.Messages.CountAsync(m => m.BusinessId == tenant.BusinessId)));
+    }
+
     [Theory]
     [InlineData("send_template", "message=hi", "send_text")]
     [InlineData("send_text", "template=order_confirmation&params=a,b,c", "send_template")]

@@ -18,28 +18,12 @@ public class FailedAuthenticationTests : IAsyncLifetime
         ["TwaBot:RateLimits:FailedAuthPerMinute"] = "20",
     });
 
-    [Fact]
-    public async Task GuessingKeysFromOneAddressIsSlowedTo429()
+    [Theory]
+    [InlineData("203.0.113.7")]
+    [InlineData(null)] // no address at all (a Unix socket's clients): counted as one, or guessing through such a proxy went unslowed
+    public async Task GuessingKeysFromOneAddressIsSlowedTo429(string? address)
     {
-        using var guesser = _factory.CreateClientFrom("203.0.113.7");
-        var statuses = new List<HttpStatusCode>();
-
-        for (var i = 0; i < 25; i++)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/health");
-            request.Headers.Add("X-API-Key", ApiKeyFormat.Generate(ApiKeyFormat.TestPrefix));
-            statuses.Add((await guesser.SendAsync(request)).StatusCode);
-        }
-
-        AssertRefusedThenSlowed(statuses);
-    }
-
-    [Fact]
-    public async Task GuessesFromAConnectionWithoutAnAddressAreSlowedTogether()
-    {
-        // A Unix socket's clients have no address: counted as one, or a proxy on such a socket would let guessing go unslowed.
-        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:RateLimits:FailedAuthPerMinute"] = "20" });
-        using var guesser = server.CreateClient();
+        using var guesser = address is null ? _factory.CreateClient() : _factory.CreateClientFrom(address);
         var statuses = new List<HttpStatusCode>();
 
         for (var i = 0; i < 25; i++)

@@ -46,6 +46,8 @@ public partial class LiveMetaAnswersTests
         Assert.Equal(row, (await live.LastMessageAsync()).ApiStatus);
         Assert.Single(live.Meta.Calls);
         Assert.DoesNotContain(Token, live.Server.Logs.AllText(), StringComparison.Ordinal);
+        // Only a refused token makes health say sends will fail: Meta refusing one message says nothing of the token.
+        Assert.Equal(errorCode != "WHATSAPP_NOT_CONNECTED", await live.HealthSaysConnectedAsync());
     }
 
     [Theory]
@@ -175,6 +177,40 @@ public partial class LiveMetaAnswersTests
         Assert.Equal(JsonValueKind.Null, (await live.AdminWhatsAppAsync()).GetProperty("token_refused_at").ValueKind);
         Assert.Empty(live.Meta.Calls.Skip(1)); // told by the new token, which the connect's check used, not by a send
         Assert.Equal("Bearer " + Token + "Renewed", Assert.Single(live.Meta.NumberListCalls).Authorization);
+    }
+
+    /// <summary>A call that never reached Meta's verdict (an unavailable Meta) says nothing of the token: only a success ends its refusal.</summary>
+    [Fact]
+    public async Task ARefusedTokenStaysRefusedAfterASendMetaCouldNotAnswer()
+    {
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463),
+            FakeMetaUpstream.Json(502, "<html><body>502 Bad Gateway</body></html>"));
+        await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+
+        await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadGateway, "META_UNAVAILABLE");
+
+        Assert.False(await live.HealthSaysConnectedAsync());
+        Assert.Equal(JsonValueKind.String, (await live.AdminWhatsAppAsync()).GetProperty("token_refused_at").ValueKind);
+    }
+
+    /// <summary>
+    /// A connect whose new token Meta accepts but whose WABA does not list the number changes nothing either: that token's
+    /// success is not the stored token's, which stays refused.
+    /// </summary>
+    [Fact]
+    public async Task AnotherTokenMetaAcceptsInAFailedConnectDoesNotEndTheStoredTokensRefusal()
+    {
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(FakeMetaUpstream.Error(401, 190, "Error validating access token", subcode: 463));
+        await (await live.SendTemplateAsync()).AssertErrorAsync(HttpStatusCode.BadRequest, "WHATSAPP_NOT_CONNECTED");
+        live.Meta.ReplyToNumberList(FakeMetaUpstream.NumberList([("106540352299999", "+1 555-0199")]));
+
+        var connect = await live.ConnectAsync(Token + "OfAnotherWaba");
+
+        Assert.Equal("phone_number_id", (await connect.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        Assert.False(await live.HealthSaysConnectedAsync());
+        Assert.Equal(JsonValueKind.String, (await live.AdminWhatsAppAsync()).GetProperty("token_refused_at").ValueKind);
     }
 
     /// <summary>A connect whose new token Meta's check refuses changes nothing: the stored token's refusal stays as it was.</summary>

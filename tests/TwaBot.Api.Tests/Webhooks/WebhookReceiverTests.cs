@@ -358,6 +358,23 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task ADeliveryIsStoredAsReceivedAtTheServersClock()
+    {
+        // Its untimed events count as happening when received, so that time is the server's clock's, as every other time is.
+        var status = Status("wamid.received-now", "sent", factory.Clock.GetUtcNow());
+        status.Remove("timestamp");
+        var body = Delivery(Entry(MessagesChange("992", statuses: [status]))).ToJsonString();
+        var hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(body));
+        var now = factory.Clock.GetUtcNow().UtcDateTime;
+
+        Assert.Equal(HttpStatusCode.OK, (await factory.PostWebhookAsync(body)).StatusCode);
+        await factory.ApplyWebhooksAsync();
+
+        await factory.WithDbAsync(async db =>
+            Assert.InRange((await db.WebhookEvents.SingleAsync(e => e.BodySha256 == hash)).ReceivedAt, now.AddSeconds(-1), now.AddSeconds(1)));
+    }
+
+    [Fact]
     public async Task ADeliveryMetaSendsAgainIsSkippedNotAppliedASecondTime()
     {
         // Meta sends a delivery again when our 200 reached it late. Its statuses and messages would be harmless twice; an

@@ -69,10 +69,11 @@ public static class PhoneNumber
         {
             result = string.Concat("91", number[1..]);
         }
-        else if (number.Length == 13 && number.StartsWith("910") && IsIndianMobileStart(number[3]))
+        else if (number.Length == 13 && number.StartsWith("910"))
         {
             // "+91 098765 43210": a form's country picker joined to the number as typed, with its trunk 0, as "(0)"
-            // above; 910… is no Indian number, so the 0 is dropped rather than sent to a number that does not exist.
+            // above (a landline's too, "+91 022 1234 5678"); 910… is no Indian number, so the 0 is dropped rather than
+            // sent to a number that does not exist.
             result = string.Concat("91", number[3..]);
         }
         else

@@ -52,7 +52,9 @@ public class PhoneNumberTests
     [InlineData("91 (0)22 1234 5678", "912212345678")]   // a landline's trunk 0 too, not only a mobile's
     [InlineData("+91 098765 43210", "919876543210")]     // a country picker's +91 before the number as typed, trunk 0 and all
     [InlineData("9109876543210", "919876543210")]
+    [InlineData("+91 022 1234 5678", "912212345678")]    // a landline's trunk 0 too, as "91 (0)22 1234 5678"
     [InlineData("+91 98765 432101", "9198765432101")]    // a digit too many is sent as typed (and fails), never as another subscriber's 918765432101
+    [InlineData("+91 098765 432101", "91098765432101")]  // with a trunk 0 too: only 13 digits are read as +91 0…, or this would be 9198765432101
     [InlineData("+49 176 12345678", "4917612345678")]    // 13 digits of another country (a German mobile) are no Indian number with a trunk 0
     // Unicode's other hyphens are hyphens: the non-breaking one of web pages, an en dash, a minus sign.
     [InlineData("+91\u201198765\u201143210", "919876543210")]
@@ -72,6 +74,8 @@ public class PhoneNumberTests
     [InlineData("1234567890123456")]     // 16 digits: too long
     [InlineData("98765abc10")]           // letters
     [InlineData("+91+9876543210")]       // a second plus
+    [InlineData("++14155551234")]        // a doubled plus is a typo, not a number
+    [InlineData("+0044 20 7946 0958")]   // a + and 00 both: the 0 after + is no country code, as "+09876543210"
     [InlineData("98765+43210")]          // a plus after digits names no country code
     [InlineData("91 9876#543210")]       // other symbols
     [InlineData("0123456789")]           // leading zero that is not a national Indian mobile

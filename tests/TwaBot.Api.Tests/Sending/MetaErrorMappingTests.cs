@@ -115,6 +115,22 @@ public class MetaErrorMappingTests
         Assert.Equal(("TEMPLATE_NOT_FOUND", field), (error.Body.ErrorCode, error.Body.Field));
     }
 
+    [Fact]
+    public async Task AnOtpsRefusedParametersNameItsOtpField()
+    {
+        // The code is an OTP's one parameter: what the client can change is otp, not a body_params it never sent.
+        var caller = new ApiCaller(1, "CRM", 1, "Acme", Plan.Pro, "Asia/Kolkata", ["*"], null, null, null, null);
+        var context = new SendContext(SendRoute.SendOtp, caller, () => ValueTask.FromResult<ApiErrorOr<OutgoingContent>>(
+            new OtpContent("919876543210", "otp_verification", "en", "482913")));
+        Assert.Null(await context.ValidateAsync());
+        var failure = new MetaFailure(MetaFailureKind.Rejected,
+            new MetaError(132000, null, "(#132000) Number of parameters does not match", null, "body: expected 1", null, 400), null, "m");
+
+        var error = MetaErrorMapping.ToApiError(failure, context, lastInboundAt: null);
+
+        Assert.Equal(("TEMPLATE_PARAMS_INVALID", "otp"), (error.Body.ErrorCode, error.Body.Field));
+    }
+
     private static async Task<SendContext> TemplateSendAsync(SendRoute? route = null)
     {
         var caller = new ApiCaller(1, "CRM", 1, "Acme", Plan.Pro, "Asia/Kolkata", ["*"], null, null, null, null);

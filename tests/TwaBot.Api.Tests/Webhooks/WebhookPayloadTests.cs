@@ -386,6 +386,15 @@ public class WebhookPayloadTests
             Assert.Single(payload.UserIdLinks));
     }
 
+    [Fact]
+    public void AContactsParentBsuidIsPairedWithItsNumber()
+    {
+        // A contact naming only its parent BSUID (a portfolio's): the pair is the contact's, the message names no BSUID.
+        var payload = ParseJson("""{"entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"5"},"contacts":[{"wa_id":"919876543210","parent_user_id":"IN.P1"}],"messages":[{"from":"919876543210","id":"wamid.a","timestamp":"1776160000","type":"text","text":{"body":"Hi"}}]}}]}]}""");
+
+        Assert.Equal("IN.P1 919876543210", string.Join(", ", payload.UserIdLinks.Select(l => $"{l.UserId} {l.WaId}")));
+    }
+
     [Theory]
     [InlineData("919800000002", "IN.2 919800000002, IN.1 919800000001")]
     [InlineData("US.77", "IN.1 919800000001")] // a BSUID where the new number goes is paired with nothing

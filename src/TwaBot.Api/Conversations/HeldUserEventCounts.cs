@@ -8,7 +8,8 @@ namespace TwaBot.Api.Conversations;
 /// a pair, and a business with nothing held must not pay a query for it; the count also bounds a business's holds without
 /// counting rows at each. Only the webhook processor writes the table, one batch at a time. A count is an upper bound: it
 /// rises as a row is held (before the batch commits, so later deliveries of the batch see it) and is read again from the
-/// table, after the pass, for the businesses whose rows were held, applied or expired; a batch rolled back only leaves it high.
+/// table, after the pass, for the businesses whose rows were held, applied or expired, and after a batch rolled back, before its
+/// deliveries are applied again one by one.
 /// </summary>
 public sealed class HeldUserEventCounts
 {

@@ -18,7 +18,7 @@ namespace TwaBot.Api.Webhooks;
 /// seconds it also applies parked statuses whose message has since appeared, and drops events held for a BSUID too long.
 /// </summary>
 public sealed partial class WebhookProcessor(
-    IServiceScopeFactory scopes, SqliteWriteGate gate, WebhookInboxFile inboxFile, WebhookInbox inbox,
+    IServiceScopeFactory scopes, SqliteWriteGate gate, WebhookInboxFile inboxFile, WebhookInbox inbox, Conversations.HeldUserEventCounts heldCounts,
     TimeProvider time, Metrics.TwaBotMetrics metrics, ILogger<WebhookProcessor> logger)
     : BackgroundService
 {
@@ -289,6 +289,9 @@ public sealed partial class WebhookProcessor(
                 catch (Exception error) when (IsApplyFailure(error))
                 {
                     db.ChangeTracker.Clear();
+                    // The rolled-back attempt raised the counts of the BSUIDs it held: left high, they could make a business
+                    // one short of its bound look full now, and a delivery's held events be dropped instead of kept.
+                    await heldCounts.RecountChangedAsync(db, cancellationToken);
                     await InTransactionAsync(db, async commands =>
                     {
                         foreach (var delivery in deliveries[..applied])

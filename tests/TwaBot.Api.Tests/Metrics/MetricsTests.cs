@@ -339,6 +339,26 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
     }
 
     [Fact]
+    public async Task AnInboxFileReceiptTimeThatCannotBeReadGivesNoLagMeasurementEither()
+    {
+        // The inbox file's oldest delivery counts as much as the database's: its time unreadable, the gauge cannot tell.
+        await using var server = new TwaBotApiFactory();
+        using var lag = DoubleCollector(server, "twabot.webhooks.lag");
+        await server.ApplyWebhooksAsync();
+        await server.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER refuse_move BEFORE INSERT ON webhook_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"));
+        await using var inbox = new Microsoft.Data.Sqlite.SqliteConnection(server.Services.GetRequiredService<WebhookInboxFile>().Connections.ConnectionString);
+        await inbox.OpenAsync();
+        await using var insert = inbox.CreateCommand();
+        insert.CommandText = "INSERT INTO webhook_inbox (received_at, body_sha256, body) VALUES ('yesterday', x'0a0b', x'7b7d')";
+        await insert.ExecuteNonQueryAsync();
+
+        lag.RecordObservableInstruments();
+
+        Assert.Null(lag.LastMeasurement);
+    }
+
+    [Fact]
     public async Task ASendRefusedForStorageIsCountedAsSuchAndAsAStorageFault()
     {
         await using var server = new ShortBusyWaitServer();

@@ -555,6 +555,42 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         }
     }
 
+    [Fact]
+    public async Task AHoldThatFailedIsKeptForItsRetryThoughItsBusinessWasOneShortOfFull()
+    {
+        // A failed batch is rolled back and applied again one delivery at a time: the count its first attempt raised must not
+        // make a business one short of full look full then, or the STOP is dropped as if no room were left (and the delivery
+        // counted applied) instead of kept with its error for a retry.
+        var (tenant, phoneNumberId, userId) = await TenantAsync();
+        var counts = factory.Services.GetRequiredService<HeldUserEventCounts>();
+        await factory.WithDbAsync(db => db.Database.ExecuteSqlAsync($"""
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 99999)
+            INSERT INTO held_user_events (business_id, user_id, received_at) SELECT {tenant.BusinessId}, 'IN.retry' || i, {factory.Clock.GetUtcNow().UtcDateTime} FROM n
+            """));
+        try
+        {
+            counts.Changed(tenant.BusinessId);
+            await factory.ApplyWebhooksAsync(); // the pass counts the business again: one short of full
+            await factory.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+                "CREATE TRIGGER refuse_hold BEFORE INSERT ON held_user_events BEGIN SELECT RAISE(ABORT, 'disk fault'); END"));
+            await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow(), userId)]);
+            await factory.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_hold"));
+
+            factory.Clock.Advance(TimeSpan.FromSeconds(5)); // the failed delivery's first retry
+            await factory.ApplyWebhooksAsync();
+            await DeliverAsync(phoneNumberId, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId)]);
+
+            await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        }
+        finally
+        {
+            await factory.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER IF EXISTS refuse_hold"));
+            await factory.WithDbAsync(db => db.HeldUserEvents.Where(h => h.BusinessId == tenant.BusinessId).ExecuteDeleteAsync());
+            counts.Changed(tenant.BusinessId);
+            await factory.ApplyWebhooksAsync();
+        }
+    }
+
     [Theory]
     [InlineData(false)] // the operator's entry came first: the customer's later START lifts it
     [InlineData(true)]  // the customer asked the operator after writing START: that is their latest word

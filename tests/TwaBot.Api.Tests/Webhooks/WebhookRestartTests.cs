@@ -243,6 +243,28 @@ public sealed class WebhookRestartTests : IDisposable
             s => s.Phone == "919876543210" && s.State == SuppressionStates.OptedOut)));
     }
 
+    [Fact]
+    public async Task EventsHeldBeforeAStopExpireAfterTheRestartThoughNoWebhookComes()
+    {
+        // After a restart nothing has loaded the held counts yet: a pass must still look, or rows held before it wait for ever.
+        var (phoneNumberId, _) = await FirstRunAsync();
+        var stop = Text("wamid.restart-expiring-stop", "919876543210", "STOP", T0);
+        stop.Remove("from");
+        stop["from_user_id"] = "IN.80311920455124";
+        await using (var held = await RestartAsync())
+        {
+            (await held.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, messages: [stop]))))).EnsureSuccessStatusCode();
+            await held.ApplyWebhooksAsync();
+            await held.WithDbAsync(async db => Assert.True(await db.HeldUserEvents.AnyAsync()));
+        }
+
+        await using var second = await RestartAsync();
+        second.Clock.Advance(HeldUserEventCounts.KeptFor + TimeSpan.FromMinutes(1));
+        await second.ApplyWebhooksAsync();
+
+        await second.WithDbAsync(async db => Assert.False(await db.HeldUserEvents.AnyAsync()));
+    }
+
     private TwaBotApiFactory Factory() =>
         new(new Dictionary<string, string?>(), databasePath: _databasePath) { DeleteDatabaseOnDispose = false };
 

@@ -378,6 +378,7 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
     [InlineData("919876543210", "919876543210", false)]
     [InlineData("5511987654321", "551187654321", false)]
     [InlineData("447700900123", "447700900999", true)]
+    [InlineData("919876543210", "IN.80311920455124", false)] // a BSUID in the number's place: no number to tell another customer by
     public async Task ACallbackNamingASendWhoseAnswerWasLostSettlesItWithItsCustomersReport(string to, string recipient, bool pairKnown)
     {
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();

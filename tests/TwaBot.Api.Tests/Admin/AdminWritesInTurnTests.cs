@@ -46,10 +46,27 @@ public class AdminWritesInTurnTests(TwaBotApiFactory factory) : IClassFixture<Tw
         using var admin = factory.CreateAdminClient();
 
         var create = await AnsweredOnlyOnceTheGateIsFreeAsync(
-            () => admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", TemplatesAdminTests.ShippingUpdate));
+            () => admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", TemplatesAdminTests.ShippingUpdate),
+            // Its pending row, written before Meta is asked, too: not only Meta's answer written after.
+            whileWaiting: () => factory.WithDbAsync(async db => Assert.False(await db.Templates.AnyAsync(t => t.BusinessId == tenant.BusinessId && t.Name == "shipping_update"))));
         await create.ReadJsonAsync(HttpStatusCode.Created);
         var sync = await AnsweredOnlyOnceTheGateIsFreeAsync(() => admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null));
         await sync.ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task ApiKeyChangesWriteInTurnWithTheOtherWriters()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var created = await AnsweredOnlyOnceTheGateIsFreeAsync(
+            () => admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/api-keys", new { name = "Orders", permissions = new[] { "*" } }));
+        var keyId = (await created.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("api_key").GetProperty("id").GetInt64();
+        var changed = await AnsweredOnlyOnceTheGateIsFreeAsync(() => admin.PatchAsJsonAsync($"/admin/v1/api-keys/{keyId}", new { name = "Renamed" }));
+        await changed.ReadJsonAsync(HttpStatusCode.OK);
+        var revoked = await AnsweredOnlyOnceTheGateIsFreeAsync(() => admin.DeleteAsync($"/admin/v1/api-keys/{keyId}"));
+        await revoked.ReadJsonAsync(HttpStatusCode.OK);
     }
 
     [Fact]
@@ -215,15 +232,19 @@ public class AdminWritesInTurnTests(TwaBotApiFactory factory) : IClassFixture<Tw
 
     /// <summary>
     /// Sends <paramref name="call"/> while the database's write gate is held, checks it is not answered in 300 ms (it waits
-    /// for the gate), then frees the gate and returns its answer.
+    /// for the gate), runs <paramref name="whileWaiting"/> with the gate still held, then frees the gate and returns its answer.
     /// </summary>
-    private async Task<HttpResponseMessage> AnsweredOnlyOnceTheGateIsFreeAsync(Func<Task<HttpResponseMessage>> call)
+    private async Task<HttpResponseMessage> AnsweredOnlyOnceTheGateIsFreeAsync(Func<Task<HttpResponseMessage>> call, Func<Task>? whileWaiting = null)
     {
         Task<HttpResponseMessage> answer;
         using (await factory.Services.GetRequiredService<SqliteWriteGate>().EnterAsync(CancellationToken.None))
         {
             answer = call();
             Assert.NotSame(answer, await Task.WhenAny(answer, Task.Delay(300)));
+            if (whileWaiting is not null)
+            {
+                await whileWaiting();
+            }
         }
 
         return await answer;

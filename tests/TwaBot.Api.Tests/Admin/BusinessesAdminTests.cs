@@ -100,6 +100,25 @@ public class BusinessesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         await response.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND");
     }
 
+    [Theory]
+    [InlineData("GET", 0)] // below every id: no business, not the first one after it
+    [InlineData("GET", -1)]
+    [InlineData("PATCH", 0)]
+    [InlineData("PATCH", 999999)]
+    public async Task AnIdNoBusinessHasIsAnswered404AndChangesNothing(string method, long id)
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.SendAsync(new HttpRequestMessage(new HttpMethod(method), $"/admin/v1/businesses/{id}")
+        {
+            Content = method == "PATCH" ? JsonContent.Create(new { name = "Renamed" }) : null,
+        });
+
+        Assert.Equal($"Business {id} not found.", (await response.AssertErrorAsync(HttpStatusCode.NotFound, "BUSINESS_NOT_FOUND")).GetProperty("error").GetString());
+        var sandbox = (await (await admin.GetAsync("/admin/v1/businesses/1")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business");
+        Assert.Equal("Sandbox Business", sandbox.GetProperty("name").GetString());
+    }
+
     [Fact]
     public async Task PatchChangesOnlyTheFieldsGiven()
     {

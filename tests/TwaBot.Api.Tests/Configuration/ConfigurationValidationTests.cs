@@ -391,8 +391,11 @@ public class ConfigurationValidationTests
         }
     }
 
-    [Fact]
-    public async Task ADatabaseUpgradedByANewerVersionStopsTheServerNamingTheMigration()
+    [Theory]
+    [InlineData("29991231000000_FromALaterVersion")]
+    // Named by the latest: "run that version or a later one" holds only for the version that applied it.
+    [InlineData("29990101000000_FromALaterVersion", "29991231000000_FromALaterVersion")]
+    public async Task ADatabaseUpgradedByANewerVersionStopsTheServerNamingTheMigration(params string[] unknownMigrations)
     {
         // An older server ran on beside a newer one's tables and columns without a word (docs said it would not).
         var path = Path.Combine(Path.GetTempPath(), $"twabot-newer-{Guid.NewGuid():N}.db");
@@ -402,8 +405,9 @@ public class ConfigurationValidationTests
             await using var command = create.CreateCommand();
             command.CommandText = """
                 CREATE TABLE "__EFMigrationsHistory" ("migration_id" TEXT NOT NULL PRIMARY KEY, "product_version" TEXT NOT NULL);
-                INSERT INTO "__EFMigrationsHistory" VALUES ('29991231000000_FromALaterVersion', '10.0.0');
-                """;
+                """
+                // The rows in no particular order: the history is read sorted, and the latest named.
+                + string.Concat(Enumerable.Reverse(unknownMigrations).Select(id => $"""INSERT INTO "__EFMigrationsHistory" VALUES ('{id}', '10.0.0');"""));
             await command.ExecuteNonQueryAsync();
         }
 
@@ -416,7 +420,7 @@ public class ConfigurationValidationTests
             });
 
             AssertStoppedInOneLine(exitCode, output,
-                $"TwaBot server cannot start: the database {path} was upgraded by a newer version (migration 29991231000000_FromALaterVersion).");
+                $"TwaBot server cannot start: the database {path} was upgraded by a newer version (migration {unknownMigrations[^1]}).");
         }
         finally
         {

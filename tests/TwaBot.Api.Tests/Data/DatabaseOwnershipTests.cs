@@ -1,4 +1,8 @@
 using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using TwaBot.Api.Data;
 using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Data;
@@ -24,6 +28,29 @@ public class DatabaseOwnershipTests
         }
 
         Assert.Equal(HttpStatusCode.OK, (await tenant.Client.GetAsync("/api/v1/health")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ANewVersionStartedBeforeTheOldOneStoppedStopsWithoutMigratingItsDatabase()
+    {
+        // An upgrade done out of order (docs/operations.md: the old version stops first): the new version must stop before
+        // it migrates, or the running old server goes on against tables and columns changed under it.
+        using var database = new TemporaryDatabase();
+        await using (var old = new TwaBotDbContext(database.ContextOptions()))
+        {
+            await old.GetService<IMigrator>().MigrateAsync("20261126045008_TimeOrderedWebhookKey");
+        }
+
+        using var running = new DatabaseOwnership();
+        running.Take(database.Path);
+
+        await using (var upgraded = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false })
+        {
+            Assert.ThrowsAny<Exception>(() => upgraded.Server);
+        }
+
+        await using var check = new TwaBotDbContext(database.ContextOptions());
+        Assert.Equal("20261126045008_TimeOrderedWebhookKey", (await check.Database.GetAppliedMigrationsAsync()).Last());
     }
 
     [Fact]

@@ -39,6 +39,26 @@ public class UnknownTimeZoneTests
         Assert.Contains($"Time zone \"{Unknown}\" of business \"{businessId}\" is not in this host's time-zone database", logs, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AStartNamesOnlyTheZonesTheHostLacks()
+    {
+        // The line is an error an operator is told to act on: a business in a zone the host has is no business of it.
+        using var database = new TemporaryDatabase();
+        long unknownZone;
+        await using (var first = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false })
+        {
+            await first.CreateBusinessAsync(); // in the server's zone
+            unknownZone = await first.CreateBusinessAsync();
+            await first.WithDbAsync(db => db.Businesses.Where(b => b.Id == unknownZone).ExecuteUpdateAsync(s => s.SetProperty(b => b.TimeZone, Unknown)));
+        }
+
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false };
+        using var admin = server.CreateAdminClient(); // starts the server
+
+        var named = Assert.Single(server.Logs.Events, e => e.MessageTemplate.Text.StartsWith("Time zone {TimeZone} of business", StringComparison.Ordinal));
+        Assert.Equal($"\"{Unknown}\"", named.Properties["TimeZone"].ToString());
+    }
+
     [Theory]
     [InlineData(10, "")]
     [InlineData(11, " and 1 more")]

@@ -253,6 +253,20 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task AnEditKeepingThePlaceholderCountKeepsTheVariablesNamedAtCreation()
+    {
+        var (tenant, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);
+        using var admin = factory.CreateAdminClient();
+        List<string> named = ["Rahul", "ORD-1", "Rs 499"]; // the examples an admin gave at creation
+        await factory.WithDbAsync(db => db.Templates.Where(t => t.Id == id).ExecuteUpdateAsync(set => set.SetProperty(t => t.Variables, named)));
+
+        await PostEditAsync(wabaId, metaId, "Hello {{1}}, order {{2}} ({{3}}) is confirmed.", factory.Clock.GetUtcNow());
+
+        var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(named, read.GetProperty("template").GetProperty("variables").EnumerateArray().Select(v => v.GetString()));
+    }
+
+    [Fact]
     public async Task AnEditThatNamesNoHeaderDropsTheTextHeader()
     {
         var (tenant, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);

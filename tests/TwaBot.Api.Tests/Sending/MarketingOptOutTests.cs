@@ -119,6 +119,23 @@ public class MarketingOptOutTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task MetasRefusalReportedAfterALaterResumeCountsAsOfItsOwnTimeAndStopsNothing()
+    {
+        var (tenant, phoneNumberId) = await TenantWithMarketingTemplateAsync();
+        var sent = await (await SendSaleAsync(tenant)).ReadJsonAsync(HttpStatusCode.OK);
+        var refusedAt = factory.Clock.GetUtcNow();
+        await PreferenceAsync(phoneNumberId, "resume", refusedAt.AddMinutes(1));
+        factory.Clock.Advance(TimeSpan.FromMinutes(10)); // Meta reports the refusal late
+
+        (await factory.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses:
+            [Status(sent.GetProperty("message_id").GetString()!, "failed", refusedAt, Customer, errorCode: 131050, errorTitle: "User has stopped marketing messages")])))))
+            .EnsureSuccessStatusCode();
+        await factory.ApplyWebhooksAsync();
+
+        await (await SendSaleAsync(tenant)).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task AMarketingRefusalWithoutARecipientIdStopsTheNumberTheMessageWentTo()
     {
         var (tenant, phoneNumberId) = await TenantWithMarketingTemplateAsync();

@@ -75,6 +75,23 @@ public class WebhookBodyPrunerTests
     }
 
     [Fact]
+    public async Task ACustomersTextDeliveredLateIsKeptByTheTimeTheCustomerSentItNotByItsArrival()
+    {
+        // Meta redelivers for days: a text written two days ago and delivered only now is past one day's keeping already.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Webhooks:KeepBodiesDays"] = "1" });
+        var businessId = await server.CreateBusinessAsync();
+        var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
+        await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId,
+            messages: [Text("wamid.late", "919812345678", "My card ends 4421", server.Clock.GetUtcNow().AddDays(-2))]))).ToJsonString());
+        await server.ApplyWebhooksAsync();
+
+        await server.Services.GetRequiredService<WebhookBodyPruner>().PruneAsync();
+
+        await server.WithDbAsync(async db =>
+            Assert.Null(await db.InboundMessages.Where(m => m.Wamid == "wamid.late").Select(m => m.Text).SingleAsync()));
+    }
+
+    [Fact]
     public async Task ABodyAppliedExactlyTheKeptDaysAgoStaysAndOneDroppedBeforeIsNotCountedAgain()
     {
         await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Webhooks:KeepBodiesDays"] = "1" });

@@ -213,8 +213,11 @@ public sealed partial class WebhookApplier(
             (contact.NumberChangedTo, contact.NumberChangedAt) = (newWaId, changedAt);
         }
 
-        var optedOut = await (await OptedOutUnderAsync(businessId, contact.Phone, cancellationToken)).AnyAsync(cancellationToken);
-        await CarryOptOutsAsync(businessId, contact.Phone, newWaId, changedAt, optedOut, contact.MarketingOptOutAt is not null, cancellationToken);
+        // Only what the customer said before the change goes with them: a STOP or marketing stop written to the old number at
+        // or after it (delivered before the notice; Meta keeps no order) is the old number's, as FollowNumberChangeAsync has it.
+        var optedOut = !(contact.OptKeywordAt >= changedAt)
+            && await (await OptedOutUnderAsync(businessId, contact.Phone, cancellationToken)).AnyAsync(cancellationToken);
+        await CarryOptOutsAsync(businessId, contact.Phone, newWaId, changedAt, optedOut, contact.MarketingOptOutAt < changedAt, cancellationToken);
     }
 
     /// <summary>

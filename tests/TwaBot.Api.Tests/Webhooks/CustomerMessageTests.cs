@@ -349,18 +349,33 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Null(await SuppressionStateAsync(businessId, between));
     }
 
-    [Fact]
-    public async Task AStopWrittenToTheOldNumberAfterTheChangeStaysWithIt()
+    [Theory]
+    [InlineData("STOP", false)]
+    [InlineData("STOP", true)] // Meta keeps no order: the notice comes after the STOP written after it
+    [InlineData("Stop promotions", false)] // the marketing stop, typed
+    [InlineData("Stop promotions", true)]
+    [InlineData(null, false)] // Meta's marketing preference
+    [InlineData(null, true)]
+    public async Task AStopWrittenToTheOldNumberAfterTheChangeStaysWithIt(string? text, bool noticeLast)
     {
         // The old number may be someone else's by then: their STOP is theirs, not the customer who moved.
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
         var (former, current) = (AnyNumber("9198"), AnyNumber("9197"));
-        await DeliverMessagesAsync(phoneNumberId, NumberChange(former, current, T0.AddHours(1)));
+        var notice = Delivery(Entry(MessagesChange(phoneNumberId, messages: [NumberChange(former, current, T0.AddHours(1))])));
+        var stop = text is null
+            ? Delivery(Entry(UserPreference(phoneNumberId, former, "stop", T0.AddHours(2))))
+            : Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text($"wamid.after-{Guid.NewGuid():N}", former, text, T0.AddHours(2))])));
 
-        await DeliverMessagesAsync(phoneNumberId, Text($"wamid.after-{Guid.NewGuid():N}", former, "STOP", T0.AddHours(2)));
+        foreach (var delivery in noticeLast ? new[] { stop, notice } : [notice, stop])
+        {
+            (await factory.PostWebhookAsync(delivery)).EnsureSuccessStatusCode();
+            await factory.ApplyWebhooksAsync();
+        }
 
-        Assert.Equal(SuppressionStates.OptedOut, await SuppressionStateAsync(businessId, former));
         Assert.Null(await SuppressionStateAsync(businessId, current));
+        Assert.Null((await factory.ContactAsync(businessId, current))?.MarketingOptOutAt);
+        Assert.Equal(text == "STOP" ? SuppressionStates.OptedOut : null, await SuppressionStateAsync(businessId, former));
+        Assert.Equal(text == "STOP" ? null : T0.AddHours(2).UtcDateTime, (await factory.ContactAsync(businessId, former))?.MarketingOptOutAt);
     }
 
     [Fact]

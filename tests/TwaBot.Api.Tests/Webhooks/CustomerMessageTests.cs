@@ -356,15 +356,17 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData("Stop promotions", true)]
     [InlineData(null, false)] // Meta's marketing preference
     [InlineData(null, true)]
-    public async Task AStopWrittenToTheOldNumberAfterTheChangeStaysWithIt(string? text, bool noticeLast)
+    [InlineData("STOP", false, 1)] // the same second as the change: the old number's, in either order
+    [InlineData("STOP", true, 1)]
+    public async Task AStopWrittenToTheOldNumberAfterTheChangeStaysWithIt(string? text, bool noticeLast, int stopHour = 2)
     {
         // The old number may be someone else's by then: their STOP is theirs, not the customer who moved.
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
         var (former, current) = (AnyNumber("9198"), AnyNumber("9197"));
         var notice = Delivery(Entry(MessagesChange(phoneNumberId, messages: [NumberChange(former, current, T0.AddHours(1))])));
         var stop = text is null
-            ? Delivery(Entry(UserPreference(phoneNumberId, former, "stop", T0.AddHours(2))))
-            : Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text($"wamid.after-{Guid.NewGuid():N}", former, text, T0.AddHours(2))])));
+            ? Delivery(Entry(UserPreference(phoneNumberId, former, "stop", T0.AddHours(stopHour))))
+            : Delivery(Entry(MessagesChange(phoneNumberId, messages: [Text($"wamid.after-{Guid.NewGuid():N}", former, text, T0.AddHours(stopHour))])));
 
         foreach (var delivery in noticeLast ? new[] { stop, notice } : [notice, stop])
         {
@@ -375,7 +377,7 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Null(await SuppressionStateAsync(businessId, current));
         Assert.Null((await factory.ContactAsync(businessId, current))?.MarketingOptOutAt);
         Assert.Equal(text == "STOP" ? SuppressionStates.OptedOut : null, await SuppressionStateAsync(businessId, former));
-        Assert.Equal(text == "STOP" ? null : T0.AddHours(2).UtcDateTime, (await factory.ContactAsync(businessId, former))?.MarketingOptOutAt);
+        Assert.Equal(text == "STOP" ? null : T0.AddHours(stopHour).UtcDateTime, (await factory.ContactAsync(businessId, former))?.MarketingOptOutAt);
     }
 
     [Fact]

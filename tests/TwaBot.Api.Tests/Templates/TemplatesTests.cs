@@ -162,6 +162,7 @@ public class TemplatesTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
     [InlineData("No placeholders here.", 0)]
     [InlineData("{{1}} and {{1}} again, then {{ 2 }}", 2)]
     [InlineData("Named {{first_name}} and {{order}}", 2)]
+    [InlineData("Empty {{}} and {{ }} braces", 0)] // braces without a name are text, not a parameter to give
     public void CountsBodyPlaceholders(string content, int expected)
     {
         Assert.Equal(expected, Template.CountPlaceholders(content));
@@ -257,6 +258,29 @@ public class TemplatesTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         template.ButtonUrls = [.. urls];
 
         Assert.Equal(expected, template.ButtonParameterViews());
+    }
+
+    [Theory]
+    [InlineData(null, null)] // a code that does not expire has no footer
+    [InlineData(1, "This code expires in 1 minutes.")] // Meta's fixed words, even for one minute
+    [InlineData(Template.MaxCodeExpirationMinutes, "This code expires in 90 minutes.")]
+    public void AnAuthenticationFooterGivesTheCodesExpiry(int? minutes, string? footer)
+    {
+        Assert.Equal(footer, Template.AuthenticationFooter(minutes));
+    }
+
+    [Theory]
+    [InlineData("AUTHENTICATION", true, false)]
+    [InlineData("authentication", true, false)] // a category is Meta's word in any case
+    [InlineData("Marketing", false, true)]
+    [InlineData("marketing", false, true)]
+    [InlineData("UTILITY", false, false)]
+    public void TheCategoryIsReadInAnyCase(string category, bool authentication, bool marketing)
+    {
+        var template = OtherTemplate(1, "any_case", Template.Approved);
+        template.Category = category;
+
+        Assert.Equal((authentication, marketing), (template.IsAuthentication, template.IsMarketing));
     }
 
     [Theory]

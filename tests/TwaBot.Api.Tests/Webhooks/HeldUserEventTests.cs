@@ -518,17 +518,9 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     [Fact]
     public async Task ABusinessHoldsEventsForAHundredThousandBsuidsAndForANewOneOnceOneIsApplied()
     {
-        // The bound is the spec's 100,000, written out: a test built on the constant would follow it wherever it moved.
         var (tenant, phoneNumberId, userId) = await TenantAsync();
-        var counts = factory.Services.GetRequiredService<HeldUserEventCounts>();
-        await factory.WithDbAsync(db => db.Database.ExecuteSqlAsync($"""
-            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 99999)
-            INSERT INTO held_user_events (business_id, user_id, received_at) SELECT {tenant.BusinessId}, 'IN.bound' || i, {factory.Clock.GetUtcNow().UtcDateTime} FROM n
-            """));
-        try
+        await OneShortOfFullAsync(tenant.BusinessId, async () =>
         {
-            counts.Changed(tenant.BusinessId);
-            await factory.ApplyWebhooksAsync(); // the pass counts the business again: one short of full
             await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow(), userId)]); // the 100,000th
             await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow(), "IN.one-too-many")]);
             Assert.Equal([userId], await HeldAmongAsync(userId, "IN.one-too-many"));
@@ -538,13 +530,7 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
             await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
             await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow(), "IN.room-again")]);
             Assert.Equal(["IN.room-again"], await HeldAmongAsync(userId, "IN.room-again"));
-        }
-        finally
-        {
-            await factory.WithDbAsync(db => db.HeldUserEvents.Where(h => h.BusinessId == tenant.BusinessId).ExecuteDeleteAsync());
-            counts.Changed(tenant.BusinessId);
-            await factory.ApplyWebhooksAsync();
-        }
+        });
 
         async Task<List<string>> HeldAmongAsync(params string[] userIds)
         {
@@ -562,31 +548,48 @@ public class HeldUserEventTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         // make a business one short of full look full then, or the STOP is dropped as if no room were left (and the delivery
         // counted applied) instead of kept with its error for a retry.
         var (tenant, phoneNumberId, userId) = await TenantAsync();
-        var counts = factory.Services.GetRequiredService<HeldUserEventCounts>();
-        await factory.WithDbAsync(db => db.Database.ExecuteSqlAsync($"""
-            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 99999)
-            INSERT INTO held_user_events (business_id, user_id, received_at) SELECT {tenant.BusinessId}, 'IN.retry' || i, {factory.Clock.GetUtcNow().UtcDateTime} FROM n
-            """));
-        try
+        await OneShortOfFullAsync(tenant.BusinessId, async () =>
         {
-            counts.Changed(tenant.BusinessId);
-            await factory.ApplyWebhooksAsync(); // the pass counts the business again: one short of full
             await factory.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
                 "CREATE TRIGGER refuse_hold BEFORE INSERT ON held_user_events BEGIN SELECT RAISE(ABORT, 'disk fault'); END"));
-            await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow(), userId)]);
-            await factory.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_hold"));
+            try
+            {
+                await DeliverAsync(phoneNumberId, messages: [Withheld("STOP", factory.Clock.GetUtcNow(), userId)]);
+            }
+            finally
+            {
+                await factory.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse_hold"));
+            }
 
             factory.Clock.Advance(TimeSpan.FromSeconds(5)); // the failed delivery's first retry
             await factory.ApplyWebhooksAsync();
             await DeliverAsync(phoneNumberId, statuses: [PairingStatus(factory.Clock.GetUtcNow(), userId)]);
 
             await (await SendTemplateAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="test"/> with the business holding events for 99,999 BSUIDs, one short of its bound, and counted so;
+    /// removes them after. The bound is the spec's 100,000, written out: a test built on the constant would follow it wherever it moved.
+    /// </summary>
+    private async Task OneShortOfFullAsync(long businessId, Func<Task> test)
+    {
+        var counts = factory.Services.GetRequiredService<HeldUserEventCounts>();
+        await factory.WithDbAsync(db => db.Database.ExecuteSqlAsync($"""
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 99999)
+            INSERT INTO held_user_events (business_id, user_id, received_at) SELECT {businessId}, 'IN.bound' || i, {factory.Clock.GetUtcNow().UtcDateTime} FROM n
+            """));
+        try
+        {
+            counts.Changed(businessId);
+            await factory.ApplyWebhooksAsync(); // the pass counts the business again: one short of full
+            await test();
         }
         finally
         {
-            await factory.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER IF EXISTS refuse_hold"));
-            await factory.WithDbAsync(db => db.HeldUserEvents.Where(h => h.BusinessId == tenant.BusinessId).ExecuteDeleteAsync());
-            counts.Changed(tenant.BusinessId);
+            await factory.WithDbAsync(db => db.HeldUserEvents.Where(h => h.BusinessId == businessId).ExecuteDeleteAsync());
+            counts.Changed(businessId);
             await factory.ApplyWebhooksAsync();
         }
     }

@@ -61,6 +61,9 @@ public class WebhookBodyPrunerTests
         server.Clock.Advance(TimeSpan.FromHours(25));
         await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId,
             messages: [Text("wamid.recent", "919812345678", "Hi", server.Clock.GetUtcNow().AddHours(-23))]))).ToJsonString());
+        // Meta redelivers for days: a text written two days ago and delivered only now is past one day's keeping already.
+        await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId,
+            messages: [Text("wamid.late", "919812345678", "My code is 1234", server.Clock.GetUtcNow().AddDays(-2))]))).ToJsonString());
         await server.ApplyWebhooksAsync();
 
         await server.Services.GetRequiredService<WebhookBodyPruner>().PruneAsync(); // (the hourly run may have been first)
@@ -68,27 +71,10 @@ public class WebhookBodyPrunerTests
         await server.WithDbAsync(async db =>
         {
             var texts = await db.InboundMessages.OrderBy(m => m.Id).Select(m => new { m.Wamid, m.Text }).ToListAsync();
-            Assert.Equal([("wamid.old", (string?)null), ("wamid.recent", "Hi")], texts.Select(m => (m.Wamid, m.Text)));
+            Assert.Equal([("wamid.old", (string?)null), ("wamid.recent", "Hi"), ("wamid.late", null)], texts.Select(m => (m.Wamid, m.Text)));
             var contact = await db.Contacts.SingleAsync(c => c.BusinessId == businessId);
             Assert.NotNull(contact.LastInboundAt); // what the window is read from is not the text
         });
-    }
-
-    [Fact]
-    public async Task ACustomersTextDeliveredLateIsKeptByTheTimeTheCustomerSentItNotByItsArrival()
-    {
-        // Meta redelivers for days: a text written two days ago and delivered only now is past one day's keeping already.
-        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Webhooks:KeepBodiesDays"] = "1" });
-        var businessId = await server.CreateBusinessAsync();
-        var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
-        await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId,
-            messages: [Text("wamid.late", "919812345678", "My card ends 4421", server.Clock.GetUtcNow().AddDays(-2))]))).ToJsonString());
-        await server.ApplyWebhooksAsync();
-
-        await server.Services.GetRequiredService<WebhookBodyPruner>().PruneAsync();
-
-        await server.WithDbAsync(async db =>
-            Assert.Null(await db.InboundMessages.Where(m => m.Wamid == "wamid.late").Select(m => m.Text).SingleAsync()));
     }
 
     [Fact]

@@ -213,11 +213,12 @@ public sealed partial class WebhookApplier(
             (contact.NumberChangedTo, contact.NumberChangedAt) = (newWaId, changedAt);
         }
 
-        // Only what the customer said before the change goes with them: a STOP or marketing stop written to the old number at
-        // or after it (delivered before the notice; Meta keeps no order) is the old number's, as FollowNumberChangeAsync has it.
-        var optedOut = !(contact.OptKeywordAt >= changedAt)
+        // Only what the customer said by the change goes with them: a STOP or marketing stop written to the old number after it
+        // (delivered before the notice; Meta keeps no order) is the old number's, as FollowNumberChangeAsync has it. One of the
+        // same second is taken as the customer's (Meta's times are whole seconds): an opt-out is not dropped on a guess.
+        var optedOut = !(contact.OptKeywordAt > changedAt)
             && await (await OptedOutUnderAsync(businessId, contact.Phone, cancellationToken)).AnyAsync(cancellationToken);
-        await CarryOptOutsAsync(businessId, contact.Phone, newWaId, changedAt, optedOut, contact.MarketingOptOutAt < changedAt, cancellationToken);
+        await CarryOptOutsAsync(businessId, contact.Phone, newWaId, changedAt, optedOut, contact.MarketingOptOutAt <= changedAt, cancellationToken);
     }
 
     /// <summary>
@@ -256,7 +257,7 @@ public sealed partial class WebhookApplier(
     /// </summary>
     private Task FollowNumberChangeAsync(
         long businessId, Contact contact, DateTime at, bool optedOut, bool marketingStopped, CancellationToken cancellationToken) =>
-        contact is { NumberChangedTo: { } newWaId, NumberChangedAt: { } changedAt } && at < changedAt
+        contact is { NumberChangedTo: { } newWaId, NumberChangedAt: { } changedAt } && at <= changedAt
             ? CarryOptOutsAsync(businessId, contact.Phone, newWaId, changedAt, optedOut, marketingStopped, cancellationToken)
             : Task.CompletedTask;
 

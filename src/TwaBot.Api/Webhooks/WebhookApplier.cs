@@ -252,7 +252,7 @@ public sealed partial class WebhookApplier(
     }
 
     /// <summary>
-    /// A STOP or marketing stop the customer wrote before changing their number, applied to the old one after Meta's
+    /// A STOP or marketing stop the customer wrote before changing their number (or in the same second), applied to the old one after Meta's
     /// notice of the change (Meta keeps no order): it follows them to the new number, as it would have had it come first.
     /// </summary>
     private Task FollowNumberChangeAsync(

@@ -14,15 +14,14 @@ public sealed partial class WebhookProcessor
     /// </summary>
     private async Task ExpireHeldUserEventsAsync(CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var counts = scope.ServiceProvider.GetRequiredService<HeldUserEventCounts>();
-        if (!counts.AnyHeldOrChanged)
+        if (!heldCounts.AnyHeldOrChanged)
         {
             return;
         }
 
+        await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TwaBotDbContext>();
-        await counts.LoadAsync(db, cancellationToken);
+        await heldCounts.LoadAsync(db, cancellationToken);
         var expired = time.GetUtcNow().UtcDateTime - HeldUserEventCounts.KeptFor;
         // Probed first (through the received_at index): the DELETE would take the write lock every pass while anything is held.
         var dropped = (await ExpiredHeldBusinesses(db, expired).ToListAsync(cancellationToken))
@@ -42,12 +41,12 @@ public sealed partial class WebhookProcessor
 
             foreach (var (businessId, count) in dropped)
             {
-                counts.Changed(businessId);
+                heldCounts.Changed(businessId);
                 LogHeldExpired(logger, count, businessId, HeldUserEventCounts.KeptFor.TotalDays);
             }
         }
 
-        await counts.RecountChangedAsync(db, cancellationToken);
+        await heldCounts.RecountChangedAsync(db, cancellationToken);
     }
 
     /// <summary>

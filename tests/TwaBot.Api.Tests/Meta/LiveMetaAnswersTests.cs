@@ -446,6 +446,25 @@ public partial class LiveMetaAnswersTests
         Assert.Equal(2, live.Meta.Calls.Count);
     }
 
+    [Fact]
+    public async Task AStartFromTheWaIdASendsAnswerGaveLiftsAnOptOutEnteredUnderTheNumber()
+    {
+        // A pair of no rule (WaIdForms) is known only from Meta's answer: the START from the wa_id still finds the number's opt-out.
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(
+            FakeMetaUpstream.Json(200, """{"messaging_product":"whatsapp","contacts":[{"input":"+919876543210","wa_id":"16315550199"}],"messages":[{"id":"wamid.first"}]}"""),
+            FakeMetaUpstream.Json(200, """{"messaging_product":"whatsapp","contacts":[{"input":"+919876543210","wa_id":"16315550199"}],"messages":[{"id":"wamid.second"}]}"""));
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+        (await live.Admin.PostAsJsonAsync($"/admin/v1/businesses/{live.BusinessId}/suppressions",
+            new { phone = "919876543210", state = "opted_out" })).EnsureSuccessStatusCode();
+
+        await live.CustomerWritesAsync("16315550199", "START");
+        var response = await live.SendTemplateAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, live.Meta.Calls.Count);
+    }
+
     [Theory]
     [InlineData("\"US.13491208655302741918\"")] // a business-scoped user id, not a number
     [InlineData("\"wa_id\"")]

@@ -426,6 +426,19 @@ public class CustomerMessageTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Fact]
+    public async Task AContactKeepsItsProfileNameThroughAnEventThatNamesNone()
+    {
+        // The table keeps the latest profile name (docs/operations.md): Meta's marketing preference carries none.
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        await DeliverMessagesAsync(phoneNumberId, Text("wamid.named-first", "919844445566", "Hello", T0)); // named Sheena Nelson
+
+        await factory.PostWebhookAsync(Delivery(Entry(UserPreference(phoneNumberId, "919844445566", "stop", T0.AddHours(1)))));
+        await factory.ApplyWebhooksAsync();
+
+        Assert.Equal("Sheena Nelson", (await factory.ContactAsync(businessId, "919844445566"))?.Name);
+    }
+
+    [Fact]
     public async Task TheOlderSystemShapeOfAMarketingPreferenceIsRecorded()
     {
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Messages;
@@ -211,6 +212,8 @@ public class SandboxDeliveryTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Matches("^twb:[a-z][0-9a-z]{19}$", reference);
         var status = await (await tenant.Client.GetAsync($"/api/v1/message-status/{Uri.EscapeDataString(reference)}")).ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal((reference, "pending"), (status.GetProperty("message_id").GetString(), status.GetProperty("api_status").GetString()));
+        // sent_at is when Meta accepted the message, which nothing has told yet.
+        Assert.Equal(JsonValueKind.Null, status.GetProperty("sent_at").ValueKind);
         // Not "failed": a client reading the reason must not take the message for undelivered and send it again.
         Assert.EndsWith(" The message may still be delivered (its status webhook will tell).", status.GetProperty("failure_reason").GetString(), StringComparison.Ordinal);
     }

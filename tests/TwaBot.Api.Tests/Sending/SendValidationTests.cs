@@ -59,12 +59,25 @@ public class SendValidationTests
     [InlineData("😀", 4096, true)]  // 8,192 UTF-16 units, 4,096 characters
     [InlineData("😀", 4097, false)]
     [InlineData("न", 4096, true)]
+    [InlineData("🇮🇳", 2048, true)]  // a flag is two code points: 4,096 characters, though a reader sees 2,048 flags
+    [InlineData("🇮🇳", 2049, false)]
     public void TextIsAtMost4096Characters(string character, int count, bool valid)
     {
         var result = SendValidation.Text(new SendTextRequest("9876543210", string.Concat(Enumerable.Repeat(character, count))));
 
         Assert.Equal(valid, result.Error is null);
         Assert.Equal(valid ? null : "message", result.Error?.Body.Field);
+    }
+
+    [Fact]
+    public void ATextIsSentAsWrittenWithItsIndentsAndLineBreaks()
+    {
+        // A list or a signature may begin or end a message: only a blank one is refused, nothing is trimmed off.
+        const string text = "  • Item one\n  • Item two\n\n";
+
+        var content = Assert.IsType<TextContent>(SendValidation.Text(new SendTextRequest("9876543210", text)).Value);
+
+        Assert.Equal(text, content.Text);
     }
 
     [Theory]
@@ -380,6 +393,22 @@ public class SendValidationTests
         {
             Assert.Contains(value.StartsWith("https", StringComparison.Ordinal) && inHeader ? "at most 4096" : "at most 1024", error?.Body.Error, StringComparison.Ordinal);
         }
+    }
+
+    [Theory] // PRODUCT §1: the first failing check answers, in the docs' order of the fields; the phone's format last
+    [InlineData(" ", " ", "English", "", "", "", "phone")]
+    [InlineData("98765", " ", "English", "", "", "", "template_name")]
+    [InlineData("98765", "t", "English", "", "", "", "language")]
+    [InlineData("98765", "t", "en", "", "", "", "body_params[0]")]
+    [InlineData("98765", "t", "en", "a", "", "", "header_params[0]")]
+    [InlineData("98765", "t", "en", "a", "b", "", "button_params[0]")]
+    [InlineData("98765", "t", "en", "a", "b", "c", "phone")]
+    public void TemplateRequestsNameTheFirstWrongFieldInTheDocsOrder(
+        string phone, string template, string language, string body, string header, string button, string field)
+    {
+        var error = SendValidation.Template(new SendTemplateRequest(phone, template, language, [body], [header], [button])).Error;
+
+        Assert.Equal(field, error?.Body.Field);
     }
 
     [Theory]

@@ -110,9 +110,9 @@ public sealed partial class MessageDispatcher(
         }
 
         // Without Meta's error (never reached, the breaker open) the description says what happened; Meta's own
-        // refusals get the sentence for their code.
+        // refusals get the sentence for their code, or, as a failed status report does, Meta's title and details.
         var reason = unknown ? $"{failure.Description} The message may still be delivered (its status webhook will tell)."
-            : failure.Error is { } error ? FailureReasons.For(error.Code, error.Message, template: context.Content is ITemplateContent)
+            : failure.Error is { } error ? FailureReasons.For(error.Code, error.Message, template: context.Content is ITemplateContent, error.Details)
             : failure.Description;
         var recorded = await TryRecordAsync(message.Id, () => log.WriteAsync(new MessageWrite.Failed(
             message.Id, unknown ? ApiStatuses.Pending : ApiStatuses.Failed, failure.Error?.Code, reason, now)));

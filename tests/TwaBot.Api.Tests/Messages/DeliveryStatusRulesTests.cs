@@ -75,6 +75,14 @@ public class DeliveryStatusRulesTests
         Assert.Equal(expected, FailureReasons.For(code, "Re-engagement message", template));
     }
 
+    [Theory] // Meta's two marketing refusals ask for different things: 131049 is Meta's hold (try later), 131050 the customer's choice (stop)
+    [InlineData(131049, "Meta did not deliver this marketing message to keep engagement healthy; try again after 24 hours.")]
+    [InlineData(131050, "The customer has stopped marketing messages from this business.")]
+    public void EachMarketingRefusalSaysWhoseChoiceItWas(int code, string expected)
+    {
+        Assert.Equal(expected, FailureReasons.For(code, "Meta's title"));
+    }
+
     [Fact]
     public void MetasLongDetailsAreCutToWhatAnAnswerCarries()
     {

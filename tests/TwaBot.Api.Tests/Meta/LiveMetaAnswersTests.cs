@@ -437,6 +437,8 @@ public partial class LiveMetaAnswersTests
             FakeMetaUpstream.Json(200, """{"messaging_product":"whatsapp","contacts":[{"input":"+919876543210","wa_id":"16315550199"}],"messages":[{"id":"wamid.first"}]}"""),
             FakeMetaUpstream.Json(200, """{"messaging_product":"whatsapp","contacts":[{"input":"+919876543210","wa_id":"16315550100"}],"messages":[{"id":"wamid.second"}]}"""));
         (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+        live.Server.Clock.Advance(TimeSpan.FromHours(1));
+        var secondAnswerAt = live.Server.Clock.GetUtcNow().UtcDateTime;
         (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
 
         await live.CustomerWritesAsync("16315550100", "STOP");
@@ -444,6 +446,9 @@ public partial class LiveMetaAnswersTests
 
         Assert.Equal("opted_out", (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED")).GetProperty("suppression_state").GetString());
         Assert.Equal(2, live.Meta.Calls.Count);
+        DateTime pairUpdatedAt = default;
+        await live.Server.WithDbAsync(async db => pairUpdatedAt = await db.RecipientWaIds.Select(r => r.UpdatedAt).SingleAsync());
+        Assert.Equal(secondAnswerAt, pairUpdatedAt); // the operator sees when Meta last named the pair
     }
 
     [Fact]
@@ -509,6 +514,22 @@ public partial class LiveMetaAnswersTests
         var refusal = Assert.Single(live.Server.Logs.Events, e => e.MessageTemplate.Text.StartsWith("Meta refused a call", StringComparison.Ordinal));
         Assert.InRange(refusal.RenderMessage(System.Globalization.CultureInfo.InvariantCulture).Length, 100, 2_000);
         Assert.InRange(live.Server.Logs.AllText().Length, 1, 100_000);
+    }
+
+    [Fact]
+    public async Task ARefusalWithACodeWithoutItsOwnSentenceKeepsMetasDetailsInTheRowAsAFailedStatusDoes()
+    {
+        // "Invalid parameter" alone tells the operator reading failure_reason nothing; the details name what was wrong.
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(FakeMetaUpstream.Json(400, """{"error":{"message":"Invalid parameter","type":"OAuthException","code":100,"error_subcode":2494010,"error_data":{"details":"Parameter 'to' is not valid"},"fbtrace_id":"A1"}}"""));
+
+        var response = await live.SendTemplateAsync();
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "META_REJECTED");
+        var message = await live.LastMessageAsync();
+        Assert.Equal(
+            (TwaBot.Api.Messages.ApiStatuses.Failed, (int?)100, "Meta reported 'Invalid parameter' (code 100) and did not deliver the message: Parameter 'to' is not valid"),
+            (message.ApiStatus, message.FailureCode, message.FailureReason));
     }
 
     [Fact]

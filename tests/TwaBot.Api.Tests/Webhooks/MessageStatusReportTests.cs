@@ -565,6 +565,20 @@ public class MessageStatusReportTests(TwaBotApiFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task MetasAnswerWithoutAnEarlierReportStampsTheRowWithItsTime()
+    {
+        // The operator reads when the row last changed (updated_at) and when Meta took the message (sent_at).
+        var (_, businessId) = await factory.ConnectedBusinessAsync();
+        var id = await factory.InsertMessageAsync(businessId, wamid: null);
+        var answeredAt = T0.UtcDateTime.AddSeconds(3);
+
+        await factory.Services.GetRequiredService<MessageLog>().WriteAsync(new MessageWrite.Accepted(id, "wamid.answer-stamped", answeredAt, null));
+
+        var message = await factory.MessageAsync(id);
+        Assert.Equal(((DateTime?)answeredAt, answeredAt, "sent"), (message.SentAt, message.UpdatedAt, message.DeliveryStatus));
+    }
+
+    [Fact]
     public async Task MetasAnswerArrivingAfterAReportDoesNotMoveItsStatusBack()
     {
         // Meta's answer means "sent"; a report that overtook it (found by its callback data) already went further.

@@ -41,6 +41,22 @@ public class ParkedStatusTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     }
 
     [Fact]
+    public async Task AParkedReportKeepsMetasTimeInTheMessagesHistory()
+    {
+        // Applied minutes later, it is still the time Meta gave (the history's key, with the message and status).
+        var (phoneNumberId, businessId) = await ConnectedBusinessAsync();
+        var messageId = await InsertMessageAsync(businessId, wamid: null);
+        await DeliverAsync(phoneNumberId, Status("wamid.parked-time-1", "delivered", T0));
+        await factory.Services.GetRequiredService<MessageLog>().WriteAsync(
+            new MessageWrite.Accepted(messageId, "wamid.parked-time-1", T0.UtcDateTime.AddMinutes(5)));
+        await factory.ApplyWebhooksAsync();
+
+        var history = await QueryAsync(factory, db => db.MessageStatusEvents.Where(e => e.MessageId == messageId)
+            .Select(e => new { e.Status, e.OccurredAt }).ToListAsync());
+        Assert.Equal([new { Status = "delivered", OccurredAt = T0.UtcDateTime }], history);
+    }
+
+    [Fact]
     public async Task AReportThatOvertookMetasAnswerShowsOnMessageStatusAsSoonAsTheSendIsAnswered()
     {
         // The send applies the parked report itself: a client following the 200 with message-status sees "delivered",

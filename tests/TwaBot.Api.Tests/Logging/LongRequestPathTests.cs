@@ -82,6 +82,24 @@ public class LongRequestPathTests : IAsyncLifetime
         Assert.Equal(LongPathShortening.Shorten(path), Assert.IsType<Serilog.Events.ScalarValue>(logged).Value);
     }
 
+    [Fact]
+    public async Task APreviousAdminKeysWarningCutsALongMethodAsTheRequestLineDoes()
+    {
+        // The warning names the call's method too, and the admin key is checked before routing answers an unknown one.
+        const string previousKey = "previous-admin-key-0123456789";
+        await using var rotating = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:PreviousAdminKey"] = previousKey });
+        using var client = rotating.CreateClient();
+        var method = "FORGED" + new string('A', 60_000);
+        using var request = new HttpRequestMessage(new HttpMethod(method), "/admin/v1/businesses");
+        request.Headers.Add("X-Admin-Key", previousKey);
+
+        await client.SendAsync(request);
+
+        await Poll.UntilAsync(() => rotating.Logs.Events.Any(e => e.Properties.ContainsKey("Method")), "the previous key's warning");
+        var logged = rotating.Logs.Events.Single(e => e.Properties.ContainsKey("Method")).Properties["Method"];
+        Assert.Equal(LongPathShortening.Shorten(method), Assert.IsType<Serilog.Events.ScalarValue>(logged).Value);
+    }
+
     [Theory]
     [InlineData(1_000, 1_000, "")] // no longer than the cut: left as it is
     [InlineData(1_001, 1_000, "… (1 more characters)")]

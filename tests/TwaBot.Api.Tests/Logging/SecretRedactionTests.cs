@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using TwaBot.Api.Logging;
 
 namespace TwaBot.Api.Tests.Logging;
@@ -141,12 +142,31 @@ public class SecretRedactionTests
     }
 
     [Theory]
+    [InlineData("OTEL_EXPORTER_OTLP_HEADERS")]
+    [InlineData("OTEL_EXPORTER_OTLP_TRACES_HEADERS")]
+    [InlineData("OTEL_EXPORTER_OTLP_METRICS_HEADERS")]
+    public void EachOtlpHeaderSettingsValuesAreSecretsAsWrittenAndAsTheExporterSendsThem(string setting)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [setting] = "api-key=BackendLicense0123, x-team = Team%2FKey0123==",
+        }).Build();
+
+        var secrets = LoggingExtensions.ConfiguredSecrets(configuration);
+
+        Assert.Contains("BackendLicense0123", secrets);
+        Assert.Contains("Team%2FKey0123==", secrets); // as written: trimmed, with the '=' of its base64 padding
+        Assert.Contains("Team/Key0123==", secrets);   // percent-decoded, as the exporter sends it
+    }
+
+    [Theory]
     [InlineData("/nothing\n[20:00:00 INF] FORGED-LINE", @"/nothing\n[20:00:00 INF] FORGED-LINE")]
     [InlineData("a\r\nb\tc", @"a\r\nb\tc")]
     [InlineData("bell\u0007 and \u2028", @"bell\u0007 and \u2028")]
     [InlineData("\u001f\u007f\u0085\u2029 ", @"\u001f\u007f\u0085\u2029 ")] // the last of C0, DEL, NEL, the paragraph separator; not the space
     [InlineData("/x\u009b2J\u0080\u009f\u00a0", @"/x\u009b2J\u0080\u009f" + "\u00a0")] // C1 too (U+009B is a terminal's CSI, as ESC [ is); not the no-break space
     [InlineData("key=\u202eredacted\u202c \u2066x\u2069\u200f\u061c\u200d", @"key=\u202eredacted\u202c \u2066x\u2069\u200f\u061c" + "\u200d")] // bidi overrides and isolates; not a joiner
+    [InlineData("\u200e\u202a\u2067 \u2029", @"\u200e\u202a\u2067 \u2029")] // the left-to-right mark, the first embedding, an isolate inside its range
     public void ControlCharactersAreEscapedSoOneEventStaysOneLine(string input, string expected)
     {
         Assert.Equal(expected, ControlCharacterEscaping.Escape(input));

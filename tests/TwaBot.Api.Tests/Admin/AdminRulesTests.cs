@@ -94,6 +94,7 @@ public class AdminRulesTests
     [InlineData(null, "waba_id is required and must be Meta's numeric id.")]
     [InlineData(" ", "waba_id is required and must be Meta's numeric id.")]
     [InlineData("1022901293403a8", "waba_id is required and must be Meta's numeric id.")]
+    [InlineData("\u0661\u0660\u0662\u0662", "waba_id is required and must be Meta's numeric id.")] // Arabic-Indic digits are no id of Meta's
     public void AMetaIdIsDigitsOnly(string? value, string? error) =>
         Assert.Equal(error, AdminRules.Digits("waba_id", value)?.Body.Error);
 

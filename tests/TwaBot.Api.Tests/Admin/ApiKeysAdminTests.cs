@@ -85,6 +85,19 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
     }
 
     [Theory]
+    [InlineData(100, HttpStatusCode.Created)]
+    [InlineData(101, HttpStatusCode.BadRequest)]
+    public async Task AKeyNameTakesOneHundredCharacters(int length, HttpStatusCode status)
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/api-keys", new { name = new string('k', length), permissions = new[] { "*" } });
+
+        Assert.Equal(status, response.StatusCode);
+    }
+
+    [Theory]
     [InlineData("""{"permissions":["*"]}""", "name")]
     [InlineData("""{"name":"k"}""", "permissions")]
     [InlineData("""{"name":"k","permissions":[]}""", "permissions")]

@@ -90,6 +90,18 @@ public class BusinessesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(field, json.GetProperty("field").GetString());
     }
 
+    [Theory]
+    [InlineData(200, HttpStatusCode.Created)]
+    [InlineData(201, HttpStatusCode.BadRequest)]
+    public async Task ABusinessNameTakesTwoHundredCharacters(int length, HttpStatusCode status)
+    {
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync("/admin/v1/businesses", new { name = new string('n', length), plan = "Pro" });
+
+        Assert.Equal(status, response.StatusCode);
+    }
+
     [Fact]
     public async Task UnknownBusinessReturns404()
     {

@@ -47,6 +47,9 @@ public class TemplateButtonRulesTests
     [InlineData("MARKETING", """[{"type":"URL","text":"Go","url":"https://a.example/{{1}}","example":"ORD\n1"}]""", "buttons[0].example: control characters")]
     [InlineData("MARKETING", """[{"type":"URL","text":"Go","url":"https://a.example/{{1}}/x"}]""", "buttons[0].url: may end in {{1}}")]
     [InlineData("MARKETING", """[{"type":"URL","text":"Go","url":"https://a.example/x}}/{{1}}"}]""", "buttons[0].url: may end in {{1}}")]
+    [InlineData("MARKETING", """[{"type":"URL","text":"Go","url":"https://a.example/{{x/{{1}}"}]""", "buttons[0].url: may end in {{1}}")] // braces without their pair
+    [InlineData("MARKETING", "a link of 2000 characters", "ok")]
+    [InlineData("MARKETING", "a link of 2001 characters", "buttons[0].url: at most 2000 characters")]
     [InlineData("MARKETING", """[{"type":"URL","text":"Go","url":"https://a.example/my order"}]""", "buttons[0].url: without spaces")]
     [InlineData("MARKETING", """[{"type":"URL","text":"Go","url":"ftp://a.example/x"}]""", "buttons[0].url: absolute http(s) link")]
     [InlineData("MARKETING", """[{"type":"URL","text":"Go","url":"/track/{{1}}"}]""", "buttons[0].url: absolute http(s) link")]
@@ -65,6 +68,8 @@ public class TemplateButtonRulesTests
         {
             "ten quick replies" => TenQuickReplies,
             "eleven quick replies" => TenQuickReplies.Replace("]", """,{"type":"QUICK_REPLY","text":"R11"}]""", StringComparison.Ordinal),
+            _ when buttons?.StartsWith("a link of ", StringComparison.Ordinal) == true =>
+                $$"""[{"type":"URL","text":"Go","url":"https://a.example/{{new string('p', int.Parse(buttons.Split(' ')[3], System.Globalization.CultureInfo.InvariantCulture) - 18)}}"}]""",
             _ => buttons,
         };
 

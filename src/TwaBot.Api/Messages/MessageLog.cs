@@ -37,6 +37,10 @@ public sealed class MessageLog(SqliteConnections connections, SqliteWriteGate ga
                         await commands.Bind(RecipientWaIdSql, ("$id", a.Id), ("$wa_id", waId), ("$at", PreparedCommands.Text(a.At)))
                             .ExecuteNonQueryAsync(cancellationToken);
                     }
+                    else if (a.NumberIsItsOwnWaId)
+                    {
+                        await commands.Bind(NoRecipientWaIdSql, ("$id", a.Id)).ExecuteNonQueryAsync(cancellationToken);
+                    }
 
                     break;
                 case MessageWrite.Failed f:
@@ -74,6 +78,13 @@ public sealed class MessageLog(SqliteConnections connections, SqliteWriteGate ga
         ON CONFLICT (business_id, phone) DO UPDATE SET wa_id = excluded.wa_id, updated_at = excluded.updated_at;
         """;
 
+    // Meta answered the number as its own wa_id: the account an earlier answer named is another's now, and its STOP,
+    // START or message must no longer count for the number (a stale pair would suppress it, or open its window).
+    private const string NoRecipientWaIdSql = """
+        DELETE FROM recipient_wa_ids
+        WHERE (business_id, phone) = (SELECT business_id, "to" FROM messages WHERE id = $id);
+        """;
+
     // Only a pending row: a status webhook that proved Meta accepted it wins over a lost answer.
     private const string FailedSql = """
         UPDATE messages SET api_status = $api_status, failure_code = $failure_code, failure_reason = $failure_reason, updated_at = $at
@@ -92,9 +103,10 @@ public abstract record MessageWrite
 
     /// <summary>
     /// Meta accepted the message and gave it this wamid; <paramref name="OtherWaId"/> is Meta's wa_id for
-    /// the recipient, when it differs from the number sent to.
+    /// the recipient, when it differs from the number sent to; <paramref name="NumberIsItsOwnWaId"/>, when Meta named the
+    /// number itself (a pair an earlier answer gave is dropped).
     /// </summary>
-    public sealed record Accepted(long Id, string Wamid, DateTime At, string? OtherWaId = null) : MessageWrite;
+    public sealed record Accepted(long Id, string Wamid, DateTime At, string? OtherWaId = null, bool NumberIsItsOwnWaId = false) : MessageWrite;
 
     /// <summary>Meta refused (<see cref="ApiStatuses.Failed"/>) or did not answer (stays <see cref="ApiStatuses.Pending"/>).</summary>
     public sealed record Failed(long Id, string ApiStatus, int? FailureCode, string Reason, DateTime At) : MessageWrite;

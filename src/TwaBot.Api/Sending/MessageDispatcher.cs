@@ -93,7 +93,8 @@ public sealed partial class MessageDispatcher(
         await TryRecordAsync(message.Id, async () =>
         {
             await log.WriteAsync(new MessageWrite.Accepted(
-                message.Id, accepted.Wamid, now, accepted.WaId is { } waId && waId != message.To ? waId : null));
+                message.Id, accepted.Wamid, now, accepted.WaId is { } waId && waId != message.To ? waId : null,
+                NumberIsItsOwnWaId: accepted.WaId == message.To));
             await statuses.ApplyParkedAsync(message.BusinessId, message.Id, accepted.Wamid, CancellationToken.None);
         });
         return message;

@@ -470,6 +470,104 @@ public partial class LiveMetaAnswersTests
         Assert.Equal(2, live.Meta.Calls.Count);
     }
 
+    [Fact]
+    public async Task AStopFromAWaIdMetaNoLongerAnswersForTheNumberLeavesTheNumberFree()
+    {
+        // Meta's latest answer names the number as its own account: the customer at the wa_id it named before is another
+        // account now, and their STOP is theirs, not the number's.
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(AnsweredAs("16315550199", "wamid.first"), AnsweredAs(Dialled, "wamid.second"), AnsweredAs(Dialled, "wamid.third"));
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+
+        await live.CustomerWritesAsync("16315550199", "STOP");
+        var response = await live.SendTemplateAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(3, live.Meta.Calls.Count);
+        var pairs = -1;
+        await live.Server.WithDbAsync(async db => pairs = await db.RecipientWaIds.CountAsync());
+        Assert.Equal(0, pairs);
+    }
+
+    [Fact]
+    public async Task AStartFromTheNumberAfterAStopFromTheWaIdMetaNoLongerAnswersForItLetsSendsGo()
+    {
+        // The STOP from the former wa_id arrives after Meta's answer named the number its own (Meta delivers late): the
+        // customer at the number wrote START last, and the number's sends go.
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(AnsweredAs("16315550199", "wamid.first"), AnsweredAs(Dialled, "wamid.second"), AnsweredAs(Dialled, "wamid.third"));
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+
+        await live.CustomerWritesAsync("16315550199", "STOP");
+        live.Server.Clock.Advance(TimeSpan.FromMinutes(1));
+        await live.CustomerWritesAsync(Dialled, "START");
+        var response = await live.SendTemplateAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(3, live.Meta.Calls.Count);
+    }
+
+    [Fact]
+    public async Task AStartFromTheNumberWhileMetaStillAnswersItWithAnotherWaIdLeavesThatWaIdsStopInForce()
+    {
+        // Meta's latest answer still sends the number's messages to the wa_id whose customer wrote STOP: a START from
+        // another account (the number's own) must not drop that opt-out.
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(AnsweredAs("16315550199", "wamid.first"));
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+
+        await live.CustomerWritesAsync("16315550199", "STOP");
+        live.Server.Clock.Advance(TimeSpan.FromMinutes(1));
+        await live.CustomerWritesAsync(Dialled, "START");
+        var response = await live.SendTemplateAsync();
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Single(live.Meta.Calls);
+    }
+
+    [Fact]
+    public async Task AMessageFromAWaIdMetaNoLongerAnswersForTheNumberOpensNoWindowForIt()
+    {
+        // Meta's window is the account's: once Meta answers the number as its own, a message from the former wa_id opens
+        // none for it, and a text would be accepted only to fail with 131047.
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(AnsweredAs("16315550199", "wamid.first"), AnsweredAs(Dialled, "wamid.second"));
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+
+        await live.CustomerWritesAsync("16315550199", "Hi");
+        var response = await live.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = "+" + Dialled, message = "Hello" });
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        Assert.Equal(2, live.Meta.Calls.Count);
+    }
+
+    [Fact]
+    public async Task AnAnswerNamingNoWaIdKeepsThePairSoTheWaIdsStopStillCounts()
+    {
+        // An answer without contacts says nothing of the account: the pair an earlier answer gave stands.
+        await using var live = await LiveMeta.StartAsync();
+        live.Meta.Reply(
+            AnsweredAs("16315550199", "wamid.first"),
+            FakeMetaUpstream.Json(200, """{"messaging_product":"whatsapp","messages":[{"id":"wamid.second"}]}"""));
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+        (await live.SendTemplateAsync()).EnsureSuccessStatusCode();
+
+        await live.CustomerWritesAsync("16315550199", "STOP");
+        var response = await live.SendTemplateAsync();
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Equal(2, live.Meta.Calls.Count);
+    }
+
+    /// <summary>The number every send here goes to, as Meta names it when it is its own account.</summary>
+    private const string Dialled = "919876543210";
+
+    private static Func<HttpContext, Task> AnsweredAs(string waId, string wamid) => FakeMetaUpstream.Json(200,
+        $$"""{"messaging_product":"whatsapp","contacts":[{"input":"+919876543210","wa_id":"{{waId}}"}],"messages":[{"id":"{{wamid}}"}]}""");
+
     [Theory]
     [InlineData("\"US.13491208655302741918\"")] // a business-scoped user id, not a number
     [InlineData("\"wa_id\"")]
@@ -995,7 +1093,8 @@ public partial class LiveMetaAnswersTests
         /// <summary>The customer writes to the business (Meta's signed inbound webhook), opening its 24-hour window.</summary>
         public async Task CustomerWritesAsync(string from, string text = "Hi")
         {
-            (await Server.PostWebhookAsync(Delivery(MetaPayloads.Text("wamid.inbound" + from, from, text, Server.Clock.GetUtcNow())))).EnsureSuccessStatusCode();
+            // Each message its own wamid: a second one from the same customer is not Meta's redelivery of the first.
+            (await Server.PostWebhookAsync(Delivery(MetaPayloads.Text($"wamid.inbound{from}.{text}", from, text, Server.Clock.GetUtcNow())))).EnsureSuccessStatusCode();
             await Server.ApplyWebhooksAsync();
         }
 

@@ -446,6 +446,45 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
             .AssertErrorAsync(HttpStatusCode.NotFound, "SUPPRESSION_NOT_FOUND");
     }
 
+    [Fact]
+    public async Task AnotherBusinesssPairMakesNeitherTheWaIdsMessageNorItsStopCountHereForTheNumber()
+    {
+        // Meta's answer to another business's send paired the number with a wa_id (of no country rule); this business
+        // never learned it: its customer at that wa_id is not, here, the number's, for the window or for a STOP.
+        const string number = "919876543277", waId = "16315550177";
+        var other = await factory.CreateSendingTenantAsync();
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.WithDbAsync(async db =>
+        {
+            db.RecipientWaIds.Add(new Conversations.RecipientWaId { BusinessId = other.BusinessId, Phone = number, WaId = waId, UpdatedAt = factory.Clock.GetUtcNow().UtcDateTime });
+            await db.SaveChangesAsync();
+        });
+
+        await factory.CustomerWritesAsync(tenant.BusinessId, waId, "Hi");
+        var text = await tenant.Client.PostAsJsonAsync("/api/v1/send-text", new { phone = number, message = "Hello" });
+        await factory.CustomerWritesAsync(tenant.BusinessId, waId, "STOP");
+        var template = await SendTemplateAsync(tenant, number);
+
+        await text.AssertErrorAsync(HttpStatusCode.BadRequest, "WINDOW_CLOSED");
+        Assert.Equal(HttpStatusCode.OK, template.StatusCode);
+    }
+
+    [Fact]
+    public async Task AnOperatorsEntryUnderAWaIdPairsItHereThoughAnotherBusinessPairedTheNumber()
+    {
+        // The pair an admin entry under a Brazilian wa_id implies is this business's, whatever another business learned.
+        const string written = "5511987654377", waId = "551187654377";
+        var other = await factory.CreateSendingTenantAsync();
+        (await SendTemplateAsync(other, written)).EnsureSuccessStatusCode(); // the emulator's answer pairs it there
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions",
+            new { phone = waId, state = "opted_out" })).EnsureSuccessStatusCode();
+
+        await (await SendTemplateAsync(tenant, written)).AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+    }
+
     private static Task<HttpResponseMessage> SendTemplateAsync(SendingTenant tenant, string phone) =>
         tenant.Client.PostAsJsonAsync("/api/v1/send-template",
             new { phone, template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1,499" } });

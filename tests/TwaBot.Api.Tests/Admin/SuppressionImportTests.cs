@@ -136,6 +136,20 @@ public class SuppressionImportTests(TwaBotApiFactory factory) : IClassFixture<Tw
         await factory.WithDbAsync(async db => Assert.False(await db.Suppressions.AnyAsync(s => s.BusinessId == businessId)));
     }
 
+    [Fact]
+    public async Task AnImportOfExactlyFourMegabytesIsRead()
+    {
+        // The limit is the largest body taken, not the smallest refused: padded (JSON allows trailing spaces) to the byte.
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var body = ImportBody(1000, "Opted out in the previous provider's system before the move, 2026");
+        body += new string(' ', (int)TwaBot.Api.Errors.RequestBodyLimits.SuppressionImportBytes - Encoding.UTF8.GetByteCount(body));
+
+        var response = await admin.PostAsync(Import(businessId), JsonBody(body));
+
+        Assert.Equal(1000, (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("added").GetInt32());
+    }
+
     /// <summary>
     /// The path of the import is also the path of GET and DELETE /suppressions/{phone} (phone "import"): those routes read no
     /// body and keep the 64 KB of every other admin route, as they do for any other phone.

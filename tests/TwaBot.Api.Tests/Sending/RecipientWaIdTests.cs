@@ -470,6 +470,32 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task AnAnswerNamingTheNumberItselfDropsOnlyThisBusinesssPairForIt()
+    {
+        // Each business learned a wa_id for the number; the sandbox now answers this business's send with the number
+        // itself: its own pair is stale and goes, while the other business's pair is what Meta told that business.
+        const string number = "919876543266", waId = "16315550166";
+        var other = await factory.CreateSendingTenantAsync();
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.WithDbAsync(async db =>
+        {
+            var at = factory.Clock.GetUtcNow().UtcDateTime;
+            db.RecipientWaIds.Add(new Conversations.RecipientWaId { BusinessId = other.BusinessId, Phone = number, WaId = waId, UpdatedAt = at });
+            db.RecipientWaIds.Add(new Conversations.RecipientWaId { BusinessId = tenant.BusinessId, Phone = number, WaId = waId, UpdatedAt = at });
+            await db.SaveChangesAsync();
+        });
+
+        (await SendTemplateAsync(tenant, number)).EnsureSuccessStatusCode();
+
+        await factory.WithDbAsync(async db =>
+        {
+            var rows = await db.RecipientWaIds.AsNoTracking().Where(r => r.Phone == number).ToListAsync();
+            var row = Assert.Single(rows);
+            Assert.Equal((other.BusinessId, waId), (row.BusinessId, row.WaId));
+        });
+    }
+
+    [Fact]
     public async Task AnOperatorsEntryUnderAWaIdPairsItHereThoughAnotherBusinessPairedTheNumber()
     {
         // The pair an admin entry under a Brazilian wa_id implies is this business's, whatever another business learned.

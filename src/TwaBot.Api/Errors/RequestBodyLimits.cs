@@ -42,17 +42,61 @@ public static class RequestBodyLimits
     /// <summary>
     /// Caps what Kestrel will read of the body at the route's limit, before anything else runs: a body the server never
     /// reads (a caller without a key gets 401 first) is drained only that far before the connection is closed, not up to
-    /// Kestrel's own 30 MB. Chunked bodies, whose length is not known up front, are cut there too.
+    /// Kestrel's own 30 MB. A chunked body, whose length is not known up front, is cut at the limit too; but Kestrel counts
+    /// each chunk's size line and line ends against its cap, so it gets an eighth more for them there (enough for chunks of
+    /// 64 bytes or more), and its own bytes are counted to the limit as they are read (<see cref="CountedBody"/>).
     /// </summary>
     public static IApplicationBuilder UseRequestBodyCaps(this IApplicationBuilder app) => app.Use((context, next) =>
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
         {
-            feature.MaxRequestBodySize = LimitFor(context.Request);
+            var limit = LimitFor(context.Request);
+            var chunked = context.Request.ContentLength is null && context.Request.Headers.TransferEncoding.Count > 0;
+            feature.MaxRequestBodySize = chunked ? limit + limit / 8 : limit;
+            if (chunked)
+            {
+                context.Request.Body = new CountedBody(context.Request.Body, limit);
+            }
         }
 
         return next(context);
     });
+
+    /// <summary>A chunked body's own bytes, refused as Kestrel refuses a body over its cap once they pass the limit.</summary>
+    private sealed class CountedBody(Stream inner, long limit) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Counted(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private int Counted(int read)
+        {
+            _read += read;
+            if (_read > limit)
+            {
+                throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
+            }
+
+            return read;
+        }
+
+        public override void Flush() => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 
     /// <summary>
     /// The 413 for a Content-Length over the route's limit; after the keys, so a caller without one learns no body rule. Only

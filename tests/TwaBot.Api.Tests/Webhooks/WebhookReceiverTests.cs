@@ -542,6 +542,26 @@ public class WebhookReceiverTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Contains($"{3 * 1024 * 1024} bytes", json.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory] // Kestrel counts a chunked body's framing against its cap: the limit is still the body's own bytes
+    [InlineData(3 * 1024 * 1024 - 1)]
+    [InlineData(3 * 1024 * 1024)]
+    public async Task AChunkedDeliveryUpToTheLimitIsTaken(int size)
+    {
+        await using var server = new TwaBotApiFactory();
+        server.UseKestrel(0); // the in-memory server enforces no limit on a chunked body
+        server.StartServer();
+        using var client = server.CreateClient();
+        var body = Encoding.UTF8.GetBytes("{}" + new string(' ', size - 2));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/meta") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Content.Headers.Add(TwaBot.Api.Webhooks.WebhookSignature.HeaderName, TwaBot.Api.Webhooks.WebhookSignature.Sign(body, server.AppSecret));
+        request.Headers.TransferEncodingChunked = true;
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     private static async Task InboxFileAsync(TwaBotApiFactory server, string sql)
     {
         var inbox = server.Services.GetRequiredService<TwaBot.Api.Webhooks.WebhookInboxFile>();

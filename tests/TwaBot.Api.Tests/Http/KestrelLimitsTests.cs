@@ -89,6 +89,31 @@ public class KestrelLimitsTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Theory] // Kestrel counts a chunk's framing against its cap; the limit is the body's own bytes on every route (the webhook's: WebhookReceiverTests)
+    [InlineData("send")]
+    [InlineData("import")]
+    public async Task AChunkedBodyOfExactlyItsRoutesLimitIsRead(string route)
+    {
+        await using var factory = new TwaBotApiFactory();
+        factory.UseKestrel(0);
+        factory.StartServer();
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+        var (client, path, json, limit) = route == "send"
+            ? (tenant.Client, "/api/v1/send-template",
+                """{"phone":"919876543210","template_name":"order_confirmation","body_params":["Rahul","ORD-1","1,499"]}""", Api.Errors.RequestBodyLimits.ApiBytes)
+            : (admin, $"/admin/v1/businesses/{tenant.BusinessId}/suppressions/import",
+                """{"suppressions":[{"phone":"919876500061","state":"blocked"}]}""", Api.Errors.RequestBodyLimits.SuppressionImportBytes);
+        var body = Encoding.UTF8.GetBytes(json + new string(' ', (int)limit - json.Length)); // JSON allows trailing spaces
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Headers.TransferEncodingChunked = true;
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     /// <summary>One answer's head and body (by Content-Length or to its last chunk), read without waiting for more.</summary>
     private static async Task<string> ReadOneAnswerAsync(NetworkStream stream)
     {

@@ -774,6 +774,17 @@ public class MetaClientTests
     }
 
     [Fact]
+    public void AnOverlongTypeOrTraceIdIsCutShorterThanAText()
+    {
+        // Meta's type is a word and its trace id some 27 characters: one of 150 is not Meta's, and is cut at an id's length.
+        var id = new string('t', 150);
+        var error = new MetaError(100, null, "m", id, null, id, 400).WithoutSecrets("EAAGlongtexttoken");
+
+        Assert.Equal(new string('t', MetaError.MaxIdLength) + "…", error.FbtraceId);
+        Assert.Equal(error.FbtraceId, error.Type);
+    }
+
+    [Fact]
     public async Task OnlyAStoredConnectionsRefusedTokenIsLoggedAsOneToConnectAgain()
     {
         // The connect's check runs with a token not stored yet: Meta refusing it refuses the connect, and telling the

@@ -172,6 +172,7 @@ public class MetaErrorMappingTests
     [InlineData(131056, 10_000, 429, 10)]
     [InlineData(130429, null, 429, 1)]
     [InlineData(130429, 2_500, 429, 3)]     // rounded up
+    [InlineData(130429, 0, 429, 1)]         // Meta's "Retry-After: 0" (or a date gone by): still a second, never "retry in 0 s"
     [InlineData(80007, null, 429, 60)]      // the business account's limit, which Meta says to back off from for minutes
     [InlineData(80007, 7_000, 429, 7)]      // unless Meta names its wait
     [InlineData(4, null, 429, 1)]

@@ -59,6 +59,18 @@ public class WebhookSignatureTests
     }
 
     [Fact]
+    public void ChecksTheBodysBytesEvenWhereTheyAreNotText()
+    {
+        // A byte that is not UTF-8 reads back as U+FFFD: a check over the body's text instead of its bytes would refuse
+        // a delivery signed over exactly what was sent.
+        var body = Encoding.UTF8.GetBytes("{\"text\":\"x\"}");
+        body[9] = 0xFF;
+        var header = WebhookSignature.Sign(body, Secret);
+
+        Assert.True(WebhookSignature.IsValid(body, header, Secret));
+    }
+
+    [Fact]
     public void RejectsTheRightDigestUnderAnotherAlgorithmsPrefix()
     {
         // "sha512=" is as long as "sha256=": only the prefix itself tells them apart.

@@ -772,6 +772,18 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     }
 
     [Fact]
+    public async Task AKeyThatCannotBeUsedIsRefusedBeforeTheBodysFaults()
+    {
+        // A header of the request, read before its body: the caller fixes the key first, whatever else is wrong.
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await SendAsync(tenant.Client, new { template_name = "order_confirmation" }, "clé-1");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
+        Assert.Equal("Idempotency-Key", json.GetProperty("field").GetString());
+    }
+
+    [Fact]
     public async Task AKeyOf256CharactersIsRefusedAndOf255Kept()
     {
         var tenant = await factory.CreateSendingTenantAsync();

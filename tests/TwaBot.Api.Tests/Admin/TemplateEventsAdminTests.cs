@@ -161,7 +161,7 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     }
 
     [Fact]
-    public async Task ASendInAnotherLanguageIsNotToldTheStatusOfThisOne()
+    public async Task ASendInAnotherLanguageIsToldTheStatusOfThisOneAsThisLanguages()
     {
         var (tenant, wabaId, _, metaId) = await TenantWithOrderConfirmationAsync(factory);
         await DeliverTemplateEventAsync(factory, wabaId, Webhooks.MetaPayloads.TemplateStatus("PAUSED", "order_confirmation", "en", metaId),
@@ -173,7 +173,8 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
         });
 
         var json = await send.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
-        Assert.Null(json.TryGetProperty("hint", out var hint) ? hint.GetString() : null); // 'hi' was never submitted
+        Assert.Equal("'order_confirmation' is approved in no language, and Meta has it only as PAUSED in 'en', not in 'hi'.", // 'hi' was never submitted
+            json.GetProperty("hint").GetString());
     }
 
     [Fact]

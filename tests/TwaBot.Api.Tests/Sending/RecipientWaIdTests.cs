@@ -157,6 +157,23 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     }
 
     [Fact]
+    public async Task ASendToANumberSuppressedUnderItAndItsWaIdNamesTheNumbersOwnState()
+    {
+        // The same two rows as above: the send's SUPPRESSED names what the operator entered for the number, as the admin API shows it.
+        var tenant = await factory.CreateSendingTenantAsync();
+        (await SendTemplateAsync(tenant, Dialled)).EnsureSuccessStatusCode();
+        await factory.CustomerWritesAsync(tenant.BusinessId, WaId, "STOP");
+        using var admin = factory.CreateAdminClient();
+        (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/suppressions",
+            new { phone = Dialled, state = "blocked" })).EnsureSuccessStatusCode();
+
+        var response = await SendTemplateAsync(tenant, Dialled);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "SUPPRESSED");
+        Assert.Equal("blocked", json.GetProperty("suppression_state").GetString());
+    }
+
+    [Fact]
     public async Task AMessageFromTheWaIdOpensTheWindowForTheNumber()
     {
         var tenant = await factory.CreateSendingTenantAsync();

@@ -100,6 +100,9 @@ public class SendEndpointsTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         await quick.ReadJsonAsync(HttpStatusCode.OK);
         var refused = await tooLong.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
         Assert.Equal("body_params", refused.GetProperty("field").GetString());
+        Assert.Equal( // refused here, before Meta (whose refusal would say only that it refused the parameters)
+            "Template 'otp_verification' is an AUTHENTICATION template: its one value is the code, at most 15 characters, which Meta also puts on its copy-code button.",
+            refused.GetProperty("error").GetString());
     }
 
     [Theory]

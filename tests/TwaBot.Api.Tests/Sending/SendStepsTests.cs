@@ -355,6 +355,54 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
     }
 
     [Fact]
+    public async Task ATemplateNotApprovedInTheLanguageAskedForHintsAtItsStatusThereBeforeOtherLanguages()
+    {
+        // Paused in English and approved in Hindi: the English send is refused for the pause, which is what the user
+        // meant to send; pointing at Hindi would change the message's language.
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.WithDbAsync(async db =>
+        {
+            await db.Templates.Where(t => t.BusinessId == tenant.BusinessId && t.Name == "order_confirmation")
+                .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, "PAUSED").SetProperty(t => t.StatusReason, (string?)null));
+            db.Templates.Add(new TwaBot.Api.Templates.Template
+            {
+                BusinessId = tenant.BusinessId, Name = "order_confirmation", Language = "hi", Content = "नमस्ते {{1}}, ऑर्डर {{2}}: {{3}}",
+                Category = "UTILITY", Status = "APPROVED", MetaTemplateId = "9912", UpdatedAt = factory.Clock.GetUtcNow().UtcDateTime,
+            });
+            await db.SaveChangesAsync();
+        });
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", ValidTemplate);
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+        Assert.Equal("'order_confirmation' in 'en' is PAUSED at Meta, not APPROVED: only approved templates can be sent.", json.GetProperty("hint").GetString());
+    }
+
+    [Fact]
+    public async Task ATemplateApprovedInNoLanguageHintsAtWhatMetaMadeOfItInTheOthers()
+    {
+        // Submitted in Hindi and sent in English while Meta still reviews it: "not found" alone would send the user
+        // looking for a typo. The hint names its status and language, never pending in the language asked for.
+        var tenant = await factory.CreateSendingTenantAsync();
+        await factory.WithDbAsync(db =>
+        {
+            db.Templates.Add(new TwaBot.Api.Templates.Template
+            {
+                BusinessId = tenant.BusinessId, Name = "festival_offer", Language = "hi", Content = "नमस्ते {{1}}",
+                Category = "MARKETING", Status = "PENDING", MetaTemplateId = "9913", UpdatedAt = factory.Clock.GetUtcNow().UtcDateTime,
+            });
+            return db.SaveChangesAsync();
+        });
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
+            new { phone = "919876543210", template_name = "festival_offer", language = "en", body_params = new[] { "Rahul" } });
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+        Assert.Equal("'festival_offer' is approved in no language, and Meta has it only as PENDING in 'hi', not in 'en'.",
+            json.GetProperty("hint").GetString());
+    }
+
+    [Fact]
     public async Task AnOtpThroughATemplateThatIsNotAuthenticationIsRefusedNamingTheTemplate()
     {
         // The OTP's one value is the code, never the client's to count: what is wrong is the template it named.
@@ -422,6 +470,22 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         var quickSendError = await quickSend.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
         Assert.Contains("quick-send cannot fill", quickSendError.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+    }
+
+    [Fact]
+    public async Task HeaderValuesForATemplateWithoutHeaderVariablesAreRefused()
+    {
+        // More values than the header has variables: Meta would refuse the send (132000) after it was answered "queued".
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", new
+        {
+            phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "a", "b", "c" }, header_params = new[] { "ORD-1" },
+        });
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID");
+        Assert.Equal("header_params", json.GetProperty("field").GetString());
+        Assert.Equal("Template 'order_confirmation' has 0 header variable(s); header_params gave 1.", json.GetProperty("error").GetString());
     }
 
     [Fact]

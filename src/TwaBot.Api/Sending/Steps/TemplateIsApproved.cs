@@ -28,13 +28,18 @@ public sealed class TemplateIsApproved(TwaBotDbContext db, SendLookups lookups) 
         {
             // The docs' text stays as it is; a hint says what Meta made of the template in that language (pending,
             // paused, rejected, and why), or names the languages it is approved in, since "not found" is puzzling
-            // for a template the business submitted or /templates lists. Read only when a send is refused.
+            // for a template the business submitted or /templates lists; when it is approved in no language, what Meta made
+            // of it in the others (a template submitted as en_US and sent as en is still pending). Read only when a send is refused.
             var languages = business.ApprovedTemplates.Where(t => t.Name == content.TemplateName).Select(t => t.Language).Order().ToList();
             var stored = await db.Templates.AsNoTracking()
-                .Where(t => t.BusinessId == context.Caller.BusinessId && t.Name == content.TemplateName && t.Language == content.Language
+                .Where(t => t.BusinessId == context.Caller.BusinessId && t.Name == content.TemplateName
                     && t.Status != Templates.Template.Approved && t.Status != Templates.Template.Deleted)
-                .Select(t => new { t.Status, t.StatusReason }).FirstOrDefaultAsync(cancellationToken);
-            var hint = stored is not null ? NotApprovedHint(content.TemplateName, content.Language, stored.Status, stored.StatusReason)
+                .OrderBy(t => t.Language).Select(t => new { t.Language, t.Status, t.StatusReason }).ToListAsync(cancellationToken);
+            var asked = stored.Find(t => t.Language == content.Language);
+            var hint = asked is not null ? NotApprovedHint(content.TemplateName, content.Language, asked.Status, asked.StatusReason)
+                : languages.Count == 0 && stored.Count > 0
+                    ? $"'{content.TemplateName}' is approved in no language, and Meta has it only as "
+                        + $"{string.Join(", ", stored.Select(t => $"{t.Status} in '{t.Language}'"))}, not in '{content.Language}'."
                 : languages.Count == 0 ? SimilarNameHint(business.ApprovedTemplates, content, context.Route.TemplateField)
                 : $"'{content.TemplateName}' is approved in {string.Join(", ", languages)}, not in '{content.Language}': "
                     + $"set {context.Route.LanguageField} to {(languages.Count == 1 ? languages[0] : "one of those")}.";

@@ -42,6 +42,42 @@ public class MinuteRateLimiterTests
     }
 
     [Fact]
+    public void ARequestWhoseWindowIsSweptWhileItFetchesItCountsInTheWindowThatReplacesIt()
+    {
+        // The sweep runs between the map handing the key's idle window out and the request taking from it: the unit
+        // must land in the window the map now holds, or the request passes uncounted.
+        var sweepDuringLookup = new SweepDuringLookup();
+        var windows = new System.Collections.Concurrent.ConcurrentDictionary<long, MinuteWindow>(sweepDuringLookup);
+        MinuteWindow.TryTake(windows, 7, minute: 1, limit: 2, out _, out _);
+        sweepDuringLookup.Sweep = () => MinuteWindow.ForgetIdle(windows, 2);
+
+        Assert.True(MinuteWindow.TryTake(windows, 7, minute: 2, limit: 2, out var remaining, out var taken));
+
+        Assert.Equal(1, remaining);
+        Assert.Same(windows[7], taken);
+        Assert.Equal(1, taken.CountIn(2));
+    }
+
+    /// <summary>Runs <see cref="Sweep"/> once, at the first key comparison after it is set (inside the map's lookup).</summary>
+    private sealed class SweepDuringLookup : IEqualityComparer<long>
+    {
+        public Action? Sweep { get; set; }
+
+        public bool Equals(long x, long y)
+        {
+            if (Sweep is { } sweep)
+            {
+                Sweep = null;
+                sweep();
+            }
+
+            return x == y;
+        }
+
+        public int GetHashCode(long obj) => obj.GetHashCode();
+    }
+
+    [Fact]
     public void AUnitGivenBackAfterItsMinuteEndedIsNotTakenOffTheNextMinutesCount()
     {
         // A request of minute 1 is refused globally only after another of the key's requests opened minute 2: the unit

@@ -13,6 +13,7 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
 {
     private const int Overflows = -1; // a row whose write fails with an error that is not a constraint's
     private const int Held = -2; // a row whose batch waits inside its transaction until the test lets it go
+    private const int Orphan = -3; // a row whose deferred foreign key fails only at the commit
 
     private readonly string _path = Path.Combine(Path.GetTempPath(), $"twabot-group-commit-{Guid.NewGuid():N}.db");
     private readonly SqliteWriteGate _gate = new();
@@ -34,6 +35,21 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
         }
 
         Assert.Equal([Held], await StoredAsync());
+    }
+
+    [Fact]
+    public async Task ARowRefusedOnlyByTheCommitFailsItselfAndTheRowsSharingItsCommitAreWritten()
+    {
+        // A deferred constraint is checked by the COMMIT, after every row of the batch was written: the requests must
+        // learn their outcome from the commit, not from their rows having been written.
+        var held = await _writer.WriteHeldAsync();
+        Task[] shared = [_writer.WriteAsync(2), _writer.WriteAsync(Orphan), _writer.WriteAsync(3)];
+        _writer.Release();
+
+        await Task.WhenAll(held, shared[0], shared[2]).WaitAsync(Poll.Limit);
+        var error = await Assert.ThrowsAsync<SqliteException>(() => shared[1].WaitAsync(Poll.Limit));
+        Assert.Equal(19, error.SqliteErrorCode); // SQLITE_CONSTRAINT
+        Assert.Equal([Held, 2, 3], await StoredAsync());
     }
 
     [Fact]
@@ -60,6 +76,7 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
         // Neither was committed, so neither may look so; but neither may hang its request either.
         await Assert.ThrowsAsync<TaskCanceledException>(() => taken.WaitAsync(Poll.Limit));
         await Assert.ThrowsAsync<TaskCanceledException>(() => queued.WaitAsync(Poll.Limit));
+        Assert.True(taken.IsCanceled && queued.IsCanceled); // a stop, not a failed commit (which is logged as an error)
         await Assert.ThrowsAsync<InvalidOperationException>(() => _writer.WriteAsync(3).WaitAsync(Poll.Limit)); // refused at once, not left waiting
         Assert.Empty(await StoredAsync());
     }
@@ -83,11 +100,15 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var connections = new SqliteConnections(new SqliteConnectionStringBuilder { DataSource = _path, Pooling = false }.ToString());
+        var connections = new SqliteConnections(
+            new SqliteConnectionStringBuilder { DataSource = _path, Pooling = false, ForeignKeys = true }.ToString());
         await using (var connection = await connections.OpenAsync(CancellationToken.None))
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = "CREATE TABLE rows (value INTEGER NOT NULL)";
+            command.CommandText = """
+                CREATE TABLE parents (id INTEGER PRIMARY KEY);
+                CREATE TABLE rows (value INTEGER NOT NULL, parent INTEGER REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED);
+                """;
             await command.ExecuteNonQueryAsync();
         }
 
@@ -159,8 +180,13 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
 
             foreach (var row in rows)
             {
-                await commands.Bind(row == Overflows ? "SELECT abs(-9223372036854775808) + $value" : "INSERT INTO rows (value) VALUES ($value)", ("$value", row))
-                    .ExecuteNonQueryAsync(cancellationToken);
+                var sql = row switch
+                {
+                    Overflows => "SELECT abs(-9223372036854775808) + $value",
+                    Orphan => "INSERT INTO rows (value, parent) VALUES ($value, 1)", // no parent 1: refused at the commit
+                    _ => "INSERT INTO rows (value) VALUES ($value)",
+                };
+                await commands.Bind(sql, ("$value", row)).ExecuteNonQueryAsync(cancellationToken);
                 if (row == Held)
                 {
                     _inside.TrySetResult();

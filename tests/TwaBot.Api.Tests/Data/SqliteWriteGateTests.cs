@@ -55,6 +55,61 @@ public class SqliteWriteGateTests
     }
 
     [Fact]
+    public async Task AClientWriterThatGaveUpWaitingIsNoLongerSeenWaiting()
+    {
+        // A request aborted while it waited must not leave background work ending every turn after its first part.
+        using var gate = new SqliteWriteGate();
+        var background = await gate.EnterBackgroundAsync(CancellationToken.None);
+        using var aborted = new CancellationTokenSource();
+        var client = gate.EnterAsync(aborted.Token);
+        await aborted.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client);
+        Assert.False(gate.ClientWriterWaiting);
+        background.Dispose();
+    }
+
+    [Fact]
+    public async Task AClientWriterWaitingIsSeenWhateverTurnsWentBefore()
+    {
+        // Each turn that ends takes back only what it added: a client's turn its own wait, a background turn nothing.
+        using var gate = new SqliteWriteGate();
+        (await gate.EnterAsync(CancellationToken.None)).Dispose();
+        (await gate.EnterBackgroundAsync(CancellationToken.None)).Dispose();
+        var background = await gate.EnterBackgroundAsync(CancellationToken.None);
+
+        var client = gate.EnterAsync(CancellationToken.None);
+        Assert.True(gate.ClientWriterWaiting);
+        background.Dispose();
+        (await client.WaitAsync(TimeSpan.FromSeconds(10))).Dispose();
+    }
+
+    [Fact]
+    public async Task BackgroundWorkGetsATurnThoughAClientWriterIsAlwaysWaiting()
+    {
+        // Under load the next send queues before the last one's turn ends, so there is never a moment without a client
+        // writer waiting: background work must take its turn once held back long enough, not wait for such a moment.
+        using var gate = new SqliteWriteGate();
+        var holding = await gate.EnterAsync(CancellationToken.None);
+        var background = gate.EnterBackgroundAsync(CancellationToken.None);
+        var giveUp = Task.Delay(TimeSpan.FromSeconds(10));
+        while (!background.IsCompleted && !giveUp.IsCompleted)
+        {
+            var next = gate.EnterAsync(CancellationToken.None);
+            holding.Dispose();
+            if (await Task.WhenAny(next, background) == background)
+            {
+                (await background).Dispose();
+            }
+
+            holding = await next.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        holding.Dispose();
+        Assert.True(background.IsCompletedSuccessfully);
+    }
+
+    [Fact]
     public async Task BackgroundWorkGetsATurnUnderConstantClientWrites()
     {
         using var gate = new SqliteWriteGate();

@@ -333,6 +333,7 @@ public class WebhookBodyPrunerTests
 
         Assert.Equal("Hello", kept);
         await server.WithDbAsync(async db => Assert.Null(await db.InboundMessages.Select(m => m.Text).SingleAsync()));
+        Assert.Equal((0, 1), PrunedLines(server).Last()); // a run that dropped only texts says so too
     }
 
     /// <summary>The (bodies, texts) of each "Dropped the raw bodies…" line, oldest first.</summary>

@@ -23,22 +23,29 @@ public sealed class DatabaseOwnership : IDisposable
         {
             _lock ??= new FileStream(path, LockFileOptions());
         }
-        catch (IOException error) when (error is not FileNotFoundException and not DirectoryNotFoundException)
+        catch (IOException error) when (IsHeldByAnother(error))
         {
             throw new DatabaseUnusableException(
                 $"TwaBot server cannot start: another TwaBot server is using the database {databasePath} (it holds {path}). "
                 + "Run one server per database: limits, daily caps and Idempotency-Keys are kept in its memory. "
                 + "Stop the other one first (in an upgrade, the old version before the new).");
         }
-        catch (UnauthorizedAccessException error)
+        catch (Exception error) when (error is UnauthorizedAccessException or IOException and not FileNotFoundException and not DirectoryNotFoundException)
         {
-            // Left by a server run once as another user (root, say): the database files were given to the server's user
-            // since, this one was not. Empty, and never locked with no server running, so it may simply go.
+            // Most often left by a server run once as another user (root, say): the database files were given to the server's
+            // user since, this one was not. Empty, and never locked with no server running, so it may simply go.
             throw new DatabaseUnusableException(
                 $"TwaBot server cannot start: it cannot open {path}, the file that keeps a second server off the database "
                 + $"{databasePath} ({error.Message}); give it to the server's user (chown), or delete it while no server runs on the database.");
         }
     }
+
+    /// <summary>
+    /// The lock refused because another open file holds it: EWOULDBLOCK from flock on Linux (11) and macOS (35), a sharing
+    /// violation on Windows. Any other fault opening the file (a symbolic link's loop, a full disk) is no other server.
+    /// </summary>
+    private static bool IsHeldByAnother(IOException error) =>
+        error.HResult is 11 or 35 or unchecked((int)0x80070020) or unchecked((int)0x80070021);
 
     /// <summary>
     /// Empty, but the server's user's only, as the database files are (an existing one keeps the mode it has): another

@@ -54,6 +54,56 @@ public class DatabaseOwnershipTests
     }
 
     [Fact]
+    public async Task AStoppedServerLetsTheNextOneInTheSameProcessTakeItsDatabase()
+    {
+        // The host's disposal lets the lock go, not only the process's end: an in-process restart must find the file free.
+        using var database = new TemporaryDatabase();
+        await using (var stopped = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false })
+        {
+            _ = stopped.Server;
+        }
+
+        using var next = new DatabaseOwnership();
+        Assert.Null(Record.Exception(() => next.Take(database.Path)));
+    }
+
+    [Fact]
+    public void ALockFileThatCannotBeOpenedIsNotSaidToBeHeldByAnotherServer()
+    {
+        // A symbolic link looping on itself fails the open as a full disk or a damaged folder would: an I/O error, but no
+        // server holds anything, and "stop the other one first" would send the operator looking for one.
+        using var database = new TemporaryDatabase();
+        var lockPath = DatabaseOwnership.LockPathOf(Path.GetFullPath(database.Path));
+        File.CreateSymbolicLink(lockPath, lockPath);
+        try
+        {
+            using var ownership = new DatabaseOwnership();
+
+            var error = Assert.Throws<DatabaseUnusableException>(() => ownership.Take(database.Path));
+
+            Assert.StartsWith($"TwaBot server cannot start: it cannot open {lockPath}, the file that keeps a second server off the database",
+                error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(lockPath);
+        }
+    }
+
+    [Fact]
+    public void AServerHoldingTheLockIsNamedAsAnotherServer()
+    {
+        using var database = new TemporaryDatabase();
+        using var first = new DatabaseOwnership();
+        first.Take(database.Path);
+        using var second = new DatabaseOwnership();
+
+        var error = Assert.Throws<DatabaseUnusableException>(() => second.Take(database.Path));
+
+        Assert.StartsWith($"TwaBot server cannot start: another TwaBot server is using the database {database.Path}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AServerStoppedOrCrashedLeavesNoClaimOnItsDatabase()
     {
         var path = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");

@@ -35,6 +35,37 @@ public class SandboxSeederTests
     }
 
     [Fact]
+    public async Task AConfiguredAdminKeyIsNeverPrinted()
+    {
+        // Only a generated one is shown, since nobody else knows it; the operator's own would land in every console capture.
+        const string adminKey = "operators-own-admin-key-0123456789";
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["TwaBot__AdminKey"] = adminKey });
+        _ = server.SeededApiKey();
+        await server.TerminateAsync(TimeSpan.FromSeconds(20)); // all it printed is read once it has exited
+
+        Assert.DoesNotContain(adminKey, server.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("X-Admin-Key:", server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheSandboxBusinessIsProWithOneKeyHoldingEveryPermission()
+    {
+        // PRODUCT §4: a Pro business and one `*` key, the one printed.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?>());
+
+        using var client = server.CreateClient(); // starts it, seeding the sandbox
+
+        await server.WithDbAsync(async db =>
+        {
+            var business = await db.Businesses.SingleAsync(b => b.Name == "Sandbox Business");
+            var key = Assert.Single(await db.ApiKeys.Where(k => k.BusinessId == business.Id).ToListAsync());
+            Assert.Equal(Api.Businesses.Plan.Pro, business.Plan);
+            Assert.Equal([Api.ApiKeys.ApiKeyPermissions.All], key.Permissions);
+            Assert.StartsWith(Api.ApiKeys.ApiKeyFormat.TestPrefix, key.Prefix, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
     public async Task TheSandboxBusinessCountsItsDaysInTheConfiguredTimeZone()
     {
         // Its daily cap resets at midnight there, as a business created through the admin API would.

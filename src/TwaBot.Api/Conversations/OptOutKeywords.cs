@@ -59,10 +59,25 @@ public static class OptOutKeywords
             return false; // not valid Unicode (a lone surrogate): no keyword
         }
 
-        var seen = string.Join(' ', string.Concat(normalized.Where(c => char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format).Select(TurkishIAsI))
-            .Trim().Trim(PunctuationAround).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)); // "Stop  promotions" is the two words
+        var visible = string.Concat(normalized.Where(c => char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format).Select(TurkishIAsI));
+        // Spaces and punctuation around the words in any mix: French sets a space before "!" and inside guillemets ("« Stop ! »").
+        var start = 0;
+        var end = visible.Length;
+        while (start < end && IsAround(visible[start]))
+        {
+            start++;
+        }
+
+        while (end > start && IsAround(visible[end - 1]))
+        {
+            end--;
+        }
+
+        var seen = string.Join(' ', visible[start..end].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)); // "Stop  promotions" is the two words
         return keywords.Any(k => string.Equals(seen, k, StringComparison.OrdinalIgnoreCase));
     }
+
+    private static bool IsAround(char c) => char.IsWhiteSpace(c) || PunctuationAround.Contains(c);
 
     /// <summary>
     /// Turkish and Azerbaijani keyboards write the capital of i as İ (U+0130) and have a dotless ı (U+0131):

@@ -51,16 +51,18 @@ public sealed partial class WebhookApplier
 
     // Meta repeats a customer's pair on every status and message (three or more a send), so a pair already kept must cost
     // little: one prepared statement, no read first and no EF change tracking (a read and an EF save per delivery made
-    // applying statuses 2-4 times slower). It changes the row only for another wa_id from an event no older than the kept one.
+    // applying statuses 2-4 times slower). It changes the row for a later sighting (a pair's time is its latest, whichever
+    // delivery showed it, so that how Meta batched the events does not decide) or for another wa_id of the same second.
     private const string LinkSql = """
         INSERT INTO user_id_links (business_id, user_id, wa_id, linked_at) VALUES ($business_id, $user_id, $wa_id, $at)
         ON CONFLICT (business_id, user_id) DO UPDATE SET wa_id = excluded.wa_id, linked_at = excluded.linked_at
-        WHERE excluded.wa_id <> user_id_links.wa_id AND excluded.linked_at >= user_id_links.linked_at
+        WHERE excluded.linked_at > user_id_links.linked_at
+            OR (excluded.linked_at = user_id_links.linked_at AND excluded.wa_id <> user_id_links.wa_id)
         """;
 
     /// <summary>
     /// Pairs <paramref name="userId"/> with <paramref name="waId"/>, unless an event later than <paramref name="at"/> paired it
-    /// with another; true when it wrote the pair (a new one, or another wa_id), false for one already kept.
+    /// with another; true when it wrote the pair (a new one, another wa_id, or a later sighting), false for one already kept.
     /// </summary>
     private async Task<bool> LinkAsync(long businessId, string userId, string waId, DateTime at, CancellationToken cancellationToken)
     {

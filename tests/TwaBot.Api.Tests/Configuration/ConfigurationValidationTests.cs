@@ -282,6 +282,8 @@ public class ConfigurationValidationTests
     [InlineData("Serilog__MinimumLevel__Default", "Verbos", "Serilog: The value Verbos is not a valid Serilog level.")] // was a stack trace, exit 134
     [InlineData("TwaBot__KeyRingFolder", "/proc/twabot-keys", // not at the first connect
         "TwaBot:KeyRingFolder: the key ring folder /proc/twabot-keys cannot be created or written")]
+    [InlineData("TMPDIR", "/proc/twabot-tmp", // Data Protection makes each new key there first
+        "TMPDIR: the temporary folder /proc/twabot-tmp/ cannot be written")]
     public async Task TheServerProcessStopsWithTheSettingsNameAndExitCode1(string variable, string value, string expected)
     {
         var (exitCode, output) = await RunServerAsync(new() { ["DOTNET_ENVIRONMENT"] = "Development", [variable] = value });

@@ -28,8 +28,10 @@ public class RouteGuessesTests
     [InlineData("/admin/v1/business/7/whatsapp", "/admin/v1/businesses/7/whatsapp")]
     [InlineData("/webhook/meta", "/webhooks/meta")]
     [InlineData("/healthz/", null)] // a route itself: no other is guessed (here /api/v1/health, a letter and the prefix away)
+    [InlineData("/HEALTHZ", null)] // in any case, as routing takes it
     [InlineData("/admin/v1/businesses/abc/whatsapp", null)] // an id that is not a number reaches no route
     [InlineData("/admin/v1/business/abc/whatsapp", null)] // nor with a letter mistyped elsewhere
+    [InlineData("/admin/v1/businessesxx/7/whatsap", null)] // three letters over the path, though each word is within its own two or one
     [InlineData("/webhookz/meta", "/webhooks/meta")] // a letter replaced
     [InlineData("/v1/items", null)] // a route with a parameter before its version is never guessed
     [InlineData("/files/v1/medias/a.png", null)] // nor one whose segment is more than a parameter ({name}.{ext})
@@ -75,4 +77,8 @@ public class RouteGuessesTests
         var many = Enumerable.Range(1, 4).Select(i => RoutePatternFactory.Parse($"/p{i}/v1/items")).ToList();
         Assert.Empty(RouteGuesses.For("/items", many));
     }
+
+    [Fact]
+    public void AVersionWithAMinorNumberEndsTheRoutesPrefix() =>
+        Assert.Equal(["/graph/v2.1/items"], RouteGuesses.For("/items", [RoutePatternFactory.Parse("/graph/v2.1/items")]));
 }

@@ -134,10 +134,14 @@ public class DeliveryStatusRulesTests
     [InlineData("\uFEFFSTOP", true, false)]          // a byte-order mark a keyboard app put first
     [InlineData("Stop\u200B", true, false)]          // a zero-width space after it
     [InlineData("\uFF33\uFF34\uFF2F\uFF30", true, false)] // full-width ＳＴＯＰ
+    [InlineData("\uD835\uDC12\uD835\uDC13\uD835\uDC0E\uD835\uDC0F", true, false)] // mathematical bold, as "fancy text" keyboards write it
     [InlineData("\u00A0start\u00A0", false, true)]   // no-break spaces around it
     [InlineData("S T O P", false, false)]
     [InlineData("\uD800STOP", false, false)]          // not valid Unicode: no keyword, no exception
     [InlineData("Stop.", true, false)]
+    [InlineData("Stop. ", true, false)]               // the space a keyboard adds after a full stop
+    [InlineData("\u00AB\u00A0Stop\u00A0!\u00A0\u00BB", true, false)] // French spacing: before the ! and inside the guillemets
+    [InlineData("STOP ! !", true, false)]
     [InlineData("STOP!!", true, false)]
     [InlineData("STOP\u3002", true, false)]           // a CJK keyboard's full stop
     [InlineData("\u201CUnsubscribe\u201D", true, false)] // in curly quotes
@@ -172,12 +176,14 @@ public class DeliveryStatusRulesTests
     [InlineData("STOP PROMOT\u0130ONS", true, false)]   // a Turkish keyboard's capitals
     [InlineData("stop promotion", false, false)]
     [InlineData("STOP", false, false)]                 // a full opt-out, not a marketing one
+    [InlineData("START", false, false)]                // nor is a full opt-in a marketing one
     [InlineData("stop promotions please", false, false)]
     public void MarketingKeywordsMatchTheWholeMessage(string text, bool stop, bool resume)
     {
         Assert.Equal(stop, OptOutKeywords.IsMarketingStop(text));
         Assert.Equal(resume, OptOutKeywords.IsMarketingResume(text));
         Assert.False(OptOutKeywords.IsOptOut(text) && stop); // never both: a marketing stop leaves other messages
+        Assert.False(OptOutKeywords.IsOptIn(text) && resume); // nor does resuming marketing lift a full opt-out
     }
 
     private static IEnumerable<string[]> Permutations(string[] items) => items.Length <= 1

@@ -153,6 +153,29 @@ public class BusinessScopedUserIdTests(TwaBotApiFactory factory) : IClassFixture
     }
 
     [Fact]
+    public async Task APairLaterThanABsuidChangeMovesTheNewId()
+    {
+        // The change notice pairs the new BSUID as of its own time: a later pair with another number is the newer.
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var (customer, previous) = NewCustomer();
+        var (moved, current) = NewCustomer();
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Sent(Text(Wamid(), customer, "Hi", T0), previous)]));
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Withheld(SystemMessage(Wamid(), customer, new JsonObject
+        {
+            ["body"] = "User's business-scoped user ID changed",
+            ["type"] = "user_changed_user_id",
+            ["user_id"] = current,
+            ["previous_user_id"] = previous,
+        }, T0.AddMinutes(1)), current)]));
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Sent(Text(Wamid(), moved, "Hello", T0.AddMinutes(2)), current)]));
+
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Withheld(Text(Wamid(), moved, "STOP", T0.AddMinutes(3)), current)]));
+
+        Assert.True(await OptedOutAsync(businessId, moved));
+        Assert.False(await OptedOutAsync(businessId, customer));
+    }
+
+    [Fact]
     public async Task AfterANumberChangeTheNewBsuidIsTheNewNumbers()
     {
         var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
@@ -214,6 +237,24 @@ public class BusinessScopedUserIdTests(TwaBotApiFactory factory) : IClassFixture
         await DeliverAsync(MessagesChange(phoneNumberId, messages:
             [Sent(Text(Wamid(), customer, "Hi", T0), userId), Sent(Text(Wamid(), customer, "Anyone?", T0.AddHours(2)), userId)]));
         // Older than the delivery's second message, though newer than its first.
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Sent(Text(Wamid(), stranger, "Hello", T0.AddHours(1)), userId)]));
+
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Withheld(Text(Wamid(), customer, "STOP", T0.AddHours(3)), userId)]));
+
+        Assert.True(await OptedOutAsync(businessId, customer));
+        Assert.False(await OptedOutAsync(businessId, stranger));
+    }
+
+    [Fact]
+    public async Task APairSeenAgainInALaterDeliveryCountsAsOfThatSighting()
+    {
+        // Meta shows the pair on every message and status; the latest sighting is the pair's time, whichever delivery had it.
+        var (phoneNumberId, businessId) = await factory.ConnectedBusinessAsync();
+        var (customer, userId) = NewCustomer();
+        var (stranger, _) = NewCustomer();
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Sent(Text(Wamid(), customer, "Hi", T0), userId)]));
+        await DeliverAsync(MessagesChange(phoneNumberId, messages: [Sent(Text(Wamid(), customer, "Anyone?", T0.AddHours(2)), userId)]));
+        // Older than the second sighting, though newer than the first.
         await DeliverAsync(MessagesChange(phoneNumberId, messages: [Sent(Text(Wamid(), stranger, "Hello", T0.AddHours(1)), userId)]));
 
         await DeliverAsync(MessagesChange(phoneNumberId, messages: [Withheld(Text(Wamid(), customer, "STOP", T0.AddHours(3)), userId)]));

@@ -307,15 +307,7 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
     public async Task ATemplateApprovedInSeveralOtherLanguagesHintsAtEach()
     {
         var tenant = await factory.CreateSendingTenantAsync();
-        await factory.WithDbAsync(db =>
-        {
-            db.Templates.Add(new TwaBot.Api.Templates.Template
-            {
-                BusinessId = tenant.BusinessId, Name = "order_confirmation", Language = "hi", Content = "नमस्ते {{1}}, ऑर्डर {{2}}: {{3}}",
-                Category = "UTILITY", Status = "APPROVED", MetaTemplateId = "9911", UpdatedAt = factory.Clock.GetUtcNow().UtcDateTime,
-            });
-            return db.SaveChangesAsync();
-        });
+        await StoreTemplateAsync(tenant.BusinessId, "order_confirmation", "hi", "APPROVED");
 
         var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", new
         {
@@ -360,17 +352,9 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         // Paused in English and approved in Hindi: the English send is refused for the pause, which is what the user
         // meant to send; pointing at Hindi would change the message's language.
         var tenant = await factory.CreateSendingTenantAsync();
-        await factory.WithDbAsync(async db =>
-        {
-            await db.Templates.Where(t => t.BusinessId == tenant.BusinessId && t.Name == "order_confirmation")
-                .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, "PAUSED").SetProperty(t => t.StatusReason, (string?)null));
-            db.Templates.Add(new TwaBot.Api.Templates.Template
-            {
-                BusinessId = tenant.BusinessId, Name = "order_confirmation", Language = "hi", Content = "नमस्ते {{1}}, ऑर्डर {{2}}: {{3}}",
-                Category = "UTILITY", Status = "APPROVED", MetaTemplateId = "9912", UpdatedAt = factory.Clock.GetUtcNow().UtcDateTime,
-            });
-            await db.SaveChangesAsync();
-        });
+        await factory.WithDbAsync(db => db.Templates.Where(t => t.BusinessId == tenant.BusinessId && t.Name == "order_confirmation")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, "PAUSED").SetProperty(t => t.StatusReason, (string?)null)));
+        await StoreTemplateAsync(tenant.BusinessId, "order_confirmation", "hi", "APPROVED");
 
         var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", ValidTemplate);
 
@@ -384,18 +368,10 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         // Submitted in Hindi and sent in English while Meta still reviews it: "not found" alone would send the user
         // looking for a typo. The hint names its status and language, never pending in the language asked for.
         var tenant = await factory.CreateSendingTenantAsync();
-        await factory.WithDbAsync(db =>
-        {
-            db.Templates.Add(new TwaBot.Api.Templates.Template
-            {
-                BusinessId = tenant.BusinessId, Name = "festival_offer", Language = "hi", Content = "नमस्ते {{1}}",
-                Category = "MARKETING", Status = "PENDING", MetaTemplateId = "9913", UpdatedAt = factory.Clock.GetUtcNow().UtcDateTime,
-            });
-            return db.SaveChangesAsync();
-        });
+        await StoreTemplateAsync(tenant.BusinessId, "festival_offer", "hi", "PENDING");
 
         var response = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
-            new { phone = "919876543210", template_name = "festival_offer", language = "en", body_params = new[] { "Rahul" } });
+            new { phone = "919876543210", template_name = "festival_offer", language = "en", body_params = new[] { "Rahul", "ORD-1", "1" } });
 
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
         Assert.Equal("'festival_offer' is approved in no language, and Meta has it only as PENDING in 'hi', not in 'en'.",
@@ -652,6 +628,17 @@ public class SendStepsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
         Assert.Equal("template", (await quickSend.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID")).GetProperty("field").GetString());
         Assert.Contains("location header", (await location.AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_PARAMS_INVALID")).GetProperty("error").GetString(), StringComparison.Ordinal);
     }
+
+    /// <summary>A template of three body variables in <paramref name="language"/>, in our table only: what a sync left of one Meta holds in that status.</summary>
+    private Task StoreTemplateAsync(long businessId, string name, string language, string status) => factory.WithDbAsync(db =>
+    {
+        db.Templates.Add(new TwaBot.Api.Templates.Template
+        {
+            BusinessId = businessId, Name = name, Language = language, Content = "नमस्ते {{1}}, ऑर्डर {{2}}: {{3}}", Category = "UTILITY",
+            Status = status, MetaTemplateId = $"99{name.Length}{language}", UpdatedAt = factory.Clock.GetUtcNow().UtcDateTime,
+        });
+        return db.SaveChangesAsync();
+    });
 
     /// <summary>An approved template with a header of <paramref name="headerType"/>, on both sides, as a sync from Meta would leave it.</summary>
     private Task AddTemplateAsync(long businessId, string name, string? headerType, string category = "MARKETING", string body = "Hi {{1}}, have a look.") => factory.WithDbAsync(async db =>

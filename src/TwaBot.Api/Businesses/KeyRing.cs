@@ -41,7 +41,7 @@ public sealed class KeyRing(string folder)
         var probe = Path.Combine(Folder, $".write-check-{Guid.NewGuid():N}");
         try
         {
-            Directory.CreateDirectory(Folder);
+            CreateOwnerOnly();
             File.WriteAllText(probe, "");
             File.Delete(probe);
         }
@@ -78,6 +78,24 @@ public sealed class KeyRing(string folder)
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A folder made here is the server's user's alone (<c>0700</c>), as the database files are <c>0600</c>: Data
+    /// Protection makes its key files private, but the umask's usual <c>0755</c> would let anyone list them. A missing
+    /// parent (the database's folder) is made as usual, since the mode applies to the last folder only; a folder that
+    /// exists keeps its mode.
+    /// </summary>
+    private void CreateOwnerOnly()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(Folder);
+        }
+        else
+        {
+            Directory.CreateDirectory(Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
     }
 }
 

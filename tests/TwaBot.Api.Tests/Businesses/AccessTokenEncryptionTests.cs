@@ -254,6 +254,26 @@ public class AccessTokenEncryptionTests
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // file modes are Unix's
+    public void TheKeyRingFolderIsMadeForTheServersUserAloneAndAnExistingOneKeepsItsMode()
+    {
+        // Under the usual umask (022) a plain CreateDirectory gives 0755: anyone could list the keys' names.
+        using var parent = new TemporaryFolder();
+        var made = Path.Combine(parent.Path, "data", "twabot.keys");
+        var existing = Path.Combine(parent.Path, "kept.keys");
+        var operatorsMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute;
+        Directory.CreateDirectory(parent.Path);
+        Directory.CreateDirectory(existing, operatorsMode);
+
+        Assert.Null(new KeyRing(made).Problem());
+        Assert.Null(new KeyRing(existing).Problem());
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(made));
+        Assert.Equal(File.GetUnixFileMode(parent.Path), File.GetUnixFileMode(Path.GetDirectoryName(made)!)); // the parent as usual
+        Assert.Equal(operatorsMode, File.GetUnixFileMode(existing));
+    }
+
+    [Fact]
     public void AFolderThatExistsButTakesNoFilesIsAProblemAtStart() =>
         // /proc/self exists, so only writing a file in it shows that no key can be kept there (even as root).
         Assert.Contains("cannot be created or written", new KeyRing("/proc/self").Problem(), StringComparison.Ordinal);

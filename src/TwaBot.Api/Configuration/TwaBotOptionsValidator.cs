@@ -53,7 +53,7 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
             failures.Add($"TwaBot:Sandbox:GraphLatencyMilliseconds must be between 0 and 60000 (got {options.Sandbox.GraphLatencyMilliseconds}).");
         }
 
-        ValidateSecret(failures, "TwaBot:AdminKey", options.AdminKey);
+        ValidateSecret(failures, "TwaBot:AdminKey", options.AdminKey, inHeader: true);
         ValidatePreviousAdminKey(failures, options);
         ValidateSecret(failures, "TwaBot:Meta:AppSecret", options.Meta.AppSecret);
         // Meta sets no length for the verify token (the operator picks it; it only guards the handshake).
@@ -161,7 +161,7 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
             return;
         }
 
-        ValidateSecret(failures, "TwaBot:PreviousAdminKey", options.PreviousAdminKey);
+        ValidateSecret(failures, "TwaBot:PreviousAdminKey", options.PreviousAdminKey, inHeader: true);
         if (string.IsNullOrWhiteSpace(options.AdminKey))
         {
             failures.Add("TwaBot:PreviousAdminKey is the old key of a rotation: set the new one in TwaBot:AdminKey too.");
@@ -175,9 +175,11 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
     /// <summary>
     /// A secret is compared byte for byte with what clients and Meta present, and HTTP trims header values:
     /// whitespace at either end (a secret file's final line break) would make it impossible to match.
-    /// README's example values are public, so they are refused as well.
+    /// README's example values are public, so they are refused as well. One that clients present in a header
+    /// (<paramref name="inHeader"/>, X-Admin-Key) must be printable ASCII, which every client can send: .NET's HttpClient,
+    /// Python's requests and fetch refuse or mangle other characters in a header, so such a key would work from curl alone.
     /// </summary>
-    private static void ValidateSecret(List<string> failures, string setting, string? value, int minimumLength = 16)
+    private static void ValidateSecret(List<string> failures, string setting, string? value, int minimumLength = 16, bool inHeader = false)
     {
         if (string.IsNullOrEmpty(value))
         {
@@ -191,6 +193,10 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
         else if (value.Length < minimumLength)
         {
             failures.Add($"{setting} must be at least {minimumLength} characters long.");
+        }
+        else if (inHeader && !value.All(c => c is >= ' ' and <= '~'))
+        {
+            failures.Add($"{setting} must be printable ASCII (letters, digits, punctuation, spaces): it is sent in a header, where many HTTP clients refuse other characters.");
         }
         else if (ReadmeExampleSecrets.Contains(value))
         {

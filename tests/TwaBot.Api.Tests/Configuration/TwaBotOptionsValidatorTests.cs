@@ -109,6 +109,14 @@ public class TwaBotOptionsValidatorTests
     [InlineData("ok", $"TwaBot:AdminKey={Key}")]
     [InlineData("ok", "TwaBot:AdminKey=")] // the sandbox makes its own
     [InlineData("TwaBot:AdminKey is README's example value", "TwaBot:AdminKey=change-me-to-a-long-random-string")]
+    // Sent in a header: printable ASCII only (inner spaces and punctuation are fine), not so the other secrets.
+    [InlineData("TwaBot:AdminKey must be printable ASCII (letters, digits, punctuation, spaces): it is sent in a header", "TwaBot:AdminKey=clé-de-l'administrateur-2026")]
+    [InlineData("TwaBot:AdminKey must be printable ASCII", "TwaBot:AdminKey=0123456789\u0001abcdef")]
+    [InlineData("TwaBot:AdminKey must be printable ASCII", "TwaBot:AdminKey=0123456789\tabcdef")]
+    [InlineData("ok", "TwaBot:AdminKey=correct horse battery staple ~!@#$%^&*()")]
+    [InlineData("TwaBot:PreviousAdminKey must be printable ASCII", $"TwaBot:AdminKey={Key}", "TwaBot:PreviousAdminKey=ancienne-clé-0123456789")]
+    [InlineData("ok", "TwaBot:Meta:AppSecret=clé-secrète-0123456789")] // an HMAC key, never sent
+    [InlineData("ok", "TwaBot:Meta:VerifyToken=jeton-vérifié")] // a query value, percent-encoded by Meta
     [InlineData("TwaBot:Meta:AppSecret must be at least 16 characters long.", "TwaBot:Meta:AppSecret=0123456789abcde")]
     [InlineData("TwaBot:Meta:AppSecret is README's example value", "TwaBot:Meta:AppSecret=your-meta-app-secret")]
     [InlineData("ok", $"TwaBot:Meta:AppSecret={Key}")]

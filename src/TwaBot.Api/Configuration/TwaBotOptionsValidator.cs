@@ -177,7 +177,8 @@ internal sealed partial class TwaBotOptionsValidator(IHostEnvironment environmen
     /// whitespace at either end (a secret file's final line break) would make it impossible to match.
     /// README's example values are public, so they are refused as well. One that clients present in a header
     /// (<paramref name="inHeader"/>, X-Admin-Key) must be printable ASCII, which every client can send: .NET's HttpClient,
-    /// Python's requests and fetch refuse or mangle other characters in a header, so such a key would work from curl alone.
+    /// Python's requests and fetch refuse or mangle other characters in a header, so such a key would work only from clients
+    /// that send headers in UTF-8, such as curl.
     /// </summary>
     private static void ValidateSecret(List<string> failures, string setting, string? value, int minimumLength = 16, bool inHeader = false)
     {

@@ -5,6 +5,17 @@ namespace TwaBot.Api.Tests.Http;
 public class LooseNamesTests
 {
     [Theory]
+    [InlineData("template_name")]
+    [InlineData("templateName")]
+    [InlineData("Template-Name")]
+    [InlineData("TEMPLATE NAME")]
+    [InlineData("template.name")]
+    public void CaseAndSeparatorsAreIgnored(string written)
+    {
+        Assert.Equal("templatename", LooseNames.Of(written));
+    }
+
+    [Theory]
     [InlineData("template", "template", 0)]
     [InlineData("tenplate", "template", 1)] // a letter replaced
     [InlineData("templte", "template", 1)] // left out

@@ -122,6 +122,8 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
         Assert.Equal((code, details), (error.GetProperty("code").GetInt32(), error.GetProperty("error_data").GetProperty("details").GetString()));
+        // WhatsApp's own refusals, "(#100) Invalid parameter" among them, are numbered; only Graph's token and object errors are not.
+        Assert.StartsWith($"(#{code}) ", error.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -833,6 +835,8 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
         Assert.Equal((code, details), (error.GetProperty("code").GetInt32(), error.GetProperty("error_data").GetProperty("details").GetString()));
+        // Numbered, as in ItsSendRefusesWhatMetaRefusesWithMetasCode.
+        Assert.StartsWith($"(#{code}) ", error.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     /// <summary>A client of the emulated Graph API with the business's token, and the business's phone number id.</summary>

@@ -182,14 +182,20 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         Assert.Equal(5, key.GetProperty("api_key").GetProperty("daily_limit").GetInt32());
     }
 
-    [Fact]
-    public async Task AnExpiryThatIsNotIsoIsRefusedNamingTheFormat()
+    [Theory]
+    [InlineData("POST")]
+    [InlineData("PATCH")] // read through PatchField, which must pass the format's words on
+    public async Task AnExpiryThatIsNotIsoIsRefusedNamingTheFormat(string method)
     {
         var businessId = await factory.CreateBusinessAsync();
+        var (_, keyId) = await factory.CreateApiKeyAsync(businessId);
         using var admin = factory.CreateAdminClient();
+        using var request = new HttpRequestMessage(new HttpMethod(method), method == "POST" ? $"/admin/v1/businesses/{businessId}/api-keys" : $"/admin/v1/api-keys/{keyId}")
+        {
+            Content = JsonContent.Create(new { name = "k", permissions = new[] { "*" }, expires_at = "01/12/2099" }),
+        };
 
-        var response = await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/api-keys",
-            new { name = "k", permissions = new[] { "*" }, expires_at = "01/12/2099" });
+        var response = await admin.SendAsync(request);
 
         var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
         Assert.Equal("expires_at must be an ISO-8601 time such as 2026-12-31T23:59:59Z (a date alone is midnight UTC).",

@@ -38,6 +38,8 @@ public class ApiKeyFormatTests
     [InlineData("twb_prod_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7yEeeby3abP3E2Z4byzB5")] // right length and checksum, unknown prefix
     [InlineData("twb_live_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7yEeeby3abP3E23f4UuB")] // right prefix and checksum, one character short
     [InlineData("TWB_LIVE_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7yEeeby3abP3E2Z4U0VVE")] // the prefix in capitals, its checksum right
+    [InlineData("twb_live_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7yEeeby3abP3E2Zx3udQiW")] // right prefix and checksum, one character long
+    [InlineData("twb_live_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7yEeeby3abP3E2Z2wu6a8")] // an issued key with its checksum in other case
     public void RejectsKeysOfAnotherShape(string key)
     {
         Assert.False(ApiKeyFormat.IsWellFormed(key, out _));

@@ -25,6 +25,7 @@ public class CanonicalJsonTests
     [InlineData("""{"n":1}""", """{"n":1.0}""")]
     [InlineData("""{"a":[null]}""", """{"a":[]}""")] // a null in an array holds a place
     [InlineData("""{"a":"b","c":"d"}""", """{"a":"bc","":"d"}""")]
+    [InlineData("""{"text":"\u00e9"}""", """{"text":"e\u0301"}""")] // é, and e with a combining accent: two texts Meta is sent as they are
     public void DifferentRequestsStayDifferent(string first, string second) =>
         Assert.NotEqual(Of(first), Of(second));
 
@@ -34,6 +35,12 @@ public class CanonicalJsonTests
     [InlineData("""[1.0, null, "<b>"]""", """[1.0,null,"<b>"]""")]
     public void TheCanonicalFormIsCompactSortedAndWithoutNullMembers(string json, string canonical) =>
         Assert.Equal(canonical, Of(json));
+
+    [Theory] // the form versions before 2026-12-06 kept: the same but for its null members, at every depth
+    [InlineData("""{ "caption" : null, "a" : {"c":[null], "b":null} }""", """{"a":{"b":null,"c":[null]},"caption":null}""")]
+    [InlineData("""[{"x":null}]""", """[{"x":null}]""")]
+    public void TheEarlierFormKeptNullMembers(string json, string canonical) =>
+        Assert.Equal(canonical, Encoding.UTF8.GetString(CanonicalJson.Of(Encoding.UTF8.GetBytes(json), keepNullMembers: true)!));
 
     [Theory]
     [InlineData("")]

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using TwaBot.Api.Sending.Idempotency;
 using TwaBot.Api.Tests.Infrastructure;
 
@@ -185,6 +186,48 @@ public class IdempotencyAtRestTests
         var kept = new List<string>();
         await server.WithDbAsync(async db => kept = await db.IdempotentAnswers.Select(a => a.Key).ToListAsync());
         Assert.Equal(["otp-new"], kept);
+    }
+
+    [Fact]
+    public async Task AnAnswerPastItsDayIsDroppedAtTheNextHourlyRun()
+    {
+        // Nothing calls the sweep here: its own hourly run drops the answer within the hour after the answer's day ends.
+        await using var server = new TwaBotApiFactory();
+        var tenant = await server.CreateSendingTenantAsync();
+        server.Clock.Advance(TimeSpan.FromMinutes(90)); // kept between two of the sweep's runs
+        await (await SendOtpAsync(tenant.Client, Otp, "otp-old")).ReadJsonAsync(HttpStatusCode.OK);
+
+        server.Clock.Advance(IdempotencyKeys.KeptFor - TimeSpan.FromMinutes(30));
+        var withinItsDay = await SendOtpAsync(tenant.Client, Otp, "otp-old");
+        Assert.Equal(["true"], withinItsDay.Headers.GetValues("Idempotent-Replayed"));
+        server.Clock.Advance(TimeSpan.FromHours(1)); // half an hour past its day, and a run since
+
+        await Poll.UntilAsync(async () => await AnswersKeptAsync(server) == 0, "the hourly run to drop the answer past its day");
+    }
+
+    [Fact]
+    public async Task AnswersThatPassedTheir24HoursWhileTheServerWasStoppedAreDroppedAtStart()
+    {
+        var databasePath = Path.Combine(Path.GetTempPath(), $"twabot-test-{Guid.NewGuid():N}.db");
+        await using (var before = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath) { DeleteDatabaseOnDispose = false })
+        {
+            var tenant = await before.CreateSendingTenantAsync();
+            await (await SendOtpAsync(tenant.Client, Otp, "otp-old")).ReadJsonAsync(HttpStatusCode.OK);
+            var dayAgo = before.Clock.GetUtcNow().UtcDateTime - IdempotencyKeys.KeptFor; // aged in the database: no run of this server drops it
+            await before.WithDbAsync(db => db.IdempotentAnswers.ExecuteUpdateAsync(s => s.SetProperty(a => a.CreatedAt, dayAgo)));
+        }
+
+        await using var after = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: databasePath);
+        await after.Services.GetServices<IHostedService>().OfType<ExpiredAnswerSweeper>().Single().FirstRun.WaitAsync(Poll.Limit);
+
+        Assert.Equal(0, await AnswersKeptAsync(after));
+    }
+
+    private static async Task<int> AnswersKeptAsync(TwaBotApiFactory server)
+    {
+        var count = 0;
+        await server.WithDbAsync(async db => count = await db.IdempotentAnswers.CountAsync());
+        return count;
     }
 
     private static async Task<HttpResponseMessage> SendOtpAsync(HttpClient client, object body, string key)

@@ -203,17 +203,18 @@ public class IdempotencyTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
     }
 
     [Theory] // a retry across an upgrade (within the key's day) sends the same body and must get the first answer, not a 422
-    [InlineData("""{ "phone": "9876543210", "template_name": "order_confirmation", "body_params": ["Rahul", "ORD-1", "₹1,499"] }""", false)]
-    [InlineData("""{"phone":"9876543210", "template_name":"order_confirmation", "language":null, "body_params":["Rahul","ORD-1","₹1,499"]}""", true)]
-    public async Task AKeyKeptByAnEarlierVersionStillMatchesItsRetry(string body, bool keptWithNullMembers)
+    [InlineData("""{ "phone": "9876543210", "template_name": "order_confirmation", "body_params": ["Rahul", "ORD-1", "₹1,499"] }""", null)]
+    [InlineData("""{"phone":"9876543210", "template_name":"order_confirmation", "language":null, "body_params":["Rahul","ORD-1","₹1,499"]}""",
+        """{"body_params":["Rahul","ORD-1","₹1,499"],"language":null,"phone":"9876543210","template_name":"order_confirmation"}""")]
+    public async Task AKeyKeptByAnEarlierVersionStillMatchesItsRetry(string body, string? keptCanonicalForm)
     {
         // Versions before canonical JSON kept the hash of the body's bytes, and versions before 2026-12-06 of its canonical
-        // form with its null members.
+        // form with its null members: spelled out here, not computed, since what they kept no longer changes.
         var tenant = await factory.CreateSendingTenantAsync();
         var key = Guid.NewGuid().ToString();
         var first = await PostJsonWithKeyAsync(tenant.Client, "/api/v1/send-template", body, key);
         var bytes = System.Text.Encoding.UTF8.GetBytes(body);
-        var keptForm = keptWithNullMembers ? TwaBot.Api.Sending.Idempotency.CanonicalJson.Of(bytes, keepNullMembers: true)! : bytes;
+        var keptForm = keptCanonicalForm is null ? bytes : System.Text.Encoding.UTF8.GetBytes(keptCanonicalForm);
         var protector = factory.Services.GetRequiredService<TwaBot.Api.Sending.Idempotency.IdempotencyProtector>();
         var kept = protector.Protect(System.Security.Cryptography.SHA256.HashData([.. "send-template\n"u8, .. keptForm]));
         await factory.WithDbAsync(async db =>

@@ -393,6 +393,26 @@ public class ConfigurationValidationTests
         }
     }
 
+    [Fact]
+    public async Task AnInboxFileTheServerCannotUseStopsItNamingTheInbox()
+    {
+        // The database file is sound (made by this start); the webhook inbox beside it is no SQLite file, as after a
+        // copy that went wrong. The start's check tries both and names the one it cannot use.
+        using var folder = new TemporaryFolder();
+        Directory.CreateDirectory(folder.Path);
+        var path = Path.Combine(folder.Path, "twabot.db");
+        var inbox = TwaBot.Api.Webhooks.WebhookInboxFile.PathBeside(path);
+        File.WriteAllBytes(inbox, [.. Enumerable.Repeat((byte)'Z', 8192)]);
+
+        var (exitCode, output) = await RunServerAsync(new()
+        {
+            ["DOTNET_ENVIRONMENT"] = "Development",
+            ["ConnectionStrings__TwaBot"] = $"Data Source={path}",
+        });
+
+        AssertStoppedInOneLine(exitCode, output, $"ConnectionStrings:TwaBot: the database file {inbox} cannot be opened, created or written");
+    }
+
     [Theory]
     [InlineData("29991231000000_FromALaterVersion")]
     // Named by the latest: "run that version or a later one" holds only for the version that applied it.

@@ -61,6 +61,85 @@ public class DatabaseTests(DatabaseTests.EmptyFileServer factory) : IClassFixtur
         });
     }
 
+    [Fact]
+    public async Task EveryOpeningOfAPooledConnectionSetsFullSynchronousWritesAgain()
+    {
+        // The pragma is the interceptor's, not SQLite's default (which a build may set to NORMAL in WAL mode): a pooled
+        // connection left at NORMAL is FULL again at its next opening, synchronous or not.
+        _ = factory.Server;
+
+        await factory.WithDbAsync(async db =>
+        {
+            foreach (var openAsync in new[] { false, true })
+            {
+                await db.Database.OpenConnectionAsync();
+                await using (var relax = db.Database.GetDbConnection().CreateCommand())
+                {
+                    relax.CommandText = "PRAGMA synchronous = NORMAL;";
+                    await relax.ExecuteNonQueryAsync();
+                }
+
+                await db.Database.CloseConnectionAsync();
+                if (openAsync)
+                {
+                    await db.Database.OpenConnectionAsync();
+                }
+                else
+                {
+                    db.Database.OpenConnection();
+                }
+
+                try
+                {
+                    await using var command = db.Database.GetDbConnection().CreateCommand();
+                    command.CommandText = "PRAGMA synchronous;";
+                    Assert.Equal((openAsync, 2L), (openAsync, await command.ExecuteScalarAsync())); // 2 = FULL
+                }
+                finally
+                {
+                    await db.Database.CloseConnectionAsync();
+                }
+            }
+        });
+    }
+
+    [Fact]
+    public async Task TimesAreReadBackAsUtc()
+    {
+        // SQLite keeps no kind; a time read back without one would be taken for local time by ToUniversalTime or
+        // DateTimeOffset on a server not set to UTC.
+        var at = new DateTime(2026, 4, 14, 10, 30, 45, DateTimeKind.Utc);
+        await factory.WithDbAsync(async db =>
+        {
+            db.SweepMarks.Add(new SweepMark { Name = "times-read-back", DoneBefore = at });
+            await db.SaveChangesAsync();
+        });
+
+        await factory.WithDbAsync(async db =>
+        {
+            var read = (await db.SweepMarks.AsNoTracking().SingleAsync(m => m.Name == "times-read-back")).DoneBefore;
+            Assert.Equal((at, DateTimeKind.Utc), (read, read.Kind));
+        });
+    }
+
+    [Theory]
+    [InlineData(0L)] // a whole second: no fraction at all
+    [InlineData(1_200_000L)] // trailing zeros dropped
+    [InlineData(1_234_567L)] // all seven digits
+    public async Task RawStatementsWriteTimesInEfsTextForm(long ticksPastTheSecond)
+    {
+        // Raw and EF writes meet in unique indexes and in text comparisons: the same time must be the same text.
+        var at = new DateTime(2026, 4, 14, 10, 30, 45, DateTimeKind.Utc).AddTicks(ticksPastTheSecond);
+        var name = $"text-form-{ticksPastTheSecond}";
+        await factory.WithDbAsync(async db =>
+        {
+            db.SweepMarks.Add(new SweepMark { Name = name, DoneBefore = at });
+            await db.SaveChangesAsync();
+            var stored = Assert.Single(await db.Database.SqlQuery<string>($"SELECT done_before AS \"Value\" FROM sweep_marks WHERE name = {name}").ToListAsync());
+            Assert.Equal(stored, PreparedCommands.Text(at));
+        });
+    }
+
     [Theory]
     [InlineData("SELECT 'a' REGEXP 'a';", "no such function: REGEXP")]
     [InlineData("SELECT ef_add(1, 2);", "no such function: ef_add")]
@@ -434,6 +513,7 @@ public class DatabaseTests(DatabaseTests.EmptyFileServer factory) : IClassFixtur
     [InlineData("Data Source=twabot.db", "/srv/app/twabot.db")]
     [InlineData("Data Source=/data/twabot.db", "/data/twabot.db")]
     [InlineData(null, "/srv/app/twabot.db")]
+    [InlineData("Data Source=twabot.db;Default Timeout=10", "/srv/app/twabot.db")] // a shorter busy timeout is raised to 30 s
     public void RelativeDatabaseFilesAreUnderTheContentRoot(string? configured, string expectedFile)
     {
         var connectionString = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(

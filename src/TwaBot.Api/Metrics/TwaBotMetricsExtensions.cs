@@ -27,7 +27,7 @@ public static class TwaBotMetricsExtensions
         if (metrics || traces)
         {
             var telemetry = services.AddOpenTelemetry()
-                .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "twabot"));
+                .ConfigureResource(resource => resource.AddService(ServiceName(configuration)));
             if (metrics)
             {
                 telemetry.WithMetrics(meters => meters.AddMeter(ExportedMeters));
@@ -78,6 +78,10 @@ public static class TwaBotMetricsExtensions
         services.TryAddSingleton<TwaBotMetrics>();
         return services;
     }
+
+    /// <summary>OTEL_SERVICE_NAME, or twabot when it is unset or blank (the exporter refuses an empty name, and the server would not start).</summary>
+    private static string ServiceName(IConfiguration configuration) =>
+        configuration["OTEL_SERVICE_NAME"] is { } name && !string.IsNullOrWhiteSpace(name) ? name : "twabot";
 
     internal static bool IsOtlpExportConfigured(IConfiguration configuration) =>
         !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])

@@ -222,6 +222,29 @@ public class ApiKeysAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         Assert.False(apiKey.TryGetProperty("key", out _));
     }
 
+    [Fact]
+    public async Task PatchWithNullClearsTheDailyLimitAndTheExpiry()
+    {
+        var businessId = await factory.CreateBusinessAsync();
+        using var admin = factory.CreateAdminClient();
+        var created = (await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{businessId}/api-keys",
+            new { name = "k", permissions = new[] { "*" }, daily_limit = 20, expires_at = "2099-12-31T23:59:59Z" })).ReadJsonAsync(HttpStatusCode.Created))
+            .GetProperty("api_key");
+
+        var response = await admin.PatchAsync($"/admin/v1/api-keys/{created.GetProperty("id").GetInt64()}",
+            new StringContent("""{"daily_limit":null,"expires_at":null}""", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(JsonValueKind.Null, (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("api_key").GetProperty("daily_limit").ValueKind);
+        var listed = (await (await admin.GetAsync($"/admin/v1/businesses/{businessId}/api-keys")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("api_keys")[0];
+        Assert.Equal((JsonValueKind.Null, JsonValueKind.Null), (listed.GetProperty("daily_limit").ValueKind, listed.GetProperty("expires_at").ValueKind));
+    }
+
+    [Theory] // only the limits and the expiry can be cleared: a key keeps a name and at least one permission
+    [InlineData("""{"name":null}""", "name")]
+    [InlineData("""{"permissions":null}""", "permissions")]
+    public Task PatchOfNullWhereNothingCanBeClearedIsRefusedNamingTheFieldAndChangesNothing(string body, string field) =>
+        PatchIsRefusedNamingTheFieldAndChangesNothingAsync(body, field);
+
     [Theory]
     [InlineData("""{"daily_limit":"abc"}""", "daily_limit")]
     [InlineData("""{"daily_limit":99999999999}""", "daily_limit")]

@@ -33,7 +33,7 @@ public class BusinessTurnsTests
         Assert.Equal(1, Volatile.Read(ref started));
         Assert.True(turns.IsInUse(Business));
         gate.SetResult();
-        await Task.WhenAll(all);
+        await Task.WhenAll(all).WaitAsync(TimeSpan.FromSeconds(10)); // bounded: a turn never given back fails here instead of hanging
         Assert.Equal((calls, 0), (started, overlaps));
         Assert.False(turns.IsInUse(Business));
     }
@@ -63,7 +63,8 @@ public class BusinessTurnsTests
 
         await giveUp.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiter);
+        // Bounded: a wait deaf to its token fails here (TimeoutException) instead of hanging.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiter.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.True(turns.IsInUse(Business));
         gate.SetResult(1);
         Assert.Equal(1, await holder);

@@ -190,6 +190,21 @@ public class BusinessesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Theory]
+    [InlineData("""{"name":"Renamed","id":7}""", "id")]
+    [InlineData("""{"name":"Renamed","plann":"Pro"}""", "plann")] // a typo is not a change left out
+    public async Task APatchWithAnUnknownFieldIsRefusedNamingItAndChangesNothing(string body, string field)
+    {
+        var id = await factory.CreateBusinessAsync(plan: "Growth", name: "Stays");
+        using var admin = factory.CreateAdminClient();
+
+        var response = await admin.PatchAsync($"/admin/v1/businesses/{id}", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(field, (await response.AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED")).GetProperty("field").GetString());
+        var business = (await (await admin.GetAsync($"/admin/v1/businesses/{id}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("business");
+        Assert.Equal("Stays", business.GetProperty("name").GetString());
+    }
+
+    [Theory]
     [InlineData("asia/kolkata", "Asia/Kolkata")] // the letter case
     [InlineData(" Asia/Kolkata", "Asia/Kolkata")] // pasted with a space
     [InlineData("America/New_york", "America/New_York")]

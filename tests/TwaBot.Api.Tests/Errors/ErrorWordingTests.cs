@@ -78,6 +78,22 @@ public class ErrorWordingTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         Assert.Equal(("owner", "owner is not allowed here."), unknown);
     }
 
+    /// <summary>Each admin body refuses a field it does not have, a nested one too, rather than storing the rest without it.</summary>
+    [Theory]
+    [InlineData("suppressions", """{"phone":"919876543210","state":"opted_out","owner":"Rahul"}""", "owner")]
+    [InlineData("suppressions/import", """{"suppressions":[{"phone":"919876543210","state":"opted_out"}],"owner":"Rahul"}""", "owner")]
+    [InlineData("suppressions/import", """{"suppressions":[{"phone":"919876543210","state":"opted_out","owner":"Rahul"}]}""", "suppressions[0].owner")]
+    [InlineData("templates", """{"name":"order_track","language":"en","category":"UTILITY","body":"Shipped","owner":"Rahul"}""", "owner")]
+    public async Task EachAdminBodyRefusesAnUnknownFieldNamingIt(string path, string body, string field)
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+        using var admin = factory.CreateAdminClient();
+
+        var (given, error) = await ErrorOf(await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/{path}", Json(body)));
+
+        Assert.Equal((field, $"{field} is not allowed here."), (given, error));
+    }
+
     [Fact]
     public async Task AFieldOfAWrongTypeTheReaderSaysNoMoreOfIsNamedBareToo()
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Messages;
@@ -198,11 +199,111 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     [InlineData("/api/v1/quick-send", "get", "429", "DAILY_LIMIT_REACHED", "Daily send limit reached (150/day on Growth plan). Resets at midnight. Upgrade to Pro for higher limits.")]
     [InlineData("/api/v1/send-media", "post", "400", "WINDOW_CLOSED", "Recipient is outside the 24-hour customer service window. Free-form text messages can only be delivered within 24 hours of the contact messaging your business. Use a pre-approved template for re-engagement.")]
     [InlineData("/api/v1/send-text", "post", "400", "SUPPRESSED", "Phone 919876543210 is suppressed (opted_out). Message not sent to protect your quality rating.")]
+    [InlineData("/api/v1/send-media", "post", "429", "RATE_LIMITED", "Rate limit exceeded. Please slow down.")]
     public async Task EachSendShowsTheErrorsTheApiDocsShowForIt(string path, string method, string status, string errorCode, string text)
     {
         var document = await Document();
 
         Assert.Equal(text, NamedExample(document, path, method, status, errorCode).GetProperty("error").GetString());
+    }
+
+    /// <summary>
+    /// Each send's example request and 200 answer are the API docs' own, field for field (SendExamples keeps them as text,
+    /// which could drift from the docs); quick-send's answer is the docs' first, the template one.
+    /// </summary>
+    [Fact]
+    public async Task EachSendsExampleRequestAndAnswerAreTheApiDocsOwn()
+    {
+        var document = await Document();
+        var shown = new HashSet<string>(StringComparer.Ordinal);
+
+        foreach (var row in Sending.SendEndpointsTests.DocsExamples)
+        {
+            var (path, method, body, answer) = (((string)row[0]).Split('?')[0], ((string)row[1]).ToLowerInvariant(), (string?)row[2], (string)row[3]);
+            if (!shown.Add(path))
+            {
+                continue;
+            }
+
+            var operation = Operation(document, path, method);
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(answer), JsonNode.Parse(Example(document, path, method, "200").GetRawText())), $"{path}'s 200 example");
+            if (body is not null)
+            {
+                var request = operation.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("example");
+                Assert.True(JsonNode.DeepEquals(JsonNode.Parse(body), JsonNode.Parse(request.GetRawText())), $"{path}'s request example");
+            }
+        }
+
+        Assert.Equal(5, shown.Count);
+    }
+
+    /// <summary>
+    /// The API docs' WINDOW_CLOSED bodies, whole: send-text's (its own hint) and the general one quick-send answers with
+    /// quick-send's hint; the other fields are the docs'.
+    /// </summary>
+    [Theory]
+    [InlineData("/api/v1/send-text", "post",
+        "Use a pre-approved template (send-template or quick-send with template=) for re-engagement.",
+        "Call POST /api/v1/send-template or GET /api/v1/quick-send?phone=...&template=... instead.")]
+    [InlineData("/api/v1/send-media", "post",
+        "Use a pre-approved template for re-engagement.",
+        "Call POST /api/v1/send-template or GET /api/v1/quick-send?phone=...&template=... instead.")]
+    [InlineData("/api/v1/quick-send", "get",
+        "Use a pre-approved template for re-engagement.",
+        "Call GET /api/v1/quick-send?phone=...&template=<approved_template_name>&params=... instead.")]
+    public async Task EachSendsWindowClosedExampleIsTheApiDocsBody(string path, string method, string errorEnd, string hint)
+    {
+        var example = NamedExample(await Document(), path, method, "400", "WINDOW_CLOSED");
+
+        var docs = new JsonObject
+        {
+            ["success"] = false,
+            ["error"] = "Recipient is outside the 24-hour customer service window. Free-form text messages can only be delivered within 24 hours of the contact messaging your business. " + errorEnd,
+            ["error_code"] = "WINDOW_CLOSED",
+            ["session_window"] = new JsonObject { ["open"] = false, ["last_inbound_at"] = null },
+            ["hint"] = hint,
+        };
+        Assert.Equal(docs.ToJsonString(), JsonNode.Parse(example.GetRawText())!.ToJsonString());
+    }
+
+    /// <summary>
+    /// Each send's PERMISSION_DENIED and MISSING_API_KEY examples are what the server answers that send: a key without its
+    /// permission, and no key (quick-send's text also offers the apikey parameter).
+    /// </summary>
+    [Theory]
+    [InlineData("/api/v1/send-template", "post", """{"phone": "919876543210", "template_name": "order_confirmation"}""")]
+    [InlineData("/api/v1/send-text", "post", """{"phone": "919876543210", "message": "Hi"}""")]
+    [InlineData("/api/v1/send-media", "post", """{"phone": "919876543210", "media_type": "image", "media_url": "https://example.com/a.jpg"}""")]
+    [InlineData("/api/v1/send-otp", "post", """{"phone": "919876543210", "template_name": "otp_verification"}""")]
+    [InlineData("/api/v1/quick-send?phone=919876543210&template=order_confirmation", "get", null)]
+    public async Task EachSendsKeyAndPermissionExamplesAreTheServersAnswersToThatSend(string request, string method, string? body)
+    {
+        var document = await Document();
+        var path = request.Split('?')[0];
+        var tenant = await factory.CreateSendingTenantAsync(permissions: [path == "/api/v1/send-text" ? "send_otp" : "send_text"]);
+        using var keyless = factory.CreateClient();
+
+        foreach (var (client, status, errorCode) in new[] { (tenant.Client, HttpStatusCode.Forbidden, "PERMISSION_DENIED"), (keyless, HttpStatusCode.Unauthorized, "MISSING_API_KEY") })
+        {
+            var response = body is null ? await client.GetAsync(request)
+                : await client.PostAsync(request, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+            var answer = await response.AssertErrorAsync(status, errorCode);
+            Assert.Equal(JsonSerializer.Serialize(answer), JsonSerializer.Serialize(NamedExample(document, path, method, ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture), errorCode)));
+        }
+    }
+
+    /// <summary>The OTP cap's example is our own error, hand-written in SendExamples: its text must be the server's for its numbers.</summary>
+    [Theory]
+    [InlineData("/api/v1/send-template", "post")]
+    [InlineData("/api/v1/send-otp", "post")]
+    [InlineData("/api/v1/quick-send", "get")]
+    public async Task EachSendsOtpCapExampleHasTheServersText(string path, string method)
+    {
+        var example = NamedExample(await Document(), path, method, "429", "OTP_RECIPIENT_LIMIT_REACHED");
+
+        var server = Api.Errors.ApiErrors.OtpRecipientLimitReached("919876543210", 5, example.GetProperty("retry_after_seconds").GetInt32()).Body;
+        Assert.Equal(server.Error, example.GetProperty("error").GetString());
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 using Serilog.Events;
@@ -188,6 +189,25 @@ public class TracingTests
             await Task.Delay(TimeSpan.FromSeconds(1)); // time for a span to end, were one recorded: none must come
             Assert.Empty(server.SpansOf(trace));
         }
+    }
+
+    [Theory] // README: OTEL_SERVICE_NAME names the service the spans and metrics come from, twabot unless set
+    [InlineData(null, "twabot")]
+    [InlineData("", "twabot")] // set empty (a compose file's unset ${VARIABLE}): the server once failed to start
+    [InlineData("twabot-eu", "twabot-eu")]
+    public async Task TheExportedServiceIsNamedByOtelServiceName(string? serviceName, string named)
+    {
+        var settings = new Dictionary<string, string?> { ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = "http://127.0.0.1:9" };
+        if (serviceName is not null)
+        {
+            settings["OTEL_SERVICE_NAME"] = serviceName;
+        }
+
+        await using var server = new TracedServer(null, settings);
+
+        var resource = server.Services.GetRequiredService<TracerProvider>().GetResource();
+
+        Assert.Equal(named, Assert.Single(resource.Attributes, a => a.Key == "service.name").Value);
     }
 
     [Theory] // a refusal's span names the error_code the caller got: in the checks, or from Meta in the dispatch

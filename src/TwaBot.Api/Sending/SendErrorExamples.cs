@@ -47,7 +47,7 @@ public static class SendErrorExamples
             Of(ApiErrors.IdempotencyKeyInUse(IdempotencyKey)),
             Of(ApiErrors.IdempotencyKeyReused(IdempotencyKey)),
             (429, SendExamples.DailyLimitReached),
-            (429, SendExamples.RateLimited),
+            Of(ApiErrors.RateLimited(15)), // a key's or the server's per-minute limit
             // Meta's throughput limit for the number (130429), and its limit per recipient (131056): PRODUCT §5.
             Of(ApiErrors.UpstreamRateLimited(2)),
             Of(ApiErrors.PairRateLimited(6)),
@@ -55,7 +55,7 @@ public static class SendErrorExamples
         if (route.UsesTemplate)
         {
             // An OTP, or an AUTHENTICATION template through send-template or quick-send, takes one of the number's hourly slots.
-            examples.Add((429, SendExamples.OtpRecipientLimitReached));
+            examples.Add(Of(ApiErrors.OtpRecipientLimitReached(Phone, limit: 5, retryAfterSeconds: 2250)));
         }
 
         examples.AddRange(

@@ -41,11 +41,6 @@ public static class SendExamples
         }
         """;
 
-    /// <summary>A key's or the server's per-minute limit.</summary>
-    public const string RateLimited = """
-        { "success": false, "error": "Rate limit exceeded. Please slow down.", "error_code": "RATE_LIMITED", "retry_after_seconds": 15 }
-        """;
-
     public const string TextRequest = """
         { "phone": "9876543210", "message": "Hi Rahul! Your appointment is confirmed for tomorrow at 2 PM." }
         """;
@@ -105,16 +100,6 @@ public static class SendExamples
           "error": "WhatsApp (Meta) failed or did not answer, so whether it took the message is unknown; it may still be delivered, and sending it again may deliver it twice. Follow it with GET /api/v1/message-status/{message_id}.",
           "error_code": "META_UNAVAILABLE",
           "message_id": "twb:k4q8z2m7x1c9v5b3n6p0"
-        }
-        """;
-
-    /// <summary>The recipient's hourly OTP cap (<c>TwaBot:RateLimits:OtpPerRecipientPerHour</c>), our own limit.</summary>
-    public const string OtpRecipientLimitReached = """
-        {
-          "success": false,
-          "error": "Too many OTPs to 919876543210: at most 5 per hour are sent to one number. Try again in 38 minutes.",
-          "error_code": "OTP_RECIPIENT_LIMIT_REACHED",
-          "retry_after_seconds": 2250
         }
         """;
 }

@@ -293,19 +293,6 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         }
     }
 
-    /// <summary>The OTP cap's example is our own error, hand-written in SendExamples: its text must be the server's for its numbers.</summary>
-    [Theory]
-    [InlineData("/api/v1/send-template", "post")]
-    [InlineData("/api/v1/send-otp", "post")]
-    [InlineData("/api/v1/quick-send", "get")]
-    public async Task EachSendsOtpCapExampleHasTheServersText(string path, string method)
-    {
-        var example = NamedExample(await Document(), path, method, "429", "OTP_RECIPIENT_LIMIT_REACHED");
-
-        var server = Api.Errors.ApiErrors.OtpRecipientLimitReached("919876543210", 5, example.GetProperty("retry_after_seconds").GetInt32()).Body;
-        Assert.Equal(server.Error, example.GetProperty("error").GetString());
-    }
-
     /// <summary>
     /// Each send's TEMPLATE_PARAMS_INVALID example is what the server answers that send when order_confirmation gets the
     /// wrong values: two of its three, or, for send-otp (whose one value is the code), a template that is not AUTHENTICATION.

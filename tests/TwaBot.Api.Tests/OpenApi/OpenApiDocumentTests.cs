@@ -172,6 +172,9 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Equal("Your Business Name", health.GetProperty("business").GetString());
         Assert.Equal("2026-04-02T10:30:00.000Z", health.GetProperty("timestamp").GetString());
         Assert.Equal("order_confirmation", templates.GetProperty("templates")[0].GetProperty("name").GetString());
+        // The API docs' template, field by field as they print it.
+        Assert.Equal("Hi {{1}}, your order {{2}} of {{3}} has been confirmed!", templates.GetProperty("templates")[0].GetProperty("content").GetString());
+        Assert.Equal("TwaBot - WhatsApp Business", templates.GetProperty("templates")[0].GetProperty("footer_text").GetString());
         Assert.Equal("MISSING_API_KEY", Example(document, "/api/v1/health", "get", "401").GetProperty("error_code").GetString());
     }
 
@@ -546,6 +549,10 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.True(update.GetProperty("per_minute_limit").GetProperty("nullable").GetBoolean());
         Assert.True(update.GetProperty("expires_at").GetProperty("nullable").GetBoolean());
         Assert.False(update.GetProperty("name").TryGetProperty("nullable", out _));
+        // Each is documented as the type the server reads.
+        Assert.Equal("integer", update.GetProperty("per_minute_limit").GetProperty("type").GetString());
+        Assert.Equal("integer", update.GetProperty("daily_limit").GetProperty("type").GetString());
+        Assert.Equal(("string", "date-time"), (update.GetProperty("expires_at").GetProperty("type").GetString(), update.GetProperty("expires_at").GetProperty("format").GetString()));
     }
 
     [Fact]
@@ -609,6 +616,148 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         // 255 characters are kept and 256 refused (IdempotencyTests): a generated client checks the same bound.
         Assert.Equal("header", header.GetProperty("in").GetString());
         Assert.Equal(255, header.GetProperty("schema").GetProperty("maxLength").GetInt32());
+    }
+
+    [Fact]
+    public async Task OnlyTheSendsListAnIdempotencyKey()
+    {
+        // Every other operation ignores the header: listed there, it would promise a safe retry the server does not give.
+        var document = await Document();
+
+        var listing = document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(operation => (Path: path.Name, Method: operation.Name, Operation: operation.Value)))
+            .Where(o => o.Operation.TryGetProperty("parameters", out var parameters)
+                && parameters.EnumerateArray().Any(p => p.GetProperty("name").GetString()!.Contains("dempotency", StringComparison.OrdinalIgnoreCase)))
+            .Select(o => (o.Path, o.Method))
+            .Order()
+            .ToList();
+
+        Assert.Equal(EverySend.Select(send => ((string)send[0], (string)send[1])).Order(), listing);
+    }
+
+    [Theory]
+    [InlineData("/api/v1/health")]
+    [InlineData("/api/v1/templates")]
+    [InlineData("/admin/v1/businesses")]
+    public async Task TheMissingKeyExampleIsTheServersAnswerToACallWithoutAKey(string path)
+    {
+        var example = Example(await Document(), path, "get", "401");
+        using var client = factory.CreateClient();
+
+        var answer = await (await client.GetAsync(path)).ReadJsonAsync(HttpStatusCode.Unauthorized);
+
+        Assert.Equal(JsonSerializer.Serialize(answer), JsonSerializer.Serialize(example));
+    }
+
+    [Fact]
+    public async Task OnlyOperationsThatReadABodyListTheAnswerToABodyThatIsNotJson()
+    {
+        // A body sent to an operation that reads none is never looked at, whatever its type or encoding: no 415.
+        // (A body over the limit is refused on every route, by its Content-Length: 413 is not checked here.)
+        var document = await Document();
+
+        var listing = document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(operation => (Name: $"{operation.Name.ToUpperInvariant()} {path.Name}", Operation: operation.Value)))
+            .Where(o => !o.Operation.TryGetProperty("requestBody", out _) && ResponseCodes(o.Operation).Contains("415"))
+            .Select(o => o.Name)
+            .ToList();
+
+        Assert.True(listing.Count == 0, "Lists 415 but reads no body: " + string.Join(", ", listing));
+    }
+
+    [Fact]
+    public async Task EachOperationTakesTheKeyOfItsRoutes()
+    {
+        // /api/v1 takes an API key (quick-send in its query too), the admin API and the sandbox's inbound the admin key.
+        var document = await Document();
+
+        foreach (var path in document.GetProperty("paths").EnumerateObject().Where(p => !p.Name.StartsWith("/webhooks/", StringComparison.Ordinal)))
+        {
+            foreach (var operation in path.Value.EnumerateObject())
+            {
+                string[] expected = path.Name == "/api/v1/quick-send" ? ["ApiKey", "ApiKeyInQuery"]
+                    : path.Name.StartsWith("/api/", StringComparison.Ordinal) ? ["ApiKey"]
+                    : ["AdminKey"];
+                string[] taken = [.. operation.Value.GetProperty("security").EnumerateArray().Select(r => r.EnumerateObject().Single().Name)];
+                Assert.True(expected.SequenceEqual(taken), $"{operation.Name} {path.Name} takes {string.Join(" or ", taken)}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task EveryOperationThatUsesTheDatabaseListsItsStorageUnavailableAnswer()
+    {
+        var document = await Document();
+
+        var missing = document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(operation => (Name: $"{operation.Name.ToUpperInvariant()} {path.Name}", Operation: operation.Value)))
+            .Where(o => o.Name != "GET /webhooks/meta") // Meta's verify handshake reads and writes no database
+            .Where(o => !ResponseCodes(o.Operation).Contains("503"))
+            .Select(o => o.Name)
+            .ToList();
+
+        Assert.True(missing.Count == 0, "No 503: " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public async Task EveryTagAnOperationUsesIsDescribed()
+    {
+        var document = await Document();
+
+        var used = document.GetProperty("paths").EnumerateObject().SelectMany(path => path.Value.EnumerateObject())
+            .SelectMany(operation => operation.Value.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!))
+            .ToHashSet(StringComparer.Ordinal);
+        var described = document.GetProperty("tags").EnumerateArray()
+            .Where(t => !string.IsNullOrWhiteSpace(t.GetProperty("description").GetString()))
+            .Select(t => t.GetProperty("name").GetString()!);
+
+        Assert.Equal(used.Order(StringComparer.Ordinal), described.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task QuickSendsParametersAreTheTextTheUrlCarries()
+    {
+        // The API docs' table: params is one comma-separated string, not a repeated parameter.
+        var parameters = Operation(await Document(), "/api/v1/quick-send", "get").GetProperty("parameters").EnumerateArray()
+            .ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("schema").GetProperty("type").GetString());
+
+        Assert.Equal(["button_params", "idempotency_key", "lang", "message", "params", "phone", "template"], parameters.Keys.Order(StringComparer.Ordinal));
+        Assert.All(parameters, parameter => Assert.Equal("string", parameter.Value));
+    }
+
+    [Fact]
+    public async Task AnswerSchemasInsideListsRequireTheFieldsTheyAlwaysCarry()
+    {
+        var schemas = (await Document()).GetProperty("components").GetProperty("schemas");
+
+        // A template of /templates' list, and a button of it, are answers too: a generated client must not make their fields optional.
+        Assert.Equal(["button_params", "category", "content", "display_name", "footer_text", "header_text", "header_type", "id", "language", "name", "variables"],
+            Required(schemas.GetProperty("TemplateView")));
+        Assert.Contains("button_index", Required(schemas.GetProperty("ButtonParameter")));
+    }
+
+    [Theory]
+    [InlineData("/admin/v1/businesses", SeedExamplesRequest.CreateBusiness)]
+    [InlineData("/admin/v1/businesses/{id}/api-keys", SeedExamplesRequest.CreateApiKey)]
+    [InlineData("/sandbox/v1/inbound", SeedExamplesRequest.Inbound)]
+    public async Task RequestsShowTheSeedsExampleBody(string path, SeedExamplesRequest which)
+    {
+        var example = Operation(await Document(), path, "post").GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("example");
+        var seed = which switch
+        {
+            SeedExamplesRequest.CreateBusiness => Api.OpenApi.SeedExamples.CreateBusinessRequest,
+            SeedExamplesRequest.CreateApiKey => Api.OpenApi.SeedExamples.CreateApiKeyRequest,
+            _ => Api.OpenApi.SeedExamples.InboundRequest,
+        };
+
+        Assert.Equal(JsonSerializer.Serialize(JsonDocument.Parse(seed).RootElement), JsonSerializer.Serialize(example));
+    }
+
+    public enum SeedExamplesRequest
+    {
+        CreateBusiness,
+        CreateApiKey,
+        Inbound,
     }
 
     [Fact]

@@ -100,14 +100,16 @@ public static class RequestBodyLimits
 
     /// <summary>
     /// The 413 for a Content-Length over the route's limit; after the keys, so a caller without one learns no body rule. Only
-    /// for a route of ours: a path no route takes (404) or a method none takes (routing's own 405) reads no body, and its
-    /// answer says what is wrong, where a 413 would have the caller shrink a body that no size would get through.
+    /// for a route of ours that reads a body (its document lists the 413: <see cref="OpenApi.OpenApiExtensions.ReadsJsonBody"/>):
+    /// a path no route takes (404), a method none takes (routing's own 405) or a route that reads none (a GET) is answered
+    /// for what it is, where a 413 would have the caller shrink a body that nothing reads. Kestrel reads no more of that
+    /// body than the cap (<see cref="UseRequestBodyCaps"/>).
     /// </summary>
     public static IApplicationBuilder UseRequestBodyLimits(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
         // Over the smallest limit first: a send's body is not measured against its route's limit twice (UseRequestBodyCaps did).
         if (context.Request.ContentLength is > ApiBytes and var length && LimitFor(context.Request) is var limit && length > limit
-            && context.GetEndpoint() is RouteEndpoint)
+            && context.GetEndpoint() is RouteEndpoint endpoint && ReadsABody(endpoint))
         {
             await ApiErrors.PayloadTooLarge(limit).ExecuteAsync(context);
             return;
@@ -115,4 +117,8 @@ public static class RequestBodyLimits
 
         await next(context);
     });
+
+    private static bool ReadsABody(Endpoint endpoint) =>
+        endpoint.Metadata.OfType<Microsoft.AspNetCore.Http.Metadata.IProducesResponseTypeMetadata>()
+            .Any(answer => answer.StatusCode == StatusCodes.Status413PayloadTooLarge);
 }

@@ -18,6 +18,7 @@ public class RouteBeforeBodySizeTests(TwaBotApiFactory factory) : IClassFixture<
     [InlineData("PUT", "/admin/v1/businesses", TwaBotApiFactory.AdminKey, HttpStatusCode.MethodNotAllowed, "METHOD_NOT_ALLOWED")]
     [InlineData("PUT", "/admin/v1/businesses", null, HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED")]
     [InlineData("POST", "/admin/v1/businesses", TwaBotApiFactory.AdminKey, HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE")] // a route's own limit, as before
+    [InlineData("POST", "/webhooks/meta", null, HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE")] // Meta's 3 MB, before the signature
     public async Task ABodyOverTheLimitWhereNoRouteTakesItIsAnsweredByTheRoute(string method, string path, string? adminKey, HttpStatusCode status, string errorCode)
     {
         using var client = factory.CreateClient();
@@ -35,5 +36,26 @@ public class RouteBeforeBodySizeTests(TwaBotApiFactory factory) : IClassFixture<
 
         await response.AssertErrorAsync(status, errorCode);
         Assert.Equal(status == HttpStatusCode.MethodNotAllowed, response.Content.Headers.Allow.Count > 0); // a 405 says which methods to use
+    }
+
+    /// <summary>
+    /// A route that reads no body is answered as if the body were not there: its document lists no 413 (only the routes that
+    /// read one do), and no smaller body would change its answer.
+    /// </summary>
+    [Theory]
+    [InlineData("GET", "/admin/v1/businesses", HttpStatusCode.OK)]
+    [InlineData("DELETE", "/admin/v1/businesses/999999/suppressions/919876543210", HttpStatusCode.NotFound)]
+    public async Task ABodyOverTheLimitSentToARouteThatReadsNoneIsNotA413(string method, string path, HttpStatusCode status)
+    {
+        using var client = factory.CreateAdminClient();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path)
+        {
+            Content = new ByteArrayContent(new byte[(int)Api.Errors.RequestBodyLimits.ApiBytes + 1]),
+        };
+        request.Content.Headers.ContentType = new("application/json");
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(status, response.StatusCode);
     }
 }

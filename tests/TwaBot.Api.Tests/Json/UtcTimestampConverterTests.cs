@@ -21,6 +21,8 @@ public class UtcTimestampConverterTests
     [InlineData("12/01/2099 10:00")]
     [InlineData("Dec 1, 2099")]
     [InlineData("2099-12-01T10:30 PM")]
+    [InlineData("2099-12-01 10:30 PM")]    // .NET reads the 12-hour clock after an ISO date too
+    [InlineData("2099-12-01 10:30:00 +05:30")]
     [InlineData("20991201")]
     [InlineData(" 2099-12-01")]
     [InlineData("2099-13-01")]          // ISO in shape, not a date

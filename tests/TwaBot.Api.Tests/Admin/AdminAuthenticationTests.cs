@@ -32,20 +32,6 @@ public class AdminAuthenticationTests(TwaBotApiFactory factory) : IClassFixture<
         await response.AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
     }
 
-    [Fact]
-    public async Task AKeyBeyondAsciiIsComparedLetterForLetter()
-    {
-        // Kestrel reads the header as UTF-8: a key with ü opens the admin API, and one with another letter there does not.
-        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:AdminKey"] = "admin-key-gr\u00fcn-0123456789" });
-        using var right = server.CreateClient();
-        right.DefaultRequestHeaders.TryAddWithoutValidation("X-Admin-Key", "admin-key-gr\u00fcn-0123456789");
-        using var other = server.CreateClient();
-        other.DefaultRequestHeaders.TryAddWithoutValidation("X-Admin-Key", "admin-key-gr\u00e4n-0123456789");
-
-        Assert.Equal(HttpStatusCode.OK, (await right.GetAsync("/admin/v1/businesses")).StatusCode);
-        await (await other.GetAsync("/admin/v1/businesses")).AssertErrorAsync(HttpStatusCode.Unauthorized, "ADMIN_UNAUTHORIZED");
-    }
-
     [Theory] // as two API keys are: "a valid key is required" reads as wrong to someone who sent the right one, twice
     [InlineData(TwaBotApiFactory.AdminKey, TwaBotApiFactory.AdminKey)]
     [InlineData(TwaBotApiFactory.AdminKey, "proxy-key")]

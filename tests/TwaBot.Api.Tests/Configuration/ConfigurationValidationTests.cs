@@ -508,7 +508,14 @@ public class ConfigurationValidationTests
             + "Run one server per database: limits, daily caps and Idempotency-Keys are kept in its memory. "
             + "Stop the other one first (in an upgrade, the old version before the new).");
         using var client = first.CreateClient();
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+        try
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+        }
+        catch (HttpRequestException down)
+        {
+            throw new InvalidOperationException($"The first server no longer answers after the second's start:\n{first.Output}", down);
+        }
     }
 
     [Fact]

@@ -1,28 +1,28 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace TwaBot.Api.Tests.Infrastructure;
 
 /// <summary>
-/// The real server binary, started as its own process on a free loopback port with its own database
+/// The real server binary, started as its own process on a loopback port of its own with its own database
 /// file: what Postman, curl and newman talk to. Output is kept for failure messages.
 /// </summary>
-public sealed class ServerProcess : IAsyncDisposable
+public sealed partial class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly string _databasePath;
+    private Uri? _address;
 
-    private ServerProcess(Process process, Uri address, string databasePath)
+    private ServerProcess(Process process, string databasePath)
     {
         _process = process;
-        Address = address;
         _databasePath = databasePath;
     }
 
-    public Uri Address { get; }
+    /// <summary>Where the server listens, as it said in its "Now listening on" line (known once <see cref="StartAsync"/> returns).</summary>
+    public Uri Address => _address ?? throw new InvalidOperationException($"The server has not said where it listens yet:\n{Output}");
 
     public string Output
     {
@@ -49,8 +49,6 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Starts the server without waiting for it, on <paramref name="databasePath"/> (a copy of the migrated template when null).</summary>
     public static ServerProcess Launch(IReadOnlyDictionary<string, string>? settings = null, string? databasePath = null)
     {
-        var port = FreePort();
-        var address = new Uri($"http://127.0.0.1:{port}");
         if (databasePath is null)
         {
             // A new file: a copy of the migrated template, as a factory's (tests of the start's migration name their own file).
@@ -58,7 +56,9 @@ public sealed class ServerProcess : IAsyncDisposable
             MigratedDatabaseTemplate.CopyTo(databasePath);
         }
 
-        var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "--urls", address.ToString()])
+        // Port 0: the kernel's choice at the bind itself. A port found free beforehand could be taken by another test's server
+        // before this one bound it, and /healthz then answered from that server until it stopped.
+        var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location, "--urls", "http://127.0.0.1:0"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -71,7 +71,7 @@ public sealed class ServerProcess : IAsyncDisposable
             start.Environment[name] = value;
         }
 
-        var server = new ServerProcess(Process.Start(start)!, address, databasePath);
+        var server = new ServerProcess(Process.Start(start)!, databasePath);
         server._process.OutputDataReceived += (_, e) => server.Append(e.Data);
         server._process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         server._process.BeginOutputReadLine();
@@ -129,7 +129,7 @@ public sealed class ServerProcess : IAsyncDisposable
 
     private async Task WaitUntilServingAsync()
     {
-        using var client = CreateClient();
+        using var client = new HttpClient();
         try
         {
             await Poll.UntilAsync(async () =>
@@ -139,9 +139,19 @@ public sealed class ServerProcess : IAsyncDisposable
                     throw new InvalidOperationException($"The server exited with code {_process.ExitCode}:\n{Output}");
                 }
 
+                if (_address is null)
+                {
+                    if (ListeningLine().Match(Output) is not { Success: true } listening)
+                    {
+                        return false;
+                    }
+
+                    _address = new Uri(listening.Groups["address"].Value);
+                }
+
                 try
                 {
-                    return (await client.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK;
+                    return (await client.GetAsync(new Uri(_address, "/healthz"))).StatusCode == HttpStatusCode.OK;
                 }
                 catch (HttpRequestException)
                 {
@@ -184,10 +194,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>Kestrel's start line, as text or as Serilog's compact JSON (<c>"@mt":"Now listening on: {address}","address":"…"</c>).</summary>
+    [System.Text.RegularExpressions.GeneratedRegex("""Now listening on: (\{address\}",\s*"address":")?(?<address>http://127\.0\.0\.1:[0-9]+)""")]
+    private static partial System.Text.RegularExpressions.Regex ListeningLine();
 }

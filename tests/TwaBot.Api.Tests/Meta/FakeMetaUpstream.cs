@@ -28,13 +28,15 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
 
     private readonly AttemptCounter _attempts;
     private readonly ClientLog _clientLog;
+    private readonly Socket? _refusing;
 
-    private FakeMetaUpstream(WebApplication app, ServiceProvider clientServices, AttemptCounter attempts, ClientLog clientLog)
+    private FakeMetaUpstream(WebApplication app, ServiceProvider clientServices, AttemptCounter attempts, ClientLog clientLog, Socket? refusing)
     {
         _app = app;
         _clientServices = clientServices;
         _attempts = attempts;
         _clientLog = clientLog;
+        _refusing = refusing;
     }
 
     /// <summary>What the client logged, one rendered message per line.</summary>
@@ -87,9 +89,25 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        var port = FreePort();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        // Port 0, the kernel's choice at the bind: a port found free beforehand could be another test's server's by then.
+        // Not listening, the port is held by a socket bound to it alone, so that every connection to it is refused.
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
+        FakeMetaUpstream? fake = null;
+        app.Run(context => fake!.HandleAsync(context)); // set below, before anyone is told the port
+        Socket? refusing = null;
+        int port;
+        if (listen)
+        {
+            await app.StartAsync();
+            port = new Uri(app.Urls.Single()).Port;
+        }
+        else
+        {
+            refusing = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            refusing.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            port = ((IPEndPoint)refusing.LocalEndPoint!).Port;
+        }
 
         var options = new TwaBotOptions();
         options.Meta.Resilience.RetryBaseDelayMilliseconds = 10;
@@ -112,13 +130,7 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
                 ((SocketsHttpHandler)handler).ConnectCallback = (_, _) => throw new SocketException((int)SocketError.HostNotFound));
         }
 
-        var fake = new FakeMetaUpstream(app, services.BuildServiceProvider(), attempts, clientLog);
-        app.Run(fake.HandleAsync);
-        if (listen)
-        {
-            await app.StartAsync();
-        }
-
+        fake = new FakeMetaUpstream(app, services.BuildServiceProvider(), attempts, clientLog, refusing);
         return fake;
     }
 
@@ -211,6 +223,7 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
     {
         await _clientServices.DisposeAsync();
         await _app.DisposeAsync();
+        _refusing?.Dispose();
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -237,13 +250,6 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
         var reply = SendRepliesByNumber.TryGetValue(number, out var numbers) ? numbers
             : _replies.TryDequeue(out var next) ? next : Accepted();
         await reply(context);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private sealed class FixedAddress(Uri address) : IMetaGraphAddress

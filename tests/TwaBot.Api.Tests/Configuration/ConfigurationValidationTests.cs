@@ -668,7 +668,7 @@ public class ConfigurationValidationTests
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw;
+            throw new TimeoutException($"The server did not stop within 60 s:\n{await output}{await error}");
         }
         finally
         {

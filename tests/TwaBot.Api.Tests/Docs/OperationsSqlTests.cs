@@ -22,7 +22,7 @@ public sealed partial class OperationsSqlTests
         await using var server = new TwaBotApiFactory();
         var tenant = await server.CreateSendingTenantAsync();
         var sent = await tenant.Client.PostAsJsonAsync("/api/v1/send-template",
-            new { phone = AnyNumber(), template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1,499" } });
+            new { phone = OrdinaryNumbers.Any(), template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1,499" } });
         var wamid = (await sent.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("message_id").GetString();
         await server.SettleStatusesAsync();
         long id = 0;
@@ -59,7 +59,7 @@ public sealed partial class OperationsSqlTests
     public async Task TheErasureLeavesNoTraceOfTheNumberButItsOwnOptOutRowsAfterANumberChange(bool eraseCurrent)
     {
         using var database = new TemporaryDatabase();
-        var (former, current) = (AnyNumber(), AnyNumber());
+        var (former, current) = (OrdinaryNumbers.Any(), OrdinaryNumbers.Any());
         long businessId;
         await using (var server = new TwaBotApiFactory(new Dictionary<string, string?>(), databasePath: database.Path) { DeleteDatabaseOnDispose = false })
         {
@@ -150,8 +150,6 @@ public sealed partial class OperationsSqlTests
 
         return rows;
     }
-
-    private static string AnyNumber() => $"9198{Random.Shared.Next(10_000_000, 99_999_999)}";
 
     [GeneratedRegex(@"sqlite3 -readonly /data/twabot\.db ""((?:[^""\\]|\\.)*)""")]
     private static partial Regex SupportCommand();

@@ -385,7 +385,7 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
     [Fact]
     public async Task OpenBreakersAreCountedUntilTheirNumberWorksAgain()
     {
-        await using var server = ServerWithAOneSecondBreaker();
+        await using var server = ServerWithABreakerPause();
         using var open = Collector(server, "twabot.meta.breakers.open");
         var failing = await server.CreateSendingTenantAsync();
         var other = await server.CreateSendingTenantAsync();
@@ -398,8 +398,9 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
         open.RecordObservableInstruments();
         Assert.Equal(1, open.LastMeasurement?.Value); // the failing business's number only
 
-        await Task.Delay(TimeSpan.FromSeconds(1.5)); // the break is on the real clock
-        await (await failing.Client.PostAsJsonAsync("/api/v1/send-template", Order("919876543210"))).ReadJsonAsync(HttpStatusCode.OK);
+        // The break is on the real clock: refused (503, nothing sent) until it ends, then the call that closes the breaker.
+        await Poll.UntilAsync(async () => (await failing.Client.PostAsJsonAsync("/api/v1/send-template", Order("919876543210"))).IsSuccessStatusCode,
+            "the failing business's breaker to let a send through after its pause", interval: TimeSpan.FromMilliseconds(250));
         open.RecordObservableInstruments();
         Assert.Equal(0, open.LastMeasurement?.Value);
         // The log's lines for it (operations.md, Metrics): one as it opened, one as it closed, not one per refused send.
@@ -411,7 +412,7 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
     public async Task ABreakerIsNoLongerCountedOnceItsPauseEndsThoughNothingWasSentSince()
     {
         // Polly half-opens a breaker only when a call comes; a business that stopped sending would stay "paused" for ever.
-        await using var server = ServerWithAOneSecondBreaker();
+        await using var server = ServerWithABreakerPause();
         using var open = Collector(server, "twabot.meta.breakers.open");
         var failing = await server.CreateSendingTenantAsync();
         await OpenTheBreakerAsync(failing);
@@ -425,15 +426,21 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
             open.RecordObservableInstruments();
             return open.LastMeasurement?.Value == 0;
         }, "the breaker's pause to end on the gauge");
-        Assert.True(opened.Elapsed > TimeSpan.FromSeconds(0.5), "counted as paused until its pause (1 s) ended");
+        Assert.True(opened.Elapsed > TimeSpan.FromSeconds(1), "counted as paused until its pause ended, not from the start");
     }
 
-    /// <summary>A server whose breakers open after two calls with half of them failing, and pause for 1 s.</summary>
-    private static TwaBotApiFactory ServerWithAOneSecondBreaker() => new(new Dictionary<string, string?>
+    /// <summary>
+    /// Long enough that a loaded machine still finds the breaker open after the sends that follow its opening (a 1 s pause
+    /// had ended before the next send's answer was read), short enough to wait for its end.
+    /// </summary>
+    private static readonly TimeSpan BreakerPause = TimeSpan.FromSeconds(5);
+
+    /// <summary>A server whose breakers open after two calls with half of them failing, and pause for <see cref="BreakerPause"/>.</summary>
+    private static TwaBotApiFactory ServerWithABreakerPause() => new(new Dictionary<string, string?>
     {
         ["TwaBot:Meta:Resilience:BreakerMinimumThroughput"] = "2",
         ["TwaBot:Meta:Resilience:BreakerFailureRatio"] = "0.5",
-        ["TwaBot:Meta:Resilience:BreakerBreakSeconds"] = "1",
+        ["TwaBot:Meta:Resilience:BreakerBreakSeconds"] = BreakerPause.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
     });
 
     /// <summary>Sends to the emulator's failing number until the tenant's breaker opens (the third answers fast).</summary>

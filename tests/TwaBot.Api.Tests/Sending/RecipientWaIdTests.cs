@@ -218,7 +218,7 @@ public class RecipientWaIdTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         using var admin = factory.CreateAdminClient();
         (await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
             new { name = "spring_sale", language = "en", category = "MARKETING", body = "Hi {{1}}, our spring sale is on." })).EnsureSuccessStatusCode();
-        var former = $"9198{Random.Shared.Next(10_000_000, 99_999_999)}";
+        var former = OrdinaryNumbers.Any();
         await factory.CustomerWritesAsync(tenant.BusinessId, former, said);
         var phoneNumberId = "";
         await factory.WithDbAsync(async db => phoneNumberId = (await db.WhatsAppConnections.SingleAsync(w => w.BusinessId == tenant.BusinessId)).PhoneNumberId);

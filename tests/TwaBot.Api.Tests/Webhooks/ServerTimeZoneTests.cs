@@ -29,7 +29,7 @@ public sealed class ServerTimeZoneTests
         client.DefaultRequestHeaders.Add("X-API-Key", server.SeededApiKey());
         var phoneNumberId = (string)(await database.ScalarAsync("SELECT phone_number_id FROM whatsapp_connections WHERE business_id = 1"))!;
         var wabaId = (string)(await database.ScalarAsync("SELECT waba_id FROM whatsapp_connections WHERE business_id = 1"))!;
-        var customer = $"9198{Random.Shared.Next(10_000_000, 99_999_999)}";
+        var customer = OrdinaryNumbers.Any();
         var now = DateTimeOffset.UtcNow;
 
         await PostAsync(client, wabaId, phoneNumberId, Text($"wamid.stop-{Guid.NewGuid():N}", customer, "STOP", now.AddDays(1)));

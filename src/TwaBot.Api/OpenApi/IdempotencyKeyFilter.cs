@@ -25,6 +25,10 @@ internal sealed class IdempotencyKeyFilter : IOperationFilter
                 p.In == ParameterLocation.Query && p.Name == Sending.Idempotency.IdempotencyRequest.QueryName) is { } inQuery)
         {
             inQuery.Description += " " + WhatItDoes;
+            if (inQuery.Schema is OpenApiSchema querySchema)
+            {
+                querySchema.MaxLength = Sending.Idempotency.IdempotencyRequest.MaxLength; // held to the header's rule
+            }
         }
         else
         {
@@ -33,7 +37,7 @@ internal sealed class IdempotencyKeyFilter : IOperationFilter
                 Name = Sending.Idempotency.IdempotencyRequest.HeaderName,
                 In = ParameterLocation.Header,
                 Description = "Optional: a key of your own (1 to 255 printable ASCII characters; a UUID is a good one) that makes a retry safe. " + WhatItDoes,
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 255 },
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = Sending.Idempotency.IdempotencyRequest.MaxLength },
             });
         }
 

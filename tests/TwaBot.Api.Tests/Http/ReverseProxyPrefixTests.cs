@@ -30,6 +30,22 @@ public class ReverseProxyPrefixTests
     }
 
     [Fact]
+    public async Task BehindATlsProxyTheOpenApiDocumentNamesHttps()
+    {
+        // A proxy that ends TLS calls the server over http and says so in X-Forwarded-Proto: "Try it out" and a generated
+        // client must call https, which is all the proxy may answer.
+        await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["FORWARDEDHEADERS_ENABLED"] = "true" });
+        using var client = server.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Forwarded-For", "198.51.100.7");
+        client.DefaultRequestHeaders.Add("X-Forwarded-Proto", "https");
+        client.DefaultRequestHeaders.Host = "whatsapp.shop.test";
+
+        var document = await (await client.GetAsync("/swagger/v1/swagger.json")).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal("https://whatsapp.shop.test", Assert.Single(document.GetProperty("servers").EnumerateArray()).GetProperty("url").GetString());
+    }
+
+    [Fact]
     public async Task APrefixWithASpaceIsEscapedInTheLocation()
     {
         // The proxy names the path as written in its configuration; a Location with a bare space in it is no URL.

@@ -71,6 +71,7 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
 
         var limit = parameters["limit"];
         Assert.Equal(("integer", "1", "1000"), (limit.GetProperty("type").GetString(), limit.GetProperty("minimum").GetRawText(), limit.GetProperty("maximum").GetRawText()));
+        Assert.Equal("int32", limit.GetProperty("format").GetString()); // as the handler reads it: a generated client's int, not a long
         Assert.Equal("string", parameters["after"].GetProperty("type").GetString());
     }
 
@@ -584,6 +585,20 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         Assert.Empty(Headers(Operation(document, "/admin/v1/businesses/{id}/whatsapp", "put").GetProperty("responses").GetProperty("409")));
     }
 
+    [Fact]
+    public async Task EveryRetryAfterIsDocumentedAsWholeSeconds()
+    {
+        // The server sends delta-seconds (never an HTTP date): a generated client reads the header as a number to wait.
+        var retryAfters = Operations(await Document())
+            .SelectMany(o => o.Operation.GetProperty("responses").EnumerateObject()
+                .Where(r => r.Value.TryGetProperty("headers", out var headers) && headers.TryGetProperty("Retry-After", out _))
+                .Select(r => (Answer: $"{o.Name} {r.Name}", Type: r.Value.GetProperty("headers").GetProperty("Retry-After").GetProperty("schema").GetProperty("type").GetString())))
+            .ToList();
+
+        Assert.Contains(retryAfters, r => r.Answer == "POST /api/v1/send-template 409");
+        Assert.All(retryAfters, r => Assert.True(r.Type == "integer", $"{r.Answer}: Retry-After is {r.Type}"));
+    }
+
     [Theory]
     [MemberData(nameof(EverySend))]
     public async Task EverySendTakesAnIdempotencyKeyAndListsItsAnswers(string path, string method)
@@ -603,18 +618,19 @@ public class OpenApiDocumentTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Theory]
-    [InlineData("/api/v1/send-template")]
-    [InlineData("/api/v1/send-text")]
-    [InlineData("/api/v1/send-media")]
-    [InlineData("/api/v1/send-otp")]
-    public async Task TheIdempotencyKeyHeaderDocumentsTheLongestKeyTheServerTakes(string path)
+    [InlineData("/api/v1/send-template", "post", "Idempotency-Key", "header")]
+    [InlineData("/api/v1/send-text", "post", "Idempotency-Key", "header")]
+    [InlineData("/api/v1/send-media", "post", "Idempotency-Key", "header")]
+    [InlineData("/api/v1/send-otp", "post", "Idempotency-Key", "header")]
+    [InlineData("/api/v1/quick-send", "get", "idempotency_key", "query")] // the same rule as the header's
+    public async Task TheIdempotencyKeyDocumentsTheLongestKeyTheServerTakes(string path, string method, string name, string location)
     {
-        var header = Operation(await Document(), path, "post").GetProperty("parameters").EnumerateArray()
-            .Single(p => p.GetProperty("name").GetString() == "Idempotency-Key");
+        var key = Operation(await Document(), path, method).GetProperty("parameters").EnumerateArray()
+            .Single(p => p.GetProperty("name").GetString() == name);
 
         // 255 characters are kept and 256 refused (IdempotencyTests): a generated client checks the same bound.
-        Assert.Equal("header", header.GetProperty("in").GetString());
-        Assert.Equal(255, header.GetProperty("schema").GetProperty("maxLength").GetInt32());
+        Assert.Equal(location, key.GetProperty("in").GetString());
+        Assert.Equal(255, key.GetProperty("schema").GetProperty("maxLength").GetInt32());
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public sealed class IdempotencyRequest
 {
     public const string HeaderName = "Idempotency-Key";
     public const string QueryName = "idempotency_key";
-    private const int MaxLength = 255;
+    internal const int MaxLength = 255;
 
     private readonly Func<ValueTask<byte[]>> _hash;
     private byte[]? _hashed;

@@ -9,6 +9,18 @@ namespace TwaBot.Api.Tests.Errors;
 
 public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
 {
+    [Theory] // any other status the framework leaves bodiless: a 500 is the server's fault, never the caller's
+    [InlineData(500, "INTERNAL_ERROR")]
+    [InlineData(503, "INTERNAL_ERROR")]
+    [InlineData(499, "VALIDATION_FAILED")]
+    [InlineData(400, "VALIDATION_FAILED")]
+    public void AnotherBodilessStatusGetsTheCodeOfWhoseFaultItIs(int status, string errorCode)
+    {
+        var error = Api.Errors.ApiErrors.ForStatus(status);
+
+        Assert.Equal((status, errorCode), (error.StatusCode, error.Body.ErrorCode));
+    }
+
     [Fact]
     public async Task UnknownApiRouteReturns404Envelope()
     {

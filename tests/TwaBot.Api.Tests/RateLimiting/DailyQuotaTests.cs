@@ -11,6 +11,7 @@ using TwaBot.Api.ApiKeys;
 using TwaBot.Api.Businesses;
 using TwaBot.Api.Configuration;
 using TwaBot.Api.Data;
+using TwaBot.Api.Errors;
 using TwaBot.Api.Messages;
 using TwaBot.Api.RateLimiting;
 using TwaBot.Api.Sending;
@@ -170,6 +171,12 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
             """).RootElement;
         Assert.True(System.Text.Json.JsonElement.DeepEquals(expected, json), json.ToString());
     }
+
+    [Theory] // Pro's cap as PRODUCT §2 writes it: "5000/day" would read as a different number format from the docs' "150/day"
+    [InlineData(150, "Growth", "Daily send limit reached (150/day on Growth plan). Resets at midnight. Upgrade to Pro for higher limits.")]
+    [InlineData(5000, "Pro", "Daily send limit reached (5,000/day on Pro plan). Resets at midnight.")]
+    public void ACapOfThousandsIsWrittenWithItsThousandsGrouped(int limit, string plan, string error) =>
+        Assert.Equal(error, ApiErrors.DailyLimitReached(limit, limit, plan, 60).Body.Error);
 
     [Fact]
     public async Task AnAdminOverrideTakesEffectAtOnce()

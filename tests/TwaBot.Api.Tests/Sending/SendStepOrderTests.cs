@@ -77,6 +77,18 @@ public class SendStepOrderTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         Assert.True(JsonElement.DeepEquals(JsonSerializer.SerializeToElement(expected), json), json.ToString());
     }
 
+    [Fact] // a developer reading the answer in curl or a log sees the docs' hint, not "\u0026template=\u003capproved_template_name\u003e"
+    public async Task TheQuickSendHintIsWrittenWithItsAmpersandsAndBracketsAsTheDocsShowThem()
+    {
+        var tenant = await factory.CreateSendingTenantAsync();
+
+        var response = await tenant.Client.GetAsync("/api/v1/quick-send?phone=919876543210&message=Your+order+has+been+shipped");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("\"hint\":\"Call GET /api/v1/quick-send?phone=...&template=<approved_template_name>&params=... instead.\"",
+            await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task TheWindowClosesTwentyFourHoursAfterTheCustomersMessage()
     {

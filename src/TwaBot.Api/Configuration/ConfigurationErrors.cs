@@ -36,6 +36,7 @@ public static partial class ConfigurationErrors
         if (configuration is not null)
         {
             problems.AddRange(PortsProblems(configuration));
+            problems.AddRange(Metrics.OtlpSettingsCheck.Problems(configuration));
         }
 
         if (problems.Count == 0 && services.GetService<Data.SqliteConnections>() is { } database

@@ -46,6 +46,14 @@ public class ConfigurationErrorsTests
     [InlineData("TwaBot:RateLimits:GlobalPerMinute must be at least 1 (got 0). + ConnectionStrings:TwaBot must be a SQLite connection string", "TwaBot:RateLimits:GlobalPerMinute=0", "ConnectionStrings:TwaBot=Mode=ReadWrite", "http_ports=8080")]
     [InlineData("ConnectionStrings:TwaBot must be a SQLite connection string + ASPNETCORE_HTTP_PORTS must be port numbers", "ConnectionStrings:TwaBot=Mode=ReadWrite", "http_ports=80,81")]
     [InlineData("ok", "http_ports=8080,8081", "Kestrel:Endpoints:Http:Url=http://+:8080")]
+    // The OTLP exporter sends to localhost:4317 for an endpoint that is not a URL, and uses grpc for a protocol it does not know.
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL", "OTEL_EXPORTER_OTLP_ENDPOINT=otel-collector:4317")]
+    [InlineData("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http:// or https:// URL", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=not a url")]
+    [InlineData("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT must be an http:// or https:// URL", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=grpc://collector:4317")]
+    [InlineData("OTEL_EXPORTER_OTLP_PROTOCOL must be grpc or http/protobuf, as written (got 'HTTP/PROTOBUF').", "OTEL_EXPORTER_OTLP_PROTOCOL=HTTP/PROTOBUF")]
+    [InlineData("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL must be grpc or http/protobuf, as written (got 'http/json').", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=http/json")]
+    [InlineData("ok", "OTEL_EXPORTER_OTLP_ENDPOINT=https://collector.example:4318", "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc")]
+    [InlineData("ok", "OTEL_EXPORTER_OTLP_ENDPOINT=", "OTEL_EXPORTER_OTLP_PROTOCOL=")] // blank: no export, the default protocol
     public void TheReportNamesEachSettingAndWhatItTakes(string expected, params string[] settings)
     {
         var report = Check(settings);

@@ -333,6 +333,20 @@ public class ConfigurationValidationTests
     }
 
     [Theory]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "otel-collector:4317", "OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL")]
+    [InlineData("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", "OTEL_EXPORTER_OTLP_PROTOCOL must be grpc or http/protobuf")]
+    public async Task AnOtlpSettingTheExporterWouldIgnoreStopsTheServerNamingIt(string variable, string value, string expected)
+    {
+        // The exporter would have sent to localhost:4317 over grpc instead, while the start's line named the setting's value.
+        var (exitCode, output) = await RunServerAsync(new()
+        {
+            ["DOTNET_ENVIRONMENT"] = "Development", ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:4317", [variable] = value,
+        });
+
+        AssertStoppedInOneLine(exitCode, output, expected);
+    }
+
+    [Theory]
     [InlineData("Production", "TwaBot__AdminKy")] // reported as "Live mode needs TwaBot:AdminKey", the name written unsaid
     [InlineData("Development", "TwaBot__RateLimits__PerKeyPerMinut")] // beside a refused value, only that was reported
     public async Task AMisspeltSettingIsNamedWhenTheOptionsAreRefusedToo(string environmentName, string misspelt)

@@ -90,7 +90,7 @@ public sealed class FakeMetaUpstream : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         // Port 0, the kernel's choice at the bind: a port found free beforehand could be another test's server's by then.
-        // Not listening, the port is held by a socket bound to it alone, so that every connection to it is refused.
+        // A fake that does not listen holds its port with a socket bound but not listening: every connection to it is refused.
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
         FakeMetaUpstream? fake = null;

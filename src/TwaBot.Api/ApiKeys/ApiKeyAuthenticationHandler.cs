@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Serilog;
 using TwaBot.Api.Configuration;
 using TwaBot.Api.Errors;
+using TwaBot.Api.Http;
 using TwaBot.Api.RateLimiting;
 
 namespace TwaBot.Api.ApiKeys;
@@ -132,9 +133,17 @@ internal sealed class ApiKeyAuthenticationHandler(
         Request.Headers.Authorization.Count > 0 ? "the Authorization header"
         : OtherKeyHeaders.FirstOrDefault(Request.Headers.ContainsKey) is { } header ? $"a header named {header}"
         : !QueryAllowed && Request.Query.ContainsKey(QueryName) ? "the apikey query parameter (quick-send's only)"
+        : Request.Query.Keys.FirstOrDefault(IsOtherKeyParameter) is { } parameter ? $"the {parameter} query parameter"
         : null;
 
     private static readonly string[] OtherKeyHeaders = ["apikey", "api-key", "api_key", "x-api-token"];
+
+    /// <summary>
+    /// apikey written in another style (api_key, the docs' Postman variable; api-key; X-API-Key as the header is named):
+    /// a query parameter the key is not read from, which the answer names rather than only saying where to put a key.
+    /// </summary>
+    private static bool IsOtherKeyParameter(string name) =>
+        !name.Equals(QueryName, StringComparison.OrdinalIgnoreCase) && LooseNames.Of(name) is "apikey" or "xapikey";
 
     /// <summary>
     /// The key, null when none is given, or empty when one is given twice. A blank header is no key, like a blank

@@ -42,13 +42,21 @@ public static class ErrorEnvelopeExtensions
         };
     }
 
-    /// <summary>The documented routes a path no route takes was likely meant for (RouteGuesses), or null.</summary>
+    /// <summary>
+    /// The documented routes a path no route takes was likely meant for (RouteGuesses), or null. A value the path leaves
+    /// out is taken from the query parameter of its name in any style (message_id= for {messageId}): a GET-only tool
+    /// puts it there, as quick-send takes its values.
+    /// </summary>
     private static string? RouteMeant(HttpContext context, string path)
     {
         var routes = context.RequestServices.GetService<EndpointDataSource>()?.Endpoints.OfType<RouteEndpoint>()
             .Where(endpoint => endpoint.Metadata.GetMetadata<IExcludeFromDescriptionMetadata>() is not { ExcludeFromDescription: true })
             .Select(endpoint => endpoint.RoutePattern) ?? [];
-        var guesses = Http.RouteGuesses.For(path, routes);
+        var query = context.Request.Query;
+        var guesses = Http.RouteGuesses.For(path, routes, name => query
+            .Where(parameter => Http.LooseNames.Of(parameter.Key) == Http.LooseNames.Of(name) && parameter.Value.Count == 1)
+            .Select(parameter => parameter.Value.ToString())
+            .FirstOrDefault());
         return guesses.Count == 0 ? null : string.Join(" or ", guesses);
     }
 }

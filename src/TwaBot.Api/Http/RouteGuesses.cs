@@ -7,7 +7,8 @@ namespace TwaBot.Api.Http;
 /// <summary>
 /// The routes a path no route takes was most likely meant for, for a 404's "did you mean": a CRM developer's slips are
 /// other separators or case (/api/v1/send_template), another version or prefix (/api/v2/send-template, /v1/health,
-/// /send-template), and a letter or two mistyped (/api/v1/send-templte).
+/// /send-template), a letter or two mistyped (/api/v1/send-templte), and a route's last value left out of the path
+/// (GET /api/v1/message-status, its id put in the query as quick-send takes its values).
 /// </summary>
 internal static partial class RouteGuesses
 {
@@ -19,13 +20,15 @@ internal static partial class RouteGuesses
 
     /// <summary>
     /// The routes <paramref name="path"/> is closest to, each written with the path's own values for its parameters
-    /// (/api/v1/message-status/twb:…), best first; empty when none is close or the path is a route's own.
+    /// (/api/v1/message-status/twb:…), best first; empty when none is close or the path is a route's own. A route's last
+    /// parameter the path leaves out is written with the value <paramref name="valueOf"/> gives for its name (the
+    /// query's <c>message_id=</c>), else as <c>{messageId}</c>.
     /// </summary>
-    public static IReadOnlyList<string> For(string path, IEnumerable<RoutePattern> routes)
+    public static IReadOnlyList<string> For(string path, IEnumerable<RoutePattern> routes, Func<string, string?>? valueOf = null)
     {
         var written = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         var guesses = routes
-            .Select(route => Guess(written, route))
+            .Select(route => Guess(written, route, route.PathSegments.Count) ?? GuessWithoutLastValue(written, route, valueOf))
             .OfType<(string Route, int Distance)>()
             .DistinctBy(guess => guess.Route)
             .ToList();
@@ -40,13 +43,30 @@ internal static partial class RouteGuesses
     }
 
     /// <summary>
-    /// The route as the path would name it, and how far the path is from it: the letters mistyped, plus one when the
-    /// prefix before the route's version (/api/v1) is another. Null when the path's end is not the route's.
+    /// The route when the path stops before its last segment, a parameter: one farther than the letters mistyped, with
+    /// that parameter's value from <paramref name="valueOf"/> (one the route takes) or its name in braces. Null when the route ends otherwise.
     /// </summary>
-    private static (string Route, int Distance)? Guess(string[] written, RoutePattern route)
+    private static (string Route, int Distance)? GuessWithoutLastValue(string[] written, RoutePattern route, Func<string, string?>? valueOf)
     {
-        var segments = route.PathSegments;
-        var versionAt = segments.ToList().FindLastIndex(segment => segment.IsSimple && segment.Parts[0] is RoutePatternLiteralPart literal
+        if (route.PathSegments is not [.., { IsSimple: true, Parts: [RoutePatternParameterPart parameter] }]
+            || Guess(written, route, route.PathSegments.Count - 1) is not { } shorter)
+        {
+            return null;
+        }
+
+        var value = valueOf?.Invoke(parameter.Name)?.Trim();
+        return ($"{shorter.Route}/{(string.IsNullOrEmpty(value) || !Fits(value, parameter) ? $"{{{parameter.Name}}}" : value)}", shorter.Distance + 1);
+    }
+
+    /// <summary>
+    /// The route as the path would name it, and how far the path is from it: the letters mistyped, plus one when the
+    /// prefix before the route's version (/api/v1) is another. Null when the path's end is not the route's (its first
+    /// <paramref name="length"/> segments).
+    /// </summary>
+    private static (string Route, int Distance)? Guess(string[] written, RoutePattern route, int length)
+    {
+        var segments = route.PathSegments.Take(length).ToList();
+        var versionAt = segments.FindLastIndex(segment => segment.IsSimple && segment.Parts[0] is RoutePatternLiteralPart literal
             && Version().IsMatch(literal.Content));
         var prefix = segments.Take(versionAt + 1).ToList();
         var tail = segments.Skip(versionAt + 1).ToList();

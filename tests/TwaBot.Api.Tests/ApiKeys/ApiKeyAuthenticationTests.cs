@@ -244,6 +244,9 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
     [InlineData("the key in an X-Api-Token header", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header; a header named x-api-token is not read.")]
     [InlineData("apikey= off quick-send", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header; the apikey query parameter (quick-send's only) is not read.")]
     [InlineData("Authorization on quick-send", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header or the apikey query parameter; the Authorization header is not read.")]
+    [InlineData("api_key= on quick-send", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header or the apikey query parameter; the api_key query parameter is not read.")]
+    [InlineData("X-API-Key= on quick-send", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header or the apikey query parameter; the X-API-Key query parameter is not read.")]
+    [InlineData("api-key= off quick-send", "MISSING_API_KEY", "API key is required. Pass it in the X-API-Key header; the api-key query parameter is not read.")]
     [InlineData("the key after Bearer", "INVALID_API_KEY", "Invalid API key: give the key alone, without \"Bearer \" before it.")]
     [InlineData("the key after a tab after Token", "INVALID_API_KEY", "Invalid API key: give the key alone, without \"Token \" before it.")]
     [InlineData("the key after bearer in lower case", "INVALID_API_KEY", "Invalid API key: give the key alone, without \"bearer \" before it.")]
@@ -262,6 +265,9 @@ public class ApiKeyAuthenticationTests(TwaBotApiFactory factory) : IClassFixture
             "a blank apikey on quick-send" => "/api/v1/quick-send?apikey=&phone=919876543210&template=order_confirmation",
             "Authorization on quick-send" => "/api/v1/quick-send?phone=919876543210&template=order_confirmation",
             "apikey= off quick-send" => $"/api/v1/health?apikey={key}",
+            "api_key= on quick-send" => $"/api/v1/quick-send?api_key={key}&phone=919876543210&template=order_confirmation",
+            "X-API-Key= on quick-send" => $"/api/v1/quick-send?X-API-Key={key}&phone=919876543210&template=order_confirmation",
+            "api-key= off quick-send" => $"/api/v1/health?api-key={key}",
             _ => "/api/v1/health",
         });
         switch (presented)

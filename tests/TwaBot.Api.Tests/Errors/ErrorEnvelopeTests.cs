@@ -41,6 +41,8 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
     [InlineData("POST", "/v1/send-media", "/api/v1/send-media")]
     [InlineData("POST", "/api/v1/send-templte", "/api/v1/send-template")] // a letter mistyped
     [InlineData("GET", "/api/v1/message_status/twb:a12", "/api/v1/message-status/twb:a12")]
+    [InlineData("GET", "/api/v1/message-status", "/api/v1/message-status/{messageId}")] // the docs' "GET /message-status"
+    [InlineData("GET", "/api/v1/message-status/", "/api/v1/message-status/{messageId}")]
     [InlineData("GET", "/admin/v1/business", "/admin/v1/businesses")]
     [InlineData("GET", "/health", "/api/v1/health")] // not the undocumented /healthz
     [InlineData("GET", "/api/v1/templates/all", null)]
@@ -53,6 +55,21 @@ public class ErrorEnvelopeTests(TwaBotApiFactory factory) : IClassFixture<TwaBot
         var json = await response.AssertErrorAsync(HttpStatusCode.NotFound, "NOT_FOUND");
         Assert.Equal(meant is null ? $"No endpoint matches {method} {path}." : $"No endpoint matches {method} {path}: did you mean {meant}?",
             json.GetProperty("error").GetString());
+    }
+
+    [Theory] // a GET-only tool puts the id in the query, as quick-send takes its values: the 404 writes the path to use
+    [InlineData("message_id=wamid.HBgMOTE5ODc2NTQzMjEw", "/api/v1/message-status/wamid.HBgMOTE5ODc2NTQzMjEw")]
+    [InlineData("messageId=twb:a12&apikey=twb_test_secret", "/api/v1/message-status/twb:a12")] // any style; no other value
+    [InlineData("id=wamid.HBgM", "/api/v1/message-status/{messageId}")] // another name is not guessed to be the id
+    [InlineData("message_id=wamid.a&message_id=wamid.b", "/api/v1/message-status/{messageId}")] // nor one of two
+    public async Task AMessageIdInTheQueryIsToldItsPlaceInThePath(string query, string meant)
+    {
+        var (_, client, _) = await factory.CreateTenantAsync();
+
+        var response = await client.GetAsync($"/api/v1/message-status?{query}");
+
+        var json = await response.AssertErrorAsync(HttpStatusCode.NotFound, "NOT_FOUND");
+        Assert.Equal($"No endpoint matches GET /api/v1/message-status: did you mean {meant}?", json.GetProperty("error").GetString());
     }
 
     [Fact]

@@ -25,6 +25,9 @@ public class RouteGuessesTests
     [InlineData("/api/v1/send-txt", "/api/v1/send-text")]
     [InlineData("/api/health", "/api/v1/health")] // not /healthz: the prefix differs for both, /healthz's letters too
     [InlineData("/api/v1/message_status/twb:a1", "/api/v1/message-status/twb:a1")] // the parameter keeps the path's value
+    [InlineData("/api/v1/message-status", "/api/v1/message-status/{messageId}")] // a route's last value left out
+    [InlineData("/message_status", "/api/v1/message-status/{messageId}")] // and another prefix and separator
+    [InlineData("/api/v1/send-template/x", null)] // a value too many is no guess
     [InlineData("/admin/v1/business/7/whatsapp", "/admin/v1/businesses/7/whatsapp")]
     [InlineData("/webhook/meta", "/webhooks/meta")]
     [InlineData("/healthz/", null)] // a route itself: no other is guessed (here /api/v1/health, a letter and the prefix away)
@@ -66,6 +69,21 @@ public class RouteGuessesTests
             CultureInfo.CurrentCulture = before;
         }
     }
+
+    [Theory] // the value left out, where the request gives it elsewhere (the query): else the parameter's name
+    [InlineData("wamid.HBgM", "/api/v1/message-status/wamid.HBgM")]
+    [InlineData(" twb:a1 ", "/api/v1/message-status/twb:a1")]
+    [InlineData("", "/api/v1/message-status/{messageId}")]
+    [InlineData(null, "/api/v1/message-status/{messageId}")]
+    public void ARouteLastValueLeftOutIsWrittenWithTheValueGiven(string? value, string meant) =>
+        Assert.Equal([meant], RouteGuesses.For("/api/v1/message-status", Routes, name => name == "messageId" ? value : "other"));
+
+    [Theory] // a value the route cannot take is not written into it; a route with no segments is never guessed so
+    [InlineData("/admin/v1/business", "7", "/admin/v1/businesses/7")]
+    [InlineData("/admin/v1/business", "abc", "/admin/v1/businesses/{id}")]
+    public void AValueLeftOutIsWrittenOnlyWhereTheRouteTakesIt(string path, string value, string meant) =>
+        Assert.Equal([meant], RouteGuesses.For(path, [RoutePatternFactory.Parse("/"), RoutePatternFactory.Parse("/admin/v1/businesses/{id:long}")],
+            _ => value));
 
     [Fact]
     public void RoutesEquallyCloseAreAllNamedButNotMany()

@@ -48,6 +48,12 @@ public static class LoggingExtensions
                     || Http.ListenFailures.IsOne(e.Exception)
                     || (Data.SqliteStartFailures.IsOne(e.Exception) && e.MessageTemplate.Text == "Hosting failed to start"))
                 && e.Properties.TryGetValue("SourceContext", out var source) && source.ToString() == "\"Microsoft.Extensions.Hosting.Internal.Host\"")
+            // EF's "Failed executing DbCommand" (its one Error there, logged without the exception, which goes on up) stood
+            // above Program's line with the query's SQL; the start's failure is told by that line or the host's. Once the
+            // server has started, a failing statement is logged as ever.
+            .Filter.ByExcluding(e => e.Level == LogEventLevel.Error
+                && !services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.IsCancellationRequested
+                && e.Properties.TryGetValue("SourceContext", out var source) && source.ToString() == "\"Microsoft.EntityFrameworkCore.Database.Command\"")
             // Data Protection's Verbose line about a key it cannot read (a date mistyped while ending it by hand) prints the
             // whole <key> element, its master key in plain text: the key that decrypts the Meta access tokens. Its Error line
             // names the key and the failure without it.

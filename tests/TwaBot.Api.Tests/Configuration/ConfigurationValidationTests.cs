@@ -498,6 +498,7 @@ public class ConfigurationValidationTests
             AssertStoppedInOneLine(exitCode, output,
                 $"TwaBot server cannot start: the database file {path} is damaged (SQLite Error 11: 'database disk image is malformed'.). "
                 + "Restore both database files from the latest backup");
+            Assert.DoesNotContain("Failed executing DbCommand", output, StringComparison.Ordinal); // EF's line above it, with the query
         }
         finally
         {

@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Data.Sqlite;
 using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.ApiKeys;
@@ -38,22 +37,12 @@ public sealed class ReadsWhileTheDatabaseIsLockedTests
 
     private static async Task<(HttpResponseMessage Read, TimeSpan Waited)> ReadWhileLockedAsync(TwaBotApiFactory server, HttpClient client, string path)
     {
-        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
-        await shell.OpenAsync();
-        await using (var begin = shell.CreateCommand())
-        {
-            begin.CommandText = "BEGIN IMMEDIATE;"; // a sqlite3 shell left inside a transaction
-            await begin.ExecuteNonQueryAsync();
-        }
+        await using var held = await AnotherProcessLock.TakeAsync(server.DatabasePath);
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var read = await client.GetAsync(path);
         var waited = clock.Elapsed;
-        await using (var rollback = shell.CreateCommand())
-        {
-            rollback.CommandText = "ROLLBACK;";
-            await rollback.ExecuteNonQueryAsync();
-        }
+        await held.ReleaseAsync();
 
         return (read, waited);
     }

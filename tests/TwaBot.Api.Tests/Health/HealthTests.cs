@@ -138,12 +138,8 @@ public class LivenessTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFa
         }
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode); // Meta answering 5xx
-        await using (var shell = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath};Pooling=False"))
+        await using (await AnotherProcessLock.TakeAsync(server.DatabasePath))
         {
-            await shell.OpenAsync();
-            await using var begin = shell.CreateCommand();
-            begin.CommandText = "BEGIN IMMEDIATE;";
-            await begin.ExecuteNonQueryAsync();
             var waited = System.Diagnostics.Stopwatch.StartNew();
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode); // locked: not waiting the busy timeout either
             // Half the busy timeout (30 s) a probe waiting for the lock would take: a loaded machine can stretch one request for seconds.

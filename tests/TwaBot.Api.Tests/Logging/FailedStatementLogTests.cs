@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using Microsoft.Data.Sqlite;
 using TwaBot.Api.Tests.Infrastructure;
 
 namespace TwaBot.Api.Tests.Logging;
@@ -16,13 +15,7 @@ public sealed class FailedStatementLogTests
     {
         await using var server = new ShortBusyWaitServer();
         using var admin = server.CreateAdminClient();
-        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
-        await shell.OpenAsync();
-        await using (var begin = shell.CreateCommand())
-        {
-            begin.CommandText = "BEGIN IMMEDIATE;"; // another process holding the write lock
-            await begin.ExecuteNonQueryAsync();
-        }
+        await using var held = await AnotherProcessLock.TakeAsync(server.DatabasePath);
 
         var refused = await admin.PostAsJsonAsync("/admin/v1/businesses", new { name = "Locked out", plan = "Pro" });
 

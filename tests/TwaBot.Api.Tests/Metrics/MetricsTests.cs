@@ -362,20 +362,10 @@ public class MetricsTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFac
         using var faults = Collector(server, "twabot.storage.faults");
         var tenant = await server.CreateSendingTenantAsync();
         (await tenant.Client.GetAsync("/api/v1/health")).EnsureSuccessStatusCode(); // the key's last use written, not due again this minute
-        await using var shell = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
-        await shell.OpenAsync();
-        await using (var begin = shell.CreateCommand())
-        {
-            begin.CommandText = "BEGIN IMMEDIATE;"; // another process holding the write lock
-            await begin.ExecuteNonQueryAsync();
-        }
+        await using var held = await AnotherProcessLock.TakeAsync(server.DatabasePath);
 
         var refused = await tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order("919876543210"));
-        await using (var rollback = shell.CreateCommand())
-        {
-            rollback.CommandText = "ROLLBACK;";
-            await rollback.ExecuteNonQueryAsync();
-        }
+        await held.ReleaseAsync();
 
         await refused.AssertErrorAsync(HttpStatusCode.ServiceUnavailable, "STORAGE_UNAVAILABLE");
         Assert.Equal(["send-template STORAGE_UNAVAILABLE"], sends.GetMeasurementSnapshot().Select(m => $"{m.Tags["twabot.endpoint"]} {m.Tags["twabot.result"]}"));

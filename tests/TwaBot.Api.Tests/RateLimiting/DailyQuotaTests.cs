@@ -509,13 +509,7 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
         await using var server = new TwaBotApiFactory();
         var sweeper = server.Services.GetRequiredService<InterruptedSendSweeper>();
         await sweeper.FirstRun.WaitAsync(Poll.Limit);
-        await using var shell = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
-        await shell.OpenAsync();
-        await using (var begin = shell.CreateCommand())
-        {
-            begin.CommandText = "BEGIN IMMEDIATE;"; // another process holding the write lock
-            await begin.ExecuteNonQueryAsync();
-        }
+        await using var held = await AnotherProcessLock.TakeAsync(server.DatabasePath);
 
         // On a thread of its own, bounded: SQLite's busy wait blocks the calling thread.
         var settled = await Task.Run(() => sweeper.SweepAsync(CancellationToken.None)).WaitAsync(TimeSpan.FromSeconds(20));
@@ -541,22 +535,12 @@ public class DailyQuotaTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApi
             });
             await db.SaveChangesAsync();
         });
-        await using var shell = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
-        await shell.OpenAsync();
-        await using (var begin = shell.CreateCommand())
-        {
-            begin.CommandText = "BEGIN IMMEDIATE;"; // another process holding the write lock
-            await begin.ExecuteNonQueryAsync();
-        }
+        await using var held = await AnotherProcessLock.TakeAsync(server.DatabasePath);
 
         // Well under the 30 s busy timeout, with room for a loaded machine. On a thread of its own: SQLite's busy wait
         // blocks the calling thread, so the sweep's task would only be handed back once the wait was over.
         var refused = await Record.ExceptionAsync(() => Task.Run(() => sweeper.SweepAsync(CancellationToken.None)).WaitAsync(TimeSpan.FromSeconds(20)));
-        await using (var rollback = shell.CreateCommand())
-        {
-            rollback.CommandText = "ROLLBACK;";
-            await rollback.ExecuteNonQueryAsync();
-        }
+        await held.ReleaseAsync();
 
         var settled = await sweeper.SweepAsync(CancellationToken.None);
 

@@ -225,20 +225,10 @@ public class ResponsesMatchTheDocumentTests(TwaBotApiFactory factory, ITestOutpu
         var contract = await ContractAsync(server);
         var tenant = await server.CreateSendingTenantAsync();
         using var api = Client(server, contract, ("X-API-Key", tenant.Key));
-        await using var shell = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
-        await shell.OpenAsync();
-        await using (var begin = shell.CreateCommand())
-        {
-            begin.CommandText = "BEGIN IMMEDIATE;";
-            await begin.ExecuteNonQueryAsync();
-        }
+        await using var otherProcess = await AnotherProcessLock.TakeAsync(server.DatabasePath);
 
         var send = await Send(api, "/api/v1/send-template", Order);
-        await using (var rollback = shell.CreateCommand())
-        {
-            rollback.CommandText = "ROLLBACK;";
-            await rollback.ExecuteNonQueryAsync();
-        }
+        await otherProcess.ReleaseAsync();
 
         var sendAfter = await Send(api, "/api/v1/send-template", Order);
 

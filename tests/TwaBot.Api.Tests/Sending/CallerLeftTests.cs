@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Messages;
@@ -91,27 +90,18 @@ public class CallerLeftTests
     /// </summary>
     private static async Task SecondSendGivenUpWhileTheDatabaseIsLockedAsync(CallerWatchingServer server, SendingTenant tenant)
     {
-        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
-        await shell.OpenAsync();
-        await ExecuteAsync(shell, "BEGIN IMMEDIATE;");
+        await using var otherProcess = await AnotherProcessLock.TakeAsync(server.DatabasePath);
         using (var gaveUp = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
         {
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => tenant.Client.PostAsJsonAsync("/api/v1/send-template", Order, gaveUp.Token));
         }
 
         await Poll.UntilAsync(() => server.CallersGone > 0, "the server to see the caller leave");
-        await ExecuteAsync(shell, "ROLLBACK;");
+        await otherProcess.ReleaseAsync();
     }
 
     private static string DayRemaining(HttpResponseMessage answer) =>
         System.Text.RegularExpressions.Regex.Match(string.Join(",", answer.Headers.GetValues("RateLimit")), "\"day\";r=(\\d+)").Groups[1].Value;
-
-    private static async Task ExecuteAsync(SqliteConnection connection, string sql)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
 
     /// <summary>
     /// A server that counts the requests whose caller it saw leave (their RequestAborted), the sends whose request

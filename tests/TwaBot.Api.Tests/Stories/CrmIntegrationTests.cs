@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Messages;
@@ -120,10 +119,8 @@ public partial class CrmIntegrationTests
 
         // Another program holds the database's lock: 503 STORAGE_UNAVAILABLE, nothing sent; the retry after Retry-After sends it once.
         var locked = new { phone = Rahul, template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1008", "$8" } };
-        await using (var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False"))
+        await using (var otherProcess = await AnotherProcessLock.TakeAsync(server.DatabasePath))
         {
-            await shell.OpenAsync();
-            await ExecuteAsync(shell, "BEGIN IMMEDIATE;");
             var unavailable = await crm.SendAsync("/api/v1/send-template", locked, "order-1008");
             Assert.Equal("STORAGE_UNAVAILABLE", await ErrorCodeAsync(unavailable, HttpStatusCode.ServiceUnavailable));
             Assert.Equal("5", unavailable.Headers.GetValues("Retry-After").Single());
@@ -135,7 +132,7 @@ public partial class CrmIntegrationTests
                 await Assert.ThrowsAnyAsync<OperationCanceledException>(() => crm.SendAsync("/api/v1/send-template", timedOut, "order-1009", gaveUp.Token));
             }
 
-            await ExecuteAsync(shell, "ROLLBACK;");
+            await otherProcess.ReleaseAsync();
             server.Clock.Advance(TimeSpan.FromSeconds(5));
             sent["order-1008"] = await SuccessIdAsync(await crm.SendAsync("/api/v1/send-template", locked, "order-1008"));
             await Poll.UntilAsync(() => server.Services.GetRequiredService<TwaBot.Api.Sending.Idempotency.IdempotencyKeys>().UnderWayCount == 0,
@@ -284,11 +281,4 @@ public partial class CrmIntegrationTests
 
     [GeneratedRegex("\"day\";r=(\\d+);t=\\d+")]
     private static partial Regex DayState();
-
-    private static async Task ExecuteAsync(SqliteConnection connection, string sql)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
 }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
@@ -268,11 +267,7 @@ public class ParkedStatusTests(TwaBotApiFactory factory) : IClassFixture<TwaBotA
         var phoneNumberId = await server.ConnectWhatsAppAsync(businessId);
         await server.PostWebhookAsync(Delivery(Entry(MessagesChange(phoneNumberId, statuses: [Status("wamid.foreign-1", "sent", T0)]))));
         await server.ApplyWebhooksAsync();
-        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
-        await shell.OpenAsync();
-        await using var begin = shell.CreateCommand();
-        begin.CommandText = "BEGIN IMMEDIATE;";
-        await begin.ExecuteNonQueryAsync();
+        await using var otherProcess = await AnotherProcessLock.TakeAsync(server.DatabasePath);
 
         // Well under the 30 s busy timeout a write would wait, with room for a loaded machine.
         var applied = await server.ApplyWebhooksAsync().WaitAsync(TimeSpan.FromSeconds(20));

@@ -184,11 +184,7 @@ public class WebhookBodyPrunerTests
         await using var server = new TwaBotApiFactory(new Dictionary<string, string?> { ["TwaBot:Webhooks:KeepBodiesDays"] = "1" });
         var pruner = server.Services.GetRequiredService<WebhookBodyPruner>();
         await pruner.PruneAsync();
-        await using var shell = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
-        await shell.OpenAsync();
-        await using var begin = shell.CreateCommand();
-        begin.CommandText = "BEGIN IMMEDIATE;";
-        await begin.ExecuteNonQueryAsync();
+        await using var otherProcess = await AnotherProcessLock.TakeAsync(server.DatabasePath);
         server.Clock.Advance(TimeSpan.FromSeconds(1)); // a later cutoff, to be stored (no periodic tick is due)
 
         // Well under the 30 s busy timeout, with room for a loaded machine (SQLite's busy wait blocks its caller: run apart).
@@ -196,11 +192,7 @@ public class WebhookBodyPrunerTests
         var dropped = await Task.Run(() => pruner.PruneAsync()).WaitAsync(TimeSpan.FromSeconds(20));
         // Given up on purpose and stored by the next run: no Error line for an operator to chase (EF logged one of its own).
         Assert.Equal(errorsBefore, server.Logs.Events.Count(e => e.Level >= Serilog.Events.LogEventLevel.Error));
-        await using (var rollback = shell.CreateCommand())
-        {
-            rollback.CommandText = "ROLLBACK;";
-            await rollback.ExecuteNonQueryAsync();
-        }
+        await otherProcess.ReleaseAsync();
 
         server.Clock.Advance(TimeSpan.FromSeconds(1));
         await pruner.PruneAsync(); // the next run stores it
@@ -217,21 +209,11 @@ public class WebhookBodyPrunerTests
         await using var server = new TwaBotApiFactory();
         var old = await InsertAppliedAsync(server, new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc));
         var pruner = await FreshPrunerAsync(server);
-        await using var shell = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
-        await shell.OpenAsync();
-        await using (var begin = shell.CreateCommand())
-        {
-            begin.CommandText = "BEGIN IMMEDIATE;";
-            await begin.ExecuteNonQueryAsync();
-        }
+        await using var otherProcess = await AnotherProcessLock.TakeAsync(server.DatabasePath);
 
         // Well under the 30 s busy timeout, with room for a loaded machine (SQLite's busy wait blocks its caller: run apart).
         var refused = await Record.ExceptionAsync(() => Task.Run(() => pruner.PruneAsync()).WaitAsync(TimeSpan.FromSeconds(20)));
-        await using (var rollback = shell.CreateCommand())
-        {
-            rollback.CommandText = "ROLLBACK;";
-            await rollback.ExecuteNonQueryAsync();
-        }
+        await otherProcess.ReleaseAsync();
 
         await pruner.PruneAsync();
         Assert.Equal(5, Assert.IsType<Microsoft.Data.Sqlite.SqliteException>(refused).SqliteErrorCode); // SQLITE_BUSY

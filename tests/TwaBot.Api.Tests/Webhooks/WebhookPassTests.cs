@@ -372,11 +372,7 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         // a write outside the write gate, which waited the whole busy timeout (30 s) behind another process's lock.
         await using var server = new TwaBotApiFactory();
         await server.Services.GetRequiredService<Api.Webhooks.WebhookProcessor>().FirstPass; // it found none parked
-        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
-        await shell.OpenAsync();
-        await using var begin = shell.CreateCommand();
-        begin.CommandText = "BEGIN IMMEDIATE;";
-        await begin.ExecuteNonQueryAsync();
+        await using var otherProcess = await AnotherProcessLock.TakeAsync(server.DatabasePath);
 
         // Well under the 30 s busy timeout a write would wait, with room for a loaded machine.
         var applied = await server.ApplyWebhooksAsync().WaitAsync(TimeSpan.FromSeconds(20));
@@ -392,11 +388,7 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         await using var server = new TwaBotApiFactory();
         var sweeper = server.Services.GetRequiredService<Api.Sending.InterruptedSendSweeper>();
         await sweeper.SweepAsync(CancellationToken.None);
-        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
-        await shell.OpenAsync();
-        await using var begin = shell.CreateCommand();
-        begin.CommandText = "BEGIN IMMEDIATE;";
-        await begin.ExecuteNonQueryAsync();
+        await using var otherProcess = await AnotherProcessLock.TakeAsync(server.DatabasePath);
 
         // Well under the 30 s busy timeout an UPDATE would wait, with room for a loaded machine.
         var settled = await sweeper.SweepAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
@@ -412,20 +404,12 @@ public class WebhookPassTests(TwaBotApiFactory factory) : IClassFixture<TwaBotAp
         await using var server = new TwaBotApiFactory();
         var body = Delivery(Entry(MessagesChange("991", statuses: [Status("wamid.behind-lock", "sent", T0)]))).ToJsonString();
         await server.Services.GetRequiredService<Api.Webhooks.WebhookProcessor>().FirstPass;
-        await using var shell = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
-        await shell.OpenAsync();
-        await using var begin = shell.CreateCommand();
-        begin.CommandText = "BEGIN IMMEDIATE;";
-        await begin.ExecuteNonQueryAsync();
+        await using var otherProcess = await AnotherProcessLock.TakeAsync(server.DatabasePath);
 
         (await server.PostWebhookAsync(body)).EnsureSuccessStatusCode();
         // Well under the 30 s busy timeout, with room for a loaded machine (the background pass may wait its 2 s first).
         var refused = await Record.ExceptionAsync(() => server.ApplyWebhooksAsync().WaitAsync(TimeSpan.FromSeconds(20)));
-        await using (var rollback = shell.CreateCommand())
-        {
-            rollback.CommandText = "ROLLBACK;";
-            await rollback.ExecuteNonQueryAsync();
-        }
+        await otherProcess.ReleaseAsync();
 
         await server.ApplyWebhooksAsync();
 

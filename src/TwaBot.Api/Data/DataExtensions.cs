@@ -98,7 +98,7 @@ public static class DataExtensions
         catch (Exception error) when (error is SqliteException or IOException or UnauthorizedAccessException)
         {
             return $"ConnectionStrings:{ConnectionStringName}: the database file {file} cannot be opened, created or written ({error.Message}); "
-                + "the server's user must be able to write it, the files beside it (-wal, -shm) and their folder";
+                + "the server's user must be able to write it, the files beside it (-wal, -shm) and their folder, on a disk with free space";
         }
     }
 

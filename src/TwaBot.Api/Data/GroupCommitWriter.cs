@@ -161,7 +161,12 @@ public abstract partial class GroupCommitWriter<T> : BackgroundService
         }
         catch (Exception error) when (error is not OperationCanceledException)
         {
-            LogBatchFailed(_logger, error, batch.Count);
+            // A storage fault (full disk, lock, read-only file) is logged by each request or pass it is handed to.
+            if (!SqliteFaults.IsStorageFault(error))
+            {
+                LogBatchFailed(_logger, error, batch.Count);
+            }
+
             batch.ForEach(p => p.Done.TrySetException(error));
         }
     }

@@ -400,6 +400,8 @@ public class ConfigurationValidationTests
             });
 
             AssertStoppedInOneLine(exitCode, output, $"the database file {path} cannot be opened, created or written");
+            // A full disk fails the same write (SQLite's "disk I/O error" at start): the line names both causes.
+            Assert.Contains("must be able to write it, the files beside it (-wal, -shm) and their folder, on a disk with free space", output);
         }
         finally
         {

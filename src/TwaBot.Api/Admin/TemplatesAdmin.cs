@@ -118,12 +118,10 @@ internal static partial class TemplatesAdmin
         // Meta writes an authentication template's texts itself; the code is its one parameter.
         var body = isAuthentication ? Template.AuthenticationBody(securityRecommendation: true) : request.Body!.Trim();
         var footer = isAuthentication ? Template.AuthenticationFooter(request.CodeExpirationMinutes) : AdminRules.Trimmed(request.FooterText);
-        var template = await services.Db.Templates.SingleOrDefaultAsync(
-            t => t.BusinessId == id && t.Name == request.Name && t.Language == request.Language, cancellationToken);
-        // A deleted template's name may be submitted again (Meta says when it can be reused); any other is Meta's already.
-        if (template is not null && template.Status != Template.Deleted)
+        // Refused before it queues at the write gate; checked again in turn below, where the row is written.
+        if ((await StoredAsync(services, id, request, cancellationToken)).Conflict is { } taken)
         {
-            return ApiErrors.Conflict($"Template '{request.Name}' already exists in {request.Language}. Sync templates to refresh it from Meta.");
+            return taken;
         }
 
         var variables = request.Variables ?? [.. Template.PlaceholderNames(body)];
@@ -138,13 +136,28 @@ internal static partial class TemplatesAdmin
 
         // The row is written before Meta is asked, without Meta's id yet, so that a status webhook overtaking
         // Meta's answer finds it (by name and language).
-        var isNew = template is null;
-        template ??= services.Db.Templates.Add(new Template
+        Template template;
+        bool isNew;
+        using (await services.Gate.EnterAsync(cancellationToken))
         {
-            BusinessId = id, Name = definition.Name, Language = definition.Language, Content = body, Category = category, Status = Template.Pending,
-        }).Entity;
-        AwaitReview(template, definition, request, footer, variables, services.Now);
-        await services.SaveInTurnAsync(cancellationToken);
+            // Read again in turn with the webhook processor (what was read above is tracked as it was): a deleted template
+            // that Meta's event brought back since is Meta's again, and its row (its id, its status) must not become this
+            // submission's, which Meta refuses as existing and whose undoing then marked the template deleted.
+            services.Db.ChangeTracker.Clear();
+            var (conflict, deleted) = await StoredAsync(services, id, request, cancellationToken);
+            if (conflict is not null)
+            {
+                return conflict;
+            }
+
+            isNew = deleted is null;
+            template = deleted ?? services.Db.Templates.Add(new Template
+            {
+                BusinessId = id, Name = definition.Name, Language = definition.Language, Content = body, Category = category, Status = Template.Pending,
+            }).Entity;
+            AwaitReview(template, definition, request, footer, variables, services.Now);
+            await services.Db.SaveChangesAsync(cancellationToken);
+        }
 
         var asked = WholeSeconds(services.Now);
         // Not the request's token: once Meta is asked, its answer is written even if the caller left. Cancelled, the row
@@ -177,6 +190,20 @@ internal static partial class TemplatesAdmin
         lookups.Invalidate(id); // a bulk update runs no SaveChanges: sends meanwhile kept the template as pending
         var stored = await services.Db.Templates.AsNoTracking().SingleAsync(t => t.Id == template.Id, CancellationToken.None);
         return TypedResults.Created($"/admin/v1/businesses/{id}/templates/{stored.Id}", new AdminTemplateResponse(View(stored)));
+    }
+
+    /// <summary>
+    /// The business's row of the name and language: a conflict when it is Meta's already, else the deleted template's row
+    /// a new submission takes over (null when there is none).
+    /// </summary>
+    private static async Task<(ApiError? Conflict, Template? Deleted)> StoredAsync(
+        AdminServices services, long id, CreateTemplateRequest request, CancellationToken cancellationToken)
+    {
+        var template = await services.Db.Templates.SingleOrDefaultAsync(
+            t => t.BusinessId == id && t.Name == request.Name && t.Language == request.Language, cancellationToken);
+        // A deleted template's name may be submitted again (Meta says when it can be reused); any other is Meta's already.
+        return template is null || template.Status == Template.Deleted ? (null, template)
+            : (ApiErrors.Conflict($"Template '{request.Name}' already exists in {request.Language}. Sync templates to refresh it from Meta."), null);
     }
 
     /// <summary>

@@ -152,10 +152,10 @@ internal static class SandboxTemplatesApi
             return GraphErrors.InvalidParameter("name, language and category are required.");
         }
 
-        if (await db.SandboxTemplates.AnyAsync(t => t.WabaId == wabaId && t.Name == name && t.Language == language, cancellationToken))
+        // Refused without waiting for the write gate; checked again in turn below, where the row is written.
+        if (await ExistsAsync(db, wabaId, name, language, cancellationToken))
         {
-            return GraphErrors.Error(400, 100, "Invalid parameter",
-                $"Message template \"{name}\" already exists in {language}.", subcode: 2388024);
+            return AlreadyExists(name, language);
         }
 
         var components = (body["components"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
@@ -188,11 +188,25 @@ internal static class SandboxTemplatesApi
         // The emulator's store is the server's database: it writes in turn with the server's writers (TemplatesAdmin).
         using (await gate.EnterAsync(cancellationToken))
         {
+            // Checked again in turn: a business's creates run one at a time, but two businesses sharing the WABA may submit
+            // the same name and language at once, and the second insert met the unique index (a 500, which TemplatesAdmin
+            // told as Meta's outcome unknown and kept the template PENDING) where Meta refuses it as it exists.
+            if (await ExistsAsync(db, wabaId, name, language, cancellationToken))
+            {
+                return AlreadyExists(name, language);
+            }
+
             await db.SaveChangesAsync(cancellationToken);
         }
 
         return Results.Json(new JsonObject { ["id"] = template.MetaId, ["status"] = template.Status, ["category"] = template.Category });
     }
+
+    private static Task<bool> ExistsAsync(TwaBotDbContext db, string wabaId, string name, string language, CancellationToken cancellationToken) =>
+        db.SandboxTemplates.AnyAsync(t => t.WabaId == wabaId && t.Name == name && t.Language == language, cancellationToken);
+
+    private static IResult AlreadyExists(string name, string language) => GraphErrors.Error(400, 100, "Invalid parameter",
+        $"Message template \"{name}\" already exists in {language}.", subcode: 2388024);
 
     private static JsonArray Components(SandboxTemplate template)
     {

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using TwaBot.Api.Tests.Infrastructure;
 using TwaBot.Api.Tests.Meta;
 using TwaBot.Api.Tests.Webhooks;
@@ -284,54 +283,19 @@ public class AdminChangesDuringSendsTests(TwaBotApiFactory factory) : IClassFixt
     {
         // The change is saved after the key's row was read but before the request had found it: the request holds the key
         // as it was, so its answer must find it again, or its RateLimit headers describe the old cap.
-        await using var server = new KeyReadInterrupted();
+        await using var server = new ReadInterrupted(sql => sql.Contains("FROM \"api_keys\"", StringComparison.Ordinal)
+            && sql.Contains("\"key_hash\" =", StringComparison.Ordinal));
         var tenant = await server.CreateSendingTenantAsync();
         await server.AdminPatchAsync($"/admin/v1/api-keys/{tenant.KeyId}", new { daily_limit = 5 });
-        server.WhileTheKeyIsRead = () => server.AdminPatchAsync($"/admin/v1/api-keys/{tenant.KeyId}", new { daily_limit = 2 });
+        server.WhileTheReadEnds = () => server.AdminPatchAsync($"/admin/v1/api-keys/{tenant.KeyId}", new { daily_limit = 2 });
 
         var answered = await SendAsync(tenant.Client);
 
         await answered.ReadJsonAsync(HttpStatusCode.OK);
-        Assert.Null(server.WhileTheKeyIsRead); // the change was made during the send's key read
+        Assert.Null(server.WhileTheReadEnds); // the change was made during the send's key read
         Assert.Contains("\"day\";q=2;", Assert.Single(answered.Headers.GetValues("RateLimit-Policy")), StringComparison.Ordinal);
     }
 
     private static Task<HttpResponseMessage> SendAsync(HttpClient client) => client.PostAsJsonAsync("/api/v1/send-template",
         new { phone = "919876543210", template_name = "order_confirmation", body_params = new[] { "Rahul", "ORD-1", "₹1" } });
-
-    /// <summary>A server that runs <see cref="WhileTheKeyIsRead"/> once, as the next read of an API key's row ends.</summary>
-    private sealed class KeyReadInterrupted : TwaBotApiFactory
-    {
-        private Func<Task>? _whileTheKeyIsRead;
-
-        public Func<Task>? WhileTheKeyIsRead
-        {
-            get => Volatile.Read(ref _whileTheKeyIsRead);
-            set => Volatile.Write(ref _whileTheKeyIsRead, value);
-        }
-
-        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.ConfigureServices(services =>
-                services.ConfigureDbContext<TwaBot.Api.Data.TwaBotDbContext>(options => options.AddInterceptors(new Interrupt(this))));
-        }
-
-        private sealed class Interrupt(KeyReadInterrupted server) : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
-        {
-            public override async ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult> DataReaderClosingAsync(
-                System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.DataReaderClosingEventData eventData,
-                Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult result)
-            {
-                if (command.CommandText.Contains("FROM \"api_keys\"", StringComparison.Ordinal)
-                    && command.CommandText.Contains("\"key_hash\" =", StringComparison.Ordinal)
-                    && Interlocked.Exchange(ref server._whileTheKeyIsRead, null) is { } change)
-                {
-                    await change();
-                }
-
-                return result;
-            }
-        }
-    }
 }

@@ -279,6 +279,66 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     }
 
     [Fact]
+    public async Task TwoBusinessesSharingAWabaThatSubmitOneTemplateAtOnceGetItCreatedAndRefusedAsMetaRefusesIt()
+    {
+        // Each business's creates run in turn, two businesses' do not: the other business submits the same name and language
+        // just after the emulator checked this one's. Its insert met the unique index (a 500 from the emulator), so this
+        // create answered Meta's outcome unknown and kept the template PENDING for a sync; Meta refuses it as existing.
+        await using var server = new ReadInterrupted(sql => sql.Contains("FROM \"sandbox_templates\"", StringComparison.Ordinal)
+            && sql.Contains("EXISTS", StringComparison.Ordinal));
+        var tenant = await server.CreateSendingTenantAsync();
+        var sharing = await server.CreateBusinessAsync();
+        using var admin = server.CreateAdminClient();
+        (await admin.PutAsJsonAsync($"/admin/v1/businesses/{sharing}/whatsapp",
+            new { sandbox = true, waba_id = await WabaIdAsync(server, tenant.BusinessId) })).EnsureSuccessStatusCode();
+        server.WhileTheReadEnds = async () => await (await admin.PostAsJsonAsync($"/admin/v1/businesses/{sharing}/templates", ShippingUpdate))
+            .ReadJsonAsync(HttpStatusCode.Created);
+
+        var response = await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates", ShippingUpdate);
+
+        Assert.Null(server.WhileTheReadEnds); // the other business's create ran between this one's check and its write
+        var json = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "META_REJECTED");
+        Assert.Contains("already exists in en", json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await server.WithDbAsync(async db =>
+        {
+            Assert.False(await db.Templates.AnyAsync(t => t.BusinessId == tenant.BusinessId && t.Name == "shipping_update"));
+            Assert.Equal("APPROVED", (await db.Templates.SingleAsync(t => t.BusinessId == sharing && t.Name == "shipping_update")).Status);
+        });
+    }
+
+    [Fact]
+    public async Task ADeletedTemplateThatMetasEventBringsBackWhileItsNameIsSubmittedAgainIsKeptAndTheSubmissionRefused()
+    {
+        // The create found the row deleted (a sync whose list left it out) and Meta's newer event approved it again before
+        // the create wrote its pending row: the submission took the row over, Meta refused it as existing, and undoing it
+        // marked the approved template deleted, without Meta's id, so its sends were refused until a sync.
+        await using var server = new ReadInterrupted(sql => sql.Contains("FROM \"templates\"", StringComparison.Ordinal)
+            && sql.Contains("LIMIT", StringComparison.Ordinal));
+        var (tenant, wabaId, templateId, metaId) = await TenantWithOrderConfirmationAsync(server);
+        await server.WithDbAsync(async db =>
+        {
+            var deleted = await db.Templates.SingleAsync(t => t.Id == templateId);
+            (deleted.Status, deleted.StatusEventAt) = ("DELETED", server.Clock.GetUtcNow().UtcDateTime.AddMinutes(-1));
+            await db.SaveChangesAsync();
+        });
+        server.WhileTheReadEnds = () => DeliverTemplateEventAsync(
+            server, wabaId, Webhooks.MetaPayloads.TemplateStatus("APPROVED", "order_confirmation", "en", metaId), server.Clock.GetUtcNow());
+        using var admin = server.CreateAdminClient();
+
+        var response = await admin.PostAsJsonAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates",
+            new { name = "order_confirmation", language = "en", category = "UTILITY", body = "Hello {{1}}" });
+
+        Assert.Null(server.WhileTheReadEnds); // the event was applied between the create's read and its write
+        await response.AssertErrorAsync(HttpStatusCode.Conflict, "CONFLICT");
+        await server.WithDbAsync(async db =>
+        {
+            var kept = await db.Templates.AsNoTracking().SingleAsync(t => t.Id == templateId);
+            Assert.Equal(("APPROVED", metaId.ToString(System.Globalization.CultureInfo.InvariantCulture), "Hi {{1}}, your order {{2}} of {{3}} has been confirmed!"),
+                (kept.Status, kept.MetaTemplateId, kept.Content));
+        });
+    }
+
+    [Fact]
     public async Task StatusAndCategoryEventsThatOvertakeMetasAnswerToACreateAreKept()
     {
         await using var held = new TemplateCreatesHeldAtMeta();

@@ -82,7 +82,7 @@ public sealed record CreateTemplateRequest(
     [property: Required, Description("The template's name at Meta: lowercase letters, digits and underscores.")] string? Name,
     [property: Required, Description("Its language code, e.g. en or en_US.")] string? Language,
     [property: Required, Description("MARKETING, UTILITY or AUTHENTICATION.")] string? Category,
-    [property: Description("The body text, at most 1024 characters, with {{1}}, {{2}}, … or {{name}} placeholders; not for AUTHENTICATION (Meta writes it).")] string? Body,
+    [property: Description("The body text, at most 1024 characters, with {{1}}, {{2}}, … or {{name}} placeholders (names of lowercase letters, digits and underscores, as Meta requires); not for AUTHENTICATION (Meta writes it).")] string? Body,
     [property: Description("A name of your own for lists, at most 200 characters.")] string? DisplayName,
     [property: Description("An optional text header, one line of at most 60 characters; not for AUTHENTICATION.")] string? HeaderText,
     [property: Description("An optional footer, one line of at most 60 characters; not for AUTHENTICATION.")] string? FooterText,

@@ -410,6 +410,17 @@ internal static partial class TemplatesAdmin
             return ApiErrors.Validation("header_text", "header_text placeholders must be numbered {{1}} to {{n}} without gaps (or all be named).");
         }
 
+        // Meta refuses a template whose names hold anything but lowercase letters, digits and underscores: say which, before asking it.
+        if ((isAuthentication ? null : Template.NameMetaRefuses(request.Body)) is { } badBodyName)
+        {
+            return ApiErrors.Validation("body", $"body placeholder {{{{{badBodyName}}}}} must be named with lowercase letters, digits and underscores only, as Meta requires (e.g. {{{{first_name}}}}).");
+        }
+
+        if (Template.NameMetaRefuses(request.HeaderText) is { } badHeaderName)
+        {
+            return ApiErrors.Validation("header_text", $"header_text placeholder {{{{{badHeaderName}}}}} must be named with lowercase letters, digits and underscores only, as Meta requires.");
+        }
+
         if (request.HeaderText is { } oneVariable && Template.CountPlaceholders(oneVariable) > 1)
         {
             return ApiErrors.Validation("header_text", "header_text may have one placeholder at most, as Meta allows in a text header.");

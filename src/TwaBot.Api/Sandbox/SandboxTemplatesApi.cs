@@ -171,6 +171,12 @@ internal static class SandboxTemplatesApi
             return GraphErrors.InvalidParameter("Variables in the body must be numbered {{1}}, {{2}}, … unless parameter_format is NAMED.");
         }
 
+        if ((Template.NameMetaRefuses(Text("BODY")) ?? Template.NameMetaRefuses(Text("HEADER"))) is { } badName)
+        {
+            // Meta's names are lowercase letters, digits and underscores; it refuses {{FirstName}}.
+            return GraphErrors.InvalidParameter($"The parameter name {badName} must hold only lowercase letters, digits and underscores.");
+        }
+
         var template = new SandboxTemplate
         {
             WabaId = wabaId,
@@ -225,6 +231,18 @@ internal static class SandboxTemplatesApi
         if (template.ButtonsJson is not null)
         {
             components.Add(new JsonObject { ["type"] = "BUTTONS", ["buttons"] = JsonNode.Parse(template.ButtonsJson) });
+        }
+        else if (string.Equals(template.Category, Template.Authentication, StringComparison.OrdinalIgnoreCase))
+        {
+            // Meta turns the OTP button it was given into a URL button, and lists it so: its link ends in the code each send gives.
+            components.Add(new JsonObject
+            {
+                ["type"] = "BUTTONS",
+                ["buttons"] = new JsonArray(new JsonObject
+                {
+                    ["type"] = "URL", ["text"] = "Copy code", ["url"] = "https://www.whatsapp.com/otp/code/?otp_type=COPY_CODE&code=otp{{1}}",
+                }),
+            });
         }
 
         return components;

@@ -199,6 +199,13 @@ public sealed partial class Template
             : numbers.Count == names.Count && numbers.Max() == numbers.Count;
     }
 
+    /// <summary>
+    /// The first name of a named-parameter text that Meta refuses, or null: Meta takes names of lowercase letters, digits and
+    /// underscores only (<c>{{first_name}}</c>, never <c>{{FirstName}}</c>), and refuses the template otherwise.
+    /// </summary>
+    public static string? NameMetaRefuses(string? text) =>
+        ParameterNames(text)?.FirstOrDefault(name => !name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_'));
+
     [GeneratedRegex(@"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")]
     private static partial Regex Placeholder();
 

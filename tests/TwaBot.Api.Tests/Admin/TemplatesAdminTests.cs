@@ -98,6 +98,8 @@ public class TemplatesAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBo
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi {{1}}","header_text":"Sale {{2}}"}""", "header_text")]
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi {{1}}","header_text":"{{1}} sale on {{2}}"}""", "header_text")] // Meta: one
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi","header_text":"{{brand}} sale on {{day}}"}""", "header_text")]
+    [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi {{FirstName}}"}""", "body")] // Meta: lowercase names
+    [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi {{first_name}}","header_text":"{{Brand}} sale"}""", "header_text")]
     [InlineData("""{"name":"order_update","language":"en","category":"UTILITY","body":"Hi","footer_text":"0123456789012345678901234567890123456789012345678901234567890"}""", "footer_text")]
     [InlineData("""{"name":"order\n_update","language":"en","category":"UTILITY","body":"Hi"}""", "name")] // at the edges, a form's padding
     [InlineData("""{"name":"order_update","language":"e\nn","category":"UTILITY","body":"Hi"}""", "language")]

@@ -406,7 +406,7 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     public async Task AnAuthenticationTemplateIsKnownInAnyCaseAndHasOnlyMetasTexts()
     {
         // The category and component types are read in any case (a "marketing" submission is listed MARKETING); Meta writes an
-        // authentication template's texts itself, and such a template has no header.
+        // authentication template's texts itself, such a template has no header, and its copy-code button is listed as a URL button.
         var (client, wabaId) = await GraphClientAsync();
         var templates = $"/sandbox/graph/v23.0/{wabaId}/message_templates";
 
@@ -423,8 +423,8 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         var template = Assert.Single(JsonDocument.Parse(await client.GetStringAsync($"{templates}?name=login_lower")).RootElement.GetProperty("data").EnumerateArray());
 
         Assert.Equal("AUTHENTICATION", template.GetProperty("category").GetString());
-        Assert.Equal(["BODY:{{1}} is your verification code. For your security, do not share this code.", "FOOTER:This code expires in 5 minutes."],
-            template.GetProperty("components").EnumerateArray().Select(c => c.GetProperty("type").GetString() + ":" + c.GetProperty("text").GetString()));
+        Assert.Equal(["BODY:{{1}} is your verification code. For your security, do not share this code.", "FOOTER:This code expires in 5 minutes.", "BUTTONS:"],
+            template.GetProperty("components").EnumerateArray().Select(c => c.GetProperty("type").GetString() + ":" + (c.TryGetProperty("text", out var text) ? text.GetString() : "")));
     }
 
     [Fact]
@@ -618,6 +618,25 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
     }
 
     [Theory]
+    [InlineData("Hi {{FirstName}}", null)]
+    [InlineData("Hi {{first_name}}", "{{Brand}} sale")]
+    public async Task ANamedVariableWithCapitalsIsRefusedAsMetaRefusesIt(string body, string? header)
+    {
+        var (client, wabaId) = await GraphClientAsync();
+        var components = new List<object> { new { type = "BODY", text = body } };
+        if (header is not null)
+        {
+            components.Insert(0, new { type = "HEADER", format = "TEXT", text = header });
+        }
+
+        var response = await client.PostAsJsonAsync($"/sandbox/graph/v23.0/{wabaId}/message_templates",
+            new { name = "greeting", language = "en", category = "UTILITY", parameter_format = "NAMED", components });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(100, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetInt32());
+    }
+
+    [Theory]
     [InlineData(true, 10, "{{1}} is your verification code. For your security, do not share this code.", "This code expires in 10 minutes.")]
     [InlineData(false, null, "{{1}} is your verification code.", null)]
     public async Task AnAuthenticationTemplatesTextsAreWrittenFromItsOptions(bool securityNote, int? expiresIn, string body, string? footer)
@@ -638,11 +657,14 @@ public class SandboxGraphApiTests(TwaBotApiFactory factory) : IClassFixture<TwaB
         })).EnsureSuccessStatusCode();
         var listed = JsonDocument.Parse(await client.GetStringAsync($"{templates}?name={name}")).RootElement;
 
-        var texts = Assert.Single(listed.GetProperty("data").EnumerateArray()).GetProperty("components").EnumerateArray()
-            .ToDictionary(c => c.GetProperty("type").GetString()!, c => c.GetProperty("text").GetString());
-        Assert.Equal(body, texts["BODY"]);
-        Assert.Equal(footer, texts.GetValueOrDefault("FOOTER"));
-        Assert.False(texts.ContainsKey("BUTTONS"));
+        var components = Assert.Single(listed.GetProperty("data").EnumerateArray()).GetProperty("components").EnumerateArray()
+            .ToDictionary(c => c.GetProperty("type").GetString()!);
+        Assert.Equal(body, components["BODY"].GetProperty("text").GetString());
+        Assert.Equal(footer, components.TryGetValue("FOOTER", out var expiry) ? expiry.GetProperty("text").GetString() : null);
+        // Meta: the OTP button of the request is a URL button once created, its link ending in the code a send gives it.
+        var button = Assert.Single(components["BUTTONS"].GetProperty("buttons").EnumerateArray());
+        Assert.Equal("URL", button.GetProperty("type").GetString());
+        Assert.EndsWith("{{1}}", button.GetProperty("url").GetString(), StringComparison.Ordinal);
     }
 
     [Theory]

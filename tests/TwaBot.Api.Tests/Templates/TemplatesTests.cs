@@ -193,6 +193,17 @@ public class TemplatesTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
     }
 
     [Theory]
+    [InlineData("Hi {{first_name}}, order {{order_id2}}", null)]
+    [InlineData("Hi {{1}}, order {{2}}", null)]                  // numbered: no names to check
+    [InlineData("No placeholders here.", null)]
+    [InlineData("Hi {{FirstName}}", "FirstName")]               // Meta: lowercase letters, digits and underscores only
+    [InlineData("Hi {{first_name}}, order {{Order_ID}}", "Order_ID")]
+    public void ANamedPlaceholderHoldsOnlyWhatMetaTakesInAName(string content, string? refused)
+    {
+        Assert.Equal(refused, Template.NameMetaRefuses(content));
+    }
+
+    [Theory]
     [InlineData("GREEN", "GREEN")]
     [InlineData("green", "GREEN")] // Meta's word in any case is stored as the admin API documents it
     [InlineData(" Yellow ", "YELLOW")]

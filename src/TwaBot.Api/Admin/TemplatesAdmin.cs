@@ -418,7 +418,7 @@ internal static partial class TemplatesAdmin
 
         if (Template.NameMetaRefuses(request.HeaderText) is { } badHeaderName)
         {
-            return ApiErrors.Validation("header_text", $"header_text placeholder {{{{{badHeaderName}}}}} must be named with lowercase letters, digits and underscores only, as Meta requires.");
+            return ApiErrors.Validation("header_text", $"header_text placeholder {{{{{badHeaderName}}}}} must be named with lowercase letters, digits and underscores only, as Meta requires (e.g. {{{{first_name}}}}).");
         }
 
         if (request.HeaderText is { } oneVariable && Template.CountPlaceholders(oneVariable) > 1)

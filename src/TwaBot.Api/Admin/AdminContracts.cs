@@ -169,7 +169,7 @@ public sealed record AdminTemplateView(
     string Language,
     string Category,
     string Status,
-    [property: Description("Why Meta gave the status, as its last status webhook or a sync said: a rejection's reason (INVALID_FORMAT, …), a pause's notice; null when Meta gave none.")] string? StatusReason,
+    [property: Description("Why Meta gave the status, as its last status webhook or a sync said: a rejection's reason (INVALID_FORMAT, …, with Meta's explanation and 'Meta recommends: …' what to change when its webhook gave them), a pause's notice; null when Meta gave none.")] string? StatusReason,
     string? DisplayName,
     string Body,
     string? HeaderText,

@@ -477,7 +477,15 @@ internal static partial class TemplatesAdmin
         && template.Variables.Count == Template.CountPlaceholders(remote.Text("BODY") ?? template.Content)
         && template.Buttons.SequenceEqual(Buttons(remote)) && template.ButtonTexts.SequenceEqual(ButtonTexts(remote))
         && template.ButtonUrls.SequenceEqual(ButtonUrls(remote)) && template.UnsendableComponent == remote.UnsendableComponent
-        && (remote.RejectedReason is null || template.StatusReason == remote.RejectedReason);
+        && (remote.RejectedReason is null || Tells(template.StatusReason, remote.RejectedReason));
+
+    /// <summary>
+    /// Whether a stored status reason is the rejection's <paramref name="code"/> Meta's list gives, or begins with it: a
+    /// webhook's reason says more (its notice, its rejection_info's reason and recommendation) than the list's code alone.
+    /// </summary>
+    private static bool Tells(string? statusReason, string code) =>
+        statusReason is not null && (statusReason == code || statusReason.StartsWith(code + ": ", StringComparison.Ordinal)
+            || statusReason.StartsWith(code + ". Meta recommends: ", StringComparison.Ordinal));
 
     /// <summary>What a send gives each of Meta's buttons; none for an authentication template (its code fills its button).</summary>
     private static List<string> Buttons(MetaTemplate remote) => [.. SendFilledButtons(remote).Select(b => TemplateButtons.Of(b.Type, b.Url))];
@@ -502,8 +510,11 @@ internal static partial class TemplatesAdmin
         if (template.StatusEventAt is not { } latest || latest <= asked)
         {
             var status = remote.Status.ToUpperInvariant();
-            // The list tells a rejection's reason, not a pause's notice: one a webhook gave stays with the status it came with.
-            template.StatusReason = remote.RejectedReason ?? (status == template.Status ? template.StatusReason : null);
+            // The list tells a rejection's code, not a pause's notice nor what Meta's webhook said to fix: what a webhook
+            // gave stays with the status (and code) it came with.
+            template.StatusReason = status == template.Status
+                && (remote.RejectedReason is null || Tells(template.StatusReason, remote.RejectedReason))
+                ? template.StatusReason : remote.RejectedReason;
             template.Status = status;
             template.StatusEventAt = asked;
         }

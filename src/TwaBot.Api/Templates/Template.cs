@@ -83,7 +83,7 @@ public sealed partial class Template
     /// </summary>
     public DateTime? StatusEventAt { get; set; }
 
-    /// <summary>Why Meta gave the status, as its last status webhook said (a rejection's reason, a pause's notice) or a sync (a rejection's reason); null when it gave none.</summary>
+    /// <summary>Why Meta gave the status, as its last status webhook said (a rejection's reason, with what to fix when Meta said, a pause's notice) or a sync (a rejection's reason); null when it gave none.</summary>
     public string? StatusReason { get; set; }
 
     /// <summary>

@@ -153,16 +153,51 @@ public sealed partial record WebhookPayload(
         Str(value, "message_template_language"), times.TriggerOf(entry), category);
 
     /// <summary>
-    /// Meta's reason for a template's status (a rejection's code; NONE on an approval) and the notice it may add
-    /// (<c>other_info</c>, such as a pause's length), as one text; null when it gives neither.
+    /// Meta's reason for a template's status (a rejection's code; NONE on an approval), the notice it may add
+    /// (<c>other_info</c>, such as a pause's length) and, on a rejection for INVALID_FORMAT, its <c>rejection_info</c>: what
+    /// is wrong and what to change, as one text an admin reads; null when it gives none of them.
     /// </summary>
     private static string? StatusReason(JsonElement value)
     {
-        var reason = Str(value, "reason")?.Trim();
-        var notice = Has(value, "other_info", out var info) ? Str(info, "description")?.Trim() : null;
-        var parts = new[] { string.Equals(reason, "NONE", StringComparison.OrdinalIgnoreCase) ? null : reason, notice }
-            .Where(part => !string.IsNullOrEmpty(part)).ToList();
-        return parts.Count == 0 ? null : Unicode.TextCut.Prefix(string.Join(": ", parts), MaxStatusReasonLength).ToString();
+        var reason = Said(Str(value, "reason"));
+        var notice = Has(value, "other_info", out var info) ? Said(Str(info, "description")) : null;
+        // Meta adds rejection_info to a rejection only (one for INVALID_FORMAT); on any other status it would say nothing true.
+        var rejection = string.Equals(Str(value, "event"), "REJECTED", StringComparison.OrdinalIgnoreCase)
+            && Has(value, "rejection_info", out var given) ? given : default;
+        var wrong = Said(Str(rejection, "reason"));
+        var recommendation = Said(Str(rejection, "recommendation"));
+        var text = string.Join(": ", new[] { string.Equals(reason, "NONE", StringComparison.OrdinalIgnoreCase) ? null : reason, notice, wrong }
+            .Where(part => !string.IsNullOrEmpty(part)).Distinct(StringComparer.Ordinal));
+        if (!string.IsNullOrEmpty(recommendation))
+        {
+            // Meta's reason is a sentence, usually closed: the recommendation follows as one more.
+            var close = text.Length == 0 ? "" : text[^1] is '.' or '!' or '?' ? " " : ". ";
+            text = $"{text}{close}Meta recommends: {recommendation}";
+        }
+
+        return text.Length == 0 ? null : Unicode.TextCut.Prefix(text, MaxStatusReasonLength).ToString();
+    }
+
+    /// <summary>
+    /// One of Meta's texts as a status reason keeps it: on one line, control characters (broken encoding, or a sender
+    /// playing with terminals and logs) as spaces, since the admin API and send hints show it; null when blank.
+    /// </summary>
+    private static string? Said(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        var oneLine = text.AsSpan().IndexOfAny(Unicode.ControlCharacters.AllAndLineSeparators) < 0 ? text
+            : string.Create(text.Length, text, (line, source) =>
+            {
+                for (var i = 0; i < source.Length; i++)
+                {
+                    line[i] = Unicode.ControlCharacters.AllAndLineSeparators.Contains(source[i]) ? ' ' : source[i];
+                }
+            });
+        return oneLine.Trim() is { Length: > 0 } said ? said : null;
     }
 
     /// <summary>

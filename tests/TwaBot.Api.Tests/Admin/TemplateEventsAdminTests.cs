@@ -161,6 +161,74 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task ARejectionForItsFormatTellsTheAdminWhatMetaRecommendsAndASyncKeepsIt()
+    {
+        var (tenant, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);
+        using var admin = factory.CreateAdminClient();
+        await DeliverTemplateEventAsync(factory, wabaId, Webhooks.MetaPayloads.TemplateRejectedForFormat("order_confirmation", "en", metaId,
+            new System.Text.Json.Nodes.JsonObject
+            {
+                ["reason"] = "Two parameters ({{1}}{{2}}) sit side by side with nothing between them.",
+                ["recommendation"] = "Put words between the parameters so each one reads clearly.",
+            }), factory.Clock.GetUtcNow().AddMinutes(-1));
+        const string Why = "INVALID_FORMAT: Two parameters ({{1}}{{2}}) sit side by side with nothing between them. "
+            + "Meta recommends: Put words between the parameters so each one reads clearly.";
+        var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+        var send = await (await SendOrderConfirmationAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
+        // Meta's list gives the rejection's code alone: the sync leaves what the webhook said, and counts no change.
+        await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, "REJECTED").SetProperty(t => t.RejectedReason, "INVALID_FORMAT")));
+        var synced = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
+        var afterSync = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal(("REJECTED", Why), (read.GetProperty("template").GetProperty("status").GetString(),
+            read.GetProperty("template").GetProperty("status_reason").GetString()));
+        Assert.Contains($"is REJECTED at Meta ({Why})", send.GetProperty("hint").GetString(), StringComparison.Ordinal);
+        Assert.Equal((0, Why), (Count(synced, "updated"), afterSync.GetProperty("template").GetProperty("status_reason").GetString()));
+    }
+
+    [Theory]
+    [InlineData("REJECTED", "\"fix it\"", "INVALID_FORMAT")] // not an object
+    [InlineData("REJECTED", "{\"reason\":42,\"recommendation\":[\"Fix it\"]}", "INVALID_FORMAT")]
+    [InlineData("REJECTED", "{\"reason\":{\"text\":\"Bad format\"},\"recommendation\":true}", "INVALID_FORMAT")]
+    [InlineData("REJECTED", "{\"reason\":null,\"recommendation\":\"Fix it.\"}", "INVALID_FORMAT. Meta recommends: Fix it.")]
+    [InlineData("REJECTED", "{\"reason\":\"INVALID_FORMAT\",\"recommendation\":\" \\n \"}", "INVALID_FORMAT")] // said once; blank is none
+    [InlineData("REJECTED", "{\"reason\":\"Bad\\u0000\\u001b[2Jformat\\r\\nhere\\u2028now\",\"recommendation\":\"Fix\\tit\"}",
+        "INVALID_FORMAT: Bad  [2Jformat  here now. Meta recommends: Fix it")]
+    [InlineData("APPROVED", "{\"reason\":\"Bad format\",\"recommendation\":\"Fix it\"}", null)] // an approval has nothing to fix
+    public async Task ARejectionInfoOfAnyShapeIsStoredAsOneLineOfTextOrLeftOut(string templateEvent, string rejectionInfo, string? expected)
+    {
+        var (tenant, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);
+        using var admin = factory.CreateAdminClient();
+        var change = Webhooks.MetaPayloads.TemplateRejectedForFormat("order_confirmation", "en", metaId,
+            System.Text.Json.Nodes.JsonNode.Parse(rejectionInfo));
+        change["value"]!["event"] = templateEvent;
+        change["value"]!["reason"] = templateEvent == "APPROVED" ? "NONE" : "INVALID_FORMAT";
+        await DeliverTemplateEventAsync(factory, wabaId, change, factory.Clock.GetUtcNow().AddSeconds(10));
+
+        var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal((templateEvent, expected), (read.GetProperty("template").GetProperty("status").GetString(),
+            read.GetProperty("template").GetProperty("status_reason").GetString()));
+    }
+
+    [Fact]
+    public async Task AnOutsizedRejectionInfoIsCutToTheReasonsBound()
+    {
+        var (tenant, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);
+        using var admin = factory.CreateAdminClient();
+        await DeliverTemplateEventAsync(factory, wabaId, Webhooks.MetaPayloads.TemplateRejectedForFormat("order_confirmation", "en", metaId,
+            new System.Text.Json.Nodes.JsonObject { ["reason"] = new string('x', 200_000), ["recommendation"] = new string('y', 200_000) }),
+            factory.Clock.GetUtcNow().AddSeconds(10));
+
+        var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+
+        var reason = read.GetProperty("template").GetProperty("status_reason").GetString()!;
+        Assert.Equal(("REJECTED", 1000), (read.GetProperty("template").GetProperty("status").GetString(), reason.Length));
+        Assert.StartsWith("INVALID_FORMAT: xxx", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ASendInAnotherLanguageIsToldTheStatusOfThisOneAsThisLanguages()
     {
         var (tenant, wabaId, _, metaId) = await TenantWithOrderConfirmationAsync(factory);

@@ -134,5 +134,18 @@ public static class MetaPayloads
         },
     };
 
+    /// <summary>
+    /// Meta's rejection of a template for INVALID_FORMAT, with the <c>rejection_info</c> Meta adds to that one (its
+    /// webhook reference: <c>{reason, recommendation}</c>, what is wrong and what to change); any node stands in for it.
+    /// </summary>
+    public static JsonObject TemplateRejectedForFormat(string name, string language, long templateId, JsonNode? rejectionInfo)
+    {
+        var change = TemplateStatus("REJECTED", name, language, templateId);
+        change["value"]!["reason"] = "INVALID_FORMAT";
+        change["value"]!["message_template_category"] = "UTILITY";
+        change["value"]!["rejection_info"] = rejectionInfo;
+        return change;
+    }
+
     private static string Seconds(DateTimeOffset at) => at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
 }

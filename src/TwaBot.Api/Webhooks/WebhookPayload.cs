@@ -162,7 +162,8 @@ public sealed partial record WebhookPayload(
         var reason = Said(Str(value, "reason"));
         var notice = Has(value, "other_info", out var info) ? Said(Str(info, "description")) : null;
         // Meta adds rejection_info to a rejection only (one for INVALID_FORMAT); on any other status it would say nothing true.
-        var rejection = string.Equals(Str(value, "event"), "REJECTED", StringComparison.OrdinalIgnoreCase)
+        // The event is read as its status is (WebhookApplier.StatusAfter): in any case, padding aside.
+        var rejection = string.Equals(Str(value, "event")?.Trim(), "REJECTED", StringComparison.OrdinalIgnoreCase)
             && Has(value, "rejection_info", out var given) ? given : default;
         var wrong = Said(Str(rejection, "reason"));
         var recommendation = Said(Str(rejection, "recommendation"));

@@ -15,6 +15,11 @@ namespace TwaBot.Api.Tests.Admin;
 /// </summary>
 public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiFactory>
 {
+    // Meta's rejection_info for an INVALID_FORMAT rejection, and the status reason it makes.
+    private const string Wrong = "Two parameters ({{1}}{{2}}) sit side by side with nothing between them.";
+    private const string Recommended = "Put words between the parameters so each one reads clearly.";
+    private const string WhyWrong = "INVALID_FORMAT: " + Wrong + " Meta recommends: " + Recommended;
+
     [Fact]
     public async Task AStatusEventOlderThanASyncChangesNothing()
     {
@@ -160,31 +165,37 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
         Assert.Equal(HttpStatusCode.OK, (await SendOrderConfirmationAsync(tenant)).StatusCode);
     }
 
-    [Fact]
-    public async Task ARejectionForItsFormatTellsTheAdminWhatMetaRecommendsAndASyncKeepsIt()
+    [Theory]
+    [InlineData(Wrong, Recommended, WhyWrong, "REJECTED", "INVALID_FORMAT", WhyWrong)]
+    [InlineData(null, Recommended, "INVALID_FORMAT. Meta recommends: " + Recommended, "REJECTED", "INVALID_FORMAT", // a recommendation alone
+        "INVALID_FORMAT. Meta recommends: " + Recommended)]
+    [InlineData(null, null, "INVALID_FORMAT", "REJECTED", "INVALID_FORMAT", "INVALID_FORMAT")] // the code alone, as the list says it
+    [InlineData(Wrong, Recommended, WhyWrong, "REJECTED", "INCORRECT_CATEGORY", "INCORRECT_CATEGORY")] // another code: what was said of the old one goes
+    [InlineData(Wrong, Recommended, WhyWrong, "APPROVED", null, null)] // another status, as after an appeal
+    public async Task ARejectionForItsFormatTellsTheAdminWhatMetaRecommendsWhichASyncKeepsWhileMetaListsTheSameRejection(
+        string? wrong, string? recommended, string why, string listedStatus, string? listedReason, string? afterSync)
     {
         var (tenant, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);
         using var admin = factory.CreateAdminClient();
         await DeliverTemplateEventAsync(factory, wabaId, Webhooks.MetaPayloads.TemplateRejectedForFormat("order_confirmation", "en", metaId,
             new System.Text.Json.Nodes.JsonObject
             {
-                ["reason"] = "Two parameters ({{1}}{{2}}) sit side by side with nothing between them.",
-                ["recommendation"] = "Put words between the parameters so each one reads clearly.",
+                ["reason"] = wrong, ["recommendation"] = recommended,
             }), factory.Clock.GetUtcNow().AddMinutes(-1));
-        const string Why = "INVALID_FORMAT: Two parameters ({{1}}{{2}}) sit side by side with nothing between them. "
-            + "Meta recommends: Put words between the parameters so each one reads clearly.";
         var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
         var send = await (await SendOrderConfirmationAsync(tenant)).AssertErrorAsync(HttpStatusCode.BadRequest, "TEMPLATE_NOT_FOUND");
-        // Meta's list gives the rejection's code alone: the sync leaves what the webhook said, and counts no change.
+        // Meta's list gives the rejection's code alone: the sync leaves what the webhook said of that code, and counts no change.
         await factory.WithDbAsync(db => db.SandboxTemplates.Where(t => t.WabaId == wabaId && t.Name == "order_confirmation")
-            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, "REJECTED").SetProperty(t => t.RejectedReason, "INVALID_FORMAT")));
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.Status, listedStatus).SetProperty(t => t.RejectedReason, listedReason)));
         var synced = await (await admin.PostAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/sync", null)).ReadJsonAsync(HttpStatusCode.OK);
-        var afterSync = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
+        var resynced = (await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK))
+            .GetProperty("template");
 
-        Assert.Equal(("REJECTED", Why), (read.GetProperty("template").GetProperty("status").GetString(),
+        Assert.Equal(("REJECTED", why), (read.GetProperty("template").GetProperty("status").GetString(),
             read.GetProperty("template").GetProperty("status_reason").GetString()));
-        Assert.Contains($"is REJECTED at Meta ({Why})", send.GetProperty("hint").GetString(), StringComparison.Ordinal);
-        Assert.Equal((0, Why), (Count(synced, "updated"), afterSync.GetProperty("template").GetProperty("status_reason").GetString()));
+        Assert.Contains($"is REJECTED at Meta ({why})", send.GetProperty("hint").GetString(), StringComparison.Ordinal);
+        Assert.Equal((afterSync == why ? 0 : 1, listedStatus, afterSync), (Count(synced, "updated"),
+            resynced.GetProperty("status").GetString(), resynced.GetProperty("status_reason").GetString()));
     }
 
     [Theory]
@@ -196,19 +207,34 @@ public class TemplateEventsAdminTests(TwaBotApiFactory factory) : IClassFixture<
     [InlineData("REJECTED", "{\"reason\":\"Bad\\u0000\\u001b[2Jformat\\r\\nhere\\u2028now\",\"recommendation\":\"Fix\\tit\"}",
         "INVALID_FORMAT: Bad  [2Jformat  here now. Meta recommends: Fix it")]
     [InlineData("APPROVED", "{\"reason\":\"Bad format\",\"recommendation\":\"Fix it\"}", null)] // an approval has nothing to fix
-    public async Task ARejectionInfoOfAnyShapeIsStoredAsOneLineOfTextOrLeftOut(string templateEvent, string rejectionInfo, string? expected)
+    [InlineData("REJECTED", "{\"reason\":\"Is {{1}}{{2}} one parameter?\",\"recommendation\":\"Fix it\"}",
+        "INVALID_FORMAT: Is {{1}}{{2}} one parameter? Meta recommends: Fix it")] // a question closes its sentence too
+    [InlineData("REJECTED", "{\"reason\":\"invalid_format\"}", "INVALID_FORMAT: invalid_format")] // only the same text is said once
+    [InlineData("REJECTED", "{\"recommendation\":\"Fix it.\"}", "Meta recommends: Fix it.", "NONE")] // nothing before it to close
+    [InlineData("REJECTED", "null", "INVALID FORMAT", "INVALID\nFORMAT")] // Meta's code is one of its texts, on one line too
+    [InlineData("PAUSED", "null", "Paused for 3 hours  because of low quality.", "NONE", "Paused for 3 hours\r\nbecause of low quality.")]
+    [InlineData("rejected", "{\"reason\":\"Bad format\"}", "INVALID_FORMAT: Bad format")] // the event in any case, as its status is read
+    [InlineData(" REJECTED ", "{\"reason\":\"Bad format\"}", "INVALID_FORMAT: Bad format")] // and padded
+    [InlineData("REJECTED", "{\"reason\":\"Bad format\"}", "INVALID_FORMAT: Appeal by May 1: Bad format", null, "Appeal by May 1")] // code, notice, what is wrong
+    public async Task ARejectionInfoOfAnyShapeIsStoredAsOneLineOfTextOrLeftOut(
+        string templateEvent, string rejectionInfo, string? expected, string? templateReason = null, string? notice = null)
     {
         var (tenant, wabaId, id, metaId) = await TenantWithOrderConfirmationAsync(factory);
         using var admin = factory.CreateAdminClient();
         var change = Webhooks.MetaPayloads.TemplateRejectedForFormat("order_confirmation", "en", metaId,
             System.Text.Json.Nodes.JsonNode.Parse(rejectionInfo));
         change["value"]!["event"] = templateEvent;
-        change["value"]!["reason"] = templateEvent == "APPROVED" ? "NONE" : "INVALID_FORMAT";
+        change["value"]!["reason"] = templateReason ?? (templateEvent == "APPROVED" ? "NONE" : "INVALID_FORMAT");
+        if (notice is not null)
+        {
+            change["value"]!["other_info"] = new System.Text.Json.Nodes.JsonObject { ["title"] = "FIRST_PAUSE", ["description"] = notice };
+        }
+
         await DeliverTemplateEventAsync(factory, wabaId, change, factory.Clock.GetUtcNow().AddSeconds(10));
 
         var read = await (await admin.GetAsync($"/admin/v1/businesses/{tenant.BusinessId}/templates/{id}")).ReadJsonAsync(HttpStatusCode.OK);
 
-        Assert.Equal((templateEvent, expected), (read.GetProperty("template").GetProperty("status").GetString(),
+        Assert.Equal((templateEvent.Trim().ToUpperInvariant(), expected), (read.GetProperty("template").GetProperty("status").GetString(),
             read.GetProperty("template").GetProperty("status_reason").GetString()));
     }
 

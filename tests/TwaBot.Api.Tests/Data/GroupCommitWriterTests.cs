@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using TwaBot.Api.Data;
 using TwaBot.Api.Tests.Infrastructure;
 
@@ -17,6 +18,7 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
 
     private readonly string _path = Path.Combine(Path.GetTempPath(), $"twabot-group-commit-{Guid.NewGuid():N}.db");
     private readonly SqliteWriteGate _gate = new();
+    private readonly FakeLogger _logger = new();
     private RowWriter _writer = null!;
 
     [Fact]
@@ -35,6 +37,9 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
         }
 
         Assert.Equal([Held], await StoredAsync());
+        // Not a storage fault (those are logged by each request they are handed to): the writer logs it, with the error.
+        Assert.Equal([("A group commit of 4 rows failed", true)],
+            _logger.Collector.GetSnapshot().Where(r => r.Level == LogLevel.Error).Select(r => (r.Message, r.Exception is SqliteException)));
     }
 
     [Fact]
@@ -112,7 +117,7 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
             await command.ExecuteNonQueryAsync();
         }
 
-        _writer = new RowWriter(connections, _gate);
+        _writer = new RowWriter(connections, _gate, _logger);
         await _writer.StartAsync(CancellationToken.None);
     }
 
@@ -143,8 +148,8 @@ public sealed class GroupCommitWriterTests : IAsyncLifetime
         return values;
     }
 
-    private sealed class RowWriter(SqliteConnections connections, SqliteWriteGate gate)
-        : GroupCommitWriter<int>(connections, gate, NullLogger.Instance)
+    private sealed class RowWriter(SqliteConnections connections, SqliteWriteGate gate, ILogger logger)
+        : GroupCommitWriter<int>(connections, gate, logger)
     {
         private readonly List<int> _batchSizes = [];
         private readonly TaskCompletionSource _inside = new(TaskCreationOptions.RunContinuationsAsynchronously);

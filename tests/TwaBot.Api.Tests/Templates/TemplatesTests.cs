@@ -198,6 +198,7 @@ public class TemplatesTests(TwaBotApiFactory factory) : IClassFixture<TwaBotApiF
     [InlineData("No placeholders here.", null)]
     [InlineData("Hi {{FirstName}}", "FirstName")]               // Meta: lowercase letters, digits and underscores only
     [InlineData("Hi {{first_name}}, order {{Order_ID}}", "Order_ID")]
+    [InlineData("Hi {{FirstName}} {{LastName}}", "FirstName")]  // the first one is named
     public void ANamedPlaceholderHoldsOnlyWhatMetaTakesInAName(string content, string? refused)
     {
         Assert.Equal(refused, Template.NameMetaRefuses(content));

@@ -168,7 +168,7 @@ public sealed partial record WebhookPayload(
         var wrong = Said(Str(rejection, "reason"));
         var recommendation = Said(Str(rejection, "recommendation"));
         var text = string.Join(": ", new[] { string.Equals(reason, "NONE", StringComparison.OrdinalIgnoreCase) ? null : reason, notice, wrong }
-            .Where(part => !string.IsNullOrEmpty(part)).Distinct(StringComparer.Ordinal));
+            .OfType<string>().Distinct(StringComparer.Ordinal));
         if (!string.IsNullOrEmpty(recommendation))
         {
             // Meta's reason is a sentence, usually closed: the recommendation follows as one more.
@@ -180,26 +180,10 @@ public sealed partial record WebhookPayload(
     }
 
     /// <summary>
-    /// One of Meta's texts as a status reason keeps it: on one line, control characters (broken encoding, or a sender
-    /// playing with terminals and logs) as spaces, since the admin API and send hints show it; null when blank.
+    /// One of Meta's texts as a status reason keeps it: on one line, since the admin API and send hints show it; null when blank.
     /// </summary>
-    private static string? Said(string? text)
-    {
-        if (text is null)
-        {
-            return null;
-        }
-
-        var oneLine = text.AsSpan().IndexOfAny(Unicode.ControlCharacters.AllAndLineSeparators) < 0 ? text
-            : string.Create(text.Length, text, (line, source) =>
-            {
-                for (var i = 0; i < source.Length; i++)
-                {
-                    line[i] = Unicode.ControlCharacters.AllAndLineSeparators.Contains(source[i]) ? ' ' : source[i];
-                }
-            });
-        return oneLine.Trim() is { Length: > 0 } said ? said : null;
-    }
+    private static string? Said(string? text) => text is null ? null
+        : Unicode.ControlCharacters.AsSpaces(text).Trim() is { Length: > 0 } said ? said : null;
 
     /// <summary>
     /// An edited template's texts and buttons as Meta's components event states them, or null without a body (blank
